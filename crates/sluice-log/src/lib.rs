@@ -1,0 +1,2 @@
+//! Sluice storage core: segmented Kafka logs, sparse indexes, recovery, retention and zero-copy
+//! transfer on raw fds. Pure Rust; no napi (see crates/sluice-napi for the Node binding).

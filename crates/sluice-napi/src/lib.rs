@@ -1,0 +1,5 @@
+//! napi-rs binding of `sluice-log`: each export converts its arguments, calls the core and
+//! converts the result. No logic lives here; see crates/sluice-log.
+
+mod log;
+mod writer;

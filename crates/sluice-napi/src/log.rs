@@ -1,0 +1,1 @@
+// Partition log binding (filled in by the storage work).

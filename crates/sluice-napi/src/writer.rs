@@ -1,0 +1,1 @@
+// Connection writer binding (filled in by the transfer work).
