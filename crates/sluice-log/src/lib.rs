@@ -1,2 +1,6 @@
 //! Sluice storage core: segmented Kafka logs, sparse indexes, recovery, retention and zero-copy
 //! transfer on raw fds. Pure Rust; no napi (see crates/sluice-napi for the Node binding).
+
+pub mod file_range;
+
+pub use file_range::FileRange;

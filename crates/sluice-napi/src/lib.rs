@@ -1,5 +1,6 @@
 //! napi-rs binding of `sluice-log`: each export converts its arguments, calls the core and
 //! converts the result. No logic lives here; see crates/sluice-log.
 
+mod file_slice;
 mod log;
 mod writer;

@@ -1,0 +1,55 @@
+//! A byte range of a segment file, handed from the log (which resolves offsets to positions) to
+//! the connection writer (which transfers it to a socket).
+//!
+//! Concurrency contract: a `FileRange` is immutable and `Send + Sync`; any thread may transfer
+//! it. It keeps the segment file open through an `Arc`, so retention deleting or closing the
+//! segment cannot break or redirect a pending send (the inode lives until the last range
+//! drops). The published end is shared with the segment's single appender, which stores it
+//! with `Release` after the bytes are in place; readers load it with `Acquire` and never send
+//! past it, so a range can never expose bytes that are not yet fully written.
+
+use std::fs::File;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[derive(Clone, Debug)]
+pub struct FileRange {
+    file: Arc<File>,
+    position: u64,
+    len: u64,
+    published_end: Arc<AtomicU64>,
+}
+
+impl FileRange {
+    /// `published_end` is the segment's log-end file position, as published by its appender.
+    pub fn new(file: Arc<File>, position: u64, len: u64, published_end: Arc<AtomicU64>) -> Self {
+        FileRange { file, position, len, published_end }
+    }
+
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// The length asked for when the range was made.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The length that may be sent now: the range clamped to the published end of the segment.
+    /// A range is made inside the published end and a segment's end only grows (truncation
+    /// happens only on recovery, before any range exists), so this equals `len` in practice; the
+    /// clamp is the guard that makes a bug here short data instead of garbage on the wire.
+    pub fn sendable_len(&self) -> u64 {
+        let end = self.published_end.load(Ordering::Acquire);
+        let available = end.saturating_sub(self.position);
+        self.len.min(available)
+    }
+}
