@@ -1,0 +1,122 @@
+// What handlers share: configuration, identity, the topic registry and the helpers that several
+// handlers need (topic auto-creation, topic config validation). One per broker.
+
+import type { BrokerConfig, ConfigValue, Listener } from './config.ts';
+import { ConfigError } from './config.ts';
+import type { Logger } from './logger.ts';
+import { parseTopicOverride } from './topic-config.ts';
+import { type Partition, type Topic, type TopicRegistry, topicNameProblem } from './topics.ts';
+
+export interface TopicCreation {
+  readonly topic?: Topic;
+  /** Kafka error code when the topic was not created. */
+  readonly errorCode: number;
+  readonly errorMessage: string | null;
+}
+
+// Error codes used here (from Kafka's table; the protocol package owns the full table).
+const INVALID_TOPIC_EXCEPTION = 17;
+const TOPIC_ALREADY_EXISTS = 36;
+const INVALID_PARTITIONS = 37;
+const INVALID_REPLICATION_FACTOR = 38;
+const INVALID_CONFIG = 40;
+
+export class BrokerContext {
+  readonly config: BrokerConfig;
+  readonly clusterId: string;
+  readonly nodeId: number;
+  readonly topics: TopicRegistry;
+  readonly logger: Logger;
+  /** Where clients should connect (the advertised listener of the connection's listener). */
+  private advertised: readonly Listener[];
+  private apiVersionTable: ReadonlyArray<{ apiKey: number; minVersion: number; maxVersion: number }> = [];
+
+  constructor(config: BrokerConfig, clusterId: string, topics: TopicRegistry, logger: Logger) {
+    this.config = config;
+    this.clusterId = clusterId;
+    this.nodeId = config.nodeId;
+    this.topics = topics;
+    this.logger = logger;
+    this.advertised = config.advertisedListeners;
+  }
+
+  /**
+   * Once bound: without explicit `advertised.listeners`, advertise what was actually bound (a
+   * listener on port 0 gets its real port).
+   */
+  useBoundListeners(bound: ReadonlyArray<Listener & { boundPort: number }>): void {
+    if (!this.config.isDefault('advertised.listeners')) return;
+    this.advertised = bound.map((l) => ({ ...l, port: l.boundPort }));
+  }
+
+  /** The ApiVersions table, set once the handler registry exists. */
+  setApiVersions(table: ReadonlyArray<{ apiKey: number; minVersion: number; maxVersion: number }>): void {
+    this.apiVersionTable = table;
+  }
+
+  apiVersions(): ReadonlyArray<{ apiKey: number; minVersion: number; maxVersion: number }> {
+    return this.apiVersionTable;
+  }
+
+  advertisedFor(listenerName: string): Listener {
+    const match = this.advertised.find((l) => l.name === listenerName) ?? this.advertised[0];
+    // A wildcard bind address means nothing to a client; advertise loopback instead.
+    if (match.host === '' || match.host === '0.0.0.0' || match.host === '::') {
+      return { ...match, host: '127.0.0.1' };
+    }
+    return match;
+  }
+
+  /**
+   * Creates a topic after Kafka's validations. `partitions`/`replicationFactor` of -1 take the
+   * broker defaults. With `validateOnly` nothing is created.
+   */
+  createTopic(
+    name: string,
+    partitions: number,
+    replicationFactor: number,
+    configs: ReadonlyArray<{ name: string; value: string | null }>,
+    validateOnly: boolean,
+  ): TopicCreation {
+    const nameProblem = topicNameProblem(name);
+    if (nameProblem !== null) return { errorCode: INVALID_TOPIC_EXCEPTION, errorMessage: nameProblem };
+    if (this.topics.get(name) !== undefined) {
+      return { errorCode: TOPIC_ALREADY_EXISTS, errorMessage: `Topic '${name}' already exists.` };
+    }
+    const count = partitions === -1 ? this.config.int('num.partitions') : partitions;
+    if (count < 1) return { errorCode: INVALID_PARTITIONS, errorMessage: 'Number of partitions must be larger than 0.' };
+    if (count > 100_000) return { errorCode: INVALID_PARTITIONS, errorMessage: 'Number of partitions must be at most 100000.' };
+    const rf = replicationFactor === -1 ? this.config.int('default.replication.factor') : replicationFactor;
+    if (rf !== 1) {
+      return {
+        errorCode: INVALID_REPLICATION_FACTOR,
+        errorMessage: `Replication factor: ${rf} larger than available brokers: 1.`,
+      };
+    }
+    const overrides = new Map<string, ConfigValue>();
+    for (const c of configs) {
+      try {
+        overrides.set(c.name, parseTopicOverride(c.name, c.value));
+      } catch (err) {
+        if (err instanceof ConfigError) return { errorCode: INVALID_CONFIG, errorMessage: err.message };
+        throw err;
+      }
+    }
+    if (validateOnly) return { errorCode: 0, errorMessage: null };
+    const topic = this.topics.create(name, count, overrides);
+    return { topic, errorCode: 0, errorMessage: null };
+  }
+
+  /**
+   * Group commit for `sluice.flush.on.ack.enable`: resolves once every given partition's data
+   * appended so far is fsync'd. Concurrent callers share fsyncs (see Partition.flushDurable).
+   */
+  async flushForAck(partitions: readonly Partition[]): Promise<void> {
+    await Promise.all(partitions.map((p) => p.flushDurable()));
+  }
+
+  /** Auto-creation on Metadata/Produce when `auto.create.topics.enable` allows it. */
+  autoCreateTopic(name: string): TopicCreation {
+    return this.createTopic(name, -1, -1, [], false);
+  }
+}

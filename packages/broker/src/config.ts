@@ -1,0 +1,258 @@
+// Broker configuration: Kafka's own property names, one table of { name, type, default,
+// validator, doc }. Sluice-only knobs live under `sluice.` with units last. Topic-level configs
+// (`segment.bytes`, `retention.ms`, ...) take their defaults from the broker keys named in
+// `TOPIC_CONFIGS` below, as Kafka's LogConfig does.
+
+export type ConfigType = 'string' | 'int' | 'long' | 'boolean' | 'list' | 'double';
+export type ConfigValue = string | number | boolean | string[] | null;
+
+export interface ConfigDef {
+  readonly name: string;
+  readonly type: ConfigType;
+  /** null means "not set" (e.g. log.roll.ms falls back to log.roll.hours). */
+  readonly default: ConfigValue;
+  readonly doc: string;
+  readonly validator?: (value: ConfigValue) => string | null;
+}
+
+export class ConfigError extends Error {
+  readonly key: string;
+  constructor(key: string, message: string) {
+    super(`invalid config ${key}: ${message}`);
+    this.name = 'ConfigError';
+    this.key = key;
+  }
+}
+
+const LONG_MAX = Number.MAX_SAFE_INTEGER; // Kafka's Long.MAX_VALUE, as far as a JS number goes
+
+const atLeast = (min: number) => (v: ConfigValue) =>
+  typeof v === 'number' && v < min ? `must be >= ${min}` : null;
+const oneOf = (...allowed: string[]) => (v: ConfigValue) =>
+  typeof v === 'string' && !allowed.includes(v) ? `must be one of ${allowed.join(', ')}` : null;
+const listOf = (...allowed: string[]) => (v: ConfigValue) =>
+  Array.isArray(v) && v.some((item) => !allowed.includes(item))
+    ? `each item must be one of ${allowed.join(', ')}`
+    : null;
+
+export const BROKER_CONFIGS: readonly ConfigDef[] = [
+  { name: 'node.id', type: 'int', default: 1, doc: 'This broker\'s id.', validator: atLeast(0) },
+  { name: 'broker.id', type: 'int', default: null, doc: 'Alias of node.id (older name).' },
+  { name: 'listeners', type: 'list', default: ['PLAINTEXT://127.0.0.1:9092'], doc: 'Listeners to bind, e.g. PLAINTEXT://0.0.0.0:9092.' },
+  { name: 'advertised.listeners', type: 'list', default: null, doc: 'Listeners handed to clients in Metadata; defaults to listeners.' },
+  { name: 'log.dirs', type: 'list', default: null, doc: 'Data directories; the first holds meta.properties.' },
+  { name: 'log.dir', type: 'string', default: '/tmp/sluice-logs', doc: 'Data directory used when log.dirs is not set.' },
+  { name: 'num.partitions', type: 'int', default: 1, doc: 'Partitions of auto-created topics and of CreateTopics with -1.', validator: atLeast(1) },
+  { name: 'default.replication.factor', type: 'int', default: 1, doc: 'Replication factor reported for new topics (single node: only 1 is valid).', validator: atLeast(1) },
+  { name: 'auto.create.topics.enable', type: 'boolean', default: true, doc: 'Create unknown topics on Metadata/Produce requests.' },
+  { name: 'delete.topic.enable', type: 'boolean', default: true, doc: 'Allow DeleteTopics.' },
+  { name: 'log.segment.bytes', type: 'int', default: 1073741824, doc: 'Segment size before a roll.', validator: atLeast(14) },
+  { name: 'log.roll.ms', type: 'long', default: null, doc: 'Age of a segment before a roll; overrides log.roll.hours.' },
+  { name: 'log.roll.hours', type: 'int', default: 168, doc: 'Age of a segment before a roll, in hours.', validator: atLeast(1) },
+  { name: 'log.retention.ms', type: 'long', default: null, doc: 'Time retention; -1 keeps forever. Overrides minutes/hours.' },
+  { name: 'log.retention.minutes', type: 'int', default: null, doc: 'Time retention in minutes.' },
+  { name: 'log.retention.hours', type: 'int', default: 168, doc: 'Time retention in hours.' },
+  { name: 'log.retention.bytes', type: 'long', default: -1, doc: 'Size retention per partition; -1 unlimited.' },
+  { name: 'log.retention.check.interval.ms', type: 'long', default: 300000, doc: 'How often retention runs.', validator: atLeast(1) },
+  { name: 'log.cleanup.policy', type: 'list', default: ['delete'], doc: 'delete, compact or both.', validator: listOf('delete', 'compact') },
+  { name: 'log.index.interval.bytes', type: 'int', default: 4096, doc: 'Bytes between sparse index entries.', validator: atLeast(0) },
+  { name: 'log.index.size.max.bytes', type: 'int', default: 10485760, doc: 'Max size of an offset index before a roll.', validator: atLeast(4096) },
+  { name: 'log.flush.interval.messages', type: 'long', default: LONG_MAX, doc: 'fsync after this many messages (default: leave it to the OS).', validator: atLeast(1) },
+  { name: 'log.flush.interval.ms', type: 'long', default: null, doc: 'fsync a partition whose data is older than this (default: leave it to the OS).' },
+  { name: 'log.flush.scheduler.interval.ms', type: 'long', default: LONG_MAX, doc: 'How often the time-based flush is checked.' },
+  { name: 'log.message.timestamp.type', type: 'string', default: 'CreateTime', doc: 'CreateTime or LogAppendTime.', validator: oneOf('CreateTime', 'LogAppendTime') },
+  { name: 'log.cleaner.delete.retention.ms', type: 'long', default: 86400000, doc: 'How long tombstones are kept by compaction.' },
+  { name: 'log.cleaner.min.compaction.lag.ms', type: 'long', default: 0, doc: 'Minimum age of a record before compaction may remove it.' },
+  { name: 'log.cleaner.min.cleanable.ratio', type: 'double', default: 0.5, doc: 'Dirty ratio that triggers compaction.' },
+  { name: 'message.max.bytes', type: 'int', default: 1048588, doc: 'Largest record batch accepted.', validator: atLeast(0) },
+  { name: 'socket.request.max.bytes', type: 'int', default: 104857600, doc: 'Largest request frame accepted.', validator: atLeast(1) },
+  { name: 'connections.max.idle.ms', type: 'long', default: 600000, doc: 'Idle connections are closed after this long.' },
+  { name: 'max.connections', type: 'int', default: 2147483647, doc: 'Total connections accepted.', validator: atLeast(0) },
+  { name: 'max.connections.per.ip', type: 'int', default: 2147483647, doc: 'Connections accepted from one address.', validator: atLeast(0) },
+  { name: 'queued.max.requests', type: 'int', default: 500, doc: 'Requests in flight per connection before reading pauses.', validator: atLeast(1) },
+  { name: 'min.insync.replicas', type: 'int', default: 1, doc: 'Reported topic default (single node).', validator: atLeast(1) },
+  { name: 'compression.type', type: 'string', default: 'producer', doc: 'Sluice stores batches as the producer compressed them (producer).', validator: oneOf('producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd') },
+  { name: 'offsets.topic.num.partitions', type: 'int', default: 50, doc: 'Partitions of the internal offsets log.', validator: atLeast(1) },
+  { name: 'offsets.retention.minutes', type: 'int', default: 10080, doc: 'Committed offsets of empty groups expire after this.' },
+  { name: 'group.initial.rebalance.delay.ms', type: 'int', default: 3000, doc: 'Delay of the first rebalance of an empty group.', validator: atLeast(0) },
+  { name: 'group.min.session.timeout.ms', type: 'int', default: 6000, doc: 'Smallest session timeout a member may ask for.' },
+  { name: 'group.max.session.timeout.ms', type: 'int', default: 1800000, doc: 'Largest session timeout a member may ask for.' },
+  { name: 'sluice.transfer.mode', type: 'string', default: 'sendfile', doc: 'How fetch data goes from segment files to sockets: sendfile, splice or copy.', validator: oneOf('sendfile', 'splice', 'copy') },
+  { name: 'sluice.log.append.mode', type: 'string', default: 'mmap', doc: 'How appends reach segment files: mmap or pwrite.', validator: oneOf('mmap', 'pwrite') },
+  { name: 'sluice.log.preallocate.step.bytes', type: 'int', default: 33554432, doc: 'mmap mode: the segment file is extended (fallocate) this far ahead of the write position.', validator: atLeast(4096) },
+  { name: 'sluice.flush.on.ack.enable', type: 'boolean', default: false, doc: 'fsync before answering acks=1/-1 produce requests (group commit).' },
+  { name: 'sluice.connection.pending.max.bytes', type: 'long', default: 67108864, doc: 'Output queued for one connection before its reading pauses.', validator: atLeast(1024) },
+  { name: 'sluice.log.level', type: 'string', default: 'info', doc: 'trace, debug, info, warn, error or silent.', validator: oneOf('trace', 'debug', 'info', 'warn', 'error', 'silent') },
+  { name: 'sluice.metrics.listener', type: 'string', default: 'http://127.0.0.1:9404/metrics', doc: 'Prometheus scrape endpoint; empty disables it.' },
+  { name: 'cluster.id', type: 'string', default: null, doc: 'Cluster id to format a new data dir with (generated when absent).' },
+];
+
+const BY_NAME = new Map(BROKER_CONFIGS.map((d) => [d.name, d]));
+
+export function brokerConfigDef(name: string): ConfigDef | undefined {
+  return BY_NAME.get(name);
+}
+
+/** Parses one textual value (from a properties file or --override) by the key's type. */
+export function parseConfigValue(def: ConfigDef, raw: string): ConfigValue {
+  const text = raw.trim();
+  switch (def.type) {
+    case 'string':
+      return text;
+    case 'boolean':
+      if (text === 'true') return true;
+      if (text === 'false') return false;
+      throw new ConfigError(def.name, `expected true or false, got "${raw}"`);
+    case 'int':
+    case 'long': {
+      if (!/^-?\d+$/.test(text)) throw new ConfigError(def.name, `expected an integer, got "${raw}"`);
+      const n = Number(text);
+      if (def.type === 'int' && (n > 2147483647 || n < -2147483648)) {
+        throw new ConfigError(def.name, `out of int range: ${raw}`);
+      }
+      return Math.min(n, LONG_MAX);
+    }
+    case 'double': {
+      const n = Number(text);
+      if (text === '' || Number.isNaN(n)) throw new ConfigError(def.name, `expected a number, got "${raw}"`);
+      return n;
+    }
+    case 'list':
+      return text === '' ? [] : text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  }
+}
+
+/** Parses a Java-style .properties text: `key=value` or `key: value`, # and ! comments. */
+export function parseProperties(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i].trim();
+    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
+    while (line.endsWith('\\') && i + 1 < lines.length) line = line.slice(0, -1) + lines[++i].trim();
+    const m = /^([^=:\s]+)\s*[=:\s]\s*(.*)$/.exec(line);
+    if (m === null) out.set(line, '');
+    else out.set(m[1], m[2]);
+  }
+  return out;
+}
+
+/** The effective broker configuration: every key of BROKER_CONFIGS resolved to a value. */
+export class BrokerConfig {
+  private readonly values = new Map<string, ConfigValue>();
+  /** Keys set explicitly (file or override), for DescribeConfigs sources and the startup line. */
+  readonly explicit = new Set<string>();
+
+  constructor(settings: Iterable<[string, string | number | boolean | string[]]> = []) {
+    for (const def of BROKER_CONFIGS) this.values.set(def.name, def.default);
+    for (const [key, raw] of settings) {
+      const def = BY_NAME.get(key);
+      if (def === undefined) throw new ConfigError(key, 'unknown config key');
+      const value = typeof raw === 'string' ? parseConfigValue(def, raw) : raw;
+      const problem = def.validator?.(value) ?? null;
+      if (problem !== null) throw new ConfigError(key, problem);
+      this.values.set(key, value);
+      this.explicit.add(key);
+    }
+    if (this.explicit.has('broker.id') && !this.explicit.has('node.id')) {
+      this.values.set('node.id', this.values.get('broker.id')!);
+    }
+    this.validateCrossKeys();
+  }
+
+  get(name: string): ConfigValue {
+    if (!this.values.has(name)) throw new Error(`BUG: unknown config key ${name}`);
+    return this.values.get(name)!;
+  }
+
+  int(name: string): number {
+    return this.get(name) as number;
+  }
+
+  str(name: string): string {
+    return this.get(name) as string;
+  }
+
+  bool(name: string): boolean {
+    return this.get(name) as boolean;
+  }
+
+  list(name: string): string[] {
+    return (this.get(name) as string[] | null) ?? [];
+  }
+
+  isDefault(name: string): boolean {
+    return !this.explicit.has(name);
+  }
+
+  /** log.dirs, else log.dir. */
+  get logDirs(): string[] {
+    const dirs = this.list('log.dirs');
+    return dirs.length > 0 ? dirs : [this.str('log.dir')];
+  }
+
+  get nodeId(): number {
+    return this.int('node.id');
+  }
+
+  /** log.roll.ms, else log.roll.hours. */
+  get rollMs(): number {
+    const ms = this.get('log.roll.ms');
+    return typeof ms === 'number' ? ms : this.int('log.roll.hours') * 3_600_000;
+  }
+
+  /** log.retention.ms, else minutes, else hours (Kafka's precedence). */
+  get retentionMs(): number {
+    const ms = this.get('log.retention.ms');
+    if (typeof ms === 'number') return ms < 0 ? -1 : ms;
+    const minutes = this.get('log.retention.minutes');
+    if (typeof minutes === 'number') return minutes < 0 ? -1 : minutes * 60_000;
+    const hours = this.int('log.retention.hours');
+    return hours < 0 ? -1 : hours * 3_600_000;
+  }
+
+  get listeners(): Listener[] {
+    return this.list('listeners').map((l) => parseListener('listeners', l));
+  }
+
+  get advertisedListeners(): Listener[] {
+    const adv = this.list('advertised.listeners');
+    return adv.length > 0 ? adv.map((l) => parseListener('advertised.listeners', l)) : this.listeners;
+  }
+
+  /** Keys that differ from their default, for the startup log line. */
+  nonDefaults(): Record<string, ConfigValue> {
+    const out: Record<string, ConfigValue> = {};
+    for (const key of this.explicit) out[key] = this.values.get(key)!;
+    return out;
+  }
+
+  private validateCrossKeys(): void {
+    const listeners = this.listeners;
+    if (listeners.length === 0) throw new ConfigError('listeners', 'at least one listener is required');
+    for (const l of listeners) {
+      if (l.securityProtocol !== 'PLAINTEXT') {
+        throw new ConfigError('listeners', `${l.name}: only PLAINTEXT listeners are supported (TLS and SASL are not implemented yet)`);
+      }
+    }
+    void this.advertisedListeners;
+  }
+}
+
+export interface Listener {
+  readonly name: string;
+  readonly securityProtocol: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+/** `NAME://host:port` (host may be empty = all interfaces, or [v6]). */
+export function parseListener(key: string, text: string): Listener {
+  const m = /^([A-Za-z_][A-Za-z0-9_]*):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/.exec(text);
+  if (m === null) throw new ConfigError(key, `"${text}" is not NAME://host:port`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new ConfigError(key, `port out of range in "${text}"`);
+  const name = m[1].toUpperCase();
+  // Kafka's default listener.security.protocol.map maps each protocol name to itself.
+  return { name, securityProtocol: name, host: m[2].replace(/^\[|\]$/g, ''), port };
+}

@@ -1,0 +1,231 @@
+// One client connection: frames in through Node's socket, responses out through the native
+// connection writer (the only writer on the socket), strictly in request order.
+//
+// Requests are dispatched as soon as their frame is complete, in arrival order, so appends from
+// pipelined Produce requests happen in request order; a handler may finish later (a parked
+// Fetch), and responses wait at the head of the queue until every earlier one has gone out.
+// Reading pauses while too many requests are in flight (`queued.max.requests`) or while the
+// writer holds more than `sluice.connection.pending.max.bytes` for this connection.
+
+import type { Socket } from 'node:net';
+import {
+  ApiKey,
+  decodeRequest,
+  decodeRequestHeader,
+  encodeResponse,
+  FrameReader,
+  ProtocolError,
+  type RequestHeader,
+} from '@sluice/protocol';
+import type { ConnectionWriter } from '@sluice/native';
+import type { BrokerContext } from './broker-context.ts';
+import { type ApiHandler, type ConnectionInfo, type HandlerResult, NO_RESPONSE, type RequestContext } from './handlers/handler.ts';
+import { apiVersionsFallback, type HandlerRegistry } from './handlers/index.ts';
+import type { Logger } from './logger.ts';
+
+interface InFlight {
+  readonly header: RequestHeader;
+  readonly receivedAt: number;
+  result: HandlerResult | undefined;
+}
+
+export interface ConnectionOptions {
+  readonly maxRequestBytes: number;
+  readonly maxInFlight: number;
+  readonly maxPendingBytes: number;
+  readonly idleMs: number;
+}
+
+export class Connection {
+  readonly info: ConnectionInfo;
+  private readonly socket: Socket;
+  private readonly writer: ConnectionWriter;
+  private readonly writerId: number;
+  private readonly frames: FrameReader;
+  private readonly inFlight: InFlight[] = [];
+  private readonly broker: BrokerContext;
+  private readonly handlers: HandlerRegistry;
+  private readonly options: ConnectionOptions;
+  private readonly log: Logger;
+  private readonly onClosed: (c: Connection) => void;
+  private nextToken = 1;
+  private closed = false;
+  private peerEnded = false;
+  private paused = false;
+
+  constructor(
+    socket: Socket,
+    info: ConnectionInfo,
+    writer: ConnectionWriter,
+    broker: BrokerContext,
+    handlers: HandlerRegistry,
+    options: ConnectionOptions,
+    logger: Logger,
+    onClosed: (c: Connection) => void,
+  ) {
+    this.socket = socket;
+    this.info = info;
+    this.writer = writer;
+    this.broker = broker;
+    this.handlers = handlers;
+    this.options = options;
+    this.log = logger.child({ connection: info.id, remote: `${info.remoteAddress}:${info.remotePort}` });
+    this.onClosed = onClosed;
+    this.frames = new FrameReader(options.maxRequestBytes);
+    const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    if (typeof fd !== 'number' || fd < 0) throw new Error('BUG: accepted socket has no fd');
+    this.writerId = writer.register(fd);
+    socket.setNoDelay(true);
+    if (options.idleMs > 0) socket.setTimeout(options.idleMs, () => this.onIdle());
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => {
+      this.peerEnded = true;
+      this.closeIfDrained();
+    });
+    socket.on('error', (err) => {
+      this.log.debug({ err: err.message }, 'socket error');
+      this.close();
+    });
+    socket.on('close', () => this.close());
+  }
+
+  get id(): number {
+    return this.writerId;
+  }
+
+  /** The writer finished (or failed) queued output for this connection. */
+  onWriterDone(): void {
+    this.maybeResume();
+    this.closeIfDrained();
+  }
+
+  onWriterError(code: string): void {
+    this.log.debug({ code }, 'write failed; closing');
+    this.close();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.inFlight.length = 0;
+    this.writer.unregister(this.writerId);
+    this.socket.destroy();
+    this.onClosed(this);
+  }
+
+  private onIdle(): void {
+    if (this.inFlight.length > 0) return; // a parked fetch is not idleness
+    this.log.debug('idle timeout');
+    this.close();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    try {
+      this.frames.push(chunk);
+      for (let frame = this.frames.next(); frame !== null; frame = this.frames.next()) {
+        this.dispatch(frame);
+        if (this.closed) return;
+      }
+    } catch (err) {
+      if (err instanceof ProtocolError) {
+        this.log.warn({ code: err.code, err: err.message }, 'malformed frame; closing connection');
+        this.close();
+        return;
+      }
+      throw err;
+    }
+    this.maybePause();
+  }
+
+  private dispatch(frame: Uint8Array): void {
+    const receivedAt = performance.now();
+    const header = decodeRequestHeader(frame);
+    const handler = this.handlers.get(header.apiKey);
+    const entry: InFlight = { header, receivedAt, result: undefined };
+    if (handler === undefined || header.apiVersion < handler.minVersion || header.apiVersion > handler.maxVersion) {
+      if (header.apiKey === ApiKey.ApiVersions) {
+        // Special case (KIP-511): an ApiVersions request at a version we do not know gets a v0
+        // answer with UNSUPPORTED_VERSION and our ranges, so the client can pick a version.
+        this.inFlight.push(entry);
+        entry.result = apiVersionsFallback(this.handlers);
+        this.flush();
+        return;
+      }
+      this.log.warn(
+        { apiKey: header.apiKey, apiVersion: header.apiVersion, clientId: header.clientId },
+        handler === undefined ? 'unknown API key; closing connection' : 'unsupported API version; closing connection',
+      );
+      this.close();
+      return;
+    }
+    const request = decodeRequest(header, frame);
+    this.inFlight.push(entry);
+    const ctx: RequestContext = { broker: this.broker, header, connection: this.info, receivedAt };
+    let result: HandlerResult | Promise<HandlerResult>;
+    try {
+      result = handler.handle(ctx, request);
+    } catch (err) {
+      this.handlerFailed(handler, header, err);
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (value) => {
+          entry.result = value;
+          this.flush();
+        },
+        (err) => this.handlerFailed(handler, header, err),
+      );
+    } else {
+      entry.result = result;
+      this.flush();
+    }
+  }
+
+  private handlerFailed(handler: ApiHandler, header: RequestHeader, err: unknown): void {
+    this.log.error(
+      { apiKey: handler.apiKey, apiVersion: header.apiVersion, correlationId: header.correlationId, err },
+      'handler failed; closing connection',
+    );
+    this.close();
+  }
+
+  /** Sends every finished response at the head of the queue, in order. */
+  private flush(): void {
+    while (!this.closed && this.inFlight.length > 0 && this.inFlight[0].result !== undefined) {
+      const entry = this.inFlight.shift()!;
+      if (entry.result === NO_RESPONSE) continue;
+      const { apiKey, apiVersion, correlationId } = entry.header;
+      // ApiVersions fallback answers are always v0.
+      const version = apiKey === ApiKey.ApiVersions && (entry.result as { _fallback?: boolean })._fallback ? 0 : apiVersion;
+      const parts = encodeResponse(apiKey, version, correlationId, entry.result);
+      this.writer.send(this.writerId, parts as never, this.nextToken++);
+    }
+    this.maybeResume();
+    this.closeIfDrained();
+  }
+
+  private maybePause(): void {
+    if (this.paused || this.closed) return;
+    if (this.inFlight.length >= this.options.maxInFlight || this.writer.pendingBytes(this.writerId) > this.options.maxPendingBytes) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  private maybeResume(): void {
+    if (!this.paused || this.closed) return;
+    if (this.inFlight.length < this.options.maxInFlight && this.writer.pendingBytes(this.writerId) <= this.options.maxPendingBytes) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  /** After the peer half-closed, close once every response has gone out. */
+  private closeIfDrained(): void {
+    if (this.peerEnded && !this.closed && this.inFlight.length === 0 && this.writer.pendingBytes(this.writerId) === 0) {
+      this.close();
+    }
+  }
+}

@@ -1,0 +1,32 @@
+// CreatePartitions (key 37).
+// Behavior: raises a topic's partition count (never lowers it: INVALID_PARTITIONS); explicit
+// assignments must name only this broker. validateOnly checks without creating.
+// Version notes: served v0–3; v2+ flexible.
+
+import { ErrorCode } from '@sluice/protocol';
+import type { ApiHandler } from './handler.ts';
+
+export const createPartitionsHandler: ApiHandler = {
+  apiKey: 37,
+  minVersion: 0,
+  maxVersion: 3,
+  handle(ctx, request) {
+    const { broker } = ctx;
+    const results = request.topics.map((t: { name: string; count: number; assignments: Array<{ brokerIds: number[] }> | null }) => {
+      const result = (errorCode: number, errorMessage: string | null) => ({ name: t.name, errorCode, errorMessage });
+      const topic = broker.topics.get(t.name);
+      if (topic === undefined) return result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${t.name}' does not exist.`);
+      const current = topic.partitions.length;
+      if (t.count < current) return result(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${current} partitions, which is higher than the requested ${t.count}.`);
+      if (t.count === current) return result(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partitions.`);
+      if (t.count > 100_000) return result(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be at most 100000.');
+      if (t.assignments !== null) {
+        if (t.assignments.length !== t.count - current) return result(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Increasing the number of partitions by ${t.count - current} but ${t.assignments.length} assignments provided.`);
+        if (t.assignments.some((a) => a.brokerIds.length !== 1 || a.brokerIds[0] !== broker.nodeId)) return result(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Assignments must name only broker ${broker.nodeId}.`);
+      }
+      if (!request.validateOnly) broker.topics.addPartitions(topic, t.count);
+      return result(0, null);
+    });
+    return { throttleTimeMs: 0, results };
+  },
+};

@@ -1,0 +1,73 @@
+// CreateTopics (key 19).
+// Behavior: creates each topic after Kafka's validations (name, partitions, replication factor
+// must be 1 on a single node, topic configs); explicit replica assignments must name only this
+// broker. validateOnly checks without creating. Duplicated names in one request get
+// INVALID_REQUEST, as Kafka does.
+// Version notes: served v2–7. v5 returns numPartitions/replicationFactor/configs (and may carry
+// a topic config error tagged); v5+ flexible; v7 topicId.
+
+import { ErrorCode } from '@sluice/protocol';
+import { describeTopicConfigs } from './describe-configs.ts';
+import type { ApiHandler } from './handler.ts';
+
+interface CreatableTopic {
+  name: string;
+  numPartitions: number;
+  replicationFactor: number;
+  assignments: Array<{ partitionIndex: number; brokerIds: number[] }>;
+  configs: Array<{ name: string; value: string | null }>;
+}
+
+export const createTopicsHandler: ApiHandler = {
+  apiKey: 19,
+  minVersion: 2,
+  maxVersion: 7,
+  handle(ctx, request) {
+    const { broker } = ctx;
+    const counts = new Map<string, number>();
+    for (const t of request.topics as CreatableTopic[]) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
+    const topics = (request.topics as CreatableTopic[]).map((t) => {
+      const result = (errorCode: number, errorMessage: string | null) => ({
+        name: t.name,
+        topicId: '00000000000000000000000000000000',
+        errorCode,
+        errorMessage,
+        topicConfigErrorCode: 0,
+        numPartitions: -1,
+        replicationFactor: -1,
+        configs: null,
+      });
+      if (counts.get(t.name)! > 1) return result(ErrorCode.INVALID_REQUEST, `Create topics request from client contains multiple entries for topic ${t.name}.`);
+      let partitions = t.numPartitions;
+      let replicationFactor = t.replicationFactor;
+      if (t.assignments.length > 0) {
+        if (partitions !== -1 || replicationFactor !== -1) {
+          return result(ErrorCode.INVALID_REQUEST, 'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.');
+        }
+        if (t.assignments.some((a) => a.brokerIds.length !== 1 || a.brokerIds[0] !== broker.nodeId)) {
+          return result(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Replica assignments must name only broker ${broker.nodeId} (single node).`);
+        }
+        partitions = t.assignments.length;
+        replicationFactor = 1;
+      }
+      const created = broker.createTopic(t.name, partitions, replicationFactor, t.configs, request.validateOnly === true);
+      if (created.errorCode !== 0) return result(created.errorCode, created.errorMessage);
+      const effectivePartitions = partitions === -1 ? broker.config.int('num.partitions') : partitions;
+      const topic = created.topic;
+      return {
+        ...result(0, null),
+        topicId: topic?.id ?? '00000000000000000000000000000000',
+        numPartitions: effectivePartitions,
+        replicationFactor: 1,
+        configs: topic === undefined ? [] : describeTopicConfigs(broker, topic, null).map((c) => ({
+          name: c.name,
+          value: c.value,
+          readOnly: c.readOnly,
+          configSource: c.configSource,
+          isSensitive: c.isSensitive,
+        })),
+      };
+    });
+    return { throttleTimeMs: 0, topics };
+  },
+};

@@ -1,0 +1,41 @@
+// DeleteRecords (key 21).
+// Behavior: moves each partition's log start offset up to the given offset (-1 = the high
+// watermark); whole segments below it are deleted by the log. An offset above the high
+// watermark is OFFSET_OUT_OF_RANGE; a lower one than the current start is a no-op that reports
+// the current start (lowWatermark).
+// Version notes: served v0–2; v2+ flexible.
+
+import { ErrorCode } from '@sluice/protocol';
+import { storageFailure } from '../storage-errors.ts';
+import type { ApiHandler } from './handler.ts';
+
+export const deleteRecordsHandler: ApiHandler = {
+  apiKey: 21,
+  minVersion: 0,
+  maxVersion: 2,
+  handle(ctx, request) {
+    const { broker } = ctx;
+    const topics = request.topics.map((t: { name: string; partitions: Array<{ partitionIndex: number; offset: number }> }) => {
+      const topic = broker.topics.get(t.name);
+      const partitions = t.partitions.map(({ partitionIndex, offset }) => {
+        const partition = topic?.partitions[partitionIndex];
+        if (partition === undefined) return { partitionIndex, lowWatermark: -1, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+        const target = offset === -1 ? partition.highWatermark : offset;
+        if (target < 0 || target > partition.highWatermark) return { partitionIndex, lowWatermark: -1, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
+        try {
+          if (target > partition.logStartOffset) {
+            partition.log.deleteRecordsBefore(target);
+            partition.notifyChanged();
+          }
+          return { partitionIndex, lowWatermark: partition.logStartOffset, errorCode: 0 };
+        } catch (err) {
+          const failure = storageFailure(err);
+          if (failure === null) throw err;
+          return { partitionIndex, lowWatermark: -1, errorCode: failure.errorCode };
+        }
+      });
+      return { name: t.name, partitions };
+    });
+    return { throttleTimeMs: 0, topics };
+  },
+};

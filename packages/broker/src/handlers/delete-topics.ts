@@ -1,0 +1,45 @@
+// DeleteTopics (key 20).
+// Behavior: deletes each named topic (v6: by name or by topic id): its partitions' logs are
+// closed and removed, parked fetches on them answer. `delete.topic.enable=false` refuses with
+// TOPIC_DELETION_DISABLED. Internal topics (`__…`) cannot be deleted.
+// Version notes: served v1–6. v4+ flexible; v5 errorMessage; v6 topics by name or id.
+
+import { ErrorCode } from '@sluice/protocol';
+import type { Topic } from '../topics.ts';
+import type { ApiHandler } from './handler.ts';
+
+const ZERO_UUID = '00000000000000000000000000000000';
+
+export const deleteTopicsHandler: ApiHandler = {
+  apiKey: 20,
+  minVersion: 1,
+  maxVersion: 6,
+  handle(ctx, request) {
+    const { broker, header } = ctx;
+    const targets: Array<{ name: string | null; topicId: string }> =
+      header.apiVersion >= 6
+        ? request.topics.map((t: { name: string | null; topicId: string }) => ({ name: t.name, topicId: t.topicId }))
+        : request.topicNames.map((name: string) => ({ name, topicId: ZERO_UUID }));
+    const responses = targets.map(({ name, topicId }) => {
+      let topic: Topic | undefined;
+      let missing: number = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      if (name !== null && name !== '') topic = broker.topics.get(name);
+      else {
+        missing = ErrorCode.UNKNOWN_TOPIC_ID;
+        topic = topicId === ZERO_UUID ? undefined : broker.topics.getById(topicId);
+      }
+      const result = (errorCode: number, errorMessage: string | null) => ({
+        name: topic?.name ?? name,
+        topicId: topic?.id ?? topicId,
+        errorCode,
+        errorMessage,
+      });
+      if (topic === undefined) return result(missing, 'This server does not host this topic.');
+      if (!broker.config.bool('delete.topic.enable')) return result(ErrorCode.TOPIC_DELETION_DISABLED, 'Topic deletion is disabled.');
+      if (topic.isInternal) return result(ErrorCode.INVALID_TOPIC_EXCEPTION, `Internal topic ${topic.name} cannot be deleted.`);
+      broker.topics.delete(topic);
+      return result(0, null);
+    });
+    return { throttleTimeMs: 0, responses };
+  },
+};

@@ -1,0 +1,24 @@
+// DescribeCluster (key 60).
+// Behavior: one broker (this one), which is also the controller; cluster id from meta.properties.
+// Version notes: served v0–1 (v1 endpointType: 1 = brokers); flexible from v0.
+
+import { ErrorCode } from '@sluice/protocol';
+import type { ApiHandler } from './handler.ts';
+
+const ENDPOINT_TYPE_BROKERS = 1;
+
+export const describeClusterHandler: ApiHandler = {
+  apiKey: 60,
+  minVersion: 0,
+  maxVersion: 1,
+  handle(ctx, request) {
+    const { broker } = ctx;
+    const endpointType = request.endpointType ?? ENDPOINT_TYPE_BROKERS;
+    const base = { throttleTimeMs: 0, endpointType, clusterId: broker.clusterId, controllerId: broker.nodeId, clusterAuthorizedOperations: -2147483648 };
+    if (endpointType !== ENDPOINT_TYPE_BROKERS) {
+      return { ...base, errorCode: ErrorCode.UNSUPPORTED_ENDPOINT_TYPE, errorMessage: `Unsupported endpoint type ${endpointType}`, brokers: [] };
+    }
+    const endpoint = broker.advertisedFor(ctx.connection.listenerName);
+    return { ...base, errorCode: 0, errorMessage: null, brokers: [{ brokerId: broker.nodeId, host: endpoint.host, port: endpoint.port, rack: null }] };
+  },
+};

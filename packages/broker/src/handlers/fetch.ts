@@ -1,0 +1,179 @@
+// Fetch (key 1).
+// Behavior: each partition resolves (fetchOffset) to a file range that starts at the batch
+// containing the offset; the response carries those ranges as external records, which the
+// connection writer sends from the segment files (sendfile/splice/copy). Limits: per-partition
+// partitionMaxBytes and the response's maxBytes, except that the first batch of the first
+// partition with data is always whole (KIP-74). When fewer than minBytes are available the
+// request parks until an append reaches minBytes or maxWaitMs passes (Kafka's DelayedFetch);
+// errors answer at once. Fetch sessions (KIP-227) are not kept: every answer carries sessionId 0,
+// which tells clients to send full requests — allowed by the protocol.
+// Version notes: served v4–13. v4 lastStableOffset/abortedTransactions; v5 logStartOffset; v7
+// sessions; v9 currentLeaderEpoch; v11 rackId/preferredReadReplica; v12+ flexible; v13 topic ids
+// instead of names.
+
+import { ErrorCode } from '@sluice/protocol';
+import type { BrokerContext } from '../broker-context.ts';
+import { storageFailure } from '../storage-errors.ts';
+import type { Partition } from '../topics.ts';
+import type { ApiHandler, RequestContext } from './handler.ts';
+
+const ZERO_UUID = '00000000000000000000000000000000';
+const EMPTY = new Uint8Array(0);
+
+interface FetchPartitionRequest {
+  partition: number;
+  currentLeaderEpoch: number;
+  fetchOffset: number;
+  partitionMaxBytes: number;
+}
+
+interface FetchTopicRequest {
+  topic: string;
+  topicId: string;
+  partitions: FetchPartitionRequest[];
+}
+
+interface Outcome {
+  /** The response body to send, or null to keep waiting. */
+  readonly body: object;
+  readonly bytes: number;
+  readonly hasError: boolean;
+  readonly partitions: Partition[];
+}
+
+function partitionError(index: number, errorCode: number, p?: Partition): object {
+  return {
+    partitionIndex: index,
+    errorCode,
+    highWatermark: p?.highWatermark ?? -1,
+    lastStableOffset: p?.highWatermark ?? -1,
+    logStartOffset: p?.logStartOffset ?? -1,
+    abortedTransactions: null,
+    preferredReadReplica: -1,
+    records: EMPTY,
+  };
+}
+
+/** One pass over the request: what would be answered right now. */
+function readAll(broker: BrokerContext, version: number, request: any): Outcome {
+  let remaining: number = version >= 3 ? request.maxBytes : 0x7fffffff;
+  let minOneBatch = true;
+  let bytes = 0;
+  let hasError = false;
+  const partitions: Partition[] = [];
+  const abortedDefault = request.isolationLevel === 1 ? [] : null;
+  const responses = (request.topics as FetchTopicRequest[]).map((t) => {
+    const byId = version >= 13;
+    const topic = byId ? (t.topicId === ZERO_UUID ? undefined : broker.topics.getById(t.topicId)) : broker.topics.get(t.topic);
+    const missingTopicError = byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    const partitionResponses = t.partitions.map((req) => {
+      const partition = topic?.partitions[req.partition];
+      if (partition === undefined) {
+        hasError = true;
+        return partitionError(req.partition, topic === undefined ? missingTopicError : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      }
+      partitions.push(partition);
+      if (req.currentLeaderEpoch > 0) {
+        // Our only leader epoch is 0; a client that has seen a later one is talking about a
+        // different history (Kafka answers UNKNOWN_LEADER_EPOCH for a future epoch).
+        hasError = true;
+        return partitionError(req.partition, ErrorCode.UNKNOWN_LEADER_EPOCH, partition);
+      }
+      const limit = Math.max(0, Math.min(req.partitionMaxBytes, remaining));
+      let records: Uint8Array | { byteLength: number } = EMPTY;
+      try {
+        if (limit > 0 || minOneBatch) {
+          const slice = partition.log.read(req.fetchOffset, limit, minOneBatch);
+          if (slice !== null && slice.byteLength > 0) {
+            records = slice;
+            bytes += slice.byteLength;
+            remaining -= slice.byteLength;
+            minOneBatch = false;
+          }
+        } else if (req.fetchOffset < partition.logStartOffset || req.fetchOffset > partition.highWatermark) {
+          throw Object.assign(new Error('offset out of range'), { code: 'OFFSET_OUT_OF_RANGE' });
+        }
+      } catch (err) {
+        const failure = storageFailure(err);
+        if (failure === null) throw err;
+        hasError = true;
+        return partitionError(req.partition, failure.errorCode, partition);
+      }
+      return {
+        partitionIndex: req.partition,
+        errorCode: 0,
+        highWatermark: partition.highWatermark,
+        lastStableOffset: partition.highWatermark,
+        logStartOffset: partition.logStartOffset,
+        abortedTransactions: abortedDefault,
+        preferredReadReplica: -1,
+        records,
+      };
+    });
+    return { topic: topic?.name ?? t.topic, topicId: topic?.id ?? t.topicId, partitions: partitionResponses };
+  });
+  const body = { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses };
+  return { body, bytes, hasError, partitions };
+}
+
+export const fetchHandler: ApiHandler = {
+  apiKey: 1,
+  minVersion: 4,
+  maxVersion: 13,
+  handle(ctx: RequestContext, request: any) {
+    const { broker, header } = ctx;
+    if (request.sessionId !== 0 && request.sessionEpoch !== -1) {
+      // We never hand out fetch sessions, so any session id is unknown to us.
+      return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
+    }
+    const first = readAll(broker, header.apiVersion, request);
+    const maxWaitMs = Math.max(0, request.maxWaitMs);
+    if (first.hasError || first.bytes >= request.minBytes || maxWaitMs === 0 || first.partitions.length === 0) {
+      return first.body;
+    }
+    return parkUntilReady(broker, header.apiVersion, request, first, maxWaitMs);
+  },
+};
+
+/** Waits for appends on the requested partitions until minBytes is reached or maxWaitMs passes. */
+function parkUntilReady(broker: BrokerContext, version: number, request: any, first: Outcome, maxWaitMs: number): Promise<object> {
+  return new Promise((resolve, reject) => {
+    const unsubscribes: Array<() => void> = [];
+    let done = false;
+    const finish = (outcome: Outcome) => {
+      done = true;
+      clearTimeout(timer);
+      for (const unsubscribe of unsubscribes) unsubscribe();
+      resolve(outcome.body);
+    };
+    // Appends are coalesced: many appends in one turn of the event loop cost one re-read.
+    let scheduled = false;
+    const recheck = () => {
+      if (done || scheduled) return;
+      scheduled = true;
+      setImmediate(recheckNow);
+    };
+    const recheckNow = () => {
+      scheduled = false;
+      if (done) return;
+      try {
+        const outcome = readAll(broker, version, request);
+        if (outcome.hasError || outcome.bytes >= request.minBytes) finish(outcome);
+      } catch (err) {
+        done = true;
+        clearTimeout(timer);
+        for (const unsubscribe of unsubscribes) unsubscribe();
+        reject(err);
+      }
+    };
+    const timer = setTimeout(() => {
+      if (done) return;
+      try {
+        finish(readAll(broker, version, request));
+      } catch (err) {
+        reject(err);
+      }
+    }, maxWaitMs);
+    for (const partition of new Set(first.partitions)) unsubscribes.push(partition.onAppend(recheck));
+  });
+}

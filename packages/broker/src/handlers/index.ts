@@ -1,0 +1,62 @@
+// The handler registry: every API the broker serves, one file each. ApiVersions answers are
+// derived from this table, so what is advertised is exactly what is served.
+
+import type { ApiHandler } from './handler.ts';
+import { apiVersionsHandler } from './api-versions.ts';
+import { createPartitionsHandler } from './create-partitions.ts';
+import { createTopicsHandler } from './create-topics.ts';
+import { deleteRecordsHandler } from './delete-records.ts';
+import { deleteTopicsHandler } from './delete-topics.ts';
+import { describeClusterHandler } from './describe-cluster.ts';
+import { describeConfigsHandler } from './describe-configs.ts';
+import { fetchHandler } from './fetch.ts';
+import { incrementalAlterConfigsHandler } from './incremental-alter-configs.ts';
+import { listOffsetsHandler } from './list-offsets.ts';
+import { metadataHandler } from './metadata.ts';
+import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.ts';
+import { produceHandler } from './produce.ts';
+
+export type HandlerRegistry = ReadonlyMap<number, ApiHandler>;
+
+export function createHandlerRegistry(extra: readonly ApiHandler[] = []): HandlerRegistry {
+  const all = [
+    produceHandler,
+    fetchHandler,
+    listOffsetsHandler,
+    metadataHandler,
+    apiVersionsHandler,
+    createTopicsHandler,
+    deleteTopicsHandler,
+    deleteRecordsHandler,
+    offsetForLeaderEpochHandler,
+    describeConfigsHandler,
+    createPartitionsHandler,
+    incrementalAlterConfigsHandler,
+    describeClusterHandler,
+    ...extra,
+  ];
+  const registry = new Map<number, ApiHandler>();
+  for (const handler of all) {
+    if (registry.has(handler.apiKey)) throw new Error(`BUG: two handlers for API key ${handler.apiKey}`);
+    registry.set(handler.apiKey, handler);
+  }
+  return registry;
+}
+
+/** The advertised ranges, sorted by API key (complete and contiguous per API). */
+export function advertisedApiVersions(registry: HandlerRegistry): Array<{ apiKey: number; minVersion: number; maxVersion: number }> {
+  return [...registry.values()]
+    .map((h) => ({ apiKey: h.apiKey, minVersion: h.advertisedMinVersion ?? h.minVersion, maxVersion: h.maxVersion }))
+    .sort((a, b) => a.apiKey - b.apiKey);
+}
+
+const UNSUPPORTED_VERSION = 35;
+
+/**
+ * Special case, by hand: an ApiVersions request at a version above ours gets a v0 response with
+ * UNSUPPORTED_VERSION and our ranges (KIP-511), so the client can retry at a version we serve.
+ * `_fallback` tells the connection to encode it at v0.
+ */
+export function apiVersionsFallback(registry: HandlerRegistry): object {
+  return { _fallback: true, errorCode: UNSUPPORTED_VERSION, apiKeys: advertisedApiVersions(registry), throttleTimeMs: 0 };
+}

@@ -1,0 +1,57 @@
+// ListOffsets (key 2).
+// Behavior: timestamp -2 = log start offset, -1 = log end (high watermark), -3 = the record with
+// the largest timestamp (v7+), otherwise the first offset whose timestamp is >= the given one
+// (through the time index), or no offset (-1) when none is. Single node: leader epoch 0.
+// Version notes: served v1–7 (v0's multi-offset answer is not served). v2 isolationLevel; v4
+// currentLeaderEpoch/leaderEpoch; v6+ flexible; v7 max-timestamp lookup.
+
+import { ErrorCode } from '@sluice/protocol';
+import { storageFailure } from '../storage-errors.ts';
+import type { ApiHandler } from './handler.ts';
+
+const LATEST = -1;
+const EARLIEST = -2;
+const MAX_TIMESTAMP = -3;
+
+export const listOffsetsHandler: ApiHandler = {
+  apiKey: 2,
+  minVersion: 1,
+  maxVersion: 7,
+  handle(ctx, request) {
+    const { broker } = ctx;
+    const topics = request.topics.map((t: { name: string; partitions: Array<{ partitionIndex: number; currentLeaderEpoch: number; timestamp: number }> }) => {
+      const topic = broker.topics.get(t.name);
+      const partitions = t.partitions.map((p) => {
+        const failed = (errorCode: number) => ({ partitionIndex: p.partitionIndex, errorCode, timestamp: -1, offset: -1, leaderEpoch: -1 });
+        const partition = topic?.partitions[p.partitionIndex];
+        if (partition === undefined) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        if (p.currentLeaderEpoch > 0) return failed(ErrorCode.UNKNOWN_LEADER_EPOCH);
+        const found = (offset: number, timestamp: number) => ({ partitionIndex: p.partitionIndex, errorCode: 0, timestamp, offset, leaderEpoch: 0 });
+        try {
+          switch (p.timestamp) {
+            case EARLIEST:
+              return found(partition.logStartOffset, -1);
+            case LATEST:
+              return found(partition.highWatermark, -1);
+            case MAX_TIMESTAMP: {
+              const max = partition.log.maxTimestamp();
+              return max === null ? found(-1, -1) : found(max.offset, max.timestamp);
+            }
+            default: {
+              if (p.timestamp < 0) return failed(ErrorCode.INVALID_REQUEST);
+              const hit = partition.log.offsetForTimestamp(p.timestamp);
+              // No record at or after the timestamp: Kafka answers offset -1, timestamp -1.
+              return hit === null ? { ...found(-1, -1), leaderEpoch: -1 } : found(hit.offset, hit.timestamp);
+            }
+          }
+        } catch (err) {
+          const failure = storageFailure(err);
+          if (failure === null) throw err;
+          return failed(failure.errorCode);
+        }
+      });
+      return { name: t.name, partitions };
+    });
+    return { throttleTimeMs: 0, topics };
+  },
+};

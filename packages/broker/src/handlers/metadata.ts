@@ -1,0 +1,88 @@
+// Metadata (key 3).
+// Behavior: this broker is the only broker, the controller and the leader of every partition
+// (leader epoch 0, replicas = ISR = [this node]). Unknown topics are auto-created when both
+// `auto.create.topics.enable` and the request's allowAutoTopicCreation allow it; a null topic
+// list (v1+) means all topics; v0 treats an empty list as all topics.
+// Version notes: v1 controllerId/rack/isInternal; v2 clusterId; v4 allowAutoTopicCreation;
+// v7 leaderEpoch; v8 authorized operations; v9+ flexible; v10 topic ids (lookup by id); v12
+// nullable topic name in the response.
+
+import type { BrokerContext } from '../broker-context.ts';
+import type { Topic } from '../topics.ts';
+import type { ApiHandler } from './handler.ts';
+
+const UNKNOWN_TOPIC_OR_PARTITION = 3;
+const LEADER_NOT_AVAILABLE = 5;
+const INVALID_TOPIC_EXCEPTION = 17;
+const UNKNOWN_TOPIC_ID = 100;
+const ZERO_UUID = '00000000000000000000000000000000';
+const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
+
+export function describeTopic(broker: BrokerContext, topic: Topic): object {
+  return {
+    errorCode: 0,
+    name: topic.name,
+    topicId: topic.id,
+    isInternal: topic.isInternal,
+    partitions: topic.partitions.map((p) => ({
+      errorCode: 0,
+      partitionIndex: p.index,
+      leaderId: broker.nodeId,
+      leaderEpoch: 0,
+      replicaNodes: [broker.nodeId],
+      isrNodes: [broker.nodeId],
+      offlineReplicas: [],
+    })),
+    topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+  };
+}
+
+function topicError(name: string | null, topicId: string, errorCode: number): object {
+  return { errorCode, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED };
+}
+
+export const metadataHandler: ApiHandler = {
+  apiKey: 3,
+  minVersion: 0,
+  maxVersion: 12,
+  handle(ctx, request) {
+    const { broker, header } = ctx;
+    const version = header.apiVersion;
+    const endpoint = broker.advertisedFor(ctx.connection.listenerName);
+    const requested: Array<{ name: string | null; topicId?: string }> | null =
+      request.topics === null || (version === 0 && request.topics.length === 0) ? null : request.topics;
+    const topics: object[] = [];
+    if (requested === null) {
+      for (const topic of broker.topics.topics) topics.push(describeTopic(broker, topic));
+    } else {
+      const allowAuto = broker.config.bool('auto.create.topics.enable') && (version < 4 || request.allowAutoTopicCreation !== false);
+      for (const t of requested) {
+        if (t.name === null || t.name === undefined) {
+          const id = t.topicId ?? ZERO_UUID;
+          const topic = id === ZERO_UUID ? undefined : broker.topics.getById(id);
+          topics.push(topic ? describeTopic(broker, topic) : topicError(null, id, UNKNOWN_TOPIC_ID));
+          continue;
+        }
+        const existing = broker.topics.get(t.name);
+        if (existing !== undefined) {
+          topics.push(describeTopic(broker, existing));
+        } else if (allowAuto) {
+          const created = broker.autoCreateTopic(t.name);
+          if (created.topic !== undefined) topics.push(describeTopic(broker, created.topic));
+          else if (created.errorCode === INVALID_TOPIC_EXCEPTION) topics.push(topicError(t.name, ZERO_UUID, INVALID_TOPIC_EXCEPTION));
+          else topics.push(topicError(t.name, ZERO_UUID, LEADER_NOT_AVAILABLE));
+        } else {
+          topics.push(topicError(t.name, ZERO_UUID, UNKNOWN_TOPIC_OR_PARTITION));
+        }
+      }
+    }
+    return {
+      throttleTimeMs: 0,
+      brokers: [{ nodeId: broker.nodeId, host: endpoint.host, port: endpoint.port, rack: null }],
+      clusterId: broker.clusterId,
+      controllerId: broker.nodeId,
+      topics,
+      clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+    };
+  },
+};

@@ -1,0 +1,31 @@
+// OffsetForLeaderEpoch (key 23).
+// Behavior: a single node has only ever had leader epoch 0, so the end offset of any requested
+// epoch >= 0 is the log end offset (epoch 0); a client asking about an epoch above 0 gets
+// UNKNOWN_LEADER_EPOCH via currentLeaderEpoch, or epoch -1/offset -1 when the asked epoch is
+// later than ours (Kafka's answer for an epoch it does not know).
+// Version notes: served v2–4. v3 replicaId; v4+ flexible.
+
+import { ErrorCode } from '@sluice/protocol';
+import type { ApiHandler } from './handler.ts';
+
+export const offsetForLeaderEpochHandler: ApiHandler = {
+  apiKey: 23,
+  minVersion: 2,
+  maxVersion: 4,
+  handle(ctx, request) {
+    const { broker } = ctx;
+    const topics = request.topics.map((t: { topic: string; partitions: Array<{ partition: number; currentLeaderEpoch: number; leaderEpoch: number }> }) => {
+      const topic = broker.topics.get(t.topic);
+      const partitions = t.partitions.map((p) => {
+        const answer = (errorCode: number, leaderEpoch: number, endOffset: number) => ({ errorCode, partition: p.partition, leaderEpoch, endOffset });
+        const partition = topic?.partitions[p.partition];
+        if (partition === undefined) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, -1, -1);
+        if (p.currentLeaderEpoch > 0) return answer(ErrorCode.UNKNOWN_LEADER_EPOCH, -1, -1);
+        if (p.leaderEpoch > 0) return answer(0, -1, -1);
+        return answer(0, 0, partition.highWatermark);
+      });
+      return { topic: t.topic, partitions };
+    });
+    return { throttleTimeMs: 0, topics };
+  },
+};

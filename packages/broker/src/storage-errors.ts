@@ -1,0 +1,30 @@
+// Native storage errors carry a stable `code`; handlers turn them into Kafka error codes here,
+// in one place. Anything without a known code is a bug and propagates.
+
+import { ErrorCode } from '@sluice/protocol';
+
+const BY_NATIVE_CODE: Readonly<Record<string, number>> = {
+  CORRUPT_MESSAGE: ErrorCode.CORRUPT_MESSAGE,
+  MESSAGE_TOO_LARGE: ErrorCode.MESSAGE_TOO_LARGE,
+  INVALID_RECORD: ErrorCode.INVALID_RECORD,
+  OFFSET_OUT_OF_RANGE: ErrorCode.OFFSET_OUT_OF_RANGE,
+  KAFKA_STORAGE_ERROR: ErrorCode.KAFKA_STORAGE_ERROR,
+  NO_SPACE: ErrorCode.KAFKA_STORAGE_ERROR,
+  LOG_CLOSED: ErrorCode.NOT_LEADER_OR_FOLLOWER,
+};
+
+export interface StorageFailure {
+  readonly errorCode: number;
+  readonly message: string;
+}
+
+/** The Kafka error for a native storage error, or null when `err` is not one (a bug). */
+export function storageFailure(err: unknown): StorageFailure | null {
+  if (err instanceof Error) {
+    const code = (err as Error & { code?: unknown }).code;
+    if (typeof code === 'string' && code in BY_NATIVE_CODE) {
+      return { errorCode: BY_NATIVE_CODE[code], message: err.message };
+    }
+  }
+  return null;
+}

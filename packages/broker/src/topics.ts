@@ -1,0 +1,270 @@
+// Topics and partitions: the registry of what exists, where its data lives, and the open logs.
+//
+// Persistence: the registry (topic name, topic id, partition count, config overrides) is one
+// JSON file per broker, `sluice-topics.json` in the first log dir, replaced atomically (write,
+// fsync, rename, fsync dir). Partition data lives in `<logDir>/<topic>-<partition>/`, the
+// directory names Kafka uses; a partition stays in the log dir where it was created.
+//
+// Concurrency: everything here runs on the Node event loop; a Partition is the single appender of
+// its native log (the native log's contract).
+
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PartitionLog, type LogConfig } from '@sluice/native';
+import type { BrokerConfig, ConfigValue } from './config.ts';
+import type { Logger } from './logger.ts';
+import { TopicConfig } from './topic-config.ts';
+
+export const TOPICS_FILE = 'sluice-topics.json';
+const MAX_TOPIC_NAME_LENGTH = 249;
+
+/** Kafka's topic name rule: [a-zA-Z0-9._-]{1,249}, not "." or "..". Returns the problem or null. */
+export function topicNameProblem(name: string): string | null {
+  if (name.length === 0) return 'topic name is empty';
+  if (name === '.' || name === '..') return `topic name cannot be "${name}"`;
+  if (name.length > MAX_TOPIC_NAME_LENGTH) return `topic name is longer than ${MAX_TOPIC_NAME_LENGTH} characters`;
+  if (!/^[a-zA-Z0-9._-]+$/.test(name)) return `topic name "${name}" has characters other than ASCII alphanumerics, '.', '_' and '-'`;
+  return null;
+}
+
+/** 16 random bytes as the protocol's 32-char hex uuid; never the zero uuid. */
+export function newTopicId(): string {
+  for (;;) {
+    const hex = randomBytes(16).toString('hex');
+    if (!/^0+$/.test(hex)) return hex;
+  }
+}
+
+/** Something waiting for a partition's log end to move (a parked fetch). */
+export type AppendListener = () => void;
+
+export class Partition {
+  readonly topic: Topic;
+  readonly index: number;
+  readonly dir: string;
+  readonly log: PartitionLog;
+  private readonly listeners = new Set<AppendListener>();
+  private flushing: Promise<void> | null = null;
+  private flushQueued: Promise<void> | null = null;
+
+  constructor(topic: Topic, index: number, dir: string, log: PartitionLog) {
+    this.topic = topic;
+    this.index = index;
+    this.dir = dir;
+    this.log = log;
+  }
+
+  /** Single node: every appended record is replicated everywhere it will be, so HW = LEO. */
+  get highWatermark(): number {
+    return this.log.logEndOffset;
+  }
+
+  get logStartOffset(): number {
+    return this.log.logStartOffset;
+  }
+
+  onAppend(listener: AppendListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Resolves when everything appended before the call is on disk. A flush already running may
+   * have started before our append, so at most one more is queued behind it; every caller that
+   * arrives meanwhile shares that one (group commit).
+   */
+  flushDurable(): Promise<void> {
+    if (this.flushing === null) {
+      this.flushing = this.log.flush().finally(() => {
+        this.flushing = null;
+      });
+      return this.flushing;
+    }
+    if (this.flushQueued === null) {
+      this.flushQueued = this.flushing.catch(() => undefined).then(() => {
+        this.flushQueued = null;
+        return this.flushDurable();
+      });
+    }
+    return this.flushQueued;
+  }
+
+  /** Called after the log end moved (append) or the log start moved (retention, delete records). */
+  notifyChanged(): void {
+    if (this.listeners.size === 0) return;
+    for (const listener of [...this.listeners]) listener();
+  }
+}
+
+export class Topic {
+  readonly name: string;
+  readonly id: string;
+  config: TopicConfig;
+  readonly partitions: Partition[] = [];
+
+  constructor(name: string, id: string, config: TopicConfig) {
+    this.name = name;
+    this.id = id;
+    this.config = config;
+  }
+
+  get isInternal(): boolean {
+    return this.name.startsWith('__');
+  }
+}
+
+interface PersistedTopic {
+  name: string;
+  id: string;
+  partitions: number;
+  configs: Record<string, ConfigValue>;
+}
+
+export class TopicRegistry {
+  private readonly byName = new Map<string, Topic>();
+  private readonly byId = new Map<string, Topic>();
+  private readonly config: BrokerConfig;
+  private readonly log: Logger;
+
+  constructor(config: BrokerConfig, logger: Logger) {
+    this.config = config;
+    this.log = logger;
+  }
+
+  get topics(): Iterable<Topic> {
+    return this.byName.values();
+  }
+
+  get(name: string): Topic | undefined {
+    return this.byName.get(name);
+  }
+
+  getById(id: string): Topic | undefined {
+    return this.byId.get(id);
+  }
+
+  partition(topic: string, index: number): Partition | undefined {
+    return this.byName.get(topic)?.partitions[index];
+  }
+
+  /** Opens every persisted topic's partitions (native recovery runs inside open when needed). */
+  load(): void {
+    const file = join(this.config.logDirs[0], TOPICS_FILE);
+    if (!existsSync(file)) return;
+    const persisted = JSON.parse(readFileSync(file, 'utf8')) as { version: number; topics: PersistedTopic[] };
+    for (const t of persisted.topics) {
+      const topic = new Topic(t.name, t.id, new TopicConfig(this.config, new Map(Object.entries(t.configs))));
+      this.register(topic);
+      for (let p = 0; p < t.partitions; p++) this.openPartition(topic, p);
+    }
+    this.log.info({ topics: persisted.topics.length }, 'topics loaded');
+  }
+
+  create(name: string, partitions: number, overrides: ReadonlyMap<string, ConfigValue>): Topic {
+    if (this.byName.has(name)) throw new Error(`BUG: topic ${name} exists`);
+    const topic = new Topic(name, newTopicId(), new TopicConfig(this.config, overrides));
+    this.register(topic);
+    for (let p = 0; p < partitions; p++) this.openPartition(topic, p);
+    this.persist();
+    this.log.info({ topic: name, partitions, configs: Object.fromEntries(overrides) }, 'topic created');
+    return topic;
+  }
+
+  addPartitions(topic: Topic, totalCount: number): void {
+    for (let p = topic.partitions.length; p < totalCount; p++) this.openPartition(topic, p);
+    this.persist();
+    this.log.info({ topic: topic.name, partitions: totalCount }, 'partitions added');
+  }
+
+  alterConfigs(topic: Topic, overrides: ReadonlyMap<string, ConfigValue>): void {
+    topic.config = topic.config.withOverrides(overrides);
+    for (const partition of topic.partitions) partition.log.updateConfig(this.logConfig(topic.config));
+    this.persist();
+    this.log.info({ topic: topic.name, configs: Object.fromEntries(overrides) }, 'topic configs altered');
+  }
+
+  delete(topic: Topic): void {
+    this.byName.delete(topic.name);
+    this.byId.delete(topic.id);
+    this.persist();
+    for (const partition of topic.partitions) {
+      partition.notifyChanged();
+      partition.log.delete();
+    }
+    this.log.info({ topic: topic.name }, 'topic deleted');
+  }
+
+  /** Closes every log (flush + trim); `clean` marks the shutdown clean when all closed. */
+  close(): void {
+    for (const topic of this.byName.values()) {
+      for (const partition of topic.partitions) partition.log.close();
+    }
+  }
+
+  logConfig(config: TopicConfig): Partial<LogConfig> {
+    return {
+      segmentBytes: config.num('segment.bytes'),
+      segmentMs: config.num('segment.ms'),
+      segmentIndexBytes: config.num('segment.index.bytes'),
+      indexIntervalBytes: config.num('index.interval.bytes'),
+      maxMessageBytes: config.num('max.message.bytes'),
+      retentionMs: config.num('retention.ms'),
+      retentionBytes: config.num('retention.bytes'),
+      appendMode: this.config.str('sluice.log.append.mode') as 'mmap' | 'pwrite',
+      preallocateStepBytes: this.config.int('sluice.log.preallocate.step.bytes'),
+      messageTimestampType: config.get('message.timestamp.type') as 'CreateTime' | 'LogAppendTime',
+      flushIntervalMessages: config.num('flush.messages'),
+    };
+  }
+
+  private register(topic: Topic): void {
+    this.byName.set(topic.name, topic);
+    this.byId.set(topic.id, topic);
+  }
+
+  private openPartition(topic: Topic, index: number): void {
+    const name = `${topic.name}-${index}`;
+    const dirs = this.config.logDirs;
+    let dir = dirs.map((d) => join(d, name)).find((d) => existsSync(d));
+    if (dir === undefined) {
+      // New partition: the log dir holding the fewest partitions, as Kafka places them.
+      const counts = dirs.map((d) => (existsSync(d) ? readdirSync(d).filter((f) => /-\d+$/.test(f)).length : 0));
+      dir = join(dirs[counts.indexOf(Math.min(...counts))], name);
+      mkdirSync(dir, { recursive: true });
+    }
+    const log = PartitionLog.open(dir, this.logConfig(topic.config));
+    topic.partitions[index] = new Partition(topic, index, dir, log);
+  }
+
+  private persist(): void {
+    const dir = this.config.logDirs[0];
+    const file = join(dir, TOPICS_FILE);
+    const topics: PersistedTopic[] = [...this.byName.values()].map((t) => ({
+      name: t.name,
+      id: t.id,
+      partitions: t.partitions.length,
+      configs: Object.fromEntries(t.config.overrides),
+    }));
+    writeFileAtomically(dir, file, JSON.stringify({ version: 1, topics }, null, 1) + '\n');
+  }
+}
+
+/** Write to a temp file, fsync, rename over the target, fsync the directory. */
+export function writeFileAtomically(dir: string, file: string, text: string): void {
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, text);
+  const fd = openSync(tmp, 'r+');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+  const dfd = openSync(dir, 'r');
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
+}

@@ -1,0 +1,88 @@
+// Starts a real broker process (`sluice start`) on a free port with a temp data dir, for
+// cross-package tests. Every test file stops what it started; the data dir is removed unless
+// the caller keeps it (restart tests reuse one dir across two processes).
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const SLUICE_BIN = join(ROOT, 'packages', 'cli', 'bin', 'sluice.js');
+
+export interface BrokerProcess {
+  readonly proc: ChildProcess;
+  readonly port: number;
+  readonly bootstrap: string;
+  readonly dataDir: string;
+  /** Everything the process printed so far (stdout and stderr). */
+  output(): string;
+  /** SIGTERM and wait for exit; returns the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL and wait for exit. */
+  kill(): Promise<void>;
+}
+
+export interface StartOptions {
+  dataDir?: string;
+  overrides?: Record<string, string | number | boolean>;
+  /** Fixed port (restart tests); 0 picks a free one. */
+  port?: number;
+}
+
+export function tempDataDir(prefix = 'sluice-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export async function startBroker(options: StartOptions = {}): Promise<BrokerProcess> {
+  const dataDir = options.dataDir ?? tempDataDir();
+  const overrides: Record<string, string | number | boolean> = {
+    listeners: `PLAINTEXT://127.0.0.1:${options.port ?? 0}`,
+    'log.dirs': dataDir,
+    'sluice.log.level': 'warn',
+    'group.initial.rebalance.delay.ms': 0,
+    ...options.overrides,
+  };
+  const args = [SLUICE_BIN, 'start'];
+  for (const [k, v] of Object.entries(overrides)) args.push('--override', `${k}=${v}`);
+  const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
+  const port = await new Promise<number>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`broker did not become ready in 30 s:\n${output}`)), 30_000);
+    const onData = () => {
+      const m = /sluice ready: listeners=PLAINTEXT:\/\/[^:]+:(\d+)/.exec(output);
+      if (m !== null) {
+        clearTimeout(timer);
+        proc.stdout!.off('data', onData);
+        res(Number(m[1]));
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      rej(new Error(`broker exited with ${code} before ready:\n${output}`));
+    });
+  });
+  return {
+    proc,
+    port,
+    bootstrap: `127.0.0.1:${port}`,
+    dataDir,
+    output: () => output,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
