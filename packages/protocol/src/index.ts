@@ -1,0 +1,89 @@
+// @sluice/protocol: a sans-io Kafka wire codec. Bytes in, objects out, and back; no sockets, no
+// files. The broker frames its socket stream with FrameReader, decodes each frame's header and
+// body, and encodes responses into frame parts it hands to the connection writer.
+
+import type { MessageSpec } from './spec.ts';
+import { decodeBody, encodeBody } from './codec.ts';
+import { ProtocolError } from './errors.ts';
+import { type RequestHeader, readResponseHeader, writeRequestHeader, writeResponseHeader } from './headers.ts';
+import { Reader } from './primitives/reader.ts';
+import { type FramePart, Writer } from './primitives/writer.ts';
+import { requestSpecs, responseSpecs } from './registry.ts';
+import { apiKeyName } from './api-keys.ts';
+
+export type { ExternalRecords, FieldSpec, FieldType, MessageSpec, PrimitiveType, Versions } from './spec.ts';
+export { ApiKey, type ApiKeyName, apiKeyName } from './api-keys.ts';
+export { ErrorCode, errorByCode, type KafkaError, kafkaErrors, ProtocolError } from './errors.ts';
+export { DEFAULT_MAX_FRAME_BYTES, FrameReader } from './framing.ts';
+export { decodeRequestHeader, type RequestHeader, requestHeaderVersion, responseHeaderVersion } from './headers.ts';
+export { isFlexible, isServed, requestSpecs, responseSpecs } from './registry.ts';
+export { type UnknownTaggedField } from './codec.ts';
+export type { FramePart } from './primitives/writer.ts';
+
+function specFor(specs: ReadonlyMap<number, MessageSpec>, apiKey: number, apiVersion: number): MessageSpec {
+  const spec = specs.get(apiKey);
+  if (spec === undefined) throw new ProtocolError('UNKNOWN_API', `API key ${apiKey} (${apiKeyName(apiKey)}) is not served`);
+  const [lo, hi] = spec.validVersions;
+  if (apiVersion < lo || apiVersion > hi) {
+    throw new ProtocolError('UNSUPPORTED_VERSION', `${spec.name} v${apiVersion} is not served (v${lo}-v${hi})`);
+  }
+  return spec;
+}
+
+/**
+ * Decodes a request body. `frame` is what FrameReader returned, `header` what decodeRequestHeader
+ * made of it. Record sets come out as zero-copy subarrays of `frame`. Throws ProtocolError only.
+ */
+export function decodeRequest(header: RequestHeader, frame: Uint8Array): any {
+  const spec = specFor(requestSpecs, header.apiKey, header.apiVersion);
+  return decodeBody(spec, header.apiVersion, frame, header.bodyOffset, frame.length);
+}
+
+// One scratch writer, reused by every encode (encodes are synchronous, so never concurrent).
+// After an unusually large frame it is replaced, so one big response does not pin its buffer.
+const SCRATCH_KEEP_BYTES = 1 << 20;
+let scratch = new Writer(64 * 1024);
+
+function releaseScratch(): void {
+  if (scratch.capacity > SCRATCH_KEEP_BYTES) scratch = new Writer(64 * 1024);
+}
+
+/**
+ * Encodes a complete response frame (size prefix, header, body). Returns one Uint8Array, or —
+ * when the body holds ExternalRecords — bytes and ExternalRecords parts interleaved in wire order;
+ * the size prefix covers them all. The returned bytes are owned by the caller.
+ */
+export function encodeResponse(apiKey: number, apiVersion: number, correlationId: number, body: unknown): FramePart[] {
+  const spec = specFor(responseSpecs, apiKey, apiVersion);
+  const w = scratch;
+  try {
+    w.beginFrame();
+    writeResponseHeader(w, apiKey, apiVersion, correlationId);
+    encodeBody(spec, apiVersion, w, body);
+    return w.finishFrame();
+  } finally {
+    releaseScratch();
+  }
+}
+
+/** Encodes a complete request frame, size prefix included (for tests and the CLI's client). */
+export function encodeRequest(apiKey: number, apiVersion: number, correlationId: number, clientId: string | null, body: unknown): Uint8Array {
+  const spec = specFor(requestSpecs, apiKey, apiVersion);
+  const w = scratch;
+  try {
+    w.beginFrame();
+    writeRequestHeader(w, apiKey, apiVersion, correlationId, clientId);
+    encodeBody(spec, apiVersion, w, body);
+    return w.finishFrameBytes();
+  } finally {
+    releaseScratch();
+  }
+}
+
+/** Decodes a response frame (without its size prefix). Throws ProtocolError only. */
+export function decodeResponse(apiKey: number, apiVersion: number, frame: Uint8Array): { correlationId: number; body: any } {
+  const spec = specFor(responseSpecs, apiKey, apiVersion);
+  const r = new Reader(frame);
+  const correlationId = readResponseHeader(r, apiKey, apiVersion);
+  return { correlationId, body: decodeBody(spec, apiVersion, frame, r.pos, frame.length) };
+}
