@@ -150,8 +150,8 @@ export class Reader {
   }
 
   /**
-   * Zig-zag signed varlong (int64, at most 10 bytes) as a JS number; exact within ±2^53, which is
-   * all record deltas and timestamps ever need.
+   * Zig-zag signed varlong (int64, at most 10 bytes) as a JS number: exact within ±2^53, which
+   * covers every record delta and timestamp; larger magnitudes round to the nearest double.
    */
   varlong(): number {
     const buf = this.buf;
@@ -159,12 +159,10 @@ export class Reader {
     const end = this.end;
     let value = 0;
     let scale = 1;
-    for (let i = 0; i < 10; i++) {
+    // Up to 7 bytes (49 bits) the double arithmetic is exact; longer ones take the BigInt path.
+    for (let i = 0; i < 7; i++) {
       if (pos >= end) throw new ProtocolError('TRUNCATED', 'varlong runs past the end', pos);
       const b = buf[pos++];
-      if (i === 9 && b > 0x01) {
-        throw new ProtocolError('INVALID_VARINT', 'varlong does not fit in 64 bits', this.pos);
-      }
       value += (b & 0x7f) * scale;
       if (b < 0x80) {
         this.pos = pos;
@@ -173,6 +171,19 @@ export class Reader {
         return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
       }
       scale *= 128;
+    }
+    let big = BigInt(value);
+    for (let i = 7; i < 10; i++) {
+      if (pos >= end) throw new ProtocolError('TRUNCATED', 'varlong runs past the end', pos);
+      const b = buf[pos++];
+      if (i === 9 && b > 0x01) {
+        throw new ProtocolError('INVALID_VARINT', 'varlong does not fit in 64 bits', this.pos);
+      }
+      big |= BigInt(b & 0x7f) << BigInt(7 * i);
+      if (b < 0x80) {
+        this.pos = pos;
+        return Number((big >> 1n) ^ -(big & 1n));
+      }
     }
     throw new ProtocolError('INVALID_VARINT', 'varlong longer than 10 bytes', this.pos);
   }

@@ -157,16 +157,28 @@ export class Writer {
     this.uvarint(((v << 1) ^ (v >> 31)) >>> 0);
   }
 
-  /** Zig-zag varlong, v an integer within ±2^53. */
+  /** Zig-zag varlong, v an int64 value (exact when |v| <= 2^53, as every JS integer is). */
   varlong(v: number): void {
-    let u = v >= 0 ? v * 2 : -v * 2 - 1;
     this.ensure(10);
     const buf = this.buf;
-    while (u >= 0x80) {
-      buf[this.pos++] = (u % 128) | 0x80;
-      u = Math.floor(u / 128);
+    if (v <= 0x10_0000_0000_0000 && v >= -0x10_0000_0000_0000) {
+      // |v| <= 2^52: the zig-zag value fits in 53 bits, so double arithmetic is exact.
+      let u = v >= 0 ? v * 2 : -v * 2 - 1;
+      while (u >= 0x80) {
+        buf[this.pos++] = (u % 128) | 0x80;
+        u = Math.floor(u / 128);
+      }
+      buf[this.pos++] = u;
+      return;
     }
-    buf[this.pos++] = u;
+    // Saturate like int64(): 2^63 is how Long.MAX_VALUE reads back as a double.
+    const b = v >= 2 ** 63 ? 0x7fff_ffff_ffff_ffffn : v <= -(2 ** 63) ? -0x8000_0000_0000_0000n : BigInt(v);
+    let u = BigInt.asUintN(64, (b << 1n) ^ (b >> 63n));
+    while (u >= 0x80n) {
+      buf[this.pos++] = Number(u & 0x7fn) | 0x80;
+      u >>= 7n;
+    }
+    buf[this.pos++] = Number(u);
   }
 
   /** Raw bytes, no length prefix. */
