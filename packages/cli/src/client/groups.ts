@@ -1,0 +1,214 @@
+// Consumer-group administration, as kafka-consumer-groups.sh does it: FindCoordinator,
+// ListGroups (asked of every broker), DescribeGroups, OffsetFetch, OffsetCommit (a "simple"
+// commit with generation -1 and no member id, for offset resets) and DeleteGroups.
+
+import { ApiKey, ErrorCode } from '@sluice/protocol';
+import type { BrokerConnection } from './connection.ts';
+import { decodeAssignment, type TopicPartitions } from './consumer-protocol.ts';
+import { checkError, ClientError, KafkaApiError } from './errors.ts';
+import { type KafkaClient, sleep } from './kafka-client.ts';
+import { tpKey } from './offsets.ts';
+
+/** FindCoordinator key type for a consumer group. */
+const KEY_TYPE_GROUP = 0;
+const COORDINATOR_WAIT_MS = 10_000;
+
+function isCoordinatorBusy(code: number): boolean {
+  return code === ErrorCode.COORDINATOR_NOT_AVAILABLE || code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+}
+
+/** The connection to a group's coordinator; waits while the coordinator is loading. */
+export async function findCoordinator(client: KafkaClient, groupId: string): Promise<BrokerConnection> {
+  const deadline = Date.now() + COORDINATOR_WAIT_MS;
+  for (;;) {
+    const conn = client.bootstrap;
+    const version = conn.version(ApiKey.FindCoordinator);
+    const body = await conn.request(ApiKey.FindCoordinator, version >= 4 ? { keyType: KEY_TYPE_GROUP, coordinatorKeys: [groupId] } : { key: groupId, keyType: KEY_TYPE_GROUP });
+    const c = version >= 4 ? body.coordinators[0] : body;
+    if (c === undefined) throw new ClientError(`${conn.address} answered FindCoordinator for group ${JSON.stringify(groupId)} with no coordinator`);
+    if (c.errorCode === 0) return client.nodeAt(c.nodeId, c.host, c.port);
+    if (!isCoordinatorBusy(c.errorCode) || Date.now() >= deadline) {
+      throw new KafkaApiError('find the coordinator of', `group ${JSON.stringify(groupId)}`, c.errorCode, c.errorMessage ?? null);
+    }
+    await sleep(200);
+  }
+}
+
+export interface GroupListing {
+  readonly groupId: string;
+  readonly protocolType: string;
+  /** Empty when the broker's ListGroups version does not report states (< v4). */
+  readonly state: string;
+  readonly coordinatorId: number;
+}
+
+/** Every group on every broker, sorted by id. */
+export async function listGroups(client: KafkaClient): Promise<GroupListing[]> {
+  const brokers = await client.allBrokers();
+  const lists = await Promise.all(
+    brokers.map(async ({ nodeId, conn }) => {
+      const body = await conn.request(ApiKey.ListGroups, { statesFilter: [] });
+      checkError('list groups on', `broker ${nodeId}`, body.errorCode);
+      return body.groups.map((g: any) => ({ groupId: g.groupId, protocolType: g.protocolType, state: g.groupState ?? '', coordinatorId: nodeId }));
+    }),
+  );
+  return lists.flat().sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
+}
+
+export interface GroupMemberDescription {
+  readonly memberId: string;
+  readonly groupInstanceId: string | null;
+  readonly clientId: string;
+  readonly clientHost: string;
+  /** Decoded when the group's protocol type is 'consumer'; empty otherwise. */
+  readonly assignment: readonly TopicPartitions[];
+}
+
+export interface GroupDescription {
+  readonly groupId: string;
+  readonly errorCode: number;
+  readonly state: string;
+  readonly protocolType: string;
+  /** The chosen assignor (e.g. 'range') once the group is stable. */
+  readonly protocol: string;
+  readonly members: readonly GroupMemberDescription[];
+}
+
+export async function describeGroup(client: KafkaClient, groupId: string): Promise<GroupDescription> {
+  const conn = await findCoordinator(client, groupId);
+  const body = await conn.request(ApiKey.DescribeGroups, { groups: [groupId], includeAuthorizedOperations: false });
+  const g = body.groups[0];
+  if (g === undefined) throw new ClientError(`${conn.address} answered DescribeGroups for ${JSON.stringify(groupId)} with no group`);
+  return {
+    groupId: g.groupId,
+    errorCode: g.errorCode,
+    state: g.groupState,
+    protocolType: g.protocolType,
+    protocol: g.protocolData,
+    members: g.members.map((m: any) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId ?? null,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      assignment: g.protocolType === 'consumer' && m.memberAssignment.length > 0 ? safeAssignment(m.memberAssignment) : [],
+    })),
+  };
+}
+
+// A member's assignment is written by its leader's client; one we cannot read is shown as
+// nothing rather than failing the whole description.
+function safeAssignment(bytes: Uint8Array): readonly TopicPartitions[] {
+  try {
+    return decodeAssignment(bytes).assignedPartitions;
+  } catch {
+    return [];
+  }
+}
+
+export interface CommittedOffset {
+  readonly topic: string;
+  readonly partition: number;
+  /** -1 when nothing is committed. */
+  readonly offset: number;
+  readonly metadata: string | null;
+  readonly errorCode: number;
+}
+
+/**
+ * Committed offsets of a group: for `partitions` (null: every partition the group has offsets
+ * for). Throws KafkaApiError on a group-level error.
+ */
+export async function fetchCommittedOffsets(
+  client: KafkaClient,
+  groupId: string,
+  partitions: ReadonlyArray<{ topic: string; partition: number }> | null,
+  conn?: BrokerConnection,
+): Promise<CommittedOffset[]> {
+  const coordinator = conn ?? (await findCoordinator(client, groupId));
+  const version = coordinator.version(ApiKey.OffsetFetch);
+  let topics: Array<{ name: string; partitionIndexes: number[] }> | null = null;
+  if (partitions !== null) {
+    const byTopic = new Map<string, number[]>();
+    for (const p of partitions) {
+      let l = byTopic.get(p.topic);
+      if (l === undefined) byTopic.set(p.topic, (l = []));
+      l.push(p.partition);
+    }
+    topics = [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
+  } else if (version < 2) {
+    throw new ClientError(`${coordinator.address} cannot list all of a group's offsets (OffsetFetch v${version})`, 'name the topics explicitly');
+  }
+  const request = version >= 8 ? { groups: [{ groupId, memberId: null, memberEpoch: -1, topics }], requireStable: false } : { groupId, topics, requireStable: false };
+  const body = await coordinator.request(ApiKey.OffsetFetch, request);
+  const groupError = version >= 8 ? (body.groups[0]?.errorCode ?? 0) : body.errorCode;
+  checkError('fetch committed offsets of', `group ${JSON.stringify(groupId)}`, groupError);
+  const resultTopics = version >= 8 ? (body.groups[0]?.topics ?? []) : body.topics;
+  const out: CommittedOffset[] = [];
+  for (const t of resultTopics) {
+    for (const p of t.partitions) {
+      out.push({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, metadata: p.metadata, errorCode: p.errorCode });
+    }
+  }
+  return out;
+}
+
+export interface CommitRequest {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+/**
+ * Commits offsets. Without `member` it is a simple commit (generation -1, no member id), which
+ * coordinators accept only for a group with no active members. Throws on the first error.
+ */
+export async function commitOffsets(
+  client: KafkaClient,
+  groupId: string,
+  offsets: readonly CommitRequest[],
+  member: { generationId: number; memberId: string; groupInstanceId: string | null } | null = null,
+  conn?: BrokerConnection,
+): Promise<void> {
+  if (offsets.length === 0) return;
+  const coordinator = conn ?? (await findCoordinator(client, groupId));
+  const byTopic = new Map<string, CommitRequest[]>();
+  for (const o of offsets) {
+    let l = byTopic.get(o.topic);
+    if (l === undefined) byTopic.set(o.topic, (l = []));
+    l.push(o);
+  }
+  const body = await coordinator.request(ApiKey.OffsetCommit, {
+    groupId,
+    generationIdOrMemberEpoch: member?.generationId ?? -1,
+    memberId: member?.memberId ?? '',
+    groupInstanceId: member?.groupInstanceId ?? null,
+    retentionTimeMs: -1,
+    topics: [...byTopic].map(([name, list]) => ({
+      name,
+      partitions: list.map((o) => ({ partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: -1, committedMetadata: '' })),
+    })),
+  });
+  for (const t of body.topics) {
+    for (const p of t.partitions) checkError(`commit offset of group ${JSON.stringify(groupId)} for`, `${t.name}-${p.partitionIndex}`, p.errorCode);
+  }
+}
+
+export interface GroupResult {
+  readonly groupId: string;
+  readonly errorCode: number;
+}
+
+export async function deleteGroups(client: KafkaClient, groupIds: readonly string[]): Promise<GroupResult[]> {
+  const out: GroupResult[] = [];
+  for (const groupId of groupIds) {
+    const conn = await findCoordinator(client, groupId);
+    const body = await conn.request(ApiKey.DeleteGroups, { groupsNames: [groupId] });
+    for (const r of body.results) out.push({ groupId: r.groupId, errorCode: r.errorCode });
+  }
+  return out;
+}
+
+/** Index committed offsets by topic-partition. */
+export function committedByPartition(list: readonly CommittedOffset[]): Map<string, CommittedOffset> {
+  return new Map(list.map((c) => [tpKey(c.topic, c.partition), c]));
+}
