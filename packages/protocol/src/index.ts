@@ -19,6 +19,24 @@ export { decodeRequestHeader, type RequestHeader, requestHeaderVersion, response
 export { isFlexible, isServed, requestSpecs, responseSpecs } from './registry.ts';
 export { type UnknownTaggedField } from './codec.ts';
 export type { FramePart } from './primitives/writer.ts';
+export {
+  type BatchRecord,
+  type BuildRecordBatchOptions,
+  buildRecordBatch,
+  type Compression,
+  crc32c,
+  DEFAULT_MAX_UNCOMPRESSED_BYTES,
+  type ParseRecordBatchesOptions,
+  parseRecordBatches,
+  RECORD_BATCH_HEADER_BYTES,
+  RECORD_BATCH_MAGIC,
+  type RecordBatch,
+  type RecordBatchHeader,
+  type RecordHeader,
+  type RecordInput,
+  readBatchHeader,
+  type TimestampType,
+} from './record-batch.ts';
 
 function specFor(specs: ReadonlyMap<number, MessageSpec>, apiKey: number, apiVersion: number): MessageSpec {
   const spec = specs.get(apiKey);
