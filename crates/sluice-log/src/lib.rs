@@ -1,6 +1,23 @@
 //! Sluice storage core: segmented Kafka logs, sparse indexes, recovery, retention and zero-copy
 //! transfer on raw fds. Pure Rust; no napi (see crates/sluice-napi for the Node binding).
+//!
+//! Storage entry points: `Log` (one partition), `LogConfig`, the log-dir helpers in
+//! `checkpoint`, and `Error` with its stable codes. See README.md for formats and contracts.
 
+pub mod batch;
+pub mod checkpoint;
+pub mod config;
+pub mod error;
+pub mod fault;
 pub mod file_range;
+pub mod index;
+pub mod log;
+mod mmap;
+pub mod segment;
+pub mod storage;
 
+pub use config::{AppendMode, LogConfig, TimestampType};
+pub use error::{Error, Result};
 pub use file_range::FileRange;
+pub use log::{AppendResult, FlushJob, Log, LogStats, OpenOptions, ReadResult, TimestampAndOffset};
+pub use storage::{OsStorage, Storage};

@@ -1,0 +1,173 @@
+//! The crate's error enum. Each variant has a stable string code (`Error::code`) that the napi
+//! binding turns into `err.code` in JavaScript; codes never change once released, and every code
+//! is listed in `Error::CODES` (the table `packages/native/src/errors.ts` is checked against).
+//!
+//! Operating errors (bad input, EIO, ENOSPC, a closed log) are values of this enum; a broken
+//! invariant panics instead.
+//!
+//! This file holds the storage variants; the transfer and connection-writer variants are kept in
+//! their own block of the same enum.
+
+use std::io;
+use std::path::PathBuf;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    // ---- storage: append validation (the whole append is rejected, nothing is written) ----
+    /// A batch failed an integrity check: bad magic, a length that lies (too small for a v2
+    /// header or running past the input), or a CRC-32C mismatch. Kafka: CORRUPT_MESSAGE.
+    #[error("corrupt record batch #{batch} at byte {position} of the append: {reason}")]
+    CorruptMessage { batch: usize, position: usize, reason: String },
+
+    /// A batch is intact but not acceptable: lastOffsetDelta + 1 != record count, a
+    /// non-positive count, or an empty append. Kafka: INVALID_RECORD.
+    #[error("invalid record batch #{batch} at byte {position} of the append: {reason}")]
+    InvalidRecord { batch: usize, position: usize, reason: String },
+
+    /// One batch is larger than `max.message.bytes`. Kafka: MESSAGE_TOO_LARGE.
+    #[error("record batch #{batch} is {size} bytes, larger than max.message.bytes = {max}")]
+    MessageTooLarge { batch: usize, size: u64, max: u64 },
+
+    /// The whole append is larger than `segment.bytes`, so it can never fit in a segment.
+    /// Kafka: RECORD_LIST_TOO_LARGE.
+    #[error("append of {size} bytes is larger than segment.bytes = {segment_bytes}")]
+    RecordListTooLarge { size: u64, segment_bytes: u64 },
+
+    // ---- storage: reads and offset arguments ----
+    /// An offset outside [log start offset, log end offset]. Kafka: OFFSET_OUT_OF_RANGE.
+    #[error("offset {offset} is out of range [{log_start}, {log_end}]")]
+    OffsetOutOfRange { offset: i64, log_start: i64, log_end: i64 },
+
+    /// Segment or index bytes on disk that do not parse (found after open, e.g. a batch header
+    /// at a position an index pointed to). The broker reports it as KAFKA_STORAGE_ERROR.
+    #[error("corrupt data in {} at byte {position}: {reason}", path.display())]
+    CorruptSegment { path: PathBuf, position: u64, reason: String },
+
+    /// A checkpoint file that does not follow Kafka's text format.
+    #[error("corrupt checkpoint file {} at line {line}: {reason}", path.display())]
+    CorruptCheckpoint { path: PathBuf, line: usize, reason: String },
+
+    // ---- storage: the file system ----
+    /// An I/O error other than ENOSPC (EIO, EROFS, EMFILE, ...). Kafka: KAFKA_STORAGE_ERROR.
+    #[error("storage error during {op} on {}: {source}", path.display())]
+    Storage { op: &'static str, path: PathBuf, source: io::Error },
+
+    /// The file system is full (ENOSPC, from fallocate or write). Nothing of the append that
+    /// met it was published. Kafka: KAFKA_STORAGE_ERROR.
+    #[error("no space left during {op} on {}: {source}", path.display())]
+    NoSpace { op: &'static str, path: PathBuf, source: io::Error },
+
+    // ---- storage: API misuse that is still an operating error ----
+    /// Any call after `close()` or `delete()`.
+    #[error("the log in {} is closed", dir.display())]
+    LogClosed { dir: PathBuf },
+
+    /// A config value out of its allowed range.
+    #[error("invalid config {name}: {reason}")]
+    InvalidConfig { name: &'static str, reason: String },
+
+    /// An argument that cannot be an offset, size or timestamp (negative, fractional, NaN).
+    #[error("invalid argument {name}: {reason}")]
+    InvalidArgument { name: &'static str, reason: String },
+}
+
+impl Error {
+    /// Every code `code()` can return, in declaration order. The JS code table is tested against
+    /// this list.
+    pub const CODES: &'static [&'static str] = &[
+        "CORRUPT_MESSAGE",
+        "INVALID_RECORD",
+        "MESSAGE_TOO_LARGE",
+        "RECORD_LIST_TOO_LARGE",
+        "OFFSET_OUT_OF_RANGE",
+        "CORRUPT_SEGMENT",
+        "CORRUPT_CHECKPOINT",
+        "KAFKA_STORAGE_ERROR",
+        "NO_SPACE",
+        "LOG_CLOSED",
+        "INVALID_CONFIG",
+        "INVALID_ARGUMENT",
+    ];
+
+    /// Stable code for this error, the JavaScript `err.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::CorruptMessage { .. } => "CORRUPT_MESSAGE",
+            Error::InvalidRecord { .. } => "INVALID_RECORD",
+            Error::MessageTooLarge { .. } => "MESSAGE_TOO_LARGE",
+            Error::RecordListTooLarge { .. } => "RECORD_LIST_TOO_LARGE",
+            Error::OffsetOutOfRange { .. } => "OFFSET_OUT_OF_RANGE",
+            Error::CorruptSegment { .. } => "CORRUPT_SEGMENT",
+            Error::CorruptCheckpoint { .. } => "CORRUPT_CHECKPOINT",
+            Error::Storage { .. } => "KAFKA_STORAGE_ERROR",
+            Error::NoSpace { .. } => "NO_SPACE",
+            Error::LogClosed { .. } => "LOG_CLOSED",
+            Error::InvalidConfig { .. } => "INVALID_CONFIG",
+            Error::InvalidArgument { .. } => "INVALID_ARGUMENT",
+        }
+    }
+
+    /// The OS error number behind this error, when there is one.
+    pub fn errno(&self) -> Option<i32> {
+        match self {
+            Error::Storage { source, .. } | Error::NoSpace { source, .. } => source.raw_os_error(),
+            _ => None,
+        }
+    }
+
+    /// Classifies a file-system error: ENOSPC (and EDQUOT, a full quota) is `NoSpace`,
+    /// anything else `Storage`.
+    pub fn from_io(op: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Error {
+        let path = path.into();
+        match source.raw_os_error() {
+            Some(libc::ENOSPC | libc::EDQUOT) => Error::NoSpace { op, path, source },
+            _ => Error::Storage { op, path, source },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn storage_samples() -> Vec<Error> {
+        let reason = || "x".to_string();
+        let path = || PathBuf::from("/tmp/x");
+        vec![
+            Error::CorruptMessage { batch: 0, position: 0, reason: reason() },
+            Error::InvalidRecord { batch: 0, position: 0, reason: reason() },
+            Error::MessageTooLarge { batch: 0, size: 2, max: 1 },
+            Error::RecordListTooLarge { size: 2, segment_bytes: 1 },
+            Error::OffsetOutOfRange { offset: 9, log_start: 0, log_end: 1 },
+            Error::CorruptSegment { path: path(), position: 0, reason: reason() },
+            Error::CorruptCheckpoint { path: path(), line: 1, reason: reason() },
+            Error::from_io("write", path(), io::Error::from_raw_os_error(libc::EIO)),
+            Error::from_io("fallocate", path(), io::Error::from_raw_os_error(libc::ENOSPC)),
+            Error::LogClosed { dir: path() },
+            Error::InvalidConfig { name: "segment.bytes", reason: reason() },
+            Error::InvalidArgument { name: "offset", reason: reason() },
+        ]
+    }
+
+    #[test]
+    fn storage_codes_are_listed_in_order_and_unique() {
+        let codes: Vec<&str> = storage_samples().iter().map(Error::code).collect();
+        assert_eq!(codes, &Error::CODES[..codes.len()]);
+        let mut unique = Error::CODES.to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), Error::CODES.len());
+    }
+
+    #[test]
+    fn enospc_is_no_space_and_eio_is_storage() {
+        let e = Error::from_io("fallocate", "/x", io::Error::from_raw_os_error(libc::ENOSPC));
+        assert_eq!(e.code(), "NO_SPACE");
+        assert_eq!(e.errno(), Some(libc::ENOSPC));
+        let e = Error::from_io("pwrite", "/x", io::Error::from_raw_os_error(libc::EIO));
+        assert_eq!(e.code(), "KAFKA_STORAGE_ERROR");
+        assert_eq!(e.errno(), Some(libc::EIO));
+    }
+}
