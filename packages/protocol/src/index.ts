@@ -19,6 +19,8 @@ export { decodeRequestHeader, type RequestHeader, requestHeaderVersion, response
 export { isFlexible, isServed, requestSpecs, responseSpecs } from './registry.ts';
 export { type UnknownTaggedField } from './codec.ts';
 export type { FramePart } from './primitives/writer.ts';
+// RecordBatch v2 helpers (tests, tools, the CLI's client; the broker itself never decompresses).
+export * from './record-batch.ts';
 export {
   type BatchRecord,
   type BuildRecordBatchOptions,
