@@ -1,0 +1,45 @@
+// Codes of the errors the native addon throws: `err.code` is one of these strings, one per
+// variant of the Rust `sluice_log::Error` enum (crates/sluice-log/src/error.rs). The table is
+// tested against `nativeErrorCodes()`, the Rust list, so the two cannot drift apart.
+
+export const NativeErrorCode = {
+  /** A batch failed an integrity check (CRC-32C, magic, length). Kafka: CORRUPT_MESSAGE. */
+  CORRUPT_MESSAGE: 'CORRUPT_MESSAGE',
+  /** lastOffsetDelta + 1 != record count, or an empty append. Kafka: INVALID_RECORD. */
+  INVALID_RECORD: 'INVALID_RECORD',
+  /** A batch larger than max.message.bytes. Kafka: MESSAGE_TOO_LARGE. */
+  MESSAGE_TOO_LARGE: 'MESSAGE_TOO_LARGE',
+  /** An append larger than segment.bytes. Kafka: RECORD_LIST_TOO_LARGE. */
+  RECORD_LIST_TOO_LARGE: 'RECORD_LIST_TOO_LARGE',
+  /** Offset outside [log start, log end]. Kafka: OFFSET_OUT_OF_RANGE. */
+  OFFSET_OUT_OF_RANGE: 'OFFSET_OUT_OF_RANGE',
+  /** Segment bytes on disk that do not parse. Report as KAFKA_STORAGE_ERROR. */
+  CORRUPT_SEGMENT: 'CORRUPT_SEGMENT',
+  /** A checkpoint file not in Kafka's format. */
+  CORRUPT_CHECKPOINT: 'CORRUPT_CHECKPOINT',
+  /** EIO and other file-system errors. Kafka: KAFKA_STORAGE_ERROR. */
+  KAFKA_STORAGE_ERROR: 'KAFKA_STORAGE_ERROR',
+  /** ENOSPC; nothing of the append was published. Report as KAFKA_STORAGE_ERROR. */
+  NO_SPACE: 'NO_SPACE',
+  /** A call on a closed or deleted log. */
+  LOG_CLOSED: 'LOG_CLOSED',
+  /** A config value out of range. */
+  INVALID_CONFIG: 'INVALID_CONFIG',
+  /** A number that is not a usable offset, size or timestamp. */
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+} as const;
+
+export type NativeErrorCode = (typeof NativeErrorCode)[keyof typeof NativeErrorCode];
+
+const knownCodes: ReadonlySet<string> = new Set(Object.values(NativeErrorCode));
+
+/** An error thrown (or a promise rejection) from the native addon. */
+export interface NativeError extends Error {
+  code: NativeErrorCode;
+}
+
+export function isNativeError(error: unknown): error is NativeError {
+  if (!(error instanceof Error)) return false;
+  const code: unknown = (error as { code?: unknown }).code;
+  return typeof code === 'string' && knownCodes.has(code);
+}

@@ -1,0 +1,232 @@
+// PartitionLog: typed wrapper over the native partition log (crates/sluice-log `Log`). One
+// instance per partition directory, used from one thread; calls are synchronous except flush(),
+// whose fdatasyncs run off the JS thread. Offsets and timestamps are JS numbers (safe integers);
+// anything else is refused with INVALID_ARGUMENT. Errors are `NativeError`s (see errors.ts).
+import type {
+  NativeFileSlice,
+  NativeLogConfig,
+  NativeOpenOptions,
+  NativePartitionLog,
+} from '../binding.d.ts';
+import { binding } from './binding.ts';
+
+export type AppendMode = 'mmap' | 'pwrite';
+export type TimestampType = 'CreateTime' | 'LogAppendTime';
+
+/** Kafka's topic-level log settings plus Sluice's append knobs; omitted fields take the default. */
+export interface LogConfig {
+  /** segment.bytes, default 1073741824. */
+  segmentBytes?: number;
+  /** segment.ms, default 604800000. */
+  segmentMs?: number;
+  /** segment.index.bytes, default 10485760. */
+  segmentIndexBytes?: number;
+  /** index.interval.bytes, default 4096. */
+  indexIntervalBytes?: number;
+  /** max.message.bytes, default 1048588. */
+  maxMessageBytes?: number;
+  /** retention.ms, default 604800000; negative: unlimited. */
+  retentionMs?: number;
+  /** retention.bytes, default -1 (unlimited). */
+  retentionBytes?: number;
+  /** sluice.log.append.mode, default 'mmap'. */
+  appendMode?: AppendMode;
+  /** sluice.log.preallocate.step.bytes, default 33554432. */
+  preallocateStepBytes?: number;
+  /** message.timestamp.type, default 'CreateTime'. */
+  messageTimestampType?: TimestampType;
+  /** flush.messages; default "never" (pass Number.MAX_SAFE_INTEGER). */
+  flushIntervalMessages?: number;
+}
+
+/** What the previous run of the broker left behind for this partition. */
+export interface OpenOptions {
+  /** The log dir held `.kafka_cleanshutdown`. Default false: recover. */
+  cleanShutdown?: boolean;
+  /** From recovery-point-offset-checkpoint. Default 0: scan every segment. */
+  recoveryPoint?: number;
+  /** From log-start-offset-checkpoint. Default 0. */
+  logStartOffset?: number;
+}
+
+export interface AppendResult {
+  baseOffset: number;
+  lastOffset: number;
+  /** The time stamped into the batches under LogAppendTime; -1 under CreateTime. */
+  logAppendTime: number;
+  maxTimestamp: number;
+  recordCount: number;
+  logStartOffset: number;
+  /** The append started a new segment. */
+  rolled: boolean;
+}
+
+export interface ReadResult {
+  /** Whole batches from the one containing the offset asked for; hand it to the writer. */
+  slice: NativeFileSlice;
+  /** Base offset of the first batch in `slice` (at or below the offset asked for). */
+  firstOffset: number;
+}
+
+export interface TimestampAndOffset {
+  timestamp: number;
+  offset: number;
+}
+
+export interface CheckpointEntry {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+export class PartitionLog {
+  readonly dir: string;
+  readonly #native: NativePartitionLog;
+
+  private constructor(dir: string, native: NativePartitionLog) {
+    this.dir = dir;
+    this.#native = native;
+  }
+
+  /** Opens (creating if needed) the partition directory `dir`, recovering as `options` say. */
+  static open(dir: string, config: LogConfig = {}, options: OpenOptions = {}): PartitionLog {
+    const nativeOptions: NativeOpenOptions = options;
+    return new PartitionLog(dir, binding.NativePartitionLog.open(dir, toNativeConfig(config), nativeOptions));
+  }
+
+  /**
+   * Validates and appends one or more RecordBatch v2 batches. Rewrites `records` in place:
+   * baseOffset and partitionLeaderEpoch (and under LogAppendTime the timestamp type, maxTimestamp
+   * and CRC). A validation error rejects the whole append and changes nothing.
+   */
+  append(records: Uint8Array, nowMs: number, leaderEpoch = 0): AppendResult {
+    return this.#native.append(toBuffer(records), nowMs, leaderEpoch);
+  }
+
+  /**
+   * Whole batches from the one containing `offset`, at most `maxBytes` (except that with
+   * `minOneBatch` the first batch comes whole), never at or past `maxOffset` (high watermark or
+   * last stable offset; default the log end). Null when nothing is there yet; throws
+   * OFFSET_OUT_OF_RANGE outside [logStartOffset, logEndOffset].
+   */
+  read(offset: number, maxBytes: number, minOneBatch: boolean, maxOffset?: number): ReadResult | null {
+    return this.#native.read(offset, maxBytes, minOneBatch, maxOffset);
+  }
+
+  /** ListOffsets by timestamp: first record with timestamp >= `timestamp`, or null. */
+  offsetForTimestamp(timestamp: number): TimestampAndOffset | null {
+    return this.#native.offsetForTimestamp(timestamp);
+  }
+
+  /** ListOffsets MAX_TIMESTAMP (-3): the record with the largest timestamp, or null. */
+  maxTimestamp(): TimestampAndOffset | null {
+    return this.#native.maxTimestamp();
+  }
+
+  /** DeleteRecords: raises the log start offset to `offset`; returns the new low watermark. */
+  deleteRecordsBefore(offset: number): number {
+    return this.#native.deleteRecordsBefore(offset);
+  }
+
+  /** retention.ms / retention.bytes pass; returns the number of segments deleted. */
+  enforceRetention(nowMs: number): number {
+    return this.#native.enforceRetention(nowMs);
+  }
+
+  /** fdatasync of everything appended so far, off the JS thread. */
+  flush(): Promise<void> {
+    try {
+      return this.#native.flush();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Removes every batch holding an offset >= `offset` (whole batches: the end may land below). */
+  truncateTo(offset: number): void {
+    this.#native.truncateTo(offset);
+  }
+
+  /** Starts a new segment at the log end. */
+  roll(nowMs: number): void {
+    this.#native.roll(nowMs);
+  }
+
+  /** Changes the given settings, keeping the others. */
+  updateConfig(config: LogConfig): void {
+    this.#native.updateConfig(toNativeConfig(config));
+  }
+
+  /** Seals the active segment, flushes, releases the files. Later calls throw LOG_CLOSED. */
+  close(): void {
+    this.#native.close();
+  }
+
+  /** Closes without flushing and removes the partition directory. */
+  delete(): void {
+    this.#native.delete();
+  }
+
+  get logStartOffset(): number {
+    return this.#native.logStartOffset;
+  }
+
+  get logEndOffset(): number {
+    return this.#native.logEndOffset;
+  }
+
+  get sizeBytes(): number {
+    return this.#native.sizeBytes;
+  }
+
+  get segmentCount(): number {
+    return this.#native.segmentCount;
+  }
+
+  /** Every offset below this has been fdatasync'd. */
+  get recoveryPoint(): number {
+    return this.#native.recoveryPoint;
+  }
+}
+
+function toNativeConfig(config: LogConfig): NativeLogConfig {
+  return config;
+}
+
+/** The binding takes a Buffer; a view over the same memory, so offsets are rewritten in place. */
+function toBuffer(records: Uint8Array): Buffer {
+  return Buffer.isBuffer(records) ? records : Buffer.from(records.buffer, records.byteOffset, records.byteLength);
+}
+
+// Log-dir files (Kafka formats): recovery-point-offset-checkpoint, log-start-offset-checkpoint
+// and the .kafka_cleanshutdown marker.
+
+export function readRecoveryPointCheckpoint(logDir: string): CheckpointEntry[] {
+  return binding.readRecoveryPointCheckpoint(logDir);
+}
+
+export function writeRecoveryPointCheckpoint(logDir: string, entries: CheckpointEntry[]): void {
+  binding.writeRecoveryPointCheckpoint(logDir, entries);
+}
+
+export function readLogStartOffsetCheckpoint(logDir: string): CheckpointEntry[] {
+  return binding.readLogStartOffsetCheckpoint(logDir);
+}
+
+export function writeLogStartOffsetCheckpoint(logDir: string, entries: CheckpointEntry[]): void {
+  binding.writeLogStartOffsetCheckpoint(logDir, entries);
+}
+
+export function hasCleanShutdownMarker(logDir: string): boolean {
+  return binding.hasCleanShutdownMarker(logDir);
+}
+
+/** Written last on a clean shutdown, after every log of the dir is closed. */
+export function markCleanShutdown(logDir: string): void {
+  binding.writeCleanShutdownMarker(logDir);
+}
+
+/** Removed right after startup has read it, before anything is appended. */
+export function clearCleanShutdown(logDir: string): void {
+  binding.removeCleanShutdownMarker(logDir);
+}
