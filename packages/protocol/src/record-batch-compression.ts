@@ -17,6 +17,7 @@
 // match starts at least 12 bytes before the end, the last 5 bytes are literals) must hold exactly
 // for strict decoders such as lz4-java's, which the Kafka broker uses to validate batches.
 
+import { constants as bufferConstants } from 'node:buffer';
 import { createRequire } from 'node:module';
 import { gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import { ProtocolError } from './errors.ts';
@@ -79,13 +80,13 @@ export function decompress(codec: Compression, data: Uint8Array, maxOutputBytes:
       if (data.length > maxOutputBytes) tooLarge(maxOutputBytes);
       return data;
     case 'gzip':
-      return zlibDecompress(() => gunzipSync(data, { maxOutputLength: maxOutputBytes }), 'gzip', maxOutputBytes);
+      return zlibDecompress((limit) => gunzipSync(data, { maxOutputLength: limit }), 'gzip', maxOutputBytes);
     case 'snappy':
       return snappyXerialDecompress(data, maxOutputBytes);
     case 'lz4':
       return lz4FrameDecompress(data, maxOutputBytes);
     case 'zstd':
-      return zlibDecompress(() => zstdDecompressSync(data, { maxOutputLength: maxOutputBytes }), 'zstd', maxOutputBytes);
+      return zlibDecompress((limit) => zstdDecompressSync(data, { maxOutputLength: limit }), 'zstd', maxOutputBytes);
   }
 }
 
@@ -94,16 +95,21 @@ function tooLarge(maxOutputBytes: number): never {
 }
 
 // node:zlib reports a too-large output as RangeError ERR_BUFFER_TOO_LARGE and bad input as an
-// Error with a Z_* code; both become our typed error.
-function zlibDecompress(run: () => Uint8Array, what: string, maxOutputBytes: number): Uint8Array {
+// Error with a Z_* code; both become our typed error. Its maxOutputLength must lie in
+// [1, kMaxLength], so a maximum of 0 (an empty record set) is enforced here after the call.
+function zlibDecompress(run: (limit: number) => Uint8Array, what: string, maxOutputBytes: number): Uint8Array {
+  const limit = Math.min(Math.max(1, maxOutputBytes), bufferConstants.MAX_LENGTH);
+  let result: Uint8Array;
   try {
-    return asUint8Array(run());
+    result = asUint8Array(run(limit));
   } catch (error) {
     if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') tooLarge(maxOutputBytes);
     throw new ProtocolError(CORRUPT_COMPRESSED_DATA, `invalid ${what} data: ${(error as Error).message}`, undefined, {
       cause: error,
     });
   }
+  if (result.length > maxOutputBytes) tooLarge(maxOutputBytes);
+  return result;
 }
 
 /** A plain Uint8Array view of the same memory (a Buffer compares unequal to a Uint8Array in tests). */
