@@ -154,9 +154,19 @@ export class Broker {
 
   private scheduleRetention(): void {
     const interval = this.config.int('log.retention.check.interval.ms');
-    const timer = setInterval(() => this.enforceRetention(), Math.min(interval, 2_147_483_647));
-    timer.unref();
-    this.timers.push(timer);
+    const retention = setInterval(() => this.enforceRetention(), Math.min(interval, 2_147_483_647));
+    retention.unref();
+    this.timers.push(retention);
+    // Kafka's log.flush.offset.checkpoint.interval.ms (60 s): a crash recovers only past these.
+    const checkpoints = setInterval(() => {
+      try {
+        this.topics?.writeCheckpoints();
+      } catch (err) {
+        this.logger.error({ err }, 'writing checkpoints failed');
+      }
+    }, 60_000);
+    checkpoints.unref();
+    this.timers.push(checkpoints);
   }
 
   /** Deletes segments past retention.ms / retention.bytes in every partition. */

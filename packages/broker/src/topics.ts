@@ -11,7 +11,19 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PartitionLog, type LogConfig } from '@sluice/native';
+import {
+  clearCleanShutdown,
+  hasCleanShutdownMarker,
+  type CheckpointEntry,
+  type LogConfig,
+  markCleanShutdown,
+  type OpenOptions,
+  PartitionLog,
+  readLogStartOffsetCheckpoint,
+  readRecoveryPointCheckpoint,
+  writeLogStartOffsetCheckpoint,
+  writeRecoveryPointCheckpoint,
+} from '@sluice/native';
 import type { BrokerConfig, ConfigValue } from './config.ts';
 import type { Logger } from './logger.ts';
 import { TopicConfig } from './topic-config.ts';
@@ -43,15 +55,18 @@ export class Partition {
   readonly topic: Topic;
   readonly index: number;
   readonly dir: string;
+  /** The log dir holding `dir`. */
+  readonly logDir: string;
   readonly log: PartitionLog;
   private readonly listeners = new Set<AppendListener>();
   private flushing: Promise<void> | null = null;
   private flushQueued: Promise<void> | null = null;
 
-  constructor(topic: Topic, index: number, dir: string, log: PartitionLog) {
+  constructor(topic: Topic, index: number, dir: string, logDir: string, log: PartitionLog) {
     this.topic = topic;
     this.index = index;
     this.dir = dir;
+    this.logDir = logDir;
     this.log = log;
   }
 
@@ -76,10 +91,11 @@ export class Partition {
    */
   flushDurable(): Promise<void> {
     if (this.flushing === null) {
-      this.flushing = this.log.flush().finally(() => {
+      const flushing = this.log.flush().finally(() => {
         this.flushing = null;
       });
-      return this.flushing;
+      this.flushing = flushing;
+      return flushing;
     }
     if (this.flushQueued === null) {
       this.flushQueued = this.flushing.catch(() => undefined).then(() => {
@@ -126,6 +142,8 @@ export class TopicRegistry {
   private readonly byId = new Map<string, Topic>();
   private readonly config: BrokerConfig;
   private readonly log: Logger;
+  /** What the previous run left per partition dir name (`topic-N`), read once at load. */
+  private previousRun = new Map<string, OpenOptions>();
 
   constructor(config: BrokerConfig, logger: Logger) {
     this.config = config;
@@ -148,8 +166,30 @@ export class TopicRegistry {
     return this.byName.get(topic)?.partitions[index];
   }
 
-  /** Opens every persisted topic's partitions (native recovery runs inside open when needed). */
+  /**
+   * Opens every persisted topic's partitions. Each log dir says whether the last shutdown was
+   * clean (`.kafka_cleanshutdown`) and how far each partition was fsync'd
+   * (`recovery-point-offset-checkpoint`); the native open recovers what lies past that. The
+   * marker is removed before anything is appended, so a crash from here on is detected.
+   */
   load(): void {
+    for (const dir of this.config.logDirs) {
+      const clean = hasCleanShutdownMarker(dir);
+      const recovery = new Map(readRecoveryPointCheckpoint(dir).map((e) => [`${e.topic}-${e.partition}`, e.offset]));
+      for (const e of readLogStartOffsetCheckpoint(dir)) {
+        const key = `${e.topic}-${e.partition}`;
+        this.previousRun.set(key, { cleanShutdown: clean, recoveryPoint: recovery.get(key) ?? 0, logStartOffset: e.offset });
+      }
+      for (const [key, recoveryPoint] of recovery) {
+        if (!this.previousRun.has(key)) this.previousRun.set(key, { cleanShutdown: clean, recoveryPoint });
+      }
+    }
+    this.loadTopics();
+    for (const dir of this.config.logDirs) clearCleanShutdown(dir);
+    this.previousRun = new Map();
+  }
+
+  private loadTopics(): void {
     const file = join(this.config.logDirs[0], TOPICS_FILE);
     if (!existsSync(file)) return;
     const persisted = JSON.parse(readFileSync(file, 'utf8')) as { version: number; topics: PersistedTopic[] };
@@ -195,10 +235,58 @@ export class TopicRegistry {
     this.log.info({ topic: topic.name }, 'topic deleted');
   }
 
-  /** Closes every log (flush + trim); `clean` marks the shutdown clean when all closed. */
-  close(): void {
+  /**
+   * Writes each log dir's recovery-point and log-start checkpoints (Kafka's formats), so a
+   * restart after a crash scans only what was not yet fsync'd.
+   */
+  writeCheckpoints(): void {
+    const byDir = new Map<string, { recovery: CheckpointEntry[]; start: CheckpointEntry[] }>();
+    for (const dir of this.config.logDirs) byDir.set(dir, { recovery: [], start: [] });
     for (const topic of this.byName.values()) {
-      for (const partition of topic.partitions) partition.log.close();
+      for (const p of topic.partitions) {
+        const entry = byDir.get(p.logDir)!;
+        entry.recovery.push({ topic: topic.name, partition: p.index, offset: p.log.recoveryPoint });
+        entry.start.push({ topic: topic.name, partition: p.index, offset: p.log.logStartOffset });
+      }
+    }
+    for (const [dir, { recovery, start }] of byDir) {
+      writeRecoveryPointCheckpoint(dir, recovery);
+      writeLogStartOffsetCheckpoint(dir, start);
+    }
+  }
+
+  /**
+   * Clean shutdown: checkpoints, close every log (flush + trim the active segment), then the
+   * clean-shutdown marker in each log dir, last.
+   */
+  close(): void {
+    // Read before close: a closed log answers nothing. After close, everything up to the end is
+    // flushed, so the end is the recovery point.
+    const ends = new Map<Partition, { end: number; start: number }>();
+    for (const topic of this.byName.values()) {
+      for (const p of topic.partitions) ends.set(p, { end: p.log.logEndOffset, start: p.log.logStartOffset });
+    }
+    const failures: unknown[] = [];
+    for (const partition of ends.keys()) {
+      try {
+        partition.log.close();
+      } catch (err) {
+        failures.push(err);
+        this.log.error({ topic: partition.topic.name, partition: partition.index, err }, 'closing a log failed');
+      }
+    }
+    const byDir = new Map<string, { recovery: CheckpointEntry[]; start: CheckpointEntry[] }>();
+    for (const dir of this.config.logDirs) byDir.set(dir, { recovery: [], start: [] });
+    for (const [p, { end, start }] of ends) {
+      const entry = byDir.get(p.logDir)!;
+      entry.recovery.push({ topic: p.topic.name, partition: p.index, offset: end });
+      entry.start.push({ topic: p.topic.name, partition: p.index, offset: start });
+    }
+    for (const [dir, { recovery, start }] of byDir) {
+      writeRecoveryPointCheckpoint(dir, recovery);
+      writeLogStartOffsetCheckpoint(dir, start);
+      // A log that failed to close must be recovered next time: no marker then.
+      if (failures.length === 0) markCleanShutdown(dir);
     }
   }
 
@@ -233,8 +321,9 @@ export class TopicRegistry {
       dir = join(dirs[counts.indexOf(Math.min(...counts))], name);
       mkdirSync(dir, { recursive: true });
     }
-    const log = PartitionLog.open(dir, this.logConfig(topic.config));
-    topic.partitions[index] = new Partition(topic, index, dir, log);
+    const logDir = dirs.find((d) => join(d, name) === dir)!;
+    const log = PartitionLog.open(dir, this.logConfig(topic.config), this.previousRun.get(name) ?? {});
+    topic.partitions[index] = new Partition(topic, index, dir, logDir, log);
   }
 
   private persist(): void {

@@ -83,11 +83,11 @@ function readAll(broker: BrokerContext, version: number, request: any): Outcome 
       let records: Uint8Array | { byteLength: number } = EMPTY;
       try {
         if (limit > 0 || minOneBatch) {
-          const slice = partition.log.read(req.fetchOffset, limit, minOneBatch);
-          if (slice !== null && slice.byteLength > 0) {
-            records = slice;
-            bytes += slice.byteLength;
-            remaining -= slice.byteLength;
+          const read = partition.log.read(req.fetchOffset, limit, minOneBatch);
+          if (read !== null && read.slice.byteLength > 0) {
+            records = read.slice;
+            bytes += read.slice.byteLength;
+            remaining -= read.slice.byteLength;
             minOneBatch = false;
           }
         } else if (req.fetchOffset < partition.logStartOffset || req.fetchOffset > partition.highWatermark) {

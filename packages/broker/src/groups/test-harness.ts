@@ -1,0 +1,143 @@
+// Shared set-up for the coordinator tests: a coordinator on a ManualClock and a MemoryGroupLog,
+// request builders, and a way to observe answers that arrive later (parked JoinGroup/SyncGroup).
+
+import { silentLogger } from '../logger.ts';
+import { DEFAULT_GROUP_COORDINATOR_CONFIG, type GroupCoordinatorConfig } from './config.ts';
+import { GroupCoordinator, type JoinGroupInput, type SyncGroupInput } from './coordinator.ts';
+import { ManualClock } from './manual-clock.ts';
+import type { JoinResult, Protocol, SyncResult } from './member.ts';
+import { MemoryGroupLog } from './memory-group-log.ts';
+
+export const TEST_CONFIG: GroupCoordinatorConfig = {
+  ...DEFAULT_GROUP_COORDINATOR_CONFIG,
+  minSessionTimeoutMs: 1000,
+  maxSessionTimeoutMs: 60_000,
+  initialRebalanceDelayMs: 3000,
+  offsetsRetentionMs: 60 * 60_000,
+  offsetsRetentionCheckIntervalMs: 60_000,
+};
+
+export const SESSION_MS = 10_000;
+export const REBALANCE_MS = 30_000;
+
+export interface Harness {
+  readonly clock: ManualClock;
+  readonly log: MemoryGroupLog;
+  coordinator: GroupCoordinator;
+  /** A new coordinator over the same log: a broker restart. */
+  restart(): GroupCoordinator;
+}
+
+export function harness(overrides: Partial<GroupCoordinatorConfig> = {}, log = new MemoryGroupLog(4)): Harness {
+  const clock = new ManualClock();
+  const config = { ...TEST_CONFIG, ...overrides };
+  const make = () => {
+    const c = new GroupCoordinator({ config, log, logger: silentLogger, clock });
+    c.load();
+    return c;
+  };
+  const h: Harness = {
+    clock,
+    log,
+    coordinator: make(),
+    restart() {
+      h.coordinator.close();
+      h.coordinator = make();
+      return h.coordinator;
+    },
+  };
+  return h;
+}
+
+export function protocol(name: string, ...bytes: number[]): Protocol {
+  return { name, metadata: Uint8Array.from(bytes.length > 0 ? bytes : [name.length]) };
+}
+
+export function joinInput(groupId: string, memberId: string, overrides: Partial<JoinGroupInput> = {}): JoinGroupInput {
+  return {
+    groupId,
+    memberId,
+    groupInstanceId: null,
+    sessionTimeoutMs: SESSION_MS,
+    rebalanceTimeoutMs: REBALANCE_MS,
+    protocolType: 'consumer',
+    protocols: [protocol('range', 1)],
+    clientId: 'client',
+    clientHost: '/127.0.0.1',
+    reason: null,
+    requireKnownMemberId: true,
+    supportSkippingAssignment: false,
+    ...overrides,
+  };
+}
+
+export function syncInput(groupId: string, memberId: string, generationId: number, assignments: Record<string, number[]> = {}, overrides: Partial<SyncGroupInput> = {}): SyncGroupInput {
+  return {
+    groupId,
+    generationId,
+    memberId,
+    groupInstanceId: null,
+    protocolType: null,
+    protocolName: null,
+    assignments: Object.entries(assignments).map(([id, bytes]) => ({ memberId: id, assignment: Uint8Array.from(bytes) })),
+    ...overrides,
+  };
+}
+
+/** Lets promise reactions run (answers resolved synchronously inside timers or calls). */
+export function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Observes a promise: `value` is set once it resolved. */
+export interface Watched<T> {
+  value: T | undefined;
+  readonly done: boolean;
+}
+
+export function watch<T>(promise: Promise<T>): Watched<T> {
+  const w = { value: undefined as T | undefined, done: false };
+  promise.then((v) => {
+    w.value = v;
+    w.done = true;
+  });
+  return w;
+}
+
+/** Two-phase join (v4+): the member id handed out with MEMBER_ID_REQUIRED. */
+export async function memberIdFor(h: Harness, groupId: string, overrides: Partial<JoinGroupInput> = {}): Promise<string> {
+  const first = await h.coordinator.joinGroup(joinInput(groupId, '', overrides));
+  if (first.errorCode !== 79) throw new Error(`expected MEMBER_ID_REQUIRED, got ${first.errorCode}`);
+  return first.memberId;
+}
+
+export interface StableGroup {
+  readonly memberIds: string[];
+  readonly leader: string;
+  readonly generationId: number;
+  readonly joins: JoinResult[];
+  readonly syncs: SyncResult[];
+}
+
+/**
+ * Brings `count` members into a new Stable group through the initial rebalance: each gets its id,
+ * all join, the delay passes, the leader assigns [index] to each member, everyone syncs.
+ */
+export async function stableGroup(h: Harness, groupId: string, count: number, overrides: (i: number) => Partial<JoinGroupInput> = () => ({})): Promise<StableGroup> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) ids.push(await memberIdFor(h, groupId, { clientId: `client-${i}`, ...overrides(i) }));
+  const joins = ids.map((id, i) => watch(h.coordinator.joinGroup(joinInput(groupId, id, { clientId: `client-${i}`, ...overrides(i) }))));
+  h.clock.advance(TEST_CONFIG.initialRebalanceDelayMs * count);
+  await settle();
+  const results = joins.map((j) => {
+    if (!j.done || j.value!.errorCode !== 0) throw new Error(`join did not complete: ${JSON.stringify(j.value)}`);
+    return j.value!;
+  });
+  const leader = results[0].leader;
+  const generationId = results[0].generationId;
+  const assignments = Object.fromEntries(ids.map((id, i) => [id, [i]]));
+  const syncs = await Promise.all(
+    ids.map((id, i) => h.coordinator.syncGroup(syncInput(groupId, id, generationId, id === leader ? assignments : {}, overrides(i).groupInstanceId ? { groupInstanceId: overrides(i).groupInstanceId } : {}))),
+  );
+  return { memberIds: ids, leader, generationId, joins: results, syncs };
+}
