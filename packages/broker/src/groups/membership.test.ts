@@ -6,6 +6,7 @@ import { describe, expect, test } from 'vitest';
 import {
   harness,
   joinInput,
+  keepAlive,
   memberIdFor,
   protocol,
   REBALANCE_MS,
@@ -169,10 +170,9 @@ describe('JoinGroup', () => {
   test('a member that does not rejoin within the rebalance timeout is dropped', async () => {
     const h = harness();
     const g = await stableGroup(h, 'g', 2);
-    // Keep the silent member's session alive through heartbeats until the rebalance starts.
     const join = watch(h.coordinator.joinGroup(joinInput('g', g.leader)));
-    h.clock.advance(REBALANCE_MS - 1);
-    h.coordinator.heartbeat({ groupId: 'g', generationId: g.generationId, memberId: g.memberIds[1], groupInstanceId: null });
+    // The other member keeps heartbeating (REBALANCE_IN_PROGRESS) but never rejoins.
+    keepAlive(h, 'g', [{ memberId: g.memberIds[1], generationId: g.generationId }], REBALANCE_MS - 1);
     await settle();
     expect(join.done).toBe(false);
     h.clock.advance(1);
@@ -276,10 +276,7 @@ describe('SyncGroup', () => {
     await h.coordinator.syncGroup(syncInput('g', a, 1, { [a]: [1], [b]: [2] }));
     expect(h.coordinator.groupState('g')).toBe('Stable');
     // b never syncs (it heartbeats, so only the pending-sync timer can catch it).
-    h.clock.advance(REBALANCE_MS / 2);
-    h.coordinator.heartbeat({ groupId: 'g', generationId: 1, memberId: b, groupInstanceId: null });
-    h.coordinator.heartbeat({ groupId: 'g', generationId: 1, memberId: a, groupInstanceId: null });
-    h.clock.advance(REBALANCE_MS / 2);
+    keepAlive(h, 'g', [{ memberId: a, generationId: 1 }, { memberId: b, generationId: 1 }], REBALANCE_MS);
     await settle();
     expect(h.coordinator.group('g')!.has(b)).toBe(false);
     expect(h.coordinator.groupState('g')).toBe('PreparingRebalance');
@@ -416,16 +413,22 @@ describe('LeaveGroup', () => {
     expect(jb.value!.members.map((m) => m.memberId)).toEqual([b, c]);
   });
 
-  test('the leader leaving during PreparingRebalance: the next leader is a member that rejoined', async () => {
+  test('the leader leaving during PreparingRebalance: leadership goes to a member that rejoined', async () => {
     const h = harness();
     const g = await stableGroup(h, 'g', 3);
     const [leader, b, c] = g.memberIds;
-    const jc = watch(h.coordinator.joinGroup(joinInput('g', c)));
-    const jb = watch(h.coordinator.joinGroup(joinInput('g', b)));
-    h.coordinator.leaveGroup('g', [{ memberId: leader, groupInstanceId: null, reason: null }]);
+    // c's metadata changes: a rebalance starts and c is the only member back so far.
+    const jc = watch(h.coordinator.joinGroup(joinInput('g', c, { protocols: [protocol('range', 5)] })));
     await settle();
-    expect(jb.value).toMatchObject({ errorCode: 0, leader: b });
-    expect(jc.value).toMatchObject({ errorCode: 0, leader: b });
+    expect(h.coordinator.groupState('g')).toBe('PreparingRebalance');
+    h.coordinator.leaveGroup('g', [{ memberId: leader, groupInstanceId: null, reason: null }]);
+    // Succession hands the lead to b, which never rejoins: it is dropped when its session ends
+    // and c, which rejoined, leads the next generation.
+    expect(h.coordinator.group('g')!.leaderId).toBe(b);
+    h.clock.advance(SESSION_MS);
+    await settle();
+    expect(jc.value).toMatchObject({ errorCode: 0, generationId: g.generationId + 1, leader: c });
+    expect(jc.value!.members.map((m) => m.memberId)).toEqual([c]);
   });
 
   test('v3+ batch: per-member errors, pending members, admin removal by instance id, unknown group', async () => {
@@ -515,7 +518,7 @@ describe('static membership', () => {
     const h = harness();
     const g = await stableGroup(h, 'g', 2, staticMember);
     const join = watch(h.coordinator.joinGroup(joinInput('g', g.leader, { groupInstanceId: 'instance-0' })));
-    h.clock.advance(REBALANCE_MS);
+    keepAlive(h, 'g', [{ memberId: g.memberIds[1], generationId: g.generationId, groupInstanceId: 'instance-1' }], REBALANCE_MS);
     await settle();
     expect(join.value).toMatchObject({ errorCode: 0, generationId: g.generationId + 1 });
     expect(h.coordinator.group('g')!.has(g.memberIds[1])).toBe(true);
@@ -529,7 +532,22 @@ describe('static membership', () => {
 
   test('a static rejoin during CompletingRebalance fences the old id and starts a new rebalance', async () => {
     const h = harness();
-    const a = await memberIdFor(h, 'g', { groupInstanceId: 'i' });
-    expect(a).toBe(''); // static members are never asked for a member id
+    const ja = watch(h.coordinator.joinGroup(joinInput('g', '', { groupInstanceId: 'a' })));
+    const jb = watch(h.coordinator.joinGroup(joinInput('g', '', { groupInstanceId: 'b' })));
+    h.clock.advance(2 * DELAY);
+    await settle();
+    // Static members get their id straight away (no MEMBER_ID_REQUIRED round).
+    expect(ja.value).toMatchObject({ errorCode: 0, generationId: 1 });
+    const oldB = jb.value!.memberId;
+    const parkedSync = watch(h.coordinator.syncGroup(syncInput('g', oldB, 1, {}, { groupInstanceId: 'b' })));
+    const rejoinB = watch(h.coordinator.joinGroup(joinInput('g', '', { groupInstanceId: 'b' })));
+    await settle();
+    expect(parkedSync.value!.errorCode).toBe(ErrorCode.FENCED_INSTANCE_ID);
+    expect(h.coordinator.groupState('g')).toBe('PreparingRebalance');
+    const rejoinA = watch(h.coordinator.joinGroup(joinInput('g', ja.value!.memberId, { groupInstanceId: 'a' })));
+    await settle();
+    expect(rejoinA.value).toMatchObject({ errorCode: 0, generationId: 2 });
+    expect(rejoinB.value).toMatchObject({ errorCode: 0, generationId: 2 });
+    expect(rejoinB.value!.memberId).not.toBe(oldB);
   });
 });

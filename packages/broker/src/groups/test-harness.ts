@@ -104,6 +104,21 @@ export function watch<T>(promise: Promise<T>): Watched<T> {
   return w;
 }
 
+/**
+ * Advances the clock by `ms` in steps of `stepMs`, heartbeating for the given members after each
+ * step (members whose heartbeat is refused stop being kept alive).
+ */
+export function keepAlive(h: Harness, groupId: string, members: ReadonlyArray<{ memberId: string; generationId: number; groupInstanceId?: string | null }>, ms: number, stepMs = 3000): void {
+  let alive = [...members];
+  for (let t = 0; t < ms; t += stepMs) {
+    h.clock.advance(Math.min(stepMs, ms - t));
+    alive = alive.filter((m) => {
+      const error = h.coordinator.heartbeat({ groupId, generationId: m.generationId, memberId: m.memberId, groupInstanceId: m.groupInstanceId ?? null });
+      return error === 0 || error === 27; // NONE or REBALANCE_IN_PROGRESS: still a member
+    });
+  }
+}
+
 /** Two-phase join (v4+): the member id handed out with MEMBER_ID_REQUIRED. */
 export async function memberIdFor(h: Harness, groupId: string, overrides: Partial<JoinGroupInput> = {}): Promise<string> {
   const first = await h.coordinator.joinGroup(joinInput(groupId, '', overrides));
@@ -124,20 +139,26 @@ export interface StableGroup {
  * all join, the delay passes, the leader assigns [index] to each member, everyone syncs.
  */
 export async function stableGroup(h: Harness, groupId: string, count: number, overrides: (i: number) => Partial<JoinGroupInput> = () => ({})): Promise<StableGroup> {
-  const ids: string[] = [];
-  for (let i = 0; i < count; i++) ids.push(await memberIdFor(h, groupId, { clientId: `client-${i}`, ...overrides(i) }));
-  const joins = ids.map((id, i) => watch(h.coordinator.joinGroup(joinInput(groupId, id, { clientId: `client-${i}`, ...overrides(i) }))));
+  const joins: Array<Watched<JoinResult>> = [];
+  for (let i = 0; i < count; i++) {
+    const o = { clientId: `client-${i}`, ...overrides(i) };
+    // Static members are never asked for an id: their first JoinGroup is the join.
+    if (o.groupInstanceId) joins.push(watch(h.coordinator.joinGroup(joinInput(groupId, '', o))));
+    else joins.push(watch(h.coordinator.joinGroup(joinInput(groupId, await memberIdFor(h, groupId, o), o))));
+    await settle();
+  }
   h.clock.advance(TEST_CONFIG.initialRebalanceDelayMs * count);
   await settle();
   const results = joins.map((j) => {
     if (!j.done || j.value!.errorCode !== 0) throw new Error(`join did not complete: ${JSON.stringify(j.value)}`);
     return j.value!;
   });
+  const ids = results.map((r) => r.memberId);
   const leader = results[0].leader;
   const generationId = results[0].generationId;
   const assignments = Object.fromEntries(ids.map((id, i) => [id, [i]]));
   const syncs = await Promise.all(
-    ids.map((id, i) => h.coordinator.syncGroup(syncInput(groupId, id, generationId, id === leader ? assignments : {}, overrides(i).groupInstanceId ? { groupInstanceId: overrides(i).groupInstanceId } : {}))),
+    ids.map((id, i) => h.coordinator.syncGroup(syncInput(groupId, id, generationId, id === leader ? assignments : {}, { groupInstanceId: overrides(i).groupInstanceId ?? null }))),
   );
   return { memberIds: ids, leader, generationId, joins: results, syncs };
 }
