@@ -13,7 +13,8 @@
 //! offset below it was fdatasync'd). Unclean: each segment from the one holding the recovery
 //! point on is scanned, CRC-checked, cut at the first invalid or torn batch (a zero-filled
 //! preallocated tail included) and gets rebuilt indexes; if a segment other than the last had to
-//! be cut, the segments after it are deleted (Kafka). Any segment whose indexes are missing or
+//! be cut, or the next segment does not start where it ends (it lost its tail to a power loss),
+//! the segments after it are deleted (Kafka does the former). Any segment whose indexes are missing or
 //! fail their checks is rebuilt the same way, clean or not. Recovered segments are fdatasync'd
 //! before `open` returns, so the recovery point is then the log end.
 //!
@@ -182,6 +183,15 @@ impl Log {
                         position: 0,
                         reason: format!("segment starts at {base}, inside the previous one (which ends at {})", previous.next_offset()),
                     });
+                }
+                if base > previous.next_offset() {
+                    // Segments are contiguous (each starts at the log end when it is rolled), so
+                    // a gap means the previous segment lost its tail (a power loss took unsynced
+                    // bytes): this segment and the rest were written after data that is gone.
+                    for &later in &bases[i..] {
+                        delete_segment_files(&*storage, &dir, later)?;
+                    }
+                    break;
                 }
             }
             let recover = recover_from.is_some_and(|from| base >= from);
