@@ -58,7 +58,7 @@ export class KafkaApiError extends ClientError {
   constructor(operation: string, subject: string, errorCode: number, brokerMessage: string | null = null, hint = '') {
     const known = errorByCode(errorCode);
     const name = known?.name ?? `UNKNOWN_ERROR_CODE_${errorCode}`;
-    const detail = brokerMessage !== null && brokerMessage !== '' ? brokerMessage : (known?.message ?? 'unknown error code');
+    const detail = (brokerMessage !== null && brokerMessage !== '' ? brokerMessage : (known?.message ?? 'unknown error code')).replace(/\.$/, '');
     super(`${operation} ${subject}: ${name}: ${detail}`, hint || hintFor(name));
     this.name = 'KafkaApiError';
     this.errorCode = errorCode;

@@ -87,7 +87,9 @@ export class FakeBroker {
               if (part instanceof Uint8Array) socket.write(part);
             }
           })
-          .catch(() => socket.destroy());
+          .catch(() => {
+            socket.destroy();
+          });
       }
     });
   }

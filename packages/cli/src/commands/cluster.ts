@@ -1,0 +1,31 @@
+// `sluice cluster`: the cluster id, the controller, the brokers, and the API versions table of
+// the bootstrap broker — its ranges, this client's, and the version the two settled on
+// (kafka-broker-api-versions.sh shows the same negotiation).
+
+import type { Command } from 'commander';
+import { describeCluster } from '../client/admin.ts';
+import { versionTable } from '../client/api-versions.ts';
+import { withBootstrap, withClient, writeOut } from '../output/command.ts';
+import { formatTable } from '../output/table.ts';
+
+const range = (r: readonly [number, number] | null) => (r === null ? null : `${r[0]}-${r[1]}`);
+
+export function registerCluster(program: Command): void {
+  withBootstrap(program.command('cluster').description('cluster id, controller, brokers and API versions'))
+    .option('--all-apis', 'list APIs the broker does not serve too')
+    .action(async (opts: { bootstrapServer: string; allApis?: boolean }) => {
+      await withClient(opts, async (client) => {
+        const cluster = await describeCluster(client);
+        const conn = client.bootstrap;
+        const rows = versionTable(conn.brokerApiVersions).filter((r) => opts.allApis || r.broker !== null);
+        const out =
+          `Cluster ID: ${cluster.clusterId ?? '(none)'}\n` +
+          `Controller: ${cluster.controllerId < 0 ? '(none)' : cluster.controllerId}\n` +
+          `\nBrokers:\n` +
+          formatTable(['ID', 'HOST', 'PORT', 'RACK'], cluster.brokers.map((b) => [b.nodeId, b.host, b.port, b.rack])) +
+          `\nAPI versions of ${conn.address}:\n` +
+          formatTable(['API', 'KEY', 'BROKER', 'CLIENT', 'USED'], rows.map((r) => [r.name, r.apiKey, range(r.broker), range(r.client), r.negotiated ?? (r.broker !== null && r.client !== null ? 'none' : null)]));
+        await writeOut(out);
+      });
+    });
+}
