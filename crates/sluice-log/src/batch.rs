@@ -83,7 +83,10 @@ pub struct BatchHeader {
 impl BatchHeader {
     /// Parses the fixed header. Panics if `bytes` is shorter than `HEADER_SIZE` (callers check).
     pub fn parse(bytes: &[u8]) -> BatchHeader {
-        assert!(bytes.len() >= HEADER_SIZE, "batch header needs {HEADER_SIZE} bytes");
+        assert!(
+            bytes.len() >= HEADER_SIZE,
+            "batch header needs {HEADER_SIZE} bytes"
+        );
         BatchHeader {
             base_offset: be_i64(bytes, BASE_OFFSET_AT),
             batch_length: be_i32(bytes, BATCH_LENGTH_AT),
@@ -154,10 +157,16 @@ impl BatchHeader {
     /// lastOffsetDelta + 1.
     pub fn check_count(&self) -> std::result::Result<(), String> {
         if self.records_count <= 0 {
-            return Err(format!("record count is {}, must be positive", self.records_count));
+            return Err(format!(
+                "record count is {}, must be positive",
+                self.records_count
+            ));
         }
         if self.last_offset_delta < 0 {
-            return Err(format!("lastOffsetDelta is {}, must not be negative", self.last_offset_delta));
+            return Err(format!(
+                "lastOffsetDelta is {}, must not be negative",
+                self.last_offset_delta
+            ));
         }
         if self.last_offset_delta as i64 + 1 != self.records_count as i64 {
             return Err(format!(
@@ -178,7 +187,10 @@ pub fn compute_crc(batch: &[u8]) -> u32 {
 pub fn check_crc(header: &BatchHeader, batch: &[u8]) -> std::result::Result<(), String> {
     let computed = compute_crc(batch);
     if computed != header.crc {
-        return Err(format!("CRC-32C mismatch: stored {:#010x}, computed {computed:#010x}", header.crc));
+        return Err(format!(
+            "CRC-32C mismatch: stored {:#010x}, computed {computed:#010x}",
+            header.crc
+        ));
     }
     Ok(())
 }
@@ -198,28 +210,52 @@ pub struct AppendSummary {
 /// size against `max_message_bytes`. The first failure is returned, naming the batch.
 pub fn validate_append(records: &[u8], max_message_bytes: u64) -> Result<AppendSummary> {
     if records.is_empty() {
-        return Err(Error::InvalidRecord { batch: 0, position: 0, reason: "the append holds no record batch".into() });
+        return Err(Error::InvalidRecord {
+            batch: 0,
+            position: 0,
+            reason: "the append holds no record batch".into(),
+        });
     }
-    let mut summary = AppendSummary { batches: 0, records: 0, bytes: 0, max_timestamp: NO_TIMESTAMP };
+    let mut summary = AppendSummary {
+        batches: 0,
+        records: 0,
+        bytes: 0,
+        max_timestamp: NO_TIMESTAMP,
+    };
     let mut position = 0usize;
     while position < records.len() {
         let batch = summary.batches;
         let rest = &records[position..];
-        let corrupt = |reason: String| Error::CorruptMessage { batch, position, reason };
+        let corrupt = |reason: String| Error::CorruptMessage {
+            batch,
+            position,
+            reason,
+        };
         if rest.len() < HEADER_SIZE {
-            return Err(corrupt(format!("{} trailing bytes, less than a {HEADER_SIZE}-byte batch header", rest.len())));
+            return Err(corrupt(format!(
+                "{} trailing bytes, less than a {HEADER_SIZE}-byte batch header",
+                rest.len()
+            )));
         }
         let header = BatchHeader::parse(rest);
         header.check_structure(rest.len() as u64).map_err(corrupt)?;
         let size = header.size();
         if size > max_message_bytes {
-            return Err(Error::MessageTooLarge { batch, size, max: max_message_bytes });
+            return Err(Error::MessageTooLarge {
+                batch,
+                size,
+                max: max_message_bytes,
+            });
         }
         let bytes = &rest[..size as usize];
         check_crc(&header, bytes).map_err(corrupt)?;
         header
             .check_count()
-            .map_err(|reason| Error::InvalidRecord { batch, position, reason })?;
+            .map_err(|reason| Error::InvalidRecord {
+                batch,
+                position,
+                reason,
+            })?;
         summary.batches += 1;
         summary.records += header.records_count as i64;
         summary.bytes += size;
@@ -232,7 +268,12 @@ pub fn validate_append(records: &[u8], max_message_bytes: u64) -> Result<AppendS
 /// Assigns offsets to already-validated batches in place: baseOffset (consecutive from
 /// `first_offset`) and partitionLeaderEpoch, both outside the CRC. With `log_append_time`, sets
 /// the timestamp type bit and maxTimestamp and recomputes the CRC, as Kafka does.
-pub fn assign_offsets(records: &mut [u8], first_offset: i64, leader_epoch: i32, log_append_time: Option<i64>) {
+pub fn assign_offsets(
+    records: &mut [u8],
+    first_offset: i64,
+    leader_epoch: i32,
+    log_append_time: Option<i64>,
+) {
     let mut position = 0usize;
     let mut next_offset = first_offset;
     while position < records.len() {
@@ -261,7 +302,10 @@ pub fn batches(records: &[u8]) -> impl Iterator<Item = (usize, BatchHeader)> + '
             return None;
         }
         let header = BatchHeader::parse(&records[position..]);
-        if header.check_structure((records.len() - position) as u64).is_err() {
+        if header
+            .check_structure((records.len() - position) as u64)
+            .is_err()
+        {
             return None;
         }
         let at = position;
@@ -286,7 +330,10 @@ pub fn record_stamps(batch: &[u8]) -> Option<Vec<RecordStamp>> {
         let count = header.records_count.max(0) as i64;
         return Some(
             (0..count)
-                .map(|i| RecordStamp { offset: header.base_offset + i, timestamp: header.max_timestamp })
+                .map(|i| RecordStamp {
+                    offset: header.base_offset + i,
+                    timestamp: header.max_timestamp,
+                })
                 .collect(),
         );
     }

@@ -43,30 +43,58 @@ pub fn read_offset_checkpoint(path: &Path) -> Result<Vec<CheckpointEntry>> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(Error::from_io("read checkpoint", path, e)),
     };
-    let corrupt = |line: usize, reason: String| Error::CorruptCheckpoint { path: path.to_path_buf(), line, reason };
+    let corrupt = |line: usize, reason: String| Error::CorruptCheckpoint {
+        path: path.to_path_buf(),
+        line,
+        reason,
+    };
     let mut lines = text.lines();
-    let version = lines.next().ok_or_else(|| corrupt(1, "empty file".into()))?;
+    let version = lines
+        .next()
+        .ok_or_else(|| corrupt(1, "empty file".into()))?;
     if version.trim().parse::<i32>() != Ok(VERSION) {
-        return Err(corrupt(1, format!("version {version:?}, expected {VERSION}")));
+        return Err(corrupt(
+            1,
+            format!("version {version:?}, expected {VERSION}"),
+        ));
     }
-    let count_line = lines.next().ok_or_else(|| corrupt(2, "missing entry count".into()))?;
-    let count: usize = count_line.trim().parse().map_err(|_| corrupt(2, format!("entry count {count_line:?}")))?;
+    let count_line = lines
+        .next()
+        .ok_or_else(|| corrupt(2, "missing entry count".into()))?;
+    let count: usize = count_line
+        .trim()
+        .parse()
+        .map_err(|_| corrupt(2, format!("entry count {count_line:?}")))?;
     let mut entries = Vec::with_capacity(count.min(1 << 16));
     for (i, line) in lines.enumerate() {
         let number = i + 3;
         let fields: Vec<&str> = line.split(' ').collect();
         let [topic, partition, offset] = fields[..] else {
-            return Err(corrupt(number, format!("expected \"topic partition offset\", found {line:?}")));
+            return Err(corrupt(
+                number,
+                format!("expected \"topic partition offset\", found {line:?}"),
+            ));
         };
-        let partition = partition.parse().map_err(|_| corrupt(number, format!("partition {partition:?}")))?;
-        let offset = offset.parse().map_err(|_| corrupt(number, format!("offset {offset:?}")))?;
+        let partition = partition
+            .parse()
+            .map_err(|_| corrupt(number, format!("partition {partition:?}")))?;
+        let offset = offset
+            .parse()
+            .map_err(|_| corrupt(number, format!("offset {offset:?}")))?;
         if topic.is_empty() {
             return Err(corrupt(number, "empty topic".into()));
         }
-        entries.push(CheckpointEntry { topic: topic.to_string(), partition, offset });
+        entries.push(CheckpointEntry {
+            topic: topic.to_string(),
+            partition,
+            offset,
+        });
     }
     if entries.len() != count {
-        return Err(corrupt(2, format!("says {count} entries, the file has {}", entries.len())));
+        return Err(corrupt(
+            2,
+            format!("says {count} entries, the file has {}", entries.len()),
+        ));
     }
     Ok(entries)
 }
@@ -76,13 +104,23 @@ pub fn write_offset_checkpoint(path: &Path, entries: &[CheckpointEntry]) -> Resu
     let mut text = format!("{VERSION}\n{}\n", entries.len());
     for entry in entries {
         if entry.topic.is_empty() || entry.topic.chars().any(char::is_whitespace) {
-            return Err(Error::InvalidArgument { name: "topic", reason: format!("{:?} cannot be written to a checkpoint", entry.topic) });
+            return Err(Error::InvalidArgument {
+                name: "topic",
+                reason: format!("{:?} cannot be written to a checkpoint", entry.topic),
+            });
         }
-        text.push_str(&format!("{} {} {}\n", entry.topic, entry.partition, entry.offset));
+        text.push_str(&format!(
+            "{} {} {}\n",
+            entry.topic, entry.partition, entry.offset
+        ));
     }
     let tmp = tmp_path(path);
     let write = || -> io::Result<()> {
-        let mut file = OpenOptions::new().write(true).create(true).truncate(true).open(&tmp)?;
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)?;
         file.write_all(text.as_bytes())?;
         file.sync_data()?;
         std::fs::rename(&tmp, path)?;
@@ -92,13 +130,19 @@ pub fn write_offset_checkpoint(path: &Path, entries: &[CheckpointEntry]) -> Resu
 }
 
 fn tmp_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(".tmp");
     path.with_file_name(name)
 }
 
 fn sync_parent(path: &Path) -> io::Result<()> {
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     File::open(parent)?.sync_all()
 }
 
@@ -114,13 +158,17 @@ pub fn read_log_start_offset_checkpoint(log_dir: &Path) -> Result<Vec<Checkpoint
     read_offset_checkpoint(&log_dir.join(LOG_START_OFFSET_CHECKPOINT))
 }
 
-pub fn write_log_start_offset_checkpoint(log_dir: &Path, entries: &[CheckpointEntry]) -> Result<()> {
+pub fn write_log_start_offset_checkpoint(
+    log_dir: &Path,
+    entries: &[CheckpointEntry],
+) -> Result<()> {
     write_offset_checkpoint(&log_dir.join(LOG_START_OFFSET_CHECKPOINT), entries)
 }
 
 pub fn has_clean_shutdown_marker(log_dir: &Path) -> Result<bool> {
     let path = log_dir.join(CLEAN_SHUTDOWN_MARKER);
-    path.try_exists().map_err(|e| Error::from_io("stat clean shutdown marker", path, e))
+    path.try_exists()
+        .map_err(|e| Error::from_io("stat clean shutdown marker", path, e))
 }
 
 /// Writes the marker durably (file and directory entry).
@@ -137,7 +185,9 @@ pub fn write_clean_shutdown_marker(log_dir: &Path) -> Result<()> {
 pub fn remove_clean_shutdown_marker(log_dir: &Path) -> Result<()> {
     let path = log_dir.join(CLEAN_SHUTDOWN_MARKER);
     match std::fs::remove_file(&path) {
-        Ok(()) => sync_parent(&path).map_err(|e| Error::from_io("remove clean shutdown marker", &path, e)),
+        Ok(()) => {
+            sync_parent(&path).map_err(|e| Error::from_io("remove clean shutdown marker", &path, e))
+        }
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(Error::from_io("remove clean shutdown marker", &path, e)),
     }
@@ -151,20 +201,36 @@ mod tests {
     fn round_trip_in_kafkas_text_format() {
         let dir = tempfile::tempdir().unwrap();
         let entries = vec![
-            CheckpointEntry { topic: "orders".into(), partition: 0, offset: 1234 },
-            CheckpointEntry { topic: "orders".into(), partition: 1, offset: 99 },
+            CheckpointEntry {
+                topic: "orders".into(),
+                partition: 0,
+                offset: 1234,
+            },
+            CheckpointEntry {
+                topic: "orders".into(),
+                partition: 1,
+                offset: 99,
+            },
         ];
         write_recovery_point_checkpoint(dir.path(), &entries).unwrap();
         let text = std::fs::read_to_string(dir.path().join(RECOVERY_POINT_CHECKPOINT)).unwrap();
         assert_eq!(text, "0\n2\norders 0 1234\norders 1 99\n");
         assert_eq!(read_recovery_point_checkpoint(dir.path()).unwrap(), entries);
-        assert!(!dir.path().join("recovery-point-offset-checkpoint.tmp").exists());
+        assert!(
+            !dir.path()
+                .join("recovery-point-offset-checkpoint.tmp")
+                .exists()
+        );
     }
 
     #[test]
     fn missing_file_is_empty_and_garbage_is_corrupt() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(read_log_start_offset_checkpoint(dir.path()).unwrap().is_empty());
+        assert!(
+            read_log_start_offset_checkpoint(dir.path())
+                .unwrap()
+                .is_empty()
+        );
         let path = dir.path().join(LOG_START_OFFSET_CHECKPOINT);
         for bad in ["1\n0\n", "0\n2\nt 0 1\n", "0\n1\nt zero 1\n", "0\n1\nt 0\n"] {
             std::fs::write(&path, bad).unwrap();
@@ -176,8 +242,17 @@ mod tests {
     #[test]
     fn topics_with_spaces_are_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let entries = [CheckpointEntry { topic: "a b".into(), partition: 0, offset: 1 }];
-        assert_eq!(write_recovery_point_checkpoint(dir.path(), &entries).unwrap_err().code(), "INVALID_ARGUMENT");
+        let entries = [CheckpointEntry {
+            topic: "a b".into(),
+            partition: 0,
+            offset: 1,
+        }];
+        assert_eq!(
+            write_recovery_point_checkpoint(dir.path(), &entries)
+                .unwrap_err()
+                .code(),
+            "INVALID_ARGUMENT"
+        );
     }
 
     #[test]

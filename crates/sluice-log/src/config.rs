@@ -114,26 +114,42 @@ impl LogConfig {
     /// Checks every value against Kafka's allowed ranges (and ours for the Sluice knobs).
     pub fn validate(&self) -> Result<()> {
         // Positions in the offset index are 32-bit, as in Kafka (segment.bytes is an int there).
-        check(self.segment_bytes >= 14 && self.segment_bytes <= i32::MAX as u64, "segment.bytes", || {
-            format!("{} is not in [14, {}]", self.segment_bytes, i32::MAX)
+        check(
+            self.segment_bytes >= 14 && self.segment_bytes <= i32::MAX as u64,
+            "segment.bytes",
+            || format!("{} is not in [14, {}]", self.segment_bytes, i32::MAX),
+        )?;
+        check(self.segment_ms >= 1, "segment.ms", || {
+            format!("{} is below 1", self.segment_ms)
         })?;
-        check(self.segment_ms >= 1, "segment.ms", || format!("{} is below 1", self.segment_ms))?;
         check(
             self.segment_index_bytes >= 4 && self.segment_index_bytes <= i32::MAX as u64,
             "segment.index.bytes",
             || format!("{} is not in [4, {}]", self.segment_index_bytes, i32::MAX),
         )?;
-        check(self.index_interval_bytes <= i32::MAX as u64, "index.interval.bytes", || {
-            format!("{} is above {}", self.index_interval_bytes, i32::MAX)
+        check(
+            self.index_interval_bytes <= i32::MAX as u64,
+            "index.interval.bytes",
+            || format!("{} is above {}", self.index_interval_bytes, i32::MAX),
+        )?;
+        check(
+            self.max_message_bytes <= i32::MAX as u64,
+            "max.message.bytes",
+            || format!("{} is above {}", self.max_message_bytes, i32::MAX),
+        )?;
+        check(self.retention_ms >= -1, "retention.ms", || {
+            format!("{} is below -1", self.retention_ms)
         })?;
-        check(self.max_message_bytes <= i32::MAX as u64, "max.message.bytes", || {
-            format!("{} is above {}", self.max_message_bytes, i32::MAX)
-        })?;
-        check(self.retention_ms >= -1, "retention.ms", || format!("{} is below -1", self.retention_ms))?;
         check(
             self.preallocate_step_bytes >= 1 && self.preallocate_step_bytes <= 1 << 30,
             "sluice.log.preallocate.step.bytes",
-            || format!("{} is not in [1, {}]", self.preallocate_step_bytes, 1u64 << 30),
+            || {
+                format!(
+                    "{} is not in [1, {}]",
+                    self.preallocate_step_bytes,
+                    1u64 << 30
+                )
+            },
         )?;
         check(self.flush_interval_messages >= 1, "flush.messages", || {
             format!("{} is below 1", self.flush_interval_messages)
@@ -148,7 +164,14 @@ impl LogConfig {
 }
 
 fn check(ok: bool, name: &'static str, reason: impl FnOnce() -> String) -> Result<()> {
-    if ok { Ok(()) } else { Err(Error::InvalidConfig { name, reason: reason() }) }
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidConfig {
+            name,
+            reason: reason(),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -168,20 +191,40 @@ mod tests {
 
     #[test]
     fn out_of_range_values_name_the_setting() {
-        let c = LogConfig { segment_bytes: 3, ..LogConfig::default() };
+        let c = LogConfig {
+            segment_bytes: 3,
+            ..LogConfig::default()
+        };
         let e = c.validate().unwrap_err();
         assert_eq!(e.code(), "INVALID_CONFIG");
         assert!(e.to_string().contains("segment.bytes"), "{e}");
-        let c = LogConfig { flush_interval_messages: 0, ..LogConfig::default() };
-        assert!(c.validate().unwrap_err().to_string().contains("flush.messages"));
+        let c = LogConfig {
+            flush_interval_messages: 0,
+            ..LogConfig::default()
+        };
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("flush.messages")
+        );
         assert_eq!(AppendMode::parse("mmap").unwrap(), AppendMode::Mmap);
-        assert_eq!(AppendMode::parse("mmapp").unwrap_err().code(), "INVALID_CONFIG");
-        assert_eq!(TimestampType::parse("LogAppendTime").unwrap(), TimestampType::LogAppendTime);
+        assert_eq!(
+            AppendMode::parse("mmapp").unwrap_err().code(),
+            "INVALID_CONFIG"
+        );
+        assert_eq!(
+            TimestampType::parse("LogAppendTime").unwrap(),
+            TimestampType::LogAppendTime
+        );
     }
 
     #[test]
     fn preallocation_step_rounds_up_to_pages() {
-        let c = LogConfig { preallocate_step_bytes: 5000, ..LogConfig::default() };
+        let c = LogConfig {
+            preallocate_step_bytes: 5000,
+            ..LogConfig::default()
+        };
         assert_eq!(c.preallocate_step(), 8192);
     }
 }

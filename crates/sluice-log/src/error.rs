@@ -19,12 +19,20 @@ pub enum Error {
     /// A batch failed an integrity check: bad magic, a length that lies (too small for a v2
     /// header or running past the input), or a CRC-32C mismatch. Kafka: CORRUPT_MESSAGE.
     #[error("corrupt record batch #{batch} at byte {position} of the append: {reason}")]
-    CorruptMessage { batch: usize, position: usize, reason: String },
+    CorruptMessage {
+        batch: usize,
+        position: usize,
+        reason: String,
+    },
 
     /// A batch is intact but not acceptable: lastOffsetDelta + 1 != record count, a
     /// non-positive count, or an empty append. Kafka: INVALID_RECORD.
     #[error("invalid record batch #{batch} at byte {position} of the append: {reason}")]
-    InvalidRecord { batch: usize, position: usize, reason: String },
+    InvalidRecord {
+        batch: usize,
+        position: usize,
+        reason: String,
+    },
 
     /// One batch is larger than `max.message.bytes`. Kafka: MESSAGE_TOO_LARGE.
     #[error("record batch #{batch} is {size} bytes, larger than max.message.bytes = {max}")]
@@ -38,26 +46,46 @@ pub enum Error {
     // ---- storage: reads and offset arguments ----
     /// An offset outside [log start offset, log end offset]. Kafka: OFFSET_OUT_OF_RANGE.
     #[error("offset {offset} is out of range [{log_start}, {log_end}]")]
-    OffsetOutOfRange { offset: i64, log_start: i64, log_end: i64 },
+    OffsetOutOfRange {
+        offset: i64,
+        log_start: i64,
+        log_end: i64,
+    },
 
     /// Segment or index bytes on disk that do not parse (found after open, e.g. a batch header
     /// at a position an index pointed to). The broker reports it as KAFKA_STORAGE_ERROR.
     #[error("corrupt data in {} at byte {position}: {reason}", path.display())]
-    CorruptSegment { path: PathBuf, position: u64, reason: String },
+    CorruptSegment {
+        path: PathBuf,
+        position: u64,
+        reason: String,
+    },
 
     /// A checkpoint file that does not follow Kafka's text format.
     #[error("corrupt checkpoint file {} at line {line}: {reason}", path.display())]
-    CorruptCheckpoint { path: PathBuf, line: usize, reason: String },
+    CorruptCheckpoint {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
 
     // ---- storage: the file system ----
     /// An I/O error other than ENOSPC (EIO, EROFS, EMFILE, ...). Kafka: KAFKA_STORAGE_ERROR.
     #[error("storage error during {op} on {}: {source}", path.display())]
-    Storage { op: &'static str, path: PathBuf, source: io::Error },
+    Storage {
+        op: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
 
     /// The file system is full (ENOSPC, from fallocate or write). Nothing of the append that
     /// met it was published. Kafka: KAFKA_STORAGE_ERROR.
     #[error("no space left during {op} on {}: {source}", path.display())]
-    NoSpace { op: &'static str, path: PathBuf, source: io::Error },
+    NoSpace {
+        op: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
 
     // ---- storage: API misuse that is still an operating error ----
     /// Any call after `close()` or `delete()`.
@@ -136,18 +164,55 @@ mod tests {
         let reason = || "x".to_string();
         let path = || PathBuf::from("/tmp/x");
         vec![
-            Error::CorruptMessage { batch: 0, position: 0, reason: reason() },
-            Error::InvalidRecord { batch: 0, position: 0, reason: reason() },
-            Error::MessageTooLarge { batch: 0, size: 2, max: 1 },
-            Error::RecordListTooLarge { size: 2, segment_bytes: 1 },
-            Error::OffsetOutOfRange { offset: 9, log_start: 0, log_end: 1 },
-            Error::CorruptSegment { path: path(), position: 0, reason: reason() },
-            Error::CorruptCheckpoint { path: path(), line: 1, reason: reason() },
+            Error::CorruptMessage {
+                batch: 0,
+                position: 0,
+                reason: reason(),
+            },
+            Error::InvalidRecord {
+                batch: 0,
+                position: 0,
+                reason: reason(),
+            },
+            Error::MessageTooLarge {
+                batch: 0,
+                size: 2,
+                max: 1,
+            },
+            Error::RecordListTooLarge {
+                size: 2,
+                segment_bytes: 1,
+            },
+            Error::OffsetOutOfRange {
+                offset: 9,
+                log_start: 0,
+                log_end: 1,
+            },
+            Error::CorruptSegment {
+                path: path(),
+                position: 0,
+                reason: reason(),
+            },
+            Error::CorruptCheckpoint {
+                path: path(),
+                line: 1,
+                reason: reason(),
+            },
             Error::from_io("write", path(), io::Error::from_raw_os_error(libc::EIO)),
-            Error::from_io("fallocate", path(), io::Error::from_raw_os_error(libc::ENOSPC)),
+            Error::from_io(
+                "fallocate",
+                path(),
+                io::Error::from_raw_os_error(libc::ENOSPC),
+            ),
             Error::LogClosed { dir: path() },
-            Error::InvalidConfig { name: "segment.bytes", reason: reason() },
-            Error::InvalidArgument { name: "offset", reason: reason() },
+            Error::InvalidConfig {
+                name: "segment.bytes",
+                reason: reason(),
+            },
+            Error::InvalidArgument {
+                name: "offset",
+                reason: reason(),
+            },
         ]
     }
 
@@ -163,7 +228,11 @@ mod tests {
 
     #[test]
     fn enospc_is_no_space_and_eio_is_storage() {
-        let e = Error::from_io("fallocate", "/x", io::Error::from_raw_os_error(libc::ENOSPC));
+        let e = Error::from_io(
+            "fallocate",
+            "/x",
+            io::Error::from_raw_os_error(libc::ENOSPC),
+        );
         assert_eq!(e.code(), "NO_SPACE");
         assert_eq!(e.errno(), Some(libc::ENOSPC));
         let e = Error::from_io("pwrite", "/x", io::Error::from_raw_os_error(libc::EIO));

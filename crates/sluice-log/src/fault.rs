@@ -96,7 +96,10 @@ impl FaultyStorage {
 
     /// Makes every later `write_at` write at most `limit` bytes (a short write, not an error).
     pub fn short_writes(&self, limit: Option<usize>) {
-        assert!(limit != Some(0), "a zero-byte write limit would never make progress");
+        assert!(
+            limit != Some(0),
+            "a zero-byte write limit would never make progress"
+        );
         self.state().short_write_limit = limit;
     }
 
@@ -138,7 +141,9 @@ impl FaultyStorage {
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Counts the call and returns the fault to apply to it, if any.
@@ -171,7 +176,10 @@ impl FaultyStorage {
         state
             .files
             .entry((meta.dev(), meta.ino()))
-            .or_insert_with(|| Tracked { path: path.to_path_buf(), durable_len: meta.len() });
+            .or_insert_with(|| Tracked {
+                path: path.to_path_buf(),
+                durable_len: meta.len(),
+            });
         Ok(())
     }
 }

@@ -56,9 +56,20 @@ impl IndexFile {
     /// Opens (creating if missing) an index file. Writable: the file is extended to
     /// `max_bytes` (rounded down to whole entries) and mapped at that size. Read-only: mapped at
     /// its current size. Existing bytes are taken as entries; callers sanity-check or rebuild.
-    fn open(storage: &dyn Storage, path: &Path, entry_size: usize, writable: bool, max_bytes: u64) -> Result<IndexFile> {
-        let file = storage.open(path, true).map_err(|e| Error::from_io("open index", path, e))?;
-        let len = file.metadata().map_err(|e| Error::from_io("stat index", path, e))?.len();
+    fn open(
+        storage: &dyn Storage,
+        path: &Path,
+        entry_size: usize,
+        writable: bool,
+        max_bytes: u64,
+    ) -> Result<IndexFile> {
+        let file = storage
+            .open(path, true)
+            .map_err(|e| Error::from_io("open index", path, e))?;
+        let len = file
+            .metadata()
+            .map_err(|e| Error::from_io("stat index", path, e))?
+            .len();
         let entries = (len / entry_size as u64) as usize;
         let mut index = IndexFile {
             path: path.to_path_buf(),
@@ -80,9 +91,14 @@ impl IndexFile {
 
     fn remap(&mut self, writable: bool) -> Result<()> {
         self.map = None;
-        let bytes = if writable { self.max_entries } else { self.entries } * self.entry_size;
+        let bytes = if writable {
+            self.max_entries
+        } else {
+            self.entries
+        } * self.entry_size;
         if bytes > 0 {
-            let map = Mapping::map(&self.file, bytes, writable).map_err(|e| Error::from_io("mmap index", &self.path, e))?;
+            let map = Mapping::map(&self.file, bytes, writable)
+                .map_err(|e| Error::from_io("mmap index", &self.path, e))?;
             self.map = Some(map);
         }
         self.writable = writable;
@@ -118,11 +134,22 @@ impl IndexFile {
     }
 
     fn push(&mut self, bytes: &[u8]) {
-        assert!(self.writable, "append to a read-only index {}", self.path.display());
-        assert!(self.entries < self.max_entries, "append to a full index {}", self.path.display());
+        assert!(
+            self.writable,
+            "append to a read-only index {}",
+            self.path.display()
+        );
+        assert!(
+            self.entries < self.max_entries,
+            "append to a full index {}",
+            self.path.display()
+        );
         assert_eq!(bytes.len(), self.entry_size);
         let at = self.entries * self.entry_size;
-        let map = self.map.as_mut().expect("a writable index with capacity is mapped");
+        let map = self
+            .map
+            .as_mut()
+            .expect("a writable index with capacity is mapped");
         map.slice_mut(at, self.entry_size).copy_from_slice(bytes);
         self.entries += 1;
     }
@@ -132,7 +159,11 @@ impl IndexFile {
     }
 
     fn sync_target(&self) -> (Arc<File>, u64, PathBuf) {
-        (self.file.clone(), (self.entries * self.entry_size) as u64, self.path.clone())
+        (
+            self.file.clone(),
+            (self.entries * self.entry_size) as u64,
+            self.path.clone(),
+        )
     }
 
     /// Index of the last entry whose key is <= `target`, searching the warm tail first.
@@ -142,7 +173,11 @@ impl IndexFile {
         }
         let warm_entries = (WARM_SECTION_BYTES / self.entry_size).max(1);
         let warm_start = self.entries.saturating_sub(warm_entries);
-        let (lo, hi) = if key(self.entry(warm_start)) <= target { (warm_start, self.entries) } else { (0, warm_start) };
+        let (lo, hi) = if key(self.entry(warm_start)) <= target {
+            (warm_start, self.entries)
+        } else {
+            (0, warm_start)
+        };
         // Invariant: key(lo) <= target; answer in [lo, hi).
         let (mut lo, mut hi) = (lo, hi);
         while hi - lo > 1 {
@@ -179,8 +214,17 @@ pub struct OffsetIndex {
 }
 
 impl OffsetIndex {
-    pub fn open(storage: &dyn Storage, path: &Path, base_offset: i64, writable: bool, max_bytes: u64) -> Result<OffsetIndex> {
-        Ok(OffsetIndex { base_offset, inner: IndexFile::open(storage, path, OFFSET_ENTRY_SIZE, writable, max_bytes)? })
+    pub fn open(
+        storage: &dyn Storage,
+        path: &Path,
+        base_offset: i64,
+        writable: bool,
+        max_bytes: u64,
+    ) -> Result<OffsetIndex> {
+        Ok(OffsetIndex {
+            base_offset,
+            inner: IndexFile::open(storage, path, OFFSET_ENTRY_SIZE, writable, max_bytes)?,
+        })
     }
 
     pub fn entries(&self) -> usize {
@@ -193,7 +237,10 @@ impl OffsetIndex {
 
     fn parse(&self, n: usize) -> OffsetPosition {
         let e = self.inner.entry(n);
-        OffsetPosition { offset: self.base_offset + be_u32(e, 0) as i64, position: be_u32(e, 4) as u64 }
+        OffsetPosition {
+            offset: self.base_offset + be_u32(e, 0) as i64,
+            position: be_u32(e, 4) as u64,
+        }
     }
 
     pub fn last_entry(&self) -> Option<OffsetPosition> {
@@ -206,11 +253,21 @@ impl OffsetIndex {
         if self.inner.is_full() {
             return;
         }
-        let relative = u32::try_from(offset - self.base_offset).expect("relative offset fits u32 (roll guarantees it)");
-        let position32 = u32::try_from(position).expect("segment position fits u32 (segment.bytes <= i32::MAX)");
+        let relative = u32::try_from(offset - self.base_offset)
+            .expect("relative offset fits u32 (roll guarantees it)");
+        let position32 =
+            u32::try_from(position).expect("segment position fits u32 (segment.bytes <= i32::MAX)");
         if let Some(last) = self.last_entry() {
-            assert!(offset > last.offset, "offset index must grow: {offset} after {}", last.offset);
-            assert!(position > last.position, "offset index positions must grow: {position} after {}", last.position);
+            assert!(
+                offset > last.offset,
+                "offset index must grow: {offset} after {}",
+                last.offset
+            );
+            assert!(
+                position > last.position,
+                "offset index positions must grow: {position} after {}",
+                last.position
+            );
         }
         let mut bytes = [0u8; OFFSET_ENTRY_SIZE];
         bytes[..4].copy_from_slice(&relative.to_be_bytes());
@@ -220,16 +277,24 @@ impl OffsetIndex {
 
     /// The entry with the greatest offset <= `target`, or (base offset, 0) if there is none.
     pub fn lookup(&self, target: i64) -> OffsetPosition {
-        match self.inner.floor_slot(target, |e| self.base_offset + be_u32(e, 0) as i64) {
+        match self
+            .inner
+            .floor_slot(target, |e| self.base_offset + be_u32(e, 0) as i64)
+        {
             Some(slot) => self.parse(slot),
-            None => OffsetPosition { offset: self.base_offset, position: 0 },
+            None => OffsetPosition {
+                offset: self.base_offset,
+                position: 0,
+            },
         }
     }
 
     /// The entry with the greatest position <= `position` (positions grow with offsets).
     pub fn floor_by_position(&self, position: u64) -> Option<OffsetPosition> {
         let target = i64::try_from(position).unwrap_or(i64::MAX);
-        self.inner.floor_slot(target, |e| be_u32(e, 4) as i64).map(|slot| self.parse(slot))
+        self.inner
+            .floor_slot(target, |e| be_u32(e, 4) as i64)
+            .map(|slot| self.parse(slot))
     }
 
     pub fn reset(&mut self) {
@@ -248,12 +313,18 @@ impl OffsetIndex {
         for n in 0..self.inner.entries {
             let entry = self.parse(n);
             if entry.position >= log_size {
-                return Err(format!("entry {n} points at byte {} of a {log_size}-byte log", entry.position));
+                return Err(format!(
+                    "entry {n} points at byte {} of a {log_size}-byte log",
+                    entry.position
+                ));
             }
-            if let Some(p) = previous {
-                if entry.offset <= p.offset || entry.position <= p.position {
-                    return Err(format!("entry {n} ({}, {}) does not follow ({}, {})", entry.offset, entry.position, p.offset, p.position));
-                }
+            if let Some(p) = previous
+                && (entry.offset <= p.offset || entry.position <= p.position)
+            {
+                return Err(format!(
+                    "entry {n} ({}, {}) does not follow ({}, {})",
+                    entry.offset, entry.position, p.offset, p.position
+                ));
             }
             previous = Some(entry);
         }
@@ -291,8 +362,17 @@ pub struct TimeIndex {
 }
 
 impl TimeIndex {
-    pub fn open(storage: &dyn Storage, path: &Path, base_offset: i64, writable: bool, max_bytes: u64) -> Result<TimeIndex> {
-        Ok(TimeIndex { base_offset, inner: IndexFile::open(storage, path, TIME_ENTRY_SIZE, writable, max_bytes)? })
+    pub fn open(
+        storage: &dyn Storage,
+        path: &Path,
+        base_offset: i64,
+        writable: bool,
+        max_bytes: u64,
+    ) -> Result<TimeIndex> {
+        Ok(TimeIndex {
+            base_offset,
+            inner: IndexFile::open(storage, path, TIME_ENTRY_SIZE, writable, max_bytes)?,
+        })
     }
 
     pub fn entries(&self) -> usize {
@@ -307,7 +387,10 @@ impl TimeIndex {
 
     fn parse(&self, n: usize) -> TimestampOffset {
         let e = self.inner.entry(n);
-        TimestampOffset { timestamp: be_i64(e, 0), offset: self.base_offset + be_u32(e, 8) as i64 }
+        TimestampOffset {
+            timestamp: be_i64(e, 0),
+            offset: self.base_offset + be_u32(e, 8) as i64,
+        }
     }
 
     pub fn last_entry(&self) -> Option<TimestampOffset> {
@@ -338,9 +421,14 @@ impl TimeIndex {
             if timestamp <= last.timestamp {
                 return;
             }
-            assert!(offset >= last.offset, "time index offsets must not go back: {offset} after {}", last.offset);
+            assert!(
+                offset >= last.offset,
+                "time index offsets must not go back: {offset} after {}",
+                last.offset
+            );
         }
-        let relative = u32::try_from(offset - self.base_offset).expect("relative offset fits u32 (roll guarantees it)");
+        let relative = u32::try_from(offset - self.base_offset)
+            .expect("relative offset fits u32 (roll guarantees it)");
         let mut bytes = [0u8; TIME_ENTRY_SIZE];
         bytes[..8].copy_from_slice(&timestamp.to_be_bytes());
         bytes[8..].copy_from_slice(&relative.to_be_bytes());
@@ -349,7 +437,9 @@ impl TimeIndex {
 
     /// The entry with the greatest timestamp <= `target`, if any.
     pub fn lookup(&self, target: i64) -> Option<TimestampOffset> {
-        self.inner.floor_slot(target, |e| be_i64(e, 0)).map(|slot| self.parse(slot))
+        self.inner
+            .floor_slot(target, |e| be_i64(e, 0))
+            .map(|slot| self.parse(slot))
     }
 
     pub fn reset(&mut self) {
@@ -368,12 +458,18 @@ impl TimeIndex {
         for n in 0..self.inner.entries {
             let entry = self.parse(n);
             if entry.offset >= next_offset {
-                return Err(format!("entry {n} names offset {} at or past the segment end {next_offset}", entry.offset));
+                return Err(format!(
+                    "entry {n} names offset {} at or past the segment end {next_offset}",
+                    entry.offset
+                ));
             }
-            if let Some(p) = previous {
-                if entry.timestamp <= p.timestamp || entry.offset < p.offset {
-                    return Err(format!("entry {n} ({}, {}) does not follow ({}, {})", entry.timestamp, entry.offset, p.timestamp, p.offset));
-                }
+            if let Some(p) = previous
+                && (entry.timestamp <= p.timestamp || entry.offset < p.offset)
+            {
+                return Err(format!(
+                    "entry {n} ({}, {}) does not follow ({}, {})",
+                    entry.timestamp, entry.offset, p.timestamp, p.offset
+                ));
             }
             previous = Some(entry);
         }

@@ -114,7 +114,9 @@ impl FlushJob {
                 .sync_data(&target.file, target.durable_len)
                 .map_err(|e| Error::from_io("fdatasync", &target.path, e))?;
         }
-        self.storage.sync_dir(&self.dir).map_err(|e| Error::from_io("fsync dir", &self.dir, e))?;
+        self.storage
+            .sync_dir(&self.dir)
+            .map_err(|e| Error::from_io("fsync dir", &self.dir, e))?;
         let mut point = lock(&self.recovery_point);
         if point.epoch == self.epoch && point.offset < self.flushed_offset {
             point.offset = self.flushed_offset;
@@ -124,7 +126,9 @@ impl FlushJob {
 }
 
 fn lock(point: &Mutex<RecoveryPoint>) -> std::sync::MutexGuard<'_, RecoveryPoint> {
-    point.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    point
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Milliseconds since the Unix epoch, for segment creation times when no caller clock is given.
@@ -155,12 +159,20 @@ impl Log {
     }
 
     /// `open` over a given `Storage` (tests inject faults through it).
-    pub fn open_with_storage(dir: impl AsRef<Path>, config: LogConfig, options: OpenOptions, storage: Arc<dyn Storage>) -> Result<Log> {
+    pub fn open_with_storage(
+        dir: impl AsRef<Path>,
+        config: LogConfig,
+        options: OpenOptions,
+        storage: Arc<dyn Storage>,
+    ) -> Result<Log> {
         config.validate()?;
         if options.recovery_point < 0 || options.log_start_offset < 0 {
             return Err(Error::InvalidArgument {
                 name: "OpenOptions",
-                reason: format!("negative recovery point {} or log start {}", options.recovery_point, options.log_start_offset),
+                reason: format!(
+                    "negative recovery point {} or log start {}",
+                    options.recovery_point, options.log_start_offset
+                ),
             });
         }
         let dir = dir.as_ref().to_path_buf();
@@ -170,7 +182,12 @@ impl Log {
         let recover_from = if options.clean_shutdown {
             None
         } else {
-            bases.iter().rev().find(|&&b| b <= options.recovery_point).or(bases.first()).copied()
+            bases
+                .iter()
+                .rev()
+                .find(|&&b| b <= options.recovery_point)
+                .or(bases.first())
+                .copied()
         };
 
         let mut segments: BTreeMap<i64, Segment> = BTreeMap::new();
@@ -181,7 +198,10 @@ impl Log {
                     return Err(Error::CorruptSegment {
                         path: dir.join(segment::file_name(base, segment::LOG_SUFFIX)),
                         position: 0,
-                        reason: format!("segment starts at {base}, inside the previous one (which ends at {})", previous.next_offset()),
+                        reason: format!(
+                            "segment starts at {base}, inside the previous one (which ends at {})",
+                            previous.next_offset()
+                        ),
                     });
                 }
                 if base > previous.next_offset() {
@@ -244,7 +264,11 @@ impl Log {
             log.active_mut().activate(&*storage, &config)?;
         }
         if !recovered.is_empty() {
-            let targets = recovered.iter().filter_map(|b| log.segments.get(b)).flat_map(|s| s.sync_targets()).collect();
+            let targets = recovered
+                .iter()
+                .filter_map(|b| log.segments.get(b))
+                .flat_map(|s| s.sync_targets())
+                .collect();
             log.job_for(targets).run()?;
         }
         lock(&log.recovery_point).offset = log.log_end_offset;
@@ -252,35 +276,52 @@ impl Log {
     }
 
     fn add_segment(&mut self, base_offset: i64, now_ms: i64) -> Result<()> {
-        let segment = Segment::create(&*self.storage, &self.dir, base_offset, &self.config, now_ms)?;
+        let segment =
+            Segment::create(&*self.storage, &self.dir, base_offset, &self.config, now_ms)?;
         self.segments.insert(base_offset, segment);
         Ok(())
     }
 
     fn ensure_open(&self) -> Result<()> {
         if self.closed {
-            return Err(Error::LogClosed { dir: self.dir.clone() });
+            return Err(Error::LogClosed {
+                dir: self.dir.clone(),
+            });
         }
         Ok(())
     }
 
     fn active(&self) -> &Segment {
-        self.segments.values().next_back().expect("an open log has an active segment")
+        self.segments
+            .values()
+            .next_back()
+            .expect("an open log has an active segment")
     }
 
     fn active_mut(&mut self) -> &mut Segment {
-        self.segments.values_mut().next_back().expect("an open log has an active segment")
+        self.segments
+            .values_mut()
+            .next_back()
+            .expect("an open log has an active segment")
     }
 
     /// Validates and appends one or more RecordBatch v2 batches, assigning offsets from the log
     /// end. Rewrites `records` in place: baseOffset and partitionLeaderEpoch of every batch, and
     /// under LogAppendTime the timestamp type, maxTimestamp and CRC. On a validation error
     /// nothing is changed or written and the error names the batch.
-    pub fn append(&mut self, records: &mut [u8], now_ms: i64, leader_epoch: i32) -> Result<AppendResult> {
+    pub fn append(
+        &mut self,
+        records: &mut [u8],
+        now_ms: i64,
+        leader_epoch: i32,
+    ) -> Result<AppendResult> {
         self.ensure_open()?;
         let summary = batch::validate_append(records, self.config.max_message_bytes)?;
         if summary.bytes > self.config.segment_bytes {
-            return Err(Error::RecordListTooLarge { size: summary.bytes, segment_bytes: self.config.segment_bytes });
+            return Err(Error::RecordListTooLarge {
+                size: summary.bytes,
+                segment_bytes: self.config.segment_bytes,
+            });
         }
         let base_offset = self.log_end_offset;
         let span = summary.records - 1;
@@ -290,11 +331,15 @@ impl Log {
                 return Err(Error::InvalidRecord {
                     batch: 0,
                     position: 0,
-                    reason: format!("the append claims {} records, more offsets than a segment can index", summary.records),
+                    reason: format!(
+                        "the append claims {} records, more offsets than a segment can index",
+                        summary.records
+                    ),
                 });
             }
         };
-        let log_append_time = (self.config.message_timestamp_type == TimestampType::LogAppendTime).then_some(now_ms);
+        let log_append_time =
+            (self.config.message_timestamp_type == TimestampType::LogAppendTime).then_some(now_ms);
         let max_timestamp = log_append_time.unwrap_or(summary.max_timestamp);
         let rolled = self.maybe_roll(summary.bytes, max_timestamp, last_offset, now_ms)?;
 
@@ -323,7 +368,13 @@ impl Log {
     }
 
     /// Kafka's roll rules, checked before an append of `bytes` ending at `last_offset`.
-    fn maybe_roll(&mut self, bytes: u64, max_timestamp_in_messages: i64, last_offset: i64, now_ms: i64) -> Result<bool> {
+    fn maybe_roll(
+        &mut self,
+        bytes: u64,
+        max_timestamp_in_messages: i64,
+        last_offset: i64,
+        now_ms: i64,
+    ) -> Result<bool> {
         let active = self.active();
         let time_waited = match active.rolling_timestamp() {
             Some(first) if first >= 0 => max_timestamp_in_messages - first,
@@ -355,11 +406,19 @@ impl Log {
         let old_base = self.active().base_offset();
         // Create first: if that fails (ENOSPC, EMFILE) the old segment is still the active one.
         self.add_segment(self.log_end_offset, now_ms)?;
-        self.segments.get_mut(&old_base).expect("old active segment").seal(&*storage)
+        self.segments
+            .get_mut(&old_base)
+            .expect("old active segment")
+            .seal(&*storage)
     }
 
     /// `read_up_to` with no upper bound but the log end.
-    pub fn read(&self, offset: i64, max_bytes: u64, min_one_batch: bool) -> Result<Option<ReadResult>> {
+    pub fn read(
+        &self,
+        offset: i64,
+        max_bytes: u64,
+        min_one_batch: bool,
+    ) -> Result<Option<ReadResult>> {
         self.read_up_to(offset, max_bytes, min_one_batch, i64::MAX)
     }
 
@@ -368,7 +427,13 @@ impl Log {
     /// batch is returned whole whatever its size (KIP-74). Batches at or past `max_offset` (the
     /// high watermark or last stable offset) are left out. None when there is nothing at
     /// `offset` yet; OFFSET_OUT_OF_RANGE outside [log start, log end].
-    pub fn read_up_to(&self, offset: i64, max_bytes: u64, min_one_batch: bool, max_offset: i64) -> Result<Option<ReadResult>> {
+    pub fn read_up_to(
+        &self,
+        offset: i64,
+        max_bytes: u64,
+        min_one_batch: bool,
+        max_offset: i64,
+    ) -> Result<Option<ReadResult>> {
         self.ensure_open()?;
         if offset < self.log_start_offset || offset > self.log_end_offset {
             return Err(self.out_of_range(offset));
@@ -378,7 +443,11 @@ impl Log {
             return Ok(None);
         }
         let storage = &*self.storage;
-        let start_base = self.segments.range(..=offset).next_back().map_or(i64::MIN, |(b, _)| *b);
+        let start_base = self
+            .segments
+            .range(..=offset)
+            .next_back()
+            .map_or(i64::MIN, |(b, _)| *b);
         for segment in self.segments.range(start_base..).map(|(_, s)| s) {
             let Some((position, header)) = segment.find_batch(storage, offset)? else {
                 continue; // the offset lies past this segment's last batch: try the next one
@@ -389,7 +458,9 @@ impl Log {
             let end_limit = if upper >= segment.next_offset() {
                 segment.size()
             } else {
-                segment.find_batch(storage, upper)?.map_or(segment.size(), |(p, _)| p)
+                segment
+                    .find_batch(storage, upper)?
+                    .map_or(segment.size(), |(p, _)| p)
             };
             if position >= end_limit {
                 return Ok(None);
@@ -403,13 +474,20 @@ impl Log {
             } else {
                 position
             };
-            return Ok(Some(ReadResult { range: segment.range(position, end - position), first_offset: header.base_offset }));
+            return Ok(Some(ReadResult {
+                range: segment.range(position, end - position),
+                first_offset: header.base_offset,
+            }));
         }
         Ok(None)
     }
 
     fn out_of_range(&self, offset: i64) -> Error {
-        Error::OffsetOutOfRange { offset, log_start: self.log_start_offset, log_end: self.log_end_offset }
+        Error::OffsetOutOfRange {
+            offset,
+            log_start: self.log_start_offset,
+            log_end: self.log_end_offset,
+        }
     }
 
     /// ListOffsets by timestamp: the first record at or after the log start whose timestamp is
@@ -418,11 +496,17 @@ impl Log {
         self.ensure_open()?;
         let storage = &*self.storage;
         for segment in self.segments.values() {
-            if segment.next_offset() <= self.log_start_offset || segment.max_timestamp() < timestamp {
+            if segment.next_offset() <= self.log_start_offset || segment.max_timestamp() < timestamp
+            {
                 continue;
             }
-            if let Some(stamp) = segment.find_offset_by_timestamp(storage, timestamp, self.log_start_offset)? {
-                return Ok(Some(TimestampAndOffset { timestamp: stamp.timestamp, offset: stamp.offset }));
+            if let Some(stamp) =
+                segment.find_offset_by_timestamp(storage, timestamp, self.log_start_offset)?
+            {
+                return Ok(Some(TimestampAndOffset {
+                    timestamp: stamp.timestamp,
+                    offset: stamp.offset,
+                }));
             }
         }
         Ok(None)
@@ -434,7 +518,9 @@ impl Log {
         self.ensure_open()?;
         let mut best: Option<&Segment> = None;
         for segment in self.segments.values() {
-            if segment.max_timestamp() >= 0 && best.is_none_or(|b| segment.max_timestamp() > b.max_timestamp()) {
+            if segment.max_timestamp() >= 0
+                && best.is_none_or(|b| segment.max_timestamp() > b.max_timestamp())
+            {
                 best = Some(segment);
             }
         }
@@ -442,7 +528,10 @@ impl Log {
             return Ok(None);
         };
         let stamp = segment.max_timestamp_record(&*self.storage)?;
-        Ok(stamp.map(|s| TimestampAndOffset { timestamp: s.timestamp, offset: s.offset }))
+        Ok(stamp.map(|s| TimestampAndOffset {
+            timestamp: s.timestamp,
+            offset: s.offset,
+        }))
     }
 
     /// DeleteRecords: moves the log start offset up to `offset` (never down) and deletes the
@@ -498,7 +587,10 @@ impl Log {
 
     fn delete_log_start_breached_segments(&mut self) -> Result<usize> {
         let bases: Vec<i64> = self.segments.keys().copied().collect();
-        let count = bases.windows(2).take_while(|pair| pair[1] <= self.log_start_offset).count();
+        let count = bases
+            .windows(2)
+            .take_while(|pair| pair[1] <= self.log_start_offset)
+            .count();
         self.delete_oldest(count, wall_clock_ms())
     }
 
@@ -520,7 +612,11 @@ impl Log {
             let (_, segment) = self.segments.pop_first().expect("counted segments exist");
             segment.delete(&*storage)?;
         }
-        let first_base = *self.segments.keys().next().expect("the active segment remains");
+        let first_base = *self
+            .segments
+            .keys()
+            .next()
+            .expect("the active segment remains");
         self.log_start_offset = self.log_start_offset.max(first_base);
         Ok(count)
     }
@@ -529,8 +625,16 @@ impl Log {
     pub fn flush_job(&mut self) -> Result<FlushJob> {
         self.ensure_open()?;
         let recovery_point = self.recovery_point();
-        let start_base = self.segments.range(..=recovery_point).next_back().map_or(i64::MIN, |(b, _)| *b);
-        let targets = self.segments.range(start_base..).flat_map(|(_, s)| s.sync_targets()).collect();
+        let start_base = self
+            .segments
+            .range(..=recovery_point)
+            .next_back()
+            .map_or(i64::MIN, |(b, _)| *b);
+        let targets = self
+            .segments
+            .range(start_base..)
+            .flat_map(|(_, s)| s.sync_targets())
+            .collect();
         self.unflushed_messages = 0;
         Ok(self.job_for(targets))
     }
@@ -557,7 +661,10 @@ impl Log {
     pub fn truncate_to(&mut self, offset: i64) -> Result<()> {
         self.ensure_open()?;
         if offset < 0 {
-            return Err(Error::InvalidArgument { name: "offset", reason: format!("cannot truncate to {offset}") });
+            return Err(Error::InvalidArgument {
+                name: "offset",
+                reason: format!("cannot truncate to {offset}"),
+            });
         }
         if offset >= self.log_end_offset {
             return Ok(());
@@ -617,7 +724,10 @@ impl Log {
             return Ok(());
         }
         let storage = self.storage.clone();
-        let result = self.active_mut().seal(&*storage).and_then(|()| self.flush());
+        let result = self
+            .active_mut()
+            .seal(&*storage)
+            .and_then(|()| self.flush());
         self.closed = true;
         self.segments.clear();
         result
@@ -627,7 +737,8 @@ impl Log {
     pub fn delete(&mut self) -> Result<()> {
         self.closed = true;
         self.segments.clear();
-        std::fs::remove_dir_all(&self.dir).map_err(|e| Error::from_io("delete log dir", &self.dir, e))
+        std::fs::remove_dir_all(&self.dir)
+            .map_err(|e| Error::from_io("delete log dir", &self.dir, e))
     }
 
     pub fn dir(&self) -> &Path {
@@ -692,8 +803,13 @@ fn scan_dir(storage: &dyn Storage, dir: &Path) -> Result<Vec<i64>> {
         let Ok(name) = entry.file_name().into_string() else {
             continue;
         };
-        if [".deleted", ".cleaned", ".swap", ".tmp"].iter().any(|s| name.ends_with(s)) {
-            storage.remove_file(&entry.path()).map_err(|e| Error::from_io("remove leftover file", entry.path(), e))?;
+        if [".deleted", ".cleaned", ".swap", ".tmp"]
+            .iter()
+            .any(|s| name.ends_with(s))
+        {
+            storage
+                .remove_file(&entry.path())
+                .map_err(|e| Error::from_io("remove leftover file", entry.path(), e))?;
         } else if let Some(base) = segment::parse_file_name(&name, segment::LOG_SUFFIX) {
             logs.push(base);
         } else if let Some(base) = segment::parse_file_name(&name, segment::INDEX_SUFFIX)
@@ -705,14 +821,20 @@ fn scan_dir(storage: &dyn Storage, dir: &Path) -> Result<Vec<i64>> {
     logs.sort_unstable();
     for (base, path) in indexes {
         if logs.binary_search(&base).is_err() {
-            storage.remove_file(&path).map_err(|e| Error::from_io("remove orphan index", &path, e))?;
+            storage
+                .remove_file(&path)
+                .map_err(|e| Error::from_io("remove orphan index", &path, e))?;
         }
     }
     Ok(logs)
 }
 
 fn delete_segment_files(storage: &dyn Storage, dir: &Path, base: i64) -> Result<()> {
-    for suffix in [segment::LOG_SUFFIX, segment::INDEX_SUFFIX, segment::TIME_INDEX_SUFFIX] {
+    for suffix in [
+        segment::LOG_SUFFIX,
+        segment::INDEX_SUFFIX,
+        segment::TIME_INDEX_SUFFIX,
+    ] {
         let path = dir.join(segment::file_name(base, suffix));
         match storage.remove_file(&path) {
             Ok(()) => {}

@@ -28,10 +28,21 @@ impl Mapping {
     /// owner extends the file before touching those bytes). `len` must be > 0.
     pub fn map(file: &File, len: usize, writable: bool) -> io::Result<Mapping> {
         assert!(len > 0, "cannot map zero bytes");
-        let prot = if writable { libc::PROT_READ | libc::PROT_WRITE } else { libc::PROT_READ };
+        let prot = if writable {
+            libc::PROT_READ | libc::PROT_WRITE
+        } else {
+            libc::PROT_READ
+        };
         // SAFETY: a fresh shared mapping of a valid fd; the kernel picks the address.
         let ptr = unsafe {
-            libc::mmap(std::ptr::null_mut(), len, prot, libc::MAP_SHARED, file.as_raw_fd(), 0)
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                prot,
+                libc::MAP_SHARED,
+                file.as_raw_fd(),
+                0,
+            )
         };
         if ptr == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
@@ -46,7 +57,10 @@ impl Mapping {
 
     /// The bytes `[at, at + n)`. The caller guarantees they lie inside the file (see module doc).
     pub fn slice(&self, at: usize, n: usize) -> &[u8] {
-        assert!(at.checked_add(n).is_some_and(|end| end <= self.len), "read past the mapping");
+        assert!(
+            at.checked_add(n).is_some_and(|end| end <= self.len),
+            "read past the mapping"
+        );
         // SAFETY: in bounds of the mapping (checked above) and inside the file (owner's rule).
         unsafe { std::slice::from_raw_parts(self.ptr.as_ptr().add(at), n) }
     }
@@ -54,7 +68,10 @@ impl Mapping {
     /// Mutable bytes `[at, at + n)`. The caller guarantees they lie inside the file.
     pub fn slice_mut(&mut self, at: usize, n: usize) -> &mut [u8] {
         assert!(self.writable, "write to a read-only mapping");
-        assert!(at.checked_add(n).is_some_and(|end| end <= self.len), "write past the mapping");
+        assert!(
+            at.checked_add(n).is_some_and(|end| end <= self.len),
+            "write past the mapping"
+        );
         // SAFETY: in bounds, inside the file, and `&mut self` makes the borrow exclusive.
         unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr().add(at), n) }
     }
@@ -70,6 +87,9 @@ impl Drop for Mapping {
 
 impl std::fmt::Debug for Mapping {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Mapping").field("len", &self.len).field("writable", &self.writable).finish()
+        f.debug_struct("Mapping")
+            .field("len", &self.len)
+            .field("writable", &self.writable)
+            .finish()
     }
 }

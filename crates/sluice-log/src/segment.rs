@@ -98,7 +98,13 @@ pub struct Segment {
 
 impl Segment {
     /// Creates an empty active segment at `base_offset`, replacing any stale files of that name.
-    pub fn create(storage: &dyn Storage, dir: &Path, base_offset: i64, config: &LogConfig, now_ms: i64) -> Result<Segment> {
+    pub fn create(
+        storage: &dyn Storage,
+        dir: &Path,
+        base_offset: i64,
+        config: &LogConfig,
+        now_ms: i64,
+    ) -> Result<Segment> {
         for suffix in [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX] {
             let path = dir.join(file_name(base_offset, suffix));
             match storage.remove_file(&path) {
@@ -108,10 +114,24 @@ impl Segment {
             }
         }
         let log_path = dir.join(file_name(base_offset, LOG_SUFFIX));
-        let file = storage.open(&log_path, true).map_err(|e| Error::from_io("create segment", &log_path, e))?;
+        let file = storage
+            .open(&log_path, true)
+            .map_err(|e| Error::from_io("create segment", &log_path, e))?;
         let index_bytes = config.segment_index_bytes;
-        let offset_index = OffsetIndex::open(storage, &dir.join(file_name(base_offset, INDEX_SUFFIX)), base_offset, true, index_bytes)?;
-        let time_index = TimeIndex::open(storage, &dir.join(file_name(base_offset, TIME_INDEX_SUFFIX)), base_offset, true, index_bytes)?;
+        let offset_index = OffsetIndex::open(
+            storage,
+            &dir.join(file_name(base_offset, INDEX_SUFFIX)),
+            base_offset,
+            true,
+            index_bytes,
+        )?;
+        let time_index = TimeIndex::open(
+            storage,
+            &dir.join(file_name(base_offset, TIME_INDEX_SUFFIX)),
+            base_offset,
+            true,
+            index_bytes,
+        )?;
         let mut segment = Segment {
             base_offset,
             log_path,
@@ -137,17 +157,36 @@ impl Segment {
     /// when its indexes are missing or fail their sanity checks, the log is scanned and CRC
     /// checked, cut at the first invalid byte and both indexes are rebuilt; the number of bytes
     /// cut is returned.
-    pub fn load(storage: &dyn Storage, dir: &Path, base_offset: i64, config: &LogConfig, recover: bool, now_ms: i64) -> Result<(Segment, u64)> {
+    pub fn load(
+        storage: &dyn Storage,
+        dir: &Path,
+        base_offset: i64,
+        config: &LogConfig,
+        recover: bool,
+        now_ms: i64,
+    ) -> Result<(Segment, u64)> {
         let log_path = dir.join(file_name(base_offset, LOG_SUFFIX));
         let index_path = dir.join(file_name(base_offset, INDEX_SUFFIX));
         let time_index_path = dir.join(file_name(base_offset, TIME_INDEX_SUFFIX));
         let indexes_missing = !index_path.exists() || !time_index_path.exists();
-        let file = storage.open(&log_path, false).map_err(|e| Error::from_io("open segment", &log_path, e))?;
-        let size = file.metadata().map_err(|e| Error::from_io("stat segment", &log_path, e))?.len();
+        let file = storage
+            .open(&log_path, false)
+            .map_err(|e| Error::from_io("open segment", &log_path, e))?;
+        let size = file
+            .metadata()
+            .map_err(|e| Error::from_io("stat segment", &log_path, e))?
+            .len();
         let writable = recover || indexes_missing;
         let index_bytes = config.segment_index_bytes;
-        let offset_index = OffsetIndex::open(storage, &index_path, base_offset, writable, index_bytes)?;
-        let time_index = TimeIndex::open(storage, &time_index_path, base_offset, writable, index_bytes)?;
+        let offset_index =
+            OffsetIndex::open(storage, &index_path, base_offset, writable, index_bytes)?;
+        let time_index = TimeIndex::open(
+            storage,
+            &time_index_path,
+            base_offset,
+            writable,
+            index_bytes,
+        )?;
         let mut segment = Segment {
             base_offset,
             log_path,
@@ -180,7 +219,9 @@ impl Segment {
         let mut position = self.offset_index.last_entry().map_or(0, |e| e.position);
         let mut next_offset = self.base_offset;
         while position < self.size {
-            let header = self.read_header(storage, position).map_err(|e| e.to_string())?;
+            let header = self
+                .read_header(storage, position)
+                .map_err(|e| e.to_string())?;
             next_offset = header.last_offset() + 1;
             position += header.size();
         }
@@ -203,8 +244,10 @@ impl Segment {
     pub fn recover(&mut self, storage: &dyn Storage, config: &LogConfig) -> Result<u64> {
         self.appender = None;
         if !self.indexes_writable {
-            self.offset_index.make_writable(storage, config.segment_index_bytes)?;
-            self.time_index.make_writable(storage, config.segment_index_bytes)?;
+            self.offset_index
+                .make_writable(storage, config.segment_index_bytes)?;
+            self.time_index
+                .make_writable(storage, config.segment_index_bytes)?;
             self.indexes_writable = true;
         }
         self.offset_index.reset();
@@ -213,7 +256,11 @@ impl Segment {
         self.offset_of_max_timestamp = -1;
         self.rolling_timestamp = None;
 
-        let file_len = self.file.metadata().map_err(|e| Error::from_io("stat segment", &self.log_path, e))?.len();
+        let file_len = self
+            .file
+            .metadata()
+            .map_err(|e| Error::from_io("stat segment", &self.log_path, e))?
+            .len();
         let file = self.file.clone();
         let log_path = self.log_path.clone();
         let mut reader = ChunkReader::new(storage, &file, &log_path, file_len);
@@ -233,8 +280,17 @@ impl Segment {
             if self.rolling_timestamp.is_none() {
                 self.rolling_timestamp = Some(header.max_timestamp);
             }
-            self.note_batch(&header, position, position - last_indexed_at, config.index_interval_bytes);
-            if self.offset_index.last_entry().is_some_and(|e| e.position == position) {
+            self.note_batch(
+                &header,
+                position,
+                position - last_indexed_at,
+                config.index_interval_bytes,
+            );
+            if self
+                .offset_index
+                .last_entry()
+                .is_some_and(|e| e.position == position)
+            {
                 last_indexed_at = position;
             }
             previous_last_offset = header.last_offset();
@@ -242,7 +298,9 @@ impl Segment {
         }
         let truncated = file_len - position;
         if truncated > 0 {
-            storage.set_len(&self.file, position).map_err(|e| Error::from_io("truncate segment", &self.log_path, e))?;
+            storage
+                .set_len(&self.file, position)
+                .map_err(|e| Error::from_io("truncate segment", &self.log_path, e))?;
         }
         self.size = position;
         self.next_offset = previous_last_offset + 1;
@@ -254,24 +312,37 @@ impl Segment {
 
     /// Updates the max timestamp and maybe adds index entries for the batch at `position`, given
     /// the log bytes written since the last index entry.
-    fn note_batch(&mut self, header: &BatchHeader, position: u64, bytes_since_last_entry: u64, interval: u64) {
+    fn note_batch(
+        &mut self,
+        header: &BatchHeader,
+        position: u64,
+        bytes_since_last_entry: u64,
+        interval: u64,
+    ) {
         if header.max_timestamp > self.max_timestamp {
             self.max_timestamp = header.max_timestamp;
             self.offset_of_max_timestamp = header.last_offset();
         }
         if bytes_since_last_entry > interval {
             self.offset_index.append(header.last_offset(), position);
-            self.time_index.maybe_append(self.max_timestamp, self.offset_of_max_timestamp);
+            self.time_index
+                .maybe_append(self.max_timestamp, self.offset_of_max_timestamp);
         }
     }
 
     /// Makes this the active segment: indexes writable at `segment.index.bytes`, and in mmap
     /// mode the file mapped at its capacity (`segment.bytes`, or its size if larger).
     pub fn activate(&mut self, storage: &dyn Storage, config: &LogConfig) -> Result<()> {
-        assert!(self.appender.is_none(), "segment {} is already active", self.base_offset);
+        assert!(
+            self.appender.is_none(),
+            "segment {} is already active",
+            self.base_offset
+        );
         if !self.indexes_writable {
-            self.offset_index.make_writable(storage, config.segment_index_bytes)?;
-            self.time_index.make_writable(storage, config.segment_index_bytes)?;
+            self.offset_index
+                .make_writable(storage, config.segment_index_bytes)?;
+            self.time_index
+                .make_writable(storage, config.segment_index_bytes)?;
             self.indexes_writable = true;
         }
         self.appender = Some(match config.append_mode {
@@ -279,8 +350,12 @@ impl Segment {
             AppendMode::Mmap => {
                 let capacity = config.segment_bytes.max(self.size);
                 let len = usize::try_from(capacity).expect("segment.bytes fits usize");
-                let map = Mapping::map(&self.file, len, true).map_err(|e| Error::from_io("mmap segment", &self.log_path, e))?;
-                Appender::Mmap { map, allocated: self.size }
+                let map = Mapping::map(&self.file, len, true)
+                    .map_err(|e| Error::from_io("mmap segment", &self.log_path, e))?;
+                Appender::Mmap {
+                    map,
+                    allocated: self.size,
+                }
             }
         });
         Ok(())
@@ -290,12 +365,19 @@ impl Segment {
     /// mapping dropped, preallocated tail cut off, indexes trimmed and read-only. Idempotent.
     pub fn seal(&mut self, storage: &dyn Storage) -> Result<()> {
         if self.indexes_writable && self.max_timestamp >= 0 {
-            self.time_index.append_final(self.max_timestamp, self.offset_of_max_timestamp);
+            self.time_index
+                .append_final(self.max_timestamp, self.offset_of_max_timestamp);
         }
         self.appender = None;
-        let file_len = self.file.metadata().map_err(|e| Error::from_io("stat segment", &self.log_path, e))?.len();
+        let file_len = self
+            .file
+            .metadata()
+            .map_err(|e| Error::from_io("stat segment", &self.log_path, e))?
+            .len();
         if file_len != self.size {
-            storage.set_len(&self.file, self.size).map_err(|e| Error::from_io("trim segment", &self.log_path, e))?;
+            storage
+                .set_len(&self.file, self.size)
+                .map_err(|e| Error::from_io("trim segment", &self.log_path, e))?;
         }
         if self.indexes_writable {
             self.offset_index.trim(storage)?;
@@ -325,9 +407,15 @@ impl Segment {
             return Ok(());
         };
         let end = size + bytes;
-        assert!(end <= map.len() as u64, "append past the mapping: roll must come first");
+        assert!(
+            end <= map.len() as u64,
+            "append past the mapping: roll must come first"
+        );
         if end > *allocated {
-            let target = end.div_ceil(step).saturating_mul(step).min(map.len() as u64);
+            let target = end
+                .div_ceil(step)
+                .saturating_mul(step)
+                .min(map.len() as u64);
             storage
                 .allocate(&self.file, *allocated, target - *allocated)
                 .map_err(|e| Error::from_io("fallocate segment", &self.log_path, e))?;
@@ -339,14 +427,25 @@ impl Segment {
     /// Appends validated batches with offsets assigned, updates the indexes and publishes the new
     /// end. `max_timestamp` is the append's largest timestamp (the `segment.ms` reference when
     /// this is the segment's first append).
-    pub fn append(&mut self, storage: &dyn Storage, records: &[u8], max_timestamp: i64, index_interval_bytes: u64) -> Result<()> {
+    pub fn append(
+        &mut self,
+        storage: &dyn Storage,
+        records: &[u8],
+        max_timestamp: i64,
+        index_interval_bytes: u64,
+    ) -> Result<()> {
         let position = self.size;
         let len = records.len() as u64;
         match self.appender.as_mut().expect("append to a sealed segment") {
             Appender::Mmap { map, allocated } => {
-                assert!(position + len <= *allocated, "mapped write past the fallocated end");
+                assert!(
+                    position + len <= *allocated,
+                    "mapped write past the fallocated end"
+                );
                 let dst = map.slice_mut(position as usize, records.len());
-                storage.copy_into_map(&self.file, dst, records).map_err(|e| Error::from_io("write segment", &self.log_path, e))?;
+                storage
+                    .copy_into_map(&self.file, dst, records)
+                    .map_err(|e| Error::from_io("write segment", &self.log_path, e))?;
             }
             Appender::Pwrite => {
                 storage::write_all_at(storage, &self.file, records, position)
@@ -358,8 +457,17 @@ impl Segment {
         }
         for (at, header) in batch::batches(records) {
             let batch_position = position + at as u64;
-            self.note_batch(&header, batch_position, self.bytes_since_last_index_entry, index_interval_bytes);
-            if self.offset_index.last_entry().is_some_and(|e| e.position == batch_position) {
+            self.note_batch(
+                &header,
+                batch_position,
+                self.bytes_since_last_index_entry,
+                index_interval_bytes,
+            );
+            if self
+                .offset_index
+                .last_entry()
+                .is_some_and(|e| e.position == batch_position)
+            {
                 self.bytes_since_last_index_entry = 0;
             }
             self.bytes_since_last_index_entry += header.size();
@@ -421,7 +529,9 @@ impl Segment {
             .metadata()
             .and_then(|m| m.modified())
             .map_err(|e| Error::from_io("stat segment", &self.log_path, e))?;
-        let ms = modified.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+        let ms = modified
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
         Ok(ms)
     }
 
@@ -433,10 +543,16 @@ impl Segment {
 
     /// Reads and structure-checks the batch header at `position` (which must be a batch start).
     pub fn read_header(&self, storage: &dyn Storage, position: u64) -> Result<BatchHeader> {
-        let corrupt = |reason: String| Error::CorruptSegment { path: self.log_path.clone(), position, reason };
+        let corrupt = |reason: String| Error::CorruptSegment {
+            path: self.log_path.clone(),
+            position,
+            reason,
+        };
         let available = self.size.saturating_sub(position);
         if available < HEADER_SIZE as u64 {
-            return Err(corrupt(format!("{available} bytes left, less than a batch header")));
+            return Err(corrupt(format!(
+                "{available} bytes left, less than a batch header"
+            )));
         }
         let mut bytes = [0u8; HEADER_SIZE];
         storage::read_exact_at(storage, &self.file, &mut bytes, position)
@@ -446,7 +562,12 @@ impl Segment {
         Ok(header)
     }
 
-    fn read_batch(&self, storage: &dyn Storage, position: u64, header: &BatchHeader) -> Result<Vec<u8>> {
+    fn read_batch(
+        &self,
+        storage: &dyn Storage,
+        position: u64,
+        header: &BatchHeader,
+    ) -> Result<Vec<u8>> {
         let mut bytes = vec![0u8; header.size() as usize];
         storage::read_exact_at(storage, &self.file, &mut bytes, position)
             .map_err(|e| Error::from_io("read segment", &self.log_path, e))?;
@@ -456,7 +577,11 @@ impl Segment {
     /// The first batch whose last offset is >= `offset` (the batch containing it when there are
     /// no gaps): the index gives the greatest entry <= offset, then headers are scanned forward.
     /// None when the segment ends before `offset`.
-    pub fn find_batch(&self, storage: &dyn Storage, offset: i64) -> Result<Option<(u64, BatchHeader)>> {
+    pub fn find_batch(
+        &self,
+        storage: &dyn Storage,
+        offset: i64,
+    ) -> Result<Option<(u64, BatchHeader)>> {
         if offset >= self.next_offset {
             return Ok(None);
         }
@@ -494,31 +619,59 @@ impl Segment {
     /// is >= `timestamp`, starting from the time index. Records are read one by one from
     /// uncompressed batches; a compressed batch answers with its first offset and maxTimestamp
     /// (the log does not decompress).
-    pub fn find_offset_by_timestamp(&self, storage: &dyn Storage, timestamp: i64, starting_offset: i64) -> Result<Option<RecordStamp>> {
-        let from = self.time_index.lookup(timestamp).map_or(self.base_offset, |e| e.offset).max(starting_offset);
+    pub fn find_offset_by_timestamp(
+        &self,
+        storage: &dyn Storage,
+        timestamp: i64,
+        starting_offset: i64,
+    ) -> Result<Option<RecordStamp>> {
+        let from = self
+            .time_index
+            .lookup(timestamp)
+            .map_or(self.base_offset, |e| e.offset)
+            .max(starting_offset);
         let Some((mut position, _)) = self.find_batch(storage, from)? else {
             return Ok(None);
         };
         while position < self.size {
             let header = self.read_header(storage, position)?;
-            if header.max_timestamp >= timestamp && header.last_offset() >= starting_offset {
-                if let Some(stamp) = self.first_record_at_or_after(storage, position, &header, timestamp, starting_offset)? {
-                    return Ok(Some(stamp));
-                }
+            if header.max_timestamp >= timestamp
+                && header.last_offset() >= starting_offset
+                && let Some(stamp) = self.first_record_at_or_after(
+                    storage,
+                    position,
+                    &header,
+                    timestamp,
+                    starting_offset,
+                )?
+            {
+                return Ok(Some(stamp));
             }
             position += header.size();
         }
         Ok(None)
     }
 
-    fn first_record_at_or_after(&self, storage: &dyn Storage, position: u64, header: &BatchHeader, timestamp: i64, starting_offset: i64) -> Result<Option<RecordStamp>> {
-        let batch_level = RecordStamp { offset: header.base_offset.max(starting_offset), timestamp: header.max_timestamp };
+    fn first_record_at_or_after(
+        &self,
+        storage: &dyn Storage,
+        position: u64,
+        header: &BatchHeader,
+        timestamp: i64,
+        starting_offset: i64,
+    ) -> Result<Option<RecordStamp>> {
+        let batch_level = RecordStamp {
+            offset: header.base_offset.max(starting_offset),
+            timestamp: header.max_timestamp,
+        };
         if header.is_log_append_time() || header.compression() != 0 {
             return Ok(Some(batch_level));
         }
         let bytes = self.read_batch(storage, position, header)?;
         match batch::record_stamps(&bytes) {
-            Some(stamps) => Ok(stamps.into_iter().find(|s| s.timestamp >= timestamp && s.offset >= starting_offset)),
+            Some(stamps) => Ok(stamps
+                .into_iter()
+                .find(|s| s.timestamp >= timestamp && s.offset >= starting_offset)),
             None => Ok(Some(batch_level)),
         }
     }
@@ -530,22 +683,35 @@ impl Segment {
         if self.max_timestamp < 0 {
             return Ok(None);
         }
-        let Some((position, header)) = self.find_batch(storage, self.offset_of_max_timestamp)? else {
+        let Some((position, header)) = self.find_batch(storage, self.offset_of_max_timestamp)?
+        else {
             return Ok(None);
         };
-        let batch_level = RecordStamp { offset: header.base_offset, timestamp: self.max_timestamp };
+        let batch_level = RecordStamp {
+            offset: header.base_offset,
+            timestamp: self.max_timestamp,
+        };
         if header.is_log_append_time() || header.compression() != 0 {
             return Ok(Some(batch_level));
         }
         let bytes = self.read_batch(storage, position, &header)?;
-        let exact = batch::record_stamps(&bytes).and_then(|stamps| stamps.into_iter().find(|s| s.timestamp == self.max_timestamp));
+        let exact = batch::record_stamps(&bytes).and_then(|stamps| {
+            stamps
+                .into_iter()
+                .find(|s| s.timestamp == self.max_timestamp)
+        });
         Ok(Some(exact.unwrap_or(batch_level)))
     }
 
     /// Removes the batch holding `offset` and everything after it, then rebuilds the indexes.
     /// In-flight `FileRange`s past the cut are shortened (the published end moves back first).
     /// Leaves the segment sealed; returns the new next offset.
-    pub fn truncate_from(&mut self, storage: &dyn Storage, config: &LogConfig, offset: i64) -> Result<i64> {
+    pub fn truncate_from(
+        &mut self,
+        storage: &dyn Storage,
+        config: &LogConfig,
+        offset: i64,
+    ) -> Result<i64> {
         let Some((position, _)) = self.find_batch(storage, offset)? else {
             self.seal(storage)?;
             return Ok(self.next_offset);
@@ -553,7 +719,9 @@ impl Segment {
         self.published_end.store(position, Ordering::Release);
         self.appender = None;
         self.size = position;
-        storage.set_len(&self.file, position).map_err(|e| Error::from_io("truncate segment", &self.log_path, e))?;
+        storage
+            .set_len(&self.file, position)
+            .map_err(|e| Error::from_io("truncate segment", &self.log_path, e))?;
         self.recover(storage, config)?;
         Ok(self.next_offset)
     }
@@ -563,16 +731,32 @@ impl Segment {
         let (index_file, index_len, index_path) = self.offset_index.sync_target();
         let (time_file, time_len, time_path) = self.time_index.sync_target();
         [
-            SyncTarget { file: self.file.clone(), durable_len: self.size, path: self.log_path.clone() },
-            SyncTarget { file: index_file, durable_len: index_len, path: index_path },
-            SyncTarget { file: time_file, durable_len: time_len, path: time_path },
+            SyncTarget {
+                file: self.file.clone(),
+                durable_len: self.size,
+                path: self.log_path.clone(),
+            },
+            SyncTarget {
+                file: index_file,
+                durable_len: index_len,
+                path: index_path,
+            },
+            SyncTarget {
+                file: time_file,
+                durable_len: time_len,
+                path: time_path,
+            },
         ]
     }
 
     /// Unlinks the segment's files. `FileRange`s still held elsewhere keep the log inode alive.
     pub fn delete(mut self, storage: &dyn Storage) -> Result<()> {
         self.appender = None;
-        let paths = [self.log_path.clone(), self.offset_index.path().to_path_buf(), self.time_index.path().to_path_buf()];
+        let paths = [
+            self.log_path.clone(),
+            self.offset_index.path().to_path_buf(),
+            self.time_index.path().to_path_buf(),
+        ];
         for path in paths {
             match storage.remove_file(&path) {
                 Ok(()) => {}
@@ -596,7 +780,14 @@ struct ChunkReader<'a> {
 
 impl<'a> ChunkReader<'a> {
     fn new(storage: &'a dyn Storage, file: &'a File, path: &'a Path, len: u64) -> Self {
-        ChunkReader { storage, file, path, len, buf: Vec::new(), start: 0 }
+        ChunkReader {
+            storage,
+            file,
+            path,
+            len,
+            buf: Vec::new(),
+            start: 0,
+        }
     }
 
     /// `n` (<= SCAN_CHUNK) bytes at `position`, which must lie inside the file.

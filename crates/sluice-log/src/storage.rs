@@ -53,7 +53,12 @@ pub struct OsStorage;
 
 impl Storage for OsStorage {
     fn open(&self, path: &Path, create: bool) -> io::Result<File> {
-        OpenOptions::new().read(true).write(true).create(create).truncate(false).open(path)
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(create)
+            .truncate(false)
+            .open(path)
     }
 
     fn read_at(&self, file: &File, buf: &mut [u8], position: u64) -> io::Result<usize> {
@@ -70,8 +75,10 @@ impl Storage for OsStorage {
     }
 
     fn allocate(&self, file: &File, offset: u64, len: u64) -> io::Result<()> {
-        let offset = libc::off_t::try_from(offset).map_err(|_| io::Error::from_raw_os_error(libc::EFBIG))?;
-        let len = libc::off_t::try_from(len).map_err(|_| io::Error::from_raw_os_error(libc::EFBIG))?;
+        let offset =
+            libc::off_t::try_from(offset).map_err(|_| io::Error::from_raw_os_error(libc::EFBIG))?;
+        let len =
+            libc::off_t::try_from(len).map_err(|_| io::Error::from_raw_os_error(libc::EFBIG))?;
         // posix_fallocate uses fallocate(2) and, on file systems without it, writes zeros per
         // block; either way the blocks are reserved when it returns. It returns the errno.
         let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), offset, len) };
@@ -99,10 +106,20 @@ impl Storage for OsStorage {
 }
 
 /// Reads exactly `buf.len()` bytes at `position`; `UnexpectedEof` if the file is shorter.
-pub fn read_exact_at(storage: &dyn Storage, file: &File, mut buf: &mut [u8], mut position: u64) -> io::Result<()> {
+pub fn read_exact_at(
+    storage: &dyn Storage,
+    file: &File,
+    mut buf: &mut [u8],
+    mut position: u64,
+) -> io::Result<()> {
     while !buf.is_empty() {
         match storage.read_at(file, buf, position) {
-            Ok(0) => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "file shorter than expected")),
+            Ok(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "file shorter than expected",
+                ));
+            }
             Ok(n) => {
                 buf = &mut buf[n..];
                 position += n as u64;
@@ -115,10 +132,20 @@ pub fn read_exact_at(storage: &dyn Storage, file: &File, mut buf: &mut [u8], mut
 }
 
 /// Writes all of `buf` at `position`, looping over short writes and EINTR.
-pub fn write_all_at(storage: &dyn Storage, file: &File, mut buf: &[u8], mut position: u64) -> io::Result<()> {
+pub fn write_all_at(
+    storage: &dyn Storage,
+    file: &File,
+    mut buf: &[u8],
+    mut position: u64,
+) -> io::Result<()> {
     while !buf.is_empty() {
         match storage.write_at(file, buf, position) {
-            Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "pwrite wrote nothing")),
+            Ok(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::WriteZero,
+                    "pwrite wrote nothing",
+                ));
+            }
             Ok(n) => {
                 buf = &buf[n..];
                 position += n as u64;

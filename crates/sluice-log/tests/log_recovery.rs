@@ -21,7 +21,11 @@ fn file_len(path: &Path) -> u64 {
 }
 
 fn unclean(recovery_point: i64) -> OpenOptions {
-    OpenOptions { clean_shutdown: false, recovery_point, log_start_offset: 0 }
+    OpenOptions {
+        clean_shutdown: false,
+        recovery_point,
+        log_start_offset: 0,
+    }
 }
 
 /// Every stored batch with base offset below `end` reads back byte-identical, and `end` is the
@@ -30,28 +34,44 @@ fn assert_log_holds(log: &Log, stored: &[Stored], end: i64) {
     assert_eq!(log.log_end_offset(), end);
     for s in stored.iter().filter(|s| s.last_offset() < end) {
         let read = log.read(s.base_offset, 1, true).unwrap().unwrap();
-        assert_eq!(range_bytes(&read.range), s.bytes, "batch at {}", s.base_offset);
+        assert_eq!(
+            range_bytes(&read.range),
+            s.bytes,
+            "batch at {}",
+            s.base_offset
+        );
     }
 }
 
-for_each_mode!(torn_tail_is_cut_at_the_last_whole_batch, |mode: AppendMode| {
-    let dir = tempfile::tempdir().unwrap();
-    let config = small_config(mode);
-    let mut log = open(dir.path(), config.clone());
-    let stored = append_batches(&mut log, 30, 3, 100, 0);
-    let active = *log.segment_base_offsets().last().unwrap();
-    drop(log); // crash: nothing trimmed or synced
-    // Tear the last batch: keep only part of it (after any preallocated tail is gone too).
-    let last = stored.last().unwrap();
-    let path = segment_file(dir.path(), active, ".log");
-    let data_end: u64 = stored.iter().filter(|s| s.base_offset >= active).map(|s| s.bytes.len() as u64).sum();
-    let file = FsOpenOptions::new().write(true).open(&path).unwrap();
-    file.set_len(data_end - 10).unwrap();
-    let log = Log::open(dir.path(), config, unclean(0)).unwrap();
-    assert_log_holds(&log, &stored, last.base_offset);
-    assert_eq!(file_len(&path), data_end - last.bytes.len() as u64);
-    assert_eq!(log.recovery_point(), log.log_end_offset(), "recovered data is synced");
-});
+for_each_mode!(
+    torn_tail_is_cut_at_the_last_whole_batch,
+    |mode: AppendMode| {
+        let dir = tempfile::tempdir().unwrap();
+        let config = small_config(mode);
+        let mut log = open(dir.path(), config.clone());
+        let stored = append_batches(&mut log, 30, 3, 100, 0);
+        let active = *log.segment_base_offsets().last().unwrap();
+        drop(log); // crash: nothing trimmed or synced
+        // Tear the last batch: keep only part of it (after any preallocated tail is gone too).
+        let last = stored.last().unwrap();
+        let path = segment_file(dir.path(), active, ".log");
+        let data_end: u64 = stored
+            .iter()
+            .filter(|s| s.base_offset >= active)
+            .map(|s| s.bytes.len() as u64)
+            .sum();
+        let file = FsOpenOptions::new().write(true).open(&path).unwrap();
+        file.set_len(data_end - 10).unwrap();
+        let log = Log::open(dir.path(), config, unclean(0)).unwrap();
+        assert_log_holds(&log, &stored, last.base_offset);
+        assert_eq!(file_len(&path), data_end - last.bytes.len() as u64);
+        assert_eq!(
+            log.recovery_point(),
+            log.log_end_offset(),
+            "recovered data is synced"
+        );
+    }
+);
 
 for_each_mode!(garbage_after_the_last_batch_is_cut, |mode: AppendMode| {
     let dir = tempfile::tempdir().unwrap();
@@ -72,7 +92,11 @@ for_each_mode!(garbage_after_the_last_batch_is_cut, |mode: AppendMode| {
 #[test]
 fn zero_filled_preallocated_tail_is_the_end() {
     let dir = tempfile::tempdir().unwrap();
-    let config = LogConfig { preallocate_step_bytes: 64 * 1024, segment_bytes: 256 * 1024, ..small_config(AppendMode::Mmap) };
+    let config = LogConfig {
+        preallocate_step_bytes: 64 * 1024,
+        segment_bytes: 256 * 1024,
+        ..small_config(AppendMode::Mmap)
+    };
     let mut log = open(dir.path(), config.clone());
     let stored = append_batches(&mut log, 20, 3, 100, 0);
     drop(log); // crash with the preallocated tail still there
@@ -96,7 +120,12 @@ fn zero_tail_in_pwrite_mode_too() {
     drop(log);
     let path = segment_file(dir.path(), 0, ".log");
     let len = file_len(&path);
-    FsOpenOptions::new().write(true).open(&path).unwrap().set_len(len + 5000).unwrap();
+    FsOpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(len + 5000)
+        .unwrap();
     let log = Log::open(dir.path(), config, unclean(0)).unwrap();
     assert_log_holds(&log, &stored, stored.last().unwrap().last_offset() + 1);
     assert_eq!(file_len(&path), len);
@@ -111,13 +140,24 @@ for_each_mode!(deleted_index_is_rebuilt_identically, |mode: AppendMode| {
     log.close().unwrap();
     let index = segment_file(dir.path(), bases[1], ".index");
     let time_index = segment_file(dir.path(), bases[1], ".timeindex");
-    let (index_bytes, time_bytes) = (std::fs::read(&index).unwrap(), std::fs::read(&time_index).unwrap());
+    let (index_bytes, time_bytes) = (
+        std::fs::read(&index).unwrap(),
+        std::fs::read(&time_index).unwrap(),
+    );
     assert!(!index_bytes.is_empty() && !time_bytes.is_empty());
     std::fs::remove_file(&index).unwrap();
     std::fs::remove_file(&time_index).unwrap();
     let log = open_clean(dir.path(), config);
-    assert_eq!(std::fs::read(&index).unwrap(), index_bytes, "rebuilt offset index equals the original");
-    assert_eq!(std::fs::read(&time_index).unwrap(), time_bytes, "rebuilt time index equals the original");
+    assert_eq!(
+        std::fs::read(&index).unwrap(),
+        index_bytes,
+        "rebuilt offset index equals the original"
+    );
+    assert_eq!(
+        std::fs::read(&time_index).unwrap(),
+        time_bytes,
+        "rebuilt time index equals the original"
+    );
     assert_log_holds(&log, &stored, stored.last().unwrap().last_offset() + 1);
 });
 
@@ -146,38 +186,48 @@ for_each_mode!(corrupt_index_is_rebuilt, |mode: AppendMode| {
     assert_log_holds(&log, &stored, stored.last().unwrap().last_offset() + 1);
 });
 
-for_each_mode!(index_pointing_past_the_log_is_rebuilt, |mode: AppendMode| {
-    let dir = tempfile::tempdir().unwrap();
-    let config = small_config(mode);
-    let mut log = open(dir.path(), config.clone());
-    let stored = append_batches(&mut log, 60, 4, 100, 0);
-    log.close().unwrap();
-    let index = segment_file(dir.path(), 0, ".index");
-    let mut bytes = std::fs::read(&index).unwrap();
-    let n = bytes.len();
-    bytes[n - 4..].copy_from_slice(&u32::MAX.to_be_bytes());
-    std::fs::write(&index, &bytes).unwrap();
-    let log = open_clean(dir.path(), config);
-    assert_log_holds(&log, &stored, stored.last().unwrap().last_offset() + 1);
-});
+for_each_mode!(
+    index_pointing_past_the_log_is_rebuilt,
+    |mode: AppendMode| {
+        let dir = tempfile::tempdir().unwrap();
+        let config = small_config(mode);
+        let mut log = open(dir.path(), config.clone());
+        let stored = append_batches(&mut log, 60, 4, 100, 0);
+        log.close().unwrap();
+        let index = segment_file(dir.path(), 0, ".index");
+        let mut bytes = std::fs::read(&index).unwrap();
+        let n = bytes.len();
+        bytes[n - 4..].copy_from_slice(&u32::MAX.to_be_bytes());
+        std::fs::write(&index, &bytes).unwrap();
+        let log = open_clean(dir.path(), config);
+        assert_log_holds(&log, &stored, stored.last().unwrap().last_offset() + 1);
+    }
+);
 
-for_each_mode!(torn_write_then_crash_recovers_to_the_previous_append, |mode: AppendMode| {
-    let dir = tempfile::tempdir().unwrap();
-    let config = small_config(mode);
-    let (mut log, storage) = open_faulty(dir.path(), config.clone(), OpenOptions::default());
-    let stored = append_batches(&mut log, 8, 3, 100, 0);
-    let end = log.log_end_offset();
-    storage.fail_next(Op::Write, Fault::TornWrite { keep: 70 });
-    let err = log.append(&mut simple_batch(3, 0, 100), 0, 0).unwrap_err();
-    assert_eq!(err.code(), "KAFKA_STORAGE_ERROR");
-    drop(log); // the process died mid-write
-    storage.revive();
-    let mut log = Log::open_with_storage(dir.path(), config, unclean(0), storage.clone()).unwrap();
-    assert_log_holds(&log, &stored, end);
-    let mut again = simple_batch(3, 0, 100);
-    assert_eq!(log.append(&mut again, 0, 0).unwrap().base_offset, end);
-    assert_eq!(range_bytes(&log.read(end, 1, true).unwrap().unwrap().range), again);
-});
+for_each_mode!(
+    torn_write_then_crash_recovers_to_the_previous_append,
+    |mode: AppendMode| {
+        let dir = tempfile::tempdir().unwrap();
+        let config = small_config(mode);
+        let (mut log, storage) = open_faulty(dir.path(), config.clone(), OpenOptions::default());
+        let stored = append_batches(&mut log, 8, 3, 100, 0);
+        let end = log.log_end_offset();
+        storage.fail_next(Op::Write, Fault::TornWrite { keep: 70 });
+        let err = log.append(&mut simple_batch(3, 0, 100), 0, 0).unwrap_err();
+        assert_eq!(err.code(), "KAFKA_STORAGE_ERROR");
+        drop(log); // the process died mid-write
+        storage.revive();
+        let mut log =
+            Log::open_with_storage(dir.path(), config, unclean(0), storage.clone()).unwrap();
+        assert_log_holds(&log, &stored, end);
+        let mut again = simple_batch(3, 0, 100);
+        assert_eq!(log.append(&mut again, 0, 0).unwrap().base_offset, end);
+        assert_eq!(
+            range_bytes(&log.read(end, 1, true).unwrap().unwrap().range),
+            again
+        );
+    }
+);
 
 #[test]
 fn short_write_then_crash_recovers_to_the_previous_append() {
@@ -189,7 +239,12 @@ fn short_write_then_crash_recovers_to_the_previous_append() {
     // The first pwrite is short (40 bytes land); the retry dies with EIO.
     storage.short_writes(Some(40));
     storage.fail_nth(Op::Write, 1, Fault::Errno(libc::EIO));
-    assert_eq!(log.append(&mut simple_batch(3, 0, 100), 0, 0).unwrap_err().code(), "KAFKA_STORAGE_ERROR");
+    assert_eq!(
+        log.append(&mut simple_batch(3, 0, 100), 0, 0)
+            .unwrap_err()
+            .code(),
+        "KAFKA_STORAGE_ERROR"
+    );
     drop(log);
     let path = segment_file(dir.path(), 0, ".log");
     let data: u64 = stored.iter().map(|s| s.bytes.len() as u64).sum();
@@ -210,7 +265,10 @@ fn power_loss_keeps_every_synced_batch(mode: AppendMode, loss: PowerLoss) {
     // More data that never reaches the disk, across a roll.
     let bases_before = log.segment_count();
     let more = append_batches(&mut log, 70, 3, 100, 1_000);
-    assert!(log.segment_count() > bases_before, "the unsynced appends rolled a segment");
+    assert!(
+        log.segment_count() > bases_before,
+        "the unsynced appends rolled a segment"
+    );
     stored.extend(more);
     let recovery_point = log.recovery_point();
     drop(log);
@@ -218,65 +276,96 @@ fn power_loss_keeps_every_synced_batch(mode: AppendMode, loss: PowerLoss) {
     let log = Log::open(dir.path(), config, unclean(recovery_point)).unwrap();
     assert!(log.log_end_offset() >= durable);
     assert_log_holds(&log, &stored, log.log_end_offset());
-    assert_eq!(log.log_end_offset(), durable, "nothing unsynced survives this model of power loss");
+    assert_eq!(
+        log.log_end_offset(),
+        durable,
+        "nothing unsynced survives this model of power loss"
+    );
 }
 
 for_each_mode!(power_loss_drops_only_unsynced_data, |mode: AppendMode| {
     power_loss_keeps_every_synced_batch(mode, PowerLoss::DropUnsynced);
 });
 
-for_each_mode!(power_loss_with_zeroed_unsynced_blocks, |mode: AppendMode| {
-    power_loss_keeps_every_synced_batch(mode, PowerLoss::ZeroFillUnsynced);
-});
+for_each_mode!(
+    power_loss_with_zeroed_unsynced_blocks,
+    |mode: AppendMode| {
+        power_loss_keeps_every_synced_batch(mode, PowerLoss::ZeroFillUnsynced);
+    }
+);
 
-for_each_mode!(corruption_in_a_middle_segment_drops_what_follows, |mode: AppendMode| {
-    let dir = tempfile::tempdir().unwrap();
-    let config = small_config(mode);
-    let mut log = open(dir.path(), config.clone());
-    let stored = append_batches(&mut log, 150, 3, 100, 0);
-    let bases = log.segment_base_offsets();
-    assert!(bases.len() >= 4);
-    log.close().unwrap();
-    // Flip a byte inside the third batch of segment #1.
-    let victims: Vec<&Stored> = stored.iter().filter(|s| s.base_offset >= bases[1] && s.base_offset < bases[2]).collect();
-    let position: u64 = victims[..2].iter().map(|s| s.bytes.len() as u64).sum::<u64>() + 70;
-    let file = FsOpenOptions::new().read(true).write(true).open(segment_file(dir.path(), bases[1], ".log")).unwrap();
-    let mut byte = [0u8];
-    file.read_exact_at(&mut byte, position).unwrap();
-    file.write_all_at(&[byte[0] ^ 0xFF], position).unwrap();
-    let log = Log::open(dir.path(), config, unclean(0)).unwrap();
-    assert_log_holds(&log, &stored, victims[2].base_offset);
-    assert_eq!(log.segment_base_offsets(), bases[..2].to_vec());
-    assert!(!segment_file(dir.path(), bases[2], ".log").exists());
-});
-
-for_each_mode!(segments_below_the_recovery_point_are_not_scanned, |mode: AppendMode| {
-    let dir = tempfile::tempdir().unwrap();
-    let config = small_config(mode);
-    let mut log = open(dir.path(), config.clone());
-    let stored = append_batches(&mut log, 150, 3, 100, 0);
-    let bases = log.segment_base_offsets();
-    log.flush().unwrap();
-    let recovery_point = log.recovery_point();
-    drop(log);
-    // A flipped byte in a segment fully below the recovery point goes unnoticed (not scanned);
-    // the same flip in the active segment is found.
-    let flip = |base: i64, position: u64| {
-        let file = FsOpenOptions::new().read(true).write(true).open(segment_file(dir.path(), base, ".log")).unwrap();
+for_each_mode!(
+    corruption_in_a_middle_segment_drops_what_follows,
+    |mode: AppendMode| {
+        let dir = tempfile::tempdir().unwrap();
+        let config = small_config(mode);
+        let mut log = open(dir.path(), config.clone());
+        let stored = append_batches(&mut log, 150, 3, 100, 0);
+        let bases = log.segment_base_offsets();
+        assert!(bases.len() >= 4);
+        log.close().unwrap();
+        // Flip a byte inside the third batch of segment #1.
+        let victims: Vec<&Stored> = stored
+            .iter()
+            .filter(|s| s.base_offset >= bases[1] && s.base_offset < bases[2])
+            .collect();
+        let position: u64 = victims[..2]
+            .iter()
+            .map(|s| s.bytes.len() as u64)
+            .sum::<u64>()
+            + 70;
+        let file = FsOpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(segment_file(dir.path(), bases[1], ".log"))
+            .unwrap();
         let mut byte = [0u8];
         file.read_exact_at(&mut byte, position).unwrap();
         file.write_all_at(&[byte[0] ^ 0xFF], position).unwrap();
-    };
-    flip(bases[0], 70);
-    let log = Log::open(dir.path(), config.clone(), unclean(recovery_point)).unwrap();
-    assert_eq!(log.log_end_offset(), stored.last().unwrap().last_offset() + 1);
-    drop(log);
-    let active = *bases.last().unwrap();
-    let first_active = stored.iter().find(|s| s.base_offset == active).unwrap();
-    flip(active, 70);
-    let log = Log::open(dir.path(), config, unclean(recovery_point)).unwrap();
-    assert_eq!(log.log_end_offset(), first_active.base_offset);
-});
+        let log = Log::open(dir.path(), config, unclean(0)).unwrap();
+        assert_log_holds(&log, &stored, victims[2].base_offset);
+        assert_eq!(log.segment_base_offsets(), bases[..2].to_vec());
+        assert!(!segment_file(dir.path(), bases[2], ".log").exists());
+    }
+);
+
+for_each_mode!(
+    segments_below_the_recovery_point_are_not_scanned,
+    |mode: AppendMode| {
+        let dir = tempfile::tempdir().unwrap();
+        let config = small_config(mode);
+        let mut log = open(dir.path(), config.clone());
+        let stored = append_batches(&mut log, 150, 3, 100, 0);
+        let bases = log.segment_base_offsets();
+        log.flush().unwrap();
+        let recovery_point = log.recovery_point();
+        drop(log);
+        // A flipped byte in a segment fully below the recovery point goes unnoticed (not scanned);
+        // the same flip in the active segment is found.
+        let flip = |base: i64, position: u64| {
+            let file = FsOpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(segment_file(dir.path(), base, ".log"))
+                .unwrap();
+            let mut byte = [0u8];
+            file.read_exact_at(&mut byte, position).unwrap();
+            file.write_all_at(&[byte[0] ^ 0xFF], position).unwrap();
+        };
+        flip(bases[0], 70);
+        let log = Log::open(dir.path(), config.clone(), unclean(recovery_point)).unwrap();
+        assert_eq!(
+            log.log_end_offset(),
+            stored.last().unwrap().last_offset() + 1
+        );
+        drop(log);
+        let active = *bases.last().unwrap();
+        let first_active = stored.iter().find(|s| s.base_offset == active).unwrap();
+        flip(active, 70);
+        let log = Log::open(dir.path(), config, unclean(recovery_point)).unwrap();
+        assert_eq!(log.log_end_offset(), first_active.base_offset);
+    }
+);
 
 #[test]
 fn log_start_offset_from_the_checkpoint() {
@@ -287,15 +376,33 @@ fn log_start_offset_from_the_checkpoint() {
     log.delete_records_before(5).unwrap();
     let end = log.log_end_offset();
     log.close().unwrap();
-    let options = OpenOptions { clean_shutdown: true, recovery_point: end, log_start_offset: 5 };
+    let options = OpenOptions {
+        clean_shutdown: true,
+        recovery_point: end,
+        log_start_offset: 5,
+    };
     let mut log = Log::open(dir.path(), config.clone(), options).unwrap();
     assert_eq!(log.log_start_offset(), 5);
-    assert_eq!(log.read(4, 10, true).unwrap_err().code(), "OFFSET_OUT_OF_RANGE");
+    assert_eq!(
+        log.read(4, 10, true).unwrap_err().code(),
+        "OFFSET_OUT_OF_RANGE"
+    );
     log.close().unwrap();
     // A checkpointed start past the end (data lost): the log restarts empty there.
-    let options = OpenOptions { clean_shutdown: true, recovery_point: 0, log_start_offset: end + 100 };
+    let options = OpenOptions {
+        clean_shutdown: true,
+        recovery_point: 0,
+        log_start_offset: end + 100,
+    };
     let log = Log::open(dir.path(), config, options).unwrap();
-    assert_eq!((log.log_start_offset(), log.log_end_offset(), log.size_bytes()), (end + 100, end + 100, 0));
+    assert_eq!(
+        (
+            log.log_start_offset(),
+            log.log_end_offset(),
+            log.size_bytes()
+        ),
+        (end + 100, end + 100, 0)
+    );
     assert_eq!(log.segment_base_offsets(), vec![end + 100]);
 }
 
@@ -313,5 +420,8 @@ fn leftover_and_orphan_files_are_removed() {
     assert_eq!(log.log_end_offset(), 3);
     assert!(!dir.path().join("00000000000000000999.index").exists());
     assert!(!dir.path().join("00000000000000000000.log.deleted").exists());
-    assert!(dir.path().join("leader-epoch-checkpoint").exists(), "files that are not ours stay");
+    assert!(
+        dir.path().join("leader-epoch-checkpoint").exists(),
+        "files that are not ours stay"
+    );
 }

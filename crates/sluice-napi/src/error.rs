@@ -36,19 +36,29 @@ pub fn integer(name: &'static str, value: f64) -> NativeResult<i64> {
     if value.is_finite() && value.fract() == 0.0 && value.abs() <= MAX_SAFE {
         Ok(value as i64)
     } else {
-        Err(native_error(sluice_log::Error::InvalidArgument { name, reason: format!("{value} is not a safe integer") }))
+        Err(native_error(sluice_log::Error::InvalidArgument {
+            name,
+            reason: format!("{value} is not a safe integer"),
+        }))
     }
 }
 
 /// A JS number that must be a non-negative safe integer.
 pub fn unsigned(name: &'static str, value: f64) -> NativeResult<u64> {
     let value = integer(name, value)?;
-    u64::try_from(value)
-        .map_err(|_| native_error(sluice_log::Error::InvalidArgument { name, reason: format!("{value} is negative") }))
+    u64::try_from(value).map_err(|_| {
+        native_error(sluice_log::Error::InvalidArgument {
+            name,
+            reason: format!("{value} is negative"),
+        })
+    })
 }
 
 /// Every error code the native addon can throw (the JS code table is tested against it).
 #[napi]
 pub fn native_error_codes() -> Vec<String> {
-    sluice_log::Error::CODES.iter().map(|c| c.to_string()).collect()
+    sluice_log::Error::CODES
+        .iter()
+        .map(|c| c.to_string())
+        .collect()
 }

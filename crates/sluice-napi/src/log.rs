@@ -10,7 +10,9 @@ use std::path::Path;
 use napi::bindgen_prelude::{AsyncTask, BufferSlice, Env, Task};
 use napi_derive::napi;
 use sluice_log::checkpoint::{self, CheckpointEntry};
-use sluice_log::{AppendMode, FlushJob, Log, LogConfig, OpenOptions, TimestampAndOffset, TimestampType};
+use sluice_log::{
+    AppendMode, FlushJob, Log, LogConfig, OpenOptions, TimestampAndOffset, TimestampType,
+};
 
 use crate::error::{ErrorCode, integer, native_error, rejection, unsigned};
 use crate::file_slice::NativeFileSlice;
@@ -110,7 +112,10 @@ pub struct NativeTimestampAndOffset {
 
 impl From<TimestampAndOffset> for NativeTimestampAndOffset {
     fn from(t: TimestampAndOffset) -> Self {
-        NativeTimestampAndOffset { timestamp: t.timestamp as f64, offset: t.offset as f64 }
+        NativeTimestampAndOffset {
+            timestamp: t.timestamp as f64,
+            offset: t.offset as f64,
+        }
     }
 }
 
@@ -123,7 +128,11 @@ pub struct NativePartitionLog {
 impl NativePartitionLog {
     /// Opens (creating if needed) the partition directory `dir`, recovering as `options` say.
     #[napi(factory)]
-    pub fn open(dir: String, config: Option<NativeLogConfig>, options: Option<NativeOpenOptions>) -> napi::Result<Self, ErrorCode> {
+    pub fn open(
+        dir: String,
+        config: Option<NativeLogConfig>,
+        options: Option<NativeOpenOptions>,
+    ) -> napi::Result<Self, ErrorCode> {
         let config = match config {
             Some(c) => c.apply_to(LogConfig::default())?,
             None => LogConfig::default(),
@@ -142,9 +151,17 @@ impl NativePartitionLog {
 
     /// Validates and appends the batches in `records`, rewriting their offsets in place.
     #[napi]
-    pub fn append(&mut self, mut records: BufferSlice, now_ms: f64, leader_epoch: Option<i32>) -> napi::Result<NativeAppendResult, ErrorCode> {
+    pub fn append(
+        &mut self,
+        mut records: BufferSlice,
+        now_ms: f64,
+        leader_epoch: Option<i32>,
+    ) -> napi::Result<NativeAppendResult, ErrorCode> {
         let now = integer("nowMs", now_ms)?;
-        let r = self.log.append(&mut records, now, leader_epoch.unwrap_or(0)).map_err(native_error)?;
+        let r = self
+            .log
+            .append(&mut records, now, leader_epoch.unwrap_or(0))
+            .map_err(native_error)?;
         Ok(NativeAppendResult {
             base_offset: r.base_offset as f64,
             last_offset: r.last_offset as f64,
@@ -159,32 +176,61 @@ impl NativePartitionLog {
     /// Whole batches from the one containing `offset`, up to `maxBytes` (the first batch whole
     /// when `minOneBatch`), stopping before `maxOffset` if given. Null at the log end.
     #[napi]
-    pub fn read(&self, offset: f64, max_bytes: f64, min_one_batch: bool, max_offset: Option<f64>) -> napi::Result<Option<NativeReadResult>, ErrorCode> {
+    pub fn read(
+        &self,
+        offset: f64,
+        max_bytes: f64,
+        min_one_batch: bool,
+        max_offset: Option<f64>,
+    ) -> napi::Result<Option<NativeReadResult>, ErrorCode> {
         let offset = integer("offset", offset)?;
         let max_bytes = unsigned("maxBytes", max_bytes)?;
-        let max_offset = max_offset.map(|m| integer("maxOffset", m)).transpose()?.unwrap_or(i64::MAX);
-        let read = self.log.read_up_to(offset, max_bytes, min_one_batch, max_offset).map_err(native_error)?;
-        Ok(read.map(|r| NativeReadResult { slice: NativeFileSlice::new(r.range), first_offset: r.first_offset as f64 }))
+        let max_offset = max_offset
+            .map(|m| integer("maxOffset", m))
+            .transpose()?
+            .unwrap_or(i64::MAX);
+        let read = self
+            .log
+            .read_up_to(offset, max_bytes, min_one_batch, max_offset)
+            .map_err(native_error)?;
+        Ok(read.map(|r| NativeReadResult {
+            slice: NativeFileSlice::new(r.range),
+            first_offset: r.first_offset as f64,
+        }))
     }
 
     /// First record at or after the log start with timestamp >= `timestamp`; null if none.
     #[napi]
-    pub fn offset_for_timestamp(&self, timestamp: f64) -> napi::Result<Option<NativeTimestampAndOffset>, ErrorCode> {
+    pub fn offset_for_timestamp(
+        &self,
+        timestamp: f64,
+    ) -> napi::Result<Option<NativeTimestampAndOffset>, ErrorCode> {
         let timestamp = integer("timestamp", timestamp)?;
-        Ok(self.log.offset_for_timestamp(timestamp).map_err(native_error)?.map(Into::into))
+        Ok(self
+            .log
+            .offset_for_timestamp(timestamp)
+            .map_err(native_error)?
+            .map(Into::into))
     }
 
     /// The record with the largest timestamp (ListOffsets -3); null when none has one.
     #[napi]
     pub fn max_timestamp(&self) -> napi::Result<Option<NativeTimestampAndOffset>, ErrorCode> {
-        Ok(self.log.max_timestamp().map_err(native_error)?.map(Into::into))
+        Ok(self
+            .log
+            .max_timestamp()
+            .map_err(native_error)?
+            .map(Into::into))
     }
 
     /// Moves the log start offset up to `offset`; returns the new log start offset.
     #[napi]
     pub fn delete_records_before(&mut self, offset: f64) -> napi::Result<f64, ErrorCode> {
         let offset = integer("offset", offset)?;
-        Ok(self.log.delete_records_before(offset).map_err(native_error)? as f64)
+        Ok(self
+            .log
+            .delete_records_before(offset)
+            .map_err(native_error)? as f64)
     }
 
     /// Applies retention.ms / retention.bytes; returns how many segments were deleted.
@@ -290,37 +336,65 @@ pub struct NativeCheckpointEntry {
 fn to_native(entries: Vec<CheckpointEntry>) -> Vec<NativeCheckpointEntry> {
     entries
         .into_iter()
-        .map(|e| NativeCheckpointEntry { topic: e.topic, partition: e.partition, offset: e.offset as f64 })
+        .map(|e| NativeCheckpointEntry {
+            topic: e.topic,
+            partition: e.partition,
+            offset: e.offset as f64,
+        })
         .collect()
 }
 
-fn from_native(entries: Vec<NativeCheckpointEntry>) -> napi::Result<Vec<CheckpointEntry>, ErrorCode> {
+fn from_native(
+    entries: Vec<NativeCheckpointEntry>,
+) -> napi::Result<Vec<CheckpointEntry>, ErrorCode> {
     entries
         .into_iter()
-        .map(|e| Ok(CheckpointEntry { topic: e.topic, partition: e.partition, offset: integer("offset", e.offset)? }))
+        .map(|e| {
+            Ok(CheckpointEntry {
+                topic: e.topic,
+                partition: e.partition,
+                offset: integer("offset", e.offset)?,
+            })
+        })
         .collect()
 }
 
 /// `<logDir>/recovery-point-offset-checkpoint`; empty when missing.
 #[napi]
-pub fn read_recovery_point_checkpoint(log_dir: String) -> napi::Result<Vec<NativeCheckpointEntry>, ErrorCode> {
-    checkpoint::read_recovery_point_checkpoint(Path::new(&log_dir)).map(to_native).map_err(native_error)
+pub fn read_recovery_point_checkpoint(
+    log_dir: String,
+) -> napi::Result<Vec<NativeCheckpointEntry>, ErrorCode> {
+    checkpoint::read_recovery_point_checkpoint(Path::new(&log_dir))
+        .map(to_native)
+        .map_err(native_error)
 }
 
 #[napi]
-pub fn write_recovery_point_checkpoint(log_dir: String, entries: Vec<NativeCheckpointEntry>) -> napi::Result<(), ErrorCode> {
-    checkpoint::write_recovery_point_checkpoint(Path::new(&log_dir), &from_native(entries)?).map_err(native_error)
+pub fn write_recovery_point_checkpoint(
+    log_dir: String,
+    entries: Vec<NativeCheckpointEntry>,
+) -> napi::Result<(), ErrorCode> {
+    checkpoint::write_recovery_point_checkpoint(Path::new(&log_dir), &from_native(entries)?)
+        .map_err(native_error)
 }
 
 /// `<logDir>/log-start-offset-checkpoint`; empty when missing.
 #[napi]
-pub fn read_log_start_offset_checkpoint(log_dir: String) -> napi::Result<Vec<NativeCheckpointEntry>, ErrorCode> {
-    checkpoint::read_log_start_offset_checkpoint(Path::new(&log_dir)).map(to_native).map_err(native_error)
+pub fn read_log_start_offset_checkpoint(
+    log_dir: String,
+) -> napi::Result<Vec<NativeCheckpointEntry>, ErrorCode> {
+    checkpoint::read_log_start_offset_checkpoint(Path::new(&log_dir))
+        .map(to_native)
+        .map_err(native_error)
 }
 
 #[napi]
-pub fn write_log_start_offset_checkpoint(log_dir: String, entries: Vec<NativeCheckpointEntry>) -> napi::Result<(), ErrorCode> {
-    checkpoint::write_log_start_offset_checkpoint(Path::new(&log_dir), &from_native(entries)?).map_err(native_error)
+pub fn write_log_start_offset_checkpoint(
+    log_dir: String,
+    entries: Vec<NativeCheckpointEntry>,
+) -> napi::Result<(), ErrorCode> {
+    checkpoint::write_log_start_offset_checkpoint(Path::new(&log_dir), &from_native(entries)?)
+        .map_err(native_error)
 }
 
 /// Whether `<logDir>/.kafka_cleanshutdown` exists.

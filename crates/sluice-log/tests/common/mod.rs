@@ -58,7 +58,12 @@ pub struct BatchSpec {
 
 impl BatchSpec {
     pub fn records(count: usize, timestamp: i64, value_len: usize) -> BatchSpec {
-        BatchSpec { timestamps: vec![timestamp; count], value_len, compression: 0, producer_id: -1 }
+        BatchSpec {
+            timestamps: vec![timestamp; count],
+            value_len,
+            compression: 0,
+            producer_id: -1,
+        }
     }
 }
 
@@ -109,7 +114,10 @@ pub fn fix_crc(batch: &mut [u8]) {
 
 /// `count` records at `timestamp` with `value_len`-byte values.
 pub fn simple_batch(count: usize, timestamp: i64, value_len: usize) -> Vec<u8> {
-    build_batch(&BatchSpec::records(count, timestamp, value_len), count as u8)
+    build_batch(
+        &BatchSpec::records(count, timestamp, value_len),
+        count as u8,
+    )
 }
 
 pub fn small_config(mode: AppendMode) -> LogConfig {
@@ -128,10 +136,22 @@ pub fn open(dir: &Path, config: LogConfig) -> Log {
 }
 
 pub fn open_clean(dir: &Path, config: LogConfig) -> Log {
-    Log::open(dir, config, OpenOptions { clean_shutdown: true, ..OpenOptions::default() }).unwrap()
+    Log::open(
+        dir,
+        config,
+        OpenOptions {
+            clean_shutdown: true,
+            ..OpenOptions::default()
+        },
+    )
+    .unwrap()
 }
 
-pub fn open_faulty(dir: &Path, config: LogConfig, options: OpenOptions) -> (Log, Arc<FaultyStorage>) {
+pub fn open_faulty(
+    dir: &Path,
+    config: LogConfig,
+    options: OpenOptions,
+) -> (Log, Arc<FaultyStorage>) {
     let storage = Arc::new(FaultyStorage::new());
     let log = Log::open_with_storage(dir, config, options, storage.clone()).unwrap();
     (log, storage)
@@ -140,7 +160,10 @@ pub fn open_faulty(dir: &Path, config: LogConfig, options: OpenOptions) -> (Log,
 /// The bytes a range covers (what the writer would send).
 pub fn range_bytes(range: &FileRange) -> Vec<u8> {
     let mut bytes = vec![0u8; range.sendable_len() as usize];
-    range.file().read_exact_at(&mut bytes, range.position()).unwrap();
+    range
+        .file()
+        .read_exact_at(&mut bytes, range.position())
+        .unwrap();
     bytes
 }
 
@@ -160,7 +183,13 @@ impl Stored {
 
 /// Appends one batch per spec (timestamps `ts`, value lengths cycling), returning the stored
 /// form of each.
-pub fn append_batches(log: &mut Log, n: usize, records_per_batch: usize, value_len: usize, ts: i64) -> Vec<Stored> {
+pub fn append_batches(
+    log: &mut Log,
+    n: usize,
+    records_per_batch: usize,
+    value_len: usize,
+    ts: i64,
+) -> Vec<Stored> {
     (0..n)
         .map(|i| {
             let count = 1 + (i % records_per_batch);
@@ -168,12 +197,19 @@ pub fn append_batches(log: &mut Log, n: usize, records_per_batch: usize, value_l
             let mut bytes = build_batch(&BatchSpec::records(count, ts + i as i64, len), i as u8);
             let result = log.append(&mut bytes, ts + i as i64, 0).unwrap();
             assert_eq!(result.record_count, count as i64);
-            Stored { base_offset: result.base_offset, count: count as i64, bytes }
+            Stored {
+                base_offset: result.base_offset,
+                count: count as i64,
+                bytes,
+            }
         })
         .collect()
 }
 
 /// The stored batch that contains `offset`.
 pub fn batch_containing(stored: &[Stored], offset: i64) -> usize {
-    stored.iter().position(|s| s.base_offset <= offset && offset <= s.last_offset()).expect("offset is stored")
+    stored
+        .iter()
+        .position(|s| s.base_offset <= offset && offset <= s.last_offset())
+        .expect("offset is stored")
 }
