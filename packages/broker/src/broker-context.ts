@@ -3,6 +3,7 @@
 
 import type { BrokerConfig, ConfigValue, Listener } from './config.ts';
 import { ConfigError } from './config.ts';
+import type { GroupCoordinator } from './groups/coordinator.ts';
 import type { Logger } from './logger.ts';
 import { parseTopicOverride } from './topic-config.ts';
 import { type Partition, type Topic, type TopicRegistry, topicNameProblem } from './topics.ts';
@@ -30,6 +31,7 @@ export class BrokerContext {
   /** Where clients should connect (the advertised listener of the connection's listener). */
   private advertised: readonly Listener[];
   private apiVersionTable: ReadonlyArray<{ apiKey: number; minVersion: number; maxVersion: number }> = [];
+  private groupCoordinator: GroupCoordinator | null = null;
 
   constructor(config: BrokerConfig, clusterId: string, topics: TopicRegistry, logger: Logger) {
     this.config = config;
@@ -47,6 +49,16 @@ export class BrokerContext {
   useBoundListeners(bound: ReadonlyArray<Listener & { boundPort: number }>): void {
     if (!this.config.isDefault('advertised.listeners')) return;
     this.advertised = bound.map((l) => ({ ...l, port: l.boundPort }));
+  }
+
+  /** The group coordinator (groups and committed offsets), set once it has loaded. */
+  get groups(): GroupCoordinator {
+    if (this.groupCoordinator === null) throw new Error('BUG: the group coordinator is not loaded yet');
+    return this.groupCoordinator;
+  }
+
+  useGroupCoordinator(coordinator: GroupCoordinator): void {
+    this.groupCoordinator = coordinator;
   }
 
   /** The ApiVersions table, set once the handler registry exists. */

@@ -8,6 +8,9 @@ import { ConnectionWriter } from '@sluice/native';
 import { BrokerConfig, type Listener } from './config.ts';
 import { BrokerContext } from './broker-context.ts';
 import { Connection, type ConnectionOptions } from './connection.ts';
+import { GroupCoordinator } from './groups/coordinator.ts';
+import { groupCoordinatorConfig } from './groups/config.ts';
+import { OffsetsTopicLog } from './groups/offsets-topic-log.ts';
 import { advertisedApiVersions, createHandlerRegistry, type HandlerRegistry } from './handlers/index.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { loadOrFormatMetaProperties } from './meta-properties.ts';
@@ -25,6 +28,7 @@ export class Broker {
   readonly logger: Logger;
   private context: BrokerContext | null = null;
   private topics: TopicRegistry | null = null;
+  private groups: GroupCoordinator | null = null;
   private writer: ConnectionWriter | null = null;
   private handlers: HandlerRegistry | null = null;
   private readonly servers: Server[] = [];
@@ -76,6 +80,13 @@ export class Broker {
     this.handlers = createHandlerRegistry();
     context.setApiVersions(advertisedApiVersions(this.handlers));
     this.context = context;
+    // Committed offsets and group metadata are replayed from __consumer_offsets before any
+    // client can connect; the coordinator's timers are unref'd.
+    const groupsLog = log.child({ subsystem: 'groups' });
+    const groups = new GroupCoordinator({ config: groupCoordinatorConfig(this.config), log: new OffsetsTopicLog(context, groupsLog), logger: groupsLog });
+    groups.load();
+    context.useGroupCoordinator(groups);
+    this.groups = groups;
     this.writer = new ConnectionWriter(this.config.str('sluice.transfer.mode') as 'sendfile' | 'splice' | 'copy', (events) => this.onWriterEvents(events));
     this.scheduleRetention();
     for (const listener of this.config.listeners) this.boundListeners.push(await this.listen(listener));
@@ -100,6 +111,7 @@ export class Broker {
     this.state = 'stopping';
     for (const timer of this.timers) clearInterval(timer);
     await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    this.groups?.close();
     for (const connection of [...this.connections.values()]) connection.close();
     this.writer?.close();
     this.topics?.close();

@@ -1,0 +1,47 @@
+// FindCoordinator (key 10).
+// Behavior: this node coordinates every consumer group (key type 0). Transactions are not
+// served, so a transactional id (key type 1) answers COORDINATOR_NOT_AVAILABLE with no node;
+// any other key type is INVALID_REQUEST for every key, as Kafka fails the whole request.
+// Version notes: served v0–4. v1 adds keyType, throttle time and the error message; v3+
+// flexible; v4 batches lookups (coordinatorKeys in, coordinators out) and drops the single-key
+// fields.
+
+import { ErrorCode } from '@sluice/protocol';
+import type { ApiHandler } from './handler.ts';
+
+const KEY_TYPE_GROUP = 0;
+const KEY_TYPE_TRANSACTION = 1;
+
+interface Found {
+  readonly errorCode: number;
+  readonly errorMessage: string | null;
+  readonly nodeId: number;
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Kafka's Node.noNode(). */
+const NO_NODE = { nodeId: -1, host: '', port: -1 };
+
+export const findCoordinatorHandler: ApiHandler = {
+  apiKey: 10,
+  minVersion: 0,
+  maxVersion: 4,
+  handle(ctx, request) {
+    const { broker, header } = ctx;
+    const keyType: number = request.keyType ?? KEY_TYPE_GROUP;
+    const endpoint = broker.advertisedFor(ctx.connection.listenerName);
+    const find = (): Found => {
+      if (keyType === KEY_TYPE_GROUP) return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: broker.nodeId, host: endpoint.host, port: endpoint.port };
+      const errorCode = keyType === KEY_TYPE_TRANSACTION ? ErrorCode.COORDINATOR_NOT_AVAILABLE : ErrorCode.INVALID_REQUEST;
+      const errorMessage = keyType === KEY_TYPE_TRANSACTION ? 'Transactions are not supported by this broker.' : `Unknown coordinator type ${keyType}.`;
+      return { errorCode, errorMessage, ...NO_NODE };
+    };
+    const found = find();
+    if (header.apiVersion >= 4) {
+      const keys: string[] = request.coordinatorKeys;
+      return { throttleTimeMs: 0, coordinators: keys.map((key) => ({ key, ...found })) };
+    }
+    return { throttleTimeMs: 0, ...found };
+  },
+};

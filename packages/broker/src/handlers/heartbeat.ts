@@ -1,0 +1,22 @@
+// Heartbeat (key 12).
+// Behavior: keeps a member's session alive; tells it to rejoin (REBALANCE_IN_PROGRESS), that its
+// generation is stale (ILLEGAL_GENERATION), that it is not a member (UNKNOWN_MEMBER_ID) or that a
+// newer instance replaced it (FENCED_INSTANCE_ID). Answered at once.
+// Version notes: served v0–4. v1 throttle time; v3 groupInstanceId; v4+ flexible.
+
+import type { ApiHandler } from './handler.ts';
+
+export const heartbeatHandler: ApiHandler = {
+  apiKey: 12,
+  minVersion: 0,
+  maxVersion: 4,
+  handle(ctx, request) {
+    const errorCode = ctx.broker.groups.heartbeat({
+      groupId: request.groupId,
+      generationId: request.generationId,
+      memberId: request.memberId,
+      groupInstanceId: request.groupInstanceId ?? null,
+    });
+    return { throttleTimeMs: 0, errorCode };
+  },
+};

@@ -1,0 +1,17 @@
+// ListGroups (key 16).
+// Behavior: every group this broker coordinates (all of them), with its protocol type ("" for a
+// group that only stores offsets) and, from v4, its state.
+// Version notes: served v0–4. v1 throttle time; v3+ flexible; v4 statesFilter in the request
+// (case-insensitive; empty = all) and groupState in the response.
+
+import type { ApiHandler } from './handler.ts';
+
+export const listGroupsHandler: ApiHandler = {
+  apiKey: 16,
+  minVersion: 0,
+  maxVersion: 4,
+  handle(ctx, request) {
+    const statesFilter: string[] = ctx.header.apiVersion >= 4 ? request.statesFilter : [];
+    return { throttleTimeMs: 0, errorCode: 0, groups: ctx.broker.groups.listGroups(statesFilter) };
+  },
+};
