@@ -40,6 +40,12 @@ program
   // Errors come back to us (no process.exit inside commander) so usage errors can exit with 2.
   .exitOverride();
 
+// A reader that goes away (`sluice topics list | head -1`) is a normal end for a Unix filter, not
+// a crash: Node ignores SIGPIPE and reports EPIPE instead. Commands that stream stop on it too.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+});
+
 registerLazyStart(program);
 registerTopics(program);
 registerProduce(program);

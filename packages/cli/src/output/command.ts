@@ -63,8 +63,22 @@ export function exactlyOne(opts: Record<string, unknown>, names: readonly string
   return set[0];
 }
 
-/** Writes to stdout, waiting when the pipe is full (so a slow reader bounds our memory). */
+/**
+ * Writes to stdout, waiting when the pipe is full (so a slow reader bounds our memory). A reader
+ * that went away (EPIPE) ends the wait too; the caller learns of it from its 'error' listener.
+ */
 export function writeOut(text: string): Promise<void> | void {
-  if (process.stdout.write(text)) return;
-  return new Promise((resolve) => process.stdout.once('drain', resolve));
+  const out = process.stdout;
+  if (out.write(text)) return;
+  return new Promise((resolve) => {
+    const done = () => {
+      out.off('drain', done);
+      out.off('error', done);
+      out.off('close', done);
+      resolve();
+    };
+    out.once('drain', done);
+    out.once('error', done);
+    out.once('close', done);
+  });
 }
