@@ -68,6 +68,9 @@ const REFRESH_ERRORS = new Set<number>([
 ]);
 const MAX_REFRESH_ROUNDS = 50;
 
+// Commit refusals that mean "the group has a new generation": rejoin rather than fail.
+const GENERATION_ERRORS = new Set<number>([ErrorCode.REBALANCE_IN_PROGRESS, ErrorCode.ILLEGAL_GENERATION, ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.FENCED_INSTANCE_ID]);
+
 export class Consumer {
   private readonly client: KafkaClient;
   private readonly options: ConsumerOptions;
@@ -186,7 +189,7 @@ export class Consumer {
     this.stopHeartbeat();
     if (this.member !== null) {
       try {
-        await this.commit();
+        await this.commitOrRejoin();
       } finally {
         await this.member.leave();
       }
@@ -286,7 +289,22 @@ export class Consumer {
   private async maybeAutoCommit(): Promise<void> {
     if (this.member === null) return;
     if (Date.now() - this.lastCommit < (this.options.autoCommitIntervalMs ?? 5_000)) return;
-    await this.commit();
+    await this.commitOrRejoin();
+  }
+
+  /**
+   * Commits; when the group moved on (a rebalance started, or this membership expired) the
+   * commit is refused and the member rejoins instead, as Kafka's consumer does. The records
+   * since the last commit may then be read again (at-least-once).
+   */
+  private async commitOrRejoin(): Promise<void> {
+    try {
+      await this.commit();
+    } catch (err) {
+      if (!(err instanceof KafkaApiError) || !GENERATION_ERRORS.has(err.errorCode)) throw err;
+      this.options.onNotice?.(`offset commit refused (${err.errorName}); rejoining the group`);
+      this.rejoinNeeded = true;
+    }
   }
 
   private beat(): void {
