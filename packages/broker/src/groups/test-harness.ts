@@ -1,6 +1,9 @@
 // Shared set-up for the coordinator tests: a coordinator on a ManualClock and a MemoryGroupLog,
 // request builders, and a way to observe answers that arrive later (parked JoinGroup/SyncGroup).
 
+import { decodeRequest, decodeRequestHeader, decodeResponse, encodeRequest, encodeResponse } from '@sluice/protocol';
+import type { BrokerContext } from '../broker-context.ts';
+import type { ApiHandler } from '../handlers/handler.ts';
 import { silentLogger } from '../logger.ts';
 import { DEFAULT_GROUP_COORDINATOR_CONFIG, type GroupCoordinatorConfig } from './config.ts';
 import { GroupCoordinator, type JoinGroupInput, type SyncGroupInput } from './coordinator.ts';
@@ -161,4 +164,35 @@ export async function stableGroup(h: Harness, groupId: string, count: number, ov
     ids.map((id, i) => h.coordinator.syncGroup(syncInput(groupId, id, generationId, id === leader ? assignments : {}, { groupInstanceId: overrides(i).groupInstanceId ?? null }))),
   );
   return { memberIds: ids, leader, generationId, joins: results, syncs };
+}
+
+// ---- handler tests: requests and responses through the real codec ----------------------------
+
+/** What the group handlers use of the broker context, backed by a test coordinator. */
+export function fakeBroker(coordinator: () => GroupCoordinator, topics: Record<string, number> = {}): BrokerContext {
+  const fake = {
+    nodeId: 1,
+    get groups() {
+      return coordinator();
+    },
+    topics: { get: (name: string) => (name in topics ? { name, partitions: Array.from({ length: topics[name] }, (_, index) => ({ index })) } : undefined) },
+    advertisedFor: () => ({ name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', host: '127.0.0.1', port: 9092 }),
+  };
+  return fake as unknown as BrokerContext;
+}
+
+/**
+ * Encodes `body` as a request at `apiVersion`, decodes it as the broker does, runs the handler and
+ * returns the response as a client decodes it: every field shape is checked by the codec.
+ */
+export async function callHandler(handler: ApiHandler, broker: BrokerContext, apiVersion: number, body: object, clientId = 'test-client'): Promise<any> {
+  const frame = encodeRequest(handler.apiKey, apiVersion, 42, clientId, body).subarray(4);
+  const header = decodeRequestHeader(frame);
+  const request = decodeRequest(header, frame);
+  const result = await handler.handle({ broker, header, connection: { id: 1, remoteAddress: '127.0.0.1', remotePort: 50000, listenerName: 'PLAINTEXT' }, receivedAt: 0 }, request);
+  const parts = encodeResponse(handler.apiKey, apiVersion, 42, result);
+  if (parts.length !== 1 || !(parts[0] instanceof Uint8Array)) throw new Error('group responses are a single buffer');
+  const { correlationId, body: response } = decodeResponse(handler.apiKey, apiVersion, parts[0].subarray(4));
+  if (correlationId !== 42) throw new Error(`correlation id ${correlationId}`);
+  return response;
 }
