@@ -44,7 +44,7 @@ const LEADER_EPOCH_AT: usize = 12;
 const MAGIC_AT: usize = 16;
 const CRC_AT: usize = 17;
 /// The CRC covers everything from the attributes to the end of the batch.
-const CRC_COVERS_FROM: usize = 21;
+pub const CRC_COVERS_FROM: usize = 21;
 const ATTRIBUTES_AT: usize = 21;
 const LAST_OFFSET_DELTA_AT: usize = 23;
 const BASE_TIMESTAMP_AT: usize = 27;
