@@ -273,7 +273,10 @@ impl Segment {
                 && header.check_count().is_ok()
                 && header.base_offset > previous_last_offset
                 && header.last_offset() - self.base_offset <= MAX_RELATIVE_OFFSET
-                && reader.crc(position + batch::CRC_COVERS_FROM as u64, position + header.size())? == header.crc;
+                && reader.crc(
+                    position + batch::CRC_COVERS_FROM as u64,
+                    position + header.size(),
+                )? == header.crc;
             if !valid {
                 break;
             }
