@@ -27,7 +27,7 @@ import { OFFSETS_TOPIC } from './partitioning.ts';
 /** Kafka's offsets.topic.segment.bytes default: small segments so compaction can work early. */
 export const OFFSETS_TOPIC_SEGMENT_BYTES = 104_857_600;
 /** Bytes read per replay step; one batch larger than this is still read whole. */
-const REPLAY_READ_BYTES = 1 << 20;
+const DEFAULT_REPLAY_READ_BYTES = 1 << 20;
 
 /** Whole record batches as bytes, from the batch that contains `offset`; null at the log end. */
 export interface BatchBytesReader {
@@ -44,10 +44,12 @@ export class OffsetsTopicLog implements GroupLog {
   readonly partitionCount: number;
   private readonly broker: BrokerContext;
   private readonly log: Logger;
+  private readonly replayReadBytes: number;
 
-  constructor(broker: BrokerContext, logger: Logger) {
+  constructor(broker: BrokerContext, logger: Logger, replayReadBytes = DEFAULT_REPLAY_READ_BYTES) {
     this.broker = broker;
     this.log = logger;
+    this.replayReadBytes = replayReadBytes;
     const existing = broker.topics.get(OFFSETS_TOPIC);
     this.partitionCount = existing?.partitions.length ?? broker.config.int('offsets.topic.num.partitions');
   }
@@ -89,7 +91,7 @@ export class OffsetsTopicLog implements GroupLog {
       );
     }
     while (offset < end) {
-      const bytes = reader.readBytes(offset, REPLAY_READ_BYTES);
+      const bytes = reader.readBytes(offset, this.replayReadBytes);
       if (bytes === null) break;
       const batches = parseRecordBatches(bytes, { allowTruncatedTail: true });
       if (batches.length === 0) throw new Error(`BUG: readBytes(${offset}) on ${OFFSETS_TOPIC}-${index} returned no whole batch`);
