@@ -16,7 +16,11 @@ pub enum Error {
     /// The peer closed or reset the connection while bytes were being written
     /// (EPIPE, ECONNRESET, ECONNABORTED, ETIMEDOUT).
     #[error("connection {conn}: peer closed or reset the connection during {op}: {source}")]
-    PeerReset { conn: u64, op: &'static str, source: io::Error },
+    PeerReset {
+        conn: u64,
+        op: &'static str,
+        source: io::Error,
+    },
 
     /// The send would take the connection's queue past its bounds; nothing of it was written
     /// or queued and the connection stays usable. The broker pauses reading from a connection
@@ -111,7 +115,11 @@ mod tests {
     fn transfer_codes_are_stable_and_unique() {
         let samples = [
             Error::ConnectionClosed { conn: 1 },
-            Error::PeerReset { conn: 1, op: "send", source: io::Error::from_raw_os_error(libc::EPIPE) },
+            Error::PeerReset {
+                conn: 1,
+                op: "send",
+                source: io::Error::from_raw_os_error(libc::EPIPE),
+            },
             Error::WriterQueueFull {
                 conn: 1,
                 plan_bytes: 1,
@@ -122,7 +130,10 @@ mod tests {
                 max_queued_parts: 1,
             },
             Error::UnknownConnection { conn: 1 },
-            Error::TransferIo { op: "pread", source: io::Error::from_raw_os_error(libc::EIO) },
+            Error::TransferIo {
+                op: "pread",
+                source: io::Error::from_raw_os_error(libc::EIO),
+            },
             Error::NotAStreamSocket { fd: 3 },
             Error::WriterClosed,
             Error::UnknownWriterMode("x".into()),

@@ -4,6 +4,7 @@
 pub mod error;
 pub mod file_range;
 pub mod transfer;
+pub mod writer;
 
 pub use error::Error;
 pub use file_range::FileRange;

@@ -80,7 +80,11 @@ pub struct FileCursor {
 impl FileCursor {
     pub fn new(range: FileRange) -> FileCursor {
         let end = range.sendable_len();
-        FileCursor { range, sent: 0, end }
+        FileCursor {
+            range,
+            sent: 0,
+            end,
+        }
     }
 
     pub fn range(&self) -> &FileRange {
@@ -95,6 +99,11 @@ impl FileCursor {
     /// Bytes this cursor sends in all: the range clamped to its published end.
     pub fn len(&self) -> u64 {
         self.end
+    }
+
+    /// True when the clamped range is empty (nothing to send at all).
+    pub fn is_empty(&self) -> bool {
+        self.end == 0
     }
 
     pub fn remaining(&self) -> u64 {
@@ -115,7 +124,10 @@ impl FileCursor {
     }
 
     fn advance(&mut self, bytes: u64) {
-        assert!(bytes <= self.remaining(), "advanced past the end of a file cursor");
+        assert!(
+            bytes <= self.remaining(),
+            "advanced past the end of a file cursor"
+        );
         self.sent += bytes;
     }
 
@@ -160,7 +172,12 @@ impl SplicePipe {
         if capacity <= 0 {
             return Err(io::Error::last_os_error());
         }
-        Ok(SplicePipe { read, write, buffered: 0, capacity: capacity as u64 })
+        Ok(SplicePipe {
+            read,
+            write,
+            buffered: 0,
+            capacity: capacity as u64,
+        })
     }
 
     /// Bytes the pipe can hold.
@@ -195,7 +212,14 @@ pub fn sendfile(
         let result = calls.make(|| {
             // SAFETY: both fds are open for the duration of the call; `offset` is a valid
             // pointer the kernel updates.
-            unsafe { libc::sendfile(socket.as_raw_fd(), cursor.file_fd(), &mut offset, count as usize) }
+            unsafe {
+                libc::sendfile(
+                    socket.as_raw_fd(),
+                    cursor.file_fd(),
+                    &mut offset,
+                    count as usize,
+                )
+            }
         });
         match result {
             Ok(0) => return Err(calls.fail("sendfile", file_ended_early())),
@@ -227,7 +251,10 @@ pub fn splice(
     let mut calls = Calls::default();
     loop {
         if cursor.is_done() {
-            assert_eq!(pipe.buffered, 0, "splice pipe not empty after its range completed");
+            assert_eq!(
+                pipe.buffered, 0,
+                "splice pipe not empty after its range completed"
+            );
             return Ok(calls.stop(Stop::Complete));
         }
         let allowed = limit - calls.bytes;
@@ -237,7 +264,9 @@ pub fn splice(
         // Fill the pipe, but never past what this call may still send: bytes left in the pipe
         // would have to be drained by the next call before anything else goes out anyway.
         let unread = cursor.remaining() - pipe.buffered;
-        let fill = unread.min(pipe.capacity.saturating_sub(pipe.buffered)).min(allowed.saturating_sub(pipe.buffered));
+        let fill = unread
+            .min(pipe.capacity.saturating_sub(pipe.buffered))
+            .min(allowed.saturating_sub(pipe.buffered));
         if fill > 0 {
             let mut offset = file_offset(cursor.next_position() + pipe.buffered);
             let result = calls.make(|| {
@@ -360,7 +389,9 @@ pub fn send_bytes(
         if allowed == 0 {
             return Ok(calls.stop(Stop::Limit));
         }
-        let end = bytes.len().min(sent.saturating_add(usize::try_from(allowed).unwrap_or(usize::MAX)));
+        let end = bytes
+            .len()
+            .min(sent.saturating_add(usize::try_from(allowed).unwrap_or(usize::MAX)));
         let more_follows = more || end < bytes.len();
         match send_once(socket, &bytes[sent..end], more_follows, &mut calls) {
             Ok(n) => {
@@ -391,11 +422,23 @@ pub fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
 }
 
 /// One send(2) with EINTR retried. MSG_NOSIGNAL: a gone peer is EPIPE, never SIGPIPE.
-fn send_once(socket: BorrowedFd<'_>, bytes: &[u8], more: bool, calls: &mut Calls) -> io::Result<u64> {
+fn send_once(
+    socket: BorrowedFd<'_>,
+    bytes: &[u8],
+    more: bool,
+    calls: &mut Calls,
+) -> io::Result<u64> {
     let flags = libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT | if more { libc::MSG_MORE } else { 0 };
     calls.make(|| {
         // SAFETY: `bytes` is valid readable memory; the socket is open.
-        unsafe { libc::send(socket.as_raw_fd(), bytes.as_ptr().cast(), bytes.len(), flags) }
+        unsafe {
+            libc::send(
+                socket.as_raw_fd(),
+                bytes.as_ptr().cast(),
+                bytes.len(),
+                flags,
+            )
+        }
     })
 }
 
@@ -423,11 +466,20 @@ impl Calls {
     }
 
     fn stop(&self, stop: Stop) -> Progress {
-        Progress { bytes: self.bytes, syscalls: self.syscalls, stop }
+        Progress {
+            bytes: self.bytes,
+            syscalls: self.syscalls,
+            stop,
+        }
     }
 
     fn fail(&self, op: &'static str, source: io::Error) -> TransferError {
-        TransferError { op, bytes: self.bytes, syscalls: self.syscalls, source }
+        TransferError {
+            op,
+            bytes: self.bytes,
+            syscalls: self.syscalls,
+            source,
+        }
     }
 }
 
@@ -438,7 +490,10 @@ fn is_would_block(error: &io::Error) -> bool {
 /// The file returned end-of-file inside a range the log published: someone truncated the
 /// segment file under us. The connection's stream is broken; report it, do not spin.
 fn file_ended_early() -> io::Error {
-    io::Error::new(io::ErrorKind::UnexpectedEof, "segment file ends before the published end of the range")
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "segment file ends before the published end of the range",
+    )
 }
 
 fn file_offset(position: u64) -> libc::off_t {

@@ -29,10 +29,19 @@ struct Transport {
 
 impl Transport {
     fn new(mode: Mode) -> Transport {
-        Transport { mode, pipe: SplicePipe::new(64 * 1024).expect("pipe"), buffer: vec![0; 64 * 1024] }
+        Transport {
+            mode,
+            pipe: SplicePipe::new(64 * 1024).expect("pipe"),
+            buffer: vec![0; 64 * 1024],
+        }
     }
 
-    fn step(&mut self, socket: BorrowedFd<'_>, cursor: &mut FileCursor, limit: u64) -> Result<Progress, TransferError> {
+    fn step(
+        &mut self,
+        socket: BorrowedFd<'_>,
+        cursor: &mut FileCursor,
+        limit: u64,
+    ) -> Result<Progress, TransferError> {
         match self.mode {
             Mode::Sendfile => transfer::sendfile(socket, cursor, limit),
             Mode::Splice => transfer::splice(socket, cursor, &mut self.pipe, false, limit),
@@ -77,9 +86,15 @@ fn each_mode_delivers_identical_bytes_through_a_socketpair_with_a_tiny_send_buff
         let mut cursor = FileCursor::new(segment.range(position, len));
         let (bytes, would_block, _) = Transport::new(mode).drive(writer.as_fd(), &mut cursor);
         assert_eq!(bytes, len, "{mode:?}");
-        assert!(would_block > 0, "{mode:?}: a tiny send buffer and a slow reader must hit EAGAIN");
+        assert!(
+            would_block > 0,
+            "{mode:?}: a tiny send buffer and a slow reader must hit EAGAIN"
+        );
         let received = received.join().expect("reader");
-        assert!(received == segment.bytes(position, len), "{mode:?}: bytes differ");
+        assert!(
+            received == segment.bytes(position, len),
+            "{mode:?}: bytes differ"
+        );
     }
 }
 
@@ -94,7 +109,10 @@ fn each_mode_delivers_identical_bytes_over_tcp_loopback() {
             let (bytes, _, _) = Transport::new(mode).drive(writer.as_fd(), &mut cursor);
             assert_eq!(bytes, len, "{mode:?} {pace:?}");
             let received = received.join().expect("reader");
-            assert!(received == segment.bytes(position, len), "{mode:?} {pace:?}: bytes differ");
+            assert!(
+                received == segment.bytes(position, len),
+                "{mode:?} {pace:?}: bytes differ"
+            );
         }
     }
 }
@@ -107,17 +125,29 @@ fn a_full_socket_is_would_block_not_an_error_and_the_call_resumes_where_it_stopp
         let mut transport = Transport::new(mode);
         let mut cursor = FileCursor::new(segment.range(position, len));
         // Nobody reads yet: the first call fills the socket and must say so.
-        let first = transport.step(writer.as_fd(), &mut cursor, u64::MAX).expect("first call");
+        let first = transport
+            .step(writer.as_fd(), &mut cursor, u64::MAX)
+            .expect("first call");
         assert_eq!(first.stop, Stop::WouldBlock, "{mode:?}");
-        assert!(first.bytes > 0 && first.bytes < len, "{mode:?}: partial write expected, got {}", first.bytes);
+        assert!(
+            first.bytes > 0 && first.bytes < len,
+            "{mode:?}: partial write expected, got {}",
+            first.bytes
+        );
         assert_eq!(cursor.sent(), first.bytes);
         if let Mode::Splice = mode {
-            assert!(transport.pipe.buffered() > 0, "the pipe keeps what the socket did not take");
+            assert!(
+                transport.pipe.buffered() > 0,
+                "the pipe keeps what the socket did not take"
+            );
         }
         let received = spawn_reader(reader, len as usize, Pace::Fast);
         let (rest, _, _) = transport.drive(writer.as_fd(), &mut cursor);
         assert_eq!(first.bytes + rest, len, "{mode:?}");
-        assert!(received.join().expect("reader") == segment.bytes(position, len), "{mode:?}");
+        assert!(
+            received.join().expect("reader") == segment.bytes(position, len),
+            "{mode:?}"
+        );
     }
 }
 
@@ -131,8 +161,14 @@ fn a_limit_stops_each_mode_exactly_and_the_next_call_continues() {
         let mut cursor = FileCursor::new(segment.range(position, len));
         let mut steps = 0;
         loop {
-            let progress = transport.step(writer.as_fd(), &mut cursor, 1000).expect("transfer");
-            assert!(progress.bytes <= 1000, "{mode:?}: limit exceeded: {}", progress.bytes);
+            let progress = transport
+                .step(writer.as_fd(), &mut cursor, 1000)
+                .expect("transfer");
+            assert!(
+                progress.bytes <= 1000,
+                "{mode:?}: limit exceeded: {}",
+                progress.bytes
+            );
             match progress.stop {
                 Stop::Complete => break,
                 Stop::Limit => assert_eq!(progress.bytes, 1000, "{mode:?}"),
@@ -141,7 +177,10 @@ fn a_limit_stops_each_mode_exactly_and_the_next_call_continues() {
             steps += 1;
         }
         assert!(steps >= (len / 1000) as usize, "{mode:?}: {steps} steps");
-        assert!(received.join().expect("reader") == segment.bytes(position, len), "{mode:?}");
+        assert!(
+            received.join().expect("reader") == segment.bytes(position, len),
+            "{mode:?}"
+        );
     }
 }
 
@@ -157,7 +196,10 @@ fn ranges_are_clamped_to_the_published_end() {
         let (bytes, _, _) = Transport::new(mode).drive(writer.as_fd(), &mut cursor);
         assert_eq!(bytes, 40_000, "{mode:?}");
         drop(writer);
-        assert!(received.join().expect("reader") == segment.bytes(10_000, 40_000), "{mode:?}");
+        assert!(
+            received.join().expect("reader") == segment.bytes(10_000, 40_000),
+            "{mode:?}"
+        );
     }
 }
 
@@ -168,8 +210,18 @@ fn a_range_past_the_published_end_sends_nothing() {
         let (writer, _reader) = socket_pair(None);
         let mut cursor = FileCursor::new(segment.range_published_to(8_000, 1_000, 5_000));
         assert!(cursor.is_done());
-        let progress = Transport::new(mode).step(writer.as_fd(), &mut cursor, u64::MAX).expect("transfer");
-        assert_eq!(progress, Progress { bytes: 0, syscalls: 0, stop: Stop::Complete }, "{mode:?}");
+        let progress = Transport::new(mode)
+            .step(writer.as_fd(), &mut cursor, u64::MAX)
+            .expect("transfer");
+        assert_eq!(
+            progress,
+            Progress {
+                bytes: 0,
+                syscalls: 0,
+                stop: Stop::Complete
+            },
+            "{mode:?}"
+        );
     }
 }
 
@@ -181,9 +233,18 @@ fn a_file_shorter_than_its_published_end_is_an_error_not_a_hang() {
         let received = spawn_reader_to_eof(reader);
         let mut cursor = FileCursor::new(segment.range_published_to(0, 500, 1_000));
         let mut transport = Transport::new(mode);
-        let error = transport.step(writer.as_fd(), &mut cursor, u64::MAX).expect_err("short file");
-        assert_eq!(error.source.kind(), io::ErrorKind::UnexpectedEof, "{mode:?}: {error}");
-        assert_eq!(error.bytes, 100, "{mode:?}: the bytes that exist were sent first");
+        let error = transport
+            .step(writer.as_fd(), &mut cursor, u64::MAX)
+            .expect_err("short file");
+        assert_eq!(
+            error.source.kind(),
+            io::ErrorKind::UnexpectedEof,
+            "{mode:?}: {error}"
+        );
+        assert_eq!(
+            error.bytes, 100,
+            "{mode:?}: the bytes that exist were sent first"
+        );
         drop(writer);
         assert!(received.join().expect("reader") == segment.data, "{mode:?}");
     }
@@ -208,7 +269,10 @@ fn a_closed_peer_is_an_error_value_and_the_process_lives() {
             let error = loop {
                 match transport.step(writer.as_fd(), &mut cursor, u64::MAX) {
                     Err(error) => break error,
-                    Ok(Progress { stop: Stop::Complete, .. }) => panic!("{mode:?}: all sent to a closed peer"),
+                    Ok(Progress {
+                        stop: Stop::Complete,
+                        ..
+                    }) => panic!("{mode:?}: all sent to a closed peer"),
                     Ok(_) => std::thread::sleep(Duration::from_millis(1)),
                 }
             };
@@ -229,7 +293,8 @@ fn send_bytes_handles_partial_writes_under_a_tiny_send_buffer() {
     let received = spawn_reader(reader, data.len(), SLOW);
     let (mut sent, mut would_block) = (0usize, 0);
     while sent < data.len() {
-        let progress = transfer::send_bytes(writer.as_fd(), &data[sent..], false, u64::MAX).expect("send");
+        let progress =
+            transfer::send_bytes(writer.as_fd(), &data[sent..], false, u64::MAX).expect("send");
         sent += progress.bytes as usize;
         match progress.stop {
             Stop::Complete => assert_eq!(sent, data.len()),

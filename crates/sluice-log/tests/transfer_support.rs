@@ -40,7 +40,11 @@ impl Segment {
         temp.write_all(&data).expect("write segment");
         temp.flush().expect("flush segment");
         let file = Arc::new(File::open(temp.path()).expect("open segment"));
-        Segment { file, data, _temp: temp }
+        Segment {
+            file,
+            data,
+            _temp: temp,
+        }
     }
 
     /// A range whose published end is the whole file.
@@ -49,7 +53,12 @@ impl Segment {
     }
 
     pub fn range_published_to(&self, position: u64, len: u64, published_end: u64) -> FileRange {
-        FileRange::new(self.file.clone(), position, len, Arc::new(AtomicU64::new(published_end)))
+        FileRange::new(
+            self.file.clone(),
+            position,
+            len,
+            Arc::new(AtomicU64::new(published_end)),
+        )
     }
 
     pub fn bytes(&self, position: u64, len: u64) -> &[u8] {
@@ -70,7 +79,12 @@ pub fn set_send_buffer(fd: BorrowedFd<'_>, bytes: usize) {
             size_of::<libc::c_int>() as libc::socklen_t,
         )
     };
-    assert_eq!(rc, 0, "setsockopt SO_SNDBUF: {}", std::io::Error::last_os_error());
+    assert_eq!(
+        rc,
+        0,
+        "setsockopt SO_SNDBUF: {}",
+        std::io::Error::last_os_error()
+    );
 }
 
 /// A connected unix stream pair: (non-blocking writer side, blocking reader side).
@@ -106,10 +120,17 @@ pub enum Pace {
     Slow { chunk: usize, pause: Duration },
 }
 
-pub const SLOW: Pace = Pace::Slow { chunk: 8 * 1024, pause: Duration::from_micros(300) };
+pub const SLOW: Pace = Pace::Slow {
+    chunk: 8 * 1024,
+    pause: Duration::from_micros(300),
+};
 
 /// Reads `expected` bytes (or until EOF/error) on a thread and returns them.
-pub fn spawn_reader<S: Read + Send + 'static>(mut stream: S, expected: usize, pace: Pace) -> JoinHandle<Vec<u8>> {
+pub fn spawn_reader<S: Read + Send + 'static>(
+    mut stream: S,
+    expected: usize,
+    pace: Pace,
+) -> JoinHandle<Vec<u8>> {
     std::thread::spawn(move || {
         let chunk = match pace {
             Pace::Fast => 64 * 1024,
@@ -138,7 +159,11 @@ pub fn spawn_reader_to_eof<S: Read + Send + 'static>(stream: S) -> JoinHandle<Ve
 
 /// Waits until `fd` is writable (or 10 s pass, which fails the test).
 pub fn wait_writable(fd: BorrowedFd<'_>) {
-    let mut poll = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLOUT, revents: 0 };
+    let mut poll = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLOUT,
+        revents: 0,
+    };
     // SAFETY: one valid pollfd.
     let rc = unsafe { libc::poll(&mut poll, 1, 10_000) };
     assert!(rc > 0, "socket did not become writable within 10 s");
@@ -146,7 +171,9 @@ pub fn wait_writable(fd: BorrowedFd<'_>) {
 
 /// Number of open fds of this process.
 pub fn open_fd_count() -> usize {
-    std::fs::read_dir("/proc/self/fd").expect("read /proc/self/fd").count()
+    std::fs::read_dir("/proc/self/fd")
+        .expect("read /proc/self/fd")
+        .count()
 }
 
 /// Polls `condition` every millisecond until it holds or `timeout` passes.
