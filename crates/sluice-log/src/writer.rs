@@ -47,7 +47,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::str::FromStr;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 use std::sync::atomic::{AtomicBool, AtomicU64};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 use std::thread::JoinHandle;
 
 use crate::transfer::{self, SplicePipe};
@@ -187,7 +187,9 @@ pub struct Writer {
 /// State shared by the callers and the epoll thread.
 struct Shared {
     config: WriterConfig,
-    poller: Poller,
+    /// `None` once the writer is closed: `close` releases the epoll fd and the eventfd at once
+    /// rather than when the last handle drops. The thread holds a read guard while it waits.
+    poller: RwLock<Option<Poller>>,
     connections: Mutex<HashMap<ConnId, Arc<Mutex<Connection>>>>,
     next_id: AtomicU64,
     /// Connections whose queue the inline path left while the socket was still writable (budget
@@ -244,7 +246,7 @@ impl Writer {
         };
         let shared = Arc::new(Shared {
             config,
-            poller,
+            poller: RwLock::new(Some(poller)),
             connections: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
             handoffs: Mutex::new(Vec::new()),
@@ -292,8 +294,9 @@ impl Writer {
         let id = self.shared.next_id.fetch_add(1, Relaxed);
         // Watched before it is in the map: an edge for an id not yet there is ignored, which is
         // right, since nothing is queued yet.
-        self.shared
-            .poller
+        read(&self.shared.poller)
+            .as_ref()
+            .ok_or(Error::WriterClosed)?
             .add(dup.as_fd(), id)
             .map_err(|source| Error::TransferIo {
                 op: "epoll_ctl add",
@@ -358,9 +361,10 @@ impl Writer {
             .remove(&conn)
             .ok_or(Error::UnknownConnection { conn })?;
         let mut connection = lock(&connection);
-        if let Some(socket) = connection.socket() {
-            self.shared
-                .poller
+        if let (Some(socket), Some(poller)) =
+            (connection.socket(), read(&self.shared.poller).as_ref())
+        {
+            poller
                 .remove(socket)
                 .unwrap_or_else(|e| panic!("epoll_ctl del of a registered socket failed: {e}"));
         }
@@ -379,7 +383,7 @@ impl Writer {
         if self.shared.closed.swap(true, AcqRel) {
             return;
         }
-        self.shared.poller.wake();
+        self.shared.wake();
         if let Some(handle) = lock(&self.thread).take() {
             assert_ne!(
                 handle.thread().id(),
@@ -388,6 +392,12 @@ impl Writer {
             );
             handle.join().expect("writer thread panicked");
         }
+        // The thread is gone: release the epoll fd and the eventfd now.
+        self.shared
+            .poller
+            .write()
+            .expect("writer poller lock poisoned")
+            .take();
         let connections = std::mem::take(&mut *lock(&self.shared.connections));
         for connection in connections.into_values() {
             lock(&connection).close(&self.shared.counters);
@@ -424,13 +434,24 @@ impl Shared {
         }
         connection.handed_off = true;
         lock(&self.handoffs).push(connection.id());
-        self.poller.wake();
+        self.wake();
+    }
+
+    /// Wakes the thread (no-op once closed: the thread is gone).
+    fn wake(&self) {
+        if let Some(poller) = read(&self.poller).as_ref() {
+            poller.wake();
+        }
     }
 }
 
 /// Locks a mutex; a poisoned one means a thread panicked mid-update, a broken invariant.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().expect("writer mutex poisoned by a panic")
+}
+
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().expect("writer lock poisoned by a panic")
 }
 
 fn check_stream_socket(socket: BorrowedFd<'_>) -> Result<(), Error> {

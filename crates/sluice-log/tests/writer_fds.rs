@@ -157,7 +157,6 @@ fn closing_the_writer_closes_every_connection_and_its_own_fds() {
         }
         writer.close();
         assert_eq!(writer.stats().connections, 0);
-        drop(writer);
         for peer in peers {
             // The test's own socket ends were dropped in the loop: EOF proves the dups closed
             // (a dup left open shows as a timeout here and as an fd leak below).
@@ -166,6 +165,9 @@ fn closing_the_writer_closes_every_connection_and_its_own_fds() {
             let received = spawn_reader_to_eof(peer).join().expect("reader");
             assert!(received.len() < 1 << 20);
         }
+        // close() releases the writer's own epoll fd and eventfd too, without waiting for drop.
+        assert_eq!(open_fd_count(), baseline, "{mode:?}: fds leaked");
+        drop(writer);
         assert_eq!(open_fd_count(), baseline, "{mode:?}: fds leaked");
     }
 }

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering::Acquire;
 
 use super::connection::{AfterResume, Transport};
 use super::poller::{EVENTS_PER_WAIT, WAKE_KEY};
-use super::{ConnId, EventSink, Shared, WriterMode, lock};
+use super::{ConnId, EventSink, Shared, WriterMode, lock, read};
 
 /// Runs until the writer closes. A panic here is a broken invariant in the writer (or in the
 /// event callback); the process aborts rather than go on with a writer that silently stopped.
@@ -32,17 +32,25 @@ fn run_rounds(shared: &Shared, mut on_events: EventSink) {
     let mut events = Vec::new();
     loop {
         let timeout_ms = if ready.is_empty() { -1 } else { 0 };
-        let count = shared
-            .poller
-            .wait(&mut readiness, timeout_ms)
-            .unwrap_or_else(|e| panic!("epoll_wait on the writer's own epoll fd failed: {e}"));
+        let count = {
+            let poller = read(&shared.poller);
+            let Some(poller) = poller.as_ref() else {
+                return;
+            };
+            let count = poller
+                .wait(&mut readiness, timeout_ms)
+                .unwrap_or_else(|e| panic!("epoll_wait on the writer's own epoll fd failed: {e}"));
+            if readiness[..count].iter().any(|event| event.u64 == WAKE_KEY) {
+                poller.drain_wake();
+            }
+            count
+        };
         if shared.closed.load(Acquire) {
             return;
         }
         for event in &readiness[..count] {
             let key = event.u64;
             if key == WAKE_KEY {
-                shared.poller.drain_wake();
                 ready.append(&mut lock(&shared.handoffs));
             } else {
                 ready.push(key);
