@@ -303,7 +303,7 @@ impl Writer {
                 source,
             })?;
         let connection = Arc::new(Mutex::new(Connection::new(id, dup, pipe)));
-        lock(&self.shared.connections).insert(id, connection.clone());
+        lock(&self.shared.connections).insert(id, connection);
         self.shared.counters.connections.fetch_add(1, Relaxed);
         if self.shared.closed.load(Acquire) {
             // `close` ran between our check and the insert and may have missed this one.
