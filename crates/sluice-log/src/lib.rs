@@ -15,6 +15,8 @@ pub mod log;
 mod mmap;
 pub mod segment;
 pub mod storage;
+pub mod transfer;
+pub mod writer;
 
 pub use config::{AppendMode, LogConfig, TimestampType};
 pub use error::{Error, Result};

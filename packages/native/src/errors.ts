@@ -27,6 +27,22 @@ export const NativeErrorCode = {
   INVALID_CONFIG: 'INVALID_CONFIG',
   /** A number that is not a usable offset, size or timestamp. */
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  /** A send on a connection whose earlier send failed; close it. */
+  CONNECTION_CLOSED: 'CONNECTION_CLOSED',
+  /** The peer closed or reset the connection during a write. */
+  PEER_RESET: 'PEER_RESET',
+  /** A send past the connection's queue bounds; nothing was written or queued. */
+  WRITER_QUEUE_FULL: 'WRITER_QUEUE_FULL',
+  /** No such registered connection. */
+  UNKNOWN_CONNECTION: 'UNKNOWN_CONNECTION',
+  /** Any other I/O error while moving bytes (EIO reading a segment, EMFILE...). */
+  TRANSFER_IO: 'TRANSFER_IO',
+  /** `register` was given an fd that is not a stream socket. */
+  NOT_A_STREAM_SOCKET: 'NOT_A_STREAM_SOCKET',
+  /** A call on a closed writer. */
+  WRITER_CLOSED: 'WRITER_CLOSED',
+  /** A writer mode other than sendfile, splice or copy. */
+  UNKNOWN_WRITER_MODE: 'UNKNOWN_WRITER_MODE',
 } as const;
 
 export type NativeErrorCode = (typeof NativeErrorCode)[keyof typeof NativeErrorCode];

@@ -1,0 +1,507 @@
+//! The per-connection writer: the only writer on each registered socket.
+//!
+//! The broker reads requests through Node; every response byte goes out through a `Writer`.
+//! A response is a *plan*: ordered parts, each plain bytes (headers, encoded by JS) or a
+//! `FileRange` of a segment (records, sent by sendfile, splice or copy per the writer's mode).
+//!
+//! - `register(fd)` dup()s the socket, so a closed-and-reused fd number can never redirect
+//!   bytes, sets O_NONBLOCK (on the open file description, which Node's fd shares — Node's
+//!   sockets are non-blocking already) and returns a connection id. Ids are never reused.
+//! - `send(conn, plan, token)` — fast path on the caller's thread: when the connection's queue
+//!   is empty the plan is written at once (headers with MSG_MORE when more follows). Whatever
+//!   the socket does not take (EAGAIN), or what is left once the per-turn byte budget is spent,
+//!   is queued — borrowed bytes copied into owned memory — and finished by the writer's epoll
+//!   thread. A send on a connection with a non-empty queue is appended to it untouched, so bytes
+//!   leave in the order of the `send` calls.
+//! - Completion: a send finished inline reports it through its return value (0 pending bytes)
+//!   and gets **no event**. A send that was queued ends in exactly one `Event::Sent` (its token
+//!   and total bytes), or in `Event::Failed` when the connection breaks while it is at the head
+//!   of the queue; after a `Failed` event the connection's queue is dropped and no further event
+//!   comes for it. An error met inline is returned by `send` instead of an event.
+//!   Events reach the callback in batches, one call per round of the epoll thread.
+//! - Bounds: per connection, `max_pending_bytes` (bytes queued and not yet written) and
+//!   `max_queued_parts`. A send that would go past either is refused with
+//!   `Error::WriterQueueFull` before anything of it is written; the connection stays usable.
+//!   The broker reads `pending_bytes` (also `send`'s return value) and stops reading requests
+//!   from a connection well before the bound, so hitting it means that backpressure failed.
+//! - `unregister(conn)` drops the queue and closes the dup and the pipe; a peer that goes away
+//!   mid-send is a `Failed` event (EPIPE/ECONNRESET as `PEER_RESET`), never a signal: sockets
+//!   are written with MSG_NOSIGNAL, and SIGPIPE (which sendfile/splice would raise) is set to
+//!   ignored when the process had left it at its default.
+//!
+//! Concurrency contract: a `Writer` is `Send + Sync`; any thread may call it. Each connection's
+//! writes happen under that connection's mutex, from the caller of `send` or from the one epoll
+//! thread the writer owns. The events callback runs on the epoll thread. `close()` (or drop)
+//! stops and joins the thread and closes every connection; it must not be called from inside
+//! the callback.
+
+mod connection;
+mod poller;
+mod stats;
+mod thread;
+
+use std::borrow::Cow;
+use std::collections::{HashMap, VecDeque};
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::str::FromStr;
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
+use std::thread::JoinHandle;
+
+use crate::transfer::{self, SplicePipe};
+use crate::{Error, FileRange};
+use connection::{Chunk, Connection, SendOutcome, Transport};
+use poller::Poller;
+use stats::Counters;
+pub use stats::WriterStats;
+
+/// A registered connection's id. Starts at 1; never reused within a writer.
+pub type ConnId = u64;
+
+/// How file ranges reach the socket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriterMode {
+    /// sendfile(2): file -> socket in the kernel. The starting default.
+    Sendfile,
+    /// splice(2) file -> pipe -> socket, one pipe per connection.
+    Splice,
+    /// pread(2) + send(2) through a user buffer; the baseline for benchmarks.
+    Copy,
+}
+
+impl WriterMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WriterMode::Sendfile => "sendfile",
+            WriterMode::Splice => "splice",
+            WriterMode::Copy => "copy",
+        }
+    }
+}
+
+impl FromStr for WriterMode {
+    type Err = Error;
+
+    fn from_str(name: &str) -> Result<WriterMode, Error> {
+        match name {
+            "sendfile" => Ok(WriterMode::Sendfile),
+            "splice" => Ok(WriterMode::Splice),
+            "copy" => Ok(WriterMode::Copy),
+            other => Err(Error::UnknownWriterMode(other.to_owned())),
+        }
+    }
+}
+
+/// Writer settings. `WriterConfig::new(mode)` gives the defaults.
+#[derive(Clone, Debug)]
+pub struct WriterConfig {
+    pub mode: WriterMode,
+    /// Per connection: most bytes queued and not yet written. Must exceed the largest single
+    /// response (Kafka's broker-side `fetch.max.bytes` defaults to 55 MiB). Default 128 MiB.
+    pub max_pending_bytes: u64,
+    /// Per connection: most parts queued. A Fetch response has about two per partition.
+    /// Default 16384.
+    pub max_queued_parts: usize,
+    /// Most bytes written to one connection per turn (one inline `send`, or one round of the
+    /// epoll thread), so one fast reader of a large response neither holds the caller's thread
+    /// nor starves the other connections. Default 1 MiB.
+    pub write_budget_bytes: u64,
+    /// Splice mode: pipe size asked for per connection (F_SETPIPE_SZ). Unprivileged processes
+    /// share `/proc/sys/fs/pipe-user-pages-soft` (64 MiB by default) over all pipes, so bigger
+    /// pipes mean fewer connections at full size. Default 256 KiB.
+    pub splice_pipe_bytes: usize,
+    /// Copy mode: buffer per writing thread (the caller's and the epoll thread's). Default 1 MiB.
+    pub copy_buffer_bytes: usize,
+}
+
+impl WriterConfig {
+    pub fn new(mode: WriterMode) -> WriterConfig {
+        WriterConfig {
+            mode,
+            max_pending_bytes: 128 << 20,
+            max_queued_parts: 16_384,
+            write_budget_bytes: 1 << 20,
+            splice_pipe_bytes: 256 << 10,
+            copy_buffer_bytes: 1 << 20,
+        }
+    }
+}
+
+/// One part of a send plan.
+#[derive(Clone, Debug)]
+pub enum Part<'a> {
+    /// Plain bytes: borrowed for the duration of `send` (the unsent tail is copied if it has to
+    /// be queued) or owned.
+    Bytes(Cow<'a, [u8]>),
+    /// A segment range, clamped to its published end when `send` takes it.
+    File(FileRange),
+}
+
+impl<'a> From<&'a [u8]> for Part<'a> {
+    fn from(bytes: &'a [u8]) -> Part<'a> {
+        Part::Bytes(Cow::Borrowed(bytes))
+    }
+}
+
+impl From<Vec<u8>> for Part<'static> {
+    fn from(bytes: Vec<u8>) -> Part<'static> {
+        Part::Bytes(Cow::Owned(bytes))
+    }
+}
+
+impl From<FileRange> for Part<'static> {
+    fn from(range: FileRange) -> Part<'static> {
+        Part::File(range)
+    }
+}
+
+/// What the epoll thread reports about queued sends.
+#[derive(Debug)]
+pub enum Event {
+    /// A queued send is completely written; `bytes` is its total size.
+    Sent {
+        conn: ConnId,
+        token: u64,
+        bytes: u64,
+    },
+    /// The connection broke while this send was at the head of its queue; `bytes` of it had
+    /// been written. The queue is dropped; no more events come for `conn`.
+    Failed {
+        conn: ConnId,
+        token: u64,
+        bytes: u64,
+        error: Error,
+    },
+}
+
+/// Receives event batches on the writer's epoll thread.
+pub type EventSink = Box<dyn FnMut(Vec<Event>) + Send + 'static>;
+
+pub struct Writer {
+    shared: Arc<Shared>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// State shared by the callers and the epoll thread.
+struct Shared {
+    config: WriterConfig,
+    /// `None` once the writer is closed: `close` releases the epoll fd and the eventfd at once
+    /// rather than when the last handle drops. The thread holds a read guard while it waits.
+    poller: RwLock<Option<Poller>>,
+    connections: Mutex<HashMap<ConnId, Arc<Mutex<Connection>>>>,
+    next_id: AtomicU64,
+    /// Connections whose queue the inline path left while the socket was still writable (budget
+    /// spent): no edge will come for them, so the thread picks them up from here. Each
+    /// connection is on it at most once (`Connection::handed_off`), bounding its length.
+    handoffs: Mutex<Vec<ConnId>>,
+    counters: Counters,
+    closed: AtomicBool,
+    /// Copy mode: the buffer of inline sends (the epoll thread has its own).
+    inline_copy_buffer: Mutex<Vec<u8>>,
+}
+
+impl Writer {
+    /// A writer in `mode` with default settings; `on_events` receives event batches.
+    pub fn new(
+        mode: WriterMode,
+        on_events: impl FnMut(Vec<Event>) + Send + 'static,
+    ) -> Result<Writer, Error> {
+        Writer::with_config(WriterConfig::new(mode), on_events)
+    }
+
+    pub fn with_config(
+        config: WriterConfig,
+        on_events: impl FnMut(Vec<Event>) + Send + 'static,
+    ) -> Result<Writer, Error> {
+        assert!(
+            config.max_pending_bytes > 0,
+            "max_pending_bytes must be positive"
+        );
+        assert!(
+            config.max_queued_parts > 0,
+            "max_queued_parts must be positive"
+        );
+        assert!(
+            config.write_budget_bytes > 0,
+            "write_budget_bytes must be positive"
+        );
+        assert!(
+            config.splice_pipe_bytes > 0,
+            "splice_pipe_bytes must be positive"
+        );
+        assert!(
+            config.copy_buffer_bytes > 0,
+            "copy_buffer_bytes must be positive"
+        );
+        ignore_sigpipe();
+        let poller = Poller::new().map_err(|source| Error::TransferIo {
+            op: "epoll setup",
+            source,
+        })?;
+        let inline_copy_buffer = match config.mode {
+            WriterMode::Copy => vec![0; config.copy_buffer_bytes],
+            _ => Vec::new(),
+        };
+        let shared = Arc::new(Shared {
+            config,
+            poller: RwLock::new(Some(poller)),
+            connections: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(1),
+            handoffs: Mutex::new(Vec::new()),
+            counters: Counters::default(),
+            closed: AtomicBool::new(false),
+            inline_copy_buffer: Mutex::new(inline_copy_buffer),
+        });
+        let thread_shared = shared.clone();
+        let sink: EventSink = Box::new(on_events);
+        let thread = std::thread::Builder::new()
+            .name("sluice-writer".into())
+            .spawn(move || thread::run(thread_shared, sink))
+            .map_err(|source| Error::TransferIo {
+                op: "spawn writer thread",
+                source,
+            })?;
+        Ok(Writer {
+            shared,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    pub fn mode(&self) -> WriterMode {
+        self.shared.config.mode
+    }
+
+    /// Registers a connected stream socket; the writer keeps its own dup of it.
+    pub fn register(&self, socket: BorrowedFd<'_>) -> Result<ConnId, Error> {
+        self.ensure_open()?;
+        check_stream_socket(socket)?;
+        let dup = socket
+            .try_clone_to_owned()
+            .map_err(|source| Error::TransferIo { op: "dup", source })?;
+        transfer::set_nonblocking(dup.as_fd()).map_err(|source| Error::TransferIo {
+            op: "fcntl O_NONBLOCK",
+            source,
+        })?;
+        let pipe = match self.shared.config.mode {
+            WriterMode::Splice => Some(
+                SplicePipe::new(self.shared.config.splice_pipe_bytes)
+                    .map_err(|source| Error::TransferIo { op: "pipe", source })?,
+            ),
+            _ => None,
+        };
+        let id = self.shared.next_id.fetch_add(1, Relaxed);
+        // Watched before it is in the map: an edge for an id not yet there is ignored, which is
+        // right, since nothing is queued yet.
+        read(&self.shared.poller)
+            .as_ref()
+            .ok_or(Error::WriterClosed)?
+            .add(dup.as_fd(), id)
+            .map_err(|source| Error::TransferIo {
+                op: "epoll_ctl add",
+                source,
+            })?;
+        let connection = Arc::new(Mutex::new(Connection::new(id, dup, pipe)));
+        lock(&self.shared.connections).insert(id, connection);
+        self.shared.counters.connections.fetch_add(1, Relaxed);
+        if self.shared.closed.load(Acquire) {
+            // `close` ran between our check and the insert and may have missed this one.
+            let _ = self.unregister(id);
+            return Err(Error::WriterClosed);
+        }
+        Ok(id)
+    }
+
+    /// Sends `plan` on `conn`; `token` names the send in its completion event. Returns the bytes
+    /// queued on the connection after the inline attempt: 0 means this send is completely
+    /// written and no event will follow; more means an `Event` for `token` will come.
+    pub fn send(&self, conn: ConnId, plan: Vec<Part<'_>>, token: u64) -> Result<u64, Error> {
+        self.ensure_open()?;
+        let connection = self.shared.connection(conn)?;
+        let mut connection = lock(&connection);
+        let chunks: VecDeque<Chunk<'_>> = plan
+            .into_iter()
+            .map(Chunk::from_part)
+            .filter(|chunk| chunk.remaining() > 0)
+            .collect();
+        let mut copy_buffer = match self.shared.config.mode {
+            WriterMode::Copy => Some(lock(&self.shared.inline_copy_buffer)),
+            _ => None,
+        };
+        let mut transport = Transport {
+            mode: self.shared.config.mode,
+            counters: &self.shared.counters,
+            copy_buffer: copy_buffer
+                .as_deref_mut()
+                .map_or(&mut [], Vec::as_mut_slice),
+        };
+        match connection.send(&mut transport, &self.shared.config, chunks, token)? {
+            SendOutcome::Written => Ok(0),
+            SendOutcome::Queued { pending, hand_off } => {
+                if hand_off {
+                    self.shared.hand_off(&mut connection);
+                }
+                Ok(pending)
+            }
+        }
+    }
+
+    /// Bytes queued on `conn` and not yet written.
+    pub fn pending_bytes(&self, conn: ConnId) -> Result<u64, Error> {
+        let connection = self.shared.connection(conn)?;
+        let pending = lock(&connection).pending_bytes();
+        Ok(pending)
+    }
+
+    /// Forgets `conn`: drops its queued sends (no events for them) and closes the dup. Returns
+    /// the queued bytes dropped.
+    pub fn unregister(&self, conn: ConnId) -> Result<u64, Error> {
+        let connection = lock(&self.shared.connections)
+            .remove(&conn)
+            .ok_or(Error::UnknownConnection { conn })?;
+        let mut connection = lock(&connection);
+        if let (Some(socket), Some(poller)) =
+            (connection.socket(), read(&self.shared.poller).as_ref())
+        {
+            poller
+                .remove(socket)
+                .unwrap_or_else(|e| panic!("epoll_ctl del of a registered socket failed: {e}"));
+        }
+        let dropped = connection.close(&self.shared.counters);
+        self.shared.counters.connections.fetch_sub(1, Relaxed);
+        Ok(dropped)
+    }
+
+    pub fn stats(&self) -> WriterStats {
+        self.shared.counters.snapshot()
+    }
+
+    /// Stops the epoll thread and closes every connection (queued sends are dropped without
+    /// events). Idempotent; later `register`/`send` return `WriterClosed`.
+    pub fn close(&self) {
+        if self.shared.closed.swap(true, AcqRel) {
+            return;
+        }
+        self.shared.wake();
+        if let Some(handle) = lock(&self.thread).take() {
+            assert_ne!(
+                handle.thread().id(),
+                std::thread::current().id(),
+                "Writer::close called from its own event callback"
+            );
+            handle.join().expect("writer thread panicked");
+        }
+        // The thread is gone: release the epoll fd and the eventfd now.
+        self.shared
+            .poller
+            .write()
+            .expect("writer poller lock poisoned")
+            .take();
+        let connections = std::mem::take(&mut *lock(&self.shared.connections));
+        for connection in connections.into_values() {
+            lock(&connection).close(&self.shared.counters);
+            self.shared.counters.connections.fetch_sub(1, Relaxed);
+        }
+    }
+
+    fn ensure_open(&self) -> Result<(), Error> {
+        if self.shared.closed.load(Acquire) {
+            return Err(Error::WriterClosed);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl Shared {
+    fn connection(&self, conn: ConnId) -> Result<Arc<Mutex<Connection>>, Error> {
+        lock(&self.connections)
+            .get(&conn)
+            .cloned()
+            .ok_or(Error::UnknownConnection { conn })
+    }
+
+    /// Puts a connection on the thread's hand-off list (once) and wakes the thread.
+    fn hand_off(&self, connection: &mut Connection) {
+        if connection.handed_off {
+            return;
+        }
+        connection.handed_off = true;
+        lock(&self.handoffs).push(connection.id());
+        self.wake();
+    }
+
+    /// Wakes the thread (no-op once closed: the thread is gone).
+    fn wake(&self) {
+        if let Some(poller) = read(&self.poller).as_ref() {
+            poller.wake();
+        }
+    }
+}
+
+/// Locks a mutex; a poisoned one means a thread panicked mid-update, a broken invariant.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().expect("writer mutex poisoned by a panic")
+}
+
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().expect("writer lock poisoned by a panic")
+}
+
+fn check_stream_socket(socket: BorrowedFd<'_>) -> Result<(), Error> {
+    let mut kind: libc::c_int = 0;
+    let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most `len` bytes into `kind`.
+    let rc = unsafe {
+        libc::getsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_TYPE,
+            (&mut kind as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        let source = io::Error::last_os_error();
+        if source.raw_os_error() == Some(libc::ENOTSOCK) {
+            return Err(Error::NotAStreamSocket {
+                fd: socket.as_raw_fd(),
+            });
+        }
+        return Err(Error::TransferIo {
+            op: "getsockopt SO_TYPE",
+            source,
+        });
+    }
+    if kind != libc::SOCK_STREAM {
+        return Err(Error::NotAStreamSocket {
+            fd: socket.as_raw_fd(),
+        });
+    }
+    Ok(())
+}
+
+/// sendfile and splice cannot pass MSG_NOSIGNAL, so a peer that is gone raises SIGPIPE, whose
+/// default action kills the process. Node and Rust programs ignore SIGPIPE from startup; for any
+/// other host that left it at the default, set it to ignored (a handler someone installed is
+/// left alone). Writes then fail with EPIPE, which we report.
+fn ignore_sigpipe() {
+    // SAFETY: sigaction with zeroed (valid) structs; reading the current action first.
+    unsafe {
+        let mut current: libc::sigaction = std::mem::zeroed();
+        if libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut current) != 0 {
+            return;
+        }
+        if current.sa_sigaction == libc::SIG_DFL {
+            let mut ignore: libc::sigaction = std::mem::zeroed();
+            ignore.sa_sigaction = libc::SIG_IGN;
+            libc::sigaction(libc::SIGPIPE, &ignore, std::ptr::null_mut());
+        }
+    }
+}

@@ -1,0 +1,432 @@
+//! One registered connection: its dup'd socket, its queue of unfinished sends, and the code that
+//! writes chunks to it, shared by the inline path and the writer thread.
+//!
+//! Concurrency contract: a `Connection` lives in an `Arc<Mutex<_>>`; every write to its socket
+//! happens under that mutex, by the caller of `send` (inline) or by the writer thread
+//! (continuation). Holding the mutex from the first write attempt until the remainder is queued
+//! is what keeps bytes in order and makes sure no writable edge is lost between the two.
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::atomic::Ordering::Relaxed;
+
+use super::stats::{Channel, Counters};
+use super::{ConnId, Event, Part, WriterConfig, WriterMode};
+use crate::Error;
+use crate::transfer::{self, FileCursor, Progress, SplicePipe, Stop, TransferError};
+
+/// A part of a send, with how much of it the socket has taken.
+pub(super) enum Chunk<'a> {
+    Bytes { data: Cow<'a, [u8]>, sent: usize },
+    File(FileCursor),
+}
+
+impl<'a> Chunk<'a> {
+    pub(super) fn from_part(part: Part<'a>) -> Chunk<'a> {
+        match part {
+            Part::Bytes(data) => Chunk::Bytes { data, sent: 0 },
+            // The range is clamped to its published end here, once.
+            Part::File(range) => Chunk::File(FileCursor::new(range)),
+        }
+    }
+
+    pub(super) fn remaining(&self) -> u64 {
+        match self {
+            Chunk::Bytes { data, sent } => (data.len() - sent) as u64,
+            Chunk::File(cursor) => cursor.remaining(),
+        }
+    }
+
+    /// The chunk as owned memory for the queue: borrowed bytes are copied (their unsent tail
+    /// only), owned bytes and file cursors move as they are.
+    fn into_owned(self) -> Chunk<'static> {
+        match self {
+            Chunk::Bytes {
+                data: Cow::Borrowed(slice),
+                sent,
+            } => Chunk::Bytes {
+                data: Cow::Owned(slice[sent..].to_vec()),
+                sent: 0,
+            },
+            Chunk::Bytes {
+                data: Cow::Owned(vec),
+                sent,
+            } => Chunk::Bytes {
+                data: Cow::Owned(vec),
+                sent,
+            },
+            Chunk::File(cursor) => Chunk::File(cursor),
+        }
+    }
+}
+
+/// Why writing a list of chunks stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Turn {
+    /// Every chunk is written.
+    Drained,
+    /// The socket is full; the writable edge will bring the thread back.
+    WouldBlock,
+    /// The per-turn byte budget is spent; someone must call again without waiting for an edge.
+    BudgetSpent,
+}
+
+/// What the writer thread should do with a connection after resuming it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum AfterResume {
+    /// Nothing left, or the connection failed.
+    Idle,
+    /// Waiting for the socket's writable edge.
+    AwaitWritable,
+    /// Budget spent with the socket still writable: resume again next round.
+    RunAgain,
+}
+
+/// What the inline attempt of a send did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum SendOutcome {
+    /// Fully written; no event will follow.
+    Written,
+    /// Some or all of it is queued. `pending` is the connection's queued bytes now; `hand_off`
+    /// says the budget ran out with the socket writable, so the thread must be told.
+    Queued { pending: u64, hand_off: bool },
+}
+
+/// The means to write chunks: the writer's mode, its counters, and a copy buffer for the thread
+/// doing the writing (empty unless the mode is `copy`).
+pub(super) struct Transport<'a> {
+    pub(super) mode: WriterMode,
+    pub(super) counters: &'a Counters,
+    pub(super) copy_buffer: &'a mut [u8],
+}
+
+impl Transport<'_> {
+    /// Writes `chunks` front first until all are written, the socket is full or `budget` is
+    /// spent, popping finished chunks. `more_after` says bytes follow these chunks on the
+    /// connection (so the last one is sent with MSG_MORE / SPLICE_F_MORE). Returns why it
+    /// stopped and the bytes written; an error carries the bytes written before it.
+    fn write_chunks(
+        &mut self,
+        socket: BorrowedFd<'_>,
+        pipe: &mut Option<SplicePipe>,
+        chunks: &mut VecDeque<Chunk<'_>>,
+        more_after: bool,
+        budget: &mut u64,
+    ) -> Result<(Turn, u64), TransferError> {
+        let mut written = 0;
+        loop {
+            let more = chunks.len() > 1 || more_after;
+            let Some(chunk) = chunks.front_mut() else {
+                return Ok((Turn::Drained, written));
+            };
+            if *budget == 0 {
+                return Ok((Turn::BudgetSpent, written));
+            }
+            match self.write_chunk(socket, pipe, chunk, more, *budget) {
+                Ok(progress) => {
+                    *budget -= progress.bytes;
+                    written += progress.bytes;
+                    match progress.stop {
+                        Stop::Complete => {
+                            chunks.pop_front();
+                        }
+                        Stop::WouldBlock => return Ok((Turn::WouldBlock, written)),
+                        Stop::Limit => return Ok((Turn::BudgetSpent, written)),
+                    }
+                }
+                Err(mut error) => {
+                    error.bytes += written;
+                    return Err(error);
+                }
+            }
+        }
+    }
+
+    fn write_chunk(
+        &mut self,
+        socket: BorrowedFd<'_>,
+        pipe: &mut Option<SplicePipe>,
+        chunk: &mut Chunk<'_>,
+        more: bool,
+        limit: u64,
+    ) -> Result<Progress, TransferError> {
+        let (channel, result) = match chunk {
+            Chunk::Bytes { data, sent } => {
+                let result = transfer::send_bytes(socket, &data[*sent..], more, limit);
+                if let Ok(progress) = &result {
+                    *sent += progress.bytes as usize;
+                }
+                (Channel::Plain, result)
+            }
+            Chunk::File(cursor) => match self.mode {
+                WriterMode::Sendfile => {
+                    (Channel::Sendfile, transfer::sendfile(socket, cursor, limit))
+                }
+                WriterMode::Splice => {
+                    let pipe = pipe
+                        .as_mut()
+                        .expect("connections of a splice writer have a pipe");
+                    (
+                        Channel::Splice,
+                        transfer::splice(socket, cursor, pipe, more, limit),
+                    )
+                }
+                WriterMode::Copy => (
+                    Channel::Copy,
+                    transfer::copy(socket, cursor, self.copy_buffer, more, limit),
+                ),
+            },
+        };
+        self.counters.record(channel, &result);
+        result
+    }
+}
+
+/// A send that did not finish inline.
+struct QueuedSend {
+    token: u64,
+    chunks: VecDeque<Chunk<'static>>,
+    /// Bytes of the whole send (inline part included), reported in its `Sent` event.
+    total: u64,
+    /// Bytes of it written so far.
+    written: u64,
+}
+
+pub(super) struct Connection {
+    id: ConnId,
+    /// The dup'd socket; `None` once the connection is closed (unregistered or writer closed).
+    socket: Option<OwnedFd>,
+    /// Splice mode only: the pipe between file and socket, kept for the connection's life.
+    pipe: Option<SplicePipe>,
+    queue: VecDeque<QueuedSend>,
+    /// Bytes in `queue` not yet written.
+    pending_bytes: u64,
+    /// Chunks in `queue`.
+    queued_chunks: usize,
+    /// An earlier send failed: the byte stream is broken, nothing more is written.
+    failed: bool,
+    /// The connection is on the writer thread's hand-off list (at most once).
+    pub(super) handed_off: bool,
+}
+
+impl Connection {
+    pub(super) fn new(id: ConnId, socket: OwnedFd, pipe: Option<SplicePipe>) -> Connection {
+        Connection {
+            id,
+            socket: Some(socket),
+            pipe,
+            queue: VecDeque::new(),
+            pending_bytes: 0,
+            queued_chunks: 0,
+            failed: false,
+            handed_off: false,
+        }
+    }
+
+    pub(super) fn id(&self) -> ConnId {
+        self.id
+    }
+
+    pub(super) fn socket(&self) -> Option<BorrowedFd<'_>> {
+        self.socket.as_ref().map(|socket| socket.as_fd())
+    }
+
+    pub(super) fn pending_bytes(&self) -> u64 {
+        self.pending_bytes
+    }
+
+    /// One send: written inline when the queue is empty, appended to the queue otherwise.
+    pub(super) fn send(
+        &mut self,
+        transport: &mut Transport<'_>,
+        config: &WriterConfig,
+        mut chunks: VecDeque<Chunk<'_>>,
+        token: u64,
+    ) -> Result<SendOutcome, Error> {
+        if self.failed {
+            return Err(Error::ConnectionClosed { conn: self.id });
+        }
+        let Some(socket) = self.socket.as_ref() else {
+            // Unregistered by another thread after the caller looked the connection up.
+            return Err(Error::UnknownConnection { conn: self.id });
+        };
+        let total: u64 = chunks.iter().map(Chunk::remaining).sum();
+        self.check_room(config, total, chunks.len())?;
+        if !self.queue.is_empty() {
+            // Order is strict: behind a queued send, everything queues.
+            self.enqueue(transport.counters, token, chunks, total, 0);
+            return Ok(SendOutcome::Queued {
+                pending: self.pending_bytes,
+                hand_off: false,
+            });
+        }
+        let mut budget = config.write_budget_bytes;
+        match transport.write_chunks(
+            socket.as_fd(),
+            &mut self.pipe,
+            &mut chunks,
+            false,
+            &mut budget,
+        ) {
+            Ok((Turn::Drained, _)) => {
+                transport.counters.sends_inline.fetch_add(1, Relaxed);
+                Ok(SendOutcome::Written)
+            }
+            Ok((turn, written)) => {
+                self.enqueue(transport.counters, token, chunks, total, written);
+                let hand_off = turn == Turn::BudgetSpent;
+                Ok(SendOutcome::Queued {
+                    pending: self.pending_bytes,
+                    hand_off,
+                })
+            }
+            Err(error) => {
+                self.failed = true;
+                transport.counters.errors.fetch_add(1, Relaxed);
+                Err(Error::from_transfer(self.id, error.op, error.source))
+            }
+        }
+    }
+
+    /// Continues the queue (writer thread), pushing a `Sent` event per finished send, or one
+    /// `Failed` event when the connection breaks (its queue is then dropped).
+    pub(super) fn resume(
+        &mut self,
+        transport: &mut Transport<'_>,
+        config: &WriterConfig,
+        events: &mut Vec<Event>,
+    ) -> AfterResume {
+        let Some(socket) = self.socket.as_ref() else {
+            return AfterResume::Idle;
+        };
+        if self.failed || self.queue.is_empty() {
+            return AfterResume::Idle;
+        }
+        transport.counters.continuations.fetch_add(1, Relaxed);
+        let mut budget = config.write_budget_bytes;
+        loop {
+            let more_after = self.queue.len() > 1;
+            let Some(send) = self.queue.front_mut() else {
+                return AfterResume::Idle;
+            };
+            let chunks_before = send.chunks.len();
+            let result = transport.write_chunks(
+                socket.as_fd(),
+                &mut self.pipe,
+                &mut send.chunks,
+                more_after,
+                &mut budget,
+            );
+            let written = match &result {
+                Ok((_, written)) => *written,
+                Err(error) => error.bytes,
+            };
+            send.written += written;
+            self.pending_bytes -= written;
+            self.queued_chunks -= chunks_before - send.chunks.len();
+            transport.counters.queued_bytes.fetch_sub(written, Relaxed);
+            match result {
+                Ok((Turn::Drained, _)) => {
+                    assert_eq!(
+                        send.written, send.total,
+                        "a drained send wrote other than its size"
+                    );
+                    events.push(Event::Sent {
+                        conn: self.id,
+                        token: send.token,
+                        bytes: send.total,
+                    });
+                    self.queue.pop_front();
+                }
+                Ok((Turn::WouldBlock, _)) => return AfterResume::AwaitWritable,
+                Ok((Turn::BudgetSpent, _)) => return AfterResume::RunAgain,
+                Err(error) => {
+                    let (token, bytes) = (send.token, send.written);
+                    self.fail(transport.counters);
+                    let error = Error::from_transfer(self.id, error.op, error.source);
+                    events.push(Event::Failed {
+                        conn: self.id,
+                        token,
+                        bytes,
+                        error,
+                    });
+                    return AfterResume::Idle;
+                }
+            }
+        }
+    }
+
+    /// Drops the queue and closes the dup (and the pipe). Returns the queued bytes dropped.
+    /// The caller has already removed the socket from epoll.
+    pub(super) fn close(&mut self, counters: &Counters) -> u64 {
+        let dropped = self.drop_queue(counters);
+        self.pipe = None;
+        self.socket = None;
+        dropped
+    }
+
+    fn fail(&mut self, counters: &Counters) {
+        self.failed = true;
+        counters.errors.fetch_add(1, Relaxed);
+        self.drop_queue(counters);
+    }
+
+    fn drop_queue(&mut self, counters: &Counters) -> u64 {
+        let dropped = self.pending_bytes;
+        counters.queued_bytes.fetch_sub(dropped, Relaxed);
+        self.queue.clear();
+        self.pending_bytes = 0;
+        self.queued_chunks = 0;
+        dropped
+    }
+
+    fn check_room(
+        &self,
+        config: &WriterConfig,
+        plan_bytes: u64,
+        plan_parts: usize,
+    ) -> Result<(), Error> {
+        let bytes_fit = self.pending_bytes + plan_bytes <= config.max_pending_bytes;
+        let parts_fit = self.queued_chunks + plan_parts <= config.max_queued_parts;
+        if bytes_fit && parts_fit {
+            return Ok(());
+        }
+        Err(Error::WriterQueueFull {
+            conn: self.id,
+            plan_bytes,
+            plan_parts,
+            pending_bytes: self.pending_bytes,
+            queued_parts: self.queued_chunks,
+            max_pending_bytes: config.max_pending_bytes,
+            max_queued_parts: config.max_queued_parts,
+        })
+    }
+
+    fn enqueue(
+        &mut self,
+        counters: &Counters,
+        token: u64,
+        chunks: VecDeque<Chunk<'_>>,
+        total: u64,
+        written: u64,
+    ) {
+        let pending = total - written;
+        assert_eq!(
+            pending,
+            chunks.iter().map(Chunk::remaining).sum::<u64>(),
+            "queued chunks disagree with the send's unwritten bytes"
+        );
+        self.pending_bytes += pending;
+        self.queued_chunks += chunks.len();
+        counters.queued_bytes.fetch_add(pending, Relaxed);
+        counters.sends_queued.fetch_add(1, Relaxed);
+        let chunks = chunks.into_iter().map(Chunk::into_owned).collect();
+        self.queue.push_back(QueuedSend {
+            token,
+            chunks,
+            total,
+            written,
+        });
+    }
+}
