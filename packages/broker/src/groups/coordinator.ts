@@ -37,8 +37,21 @@ import { type Clock, KeyedTimers, systemClock } from './clock.ts';
 import type { GroupCoordinatorConfig } from './config.ts';
 import { ClassicGroup, GROUP_STATES, type GroupState } from './group.ts';
 import { type GroupLog, type GroupLogAppend, GroupLogError, type GroupLogRecord } from './group-log.ts';
-import { EMPTY_BYTES, GroupMember, type JoinCallback, type JoinResult, type Protocol, type SyncCallback, type SyncResult } from './member.ts';
+import { EMPTY_BYTES, GroupMember, type JoinCallback, type JoinResult, type SyncCallback, type SyncResult } from './member.ts';
 import { OffsetStore } from './offset-store.ts';
+import type {
+  DescribedGroup,
+  FetchedOffset,
+  HeartbeatInput,
+  JoinGroupInput,
+  LeaveResult,
+  LeavingMember,
+  ListedGroup,
+  OffsetCommitInput,
+  OffsetFetchResult,
+  OffsetToCommit,
+  SyncGroupInput,
+} from './types.ts';
 import { groupPartition } from './partitioning.ts';
 import {
   decodeGroupValue,
@@ -48,113 +61,8 @@ import {
   encodeGroupValue,
   encodeOffsetKey,
   encodeOffsetValue,
-  type GroupValue,
   type OffsetValue,
-  RecordFormatError,
 } from './records.ts';
-
-export interface JoinGroupInput {
-  readonly groupId: string;
-  readonly memberId: string;
-  readonly groupInstanceId: string | null;
-  readonly sessionTimeoutMs: number;
-  readonly rebalanceTimeoutMs: number;
-  readonly protocolType: string;
-  readonly protocols: readonly Protocol[];
-  readonly clientId: string;
-  readonly clientHost: string;
-  readonly reason: string | null;
-  /** JoinGroup v4+: a member without an id first gets one, with MEMBER_ID_REQUIRED. */
-  readonly requireKnownMemberId: boolean;
-  /** JoinGroup v9+: a static leader rejoining a Stable group may skip the assignment. */
-  readonly supportSkippingAssignment: boolean;
-}
-
-export interface SyncGroupInput {
-  readonly groupId: string;
-  readonly generationId: number;
-  readonly memberId: string;
-  readonly groupInstanceId: string | null;
-  /** v5+: checked against the group's when given. */
-  readonly protocolType: string | null;
-  readonly protocolName: string | null;
-  readonly assignments: ReadonlyArray<{ readonly memberId: string; readonly assignment: Uint8Array }>;
-}
-
-export interface HeartbeatInput {
-  readonly groupId: string;
-  readonly generationId: number;
-  readonly memberId: string;
-  readonly groupInstanceId: string | null;
-}
-
-export interface LeavingMember {
-  readonly memberId: string;
-  readonly groupInstanceId: string | null;
-  readonly reason: string | null;
-}
-
-export interface LeaveResult {
-  readonly errorCode: number;
-  readonly members: Array<{ memberId: string; groupInstanceId: string | null; errorCode: number }>;
-}
-
-export interface OffsetToCommit {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: number;
-  readonly leaderEpoch: number;
-  readonly metadata: string | null;
-}
-
-export interface OffsetCommitInput {
-  readonly groupId: string;
-  readonly generationId: number;
-  readonly memberId: string;
-  readonly groupInstanceId: string | null;
-  /** OffsetCommit v2-4; -1 = the broker's retention. */
-  readonly retentionTimeMs: number;
-  readonly apiVersion: number;
-  readonly offsets: readonly OffsetToCommit[];
-}
-
-export interface FetchedOffset {
-  readonly partitionIndex: number;
-  readonly committedOffset: number;
-  readonly committedLeaderEpoch: number;
-  readonly metadata: string;
-  readonly errorCode: number;
-}
-
-export interface OffsetFetchResult {
-  readonly errorCode: number;
-  readonly topics: Array<{ name: string; partitions: FetchedOffset[] }>;
-}
-
-export interface DescribedMember {
-  readonly memberId: string;
-  readonly groupInstanceId: string | null;
-  readonly clientId: string;
-  readonly clientHost: string;
-  readonly memberMetadata: Uint8Array;
-  readonly memberAssignment: Uint8Array;
-}
-
-export interface DescribedGroup {
-  readonly errorCode: number;
-  readonly groupId: string;
-  readonly groupState: GroupState;
-  readonly protocolType: string;
-  /** The selected protocol while Stable, else ''. */
-  readonly protocolData: string;
-  readonly members: DescribedMember[];
-}
-
-export interface ListedGroup {
-  readonly groupId: string;
-  readonly protocolType: string;
-  readonly groupState: GroupState;
-}
 
 export interface GroupCoordinatorOptions {
   readonly config: GroupCoordinatorConfig;
@@ -1077,28 +985,7 @@ export class GroupCoordinator {
   }
 
   private groupMetadataRecord(group: ClassicGroup, assignment: ReadonlyMap<string, Uint8Array>): GroupLogRecord {
-    const protocol = group.protocolName;
-    const value: GroupValue = {
-      protocolType: group.protocolType,
-      generation: group.generationId,
-      protocolName: protocol,
-      leader: group.leaderId,
-      currentStateTimestamp: group.stateTimestamp,
-      members: [...group.members].map((m) => {
-        if (protocol === null) throw new Error(`BUG: group ${group.groupId} has members but no protocol`);
-        return {
-          memberId: m.memberId,
-          groupInstanceId: m.groupInstanceId,
-          clientId: m.clientId,
-          clientHost: m.clientHost,
-          rebalanceTimeoutMs: m.rebalanceTimeoutMs,
-          sessionTimeoutMs: m.sessionTimeoutMs,
-          subscription: m.metadata(protocol),
-          assignment: assignment.get(m.memberId) ?? EMPTY_BYTES,
-        };
-      }),
-    };
-    return { key: encodeGroupKey(group.groupId), value: encodeGroupValue(value) };
+    return { key: encodeGroupKey(group.groupId), value: encodeGroupValue(group.toRecordValue(assignment)) };
   }
 
   private replayRecord(record: GroupLogRecord): void {
@@ -1117,37 +1004,7 @@ export class GroupCoordinator {
       this.groups.delete(key.group);
       return;
     }
-    this.groups.set(key.group, this.groupFromValue(key.group, decodeGroupValue(record.value)));
-  }
-
-  private groupFromValue(groupId: string, value: GroupValue): ClassicGroup {
-    const group = new ClassicGroup(groupId, value.members.length > 0 ? 'Stable' : 'Empty', value.currentStateTimestamp);
-    group.generationId = value.generation;
-    group.protocolType = value.protocolType === '' ? null : value.protocolType;
-    group.protocolName = value.protocolName;
-    group.leaderId = value.leader;
-    if (value.members.length === 0) return group;
-    const { protocolType, protocolName } = value;
-    if (protocolType === null || protocolName === null) throw new RecordFormatError(`group ${groupId} has members but no protocol`);
-    for (const m of value.members) {
-      group.add(
-        new GroupMember({
-          memberId: m.memberId,
-          groupInstanceId: m.groupInstanceId,
-          clientId: m.clientId,
-          clientHost: m.clientHost,
-          // Kafka's convention: -1 (unknown) means the session timeout.
-          rebalanceTimeoutMs: m.rebalanceTimeoutMs === -1 ? m.sessionTimeoutMs : m.rebalanceTimeoutMs,
-          sessionTimeoutMs: m.sessionTimeoutMs,
-          protocolType,
-          protocols: [{ name: protocolName, metadata: m.subscription }],
-          assignment: m.assignment,
-        }),
-        null,
-      );
-    }
-    if (group.leaderId === null || !group.has(group.leaderId)) throw new RecordFormatError(`group ${groupId} has members but its leader is not one of them`);
-    return group;
+    this.groups.set(key.group, ClassicGroup.fromRecordValue(key.group, decodeGroupValue(record.value)));
   }
 
   private createGroup(groupId: string): ClassicGroup {

@@ -13,6 +13,7 @@
 
 import { ErrorCode } from '@sluice/protocol';
 import { EMPTY_BYTES, GroupMember, type JoinCallback, type JoinResult, type JoinResultMember, type Protocol, type SyncResult } from './member.ts';
+import { type GroupValue, RecordFormatError } from './records.ts';
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
 
@@ -46,6 +47,39 @@ export class ClassicGroup {
   private readonly pendingSyncMembers = new Set<string>();
   private readonly supportedProtocols = new Map<string, number>();
   private awaitingJoinCount = 0;
+
+  /**
+   * A group as its last metadata record left it: Stable with its members, generation, leader,
+   * protocol and assignments, or Empty (Kafka's load: members must heartbeat again or expire).
+   */
+  static fromRecordValue(groupId: string, value: GroupValue): ClassicGroup {
+    const group = new ClassicGroup(groupId, value.members.length > 0 ? 'Stable' : 'Empty', value.currentStateTimestamp);
+    group.generationId = value.generation;
+    group.protocolType = value.protocolType === '' ? null : value.protocolType;
+    group.protocolName = value.protocolName;
+    group.leaderId = value.leader;
+    if (value.members.length === 0) return group;
+    const { protocolType, protocolName } = value;
+    if (protocolType === null || protocolName === null) throw new RecordFormatError(`group ${groupId} has members but no protocol`);
+    for (const m of value.members) {
+      const member = new GroupMember({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        // Kafka's convention: -1 (unknown) means the session timeout.
+        rebalanceTimeoutMs: m.rebalanceTimeoutMs === -1 ? m.sessionTimeoutMs : m.rebalanceTimeoutMs,
+        sessionTimeoutMs: m.sessionTimeoutMs,
+        protocolType,
+        // Only the selected protocol's metadata is stored; a new rebalance collects the rest.
+        protocols: [{ name: protocolName, metadata: m.subscription }],
+        assignment: m.assignment,
+      });
+      group.add(member, null);
+    }
+    if (group.leaderId === null || !group.has(group.leaderId)) throw new RecordFormatError(`group ${groupId} has members but its leader is not one of them`);
+    return group;
+  }
 
   constructor(groupId: string, state: GroupState, nowMs: number) {
     this.groupId = groupId;
@@ -346,6 +380,31 @@ export class ClassicGroup {
     const protocol = this.protocolName;
     if (protocol === null) throw new Error(`BUG: group ${this.groupId} has no selected protocol`);
     return [...this.membersById.values()].map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, metadata: m.metadata(protocol) }));
+  }
+
+  /** The group metadata record's value: this generation with the given assignment per member. */
+  toRecordValue(assignment: ReadonlyMap<string, Uint8Array>): GroupValue {
+    const protocol = this.protocolName;
+    return {
+      protocolType: this.protocolType,
+      generation: this.generationId,
+      protocolName: protocol,
+      leader: this.leaderId,
+      currentStateTimestamp: this.stateTimestamp,
+      members: [...this.membersById.values()].map((m) => {
+        if (protocol === null) throw new Error(`BUG: group ${this.groupId} has members but no protocol`);
+        return {
+          memberId: m.memberId,
+          groupInstanceId: m.groupInstanceId,
+          clientId: m.clientId,
+          clientHost: m.clientHost,
+          rebalanceTimeoutMs: m.rebalanceTimeoutMs,
+          sessionTimeoutMs: m.sessionTimeoutMs,
+          subscription: m.metadata(protocol),
+          assignment: assignment.get(m.memberId) ?? EMPTY_BYTES,
+        };
+      }),
+    };
   }
 
   // ---- sync phase ----------------------------------------------------------------------------

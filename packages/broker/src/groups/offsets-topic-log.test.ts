@@ -38,7 +38,7 @@ class ReadableStandInLog extends StandInLog {
   readBytes(offset: number, maxBytes: number): Uint8Array | null {
     if (offset >= this.logEndOffset) return null;
     this.reads++;
-    let i = this.batches.findIndex((b, k) => k + 1 === this.batches.length || this.batches[k + 1].base > offset);
+    let i = this.batches.findIndex((_, k) => k + 1 === this.batches.length || this.batches[k + 1].base > offset);
     const out: Uint8Array[] = [];
     let size = 0;
     for (; i < this.batches.length; i++) {

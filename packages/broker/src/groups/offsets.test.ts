@@ -3,7 +3,7 @@
 
 import { ErrorCode } from '@sluice/protocol';
 import { describe, expect, test } from 'vitest';
-import type { OffsetCommitInput, OffsetToCommit } from './coordinator.ts';
+import type { OffsetCommitInput, OffsetToCommit } from './types.ts';
 import { decodeKey, decodeOffsetValue } from './records.ts';
 import { harness, joinInput, memberIdFor, protocol, SESSION_MS, settle, stableGroup, syncInput, TEST_CONFIG, watch } from './test-harness.ts';
 

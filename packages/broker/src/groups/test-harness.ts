@@ -6,9 +6,10 @@ import type { BrokerContext } from '../broker-context.ts';
 import type { ApiHandler } from '../handlers/handler.ts';
 import { silentLogger } from '../logger.ts';
 import { DEFAULT_GROUP_COORDINATOR_CONFIG, type GroupCoordinatorConfig } from './config.ts';
-import { GroupCoordinator, type JoinGroupInput, type SyncGroupInput } from './coordinator.ts';
+import { GroupCoordinator } from './coordinator.ts';
 import { ManualClock } from './manual-clock.ts';
 import type { JoinResult, Protocol, SyncResult } from './member.ts';
+import type { JoinGroupInput, SyncGroupInput } from './types.ts';
 import { MemoryGroupLog } from './memory-group-log.ts';
 
 export const TEST_CONFIG: GroupCoordinatorConfig = {

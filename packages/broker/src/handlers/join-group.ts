@@ -8,7 +8,7 @@
 // flexible; v7 returns protocolType and makes protocolName nullable (earlier versions get "");
 // v8 join reason; v9 skipAssignment for a rejoining static leader.
 
-import type { JoinGroupInput } from '../groups/coordinator.ts';
+import type { JoinGroupInput } from '../groups/types.ts';
 import type { ApiHandler } from './handler.ts';
 
 export const joinGroupHandler: ApiHandler = {

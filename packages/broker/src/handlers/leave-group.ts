@@ -6,7 +6,7 @@
 // first member error, as Kafka reports it); v1 throttle time; v3 batches members with a
 // per-member error; v4+ flexible; v5 per-member reason.
 
-import type { LeavingMember } from '../groups/coordinator.ts';
+import type { LeavingMember } from '../groups/types.ts';
 import type { ApiHandler } from './handler.ts';
 
 export const leaveGroupHandler: ApiHandler = {

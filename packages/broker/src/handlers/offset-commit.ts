@@ -10,7 +10,7 @@
 // GROUP_ID_NOT_FOUND instead of ILLEGAL_GENERATION for a generation in a missing group.
 
 import { ErrorCode } from '@sluice/protocol';
-import type { OffsetToCommit } from '../groups/coordinator.ts';
+import type { OffsetToCommit } from '../groups/types.ts';
 import type { ApiHandler } from './handler.ts';
 
 interface RequestPartition {

@@ -8,7 +8,7 @@
 // (request `groups`, response `groups` with a per-group error) and drops the single-group
 // fields; v9 memberId/memberEpoch for KIP-848 groups (not used by classic groups).
 
-import type { OffsetFetchResult } from '../groups/coordinator.ts';
+import type { OffsetFetchResult } from '../groups/types.ts';
 import type { ApiHandler } from './handler.ts';
 
 type RequestTopics = Array<{ name: string; partitionIndexes: number[] }> | null;
