@@ -4,7 +4,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { ConnectionWriter } from '@sluice/native';
+import { ConnectionWriter, type WriterEvent, type WriterStats } from '@sluice/native';
 import { BrokerConfig, type Listener } from './config.ts';
 import { BrokerContext } from './broker-context.ts';
 import { Connection, type ConnectionOptions } from './connection.ts';
@@ -61,7 +61,7 @@ export class Broker {
   }
 
   /** The native writer's counters (bytes and syscalls per transfer mode), read in one call. */
-  transferStats(): ReturnType<ConnectionWriter['stats']> {
+  transferStats(): WriterStats {
     if (this.writer === null) throw new Error('broker is not running');
     return this.writer.stats();
   }
@@ -87,7 +87,10 @@ export class Broker {
     groups.load();
     context.useGroupCoordinator(groups);
     this.groups = groups;
-    this.writer = new ConnectionWriter(this.config.str('sluice.transfer.mode') as 'sendfile' | 'splice' | 'copy', (events) => this.onWriterEvents(events));
+    this.writer = new ConnectionWriter({
+      mode: this.config.str('sluice.transfer.mode') as 'sendfile' | 'splice' | 'copy',
+      onEvents: (events) => this.onWriterEvents(events),
+    });
     this.scheduleRetention();
     for (const listener of this.config.listeners) this.boundListeners.push(await this.listen(listener));
     context.useBoundListeners(this.boundListeners);
@@ -155,11 +158,11 @@ export class Broker {
     this.connections.set(connection.id, connection);
   }
 
-  private onWriterEvents(events: ReadonlyArray<{ connId: number; kind: 'done' | 'error'; code?: string }>): void {
+  private onWriterEvents(events: readonly WriterEvent[]): void {
     for (const event of events) {
       const connection = this.connections.get(event.connId);
       if (connection === undefined) continue;
-      if (event.kind === 'error') connection.onWriterError(event.code ?? 'UNKNOWN');
+      if (event.kind === 'failed') connection.onWriterError(event.code);
       else connection.onWriterDone();
     }
   }

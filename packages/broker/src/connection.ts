@@ -17,7 +17,7 @@ import {
   ProtocolError,
   type RequestHeader,
 } from '@sluice/protocol';
-import type { ConnectionWriter } from '@sluice/native';
+import type { ConnectionWriter, SendPart } from '@sluice/native';
 import type { BrokerContext } from './broker-context.ts';
 import { type ApiHandler, type ConnectionInfo, type HandlerResult, NO_RESPONSE, type RequestContext } from './handlers/handler.ts';
 import { apiVersionsFallback, type HandlerRegistry } from './handlers/index.ts';
@@ -72,9 +72,7 @@ export class Connection {
     this.log = logger.child({ connection: info.id, remote: `${info.remoteAddress}:${info.remotePort}` });
     this.onClosed = onClosed;
     this.frames = new FrameReader(options.maxRequestBytes);
-    const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
-    if (typeof fd !== 'number' || fd < 0) throw new Error('BUG: accepted socket has no fd');
-    this.writerId = writer.register(fd);
+    this.writerId = writer.register(socket);
     socket.setNoDelay(true);
     if (options.idleMs > 0) socket.setTimeout(options.idleMs, () => this.onIdle());
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -199,8 +197,15 @@ export class Connection {
       const { apiKey, apiVersion, correlationId } = entry.header;
       // ApiVersions fallback answers are always v0.
       const version = apiKey === ApiKey.ApiVersions && (entry.result as { _fallback?: boolean })._fallback ? 0 : apiVersion;
-      const parts = encodeResponse(apiKey, version, correlationId, entry.result);
-      this.writer.send(this.writerId, parts as never, this.nextToken++);
+      const parts = encodeResponse(apiKey, version, correlationId, entry.result) as SendPart[];
+      try {
+        this.writer.send(this.writerId, parts, this.nextToken++);
+      } catch (err) {
+        // The peer went away (or the socket broke) during the inline write.
+        this.log.debug({ err: (err as Error).message, code: (err as { code?: string }).code }, 'send failed; closing');
+        this.close();
+        return;
+      }
     }
     this.maybeResume();
     this.closeIfDrained();
