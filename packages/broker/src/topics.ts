@@ -106,6 +106,18 @@ export class Partition {
     return this.flushQueued;
   }
 
+  /**
+   * After an append: wake parked fetches, and when the append rolled a new segment, fsync the
+   * sealed one in the background, as Kafka does at roll — that is what advances the recovery
+   * point, so a restart after a crash rescans only the active segment.
+   */
+  appended(rolled: boolean): void {
+    this.notifyChanged();
+    if (rolled) {
+      this.flushDurable().catch((err: unknown) => this.topic.onFlushError?.(this, err));
+    }
+  }
+
   /** Called after the log end moved (append) or the log start moved (retention, delete records). */
   notifyChanged(): void {
     if (this.listeners.size === 0) return;
@@ -118,6 +130,8 @@ export class Topic {
   readonly id: string;
   config: TopicConfig;
   readonly partitions: Partition[] = [];
+  /** Reports a failed background flush (set by the registry to its logger). */
+  onFlushError?: (partition: Partition, err: unknown) => void;
 
   constructor(name: string, id: string, config: TopicConfig) {
     this.name = name;
@@ -307,6 +321,7 @@ export class TopicRegistry {
   }
 
   private register(topic: Topic): void {
+    topic.onFlushError = (p, err) => this.log.error({ topic: topic.name, partition: p.index, err }, 'background flush failed');
     this.byName.set(topic.name, topic);
     this.byId.set(topic.id, topic);
   }

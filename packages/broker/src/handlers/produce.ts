@@ -48,7 +48,7 @@ export const produceHandler: ApiHandler = {
         }
         try {
           const appended = partition.log.append(records, now);
-          partition.notifyChanged();
+          partition.appended(appended.rolled);
           if (acks !== 0) toFlush.add(partition);
           return {
             index,
