@@ -194,6 +194,14 @@ describe('JoinGroup', () => {
     expect(rejoin.value).toMatchObject({ errorCode: 0, generationId: 2 });
   });
 
+  test('group.max.size: a new member beyond the limit is GROUP_MAX_SIZE_REACHED; members may rejoin', async () => {
+    const h = harness({ maxGroupSize: 2 });
+    const g = await stableGroup(h, 'g', 2);
+    const third = await h.coordinator.joinGroup(joinInput('g', '', { requireKnownMemberId: false }));
+    expect(third).toMatchObject({ errorCode: ErrorCode.GROUP_MAX_SIZE_REACHED, memberId: '' });
+    expect((await h.coordinator.joinGroup(joinInput('g', g.memberIds[1], { clientId: 'client-1' }))).errorCode).toBe(0);
+  });
+
   test('a superseded JoinGroup from the same member is answered REBALANCE_IN_PROGRESS', async () => {
     const h = harness();
     const a = await memberIdFor(h, 'g');
@@ -503,6 +511,16 @@ describe('static membership', () => {
     const v9 = await h.coordinator.joinGroup(joinInput('g', '', { groupInstanceId: 'instance-0', supportSkippingAssignment: true }));
     expect(v9).toMatchObject({ errorCode: 0, leader: v9.memberId, skipAssignment: true });
     expect(v9.members.map((m) => m.memberId).sort()).toEqual([v9.memberId, g.memberIds[1]].sort());
+  });
+
+  test('if the new static member id cannot be written, the old id is restored and the join fails', async () => {
+    const h = harness();
+    const g = await stableGroup(h, 'g', 2, staticMember);
+    h.log.failNextAppend(ErrorCode.KAFKA_STORAGE_ERROR);
+    const rejoin = await h.coordinator.joinGroup(joinInput('g', '', { groupInstanceId: 'instance-1' }));
+    expect(rejoin).toMatchObject({ errorCode: ErrorCode.NOT_COORDINATOR, memberId: '', generationId: g.generationId });
+    expect(h.coordinator.group('g')!.staticMemberId('instance-1')).toBe(g.memberIds[1]);
+    expect(h.coordinator.heartbeat({ groupId: 'g', generationId: g.generationId, memberId: g.memberIds[1], groupInstanceId: 'instance-1' })).toBe(0);
   });
 
   test('a static member rejoining with a protocol change that changes the selection rebalances', async () => {
