@@ -9,6 +9,8 @@
 //! past it, so a range can never expose bytes that are not yet fully written.
 
 use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -51,5 +53,31 @@ impl FileRange {
         let end = self.published_end.load(Ordering::Acquire);
         let available = end.saturating_sub(self.position);
         self.len.min(available)
+    }
+
+    /// Reads the sendable bytes into memory. For the few readers that must see the bytes, such
+    /// as replaying an internal log at startup; fetches never do this (they transfer ranges).
+    pub fn read_to_vec(&self) -> io::Result<Vec<u8>> {
+        let len = usize::try_from(self.sendable_len()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        let mut buf = vec![0u8; len];
+        self.file.read_exact_at(&mut buf, self.position)?;
+        Ok(buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn read_to_vec_stops_at_the_published_end() {
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(b"0123456789").unwrap();
+        let end = Arc::new(AtomicU64::new(7));
+        let range = FileRange::new(Arc::new(file), 2, 8, end.clone());
+        assert_eq!(range.read_to_vec().unwrap(), b"23456");
+        end.store(10, Ordering::Release);
+        assert_eq!(range.read_to_vec().unwrap(), b"23456789");
     }
 }

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use napi::bindgen_prelude::{AsyncTask, BufferSlice, Env, Task};
+use napi::bindgen_prelude::{AsyncTask, Buffer, BufferSlice, Env, Task};
 use napi_derive::napi;
 use sluice_log::checkpoint::{self, CheckpointEntry};
 use sluice_log::{
@@ -197,6 +197,21 @@ impl NativePartitionLog {
             slice: NativeFileSlice::new(r.range),
             first_offset: r.first_offset as f64,
         }))
+    }
+
+    /// The bytes of whole batches from the one containing `offset` (at least one batch, up to
+    /// `maxBytes` otherwise); null at the log end. For replaying internal logs, not for fetches.
+    #[napi]
+    pub fn read_bytes(&self, offset: f64, max_bytes: f64) -> napi::Result<Option<Buffer>, ErrorCode> {
+        let offset = integer("offset", offset)?;
+        let max_bytes = unsigned("maxBytes", max_bytes)?;
+        let Some(read) = self.log.read(offset, max_bytes, true).map_err(native_error)? else {
+            return Ok(None);
+        };
+        let bytes = read.range.read_to_vec().map_err(|source| {
+            native_error(sluice_log::Error::from_io("read", self.log.dir(), source))
+        })?;
+        Ok(Some(bytes.into()))
     }
 
     /// First record at or after the log start with timestamp >= `timestamp`; null if none.

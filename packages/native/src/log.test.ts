@@ -134,6 +134,21 @@ describe.each(['mmap', 'pwrite'] as const)('PartitionLog (%s)', (mode) => {
     expect(at).toBe(first.length);
   });
 
+  it('readBytes returns the stored batches byte for byte, at least one whole batch', () => {
+    const log = PartitionLog.open(join(root, 'replay-0'), small(mode));
+    const stored: Buffer[] = [];
+    for (let i = 0; i < 5; i++) {
+      const bytes = recordBatch([10 + i, 11 + i], 50 + i);
+      log.append(bytes, 5_000);
+      stored.push(bytes);
+    }
+    expect(log.readBytes(0, 1)!.equals(stored[0])).toBe(true);
+    expect(log.readBytes(3, 1)!.equals(stored[1])).toBe(true);
+    expect(log.readBytes(0, 1 << 20)!.equals(Buffer.concat(stored))).toBe(true);
+    expect(log.readBytes(log.logEndOffset, 100)).toBeNull();
+    log.close();
+  });
+
   it('reports errors with stable codes', () => {
     const log = PartitionLog.open(join(root, 'errors-0'), small(mode));
     const corrupt = recordBatch([1, 2], 10);

@@ -113,6 +113,15 @@ export class PartitionLog {
     return this.#native.read(offset, maxBytes, minOneBatch, maxOffset);
   }
 
+  /**
+   * The bytes of whole batches from the one containing `offset` (always at least one batch,
+   * otherwise at most `maxBytes`); null at the log end. Copies into memory: for replaying
+   * internal logs (committed offsets) at startup, never for fetches.
+   */
+  readBytes(offset: number, maxBytes: number): Buffer | null {
+    return this.#native.readBytes(offset, maxBytes);
+  }
+
   /** ListOffsets by timestamp: first record with timestamp >= `timestamp`, or null. */
   offsetForTimestamp(timestamp: number): TimestampAndOffset | null {
     return this.#native.offsetForTimestamp(timestamp);
