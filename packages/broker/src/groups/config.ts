@@ -1,6 +1,6 @@
 // The coordinator's settings, read once from the broker configuration (Kafka's key names).
 
-import { BROKER_CONFIGS, type BrokerConfig } from '../config.ts';
+import type { BrokerConfig } from '../config.ts';
 
 export interface GroupCoordinatorConfig {
   /** group.min.session.timeout.ms */
@@ -38,22 +38,15 @@ export const DEFAULT_GROUP_COORDINATOR_CONFIG: GroupCoordinatorConfig = {
   offsetMetadataMaxBytes: DEFAULT_OFFSET_METADATA_MAX_BYTES,
 };
 
-/** Reads a key when the broker's config table defines it, else Kafka's default. */
-function optionalInt(config: BrokerConfig, key: string, fallback: number): number {
-  if (!BROKER_CONFIGS.some((def) => def.name === key)) return fallback;
-  const value = config.get(key);
-  return typeof value === 'number' ? value : fallback;
-}
-
 export function groupCoordinatorConfig(config: BrokerConfig): GroupCoordinatorConfig {
   return {
     minSessionTimeoutMs: config.int('group.min.session.timeout.ms'),
     maxSessionTimeoutMs: config.int('group.max.session.timeout.ms'),
     initialRebalanceDelayMs: config.int('group.initial.rebalance.delay.ms'),
     newMemberJoinTimeoutMs: NEW_MEMBER_JOIN_TIMEOUT_MS,
-    maxGroupSize: optionalInt(config, 'group.max.size', DEFAULT_MAX_GROUP_SIZE),
+    maxGroupSize: config.int('group.max.size'),
     offsetsRetentionMs: config.int('offsets.retention.minutes') * 60_000,
-    offsetsRetentionCheckIntervalMs: optionalInt(config, 'offsets.retention.check.interval.ms', DEFAULT_OFFSETS_RETENTION_CHECK_INTERVAL_MS),
-    offsetMetadataMaxBytes: optionalInt(config, 'offset.metadata.max.bytes', DEFAULT_OFFSET_METADATA_MAX_BYTES),
+    offsetsRetentionCheckIntervalMs: config.int('offsets.retention.check.interval.ms'),
+    offsetMetadataMaxBytes: config.int('offset.metadata.max.bytes'),
   };
 }

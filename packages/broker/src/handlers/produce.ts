@@ -43,6 +43,8 @@ export const produceHandler: ApiHandler = {
         if (acks !== 0 && acks !== 1 && acks !== -1) return failed(index, ErrorCode.INVALID_REQUIRED_ACKS);
         const partition = topic?.partitions[index];
         if (partition === undefined) return failed(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        // Internal topics (__consumer_offsets) are written by the broker only, as in Kafka.
+        if (partition.topic.isInternal) return failed(index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topicData.name}`);
         if (records === null || records.byteLength === 0) {
           return failed(index, ErrorCode.INVALID_RECORD, 'Produce request has no record batches for this partition');
         }
