@@ -247,7 +247,10 @@ fn fetch_loop(conn: &mut Connection, cfg: &ConsumeConfig, topic: &str, mut posit
             delivered += o.batches;
             if let Some(next) = o.next_offset {
                 pos.offset = next;
-            } else if cfg.wrap && pos.offset >= o.high_watermark && o.high_watermark > 0 {
+            }
+            // Wrap as soon as the end is reached: asking from the end would park the fetch for
+            // max.wait.ms (nothing new arrives while only reading).
+            if cfg.wrap && o.high_watermark > 0 && pos.offset >= o.high_watermark {
                 pos.offset = o.log_start_offset.max(0);
                 counters.wraps.add(1);
             }

@@ -19,7 +19,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::error::{Error, IoContext, Result};
-use crate::receiver::{ReceiverConfig, set_rcvlowat};
+use crate::receiver::{ReceiverConfig, read_when_marked, set_rcvlowat};
 use crate::stats::{ThreadUsage, process_usage, thread_usage, threads_delta_json, usage_delta_json};
 use crate::window::{Counter, Phase, run_window};
 
@@ -233,13 +233,16 @@ struct Totals {
     reads: Counter,
 }
 
+/// Reads the stream the way a fetch consumer with the same config reads a response body.
 fn receive(mut sock: TcpStream, cfg: ReceiverConfig, totals: &Totals) -> Result<()> {
-    if cfg.rcvlowat > 0 {
+    let marked = cfg.rcvlowat > 0;
+    if marked {
         set_rcvlowat(&sock, cfg.rcvlowat).context(|| "SO_RCVLOWAT".into())?;
     }
     let mut buf = vec![0u8; cfg.read_bytes];
     loop {
-        match sock.read(&mut buf) {
+        let r = if marked { read_when_marked(&sock, &mut buf) } else { sock.read(&mut buf) };
+        match r {
             Ok(0) => return Ok(()),
             Ok(n) => {
                 totals.bytes.add(n as u64);

@@ -11,6 +11,12 @@
 //! what is left of the frame, and before a frame's size is known it is 1 — what a careful
 //! receiver does. Each change costs one setsockopt; with large responses that is a few per
 //! response.
+//!
+//! With a mark set, the reader waits in poll() and then takes what is there without blocking
+//! (an event-loop receiver). A blocking read() would be wrong here: it copies what has arrived,
+//! then sleeps until the *uncopied* bytes reach the mark, which the last bytes of a response
+//! may never do — the read hangs with the answer sitting in the socket. poll() tests the mark
+//! against everything queued, so it cannot miss the end.
 
 use std::io::{self, ErrorKind, Read};
 use std::net::TcpStream;
@@ -39,19 +45,54 @@ impl ReceiverConfig {
     }
 }
 
+/// How long a receiver waits for data before the run is declared stuck.
+pub const POLL_TIMEOUT_MS: i32 = 60_000;
+
 /// Where bytes come from: a socket in real runs, a scripted source in tests.
 pub trait Source {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize>;
+    /// One read of at most `buf.len()` bytes. `marked`: a low-water mark is set on the socket,
+    /// so wait for it with poll() and then read without blocking.
+    fn read(&mut self, buf: &mut [u8], marked: bool) -> io::Result<usize>;
     fn set_rcvlowat(&mut self, bytes: usize) -> io::Result<()>;
 }
 
 impl Source for TcpStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        Read::read(self, buf)
+    fn read(&mut self, buf: &mut [u8], marked: bool) -> io::Result<usize> {
+        if marked { read_when_marked(self, buf) } else { Read::read(self, buf) }
     }
 
     fn set_rcvlowat(&mut self, bytes: usize) -> io::Result<()> {
         set_rcvlowat(self, bytes)
+    }
+}
+
+/// Waits until the socket's low-water mark is met (or the peer closed), then reads what is
+/// queued without blocking. Returns 0 at end of stream.
+pub fn read_when_marked(sock: &impl AsRawFd, buf: &mut [u8]) -> io::Result<usize> {
+    let fd = sock.as_raw_fd();
+    loop {
+        let mut pfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+        // SAFETY: one pollfd we own, count 1.
+        let rc = unsafe { libc::poll(&mut pfd, 1, POLL_TIMEOUT_MS) };
+        if rc < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        if rc == 0 {
+            return Err(io::Error::new(ErrorKind::TimedOut, "no data within the poll timeout"));
+        }
+        // SAFETY: recv into a buffer we own, at most its length.
+        let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let e = io::Error::last_os_error();
+        if !matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) {
+            return Err(e);
+        }
     }
 }
 
@@ -151,7 +192,7 @@ impl<S: Source> FrameReader<S> {
         }
         let limit = (self.end + self.cfg.read_bytes).min(self.buf.len());
         loop {
-            match self.src.read(&mut self.buf[self.end..limit]) {
+            match self.src.read(&mut self.buf[self.end..limit], self.cfg.rcvlowat != 0) {
                 Ok(0) => return Err(io::Error::new(ErrorKind::UnexpectedEof, "connection closed by peer")),
                 Ok(n) => {
                     self.stats.read_calls += 1;
@@ -273,7 +314,7 @@ pub mod tests {
     }
 
     impl Source for Scripted {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        fn read(&mut self, buf: &mut [u8], _marked: bool) -> io::Result<usize> {
             self.read_sizes.push(buf.len());
             let n = buf.len().min(self.chunk).min(self.data.len() - self.pos);
             buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
@@ -328,6 +369,47 @@ pub mod tests {
         // frame's size.
         assert_eq!(r.source_mut().lowats, vec![1000, 700, 1]);
         assert_eq!(r.stats().lowat_changes, 3);
+    }
+
+    #[test]
+    fn marked_reads_over_a_socket_never_miss_a_short_tail() {
+        // Responses trickle in while the reader holds a 64 KiB mark; each tail is shorter than
+        // the mark. A blocking read() would hang on such a tail; poll()+recv must not.
+        use std::io::Write;
+        use std::net::TcpListener;
+        use std::sync::mpsc;
+        use std::time::Duration;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let sizes = [100_000usize, 70_000, 10, 65_536, 200_003];
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            for size in sizes {
+                let mut one = [0u8; 1];
+                Read::read_exact(&mut s, &mut one).unwrap(); // the "request"
+                let f = frame(&vec![9u8; size]);
+                for piece in f.chunks(20_000) {
+                    s.write_all(piece).unwrap();
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            }
+        });
+        let (done_tx, done_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let sock = TcpStream::connect(addr).unwrap();
+            let mut writer = sock.try_clone().unwrap();
+            let mut r = FrameReader::new(sock, ReceiverConfig { read_bytes: 1 << 20, rcvlowat: 64 << 10 });
+            let mut got = Vec::new();
+            for _ in sizes {
+                writer.write_all(&[1]).unwrap();
+                got.push(r.begin_frame().unwrap());
+                r.end_frame().unwrap();
+            }
+            done_tx.send(got).unwrap();
+        });
+        let got = done_rx.recv_timeout(Duration::from_secs(20)).expect("reader hung on a frame tail");
+        assert_eq!(got, sizes.to_vec());
+        server.join().unwrap();
     }
 
     #[test]
