@@ -13,10 +13,15 @@
 //! first to reach `t`; timestamps strictly increase, offsets never decrease. One entry of each is
 //! considered every `index.interval.bytes` of log (see `segment.rs`).
 //!
-//! While a segment is active its index files are preallocated (sparse) to `segment.index.bytes`
+//! While a segment is active its index files are extended (sparse) to `segment.index.bytes`
 //! rounded down to whole entries and mapped writable; when it rolls or the log closes they are
 //! trimmed to their entries and mapped read-only. After an unclean shutdown the untrimmed files
 //! of the active segment are rebuilt by recovery, never trusted.
+//!
+//! Disk full: a store into a hole of a shared mapping that the file system cannot back kills the
+//! process with SIGBUS. So entries are only ever written into blocks reserved beforehand with
+//! fallocate (`reserve`, `INDEX_RESERVE_STEP_BYTES` at a time), and ENOSPC surfaces there as an
+//! error value before anything of the append is written.
 //!
 //! Concurrency contract: owned by one segment; only the partition's appender thread reads or
 //! writes an index (readers on other threads get `FileRange`s, never index access).
@@ -37,6 +42,10 @@ pub const TIME_ENTRY_SIZE: usize = 12;
 /// (Kafka's "warm section").
 const WARM_SECTION_BYTES: usize = 8192;
 
+/// How far ahead of the entries in use index blocks are reserved (fallocate): one call per
+/// 2048 offset entries, about 8 MiB of log at the default `index.interval.bytes`.
+const INDEX_RESERVE_STEP_BYTES: usize = 16 * 1024;
+
 /// The file, mapping and entry count shared by both index kinds.
 #[derive(Debug)]
 struct IndexFile {
@@ -47,6 +56,9 @@ struct IndexFile {
     entries: usize,
     /// Capacity in entries while writable; equal to `entries` once trimmed.
     max_entries: usize,
+    /// Leading bytes of the file known to be backed by blocks (fallocated by `reserve`); entries
+    /// are written only below this. 0 after open: what a previous run left is not trusted.
+    reserved: usize,
     writable: bool,
     /// The file did not hold a whole number of entries when opened (a torn index write).
     opened_torn: bool,
@@ -78,6 +90,7 @@ impl IndexFile {
             entry_size,
             entries,
             max_entries: entries,
+            reserved: 0,
             writable: false,
             opened_torn: len % entry_size as u64 != 0,
         };
@@ -124,7 +137,36 @@ impl IndexFile {
             .set_len(&self.file, (self.entries * self.entry_size) as u64)
             .map_err(|e| Error::from_io("trim index", &self.path, e))?;
         self.max_entries = self.entries;
+        self.reserved = self.reserved.min(self.entries * self.entry_size);
         self.remap(false)
+    }
+
+    /// Makes sure the next `more` entries (as many as fit) land in reserved blocks, reserving
+    /// `INDEX_RESERVE_STEP_BYTES` at a time. On ENOSPC nothing changes and the error is NO_SPACE.
+    fn reserve(&mut self, storage: &dyn Storage, more: usize) -> Result<()> {
+        assert!(
+            self.writable,
+            "reserve in a read-only index {}",
+            self.path.display()
+        );
+        let capacity = self.max_entries * self.entry_size;
+        let wanted = (self.entries.saturating_add(more)).min(self.max_entries) * self.entry_size;
+        if wanted <= self.reserved {
+            return Ok(());
+        }
+        let target = wanted
+            .div_ceil(INDEX_RESERVE_STEP_BYTES)
+            .saturating_mul(INDEX_RESERVE_STEP_BYTES)
+            .min(capacity);
+        storage
+            .allocate(
+                &self.file,
+                self.reserved as u64,
+                (target - self.reserved) as u64,
+            )
+            .map_err(|e| Error::from_io("fallocate index", &self.path, e))?;
+        self.reserved = target;
+        Ok(())
     }
 
     fn entry(&self, n: usize) -> &[u8] {
@@ -146,6 +188,11 @@ impl IndexFile {
         );
         assert_eq!(bytes.len(), self.entry_size);
         let at = self.entries * self.entry_size;
+        assert!(
+            at + self.entry_size <= self.reserved,
+            "index entry written past the reserved blocks of {} (SIGBUS on a full disk)",
+            self.path.display()
+        );
         let map = self
             .map
             .as_mut()
@@ -335,6 +382,11 @@ impl OffsetIndex {
         self.inner.make_writable(storage, max_bytes)
     }
 
+    /// Reserves blocks for the next `entries` entries (see `IndexFile::reserve`).
+    pub fn reserve(&mut self, storage: &dyn Storage, entries: usize) -> Result<()> {
+        self.inner.reserve(storage, entries)
+    }
+
     pub fn trim(&mut self, storage: &dyn Storage) -> Result<()> {
         self.inner.trim(storage)
     }
@@ -478,6 +530,11 @@ impl TimeIndex {
 
     pub fn make_writable(&mut self, storage: &dyn Storage, max_bytes: u64) -> Result<()> {
         self.inner.make_writable(storage, max_bytes)
+    }
+
+    /// Reserves blocks for the next `entries` entries (see `IndexFile::reserve`).
+    pub fn reserve(&mut self, storage: &dyn Storage, entries: usize) -> Result<()> {
+        self.inner.reserve(storage, entries)
     }
 
     pub fn trim(&mut self, storage: &dyn Storage) -> Result<()> {

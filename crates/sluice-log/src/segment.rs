@@ -283,6 +283,8 @@ impl Segment {
             if self.rolling_timestamp.is_none() {
                 self.rolling_timestamp = Some(header.max_timestamp);
             }
+            self.offset_index.reserve(storage, 1)?;
+            self.time_index.reserve(storage, 2)?;
             self.note_batch(
                 &header,
                 position,
@@ -368,6 +370,7 @@ impl Segment {
     /// mapping dropped, preallocated tail cut off, indexes trimmed and read-only. Idempotent.
     pub fn seal(&mut self, storage: &dyn Storage) -> Result<()> {
         if self.indexes_writable && self.max_timestamp >= 0 {
+            self.time_index.reserve(storage, 1)?;
             self.time_index
                 .append_final(self.max_timestamp, self.offset_of_max_timestamp);
         }
@@ -439,6 +442,11 @@ impl Segment {
     ) -> Result<()> {
         let position = self.size;
         let len = records.len() as u64;
+        // Index blocks first: each batch adds at most one entry to each index (the time index
+        // keeps one more for `seal`), and a full disk must fail here, before any byte is written.
+        let batches = batch::batches(records).count();
+        self.offset_index.reserve(storage, batches)?;
+        self.time_index.reserve(storage, batches + 1)?;
         match self.appender.as_mut().expect("append to a sealed segment") {
             Appender::Mmap { map, allocated } => {
                 assert!(

@@ -410,6 +410,67 @@ fn no_space_on_fallocate_writes_nothing() {
 }
 
 for_each_mode!(
+    no_space_for_index_blocks_writes_nothing,
+    |mode: AppendMode| {
+        // Index entries go through a shared mapping: a store into a hole the file system cannot
+        // back is SIGBUS. Their blocks are reserved with fallocate before the log bytes are
+        // written, so a full disk is a NO_SPACE value and the log is untouched.
+        let dir = tempfile::tempdir().unwrap();
+        let config = LogConfig {
+            segment_bytes: 1 << 20,
+            preallocate_step_bytes: 1 << 20, // mmap: the whole segment at the first append
+            index_interval_bytes: 0,         // an index entry for every batch
+            retention_ms: -1,
+            append_mode: mode,
+            ..LogConfig::default()
+        };
+        let (mut log, storage) = open_faulty(dir.path(), config, OpenOptions::default());
+        let mut appended = append_batches(&mut log, 1, 1, 10, 0);
+        assert!(
+            storage.calls(Op::Allocate) >= 2,
+            "index blocks were reserved"
+        );
+        // From here on only index top-ups allocate; the disk is full for all of them.
+        for _ in 0..8 {
+            storage.fail_next(Op::Allocate, Fault::Errno(libc::ENOSPC));
+        }
+        let err = loop {
+            let (end, size) = (log.log_end_offset(), log.size_bytes());
+            let mut batch = simple_batch(1, 0, 40);
+            match log.append(&mut batch, 0, 0) {
+                Ok(result) => appended.push(Stored {
+                    base_offset: result.base_offset,
+                    count: 1,
+                    bytes: batch,
+                }),
+                Err(err) => {
+                    assert_eq!((log.log_end_offset(), log.size_bytes()), (end, size));
+                    break err;
+                }
+            }
+            assert!(appended.len() < 5_000, "index blocks are reserved in steps");
+        };
+        assert_eq!(err.code(), "NO_SPACE");
+        assert!(err.to_string().contains("index"), "{err}");
+        assert_eq!(log.segment_count(), 1);
+        let end = log.log_end_offset();
+        storage.revive(); // space is back
+        let mut batch = simple_batch(2, 0, 40);
+        let result = log.append(&mut batch, 0, 0).unwrap();
+        assert_eq!(result.base_offset, end, "the refused append left no trace");
+        appended.push(Stored {
+            base_offset: result.base_offset,
+            count: 2,
+            bytes: batch,
+        });
+        for s in &appended {
+            let read = log.read(s.base_offset, 1, true).unwrap().unwrap();
+            assert_eq!(range_bytes(&read.range), s.bytes);
+        }
+    }
+);
+
+for_each_mode!(
     eio_on_write_is_storage_error_and_the_log_goes_on,
     |mode: AppendMode| {
         let dir = tempfile::tempdir().unwrap();
