@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildRecordBatch } from '@sluice/protocol';
-import { bytesSource, type LogEnd, openFileSource, scanLog, scanOffsetIndex, scanTimeIndex, segmentFileName } from './log-files.ts';
+import { bytesSource, type IndexSummary, type LogEnd, openFileSource, scanLog, scanOffsetIndex, scanTimeIndex, segmentFileName } from './log-files.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-cli-logfiles-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -108,6 +108,16 @@ describe('scanLog', () => {
   });
 });
 
+/** Every entry of an index scan, and its summary. */
+function collect<T>(gen: Generator<T, IndexSummary>): { entries: T[]; summary: IndexSummary } {
+  const entries: T[] = [];
+  for (;;) {
+    const step = gen.next();
+    if (step.done) return { entries, summary: step.value };
+    entries.push(step.value);
+  }
+}
+
 describe('index files', () => {
   function offsetIndex(entries: Array<[number, number]>, zeroEntries = 0): Uint8Array {
     const out = new Uint8Array((entries.length + zeroEntries) * 8);
@@ -120,21 +130,18 @@ describe('index files', () => {
   }
 
   it('reads offset index entries relative to the base offset and drops the preallocated zero tail', () => {
-    const scan = scanOffsetIndex(bytesSource(offsetIndex([[10, 4100], [25, 8300]], 100)), 1000);
+    const scan = collect(scanOffsetIndex(bytesSource(offsetIndex([[10, 4100], [25, 8300]], 100_000)), 1000));
     expect(scan.entries).toEqual([
       { relativeOffset: 10, offset: 1010, position: 4100 },
       { relativeOffset: 25, offset: 1025, position: 8300 },
     ]);
-    expect(scan.zeroTailEntries).toBe(100);
-    expect(scan.partialBytes).toBe(0);
-    expect(scan.outOfOrder).toEqual([]);
+    expect(scan.summary).toEqual({ entries: 2, zeroTailEntries: 100_000, partialBytes: 0, outOfOrder: 0, outOfOrderSample: [] });
   });
 
   it('reports entries out of order and a partial trailing entry', () => {
     const bytes = concat(offsetIndex([[10, 4100], [9, 9000], [30, 9500]]), new Uint8Array([1, 2, 3]));
-    const scan = scanOffsetIndex(bytesSource(bytes), 0);
-    expect(scan.outOfOrder).toEqual([1]);
-    expect(scan.partialBytes).toBe(3);
+    const { summary } = collect(scanOffsetIndex(bytesSource(bytes), 0));
+    expect(summary).toMatchObject({ entries: 3, outOfOrder: 1, outOfOrderSample: [1], partialBytes: 3 });
   });
 
   it('reads time index entries; equal offsets are allowed, equal timestamps are not', () => {
@@ -145,10 +152,17 @@ describe('index files', () => {
       v.setBigInt64(i * 12, t);
       v.setInt32(i * 12 + 8, rel);
     });
-    const scan = scanTimeIndex(bytesSource(out), 50);
+    const scan = collect(scanTimeIndex(bytesSource(out), 50));
     expect(scan.entries.map((e) => [e.timestamp, e.offset])).toEqual([[1_700_000_000_100, 54], [1_700_000_000_200, 54], [1_700_000_000_200, 59]]);
-    expect(scan.zeroTailEntries).toBe(2);
-    expect(scan.outOfOrder).toEqual([2]);
+    expect(scan.summary).toMatchObject({ entries: 3, zeroTailEntries: 2, outOfOrder: 1, outOfOrderSample: [2] });
+  });
+
+  it('keeps an entry with a zero field when any byte of it is set, and reads an all-zero file as empty', () => {
+    expect(collect(scanOffsetIndex(bytesSource(offsetIndex([[0, 0], [0, 77]], 3)), 5)).entries).toEqual([
+      { relativeOffset: 0, offset: 5, position: 0 },
+      { relativeOffset: 0, offset: 5, position: 77 },
+    ]);
+    expect(collect(scanOffsetIndex(bytesSource(new Uint8Array(800)), 0)).summary).toMatchObject({ entries: 0, zeroTailEntries: 100 });
   });
 
   it('parses segment file names', () => {

@@ -13,8 +13,8 @@
 // size, so a zero-filled tail is the end of the data, not corruption. A batch length of 0 is
 // never valid, which is what makes a zero tail unambiguous for the log.
 //
-// Reading is incremental (one batch, or one 64 KiB block of index entries, at a time), so a
-// 1 GiB segment does not need 1 GiB of memory.
+// Reading is incremental (one batch, or one 64 KiB block of index entries, at a time) and results
+// are yielded as they are read, so a 1 GiB segment or a 10 MiB index needs little memory.
 
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -175,42 +175,63 @@ export interface TimeIndexEntry {
   readonly offset: number;
 }
 
-export interface IndexScan<T> {
-  readonly entries: T[];
+export interface IndexSummary {
+  /** Entries yielded. */
+  readonly entries: number;
   /** Trailing all-zero entries: the preallocated part of an active segment's index. */
   readonly zeroTailEntries: number;
   /** Bytes after the last whole entry (a well-formed index has none). */
   readonly partialBytes: number;
-  /** Entries that do not strictly increase (offsets, positions, timestamps) — a damaged index. */
-  readonly outOfOrder: number[];
+  /** How many entries do not follow their predecessor in order — a damaged index. */
+  readonly outOfOrder: number;
+  /** The first few of those, by entry number. */
+  readonly outOfOrderSample: readonly number[];
 }
 
-function scanEntries<T>(
+const OUT_OF_ORDER_SAMPLE = 10;
+
+/** Number of leading whole entries up to the last one holding a non-zero byte. */
+function liveEntryCount(src: ByteSource, entrySize: number, count: number): number {
+  // Scan backwards: the zero tail of an active segment's index is most of the file.
+  for (let end = count * entrySize; end > 0; ) {
+    const start = Math.max(0, end - INDEX_READ_CHUNK);
+    const chunk = src.read(start, end - start);
+    for (let i = chunk.length - 1; i >= 0; i--) if (chunk[i] !== 0) return Math.floor((start + i) / entrySize) + 1;
+    end = start;
+  }
+  return 0;
+}
+
+function* scanEntries<T>(
   src: ByteSource,
   entrySize: number,
   decode: (view: DataView, at: number) => T,
-  isZero: (e: T) => boolean,
   inOrder: (prev: T, next: T) => boolean,
-): IndexScan<T> {
+): Generator<T, IndexSummary> {
   const count = Math.floor(src.size / entrySize);
-  const entries: T[] = [];
-  const perChunk = Math.max(1, Math.floor(INDEX_READ_CHUNK / entrySize));
-  for (let i = 0; i < count; i += perChunk) {
-    const n = Math.min(perChunk, count - i);
+  const live = liveEntryCount(src, entrySize, count);
+  const perChunk = Math.floor(INDEX_READ_CHUNK / entrySize);
+  let prev: T | null = null;
+  let outOfOrder = 0;
+  const outOfOrderSample: number[] = [];
+  for (let i = 0; i < live; i += perChunk) {
+    const n = Math.min(perChunk, live - i);
     const chunk = src.read(i * entrySize, n * entrySize);
     const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    for (let k = 0; k < n; k++) entries.push(decode(view, k * entrySize));
+    for (let k = 0; k < n; k++) {
+      const entry = decode(view, k * entrySize);
+      if (prev !== null && !inOrder(prev, entry)) {
+        outOfOrder++;
+        if (outOfOrderSample.length < OUT_OF_ORDER_SAMPLE) outOfOrderSample.push(i + k);
+      }
+      prev = entry;
+      yield entry;
+    }
   }
-  let live = entries.length;
-  while (live > 0 && isZero(entries[live - 1])) live--;
-  const zeroTailEntries = entries.length - live;
-  entries.length = live;
-  const outOfOrder: number[] = [];
-  for (let i = 1; i < entries.length; i++) if (!inOrder(entries[i - 1], entries[i])) outOfOrder.push(i);
-  return { entries, zeroTailEntries, partialBytes: src.size - count * entrySize, outOfOrder };
+  return { entries: live, zeroTailEntries: count - live, partialBytes: src.size - count * entrySize, outOfOrder, outOfOrderSample };
 }
 
-export function scanOffsetIndex(src: ByteSource, baseOffset: number): IndexScan<OffsetIndexEntry> {
+export function scanOffsetIndex(src: ByteSource, baseOffset: number): Generator<OffsetIndexEntry, IndexSummary> {
   return scanEntries(
     src,
     8,
@@ -218,13 +239,12 @@ export function scanOffsetIndex(src: ByteSource, baseOffset: number): IndexScan<
       const relativeOffset = v.getInt32(at);
       return { relativeOffset, offset: baseOffset + relativeOffset, position: v.getInt32(at + 4) };
     },
-    (e) => e.relativeOffset === 0 && e.position === 0,
     // Both fields strictly increase (index.rs).
     (a, b) => b.relativeOffset > a.relativeOffset && b.position > a.position,
   );
 }
 
-export function scanTimeIndex(src: ByteSource, baseOffset: number): IndexScan<TimeIndexEntry> {
+export function scanTimeIndex(src: ByteSource, baseOffset: number): Generator<TimeIndexEntry, IndexSummary> {
   return scanEntries(
     src,
     12,
@@ -232,7 +252,6 @@ export function scanTimeIndex(src: ByteSource, baseOffset: number): IndexScan<Ti
       const relativeOffset = v.getInt32(at + 8);
       return { timestamp: Number(v.getBigInt64(at)), relativeOffset, offset: baseOffset + relativeOffset };
     },
-    (e) => e.timestamp === 0 && e.relativeOffset === 0,
     // Timestamps strictly increase; offsets never decrease (index.rs).
     (a, b) => b.timestamp > a.timestamp && b.relativeOffset >= a.relativeOffset,
   );

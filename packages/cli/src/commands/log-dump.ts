@@ -10,7 +10,10 @@ import { ClientError, UsageError } from '../client/errors.ts';
 import {
   type BatchEntry,
   type ByteSource,
+  type IndexSummary,
   type LogEnd,
+  type OffsetIndexEntry,
+  type TimeIndexEntry,
   openFileSource,
   scanLog,
   scanOffsetIndex,
@@ -25,6 +28,8 @@ interface DumpOpts {
 }
 
 const utf8 = new TextDecoder('utf-8');
+/** Index entries are written in blocks of this many lines. */
+const OUTPUT_CHUNK_LINES = 4096;
 const text = (b: Uint8Array | null) => (b === null ? 'null' : utf8.decode(b));
 
 function lastSequence(b: BatchEntry): number {
@@ -133,23 +138,28 @@ async function dumpLog(file: string, src: ByteSource, opts: DumpOpts): Promise<s
 }
 
 async function dumpIndex(file: string, kind: 'index' | 'timeindex', baseOffset: number, src: ByteSource, opts: DumpOpts): Promise<string[]> {
-  const scan = kind === 'index' ? scanOffsetIndex(src, baseOffset) : scanTimeIndex(src, baseOffset);
-  const lines = scan.entries.map((e) =>
-    opts.json
-      ? JSON.stringify({ file, type: 'entry', ...e })
-      : 'position' in e
-        ? `offset: ${e.offset} position: ${e.position}`
-        : `timestamp: ${e.timestamp} offset: ${e.offset}`,
-  );
-  if (lines.length > 0) await writeOut(lines.join('\n') + '\n');
+  const gen: Generator<OffsetIndexEntry | TimeIndexEntry, IndexSummary> = kind === 'index' ? scanOffsetIndex(src, baseOffset) : scanTimeIndex(src, baseOffset);
+  let chunk: string[] = [];
+  let step = gen.next();
+  while (!step.done) {
+    const e = step.value;
+    chunk.push(opts.json ? JSON.stringify({ file, type: 'entry', ...e }) : 'position' in e ? `offset: ${e.offset} position: ${e.position}` : `timestamp: ${e.timestamp} offset: ${e.offset}`);
+    if (chunk.length === OUTPUT_CHUNK_LINES) {
+      await writeOut(chunk.join('\n') + '\n');
+      chunk = [];
+    }
+    step = gen.next();
+  }
+  if (chunk.length > 0) await writeOut(chunk.join('\n') + '\n');
+  const summary = step.value;
   const problems: string[] = [];
-  for (const i of scan.outOfOrder) problems.push(`entry ${i} is out of order`);
-  if (scan.partialBytes > 0) problems.push(`${scan.partialBytes} trailing bytes do not make a whole entry`);
+  if (summary.outOfOrder > 0) problems.push(`${summary.outOfOrder} entries out of order (first: entry ${summary.outOfOrderSample.join(', ')})`);
+  if (summary.partialBytes > 0) problems.push(`${summary.partialBytes} trailing bytes do not make a whole entry`);
   if (opts.json) {
-    await writeOut(`${JSON.stringify({ file, type: 'summary', entries: scan.entries.length, zeroTailEntries: scan.zeroTailEntries, partialBytes: scan.partialBytes, outOfOrder: scan.outOfOrder })}\n`);
+    await writeOut(`${JSON.stringify({ file, type: 'summary', ...summary })}\n`);
   } else {
-    const tail = scan.zeroTailEntries > 0 ? `; zero-filled preallocated tail of ${scan.zeroTailEntries} entries` : '';
-    await writeOut(`Summary: ${scan.entries.length} entries${tail}${problems.length > 0 ? `; ${problems.join('; ')}` : ''}\n`);
+    const tail = summary.zeroTailEntries > 0 ? `; zero-filled preallocated tail of ${summary.zeroTailEntries} entries` : '';
+    await writeOut(`Summary: ${summary.entries} entries${tail}${problems.length > 0 ? `; ${problems.join('; ')}` : ''}\n`);
   }
   return problems;
 }
