@@ -1,6 +1,7 @@
 //! `FaultyStorage`: a `Storage` for tests that injects the failures recovery must survive —
 //! EIO and ENOSPC on any operation, short writes, a torn write followed by a "crash", and a power
-//! loss that drops (or zero-fills) everything written after each file's last fdatasync.
+//! loss that drops, zero-fills or scrambles everything written after each file's last fdatasync
+//! (and may take files whose directory entry was never fsync'd).
 //!
 //! It wraps the real `OsStorage`, so files are real files in a temp dir; faults are armed per
 //! operation kind and fire on the n-th matching call.
@@ -41,6 +42,7 @@ pub enum Fault {
 }
 
 /// What a simulated power loss leaves of the bytes written after a file's last fdatasync.
+/// Bytes up to the durable length (what the last `sync_data` covered) always survive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PowerLoss {
     /// Gone: each file is cut back to its durable length.
@@ -48,6 +50,41 @@ pub enum PowerLoss {
     /// Zeros in their place, up to the file's current length: what allocated blocks whose data
     /// never reached the disk read back as (the preallocated tail of an mmap segment).
     ZeroFillUnsynced,
+    /// What writeback may really leave: each 4 KiB page past the durable length independently
+    /// reached the disk or reads back as zeros, then the file may be cut anywhere past the
+    /// durable length (a torn last write, an extension whose size never made it). A file created
+    /// after the last fsync of its directory may be gone altogether. Choices are drawn from
+    /// `seed`, so a failing case replays.
+    Scramble { seed: u64 },
+}
+
+/// The page size writeback works in, for `PowerLoss::Scramble`.
+const PAGE_BYTES: u64 = 4096;
+
+/// splitmix64: a tiny deterministic generator for `PowerLoss::Scramble` (no dependency).
+#[derive(Debug)]
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn coin(&mut self) -> bool {
+        self.next() & 1 == 1
+    }
+
+    /// Uniform in `[0, bound]`.
+    fn up_to(&mut self, bound: u64) -> u64 {
+        if bound == u64::MAX {
+            return self.next();
+        }
+        self.next() % (bound + 1)
+    }
 }
 
 #[derive(Debug)]
@@ -62,6 +99,9 @@ struct Armed {
 struct Tracked {
     path: PathBuf,
     durable_len: u64,
+    /// The file's directory entry is on disk: it existed before this storage first saw it, or
+    /// its directory was fsync'd since it was created.
+    entry_durable: bool,
 }
 
 #[derive(Debug, Default)]
@@ -122,20 +162,45 @@ impl FaultyStorage {
         let mut state = self.state();
         state.crashed = false;
         state.armed.clear();
-        for tracked in state.files.values() {
+        let mut rng = match mode {
+            PowerLoss::Scramble { seed } => Some(SplitMix(seed)),
+            _ => None,
+        };
+        // Visit files in a fixed order so a seed replays the same choices.
+        let mut files: Vec<&Tracked> = state.files.values().collect();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        for tracked in files {
             let file = match std::fs::OpenOptions::new().write(true).open(&tracked.path) {
                 Ok(file) => file,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(e),
             };
+            if let Some(rng) = rng.as_mut()
+                && !tracked.entry_durable
+                && rng.coin()
+            {
+                drop(file);
+                std::fs::remove_file(&tracked.path)?;
+                continue;
+            }
             let len = file.metadata()?.len();
             if len <= tracked.durable_len {
                 continue;
             }
-            file.set_len(tracked.durable_len)?;
-            if mode == PowerLoss::ZeroFillUnsynced {
-                file.set_len(len)?;
+            match rng.as_mut() {
+                None => {
+                    file.set_len(tracked.durable_len)?;
+                    if mode == PowerLoss::ZeroFillUnsynced {
+                        file.set_len(len)?;
+                    }
+                }
+                Some(rng) => scramble_tail(&file, tracked.durable_len, len, rng)?,
             }
+        }
+        state.files.retain(|_, t| t.path.exists());
+        for tracked in state.files.values_mut() {
+            tracked.entry_durable = true;
+            tracked.durable_len = std::fs::metadata(&tracked.path)?.len();
         }
         Ok(())
     }
@@ -170,7 +235,7 @@ impl FaultyStorage {
         }
     }
 
-    fn track(&self, path: &Path, file: &File) -> io::Result<()> {
+    fn track(&self, path: &Path, file: &File, created: bool) -> io::Result<()> {
         let meta = file.metadata()?;
         let mut state = self.state();
         state
@@ -179,9 +244,31 @@ impl FaultyStorage {
             .or_insert_with(|| Tracked {
                 path: path.to_path_buf(),
                 durable_len: meta.len(),
+                entry_durable: !created,
             });
         Ok(())
     }
+}
+
+/// `PowerLoss::Scramble` for one file: each page of `[durable, len)` keeps what was written or
+/// becomes zeros, then the file is cut somewhere in `[durable, len]`.
+fn scramble_tail(file: &File, durable: u64, len: u64, rng: &mut SplitMix) -> io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let zeros = [0u8; PAGE_BYTES as usize];
+    let mut page = durable - durable % PAGE_BYTES;
+    while page < len {
+        // The part of this page past the durable length is what may be lost.
+        let from = page.max(durable);
+        let to = (page + PAGE_BYTES).min(len);
+        if rng.coin() {
+            file.write_all_at(&zeros[..(to - from) as usize], from)?;
+        }
+        page += PAGE_BYTES;
+    }
+    if rng.coin() {
+        file.set_len(durable + rng.up_to(len - durable))?;
+    }
+    Ok(())
 }
 
 fn torn_eio() -> io::Error {
@@ -191,8 +278,9 @@ fn torn_eio() -> io::Error {
 impl Storage for FaultyStorage {
     fn open(&self, path: &Path, create: bool) -> io::Result<File> {
         self.enter(Op::Open)?;
+        let existed = path.exists();
         let file = self.os.open(path, create)?;
-        self.track(path, &file)?;
+        self.track(path, &file, !existed)?;
         Ok(file)
     }
 
@@ -251,6 +339,12 @@ impl Storage for FaultyStorage {
 
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         self.enter(Op::SyncDir)?;
-        self.os.sync_dir(dir)
+        self.os.sync_dir(dir)?;
+        for tracked in self.state().files.values_mut() {
+            if tracked.path.parent() == Some(dir) {
+                tracked.entry_durable = true;
+            }
+        }
+        Ok(())
     }
 }
