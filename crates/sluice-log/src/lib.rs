@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod fault;
 pub mod file_range;
+pub mod flush_stats;
 pub mod index;
 pub mod log;
 mod mmap;

@@ -25,11 +25,13 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use crate::batch;
 use crate::config::{LogConfig, TimestampType};
 use crate::error::{Error, Result};
 use crate::file_range::FileRange;
+use crate::flush_stats;
 use crate::segment::{self, MAX_RELATIVE_OFFSET, Segment, SyncTarget};
 use crate::storage::{OsStorage, Storage};
 
@@ -107,8 +109,16 @@ pub struct FlushJob {
 }
 
 impl FlushJob {
-    /// Runs the fdatasyncs; returns the offset everything below which is now durable.
+    /// Runs the fdatasyncs; returns the offset everything below which is now durable. Each run
+    /// is counted and timed in `flush_stats`.
     pub fn run(self) -> Result<i64> {
+        let started = Instant::now();
+        let result = self.sync();
+        flush_stats::record_flush(started.elapsed(), result.is_ok());
+        result
+    }
+
+    fn sync(self) -> Result<i64> {
         for target in &self.targets {
             self.storage
                 .sync_data(&target.file, target.durable_len)

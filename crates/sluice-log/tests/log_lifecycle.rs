@@ -5,7 +5,8 @@
 mod common;
 
 use common::*;
-use sluice_log::fault::Op;
+use sluice_log::fault::{Fault, Op};
+use sluice_log::flush_stats::flush_stats;
 use sluice_log::{AppendMode, Log, LogConfig, OpenOptions, TimestampType};
 
 /// Appends `n` batches of 2 records with timestamps `t0 + 100*i` and `t0 + 100*i + 50`.
@@ -427,6 +428,31 @@ for_each_mode!(flush_messages_policy_syncs, |mode: AppendMode| {
     log.append(&mut simple_batch(1, 0, 10), 0, 0).unwrap();
     assert!(storage.calls(Op::Sync) > syncs);
     assert_eq!(log.recovery_point(), 5);
+});
+
+for_each_mode!(flushes_are_counted_and_timed, |mode: AppendMode| {
+    // The flush counters are process-wide and other tests flush at the same time, so this
+    // checks growth by at least what this log did.
+    let dir = tempfile::tempdir().unwrap();
+    let config = LogConfig {
+        flush_interval_messages: 2,
+        ..small_config(mode)
+    };
+    let (mut log, storage) = open_faulty(dir.path(), config, OpenOptions::default());
+    let before = flush_stats();
+    log.append(&mut simple_batch(2, 0, 10), 0, 0).unwrap(); // flush.messages reached: a flush
+    log.flush().unwrap();
+    let middle = flush_stats();
+    assert!(middle.count >= before.count + 2);
+    assert!(middle.sum_seconds > before.sum_seconds);
+    let bucketed = |s: &sluice_log::flush_stats::FlushStats| s.buckets.iter().sum::<u64>();
+    assert!(bucketed(&middle) >= bucketed(&before) + 2);
+    storage.fail_next(Op::Sync, Fault::Errno(libc::EIO));
+    log.append(&mut simple_batch(1, 0, 10), 0, 0).unwrap();
+    assert!(log.flush().is_err());
+    let after = flush_stats();
+    assert!(after.failures > middle.failures, "a failed flush is counted as a failure");
+    assert!(after.count > middle.count);
 });
 
 for_each_mode!(

@@ -10,6 +10,7 @@ use std::path::Path;
 use napi::bindgen_prelude::{AsyncTask, Buffer, BufferSlice, Env, Task};
 use napi_derive::napi;
 use sluice_log::checkpoint::{self, CheckpointEntry};
+use sluice_log::flush_stats;
 use sluice_log::{
     AppendMode, FlushJob, Log, LogConfig, OpenOptions, TimestampAndOffset, TimestampType,
 };
@@ -426,4 +427,32 @@ pub fn write_clean_shutdown_marker(log_dir: String) -> napi::Result<(), ErrorCod
 #[napi]
 pub fn remove_clean_shutdown_marker(log_dir: String) -> napi::Result<(), ErrorCode> {
     checkpoint::remove_clean_shutdown_marker(Path::new(&log_dir)).map_err(native_error)
+}
+
+/// `sluice_log::flush_stats::FlushStats` as numbers: every log flush in this process so far.
+#[napi(object)]
+pub struct NativeFlushStats {
+    pub count: f64,
+    pub failures: f64,
+    pub sum_seconds: f64,
+    /// Flushes per bucket, not cumulative; one more entry than `flushBucketBoundsSeconds()`.
+    pub buckets: Vec<f64>,
+}
+
+/// Process-wide flush counters (count, failures, time, duration buckets), one snapshot.
+#[napi]
+pub fn flush_stats() -> NativeFlushStats {
+    let s = flush_stats::flush_stats();
+    NativeFlushStats {
+        count: s.count as f64,
+        failures: s.failures as f64,
+        sum_seconds: s.sum_seconds,
+        buckets: s.buckets.iter().map(|&b| b as f64).collect(),
+    }
+}
+
+/// Upper bounds (seconds) of the flush duration buckets.
+#[napi]
+pub fn flush_bucket_bounds_seconds() -> Vec<f64> {
+    flush_stats::FLUSH_BUCKET_BOUNDS_SECONDS.to_vec()
 }
