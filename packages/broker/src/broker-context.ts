@@ -32,6 +32,8 @@ export class BrokerContext {
   private advertised: readonly Listener[];
   private apiVersionTable: ReadonlyArray<{ apiKey: number; minVersion: number; maxVersion: number }> = [];
   private groupCoordinator: GroupCoordinator | null = null;
+  private readonly shutdownListeners = new Set<() => void>();
+  private shuttingDown = false;
 
   constructor(config: BrokerConfig, clusterId: string, topics: TopicRegistry, logger: Logger) {
     this.config = config;
@@ -121,10 +123,42 @@ export class BrokerContext {
 
   /**
    * Group commit for `sluice.flush.on.ack.enable`: resolves once every given partition's data
-   * appended so far is fsync'd. Concurrent callers share fsyncs (see Partition.flushDurable).
+   * appended so far is fsync'd; rejects if any fsync failed. Concurrent callers share fsyncs
+   * (see Partition.flushDurable).
    */
   async flushForAck(partitions: readonly Partition[]): Promise<void> {
     await Promise.all(partitions.map((p) => p.flushDurable()));
+  }
+
+  /**
+   * flushForAck that waits for every partition and resolves with those whose fsync failed
+   * (they are offline then), so a Produce answer can fail just those partitions.
+   */
+  async flushEachForAck(partitions: readonly Partition[]): Promise<Set<Partition>> {
+    const outcomes = await Promise.allSettled(partitions.map((p) => p.flushDurable()));
+    const failed = new Set<Partition>();
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'rejected') failed.add(partitions[i]);
+    });
+    return failed;
+  }
+
+  /** True once a graceful stop began: parked requests answer now instead of waiting. */
+  get isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
+  /** Calls `listener` when a graceful stop begins (parked fetches answer at once then). */
+  onShutdown(listener: () => void): () => void {
+    this.shutdownListeners.add(listener);
+    return () => this.shutdownListeners.delete(listener);
+  }
+
+  beginShutdown(): void {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    for (const listener of [...this.shutdownListeners]) listener();
+    this.shutdownListeners.clear();
   }
 
   /** Auto-creation on Metadata/Produce when `auto.create.topics.enable` allows it. */

@@ -1,6 +1,16 @@
 // The embeddable broker: `await new Broker(config).start()` ... `await broker.stop()`.
 // Start order matters: data dirs and identity, then recovery and topic loading, and only then
 // the listeners bind, so no client ever sees a half-loaded broker.
+//
+// Stop is graceful (SIGTERM): stop accepting, stop reading requests, let the requests in flight
+// finish and their responses go out (parked fetches answer at once), bounded by
+// `sluice.shutdown.timeout.ms`; then close connections, flush and close every log, and write the
+// clean-shutdown marker, so the next start scans nothing.
+//
+// Connection limits, as Kafka's ConnectionQuotas: past `max.connections.per.ip` a new connection
+// from that address is closed at once; at `max.connections` new connections wait, unread, until
+// one closes (Kafka stops accepting and leaves them in the listen backlog; here they wait in a
+// queue bounded like that backlog, and past it they are closed).
 
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -23,6 +33,17 @@ export interface BoundListener extends Listener {
 
 export type BrokerSettings = BrokerConfig | Record<string, string | number | boolean | string[]>;
 
+/** Listen backlog, and the bound of the queue of connections waiting for a slot. */
+const ACCEPT_BACKLOG = 1024;
+
+/** A connection accepted while the broker was at `max.connections`. */
+interface WaitingSocket {
+  readonly socket: Socket;
+  readonly listener: Listener;
+  /** Removes the waiting-time listeners before the socket becomes a Connection. */
+  readonly detach: () => void;
+}
+
 export class Broker {
   readonly config: BrokerConfig;
   readonly logger: Logger;
@@ -33,6 +54,9 @@ export class Broker {
   private handlers: HandlerRegistry | null = null;
   private readonly servers: Server[] = [];
   private readonly connections = new Map<number, Connection>();
+  /** Open connections per remote address, for `max.connections.per.ip`. */
+  private readonly connectionsPerIp = new Map<string, number>();
+  private readonly waitingForSlot: WaitingSocket[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private nextConnectionId = 1;
   private boundListeners: BoundListener[] = [];
@@ -74,7 +98,9 @@ export class Broker {
     for (const dir of this.config.logDirs) mkdirSync(dir, { recursive: true });
     const clusterId = loadOrFormatMetaProperties(this.config.logDirs[0], this.config.nodeId, this.config.get('cluster.id') as string | null);
     const topics = new TopicRegistry(this.config, log.child({ subsystem: 'topics' }));
-    topics.load();
+    const loaded = topics.load();
+    // One line that says whether the last stop was clean: after SIGTERM both counts are 0.
+    log.info(loaded, 'logs loaded');
     this.topics = topics;
     const context = new BrokerContext(this.config, clusterId, topics, log.child({ subsystem: 'handlers' }));
     this.handlers = createHandlerRegistry();
@@ -102,6 +128,7 @@ export class Broker {
         clusterId,
         nodeId: this.config.nodeId,
         startupMs: Math.round(performance.now() - started),
+        recovery: { partitions: loaded.partitionsRecovered, segments: loaded.segmentsRecovered, ms: loaded.loadMs },
         config: this.config.nonDefaults(),
       },
       'sluice broker started',
@@ -109,24 +136,48 @@ export class Broker {
     return this;
   }
 
+  /**
+   * Graceful stop: accept nothing more, read no new request, wait (at most
+   * `sluice.shutdown.timeout.ms`) for in-flight requests to be answered and written, then close
+   * connections, flush and close the logs and mark the log dirs cleanly shut down.
+   */
   async stop(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'stopping' || this.state === 'new') return;
     this.state = 'stopping';
+    const started = performance.now();
     for (const timer of this.timers) clearInterval(timer);
-    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    this.groups?.close();
+    // server.close() stops accepting now; its callback waits for every connection, so it is
+    // not awaited here.
+    for (const server of this.servers) server.close();
+    for (const waiting of this.waitingForSlot.splice(0)) waiting.socket.destroy();
+    this.context?.beginShutdown();
+    const connections = [...this.connections.values()];
+    const inFlight = connections.reduce((n, c) => n + c.inFlightCount, 0);
+    const timeoutMs = this.config.int('sluice.shutdown.timeout.ms');
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), timeoutMs);
+    });
+    const drained = Promise.all(connections.map((c) => c.drain())).then(() => false);
+    const expired = await Promise.race([drained, timedOut]);
+    clearTimeout(timer);
+    const unanswered = connections.reduce((n, c) => n + c.inFlightCount, 0);
     for (const connection of [...this.connections.values()]) connection.close();
+    this.groups?.close();
     this.writer?.close();
     this.topics?.close();
     this.state = 'stopped';
-    this.logger.info('sluice broker stopped');
+    this.logger.info(
+      { connections: connections.length, inFlight, unanswered, drainTimedOut: expired, stopMs: Math.round(performance.now() - started) },
+      'sluice broker stopped',
+    );
   }
 
   private listen(listener: Listener): Promise<BoundListener> {
     return new Promise((resolve, reject) => {
       const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket, listener));
       server.once('error', reject);
-      server.listen({ host: listener.host === '' ? undefined : listener.host, port: listener.port, backlog: 1024 }, () => {
+      server.listen({ host: listener.host === '' ? undefined : listener.host, port: listener.port, backlog: ACCEPT_BACKLOG }, () => {
         server.off('error', reject);
         server.on('error', (err) => this.logger.error({ err }, 'listener error'));
         this.servers.push(server);
@@ -138,10 +189,57 @@ export class Broker {
   }
 
   private accept(socket: Socket, listener: Listener): void {
-    if (this.state === 'stopping' || this.state === 'stopped' || this.writer === null || this.context === null || this.handlers === null) {
+    if (this.state !== 'running') {
       socket.destroy();
       return;
     }
+    const address = socket.remoteAddress ?? '';
+    if ((this.connectionsPerIp.get(address) ?? 0) >= this.config.int('max.connections.per.ip')) {
+      this.logger.warn({ remote: address, limit: this.config.int('max.connections.per.ip') }, 'max.connections.per.ip reached; closing the new connection');
+      socket.destroy();
+      return;
+    }
+    if (this.connections.size >= this.config.int('max.connections')) {
+      if (this.waitingForSlot.length >= ACCEPT_BACKLOG) {
+        socket.destroy();
+        return;
+      }
+      // Not read until admitted; a peer that gives up meanwhile just leaves the queue.
+      socket.pause();
+      const onClose = () => {
+        const at = this.waitingForSlot.indexOf(waiting);
+        if (at >= 0) this.waitingForSlot.splice(at, 1);
+      };
+      const onError = () => undefined; // the close that follows removes it
+      const waiting: WaitingSocket = {
+        socket,
+        listener,
+        detach: () => {
+          socket.off('close', onClose);
+          socket.off('error', onError);
+        },
+      };
+      socket.once('close', onClose);
+      socket.on('error', onError);
+      this.waitingForSlot.push(waiting);
+      return;
+    }
+    this.open(socket, listener);
+  }
+
+  /** A slot freed: admit the connections waiting for one, oldest first. */
+  private admitWaiting(): void {
+    while (this.state === 'running' && this.waitingForSlot.length > 0 && this.connections.size < this.config.int('max.connections')) {
+      const { socket, listener, detach } = this.waitingForSlot.shift()!;
+      detach();
+      if (socket.destroyed) continue;
+      this.accept(socket, listener);
+      socket.resume();
+    }
+  }
+
+  private open(socket: Socket, listener: Listener): void {
+    if (this.writer === null || this.context === null || this.handlers === null) throw new Error('BUG: accepting before start');
     const options: ConnectionOptions = {
       maxRequestBytes: this.config.int('socket.request.max.bytes'),
       maxInFlight: this.config.int('queued.max.requests'),
@@ -154,8 +252,21 @@ export class Broker {
       remotePort: socket.remotePort ?? 0,
       listenerName: listener.name,
     };
-    const connection = new Connection(socket, info, this.writer, this.context, this.handlers, options, this.logger.child({ subsystem: 'network' }), (c) => this.connections.delete(c.id));
+    const address = info.remoteAddress;
+    const connection = new Connection(socket, info, this.writer, this.context, this.handlers, options, this.logger.child({ subsystem: 'network' }), (c) => {
+      this.connections.delete(c.id);
+      const left = (this.connectionsPerIp.get(address) ?? 1) - 1;
+      if (left > 0) this.connectionsPerIp.set(address, left);
+      else this.connectionsPerIp.delete(address);
+      this.admitWaiting();
+    });
     this.connections.set(connection.id, connection);
+    this.connectionsPerIp.set(address, (this.connectionsPerIp.get(address) ?? 0) + 1);
+  }
+
+  /** Open client connections (for tests and metrics). */
+  get connectionCount(): number {
+    return this.connections.size;
   }
 
   private onWriterEvents(events: readonly WriterEvent[]): void {

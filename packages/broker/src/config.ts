@@ -84,6 +84,7 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'sluice.log.append.mode', type: 'string', default: 'mmap', doc: 'How appends reach segment files: mmap or pwrite.', validator: oneOf('mmap', 'pwrite') },
   { name: 'sluice.log.preallocate.step.bytes', type: 'int', default: 33554432, doc: 'mmap mode: the segment file is extended (fallocate) this far ahead of the write position.', validator: atLeast(4096) },
   { name: 'sluice.flush.on.ack.enable', type: 'boolean', default: false, doc: 'fsync before answering acks=1/-1 produce requests (group commit).' },
+  { name: 'sluice.shutdown.timeout.ms', type: 'long', default: 10000, doc: 'Graceful stop: how long in-flight requests may take to be answered before connections are closed anyway.', validator: atLeast(0) },
   { name: 'sluice.connection.pending.max.bytes', type: 'long', default: 67108864, doc: 'Output queued for one connection before its reading pauses.', validator: atLeast(1024) },
   { name: 'sluice.log.level', type: 'string', default: 'info', doc: 'trace, debug, info, warn, error or silent.', validator: oneOf('trace', 'debug', 'info', 'warn', 'error', 'silent') },
   { name: 'sluice.metrics.listener', type: 'string', default: 'http://127.0.0.1:9404/metrics', doc: 'Prometheus scrape endpoint; empty disables it.' },

@@ -4,8 +4,12 @@
 // Requests are dispatched as soon as their frame is complete, in arrival order, so appends from
 // pipelined Produce requests happen in request order; a handler may finish later (a parked
 // Fetch), and responses wait at the head of the queue until every earlier one has gone out.
-// Reading pauses while too many requests are in flight (`queued.max.requests`) or while the
-// writer holds more than `sluice.connection.pending.max.bytes` for this connection.
+// At most `queued.max.requests` requests are in flight: frames past that stay in the frame
+// reader and the socket is paused, until responses go out. Reading also pauses while the writer
+// holds more than `sluice.connection.pending.max.bytes` for this connection.
+//
+// Graceful stop (`drain`): no further request is read or dispatched; the ones in flight finish
+// and their responses are sent; then the connection closes.
 
 import type { Socket } from 'node:net';
 import {
@@ -52,6 +56,10 @@ export class Connection {
   private closed = false;
   private peerEnded = false;
   private paused = false;
+  /** Inside processFrames (dispatch can re-enter through a synchronous response). */
+  private processing = false;
+  /** Set by drain(): resolves once every in-flight response is written (or the socket died). */
+  private drained: { promise: Promise<void>; resolve: () => void } | null = null;
 
   constructor(
     socket: Socket,
@@ -95,6 +103,7 @@ export class Connection {
   onWriterDone(): void {
     this.maybeResume();
     this.closeIfDrained();
+    this.checkDrained();
   }
 
   onWriterError(code: string): void {
@@ -108,7 +117,37 @@ export class Connection {
     this.inFlight.length = 0;
     this.writer.unregister(this.writerId);
     this.socket.destroy();
+    this.drained?.resolve();
     this.onClosed(this);
+  }
+
+  /**
+   * Graceful stop: reads nothing more (frames already buffered but not dispatched are dropped,
+   * as if they had not arrived), lets the requests in flight finish and resolves once their
+   * responses are all written or the connection died. The caller closes it afterwards.
+   */
+  drain(): Promise<void> {
+    if (this.drained === null) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.drained = { promise, resolve };
+      this.socket.pause();
+      this.paused = true;
+      this.checkDrained();
+    }
+    return this.drained.promise;
+  }
+
+  /** Requests dispatched and not yet answered (including a response still being written). */
+  get inFlightCount(): number {
+    return this.inFlight.length;
+  }
+
+  private checkDrained(): void {
+    if (this.drained === null) return;
+    if (this.closed || (this.inFlight.length === 0 && this.writer.pendingBytes(this.writerId) === 0)) {
+      this.drained.resolve();
+    }
   }
 
   private onIdle(): void {
@@ -118,12 +157,20 @@ export class Connection {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.closed) return;
+    if (this.closed || this.drained !== null) return;
+    this.frames.push(chunk);
+    this.processFrames();
+  }
+
+  /** Dispatches buffered frames while fewer than `queued.max.requests` are in flight. */
+  private processFrames(): void {
+    if (this.processing) return;
+    this.processing = true;
     try {
-      this.frames.push(chunk);
-      for (let frame = this.frames.next(); frame !== null; frame = this.frames.next()) {
+      while (!this.closed && this.drained === null && this.inFlight.length < this.options.maxInFlight) {
+        const frame = this.frames.next();
+        if (frame === null) break;
         this.dispatch(frame);
-        if (this.closed) return;
       }
     } catch (err) {
       if (err instanceof ProtocolError) {
@@ -132,6 +179,8 @@ export class Connection {
         return;
       }
       throw err;
+    } finally {
+      this.processing = false;
     }
     this.maybePause();
   }
@@ -209,6 +258,7 @@ export class Connection {
     }
     this.maybeResume();
     this.closeIfDrained();
+    this.checkDrained();
   }
 
   private maybePause(): void {
@@ -220,10 +270,12 @@ export class Connection {
   }
 
   private maybeResume(): void {
-    if (!this.paused || this.closed) return;
+    if (!this.paused || this.closed || this.drained !== null || this.processing) return;
     if (this.inFlight.length < this.options.maxInFlight && this.writer.pendingBytes(this.writerId) <= this.options.maxPendingBytes) {
+      // Frames that arrived while we were at the limit go first; they may fill it again.
       this.paused = false;
-      this.socket.resume();
+      this.processFrames();
+      if (!this.paused && !this.closed) this.socket.resume();
     }
   }
 

@@ -28,3 +28,12 @@ export function storageFailure(err: unknown): StorageFailure | null {
   }
   return null;
 }
+
+/**
+ * True for a native error after which the log's on-disk state is unknown (EIO and other
+ * file-system errors while writing or syncing): the partition must go offline. ENOSPC is not one:
+ * the log refuses the append before writing anything.
+ */
+export function leavesStorageUnknown(err: unknown): boolean {
+  return err instanceof Error && (err as Error & { code?: unknown }).code === 'KAFKA_STORAGE_ERROR';
+}

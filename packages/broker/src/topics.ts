@@ -29,6 +29,17 @@ import type { Logger } from './logger.ts';
 import { TopicConfig } from './topic-config.ts';
 
 export const TOPICS_FILE = 'sluice-topics.json';
+
+/** What opening the persisted partitions at startup took. */
+export interface LoadStats {
+  /** Partitions opened. */
+  partitions: number;
+  /** Opened after an unclean stop (no clean-shutdown marker): their unflushed tail was scanned. */
+  partitionsRecovered: number;
+  /** Segments scanned and CRC-checked (or whose indexes were rebuilt) while opening. */
+  segmentsRecovered: number;
+  loadMs: number;
+}
 const MAX_TOPIC_NAME_LENGTH = 249;
 
 /** Kafka's topic name rule: [a-zA-Z0-9._-]{1,249}, not "." or "..". Returns the problem or null. */
@@ -61,6 +72,7 @@ export class Partition {
   private readonly listeners = new Set<AppendListener>();
   private flushing: Promise<void> | null = null;
   private flushQueued: Promise<void> | null = null;
+  private failure: Error | null = null;
 
   constructor(topic: Topic, index: number, dir: string, logDir: string, log: PartitionLog) {
     this.topic = topic;
@@ -85,15 +97,44 @@ export class Partition {
   }
 
   /**
+   * Offline: the partition's storage failed in a way that leaves what is on disk unknown — an
+   * fsync failed (the kernel may have dropped the dirty pages, and a later fsync would not say
+   * so) or a write failed with EIO. It answers KAFKA_STORAGE_ERROR to every request until the
+   * broker restarts and recovers it, as Kafka takes a failed log dir offline. ENOSPC on append
+   * does not do this: the log writes nothing then and goes on once there is space.
+   */
+  get offline(): boolean {
+    return this.failure !== null;
+  }
+
+  /** Why the partition went offline, or null. */
+  get offlineReason(): Error | null {
+    return this.failure;
+  }
+
+  markOffline(err: unknown): void {
+    if (this.failure !== null) return;
+    this.failure = err instanceof Error ? err : new Error(String(err));
+    this.topic.onOffline?.(this, this.failure);
+  }
+
+  /**
    * Resolves when everything appended before the call is on disk. A flush already running may
    * have started before our append, so at most one more is queued behind it; every caller that
-   * arrives meanwhile shares that one (group commit).
+   * arrives meanwhile shares that one (group commit). A failed flush takes the partition offline.
    */
   flushDurable(): Promise<void> {
+    if (this.failure !== null) return Promise.reject(this.failure);
     if (this.flushing === null) {
-      const flushing = this.log.flush().finally(() => {
-        this.flushing = null;
-      });
+      const flushing = this.log
+        .flush()
+        .catch((err: unknown) => {
+          this.markOffline(err);
+          throw err;
+        })
+        .finally(() => {
+          this.flushing = null;
+        });
       this.flushing = flushing;
       return flushing;
     }
@@ -132,6 +173,8 @@ export class Topic {
   readonly partitions: Partition[] = [];
   /** Reports a failed background flush (set by the registry to its logger). */
   onFlushError?: (partition: Partition, err: unknown) => void;
+  /** Reports a partition going offline (set by the registry to its logger). */
+  onOffline?: (partition: Partition, err: Error) => void;
 
   constructor(name: string, id: string, config: TopicConfig) {
     this.name = name;
@@ -158,6 +201,8 @@ export class TopicRegistry {
   private readonly log: Logger;
   /** What the previous run left per partition dir name (`topic-N`), read once at load. */
   private previousRun = new Map<string, OpenOptions>();
+  /** Counted while `load` opens partitions. */
+  private loadStats: LoadStats | null = null;
 
   constructor(config: BrokerConfig, logger: Logger) {
     this.config = config;
@@ -186,7 +231,9 @@ export class TopicRegistry {
    * (`recovery-point-offset-checkpoint`); the native open recovers what lies past that. The
    * marker is removed before anything is appended, so a crash from here on is detected.
    */
-  load(): void {
+  load(): LoadStats {
+    const started = performance.now();
+    this.loadStats = { partitions: 0, partitionsRecovered: 0, segmentsRecovered: 0, loadMs: 0 };
     for (const dir of this.config.logDirs) {
       const clean = hasCleanShutdownMarker(dir);
       const recovery = new Map(readRecoveryPointCheckpoint(dir).map((e) => [`${e.topic}-${e.partition}`, e.offset]));
@@ -201,6 +248,9 @@ export class TopicRegistry {
     this.loadTopics();
     for (const dir of this.config.logDirs) clearCleanShutdown(dir);
     this.previousRun = new Map();
+    const stats = { ...this.loadStats, loadMs: Math.round(performance.now() - started) };
+    this.loadStats = null;
+    return stats;
   }
 
   private loadTopics(): void {
@@ -270,30 +320,39 @@ export class TopicRegistry {
   }
 
   /**
-   * Clean shutdown: checkpoints, close every log (flush + trim the active segment), then the
-   * clean-shutdown marker in each log dir, last.
+   * Clean shutdown: close every log (flush + trim the active segment), checkpoints, then the
+   * clean-shutdown marker in each log dir, last. A log that is offline or fails to close keeps
+   * the recovery point of its last good flush and leaves no marker, so the next start scans it.
+   * An offline log is not closed at all: closing flushes, and an fsync after a failed one may
+   * report success for pages that never reached the disk.
    */
   close(): void {
-    // Read before close: a closed log answers nothing. After close, everything up to the end is
-    // flushed, so the end is the recovery point.
-    const ends = new Map<Partition, { end: number; start: number }>();
+    // Read before close: a closed log answers nothing.
+    const marks = new Map<Partition, { end: number; start: number; recoveryPoint: number }>();
     for (const topic of this.byName.values()) {
-      for (const p of topic.partitions) ends.set(p, { end: p.log.logEndOffset, start: p.log.logStartOffset });
-    }
-    const failures: unknown[] = [];
-    for (const partition of ends.keys()) {
-      try {
-        partition.log.close();
-      } catch (err) {
-        failures.push(err);
-        this.log.error({ topic: partition.topic.name, partition: partition.index, err }, 'closing a log failed');
+      for (const p of topic.partitions) {
+        marks.set(p, { end: p.log.logEndOffset, start: p.log.logStartOffset, recoveryPoint: p.log.recoveryPoint });
       }
     }
+    const failures: unknown[] = [];
     const byDir = new Map<string, { recovery: CheckpointEntry[]; start: CheckpointEntry[] }>();
     for (const dir of this.config.logDirs) byDir.set(dir, { recovery: [], start: [] });
-    for (const [p, { end, start }] of ends) {
+    for (const [p, { end, start, recoveryPoint }] of marks) {
+      let closed = false;
+      if (p.offline) {
+        failures.push(p.offlineReason);
+      } else {
+        try {
+          p.log.close();
+          closed = true;
+        } catch (err) {
+          failures.push(err);
+          this.log.error({ topic: p.topic.name, partition: p.index, err }, 'closing a log failed');
+        }
+      }
+      // After a successful close everything up to the end is flushed: the end is the recovery point.
       const entry = byDir.get(p.logDir)!;
-      entry.recovery.push({ topic: p.topic.name, partition: p.index, offset: end });
+      entry.recovery.push({ topic: p.topic.name, partition: p.index, offset: closed ? end : recoveryPoint });
       entry.start.push({ topic: p.topic.name, partition: p.index, offset: start });
     }
     for (const [dir, { recovery, start }] of byDir) {
@@ -322,6 +381,8 @@ export class TopicRegistry {
 
   private register(topic: Topic): void {
     topic.onFlushError = (p, err) => this.log.error({ topic: topic.name, partition: p.index, err }, 'background flush failed');
+    topic.onOffline = (p, err) =>
+      this.log.error({ topic: topic.name, partition: p.index, err }, 'partition storage failed; it answers KAFKA_STORAGE_ERROR until the broker restarts and recovers it');
     this.byName.set(topic.name, topic);
     this.byId.set(topic.id, topic);
   }
@@ -337,8 +398,13 @@ export class TopicRegistry {
       mkdirSync(dir, { recursive: true });
     }
     const logDir = dirs.find((d) => join(d, name) === dir)!;
-    const log = PartitionLog.open(dir, this.logConfig(topic.config), this.previousRun.get(name) ?? {});
+    const options = this.previousRun.get(name) ?? {};
+    const log = PartitionLog.open(dir, this.logConfig(topic.config), options);
     topic.partitions[index] = new Partition(topic, index, dir, logDir, log);
+    if (this.loadStats !== null) {
+      this.loadStats.partitions++;
+      if (options.cleanShutdown !== true) this.loadStats.partitionsRecovered++;
+    }
   }
 
   private persist(): void {

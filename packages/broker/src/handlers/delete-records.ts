@@ -20,6 +20,7 @@ export const deleteRecordsHandler: ApiHandler = {
       const partitions = t.partitions.map(({ partitionIndex, offset }) => {
         const partition = topic?.partitions[partitionIndex];
         if (partition === undefined) return { partitionIndex, lowWatermark: -1, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+        if (partition.offline) return { partitionIndex, lowWatermark: -1, errorCode: ErrorCode.KAFKA_STORAGE_ERROR };
         const target = offset === -1 ? partition.highWatermark : offset;
         if (target < 0 || target > partition.highWatermark) return { partitionIndex, lowWatermark: -1, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
         try {

@@ -4,8 +4,9 @@
 // connection writer sends from the segment files (sendfile/splice/copy). Limits: per-partition
 // partitionMaxBytes and the response's maxBytes, except that the first batch of the first
 // partition with data is always whole (KIP-74). When fewer than minBytes are available the
-// request parks until an append reaches minBytes or maxWaitMs passes (Kafka's DelayedFetch);
-// errors answer at once. Fetch sessions (KIP-227) are not kept: every answer carries sessionId 0,
+// request parks until an append reaches minBytes or maxWaitMs passes (Kafka's DelayedFetch), or
+// a graceful stop begins; errors answer at once. An offline partition (failed storage) answers
+// KAFKA_STORAGE_ERROR. Fetch sessions (KIP-227) are not kept: every answer carries sessionId 0,
 // which tells clients to send full requests — allowed by the protocol.
 // Version notes: served v4–13. v4 lastStableOffset/abortedTransactions; v5 logStartOffset; v7
 // sessions; v9 currentLeaderEpoch; v11 rackId/preferredReadReplica; v12+ flexible; v13 topic ids
@@ -73,6 +74,10 @@ function readAll(broker: BrokerContext, version: number, request: any): Outcome 
         return partitionError(req.partition, topic === undefined ? missingTopicError : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       }
       partitions.push(partition);
+      if (partition.offline) {
+        hasError = true;
+        return partitionError(req.partition, ErrorCode.KAFKA_STORAGE_ERROR);
+      }
       if (req.currentLeaderEpoch > 0) {
         // Our only leader epoch is 0; a client that has seen a later one is talking about a
         // different history (Kafka answers UNKNOWN_LEADER_EPOCH for a future epoch).
@@ -128,7 +133,7 @@ export const fetchHandler: ApiHandler = {
     }
     const first = readAll(broker, header.apiVersion, request);
     const maxWaitMs = Math.max(0, request.maxWaitMs);
-    if (first.hasError || first.bytes >= request.minBytes || maxWaitMs === 0 || first.partitions.length === 0) {
+    if (first.hasError || first.bytes >= request.minBytes || maxWaitMs === 0 || first.partitions.length === 0 || broker.isShuttingDown) {
       return first.body;
     }
     return parkUntilReady(broker, header.apiVersion, request, first, maxWaitMs);
@@ -175,5 +180,16 @@ function parkUntilReady(broker: BrokerContext, version: number, request: any, fi
       }
     }, maxWaitMs);
     for (const partition of new Set(first.partitions)) unsubscribes.push(partition.onAppend(recheck));
+    // A graceful stop answers parked fetches with what is there now (an early answer is valid).
+    unsubscribes.push(
+      broker.onShutdown(() => {
+        if (done) return;
+        try {
+          finish(readAll(broker, version, request));
+        } catch (err) {
+          reject(err);
+        }
+      }),
+    );
   });
 }

@@ -4,12 +4,15 @@
 // partition outcomes are values: UNKNOWN_TOPIC_OR_PARTITION, CORRUPT_MESSAGE, MESSAGE_TOO_LARGE,
 // INVALID_RECORD, KAFKA_STORAGE_ERROR. acks=0 sends no response; acks=1 and -1 answer after the
 // append (single node: the leader is the whole ISR), and after an fsync when
-// `sluice.flush.on.ack.enable` is set (group commit: concurrent requests share fsyncs).
+// `sluice.flush.on.ack.enable` is set (group commit: concurrent requests share fsyncs). A
+// partition whose append failed with EIO or whose fsync failed goes offline (KAFKA_STORAGE_ERROR
+// until restart); an fsync failure turns that partition's answer into KAFKA_STORAGE_ERROR, so
+// nothing is acknowledged that was not made durable. ENOSPC refuses the append and nothing else.
 // Version notes: served from v3 (RecordBatch v2 only) to v11, advertised from v0 as Kafka 4 does
 // for librdkafka's sake; v5 logStartOffset; v8 recordErrors/errorMessage; v9+ flexible.
 
 import { ErrorCode } from '@sluice/protocol';
-import { storageFailure } from '../storage-errors.ts';
+import { leavesStorageUnknown, storageFailure } from '../storage-errors.ts';
 import type { Partition } from '../topics.ts';
 import { type ApiHandler, NO_RESPONSE } from './handler.ts';
 
@@ -36,6 +39,8 @@ export const produceHandler: ApiHandler = {
     const { broker } = ctx;
     const acks: number = request.acks;
     const toFlush = new Set<Partition>();
+    /** Successful answers per partition, to be turned into errors if their fsync fails. */
+    const awaitingFlush: Array<{ partition: Partition; response: PartitionResponse }> = [];
     const now = Date.now();
     const responses = request.topicData.map((topicData: { name: string; partitionData: Array<{ index: number; records: Uint8Array | null }> }) => {
       const topic = broker.topics.get(topicData.name);
@@ -48,11 +53,11 @@ export const produceHandler: ApiHandler = {
         if (records === null || records.byteLength === 0) {
           return failed(index, ErrorCode.INVALID_RECORD, 'Produce request has no record batches for this partition');
         }
+        if (partition.offline) return failed(index, ErrorCode.KAFKA_STORAGE_ERROR, 'the partition\'s storage failed; it is offline until the broker restarts');
         try {
           const appended = partition.log.append(records, now);
           partition.appended(appended.rolled);
-          if (acks !== 0) toFlush.add(partition);
-          return {
+          const response: PartitionResponse = {
             index,
             errorCode: 0,
             baseOffset: appended.baseOffset,
@@ -61,9 +66,15 @@ export const produceHandler: ApiHandler = {
             recordErrors: [],
             errorMessage: null,
           };
+          if (acks !== 0) {
+            toFlush.add(partition);
+            awaitingFlush.push({ partition, response });
+          }
+          return response;
         } catch (err) {
           const failure = storageFailure(err);
           if (failure === null) throw err;
+          if (leavesStorageUnknown(err)) partition.markOffline(err);
           broker.logger.debug({ topic: topicData.name, partition: index, err: failure.message }, 'append rejected');
           return failed(index, failure.errorCode, failure.message);
         }
@@ -73,6 +84,13 @@ export const produceHandler: ApiHandler = {
     if (acks === 0) return NO_RESPONSE;
     const response = { responses, throttleTimeMs: 0 };
     if (!broker.config.bool('sluice.flush.on.ack.enable') || toFlush.size === 0) return response;
-    return broker.flushForAck([...toFlush]).then(() => response);
+    return broker.flushEachForAck([...toFlush]).then((notFlushed) => {
+      for (const { partition, response: answer } of awaitingFlush) {
+        if (!notFlushed.has(partition)) continue;
+        // Appended but not durable: not acknowledged. The partition is offline now.
+        Object.assign(answer, failed(answer.index, ErrorCode.KAFKA_STORAGE_ERROR, 'fsync failed; the records were not acknowledged'));
+      }
+      return response;
+    });
   },
 };
