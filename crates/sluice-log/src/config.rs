@@ -1,7 +1,9 @@
 //! Per-partition log configuration: Kafka's topic-level settings (`segment.bytes`, `segment.ms`,
 //! `segment.index.bytes`, `index.interval.bytes`, `max.message.bytes`, `retention.ms`,
-//! `retention.bytes`, `message.timestamp.type`, `flush.messages`) plus Sluice's own append mode
-//! and preallocation step (`sluice.log.append.mode`, `sluice.log.preallocate.step.bytes`).
+//! `retention.bytes`, `message.timestamp.type`, `flush.messages`), the broker's
+//! `producer.id.expiration.ms` (Kafka keeps it in the partition's producer state manager config)
+//! plus Sluice's own append mode and preallocation step (`sluice.log.append.mode`,
+//! `sluice.log.preallocate.step.bytes`).
 
 use crate::error::{Error, Result};
 
@@ -87,6 +89,9 @@ pub struct LogConfig {
     pub message_timestamp_type: TimestampType,
     /// `flush.messages`: fdatasync after this many messages since the last flush.
     pub flush_interval_messages: u64,
+    /// `producer.id.expiration.ms`: an idempotent producer's state is dropped once its last
+    /// batch's timestamp is this old (Kafka's default: one day).
+    pub producer_id_expiration_ms: i64,
 }
 
 impl Default for LogConfig {
@@ -103,6 +108,7 @@ impl Default for LogConfig {
             preallocate_step_bytes: 32 << 20,
             message_timestamp_type: TimestampType::CreateTime,
             flush_interval_messages: i64::MAX as u64,
+            producer_id_expiration_ms: 24 * 60 * 60 * 1000,
         }
     }
 }
@@ -154,6 +160,11 @@ impl LogConfig {
         check(self.flush_interval_messages >= 1, "flush.messages", || {
             format!("{} is below 1", self.flush_interval_messages)
         })?;
+        check(
+            self.producer_id_expiration_ms >= 1,
+            "producer.id.expiration.ms",
+            || format!("{} is below 1", self.producer_id_expiration_ms),
+        )?;
         Ok(())
     }
 
@@ -187,6 +198,7 @@ mod tests {
         assert_eq!(c.segment_index_bytes, 10_485_760);
         assert_eq!(c.max_message_bytes, 1_048_588);
         assert_eq!(c.preallocate_step_bytes, 33_554_432);
+        assert_eq!(c.producer_id_expiration_ms, 86_400_000);
     }
 
     #[test]

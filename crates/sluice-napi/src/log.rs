@@ -35,6 +35,8 @@ pub struct NativeLogConfig {
     /// 'CreateTime' | 'LogAppendTime'
     pub message_timestamp_type: Option<String>,
     pub flush_interval_messages: Option<f64>,
+    /// producer.id.expiration.ms
+    pub producer_id_expiration_ms: Option<f64>,
 }
 
 impl NativeLogConfig {
@@ -72,6 +74,9 @@ impl NativeLogConfig {
         if let Some(v) = self.flush_interval_messages {
             config.flush_interval_messages = unsigned("flushIntervalMessages", v)?;
         }
+        if let Some(v) = self.producer_id_expiration_ms {
+            config.producer_id_expiration_ms = integer("producerIdExpirationMs", v)?;
+        }
         Ok(config)
     }
 }
@@ -95,6 +100,9 @@ pub struct NativeAppendResult {
     pub log_start_offset: f64,
     /// A new segment was rolled by this append.
     pub rolled: bool,
+    /// A retried batch of an idempotent producer: nothing was written, the offsets are the
+    /// original batch's.
+    pub duplicate: bool,
 }
 
 #[napi(object, object_from_js = false)]
@@ -171,6 +179,7 @@ impl NativePartitionLog {
             record_count: r.record_count as f64,
             log_start_offset: r.log_start_offset as f64,
             rolled: r.rolled,
+            duplicate: r.duplicate,
         })
     }
 
@@ -203,10 +212,18 @@ impl NativePartitionLog {
     /// The bytes of whole batches from the one containing `offset` (at least one batch, up to
     /// `maxBytes` otherwise); null at the log end. For replaying internal logs, not for fetches.
     #[napi]
-    pub fn read_bytes(&self, offset: f64, max_bytes: f64) -> napi::Result<Option<Buffer>, ErrorCode> {
+    pub fn read_bytes(
+        &self,
+        offset: f64,
+        max_bytes: f64,
+    ) -> napi::Result<Option<Buffer>, ErrorCode> {
         let offset = integer("offset", offset)?;
         let max_bytes = unsigned("maxBytes", max_bytes)?;
-        let Some(read) = self.log.read(offset, max_bytes, true).map_err(native_error)? else {
+        let Some(read) = self
+            .log
+            .read(offset, max_bytes, true)
+            .map_err(native_error)?
+        else {
             return Ok(None);
         };
         let bytes = read.range.read_to_vec().map_err(|source| {

@@ -37,6 +37,8 @@ export interface LogConfig {
   messageTimestampType?: TimestampType;
   /** flush.messages; default "never" (pass Number.MAX_SAFE_INTEGER). */
   flushIntervalMessages?: number;
+  /** producer.id.expiration.ms, default 86400000: idle idempotent producers' state is dropped. */
+  producerIdExpirationMs?: number;
 }
 
 /** What the previous run of the broker left behind for this partition. */
@@ -59,6 +61,11 @@ export interface AppendResult {
   logStartOffset: number;
   /** The append started a new segment. */
   rolled: boolean;
+  /**
+   * The append retried a batch an idempotent producer already appended: nothing was written and
+   * the offsets (and logAppendTime, as Kafka reports it) are the original batch's.
+   */
+  duplicate: boolean;
 }
 
 export interface ReadResult {
@@ -97,7 +104,10 @@ export class PartitionLog {
   /**
    * Validates and appends one or more RecordBatch v2 batches. Rewrites `records` in place:
    * baseOffset and partitionLeaderEpoch (and under LogAppendTime the timestamp type, maxTimestamp
-   * and CRC). A validation error rejects the whole append and changes nothing.
+   * and CRC). A validation error rejects the whole append and changes nothing. Batches of
+   * idempotent producers are checked against the partition's producer state
+   * (OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH); a retried one comes back with
+   * `duplicate: true` and its original offsets.
    */
   append(records: Uint8Array, nowMs: number, leaderEpoch = 0): AppendResult {
     return this.#native.append(toBuffer(records), nowMs, leaderEpoch);
