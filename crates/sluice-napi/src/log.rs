@@ -338,6 +338,12 @@ impl NativePartitionLog {
     pub fn recovery_point(&self) -> f64 {
         self.log.recovery_point() as f64
     }
+
+    /// Segments `open` scanned and CRC-checked or re-indexed (0 after a clean shutdown).
+    #[napi(getter)]
+    pub fn recovered_segments(&self) -> u32 {
+        u32::try_from(self.log.recovered_segments()).unwrap_or(u32::MAX)
+    }
 }
 
 /// Runs a `FlushJob` on the libuv pool.

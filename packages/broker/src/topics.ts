@@ -404,6 +404,7 @@ export class TopicRegistry {
     if (this.loadStats !== null) {
       this.loadStats.partitions++;
       if (options.cleanShutdown !== true) this.loadStats.partitionsRecovered++;
+      this.loadStats.segmentsRecovered += log.recoveredSegments;
     }
   }
 

@@ -206,6 +206,11 @@ export class PartitionLog {
   get recoveryPoint(): number {
     return this.#native.recoveryPoint;
   }
+
+  /** Segments `open` scanned and CRC-checked or re-indexed (0 after a clean shutdown). */
+  get recoveredSegments(): number {
+    return this.#native.recoveredSegments;
+  }
 }
 
 function toNativeConfig(config: LogConfig): NativeLogConfig {
