@@ -5,6 +5,7 @@ import type { BrokerConfig, ConfigValue, Listener } from './config.ts';
 import { ConfigError } from './config.ts';
 import type { GroupCoordinator } from './groups/coordinator.ts';
 import type { Logger } from './logger.ts';
+import { ProducerIdManager } from './producer-ids.ts';
 import { parseTopicOverride } from './topic-config.ts';
 import { type Partition, type Topic, type TopicRegistry, topicNameProblem } from './topics.ts';
 
@@ -28,6 +29,8 @@ export class BrokerContext {
   readonly nodeId: number;
   readonly topics: TopicRegistry;
   readonly logger: Logger;
+  /** Producer ids for InitProducerId, reserved in blocks in the first log dir. */
+  readonly producerIds: ProducerIdManager;
   /** Where clients should connect (the advertised listener of the connection's listener). */
   private advertised: readonly Listener[];
   private apiVersionTable: ReadonlyArray<{ apiKey: number; minVersion: number; maxVersion: number }> = [];
@@ -42,6 +45,7 @@ export class BrokerContext {
     this.topics = topics;
     this.logger = logger;
     this.advertised = config.advertisedListeners;
+    this.producerIds = new ProducerIdManager(config.logDirs[0]);
   }
 
   /**

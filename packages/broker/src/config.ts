@@ -72,6 +72,7 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'queued.max.requests', type: 'int', default: 500, doc: 'Requests in flight per connection before reading pauses.', validator: atLeast(1) },
   { name: 'min.insync.replicas', type: 'int', default: 1, doc: 'Reported topic default (single node).', validator: atLeast(1) },
   { name: 'compression.type', type: 'string', default: 'producer', doc: 'Sluice stores batches as the producer compressed them (producer).', validator: oneOf('producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd') },
+  { name: 'producer.id.expiration.ms', type: 'int', default: 86400000, doc: 'An idempotent producer\'s state in a partition is dropped once its last batch is this old.', validator: atLeast(1) },
   { name: 'offsets.topic.num.partitions', type: 'int', default: 50, doc: 'Partitions of the internal offsets log.', validator: atLeast(1) },
   { name: 'offsets.retention.minutes', type: 'int', default: 10080, doc: 'Committed offsets of empty groups expire after this.' },
   { name: 'offsets.retention.check.interval.ms', type: 'long', default: 600000, doc: 'How often expired committed offsets are removed.', validator: atLeast(1) },

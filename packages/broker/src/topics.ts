@@ -376,6 +376,7 @@ export class TopicRegistry {
       preallocateStepBytes: this.config.int('sluice.log.preallocate.step.bytes'),
       messageTimestampType: config.get('message.timestamp.type') as 'CreateTime' | 'LogAppendTime',
       flushIntervalMessages: config.num('flush.messages'),
+      producerIdExpirationMs: this.config.int('producer.id.expiration.ms'),
     };
   }
 

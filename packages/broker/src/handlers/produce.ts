@@ -2,7 +2,10 @@
 // Behavior: each partition's record set is handed to the native log as opaque bytes in one call;
 // the log validates every RecordBatch v2 header and CRC, assigns offsets and appends. Per-
 // partition outcomes are values: UNKNOWN_TOPIC_OR_PARTITION, CORRUPT_MESSAGE, MESSAGE_TOO_LARGE,
-// INVALID_RECORD, KAFKA_STORAGE_ERROR. acks=0 sends no response; acks=1 and -1 answer after the
+// INVALID_RECORD, KAFKA_STORAGE_ERROR, and for idempotent producers (checked by the log, atomically
+// with the append) OUT_OF_ORDER_SEQUENCE_NUMBER and INVALID_PRODUCER_EPOCH; a retried duplicate of
+// one of a producer's last five batches is answered NONE with the original offsets. acks=0 sends
+// no response; acks=1 and -1 answer after the
 // append (single node: the leader is the whole ISR), and after an fsync when
 // `sluice.flush.on.ack.enable` is set (group commit: concurrent requests share fsyncs). A
 // partition whose append failed with EIO or whose fsync failed goes offline (KAFKA_STORAGE_ERROR
@@ -56,7 +59,10 @@ export const produceHandler: ApiHandler = {
         if (partition.offline) return failed(index, ErrorCode.KAFKA_STORAGE_ERROR, 'the partition\'s storage failed; it is offline until the broker restarts');
         try {
           const appended = partition.log.append(records, now);
-          partition.appended(appended.rolled);
+          // A retried batch of an idempotent producer wrote nothing, so there is nothing to
+          // announce; Kafka answers it NONE with the original offsets (acks and fsync-on-ack
+          // apply as to any append).
+          if (!appended.duplicate) partition.appended(appended.rolled);
           const response: PartitionResponse = {
             index,
             errorCode: 0,
