@@ -6,6 +6,7 @@ import { ConfigError } from './config.ts';
 import type { GroupCoordinator } from './groups/coordinator.ts';
 import type { Logger } from './logger.ts';
 import { ProducerIdManager } from './producer-ids.ts';
+import { BrokerMetrics } from './metrics/broker-metrics.ts';
 import { parseTopicOverride } from './topic-config.ts';
 import { type Partition, type Topic, type TopicRegistry, topicNameProblem } from './topics.ts';
 
@@ -31,6 +32,8 @@ export class BrokerContext {
   readonly logger: Logger;
   /** Producer ids for InitProducerId, reserved in blocks in the first log dir. */
   readonly producerIds: ProducerIdManager;
+  /** The metrics probes (metrics/): handlers report what happened through them. */
+  readonly metrics: BrokerMetrics;
   /** Where clients should connect (the advertised listener of the connection's listener). */
   private advertised: readonly Listener[];
   private apiVersionTable: ReadonlyArray<{ apiKey: number; minVersion: number; maxVersion: number }> = [];
@@ -38,8 +41,9 @@ export class BrokerContext {
   private readonly shutdownListeners = new Set<() => void>();
   private shuttingDown = false;
 
-  constructor(config: BrokerConfig, clusterId: string, topics: TopicRegistry, logger: Logger) {
+  constructor(config: BrokerConfig, clusterId: string, topics: TopicRegistry, logger: Logger, metrics?: BrokerMetrics) {
     this.config = config;
+    this.metrics = metrics ?? new BrokerMetrics({ appendMode: config.str('sluice.log.append.mode') as 'mmap' | 'pwrite' });
     this.clusterId = clusterId;
     this.nodeId = config.nodeId;
     this.topics = topics;

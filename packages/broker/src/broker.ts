@@ -15,7 +15,7 @@
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { ConnectionWriter, type WriterEvent, type WriterStats } from '@sluice/native';
-import { BrokerConfig, type Listener } from './config.ts';
+import { BrokerConfig, ConfigError, type Listener } from './config.ts';
 import { BrokerContext } from './broker-context.ts';
 import { Connection, type ConnectionOptions } from './connection.ts';
 import { GroupCoordinator } from './groups/coordinator.ts';
@@ -24,6 +24,9 @@ import { OffsetsTopicLog } from './groups/offsets-topic-log.ts';
 import { advertisedApiVersions, createHandlerRegistry, type HandlerRegistry } from './handlers/index.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { loadOrFormatMetaProperties } from './meta-properties.ts';
+import { BrokerMetrics } from './metrics/broker-metrics.ts';
+import { type MetricsListener, parseMetricsListener } from './metrics/listener-url.ts';
+import { MetricsServer } from './metrics/metrics-server.ts';
 import { TopicRegistry } from './topics.ts';
 
 export interface BoundListener extends Listener {
@@ -47,6 +50,9 @@ interface WaitingSocket {
 export class Broker {
   readonly config: BrokerConfig;
   readonly logger: Logger;
+  /** Probes and registry; the HTTP endpoint (`sluice.metrics.listener`) serves them. */
+  readonly metrics: BrokerMetrics;
+  private metricsServer: MetricsServer | null = null;
   private context: BrokerContext | null = null;
   private topics: TopicRegistry | null = null;
   private groups: GroupCoordinator | null = null;
@@ -65,6 +71,12 @@ export class Broker {
   constructor(settings: BrokerSettings = {}, logger?: Logger) {
     this.config = settings instanceof BrokerConfig ? settings : new BrokerConfig(Object.entries(settings));
     this.logger = logger ?? createLogger(this.config.str('sluice.log.level'));
+    this.metrics = new BrokerMetrics({ appendMode: this.config.str('sluice.log.append.mode') as 'mmap' | 'pwrite' });
+  }
+
+  /** The URL Prometheus should scrape, or null when `sluice.metrics.listener` is empty. */
+  get metricsUrl(): string | null {
+    return this.metricsServer?.url ?? null;
   }
 
   get listeners(): readonly BoundListener[] {
@@ -95,14 +107,18 @@ export class Broker {
     this.state = 'starting';
     const started = performance.now();
     const log = this.logger;
+    // The metrics endpoint binds first: an unusable address fails the start before any log is
+    // opened. Until the broker's parts are attached, a scrape shows only counted events.
+    await this.startMetricsServer();
     for (const dir of this.config.logDirs) mkdirSync(dir, { recursive: true });
     const clusterId = loadOrFormatMetaProperties(this.config.logDirs[0], this.config.nodeId, this.config.get('cluster.id') as string | null);
     const topics = new TopicRegistry(this.config, log.child({ subsystem: 'topics' }));
     const loaded = topics.load();
     // One line that says whether the last stop was clean: after SIGTERM both counts are 0.
     log.info(loaded, 'logs loaded');
+    this.metrics.log.recoveryFinished(loaded.loadMs);
     this.topics = topics;
-    const context = new BrokerContext(this.config, clusterId, topics, log.child({ subsystem: 'handlers' }));
+    const context = new BrokerContext(this.config, clusterId, topics, log.child({ subsystem: 'handlers' }), this.metrics);
     this.handlers = createHandlerRegistry();
     context.setApiVersions(advertisedApiVersions(this.handlers));
     this.context = context;
@@ -117,6 +133,8 @@ export class Broker {
       mode: this.config.str('sluice.transfer.mode') as 'sendfile' | 'splice' | 'copy',
       onEvents: (events) => this.onWriterEvents(events),
     });
+    const writer = this.writer;
+    this.metrics.attach({ topics, groups, writerStats: () => writer.stats() });
     this.scheduleRetention();
     for (const listener of this.config.listeners) this.boundListeners.push(await this.listen(listener));
     context.useBoundListeners(this.boundListeners);
@@ -127,6 +145,7 @@ export class Broker {
         logDirs: this.config.logDirs,
         clusterId,
         nodeId: this.config.nodeId,
+        metrics: this.metricsUrl,
         startupMs: Math.round(performance.now() - started),
         recovery: { partitions: loaded.partitionsRecovered, segments: loaded.segmentsRecovered, ms: loaded.loadMs },
         config: this.config.nonDefaults(),
@@ -163,6 +182,9 @@ export class Broker {
     clearTimeout(timer);
     const unanswered = connections.reduce((n, c) => n + c.inFlightCount, 0);
     for (const connection of [...this.connections.values()]) connection.close();
+    // Scrapes stop before the logs close (a closed log answers nothing).
+    await this.metricsServer?.close();
+    this.metrics.detach();
     this.groups?.close();
     this.writer?.close();
     this.topics?.close();
@@ -171,6 +193,26 @@ export class Broker {
       { connections: connections.length, inFlight, unanswered, drainTimedOut: expired, stopMs: Math.round(performance.now() - started) },
       'sluice broker stopped',
     );
+  }
+
+  private async startMetricsServer(): Promise<void> {
+    const setting = this.config.str('sluice.metrics.listener');
+    let listener: MetricsListener | null;
+    try {
+      listener = parseMetricsListener(setting);
+    } catch (err) {
+      throw new ConfigError('sluice.metrics.listener', (err as Error).message);
+    }
+    if (listener === null) return;
+    const server = new MetricsServer(listener, this.metrics, this.logger.child({ subsystem: 'metrics' }));
+    try {
+      await server.listen();
+    } catch (err) {
+      const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      throw new ConfigError('sluice.metrics.listener', `cannot listen on ${setting} (${reason}); set another address or port, or an empty value to disable the endpoint`);
+    }
+    this.metricsServer = server;
+    this.logger.child({ subsystem: 'metrics' }).info({ url: server.url }, 'metrics endpoint listening');
   }
 
   private listen(listener: Listener): Promise<BoundListener> {
@@ -274,7 +316,7 @@ export class Broker {
       const connection = this.connections.get(event.connId);
       if (connection === undefined) continue;
       if (event.kind === 'failed') connection.onWriterError(event.code);
-      else connection.onWriterDone();
+      else connection.onWriterDone(event.token);
     }
   }
 

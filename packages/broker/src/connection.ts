@@ -10,6 +10,10 @@
 //
 // Graceful stop (`drain`): no further request is read or dispatched; the ones in flight finish
 // and their responses are sent; then the connection closes.
+//
+// Metrics: each request's queue / local / send times go to the broker probe once its response is
+// completely written — at once when the writer's inline write took it all (send returned 0),
+// else on the writer's 'sent' event for its token (`sending`, in send order).
 
 import type { Socket } from 'node:net';
 import {
@@ -26,11 +30,23 @@ import type { BrokerContext } from './broker-context.ts';
 import { type ApiHandler, type ConnectionInfo, type HandlerResult, NO_RESPONSE, type RequestContext } from './handlers/handler.ts';
 import { apiVersionsFallback, type HandlerRegistry } from './handlers/index.ts';
 import type { Logger } from './logger.ts';
+import type { BrokerProbe } from './metrics/broker-probe.ts';
 
 interface InFlight {
   readonly header: RequestHeader;
+  /** performance.now() of the read that completed the frame (or a later one). */
   readonly receivedAt: number;
+  /** When the handler started, and when its result was ready. */
+  startedAt: number;
+  readyAt: number;
   result: HandlerResult | undefined;
+}
+
+/** A response handed to the writer that is not completely written yet. */
+interface Sending {
+  readonly token: number;
+  readonly entry: InFlight;
+  readonly version: number;
 }
 
 export interface ConnectionOptions {
@@ -52,6 +68,11 @@ export class Connection {
   private readonly options: ConnectionOptions;
   private readonly log: Logger;
   private readonly onClosed: (c: Connection) => void;
+  private readonly probe: BrokerProbe;
+  /** Queued sends in token order; bounded by the writer's per-connection queue bound. */
+  private readonly sending: Sending[] = [];
+  /** When the last socket read arrived: the frames it completed were received then. */
+  private lastReadAt = 0;
   private nextToken = 1;
   private closed = false;
   private peerEnded = false;
@@ -79,6 +100,7 @@ export class Connection {
     this.options = options;
     this.log = logger.child({ connection: info.id, remote: `${info.remoteAddress}:${info.remotePort}` });
     this.onClosed = onClosed;
+    this.probe = broker.metrics.broker;
     this.frames = new FrameReader(options.maxRequestBytes);
     this.writerId = writer.register(socket);
     socket.setNoDelay(true);
@@ -93,14 +115,20 @@ export class Connection {
       this.close();
     });
     socket.on('close', () => this.close());
+    this.probe.connectionOpened();
   }
 
   get id(): number {
     return this.writerId;
   }
 
-  /** The writer finished (or failed) queued output for this connection. */
-  onWriterDone(): void {
+  /** The writer finished queued output for this connection, up to the send `token`. */
+  onWriterDone(token: number): void {
+    const now = performance.now();
+    while (this.sending.length > 0 && this.sending[0].token <= token) {
+      const { entry, version } = this.sending.shift()!;
+      this.completed(entry, version, now);
+    }
     this.maybeResume();
     this.closeIfDrained();
     this.checkDrained();
@@ -115,6 +143,8 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     this.inFlight.length = 0;
+    this.sending.length = 0;
+    this.probe.connectionClosed();
     this.writer.unregister(this.writerId);
     this.socket.destroy();
     this.drained?.resolve();
@@ -158,6 +188,7 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     if (this.closed || this.drained !== null) return;
+    this.lastReadAt = performance.now();
     this.frames.push(chunk);
     this.processFrames();
   }
@@ -186,15 +217,16 @@ export class Connection {
   }
 
   private dispatch(frame: Uint8Array): void {
-    const receivedAt = performance.now();
+    const receivedAt = this.lastReadAt;
     const header = decodeRequestHeader(frame);
     const handler = this.handlers.get(header.apiKey);
-    const entry: InFlight = { header, receivedAt, result: undefined };
+    const entry: InFlight = { header, receivedAt, startedAt: receivedAt, readyAt: receivedAt, result: undefined };
     if (handler === undefined || header.apiVersion < handler.minVersion || header.apiVersion > handler.maxVersion) {
       if (header.apiKey === ApiKey.ApiVersions) {
         // Special case (KIP-511): an ApiVersions request at a version we do not know gets a v0
         // answer with UNSUPPORTED_VERSION and our ranges, so the client can pick a version.
         this.inFlight.push(entry);
+        entry.startedAt = entry.readyAt = performance.now();
         entry.result = apiVersionsFallback(this.handlers);
         this.flush();
         return;
@@ -210,6 +242,7 @@ export class Connection {
     this.inFlight.push(entry);
     const ctx: RequestContext = { broker: this.broker, header, connection: this.info, receivedAt };
     let result: HandlerResult | Promise<HandlerResult>;
+    entry.startedAt = performance.now();
     try {
       result = handler.handle(ctx, request);
     } catch (err) {
@@ -219,12 +252,14 @@ export class Connection {
     if (result instanceof Promise) {
       result.then(
         (value) => {
+          entry.readyAt = performance.now();
           entry.result = value;
           this.flush();
         },
         (err) => this.handlerFailed(handler, header, err),
       );
     } else {
+      entry.readyAt = performance.now();
       entry.result = result;
       this.flush();
     }
@@ -242,13 +277,19 @@ export class Connection {
   private flush(): void {
     while (!this.closed && this.inFlight.length > 0 && this.inFlight[0].result !== undefined) {
       const entry = this.inFlight.shift()!;
-      if (entry.result === NO_RESPONSE) continue;
       const { apiKey, apiVersion, correlationId } = entry.header;
+      if (entry.result === NO_RESPONSE) {
+        this.completed(entry, apiVersion, entry.readyAt);
+        continue;
+      }
       // ApiVersions fallback answers are always v0.
       const version = apiKey === ApiKey.ApiVersions && (entry.result as { _fallback?: boolean })._fallback ? 0 : apiVersion;
+      this.probe.responseReady(apiKey, entry.result);
       const parts = encodeResponse(apiKey, version, correlationId, entry.result) as SendPart[];
+      const token = this.nextToken++;
       try {
-        this.writer.send(this.writerId, parts, this.nextToken++);
+        if (this.writer.send(this.writerId, parts, token) === 0) this.completed(entry, version, performance.now());
+        else this.sending.push({ token, entry, version });
       } catch (err) {
         // The peer went away (or the socket broke) during the inline write.
         this.log.debug({ err: (err as Error).message, code: (err as { code?: string }).code }, 'send failed; closing');
@@ -259,6 +300,11 @@ export class Connection {
     this.maybeResume();
     this.closeIfDrained();
     this.checkDrained();
+  }
+
+  /** The request's response is completely written at `sentAt` (or it needed none). */
+  private completed(entry: InFlight, version: number, sentAt: number): void {
+    this.probe.requestCompleted(entry.header.apiKey, version, entry.startedAt - entry.receivedAt, entry.readyAt - entry.startedAt, sentAt - entry.readyAt);
   }
 
   private maybePause(): void {

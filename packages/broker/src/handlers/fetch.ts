@@ -134,11 +134,22 @@ export const fetchHandler: ApiHandler = {
     const first = readAll(broker, header.apiVersion, request);
     const maxWaitMs = Math.max(0, request.maxWaitMs);
     if (first.hasError || first.bytes >= request.minBytes || maxWaitMs === 0 || first.partitions.length === 0 || broker.isShuttingDown) {
-      return first.body;
+      return answer(broker, first);
     }
     return parkUntilReady(broker, header.apiVersion, request, first, maxWaitMs);
   },
 };
+
+/** The body to send, its record bytes counted per topic (Kafka's BytesOutPerSec). */
+function answer(broker: BrokerContext, outcome: Outcome): object {
+  if (outcome.bytes === 0) return outcome.body;
+  for (const t of (outcome.body as { responses: Array<{ topic: string; partitions: Array<{ records: { byteLength: number } }> }> }).responses) {
+    let bytes = 0;
+    for (const p of t.partitions) bytes += p.records.byteLength;
+    if (bytes > 0) broker.metrics.broker.fetched(t.topic, bytes);
+  }
+  return outcome.body;
+}
 
 /** Waits for appends on the requested partitions until minBytes is reached or maxWaitMs passes. */
 function parkUntilReady(broker: BrokerContext, version: number, request: any, first: Outcome, maxWaitMs: number): Promise<object> {
@@ -149,7 +160,7 @@ function parkUntilReady(broker: BrokerContext, version: number, request: any, fi
       done = true;
       clearTimeout(timer);
       for (const unsubscribe of unsubscribes) unsubscribe();
-      resolve(outcome.body);
+      resolve(answer(broker, outcome));
     };
     // Appends are coalesced: many appends in one turn of the event loop cost one re-read.
     let scheduled = false;

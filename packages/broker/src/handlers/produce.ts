@@ -58,11 +58,18 @@ export const produceHandler: ApiHandler = {
         }
         if (partition.offline) return failed(index, ErrorCode.KAFKA_STORAGE_ERROR, 'the partition\'s storage failed; it is offline until the broker restarts');
         try {
+          const started = performance.now();
           const appended = partition.log.append(records, now);
           // A retried batch of an idempotent producer wrote nothing, so there is nothing to
           // announce; Kafka answers it NONE with the original offsets (acks and fsync-on-ack
           // apply as to any append).
           if (!appended.duplicate) partition.appended(appended.rolled);
+          // A retried duplicate (idempotent producer) appended nothing: not counted.
+          if (!appended.duplicate) {
+            broker.metrics.dataPath.appended(records.byteLength, performance.now() - started);
+            broker.metrics.broker.produced(topicData.name, records.byteLength, appended.recordCount);
+            if (appended.rolled) broker.metrics.log.segmentRolled();
+          }
           const response: PartitionResponse = {
             index,
             errorCode: 0,

@@ -47,6 +47,8 @@ export class MetricsServer {
       this.server.once('error', reject);
       this.server.listen({ host: this.listener.host, port: this.listener.port }, () => {
         this.server.off('error', reject);
+        // The broker's Kafka listeners keep the process alive; this one never does on its own.
+        this.server.unref();
         this.server.on('error', (err) => this.log.error({ err }, 'metrics listener error'));
         const address = this.server.address();
         const port = typeof address === 'object' && address !== null ? address.port : this.listener.port;
