@@ -63,7 +63,8 @@ export const produceHandler: ApiHandler = {
           // A retried batch of an idempotent producer wrote nothing, so there is nothing to
           // announce; Kafka answers it NONE with the original offsets (acks and fsync-on-ack
           // apply as to any append).
-          if (!appended.duplicate) partition.appended(appended.rolled);
+          if (appended.duplicate) broker.logger.debug({ topic: topicData.name, partition: index, baseOffset: appended.baseOffset }, 'duplicate batch answered with its original offsets');
+          else partition.appended(appended.rolled);
           // A retried duplicate (idempotent producer) appended nothing: not counted.
           if (!appended.duplicate) {
             broker.metrics.dataPath.appended(records.byteLength, performance.now() - started);
