@@ -4,7 +4,8 @@
 //
 //	create-topic -brokers B -topic T -partitions P
 //	    {"event":"created","topic":T,"partitions":P} (CreateTopics through kmsg; kgo does not create)
-//	produce -brokers B -topic T -count N [-compression none|gzip|snappy|lz4|zstd]
+//	produce -brokers B -topic T -count N [-compression none|gzip|snappy|lz4|zstd] (default: kgo's)
+//	        [-value-suffix S]: records "key-<i>" -> "value-<i><S>"
 //	    {"event":"produced","partition":P,"offset":O,"key":K} per record, then {"event":"done","count":N}
 //	consume -brokers B -topic T -group G -count N [-timeout 60s]
 //	    {"event":"record","partition":P,"offset":O,"key":K,"value":V} per record, then
@@ -35,9 +36,10 @@ func main() {
 	brokers := flags.String("brokers", "", "bootstrap host:port")
 	topic := flags.String("topic", "", "topic")
 	count := flags.Int("count", 0, "records to produce, or to consume before committing")
-	compression := flags.String("compression", "none", "none|gzip|snappy|lz4|zstd")
+	compression := flags.String("compression", "", "none|gzip|snappy|lz4|zstd; empty keeps kgo's default")
 	group := flags.String("group", "", "consumer group")
 	partitions := flags.Int("partitions", 1, "partitions of a created topic")
+	valueSuffix := flags.String("value-suffix", "", "appended to every produced value")
 	timeout := flags.Duration("timeout", 60*time.Second, "give up after this long")
 	if err := flags.Parse(os.Args[2:]); err != nil {
 		fail(err)
@@ -54,11 +56,15 @@ func main() {
 	case "create-topic":
 		createTopic(ctx, *brokers, *topic, int32(*partitions))
 	case "produce":
-		codec, err := codecFor(*compression)
-		if err != nil {
-			fail(err)
+		var opts []kgo.Opt
+		if *compression != "" {
+			codec, err := codecFor(*compression)
+			if err != nil {
+				fail(err)
+			}
+			opts = append(opts, kgo.ProducerBatchCompression(codec))
 		}
-		produce(ctx, *brokers, *topic, *count, codec)
+		produce(ctx, *brokers, *topic, *count, *valueSuffix, opts)
 	case "consume":
 		if *group == "" {
 			fail(fmt.Errorf("consume needs -group"))
@@ -110,20 +116,20 @@ func createTopic(ctx context.Context, brokers, topic string, partitions int32) {
 	emit(map[string]any{"event": "created", "topic": topic, "partitions": partitions})
 }
 
-func produce(ctx context.Context, brokers, topic string, count int, codec kgo.CompressionCodec) {
-	client, err := kgo.NewClient(
+func produce(ctx context.Context, brokers, topic string, count int, valueSuffix string, extra []kgo.Opt) {
+	opts := append([]kgo.Opt{
 		kgo.SeedBrokers(brokers),
 		kgo.DefaultProduceTopic(topic),
-		kgo.ProducerBatchCompression(codec),
 		kgo.ClientID("sluice-franz-go"),
-	)
+	}, extra...)
+	client, err := kgo.NewClient(opts...)
 	if err != nil {
 		fail(err)
 	}
 	defer client.Close()
 	records := make([]*kgo.Record, count)
 	for i := range records {
-		records[i] = &kgo.Record{Key: []byte("key-" + strconv.Itoa(i)), Value: []byte("value-" + strconv.Itoa(i))}
+		records[i] = &kgo.Record{Key: []byte("key-" + strconv.Itoa(i)), Value: []byte("value-" + strconv.Itoa(i) + valueSuffix)}
 	}
 	results := client.ProduceSync(ctx, records...)
 	if err := results.FirstErr(); err != nil {

@@ -3,9 +3,9 @@
 One command per run; prints one JSON object per line on stdout, or the failure on stderr and
 exits 1.
 
-  produce <bootstrap> <topic> <count> [none|gzip] [idempotence: true|false]
+  produce <bootstrap> <topic> <count> [none|gzip] [idempotence: true|false] [value_suffix]
       KafkaProducer (acks=all, idempotent unless told otherwise, as kafka-python 3 defaults):
-      <count> keyed records "key-<i>" -> "value-<i>", then flush.
+      <count> keyed records "key-<i>" -> "value-<i><value_suffix>", then flush.
   consume <bootstrap> <topic> <group> <count> [timeout_s]
       KafkaConsumer in <group> (earliest, no auto commit): polls until <count> records, commits
       synchronously, closes (leaving the group).
@@ -22,7 +22,7 @@ def emit(**fields):
     print(json.dumps(fields), flush=True)
 
 
-def produce(bootstrap, topic, count, compression, idempotence):
+def produce(bootstrap, topic, count, compression, idempotence, value_suffix):
     producer = KafkaProducer(
         bootstrap_servers=bootstrap,
         client_id="sluice-kafka-python",
@@ -33,7 +33,7 @@ def produce(bootstrap, topic, count, compression, idempotence):
     )
     try:
         futures = [
-            producer.send(topic, key=f"key-{i}".encode(), value=f"value-{i}".encode())
+            producer.send(topic, key=f"key-{i}".encode(), value=f"value-{i}{value_suffix}".encode())
             for i in range(count)
         ]
         producer.flush(timeout=60)
@@ -78,7 +78,7 @@ def main(argv):
     command = argv[1]
     if command == "produce":
         produce(argv[2], argv[3], int(argv[4]), argv[5] if len(argv) > 5 else "none",
-                argv[6] != "false" if len(argv) > 6 else True)
+                argv[6] != "false" if len(argv) > 6 else True, argv[7] if len(argv) > 7 else "")
     elif command == "consume":
         consume(argv[2], argv[3], argv[4], int(argv[5]), float(argv[6]) if len(argv) > 6 else 60.0)
     else:

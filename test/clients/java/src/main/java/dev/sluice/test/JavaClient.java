@@ -5,9 +5,9 @@
 //   admin <bootstrap> <topic> <partitions>
 //       AdminClient: create the topic (with retention.ms=3600000), create it again (expects
 //       TopicExistsException), list, describe, describe configs, describe cluster, delete.
-//   produce <bootstrap> <topic> <count> <codec,codec,...> [idempotence=true|false]
+//   produce <bootstrap> <topic> <count> <codec,codec,...> [idempotence=true|false] [valueSuffix]
 //       For each codec one KafkaProducer (acks=all, compression.type=codec) sends <count> keyed
-//       records "<codec>-<i>" -> "value-<codec>-<i>" and flushes.
+//       records "<codec>-<i>" -> "value-<codec>-<i><valueSuffix>" and flushes.
 //   consume <bootstrap> <topic> <group> <count> [timeoutMs]
 //       A KafkaConsumer in <group> (auto.offset.reset=earliest, no auto commit) polls until it
 //       has <count> records, commits them synchronously and leaves.
@@ -51,7 +51,7 @@ public final class JavaClient {
         case "admin" -> admin(arg(args, 1), arg(args, 2), Integer.parseInt(arg(args, 3)));
         case "produce" ->
             produce(arg(args, 1), arg(args, 2), Integer.parseInt(arg(args, 3)), arg(args, 4).split(","),
-                args.length > 5 ? Boolean.parseBoolean(args[5]) : true);
+                args.length > 5 ? Boolean.parseBoolean(args[5]) : true, args.length > 6 ? args[6] : "");
         case "consume" ->
             consume(arg(args, 1), arg(args, 2), arg(args, 3), Integer.parseInt(arg(args, 4)),
                 args.length > 5 ? Long.parseLong(args[5]) : 60_000L);
@@ -116,8 +116,8 @@ public final class JavaClient {
     }
   }
 
-  private static void produce(String bootstrap, String topic, int count, String[] codecs, boolean idempotence)
-      throws Exception {
+  private static void produce(String bootstrap, String topic, int count, String[] codecs, boolean idempotence,
+      String valueSuffix) throws Exception {
     for (String codec : codecs) {
       Properties props = new Properties();
       props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -131,7 +131,7 @@ public final class JavaClient {
       List<java.util.concurrent.Future<RecordMetadata>> sent = new ArrayList<>(count);
       try (KafkaProducer<String, String> producer = new KafkaProducer<>(props)) {
         for (int i = 0; i < count; i++) {
-          sent.add(producer.send(new ProducerRecord<>(topic, codec + "-" + i, "value-" + codec + "-" + i)));
+          sent.add(producer.send(new ProducerRecord<>(topic, codec + "-" + i, "value-" + codec + "-" + i + valueSuffix)));
         }
         producer.flush();
         Map<Integer, Integer> perPartition = new TreeMap<>();
