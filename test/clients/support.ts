@@ -16,6 +16,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { ApiKey, parseRecordBatches, type RecordBatch } from '@sluice/protocol';
+import { RawClient } from '../support/raw-client.ts';
 
 export const CLIENTS_DIR = resolve(import.meta.dirname);
 const JAVA_DIR = join(CLIENTS_DIR, 'java');
@@ -152,4 +154,55 @@ export async function runClientOk(client: ClientCommand, args: string[], timeout
   const run = await runClient(client, args, timeoutMs);
   if (run.code !== 0) throw new Error(`${client.name} ${args.join(' ')} exited ${run.code}:\n${run.stderr}\n${run.stdout.slice(-2000)}`);
   return run;
+}
+
+// --- checks shared by the client suites ------------------------------------------------------------
+
+/** A record as the client programs print it. */
+export interface ConsumedRecord {
+  readonly partition: number;
+  readonly offset: number;
+  readonly key: string;
+  readonly value: string;
+}
+
+export function consumedRecords(run: ClientRun): ConsumedRecord[] {
+  return run.events.filter((e) => e.event === 'record').map((e) => ({ partition: e.partition, offset: e.offset, key: e.key, value: e.value }));
+}
+
+/** Per partition, the offsets a consumer saw, in the order it saw them. */
+export function offsetsByPartition(records: readonly ConsumedRecord[]): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  for (const r of records) out.set(r.partition, [...(out.get(r.partition) ?? []), r.offset]);
+  return out;
+}
+
+/**
+ * The record batches stored in `topic`, read back with a raw Fetch (v11) from offset 0 of each
+ * partition: what the client actually sent (codec, producer id, sequences), as the log keeps it.
+ */
+export async function storedBatches(port: number, topic: string, partitions: number): Promise<RecordBatch[]> {
+  const client = await RawClient.connect(port);
+  try {
+    const response = await client.request(ApiKey.Fetch, 11, {
+      replicaId: -1,
+      maxWaitMs: 0,
+      minBytes: 0,
+      maxBytes: 64 << 20,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [{ topic, partitions: Array.from({ length: partitions }, (_, partition) => ({ partition, currentLeaderEpoch: -1, fetchOffset: 0, logStartOffset: -1, partitionMaxBytes: 32 << 20 })) }],
+      forgottenTopicsData: [],
+      rackId: '',
+    });
+    const batches: RecordBatch[] = [];
+    for (const p of response.responses[0].partitions) {
+      if (p.errorCode !== 0) throw new Error(`fetch ${topic}[${p.partitionIndex}]: error ${p.errorCode}`);
+      if (p.records !== null) batches.push(...parseRecordBatches(p.records));
+    }
+    return batches;
+  } finally {
+    client.close();
+  }
 }
