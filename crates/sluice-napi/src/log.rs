@@ -274,11 +274,13 @@ impl NativePartitionLog {
         Ok(u32::try_from(deleted).unwrap_or(u32::MAX))
     }
 
-    /// fdatasync of everything appended so far, off the JS thread; resolves when durable.
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn flush(&mut self) -> napi::Result<AsyncTask<FlushTask>, ErrorCode> {
+    /// A flush of everything appended so far, to `run()` off the JS thread. Not a method that
+    /// returns the promise itself: napi-rs keeps a method's `self` borrowed until an AsyncTask
+    /// it returned settles, so appends would be refused while the fdatasync runs.
+    #[napi]
+    pub fn flush_job(&mut self) -> napi::Result<NativeFlushJob, ErrorCode> {
         let job = self.log.flush_job().map_err(native_error)?;
-        Ok(AsyncTask::new(FlushTask { job: Some(job) }))
+        Ok(NativeFlushJob { job: Some(job) })
     }
 
     /// Removes every batch holding an offset >= `offset` (cut at a batch boundary).
@@ -343,6 +345,28 @@ impl NativePartitionLog {
     #[napi(getter)]
     pub fn recovered_segments(&self) -> u32 {
         u32::try_from(self.log.recovered_segments()).unwrap_or(u32::MAX)
+    }
+}
+
+/// One flush made by `NativePartitionLog.flushJob()`, run once. Its own object, so the pending
+/// run borrows it and not the log.
+#[napi]
+pub struct NativeFlushJob {
+    job: Option<FlushJob>,
+}
+
+#[napi]
+impl NativeFlushJob {
+    /// fdatasync of what the job covers on the libuv pool; resolves when durable. Once only.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn run(&mut self) -> napi::Result<AsyncTask<FlushTask>, ErrorCode> {
+        let job = self.job.take().ok_or_else(|| {
+            native_error(sluice_log::Error::InvalidArgument {
+                name: "flushJob",
+                reason: "a flush job runs once".into(),
+            })
+        })?;
+        Ok(AsyncTask::new(FlushTask { job: Some(job) }))
     }
 }
 

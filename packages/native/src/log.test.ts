@@ -194,6 +194,21 @@ describe.each(['mmap', 'pwrite'] as const)('PartitionLog (%s)', (mode) => {
     recovered.close();
   });
 
+  it('appends, reads and flushes again while a flush is still running', async () => {
+    // The fdatasync runs on the libuv pool; the log stays usable meanwhile (the broker appends
+    // during the group-commit fsync and the background flush after a roll).
+    const log = PartitionLog.open(join(root, 'flush-overlap-0'), small(mode));
+    log.append(recordBatch([1, 2], 100), 0);
+    const first = log.flush();
+    const during = log.append(recordBatch([3], 100), 0);
+    expect(during.baseOffset).toBe(2);
+    expect(log.read(2, 1024, true)!.firstOffset).toBe(2);
+    const second = log.flush();
+    await Promise.all([first, second]);
+    expect(log.recoveryPoint).toBe(3);
+    log.close();
+  });
+
   it('answers a retried idempotent batch with its original offsets and refuses sequence errors', () => {
     const log = PartitionLog.open(join(root, 'idempotent-0'), small(mode));
     const first = log.append(producerBatch(5, 0, 0, 3), Date.now());

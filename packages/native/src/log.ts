@@ -155,7 +155,9 @@ export class PartitionLog {
   /** fdatasync of everything appended so far, off the JS thread. */
   flush(): Promise<void> {
     try {
-      return this.#native.flush();
+      // A job object of its own: the pending run borrows it, not the log, so appends go on
+      // while the fdatasync runs (napi-rs would refuse them during a method's async work).
+      return this.#native.flushJob().run();
     } catch (error) {
       return Promise.reject(error);
     }
