@@ -30,6 +30,7 @@ import { apiKeyName } from '../src/index.ts';
 import { type BrokerProcess, removeDir, startBroker } from '../../../test/support/broker-process.ts';
 import { kcat, requireKcat } from '../../../test/support/kcat.ts';
 import { ensureGoClient, ensureJavaClient, ensurePythonClient, runClientOk } from '../../../test/clients/support.ts';
+import type { GoldenIndex, GoldenIndexFrame } from '../fixtures/golden/load.ts';
 import { GOLDEN_CLIENTS, GOLDEN_VALUE_SUFFIX, type GoldenClient, type GoldenScenario, goldenScenario } from '../fixtures/golden/scenario.ts';
 
 const PACKAGE_DIR = resolve(import.meta.dirname, '..');
@@ -307,7 +308,7 @@ function writeFixtures(client: GoldenClient, info: ClientRunInfo, exchanges: rea
   const dir = join(GOLDEN_DIR, client);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const frames: object[] = [];
+  const frames: GoldenIndexFrame[] = [];
   chosen: for (const [i, e] of choose(exchanges).entries()) {
     const n = String(i + 1).padStart(3, '0');
     const api = apiKeyName(e.apiKey);
@@ -319,7 +320,7 @@ function writeFixtures(client: GoldenClient, info: ClientRunInfo, exchanges: rea
       frames.push({ file, exchange: i + 1, direction, apiKey: e.apiKey, api, apiVersion: e.apiVersion, correlationId: e.correlationId, connection: e.connection });
     }
   }
-  const index = {
+  const index: GoldenIndex = {
     client,
     versions: info.versions,
     notes: info.notes,

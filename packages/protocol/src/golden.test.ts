@@ -36,9 +36,8 @@
 //   offsets, topic ids that match the ones the broker handed out;
 // - responses at versions kafkajs implements are read by kafkajs's own decoders without error.
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { type GoldenFrame, loadGoldenFrames, loadGoldenIndex } from '../fixtures/golden/load.ts';
 import { GOLDEN_CLIENTS, type GoldenClient, type GoldenRecord, type GoldenScenario, goldenScenario } from '../fixtures/golden/scenario.ts';
 import {
   ApiKey,
@@ -56,7 +55,6 @@ import {
   type RequestHeader,
 } from './index.ts';
 
-const GOLDEN_DIR = join(import.meta.dirname, '..', 'fixtures', 'golden');
 const require = createRequire(import.meta.url);
 
 const CAPTURED_WITH: Record<GoldenClient, Record<string, string>> = {
@@ -93,42 +91,7 @@ const REQUIRED_APIS: Record<GoldenClient, readonly number[]> = {
 
 // --- loading -------------------------------------------------------------------------------------
 
-interface IndexFrame {
-  readonly file: string;
-  readonly exchange: number;
-  readonly direction: 'request' | 'response';
-  readonly apiKey: number;
-  readonly api: string;
-  readonly apiVersion: number;
-  readonly correlationId: number;
-  readonly connection: number;
-}
-
-interface GoldenIndex {
-  readonly client: string;
-  readonly versions: Record<string, string>;
-  readonly notes: readonly string[];
-  readonly frames: readonly IndexFrame[];
-}
-
-interface GoldenFrame extends IndexFrame {
-  readonly client: GoldenClient;
-  /** The whole frame, size prefix included. */
-  readonly bytes: Uint8Array;
-}
-
-function loadIndex(client: GoldenClient): GoldenIndex {
-  return JSON.parse(readFileSync(join(GOLDEN_DIR, client, 'index.json'), 'utf8')) as GoldenIndex;
-}
-
-function loadFrames(client: GoldenClient): GoldenFrame[] {
-  return loadIndex(client).frames.map((f) => {
-    const hex = readFileSync(join(GOLDEN_DIR, client, f.file), 'utf8').replace(/\s+/g, '');
-    return { ...f, client, bytes: new Uint8Array(Buffer.from(hex, 'hex')) };
-  });
-}
-
-const FRAMES = GOLDEN_CLIENTS.flatMap(loadFrames);
+const FRAMES = GOLDEN_CLIENTS.flatMap(loadGoldenFrames);
 const REQUESTS = FRAMES.filter((f) => f.direction === 'request');
 const RESPONSES = FRAMES.filter((f) => f.direction === 'response');
 
@@ -153,7 +116,7 @@ function concat(parts: ReturnType<typeof encodeResponse>): Uint8Array {
 // --- frame by frame ------------------------------------------------------------------------------
 
 test.each(GOLDEN_CLIENTS)('%s: the capture names the client versions this file notes', (client) => {
-  const index = loadIndex(client);
+  const index = loadGoldenIndex(client);
   expect(index.client).toBe(client);
   expect(index.versions).toEqual(CAPTURED_WITH[client]);
   const byExchange = new Map<number, string[]>();
@@ -200,7 +163,7 @@ interface Decoded {
 }
 
 function decodedExchanges(client: GoldenClient): Decoded[] {
-  const frames = loadFrames(client);
+  const frames = loadGoldenFrames(client);
   const out: Decoded[] = [];
   for (const req of frames.filter((f) => f.direction === 'request')) {
     const res = frames.find((f) => f.direction === 'response' && f.exchange === req.exchange);
