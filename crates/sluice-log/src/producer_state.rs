@@ -429,7 +429,6 @@ impl ProducerStateManager {
     /// readable one is loaded (a corrupt one is deleted and the next older tried, as Kafka
     /// does), then the headers of every batch from there to the log end are replayed, and
     /// expired producers dropped.
-    #[allow(clippy::too_many_arguments)]
     pub fn rebuild(
         &mut self,
         storage: &dyn Storage,
