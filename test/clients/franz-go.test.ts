@@ -12,6 +12,8 @@ const PARTITIONS = 3;
 
 let go: ClientCommand;
 let broker: BrokerProcess;
+// Several client processes (JVMs) per test, on a 2-core machine shared with the other suites.
+const CLIENT_TEST_TIMEOUT_MS = 180_000;
 
 beforeAll(async () => {
   go = ensureGoClient();
@@ -63,5 +65,5 @@ describe('franz-go', () => {
     for (const [p, offsets] of offsetsByPartition(secondRecords)) {
       expect(offsets).toEqual(offsets.map((_, i) => (firstEnd.get(p) ?? 0) + i));
     }
-  });
+  }, CLIENT_TEST_TIMEOUT_MS);
 });

@@ -14,6 +14,8 @@ const PARTITIONS = 3;
 
 let java: ClientCommand;
 let broker: BrokerProcess;
+// Several client processes (JVMs) per test, on a 2-core machine shared with the other suites.
+const CLIENT_TEST_TIMEOUT_MS = 180_000;
 
 beforeAll(async () => {
   java = ensureJavaClient();
@@ -45,7 +47,7 @@ describe('Java kafka-clients', () => {
     expect(cluster?.controller).toBe(1);
     expect(cluster?.clusterId).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(byEvent.get('deleted')?.containsTopic).toBe(false);
-  });
+  }, CLIENT_TEST_TIMEOUT_MS);
 
   test('idempotent producer, acks=all, every codec; a group reads all, commits, and resumes', async () => {
     const topic = 'java-codecs';
@@ -80,5 +82,5 @@ describe('Java kafka-clients', () => {
     for (const [p, offsets] of offsetsByPartition(secondRecords)) {
       expect(offsets).toEqual(offsets.map((_, i) => (firstEnd.get(p) ?? 0) + i));
     }
-  });
+  }, CLIENT_TEST_TIMEOUT_MS);
 });

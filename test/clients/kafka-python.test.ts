@@ -12,6 +12,8 @@ const PARTITIONS = 3;
 
 let python: ClientCommand;
 let broker: BrokerProcess;
+// Several client processes (JVMs) per test, on a 2-core machine shared with the other suites.
+const CLIENT_TEST_TIMEOUT_MS = 180_000;
 
 beforeAll(async () => {
   python = ensurePythonClient();
@@ -57,5 +59,5 @@ describe('kafka-python', () => {
       expect(b.producerId).toBeGreaterThanOrEqual(0);
       expect(b.baseSequence).toBeGreaterThanOrEqual(0);
     }
-  });
+  }, CLIENT_TEST_TIMEOUT_MS);
 });
