@@ -27,7 +27,7 @@ import {
 } from '@sluice/protocol';
 import type { ConnectionWriter, SendPart } from '@sluice/native';
 import type { BrokerContext } from './broker-context.ts';
-import { type ApiHandler, type ConnectionInfo, type HandlerResult, NO_RESPONSE, type RequestContext } from './handlers/handler.ts';
+import { type ApiHandler, CLOSE_CONNECTION, type ConnectionInfo, type HandlerResult, NO_RESPONSE, type RequestContext } from './handlers/handler.ts';
 import { apiVersionsFallback, type HandlerRegistry } from './handlers/index.ts';
 import type { Logger } from './logger.ts';
 import type { BrokerProbe } from './metrics/broker-probe.ts';
@@ -73,6 +73,8 @@ export class Connection {
   private readonly sending: Sending[] = [];
   /** When the last socket read arrived: the frames it completed were received then. */
   private lastReadAt = 0;
+  /** When the last response finished going out (performance.now()), for idle expiry. */
+  private lastSentAt = 0;
   private nextToken = 1;
   private closed = false;
   private peerEnded = false;
@@ -180,8 +182,23 @@ export class Connection {
     }
   }
 
+  /**
+   * Node's socket timeout only sees reads (responses bypass Node) and fires once, so it is
+   * re-armed here: a connection with requests in flight or output pending is not idle, and one
+   * that answered recently gets the rest of its idle time, as Kafka's idle expiry counts sends.
+   */
   private onIdle(): void {
-    if (this.inFlight.length > 0) return; // a parked fetch is not idleness
+    if (this.closed) return;
+    const idleMs = this.options.idleMs;
+    const quietFor = performance.now() - Math.max(this.lastReadAt, this.lastSentAt);
+    if (this.inFlight.length > 0 || this.writer.pendingBytes(this.writerId) > 0) {
+      this.socket.setTimeout(idleMs);
+      return;
+    }
+    if (quietFor < idleMs) {
+      this.socket.setTimeout(Math.max(1, Math.ceil(idleMs - quietFor)));
+      return;
+    }
     this.log.debug('idle timeout');
     this.close();
   }
@@ -206,10 +223,12 @@ export class Connection {
     } catch (err) {
       if (err instanceof ProtocolError) {
         this.log.warn({ code: err.code, err: err.message }, 'malformed frame; closing connection');
-        this.close();
-        return;
+      } else {
+        // A bug on this connection's path must not take the broker (and every client) down.
+        this.log.error({ err }, 'request processing failed; closing connection');
       }
-      throw err;
+      this.close();
+      return;
     } finally {
       this.processing = false;
     }
@@ -257,7 +276,10 @@ export class Connection {
           this.flush();
         },
         (err) => this.handlerFailed(handler, header, err),
-      );
+      ).catch((err: unknown) => {
+        this.log.error({ err }, 'sending a response failed; closing connection');
+        this.close();
+      });
     } else {
       entry.readyAt = performance.now();
       entry.result = result;
@@ -282,10 +304,27 @@ export class Connection {
         this.completed(entry, apiVersion, entry.readyAt);
         continue;
       }
+      if (entry.result === CLOSE_CONNECTION) {
+        // Read nothing more; close once the responses before this one are written.
+        this.completed(entry, apiVersion, entry.readyAt);
+        this.inFlight.length = 0;
+        this.peerEnded = true;
+        this.socket.pause();
+        this.paused = true;
+        break;
+      }
       // ApiVersions fallback answers are always v0.
       const version = apiKey === ApiKey.ApiVersions && (entry.result as { _fallback?: boolean })._fallback ? 0 : apiVersion;
-      this.probe.responseReady(apiKey, entry.result);
-      const parts = encodeResponse(apiKey, version, correlationId, entry.result) as SendPart[];
+      let parts: SendPart[];
+      try {
+        this.probe.responseReady(apiKey, entry.result);
+        parts = encodeResponse(apiKey, version, correlationId, entry.result) as SendPart[];
+      } catch (err) {
+        // A response the codec refuses is a handler bug: lose this connection, not the broker.
+        this.log.error({ apiKey, apiVersion: version, correlationId, err }, 'encoding a response failed; closing connection');
+        this.close();
+        return;
+      }
       const token = this.nextToken++;
       try {
         if (this.writer.send(this.writerId, parts, token) === 0) this.completed(entry, version, performance.now());
@@ -304,6 +343,7 @@ export class Connection {
 
   /** The request's response is completely written at `sentAt` (or it needed none). */
   private completed(entry: InFlight, version: number, sentAt: number): void {
+    this.lastSentAt = sentAt;
     this.probe.requestCompleted(entry.header.apiKey, version, entry.startedAt - entry.receivedAt, entry.readyAt - entry.startedAt, sentAt - entry.readyAt);
   }
 
@@ -316,7 +356,7 @@ export class Connection {
   }
 
   private maybeResume(): void {
-    if (!this.paused || this.closed || this.drained !== null || this.processing) return;
+    if (!this.paused || this.closed || this.drained !== null || this.processing || this.peerEnded) return;
     if (this.inFlight.length < this.options.maxInFlight && this.writer.pendingBytes(this.writerId) <= this.options.maxPendingBytes) {
       // Frames that arrived while we were at the limit go first; they may fill it again.
       this.paused = false;

@@ -14,7 +14,7 @@
 
 import { ErrorCode } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.ts';
-import { storageFailure } from '../storage-errors.ts';
+import { partitionFailure } from '../storage-errors.ts';
 import type { Partition } from '../topics.ts';
 import type { ApiHandler, RequestContext } from './handler.ts';
 
@@ -84,6 +84,11 @@ function readAll(broker: BrokerContext, version: number, request: any): Outcome 
         hasError = true;
         return partitionError(req.partition, ErrorCode.UNKNOWN_LEADER_EPOCH, partition);
       }
+      if (!Number.isSafeInteger(req.fetchOffset)) {
+        // Beyond 2^53 no log of ours has such an offset (int64 values arrive as JS numbers).
+        hasError = true;
+        return partitionError(req.partition, ErrorCode.OFFSET_OUT_OF_RANGE, partition);
+      }
       const limit = Math.max(0, Math.min(req.partitionMaxBytes, remaining));
       let records: Uint8Array | { byteLength: number } = EMPTY;
       try {
@@ -99,8 +104,8 @@ function readAll(broker: BrokerContext, version: number, request: any): Outcome 
           throw Object.assign(new Error('offset out of range'), { code: 'OFFSET_OUT_OF_RANGE' });
         }
       } catch (err) {
-        const failure = storageFailure(err);
-        if (failure === null) throw err;
+        const failure = partitionFailure(err);
+        if (failure.unexpected) broker.logger.error({ err }, 'fetch failed unexpectedly');
         hasError = true;
         return partitionError(req.partition, failure.errorCode, partition);
       }

@@ -6,7 +6,7 @@
 // currentLeaderEpoch/leaderEpoch; v6+ flexible; v7 max-timestamp lookup.
 
 import { ErrorCode } from '@sluice/protocol';
-import { storageFailure } from '../storage-errors.ts';
+import { partitionFailure } from '../storage-errors.ts';
 import type { ApiHandler } from './handler.ts';
 
 const LATEST = -1;
@@ -40,14 +40,16 @@ export const listOffsetsHandler: ApiHandler = {
             }
             default: {
               if (p.timestamp < 0) return failed(ErrorCode.INVALID_REQUEST);
+              // Past 2^53 ms (year 287396) no record can match.
+              if (!Number.isSafeInteger(p.timestamp)) return { ...found(-1, -1), leaderEpoch: -1 };
               const hit = partition.log.offsetForTimestamp(p.timestamp);
               // No record at or after the timestamp: Kafka answers offset -1, timestamp -1.
               return hit === null ? { ...found(-1, -1), leaderEpoch: -1 } : found(hit.offset, hit.timestamp);
             }
           }
         } catch (err) {
-          const failure = storageFailure(err);
-          if (failure === null) throw err;
+          const failure = partitionFailure(err);
+          if (failure.unexpected) broker.logger.error({ err }, 'list offsets failed unexpectedly');
           return failed(failure.errorCode);
         }
       });

@@ -15,9 +15,9 @@
 // for librdkafka's sake; v5 logStartOffset; v8 recordErrors/errorMessage; v9+ flexible.
 
 import { ErrorCode } from '@sluice/protocol';
-import { leavesStorageUnknown, storageFailure } from '../storage-errors.ts';
+import { leavesStorageUnknown, partitionFailure } from '../storage-errors.ts';
 import type { Partition } from '../topics.ts';
-import { type ApiHandler, NO_RESPONSE } from './handler.ts';
+import { type ApiHandler, CLOSE_CONNECTION, NO_RESPONSE } from './handler.ts';
 
 interface PartitionResponse {
   index: number;
@@ -86,16 +86,21 @@ export const produceHandler: ApiHandler = {
           }
           return response;
         } catch (err) {
-          const failure = storageFailure(err);
-          if (failure === null) throw err;
+          const failure = partitionFailure(err);
+          if (failure.unexpected) broker.logger.error({ topic: topicData.name, partition: index, err }, 'append failed unexpectedly');
           if (leavesStorageUnknown(err)) partition.markOffline(err);
-          broker.logger.debug({ topic: topicData.name, partition: index, err: failure.message }, 'append rejected');
+          else broker.logger.debug({ topic: topicData.name, partition: index, err: failure.message }, 'append rejected');
           return failed(index, failure.errorCode, failure.message);
         }
       });
       return { name: topicData.name, partitionResponses };
     });
-    if (acks === 0) return NO_RESPONSE;
+    if (acks === 0) {
+      // Kafka closes the connection of an acks=0 producer whose request failed anywhere: the
+      // only signal such a client gets (it reconnects and refreshes metadata).
+      const failedAny = responses.some((t: { partitionResponses: PartitionResponse[] }) => t.partitionResponses.some((p) => p.errorCode !== 0));
+      return failedAny ? CLOSE_CONNECTION : NO_RESPONSE;
+    }
     const response = { responses, throttleTimeMs: 0 };
     if (!broker.config.bool('sluice.flush.on.ack.enable') || toFlush.size === 0) return response;
     return broker.flushEachForAck([...toFlush]).then((notFlushed) => {
