@@ -8,7 +8,7 @@ import type { Logger } from './logger.ts';
 import { ProducerIdManager } from './producer-ids.ts';
 import { BrokerMetrics } from './metrics/broker-metrics.ts';
 import { parseTopicOverride } from './topic-config.ts';
-import { type Partition, type Topic, type TopicRegistry, topicNameProblem } from './topics.ts';
+import { INTERNAL_TOPICS, type Partition, type Topic, type TopicRegistry, topicNameProblem } from './topics.ts';
 
 export interface TopicCreation {
   readonly topic?: Topic;
@@ -18,6 +18,7 @@ export interface TopicCreation {
 }
 
 // Error codes used here (from Kafka's table; the protocol package owns the full table).
+const LEADER_NOT_AVAILABLE = 5;
 const INVALID_TOPIC_EXCEPTION = 17;
 const TOPIC_ALREADY_EXISTS = 36;
 const INVALID_PARTITIONS = 37;
@@ -38,6 +39,7 @@ export class BrokerContext {
   private advertised: readonly Listener[];
   private apiVersionTable: ReadonlyArray<{ apiKey: number; minVersion: number; maxVersion: number }> = [];
   private groupCoordinator: GroupCoordinator | null = null;
+  private readonly internalTopicCreators = new Map<string, () => Topic>();
   private readonly shutdownListeners = new Set<() => void>();
   private shuttingDown = false;
 
@@ -169,8 +171,27 @@ export class BrokerContext {
     this.shutdownListeners.clear();
   }
 
-  /** Auto-creation on Metadata/Produce when `auto.create.topics.enable` allows it. */
+  /** How an internal topic is made when something asks for it by name. */
+  registerInternalTopic(name: string, create: () => Topic): void {
+    this.internalTopicCreators.set(name, create);
+  }
+
+  /**
+   * Auto-creation on Metadata when `auto.create.topics.enable` allows it. Internal topics are
+   * made by their owner (their own partition count and configs), as Kafka's
+   * AutoTopicCreationManager does; an internal name nobody owns here is refused.
+   */
   autoCreateTopic(name: string): TopicCreation {
+    if (INTERNAL_TOPICS.has(name)) {
+      const create = this.internalTopicCreators.get(name);
+      if (create === undefined) return { errorCode: INVALID_TOPIC_EXCEPTION, errorMessage: `${name} is an internal topic Sluice does not serve` };
+      try {
+        return { topic: create(), errorCode: 0, errorMessage: null };
+      } catch (err) {
+        this.logger.warn({ topic: name, err }, 'creating an internal topic failed');
+        return { errorCode: LEADER_NOT_AVAILABLE, errorMessage: `${name} is not available yet` };
+      }
+    }
     return this.createTopic(name, -1, -1, [], false);
   }
 }

@@ -21,6 +21,7 @@ import { Connection, type ConnectionOptions } from './connection.ts';
 import { GroupCoordinator } from './groups/coordinator.ts';
 import { groupCoordinatorConfig } from './groups/config.ts';
 import { OffsetsTopicLog } from './groups/offsets-topic-log.ts';
+import { OFFSETS_TOPIC } from './groups/partitioning.ts';
 import { advertisedApiVersions, createHandlerRegistry, type HandlerRegistry } from './handlers/index.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { loadOrFormatMetaProperties } from './meta-properties.ts';
@@ -125,7 +126,11 @@ export class Broker {
     // Committed offsets and group metadata are replayed from __consumer_offsets before any
     // client can connect; the coordinator's timers are unref'd.
     const groupsLog = log.child({ subsystem: 'groups' });
-    const groups = new GroupCoordinator({ config: groupCoordinatorConfig(this.config), log: new OffsetsTopicLog(context, groupsLog), logger: groupsLog });
+    const offsetsLog = new OffsetsTopicLog(context, groupsLog);
+    // Auto-creation of __consumer_offsets (a Metadata request naming it) makes it the way the
+    // coordinator does: its partition count and compact policy, never a default topic.
+    context.registerInternalTopic(OFFSETS_TOPIC, () => offsetsLog.topic());
+    const groups = new GroupCoordinator({ config: groupCoordinatorConfig(this.config), log: offsetsLog, logger: groupsLog });
     groups.load();
     context.useGroupCoordinator(groups);
     this.groups = groups;
@@ -337,10 +342,15 @@ export class Broker {
     this.timers.push(checkpoints);
   }
 
-  /** Deletes segments past retention.ms / retention.bytes in every partition. */
+  /**
+   * Deletes segments past retention.ms / retention.bytes in every partition whose
+   * cleanup.policy includes `delete` (a compact-only topic keeps every segment; compaction
+   * bounds it instead).
+   */
   enforceRetention(now = Date.now()): void {
     if (this.topics === null) return;
     for (const topic of this.topics.topics) {
+      if (!(topic.config.get('cleanup.policy') as string[]).includes('delete')) continue;
       for (const partition of topic.partitions) {
         try {
           if (partition.log.enforceRetention(now) > 0) partition.notifyChanged();

@@ -30,6 +30,10 @@ import { TopicConfig } from './topic-config.ts';
 
 export const TOPICS_FILE = 'sluice-topics.json';
 
+/** Kafka's internal topics (Topic.INTERNAL_TOPICS): written by the broker only. A user topic
+ * named `__something` else is an ordinary topic, as in Kafka. */
+export const INTERNAL_TOPICS: ReadonlySet<string> = new Set(['__consumer_offsets', '__transaction_state', '__share_group_state']);
+
 /** What opening the persisted partitions at startup took. */
 export interface LoadStats {
   /** Partitions opened. */
@@ -183,7 +187,7 @@ export class Topic {
   }
 
   get isInternal(): boolean {
-    return this.name.startsWith('__');
+    return INTERNAL_TOPICS.has(this.name);
   }
 }
 
