@@ -9,7 +9,7 @@
 // its native log (the native log's contract).
 
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   clearCleanShutdown,
@@ -264,7 +264,7 @@ export class TopicRegistry {
     for (const t of persisted.topics) {
       const topic = new Topic(t.name, t.id, new TopicConfig(this.config, new Map(Object.entries(t.configs))));
       this.register(topic);
-      for (let p = 0; p < t.partitions; p++) this.openPartition(topic, p);
+      for (let p = 0; p < t.partitions; p++) this.openPartition(topic, p, false);
     }
     this.log.info({ topics: persisted.topics.length }, 'topics loaded');
   }
@@ -273,14 +273,14 @@ export class TopicRegistry {
     if (this.byName.has(name)) throw new Error(`BUG: topic ${name} exists`);
     const topic = new Topic(name, newTopicId(), new TopicConfig(this.config, overrides));
     this.register(topic);
-    for (let p = 0; p < partitions; p++) this.openPartition(topic, p);
+    for (let p = 0; p < partitions; p++) this.openPartition(topic, p, true);
     this.persist();
     this.log.info({ topic: name, partitions, configs: Object.fromEntries(overrides) }, 'topic created');
     return topic;
   }
 
   addPartitions(topic: Topic, totalCount: number): void {
-    for (let p = topic.partitions.length; p < totalCount; p++) this.openPartition(topic, p);
+    for (let p = topic.partitions.length; p < totalCount; p++) this.openPartition(topic, p, true);
     this.persist();
     this.log.info({ topic: topic.name, partitions: totalCount }, 'partitions added');
   }
@@ -392,9 +392,21 @@ export class TopicRegistry {
     this.byId.set(topic.id, topic);
   }
 
-  private openPartition(topic: Topic, index: number): void {
+  /**
+   * Opens partition `index` of `topic`. A `fresh` partition (a new topic or added partitions)
+   * must start empty: a directory already there under its name is what a crash in the middle of
+   * deleting an earlier topic of that name left behind (the registry forgot it first), and is
+   * removed rather than resurrected.
+   */
+  private openPartition(topic: Topic, index: number, fresh: boolean): void {
     const name = `${topic.name}-${index}`;
     const dirs = this.config.logDirs;
+    if (fresh) {
+      for (const stale of dirs.map((d) => join(d, name)).filter((d) => existsSync(d))) {
+        this.log.warn({ dir: stale }, 'removing the leftover directory of a deleted topic');
+        rmSync(stale, { recursive: true, force: true });
+      }
+    }
     let dir = dirs.map((d) => join(d, name)).find((d) => existsSync(d));
     if (dir === undefined) {
       // New partition: the log dir holding the fewest partitions, as Kafka places them.
