@@ -1,6 +1,7 @@
 // Produce (key 0).
-// Behavior: each partition's record set is handed to the native log as opaque bytes in one call;
-// the log validates every RecordBatch v2 header and CRC, assigns offsets and appends. Per-
+// Behavior: each partition's record set must hold exactly one complete RecordBatch v2 (Kafka's
+// request rules, produce-records.ts), which is handed to the native log as opaque bytes in one
+// call; the log validates its header and CRC, assigns offsets and appends. Per-
 // partition outcomes are values: UNKNOWN_TOPIC_OR_PARTITION, CORRUPT_MESSAGE, MESSAGE_TOO_LARGE,
 // INVALID_RECORD, KAFKA_STORAGE_ERROR, and for idempotent producers (checked by the log, atomically
 // with the append) OUT_OF_ORDER_SEQUENCE_NUMBER and INVALID_PRODUCER_EPOCH; a retried duplicate of
@@ -15,6 +16,7 @@
 // for librdkafka's sake; v5 logStartOffset; v8 recordErrors/errorMessage; v9+ flexible.
 
 import { ErrorCode } from '@sluice/protocol';
+import { produceRecords } from '../produce-records.ts';
 import { leavesStorageUnknown, partitionFailure } from '../storage-errors.ts';
 import type { Partition } from '../topics.ts';
 import { type ApiHandler, CLOSE_CONNECTION, NO_RESPONSE } from './handler.ts';
@@ -53,13 +55,14 @@ export const produceHandler: ApiHandler = {
         if (partition === undefined) return failed(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         // Internal topics (__consumer_offsets) are written by the broker only, as in Kafka.
         if (partition.topic.isInternal) return failed(index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topicData.name}`);
-        if (records === null || records.byteLength === 0) {
-          return failed(index, ErrorCode.INVALID_RECORD, 'Produce request has no record batches for this partition');
-        }
+        // Kafka's request-level rules (one complete v2 batch; an incomplete tail is dropped).
+        const checked = produceRecords(records);
+        if ('errorCode' in checked) return failed(index, checked.errorCode, checked.message);
+        const batch = checked.batch;
         if (partition.offline) return failed(index, ErrorCode.KAFKA_STORAGE_ERROR, 'the partition\'s storage failed; it is offline until the broker restarts');
         try {
           const started = performance.now();
-          const appended = partition.log.append(records, now);
+          const appended = partition.log.append(batch, now);
           // A retried batch of an idempotent producer wrote nothing, so there is nothing to
           // announce; Kafka answers it NONE with the original offsets (acks and fsync-on-ack
           // apply as to any append).
@@ -67,8 +70,8 @@ export const produceHandler: ApiHandler = {
           else partition.appended(appended.rolled);
           // A retried duplicate (idempotent producer) appended nothing: not counted.
           if (!appended.duplicate) {
-            broker.metrics.dataPath.appended(records.byteLength, performance.now() - started);
-            broker.metrics.broker.produced(topicData.name, records.byteLength, appended.recordCount);
+            broker.metrics.dataPath.appended(batch.byteLength, performance.now() - started);
+            broker.metrics.broker.produced(topicData.name, batch.byteLength, appended.recordCount);
             if (appended.rolled) broker.metrics.log.segmentRolled();
           }
           const response: PartitionResponse = {
