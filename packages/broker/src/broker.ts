@@ -340,6 +340,28 @@ export class Broker {
     }, 60_000);
     checkpoints.unref();
     this.timers.push(checkpoints);
+    // Time-based flush, as Kafka's log flusher: it runs every log.flush.scheduler.interval.ms
+    // (default never) and fsyncs each partition whose last flush is older than its flush.ms.
+    const flushCheckMs = this.config.int('log.flush.scheduler.interval.ms');
+    if (flushCheckMs < Number.MAX_SAFE_INTEGER) {
+      const flusher = setInterval(() => this.flushDirtyLogs(), Math.min(flushCheckMs, 2_147_483_647));
+      flusher.unref();
+      this.timers.push(flusher);
+    }
+  }
+
+  /** Flushes partitions with unflushed data whose last flush is older than their flush.ms. */
+  flushDirtyLogs(now = Date.now()): void {
+    if (this.topics === null) return;
+    for (const topic of this.topics.topics) {
+      const flushMs = topic.config.num('flush.ms');
+      if (flushMs >= Number.MAX_SAFE_INTEGER) continue;
+      for (const partition of topic.partitions) {
+        if (partition.offline || partition.log.recoveryPoint >= partition.log.logEndOffset) continue;
+        if (now - partition.lastFlushAt < flushMs) continue;
+        partition.flushDurable().catch((err: unknown) => this.logger.error({ topic: topic.name, partition: partition.index, err }, 'scheduled flush failed'));
+      }
+    }
   }
 
   /**

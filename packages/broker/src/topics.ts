@@ -75,6 +75,8 @@ export class Partition {
   readonly log: PartitionLog;
   private readonly listeners = new Set<AppendListener>();
   private flushing: Promise<void> | null = null;
+  /** When the last flush started (Date.now()), for flush.ms. */
+  lastFlushAt = Date.now();
   private flushQueued: Promise<void> | null = null;
   private failure: Error | null = null;
 
@@ -130,6 +132,7 @@ export class Partition {
   flushDurable(): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure);
     if (this.flushing === null) {
+      this.lastFlushAt = Date.now();
       const flushing = this.log
         .flush()
         .catch((err: unknown) => {
