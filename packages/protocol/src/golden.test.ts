@@ -13,7 +13,7 @@
 //                              Produce v7, ListOffsets v2, Fetch v11, FindCoordinator v2,
 //                              JoinGroup v5, SyncGroup v3, Heartbeat v3, OffsetFetch v7,
 //                              OffsetCommit v7, LeaveGroup v1
-//   kafka-clients 4.4.0 (Java) ApiVersions v5 (answered with the v0 fallback) then v4, Metadata v12,
+//   kafka-clients 4.4.0 (Java) ApiVersions v5 (answered then with the v0 fallback) then v4, Metadata v12,
 //                              CreateTopics v7, DescribeCluster v1, DescribeConfigs v4,
 //                              DeleteTopics v6, InitProducerId v5, Produce v11, FindCoordinator v4,
 //                              JoinGroup v9, SyncGroup v5, OffsetFetch v9, ListOffsets v7,
@@ -28,7 +28,12 @@
 //
 // What is checked:
 // - every request frame decodes with our codec (header and body) and re-encodes to the same bytes;
-//   a request at a version we do not serve (ApiVersions v5) is a typed UNSUPPORTED_VERSION error;
+//   a request above the versions we serve (an ApiVersions v5 frame relabelled v6) is a typed
+//   UNSUPPORTED_VERSION error;
+// - the captures predate ApiVersions v5 on our side: the broker served ApiVersions up to v4 then,
+//   so the v5 requests in them were answered with the v0 fallback (CAPTURE_API_VERSIONS_MAX); the
+//   requests themselves now decode, and carry KIP-1242's cluster id and node id once the client
+//   knows them;
 // - every response frame decodes with our codec and re-encodes to the same bytes;
 // - per client, the decoded values are what the scenario told the client to do: topic names,
 //   partition counts, acks, codecs, record keys and values (parsed out of the clients' own record
@@ -96,13 +101,19 @@ const REQUESTS = FRAMES.filter((f) => f.direction === 'request');
 const RESPONSES = FRAMES.filter((f) => f.direction === 'response');
 
 const API_VERSIONS_MAX = (requestSpecs.get(ApiKey.ApiVersions)?.validVersions ?? [0, 0])[1];
+/**
+ * The highest ApiVersions version the broker served when these fixtures were captured. It is part
+ * of the recorded answers, not of today's codec: re-capturing (scripts/capture-golden.ts) against
+ * a broker that serves v5 makes it API_VERSIONS_MAX again.
+ */
+const CAPTURE_API_VERSIONS_MAX = 4;
 
 /**
- * The version a response is encoded at: the request's, except that an ApiVersions request above
- * our range gets the v0 fallback answer (KIP-511).
+ * The version a captured response is encoded at: the request's, except that an ApiVersions
+ * request above what the broker served at capture time got the v0 fallback answer (KIP-511).
  */
 function responseVersion(apiKey: number, requestVersion: number): number {
-  return apiKey === ApiKey.ApiVersions && requestVersion > API_VERSIONS_MAX ? 0 : requestVersion;
+  return apiKey === ApiKey.ApiVersions && requestVersion > CAPTURE_API_VERSIONS_MAX ? 0 : requestVersion;
 }
 
 function body(frame: GoldenFrame): Uint8Array {
@@ -130,14 +141,21 @@ describe('captured requests decode and re-encode to the same bytes', () => {
     expect(view.getInt32(0)).toBe(f.bytes.length - 4);
     const header = decodeRequestHeader(body(f));
     expect(header).toMatchObject({ apiKey: f.apiKey, apiVersion: f.apiVersion, correlationId: f.correlationId });
-    if (f.apiKey === ApiKey.ApiVersions && f.apiVersion > API_VERSIONS_MAX) {
-      // A newer client's first try; the broker answers v0 UNSUPPORTED_VERSION (checked below).
-      expect(() => decodeRequest(header, body(f))).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_VERSION' }));
-      expect(() => decodeRequest(header, body(f))).toThrow(ProtocolError);
-      return;
-    }
     const decoded = decodeRequest(header, body(f));
     expect(encodeRequest(header.apiKey, header.apiVersion, header.correlationId, header.clientId, decoded)).toEqual(f.bytes);
+  });
+
+  test('an ApiVersions request above the served range is a typed UNSUPPORTED_VERSION error', () => {
+    const v5 = REQUESTS.find((f) => f.apiKey === ApiKey.ApiVersions && f.apiVersion === API_VERSIONS_MAX);
+    expect(v5, 'the captures hold an ApiVersions request at our highest version').toBeDefined();
+    // The same frame, relabelled one version higher (the version is bytes 6-7: after the size
+    // prefix and the API key).
+    const newer = new Uint8Array(v5!.bytes);
+    new DataView(newer.buffer).setInt16(6, API_VERSIONS_MAX + 1);
+    const header = decodeRequestHeader(newer.subarray(4));
+    expect(header.apiVersion).toBe(API_VERSIONS_MAX + 1);
+    expect(() => decodeRequest(header, newer.subarray(4))).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_VERSION' }));
+    expect(() => decodeRequest(header, newer.subarray(4))).toThrow(ProtocolError);
   });
 });
 
@@ -157,7 +175,6 @@ interface Decoded {
   readonly apiVersion: number;
   readonly file: string;
   readonly header: RequestHeader;
-  /** null for a request at a version we do not serve. */
   readonly request: any;
   readonly response: any;
 }
@@ -169,13 +186,12 @@ function decodedExchanges(client: GoldenClient): Decoded[] {
     const res = frames.find((f) => f.direction === 'response' && f.exchange === req.exchange);
     if (res === undefined) throw new Error(`${client} ${req.file}: no response`);
     const header = decodeRequestHeader(body(req));
-    const served = !(req.apiKey === ApiKey.ApiVersions && req.apiVersion > API_VERSIONS_MAX);
     out.push({
       apiKey: req.apiKey,
       apiVersion: req.apiVersion,
       file: req.file,
       header,
-      request: served ? decodeRequest(header, body(req)) : null,
+      request: decodeRequest(header, body(req)),
       response: decodeResponse(req.apiKey, responseVersion(req.apiKey, req.apiVersion), body(res)).body,
     });
   }
@@ -230,6 +246,10 @@ interface Totals {
   adminConfigsSent: boolean;
   /** Handed out by InitProducerId, in this capture. */
   producerIds: number[];
+  /** The cluster and node ids clients named in ApiVersions v5 (KIP-1242). */
+  expectedNodes: Array<{ clusterId: string; nodeId: number }>;
+  /** The cluster and node ids Metadata answers handed out, as JSON. */
+  handedOut: Set<string>;
 }
 
 function checkExchange(client: GoldenClient, s: GoldenScenario, x: Decoded, t: Totals): void {
@@ -239,13 +259,18 @@ function checkExchange(client: GoldenClient, s: GoldenScenario, x: Decoded, t: T
   const ourTopics = [s.topic, s.adminTopic].filter((n) => n !== null);
   switch (x.apiKey) {
     case A.ApiVersions: {
-      const served = x.apiVersion <= API_VERSIONS_MAX;
+      const served = x.apiVersion <= CAPTURE_API_VERSIONS_MAX;
       expect(res.errorCode, where).toBe(served ? ErrorCode.NONE : ErrorCode.UNSUPPORTED_VERSION);
-      expect(res.apiKeys).toContainEqual({ apiKey: A.ApiVersions, minVersion: 0, maxVersion: API_VERSIONS_MAX });
+      expect(res.apiKeys).toContainEqual({ apiKey: A.ApiVersions, minVersion: 0, maxVersion: CAPTURE_API_VERSIONS_MAX });
       expect(res.apiKeys).toContainEqual(expect.objectContaining({ apiKey: A.Produce, minVersion: 0 }));
       const software = SOFTWARE[client];
-      if (served && x.apiVersion >= 3 && software !== null) {
+      if (x.apiVersion >= 3 && software !== null) {
         expect({ name: req.clientSoftwareName, version: req.clientSoftwareVersion }, where).toEqual(software);
+      }
+      if (x.apiVersion >= 5) {
+        // KIP-1242: both unset, or the cluster and node this broker handed out (checked below).
+        expect(req.clusterId === null, where).toBe(req.nodeId === -1);
+        if (req.clusterId !== null) t.expectedNodes.push({ clusterId: req.clusterId, nodeId: req.nodeId });
       }
       return;
     }
@@ -253,6 +278,7 @@ function checkExchange(client: GoldenClient, s: GoldenScenario, x: Decoded, t: T
       if (req.topics !== null) for (const topic of req.topics) expect(ourTopics, where).toContain(topic.name);
       expect(res.brokers, where).toHaveLength(1);
       const nodeId = res.brokers[0].nodeId;
+      if (x.apiVersion >= 2) t.handedOut.add(JSON.stringify({ clusterId: res.clusterId, nodeId }));
       for (const topic of res.topics) {
         // A request for all topics (null) also sees the other clients' topics on this broker.
         if (req.topics !== null) expect(req.topics.map((r: any) => r.name), where).toContain(topic.name);
@@ -414,8 +440,20 @@ describe('the decoded values are what each client was asked to do', () => {
     const seen = new Set(exchanges.map((x) => x.apiKey));
     for (const apiKey of REQUIRED_APIS[client]) expect(seen.has(apiKey), `${client} captured ${apiKeyName(apiKey)}`).toBe(true);
 
-    const t: Totals = { produced: [], fetched: [], topicIds: new Map(), committed: new Map(), fullAssignments: 0, adminConfigsSent: false, producerIds: [] };
+    const t: Totals = {
+      produced: [],
+      fetched: [],
+      topicIds: new Map(),
+      committed: new Map(),
+      fullAssignments: 0,
+      adminConfigsSent: false,
+      producerIds: [],
+      expectedNodes: [],
+      handedOut: new Set(),
+    };
     for (const x of exchanges) checkExchange(client, s, x, t);
+    // ApiVersions v5 names only the cluster and node that Metadata described to the client.
+    for (const node of t.expectedNodes) expect(t.handedOut, `${client}: ApiVersions v5 names ${JSON.stringify(node)}`).toContain(JSON.stringify(node));
 
     // Every record the client was given went out in its own batches, and came back in Fetch.
     expect(sortRecords(t.produced)).toEqual(sortRecords(s.records));
@@ -427,6 +465,12 @@ describe('the decoded values are what each client was asked to do', () => {
     expect([...t.committed.values()].reduce((a, b) => a + b, 0)).toBe(s.records.length);
     // The admin topic was created with the configs the scenario gives it.
     expect(t.adminConfigsSent).toBe(s.adminTopic !== null);
+  });
+
+  test.each(['java', 'franz-go'] as const)('%s opens connections with ApiVersions v5 and names the broker it expects (KIP-1242)', (client) => {
+    const v5 = decodedExchanges(client).filter((x) => x.apiKey === A.ApiVersions && x.apiVersion === 5);
+    expect(v5.length).toBeGreaterThan(0);
+    expect(v5.some((x) => x.request.clusterId !== null && x.request.nodeId >= 0)).toBe(true);
   });
 
   test('kcat negotiated flexible ApiVersions (v3)', () => {
