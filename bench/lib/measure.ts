@@ -51,7 +51,10 @@ export async function observe(broker: BrokerProcess | null, args: string[], opts
   const edge: { start: ProcSample | null; end: ProcSample | null } = { start: null, end: null };
   let rssPeakKb = 0;
   let poll: NodeJS.Timeout | null = null;
-  const enabled: Array<Promise<boolean>> = [];
+  let enabled: Promise<boolean> = Promise.resolve(false);
+  // perf takes a few hundred ms to exit; it is stopped as soon as the window closes, while
+  // loadgen drains and exits, rather than after.
+  let stopped: Promise<{ confirmed: boolean; counts: Record<string, number> }> | null = null;
   const pollRss = () => {
     try {
       rssPeakKb = Math.max(rssPeakKb, rssKb(pid));
@@ -65,14 +68,18 @@ export async function observe(broker: BrokerProcess | null, args: string[], opts
       args,
       {
         onMeasureStart: () => {
-          if (counter !== null) enabled.push(counter.enable());
+          if (counter !== null) enabled = counter.enable();
           edge.start = sampleProcess(pid);
           rssPeakKb = edge.start.vmRssKb;
           poll = setInterval(pollRss, RSS_POLL_MS);
         },
         onMeasureEnd: () => {
           edge.end = sampleProcess(pid);
-          if (counter !== null) enabled.push(counter.disable());
+          if (counter !== null) {
+            const c = counter;
+            const started = enabled;
+            stopped = c.disable().then(async (disabled) => ({ confirmed: disabled && (await started), counts: await c.stop() }));
+          }
           if (poll !== null) clearInterval(poll);
           rssPeakKb = Math.max(rssPeakKb, edge.end.vmRssKb);
         },
@@ -80,7 +87,7 @@ export async function observe(broker: BrokerProcess | null, args: string[], opts
       opts.timeoutMs,
     );
   } catch (err) {
-    if (counter !== null) await counter.stop();
+    if (counter !== null) await (stopped ?? counter.stop());
     throw err;
   } finally {
     if (poll !== null) clearInterval(poll);
@@ -88,9 +95,8 @@ export async function observe(broker: BrokerProcess | null, args: string[], opts
   let syscalls: Record<string, number> | null = null;
   const { start, end } = edge;
   if (counter !== null) {
-    const acked = enabled.length === 2 && (await Promise.all(enabled)).every(Boolean);
-    const counts = await counter.stop();
-    if (acked && counts.total !== undefined) syscalls = counts;
+    const result = await (stopped ?? counter.stop().then((counts) => ({ confirmed: false, counts })));
+    if (result.confirmed && result.counts.total !== undefined) syscalls = result.counts;
     else syscallsNote = 'perf did not confirm the window';
   }
   if (start === null || end === null) return { client, broker: null, syscallsNote: 'loadgen announced no window' };

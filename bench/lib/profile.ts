@@ -81,8 +81,8 @@ const common = {
 export const QUICK: Profile = {
   name: 'quick',
   reps: 1,
-  warmupS: 0.25,
-  measureS: 0.75,
+  warmupS: 0.2,
+  measureS: 0.6,
   partitions: common.partitions,
   fetch: {
     dataBytes: 128 * MiB,
@@ -91,8 +91,8 @@ export const QUICK: Profile = {
     partitionMaxBytes: 8 * MiB,
     fetchMaxBytes: 32 * MiB,
     consumers: [1, 4],
-    fanout: [1, 2, 4, 8],
-    probeStreams: [1],
+    fanout: [1, 4, 8],
+    probeStreams: [1, 4],
   },
   produce: common.produce,
   e2e: common.e2e,

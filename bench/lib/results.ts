@@ -19,8 +19,9 @@ export interface Metrics {
   /** Voluntary + involuntary context switches per GB (broker, or the probe's sending thread). */
   ctxPerGB?: number;
   syscallsPerGB?: number;
-  /** Mean bytes per write-family syscall of the broker (/proc/PID/io wchar ÷ syscw). */
-  bytesPerWrite?: number;
+  /** Fetch: bytes sent per socket-writing syscall of the broker (sendfile, send*, write*, and
+   * the pipe-to-socket half of the splices), from perf. */
+  bytesPerSend?: number;
   /** Receiver side: read() calls per GB and the load generator's own CPU per GB. */
   readsPerGB?: number;
   clientCpuSPerGB?: number;
@@ -55,7 +56,14 @@ function perGB(value: number | undefined | null, bytes: number): number | undefi
   return value / (bytes / GB);
 }
 
-function brokerMetrics(b: BrokerWindow | null, bytes: number): Partial<Metrics> {
+/** Socket-writing syscalls in a perf count: every splice pair moves data file → pipe → socket,
+ * so half of them write to the socket. */
+export function socketWrites(s: Record<string, number>): number {
+  const n = (k: string) => s[k] ?? 0;
+  return n('sendfile64') + n('sendto') + n('sendmsg') + n('write') + n('writev') + n('splice') / 2;
+}
+
+function brokerMetrics(b: BrokerWindow | null, bytes: number, sending = false): Partial<Metrics> {
   if (b === null) return {};
   const m: Partial<Metrics> = {
     cpuSPerGB: perGB(b.cpuS, bytes),
@@ -64,7 +72,7 @@ function brokerMetrics(b: BrokerWindow | null, bytes: number): Partial<Metrics> 
     ctxPerGB: perGB(b.voluntaryCtxt + b.involuntaryCtxt, bytes),
   };
   if (b.syscalls?.total !== undefined) m.syscallsPerGB = perGB(b.syscalls.total, bytes);
-  if (b.io !== null && b.io.syscw > 0) m.bytesPerWrite = b.io.wchar / b.io.syscw;
+  if (sending && b.syscalls !== null && socketWrites(b.syscalls) > 0) m.bytesPerSend = bytes / socketWrites(b.syscalls);
   return m;
 }
 
@@ -80,7 +88,7 @@ export function fetchMetrics(o: Observation): Metrics {
     recordsPerS: c.records_per_s,
     readsPerGB: perGB(c.read_calls, c.bytes),
     clientCpuSPerGB: perGB(clientCpu(o.client), c.bytes),
-    ...brokerMetrics(o.broker, c.bytes),
+    ...brokerMetrics(o.broker, c.bytes, true),
   };
 }
 
@@ -124,7 +132,7 @@ function threadMetrics(t: any, bytes: number): Partial<Metrics> {
 }
 
 export function transferProbeMetrics(j: any): Metrics {
-  return { mbPerS: j.mb_per_s, readsPerGB: perGB(j.read_calls, j.bytes), ...threadMetrics(j.sender, j.bytes) };
+  return { mbPerS: j.mb_per_s, readsPerGB: perGB(j.read_calls, j.bytes), ...threadMetrics(j.sender_thread, j.bytes) };
 }
 
 export function appendProbeMetrics(j: any): Metrics {

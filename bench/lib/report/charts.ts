@@ -86,7 +86,7 @@ export function fanoutChart(l: Lookup, p: Profile): Chart {
 export function produceChart(l: Lookup, p: Profile): Chart {
   const specs: SeriesSpec[] = APPEND_MODES.map((m) => ({ name: m, target: 'sluice' as const, mode: m }));
   if (l.has('kafka')) specs.push({ name: 'kafka', target: 'kafka', mode: 'kafka' });
-  const keys = p.produce.cells.map((c) => ({ label: cellLabel(c), key: produceKey(c) }));
+  const keys = p.produce.cells.map((c) => ({ label: cellLabel(c).replace(' ', '\n'), key: produceKey(c) }));
   const refLines = [
     { label: 'raw write() limit', value: l.get('produce', 'probe', 'write', {}, 'mbPerS'), color: '#333' },
     { label: 'raw mmap limit', value: l.get('produce', 'probe', 'mmap', {}, 'mbPerS'), color: '#9467bd' },

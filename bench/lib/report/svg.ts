@@ -8,6 +8,7 @@ export interface Series {
 }
 
 export interface Group {
+  /** May hold a line break ("\n") for a two-line label. */
   label: string;
   /** One value per series, in series order; null when not measured. */
   values: Array<number | null>;
@@ -103,12 +104,19 @@ function renderPanel(p: Panel, series: Series[], top: number): string[] {
         out.push(`<text x="${cx}" y="${(y(v) - 3).toFixed(1)}" class="value" text-anchor="middle">${valueLabel(v)}</text>`);
       }
     });
-    out.push(`<text x="${(LEFT + gi * groupWidth + groupWidth / 2).toFixed(1)}" y="${plotBottom + 16}" class="group" text-anchor="middle">${escapeXml(g.label)}</text>`);
+    const gx = (LEFT + gi * groupWidth + groupWidth / 2).toFixed(1);
+    g.label.split('\n').forEach((part, li) => {
+      out.push(`<text x="${gx}" y="${plotBottom + 16 + li * 13}" class="group" text-anchor="middle">${escapeXml(part)}</text>`);
+    });
   });
   for (const r of p.refLines ?? []) {
     const yy = y(r.value).toFixed(1);
     out.push(`<line x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${yy}" y2="${yy}" stroke="${r.color}" class="ref"/>`);
-    out.push(`<text x="${WIDTH - RIGHT - 4}" y="${(y(r.value) - 4).toFixed(1)}" class="reflabel" text-anchor="end" fill="${r.color}">${escapeXml(`${r.label}: ${valueLabel(r.value)}`)}</text>`);
+    const text = `${r.label}: ${valueLabel(r.value)}`;
+    const w = text.length * 5.6 + 8;
+    // A white plate keeps the label readable over bars.
+    out.push(`<rect x="${(WIDTH - RIGHT - w).toFixed(1)}" y="${(y(r.value) - 15).toFixed(1)}" width="${w.toFixed(1)}" height="13" fill="#fff" fill-opacity="0.85"/>`);
+    out.push(`<text x="${WIDTH - RIGHT - 4}" y="${(y(r.value) - 5).toFixed(1)}" class="reflabel" text-anchor="end" fill="${r.color}">${escapeXml(text)}</text>`);
   }
   out.push(`<line x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${plotBottom}" y2="${plotBottom}" class="axis"/>`);
   return out;

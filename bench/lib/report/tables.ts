@@ -33,7 +33,7 @@ const ms = (us: number | null) => (us === null ? null : us / 1000);
 
 export function fetchTable(l: Lookup, p: Profile): Table {
   const kafka = l.has('kafka');
-  const columns = ['receiver', 'consumers', 'path', 'MB/s', 'raw MB/s', '÷raw', 'CPU s/GB', 'raw CPU s/GB', 'ctx sw/GB', 'syscalls/GB', 'B/write', 'MB/s ÷copy', 'CPU ÷copy'];
+  const columns = ['receiver', 'consumers', 'path', 'MB/s', 'raw MB/s', '÷raw', 'CPU s/GB', 'raw CPU s/GB', 'ctx sw/GB', 'syscalls/GB', 'B/send', 'MB/s ÷copy', 'CPU ÷copy'];
   if (kafka) columns.push('MB/s ÷kafka', 'CPU ÷kafka');
   const rows: string[][] = [];
   for (const receiver of RECEIVERS) {
@@ -57,7 +57,7 @@ export function fetchTable(l: Lookup, p: Profile): Table {
           fmt(g('probe', mode, 'cpuSPerGB')),
           fmt(g('sluice', mode, 'ctxPerGB')),
           fmt(g('sluice', mode, 'syscallsPerGB')),
-          fmt(g('sluice', mode, 'bytesPerWrite')),
+          fmt(g('sluice', mode, 'bytesPerSend')),
           mode === 'copy' ? '' : fmtRatio(ratio(mb, g('sluice', 'copy', 'mbPerS'))),
           mode === 'copy' ? '' : fmtRatio(ratio(cpu, g('sluice', 'copy', 'cpuSPerGB'))),
         ];
@@ -65,7 +65,7 @@ export function fetchTable(l: Lookup, p: Profile): Table {
         rows.push(row);
       }
       if (kafka) {
-        rows.push([receiver.name, String(consumers), 'kafka', fmt(kMb), '', '', fmt(kCpu), '', fmt(g('kafka', 'kafka', 'ctxPerGB')), fmt(g('kafka', 'kafka', 'syscallsPerGB')), fmt(g('kafka', 'kafka', 'bytesPerWrite')), '', '', '', '']);
+        rows.push([receiver.name, String(consumers), 'kafka', fmt(kMb), '', '', fmt(kCpu), '', fmt(g('kafka', 'kafka', 'ctxPerGB')), fmt(g('kafka', 'kafka', 'syscallsPerGB')), fmt(g('kafka', 'kafka', 'bytesPerSend')), '', '', '', '']);
       }
     }
   }
@@ -75,7 +75,7 @@ export function fetchTable(l: Lookup, p: Profile): Table {
       `${sizeLabel(p.fetch.dataBytes)} in ${p.partitions} partitions, ${sizeLabel(p.fetch.partitionMaxBytes)} per partition per fetch; MB/s = 10^6 B/s received by all consumers.`,
       'raw = plain sendfile / splice / read+write probe of the same file size, receiver and stream count, measured in the same run.',
       'CPU s/GB = broker process user+sys per GB sent (raw: the probe\'s sending threads). ctx sw, syscalls per GB: broker process.',
-      'B/write = broker bytes per write-family syscall (/proc/PID/io; counts sendfile, not splice).',
+      'B/send = bytes sent per socket-writing syscall of the broker (sendfile, send, write, the pipe→socket splice), from perf.',
       ...RECEIVERS.map((r) => `${r.name}: ${r.describe}.`),
     ],
     columns,

@@ -19,8 +19,10 @@ export function produceKey(c: ProduceCell): Record<string, string | number> {
   return { acks: c.acks, recordBytes: c.recordBytes, batchBytes: c.batchBytes };
 }
 
+/** "acks=1 100B/16KiB": acks, record size, batch size. */
 export function cellLabel(c: ProduceCell): string {
-  return `acks=${c.acks} ${sizeLabel(c.recordBytes)}B/${sizeLabel(c.batchBytes)}`;
+  const record = c.recordBytes < 1024 ? `${c.recordBytes}B` : sizeLabel(c.recordBytes);
+  return `acks=${c.acks} ${record}/${sizeLabel(c.batchBytes)}`;
 }
 
 let topicSeq = 0;
