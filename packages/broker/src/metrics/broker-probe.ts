@@ -30,6 +30,8 @@ interface ApiSeries {
   readonly send: HistogramChild;
   readonly errors: Map<number, CounterChild>;
   readonly scan: ErrorScan;
+  /** Counts one error code of this API (made once per API, not per response). */
+  readonly countError: (code: number) => void;
 }
 
 interface TopicSeries {
@@ -104,14 +106,24 @@ export class BrokerProbe {
     let series = this.apis[apiKey];
     if (series === undefined) {
       const name = apiKeyName(apiKey);
+      const errors = new Map<number, CounterChild>();
+      const countError = (code: number) => {
+        let counter = errors.get(code);
+        if (counter === undefined) {
+          counter = this.errors.child(name, errorByCode(code)?.name ?? `UNKNOWN_CODE_${code}`);
+          errors.set(code, counter);
+        }
+        counter.value++;
+      };
       series = {
         name,
         byVersion: [],
         queue: this.queueTime.child(name),
         local: this.localTime.child(name),
         send: this.sendTime.child(name),
-        errors: new Map(),
+        errors,
         scan: errorScanFor(apiKey),
+        countError,
       };
       this.apis[apiKey] = series;
     }
@@ -132,14 +144,7 @@ export class BrokerProbe {
   /** A response body is about to be encoded: counts the error codes it carries. */
   responseReady(apiKey: number, body: unknown): void {
     const series = this.api(apiKey);
-    series.scan(body, (code) => {
-      let counter = series.errors.get(code);
-      if (counter === undefined) {
-        counter = this.errors.child(series.name, errorByCode(code)?.name ?? `UNKNOWN_CODE_${code}`);
-        series.errors.set(code, counter);
-      }
-      counter.value++;
-    });
+    series.scan(body, series.countError);
   }
 
   // ---- connections ----

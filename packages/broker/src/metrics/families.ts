@@ -1,5 +1,5 @@
-// Counter and histogram families whose values live in plain numbers we own, exposed through a
-// prom-client Registry at scrape time.
+// Counter, gauge and histogram families whose values live in plain numbers we own, exposed
+// through a prom-client Registry at scrape time.
 //
 // Why not prom-client's own Counter/Histogram: every inc/observe there hashes its label object
 // into a string key (~150 ns per counter inc, ~250 ns per histogram observe, measured on these
@@ -7,7 +7,8 @@
 // caller resolves a child once (per API key, per topic) and then an inc is one addition and an
 // observe a short bucket scan. prom-client still owns the registry, the exposition format and
 // the default process metrics; it reads these families through the same `get()` contract its own
-// metrics implement (name, help, type, values).
+// metrics implement (name, help, type, values). Gauges refreshed per partition at scrape time
+// are families too, for the same reason at scrape scale (thousands of series per scrape).
 //
 // Concurrency: event loop only.
 
@@ -24,7 +25,7 @@ interface ExposedValue {
 interface Exposed {
   name: string;
   help: string;
-  type: 'counter' | 'histogram';
+  type: 'counter' | 'gauge' | 'histogram';
   values: ExposedValue[];
   aggregator: 'sum';
 }
@@ -47,6 +48,18 @@ export class CounterChild {
   set(total: number): void {
     if (!(total >= 0)) throw new Error(`BUG: counter total must be >= 0, got ${total}`);
     this.value = total;
+  }
+}
+
+/** One labelled gauge: a value read at scrape time. */
+export class GaugeChild {
+  readonly labels: Labels;
+  value = 0;
+  /** The refresh that last set this child (see Family.beginRefresh). */
+  refreshed = 0;
+
+  constructor(labels: Labels) {
+    this.labels = labels;
   }
 }
 
@@ -111,6 +124,11 @@ abstract class Family<C extends { readonly labels: Labels }> {
 
   protected abstract create(labels: Labels): C;
 
+  /** Series currently exposed. */
+  get size(): number {
+    return this.children.size;
+  }
+
   /** The child for these label values (in labelNames order), created at 0 the first time. */
   child(...labelValues: string[]): C {
     if (labelValues.length !== this.labelNames.length) {
@@ -132,11 +150,6 @@ abstract class Family<C extends { readonly labels: Labels }> {
     for (const [key, child] of this.children) if (matches(child.labels)) this.children.delete(key);
   }
 
-  /** Series currently exposed. */
-  get size(): number {
-    return this.children.size;
-  }
-
   /** prom-client's Registry.resetMetrics(): every series back to 0, none removed. */
   abstract reset(): void;
 
@@ -148,6 +161,46 @@ export class CounterFamily extends Family<CounterChild> {
 
   protected create(labels: Labels): CounterChild {
     return new CounterChild(labels);
+  }
+
+  reset(): void {
+    for (const child of this.children.values()) child.value = 0;
+  }
+
+  async get(): Promise<Exposed> {
+    const values: ExposedValue[] = [];
+    for (const child of this.children.values()) values.push({ value: child.value, labels: child.labels });
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+}
+
+/**
+ * Gauges whose series mirror state read at scrape time (partitions, groups): each refresh sets
+ * the series that exist now, and `endRefresh` drops those it did not touch (a deleted topic, a
+ * forgotten group). Children are found by their label values, so a refresh allocates nothing
+ * for series that already exist.
+ */
+export class GaugeFamily extends Family<GaugeChild> {
+  readonly type = 'gauge' as const;
+  private refresh = 0;
+
+  protected create(labels: Labels): GaugeChild {
+    return new GaugeChild(labels);
+  }
+
+  beginRefresh(): void {
+    this.refresh++;
+  }
+
+  /** Sets the series for these label values (labelNames order) in the current refresh. */
+  set(value: number, ...labelValues: string[]): void {
+    const child = this.child(...labelValues);
+    child.value = value;
+    child.refreshed = this.refresh;
+  }
+
+  endRefresh(): void {
+    for (const [key, child] of this.children) if (child.refreshed !== this.refresh) this.children.delete(key);
   }
 
   reset(): void {
