@@ -1,6 +1,6 @@
 import { Gauge, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { CounterFamily, HistogramFamily } from './families.ts';
+import { CounterFamily, GaugeFamily, HistogramFamily } from './families.ts';
 
 /** The sample lines of one metric (not # HELP/# TYPE), from the registry's text exposition. */
 async function samples(registry: Registry, prefix: string): Promise<string[]> {
@@ -90,5 +90,22 @@ describe('HistogramFamily', () => {
   it('refuses buckets that do not increase and an "le" label', () => {
     expect(() => new HistogramFamily(new Registry(), { name: 'h1', help: 'H.', labelNames: [], buckets: [1, 1] })).toThrow(/BUG/);
     expect(() => new HistogramFamily(new Registry(), { name: 'h2', help: 'H.', labelNames: ['le'], buckets: [1] })).toThrow(/BUG/);
+  });
+});
+
+describe('GaugeFamily', () => {
+  it('keeps the series set in the latest refresh and drops the others', async () => {
+    const registry = new Registry();
+    const family = new GaugeFamily(registry, { name: 'test_log_end_offset', help: 'E.', labelNames: ['topic', 'partition'] });
+    family.beginRefresh();
+    family.set(10, 'a', '0');
+    family.set(20, 'b', '0');
+    family.endRefresh();
+    expect(await registry.metrics()).toContain('# TYPE test_log_end_offset gauge');
+    expect(await samples(registry, 'test_log_end_offset')).toEqual(['test_log_end_offset{topic="a",partition="0"} 10', 'test_log_end_offset{topic="b",partition="0"} 20']);
+    family.beginRefresh();
+    family.set(11, 'a', '0');
+    family.endRefresh();
+    expect(await samples(registry, 'test_log_end_offset')).toEqual(['test_log_end_offset{topic="a",partition="0"} 11']);
   });
 });
