@@ -64,6 +64,11 @@ export class SyscallCounter {
     });
     this.perf.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
     const ack = this.perf.stdio[4] as Readable;
+    // perf may exit at any time (a bad pid, SIGINT); its exit is handled through 'close', so
+    // errors on the control sockets (EPIPE, ECONNRESET) carry no news.
+    ack.on('error', () => {});
+    (this.perf.stdio[3] as Writable).on('error', () => {});
+    this.perf.on('error', () => {});
     ack.on('data', (chunk: Buffer) => {
       const n = chunk.toString().split('ack').length - 1;
       for (let i = 0; i < n; i++) this.ackWaiters.shift()?.();
@@ -85,6 +90,7 @@ export class SyscallCounter {
   private command(cmd: string, timeoutMs: number): Promise<boolean> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.exited.then(() => resolve(false));
       this.ackWaiters.push(() => {
         clearTimeout(timer);
         resolve(true);
