@@ -4,4 +4,5 @@
 mod error;
 mod file_slice;
 mod log;
+mod test_faults;
 mod writer;

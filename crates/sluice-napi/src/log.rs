@@ -17,6 +17,7 @@ use sluice_log::{
 
 use crate::error::{ErrorCode, integer, native_error, rejection, unsigned};
 use crate::file_slice::NativeFileSlice;
+use crate::test_faults::{NativeTestFault, faulty_storage};
 
 /// Partial log config (camelCase in JS); missing fields keep their default (`open`) or their
 /// current value (`updateConfig`).
@@ -81,12 +82,14 @@ impl NativeLogConfig {
     }
 }
 
-/// What the previous run left: clean shutdown marker, recovery point, log start offset.
+/// What the previous run left: clean shutdown marker, recovery point, log start offset; and,
+/// for end-to-end tests only, storage faults to inject (see `test_faults.rs`).
 #[napi(object)]
 pub struct NativeOpenOptions {
     pub clean_shutdown: Option<bool>,
     pub recovery_point: Option<f64>,
     pub log_start_offset: Option<f64>,
+    pub test_faults: Option<Vec<NativeTestFault>>,
 }
 
 #[napi(object, object_from_js = false)]
@@ -146,7 +149,12 @@ impl NativePartitionLog {
             Some(c) => c.apply_to(LogConfig::default())?,
             None => LogConfig::default(),
         };
-        let options = match options {
+        let faults = options.as_ref().and_then(|o| o.test_faults.as_deref());
+        let storage = match faults {
+            Some(faults) if !faults.is_empty() => Some(faulty_storage(faults)?),
+            _ => None,
+        };
+        let options = match &options {
             Some(o) => OpenOptions {
                 clean_shutdown: o.clean_shutdown.unwrap_or(false),
                 recovery_point: integer("recoveryPoint", o.recovery_point.unwrap_or(0.0))?,
@@ -154,7 +162,11 @@ impl NativePartitionLog {
             },
             None => OpenOptions::default(),
         };
-        let log = Log::open(dir, config, options).map_err(native_error)?;
+        let log = match storage {
+            Some(storage) => Log::open_with_storage(dir, config, options, storage),
+            None => Log::open(dir, config, options),
+        }
+        .map_err(native_error)?;
         Ok(NativePartitionLog { log })
     }
 

@@ -19,6 +19,7 @@ import {
   markCleanShutdown,
   type OpenOptions,
   PartitionLog,
+  type TestFault,
   readLogStartOffsetCheckpoint,
   readRecoveryPointCheckpoint,
   writeLogStartOffsetCheckpoint,
@@ -26,6 +27,7 @@ import {
 } from '@sluice/native';
 import type { BrokerConfig, ConfigValue } from './config.ts';
 import type { Logger } from './logger.ts';
+import { parseTestFaults } from './test-faults.ts';
 import { TopicConfig } from './topic-config.ts';
 
 export const TOPICS_FILE = 'sluice-topics.json';
@@ -210,10 +212,13 @@ export class TopicRegistry {
   private previousRun = new Map<string, OpenOptions>();
   /** Counted while `load` opens partitions. */
   private loadStats: LoadStats | null = null;
+  /** `sluice.test.fault.storage` (tests only), by partition dir name. */
+  private readonly testFaults: Map<string, TestFault[]>;
 
   constructor(config: BrokerConfig, logger: Logger) {
     this.config = config;
     this.log = logger;
+    this.testFaults = parseTestFaults(config.list('sluice.test.fault.storage'));
   }
 
   get topics(): Iterable<Topic> {
@@ -418,7 +423,9 @@ export class TopicRegistry {
       mkdirSync(dir, { recursive: true });
     }
     const logDir = dirs.find((d) => join(d, name) === dir)!;
-    const options = this.previousRun.get(name) ?? {};
+    const options: OpenOptions = { ...(this.previousRun.get(name) ?? {}) };
+    const faults = this.testFaults.get(name);
+    if (faults !== undefined) options.testFaults = faults;
     const log = PartitionLog.open(dir, this.logConfig(topic.config), options);
     topic.partitions[index] = new Partition(topic, index, dir, logDir, log);
     if (this.loadStats !== null) {

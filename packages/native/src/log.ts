@@ -41,6 +41,16 @@ export interface LogConfig {
   producerIdExpirationMs?: number;
 }
 
+/**
+ * Test only: a storage fault to inject (the log then goes through the fault-injecting storage).
+ * The `skip + 1`-th call of `op` fails with `errno`, once.
+ */
+export interface TestFault {
+  op: 'write' | 'sync' | 'read' | 'allocate';
+  skip: number;
+  errno: 'EIO' | 'ENOSPC';
+}
+
 /** What the previous run of the broker left behind for this partition. */
 export interface OpenOptions {
   /** The log dir held `.kafka_cleanshutdown`. Default false: recover. */
@@ -49,6 +59,8 @@ export interface OpenOptions {
   recoveryPoint?: number;
   /** From log-start-offset-checkpoint. Default 0. */
   logStartOffset?: number;
+  /** End-to-end tests only (`sluice.test.fault.storage`): faults to inject. */
+  testFaults?: TestFault[];
 }
 
 export interface AppendResult {
