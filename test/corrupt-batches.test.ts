@@ -16,7 +16,7 @@ let client: RawClient;
 let round = 0;
 
 beforeAll(async () => {
-  broker = await startBroker({ overrides: { 'auto.create.topics.enable': false } });
+  broker = await startBroker({ overrides: { 'auto.create.topics.enable': false, 'sluice.metrics.listener': '' } });
   client = await RawClient.connect(broker.port);
   expect(await createTopic(client, 'mixed', 3)).toBe(0);
   expect(await createTopic(client, 'other', 1)).toBe(0);

@@ -40,6 +40,9 @@ export type BrokerSettings = BrokerConfig | Record<string, string | number | boo
 /** Listen backlog, and the bound of the queue of connections waiting for a slot. */
 const ACCEPT_BACKLOG = 1024;
 
+/** Graceful stop: how long peers get to close their side after the broker's FIN. */
+const LINGER_MS = 300;
+
 /** A connection accepted while the broker was at `max.connections`. */
 interface WaitingSocket {
   readonly socket: Socket;
@@ -186,6 +189,12 @@ export class Broker {
     const expired = await Promise.race([drained, timedOut]);
     clearTimeout(timer);
     const unanswered = connections.reduce((n, c) => n + c.inFlightCount, 0);
+    // Lingering close: FIN after the last response, and a moment for peers to close their side.
+    for (const connection of connections) connection.shutdownOutput();
+    const lingerUntil = performance.now() + Math.min(LINGER_MS, timeoutMs);
+    while (performance.now() < lingerUntil && connections.some((c) => !c.isClosed)) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
     for (const connection of [...this.connections.values()]) connection.close();
     // Scrapes stop before the logs close (a closed log answers nothing).
     await this.metricsServer?.close();

@@ -170,6 +170,21 @@ export class Connection {
     return this.drained.promise;
   }
 
+  /**
+   * After drain(): FIN once everything is written, then read and discard what the peer still
+   * sends until it closes. Closing with unread requests in the receive buffer would send a
+   * reset instead, which can cost the peer the last responses still on their way to it.
+   */
+  shutdownOutput(): void {
+    if (this.closed) return;
+    this.socket.end();
+    this.socket.resume(); // onData drops everything once draining
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Requests dispatched and not yet answered (including a response still being written). */
   get inFlightCount(): number {
     return this.inFlight.length;
