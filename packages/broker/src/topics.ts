@@ -419,8 +419,12 @@ export class TopicRegistry {
     if (dir === undefined) {
       // New partition: the log dir holding the fewest partitions, as Kafka places them.
       const counts = dirs.map((d) => (existsSync(d) ? readdirSync(d).filter((f) => /-\d+$/.test(f)).length : 0));
-      dir = join(dirs[counts.indexOf(Math.min(...counts))], name);
+      const parent = dirs[counts.indexOf(Math.min(...counts))];
+      dir = join(parent, name);
       mkdirSync(dir, { recursive: true });
+      // The new directory's entry must be on disk before anything in it is acknowledged as
+      // durable (the log's flushes sync the partition dir, not its parent).
+      fsyncDir(parent);
     }
     const logDir = dirs.find((d) => join(d, name) === dir)!;
     const options: OpenOptions = { ...(this.previousRun.get(name) ?? {}) };
@@ -448,6 +452,16 @@ export class TopicRegistry {
   }
 }
 
+/** fsync of a directory: entries created, renamed or removed in it become durable. */
+export function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Write to a temp file, fsync, rename over the target, fsync the directory. */
 export function writeFileAtomically(dir: string, file: string, text: string): void {
   const tmp = `${file}.tmp`;
@@ -459,10 +473,5 @@ export function writeFileAtomically(dir: string, file: string, text: string): vo
     closeSync(fd);
   }
   renameSync(tmp, file);
-  const dfd = openSync(dir, 'r');
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
-  }
+  fsyncDir(dir);
 }
