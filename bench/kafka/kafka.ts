@@ -4,7 +4,7 @@
 // `kafka.Kafka server.properties` with the JVM options kafka-server-start.sh uses by default.
 // The broker is spawned as `java` directly, so its pid is the JVM's own.
 
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -37,16 +37,12 @@ export function cacheRoot(): string {
   return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'sluice-bench');
 }
 
-/** `java -version` first line, or throws with what to install. */
+/** `java -version`'s first line (it prints to stderr), or throws with what to install. */
 export function javaVersion(): string {
-  try {
-    const out = execFileSync('java', ['-version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    return out.split('\n')[0]!.trim();
-  } catch (err: any) {
-    const text = String(err?.stderr ?? '');
-    if (text.includes('version')) return text.split('\n')[0]!.trim();
-    throw new Error('--vs-kafka needs Java 17 or newer on PATH (java -version failed)');
-  }
+  const r = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  const line = `${r.stderr ?? ''}${r.stdout ?? ''}`.split('\n').find((l) => l.includes('version'));
+  if (r.status !== 0 || line === undefined) throw new Error('--vs-kafka needs Java 17 or newer on PATH (java -version failed)');
+  return line.trim();
 }
 
 /** The directory of jars for `version`, downloading them with Maven on first use. */

@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, fsyncSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrokerProcess } from './broker.ts';
+import { runLoadgen } from './loadgen.ts';
 import { type Observation, observe } from './measure.ts';
 import type { Profile } from './profile.ts';
 import type { Cell, Metrics, Scenario, Target } from './results.ts';
@@ -34,6 +35,22 @@ export function scratchDir(ctx: Context, prefix: string): string {
 
 export function sluiceBroker(ctx: Context, dataDir: string, transferMode: TransferMode, appendMode: AppendMode): Promise<BrokerProcess> {
   return startSluice({ dataDir, transferMode, appendMode });
+}
+
+let warmupSeq = 0;
+
+/** Produce, then fetch, on a scratch topic for `brokerWarmupS` seconds each, then delete it:
+ * a freshly started broker runs its first requests in an interpreter (V8, the JVM), and the
+ * first measurement should not pay for that. */
+export async function warmUp(ctx: Context, broker: BrokerProcess): Promise<void> {
+  const s = ctx.profile.brokerWarmupS;
+  if (s <= 0) return;
+  warmupSeq += 1;
+  const topic = `bench-warmup-${process.pid}-${warmupSeq}`;
+  const common = ['--bootstrap', broker.bootstrap, '--topic', topic, '--warmup-seconds', '0', '--seconds', String(s)];
+  await runLoadgen(['produce', ...common, '--partitions', String(ctx.profile.partitions), '--record-bytes', '1024', '--batch-bytes', '16384', '--in-flight', '8']);
+  await runLoadgen(['consume', ...common, '--consumers', '2']);
+  await runLoadgen(['delete-topics', '--bootstrap', broker.bootstrap, '--topics', topic]);
 }
 
 /** Common loadgen window options. */

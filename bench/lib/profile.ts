@@ -32,6 +32,10 @@ export interface ProduceCell {
 export interface Profile {
   name: 'quick' | 'full';
   reps: number;
+  /** After each broker start: seconds of produce and then of fetch load on a scratch topic, so
+   * JIT compilers (V8's, the JVM's) have compiled the hot paths before anything is measured. */
+  brokerWarmupS: number;
+  /** Per measurement: load before the measured window, and the window itself. */
   warmupS: number;
   measureS: number;
   /** Partitions of every benchmark topic. */
@@ -81,6 +85,7 @@ const common = {
 export const QUICK: Profile = {
   name: 'quick',
   reps: 1,
+  brokerWarmupS: 0.4,
   warmupS: 0.2,
   measureS: 0.6,
   partitions: common.partitions,
@@ -102,6 +107,7 @@ export const QUICK: Profile = {
 export const FULL: Profile = {
   name: 'full',
   reps: 3,
+  brokerWarmupS: 3,
   warmupS: 1,
   measureS: 5,
   partitions: common.partitions,

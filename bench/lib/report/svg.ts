@@ -40,6 +40,7 @@ const PANEL_HEIGHT = 250;
 const PLOT_TOP = 28;
 const PLOT_BOTTOM = 48;
 const HEADER = 78;
+const REF_LABEL_MARGIN = 150;
 
 export function escapeXml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -71,7 +72,10 @@ function renderPanel(p: Panel, series: Series[], top: number): string[] {
   const plotTop = top + PLOT_TOP;
   const plotHeight = PANEL_HEIGHT - PLOT_TOP - PLOT_BOTTOM;
   const plotBottom = plotTop + plotHeight;
-  const plotWidth = WIDTH - LEFT - RIGHT;
+  // Reference lines are labelled in a right margin of their own, clear of the bars.
+  const right = (p.refLines ?? []).length > 0 ? REF_LABEL_MARGIN : RIGHT;
+  const plotRight = WIDTH - right;
+  const plotWidth = plotRight - LEFT;
   const values = p.groups.flatMap((g) => g.values.filter((v): v is number => v !== null && Number.isFinite(v)));
   const max = Math.max(0, ...values, ...(p.refLines ?? []).map((r) => r.value));
   const { top: axisTop, step } = niceScale(max);
@@ -82,7 +86,7 @@ function renderPanel(p: Panel, series: Series[], top: number): string[] {
   for (let i = 0; i <= ticks; i++) {
     const v = Number((i * step).toPrecision(12));
     const yy = y(v).toFixed(1);
-    out.push(`<line x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${yy}" y2="${yy}" class="grid"/>`);
+    out.push(`<line x1="${LEFT}" x2="${plotRight}" y1="${yy}" y2="${yy}" class="grid"/>`);
     out.push(`<text x="${LEFT - 6}" y="${yy}" class="tick" text-anchor="end" dominant-baseline="middle">${tickLabel(v)}</text>`);
   }
   const groupWidth = plotWidth / Math.max(1, p.groups.length);
@@ -111,14 +115,10 @@ function renderPanel(p: Panel, series: Series[], top: number): string[] {
   });
   for (const r of p.refLines ?? []) {
     const yy = y(r.value).toFixed(1);
-    out.push(`<line x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${yy}" y2="${yy}" stroke="${r.color}" class="ref"/>`);
-    const text = `${r.label}: ${valueLabel(r.value)}`;
-    const w = text.length * 5.6 + 8;
-    // A white plate keeps the label readable over bars.
-    out.push(`<rect x="${(WIDTH - RIGHT - w).toFixed(1)}" y="${(y(r.value) - 15).toFixed(1)}" width="${w.toFixed(1)}" height="13" fill="#fff" fill-opacity="0.85"/>`);
-    out.push(`<text x="${WIDTH - RIGHT - 4}" y="${(y(r.value) - 5).toFixed(1)}" class="reflabel" text-anchor="end" fill="${r.color}">${escapeXml(text)}</text>`);
+    out.push(`<line x1="${LEFT}" x2="${plotRight}" y1="${yy}" y2="${yy}" stroke="${r.color}" class="ref"/>`);
+    out.push(`<text x="${plotRight + 6}" y="${yy}" class="reflabel" dominant-baseline="middle" fill="${r.color}">${escapeXml(`${r.label}: ${valueLabel(r.value)}`)}</text>`);
   }
-  out.push(`<line x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${plotBottom}" y2="${plotBottom}" class="axis"/>`);
+  out.push(`<line x1="${LEFT}" x2="${plotRight}" y1="${plotBottom}" y2="${plotBottom}" class="axis"/>`);
   return out;
 }
 

@@ -65,7 +65,26 @@ export function fetchTable(l: Lookup, p: Profile): Table {
         rows.push(row);
       }
       if (kafka) {
-        rows.push([receiver.name, String(consumers), 'kafka', fmt(kMb), '', '', fmt(kCpu), '', fmt(g('kafka', 'kafka', 'ctxPerGB')), fmt(g('kafka', 'kafka', 'syscallsPerGB')), fmt(g('kafka', 'kafka', 'bytesPerSend')), '', '', '', '']);
+        // Kafka sends plaintext fetch data with sendfile (FileChannel.transferTo): its raw limit
+        // is the sendfile probe's.
+        const rawSendfile = g('probe', 'sendfile', 'mbPerS');
+        rows.push([
+          receiver.name,
+          String(consumers),
+          'kafka',
+          fmt(kMb),
+          fmt(rawSendfile),
+          fmtPct(ratio(kMb, rawSendfile)),
+          fmt(kCpu),
+          fmt(g('probe', 'sendfile', 'cpuSPerGB')),
+          fmt(g('kafka', 'kafka', 'ctxPerGB')),
+          fmt(g('kafka', 'kafka', 'syscallsPerGB')),
+          fmt(g('kafka', 'kafka', 'bytesPerSend')),
+          '',
+          '',
+          '',
+          '',
+        ]);
       }
     }
   }

@@ -7,7 +7,7 @@
 
 import { join } from 'node:path';
 import type { BrokerProcess } from '../broker.ts';
-import { type Context, makeProbeFile, measureCell, removeDir, scratchDir, sluiceBroker, syncDisks, windowArgs } from '../context.ts';
+import { type Context, makeProbeFile, measureCell, removeDir, scratchDir, sluiceBroker, syncDisks, warmUp, windowArgs } from '../context.ts';
 import { runLoadgen } from '../loadgen.ts';
 import { type FetchCell, alternate, fetchCells } from '../profile.ts';
 import { type Cell, fetchMetrics, transferProbeMetrics } from '../results.ts';
@@ -103,7 +103,7 @@ function line(c: Cell): string {
 
 async function brokerCell(ctx: Context, broker: BrokerProcess, target: 'sluice' | 'kafka', mode: string, cell: FetchCell, rep: number): Promise<void> {
   const c = await measureCell(ctx, broker, consumeArgs(ctx, broker, cell), { scenario: 'fetch', target, mode, key: fetchKey(cell), rep }, fetchMetrics);
-  ctx.log(`  ${target} ${mode} ${cell.receiver.name} ×${cell.consumers}: ${line(c)}`);
+  ctx.log(`  ${target === 'kafka' ? 'kafka' : `sluice ${mode}`} ${cell.receiver.name} ×${cell.consumers}: ${line(c)}`);
 }
 
 async function probeCell(ctx: Context, mode: TransferMode, cell: FetchCell, file: string, rep: number): Promise<void> {
@@ -132,6 +132,7 @@ export async function runFetch(ctx: Context): Promise<void> {
         ctx.log(`fetch: sluice transfer mode ${mode} (repetition ${rep + 1}/${p.reps})`);
         const broker = await sluiceBroker(ctx, dataDir, mode, 'mmap');
         try {
+          await warmUp(ctx, broker);
           for (const cell of alternate(cells, rep)) {
             const runs = [() => brokerCell(ctx, broker, 'sluice', mode, cell, rep)];
             if (p.fetch.probeStreams.includes(cell.consumers)) runs.push(() => probeCell(ctx, mode, cell, probeFile, rep));
@@ -156,6 +157,7 @@ async function runFetchKafka(ctx: Context, cells: FetchCell[]): Promise<void> {
     ctx.log(`fetch: Apache Kafka ${kafka.version}`);
     const broker = await kafka.start(workDir);
     try {
+      await warmUp(ctx, broker);
       await preload(ctx, broker);
       for (let rep = 0; rep < ctx.profile.reps; rep++) {
         for (const cell of alternate(cells, rep)) await brokerCell(ctx, broker, 'kafka', 'kafka', cell, rep);

@@ -5,7 +5,7 @@
 // over a run. The raw append probe of the matching mode runs right after each broker session.
 
 import type { BrokerProcess } from '../broker.ts';
-import { type Context, measureCell, removeDir, scratchDir, sluiceBroker, syncDisks, windowArgs } from '../context.ts';
+import { type Context, measureCell, removeDir, scratchDir, sluiceBroker, syncDisks, warmUp, windowArgs } from '../context.ts';
 import { runLoadgen } from '../loadgen.ts';
 import { type ProduceCell, alternate } from '../profile.ts';
 import { type Cell, appendProbeMetrics, e2eMetrics, med, produceMetrics } from '../results.ts';
@@ -68,7 +68,7 @@ async function produceCell(ctx: Context, broker: BrokerProcess, target: 'sluice'
   const cell = await measureCell(ctx, broker, produceArgs(ctx, broker, topic, c), { scenario: 'produce', target, mode, key: produceKey(c), rep }, produceMetrics);
   await deleteTopic(broker, topic);
   const m = cell.metrics;
-  ctx.log(`  ${target} ${mode} ${cellLabel(c)}: ${fmt(m.mbPerS)} MB/s, ${fmt(m.cpuSPerGB)} CPU s/GB, p99 ${latencyMs(m.produceP99Us)} ms`);
+  ctx.log(`  ${target === 'kafka' ? 'kafka' : `sluice ${mode}`} ${cellLabel(c)}: ${fmt(m.mbPerS)} MB/s, ${fmt(m.cpuSPerGB)} CPU s/GB, p99 ${latencyMs(m.produceP99Us)} ms`);
   return cell;
 }
 
@@ -108,6 +108,7 @@ export async function runProduce(ctx: Context): Promise<void> {
       try {
         const broker = await sluiceBroker(ctx, dataDir, 'sendfile', mode);
         try {
+          await warmUp(ctx, broker);
           for (const c of alternate(p.produce.cells, rep)) await produceCell(ctx, broker, 'sluice', mode, c, rep);
         } finally {
           await broker.stop();
@@ -127,6 +128,7 @@ export async function runProduce(ctx: Context): Promise<void> {
     try {
       const broker = await kafka.start(workDir);
       try {
+        await warmUp(ctx, broker);
         for (let rep = 0; rep < p.reps; rep++) {
           for (const c of alternate(p.produce.cells, rep)) await produceCell(ctx, broker, 'kafka', 'kafka', c, rep);
         }
@@ -178,7 +180,7 @@ async function e2eCell(ctx: Context, broker: BrokerProcess, target: 'sluice' | '
   const c = await measureCell(ctx, broker, args, { scenario: 'e2e', target, mode, key: { ratePct: pct }, rep }, e2eMetrics);
   await deleteTopic(broker, topic);
   const m = c.metrics;
-  ctx.log(`  ${target} ${mode} ${pct}% (${fmt(rate)} MB/s): e2e p50 ${latencyMs(m.e2eP50Us)} ms, p99 ${latencyMs(m.e2eP99Us)} ms, p99.9 ${latencyMs(m.e2eP999Us)} ms`);
+  ctx.log(`  ${target === 'kafka' ? 'kafka' : `sluice ${mode}`} ${pct}% (${fmt(rate)} MB/s): e2e p50 ${latencyMs(m.e2eP50Us)} ms, p99 ${latencyMs(m.e2eP99Us)} ms, p99.9 ${latencyMs(m.e2eP999Us)} ms`);
 }
 
 export async function runE2E(ctx: Context): Promise<void> {
@@ -195,6 +197,7 @@ export async function runE2E(ctx: Context): Promise<void> {
       try {
         const broker = await sluiceBroker(ctx, dataDir, 'sendfile', mode);
         try {
+          await warmUp(ctx, broker);
           for (const pct of alternate(p.e2e.ratePcts, rep)) await e2eCell(ctx, broker, 'sluice', mode, pct, max, rep);
         } finally {
           await broker.stop();
@@ -212,6 +215,7 @@ export async function runE2E(ctx: Context): Promise<void> {
     try {
       const broker = await ctx.kafka.start(workDir);
       try {
+        await warmUp(ctx, broker);
         for (let rep = 0; rep < p.reps; rep++) {
           for (const pct of alternate(p.e2e.ratePcts, rep)) await e2eCell(ctx, broker, 'kafka', 'kafka', pct, max, rep);
         }
