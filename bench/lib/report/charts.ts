@@ -98,7 +98,7 @@ export function produceChart(l: Lookup, p: Profile): Chart {
     panels: [
       { title: 'Throughput, MB/s of batches acknowledged', groups: groups(l, 'produce', specs, keys, 'mbPerS'), refLines },
       { title: 'Broker CPU seconds per GB', groups: groups(l, 'produce', specs, keys, 'cpuSPerGB') },
-      { title: 'Produce latency p99, ms', groups: groups(l, 'produce', specs, keys, 'produceP99Us', 1 / 1000) },
+      { title: 'Produce latency p99, ms', groups: groups(l, 'produce', specs, keys, 'produceP99Us', 1 / 1000), scale: 'log' },
     ],
   };
 }
@@ -112,9 +112,9 @@ export function e2eChart(l: Lookup, p: Profile): Chart {
     subtitle: subtitle(p, `${cellLabel(p.e2e.base)}; 100% = each broker's own maximum from the produce scenario.`),
     series: series(specs),
     panels: [
-      { title: 'p50, ms', groups: groups(l, 'e2e', specs, keys, 'e2eP50Us', 1 / 1000) },
-      { title: 'p99, ms', groups: groups(l, 'e2e', specs, keys, 'e2eP99Us', 1 / 1000) },
-      { title: 'p99.9, ms', groups: groups(l, 'e2e', specs, keys, 'e2eP999Us', 1 / 1000) },
+      { title: 'p50, ms', groups: groups(l, 'e2e', specs, keys, 'e2eP50Us', 1 / 1000), scale: 'log' },
+      { title: 'p99, ms', groups: groups(l, 'e2e', specs, keys, 'e2eP99Us', 1 / 1000), scale: 'log' },
+      { title: 'p99.9, ms', groups: groups(l, 'e2e', specs, keys, 'e2eP999Us', 1 / 1000), scale: 'log' },
     ],
   };
 }

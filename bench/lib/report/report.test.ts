@@ -5,7 +5,7 @@ import { fetchKey } from '../scenarios/fetch.ts';
 import { produceKey } from '../scenarios/produce.ts';
 import { KiB, MiB } from '../units.ts';
 import { fetchChart, produceChart } from './charts.ts';
-import { escapeXml, niceScale, renderChart } from './svg.ts';
+import { escapeXml, logTicks, niceScale, renderChart } from './svg.ts';
 import { renderTable } from './table.ts';
 import { Lookup, fetchTable, produceTable, targetChecks } from './tables.ts';
 
@@ -102,6 +102,9 @@ describe('svg charts', () => {
     expect(niceScale(4110)).toEqual({ top: 5000, step: 1000 });
     expect(niceScale(0.446)).toEqual({ top: 0.5, step: 0.1 });
     expect(niceScale(0)).toEqual({ top: 1, step: 0.2 });
+    expect(logTicks([0.36, 321])).toEqual([0.1, 1, 10, 100, 1000]);
+    expect(logTicks([5, 5])).toEqual([1, 10]);
+    expect(logTicks([])).toEqual([1, 10]);
     expect(escapeXml('a<b & "c">')).toBe('a&lt;b &amp; &quot;c&quot;&gt;');
   });
 

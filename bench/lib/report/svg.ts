@@ -24,6 +24,26 @@ export interface Panel {
   title: string;
   groups: Group[];
   refLines?: RefLine[];
+  /** 'log' for figures spanning decades (latency percentiles); default linear from 0. */
+  scale?: 'linear' | 'log';
+}
+
+/** The y axis of a panel: where a value goes, and the ticks to draw. */
+interface Axis {
+  y(v: number): number;
+  ticks: number[];
+}
+
+/** Decades around the data: ticks at 10^k from below the smallest to above the largest value. */
+export function logTicks(values: number[]): number[] {
+  const positive = values.filter((v) => v > 0);
+  if (positive.length === 0) return [1, 10];
+  const lo = Math.floor(Math.log10(Math.min(...positive)));
+  let hi = Math.ceil(Math.log10(Math.max(...positive)));
+  if (hi === lo) hi = lo + 1;
+  const ticks: number[] = [];
+  for (let k = lo; k <= hi; k++) ticks.push(Number((10 ** k).toPrecision(12)));
+  return ticks;
 }
 
 export interface Chart {
@@ -67,24 +87,31 @@ function valueLabel(v: number): string {
   return String(Number(v.toPrecision(2)));
 }
 
-function renderPanel(p: Panel, series: Series[], top: number): string[] {
+function renderPanel(p: Panel, series: Series[], top: number, right: number): string[] {
   const out: string[] = [];
   const plotTop = top + PLOT_TOP;
   const plotHeight = PANEL_HEIGHT - PLOT_TOP - PLOT_BOTTOM;
   const plotBottom = plotTop + plotHeight;
-  // Reference lines are labelled in a right margin of their own, clear of the bars.
-  const right = (p.refLines ?? []).length > 0 ? REF_LABEL_MARGIN : RIGHT;
   const plotRight = WIDTH - right;
   const plotWidth = plotRight - LEFT;
   const values = p.groups.flatMap((g) => g.values.filter((v): v is number => v !== null && Number.isFinite(v)));
-  const max = Math.max(0, ...values, ...(p.refLines ?? []).map((r) => r.value));
-  const { top: axisTop, step } = niceScale(max);
-  const y = (v: number) => plotBottom - (v / axisTop) * plotHeight;
+  const refValues = (p.refLines ?? []).map((r) => r.value);
+  let axis: Axis;
+  if (p.scale === 'log') {
+    const ticks = logTicks([...values, ...refValues]);
+    const lo = Math.log10(ticks[0]!);
+    const span = Math.log10(ticks[ticks.length - 1]!) - lo;
+    axis = { y: (v) => plotBottom - ((Math.log10(Math.max(v, ticks[0]!)) - lo) / span) * plotHeight, ticks };
+  } else {
+    const { top: axisTop, step } = niceScale(Math.max(0, ...values, ...refValues));
+    const ticks: number[] = [];
+    for (let i = 0; i <= Math.round(axisTop / step); i++) ticks.push(Number((i * step).toPrecision(12)));
+    axis = { y: (v) => plotBottom - (v / axisTop) * plotHeight, ticks };
+  }
+  const y = axis.y;
 
-  out.push(`<text x="${LEFT}" y="${top + 18}" class="panel">${escapeXml(p.title)}</text>`);
-  const ticks = Math.round(axisTop / step);
-  for (let i = 0; i <= ticks; i++) {
-    const v = Number((i * step).toPrecision(12));
+  out.push(`<text x="${LEFT}" y="${top + 18}" class="panel">${escapeXml(p.title)}${p.scale === 'log' ? ' (log scale)' : ''}</text>`);
+  for (const v of axis.ticks) {
     const yy = y(v).toFixed(1);
     out.push(`<line x1="${LEFT}" x2="${plotRight}" y1="${yy}" y2="${yy}" class="grid"/>`);
     out.push(`<text x="${LEFT - 6}" y="${yy}" class="tick" text-anchor="end" dominant-baseline="middle">${tickLabel(v)}</text>`);
@@ -143,7 +170,10 @@ export function renderChart(c: Chart): string {
     out.push(`<text x="${lx + 16}" y="66" class="legend">${escapeXml(s.name)}</text>`);
     lx += 16 + s.name.length * 6.5 + 18;
   }
-  c.panels.forEach((p, i) => out.push(...renderPanel(p, c.series, HEADER + i * PANEL_HEIGHT)));
+  // Reference lines are labelled in a right margin of their own, clear of the bars; every
+  // panel keeps the same plot width so groups line up down the chart.
+  const right = c.panels.some((p) => (p.refLines ?? []).length > 0) ? REF_LABEL_MARGIN : RIGHT;
+  c.panels.forEach((p, i) => out.push(...renderPanel(p, c.series, HEADER + i * PANEL_HEIGHT, right)));
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }

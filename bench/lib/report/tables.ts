@@ -188,7 +188,8 @@ export function produceTable(l: Lookup, p: Profile): Table {
   return {
     title: '2. Produce: mmap vs pwrite append',
     notes: [
-      `Raw limits measured in this run: write() of 1 MiB chunks into new page-cache pages ${fmt(rawWrite)} MB/s; the same through a mapping (${PROBE_FOR.mmap}) ${fmt(rawMmap)} MB/s.`,
+      `Raw limits measured in this run: write() of 1 MiB chunks into new page-cache pages ${fmt(rawWrite)} MB/s (${fmt(l.get('produce', 'probe', 'write', {}, 'cpuSPerGB'))} CPU s/GB);` +
+        ` the same through a mapping extended by fallocate (${PROBE_FOR.mmap}) ${fmt(rawMmap)} MB/s (${fmt(l.get('produce', 'probe', 'mmap', {}, 'cpuSPerGB'))} CPU s/GB).`,
       `${p.partitions} partitions, ${p.produce.connections} connection, ${p.produce.inFlight} requests in flight, one batch per request; MB/s counts batch bytes acknowledged.`,
       'Latency: request written → response read, by the load generator. CPU, ctx sw, syscalls: broker process per GB appended.',
     ],
