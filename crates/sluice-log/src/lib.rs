@@ -1,11 +1,12 @@
-//! Sluice storage core: segmented Kafka logs, sparse indexes, recovery, retention and zero-copy
-//! transfer on raw fds. Pure Rust; no napi (see crates/sluice-napi for the Node binding).
+//! Sluice storage core: segmented Kafka logs, sparse indexes, recovery, retention, compaction
+//! (`cleaner`) and zero-copy transfer on raw fds. Pure Rust; no napi (see crates/sluice-napi for the Node binding).
 //!
 //! Storage entry points: `Log` (one partition), `LogConfig`, the log-dir helpers in
 //! `checkpoint`, and `Error` with its stable codes. See README.md for formats and contracts.
 
 pub mod batch;
 pub mod checkpoint;
+pub mod cleaner;
 pub mod config;
 pub mod error;
 pub mod fault;
@@ -19,7 +20,8 @@ pub mod storage;
 pub mod transfer;
 pub mod writer;
 
-pub use config::{AppendMode, LogConfig, TimestampType};
+pub use cleaner::{CleanJob, CleanOutcome, CleanStats, Cleanable, CleanerSettings};
+pub use config::{AppendMode, CleanupPolicy, LogConfig, TimestampType};
 pub use error::{Error, Result};
 pub use file_range::FileRange;
 pub use log::{AppendResult, FlushJob, Log, LogStats, OpenOptions, ReadResult, TimestampAndOffset};
