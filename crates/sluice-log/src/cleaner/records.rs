@@ -39,6 +39,8 @@ pub struct Record<'a> {
     pub offset_delta: i32,
     /// `None`: a null key.
     pub key: Option<&'a [u8]>,
+    /// `None`: a null value.
+    pub value: Option<&'a [u8]>,
     /// A null value: a tombstone.
     pub is_tombstone: bool,
     /// Where keyLength starts in `body`: everything from here on is copied as is when the record
@@ -182,6 +184,7 @@ fn parse_body(body: &[u8]) -> Result<Record<'_>, String> {
         timestamp_delta,
         offset_delta,
         key,
+        value,
         is_tombstone: value.is_none(),
         key_at,
     })
