@@ -12,7 +12,8 @@ use napi_derive::napi;
 use sluice_log::checkpoint::{self, CheckpointEntry};
 use sluice_log::flush_stats;
 use sluice_log::{
-    AppendMode, FlushJob, Log, LogConfig, OpenOptions, TimestampAndOffset, TimestampType,
+    AppendMode, CleanupPolicy, FlushJob, Log, LogConfig, OpenOptions, TimestampAndOffset,
+    TimestampType,
 };
 
 use crate::error::{ErrorCode, integer, native_error, rejection, unsigned};
@@ -35,6 +36,11 @@ pub struct NativeLogConfig {
     /// 'CreateTime' | 'LogAppendTime'
     pub message_timestamp_type: Option<String>,
     pub flush_interval_messages: Option<f64>,
+    /// 'delete' | 'compact' | 'compact,delete'
+    pub cleanup_policy: Option<String>,
+    pub delete_retention_ms: Option<f64>,
+    pub min_compaction_lag_ms: Option<f64>,
+    pub min_cleanable_dirty_ratio: Option<f64>,
 }
 
 impl NativeLogConfig {
@@ -72,6 +78,18 @@ impl NativeLogConfig {
         if let Some(v) = self.flush_interval_messages {
             config.flush_interval_messages = unsigned("flushIntervalMessages", v)?;
         }
+        if let Some(v) = &self.cleanup_policy {
+            config.cleanup_policy = CleanupPolicy::parse(v).map_err(native_error)?;
+        }
+        if let Some(v) = self.delete_retention_ms {
+            config.delete_retention_ms = integer("deleteRetentionMs", v)?;
+        }
+        if let Some(v) = self.min_compaction_lag_ms {
+            config.min_compaction_lag_ms = integer("minCompactionLagMs", v)?;
+        }
+        if let Some(v) = self.min_cleanable_dirty_ratio {
+            config.min_cleanable_dirty_ratio = v;
+        }
         Ok(config)
     }
 }
@@ -82,6 +100,8 @@ pub struct NativeOpenOptions {
     pub clean_shutdown: Option<bool>,
     pub recovery_point: Option<f64>,
     pub log_start_offset: Option<f64>,
+    /// From `cleaner-offset-checkpoint`: where the last clean ended.
+    pub first_dirty_offset: Option<f64>,
 }
 
 #[napi(object, object_from_js = false)]
@@ -122,7 +142,7 @@ impl From<TimestampAndOffset> for NativeTimestampAndOffset {
 
 #[napi]
 pub struct NativePartitionLog {
-    log: Log,
+    pub(crate) log: Log,
 }
 
 #[napi]
@@ -138,6 +158,11 @@ impl NativePartitionLog {
             Some(c) => c.apply_to(LogConfig::default())?,
             None => LogConfig::default(),
         };
+        let first_dirty_offset = options
+            .as_ref()
+            .and_then(|o| o.first_dirty_offset)
+            .map(|v| integer("firstDirtyOffset", v))
+            .transpose()?;
         let options = match options {
             Some(o) => OpenOptions {
                 clean_shutdown: o.clean_shutdown.unwrap_or(false),
@@ -146,7 +171,10 @@ impl NativePartitionLog {
             },
             None => OpenOptions::default(),
         };
-        let log = Log::open(dir, config, options).map_err(native_error)?;
+        let mut log = Log::open(dir, config, options).map_err(native_error)?;
+        if let Some(offset) = first_dirty_offset {
+            log.set_first_dirty_offset(offset);
+        }
         Ok(NativePartitionLog { log })
     }
 
@@ -349,7 +377,7 @@ pub struct NativeCheckpointEntry {
     pub offset: f64,
 }
 
-fn to_native(entries: Vec<CheckpointEntry>) -> Vec<NativeCheckpointEntry> {
+pub(crate) fn to_native(entries: Vec<CheckpointEntry>) -> Vec<NativeCheckpointEntry> {
     entries
         .into_iter()
         .map(|e| NativeCheckpointEntry {
@@ -360,7 +388,7 @@ fn to_native(entries: Vec<CheckpointEntry>) -> Vec<NativeCheckpointEntry> {
         .collect()
 }
 
-fn from_native(
+pub(crate) fn from_native(
     entries: Vec<NativeCheckpointEntry>,
 ) -> napi::Result<Vec<CheckpointEntry>, ErrorCode> {
     entries
