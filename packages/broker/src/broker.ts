@@ -12,6 +12,7 @@ import { GroupCoordinator } from './groups/coordinator.ts';
 import { groupCoordinatorConfig } from './groups/config.ts';
 import { OffsetsTopicLog } from './groups/offsets-topic-log.ts';
 import { advertisedApiVersions, createHandlerRegistry, type HandlerRegistry } from './handlers/index.ts';
+import { LogCleaner } from './log-cleaner.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { loadOrFormatMetaProperties } from './meta-properties.ts';
 import { TopicRegistry } from './topics.ts';
@@ -34,6 +35,7 @@ export class Broker {
   private readonly servers: Server[] = [];
   private readonly connections = new Map<number, Connection>();
   private readonly timers: NodeJS.Timeout[] = [];
+  private cleaner: LogCleaner | null = null;
   private nextConnectionId = 1;
   private boundListeners: BoundListener[] = [];
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -92,6 +94,10 @@ export class Broker {
       onEvents: (events) => this.onWriterEvents(events),
     });
     this.scheduleRetention();
+    if (this.config.bool('log.cleaner.enable')) {
+      this.cleaner = new LogCleaner(topics, this.config, log.child({ subsystem: 'cleaner' }));
+      this.cleaner.start();
+    }
     for (const listener of this.config.listeners) this.boundListeners.push(await this.listen(listener));
     context.useBoundListeners(this.boundListeners);
     this.state = 'running';
@@ -113,11 +119,14 @@ export class Broker {
     if (this.state === 'stopped' || this.state === 'stopping' || this.state === 'new') return;
     this.state = 'stopping';
     for (const timer of this.timers) clearInterval(timer);
+    // A clean in progress is aborted when its log closes below; wait for it after that.
+    const cleanerStopped = this.cleaner?.stop();
     await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     this.groups?.close();
     for (const connection of [...this.connections.values()]) connection.close();
     this.writer?.close();
     this.topics?.close();
+    await cleanerStopped;
     this.state = 'stopped';
     this.logger.info('sluice broker stopped');
   }

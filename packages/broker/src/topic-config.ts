@@ -26,7 +26,7 @@ export const TOPIC_CONFIGS: readonly TopicConfigDef[] = [
   { name: 'max.message.bytes', type: 'int', default: 1048588, brokerKey: 'message.max.bytes', doc: 'Largest record batch accepted.', validator: atLeast(0) },
   { name: 'message.timestamp.type', type: 'string', default: 'CreateTime', brokerKey: 'log.message.timestamp.type', doc: 'CreateTime or LogAppendTime.', validator: (v) => v !== 'CreateTime' && v !== 'LogAppendTime' ? 'must be CreateTime or LogAppendTime' : null },
   { name: 'min.compaction.lag.ms', type: 'long', default: 0, brokerKey: 'log.cleaner.min.compaction.lag.ms', doc: 'Minimum age before compaction.', validator: atLeast(0) },
-  { name: 'min.cleanable.dirty.ratio', type: 'double', default: 0.5, brokerKey: 'log.cleaner.min.cleanable.ratio', doc: 'Dirty ratio that triggers compaction.' },
+  { name: 'min.cleanable.dirty.ratio', type: 'double', default: 0.5, brokerKey: 'log.cleaner.min.cleanable.ratio', doc: 'Dirty ratio that triggers compaction.', validator: (v) => typeof v === 'number' && !(v >= 0 && v <= 1) ? 'must be between 0 and 1' : null },
   { name: 'min.insync.replicas', type: 'int', default: 1, brokerKey: 'min.insync.replicas', doc: 'Single node: always satisfied at 1.', validator: atLeast(1) },
   { name: 'retention.bytes', type: 'long', default: -1, brokerKey: 'log.retention.bytes', doc: 'Size retention; -1 unlimited.', validator: nonNegativeOrMinusOne },
   { name: 'retention.ms', type: 'long', default: 604800000, brokerKey: 'log.retention.ms', doc: 'Time retention; -1 forever.', validator: nonNegativeOrMinusOne },

@@ -19,8 +19,10 @@ import {
   markCleanShutdown,
   type OpenOptions,
   PartitionLog,
+  readCleanerOffsetCheckpoint,
   readLogStartOffsetCheckpoint,
   readRecoveryPointCheckpoint,
+  writeCleanerOffsetCheckpoint,
   writeLogStartOffsetCheckpoint,
   writeRecoveryPointCheckpoint,
 } from '@sluice/native';
@@ -197,6 +199,11 @@ export class TopicRegistry {
       for (const [key, recoveryPoint] of recovery) {
         if (!this.previousRun.has(key)) this.previousRun.set(key, { cleanShutdown: clean, recoveryPoint });
       }
+      // Where the log cleaner got to in each compacted partition (Kafka's cleaner-offset-checkpoint).
+      for (const e of readCleanerOffsetCheckpoint(dir)) {
+        const key = `${e.topic}-${e.partition}`;
+        this.previousRun.set(key, { cleanShutdown: clean, ...this.previousRun.get(key), firstDirtyOffset: e.offset });
+      }
     }
     this.loadTopics();
     for (const dir of this.config.logDirs) clearCleanShutdown(dir);
@@ -251,21 +258,24 @@ export class TopicRegistry {
 
   /**
    * Writes each log dir's recovery-point and log-start checkpoints (Kafka's formats), so a
-   * restart after a crash scans only what was not yet fsync'd.
+   * restart after a crash scans only what was not yet fsync'd, and the cleaner checkpoint (where
+   * compaction got to in each compacted partition).
    */
   writeCheckpoints(): void {
-    const byDir = new Map<string, { recovery: CheckpointEntry[]; start: CheckpointEntry[] }>();
-    for (const dir of this.config.logDirs) byDir.set(dir, { recovery: [], start: [] });
+    const byDir = new Map<string, { recovery: CheckpointEntry[]; start: CheckpointEntry[]; cleaner: CheckpointEntry[] }>();
+    for (const dir of this.config.logDirs) byDir.set(dir, { recovery: [], start: [], cleaner: [] });
     for (const topic of this.byName.values()) {
       for (const p of topic.partitions) {
         const entry = byDir.get(p.logDir)!;
         entry.recovery.push({ topic: topic.name, partition: p.index, offset: p.log.recoveryPoint });
         entry.start.push({ topic: topic.name, partition: p.index, offset: p.log.logStartOffset });
+        if (topic.config.isCompacted()) entry.cleaner.push({ topic: topic.name, partition: p.index, offset: p.log.firstDirtyOffset });
       }
     }
-    for (const [dir, { recovery, start }] of byDir) {
+    for (const [dir, { recovery, start, cleaner }] of byDir) {
       writeRecoveryPointCheckpoint(dir, recovery);
       writeLogStartOffsetCheckpoint(dir, start);
+      writeCleanerOffsetCheckpoint(dir, cleaner);
     }
   }
 
@@ -276,9 +286,9 @@ export class TopicRegistry {
   close(): void {
     // Read before close: a closed log answers nothing. After close, everything up to the end is
     // flushed, so the end is the recovery point.
-    const ends = new Map<Partition, { end: number; start: number }>();
+    const ends = new Map<Partition, { end: number; start: number; firstDirty: number }>();
     for (const topic of this.byName.values()) {
-      for (const p of topic.partitions) ends.set(p, { end: p.log.logEndOffset, start: p.log.logStartOffset });
+      for (const p of topic.partitions) ends.set(p, { end: p.log.logEndOffset, start: p.log.logStartOffset, firstDirty: p.log.firstDirtyOffset });
     }
     const failures: unknown[] = [];
     for (const partition of ends.keys()) {
@@ -289,16 +299,18 @@ export class TopicRegistry {
         this.log.error({ topic: partition.topic.name, partition: partition.index, err }, 'closing a log failed');
       }
     }
-    const byDir = new Map<string, { recovery: CheckpointEntry[]; start: CheckpointEntry[] }>();
-    for (const dir of this.config.logDirs) byDir.set(dir, { recovery: [], start: [] });
-    for (const [p, { end, start }] of ends) {
+    const byDir = new Map<string, { recovery: CheckpointEntry[]; start: CheckpointEntry[]; cleaner: CheckpointEntry[] }>();
+    for (const dir of this.config.logDirs) byDir.set(dir, { recovery: [], start: [], cleaner: [] });
+    for (const [p, { end, start, firstDirty }] of ends) {
       const entry = byDir.get(p.logDir)!;
       entry.recovery.push({ topic: p.topic.name, partition: p.index, offset: end });
       entry.start.push({ topic: p.topic.name, partition: p.index, offset: start });
+      if (p.topic.config.isCompacted()) entry.cleaner.push({ topic: p.topic.name, partition: p.index, offset: firstDirty });
     }
-    for (const [dir, { recovery, start }] of byDir) {
+    for (const [dir, { recovery, start, cleaner }] of byDir) {
       writeRecoveryPointCheckpoint(dir, recovery);
       writeLogStartOffsetCheckpoint(dir, start);
+      writeCleanerOffsetCheckpoint(dir, cleaner);
       // A log that failed to close must be recovered next time: no marker then.
       if (failures.length === 0) markCleanShutdown(dir);
     }
@@ -317,6 +329,10 @@ export class TopicRegistry {
       preallocateStepBytes: this.config.int('sluice.log.preallocate.step.bytes'),
       messageTimestampType: config.get('message.timestamp.type') as 'CreateTime' | 'LogAppendTime',
       flushIntervalMessages: config.num('flush.messages'),
+      cleanupPolicy: (config.get('cleanup.policy') as string[]).join(','),
+      deleteRetentionMs: config.num('delete.retention.ms'),
+      minCompactionLagMs: config.num('min.compaction.lag.ms'),
+      minCleanableDirtyRatio: config.num('min.cleanable.dirty.ratio'),
     };
   }
 
