@@ -73,7 +73,7 @@ describe('sluice cluster', () => {
     const produce = r.stdout.split('\n').find((l) => /^Produce\s/.test(l));
     // The broker advertises Produce from v0 (served from v3); we speak 3-11.
     expect(produce).toMatch(/^Produce\s+0\s+0-11\s+3-11\s+11$/);
-    expect(r.stdout).toMatch(/^ApiVersions\s+18\s+0-4\s+0-4\s+4$/m);
+    expect(r.stdout).toMatch(/^ApiVersions\s+18\s+0-5\s+0-5\s+5$/m);
   });
 });
 

@@ -15,6 +15,8 @@ export interface BrokerProcess {
   readonly port: number;
   readonly bootstrap: string;
   readonly dataDir: string;
+  /** The Prometheus endpoint from the ready line (null when `sluice.metrics.listener` is empty). */
+  readonly metricsUrl: string | null;
   /** Everything the process printed so far (stdout and stderr). */
   output(): string;
   /** SIGTERM and wait for exit; returns the exit code. */
@@ -45,6 +47,8 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
     'log.dirs': dataDir,
     'sluice.log.level': 'warn',
     'group.initial.rebalance.delay.ms': 0,
+    // A free port: brokers of parallel test files must not fight over the default 9404.
+    'sluice.metrics.listener': 'http://127.0.0.1:0/metrics',
     ...options.overrides,
   };
   const args = [SLUICE_BIN, 'start'];
@@ -54,11 +58,15 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
   proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
+  let metricsUrl: string | null = null;
   const port = await new Promise<number>((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`broker did not become ready in 30 s:\n${output}`)), 30_000);
     const onData = () => {
-      const m = /sluice ready: listeners=PLAINTEXT:\/\/[^:]+:(\d+)/.exec(output);
+      // The whole line (up to its newline), so a chunk boundary cannot cut the metrics URL off.
+      const line = /sluice ready: ([^\n]*)\n/.exec(output)?.[1];
+      const m = line === undefined ? null : /^listeners=PLAINTEXT:\/\/[^:]+:(\d+)/.exec(line);
       if (m !== null) {
+        metricsUrl = / metrics=(\S+)/.exec(line!)?.[1] ?? null;
         clearTimeout(timer);
         proc.stdout!.off('data', onData);
         res(Number(m[1]));
@@ -75,6 +83,7 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
     port,
     bootstrap: `127.0.0.1:${port}`,
     dataDir,
+    metricsUrl,
     output: () => output,
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');

@@ -39,9 +39,10 @@ export class RawClient {
     socket.on('error', () => undefined);
   }
 
-  static connect(port: number, host = '127.0.0.1'): Promise<RawClient> {
+  /** `localAddress` picks the source address (any 127/8 address works on loopback). */
+  static connect(port: number, host = '127.0.0.1', localAddress?: string): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ port, host }, () => resolve(new RawClient(socket)));
+      const socket = connect({ port, host, localAddress }, () => resolve(new RawClient(socket)));
       socket.once('error', reject);
     });
   }

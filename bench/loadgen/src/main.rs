@@ -61,7 +61,7 @@ Consumer options: --consumers 1 --read-bytes 1MiB --rcvlowat 0 --fetch-max-bytes
 Window options:   --warmup-seconds 1 --seconds 5
 
 Raw probes (no broker):
-  probe-transfer --mode sendfile|splice|copy [--streams 1] [--file-bytes 256MiB]
+  probe-transfer --mode sendfile|splice|copy [--streams 1] [--file-bytes 256MiB | --file PATH]
                  [--chunk-bytes 16MiB] [--copy-buffer-bytes 1MiB] [--pipe-bytes 1MiB]
                  [--read-bytes 1MiB] [--rcvlowat 0] [--dir /tmp] [window options]
   probe-append   --mode write|mmap [--chunk-bytes 1MiB] [--segment-bytes 1GiB]
@@ -367,6 +367,10 @@ fn probe_transfer(a: &Args) -> Result<Value> {
         pipe_bytes: a.size("pipe-bytes", 1 << 20)? as usize,
         receiver: ReceiverConfig { read_bytes: a.size("read-bytes", 1 << 20)? as usize, rcvlowat: a.size("rcvlowat", 0)? as usize },
         dir: PathBuf::from(a.string("dir", "/tmp")),
+        file: match a.string("file", "") {
+            f if f.is_empty() => None,
+            f => Some(PathBuf::from(f)),
+        },
     };
     let (warmup, measure) = probe_window(a, 0.5, 5.0)?;
     a.finish()?;

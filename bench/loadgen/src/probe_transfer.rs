@@ -1,8 +1,13 @@
-//! Raw transfer probe: the fastest a plain program moves a page-cached file to a loopback
-//! receiver on this machine, by the same three routes the broker can take (sendfile, splice
-//! through a pipe, pread+write through a buffer) and with the same receiver behaviour as the
+//! Raw transfer probe: the fastest a plain program moves a page-cached file to loopback
+//! receivers on this machine, by the same three routes the broker can take (sendfile, splice
+//! through a pipe, pread+send through a buffer) and with the same receiver behaviour as the
 //! fetch consumers. It is the "raw limit" a fetch scenario is compared against, measured in the
 //! same run.
+//!
+//! Like a broker, one thread sends to every receiver (non-blocking sockets, poll()), taking the
+//! file in ranges of `chunk_bytes` (a fetch's per-partition range); each receiver reads on its
+//! own thread. A thread per stream would be no limit on 2 cores: with 4 or 8 streams it spends
+//! the machine on switching between senders.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -12,7 +17,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
@@ -65,7 +70,10 @@ pub struct TransferProbe {
     /// `splice`: the pipe's capacity.
     pub pipe_bytes: usize,
     pub receiver: ReceiverConfig,
+    /// Where to create the page-cached file; ignored when `file` is given.
     pub dir: PathBuf,
+    /// An existing file to send (already in the page cache); `file_bytes` is then its size.
+    pub file: Option<PathBuf>,
 }
 
 fn last_os_error(what: &str) -> Error {
@@ -106,22 +114,48 @@ pub fn page_cached_file(dir: &Path, bytes: u64, tag: &str) -> Result<File> {
     Ok(f)
 }
 
-struct Sender {
-    mode: TransferMode,
-    file: Arc<File>,
-    file_bytes: u64,
-    chunk_bytes: u64,
-    copy_buffer: Vec<u8>,
-    pipe: Option<(i32, i32)>,
+/// What one sys call attempt did to a non-blocking socket.
+enum Step {
+    /// Moved this many bytes to the socket.
+    Sent(usize),
+    /// The socket is full; wait for POLLOUT.
+    Full,
 }
 
-impl Sender {
-    fn new(cfg: &TransferProbe, file: Arc<File>) -> Result<(Self, usize)> {
+fn os_result(n: isize, what: &str) -> Result<Option<usize>> {
+    if n >= 0 {
+        return Ok(Some(n as usize));
+    }
+    let e = io::Error::last_os_error();
+    match e.kind() {
+        io::ErrorKind::WouldBlock => Ok(None),
+        io::ErrorKind::Interrupted => Ok(Some(0)),
+        _ => Err(Error::Io { context: what.to_string(), source: e }),
+    }
+}
+
+/// One receiver's stream: a non-blocking socket, where it is in the file, and what is parked
+/// between the file and the socket (pipe contents for splice, buffer contents for copy).
+struct Stream {
+    sock: TcpStream,
+    /// File offset of the next byte to take from the file.
+    pos: u64,
+    /// Bytes of the current range not yet taken from the file.
+    range_left: u64,
+    pipe: Option<(i32, i32)>,
+    in_pipe: usize,
+    buffer: Vec<u8>,
+    buffered: std::ops::Range<usize>,
+}
+
+impl Stream {
+    fn new(cfg: &TransferProbe, sock: TcpStream) -> Result<(Self, usize)> {
+        sock.set_nonblocking(true).context(|| "O_NONBLOCK on probe socket".into())?;
         let mut pipe_size = 0;
         let pipe = if cfg.mode == TransferMode::Splice {
             let mut fds = [0i32; 2];
             // SAFETY: pipe2 writes two fds into the array we own.
-            if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+            if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } != 0 {
                 return Err(last_os_error("pipe2"));
             }
             // SAFETY: fcntl on the pipe we just created. A refused size keeps the default.
@@ -131,100 +165,124 @@ impl Sender {
         } else {
             None
         };
-        let copy_buffer = if cfg.mode == TransferMode::Copy { vec![0u8; cfg.copy_buffer_bytes] } else { Vec::new() };
-        Ok((Self { mode: cfg.mode, file, file_bytes: cfg.file_bytes, chunk_bytes: cfg.chunk_bytes, copy_buffer, pipe }, pipe_size))
+        let buffer = if cfg.mode == TransferMode::Copy { vec![0u8; cfg.copy_buffer_bytes] } else { Vec::new() };
+        Ok((Self { sock, pos: 0, range_left: 0, pipe, in_pipe: 0, buffer, buffered: 0..0 }, pipe_size))
     }
 
-    /// Sends file bytes [off, off+len) to the socket by this sender's route.
-    fn send_range(&mut self, sock: &mut TcpStream, mut off: u64, len: u64) -> Result<()> {
-        let end = off + len;
-        let sfd = sock.as_raw_fd();
-        let ffd = self.file.as_raw_fd();
-        while off < end {
-            let left = (end - off) as usize;
-            match self.mode {
-                TransferMode::Sendfile => {
-                    let mut o = off as libc::off_t;
-                    // SAFETY: valid fds; the kernel advances `o`.
-                    let n = unsafe { libc::sendfile(sfd, ffd, &mut o, left) };
-                    if n < 0 {
-                        let e = io::Error::last_os_error();
-                        if e.kind() == io::ErrorKind::Interrupted {
-                            continue;
-                        }
-                        return Err(Error::Io { context: "sendfile".into(), source: e });
+    /// Takes the next range of the file when the current one is used up (wrapping at the end).
+    fn next_range(&mut self, cfg: &TransferProbe) {
+        if self.range_left == 0 {
+            if self.pos >= cfg.file_bytes {
+                self.pos = 0;
+            }
+            self.range_left = cfg.chunk_bytes.min(cfg.file_bytes - self.pos);
+        }
+    }
+
+    /// One attempt to move bytes to the socket by the configured route.
+    fn step(&mut self, cfg: &TransferProbe, file: &File) -> Result<Step> {
+        let sfd = self.sock.as_raw_fd();
+        let ffd = file.as_raw_fd();
+        match cfg.mode {
+            TransferMode::Sendfile => {
+                self.next_range(cfg);
+                let mut off = self.pos as libc::off_t;
+                // SAFETY: valid fds; the kernel advances `off`.
+                let n = unsafe { libc::sendfile(sfd, ffd, &mut off, self.range_left as usize) };
+                let Some(n) = os_result(n, "sendfile")? else { return Ok(Step::Full) };
+                self.pos += n as u64;
+                self.range_left -= n as u64;
+                Ok(Step::Sent(n))
+            }
+            TransferMode::Splice => {
+                let (pr, pw) = self.pipe.expect("splice streams have a pipe");
+                let flags = libc::SPLICE_F_MOVE | libc::SPLICE_F_MORE | libc::SPLICE_F_NONBLOCK;
+                if self.in_pipe == 0 {
+                    self.next_range(cfg);
+                    let mut off = self.pos as libc::loff_t;
+                    // SAFETY: valid fds; the kernel advances `off`.
+                    let n = unsafe { libc::splice(ffd, &mut off, pw, std::ptr::null_mut(), self.range_left as usize, flags) };
+                    let Some(n) = os_result(n, "splice file->pipe")? else { return Ok(Step::Full) };
+                    if n == 0 && self.range_left > 0 {
+                        return Err(Error::Protocol("splice read nothing from the file".into()));
                     }
-                    if n == 0 {
-                        return Err(Error::Protocol("sendfile sent nothing (file shorter than expected)".into()));
-                    }
-                    off += n as u64;
+                    self.pos += n as u64;
+                    self.range_left -= n as u64;
+                    self.in_pipe = n;
                 }
-                TransferMode::Splice => {
-                    let (pr, pw) = self.pipe.expect("splice sender has a pipe");
-                    let mut o = off as libc::loff_t;
-                    let flags = libc::SPLICE_F_MOVE | libc::SPLICE_F_MORE;
-                    // SAFETY: valid fds; the kernel advances `o`.
-                    let n = unsafe { libc::splice(ffd, &mut o, pw, std::ptr::null_mut(), left, flags) };
-                    if n <= 0 {
-                        let e = io::Error::last_os_error();
-                        if n < 0 && e.kind() == io::ErrorKind::Interrupted {
-                            continue;
-                        }
-                        return Err(Error::Io { context: "splice file->pipe".into(), source: e });
-                    }
-                    let mut in_pipe = n as usize;
-                    while in_pipe > 0 {
-                        // SAFETY: valid fds, no offsets for pipe or socket.
-                        let m = unsafe { libc::splice(pr, std::ptr::null_mut(), sfd, std::ptr::null_mut(), in_pipe, flags) };
-                        if m <= 0 {
-                            let e = io::Error::last_os_error();
-                            if m < 0 && e.kind() == io::ErrorKind::Interrupted {
-                                continue;
-                            }
-                            return Err(Error::Io { context: "splice pipe->socket".into(), source: e });
-                        }
-                        in_pipe -= m as usize;
-                    }
-                    off += n as u64;
-                }
-                TransferMode::Copy => {
-                    let want = left.min(self.copy_buffer.len());
-                    let n = self.file.read_at(&mut self.copy_buffer[..want], off).context(|| "pread".into())?;
+                // SAFETY: valid fds, no offsets for a pipe or a socket.
+                let m = unsafe { libc::splice(pr, std::ptr::null_mut(), sfd, std::ptr::null_mut(), self.in_pipe, flags) };
+                let Some(m) = os_result(m, "splice pipe->socket")? else { return Ok(Step::Full) };
+                self.in_pipe -= m;
+                Ok(Step::Sent(m))
+            }
+            TransferMode::Copy => {
+                if self.buffered.is_empty() {
+                    self.next_range(cfg);
+                    let want = (self.range_left as usize).min(self.buffer.len());
+                    let n = file.read_at(&mut self.buffer[..want], self.pos).context(|| "pread".into())?;
                     if n == 0 {
                         return Err(Error::Protocol("pread hit end of file early".into()));
                     }
-                    sock.write_all(&self.copy_buffer[..n]).context(|| "write".into())?;
-                    off += n as u64;
+                    self.pos += n as u64;
+                    self.range_left -= n as u64;
+                    self.buffered = 0..n;
                 }
+                let pending = &self.buffer[self.buffered.clone()];
+                // SAFETY: send from a buffer we own, at most its length.
+                let m = unsafe { libc::send(sfd, pending.as_ptr().cast(), pending.len(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
+                let Some(m) = os_result(m, "send")? else { return Ok(Step::Full) };
+                self.buffered.start += m;
+                Ok(Step::Sent(m))
             }
         }
-        Ok(())
-    }
-
-    fn run(&mut self, sock: &mut TcpStream, phase: &Phase) -> Result<()> {
-        let mut pos = 0u64;
-        while !phase.done() {
-            let len = self.chunk_bytes.min(self.file_bytes - pos);
-            self.send_range(sock, pos, len)?;
-            pos += len;
-            if pos >= self.file_bytes {
-                pos = 0;
-            }
-        }
-        Ok(())
     }
 }
 
-impl Drop for Sender {
+impl Drop for Stream {
     fn drop(&mut self) {
-        if let Some((r, w)) = self.pipe {
-            // SAFETY: closing the pipe fds this sender created and still owns.
+        if let Some((r, w)) = self.pipe.take() {
+            // SAFETY: closing the pipe fds this stream created and still owns.
             unsafe {
                 libc::close(r);
                 libc::close(w);
             }
         }
     }
+}
+
+/// The sending side: one thread serving every stream, like a broker's writer thread. Sockets
+/// are non-blocking; poll() says which can take more; each writable stream gets up to one range
+/// per turn so no receiver starves the others.
+fn send_all(cfg: &TransferProbe, file: &File, streams: &mut [Stream], phase: &Phase) -> Result<()> {
+    let mut fds: Vec<libc::pollfd> = streams.iter().map(|s| libc::pollfd { fd: s.sock.as_raw_fd(), events: libc::POLLOUT, revents: 0 }).collect();
+    while !phase.done() {
+        // SAFETY: a pollfd array we own, with its length.
+        let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 100) };
+        if rc < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(Error::Io { context: "poll probe sockets".into(), source: e });
+        }
+        for (pfd, stream) in fds.iter_mut().zip(streams.iter_mut()) {
+            if pfd.revents & (libc::POLLERR | libc::POLLHUP) != 0 {
+                return Err(Error::Protocol("a probe receiver went away".into()));
+            }
+            if pfd.revents & libc::POLLOUT == 0 {
+                continue;
+            }
+            let mut budget = cfg.chunk_bytes;
+            while budget > 0 {
+                match stream.step(cfg, file)? {
+                    Step::Sent(n) => budget = budget.saturating_sub(n as u64),
+                    Step::Full => break,
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 #[derive(Default)]
@@ -260,39 +318,57 @@ fn usages(tids: &[AtomicI32]) -> Vec<ThreadUsage> {
 
 pub fn run(cfg: &TransferProbe, warmup: Duration, measure: Duration) -> Result<Value> {
     cfg.receiver.validate().map_err(Error::Usage)?;
-    if cfg.streams == 0 || cfg.chunk_bytes == 0 || cfg.file_bytes == 0 || cfg.copy_buffer_bytes == 0 {
+    if cfg.streams == 0 || cfg.chunk_bytes == 0 || (cfg.file.is_none() && cfg.file_bytes == 0) || cfg.copy_buffer_bytes == 0 {
         return Err(Error::Usage("streams, chunk, file and buffer sizes must be at least 1".into()));
     }
-    let file = Arc::new(page_cached_file(&cfg.dir, cfg.file_bytes, "transfer")?);
+    let (file, file_bytes) = match &cfg.file {
+        Some(path) => {
+            let f = File::open(path).context(|| format!("open {}", path.display()))?;
+            let len = f.metadata().context(|| format!("stat {}", path.display()))?.len();
+            if len == 0 {
+                return Err(Error::Usage(format!("{} is empty", path.display())));
+            }
+            (f, len)
+        }
+        None => (page_cached_file(&cfg.dir, cfg.file_bytes, "transfer")?, cfg.file_bytes),
+    };
+    let cfg = &TransferProbe { file_bytes, ..cfg.clone() };
+    let file = Arc::new(file);
     let listener = TcpListener::bind("127.0.0.1:0").context(|| "bind probe listener".into())?;
     let addr = listener.local_addr().context(|| "probe listener address".into())?;
     let phase = Arc::new(Phase::new());
     let totals = Arc::new(Totals::default());
-    let sender_tids: Arc<Vec<AtomicI32>> = Arc::new((0..cfg.streams).map(|_| AtomicI32::new(0)).collect());
+    let sender_tids: Arc<Vec<AtomicI32>> = Arc::new(vec![AtomicI32::new(0)]);
     let receiver_tids: Arc<Vec<AtomicI32>> = Arc::new((0..cfg.streams).map(|_| AtomicI32::new(0)).collect());
-    let pipe_size = Arc::new(Mutex::new(0usize));
+    let mut pipe_size = 0usize;
+    let mut streams = Vec::with_capacity(cfg.streams);
     let mut handles = Vec::new();
     for i in 0..cfg.streams {
-        let (mut sender, ps) = Sender::new(cfg, file.clone())?;
-        *pipe_size.lock().expect("pipe size lock") = ps;
-        let mut out = TcpStream::connect(addr).context(|| "connect probe receiver".into())?;
+        let out = TcpStream::connect(addr).context(|| "connect probe receiver".into())?;
         let (inbound, _) = listener.accept().context(|| "accept probe stream".into())?;
-        let (phase_s, tids_s) = (phase.clone(), sender_tids.clone());
-        handles.push(thread::spawn(move || {
-            tids_s[i].store(crate::stats::current_tid(), Ordering::Relaxed);
-            let r = sender.run(&mut out, &phase_s);
-            if r.is_err() {
-                phase_s.finish();
-            }
-            let _ = out.shutdown(Shutdown::Write);
-            r
-        }));
+        let (stream, ps) = Stream::new(cfg, out)?;
+        pipe_size = ps;
+        streams.push(stream);
         let (totals_r, tids_r, rcfg, phase_r) = (totals.clone(), receiver_tids.clone(), cfg.receiver, phase.clone());
         handles.push(thread::spawn(move || {
             tids_r[i].store(crate::stats::current_tid(), Ordering::Relaxed);
             let r = receive(inbound, rcfg, &totals_r);
             if r.is_err() {
                 phase_r.finish();
+            }
+            r
+        }));
+    }
+    {
+        let (phase_s, tids_s, cfg_s, file_s) = (phase.clone(), sender_tids.clone(), cfg.clone(), file.clone());
+        handles.push(thread::spawn(move || {
+            tids_s[0].store(crate::stats::current_tid(), Ordering::Relaxed);
+            let r = send_all(&cfg_s, &file_s, &mut streams, &phase_s);
+            if r.is_err() {
+                phase_s.finish();
+            }
+            for s in &streams {
+                let _ = s.sock.shutdown(Shutdown::Write);
             }
             r
         }));
@@ -316,14 +392,15 @@ pub fn run(cfg: &TransferProbe, warmup: Duration, measure: Duration) -> Result<V
         "file_bytes": cfg.file_bytes,
         "chunk_bytes": cfg.chunk_bytes,
         "copy_buffer_bytes": if cfg.mode == TransferMode::Copy { json!(cfg.copy_buffer_bytes) } else { Value::Null },
-        "pipe_bytes": if cfg.mode == TransferMode::Splice { json!(*pipe_size.lock().expect("pipe size lock")) } else { Value::Null },
+        "pipe_bytes": if cfg.mode == TransferMode::Splice { json!(pipe_size) } else { Value::Null },
         "receiver": { "read_bytes": cfg.receiver.read_bytes, "rcvlowat": cfg.receiver.rcvlowat },
         "window_s": span.seconds,
         "bytes": bytes,
         "mb_per_s": bytes as f64 / span.seconds / 1e6,
         "read_calls": reads,
         "bytes_per_read": if reads > 0 { bytes as f64 / reads as f64 } else { 0.0 },
-        "sender": threads_delta_json(&span.start.2, &span.end.2),
+        "sender": "one thread, non-blocking sockets, poll()",
+        "sender_thread": threads_delta_json(&span.start.2, &span.end.2),
         "receiver_threads": threads_delta_json(&span.start.3, &span.end.3),
         "process": usage_delta_json(span.start.4, span.end.4),
     }))
@@ -344,6 +421,7 @@ mod tests {
             pipe_bytes: 1 << 20,
             receiver: ReceiverConfig { read_bytes: 256 << 10, rcvlowat },
             dir: dir.path().to_path_buf(),
+            file: None,
         };
         run(&cfg, Duration::from_millis(20), Duration::from_millis(150)).unwrap()
     }
@@ -355,7 +433,7 @@ mod tests {
             assert!(v["bytes"].as_u64().unwrap() > 1 << 20, "{mode:?} moved {}", v["bytes"]);
             assert!(v["read_calls"].as_u64().unwrap() > 0);
             assert!(v["bytes_per_read"].as_f64().unwrap() <= (256 << 10) as f64);
-            assert!(v["sender"]["cpu_s"].as_f64().unwrap() > 0.0, "{mode:?}: {}", v["sender"]);
+            assert!(v["sender_thread"]["cpu_s"].as_f64().unwrap() > 0.0, "{mode:?}: {}", v["sender_thread"]);
         }
     }
 
@@ -366,6 +444,27 @@ mod tests {
         assert!(v["bytes"].as_u64().unwrap() > 1 << 20);
         // With the mark set, reads come back with at least the mark most of the time.
         assert!(v["bytes_per_read"].as_f64().unwrap() > 16_384.0, "{}", v["bytes_per_read"]);
+    }
+
+    #[test]
+    fn an_existing_file_is_sent_as_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data");
+        std::fs::write(&path, vec![7u8; 3 << 20]).unwrap();
+        let cfg = TransferProbe {
+            mode: TransferMode::Sendfile,
+            streams: 1,
+            file_bytes: 0,
+            chunk_bytes: 1 << 20,
+            copy_buffer_bytes: 1 << 20,
+            pipe_bytes: 1 << 20,
+            receiver: ReceiverConfig { read_bytes: 1 << 20, rcvlowat: 0 },
+            dir: dir.path().to_path_buf(),
+            file: Some(path),
+        };
+        let v = run(&cfg, Duration::ZERO, Duration::from_millis(100)).unwrap();
+        assert_eq!(v["file_bytes"], 3 << 20);
+        assert!(v["bytes"].as_u64().unwrap() > 0);
     }
 
     #[test]

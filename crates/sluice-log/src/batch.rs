@@ -135,6 +135,40 @@ impl BatchHeader {
         self.attributes & CONTROL_BIT != 0
     }
 
+    /// The batch comes from an idempotent producer: Kafka's NO_PRODUCER_ID is -1, and any id
+    /// >= 0 is a real one.
+    pub fn has_producer_id(&self) -> bool {
+        self.producer_id >= 0
+    }
+
+    /// Sequence number of the batch's last record (only meaningful with a producer id).
+    pub fn last_sequence(&self) -> i32 {
+        increment_sequence(self.base_sequence, self.last_offset_delta)
+    }
+
+    /// The rules Kafka's LogValidator applies to batches from clients beyond the counts: no
+    /// control batches (transaction markers are the coordinator's), and an idempotent producer's
+    /// batch must carry a sequence. Sluice serves no transactions, so a transactional batch is
+    /// refused here as well (Kafka would need a transaction coordinator to accept it).
+    pub fn check_client_batch(&self) -> std::result::Result<(), String> {
+        if self.is_control() {
+            return Err("clients are not allowed to write control records".into());
+        }
+        if self.has_producer_id() && self.base_sequence < 0 {
+            return Err(format!(
+                "invalid sequence number {} in a batch with producerId {}",
+                self.base_sequence, self.producer_id
+            ));
+        }
+        if self.is_transactional() {
+            return Err(format!(
+                "transactional batch from producerId {}: this broker serves no transactions",
+                self.producer_id
+            ));
+        }
+        Ok(())
+    }
+
     // ---- for the log cleaner (cleaner.rs) ----
 
     /// KIP-534 `deleteHorizonMs`: the baseTimestamp when attribute bit 6 is set.
@@ -235,6 +269,13 @@ impl BatchHeader {
     }
 }
 
+/// `sequence + increment` in Kafka's sequence space: non-negative i32 values where the one
+/// after i32::MAX is 0 (DefaultRecordBatch.incrementSequence). Both arguments are >= 0.
+pub fn increment_sequence(sequence: i32, increment: i32) -> i32 {
+    let next = (sequence as i64 + increment as i64).rem_euclid(i32::MAX as i64 + 1);
+    i32::try_from(next).expect("reduced modulo 2^31")
+}
+
 /// CRC-32C of a whole batch's covered bytes (attributes..end).
 pub fn compute_crc(batch: &[u8]) -> u32 {
     crc32c::crc32c(&batch[CRC_COVERS_FROM..])
@@ -263,8 +304,9 @@ pub struct AppendSummary {
     pub max_timestamp: i64,
 }
 
-/// Validates every batch of an append without changing anything: structure, CRC, counts and
-/// size against `max_message_bytes`. The first failure is returned, naming the batch.
+/// Validates every batch of an append without changing anything: structure, CRC, counts, the
+/// client batch rules (`check_client_batch`) and size against `max_message_bytes`. The first
+/// failure is returned, naming the batch.
 pub fn validate_append(records: &[u8], max_message_bytes: u64) -> Result<AppendSummary> {
     if records.is_empty() {
         return Err(Error::InvalidRecord {
@@ -308,6 +350,7 @@ pub fn validate_append(records: &[u8], max_message_bytes: u64) -> Result<AppendS
         check_crc(&header, bytes).map_err(corrupt)?;
         header
             .check_count()
+            .and_then(|()| header.check_client_batch())
             .map_err(|reason| Error::InvalidRecord {
                 batch,
                 position,
@@ -464,6 +507,15 @@ mod tests {
         assert_eq!(read_varlong(&[0xac, 0x02], 0), Some((150, 2)));
         assert_eq!(read_varlong(&[0x80], 0), None);
         assert_eq!(read_varint(&[0xff, 0xff, 0xff, 0xff, 0xff, 0x01], 0), None);
+    }
+
+    #[test]
+    fn sequences_wrap_from_i32_max_to_zero() {
+        assert_eq!(increment_sequence(0, 0), 0);
+        assert_eq!(increment_sequence(5, 4), 9);
+        assert_eq!(increment_sequence(i32::MAX, 0), i32::MAX);
+        assert_eq!(increment_sequence(i32::MAX, 1), 0);
+        assert_eq!(increment_sequence(i32::MAX - 2, 5), 2);
     }
 
     #[test]

@@ -16,8 +16,10 @@
 //!   time a clean sees them and go in the first clean after `delete.retention.ms`.
 //!   Compressed batches are decompressed to read keys and rewritten with the same codec.
 //! - Control and transactional batches are kept as they are (Sluice serves no transactions).
-//! - The last batch of each active producer id is kept, empty if all its records went (Kafka
-//!   does so its sequence state survives); so is the last batch of each rewritten group, so a
+//! - The last batch of each active producer id (the log's producer state, minus producers past
+//!   `producer.id.expiration.ms`) is kept, empty if all its records went (Kafka does so its
+//!   sequence state survives a rebuild from the log); so is the last batch of each rewritten
+//!   group, so a
 //!   segment still ends where it ended (Kafka keeps the last batch of a cleaning round for the
 //!   same reason). `Log::read` skips empty batches at the start of a read.
 //! - New segments replace the old ones through the `.cleaned` / `.swap` suffix protocol
@@ -48,7 +50,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-pub use job::{CleanJob, CleanOutcome, MAX_INSPECTED_BATCH_BYTES, MAX_TRACKED_PRODUCERS};
+pub use job::{CleanJob, CleanOutcome, MAX_INSPECTED_BATCH_BYTES};
 pub use offset_map::SLOT_BYTES as DEDUPE_SLOT_BYTES;
 
 use crate::batch;
@@ -68,22 +70,18 @@ pub(crate) fn suffixed(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Broker-wide cleaner settings.
+/// Broker-wide cleaner settings (the per-log ones are in `LogConfig`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CleanerSettings {
     /// `sluice.log.cleaner.dedupe.buffer.bytes`: memory for the key -> offset map (24 bytes per
     /// key; full at 90%).
     pub dedupe_buffer_bytes: u64,
-    /// `producer.id.expiration.ms`: a producer whose last batch is older than this is no longer
-    /// active, and its last batch is no longer kept for it.
-    pub producer_id_expiration_ms: i64,
 }
 
 impl Default for CleanerSettings {
     fn default() -> Self {
         CleanerSettings {
             dedupe_buffer_bytes: 32 << 20,
-            producer_id_expiration_ms: 24 * 60 * 60 * 1000,
         }
     }
 }
@@ -98,12 +96,6 @@ impl CleanerSettings {
                     self.dedupe_buffer_bytes,
                     2 * DEDUPE_SLOT_BYTES
                 ),
-            });
-        }
-        if self.producer_id_expiration_ms < 1 {
-            return Err(Error::InvalidConfig {
-                name: "producer.id.expiration.ms",
-                reason: format!("{} is below 1", self.producer_id_expiration_ms),
             });
         }
         Ok(())
@@ -270,30 +262,34 @@ impl Log {
         let first_dirty = range.first_dirty_offset;
         let mut dirty_start_position = 0;
         let mut segments = Vec::new();
-        let mut tail = Vec::new();
-        for (&base, segment) in &self.segments {
-            if base < range.first_uncleanable_offset {
-                if base <= first_dirty && first_dirty < segment.next_offset() {
-                    dirty_start_position = segment
-                        .find_batch(storage, first_dirty)?
-                        .map_or(segment.size(), |(position, _)| position);
-                }
-                segments.push(job::SegmentSource {
-                    base,
-                    next_offset: segment.next_offset(),
-                    size: segment.size(),
-                    file: segment.file().clone(),
-                    path: segment.log_path().to_path_buf(),
-                    index_bytes: segment.index_bytes(),
-                });
-            } else {
-                tail.push(job::TailSource {
-                    file: segment.file().clone(),
-                    size: segment.size(),
-                    path: segment.log_path().to_path_buf(),
-                });
+        for (&base, segment) in self.segments.range(..range.first_uncleanable_offset) {
+            if base <= first_dirty && first_dirty < segment.next_offset() {
+                dirty_start_position = segment
+                    .find_batch(storage, first_dirty)?
+                    .map_or(segment.size(), |(position, _)| position);
             }
+            segments.push(job::SegmentSource {
+                base,
+                next_offset: segment.next_offset(),
+                size: segment.size(),
+                file: segment.file().clone(),
+                path: segment.log_path().to_path_buf(),
+                index_bytes: segment.index_bytes(),
+            });
         }
+        // Kafka's `lastRecordsOfActiveProducers`: each producer's last batch, from its state.
+        let expiration = self.config.producer_id_expiration_ms;
+        let producer_last_offsets = self
+            .producers
+            .state()
+            .sorted_entries()
+            .into_iter()
+            .filter(|entry| now_ms.saturating_sub(entry.last_timestamp()) < expiration)
+            .filter_map(|entry| {
+                let last = entry.batches().last()?;
+                Some((entry.producer_id(), last.last_offset))
+            })
+            .collect();
         let abort = Arc::new(AtomicBool::new(false));
         self.cleaning = Some(abort.clone());
         Ok(Some(CleanJob {
@@ -306,7 +302,7 @@ impl Log {
             first_uncleanable: range.first_uncleanable_offset,
             dirty_start_position,
             segments,
-            tail,
+            producer_last_offsets,
             abort,
         }))
     }

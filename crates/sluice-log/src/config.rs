@@ -2,8 +2,9 @@
 //! `segment.index.bytes`, `index.interval.bytes`, `max.message.bytes`, `retention.ms`,
 //! `retention.bytes`, `message.timestamp.type`, `flush.messages`, and the compaction settings
 //! `cleanup.policy`, `delete.retention.ms`, `min.compaction.lag.ms`,
-//! `min.cleanable.dirty.ratio`) plus Sluice's own append mode and preallocation step
-//! (`sluice.log.append.mode`, `sluice.log.preallocate.step.bytes`).
+//! `min.cleanable.dirty.ratio`), the broker's `producer.id.expiration.ms` (Kafka keeps it in the
+//! partition's producer state manager config) plus Sluice's own append mode and preallocation
+//! step (`sluice.log.append.mode`, `sluice.log.preallocate.step.bytes`).
 
 use crate::error::{Error, Result};
 
@@ -137,6 +138,9 @@ pub struct LogConfig {
     pub min_compaction_lag_ms: i64,
     /// `min.cleanable.dirty.ratio`: clean once dirty bytes / all bytes exceeds this.
     pub min_cleanable_dirty_ratio: f64,
+    /// `producer.id.expiration.ms`: an idempotent producer's state is dropped once its last
+    /// batch's timestamp is this old (Kafka's default: one day).
+    pub producer_id_expiration_ms: i64,
 }
 
 impl Default for LogConfig {
@@ -157,6 +161,7 @@ impl Default for LogConfig {
             delete_retention_ms: 24 * 60 * 60 * 1000,
             min_compaction_lag_ms: 0,
             min_cleanable_dirty_ratio: 0.5,
+            producer_id_expiration_ms: 24 * 60 * 60 * 1000,
         }
     }
 }
@@ -219,6 +224,11 @@ impl LogConfig {
             "min.cleanable.dirty.ratio",
             || format!("{} is not in [0, 1]", self.min_cleanable_dirty_ratio),
         )?;
+        check(
+            self.producer_id_expiration_ms >= 1,
+            "producer.id.expiration.ms",
+            || format!("{} is below 1", self.producer_id_expiration_ms),
+        )?;
         Ok(())
     }
 
@@ -252,6 +262,7 @@ mod tests {
         assert_eq!(c.segment_index_bytes, 10_485_760);
         assert_eq!(c.max_message_bytes, 1_048_588);
         assert_eq!(c.preallocate_step_bytes, 33_554_432);
+        assert_eq!(c.producer_id_expiration_ms, 86_400_000);
     }
 
     #[test]

@@ -26,7 +26,8 @@ pub enum Error {
     },
 
     /// A batch is intact but not acceptable: lastOffsetDelta + 1 != record count, a
-    /// non-positive count, or an empty append. Kafka: INVALID_RECORD.
+    /// non-positive count, an empty append, a control batch from a client, a producer id without
+    /// a sequence, or a transactional batch (no transactions are served). Kafka: INVALID_RECORD.
     #[error("invalid record batch #{batch} at byte {position} of the append: {reason}")]
     InvalidRecord {
         batch: usize,
@@ -42,6 +43,35 @@ pub enum Error {
     /// Kafka: RECORD_LIST_TOO_LARGE.
     #[error("append of {size} bytes is larger than segment.bytes = {segment_bytes}")]
     RecordListTooLarge { size: u64, segment_bytes: u64 },
+
+    // ---- storage: idempotent producer state (checked inside `append`, nothing is written) ----
+    /// A batch of an idempotent producer whose sequence does not continue the producer's last
+    /// appended batch (a gap or a rewind), or a new epoch that does not start at sequence 0.
+    /// Kafka: OUT_OF_ORDER_SEQUENCE_NUMBER.
+    #[error(
+        "record batch #{batch}: out-of-order sequence {first_sequence} from producer \
+         {producer_id} (epoch {epoch}): {reason}"
+    )]
+    OutOfOrderSequence {
+        batch: usize,
+        producer_id: i64,
+        epoch: i16,
+        first_sequence: i32,
+        reason: String,
+    },
+
+    /// A batch carrying an older epoch than the producer's current one on this partition (a
+    /// fenced "zombie" producer). Kafka: INVALID_PRODUCER_EPOCH.
+    #[error(
+        "record batch #{batch}: epoch {epoch} of producer {producer_id} is older than its \
+         current epoch {current_epoch}"
+    )]
+    InvalidProducerEpoch {
+        batch: usize,
+        producer_id: i64,
+        epoch: i16,
+        current_epoch: i16,
+    },
 
     // ---- storage: reads and offset arguments ----
     /// An offset outside [log start offset, log end offset]. Kafka: OFFSET_OUT_OF_RANGE.
@@ -163,6 +193,8 @@ impl Error {
         "INVALID_RECORD",
         "MESSAGE_TOO_LARGE",
         "RECORD_LIST_TOO_LARGE",
+        "OUT_OF_ORDER_SEQUENCE_NUMBER",
+        "INVALID_PRODUCER_EPOCH",
         "OFFSET_OUT_OF_RANGE",
         "CORRUPT_SEGMENT",
         "CORRUPT_CHECKPOINT",
@@ -188,6 +220,8 @@ impl Error {
             Error::InvalidRecord { .. } => "INVALID_RECORD",
             Error::MessageTooLarge { .. } => "MESSAGE_TOO_LARGE",
             Error::RecordListTooLarge { .. } => "RECORD_LIST_TOO_LARGE",
+            Error::OutOfOrderSequence { .. } => "OUT_OF_ORDER_SEQUENCE_NUMBER",
+            Error::InvalidProducerEpoch { .. } => "INVALID_PRODUCER_EPOCH",
             Error::OffsetOutOfRange { .. } => "OFFSET_OUT_OF_RANGE",
             Error::CorruptSegment { .. } => "CORRUPT_SEGMENT",
             Error::CorruptCheckpoint { .. } => "CORRUPT_CHECKPOINT",
@@ -248,7 +282,6 @@ pub fn is_peer_gone(error: &io::Error) -> bool {
     )
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,6 +308,19 @@ mod tests {
             Error::RecordListTooLarge {
                 size: 2,
                 segment_bytes: 1,
+            },
+            Error::OutOfOrderSequence {
+                batch: 0,
+                producer_id: 1,
+                epoch: 0,
+                first_sequence: 7,
+                reason: reason(),
+            },
+            Error::InvalidProducerEpoch {
+                batch: 0,
+                producer_id: 1,
+                epoch: 0,
+                current_epoch: 1,
             },
             Error::OffsetOutOfRange {
                 offset: 9,

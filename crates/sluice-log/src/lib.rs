@@ -1,8 +1,9 @@
 //! Sluice storage core: segmented Kafka logs, sparse indexes, recovery, retention, compaction
 //! (`cleaner`) and zero-copy transfer on raw fds. Pure Rust; no napi (see crates/sluice-napi for the Node binding).
 //!
-//! Storage entry points: `Log` (one partition), `LogConfig`, the log-dir helpers in
-//! `checkpoint`, and `Error` with its stable codes. See README.md for formats and contracts.
+//! Storage entry points: `Log` (one partition, with its idempotent producer state), `LogConfig`,
+//! the log-dir helpers in `checkpoint`, and `Error` with its stable codes. See README.md for
+//! formats and contracts.
 
 pub mod batch;
 pub mod checkpoint;
@@ -15,6 +16,8 @@ pub mod flush_stats;
 pub mod index;
 pub mod log;
 mod mmap;
+pub mod producer_snapshot;
+pub mod producer_state;
 pub mod segment;
 pub mod storage;
 pub mod transfer;
@@ -25,4 +28,5 @@ pub use config::{AppendMode, CleanupPolicy, LogConfig, TimestampType};
 pub use error::{Error, Result};
 pub use file_range::FileRange;
 pub use log::{AppendResult, FlushJob, Log, LogStats, OpenOptions, ReadResult, TimestampAndOffset};
+pub use producer_state::{BatchMetadata, ProducerEntry, ProducerState};
 pub use storage::{OsStorage, Storage};

@@ -21,6 +21,12 @@
 //! Log start offset: kept in memory; the broker persists it per log dir in Kafka's
 //! `log-start-offset-checkpoint` (see `checkpoint.rs`) and passes it back to `open`, which uses
 //! max(checkpointed value, first segment's base offset), as Kafka does.
+//!
+//! Idempotent producers: `append` checks every batch with a producer id against the partition's
+//! producer state (`producer_state.rs`) before anything is written, and answers a retried
+//! duplicate with the original offsets without writing it. The state is snapshotted
+//! (`producer_snapshot.rs`) at roll and close; `open` loads the latest snapshot at or below the
+//! recovery point (the log end after a clean shutdown) and replays the batch headers after it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -32,6 +38,7 @@ use crate::config::{LogConfig, TimestampType};
 use crate::error::{Error, Result};
 use crate::file_range::FileRange;
 use crate::flush_stats;
+use crate::producer_state::{AppendCheck, BatchMetadata, ProducerState, ProducerStateManager};
 use crate::segment::{self, MAX_RELATIVE_OFFSET, Segment, SyncTarget};
 use crate::storage::{OsStorage, Storage};
 
@@ -60,6 +67,9 @@ pub struct AppendResult {
     /// The append rolled a new segment (Kafka flushes the previous one; the broker may call
     /// `flush_job` for it).
     pub rolled: bool,
+    /// The append retried a batch an idempotent producer already appended: nothing was written
+    /// and the offsets are the original batch's (Kafka answers error NONE with them).
+    pub duplicate: bool,
 }
 
 /// A read: whole batches of one segment, starting with the batch that contains the offset.
@@ -160,6 +170,10 @@ pub struct Log {
     pub(crate) log_end_offset: i64,
     recovery_point: Arc<Mutex<RecoveryPoint>>,
     unflushed_messages: u64,
+    pub(crate) producers: ProducerStateManager,
+    /// Segments `open` scanned and CRC-checked (or whose indexes it rebuilt): 0 after a clean
+    /// shutdown with intact indexes. Reported in the broker's startup line.
+    recovered_segments: usize,
     closed: bool,
     // ---- log compaction (cleaner.rs) ----
     /// Where the last clean ended (Kafka's cleaner checkpoint); clamped when read.
@@ -250,6 +264,7 @@ impl Log {
             }
         }
 
+        let producers = ProducerStateManager::open(&dir)?;
         let mut log = Log {
             dir,
             config,
@@ -259,6 +274,8 @@ impl Log {
             log_end_offset: 0,
             recovery_point: Arc::new(Mutex::new(RecoveryPoint::default())),
             unflushed_messages: 0,
+            producers,
+            recovered_segments: 0,
             closed: false,
             first_dirty_offset: 0,
             cleaning: None,
@@ -286,16 +303,41 @@ impl Log {
         if !log.active().is_active() {
             log.active_mut().activate(&*storage, &config)?;
         }
+        // Snapshots above the recovery point may describe batches an unclean stop lost.
+        let snapshot_bound = if options.clean_shutdown {
+            log.log_end_offset
+        } else {
+            options.recovery_point.min(log.log_end_offset)
+        };
+        let rebuilt = log.producers.rebuild(
+            &*storage,
+            &log.segments,
+            log.log_start_offset,
+            snapshot_bound,
+            now,
+            config.producer_id_expiration_ms,
+        )?;
+        if rebuilt.scanned_from < log.log_end_offset {
+            // Kafka snapshots the rebuilt state too, so the next restart scans from here.
+            log.producers.take_snapshot(log.log_end_offset)?;
+        }
         if !recovered.is_empty() {
-            let targets = recovered
+            let mut targets: Vec<SyncTarget> = recovered
                 .iter()
                 .filter_map(|b| log.segments.get(b))
                 .flat_map(|s| s.sync_targets())
                 .collect();
+            targets.extend(log.producers.take_unsynced());
             log.job_for(targets).run()?;
         }
         lock(&log.recovery_point).offset = log.log_end_offset;
+        log.recovered_segments = recovered.len();
         Ok(log)
+    }
+
+    /// Segments the last `open` scanned and CRC-checked or re-indexed (0 after a clean shutdown).
+    pub fn recovered_segments(&self) -> usize {
+        self.recovered_segments
     }
 
     fn add_segment(&mut self, base_offset: i64, now_ms: i64) -> Result<()> {
@@ -374,6 +416,14 @@ impl Log {
         };
         let log_append_time =
             (self.config.message_timestamp_type == TimestampType::LogAppendTime).then_some(now_ms);
+        let producer_entries =
+            match self
+                .producers
+                .check_append(records, base_offset, log_append_time)?
+            {
+                AppendCheck::Accept(entries) => entries,
+                AppendCheck::Duplicate(original) => return Ok(self.duplicate_result(original)),
+            };
         let max_timestamp = log_append_time.unwrap_or(summary.max_timestamp);
         let rolled = self.maybe_roll(summary.bytes, max_timestamp, last_offset, now_ms)?;
 
@@ -385,6 +435,7 @@ impl Log {
         batch::assign_offsets(records, base_offset, leader_epoch, log_append_time);
         active.append(&*storage, records, max_timestamp, interval)?;
         self.log_end_offset = last_offset + 1;
+        self.producers.apply(producer_entries);
 
         self.unflushed_messages += summary.records as u64;
         if self.unflushed_messages >= self.config.flush_interval_messages {
@@ -398,7 +449,24 @@ impl Log {
             record_count: summary.records,
             log_start_offset: self.log_start_offset,
             rolled,
+            duplicate: false,
         })
+    }
+
+    /// The answer to a retried batch: the original batch's offsets. Kafka (UnifiedLog.append)
+    /// also reports the original batch's timestamp as the log append time, whatever the topic's
+    /// timestamp type.
+    fn duplicate_result(&self, original: BatchMetadata) -> AppendResult {
+        AppendResult {
+            base_offset: original.first_offset,
+            last_offset: original.last_offset,
+            log_append_time: original.max_timestamp,
+            max_timestamp: original.max_timestamp,
+            record_count: original.last_offset - original.first_offset + 1,
+            log_start_offset: self.log_start_offset,
+            rolled: false,
+            duplicate: true,
+        }
     }
 
     /// Kafka's roll rules, checked before an append of `bytes` ending at `last_offset`.
@@ -443,7 +511,37 @@ impl Log {
         self.segments
             .get_mut(&old_base)
             .expect("old active segment")
-            .seal(&*storage)
+            .seal(&*storage)?;
+        // Kafka snapshots producer state at the new segment's base: recovering that segment
+        // then starts from the snapshot. Synced by the next flush job, not here.
+        self.producers.take_snapshot(self.log_end_offset)?;
+        self.prune_snapshots()
+    }
+
+    /// Deletes the producer snapshots recovery cannot need: Kafka keeps those from the segment
+    /// holding the recovery point and from the last two segments on
+    /// (`UnifiedLog.minSnapshotsOffsetToRetain`); below the log start none is usable.
+    fn prune_snapshots(&mut self) -> Result<()> {
+        let recovery_point = self.recovery_point();
+        let recovery_segment = self
+            .segments
+            .range(..=recovery_point)
+            .next_back()
+            .map_or(recovery_point, |(base, _)| *base);
+        let last_two = self
+            .segments
+            .keys()
+            .nth_back(1)
+            .unwrap_or_else(|| self.active_base());
+        let keep_from = recovery_segment.min(*last_two).max(self.log_start_offset);
+        self.producers.delete_snapshots_below(keep_from)
+    }
+
+    fn active_base(&self) -> &i64 {
+        self.segments
+            .keys()
+            .next_back()
+            .expect("an open log has an active segment")
     }
 
     /// `read_up_to` with no upper bound but the log end.
@@ -590,6 +688,7 @@ impl Log {
             self.log_start_offset = offset;
         }
         self.delete_log_start_breached_segments()?;
+        self.prune_snapshots()?;
         Ok(self.log_start_offset)
     }
 
@@ -598,39 +697,43 @@ impl Log {
     /// below the log start offset. Oldest first, stopping at the first segment to keep; if every
     /// segment goes, a new empty active segment is rolled first. Returns the segments deleted.
     /// Without `delete` in `cleanup.policy` (a compacted topic) only the last rule applies.
+    /// Also expires idle producers (`producer.id.expiration.ms`; Kafka runs that check on its
+    /// own timer) and prunes producer snapshots.
     pub fn enforce_retention(&mut self, now_ms: i64) -> Result<usize> {
         self.ensure_open()?;
         let mut deleted = 0;
-        if !self.config.cleanup_policy.delete {
-            return self.delete_log_start_breached_segments();
-        }
-        let retention_ms = self.config.retention_ms;
-        if retention_ms >= 0 {
-            let mut expired = Vec::new();
-            for segment in self.segments.values() {
-                if now_ms - segment.largest_timestamp()? > retention_ms {
-                    expired.push(segment.base_offset());
-                } else {
-                    break;
+        if self.config.cleanup_policy.delete {
+            let retention_ms = self.config.retention_ms;
+            if retention_ms >= 0 {
+                let mut expired = Vec::new();
+                for segment in self.segments.values() {
+                    if now_ms - segment.largest_timestamp()? > retention_ms {
+                        expired.push(segment.base_offset());
+                    } else {
+                        break;
+                    }
                 }
+                deleted += self.delete_oldest(expired.len(), now_ms)?;
             }
-            deleted += self.delete_oldest(expired.len(), now_ms)?;
-        }
-        let retention_bytes = self.config.retention_bytes;
-        let size = self.size_bytes();
-        if retention_bytes >= 0 && size >= retention_bytes as u64 {
-            let mut excess = size - retention_bytes as u64;
-            let mut count = 0;
-            for segment in self.segments.values() {
-                if excess < segment.size() {
-                    break;
+            let retention_bytes = self.config.retention_bytes;
+            let size = self.size_bytes();
+            if retention_bytes >= 0 && size >= retention_bytes as u64 {
+                let mut excess = size - retention_bytes as u64;
+                let mut count = 0;
+                for segment in self.segments.values() {
+                    if excess < segment.size() {
+                        break;
+                    }
+                    excess -= segment.size();
+                    count += 1;
                 }
-                excess -= segment.size();
-                count += 1;
+                deleted += self.delete_oldest(count, now_ms)?;
             }
-            deleted += self.delete_oldest(count, now_ms)?;
         }
         deleted += self.delete_log_start_breached_segments()?;
+        self.producers
+            .remove_expired(now_ms, self.config.producer_id_expiration_ms);
+        self.prune_snapshots()?;
         Ok(deleted)
     }
 
@@ -679,11 +782,12 @@ impl Log {
             .range(..=recovery_point)
             .next_back()
             .map_or(i64::MIN, |(b, _)| *b);
-        let targets = self
+        let mut targets: Vec<SyncTarget> = self
             .segments
             .range(start_base..)
             .flat_map(|(_, s)| s.sync_targets())
             .collect();
+        targets.extend(self.producers.take_unsynced());
         self.unflushed_messages = 0;
         Ok(self.job_for(targets))
     }
@@ -744,9 +848,21 @@ impl Log {
             self.log_end_offset = next_offset;
             self.log_start_offset = self.log_start_offset.min(next_offset);
         }
-        let mut point = lock(&self.recovery_point);
-        point.offset = point.offset.min(self.log_end_offset);
-        point.epoch += 1;
+        {
+            let mut point = lock(&self.recovery_point);
+            point.offset = point.offset.min(self.log_end_offset);
+            point.epoch += 1;
+        }
+        // Kafka reloads producer state after a truncation: the snapshots past the new end go,
+        // the latest one left is loaded and the batches after it replayed.
+        self.producers.rebuild(
+            &*storage,
+            &self.segments,
+            self.log_start_offset,
+            self.log_end_offset,
+            wall_clock_ms(),
+            config.producer_id_expiration_ms,
+        )?;
         Ok(())
     }
 
@@ -776,14 +892,20 @@ impl Log {
             return Ok(());
         }
         self.abort_clean();
-        let storage = self.storage.clone();
-        let result = self
-            .active_mut()
-            .seal(&*storage)
-            .and_then(|()| self.flush());
+        let result = self.seal_and_flush();
         self.closed = true;
         self.segments.clear();
         result
+    }
+
+    /// Close's work: the active segment sealed, a producer snapshot at the log end, then one
+    /// flush that also syncs the snapshot.
+    fn seal_and_flush(&mut self) -> Result<()> {
+        let storage = self.storage.clone();
+        self.active_mut().seal(&*storage)?;
+        self.producers.take_snapshot(self.log_end_offset)?;
+        self.prune_snapshots()?;
+        self.flush()
     }
 
     /// Closes without flushing and removes the partition directory.
@@ -838,6 +960,16 @@ impl Log {
 
     pub fn is_closed(&self) -> bool {
         self.closed
+    }
+
+    /// The idempotent producers' state (epochs and last batches per producer id).
+    pub fn producer_state(&self) -> &ProducerState {
+        self.producers.state()
+    }
+
+    /// Offsets of the producer snapshot files in the partition directory, oldest first.
+    pub fn producer_snapshot_offsets(&self) -> Vec<i64> {
+        self.producers.snapshot_offsets()
     }
 
     pub fn stats(&self) -> LogStats {

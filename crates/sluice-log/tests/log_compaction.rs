@@ -226,7 +226,11 @@ fn a_map_too_small_for_one_batch_is_an_error_not_a_stall() {
 #[test]
 fn the_last_batch_of_an_active_producer_is_kept_empty() {
     let dir = tempfile::tempdir().unwrap();
-    let mut log = open(dir.path(), compact_config(1 << 20));
+    let config = LogConfig {
+        producer_id_expiration_ms: 1_000,
+        ..compact_config(1 << 20)
+    };
+    let mut log = open(dir.path(), config);
     let now = 100_000;
     let mut append = |log: &mut Log, records: &[Kv], ts: i64, producer: Option<ProducerFields>| {
         let mut bytes = keyed_batch(records, ts, Codec::Gzip, producer);
@@ -238,11 +242,7 @@ fn the_last_batch_of_an_active_producer_is_kept_empty() {
     append(&mut log, &[kv("a", Some("2")), kv("b", Some("2")), kv("c", Some("2"))], now, None);
     log.roll(now).unwrap();
     append(&mut log, &[kv("z", Some("1"))], now, None);
-    let settings = CleanerSettings {
-        producer_id_expiration_ms: 1_000,
-        ..settings()
-    };
-    let stats = log.clean(now, &settings).unwrap().unwrap();
+    let stats = log.clean(now, &settings()).unwrap().unwrap();
     assert_eq!(stats.empty_batches_kept, 1);
     let batches = disk_batches(dir.path());
     let summary: Vec<_> = batches

@@ -425,3 +425,43 @@ fn leftover_and_orphan_files_are_removed() {
         "files that are not ours stay"
     );
 }
+
+for_each_mode!(
+    recovered_segments_counts_what_open_scanned,
+    |mode: AppendMode| {
+        let dir = tempfile::tempdir().unwrap();
+        let config = small_config(mode);
+        let mut log = open(dir.path(), config.clone());
+        append_batches(&mut log, 150, 3, 100, 0);
+        let segments = log.segment_count();
+        assert!(segments >= 4);
+        let end = log.log_end_offset();
+        log.close().unwrap();
+        let clean = OpenOptions {
+            clean_shutdown: true,
+            recovery_point: end,
+            log_start_offset: 0,
+        };
+        let log = Log::open(dir.path(), config.clone(), clean).unwrap();
+        assert_eq!(
+            log.recovered_segments(),
+            0,
+            "a clean shutdown scans nothing"
+        );
+        drop(log);
+        let log = Log::open(dir.path(), config.clone(), unclean(0)).unwrap();
+        assert_eq!(
+            log.recovered_segments(),
+            segments,
+            "recovery point 0: all of them"
+        );
+        drop(log);
+        let bases = open_clean(dir.path(), config.clone()).segment_base_offsets();
+        let log = Log::open(dir.path(), config, unclean(bases[bases.len() - 1])).unwrap();
+        assert_eq!(
+            log.recovered_segments(),
+            1,
+            "only the segment holding the recovery point"
+        );
+    }
+);

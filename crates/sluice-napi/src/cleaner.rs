@@ -22,8 +22,6 @@ use crate::log::{NativeCheckpointEntry, NativePartitionLog, from_native, to_nati
 pub struct NativeCleanerSettings {
     /// sluice.log.cleaner.dedupe.buffer.bytes (default 32 MiB).
     pub dedupe_buffer_bytes: Option<f64>,
-    /// producer.id.expiration.ms (default one day).
-    pub producer_id_expiration_ms: Option<f64>,
 }
 
 #[napi(object, object_from_js = false)]
@@ -128,9 +126,6 @@ impl NativePartitionLog {
         if let Some(s) = settings {
             if let Some(v) = s.dedupe_buffer_bytes {
                 resolved.dedupe_buffer_bytes = unsigned("dedupeBufferBytes", v)?;
-            }
-            if let Some(v) = s.producer_id_expiration_ms {
-                resolved.producer_id_expiration_ms = integer("producerIdExpirationMs", v)?;
             }
         }
         let job = self.log.plan_clean(now, &resolved).map_err(native_error)?;

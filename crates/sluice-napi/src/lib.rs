@@ -5,4 +5,5 @@ mod cleaner;
 mod error;
 mod file_slice;
 mod log;
+mod test_faults;
 mod writer;

@@ -18,6 +18,7 @@ use sluice_log::{
 
 use crate::error::{ErrorCode, integer, native_error, rejection, unsigned};
 use crate::file_slice::NativeFileSlice;
+use crate::test_faults::{NativeTestFault, faulty_storage};
 
 /// Partial log config (camelCase in JS); missing fields keep their default (`open`) or their
 /// current value (`updateConfig`).
@@ -36,6 +37,8 @@ pub struct NativeLogConfig {
     /// 'CreateTime' | 'LogAppendTime'
     pub message_timestamp_type: Option<String>,
     pub flush_interval_messages: Option<f64>,
+    /// producer.id.expiration.ms
+    pub producer_id_expiration_ms: Option<f64>,
     /// 'delete' | 'compact' | 'compact,delete'
     pub cleanup_policy: Option<String>,
     pub delete_retention_ms: Option<f64>,
@@ -78,6 +81,9 @@ impl NativeLogConfig {
         if let Some(v) = self.flush_interval_messages {
             config.flush_interval_messages = unsigned("flushIntervalMessages", v)?;
         }
+        if let Some(v) = self.producer_id_expiration_ms {
+            config.producer_id_expiration_ms = integer("producerIdExpirationMs", v)?;
+        }
         if let Some(v) = &self.cleanup_policy {
             config.cleanup_policy = CleanupPolicy::parse(v).map_err(native_error)?;
         }
@@ -94,12 +100,14 @@ impl NativeLogConfig {
     }
 }
 
-/// What the previous run left: clean shutdown marker, recovery point, log start offset.
+/// What the previous run left: clean shutdown marker, recovery point, log start offset; and,
+/// for end-to-end tests only, storage faults to inject (see `test_faults.rs`).
 #[napi(object)]
 pub struct NativeOpenOptions {
     pub clean_shutdown: Option<bool>,
     pub recovery_point: Option<f64>,
     pub log_start_offset: Option<f64>,
+    pub test_faults: Option<Vec<NativeTestFault>>,
     /// From `cleaner-offset-checkpoint`: where the last clean ended.
     pub first_dirty_offset: Option<f64>,
 }
@@ -115,6 +123,9 @@ pub struct NativeAppendResult {
     pub log_start_offset: f64,
     /// A new segment was rolled by this append.
     pub rolled: bool,
+    /// A retried batch of an idempotent producer: nothing was written, the offsets are the
+    /// original batch's.
+    pub duplicate: bool,
 }
 
 #[napi(object, object_from_js = false)]
@@ -163,7 +174,12 @@ impl NativePartitionLog {
             .and_then(|o| o.first_dirty_offset)
             .map(|v| integer("firstDirtyOffset", v))
             .transpose()?;
-        let options = match options {
+        let faults = options.as_ref().and_then(|o| o.test_faults.as_deref());
+        let storage = match faults {
+            Some(faults) if !faults.is_empty() => Some(faulty_storage(faults)?),
+            _ => None,
+        };
+        let options = match &options {
             Some(o) => OpenOptions {
                 clean_shutdown: o.clean_shutdown.unwrap_or(false),
                 recovery_point: integer("recoveryPoint", o.recovery_point.unwrap_or(0.0))?,
@@ -171,7 +187,11 @@ impl NativePartitionLog {
             },
             None => OpenOptions::default(),
         };
-        let mut log = Log::open(dir, config, options).map_err(native_error)?;
+        let mut log = match storage {
+            Some(storage) => Log::open_with_storage(dir, config, options, storage),
+            None => Log::open(dir, config, options),
+        }
+        .map_err(native_error)?;
         if let Some(offset) = first_dirty_offset {
             log.set_first_dirty_offset(offset);
         }
@@ -199,6 +219,7 @@ impl NativePartitionLog {
             record_count: r.record_count as f64,
             log_start_offset: r.log_start_offset as f64,
             rolled: r.rolled,
+            duplicate: r.duplicate,
         })
     }
 
@@ -231,10 +252,18 @@ impl NativePartitionLog {
     /// The bytes of whole batches from the one containing `offset` (at least one batch, up to
     /// `maxBytes` otherwise); null at the log end. For replaying internal logs, not for fetches.
     #[napi]
-    pub fn read_bytes(&self, offset: f64, max_bytes: f64) -> napi::Result<Option<Buffer>, ErrorCode> {
+    pub fn read_bytes(
+        &self,
+        offset: f64,
+        max_bytes: f64,
+    ) -> napi::Result<Option<Buffer>, ErrorCode> {
         let offset = integer("offset", offset)?;
         let max_bytes = unsigned("maxBytes", max_bytes)?;
-        let Some(read) = self.log.read(offset, max_bytes, true).map_err(native_error)? else {
+        let Some(read) = self
+            .log
+            .read(offset, max_bytes, true)
+            .map_err(native_error)?
+        else {
             return Ok(None);
         };
         let bytes = read.range.read_to_vec().map_err(|source| {
@@ -285,11 +314,13 @@ impl NativePartitionLog {
         Ok(u32::try_from(deleted).unwrap_or(u32::MAX))
     }
 
-    /// fdatasync of everything appended so far, off the JS thread; resolves when durable.
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn flush(&mut self) -> napi::Result<AsyncTask<FlushTask>, ErrorCode> {
+    /// A flush of everything appended so far, to `run()` off the JS thread. Not a method that
+    /// returns the promise itself: napi-rs keeps a method's `self` borrowed until an AsyncTask
+    /// it returned settles, so appends would be refused while the fdatasync runs.
+    #[napi]
+    pub fn flush_job(&mut self) -> napi::Result<NativeFlushJob, ErrorCode> {
         let job = self.log.flush_job().map_err(native_error)?;
-        Ok(AsyncTask::new(FlushTask { job: Some(job) }))
+        Ok(NativeFlushJob { job: Some(job) })
     }
 
     /// Removes every batch holding an offset >= `offset` (cut at a batch boundary).
@@ -348,6 +379,34 @@ impl NativePartitionLog {
     #[napi(getter)]
     pub fn recovery_point(&self) -> f64 {
         self.log.recovery_point() as f64
+    }
+
+    /// Segments `open` scanned and CRC-checked or re-indexed (0 after a clean shutdown).
+    #[napi(getter)]
+    pub fn recovered_segments(&self) -> u32 {
+        u32::try_from(self.log.recovered_segments()).unwrap_or(u32::MAX)
+    }
+}
+
+/// One flush made by `NativePartitionLog.flushJob()`, run once. Its own object, so the pending
+/// run borrows it and not the log.
+#[napi]
+pub struct NativeFlushJob {
+    job: Option<FlushJob>,
+}
+
+#[napi]
+impl NativeFlushJob {
+    /// fdatasync of what the job covers on the libuv pool; resolves when durable. Once only.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn run(&mut self) -> napi::Result<AsyncTask<FlushTask>, ErrorCode> {
+        let job = self.job.take().ok_or_else(|| {
+            native_error(sluice_log::Error::InvalidArgument {
+                name: "flushJob",
+                reason: "a flush job runs once".into(),
+            })
+        })?;
+        Ok(AsyncTask::new(FlushTask { job: Some(job) }))
     }
 }
 

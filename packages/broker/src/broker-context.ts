@@ -5,8 +5,10 @@ import type { BrokerConfig, ConfigValue, Listener } from './config.ts';
 import { ConfigError } from './config.ts';
 import type { GroupCoordinator } from './groups/coordinator.ts';
 import type { Logger } from './logger.ts';
+import { ProducerIdManager } from './producer-ids.ts';
+import { BrokerMetrics } from './metrics/broker-metrics.ts';
 import { parseTopicOverride } from './topic-config.ts';
-import { type Partition, type Topic, type TopicRegistry, topicNameProblem } from './topics.ts';
+import { INTERNAL_TOPICS, type Partition, type Topic, type TopicRegistry, topicNameProblem } from './topics.ts';
 
 export interface TopicCreation {
   readonly topic?: Topic;
@@ -16,6 +18,7 @@ export interface TopicCreation {
 }
 
 // Error codes used here (from Kafka's table; the protocol package owns the full table).
+const LEADER_NOT_AVAILABLE = 5;
 const INVALID_TOPIC_EXCEPTION = 17;
 const TOPIC_ALREADY_EXISTS = 36;
 const INVALID_PARTITIONS = 37;
@@ -28,18 +31,27 @@ export class BrokerContext {
   readonly nodeId: number;
   readonly topics: TopicRegistry;
   readonly logger: Logger;
+  /** Producer ids for InitProducerId, reserved in blocks in the first log dir. */
+  readonly producerIds: ProducerIdManager;
+  /** The metrics probes (metrics/): handlers report what happened through them. */
+  readonly metrics: BrokerMetrics;
   /** Where clients should connect (the advertised listener of the connection's listener). */
   private advertised: readonly Listener[];
   private apiVersionTable: ReadonlyArray<{ apiKey: number; minVersion: number; maxVersion: number }> = [];
   private groupCoordinator: GroupCoordinator | null = null;
+  private readonly internalTopicCreators = new Map<string, () => Topic>();
+  private readonly shutdownListeners = new Set<() => void>();
+  private shuttingDown = false;
 
-  constructor(config: BrokerConfig, clusterId: string, topics: TopicRegistry, logger: Logger) {
+  constructor(config: BrokerConfig, clusterId: string, topics: TopicRegistry, logger: Logger, metrics?: BrokerMetrics) {
     this.config = config;
+    this.metrics = metrics ?? new BrokerMetrics({ appendMode: config.str('sluice.log.append.mode') as 'mmap' | 'pwrite' });
     this.clusterId = clusterId;
     this.nodeId = config.nodeId;
     this.topics = topics;
     this.logger = logger;
     this.advertised = config.advertisedListeners;
+    this.producerIds = new ProducerIdManager(config.logDirs[0]);
   }
 
   /**
@@ -121,14 +133,65 @@ export class BrokerContext {
 
   /**
    * Group commit for `sluice.flush.on.ack.enable`: resolves once every given partition's data
-   * appended so far is fsync'd. Concurrent callers share fsyncs (see Partition.flushDurable).
+   * appended so far is fsync'd; rejects if any fsync failed. Concurrent callers share fsyncs
+   * (see Partition.flushDurable).
    */
   async flushForAck(partitions: readonly Partition[]): Promise<void> {
     await Promise.all(partitions.map((p) => p.flushDurable()));
   }
 
-  /** Auto-creation on Metadata/Produce when `auto.create.topics.enable` allows it. */
+  /**
+   * flushForAck that waits for every partition and resolves with those whose fsync failed
+   * (they are offline then), so a Produce answer can fail just those partitions.
+   */
+  async flushEachForAck(partitions: readonly Partition[]): Promise<Set<Partition>> {
+    const outcomes = await Promise.allSettled(partitions.map((p) => p.flushDurable()));
+    const failed = new Set<Partition>();
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'rejected') failed.add(partitions[i]);
+    });
+    return failed;
+  }
+
+  /** True once a graceful stop began: parked requests answer now instead of waiting. */
+  get isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
+  /** Calls `listener` when a graceful stop begins (parked fetches answer at once then). */
+  onShutdown(listener: () => void): () => void {
+    this.shutdownListeners.add(listener);
+    return () => this.shutdownListeners.delete(listener);
+  }
+
+  beginShutdown(): void {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    for (const listener of [...this.shutdownListeners]) listener();
+    this.shutdownListeners.clear();
+  }
+
+  /** How an internal topic is made when something asks for it by name. */
+  registerInternalTopic(name: string, create: () => Topic): void {
+    this.internalTopicCreators.set(name, create);
+  }
+
+  /**
+   * Auto-creation on Metadata when `auto.create.topics.enable` allows it. Internal topics are
+   * made by their owner (their own partition count and configs), as Kafka's
+   * AutoTopicCreationManager does; an internal name nobody owns here is refused.
+   */
   autoCreateTopic(name: string): TopicCreation {
+    if (INTERNAL_TOPICS.has(name)) {
+      const create = this.internalTopicCreators.get(name);
+      if (create === undefined) return { errorCode: INVALID_TOPIC_EXCEPTION, errorMessage: `${name} is an internal topic Sluice does not serve` };
+      try {
+        return { topic: create(), errorCode: 0, errorMessage: null };
+      } catch (err) {
+        this.logger.warn({ topic: name, err }, 'creating an internal topic failed');
+        return { errorCode: LEADER_NOT_AVAILABLE, errorMessage: `${name} is not available yet` };
+      }
+    }
     return this.createTopic(name, -1, -1, [], false);
   }
 }

@@ -1,20 +1,34 @@
 // The embeddable broker: `await new Broker(config).start()` ... `await broker.stop()`.
 // Start order matters: data dirs and identity, then recovery and topic loading, and only then
 // the listeners bind, so no client ever sees a half-loaded broker.
+//
+// Stop is graceful (SIGTERM): stop accepting, stop reading requests, let the requests in flight
+// finish and their responses go out (parked fetches answer at once), bounded by
+// `sluice.shutdown.timeout.ms`; then close connections, flush and close every log, and write the
+// clean-shutdown marker, so the next start scans nothing.
+//
+// Connection limits, as Kafka's ConnectionQuotas: past `max.connections.per.ip` a new connection
+// from that address is closed at once; at `max.connections` new connections wait, unread, until
+// one closes (Kafka stops accepting and leaves them in the listen backlog; here they wait in a
+// queue bounded like that backlog, and past it they are closed).
 
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { ConnectionWriter, type WriterEvent, type WriterStats } from '@sluice/native';
-import { BrokerConfig, type Listener } from './config.ts';
+import { BrokerConfig, ConfigError, type Listener } from './config.ts';
 import { BrokerContext } from './broker-context.ts';
 import { Connection, type ConnectionOptions } from './connection.ts';
 import { GroupCoordinator } from './groups/coordinator.ts';
 import { groupCoordinatorConfig } from './groups/config.ts';
 import { OffsetsTopicLog } from './groups/offsets-topic-log.ts';
+import { OFFSETS_TOPIC } from './groups/partitioning.ts';
 import { advertisedApiVersions, createHandlerRegistry, type HandlerRegistry } from './handlers/index.ts';
 import { LogCleaner } from './log-cleaner.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { loadOrFormatMetaProperties } from './meta-properties.ts';
+import { BrokerMetrics } from './metrics/broker-metrics.ts';
+import { type MetricsListener, parseMetricsListener } from './metrics/listener-url.ts';
+import { MetricsServer } from './metrics/metrics-server.ts';
 import { TopicRegistry } from './topics.ts';
 
 export interface BoundListener extends Listener {
@@ -24,9 +38,23 @@ export interface BoundListener extends Listener {
 
 export type BrokerSettings = BrokerConfig | Record<string, string | number | boolean | string[]>;
 
+/** Listen backlog, and the bound of the queue of connections waiting for a slot. */
+const ACCEPT_BACKLOG = 1024;
+
+/** A connection accepted while the broker was at `max.connections`. */
+interface WaitingSocket {
+  readonly socket: Socket;
+  readonly listener: Listener;
+  /** Removes the waiting-time listeners before the socket becomes a Connection. */
+  readonly detach: () => void;
+}
+
 export class Broker {
   readonly config: BrokerConfig;
   readonly logger: Logger;
+  /** Probes and registry; the HTTP endpoint (`sluice.metrics.listener`) serves them. */
+  readonly metrics: BrokerMetrics;
+  private metricsServer: MetricsServer | null = null;
   private context: BrokerContext | null = null;
   private topics: TopicRegistry | null = null;
   private groups: GroupCoordinator | null = null;
@@ -34,6 +62,9 @@ export class Broker {
   private handlers: HandlerRegistry | null = null;
   private readonly servers: Server[] = [];
   private readonly connections = new Map<number, Connection>();
+  /** Open connections per remote address, for `max.connections.per.ip`. */
+  private readonly connectionsPerIp = new Map<string, number>();
+  private readonly waitingForSlot: WaitingSocket[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private cleaner: LogCleaner | null = null;
   private nextConnectionId = 1;
@@ -43,6 +74,12 @@ export class Broker {
   constructor(settings: BrokerSettings = {}, logger?: Logger) {
     this.config = settings instanceof BrokerConfig ? settings : new BrokerConfig(Object.entries(settings));
     this.logger = logger ?? createLogger(this.config.str('sluice.log.level'));
+    this.metrics = new BrokerMetrics({ appendMode: this.config.str('sluice.log.append.mode') as 'mmap' | 'pwrite' });
+  }
+
+  /** The URL Prometheus should scrape, or null when `sluice.metrics.listener` is empty. */
+  get metricsUrl(): string | null {
+    return this.metricsServer?.url ?? null;
   }
 
   get listeners(): readonly BoundListener[] {
@@ -73,19 +110,29 @@ export class Broker {
     this.state = 'starting';
     const started = performance.now();
     const log = this.logger;
+    // The metrics endpoint binds first: an unusable address fails the start before any log is
+    // opened. Until the broker's parts are attached, a scrape shows only counted events.
+    await this.startMetricsServer();
     for (const dir of this.config.logDirs) mkdirSync(dir, { recursive: true });
     const clusterId = loadOrFormatMetaProperties(this.config.logDirs[0], this.config.nodeId, this.config.get('cluster.id') as string | null);
     const topics = new TopicRegistry(this.config, log.child({ subsystem: 'topics' }));
-    topics.load();
+    const loaded = topics.load();
+    // One line that says whether the last stop was clean: after SIGTERM both counts are 0.
+    log.info(loaded, 'logs loaded');
+    this.metrics.log.recoveryFinished(loaded.loadMs);
     this.topics = topics;
-    const context = new BrokerContext(this.config, clusterId, topics, log.child({ subsystem: 'handlers' }));
+    const context = new BrokerContext(this.config, clusterId, topics, log.child({ subsystem: 'handlers' }), this.metrics);
     this.handlers = createHandlerRegistry();
     context.setApiVersions(advertisedApiVersions(this.handlers));
     this.context = context;
     // Committed offsets and group metadata are replayed from __consumer_offsets before any
     // client can connect; the coordinator's timers are unref'd.
     const groupsLog = log.child({ subsystem: 'groups' });
-    const groups = new GroupCoordinator({ config: groupCoordinatorConfig(this.config), log: new OffsetsTopicLog(context, groupsLog), logger: groupsLog });
+    const offsetsLog = new OffsetsTopicLog(context, groupsLog);
+    // Auto-creation of __consumer_offsets (a Metadata request naming it) makes it the way the
+    // coordinator does: its partition count and compact policy, never a default topic.
+    context.registerInternalTopic(OFFSETS_TOPIC, () => offsetsLog.topic());
+    const groups = new GroupCoordinator({ config: groupCoordinatorConfig(this.config), log: offsetsLog, logger: groupsLog });
     groups.load();
     context.useGroupCoordinator(groups);
     this.groups = groups;
@@ -93,6 +140,8 @@ export class Broker {
       mode: this.config.str('sluice.transfer.mode') as 'sendfile' | 'splice' | 'copy',
       onEvents: (events) => this.onWriterEvents(events),
     });
+    const writer = this.writer;
+    this.metrics.attach({ topics, groups, writerStats: () => writer.stats() });
     this.scheduleRetention();
     if (this.config.bool('log.cleaner.enable')) {
       this.cleaner = new LogCleaner(topics, this.config, log.child({ subsystem: 'cleaner' }));
@@ -107,7 +156,9 @@ export class Broker {
         logDirs: this.config.logDirs,
         clusterId,
         nodeId: this.config.nodeId,
+        metrics: this.metricsUrl,
         startupMs: Math.round(performance.now() - started),
+        recovery: { partitions: loaded.partitionsRecovered, segments: loaded.segmentsRecovered, ms: loaded.loadMs },
         config: this.config.nonDefaults(),
       },
       'sluice broker started',
@@ -115,27 +166,74 @@ export class Broker {
     return this;
   }
 
+  /**
+   * Graceful stop: accept nothing more, read no new request, wait (at most
+   * `sluice.shutdown.timeout.ms`) for in-flight requests to be answered and written, then close
+   * connections, flush and close the logs and mark the log dirs cleanly shut down.
+   */
   async stop(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'stopping' || this.state === 'new') return;
     this.state = 'stopping';
+    const started = performance.now();
     for (const timer of this.timers) clearInterval(timer);
     // A clean in progress is aborted when its log closes below; wait for it after that.
     const cleanerStopped = this.cleaner?.stop();
-    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    this.groups?.close();
+    // server.close() stops accepting now; its callback waits for every connection, so it is
+    // not awaited here.
+    for (const server of this.servers) server.close();
+    for (const waiting of this.waitingForSlot.splice(0)) waiting.socket.destroy();
+    this.context?.beginShutdown();
+    const connections = [...this.connections.values()];
+    const inFlight = connections.reduce((n, c) => n + c.inFlightCount, 0);
+    const timeoutMs = this.config.int('sluice.shutdown.timeout.ms');
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), timeoutMs);
+    });
+    const drained = Promise.all(connections.map((c) => c.drain())).then(() => false);
+    const expired = await Promise.race([drained, timedOut]);
+    clearTimeout(timer);
+    const unanswered = connections.reduce((n, c) => n + c.inFlightCount, 0);
     for (const connection of [...this.connections.values()]) connection.close();
+    // Scrapes stop before the logs close (a closed log answers nothing).
+    await this.metricsServer?.close();
+    this.metrics.detach();
+    this.groups?.close();
     this.writer?.close();
     this.topics?.close();
     await cleanerStopped;
     this.state = 'stopped';
-    this.logger.info('sluice broker stopped');
+    this.logger.info(
+      { connections: connections.length, inFlight, unanswered, drainTimedOut: expired, stopMs: Math.round(performance.now() - started) },
+      'sluice broker stopped',
+    );
+  }
+
+  private async startMetricsServer(): Promise<void> {
+    const setting = this.config.str('sluice.metrics.listener');
+    let listener: MetricsListener | null;
+    try {
+      listener = parseMetricsListener(setting);
+    } catch (err) {
+      throw new ConfigError('sluice.metrics.listener', (err as Error).message);
+    }
+    if (listener === null) return;
+    const server = new MetricsServer(listener, this.metrics, this.logger.child({ subsystem: 'metrics' }));
+    try {
+      await server.listen();
+    } catch (err) {
+      const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      throw new ConfigError('sluice.metrics.listener', `cannot listen on ${setting} (${reason}); set another address or port, or an empty value to disable the endpoint`);
+    }
+    this.metricsServer = server;
+    this.logger.child({ subsystem: 'metrics' }).info({ url: server.url }, 'metrics endpoint listening');
   }
 
   private listen(listener: Listener): Promise<BoundListener> {
     return new Promise((resolve, reject) => {
       const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket, listener));
       server.once('error', reject);
-      server.listen({ host: listener.host === '' ? undefined : listener.host, port: listener.port, backlog: 1024 }, () => {
+      server.listen({ host: listener.host === '' ? undefined : listener.host, port: listener.port, backlog: ACCEPT_BACKLOG }, () => {
         server.off('error', reject);
         server.on('error', (err) => this.logger.error({ err }, 'listener error'));
         this.servers.push(server);
@@ -147,10 +245,57 @@ export class Broker {
   }
 
   private accept(socket: Socket, listener: Listener): void {
-    if (this.state === 'stopping' || this.state === 'stopped' || this.writer === null || this.context === null || this.handlers === null) {
+    if (this.state !== 'running') {
       socket.destroy();
       return;
     }
+    const address = socket.remoteAddress ?? '';
+    if ((this.connectionsPerIp.get(address) ?? 0) >= this.config.int('max.connections.per.ip')) {
+      this.logger.warn({ remote: address, limit: this.config.int('max.connections.per.ip') }, 'max.connections.per.ip reached; closing the new connection');
+      socket.destroy();
+      return;
+    }
+    if (this.connections.size >= this.config.int('max.connections')) {
+      if (this.waitingForSlot.length >= ACCEPT_BACKLOG) {
+        socket.destroy();
+        return;
+      }
+      // Not read until admitted; a peer that gives up meanwhile just leaves the queue.
+      socket.pause();
+      const onClose = () => {
+        const at = this.waitingForSlot.indexOf(waiting);
+        if (at >= 0) this.waitingForSlot.splice(at, 1);
+      };
+      const onError = () => undefined; // the close that follows removes it
+      const waiting: WaitingSocket = {
+        socket,
+        listener,
+        detach: () => {
+          socket.off('close', onClose);
+          socket.off('error', onError);
+        },
+      };
+      socket.once('close', onClose);
+      socket.on('error', onError);
+      this.waitingForSlot.push(waiting);
+      return;
+    }
+    this.open(socket, listener);
+  }
+
+  /** A slot freed: admit the connections waiting for one, oldest first. */
+  private admitWaiting(): void {
+    while (this.state === 'running' && this.waitingForSlot.length > 0 && this.connections.size < this.config.int('max.connections')) {
+      const { socket, listener, detach } = this.waitingForSlot.shift()!;
+      detach();
+      if (socket.destroyed) continue;
+      this.accept(socket, listener);
+      socket.resume();
+    }
+  }
+
+  private open(socket: Socket, listener: Listener): void {
+    if (this.writer === null || this.context === null || this.handlers === null) throw new Error('BUG: accepting before start');
     const options: ConnectionOptions = {
       maxRequestBytes: this.config.int('socket.request.max.bytes'),
       maxInFlight: this.config.int('queued.max.requests'),
@@ -163,8 +308,21 @@ export class Broker {
       remotePort: socket.remotePort ?? 0,
       listenerName: listener.name,
     };
-    const connection = new Connection(socket, info, this.writer, this.context, this.handlers, options, this.logger.child({ subsystem: 'network' }), (c) => this.connections.delete(c.id));
+    const address = info.remoteAddress;
+    const connection = new Connection(socket, info, this.writer, this.context, this.handlers, options, this.logger.child({ subsystem: 'network' }), (c) => {
+      this.connections.delete(c.id);
+      const left = (this.connectionsPerIp.get(address) ?? 1) - 1;
+      if (left > 0) this.connectionsPerIp.set(address, left);
+      else this.connectionsPerIp.delete(address);
+      this.admitWaiting();
+    });
     this.connections.set(connection.id, connection);
+    this.connectionsPerIp.set(address, (this.connectionsPerIp.get(address) ?? 0) + 1);
+  }
+
+  /** Open client connections (for tests and metrics). */
+  get connectionCount(): number {
+    return this.connections.size;
   }
 
   private onWriterEvents(events: readonly WriterEvent[]): void {
@@ -172,7 +330,7 @@ export class Broker {
       const connection = this.connections.get(event.connId);
       if (connection === undefined) continue;
       if (event.kind === 'failed') connection.onWriterError(event.code);
-      else connection.onWriterDone();
+      else connection.onWriterDone(event.token);
     }
   }
 
@@ -191,12 +349,39 @@ export class Broker {
     }, 60_000);
     checkpoints.unref();
     this.timers.push(checkpoints);
+    // Time-based flush, as Kafka's log flusher: it runs every log.flush.scheduler.interval.ms
+    // (default never) and fsyncs each partition whose last flush is older than its flush.ms.
+    const flushCheckMs = this.config.int('log.flush.scheduler.interval.ms');
+    if (flushCheckMs < Number.MAX_SAFE_INTEGER) {
+      const flusher = setInterval(() => this.flushDirtyLogs(), Math.min(flushCheckMs, 2_147_483_647));
+      flusher.unref();
+      this.timers.push(flusher);
+    }
   }
 
-  /** Deletes segments past retention.ms / retention.bytes in every partition. */
+  /** Flushes partitions with unflushed data whose last flush is older than their flush.ms. */
+  flushDirtyLogs(now = Date.now()): void {
+    if (this.topics === null) return;
+    for (const topic of this.topics.topics) {
+      const flushMs = topic.config.num('flush.ms');
+      if (flushMs >= Number.MAX_SAFE_INTEGER) continue;
+      for (const partition of topic.partitions) {
+        if (partition.offline || partition.log.recoveryPoint >= partition.log.logEndOffset) continue;
+        if (now - partition.lastFlushAt < flushMs) continue;
+        partition.flushDurable().catch((err: unknown) => this.logger.error({ topic: topic.name, partition: partition.index, err }, 'scheduled flush failed'));
+      }
+    }
+  }
+
+  /**
+   * Deletes segments past retention.ms / retention.bytes in every partition whose
+   * cleanup.policy includes `delete` (a compact-only topic keeps every segment; compaction
+   * bounds it instead).
+   */
   enforceRetention(now = Date.now()): void {
     if (this.topics === null) return;
     for (const topic of this.topics.topics) {
+      if (!(topic.config.get('cleanup.policy') as string[]).includes('delete')) continue;
       for (const partition of topic.partitions) {
         try {
           if (partition.log.enforceRetention(now) > 0) partition.notifyChanged();

@@ -3,6 +3,8 @@
 // (`segment.bytes`, `retention.ms`, ...) take their defaults from the broker keys named in
 // `TOPIC_CONFIGS` below, as Kafka's LogConfig does.
 
+import { testFaultsProblem } from './test-faults.ts';
+
 export type ConfigType = 'string' | 'int' | 'long' | 'boolean' | 'list' | 'double';
 export type ConfigValue = string | number | boolean | string[] | null;
 
@@ -75,6 +77,7 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'queued.max.requests', type: 'int', default: 500, doc: 'Requests in flight per connection before reading pauses.', validator: atLeast(1) },
   { name: 'min.insync.replicas', type: 'int', default: 1, doc: 'Reported topic default (single node).', validator: atLeast(1) },
   { name: 'compression.type', type: 'string', default: 'producer', doc: 'Sluice stores batches as the producer compressed them (producer).', validator: oneOf('producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd') },
+  { name: 'producer.id.expiration.ms', type: 'int', default: 86400000, doc: 'An idempotent producer\'s state in a partition is dropped once its last batch is this old.', validator: atLeast(1) },
   { name: 'offsets.topic.num.partitions', type: 'int', default: 50, doc: 'Partitions of the internal offsets log.', validator: atLeast(1) },
   { name: 'offsets.retention.minutes', type: 'int', default: 10080, doc: 'Committed offsets of empty groups expire after this.' },
   { name: 'offsets.retention.check.interval.ms', type: 'long', default: 600000, doc: 'How often expired committed offsets are removed.', validator: atLeast(1) },
@@ -87,6 +90,14 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'sluice.log.append.mode', type: 'string', default: 'mmap', doc: 'How appends reach segment files: mmap or pwrite.', validator: oneOf('mmap', 'pwrite') },
   { name: 'sluice.log.preallocate.step.bytes', type: 'int', default: 33554432, doc: 'mmap mode: the segment file is extended (fallocate) this far ahead of the write position.', validator: atLeast(4096) },
   { name: 'sluice.flush.on.ack.enable', type: 'boolean', default: false, doc: 'fsync before answering acks=1/-1 produce requests (group commit).' },
+  {
+    name: 'sluice.test.fault.storage',
+    type: 'list',
+    default: [],
+    doc: 'Tests only: storage faults to inject, <topic>-<partition>:<write|sync|read|allocate>:<skip>:<EIO|ENOSPC> (see test-faults.ts).',
+    validator: (v) => (Array.isArray(v) ? testFaultsProblem(v) : null),
+  },
+  { name: 'sluice.shutdown.timeout.ms', type: 'long', default: 10000, doc: 'Graceful stop: how long in-flight requests may take to be answered before connections are closed anyway.', validator: atLeast(0) },
   { name: 'sluice.connection.pending.max.bytes', type: 'long', default: 67108864, doc: 'Output queued for one connection before its reading pauses.', validator: atLeast(1024) },
   { name: 'sluice.log.level', type: 'string', default: 'info', doc: 'trace, debug, info, warn, error or silent.', validator: oneOf('trace', 'debug', 'info', 'warn', 'error', 'silent') },
   { name: 'sluice.metrics.listener', type: 'string', default: 'http://127.0.0.1:9404/metrics', doc: 'Prometheus scrape endpoint; empty disables it.' },

@@ -4,8 +4,16 @@
 // Requests are dispatched as soon as their frame is complete, in arrival order, so appends from
 // pipelined Produce requests happen in request order; a handler may finish later (a parked
 // Fetch), and responses wait at the head of the queue until every earlier one has gone out.
-// Reading pauses while too many requests are in flight (`queued.max.requests`) or while the
-// writer holds more than `sluice.connection.pending.max.bytes` for this connection.
+// At most `queued.max.requests` requests are in flight: frames past that stay in the frame
+// reader and the socket is paused, until responses go out. Reading also pauses while the writer
+// holds more than `sluice.connection.pending.max.bytes` for this connection.
+//
+// Graceful stop (`drain`): no further request is read or dispatched; the ones in flight finish
+// and their responses are sent; then the connection closes.
+//
+// Metrics: each request's queue / local / send times go to the broker probe once its response is
+// completely written — at once when the writer's inline write took it all (send returned 0),
+// else on the writer's 'sent' event for its token (`sending`, in send order).
 
 import type { Socket } from 'node:net';
 import {
@@ -19,14 +27,26 @@ import {
 } from '@sluice/protocol';
 import type { ConnectionWriter, SendPart } from '@sluice/native';
 import type { BrokerContext } from './broker-context.ts';
-import { type ApiHandler, type ConnectionInfo, type HandlerResult, NO_RESPONSE, type RequestContext } from './handlers/handler.ts';
+import { type ApiHandler, CLOSE_CONNECTION, type ConnectionInfo, type HandlerResult, NO_RESPONSE, type RequestContext } from './handlers/handler.ts';
 import { apiVersionsFallback, type HandlerRegistry } from './handlers/index.ts';
 import type { Logger } from './logger.ts';
+import type { BrokerProbe } from './metrics/broker-probe.ts';
 
 interface InFlight {
   readonly header: RequestHeader;
+  /** performance.now() of the read that completed the frame (or a later one). */
   readonly receivedAt: number;
+  /** When the handler started, and when its result was ready. */
+  startedAt: number;
+  readyAt: number;
   result: HandlerResult | undefined;
+}
+
+/** A response handed to the writer that is not completely written yet. */
+interface Sending {
+  readonly token: number;
+  readonly entry: InFlight;
+  readonly version: number;
 }
 
 export interface ConnectionOptions {
@@ -48,10 +68,21 @@ export class Connection {
   private readonly options: ConnectionOptions;
   private readonly log: Logger;
   private readonly onClosed: (c: Connection) => void;
+  private readonly probe: BrokerProbe;
+  /** Queued sends in token order; bounded by the writer's per-connection queue bound. */
+  private readonly sending: Sending[] = [];
+  /** When the last socket read arrived: the frames it completed were received then. */
+  private lastReadAt = 0;
+  /** When the last response finished going out (performance.now()), for idle expiry. */
+  private lastSentAt = 0;
   private nextToken = 1;
   private closed = false;
   private peerEnded = false;
   private paused = false;
+  /** Inside processFrames (dispatch can re-enter through a synchronous response). */
+  private processing = false;
+  /** Set by drain(): resolves once every in-flight response is written (or the socket died). */
+  private drained: { promise: Promise<void>; resolve: () => void } | null = null;
 
   constructor(
     socket: Socket,
@@ -71,6 +102,7 @@ export class Connection {
     this.options = options;
     this.log = logger.child({ connection: info.id, remote: `${info.remoteAddress}:${info.remotePort}` });
     this.onClosed = onClosed;
+    this.probe = broker.metrics.broker;
     this.frames = new FrameReader(options.maxRequestBytes);
     this.writerId = writer.register(socket);
     socket.setNoDelay(true);
@@ -85,16 +117,23 @@ export class Connection {
       this.close();
     });
     socket.on('close', () => this.close());
+    this.probe.connectionOpened();
   }
 
   get id(): number {
     return this.writerId;
   }
 
-  /** The writer finished (or failed) queued output for this connection. */
-  onWriterDone(): void {
+  /** The writer finished queued output for this connection, up to the send `token`. */
+  onWriterDone(token: number): void {
+    const now = performance.now();
+    while (this.sending.length > 0 && this.sending[0].token <= token) {
+      const { entry, version } = this.sending.shift()!;
+      this.completed(entry, version, now);
+    }
     this.maybeResume();
     this.closeIfDrained();
+    this.checkDrained();
   }
 
   onWriterError(code: string): void {
@@ -106,46 +145,107 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     this.inFlight.length = 0;
+    this.sending.length = 0;
+    this.probe.connectionClosed();
     this.writer.unregister(this.writerId);
     this.socket.destroy();
+    this.drained?.resolve();
     this.onClosed(this);
   }
 
+  /**
+   * Graceful stop: reads nothing more (frames already buffered but not dispatched are dropped,
+   * as if they had not arrived), lets the requests in flight finish and resolves once their
+   * responses are all written or the connection died. The caller closes it afterwards.
+   */
+  drain(): Promise<void> {
+    if (this.drained === null) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.drained = { promise, resolve };
+      this.socket.pause();
+      this.paused = true;
+      this.checkDrained();
+    }
+    return this.drained.promise;
+  }
+
+  /** Requests dispatched and not yet answered (including a response still being written). */
+  get inFlightCount(): number {
+    return this.inFlight.length;
+  }
+
+  private checkDrained(): void {
+    if (this.drained === null) return;
+    if (this.closed || (this.inFlight.length === 0 && this.writer.pendingBytes(this.writerId) === 0)) {
+      this.drained.resolve();
+    }
+  }
+
+  /**
+   * Node's socket timeout only sees reads (responses bypass Node) and fires once, so it is
+   * re-armed here: a connection with requests in flight or output pending is not idle, and one
+   * that answered recently gets the rest of its idle time, as Kafka's idle expiry counts sends.
+   */
   private onIdle(): void {
-    if (this.inFlight.length > 0) return; // a parked fetch is not idleness
+    if (this.closed) return;
+    const idleMs = this.options.idleMs;
+    const quietFor = performance.now() - Math.max(this.lastReadAt, this.lastSentAt);
+    if (this.inFlight.length > 0 || this.writer.pendingBytes(this.writerId) > 0) {
+      this.socket.setTimeout(idleMs);
+      return;
+    }
+    if (quietFor < idleMs) {
+      this.socket.setTimeout(Math.max(1, Math.ceil(idleMs - quietFor)));
+      return;
+    }
     this.log.debug('idle timeout');
     this.close();
   }
 
   private onData(chunk: Buffer): void {
-    if (this.closed) return;
+    if (this.closed || this.drained !== null) return;
+    this.lastReadAt = performance.now();
+    this.frames.push(chunk);
+    this.processFrames();
+  }
+
+  /** Dispatches buffered frames while fewer than `queued.max.requests` are in flight. */
+  private processFrames(): void {
+    if (this.processing) return;
+    this.processing = true;
     try {
-      this.frames.push(chunk);
-      for (let frame = this.frames.next(); frame !== null; frame = this.frames.next()) {
+      while (!this.closed && this.drained === null && this.inFlight.length < this.options.maxInFlight) {
+        const frame = this.frames.next();
+        if (frame === null) break;
         this.dispatch(frame);
-        if (this.closed) return;
       }
     } catch (err) {
       if (err instanceof ProtocolError) {
         this.log.warn({ code: err.code, err: err.message }, 'malformed frame; closing connection');
-        this.close();
-        return;
+      } else {
+        // A bug on this connection's path must not take the broker (and every client) down.
+        this.log.error({ err }, 'request processing failed; closing connection');
       }
-      throw err;
+      this.close();
+      return;
+    } finally {
+      this.processing = false;
     }
     this.maybePause();
   }
 
   private dispatch(frame: Uint8Array): void {
-    const receivedAt = performance.now();
+    const receivedAt = this.lastReadAt;
     const header = decodeRequestHeader(frame);
     const handler = this.handlers.get(header.apiKey);
-    const entry: InFlight = { header, receivedAt, result: undefined };
+    const entry: InFlight = { header, receivedAt, startedAt: receivedAt, readyAt: receivedAt, result: undefined };
     if (handler === undefined || header.apiVersion < handler.minVersion || header.apiVersion > handler.maxVersion) {
       if (header.apiKey === ApiKey.ApiVersions) {
         // Special case (KIP-511): an ApiVersions request at a version we do not know gets a v0
         // answer with UNSUPPORTED_VERSION and our ranges, so the client can pick a version.
         this.inFlight.push(entry);
+        entry.startedAt = entry.readyAt = performance.now();
         entry.result = apiVersionsFallback(this.handlers);
         this.flush();
         return;
@@ -161,6 +261,7 @@ export class Connection {
     this.inFlight.push(entry);
     const ctx: RequestContext = { broker: this.broker, header, connection: this.info, receivedAt };
     let result: HandlerResult | Promise<HandlerResult>;
+    entry.startedAt = performance.now();
     try {
       result = handler.handle(ctx, request);
     } catch (err) {
@@ -170,12 +271,17 @@ export class Connection {
     if (result instanceof Promise) {
       result.then(
         (value) => {
+          entry.readyAt = performance.now();
           entry.result = value;
           this.flush();
         },
         (err) => this.handlerFailed(handler, header, err),
-      );
+      ).catch((err: unknown) => {
+        this.log.error({ err }, 'sending a response failed; closing connection');
+        this.close();
+      });
     } else {
+      entry.readyAt = performance.now();
       entry.result = result;
       this.flush();
     }
@@ -193,13 +299,36 @@ export class Connection {
   private flush(): void {
     while (!this.closed && this.inFlight.length > 0 && this.inFlight[0].result !== undefined) {
       const entry = this.inFlight.shift()!;
-      if (entry.result === NO_RESPONSE) continue;
       const { apiKey, apiVersion, correlationId } = entry.header;
+      if (entry.result === NO_RESPONSE) {
+        this.completed(entry, apiVersion, entry.readyAt);
+        continue;
+      }
+      if (entry.result === CLOSE_CONNECTION) {
+        // Read nothing more; close once the responses before this one are written.
+        this.completed(entry, apiVersion, entry.readyAt);
+        this.inFlight.length = 0;
+        this.peerEnded = true;
+        this.socket.pause();
+        this.paused = true;
+        break;
+      }
       // ApiVersions fallback answers are always v0.
       const version = apiKey === ApiKey.ApiVersions && (entry.result as { _fallback?: boolean })._fallback ? 0 : apiVersion;
-      const parts = encodeResponse(apiKey, version, correlationId, entry.result) as SendPart[];
+      let parts: SendPart[];
       try {
-        this.writer.send(this.writerId, parts, this.nextToken++);
+        this.probe.responseReady(apiKey, entry.result);
+        parts = encodeResponse(apiKey, version, correlationId, entry.result) as SendPart[];
+      } catch (err) {
+        // A response the codec refuses is a handler bug: lose this connection, not the broker.
+        this.log.error({ apiKey, apiVersion: version, correlationId, err }, 'encoding a response failed; closing connection');
+        this.close();
+        return;
+      }
+      const token = this.nextToken++;
+      try {
+        if (this.writer.send(this.writerId, parts, token) === 0) this.completed(entry, version, performance.now());
+        else this.sending.push({ token, entry, version });
       } catch (err) {
         // The peer went away (or the socket broke) during the inline write.
         this.log.debug({ err: (err as Error).message, code: (err as { code?: string }).code }, 'send failed; closing');
@@ -209,6 +338,13 @@ export class Connection {
     }
     this.maybeResume();
     this.closeIfDrained();
+    this.checkDrained();
+  }
+
+  /** The request's response is completely written at `sentAt` (or it needed none). */
+  private completed(entry: InFlight, version: number, sentAt: number): void {
+    this.lastSentAt = sentAt;
+    this.probe.requestCompleted(entry.header.apiKey, version, entry.startedAt - entry.receivedAt, entry.readyAt - entry.startedAt, sentAt - entry.readyAt);
   }
 
   private maybePause(): void {
@@ -220,10 +356,12 @@ export class Connection {
   }
 
   private maybeResume(): void {
-    if (!this.paused || this.closed) return;
+    if (!this.paused || this.closed || this.drained !== null || this.processing || this.peerEnded) return;
     if (this.inFlight.length < this.options.maxInFlight && this.writer.pendingBytes(this.writerId) <= this.options.maxPendingBytes) {
+      // Frames that arrived while we were at the limit go first; they may fill it again.
       this.paused = false;
-      this.socket.resume();
+      this.processFrames();
+      if (!this.paused && !this.closed) this.socket.resume();
     }
   }
 

@@ -11,17 +11,13 @@
 // uncleanable; here the next pass simply tries again).
 
 import type { CleanerSettings, CleanStats } from '@sluice/native';
-import { brokerConfigDef, type BrokerConfig } from './config.ts';
+import type { BrokerConfig } from './config.ts';
 import type { Logger } from './logger.ts';
 import type { Partition, TopicRegistry } from './topics.ts';
 
-/** The cleaner settings from the broker config (`producer.id.expiration.ms` when defined). */
+/** The broker-wide cleaner settings from the broker config. */
 export function cleanerSettings(config: BrokerConfig): CleanerSettings {
-  const settings: CleanerSettings = { dedupeBufferBytes: config.int('sluice.log.cleaner.dedupe.buffer.bytes') };
-  if (brokerConfigDef('producer.id.expiration.ms') !== undefined) {
-    settings.producerIdExpirationMs = config.int('producer.id.expiration.ms');
-  }
-  return settings;
+  return { dedupeBufferBytes: config.int('sluice.log.cleaner.dedupe.buffer.bytes') };
 }
 
 export class LogCleaner {

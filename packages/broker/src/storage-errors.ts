@@ -1,12 +1,18 @@
 // Native storage errors carry a stable `code`; handlers turn them into Kafka error codes here,
-// in one place. Anything without a known code is a bug and propagates.
+// in one place. An error without a known code is unexpected: handlers answer the partition with
+// UNKNOWN_SERVER_ERROR (as Kafka does for an unexpected exception) and log it, so one bad
+// partition never costs the client its connection.
 
 import { ErrorCode } from '@sluice/protocol';
 
 const BY_NATIVE_CODE: Readonly<Record<string, number>> = {
   CORRUPT_MESSAGE: ErrorCode.CORRUPT_MESSAGE,
   MESSAGE_TOO_LARGE: ErrorCode.MESSAGE_TOO_LARGE,
+  RECORD_LIST_TOO_LARGE: ErrorCode.RECORD_LIST_TOO_LARGE,
+  CORRUPT_SEGMENT: ErrorCode.KAFKA_STORAGE_ERROR,
   INVALID_RECORD: ErrorCode.INVALID_RECORD,
+  OUT_OF_ORDER_SEQUENCE_NUMBER: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+  INVALID_PRODUCER_EPOCH: ErrorCode.INVALID_PRODUCER_EPOCH,
   OFFSET_OUT_OF_RANGE: ErrorCode.OFFSET_OUT_OF_RANGE,
   KAFKA_STORAGE_ERROR: ErrorCode.KAFKA_STORAGE_ERROR,
   NO_SPACE: ErrorCode.KAFKA_STORAGE_ERROR,
@@ -18,7 +24,7 @@ export interface StorageFailure {
   readonly message: string;
 }
 
-/** The Kafka error for a native storage error, or null when `err` is not one (a bug). */
+/** The Kafka error for a native storage error, or null when `err` is not one. */
 export function storageFailure(err: unknown): StorageFailure | null {
   if (err instanceof Error) {
     const code = (err as Error & { code?: unknown }).code;
@@ -27,4 +33,20 @@ export function storageFailure(err: unknown): StorageFailure | null {
     }
   }
   return null;
+}
+
+/**
+ * True for a native error after which the log's on-disk state is unknown (EIO and other
+ * file-system errors while writing or syncing): the partition must go offline. ENOSPC is not one:
+ * the log refuses the append before writing anything.
+ */
+export function leavesStorageUnknown(err: unknown): boolean {
+  return err instanceof Error && (err as Error & { code?: unknown }).code === 'KAFKA_STORAGE_ERROR';
+}
+
+/** storageFailure, or UNKNOWN_SERVER_ERROR for anything unexpected (the caller logs it). */
+export function partitionFailure(err: unknown): StorageFailure & { unexpected: boolean } {
+  const failure = storageFailure(err);
+  if (failure !== null) return { ...failure, unexpected: false };
+  return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, message: 'unexpected error; see the broker log', unexpected: true };
 }

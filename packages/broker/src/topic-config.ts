@@ -63,8 +63,10 @@ export function brokerDefaultFor(def: TopicConfigDef, broker: BrokerConfig): { v
     case 'log.roll.ms':
       return { value: broker.rollMs, fromBroker: !broker.isDefault('log.roll.ms') || !broker.isDefault('log.roll.hours') };
     case 'log.flush.interval.ms': {
+      // Kafka: "If not set, the value in log.flush.scheduler.interval.ms is used."
       const v = broker.get('log.flush.interval.ms');
-      return { value: typeof v === 'number' ? v : LONG_MAX, fromBroker: !broker.isDefault('log.flush.interval.ms') };
+      if (typeof v === 'number') return { value: v, fromBroker: true };
+      return { value: broker.int('log.flush.scheduler.interval.ms'), fromBroker: !broker.isDefault('log.flush.scheduler.interval.ms') };
     }
     default:
       return { value: broker.get(def.brokerKey), fromBroker: !broker.isDefault(def.brokerKey) };

@@ -9,7 +9,7 @@
 // its native log (the native log's contract).
 
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   clearCleanShutdown,
@@ -20,6 +20,7 @@ import {
   type OpenOptions,
   PartitionLog,
   readCleanerOffsetCheckpoint,
+  type TestFault,
   readLogStartOffsetCheckpoint,
   readRecoveryPointCheckpoint,
   writeCleanerOffsetCheckpoint,
@@ -28,9 +29,25 @@ import {
 } from '@sluice/native';
 import type { BrokerConfig, ConfigValue } from './config.ts';
 import type { Logger } from './logger.ts';
+import { parseTestFaults } from './test-faults.ts';
 import { TopicConfig } from './topic-config.ts';
 
 export const TOPICS_FILE = 'sluice-topics.json';
+
+/** Kafka's internal topics (Topic.INTERNAL_TOPICS): written by the broker only. A user topic
+ * named `__something` else is an ordinary topic, as in Kafka. */
+export const INTERNAL_TOPICS: ReadonlySet<string> = new Set(['__consumer_offsets', '__transaction_state', '__share_group_state']);
+
+/** What opening the persisted partitions at startup took. */
+export interface LoadStats {
+  /** Partitions opened. */
+  partitions: number;
+  /** Opened after an unclean stop (no clean-shutdown marker): their unflushed tail was scanned. */
+  partitionsRecovered: number;
+  /** Segments scanned and CRC-checked (or whose indexes were rebuilt) while opening. */
+  segmentsRecovered: number;
+  loadMs: number;
+}
 const MAX_TOPIC_NAME_LENGTH = 249;
 
 /** Kafka's topic name rule: [a-zA-Z0-9._-]{1,249}, not "." or "..". Returns the problem or null. */
@@ -62,7 +79,10 @@ export class Partition {
   readonly log: PartitionLog;
   private readonly listeners = new Set<AppendListener>();
   private flushing: Promise<void> | null = null;
+  /** When the last flush started (Date.now()), for flush.ms. */
+  lastFlushAt = Date.now();
   private flushQueued: Promise<void> | null = null;
+  private failure: Error | null = null;
 
   constructor(topic: Topic, index: number, dir: string, logDir: string, log: PartitionLog) {
     this.topic = topic;
@@ -87,15 +107,45 @@ export class Partition {
   }
 
   /**
+   * Offline: the partition's storage failed in a way that leaves what is on disk unknown — an
+   * fsync failed (the kernel may have dropped the dirty pages, and a later fsync would not say
+   * so) or a write failed with EIO. It answers KAFKA_STORAGE_ERROR to every request until the
+   * broker restarts and recovers it, as Kafka takes a failed log dir offline. ENOSPC on append
+   * does not do this: the log writes nothing then and goes on once there is space.
+   */
+  get offline(): boolean {
+    return this.failure !== null;
+  }
+
+  /** Why the partition went offline, or null. */
+  get offlineReason(): Error | null {
+    return this.failure;
+  }
+
+  markOffline(err: unknown): void {
+    if (this.failure !== null) return;
+    this.failure = err instanceof Error ? err : new Error(String(err));
+    this.topic.onOffline?.(this, this.failure);
+  }
+
+  /**
    * Resolves when everything appended before the call is on disk. A flush already running may
    * have started before our append, so at most one more is queued behind it; every caller that
-   * arrives meanwhile shares that one (group commit).
+   * arrives meanwhile shares that one (group commit). A failed flush takes the partition offline.
    */
   flushDurable(): Promise<void> {
+    if (this.failure !== null) return Promise.reject(this.failure);
     if (this.flushing === null) {
-      const flushing = this.log.flush().finally(() => {
-        this.flushing = null;
-      });
+      this.lastFlushAt = Date.now();
+      const flushing = this.log
+        .flush()
+        .catch((err: unknown) => {
+          this.markOffline(err);
+          throw err;
+        })
+        .finally(() => {
+          this.flushing = null;
+        });
       this.flushing = flushing;
       return flushing;
     }
@@ -134,6 +184,8 @@ export class Topic {
   readonly partitions: Partition[] = [];
   /** Reports a failed background flush (set by the registry to its logger). */
   onFlushError?: (partition: Partition, err: unknown) => void;
+  /** Reports a partition going offline (set by the registry to its logger). */
+  onOffline?: (partition: Partition, err: Error) => void;
 
   constructor(name: string, id: string, config: TopicConfig) {
     this.name = name;
@@ -142,7 +194,7 @@ export class Topic {
   }
 
   get isInternal(): boolean {
-    return this.name.startsWith('__');
+    return INTERNAL_TOPICS.has(this.name);
   }
 }
 
@@ -160,10 +212,15 @@ export class TopicRegistry {
   private readonly log: Logger;
   /** What the previous run left per partition dir name (`topic-N`), read once at load. */
   private previousRun = new Map<string, OpenOptions>();
+  /** Counted while `load` opens partitions. */
+  private loadStats: LoadStats | null = null;
+  /** `sluice.test.fault.storage` (tests only), by partition dir name. */
+  private readonly testFaults: Map<string, TestFault[]>;
 
   constructor(config: BrokerConfig, logger: Logger) {
     this.config = config;
     this.log = logger;
+    this.testFaults = parseTestFaults(config.list('sluice.test.fault.storage'));
   }
 
   get topics(): Iterable<Topic> {
@@ -188,7 +245,9 @@ export class TopicRegistry {
    * (`recovery-point-offset-checkpoint`); the native open recovers what lies past that. The
    * marker is removed before anything is appended, so a crash from here on is detected.
    */
-  load(): void {
+  load(): LoadStats {
+    const started = performance.now();
+    this.loadStats = { partitions: 0, partitionsRecovered: 0, segmentsRecovered: 0, loadMs: 0 };
     for (const dir of this.config.logDirs) {
       const clean = hasCleanShutdownMarker(dir);
       const recovery = new Map(readRecoveryPointCheckpoint(dir).map((e) => [`${e.topic}-${e.partition}`, e.offset]));
@@ -208,6 +267,9 @@ export class TopicRegistry {
     this.loadTopics();
     for (const dir of this.config.logDirs) clearCleanShutdown(dir);
     this.previousRun = new Map();
+    const stats = { ...this.loadStats, loadMs: Math.round(performance.now() - started) };
+    this.loadStats = null;
+    return stats;
   }
 
   private loadTopics(): void {
@@ -217,7 +279,7 @@ export class TopicRegistry {
     for (const t of persisted.topics) {
       const topic = new Topic(t.name, t.id, new TopicConfig(this.config, new Map(Object.entries(t.configs))));
       this.register(topic);
-      for (let p = 0; p < t.partitions; p++) this.openPartition(topic, p);
+      for (let p = 0; p < t.partitions; p++) this.openPartition(topic, p, false);
     }
     this.log.info({ topics: persisted.topics.length }, 'topics loaded');
   }
@@ -226,14 +288,14 @@ export class TopicRegistry {
     if (this.byName.has(name)) throw new Error(`BUG: topic ${name} exists`);
     const topic = new Topic(name, newTopicId(), new TopicConfig(this.config, overrides));
     this.register(topic);
-    for (let p = 0; p < partitions; p++) this.openPartition(topic, p);
+    for (let p = 0; p < partitions; p++) this.openPartition(topic, p, true);
     this.persist();
     this.log.info({ topic: name, partitions, configs: Object.fromEntries(overrides) }, 'topic created');
     return topic;
   }
 
   addPartitions(topic: Topic, totalCount: number): void {
-    for (let p = topic.partitions.length; p < totalCount; p++) this.openPartition(topic, p);
+    for (let p = topic.partitions.length; p < totalCount; p++) this.openPartition(topic, p, true);
     this.persist();
     this.log.info({ topic: topic.name, partitions: totalCount }, 'partitions added');
   }
@@ -280,30 +342,39 @@ export class TopicRegistry {
   }
 
   /**
-   * Clean shutdown: checkpoints, close every log (flush + trim the active segment), then the
-   * clean-shutdown marker in each log dir, last.
+   * Clean shutdown: close every log (flush + trim the active segment), checkpoints, then the
+   * clean-shutdown marker in each log dir, last. A log that is offline or fails to close keeps
+   * the recovery point of its last good flush and leaves no marker, so the next start scans it.
+   * An offline log is not closed at all: closing flushes, and an fsync after a failed one may
+   * report success for pages that never reached the disk.
    */
   close(): void {
-    // Read before close: a closed log answers nothing. After close, everything up to the end is
-    // flushed, so the end is the recovery point.
-    const ends = new Map<Partition, { end: number; start: number; firstDirty: number }>();
+    // Read before close: a closed log answers nothing.
+    const marks = new Map<Partition, { end: number; start: number; recoveryPoint: number; firstDirty: number }>();
     for (const topic of this.byName.values()) {
-      for (const p of topic.partitions) ends.set(p, { end: p.log.logEndOffset, start: p.log.logStartOffset, firstDirty: p.log.firstDirtyOffset });
-    }
-    const failures: unknown[] = [];
-    for (const partition of ends.keys()) {
-      try {
-        partition.log.close();
-      } catch (err) {
-        failures.push(err);
-        this.log.error({ topic: partition.topic.name, partition: partition.index, err }, 'closing a log failed');
+      for (const p of topic.partitions) {
+        marks.set(p, { end: p.log.logEndOffset, start: p.log.logStartOffset, recoveryPoint: p.log.recoveryPoint, firstDirty: p.log.firstDirtyOffset });
       }
     }
+    const failures: unknown[] = [];
     const byDir = new Map<string, { recovery: CheckpointEntry[]; start: CheckpointEntry[]; cleaner: CheckpointEntry[] }>();
     for (const dir of this.config.logDirs) byDir.set(dir, { recovery: [], start: [], cleaner: [] });
-    for (const [p, { end, start, firstDirty }] of ends) {
+    for (const [p, { end, start, recoveryPoint, firstDirty }] of marks) {
+      let closed = false;
+      if (p.offline) {
+        failures.push(p.offlineReason);
+      } else {
+        try {
+          p.log.close();
+          closed = true;
+        } catch (err) {
+          failures.push(err);
+          this.log.error({ topic: p.topic.name, partition: p.index, err }, 'closing a log failed');
+        }
+      }
+      // After a successful close everything up to the end is flushed: the end is the recovery point.
       const entry = byDir.get(p.logDir)!;
-      entry.recovery.push({ topic: p.topic.name, partition: p.index, offset: end });
+      entry.recovery.push({ topic: p.topic.name, partition: p.index, offset: closed ? end : recoveryPoint });
       entry.start.push({ topic: p.topic.name, partition: p.index, offset: start });
       if (p.topic.config.isCompacted()) entry.cleaner.push({ topic: p.topic.name, partition: p.index, offset: firstDirty });
     }
@@ -329,6 +400,7 @@ export class TopicRegistry {
       preallocateStepBytes: this.config.int('sluice.log.preallocate.step.bytes'),
       messageTimestampType: config.get('message.timestamp.type') as 'CreateTime' | 'LogAppendTime',
       flushIntervalMessages: config.num('flush.messages'),
+      producerIdExpirationMs: this.config.int('producer.id.expiration.ms'),
       cleanupPolicy: (config.get('cleanup.policy') as string[]).join(','),
       deleteRetentionMs: config.num('delete.retention.ms'),
       minCompactionLagMs: config.num('min.compaction.lag.ms'),
@@ -338,13 +410,27 @@ export class TopicRegistry {
 
   private register(topic: Topic): void {
     topic.onFlushError = (p, err) => this.log.error({ topic: topic.name, partition: p.index, err }, 'background flush failed');
+    topic.onOffline = (p, err) =>
+      this.log.error({ topic: topic.name, partition: p.index, err }, 'partition storage failed; it answers KAFKA_STORAGE_ERROR until the broker restarts and recovers it');
     this.byName.set(topic.name, topic);
     this.byId.set(topic.id, topic);
   }
 
-  private openPartition(topic: Topic, index: number): void {
+  /**
+   * Opens partition `index` of `topic`. A `fresh` partition (a new topic or added partitions)
+   * must start empty: a directory already there under its name is what a crash in the middle of
+   * deleting an earlier topic of that name left behind (the registry forgot it first), and is
+   * removed rather than resurrected.
+   */
+  private openPartition(topic: Topic, index: number, fresh: boolean): void {
     const name = `${topic.name}-${index}`;
     const dirs = this.config.logDirs;
+    if (fresh) {
+      for (const stale of dirs.map((d) => join(d, name)).filter((d) => existsSync(d))) {
+        this.log.warn({ dir: stale }, 'removing the leftover directory of a deleted topic');
+        rmSync(stale, { recursive: true, force: true });
+      }
+    }
     let dir = dirs.map((d) => join(d, name)).find((d) => existsSync(d));
     if (dir === undefined) {
       // New partition: the log dir holding the fewest partitions, as Kafka places them.
@@ -353,8 +439,16 @@ export class TopicRegistry {
       mkdirSync(dir, { recursive: true });
     }
     const logDir = dirs.find((d) => join(d, name) === dir)!;
-    const log = PartitionLog.open(dir, this.logConfig(topic.config), this.previousRun.get(name) ?? {});
+    const options: OpenOptions = { ...(this.previousRun.get(name) ?? {}) };
+    const faults = this.testFaults.get(name);
+    if (faults !== undefined) options.testFaults = faults;
+    const log = PartitionLog.open(dir, this.logConfig(topic.config), options);
     topic.partitions[index] = new Partition(topic, index, dir, logDir, log);
+    if (this.loadStats !== null) {
+      this.loadStats.partitions++;
+      if (options.cleanShutdown !== true) this.loadStats.partitionsRecovered++;
+      this.loadStats.segmentsRecovered += log.recoveredSegments;
+    }
   }
 
   private persist(): void {

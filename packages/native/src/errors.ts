@@ -5,12 +5,19 @@
 export const NativeErrorCode = {
   /** A batch failed an integrity check (CRC-32C, magic, length). Kafka: CORRUPT_MESSAGE. */
   CORRUPT_MESSAGE: 'CORRUPT_MESSAGE',
-  /** lastOffsetDelta + 1 != record count, or an empty append. Kafka: INVALID_RECORD. */
+  /**
+   * lastOffsetDelta + 1 != record count, an empty append, a control or transactional batch, or a
+   * producer id without a sequence. Kafka: INVALID_RECORD.
+   */
   INVALID_RECORD: 'INVALID_RECORD',
   /** A batch larger than max.message.bytes. Kafka: MESSAGE_TOO_LARGE. */
   MESSAGE_TOO_LARGE: 'MESSAGE_TOO_LARGE',
   /** An append larger than segment.bytes. Kafka: RECORD_LIST_TOO_LARGE. */
   RECORD_LIST_TOO_LARGE: 'RECORD_LIST_TOO_LARGE',
+  /** An idempotent producer's sequence gap, rewind, or new epoch not at 0. Kafka: OUT_OF_ORDER_SEQUENCE_NUMBER. */
+  OUT_OF_ORDER_SEQUENCE_NUMBER: 'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  /** A batch from an older producer epoch than the partition has seen. Kafka: INVALID_PRODUCER_EPOCH. */
+  INVALID_PRODUCER_EPOCH: 'INVALID_PRODUCER_EPOCH',
   /** Offset outside [log start, log end]. Kafka: OFFSET_OUT_OF_RANGE. */
   OFFSET_OUT_OF_RANGE: 'OFFSET_OUT_OF_RANGE',
   /** Segment bytes on disk that do not parse. Report as KAFKA_STORAGE_ERROR. */

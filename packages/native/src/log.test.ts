@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -69,6 +69,17 @@ function recordBatch(timestamps: number[], valueLen: number): Buffer {
   batch.writeInt32BE(-1, 53);
   batch.writeInt32BE(timestamps.length, 57);
   Buffer.from(records).copy(batch, 61);
+  batch.writeUInt32BE(crc32c(batch.subarray(21)), 17);
+  return batch;
+}
+
+/** A batch of an idempotent producer: `count` records stamped now, first sequence `sequence`. */
+function producerBatch(producerId: number, epoch: number, sequence: number, count: number): Buffer {
+  const now = Date.now();
+  const batch = recordBatch(Array.from({ length: count }, () => now), 20);
+  batch.writeBigInt64BE(BigInt(producerId), 43);
+  batch.writeInt16BE(epoch, 51);
+  batch.writeInt32BE(sequence, 53);
   batch.writeUInt32BE(crc32c(batch.subarray(21)), 17);
   return batch;
 }
@@ -181,6 +192,65 @@ describe.each(['mmap', 'pwrite'] as const)('PartitionLog (%s)', (mode) => {
     expect(recovered.logEndOffset).toBe(end + 1);
     expect(recovered.read(end, 1024, true)!.firstOffset).toBe(end);
     recovered.close();
+  });
+
+  it('appends, reads and flushes again while a flush is still running', async () => {
+    // The fdatasync runs on the libuv pool; the log stays usable meanwhile (the broker appends
+    // during the group-commit fsync and the background flush after a roll).
+    const log = PartitionLog.open(join(root, 'flush-overlap-0'), small(mode));
+    log.append(recordBatch([1, 2], 100), 0);
+    const first = log.flush();
+    const during = log.append(recordBatch([3], 100), 0);
+    expect(during.baseOffset).toBe(2);
+    expect(log.read(2, 1024, true)!.firstOffset).toBe(2);
+    const second = log.flush();
+    await Promise.all([first, second]);
+    expect(log.recoveryPoint).toBe(3);
+    log.close();
+  });
+
+  it('answers a retried idempotent batch with its original offsets and refuses sequence errors', () => {
+    const log = PartitionLog.open(join(root, 'idempotent-0'), small(mode));
+    const first = log.append(producerBatch(5, 0, 0, 3), Date.now());
+    const second = log.append(producerBatch(5, 0, 3, 2), Date.now());
+    expect([first.duplicate, second.duplicate]).toEqual([false, false]);
+    const retry = log.append(producerBatch(5, 0, 0, 3), Date.now());
+    expect(retry).toMatchObject({ duplicate: true, baseOffset: first.baseOffset, lastOffset: first.lastOffset, recordCount: 3 });
+    expect(log.logEndOffset).toBe(5);
+    expect(codeOf(() => log.append(producerBatch(5, 0, 9, 1), Date.now()))).toBe(NativeErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+    log.append(producerBatch(5, 1, 0, 1), Date.now());
+    expect(codeOf(() => log.append(producerBatch(5, 0, 5, 1), Date.now()))).toBe(NativeErrorCode.INVALID_PRODUCER_EPOCH);
+    expect(codeOf(() => log.append(producerBatch(5, 1, -1, 1), Date.now()))).toBe(NativeErrorCode.INVALID_RECORD);
+    expect(log.logEndOffset).toBe(6);
+    log.close();
+  });
+
+  it('keeps producer state across a clean close and an unclean stop', () => {
+    const dir = join(root, 'idempotent-1');
+    const log = PartitionLog.open(dir, small(mode));
+    for (let i = 0; i < 10; i++) log.append(producerBatch(5, 0, i * 2, 2), Date.now());
+    const end = log.logEndOffset;
+    log.close();
+    expect(readdirSync(dir)).toContain(`${String(end).padStart(20, '0')}.snapshot`);
+    const reopened = PartitionLog.open(dir, small(mode), { cleanShutdown: true, recoveryPoint: end });
+    expect(reopened.append(producerBatch(5, 0, 18, 2), Date.now())).toMatchObject({ duplicate: true, baseOffset: 18 });
+    reopened.append(producerBatch(5, 0, 20, 1), Date.now());
+    // No close: the next open rebuilds the state from the batches after the snapshot.
+    const recovered = PartitionLog.open(dir, small(mode), { recoveryPoint: end });
+    expect(recovered.append(producerBatch(5, 0, 20, 1), Date.now())).toMatchObject({ duplicate: true, baseOffset: end });
+    expect(codeOf(() => recovered.append(producerBatch(5, 0, 22, 1), Date.now()))).toBe(NativeErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+    expect(recovered.append(producerBatch(5, 0, 21, 1), Date.now()).baseOffset).toBe(end + 1);
+    recovered.close();
+  });
+
+  it('takes producer.id.expiration.ms as producerIdExpirationMs', () => {
+    expect(codeOf(() => PartitionLog.open(join(root, 'expiry-0'), { ...small(mode), producerIdExpirationMs: 0 }))).toBe(NativeErrorCode.INVALID_CONFIG);
+    const log = PartitionLog.open(join(root, 'expiry-1'), { ...small(mode), producerIdExpirationMs: 1_000 });
+    log.append(producerBatch(5, 0, 0, 1), Date.now());
+    log.enforceRetention(Date.now() + 2_000);
+    // The state expired: any sequence is accepted again (Kafka's KIP-360 rule).
+    expect(log.append(producerBatch(5, 0, 77, 1), Date.now()).duplicate).toBe(false);
+    log.close();
   });
 
   it('answers timestamp lookups, retention and DeleteRecords', () => {

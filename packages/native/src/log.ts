@@ -46,14 +46,24 @@ export interface LogConfig {
   minCompactionLagMs?: number;
   /** min.cleanable.dirty.ratio, default 0.5. */
   minCleanableDirtyRatio?: number;
+  /** producer.id.expiration.ms, default 86400000: idle idempotent producers' state is dropped. */
+  producerIdExpirationMs?: number;
 }
 
-/** Broker-wide compaction settings. */
+/**
+ * Test only: a storage fault to inject (the log then goes through the fault-injecting storage).
+ * The `skip + 1`-th call of `op` fails with `errno`, once.
+ */
+export interface TestFault {
+  op: 'write' | 'sync' | 'read' | 'allocate';
+  skip: number;
+  errno: 'EIO' | 'ENOSPC';
+}
+
+/** Broker-wide compaction settings (per-log ones are in LogConfig). */
 export interface CleanerSettings {
   /** sluice.log.cleaner.dedupe.buffer.bytes, default 33554432 (24 bytes per key). */
   dedupeBufferBytes?: number;
-  /** producer.id.expiration.ms, default 86400000. */
-  producerIdExpirationMs?: number;
 }
 
 /** What one clean did (see crates/sluice-log/src/cleaner.rs). */
@@ -69,6 +79,8 @@ export interface OpenOptions {
   logStartOffset?: number;
   /** From cleaner-offset-checkpoint: where the last clean ended. Default: the log start. */
   firstDirtyOffset?: number;
+  /** End-to-end tests only (`sluice.test.fault.storage`): faults to inject. */
+  testFaults?: TestFault[];
 }
 
 export interface AppendResult {
@@ -81,6 +93,11 @@ export interface AppendResult {
   logStartOffset: number;
   /** The append started a new segment. */
   rolled: boolean;
+  /**
+   * The append retried a batch an idempotent producer already appended: nothing was written and
+   * the offsets (and logAppendTime, as Kafka reports it) are the original batch's.
+   */
+  duplicate: boolean;
 }
 
 export interface ReadResult {
@@ -119,7 +136,10 @@ export class PartitionLog {
   /**
    * Validates and appends one or more RecordBatch v2 batches. Rewrites `records` in place:
    * baseOffset and partitionLeaderEpoch (and under LogAppendTime the timestamp type, maxTimestamp
-   * and CRC). A validation error rejects the whole append and changes nothing.
+   * and CRC). A validation error rejects the whole append and changes nothing. Batches of
+   * idempotent producers are checked against the partition's producer state
+   * (OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH); a retried one comes back with
+   * `duplicate: true` and its original offsets.
    */
   append(records: Uint8Array, nowMs: number, leaderEpoch = 0): AppendResult {
     return this.#native.append(toBuffer(records), nowMs, leaderEpoch);
@@ -186,7 +206,9 @@ export class PartitionLog {
   /** fdatasync of everything appended so far, off the JS thread. */
   flush(): Promise<void> {
     try {
-      return this.#native.flush();
+      // A job object of its own: the pending run borrows it, not the log, so appends go on
+      // while the fdatasync runs (napi-rs would refuse them during a method's async work).
+      return this.#native.flushJob().run();
     } catch (error) {
       return Promise.reject(error);
     }
@@ -236,6 +258,11 @@ export class PartitionLog {
   /** Every offset below this has been fdatasync'd. */
   get recoveryPoint(): number {
     return this.#native.recoveryPoint;
+  }
+
+  /** Segments `open` scanned and CRC-checked or re-indexed (0 after a clean shutdown). */
+  get recoveredSegments(): number {
+    return this.#native.recoveredSegments;
   }
 }
 

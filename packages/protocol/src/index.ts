@@ -19,6 +19,13 @@ export { decodeRequestHeader, type RequestHeader, requestHeaderVersion, response
 export { isFlexible, isServed, requestSpecs, responseSpecs } from './registry.ts';
 export { type UnknownTaggedField } from './codec.ts';
 export type { FramePart } from './primitives/writer.ts';
+// The big-endian cursor and growable buffer the codec is built on, for the few classic byte
+// formats that no message spec describes (ConsumerProtocol blobs, the offsets-topic records).
+// Reader checks every length before reading and throws ProtocolError (TRUNCATED, INVALID_LENGTH,
+// INVALID_VARINT); Writer throws ProtocolError (INVALID_VALUE) for a string over 32767 bytes.
+// Read what Writer wrote with `writer.buf.subarray(0, writer.pos)` (copy it to keep it).
+export { Reader } from './primitives/reader.ts';
+export { Writer } from './primitives/writer.ts';
 // RecordBatch v2 helpers (tests, tools, the CLI's client; the broker itself never decompresses).
 export * from './record-batch.ts';
 export {

@@ -376,6 +376,21 @@ describe('responses we encode, decoded by kafkajs', () => {
     expect(r.configEntries[0]).toMatchObject({ configName: 'retention.ms', configValue: '604800000', readOnly: false, isSensitive: false });
     expect(r.configEntries[0].configSynonyms).toEqual([{ configName: 'log.retention.ms', configValue: '604800000', configSource: 5 }]);
   });
+
+  test.each(range(0, 1))('AlterConfigs v%i', async (v) => {
+    const d = await kafkajsDecodes('alterConfigs', ApiKey.AlterConfigs, v, {
+      throttleTimeMs: 11,
+      responses: [
+        { errorCode: 0, errorMessage: null, resourceType: 2, resourceName: 'orders' },
+        { errorCode: 40, errorMessage: 'bad value', resourceType: 4, resourceName: '1' },
+      ],
+    });
+    expect(d.resources).toEqual([
+      { errorCode: 0, errorMessage: null, resourceType: 2, resourceName: 'orders' },
+      { errorCode: 40, errorMessage: 'bad value', resourceType: 4, resourceName: '1' },
+    ]);
+    expect(v === 0 ? d.throttleTime : d.clientSideThrottleTime).toBe(11);
+  });
 });
 
 describe('requests kafkajs encodes, decoded by us', () => {
@@ -583,5 +598,31 @@ describe('requests kafkajs encodes, decoded by us', () => {
       }),
     );
     expect(body).toMatchObject({ resources: [{ resourceType: 2, resourceName: 'orders', configurationKeys: ['retention.ms'] }], includeSynonyms: true });
+  });
+
+  test.each(range(0, 1))('AlterConfigs v%i', async (v) => {
+    const { body } = await weDecode(
+      kafkajs(`requests/alterConfigs/v${v}/request`)({
+        resources: [
+          { type: 2, name: 'orders', configEntries: [{ name: 'retention.ms', value: '60000' }, { name: 'cleanup.policy', value: 'compact' }] },
+          { type: 4, name: '1', configEntries: [] },
+        ],
+        validateOnly: true,
+      }),
+    );
+    expect(body).toEqual({
+      resources: [
+        {
+          resourceType: 2,
+          resourceName: 'orders',
+          configs: [
+            { name: 'retention.ms', value: '60000' },
+            { name: 'cleanup.policy', value: 'compact' },
+          ],
+        },
+        { resourceType: 4, resourceName: '1', configs: [] },
+      ],
+      validateOnly: true,
+    });
   });
 });

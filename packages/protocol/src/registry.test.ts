@@ -4,7 +4,7 @@ import { isFlexible, isServed, requestSpecs, validateMessageSpec } from './regis
 
 // The served ranges and first flexible versions the broker is built against.
 const SERVED: Record<string, [number, number, number | null]> = {
-  ApiVersions: [0, 4, 3],
+  ApiVersions: [0, 5, 3],
   Metadata: [0, 12, 9],
   Produce: [3, 11, 9],
   Fetch: [4, 13, 12],
@@ -14,6 +14,7 @@ const SERVED: Record<string, [number, number, number | null]> = {
   CreatePartitions: [0, 3, 2],
   DeleteRecords: [0, 2, 2],
   DescribeConfigs: [1, 4, 4],
+  AlterConfigs: [0, 2, 2],
   IncrementalAlterConfigs: [0, 1, 1],
   DescribeCluster: [0, 1, 0],
   FindCoordinator: [0, 4, 3],

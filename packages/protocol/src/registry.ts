@@ -7,6 +7,7 @@ import type { FieldSpec, MessageSpec } from './spec.ts';
 import { apiKeyName } from './api-keys.ts';
 import { parseVersions } from './primitives/versions.ts';
 
+import { AlterConfigsRequest, AlterConfigsResponse } from './messages/alter-configs.ts';
 import { ApiVersionsRequest, ApiVersionsResponse } from './messages/api-versions.ts';
 import { CreatePartitionsRequest, CreatePartitionsResponse } from './messages/create-partitions.ts';
 import { CreateTopicsRequest, CreateTopicsResponse } from './messages/create-topics.ts';
@@ -56,6 +57,7 @@ const pairs: ReadonlyArray<readonly [MessageSpec, MessageSpec]> = [
   [InitProducerIdRequest, InitProducerIdResponse],
   [OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse],
   [DescribeConfigsRequest, DescribeConfigsResponse],
+  [AlterConfigsRequest, AlterConfigsResponse],
   [SaslAuthenticateRequest, SaslAuthenticateResponse],
   [CreatePartitionsRequest, CreatePartitionsResponse],
   [DeleteGroupsRequest, DeleteGroupsResponse],

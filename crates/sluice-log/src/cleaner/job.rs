@@ -1,27 +1,27 @@
 //! The heavy half of a clean, run on any thread from immutable closed segments (Kafka's
 //! `Cleaner.doClean`):
 //!
-//! 1. Producers: a header scan of the whole log as it stood at plan time finds each producer
-//!    id's last batch (Kafka keeps it, even empty, so the producer's sequence state survives).
-//! 2. Offset map: the dirty section (first dirty offset to first uncleanable offset) is read
+//! 1. Offset map: the dirty section (first dirty offset to first uncleanable offset) is read
 //!    record by record (decompressing), key -> latest offset, until the map is full; the map's
 //!    latest offset then says how far this clean goes (`end_offset`).
-//! 3. The closed segments below `end_offset`, from the log start, are grouped (Kafka's
+//! 2. The closed segments below `end_offset`, from the log start, are grouped (Kafka's
 //!    `groupSegmentsBySize`: at most `segment.bytes` of log and `segment.index.bytes` of each
 //!    index per group, relative offsets within an int) and each group is filtered (`filter.rs`)
 //!    into one new segment `<first base>.log.cleaned` with `.index.cleaned` and
 //!    `.timeindex.cleaned` built by the same rule as appends. The group's last batch is always
 //!    kept (empty if need be), so the new segment ends exactly where the group ended and the
-//!    segments stay contiguous (recovery reads a gap as a lost tail). Files are fdatasync'd.
-//! 4. A group whose output would equal its single input is dropped from the result (no swap).
+//!    segments stay contiguous (recovery reads a gap as a lost tail); so is the last batch of
+//!    each active producer (from the log's producer state at plan time: Kafka keeps it so the
+//!    producer's sequence state survives). Files are fdatasync'd.
+//! 3. A group whose output would equal its single input is dropped from the result (no swap).
 //!
 //! The job never touches the `Log`; `Log::apply_clean` swaps the results in on the log's thread.
 //! Aborting (the log closed, was truncated or deleted) is checked between batches.
 //!
 //! Bounds: the offset map's budget; one batch in memory at a time (up to
 //! `MAX_INSPECTED_BATCH_BYTES`; larger batches are copied through in chunks and kept whole); a
-//! 1 MiB read chunk and a 1 MiB write buffer; at most `MAX_TRACKED_PRODUCERS` producer ids, past
-//! which every batch with a producer id is kept when it would otherwise go empty.
+//! 1 MiB read chunk and a 1 MiB write buffer; the producers' last offsets (one entry per
+//! producer the log's state holds, bounded by `producer.id.expiration.ms` as in Kafka).
 //!
 //! Concurrency contract: `CleanJob` is `Send`; it owns `Arc`s of the segment files it reads (the
 //! log may delete them meanwhile: the inodes live on) and writes only `.cleaned` files.
@@ -50,8 +50,6 @@ pub const MAX_INSPECTED_BATCH_BYTES: u64 = 32 << 20;
 const READ_CHUNK_BYTES: usize = 1 << 20;
 /// Output is written in pieces of this size.
 const WRITE_BUFFER_BYTES: usize = 1 << 20;
-/// Producer ids tracked for the "keep the producer's last batch" rule.
-pub const MAX_TRACKED_PRODUCERS: usize = 1 << 16;
 
 /// A closed segment as the plan saw it.
 #[derive(Debug)]
@@ -63,15 +61,6 @@ pub(crate) struct SegmentSource {
     pub path: PathBuf,
     /// Bytes of the offset index and time index entries.
     pub index_bytes: (u64, u64),
-}
-
-/// The segments past the cleanable ones (the active one included), as far as they were
-/// written at plan time: only their batch headers are read (producer ids).
-#[derive(Debug)]
-pub(crate) struct TailSource {
-    pub file: Arc<File>,
-    pub size: u64,
-    pub path: PathBuf,
 }
 
 /// A planned clean of one log; `run` does the work (on any thread).
@@ -88,7 +77,8 @@ pub struct CleanJob {
     pub(crate) dirty_start_position: u64,
     /// Closed segments below `first_uncleanable`, oldest first.
     pub(crate) segments: Vec<SegmentSource>,
-    pub(crate) tail: Vec<TailSource>,
+    /// Each active producer id's last batch (its last offset): kept even when emptied.
+    pub(crate) producer_last_offsets: HashMap<i64, i64>,
     pub(crate) abort: Arc<AtomicBool>,
 }
 
@@ -185,7 +175,6 @@ impl CleanJob {
             first_dirty_offset: self.first_dirty,
             ..CleanStats::default()
         };
-        let producers = self.scan_producers()?;
         let mut map = OffsetMap::with_budget(self.settings.dedupe_buffer_bytes);
         let full = self.build_offset_map(&mut map, &mut stats)?;
         stats.map_full = full;
@@ -212,36 +201,14 @@ impl CleanJob {
             self.segments.iter().filter(|s| s.base < end_offset).collect();
         let mut groups = Vec::new();
         for group in group_by_size(&cleanable, &self.config, self.first_uncleanable) {
-            if let Some(cleaned) = self.clean_group(&group, &ctx, &producers, &mut stats, created)? {
+            if let Some(cleaned) = self.clean_group(&group, &ctx, &mut stats, created)? {
                 groups.push(cleaned);
             }
         }
         Ok((groups, end_offset, stats))
     }
 
-    /// Step 1: each producer id's last batch (last offset, maxTimestamp) in the whole log.
-    fn scan_producers(&self) -> std::result::Result<Producers, Stop> {
-        let mut producers = Producers::default();
-        let sources = self
-            .segments
-            .iter()
-            .map(|s| (&s.file, s.size, &s.path))
-            .chain(self.tail.iter().map(|t| (&t.file, t.size, &t.path)));
-        for (file, size, path) in sources {
-            let mut position = 0;
-            while position < size {
-                self.check_abort()?;
-                let header = read_header(&*self.storage, file, path, position, size)?;
-                if header.producer_id >= 0 && !header.is_control() {
-                    producers.observe(&header);
-                }
-                position += header.size();
-            }
-        }
-        Ok(producers)
-    }
-
-    /// Step 2. Returns whether the map filled up.
+    /// Step 1. Returns whether the map filled up.
     fn build_offset_map(&self, map: &mut OffsetMap, stats: &mut CleanStats) -> std::result::Result<bool, Stop> {
         let dirty: Vec<&SegmentSource> = self
             .segments
@@ -297,12 +264,11 @@ impl CleanJob {
         Ok(false)
     }
 
-    /// Step 3 for one group: the new segment, or None when it would be the same as before.
+    /// Step 2 for one group: the new segment, or None when it would be the same as before.
     fn clean_group(
         &self,
         group: &[&SegmentSource],
         ctx: &FilterContext<'_>,
-        producers: &Producers,
         stats: &mut CleanStats,
         created: &mut Vec<PathBuf>,
     ) -> std::result::Result<Option<CleanedGroup>, Stop> {
@@ -353,7 +319,9 @@ impl CleanJob {
                         out.write_batch(&rebuilt)?;
                     }
                     Filtered::Empty => {
-                        let keep_empty = last_of_group || producers.is_last_batch(&header, self.now_ms, self.settings.producer_id_expiration_ms);
+                        let last_of_producer = header.producer_id >= 0
+                            && self.producer_last_offsets.get(&header.producer_id) == Some(&header.last_offset());
+                        let keep_empty = last_of_group || last_of_producer;
                         if keep_empty {
                             let empty = filter::empty_batch(&header);
                             changed |= empty != bytes;
@@ -417,60 +385,6 @@ fn group_by_size<'a>(segments: &[&'a SegmentSource], config: &LogConfig, first_u
         groups.push(group);
     }
     groups
-}
-
-/// Each producer's last data batch seen: (last offset, maxTimestamp).
-#[derive(Default)]
-struct Producers {
-    last: HashMap<i64, (i64, i64)>,
-    /// More producers than `MAX_TRACKED_PRODUCERS`: every producer batch counts as a last one.
-    overflowed: bool,
-}
-
-impl Producers {
-    fn observe(&mut self, header: &BatchHeader) {
-        let entry = (header.last_offset(), header.max_timestamp);
-        if let Some(known) = self.last.get_mut(&header.producer_id) {
-            if entry.0 > known.0 {
-                *known = entry;
-            }
-        } else if self.last.len() < MAX_TRACKED_PRODUCERS {
-            self.last.insert(header.producer_id, entry);
-        } else {
-            self.overflowed = true;
-        }
-    }
-
-    /// The batch is its producer's last one and the producer has not expired (Kafka keeps the
-    /// last batch of each active producer so its sequence state can be rebuilt).
-    fn is_last_batch(&self, header: &BatchHeader, now_ms: i64, expiration_ms: i64) -> bool {
-        if header.producer_id < 0 {
-            return false;
-        }
-        let Some(&(last_offset, max_timestamp)) = self.last.get(&header.producer_id) else {
-            return self.overflowed;
-        };
-        last_offset == header.last_offset() && now_ms.saturating_sub(max_timestamp) < expiration_ms
-    }
-}
-
-fn read_header(storage: &dyn Storage, file: &File, path: &Path, position: u64, size: u64) -> Result<BatchHeader> {
-    let corrupt = |reason: String| Error::CorruptSegment {
-        path: path.to_path_buf(),
-        position,
-        reason,
-    };
-    let available = size - position;
-    if available < HEADER_SIZE as u64 {
-        return Err(corrupt(format!("{available} bytes left, less than a batch header")));
-    }
-    let mut bytes = [0u8; HEADER_SIZE];
-    storage::read_exact_at(storage, file, &mut bytes, position)
-        .map_err(|e| Error::from_io("read segment", path, e))?;
-    let header = BatchHeader::parse(&bytes);
-    header.check_structure(available).map_err(corrupt)?;
-    header.check_stored_count().map_err(corrupt)?;
-    Ok(header)
 }
 
 /// Sequential reads of one segment through a chunk buffer.

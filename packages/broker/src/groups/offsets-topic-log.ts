@@ -114,8 +114,8 @@ export class OffsetsTopicLog implements GroupLog {
     }
   }
 
-  /** The offsets topic, created on first use. */
-  private topic(): Topic {
+  /** The offsets topic, created on first use (also by Metadata auto-creation of its name). */
+  topic(): Topic {
     const existing = this.broker.topics.get(OFFSETS_TOPIC);
     if (existing !== undefined) return existing;
     const created = this.broker.createTopic(

@@ -83,4 +83,28 @@ describe('offsets log records', () => {
     new DataView(hugeCount.buffer).setInt32(hugeCount.length - 4, 1_000_000);
     expect(() => decodeGroupValue(hugeCount)).toThrow(/members/);
   });
+
+  test('strings come back exactly, a leading U+FEFF included', () => {
+    expect(decodeKey(encodeGroupKey('\uFEFFg'))).toEqual({ kind: 'group', group: '\uFEFFg' });
+  });
+
+  test('bad strings, bytes and int64 values are RecordFormatErrors naming the record part', () => {
+    // keyVersion 2, then a string of 2 bytes that are not UTF-8.
+    expect(() => decodeKey(Uint8Array.from([0, 2, 0, 2, 0xc3, 0x28]))).toThrow(/group record key has a string that is not UTF-8/);
+    expect(() => decodeKey(Uint8Array.from([0, 2, 0xff, 0xfe]))).toThrow(/group record key has string length -2/);
+    expect(() => decodeKey(Uint8Array.from([0, 2, 0xff, 0xff]))).toThrow(/null where a string is required/);
+    const offset = encodeOffsetValue({ offset: 0, leaderEpoch: 0, metadata: '', commitTimestamp: 0, expireTimestamp: -1 });
+    new DataView(offset.buffer).setBigInt64(2, 2n ** 53n + 1n);
+    expect(() => decodeOffsetValue(offset)).toThrow(/committed offset value holds int64 9007199254740993 beyond 2\^53/);
+    const member = { memberId: 'm', groupInstanceId: null, clientId: 'c', clientHost: 'h', rebalanceTimeoutMs: 1, sessionTimeoutMs: 1, subscription: new Uint8Array(0), assignment: new Uint8Array(0) };
+    const group = encodeGroupValue({ protocolType: null, generation: 0, protocolName: null, leader: null, currentStateTimestamp: -1, members: [member] });
+    new DataView(group.buffer).setInt32(group.length - 4, -3);
+    expect(() => decodeGroupValue(group)).toThrow(/group metadata value has bytes length -3/);
+    expect(() => decodeGroupValue(group.subarray(0, group.length - 2))).toThrow(/group metadata value is truncated at byte \d+/);
+  });
+
+  test('values that cannot be stored are bugs, not format errors', () => {
+    expect(() => encodeGroupKey('x'.repeat(0x8000))).toThrow(/^BUG: .*32767/);
+    expect(() => encodeOffsetValue({ offset: 2 ** 53, leaderEpoch: 0, metadata: '', commitTimestamp: 0, expireTimestamp: -1 })).toThrow(/^BUG: int64/);
+  });
 });

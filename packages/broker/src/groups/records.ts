@@ -10,6 +10,7 @@
 //   string                   int16 byte length N >= 0, then N bytes of UTF-8
 //   nullable string          int16 byte length, -1 = null, else as string
 //   bytes                    int32 byte length N >= 0, then N bytes
+// Strings are valid UTF-8 and kept exactly, a leading U+FEFF included.
 //
 // Key (record key, never null):
 //   int16  keyVersion        1 = committed offset, 2 = group metadata
@@ -42,6 +43,8 @@
 //     int32  sessionTimeoutMs
 //     bytes  subscription    the member's metadata for the selected protocol
 //     bytes  assignment      what the leader assigned to it in this generation
+
+import { ProtocolError, Reader, Writer } from '@sluice/protocol';
 
 export const OFFSET_KEY_VERSION = 1;
 export const GROUP_KEY_VERSION = 2;
@@ -99,240 +102,200 @@ export class RecordFormatError extends Error {
   }
 }
 
-const MAX_INT16 = 0x7fff;
-const utf8 = new TextEncoder();
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+// Fields are read and written with the protocol package's Reader and Writer (the same big-endian
+// primitives as the wire). What this format adds is kept here: strings must be valid UTF-8, int64
+// values must be exact JS integers, and every failure to decode is a RecordFormatError that names
+// the record part being read.
 
-/** Appends big-endian fields to a growing buffer. */
-class FieldWriter {
-  private buf = new Uint8Array(64);
-  private view = new DataView(this.buf.buffer);
-  private pos = 0;
+// ignoreBOM: a leading U+FEFF is part of the string (a group id may start with one), not a mark
+// to strip; the encoder writes it like any other character.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-  private reserve(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.pos));
-    this.buf = next;
-    this.view = new DataView(next.buffer);
+/** Runs `write` on a fresh Writer and returns a copy of what it wrote. */
+function encodeRecord(write: (w: Writer) => void): Uint8Array {
+  const w = new Writer(64);
+  try {
+    write(w);
+  } catch (e) {
+    // The Writer refuses strings over 32767 UTF-8 bytes. Group ids, topics, member ids and
+    // metadata are bounded well below that by the protocol's own int16 string lengths; a longer
+    // one here is a bug upstream.
+    if (e instanceof ProtocolError) throw new Error(`BUG: ${e.message} in a group record`, { cause: e });
+    throw e;
   }
-
-  int16(v: number): this {
-    this.reserve(2);
-    this.view.setInt16(this.pos, v);
-    this.pos += 2;
-    return this;
-  }
-
-  int32(v: number): this {
-    this.reserve(4);
-    this.view.setInt32(this.pos, v);
-    this.pos += 4;
-    return this;
-  }
-
-  int64(v: number): this {
-    if (!Number.isSafeInteger(v)) throw new Error(`BUG: int64 field ${v} is not a safe integer`);
-    this.reserve(8);
-    this.view.setBigInt64(this.pos, BigInt(v));
-    this.pos += 8;
-    return this;
-  }
-
-  nullableString(s: string | null): this {
-    if (s === null) return this.int16(-1);
-    const bytes = utf8.encode(s);
-    // Group ids, topics, member ids and metadata are bounded well below this by the protocol's
-    // own int16 string lengths; a longer one here is a bug upstream.
-    if (bytes.length > MAX_INT16) throw new Error(`BUG: string of ${bytes.length} bytes in a group record`);
-    this.int16(bytes.length);
-    this.reserve(bytes.length);
-    this.buf.set(bytes, this.pos);
-    this.pos += bytes.length;
-    return this;
-  }
-
-  string(s: string): this {
-    return this.nullableString(s);
-  }
-
-  bytes(b: Uint8Array): this {
-    this.int32(b.length);
-    this.reserve(b.length);
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
-    return this;
-  }
-
-  finish(): Uint8Array {
-    return this.buf.slice(0, this.pos);
-  }
+  return w.buf.slice(0, w.pos);
 }
 
-/** Reads big-endian fields, failing with RecordFormatError on truncation. */
-class FieldReader {
-  private readonly bytes: Uint8Array;
-  private readonly view: DataView;
-  private pos = 0;
+function writeInt64(w: Writer, v: number): void {
+  if (!Number.isSafeInteger(v)) throw new Error(`BUG: int64 field ${v} is not a safe integer`);
+  w.int64(v);
+}
+
+/** Reads this format's fields from a protocol Reader, failing with RecordFormatError. */
+class RecordReader {
+  readonly fields: Reader;
   private readonly what: string;
 
   constructor(bytes: Uint8Array, what: string) {
-    this.bytes = bytes;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.fields = new Reader(bytes);
     this.what = what;
   }
 
-  private need(n: number): void {
-    if (this.pos + n > this.bytes.length) throw new RecordFormatError(`${this.what} is truncated at byte ${this.pos}`);
+  fail(problem: string): RecordFormatError {
+    return new RecordFormatError(`${this.what} ${problem}`);
   }
 
   int16(): number {
-    this.need(2);
-    const v = this.view.getInt16(this.pos);
-    this.pos += 2;
-    return v;
+    return this.fields.int16();
   }
 
   int32(): number {
-    this.need(4);
-    const v = this.view.getInt32(this.pos);
-    this.pos += 4;
-    return v;
+    return this.fields.int32();
   }
 
   int64(): number {
-    this.need(8);
-    const v = this.view.getBigInt64(this.pos);
-    this.pos += 8;
-    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
-      throw new RecordFormatError(`${this.what} holds int64 ${v} beyond 2^53`);
-    }
-    return Number(v);
+    const v = this.fields.int64();
+    // The Reader rounds beyond ±2^53, and rounding never brings such a value back into the safe
+    // range; the exact value is read again for the message.
+    if (!Number.isSafeInteger(v)) throw this.fail(`holds int64 ${this.fields.view.getBigInt64(this.fields.pos - 8)} beyond 2^53`);
+    return v;
   }
 
   nullableString(): string | null {
-    const length = this.int16();
+    const length = this.fields.int16();
     if (length === -1) return null;
-    if (length < 0) throw new RecordFormatError(`${this.what} has string length ${length}`);
-    this.need(length);
+    if (length < 0) throw this.fail(`has string length ${length}`);
+    this.fields.need(length);
     try {
-      return utf8Decoder.decode(this.bytes.subarray(this.pos, (this.pos += length)));
+      return strictUtf8.decode(this.fields.borrow(length));
     } catch {
-      throw new RecordFormatError(`${this.what} has a string that is not UTF-8`);
+      throw this.fail('has a string that is not UTF-8');
     }
   }
 
   string(): string {
     const s = this.nullableString();
-    if (s === null) throw new RecordFormatError(`${this.what} has a null where a string is required`);
+    if (s === null) throw this.fail('has a null where a string is required');
     return s;
   }
 
-  bytesField(): Uint8Array {
-    const length = this.int32();
-    if (length < 0) throw new RecordFormatError(`${this.what} has bytes length ${length}`);
-    this.need(length);
+  bytes(): Uint8Array {
+    const length = this.fields.int32();
+    if (length < 0) throw this.fail(`has bytes length ${length}`);
+    this.fields.need(length);
     // A copy: the source is a view into a log read buffer that should not be retained.
-    return this.bytes.slice(this.pos, (this.pos += length));
-  }
-
-  end(): void {
-    if (this.pos !== this.bytes.length) throw new RecordFormatError(`${this.what} has ${this.bytes.length - this.pos} trailing bytes`);
+    return this.fields.borrow(length).slice();
   }
 }
 
-export function encodeOffsetKey(group: string, topic: string, partition: number): Uint8Array {
-  return new FieldWriter().int16(OFFSET_KEY_VERSION).string(group).string(topic).int32(partition).finish();
-}
-
-export function encodeGroupKey(group: string): Uint8Array {
-  return new FieldWriter().int16(GROUP_KEY_VERSION).string(group).finish();
-}
-
-export function decodeKey(bytes: Uint8Array): RecordKey {
-  const r = new FieldReader(bytes, 'group record key');
-  const version = r.int16();
-  let key: RecordKey;
-  if (version === OFFSET_KEY_VERSION) {
-    key = { kind: 'offset', group: r.string(), topic: r.string(), partition: r.int32() };
-  } else if (version === GROUP_KEY_VERSION) {
-    key = { kind: 'group', group: r.string() };
-  } else {
-    throw new RecordFormatError(`unknown group record key version ${version}`);
+/**
+ * Decodes all of `bytes` with `read`. The Reader's ProtocolError (only TRUNCATED: every read
+ * above is fixed-width or checked with need()) becomes a RecordFormatError, as do trailing bytes.
+ */
+function decodeRecord<T>(bytes: Uint8Array, what: string, read: (r: RecordReader) => T): T {
+  const r = new RecordReader(bytes, what);
+  let value: T;
+  try {
+    value = read(r);
+  } catch (e) {
+    if (!(e instanceof ProtocolError)) throw e;
+    throw r.fail(e.code === 'TRUNCATED' ? `is truncated at byte ${e.offset}` : `is malformed: ${e.message}`);
   }
-  r.end();
-  return key;
-}
-
-export function encodeOffsetValue(v: OffsetValue): Uint8Array {
-  return new FieldWriter()
-    .int16(OFFSET_VALUE_VERSION)
-    .int64(v.offset)
-    .int32(v.leaderEpoch)
-    .string(v.metadata)
-    .int64(v.commitTimestamp)
-    .int64(v.expireTimestamp)
-    .finish();
-}
-
-export function decodeOffsetValue(bytes: Uint8Array): OffsetValue {
-  const r = new FieldReader(bytes, 'committed offset value');
-  const version = r.int16();
-  if (version !== OFFSET_VALUE_VERSION) throw new RecordFormatError(`unknown committed offset value version ${version}`);
-  const value = { offset: r.int64(), leaderEpoch: r.int32(), metadata: r.string(), commitTimestamp: r.int64(), expireTimestamp: r.int64() };
-  r.end();
+  if (r.fields.remaining !== 0) throw r.fail(`has ${r.fields.remaining} trailing bytes`);
   return value;
 }
 
+export function encodeOffsetKey(group: string, topic: string, partition: number): Uint8Array {
+  return encodeRecord((w) => {
+    w.int16(OFFSET_KEY_VERSION);
+    w.string(group);
+    w.string(topic);
+    w.int32(partition);
+  });
+}
+
+export function encodeGroupKey(group: string): Uint8Array {
+  return encodeRecord((w) => {
+    w.int16(GROUP_KEY_VERSION);
+    w.string(group);
+  });
+}
+
+export function decodeKey(bytes: Uint8Array): RecordKey {
+  return decodeRecord(bytes, 'group record key', (r): RecordKey => {
+    const version = r.int16();
+    if (version === OFFSET_KEY_VERSION) return { kind: 'offset', group: r.string(), topic: r.string(), partition: r.int32() };
+    if (version === GROUP_KEY_VERSION) return { kind: 'group', group: r.string() };
+    throw new RecordFormatError(`unknown group record key version ${version}`);
+  });
+}
+
+export function encodeOffsetValue(v: OffsetValue): Uint8Array {
+  return encodeRecord((w) => {
+    w.int16(OFFSET_VALUE_VERSION);
+    writeInt64(w, v.offset);
+    w.int32(v.leaderEpoch);
+    w.string(v.metadata);
+    writeInt64(w, v.commitTimestamp);
+    writeInt64(w, v.expireTimestamp);
+  });
+}
+
+export function decodeOffsetValue(bytes: Uint8Array): OffsetValue {
+  return decodeRecord(bytes, 'committed offset value', (r) => {
+    const version = r.int16();
+    if (version !== OFFSET_VALUE_VERSION) throw new RecordFormatError(`unknown committed offset value version ${version}`);
+    return { offset: r.int64(), leaderEpoch: r.int32(), metadata: r.string(), commitTimestamp: r.int64(), expireTimestamp: r.int64() };
+  });
+}
+
 export function encodeGroupValue(v: GroupValue): Uint8Array {
-  const w = new FieldWriter()
-    .int16(GROUP_VALUE_VERSION)
-    .nullableString(v.protocolType)
-    .int32(v.generation)
-    .nullableString(v.protocolName)
-    .nullableString(v.leader)
-    .int64(v.currentStateTimestamp)
-    .int32(v.members.length);
-  for (const m of v.members) {
-    w.string(m.memberId)
-      .nullableString(m.groupInstanceId)
-      .string(m.clientId)
-      .string(m.clientHost)
-      .int32(m.rebalanceTimeoutMs)
-      .int32(m.sessionTimeoutMs)
-      .bytes(m.subscription)
-      .bytes(m.assignment);
-  }
-  return w.finish();
+  return encodeRecord((w) => {
+    w.int16(GROUP_VALUE_VERSION);
+    w.string(v.protocolType);
+    w.int32(v.generation);
+    w.string(v.protocolName);
+    w.string(v.leader);
+    writeInt64(w, v.currentStateTimestamp);
+    w.int32(v.members.length);
+    for (const m of v.members) {
+      w.string(m.memberId);
+      w.string(m.groupInstanceId);
+      w.string(m.clientId);
+      w.string(m.clientHost);
+      w.int32(m.rebalanceTimeoutMs);
+      w.int32(m.sessionTimeoutMs);
+      w.bytes(m.subscription);
+      w.bytes(m.assignment);
+    }
+  });
 }
 
 export function decodeGroupValue(bytes: Uint8Array): GroupValue {
-  const r = new FieldReader(bytes, 'group metadata value');
-  const version = r.int16();
-  if (version !== GROUP_VALUE_VERSION) throw new RecordFormatError(`unknown group metadata value version ${version}`);
-  const protocolType = r.nullableString();
-  const generation = r.int32();
-  const protocolName = r.nullableString();
-  const leader = r.nullableString();
-  const currentStateTimestamp = r.int64();
-  const count = r.int32();
-  // Each member takes at least 24 bytes; bound the count before allocating.
-  if (count < 0 || count * 24 > bytes.length) throw new RecordFormatError(`group metadata value claims ${count} members`);
-  const members: MemberValue[] = [];
-  for (let i = 0; i < count; i++) {
-    members.push({
-      memberId: r.string(),
-      groupInstanceId: r.nullableString(),
-      clientId: r.string(),
-      clientHost: r.string(),
-      rebalanceTimeoutMs: r.int32(),
-      sessionTimeoutMs: r.int32(),
-      subscription: r.bytesField(),
-      assignment: r.bytesField(),
-    });
-  }
-  r.end();
-  return { protocolType, generation, protocolName, leader, currentStateTimestamp, members };
+  return decodeRecord(bytes, 'group metadata value', (r) => {
+    const version = r.int16();
+    if (version !== GROUP_VALUE_VERSION) throw new RecordFormatError(`unknown group metadata value version ${version}`);
+    const protocolType = r.nullableString();
+    const generation = r.int32();
+    const protocolName = r.nullableString();
+    const leader = r.nullableString();
+    const currentStateTimestamp = r.int64();
+    const count = r.int32();
+    // Each member takes at least 24 bytes; bound the count before allocating.
+    if (count < 0 || count * 24 > bytes.length) throw new RecordFormatError(`group metadata value claims ${count} members`);
+    const members: MemberValue[] = [];
+    for (let i = 0; i < count; i++) {
+      members.push({
+        memberId: r.string(),
+        groupInstanceId: r.nullableString(),
+        clientId: r.string(),
+        clientHost: r.string(),
+        rebalanceTimeoutMs: r.int32(),
+        sessionTimeoutMs: r.int32(),
+        subscription: r.bytes(),
+        assignment: r.bytes(),
+      });
+    }
+    return { protocolType, generation, protocolName, leader, currentStateTimestamp, members };
+  });
 }

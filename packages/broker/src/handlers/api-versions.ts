@@ -1,16 +1,58 @@
 // ApiVersions (key 18).
 // Behavior: lists every API this broker serves with its version range, derived from the handler
-// registry. The response header is always v0 (see protocol's encodeResponse).
-// Version notes: v3+ is flexible and carries the client's software name/version (logged);
-// v3+ response may carry supported/finalized features (tagged) — we report none.
+// registry. The response header is always v0 (see protocol's encodeResponse). As Kafka's
+// KafkaApis does, a request that fails ApiVersionsRequest.isValid gets INVALID_REQUEST, and a v5
+// request naming another cluster or node gets REBOOTSTRAP_REQUIRED; both answers carry no API
+// list. (A version above ours never reaches here: the connection sends the v0 fallback.)
+// Version notes: v3+ is flexible and carries the client's software name/version, which must match
+// KIP-511's pattern; v3+ responses may carry supported/finalized features (tagged) — we report
+// none; v5 (KIP-1242) carries the cluster id and node id the client means to reach, both set or
+// both unset (null / -1).
 
+import { ErrorCode } from '@sluice/protocol';
 import type { ApiHandler } from './handler.ts';
+
+/** KIP-511: what a client software name or version may look like. */
+const SOFTWARE_NAME_OR_VERSION = /^[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?$/;
+
+interface ApiVersionsRequest {
+  clientSoftwareName: string;
+  clientSoftwareVersion: string;
+  clusterId: string | null;
+  nodeId: number;
+}
+
+/** Kafka's ApiVersionsRequest.isValid. */
+export function isValidApiVersionsRequest(version: number, request: ApiVersionsRequest): boolean {
+  if (version >= 5 && (request.clusterId === null) !== (request.nodeId === -1)) return false;
+  if (version < 3) return true;
+  return SOFTWARE_NAME_OR_VERSION.test(request.clientSoftwareName) && SOFTWARE_NAME_OR_VERSION.test(request.clientSoftwareVersion);
+}
+
+/**
+ * KIP-1242: a client that names the cluster and node it meant to reach, and reached another one,
+ * must rebootstrap. A client that names neither (a bootstrap connection) is never refused.
+ */
+export function isMisrouted(request: ApiVersionsRequest, clusterId: string, nodeId: number): boolean {
+  return request.clusterId !== null && (request.clusterId !== clusterId || request.nodeId !== nodeId);
+}
 
 export const apiVersionsHandler: ApiHandler = {
   apiKey: 18,
   minVersion: 0,
-  maxVersion: 4,
-  handle(ctx) {
+  maxVersion: 5,
+  handle(ctx, request: ApiVersionsRequest) {
+    const version = ctx.header.apiVersion;
+    // Kafka's getErrorResponse: the error code and throttle time, no API list.
+    const refused = (errorCode: number) => ({ errorCode, apiKeys: [], throttleTimeMs: 0 });
+    if (!isValidApiVersionsRequest(version, request)) return refused(ErrorCode.INVALID_REQUEST);
+    if (version >= 5 && isMisrouted(request, ctx.broker.clusterId, ctx.broker.nodeId)) {
+      ctx.broker.logger.info(
+        { clientId: ctx.header.clientId, expectedClusterId: request.clusterId, expectedNodeId: request.nodeId, remoteAddress: ctx.connection.remoteAddress },
+        'ApiVersions names another cluster or node; answering REBOOTSTRAP_REQUIRED',
+      );
+      return refused(ErrorCode.REBOOTSTRAP_REQUIRED);
+    }
     return {
       errorCode: 0,
       apiKeys: ctx.broker.apiVersions(),

@@ -6,7 +6,7 @@
 // Version notes: served v0–2; v2+ flexible.
 
 import { ErrorCode } from '@sluice/protocol';
-import { storageFailure } from '../storage-errors.ts';
+import { partitionFailure } from '../storage-errors.ts';
 import type { ApiHandler } from './handler.ts';
 
 export const deleteRecordsHandler: ApiHandler = {
@@ -20,6 +20,7 @@ export const deleteRecordsHandler: ApiHandler = {
       const partitions = t.partitions.map(({ partitionIndex, offset }) => {
         const partition = topic?.partitions[partitionIndex];
         if (partition === undefined) return { partitionIndex, lowWatermark: -1, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+        if (partition.offline) return { partitionIndex, lowWatermark: -1, errorCode: ErrorCode.KAFKA_STORAGE_ERROR };
         const target = offset === -1 ? partition.highWatermark : offset;
         if (target < 0 || target > partition.highWatermark) return { partitionIndex, lowWatermark: -1, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
         try {
@@ -29,8 +30,8 @@ export const deleteRecordsHandler: ApiHandler = {
           }
           return { partitionIndex, lowWatermark: partition.logStartOffset, errorCode: 0 };
         } catch (err) {
-          const failure = storageFailure(err);
-          if (failure === null) throw err;
+          const failure = partitionFailure(err);
+          if (failure.unexpected) broker.logger.error({ err }, 'delete records failed unexpectedly');
           return { partitionIndex, lowWatermark: -1, errorCode: failure.errorCode };
         }
       });

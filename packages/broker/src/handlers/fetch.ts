@@ -4,8 +4,9 @@
 // connection writer sends from the segment files (sendfile/splice/copy). Limits: per-partition
 // partitionMaxBytes and the response's maxBytes, except that the first batch of the first
 // partition with data is always whole (KIP-74). When fewer than minBytes are available the
-// request parks until an append reaches minBytes or maxWaitMs passes (Kafka's DelayedFetch);
-// errors answer at once. Fetch sessions (KIP-227) are not kept: every answer carries sessionId 0,
+// request parks until an append reaches minBytes or maxWaitMs passes (Kafka's DelayedFetch), or
+// a graceful stop begins; errors answer at once. An offline partition (failed storage) answers
+// KAFKA_STORAGE_ERROR. Fetch sessions (KIP-227) are not kept: every answer carries sessionId 0,
 // which tells clients to send full requests — allowed by the protocol.
 // Version notes: served v4–13. v4 lastStableOffset/abortedTransactions; v5 logStartOffset; v7
 // sessions; v9 currentLeaderEpoch; v11 rackId/preferredReadReplica; v12+ flexible; v13 topic ids
@@ -13,7 +14,7 @@
 
 import { ErrorCode } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.ts';
-import { storageFailure } from '../storage-errors.ts';
+import { partitionFailure } from '../storage-errors.ts';
 import type { Partition } from '../topics.ts';
 import type { ApiHandler, RequestContext } from './handler.ts';
 
@@ -73,11 +74,20 @@ function readAll(broker: BrokerContext, version: number, request: any): Outcome 
         return partitionError(req.partition, topic === undefined ? missingTopicError : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       }
       partitions.push(partition);
+      if (partition.offline) {
+        hasError = true;
+        return partitionError(req.partition, ErrorCode.KAFKA_STORAGE_ERROR);
+      }
       if (req.currentLeaderEpoch > 0) {
         // Our only leader epoch is 0; a client that has seen a later one is talking about a
         // different history (Kafka answers UNKNOWN_LEADER_EPOCH for a future epoch).
         hasError = true;
         return partitionError(req.partition, ErrorCode.UNKNOWN_LEADER_EPOCH, partition);
+      }
+      if (!Number.isSafeInteger(req.fetchOffset)) {
+        // Beyond 2^53 no log of ours has such an offset (int64 values arrive as JS numbers).
+        hasError = true;
+        return partitionError(req.partition, ErrorCode.OFFSET_OUT_OF_RANGE, partition);
       }
       const limit = Math.max(0, Math.min(req.partitionMaxBytes, remaining));
       let records: Uint8Array | { byteLength: number } = EMPTY;
@@ -94,8 +104,8 @@ function readAll(broker: BrokerContext, version: number, request: any): Outcome 
           throw Object.assign(new Error('offset out of range'), { code: 'OFFSET_OUT_OF_RANGE' });
         }
       } catch (err) {
-        const failure = storageFailure(err);
-        if (failure === null) throw err;
+        const failure = partitionFailure(err);
+        if (failure.unexpected) broker.logger.error({ err }, 'fetch failed unexpectedly');
         hasError = true;
         return partitionError(req.partition, failure.errorCode, partition);
       }
@@ -128,12 +138,23 @@ export const fetchHandler: ApiHandler = {
     }
     const first = readAll(broker, header.apiVersion, request);
     const maxWaitMs = Math.max(0, request.maxWaitMs);
-    if (first.hasError || first.bytes >= request.minBytes || maxWaitMs === 0 || first.partitions.length === 0) {
-      return first.body;
+    if (first.hasError || first.bytes >= request.minBytes || maxWaitMs === 0 || first.partitions.length === 0 || broker.isShuttingDown) {
+      return answer(broker, first);
     }
     return parkUntilReady(broker, header.apiVersion, request, first, maxWaitMs);
   },
 };
+
+/** The body to send, its record bytes counted per topic (Kafka's BytesOutPerSec). */
+function answer(broker: BrokerContext, outcome: Outcome): object {
+  if (outcome.bytes === 0) return outcome.body;
+  for (const t of (outcome.body as { responses: Array<{ topic: string; partitions: Array<{ records: { byteLength: number } }> }> }).responses) {
+    let bytes = 0;
+    for (const p of t.partitions) bytes += p.records.byteLength;
+    if (bytes > 0) broker.metrics.broker.fetched(t.topic, bytes);
+  }
+  return outcome.body;
+}
 
 /** Waits for appends on the requested partitions until minBytes is reached or maxWaitMs passes. */
 function parkUntilReady(broker: BrokerContext, version: number, request: any, first: Outcome, maxWaitMs: number): Promise<object> {
@@ -144,7 +165,7 @@ function parkUntilReady(broker: BrokerContext, version: number, request: any, fi
       done = true;
       clearTimeout(timer);
       for (const unsubscribe of unsubscribes) unsubscribe();
-      resolve(outcome.body);
+      resolve(answer(broker, outcome));
     };
     // Appends are coalesced: many appends in one turn of the event loop cost one re-read.
     let scheduled = false;
@@ -175,5 +196,16 @@ function parkUntilReady(broker: BrokerContext, version: number, request: any, fi
       }
     }, maxWaitMs);
     for (const partition of new Set(first.partitions)) unsubscribes.push(partition.onAppend(recheck));
+    // A graceful stop answers parked fetches with what is there now (an early answer is valid).
+    unsubscribes.push(
+      broker.onShutdown(() => {
+        if (done) return;
+        try {
+          finish(readAll(broker, version, request));
+        } catch (err) {
+          reject(err);
+        }
+      }),
+    );
   });
 }

@@ -21,7 +21,12 @@ export interface RequestContext {
 
 /** A response body, or NO_RESPONSE when the protocol says nothing is sent (Produce acks=0). */
 export const NO_RESPONSE = Symbol('no response');
-export type HandlerResult = object | typeof NO_RESPONSE;
+/**
+ * No response, and the connection closes once earlier responses are out: how Kafka tells an
+ * acks=0 producer that its request failed (the client then refreshes metadata).
+ */
+export const CLOSE_CONNECTION = Symbol('close connection');
+export type HandlerResult = object | typeof NO_RESPONSE | typeof CLOSE_CONNECTION;
 
 export interface ApiHandler {
   readonly apiKey: number;

@@ -15,6 +15,7 @@ import { fetchHandler } from './fetch.ts';
 import { findCoordinatorHandler } from './find-coordinator.ts';
 import { heartbeatHandler } from './heartbeat.ts';
 import { incrementalAlterConfigsHandler } from './incremental-alter-configs.ts';
+import { initProducerIdHandler } from './init-producer-id.ts';
 import { joinGroupHandler } from './join-group.ts';
 import { leaveGroupHandler } from './leave-group.ts';
 import { listGroupsHandler } from './list-groups.ts';
@@ -49,6 +50,7 @@ export function createHandlerRegistry(extra: readonly ApiHandler[] = []): Handle
     deleteRecordsHandler,
     deleteGroupsHandler,
     offsetForLeaderEpochHandler,
+    initProducerIdHandler,
     describeConfigsHandler,
     createPartitionsHandler,
     incrementalAlterConfigsHandler,

@@ -6,7 +6,7 @@
 // currentLeaderEpoch/leaderEpoch; v6+ flexible; v7 max-timestamp lookup.
 
 import { ErrorCode } from '@sluice/protocol';
-import { storageFailure } from '../storage-errors.ts';
+import { partitionFailure } from '../storage-errors.ts';
 import type { ApiHandler } from './handler.ts';
 
 const LATEST = -1;
@@ -25,6 +25,7 @@ export const listOffsetsHandler: ApiHandler = {
         const failed = (errorCode: number) => ({ partitionIndex: p.partitionIndex, errorCode, timestamp: -1, offset: -1, leaderEpoch: -1 });
         const partition = topic?.partitions[p.partitionIndex];
         if (partition === undefined) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        if (partition.offline) return failed(ErrorCode.KAFKA_STORAGE_ERROR);
         if (p.currentLeaderEpoch > 0) return failed(ErrorCode.UNKNOWN_LEADER_EPOCH);
         const found = (offset: number, timestamp: number) => ({ partitionIndex: p.partitionIndex, errorCode: 0, timestamp, offset, leaderEpoch: 0 });
         try {
@@ -39,14 +40,16 @@ export const listOffsetsHandler: ApiHandler = {
             }
             default: {
               if (p.timestamp < 0) return failed(ErrorCode.INVALID_REQUEST);
+              // Past 2^53 ms (year 287396) no record can match.
+              if (!Number.isSafeInteger(p.timestamp)) return { ...found(-1, -1), leaderEpoch: -1 };
               const hit = partition.log.offsetForTimestamp(p.timestamp);
               // No record at or after the timestamp: Kafka answers offset -1, timestamp -1.
               return hit === null ? { ...found(-1, -1), leaderEpoch: -1 } : found(hit.offset, hit.timestamp);
             }
           }
         } catch (err) {
-          const failure = storageFailure(err);
-          if (failure === null) throw err;
+          const failure = partitionFailure(err);
+          if (failure.unexpected) broker.logger.error({ err }, 'list offsets failed unexpectedly');
           return failed(failure.errorCode);
         }
       });

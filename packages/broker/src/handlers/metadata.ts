@@ -14,6 +14,7 @@ import type { ApiHandler } from './handler.ts';
 const UNKNOWN_TOPIC_OR_PARTITION = 3;
 const LEADER_NOT_AVAILABLE = 5;
 const INVALID_TOPIC_EXCEPTION = 17;
+const INVALID_REQUEST = 42;
 const UNKNOWN_TOPIC_ID = 100;
 const ZERO_UUID = '00000000000000000000000000000000';
 const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
@@ -59,6 +60,12 @@ export const metadataHandler: ApiHandler = {
       for (const t of requested) {
         if (t.name === null || t.name === undefined) {
           const id = t.topicId ?? ZERO_UUID;
+          // Lookup by topic id is only served from v12 (Kafka: "Topic IDs are not supported in
+          // requests for version < 12"); before v12 the response cannot even carry a null name.
+          if (version < 12) {
+            topics.push(topicError('', id, INVALID_REQUEST));
+            continue;
+          }
           const topic = id === ZERO_UUID ? undefined : broker.topics.getById(id);
           topics.push(topic ? describeTopic(broker, topic) : topicError(null, id, UNKNOWN_TOPIC_ID));
           continue;

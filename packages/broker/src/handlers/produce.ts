@@ -1,17 +1,25 @@
 // Produce (key 0).
-// Behavior: each partition's record set is handed to the native log as opaque bytes in one call;
-// the log validates every RecordBatch v2 header and CRC, assigns offsets and appends. Per-
+// Behavior: each partition's record set must hold exactly one complete RecordBatch v2 (Kafka's
+// request rules, produce-records.ts), which is handed to the native log as opaque bytes in one
+// call; the log validates its header and CRC, assigns offsets and appends. Per-
 // partition outcomes are values: UNKNOWN_TOPIC_OR_PARTITION, CORRUPT_MESSAGE, MESSAGE_TOO_LARGE,
-// INVALID_RECORD, KAFKA_STORAGE_ERROR. acks=0 sends no response; acks=1 and -1 answer after the
+// INVALID_RECORD, KAFKA_STORAGE_ERROR, and for idempotent producers (checked by the log, atomically
+// with the append) OUT_OF_ORDER_SEQUENCE_NUMBER and INVALID_PRODUCER_EPOCH; a retried duplicate of
+// one of a producer's last five batches is answered NONE with the original offsets. acks=0 sends
+// no response; acks=1 and -1 answer after the
 // append (single node: the leader is the whole ISR), and after an fsync when
-// `sluice.flush.on.ack.enable` is set (group commit: concurrent requests share fsyncs).
+// `sluice.flush.on.ack.enable` is set (group commit: concurrent requests share fsyncs). A
+// partition whose append failed with EIO or whose fsync failed goes offline (KAFKA_STORAGE_ERROR
+// until restart); an fsync failure turns that partition's answer into KAFKA_STORAGE_ERROR, so
+// nothing is acknowledged that was not made durable. ENOSPC refuses the append and nothing else.
 // Version notes: served from v3 (RecordBatch v2 only) to v11, advertised from v0 as Kafka 4 does
 // for librdkafka's sake; v5 logStartOffset; v8 recordErrors/errorMessage; v9+ flexible.
 
 import { ErrorCode } from '@sluice/protocol';
-import { storageFailure } from '../storage-errors.ts';
+import { produceRecords } from '../produce-records.ts';
+import { leavesStorageUnknown, partitionFailure } from '../storage-errors.ts';
 import type { Partition } from '../topics.ts';
-import { type ApiHandler, NO_RESPONSE } from './handler.ts';
+import { type ApiHandler, CLOSE_CONNECTION, NO_RESPONSE } from './handler.ts';
 
 interface PartitionResponse {
   index: number;
@@ -36,6 +44,8 @@ export const produceHandler: ApiHandler = {
     const { broker } = ctx;
     const acks: number = request.acks;
     const toFlush = new Set<Partition>();
+    /** Successful answers per partition, to be turned into errors if their fsync fails. */
+    const awaitingFlush: Array<{ partition: Partition; response: PartitionResponse }> = [];
     const now = Date.now();
     const responses = request.topicData.map((topicData: { name: string; partitionData: Array<{ index: number; records: Uint8Array | null }> }) => {
       const topic = broker.topics.get(topicData.name);
@@ -45,14 +55,26 @@ export const produceHandler: ApiHandler = {
         if (partition === undefined) return failed(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         // Internal topics (__consumer_offsets) are written by the broker only, as in Kafka.
         if (partition.topic.isInternal) return failed(index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topicData.name}`);
-        if (records === null || records.byteLength === 0) {
-          return failed(index, ErrorCode.INVALID_RECORD, 'Produce request has no record batches for this partition');
-        }
+        // Kafka's request-level rules (one complete v2 batch; an incomplete tail is dropped).
+        const checked = produceRecords(records);
+        if ('errorCode' in checked) return failed(index, checked.errorCode, checked.message);
+        const batch = checked.batch;
+        if (partition.offline) return failed(index, ErrorCode.KAFKA_STORAGE_ERROR, 'the partition\'s storage failed; it is offline until the broker restarts');
         try {
-          const appended = partition.log.append(records, now);
-          partition.appended(appended.rolled);
-          if (acks !== 0) toFlush.add(partition);
-          return {
+          const started = performance.now();
+          const appended = partition.log.append(batch, now);
+          // A retried batch of an idempotent producer wrote nothing, so there is nothing to
+          // announce; Kafka answers it NONE with the original offsets (acks and fsync-on-ack
+          // apply as to any append).
+          if (appended.duplicate) broker.logger.debug({ topic: topicData.name, partition: index, baseOffset: appended.baseOffset }, 'duplicate batch answered with its original offsets');
+          else partition.appended(appended.rolled);
+          // A retried duplicate (idempotent producer) appended nothing: not counted.
+          if (!appended.duplicate) {
+            broker.metrics.dataPath.appended(batch.byteLength, performance.now() - started);
+            broker.metrics.broker.produced(topicData.name, batch.byteLength, appended.recordCount);
+            if (appended.rolled) broker.metrics.log.segmentRolled();
+          }
+          const response: PartitionResponse = {
             index,
             errorCode: 0,
             baseOffset: appended.baseOffset,
@@ -61,18 +83,36 @@ export const produceHandler: ApiHandler = {
             recordErrors: [],
             errorMessage: null,
           };
+          if (acks !== 0) {
+            toFlush.add(partition);
+            awaitingFlush.push({ partition, response });
+          }
+          return response;
         } catch (err) {
-          const failure = storageFailure(err);
-          if (failure === null) throw err;
-          broker.logger.debug({ topic: topicData.name, partition: index, err: failure.message }, 'append rejected');
+          const failure = partitionFailure(err);
+          if (failure.unexpected) broker.logger.error({ topic: topicData.name, partition: index, err }, 'append failed unexpectedly');
+          if (leavesStorageUnknown(err)) partition.markOffline(err);
+          else broker.logger.debug({ topic: topicData.name, partition: index, err: failure.message }, 'append rejected');
           return failed(index, failure.errorCode, failure.message);
         }
       });
       return { name: topicData.name, partitionResponses };
     });
-    if (acks === 0) return NO_RESPONSE;
+    if (acks === 0) {
+      // Kafka closes the connection of an acks=0 producer whose request failed anywhere: the
+      // only signal such a client gets (it reconnects and refreshes metadata).
+      const failedAny = responses.some((t: { partitionResponses: PartitionResponse[] }) => t.partitionResponses.some((p) => p.errorCode !== 0));
+      return failedAny ? CLOSE_CONNECTION : NO_RESPONSE;
+    }
     const response = { responses, throttleTimeMs: 0 };
     if (!broker.config.bool('sluice.flush.on.ack.enable') || toFlush.size === 0) return response;
-    return broker.flushForAck([...toFlush]).then(() => response);
+    return broker.flushEachForAck([...toFlush]).then((notFlushed) => {
+      for (const { partition, response: answer } of awaitingFlush) {
+        if (!notFlushed.has(partition)) continue;
+        // Appended but not durable: not acknowledged. The partition is offline now.
+        Object.assign(answer, failed(answer.index, ErrorCode.KAFKA_STORAGE_ERROR, 'fsync failed; the records were not acknowledged'));
+      }
+      return response;
+    });
   },
 };

@@ -27,7 +27,7 @@ describe('BrokerConnection', () => {
     try {
       const hello = broker.requestsOf(ApiKey.ApiVersions);
       expect(hello).toHaveLength(1);
-      expect(hello[0].header.apiVersion).toBe(4);
+      expect(hello[0].header.apiVersion).toBe(5); // our highest (the broker's is higher)
       expect(hello[0].body.clientSoftwareName).toBe('sluice-cli');
       expect(conn.version(ApiKey.Metadata)).toBe(5); // the broker's max is lower
       expect(conn.version(ApiKey.Fetch)).toBe(13); // ours is lower
@@ -55,7 +55,7 @@ describe('BrokerConnection', () => {
     });
     const conn = await BrokerConnection.open('127.0.0.1', broker.port, options);
     try {
-      expect(broker.requestsOf(ApiKey.ApiVersions).map((r) => r.header.apiVersion)).toEqual([4, 2]);
+      expect(broker.requestsOf(ApiKey.ApiVersions).map((r) => r.header.apiVersion)).toEqual([5, 2]);
       expect(conn.version(ApiKey.Metadata)).toBe(8);
     } finally {
       conn.close();

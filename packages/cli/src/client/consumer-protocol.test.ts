@@ -66,6 +66,25 @@ describe('ConsumerProtocol subscription', () => {
   it('refuses to write an undefined version', () => {
     expect(() => encodeSubscription({ topics: [] }, 4)).toThrow(RangeError);
   });
+
+  it('refuses to write a topic name longer than 32767 UTF-8 bytes', () => {
+    expect(() => encodeSubscription({ topics: ['t'.repeat(0x8000)] })).toThrow(RangeError);
+  });
+
+  it('reads any negative length of a nullable field as null, as Kafka does', () => {
+    const bytes = encodeSubscription({ topics: ['t'], rackId: 'r' }, 3);
+    const view = new DataView(bytes.buffer);
+    view.setInt32(2 + 4 + 2 + 1, -2); // userData length
+    view.setInt16(bytes.length - 3, -5); // rackId length; the byte after it is then trailing
+    const s = decodeSubscription(bytes);
+    expect(s.userData).toBeNull();
+    expect(s.rackId).toBeNull();
+  });
+
+  it('says where a truncated blob ends, once', () => {
+    const good = encodeSubscription({ topics: ['orders'] }, 2);
+    expect(() => decodeSubscription(good.subarray(0, good.length - 1))).toThrow(/^needed 4 bytes, 3 left \(at byte \d+\)$/);
+  });
 });
 
 describe('ConsumerProtocol assignment', () => {

@@ -19,7 +19,8 @@
 // Kafka's rule for versions newer than the reader knows: parse the fields it knows and ignore the
 // rest (fields are only ever appended). We follow it, so a v4 blob decodes as v3.
 
-import { ByteReader, ByteWriter, MalformedBytesError } from './bytes.ts';
+import type { Reader, Writer } from '@sluice/protocol';
+import { decodeBlob, encodeBlob, MalformedBytesError, readArray, readBytes, readString, writeArray } from './bytes.ts';
 
 export const CONSUMER_PROTOCOL_TYPE = 'consumer';
 /** Newest subscription/assignment version we write. */
@@ -45,18 +46,18 @@ export interface Assignment {
   readonly userData: Uint8Array | null;
 }
 
-function writeTopicPartitions(w: ByteWriter, list: readonly TopicPartitions[]): void {
-  w.array(list, (tp) => {
+function writeTopicPartitions(w: Writer, list: readonly TopicPartitions[]): void {
+  writeArray(w, list, (tp) => {
     w.string(tp.topic);
-    w.array(tp.partitions, (p) => w.int32(p));
+    writeArray(w, tp.partitions, (p) => w.int32(p));
   });
 }
 
-function readTopicPartitions(r: ByteReader, what: string): TopicPartitions[] {
-  const list = r.array(() => {
-    const topic = r.string();
+function readTopicPartitions(r: Reader, what: string): TopicPartitions[] {
+  const list = readArray(r, () => {
+    const topic = readString(r);
     if (topic === null) throw new MalformedBytesError(`null topic name in ${what}`, r.pos);
-    const partitions = r.array(() => r.int32());
+    const partitions = readArray(r, () => r.int32());
     if (partitions === null) throw new MalformedBytesError(`null partition list in ${what}`, r.pos);
     return { topic, partitions };
   });
@@ -75,30 +76,32 @@ export function encodeSubscription(
   version = CONSUMER_PROTOCOL_VERSION,
 ): Uint8Array {
   checkVersion(version, 'subscription');
-  const w = new ByteWriter().int16(version);
-  w.array(s.topics, (t) => w.string(t));
-  w.bytes(s.userData ?? null);
-  if (version >= 1) writeTopicPartitions(w, s.ownedPartitions ?? []);
-  if (version >= 2) w.int32(s.generationId ?? -1);
-  if (version >= 3) w.string(s.rackId ?? null);
-  return w.finish();
+  return encodeBlob((w) => {
+    w.int16(version);
+    writeArray(w, s.topics, (t) => w.string(t));
+    w.bytes(s.userData ?? null);
+    if (version >= 1) writeTopicPartitions(w, s.ownedPartitions ?? []);
+    if (version >= 2) w.int32(s.generationId ?? -1);
+    if (version >= 3) w.string(s.rackId ?? null);
+  });
 }
 
 export function decodeSubscription(bytes: Uint8Array): Subscription {
-  const r = new ByteReader(bytes);
-  const version = r.int16();
-  if (version < 0) throw new MalformedBytesError(`negative subscription version ${version}`, 0);
-  const topics = r.array(() => {
-    const t = r.string();
-    if (t === null) throw new MalformedBytesError('null topic in subscription', r.pos);
-    return t;
+  return decodeBlob(bytes, (r) => {
+    const version = r.int16();
+    if (version < 0) throw new MalformedBytesError(`negative subscription version ${version}`, 0);
+    const topics = readArray(r, () => {
+      const t = readString(r);
+      if (t === null) throw new MalformedBytesError('null topic in subscription', r.pos);
+      return t;
+    });
+    if (topics === null) throw new MalformedBytesError('null topic list in subscription', 2);
+    const userData = readBytes(r);
+    const ownedPartitions = version >= 1 ? readTopicPartitions(r, 'owned partitions') : [];
+    const generationId = version >= 2 ? r.int32() : -1;
+    const rackId = version >= 3 ? readString(r) : null;
+    return { version, topics, userData, ownedPartitions, generationId, rackId };
   });
-  if (topics === null) throw new MalformedBytesError('null topic list in subscription', 2);
-  const userData = r.bytes();
-  const ownedPartitions = version >= 1 ? readTopicPartitions(r, 'owned partitions') : [];
-  const generationId = version >= 2 ? r.int32() : -1;
-  const rackId = version >= 3 ? r.string() : null;
-  return { version, topics, userData, ownedPartitions, generationId, rackId };
 }
 
 export function encodeAssignment(
@@ -106,10 +109,11 @@ export function encodeAssignment(
   version = CONSUMER_PROTOCOL_VERSION,
 ): Uint8Array {
   checkVersion(version, 'assignment');
-  const w = new ByteWriter().int16(version);
-  writeTopicPartitions(w, a.assignedPartitions);
-  w.bytes(a.userData ?? null);
-  return w.finish();
+  return encodeBlob((w) => {
+    w.int16(version);
+    writeTopicPartitions(w, a.assignedPartitions);
+    w.bytes(a.userData ?? null);
+  });
 }
 
 /**
@@ -118,10 +122,11 @@ export function encodeAssignment(
  */
 export function decodeAssignment(bytes: Uint8Array): Assignment {
   if (bytes.length === 0) return { version: 0, assignedPartitions: [], userData: null };
-  const r = new ByteReader(bytes);
-  const version = r.int16();
-  if (version < 0) throw new MalformedBytesError(`negative assignment version ${version}`, 0);
-  const assignedPartitions = readTopicPartitions(r, 'assigned partitions');
-  const userData = r.bytes();
-  return { version, assignedPartitions, userData };
+  return decodeBlob(bytes, (r) => {
+    const version = r.int16();
+    if (version < 0) throw new MalformedBytesError(`negative assignment version ${version}`, 0);
+    const assignedPartitions = readTopicPartitions(r, 'assigned partitions');
+    const userData = readBytes(r);
+    return { version, assignedPartitions, userData };
+  });
 }

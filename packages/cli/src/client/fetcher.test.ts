@@ -1,21 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { buildRecordBatch } from '@sluice/protocol';
 import { decodePartitionRecords } from './fetcher.ts';
+import { concat } from './testing/bytes.ts';
 
 const text = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b));
 
 function batch(baseOffset: number, values: string[], isControl = false): Uint8Array {
   return buildRecordBatch({ baseOffset, isControl, records: values.map((v) => ({ key: null, value: v, timestamp: 1000 })) });
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 describe('decodePartitionRecords', () => {

@@ -10,7 +10,7 @@
 import { ApiKey, parseRecordBatches } from '@sluice/protocol';
 import { ClientError } from './errors.ts';
 import type { ClusterMetadata, KafkaClient } from './kafka-client.ts';
-import { groupByLeader, type TopicPartition } from './offsets.ts';
+import { groupByLeader, groupByTopic, type TopicPartition } from './offsets.ts';
 
 const ZERO_UUID = '00000000000000000000000000000000';
 
@@ -122,12 +122,7 @@ export class Fetcher {
     const names = new Map<string, string>();
     for (const [name, id] of ids) names.set(id, name);
 
-    const byTopic = new Map<string, FetchPosition[]>();
-    for (const p of positions) {
-      let l = byTopic.get(p.topic);
-      if (l === undefined) byTopic.set(p.topic, (l = []));
-      l.push(p);
-    }
+    const byTopic = groupByTopic(positions);
     const body = await conn.request(
       ApiKey.Fetch,
       {

@@ -7,7 +7,7 @@ import type { BrokerConnection } from './connection.ts';
 import { decodeAssignment, type TopicPartitions } from './consumer-protocol.ts';
 import { checkError, ClientError, KafkaApiError } from './errors.ts';
 import { type KafkaClient, sleep } from './kafka-client.ts';
-import { tpKey } from './offsets.ts';
+import { groupByTopic, tpKey } from './offsets.ts';
 
 /** FindCoordinator key type for a consumer group. */
 const KEY_TYPE_GROUP = 0;
@@ -128,13 +128,7 @@ export async function fetchCommittedOffsets(
   const version = coordinator.version(ApiKey.OffsetFetch);
   let topics: Array<{ name: string; partitionIndexes: number[] }> | null = null;
   if (partitions !== null) {
-    const byTopic = new Map<string, number[]>();
-    for (const p of partitions) {
-      let l = byTopic.get(p.topic);
-      if (l === undefined) byTopic.set(p.topic, (l = []));
-      l.push(p.partition);
-    }
-    topics = [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
+    topics = [...groupByTopic(partitions)].map(([name, list]) => ({ name, partitionIndexes: list.map((p) => p.partition) }));
   } else if (version < 2) {
     throw new ClientError(`${coordinator.address} cannot list all of a group's offsets (OffsetFetch v${version})`, 'name the topics explicitly');
   }
@@ -171,12 +165,7 @@ export async function commitOffsets(
 ): Promise<void> {
   if (offsets.length === 0) return;
   const coordinator = conn ?? (await findCoordinator(client, groupId));
-  const byTopic = new Map<string, CommitRequest[]>();
-  for (const o of offsets) {
-    let l = byTopic.get(o.topic);
-    if (l === undefined) byTopic.set(o.topic, (l = []));
-    l.push(o);
-  }
+  const byTopic = groupByTopic(offsets);
   const body = await coordinator.request(ApiKey.OffsetCommit, {
     groupId,
     generationIdOrMemberEpoch: member?.generationId ?? -1,

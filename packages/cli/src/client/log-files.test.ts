@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildRecordBatch } from '@sluice/protocol';
 import { bytesSource, type IndexSummary, type LogEnd, openFileSource, scanLog, scanOffsetIndex, scanTimeIndex, segmentFileName } from './log-files.ts';
+import { concat } from './testing/bytes.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-cli-logfiles-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -14,16 +15,6 @@ function batch(baseOffset: number, values: string[], compression: 'none' | 'gzip
     compression,
     records: values.map((v, i) => ({ key: i === 0 ? 'k' : null, value: v, timestamp: timestamp + i })),
   });
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 function scanAll(bytes: Uint8Array, records = false) {

@@ -32,18 +32,34 @@ export function tpKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
 }
 
+/**
+ * `items` in buckets by `keyOf(item)`: keys in first-seen order, each bucket in input order (what
+ * Map.groupBy does; our TypeScript lib target, ES2023, does not declare it yet).
+ */
+export function groupBy<K, T>(items: Iterable<T>, keyOf: (item: T) => K): Map<K, T[]> {
+  const out = new Map<K, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const list = out.get(key);
+    if (list === undefined) out.set(key, [item]);
+    else list.push(item);
+  }
+  return out;
+}
+
+/** Topic-partitions in buckets by topic, for requests that list partitions under their topic. */
+export function groupByTopic<T extends TopicPartition>(items: Iterable<T>): Map<string, T[]> {
+  return groupBy(items, (item) => item.topic);
+}
+
 /** Partitions grouped by their leader's node id, from `md`; throws when a partition has no leader. */
 export function groupByLeader<T extends TopicPartition>(md: ClusterMetadata, items: readonly T[]): Map<number, T[]> {
-  const out = new Map<number, T[]>();
-  for (const item of items) {
+  return groupBy(items, (item) => {
     const p = md.topics.get(item.topic)?.partitions.find((x) => x.partition === item.partition);
     if (p === undefined) throw new ClientError(`partition ${item.topic}-${item.partition} is not in the cluster metadata`, 'check the topic and partition with `sluice topics describe`');
     if (p.leaderId < 0) throw new ClientError(`partition ${item.topic}-${item.partition} has no leader`, 'retry when the broker is up');
-    let list = out.get(p.leaderId);
-    if (list === undefined) out.set(p.leaderId, (list = []));
-    list.push(item);
-  }
-  return out;
+    return p.leaderId;
+  });
 }
 
 /** One ListOffsets answer per query, in query order. Per-partition errors stay in errorCode. */
@@ -54,12 +70,7 @@ export async function listOffsets(client: KafkaClient, queries: readonly OffsetQ
   await Promise.all(
     [...groupByLeader(md, queries)].map(async ([leader, list]) => {
       const conn = await client.node(leader);
-      const byTopic = new Map<string, OffsetQuery[]>();
-      for (const q of list) {
-        let l = byTopic.get(q.topic);
-        if (l === undefined) byTopic.set(q.topic, (l = []));
-        l.push(q);
-      }
+      const byTopic = groupByTopic(list);
       const body = await conn.request(ApiKey.ListOffsets, {
         replicaId: -1,
         isolationLevel: 0,

@@ -29,7 +29,8 @@ export function registerStart(program: Command): void {
       const broker = new Broker(config);
       await broker.start();
       const listeners = broker.listeners.map((l) => `${l.name}://${l.host === '' ? '0.0.0.0' : l.host}:${l.boundPort}`).join(',');
-      process.stdout.write(`sluice ready: listeners=${listeners} log.dirs=${config.logDirs.join(',')}\n`);
+      const metrics = broker.metricsUrl === null ? '' : ` metrics=${broker.metricsUrl}`;
+      process.stdout.write(`sluice ready: listeners=${listeners} log.dirs=${config.logDirs.join(',')}${metrics}\n`);
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;

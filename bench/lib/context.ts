@@ -1,0 +1,86 @@
+// What every scenario needs: the profile, where to put temporary data, how to start brokers,
+// how to count syscalls, and the list the measured cells go into.
+
+import { execFileSync } from 'node:child_process';
+import { closeSync, fsyncSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BrokerProcess } from './broker.ts';
+import { type Observation, observe } from './measure.ts';
+import type { Profile } from './profile.ts';
+import type { Cell, Metrics, Scenario, Target } from './results.ts';
+import { type AppendMode, type TransferMode, startSluice } from './sluice.ts';
+import { MiB } from './units.ts';
+
+export interface KafkaSide {
+  version: string;
+  libs: string;
+  java: string;
+  start(workDir: string): Promise<BrokerProcess>;
+}
+
+export interface Context {
+  profile: Profile;
+  /** Scratch space on the filesystem the brokers write to; removed at the end. */
+  tmpRoot: string;
+  syscallEvents: string[] | null;
+  kafka: KafkaSide | null;
+  cells: Cell[];
+  log(line: string): void;
+}
+
+export function scratchDir(ctx: Context, prefix: string): string {
+  return mkdtempSync(join(ctx.tmpRoot, prefix));
+}
+
+export function sluiceBroker(ctx: Context, dataDir: string, transferMode: TransferMode, appendMode: AppendMode): Promise<BrokerProcess> {
+  return startSluice({ dataDir, transferMode, appendMode });
+}
+
+/** Common loadgen window options. */
+export function windowArgs(ctx: Context): string[] {
+  return ['--warmup-seconds', String(ctx.profile.warmupS), '--seconds', String(ctx.profile.measureS)];
+}
+
+/** Runs one measurement and records it as a cell. */
+export async function measureCell(
+  ctx: Context,
+  broker: BrokerProcess | null,
+  args: string[],
+  cell: { scenario: Scenario; target: Target; mode: string; key: Record<string, string | number>; rep: number },
+  derive: (o: Observation) => Metrics,
+): Promise<Cell> {
+  const o = await observe(broker, args, { syscallEvents: broker === null ? null : ctx.syscallEvents });
+  const recorded: Cell = { ...cell, metrics: derive(o), broker: o.broker, syscallsNote: o.syscallsNote, client: o.client };
+  ctx.cells.push(recorded);
+  return recorded;
+}
+
+/** Flushes dirty pages so writeback from setup does not run inside a measurement. */
+export function syncDisks(): void {
+  execFileSync('sync');
+}
+
+/** A file of pattern bytes for the raw transfer probe, flushed and then read once so it sits in
+ * the page cache like the broker's segments do. */
+export function makeProbeFile(path: string, bytes: number): void {
+  const chunk = Buffer.alloc(MiB);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < chunk.length; i += 4) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    chunk.writeUInt32LE(x >>> 0, i);
+  }
+  const fd = openSync(path, 'w+');
+  try {
+    for (let left = bytes; left > 0; left -= chunk.length) writeSync(fd, chunk, 0, Math.min(left, chunk.length));
+    fsyncSync(fd);
+    for (let off = 0; off < bytes; off += chunk.length) readSync(fd, chunk, 0, chunk.length, off);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}

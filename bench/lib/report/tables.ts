@@ -1,0 +1,282 @@
+// The tables printed at the end of a run, built from the recorded cells (medians over
+// repetitions), with the ratios the issue asks for: zero-copy ÷ copy, Sluice ÷ raw limit,
+// mmap ÷ pwrite, Sluice ÷ Kafka. Also the targets, stated as met or missed with their numbers.
+
+import type { Profile } from '../profile.ts';
+import { RECEIVERS } from '../profile.ts';
+import { type Cell, type Metrics, type Selector, med } from '../results.ts';
+import { fetchKey } from '../scenarios/fetch.ts';
+import { PROBE_FOR, cellLabel, produceKey } from '../scenarios/produce.ts';
+import type { StartupSample } from '../scenarios/startup.ts';
+import { APPEND_MODES, TRANSFER_MODES } from '../sluice.ts';
+import { fmt, fmtPct, fmtRatio, median, ratio, sizeLabel } from '../units.ts';
+import type { Table } from './table.ts';
+
+type Key = Record<string, string | number>;
+
+export class Lookup {
+  private readonly cells: readonly Cell[];
+  constructor(cells: readonly Cell[]) {
+    this.cells = cells;
+  }
+
+  get(scenario: Selector['scenario'], target: Selector['target'], mode: string, key: Key, metric: keyof Metrics): number | null {
+    return med(this.cells, { scenario, target, mode, key }, metric);
+  }
+
+  has(target: Selector['target']): boolean {
+    return this.cells.some((c) => c.target === target);
+  }
+}
+
+const ms = (us: number | null) => (us === null ? null : us / 1000);
+
+export function fetchTable(l: Lookup, p: Profile): Table {
+  const kafka = l.has('kafka');
+  const columns = ['receiver', 'consumers', 'path', 'MB/s', 'raw MB/s', '÷raw', 'CPU s/GB', 'raw CPU s/GB', 'ctx sw/GB', 'syscalls/GB', 'B/send', 'MB/s ÷copy', 'CPU ÷copy'];
+  if (kafka) columns.push('MB/s ÷kafka', 'CPU ÷kafka');
+  const rows: string[][] = [];
+  for (const receiver of RECEIVERS) {
+    for (const consumers of p.fetch.consumers) {
+      const key = fetchKey({ receiver, consumers });
+      const g = (target: 'sluice' | 'kafka' | 'probe', mode: string, m: keyof Metrics) => l.get('fetch', target, mode, key, m);
+      const kMb = g('kafka', 'kafka', 'mbPerS');
+      const kCpu = g('kafka', 'kafka', 'cpuSPerGB');
+      for (const mode of TRANSFER_MODES) {
+        const mb = g('sluice', mode, 'mbPerS');
+        const cpu = g('sluice', mode, 'cpuSPerGB');
+        const raw = g('probe', mode, 'mbPerS');
+        const row = [
+          receiver.name,
+          String(consumers),
+          mode,
+          fmt(mb),
+          fmt(raw),
+          fmtPct(ratio(mb, raw)),
+          fmt(cpu),
+          fmt(g('probe', mode, 'cpuSPerGB')),
+          fmt(g('sluice', mode, 'ctxPerGB')),
+          fmt(g('sluice', mode, 'syscallsPerGB')),
+          fmt(g('sluice', mode, 'bytesPerSend')),
+          mode === 'copy' ? '' : fmtRatio(ratio(mb, g('sluice', 'copy', 'mbPerS'))),
+          mode === 'copy' ? '' : fmtRatio(ratio(cpu, g('sluice', 'copy', 'cpuSPerGB'))),
+        ];
+        if (kafka) row.push(fmtRatio(ratio(mb, kMb)), fmtRatio(ratio(cpu, kCpu)));
+        rows.push(row);
+      }
+      if (kafka) {
+        rows.push([receiver.name, String(consumers), 'kafka', fmt(kMb), '', '', fmt(kCpu), '', fmt(g('kafka', 'kafka', 'ctxPerGB')), fmt(g('kafka', 'kafka', 'syscallsPerGB')), fmt(g('kafka', 'kafka', 'bytesPerSend')), '', '', '', '']);
+      }
+    }
+  }
+  return {
+    title: '1. Fetch from page cache (consumers re-read the same hot partitions)',
+    notes: [
+      `${sizeLabel(p.fetch.dataBytes)} in ${p.partitions} partitions, ${sizeLabel(p.fetch.partitionMaxBytes)} per partition per fetch; MB/s = 10^6 B/s received by all consumers.`,
+      'raw = plain sendfile / splice / read+write probe of the same file size, receiver and stream count, measured in the same run.',
+      'CPU s/GB = broker process user+sys per GB sent (raw: the probe\'s sending threads). ctx sw, syscalls per GB: broker process.',
+      'B/send = bytes sent per socket-writing syscall of the broker (sendfile, send, write, the pipe→socket splice), from perf.',
+      ...RECEIVERS.map((r) => `${r.name}: ${r.describe}.`),
+    ],
+    columns,
+    labelColumns: 3,
+    rows,
+  };
+}
+
+export function fanoutTable(l: Lookup, p: Profile): Table {
+  const kafka = l.has('kafka');
+  const receiver = RECEIVERS[0]!;
+  const columns = ['path', 'consumers', 'total MB/s', 'CPU s/GB', 'ctx sw/GB', 'syscalls/GB', 'raw MB/s', '÷raw', 'CPU ÷copy'];
+  if (kafka) columns.push('MB/s ÷kafka', 'CPU ÷kafka');
+  const rows: string[][] = [];
+  const modes: string[] = [...TRANSFER_MODES, ...(kafka ? ['kafka'] : [])];
+  for (const mode of modes) {
+    const target = mode === 'kafka' ? 'kafka' : 'sluice';
+    for (const consumers of p.fetch.fanout) {
+      const key = fetchKey({ receiver, consumers });
+      const mb = l.get('fetch', target, mode, key, 'mbPerS');
+      const cpu = l.get('fetch', target, mode, key, 'cpuSPerGB');
+      const raw = target === 'sluice' ? l.get('fetch', 'probe', mode, key, 'mbPerS') : null;
+      const row = [
+        mode,
+        String(consumers),
+        fmt(mb),
+        fmt(cpu),
+        fmt(l.get('fetch', target, mode, key, 'ctxPerGB')),
+        fmt(l.get('fetch', target, mode, key, 'syscallsPerGB')),
+        fmt(raw),
+        fmtPct(ratio(mb, raw)),
+        target === 'sluice' && mode !== 'copy' ? fmtRatio(ratio(cpu, l.get('fetch', 'sluice', 'copy', key, 'cpuSPerGB'))) : '',
+      ];
+      if (kafka) {
+        row.push(
+          target === 'sluice' ? fmtRatio(ratio(mb, l.get('fetch', 'kafka', 'kafka', key, 'mbPerS'))) : '',
+          target === 'sluice' ? fmtRatio(ratio(cpu, l.get('fetch', 'kafka', 'kafka', key, 'cpuSPerGB'))) : '',
+        );
+      }
+      rows.push(row);
+    }
+  }
+  return {
+    title: '4. Fan-out: N consumers reading the same hot data',
+    notes: [`Receiver ${receiver.name}. raw = as many probe streams as consumers (— where the profile runs no such probe).`],
+    columns,
+    labelColumns: 2,
+    rows,
+  };
+}
+
+export function produceTable(l: Lookup, p: Profile): Table {
+  const kafka = l.has('kafka');
+  const rawWrite = l.get('produce', 'probe', 'write', {}, 'mbPerS');
+  const rawMmap = l.get('produce', 'probe', 'mmap', {}, 'mbPerS');
+  const columns = ['cell', 'append', 'MB/s', 'records/s', 'CPU s/GB', 'p50 ms', 'p99 ms', 'p99.9 ms', 'ctx sw/GB', 'syscalls/GB', '÷write() limit', 'mmap ÷pwrite'];
+  if (kafka) columns.push('MB/s ÷kafka', 'CPU ÷kafka', 'p99 ÷kafka');
+  const rows: string[][] = [];
+  for (const c of p.produce.cells) {
+    const key = produceKey(c);
+    const modes: string[] = [...APPEND_MODES, ...(kafka ? ['kafka'] : [])];
+    for (const mode of modes) {
+      const target = mode === 'kafka' ? 'kafka' : 'sluice';
+      const g = (m: keyof Metrics) => l.get('produce', target, mode, key, m);
+      const mb = g('mbPerS');
+      const row = [
+        cellLabel(c),
+        mode,
+        fmt(mb),
+        fmt(g('recordsPerS')),
+        fmt(g('cpuSPerGB')),
+        fmt(ms(g('produceP50Us'))),
+        fmt(ms(g('produceP99Us'))),
+        fmt(ms(g('produceP999Us'))),
+        fmt(g('ctxPerGB')),
+        fmt(g('syscallsPerGB')),
+        fmtPct(ratio(mb, rawWrite)),
+        mode === 'mmap' ? fmtRatio(ratio(mb, l.get('produce', 'sluice', 'pwrite', key, 'mbPerS'))) : '',
+      ];
+      if (kafka) {
+        const k = (m: keyof Metrics) => l.get('produce', 'kafka', 'kafka', key, m);
+        row.push(
+          target === 'sluice' ? fmtRatio(ratio(mb, k('mbPerS'))) : '',
+          target === 'sluice' ? fmtRatio(ratio(g('cpuSPerGB'), k('cpuSPerGB'))) : '',
+          target === 'sluice' ? fmtRatio(ratio(g('produceP99Us'), k('produceP99Us'))) : '',
+        );
+      }
+      rows.push(row);
+    }
+  }
+  return {
+    title: '2. Produce: mmap vs pwrite append',
+    notes: [
+      `Raw limits measured in this run: write() of 1 MiB chunks into new page-cache pages ${fmt(rawWrite)} MB/s; the same through a mapping (${PROBE_FOR.mmap}) ${fmt(rawMmap)} MB/s.`,
+      `${p.partitions} partitions, ${p.produce.connections} connection, ${p.produce.inFlight} requests in flight, one batch per request; MB/s counts batch bytes acknowledged.`,
+      'Latency: request written → response read, by the load generator. CPU, ctx sw, syscalls: broker process per GB appended.',
+    ],
+    columns,
+    labelColumns: 2,
+    rows,
+  };
+}
+
+export function e2eTable(l: Lookup, p: Profile): Table {
+  const kafka = l.has('kafka');
+  const columns = ['append', 'rate', 'target MB/s', 'MB/s', 'e2e p50 ms', 'e2e p99 ms', 'e2e p99.9 ms', 'produce p99 ms'];
+  if (kafka) columns.push('p50 ÷kafka', 'p99 ÷kafka', 'p99.9 ÷kafka');
+  const rows: string[][] = [];
+  const modes: string[] = [...APPEND_MODES, ...(kafka ? ['kafka'] : [])];
+  for (const mode of modes) {
+    const target = mode === 'kafka' ? 'kafka' : 'sluice';
+    for (const pct of p.e2e.ratePcts) {
+      const key = { ratePct: pct };
+      const g = (m: keyof Metrics) => l.get('e2e', target, mode, key, m);
+      const row = [
+        mode,
+        `${pct}%`,
+        fmt(g('targetMbPerS')),
+        fmt(g('mbPerS')),
+        fmt(ms(g('e2eP50Us'))),
+        fmt(ms(g('e2eP99Us'))),
+        fmt(ms(g('e2eP999Us'))),
+        fmt(ms(g('produceP99Us'))),
+      ];
+      if (kafka) {
+        const k = (m: keyof Metrics) => l.get('e2e', 'kafka', 'kafka', key, m);
+        for (const m of ['e2eP50Us', 'e2eP99Us', 'e2eP999Us'] as const) row.push(target === 'sluice' ? fmtRatio(ratio(g(m), k(m))) : '');
+      }
+      rows.push(row);
+    }
+  }
+  const b = p.e2e.base;
+  return {
+    title: '3. End-to-end latency (produce → consumer receives) at a fraction of the maximum rate',
+    notes: [
+      `100% = each broker's own median MB/s for ${cellLabel(b)} in table 2. One consumer tails the topic (max.wait.ms ${p.e2e.maxWaitMs}).`,
+      'The producer is paced open-loop; latency runs from when a batch was due, so stalls are not hidden.',
+    ],
+    columns,
+    labelColumns: 2,
+    rows,
+  };
+}
+
+export function startupTable(samples: readonly StartupSample[]): Table {
+  const rows: string[][] = [];
+  const stats = (t: 'sluice' | 'kafka') => {
+    const s = samples.filter((x) => x.target === t);
+    return { label: s[0]?.label ?? t, ready: median(s.map((x) => x.readyMs)), rss: median(s.map((x) => x.idleRssKb / 1024)), n: s.length };
+  };
+  const sl = stats('sluice');
+  const kf = stats('kafka');
+  rows.push([sl.label, fmt(sl.ready), fmt(sl.rss)]);
+  if (kf.n > 0) {
+    rows.push([kf.label, fmt(kf.ready), fmt(kf.rss)]);
+    rows.push(['sluice ÷ kafka', fmtRatio(ratio(sl.ready, kf.ready)), fmtRatio(ratio(sl.rss, kf.rss))]);
+  }
+  return {
+    title: '5. Start to ready, idle RSS',
+    notes: ['Ready = spawn → first answered ApiVersions + Metadata, empty data dir. Idle RSS after a quiet period, read from the broker process (node or java) itself.'],
+    columns: ['broker', 'ready ms', 'idle RSS MiB'],
+    labelColumns: 1,
+    rows,
+  };
+}
+
+export interface TargetCheck {
+  what: string;
+  value: number | null;
+  goal: number;
+  met: boolean | null;
+}
+
+/** The issue's targets, computed from this run's numbers (never adjusted). */
+export function targetChecks(l: Lookup, p: Profile): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  for (const receiver of RECEIVERS) {
+    for (const consumers of p.fetch.consumers.filter((n) => p.fetch.probeStreams.includes(n))) {
+      const key = fetchKey({ receiver, consumers });
+      for (const mode of TRANSFER_MODES) {
+        const r = ratio(l.get('fetch', 'sluice', mode, key, 'mbPerS'), l.get('fetch', 'probe', mode, key, 'mbPerS'));
+        out.push({ what: `fetch ${mode} ${receiver.name} ×${consumers} vs raw ${mode}`, value: r, goal: 0.9, met: r === null ? null : r >= 0.9 });
+      }
+    }
+  }
+  const rawWrite = l.get('produce', 'probe', 'write', {}, 'mbPerS');
+  for (const c of p.produce.cells.filter((x) => x.batchBytes >= 1024 * 1024)) {
+    for (const mode of APPEND_MODES) {
+      const r = ratio(l.get('produce', 'sluice', mode, produceKey(c), 'mbPerS'), rawWrite);
+      out.push({ what: `produce ${mode} ${cellLabel(c)} vs raw write()`, value: r, goal: 0.5, met: r === null ? null : r >= 0.5 });
+    }
+  }
+  return out;
+}
+
+export function targetsTable(checks: readonly TargetCheck[]): Table {
+  return {
+    title: 'Targets (reported, not tuned for): fetch ≥ 90% of the raw probe of the same mode and receiver; produce at 1 MiB batches ≥ 50% of raw write()',
+    notes: [],
+    columns: ['target', 'measured', 'goal', 'result'],
+    labelColumns: 1,
+    rows: checks.map((c) => [c.what, fmtPct(c.value), `≥ ${fmtPct(c.goal)}`, c.met === null ? 'not measured' : c.met ? 'met' : 'MISSED']),
+  };
+}

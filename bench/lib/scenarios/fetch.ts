@@ -1,0 +1,169 @@
+// Scenario 1 (fetch from page cache, 1 and 4 consumers, each receiver behaviour) and scenario 4
+// (fan-out: 1, 2, 4, 8 consumers of the same hot data). One data set is written once, flushed,
+// and re-read by every broker start: Sluice in each transfer mode (alternating order per
+// repetition), each cell next to the raw transfer probe of the same mode, receiver and stream
+// count, measured right after or right before it. With --vs-kafka, Apache Kafka reads its own
+// copy of the same data set afterwards.
+
+import { join } from 'node:path';
+import type { BrokerProcess } from '../broker.ts';
+import { type Context, makeProbeFile, measureCell, removeDir, scratchDir, sluiceBroker, syncDisks, windowArgs } from '../context.ts';
+import { runLoadgen } from '../loadgen.ts';
+import { type FetchCell, alternate, fetchCells } from '../profile.ts';
+import { type Cell, fetchMetrics, transferProbeMetrics } from '../results.ts';
+import { TRANSFER_MODES, type TransferMode } from '../sluice.ts';
+import { fmt, sizeLabel } from '../units.ts';
+
+export const FETCH_TOPIC = 'bench-fetch';
+/** Sluice's writer defaults, used by the probes so "same mode" means the same pipe and buffer. */
+export const SPLICE_PIPE_BYTES = 256 * 1024;
+export const COPY_BUFFER_BYTES = 1024 * 1024;
+
+export function fetchKey(cell: FetchCell): Record<string, string | number> {
+  return { receiver: cell.receiver.name, consumers: cell.consumers };
+}
+
+async function preload(ctx: Context, broker: BrokerProcess): Promise<void> {
+  const f = ctx.profile.fetch;
+  ctx.log(`  writing ${sizeLabel(f.dataBytes)} to ${FETCH_TOPIC} (${ctx.profile.partitions} partitions) on ${broker.label}`);
+  await runLoadgen([
+    'produce',
+    '--bootstrap',
+    broker.bootstrap,
+    '--topic',
+    FETCH_TOPIC,
+    '--partitions',
+    String(ctx.profile.partitions),
+    '--record-bytes',
+    String(f.recordBytes),
+    '--batch-bytes',
+    String(f.batchBytes),
+    '--acks',
+    '1',
+    '--in-flight',
+    '8',
+    '--total-bytes',
+    String(f.dataBytes),
+  ]);
+  syncDisks();
+}
+
+function consumeArgs(ctx: Context, broker: BrokerProcess, cell: FetchCell): string[] {
+  const f = ctx.profile.fetch;
+  return [
+    'consume',
+    '--bootstrap',
+    broker.bootstrap,
+    '--topic',
+    FETCH_TOPIC,
+    '--from',
+    'earliest',
+    '--consumers',
+    String(cell.consumers),
+    '--read-bytes',
+    String(cell.receiver.readBytes),
+    '--rcvlowat',
+    String(cell.receiver.rcvlowat),
+    '--partition-max-bytes',
+    String(f.partitionMaxBytes),
+    '--fetch-max-bytes',
+    String(f.fetchMaxBytes),
+    ...windowArgs(ctx),
+  ];
+}
+
+function probeArgs(ctx: Context, mode: TransferMode, cell: FetchCell, file: string): string[] {
+  return [
+    'probe-transfer',
+    '--mode',
+    mode,
+    '--streams',
+    String(cell.consumers),
+    '--file',
+    file,
+    '--chunk-bytes',
+    String(ctx.profile.fetch.partitionMaxBytes),
+    '--pipe-bytes',
+    String(SPLICE_PIPE_BYTES),
+    '--copy-buffer-bytes',
+    String(COPY_BUFFER_BYTES),
+    '--read-bytes',
+    String(cell.receiver.readBytes),
+    '--rcvlowat',
+    String(cell.receiver.rcvlowat),
+    ...windowArgs(ctx),
+  ];
+}
+
+function line(c: Cell): string {
+  const m = c.metrics;
+  const cpu = m.cpuSPerGB === undefined ? '' : `, ${fmt(m.cpuSPerGB)} CPU s/GB`;
+  return `${fmt(m.mbPerS)} MB/s${cpu}`;
+}
+
+async function brokerCell(ctx: Context, broker: BrokerProcess, target: 'sluice' | 'kafka', mode: string, cell: FetchCell, rep: number): Promise<void> {
+  const c = await measureCell(ctx, broker, consumeArgs(ctx, broker, cell), { scenario: 'fetch', target, mode, key: fetchKey(cell), rep }, fetchMetrics);
+  ctx.log(`  ${target} ${mode} ${cell.receiver.name} ×${cell.consumers}: ${line(c)}`);
+}
+
+async function probeCell(ctx: Context, mode: TransferMode, cell: FetchCell, file: string, rep: number): Promise<void> {
+  const c = await measureCell(ctx, null, probeArgs(ctx, mode, cell, file), { scenario: 'fetch', target: 'probe', mode, key: fetchKey(cell), rep }, (o) =>
+    transferProbeMetrics(o.client),
+  );
+  ctx.log(`  raw ${mode} ${cell.receiver.name} ×${cell.consumers}: ${line(c)}`);
+}
+
+export async function runFetch(ctx: Context): Promise<void> {
+  const p = ctx.profile;
+  const cells = fetchCells(p);
+  const dataDir = scratchDir(ctx, 'sluice-fetch-');
+  const probeFile = join(ctx.tmpRoot, 'probe-transfer.dat');
+  try {
+    ctx.log('fetch: preparing the hot data set');
+    const loader = await sluiceBroker(ctx, dataDir, 'sendfile', 'mmap');
+    try {
+      await preload(ctx, loader);
+    } finally {
+      await loader.stop();
+    }
+    makeProbeFile(probeFile, p.fetch.dataBytes);
+    for (let rep = 0; rep < p.reps; rep++) {
+      for (const mode of alternate(TRANSFER_MODES, rep)) {
+        ctx.log(`fetch: sluice transfer mode ${mode} (repetition ${rep + 1}/${p.reps})`);
+        const broker = await sluiceBroker(ctx, dataDir, mode, 'mmap');
+        try {
+          for (const cell of alternate(cells, rep)) {
+            const runs = [() => brokerCell(ctx, broker, 'sluice', mode, cell, rep)];
+            if (p.fetch.probeStreams.includes(cell.consumers)) runs.push(() => probeCell(ctx, mode, cell, probeFile, rep));
+            for (const run of alternate(runs, rep)) await run();
+          }
+        } finally {
+          await broker.stop();
+        }
+      }
+    }
+  } finally {
+    removeDir(dataDir);
+    removeDir(probeFile);
+  }
+  if (ctx.kafka !== null) await runFetchKafka(ctx, cells);
+}
+
+async function runFetchKafka(ctx: Context, cells: FetchCell[]): Promise<void> {
+  const kafka = ctx.kafka!;
+  const workDir = scratchDir(ctx, 'kafka-fetch-');
+  try {
+    ctx.log(`fetch: Apache Kafka ${kafka.version}`);
+    const broker = await kafka.start(workDir);
+    try {
+      await preload(ctx, broker);
+      for (let rep = 0; rep < ctx.profile.reps; rep++) {
+        for (const cell of alternate(cells, rep)) await brokerCell(ctx, broker, 'kafka', 'kafka', cell, rep);
+      }
+    } finally {
+      await broker.stop();
+    }
+  } finally {
+    removeDir(workDir);
+  }
+}

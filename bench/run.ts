@@ -1,0 +1,179 @@
+// `pnpm bench` — copy vs zero-copy, mmap vs pwrite, and Sluice against the machine's limits (and,
+// with --vs-kafka, against Apache Kafka), measured side by side in one run.
+//
+//   pnpm bench               full profile (the committed reference results come from this)
+//   pnpm bench --quick       about a minute: every table, short windows, one repetition
+//   pnpm bench --vs-kafka    adds Apache Kafka (jars fetched with Maven, cached outside git)
+//   --only fetch,produce,e2e,startup   a subset (e2e needs produce)
+//   --no-syscalls            do not attach perf to count the broker's syscalls
+//   --out DIR                where results go (default bench/results)
+//
+// Prints progress, then the tables; writes bench/results/<run>.json (every figure and the
+// machine description) and one SVG chart per scenario next to it.
+
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { ensureKafkaJars, javaVersion, kafkaVersion, startKafka } from './kafka/kafka.ts';
+import type { Context, KafkaSide } from './lib/context.ts';
+import { ROOT, buildLoadgen } from './lib/loadgen.ts';
+import { describeMachine } from './lib/machine.ts';
+import { FULL, type Profile, QUICK } from './lib/profile.ts';
+import { e2eChart, fanoutChart, fetchChart, produceChart, startupChart } from './lib/report/charts.ts';
+import { type Chart, renderChart } from './lib/report/svg.ts';
+import { type Table, renderTable } from './lib/report/table.ts';
+import { Lookup, e2eTable, fanoutTable, fetchTable, produceTable, startupTable, targetChecks, targetsTable } from './lib/report/tables.ts';
+import { runFetch } from './lib/scenarios/fetch.ts';
+import { runE2E, runProduce } from './lib/scenarios/produce.ts';
+import { type StartupSample, runStartup } from './lib/scenarios/startup.ts';
+import { syscallEvents } from './lib/syscalls.ts';
+
+const SCENARIOS = ['startup', 'fetch', 'produce', 'e2e'] as const;
+type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface Options {
+  profile: Profile;
+  vsKafka: boolean;
+  only: ScenarioName[];
+  syscalls: boolean;
+  outDir: string;
+}
+
+export function parseOptions(argv: string[]): Options {
+  const o: Options = { profile: FULL, vsKafka: false, only: [...SCENARIOS], syscalls: true, outDir: join(ROOT, 'bench', 'results') };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') continue; // pnpm passes it through on some versions
+    else if (a === '--quick') o.profile = QUICK;
+    else if (a === '--full') o.profile = FULL;
+    else if (a === '--vs-kafka') o.vsKafka = true;
+    else if (a === '--no-syscalls') o.syscalls = false;
+    else if (a === '--only' || a === '--out') {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      if (a === '--out') o.outDir = resolve(v);
+      else {
+        const names = v.split(',').filter((s) => s !== '');
+        for (const n of names) if (!(SCENARIOS as readonly string[]).includes(n)) throw new Error(`--only: unknown scenario ${n} (${SCENARIOS.join(', ')})`);
+        o.only = names as ScenarioName[];
+      }
+    } else if (a === '--help' || a === '-h') {
+      throw new Error('usage: pnpm bench [--quick] [--vs-kafka] [--only fetch,produce,e2e,startup] [--no-syscalls] [--out DIR]');
+    } else throw new Error(`unknown option ${a}; try --help`);
+  }
+  if (o.only.includes('e2e') && !o.only.includes('produce')) throw new Error('--only e2e needs produce too (its rates come from the produce scenario)');
+  return o;
+}
+
+function runId(o: Options, at: Date): string {
+  const stamp = at.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  return `${stamp}-${o.profile.name}${o.vsKafka ? '-vs-kafka' : ''}`;
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2));
+  const started = new Date();
+  const t0 = performance.now();
+  const log = (line: string) => {
+    const s = ((performance.now() - t0) / 1000).toFixed(1).padStart(6);
+    process.stdout.write(`[${s}s] ${line}\n`);
+  };
+  log(`pnpm bench: ${o.profile.name} profile${o.vsKafka ? ', with Apache Kafka' : ''}; scenarios ${o.only.join(', ')}`);
+  log('building loadgen (cargo build --release -p loadgen)');
+  await buildLoadgen();
+
+  let kafka: KafkaSide | null = null;
+  if (o.vsKafka) {
+    const java = javaVersion();
+    const version = kafkaVersion();
+    const libs = ensureKafkaJars(version, log);
+    kafka = { version, libs, java, start: (workDir) => startKafka({ libs, version, workDir }) };
+    log(`Apache Kafka ${version} on ${java}`);
+  }
+
+  const tmpRoot = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
+  const events = syscallEvents();
+  const syscallNote = !o.syscalls ? 'disabled (--no-syscalls)' : 'unavailable' in events ? events.unavailable : null;
+  if (syscallNote !== null) log(`syscalls will not be counted: ${syscallNote}`);
+  const ctx: Context = {
+    profile: o.profile,
+    tmpRoot,
+    syscallEvents: o.syscalls && 'events' in events ? events.events : null,
+    kafka,
+    cells: [],
+    log,
+  };
+  const machine = describeMachine(tmpRoot);
+  log(`machine: ${machine.cpuModel}, ${machine.cores} cores, Linux ${machine.kernel}, Node ${machine.node}, load ${machine.loadAverageAtStart.join(' ')}`);
+
+  let startup: StartupSample[] = [];
+  try {
+    if (o.only.includes('startup')) startup = await runStartup(ctx);
+    if (o.only.includes('fetch')) await runFetch(ctx);
+    if (o.only.includes('produce')) await runProduce(ctx);
+    if (o.only.includes('e2e')) await runE2E(ctx);
+  } finally {
+    rmSync(tmpRoot, { recursive: true, force: true });
+  }
+
+  const l = new Lookup(ctx.cells);
+  const p = o.profile;
+  const tables: Table[] = [];
+  const charts: Array<{ name: string; chart: Chart }> = [];
+  if (o.only.includes('fetch')) {
+    tables.push(fetchTable(l, p), fanoutTable(l, p));
+    charts.push({ name: 'fetch', chart: fetchChart(l, p) }, { name: 'fanout', chart: fanoutChart(l, p) });
+  }
+  if (o.only.includes('produce')) {
+    tables.push(produceTable(l, p));
+    charts.push({ name: 'produce', chart: produceChart(l, p) });
+  }
+  if (o.only.includes('e2e')) {
+    tables.push(e2eTable(l, p));
+    charts.push({ name: 'e2e', chart: e2eChart(l, p) });
+  }
+  if (startup.length > 0) {
+    tables.push(startupTable(startup));
+    charts.push({ name: 'startup', chart: startupChart(startup, p) });
+  }
+  const targets = targetChecks(l, p).filter((t) => t.value !== null);
+  if (targets.length > 0) tables.push(targetsTable(targets));
+
+  process.stdout.write('\n');
+  for (const t of tables) process.stdout.write(`${renderTable(t)}\n\n`);
+
+  const id = runId(o, started);
+  mkdirSync(o.outDir, { recursive: true });
+  const chartFiles: string[] = [];
+  for (const { name, chart } of charts) {
+    const file = join(o.outDir, `${id}-${name}.svg`);
+    writeFileSync(file, renderChart(chart));
+    chartFiles.push(relative(o.outDir, file));
+  }
+  const jsonFile = join(o.outDir, `${id}.json`);
+  const record = {
+    run: id,
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    durationS: Math.round((performance.now() - t0) / 100) / 10,
+    options: { profile: p.name, vsKafka: o.vsKafka, only: o.only, syscalls: o.syscalls },
+    profile: p,
+    machine,
+    kafka: kafka === null ? null : { version: kafka.version, java: kafka.java },
+    syscalls: syscallNote === null ? { counted: true, events: ctx.syscallEvents } : { counted: false, why: syscallNote },
+    startup,
+    targets,
+    tables: tables.map((t) => ({ title: t.title, notes: t.notes, columns: t.columns, rows: t.rows })),
+    charts: chartFiles,
+    cells: ctx.cells,
+  };
+  writeFileSync(jsonFile, `${JSON.stringify(record, null, 2)}\n`);
+  log(`results: ${relative(ROOT, jsonFile)} and ${chartFiles.length} charts in ${relative(ROOT, o.outDir) || '.'}`);
+}
+
+if (import.meta.main) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`pnpm bench: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

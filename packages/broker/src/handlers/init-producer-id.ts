@@ -1,0 +1,57 @@
+// InitProducerId (key 22).
+// Behavior: an idempotent producer (transactionalId null) always gets a new producer id with
+// epoch 0: Kafka's TransactionCoordinator.handleInitProducerId "blindly accepts" such a request,
+// also in the v3+ form that carries the producer's current id and epoch (KIP-360), and the
+// producer goes on with the new id. As in KafkaApis, a half-given pair (exactly one of
+// producerId / producerEpoch is -1) is INVALID_REQUEST. Ids come from the broker's
+// ProducerIdManager (blocks reserved durably in the first log dir, never reused across
+// restarts); when a block cannot be reserved (the file write failed) the answer is the
+// retriable COORDINATOR_LOAD_IN_PROGRESS, Kafka's answer while it waits for an id block.
+// Transactions are not served: an empty transactional id is INVALID_REQUEST (Kafka's first
+// check), any other one COORDINATOR_NOT_AVAILABLE, which is also what FindCoordinator answers
+// for it.
+// Version notes: served v0–5. v1 only changes throttling; v2+ flexible; v3 adds
+// producerId/producerEpoch; v4 (PRODUCER_FENCED) and v5 (TRANSACTION_ABORTABLE) add errors that
+// only transactional producers can get, so nothing here differs by version beyond the codec.
+
+import { ErrorCode } from '@sluice/protocol';
+import type { ApiHandler } from './handler.ts';
+
+const NO_PRODUCER_ID = -1;
+const NO_PRODUCER_EPOCH = -1;
+
+interface InitProducerIdResponse {
+  readonly throttleTimeMs: number;
+  readonly errorCode: number;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+}
+
+function failed(errorCode: number): InitProducerIdResponse {
+  return { throttleTimeMs: 0, errorCode, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH };
+}
+
+export const initProducerIdHandler: ApiHandler = {
+  apiKey: 22,
+  minVersion: 0,
+  maxVersion: 5,
+  handle(ctx, request): InitProducerIdResponse {
+    const { broker } = ctx;
+    const transactionalId: string | null = request.transactionalId;
+    const producerId: number = request.producerId ?? NO_PRODUCER_ID;
+    const producerEpoch: number = request.producerEpoch ?? NO_PRODUCER_EPOCH;
+    if ((producerId === NO_PRODUCER_ID) !== (producerEpoch === NO_PRODUCER_EPOCH)) return failed(ErrorCode.INVALID_REQUEST);
+    if (transactionalId !== null) {
+      return failed(transactionalId === '' ? ErrorCode.INVALID_REQUEST : ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    }
+    let id: number;
+    try {
+      id = broker.producerIds.generate();
+    } catch (err) {
+      broker.logger.error({ err }, 'reserving a block of producer ids failed');
+      return failed(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+    }
+    broker.logger.debug({ producerId: id, previousProducerId: producerId, clientId: ctx.header.clientId }, 'producer id allocated');
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: id, producerEpoch: 0 };
+  },
+};

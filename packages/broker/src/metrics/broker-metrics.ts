@@ -1,0 +1,84 @@
+// A broker's metrics: one prom-client Registry and one probe per subsystem. Only the probes touch
+// prom-client; the rest of the broker calls probe methods named for what happened.
+//
+// Two kinds of values: events counted as they happen (requests, appends, traffic — cheap adds on
+// the request path), and state read at scrape time (partition offsets, groups, the native
+// writer's and flush counters — one native stats() call per scrape, not per event).
+
+import type { FlushStats, WriterStats } from '@sluice/native';
+import { flushStats } from '@sluice/native';
+import { Registry } from 'prom-client';
+import type { GroupCoordinator } from '../groups/coordinator.ts';
+import type { TopicRegistry } from '../topics.ts';
+import { BrokerProbe } from './broker-probe.ts';
+import { type AppendMode, DataPathProbe } from './data-path-probe.ts';
+import { GroupProbe } from './group-probe.ts';
+import { LogProbe } from './log-probe.ts';
+import type { ScrapeSource } from './metrics-server.ts';
+import { ProcessProbe } from './process-probe.ts';
+
+/** What a scrape reads; attached once the broker has loaded them. */
+export interface ScrapeSources {
+  readonly topics: TopicRegistry;
+  readonly groups: GroupCoordinator;
+  /** The connection writer's counters (one native call). */
+  readonly writerStats: () => WriterStats;
+  /** The process-wide flush counters (one native call); defaults to @sluice/native's. */
+  readonly flushStats?: () => FlushStats;
+}
+
+export interface BrokerMetricsOptions {
+  /** `sluice.log.append.mode`: appends are counted under this mode. */
+  readonly appendMode: AppendMode;
+}
+
+export class BrokerMetrics implements ScrapeSource {
+  readonly registry: Registry;
+  readonly broker: BrokerProbe;
+  readonly dataPath: DataPathProbe;
+  readonly log: LogProbe;
+  readonly groups: GroupProbe;
+  readonly process: ProcessProbe;
+  private sources: ScrapeSources | null = null;
+
+  constructor(options: BrokerMetricsOptions) {
+    this.registry = new Registry();
+    this.broker = new BrokerProbe(this.registry);
+    this.dataPath = new DataPathProbe(this.registry, options.appendMode);
+    this.log = new LogProbe(this.registry);
+    this.groups = new GroupProbe(this.registry);
+    this.process = new ProcessProbe(this.registry);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  attach(sources: ScrapeSources): void {
+    this.sources = sources;
+  }
+
+  /** Before the broker's parts close: later scrapes show only what was counted. */
+  detach(): void {
+    this.sources = null;
+  }
+
+  /** Reads scrape-time state into the probes. */
+  refresh(): void {
+    const sources = this.sources;
+    const writer = sources === null ? null : sources.writerStats();
+    const topics = sources?.topics;
+    this.broker.refresh(writer, (name) => topics === undefined || topics.get(name) !== undefined);
+    this.dataPath.refresh(writer, (sources?.flushStats ?? flushStats)());
+    if (sources !== null) {
+      this.log.refresh(sources.topics.topics);
+      this.groups.refresh(sources.groups, sources.topics);
+    }
+  }
+
+  /** The Prometheus text exposition of every metric, fresh. */
+  async scrape(): Promise<string> {
+    this.refresh();
+    return this.registry.metrics();
+  }
+}

@@ -1,0 +1,227 @@
+// The Java client (org.apache.kafka:kafka-clients 4.x) for Sluice's real-client tests and golden
+// captures. One command per run; each prints one JSON object per line on stdout and exits 0, or
+// prints the failure on stderr and exits 1.
+//
+//   admin <bootstrap> <topic> <partitions>
+//       AdminClient: create the topic (with retention.ms=3600000), create it again (expects
+//       TopicExistsException), list, describe, describe configs, describe cluster, delete.
+//   produce <bootstrap> <topic> <count> <codec,codec,...> [idempotence=true|false] [valueSuffix]
+//       For each codec one KafkaProducer (acks=all, compression.type=codec) sends <count> keyed
+//       records "<codec>-<i>" -> "value-<codec>-<i><valueSuffix>" and flushes.
+//   consume <bootstrap> <topic> <group> <count> [timeoutMs]
+//       A KafkaConsumer in <group> (auto.offset.reset=earliest, no auto commit) polls until it
+//       has <count> records, commits them synchronously and leaves.
+package dev.sluice.test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.DescribeClusterResult;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+public final class JavaClient {
+  private JavaClient() {}
+
+  public static void main(String[] args) {
+    try {
+      if (args.length < 1) throw new IllegalArgumentException("usage: admin|produce|consume ...");
+      switch (args[0]) {
+        case "admin" -> admin(arg(args, 1), arg(args, 2), Integer.parseInt(arg(args, 3)));
+        case "produce" ->
+            produce(arg(args, 1), arg(args, 2), Integer.parseInt(arg(args, 3)), arg(args, 4).split(","),
+                args.length > 5 ? Boolean.parseBoolean(args[5]) : true, args.length > 6 ? args[6] : "");
+        case "consume" ->
+            consume(arg(args, 1), arg(args, 2), arg(args, 3), Integer.parseInt(arg(args, 4)),
+                args.length > 5 ? Long.parseLong(args[5]) : 60_000L);
+        default -> throw new IllegalArgumentException("unknown command " + args[0]);
+      }
+      System.exit(0);
+    } catch (Throwable t) {
+      System.err.println("java client: " + t);
+      t.printStackTrace(System.err);
+      System.exit(1);
+    }
+  }
+
+  private static String arg(String[] args, int i) {
+    if (i >= args.length) throw new IllegalArgumentException("missing argument " + i);
+    return args[i];
+  }
+
+  private static void admin(String bootstrap, String topic, int partitions) throws Exception {
+    Properties props = new Properties();
+    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(AdminClientConfig.CLIENT_ID_CONFIG, "sluice-java-admin");
+    try (Admin admin = Admin.create(props)) {
+      NewTopic newTopic = new NewTopic(topic, partitions, (short) 1).configs(Map.of("retention.ms", "3600000"));
+      admin.createTopics(List.of(newTopic)).all().get();
+      emit("event", "created", "topic", topic);
+
+      try {
+        admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
+        emit("event", "createdAgain");
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof TopicExistsException)) throw e;
+        emit("event", "exists", "error", e.getCause().getClass().getSimpleName());
+      }
+
+      Set<String> names = admin.listTopics().names().get();
+      emit("event", "listed", "containsTopic", names.contains(topic));
+
+      TopicDescription description = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+      List<Integer> leaders = new ArrayList<>();
+      description.partitions().forEach(p -> leaders.add(p.leader().id()));
+      emit("event", "described", "topic", description.name(), "partitions", description.partitions().size(),
+          "leaders", leaders, "internal", description.isInternal());
+
+      ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+      Config config = admin.describeConfigs(List.of(resource)).all().get().get(resource);
+      Map<String, Object> configs = new TreeMap<>();
+      for (String name : List.of("retention.ms", "cleanup.policy", "segment.bytes")) {
+        ConfigEntry entry = config.get(name);
+        configs.put(name, entry == null ? null : Map.of("value", String.valueOf(entry.value()), "source", entry.source().name()));
+      }
+      emit("event", "configs", "configs", configs);
+
+      DescribeClusterResult cluster = admin.describeCluster();
+      List<Integer> nodes = new ArrayList<>();
+      cluster.nodes().get().forEach(n -> nodes.add(n.id()));
+      emit("event", "cluster", "clusterId", cluster.clusterId().get(), "nodes", nodes,
+          "controller", cluster.controller().get().id());
+
+      admin.deleteTopics(List.of(topic)).all().get();
+      emit("event", "deleted", "containsTopic", admin.listTopics().names().get().contains(topic));
+    }
+  }
+
+  private static void produce(String bootstrap, String topic, int count, String[] codecs, boolean idempotence,
+      String valueSuffix) throws Exception {
+    for (String codec : codecs) {
+      Properties props = new Properties();
+      props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+      props.put(ProducerConfig.CLIENT_ID_CONFIG, "sluice-java-producer");
+      props.put(ProducerConfig.ACKS_CONFIG, "all");
+      props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, codec);
+      props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, Boolean.toString(idempotence));
+      props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+      props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+      props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+      List<java.util.concurrent.Future<RecordMetadata>> sent = new ArrayList<>(count);
+      try (KafkaProducer<String, String> producer = new KafkaProducer<>(props)) {
+        for (int i = 0; i < count; i++) {
+          sent.add(producer.send(new ProducerRecord<>(topic, codec + "-" + i, "value-" + codec + "-" + i + valueSuffix)));
+        }
+        producer.flush();
+        Map<Integer, Integer> perPartition = new TreeMap<>();
+        for (java.util.concurrent.Future<RecordMetadata> f : sent) {
+          RecordMetadata md = f.get();
+          perPartition.merge(md.partition(), 1, Integer::sum);
+        }
+        emit("event", "produced", "compression", codec, "count", sent.size(), "perPartition", perPartition);
+      }
+    }
+  }
+
+  private static void consume(String bootstrap, String topic, String group, int count, long timeoutMs) {
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(ConsumerConfig.CLIENT_ID_CONFIG, "sluice-java-consumer");
+    props.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    int seen = 0;
+    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props)) {
+      consumer.subscribe(List.of(topic));
+      while (seen < count) {
+        if (System.currentTimeMillis() > deadline) {
+          throw new IllegalStateException("consumed " + seen + " of " + count + " records before the timeout");
+        }
+        ConsumerRecords<String, String> records = consumer.poll(Duration.ofMillis(500));
+        for (ConsumerRecord<String, String> r : records) {
+          seen++;
+          emit("event", "record", "partition", r.partition(), "offset", r.offset(), "key", r.key(), "value", r.value());
+        }
+      }
+      consumer.commitSync();
+      emit("event", "committed");
+    }
+    emit("event", "done", "count", seen);
+  }
+
+  /** Prints one JSON object from alternating keys and values. */
+  private static void emit(Object... kv) {
+    StringBuilder sb = new StringBuilder("{");
+    for (int i = 0; i < kv.length; i += 2) {
+      if (i > 0) sb.append(',');
+      json(sb, kv[i]);
+      sb.append(':');
+      json(sb, kv[i + 1]);
+    }
+    System.out.println(sb.append('}'));
+  }
+
+  private static void json(StringBuilder sb, Object v) {
+    if (v == null) {
+      sb.append("null");
+    } else if (v instanceof Number || v instanceof Boolean) {
+      sb.append(v);
+    } else if (v instanceof Map<?, ?> m) {
+      sb.append('{');
+      boolean first = true;
+      for (Map.Entry<?, ?> e : m.entrySet()) {
+        if (!first) sb.append(',');
+        first = false;
+        json(sb, String.valueOf(e.getKey()));
+        sb.append(':');
+        json(sb, e.getValue());
+      }
+      sb.append('}');
+    } else if (v instanceof List<?> l) {
+      sb.append('[');
+      for (int i = 0; i < l.size(); i++) {
+        if (i > 0) sb.append(',');
+        json(sb, l.get(i));
+      }
+      sb.append(']');
+    } else {
+      sb.append('"');
+      for (char c : v.toString().toCharArray()) {
+        switch (c) {
+          case '"' -> sb.append("\\\"");
+          case '\\' -> sb.append("\\\\");
+          case '\n' -> sb.append("\\n");
+          default -> {
+            if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
+            else sb.append(c);
+          }
+        }
+      }
+      sb.append('"');
+    }
+  }
+}
