@@ -210,12 +210,15 @@ impl BatchHeader {
             .copy_from_slice(&self.last_offset_delta.to_be_bytes());
         b[BASE_TIMESTAMP_AT..BASE_TIMESTAMP_AT + 8]
             .copy_from_slice(&self.base_timestamp.to_be_bytes());
-        b[MAX_TIMESTAMP_AT..MAX_TIMESTAMP_AT + 8].copy_from_slice(&self.max_timestamp.to_be_bytes());
+        b[MAX_TIMESTAMP_AT..MAX_TIMESTAMP_AT + 8]
+            .copy_from_slice(&self.max_timestamp.to_be_bytes());
         b[PRODUCER_ID_AT..PRODUCER_ID_AT + 8].copy_from_slice(&self.producer_id.to_be_bytes());
         b[PRODUCER_EPOCH_AT..PRODUCER_EPOCH_AT + 2]
             .copy_from_slice(&self.producer_epoch.to_be_bytes());
-        b[BASE_SEQUENCE_AT..BASE_SEQUENCE_AT + 4].copy_from_slice(&self.base_sequence.to_be_bytes());
-        b[RECORDS_COUNT_AT..RECORDS_COUNT_AT + 4].copy_from_slice(&self.records_count.to_be_bytes());
+        b[BASE_SEQUENCE_AT..BASE_SEQUENCE_AT + 4]
+            .copy_from_slice(&self.base_sequence.to_be_bytes());
+        b[RECORDS_COUNT_AT..RECORDS_COUNT_AT + 4]
+            .copy_from_slice(&self.records_count.to_be_bytes());
         b
     }
 

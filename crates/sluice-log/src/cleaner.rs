@@ -182,11 +182,12 @@ impl Log {
     pub fn cleanable(&self, now_ms: i64) -> Result<Cleanable> {
         self.ensure_open()?;
         // A checkpoint outside [log start, log end] is reset to the log start, as Kafka does.
-        let first_dirty = if (self.log_start_offset..=self.log_end_offset).contains(&self.first_dirty_offset) {
-            self.first_dirty_offset
-        } else {
-            self.log_start_offset
-        };
+        let first_dirty =
+            if (self.log_start_offset..=self.log_end_offset).contains(&self.first_dirty_offset) {
+                self.first_dirty_offset
+            } else {
+                self.log_start_offset
+            };
         let active_base = *self.segments.keys().next_back().expect("an active segment");
         let mut uncleanable = self.log_end_offset.min(active_base);
         let lag = self.config.min_compaction_lag_ms;
@@ -230,9 +231,7 @@ impl Log {
             .next_back()
             .map_or(i64::MIN, |(base, _)| *base);
         let active_base = *self.segments.keys().next_back().expect("an active segment");
-        self.segments
-            .range(start..active_base)
-            .map(|(_, s)| s)
+        self.segments.range(start..active_base).map(|(_, s)| s)
     }
 
     /// Segments holding any offset of `[from, to)` (Kafka's `logSegments(from, to)`).
@@ -248,14 +247,19 @@ impl Log {
     /// Plans a clean: None when the log is not compacted, a clean is already running, or the
     /// dirty ratio is not above `min.cleanable.dirty.ratio`. Cheap: metadata and one index
     /// lookup; the returned job does the work.
-    pub fn plan_clean(&mut self, now_ms: i64, settings: &CleanerSettings) -> Result<Option<CleanJob>> {
+    pub fn plan_clean(
+        &mut self,
+        now_ms: i64,
+        settings: &CleanerSettings,
+    ) -> Result<Option<CleanJob>> {
         self.ensure_open()?;
         settings.validate()?;
         if !self.config.cleanup_policy.compact || self.is_cleaning() {
             return Ok(None);
         }
         let range = self.cleanable(now_ms)?;
-        if range.cleanable_bytes == 0 || !(range.ratio() > self.config.min_cleanable_dirty_ratio) {
+        // Kafka cleans when the ratio is strictly above the threshold (the ratio is never NaN).
+        if range.cleanable_bytes == 0 || range.ratio() <= self.config.min_cleanable_dirty_ratio {
             return Ok(None);
         }
         let storage = &*self.storage;
@@ -394,16 +398,19 @@ impl Log {
     /// The group's segments are still this log's, unchanged and closed.
     fn still_present(&self, group: &job::CleanedGroup) -> bool {
         group.replaces.iter().all(|(base, file, size)| {
-            self.segments.get(base).is_some_and(|s| {
-                Arc::ptr_eq(s.file(), file) && s.size() == *size && !s.is_active()
-            })
+            self.segments
+                .get(base)
+                .is_some_and(|s| Arc::ptr_eq(s.file(), file) && s.size() == *size && !s.is_active())
         })
     }
 
     fn replace_group(&mut self, group: &job::CleanedGroup) -> Result<()> {
         let storage = self.storage.clone();
         for (base, _, _) in &group.replaces {
-            let old = self.segments.remove(base).expect("checked by still_present");
+            let old = self
+                .segments
+                .remove(base)
+                .expect("checked by still_present");
             old.delete(&*storage)?;
         }
         storage
@@ -413,7 +420,8 @@ impl Log {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64);
-        let (segment, _) = Segment::load(&*storage, &self.dir, group.base, &self.config, false, now)?;
+        let (segment, _) =
+            Segment::load(&*storage, &self.dir, group.base, &self.config, false, now)?;
         self.segments.insert(group.base, segment);
         Ok(())
     }

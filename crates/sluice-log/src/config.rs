@@ -216,9 +216,11 @@ impl LogConfig {
         check(self.delete_retention_ms >= 0, "delete.retention.ms", || {
             format!("{} is below 0", self.delete_retention_ms)
         })?;
-        check(self.min_compaction_lag_ms >= 0, "min.compaction.lag.ms", || {
-            format!("{} is below 0", self.min_compaction_lag_ms)
-        })?;
+        check(
+            self.min_compaction_lag_ms >= 0,
+            "min.compaction.lag.ms",
+            || format!("{} is below 0", self.min_compaction_lag_ms),
+        )?;
         check(
             (0.0..=1.0).contains(&self.min_cleanable_dirty_ratio),
             "min.cleanable.dirty.ratio",
@@ -297,7 +299,10 @@ mod tests {
 
     #[test]
     fn cleanup_policy_lists_parse_as_kafka_writes_them() {
-        assert_eq!(CleanupPolicy::parse("delete").unwrap(), CleanupPolicy::DELETE);
+        assert_eq!(
+            CleanupPolicy::parse("delete").unwrap(),
+            CleanupPolicy::DELETE
+        );
         let both = CleanupPolicy::parse("compact,delete").unwrap();
         assert!(both.compact && both.delete);
         let compact = CleanupPolicy::parse(" compact ").unwrap();

@@ -209,7 +209,9 @@ impl FaultyStorage {
                 Some(rng) => scramble_tail(&file, tracked.durable_len, len, rng)?,
             }
         }
-        state.files.retain(|_, t| t.path.exists() || t.renamed_from.is_some());
+        state
+            .files
+            .retain(|_, t| t.path.exists() || t.renamed_from.is_some());
         for tracked in state.files.values_mut() {
             if let Some(old) = tracked.renamed_from.take()
                 && !tracked.path.exists()
@@ -251,7 +253,9 @@ impl FaultyStorage {
             }
             Fault::Crash => {
                 state.crashed = true;
-                Err(io::Error::other("injected crash: the process died before this call"))
+                Err(io::Error::other(
+                    "injected crash: the process died before this call",
+                ))
             }
         }
     }

@@ -57,7 +57,10 @@ fn template() -> Template {
     let mut log = Log::open(reference.path(), config.clone(), clean_shutdown()).unwrap();
     let stats = log.clean(0, &CleanerSettings::default()).unwrap().unwrap();
     assert!(stats.segments_written >= 2, "{stats:?}");
-    assert!(stats.segments_cleaned > stats.segments_written, "some group merges: {stats:?}");
+    assert!(
+        stats.segments_cleaned > stats.segments_written,
+        "some group merges: {stats:?}"
+    );
     let cleaned = log_records(&log);
     Template {
         dir,
@@ -85,13 +88,20 @@ fn check_recovered(t: &Template, dir: &Path, case: &str) {
     assert_eq!(log.log_end_offset(), t.end, "{case}");
     let now = log_records(&log);
     assert_valid_compaction(&now, &t.before, &t.cleaned);
-    assert!(now == t.before || now == t.cleaned || now.len() < t.before.len(), "{case}");
+    assert!(
+        now == t.before || now == t.cleaned || now.len() < t.before.len(),
+        "{case}"
+    );
     log.clean(0, &CleanerSettings::default()).unwrap();
-    assert_eq!(log_records(&log), t.cleaned, "{case}: a later clean converges");
+    assert_eq!(
+        log_records(&log),
+        t.cleaned,
+        "{case}: a later clean converges"
+    );
 }
 
 fn power_loss(storage: &FaultyStorage, seed: u64) {
-    let mode = if seed % 3 == 0 {
+    let mode = if seed.is_multiple_of(3) {
         PowerLoss::DropUnsynced
     } else {
         PowerLoss::Scramble { seed }
@@ -108,8 +118,18 @@ fn a_crash_at_any_step_of_the_swap_recovers_to_the_same_content() {
     let counting = tempfile::tempdir().unwrap();
     copy_dir(t.dir.path(), counting.path());
     let storage = Arc::new(FaultyStorage::new());
-    let mut log = Log::open_with_storage(counting.path(), t.config.clone(), clean_shutdown(), storage.clone()).unwrap();
-    let outcome = log.plan_clean(0, &CleanerSettings::default()).unwrap().unwrap().run();
+    let mut log = Log::open_with_storage(
+        counting.path(),
+        t.config.clone(),
+        clean_shutdown(),
+        storage.clone(),
+    )
+    .unwrap();
+    let outcome = log
+        .plan_clean(0, &CleanerSettings::default())
+        .unwrap()
+        .unwrap()
+        .run();
     let before: Vec<u64> = SWAP_OPS.iter().map(|&op| storage.calls(op)).collect();
     log.apply_clean(outcome).unwrap().unwrap();
     let counts: Vec<u64> = SWAP_OPS
@@ -117,7 +137,10 @@ fn a_crash_at_any_step_of_the_swap_recovers_to_the_same_content() {
         .zip(&before)
         .map(|(&op, b)| storage.calls(op) - b)
         .collect();
-    assert!(counts[0] >= 12 && counts[1] >= 6 && counts[2] >= 6, "{counts:?}");
+    assert!(
+        counts[0] >= 12 && counts[1] >= 6 && counts[2] >= 6,
+        "{counts:?}"
+    );
     drop(log);
 
     let mut cases = 0;
@@ -129,8 +152,18 @@ fn a_crash_at_any_step_of_the_swap_recovers_to_the_same_content() {
             let dir = tempfile::tempdir().unwrap();
             copy_dir(t.dir.path(), dir.path());
             let storage = Arc::new(FaultyStorage::new());
-            let mut log = Log::open_with_storage(dir.path(), t.config.clone(), clean_shutdown(), storage.clone()).unwrap();
-            let outcome = log.plan_clean(0, &CleanerSettings::default()).unwrap().unwrap().run();
+            let mut log = Log::open_with_storage(
+                dir.path(),
+                t.config.clone(),
+                clean_shutdown(),
+                storage.clone(),
+            )
+            .unwrap();
+            let outcome = log
+                .plan_clean(0, &CleanerSettings::default())
+                .unwrap()
+                .unwrap()
+                .run();
             storage.fail_nth(op, skip as u32, Fault::Crash);
             let err = log.apply_clean(outcome).expect_err(&case);
             assert_eq!(err.code(), "KAFKA_STORAGE_ERROR", "{case}: {err}");
@@ -151,8 +184,17 @@ fn a_crash_while_the_job_writes_leaves_the_old_segments() {
         let dir = tempfile::tempdir().unwrap();
         copy_dir(t.dir.path(), dir.path());
         let storage = Arc::new(FaultyStorage::new());
-        let mut log = Log::open_with_storage(dir.path(), t.config.clone(), clean_shutdown(), storage.clone()).unwrap();
-        let job = log.plan_clean(0, &CleanerSettings::default()).unwrap().unwrap();
+        let mut log = Log::open_with_storage(
+            dir.path(),
+            t.config.clone(),
+            clean_shutdown(),
+            storage.clone(),
+        )
+        .unwrap();
+        let job = log
+            .plan_clean(0, &CleanerSettings::default())
+            .unwrap()
+            .unwrap();
         storage.fail_nth(Op::Write, skip, Fault::Crash);
         let err = log.apply_clean(job.run()).expect_err(&case);
         assert_eq!(err.code(), "KAFKA_STORAGE_ERROR", "{case}");
@@ -173,9 +215,22 @@ fn a_crash_between_the_job_and_the_swap_leaves_the_old_segments() {
         let dir = tempfile::tempdir().unwrap();
         copy_dir(t.dir.path(), dir.path());
         let storage = Arc::new(FaultyStorage::new());
-        let mut log = Log::open_with_storage(dir.path(), t.config.clone(), clean_shutdown(), storage.clone()).unwrap();
-        let outcome = log.plan_clean(0, &CleanerSettings::default()).unwrap().unwrap().run();
-        assert!(!leftovers(dir.path()).is_empty(), "the job wrote .cleaned files");
+        let mut log = Log::open_with_storage(
+            dir.path(),
+            t.config.clone(),
+            clean_shutdown(),
+            storage.clone(),
+        )
+        .unwrap();
+        let outcome = log
+            .plan_clean(0, &CleanerSettings::default())
+            .unwrap()
+            .unwrap()
+            .run();
+        assert!(
+            !leftovers(dir.path()).is_empty(),
+            "the job wrote .cleaned files"
+        );
         drop(outcome);
         drop(log);
         power_loss(&storage, seed);
@@ -191,16 +246,32 @@ fn a_failed_swap_takes_the_log_offline_until_reopened() {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(t.dir.path(), dir.path());
     let storage = Arc::new(FaultyStorage::new());
-    let mut log = Log::open_with_storage(dir.path(), t.config.clone(), clean_shutdown(), storage.clone()).unwrap();
-    let outcome = log.plan_clean(0, &CleanerSettings::default()).unwrap().unwrap().run();
+    let mut log = Log::open_with_storage(
+        dir.path(),
+        t.config.clone(),
+        clean_shutdown(),
+        storage.clone(),
+    )
+    .unwrap();
+    let outcome = log
+        .plan_clean(0, &CleanerSettings::default())
+        .unwrap()
+        .unwrap()
+        .run();
     // One failing unlink (EIO), not a crash: the process goes on.
     storage.fail_nth(Op::Remove, 1, Fault::Errno(libc::EIO));
-    assert_eq!(log.apply_clean(outcome).unwrap_err().code(), "KAFKA_STORAGE_ERROR");
+    assert_eq!(
+        log.apply_clean(outcome).unwrap_err().code(),
+        "KAFKA_STORAGE_ERROR"
+    );
     let err = log.read(0, 100, true).unwrap_err();
     assert_eq!(err.code(), "KAFKA_STORAGE_ERROR");
     assert!(err.to_string().contains("offline"), "{err}");
     let mut bytes = keyed_batch(&[kv("a", Some("1"))], 0, Codec::None, None);
-    assert_eq!(log.append(&mut bytes, 0, 0).unwrap_err().code(), "KAFKA_STORAGE_ERROR");
+    assert_eq!(
+        log.append(&mut bytes, 0, 0).unwrap_err().code(),
+        "KAFKA_STORAGE_ERROR"
+    );
     drop(log);
     check_recovered(&t, dir.path(), "failed unlink");
 }
@@ -211,13 +282,30 @@ fn an_error_before_the_commit_point_leaves_the_log_usable() {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(t.dir.path(), dir.path());
     let storage = Arc::new(FaultyStorage::new());
-    let mut log = Log::open_with_storage(dir.path(), t.config.clone(), clean_shutdown(), storage.clone()).unwrap();
-    let outcome = log.plan_clean(0, &CleanerSettings::default()).unwrap().unwrap().run();
+    let mut log = Log::open_with_storage(
+        dir.path(),
+        t.config.clone(),
+        clean_shutdown(),
+        storage.clone(),
+    )
+    .unwrap();
+    let outcome = log
+        .plan_clean(0, &CleanerSettings::default())
+        .unwrap()
+        .unwrap()
+        .run();
     // The second rename of the first group (its time index): before the log's .swap exists.
     storage.fail_nth(Op::Rename, 1, Fault::Errno(libc::EIO));
-    assert_eq!(log.apply_clean(outcome).unwrap_err().code(), "KAFKA_STORAGE_ERROR");
+    assert_eq!(
+        log.apply_clean(outcome).unwrap_err().code(),
+        "KAFKA_STORAGE_ERROR"
+    );
     assert_eq!(log_records(&log), t.before, "nothing was swapped");
-    assert!(leftovers(dir.path()).is_empty(), "{:?}", leftovers(dir.path()));
+    assert!(
+        leftovers(dir.path()).is_empty(),
+        "{:?}",
+        leftovers(dir.path())
+    );
     log.clean(0, &CleanerSettings::default()).unwrap().unwrap();
     assert_eq!(log_records(&log), t.cleaned);
 }

@@ -41,16 +41,27 @@ for_each_mode!(
         let first_uncleanable = active_base(&log);
         assert!(segments > 10);
 
-        let stats = log.clean(10_000, &settings()).unwrap().expect("a dirty log is cleaned");
+        let stats = log
+            .clean(10_000, &settings())
+            .unwrap()
+            .expect("a dirty log is cleaned");
         assert_eq!(stats.first_dirty_offset, 0);
         assert_eq!(stats.end_offset, first_uncleanable);
         assert_eq!(log.first_dirty_offset(), first_uncleanable);
         assert!(!stats.map_full);
         let after = log_records(&log);
         assert_eq!(after, compacted(&before, first_uncleanable, false));
-        assert_valid_compaction(&after, &before, &compacted(&before, first_uncleanable, false));
+        assert_valid_compaction(
+            &after,
+            &before,
+            &compacted(&before, first_uncleanable, false),
+        );
         assert_eq!(log.log_end_offset(), end, "the log end never moves");
-        assert!(log.size_bytes() * 3 < size, "{} of {size} bytes left", log.size_bytes());
+        assert!(
+            log.size_bytes() * 3 < size,
+            "{} of {size} bytes left",
+            log.size_bytes()
+        );
         assert_eq!(stats.segments_cleaned as usize, segments - 1);
         // Groups are formed from the sizes before cleaning (Kafka's rule): full segments are
         // rewritten one by one, and merge on a later clean.
@@ -65,7 +76,11 @@ for_each_mode!(
         log.clean(10_000, &settings()).unwrap().unwrap();
         let after = log_records(&log);
         assert_eq!(after, compacted(&before, first_uncleanable, false));
-        assert!(log.segment_count() * 3 < segments, "{} segments", log.segment_count());
+        assert!(
+            log.segment_count() * 3 < segments,
+            "{} segments",
+            log.segment_count()
+        );
         let end = log.log_end_offset();
 
         // The cleaned segments' indexes are the ones recovery would build.
@@ -73,7 +88,12 @@ for_each_mode!(
         let closed = &bases[..bases.len() - 1];
         let indexes: Vec<(Vec<u8>, Vec<u8>)> = closed
             .iter()
-            .map(|&b| (file_bytes(dir.path(), b, ".index"), file_bytes(dir.path(), b, ".timeindex")))
+            .map(|&b| {
+                (
+                    file_bytes(dir.path(), b, ".index"),
+                    file_bytes(dir.path(), b, ".timeindex"),
+                )
+            })
             .collect();
         log.close().unwrap();
         for &b in closed {
@@ -82,8 +102,16 @@ for_each_mode!(
         }
         let log = open_clean(dir.path(), config.clone());
         for (&b, (index, time_index)) in closed.iter().zip(&indexes) {
-            assert_eq!(&file_bytes(dir.path(), b, ".index"), index, "offset index of {b}");
-            assert_eq!(&file_bytes(dir.path(), b, ".timeindex"), time_index, "time index of {b}");
+            assert_eq!(
+                &file_bytes(dir.path(), b, ".index"),
+                index,
+                "offset index of {b}"
+            );
+            assert_eq!(
+                &file_bytes(dir.path(), b, ".timeindex"),
+                time_index,
+                "time index of {b}"
+            );
         }
         assert_eq!(log_records(&log), after);
         drop(log);
@@ -102,7 +130,7 @@ fn tombstones_live_until_their_delete_horizon_then_go() {
         ..compact_config(1 << 20)
     };
     let mut log = open(dir.path(), config);
-    let mut append = |log: &mut Log, records: &[Kv]| {
+    let append = |log: &mut Log, records: &[Kv]| {
         let mut bytes = keyed_batch(records, 5_000, Codec::None, None);
         log.append(&mut bytes, 5_000, 0).unwrap().base_offset
     };
@@ -115,7 +143,10 @@ fn tombstones_live_until_their_delete_horizon_then_go() {
     let stats = log.clean(10_000, &settings()).unwrap().unwrap();
     assert_eq!(stats.tombstones_removed, 0);
     let records = log_records(&log);
-    let keys: Vec<_> = records.iter().map(|r| (r.offset, r.key.clone(), r.value.clone())).collect();
+    let keys: Vec<_> = records
+        .iter()
+        .map(|r| (r.offset, r.key.clone(), r.value.clone()))
+        .collect();
     assert_eq!(
         keys,
         vec![
@@ -129,7 +160,11 @@ fn tombstones_live_until_their_delete_horizon_then_go() {
         .into_iter()
         .find(|h| h.base_offset == tombstone)
         .unwrap();
-    assert_eq!(stamped.delete_horizon_ms(), Some(11_000), "KIP-534 horizon = now + delete.retention.ms");
+    assert_eq!(
+        stamped.delete_horizon_ms(),
+        Some(11_000),
+        "KIP-534 horizon = now + delete.retention.ms"
+    );
 
     // A later clean before the horizon keeps it...
     append(&mut log, &[kv("d", Some("1"))]);
@@ -144,13 +179,21 @@ fn tombstones_live_until_their_delete_horizon_then_go() {
     let stats = log.clean(11_000, &settings()).unwrap().unwrap();
     assert_eq!(stats.tombstones_removed, 1);
     let records = log_records(&log);
-    assert!(records.iter().all(|r| r.key.as_deref() != Some(b"b")), "{records:?}");
+    assert!(
+        records.iter().all(|r| r.key.as_deref() != Some(b"b")),
+        "{records:?}"
+    );
     assert!(records.iter().any(|r| r.key.as_deref() == Some(b"a")));
 }
 
 #[test]
 fn compressed_batches_are_cleaned_and_keep_their_codec() {
-    for (codec, id) in [(Codec::Gzip, 1), (Codec::Snappy, 2), (Codec::Lz4, 3), (Codec::Zstd, 4)] {
+    for (codec, id) in [
+        (Codec::Gzip, 1),
+        (Codec::Snappy, 2),
+        (Codec::Lz4, 3),
+        (Codec::Zstd, 4),
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let mut log = open(dir.path(), compact_config(4096));
         append_overwrites(&mut log, 300, 15, 6, codec, 1_000);
@@ -160,10 +203,24 @@ fn compressed_batches_are_cleaned_and_keep_their_codec() {
         assert_eq!(stats.unreadable_batches, 0, "{codec:?}");
         assert!(stats.records_kept < stats.records_read, "{codec:?}");
         let after = log_records(&log);
-        assert_eq!(after, compacted(&before, first_uncleanable, false), "{codec:?}");
+        assert_eq!(
+            after,
+            compacted(&before, first_uncleanable, false),
+            "{codec:?}"
+        );
         let batches = disk_batches(dir.path());
-        assert!(batches.iter().all(|h| h.records_count == 0 || h.compression() == id), "{codec:?}");
-        assert!(batches.iter().any(|h| (h.records_count as i64) < h.last_offset_delta as i64 + 1), "{codec:?}: some batch is sparse");
+        assert!(
+            batches
+                .iter()
+                .all(|h| h.records_count == 0 || h.compression() == id),
+            "{codec:?}"
+        );
+        assert!(
+            batches
+                .iter()
+                .any(|h| (h.records_count as i64) < h.last_offset_delta as i64 + 1),
+            "{codec:?}: some batch is sparse"
+        );
         // Reopened with a full recovery scan (CRCs of the recompressed batches).
         log.close().unwrap();
         let log = Log::open(dir.path(), compact_config(4096), OpenOptions::default()).unwrap();
@@ -182,13 +239,15 @@ fn a_full_offset_map_cleans_up_to_where_it_reached_and_later_cleans_finish() {
     // Room for 10 keys: every clean covers only part of the dirty section.
     let small = CleanerSettings {
         dedupe_buffer_bytes: 24 * 12,
-        ..settings()
     };
     let mut rounds = 0;
     let mut last_end = 0;
     while let Some(stats) = log.clean(10_000, &small).unwrap() {
         rounds += 1;
-        assert!(stats.map_full || stats.end_offset == first_uncleanable, "{stats:?}");
+        assert!(
+            stats.map_full || stats.end_offset == first_uncleanable,
+            "{stats:?}"
+        );
         assert!(stats.map_keys <= 10);
         assert!(stats.end_offset > last_end, "each clean makes progress");
         assert_eq!(stats.first_dirty_offset, last_end);
@@ -200,21 +259,29 @@ fn a_full_offset_map_cleans_up_to_where_it_reached_and_later_cleans_finish() {
     }
     assert!(rounds > 3, "{rounds} rounds");
     assert_eq!(last_end, first_uncleanable);
-    assert_eq!(log_records(&log), full, "bounded rounds end where one big clean would");
+    assert_eq!(
+        log_records(&log),
+        full,
+        "bounded rounds end where one big clean would"
+    );
 }
 
 #[test]
 fn a_map_too_small_for_one_batch_is_an_error_not_a_stall() {
     let dir = tempfile::tempdir().unwrap();
     let mut log = open(dir.path(), compact_config(1 << 20));
-    let mut bytes = keyed_batch(&[kv("a", Some("1")), kv("b", Some("1")), kv("c", Some("1"))], 0, Codec::None, None);
+    let mut bytes = keyed_batch(
+        &[kv("a", Some("1")), kv("b", Some("1")), kv("c", Some("1"))],
+        0,
+        Codec::None,
+        None,
+    );
     log.append(&mut bytes, 0, 0).unwrap();
     log.roll(0).unwrap();
     let mut bytes = keyed_batch(&[kv("d", Some("1"))], 0, Codec::None, None);
     log.append(&mut bytes, 0, 0).unwrap();
     let tiny = CleanerSettings {
         dedupe_buffer_bytes: 48,
-        ..settings()
     };
     let err = log.clean(0, &tiny).unwrap_err();
     assert_eq!(err.code(), "INVALID_CONFIG");
@@ -232,14 +299,29 @@ fn the_last_batch_of_an_active_producer_is_kept_empty() {
     };
     let mut log = open(dir.path(), config);
     let now = 100_000;
-    let mut append = |log: &mut Log, records: &[Kv], ts: i64, producer: Option<ProducerFields>| {
+    let append = |log: &mut Log, records: &[Kv], ts: i64, producer: Option<ProducerFields>| {
         let mut bytes = keyed_batch(records, ts, Codec::Gzip, producer);
         log.append(&mut bytes, ts, 0).unwrap();
     };
     append(&mut log, &[kv("a", Some("1"))], now - 10, Some((7, 0, 0)));
-    append(&mut log, &[kv("b", Some("1")), kv("b", Some("1b"))], now - 10, Some((7, 0, 1)));
-    append(&mut log, &[kv("c", Some("1"))], now - 5_000, Some((9, 0, 0)));
-    append(&mut log, &[kv("a", Some("2")), kv("b", Some("2")), kv("c", Some("2"))], now, None);
+    append(
+        &mut log,
+        &[kv("b", Some("1")), kv("b", Some("1b"))],
+        now - 10,
+        Some((7, 0, 1)),
+    );
+    append(
+        &mut log,
+        &[kv("c", Some("1"))],
+        now - 5_000,
+        Some((9, 0, 0)),
+    );
+    append(
+        &mut log,
+        &[kv("a", Some("2")), kv("b", Some("2")), kv("c", Some("2"))],
+        now,
+        None,
+    );
     log.roll(now).unwrap();
     append(&mut log, &[kv("z", Some("1"))], now, None);
     let stats = log.clean(now, &settings()).unwrap().unwrap();
@@ -247,13 +329,23 @@ fn the_last_batch_of_an_active_producer_is_kept_empty() {
     let batches = disk_batches(dir.path());
     let summary: Vec<_> = batches
         .iter()
-        .map(|h| (h.base_offset, h.last_offset(), h.records_count, h.producer_id))
+        .map(|h| {
+            (
+                h.base_offset,
+                h.last_offset(),
+                h.records_count,
+                h.producer_id,
+            )
+        })
         .collect();
     // Producer 7's first batch goes; its last one stays, empty, with its sequence fields;
     // producer 9 expired, so its only batch goes.
     assert_eq!(summary, vec![(1, 2, 0, 7), (4, 6, 3, -1), (7, 7, 1, -1)]);
     let kept = batches[0];
-    assert_eq!((kept.producer_epoch, kept.base_sequence, kept.compression()), (0, 1, 0));
+    assert_eq!(
+        (kept.producer_epoch, kept.base_sequence, kept.compression()),
+        (0, 1, 0)
+    );
     // Fetching from offset 0 skips the empty batch.
     let read = log.read(0, 1 << 20, true).unwrap().unwrap();
     assert_eq!(read.first_offset, 4);
@@ -265,7 +357,7 @@ fn reads_skip_empty_batches_left_at_a_segment_end() {
     // Segments too large to share a group: each is cleaned on its own and keeps its last batch.
     let mut log = open(dir.path(), compact_config(1_000));
     let value = "v".repeat(300);
-    let mut append = |log: &mut Log, key: &str| {
+    let append = |log: &mut Log, key: &str| {
         let mut bytes = keyed_batch(&[kv(key, Some(&value))], 0, Codec::None, None);
         log.append(&mut bytes, 0, 0).unwrap().base_offset
     };
@@ -299,7 +391,7 @@ fn segments_younger_than_the_compaction_lag_are_not_cleaned() {
         ..compact_config(1 << 20)
     };
     let mut log = open(dir.path(), config);
-    let mut append = |log: &mut Log, key: &str, ts: i64| {
+    let append = |log: &mut Log, key: &str, ts: i64| {
         let mut bytes = keyed_batch(&[kv(key, Some("value"))], ts, Codec::None, None);
         log.append(&mut bytes, ts, 0).unwrap();
     };
@@ -314,7 +406,10 @@ fn segments_younger_than_the_compaction_lag_are_not_cleaned() {
     log.roll(0).unwrap();
     append(&mut log, "z", 100_000);
     // The second segment's records are younger than the lag at 105 s: only the first goes.
-    assert_eq!(log.cleanable(105_000).unwrap().first_uncleanable_offset, young);
+    assert_eq!(
+        log.cleanable(105_000).unwrap().first_uncleanable_offset,
+        young
+    );
     let stats = log.clean(105_000, &settings()).unwrap().unwrap();
     assert_eq!(stats.end_offset, young);
     let records = log_records(&log);
@@ -334,7 +429,7 @@ fn a_clean_runs_only_above_the_dirty_ratio() {
         ..compact_config(1 << 20)
     };
     let mut log = open(dir.path(), config);
-    let mut append = |log: &mut Log, key: &str| {
+    let append = |log: &mut Log, key: &str| {
         let mut bytes = keyed_batch(&[kv(key, Some("value"))], 0, Codec::None, None);
         log.append(&mut bytes, 0, 0).unwrap();
     };
@@ -343,7 +438,10 @@ fn a_clean_runs_only_above_the_dirty_ratio() {
     }
     log.roll(0).unwrap();
     append(&mut log, "z");
-    assert!(log.clean(0, &settings()).unwrap().is_some(), "all dirty: ratio 1");
+    assert!(
+        log.clean(0, &settings()).unwrap().is_some(),
+        "all dirty: ratio 1"
+    );
     // Two dirty batches against ten clean ones: below 0.5.
     append(&mut log, "k0");
     log.roll(0).unwrap();
@@ -361,7 +459,10 @@ fn a_clean_runs_only_above_the_dirty_ratio() {
     assert!(range.ratio() > 0.5, "{range:?}");
     let before = log_records(&log);
     log.clean(0, &settings()).unwrap().unwrap();
-    assert_eq!(log_records(&log), compacted(&before, active_base(&log), false));
+    assert_eq!(
+        log_records(&log),
+        compacted(&before, active_base(&log), false)
+    );
 }
 
 #[test]
@@ -370,7 +471,12 @@ fn compacted_logs_refuse_records_without_a_key() {
         let dir = tempfile::tempdir().unwrap();
         let mut log = open(dir.path(), compact_config(1 << 20));
         let mut good = keyed_batch(&[kv("a", Some("1"))], 0, codec, None);
-        let mut bad = keyed_batch(&[kv("a", Some("1")), (None, Some(b"v".to_vec()))], 0, codec, None);
+        let mut bad = keyed_batch(
+            &[kv("a", Some("1")), (None, Some(b"v".to_vec()))],
+            0,
+            codec,
+            None,
+        );
         let mut both = good.clone();
         both.extend_from_slice(&bad);
         let err = log.append(&mut both, 0, 0).unwrap_err();
@@ -393,7 +499,12 @@ fn the_cleaner_drops_keyless_records_written_before_the_log_was_compacted() {
     let mut config = compact_config(1 << 20);
     config.cleanup_policy = CleanupPolicy::DELETE;
     let mut log = open(dir.path(), config.clone());
-    let mut bytes = keyed_batch(&[(None, Some(b"x".to_vec())), kv("a", Some("1"))], 0, Codec::None, None);
+    let mut bytes = keyed_batch(
+        &[(None, Some(b"x".to_vec())), kv("a", Some("1"))],
+        0,
+        Codec::None,
+        None,
+    );
     log.append(&mut bytes, 0, 0).unwrap();
     config.cleanup_policy = CleanupPolicy::parse("compact").unwrap();
     log.update_config(config).unwrap();
@@ -434,22 +545,39 @@ fn groups_whose_segments_changed_after_the_plan_are_not_swapped_in() {
     let bases = log.segment_base_offsets();
     let job = log.plan_clean(0, &settings()).unwrap().unwrap();
     assert!(log.is_cleaning());
-    assert!(log.plan_clean(0, &settings()).unwrap().is_none(), "one clean at a time");
+    assert!(
+        log.plan_clean(0, &settings()).unwrap().is_none(),
+        "one clean at a time"
+    );
     let outcome = job.run();
     // DeleteRecords past the first two segments deletes them before the swap.
     log.delete_records_before(bases[2]).unwrap();
     let before = log_records(&log);
     let stats = log.apply_clean(outcome).unwrap().unwrap();
     assert!(stats.groups_skipped >= 1, "{stats:?}");
-    assert_eq!(log.first_dirty_offset(), bases[2], "not advanced past a skipped group");
+    assert_eq!(
+        log.first_dirty_offset(),
+        bases[2],
+        "not advanced past a skipped group"
+    );
     let first_uncleanable = active_base(&log);
-    assert_valid_compaction(&log_records(&log), &before, &compacted(&before, first_uncleanable, false));
-    assert!(std::fs::read_dir(dir.path())
-        .unwrap()
-        .all(|e| !e.unwrap().file_name().to_string_lossy().ends_with(".cleaned")));
+    assert_valid_compaction(
+        &log_records(&log),
+        &before,
+        &compacted(&before, first_uncleanable, false),
+    );
+    assert!(std::fs::read_dir(dir.path()).unwrap().all(|e| {
+        !e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".cleaned")
+    }));
     // The next clean does it all.
     log.clean(0, &settings()).unwrap().unwrap();
-    assert_eq!(log_records(&log), compacted(&before, first_uncleanable, false));
+    assert_eq!(
+        log_records(&log),
+        compacted(&before, first_uncleanable, false)
+    );
 }
 
 #[test]
@@ -460,16 +588,22 @@ fn truncation_and_close_abort_a_running_clean() {
     let before = log_records(&log);
     let job = log.plan_clean(0, &settings()).unwrap().unwrap();
     log.truncate_to(log.log_end_offset() - 5).unwrap();
-    assert!(log.apply_clean(job.run()).unwrap().is_none(), "an aborted clean applies nothing");
+    assert!(
+        log.apply_clean(job.run()).unwrap().is_none(),
+        "an aborted clean applies nothing"
+    );
     let now = log_records(&log);
     assert_eq!(now[..], before[..now.len()]);
     let job = log.plan_clean(0, &settings()).unwrap().unwrap();
     log.close().unwrap();
     let outcome = job.run();
     assert_eq!(log.apply_clean(outcome).unwrap(), None);
-    assert!(std::fs::read_dir(dir.path())
-        .unwrap()
-        .all(|e| !e.unwrap().file_name().to_string_lossy().ends_with(".cleaned")));
+    assert!(std::fs::read_dir(dir.path()).unwrap().all(|e| {
+        !e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".cleaned")
+    }));
 }
 
 #[test]

@@ -123,10 +123,8 @@ impl NativePartitionLog {
     ) -> napi::Result<Option<NativeCleanJob>, ErrorCode> {
         let now = integer("nowMs", now_ms)?;
         let mut resolved = CleanerSettings::default();
-        if let Some(s) = settings {
-            if let Some(v) = s.dedupe_buffer_bytes {
-                resolved.dedupe_buffer_bytes = unsigned("dedupeBufferBytes", v)?;
-            }
+        if let Some(v) = settings.and_then(|s| s.dedupe_buffer_bytes) {
+            resolved.dedupe_buffer_bytes = unsigned("dedupeBufferBytes", v)?;
         }
         let job = self.log.plan_clean(now, &resolved).map_err(native_error)?;
         Ok(job.map(|job| NativeCleanJob {

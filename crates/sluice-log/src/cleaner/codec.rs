@@ -94,10 +94,10 @@ pub fn decoder<'a>(codec: Codec, payload: &'a [u8]) -> io::Result<Box<dyn Read +
 /// Compresses record bytes with a codec into a growing `Vec`; `finish` returns the payload.
 pub enum Encoder {
     None(Vec<u8>),
-    Gzip(GzEncoder<Vec<u8>>),
-    Snappy(SnappyWriter),
-    Lz4(FrameEncoder<Vec<u8>>),
-    Zstd(zstd::stream::write::Encoder<'static, Vec<u8>>),
+    Gzip(Box<GzEncoder<Vec<u8>>>),
+    Snappy(Box<SnappyWriter>),
+    Lz4(Box<FrameEncoder<Vec<u8>>>),
+    Zstd(Box<zstd::stream::write::Encoder<'static, Vec<u8>>>),
 }
 
 impl Encoder {
@@ -105,17 +105,22 @@ impl Encoder {
         Ok(match codec {
             Codec::None => Encoder::None(Vec::new()),
             // Kafka's gzip output stream uses Deflater's default level (6).
-            Codec::Gzip => Encoder::Gzip(GzEncoder::new(Vec::new(), GzipLevel::default())),
-            Codec::Snappy => Encoder::Snappy(SnappyWriter::new()),
-            Codec::Lz4 => Encoder::Lz4(FrameEncoder::with_frame_info(
+            Codec::Gzip => {
+                Encoder::Gzip(Box::new(GzEncoder::new(Vec::new(), GzipLevel::default())))
+            }
+            Codec::Snappy => Encoder::Snappy(Box::new(SnappyWriter::new())),
+            Codec::Lz4 => Encoder::Lz4(Box::new(FrameEncoder::with_frame_info(
                 FrameInfo::new()
                     .block_size(BlockSize::Max64KB)
                     .block_mode(BlockMode::Independent)
                     .block_checksums(false)
                     .content_checksum(false),
                 Vec::new(),
-            )),
-            Codec::Zstd => Encoder::Zstd(zstd::stream::write::Encoder::new(Vec::new(), ZSTD_LEVEL)?),
+            ))),
+            Codec::Zstd => Encoder::Zstd(Box::new(zstd::stream::write::Encoder::new(
+                Vec::new(),
+                ZSTD_LEVEL,
+            )?)),
         })
     }
 
@@ -293,7 +298,9 @@ mod tests {
     ];
 
     fn sample(len: usize) -> Vec<u8> {
-        (0..len).map(|i| (i * 7 % 251) as u8 ^ (i / 1000) as u8).collect()
+        (0..len)
+            .map(|i| (i * 7 % 251) as u8 ^ (i / 1000) as u8)
+            .collect()
     }
 
     fn round_trip(codec: Codec, data: &[u8]) -> Vec<u8> {

@@ -88,10 +88,18 @@ pub fn filter_batch(
     } else {
         horizon
     };
-    Ok((Filtered::Rebuilt(rebuild(batch, header, &keep, horizon)?), counts))
+    Ok((
+        Filtered::Rebuilt(rebuild(batch, header, &keep, horizon)?),
+        counts,
+    ))
 }
 
-fn should_keep(record: &Record<'_>, header: &BatchHeader, horizon: Option<i64>, ctx: &FilterContext<'_>) -> bool {
+fn should_keep(
+    record: &Record<'_>,
+    header: &BatchHeader,
+    horizon: Option<i64>,
+    ctx: &FilterContext<'_>,
+) -> bool {
     let offset = header.base_offset + record.offset_delta as i64;
     if offset > ctx.map.latest_offset() {
         return true;
@@ -106,7 +114,12 @@ fn should_keep(record: &Record<'_>, header: &BatchHeader, horizon: Option<i64>, 
 
 /// The batch holding the records marked in `keep` (in record order), with `horizon` as its
 /// delete horizon when given.
-fn rebuild(batch: &[u8], header: &BatchHeader, keep: &[bool], horizon: Option<i64>) -> Result<Vec<u8>, String> {
+fn rebuild(
+    batch: &[u8],
+    header: &BatchHeader,
+    keep: &[bool],
+    horizon: Option<i64>,
+) -> Result<Vec<u8>, String> {
     let codec = Codec::from_attributes(header.attributes)
         .ok_or_else(|| format!("unknown compression codec id {}", header.compression()))?;
     // First pass over the kept records: the timestamps the new header needs.
@@ -122,7 +135,9 @@ fn rebuild(batch: &[u8], header: &BatchHeader, keep: &[bool], horizon: Option<i6
         }
         i += 1;
     }
-    let base_timestamp = horizon.or(first_timestamp).expect("a rebuilt batch keeps a record");
+    let base_timestamp = horizon
+        .or(first_timestamp)
+        .expect("a rebuilt batch keeps a record");
     if header.is_log_append_time() {
         max_timestamp = header.max_timestamp;
     }
@@ -181,7 +196,8 @@ fn assemble(header: BatchHeader, payload: &[u8]) -> Vec<u8> {
     };
     let mut out = Vec::with_capacity(total);
     out.extend_from_slice(&header.encode());
-    out.write_all(payload).expect("writing to a Vec cannot fail");
+    out.write_all(payload)
+        .expect("writing to a Vec cannot fail");
     let crc = batch::compute_crc(&out);
     let with_crc = BatchHeader { crc, ..header };
     out[..HEADER_SIZE].copy_from_slice(&with_crc.encode());
@@ -226,14 +242,26 @@ mod tests {
     }
 
     /// A stored batch at `base` with the records compressed by `codec`.
-    fn stored(base: i64, base_ts: i64, codec: Codec, specs: &[Spec<'_>], attributes: i16) -> Vec<u8> {
+    fn stored(
+        base: i64,
+        base_ts: i64,
+        codec: Codec,
+        specs: &[Spec<'_>],
+        attributes: i16,
+    ) -> Vec<u8> {
         let mut encoder = Encoder::new(codec).unwrap();
         encoder.write_all(&record_bytes(specs)).unwrap();
         let payload = encoder.finish().unwrap();
-        let codec_id = [Codec::None, Codec::Gzip, Codec::Snappy, Codec::Lz4, Codec::Zstd]
-            .iter()
-            .position(|c| *c == codec)
-            .unwrap() as i16;
+        let codec_id = [
+            Codec::None,
+            Codec::Gzip,
+            Codec::Snappy,
+            Codec::Lz4,
+            Codec::Zstd,
+        ]
+        .iter()
+        .position(|c| *c == codec)
+        .unwrap() as i16;
         let last = specs.iter().map(|s| s.0).max().unwrap();
         let header = BatchHeader {
             base_offset: base,
@@ -280,7 +308,13 @@ mod tests {
 
     #[test]
     fn superseded_and_keyless_records_go_offsets_and_span_stay() {
-        for codec in [Codec::None, Codec::Gzip, Codec::Snappy, Codec::Lz4, Codec::Zstd] {
+        for codec in [
+            Codec::None,
+            Codec::Gzip,
+            Codec::Snappy,
+            Codec::Lz4,
+            Codec::Zstd,
+        ] {
             let batch = stored(
                 100,
                 1_000,
@@ -294,70 +328,160 @@ mod tests {
                 0,
             );
             let map = map_with(&[(b"a", 200), (b"b", 101), (b"c", 103)], 300);
-            let ctx = FilterContext { map: &map, now_ms: 5_000, delete_retention_ms: 100 };
+            let ctx = FilterContext {
+                map: &map,
+                now_ms: 5_000,
+                delete_retention_ms: 100,
+            };
             let header = BatchHeader::parse(&batch);
             let (filtered, counts) = filter_batch(&batch, &header, &ctx).unwrap();
-            let Filtered::Rebuilt(out) = filtered else { panic!("{codec:?}: {filtered:?}") };
-            assert_eq!(counts, FilterCounts { records_read: 4, records_kept: 2, tombstones_dropped: 0 });
+            let Filtered::Rebuilt(out) = filtered else {
+                panic!("{codec:?}: {filtered:?}")
+            };
+            assert_eq!(
+                counts,
+                FilterCounts {
+                    records_read: 4,
+                    records_kept: 2,
+                    tombstones_dropped: 0
+                }
+            );
             let h = BatchHeader::parse(&out);
-            assert_eq!((h.base_offset, h.last_offset_delta, h.records_count), (100, 3, 2));
-            assert_eq!((h.producer_id, h.producer_epoch, h.base_sequence, h.partition_leader_epoch), (42, 1, 10, 3));
-            assert_eq!(h.compression(), header.compression(), "{codec:?} keeps its codec");
+            assert_eq!(
+                (h.base_offset, h.last_offset_delta, h.records_count),
+                (100, 3, 2)
+            );
+            assert_eq!(
+                (
+                    h.producer_id,
+                    h.producer_epoch,
+                    h.base_sequence,
+                    h.partition_leader_epoch
+                ),
+                (42, 1, 10, 3)
+            );
+            assert_eq!(
+                h.compression(),
+                header.compression(),
+                "{codec:?} keeps its codec"
+            );
             assert_eq!((h.base_timestamp, h.max_timestamp), (1_005, 1_007));
             assert_eq!(h.delete_horizon_ms(), None);
             assert_eq!(
                 read_all(&out),
-                vec![(101, 1_005, Some(b"b".to_vec()), false), (103, 1_007, Some(b"c".to_vec()), false)]
+                vec![
+                    (101, 1_005, Some(b"b".to_vec()), false),
+                    (103, 1_007, Some(b"c".to_vec()), false)
+                ]
             );
         }
     }
 
     #[test]
     fn a_batch_that_keeps_everything_is_left_byte_for_byte() {
-        let batch = stored(0, 10, Codec::Lz4, &[(0, 0, Some(b"a"), Some(b"1")), (1, 1, Some(b"b"), Some(b"2"))], 0);
+        let batch = stored(
+            0,
+            10,
+            Codec::Lz4,
+            &[
+                (0, 0, Some(b"a"), Some(b"1")),
+                (1, 1, Some(b"b"), Some(b"2")),
+            ],
+            0,
+        );
         let map = map_with(&[(b"a", 0), (b"b", 1)], 1);
-        let ctx = FilterContext { map: &map, now_ms: 0, delete_retention_ms: 0 };
+        let ctx = FilterContext {
+            map: &map,
+            now_ms: 0,
+            delete_retention_ms: 0,
+        };
         let (filtered, _) = filter_batch(&batch, &BatchHeader::parse(&batch), &ctx).unwrap();
         assert_eq!(filtered, Filtered::Original);
         // Records past the map's latest offset are kept whatever the map says.
         let map = map_with(&[(b"a", 50), (b"b", 50)], -1);
-        let ctx = FilterContext { map: &map, now_ms: 0, delete_retention_ms: 0 };
+        let ctx = FilterContext {
+            map: &map,
+            now_ms: 0,
+            delete_retention_ms: 0,
+        };
         let (filtered, _) = filter_batch(&batch, &BatchHeader::parse(&batch), &ctx).unwrap();
         assert_eq!(filtered, Filtered::Original);
     }
 
     #[test]
     fn tombstones_get_a_delete_horizon_then_go_after_it() {
-        let batch = stored(10, 1_000, Codec::Zstd, &[(0, 0, Some(b"gone"), None), (1, 3, Some(b"kept"), Some(b"v"))], 0);
+        let batch = stored(
+            10,
+            1_000,
+            Codec::Zstd,
+            &[
+                (0, 0, Some(b"gone"), None),
+                (1, 3, Some(b"kept"), Some(b"v")),
+            ],
+            0,
+        );
         let map = map_with(&[(b"gone", 10), (b"kept", 11)], 11);
-        let first = FilterContext { map: &map, now_ms: 50_000, delete_retention_ms: 1_000 };
+        let first = FilterContext {
+            map: &map,
+            now_ms: 50_000,
+            delete_retention_ms: 1_000,
+        };
         let (filtered, counts) = filter_batch(&batch, &BatchHeader::parse(&batch), &first).unwrap();
         assert_eq!(counts.records_kept, 2);
-        let Filtered::Rebuilt(stamped) = filtered else { panic!("{filtered:?}") };
+        let Filtered::Rebuilt(stamped) = filtered else {
+            panic!("{filtered:?}")
+        };
         let h = BatchHeader::parse(&stamped);
         assert_eq!(h.delete_horizon_ms(), Some(51_000));
         assert_eq!(h.attributes & DELETE_HORIZON_BIT, DELETE_HORIZON_BIT);
         // Record timestamps survive the new base (negative deltas).
         let records = read_all(&stamped);
-        assert_eq!(records.iter().map(|r| r.1).collect::<Vec<_>>(), vec![1_000, 1_003]);
+        assert_eq!(
+            records.iter().map(|r| r.1).collect::<Vec<_>>(),
+            vec![1_000, 1_003]
+        );
         assert_eq!(h.max_timestamp, 1_003);
         // Before the horizon: unchanged. At the horizon: the tombstone goes.
-        let before = FilterContext { map: &map, now_ms: 50_999, delete_retention_ms: 1_000 };
-        assert_eq!(filter_batch(&stamped, &h, &before).unwrap().0, Filtered::Original);
-        let after = FilterContext { map: &map, now_ms: 51_000, delete_retention_ms: 1_000 };
+        let before = FilterContext {
+            map: &map,
+            now_ms: 50_999,
+            delete_retention_ms: 1_000,
+        };
+        assert_eq!(
+            filter_batch(&stamped, &h, &before).unwrap().0,
+            Filtered::Original
+        );
+        let after = FilterContext {
+            map: &map,
+            now_ms: 51_000,
+            delete_retention_ms: 1_000,
+        };
         let (filtered, counts) = filter_batch(&stamped, &h, &after).unwrap();
         assert_eq!(counts.tombstones_dropped, 1);
-        let Filtered::Rebuilt(out) = filtered else { panic!("{filtered:?}") };
+        let Filtered::Rebuilt(out) = filtered else {
+            panic!("{filtered:?}")
+        };
         let h2 = BatchHeader::parse(&out);
-        assert_eq!(h2.delete_horizon_ms(), Some(51_000), "the horizon stays with the batch");
-        assert_eq!(read_all(&out), vec![(11, 1_003, Some(b"kept".to_vec()), false)]);
+        assert_eq!(
+            h2.delete_horizon_ms(),
+            Some(51_000),
+            "the horizon stays with the batch"
+        );
+        assert_eq!(
+            read_all(&out),
+            vec![(11, 1_003, Some(b"kept".to_vec()), false)]
+        );
     }
 
     #[test]
     fn a_superseded_tombstone_goes_at_once() {
         let batch = stored(0, 0, Codec::None, &[(0, 0, Some(b"k"), None)], 0);
         let map = map_with(&[(b"k", 5)], 5);
-        let ctx = FilterContext { map: &map, now_ms: 0, delete_retention_ms: 1 << 40 };
+        let ctx = FilterContext {
+            map: &map,
+            now_ms: 0,
+            delete_retention_ms: 1 << 40,
+        };
         let (filtered, counts) = filter_batch(&batch, &BatchHeader::parse(&batch), &ctx).unwrap();
         assert_eq!(filtered, Filtered::Empty);
         assert_eq!(counts.tombstones_dropped, 1);
@@ -365,7 +489,16 @@ mod tests {
 
     #[test]
     fn log_append_time_batches_keep_their_append_time() {
-        let batch = stored(0, 500, Codec::Gzip, &[(0, 0, Some(b"a"), Some(b"1")), (1, 1, Some(b"b"), Some(b"2"))], TIMESTAMP_TYPE_BIT);
+        let batch = stored(
+            0,
+            500,
+            Codec::Gzip,
+            &[
+                (0, 0, Some(b"a"), Some(b"1")),
+                (1, 1, Some(b"b"), Some(b"2")),
+            ],
+            TIMESTAMP_TYPE_BIT,
+        );
         let mut header = BatchHeader::parse(&batch);
         assert!(header.is_log_append_time());
         header.max_timestamp = 9_999; // what the log stamped at append
@@ -375,8 +508,14 @@ mod tests {
         header.crc = crc;
         batch[..HEADER_SIZE].copy_from_slice(&header.encode());
         let map = map_with(&[(b"a", 9), (b"b", 1)], 9);
-        let ctx = FilterContext { map: &map, now_ms: 0, delete_retention_ms: 0 };
-        let Filtered::Rebuilt(out) = filter_batch(&batch, &header, &ctx).unwrap().0 else { panic!() };
+        let ctx = FilterContext {
+            map: &map,
+            now_ms: 0,
+            delete_retention_ms: 0,
+        };
+        let Filtered::Rebuilt(out) = filter_batch(&batch, &header, &ctx).unwrap().0 else {
+            panic!()
+        };
         let h = BatchHeader::parse(&out);
         assert!(h.is_log_append_time());
         assert_eq!(h.max_timestamp, 9_999);
@@ -385,16 +524,34 @@ mod tests {
 
     #[test]
     fn empty_batches_keep_offsets_and_producer_fields() {
-        let batch = stored(7, 100, Codec::Snappy, &[(0, 0, Some(b"a"), Some(b"1")), (4, 2, Some(b"b"), Some(b"2"))], 0);
+        let batch = stored(
+            7,
+            100,
+            Codec::Snappy,
+            &[
+                (0, 0, Some(b"a"), Some(b"1")),
+                (4, 2, Some(b"b"), Some(b"2")),
+            ],
+            0,
+        );
         let header = BatchHeader::parse(&batch);
         let empty = empty_batch(&header);
         assert_eq!(empty.len(), HEADER_SIZE);
         let h = BatchHeader::parse(&empty);
         batch::check_crc(&h, &empty).unwrap();
         h.check_stored_count().unwrap();
-        assert_eq!((h.base_offset, h.last_offset(), h.records_count), (7, 11, 0));
-        assert_eq!((h.producer_id, h.producer_epoch, h.base_sequence), (42, 1, 10));
-        assert_eq!((h.compression(), h.base_timestamp, h.max_timestamp), (0, 102, 102));
+        assert_eq!(
+            (h.base_offset, h.last_offset(), h.records_count),
+            (7, 11, 0)
+        );
+        assert_eq!(
+            (h.producer_id, h.producer_epoch, h.base_sequence),
+            (42, 1, 10)
+        );
+        assert_eq!(
+            (h.compression(), h.base_timestamp, h.max_timestamp),
+            (0, 102, 102)
+        );
         assert!(read_all(&empty).is_empty());
     }
 }

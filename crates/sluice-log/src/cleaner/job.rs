@@ -197,8 +197,11 @@ impl CleanJob {
             now_ms: self.now_ms,
             delete_retention_ms: self.config.delete_retention_ms,
         };
-        let cleanable: Vec<&SegmentSource> =
-            self.segments.iter().filter(|s| s.base < end_offset).collect();
+        let cleanable: Vec<&SegmentSource> = self
+            .segments
+            .iter()
+            .filter(|s| s.base < end_offset)
+            .collect();
         let mut groups = Vec::new();
         for group in group_by_size(&cleanable, &self.config, self.first_uncleanable) {
             if let Some(cleaned) = self.clean_group(&group, &ctx, &mut stats, created)? {
@@ -209,7 +212,11 @@ impl CleanJob {
     }
 
     /// Step 1. Returns whether the map filled up.
-    fn build_offset_map(&self, map: &mut OffsetMap, stats: &mut CleanStats) -> std::result::Result<bool, Stop> {
+    fn build_offset_map(
+        &self,
+        map: &mut OffsetMap,
+        stats: &mut CleanStats,
+    ) -> std::result::Result<bool, Stop> {
         let dirty: Vec<&SegmentSource> = self
             .segments
             .iter()
@@ -226,7 +233,10 @@ impl CleanJob {
             while position < segment.size {
                 self.check_abort()?;
                 let header = reader.header(position)?;
-                if !header.is_control() && !header.is_transactional() && header.size() <= MAX_INSPECTED_BATCH_BYTES {
+                if !header.is_control()
+                    && !header.is_transactional()
+                    && header.size() <= MAX_INSPECTED_BATCH_BYTES
+                {
                     let bytes = reader.batch(position, &header)?;
                     match records::batch_records(bytes, &header) {
                         Ok(mut records) => loop {
@@ -273,7 +283,8 @@ impl CleanJob {
         created: &mut Vec<PathBuf>,
     ) -> std::result::Result<Option<CleanedGroup>, Stop> {
         let base = group[0].base;
-        let mut out = CleanedWriter::create(&*self.storage, &self.dir, base, &self.config, created)?;
+        let mut out =
+            CleanedWriter::create(&*self.storage, &self.dir, base, &self.config, created)?;
         let mut changed = group.len() > 1;
         for (i, segment) in group.iter().enumerate() {
             let last_segment = i + 1 == group.len();
@@ -320,7 +331,8 @@ impl CleanJob {
                     }
                     Filtered::Empty => {
                         let last_of_producer = header.producer_id >= 0
-                            && self.producer_last_offsets.get(&header.producer_id) == Some(&header.last_offset());
+                            && self.producer_last_offsets.get(&header.producer_id)
+                                == Some(&header.last_offset());
                         let keep_empty = last_of_group || last_of_producer;
                         if keep_empty {
                             let empty = filter::empty_batch(&header);
@@ -359,7 +371,11 @@ impl CleanJob {
 /// Kafka's `groupSegmentsBySize`: consecutive segments while the summed log size stays within
 /// `segment.bytes`, each summed index within `segment.index.bytes`, and the last offset (bounded
 /// by the next segment's base, or the first uncleanable offset) within an int of the group base.
-fn group_by_size<'a>(segments: &[&'a SegmentSource], config: &LogConfig, first_uncleanable: i64) -> Vec<Vec<&'a SegmentSource>> {
+fn group_by_size<'a>(
+    segments: &[&'a SegmentSource],
+    config: &LogConfig,
+    first_uncleanable: i64,
+) -> Vec<Vec<&'a SegmentSource>> {
     let mut groups = Vec::new();
     let mut i = 0;
     while i < segments.len() {
@@ -410,7 +426,9 @@ impl<'a> SegmentReader<'a> {
     fn fill(&mut self, position: u64, len: u64) -> Result<&[u8]> {
         let buffered_end = self.buf_start + self.buf.len() as u64;
         if position < self.buf_start || position + len > buffered_end {
-            let want = len.max(READ_CHUNK_BYTES as u64).min(self.source.size - position);
+            let want = len
+                .max(READ_CHUNK_BYTES as u64)
+                .min(self.source.size - position);
             self.buf.resize(want as usize, 0);
             storage::read_exact_at(self.storage, &self.source.file, &mut self.buf, position)
                 .map_err(|e| Error::from_io("read segment", &self.source.path, e))?;
@@ -430,7 +448,9 @@ impl<'a> SegmentReader<'a> {
             reason,
         };
         if available < HEADER_SIZE as u64 {
-            return Err(corrupt(format!("{available} bytes left, less than a batch header")));
+            return Err(corrupt(format!(
+                "{available} bytes left, less than a batch header"
+            )));
         }
         let header = BatchHeader::parse(self.fill(position, HEADER_SIZE as u64)?);
         header.check_structure(available).map_err(corrupt)?;
@@ -482,8 +502,15 @@ struct CleanedWriter<'a> {
 }
 
 impl<'a> CleanedWriter<'a> {
-    fn create(storage: &'a dyn Storage, dir: &Path, base: i64, config: &LogConfig, created: &mut Vec<PathBuf>) -> Result<CleanedWriter<'a>> {
-        let path = |suffix: &str| suffixed(&dir.join(segment::file_name(base, suffix)), CLEANED_SUFFIX);
+    fn create(
+        storage: &'a dyn Storage,
+        dir: &Path,
+        base: i64,
+        config: &LogConfig,
+        created: &mut Vec<PathBuf>,
+    ) -> Result<CleanedWriter<'a>> {
+        let path =
+            |suffix: &str| suffixed(&dir.join(segment::file_name(base, suffix)), CLEANED_SUFFIX);
         let (log_path, index_path, time_index_path) = (
             path(segment::LOG_SUFFIX),
             path(segment::INDEX_SUFFIX),
@@ -493,12 +520,23 @@ impl<'a> CleanedWriter<'a> {
         for p in [&log_path, &index_path, &time_index_path] {
             remove_if_exists(storage, p);
         }
-        created.extend([log_path.clone(), index_path.clone(), time_index_path.clone()]);
+        created.extend([
+            log_path.clone(),
+            index_path.clone(),
+            time_index_path.clone(),
+        ]);
         let file = storage
             .open(&log_path, true)
             .map_err(|e| Error::from_io("create cleaned segment", &log_path, e))?;
-        let offset_index = OffsetIndex::open(storage, &index_path, base, true, config.segment_index_bytes)?;
-        let time_index = TimeIndex::open(storage, &time_index_path, base, true, config.segment_index_bytes)?;
+        let offset_index =
+            OffsetIndex::open(storage, &index_path, base, true, config.segment_index_bytes)?;
+        let time_index = TimeIndex::open(
+            storage,
+            &time_index_path,
+            base,
+            true,
+            config.segment_index_bytes,
+        )?;
         Ok(CleanedWriter {
             storage,
             log_path,
@@ -593,7 +631,10 @@ impl<'a> CleanedWriter<'a> {
         self.storage
             .sync_data(&self.file, self.flushed)
             .map_err(|e| Error::from_io("fdatasync cleaned segment", &self.log_path, e))?;
-        for (file, len, path) in [self.offset_index.sync_target(), self.time_index.sync_target()] {
+        for (file, len, path) in [
+            self.offset_index.sync_target(),
+            self.time_index.sync_target(),
+        ] {
             self.storage
                 .sync_data(&file, len)
                 .map_err(|e| Error::from_io("fdatasync cleaned index", &path, e))?;

@@ -60,7 +60,11 @@ impl Record<'_> {
     }
 
     /// Writes the record (length prefix included) with `timestamp_delta` replaced.
-    pub fn write_with_timestamp_delta(&self, out: &mut impl Write, timestamp_delta: i64) -> io::Result<()> {
+    pub fn write_with_timestamp_delta(
+        &self,
+        out: &mut impl Write,
+        timestamp_delta: i64,
+    ) -> io::Result<()> {
         let mut head = [0u8; 1 + 10 + 5];
         head[0] = self.body[0];
         let mut n = 1;
@@ -100,8 +104,8 @@ impl<R: Read> RecordReader<R> {
         }
         self.left -= 1;
         let length = read_stream_varint(&mut self.source)?;
-        let length = usize::try_from(length)
-            .map_err(|_| format!("record length {length} is negative"))?;
+        let length =
+            usize::try_from(length).map_err(|_| format!("record length {length} is negative"))?;
         if length > MAX_RECORD_BYTES {
             return Err(format!(
                 "a record of {length} bytes, more than the cleaner reads ({MAX_RECORD_BYTES})"
@@ -237,7 +241,13 @@ mod tests {
     use super::*;
 
     /// A record body (no length prefix) with the given fields.
-    fn body(ts: i64, od: i32, key: Option<&[u8]>, value: Option<&[u8]>, headers: &[(&[u8], Option<&[u8]>)]) -> Vec<u8> {
+    fn body(
+        ts: i64,
+        od: i32,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[(&[u8], Option<&[u8]>)],
+    ) -> Vec<u8> {
         let mut b = vec![0u8];
         let mut tmp = [0u8; 10];
         let mut put = |b: &mut Vec<u8>, v: i64| {
@@ -290,11 +300,20 @@ mod tests {
         ]);
         let mut reader = RecordReader::new(&bytes[..], 3);
         let r = reader.next_record().unwrap().unwrap();
-        assert_eq!((r.key, r.is_tombstone, r.offset_delta), (Some(&b"k1"[..]), false, 0));
+        assert_eq!(
+            (r.key, r.is_tombstone, r.offset_delta),
+            (Some(&b"k1"[..]), false, 0)
+        );
         let r = reader.next_record().unwrap().unwrap();
-        assert_eq!((r.key, r.is_tombstone, r.timestamp_delta), (Some(&b"k2"[..]), true, 5));
+        assert_eq!(
+            (r.key, r.is_tombstone, r.timestamp_delta),
+            (Some(&b"k2"[..]), true, 5)
+        );
         let r = reader.next_record().unwrap().unwrap();
-        assert_eq!((r.key, r.is_tombstone, r.timestamp_delta), (None, false, -3));
+        assert_eq!(
+            (r.key, r.is_tombstone, r.timestamp_delta),
+            (None, false, -3)
+        );
         assert!(reader.next_record().unwrap().is_none());
     }
 
@@ -305,8 +324,16 @@ mod tests {
         let mut reader = RecordReader::new(&bytes[..], 1);
         let record = reader.next_record().unwrap().unwrap();
         let mut out = Vec::new();
-        record.write_with_timestamp_delta(&mut out, -1_000_000).unwrap();
-        let expected = framed(&[body(-1_000_000, 3, Some(b"key"), Some(b"value"), &[(b"h", Some(b"v"))])]);
+        record
+            .write_with_timestamp_delta(&mut out, -1_000_000)
+            .unwrap();
+        let expected = framed(&[body(
+            -1_000_000,
+            3,
+            Some(b"key"),
+            Some(b"value"),
+            &[(b"h", Some(b"v"))],
+        )]);
         assert_eq!(out, expected);
         let mut again = Vec::new();
         record.write_with_timestamp_delta(&mut again, 7).unwrap();
@@ -319,10 +346,18 @@ mod tests {
         // Length says one byte more than the fields take.
         let mut long = good.clone();
         long.push(0);
-        assert!(RecordReader::new(&framed(&[long])[..], 1).next_record().is_err());
+        assert!(
+            RecordReader::new(&framed(&[long])[..], 1)
+                .next_record()
+                .is_err()
+        );
         // Stream ends inside the record.
         let bytes = framed(std::slice::from_ref(&good));
-        assert!(RecordReader::new(&bytes[..bytes.len() - 1], 1).next_record().is_err());
+        assert!(
+            RecordReader::new(&bytes[..bytes.len() - 1], 1)
+                .next_record()
+                .is_err()
+        );
         // Count claims more records than there are.
         let mut reader = RecordReader::new(&bytes[..], 2);
         reader.next_record().unwrap();
@@ -330,7 +365,11 @@ mod tests {
         // A key length running past the record.
         let mut bad = body(0, 0, Some(b"kkkk"), Some(b"v"), &[]);
         bad[3] = 0x7e;
-        assert!(RecordReader::new(&framed(&[bad])[..], 1).next_record().is_err());
+        assert!(
+            RecordReader::new(&framed(&[bad])[..], 1)
+                .next_record()
+                .is_err()
+        );
     }
 
     #[test]

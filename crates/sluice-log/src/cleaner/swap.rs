@@ -156,7 +156,8 @@ fn next_offset(storage: &dyn Storage, dir: &Path, base: i64) -> Result<i64> {
         storage::read_exact_at(storage, &file, &mut bytes, position)
             .map_err(|e| Error::from_io("read swap segment", &path, e))?;
         let header = BatchHeader::parse(&bytes);
-        if header.check_structure(size - position).is_err() || header.check_stored_count().is_err() {
+        if header.check_structure(size - position).is_err() || header.check_stored_count().is_err()
+        {
             break;
         }
         next = header.last_offset() + 1;

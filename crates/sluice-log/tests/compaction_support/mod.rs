@@ -25,7 +25,10 @@ pub struct Stored {
 }
 
 pub fn kv(key: &str, value: Option<&str>) -> Kv {
-    (Some(key.as_bytes().to_vec()), value.map(|v| v.as_bytes().to_vec()))
+    (
+        Some(key.as_bytes().to_vec()),
+        value.map(|v| v.as_bytes().to_vec()),
+    )
 }
 
 /// Producer fields of a batch: (producer id, epoch, base sequence).
@@ -39,7 +42,12 @@ fn put(out: &mut Vec<u8>, v: i64) {
 
 /// A valid v2 batch (baseOffset 0) of `records`, timestamps `timestamp + i`, compressed with
 /// `codec`.
-pub fn keyed_batch(records: &[Kv], timestamp: i64, codec: Codec, producer: Option<ProducerFields>) -> Vec<u8> {
+pub fn keyed_batch(
+    records: &[Kv],
+    timestamp: i64,
+    codec: Codec,
+    producer: Option<ProducerFields>,
+) -> Vec<u8> {
     assert!(!records.is_empty());
     let mut plain = Vec::new();
     for (i, (key, value)) in records.iter().enumerate() {
@@ -171,9 +179,9 @@ pub fn compacted(original: &[Stored], end: i64, drop_tombstones: bool) -> Vec<St
         .iter()
         .filter(|r| {
             r.offset >= end
-                || r.key.as_ref().is_some_and(|k| {
-                    last[k] == r.offset && (r.value.is_some() || !drop_tombstones)
-                })
+                || r.key
+                    .as_ref()
+                    .is_some_and(|k| last[k] == r.offset && (r.value.is_some() || !drop_tombstones))
         })
         .cloned()
         .collect()
@@ -196,14 +204,26 @@ pub fn latest_values(records: &[Stored]) -> BTreeMap<Vec<u8>, Option<Vec<u8>>> {
 pub fn assert_valid_compaction(now: &[Stored], original: &[Stored], fully_compacted: &[Stored]) {
     let by_offset: HashMap<i64, &Stored> = original.iter().map(|r| (r.offset, r)).collect();
     for pair in now.windows(2) {
-        assert!(pair[0].offset < pair[1].offset, "offsets increase: {pair:?}");
+        assert!(
+            pair[0].offset < pair[1].offset,
+            "offsets increase: {pair:?}"
+        );
     }
     for r in now {
-        assert_eq!(Some(&r), by_offset.get(&r.offset), "record at {} is the original", r.offset);
+        assert_eq!(
+            Some(&r),
+            by_offset.get(&r.offset),
+            "record at {} is the original",
+            r.offset
+        );
     }
     let kept: std::collections::HashSet<i64> = now.iter().map(|r| r.offset).collect();
     for r in fully_compacted {
-        assert!(kept.contains(&r.offset), "record at {} must survive", r.offset);
+        assert!(
+            kept.contains(&r.offset),
+            "record at {} must survive",
+            r.offset
+        );
     }
     let mut expected_latest = latest_values(original);
     let mut actual_latest = latest_values(now);
@@ -232,7 +252,14 @@ pub fn compact_config(segment_bytes: u64) -> LogConfig {
 
 /// Appends `rounds` batches of 1..=`max_per_batch` records cycling over `keys` keys, values
 /// `v<round>-<i>`; every 7th record of key 3 is a tombstone. Returns nothing: read the log.
-pub fn append_overwrites(log: &mut Log, rounds: usize, keys: usize, max_per_batch: usize, codec: Codec, ts: i64) {
+pub fn append_overwrites(
+    log: &mut Log,
+    rounds: usize,
+    keys: usize,
+    max_per_batch: usize,
+    codec: Codec,
+    ts: i64,
+) {
     let mut n = 0usize;
     for round in 0..rounds {
         let count = 1 + round % max_per_batch;
@@ -240,7 +267,7 @@ pub fn append_overwrites(log: &mut Log, rounds: usize, keys: usize, max_per_batc
             .map(|i| {
                 n += 1;
                 let key = format!("key-{}", (n * 7 + i) % keys);
-                let tombstone = key == "key-3" && n % 7 == 0;
+                let tombstone = key == "key-3" && n.is_multiple_of(7);
                 let value = format!("v{round}-{i}-{}", "x".repeat(n % 40));
                 kv(&key, (!tombstone).then_some(value.as_str()))
             })
