@@ -115,7 +115,7 @@ test('an unsupported version closes the connection; ApiVersions gets a v0 UNSUPP
   const decoded = decodeResponse(18, 0, response!);
   expect(decoded.correlationId).toBe(9);
   expect(decoded.body.errorCode).toBe(35);
-  expect(decoded.body.apiKeys.find((k: { apiKey: number }) => k.apiKey === 18)).toMatchObject({ minVersion: 0, maxVersion: 4 });
+  expect(decoded.body.apiKeys.find((k: { apiKey: number }) => k.apiKey === 18)).toMatchObject({ minVersion: 0, maxVersion: 5 });
 });
 
 test('the well-behaved client was served throughout and the broker is still up', async () => {

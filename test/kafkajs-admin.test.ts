@@ -1,8 +1,9 @@
-// kafkajs 2.x (npm) against a real broker process: admin topics and configs, a gzip producer,
-// auto-created topics; records read back with kcat in order per partition.
+// kafkajs 2.x (npm) against a real broker process: admin topics and configs (AlterConfigs, the
+// only config-changing API kafkajs speaks), a gzip producer, auto-created topics; records read
+// back with kcat in order per partition.
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
+import { type Admin, CompressionTypes, ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { type BrokerProcess, removeDir, startBroker } from './support/broker-process.ts';
 import { kcat, requireKcat } from './support/kcat.ts';
 
@@ -46,6 +47,58 @@ describe('kafkajs admin', () => {
 
       await admin.deleteTopics({ topics: ['admin-a'] });
       expect(await admin.listTopics()).not.toContain('admin-a');
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  test('alterConfigs (AlterConfigs API): the entries become the whole override set; validateOnly and bad values change nothing', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    const topicConfigs = async (a: Admin) => {
+      const described = await a.describeConfigs({ includeSynonyms: true, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'alter-me' }] });
+      return new Map(described.resources[0].configEntries.map((e) => [e.configName, e]));
+    };
+    try {
+      const created = await admin.createTopics({
+        topics: [{ topic: 'alter-me', numPartitions: 2, configEntries: [{ name: 'retention.ms', value: '3600000' }, { name: 'cleanup.policy', value: 'compact' }] }],
+      });
+      expect(created).toBe(true);
+
+      const altered = await admin.alterConfigs({
+        validateOnly: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: 'alter-me', configEntries: [{ name: 'retention.ms', value: '60000' }, { name: 'segment.ms', value: '600000' }] }],
+      });
+      expect(altered.resources).toEqual([{ errorCode: 0, errorMessage: null, resourceType: ConfigResourceTypes.TOPIC, resourceName: 'alter-me' }]);
+      let entries = await topicConfigs(admin);
+      expect(entries.get('retention.ms')).toMatchObject({ configValue: '60000', isDefault: false });
+      expect(entries.get('segment.ms')).toMatchObject({ configValue: '600000', isDefault: false });
+      // Left out of the new set: back to the broker default.
+      expect(entries.get('cleanup.policy')).toMatchObject({ configValue: 'delete', isDefault: true });
+      // Long.MAX_VALUE as Kafka prints it.
+      expect(entries.get('flush.messages')?.configValue).toBe('9223372036854775807');
+      expect(entries.get('retention.ms')?.configSynonyms[0]).toMatchObject({ configName: 'retention.ms', configValue: '60000' });
+
+      // validateOnly: accepted, nothing changes.
+      const checked = await admin.alterConfigs({
+        validateOnly: true,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: 'alter-me', configEntries: [{ name: 'retention.ms', value: '1000' }] }],
+      });
+      expect(checked.resources[0].errorCode).toBe(0);
+      // A bad value refuses the whole resource.
+      await expect(
+        admin.alterConfigs({
+          validateOnly: false,
+          resources: [{ type: ConfigResourceTypes.TOPIC, name: 'alter-me', configEntries: [{ name: 'retention.ms', value: '1000' }, { name: 'min.cleanable.dirty.ratio', value: '2' }] }],
+        }),
+      ).rejects.toMatchObject({ type: 'INVALID_CONFIG' });
+      // Broker configs are static in Sluice.
+      await expect(
+        admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.BROKER, name: '1', configEntries: [{ name: 'log.retention.ms', value: '1000' }] }] }),
+      ).rejects.toMatchObject({ type: 'INVALID_REQUEST' });
+      entries = await topicConfigs(admin);
+      expect(entries.get('retention.ms')?.configValue).toBe('60000');
+      expect(entries.get('min.cleanable.dirty.ratio')).toMatchObject({ configValue: '0.5', isDefault: true });
     } finally {
       await admin.disconnect();
     }

@@ -149,8 +149,11 @@ impl Cluster {
 
     /// Creates the topic unless it exists, then waits until every partition has a leader.
     pub fn ensure_topic(&mut self, spec: &TopicSpec) -> Result<TopicLayout> {
+        let deadline = Instant::now() + Duration::from_secs(30);
         if let Ok(Some(layout)) = self.topic_layout(&spec.name) {
-            return check_partition_count(layout, spec);
+            let layout = check_partition_count(layout, spec)?;
+            self.wait_for_leaders(&layout, deadline)?;
+            return Ok(layout);
         }
         // Any broker forwards CreateTopics to the controller (KRaft); older ones need the
         // controller itself, which Metadata named.
@@ -166,10 +169,13 @@ impl Cluster {
                 });
             }
         }
-        let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             match self.topic_layout(&spec.name) {
-                Ok(Some(layout)) if layout.partitions.len() as i32 >= spec.partitions => return check_partition_count(layout, spec),
+                Ok(Some(layout)) if layout.partitions.len() as i32 >= spec.partitions => {
+                    let layout = check_partition_count(layout, spec)?;
+                    self.wait_for_leaders(&layout, deadline)?;
+                    return Ok(layout);
+                }
                 Err(e) if Instant::now() >= deadline => return Err(e),
                 _ if Instant::now() >= deadline => {
                     return Err(Error::Protocol(format!("topic {} did not get leaders for all partitions in 30 s", spec.name)));
@@ -182,16 +188,40 @@ impl Cluster {
     /// ListOffsets (EARLIEST/LATEST or a timestamp) for every partition, asked of each leader.
     pub fn list_offsets(&mut self, layout: &TopicLayout, timestamp: i64) -> Result<HashMap<i32, i64>> {
         let mut out = HashMap::new();
-        for (addr, partitions) in layout.by_leader() {
-            let body = self.request_to(&addr, protocol::LIST_OFFSETS, |e| protocol::list_offsets_body(e, &layout.name, &partitions, timestamp))?;
-            for (p, code, offset) in protocol::decode_list_offsets(&body).map_err(|source| Error::Wire { api: "ListOffsets", source })? {
-                if code != protocol::ERROR_NONE {
-                    return Err(Error::Kafka { api: "ListOffsets", detail: format!("{}-{p}: {}", layout.name, protocol::error_name(code)) });
-                }
-                out.insert(p, offset);
+        for (p, code, offset) in self.list_offsets_codes(layout, timestamp)? {
+            if code != protocol::ERROR_NONE {
+                return Err(Error::Kafka { api: "ListOffsets", detail: format!("{}-{p}: {}", layout.name, protocol::error_name(code)) });
             }
+            out.insert(p, offset);
         }
         Ok(out)
+    }
+
+    fn list_offsets_codes(&mut self, layout: &TopicLayout, timestamp: i64) -> Result<Vec<(i32, i16, i64)>> {
+        let mut out = Vec::new();
+        for (addr, partitions) in layout.by_leader() {
+            let body = self.request_to(&addr, protocol::LIST_OFFSETS, |e| protocol::list_offsets_body(e, &layout.name, &partitions, timestamp))?;
+            out.extend(protocol::decode_list_offsets(&body).map_err(|source| Error::Wire { api: "ListOffsets", source })?);
+        }
+        Ok(out)
+    }
+
+    /// Waits until every partition's leader answers as leader. Metadata can name a leader before
+    /// that broker has taken the role (Kafka with KRaft, just after CreateTopics); a produce sent
+    /// then fails with NOT_LEADER_OR_FOLLOWER, which real clients retry and a benchmark should
+    /// not count.
+    fn wait_for_leaders(&mut self, layout: &TopicLayout, deadline: Instant) -> Result<()> {
+        loop {
+            let codes = self.list_offsets_codes(layout, protocol::LATEST_TIMESTAMP)?;
+            let pending = codes.iter().find(|(_, code, _)| *code != protocol::ERROR_NONE);
+            match pending {
+                None => return Ok(()),
+                Some((p, code, _)) if !protocol::is_retriable(*code) || Instant::now() >= deadline => {
+                    return Err(Error::Kafka { api: "ListOffsets", detail: format!("{}-{p}: {}", layout.name, protocol::error_name(*code)) });
+                }
+                Some(_) => thread::sleep(Duration::from_millis(50)),
+            }
+        }
     }
 
     /// Deletes topics; unknown topics are not an error (the goal is their absence).

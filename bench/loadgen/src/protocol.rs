@@ -63,6 +63,12 @@ pub fn error_name(code: i16) -> &'static str {
     }
 }
 
+/// Errors that clear up on their own (leadership moving, a topic being set up); Kafka's
+/// RetriableException subclasses among the codes a benchmark meets.
+pub fn is_retriable(code: i16) -> bool {
+    matches!(code, 3 | 5 | 6 | 7 | 19 | 20)
+}
+
 /// Frames a request: size, header v1, then the body written by `body`.
 pub fn frame_request(api: Api, correlation_id: i32, client_id: &str, body: impl FnOnce(&mut Encoder)) -> Vec<u8> {
     let mut e = Encoder::new();

@@ -7,14 +7,17 @@ import type { GroupCoordinator } from './groups/coordinator.ts';
 import type { Logger } from './logger.ts';
 import { ProducerIdManager } from './producer-ids.ts';
 import { BrokerMetrics } from './metrics/broker-metrics.ts';
-import { parseTopicOverride } from './topic-config.ts';
+import { parseTopicOverrides, validateTopicOverrides } from './topic-config.ts';
 import { INTERNAL_TOPICS, type Partition, type Topic, type TopicRegistry, topicNameProblem } from './topics.ts';
 
 export interface TopicCreation {
+  /** The new topic; undefined when refused, and for validateOnly. */
   readonly topic?: Topic;
-  /** Kafka error code when the topic was not created. */
+  /** Kafka error code when the topic was not (or, validateOnly, would not be) created. */
   readonly errorCode: number;
   readonly errorMessage: string | null;
+  /** On success (validateOnly too): what the topic has, or would have. */
+  readonly created?: { readonly partitions: number; readonly replicationFactor: number; readonly overrides: ReadonlyMap<string, ConfigValue> };
 }
 
 // Error codes used here (from Kafka's table; the protocol package owns the full table).
@@ -107,6 +110,17 @@ export class BrokerContext {
     if (this.topics.get(name) !== undefined) {
       return { errorCode: TOPIC_ALREADY_EXISTS, errorMessage: `Topic '${name}' already exists.` };
     }
+    // Kafka checks the configs before the partition count and replication factor.
+    const nullConfigs = configs.filter((c) => c.value === null).map((c) => c.name);
+    if (nullConfigs.length > 0) return { errorCode: INVALID_CONFIG, errorMessage: `Null value not supported for topic configs: ${nullConfigs.join(',')}` };
+    let overrides: Map<string, ConfigValue>;
+    try {
+      overrides = parseTopicOverrides(configs);
+      validateTopicOverrides(overrides, this.config);
+    } catch (err) {
+      if (err instanceof ConfigError) return { errorCode: INVALID_CONFIG, errorMessage: err.message };
+      throw err;
+    }
     const count = partitions === -1 ? this.config.int('num.partitions') : partitions;
     if (count < 1) return { errorCode: INVALID_PARTITIONS, errorMessage: 'Number of partitions must be larger than 0.' };
     if (count > 100_000) return { errorCode: INVALID_PARTITIONS, errorMessage: 'Number of partitions must be at most 100000.' };
@@ -117,18 +131,10 @@ export class BrokerContext {
         errorMessage: `Replication factor: ${rf} larger than available brokers: 1.`,
       };
     }
-    const overrides = new Map<string, ConfigValue>();
-    for (const c of configs) {
-      try {
-        overrides.set(c.name, parseTopicOverride(c.name, c.value));
-      } catch (err) {
-        if (err instanceof ConfigError) return { errorCode: INVALID_CONFIG, errorMessage: err.message };
-        throw err;
-      }
-    }
-    if (validateOnly) return { errorCode: 0, errorMessage: null };
+    const created = { partitions: count, replicationFactor: rf, overrides };
+    if (validateOnly) return { errorCode: 0, errorMessage: null, created };
     const topic = this.topics.create(name, count, overrides);
-    return { topic, errorCode: 0, errorMessage: null };
+    return { topic, errorCode: 0, errorMessage: null, created };
   }
 
   /**

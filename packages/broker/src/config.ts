@@ -17,6 +17,10 @@ export interface ConfigDef {
   readonly validator?: (value: ConfigValue) => string | null;
 }
 
+/** Kafka's ConfigResource.Type ids of the resources Sluice has configs for. */
+export const RESOURCE_TOPIC = 2;
+export const RESOURCE_BROKER = 4;
+
 export class ConfigError extends Error {
   readonly key: string;
   constructor(key: string, message: string) {
@@ -26,10 +30,19 @@ export class ConfigError extends Error {
   }
 }
 
-const LONG_MAX = Number.MAX_SAFE_INTEGER; // Kafka's Long.MAX_VALUE, as far as a JS number goes
+/**
+ * Kafka's Long.MAX_VALUE ("never", "unlimited") as a JS number: every long above 2^53 - 1 parses
+ * to this sentinel, and it prints as Kafka prints Long.MAX_VALUE (formatConfigValue), so the text
+ * "9223372036854775807" round-trips to the same value.
+ */
+export const LONG_MAX = Number.MAX_SAFE_INTEGER;
+const LONG_MAX_TEXT = '9223372036854775807';
+const LONG_MIN_TEXT = '-9223372036854775808';
 
 const atLeast = (min: number) => (v: ConfigValue) =>
   typeof v === 'number' && v < min ? `must be >= ${min}` : null;
+const between = (min: number, max: number) => (v: ConfigValue) =>
+  typeof v === 'number' && (v < min || v > max) ? `must be between ${min} and ${max}` : null;
 const oneOf = (...allowed: string[]) => (v: ConfigValue) =>
   typeof v === 'string' && !allowed.includes(v) ? `must be one of ${allowed.join(', ')}` : null;
 const listOf = (...allowed: string[]) => (v: ConfigValue) =>
@@ -51,6 +64,8 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'log.segment.bytes', type: 'int', default: 1073741824, doc: 'Segment size before a roll.', validator: atLeast(14) },
   { name: 'log.roll.ms', type: 'long', default: null, doc: 'Age of a segment before a roll; overrides log.roll.hours.' },
   { name: 'log.roll.hours', type: 'int', default: 168, doc: 'Age of a segment before a roll, in hours.', validator: atLeast(1) },
+  { name: 'log.roll.jitter.ms', type: 'long', default: null, doc: 'Accepted for compatibility; not enforced (segments roll without jitter). Overrides log.roll.jitter.hours.' },
+  { name: 'log.roll.jitter.hours', type: 'int', default: 0, doc: 'Accepted for compatibility; not enforced (segments roll without jitter).', validator: atLeast(0) },
   { name: 'log.retention.ms', type: 'long', default: null, doc: 'Time retention; -1 keeps forever. Overrides minutes/hours.' },
   { name: 'log.retention.minutes', type: 'int', default: null, doc: 'Time retention in minutes.' },
   { name: 'log.retention.hours', type: 'int', default: 168, doc: 'Time retention in hours.' },
@@ -63,12 +78,22 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'log.flush.interval.ms', type: 'long', default: null, doc: 'fsync a partition whose data is older than this (default: leave it to the OS).' },
   { name: 'log.flush.scheduler.interval.ms', type: 'long', default: LONG_MAX, doc: 'How often the time-based flush is checked.' },
   { name: 'log.message.timestamp.type', type: 'string', default: 'CreateTime', doc: 'CreateTime or LogAppendTime.', validator: oneOf('CreateTime', 'LogAppendTime') },
-  { name: 'log.cleaner.delete.retention.ms', type: 'long', default: 86400000, doc: 'How long tombstones are kept by compaction.' },
-  { name: 'log.cleaner.min.compaction.lag.ms', type: 'long', default: 0, doc: 'Minimum age of a record before compaction may remove it.' },
-  { name: 'log.cleaner.min.cleanable.ratio', type: 'double', default: 0.5, doc: 'Dirty ratio that triggers compaction.' },
-  { name: 'log.cleaner.enable', type: 'boolean', default: true, doc: 'Run the log cleaner (compaction of topics with cleanup.policy=compact).' },
+  { name: 'log.segment.delete.delay.ms', type: 'long', default: 60000, doc: 'Accepted for compatibility; not enforced (deleted segments are unlinked at once; open sends keep their file).', validator: atLeast(0) },
+  { name: 'log.preallocate', type: 'boolean', default: false, doc: 'Accepted for compatibility; not enforced (mmap mode extends segment files by sluice.log.preallocate.step.bytes instead).' },
+  { name: 'log.cleaner.enable', type: 'boolean', default: true, doc: 'Run the log cleaner (compaction of topics whose cleanup.policy contains compact).' },
   { name: 'log.cleaner.backoff.ms', type: 'long', default: 15000, doc: 'Pause between two passes of the log cleaner over the compacted partitions.', validator: atLeast(0) },
-  { name: 'sluice.log.cleaner.dedupe.buffer.bytes', type: 'long', default: 33554432, doc: 'Memory of the log cleaner\'s key -> offset map (24 bytes per key); a clean stops where it fills.', validator: atLeast(1024) },
+  { name: 'log.cleaner.delete.retention.ms', type: 'long', default: 86400000, doc: 'How long compaction keeps a tombstone after it first saw it (the delete horizon).', validator: atLeast(0) },
+  { name: 'log.cleaner.min.compaction.lag.ms', type: 'long', default: 0, doc: 'A segment whose newest record is younger than this is not compacted.', validator: atLeast(0) },
+  { name: 'log.cleaner.max.compaction.lag.ms', type: 'long', default: LONG_MAX, doc: 'Accepted for compatibility; not enforced (compaction runs on the dirty ratio only).', validator: atLeast(1) },
+  { name: 'log.cleaner.min.cleanable.ratio', type: 'double', default: 0.5, doc: 'Compact a partition once its dirty bytes / all bytes is above this.', validator: between(0, 1) },
+  { name: 'sluice.log.cleaner.dedupe.buffer.bytes', type: 'long', default: 33554432, doc: 'Memory of the log cleaner\'s key -> offset map (24 bytes per key); a clean stops where it fills and the next goes on.', validator: atLeast(1024) },
+  { name: 'log.message.timestamp.difference.max.ms', type: 'long', default: LONG_MAX, doc: 'Accepted for compatibility (Kafka 3.x; removed in Kafka 4.0); not enforced.', validator: atLeast(0) },
+  { name: 'log.message.timestamp.before.max.ms', type: 'long', default: LONG_MAX, doc: 'Accepted for compatibility; not enforced (record timestamps are not checked against the broker clock).', validator: atLeast(0) },
+  { name: 'log.message.timestamp.after.max.ms', type: 'long', default: LONG_MAX, doc: 'Accepted for compatibility; not enforced (record timestamps are not checked against the broker clock).', validator: atLeast(0) },
+  { name: 'log.message.downconversion.enable', type: 'boolean', default: true, doc: 'Accepted for compatibility (Kafka 3.x; removed in Kafka 4.0); not enforced (Sluice serves only record batch v2 and never down-converts).' },
+  { name: 'log.local.retention.ms', type: 'long', default: -2, doc: 'Accepted for compatibility; not enforced (no tiered storage). -2: use the retention time.', validator: atLeast(-2) },
+  { name: 'log.local.retention.bytes', type: 'long', default: -2, doc: 'Accepted for compatibility; not enforced (no tiered storage). -2: use the retention size.', validator: atLeast(-2) },
+  { name: 'unclean.leader.election.enable', type: 'boolean', default: false, doc: 'Accepted for compatibility; not enforced (a single node has no other replica to elect).' },
   { name: 'message.max.bytes', type: 'int', default: 1048588, doc: 'Largest record batch accepted.', validator: atLeast(0) },
   { name: 'socket.request.max.bytes', type: 'int', default: 104857600, doc: 'Largest request frame accepted.', validator: atLeast(1) },
   { name: 'connections.max.idle.ms', type: 'long', default: 600000, doc: 'Idle connections are closed after this long.' },
@@ -76,7 +101,7 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'max.connections.per.ip', type: 'int', default: 2147483647, doc: 'Connections accepted from one address.', validator: atLeast(0) },
   { name: 'queued.max.requests', type: 'int', default: 500, doc: 'Requests in flight per connection before reading pauses.', validator: atLeast(1) },
   { name: 'min.insync.replicas', type: 'int', default: 1, doc: 'Reported topic default (single node).', validator: atLeast(1) },
-  { name: 'compression.type', type: 'string', default: 'producer', doc: 'Sluice stores batches as the producer compressed them (producer).', validator: oneOf('producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd') },
+  { name: 'compression.type', type: 'string', default: 'producer', doc: 'Sluice stores batches as the producer compressed them and never recompresses: only producer is accepted.', validator: (v) => (v !== 'producer' ? 'Sluice stores batches as sent and never recompresses; only "producer" is supported' : null) },
   { name: 'producer.id.expiration.ms', type: 'int', default: 86400000, doc: 'An idempotent producer\'s state in a partition is dropped once its last batch is this old.', validator: atLeast(1) },
   { name: 'offsets.topic.num.partitions', type: 'int', default: 50, doc: 'Partitions of the internal offsets log.', validator: atLeast(1) },
   { name: 'offsets.retention.minutes', type: 'int', default: 10080, doc: 'Committed offsets of empty groups expire after this.' },
@@ -110,24 +135,29 @@ export function brokerConfigDef(name: string): ConfigDef | undefined {
   return BY_NAME.get(name);
 }
 
-/** Parses one textual value (from a properties file or --override) by the key's type. */
+/** Parses one textual value (from a properties file, --override or a request) by the key's type. */
 export function parseConfigValue(def: ConfigDef, raw: string): ConfigValue {
   const text = raw.trim();
   switch (def.type) {
     case 'string':
       return text;
     case 'boolean':
-      if (text === 'true') return true;
-      if (text === 'false') return false;
+      // Kafka's ConfigDef: true or false, in any case.
+      if (text.toLowerCase() === 'true') return true;
+      if (text.toLowerCase() === 'false') return false;
       throw new ConfigError(def.name, `expected true or false, got "${raw}"`);
     case 'int':
     case 'long': {
-      if (!/^-?\d+$/.test(text)) throw new ConfigError(def.name, `expected an integer, got "${raw}"`);
-      const n = Number(text);
-      if (def.type === 'int' && (n > 2147483647 || n < -2147483648)) {
-        throw new ConfigError(def.name, `out of int range: ${raw}`);
+      if (!/^[+-]?\d+$/.test(text)) throw new ConfigError(def.name, `expected an integer, got "${raw}"`);
+      if (def.type === 'int') {
+        const n = Number(text);
+        if (n > 2147483647 || n < -2147483648) throw new ConfigError(def.name, `out of int range: ${raw}`);
+        return n;
       }
-      return Math.min(n, LONG_MAX);
+      const big = BigInt(text);
+      if (big > BigInt(LONG_MAX_TEXT) || big < BigInt(LONG_MIN_TEXT)) throw new ConfigError(def.name, `out of long range: ${raw}`);
+      // Longs beyond 2^53 - 1 (Kafka's Long.MAX_VALUE among them) mean "never" / "unlimited".
+      return Math.max(Math.min(Number(big), LONG_MAX), -LONG_MAX);
     }
     case 'double': {
       const n = Number(text);
@@ -136,6 +166,58 @@ export function parseConfigValue(def: ConfigDef, raw: string): ConfigValue {
     }
     case 'list':
       return text === '' ? [] : text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  }
+}
+
+/**
+ * A config value as Kafka prints it (ConfigDef.convertToString): lists comma-joined, doubles as
+ * Java's Double.toString, and the Long.MAX_VALUE sentinel as "9223372036854775807".
+ */
+export function formatConfigValue(type: ConfigType, value: ConfigValue): string | null {
+  if (value === null) return null;
+  if (Array.isArray(value)) return value.join(',');
+  if (typeof value === 'number') {
+    if (type === 'long' && value >= LONG_MAX) return LONG_MAX_TEXT;
+    if (type === 'long' && value <= -LONG_MAX) return LONG_MIN_TEXT;
+    if (type === 'double') return javaDoubleText(value);
+  }
+  return String(value);
+}
+
+/** Java's Double.toString: at least one fraction digit; "computerized" notation outside [1e-3, 1e7). */
+function javaDoubleText(x: number): string {
+  if (Number.isNaN(x)) return 'NaN';
+  if (!Number.isFinite(x)) return x > 0 ? 'Infinity' : '-Infinity';
+  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
+  const abs = Math.abs(x);
+  if (abs >= 1e-3 && abs < 1e7) {
+    const text = String(x);
+    return text.includes('.') ? text : `${text}.0`;
+  }
+  const [mantissa, exponent] = x.toExponential().split('e');
+  return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}E${Number(exponent)}`;
+}
+
+/**
+ * Kafka's DynamicBrokerConfig.brokerConfigSynonyms: the broker keys that set the same thing, in
+ * precedence order (the first that has a value wins). Every other key is its own only synonym.
+ */
+export function brokerConfigSynonyms(name: string): string[] {
+  switch (name) {
+    case 'log.roll.ms':
+    case 'log.roll.hours':
+      return ['log.roll.ms', 'log.roll.hours'];
+    case 'log.roll.jitter.ms':
+    case 'log.roll.jitter.hours':
+      return ['log.roll.jitter.ms', 'log.roll.jitter.hours'];
+    case 'log.flush.interval.ms': // log.flush.scheduler.interval.ms is its default
+      return ['log.flush.interval.ms', 'log.flush.scheduler.interval.ms'];
+    case 'log.retention.ms':
+    case 'log.retention.minutes':
+    case 'log.retention.hours':
+      return ['log.retention.ms', 'log.retention.minutes', 'log.retention.hours'];
+    default:
+      return [name];
   }
 }
 

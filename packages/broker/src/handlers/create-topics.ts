@@ -1,13 +1,17 @@
 // CreateTopics (key 19).
 // Behavior: creates each topic after Kafka's validations (name, partitions, replication factor
 // must be 1 on a single node, topic configs); explicit replica assignments must name only this
-// broker. validateOnly checks without creating. Duplicated names in one request get
-// INVALID_REQUEST, as Kafka does.
+// broker. validateOnly checks without creating, and answers as a creation would (KIP-525): the
+// partition count, replication factor and configs the topic would get, and a fresh topic id that
+// nothing will ever carry, as Kafka's controller does. Duplicated names in one request get
+// INVALID_REQUEST, as Kafka does. The configs are Kafka's resolveEffectiveTopicConfigs: the
+// request's values, else the broker's (STATIC_BROKER_CONFIG), else the defaults, sorted by name.
 // Version notes: served v2–7. v5 returns numPartitions/replicationFactor/configs (and may carry
 // a topic config error tagged); v5+ flexible; v7 topicId.
 
 import { ErrorCode } from '@sluice/protocol';
-import { describeTopicConfigs } from './describe-configs.ts';
+import { effectiveTopicConfigs } from '../topic-config.ts';
+import { newTopicId } from '../topics.ts';
 import type { ApiHandler } from './handler.ts';
 
 interface CreatableTopic {
@@ -50,21 +54,21 @@ export const createTopicsHandler: ApiHandler = {
         partitions = t.assignments.length;
         replicationFactor = 1;
       }
-      const created = broker.createTopic(t.name, partitions, replicationFactor, t.configs, request.validateOnly === true);
-      if (created.errorCode !== 0) return result(created.errorCode, created.errorMessage);
-      const effectivePartitions = partitions === -1 ? broker.config.int('num.partitions') : partitions;
-      const topic = created.topic;
+      const creation = broker.createTopic(t.name, partitions, replicationFactor, t.configs, request.validateOnly === true);
+      if (creation.errorCode !== 0 || creation.created === undefined) return result(creation.errorCode, creation.errorMessage);
+      // The request's own text for each value it sets (a later entry for a name wins), as Kafka echoes it.
+      const given = new Map(t.configs.map((c) => [c.name, c.value as string]));
       return {
         ...result(0, null),
-        topicId: topic?.id ?? '00000000000000000000000000000000',
-        numPartitions: effectivePartitions,
-        replicationFactor: 1,
-        configs: topic === undefined ? [] : describeTopicConfigs(broker, topic, null).map((c) => ({
+        topicId: creation.topic?.id ?? newTopicId(),
+        numPartitions: creation.created.partitions,
+        replicationFactor: creation.created.replicationFactor,
+        configs: effectiveTopicConfigs(broker.config, given).map((c) => ({
           name: c.name,
           value: c.value,
-          readOnly: c.readOnly,
-          configSource: c.configSource,
-          isSensitive: c.isSensitive,
+          readOnly: false,
+          configSource: c.source,
+          isSensitive: false,
         })),
       };
     });

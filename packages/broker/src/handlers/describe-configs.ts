@@ -1,24 +1,23 @@
 // DescribeConfigs (key 32).
-// Behavior: TOPIC resources list every topic config with its effective value, its source
-// (DYNAMIC_TOPIC_CONFIG for overrides, STATIC_BROKER_CONFIG when the broker key was set,
-// DEFAULT_CONFIG otherwise) and, when asked, its synonyms (the override, then the broker key);
-// BROKER resources (name = this node id, or '' for cluster defaults) list every broker config.
-// configurationKeys narrows the list. Unknown topic: UNKNOWN_TOPIC_OR_PARTITION.
+// Behavior: as Kafka's ConfigHelper. TOPIC resources list every topic config with its effective
+// value; its synonyms are the topic's override (DYNAMIC_TOPIC_CONFIG), then the broker synonyms
+// set in the broker's config (STATIC_BROKER_CONFIG), then those with a default (DEFAULT_CONFIG),
+// each group in Kafka's precedence order, minus whatever precedes the first broker synonym itself
+// (Kafka's quirk: retention.ms shows no synonyms when only log.retention.hours is set); the source
+// is the first synonym's, else DEFAULT_CONFIG. BROKER resources: this node id lists every broker
+// config the same way (read-only: Sluice has no dynamic broker configs); '' (the cluster's
+// dynamic defaults) lists nothing, since there are none. A null or empty configurationKeys means
+// every key. An invalid topic name is INVALID_TOPIC_EXCEPTION, an unknown one
+// UNKNOWN_TOPIC_OR_PARTITION; a broker name that is not an integer, or not this node, is
+// INVALID_REQUEST.
 // Version notes: served v1–4. v1 configSource/synonyms; v3 configType/documentation; v4 flexible.
 
 import { ErrorCode } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.ts';
-import { BROKER_CONFIGS, type ConfigType } from '../config.ts';
-import { brokerDefaultFor, formatConfigValue, TOPIC_CONFIGS } from '../topic-config.ts';
-import type { Topic } from '../topics.ts';
+import { BROKER_CONFIGS, brokerConfigSynonyms, type ConfigType, formatConfigValue, RESOURCE_BROKER, RESOURCE_TOPIC } from '../config.ts';
+import { brokerSynonyms, CONFIG_SOURCE, type ConfigSynonym, describeTopicConfig, TOPIC_CONFIGS } from '../topic-config.ts';
+import { type Topic, topicNameProblem } from '../topics.ts';
 import type { ApiHandler } from './handler.ts';
-
-export const RESOURCE_TOPIC = 2;
-export const RESOURCE_BROKER = 4;
-
-const SOURCE_DYNAMIC_TOPIC = 1;
-const SOURCE_STATIC_BROKER = 4;
-const SOURCE_DEFAULT = 5;
 
 const CONFIG_TYPE: Readonly<Record<ConfigType, number>> = { boolean: 1, string: 2, int: 3, long: 5, double: 6, list: 7 };
 
@@ -29,32 +28,27 @@ export interface DescribedConfig {
   isDefault: boolean;
   configSource: number;
   isSensitive: boolean;
-  synonyms: Array<{ name: string; value: string | null; source: number }>;
+  synonyms: ConfigSynonym[];
   configType: number;
   documentation: string | null;
 }
 
+/** Kafka: a null or empty key list asks for every config. */
+function wanted(keys: readonly string[] | null, name: string): boolean {
+  return keys === null || keys.length === 0 || keys.includes(name);
+}
+
 export function describeTopicConfigs(broker: BrokerContext, topic: Topic, keys: string[] | null, withSynonyms = false, withDocs = false): DescribedConfig[] {
-  return TOPIC_CONFIGS.filter((def) => keys === null || keys.includes(def.name)).map((def) => {
-    const fallback = brokerDefaultFor(def, broker.config);
-    const override = topic.config.overrides.has(def.name);
-    const value = override ? topic.config.overrides.get(def.name)! : fallback.value;
-    const source = override ? SOURCE_DYNAMIC_TOPIC : fallback.fromBroker ? SOURCE_STATIC_BROKER : SOURCE_DEFAULT;
-    const synonyms: DescribedConfig['synonyms'] = [];
-    if (withSynonyms) {
-      if (override) synonyms.push({ name: def.name, value: formatConfigValue(value), source: SOURCE_DYNAMIC_TOPIC });
-      if (def.brokerKey !== null) {
-        synonyms.push({ name: def.brokerKey, value: formatConfigValue(fallback.value), source: fallback.fromBroker ? SOURCE_STATIC_BROKER : SOURCE_DEFAULT });
-      }
-    }
+  return TOPIC_CONFIGS.filter((def) => wanted(keys, def.name)).map((def) => {
+    const described = describeTopicConfig(def, topic.config, broker.config);
     return {
       name: def.name,
-      value: formatConfigValue(value),
+      value: described.value,
       readOnly: false,
-      isDefault: source === SOURCE_DEFAULT,
-      configSource: source,
+      isDefault: described.source === CONFIG_SOURCE.DEFAULT,
+      configSource: described.source,
       isSensitive: false,
-      synonyms,
+      synonyms: withSynonyms ? described.synonyms : [],
       configType: CONFIG_TYPE[def.type],
       documentation: withDocs ? def.doc : null,
     };
@@ -62,17 +56,17 @@ export function describeTopicConfigs(broker: BrokerContext, topic: Topic, keys: 
 }
 
 function describeBrokerConfigs(broker: BrokerContext, keys: string[] | null, withSynonyms: boolean, withDocs: boolean): DescribedConfig[] {
-  return BROKER_CONFIGS.filter((def) => keys === null || keys.includes(def.name)).map((def) => {
-    const source = broker.config.isDefault(def.name) ? SOURCE_DEFAULT : SOURCE_STATIC_BROKER;
-    const value = formatConfigValue(broker.config.get(def.name));
+  return BROKER_CONFIGS.filter((def) => wanted(keys, def.name)).map((def) => {
+    const synonyms = brokerSynonyms(broker.config, def.name, brokerConfigSynonyms(def.name));
+    const source = synonyms[0]?.source ?? CONFIG_SOURCE.DEFAULT;
     return {
       name: def.name,
-      value,
+      value: formatConfigValue(def.type, broker.config.get(def.name)),
       readOnly: true,
-      isDefault: source === SOURCE_DEFAULT,
+      isDefault: source === CONFIG_SOURCE.DEFAULT,
       configSource: source,
       isSensitive: false,
-      synonyms: withSynonyms ? [{ name: def.name, value, source }] : [],
+      synonyms: withSynonyms ? synonyms : [],
       configType: CONFIG_TYPE[def.type],
       documentation: withDocs ? def.doc : null,
     };
@@ -88,16 +82,22 @@ export const describeConfigsHandler: ApiHandler = {
     const results = request.resources.map((r: { resourceType: number; resourceName: string; configurationKeys: string[] | null }) => {
       const base = { resourceType: r.resourceType, resourceName: r.resourceName };
       const failed = (errorCode: number, errorMessage: string) => ({ ...base, errorCode, errorMessage, configs: [] });
+      const described = (configs: DescribedConfig[]) => ({ ...base, errorCode: 0, errorMessage: null, configs });
       if (r.resourceType === RESOURCE_TOPIC) {
+        const nameProblem = topicNameProblem(r.resourceName);
+        if (nameProblem !== null) return failed(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
         const topic = broker.topics.get(r.resourceName);
         if (topic === undefined) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${r.resourceName}' does not exist.`);
-        return { ...base, errorCode: 0, errorMessage: null, configs: describeTopicConfigs(broker, topic, r.configurationKeys, request.includeSynonyms, request.includeDocumentation) };
+        return described(describeTopicConfigs(broker, topic, r.configurationKeys, request.includeSynonyms, request.includeDocumentation));
       }
       if (r.resourceType === RESOURCE_BROKER) {
-        if (r.resourceName !== '' && r.resourceName !== String(broker.nodeId)) {
+        // The cluster-wide dynamic defaults: Sluice has none.
+        if (r.resourceName === '') return described([]);
+        if (!/^[+-]?\d+$/.test(r.resourceName)) return failed(ErrorCode.INVALID_REQUEST, `Broker id must be an integer, but it is: ${r.resourceName}`);
+        if (Number(r.resourceName) !== broker.nodeId) {
           return failed(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${broker.nodeId} or empty string, but received ${r.resourceName}`);
         }
-        return { ...base, errorCode: 0, errorMessage: null, configs: describeBrokerConfigs(broker, r.configurationKeys, request.includeSynonyms, request.includeDocumentation) };
+        return described(describeBrokerConfigs(broker, r.configurationKeys, request.includeSynonyms, request.includeDocumentation));
       }
       return failed(ErrorCode.INVALID_REQUEST, `Unsupported resource type ${r.resourceType}`);
     });

@@ -2,6 +2,7 @@
 // derived from this table, so what is advertised is exactly what is served.
 
 import type { ApiHandler } from './handler.ts';
+import { alterConfigsHandler } from './alter-configs.ts';
 import { apiVersionsHandler } from './api-versions.ts';
 import { createPartitionsHandler } from './create-partitions.ts';
 import { createTopicsHandler } from './create-topics.ts';
@@ -52,6 +53,7 @@ export function createHandlerRegistry(extra: readonly ApiHandler[] = []): Handle
     offsetForLeaderEpochHandler,
     initProducerIdHandler,
     describeConfigsHandler,
+    alterConfigsHandler,
     createPartitionsHandler,
     incrementalAlterConfigsHandler,
     describeClusterHandler,

@@ -10,6 +10,7 @@
 import { describe, expect, test } from 'vitest';
 import { decodeRequest, decodeRequestHeader, decodeResponse, encodeRequest, encodeResponse } from '../index.ts';
 import type { FieldSpec, FieldType, MessageSpec } from '../spec.ts';
+import { AlterConfigsRequest, AlterConfigsResponse } from './alter-configs.ts';
 import { ApiVersionsRequest, ApiVersionsResponse } from './api-versions.ts';
 import { CreatePartitionsRequest, CreatePartitionsResponse } from './create-partitions.ts';
 import { CreateTopicsRequest, CreateTopicsResponse } from './create-topics.ts';
@@ -43,7 +44,7 @@ const served: readonly Served[] = [
   { request: ListOffsetsRequest, response: ListOffsetsResponse, apiKey: 2, versions: [1, 7], flexible: 6 },
   { request: MetadataRequest, response: MetadataResponse, apiKey: 3, versions: [0, 12], flexible: 9 },
   { request: SaslHandshakeRequest, response: SaslHandshakeResponse, apiKey: 17, versions: [0, 1], flexible: null },
-  { request: ApiVersionsRequest, response: ApiVersionsResponse, apiKey: 18, versions: [0, 4], flexible: 3 },
+  { request: ApiVersionsRequest, response: ApiVersionsResponse, apiKey: 18, versions: [0, 5], flexible: 3 },
   { request: CreateTopicsRequest, response: CreateTopicsResponse, apiKey: 19, versions: [2, 7], flexible: 5 },
   { request: DeleteTopicsRequest, response: DeleteTopicsResponse, apiKey: 20, versions: [1, 6], flexible: 4 },
   { request: DeleteRecordsRequest, response: DeleteRecordsResponse, apiKey: 21, versions: [0, 2], flexible: 2 },
@@ -56,6 +57,7 @@ const served: readonly Served[] = [
     flexible: 4,
   },
   { request: DescribeConfigsRequest, response: DescribeConfigsResponse, apiKey: 32, versions: [1, 4], flexible: 4 },
+  { request: AlterConfigsRequest, response: AlterConfigsResponse, apiKey: 33, versions: [0, 2], flexible: 2 },
   { request: SaslAuthenticateRequest, response: SaslAuthenticateResponse, apiKey: 36, versions: [0, 2], flexible: 2 },
   { request: CreatePartitionsRequest, response: CreatePartitionsResponse, apiKey: 37, versions: [0, 3], flexible: 2 },
   {
@@ -360,13 +362,27 @@ const requestCases: readonly WireCase[] = [
     version: 0,
     body: {},
     wire: (w) => w,
-    decoded: { clientSoftwareName: '', clientSoftwareVersion: '' },
+    decoded: { clientSoftwareName: '', clientSoftwareVersion: '', clusterId: null, nodeId: -1 },
   },
   {
     apiKey: 18,
     version: 4,
     body: { clientSoftwareName: 'librdkafka', clientSoftwareVersion: '2.3.0' },
     wire: (w) => w.string('librdkafka').string('2.3.0').tags(),
+    decoded: { clientSoftwareName: 'librdkafka', clientSoftwareVersion: '2.3.0', clusterId: null, nodeId: -1 },
+  },
+  {
+    // KIP-1242: the cluster and node the client means to reach, plain fields after the software.
+    apiKey: 18,
+    version: 5,
+    body: { clientSoftwareName: 'kgo', clientSoftwareVersion: 'v1.22.2', clusterId: 'B0cyur1VTllEFqTfCnQeiQ', nodeId: 1 },
+    wire: (w) => w.string('kgo').string('v1.22.2').string('B0cyur1VTllEFqTfCnQeiQ').int32(1).tags(),
+  },
+  {
+    apiKey: 18,
+    version: 5,
+    body: { clientSoftwareName: 'kgo', clientSoftwareVersion: 'v1.22.2', clusterId: null, nodeId: -1 },
+    wire: (w) => w.string('kgo').string('v1.22.2').string(null).int32(-1).tags(),
   },
   // Metadata
   {
@@ -776,6 +792,22 @@ const requestCases: readonly WireCase[] = [
     wire: (w) =>
       w.count(1).int8(4).string('1').count(1).string('log.retention.ms').tags().bool(false).bool(true).tags(),
   },
+  // AlterConfigs
+  {
+    apiKey: 33,
+    version: 0,
+    body: {
+      resources: [{ resourceType: 2, resourceName: 'orders', configs: [{ name: 'retention.ms', value: '3600000' }, { name: 'segment.ms', value: null }] }],
+      validateOnly: false,
+    },
+    wire: (w) => w.count(1).int8(2).string('orders').count(2).string('retention.ms').string('3600000').string('segment.ms').string(null).bool(false),
+  },
+  {
+    apiKey: 33,
+    version: 2,
+    body: { resources: [{ resourceType: 4, resourceName: '1', configs: [] }], validateOnly: true },
+    wire: (w) => w.count(1).int8(4).string('1').count(0).tags().bool(true).tags(),
+  },
   // IncrementalAlterConfigs
   {
     apiKey: 44,
@@ -937,6 +969,14 @@ const responseCases: readonly WireCase[] = [
           [0, tagged().count(1).string('metadata.version').int16(1).int16(20).tags()],
           [1, tagged().int64(5)],
         ),
+  },
+  {
+    // v5 answers like v4; here the KIP-1242 refusal, which lists no APIs.
+    apiKey: 18,
+    version: 5,
+    body: { errorCode: 129, apiKeys: [], throttleTimeMs: 0 },
+    wire: (w) => w.int16(129).count(0).int32(0).tags(),
+    decoded: { errorCode: 129, apiKeys: [], throttleTimeMs: 0, supportedFeatures: [], finalizedFeaturesEpoch: -1, finalizedFeatures: [], zkMigrationReady: false },
   },
   // Metadata
   {
@@ -1631,6 +1671,19 @@ const responseCases: readonly WireCase[] = [
         .tags()
         .tags(),
   },
+  // AlterConfigs
+  {
+    apiKey: 33,
+    version: 0,
+    body: { throttleTimeMs: 7, responses: [{ errorCode: 0, errorMessage: null, resourceType: 2, resourceName: 'orders' }] },
+    wire: (w) => w.int32(7).count(1).int16(0).string(null).int8(2).string('orders'),
+  },
+  {
+    apiKey: 33,
+    version: 2,
+    body: { throttleTimeMs: 0, responses: [{ errorCode: 42, errorMessage: 'Each resource must appear at most once.', resourceType: 2, resourceName: 'orders' }] },
+    wire: (w) => w.int32(0).count(1).int16(42).string('Each resource must appear at most once.').int8(2).string('orders').tags().tags(),
+  },
   // IncrementalAlterConfigs
   {
     apiKey: 44,
@@ -1889,6 +1942,6 @@ describe('wire bytes of the core and admin messages', () => {
     const payload = frame.subarray(4);
     const header = decodeRequestHeader(payload);
     expect(header).toMatchObject({ apiKey: 18, apiVersion: 3, correlationId: 1, clientId: 'rdkafka', headerVersion: 2 });
-    expect(decodeRequest(header, payload)).toEqual(body);
+    expect(decodeRequest(header, payload)).toEqual({ ...body, clusterId: null, nodeId: -1 });
   });
 });

@@ -1,0 +1,46 @@
+// For handler tests: a real BrokerContext over a real topic registry in a temp dir.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BrokerContext } from '../broker-context.ts';
+import { BrokerConfig } from '../config.ts';
+import { silentLogger } from '../logger.ts';
+import { TopicRegistry } from '../topics.ts';
+
+export const TEST_CLUSTER_ID = 'test-cluster';
+
+export interface TestBroker {
+  readonly dir: string;
+  readonly config: BrokerConfig;
+  topics: TopicRegistry;
+  readonly broker: BrokerContext;
+  /** Closes the registry and opens it again from disk, as a restart does. */
+  reload(): TopicRegistry;
+  /** Closes the registry and removes the directory. */
+  close(): void;
+}
+
+export function startTestBroker(settings: Array<[string, string]> = []): TestBroker {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-handler-test-'));
+  const config = new BrokerConfig([['log.dirs', dir], ...settings]);
+  const topics = new TopicRegistry(config, silentLogger);
+  topics.load();
+  const t: TestBroker = {
+    dir,
+    config,
+    topics,
+    broker: new BrokerContext(config, TEST_CLUSTER_ID, topics, silentLogger),
+    reload() {
+      t.topics.close();
+      t.topics = new TopicRegistry(config, silentLogger);
+      t.topics.load();
+      return t.topics;
+    },
+    close() {
+      t.topics.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return t;
+}
