@@ -147,6 +147,9 @@ impl CleanJob {
                 }
                 match stop {
                     Stop::Aborted => JobResult::Aborted,
+                    // Asked to stop (truncation, close, delete) and then met an error (a file cut
+                    // or removed under it): that is the abort, not a failure of the clean.
+                    Stop::Error(_) if self.abort.load(Ordering::Acquire) => JobResult::Aborted,
                     Stop::Error(e) => JobResult::Failed(e),
                 }
             }
