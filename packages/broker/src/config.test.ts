@@ -93,3 +93,21 @@ test('brokerConfigSynonyms: Kafka\'s groups, in precedence order', () => {
   expect(brokerConfigSynonyms('log.flush.scheduler.interval.ms')).toEqual(['log.flush.scheduler.interval.ms']);
   expect(brokerConfigSynonyms('log.segment.bytes')).toEqual(['log.segment.bytes']);
 });
+
+describe('startup line and metrics listener', () => {
+  test('nonDefaults lists keys set to something other than their default', () => {
+    const config = new BrokerConfig([
+      ['num.partitions', '3'],
+      ['sluice.log.level', 'info'], // set, but to the default
+      ['listeners', 'PLAINTEXT://127.0.0.1:9092'], // the default list
+    ]);
+    expect(config.nonDefaults()).toEqual({ 'num.partitions': 3 });
+  });
+
+  test('sluice.metrics.listener must be http://host:port/path or empty', () => {
+    expect(() => new BrokerConfig([['sluice.metrics.listener', '127.0.0.1:9404']])).toThrow(ConfigError);
+    expect(() => new BrokerConfig([['sluice.metrics.listener', 'http://127.0.0.1/metrics']])).toThrow(/port is required/);
+    expect(new BrokerConfig([['sluice.metrics.listener', '']]).str('sluice.metrics.listener')).toBe('');
+    expect(new BrokerConfig([['sluice.metrics.listener', 'http://0.0.0.0:0/metrics']]).str('sluice.metrics.listener')).toBe('http://0.0.0.0:0/metrics');
+  });
+});

@@ -3,6 +3,7 @@
 // (`segment.bytes`, `retention.ms`, ...) take their defaults from the broker keys named in
 // `TOPIC_CONFIGS` below, as Kafka's LogConfig does.
 
+import { metricsListenerProblem } from './metrics/listener-url.ts';
 import { testFaultsProblem } from './test-faults.ts';
 
 export type ConfigType = 'string' | 'int' | 'long' | 'boolean' | 'list' | 'double';
@@ -125,7 +126,7 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'sluice.shutdown.timeout.ms', type: 'long', default: 10000, doc: 'Graceful stop: how long in-flight requests may take to be answered before connections are closed anyway.', validator: atLeast(0) },
   { name: 'sluice.connection.pending.max.bytes', type: 'long', default: 67108864, doc: 'Output queued for one connection before its reading pauses.', validator: atLeast(1024) },
   { name: 'sluice.log.level', type: 'string', default: 'info', doc: 'trace, debug, info, warn, error or silent.', validator: oneOf('trace', 'debug', 'info', 'warn', 'error', 'silent') },
-  { name: 'sluice.metrics.listener', type: 'string', default: 'http://127.0.0.1:9404/metrics', doc: 'Prometheus scrape endpoint; empty disables it.' },
+  { name: 'sluice.metrics.listener', type: 'string', default: 'http://127.0.0.1:9404/metrics', doc: 'Prometheus scrape endpoint, http://host:port/path (port 0: a free port); empty disables it.', validator: (v) => (typeof v === 'string' ? metricsListenerProblem(v) : null) },
   { name: 'cluster.id', type: 'string', default: null, doc: 'Cluster id to format a new data dir with (generated when absent).' },
 ];
 
@@ -322,7 +323,12 @@ export class BrokerConfig {
   /** Keys that differ from their default, for the startup log line. */
   nonDefaults(): Record<string, ConfigValue> {
     const out: Record<string, ConfigValue> = {};
-    for (const key of this.explicit) out[key] = this.values.get(key)!;
+    for (const key of this.explicit) {
+      const value = this.values.get(key)!;
+      // Set explicitly to its default value: not a difference worth a line at startup.
+      if (JSON.stringify(value) === JSON.stringify(BY_NAME.get(key)?.default)) continue;
+      out[key] = value;
+    }
     return out;
   }
 
