@@ -14,6 +14,8 @@
 //!   21     2  attributes            i16: bits 0-2 compression (0 none, 1 gzip, 2 snappy,
 //!                                   3 lz4, 4 zstd), bit 3 timestamp type (1 = LogAppendTime),
 //!                                   bit 4 transactional, bit 5 control, bit 6 delete horizon
+//!                                   (KIP-534: set by the log cleaner, then baseTimestamp holds
+//!                                   the delete horizon and record timestamps are relative to it)
 //!   23     4  lastOffsetDelta       i32, offset of the last record minus baseOffset
 //!   27     8  baseTimestamp         i64
 //!   35     8  maxTimestamp          i64 (set to the append time under LogAppendTime)
@@ -54,10 +56,13 @@ const PRODUCER_EPOCH_AT: usize = 51;
 const BASE_SEQUENCE_AT: usize = 53;
 const RECORDS_COUNT_AT: usize = 57;
 
-const COMPRESSION_MASK: i16 = 0x07;
-const TIMESTAMP_TYPE_BIT: i16 = 0x08;
+pub const COMPRESSION_MASK: i16 = 0x07;
+pub const TIMESTAMP_TYPE_BIT: i16 = 0x08;
 const TRANSACTIONAL_BIT: i16 = 0x10;
 const CONTROL_BIT: i16 = 0x20;
+/// KIP-534: the batch's baseTimestamp is the time after which the cleaner may drop its
+/// tombstones. Only the log cleaner sets it.
+pub const DELETE_HORIZON_BIT: i16 = 0x40;
 
 /// Kafka's "no timestamp" value.
 pub const NO_TIMESTAMP: i64 = -1;
@@ -163,6 +168,61 @@ impl BatchHeader {
         }
         Ok(())
     }
+
+    // ---- for the log cleaner (cleaner.rs) ----
+
+    /// KIP-534 `deleteHorizonMs`: the baseTimestamp when attribute bit 6 is set.
+    pub fn delete_horizon_ms(&self) -> Option<i64> {
+        (self.attributes & DELETE_HORIZON_BIT != 0).then_some(self.base_timestamp)
+    }
+
+    /// The count checks for a batch as stored: the log cleaner leaves batches sparse (fewer
+    /// records than lastOffsetDelta + 1, the span kept) or empty (no records, kept for its
+    /// offsets or its producer), so only 0 <= count <= lastOffsetDelta + 1 must hold.
+    pub fn check_stored_count(&self) -> std::result::Result<(), String> {
+        if self.records_count < 0 || self.last_offset_delta < 0 {
+            return Err(format!(
+                "record count {} or lastOffsetDelta {} is negative",
+                self.records_count, self.last_offset_delta
+            ));
+        }
+        if self.records_count as i64 > self.last_offset_delta as i64 + 1 {
+            return Err(format!(
+                "record count {} exceeds the span lastOffsetDelta {} + 1",
+                self.records_count, self.last_offset_delta
+            ));
+        }
+        Ok(())
+    }
+
+    /// The 61 header bytes of these fields (the inverse of `parse`); `crc` is written as it is,
+    /// so callers set it from `compute_crc` over the finished batch.
+    pub fn encode(&self) -> [u8; HEADER_SIZE] {
+        let mut b = [0u8; HEADER_SIZE];
+        b[BASE_OFFSET_AT..BASE_OFFSET_AT + 8].copy_from_slice(&self.base_offset.to_be_bytes());
+        b[BATCH_LENGTH_AT..BATCH_LENGTH_AT + 4].copy_from_slice(&self.batch_length.to_be_bytes());
+        b[LEADER_EPOCH_AT..LEADER_EPOCH_AT + 4]
+            .copy_from_slice(&self.partition_leader_epoch.to_be_bytes());
+        b[MAGIC_AT] = self.magic as u8;
+        b[CRC_AT..CRC_AT + 4].copy_from_slice(&self.crc.to_be_bytes());
+        b[ATTRIBUTES_AT..ATTRIBUTES_AT + 2].copy_from_slice(&self.attributes.to_be_bytes());
+        b[LAST_OFFSET_DELTA_AT..LAST_OFFSET_DELTA_AT + 4]
+            .copy_from_slice(&self.last_offset_delta.to_be_bytes());
+        b[BASE_TIMESTAMP_AT..BASE_TIMESTAMP_AT + 8]
+            .copy_from_slice(&self.base_timestamp.to_be_bytes());
+        b[MAX_TIMESTAMP_AT..MAX_TIMESTAMP_AT + 8]
+            .copy_from_slice(&self.max_timestamp.to_be_bytes());
+        b[PRODUCER_ID_AT..PRODUCER_ID_AT + 8].copy_from_slice(&self.producer_id.to_be_bytes());
+        b[PRODUCER_EPOCH_AT..PRODUCER_EPOCH_AT + 2]
+            .copy_from_slice(&self.producer_epoch.to_be_bytes());
+        b[BASE_SEQUENCE_AT..BASE_SEQUENCE_AT + 4]
+            .copy_from_slice(&self.base_sequence.to_be_bytes());
+        b[RECORDS_COUNT_AT..RECORDS_COUNT_AT + 4]
+            .copy_from_slice(&self.records_count.to_be_bytes());
+        b
+    }
+
+    // ---- end of the cleaner's part ----
 
     /// Magic and length checks that need only the header. `available` is how many bytes of the
     /// batch exist from its first byte on (the rest of the input, or of the file).
@@ -405,7 +465,7 @@ pub fn record_stamps(batch: &[u8]) -> Option<Vec<RecordStamp>> {
     Some(stamps)
 }
 
-fn read_varlong(bytes: &[u8], at: usize) -> Option<(i64, usize)> {
+pub(crate) fn read_varlong(bytes: &[u8], at: usize) -> Option<(i64, usize)> {
     let mut raw: u64 = 0;
     for i in 0..10 {
         let byte = *bytes.get(at + i)?;
@@ -418,7 +478,7 @@ fn read_varlong(bytes: &[u8], at: usize) -> Option<(i64, usize)> {
     None
 }
 
-fn read_varint(bytes: &[u8], at: usize) -> Option<(i32, usize)> {
+pub(crate) fn read_varint(bytes: &[u8], at: usize) -> Option<(i32, usize)> {
     let (value, n) = read_varlong(bytes, at)?;
     if n > 5 {
         return None;

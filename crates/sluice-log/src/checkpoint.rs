@@ -1,6 +1,7 @@
 //! Log-dir files shared by all partitions of a log directory, in Kafka's formats:
 //!
-//! `recovery-point-offset-checkpoint` and `log-start-offset-checkpoint` (Kafka's
+//! `recovery-point-offset-checkpoint`, `log-start-offset-checkpoint` and
+//! `cleaner-offset-checkpoint` (where the last clean of each compacted partition ended) (Kafka's
 //! `OffsetCheckpointFile`), set in stone as UTF-8 text, one item per line, `\n` endings:
 //!
 //! ```text
@@ -25,6 +26,7 @@ use crate::error::{Error, Result};
 
 pub const RECOVERY_POINT_CHECKPOINT: &str = "recovery-point-offset-checkpoint";
 pub const LOG_START_OFFSET_CHECKPOINT: &str = "log-start-offset-checkpoint";
+pub const CLEANER_OFFSET_CHECKPOINT: &str = "cleaner-offset-checkpoint";
 pub const CLEAN_SHUTDOWN_MARKER: &str = ".kafka_cleanshutdown";
 
 const VERSION: i32 = 0;
@@ -163,6 +165,14 @@ pub fn write_log_start_offset_checkpoint(
     entries: &[CheckpointEntry],
 ) -> Result<()> {
     write_offset_checkpoint(&log_dir.join(LOG_START_OFFSET_CHECKPOINT), entries)
+}
+
+pub fn read_cleaner_offset_checkpoint(log_dir: &Path) -> Result<Vec<CheckpointEntry>> {
+    read_offset_checkpoint(&log_dir.join(CLEANER_OFFSET_CHECKPOINT))
+}
+
+pub fn write_cleaner_offset_checkpoint(log_dir: &Path, entries: &[CheckpointEntry]) -> Result<()> {
+    write_offset_checkpoint(&log_dir.join(CLEANER_OFFSET_CHECKPOINT), entries)
 }
 
 pub fn has_clean_shutdown_marker(log_dir: &Path) -> Result<bool> {

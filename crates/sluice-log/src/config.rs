@@ -1,9 +1,10 @@
 //! Per-partition log configuration: Kafka's topic-level settings (`segment.bytes`, `segment.ms`,
 //! `segment.index.bytes`, `index.interval.bytes`, `max.message.bytes`, `retention.ms`,
-//! `retention.bytes`, `message.timestamp.type`, `flush.messages`), the broker's
-//! `producer.id.expiration.ms` (Kafka keeps it in the partition's producer state manager config)
-//! plus Sluice's own append mode and preallocation step (`sluice.log.append.mode`,
-//! `sluice.log.preallocate.step.bytes`).
+//! `retention.bytes`, `message.timestamp.type`, `flush.messages`, and the compaction settings
+//! `cleanup.policy`, `delete.retention.ms`, `min.compaction.lag.ms`,
+//! `min.cleanable.dirty.ratio`), the broker's `producer.id.expiration.ms` (Kafka keeps it in the
+//! partition's producer state manager config) plus Sluice's own append mode and preallocation
+//! step (`sluice.log.append.mode`, `sluice.log.preallocate.step.bytes`).
 
 use crate::error::{Error, Result};
 
@@ -64,7 +65,45 @@ impl TimestampType {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Kafka's `cleanup.policy`: a list of `delete` and `compact`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CleanupPolicy {
+    /// Time and size retention (`retention.ms`, `retention.bytes`) delete old segments.
+    pub delete: bool,
+    /// The log cleaner keeps the latest record per key (see `cleaner.rs`); appends must carry
+    /// keys.
+    pub compact: bool,
+}
+
+impl CleanupPolicy {
+    pub const DELETE: CleanupPolicy = CleanupPolicy {
+        delete: true,
+        compact: false,
+    };
+
+    /// A comma-separated list as Kafka writes it: `delete`, `compact`, `compact,delete`.
+    pub fn parse(list: &str) -> Result<CleanupPolicy> {
+        let mut policy = CleanupPolicy {
+            delete: false,
+            compact: false,
+        };
+        for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            match item {
+                "delete" => policy.delete = true,
+                "compact" => policy.compact = true,
+                other => {
+                    return Err(Error::InvalidConfig {
+                        name: "cleanup.policy",
+                        reason: format!("{other:?} is not \"delete\" or \"compact\""),
+                    });
+                }
+            }
+        }
+        Ok(policy)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
 pub struct LogConfig {
     /// `segment.bytes`: roll before a segment would grow past this.
     pub segment_bytes: u64,
@@ -89,6 +128,16 @@ pub struct LogConfig {
     pub message_timestamp_type: TimestampType,
     /// `flush.messages`: fdatasync after this many messages since the last flush.
     pub flush_interval_messages: u64,
+    /// `cleanup.policy`.
+    pub cleanup_policy: CleanupPolicy,
+    /// `delete.retention.ms`: how long the cleaner keeps a tombstone after it first saw it
+    /// (KIP-534 delete horizon).
+    pub delete_retention_ms: i64,
+    /// `min.compaction.lag.ms`: a segment whose largest timestamp is younger than this is not
+    /// cleaned.
+    pub min_compaction_lag_ms: i64,
+    /// `min.cleanable.dirty.ratio`: clean once dirty bytes / all bytes exceeds this.
+    pub min_cleanable_dirty_ratio: f64,
     /// `producer.id.expiration.ms`: an idempotent producer's state is dropped once its last
     /// batch's timestamp is this old (Kafka's default: one day).
     pub producer_id_expiration_ms: i64,
@@ -108,6 +157,10 @@ impl Default for LogConfig {
             preallocate_step_bytes: 32 << 20,
             message_timestamp_type: TimestampType::CreateTime,
             flush_interval_messages: i64::MAX as u64,
+            cleanup_policy: CleanupPolicy::DELETE,
+            delete_retention_ms: 24 * 60 * 60 * 1000,
+            min_compaction_lag_ms: 0,
+            min_cleanable_dirty_ratio: 0.5,
             producer_id_expiration_ms: 24 * 60 * 60 * 1000,
         }
     }
@@ -160,6 +213,19 @@ impl LogConfig {
         check(self.flush_interval_messages >= 1, "flush.messages", || {
             format!("{} is below 1", self.flush_interval_messages)
         })?;
+        check(self.delete_retention_ms >= 0, "delete.retention.ms", || {
+            format!("{} is below 0", self.delete_retention_ms)
+        })?;
+        check(
+            self.min_compaction_lag_ms >= 0,
+            "min.compaction.lag.ms",
+            || format!("{} is below 0", self.min_compaction_lag_ms),
+        )?;
+        check(
+            (0.0..=1.0).contains(&self.min_cleanable_dirty_ratio),
+            "min.cleanable.dirty.ratio",
+            || format!("{} is not in [0, 1]", self.min_cleanable_dirty_ratio),
+        )?;
         check(
             self.producer_id_expiration_ms >= 1,
             "producer.id.expiration.ms",
@@ -228,6 +294,32 @@ mod tests {
         assert_eq!(
             TimestampType::parse("LogAppendTime").unwrap(),
             TimestampType::LogAppendTime
+        );
+    }
+
+    #[test]
+    fn cleanup_policy_lists_parse_as_kafka_writes_them() {
+        assert_eq!(
+            CleanupPolicy::parse("delete").unwrap(),
+            CleanupPolicy::DELETE
+        );
+        let both = CleanupPolicy::parse("compact,delete").unwrap();
+        assert!(both.compact && both.delete);
+        let compact = CleanupPolicy::parse(" compact ").unwrap();
+        assert!(compact.compact && !compact.delete);
+        assert_eq!(
+            CleanupPolicy::parse("compact,shred").unwrap_err().code(),
+            "INVALID_CONFIG"
+        );
+        let c = LogConfig {
+            min_cleanable_dirty_ratio: 1.5,
+            ..LogConfig::default()
+        };
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("min.cleanable.dirty.ratio")
         );
     }
 

@@ -1,7 +1,8 @@
 //! `FaultyStorage`: a `Storage` for tests that injects the failures recovery must survive —
-//! EIO and ENOSPC on any operation, short writes, a torn write followed by a "crash", and a power
-//! loss that drops, zero-fills or scrambles everything written after each file's last fdatasync
-//! (and may take files whose directory entry was never fsync'd).
+//! EIO and ENOSPC on any operation, short writes, a torn write followed by a "crash", a crash
+//! between two operations, and a power loss that drops, zero-fills or scrambles everything
+//! written after each file's last fdatasync (and may take files whose directory entry was never
+//! fsync'd, or undo renames not yet fsync'd; unlinks are taken as durable at once).
 //!
 //! It wraps the real `OsStorage`, so files are real files in a temp dir; faults are armed per
 //! operation kind and fire on the n-th matching call.
@@ -30,6 +31,7 @@ pub enum Op {
     Sync,
     Remove,
     SyncDir,
+    Rename,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +41,9 @@ pub enum Fault {
     /// Write only the first `keep` bytes of the call, then crash: this call and every later
     /// one fail with EIO until `revive` (or `power_loss`), like a process that died mid-write.
     TornWrite { keep: usize },
+    /// Crash before the call: it and every later call fail with EIO until `revive` (or
+    /// `power_loss`), like a process that died between two steps.
+    Crash,
 }
 
 /// What a simulated power loss leaves of the bytes written after a file's last fdatasync.
@@ -102,6 +107,9 @@ struct Tracked {
     /// The file's directory entry is on disk: it existed before this storage first saw it, or
     /// its directory was fsync'd since it was created.
     entry_durable: bool,
+    /// Renamed since its directory was last fsync'd from this durable name: a scrambling power
+    /// loss may put it back there.
+    renamed_from: Option<PathBuf>,
 }
 
 #[derive(Debug, Default)]
@@ -180,7 +188,11 @@ impl FaultyStorage {
                 && rng.coin()
             {
                 drop(file);
-                std::fs::remove_file(&tracked.path)?;
+                match &tracked.renamed_from {
+                    // The rename never reached the disk: the file is back under its old name.
+                    Some(old) => std::fs::rename(&tracked.path, old)?,
+                    None => std::fs::remove_file(&tracked.path)?,
+                }
                 continue;
             }
             let len = file.metadata()?.len();
@@ -197,8 +209,15 @@ impl FaultyStorage {
                 Some(rng) => scramble_tail(&file, tracked.durable_len, len, rng)?,
             }
         }
-        state.files.retain(|_, t| t.path.exists());
+        state
+            .files
+            .retain(|_, t| t.path.exists() || t.renamed_from.is_some());
         for tracked in state.files.values_mut() {
+            if let Some(old) = tracked.renamed_from.take()
+                && !tracked.path.exists()
+            {
+                tracked.path = old;
+            }
             tracked.entry_durable = true;
             tracked.durable_len = std::fs::metadata(&tracked.path)?.len();
         }
@@ -232,6 +251,12 @@ impl FaultyStorage {
                 state.crashed = true;
                 Ok(Some(armed.fault))
             }
+            Fault::Crash => {
+                state.crashed = true;
+                Err(io::Error::other(
+                    "injected crash: the process died before this call",
+                ))
+            }
         }
     }
 
@@ -245,6 +270,7 @@ impl FaultyStorage {
                 path: path.to_path_buf(),
                 durable_len: meta.len(),
                 entry_durable: !created,
+                renamed_from: None,
             });
         Ok(())
     }
@@ -343,7 +369,27 @@ impl Storage for FaultyStorage {
         for tracked in self.state().files.values_mut() {
             if tracked.path.parent() == Some(dir) {
                 tracked.entry_durable = true;
+                tracked.renamed_from = None;
             }
+        }
+        Ok(())
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        self.enter(Op::Rename)?;
+        let meta = std::fs::metadata(from)?;
+        let replaced = std::fs::metadata(to).ok();
+        self.os.rename(from, to)?;
+        let mut state = self.state();
+        if let Some(replaced) = replaced {
+            state.files.remove(&(replaced.dev(), replaced.ino()));
+        }
+        if let Some(tracked) = state.files.get_mut(&(meta.dev(), meta.ino())) {
+            if tracked.entry_durable {
+                tracked.renamed_from = Some(tracked.path.clone());
+                tracked.entry_durable = false;
+            }
+            tracked.path = to.to_path_buf();
         }
         Ok(())
     }

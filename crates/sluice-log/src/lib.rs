@@ -1,5 +1,5 @@
-//! Sluice storage core: segmented Kafka logs, sparse indexes, recovery, retention and zero-copy
-//! transfer on raw fds. Pure Rust; no napi (see crates/sluice-napi for the Node binding).
+//! Sluice storage core: segmented Kafka logs, sparse indexes, recovery, retention, compaction
+//! (`cleaner`) and zero-copy transfer on raw fds. Pure Rust; no napi (see crates/sluice-napi for the Node binding).
 //!
 //! Storage entry points: `Log` (one partition, with its idempotent producer state), `LogConfig`,
 //! the log-dir helpers in `checkpoint`, and `Error` with its stable codes. See README.md for
@@ -7,6 +7,7 @@
 
 pub mod batch;
 pub mod checkpoint;
+pub mod cleaner;
 pub mod config;
 pub mod error;
 pub mod fault;
@@ -22,7 +23,8 @@ pub mod storage;
 pub mod transfer;
 pub mod writer;
 
-pub use config::{AppendMode, LogConfig, TimestampType};
+pub use cleaner::{CleanJob, CleanOutcome, CleanStats, Cleanable, CleanerSettings};
+pub use config::{AppendMode, CleanupPolicy, LogConfig, TimestampType};
 pub use error::{Error, Result};
 pub use file_range::FileRange;
 pub use log::{AppendResult, FlushJob, Log, LogStats, OpenOptions, ReadResult, TimestampAndOffset};

@@ -76,7 +76,8 @@ pub struct AppendResult {
 #[derive(Clone, Debug)]
 pub struct ReadResult {
     pub range: FileRange,
-    /// Base offset of the first batch in the range (<= the offset asked for).
+    /// Base offset of the first batch in the range (<= the offset asked for, unless empty
+    /// batches left by the cleaner were skipped).
     pub first_offset: i64,
 }
 
@@ -160,20 +161,27 @@ fn wall_clock_ms() -> i64 {
 
 #[derive(Debug)]
 pub struct Log {
-    dir: PathBuf,
-    config: LogConfig,
-    storage: Arc<dyn Storage>,
+    pub(crate) dir: PathBuf,
+    pub(crate) config: LogConfig,
+    pub(crate) storage: Arc<dyn Storage>,
     /// By base offset; the last one is the active segment. Never empty while open.
-    segments: BTreeMap<i64, Segment>,
-    log_start_offset: i64,
-    log_end_offset: i64,
+    pub(crate) segments: BTreeMap<i64, Segment>,
+    pub(crate) log_start_offset: i64,
+    pub(crate) log_end_offset: i64,
     recovery_point: Arc<Mutex<RecoveryPoint>>,
     unflushed_messages: u64,
-    producers: ProducerStateManager,
+    pub(crate) producers: ProducerStateManager,
     /// Segments `open` scanned and CRC-checked (or whose indexes it rebuilt): 0 after a clean
     /// shutdown with intact indexes. Reported in the broker's startup line.
     recovered_segments: usize,
     closed: bool,
+    // ---- log compaction (cleaner.rs) ----
+    /// Where the last clean ended (Kafka's cleaner checkpoint); clamped when read.
+    pub(crate) first_dirty_offset: i64,
+    /// The abort flag of the planned clean, shared with its job.
+    pub(crate) cleaning: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// Set when a segment swap failed half-way: the log refuses every call until reopened.
+    pub(crate) offline: Option<String>,
 }
 
 impl Log {
@@ -202,6 +210,8 @@ impl Log {
         let dir = dir.as_ref().to_path_buf();
         std::fs::create_dir_all(&dir).map_err(|e| Error::from_io("create log dir", &dir, e))?;
         let now = wall_clock_ms();
+        // A crash during a segment swap left .cleaned or .swap files: roll back or finish first.
+        crate::cleaner::swap::recover(&*storage, &dir)?;
         let bases = scan_dir(&*storage, &dir)?;
         let recover_from = if options.clean_shutdown {
             None
@@ -267,6 +277,9 @@ impl Log {
             producers,
             recovered_segments: 0,
             closed: false,
+            first_dirty_offset: 0,
+            cleaning: None,
+            offline: None,
         };
         if log.segments.is_empty() {
             log.add_segment(options.log_start_offset, now)?;
@@ -334,10 +347,17 @@ impl Log {
         Ok(())
     }
 
-    fn ensure_open(&self) -> Result<()> {
+    pub(crate) fn ensure_open(&self) -> Result<()> {
         if self.closed {
             return Err(Error::LogClosed {
                 dir: self.dir.clone(),
+            });
+        }
+        if let Some(reason) = &self.offline {
+            return Err(Error::Storage {
+                op: "use a log taken offline by a failed segment swap (reopen it)",
+                path: self.dir.clone(),
+                source: std::io::Error::other(reason.clone()),
             });
         }
         Ok(())
@@ -374,6 +394,10 @@ impl Log {
                 size: summary.bytes,
                 segment_bytes: self.config.segment_bytes,
             });
+        }
+        if self.config.cleanup_policy.compact {
+            // Kafka's LogValidator: a compacted topic refuses records without a key.
+            crate::cleaner::check_compacted_append(records)?;
         }
         let base_offset = self.log_end_offset;
         let span = summary.records - 1;
@@ -531,10 +555,11 @@ impl Log {
     }
 
     /// Resolves `offset` to a range of whole batches of one segment, starting with the batch
-    /// that contains it, at most `max_bytes` long, except that with `min_one_batch` the first
-    /// batch is returned whole whatever its size (KIP-74). Batches at or past `max_offset` (the
-    /// high watermark or last stable offset) are left out. None when there is nothing at
-    /// `offset` yet; OFFSET_OUT_OF_RANGE outside [log start, log end].
+    /// that contains it (or, when that one is a batch the cleaner left empty, with the first
+    /// batch after it that has records), at most `max_bytes` long, except that with
+    /// `min_one_batch` the first batch is returned whole whatever its size (KIP-74). Batches at
+    /// or past `max_offset` (the high watermark or last stable offset) are left out. None when
+    /// there is nothing at `offset` yet; OFFSET_OUT_OF_RANGE outside [log start, log end].
     pub fn read_up_to(
         &self,
         offset: i64,
@@ -556,10 +581,20 @@ impl Log {
             .range(..=offset)
             .next_back()
             .map_or(i64::MIN, |(b, _)| *b);
-        for segment in self.segments.range(start_base..).map(|(_, s)| s) {
-            let Some((position, header)) = segment.find_batch(storage, offset)? else {
+        'segments: for segment in self.segments.range(start_base..).map(|(_, s)| s) {
+            let Some((mut position, mut header)) = segment.find_batch(storage, offset)? else {
                 continue; // the offset lies past this segment's last batch: try the next one
             };
+            // Batches the cleaner left empty (no records, kept for their offsets or producer)
+            // are not handed out first: a response of nothing but empty batches makes some
+            // clients (kafkajs) fetch the same offset forever.
+            while header.records_count == 0 {
+                position += header.size();
+                if position >= segment.size() {
+                    continue 'segments;
+                }
+                header = segment.read_header(storage, position)?;
+            }
             if header.base_offset >= upper {
                 return Ok(None);
             }
@@ -661,36 +696,39 @@ impl Log {
     /// oldest while the log minus that segment is still >= `retention.bytes`, then those wholly
     /// below the log start offset. Oldest first, stopping at the first segment to keep; if every
     /// segment goes, a new empty active segment is rolled first. Returns the segments deleted.
+    /// Without `delete` in `cleanup.policy` (a compacted topic) only the last rule applies.
     /// Also expires idle producers (`producer.id.expiration.ms`; Kafka runs that check on its
     /// own timer) and prunes producer snapshots.
     pub fn enforce_retention(&mut self, now_ms: i64) -> Result<usize> {
         self.ensure_open()?;
         let mut deleted = 0;
-        let retention_ms = self.config.retention_ms;
-        if retention_ms >= 0 {
-            let mut expired = Vec::new();
-            for segment in self.segments.values() {
-                if now_ms - segment.largest_timestamp()? > retention_ms {
-                    expired.push(segment.base_offset());
-                } else {
-                    break;
+        if self.config.cleanup_policy.delete {
+            let retention_ms = self.config.retention_ms;
+            if retention_ms >= 0 {
+                let mut expired = Vec::new();
+                for segment in self.segments.values() {
+                    if now_ms - segment.largest_timestamp()? > retention_ms {
+                        expired.push(segment.base_offset());
+                    } else {
+                        break;
+                    }
                 }
+                deleted += self.delete_oldest(expired.len(), now_ms)?;
             }
-            deleted += self.delete_oldest(expired.len(), now_ms)?;
-        }
-        let retention_bytes = self.config.retention_bytes;
-        let size = self.size_bytes();
-        if retention_bytes >= 0 && size >= retention_bytes as u64 {
-            let mut excess = size - retention_bytes as u64;
-            let mut count = 0;
-            for segment in self.segments.values() {
-                if excess < segment.size() {
-                    break;
+            let retention_bytes = self.config.retention_bytes;
+            let size = self.size_bytes();
+            if retention_bytes >= 0 && size >= retention_bytes as u64 {
+                let mut excess = size - retention_bytes as u64;
+                let mut count = 0;
+                for segment in self.segments.values() {
+                    if excess < segment.size() {
+                        break;
+                    }
+                    excess -= segment.size();
+                    count += 1;
                 }
-                excess -= segment.size();
-                count += 1;
+                deleted += self.delete_oldest(count, now_ms)?;
             }
-            deleted += self.delete_oldest(count, now_ms)?;
         }
         deleted += self.delete_log_start_breached_segments()?;
         self.producers
@@ -784,6 +822,9 @@ impl Log {
         if offset >= self.log_end_offset {
             return Ok(());
         }
+        // A running clean read segments this may cut; its outcome is applied as nothing.
+        self.abort_clean();
+        self.first_dirty_offset = self.first_dirty_offset.min(offset);
         let storage = self.storage.clone();
         let config = self.config.clone();
         let first_base = *self.segments.keys().next().expect("a segment exists");
@@ -850,6 +891,7 @@ impl Log {
         if self.closed {
             return Ok(());
         }
+        self.abort_clean();
         let result = self.seal_and_flush();
         self.closed = true;
         self.segments.clear();
@@ -868,6 +910,7 @@ impl Log {
 
     /// Closes without flushing and removes the partition directory.
     pub fn delete(&mut self) -> Result<()> {
+        self.abort_clean();
         self.closed = true;
         self.segments.clear();
         std::fs::remove_dir_all(&self.dir)
@@ -907,6 +950,12 @@ impl Log {
     /// Every offset below this has been fdatasync'd.
     pub fn recovery_point(&self) -> i64 {
         lock(&self.recovery_point).offset.min(self.log_end_offset)
+    }
+
+    /// Restores where the last clean ended (Kafka's `cleaner-offset-checkpoint`, read by the
+    /// broker at startup); without it the first clean starts at the log start.
+    pub fn set_first_dirty_offset(&mut self, offset: i64) {
+        self.first_dirty_offset = offset;
     }
 
     pub fn is_closed(&self) -> bool {

@@ -270,7 +270,7 @@ impl Segment {
         while file_len - position >= HEADER_SIZE as u64 {
             let header = BatchHeader::parse(reader.bytes(position, HEADER_SIZE)?);
             let valid = header.check_structure(file_len - position).is_ok()
-                && header.check_count().is_ok()
+                && header.check_stored_count().is_ok()
                 && header.base_offset > previous_last_offset
                 && header.last_offset() - self.base_offset <= MAX_RELATIVE_OFFSET
                 && reader.crc(
@@ -527,6 +527,20 @@ impl Segment {
 
     pub fn log_path(&self) -> &Path {
         &self.log_path
+    }
+
+    /// The log file, for the cleaner's reads on another thread and for telling this segment
+    /// from a later one at the same base offset (`Arc::ptr_eq`).
+    pub fn file(&self) -> &Arc<File> {
+        &self.file
+    }
+
+    /// Bytes of the offset index and of the time index entries (the cleaner's grouping bound).
+    pub fn index_bytes(&self) -> (u64, u64) {
+        (
+            (self.offset_index.entries() * crate::index::OFFSET_ENTRY_SIZE) as u64,
+            (self.time_index.entries() * crate::index::TIME_ENTRY_SIZE) as u64,
+        )
     }
 
     /// The timestamp retention.ms compares against: the largest batch timestamp, or the file's

@@ -45,6 +45,9 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
 
     /// fsync of a directory, making created, renamed and removed entries durable.
     fn sync_dir(&self, dir: &Path) -> io::Result<()>;
+
+    /// rename(2): atomically replaces `to` if it exists. Durable after `sync_dir`.
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
 }
 
 /// The real thing: plain syscalls.
@@ -102,6 +105,10 @@ impl Storage for OsStorage {
 
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         File::open(dir)?.sync_all()
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        std::fs::rename(from, to)
     }
 }
 

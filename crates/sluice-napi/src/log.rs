@@ -12,7 +12,8 @@ use napi_derive::napi;
 use sluice_log::checkpoint::{self, CheckpointEntry};
 use sluice_log::flush_stats;
 use sluice_log::{
-    AppendMode, FlushJob, Log, LogConfig, OpenOptions, TimestampAndOffset, TimestampType,
+    AppendMode, CleanupPolicy, FlushJob, Log, LogConfig, OpenOptions, TimestampAndOffset,
+    TimestampType,
 };
 
 use crate::error::{ErrorCode, integer, native_error, rejection, unsigned};
@@ -38,6 +39,11 @@ pub struct NativeLogConfig {
     pub flush_interval_messages: Option<f64>,
     /// producer.id.expiration.ms
     pub producer_id_expiration_ms: Option<f64>,
+    /// 'delete' | 'compact' | 'compact,delete'
+    pub cleanup_policy: Option<String>,
+    pub delete_retention_ms: Option<f64>,
+    pub min_compaction_lag_ms: Option<f64>,
+    pub min_cleanable_dirty_ratio: Option<f64>,
 }
 
 impl NativeLogConfig {
@@ -78,6 +84,18 @@ impl NativeLogConfig {
         if let Some(v) = self.producer_id_expiration_ms {
             config.producer_id_expiration_ms = integer("producerIdExpirationMs", v)?;
         }
+        if let Some(v) = &self.cleanup_policy {
+            config.cleanup_policy = CleanupPolicy::parse(v).map_err(native_error)?;
+        }
+        if let Some(v) = self.delete_retention_ms {
+            config.delete_retention_ms = integer("deleteRetentionMs", v)?;
+        }
+        if let Some(v) = self.min_compaction_lag_ms {
+            config.min_compaction_lag_ms = integer("minCompactionLagMs", v)?;
+        }
+        if let Some(v) = self.min_cleanable_dirty_ratio {
+            config.min_cleanable_dirty_ratio = v;
+        }
         Ok(config)
     }
 }
@@ -90,6 +108,8 @@ pub struct NativeOpenOptions {
     pub recovery_point: Option<f64>,
     pub log_start_offset: Option<f64>,
     pub test_faults: Option<Vec<NativeTestFault>>,
+    /// From `cleaner-offset-checkpoint`: where the last clean ended.
+    pub first_dirty_offset: Option<f64>,
 }
 
 #[napi(object, object_from_js = false)]
@@ -133,7 +153,7 @@ impl From<TimestampAndOffset> for NativeTimestampAndOffset {
 
 #[napi]
 pub struct NativePartitionLog {
-    log: Log,
+    pub(crate) log: Log,
 }
 
 #[napi]
@@ -149,6 +169,11 @@ impl NativePartitionLog {
             Some(c) => c.apply_to(LogConfig::default())?,
             None => LogConfig::default(),
         };
+        let first_dirty_offset = options
+            .as_ref()
+            .and_then(|o| o.first_dirty_offset)
+            .map(|v| integer("firstDirtyOffset", v))
+            .transpose()?;
         let faults = options.as_ref().and_then(|o| o.test_faults.as_deref());
         let storage = match faults {
             Some(faults) if !faults.is_empty() => Some(faulty_storage(faults)?),
@@ -162,11 +187,14 @@ impl NativePartitionLog {
             },
             None => OpenOptions::default(),
         };
-        let log = match storage {
+        let mut log = match storage {
             Some(storage) => Log::open_with_storage(dir, config, options, storage),
             None => Log::open(dir, config, options),
         }
         .map_err(native_error)?;
+        if let Some(offset) = first_dirty_offset {
+            log.set_first_dirty_offset(offset);
+        }
         Ok(NativePartitionLog { log })
     }
 
@@ -408,7 +436,7 @@ pub struct NativeCheckpointEntry {
     pub offset: f64,
 }
 
-fn to_native(entries: Vec<CheckpointEntry>) -> Vec<NativeCheckpointEntry> {
+pub(crate) fn to_native(entries: Vec<CheckpointEntry>) -> Vec<NativeCheckpointEntry> {
     entries
         .into_iter()
         .map(|e| NativeCheckpointEntry {
@@ -419,7 +447,7 @@ fn to_native(entries: Vec<CheckpointEntry>) -> Vec<NativeCheckpointEntry> {
         .collect()
 }
 
-fn from_native(
+pub(crate) fn from_native(
     entries: Vec<NativeCheckpointEntry>,
 ) -> napi::Result<Vec<CheckpointEntry>, ErrorCode> {
     entries

@@ -23,6 +23,7 @@ import { groupCoordinatorConfig } from './groups/config.ts';
 import { OffsetsTopicLog } from './groups/offsets-topic-log.ts';
 import { OFFSETS_TOPIC } from './groups/partitioning.ts';
 import { advertisedApiVersions, createHandlerRegistry, type HandlerRegistry } from './handlers/index.ts';
+import { LogCleaner } from './log-cleaner.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { loadOrFormatMetaProperties } from './meta-properties.ts';
 import { BrokerMetrics } from './metrics/broker-metrics.ts';
@@ -68,6 +69,7 @@ export class Broker {
   private readonly connectionsPerIp = new Map<string, number>();
   private readonly waitingForSlot: WaitingSocket[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
+  private cleaner: LogCleaner | null = null;
   private nextConnectionId = 1;
   private boundListeners: BoundListener[] = [];
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -144,6 +146,10 @@ export class Broker {
     const writer = this.writer;
     this.metrics.attach({ topics, groups, writerStats: () => writer.stats() });
     this.scheduleRetention();
+    if (this.config.bool('log.cleaner.enable')) {
+      this.cleaner = new LogCleaner(topics, this.config, log.child({ subsystem: 'cleaner' }));
+      this.cleaner.start();
+    }
     for (const listener of this.config.listeners) this.boundListeners.push(await this.listen(listener));
     context.useBoundListeners(this.boundListeners);
     this.state = 'running';
@@ -173,6 +179,8 @@ export class Broker {
     this.state = 'stopping';
     const started = performance.now();
     for (const timer of this.timers) clearInterval(timer);
+    // A clean in progress is aborted when its log closes below; wait for it after that.
+    const cleanerStopped = this.cleaner?.stop();
     // server.close() stops accepting now; its callback waits for every connection, so it is
     // not awaited here.
     for (const server of this.servers) server.close();
@@ -202,6 +210,7 @@ export class Broker {
     this.groups?.close();
     this.writer?.close();
     this.topics?.close();
+    await cleanerStopped;
     this.state = 'stopped';
     this.logger.info(
       { connections: connections.length, inFlight, unanswered, drainTimedOut: expired, stopMs: Math.round(performance.now() - started) },

@@ -19,9 +19,11 @@ import {
   markCleanShutdown,
   type OpenOptions,
   PartitionLog,
+  readCleanerOffsetCheckpoint,
   type TestFault,
   readLogStartOffsetCheckpoint,
   readRecoveryPointCheckpoint,
+  writeCleanerOffsetCheckpoint,
   writeLogStartOffsetCheckpoint,
   writeRecoveryPointCheckpoint,
 } from '@sluice/native';
@@ -256,6 +258,11 @@ export class TopicRegistry {
       for (const [key, recoveryPoint] of recovery) {
         if (!this.previousRun.has(key)) this.previousRun.set(key, { cleanShutdown: clean, recoveryPoint });
       }
+      // Where the log cleaner got to in each compacted partition (Kafka's cleaner-offset-checkpoint).
+      for (const e of readCleanerOffsetCheckpoint(dir)) {
+        const key = `${e.topic}-${e.partition}`;
+        this.previousRun.set(key, { cleanShutdown: clean, ...this.previousRun.get(key), firstDirtyOffset: e.offset });
+      }
     }
     this.loadTopics();
     for (const dir of this.config.logDirs) clearCleanShutdown(dir);
@@ -313,21 +320,24 @@ export class TopicRegistry {
 
   /**
    * Writes each log dir's recovery-point and log-start checkpoints (Kafka's formats), so a
-   * restart after a crash scans only what was not yet fsync'd.
+   * restart after a crash scans only what was not yet fsync'd, and the cleaner checkpoint (where
+   * compaction got to in each compacted partition).
    */
   writeCheckpoints(): void {
-    const byDir = new Map<string, { recovery: CheckpointEntry[]; start: CheckpointEntry[] }>();
-    for (const dir of this.config.logDirs) byDir.set(dir, { recovery: [], start: [] });
+    const byDir = new Map<string, { recovery: CheckpointEntry[]; start: CheckpointEntry[]; cleaner: CheckpointEntry[] }>();
+    for (const dir of this.config.logDirs) byDir.set(dir, { recovery: [], start: [], cleaner: [] });
     for (const topic of this.byName.values()) {
       for (const p of topic.partitions) {
         const entry = byDir.get(p.logDir)!;
         entry.recovery.push({ topic: topic.name, partition: p.index, offset: p.log.recoveryPoint });
         entry.start.push({ topic: topic.name, partition: p.index, offset: p.log.logStartOffset });
+        if (topic.config.isCompacted()) entry.cleaner.push({ topic: topic.name, partition: p.index, offset: p.log.firstDirtyOffset });
       }
     }
-    for (const [dir, { recovery, start }] of byDir) {
+    for (const [dir, { recovery, start, cleaner }] of byDir) {
       writeRecoveryPointCheckpoint(dir, recovery);
       writeLogStartOffsetCheckpoint(dir, start);
+      writeCleanerOffsetCheckpoint(dir, cleaner);
     }
   }
 
@@ -340,16 +350,16 @@ export class TopicRegistry {
    */
   close(): void {
     // Read before close: a closed log answers nothing.
-    const marks = new Map<Partition, { end: number; start: number; recoveryPoint: number }>();
+    const marks = new Map<Partition, { end: number; start: number; recoveryPoint: number; firstDirty: number }>();
     for (const topic of this.byName.values()) {
       for (const p of topic.partitions) {
-        marks.set(p, { end: p.log.logEndOffset, start: p.log.logStartOffset, recoveryPoint: p.log.recoveryPoint });
+        marks.set(p, { end: p.log.logEndOffset, start: p.log.logStartOffset, recoveryPoint: p.log.recoveryPoint, firstDirty: p.log.firstDirtyOffset });
       }
     }
     const failures: unknown[] = [];
-    const byDir = new Map<string, { recovery: CheckpointEntry[]; start: CheckpointEntry[] }>();
-    for (const dir of this.config.logDirs) byDir.set(dir, { recovery: [], start: [] });
-    for (const [p, { end, start, recoveryPoint }] of marks) {
+    const byDir = new Map<string, { recovery: CheckpointEntry[]; start: CheckpointEntry[]; cleaner: CheckpointEntry[] }>();
+    for (const dir of this.config.logDirs) byDir.set(dir, { recovery: [], start: [], cleaner: [] });
+    for (const [p, { end, start, recoveryPoint, firstDirty }] of marks) {
       let closed = false;
       if (p.offline) {
         failures.push(p.offlineReason);
@@ -366,10 +376,12 @@ export class TopicRegistry {
       const entry = byDir.get(p.logDir)!;
       entry.recovery.push({ topic: p.topic.name, partition: p.index, offset: closed ? end : recoveryPoint });
       entry.start.push({ topic: p.topic.name, partition: p.index, offset: start });
+      if (p.topic.config.isCompacted()) entry.cleaner.push({ topic: p.topic.name, partition: p.index, offset: firstDirty });
     }
-    for (const [dir, { recovery, start }] of byDir) {
+    for (const [dir, { recovery, start, cleaner }] of byDir) {
       writeRecoveryPointCheckpoint(dir, recovery);
       writeLogStartOffsetCheckpoint(dir, start);
+      writeCleanerOffsetCheckpoint(dir, cleaner);
       // A log that failed to close must be recovered next time: no marker then.
       if (failures.length === 0) markCleanShutdown(dir);
     }
@@ -389,6 +401,10 @@ export class TopicRegistry {
       messageTimestampType: config.get('message.timestamp.type') as 'CreateTime' | 'LogAppendTime',
       flushIntervalMessages: config.num('flush.messages'),
       producerIdExpirationMs: this.config.int('producer.id.expiration.ms'),
+      cleanupPolicy: (config.get('cleanup.policy') as string[]).join(','),
+      deleteRetentionMs: config.num('delete.retention.ms'),
+      minCompactionLagMs: config.num('min.compaction.lag.ms'),
+      minCleanableDirtyRatio: config.num('min.cleanable.dirty.ratio'),
     };
   }
 

@@ -1,8 +1,9 @@
 // PartitionLog: typed wrapper over the native partition log (crates/sluice-log `Log`). One
-// instance per partition directory, used from one thread; calls are synchronous except flush(),
-// whose fdatasyncs run off the JS thread. Offsets and timestamps are JS numbers (safe integers);
+// instance per partition directory, used from one thread; calls are synchronous except flush()
+// and clean(), whose fdatasyncs and compaction work run off the JS thread. Offsets and timestamps are JS numbers (safe integers);
 // anything else is refused with INVALID_ARGUMENT. Errors are `NativeError`s (see errors.ts).
 import type {
+  NativeCleanStats,
   NativeFileSlice,
   NativeLogConfig,
   NativeOpenOptions,
@@ -37,6 +38,14 @@ export interface LogConfig {
   messageTimestampType?: TimestampType;
   /** flush.messages; default "never" (pass Number.MAX_SAFE_INTEGER). */
   flushIntervalMessages?: number;
+  /** cleanup.policy as Kafka writes it: 'delete' (default), 'compact' or 'compact,delete'. */
+  cleanupPolicy?: string;
+  /** delete.retention.ms, default 86400000: how long compaction keeps a tombstone. */
+  deleteRetentionMs?: number;
+  /** min.compaction.lag.ms, default 0. */
+  minCompactionLagMs?: number;
+  /** min.cleanable.dirty.ratio, default 0.5. */
+  minCleanableDirtyRatio?: number;
   /** producer.id.expiration.ms, default 86400000: idle idempotent producers' state is dropped. */
   producerIdExpirationMs?: number;
 }
@@ -51,6 +60,15 @@ export interface TestFault {
   errno: 'EIO' | 'ENOSPC';
 }
 
+/** Broker-wide compaction settings (per-log ones are in LogConfig). */
+export interface CleanerSettings {
+  /** sluice.log.cleaner.dedupe.buffer.bytes, default 33554432 (24 bytes per key). */
+  dedupeBufferBytes?: number;
+}
+
+/** What one clean did (see crates/sluice-log/src/cleaner.rs). */
+export type CleanStats = NativeCleanStats;
+
 /** What the previous run of the broker left behind for this partition. */
 export interface OpenOptions {
   /** The log dir held `.kafka_cleanshutdown`. Default false: recover. */
@@ -59,6 +77,8 @@ export interface OpenOptions {
   recoveryPoint?: number;
   /** From log-start-offset-checkpoint. Default 0. */
   logStartOffset?: number;
+  /** From cleaner-offset-checkpoint: where the last clean ended. Default: the log start. */
+  firstDirtyOffset?: number;
   /** End-to-end tests only (`sluice.test.fault.storage`): faults to inject. */
   testFaults?: TestFault[];
 }
@@ -164,6 +184,25 @@ export class PartitionLog {
     return this.#native.enforceRetention(nowMs);
   }
 
+  /**
+   * Log compaction (cleanup.policy contains compact): plans a clean, runs it off the JS thread
+   * and swaps the cleaned segments in. Null when there was nothing to clean (not compacted, not
+   * dirty enough, a clean already running) or the clean was aborted by close/delete/truncation.
+   * Appends, reads and everything else may go on while it runs.
+   */
+  async clean(nowMs: number, settings: CleanerSettings = {}): Promise<CleanStats | null> {
+    const job = this.#native.planClean(nowMs, settings);
+    if (job === null) return null;
+    await job.run();
+    // The job's own failure (EIO reading a segment...) is thrown from here.
+    return this.#native.applyClean(job);
+  }
+
+  /** Where the last clean ended: what `cleaner-offset-checkpoint` records. */
+  get firstDirtyOffset(): number {
+    return this.#native.firstDirtyOffset;
+  }
+
   /** fdatasync of everything appended so far, off the JS thread. */
   flush(): Promise<void> {
     try {
@@ -253,6 +292,14 @@ export function readLogStartOffsetCheckpoint(logDir: string): CheckpointEntry[] 
 
 export function writeLogStartOffsetCheckpoint(logDir: string, entries: CheckpointEntry[]): void {
   binding.writeLogStartOffsetCheckpoint(logDir, entries);
+}
+
+export function readCleanerOffsetCheckpoint(logDir: string): CheckpointEntry[] {
+  return binding.readCleanerOffsetCheckpoint(logDir);
+}
+
+export function writeCleanerOffsetCheckpoint(logDir: string, entries: CheckpointEntry[]): void {
+  binding.writeCleanerOffsetCheckpoint(logDir, entries);
 }
 
 export function hasCleanShutdownMarker(logDir: string): boolean {
