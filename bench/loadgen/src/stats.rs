@@ -202,13 +202,15 @@ mod tests {
     #[test]
     fn this_thread_is_visible_in_proc() {
         let tid = current_tid();
+        let before = thread_usage(tid);
+        // Spin on the CPU for 30 ms (black_box keeps the optimizer from removing the loop).
+        let start = std::time::Instant::now();
         let mut x = 0u64;
-        for i in 0..5_000_000u64 {
-            x = x.wrapping_mul(31).wrapping_add(i);
+        while start.elapsed() < Duration::from_millis(30) {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(1));
         }
-        assert_ne!(x, 1);
-        let u = thread_usage(tid);
-        assert!(u.on_cpu_ns > 0);
+        let after = thread_usage(tid);
+        assert!(after.on_cpu_ns >= before.on_cpu_ns + 1_000_000, "{before:?} -> {after:?}");
         let p = process_usage();
         assert!(p.user + p.sys > Duration::ZERO);
     }
