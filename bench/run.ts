@@ -101,11 +101,18 @@ async function main(): Promise<void> {
     syscallEvents: o.syscalls && 'events' in events ? events.events : null,
     kafka,
     cells: [],
+    failures: [],
     log,
   };
   const machine = describeMachine(tmpRoot);
   log(`machine: ${machine.cpuModel}, ${machine.cores} cores, Linux ${machine.kernel}, Node ${machine.node}, load ${machine.loadAverageAtStart.join(' ')}`);
 
+  // Ctrl-C: the brokers (same process group) get the signal too; the scratch space, which can
+  // hold gigabytes, is removed before exiting.
+  process.once('SIGINT', () => {
+    rmSync(tmpRoot, { recursive: true, force: true });
+    process.exit(130);
+  });
   let startup: StartupSample[] = [];
   try {
     if (o.only.includes('startup')) startup = await runStartup(ctx);
@@ -162,6 +169,7 @@ async function main(): Promise<void> {
     kafka: kafka === null ? null : { version: kafka.version, java: kafka.java },
     syscalls: syscallNote === null ? { counted: true, events: ctx.syscallEvents } : { counted: false, why: syscallNote },
     startup,
+    failures: ctx.failures,
     targets,
     tables: tables.map((t) => ({ title: t.title, notes: t.notes, columns: t.columns, rows: t.rows })),
     charts: chartFiles,
@@ -169,6 +177,11 @@ async function main(): Promise<void> {
   };
   writeFileSync(jsonFile, `${JSON.stringify(record, null, 2)}\n`);
   log(`results: ${relative(ROOT, jsonFile)} and ${chartFiles.length} charts in ${relative(ROOT, o.outDir) || '.'}`);
+  if (ctx.failures.length > 0) {
+    log(`${ctx.failures.length} measurement(s) failed (see "failures" in the JSON):`);
+    for (const f of ctx.failures) log(`  ${f.what}: ${f.error.split('\n')[0]}`);
+    process.exitCode = 1;
+  }
 }
 
 if (import.meta.main) {

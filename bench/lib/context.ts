@@ -26,6 +26,7 @@ export interface Context {
   syscallEvents: string[] | null;
   kafka: KafkaSide | null;
   cells: Cell[];
+  failures: Failure[];
   log(line: string): void;
 }
 
@@ -58,18 +59,34 @@ export function windowArgs(ctx: Context): string[] {
   return ['--warmup-seconds', String(ctx.profile.warmupS), '--seconds', String(ctx.profile.measureS)];
 }
 
-/** Runs one measurement and records it as a cell. */
+/** A measurement that failed; the run goes on and reports these at the end. */
+export interface Failure {
+  what: string;
+  error: string;
+}
+
+/** Runs one measurement and records it as a cell. A failure (the broker answered with errors,
+ * crashed, or a probe could not run) is recorded and logged, and null returned, so one bad cell
+ * does not throw away the rest of a long run. */
 export async function measureCell(
   ctx: Context,
   broker: BrokerProcess | null,
   args: string[],
   cell: { scenario: Scenario; target: Target; mode: string; key: Record<string, string | number>; rep: number },
   derive: (o: Observation) => Metrics,
-): Promise<Cell> {
-  const o = await observe(broker, args, { syscallEvents: broker === null ? null : ctx.syscallEvents });
-  const recorded: Cell = { ...cell, metrics: derive(o), broker: o.broker, syscallsNote: o.syscallsNote, client: o.client };
-  ctx.cells.push(recorded);
-  return recorded;
+): Promise<Cell | null> {
+  try {
+    const o = await observe(broker, args, { syscallEvents: broker === null ? null : ctx.syscallEvents });
+    const recorded: Cell = { ...cell, metrics: derive(o), broker: o.broker, syscallsNote: o.syscallsNote, client: o.client };
+    ctx.cells.push(recorded);
+    return recorded;
+  } catch (err) {
+    const what = `${cell.scenario} ${cell.target} ${cell.mode} ${JSON.stringify(cell.key)} repetition ${cell.rep + 1}`;
+    const error = err instanceof Error ? err.message : String(err);
+    ctx.failures.push({ what, error });
+    ctx.log(`  FAILED ${what}: ${error.split('\n')[0]}`);
+    return null;
+  }
 }
 
 /** Flushes dirty pages so writeback from setup does not run inside a measurement. */

@@ -103,14 +103,14 @@ function line(c: Cell): string {
 
 async function brokerCell(ctx: Context, broker: BrokerProcess, target: 'sluice' | 'kafka', mode: string, cell: FetchCell, rep: number): Promise<void> {
   const c = await measureCell(ctx, broker, consumeArgs(ctx, broker, cell), { scenario: 'fetch', target, mode, key: fetchKey(cell), rep }, fetchMetrics);
-  ctx.log(`  ${target === 'kafka' ? 'kafka' : `sluice ${mode}`} ${cell.receiver.name} ×${cell.consumers}: ${line(c)}`);
+  if (c !== null) ctx.log(`  ${target === 'kafka' ? 'kafka' : `sluice ${mode}`} ${cell.receiver.name} ×${cell.consumers}: ${line(c)}`);
 }
 
 async function probeCell(ctx: Context, mode: TransferMode, cell: FetchCell, file: string, rep: number): Promise<void> {
   const c = await measureCell(ctx, null, probeArgs(ctx, mode, cell, file), { scenario: 'fetch', target: 'probe', mode, key: fetchKey(cell), rep }, (o) =>
     transferProbeMetrics(o.client),
   );
-  ctx.log(`  raw ${mode} ${cell.receiver.name} ×${cell.consumers}: ${line(c)}`);
+  if (c !== null) ctx.log(`  raw ${mode} ${cell.receiver.name} ×${cell.consumers}: ${line(c)}`);
 }
 
 export async function runFetch(ctx: Context): Promise<void> {

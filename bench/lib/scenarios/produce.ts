@@ -8,7 +8,7 @@ import type { BrokerProcess } from '../broker.ts';
 import { type Context, measureCell, removeDir, scratchDir, sluiceBroker, syncDisks, warmUp, windowArgs } from '../context.ts';
 import { runLoadgen } from '../loadgen.ts';
 import { type ProduceCell, alternate } from '../profile.ts';
-import { type Cell, appendProbeMetrics, e2eMetrics, med, produceMetrics } from '../results.ts';
+import { appendProbeMetrics, e2eMetrics, med, produceMetrics } from '../results.ts';
 import { APPEND_MODES, type AppendMode } from '../sluice.ts';
 import { GiB, MiB, fmt, sizeLabel } from '../units.ts';
 
@@ -31,8 +31,14 @@ function freshTopic(prefix: string): string {
   return `${prefix}-${process.pid}-${topicSeq}`;
 }
 
-async function deleteTopic(broker: BrokerProcess, topic: string): Promise<void> {
-  await runLoadgen(['delete-topics', '--bootstrap', broker.bootstrap, '--topics', topic]);
+/** Deletes a cell's topic. A broker that cannot (it crashed in the cell) already has its
+ * failure recorded; the run goes on. */
+async function deleteTopic(ctx: Context, broker: BrokerProcess, topic: string): Promise<void> {
+  try {
+    await runLoadgen(['delete-topics', '--bootstrap', broker.bootstrap, '--topics', topic]);
+  } catch (err) {
+    ctx.log(`  could not delete ${topic}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+  }
 }
 
 function produceArgs(ctx: Context, broker: BrokerProcess, topic: string, c: ProduceCell): string[] {
@@ -63,13 +69,13 @@ function latencyMs(us: number | undefined): string {
   return us === undefined ? '—' : fmt(us / 1000);
 }
 
-async function produceCell(ctx: Context, broker: BrokerProcess, target: 'sluice' | 'kafka', mode: string, c: ProduceCell, rep: number): Promise<Cell> {
+async function produceCell(ctx: Context, broker: BrokerProcess, target: 'sluice' | 'kafka', mode: string, c: ProduceCell, rep: number): Promise<void> {
   const topic = freshTopic('bench-produce');
   const cell = await measureCell(ctx, broker, produceArgs(ctx, broker, topic, c), { scenario: 'produce', target, mode, key: produceKey(c), rep }, produceMetrics);
-  await deleteTopic(broker, topic);
+  await deleteTopic(ctx, broker, topic);
+  if (cell === null) return;
   const m = cell.metrics;
   ctx.log(`  ${target === 'kafka' ? 'kafka' : `sluice ${mode}`} ${cellLabel(c)}: ${fmt(m.mbPerS)} MB/s, ${fmt(m.cpuSPerGB)} CPU s/GB, p99 ${latencyMs(m.produceP99Us)} ms`);
-  return cell;
 }
 
 async function appendProbe(ctx: Context, mode: AppendMode, rep: number): Promise<void> {
@@ -93,7 +99,7 @@ async function appendProbe(ctx: Context, mode: AppendMode, rep: number): Promise
       ...windowArgs(ctx),
     ];
     const c = await measureCell(ctx, null, args, { scenario: 'produce', target: 'probe', mode: probeMode, key: {}, rep }, (o) => appendProbeMetrics(o.client));
-    ctx.log(`  raw ${probeMode} appends of 1 MiB into new pages: ${fmt(c.metrics.mbPerS)} MB/s`);
+    if (c !== null) ctx.log(`  raw ${probeMode} appends of 1 MiB into new pages: ${fmt(c.metrics.mbPerS)} MB/s`);
   } finally {
     removeDir(dir);
   }
@@ -178,7 +184,8 @@ async function e2eCell(ctx: Context, broker: BrokerProcess, target: 'sluice' | '
     ...windowArgs(ctx),
   ];
   const c = await measureCell(ctx, broker, args, { scenario: 'e2e', target, mode, key: { ratePct: pct }, rep }, e2eMetrics);
-  await deleteTopic(broker, topic);
+  await deleteTopic(ctx, broker, topic);
+  if (c === null) return;
   const m = c.metrics;
   ctx.log(`  ${target === 'kafka' ? 'kafka' : `sluice ${mode}`} ${pct}% (${fmt(rate)} MB/s): e2e p50 ${latencyMs(m.e2eP50Us)} ms, p99 ${latencyMs(m.e2eP99Us)} ms, p99.9 ${latencyMs(m.e2eP999Us)} ms`);
 }
