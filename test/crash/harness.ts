@@ -6,6 +6,8 @@
 // line, next to the broker's own figure (its `logs loaded` log line).
 //
 // Used by crash.test.ts (quick mode, in `pnpm test`) and run.ts (long mode, one command).
+// `verified` counts acknowledged records checked by the last verification (all of them: each
+// restart re-reads everything acknowledged since the start of the run).
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
