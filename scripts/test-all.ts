@@ -44,12 +44,12 @@ async function cargoSuite(): Promise<SuiteResult> {
   return { name: 'cargo', passed, failed, exitCode: code };
 }
 
-async function vitestSuite(name: string, paths: string[]): Promise<SuiteResult> {
+async function vitestSuite(name: string, paths: string[], extraArgs: string[] = []): Promise<SuiteResult> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-vitest-'));
   const report = join(dir, 'report.json');
   try {
     const vitest = join(ROOT, 'node_modules', 'vitest', 'vitest.mjs');
-    const { code } = await run(process.execPath, [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...paths]);
+    const { code } = await run(process.execPath, [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extraArgs, ...paths]);
     let passed = 0;
     let failed = 0;
     try {
@@ -68,6 +68,7 @@ async function vitestSuite(name: string, paths: string[]): Promise<SuiteResult> 
 const results: SuiteResult[] = [];
 results.push(await cargoSuite());
 results.push(await vitestSuite('vitest (packages)', ['packages/']));
+results.push(await vitestSuite('vitest (bench tooling)', [], ['--config', 'bench/vitest.config.ts']));
 results.push(await vitestSuite('vitest (end-to-end)', ['test/']));
 
 let passed = 0;
