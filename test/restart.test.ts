@@ -36,3 +36,26 @@ test('data, offsets and topics survive a clean restart', async () => {
   const p0count = before.stdout.trim().split('\n').filter((l) => l.startsWith('0 ')).length;
   expect(tail.stdout.trim()).toBe(`${p0count} after-restart`);
 });
+
+test('a second broker on the same log dir fails to start and the first keeps serving', async () => {
+  requireKcat();
+  const shared = tempDataDir();
+  const first = await startBroker({ dataDir: shared });
+  try {
+    await kcat(['-b', first.bootstrap, '-P', '-t', 'locked', '-p', '0'], 'before\n');
+    const second = await startBroker({ dataDir: shared }).then(
+      async (b) => {
+        await b.stop();
+        return null;
+      },
+      (err: Error) => err,
+    );
+    expect(second?.message).toContain(`another broker is using log dir ${shared}`);
+    await kcat(['-b', first.bootstrap, '-P', '-t', 'locked', '-p', '0'], 'after\n');
+    const all = await kcat(['-b', first.bootstrap, '-C', '-t', 'locked', '-p', '0', '-e', '-q', '-f', '%o %s\n']);
+    expect(all.stdout.trim().split('\n')).toEqual(['0 before', '1 after']);
+  } finally {
+    expect(await first.stop()).toBe(0);
+    removeDir(shared);
+  }
+});

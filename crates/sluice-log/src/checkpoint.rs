@@ -16,6 +16,10 @@
 //! `.kafka_cleanshutdown`: an empty marker file whose presence means every log in the dir was
 //! closed cleanly. The broker removes it right after startup and writes it last on shutdown.
 //!
+//! `.lock`: Kafka's log-dir lock file. `lock_log_dir` holds an exclusive `flock` on it for as
+//! long as the returned `LogDirLock` lives, so a second broker on the same dir fails to start
+//! instead of recovering (and truncating) segment files the first one has mapped.
+//!
 //! Concurrency contract: plain functions; the broker serializes writes to one log dir.
 
 use std::fs::{File, OpenOptions};
@@ -28,6 +32,7 @@ pub const RECOVERY_POINT_CHECKPOINT: &str = "recovery-point-offset-checkpoint";
 pub const LOG_START_OFFSET_CHECKPOINT: &str = "log-start-offset-checkpoint";
 pub const CLEANER_OFFSET_CHECKPOINT: &str = "cleaner-offset-checkpoint";
 pub const CLEAN_SHUTDOWN_MARKER: &str = ".kafka_cleanshutdown";
+pub const LOG_DIR_LOCK: &str = ".lock";
 
 const VERSION: i32 = 0;
 
@@ -203,8 +208,59 @@ pub fn remove_clean_shutdown_marker(log_dir: &Path) -> Result<()> {
     }
 }
 
+/// An exclusive hold on `<logdir>/.lock`; released when dropped (closing the fd drops the flock,
+/// and the kernel drops it too if the process dies).
+#[derive(Debug)]
+pub struct LogDirLock {
+    _file: File,
+    dir: PathBuf,
+}
+
+impl LogDirLock {
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+/// Takes `flock(LOCK_EX | LOCK_NB)` on `<logdir>/.lock`, creating the file if needed. A lock held
+/// elsewhere (another process, or another open of the file in this one) is `LogDirLocked`.
+pub fn lock_log_dir(log_dir: &Path) -> Result<LogDirLock> {
+    use std::os::fd::AsRawFd;
+    let path = log_dir.join(LOG_DIR_LOCK);
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| Error::from_io("open log dir lock", &path, e))?;
+    // SAFETY: flock on an fd this function owns; no memory is passed.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        let e = io::Error::last_os_error();
+        return Err(if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+            Error::LogDirLocked { dir: log_dir.to_path_buf() }
+        } else {
+            Error::from_io("flock log dir lock", &path, e)
+        });
+    }
+    Ok(LogDirLock { _file: file, dir: log_dir.to_path_buf() })
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn log_dir_lock_is_exclusive_until_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = lock_log_dir(dir.path()).unwrap();
+        assert!(dir.path().join(LOG_DIR_LOCK).exists());
+        let second = lock_log_dir(dir.path()).unwrap_err();
+        assert_eq!(second.code(), "LOG_DIR_LOCKED");
+        assert!(second.to_string().contains(&dir.path().display().to_string()));
+        drop(first);
+        let again = lock_log_dir(dir.path()).unwrap();
+        assert_eq!(again.dir(), dir.path());
+    }
+
     use super::*;
 
     #[test]

@@ -130,6 +130,11 @@ pub enum Error {
     #[error("invalid argument {name}: {reason}")]
     InvalidArgument { name: &'static str, reason: String },
 
+    /// Another process (or another lock in this one) holds `<logdir>/.lock`: two brokers on one
+    /// log dir would trim each other's mapped files during recovery (SIGBUS).
+    #[error("another broker is using log dir {}", dir.display())]
+    LogDirLocked { dir: PathBuf },
+
     // ---- transfer and the connection writer ----
     /// A send on a connection whose earlier send failed (peer gone or I/O error). The broker
     /// closes the socket and unregisters the connection.
@@ -203,6 +208,7 @@ impl Error {
         "LOG_CLOSED",
         "INVALID_CONFIG",
         "INVALID_ARGUMENT",
+        "LOG_DIR_LOCKED",
         "CONNECTION_CLOSED",
         "PEER_RESET",
         "WRITER_QUEUE_FULL",
@@ -230,6 +236,7 @@ impl Error {
             Error::LogClosed { .. } => "LOG_CLOSED",
             Error::InvalidConfig { .. } => "INVALID_CONFIG",
             Error::InvalidArgument { .. } => "INVALID_ARGUMENT",
+            Error::LogDirLocked { .. } => "LOG_DIR_LOCKED",
             Error::ConnectionClosed { .. } => "CONNECTION_CLOSED",
             Error::PeerReset { .. } => "PEER_RESET",
             Error::WriterQueueFull { .. } => "WRITER_QUEUE_FULL",
@@ -352,6 +359,7 @@ mod tests {
                 name: "offset",
                 reason: reason(),
             },
+            Error::LogDirLocked { dir: path() },
         ]
     }
 

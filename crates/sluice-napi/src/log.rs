@@ -516,6 +516,29 @@ pub fn remove_clean_shutdown_marker(log_dir: String) -> napi::Result<(), ErrorCo
     checkpoint::remove_clean_shutdown_marker(Path::new(&log_dir)).map_err(native_error)
 }
 
+/// An exclusive hold on `<logDir>/.lock` (`checkpoint::lock_log_dir`) until `release()` or
+/// garbage collection.
+#[napi]
+pub struct NativeLogDirLock {
+    lock: Option<checkpoint::LogDirLock>,
+}
+
+#[napi]
+impl NativeLogDirLock {
+    /// Drops the flock; idempotent.
+    #[napi]
+    pub fn release(&mut self) {
+        self.lock = None;
+    }
+}
+
+/// Throws `LOG_DIR_LOCKED` when another broker holds the dir.
+#[napi]
+pub fn lock_log_dir(log_dir: String) -> napi::Result<NativeLogDirLock, ErrorCode> {
+    let lock = checkpoint::lock_log_dir(Path::new(&log_dir)).map_err(native_error)?;
+    Ok(NativeLogDirLock { lock: Some(lock) })
+}
+
 /// `sluice_log::flush_stats::FlushStats` as numbers: every log flush in this process so far.
 #[napi(object)]
 pub struct NativeFlushStats {

@@ -14,7 +14,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { ConnectionWriter, type WriterEvent, type WriterStats } from '@sluice/native';
+import { ConnectionWriter, type LogDirLock, lockLogDir, type WriterEvent, type WriterStats } from '@sluice/native';
 import { BrokerConfig, ConfigError, type Listener } from './config.ts';
 import { BrokerContext } from './broker-context.ts';
 import { Connection, type ConnectionOptions } from './connection.ts';
@@ -70,6 +70,8 @@ export class Broker {
   private readonly waitingForSlot: WaitingSocket[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private cleaner: LogCleaner | null = null;
+  /** `<logdir>/.lock` of every log dir, held from start to the end of stop. */
+  private logDirLocks: LogDirLock[] = [];
   private nextConnectionId = 1;
   private boundListeners: BoundListener[] = [];
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -117,6 +119,7 @@ export class Broker {
     // opened. Until the broker's parts are attached, a scrape shows only counted events.
     await this.startMetricsServer();
     for (const dir of this.config.logDirs) mkdirSync(dir, { recursive: true });
+    await this.lockLogDirs();
     const clusterId = loadOrFormatMetaProperties(this.config.logDirs[0], this.config.nodeId, this.config.get('cluster.id') as string | null);
     const topics = new TopicRegistry(this.config, log.child({ subsystem: 'topics' }));
     const loaded = topics.load();
@@ -211,11 +214,33 @@ export class Broker {
     this.writer?.close();
     this.topics?.close();
     await cleanerStopped;
+    for (const lock of this.logDirLocks) lock.release();
+    this.logDirLocks = [];
     this.state = 'stopped';
     this.logger.info(
       { connections: connections.length, inFlight, unanswered, drainTimedOut: expired, stopMs: Math.round(performance.now() - started) },
       'sluice broker stopped',
     );
+  }
+
+  /**
+   * Takes every log dir's lock before anything in it is read or opened: a second broker on the
+   * same dir would recover (truncate) files the first one has mapped. On failure nothing stays
+   * held or bound and the start fails with one line naming the dir.
+   */
+  private async lockLogDirs(): Promise<void> {
+    for (const dir of this.config.logDirs) {
+      try {
+        this.logDirLocks.push(lockLogDir(dir));
+      } catch (err) {
+        for (const lock of this.logDirLocks) lock.release();
+        this.logDirLocks = [];
+        await this.metricsServer?.close();
+        this.state = 'stopped';
+        const code = (err as { code?: unknown }).code;
+        throw new Error(code === 'LOG_DIR_LOCKED' ? `another broker is using log dir ${dir}` : `cannot lock log dir ${dir}: ${(err as Error).message}`, { cause: err });
+      }
+    }
   }
 
   private async startMetricsServer(): Promise<void> {

@@ -34,6 +34,8 @@ export const NativeErrorCode = {
   INVALID_CONFIG: 'INVALID_CONFIG',
   /** A number that is not a usable offset, size or timestamp. */
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  /** Another broker holds the log dir's `.lock`; refuse to start rather than share the files. */
+  LOG_DIR_LOCKED: 'LOG_DIR_LOCKED',
   /** A send on a connection whose earlier send failed; close it. */
   CONNECTION_CLOSED: 'CONNECTION_CLOSED',
   /** The peer closed or reset the connection during a write. */

@@ -8,6 +8,7 @@ import {
   PartitionLog,
   clearCleanShutdown,
   hasCleanShutdownMarker,
+  lockLogDir,
   markCleanShutdown,
   readLogStartOffsetCheckpoint,
   readRecoveryPointCheckpoint,
@@ -284,6 +285,16 @@ it('rejects a failed flush with a coded error', async () => {
   // close() flushes too, fails the same way, and leaves the log closed all the same.
   expect(codeOf(() => log.close())).toBe(NativeErrorCode.KAFKA_STORAGE_ERROR);
   await expect(log.flush()).rejects.toMatchObject({ code: NativeErrorCode.LOG_CLOSED });
+});
+
+it('holds a log dir lock exclusively until released', () => {
+  const first = lockLogDir(root);
+  expect(readdirSync(root)).toContain('.lock');
+  expect(codeOf(() => lockLogDir(root))).toBe(NativeErrorCode.LOG_DIR_LOCKED);
+  first.release();
+  first.release();
+  const second = lockLogDir(root);
+  second.release();
 });
 
 it('reads and writes the log-dir checkpoints and the clean shutdown marker', () => {

@@ -315,3 +315,16 @@ export function markCleanShutdown(logDir: string): void {
 export function clearCleanShutdown(logDir: string): void {
   binding.removeCleanShutdownMarker(logDir);
 }
+
+/** An exclusive hold on a log dir; `release()` (idempotent) lets another broker take it. */
+export interface LogDirLock {
+  release(): void;
+}
+
+/**
+ * Takes `<logDir>/.lock` (flock, Kafka's file name) for this process. Throws a native error with
+ * code LOG_DIR_LOCKED when another broker (or another lock in this process) holds it.
+ */
+export function lockLogDir(logDir: string): LogDirLock {
+  return binding.lockLogDir(logDir);
+}
