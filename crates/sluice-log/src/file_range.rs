@@ -46,9 +46,10 @@ impl FileRange {
     }
 
     /// The length that may be sent now: the range clamped to the published end of the segment.
-    /// A range is made inside the published end and a segment's end only grows (truncation
-    /// happens only on recovery, before any range exists), so this equals `len` in practice; the
-    /// clamp is the guard that makes a bug here short data instead of garbage on the wire.
+    /// A range is made inside the published end, which grows with appends but moves backwards
+    /// when the log is truncated (`Log::truncate_to`, as well as recovery) while ranges of it
+    /// are still held; the clamp makes that short data instead of garbage on the wire, and a
+    /// `FileCursor` already promised more fails its send with an error.
     pub fn sendable_len(&self) -> u64 {
         let end = self.published_end.load(Ordering::Acquire);
         let available = end.saturating_sub(self.position);

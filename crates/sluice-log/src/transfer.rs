@@ -131,12 +131,21 @@ impl FileCursor {
         self.sent += bytes;
     }
 
-    /// A segment's published end only grows, so the clamp taken at creation must still hold.
-    fn assert_still_published(&self) {
-        assert!(
-            self.end <= self.range.sendable_len(),
-            "published end of a segment moved backwards under a pending send"
-        );
+    /// The clamp taken at creation must still hold. A segment's end moves backwards when the
+    /// log is truncated (`Log::truncate_to`) while a send of its bytes is queued; the bytes
+    /// promised to the peer no longer exist, so this connection fails (the response cannot be
+    /// completed) and the process goes on.
+    fn check_still_published(&self, calls: &Calls) -> Result<(), TransferError> {
+        if self.end <= self.range.sendable_len() {
+            return Ok(());
+        }
+        Err(calls.fail(
+            "check published end",
+            io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the log was truncated under a pending send of its bytes",
+            ),
+        ))
     }
 }
 
@@ -197,8 +206,8 @@ pub fn sendfile(
     cursor: &mut FileCursor,
     limit: u64,
 ) -> Result<Progress, TransferError> {
-    cursor.assert_still_published();
     let mut calls = Calls::default();
+    cursor.check_still_published(&calls)?;
     loop {
         if cursor.is_done() {
             return Ok(calls.stop(Stop::Complete));
@@ -243,12 +252,12 @@ pub fn splice(
     more: bool,
     limit: u64,
 ) -> Result<Progress, TransferError> {
-    cursor.assert_still_published();
+    let mut calls = Calls::default();
+    cursor.check_still_published(&calls)?;
     assert!(
         pipe.buffered <= cursor.remaining(),
         "splice pipe holds bytes of another range"
     );
-    let mut calls = Calls::default();
     loop {
         if cursor.is_done() {
             assert_eq!(
@@ -334,8 +343,8 @@ pub fn copy(
     limit: u64,
 ) -> Result<Progress, TransferError> {
     assert!(!buffer.is_empty(), "copy needs a non-empty buffer");
-    cursor.assert_still_published();
     let mut calls = Calls::default();
+    cursor.check_still_published(&calls)?;
     loop {
         if cursor.is_done() {
             return Ok(calls.stop(Stop::Complete));

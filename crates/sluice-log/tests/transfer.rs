@@ -327,3 +327,30 @@ fn syscalls_are_counted_per_call() {
         received.join().expect("reader");
     }
 }
+
+#[test]
+fn a_range_truncated_under_a_pending_send_is_an_error_not_an_abort() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    for mode in MODES {
+        let segment = Segment::new(pattern(1000, 6));
+        let published = Arc::new(AtomicU64::new(1000));
+        let range = sluice_log::FileRange::new(segment.file.clone(), 0, 1000, published.clone());
+        let mut cursor = FileCursor::new(range);
+        let (writer, reader) = socket_pair(None);
+        let received = spawn_reader_to_eof(reader);
+        let mut transport = Transport::new(mode);
+        transport
+            .step(writer.as_fd(), &mut cursor, 100)
+            .expect("first part");
+        // Log::truncate_to moves the segment's published end back below the promised end.
+        published.store(400, Ordering::Release);
+        let error = transport
+            .step(writer.as_fd(), &mut cursor, u64::MAX)
+            .expect_err("truncated range");
+        assert_eq!(error.op, "check published end", "{mode:?}: {error}");
+        assert_eq!(error.source.kind(), io::ErrorKind::UnexpectedEof, "{mode:?}");
+        drop(writer);
+        received.join().expect("reader");
+    }
+}

@@ -457,3 +457,32 @@ fn sends_on_many_connections_interleave_on_one_thread() {
         assert!(reader.join().expect("reader") == segment.data);
     }
 }
+
+#[test]
+fn a_log_truncated_under_a_queued_send_fails_that_connection_and_the_process_lives() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    for mode in MODES {
+        let (writer, events) = writer(mode);
+        let segment = Segment::new(pattern(1 << 20, 71));
+        let published = Arc::new(AtomicU64::new(1 << 20));
+        let range = sluice_log::FileRange::new(segment.file.clone(), 0, 1 << 20, published.clone());
+        let (socket, reader) = socket_pair(Some(4096));
+        let conn = writer.register(socket.as_fd()).expect("register");
+        let pending = writer.send(conn, vec![Part::from(range)], 9).expect("send");
+        assert!(pending > 0, "{mode:?}: a 1 MiB send into a 4 KiB buffer queues");
+        // Log::truncate_to while the send waits for the socket.
+        published.store(1000, Ordering::Release);
+        let received = spawn_reader_to_eof(reader);
+        match events.recv_timeout(EVENT_WAIT).expect("an event") {
+            Event::Failed { conn: c, token, error, .. } => {
+                assert_eq!((c, token), (conn, 9), "{mode:?}");
+                assert_eq!(error.code(), "TRANSFER_IO", "{mode:?}: {error}");
+            }
+            other => panic!("{mode:?}: expected a failure, got {other:?}"),
+        }
+        drop(socket);
+        writer.unregister(conn).expect("unregister");
+        received.join().expect("reader");
+    }
+}
