@@ -10,7 +10,7 @@ import { buildRecordBatch, decodeResponse, encodeRequest, FrameReader } from '@s
 import { type BrokerProcess, removeDir, startBroker } from './support/broker-process.ts';
 import { RawClient } from './support/raw-client.ts';
 import { createTopic, fetchRequest, produce, readPartition } from './support/requests.ts';
-import { fdCount, rssBytes } from './fuzz/fuzzer.ts';
+import { fdCount, rssBytes } from './support/process-stats.ts';
 
 let broker: BrokerProcess | undefined;
 

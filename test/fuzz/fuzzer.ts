@@ -11,11 +11,11 @@
 // sampled against bounds; the process must stay up. Used by fuzz.test.ts (bounded time, in
 // `pnpm test`) and run.ts (long mode).
 
-import { readdirSync, readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { buildRecordBatch, encodeRequest, requestSpecs } from '@sluice/protocol';
 import { prng, sampleBody } from '../../packages/protocol/fixtures/sample-values.ts';
 import type { BrokerProcess } from '../support/broker-process.ts';
+import { fdCount, rssBytes } from '../support/process-stats.ts';
 import { RawClient } from '../support/raw-client.ts';
 import { createTopic, fetchRequest, produce, readPartition } from '../support/requests.ts';
 
@@ -49,17 +49,6 @@ export interface FuzzReport {
   /** Partitions that exist at the end (fuzzed CreateTopics may add some; each holds files). */
   readonly finalPartitions: number;
   readonly brokerAlive: boolean;
-}
-
-export function rssBytes(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const m = /VmRSS:\s+(\d+) kB/.exec(status);
-  if (m === null) throw new Error(`no VmRSS for ${pid}`);
-  return Number(m[1]) * 1024;
-}
-
-export function fdCount(pid: number): number {
-  return readdirSync(`/proc/${pid}/fd`).length;
 }
 
 /** Valid request frames: every request spec at every version in both sample shapes. */
