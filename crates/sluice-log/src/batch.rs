@@ -31,6 +31,7 @@
 //! (varint count + entries); varints are zigzag-encoded.
 
 use crate::error::{Error, Result};
+use crate::record_count::{self, CountError};
 
 /// Size of baseOffset + batchLength, the part of a batch before `batchLength` counts.
 pub const LOG_OVERHEAD: usize = 12;
@@ -307,7 +308,8 @@ pub struct AppendSummary {
     pub max_timestamp: i64,
 }
 
-/// Validates every batch of an append without changing anything: structure, CRC, counts, the
+/// Validates every batch of an append without changing anything: structure, CRC, counts (the
+/// header's and the records actually held, `record_count`), the
 /// client batch rules (`check_client_batch`) and size against `max_message_bytes`. The first
 /// failure is returned, naming the batch.
 pub fn validate_append(records: &[u8], max_message_bytes: u64) -> Result<AppendSummary> {
@@ -359,6 +361,16 @@ pub fn validate_append(records: &[u8], max_message_bytes: u64) -> Result<AppendS
                 position,
                 reason,
             })?;
+        record_count::check_record_count(bytes, &header, max_message_bytes).map_err(
+            |error| match error {
+                CountError::Corrupt(reason) => corrupt(reason),
+                CountError::Invalid(reason) => Error::InvalidRecord {
+                    batch,
+                    position,
+                    reason,
+                },
+            },
+        )?;
         summary.batches += 1;
         summary.records += header.records_count as i64;
         summary.bytes += size;

@@ -18,6 +18,7 @@ pub mod log;
 mod mmap;
 pub mod producer_snapshot;
 pub mod producer_state;
+pub mod record_count;
 pub mod segment;
 pub mod storage;
 pub mod transfer;

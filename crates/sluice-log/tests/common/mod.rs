@@ -87,6 +87,15 @@ pub fn build_batch(spec: &BatchSpec, seed: u8) -> Vec<u8> {
         records.extend_from_slice(&body);
     }
     let count = spec.timestamps.len() as i32;
+    // Compressed for real: appends count the records inside (decompressing), as Kafka does.
+    if spec.compression != 0 {
+        use std::io::Write;
+        let codec = sluice_log::cleaner::codec::Codec::from_attributes(spec.compression as i16)
+            .expect("a codec Kafka defines");
+        let mut encoder = sluice_log::cleaner::codec::Encoder::new(codec).unwrap();
+        encoder.write_all(&records).unwrap();
+        records = encoder.finish().unwrap();
+    }
     let mut batch = Vec::with_capacity(61 + records.len());
     batch.extend_from_slice(&0i64.to_be_bytes()); // baseOffset
     batch.extend_from_slice(&((49 + records.len()) as i32).to_be_bytes()); // batchLength
