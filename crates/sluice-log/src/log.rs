@@ -777,9 +777,12 @@ impl Log {
     pub fn flush_job(&mut self) -> Result<FlushJob> {
         self.ensure_open()?;
         let recovery_point = self.recovery_point();
+        // From the segment holding the last flushed offset (recovery point - 1): when the
+        // recovery point sits exactly on a segment boundary, that segment was sealed (trimmed,
+        // indexes written) after the flush and its seal is not durable yet.
         let start_base = self
             .segments
-            .range(..=recovery_point)
+            .range(..recovery_point)
             .next_back()
             .map_or(i64::MIN, |(b, _)| *b);
         let mut targets: Vec<SyncTarget> = self

@@ -251,3 +251,40 @@ fn scramble_keeps_durable_bytes_and_may_drop_new_files() {
         "unsynced entries vanish sometimes"
     );
 }
+
+/// A flush at exactly a segment boundary (recovery point = the next segment's base), then a roll
+/// and a flush: the sealed segment's trim and indexes must be synced too, or a power loss leaves
+/// it zero-filled past its data and retention sees garbage timestamps.
+#[test]
+fn a_segment_sealed_after_a_boundary_flush_is_synced_by_the_next_flush() {
+    fn run(power_loss: bool) -> (usize, i64) {
+        let config = LogConfig {
+            segment_bytes: 400,
+            retention_ms: 7 * 24 * 3600 * 1000,
+            append_mode: AppendMode::Mmap,
+            preallocate_step_bytes: 4096,
+            ..LogConfig::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let now = 1_700_000_000_000i64;
+        let storage = Arc::new(FaultyStorage::new());
+        let mut log =
+            Log::open_with_storage(dir.path(), config.clone(), OpenOptions::default(), storage.clone()).unwrap();
+        log.append(&mut simple_batch(1, now - 1000, 100), now, 0).unwrap();
+        log.append(&mut simple_batch(1, now, 100), now, 0).unwrap();
+        log.flush().unwrap();
+        let third = log.append(&mut simple_batch(1, now, 100), now, 0).unwrap();
+        assert!(third.rolled, "the third batch rolls at the flushed boundary");
+        log.flush().unwrap();
+        let recovery_point = log.recovery_point();
+        drop(log);
+        if power_loss {
+            storage.power_loss(PowerLoss::ZeroFillUnsynced).unwrap();
+        }
+        let options = OpenOptions { clean_shutdown: false, recovery_point, log_start_offset: 0 };
+        let mut log = Log::open(dir.path(), config, options).unwrap();
+        let deleted = log.enforce_retention(now).unwrap();
+        (deleted, log.log_start_offset())
+    }
+    assert_eq!(run(true), run(false), "retention deleted flushed, one-second-old data after a power loss");
+}
