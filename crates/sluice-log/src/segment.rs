@@ -216,7 +216,24 @@ impl Segment {
     /// error and the caller recovers the segment instead.
     fn load_from_indexes(&mut self, storage: &dyn Storage) -> std::result::Result<(), String> {
         self.offset_index.sanity_check(self.size)?;
-        let mut position = self.offset_index.last_entry().map_or(0, |e| e.position);
+        let last_entry = self.offset_index.last_entry();
+        let mut position = last_entry.map_or(0, |e| e.position);
+        // The entry must point at the batch it names (entries hold the batch's last offset):
+        // an index left from another version of the log file (a crash between writes, a copy)
+        // would otherwise seed the scan from a wrong offset and position. Rebuild then.
+        if let Some(entry) = last_entry {
+            let header = self
+                .read_header(storage, entry.position)
+                .map_err(|e| e.to_string())?;
+            if header.last_offset() != entry.offset {
+                return Err(format!(
+                    "last offset index entry names offset {} at position {}, where the batch ends at offset {}",
+                    entry.offset,
+                    entry.position,
+                    header.last_offset()
+                ));
+            }
+        }
         let mut next_offset = self.base_offset;
         while position < self.size {
             let header = self

@@ -465,3 +465,41 @@ for_each_mode!(
         );
     }
 );
+
+/// A clean-shutdown open trusts a sealed segment's indexes only when the last offset index entry
+/// names the batch at its position; a stale entry makes it rebuild the indexes (rewritten here).
+#[test]
+fn a_last_index_entry_that_does_not_match_its_batch_rebuilds_the_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = LogConfig {
+        segment_bytes: 600,
+        index_interval_bytes: 0,
+        ..small_config(AppendMode::Pwrite)
+    };
+    let mut log = open(dir.path(), config.clone());
+    for i in 0..8 {
+        log.append(&mut simple_batch(1, 1000 + i, 100), 2000, 0).unwrap();
+    }
+    assert!(log.segment_count() >= 2, "a sealed first segment");
+    log.close().unwrap();
+    drop(log);
+    let index = segment_file(dir.path(), 0, ".index");
+    let bytes = std::fs::read(&index).unwrap();
+    assert!(bytes.len() >= 16 && bytes.len() % 8 == 0);
+    let last = bytes.len() - 8;
+    let good = u32::from_be_bytes(bytes[last..last + 4].try_into().unwrap());
+    // The last entry now names an offset past its batch (still increasing, still in the file).
+    let file = FsOpenOptions::new().write(true).open(&index).unwrap();
+    file.write_all_at(&(good + 1).to_be_bytes(), last as u64).unwrap();
+    drop(file);
+    let mut log = open_clean(dir.path(), config);
+    assert_eq!(log.log_end_offset(), 8);
+    log.close().unwrap();
+    drop(log);
+    let rebuilt = std::fs::read(&index).unwrap();
+    assert_eq!(
+        u32::from_be_bytes(rebuilt[last..last + 4].try_into().unwrap()),
+        good,
+        "the index was rebuilt from the log"
+    );
+}
