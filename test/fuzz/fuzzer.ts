@@ -48,6 +48,8 @@ export interface FuzzReport {
   readonly finalFds: number;
   /** Partitions that exist at the end (fuzzed CreateTopics may add some; each holds files). */
   readonly finalPartitions: number;
+  /** Consumer groups at the end (fuzzed group requests create some: state, not a leak). */
+  readonly finalGroups: number;
   readonly brokerAlive: boolean;
 }
 
@@ -273,6 +275,8 @@ export async function runFuzz(broker: BrokerProcess, options: FuzzOptions): Prom
   const pool = [...sampleFrames(), ...templateFrames(random)];
   // Warm up with valid traffic, then take the baselines.
   for (let i = 0; i < 50; i++) await produce(admin, FUZZ_TOPIC, i % 2, [`warm-${i}`]);
+  // Idle from here to the end (a long run outlasts connections.max.idle.ms): a new one then.
+  admin.close();
   await new Promise((r) => setTimeout(r, 300));
   const baselineRssBytes = rssBytes(pid);
   const baselineFds = fdCount(pid);
@@ -319,11 +323,14 @@ export async function runFuzz(broker: BrokerProcess, options: FuzzOptions): Prom
   await new Promise((r) => setTimeout(r, 500));
   const finalFds = brokerAlive ? fdCount(pid) : -1;
   let finalPartitions = -1;
+  let finalGroups = -1;
   if (brokerAlive) {
-    const md = await admin.request(3, 9, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    const check = await RawClient.connect(broker.port);
+    const md = await check.request(3, 9, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
     finalPartitions = md.topics.reduce((n: number, t: { partitions: unknown[] }) => n + t.partitions.length, 0);
+    finalGroups = (await check.request(16, 4, { statesFilter: [] })).groups.length;
+    check.close();
   }
-  admin.close();
   if (maxRssBytes > rssBound) goodFailures.push(`RSS reached ${maxRssBytes} bytes, bound ${rssBound}`);
   return {
     framesSent,
@@ -339,6 +346,7 @@ export async function runFuzz(broker: BrokerProcess, options: FuzzOptions): Prom
     maxFds,
     finalFds,
     finalPartitions,
+    finalGroups,
     brokerAlive,
   };
 }
