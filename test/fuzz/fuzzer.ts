@@ -1,9 +1,10 @@
-// Protocol fuzzer against a live broker process. Frames come from three sources: valid requests
-// built from the protocol package's sample bodies (every request API at every version, both
-// shapes), a few realistic templates (Produce with a real record batch, Fetch, Metadata,
-// ListOffsets on an existing topic), and mutations of either (bit flips, interesting integers
-// written over length and count fields, truncation, extension, splices, header rewrites), plus
-// pure garbage. They are sent over several concurrent connections in random chunkings, with
+// Protocol fuzzer against a live broker process. Frames come from four sources: the golden
+// request frames real clients sent (kafkajs, kcat, Java, franz-go, kafka-python; the protocol
+// package's fixtures), valid requests built from its sample bodies (every request API at every
+// version, both shapes), a few realistic templates (Produce with a real record batch, Fetch,
+// Metadata, ListOffsets on an existing topic), and mutations of all of these (bit flips,
+// interesting integers written over length and count fields, truncation, extension, splices,
+// header rewrites), plus pure garbage. They are sent over several concurrent connections in random chunkings, with
 // pipelining and abrupt closes.
 //
 // Throughout, a well-behaved client produces and fetches on its own topic and must be answered
@@ -13,6 +14,8 @@
 
 import { connect, type Socket } from 'node:net';
 import { buildRecordBatch, encodeRequest, requestSpecs } from '@sluice/protocol';
+import { loadGoldenFrames } from '../../packages/protocol/fixtures/golden/load.ts';
+import { GOLDEN_CLIENTS } from '../../packages/protocol/fixtures/golden/scenario.ts';
 import { prng, sampleBody } from '../../packages/protocol/fixtures/sample-values.ts';
 import type { BrokerProcess } from '../support/broker-process.ts';
 import { fdCount, rssBytes } from '../support/process-stats.ts';
@@ -51,6 +54,11 @@ export interface FuzzReport {
   /** Consumer groups at the end (fuzzed group requests create some: state, not a leak). */
   readonly finalGroups: number;
   readonly brokerAlive: boolean;
+}
+
+/** Request frames real clients sent, as captured (size prefix included). */
+function goldenFrames(): Uint8Array[] {
+  return GOLDEN_CLIENTS.flatMap((client) => loadGoldenFrames(client).filter((f) => f.direction === 'request').map((f) => f.bytes));
 }
 
 /** Valid request frames: every request spec at every version in both sample shapes. */
@@ -272,7 +280,7 @@ export async function runFuzz(broker: BrokerProcess, options: FuzzOptions): Prom
     const code = await createTopic(admin, topic, partitions);
     if (code !== 0) throw new Error(`CreateTopics ${topic}: ${code}`);
   }
-  const pool = [...sampleFrames(), ...templateFrames(random)];
+  const pool = [...goldenFrames(), ...sampleFrames(), ...templateFrames(random)];
   // Warm up with valid traffic, then take the baselines.
   for (let i = 0; i < 50; i++) await produce(admin, FUZZ_TOPIC, i % 2, [`warm-${i}`]);
   // Idle from here to the end (a long run outlasts connections.max.idle.ms): a new one then.
