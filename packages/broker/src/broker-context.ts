@@ -3,10 +3,12 @@
 
 import type { BrokerConfig, ConfigValue, Listener } from './config.ts';
 import { ConfigError } from './config.ts';
+import { newPartitionsProblem } from './fd-budget.ts';
 import type { GroupCoordinator } from './groups/coordinator.ts';
 import type { Logger } from './logger.ts';
 import { ProducerIdManager } from './producer-ids.ts';
 import { BrokerMetrics } from './metrics/broker-metrics.ts';
+import { storageFailure } from './storage-errors.ts';
 import { parseTopicOverrides, validateTopicOverrides } from './topic-config.ts';
 import { INTERNAL_TOPICS, type Partition, type Topic, type TopicRegistry, topicNameProblem } from './topics.ts';
 
@@ -132,8 +134,19 @@ export class BrokerContext {
       };
     }
     const created = { partitions: count, replicationFactor: rf, overrides };
+    const capacity = newPartitionsProblem(count);
+    if (capacity !== null) return { errorCode: INVALID_PARTITIONS, errorMessage: capacity };
     if (validateOnly) return { errorCode: 0, errorMessage: null, created };
-    const topic = this.topics.create(name, count, overrides);
+    let topic: Topic;
+    try {
+      topic = this.topics.create(name, count, overrides);
+    } catch (err) {
+      // Opening the logs failed (EMFILE, ENOSPC, EIO): nothing of the topic was kept.
+      const failure = storageFailure(err);
+      if (failure === null) throw err;
+      this.logger.error({ topic: name, partitions: count, err }, 'creating a topic failed');
+      return { errorCode: failure.errorCode, errorMessage: failure.message };
+    }
     return { topic, errorCode: 0, errorMessage: null, created };
   }
 

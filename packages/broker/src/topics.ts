@@ -279,23 +279,31 @@ export class TopicRegistry {
     for (const t of persisted.topics) {
       const topic = new Topic(t.name, t.id, new TopicConfig(this.config, new Map(Object.entries(t.configs))));
       this.register(topic);
-      for (let p = 0; p < t.partitions; p++) this.openPartition(topic, p, false);
+      this.openPartitions(topic, 0, t.partitions, false);
     }
     this.log.info({ topics: persisted.topics.length }, 'topics loaded');
   }
 
+  /** Creates a topic; if opening any partition fails, nothing of it remains and the error is thrown. */
   create(name: string, partitions: number, overrides: ReadonlyMap<string, ConfigValue>): Topic {
     if (this.byName.has(name)) throw new Error(`BUG: topic ${name} exists`);
     const topic = new Topic(name, newTopicId(), new TopicConfig(this.config, overrides));
     this.register(topic);
-    for (let p = 0; p < partitions; p++) this.openPartition(topic, p, true);
+    try {
+      this.openPartitions(topic, 0, partitions, true);
+    } catch (err) {
+      this.byName.delete(topic.name);
+      this.byId.delete(topic.id);
+      throw err;
+    }
     this.persist();
     this.log.info({ topic: name, partitions, configs: Object.fromEntries(overrides) }, 'topic created');
     return topic;
   }
 
+  /** Raises the partition count; if opening any new partition fails, none is added. */
   addPartitions(topic: Topic, totalCount: number): void {
-    for (let p = topic.partitions.length; p < totalCount; p++) this.openPartition(topic, p, true);
+    this.openPartitions(topic, topic.partitions.length, totalCount, true);
     this.persist();
     this.log.info({ topic: topic.name, partitions: totalCount }, 'partitions added');
   }
@@ -422,7 +430,40 @@ export class TopicRegistry {
    * deleting an earlier topic of that name left behind (the registry forgot it first), and is
    * removed rather than resurrected.
    */
-  private openPartition(topic: Topic, index: number, fresh: boolean): void {
+  /**
+   * Opens partitions [from, to) of `topic`, then fsyncs each log dir that got new partition
+   * directories once (their entries must be durable before anything in them is acknowledged;
+   * the logs' own flushes sync the partition dirs, not their parents). New partitions (`fresh`)
+   * are all-or-nothing: on a failure the ones opened are deleted again and the error is thrown.
+   */
+  private openPartitions(topic: Topic, from: number, to: number, fresh: boolean): void {
+    const dirs = this.config.logDirs;
+    // Partitions per log dir, counted once: new ones go where there are fewest, as in Kafka.
+    const counts = dirs.map((d) => (existsSync(d) ? readdirSync(d).filter((f) => /-\d+$/.test(f)).length : 0));
+    const parents = new Set<string>();
+    try {
+      for (let p = from; p < to; p++) {
+        const parent = this.openPartition(topic, p, fresh, counts);
+        if (parent !== null) parents.add(parent);
+      }
+    } catch (err) {
+      if (fresh) {
+        for (const partition of topic.partitions.slice(from)) {
+          try {
+            partition?.log.delete();
+          } catch (cleanupErr) {
+            this.log.error({ topic: topic.name, partition: partition?.index, err: cleanupErr }, 'removing a partially created partition failed');
+          }
+        }
+        topic.partitions.length = from;
+      }
+      throw err;
+    }
+    for (const parent of parents) fsyncDir(parent);
+  }
+
+  /** Opens one partition; returns the log dir in which it created the directory, or null. */
+  private openPartition(topic: Topic, index: number, fresh: boolean, counts: number[]): string | null {
     const name = `${topic.name}-${index}`;
     const dirs = this.config.logDirs;
     if (fresh) {
@@ -432,27 +473,33 @@ export class TopicRegistry {
       }
     }
     let dir = dirs.map((d) => join(d, name)).find((d) => existsSync(d));
+    let createdIn: string | null = null;
     if (dir === undefined) {
       // New partition: the log dir holding the fewest partitions, as Kafka places them.
-      const counts = dirs.map((d) => (existsSync(d) ? readdirSync(d).filter((f) => /-\d+$/.test(f)).length : 0));
-      const parent = dirs[counts.indexOf(Math.min(...counts))];
-      dir = join(parent, name);
+      const at = counts.indexOf(Math.min(...counts));
+      createdIn = dirs[at];
+      counts[at]++;
+      dir = join(createdIn, name);
       mkdirSync(dir, { recursive: true });
-      // The new directory's entry must be on disk before anything in it is acknowledged as
-      // durable (the log's flushes sync the partition dir, not its parent).
-      fsyncDir(parent);
     }
     const logDir = dirs.find((d) => join(d, name) === dir)!;
     const options: OpenOptions = { ...(this.previousRun.get(name) ?? {}) };
     const faults = this.testFaults.get(name);
     if (faults !== undefined) options.testFaults = faults;
-    const log = PartitionLog.open(dir, this.logConfig(topic.config), options);
+    let log: PartitionLog;
+    try {
+      log = PartitionLog.open(dir, this.logConfig(topic.config), options);
+    } catch (err) {
+      if (createdIn !== null) rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
     topic.partitions[index] = new Partition(topic, index, dir, logDir, log);
     if (this.loadStats !== null) {
       this.loadStats.partitions++;
       if (options.cleanShutdown !== true) this.loadStats.partitionsRecovered++;
       this.loadStats.segmentsRecovered += log.recoveredSegments;
     }
+    return createdIn;
   }
 
   private persist(): void {

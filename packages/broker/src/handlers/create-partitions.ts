@@ -4,6 +4,8 @@
 // Version notes: served v0–3; v2+ flexible.
 
 import { ErrorCode } from '@sluice/protocol';
+import { newPartitionsProblem } from '../fd-budget.ts';
+import { storageFailure } from '../storage-errors.ts';
 import type { ApiHandler } from './handler.ts';
 
 export const createPartitionsHandler: ApiHandler = {
@@ -24,7 +26,20 @@ export const createPartitionsHandler: ApiHandler = {
         if (t.assignments.length !== t.count - current) return result(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Increasing the number of partitions by ${t.count - current} but ${t.assignments.length} assignments provided.`);
         if (t.assignments.some((a) => a.brokerIds.length !== 1 || a.brokerIds[0] !== broker.nodeId)) return result(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Assignments must name only broker ${broker.nodeId}.`);
       }
-      if (!request.validateOnly) broker.topics.addPartitions(topic, t.count);
+      // More partitions than this broker has files for: refused up front (see fd-budget.ts).
+      const capacity = newPartitionsProblem(t.count - current);
+      if (capacity !== null) return result(ErrorCode.INVALID_PARTITIONS, capacity);
+      if (!request.validateOnly) {
+        try {
+          broker.topics.addPartitions(topic, t.count);
+        } catch (err) {
+          // Opening the new logs failed: none was added.
+          const failure = storageFailure(err);
+          if (failure === null) throw err;
+          broker.logger.error({ topic: t.name, partitions: t.count, err }, 'adding partitions failed');
+          return result(failure.errorCode, failure.message);
+        }
+      }
       return result(0, null);
     });
     return { throttleTimeMs: 0, results };
