@@ -5,6 +5,7 @@
 
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { type BrokerProcess, removeDir, startBroker } from '../support/broker-process.ts';
+import { fdLimit } from '../support/process-stats.ts';
 import { runFuzz } from './fuzzer.ts';
 
 const SECONDS = 15;
@@ -36,7 +37,10 @@ test(`${SECONDS} s of fuzzed frames: no crash, bounded memory and fds, the good 
   expect(report.responsesReceived).toBeGreaterThan(50); // and valid frames do get answers
   expect(report.goodRequests).toBeGreaterThan(100);
   expect(report.goodMaxLatencyMs).toBeLessThan(5000);
+  // Fuzzed CreateTopics may legitimately open many partitions (and DeleteTopics close them), but
+  // the broker never runs out of descriptors (it refuses creations past its budget), and once
+  // the fuzzing connections are gone only what the surviving partitions hold is left.
+  expect(report.maxFds).toBeLessThan(fdLimit(broker.proc.pid!) - 512);
   const created = Math.max(0, report.finalPartitions - OWN_PARTITIONS);
-  expect(report.maxFds).toBeLessThanOrEqual(report.baselineFds + 64 + FDS_PER_PARTITION * created);
   expect(report.finalFds).toBeLessThanOrEqual(report.baselineFds + 4 + FDS_PER_PARTITION * created);
 });

@@ -14,3 +14,10 @@ export function rssBytes(pid: number): number {
 export function fdCount(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
+
+/** The soft limit on open files (Max open files in /proc/PID/limits); Infinity if unlimited. */
+export function fdLimit(pid: number): number {
+  const m = /^Max open files\s+(\d+|unlimited)\s/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'));
+  if (m === null) throw new Error(`no open-files limit for ${pid}`);
+  return m[1] === 'unlimited' ? Infinity : Number(m[1]);
+}
