@@ -117,8 +117,8 @@ describe.each([
     const afterProduce = await scrape(broker);
     expect(sample(afterProduce, 'sluice_topic_bytes_in_total', { topic: 'metered' })).toBe(stored.bytes);
     expect(sample(afterProduce, 'sluice_topic_messages_in_total', { topic: 'metered' })).toBe(RECORDS);
-    expect(sample(afterProduce, 'sluice_append_bytes_total', { mode: 'mmap' })).toBe(stored.bytes);
-    expect(sample(afterProduce, 'sluice_append_duration_seconds_count', { mode: 'mmap' })).toBe(sum(afterProduce, 'sluice_requests_total', { api: 'Produce' }));
+    expect(sample(afterProduce, 'sluice_append_bytes_total', { mode: 'pwrite' })).toBe(stored.bytes);
+    expect(sample(afterProduce, 'sluice_append_duration_seconds_count', { mode: 'pwrite' })).toBe(sum(afterProduce, 'sluice_requests_total', { api: 'Produce' }));
     expect(sample(afterProduce, 'sluice_log_end_offset', { topic: 'metered', partition: 0 })).toBe(RECORDS);
     expect(sample(afterProduce, 'sluice_log_size_bytes', { topic: 'metered', partition: 0 })).toBeGreaterThanOrEqual(stored.bytes);
     expect(sample(afterProduce, 'sluice_topic_bytes_out_total', { topic: 'metered' }) ?? 0).toBe(0);
