@@ -231,7 +231,7 @@ export function e2eTable(l: Lookup, p: Profile): Table {
   return {
     title: '3. End-to-end latency (produce → consumer receives) at a fraction of the maximum rate',
     notes: [
-      `100% = each broker's own median MB/s for ${cellLabel(b)} in table 2. One consumer tails the topic (max.wait.ms ${p.e2e.maxWaitMs}).`,
+      `100% = the lowest median MB/s of all brokers and modes for ${cellLabel(b)} in table 2 (one offered load for all). One consumer tails the topic (max.wait.ms ${p.e2e.maxWaitMs}).`,
       'The producer is paced open-loop; latency runs from when a batch was due, so stalls are not hidden.',
     ],
     columns,
