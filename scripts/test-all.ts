@@ -55,7 +55,8 @@ async function vitestSuite(name: string, paths: string[], extraArgs: string[] = 
     try {
       const json = JSON.parse(readFileSync(report, 'utf8')) as { numPassedTests: number; numFailedTests: number; numFailedTestSuites: number };
       passed = json.numPassedTests;
-      failed = json.numFailedTests + json.numFailedTestSuites;
+      // A file that failed without a failing test (an error while loading it) still counts.
+      failed = json.numFailedTests > 0 ? json.numFailedTests : json.numFailedTestSuites;
     } catch {
       failed = 1; // the runner itself failed before reporting
     }

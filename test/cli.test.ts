@@ -16,7 +16,8 @@ let broker: BrokerProcess;
 
 beforeAll(async () => {
   requireKcat();
-  broker = await startBroker({ overrides: { 'num.partitions': 3 } });
+  // mmap append mode: the log dump test reads a live, preallocated (zero-tailed) active segment.
+  broker = await startBroker({ overrides: { 'num.partitions': 3, 'sluice.log.append.mode': 'mmap' } });
 });
 
 afterAll(async () => {
