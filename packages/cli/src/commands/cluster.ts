@@ -3,8 +3,7 @@
 // (kafka-broker-api-versions.sh shows the same negotiation).
 
 import type { Command } from 'commander';
-import { describeCluster } from '../client/admin.ts';
-import { versionTable } from '../client/api-versions.ts';
+import { describeCluster, versionTable } from '@sluice/client';
 import { withBootstrap, withClient, writeOut } from '../output/command.ts';
 import { formatTable } from '../output/table.ts';
 

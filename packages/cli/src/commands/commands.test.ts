@@ -1,6 +1,6 @@
 // The pure pieces of the commands: option interpretation that decides what a run does.
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../client/errors.ts';
+import { UsageError } from '@sluice/client';
 import { startPosition } from './consume.ts';
 import { parseDateTime, parseTopicSpec } from './groups.ts';
 import { kafkaUuidString } from './topics.ts';

@@ -7,8 +7,7 @@
 // record for that long) or --exit-at-end (every partition read up to its end, as kcat -e) ends it.
 
 import type { Command } from 'commander';
-import { UsageError } from '../client/errors.ts';
-import { Consumer, type StartPosition } from '../client/consumer.ts';
+import { Consumer, type StartPosition, UsageError } from '@sluice/client';
 import { collect, intArg, withBootstrap, withClient, writeOut } from '../output/command.ts';
 import { Progress, ratePerSecond } from '../output/progress.ts';
 import { formatRecord, RECORD_FORMATS, type RecordFormat } from '../output/records.ts';

@@ -4,18 +4,23 @@
 // reset-offsets is a dry run unless --execute, and only touches an inactive group, as Kafka's.
 
 import type { Command } from 'commander';
-import { ClientError, KafkaApiError, UsageError } from '../client/errors.ts';
 import {
+  ClientError,
   commitOffsets,
   type CommittedOffset,
   deleteGroups,
   describeGroup,
+  EARLIEST_TIMESTAMP,
   fetchCommittedOffsets,
   type GroupDescription,
+  KafkaApiError,
+  type KafkaClient,
+  LATEST_TIMESTAMP,
   listGroups,
-} from '../client/groups.ts';
-import type { KafkaClient } from '../client/kafka-client.ts';
-import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, listOffsets, tpKey } from '../client/offsets.ts';
+  listOffsets,
+  tpKey,
+  UsageError,
+} from '@sluice/client';
 import { collect, exactlyOne, intArg, withBootstrap, withClient, writeOut } from '../output/command.ts';
 import { type Cell, formatTable } from '../output/table.ts';
 

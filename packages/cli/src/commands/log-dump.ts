@@ -6,7 +6,7 @@
 // Exit code 1 when a file has a bad CRC, corrupt bytes or a damaged index; 0 otherwise.
 
 import type { Command } from 'commander';
-import { ClientError, UsageError } from '../client/errors.ts';
+import { ClientError, UsageError } from '@sluice/client';
 import {
   type BatchEntry,
   type ByteSource,
@@ -19,7 +19,7 @@ import {
   scanOffsetIndex,
   scanTimeIndex,
   segmentFileName,
-} from '../client/log-files.ts';
+} from '../log-files.ts';
 import { writeOut } from '../output/command.ts';
 
 interface DumpOpts {

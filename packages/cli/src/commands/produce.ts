@@ -6,8 +6,7 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import type { Compression } from '@sluice/protocol';
-import { ClientError, UsageError } from '../client/errors.ts';
-import { Producer } from '../client/producer.ts';
+import { ClientError, Producer, UsageError } from '@sluice/client';
 import { collect, intArg, parseKeyValues, withBootstrap, withClient } from '../output/command.ts';
 import { formatBytes, Progress, ratePerSecond } from '../output/progress.ts';
 

@@ -5,16 +5,18 @@
 import type { Command } from 'commander';
 import {
   alterTopicConfigs,
-  type ConfigChange,
+  checkError,
   CONFIG_SOURCE_DYNAMIC_TOPIC,
+  type ConfigChange,
   ConfigResourceType,
   createPartitions,
   createTopics,
   deleteTopics,
   describeConfigs,
-} from '../client/admin.ts';
-import { checkError, KafkaApiError, UsageError } from '../client/errors.ts';
-import type { TopicInfo } from '../client/kafka-client.ts';
+  KafkaApiError,
+  type TopicInfo,
+  UsageError,
+} from '@sluice/client';
 import { collect, intArg, parseKeyValues, withBootstrap, withClient, writeOut } from '../output/command.ts';
 
 const TOPIC_ALREADY_EXISTS = 36;

@@ -3,8 +3,7 @@
 // always closed afterwards.
 
 import { type Command, InvalidArgumentError } from 'commander';
-import { UsageError } from '../client/errors.ts';
-import { DEFAULT_BOOTSTRAP, KafkaClient } from '../client/kafka-client.ts';
+import { DEFAULT_BOOTSTRAP, KafkaClient, UsageError } from '@sluice/client';
 
 export interface ClientCommandOptions {
   bootstrapServer: string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CommanderError } from 'commander';
 import { ProtocolError } from '@sluice/protocol';
-import { ConnectionError, KafkaApiError, UsageError } from '../client/errors.ts';
+import { ConnectionError, KafkaApiError, UsageError } from '@sluice/client';
 import { describeError, exitCodeFor, reportError } from './errors.ts';
 
 function capture() {

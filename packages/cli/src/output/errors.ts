@@ -3,7 +3,7 @@
 //   0 success, 1 the operation failed (broker said no, unreachable, bad file), 2 bad usage.
 
 import { ProtocolError } from '@sluice/protocol';
-import { ClientError, UsageError } from '../client/errors.ts';
+import { ClientError, UsageError } from '@sluice/client';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FetchedRecord } from '../client/fetcher.ts';
+import type { FetchedRecord } from '@sluice/client';
 import { formatRecord } from './records.ts';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);

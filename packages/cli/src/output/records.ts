@@ -4,7 +4,7 @@
 //   json       one JSON object: topic, partition, offset, timestamp, timestampType, key, value,
 //              headers [{key, value}]; bytes that are not valid UTF-8 become {"base64": "…"}
 
-import type { FetchedRecord } from '../client/fetcher.ts';
+import type { FetchedRecord } from '@sluice/client';
 
 export const RECORD_FORMATS = ['value', 'key-value', 'json'] as const;
 export type RecordFormat = (typeof RECORD_FORMATS)[number];

@@ -4,10 +4,20 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildRecordBatch } from '@sluice/protocol';
 import { bytesSource, type IndexSummary, type LogEnd, openFileSource, scanLog, scanOffsetIndex, scanTimeIndex, segmentFileName } from './log-files.ts';
-import { concat } from './testing/bytes.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-cli-logfiles-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The parts joined into one new Uint8Array (a plain one, not a Buffer, like the reader sees). */
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
 
 function batch(baseOffset: number, values: string[], compression: 'none' | 'gzip' | 'zstd' = 'none', timestamp = 1_700_000_000_000): Uint8Array {
   return buildRecordBatch({

@@ -1,4 +1,8 @@
 // Offline readers for a partition's on-disk files, for `sluice log dump` (kafka-dump-log.sh).
+// They live in the CLI, not in @sluice/client (which speaks the Kafka protocol over the network)
+// nor in @sluice/native (the dump must work where the addon is not built): only `log dump` reads
+// segment files offline.
+//
 // The formats are Kafka's and set in stone (see crates/sluice-log segment.rs / index.rs):
 //
 //   <base>.log        RecordBatch v2 batches back to back, nothing between them. Each starts with
