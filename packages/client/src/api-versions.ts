@@ -42,7 +42,7 @@ export interface VersionRow {
   readonly negotiated: number | null;
 }
 
-/** One row per API the broker or the client knows, by API key: for `sluice cluster`. */
+/** One row per API the broker or the client knows, by API key: as `sluice cluster` prints it. */
 export function versionTable(broker: readonly BrokerApiRange[]): VersionRow[] {
   const keys = new Set<number>([...broker.map((b) => b.apiKey), ...requestSpecs.keys()]);
   const byKey = new Map(broker.map((b) => [b.apiKey, [b.minVersion, b.maxVersion] as const]));

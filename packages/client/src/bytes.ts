@@ -1,4 +1,4 @@
-// The classic (non-flexible) encodings the CLI builds by hand: Kafka's ConsumerProtocol
+// The classic (non-flexible) encodings the client builds by hand: Kafka's ConsumerProtocol
 // subscription/assignment blobs, which live inside JoinGroup and SyncGroup `bytes` fields and are
 // therefore not described by the protocol package's specs. The bytes are read and written with
 // the protocol package's Reader and Writer; what is kept here is how these blobs differ from the

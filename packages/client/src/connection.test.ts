@@ -5,7 +5,7 @@ import { BrokerConnection } from './connection.ts';
 import { ConnectionError, RequestTimeoutError, UnsupportedApiError } from './errors.ts';
 import { AsVersion, FakeBroker } from './testing/fake-broker.ts';
 
-const options = { clientId: 'test', connectTimeoutMs: 2_000, requestTimeoutMs: 2_000 };
+const options = { clientId: 'test', clientSoftwareName: 'sluice-cli', connectTimeoutMs: 2_000, requestTimeoutMs: 2_000 };
 let broker: FakeBroker | null = null;
 
 afterEach(async () => {
@@ -34,6 +34,18 @@ describe('BrokerConnection', () => {
       expect(conn.supports(ApiKey.Produce)).toBe(false); // no overlap (ours 3-11)
       expect(() => conn.version(ApiKey.Produce)).toThrow(UnsupportedApiError);
       expect(() => conn.version(ApiKey.CreateTopics)).toThrow(/does not serve it/);
+    } finally {
+      conn.close();
+    }
+  });
+
+  it('names itself sluice-client in ApiVersions unless told otherwise', async () => {
+    broker = await FakeBroker.start({});
+    const conn = await BrokerConnection.open('127.0.0.1', broker.port, { clientId: 'test', connectTimeoutMs: 2_000, requestTimeoutMs: 2_000 });
+    try {
+      const hello = broker.requestsOf(ApiKey.ApiVersions);
+      expect(hello[0].body.clientSoftwareName).toBe('sluice-client');
+      expect(hello[0].body.clientSoftwareVersion).toBe('0.1.0');
     } finally {
       conn.close();
     }

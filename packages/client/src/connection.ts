@@ -13,6 +13,8 @@ import { ConnectionError, RequestTimeoutError, UnsupportedApiError } from './err
 
 export interface ConnectionOptions {
   readonly clientId: string;
+  /** Sent in ApiVersions (v3+, KIP-511) so brokers can tell client software apart. Default 'sluice-client'. */
+  readonly clientSoftwareName?: string;
   readonly connectTimeoutMs: number;
   readonly requestTimeoutMs: number;
   /** Largest response frame accepted (a Fetch answer is bounded by the maxBytes we ask for). */
@@ -36,7 +38,7 @@ interface Pending {
   readonly timer: NodeJS.Timeout;
 }
 
-const CLIENT_SOFTWARE_NAME = 'sluice-cli';
+const DEFAULT_CLIENT_SOFTWARE_NAME = 'sluice-client';
 const CLIENT_SOFTWARE_VERSION = '0.1.0';
 const DEFAULT_MAX_FRAME_BYTES = 128 * 1024 * 1024;
 // Waiters for an in-flight slot. Callers bound their own concurrency (the producer keeps one
@@ -187,9 +189,10 @@ export class BrokerConnection {
   private async handshake(): Promise<void> {
     const ours = clientRange(ApiKey.ApiVersions);
     if (ours === null) throw new Error('the protocol package describes no ApiVersions request');
+    const hello = { clientSoftwareName: this.options.clientSoftwareName ?? DEFAULT_CLIENT_SOFTWARE_NAME, clientSoftwareVersion: CLIENT_SOFTWARE_VERSION };
     let version = ours[1];
     for (let attempt = 0; attempt < 2; attempt++) {
-      const frame = await this.roundTrip(ApiKey.ApiVersions, version, { clientSoftwareName: CLIENT_SOFTWARE_NAME, clientSoftwareVersion: CLIENT_SOFTWARE_VERSION }, this.options.requestTimeoutMs);
+      const frame = await this.roundTrip(ApiKey.ApiVersions, version, hello, this.options.requestTimeoutMs);
       const body = decodeApiVersions(version, frame);
       if (body.errorCode === ErrorCode.UNSUPPORTED_VERSION) {
         // The broker answered in v0 and listed its own ApiVersions range: retry within it (KIP-511).

@@ -1,5 +1,7 @@
 // Errors the client raises. Each one carries enough to print one clear line: what failed, on
-// which topic/partition/group/broker, and (in `hint`) what the user can do about it.
+// which topic/partition/group/broker, and (in `hint`) what the user can do about it. A Kafka error
+// code's default advice (which `sluice` command to run, which option to pass) is the CLI's
+// business: packages/cli/src/output/errors.ts adds it when printing a KafkaApiError with no hint.
 
 import { errorByCode } from '@sluice/protocol';
 
@@ -13,7 +15,7 @@ export class ClientError extends Error {
   }
 }
 
-/** The command line asked for something impossible (exit code 2). */
+/** The caller asked for something impossible: a bad argument, not a broker or network failure (the CLI exits with 2). */
 export class UsageError extends ClientError {
   constructor(message: string, hint = '') {
     super(message, hint);
@@ -59,46 +61,12 @@ export class KafkaApiError extends ClientError {
     const known = errorByCode(errorCode);
     const name = known?.name ?? `UNKNOWN_ERROR_CODE_${errorCode}`;
     const detail = (brokerMessage !== null && brokerMessage !== '' ? brokerMessage : (known?.message ?? 'unknown error code')).replace(/\.$/, '');
-    super(`${operation} ${subject}: ${name}: ${detail}`, hint || hintFor(name));
+    super(`${operation} ${subject}: ${name}: ${detail}`, hint);
     this.name = 'KafkaApiError';
     this.errorCode = errorCode;
     this.errorName = name;
     this.retriable = known?.retriable ?? false;
     this.subject = subject;
-  }
-}
-
-// Default hints for the errors a CLI user runs into; callers may pass a more specific one.
-function hintFor(errorName: string): string {
-  switch (errorName) {
-    case 'UNKNOWN_TOPIC_OR_PARTITION':
-      return 'check the name with `sluice topics list`';
-    case 'TOPIC_ALREADY_EXISTS':
-      return 'pick another name, or pass --if-not-exists';
-    case 'INVALID_PARTITIONS':
-      return 'partitions must be at least 1, and alter can only increase the count';
-    case 'INVALID_REPLICATION_FACTOR':
-      return 'the replication factor cannot exceed the number of brokers (see `sluice cluster`)';
-    case 'INVALID_CONFIG':
-      return 'see the topic-level config names and values the broker accepts';
-    case 'GROUP_ID_NOT_FOUND':
-      return 'check the group id with `sluice groups list`';
-    case 'NON_EMPTY_GROUP':
-      return 'stop the group\'s consumers first';
-    case 'COORDINATOR_NOT_AVAILABLE':
-    case 'COORDINATOR_LOAD_IN_PROGRESS':
-    case 'NOT_COORDINATOR':
-      return 'the group coordinator is not ready; retry in a moment';
-    case 'OFFSET_OUT_OF_RANGE':
-      return 'pick an offset between the earliest and latest offset, or use --from-beginning';
-    case 'MESSAGE_TOO_LARGE':
-    case 'RECORD_LIST_TOO_LARGE':
-      return 'send smaller records, or raise the topic\'s max.message.bytes';
-    case 'POLICY_VIOLATION':
-    case 'INVALID_REQUEST':
-      return 'the broker rejected the request as given; check the options';
-    default:
-      return '';
   }
 }
 

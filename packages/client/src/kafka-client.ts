@@ -2,7 +2,7 @@
 // from the addresses Metadata advertises. Operations (admin, producer, fetcher, groups) are
 // functions over this client in their own files.
 //
-// Concurrency contract: one KafkaClient per command run; its methods may be called concurrently
+// Concurrency contract: one owner (e.g. one command run); its methods may be called concurrently
 // (connection opening is de-duplicated per broker).
 
 import { ApiKey } from '@sluice/protocol';
@@ -15,7 +15,10 @@ const ZERO_UUID = '00000000000000000000000000000000';
 export interface ClientOptions {
   /** Comma-separated host:port list, as Kafka's --bootstrap-server. */
   readonly bootstrap: string;
+  /** The client id in every request header. Default 'sluice-client'. */
   readonly clientId?: string;
+  /** Sent in ApiVersions (KIP-511). Default 'sluice-client'. */
+  readonly clientSoftwareName?: string;
   readonly connectTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
 }
@@ -86,7 +89,8 @@ export class KafkaClient {
   /** Connects to the first reachable bootstrap server and negotiates versions with it. */
   static async connect(options: ClientOptions): Promise<KafkaClient> {
     const connectionOptions: ConnectionOptions = {
-      clientId: options.clientId ?? 'sluice-cli',
+      clientId: options.clientId ?? 'sluice-client',
+      clientSoftwareName: options.clientSoftwareName,
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
     };

@@ -1,4 +1,4 @@
-// A small batching producer for one topic (what `sluice produce` needs). Records collect in one
+// A small batching producer for one topic (`sluice produce` runs on it). Records collect in one
 // open batch per partition; a batch closes when it reaches `batchBytes` or `lingerMs` after its
 // first record; closed batches go out as RecordBatch v2 (buildRecordBatch, compressed by the
 // client as Kafka producers do), one batch per partition per Produce request (Kafka requires

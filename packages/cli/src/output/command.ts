@@ -17,7 +17,8 @@ export function withBootstrap(cmd: Command): Command {
 
 /** Connects, runs `action`, closes the client whatever happens. */
 export async function withClient<T>(opts: { bootstrapServer: string }, action: (client: KafkaClient) => Promise<T>): Promise<T> {
-  const client = await KafkaClient.connect({ bootstrap: opts.bootstrapServer, clientId: 'sluice-cli' });
+  // Brokers see the command as 'sluice-cli' (client id and KIP-511 software name), not as the library.
+  const client = await KafkaClient.connect({ bootstrap: opts.bootstrapServer, clientId: 'sluice-cli', clientSoftwareName: 'sluice-cli' });
   try {
     return await action(client);
   } finally {

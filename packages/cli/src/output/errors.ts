@@ -3,7 +3,7 @@
 //   0 success, 1 the operation failed (broker said no, unreachable, bad file), 2 bad usage.
 
 import { ProtocolError } from '@sluice/protocol';
-import { ClientError, UsageError } from '@sluice/client';
+import { ClientError, KafkaApiError, UsageError } from '@sluice/client';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -25,9 +25,47 @@ export function exitCodeFor(err: unknown): number {
   return EXIT_FAILURE;
 }
 
+// What a `sluice` user can do about a Kafka error code, for a KafkaApiError raised without a
+// more specific hint (the client library knows nothing of the command line).
+function hintForKafkaError(errorName: string): string {
+  switch (errorName) {
+    case 'UNKNOWN_TOPIC_OR_PARTITION':
+      return 'check the name with `sluice topics list`';
+    case 'TOPIC_ALREADY_EXISTS':
+      return 'pick another name, or pass --if-not-exists';
+    case 'INVALID_PARTITIONS':
+      return 'partitions must be at least 1, and alter can only increase the count';
+    case 'INVALID_REPLICATION_FACTOR':
+      return 'the replication factor cannot exceed the number of brokers (see `sluice cluster`)';
+    case 'INVALID_CONFIG':
+      return 'see the topic-level config names and values the broker accepts';
+    case 'GROUP_ID_NOT_FOUND':
+      return 'check the group id with `sluice groups list`';
+    case 'NON_EMPTY_GROUP':
+      return 'stop the group\'s consumers first';
+    case 'COORDINATOR_NOT_AVAILABLE':
+    case 'COORDINATOR_LOAD_IN_PROGRESS':
+    case 'NOT_COORDINATOR':
+      return 'the group coordinator is not ready; retry in a moment';
+    case 'OFFSET_OUT_OF_RANGE':
+      return 'pick an offset between the earliest and latest offset, or use --from-beginning';
+    case 'MESSAGE_TOO_LARGE':
+    case 'RECORD_LIST_TOO_LARGE':
+      return 'send smaller records, or raise the topic\'s max.message.bytes';
+    case 'POLICY_VIOLATION':
+    case 'INVALID_REQUEST':
+      return 'the broker rejected the request as given; check the options';
+    default:
+      return '';
+  }
+}
+
 /** The single line printed for an error (without the "sluice: " prefix). */
 export function describeError(err: unknown): string {
-  if (err instanceof ClientError) return err.hint === '' ? err.message : `${err.message}; ${err.hint}`;
+  if (err instanceof ClientError) {
+    const hint = err.hint === '' && err instanceof KafkaApiError ? hintForKafkaError(err.errorName) : err.hint;
+    return hint === '' ? err.message : `${err.message}; ${hint}`;
+  }
   if (err instanceof ProtocolError) return `unreadable answer from the broker (${err.code}): ${err.message}; is it a Kafka-compatible broker?`;
   const sys = err as NodeJS.ErrnoException | null;
   if (sys !== null && typeof sys === 'object' && typeof sys.code === 'string' && typeof sys.syscall === 'string') {
