@@ -132,7 +132,7 @@ function selected(): Suite[] {
   if (!only) return SUITES;
   const wanted = new Set(only.split(',').map((s) => s.trim()));
   const known = new Set(SUITES.flatMap((s) => [s.id, s.group]));
-  const unknown = [...wanted].filter((w) => !known.has(w));
+  const unknown = [...wanted].filter((w) => w !== 'list' && !known.has(w));
   if (wanted.has('list') || unknown.length > 0) {
     if (unknown.length > 0) process.stderr.write(`SLUICE_TEST_ONLY: unknown suite ${unknown.join(', ')}\n`);
     process.stderr.write(`suites: ${SUITES.map((s) => `${s.id} (${s.group}: ${s.name})`).join(', ')}\n`);
