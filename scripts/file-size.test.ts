@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '..');
-export const MAX_LINES = 800;
+const MAX_LINES = 800;
 const SOURCE = /\.(ts|mts|cts|js|mjs|cjs|rs)$/;
 
 /** Files under `<root>/<group>/*\/src`, as repository-relative paths. */
@@ -34,18 +34,18 @@ function sourceFiles(group: 'packages' | 'crates'): string[] {
   return out.sort();
 }
 
-export function lineCount(text: string): number {
+function lineCount(text: string): number {
   if (text === '') return 0;
   return text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
 }
 
 /** Generated code says so at the top (the generators here and elsewhere write such a banner). */
-export function isGenerated(text: string): boolean {
+function isGenerated(text: string): boolean {
   const head = text.split('\n', 5).join('\n');
   return /do not edit|@generated/i.test(head);
 }
 
-export function isExempt(path: string, text: string): boolean {
+function isExempt(path: string, text: string): boolean {
   return /\.test\.[cm]?ts$/.test(path) || isGenerated(text);
 }
 

@@ -37,7 +37,7 @@ function repoFiles(keep: (name: string) => boolean): string[] {
 const inRepo = (abs: string) => abs === ROOT || abs.startsWith(ROOT + sep);
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens, repeats numbered. */
-export function headingSlugs(markdown: string): Set<string> {
+function headingSlugs(markdown: string): Set<string> {
   const slugs = new Set<string>();
   const seen = new Map<string, number>();
   for (const heading of headings(markdown)) {
@@ -64,13 +64,13 @@ function withoutCodeBlocks(markdown: string): string {
   return markdown.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, '');
 }
 
-export interface Pointer {
+interface Pointer {
   kind: 'link' | 'path' | 'section';
   target: string;
 }
 
 /** The pointers of one Markdown text (see the header for what counts). */
-export function markdownPointers(markdown: string): Pointer[] {
+function markdownPointers(markdown: string): Pointer[] {
   const text = withoutCodeBlocks(markdown);
   const out: Pointer[] = [];
   for (const m of text.matchAll(/\[[^\]\n]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)) {
@@ -118,7 +118,7 @@ function checkMarkdownPointer(file: string, markdown: string, pointer: Pointer):
 }
 
 /** Relative file paths named by a package.json: main, types, bin and exports (no patterns). */
-export function packageJsonPaths(pkg: Record<string, unknown>): string[] {
+function packageJsonPaths(pkg: Record<string, unknown>): string[] {
   const out: string[] = [];
   const collect = (v: unknown) => {
     if (typeof v === 'string') {
@@ -187,7 +187,11 @@ describe('pointers between the files of the repository', () => {
         for (const pattern of patterns) {
           // node_modules patterns guard against installs, which may not have happened yet.
           if (pattern.includes('node_modules')) continue;
-          const matches = /[*?[{]/.test(pattern) ? globSync(pattern, { cwd: dir, exclude: (p) => p.includes('node_modules') }) : existsSync(resolve(dir, pattern)) ? [pattern] : [];
+          const matches = /[*?[{]/.test(pattern)
+            ? globSync(pattern, { cwd: dir, exclude: (p) => p.includes('node_modules') })
+            : existsSync(resolve(dir, pattern))
+              ? [pattern]
+              : [];
           if (matches.length === 0) broken.push(`${file}: ${key} ${pattern} matches nothing`);
         }
       }
@@ -225,11 +229,9 @@ describe('the pointer checker itself', () => {
   });
 
   it('reads the paths of a package.json', () => {
-    expect(packageJsonPaths({ main: 'index.js', bin: { sluice: './bin/sluice.js' }, exports: { '.': { import: './src/index.ts' }, './x/*': './src/x/*.ts' } })).toEqual([
-      './bin/sluice.js',
-      './src/index.ts',
-      'index.js',
-    ]);
+    expect(
+      packageJsonPaths({ main: 'index.js', bin: { sluice: './bin/sluice.js' }, exports: { '.': { import: './src/index.ts' }, './x/*': './src/x/*.ts' } }),
+    ).toEqual(['./bin/sluice.js', './src/index.ts', 'index.js']);
   });
 
   it('resolves quoted paths against the file, the root and src/, and rejects paths outside the repository', () => {

@@ -79,7 +79,15 @@ async function vitestSuite(paths: string[], extraArgs: string[] = []): Promise<C
   const report = join(dir, 'report.json');
   try {
     const vitest = join(ROOT, 'node_modules', 'vitest', 'vitest.mjs');
-    const { code } = await run(process.execPath, [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extraArgs, ...paths]);
+    const { code } = await run(process.execPath, [
+      vitest,
+      'run',
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${report}`,
+      ...extraArgs,
+      ...paths,
+    ]);
     let passed = 0;
     let failed = 0;
     let skipped = 0;
@@ -110,7 +118,12 @@ const bin = (name: string) => join(ROOT, 'node_modules', '.bin', name);
 // Cheap gates first, so their verdict is on screen within a minute; clippy right after the cargo
 // tests that build its dependencies' build scripts.
 const SUITES: Suite[] = [
-  { id: 'tsc', group: 'gates', name: 'tsc --noEmit', run: () => gate(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--noEmit']) },
+  {
+    id: 'tsc',
+    group: 'gates',
+    name: 'tsc --noEmit',
+    run: () => gate(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--noEmit']),
+  },
   // --error-on-warnings: a rule that is on is enforced; the rule set and its reasons are in biome.jsonc.
   { id: 'biome', group: 'gates', name: 'biome ci', run: () => gate(bin('biome'), ['ci', '--colors=off', '--error-on-warnings', '.']) },
   { id: 'fmt', group: 'gates', name: 'cargo fmt --check', run: () => gate('cargo', ['fmt', '--all', '--check']) },

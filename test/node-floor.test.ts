@@ -4,7 +4,7 @@
 // and a consumer group (the offsets topic, group coordinator).
 
 import { spawn } from 'node:child_process';
-import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type BrokerProcess, removeDir, startBroker } from './support/broker-process.ts';
@@ -12,7 +12,15 @@ import { type BrokerProcess, removeDir, startBroker } from './support/broker-pro
 const ROOT = resolve(import.meta.dirname, '..');
 const SLUICE_BIN = join(ROOT, 'packages', 'cli', 'bin', 'sluice.js');
 const NODE_FLOOR_BIN = join(ROOT, 'node_modules', 'node22', 'bin', 'node');
-const PACKAGE_JSONS = ['package.json', 'packages/broker/package.json', 'packages/cli/package.json', 'packages/native/package.json', 'packages/protocol/package.json', 'test/package.json', 'bench/package.json'];
+// The workspace's package.json files (pnpm-workspace.yaml: packages/*, test, bench, and the root).
+const PACKAGE_JSONS = [
+  'package.json',
+  ...readdirSync(join(ROOT, 'packages'))
+    .map((name) => `packages/${name}/package.json`)
+    .filter((path) => existsSync(join(ROOT, path))),
+  'test/package.json',
+  'bench/package.json',
+];
 
 const readJson = (path: string) => JSON.parse(readFileSync(join(ROOT, path), 'utf8'));
 
@@ -76,7 +84,19 @@ describe('the minimum Node.js version', () => {
       expect(produced.stderr).toBe('');
       expect(produced.code).toBe(0);
 
-      const consumed = await sluice(['consume', '--topic', 'floor', '--group', 'floor-group', '--from-beginning', '--exit-at-end', '--format', 'key-value', '--key-separator', ':']);
+      const consumed = await sluice([
+        'consume',
+        '--topic',
+        'floor',
+        '--group',
+        'floor-group',
+        '--from-beginning',
+        '--exit-at-end',
+        '--format',
+        'key-value',
+        '--key-separator',
+        ':',
+      ]);
       expect(consumed.code).toBe(0);
       expect(consumed.stdout.trim().split('\n').sort()).toEqual([...records].sort());
 
