@@ -11,27 +11,20 @@
 //   repository root or in the package's `src/` (so `MB/s` or `acks=1/-1` are not paths);
 // - `"Heading" below` / `"Heading" above`: a heading of that text in the same file.
 
-import { existsSync, globSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { existsSync, globSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const SKIP_DIRS = new Set(['node_modules', 'target', '.git']);
-
-/** Repository files whose name passes `keep`, as paths relative to the root. */
+/** The repository's files (tracked, or new and not ignored) whose name passes `keep`, relative to the root. */
 function repoFiles(keep: (name: string) => boolean): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
-      if (SKIP_DIRS.has(entry.name)) continue;
-      const path = dir === '' ? entry.name : `${dir}/${entry.name}`;
-      if (entry.isDirectory()) walk(path);
-      else if (keep(entry.name)) out.push(path);
-    }
-  };
-  walk('');
-  return out.sort();
+  const listed = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
+  return listed
+    .split('\0')
+    .filter((path) => path !== '' && keep(basename(path)) && existsSync(join(ROOT, path)))
+    .sort();
 }
 
 const inRepo = (abs: string) => abs === ROOT || abs.startsWith(ROOT + sep);
