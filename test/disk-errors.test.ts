@@ -21,7 +21,7 @@ import { createTopic, produce, readPartition } from './support/requests.ts';
 import { LateFailingExt4, SmallTmpfs } from './support/small-disk.ts';
 
 const MiB = 1024 * 1024;
-const cleanups: Array<() => void | Promise<unknown>> = [];
+const cleanups: Array<() => unknown> = [];
 
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();

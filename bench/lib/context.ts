@@ -34,7 +34,7 @@ export function scratchDir(ctx: Context, prefix: string): string {
   return mkdtempSync(join(ctx.tmpRoot, prefix));
 }
 
-export function sluiceBroker(ctx: Context, dataDir: string, transferMode: TransferMode, appendMode: AppendMode): Promise<BrokerProcess> {
+export function sluiceBroker(_ctx: Context, dataDir: string, transferMode: TransferMode, appendMode: AppendMode): Promise<BrokerProcess> {
   return startSluice({ dataDir, transferMode, appendMode });
 }
 

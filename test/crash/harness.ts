@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { prng } from '../../packages/protocol/fixtures/sample-values.ts';
 import { RawClient } from '../support/raw-client.ts';
-import { createTopic, produce, readPartition } from '../support/requests.ts';
+import { createTopic, type ProduceOutcome, produce, readPartition } from '../support/requests.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const SLUICE_BIN = join(ROOT, 'packages', 'cli', 'bin', 'sluice.js');
@@ -187,7 +187,7 @@ class ProducerFleet {
       const partition = Math.floor(this.random() * this.partitions);
       const count = 1 + Math.floor(this.random() * 20);
       const values = Array.from({ length: count }, (_, i) => `r${run}.p${producer}.s${seq}.${i}.${'x'.repeat(Math.floor(this.random() * this.maxPadding))}`);
-      let outcome;
+      let outcome: ProduceOutcome;
       try {
         outcome = await produce(client, TOPIC, partition, values, -1);
       } catch (err) {

@@ -30,6 +30,8 @@ export interface StartOptions {
   overrides?: Record<string, string | number | boolean>;
   /** Fixed port (restart tests); 0 picks a free one. */
   port?: number;
+  /** The Node.js binary to run the broker on (default: the one running the tests). */
+  nodeBinary?: string;
 }
 
 export function tempDataDir(prefix = 'sluice-test-'): string {
@@ -53,7 +55,7 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
   };
   const args = [SLUICE_BIN, 'start'];
   for (const [k, v] of Object.entries(overrides)) args.push('--override', `${k}=${v}`);
-  const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(options.nodeBinary ?? process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));

@@ -1,12 +1,21 @@
 #!/usr/bin/env node
 // The sluice command. Sluice's TypeScript sources run directly through Node's type stripping:
-// on by default from Node 22.18 / 23.6; on Node 22.12–22.17 it sits behind a flag, so the
+// on by default from Node 22.18 / 23.6; on Node 22.15–22.17 it sits behind a flag, so the
 // command re-runs itself once with --experimental-strip-types there.
 import { spawn } from 'node:child_process';
 
+// The oldest Node.js Sluice runs on: node:zlib has zstd from 22.15.0 and 23.8.0 (an older Node
+// fails to load the protocol package). The `engines` field of every package.json says the same,
+// and test/node-floor.test.ts runs a broker on 22.15.0.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 15) || (major === 23 && minor < 8)) {
+  process.stderr.write(`sluice: this Node.js (${process.version}) is too old; use Node ^22.15.0 or >= 23.8.0\n`);
+  process.exit(1);
+}
+
 if (!process.features.typescript) {
   if (process.env.SLUICE_STRIP_TYPES_REEXEC === '1') {
-    process.stderr.write(`sluice: this Node.js (${process.version}) cannot run TypeScript; use Node >= 22.12\n`);
+    process.stderr.write(`sluice: this Node.js (${process.version}) cannot run TypeScript; use Node ^22.15.0 or >= 23.8.0\n`);
     process.exit(1);
   }
   const child = spawn(process.execPath, ['--experimental-strip-types', '--no-warnings=ExperimentalWarning', ...process.argv.slice(1)], {

@@ -9,10 +9,11 @@
 // records are already in.
 //
 // Replay reads each partition's batches back as bytes. The native PartitionLog's `read()` hands
-// out file ranges for sendfile, not bytes; replay needs a byte-returning read, here the
+// out file ranges for sendfile, not bytes; replay uses its byte-returning read, the
 // BatchBytesReader interface (`readBytes(offset, maxBytes)`, whole batches from the one
-// containing `offset`, at least one). Until the native log offers it, a non-empty offsets topic
-// cannot be replayed and load fails loudly rather than forgetting committed offsets.
+// containing `offset`, at least one), which @sluice/native's PartitionLog provides. A log without
+// it (a stand-in storage engine) cannot replay a non-empty offsets topic, so load fails loudly
+// rather than forgetting committed offsets.
 //
 // Concurrency: event loop only; the topic's partitions are appended to only from here.
 
