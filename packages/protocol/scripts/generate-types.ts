@@ -15,6 +15,8 @@
 //   32-char hex `string`, bytes a `Uint8Array`. Record sets are opaque: `Uint8Array` in requests
 //   (zero-copy views of the frame), `Uint8Array | ExternalRecords` in responses (a file range the
 //   connection writer sends).
+// - Arrays are `T[]` in requests (decoded, the handler's to keep) and `readonly T[]` in responses
+//   (the encoder only reads them, so a handler may answer with any array it has).
 // - Structs of flexible messages may carry `_unknownTaggedFields`, which the codec keeps.
 // - Nested structs are named after the path to them: FetchResponse.responses[].partitions[] is
 //   `FetchResponseResponsesPartitions`.
@@ -110,15 +112,24 @@ class Emitter {
     const nullable = t === 'records' || parseVersions(f.nullableVersions).lo <= parseVersions(f.nullableVersions).hi || f.default === null;
     let base: string;
     if (typeof t === 'string') base = this.primitive(t);
-    else if ('arrayOf' in t) base = `${this.primitive(t.arrayOf)}[]`;
+    else if ('arrayOf' in t) base = this.array(this.primitive(t.arrayOf));
     else {
       const nested = `${parent}${pascal(f.name)}`;
       const isArray = 'arrayOfStruct' in t;
       const nestedPath = `${path}.${f.name}${isArray ? '[]' : ''}`;
       this.struct(nested, nestedPath, isArray ? t.arrayOfStruct : t.struct, present, isArray ? `An element of ${nestedPath}.` : `${nestedPath}.`);
-      base = isArray ? `${nested}[]` : nested;
+      base = isArray ? this.array(nested) : nested;
     }
     return nullable ? `${base} | null` : base;
+  }
+
+  /**
+   * Requests decode into arrays the handler owns (`T[]`); a response's arrays are only read by the
+   * encoder, so any array will do (`readonly T[]`).
+   */
+  private array(element: string): string {
+    const inner = element.includes('|') ? `(${element})` : element;
+    return this.spec.type === 'request' ? `${inner}[]` : `readonly ${inner}[]`;
   }
 
   private primitive(t: PrimitiveType): string {

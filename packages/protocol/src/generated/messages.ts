@@ -45,11 +45,11 @@ export interface ProduceRequestTopicDataPartitionData {
 /** ProduceResponse (API key 0), served v3-v11, flexible from v9. */
 export interface ProduceResponse {
   /** Versions 3+. */
-  responses: ProduceResponseResponses[];
+  responses: readonly ProduceResponseResponses[];
   /** Versions 3+. Default 0. */
   throttleTimeMs: number;
   /** Versions 10+. Tagged (tag 0) in 10+. */
-  nodeEndpoints?: ProduceResponseNodeEndpoints[];
+  nodeEndpoints?: readonly ProduceResponseNodeEndpoints[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -59,7 +59,7 @@ export interface ProduceResponseResponses {
   /** Versions 3+. */
   name: string;
   /** Versions 3+. */
-  partitionResponses: ProduceResponseResponsesPartitionResponses[];
+  partitionResponses: readonly ProduceResponseResponsesPartitionResponses[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -77,7 +77,7 @@ export interface ProduceResponseResponsesPartitionResponses {
   /** Versions 5+. Default -1. */
   logStartOffset?: number;
   /** Versions 8+. */
-  recordErrors?: ProduceResponseResponsesPartitionResponsesRecordErrors[];
+  recordErrors?: readonly ProduceResponseResponsesPartitionResponsesRecordErrors[];
   /** Versions 8+. Default null. */
   errorMessage?: string | null;
   /** Versions 10+. Tagged (tag 0) in 10+. */
@@ -201,7 +201,7 @@ export interface FetchResponse {
   /** Versions 7+. Default 0. */
   sessionId?: number;
   /** Versions 4+. */
-  responses: FetchResponseResponses[];
+  responses: readonly FetchResponseResponses[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -213,7 +213,7 @@ export interface FetchResponseResponses {
   /** Versions 13+. */
   topicId?: string;
   /** Versions 4+. */
-  partitions: FetchResponseResponsesPartitions[];
+  partitions: readonly FetchResponseResponsesPartitions[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -237,7 +237,7 @@ export interface FetchResponseResponsesPartitions {
   /** Versions 12+. Tagged (tag 2) in 12+. */
   snapshotId?: FetchResponseResponsesPartitionsSnapshotId;
   /** Versions 4+. */
-  abortedTransactions: FetchResponseResponsesPartitionsAbortedTransactions[] | null;
+  abortedTransactions: readonly FetchResponseResponsesPartitionsAbortedTransactions[] | null;
   /** Versions 11+. Default -1. */
   preferredReadReplica?: number;
   /** Versions 4+. */
@@ -327,7 +327,7 @@ export interface ListOffsetsResponse {
   /** Versions 2+. */
   throttleTimeMs?: number;
   /** Versions 1+. */
-  topics: ListOffsetsResponseTopics[];
+  topics: readonly ListOffsetsResponseTopics[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -337,7 +337,7 @@ export interface ListOffsetsResponseTopics {
   /** Versions 1+. */
   name: string;
   /** Versions 1+. */
-  partitions: ListOffsetsResponseTopicsPartitions[];
+  partitions: readonly ListOffsetsResponseTopicsPartitions[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -389,13 +389,13 @@ export interface MetadataResponse {
   /** Versions 3+. */
   throttleTimeMs?: number;
   /** Versions 0+. */
-  brokers: MetadataResponseBrokers[];
+  brokers: readonly MetadataResponseBrokers[];
   /** Versions 2+. Default null. */
   clusterId?: string | null;
   /** Versions 1+. Default -1. */
   controllerId?: number;
   /** Versions 0+. */
-  topics: MetadataResponseTopics[];
+  topics: readonly MetadataResponseTopics[];
   /** Versions 8-10. Default -2147483648. */
   clusterAuthorizedOperations?: number;
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
@@ -427,7 +427,7 @@ export interface MetadataResponseTopics {
   /** Versions 1+. Default false. */
   isInternal?: boolean;
   /** Versions 0+. */
-  partitions: MetadataResponseTopicsPartitions[];
+  partitions: readonly MetadataResponseTopicsPartitions[];
   /** Versions 8+. Default -2147483648. */
   topicAuthorizedOperations?: number;
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
@@ -445,11 +445,11 @@ export interface MetadataResponseTopicsPartitions {
   /** Versions 7+. Default -1. */
   leaderEpoch?: number;
   /** Versions 0+. */
-  replicaNodes: number[];
+  replicaNodes: readonly number[];
   /** Versions 0+. */
-  isrNodes: number[];
+  isrNodes: readonly number[];
   /** Versions 5+. */
-  offlineReplicas?: number[];
+  offlineReplicas?: readonly number[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -503,7 +503,7 @@ export interface OffsetCommitResponse {
   /** Versions 3+. */
   throttleTimeMs?: number;
   /** Versions 2+. */
-  topics: OffsetCommitResponseTopics[];
+  topics: readonly OffsetCommitResponseTopics[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -513,7 +513,7 @@ export interface OffsetCommitResponseTopics {
   /** Versions 2+. */
   name: string;
   /** Versions 2+. */
-  partitions: OffsetCommitResponseTopicsPartitions[];
+  partitions: readonly OffsetCommitResponseTopicsPartitions[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -583,11 +583,11 @@ export interface OffsetFetchResponse {
   /** Versions 3+. */
   throttleTimeMs?: number;
   /** Versions 1-7. */
-  topics?: OffsetFetchResponseTopics[];
+  topics?: readonly OffsetFetchResponseTopics[];
   /** Versions 2-7. Default 0. */
   errorCode?: number;
   /** Versions 8+. */
-  groups?: OffsetFetchResponseGroups[];
+  groups?: readonly OffsetFetchResponseGroups[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -597,7 +597,7 @@ export interface OffsetFetchResponseTopics {
   /** Versions 1-7. */
   name: string;
   /** Versions 1-7. */
-  partitions: OffsetFetchResponseTopicsPartitions[];
+  partitions: readonly OffsetFetchResponseTopicsPartitions[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -623,7 +623,7 @@ export interface OffsetFetchResponseGroups {
   /** Versions 8+. */
   groupId: string;
   /** Versions 8+. */
-  topics: OffsetFetchResponseGroupsTopics[];
+  topics: readonly OffsetFetchResponseGroupsTopics[];
   /** Versions 8+. Default 0. */
   errorCode: number;
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
@@ -635,7 +635,7 @@ export interface OffsetFetchResponseGroupsTopics {
   /** Versions 8+. */
   name: string;
   /** Versions 8+. */
-  partitions: OffsetFetchResponseGroupsTopicsPartitions[];
+  partitions: readonly OffsetFetchResponseGroupsTopicsPartitions[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -685,7 +685,7 @@ export interface FindCoordinatorResponse {
   /** Versions 0-3. */
   port?: number;
   /** Versions 4+. */
-  coordinators?: FindCoordinatorResponseCoordinators[];
+  coordinators?: readonly FindCoordinatorResponseCoordinators[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -761,7 +761,7 @@ export interface JoinGroupResponse {
   /** Versions 2+. */
   memberId: string;
   /** Versions 2+. */
-  members: JoinGroupResponseMembers[];
+  members: readonly JoinGroupResponseMembers[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -837,7 +837,7 @@ export interface LeaveGroupResponse {
   /** Versions 0+. */
   errorCode: number;
   /** Versions 3+. */
-  members?: LeaveGroupResponseMembers[];
+  members?: readonly LeaveGroupResponseMembers[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -919,7 +919,7 @@ export interface DescribeGroupsResponse {
   /** Versions 1+. */
   throttleTimeMs?: number;
   /** Versions 0+. */
-  groups: DescribeGroupsResponseGroups[];
+  groups: readonly DescribeGroupsResponseGroups[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -937,7 +937,7 @@ export interface DescribeGroupsResponseGroups {
   /** Versions 0+. */
   protocolData: string;
   /** Versions 0+. */
-  members: DescribeGroupsResponseGroupsMembers[];
+  members: readonly DescribeGroupsResponseGroupsMembers[];
   /** Versions 3+. Default -2147483648. */
   authorizedOperations?: number;
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
@@ -979,7 +979,7 @@ export interface ListGroupsResponse {
   /** Versions 0+. */
   errorCode: number;
   /** Versions 0+. */
-  groups: ListGroupsResponseGroups[];
+  groups: readonly ListGroupsResponseGroups[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -1009,7 +1009,7 @@ export interface SaslHandshakeResponse {
   /** Versions 0+. */
   errorCode: number;
   /** Versions 0+. */
-  mechanisms: string[];
+  mechanisms: readonly string[];
 }
 
 // --- ApiVersions (API key 18)
@@ -1033,15 +1033,15 @@ export interface ApiVersionsResponse {
   /** Versions 0+. */
   errorCode: number;
   /** Versions 0+. */
-  apiKeys: ApiVersionsResponseApiKeys[];
+  apiKeys: readonly ApiVersionsResponseApiKeys[];
   /** Versions 1+. */
   throttleTimeMs?: number;
   /** Versions 3+. Tagged (tag 0) in 3+. */
-  supportedFeatures?: ApiVersionsResponseSupportedFeatures[];
+  supportedFeatures?: readonly ApiVersionsResponseSupportedFeatures[];
   /** Versions 3+. Tagged (tag 1) in 3+. Default -1. */
   finalizedFeaturesEpoch?: number;
   /** Versions 3+. Tagged (tag 2) in 3+. */
-  finalizedFeatures?: ApiVersionsResponseFinalizedFeatures[];
+  finalizedFeatures?: readonly ApiVersionsResponseFinalizedFeatures[];
   /** Versions 3+. Tagged (tag 3) in 3+. Default false. */
   zkMigrationReady?: boolean;
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
@@ -1139,7 +1139,7 @@ export interface CreateTopicsResponse {
   /** Versions 2+. */
   throttleTimeMs: number;
   /** Versions 2+. */
-  topics: CreateTopicsResponseTopics[];
+  topics: readonly CreateTopicsResponseTopics[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -1161,7 +1161,7 @@ export interface CreateTopicsResponseTopics {
   /** Versions 5+. Default -1. */
   replicationFactor?: number;
   /** Versions 5+. Default []. */
-  configs?: CreateTopicsResponseTopicsConfigs[] | null;
+  configs?: readonly CreateTopicsResponseTopicsConfigs[] | null;
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -1211,7 +1211,7 @@ export interface DeleteTopicsResponse {
   /** Versions 1+. */
   throttleTimeMs: number;
   /** Versions 1+. */
-  responses: DeleteTopicsResponseResponses[];
+  responses: readonly DeleteTopicsResponseResponses[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -1267,7 +1267,7 @@ export interface DeleteRecordsResponse {
   /** Versions 0+. */
   throttleTimeMs: number;
   /** Versions 0+. */
-  topics: DeleteRecordsResponseTopics[];
+  topics: readonly DeleteRecordsResponseTopics[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -1277,7 +1277,7 @@ export interface DeleteRecordsResponseTopics {
   /** Versions 0+. */
   name: string;
   /** Versions 0+. */
-  partitions: DeleteRecordsResponseTopicsPartitions[];
+  partitions: readonly DeleteRecordsResponseTopicsPartitions[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -1363,7 +1363,7 @@ export interface OffsetForLeaderEpochResponse {
   /** Versions 2+. */
   throttleTimeMs: number;
   /** Versions 2+. */
-  topics: OffsetForLeaderEpochResponseTopics[];
+  topics: readonly OffsetForLeaderEpochResponseTopics[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -1373,7 +1373,7 @@ export interface OffsetForLeaderEpochResponseTopics {
   /** Versions 2+. */
   topic: string;
   /** Versions 2+. */
-  partitions: OffsetForLeaderEpochResponseTopicsPartitions[];
+  partitions: readonly OffsetForLeaderEpochResponseTopicsPartitions[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -1423,7 +1423,7 @@ export interface DescribeConfigsResponse {
   /** Versions 1+. */
   throttleTimeMs: number;
   /** Versions 1+. */
-  results: DescribeConfigsResponseResults[];
+  results: readonly DescribeConfigsResponseResults[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -1439,7 +1439,7 @@ export interface DescribeConfigsResponseResults {
   /** Versions 1+. */
   resourceName: string;
   /** Versions 1+. */
-  configs: DescribeConfigsResponseResultsConfigs[];
+  configs: readonly DescribeConfigsResponseResultsConfigs[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -1457,7 +1457,7 @@ export interface DescribeConfigsResponseResultsConfigs {
   /** Versions 1+. */
   isSensitive: boolean;
   /** Versions 1+. */
-  synonyms: DescribeConfigsResponseResultsConfigsSynonyms[];
+  synonyms: readonly DescribeConfigsResponseResultsConfigsSynonyms[];
   /** Versions 3+. Default 0. */
   configType?: number;
   /** Versions 3+. Default "". */
@@ -1517,7 +1517,7 @@ export interface AlterConfigsResponse {
   /** Versions 0+. */
   throttleTimeMs: number;
   /** Versions 0+. */
-  responses: AlterConfigsResponseResponses[];
+  responses: readonly AlterConfigsResponseResponses[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -1599,7 +1599,7 @@ export interface CreatePartitionsResponse {
   /** Versions 0+. */
   throttleTimeMs: number;
   /** Versions 0+. */
-  results: CreatePartitionsResponseResults[];
+  results: readonly CreatePartitionsResponseResults[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -1631,7 +1631,7 @@ export interface DeleteGroupsResponse {
   /** Versions 0+. */
   throttleTimeMs: number;
   /** Versions 0+. */
-  results: DeleteGroupsResponseResults[];
+  results: readonly DeleteGroupsResponseResults[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -1687,7 +1687,7 @@ export interface IncrementalAlterConfigsResponse {
   /** Versions 0+. */
   throttleTimeMs: number;
   /** Versions 0+. */
-  responses: IncrementalAlterConfigsResponseResponses[];
+  responses: readonly IncrementalAlterConfigsResponseResponses[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -1733,7 +1733,7 @@ export interface DescribeClusterResponse {
   /** Versions 0+. Default -1. */
   controllerId: number;
   /** Versions 0+. */
-  brokers: DescribeClusterResponseBrokers[];
+  brokers: readonly DescribeClusterResponseBrokers[];
   /** Versions 0+. Default -2147483648. */
   clusterAuthorizedOperations: number;
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
