@@ -2,8 +2,19 @@
 // writes from today's message descriptions: a description changed without regenerating fails here.
 
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { GENERATED_TYPES_PATH, generateMessageTypes, REGENERATE_COMMAND } from '../scripts/generate-types.ts';
+import {
+  type AnyRequest,
+  ApiKey,
+  decodeRequest,
+  decodeRequestHeader,
+  decodeResponse,
+  encodeRequest,
+  encodeResponse,
+  type FetchResponse,
+  type HeartbeatRequest,
+} from './index.ts';
 import { requestSpecs } from './registry.ts';
 
 /** The first differing line, for a message that says where the file went stale. */
@@ -33,5 +44,22 @@ describe('generated message types', () => {
       expect(generated).toContain(`  ${apiKey}: ${spec.name}Request;`);
       expect(generated).toContain(`  ${apiKey}: ${spec.name}Response;`);
     }
+  });
+
+  // The type assertions are checked by tsc (the workspace typecheck); the values by vitest.
+  it('types decoded bodies by API key: exact for a literal key, any request for a plain number', () => {
+    const frame = encodeRequest(ApiKey.Heartbeat, 4, 7, 'c', { groupId: 'g', generationId: 3, memberId: 'm' }).subarray(4);
+    const header = decodeRequestHeader(frame);
+    const untyped = decodeRequest(header, frame);
+    expectTypeOf(untyped).toEqualTypeOf<AnyRequest>();
+    const typed = decodeRequest({ ...header, apiKey: ApiKey.Heartbeat }, frame);
+    expectTypeOf(typed).toEqualTypeOf<HeartbeatRequest>();
+    // groupInstanceId, left out on encode, went on the wire as its default (null).
+    expect(typed).toEqual({ groupId: 'g', generationId: 3, memberId: 'm', groupInstanceId: null });
+
+    const parts = encodeResponse(ApiKey.Fetch, 12, 9, { responses: [{ topic: 't', partitions: [{ partitionIndex: 0, records: null }] }] });
+    const { body } = decodeResponse(ApiKey.Fetch, 12, (parts[0] as Uint8Array).subarray(4));
+    expectTypeOf(body).toEqualTypeOf<FetchResponse>();
+    expect(body.responses[0].partitions[0].highWatermark).toBe(0);
   });
 });
