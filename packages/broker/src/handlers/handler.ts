@@ -7,7 +7,8 @@
 // `defineHandler({ apiKey: ApiKey.X, … })` so K is inferred from the key. The connection decodes
 // a frame by its header's API key and hands the body to the handler registered under that same
 // key (the registry refuses two handlers for one key), which is what makes the request the
-// handler's type.
+// handler's type. The registry holds them as `ApiHandler` (K = every served key): `handle` is a
+// method, so an `ApiHandler<12>` is one, and the connection passes the decoded union through.
 
 import type { RequestHeader, RequestTypes, ResponseTypes, ServedApiKey } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.ts';
