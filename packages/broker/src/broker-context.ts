@@ -1,6 +1,7 @@
 // What handlers share: configuration, identity, the topic registry and the helpers that several
 // handlers need (topic auto-creation, topic config validation). One per broker.
 
+import { ErrorCode } from '@sluice/protocol';
 import type { BrokerConfig, ConfigValue, Listener } from './config.ts';
 import { ConfigError } from './config.ts';
 import { newPartitionsProblem } from './fd-budget.ts';
@@ -22,13 +23,8 @@ export interface TopicCreation {
   readonly created?: { readonly partitions: number; readonly replicationFactor: number; readonly overrides: ReadonlyMap<string, ConfigValue> };
 }
 
-// Error codes used here (from Kafka's table; the protocol package owns the full table).
-const LEADER_NOT_AVAILABLE = 5;
-const INVALID_TOPIC_EXCEPTION = 17;
-const TOPIC_ALREADY_EXISTS = 36;
-const INVALID_PARTITIONS = 37;
-const INVALID_REPLICATION_FACTOR = 38;
-const INVALID_CONFIG = 40;
+// Error codes used here, from Kafka's table in @sluice/protocol.
+const { LEADER_NOT_AVAILABLE, INVALID_TOPIC_EXCEPTION, TOPIC_ALREADY_EXISTS, INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR, INVALID_CONFIG } = ErrorCode;
 
 export class BrokerContext {
   readonly config: BrokerConfig;

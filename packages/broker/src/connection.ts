@@ -333,7 +333,7 @@ export class Connection {
       let parts: SendPart[];
       try {
         this.probe.responseReady(apiKey, entry.result);
-        parts = encodeResponse(apiKey, version, correlationId, entry.result) as SendPart[];
+        parts = encodeResponse(apiKey, version, correlationId, entry.result!) as SendPart[];
       } catch (err) {
         // A response the codec refuses is a handler bug: lose this connection, not the broker.
         this.log.error({ apiKey, apiVersion: version, correlationId, err }, 'encoding a response failed; closing connection');

@@ -3,11 +3,10 @@
 // Per-topic outcomes come back as values with their Kafka error code; the caller decides which
 // ones are failures (e.g. TOPIC_ALREADY_EXISTS is fine with --if-not-exists).
 
-import { ApiKey } from '@sluice/protocol';
+import { ApiKey, ZERO_UUID } from '@sluice/protocol';
 import { checkError, UsageError } from './errors.ts';
 import type { BrokerInfo, KafkaClient } from './kafka-client.ts';
 
-const ZERO_UUID = '00000000000000000000000000000000';
 
 /** DescribeConfigs / IncrementalAlterConfigs resource types (Kafka's ConfigResource.Type). */
 export const ConfigResourceType = Object.freeze({ TOPIC: 2, BROKER: 4 } as const);

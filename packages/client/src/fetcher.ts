@@ -7,12 +7,11 @@
 // position are dropped and the cut batch is fetched again next round. Control batches
 // (transaction markers) advance the position but yield no records.
 
-import { ApiKey, parseRecordBatches } from '@sluice/protocol';
+import { ApiKey, parseRecordBatches, ZERO_UUID } from '@sluice/protocol';
 import { ClientError } from './errors.ts';
 import type { ClusterMetadata, KafkaClient } from './kafka-client.ts';
 import { groupByLeader, groupByTopic, type TopicPartition } from './offsets.ts';
 
-const ZERO_UUID = '00000000000000000000000000000000';
 
 export interface FetchPosition extends TopicPartition {
   readonly offset: number;

@@ -5,12 +5,11 @@
 // Concurrency contract: one owner (e.g. one command run); its methods may be called concurrently
 // (connection opening is de-duplicated per broker).
 
-import { ApiKey } from '@sluice/protocol';
+import { ApiKey, ErrorCode, ZERO_UUID } from '@sluice/protocol';
 import { BrokerConnection, type ConnectionOptions } from './connection.ts';
 import { ClientError, ConnectionError, KafkaApiError, UsageError } from './errors.ts';
 
 export const DEFAULT_BOOTSTRAP = '127.0.0.1:9092';
-const ZERO_UUID = '00000000000000000000000000000000';
 
 export interface ClientOptions {
   /** Comma-separated host:port list, as Kafka's --bootstrap-server. */
@@ -164,12 +163,12 @@ export class KafkaClient {
     for (;;) {
       const md = await this.metadata([name], { allowAutoTopicCreation: options.allowAutoTopicCreation });
       const t = md.topics.get(name);
-      const code = t === undefined ? 3 /* UNKNOWN_TOPIC_OR_PARTITION */ : t.errorCode;
+      const code = t === undefined ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : t.errorCode;
       const leaderless = t !== undefined && code === 0 && t.partitions.some((p) => p.leaderId < 0);
       if (code === 0 && !leaderless) return t!;
-      const retriable = code === 5 /* LEADER_NOT_AVAILABLE */ || leaderless || (options.allowAutoTopicCreation === true && code === 3);
+      const retriable = code === ErrorCode.LEADER_NOT_AVAILABLE || leaderless || (options.allowAutoTopicCreation === true && code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       if (!retriable || Date.now() >= deadline) {
-        throw new KafkaApiError('look up', `topic ${JSON.stringify(name)}`, code === 0 ? 5 : code);
+        throw new KafkaApiError('look up', `topic ${JSON.stringify(name)}`, code === 0 ? ErrorCode.LEADER_NOT_AVAILABLE : code);
       }
       await sleep(100);
     }

@@ -12,7 +12,7 @@
 // Concurrency contract: one caller; send() calls are awaited one after another; flush() once at
 // the end (it may be called again after more sends).
 
-import { ApiKey, buildRecordBatch, type Compression } from '@sluice/protocol';
+import { ApiKey, buildRecordBatch, type Compression, ErrorCode } from '@sluice/protocol';
 import { ClientError, ConnectionError, KafkaApiError } from './errors.ts';
 import { type KafkaClient, sleep, type TopicInfo } from './kafka-client.ts';
 import { partitionForKey, StickyPartitioner } from './partitioner.ts';
@@ -231,7 +231,7 @@ export class Producer {
 
   private async produce(leader: number, batches: Batch[]): Promise<void> {
     if (leader < 0) {
-      await this.retryOrFail(batches, new KafkaApiError('produce to', `topic ${JSON.stringify(this.topic)}`, 5 /* LEADER_NOT_AVAILABLE */));
+      await this.retryOrFail(batches, new KafkaApiError('produce to', `topic ${JSON.stringify(this.topic)}`, ErrorCode.LEADER_NOT_AVAILABLE));
       return;
     }
     const body = {

@@ -582,6 +582,10 @@ export function codecFor(spec: MessageSpec, version: number): MessageCodec {
  * anything else thrown while decoding would be our bug, and is wrapped so that no other exception
  * type escapes to the connection loop.
  */
+export function decodeBody<T extends object = Record<string, unknown>>(spec: MessageSpec, version: number, buf: Uint8Array, start: number, end: number): T;
+// The typed signature above is where the generated types (src/generated/messages.ts) meet the
+// compiled decoder: the decoder builds exactly the description's shape, which is what the type
+// generated from that description says (src/generated-types.test.ts keeps the two in step).
 export function decodeBody(spec: MessageSpec, version: number, buf: Uint8Array, start: number, end: number): Record<string, unknown> {
   const codec = codecFor(spec, version);
   const r = new Reader(buf, start, end);

@@ -10,6 +10,7 @@ import { Reader } from './primitives/reader.ts';
 import { type FramePart, Writer } from './primitives/writer.ts';
 import { requestSpecs, responseSpecs } from './registry.ts';
 import { apiKeyName } from './api-keys.ts';
+import type { Encodable, RequestOf, ResponseOf } from './message-types.ts';
 
 export type { ExternalRecords, FieldSpec, FieldType, MessageSpec, PrimitiveType, Versions } from './spec.ts';
 export { ApiKey, type ApiKeyName, apiKeyName } from './api-keys.ts';
@@ -18,6 +19,11 @@ export { DEFAULT_MAX_FRAME_BYTES, FrameReader } from './framing.ts';
 export { decodeRequestHeader, type RequestHeader, requestHeaderVersion, responseHeaderVersion } from './headers.ts';
 export { isFlexible, isServed, requestSpecs, responseSpecs } from './registry.ts';
 export { type UnknownTaggedField } from './codec.ts';
+export { ZERO_UUID } from './primitives/uuid.ts';
+// The generated request/response types (one interface per message and nested struct) and the
+// API key -> type maps; see scripts/generate-types.ts.
+export type * from './generated/messages.ts';
+export type { AnyRequest, AnyResponse, Encodable, RequestOf, ResponseOf } from './message-types.ts';
 export type { FramePart } from './primitives/writer.ts';
 // The big-endian cursor and growable buffer the codec is built on, for the few classic byte
 // formats that no message spec describes (ConsumerProtocol blobs, the offsets-topic records).
@@ -60,10 +66,12 @@ function specFor(specs: ReadonlyMap<number, MessageSpec>, apiKey: number, apiVer
 /**
  * Decodes a request body. `frame` is what FrameReader returned, `header` what decodeRequestHeader
  * made of it. Record sets come out as zero-copy subarrays of `frame`. Throws ProtocolError only.
+ * The body has the generated type of the header's API key (any request when the key's type is
+ * just `number`, as a decoded header's is: the caller dispatches on it).
  */
-export function decodeRequest(header: RequestHeader, frame: Uint8Array): any {
+export function decodeRequest<K extends number>(header: RequestHeader & { readonly apiKey: K }, frame: Uint8Array): RequestOf<K> {
   const spec = specFor(requestSpecs, header.apiKey, header.apiVersion);
-  return decodeBody(spec, header.apiVersion, frame, header.bodyOffset, frame.length);
+  return decodeBody<RequestOf<K>>(spec, header.apiVersion, frame, header.bodyOffset, frame.length);
 }
 
 // One scratch writer, reused by every encode (encodes are synchronous, so never concurrent).
@@ -80,7 +88,7 @@ function releaseScratch(): void {
  * when the body holds ExternalRecords — bytes and ExternalRecords parts interleaved in wire order;
  * the size prefix covers them all. The returned bytes are owned by the caller.
  */
-export function encodeResponse(apiKey: number, apiVersion: number, correlationId: number, body: unknown): FramePart[] {
+export function encodeResponse<K extends number>(apiKey: K, apiVersion: number, correlationId: number, body: Encodable<ResponseOf<K>>): FramePart[] {
   const spec = specFor(responseSpecs, apiKey, apiVersion);
   const w = scratch;
   try {
@@ -94,7 +102,7 @@ export function encodeResponse(apiKey: number, apiVersion: number, correlationId
 }
 
 /** Encodes a complete request frame, size prefix included (for tests and the CLI's client). */
-export function encodeRequest(apiKey: number, apiVersion: number, correlationId: number, clientId: string | null, body: unknown): Uint8Array {
+export function encodeRequest<K extends number>(apiKey: K, apiVersion: number, correlationId: number, clientId: string | null, body: Encodable<RequestOf<K>>): Uint8Array {
   const spec = specFor(requestSpecs, apiKey, apiVersion);
   const w = scratch;
   try {
@@ -108,9 +116,9 @@ export function encodeRequest(apiKey: number, apiVersion: number, correlationId:
 }
 
 /** Decodes a response frame (without its size prefix). Throws ProtocolError only. */
-export function decodeResponse(apiKey: number, apiVersion: number, frame: Uint8Array): { correlationId: number; body: any } {
+export function decodeResponse<K extends number>(apiKey: K, apiVersion: number, frame: Uint8Array): { correlationId: number; body: ResponseOf<K> } {
   const spec = specFor(responseSpecs, apiKey, apiVersion);
   const r = new Reader(frame);
   const correlationId = readResponseHeader(r, apiKey, apiVersion);
-  return { correlationId, body: decodeBody(spec, apiVersion, frame, r.pos, frame.length) };
+  return { correlationId, body: decodeBody<ResponseOf<K>>(spec, apiVersion, frame, r.pos, frame.length) };
 }

@@ -6,7 +6,7 @@
 // kafkajs only speaks classic (non-flexible) versions, so this covers the classic half.
 import { createRequire } from 'node:module';
 import { describe, expect, test } from 'vitest';
-import { ApiKey, decodeRequest, decodeRequestHeader, encodeResponse, FrameReader } from './index.ts';
+import { type AnyResponse, ApiKey, decodeRequest, decodeRequestHeader, type Encodable, encodeResponse, FrameReader } from './index.ts';
 
 const require = createRequire(import.meta.url);
 const kafkajs = (path: string): any => require(`kafkajs/src/protocol/${path}`);
@@ -18,7 +18,7 @@ function range(lo: number, hi: number): number[] {
 }
 
 /** Encodes with our codec, hands kafkajs the bytes after size and correlation id, as it does. */
-async function kafkajsDecodes(api: string, apiKey: number, version: number, body: unknown): Promise<any> {
+async function kafkajsDecodes(api: string, apiKey: number, version: number, body: Encodable<AnyResponse>): Promise<any> {
   const parts = encodeResponse(apiKey, version, 42, body);
   expect(parts).toHaveLength(1);
   const frame = parts[0] as Uint8Array;

@@ -1,7 +1,7 @@
 // Shared set-up for the coordinator tests: a coordinator on a ManualClock and a MemoryGroupLog,
 // request builders, and a way to observe answers that arrive later (parked JoinGroup/SyncGroup).
 
-import { decodeRequest, decodeRequestHeader, decodeResponse, encodeRequest, encodeResponse } from '@sluice/protocol';
+import { decodeRequest, decodeRequestHeader, decodeResponse, encodeRequest, encodeResponse, ErrorCode } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import type { ApiHandler } from '../handlers/handler.ts';
 import { silentLogger } from '../logger.ts';
@@ -118,7 +118,7 @@ export function keepAlive(h: Harness, groupId: string, members: ReadonlyArray<{ 
     h.clock.advance(Math.min(stepMs, ms - t));
     alive = alive.filter((m) => {
       const error = h.coordinator.heartbeat({ groupId, generationId: m.generationId, memberId: m.memberId, groupInstanceId: m.groupInstanceId ?? null });
-      return error === 0 || error === 27; // NONE or REBALANCE_IN_PROGRESS: still a member
+      return error === ErrorCode.NONE || error === ErrorCode.REBALANCE_IN_PROGRESS; // still a member
     });
   }
 }
@@ -126,7 +126,7 @@ export function keepAlive(h: Harness, groupId: string, members: ReadonlyArray<{ 
 /** Two-phase join (v4+): the member id handed out with MEMBER_ID_REQUIRED. */
 export async function memberIdFor(h: Harness, groupId: string, overrides: Partial<JoinGroupInput> = {}): Promise<string> {
   const first = await h.coordinator.joinGroup(joinInput(groupId, '', overrides));
-  if (first.errorCode !== 79) throw new Error(`expected MEMBER_ID_REQUIRED, got ${first.errorCode}`);
+  if (first.errorCode !== ErrorCode.MEMBER_ID_REQUIRED) throw new Error(`expected MEMBER_ID_REQUIRED, got ${first.errorCode}`);
   return first.memberId;
 }
 
@@ -191,6 +191,7 @@ export async function callHandler(handler: ApiHandler, broker: BrokerContext, ap
   const header = decodeRequestHeader(frame);
   const request = decodeRequest(header, frame);
   const result = await handler.handle({ broker, header, connection: { id: 1, remoteAddress: '127.0.0.1', remotePort: 50000, listenerName: 'PLAINTEXT' }, receivedAt: 0 }, request);
+  if (typeof result === 'symbol') throw new Error('the handler sent no response');
   const parts = encodeResponse(handler.apiKey, apiVersion, 42, result);
   if (parts.length !== 1 || !(parts[0] instanceof Uint8Array)) throw new Error('group responses are a single buffer');
   const { correlationId, body: response } = decodeResponse(handler.apiKey, apiVersion, parts[0].subarray(4));

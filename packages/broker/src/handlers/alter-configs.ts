@@ -9,21 +9,15 @@
 
 import { changeTopicConfigs, preprocessConfigResources } from '../config-changes.ts';
 import { parseTopicOverrides } from '../topic-config.ts';
-import type { ApiHandler } from './handler.ts';
+import { defineHandler } from './handler.ts';
 
-interface AlterConfigsResource {
-  resourceType: number;
-  resourceName: string;
-  configs: Array<{ name: string; value: string | null }>;
-}
-
-export const alterConfigsHandler: ApiHandler = {
+export const alterConfigsHandler = defineHandler({
   apiKey: 33,
   minVersion: 0,
   maxVersion: 2,
   handle(ctx, request) {
     const { broker } = ctx;
-    const resources = request.resources as AlterConfigsResource[];
+    const resources = request.resources;
     const early = preprocessConfigResources(resources, broker.nodeId, () => true);
     const responses = resources.map((r, i) => {
       // Replace-all: the current overrides play no part in the new set.
@@ -32,4 +26,4 @@ export const alterConfigsHandler: ApiHandler = {
     });
     return { throttleTimeMs: 0, responses };
   },
-};
+});

@@ -9,24 +9,18 @@
 // none; v5 (KIP-1242) carries the cluster id and node id the client means to reach, both set or
 // both unset (null / -1).
 
-import { ErrorCode } from '@sluice/protocol';
-import type { ApiHandler } from './handler.ts';
+import { type ApiVersionsRequest, ErrorCode } from '@sluice/protocol';
+import { defineHandler } from './handler.ts';
 
 /** KIP-511: what a client software name or version may look like. */
 const SOFTWARE_NAME_OR_VERSION = /^[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?$/;
 
-interface ApiVersionsRequest {
-  clientSoftwareName: string;
-  clientSoftwareVersion: string;
-  clusterId: string | null;
-  nodeId: number;
-}
-
 /** Kafka's ApiVersionsRequest.isValid. */
 export function isValidApiVersionsRequest(version: number, request: ApiVersionsRequest): boolean {
-  if (version >= 5 && (request.clusterId === null) !== (request.nodeId === -1)) return false;
+  // The ?? fallbacks are the fields' defaults, which the decoder gives versions that lack them.
+  if (version >= 5 && ((request.clusterId ?? null) === null) !== ((request.nodeId ?? -1) === -1)) return false;
   if (version < 3) return true;
-  return SOFTWARE_NAME_OR_VERSION.test(request.clientSoftwareName) && SOFTWARE_NAME_OR_VERSION.test(request.clientSoftwareVersion);
+  return SOFTWARE_NAME_OR_VERSION.test(request.clientSoftwareName ?? '') && SOFTWARE_NAME_OR_VERSION.test(request.clientSoftwareVersion ?? '');
 }
 
 /**
@@ -34,14 +28,15 @@ export function isValidApiVersionsRequest(version: number, request: ApiVersionsR
  * must rebootstrap. A client that names neither (a bootstrap connection) is never refused.
  */
 export function isMisrouted(request: ApiVersionsRequest, clusterId: string, nodeId: number): boolean {
-  return request.clusterId !== null && (request.clusterId !== clusterId || request.nodeId !== nodeId);
+  const expected = request.clusterId ?? null;
+  return expected !== null && (expected !== clusterId || (request.nodeId ?? -1) !== nodeId);
 }
 
-export const apiVersionsHandler: ApiHandler = {
+export const apiVersionsHandler = defineHandler({
   apiKey: 18,
   minVersion: 0,
   maxVersion: 5,
-  handle(ctx, request: ApiVersionsRequest) {
+  handle(ctx, request) {
     const version = ctx.header.apiVersion;
     // Kafka's getErrorResponse: the error code and throttle time, no API list.
     const refused = (errorCode: number) => ({ errorCode, apiKeys: [], throttleTimeMs: 0 });
@@ -59,4 +54,4 @@ export const apiVersionsHandler: ApiHandler = {
       throttleTimeMs: 0,
     };
   },
-};
+});

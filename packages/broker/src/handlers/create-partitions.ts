@@ -6,15 +6,15 @@
 import { ErrorCode } from '@sluice/protocol';
 import { newPartitionsProblem } from '../fd-budget.ts';
 import { storageFailure } from '../storage-errors.ts';
-import type { ApiHandler } from './handler.ts';
+import { defineHandler } from './handler.ts';
 
-export const createPartitionsHandler: ApiHandler = {
+export const createPartitionsHandler = defineHandler({
   apiKey: 37,
   minVersion: 0,
   maxVersion: 3,
   handle(ctx, request) {
     const { broker } = ctx;
-    const results = request.topics.map((t: { name: string; count: number; assignments: Array<{ brokerIds: number[] }> | null }) => {
+    const results = request.topics.map((t) => {
       const result = (errorCode: number, errorMessage: string | null) => ({ name: t.name, errorCode, errorMessage });
       const topic = broker.topics.get(t.name);
       if (topic === undefined) return result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${t.name}' does not exist.`);
@@ -44,4 +44,4 @@ export const createPartitionsHandler: ApiHandler = {
     });
     return { throttleTimeMs: 0, results };
   },
-};
+});

@@ -9,31 +9,23 @@
 // Version notes: served v2–7. v5 returns numPartitions/replicationFactor/configs (and may carry
 // a topic config error tagged); v5+ flexible; v7 topicId.
 
-import { ErrorCode } from '@sluice/protocol';
+import { ErrorCode, ZERO_UUID } from '@sluice/protocol';
 import { effectiveTopicConfigs } from '../topic-config.ts';
 import { newTopicId } from '../topics.ts';
-import type { ApiHandler } from './handler.ts';
+import { defineHandler } from './handler.ts';
 
-interface CreatableTopic {
-  name: string;
-  numPartitions: number;
-  replicationFactor: number;
-  assignments: Array<{ partitionIndex: number; brokerIds: number[] }>;
-  configs: Array<{ name: string; value: string | null }>;
-}
-
-export const createTopicsHandler: ApiHandler = {
+export const createTopicsHandler = defineHandler({
   apiKey: 19,
   minVersion: 2,
   maxVersion: 7,
   handle(ctx, request) {
     const { broker } = ctx;
     const counts = new Map<string, number>();
-    for (const t of request.topics as CreatableTopic[]) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
-    const topics = (request.topics as CreatableTopic[]).map((t) => {
+    for (const t of request.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
+    const topics = request.topics.map((t) => {
       const result = (errorCode: number, errorMessage: string | null) => ({
         name: t.name,
-        topicId: '00000000000000000000000000000000',
+        topicId: ZERO_UUID,
         errorCode,
         errorMessage,
         topicConfigErrorCode: 0,
@@ -74,4 +66,4 @@ export const createTopicsHandler: ApiHandler = {
     });
     return { throttleTimeMs: 0, topics };
   },
-};
+});

@@ -4,14 +4,14 @@
 // GROUP_ID_NOT_FOUND. Results in request order.
 // Version notes: served v0–2. v1 changes only throttling; v2+ flexible.
 
-import type { ApiHandler } from './handler.ts';
+import { defineHandler } from './handler.ts';
 
-export const deleteGroupsHandler: ApiHandler = {
+export const deleteGroupsHandler = defineHandler({
   apiKey: 42,
   minVersion: 0,
   maxVersion: 2,
   async handle(ctx, request) {
-    const results = await ctx.broker.groups.deleteGroups(request.groupsNames as string[]);
+    const results = await ctx.broker.groups.deleteGroups(request.groupsNames);
     return { throttleTimeMs: 0, results };
   },
-};
+});

@@ -7,15 +7,15 @@
 
 import { ErrorCode } from '@sluice/protocol';
 import { partitionFailure } from '../storage-errors.ts';
-import type { ApiHandler } from './handler.ts';
+import { defineHandler } from './handler.ts';
 
-export const deleteRecordsHandler: ApiHandler = {
+export const deleteRecordsHandler = defineHandler({
   apiKey: 21,
   minVersion: 0,
   maxVersion: 2,
   handle(ctx, request) {
     const { broker } = ctx;
-    const topics = request.topics.map((t: { name: string; partitions: Array<{ partitionIndex: number; offset: number }> }) => {
+    const topics = request.topics.map((t) => {
       const topic = broker.topics.get(t.name);
       const partitions = t.partitions.map(({ partitionIndex, offset }) => {
         const partition = topic?.partitions[partitionIndex];
@@ -39,4 +39,4 @@ export const deleteRecordsHandler: ApiHandler = {
     });
     return { throttleTimeMs: 0, topics };
   },
-};
+});

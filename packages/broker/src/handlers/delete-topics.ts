@@ -4,13 +4,11 @@
 // TOPIC_DELETION_DISABLED. Internal topics (`__…`) cannot be deleted.
 // Version notes: served v1–6. v4+ flexible; v5 errorMessage; v6 topics by name or id.
 
-import { ErrorCode } from '@sluice/protocol';
+import { ErrorCode, ZERO_UUID } from '@sluice/protocol';
 import type { Topic } from '../topics.ts';
-import type { ApiHandler } from './handler.ts';
+import { defineHandler } from './handler.ts';
 
-const ZERO_UUID = '00000000000000000000000000000000';
-
-export const deleteTopicsHandler: ApiHandler = {
+export const deleteTopicsHandler = defineHandler({
   apiKey: 20,
   minVersion: 1,
   maxVersion: 6,
@@ -18,8 +16,8 @@ export const deleteTopicsHandler: ApiHandler = {
     const { broker, header } = ctx;
     const targets: Array<{ name: string | null; topicId: string }> =
       header.apiVersion >= 6
-        ? request.topics.map((t: { name: string | null; topicId: string }) => ({ name: t.name, topicId: t.topicId }))
-        : request.topicNames.map((name: string) => ({ name, topicId: ZERO_UUID }));
+        ? (request.topics ?? []).map((t) => ({ name: t.name, topicId: t.topicId }))
+        : (request.topicNames ?? []).map((name) => ({ name, topicId: ZERO_UUID }));
     const responses = targets.map(({ name, topicId }) => {
       let topic: Topic | undefined;
       let missing: number = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
@@ -42,4 +40,4 @@ export const deleteTopicsHandler: ApiHandler = {
     });
     return { throttleTimeMs: 0, responses };
   },
-};
+});

@@ -3,11 +3,11 @@
 // Version notes: served v0–1 (v1 endpointType: 1 = brokers); flexible from v0.
 
 import { ErrorCode } from '@sluice/protocol';
-import type { ApiHandler } from './handler.ts';
+import { defineHandler } from './handler.ts';
 
 const ENDPOINT_TYPE_BROKERS = 1;
 
-export const describeClusterHandler: ApiHandler = {
+export const describeClusterHandler = defineHandler({
   apiKey: 60,
   minVersion: 0,
   maxVersion: 1,
@@ -21,4 +21,4 @@ export const describeClusterHandler: ApiHandler = {
     const endpoint = broker.advertisedFor(ctx.connection.listenerName);
     return { ...base, errorCode: 0, errorMessage: null, brokers: [{ brokerId: broker.nodeId, host: endpoint.host, port: endpoint.port, rack: null }] };
   },
-};
+});

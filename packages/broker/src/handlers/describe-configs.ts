@@ -17,7 +17,7 @@ import type { BrokerContext } from '../broker-context.ts';
 import { BROKER_CONFIGS, brokerConfigSynonyms, type ConfigType, formatConfigValue, RESOURCE_BROKER, RESOURCE_TOPIC } from '../config.ts';
 import { brokerSynonyms, CONFIG_SOURCE, type ConfigSynonym, describeTopicConfig, TOPIC_CONFIGS } from '../topic-config.ts';
 import { type Topic, topicNameProblem } from '../topics.ts';
-import type { ApiHandler } from './handler.ts';
+import { defineHandler } from './handler.ts';
 
 const CONFIG_TYPE: Readonly<Record<ConfigType, number>> = { boolean: 1, string: 2, int: 3, long: 5, double: 6, list: 7 };
 
@@ -73,13 +73,13 @@ function describeBrokerConfigs(broker: BrokerContext, keys: string[] | null, wit
   });
 }
 
-export const describeConfigsHandler: ApiHandler = {
+export const describeConfigsHandler = defineHandler({
   apiKey: 32,
   minVersion: 1,
   maxVersion: 4,
   handle(ctx, request) {
     const { broker } = ctx;
-    const results = request.resources.map((r: { resourceType: number; resourceName: string; configurationKeys: string[] | null }) => {
+    const results = request.resources.map((r) => {
       const base = { resourceType: r.resourceType, resourceName: r.resourceName };
       const failed = (errorCode: number, errorMessage: string) => ({ ...base, errorCode, errorMessage, configs: [] });
       const described = (configs: DescribedConfig[]) => ({ ...base, errorCode: 0, errorMessage: null, configs });
@@ -88,7 +88,7 @@ export const describeConfigsHandler: ApiHandler = {
         if (nameProblem !== null) return failed(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
         const topic = broker.topics.get(r.resourceName);
         if (topic === undefined) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${r.resourceName}' does not exist.`);
-        return described(describeTopicConfigs(broker, topic, r.configurationKeys, request.includeSynonyms, request.includeDocumentation));
+        return described(describeTopicConfigs(broker, topic, r.configurationKeys, request.includeSynonyms, request.includeDocumentation ?? false));
       }
       if (r.resourceType === RESOURCE_BROKER) {
         // The cluster-wide dynamic defaults: Sluice has none.
@@ -97,10 +97,10 @@ export const describeConfigsHandler: ApiHandler = {
         if (Number(r.resourceName) !== broker.nodeId) {
           return failed(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${broker.nodeId} or empty string, but received ${r.resourceName}`);
         }
-        return described(describeBrokerConfigs(broker, r.configurationKeys, request.includeSynonyms, request.includeDocumentation));
+        return described(describeBrokerConfigs(broker, r.configurationKeys, request.includeSynonyms, request.includeDocumentation ?? false));
       }
       return failed(ErrorCode.INVALID_REQUEST, `Unsupported resource type ${r.resourceType}`);
     });
     return { throttleTimeMs: 0, results };
   },
-};
+});

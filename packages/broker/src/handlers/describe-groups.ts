@@ -7,13 +7,13 @@
 // Version notes: served v0–5. v1 throttle time; v3 includeAuthorizedOperations /
 // authorizedOperations; v4 groupInstanceId per member; v5+ flexible.
 
-import type { ApiHandler } from './handler.ts';
+import { defineHandler } from './handler.ts';
 
 const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 // Kafka's AclOperation codes READ = 3, DELETE = 6, DESCRIBE = 8, as a 32-bit field.
 const GROUP_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8);
 
-export const describeGroupsHandler: ApiHandler = {
+export const describeGroupsHandler = defineHandler({
   apiKey: 15,
   minVersion: 0,
   maxVersion: 5,
@@ -21,7 +21,7 @@ export const describeGroupsHandler: ApiHandler = {
     const authorizedOperations = request.includeAuthorizedOperations === true ? GROUP_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED;
     return {
       throttleTimeMs: 0,
-      groups: (request.groups as string[]).map((groupId) => ({ ...ctx.broker.groups.describeGroup(groupId), authorizedOperations })),
+      groups: request.groups.map((groupId) => ({ ...ctx.broker.groups.describeGroup(groupId), authorizedOperations })),
     };
   },
-};
+});

@@ -12,37 +12,23 @@
 // sessions; v9 currentLeaderEpoch; v11 rackId/preferredReadReplica; v12+ flexible; v13 topic ids
 // instead of names.
 
-import { ErrorCode } from '@sluice/protocol';
+import { ErrorCode, type ExternalRecords, type FetchRequest, type FetchResponse, type FetchResponseResponsesPartitions, ZERO_UUID } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import { partitionFailure } from '../storage-errors.ts';
 import type { Partition } from '../topics.ts';
-import type { ApiHandler, RequestContext } from './handler.ts';
+import { defineHandler } from './handler.ts';
 
-const ZERO_UUID = '00000000000000000000000000000000';
 const EMPTY = new Uint8Array(0);
-
-interface FetchPartitionRequest {
-  partition: number;
-  currentLeaderEpoch: number;
-  fetchOffset: number;
-  partitionMaxBytes: number;
-}
-
-interface FetchTopicRequest {
-  topic: string;
-  topicId: string;
-  partitions: FetchPartitionRequest[];
-}
 
 interface Outcome {
   /** The response body to send, or null to keep waiting. */
-  readonly body: object;
+  readonly body: FetchResponse;
   readonly bytes: number;
   readonly hasError: boolean;
   readonly partitions: Partition[];
 }
 
-function partitionError(index: number, errorCode: number, p?: Partition): object {
+function partitionError(index: number, errorCode: number, p?: Partition): FetchResponseResponsesPartitions {
   return {
     partitionIndex: index,
     errorCode,
@@ -56,16 +42,18 @@ function partitionError(index: number, errorCode: number, p?: Partition): object
 }
 
 /** One pass over the request: what would be answered right now. */
-function readAll(broker: BrokerContext, version: number, request: any): Outcome {
+function readAll(broker: BrokerContext, version: number, request: FetchRequest): Outcome {
   let remaining: number = version >= 3 ? request.maxBytes : 0x7fffffff;
   let minOneBatch = true;
   let bytes = 0;
   let hasError = false;
   const partitions: Partition[] = [];
   const abortedDefault = request.isolationLevel === 1 ? [] : null;
-  const responses = (request.topics as FetchTopicRequest[]).map((t) => {
+  const responses = request.topics.map((t) => {
     const byId = version >= 13;
-    const topic = byId ? (t.topicId === ZERO_UUID ? undefined : broker.topics.getById(t.topicId)) : broker.topics.get(t.topic);
+    // A topic is named by id from v13 and by name before (the other field holds its default).
+    const topicId = t.topicId ?? ZERO_UUID;
+    const topic = byId ? (topicId === ZERO_UUID ? undefined : broker.topics.getById(topicId)) : broker.topics.get(t.topic ?? '');
     const missingTopicError = byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     const partitionResponses = t.partitions.map((req) => {
       const partition = topic?.partitions[req.partition];
@@ -78,7 +66,7 @@ function readAll(broker: BrokerContext, version: number, request: any): Outcome 
         hasError = true;
         return partitionError(req.partition, ErrorCode.KAFKA_STORAGE_ERROR);
       }
-      if (req.currentLeaderEpoch > 0) {
+      if ((req.currentLeaderEpoch ?? -1) > 0) {
         // Our only leader epoch is 0; a client that has seen a later one is talking about a
         // different history (Kafka answers UNKNOWN_LEADER_EPOCH for a future epoch).
         hasError = true;
@@ -90,7 +78,7 @@ function readAll(broker: BrokerContext, version: number, request: any): Outcome 
         return partitionError(req.partition, ErrorCode.OFFSET_OUT_OF_RANGE, partition);
       }
       const limit = Math.max(0, Math.min(req.partitionMaxBytes, remaining));
-      let records: Uint8Array | { byteLength: number } = EMPTY;
+      let records: Uint8Array | ExternalRecords = EMPTY;
       try {
         if (limit > 0 || minOneBatch) {
           const read = partition.log.read(req.fetchOffset, limit, minOneBatch);
@@ -126,11 +114,11 @@ function readAll(broker: BrokerContext, version: number, request: any): Outcome 
   return { body, bytes, hasError, partitions };
 }
 
-export const fetchHandler: ApiHandler = {
+export const fetchHandler = defineHandler({
   apiKey: 1,
   minVersion: 4,
   maxVersion: 13,
-  handle(ctx: RequestContext, request: any) {
+  handle(ctx, request) {
     const { broker, header } = ctx;
     if (request.sessionId !== 0 && request.sessionEpoch !== -1) {
       // We never hand out fetch sessions, so any session id is unknown to us.
@@ -143,21 +131,22 @@ export const fetchHandler: ApiHandler = {
     }
     return parkUntilReady(broker, header.apiVersion, request, first, maxWaitMs);
   },
-};
+});
 
 /** The body to send, its record bytes counted per topic (Kafka's BytesOutPerSec). */
-function answer(broker: BrokerContext, outcome: Outcome): object {
+function answer(broker: BrokerContext, outcome: Outcome): FetchResponse {
   if (outcome.bytes === 0) return outcome.body;
-  for (const t of (outcome.body as { responses: Array<{ topic: string; partitions: Array<{ records: { byteLength: number } }> }> }).responses) {
+  for (const t of outcome.body.responses) {
     let bytes = 0;
-    for (const p of t.partitions) bytes += p.records.byteLength;
-    if (bytes > 0) broker.metrics.broker.fetched(t.topic, bytes);
+    for (const p of t.partitions) bytes += p.records?.byteLength ?? 0;
+    // Bytes come only from a topic found here, whose name the answer carries.
+    if (bytes > 0) broker.metrics.broker.fetched(t.topic ?? '', bytes);
   }
   return outcome.body;
 }
 
 /** Waits for appends on the requested partitions until minBytes is reached or maxWaitMs passes. */
-function parkUntilReady(broker: BrokerContext, version: number, request: any, first: Outcome, maxWaitMs: number): Promise<object> {
+function parkUntilReady(broker: BrokerContext, version: number, request: FetchRequest, first: Outcome, maxWaitMs: number): Promise<FetchResponse> {
   return new Promise((resolve, reject) => {
     const unsubscribes: Array<() => void> = [];
     let done = false;

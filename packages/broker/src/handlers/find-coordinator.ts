@@ -7,7 +7,7 @@
 // fields.
 
 import { ErrorCode } from '@sluice/protocol';
-import type { ApiHandler } from './handler.ts';
+import { defineHandler } from './handler.ts';
 
 const KEY_TYPE_GROUP = 0;
 const KEY_TYPE_TRANSACTION = 1;
@@ -23,7 +23,7 @@ interface Found {
 /** Kafka's Node.noNode(). */
 const NO_NODE = { nodeId: -1, host: '', port: -1 };
 
-export const findCoordinatorHandler: ApiHandler = {
+export const findCoordinatorHandler = defineHandler({
   apiKey: 10,
   minVersion: 0,
   maxVersion: 4,
@@ -39,9 +39,9 @@ export const findCoordinatorHandler: ApiHandler = {
     };
     const found = find();
     if (header.apiVersion >= 4) {
-      const keys: string[] = request.coordinatorKeys;
+      const keys = request.coordinatorKeys ?? [];
       return { throttleTimeMs: 0, coordinators: keys.map((key) => ({ key, ...found })) };
     }
     return { throttleTimeMs: 0, ...found };
   },
-};
+});

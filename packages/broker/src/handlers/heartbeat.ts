@@ -4,9 +4,9 @@
 // newer instance replaced it (FENCED_INSTANCE_ID). Answered at once.
 // Version notes: served v0–4. v1 throttle time; v3 groupInstanceId; v4+ flexible.
 
-import type { ApiHandler } from './handler.ts';
+import { defineHandler } from './handler.ts';
 
-export const heartbeatHandler: ApiHandler = {
+export const heartbeatHandler = defineHandler({
   apiKey: 12,
   minVersion: 0,
   maxVersion: 4,
@@ -19,4 +19,4 @@ export const heartbeatHandler: ApiHandler = {
     });
     return { throttleTimeMs: 0, errorCode };
   },
-};
+});

@@ -10,27 +10,16 @@
 import { ConfigError, type ConfigValue } from '../config.ts';
 import { changeTopicConfigs, preprocessConfigResources } from '../config-changes.ts';
 import { parseTopicOverride, type TopicConfig, topicConfigDef } from '../topic-config.ts';
-import type { ApiHandler } from './handler.ts';
+import type { IncrementalAlterConfigsRequestResourcesConfigs } from '@sluice/protocol';
+import { defineHandler } from './handler.ts';
 
 const OP_SET = 0;
 const OP_DELETE = 1;
 const OP_APPEND = 2;
 const OP_SUBTRACT = 3;
 
-interface AlterableConfig {
-  name: string;
-  configOperation: number;
-  value: string | null;
-}
-
-interface AlterConfigsResource {
-  resourceType: number;
-  resourceName: string;
-  configs: AlterableConfig[];
-}
-
 /** The topic's overrides after the operations, in request order; throws ConfigError. */
-function applyOperations(current: TopicConfig, configs: readonly AlterableConfig[]): Map<string, ConfigValue> {
+function applyOperations(current: TopicConfig, configs: readonly IncrementalAlterConfigsRequestResourcesConfigs[]): Map<string, ConfigValue> {
   const overrides = new Map<string, ConfigValue>(current.overrides);
   for (const c of configs) {
     const def = topicConfigDef(c.name);
@@ -58,13 +47,13 @@ function applyOperations(current: TopicConfig, configs: readonly AlterableConfig
   return overrides;
 }
 
-export const incrementalAlterConfigsHandler: ApiHandler = {
+export const incrementalAlterConfigsHandler = defineHandler({
   apiKey: 44,
   minVersion: 0,
   maxVersion: 1,
   handle(ctx, request) {
     const { broker } = ctx;
-    const resources = request.resources as AlterConfigsResource[];
+    const resources = request.resources;
     const early = preprocessConfigResources(resources, broker.nodeId, (c) => c.configOperation !== OP_DELETE);
     const responses = resources.map((r, i) => {
       const outcome = early[i] ?? changeTopicConfigs(broker, r.resourceName, (current) => applyOperations(current, r.configs), request.validateOnly);
@@ -72,4 +61,4 @@ export const incrementalAlterConfigsHandler: ApiHandler = {
     });
     return { throttleTimeMs: 0, responses };
   },
-};
+});

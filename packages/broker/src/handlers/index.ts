@@ -1,6 +1,7 @@
 // The handler registry: every API the broker serves, one file each. ApiVersions answers are
 // derived from this table, so what is advertised is exactly what is served.
 
+import { type ApiVersionsResponse, ErrorCode } from '@sluice/protocol';
 import type { ApiHandler } from './handler.ts';
 import { alterConfigsHandler } from './alter-configs.ts';
 import { apiVersionsHandler } from './api-versions.ts';
@@ -61,6 +62,7 @@ export function createHandlerRegistry(extra: readonly ApiHandler[] = []): Handle
   ];
   const registry = new Map<number, ApiHandler>();
   for (const handler of all) {
+    // One handler per key: the connection hands a request decoded by its key to that key's handler.
     if (registry.has(handler.apiKey)) throw new Error(`BUG: two handlers for API key ${handler.apiKey}`);
     registry.set(handler.apiKey, handler);
   }
@@ -74,13 +76,11 @@ export function advertisedApiVersions(registry: HandlerRegistry): Array<{ apiKey
     .sort((a, b) => a.apiKey - b.apiKey);
 }
 
-const UNSUPPORTED_VERSION = 35;
-
 /**
  * Special case, by hand: an ApiVersions request at a version above ours gets a v0 response with
  * UNSUPPORTED_VERSION and our ranges (KIP-511), so the client can retry at a version we serve.
  * `_fallback` tells the connection to encode it at v0.
  */
-export function apiVersionsFallback(registry: HandlerRegistry): object {
-  return { _fallback: true, errorCode: UNSUPPORTED_VERSION, apiKeys: advertisedApiVersions(registry), throttleTimeMs: 0 };
+export function apiVersionsFallback(registry: HandlerRegistry): ApiVersionsResponse & { readonly _fallback: true } {
+  return { _fallback: true, errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: advertisedApiVersions(registry), throttleTimeMs: 0 };
 }

@@ -14,32 +14,25 @@
 // producerId/producerEpoch; v4 (PRODUCER_FENCED) and v5 (TRANSACTION_ABORTABLE) add errors that
 // only transactional producers can get, so nothing here differs by version beyond the codec.
 
-import { ErrorCode } from '@sluice/protocol';
-import type { ApiHandler } from './handler.ts';
+import { ErrorCode, type InitProducerIdResponse } from '@sluice/protocol';
+import { defineHandler } from './handler.ts';
 
 const NO_PRODUCER_ID = -1;
 const NO_PRODUCER_EPOCH = -1;
-
-interface InitProducerIdResponse {
-  readonly throttleTimeMs: number;
-  readonly errorCode: number;
-  readonly producerId: number;
-  readonly producerEpoch: number;
-}
 
 function failed(errorCode: number): InitProducerIdResponse {
   return { throttleTimeMs: 0, errorCode, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH };
 }
 
-export const initProducerIdHandler: ApiHandler = {
+export const initProducerIdHandler = defineHandler({
   apiKey: 22,
   minVersion: 0,
   maxVersion: 5,
   handle(ctx, request): InitProducerIdResponse {
     const { broker } = ctx;
-    const transactionalId: string | null = request.transactionalId;
-    const producerId: number = request.producerId ?? NO_PRODUCER_ID;
-    const producerEpoch: number = request.producerEpoch ?? NO_PRODUCER_EPOCH;
+    const transactionalId = request.transactionalId;
+    const producerId = request.producerId ?? NO_PRODUCER_ID;
+    const producerEpoch = request.producerEpoch ?? NO_PRODUCER_EPOCH;
     if ((producerId === NO_PRODUCER_ID) !== (producerEpoch === NO_PRODUCER_EPOCH)) return failed(ErrorCode.INVALID_REQUEST);
     if (transactionalId !== null) {
       return failed(transactionalId === '' ? ErrorCode.INVALID_REQUEST : ErrorCode.COORDINATOR_NOT_AVAILABLE);
@@ -54,4 +47,4 @@ export const initProducerIdHandler: ApiHandler = {
     broker.logger.debug({ producerId: id, previousProducerId: producerId, clientId: ctx.header.clientId }, 'producer id allocated');
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: id, producerEpoch: 0 };
   },
-};
+});

@@ -9,9 +9,9 @@
 // v8 join reason; v9 skipAssignment for a rejoining static leader.
 
 import type { JoinGroupInput } from '../groups/types.ts';
-import type { ApiHandler } from './handler.ts';
+import { defineHandler } from './handler.ts';
 
-export const joinGroupHandler: ApiHandler = {
+export const joinGroupHandler = defineHandler({
   apiKey: 11,
   minVersion: 2,
   maxVersion: 9,
@@ -25,7 +25,7 @@ export const joinGroupHandler: ApiHandler = {
       rebalanceTimeoutMs: request.rebalanceTimeoutMs,
       protocolType: request.protocolType,
       // Copies: the decoded bytes are views into the request frame, and the group keeps them.
-      protocols: (request.protocols as Array<{ name: string; metadata: Uint8Array }>).map((p) => ({ name: p.name, metadata: p.metadata.slice() })),
+      protocols: request.protocols.map((p) => ({ name: p.name, metadata: p.metadata.slice() })),
       clientId: ctx.header.clientId ?? '',
       clientHost: `/${ctx.connection.remoteAddress}`,
       reason: request.reason ?? null,
@@ -45,4 +45,4 @@ export const joinGroupHandler: ApiHandler = {
       members: result.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, metadata: m.metadata })),
     };
   },
-};
+});

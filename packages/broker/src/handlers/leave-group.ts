@@ -7,9 +7,9 @@
 // per-member error; v4+ flexible; v5 per-member reason.
 
 import type { LeavingMember } from '../groups/types.ts';
-import type { ApiHandler } from './handler.ts';
+import { defineHandler } from './handler.ts';
 
-export const leaveGroupHandler: ApiHandler = {
+export const leaveGroupHandler = defineHandler({
   apiKey: 13,
   minVersion: 0,
   maxVersion: 5,
@@ -17,15 +17,15 @@ export const leaveGroupHandler: ApiHandler = {
     const version = ctx.header.apiVersion;
     const leaving: LeavingMember[] =
       version >= 3
-        ? (request.members as Array<{ memberId: string; groupInstanceId: string | null; reason?: string | null }>).map((m) => ({
+        ? (request.members ?? []).map((m) => ({
             memberId: m.memberId,
             groupInstanceId: m.groupInstanceId ?? null,
             reason: m.reason ?? null,
           }))
-        : [{ memberId: request.memberId, groupInstanceId: null, reason: null }];
+        : [{ memberId: request.memberId ?? '', groupInstanceId: null, reason: null }];
     const result = ctx.broker.groups.leaveGroup(request.groupId, leaving);
     if (version >= 3) return { throttleTimeMs: 0, errorCode: result.errorCode, members: result.members };
     const memberError = result.members.find((m) => m.errorCode !== 0)?.errorCode ?? 0;
     return { throttleTimeMs: 0, errorCode: result.errorCode !== 0 ? result.errorCode : memberError };
   },
-};
+});

@@ -4,14 +4,14 @@
 // Version notes: served v0–4. v1 throttle time; v3+ flexible; v4 statesFilter in the request
 // (case-insensitive; empty = all) and groupState in the response.
 
-import type { ApiHandler } from './handler.ts';
+import { defineHandler } from './handler.ts';
 
-export const listGroupsHandler: ApiHandler = {
+export const listGroupsHandler = defineHandler({
   apiKey: 16,
   minVersion: 0,
   maxVersion: 4,
   handle(ctx, request) {
-    const statesFilter: string[] = ctx.header.apiVersion >= 4 ? request.statesFilter : [];
+    const statesFilter = ctx.header.apiVersion >= 4 ? (request.statesFilter ?? []) : [];
     return { throttleTimeMs: 0, errorCode: 0, groups: ctx.broker.groups.listGroups(statesFilter) };
   },
-};
+});

@@ -7,26 +7,26 @@
 
 import { ErrorCode } from '@sluice/protocol';
 import { partitionFailure } from '../storage-errors.ts';
-import type { ApiHandler } from './handler.ts';
+import { defineHandler } from './handler.ts';
 
 const LATEST = -1;
 const EARLIEST = -2;
 const MAX_TIMESTAMP = -3;
 
-export const listOffsetsHandler: ApiHandler = {
+export const listOffsetsHandler = defineHandler({
   apiKey: 2,
   minVersion: 1,
   maxVersion: 7,
   handle(ctx, request) {
     const { broker } = ctx;
-    const topics = request.topics.map((t: { name: string; partitions: Array<{ partitionIndex: number; currentLeaderEpoch: number; timestamp: number }> }) => {
+    const topics = request.topics.map((t) => {
       const topic = broker.topics.get(t.name);
       const partitions = t.partitions.map((p) => {
         const failed = (errorCode: number) => ({ partitionIndex: p.partitionIndex, errorCode, timestamp: -1, offset: -1, leaderEpoch: -1 });
         const partition = topic?.partitions[p.partitionIndex];
         if (partition === undefined) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         if (partition.offline) return failed(ErrorCode.KAFKA_STORAGE_ERROR);
-        if (p.currentLeaderEpoch > 0) return failed(ErrorCode.UNKNOWN_LEADER_EPOCH);
+        if ((p.currentLeaderEpoch ?? -1) > 0) return failed(ErrorCode.UNKNOWN_LEADER_EPOCH);
         const found = (offset: number, timestamp: number) => ({ partitionIndex: p.partitionIndex, errorCode: 0, timestamp, offset, leaderEpoch: 0 });
         try {
           switch (p.timestamp) {
@@ -57,4 +57,4 @@ export const listOffsetsHandler: ApiHandler = {
     });
     return { throttleTimeMs: 0, topics };
   },
-};
+});

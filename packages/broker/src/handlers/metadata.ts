@@ -7,19 +7,15 @@
 // v7 leaderEpoch; v8 authorized operations; v9+ flexible; v10 topic ids (lookup by id); v12
 // nullable topic name in the response.
 
+import { ErrorCode, type MetadataResponseTopics, ZERO_UUID } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import type { Topic } from '../topics.ts';
-import type { ApiHandler } from './handler.ts';
+import { defineHandler } from './handler.ts';
 
-const UNKNOWN_TOPIC_OR_PARTITION = 3;
-const LEADER_NOT_AVAILABLE = 5;
-const INVALID_TOPIC_EXCEPTION = 17;
-const INVALID_REQUEST = 42;
-const UNKNOWN_TOPIC_ID = 100;
-const ZERO_UUID = '00000000000000000000000000000000';
+const { UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE, INVALID_TOPIC_EXCEPTION, INVALID_REQUEST, UNKNOWN_TOPIC_ID } = ErrorCode;
 const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 
-export function describeTopic(broker: BrokerContext, topic: Topic): object {
+export function describeTopic(broker: BrokerContext, topic: Topic): MetadataResponseTopics {
   return {
     errorCode: 0,
     name: topic.name,
@@ -38,11 +34,11 @@ export function describeTopic(broker: BrokerContext, topic: Topic): object {
   };
 }
 
-function topicError(name: string | null, topicId: string, errorCode: number): object {
+function topicError(name: string | null, topicId: string, errorCode: number): MetadataResponseTopics {
   return { errorCode, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED };
 }
 
-export const metadataHandler: ApiHandler = {
+export const metadataHandler = defineHandler({
   apiKey: 3,
   minVersion: 0,
   maxVersion: 12,
@@ -50,9 +46,8 @@ export const metadataHandler: ApiHandler = {
     const { broker, header } = ctx;
     const version = header.apiVersion;
     const endpoint = broker.advertisedFor(ctx.connection.listenerName);
-    const requested: Array<{ name: string | null; topicId?: string }> | null =
-      request.topics === null || (version === 0 && request.topics.length === 0) ? null : request.topics;
-    const topics: object[] = [];
+    const requested = request.topics === null || (version === 0 && request.topics.length === 0) ? null : request.topics;
+    const topics: MetadataResponseTopics[] = [];
     if (requested === null) {
       for (const topic of broker.topics.topics) topics.push(describeTopic(broker, topic));
     } else {
@@ -92,4 +87,4 @@ export const metadataHandler: ApiHandler = {
       clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
     };
   },
-};
+});

@@ -11,27 +11,22 @@
 
 import { ErrorCode } from '@sluice/protocol';
 import type { OffsetToCommit } from '../groups/types.ts';
-import type { ApiHandler } from './handler.ts';
+import { defineHandler } from './handler.ts';
 
-interface RequestPartition {
-  partitionIndex: number;
-  committedOffset: number;
-  committedLeaderEpoch?: number;
-  committedMetadata: string | null;
-}
+/** Per response partition: a fixed error, or the index of its offset in the commit. */
+type Slot = { readonly errorCode: number } | { readonly index: number };
 
-export const offsetCommitHandler: ApiHandler = {
+export const offsetCommitHandler = defineHandler({
   apiKey: 8,
   minVersion: 2,
   maxVersion: 9,
   async handle(ctx, request) {
     const { broker, header } = ctx;
-    const topics = request.topics as Array<{ name: string; partitions: RequestPartition[] }>;
+    const topics = request.topics;
     const offsets: OffsetToCommit[] = [];
-    // Per response partition: a fixed error, or the index of its offset in `offsets`.
     const slots = topics.map((t) => {
       const topic = broker.topics.get(t.name);
-      return t.partitions.map((p) => {
+      return t.partitions.map((p): Slot => {
         if (topic?.partitions[p.partitionIndex] === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
         offsets.push({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch ?? -1, metadata: p.committedMetadata });
         return { index: offsets.length - 1 };
@@ -45,7 +40,7 @@ export const offsetCommitHandler: ApiHandler = {
             generationId: request.generationIdOrMemberEpoch,
             memberId: request.memberId,
             groupInstanceId: request.groupInstanceId ?? null,
-            retentionTimeMs: header.apiVersion <= 4 ? request.retentionTimeMs : -1,
+            retentionTimeMs: header.apiVersion <= 4 ? (request.retentionTimeMs ?? -1) : -1,
             apiVersion: header.apiVersion,
             offsets,
           });
@@ -60,4 +55,4 @@ export const offsetCommitHandler: ApiHandler = {
       })),
     };
   },
-};
+});

@@ -8,12 +8,12 @@
 // (request `groups`, response `groups` with a per-group error) and drops the single-group
 // fields; v9 memberId/memberEpoch for KIP-848 groups (not used by classic groups).
 
+import type { OffsetFetchResponseGroupsTopics } from '@sluice/protocol';
 import type { OffsetFetchResult } from '../groups/types.ts';
-import type { ApiHandler } from './handler.ts';
+import { defineHandler } from './handler.ts';
 
-type RequestTopics = Array<{ name: string; partitionIndexes: number[] }> | null;
-
-function topicsOf(result: OffsetFetchResult): object[] {
+/** The committed offsets as v1-7 carry them at the top level and v8+ per group (same shape). */
+function topicsOf(result: OffsetFetchResult): OffsetFetchResponseGroupsTopics[] {
   return result.topics.map((t) => ({
     name: t.name,
     partitions: t.partitions.map((p) => ({
@@ -26,23 +26,23 @@ function topicsOf(result: OffsetFetchResult): object[] {
   }));
 }
 
-export const offsetFetchHandler: ApiHandler = {
+export const offsetFetchHandler = defineHandler({
   apiKey: 9,
   minVersion: 1,
   maxVersion: 9,
   handle(ctx, request) {
     const { groups } = ctx.broker;
     if (ctx.header.apiVersion >= 8) {
-      const requested = request.groups as Array<{ groupId: string; topics: RequestTopics }>;
       return {
         throttleTimeMs: 0,
-        groups: requested.map((g) => {
+        groups: (request.groups ?? []).map((g) => {
           const result = groups.fetchOffsets(g.groupId, g.topics);
           return { groupId: g.groupId, topics: topicsOf(result), errorCode: result.errorCode };
         }),
       };
     }
-    const result = groups.fetchOffsets(request.groupId, request.topics as RequestTopics);
+    // v1-7: groupId and topics are always there (null topics = all, v2+).
+    const result = groups.fetchOffsets(request.groupId ?? '', request.topics ?? null);
     return { throttleTimeMs: 0, topics: topicsOf(result), errorCode: result.errorCode };
   },
-};
+});

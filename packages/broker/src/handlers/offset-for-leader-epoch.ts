@@ -6,15 +6,15 @@
 // Version notes: served v2–4. v3 replicaId; v4+ flexible.
 
 import { ErrorCode } from '@sluice/protocol';
-import type { ApiHandler } from './handler.ts';
+import { defineHandler } from './handler.ts';
 
-export const offsetForLeaderEpochHandler: ApiHandler = {
+export const offsetForLeaderEpochHandler = defineHandler({
   apiKey: 23,
   minVersion: 2,
   maxVersion: 4,
   handle(ctx, request) {
     const { broker } = ctx;
-    const topics = request.topics.map((t: { topic: string; partitions: Array<{ partition: number; currentLeaderEpoch: number; leaderEpoch: number }> }) => {
+    const topics = request.topics.map((t) => {
       const topic = broker.topics.get(t.topic);
       const partitions = t.partitions.map((p) => {
         const answer = (errorCode: number, leaderEpoch: number, endOffset: number) => ({ errorCode, partition: p.partition, leaderEpoch, endOffset });
@@ -28,4 +28,4 @@ export const offsetForLeaderEpochHandler: ApiHandler = {
     });
     return { throttleTimeMs: 0, topics };
   },
-};
+});

@@ -15,39 +15,29 @@
 // Version notes: served from v3 (RecordBatch v2 only) to v11, advertised from v0 as Kafka 4 does
 // for librdkafka's sake; v5 logStartOffset; v8 recordErrors/errorMessage; v9+ flexible.
 
-import { ErrorCode } from '@sluice/protocol';
+import { ErrorCode, type ProduceResponseResponsesPartitionResponses as PartitionResponse } from '@sluice/protocol';
 import { produceRecords } from '../produce-records.ts';
 import { leavesStorageUnknown, partitionFailure } from '../storage-errors.ts';
 import type { Partition } from '../topics.ts';
-import { type ApiHandler, CLOSE_CONNECTION, NO_RESPONSE } from './handler.ts';
-
-interface PartitionResponse {
-  index: number;
-  errorCode: number;
-  baseOffset: number;
-  logAppendTimeMs: number;
-  logStartOffset: number;
-  recordErrors: Array<{ batchIndex: number; batchIndexErrorMessage: string | null }>;
-  errorMessage: string | null;
-}
+import { CLOSE_CONNECTION, defineHandler, NO_RESPONSE } from './handler.ts';
 
 function failed(index: number, errorCode: number, errorMessage: string | null = null): PartitionResponse {
   return { index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage };
 }
 
-export const produceHandler: ApiHandler = {
+export const produceHandler = defineHandler({
   apiKey: 0,
   minVersion: 3,
   maxVersion: 11,
   advertisedMinVersion: 0,
   handle(ctx, request) {
     const { broker } = ctx;
-    const acks: number = request.acks;
+    const acks = request.acks;
     const toFlush = new Set<Partition>();
     /** Successful answers per partition, to be turned into errors if their fsync fails. */
     const awaitingFlush: Array<{ partition: Partition; response: PartitionResponse }> = [];
     const now = Date.now();
-    const responses = request.topicData.map((topicData: { name: string; partitionData: Array<{ index: number; records: Uint8Array | null }> }) => {
+    const responses = request.topicData.map((topicData) => {
       const topic = broker.topics.get(topicData.name);
       const partitionResponses = topicData.partitionData.map(({ index, records }) => {
         if (acks !== 0 && acks !== 1 && acks !== -1) return failed(index, ErrorCode.INVALID_REQUIRED_ACKS);
@@ -101,7 +91,7 @@ export const produceHandler: ApiHandler = {
     if (acks === 0) {
       // Kafka closes the connection of an acks=0 producer whose request failed anywhere: the
       // only signal such a client gets (it reconnects and refreshes metadata).
-      const failedAny = responses.some((t: { partitionResponses: PartitionResponse[] }) => t.partitionResponses.some((p) => p.errorCode !== 0));
+      const failedAny = responses.some((t) => t.partitionResponses.some((p) => p.errorCode !== 0));
       return failedAny ? CLOSE_CONNECTION : NO_RESPONSE;
     }
     const response = { responses, throttleTimeMs: 0 };
@@ -115,4 +105,4 @@ export const produceHandler: ApiHandler = {
       return response;
     });
   },
-};
+});

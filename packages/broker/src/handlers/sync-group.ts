@@ -6,9 +6,9 @@
 // Kafka checks) and equal the group's.
 
 import { ErrorCode } from '@sluice/protocol';
-import type { ApiHandler } from './handler.ts';
+import { defineHandler } from './handler.ts';
 
-export const syncGroupHandler: ApiHandler = {
+export const syncGroupHandler = defineHandler({
   apiKey: 14,
   minVersion: 0,
   maxVersion: 5,
@@ -30,4 +30,4 @@ export const syncGroupHandler: ApiHandler = {
     });
     return { throttleTimeMs: 0, errorCode: result.errorCode, protocolType: result.protocolType, protocolName: result.protocolName, assignment: result.assignment };
   },
-};
+});

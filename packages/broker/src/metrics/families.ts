@@ -105,6 +105,11 @@ interface FamilyOptions {
   readonly labelNames: readonly string[];
 }
 
+/** What prom-client's registry uses of a metric: its name and get(). */
+function isRegistrable(metric: object): metric is Metric {
+  return 'name' in metric && typeof metric.name === 'string' && 'get' in metric && typeof metric.get === 'function';
+}
+
 /** The parts both families share: children by label values, registration, removal. */
 abstract class Family<C extends { readonly labels: Labels }> {
   readonly name: string;
@@ -118,8 +123,10 @@ abstract class Family<C extends { readonly labels: Labels }> {
     this.help = options.help;
     this.labelNames = options.labelNames;
     // The registry keeps whatever implements get(); its TypeScript type names only its own
-    // classes, hence the cast.
-    registry.registerMetric(this as unknown as Metric);
+    // classes, so a run-time check of that surface stands in for a cast.
+    const self: object = this;
+    if (!isRegistrable(self)) throw new Error(`BUG: metric family ${this.name} cannot be registered`);
+    registry.registerMetric(self);
   }
 
   protected abstract create(labels: Labels): C;

@@ -37,14 +37,16 @@ function compile(fields: readonly FieldSpec[]): ScanNode | null {
   return hasErrorCode || children.length > 0 ? { hasErrorCode, children } : null;
 }
 
-function walk(node: ScanNode, value: any, found: (code: number) => void): void {
+function walk(node: ScanNode, value: unknown, found: (code: number) => void): void {
   if (value === null || typeof value !== 'object') return;
+  // Any response body: its fields are read by the names the description gives, and checked.
+  const fields = value as Readonly<Record<string, unknown>>;
   if (node.hasErrorCode) {
-    const code = value.errorCode;
+    const code = fields.errorCode;
     if (typeof code === 'number' && code !== 0) found(code);
   }
   for (const child of node.children) {
-    const v = value[child.name];
+    const v = fields[child.name];
     if (child.isArray) {
       if (Array.isArray(v)) for (let i = 0; i < v.length; i++) walk(child.node, v[i], found);
     } else {

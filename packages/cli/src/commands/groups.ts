@@ -3,6 +3,7 @@
 // via ListOffsets latest) and the lag between them, with the member that owns the partition.
 // reset-offsets is a dry run unless --execute, and only touches an inactive group, as Kafka's.
 
+import { ErrorCode } from '@sluice/protocol';
 import type { Command } from 'commander';
 import {
   ClientError,
@@ -24,7 +25,7 @@ import {
 import { collect, exactlyOne, intArg, withBootstrap, withClient, writeOut } from '../output/command.ts';
 import { type Cell, formatTable } from '../output/table.ts';
 
-const GROUP_ID_NOT_FOUND = 69;
+const { GROUP_ID_NOT_FOUND } = ErrorCode;
 
 interface TopicPartitionRef {
   readonly topic: string;
@@ -128,7 +129,7 @@ async function planReset(client: KafkaClient, opts: ResetOpts, committed: readon
     targets = [];
     for (const s of specs) {
       const t = md.topics.get(s.topic);
-      if (t === undefined || t.errorCode !== 0) throw new KafkaApiError('reset offsets of', `topic ${JSON.stringify(s.topic)}`, t?.errorCode || 3);
+      if (t === undefined || t.errorCode !== 0) throw new KafkaApiError('reset offsets of', `topic ${JSON.stringify(s.topic)}`, t?.errorCode || ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       const all = t.partitions.map((p) => p.partition);
       for (const p of s.partitions ?? all) {
         if (!all.includes(p)) throw new ClientError(`topic ${JSON.stringify(s.topic)} has no partition ${p}`, 'pick partitions from `sluice topics describe`');

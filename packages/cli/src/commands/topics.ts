@@ -2,6 +2,7 @@
 // for topic configs). Output follows kafka-topics.sh: `list` prints one name per line;
 // `describe` prints a summary line per topic and a tab-separated line per partition.
 
+import { ErrorCode } from '@sluice/protocol';
 import type { Command } from 'commander';
 import {
   alterTopicConfigs,
@@ -19,8 +20,7 @@ import {
 } from '@sluice/client';
 import { collect, intArg, parseKeyValues, withBootstrap, withClient, writeOut } from '../output/command.ts';
 
-const TOPIC_ALREADY_EXISTS = 36;
-const UNKNOWN_TOPIC_OR_PARTITION = 3;
+const { TOPIC_ALREADY_EXISTS, UNKNOWN_TOPIC_OR_PARTITION } = ErrorCode;
 
 interface BaseOpts {
   bootstrapServer: string;
