@@ -1,6 +1,6 @@
 // BrokerMetrics over real partition logs and a real group coordinator: what a scrape shows.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FlushStats, WriterStats } from '@sluice/native';
@@ -141,6 +141,22 @@ describe('BrokerMetrics', () => {
     topics.delete(topic);
     text = await metrics.scrape();
     expect(text).not.toContain('topic="doomed"');
+    h.coordinator.close();
+  });
+
+  it("shows each log dir's filesystem capacity and available bytes; a dir that is gone has none", async () => {
+    const metrics = new BrokerMetrics({ appendMode: 'mmap' });
+    const h = harness();
+    const gone = join(dir, 'no-such-dir');
+    metrics.attach({ topics, groups: h.coordinator, writerStats: () => WRITER, flushStats: () => FLUSH, logDirs: [dir, gone] });
+    const text = await metrics.scrape();
+    const fs = statfsSync(dir);
+    expect(sampleValue(text, 'sluice_log_dir_capacity_bytes', { dir })).toBe(fs.blocks * fs.bsize);
+    const available = sampleValue(text, 'sluice_log_dir_available_bytes', { dir })!;
+    // Other processes write to this filesystem too: within a few MiB of what statfs says now.
+    expect(Math.abs(available - statfsSync(dir).bavail * fs.bsize)).toBeLessThan(64 << 20);
+    expect(available).toBeLessThanOrEqual(fs.blocks * fs.bsize);
+    expect(text).not.toContain(`dir="${gone}"`);
     h.coordinator.close();
   });
 
