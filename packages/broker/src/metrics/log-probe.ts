@@ -17,6 +17,7 @@ export class LogProbe {
   private readonly sizeBytes: GaugeFamily;
   private readonly segments: GaugeFamily;
   private readonly recovery: Gauge;
+  private readonly offline: Gauge;
   private readonly rolled: CounterChild;
   private readonly dirAvailable: GaugeFamily;
   private readonly dirCapacity: GaugeFamily;
@@ -31,6 +32,11 @@ export class LogProbe {
     this.recovery = new Gauge({
       name: 'sluice_log_recovery_duration_seconds',
       help: 'Time the last startup spent opening and recovering every partition log.',
+      registers: [registry],
+    });
+    this.offline = new Gauge({
+      name: 'sluice_log_offline_partitions',
+      help: 'Partitions taken offline by a storage failure (a failed fsync, EIO), answering KAFKA_STORAGE_ERROR until a restart.',
       registers: [registry],
     });
     this.rolled = new CounterFamily(registry, {
@@ -64,6 +70,7 @@ export class LogProbe {
   refresh(topics: Iterable<Topic>): void {
     const gauges = [this.startOffset, this.endOffset, this.highWatermark, this.sizeBytes, this.segments];
     for (const g of gauges) g.beginRefresh();
+    let offline = 0;
     for (const topic of topics) {
       const name = topic.name;
       for (const p of topic.partitions) {
@@ -76,9 +83,11 @@ export class LogProbe {
         this.highWatermark.set(p.highWatermark, name, index);
         this.sizeBytes.set(log.sizeBytes, name, index);
         this.segments.set(log.segmentCount, name, index);
+        if (p.offline) offline++;
       }
     }
     for (const g of gauges) g.endRefresh();
+    this.offline.set(offline);
   }
 
   /**
