@@ -3,8 +3,8 @@
 // dashboard screenshot command (test/observability/render-dashboard.ts).
 //
 // The load makes every panel of the dashboard have something to show:
-// - two topics with producers (kafkajs), small segments and retention.bytes, so segments roll and
-//   retention moves log start offsets;
+// - two topics with producers (kafkajs), small segments so they roll, and a small retention.bytes
+//   on `orders` so retention moves its log start offsets;
 // - group `billing` keeps up with `orders`; group `analytics` reads `clicks` slower than it is
 //   written, so its lag grows;
 // - a raw client produces to a partition that does not exist every second
@@ -18,7 +18,14 @@ import { type BrokerProcess, removeDir, startBroker } from './broker-process.ts'
 import { type PrometheusServer, RULES_FILE, startPrometheus } from './prometheus.ts';
 import { RawClient } from './raw-client.ts';
 
+/** Partitions per topic. */
 export const TOPICS = { orders: 3, clicks: 2 } as const;
+/**
+ * `retention.bytes` per partition: small for `orders` (read by the group that keeps up), so
+ * retention deletes segments within seconds; large for `clicks`, so the slow group's lag grows
+ * instead of its position falling off the log (OFFSET_OUT_OF_RANGE, a reset, a sawtooth).
+ */
+const RETENTION_BYTES: Record<keyof typeof TOPICS, number> = { orders: 512 * 1024, clicks: 256 * 1024 * 1024 };
 export const GROUPS = { keepsUp: 'billing', fallsBehind: 'analytics' } as const;
 
 export interface ObservedBroker {
@@ -80,7 +87,7 @@ export async function startObservedBroker(options: ObservedBrokerOptions = {}): 
         numPartitions,
         configEntries: [
           { name: 'segment.bytes', value: String(128 * 1024) },
-          { name: 'retention.bytes', value: String(512 * 1024) },
+          { name: 'retention.bytes', value: String(RETENTION_BYTES[topic as keyof typeof TOPICS]) },
         ],
       })),
     });
