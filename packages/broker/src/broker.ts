@@ -147,7 +147,7 @@ export class Broker {
       onEvents: (events) => this.onWriterEvents(events),
     });
     const writer = this.writer;
-    this.metrics.attach({ topics, groups, writerStats: () => writer.stats() });
+    this.metrics.attach({ topics, groups, writerStats: () => writer.stats(), logDirs: this.config.logDirs });
     this.scheduleRetention();
     if (this.config.bool('log.cleaner.enable')) {
       this.cleaner = new LogCleaner(topics, this.config, log.child({ subsystem: 'cleaner' }));

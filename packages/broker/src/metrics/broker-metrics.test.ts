@@ -1,6 +1,6 @@
 // BrokerMetrics over real partition logs and a real group coordinator: what a scrape shows.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FlushStats, WriterStats } from '@sluice/native';
@@ -96,6 +96,7 @@ describe('BrokerMetrics', () => {
     expect(sampleValue(text, 'sluice_log_segments', p0)).toBeGreaterThan(1); // 1 KiB segments
     expect(sampleValue(text, 'sluice_log_size_bytes', p0)).toBe(topic.partitions[0].log.sizeBytes);
     expect(sampleValue(text, 'sluice_log_end_offset', { topic: 'orders', partition: 1 })).toBe(0);
+    expect(sampleValue(text, 'sluice_log_offline_partitions')).toBe(0);
 
     expect(sampleValue(text, 'sluice_group_committed_offset', { group: 'billing', ...p0 })).toBe(20);
     expect(sampleValue(text, 'sluice_group_lag', { group: 'billing', ...p0 })).toBe(30);
@@ -141,6 +142,34 @@ describe('BrokerMetrics', () => {
     topics.delete(topic);
     text = await metrics.scrape();
     expect(text).not.toContain('topic="doomed"');
+    h.coordinator.close();
+  });
+
+  it('counts partitions a storage failure took offline', async () => {
+    const topic = topics.create('fragile', 3, new Map());
+    const metrics = new BrokerMetrics({ appendMode: 'pwrite' });
+    const h = harness();
+    metrics.attach({ topics, groups: h.coordinator, writerStats: () => WRITER, flushStats: () => FLUSH });
+    expect(sampleValue(await metrics.scrape(), 'sluice_log_offline_partitions')).toBe(0);
+    topic.partitions[1].markOffline(new Error('EIO: fsync failed'));
+    topic.partitions[2].markOffline(new Error('EIO: write failed'));
+    expect(sampleValue(await metrics.scrape(), 'sluice_log_offline_partitions')).toBe(2);
+    h.coordinator.close();
+  });
+
+  it("shows each log dir's filesystem capacity and available bytes; a dir that is gone has none", async () => {
+    const metrics = new BrokerMetrics({ appendMode: 'mmap' });
+    const h = harness();
+    const gone = join(dir, 'no-such-dir');
+    metrics.attach({ topics, groups: h.coordinator, writerStats: () => WRITER, flushStats: () => FLUSH, logDirs: [dir, gone] });
+    const text = await metrics.scrape();
+    const fs = statfsSync(dir);
+    expect(sampleValue(text, 'sluice_log_dir_capacity_bytes', { dir })).toBe(fs.blocks * fs.bsize);
+    const available = sampleValue(text, 'sluice_log_dir_available_bytes', { dir })!;
+    // Other processes write to this filesystem too: within a few MiB of what statfs says now.
+    expect(Math.abs(available - statfsSync(dir).bavail * fs.bsize)).toBeLessThan(64 << 20);
+    expect(available).toBeLessThanOrEqual(fs.blocks * fs.bsize);
+    expect(text).not.toContain(`dir="${gone}"`);
     h.coordinator.close();
   });
 

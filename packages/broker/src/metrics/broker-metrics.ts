@@ -25,6 +25,8 @@ export interface ScrapeSources {
   readonly writerStats: () => WriterStats;
   /** The process-wide flush counters (one native call); defaults to @sluice/native's. */
   readonly flushStats?: () => FlushStats;
+  /** `log.dirs`: their filesystems' capacity and available bytes are read at each scrape. */
+  readonly logDirs?: readonly string[];
 }
 
 export interface BrokerMetricsOptions {
@@ -72,6 +74,7 @@ export class BrokerMetrics implements ScrapeSource {
     this.dataPath.refresh(writer, (sources?.flushStats ?? flushStats)());
     if (sources !== null) {
       this.log.refresh(sources.topics.topics);
+      this.log.refreshDirs(sources.logDirs ?? []);
       this.groups.refresh(sources.groups, sources.topics);
     }
   }
