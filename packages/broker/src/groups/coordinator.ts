@@ -33,7 +33,7 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '@sluice/protocol';
 import type { Logger } from '../logger.ts';
-import { type Clock, KeyedTimers, systemClock } from './clock.ts';
+import { type Clock, KeyedTimers, systemClock } from '../clock.ts';
 import type { GroupCoordinatorConfig } from './config.ts';
 import { ClassicGroup, GROUP_STATES, type GroupState } from './group.ts';
 import { type GroupLog, type GroupLogAppend, GroupLogError, type GroupLogRecord } from './group-log.ts';

@@ -8,10 +8,10 @@ import type { BrokerContext } from '../broker-context.ts';
 import { silentLogger } from '../logger.ts';
 import { GroupCoordinator } from './coordinator.ts';
 import { GroupLogError } from './group-log.ts';
-import { ManualClock } from './manual-clock.ts';
+import { ManualClock } from '../testing/manual-clock.ts';
 import { OFFSETS_TOPIC_SEGMENT_BYTES, OffsetsTopicLog } from './offsets-topic-log.ts';
 import { OFFSETS_TOPIC } from './partitioning.ts';
-import { TEST_CONFIG } from './test-harness.ts';
+import { TEST_CONFIG } from '../testing/group-harness.ts';
 
 /** A partition log that keeps batches in memory and assigns offsets by rewriting baseOffset. */
 class StandInLog {

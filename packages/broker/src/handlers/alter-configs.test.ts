@@ -3,10 +3,10 @@
 import { ErrorCode } from '@sluice/protocol';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { BrokerContext } from '../broker-context.ts';
-import { callHandler } from '../groups/test-harness.ts';
+import { callHandler } from '../testing/call-handler.ts';
 import { alterConfigsHandler } from './alter-configs.ts';
 import { incrementalAlterConfigsHandler } from './incremental-alter-configs.ts';
-import { startTestBroker, type TestBroker } from './test-broker.ts';
+import { startTestBroker, type TestBroker } from '../testing/test-broker.ts';
 
 const TOPIC = 2;
 const BROKER = 4;

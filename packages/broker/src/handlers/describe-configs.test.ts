@@ -1,8 +1,8 @@
 import { ErrorCode } from '@sluice/protocol';
 import { afterEach, describe, expect, test } from 'vitest';
-import { callHandler } from '../groups/test-harness.ts';
+import { callHandler } from '../testing/call-handler.ts';
 import { describeConfigsHandler } from './describe-configs.ts';
-import { startTestBroker, type TestBroker } from './test-broker.ts';
+import { startTestBroker, type TestBroker } from '../testing/test-broker.ts';
 
 const TOPIC = 2;
 const BROKER = 4;

@@ -7,7 +7,7 @@ import type { FlushStats, WriterStats } from '@sluice/native';
 import { buildRecordBatch } from '@sluice/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BrokerConfig } from '../config.ts';
-import { harness } from '../groups/test-harness.ts';
+import { harness } from '../testing/group-harness.ts';
 import { silentLogger } from '../logger.ts';
 import { TopicRegistry } from '../topics.ts';
 import { BrokerMetrics } from './broker-metrics.ts';

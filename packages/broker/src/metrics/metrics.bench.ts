@@ -15,7 +15,7 @@ import type { WriterStats } from '@sluice/native';
 import { buildRecordBatch } from '@sluice/protocol';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { BrokerConfig } from '../config.ts';
-import { harness } from '../groups/test-harness.ts';
+import { harness } from '../testing/group-harness.ts';
 import { silentLogger } from '../logger.ts';
 import { TopicRegistry } from '../topics.ts';
 import { BrokerMetrics } from './broker-metrics.ts';
