@@ -25,7 +25,7 @@ const encoder = new TextEncoder();
 
 function produce(partition: Partition, key: string, value: string | null, timestamp: number): void {
   const batch = buildRecordBatch({ records: [{ key: encoder.encode(key), value: value === null ? null : encoder.encode(value), timestamp }], compression: 'gzip' });
-  partition.log.append(batch, timestamp);
+  partition.append(batch, timestamp);
 }
 
 /** key -> [offset, value] of every record the partition serves. */

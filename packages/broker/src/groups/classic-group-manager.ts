@@ -73,7 +73,7 @@ const UNKNOWN_MEMBER_ID = '';
 export class ClassicGroupManager {
   private readonly config: GroupCoordinatorConfig;
   private readonly append: AppendGroupRecords;
-  private readonly log: Logger;
+  private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly timers: KeyedTimers;
   private readonly groups: ClassicGroups;
@@ -81,7 +81,7 @@ export class ClassicGroupManager {
   constructor(options: ClassicGroupManagerOptions) {
     this.config = options.config;
     this.append = options.append;
-    this.log = options.logger;
+    this.logger = options.logger;
     this.clock = options.clock;
     this.timers = new KeyedTimers(this.clock);
     this.groups = options.groups;
@@ -146,7 +146,7 @@ export class ClassicGroupManager {
     if (input.groupInstanceId !== null) {
       const existing = group.staticMemberId(input.groupInstanceId);
       if (existing !== undefined) {
-        this.log.info({ group: group.groupId, groupInstanceId: input.groupInstanceId, oldMemberId: existing, memberId: newMemberId, state: group.state }, 'static member rejoins with a new member id');
+        this.logger.info({ group: group.groupId, groupInstanceId: input.groupInstanceId, oldMemberId: existing, memberId: newMemberId, state: group.state }, 'static member rejoins with a new member id');
         return this.updateStaticMemberThenRebalanceOrCompleteJoin(group, input, existing, newMemberId, respond);
       }
       return this.addMemberThenRebalanceOrCompleteJoin(group, input, newMemberId, respond);
@@ -196,7 +196,7 @@ export class ClassicGroupManager {
         }
         return respond(this.joinSuccess(group, memberId, false));
       case 'Empty':
-        this.log.warn({ group: group.groupId, memberId }, 'member rejoins a group in unexpected state Empty');
+        this.logger.warn({ group: group.groupId, memberId }, 'member rejoins a group in unexpected state Empty');
         return respond(joinError(memberId, ErrorCode.UNKNOWN_MEMBER_ID));
     }
   }
@@ -279,7 +279,7 @@ export class ClassicGroupManager {
           },
           (err) => {
             const errorCode = groupWriteError(groupLogErrorCode(err));
-            this.log.warn({ group: group.groupId, memberId: newMemberId, errorCode }, 'could not persist static member id; reverting to the old id');
+            this.logger.warn({ group: group.groupId, memberId: newMemberId, errorCode }, 'could not persist static member id; reverting to the old id');
             if (!group.has(newMemberId) || group.member(newMemberId) !== member) return;
             group.completeJoin(member, { ...this.joinSuccess(group, UNKNOWN_MEMBER_ID, false, currentLeader), errorCode });
             group.updateMember(member, previous.protocols, previous.rebalanceTimeoutMs, previous.sessionTimeoutMs, null);
@@ -330,7 +330,7 @@ export class ClassicGroupManager {
       this.timers.schedule(joinKey(group.groupId), delayMs, () => this.tryCompleteInitialRebalanceElseSchedule(group.groupId, delayMs, remainingMs));
     }
     group.transitionTo('PreparingRebalance', this.clock.now());
-    this.log.info({ group: group.groupId, generation: group.generationId, reason }, 'preparing to rebalance group');
+    this.logger.info({ group: group.groupId, generation: group.generationId, reason }, 'preparing to rebalance group');
     if (!isInitialRebalance) this.maybeCompleteJoinElseSchedule(group);
   }
 
@@ -370,20 +370,20 @@ export class ClassicGroupManager {
       this.removeMember(group, member);
       dropped.push(member.memberId);
     }
-    if (dropped.length > 0) this.log.info({ group: group.groupId, members: dropped }, 'removed members that did not rejoin');
+    if (dropped.length > 0) this.logger.info({ group: group.groupId, members: dropped }, 'removed members that did not rejoin');
     if (!group.maybeElectNewJoinedLeader() && group.size > 0) {
       // Only static members that did not rejoin are left: wait for them or their session expiry.
-      this.log.error({ group: group.groupId }, 'could not complete rebalance because no members rejoined');
+      this.logger.error({ group: group.groupId }, 'could not complete rebalance because no members rejoined');
       this.timers.schedule(joinKey(group.groupId), group.rebalanceTimeoutMs, () => this.completeJoinPhaseOf(group.groupId));
       return;
     }
     group.initNextGeneration(this.clock.now());
     if (group.is('Empty')) {
-      this.log.info({ group: group.groupId, generation: group.generationId }, 'group is now empty');
+      this.logger.info({ group: group.groupId, generation: group.generationId }, 'group is now empty');
       this.appendBestEffort(group, new Map());
       return;
     }
-    this.log.info({ group: group.groupId, generation: group.generationId, members: group.size, protocol: group.protocolName }, 'stabilized group');
+    this.logger.info({ group: group.groupId, generation: group.generationId, members: group.size, protocol: group.protocolName }, 'stabilized group');
     for (const member of group.members) {
       group.completeJoin(member, this.joinSuccess(group, member.memberId, group.isLeader(member.memberId)));
       this.scheduleHeartbeat(group, member, member.sessionTimeoutMs);
@@ -414,7 +414,7 @@ export class ClassicGroupManager {
       if (group.has(memberId)) this.removeMember(group, group.member(memberId));
       else group.remove(memberId);
     }
-    this.log.info({ group: groupId, members: pending }, 'removed members that did not send SyncGroup');
+    this.logger.info({ group: groupId, members: pending }, 'removed members that did not send SyncGroup');
     this.prepareRebalance(group, `members ${pending.join(', ')} did not sync in time`);
   }
 
@@ -462,13 +462,13 @@ export class ClassicGroupManager {
     for (const a of input.assignments) assignment.set(a.memberId, a.assignment.slice());
     const missing = [...group.members].filter((m) => !assignment.has(m.memberId)).map((m) => m.memberId);
     for (const memberId of missing) assignment.set(memberId, EMPTY_BYTES);
-    if (missing.length > 0) this.log.warn({ group: group.groupId, generation: group.generationId, members: missing }, 'leader sent no assignment for some members; they get an empty one');
+    if (missing.length > 0) this.logger.warn({ group: group.groupId, generation: group.generationId, members: missing }, 'leader sent no assignment for some members; they get an empty one');
     const generation = group.generationId;
     const stillWaiting = () => group.is('CompletingRebalance') && group.generationId === generation;
     const fail = (err: unknown) => {
       if (!stillWaiting()) return;
       const errorCode = groupWriteError(groupLogErrorCode(err));
-      this.log.warn({ group: group.groupId, generation, errorCode }, 'could not store the group assignment');
+      this.logger.warn({ group: group.groupId, generation, errorCode }, 'could not store the group assignment');
       this.resetAndPropagateAssignmentWithError(group, errorCode);
       this.maybePrepareRebalanceOrCompleteJoin(group, `error ${errorCode} storing the assignment`);
     };
@@ -482,7 +482,7 @@ export class ClassicGroupManager {
       if (!stillWaiting()) return;
       this.setAndPropagateAssignment(group, assignment);
       group.transitionTo('Stable', this.clock.now());
-      this.log.info({ group: group.groupId, generation }, 'group assignment stored; group is Stable');
+      this.logger.info({ group: group.groupId, generation }, 'group assignment stored; group is Stable');
     }, fail);
   }
 
@@ -550,7 +550,7 @@ export class ClassicGroupManager {
     const group = this.groups.get(groupId);
     if (group === undefined || group.is('Dead')) return;
     if (group.isPendingMember(memberId)) {
-      this.log.info({ group: groupId, memberId }, 'pending member expired before joining');
+      this.logger.info({ group: groupId, memberId }, 'pending member expired before joining');
       group.remove(memberId);
       if (group.is('PreparingRebalance') && group.hasAllMembersJoined()) this.completeJoinPhase(group);
       return;
@@ -558,7 +558,7 @@ export class ClassicGroupManager {
     if (!group.has(memberId)) return;
     const member = group.member(memberId);
     if (member.hasSatisfiedHeartbeat()) return;
-    this.log.info({ group: groupId, memberId }, 'member session expired; removing it from the group');
+    this.logger.info({ group: groupId, memberId }, 'member session expired; removing it from the group');
     this.removeMemberAndUpdateGroup(group, member, `member ${memberId} session expired`);
   }
 
@@ -619,7 +619,7 @@ export class ClassicGroupManager {
       }
     }
     if (removed.length > 0) {
-      this.log.info({ group: groupId, members: removed, reasons: leaving.map((m) => m.reason).filter((r) => r !== null) }, 'members left the group');
+      this.logger.info({ group: groupId, members: removed, reasons: leaving.map((m) => m.reason).filter((r) => r !== null) }, 'members left the group');
       const reason = `members ${removed.join(', ')} left the group`;
       if (group.is('Stable') || group.is('CompletingRebalance')) this.maybePrepareRebalanceOrCompleteJoin(group, reason);
       else if (group.is('PreparingRebalance')) this.maybeCompleteJoinPhase(group);
@@ -669,10 +669,10 @@ export class ClassicGroupManager {
   private appendBestEffort(group: ClassicGroup, assignment: ReadonlyMap<string, Uint8Array>): void {
     try {
       this.append(group.groupId, [this.groupMetadataRecord(group, assignment)]).durable.catch((err) =>
-        this.log.warn({ group: group.groupId, err }, 'flushing empty group metadata failed'),
+        this.logger.warn({ group: group.groupId, err }, 'flushing empty group metadata failed'),
       );
     } catch (err) {
-      this.log.warn({ group: group.groupId, errorCode: groupLogErrorCode(err) }, 'could not write empty group metadata');
+      this.logger.warn({ group: group.groupId, errorCode: groupLogErrorCode(err) }, 'could not write empty group metadata');
     }
   }
 

@@ -45,14 +45,14 @@ import type {
 
 export interface GroupCoordinatorOptions {
   readonly config: GroupCoordinatorConfig;
-  readonly log: GroupLog;
+  readonly groupLog: GroupLog;
   readonly logger: Logger;
   readonly clock?: Clock;
 }
 
 export class GroupCoordinator {
   private readonly groupLog: GroupLog;
-  private readonly log: Logger;
+  private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly classicGroups = new ClassicGroups();
   private readonly classic: ClassicGroupManager;
@@ -60,12 +60,12 @@ export class GroupCoordinator {
   private active = false;
 
   constructor(options: GroupCoordinatorOptions) {
-    this.groupLog = options.log;
-    this.log = options.logger;
+    this.groupLog = options.groupLog;
+    this.logger = options.logger;
     this.clock = options.clock ?? systemClock;
     const append = (groupId: string, records: readonly GroupLogRecord[]) => this.append(groupId, records);
-    this.classic = new ClassicGroupManager({ config: options.config, append, logger: this.log, clock: this.clock, groups: this.classicGroups });
-    this.offsets = new OffsetManager({ config: options.config, groups: this.offsetGroups(), append, logger: this.log, clock: this.clock });
+    this.classic = new ClassicGroupManager({ config: options.config, append, logger: this.logger, clock: this.clock, groups: this.classicGroups });
+    this.offsets = new OffsetManager({ config: options.config, groups: this.offsetGroups(), append, logger: this.logger, clock: this.clock });
   }
 
   /** The offsets-log partition that holds a group. */
@@ -90,7 +90,7 @@ export class GroupCoordinator {
     this.classic.startSessions();
     this.active = true;
     this.offsets.startExpiry();
-    this.log.info({ records, groups: this.classicGroups.size }, 'group coordinator loaded');
+    this.logger.info({ records, groups: this.classicGroups.size }, 'group coordinator loaded');
   }
 
   /** Stops every timer and answers parked JoinGroup/SyncGroup requests NOT_COORDINATOR. */
@@ -193,7 +193,7 @@ export class GroupCoordinator {
       if (invalid !== ErrorCode.NONE) return { groupId, errorCode: invalid };
       try {
         await this.deleteGroup(groupId);
-        this.log.info({ group: groupId }, 'group deleted');
+        this.logger.info({ group: groupId }, 'group deleted');
         return { groupId, errorCode: ErrorCode.NONE };
       } catch (err) {
         return { groupId, errorCode: groupWriteError(groupLogErrorCode(err)) };

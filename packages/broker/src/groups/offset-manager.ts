@@ -76,7 +76,7 @@ export class OffsetManager {
   private readonly config: GroupCoordinatorConfig;
   private readonly groups: OffsetGroups;
   private readonly append: AppendGroupRecords;
-  private readonly log: Logger;
+  private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly offsets = new OffsetStore();
   private readonly timers: KeyedTimers;
@@ -86,7 +86,7 @@ export class OffsetManager {
     this.config = options.config;
     this.groups = options.groups;
     this.append = options.append;
-    this.log = options.logger;
+    this.logger = options.logger;
     this.clock = options.clock;
     this.timers = new KeyedTimers(this.clock);
   }
@@ -215,15 +215,15 @@ export class OffsetManager {
       const records: GroupLogRecord[] = expired.map((o) => ({ key: encodeOffsetKey(groupId, o.topic, o.partition), value: null }));
       if (deleteGroup) records.push(...this.groups.groupTombstones(groupId));
       try {
-        this.append(groupId, records).durable.catch((err) => this.log.warn({ group: groupId, err }, 'flushing expired offsets failed'));
+        this.append(groupId, records).durable.catch((err) => this.logger.warn({ group: groupId, err }, 'flushing expired offsets failed'));
       } catch (err) {
-        this.log.warn({ group: groupId, errorCode: groupLogErrorCode(err) }, 'could not write expired offsets; will retry');
+        this.logger.warn({ group: groupId, errorCode: groupLogErrorCode(err) }, 'could not write expired offsets; will retry');
         continue;
       }
       for (const o of expired) this.offsets.delete(groupId, o.topic, o.partition);
       expiredCount += expired.length;
       if (deleteGroup) this.groups.forgetGroup(groupId);
-      this.log.info({ group: groupId, expiredOffsets: expired.length, groupDeleted: deleteGroup }, 'expired committed offsets');
+      this.logger.info({ group: groupId, expiredOffsets: expired.length, groupDeleted: deleteGroup }, 'expired committed offsets');
     }
     return expiredCount;
   }

@@ -35,7 +35,7 @@ export function harness(overrides: Partial<GroupCoordinatorConfig> = {}, log = n
   const clock = new ManualClock();
   const config = { ...TEST_CONFIG, ...overrides };
   const make = () => {
-    const c = new GroupCoordinator({ config, log, logger: silentLogger, clock });
+    const c = new GroupCoordinator({ config, groupLog: log, logger: silentLogger, clock });
     c.load();
     return c;
   };
