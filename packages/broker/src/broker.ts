@@ -27,7 +27,7 @@ import { LogCleaner } from './log-cleaner.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { loadOrFormatMetaProperties } from './meta-properties.ts';
 import { BrokerMetrics } from './metrics/broker-metrics.ts';
-import { type MetricsListener, parseMetricsListener } from './metrics/listener-url.ts';
+import { type MetricsListener, parseMetricsListener } from './metrics-listener.ts';
 import { MetricsServer } from './metrics/metrics-server.ts';
 import { TopicRegistry } from './topics.ts';
 
