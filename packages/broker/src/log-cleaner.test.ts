@@ -9,7 +9,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BrokerConfig } from './config.ts';
 import { cleanerSettings, LogCleaner } from './log-cleaner.ts';
 import { silentLogger } from './logger.ts';
-import { type Partition, TopicRegistry } from './topics.ts';
+import type { Partition } from './partition.ts';
+import { TopicRegistry } from './topics.ts';
 
 let dir: string;
 let config: BrokerConfig;

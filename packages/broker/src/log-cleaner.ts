@@ -13,7 +13,8 @@
 import type { CleanerSettings, CleanStats } from '@sluice/native';
 import type { BrokerConfig } from './config.ts';
 import type { Logger } from './logger.ts';
-import type { Partition, TopicRegistry } from './topics.ts';
+import type { Partition } from './partition.ts';
+import type { TopicRegistry } from './topics.ts';
 
 /** The broker-wide cleaner settings from the broker config. */
 export function cleanerSettings(config: BrokerConfig): CleanerSettings {

@@ -33,9 +33,6 @@ import { Partition } from './partition.ts';
 import { parseTestFaults } from './test-faults.ts';
 import { TopicConfig } from './topic-config.ts';
 
-// Partitions are their own module; re-exported for the modules that name both.
-export { Partition } from './partition.ts';
-
 export const TOPICS_FILE = 'sluice-topics.json';
 
 /** Kafka's internal topics (Topic.INTERNAL_TOPICS): written by the broker only. A user topic

@@ -15,7 +15,7 @@
 import { ErrorCode } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import { partitionFailure } from '../storage-errors.ts';
-import type { Partition } from '../topics.ts';
+import type { Partition } from '../partition.ts';
 import type { ApiHandler, RequestContext } from './handler.ts';
 
 const ZERO_UUID = '00000000000000000000000000000000';

@@ -100,7 +100,7 @@ try {
   for (let t = 0; t < Math.ceil(partitions / perTopic); t++) {
     const topic = topics.create(`topic-${t}`, Math.min(perTopic, partitions - t * perTopic), new Map());
     const batch = buildRecordBatch({ records: [{ key: null, value: 'v' }] });
-    for (const p of topic.partitions) p.log.append(batch.slice(), Date.now());
+    for (const p of topic.partitions) p.append(batch.slice(), Date.now());
   }
   const h = harness();
   for (let g = 0; g < groupCount; g++) {
