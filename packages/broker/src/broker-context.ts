@@ -3,9 +3,9 @@
 // coordinator (groups/), the metrics probes (metrics/), the delayed operations (delayed/), the
 // shutdown signal (shutdown.ts), producer ids. It holds and wires them; it decides nothing itself.
 //
-// Layering (README, layering.test.ts): this is handler-level code. Lower modules (topics,
-// partition, config, groups, metrics, connection) never import it; they get what they need
-// passed in.
+// Layering (README, layering.test.ts): this is handler-level code. The core (topics, partition,
+// config, …), groups/ and metrics/ never import it; they get what they need passed in. The
+// connection only hands it to the handlers.
 
 import type { BrokerConfig, Listener } from './config.ts';
 import { DelayedOperations } from './delayed/delayed-operations.ts';

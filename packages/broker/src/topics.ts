@@ -1,4 +1,5 @@
-// Topics and partitions: the registry of what exists, where its data lives, and the open logs.
+// Topics: the registry of what exists, where its data lives, and opening the partitions' logs
+// (each partition is a Partition, partition.ts).
 //
 // Persistence: the registry (topic name, topic id, partition count, config overrides) is one
 // JSON file per broker, `sluice-topics.json` in the first log dir, replaced atomically (write,
