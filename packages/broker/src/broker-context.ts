@@ -1,30 +1,22 @@
-// What handlers share: configuration, identity, the topic registry and the helpers that several
-// handlers need (topic auto-creation, topic config validation). One per broker.
+// What handlers share, one per broker: configuration, identity, the topic registry, and the
+// broker's services, each in its own module — topic creation (topic-creation.ts), the group
+// coordinator (groups/), the metrics probes (metrics/), the delayed operations (delayed/), the
+// shutdown signal (shutdown.ts), producer ids. It holds and wires them; it decides nothing itself.
+//
+// Layering (README, layering.test.ts): this is handler-level code. The core (topics, partition,
+// config, …), groups/ and metrics/ never import it; they get what they need passed in. The
+// connection only hands it to the handlers.
 
-import { ErrorCode } from '@sluice/protocol';
-import type { BrokerConfig, ConfigValue, Listener } from './config.ts';
-import { ConfigError } from './config.ts';
-import { newPartitionsProblem } from './fd-budget.ts';
+import type { BrokerConfig, Listener } from './config.ts';
+import { DelayedOperations } from './delayed/delayed-operations.ts';
 import type { GroupCoordinator } from './groups/coordinator.ts';
 import type { Logger } from './logger.ts';
-import { ProducerIdManager } from './producer-ids.ts';
 import { BrokerMetrics } from './metrics/broker-metrics.ts';
-import { storageFailure } from './storage-errors.ts';
-import { parseTopicOverrides, validateTopicOverrides } from './topic-config.ts';
-import { INTERNAL_TOPICS, type Partition, type Topic, type TopicRegistry, topicNameProblem } from './topics.ts';
-
-export interface TopicCreation {
-  /** The new topic; undefined when refused, and for validateOnly. */
-  readonly topic?: Topic;
-  /** Kafka error code when the topic was not (or, validateOnly, would not be) created. */
-  readonly errorCode: number;
-  readonly errorMessage: string | null;
-  /** On success (validateOnly too): what the topic has, or would have. */
-  readonly created?: { readonly partitions: number; readonly replicationFactor: number; readonly overrides: ReadonlyMap<string, ConfigValue> };
-}
-
-// Error codes used here, from Kafka's table in @sluice/protocol.
-const { LEADER_NOT_AVAILABLE, INVALID_TOPIC_EXCEPTION, TOPIC_ALREADY_EXISTS, INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR, INVALID_CONFIG } = ErrorCode;
+import type { Partition } from './partition.ts';
+import { ProducerIdManager } from './producer-ids.ts';
+import { ShutdownSignal } from './shutdown.ts';
+import { TopicCreator } from './topic-creation.ts';
+import type { TopicRegistry } from './topics.ts';
 
 export class BrokerContext {
   readonly config: BrokerConfig;
@@ -32,17 +24,23 @@ export class BrokerContext {
   readonly nodeId: number;
   readonly topics: TopicRegistry;
   readonly logger: Logger;
+  /** CreateTopics' validations, and auto-creation on Metadata (internal topics by their owner). */
+  readonly topicCreator: TopicCreator;
   /** Producer ids for InitProducerId, reserved in blocks in the first log dir. */
   readonly producerIds: ProducerIdManager;
   /** The metrics probes (metrics/): handlers report what happened through them. */
   readonly metrics: BrokerMetrics;
+  /** Raised when a graceful stop begins. */
+  readonly shutdown = new ShutdownSignal();
+  /**
+   * Parked Fetch requests, watched per partition: checked (coalesced per event-loop turn) when a
+   * partition's offsets move, answered at once when a graceful stop begins.
+   */
+  readonly delayedFetches = new DelayedOperations<Partition>();
   /** Where clients should connect (the advertised listener of the connection's listener). */
   private advertised: readonly Listener[];
   private apiVersionTable: ReadonlyArray<{ apiKey: number; minVersion: number; maxVersion: number }> = [];
   private groupCoordinator: GroupCoordinator | null = null;
-  private readonly internalTopicCreators = new Map<string, () => Topic>();
-  private readonly shutdownListeners = new Set<() => void>();
-  private shuttingDown = false;
 
   constructor(config: BrokerConfig, clusterId: string, topics: TopicRegistry, logger: Logger, metrics?: BrokerMetrics) {
     this.config = config;
@@ -51,8 +49,11 @@ export class BrokerContext {
     this.nodeId = config.nodeId;
     this.topics = topics;
     this.logger = logger;
+    this.topicCreator = new TopicCreator(config, topics, logger);
     this.advertised = config.advertisedListeners;
     this.producerIds = new ProducerIdManager(config.logDirs[0]);
+    topics.onPartitionChange((partition) => this.delayedFetches.checkSoon(partition));
+    this.shutdown.onShutdown(() => this.delayedFetches.shutdown());
   }
 
   /**
@@ -90,123 +91,5 @@ export class BrokerContext {
       return { ...match, host: '127.0.0.1' };
     }
     return match;
-  }
-
-  /**
-   * Creates a topic after Kafka's validations. `partitions`/`replicationFactor` of -1 take the
-   * broker defaults. With `validateOnly` nothing is created.
-   */
-  createTopic(
-    name: string,
-    partitions: number,
-    replicationFactor: number,
-    configs: ReadonlyArray<{ name: string; value: string | null }>,
-    validateOnly: boolean,
-  ): TopicCreation {
-    const nameProblem = topicNameProblem(name);
-    if (nameProblem !== null) return { errorCode: INVALID_TOPIC_EXCEPTION, errorMessage: nameProblem };
-    if (this.topics.get(name) !== undefined) {
-      return { errorCode: TOPIC_ALREADY_EXISTS, errorMessage: `Topic '${name}' already exists.` };
-    }
-    // Kafka checks the configs before the partition count and replication factor.
-    const nullConfigs = configs.filter((c) => c.value === null).map((c) => c.name);
-    if (nullConfigs.length > 0) return { errorCode: INVALID_CONFIG, errorMessage: `Null value not supported for topic configs: ${nullConfigs.join(',')}` };
-    let overrides: Map<string, ConfigValue>;
-    try {
-      overrides = parseTopicOverrides(configs);
-      validateTopicOverrides(overrides, this.config);
-    } catch (err) {
-      if (err instanceof ConfigError) return { errorCode: INVALID_CONFIG, errorMessage: err.message };
-      throw err;
-    }
-    const count = partitions === -1 ? this.config.int('num.partitions') : partitions;
-    if (count < 1) return { errorCode: INVALID_PARTITIONS, errorMessage: 'Number of partitions must be larger than 0.' };
-    if (count > 100_000) return { errorCode: INVALID_PARTITIONS, errorMessage: 'Number of partitions must be at most 100000.' };
-    const rf = replicationFactor === -1 ? this.config.int('default.replication.factor') : replicationFactor;
-    if (rf !== 1) {
-      return {
-        errorCode: INVALID_REPLICATION_FACTOR,
-        errorMessage: `Replication factor: ${rf} larger than available brokers: 1.`,
-      };
-    }
-    const created = { partitions: count, replicationFactor: rf, overrides };
-    const capacity = newPartitionsProblem(count);
-    if (capacity !== null) return { errorCode: INVALID_PARTITIONS, errorMessage: capacity };
-    if (validateOnly) return { errorCode: 0, errorMessage: null, created };
-    let topic: Topic;
-    try {
-      topic = this.topics.create(name, count, overrides);
-    } catch (err) {
-      // Opening the logs failed (EMFILE, ENOSPC, EIO): nothing of the topic was kept.
-      const failure = storageFailure(err);
-      if (failure === null) throw err;
-      this.logger.error({ topic: name, partitions: count, err }, 'creating a topic failed');
-      return { errorCode: failure.errorCode, errorMessage: failure.message };
-    }
-    return { topic, errorCode: 0, errorMessage: null, created };
-  }
-
-  /**
-   * Group commit for `sluice.flush.on.ack.enable`: resolves once every given partition's data
-   * appended so far is fsync'd; rejects if any fsync failed. Concurrent callers share fsyncs
-   * (see Partition.flushDurable).
-   */
-  async flushForAck(partitions: readonly Partition[]): Promise<void> {
-    await Promise.all(partitions.map((p) => p.flushDurable()));
-  }
-
-  /**
-   * flushForAck that waits for every partition and resolves with those whose fsync failed
-   * (they are offline then), so a Produce answer can fail just those partitions.
-   */
-  async flushEachForAck(partitions: readonly Partition[]): Promise<Set<Partition>> {
-    const outcomes = await Promise.allSettled(partitions.map((p) => p.flushDurable()));
-    const failed = new Set<Partition>();
-    outcomes.forEach((outcome, i) => {
-      if (outcome.status === 'rejected') failed.add(partitions[i]);
-    });
-    return failed;
-  }
-
-  /** True once a graceful stop began: parked requests answer now instead of waiting. */
-  get isShuttingDown(): boolean {
-    return this.shuttingDown;
-  }
-
-  /** Calls `listener` when a graceful stop begins (parked fetches answer at once then). */
-  onShutdown(listener: () => void): () => void {
-    this.shutdownListeners.add(listener);
-    return () => this.shutdownListeners.delete(listener);
-  }
-
-  beginShutdown(): void {
-    if (this.shuttingDown) return;
-    this.shuttingDown = true;
-    for (const listener of [...this.shutdownListeners]) listener();
-    this.shutdownListeners.clear();
-  }
-
-  /** How an internal topic is made when something asks for it by name. */
-  registerInternalTopic(name: string, create: () => Topic): void {
-    this.internalTopicCreators.set(name, create);
-  }
-
-  /**
-   * Auto-creation on Metadata when `auto.create.topics.enable` allows it. Internal topics are
-   * made by their owner (their own partition count and configs), as Kafka's
-   * AutoTopicCreationManager does; an internal name nobody owns here is refused.
-   */
-  autoCreateTopic(name: string): TopicCreation {
-    if (INTERNAL_TOPICS.has(name)) {
-      const create = this.internalTopicCreators.get(name);
-      if (create === undefined) return { errorCode: INVALID_TOPIC_EXCEPTION, errorMessage: `${name} is an internal topic Sluice does not serve` };
-      try {
-        return { topic: create(), errorCode: 0, errorMessage: null };
-      } catch (err) {
-        this.logger.warn({ topic: name, err }, 'creating an internal topic failed');
-        return { errorCode: LEADER_NOT_AVAILABLE, errorMessage: `${name} is not available yet` };
-      }
-    }
-    return this.createTopic(name, -1, -1, [], false);
   }
 }

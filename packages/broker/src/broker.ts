@@ -27,7 +27,7 @@ import { LogCleaner } from './log-cleaner.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { loadOrFormatMetaProperties } from './meta-properties.ts';
 import { BrokerMetrics } from './metrics/broker-metrics.ts';
-import { type MetricsListener, parseMetricsListener } from './metrics/listener-url.ts';
+import { type MetricsListener, parseMetricsListener } from './metrics-listener.ts';
 import { MetricsServer } from './metrics/metrics-server.ts';
 import { TopicRegistry } from './topics.ts';
 
@@ -114,31 +114,31 @@ export class Broker {
     if (this.state !== 'new') throw new Error(`cannot start a broker that is ${this.state}`);
     this.state = 'starting';
     const started = performance.now();
-    const log = this.logger;
+    const logger = this.logger;
     // The metrics endpoint binds first: an unusable address fails the start before any log is
     // opened. Until the broker's parts are attached, a scrape shows only counted events.
     await this.startMetricsServer();
     for (const dir of this.config.logDirs) mkdirSync(dir, { recursive: true });
     await this.lockLogDirs();
     const clusterId = loadOrFormatMetaProperties(this.config.logDirs[0], this.config.nodeId, this.config.get('cluster.id') as string | null);
-    const topics = new TopicRegistry(this.config, log.child({ subsystem: 'topics' }));
+    const topics = new TopicRegistry(this.config, logger.child({ subsystem: 'topics' }));
     const loaded = topics.load();
     // One line that says whether the last stop was clean: after SIGTERM both counts are 0.
-    log.info(loaded, 'logs loaded');
+    logger.info(loaded, 'logs loaded');
     this.metrics.log.recoveryFinished(loaded.loadMs);
     this.topics = topics;
-    const context = new BrokerContext(this.config, clusterId, topics, log.child({ subsystem: 'handlers' }), this.metrics);
+    const context = new BrokerContext(this.config, clusterId, topics, logger.child({ subsystem: 'handlers' }), this.metrics);
     this.handlers = createHandlerRegistry();
     context.setApiVersions(advertisedApiVersions(this.handlers));
     this.context = context;
     // Committed offsets and group metadata are replayed from __consumer_offsets before any
     // client can connect; the coordinator's timers are unref'd.
-    const groupsLog = log.child({ subsystem: 'groups' });
-    const offsetsLog = new OffsetsTopicLog(context, groupsLog);
+    const groupsLogger = logger.child({ subsystem: 'groups' });
+    const offsetsGroupLog = new OffsetsTopicLog({ config: this.config, topics, topicCreator: context.topicCreator }, groupsLogger);
     // Auto-creation of __consumer_offsets (a Metadata request naming it) makes it the way the
     // coordinator does: its partition count and compact policy, never a default topic.
-    context.registerInternalTopic(OFFSETS_TOPIC, () => offsetsLog.topic());
-    const groups = new GroupCoordinator({ config: groupCoordinatorConfig(this.config), log: offsetsLog, logger: groupsLog });
+    context.topicCreator.registerInternalTopic(OFFSETS_TOPIC, () => offsetsGroupLog.topic());
+    const groups = new GroupCoordinator({ config: groupCoordinatorConfig(this.config), groupLog: offsetsGroupLog, logger: groupsLogger });
     groups.load();
     context.useGroupCoordinator(groups);
     this.groups = groups;
@@ -150,13 +150,13 @@ export class Broker {
     this.metrics.attach({ topics, groups, writerStats: () => writer.stats(), logDirs: this.config.logDirs });
     this.scheduleRetention();
     if (this.config.bool('log.cleaner.enable')) {
-      this.cleaner = new LogCleaner(topics, this.config, log.child({ subsystem: 'cleaner' }));
+      this.cleaner = new LogCleaner(topics, this.config, logger.child({ subsystem: 'cleaner' }));
       this.cleaner.start();
     }
     for (const listener of this.config.listeners) this.boundListeners.push(await this.listen(listener));
     context.useBoundListeners(this.boundListeners);
     this.state = 'running';
-    log.info(
+    logger.info(
       {
         listeners: this.boundListeners.map((l) => `${l.name}://${l.host}:${l.boundPort}`),
         logDirs: this.config.logDirs,
@@ -188,7 +188,7 @@ export class Broker {
     // not awaited here.
     for (const server of this.servers) server.close();
     for (const waiting of this.waitingForSlot.splice(0)) waiting.socket.destroy();
-    this.context?.beginShutdown();
+    this.context?.shutdown.begin();
     const connections = [...this.connections.values()];
     const inFlight = connections.reduce((n, c) => n + c.inFlightCount, 0);
     const timeoutMs = this.config.int('sluice.shutdown.timeout.ms');

@@ -3,7 +3,7 @@
 // (`segment.bytes`, `retention.ms`, ...) take their defaults from the broker keys named in
 // `TOPIC_CONFIGS` below, as Kafka's LogConfig does.
 
-import { metricsListenerProblem } from './metrics/listener-url.ts';
+import { metricsListenerProblem } from './metrics-listener.ts';
 import { testFaultsProblem } from './test-faults.ts';
 
 export type ConfigType = 'string' | 'int' | 'long' | 'boolean' | 'list' | 'double';

@@ -30,7 +30,6 @@ import type { BrokerContext } from './broker-context.ts';
 import { type ApiHandler, CLOSE_CONNECTION, type ConnectionInfo, type HandlerResult, NO_RESPONSE, type RequestContext } from './handlers/handler.ts';
 import { apiVersionsFallback, type HandlerRegistry } from './handlers/index.ts';
 import type { Logger } from './logger.ts';
-import type { BrokerProbe } from './metrics/broker-probe.ts';
 
 interface InFlight {
   readonly header: RequestHeader;
@@ -47,6 +46,19 @@ interface Sending {
   readonly token: number;
   readonly entry: InFlight;
   readonly version: number;
+}
+
+/**
+ * What a connection reports about its requests (metrics/broker-probe.ts implements it; declared
+ * here so that the network layer does not depend on the metrics).
+ */
+export interface ConnectionProbe {
+  connectionOpened(): void;
+  connectionClosed(): void;
+  /** A handler's result is ready (the probe counts the error codes in it). */
+  responseReady(apiKey: number, body: unknown): void;
+  /** The response is completely written: the request's queue, local and send times (ms). */
+  requestCompleted(apiKey: number, version: number, queueMs: number, localMs: number, sendMs: number): void;
 }
 
 export interface ConnectionOptions {
@@ -68,7 +80,7 @@ export class Connection {
   private readonly options: ConnectionOptions;
   private readonly log: Logger;
   private readonly onClosed: (c: Connection) => void;
-  private readonly probe: BrokerProbe;
+  private readonly probe: ConnectionProbe;
   /** Queued sends in token order; bounded by the writer's per-connection queue bound. */
   private readonly sending: Sending[] = [];
   /** When the last socket read arrived: the frames it completed were received then. */

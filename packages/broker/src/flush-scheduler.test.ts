@@ -17,9 +17,9 @@ test('the log flusher fsyncs partitions older than flush.ms (default: the schedu
   dir = mkdtempSync(join(tmpdir(), 'sluice-flusher-'));
   broker = await new Broker({ listeners: 'PLAINTEXT://127.0.0.1:0', 'log.dirs': dir, 'log.flush.scheduler.interval.ms': 50, 'sluice.metrics.listener': '' }, silentLogger).start();
   const ctx = broker.broker;
-  const timed = ctx.createTopic('timed', 1, 1, [{ name: 'flush.ms', value: '100' }], false).topic!;
-  const untimed = ctx.createTopic('untimed', 1, 1, [{ name: 'flush.ms', value: '9223372036854775807' }], false).topic!;
-  const defaulted = ctx.createTopic('defaulted', 1, 1, [], false).topic!;
+  const timed = ctx.topicCreator.create('timed', 1, 1, [{ name: 'flush.ms', value: '100' }], false).topic!;
+  const untimed = ctx.topicCreator.create('untimed', 1, 1, [{ name: 'flush.ms', value: '9223372036854775807' }], false).topic!;
+  const defaulted = ctx.topicCreator.create('defaulted', 1, 1, [], false).topic!;
   for (const t of [timed, untimed, defaulted]) {
     t.partitions[0].log.append(buildRecordBatch({ records: [{ key: 'k', value: 'v', timestamp: 1 }] }), Date.now());
   }

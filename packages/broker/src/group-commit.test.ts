@@ -5,7 +5,8 @@
 
 import { describe, expect, it } from 'vitest';
 import type { PartitionLog } from '@sluice/native';
-import { Partition, Topic } from './topics.ts';
+import { Partition } from './partition.ts';
+import { Topic } from './topics.ts';
 
 /** The part of PartitionLog that flushDurable uses; flushes finish when the test says. */
 class StandInLog {

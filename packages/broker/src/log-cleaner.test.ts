@@ -9,7 +9,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BrokerConfig } from './config.ts';
 import { cleanerSettings, LogCleaner } from './log-cleaner.ts';
 import { silentLogger } from './logger.ts';
-import { type Partition, TopicRegistry } from './topics.ts';
+import type { Partition } from './partition.ts';
+import { TopicRegistry } from './topics.ts';
 
 let dir: string;
 let config: BrokerConfig;
@@ -25,7 +26,7 @@ const encoder = new TextEncoder();
 
 function produce(partition: Partition, key: string, value: string | null, timestamp: number): void {
   const batch = buildRecordBatch({ records: [{ key: encoder.encode(key), value: value === null ? null : encoder.encode(value), timestamp }], compression: 'gzip' });
-  partition.log.append(batch, timestamp);
+  partition.append(batch, timestamp);
 }
 
 /** key -> [offset, value] of every record the partition serves. */

@@ -13,7 +13,8 @@
 import type { CleanerSettings, CleanStats } from '@sluice/native';
 import type { BrokerConfig } from './config.ts';
 import type { Logger } from './logger.ts';
-import type { Partition, TopicRegistry } from './topics.ts';
+import type { Partition } from './partition.ts';
+import type { TopicRegistry } from './topics.ts';
 
 /** The broker-wide cleaner settings from the broker config. */
 export function cleanerSettings(config: BrokerConfig): CleanerSettings {
@@ -24,7 +25,7 @@ export class LogCleaner {
   private readonly topics: TopicRegistry;
   private readonly settings: CleanerSettings;
   private readonly backoffMs: number;
-  private readonly log: Logger;
+  private readonly logger: Logger;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
@@ -33,7 +34,7 @@ export class LogCleaner {
     this.topics = topics;
     this.settings = cleanerSettings(config);
     this.backoffMs = Math.min(config.int('log.cleaner.backoff.ms'), 2_147_483_647);
-    this.log = logger;
+    this.logger = logger;
   }
 
   start(): void {
@@ -84,11 +85,11 @@ export class LogCleaner {
     try {
       stats = await partition.log.clean(now(), this.settings);
     } catch (err) {
-      if (!this.gone(partition)) this.log.error({ ...fields, err }, 'log cleaning failed');
+      if (!this.gone(partition)) this.logger.error({ ...fields, err }, 'log cleaning failed');
       return;
     }
     if (stats !== null) {
-      this.log.info(
+      this.logger.info(
         {
           ...fields,
           firstDirtyOffset: stats.firstDirtyOffset,
@@ -106,7 +107,7 @@ export class LogCleaner {
     try {
       if (partition.log.enforceRetention(now()) > 0) partition.notifyChanged();
     } catch (err) {
-      this.log.error({ ...fields, err }, 'retention after cleaning failed');
+      this.logger.error({ ...fields, err }, 'retention after cleaning failed');
     }
   }
 }

@@ -71,7 +71,7 @@ describe('all-or-nothing creation', () => {
     const topics = registry();
     const context = new BrokerContext(new BrokerConfig([['log.dirs', dir]]), 'test-cluster', topics, silentLogger);
     failOpensAfter(1);
-    const outcome = context.createTopic('t', 4, 1, [], false);
+    const outcome = context.topicCreator.create('t', 4, 1, [], false);
     expect(outcome.errorCode).toBe(ErrorCode.KAFKA_STORAGE_ERROR);
     expect(outcome.topic).toBeUndefined();
     expect(topics.get('t')).toBeUndefined();
@@ -93,7 +93,7 @@ describe('file descriptor budget', () => {
     expect(headroom!).toBeGreaterThan(0);
     const context = new BrokerContext(new BrokerConfig([['log.dirs', dir]]), 'test-cluster', registry(), silentLogger);
     const tooMany = Math.ceil(headroom! / FILES_PER_NEW_PARTITION) + 1;
-    const outcome = context.createTopic('huge', Math.min(tooMany, 100_000), 1, [], false);
+    const outcome = context.topicCreator.create('huge', Math.min(tooMany, 100_000), 1, [], false);
     if (tooMany <= 100_000) {
       expect(outcome.errorCode).toBe(ErrorCode.INVALID_PARTITIONS);
       expect(outcome.errorMessage).toContain('open-files limit');

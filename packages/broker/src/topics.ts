@@ -1,12 +1,13 @@
-// Topics and partitions: the registry of what exists, where its data lives, and the open logs.
+// Topics: the registry of what exists, where its data lives, and opening the partitions' logs
+// (each partition is a Partition, partition.ts).
 //
 // Persistence: the registry (topic name, topic id, partition count, config overrides) is one
 // JSON file per broker, `sluice-topics.json` in the first log dir, replaced atomically (write,
 // fsync, rename, fsync dir). Partition data lives in `<logDir>/<topic>-<partition>/`, the
 // directory names Kafka uses; a partition stays in the log dir where it was created.
 //
-// Concurrency: everything here runs on the Node event loop; a Partition is the single appender of
-// its native log (the native log's contract).
+// Concurrency: everything here runs on the Node event loop; a Partition (partition.ts) is the
+// single appender of its native log (the native log's contract).
 
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +30,7 @@ import {
 } from '@sluice/native';
 import type { BrokerConfig, ConfigValue } from './config.ts';
 import type { Logger } from './logger.ts';
+import { Partition } from './partition.ts';
 import { parseTestFaults } from './test-faults.ts';
 import { TopicConfig } from './topic-config.ts';
 
@@ -67,116 +69,6 @@ export function newTopicId(): string {
   }
 }
 
-/** Something waiting for a partition's log end to move (a parked fetch). */
-export type AppendListener = () => void;
-
-export class Partition {
-  readonly topic: Topic;
-  readonly index: number;
-  readonly dir: string;
-  /** The log dir holding `dir`. */
-  readonly logDir: string;
-  readonly log: PartitionLog;
-  private readonly listeners = new Set<AppendListener>();
-  private flushing: Promise<void> | null = null;
-  /** When the last flush started (Date.now()), for flush.ms. */
-  lastFlushAt = Date.now();
-  private flushQueued: Promise<void> | null = null;
-  private failure: Error | null = null;
-
-  constructor(topic: Topic, index: number, dir: string, logDir: string, log: PartitionLog) {
-    this.topic = topic;
-    this.index = index;
-    this.dir = dir;
-    this.logDir = logDir;
-    this.log = log;
-  }
-
-  /** Single node: every appended record is replicated everywhere it will be, so HW = LEO. */
-  get highWatermark(): number {
-    return this.log.logEndOffset;
-  }
-
-  get logStartOffset(): number {
-    return this.log.logStartOffset;
-  }
-
-  onAppend(listener: AppendListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  /**
-   * Offline: the partition's storage failed in a way that leaves what is on disk unknown — an
-   * fsync failed (the kernel may have dropped the dirty pages, and a later fsync would not say
-   * so) or a write failed with EIO. It answers KAFKA_STORAGE_ERROR to every request until the
-   * broker restarts and recovers it, as Kafka takes a failed log dir offline. ENOSPC on append
-   * does not do this: the log writes nothing then and goes on once there is space.
-   */
-  get offline(): boolean {
-    return this.failure !== null;
-  }
-
-  /** Why the partition went offline, or null. */
-  get offlineReason(): Error | null {
-    return this.failure;
-  }
-
-  markOffline(err: unknown): void {
-    if (this.failure !== null) return;
-    this.failure = err instanceof Error ? err : new Error(String(err));
-    this.topic.onOffline?.(this, this.failure);
-  }
-
-  /**
-   * Resolves when everything appended before the call is on disk. A flush already running may
-   * have started before our append, so at most one more is queued behind it; every caller that
-   * arrives meanwhile shares that one (group commit). A failed flush takes the partition offline.
-   */
-  flushDurable(): Promise<void> {
-    if (this.failure !== null) return Promise.reject(this.failure);
-    if (this.flushing === null) {
-      this.lastFlushAt = Date.now();
-      const flushing = this.log
-        .flush()
-        .catch((err: unknown) => {
-          this.markOffline(err);
-          throw err;
-        })
-        .finally(() => {
-          this.flushing = null;
-        });
-      this.flushing = flushing;
-      return flushing;
-    }
-    if (this.flushQueued === null) {
-      this.flushQueued = this.flushing.catch(() => undefined).then(() => {
-        this.flushQueued = null;
-        return this.flushDurable();
-      });
-    }
-    return this.flushQueued;
-  }
-
-  /**
-   * After an append: wake parked fetches, and when the append rolled a new segment, fsync the
-   * sealed one in the background, as Kafka does at roll — that is what advances the recovery
-   * point, so a restart after a crash rescans only the active segment.
-   */
-  appended(rolled: boolean): void {
-    this.notifyChanged();
-    if (rolled) {
-      this.flushDurable().catch((err: unknown) => this.topic.onFlushError?.(this, err));
-    }
-  }
-
-  /** Called after the log end moved (append) or the log start moved (retention, delete records). */
-  notifyChanged(): void {
-    if (this.listeners.size === 0) return;
-    for (const listener of [...this.listeners]) listener();
-  }
-}
-
 export class Topic {
   readonly name: string;
   readonly id: string;
@@ -186,6 +78,8 @@ export class Topic {
   onFlushError?: (partition: Partition, err: unknown) => void;
   /** Reports a partition going offline (set by the registry to its logger). */
   onOffline?: (partition: Partition, err: Error) => void;
+  /** Reports a partition's offsets moving (set by the registry to its listeners). */
+  onPartitionChange?: (partition: Partition) => void;
 
   constructor(name: string, id: string, config: TopicConfig) {
     this.name = name;
@@ -209,17 +103,18 @@ export class TopicRegistry {
   private readonly byName = new Map<string, Topic>();
   private readonly byId = new Map<string, Topic>();
   private readonly config: BrokerConfig;
-  private readonly log: Logger;
+  private readonly logger: Logger;
   /** What the previous run left per partition dir name (`topic-N`), read once at load. */
   private previousRun = new Map<string, OpenOptions>();
   /** Counted while `load` opens partitions. */
   private loadStats: LoadStats | null = null;
   /** `sluice.test.fault.storage` (tests only), by partition dir name. */
   private readonly testFaults: Map<string, TestFault[]>;
+  private readonly partitionChangeListeners = new Set<(partition: Partition) => void>();
 
   constructor(config: BrokerConfig, logger: Logger) {
     this.config = config;
-    this.log = logger;
+    this.logger = logger;
     this.testFaults = parseTestFaults(config.list('sluice.test.fault.storage'));
   }
 
@@ -237,6 +132,15 @@ export class TopicRegistry {
 
   partition(topic: string, index: number): Partition | undefined {
     return this.byName.get(topic)?.partitions[index];
+  }
+
+  /**
+   * Calls `listener` whenever a partition's log end, high watermark or log start moved (what a
+   * parked fetch waits for); returns the unsubscribe. Called on the hot path: keep it cheap.
+   */
+  onPartitionChange(listener: (partition: Partition) => void): () => void {
+    this.partitionChangeListeners.add(listener);
+    return () => this.partitionChangeListeners.delete(listener);
   }
 
   /**
@@ -281,7 +185,7 @@ export class TopicRegistry {
       this.register(topic);
       this.openPartitions(topic, 0, t.partitions, false);
     }
-    this.log.info({ topics: persisted.topics.length }, 'topics loaded');
+    this.logger.info({ topics: persisted.topics.length }, 'topics loaded');
   }
 
   /** Creates a topic; if opening any partition fails, nothing of it remains and the error is thrown. */
@@ -297,7 +201,7 @@ export class TopicRegistry {
       throw err;
     }
     this.persist();
-    this.log.info({ topic: name, partitions, configs: Object.fromEntries(overrides) }, 'topic created');
+    this.logger.info({ topic: name, partitions, configs: Object.fromEntries(overrides) }, 'topic created');
     return topic;
   }
 
@@ -305,14 +209,14 @@ export class TopicRegistry {
   addPartitions(topic: Topic, totalCount: number): void {
     this.openPartitions(topic, topic.partitions.length, totalCount, true);
     this.persist();
-    this.log.info({ topic: topic.name, partitions: totalCount }, 'partitions added');
+    this.logger.info({ topic: topic.name, partitions: totalCount }, 'partitions added');
   }
 
   alterConfigs(topic: Topic, overrides: ReadonlyMap<string, ConfigValue>): void {
     topic.config = topic.config.withOverrides(overrides);
     for (const partition of topic.partitions) partition.log.updateConfig(this.logConfig(topic.config));
     this.persist();
-    this.log.info({ topic: topic.name, configs: Object.fromEntries(overrides) }, 'topic configs altered');
+    this.logger.info({ topic: topic.name, configs: Object.fromEntries(overrides) }, 'topic configs altered');
   }
 
   delete(topic: Topic): void {
@@ -323,7 +227,7 @@ export class TopicRegistry {
       partition.notifyChanged();
       partition.log.delete();
     }
-    this.log.info({ topic: topic.name }, 'topic deleted');
+    this.logger.info({ topic: topic.name }, 'topic deleted');
   }
 
   /**
@@ -377,7 +281,7 @@ export class TopicRegistry {
           closed = true;
         } catch (err) {
           failures.push(err);
-          this.log.error({ topic: p.topic.name, partition: p.index, err }, 'closing a log failed');
+          this.logger.error({ topic: p.topic.name, partition: p.index, err }, 'closing a log failed');
         }
       }
       // After a successful close everything up to the end is flushed: the end is the recovery point.
@@ -417,9 +321,12 @@ export class TopicRegistry {
   }
 
   private register(topic: Topic): void {
-    topic.onFlushError = (p, err) => this.log.error({ topic: topic.name, partition: p.index, err }, 'background flush failed');
+    topic.onFlushError = (p, err) => this.logger.error({ topic: topic.name, partition: p.index, err }, 'background flush failed');
     topic.onOffline = (p, err) =>
-      this.log.error({ topic: topic.name, partition: p.index, err }, 'partition storage failed; it answers KAFKA_STORAGE_ERROR until the broker restarts and recovers it');
+      this.logger.error({ topic: topic.name, partition: p.index, err }, 'partition storage failed; it answers KAFKA_STORAGE_ERROR until the broker restarts and recovers it');
+    topic.onPartitionChange = (p) => {
+      for (const listener of this.partitionChangeListeners) listener(p);
+    };
     this.byName.set(topic.name, topic);
     this.byId.set(topic.id, topic);
   }
@@ -452,7 +359,7 @@ export class TopicRegistry {
           try {
             partition?.log.delete();
           } catch (cleanupErr) {
-            this.log.error({ topic: topic.name, partition: partition?.index, err: cleanupErr }, 'removing a partially created partition failed');
+            this.logger.error({ topic: topic.name, partition: partition?.index, err: cleanupErr }, 'removing a partially created partition failed');
           }
         }
         topic.partitions.length = from;
@@ -468,7 +375,7 @@ export class TopicRegistry {
     const dirs = this.config.logDirs;
     if (fresh) {
       for (const stale of dirs.map((d) => join(d, name)).filter((d) => existsSync(d))) {
-        this.log.warn({ dir: stale }, 'removing the leftover directory of a deleted topic');
+        this.logger.warn({ dir: stale }, 'removing the leftover directory of a deleted topic');
         rmSync(stale, { recursive: true, force: true });
       }
     }

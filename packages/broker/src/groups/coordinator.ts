@@ -1,47 +1,38 @@
-// The group coordinator (classic protocol) and the offsets it stores, following Kafka's
-// GroupMetadataManager / OffsetMetadataManager: the same states, the same checks in the same
-// order, the same error codes. This broker is the coordinator of every group.
+// The group coordinator: one entry point for every group request, routing each to the manager
+// of the group's type, as Kafka's GroupCoordinatorShard routes to its GroupMetadataManager and
+// OffsetMetadataManager. This broker is the coordinator of every group.
 //
-// How a rebalance runs:
-//   JoinGroup parks each member's request. The join phase completes when every known member has
-//   rejoined (and no member id handed out with MEMBER_ID_REQUIRED is still pending), or when the
-//   rebalance timeout (the largest of the members') expires; members that did not rejoin are
-//   dropped (static ones are kept). The first rebalance of an Empty group always waits
-//   `group.initial.rebalance.delay.ms`, extended by that much while members keep arriving, up to
-//   the rebalance timeout (Kafka's InitialDelayedJoin). Completing the join phase bumps the
-//   generation, selects the protocol and answers every parked JoinGroup (only the leader gets
-//   the members' metadata); the group is then CompletingRebalance.
-//   SyncGroup parks each member's request until the leader's arrives; the leader's assignment is
-//   written to the log, then every member gets its own bytes and the group is Stable. Members
-//   that do not send SyncGroup within the rebalance timeout are dropped and a new rebalance
-//   starts.
-//   Sessions: every member has a session timer, pushed forward by heartbeats, commits and the
-//   end of each phase; a member whose timer fires while not parked in JoinGroup/SyncGroup is
-//   removed and the group rebalances.
+//   ClassicGroupManager (classic-group-manager.ts)  the classic rebalance protocol: JoinGroup,
+//                                                   SyncGroup, Heartbeat, LeaveGroup
+//   ClassicGroups (classic-groups.ts)               the classic groups: list, describe, replay
+//   OffsetManager (offset-manager.ts)               committed offsets of every group: commit,
+//                                                   fetch, expiry
+//
+// Group ids are one namespace across types. Today every group is classic; a KIP-848 consumer
+// group manager and a share group manager sit beside the classic one, and the routing below
+// (describe, list, delete, what the offset manager asks) picks the manager owning the group id.
 //
 // Durability: every change to committed offsets and every completed generation is appended to
-// the GroupLog (records.ts); load() replays it. In-memory state changes only after the append
-// returned, and answers that depend on a write wait for it to be durable.
-//
-// Two deliberate differences from Kafka, both forced by answering requests in order on a
-// connection: a JoinGroup or SyncGroup superseded by a newer one from the same member is
-// answered REBALANCE_IN_PROGRESS (Kafka drops it unanswered), and a member removed while its
-// SyncGroup is parked gets UNKNOWN_MEMBER_ID.
+// the GroupLog (records.ts); load() replays it, each record to the manager of its kind. The
+// managers change in-memory state only after the append returned, and answers that depend on a
+// write wait for it to be durable.
 //
 // Concurrency: event loop only. Timers come from an injected Clock (tests use ManualClock).
 
-import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '@sluice/protocol';
+import { type Clock, systemClock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
-import { type Clock, KeyedTimers, systemClock } from './clock.ts';
+import { ClassicGroupManager } from './classic-group-manager.ts';
+import { ClassicGroups } from './classic-groups.ts';
 import type { GroupCoordinatorConfig } from './config.ts';
-import { ClassicGroup, GROUP_STATES, type GroupState } from './group.ts';
-import { type GroupLog, type GroupLogAppend, GroupLogError, type GroupLogRecord } from './group-log.ts';
-import { EMPTY_BYTES, GroupMember, type JoinCallback, type JoinResult, type SyncCallback, type SyncResult } from './member.ts';
-import { OffsetStore } from './offset-store.ts';
+import type { ClassicGroup, GroupState } from './group.ts';
+import { type GroupLog, type GroupLogAppend, type GroupLogRecord, groupLogErrorCode, groupWriteError } from './group-log.ts';
+import { type JoinResult, joinError, type SyncResult, syncError } from './member.ts';
+import { type OffsetGroups, OffsetManager } from './offset-manager.ts';
+import { groupPartition } from './partitioning.ts';
+import { decodeKey, decodeOffsetValue } from './records.ts';
 import type {
   DescribedGroup,
-  FetchedOffset,
   HeartbeatInput,
   JoinGroupInput,
   LeaveResult,
@@ -49,100 +40,32 @@ import type {
   ListedGroup,
   OffsetCommitInput,
   OffsetFetchResult,
-  OffsetToCommit,
   SyncGroupInput,
 } from './types.ts';
-import { groupPartition } from './partitioning.ts';
-import {
-  decodeGroupValue,
-  decodeKey,
-  decodeOffsetValue,
-  encodeGroupKey,
-  encodeGroupValue,
-  encodeOffsetKey,
-  encodeOffsetValue,
-  type OffsetValue,
-} from './records.ts';
 
 export interface GroupCoordinatorOptions {
   readonly config: GroupCoordinatorConfig;
-  readonly log: GroupLog;
+  readonly groupLog: GroupLog;
   readonly logger: Logger;
   readonly clock?: Clock;
 }
 
-const UNKNOWN_MEMBER_ID = '';
-const NO_OFFSET = -1;
-const NO_LEADER_EPOCH = -1;
-const NO_EXPIRE_TIMESTAMP = -1;
-const DEFAULT_RETENTION_TIME = -1;
-const EXPIRE_OFFSETS_TIMER = 'expire-offsets';
-
-function joinError(memberId: string, errorCode: number): JoinResult {
-  return { errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', skipAssignment: false, memberId, members: [] };
-}
-
-function syncError(errorCode: number): SyncResult {
-  return { errorCode, protocolType: null, protocolName: null, assignment: EMPTY_BYTES };
-}
-
-/** Kafka's mapping of a failed group metadata write to what the member is told. */
-function groupWriteError(errorCode: number): number {
-  switch (errorCode) {
-    case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
-    case ErrorCode.NOT_ENOUGH_REPLICAS:
-    case ErrorCode.REQUEST_TIMED_OUT:
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
-    case ErrorCode.KAFKA_STORAGE_ERROR:
-      return ErrorCode.NOT_COORDINATOR;
-    case ErrorCode.MESSAGE_TOO_LARGE:
-    case ErrorCode.RECORD_LIST_TOO_LARGE:
-    case ErrorCode.INVALID_FETCH_SIZE:
-      return ErrorCode.UNKNOWN_SERVER_ERROR;
-    default:
-      return errorCode;
-  }
-}
-
-/** Kafka's mapping of a failed offset commit write: too large means INVALID_COMMIT_OFFSET_SIZE. */
-function offsetWriteError(errorCode: number): number {
-  switch (errorCode) {
-    case ErrorCode.MESSAGE_TOO_LARGE:
-    case ErrorCode.RECORD_LIST_TOO_LARGE:
-    case ErrorCode.INVALID_FETCH_SIZE:
-      return ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
-    default:
-      return groupWriteError(errorCode);
-  }
-}
-
-function logErrorCode(err: unknown): number {
-  if (err instanceof GroupLogError) return err.errorCode;
-  throw err;
-}
-
-/** SyncGroup v5: a protocol type/name given by the member must equal the group's. */
-function isProtocolInconsistent(fromMember: string | null, fromGroup: string | null): boolean {
-  return fromMember !== null && fromGroup !== null && fromMember !== fromGroup;
-}
-
 export class GroupCoordinator {
-  private readonly config: GroupCoordinatorConfig;
   private readonly groupLog: GroupLog;
-  private readonly log: Logger;
+  private readonly logger: Logger;
   private readonly clock: Clock;
-  private readonly timers: KeyedTimers;
-  private readonly groups = new Map<string, ClassicGroup>();
-  private readonly offsets = new OffsetStore();
+  private readonly classicGroups = new ClassicGroups();
+  private readonly classic: ClassicGroupManager;
+  private readonly offsets: OffsetManager;
   private active = false;
 
   constructor(options: GroupCoordinatorOptions) {
-    this.config = options.config;
-    this.groupLog = options.log;
-    this.log = options.logger;
+    this.groupLog = options.groupLog;
+    this.logger = options.logger;
     this.clock = options.clock ?? systemClock;
-    this.timers = new KeyedTimers(this.clock);
+    const append = (groupId: string, records: readonly GroupLogRecord[]) => this.append(groupId, records);
+    this.classic = new ClassicGroupManager({ config: options.config, append, logger: this.logger, clock: this.clock, groups: this.classicGroups });
+    this.offsets = new OffsetManager({ config: options.config, groups: this.offsetGroups(), append, logger: this.logger, clock: this.clock });
   }
 
   /** The offsets-log partition that holds a group. */
@@ -164,642 +87,63 @@ export class GroupCoordinator {
       this.replayRecord(record);
       records++;
     });
-    for (const group of this.groups.values()) {
-      for (const member of group.members) this.scheduleHeartbeat(group, member, member.sessionTimeoutMs);
-    }
+    this.classic.startSessions();
     this.active = true;
-    this.scheduleOffsetsExpiration();
-    this.log.info({ records, groups: this.groups.size }, 'group coordinator loaded');
+    this.offsets.startExpiry();
+    this.logger.info({ records, groups: this.classicGroups.size }, 'group coordinator loaded');
   }
 
   /** Stops every timer and answers parked JoinGroup/SyncGroup requests NOT_COORDINATOR. */
   close(): void {
     if (!this.active) return;
     this.active = false;
-    this.timers.cancelAll();
-    for (const group of this.groups.values()) {
-      for (const member of group.members) {
-        group.completeJoin(member, joinError(member.memberId, ErrorCode.NOT_COORDINATOR));
-        group.completeSync(member, syncError(ErrorCode.NOT_COORDINATOR));
-      }
-    }
+    this.offsets.stopExpiry();
+    this.classic.close();
   }
 
-  // ---- JoinGroup -----------------------------------------------------------------------------
+  private replayRecord(record: GroupLogRecord): void {
+    const key = decodeKey(record.key);
+    if (key.kind === 'offset') {
+      // Offsets without group metadata belong to a simple group.
+      if (record.value !== null && !this.classicGroups.has(key.group)) this.classicGroups.create(key.group, this.clock.now());
+      this.offsets.replay(key.group, key.topic, key.partition, record.value === null ? null : decodeOffsetValue(record.value));
+      return;
+    }
+    this.classicGroups.replay(key.group, record.value);
+  }
+
+  private append(groupId: string, records: readonly GroupLogRecord[]): GroupLogAppend {
+    return this.groupLog.append(this.partitionFor(groupId), records, this.clock.now());
+  }
+
+  // ---- the classic protocol ------------------------------------------------------------------
 
   joinGroup(input: JoinGroupInput): Promise<JoinResult> {
-    return new Promise((resolve) => this.join(input, resolve));
+    if (!this.active) return Promise.resolve(joinError(input.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE));
+    return this.classic.joinGroup(input);
   }
-
-  private join(input: JoinGroupInput, respond: JoinCallback): void {
-    if (!this.active) return respond(joinError(input.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE));
-    if (input.groupId === '') return respond(joinError(input.memberId, ErrorCode.INVALID_GROUP_ID));
-    if (input.sessionTimeoutMs < this.config.minSessionTimeoutMs || input.sessionTimeoutMs > this.config.maxSessionTimeoutMs) {
-      return respond(joinError(input.memberId, ErrorCode.INVALID_SESSION_TIMEOUT));
-    }
-    const isUnknownMember = input.memberId === UNKNOWN_MEMBER_ID;
-    let group = this.groups.get(input.groupId);
-    if (group === undefined) {
-      // Only a member without an id may create a group; a known id for a missing group is stale.
-      if (!isUnknownMember) return respond(joinError(input.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
-      group = this.createGroup(input.groupId);
-    }
-    if (!this.acceptJoiningMember(group, input.memberId)) {
-      if (group.has(input.memberId)) this.removeMember(group, group.member(input.memberId));
-      return respond(joinError(UNKNOWN_MEMBER_ID, ErrorCode.GROUP_MAX_SIZE_REACHED));
-    }
-    if (isUnknownMember) this.joinNewMember(group, input, respond);
-    else this.joinExistingMember(group, input, respond);
-  }
-
-  /** group.max.size: existing members are always let back in; new ones up to the limit. */
-  private acceptJoiningMember(group: ClassicGroup, memberId: string): boolean {
-    switch (group.state) {
-      case 'Empty':
-      case 'Dead':
-        return true;
-      case 'PreparingRebalance':
-        return (group.has(memberId) && group.member(memberId).isAwaitingJoin) || group.awaitingJoinMemberCount < this.config.maxGroupSize;
-      case 'CompletingRebalance':
-      case 'Stable':
-        return group.has(memberId) || group.size < this.config.maxGroupSize;
-    }
-  }
-
-  private joinNewMember(group: ClassicGroup, input: JoinGroupInput, respond: JoinCallback): void {
-    if (group.is('Dead')) return respond(joinError(UNKNOWN_MEMBER_ID, ErrorCode.COORDINATOR_NOT_AVAILABLE));
-    if (!group.supportsProtocols(input.protocolType, input.protocols.map((p) => p.name))) {
-      return respond(joinError(UNKNOWN_MEMBER_ID, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
-    }
-    const newMemberId = `${input.groupInstanceId ?? input.clientId}-${randomUUID()}`;
-    if (input.groupInstanceId !== null) {
-      const existing = group.staticMemberId(input.groupInstanceId);
-      if (existing !== undefined) {
-        this.log.info({ group: group.groupId, groupInstanceId: input.groupInstanceId, oldMemberId: existing, memberId: newMemberId, state: group.state }, 'static member rejoins with a new member id');
-        return this.updateStaticMemberThenRebalanceOrCompleteJoin(group, input, existing, newMemberId, respond);
-      }
-      return this.addMemberThenRebalanceOrCompleteJoin(group, input, newMemberId, respond);
-    }
-    if (input.requireKnownMemberId) {
-      // Two-phase join (v4+): hand out the id and expect the member back with it within its
-      // session timeout; until then the join phase waits for it.
-      group.addPendingMember(newMemberId);
-      this.timers.schedule(heartbeatKey(group.groupId, newMemberId), input.sessionTimeoutMs, () => this.expireHeartbeat(group.groupId, newMemberId));
-      return respond(joinError(newMemberId, ErrorCode.MEMBER_ID_REQUIRED));
-    }
-    this.addMemberThenRebalanceOrCompleteJoin(group, input, newMemberId, respond);
-  }
-
-  private joinExistingMember(group: ClassicGroup, input: JoinGroupInput, respond: JoinCallback): void {
-    const memberId = input.memberId;
-    if (group.is('Dead')) return respond(joinError(memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE));
-    if (!group.supportsProtocols(input.protocolType, input.protocols.map((p) => p.name))) {
-      return respond(joinError(memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
-    }
-    if (group.isPendingMember(memberId)) {
-      // Pending ids are only handed to dynamic members; Kafka fails such a request with an
-      // internal error, which clients see as UNKNOWN_SERVER_ERROR.
-      if (input.groupInstanceId !== null) return respond(joinError(memberId, ErrorCode.UNKNOWN_SERVER_ERROR));
-      return this.addMemberThenRebalanceOrCompleteJoin(group, input, memberId, respond);
-    }
-    const invalid = group.validateMember(memberId, input.groupInstanceId);
-    if (invalid !== ErrorCode.NONE) return respond(joinError(memberId, invalid));
-    const member = group.member(memberId);
-    switch (group.state) {
-      case 'PreparingRebalance':
-        return this.updateMemberThenRebalanceOrCompleteJoin(group, member, input, respond, 'member joins during PreparingRebalance');
-      case 'CompletingRebalance':
-        if (member.matches(input.protocols)) {
-          // It lost the JoinGroup answer: give it the current generation again.
-          return respond(this.joinSuccess(group, memberId, group.isLeader(memberId)));
-        }
-        return this.updateMemberThenRebalanceOrCompleteJoin(group, member, input, respond, 'member metadata changed during CompletingRebalance');
-      case 'Stable':
-        if (group.isLeader(memberId)) {
-          // The leader rejoining forces a rebalance: it may have seen metadata changes (new
-          // partitions) that need a new assignment without any member metadata changing.
-          return this.updateMemberThenRebalanceOrCompleteJoin(group, member, input, respond, 'leader rejoins during Stable');
-        }
-        if (!member.matches(input.protocols)) {
-          return this.updateMemberThenRebalanceOrCompleteJoin(group, member, input, respond, 'member metadata changed during Stable');
-        }
-        return respond(this.joinSuccess(group, memberId, false));
-      case 'Empty':
-        this.log.warn({ group: group.groupId, memberId }, 'member rejoins a group in unexpected state Empty');
-        return respond(joinError(memberId, ErrorCode.UNKNOWN_MEMBER_ID));
-    }
-  }
-
-  private joinSuccess(group: ClassicGroup, memberId: string, withMembers: boolean, leader = group.leaderId ?? '', skipAssignment = false): JoinResult {
-    return {
-      errorCode: ErrorCode.NONE,
-      generationId: group.generationId,
-      protocolType: group.protocolType,
-      protocolName: group.protocolName,
-      leader,
-      skipAssignment,
-      memberId,
-      members: withMembers ? group.currentMemberMetadata() : [],
-    };
-  }
-
-  private updateMemberThenRebalanceOrCompleteJoin(group: ClassicGroup, member: GroupMember, input: JoinGroupInput, respond: JoinCallback, reason: string): void {
-    this.supersedeJoin(group, member);
-    group.updateMember(member, input.protocols, input.rebalanceTimeoutMs, input.sessionTimeoutMs, respond);
-    this.maybePrepareRebalanceOrCompleteJoin(group, `${reason} (member ${member.memberId}; client reason: ${input.reason ?? 'not provided'})`);
-  }
-
-  private addMemberThenRebalanceOrCompleteJoin(group: ClassicGroup, input: JoinGroupInput, memberId: string, respond: JoinCallback): void {
-    const member = new GroupMember({
-      memberId,
-      groupInstanceId: input.groupInstanceId,
-      clientId: input.clientId,
-      clientHost: input.clientHost,
-      rebalanceTimeoutMs: input.rebalanceTimeoutMs,
-      sessionTimeoutMs: input.sessionTimeoutMs,
-      protocolType: input.protocolType,
-      protocols: input.protocols,
-    });
-    member.isNew = true;
-    // A new member during the initial rebalance extends its delay.
-    if (group.is('PreparingRebalance') && group.previousState === 'Empty') group.newMemberAdded = true;
-    group.add(member, respond);
-    // A parked JoinGroup cannot heartbeat and a muted socket hides a disconnect, so a new
-    // member gets a bounded wait; if it is still there it will retry.
-    this.scheduleHeartbeat(group, member, this.config.newMemberJoinTimeoutMs);
-    this.maybePrepareRebalanceOrCompleteJoin(group, `new member ${memberId} (instance ${input.groupInstanceId ?? 'none'}; client reason: ${input.reason ?? 'not provided'})`);
-  }
-
-  private updateStaticMemberThenRebalanceOrCompleteJoin(group: ClassicGroup, input: JoinGroupInput, oldMemberId: string, newMemberId: string, respond: JoinCallback): void {
-    const instanceId = input.groupInstanceId!;
-    const currentLeader = group.leaderId ?? '';
-    const member = group.replaceStaticMember(instanceId, oldMemberId, newMemberId);
-    this.timers.cancel(heartbeatKey(group.groupId, oldMemberId));
-    this.scheduleHeartbeat(group, member, member.sessionTimeoutMs);
-    const previous = { protocols: member.protocols, rebalanceTimeoutMs: member.rebalanceTimeoutMs, sessionTimeoutMs: member.sessionTimeoutMs };
-    group.updateMember(member, input.protocols, input.rebalanceTimeoutMs, input.sessionTimeoutMs, respond);
-    switch (group.state) {
-      case 'Stable': {
-        if (group.protocolName !== group.selectProtocol()) {
-          return this.maybePrepareRebalanceOrCompleteJoin(group, `static member ${newMemberId} (instance ${instanceId}) rejoined with a change of protocol`);
-        }
-        // The selected protocol stays: keep the assignment, persist the new member id, and
-        // answer without a rebalance.
-        const generation = group.generationId;
-        const assignment = new Map([...group.members].map((m) => [m.memberId, m.assignment]));
-        let durable: Promise<void>;
-        try {
-          durable = this.append(group.groupId, [this.groupMetadataRecord(group, assignment)]).durable;
-        } catch (err) {
-          durable = Promise.reject(err);
-        }
-        durable.then(
-          () => {
-            if (!group.has(newMemberId) || group.member(newMemberId) !== member) return;
-            const isLeader = group.isLeader(newMemberId);
-            if (input.supportSkippingAssignment && group.generationId === generation) {
-              // v9+: the leader learns it leads but need not assign again.
-              group.completeJoin(member, this.joinSuccess(group, newMemberId, isLeader, group.leaderId ?? '', isLeader));
-            } else {
-              // The old leader id is returned so that a rejoining leader does not believe it
-              // must assign: a Stable group would not distribute a new assignment.
-              group.completeJoin(member, this.joinSuccess(group, newMemberId, false, currentLeader));
-            }
-          },
-          (err) => {
-            const errorCode = groupWriteError(logErrorCode(err));
-            this.log.warn({ group: group.groupId, memberId: newMemberId, errorCode }, 'could not persist static member id; reverting to the old id');
-            if (!group.has(newMemberId) || group.member(newMemberId) !== member) return;
-            group.completeJoin(member, { ...this.joinSuccess(group, UNKNOWN_MEMBER_ID, false, currentLeader), errorCode });
-            group.updateMember(member, previous.protocols, previous.rebalanceTimeoutMs, previous.sessionTimeoutMs, null);
-            const restored = group.replaceStaticMember(instanceId, newMemberId, oldMemberId);
-            this.timers.cancel(heartbeatKey(group.groupId, newMemberId));
-            this.scheduleHeartbeat(group, restored, restored.sessionTimeoutMs);
-          },
-        );
-        return;
-      }
-      case 'CompletingRebalance':
-        // The leader may already have assigned to the old id; only a new rebalance is safe.
-        return this.prepareRebalance(group, `static member ${newMemberId} (instance ${instanceId}) rejoined during CompletingRebalance`);
-      case 'PreparingRebalance':
-        return this.maybeCompleteJoinPhase(group);
-      case 'Empty':
-      case 'Dead':
-        throw new Error(`BUG: group ${group.groupId} is ${group.state} while it has static member ${instanceId}`);
-    }
-  }
-
-  /** A member's older parked JoinGroup, replaced by a new one, still needs an answer. */
-  private supersedeJoin(group: ClassicGroup, member: GroupMember): void {
-    if (member.isAwaitingJoin) group.completeJoin(member, joinError(member.memberId, ErrorCode.REBALANCE_IN_PROGRESS));
-  }
-
-  private maybePrepareRebalanceOrCompleteJoin(group: ClassicGroup, reason: string): void {
-    if (group.canRebalance()) this.prepareRebalance(group, reason);
-    else this.maybeCompleteJoinPhase(group);
-  }
-
-  /** Completes the join phase when everyone is in, except during the initial (delayed) rebalance. */
-  private maybeCompleteJoinPhase(group: ClassicGroup): void {
-    if (!group.is('PreparingRebalance')) return;
-    if (group.previousState === 'Empty') return;
-    if (!group.hasAllMembersJoined()) return;
-    this.completeJoinPhase(group);
-  }
-
-  private prepareRebalance(group: ClassicGroup, reason: string): void {
-    // Members parked in SyncGroup must rejoin.
-    if (group.is('CompletingRebalance')) this.resetAndPropagateAssignmentWithError(group, ErrorCode.REBALANCE_IN_PROGRESS);
-    this.removeSyncExpiration(group);
-    const isInitialRebalance = group.is('Empty');
-    if (isInitialRebalance) {
-      const delayMs = this.config.initialRebalanceDelayMs;
-      const remainingMs = Math.max(group.rebalanceTimeoutMs - delayMs, 0);
-      this.timers.schedule(joinKey(group.groupId), delayMs, () => this.tryCompleteInitialRebalanceElseSchedule(group.groupId, delayMs, remainingMs));
-    }
-    group.transitionTo('PreparingRebalance', this.clock.now());
-    this.log.info({ group: group.groupId, generation: group.generationId, reason }, 'preparing to rebalance group');
-    if (!isInitialRebalance) this.maybeCompleteJoinElseSchedule(group);
-  }
-
-  private maybeCompleteJoinElseSchedule(group: ClassicGroup): void {
-    if (group.hasAllMembersJoined()) return this.completeJoinPhase(group);
-    this.timers.schedule(joinKey(group.groupId), group.rebalanceTimeoutMs, () => this.completeJoinPhaseOf(group.groupId));
-  }
-
-  private tryCompleteInitialRebalanceElseSchedule(groupId: string, delayMs: number, remainingMs: number): void {
-    const group = this.groups.get(groupId);
-    if (group === undefined) return;
-    if (group.newMemberAdded && remainingMs !== 0) {
-      group.newMemberAdded = false;
-      const nextDelayMs = Math.min(this.config.initialRebalanceDelayMs, remainingMs);
-      const nextRemainingMs = Math.max(remainingMs - delayMs, 0);
-      this.timers.schedule(joinKey(groupId), nextDelayMs, () => this.tryCompleteInitialRebalanceElseSchedule(groupId, nextDelayMs, nextRemainingMs));
-      return;
-    }
-    this.completeJoinPhase(group);
-  }
-
-  private completeJoinPhaseOf(groupId: string): void {
-    const group = this.groups.get(groupId);
-    if (group !== undefined) this.completeJoinPhase(group);
-  }
-
-  /**
-   * Ends the join phase: drops dynamic members that did not rejoin, keeps or elects a leader that
-   * did, and starts the next generation (or waits another rebalance timeout when nobody rejoined).
-   */
-  private completeJoinPhase(group: ClassicGroup): void {
-    this.timers.cancel(joinKey(group.groupId));
-    if (!group.is('PreparingRebalance')) return;
-    const dropped: string[] = [];
-    for (const member of group.notYetRejoinedMembers()) {
-      if (member.isStatic) continue;
-      this.removeMember(group, member);
-      dropped.push(member.memberId);
-    }
-    if (dropped.length > 0) this.log.info({ group: group.groupId, members: dropped }, 'removed members that did not rejoin');
-    if (!group.maybeElectNewJoinedLeader() && group.size > 0) {
-      // Only static members that did not rejoin are left: wait for them or their session expiry.
-      this.log.error({ group: group.groupId }, 'could not complete rebalance because no members rejoined');
-      this.timers.schedule(joinKey(group.groupId), group.rebalanceTimeoutMs, () => this.completeJoinPhaseOf(group.groupId));
-      return;
-    }
-    group.initNextGeneration(this.clock.now());
-    if (group.is('Empty')) {
-      this.log.info({ group: group.groupId, generation: group.generationId }, 'group is now empty');
-      this.appendBestEffort(group, new Map());
-      return;
-    }
-    this.log.info({ group: group.groupId, generation: group.generationId, members: group.size, protocol: group.protocolName }, 'stabilized group');
-    for (const member of group.members) {
-      group.completeJoin(member, this.joinSuccess(group, member.memberId, group.isLeader(member.memberId)));
-      this.scheduleHeartbeat(group, member, member.sessionTimeoutMs);
-      member.isNew = false;
-      group.addPendingSyncMember(member.memberId);
-    }
-    this.schedulePendingSync(group);
-  }
-
-  private schedulePendingSync(group: ClassicGroup): void {
-    const generation = group.generationId;
-    this.timers.schedule(syncKey(group.groupId), group.rebalanceTimeoutMs, () => this.expirePendingSync(group.groupId, generation));
-  }
-
-  private removeSyncExpiration(group: ClassicGroup): void {
-    group.clearPendingSyncMembers();
-    this.timers.cancel(syncKey(group.groupId));
-  }
-
-  /** Members that never sent SyncGroup within the rebalance timeout are dropped; rebalance. */
-  private expirePendingSync(groupId: string, generation: number): void {
-    const group = this.groups.get(groupId);
-    if (group === undefined || group.generationId !== generation) return;
-    if (!group.is('CompletingRebalance') && !group.is('Stable')) return;
-    if (group.hasReceivedSyncFromAllMembers()) return;
-    const pending = group.pendingSyncMemberIds();
-    for (const memberId of pending) {
-      if (group.has(memberId)) this.removeMember(group, group.member(memberId));
-      else group.remove(memberId);
-    }
-    this.log.info({ group: groupId, members: pending }, 'removed members that did not send SyncGroup');
-    this.prepareRebalance(group, `members ${pending.join(', ')} did not sync in time`);
-  }
-
-  // ---- SyncGroup -----------------------------------------------------------------------------
 
   syncGroup(input: SyncGroupInput): Promise<SyncResult> {
-    return new Promise((resolve) => this.sync(input, resolve));
+    if (!this.active) return Promise.resolve(syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE));
+    return this.classic.syncGroup(input);
   }
-
-  private sync(input: SyncGroupInput, respond: SyncCallback): void {
-    if (!this.active) return respond(syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE));
-    if (input.groupId === '') return respond(syncError(ErrorCode.INVALID_GROUP_ID));
-    const group = this.groups.get(input.groupId);
-    if (group === undefined || group.is('Empty')) return respond(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
-    const invalid = this.validateSyncGroup(group, input);
-    if (invalid !== ErrorCode.NONE) return respond(syncError(invalid));
-    const member = group.member(input.memberId);
-    switch (group.state) {
-      case 'PreparingRebalance':
-        return respond(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
-      case 'CompletingRebalance': {
-        if (member.isAwaitingSync) group.completeSync(member, syncError(ErrorCode.REBALANCE_IN_PROGRESS));
-        member.awaitingSync = respond;
-        this.removePendingSyncMember(group, member.memberId);
-        if (group.isLeader(member.memberId)) this.storeLeaderAssignment(group, input);
-        return;
-      }
-      case 'Stable':
-        this.removePendingSyncMember(group, member.memberId);
-        return respond({ errorCode: ErrorCode.NONE, protocolType: group.protocolType, protocolName: group.protocolName, assignment: member.assignment });
-      case 'Empty':
-      case 'Dead':
-        throw new Error(`BUG: SyncGroup reached group ${group.groupId} in state ${group.state}`);
-    }
-  }
-
-  private validateSyncGroup(group: ClassicGroup, input: SyncGroupInput): number {
-    if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    const invalid = group.validateMember(input.memberId, input.groupInstanceId);
-    if (invalid !== ErrorCode.NONE) return invalid;
-    if (input.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
-    if (isProtocolInconsistent(input.protocolType, group.protocolType) || isProtocolInconsistent(input.protocolName, group.protocolName)) {
-      return ErrorCode.INCONSISTENT_GROUP_PROTOCOL;
-    }
-    return ErrorCode.NONE;
-  }
-
-  private removePendingSyncMember(group: ClassicGroup, memberId: string): void {
-    group.removePendingSyncMember(memberId);
-    if (group.hasReceivedSyncFromAllMembers()) this.timers.cancel(syncKey(group.groupId));
-  }
-
-  /** The leader's assignment: written to the log, then handed to every member; Stable. */
-  private storeLeaderAssignment(group: ClassicGroup, input: SyncGroupInput): void {
-    const assignment = new Map<string, Uint8Array>();
-    // Copies: the request's bytes are views into a socket buffer.
-    for (const a of input.assignments) assignment.set(a.memberId, a.assignment.slice());
-    const missing = [...group.members].filter((m) => !assignment.has(m.memberId)).map((m) => m.memberId);
-    for (const memberId of missing) assignment.set(memberId, EMPTY_BYTES);
-    if (missing.length > 0) this.log.warn({ group: group.groupId, generation: group.generationId, members: missing }, 'leader sent no assignment for some members; they get an empty one');
-    const generation = group.generationId;
-    const stillWaiting = () => group.is('CompletingRebalance') && group.generationId === generation;
-    const fail = (err: unknown) => {
-      if (!stillWaiting()) return;
-      const errorCode = groupWriteError(logErrorCode(err));
-      this.log.warn({ group: group.groupId, generation, errorCode }, 'could not store the group assignment');
-      this.resetAndPropagateAssignmentWithError(group, errorCode);
-      this.maybePrepareRebalanceOrCompleteJoin(group, `error ${errorCode} storing the assignment`);
-    };
-    let write: GroupLogAppend;
-    try {
-      write = this.append(group.groupId, [this.groupMetadataRecord(group, assignment)]);
-    } catch (err) {
-      return fail(err);
-    }
-    write.durable.then(() => {
-      if (!stillWaiting()) return;
-      this.setAndPropagateAssignment(group, assignment);
-      group.transitionTo('Stable', this.clock.now());
-      this.log.info({ group: group.groupId, generation }, 'group assignment stored; group is Stable');
-    }, fail);
-  }
-
-  private setAndPropagateAssignment(group: ClassicGroup, assignment: ReadonlyMap<string, Uint8Array>): void {
-    if (!group.is('CompletingRebalance')) throw new Error(`BUG: propagating an assignment in state ${group.state}`);
-    for (const member of group.members) member.assignment = assignment.get(member.memberId) ?? EMPTY_BYTES;
-    this.propagateAssignment(group, ErrorCode.NONE);
-  }
-
-  private resetAndPropagateAssignmentWithError(group: ClassicGroup, errorCode: number): void {
-    if (!group.is('CompletingRebalance')) throw new Error(`BUG: resetting assignments in state ${group.state}`);
-    for (const member of group.members) member.assignment = EMPTY_BYTES;
-    this.propagateAssignment(group, errorCode);
-  }
-
-  private propagateAssignment(group: ClassicGroup, errorCode: number): void {
-    const ok = errorCode === ErrorCode.NONE;
-    for (const member of group.members) {
-      const answered = group.completeSync(member, {
-        errorCode,
-        protocolType: ok ? group.protocolType : null,
-        protocolName: ok ? group.protocolName : null,
-        assignment: member.assignment,
-      });
-      // The session restarts once the member has its answer: while parked it could not heartbeat.
-      if (answered) this.scheduleHeartbeat(group, member, member.sessionTimeoutMs);
-    }
-  }
-
-  // ---- Heartbeat -----------------------------------------------------------------------------
 
   heartbeat(input: HeartbeatInput): number {
     if (!this.active) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    if (input.groupId === '') return ErrorCode.INVALID_GROUP_ID;
-    const group = this.groups.get(input.groupId);
-    if (group === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
-    if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    const invalid = group.validateMember(input.memberId, input.groupInstanceId);
-    if (invalid !== ErrorCode.NONE) return invalid;
-    if (input.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
-    const member = group.member(input.memberId);
-    switch (group.state) {
-      case 'Empty':
-        return ErrorCode.UNKNOWN_MEMBER_ID;
-      case 'PreparingRebalance':
-        this.scheduleHeartbeat(group, member, member.sessionTimeoutMs);
-        return ErrorCode.REBALANCE_IN_PROGRESS;
-      case 'CompletingRebalance':
-      case 'Stable':
-        // Members may heartbeat between their JoinGroup answer and SyncGroup: a normal heartbeat.
-        this.scheduleHeartbeat(group, member, member.sessionTimeoutMs);
-        return ErrorCode.NONE;
-      case 'Dead':
-        throw new Error('BUG: unreachable');
-    }
+    return this.classic.heartbeat(input);
   }
-
-  private scheduleHeartbeat(group: ClassicGroup, member: GroupMember, timeoutMs: number): void {
-    const groupId = group.groupId;
-    const memberId = member.memberId;
-    this.timers.schedule(heartbeatKey(groupId, memberId), timeoutMs, () => this.expireHeartbeat(groupId, memberId));
-  }
-
-  /** A session timer fired: a pending id is forgotten, a silent member is removed. */
-  private expireHeartbeat(groupId: string, memberId: string): void {
-    const group = this.groups.get(groupId);
-    if (group === undefined || group.is('Dead')) return;
-    if (group.isPendingMember(memberId)) {
-      this.log.info({ group: groupId, memberId }, 'pending member expired before joining');
-      group.remove(memberId);
-      if (group.is('PreparingRebalance') && group.hasAllMembersJoined()) this.completeJoinPhase(group);
-      return;
-    }
-    if (!group.has(memberId)) return;
-    const member = group.member(memberId);
-    if (member.hasSatisfiedHeartbeat()) return;
-    this.log.info({ group: groupId, memberId }, 'member session expired; removing it from the group');
-    this.removeMemberAndUpdateGroup(group, member, `member ${memberId} session expired`);
-  }
-
-  private removeMemberAndUpdateGroup(group: ClassicGroup, member: GroupMember, reason: string): void {
-    this.removeMember(group, member);
-    if (group.is('Stable') || group.is('CompletingRebalance')) this.maybePrepareRebalanceOrCompleteJoin(group, reason);
-    else if (group.is('PreparingRebalance') && group.hasAllMembersJoined()) this.completeJoinPhase(group);
-  }
-
-  /**
-   * Removes a member after answering its parked requests: a parked JoinGroup gets
-   * UNKNOWN_MEMBER_ID (it retries as a new member if still alive), as does a parked SyncGroup.
-   */
-  private removeMember(group: ClassicGroup, member: GroupMember): void {
-    this.timers.cancel(heartbeatKey(group.groupId, member.memberId));
-    group.completeJoin(member, joinError(UNKNOWN_MEMBER_ID, ErrorCode.UNKNOWN_MEMBER_ID));
-    group.completeSync(member, syncError(ErrorCode.UNKNOWN_MEMBER_ID));
-    group.remove(member.memberId);
-  }
-
-  // ---- LeaveGroup ----------------------------------------------------------------------------
 
   leaveGroup(groupId: string, leaving: readonly LeavingMember[]): LeaveResult {
     if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
-    if (groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID, members: [] };
-    const group = this.groups.get(groupId);
-    if (group === undefined) {
-      return { errorCode: ErrorCode.NONE, members: leaving.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode: ErrorCode.UNKNOWN_MEMBER_ID })) };
-    }
-    if (group.is('Dead')) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
-    const members: LeaveResult['members'] = [];
-    const removed: string[] = [];
-    for (const m of leaving) {
-      const answer = (errorCode: number) => members.push({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode });
-      if (m.memberId === UNKNOWN_MEMBER_ID) {
-        // Administrative removal by instance id (kafka-consumer-groups --delete with instances).
-        const staticId = m.groupInstanceId === null ? undefined : group.staticMemberId(m.groupInstanceId);
-        if (staticId === undefined) {
-          answer(ErrorCode.UNKNOWN_MEMBER_ID);
-          continue;
-        }
-        this.removeMember(group, group.member(staticId));
-        removed.push(staticId);
-        answer(ErrorCode.NONE);
-      } else if (group.isPendingMember(m.memberId)) {
-        group.remove(m.memberId);
-        this.timers.cancel(heartbeatKey(groupId, m.memberId));
-        removed.push(m.memberId);
-        answer(ErrorCode.NONE);
-      } else {
-        const invalid = group.validateMember(m.memberId, m.groupInstanceId);
-        if (invalid !== ErrorCode.NONE) {
-          answer(invalid);
-          continue;
-        }
-        this.removeMember(group, group.member(m.memberId));
-        removed.push(m.memberId);
-        answer(ErrorCode.NONE);
-      }
-    }
-    if (removed.length > 0) {
-      this.log.info({ group: groupId, members: removed, reasons: leaving.map((m) => m.reason).filter((r) => r !== null) }, 'members left the group');
-      const reason = `members ${removed.join(', ')} left the group`;
-      if (group.is('Stable') || group.is('CompletingRebalance')) this.maybePrepareRebalanceOrCompleteJoin(group, reason);
-      else if (group.is('PreparingRebalance')) this.maybeCompleteJoinPhase(group);
-    }
-    return { errorCode: ErrorCode.NONE, members };
+    return this.classic.leaveGroup(groupId, leaving);
   }
 
-  // ---- OffsetCommit / OffsetFetch ------------------------------------------------------------
+  // ---- offsets -------------------------------------------------------------------------------
 
   /** Commits offsets; answers one error code per input offset, in input order. */
   async commitOffsets(input: OffsetCommitInput): Promise<number[]> {
-    const all = (errorCode: number) => input.offsets.map(() => errorCode);
-    if (!this.active) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
-    let group = this.groups.get(input.groupId);
-    if (group === undefined) {
-      if (input.generationId >= 0) {
-        // A generation for a group that does not exist: a stale member. v9 says so directly.
-        return all(input.apiVersion >= 9 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION);
-      }
-      // Generation -1: the admin client or a consumer managing its own partitions (a "simple"
-      // group with no members and no protocol type).
-      group = this.createGroup(input.groupId);
-    }
-    const invalid = this.validateOffsetCommit(group, input);
-    if (invalid !== ErrorCode.NONE) return all(invalid);
-    // A commit from a member keeps its session alive.
-    if ((group.is('Stable') || group.is('PreparingRebalance')) && group.has(input.memberId)) {
-      const member = group.member(input.memberId);
-      this.scheduleHeartbeat(group, member, member.sessionTimeoutMs);
-    }
-    const now = this.clock.now();
-    const expireTimestamp = input.retentionTimeMs === DEFAULT_RETENTION_TIME ? NO_EXPIRE_TIMESTAMP : now + input.retentionTimeMs;
-    const results: number[] = input.offsets.map((o) => (o.metadata !== null && o.metadata.length > this.config.offsetMetadataMaxBytes ? ErrorCode.OFFSET_METADATA_TOO_LARGE : ErrorCode.NONE));
-    const accepted: Array<{ commit: OffsetToCommit; value: OffsetValue; index: number }> = [];
-    input.offsets.forEach((commit, index) => {
-      if (results[index] !== ErrorCode.NONE) return;
-      const value = { offset: commit.offset, leaderEpoch: commit.leaderEpoch, metadata: commit.metadata ?? '', commitTimestamp: now, expireTimestamp };
-      accepted.push({ commit, value, index });
-    });
-    if (accepted.length === 0) return results;
-    const records = accepted.map(({ commit, value }) => ({ key: encodeOffsetKey(input.groupId, commit.topic, commit.partition), value: encodeOffsetValue(value) }));
-    const failAccepted = (err: unknown) => {
-      const errorCode = offsetWriteError(logErrorCode(err));
-      for (const a of accepted) results[a.index] = errorCode;
-      return results;
-    };
-    let write: GroupLogAppend;
-    try {
-      write = this.append(input.groupId, records);
-    } catch (err) {
-      return failAccepted(err);
-    }
-    for (const { commit, value } of accepted) this.offsets.put(input.groupId, commit.topic, commit.partition, value);
-    try {
-      await write.durable;
-    } catch (err) {
-      return failAccepted(err);
-    }
-    return results;
-  }
-
-  /** Kafka's ClassicGroup.validateOffsetCommit (non-transactional). */
-  private validateOffsetCommit(group: ClassicGroup, input: OffsetCommitInput): number {
-    if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    // Generation -1 on an Empty group: the admin client or a consumer without group management.
-    if (input.generationId < 0 && group.is('Empty')) return ErrorCode.NONE;
-    if (input.generationId >= 0 || input.memberId !== '' || input.groupInstanceId !== null) {
-      const invalid = group.validateMember(input.memberId, input.groupInstanceId);
-      if (invalid !== ErrorCode.NONE) return invalid;
-      if (input.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
-    } else if (!group.is('Empty')) {
-      // No member id and no generation: only accepted while the group has no members.
-      return ErrorCode.UNKNOWN_MEMBER_ID;
-    }
-    // A member with the current generation that commits before its SyncGroup completed.
-    if (group.is('CompletingRebalance')) return ErrorCode.REBALANCE_IN_PROGRESS;
-    return ErrorCode.NONE;
+    if (!this.active) return input.offsets.map(() => ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    return this.offsets.commitOffsets(input);
   }
 
   /**
@@ -808,28 +152,23 @@ export class GroupCoordinator {
    */
   fetchOffsets(groupId: string, topics: ReadonlyArray<{ name: string; partitionIndexes: readonly number[] }> | null): OffsetFetchResult {
     if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, topics: [] };
-    const group = this.groups.get(groupId);
-    const visible = group !== undefined && !group.is('Dead');
-    const fetched = (partitionIndex: number, value: OffsetValue | undefined): FetchedOffset =>
-      value === undefined
-        ? { partitionIndex, committedOffset: NO_OFFSET, committedLeaderEpoch: NO_LEADER_EPOCH, metadata: '', errorCode: ErrorCode.NONE }
-        : { partitionIndex, committedOffset: value.offset, committedLeaderEpoch: value.leaderEpoch, metadata: value.metadata, errorCode: ErrorCode.NONE };
-    if (topics === null) {
-      if (!visible) return { errorCode: ErrorCode.NONE, topics: [] };
-      return {
-        errorCode: ErrorCode.NONE,
-        topics: this.offsets.topics(groupId).map((name) => ({
-          name,
-          partitions: this.offsets.partitions(groupId, name).map(([partition, value]) => fetched(partition, value)),
-        })),
-      };
-    }
+    return this.offsets.fetchOffsets(groupId, topics);
+  }
+
+  /** Runs the `offsets.retention.minutes` expiry now (it also runs on its timer); offsets removed. */
+  expireOffsets(): number {
+    if (!this.active) return 0;
+    return this.offsets.expireOffsets();
+  }
+
+  /** What the offset manager asks about a group, answered by the manager of the group's type. */
+  private offsetGroups(): OffsetGroups {
     return {
-      errorCode: ErrorCode.NONE,
-      topics: topics.map((t) => ({
-        name: t.name,
-        partitions: t.partitionIndexes.map((p) => fetched(p, visible ? this.offsets.get(groupId, t.name, p) : undefined)),
-      })),
+      validateOffsetCommit: (input) => this.classic.validateOffsetCommit(input),
+      offsetsVisible: (groupId) => this.classicGroups.offsetsVisible(groupId),
+      offsetExpirationCandidates: () => this.classicGroups.offsetExpirationCandidates(),
+      groupTombstones: (groupId) => this.classicGroups.tombstones(groupId),
+      forgetGroup: (groupId) => this.classic.forgetGroup(groupId),
     };
   }
 
@@ -837,211 +176,55 @@ export class GroupCoordinator {
 
   /** Every group, optionally only those whose state is in `statesFilter` (case-insensitive). */
   listGroups(statesFilter: readonly string[] = []): ListedGroup[] {
-    const wanted = new Set(statesFilter.map((s) => s.toLowerCase()));
-    const out: ListedGroup[] = [];
-    for (const group of this.groups.values()) {
-      if (wanted.size > 0 && !wanted.has(group.state.toLowerCase())) continue;
-      out.push({ groupId: group.groupId, protocolType: group.protocolType ?? '', groupState: group.state });
-    }
-    return out;
+    return this.classicGroups.list(statesFilter);
   }
 
   /** A group unknown here is described as Dead with no error, as Kafka does before v6. */
   describeGroup(groupId: string): DescribedGroup {
-    const dead = (errorCode: number): DescribedGroup => ({ errorCode, groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [] });
-    if (!this.active) return dead(ErrorCode.COORDINATOR_NOT_AVAILABLE);
-    const group = this.groups.get(groupId);
-    if (group === undefined) return dead(ErrorCode.NONE);
-    const stable = group.is('Stable');
-    const protocol = stable ? group.protocolName : null;
-    return {
-      errorCode: ErrorCode.NONE,
-      groupId,
-      groupState: group.state,
-      protocolType: group.protocolType ?? '',
-      protocolData: protocol ?? '',
-      // Metadata and assignments are shown only for a Stable group, as Kafka does.
-      members: [...group.members].map((m) => ({
-        memberId: m.memberId,
-        groupInstanceId: m.groupInstanceId,
-        clientId: m.clientId,
-        clientHost: m.clientHost,
-        memberMetadata: protocol === null ? EMPTY_BYTES : m.metadata(protocol),
-        memberAssignment: protocol === null ? EMPTY_BYTES : m.assignment,
-      })),
-    };
+    if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [] };
+    return this.classicGroups.describe(groupId);
   }
 
   /** Deletes Empty groups and all their committed offsets; answers per group, in order. */
   async deleteGroups(groupIds: readonly string[]): Promise<Array<{ groupId: string; errorCode: number }>> {
     const results: Array<Promise<{ groupId: string; errorCode: number }>> = groupIds.map(async (groupId) => {
       if (!this.active) return { groupId, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
-      const group = this.groups.get(groupId);
-      if (group === undefined || group.is('Dead')) return { groupId, errorCode: ErrorCode.GROUP_ID_NOT_FOUND };
-      if (!group.is('Empty')) return { groupId, errorCode: ErrorCode.NON_EMPTY_GROUP };
+      const invalid = this.classicGroups.validateDelete(groupId);
+      if (invalid !== ErrorCode.NONE) return { groupId, errorCode: invalid };
       try {
-        await this.deleteGroup(group);
-        this.log.info({ group: groupId }, 'group deleted');
+        await this.deleteGroup(groupId);
+        this.logger.info({ group: groupId }, 'group deleted');
         return { groupId, errorCode: ErrorCode.NONE };
       } catch (err) {
-        return { groupId, errorCode: groupWriteError(logErrorCode(err)) };
+        return { groupId, errorCode: groupWriteError(groupLogErrorCode(err)) };
       }
     });
     return Promise.all(results);
   }
 
   /** Writes tombstones for the group's offsets and metadata, then forgets the group. */
-  private deleteGroup(group: ClassicGroup): Promise<void> {
-    const groupId = group.groupId;
-    const records: GroupLogRecord[] = this.offsets.offsets(groupId).map((o) => ({ key: encodeOffsetKey(groupId, o.topic, o.partition), value: null }));
-    records.push({ key: encodeGroupKey(groupId), value: null });
+  private deleteGroup(groupId: string): Promise<void> {
+    const records = [...this.offsets.deleteAllOffsetsRecords(groupId), ...this.classicGroups.tombstones(groupId)];
     const write = this.append(groupId, records);
-    this.offsets.deleteGroup(groupId);
-    this.forgetGroup(group);
+    this.offsets.forgetGroup(groupId);
+    this.classic.forgetGroup(groupId);
     return write.durable;
-  }
-
-  private forgetGroup(group: ClassicGroup): void {
-    group.transitionTo('Dead', this.clock.now());
-    this.groups.delete(group.groupId);
-    this.timers.cancel(joinKey(group.groupId));
-    this.timers.cancel(syncKey(group.groupId));
-  }
-
-  // ---- offsets retention ---------------------------------------------------------------------
-
-  private scheduleOffsetsExpiration(): void {
-    this.timers.schedule(EXPIRE_OFFSETS_TIMER, this.config.offsetsRetentionCheckIntervalMs, () => {
-      try {
-        this.expireOffsets();
-      } finally {
-        if (this.active) this.scheduleOffsetsExpiration();
-      }
-    });
-  }
-
-  /**
-   * `offsets.retention.minutes`: an Empty group's offsets expire once the group has been Empty
-   * that long; a simple group's offsets once that long has passed since each commit; an offset
-   * committed with an explicit retention (OffsetCommit v2-4) at its own expiry. An Empty group
-   * left without offsets is deleted. Groups with members keep their offsets. Returns the number
-   * of offsets removed.
-   */
-  expireOffsets(): number {
-    if (!this.active) return 0;
-    const now = this.clock.now();
-    let expiredCount = 0;
-    for (const group of [...this.groups.values()]) {
-      const baseTimestamp = this.offsetExpirationBase(group);
-      if (baseTimestamp === null) continue;
-      const groupId = group.groupId;
-      const stored = this.offsets.offsets(groupId);
-      const expired = stored.filter(({ value }) =>
-        value.expireTimestamp !== NO_EXPIRE_TIMESTAMP ? now >= value.expireTimestamp : now - baseTimestamp(value) >= this.config.offsetsRetentionMs,
-      );
-      const deleteGroup = expired.length === stored.length && group.is('Empty');
-      if (expired.length === 0 && !deleteGroup) continue;
-      const records: GroupLogRecord[] = expired.map((o) => ({ key: encodeOffsetKey(groupId, o.topic, o.partition), value: null }));
-      if (deleteGroup) records.push({ key: encodeGroupKey(groupId), value: null });
-      try {
-        this.append(groupId, records).durable.catch((err) => this.log.warn({ group: groupId, err }, 'flushing expired offsets failed'));
-      } catch (err) {
-        this.log.warn({ group: groupId, errorCode: logErrorCode(err) }, 'could not write expired offsets; will retry');
-        continue;
-      }
-      for (const o of expired) this.offsets.delete(groupId, o.topic, o.partition);
-      expiredCount += expired.length;
-      if (deleteGroup) this.forgetGroup(group);
-      this.log.info({ group: groupId, expiredOffsets: expired.length, groupDeleted: deleteGroup }, 'expired committed offsets');
-    }
-    return expiredCount;
-  }
-
-  /** Which timestamp an offset's retention counts from, or null when it must not expire now. */
-  private offsetExpirationBase(group: ClassicGroup): ((offset: OffsetValue) => number) | null {
-    if (group.protocolType === null) return (offset) => offset.commitTimestamp;
-    if (group.is('Empty')) {
-      const emptySince = group.stateTimestamp;
-      return (offset) => (emptySince >= 0 ? emptySince : offset.commitTimestamp);
-    }
-    return null;
-  }
-
-  // ---- log records ---------------------------------------------------------------------------
-
-  private append(groupId: string, records: readonly GroupLogRecord[]): GroupLogAppend {
-    return this.groupLog.append(this.partitionFor(groupId), records, this.clock.now());
-  }
-
-  /** Empty-group metadata: a failed write is only logged (the previous generation had no members either way). */
-  private appendBestEffort(group: ClassicGroup, assignment: ReadonlyMap<string, Uint8Array>): void {
-    try {
-      this.append(group.groupId, [this.groupMetadataRecord(group, assignment)]).durable.catch((err) =>
-        this.log.warn({ group: group.groupId, err }, 'flushing empty group metadata failed'),
-      );
-    } catch (err) {
-      this.log.warn({ group: group.groupId, errorCode: logErrorCode(err) }, 'could not write empty group metadata');
-    }
-  }
-
-  private groupMetadataRecord(group: ClassicGroup, assignment: ReadonlyMap<string, Uint8Array>): GroupLogRecord {
-    return { key: encodeGroupKey(group.groupId), value: encodeGroupValue(group.toRecordValue(assignment)) };
-  }
-
-  private replayRecord(record: GroupLogRecord): void {
-    const key = decodeKey(record.key);
-    if (key.kind === 'offset') {
-      if (record.value === null) {
-        this.offsets.delete(key.group, key.topic, key.partition);
-        return;
-      }
-      // Offsets without group metadata belong to a simple group.
-      if (!this.groups.has(key.group)) this.createGroup(key.group);
-      this.offsets.put(key.group, key.topic, key.partition, decodeOffsetValue(record.value));
-      return;
-    }
-    if (record.value === null) {
-      this.groups.delete(key.group);
-      return;
-    }
-    this.groups.set(key.group, ClassicGroup.fromRecordValue(key.group, decodeGroupValue(record.value)));
-  }
-
-  private createGroup(groupId: string): ClassicGroup {
-    const group = new ClassicGroup(groupId, 'Empty', this.clock.now());
-    this.groups.set(groupId, group);
-    return group;
   }
 
   // ---- introspection (tests, metrics) --------------------------------------------------------
 
   /** The group's state, or undefined when the coordinator does not know the group. */
   groupState(groupId: string): GroupState | undefined {
-    return this.groups.get(groupId)?.state;
+    return this.classicGroups.get(groupId)?.state;
   }
 
   /** Read-only view of a group, for tests and DescribeGroups-like tooling. */
   group(groupId: string): ClassicGroup | undefined {
-    return this.groups.get(groupId);
+    return this.classicGroups.get(groupId);
   }
 
   /** Groups per state. */
   stateCounts(): Record<GroupState, number> {
-    const counts = Object.fromEntries(GROUP_STATES.map((s) => [s, 0])) as Record<GroupState, number>;
-    for (const group of this.groups.values()) counts[group.state]++;
-    return counts;
+    return this.classicGroups.stateCounts();
   }
-}
-
-// Timer keys, unambiguous whatever the ids contain (the group id's length is spelled out).
-function joinKey(groupId: string): string {
-  return `join:${groupId.length}:${groupId}`;
-}
-
-function syncKey(groupId: string): string {
-  return `sync:${groupId.length}:${groupId}`;
-}
-
-function heartbeatKey(groupId: string, memberId: string): string {
-  return `heartbeat:${groupId.length}:${groupId}:${memberId}`;
 }

@@ -6,6 +6,8 @@
 // after `append` returned (the records are in the log, in log order), and answers the client
 // only once `durable` resolved (after fsync when `sluice.flush.on.ack.enable` is set).
 
+import { ErrorCode } from '@sluice/protocol';
+
 export interface GroupLogRecord {
   readonly key: Uint8Array;
   /** null = tombstone. */
@@ -38,5 +40,33 @@ export class GroupLogError extends Error {
     super(message);
     this.name = 'GroupLogError';
     this.errorCode = errorCode;
+  }
+}
+
+/** How the group managers append: a group's records go to its partition, at the clock's now. */
+export type AppendGroupRecords = (groupId: string, records: readonly GroupLogRecord[]) => GroupLogAppend;
+
+/** The Kafka error code of a failed append or flush; anything but a GroupLogError is a bug. */
+export function groupLogErrorCode(err: unknown): number {
+  if (err instanceof GroupLogError) return err.errorCode;
+  throw err;
+}
+
+/** Kafka's mapping of a failed group metadata write to what the member is told. */
+export function groupWriteError(errorCode: number): number {
+  switch (errorCode) {
+    case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
+    case ErrorCode.NOT_ENOUGH_REPLICAS:
+    case ErrorCode.REQUEST_TIMED_OUT:
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
+    case ErrorCode.KAFKA_STORAGE_ERROR:
+      return ErrorCode.NOT_COORDINATOR;
+    case ErrorCode.MESSAGE_TOO_LARGE:
+    case ErrorCode.RECORD_LIST_TOO_LARGE:
+    case ErrorCode.INVALID_FETCH_SIZE:
+      return ErrorCode.UNKNOWN_SERVER_ERROR;
+    default:
+      return errorCode;
   }
 }

@@ -1,7 +1,9 @@
 // A classic consumer group's state machine, as Kafka's ClassicGroup: members, static
 // (group.instance.id) mappings, members pending their first join or their sync, the generation,
 // the selected protocol and the leader. Decisions that involve timers or the log live in the
-// coordinator (coordinator.ts); this class keeps the bookkeeping consistent.
+// classic-group manager (classic-group-manager.ts); this class keeps the bookkeeping consistent
+// and answers the checks that depend only on it (member, join capacity, offset commit, offset
+// expiry), as Kafka's ClassicGroup does.
 //
 // States and the transitions Kafka allows:
 //   Empty                -> PreparingRebalance (a member joins), Dead (deleted / expired)
@@ -9,7 +11,7 @@
 //   CompletingRebalance  -> Stable (leader's assignment stored), PreparingRebalance, Dead
 //   Stable               -> PreparingRebalance, Dead
 //
-// Concurrency: event loop only; owned by the GroupCoordinator.
+// Concurrency: event loop only; held in ClassicGroups, changed by the ClassicGroupManager.
 
 import { ErrorCode } from '@sluice/protocol';
 import { EMPTY_BYTES, GroupMember, type JoinCallback, type JoinResult, type JoinResultMember, type Protocol, type SyncResult } from './member.ts';
@@ -26,6 +28,11 @@ const VALID_PREVIOUS_STATES: Readonly<Record<GroupState, readonly GroupState[]>>
   Stable: ['CompletingRebalance'],
   Dead: ['Stable', 'PreparingRebalance', 'CompletingRebalance', 'Empty', 'Dead'],
 };
+
+/** SyncGroup v5: a protocol type/name given by the member must equal the group's. */
+function isProtocolInconsistent(fromMember: string | null, fromGroup: string | null): boolean {
+  return fromMember !== null && fromGroup !== null && fromMember !== fromGroup;
+}
 
 export class ClassicGroup {
   readonly groupId: string;
@@ -166,6 +173,76 @@ export class ClassicGroup {
     return this.membersById.has(memberId) ? ErrorCode.NONE : ErrorCode.UNKNOWN_MEMBER_ID;
   }
 
+  /** group.max.size: existing members are always let back in; new ones up to the limit. */
+  acceptJoiningMember(memberId: string, maxGroupSize: number): boolean {
+    switch (this.state) {
+      case 'Empty':
+      case 'Dead':
+        return true;
+      case 'PreparingRebalance':
+        return (this.has(memberId) && this.member(memberId).isAwaitingJoin) || this.awaitingJoinMemberCount < maxGroupSize;
+      case 'CompletingRebalance':
+      case 'Stable':
+        return this.has(memberId) || this.size < maxGroupSize;
+    }
+  }
+
+  /** SyncGroup's checks, in Kafka's order; v5+ members also name the protocol type and name. */
+  validateSyncGroup(memberId: string, groupInstanceId: string | null, generationId: number, protocolType: string | null, protocolName: string | null): number {
+    if (this.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const invalid = this.validateMember(memberId, groupInstanceId);
+    if (invalid !== ErrorCode.NONE) return invalid;
+    if (generationId !== this.generationId) return ErrorCode.ILLEGAL_GENERATION;
+    if (isProtocolInconsistent(protocolType, this.protocolType) || isProtocolInconsistent(protocolName, this.protocolName)) {
+      return ErrorCode.INCONSISTENT_GROUP_PROTOCOL;
+    }
+    return ErrorCode.NONE;
+  }
+
+  /** Kafka's ClassicGroup.validateOffsetCommit (non-transactional). */
+  validateOffsetCommit(memberId: string, groupInstanceId: string | null, generationId: number): number {
+    if (this.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    // Generation -1 on an Empty group: the admin client or a consumer without group management.
+    if (generationId < 0 && this.is('Empty')) return ErrorCode.NONE;
+    if (generationId >= 0 || memberId !== '' || groupInstanceId !== null) {
+      const invalid = this.validateMember(memberId, groupInstanceId);
+      if (invalid !== ErrorCode.NONE) return invalid;
+      if (generationId !== this.generationId) return ErrorCode.ILLEGAL_GENERATION;
+    } else if (!this.is('Empty')) {
+      // No member id and no generation: only accepted while the group has no members.
+      return ErrorCode.UNKNOWN_MEMBER_ID;
+    }
+    // A member with the current generation that commits before its SyncGroup completed.
+    if (this.is('CompletingRebalance')) return ErrorCode.REBALANCE_IN_PROGRESS;
+    return ErrorCode.NONE;
+  }
+
+  /**
+   * Kafka's offsetExpirationCondition: which timestamp an offset's retention counts from, or null
+   * when the group's offsets must not expire now (it has members).
+   */
+  offsetExpirationBase(): ((offset: { readonly commitTimestamp: number }) => number) | null {
+    if (this.protocolType === null) return (offset) => offset.commitTimestamp;
+    if (this.is('Empty')) {
+      const emptySince = this.stateTimestamp;
+      return (offset) => (emptySince >= 0 ? emptySince : offset.commitTimestamp);
+    }
+    return null;
+  }
+
+  /** Members as DescribeGroups shows them: metadata and assignments only while Stable, as Kafka does. */
+  describedMembers() {
+    const protocol = this.is('Stable') ? this.protocolName : null;
+    return [...this.members].map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      memberMetadata: protocol === null ? EMPTY_BYTES : m.metadata(protocol),
+      memberAssignment: protocol === null ? EMPTY_BYTES : m.assignment,
+    }));
+  }
+
   add(member: GroupMember, onJoin: JoinCallback | null): void {
     if (member.groupInstanceId !== null) {
       if (this.staticMembers.has(member.groupInstanceId)) {
@@ -188,7 +265,7 @@ export class ClassicGroup {
 
   /**
    * Removes a member (or a pending member id). The leader passes to the first remaining member.
-   * The caller answers the member's parked requests first (see GroupCoordinator).
+   * The caller answers the member's parked requests first (see ClassicGroupManager).
    */
   remove(memberId: string): void {
     const member = this.membersById.get(memberId);

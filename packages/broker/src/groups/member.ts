@@ -42,6 +42,16 @@ export type SyncCallback = (result: SyncResult) => void;
 
 export const EMPTY_BYTES = new Uint8Array(0);
 
+/** A JoinGroup answer that carries only an error (and the member id the member is to use). */
+export function joinError(memberId: string, errorCode: number): JoinResult {
+  return { errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', skipAssignment: false, memberId, members: [] };
+}
+
+/** A SyncGroup answer that carries only an error. */
+export function syncError(errorCode: number): SyncResult {
+  return { errorCode, protocolType: null, protocolName: null, assignment: EMPTY_BYTES };
+}
+
 export interface MemberInit {
   readonly memberId: string;
   readonly groupInstanceId: string | null;

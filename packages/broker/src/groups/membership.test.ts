@@ -16,7 +16,7 @@ import {
   syncInput,
   TEST_CONFIG,
   watch,
-} from './test-harness.ts';
+} from '../testing/group-harness.ts';
 
 const DELAY = TEST_CONFIG.initialRebalanceDelayMs;
 

@@ -1,8 +1,8 @@
 // Committed offsets in memory: group -> topic -> partition -> the last committed value. It holds
-// exactly what replaying the offsets log yields; the coordinator changes it only after the
+// exactly what replaying the offsets log yields; the offset manager changes it only after the
 // matching record was appended.
 //
-// Concurrency: event loop only; owned by the GroupCoordinator.
+// Concurrency: event loop only; owned by the OffsetManager (offset-manager.ts).
 
 import type { OffsetValue } from './records.ts';
 

@@ -4,14 +4,13 @@
 
 import { ErrorCode, readBatchHeader } from '@sluice/protocol';
 import { describe, expect, test } from 'vitest';
-import type { BrokerContext } from '../broker-context.ts';
 import { silentLogger } from '../logger.ts';
 import { GroupCoordinator } from './coordinator.ts';
 import { GroupLogError } from './group-log.ts';
-import { ManualClock } from './manual-clock.ts';
-import { OFFSETS_TOPIC_SEGMENT_BYTES, OffsetsTopicLog } from './offsets-topic-log.ts';
+import { ManualClock } from '../testing/manual-clock.ts';
+import { OFFSETS_TOPIC_SEGMENT_BYTES, OffsetsTopicLog, type OffsetsTopicHost } from './offsets-topic-log.ts';
 import { OFFSETS_TOPIC } from './partitioning.ts';
-import { TEST_CONFIG } from './test-harness.ts';
+import { TEST_CONFIG } from '../testing/group-harness.ts';
 
 /** A partition log that keeps batches in memory and assigns offsets by rewriting baseOffset. */
 class StandInLog {
@@ -55,20 +54,24 @@ class ReadableStandInLog extends StandInLog {
 }
 
 interface StandInBroker {
-  readonly context: BrokerContext;
+  readonly context: OffsetsTopicHost;
   readonly logs: StandInLog[];
   readonly created: Array<{ name: string; partitions: number; configs: unknown }>;
   flushes: number;
 }
 
 function standInBroker(options: { readable?: boolean; existingPartitions?: number; flushOnAck?: boolean } = {}): StandInBroker {
-  const topics = new Map<string, { name: string; partitions: Array<{ index: number; log: StandInLog; notifyChanged(): void }> }>();
-  const state: StandInBroker = { context: undefined as unknown as BrokerContext, logs: [], created: [], flushes: 0 };
+  const topics = new Map<string, { name: string; partitions: Array<{ index: number; log: StandInLog; append(records: Uint8Array, nowMs: number): unknown; flushDurable(): Promise<void> }> }>();
+  const state: StandInBroker = { context: undefined as unknown as OffsetsTopicHost, logs: [], created: [], flushes: 0 };
   const makeTopic = (name: string, count: number) => {
     const partitions = Array.from({ length: count }, (_, index) => {
       const log = options.readable === false ? new StandInLog() : new ReadableStandInLog();
       state.logs.push(log);
-      return { index, log, notifyChanged() {} };
+      // Partition.append and flushDurable, over the stand-in log; flushes are counted.
+      const flushDurable = async () => {
+        state.flushes++;
+      };
+      return { index, log, append: (records: Uint8Array, nowMs: number) => log.append(records, nowMs), flushDurable };
     });
     const topic = { name, partitions };
     topics.set(name, topic);
@@ -81,19 +84,18 @@ function standInBroker(options: { readable?: boolean; existingPartitions?: numbe
       int: (key: string) => (key === 'offsets.topic.num.partitions' ? 5 : 0),
       bool: (key: string) => key === 'sluice.flush.on.ack.enable' && options.flushOnAck === true,
     },
-    createTopic(name: string, partitions: number, _rf: number, configs: unknown) {
-      state.created.push({ name, partitions, configs });
-      return { topic: makeTopic(name, partitions), errorCode: 0, errorMessage: null };
-    },
-    async flushForAck() {
-      state.flushes++;
+    topicCreator: {
+      create(name: string, partitions: number, _rf: number, configs: unknown) {
+        state.created.push({ name, partitions, configs });
+        return { topic: makeTopic(name, partitions), errorCode: 0, errorMessage: null };
+      },
     },
   };
-  return Object.assign(state, { context: context as unknown as BrokerContext });
+  return Object.assign(state, { context: context as unknown as OffsetsTopicHost });
 }
 
 function coordinatorOn(log: OffsetsTopicLog, clock = new ManualClock()): GroupCoordinator {
-  const c = new GroupCoordinator({ config: TEST_CONFIG, log, logger: silentLogger, clock });
+  const c = new GroupCoordinator({ config: TEST_CONFIG, groupLog: log, logger: silentLogger, clock });
   c.load();
   return c;
 }
@@ -178,10 +180,10 @@ describe('OffsetsTopicLog', () => {
   test('without a byte read from the engine, a non-empty offsets topic refuses to load; an empty one is fine', async () => {
     const broker = standInBroker({ readable: false });
     const c = coordinatorOn(new OffsetsTopicLog(broker.context, silentLogger));
-    const again = new GroupCoordinator({ config: TEST_CONFIG, log: new OffsetsTopicLog(broker.context, silentLogger), logger: silentLogger, clock: new ManualClock() });
+    const again = new GroupCoordinator({ config: TEST_CONFIG, groupLog: new OffsetsTopicLog(broker.context, silentLogger), logger: silentLogger, clock: new ManualClock() });
     again.load(); // the topic exists but is empty
     await c.commitOffsets(commit('g', 't', 0, 1));
-    const third = new GroupCoordinator({ config: TEST_CONFIG, log: new OffsetsTopicLog(broker.context, silentLogger), logger: silentLogger, clock: new ManualClock() });
+    const third = new GroupCoordinator({ config: TEST_CONFIG, groupLog: new OffsetsTopicLog(broker.context, silentLogger), logger: silentLogger, clock: new ManualClock() });
     expect(() => third.load()).toThrow(/PartitionLog\.readBytes is missing/);
   });
 

@@ -18,10 +18,12 @@
 // Concurrency: event loop only; the topic's partitions are appended to only from here.
 
 import { ErrorCode, buildRecordBatch, parseRecordBatches } from '@sluice/protocol';
-import type { BrokerContext } from '../broker-context.ts';
+import type { BrokerConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import { flushForAck, type Partition } from '../partition.ts';
 import { storageFailure } from '../storage-errors.ts';
-import type { Partition, Topic } from '../topics.ts';
+import type { TopicCreator } from '../topic-creation.ts';
+import type { Topic, TopicRegistry } from '../topics.ts';
 import { type GroupLog, type GroupLogAppend, GroupLogError, type GroupLogRecord } from './group-log.ts';
 import { OFFSETS_TOPIC } from './partitioning.ts';
 
@@ -41,15 +43,22 @@ export function batchBytesReader(log: object): BatchBytesReader | null {
   return typeof candidate.readBytes === 'function' ? { readBytes: (offset, maxBytes) => candidate.readBytes!.call(log, offset, maxBytes) } : null;
 }
 
+/** What the offsets topic needs of the broker: the settings, the topics, topic creation. */
+export interface OffsetsTopicHost {
+  readonly config: BrokerConfig;
+  readonly topics: TopicRegistry;
+  readonly topicCreator: TopicCreator;
+}
+
 export class OffsetsTopicLog implements GroupLog {
   readonly partitionCount: number;
-  private readonly broker: BrokerContext;
-  private readonly log: Logger;
+  private readonly broker: OffsetsTopicHost;
+  private readonly logger: Logger;
   private readonly replayReadBytes: number;
 
-  constructor(broker: BrokerContext, logger: Logger, replayReadBytes = DEFAULT_REPLAY_READ_BYTES) {
+  constructor(broker: OffsetsTopicHost, logger: Logger, replayReadBytes = DEFAULT_REPLAY_READ_BYTES) {
     this.broker = broker;
-    this.log = logger;
+    this.logger = logger;
     this.replayReadBytes = replayReadBytes;
     const existing = broker.topics.get(OFFSETS_TOPIC);
     this.partitionCount = existing?.partitions.length ?? broker.config.int('offsets.topic.num.partitions');
@@ -64,13 +73,12 @@ export class OffsetsTopicLog implements GroupLog {
       compression: 'none',
     });
     try {
-      target.log.append(batch, nowMs);
+      target.append(batch, nowMs);
     } catch (err) {
       const failure = storageFailure(err);
       if (failure === null) throw err;
       throw new GroupLogError(failure.errorCode, failure.message);
     }
-    target.notifyChanged();
     return { durable: this.durable(target) };
   }
 
@@ -104,7 +112,7 @@ export class OffsetsTopicLog implements GroupLog {
           // The first batch may start before `offset` (reads return the containing batch).
           if (record.offset < offset || record.offset >= end) continue;
           if (record.key === null) {
-            this.log.warn({ partition: index, offset: record.offset }, 'skipping a keyless record in the offsets topic');
+            this.logger.warn({ partition: index, offset: record.offset }, 'skipping a keyless record in the offsets topic');
             continue;
           }
           visit(index, { key: record.key, value: record.value });
@@ -119,7 +127,7 @@ export class OffsetsTopicLog implements GroupLog {
   topic(): Topic {
     const existing = this.broker.topics.get(OFFSETS_TOPIC);
     if (existing !== undefined) return existing;
-    const created = this.broker.createTopic(
+    const created = this.broker.topicCreator.create(
       OFFSETS_TOPIC,
       this.partitionCount,
       -1,
@@ -133,7 +141,7 @@ export class OffsetsTopicLog implements GroupLog {
       // Kafka answers COORDINATOR_NOT_AVAILABLE while its offsets topic cannot be created.
       throw new GroupLogError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `cannot create ${OFFSETS_TOPIC}: ${created.errorMessage}`);
     }
-    this.log.info({ partitions: this.partitionCount }, `created ${OFFSETS_TOPIC}`);
+    this.logger.info({ partitions: this.partitionCount }, `created ${OFFSETS_TOPIC}`);
     return created.topic;
   }
 
@@ -141,7 +149,7 @@ export class OffsetsTopicLog implements GroupLog {
   private async durable(partition: Partition): Promise<void> {
     if (!this.broker.config.bool('sluice.flush.on.ack.enable')) return;
     try {
-      await this.broker.flushForAck([partition]);
+      await flushForAck([partition]);
     } catch (err) {
       const failure = storageFailure(err);
       throw new GroupLogError(failure?.errorCode ?? ErrorCode.KAFKA_STORAGE_ERROR, err instanceof Error ? err.message : String(err));

@@ -5,7 +5,7 @@ import { ErrorCode } from '@sluice/protocol';
 import { describe, expect, test } from 'vitest';
 import type { OffsetCommitInput, OffsetToCommit } from './types.ts';
 import { decodeKey, decodeOffsetValue } from './records.ts';
-import { harness, joinInput, memberIdFor, protocol, SESSION_MS, settle, stableGroup, syncInput, TEST_CONFIG, watch } from './test-harness.ts';
+import { harness, joinInput, memberIdFor, protocol, SESSION_MS, settle, stableGroup, syncInput, TEST_CONFIG, watch } from '../testing/group-harness.ts';
 
 function commit(groupId: string, offsets: OffsetToCommit[], overrides: Partial<OffsetCommitInput> = {}): OffsetCommitInput {
   return { groupId, generationId: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1, apiVersion: 8, offsets, ...overrides };

@@ -3,10 +3,10 @@
 import { ErrorCode } from '@sluice/protocol';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { BrokerContext } from '../broker-context.ts';
-import { callHandler } from '../groups/test-harness.ts';
+import { callHandler } from '../testing/call-handler.ts';
 import { alterConfigsHandler } from './alter-configs.ts';
 import { incrementalAlterConfigsHandler } from './incremental-alter-configs.ts';
-import { startTestBroker, type TestBroker } from './test-broker.ts';
+import { startTestBroker, type TestBroker } from '../testing/test-broker.ts';
 
 const TOPIC = 2;
 const BROKER = 4;
@@ -20,7 +20,7 @@ let broker: BrokerContext;
 beforeEach(() => {
   t = startTestBroker();
   broker = t.broker;
-  expect(broker.createTopic('t', 2, 1, [{ name: 'retention.ms', value: '3600000' }, { name: 'cleanup.policy', value: 'compact' }], false).errorCode).toBe(0);
+  expect(broker.topicCreator.create('t', 2, 1, [{ name: 'retention.ms', value: '3600000' }, { name: 'cleanup.policy', value: 'compact' }], false).errorCode).toBe(0);
 });
 afterEach(() => t.close());
 
@@ -58,7 +58,7 @@ describe('AlterConfigs', () => {
   });
 
   test('one bad value refuses the whole resource (INVALID_CONFIG), other resources go on', async () => {
-    broker.createTopic('u', 1, 1, [], false);
+    broker.topicCreator.create('u', 1, 1, [], false);
     const res = await alter(2, [
       topicResource('t', [{ name: 'retention.ms', value: '60000' }, { name: 'min.cleanable.dirty.ratio', value: '2' }]),
       topicResource('u', [{ name: 'retention.ms', value: '60000' }]),
@@ -92,7 +92,7 @@ describe('AlterConfigs', () => {
   });
 
   test('ConfigAdminManager.preprocess: repeated resources, repeated keys, null values are INVALID_REQUEST', async () => {
-    broker.createTopic('u', 1, 1, [], false);
+    broker.topicCreator.create('u', 1, 1, [], false);
     const res = await alter(2, [
       topicResource('t', [{ name: 'retention.ms', value: '1' }]),
       topicResource('u', [{ name: 'retention.ms', value: '1' }, { name: 'retention.ms', value: '2' }]),

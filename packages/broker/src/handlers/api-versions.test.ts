@@ -1,7 +1,7 @@
 import { ErrorCode } from '@sluice/protocol';
 import { describe, expect, test } from 'vitest';
 import type { BrokerContext } from '../broker-context.ts';
-import { callHandler } from '../groups/test-harness.ts';
+import { callHandler } from '../testing/call-handler.ts';
 import { silentLogger } from '../logger.ts';
 import { apiVersionsHandler } from './api-versions.ts';
 import { advertisedApiVersions, createHandlerRegistry } from './index.ts';

@@ -1,9 +1,9 @@
 import { ErrorCode } from '@sluice/protocol';
 import { afterEach, describe, expect, test } from 'vitest';
-import { callHandler } from '../groups/test-harness.ts';
+import { callHandler } from '../testing/call-handler.ts';
 import { TOPIC_CONFIGS } from '../topic-config.ts';
 import { createTopicsHandler } from './create-topics.ts';
-import { startTestBroker, type TestBroker } from './test-broker.ts';
+import { startTestBroker, type TestBroker } from '../testing/test-broker.ts';
 
 const ZERO_ID = '00000000000000000000000000000000';
 

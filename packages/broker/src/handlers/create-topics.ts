@@ -46,7 +46,7 @@ export const createTopicsHandler = defineHandler({
         partitions = t.assignments.length;
         replicationFactor = 1;
       }
-      const creation = broker.createTopic(t.name, partitions, replicationFactor, t.configs, request.validateOnly === true);
+      const creation = broker.topicCreator.create(t.name, partitions, replicationFactor, t.configs, request.validateOnly === true);
       if (creation.errorCode !== 0 || creation.created === undefined) return result(creation.errorCode, creation.errorMessage);
       // The request's own text for each value it sets (a later entry for a name wins), as Kafka echoes it.
       const given = new Map(t.configs.map((c) => [c.name, c.value as string]));

@@ -1,8 +1,8 @@
 import { ErrorCode } from '@sluice/protocol';
 import { afterEach, describe, expect, test } from 'vitest';
-import { callHandler } from '../groups/test-harness.ts';
+import { callHandler } from '../testing/call-handler.ts';
 import { describeConfigsHandler } from './describe-configs.ts';
-import { startTestBroker, type TestBroker } from './test-broker.ts';
+import { startTestBroker, type TestBroker } from '../testing/test-broker.ts';
 
 const TOPIC = 2;
 const BROKER = 4;
@@ -19,7 +19,7 @@ function describeConfigs(version: number, resources: Array<{ resourceType: numbe
 describe('DescribeConfigs', () => {
   test.each([1, 2, 3, 4])('v%i: a topic\'s configs with Kafka\'s synonyms and Long.MAX_VALUE as Kafka prints it', async (version) => {
     t = startTestBroker([['log.retention.ms', '86400000'], ['log.segment.bytes', '1048576']]);
-    t.broker.createTopic('t', 1, 1, [{ name: 'max.message.bytes', value: '2048' }], false);
+    t.broker.topicCreator.create('t', 1, 1, [{ name: 'max.message.bytes', value: '2048' }], false);
     const res = await describeConfigs(version, [{ resourceType: TOPIC, resourceName: 't', configurationKeys: null }]);
     expect(res.results[0]).toMatchObject({ errorCode: 0, resourceType: TOPIC, resourceName: 't' });
     const configs = new Map(res.results[0].configs.map((c: any) => [c.name, c]));
@@ -48,14 +48,14 @@ describe('DescribeConfigs', () => {
 
   test('without includeSynonyms the sources stay, the synonyms go', async () => {
     t = startTestBroker([['log.retention.ms', '1000']]);
-    t.broker.createTopic('t', 1, 1, [], false);
+    t.broker.topicCreator.create('t', 1, 1, [], false);
     const res = await describeConfigs(4, [{ resourceType: TOPIC, resourceName: 't', configurationKeys: ['retention.ms'] }], false);
     expect(res.results[0].configs).toEqual([expect.objectContaining({ name: 'retention.ms', value: '1000', configSource: STATIC_BROKER, synonyms: [] })]);
   });
 
   test('an empty key list means every key, as in Kafka', async () => {
     t = startTestBroker();
-    t.broker.createTopic('t', 1, 1, [], false);
+    t.broker.topicCreator.create('t', 1, 1, [], false);
     const all = await describeConfigs(4, [{ resourceType: TOPIC, resourceName: 't', configurationKeys: [] }]);
     const some = await describeConfigs(4, [{ resourceType: TOPIC, resourceName: 't', configurationKeys: ['segment.ms', 'no.such.key'] }]);
     expect(all.results[0].configs.length).toBeGreaterThan(20);

@@ -2,7 +2,8 @@
 
 import { ErrorCode } from '@sluice/protocol';
 import { describe, expect, test } from 'vitest';
-import { callHandler, fakeBroker, harness, stableGroup } from '../groups/test-harness.ts';
+import { callHandler } from '../testing/call-handler.ts';
+import { fakeBroker, harness, stableGroup } from '../testing/group-harness.ts';
 import { deleteGroupsHandler } from './delete-groups.ts';
 import { describeGroupsHandler } from './describe-groups.ts';
 import { listGroupsHandler } from './list-groups.ts';

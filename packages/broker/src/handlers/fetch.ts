@@ -15,7 +15,7 @@
 import { ErrorCode, type ExternalRecords, type FetchRequest, type FetchResponse, type FetchResponseResponsesPartitions, ZERO_UUID } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import { partitionFailure } from '../storage-errors.ts';
-import type { Partition } from '../topics.ts';
+import type { Partition } from '../partition.ts';
 import { defineHandler } from './handler.ts';
 
 const EMPTY = new Uint8Array(0);
@@ -126,7 +126,7 @@ export const fetchHandler = defineHandler({
     }
     const first = readAll(broker, header.apiVersion, request);
     const maxWaitMs = Math.max(0, request.maxWaitMs);
-    if (first.hasError || first.bytes >= request.minBytes || maxWaitMs === 0 || first.partitions.length === 0 || broker.isShuttingDown) {
+    if (first.hasError || first.bytes >= request.minBytes || maxWaitMs === 0 || first.partitions.length === 0) {
       return answer(broker, first);
     }
     return parkUntilReady(broker, header.apiVersion, request, first, maxWaitMs);
@@ -145,56 +145,41 @@ function answer(broker: BrokerContext, outcome: Outcome): FetchResponse {
   return outcome.body;
 }
 
-/** Waits for appends on the requested partitions until minBytes is reached or maxWaitMs passes. */
+/**
+ * Parks the fetch in the broker's delayed fetches (Kafka's DelayedFetch), watched on its
+ * partitions: it completes once a re-read reaches minBytes or finds an error, when maxWaitMs
+ * passes, or at once when a graceful stop begins (an early answer is valid). Changes to a
+ * partition are coalesced: many appends in one turn of the event loop cost one re-read.
+ */
 function parkUntilReady(broker: BrokerContext, version: number, request: FetchRequest, first: Outcome, maxWaitMs: number): Promise<FetchResponse> {
   return new Promise((resolve, reject) => {
-    const unsubscribes: Array<() => void> = [];
-    let done = false;
-    const finish = (outcome: Outcome) => {
-      done = true;
-      clearTimeout(timer);
-      for (const unsubscribe of unsubscribes) unsubscribe();
-      resolve(answer(broker, outcome));
-    };
-    // Appends are coalesced: many appends in one turn of the event loop cost one re-read.
-    let scheduled = false;
-    const recheck = () => {
-      if (done || scheduled) return;
-      scheduled = true;
-      setImmediate(recheckNow);
-    };
-    const recheckNow = () => {
-      scheduled = false;
-      if (done) return;
+    let ready: Outcome | null = null;
+    let failure: { err: unknown } | null = null;
+    const read = (): Outcome | null => {
       try {
-        const outcome = readAll(broker, version, request);
-        if (outcome.hasError || outcome.bytes >= request.minBytes) finish(outcome);
+        return readAll(broker, version, request);
       } catch (err) {
-        done = true;
-        clearTimeout(timer);
-        for (const unsubscribe of unsubscribes) unsubscribe();
-        reject(err);
+        failure = { err };
+        return null;
       }
     };
-    const timer = setTimeout(() => {
-      if (done) return;
-      try {
-        finish(readAll(broker, version, request));
-      } catch (err) {
-        reject(err);
-      }
-    }, maxWaitMs);
-    for (const partition of new Set(first.partitions)) unsubscribes.push(partition.onAppend(recheck));
-    // A graceful stop answers parked fetches with what is there now (an early answer is valid).
-    unsubscribes.push(
-      broker.onShutdown(() => {
-        if (done) return;
-        try {
-          finish(readAll(broker, version, request));
-        } catch (err) {
-          reject(err);
-        }
-      }),
+    broker.delayedFetches.watch(
+      {
+        tryComplete() {
+          const outcome = read();
+          if (outcome !== null && !outcome.hasError && outcome.bytes < request.minBytes) return false;
+          ready = outcome;
+          return true;
+        },
+        onComplete() {
+          // Satisfied: the read that satisfied it; expired or forced: what is there now.
+          const outcome = ready ?? (failure === null ? read() : null);
+          if (outcome !== null) resolve(answer(broker, outcome));
+          else reject(failure!.err);
+        },
+      },
+      first.partitions,
+      maxWaitMs,
     );
   });
 }

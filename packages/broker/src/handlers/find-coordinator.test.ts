@@ -1,6 +1,7 @@
 import { ErrorCode } from '@sluice/protocol';
 import { describe, expect, test } from 'vitest';
-import { callHandler, fakeBroker, harness } from '../groups/test-harness.ts';
+import { callHandler } from '../testing/call-handler.ts';
+import { fakeBroker, harness } from '../testing/group-harness.ts';
 import { findCoordinatorHandler } from './find-coordinator.ts';
 
 describe('FindCoordinator', () => {

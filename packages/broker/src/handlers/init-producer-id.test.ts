@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ErrorCode } from '@sluice/protocol';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { BrokerContext } from '../broker-context.ts';
-import { callHandler } from '../groups/test-harness.ts';
+import { callHandler } from '../testing/call-handler.ts';
 import { createLogger } from '../logger.ts';
 import { ProducerIdManager } from '../producer-ids.ts';
 import { initProducerIdHandler } from './init-producer-id.ts';

@@ -2,7 +2,8 @@
 
 import { ErrorCode } from '@sluice/protocol';
 import { describe, expect, test } from 'vitest';
-import { callHandler, fakeBroker, harness, settle, TEST_CONFIG } from '../groups/test-harness.ts';
+import { callHandler } from '../testing/call-handler.ts';
+import { fakeBroker, harness, settle, TEST_CONFIG } from '../testing/group-harness.ts';
 import { heartbeatHandler } from './heartbeat.ts';
 import { joinGroupHandler } from './join-group.ts';
 import { leaveGroupHandler } from './leave-group.ts';

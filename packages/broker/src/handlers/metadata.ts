@@ -69,7 +69,7 @@ export const metadataHandler = defineHandler({
         if (existing !== undefined) {
           topics.push(describeTopic(broker, existing));
         } else if (allowAuto) {
-          const created = broker.autoCreateTopic(t.name);
+          const created = broker.topicCreator.autoCreate(t.name);
           if (created.topic !== undefined) topics.push(describeTopic(broker, created.topic));
           else if (created.errorCode === INVALID_TOPIC_EXCEPTION) topics.push(topicError(t.name, ZERO_UUID, INVALID_TOPIC_EXCEPTION));
           else topics.push(topicError(t.name, ZERO_UUID, LEADER_NOT_AVAILABLE));

@@ -18,7 +18,7 @@
 import { ErrorCode, type ProduceResponseResponsesPartitionResponses as PartitionResponse } from '@sluice/protocol';
 import { produceRecords } from '../produce-records.ts';
 import { leavesStorageUnknown, partitionFailure } from '../storage-errors.ts';
-import type { Partition } from '../topics.ts';
+import { flushEachForAck, type Partition } from '../partition.ts';
 import { CLOSE_CONNECTION, defineHandler, NO_RESPONSE } from './handler.ts';
 
 function failed(index: number, errorCode: number, errorMessage: string | null = null): PartitionResponse {
@@ -52,12 +52,11 @@ export const produceHandler = defineHandler({
         if (partition.offline) return failed(index, ErrorCode.KAFKA_STORAGE_ERROR, 'the partition\'s storage failed; it is offline until the broker restarts');
         try {
           const started = performance.now();
-          const appended = partition.log.append(batch, now);
+          const appended = partition.append(batch, now);
           // A retried batch of an idempotent producer wrote nothing, so there is nothing to
           // announce; Kafka answers it NONE with the original offsets (acks and fsync-on-ack
           // apply as to any append).
           if (appended.duplicate) broker.logger.debug({ topic: topicData.name, partition: index, baseOffset: appended.baseOffset }, 'duplicate batch answered with its original offsets');
-          else partition.appended(appended.rolled);
           // A retried duplicate (idempotent producer) appended nothing: not counted.
           if (!appended.duplicate) {
             broker.metrics.dataPath.appended(batch.byteLength, performance.now() - started);
@@ -96,7 +95,7 @@ export const produceHandler = defineHandler({
     }
     const response = { responses, throttleTimeMs: 0 };
     if (!broker.config.bool('sluice.flush.on.ack.enable') || toFlush.size === 0) return response;
-    return broker.flushEachForAck([...toFlush]).then((notFlushed) => {
+    return flushEachForAck([...toFlush]).then((notFlushed) => {
       for (const { partition, response: answer } of awaitingFlush) {
         if (!notFlushed.has(partition)) continue;
         // Appended but not durable: not acknowledged. The partition is offline now.

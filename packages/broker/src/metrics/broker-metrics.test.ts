@@ -7,7 +7,7 @@ import type { FlushStats, WriterStats } from '@sluice/native';
 import { buildRecordBatch } from '@sluice/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BrokerConfig } from '../config.ts';
-import { harness } from '../groups/test-harness.ts';
+import { harness } from '../testing/group-harness.ts';
 import { silentLogger } from '../logger.ts';
 import { TopicRegistry } from '../topics.ts';
 import { BrokerMetrics } from './broker-metrics.ts';
@@ -66,7 +66,7 @@ describe('BrokerMetrics', () => {
   it('shows partition state, group lag, native counters and counted events in one scrape', async () => {
     const topic = topics.create('orders', 2, new Map());
     const batch = () => buildRecordBatch({ records: Array.from({ length: 10 }, (_, i) => ({ key: null, value: `v${i}`.padEnd(80, '.') })) });
-    for (let i = 0; i < 5; i++) topic.partitions[0].log.append(batch(), Date.now());
+    for (let i = 0; i < 5; i++) topic.partitions[0].append(batch(), Date.now());
     const h = harness();
     expect(
       await h.coordinator.commitOffsets({

@@ -5,7 +5,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../logger.ts';
-import { type MetricsListener, metricsUrl } from './listener-url.ts';
+import { type MetricsListener, metricsUrl } from '../metrics-listener.ts';
 
 const MAX_WAITING_SCRAPES = 4;
 const MAX_CONNECTIONS = 64;

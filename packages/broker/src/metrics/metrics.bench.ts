@@ -15,7 +15,7 @@ import type { WriterStats } from '@sluice/native';
 import { buildRecordBatch } from '@sluice/protocol';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { BrokerConfig } from '../config.ts';
-import { harness } from '../groups/test-harness.ts';
+import { harness } from '../testing/group-harness.ts';
 import { silentLogger } from '../logger.ts';
 import { TopicRegistry } from '../topics.ts';
 import { BrokerMetrics } from './broker-metrics.ts';
@@ -100,7 +100,7 @@ try {
   for (let t = 0; t < Math.ceil(partitions / perTopic); t++) {
     const topic = topics.create(`topic-${t}`, Math.min(perTopic, partitions - t * perTopic), new Map());
     const batch = buildRecordBatch({ records: [{ key: null, value: 'v' }] });
-    for (const p of topic.partitions) p.log.append(batch.slice(), Date.now());
+    for (const p of topic.partitions) p.append(batch.slice(), Date.now());
   }
   const h = harness();
   for (let g = 0; g < groupCount; g++) {

@@ -1,4 +1,5 @@
-// For handler tests: a real BrokerContext over a real topic registry in a temp dir.
+// For handler tests: a real BrokerContext over a real topic registry in a temp dir. Test support
+// only (src/testing/): production code never imports it.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,7 @@
 // `sluice.metrics.listener`: where the Prometheus endpoint listens, as a URL
 // (`http://127.0.0.1:9404/metrics`; port 0 picks a free port; empty disables the endpoint).
+// A configuration value's parser: it lives beside config.ts (which validates with it), not in
+// metrics/, so that the configuration does not depend on the metrics (layering.test.ts).
 
 export interface MetricsListener {
   /** Bind address as given (an IPv6 address without brackets); '' never occurs. */

@@ -1,5 +1,5 @@
-// Time for the group coordinator: the current time and one-shot timers, behind an interface so
-// coordinator tests run on a manual clock (manual-clock.ts) and never sleep.
+// Time: the current time and one-shot timers, behind an interface so the group coordinator's and
+// the delayed operations' tests run on a manual clock (testing/manual-clock.ts) and never sleep.
 //
 // KeyedTimers gives timers names, as Kafka's coordinator timer does ("heartbeat-<group>-<member>",
 // "join-<group>", "sync-<group>"): scheduling a key replaces whatever was scheduled under it, so a

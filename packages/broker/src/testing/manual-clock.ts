@@ -1,8 +1,8 @@
-// A Clock that moves only when told to, for deterministic coordinator tests: `advance(ms)` runs
-// every timer that falls due in that window, in deadline order (ties in scheduling order),
-// including timers scheduled by the timers it runs.
+// A Clock that moves only when told to, for deterministic tests (group coordinator, delayed
+// operations): `advance(ms)` runs every timer that falls due in that window, in deadline order
+// (ties in scheduling order), including timers scheduled by the timers it runs.
 
-import type { Clock, TimerHandle } from './clock.ts';
+import type { Clock, TimerHandle } from '../clock.ts';
 
 interface ManualTimer {
   readonly id: number;

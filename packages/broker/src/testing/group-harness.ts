@@ -1,15 +1,15 @@
 // Shared set-up for the coordinator tests: a coordinator on a ManualClock and a MemoryGroupLog,
 // request builders, and a way to observe answers that arrive later (parked JoinGroup/SyncGroup).
+// Test support only (src/testing/): production code never imports it.
 
-import { decodeRequest, decodeRequestHeader, decodeResponse, encodeRequest, encodeResponse, ErrorCode } from '@sluice/protocol';
+import { ErrorCode } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.ts';
-import type { ApiHandler } from '../handlers/handler.ts';
+import { DEFAULT_GROUP_COORDINATOR_CONFIG, type GroupCoordinatorConfig } from '../groups/config.ts';
+import { GroupCoordinator } from '../groups/coordinator.ts';
+import type { JoinResult, Protocol, SyncResult } from '../groups/member.ts';
+import type { JoinGroupInput, SyncGroupInput } from '../groups/types.ts';
 import { silentLogger } from '../logger.ts';
-import { DEFAULT_GROUP_COORDINATOR_CONFIG, type GroupCoordinatorConfig } from './config.ts';
-import { GroupCoordinator } from './coordinator.ts';
 import { ManualClock } from './manual-clock.ts';
-import type { JoinResult, Protocol, SyncResult } from './member.ts';
-import type { JoinGroupInput, SyncGroupInput } from './types.ts';
 import { MemoryGroupLog } from './memory-group-log.ts';
 
 export const TEST_CONFIG: GroupCoordinatorConfig = {
@@ -36,7 +36,7 @@ export function harness(overrides: Partial<GroupCoordinatorConfig> = {}, log = n
   const clock = new ManualClock();
   const config = { ...TEST_CONFIG, ...overrides };
   const make = () => {
-    const c = new GroupCoordinator({ config, log, logger: silentLogger, clock });
+    const c = new GroupCoordinator({ config, groupLog: log, logger: silentLogger, clock });
     c.load();
     return c;
   };
@@ -180,21 +180,4 @@ export function fakeBroker(coordinator: () => GroupCoordinator, topics: Record<s
     advertisedFor: () => ({ name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', host: '127.0.0.1', port: 9092 }),
   };
   return fake as unknown as BrokerContext;
-}
-
-/**
- * Encodes `body` as a request at `apiVersion`, decodes it as the broker does, runs the handler and
- * returns the response as a client decodes it: every field shape is checked by the codec.
- */
-export async function callHandler(handler: ApiHandler, broker: BrokerContext, apiVersion: number, body: object, clientId = 'test-client'): Promise<any> {
-  const frame = encodeRequest(handler.apiKey, apiVersion, 42, clientId, body).subarray(4);
-  const header = decodeRequestHeader(frame);
-  const request = decodeRequest(header, frame);
-  const result = await handler.handle({ broker, header, connection: { id: 1, remoteAddress: '127.0.0.1', remotePort: 50000, listenerName: 'PLAINTEXT' }, receivedAt: 0 }, request);
-  if (typeof result === 'symbol') throw new Error('the handler sent no response');
-  const parts = encodeResponse(handler.apiKey, apiVersion, 42, result);
-  if (parts.length !== 1 || !(parts[0] instanceof Uint8Array)) throw new Error('group responses are a single buffer');
-  const { correlationId, body: response } = decodeResponse(handler.apiKey, apiVersion, parts[0].subarray(4));
-  if (correlationId !== 42) throw new Error(`correlation id ${correlationId}`);
-  return response;
 }

@@ -2,7 +2,7 @@
 // new coordinator replaying the same MemoryGroupLog is a broker restart), with failures that a
 // test can inject into the next appends or flushes.
 
-import { type GroupLog, type GroupLogAppend, GroupLogError, type GroupLogRecord } from './group-log.ts';
+import { type GroupLog, type GroupLogAppend, GroupLogError, type GroupLogRecord } from '../groups/group-log.ts';
 
 export class MemoryGroupLog implements GroupLog {
   readonly partitionCount: number;

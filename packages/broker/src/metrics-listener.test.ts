@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { metricsListenerProblem, metricsUrl, parseMetricsListener } from './listener-url.ts';
+import { metricsListenerProblem, metricsUrl, parseMetricsListener } from './metrics-listener.ts';
 
 describe('sluice.metrics.listener', () => {
   it('parses host, port and path', () => {
