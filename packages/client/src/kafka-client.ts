@@ -136,18 +136,19 @@ export class KafkaClient {
     const topicMap = new Map<string, TopicInfo>();
     for (const t of body.topics) {
       if (t.name === null) continue;
+      // Fields a version lacks decode as their defaults; the `??` give the same to the type checker.
       const partitions: PartitionInfo[] = t.partitions
-        .map((p: any) => ({
+        .map((p) => ({
           partition: p.partitionIndex,
           errorCode: p.errorCode,
           leaderId: p.leaderId,
-          leaderEpoch: p.leaderEpoch,
+          leaderEpoch: p.leaderEpoch ?? -1,
           replicas: p.replicaNodes,
           isr: p.isrNodes,
-          offline: p.offlineReplicas,
+          offline: p.offlineReplicas ?? [],
         }))
-        .sort((a: PartitionInfo, b: PartitionInfo) => a.partition - b.partition);
-      topicMap.set(t.name, { name: t.name, topicId: t.topicId ?? ZERO_UUID, errorCode: t.errorCode, isInternal: t.isInternal, partitions });
+        .sort((a, b) => a.partition - b.partition);
+      topicMap.set(t.name, { name: t.name, topicId: t.topicId ?? ZERO_UUID, errorCode: t.errorCode, isInternal: t.isInternal ?? false, partitions });
     }
     const md: ClusterMetadata = { clusterId: body.clusterId ?? null, controllerId: body.controllerId ?? -1, brokers, topics: topicMap };
     this.lastMetadata = md;
