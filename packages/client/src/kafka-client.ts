@@ -62,7 +62,7 @@ export function parseBootstrap(list: string): Array<{ host: string; port: number
   for (const raw of list.split(',')) {
     const entry = raw.trim();
     if (entry === '') continue;
-    const m = /^\[([^\]]+)\]:(\d+)$/.exec(entry) ?? /^([^:\[\]]+):(\d+)$/.exec(entry);
+    const m = /^\[([^\]]+)\]:(\d+)$/.exec(entry) ?? /^([^:[\]]+):(\d+)$/.exec(entry);
     const port = m === null ? NaN : Number(m[2]);
     if (m === null || !Number.isInteger(port) || port < 1 || port > 65535) {
       throw new UsageError(`invalid --bootstrap-server entry ${JSON.stringify(entry)}`, 'use host:port, e.g. 127.0.0.1:9092');
@@ -181,7 +181,7 @@ export class KafkaClient {
     const existing = this.connections.get(nodeId);
     if (existing !== undefined) {
       const conn = await existing.catch(() => null);
-      if (conn !== null && conn.isOpen) return conn;
+      if (conn?.isOpen) return conn;
       this.connections.delete(nodeId);
     }
     let info = this.lastMetadata?.brokers.get(nodeId);
@@ -221,7 +221,7 @@ export class KafkaClient {
     const existing = this.connections.get(key);
     if (existing !== undefined) {
       const conn = await existing.catch(() => null);
-      if (conn !== null && conn.isOpen && conn.host === host && conn.port === port) return conn;
+      if (conn?.isOpen && conn.host === host && conn.port === port) return conn;
     }
     const opening = BrokerConnection.open(host, port, this.connectionOptions);
     this.connections.set(key, opening);
