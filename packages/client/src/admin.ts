@@ -3,7 +3,7 @@
 // Per-topic outcomes come back as values with their Kafka error code; the caller decides which
 // ones are failures (e.g. TOPIC_ALREADY_EXISTS is fine with --if-not-exists).
 
-import { ApiKey, ZERO_UUID } from '@sluice/protocol';
+import { ApiKey, type DeleteTopicsRequest, type Encodable, ZERO_UUID } from '@sluice/protocol';
 import { checkError, UsageError } from './errors.ts';
 import type { BrokerInfo, KafkaClient } from './kafka-client.ts';
 
@@ -82,7 +82,7 @@ export async function deleteTopics(client: KafkaClient, names: readonly string[]
   const conn = await client.controller();
   const version = conn.version(ApiKey.DeleteTopics);
   // v6 names topics by {name, topicId}; earlier versions by a plain name list.
-  const request =
+  const request: Encodable<DeleteTopicsRequest> =
     version >= 6
       ? { topics: names.map((name) => ({ name, topicId: ZERO_UUID })), timeoutMs: options.timeoutMs }
       : { topicNames: [...names], timeoutMs: options.timeoutMs };

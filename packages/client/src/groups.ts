@@ -2,7 +2,7 @@
 // ListGroups (asked of every broker), DescribeGroups, OffsetFetch, OffsetCommit (a "simple"
 // commit with generation -1 and no member id, for offset resets) and DeleteGroups.
 
-import { ApiKey, ErrorCode } from '@sluice/protocol';
+import { ApiKey, type Encodable, ErrorCode, type OffsetFetchRequest } from '@sluice/protocol';
 import type { BrokerConnection } from './connection.ts';
 import { decodeAssignment, type TopicPartitions } from './consumer-protocol.ts';
 import { checkError, ClientError, KafkaApiError } from './errors.ts';
@@ -137,7 +137,7 @@ export async function fetchCommittedOffsets(
   } else if (version < 2) {
     throw new ClientError(`${coordinator.address} cannot list all of a group's offsets (OffsetFetch v${version})`, 'name the topics explicitly');
   }
-  const request = version >= 8 ? { groups: [{ groupId, memberId: null, memberEpoch: -1, topics }], requireStable: false } : { groupId, topics, requireStable: false };
+  const request: Encodable<OffsetFetchRequest> = version >= 8 ? { groups: [{ groupId, memberId: null, memberEpoch: -1, topics }], requireStable: false } : { groupId, topics, requireStable: false };
   const body = await coordinator.request(ApiKey.OffsetFetch, request);
   // v8+ answers per group, earlier versions at the top level (a field its version lacks decodes
   // as its default: errorCode 0 before v2).
