@@ -3,7 +3,7 @@
 // Per-topic outcomes come back as values with their Kafka error code; the caller decides which
 // ones are failures (e.g. TOPIC_ALREADY_EXISTS is fine with --if-not-exists).
 
-import { ApiKey, ZERO_UUID } from '@sluice/protocol';
+import { ApiKey, type DeleteTopicsRequest, type Encodable, ZERO_UUID } from '@sluice/protocol';
 import { checkError, UsageError } from './errors.ts';
 import type { BrokerInfo, KafkaClient } from './kafka-client.ts';
 
@@ -67,13 +67,14 @@ export async function createTopics(
     timeoutMs: options.timeoutMs,
     validateOnly: options.validateOnly ?? false,
   });
-  return body.topics.map((t: any) => ({
+  return body.topics.map((t) => ({
     name: t.name,
     topicId: t.topicId ?? ZERO_UUID,
     errorCode: t.errorCode,
     errorMessage: t.errorMessage ?? null,
-    numPartitions: t.numPartitions,
-    replicationFactor: t.replicationFactor,
+    // Reported from v5; before that they decode as their default, -1.
+    numPartitions: t.numPartitions ?? -1,
+    replicationFactor: t.replicationFactor ?? -1,
   }));
 }
 
@@ -81,12 +82,13 @@ export async function deleteTopics(client: KafkaClient, names: readonly string[]
   const conn = await client.controller();
   const version = conn.version(ApiKey.DeleteTopics);
   // v6 names topics by {name, topicId}; earlier versions by a plain name list.
-  const request =
+  const request: Encodable<DeleteTopicsRequest> =
     version >= 6
       ? { topics: names.map((name) => ({ name, topicId: ZERO_UUID })), timeoutMs: options.timeoutMs }
       : { topicNames: [...names], timeoutMs: options.timeoutMs };
   const body = await conn.request(ApiKey.DeleteTopics, request);
-  return body.responses.map((r: any) => ({ name: r.name, errorCode: r.errorCode, errorMessage: r.errorMessage ?? null }));
+  // The name is null only in answers to a request by topic id (v6+); this one names its topics.
+  return body.responses.map((r) => ({ name: r.name ?? '', errorCode: r.errorCode, errorMessage: r.errorMessage ?? null }));
 }
 
 /** Raises each topic's partition count to `count` (the new total, as Kafka's API takes it). */
@@ -101,7 +103,7 @@ export async function createPartitions(
     timeoutMs: options.timeoutMs,
     validateOnly: options.validateOnly ?? false,
   });
-  return body.results.map((r: any) => ({ name: r.name, errorCode: r.errorCode, errorMessage: r.errorMessage ?? null }));
+  return body.results.map((r) => ({ name: r.name, errorCode: r.errorCode, errorMessage: r.errorMessage ?? null }));
 }
 
 export interface ConfigEntry {
@@ -132,12 +134,12 @@ export async function describeConfigs(
     includeSynonyms: false,
     includeDocumentation: false,
   });
-  return body.results.map((r: any) => ({
+  return body.results.map((r) => ({
     resourceType: r.resourceType,
     resourceName: r.resourceName,
     errorCode: r.errorCode,
     errorMessage: r.errorMessage ?? null,
-    configs: r.configs.map((c: any) => ({ name: c.name, value: c.value, readOnly: c.readOnly, source: c.configSource, isSensitive: c.isSensitive })),
+    configs: r.configs.map((c) => ({ name: c.name, value: c.value, readOnly: c.readOnly, source: c.configSource, isSensitive: c.isSensitive })),
   }));
 }
 
@@ -179,8 +181,8 @@ export async function describeCluster(client: KafkaClient): Promise<ClusterDescr
       clusterId: body.clusterId,
       controllerId: body.controllerId,
       brokers: body.brokers
-        .map((b: any) => ({ nodeId: b.brokerId, host: b.host, port: b.port, rack: b.rack ?? null }))
-        .sort((a: BrokerInfo, b: BrokerInfo) => a.nodeId - b.nodeId),
+        .map((b) => ({ nodeId: b.brokerId, host: b.host, port: b.port, rack: b.rack ?? null }))
+        .sort((a, b) => a.nodeId - b.nodeId),
       source: 'DescribeCluster',
     };
   }

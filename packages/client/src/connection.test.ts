@@ -79,7 +79,7 @@ describe('BrokerConnection', () => {
       handlers: {
         [ApiKey.Metadata]: async (req) => {
           // The later requests' handlers finish first; answers must still pair up by id.
-          const name = req.body.topics[0].name as string;
+          const name = req.body.topics![0].name as string;
           await new Promise((r) => setTimeout(r, 30 - Number(name.slice(1)) * 10));
           return { brokers: [], clusterId: null, controllerId: -1, topics: [{ errorCode: 0, name, partitions: [] }] };
         },

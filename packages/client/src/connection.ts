@@ -7,7 +7,19 @@
 // stream unusable: the connection is then closed and every pending request fails.
 
 import { connect, type Socket } from 'node:net';
-import { ApiKey, apiKeyName, decodeResponse, encodeRequest, ErrorCode, FrameReader } from '@sluice/protocol';
+import {
+  ApiKey,
+  type ApiVersionsResponse,
+  apiKeyName,
+  decodeResponse,
+  type Encodable,
+  encodeRequest,
+  ErrorCode,
+  FrameReader,
+  type RequestOf,
+  type ResponseOf,
+  type ServedApiKey,
+} from '@sluice/protocol';
 import { type BrokerApiRange, clientRange, negotiate, pickVersion } from './api-versions.ts';
 import { ConnectionError, RequestTimeoutError, UnsupportedApiError } from './errors.ts';
 
@@ -154,8 +166,12 @@ export class BrokerConnection {
     return this.negotiated.has(apiKey);
   }
 
-  /** Sends a request and resolves with the decoded response body. */
-  async request(apiKey: number, body: object, options: RequestOptions = {}): Promise<any> {
+  /**
+   * Sends a request and resolves with the decoded response body, typed by the API key (the
+   * generated types of @sluice/protocol). Fields the negotiated version lacks may be left out
+   * of `body`, and are skipped or written as their defaults.
+   */
+  async request<K extends ServedApiKey>(apiKey: K, body: Encodable<RequestOf<K>>, options: RequestOptions = {}): Promise<ResponseOf<K>> {
     const version = options.version ?? this.version(apiKey);
     const frame = await this.roundTrip(apiKey, version, body, options.timeoutMs ?? this.options.requestTimeoutMs);
     return decodeResponse(apiKey, version, frame).body;
@@ -165,7 +181,7 @@ export class BrokerConnection {
    * Sends a request the broker does not answer (Produce with acks=0) and resolves once it is
    * handed to the socket.
    */
-  async send(apiKey: number, body: object, options: RequestOptions = {}): Promise<void> {
+  async send<K extends ServedApiKey>(apiKey: K, body: Encodable<RequestOf<K>>, options: RequestOptions = {}): Promise<void> {
     const version = options.version ?? this.version(apiKey);
     await this.acquireSlot();
     try {
@@ -196,7 +212,7 @@ export class BrokerConnection {
       const body = decodeApiVersions(version, frame);
       if (body.errorCode === ErrorCode.UNSUPPORTED_VERSION) {
         // The broker answered in v0 and listed its own ApiVersions range: retry within it (KIP-511).
-        const theirs = (body.apiKeys as BrokerApiRange[]).find((a) => a.apiKey === ApiKey.ApiVersions);
+        const theirs = body.apiKeys.find((a) => a.apiKey === ApiKey.ApiVersions);
         const retry = theirs === undefined ? null : pickVersion(ours, [theirs.minVersion, theirs.maxVersion]);
         if (retry === null || retry === version) break;
         version = retry;
@@ -205,7 +221,7 @@ export class BrokerConnection {
       if (body.errorCode !== 0) {
         throw new ConnectionError(this.address, `ApiVersions failed with error code ${body.errorCode}`);
       }
-      this.brokerRanges = (body.apiKeys as BrokerApiRange[]).map((a) => ({ apiKey: a.apiKey, minVersion: a.minVersion, maxVersion: a.maxVersion }));
+      this.brokerRanges = body.apiKeys.map((a) => ({ apiKey: a.apiKey, minVersion: a.minVersion, maxVersion: a.maxVersion }));
       this.negotiated = negotiate(this.brokerRanges);
       return;
     }
@@ -235,7 +251,7 @@ export class BrokerConnection {
     else this.inFlight--;
   }
 
-  private async roundTrip(apiKey: number, version: number, body: object, timeoutMs: number): Promise<Uint8Array> {
+  private async roundTrip<K extends ServedApiKey>(apiKey: K, version: number, body: Encodable<RequestOf<K>>, timeoutMs: number): Promise<Uint8Array> {
     await this.acquireSlot();
     try {
       if (this.failure !== null) throw this.failure;
@@ -292,7 +308,7 @@ export class BrokerConnection {
  * version answers in v0 with UNSUPPORTED_VERSION, so a body that does not decode at `version` is
  * read again as v0.
  */
-function decodeApiVersions(version: number, frame: Uint8Array): any {
+function decodeApiVersions(version: number, frame: Uint8Array): ApiVersionsResponse {
   try {
     return decodeResponse(ApiKey.ApiVersions, version, frame).body;
   } catch (err) {

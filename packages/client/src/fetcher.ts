@@ -7,7 +7,7 @@
 // position are dropped and the cut batch is fetched again next round. Control batches
 // (transaction markers) advance the position but yield no records.
 
-import { ApiKey, parseRecordBatches, ZERO_UUID } from '@sluice/protocol';
+import { ApiKey, type ExternalRecords, parseRecordBatches, ZERO_UUID } from '@sluice/protocol';
 import { ClientError } from './errors.ts';
 import type { ClusterMetadata, KafkaClient } from './kafka-client.ts';
 import { groupByLeader, groupByTopic, type TopicPartition } from './offsets.ts';
@@ -92,6 +92,16 @@ export function decodePartitionRecords(topic: string, partition: number, positio
   return { records, nextOffset };
 }
 
+/**
+ * A decoded response's record set. The generated response type also allows ExternalRecords (a
+ * file range the broker's writer sends), which only the encoding side ever holds: the decoder
+ * yields bytes or null.
+ */
+function receivedRecords(records: Uint8Array | ExternalRecords | null): Uint8Array | null {
+  if (records === null || records instanceof Uint8Array) return records;
+  throw new ClientError('a decoded Fetch response holds a file range instead of bytes');
+}
+
 export class Fetcher {
   private readonly client: KafkaClient;
   private readonly options: FetchOptions;
@@ -149,25 +159,29 @@ export class Fetcher {
       },
       { version, timeoutMs: this.options.maxWaitMs + this.options.requestTimeoutMs },
     );
-    if (body.errorCode !== 0) {
+    // Fields a version lacks decode as their defaults (top-level errorCode 0 before v7,
+    // logStartOffset -1 before v5); the `??` only says so to the type checker.
+    const errorCode = body.errorCode ?? 0;
+    if (errorCode !== 0) {
       // A top-level error (a fetch-session problem) applies to every partition of the request.
-      return positions.map((p) => ({ ...p, errorCode: body.errorCode, highWatermark: -1, logStartOffset: -1, records: [], nextOffset: p.offset }));
+      return positions.map((p) => ({ ...p, errorCode, highWatermark: -1, logStartOffset: -1, records: [], nextOffset: p.offset }));
     }
     const wanted = new Map(positions.map((p) => [`${p.topic}\u0000${p.partition}`, p]));
     const out: PartitionFetch[] = [];
     for (const t of body.responses) {
-      const topic: string | undefined = version >= 13 ? names.get(t.topicId) : t.topic;
+      const topic: string | undefined = version >= 13 ? names.get(t.topicId ?? ZERO_UUID) : t.topic;
       if (topic === undefined) throw new ClientError(`${conn.address} answered Fetch with unknown topic id ${t.topicId}`);
       for (const p of t.partitions) {
         const pos = wanted.get(`${topic}\u0000${p.partitionIndex}`);
         if (pos === undefined) continue;
-        const base = { topic, partition: p.partitionIndex, errorCode: p.errorCode, highWatermark: p.highWatermark, logStartOffset: p.logStartOffset };
+        const base = { topic, partition: p.partitionIndex, errorCode: p.errorCode, highWatermark: p.highWatermark, logStartOffset: p.logStartOffset ?? -1 };
         if (p.errorCode !== 0) {
           out.push({ ...base, records: [], nextOffset: pos.offset });
           continue;
         }
-        const { records, nextOffset } = decodePartitionRecords(topic, p.partitionIndex, pos.offset, p.records);
-        if (nextOffset === pos.offset && p.records !== null && p.records.length >= this.options.partitionMaxBytes && pos.offset < p.highWatermark) {
+        const bytes = receivedRecords(p.records);
+        const { records, nextOffset } = decodePartitionRecords(topic, p.partitionIndex, pos.offset, bytes);
+        if (nextOffset === pos.offset && bytes !== null && bytes.length >= this.options.partitionMaxBytes && pos.offset < p.highWatermark) {
           throw new ClientError(
             `a record batch in ${topic}-${p.partitionIndex} at offset ${pos.offset} is larger than the ${this.options.partitionMaxBytes}-byte fetch limit`,
             'the batch cannot be read with this limit',

@@ -13,7 +13,7 @@
 // Concurrency contract: one owner (the Consumer). join() and leave() are not called
 // concurrently with each other; heartbeat() may run while the owner fetches.
 
-import { ApiKey, ErrorCode } from '@sluice/protocol';
+import { ApiKey, ErrorCode, type JoinGroupResponseMembers } from '@sluice/protocol';
 import type { BrokerConnection } from './connection.ts';
 import {
   CONSUMER_PROTOCOL_TYPE,
@@ -174,7 +174,7 @@ export class GroupMember {
   }
 
   /** The leader's job: subscriptions -> range assignment -> SyncGroup assignments. */
-  private async assign(members: ReadonlyArray<{ memberId: string; groupInstanceId: string | null; metadata: Uint8Array }>): Promise<Array<{ memberId: string; assignment: Uint8Array }>> {
+  private async assign(members: readonly JoinGroupResponseMembers[]): Promise<Array<{ memberId: string; assignment: Uint8Array }>> {
     const subs = members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId ?? null, sub: decodeSubscription(m.metadata) }));
     const topics = [...new Set(subs.flatMap((s) => s.sub.topics))];
     const md = await this.client.metadata(topics);

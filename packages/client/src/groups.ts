@@ -2,7 +2,7 @@
 // ListGroups (asked of every broker), DescribeGroups, OffsetFetch, OffsetCommit (a "simple"
 // commit with generation -1 and no member id, for offset resets) and DeleteGroups.
 
-import { ApiKey, ErrorCode } from '@sluice/protocol';
+import { ApiKey, type Encodable, ErrorCode, type OffsetFetchRequest } from '@sluice/protocol';
 import type { BrokerConnection } from './connection.ts';
 import { decodeAssignment, type TopicPartitions } from './consumer-protocol.ts';
 import { checkError, ClientError, KafkaApiError } from './errors.ts';
@@ -24,7 +24,12 @@ export async function findCoordinator(client: KafkaClient, groupId: string): Pro
     const conn = client.bootstrap;
     const version = conn.version(ApiKey.FindCoordinator);
     const body = await conn.request(ApiKey.FindCoordinator, version >= 4 ? { keyType: KEY_TYPE_GROUP, coordinatorKeys: [groupId] } : { key: groupId, keyType: KEY_TYPE_GROUP });
-    const c = version >= 4 ? body.coordinators[0] : body;
+    // v4+ answers per key; earlier versions answer for the one key at the top level (where
+    // the decoder fills every field, so the defaults below are never used).
+    const c =
+      version >= 4
+        ? body.coordinators?.[0]
+        : { nodeId: body.nodeId ?? -1, host: body.host ?? '', port: body.port ?? -1, errorCode: body.errorCode ?? 0, errorMessage: body.errorMessage ?? null };
     if (c === undefined) throw new ClientError(`${conn.address} answered FindCoordinator for group ${JSON.stringify(groupId)} with no coordinator`);
     if (c.errorCode === 0) return client.nodeAt(c.nodeId, c.host, c.port);
     if (!isCoordinatorBusy(c.errorCode) || Date.now() >= deadline) {
@@ -49,7 +54,7 @@ export async function listGroups(client: KafkaClient): Promise<GroupListing[]> {
     brokers.map(async ({ nodeId, conn }) => {
       const body = await conn.request(ApiKey.ListGroups, { statesFilter: [] });
       checkError('list groups on', `broker ${nodeId}`, body.errorCode);
-      return body.groups.map((g: any) => ({ groupId: g.groupId, protocolType: g.protocolType, state: g.groupState ?? '', coordinatorId: nodeId }));
+      return body.groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, state: g.groupState ?? '', coordinatorId: nodeId }));
     }),
   );
   return lists.flat().sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
@@ -85,7 +90,7 @@ export async function describeGroup(client: KafkaClient, groupId: string): Promi
     state: g.groupState,
     protocolType: g.protocolType,
     protocol: g.protocolData,
-    members: g.members.map((m: any) => ({
+    members: g.members.map((m) => ({
       memberId: m.memberId,
       groupInstanceId: m.groupInstanceId ?? null,
       clientId: m.clientId,
@@ -132,11 +137,13 @@ export async function fetchCommittedOffsets(
   } else if (version < 2) {
     throw new ClientError(`${coordinator.address} cannot list all of a group's offsets (OffsetFetch v${version})`, 'name the topics explicitly');
   }
-  const request = version >= 8 ? { groups: [{ groupId, memberId: null, memberEpoch: -1, topics }], requireStable: false } : { groupId, topics, requireStable: false };
+  const request: Encodable<OffsetFetchRequest> = version >= 8 ? { groups: [{ groupId, memberId: null, memberEpoch: -1, topics }], requireStable: false } : { groupId, topics, requireStable: false };
   const body = await coordinator.request(ApiKey.OffsetFetch, request);
-  const groupError = version >= 8 ? (body.groups[0]?.errorCode ?? 0) : body.errorCode;
+  // v8+ answers per group, earlier versions at the top level (a field its version lacks decodes
+  // as its default: errorCode 0 before v2).
+  const groupError = (version >= 8 ? body.groups?.[0]?.errorCode : body.errorCode) ?? 0;
   checkError('fetch committed offsets of', `group ${JSON.stringify(groupId)}`, groupError);
-  const resultTopics = version >= 8 ? (body.groups[0]?.topics ?? []) : body.topics;
+  const resultTopics = (version >= 8 ? body.groups?.[0]?.topics : body.topics) ?? [];
   const out: CommittedOffset[] = [];
   for (const t of resultTopics) {
     for (const p of t.partitions) {

@@ -62,7 +62,7 @@ export function parseBootstrap(list: string): Array<{ host: string; port: number
   for (const raw of list.split(',')) {
     const entry = raw.trim();
     if (entry === '') continue;
-    const m = /^\[([^\]]+)\]:(\d+)$/.exec(entry) ?? /^([^:\[\]]+):(\d+)$/.exec(entry);
+    const m = /^\[([^\]]+)\]:(\d+)$/.exec(entry) ?? /^([^:[\]]+):(\d+)$/.exec(entry);
     const port = m === null ? NaN : Number(m[2]);
     if (m === null || !Number.isInteger(port) || port < 1 || port > 65535) {
       throw new UsageError(`invalid --bootstrap-server entry ${JSON.stringify(entry)}`, 'use host:port, e.g. 127.0.0.1:9092');
@@ -136,18 +136,19 @@ export class KafkaClient {
     const topicMap = new Map<string, TopicInfo>();
     for (const t of body.topics) {
       if (t.name === null) continue;
+      // Fields a version lacks decode as their defaults; the `??` give the same to the type checker.
       const partitions: PartitionInfo[] = t.partitions
-        .map((p: any) => ({
+        .map((p) => ({
           partition: p.partitionIndex,
           errorCode: p.errorCode,
           leaderId: p.leaderId,
-          leaderEpoch: p.leaderEpoch,
+          leaderEpoch: p.leaderEpoch ?? -1,
           replicas: p.replicaNodes,
           isr: p.isrNodes,
-          offline: p.offlineReplicas,
+          offline: p.offlineReplicas ?? [],
         }))
-        .sort((a: PartitionInfo, b: PartitionInfo) => a.partition - b.partition);
-      topicMap.set(t.name, { name: t.name, topicId: t.topicId ?? ZERO_UUID, errorCode: t.errorCode, isInternal: t.isInternal, partitions });
+        .sort((a, b) => a.partition - b.partition);
+      topicMap.set(t.name, { name: t.name, topicId: t.topicId ?? ZERO_UUID, errorCode: t.errorCode, isInternal: t.isInternal ?? false, partitions });
     }
     const md: ClusterMetadata = { clusterId: body.clusterId ?? null, controllerId: body.controllerId ?? -1, brokers, topics: topicMap };
     this.lastMetadata = md;
@@ -180,7 +181,7 @@ export class KafkaClient {
     const existing = this.connections.get(nodeId);
     if (existing !== undefined) {
       const conn = await existing.catch(() => null);
-      if (conn !== null && conn.isOpen) return conn;
+      if (conn?.isOpen) return conn;
       this.connections.delete(nodeId);
     }
     let info = this.lastMetadata?.brokers.get(nodeId);
@@ -220,7 +221,7 @@ export class KafkaClient {
     const existing = this.connections.get(key);
     if (existing !== undefined) {
       const conn = await existing.catch(() => null);
-      if (conn !== null && conn.isOpen && conn.host === host && conn.port === port) return conn;
+      if (conn?.isOpen && conn.host === host && conn.port === port) return conn;
     }
     const opening = BrokerConnection.open(host, port, this.connectionOptions);
     this.connections.set(key, opening);

@@ -19,14 +19,14 @@ afterEach(async () => {
 });
 
 /** A one-broker cluster with topic `t` of `partitions` partitions, led by node 1 (the fake). */
-async function cluster(partitions: number, produce: (req: ReceivedRequest) => object | null): Promise<KafkaClient> {
+async function cluster(partitions: number, produce: (req: ReceivedRequest<typeof ApiKey.Produce>) => object | null): Promise<KafkaClient> {
   broker = await FakeBroker.start({
     handlers: {
       [ApiKey.Metadata]: (req) => ({
         brokers: [{ nodeId: 1, host: '127.0.0.1', port: broker.port, rack: null }],
         clusterId: 'c1',
         controllerId: 1,
-        topics: (req.body.topics ?? [{ name: 't' }]).map((t: { name: string }) => ({
+        topics: (req.body.topics ?? [{ name: 't' }]).map((t) => ({
           errorCode: t.name === 't' ? 0 : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
           name: t.name,
           topicId: '0123456789abcdef0123456789abcdef',
@@ -39,7 +39,7 @@ async function cluster(partitions: number, produce: (req: ReceivedRequest) => ob
   return (client = await KafkaClient.connect({ bootstrap: broker.bootstrap }));
 }
 
-function ok(req: ReceivedRequest) {
+function ok(req: ReceivedRequest<typeof ApiKey.Produce>) {
   return {
     responses: req.body.topicData.map((t: any) => ({
       name: t.name,
@@ -55,7 +55,7 @@ function received(): Map<number, Array<{ key: string | null; value: string | nul
   for (const req of broker.requestsOf(ApiKey.Produce)) {
     for (const t of req.body.topicData) {
       for (const p of t.partitionData) {
-        const batches = parseRecordBatches(p.records);
+        const batches = parseRecordBatches(p.records!);
         expect(batches).toHaveLength(1); // exactly one batch per partition per request
         let list = out.get(p.index);
         if (list === undefined) out.set(p.index, (list = []));
@@ -92,7 +92,7 @@ describe('Producer', () => {
     expect([...got.keys()]).toEqual([2]);
     expect(got.get(2)!.map((r) => r.value)).toEqual(['v0', 'v1', 'v2', 'v3', 'v4']);
     expect(got.get(2)![0].headers).toEqual(['h=x']);
-    const batch = parseRecordBatches(broker.requestsOf(ApiKey.Produce)[0].body.topicData[0].partitionData[0].records)[0];
+    const batch = parseRecordBatches(broker.requestsOf(ApiKey.Produce)[0].body.topicData[0].partitionData[0].records!)[0];
     expect(batch.compression).toBe('gzip');
   });
 
@@ -122,7 +122,7 @@ describe('Producer', () => {
     expect(sent.length).toBeGreaterThanOrEqual(3);
     // The requests after the two refused ones were acknowledged: together they carry every
     // record once, in the order sent.
-    const acked = sent.slice(2).flatMap((r) => parseRecordBatches(r.body.topicData[0].partitionData[0].records)[0].records.map((x) => text(x.value)));
+    const acked = sent.slice(2).flatMap((r) => parseRecordBatches(r.body.topicData[0].partitionData[0].records!)[0].records.map((x) => text(x.value)));
     expect(acked).toEqual(['v0', 'v1', 'v2']);
     expect(producer.stats.recordsAcked).toBe(3);
     expect(broker.requestsOf(ApiKey.Metadata).length).toBeGreaterThanOrEqual(3);

@@ -12,7 +12,7 @@
 // Concurrency contract: one caller; send() calls are awaited one after another; flush() once at
 // the end (it may be called again after more sends).
 
-import { ApiKey, buildRecordBatch, type Compression, ErrorCode } from '@sluice/protocol';
+import { ApiKey, buildRecordBatch, type Compression, type Encodable, ErrorCode, type ProduceRequest, type ProduceResponse, type ProduceResponseResponsesPartitionResponses } from '@sluice/protocol';
 import { ClientError, ConnectionError, KafkaApiError } from './errors.ts';
 import { type KafkaClient, sleep, type TopicInfo } from './kafka-client.ts';
 import { partitionForKey, StickyPartitioner } from './partitioner.ts';
@@ -234,7 +234,7 @@ export class Producer {
       await this.retryOrFail(batches, new KafkaApiError('produce to', `topic ${JSON.stringify(this.topic)}`, ErrorCode.LEADER_NOT_AVAILABLE));
       return;
     }
-    const body = {
+    const body: Encodable<ProduceRequest> = {
       transactionalId: null,
       acks: this.options.acks,
       timeoutMs: this.options.ackTimeoutMs,
@@ -252,7 +252,7 @@ export class Producer {
       ],
     };
     this.stats.requests++;
-    let response: any;
+    let response: ProduceResponse;
     try {
       const conn = await this.client.node(leader);
       if (this.options.acks === 0) {
@@ -268,7 +268,7 @@ export class Producer {
       }
       throw err;
     }
-    const results = new Map<number, any>();
+    const results = new Map<number, ProduceResponseResponsesPartitionResponses>();
     for (const t of response.responses) for (const p of t.partitionResponses) results.set(p.index, p);
     const retry: Batch[] = [];
     let retryError: Error | null = null;

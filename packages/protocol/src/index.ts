@@ -18,7 +18,7 @@ export { ErrorCode, errorByCode, type KafkaError, kafkaErrors, ProtocolError } f
 export { DEFAULT_MAX_FRAME_BYTES, FrameReader } from './framing.ts';
 export { decodeRequestHeader, type RequestHeader, requestHeaderVersion, responseHeaderVersion } from './headers.ts';
 export { isFlexible, isServed, requestSpecs, responseSpecs } from './registry.ts';
-export { type UnknownTaggedField } from './codec.ts';
+export type { UnknownTaggedField } from './codec.ts';
 export { ZERO_UUID } from './primitives/uuid.ts';
 // The generated request/response types (one interface per message and nested struct) and the
 // API key -> type maps; see scripts/generate-types.ts.

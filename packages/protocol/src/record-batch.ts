@@ -273,7 +273,7 @@ export function buildRecordBatch(options: BuildRecordBatchOptions): Uint8Array {
   const timestamps = records.map((r) => r.timestamp ?? now);
   timestamps.forEach((t, i) => requireSafeInteger(`records[${i}].timestamp`, t));
   const baseTimestamp = timestamps[0];
-  const maxTimestamp = timestamps.reduce((max, t) => (t > max ? t : max));
+  const maxTimestamp = timestamps.reduce((max, t) => Math.max(max, t));
 
   const body = new ByteWriter();
   const recordWriter = new ByteWriter();

@@ -124,9 +124,8 @@ abstract class Family<C extends { readonly labels: Labels }> {
     this.labelNames = options.labelNames;
     // The registry keeps whatever implements get(); its TypeScript type names only its own
     // classes, so a run-time check of that surface stands in for a cast.
-    const self: object = this;
-    if (!isRegistrable(self)) throw new Error(`BUG: metric family ${this.name} cannot be registered`);
-    registry.registerMetric(self);
+    if (!isRegistrable(this)) throw new Error(`BUG: metric family ${this.name} cannot be registered`);
+    registry.registerMetric(this);
   }
 
   protected abstract create(labels: Labels): C;

@@ -3,35 +3,61 @@
 // the client sent and how it reacts to any answer (errors, odd versions, silence).
 
 import { createServer, type Server, type Socket } from 'node:net';
-import { ApiKey, decodeRequest, decodeRequestHeader, encodeResponse, FrameReader, type RequestHeader, requestSpecs } from '@sluice/protocol';
+import {
+  type AnyResponse,
+  ApiKey,
+  decodeRequest,
+  decodeRequestHeader,
+  type Encodable,
+  encodeResponse,
+  FrameReader,
+  type RequestHeader,
+  type RequestTypes,
+  type ResponseTypes,
+  requestSpecs,
+  type ServedApiKey,
+} from '@sluice/protocol';
 
-export interface ReceivedRequest {
+/** A request as the fake broker decoded it; `body` has the generated type of API key K. */
+export interface ReceivedRequest<K extends ServedApiKey = ServedApiKey> {
   readonly header: RequestHeader;
-  readonly body: any;
+  readonly body: RequestTypes[K];
 }
 
 /** An answer encoded at another version than the request's (how brokers refuse ApiVersions). */
 export class AsVersion {
   readonly version: number;
-  readonly body: object;
-  constructor(version: number, body: object) {
+  readonly body: Encodable<AnyResponse>;
+  constructor(version: number, body: Encodable<AnyResponse>) {
     this.version = version;
     this.body = body;
   }
 }
 
-/** Returns the response body, or null to send nothing (acks=0, or a test of timeouts). */
-export type Handler = (req: ReceivedRequest) => object | null | Promise<object | null>;
+/** What a handler of API key K returns: its response body, one at another version, or null to send nothing. */
+export type Answer<K extends ServedApiKey = ServedApiKey> = Encodable<ResponseTypes[K]> | AsVersion | null;
+
+/**
+ * Answers the requests of API key K (null: send nothing, for acks=0 or a test of timeouts).
+ * Declared through a method so that a handler of one key is also a handler of any key (method
+ * parameters are bivariant): the broker calls each only with requests of its own key.
+ */
+export type Handler<K extends ServedApiKey = ServedApiKey> = {
+  answer(req: ReceivedRequest<K>): Answer<K> | Promise<Answer<K>>;
+}['answer'];
+
+/** Handlers by API key; each gets its key's request type and answers its response type. */
+export type Handlers = { [K in ServedApiKey]?: Handler<K> };
 
 export interface FakeBrokerOptions {
   /** The ApiVersions ranges to advertise; default: everything the protocol package serves. */
   readonly apiVersions?: ReadonlyArray<{ apiKey: number; minVersion: number; maxVersion: number }>;
-  readonly handlers?: Record<number, Handler>;
+  readonly handlers?: Handlers;
 }
 
 export class FakeBroker {
   readonly received: ReceivedRequest[] = [];
-  handlers: Record<number, Handler>;
+  handlers: Handlers;
   apiVersions: ReadonlyArray<{ apiKey: number; minVersion: number; maxVersion: number }>;
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
@@ -55,8 +81,8 @@ export class FakeBroker {
   }
 
   /** Requests of one API, in arrival order. */
-  requestsOf(apiKey: number): ReceivedRequest[] {
-    return this.received.filter((r) => r.header.apiKey === apiKey);
+  requestsOf<K extends ServedApiKey>(apiKey: K): ReceivedRequest<K>[] {
+    return this.received.filter((r): r is ReceivedRequest<K> => r.header.apiKey === apiKey);
   }
 
   async stop(): Promise<void> {
@@ -75,8 +101,7 @@ export class FakeBroker {
       frames.push(chunk);
       for (let frame = frames.next(); frame !== null; frame = frames.next()) {
         const header = decodeRequestHeader(frame);
-        const body = decodeRequest(header, new Uint8Array(frame));
-        const req = { header, body };
+        const req: ReceivedRequest = { header, body: decodeRequest(header, new Uint8Array(frame)) };
         this.received.push(req);
         chain = chain
           .then(async () => {
@@ -94,8 +119,9 @@ export class FakeBroker {
     });
   }
 
-  private async answer(req: ReceivedRequest): Promise<object | null> {
-    const handler = this.handlers[req.header.apiKey];
+  private async answer(req: ReceivedRequest): Promise<Answer> {
+    const handlers: Partial<Record<number, Handler>> = this.handlers;
+    const handler = handlers[req.header.apiKey];
     if (handler !== undefined) return handler(req);
     if (req.header.apiKey === ApiKey.ApiVersions) return { errorCode: 0, apiKeys: this.apiVersions, throttleTimeMs: 0 };
     throw new Error(`fake broker has no handler for API ${req.header.apiKey}`);

@@ -309,7 +309,7 @@ export class Reader {
       if (n === -1 && nullable) return -1;
       throw new ProtocolError('INVALID_LENGTH', n === -1 ? 'null in a non-nullable array' : `negative array length ${n}`, this.pos);
     }
-    const min = minElementBytes > 1 ? minElementBytes : 1;
+    const min = Math.max(minElementBytes, 1);
     if (n * min > this.end - this.pos) {
       throw new ProtocolError('INVALID_LENGTH', `array of ${n} elements cannot fit in the ${this.end - this.pos} bytes left`, this.pos);
     }
