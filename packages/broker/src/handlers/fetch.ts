@@ -33,7 +33,7 @@ function partitionError(index: number, errorCode: number, p?: Partition): FetchR
     partitionIndex: index,
     errorCode,
     highWatermark: p?.highWatermark ?? -1,
-    lastStableOffset: p?.highWatermark ?? -1,
+    lastStableOffset: p?.lastStableOffset ?? -1,
     logStartOffset: p?.logStartOffset ?? -1,
     abortedTransactions: null,
     preferredReadReplica: -1,
@@ -66,11 +66,16 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest):
         hasError = true;
         return partitionError(req.partition, ErrorCode.KAFKA_STORAGE_ERROR);
       }
-      if ((req.currentLeaderEpoch ?? -1) > 0) {
-        // Our only leader epoch is 0; a client that has seen a later one is talking about a
-        // different history (Kafka answers UNKNOWN_LEADER_EPOCH for a future epoch).
+      const currentLeaderEpoch = req.currentLeaderEpoch ?? -1;
+      if (currentLeaderEpoch > partition.leaderEpoch) {
+        // A client that has seen a later epoch than ours is talking about a different history
+        // (Kafka answers UNKNOWN_LEADER_EPOCH for a future epoch, FENCED_LEADER_EPOCH for a past one).
         hasError = true;
         return partitionError(req.partition, ErrorCode.UNKNOWN_LEADER_EPOCH, partition);
+      }
+      if (currentLeaderEpoch >= 0 && currentLeaderEpoch < partition.leaderEpoch) {
+        hasError = true;
+        return partitionError(req.partition, ErrorCode.FENCED_LEADER_EPOCH, partition);
       }
       if (!Number.isSafeInteger(req.fetchOffset)) {
         // Beyond 2^53 no log of ours has such an offset (int64 values arrive as JS numbers).
@@ -81,7 +86,10 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest):
       let records: Uint8Array | ExternalRecords = EMPTY;
       try {
         if (limit > 0 || minOneBatch) {
-          const read = partition.log.read(req.fetchOffset, limit, minOneBatch);
+          // Consumers read up to the high watermark (read_committed: the last stable offset); on a
+          // single node both are the log end, in cluster mode they trail it.
+          const maxOffset = request.isolationLevel === 1 ? partition.lastStableOffset : partition.highWatermark;
+          const read = partition.log.read(req.fetchOffset, limit, minOneBatch, maxOffset);
           if (read !== null && read.slice.byteLength > 0) {
             records = read.slice;
             bytes += read.slice.byteLength;
@@ -101,7 +109,7 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest):
         partitionIndex: req.partition,
         errorCode: 0,
         highWatermark: partition.highWatermark,
-        lastStableOffset: partition.highWatermark,
+        lastStableOffset: partition.lastStableOffset,
         logStartOffset: partition.logStartOffset,
         abortedTransactions: abortedDefault,
         preferredReadReplica: -1,

@@ -20,9 +20,12 @@ export const offsetForLeaderEpochHandler = defineHandler({
         const answer = (errorCode: number, leaderEpoch: number, endOffset: number) => ({ errorCode, partition: p.partition, leaderEpoch, endOffset });
         const partition = topic?.partitions[p.partition];
         if (partition === undefined) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, -1, -1);
-        if (p.currentLeaderEpoch > 0) return answer(ErrorCode.UNKNOWN_LEADER_EPOCH, -1, -1);
-        if (p.leaderEpoch > 0) return answer(0, -1, -1);
-        return answer(0, 0, partition.highWatermark);
+        if (p.currentLeaderEpoch > partition.leaderEpoch) return answer(ErrorCode.UNKNOWN_LEADER_EPOCH, -1, -1);
+        if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch < partition.leaderEpoch) return answer(ErrorCode.FENCED_LEADER_EPOCH, -1, -1);
+        // One epoch per partition so far (its whole history): a later epoch is unknown; the
+        // current one ends at the log end, as Kafka's leader answers for its latest epoch.
+        if (p.leaderEpoch > partition.leaderEpoch) return answer(0, -1, -1);
+        return answer(0, partition.leaderEpoch, partition.logEndOffset);
       });
       return { topic: t.topic, partitions };
     });
