@@ -70,7 +70,7 @@ impl TimestampType {
 pub struct CleanupPolicy {
     /// Time and size retention (`retention.ms`, `retention.bytes`) delete old segments.
     pub delete: bool,
-    /// The log cleaner keeps the latest record per key (see `cleaner.rs`); appends must carry
+    /// The log cleaner keeps the latest record per key (see `log/cleaner/mod.rs`); appends must carry
     /// keys.
     pub compact: bool,
 }

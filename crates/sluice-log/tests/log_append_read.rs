@@ -4,7 +4,8 @@
 mod common;
 
 use common::*;
-use sluice_log::batch::{self, BatchHeader};
+use sluice_log::records::batch::{self, BatchHeader};
+use sluice_log::records::validate;
 use sluice_log::fault::{Fault, Op};
 use sluice_log::{AppendMode, LogConfig, OpenOptions, TimestampType};
 
@@ -283,7 +284,7 @@ for_each_mode!(
         assert_eq!(headers[0].base_offset, 6);
         assert_eq!(headers[1].base_offset, 8);
         assert!(headers.iter().all(|h| h.partition_leader_epoch == 5));
-        batch::validate_append(&stored, u64::MAX).expect("CRCs still valid");
+        validate::validate_append(&stored, u64::MAX).expect("CRCs still valid");
     }
 );
 
@@ -308,7 +309,7 @@ for_each_mode!(
             header.base_timestamp, 1_000,
             "baseTimestamp is left as produced"
         );
-        batch::validate_append(&stored, u64::MAX).expect("CRC recomputed");
+        validate::validate_append(&stored, u64::MAX).expect("CRC recomputed");
     }
 );
 

@@ -66,7 +66,7 @@ export interface CleanerSettings {
   dedupeBufferBytes?: number;
 }
 
-/** What one clean did (see crates/sluice-log/src/cleaner.rs). */
+/** What one clean did (see crates/sluice-log/src/log/cleaner/mod.rs). */
 export type CleanStats = NativeCleanStats;
 
 /** What the previous run of the broker left behind for this partition. */

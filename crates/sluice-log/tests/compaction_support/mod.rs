@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::Path;
 
-use sluice_log::batch::{self, BatchHeader, HEADER_SIZE};
-use sluice_log::cleaner::codec::{Codec, Encoder};
-use sluice_log::cleaner::records::{self, put_varlong};
+use sluice_log::records::batch::{self, BatchHeader, HEADER_SIZE};
+use sluice_log::records::codec::{Codec, Encoder};
+use sluice_log::records::record::{self, put_varlong};
 use sluice_log::{CleanupPolicy, Log, LogConfig};
 
 /// One record as a test writes and reads it: (key, value); None is null.
@@ -120,7 +120,7 @@ pub fn log_records(log: &Log) -> Vec<Stored> {
             let header = BatchHeader::parse(&bytes[position..]);
             let whole = &bytes[position..position + header.size() as usize];
             batch::check_crc(&header, whole).unwrap();
-            let mut reader = records::batch_records(whole, &header).unwrap();
+            let mut reader = record::batch_records(whole, &header).unwrap();
             while let Some(r) = reader.next_record().unwrap() {
                 let o = header.base_offset + r.offset_delta as i64;
                 if o >= offset {

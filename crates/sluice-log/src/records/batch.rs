@@ -30,8 +30,6 @@
 //! offsetDelta varint, key (varint length + bytes), value (varint length + bytes), headers
 //! (varint count + entries); varints are zigzag-encoded.
 
-use crate::error::{Error, Result};
-use crate::record_count::{self, CountError};
 
 /// Size of baseOffset + batchLength, the part of a batch before `batchLength` counts.
 pub const LOG_OVERHEAD: usize = 12;
@@ -170,7 +168,7 @@ impl BatchHeader {
         Ok(())
     }
 
-    // ---- for the log cleaner (cleaner.rs) ----
+    // ---- for the log cleaner (log/cleaner/) ----
 
     /// KIP-534 `deleteHorizonMs`: the baseTimestamp when attribute bit 6 is set.
     pub fn delete_horizon_ms(&self) -> Option<i64> {
@@ -295,89 +293,6 @@ pub fn check_crc(header: &BatchHeader, batch: &[u8]) -> std::result::Result<(), 
         ));
     }
     Ok(())
-}
-
-/// What validation learned about an append.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct AppendSummary {
-    pub batches: usize,
-    /// Sum of the batches' record counts (= offsets the append takes).
-    pub records: i64,
-    pub bytes: u64,
-    /// Largest `maxTimestamp` among the batches as produced (NO_TIMESTAMP if none).
-    pub max_timestamp: i64,
-}
-
-/// Validates every batch of an append without changing anything: structure, CRC, counts (the
-/// header's and the records actually held, `record_count`), the
-/// client batch rules (`check_client_batch`) and size against `max_message_bytes`. The first
-/// failure is returned, naming the batch.
-pub fn validate_append(records: &[u8], max_message_bytes: u64) -> Result<AppendSummary> {
-    if records.is_empty() {
-        return Err(Error::InvalidRecord {
-            batch: 0,
-            position: 0,
-            reason: "the append holds no record batch".into(),
-        });
-    }
-    let mut summary = AppendSummary {
-        batches: 0,
-        records: 0,
-        bytes: 0,
-        max_timestamp: NO_TIMESTAMP,
-    };
-    let mut position = 0usize;
-    while position < records.len() {
-        let batch = summary.batches;
-        let rest = &records[position..];
-        let corrupt = |reason: String| Error::CorruptMessage {
-            batch,
-            position,
-            reason,
-        };
-        if rest.len() < HEADER_SIZE {
-            return Err(corrupt(format!(
-                "{} trailing bytes, less than a {HEADER_SIZE}-byte batch header",
-                rest.len()
-            )));
-        }
-        let header = BatchHeader::parse(rest);
-        header.check_structure(rest.len() as u64).map_err(corrupt)?;
-        let size = header.size();
-        if size > max_message_bytes {
-            return Err(Error::MessageTooLarge {
-                batch,
-                size,
-                max: max_message_bytes,
-            });
-        }
-        let bytes = &rest[..size as usize];
-        check_crc(&header, bytes).map_err(corrupt)?;
-        header
-            .check_count()
-            .and_then(|()| header.check_client_batch())
-            .map_err(|reason| Error::InvalidRecord {
-                batch,
-                position,
-                reason,
-            })?;
-        record_count::check_record_count(bytes, &header, max_message_bytes).map_err(
-            |error| match error {
-                CountError::Corrupt(reason) => corrupt(reason),
-                CountError::Invalid(reason) => Error::InvalidRecord {
-                    batch,
-                    position,
-                    reason,
-                },
-            },
-        )?;
-        summary.batches += 1;
-        summary.records += header.records_count as i64;
-        summary.bytes += size;
-        summary.max_timestamp = summary.max_timestamp.max(header.max_timestamp);
-        position += size as usize;
-    }
-    Ok(summary)
 }
 
 /// Assigns offsets to already-validated batches in place: baseOffset (consecutive from
@@ -531,18 +446,5 @@ mod tests {
         assert_eq!(increment_sequence(i32::MAX, 0), i32::MAX);
         assert_eq!(increment_sequence(i32::MAX, 1), 0);
         assert_eq!(increment_sequence(i32::MAX - 2, 5), 2);
-    }
-
-    #[test]
-    fn empty_append_is_invalid_record() {
-        let err = validate_append(&[], 1 << 20).unwrap_err();
-        assert_eq!(err.code(), "INVALID_RECORD");
-    }
-
-    #[test]
-    fn short_trailing_bytes_are_corrupt() {
-        let err = validate_append(&[0u8; 20], 1 << 20).unwrap_err();
-        assert_eq!(err.code(), "CORRUPT_MESSAGE");
-        assert!(err.to_string().contains("#0"), "{err}");
     }
 }

@@ -12,8 +12,8 @@
 
 use std::io::{self, Read};
 
-use crate::batch::{BatchHeader, HEADER_SIZE, read_varint};
-use crate::cleaner::codec::{self, Codec};
+use crate::records::batch::{BatchHeader, HEADER_SIZE, read_varint};
+use crate::records::codec::{self, Codec};
 
 /// Why a batch's records do not match its header. `Corrupt` is CORRUPT_MESSAGE (bytes that do
 /// not decode), `Invalid` is INVALID_RECORD (decodable records, but not `recordsCount` of them).

@@ -33,11 +33,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
-use crate::batch::{self, BatchHeader, HEADER_SIZE};
-use crate::cleaner::filter::{self, FilterContext, Filtered};
-use crate::cleaner::offset_map::OffsetMap;
-use crate::cleaner::records;
-use crate::cleaner::{CLEANED_SUFFIX, CleanStats, CleanerSettings, suffixed};
+use crate::records::batch::{self, BatchHeader, HEADER_SIZE};
+use crate::log::cleaner::filter::{self, FilterContext, Filtered};
+use crate::log::cleaner::offset_map::OffsetMap;
+use crate::records::record;
+use crate::log::cleaner::{CLEANED_SUFFIX, CleanStats, CleanerSettings, suffixed};
 use crate::config::LogConfig;
 use crate::error::{Error, Result};
 use crate::index::{OffsetIndex, TimeIndex};
@@ -241,7 +241,7 @@ impl CleanJob {
                     && header.size() <= MAX_INSPECTED_BATCH_BYTES
                 {
                     let bytes = reader.batch(position, &header)?;
-                    match records::batch_records(bytes, &header) {
+                    match record::batch_records(bytes, &header) {
                         Ok(mut records) => loop {
                             match records.next_record() {
                                 Ok(Some(record)) => {

@@ -19,8 +19,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::batch::{BatchHeader, HEADER_SIZE};
-use crate::cleaner::{CLEANED_SUFFIX, SWAP_SUFFIX, suffixed};
+use crate::records::batch::{BatchHeader, HEADER_SIZE};
+use crate::log::cleaner::{CLEANED_SUFFIX, SWAP_SUFFIX, suffixed};
 use crate::error::{Error, Result};
 use crate::segment::{self, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX};
 use crate::storage::{self, Storage};
