@@ -12,7 +12,7 @@ use super::{Log, OpenOptions, wall_clock_ms};
 use crate::config::LogConfig;
 use crate::error::{Error, Result};
 use crate::producer::ProducerStateManager;
-use crate::segment::{self, Segment, SyncTarget};
+use crate::segment::{Segment, SegmentFile, SyncTarget, remove_segment_files};
 use crate::storage::{OsStorage, Storage};
 
 impl Log {
@@ -166,7 +166,7 @@ fn load_segments(
         if let Some((_, previous)) = segments.last_key_value() {
             if base < previous.next_offset() {
                 return Err(Error::CorruptSegment {
-                    path: dir.join(segment::file_name(base, segment::LOG_SUFFIX)),
+                    path: SegmentFile::Log.path(dir, base),
                     position: 0,
                     reason: format!(
                         "segment starts at {base}, inside the previous one (which ends at {})",
@@ -179,7 +179,7 @@ fn load_segments(
                 // a gap means the previous segment lost its tail (a power loss took unsynced
                 // bytes): this segment and the rest were written after data that is gone.
                 for &later in &bases[i..] {
-                    delete_segment_files(storage, dir, later)?;
+                    remove_segment_files(storage, dir, later, "delete segment file")?;
                 }
                 break;
             }
@@ -194,7 +194,7 @@ fn load_segments(
             // Invalid bytes inside a segment that is not the last: what follows was written
             // after bytes that never made it, so it goes too (Kafka does the same).
             for &later in &bases[i + 1..] {
-                delete_segment_files(storage, dir, later)?;
+                remove_segment_files(storage, dir, later, "delete segment file")?;
             }
             break;
         }
@@ -221,12 +221,12 @@ fn scan_dir(storage: &dyn Storage, dir: &Path) -> Result<Vec<i64>> {
             storage
                 .remove_file(&entry.path())
                 .map_err(|e| Error::from_io("remove leftover file", entry.path(), e))?;
-        } else if let Some(base) = segment::parse_file_name(&name, segment::LOG_SUFFIX) {
-            logs.push(base);
-        } else if let Some(base) = segment::parse_file_name(&name, segment::INDEX_SUFFIX)
-            .or_else(|| segment::parse_file_name(&name, segment::TIME_INDEX_SUFFIX))
-        {
-            indexes.push((base, entry.path()));
+        } else if let Some((base, kind)) = SegmentFile::parse(&name) {
+            if kind == SegmentFile::Log {
+                logs.push(base);
+            } else {
+                indexes.push((base, entry.path()));
+            }
         }
     }
     logs.sort_unstable();
@@ -238,20 +238,4 @@ fn scan_dir(storage: &dyn Storage, dir: &Path) -> Result<Vec<i64>> {
         }
     }
     Ok(logs)
-}
-
-fn delete_segment_files(storage: &dyn Storage, dir: &Path, base: i64) -> Result<()> {
-    for suffix in [
-        segment::LOG_SUFFIX,
-        segment::INDEX_SUFFIX,
-        segment::TIME_INDEX_SUFFIX,
-    ] {
-        let path = dir.join(segment::file_name(base, suffix));
-        match storage.remove_file(&path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::from_io("delete segment file", path, e)),
-        }
-    }
-    Ok(())
 }

@@ -1,4 +1,5 @@
-//! One segment of a partition log: `<base>.log` plus its `.index` and `.timeindex`.
+//! One segment of a partition log: `<base>.log` plus its `.index` and `.timeindex` (the list of
+//! a segment's files is `SegmentFile::ALL`, in `files.rs`).
 //!
 //! File names are Kafka's: the base offset (the first offset the segment may hold) as 20
 //! zero-padded decimal digits, e.g. `00000000000000001234.log`. The `.log` file is a plain
@@ -22,7 +23,6 @@
 //! ranges.
 
 use std::fs::File;
-use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,7 +38,7 @@ mod files;
 mod lookup;
 mod recovery;
 
-pub use files::{INDEX_SUFFIX, LOG_SUFFIX, SyncTarget, TIME_INDEX_SUFFIX, file_name, parse_file_name};
+pub use files::{SegmentFile, SyncTarget, file_name, parse_file_name, remove_segment_files};
 
 /// Largest relative offset an index entry can hold (Kafka stores it as a non-negative int).
 pub const MAX_RELATIVE_OFFSET: i64 = i32::MAX as i64;
@@ -81,29 +81,22 @@ impl Segment {
         config: &LogConfig,
         now_ms: i64,
     ) -> Result<Segment> {
-        for suffix in [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX] {
-            let path = dir.join(file_name(base_offset, suffix));
-            match storage.remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(Error::from_io("remove stale segment file", path, e)),
-            }
-        }
-        let log_path = dir.join(file_name(base_offset, LOG_SUFFIX));
+        remove_segment_files(storage, dir, base_offset, "remove stale segment file")?;
+        let log_path = SegmentFile::Log.path(dir, base_offset);
         let file = storage
             .open(&log_path, true)
             .map_err(|e| Error::from_io("create segment", &log_path, e))?;
         let index_bytes = config.segment_index_bytes;
         let offset_index = OffsetIndex::open(
             storage,
-            &dir.join(file_name(base_offset, INDEX_SUFFIX)),
+            &SegmentFile::OffsetIndex.path(dir, base_offset),
             base_offset,
             true,
             index_bytes,
         )?;
         let time_index = TimeIndex::open(
             storage,
-            &dir.join(file_name(base_offset, TIME_INDEX_SUFFIX)),
+            &SegmentFile::TimeIndex.path(dir, base_offset),
             base_offset,
             true,
             index_bytes,
@@ -403,44 +396,29 @@ impl Segment {
         Ok(self.next_offset)
     }
 
-    /// The files to fdatasync to make this segment durable as it stands.
-    pub fn sync_targets(&self) -> [SyncTarget; 3] {
-        let (index_file, index_len, index_path) = self.offset_index.sync_target();
-        let (time_file, time_len, time_path) = self.time_index.sync_target();
-        [
-            SyncTarget {
-                file: self.file.clone(),
-                durable_len: self.size,
-                path: self.log_path.clone(),
-            },
-            SyncTarget {
-                file: index_file,
-                durable_len: index_len,
-                path: index_path,
-            },
-            SyncTarget {
-                file: time_file,
-                durable_len: time_len,
-                path: time_path,
-            },
-        ]
+    /// The files to fdatasync to make this segment durable as it stands, one per
+    /// `SegmentFile::ALL`.
+    pub fn sync_targets(&self) -> impl Iterator<Item = SyncTarget> + '_ {
+        SegmentFile::ALL.iter().map(|&kind| self.sync_target(kind))
+    }
+
+    fn sync_target(&self, kind: SegmentFile) -> SyncTarget {
+        let (file, durable_len, path) = match kind {
+            SegmentFile::Log => (self.file.clone(), self.size, self.log_path.clone()),
+            SegmentFile::OffsetIndex => self.offset_index.sync_target(),
+            SegmentFile::TimeIndex => self.time_index.sync_target(),
+        };
+        SyncTarget {
+            file,
+            durable_len,
+            path,
+        }
     }
 
     /// Unlinks the segment's files. `FileRange`s still held elsewhere keep the log inode alive.
     pub fn delete(mut self, storage: &dyn Storage) -> Result<()> {
         self.appender = None;
-        let paths = [
-            self.log_path.clone(),
-            self.offset_index.path().to_path_buf(),
-            self.time_index.path().to_path_buf(),
-        ];
-        for path in paths {
-            match storage.remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(Error::from_io("delete segment file", path, e)),
-            }
-        }
-        Ok(())
+        let dir = self.log_path.parent().expect("a segment file is in a directory");
+        remove_segment_files(storage, dir, self.base_offset, "delete segment file")
     }
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::{MAX_RELATIVE_OFFSET, Segment, file_name, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX};
+use super::{MAX_RELATIVE_OFFSET, Segment, SegmentFile};
 use crate::config::LogConfig;
 use crate::error::{Error, Result};
 use crate::index::{OffsetIndex, TimeIndex};
@@ -30,10 +30,10 @@ impl Segment {
         recover: bool,
         now_ms: i64,
     ) -> Result<(Segment, u64)> {
-        let log_path = dir.join(file_name(base_offset, LOG_SUFFIX));
-        let index_path = dir.join(file_name(base_offset, INDEX_SUFFIX));
-        let time_index_path = dir.join(file_name(base_offset, TIME_INDEX_SUFFIX));
-        let indexes_missing = !index_path.exists() || !time_index_path.exists();
+        let log_path = SegmentFile::Log.path(dir, base_offset);
+        let index_path = SegmentFile::OffsetIndex.path(dir, base_offset);
+        let time_index_path = SegmentFile::TimeIndex.path(dir, base_offset);
+        let indexes_missing = SegmentFile::indexes().any(|kind| !kind.path(dir, base_offset).exists());
         let file = storage
             .open(&log_path, false)
             .map_err(|e| Error::from_io("open segment", &log_path, e))?;
