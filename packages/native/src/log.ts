@@ -30,7 +30,7 @@ export interface LogConfig {
   retentionMs?: number;
   /** retention.bytes, default -1 (unlimited). */
   retentionBytes?: number;
-  /** sluice.log.append.mode, default 'mmap'. */
+  /** sluice.log.append.mode, default 'pwrite' (as the broker's). */
   appendMode?: AppendMode;
   /** sluice.log.preallocate.step.bytes, default 33554432. */
   preallocateStepBytes?: number;
