@@ -160,6 +160,7 @@ impl Stream {
             }
             // SAFETY: fcntl on the pipe we just created. A refused size keeps the default.
             unsafe { libc::fcntl(fds[1], libc::F_SETPIPE_SZ, cfg.pipe_bytes as libc::c_int) };
+            // SAFETY: as above.
             pipe_size = unsafe { libc::fcntl(fds[1], libc::F_GETPIPE_SZ) }.max(0) as usize;
             Some((fds[0], fds[1]))
         } else {

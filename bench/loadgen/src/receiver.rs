@@ -105,7 +105,7 @@ pub fn set_rcvlowat(sock: &impl AsRawFd, bytes: usize) -> io::Result<()> {
             libc::SOL_SOCKET,
             libc::SO_RCVLOWAT,
             (&v as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            size_of::<libc::c_int>() as libc::socklen_t,
         )
     };
     if rc == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }

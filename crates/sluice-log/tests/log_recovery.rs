@@ -485,7 +485,7 @@ fn a_last_index_entry_that_does_not_match_its_batch_rebuilds_the_indexes() {
     drop(log);
     let index = segment_file(dir.path(), 0, ".index");
     let bytes = std::fs::read(&index).unwrap();
-    assert!(bytes.len() >= 16 && bytes.len() % 8 == 0);
+    assert!(bytes.len() >= 16 && bytes.len().is_multiple_of(8));
     let last = bytes.len() - 8;
     let good = u32::from_be_bytes(bytes[last..last + 4].try_into().unwrap());
     // The last entry now names an offset past its batch (still increasing, still in the file).

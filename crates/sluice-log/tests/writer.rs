@@ -247,7 +247,7 @@ fn queue_bounds_refuse_a_send_whole_and_the_connection_stays_usable() {
         first,
         "a refused send queues nothing"
     );
-    let parts: Vec<Part> = (0..5).map(|i| Part::from(vec![i as u8])).collect();
+    let parts: Vec<Part<'_>> = (0..5).map(|i| Part::from(vec![i as u8])).collect();
     assert_eq!(
         writer
             .send(conn, parts, 3)

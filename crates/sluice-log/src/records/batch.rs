@@ -149,7 +149,7 @@ impl BatchHeader {
     /// control batches (transaction markers are the coordinator's), and an idempotent producer's
     /// batch must carry a sequence. Sluice serves no transactions, so a transactional batch is
     /// refused here as well (Kafka would need a transaction coordinator to accept it).
-    pub fn check_client_batch(&self) -> std::result::Result<(), String> {
+    pub fn check_client_batch(&self) -> Result<(), String> {
         if self.is_control() {
             return Err("clients are not allowed to write control records".into());
         }
@@ -178,7 +178,7 @@ impl BatchHeader {
     /// The count checks for a batch as stored: the log cleaner leaves batches sparse (fewer
     /// records than lastOffsetDelta + 1, the span kept) or empty (no records, kept for its
     /// offsets or its producer), so only 0 <= count <= lastOffsetDelta + 1 must hold.
-    pub fn check_stored_count(&self) -> std::result::Result<(), String> {
+    pub fn check_stored_count(&self) -> Result<(), String> {
         if self.records_count < 0 || self.last_offset_delta < 0 {
             return Err(format!(
                 "record count {} or lastOffsetDelta {} is negative",
@@ -225,7 +225,7 @@ impl BatchHeader {
 
     /// Magic and length checks that need only the header. `available` is how many bytes of the
     /// batch exist from its first byte on (the rest of the input, or of the file).
-    pub fn check_structure(&self, available: u64) -> std::result::Result<(), String> {
+    pub fn check_structure(&self, available: u64) -> Result<(), String> {
         if self.magic != MAGIC_V2 {
             return Err(format!("magic is {}, only 2 is supported", self.magic));
         }
@@ -248,7 +248,7 @@ impl BatchHeader {
 
     /// The count checks Kafka applies to client batches (LogValidator): a positive count equal to
     /// lastOffsetDelta + 1.
-    pub fn check_count(&self) -> std::result::Result<(), String> {
+    pub fn check_count(&self) -> Result<(), String> {
         if self.records_count <= 0 {
             return Err(format!(
                 "record count is {}, must be positive",
@@ -284,7 +284,7 @@ pub fn compute_crc(batch: &[u8]) -> u32 {
 }
 
 /// Checks the stored CRC of one whole batch.
-pub fn check_crc(header: &BatchHeader, batch: &[u8]) -> std::result::Result<(), String> {
+pub fn check_crc(header: &BatchHeader, batch: &[u8]) -> Result<(), String> {
     let computed = compute_crc(batch);
     if computed != header.crc {
         return Err(format!(
