@@ -260,7 +260,11 @@ mod tests {
     fn defaults_are_kafkas_and_valid() {
         let c = LogConfig::default();
         c.validate().unwrap();
-        assert_eq!(c.append_mode, AppendMode::Pwrite, "the broker's default too");
+        assert_eq!(
+            c.append_mode,
+            AppendMode::Pwrite,
+            "the broker's default too"
+        );
         assert_eq!(c.segment_bytes, 1_073_741_824);
         assert_eq!(c.segment_ms, 604_800_000);
         assert_eq!(c.segment_index_bytes, 10_485_760);

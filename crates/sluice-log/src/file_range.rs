@@ -25,7 +25,12 @@ pub struct FileRange {
 impl FileRange {
     /// `published_end` is the segment's log-end file position, as published by its appender.
     pub fn new(file: Arc<File>, position: u64, len: u64, published_end: Arc<AtomicU64>) -> Self {
-        FileRange { file, position, len, published_end }
+        FileRange {
+            file,
+            position,
+            len,
+            published_end,
+        }
     }
 
     pub fn file(&self) -> &File {
@@ -59,7 +64,8 @@ impl FileRange {
     /// Reads the sendable bytes into memory. For the few readers that must see the bytes, such
     /// as replaying an internal log at startup; fetches never do this (they transfer ranges).
     pub fn read_to_vec(&self) -> io::Result<Vec<u8>> {
-        let len = usize::try_from(self.sendable_len()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        let len = usize::try_from(self.sendable_len())
+            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
         let mut buf = vec![0u8; len];
         self.file.read_exact_at(&mut buf, self.position)?;
         Ok(buf)

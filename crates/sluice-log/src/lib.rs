@@ -21,10 +21,10 @@ pub mod storage;
 pub mod transfer;
 pub mod writer;
 
-pub use log::cleaner::{CleanJob, CleanOutcome, CleanStats, Cleanable, CleanerSettings};
 pub use config::{AppendMode, CleanupPolicy, LogConfig, TimestampType};
 pub use error::{Error, Result};
 pub use file_range::FileRange;
+pub use log::cleaner::{CleanJob, CleanOutcome, CleanStats, Cleanable, CleanerSettings};
 pub use log::{AppendResult, FlushJob, Log, LogStats, OpenOptions, ReadResult, TimestampAndOffset};
 pub use producer::{BatchMetadata, ProducerEntry, ProducerState};
 pub use storage::{OsStorage, Storage};

@@ -55,7 +55,9 @@ fn filled_log(dir: &std::path::Path, mode: AppendMode) -> Log {
 
 /// The Fetch-style plan for a range: its length as a size prefix, then the range.
 fn framed(range: &FileRange) -> Vec<Part<'static>> {
-    let prefix = u32::try_from(range.len()).expect("a small range").to_be_bytes();
+    let prefix = u32::try_from(range.len())
+        .expect("a small range")
+        .to_be_bytes();
     vec![Part::from(prefix.to_vec()), Part::from(range.clone())]
 }
 
@@ -178,7 +180,11 @@ fn a_compaction_swap_under_a_queued_fetch_sends_the_framed_bytes_whole() {
             );
             let received = spawn_reader_to_eof(reader);
             match events.recv_timeout(EVENT_WAIT).expect("an event") {
-                Event::Sent { conn: c, token, bytes } => {
+                Event::Sent {
+                    conn: c,
+                    token,
+                    bytes,
+                } => {
                     assert_eq!((c, token, bytes), (conn, 3, expected.len() as u64));
                 }
                 other => panic!("{append_mode:?}/{mode:?}: expected Sent, got {other:?}"),

@@ -429,7 +429,10 @@ fn the_crate_modules_import_each_other_without_circles() {
     let graph = module_graph(&src);
     // The parser must see the imports at all: a graph with no edges would pass vacuously.
     let edges: usize = graph.values().map(BTreeSet::len).sum();
-    assert!(edges > 30, "only {edges} module edges found: is the parser broken?");
+    assert!(
+        edges > 30,
+        "only {edges} module edges found: is the parser broken?"
+    );
     let log_open = vec!["log".to_string(), "open".to_string()];
     assert!(
         graph[&log_open].contains(&vec!["segment".to_string()]),
@@ -494,10 +497,22 @@ fn paths_are_read_from_use_trees_and_code_but_not_from_comments_or_strings() {
 fn sibling_imports_count_and_parent_child_ones_do_not() {
     let m = |s: &str| -> ModPath { s.split("::").map(String::from).collect() };
     assert!(parent_and_child(&m("log"), &m("log::cleaner")));
-    assert!(parent_and_child(&m("log::cleaner::job"), &m("log::cleaner")));
+    assert!(parent_and_child(
+        &m("log::cleaner::job"),
+        &m("log::cleaner")
+    ));
     assert!(!parent_and_child(&m("log::open"), &m("log::read")));
     assert!(!parent_and_child(&m("log"), &m("log::cleaner::job")));
-    assert_eq!(absolute(&m("super::swap::recover"), &m("log::cleaner::job")), m("log::cleaner::swap::recover"));
-    assert_eq!(absolute(&m("super::Segment"), &m("segment::lookup::tests")), m("segment::lookup::Segment"));
-    assert_eq!(absolute(&m("crate::records::batch"), &m("log")), m("records::batch"));
+    assert_eq!(
+        absolute(&m("super::swap::recover"), &m("log::cleaner::job")),
+        m("log::cleaner::swap::recover")
+    );
+    assert_eq!(
+        absolute(&m("super::Segment"), &m("segment::lookup::tests")),
+        m("segment::lookup::Segment")
+    );
+    assert_eq!(
+        absolute(&m("crate::records::batch"), &m("log")),
+        m("records::batch")
+    );
 }

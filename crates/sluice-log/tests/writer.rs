@@ -322,7 +322,10 @@ fn a_range_published_short_of_its_length_fails_the_send_before_writing_any_of_it
             drop(socket);
             writer.unregister(conn).expect("unregister");
             let received = spawn_reader_to_eof(reader).join().expect("reader");
-            assert!(received.is_empty(), "{mode:?}: nothing of the send went out");
+            assert!(
+                received.is_empty(),
+                "{mode:?}: nothing of the send went out"
+            );
         }
     }
 }
@@ -474,12 +477,20 @@ fn a_log_truncated_under_a_queued_send_fails_that_connection_and_the_process_liv
         let (socket, reader) = socket_pair(Some(4096));
         let conn = writer.register(socket.as_fd()).expect("register");
         let pending = writer.send(conn, vec![Part::from(range)], 9).expect("send");
-        assert!(pending > 0, "{mode:?}: a 1 MiB send into a 4 KiB buffer queues");
+        assert!(
+            pending > 0,
+            "{mode:?}: a 1 MiB send into a 4 KiB buffer queues"
+        );
         // Log::truncate_to while the send waits for the socket.
         published.store(1000, Ordering::Release);
         let received = spawn_reader_to_eof(reader);
         match events.recv_timeout(EVENT_WAIT).expect("an event") {
-            Event::Failed { conn: c, token, error, .. } => {
+            Event::Failed {
+                conn: c,
+                token,
+                error,
+                ..
+            } => {
                 assert_eq!((c, token), (conn, 9), "{mode:?}");
                 assert_eq!(error.code(), "TRANSFER_IO", "{mode:?}: {error}");
             }

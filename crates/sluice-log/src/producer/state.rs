@@ -37,8 +37,8 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use crate::records::batch::{self, BatchHeader};
 use crate::error::{Error, Result};
+use crate::records::batch::{self, BatchHeader};
 
 /// Batches kept per producer for duplicate detection (Kafka's NUM_BATCHES_TO_RETAIN; producers
 /// keep at most five requests in flight per partition for the same reason).

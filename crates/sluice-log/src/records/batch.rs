@@ -30,7 +30,6 @@
 //! offsetDelta varint, key (varint length + bytes), value (varint length + bytes), headers
 //! (varint count + entries); varints are zigzag-encoded.
 
-
 /// Size of baseOffset + batchLength, the part of a batch before `batchLength` counts.
 pub const LOG_OVERHEAD: usize = 12;
 /// Size of the fixed v2 header; the smallest possible batch (no records).

@@ -27,12 +27,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::records::batch::{self, BatchHeader};
 use crate::config::{AppendMode, LogConfig};
 use crate::error::{Error, Result};
 use crate::file_range::FileRange;
 use crate::index::{OffsetIndex, TimeIndex};
 use crate::mmap::Mapping;
+use crate::records::batch::{self, BatchHeader};
 use crate::storage::{self, Storage};
 mod files;
 mod lookup;
@@ -418,7 +418,10 @@ impl Segment {
     /// Unlinks the segment's files. `FileRange`s still held elsewhere keep the log inode alive.
     pub fn delete(mut self, storage: &dyn Storage) -> Result<()> {
         self.appender = None;
-        let dir = self.log_path.parent().expect("a segment file is in a directory");
+        let dir = self
+            .log_path
+            .parent()
+            .expect("a segment file is in a directory");
         remove_segment_files(storage, dir, self.base_offset, "delete segment file")
     }
 }

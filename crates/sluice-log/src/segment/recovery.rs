@@ -33,7 +33,8 @@ impl Segment {
         let log_path = SegmentFile::Log.path(dir, base_offset);
         let index_path = SegmentFile::OffsetIndex.path(dir, base_offset);
         let time_index_path = SegmentFile::TimeIndex.path(dir, base_offset);
-        let indexes_missing = SegmentFile::indexes().any(|kind| !kind.path(dir, base_offset).exists());
+        let indexes_missing =
+            SegmentFile::indexes().any(|kind| !kind.path(dir, base_offset).exists());
         let file = storage
             .open(&log_path, false)
             .map_err(|e| Error::from_io("open segment", &log_path, e))?;

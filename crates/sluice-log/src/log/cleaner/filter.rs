@@ -21,10 +21,12 @@
 
 use std::io::Write;
 
-use crate::records::batch::{self, BatchHeader, DELETE_HORIZON_BIT, HEADER_SIZE, LOG_OVERHEAD, MAGIC_V2};
+use crate::log::cleaner::offset_map::OffsetMap;
+use crate::records::batch::{
+    self, BatchHeader, DELETE_HORIZON_BIT, HEADER_SIZE, LOG_OVERHEAD, MAGIC_V2,
+};
 use crate::records::batch::{COMPRESSION_MASK, TIMESTAMP_TYPE_BIT};
 use crate::records::codec::{Codec, Encoder};
-use crate::log::cleaner::offset_map::OffsetMap;
 use crate::records::record::{self, Record};
 
 /// What a clean needs to know to judge records.

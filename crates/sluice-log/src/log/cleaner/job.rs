@@ -33,14 +33,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
-use crate::records::batch::{self, BatchHeader, HEADER_SIZE};
-use crate::log::cleaner::filter::{self, FilterContext, Filtered};
-use crate::log::cleaner::offset_map::OffsetMap;
-use crate::records::record;
-use crate::log::cleaner::{CLEANED_SUFFIX, CleanStats, CleanerSettings, suffixed};
 use crate::config::LogConfig;
 use crate::error::{Error, Result};
 use crate::index::{OffsetIndex, TimeIndex};
+use crate::log::cleaner::filter::{self, FilterContext, Filtered};
+use crate::log::cleaner::offset_map::OffsetMap;
+use crate::log::cleaner::{CLEANED_SUFFIX, CleanStats, CleanerSettings, suffixed};
+use crate::records::batch::{self, BatchHeader, HEADER_SIZE};
+use crate::records::record;
 use crate::segment::{MAX_RELATIVE_OFFSET, SegmentFile};
 use crate::storage::{self, Storage};
 

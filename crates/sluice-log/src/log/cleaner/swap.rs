@@ -20,9 +20,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::records::batch::{BatchHeader, HEADER_SIZE};
-use crate::log::cleaner::{CLEANED_SUFFIX, SWAP_SUFFIX, suffixed};
 use crate::error::{Error, Result};
+use crate::log::cleaner::{CLEANED_SUFFIX, SWAP_SUFFIX, suffixed};
+use crate::records::batch::{BatchHeader, HEADER_SIZE};
 use crate::segment::SegmentFile;
 use crate::storage::{self, Storage};
 
