@@ -53,8 +53,9 @@ impl FileRange {
     /// The length that may be sent now: the range clamped to the published end of the segment.
     /// A range is made inside the published end, which grows with appends but moves backwards
     /// when the log is truncated (`Log::truncate_to`, as well as recovery) while ranges of it
-    /// are still held; the clamp makes that short data instead of garbage on the wire, and a
-    /// `FileCursor` already promised more fails its send with an error.
+    /// are still held; the clamp means a truncated range never sends garbage. The connection
+    /// writer sends ranges whole (`FileCursor::whole`): a range whose `sendable_len()` fell below
+    /// `len()` fails its send, since `len()` may already be framed on the wire.
     pub fn sendable_len(&self) -> u64 {
         let end = self.published_end.load(Ordering::Acquire);
         let available = end.saturating_sub(self.position);

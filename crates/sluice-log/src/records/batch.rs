@@ -1,5 +1,6 @@
-//! Kafka RecordBatch v2 ("magic 2"): header parsing, append validation, offset assignment, and
-//! the little record-level parsing the log needs for timestamp lookups.
+//! Kafka RecordBatch v2 ("magic 2"): header parsing and structure checks, CRC, offset
+//! assignment, and the little record-level parsing the log needs for timestamp lookups (append
+//! validation built on them is in `validate.rs`).
 //!
 //! On-disk and on-wire format, set in stone by Kafka (the bytes are stored exactly as produced,
 //! apart from the fields the log assigns). All integers are big-endian.

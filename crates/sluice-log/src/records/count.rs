@@ -4,7 +4,7 @@
 //!
 //! Uncompressed batches: walk the records' length varints, which must give exactly
 //! `recordsCount` records ending exactly at the end of the batch (no record body is parsed).
-//! Compressed batches: stream-decompress with the cleaner's codecs and count the same way,
+//! Compressed batches: stream-decompress with `codec.rs` and count the same way,
 //! skipping bodies without holding them. The decompressed size is bounded
 //! (`decompressed_limit`), so a small batch cannot make the broker inflate gigabytes.
 //!

@@ -19,8 +19,8 @@
 //! Concurrency contract: owned and mutated only by the partition's single appender thread. The
 //! one piece shared with other threads is `published_end` (inside every `FileRange` handed out):
 //! the appender stores the new end with `Release` after the bytes are in place, readers load it
-//! with `Acquire`. It only moves back on `truncate_to`, which is documented to shorten in-flight
-//! ranges.
+//! with `Acquire`. It only moves back on `truncate_to`; a range it cuts can no longer deliver
+//! its length, and the connection writer fails such a send rather than send it short.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -374,7 +374,8 @@ impl Segment {
     }
 
     /// Removes the batch holding `offset` and everything after it, then rebuilds the indexes.
-    /// In-flight `FileRange`s past the cut are shortened (the published end moves back first).
+    /// In-flight `FileRange`s past the cut can no longer deliver their length (the published end
+    /// moves back first, then the file is cut); the writer fails their sends.
     /// Leaves the segment sealed; returns the new next offset.
     pub fn truncate_from(
         &mut self,

@@ -36,7 +36,12 @@
 //! answers KAFKA_STORAGE_ERROR) until it is reopened, which finishes the swap — Kafka takes the
 //! log dir offline in that case.
 //!
-//! Concurrency contract: `Log` methods here follow the log's (one thread at a time); `CleanJob`
+//! Where things are: this module holds the settings, the stats and the `.cleaned` / `.swap`
+//! suffixes; `job.rs` the clean itself, `filter.rs` the per-batch rewrite, `offset_map.rs` the
+//! key map, `swap.rs` the rename protocol. The `Log` methods (`cleanable`, `plan_clean`,
+//! `apply_clean`, `clean`) are the log's side, in `log/compaction.rs`.
+//!
+//! Concurrency contract: the `Log` methods follow the log's (one thread at a time); `CleanJob`
 //! is `Send` and runs anywhere, one per log at a time.
 
 mod filter;
