@@ -39,7 +39,9 @@ impl Args {
             let (name, value) = match name.split_once('=') {
                 Some((n, v)) => (n.to_string(), v.to_string()),
                 None => {
-                    let v = it.next().ok_or_else(|| Error::Usage(format!("--{name} needs a value")))?;
+                    let v = it
+                        .next()
+                        .ok_or_else(|| Error::Usage(format!("--{name} needs a value")))?;
                     (name.to_string(), v)
                 }
             };
@@ -47,7 +49,10 @@ impl Args {
                 return Err(Error::Usage(format!("--{name} given twice")));
             }
         }
-        Ok(Self { values, read: RefCell::new(BTreeSet::new()) })
+        Ok(Self {
+            values,
+            read: RefCell::new(BTreeSet::new()),
+        })
     }
 
     fn raw(&self, name: &str) -> Option<&str> {
@@ -64,13 +69,17 @@ impl Args {
     }
 
     pub fn required(&self, name: &str) -> Result<String> {
-        self.raw(name).map(str::to_string).ok_or_else(|| Error::Usage(format!("--{name} is required")))
+        self.raw(name)
+            .map(str::to_string)
+            .ok_or_else(|| Error::Usage(format!("--{name} is required")))
     }
 
     pub fn u64(&self, name: &str, default: u64) -> Result<u64> {
         match self.raw(name) {
             None => Ok(default),
-            Some(v) => v.parse().map_err(|_| Self::bad(name, v, "a non-negative integer")),
+            Some(v) => v
+                .parse()
+                .map_err(|_| Self::bad(name, v, "a non-negative integer")),
         }
     }
 
@@ -84,14 +93,20 @@ impl Args {
     pub fn f64(&self, name: &str, default: f64) -> Result<f64> {
         match self.raw(name) {
             None => Ok(default),
-            Some(v) => v.parse::<f64>().ok().filter(|x| x.is_finite() && *x >= 0.0).ok_or_else(|| Self::bad(name, v, "a non-negative number")),
+            Some(v) => v
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite() && *x >= 0.0)
+                .ok_or_else(|| Self::bad(name, v, "a non-negative number")),
         }
     }
 
     pub fn size(&self, name: &str, default: u64) -> Result<u64> {
         match self.raw(name) {
             None => Ok(default),
-            Some(v) => parse_size(v).ok_or_else(|| Self::bad(name, v, "a size such as 100, 16KiB or 1MiB")),
+            Some(v) => {
+                parse_size(v).ok_or_else(|| Self::bad(name, v, "a size such as 100, 16KiB or 1MiB"))
+            }
         }
     }
 
@@ -110,18 +125,36 @@ impl Args {
 
     /// Repeated `key=value` pairs, given as one comma-separated option.
     pub fn pairs(&self, name: &str) -> Result<Vec<(String, String)>> {
-        let Some(v) = self.raw(name) else { return Ok(Vec::new()) };
+        let Some(v) = self.raw(name) else {
+            return Ok(Vec::new());
+        };
         v.split(',')
             .filter(|p| !p.is_empty())
-            .map(|p| p.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())).ok_or_else(|| Self::bad(name, p, "key=value")))
+            .map(|p| {
+                p.split_once('=')
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .ok_or_else(|| Self::bad(name, p, "key=value"))
+            })
             .collect()
     }
 
     /// Fails on any option no getter asked for.
     pub fn finish(&self) -> Result<()> {
         let read = self.read.borrow();
-        let unknown: Vec<String> = self.values.keys().filter(|k| !read.contains(*k)).map(|k| format!("--{k}")).collect();
-        if unknown.is_empty() { Ok(()) } else { Err(Error::Usage(format!("unknown option(s): {}", unknown.join(" ")))) }
+        let unknown: Vec<String> = self
+            .values
+            .keys()
+            .filter(|k| !read.contains(*k))
+            .map(|k| format!("--{k}"))
+            .collect();
+        if unknown.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Usage(format!(
+                "unknown option(s): {}",
+                unknown.join(" ")
+            )))
+        }
     }
 }
 
@@ -168,7 +201,10 @@ mod tests {
         let a = args(&["--topic-config", "segment.bytes=1048576,retention.ms=-1"]);
         assert_eq!(
             a.pairs("topic-config").unwrap(),
-            vec![("segment.bytes".into(), "1048576".into()), ("retention.ms".into(), "-1".into())]
+            vec![
+                ("segment.bytes".into(), "1048576".into()),
+                ("retention.ms".into(), "-1".into())
+            ]
         );
     }
 }

@@ -55,7 +55,12 @@ pub struct BuiltBatch {
 }
 
 fn record_body_len(offset_delta: i64, record_bytes: usize) -> usize {
-    1 + varint_len(0) + varint_len(offset_delta) + varint_len(-1) + varint_len(record_bytes as i64) + record_bytes + varint_len(0)
+    1 + varint_len(0)
+        + varint_len(offset_delta)
+        + varint_len(-1)
+        + varint_len(record_bytes as i64)
+        + record_bytes
+        + varint_len(0)
 }
 
 fn record_len(offset_delta: i64, record_bytes: usize) -> usize {
@@ -98,7 +103,11 @@ pub fn build_batch(shape: BatchShape, timestamp_ms: i64, seed: u64) -> BuiltBatc
     let stamp_len = STAMP_BYTES.min(value.len());
     value[..stamp_len].fill(0);
 
-    let mut e = Encoder::with_capacity(shape.batch_bytes.max(HEADER_BYTES + record_len(0, shape.record_bytes)));
+    let mut e = Encoder::with_capacity(
+        shape
+            .batch_bytes
+            .max(HEADER_BYTES + record_len(0, shape.record_bytes)),
+    );
     e.i64(0) // baseOffset
         .i32(0) // batchLength, patched below
         .i32(-1) // partitionLeaderEpoch
@@ -115,7 +124,12 @@ pub fn build_batch(shape: BatchShape, timestamp_ms: i64, seed: u64) -> BuiltBatc
     let mut first_value_offset = 0;
     for delta in 0..records as i64 {
         let body = record_body_len(delta, shape.record_bytes);
-        e.varint(body as i32).i8(0).varlong(0).varint(delta as i32).varint(-1).varint(shape.record_bytes as i32);
+        e.varint(body as i32)
+            .i8(0)
+            .varlong(0)
+            .varint(delta as i32)
+            .varint(-1)
+            .varint(shape.record_bytes as i32);
         if delta == 0 {
             first_value_offset = e.len();
         }
@@ -124,7 +138,11 @@ pub fn build_batch(shape: BatchShape, timestamp_ms: i64, seed: u64) -> BuiltBatc
     let mut bytes = e.into_bytes();
     let batch_length = (bytes.len() - LOG_OVERHEAD) as i32;
     bytes[8..12].copy_from_slice(&batch_length.to_be_bytes());
-    let mut batch = BuiltBatch { bytes, records, first_value_offset };
+    let mut batch = BuiltBatch {
+        bytes,
+        records,
+        first_value_offset,
+    };
     batch.reseal();
     batch
 }
@@ -245,7 +263,10 @@ mod tests {
 
     #[test]
     fn header_fields_and_crc_are_consistent() {
-        let shape = BatchShape { record_bytes: 100, batch_bytes: 16 * 1024 };
+        let shape = BatchShape {
+            record_bytes: 100,
+            batch_bytes: 16 * 1024,
+        };
         let b = build_batch(shape, 1_700_000_000_000, 7);
         assert!(b.bytes.len() <= shape.batch_bytes);
         let h = BatchHeader::parse(b.bytes[..HEADER_BYTES].try_into().unwrap());
@@ -261,34 +282,70 @@ mod tests {
 
     #[test]
     fn batches_fill_but_never_exceed_their_size() {
-        for (record_bytes, batch_bytes) in [(100, 16384), (1024, 16384), (100, 1 << 20), (1024, 1 << 20), (10, 100)] {
-            let shape = BatchShape { record_bytes, batch_bytes };
+        for (record_bytes, batch_bytes) in [
+            (100, 16384),
+            (1024, 16384),
+            (100, 1 << 20),
+            (1024, 1 << 20),
+            (10, 100),
+        ] {
+            let shape = BatchShape {
+                record_bytes,
+                batch_bytes,
+            };
             let b = build_batch(shape, 0, 1);
             assert!(b.bytes.len() <= batch_bytes, "{record_bytes}/{batch_bytes}");
             // One more record would not have fit.
             let next = record_len(b.records as i64, record_bytes);
-            assert!(b.bytes.len() + next > batch_bytes, "{record_bytes}/{batch_bytes} left room");
+            assert!(
+                b.bytes.len() + next > batch_bytes,
+                "{record_bytes}/{batch_bytes} left room"
+            );
             assert_eq!(walk_records(&b, record_bytes), b.records as usize);
         }
         // 1 MiB batches stay under Kafka's default message.max.bytes (1048588).
-        let b = build_batch(BatchShape { record_bytes: 1024, batch_bytes: 1 << 20 }, 0, 1);
+        let b = build_batch(
+            BatchShape {
+                record_bytes: 1024,
+                batch_bytes: 1 << 20,
+            },
+            0,
+            1,
+        );
         assert!(b.bytes.len() <= 1_048_588);
     }
 
     #[test]
     fn an_oversized_record_still_makes_a_one_record_batch() {
-        let b = build_batch(BatchShape { record_bytes: 5000, batch_bytes: 1000 }, 0, 1);
+        let b = build_batch(
+            BatchShape {
+                record_bytes: 5000,
+                batch_bytes: 1000,
+            },
+            0,
+            1,
+        );
         assert_eq!(b.records, 1);
         assert_eq!(walk_records(&b, 5000), 1);
     }
 
     #[test]
     fn stamping_rewrites_the_first_value_and_the_crc() {
-        let mut b = build_batch(BatchShape { record_bytes: 64, batch_bytes: 4096 }, 0, 3);
+        let mut b = build_batch(
+            BatchShape {
+                record_bytes: 64,
+                batch_bytes: 4096,
+            },
+            0,
+            3,
+        );
         assert_eq!(first_record_stamp(&b.bytes[HEADER_BYTES..]), Some(0));
         let at = b.stamp_offset();
         stamp_batch(&mut b.bytes, at, 0x0102_0304_0506_0708);
-        assert_eq!(first_record_stamp(&b.bytes[HEADER_BYTES..]), Some(0x0102_0304_0506_0708));
+        assert_eq!(
+            first_record_stamp(&b.bytes[HEADER_BYTES..]),
+            Some(0x0102_0304_0506_0708)
+        );
         let crc = u32::from_be_bytes(b.bytes[17..21].try_into().unwrap());
         assert_eq!(crc, crc32c::crc32c(&b.bytes[21..]));
         assert_eq!(walk_records(&b, 64), b.records as usize);
@@ -296,9 +353,23 @@ mod tests {
 
     #[test]
     fn short_values_cannot_carry_a_stamp() {
-        let b = build_batch(BatchShape { record_bytes: 4, batch_bytes: 4096 }, 0, 3);
+        let b = build_batch(
+            BatchShape {
+                record_bytes: 4,
+                batch_bytes: 4096,
+            },
+            0,
+            3,
+        );
         assert_eq!(first_record_stamp(&b.bytes[HEADER_BYTES..]), None);
-        let mut one = build_batch(BatchShape { record_bytes: 8, batch_bytes: 10 }, 0, 3);
+        let mut one = build_batch(
+            BatchShape {
+                record_bytes: 8,
+                batch_bytes: 10,
+            },
+            0,
+            3,
+        );
         assert_eq!(one.records, 1);
         let at = one.stamp_offset();
         stamp_batch(&mut one.bytes, at, 9);

@@ -14,7 +14,10 @@ use crate::wire::Encoder;
 pub const READ_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Control traffic (metadata, topic admin, produce acks) is small: 64 KiB reads, no mark.
-pub const CONTROL_RECEIVER: ReceiverConfig = ReceiverConfig { read_bytes: 64 * 1024, rcvlowat: 0 };
+pub const CONTROL_RECEIVER: ReceiverConfig = ReceiverConfig {
+    read_bytes: 64 * 1024,
+    rcvlowat: 0,
+};
 
 pub struct Connection {
     pub addr: String,
@@ -25,26 +28,43 @@ pub struct Connection {
 }
 
 /// Reads a response's size and correlation id: (correlation id, body length that follows).
-pub fn read_response_header(reader: &mut FrameReader<TcpStream>, api: Api, addr: &str) -> Result<(i32, usize)> {
-    let size = reader.begin_frame().context(|| format!("{} response from {addr}", api.name))?;
+pub fn read_response_header(
+    reader: &mut FrameReader<TcpStream>,
+    api: Api,
+    addr: &str,
+) -> Result<(i32, usize)> {
+    let size = reader
+        .begin_frame()
+        .context(|| format!("{} response from {addr}", api.name))?;
     if size < 4 {
-        return Err(Error::Protocol(format!("{} response of {size} bytes from {addr}", api.name)));
+        return Err(Error::Protocol(format!(
+            "{} response of {size} bytes from {addr}",
+            api.name
+        )));
     }
-    let correlation_id = reader.i32().context(|| format!("{} response from {addr}", api.name))?;
+    let correlation_id = reader
+        .i32()
+        .context(|| format!("{} response from {addr}", api.name))?;
     Ok((correlation_id, size - 4))
 }
 
 pub fn connect_stream(addr: &str) -> Result<TcpStream> {
     let stream = TcpStream::connect(addr).context(|| format!("connect to {addr}"))?;
-    stream.set_nodelay(true).context(|| format!("TCP_NODELAY on {addr}"))?;
-    stream.set_read_timeout(Some(READ_TIMEOUT)).context(|| format!("SO_RCVTIMEO on {addr}"))?;
+    stream
+        .set_nodelay(true)
+        .context(|| format!("TCP_NODELAY on {addr}"))?;
+    stream
+        .set_read_timeout(Some(READ_TIMEOUT))
+        .context(|| format!("SO_RCVTIMEO on {addr}"))?;
     Ok(stream)
 }
 
 impl Connection {
     pub fn connect(addr: &str, client_id: &str, receiver: ReceiverConfig) -> Result<Self> {
         let stream = connect_stream(addr)?;
-        let writer = stream.try_clone().context(|| format!("dup socket of {addr}"))?;
+        let writer = stream
+            .try_clone()
+            .context(|| format!("dup socket of {addr}"))?;
         Ok(Self {
             addr: addr.to_string(),
             writer,
@@ -67,14 +87,19 @@ impl Connection {
     pub fn send_frame(&mut self, frame: &[u8]) -> Result<()> {
         use std::io::Write;
         let addr = &self.addr;
-        self.writer.write_all(frame).context(|| format!("send to {addr}"))
+        self.writer
+            .write_all(frame)
+            .context(|| format!("send to {addr}"))
     }
 
     /// Reads a response's size and correlation id; returns the body length that follows.
     pub fn begin_response(&mut self, api: Api, correlation_id: i32) -> Result<usize> {
         let (got, len) = read_response_header(&mut self.reader, api, &self.addr)?;
         if got != correlation_id {
-            return Err(Error::Protocol(format!("{} response from {} has correlation id {got}, expected {correlation_id}", api.name, self.addr)));
+            return Err(Error::Protocol(format!(
+                "{} response from {} has correlation id {got}, expected {correlation_id}",
+                api.name, self.addr
+            )));
         }
         Ok(len)
     }
@@ -90,8 +115,13 @@ impl Connection {
         self.send_frame(&frame)?;
         let len = self.begin_response(api, correlation_id)?;
         let addr = &self.addr;
-        let body = self.reader.read_vec(len).context(|| format!("{} response from {addr}", api.name))?;
-        self.reader.end_frame().context(|| format!("{} response from {addr}", api.name))?;
+        let body = self
+            .reader
+            .read_vec(len)
+            .context(|| format!("{} response from {addr}", api.name))?;
+        self.reader
+            .end_frame()
+            .context(|| format!("{} response from {addr}", api.name))?;
         Ok(body)
     }
 

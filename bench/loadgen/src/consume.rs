@@ -129,11 +129,17 @@ pub fn read_fetch_response<S: Source>(
     mut stamps: Option<&mut Vec<u64>>,
     on_batch: &mut dyn FnMut(u64),
 ) -> Result<Vec<PartitionOutcome>> {
-    let io_err = |e: io::Error| Error::Io { context: "Fetch response".into(), source: e };
+    let io_err = |e: io::Error| Error::Io {
+        context: "Fetch response".into(),
+        source: e,
+    };
     let _throttle = r.i32().map_err(io_err)?;
     let error = r.i16().map_err(io_err)?;
     if error != protocol::ERROR_NONE {
-        return Err(Error::Kafka { api: "Fetch", detail: protocol::error_name(error).into() });
+        return Err(Error::Kafka {
+            api: "Fetch",
+            detail: protocol::error_name(error).into(),
+        });
     }
     let _session = r.i32().map_err(io_err)?;
     let topics = r.i32().map_err(io_err)?;
@@ -143,7 +149,11 @@ pub fn read_fetch_response<S: Source>(
         r.skip(name_len.max(0) as u64).map_err(io_err)?;
         let partitions = r.i32().map_err(io_err)?;
         for _ in 0..partitions.max(0) {
-            let mut o = PartitionOutcome { partition: r.i32().map_err(io_err)?, error_code: r.i16().map_err(io_err)?, ..Default::default() };
+            let mut o = PartitionOutcome {
+                partition: r.i32().map_err(io_err)?,
+                error_code: r.i16().map_err(io_err)?,
+                ..Default::default()
+            };
             o.high_watermark = r.i64().map_err(io_err)?;
             let _last_stable = r.i64().map_err(io_err)?;
             o.log_start_offset = r.i64().map_err(io_err)?;
@@ -153,7 +163,15 @@ pub fn read_fetch_response<S: Source>(
             let records_len = r.i32().map_err(io_err)?;
             let fetch_offset = offsets.get(&o.partition).copied().unwrap_or(0);
             if records_len > 0 {
-                walk_records(r, records_len as u64, fetch_offset, stamps.as_deref_mut(), &mut o, on_batch).map_err(io_err)?;
+                walk_records(
+                    r,
+                    records_len as u64,
+                    fetch_offset,
+                    stamps.as_deref_mut(),
+                    &mut o,
+                    on_batch,
+                )
+                .map_err(io_err)?;
             }
             out.push(o);
         }
@@ -177,13 +195,26 @@ pub fn start(
     let mut workers = Vec::new();
     for consumer in 0..cfg.consumers {
         for (addr, partitions) in layout.by_leader() {
-            let mut conn = Connection::connect(&addr, &format!("{client_id}-c{consumer}"), cfg.receiver)?;
+            let mut conn =
+                Connection::connect(&addr, &format!("{client_id}-c{consumer}"), cfg.receiver)?;
             if cfg.receiver.rcvlowat > 0 {
                 // The mark moves with each response (see receiver.rs); check it is settable now.
-                crate::receiver::set_rcvlowat(conn.reader().source_mut(), 1).context(|| format!("SO_RCVLOWAT on {addr}"))?;
+                crate::receiver::set_rcvlowat(conn.reader().source_mut(), 1)
+                    .context(|| format!("SO_RCVLOWAT on {addr}"))?;
             }
-            let positions: Vec<Position> = partitions.iter().map(|&p| Position { partition: p, offset: start_offsets.get(&p).copied().unwrap_or(0) }).collect();
-            let (cfg, topic, phase, counters) = (cfg.clone(), layout.name.clone(), phase.clone(), counters.clone());
+            let positions: Vec<Position> = partitions
+                .iter()
+                .map(|&p| Position {
+                    partition: p,
+                    offset: start_offsets.get(&p).copied().unwrap_or(0),
+                })
+                .collect();
+            let (cfg, topic, phase, counters) = (
+                cfg.clone(),
+                layout.name.clone(),
+                phase.clone(),
+                counters.clone(),
+            );
             workers.push(
                 thread::Builder::new()
                     .name(format!("consume-{consumer}"))
@@ -201,27 +232,45 @@ pub fn start(
     Ok(workers)
 }
 
-fn fetch_loop(conn: &mut Connection, cfg: &ConsumeConfig, topic: &str, mut positions: Vec<Position>, phase: &Phase, counters: &ConsumeCounters) -> Result<Latency> {
+fn fetch_loop(
+    conn: &mut Connection,
+    cfg: &ConsumeConfig,
+    topic: &str,
+    mut positions: Vec<Position>,
+    phase: &Phase,
+    counters: &ConsumeCounters,
+) -> Result<Latency> {
     let mut latency = Latency::new();
     let mut stamps = Vec::new();
     let mut last_stats = conn.reader().stats();
     while !phase.done() {
         let correlation_id = conn.next_correlation();
         let parts: Vec<(i32, i64)> = positions.iter().map(|p| (p.partition, p.offset)).collect();
-        let frame = protocol::frame_request(FETCH, correlation_id, conn.client_id(), |e| protocol::fetch_body(e, cfg.limits, topic, &parts));
+        let frame = protocol::frame_request(FETCH, correlation_id, conn.client_id(), |e| {
+            protocol::fetch_body(e, cfg.limits, topic, &parts)
+        });
         conn.send_frame(&frame)?;
         conn.begin_response(FETCH, correlation_id)?;
         let offsets: HashMap<i32, i64> = parts.iter().copied().collect();
         stamps.clear();
         let reader = conn.reader();
         let mut on_batch = |bytes: u64| counters.record_bytes.add(bytes);
-        let outcomes = read_fetch_response(reader, &offsets, cfg.stamps.then_some(&mut stamps), &mut on_batch)?;
+        let outcomes = read_fetch_response(
+            reader,
+            &offsets,
+            cfg.stamps.then_some(&mut stamps),
+            &mut on_batch,
+        )?;
         reader.end_frame().context(|| "Fetch response".into())?;
         let now = now_ns();
         let stats = reader.stats();
         counters.bytes.add(stats.bytes - last_stats.bytes);
-        counters.read_calls.add(stats.read_calls - last_stats.read_calls);
-        counters.lowat_changes.add(stats.lowat_changes - last_stats.lowat_changes);
+        counters
+            .read_calls
+            .add(stats.read_calls - last_stats.read_calls);
+        counters
+            .lowat_changes
+            .add(stats.lowat_changes - last_stats.lowat_changes);
         last_stats = stats;
         counters.fetches.add(1);
         if phase.measuring() {
@@ -232,7 +281,10 @@ fn fetch_loop(conn: &mut Connection, cfg: &ConsumeConfig, topic: &str, mut posit
         let mut delivered = 0u64;
         for o in &outcomes {
             let Some(pos) = positions.iter_mut().find(|p| p.partition == o.partition) else {
-                return Err(Error::Protocol(format!("Fetch response names partition {} that was not asked for", o.partition)));
+                return Err(Error::Protocol(format!(
+                    "Fetch response names partition {} that was not asked for",
+                    o.partition
+                )));
             };
             match o.error_code {
                 protocol::ERROR_NONE => {}
@@ -240,7 +292,12 @@ fn fetch_loop(conn: &mut Connection, cfg: &ConsumeConfig, topic: &str, mut posit
                     pos.offset = o.log_start_offset.max(0);
                     continue;
                 }
-                code => return Err(Error::Kafka { api: "Fetch", detail: format!("{topic}-{}: {}", o.partition, protocol::error_name(code)) }),
+                code => {
+                    return Err(Error::Kafka {
+                        api: "Fetch",
+                        detail: format!("{topic}-{}: {}", o.partition, protocol::error_name(code)),
+                    });
+                }
             }
             counters.records.add(o.records);
             counters.batches.add(o.batches);
@@ -270,7 +327,14 @@ mod tests {
     use crate::wire::Encoder;
 
     fn batch_at(base_offset: i64, stamp: u64) -> Vec<u8> {
-        let mut b = build_batch(BatchShape { record_bytes: 50, batch_bytes: 1000 }, 0, 1);
+        let mut b = build_batch(
+            BatchShape {
+                record_bytes: 50,
+                batch_bytes: 1000,
+            },
+            0,
+            1,
+        );
         let at = b.stamp_offset();
         stamp_batch(&mut b.bytes, at, stamp);
         b.bytes[..8].copy_from_slice(&base_offset.to_be_bytes());
@@ -303,13 +367,20 @@ mod tests {
         set.extend_from_slice(&b1[..100]); // cut by partitionMaxBytes
         let frame = response(&[(0, 0, 500, set.clone()), (1, 0, 0, Vec::new())]);
         for (chunk, read_bytes) in [(usize::MAX, 1 << 20), (7, 64), (333, 1000)] {
-            let mut r = FrameReader::new(Scripted::new(frame.clone(), chunk), ReceiverConfig { read_bytes, rcvlowat: 0 });
+            let mut r = FrameReader::new(
+                Scripted::new(frame.clone(), chunk),
+                ReceiverConfig {
+                    read_bytes,
+                    rcvlowat: 0,
+                },
+            );
             r.begin_frame().unwrap();
             assert_eq!(r.i32().unwrap(), 7);
             let mut stamps = Vec::new();
             let mut seen = 0u64;
             let offsets = HashMap::from([(0, 0), (1, 0)]);
-            let out = read_fetch_response(&mut r, &offsets, Some(&mut stamps), &mut |b| seen += b).unwrap();
+            let out = read_fetch_response(&mut r, &offsets, Some(&mut stamps), &mut |b| seen += b)
+                .unwrap();
             assert_eq!(r.frame_remaining(), 0, "chunk {chunk}");
             r.end_frame().unwrap();
             assert_eq!(out.len(), 2);
@@ -317,10 +388,19 @@ mod tests {
             assert_eq!(out[0].records, 2 * records_per);
             assert_eq!(out[0].record_bytes, (b0.len() + b1.len()) as u64);
             assert_eq!(seen, out[0].record_bytes);
-            assert_eq!(out[0].next_offset, Some(b0.len() as i64 + records_per as i64));
+            assert_eq!(
+                out[0].next_offset,
+                Some(b0.len() as i64 + records_per as i64)
+            );
             assert_eq!(out[0].high_watermark, 500);
             assert_eq!(stamps, vec![111, 222]);
-            assert_eq!(out[1], PartitionOutcome { partition: 1, ..Default::default() });
+            assert_eq!(
+                out[1],
+                PartitionOutcome {
+                    partition: 1,
+                    ..Default::default()
+                }
+            );
         }
     }
 
@@ -329,19 +409,40 @@ mod tests {
         let b0 = batch_at(100, 5);
         let n = i32::from_be_bytes(b0[57..61].try_into().unwrap()) as u64;
         let frame = response(&[(3, 0, 1000, b0)]);
-        let mut r = FrameReader::new(Scripted::new(frame, 4096), ReceiverConfig { read_bytes: 4096, rcvlowat: 0 });
+        let mut r = FrameReader::new(
+            Scripted::new(frame, 4096),
+            ReceiverConfig {
+                read_bytes: 4096,
+                rcvlowat: 0,
+            },
+        );
         r.begin_frame().unwrap();
         r.i32().unwrap();
         let mut stamps = Vec::new();
-        let out = read_fetch_response(&mut r, &HashMap::from([(3, 102)]), Some(&mut stamps), &mut |_| {}).unwrap();
+        let out = read_fetch_response(
+            &mut r,
+            &HashMap::from([(3, 102)]),
+            Some(&mut stamps),
+            &mut |_| {},
+        )
+        .unwrap();
         assert_eq!(out[0].records, n - 2);
-        assert!(stamps.is_empty(), "the stamped first record was before the fetch offset");
+        assert!(
+            stamps.is_empty(),
+            "the stamped first record was before the fetch offset"
+        );
     }
 
     #[test]
     fn partition_errors_are_reported_not_parsed_as_records() {
         let frame = response(&[(0, 1, -1, Vec::new())]);
-        let mut r = FrameReader::new(Scripted::new(frame, 4096), ReceiverConfig { read_bytes: 4096, rcvlowat: 0 });
+        let mut r = FrameReader::new(
+            Scripted::new(frame, 4096),
+            ReceiverConfig {
+                read_bytes: 4096,
+                rcvlowat: 0,
+            },
+        );
         r.begin_frame().unwrap();
         r.i32().unwrap();
         let out = read_fetch_response(&mut r, &HashMap::new(), None, &mut |_| {}).unwrap();
@@ -351,7 +452,14 @@ mod tests {
 
     #[test]
     fn records_from_clamps() {
-        let h = BatchHeader { base_offset: 10, batch_length: 0, magic: 2, attributes: 0, last_offset_delta: 4, records_count: 5 };
+        let h = BatchHeader {
+            base_offset: 10,
+            batch_length: 0,
+            magic: 2,
+            attributes: 0,
+            last_offset_delta: 4,
+            records_count: 5,
+        };
         assert_eq!(records_from(&h, 0), 5);
         assert_eq!(records_from(&h, 12), 3);
         assert_eq!(records_from(&h, 99), 0);

@@ -14,7 +14,10 @@ pub enum Error {
     #[error("{context}: {source}")]
     Io { context: String, source: io::Error },
     #[error("malformed {api} response: {source}")]
-    Wire { api: &'static str, source: WireError },
+    Wire {
+        api: &'static str,
+        source: WireError,
+    },
     #[error("{api}: {detail}")]
     Kafka { api: &'static str, detail: String },
     #[error("broker does not serve {0}")]
@@ -32,6 +35,9 @@ pub trait IoContext<T> {
 
 impl<T> IoContext<T> for io::Result<T> {
     fn context(self, what: impl FnOnce() -> String) -> Result<T> {
-        self.map_err(|source| Error::Io { context: what(), source })
+        self.map_err(|source| Error::Io {
+            context: what(),
+            source,
+        })
     }
 }

@@ -84,9 +84,14 @@ fn main() -> ExitCode {
     let result = Args::parse(argv).and_then(|a| dispatch(&command, &a));
     match result {
         Ok((value, failed)) => {
-            println!("{}", serde_json::to_string_pretty(&value).expect("JSON values serialize"));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&value).expect("JSON values serialize")
+            );
             if failed {
-                eprintln!("loadgen: the broker answered some requests with errors (see \"errors\")");
+                eprintln!(
+                    "loadgen: the broker answered some requests with errors (see \"errors\")"
+                );
                 ExitCode::from(3)
             } else {
                 ExitCode::SUCCESS
@@ -111,7 +116,11 @@ fn dispatch(command: &str, a: &Args) -> Result<(Value, bool)> {
         "e2e" => return load(a, true, true, true),
         "probe-transfer" => probe_transfer(a)?,
         "probe-append" => probe_append(a)?,
-        other => return Err(Error::Usage(format!("unknown command {other:?}; try `loadgen help`"))),
+        other => {
+            return Err(Error::Usage(format!(
+                "unknown command {other:?}; try `loadgen help`"
+            )));
+        }
     };
     Ok((out, false))
 }
@@ -131,14 +140,18 @@ fn ping(a: &Args) -> Result<Value> {
     a.finish()?;
     let (mut cluster, elapsed) = Cluster::wait_ready(&bootstrap, &cid, timeout)?;
     let meta = cluster.metadata(Some(&[]))?;
-    Ok(json!({ "ready": true, "elapsed_ms": elapsed.as_secs_f64() * 1e3, "brokers": meta.brokers.len(), "controller_id": meta.controller_id }))
+    Ok(
+        json!({ "ready": true, "elapsed_ms": elapsed.as_secs_f64() * 1e3, "brokers": meta.brokers.len(), "controller_id": meta.controller_id }),
+    )
 }
 
 fn topic_spec(a: &Args) -> Result<TopicSpec> {
     Ok(TopicSpec {
         name: a.required("topic")?,
-        partitions: i32::try_from(a.u64("partitions", 1)?).map_err(|_| Error::Usage("--partitions too large".into()))?,
-        replication_factor: i16::try_from(a.u64("replication-factor", 1)?).map_err(|_| Error::Usage("--replication-factor too large".into()))?,
+        partitions: i32::try_from(a.u64("partitions", 1)?)
+            .map_err(|_| Error::Usage("--partitions too large".into()))?,
+        replication_factor: i16::try_from(a.u64("replication-factor", 1)?)
+            .map_err(|_| Error::Usage("--replication-factor too large".into()))?,
         configs: a.pairs("topic-config")?,
     })
 }
@@ -167,18 +180,28 @@ fn offsets(a: &Args) -> Result<Value> {
     let topic = a.required("topic")?;
     let mut cluster = connect(a)?;
     a.finish()?;
-    let layout = cluster.topic_layout(&topic)?.ok_or_else(|| Error::Usage(format!("topic {topic} does not exist")))?;
+    let layout = cluster
+        .topic_layout(&topic)?
+        .ok_or_else(|| Error::Usage(format!("topic {topic} does not exist")))?;
     let earliest = cluster.list_offsets(&layout, protocol::EARLIEST_TIMESTAMP)?;
     let latest = cluster.list_offsets(&layout, protocol::LATEST_TIMESTAMP)?;
-    let parts: Vec<Value> = layout.partitions.iter().map(|(p, _)| json!({ "partition": p, "earliest": earliest[p], "latest": latest[p] })).collect();
+    let parts: Vec<Value> = layout
+        .partitions
+        .iter()
+        .map(|(p, _)| json!({ "partition": p, "earliest": earliest[p], "latest": latest[p] }))
+        .collect();
     Ok(json!({ "topic": topic, "partitions": parts }))
 }
 
 fn produce_config(a: &Args, stamp: bool) -> Result<ProduceConfig> {
     let rate_mbps = a.f64("rate-mbps", 0.0)?;
     Ok(ProduceConfig {
-        shape: BatchShape { record_bytes: a.size("record-bytes", 1024)? as usize, batch_bytes: a.size("batch-bytes", 16 << 10)? as usize },
-        acks: i16::try_from(a.i64("acks", 1)?).map_err(|_| Error::Usage("--acks out of range".into()))?,
+        shape: BatchShape {
+            record_bytes: a.size("record-bytes", 1024)? as usize,
+            batch_bytes: a.size("batch-bytes", 16 << 10)? as usize,
+        },
+        acks: i16::try_from(a.i64("acks", 1)?)
+            .map_err(|_| Error::Usage("--acks out of range".into()))?,
         connections: a.u64("connections", 1)? as usize,
         in_flight: a.u64("in-flight", 4)? as usize,
         rate_bytes_per_s: (rate_mbps > 0.0).then_some(rate_mbps * 1e6),
@@ -188,13 +211,17 @@ fn produce_config(a: &Args, stamp: bool) -> Result<ProduceConfig> {
 }
 
 fn i32_size(a: &Args, name: &str, default: u64) -> Result<i32> {
-    i32::try_from(a.size(name, default)?).map_err(|_| Error::Usage(format!("--{name} must be below 2 GiB")))
+    i32::try_from(a.size(name, default)?)
+        .map_err(|_| Error::Usage(format!("--{name} must be below 2 GiB")))
 }
 
 fn consume_config(a: &Args, stamps: bool, wrap_default: bool) -> Result<ConsumeConfig> {
     Ok(ConsumeConfig {
         consumers: a.u64("consumers", 1)? as usize,
-        receiver: ReceiverConfig { read_bytes: a.size("read-bytes", 1 << 20)? as usize, rcvlowat: a.size("rcvlowat", 0)? as usize },
+        receiver: ReceiverConfig {
+            read_bytes: a.size("read-bytes", 1 << 20)? as usize,
+            rcvlowat: a.size("rcvlowat", 0)? as usize,
+        },
         limits: FetchLimits {
             max_wait_ms: a.u64("max-wait-ms", 500)?.min(i32::MAX as u64) as i32,
             min_bytes: i32_size(a, "min-bytes", 1)?,
@@ -216,7 +243,12 @@ struct Snap {
 
 fn snap(p: &ProduceCounters, c: &ConsumeCounters) -> Snap {
     Snap {
-        produced: [p.bytes.get(), p.records.get(), p.requests.get(), p.errors.get()],
+        produced: [
+            p.bytes.get(),
+            p.records.get(),
+            p.requests.get(),
+            p.errors.get(),
+        ],
         consumed: [
             c.bytes.get(),
             c.record_bytes.get(),
@@ -250,10 +282,26 @@ fn join_all(workers: Vec<JoinHandle<Result<Latency>>>) -> Result<Latency> {
 fn load(a: &Args, producing: bool, consuming: bool, e2e: bool) -> Result<(Value, bool)> {
     let mut cluster = connect(a)?;
     let spec = topic_spec(a)?;
-    let pcfg = if producing { Some(produce_config(a, e2e)?) } else { None };
-    let ccfg = if consuming { Some(consume_config(a, e2e, !e2e)?) } else { None };
-    let from = if consuming { a.string("from", if e2e { "latest" } else { "earliest" }) } else { String::new() };
-    let total_bytes = if producing && !e2e { a.size("total-bytes", 0)? } else { 0 };
+    let pcfg = if producing {
+        Some(produce_config(a, e2e)?)
+    } else {
+        None
+    };
+    let ccfg = if consuming {
+        Some(consume_config(a, e2e, !e2e)?)
+    } else {
+        None
+    };
+    let from = if consuming {
+        a.string("from", if e2e { "latest" } else { "earliest" })
+    } else {
+        String::new()
+    };
+    let total_bytes = if producing && !e2e {
+        a.size("total-bytes", 0)?
+    } else {
+        0
+    };
     let warmup = a.seconds("warmup-seconds", if total_bytes > 0 { 0.0 } else { 1.0 })?;
     let measure = a.seconds("seconds", 5.0)?;
     a.finish()?;
@@ -264,7 +312,9 @@ fn load(a: &Args, producing: bool, consuming: bool, e2e: bool) -> Result<(Value,
     let layout = if producing {
         cluster.ensure_topic(&spec)?
     } else {
-        cluster.topic_layout(&spec.name)?.ok_or_else(|| Error::Usage(format!("topic {} does not exist", spec.name)))?
+        cluster
+            .topic_layout(&spec.name)?
+            .ok_or_else(|| Error::Usage(format!("topic {} does not exist", spec.name)))?
     };
     let phase = Arc::new(Phase::new());
     let pc = Arc::new(ProduceCounters::default());
@@ -276,7 +326,11 @@ fn load(a: &Args, producing: bool, consuming: bool, e2e: bool) -> Result<(Value,
         let ts = match from.as_str() {
             "earliest" => protocol::EARLIEST_TIMESTAMP,
             "latest" => protocol::LATEST_TIMESTAMP,
-            other => return Err(Error::Usage(format!("--from {other:?} (expected earliest or latest)"))),
+            other => {
+                return Err(Error::Usage(format!(
+                    "--from {other:?} (expected earliest or latest)"
+                )));
+            }
         };
         let start = cluster.list_offsets(&layout, ts)?;
         consumers = consume::start(&layout, c, cluster.client_id(), &start, &phase, &cc)?;
@@ -353,8 +407,15 @@ fn load(a: &Args, producing: bool, consuming: bool, e2e: bool) -> Result<(Value,
     Ok((out, failed))
 }
 
-fn probe_window(a: &Args, warmup_default: f64, seconds_default: f64) -> Result<(Duration, Duration)> {
-    Ok((a.seconds("warmup-seconds", warmup_default)?, a.seconds("seconds", seconds_default)?))
+fn probe_window(
+    a: &Args,
+    warmup_default: f64,
+    seconds_default: f64,
+) -> Result<(Duration, Duration)> {
+    Ok((
+        a.seconds("warmup-seconds", warmup_default)?,
+        a.seconds("seconds", seconds_default)?,
+    ))
 }
 
 fn probe_transfer(a: &Args) -> Result<Value> {
@@ -365,7 +426,10 @@ fn probe_transfer(a: &Args) -> Result<Value> {
         chunk_bytes: a.size("chunk-bytes", 16 << 20)?,
         copy_buffer_bytes: a.size("copy-buffer-bytes", 1 << 20)? as usize,
         pipe_bytes: a.size("pipe-bytes", 1 << 20)? as usize,
-        receiver: ReceiverConfig { read_bytes: a.size("read-bytes", 1 << 20)? as usize, rcvlowat: a.size("rcvlowat", 0)? as usize },
+        receiver: ReceiverConfig {
+            read_bytes: a.size("read-bytes", 1 << 20)? as usize,
+            rcvlowat: a.size("rcvlowat", 0)? as usize,
+        },
         dir: PathBuf::from(a.string("dir", "/tmp")),
         file: match a.string("file", "") {
             f if f.is_empty() => None,

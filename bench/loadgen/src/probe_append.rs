@@ -16,7 +16,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::error::{Error, IoContext, Result};
-use crate::stats::{current_tid, process_usage, thread_usage, threads_delta_json, usage_delta_json};
+use crate::stats::{
+    current_tid, process_usage, thread_usage, threads_delta_json, usage_delta_json,
+};
 use crate::window::{Counter, Phase, run_window};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,7 +33,9 @@ impl FromStr for AppendMode {
         match s {
             "write" | "pwrite" => Ok(Self::Write),
             "mmap" => Ok(Self::Mmap),
-            _ => Err(Error::Usage(format!("append mode {s:?} (expected write or mmap)"))),
+            _ => Err(Error::Usage(format!(
+                "append mode {s:?} (expected write or mmap)"
+            ))),
         }
     }
 }
@@ -58,7 +62,10 @@ pub struct AppendProbe {
 }
 
 fn os_err(what: &str) -> Error {
-    Error::Io { context: what.to_string(), source: io::Error::last_os_error() }
+    Error::Io {
+        context: what.to_string(),
+        source: io::Error::last_os_error(),
+    }
 }
 
 /// One segment being appended to.
@@ -71,12 +78,26 @@ struct Segment {
 
 impl Segment {
     fn create(cfg: &AppendProbe, path: &Path) -> Result<Self> {
-        let file = OpenOptions::new().read(true).write(true).create_new(true).open(path).context(|| format!("create {}", path.display()))?;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .context(|| format!("create {}", path.display()))?;
         let map = if cfg.mode == AppendMode::Mmap {
             let len = cfg.segment_bytes as usize;
             // SAFETY: a fresh shared mapping of our own file; pages are only touched below the
             // fallocated size, so no access can fault past end of file.
-            let p = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, file.as_raw_fd(), 0) };
+            let p = unsafe {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    len,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_SHARED,
+                    file.as_raw_fd(),
+                    0,
+                )
+            };
             if p == libc::MAP_FAILED {
                 return Err(os_err("mmap segment"));
             }
@@ -84,26 +105,50 @@ impl Segment {
         } else {
             None
         };
-        Ok(Self { file, map, allocated: 0, pos: 0 })
+        Ok(Self {
+            file,
+            map,
+            allocated: 0,
+            pos: 0,
+        })
     }
 
     fn append(&mut self, cfg: &AppendProbe, chunk: &[u8]) -> Result<()> {
         let end = self.pos + chunk.len() as u64;
         match self.map {
-            None => self.file.write_all(chunk).context(|| "append write".into())?,
+            None => self
+                .file
+                .write_all(chunk)
+                .context(|| "append write".into())?,
             Some((base, len)) => {
                 assert!(end as usize <= len, "append past the mapped segment");
                 while self.allocated < end {
-                    let step = cfg.preallocate_step_bytes.min(cfg.segment_bytes - self.allocated);
+                    let step = cfg
+                        .preallocate_step_bytes
+                        .min(cfg.segment_bytes - self.allocated);
                     // SAFETY: fallocate on our own fd; extends the file so the pages we are
                     // about to touch are inside it (ENOSPC here, not SIGBUS later).
-                    if unsafe { libc::fallocate(self.file.as_raw_fd(), 0, self.allocated as libc::off_t, step as libc::off_t) } != 0 {
+                    if unsafe {
+                        libc::fallocate(
+                            self.file.as_raw_fd(),
+                            0,
+                            self.allocated as libc::off_t,
+                            step as libc::off_t,
+                        )
+                    } != 0
+                    {
                         return Err(os_err("fallocate"));
                     }
                     self.allocated += step;
                 }
                 // SAFETY: [pos, end) lies inside both the mapping and the allocated file.
-                unsafe { std::ptr::copy_nonoverlapping(chunk.as_ptr(), base.add(self.pos as usize), chunk.len()) };
+                unsafe {
+                    std::ptr::copy_nonoverlapping(
+                        chunk.as_ptr(),
+                        base.add(self.pos as usize),
+                        chunk.len(),
+                    )
+                };
             }
         }
         self.pos = end;
@@ -115,7 +160,9 @@ impl Segment {
         if let Some((base, len)) = self.map.take() {
             // SAFETY: unmapping the mapping created in `create`, exactly once.
             unsafe { libc::munmap(base.cast(), len) };
-            self.file.set_len(self.pos).context(|| "trim segment".into())?;
+            self.file
+                .set_len(self.pos)
+                .context(|| "trim segment".into())?;
         }
         Ok(())
     }
@@ -130,7 +177,12 @@ impl Drop for Segment {
     }
 }
 
-fn append_loop(cfg: &AppendProbe, phase: &Phase, bytes: &Counter, paths: &mut Vec<PathBuf>) -> Result<()> {
+fn append_loop(
+    cfg: &AppendProbe,
+    phase: &Phase,
+    bytes: &Counter,
+    paths: &mut Vec<PathBuf>,
+) -> Result<()> {
     let chunk = vec![0x5au8; cfg.chunk_bytes];
     let mut seg: Option<Segment> = None;
     while !phase.done() {
@@ -138,11 +190,18 @@ fn append_loop(cfg: &AppendProbe, phase: &Phase, bytes: &Counter, paths: &mut Ve
             phase.finish();
             break;
         }
-        if seg.as_ref().is_some_and(|s| s.pos + cfg.chunk_bytes as u64 > cfg.segment_bytes) {
+        if seg
+            .as_ref()
+            .is_some_and(|s| s.pos + cfg.chunk_bytes as u64 > cfg.segment_bytes)
+        {
             seg.take().expect("checked").close()?;
         }
         if seg.is_none() {
-            let path = cfg.dir.join(format!(".loadgen-append-{}-{}", std::process::id(), paths.len()));
+            let path = cfg.dir.join(format!(
+                ".loadgen-append-{}-{}",
+                std::process::id(),
+                paths.len()
+            ));
             paths.push(path.clone());
             seg = Some(Segment::create(cfg, &path)?);
         }
@@ -156,8 +215,13 @@ fn append_loop(cfg: &AppendProbe, phase: &Phase, bytes: &Counter, paths: &mut Ve
 }
 
 pub fn run(cfg: &AppendProbe, warmup: Duration, measure: Duration) -> Result<Value> {
-    if cfg.chunk_bytes == 0 || cfg.segment_bytes < cfg.chunk_bytes as u64 || cfg.preallocate_step_bytes == 0 {
-        return Err(Error::Usage("need chunk >= 1, segment >= chunk and a preallocation step >= 1".into()));
+    if cfg.chunk_bytes == 0
+        || cfg.segment_bytes < cfg.chunk_bytes as u64
+        || cfg.preallocate_step_bytes == 0
+    {
+        return Err(Error::Usage(
+            "need chunk >= 1, segment >= chunk and a preallocation step >= 1".into(),
+        ));
     }
     let phase = Arc::new(Phase::new());
     let bytes = Arc::new(Counter::default());
@@ -179,7 +243,9 @@ pub fn run(cfg: &AppendProbe, warmup: Duration, measure: Duration) -> Result<Val
         thread::sleep(Duration::from_millis(1));
     }
     let t = tid.load(Ordering::Relaxed);
-    let span = run_window(&phase, warmup, measure, || (bytes.get(), thread_usage(t), process_usage()));
+    let span = run_window(&phase, warmup, measure, || {
+        (bytes.get(), thread_usage(t), process_usage())
+    });
     worker.join().expect("append thread panicked")?;
     let moved = span.end.0 - span.start.0;
     Ok(json!({
@@ -217,29 +283,60 @@ mod tests {
     fn both_modes_append_roll_and_clean_up() {
         for mode in [AppendMode::Write, AppendMode::Mmap] {
             let dir = tempfile::tempdir().unwrap();
-            let v = run(&cfg(mode, dir.path()), Duration::ZERO, Duration::from_secs(20)).unwrap();
-            assert_eq!(v["total_bytes"].as_u64().unwrap(), 24 << 20, "{mode:?} stops at max_bytes");
+            let v = run(
+                &cfg(mode, dir.path()),
+                Duration::ZERO,
+                Duration::from_secs(20),
+            )
+            .unwrap();
+            assert_eq!(
+                v["total_bytes"].as_u64().unwrap(),
+                24 << 20,
+                "{mode:?} stops at max_bytes"
+            );
             assert!(v["bytes"].as_u64().unwrap() > 0);
             assert_eq!(v["hit_max_bytes"], true);
-            assert!(v["window_s"].as_f64().unwrap() < 20.0, "an early stop ends the window");
-            assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "{mode:?} removed its segments");
+            assert!(
+                v["window_s"].as_f64().unwrap() < 20.0,
+                "an early stop ends the window"
+            );
+            assert_eq!(
+                std::fs::read_dir(dir.path()).unwrap().count(),
+                0,
+                "{mode:?} removed its segments"
+            );
         }
     }
 
     #[test]
     fn mmap_segments_are_trimmed_to_their_content() {
         let dir = tempfile::tempdir().unwrap();
-        let c = AppendProbe { segment_bytes: 3 << 20, preallocate_step_bytes: 2 << 20, ..cfg(AppendMode::Mmap, dir.path()) };
+        let c = AppendProbe {
+            segment_bytes: 3 << 20,
+            preallocate_step_bytes: 2 << 20,
+            ..cfg(AppendMode::Mmap, dir.path())
+        };
         let path = dir.path().join("seg");
         let mut s = Segment::create(&c, &path).unwrap();
         s.append(&c, &vec![1u8; 1 << 20]).unwrap();
-        assert_eq!(std::fs::metadata(&path).unwrap().len(), 2 << 20, "extended one step ahead");
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().len(),
+            2 << 20,
+            "extended one step ahead"
+        );
         s.append(&c, &vec![2u8; 1 << 20]).unwrap();
         s.append(&c, &vec![3u8; 1 << 20]).unwrap();
-        assert_eq!(std::fs::metadata(&path).unwrap().len(), 3 << 20, "the last step is clamped to the segment");
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().len(),
+            3 << 20,
+            "the last step is clamped to the segment"
+        );
         s.close().unwrap();
         let data = std::fs::read(&path).unwrap();
         assert_eq!(data.len(), 3 << 20);
-        assert_eq!((data[0], data[(1 << 20) + 5], data[(3 << 20) - 1]), (1, 2, 3));
+        assert_eq!(
+            (data[0], data[(1 << 20) + 5], data[(3 << 20) - 1]),
+            (1, 2, 3)
+        );
     }
 }

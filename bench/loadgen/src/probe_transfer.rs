@@ -16,8 +16,8 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::thread;
 use std::time::Duration;
 
@@ -25,7 +25,9 @@ use serde_json::{Value, json};
 
 use crate::error::{Error, IoContext, Result};
 use crate::receiver::{ReceiverConfig, read_when_marked, set_rcvlowat};
-use crate::stats::{ThreadUsage, process_usage, thread_usage, threads_delta_json, usage_delta_json};
+use crate::stats::{
+    ThreadUsage, process_usage, thread_usage, threads_delta_json, usage_delta_json,
+};
 use crate::window::{Counter, Phase, run_window};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +44,9 @@ impl FromStr for TransferMode {
             "sendfile" => Ok(Self::Sendfile),
             "splice" => Ok(Self::Splice),
             "copy" => Ok(Self::Copy),
-            _ => Err(Error::Usage(format!("transfer mode {s:?} (expected sendfile, splice or copy)"))),
+            _ => Err(Error::Usage(format!(
+                "transfer mode {s:?} (expected sendfile, splice or copy)"
+            ))),
         }
     }
 }
@@ -77,14 +81,26 @@ pub struct TransferProbe {
 }
 
 fn last_os_error(what: &str) -> Error {
-    Error::Io { context: what.to_string(), source: io::Error::last_os_error() }
+    Error::Io {
+        context: what.to_string(),
+        source: io::Error::last_os_error(),
+    }
 }
 
 /// A file of `bytes` pattern bytes in `dir`, unlinked at once (it lives while open), flushed
 /// to disk so writeback cannot disturb the measurement, and left in the page cache.
 pub fn page_cached_file(dir: &Path, bytes: u64, tag: &str) -> Result<File> {
-    let path = dir.join(format!(".loadgen-{tag}-{}-{}", std::process::id(), crate::window::now_ns()));
-    let mut f = OpenOptions::new().read(true).write(true).create_new(true).open(&path).context(|| format!("create {}", path.display()))?;
+    let path = dir.join(format!(
+        ".loadgen-{tag}-{}-{}",
+        std::process::id(),
+        crate::window::now_ns()
+    ));
+    let mut f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .context(|| format!("create {}", path.display()))?;
     std::fs::remove_file(&path).context(|| format!("unlink {}", path.display()))?;
     let mut chunk = vec![0u8; 1 << 20];
     let mut x = 0x2545_f491_4f6c_dd1du64;
@@ -97,7 +113,8 @@ pub fn page_cached_file(dir: &Path, bytes: u64, tag: &str) -> Result<File> {
     let mut left = bytes;
     while left > 0 {
         let n = left.min(chunk.len() as u64) as usize;
-        f.write_all(&chunk[..n]).context(|| "fill probe file".into())?;
+        f.write_all(&chunk[..n])
+            .context(|| "fill probe file".into())?;
         left -= n as u64;
     }
     f.sync_data().context(|| "fdatasync probe file".into())?;
@@ -105,7 +122,9 @@ pub fn page_cached_file(dir: &Path, bytes: u64, tag: &str) -> Result<File> {
     let mut sink = vec![0u8; 1 << 20];
     let mut off = 0u64;
     while off < bytes {
-        let n = f.read_at(&mut sink, off).context(|| "warm probe file".into())?;
+        let n = f
+            .read_at(&mut sink, off)
+            .context(|| "warm probe file".into())?;
         if n == 0 {
             break;
         }
@@ -130,7 +149,10 @@ fn os_result(n: isize, what: &str) -> Result<Option<usize>> {
     match e.kind() {
         io::ErrorKind::WouldBlock => Ok(None),
         io::ErrorKind::Interrupted => Ok(Some(0)),
-        _ => Err(Error::Io { context: what.to_string(), source: e }),
+        _ => Err(Error::Io {
+            context: what.to_string(),
+            source: e,
+        }),
     }
 }
 
@@ -150,7 +172,8 @@ struct Stream {
 
 impl Stream {
     fn new(cfg: &TransferProbe, sock: TcpStream) -> Result<(Self, usize)> {
-        sock.set_nonblocking(true).context(|| "O_NONBLOCK on probe socket".into())?;
+        sock.set_nonblocking(true)
+            .context(|| "O_NONBLOCK on probe socket".into())?;
         let mut pipe_size = 0;
         let pipe = if cfg.mode == TransferMode::Splice {
             let mut fds = [0i32; 2];
@@ -160,13 +183,29 @@ impl Stream {
             }
             // SAFETY: fcntl on the pipe we just created. A refused size keeps the default.
             unsafe { libc::fcntl(fds[1], libc::F_SETPIPE_SZ, cfg.pipe_bytes as libc::c_int) };
+            // SAFETY: as above.
             pipe_size = unsafe { libc::fcntl(fds[1], libc::F_GETPIPE_SZ) }.max(0) as usize;
             Some((fds[0], fds[1]))
         } else {
             None
         };
-        let buffer = if cfg.mode == TransferMode::Copy { vec![0u8; cfg.copy_buffer_bytes] } else { Vec::new() };
-        Ok((Self { sock, pos: 0, range_left: 0, pipe, in_pipe: 0, buffer, buffered: 0..0 }, pipe_size))
+        let buffer = if cfg.mode == TransferMode::Copy {
+            vec![0u8; cfg.copy_buffer_bytes]
+        } else {
+            Vec::new()
+        };
+        Ok((
+            Self {
+                sock,
+                pos: 0,
+                range_left: 0,
+                pipe,
+                in_pipe: 0,
+                buffer,
+                buffered: 0..0,
+            },
+            pipe_size,
+        ))
     }
 
     /// Takes the next range of the file when the current one is used up (wrapping at the end).
@@ -189,7 +228,9 @@ impl Stream {
                 let mut off = self.pos as libc::off_t;
                 // SAFETY: valid fds; the kernel advances `off`.
                 let n = unsafe { libc::sendfile(sfd, ffd, &mut off, self.range_left as usize) };
-                let Some(n) = os_result(n, "sendfile")? else { return Ok(Step::Full) };
+                let Some(n) = os_result(n, "sendfile")? else {
+                    return Ok(Step::Full);
+                };
                 self.pos += n as u64;
                 self.range_left -= n as u64;
                 Ok(Step::Sent(n))
@@ -201,8 +242,19 @@ impl Stream {
                     self.next_range(cfg);
                     let mut off = self.pos as libc::loff_t;
                     // SAFETY: valid fds; the kernel advances `off`.
-                    let n = unsafe { libc::splice(ffd, &mut off, pw, std::ptr::null_mut(), self.range_left as usize, flags) };
-                    let Some(n) = os_result(n, "splice file->pipe")? else { return Ok(Step::Full) };
+                    let n = unsafe {
+                        libc::splice(
+                            ffd,
+                            &mut off,
+                            pw,
+                            std::ptr::null_mut(),
+                            self.range_left as usize,
+                            flags,
+                        )
+                    };
+                    let Some(n) = os_result(n, "splice file->pipe")? else {
+                        return Ok(Step::Full);
+                    };
                     if n == 0 && self.range_left > 0 {
                         return Err(Error::Protocol("splice read nothing from the file".into()));
                     }
@@ -211,8 +263,19 @@ impl Stream {
                     self.in_pipe = n;
                 }
                 // SAFETY: valid fds, no offsets for a pipe or a socket.
-                let m = unsafe { libc::splice(pr, std::ptr::null_mut(), sfd, std::ptr::null_mut(), self.in_pipe, flags) };
-                let Some(m) = os_result(m, "splice pipe->socket")? else { return Ok(Step::Full) };
+                let m = unsafe {
+                    libc::splice(
+                        pr,
+                        std::ptr::null_mut(),
+                        sfd,
+                        std::ptr::null_mut(),
+                        self.in_pipe,
+                        flags,
+                    )
+                };
+                let Some(m) = os_result(m, "splice pipe->socket")? else {
+                    return Ok(Step::Full);
+                };
                 self.in_pipe -= m;
                 Ok(Step::Sent(m))
             }
@@ -220,7 +283,9 @@ impl Stream {
                 if self.buffered.is_empty() {
                     self.next_range(cfg);
                     let want = (self.range_left as usize).min(self.buffer.len());
-                    let n = file.read_at(&mut self.buffer[..want], self.pos).context(|| "pread".into())?;
+                    let n = file
+                        .read_at(&mut self.buffer[..want], self.pos)
+                        .context(|| "pread".into())?;
                     if n == 0 {
                         return Err(Error::Protocol("pread hit end of file early".into()));
                     }
@@ -230,8 +295,17 @@ impl Stream {
                 }
                 let pending = &self.buffer[self.buffered.clone()];
                 // SAFETY: send from a buffer we own, at most its length.
-                let m = unsafe { libc::send(sfd, pending.as_ptr().cast(), pending.len(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
-                let Some(m) = os_result(m, "send")? else { return Ok(Step::Full) };
+                let m = unsafe {
+                    libc::send(
+                        sfd,
+                        pending.as_ptr().cast(),
+                        pending.len(),
+                        libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+                    )
+                };
+                let Some(m) = os_result(m, "send")? else {
+                    return Ok(Step::Full);
+                };
                 self.buffered.start += m;
                 Ok(Step::Sent(m))
             }
@@ -255,7 +329,14 @@ impl Drop for Stream {
 /// are non-blocking; poll() says which can take more; each writable stream gets up to one range
 /// per turn so no receiver starves the others.
 fn send_all(cfg: &TransferProbe, file: &File, streams: &mut [Stream], phase: &Phase) -> Result<()> {
-    let mut fds: Vec<libc::pollfd> = streams.iter().map(|s| libc::pollfd { fd: s.sock.as_raw_fd(), events: libc::POLLOUT, revents: 0 }).collect();
+    let mut fds: Vec<libc::pollfd> = streams
+        .iter()
+        .map(|s| libc::pollfd {
+            fd: s.sock.as_raw_fd(),
+            events: libc::POLLOUT,
+            revents: 0,
+        })
+        .collect();
     while !phase.done() {
         // SAFETY: a pollfd array we own, with its length.
         let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 100) };
@@ -264,7 +345,10 @@ fn send_all(cfg: &TransferProbe, file: &File, streams: &mut [Stream], phase: &Ph
             if e.kind() == io::ErrorKind::Interrupted {
                 continue;
             }
-            return Err(Error::Io { context: "poll probe sockets".into(), source: e });
+            return Err(Error::Io {
+                context: "poll probe sockets".into(),
+                source: e,
+            });
         }
         for (pfd, stream) in fds.iter_mut().zip(streams.iter_mut()) {
             if pfd.revents & (libc::POLLERR | libc::POLLHUP) != 0 {
@@ -299,7 +383,11 @@ fn receive(mut sock: TcpStream, cfg: ReceiverConfig, totals: &Totals) -> Result<
     }
     let mut buf = vec![0u8; cfg.read_bytes];
     loop {
-        let r = if marked { read_when_marked(&sock, &mut buf) } else { sock.read(&mut buf) };
+        let r = if marked {
+            read_when_marked(&sock, &mut buf)
+        } else {
+            sock.read(&mut buf)
+        };
         match r {
             Ok(0) => return Ok(()),
             Ok(n) => {
@@ -307,39 +395,64 @@ fn receive(mut sock: TcpStream, cfg: ReceiverConfig, totals: &Totals) -> Result<
                 totals.reads.add(1);
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Error::Io { context: "probe receiver read".into(), source: e }),
+            Err(e) => {
+                return Err(Error::Io {
+                    context: "probe receiver read".into(),
+                    source: e,
+                });
+            }
         }
     }
 }
 
 fn usages(tids: &[AtomicI32]) -> Vec<ThreadUsage> {
-    tids.iter().map(|t| thread_usage(t.load(Ordering::Relaxed))).collect()
+    tids.iter()
+        .map(|t| thread_usage(t.load(Ordering::Relaxed)))
+        .collect()
 }
 
 pub fn run(cfg: &TransferProbe, warmup: Duration, measure: Duration) -> Result<Value> {
     cfg.receiver.validate().map_err(Error::Usage)?;
-    if cfg.streams == 0 || cfg.chunk_bytes == 0 || (cfg.file.is_none() && cfg.file_bytes == 0) || cfg.copy_buffer_bytes == 0 {
-        return Err(Error::Usage("streams, chunk, file and buffer sizes must be at least 1".into()));
+    if cfg.streams == 0
+        || cfg.chunk_bytes == 0
+        || (cfg.file.is_none() && cfg.file_bytes == 0)
+        || cfg.copy_buffer_bytes == 0
+    {
+        return Err(Error::Usage(
+            "streams, chunk, file and buffer sizes must be at least 1".into(),
+        ));
     }
     let (file, file_bytes) = match &cfg.file {
         Some(path) => {
             let f = File::open(path).context(|| format!("open {}", path.display()))?;
-            let len = f.metadata().context(|| format!("stat {}", path.display()))?.len();
+            let len = f
+                .metadata()
+                .context(|| format!("stat {}", path.display()))?
+                .len();
             if len == 0 {
                 return Err(Error::Usage(format!("{} is empty", path.display())));
             }
             (f, len)
         }
-        None => (page_cached_file(&cfg.dir, cfg.file_bytes, "transfer")?, cfg.file_bytes),
+        None => (
+            page_cached_file(&cfg.dir, cfg.file_bytes, "transfer")?,
+            cfg.file_bytes,
+        ),
     };
-    let cfg = &TransferProbe { file_bytes, ..cfg.clone() };
+    let cfg = &TransferProbe {
+        file_bytes,
+        ..cfg.clone()
+    };
     let file = Arc::new(file);
     let listener = TcpListener::bind("127.0.0.1:0").context(|| "bind probe listener".into())?;
-    let addr = listener.local_addr().context(|| "probe listener address".into())?;
+    let addr = listener
+        .local_addr()
+        .context(|| "probe listener address".into())?;
     let phase = Arc::new(Phase::new());
     let totals = Arc::new(Totals::default());
     let sender_tids: Arc<Vec<AtomicI32>> = Arc::new(vec![AtomicI32::new(0)]);
-    let receiver_tids: Arc<Vec<AtomicI32>> = Arc::new((0..cfg.streams).map(|_| AtomicI32::new(0)).collect());
+    let receiver_tids: Arc<Vec<AtomicI32>> =
+        Arc::new((0..cfg.streams).map(|_| AtomicI32::new(0)).collect());
     let mut pipe_size = 0usize;
     let mut streams = Vec::with_capacity(cfg.streams);
     let mut handles = Vec::new();
@@ -349,7 +462,12 @@ pub fn run(cfg: &TransferProbe, warmup: Duration, measure: Duration) -> Result<V
         let (stream, ps) = Stream::new(cfg, out)?;
         pipe_size = ps;
         streams.push(stream);
-        let (totals_r, tids_r, rcfg, phase_r) = (totals.clone(), receiver_tids.clone(), cfg.receiver, phase.clone());
+        let (totals_r, tids_r, rcfg, phase_r) = (
+            totals.clone(),
+            receiver_tids.clone(),
+            cfg.receiver,
+            phase.clone(),
+        );
         handles.push(thread::spawn(move || {
             tids_r[i].store(crate::stats::current_tid(), Ordering::Relaxed);
             let r = receive(inbound, rcfg, &totals_r);
@@ -360,7 +478,12 @@ pub fn run(cfg: &TransferProbe, warmup: Duration, measure: Duration) -> Result<V
         }));
     }
     {
-        let (phase_s, tids_s, cfg_s, file_s) = (phase.clone(), sender_tids.clone(), cfg.clone(), file.clone());
+        let (phase_s, tids_s, cfg_s, file_s) = (
+            phase.clone(),
+            sender_tids.clone(),
+            cfg.clone(),
+            file.clone(),
+        );
         handles.push(thread::spawn(move || {
             tids_s[0].store(crate::stats::current_tid(), Ordering::Relaxed);
             let r = send_all(&cfg_s, &file_s, &mut streams, &phase_s);
@@ -374,11 +497,21 @@ pub fn run(cfg: &TransferProbe, warmup: Duration, measure: Duration) -> Result<V
         }));
     }
     // Thread ids are published by the threads themselves; wait until all are known.
-    while sender_tids.iter().chain(receiver_tids.iter()).any(|t| t.load(Ordering::Relaxed) == 0) {
+    while sender_tids
+        .iter()
+        .chain(receiver_tids.iter())
+        .any(|t| t.load(Ordering::Relaxed) == 0)
+    {
         thread::sleep(Duration::from_millis(1));
     }
     let span = run_window(&phase, warmup, measure, || {
-        (totals.bytes.get(), totals.reads.get(), usages(&sender_tids), usages(&receiver_tids), process_usage())
+        (
+            totals.bytes.get(),
+            totals.reads.get(),
+            usages(&sender_tids),
+            usages(&receiver_tids),
+            process_usage(),
+        )
     });
     for h in handles {
         h.join().expect("probe thread panicked")?;
@@ -419,7 +552,10 @@ mod tests {
             chunk_bytes: 1 << 20,
             copy_buffer_bytes: 256 << 10,
             pipe_bytes: 1 << 20,
-            receiver: ReceiverConfig { read_bytes: 256 << 10, rcvlowat },
+            receiver: ReceiverConfig {
+                read_bytes: 256 << 10,
+                rcvlowat,
+            },
             dir: dir.path().to_path_buf(),
             file: None,
         };
@@ -428,12 +564,24 @@ mod tests {
 
     #[test]
     fn every_mode_moves_bytes_and_accounts_for_them() {
-        for mode in [TransferMode::Sendfile, TransferMode::Splice, TransferMode::Copy] {
+        for mode in [
+            TransferMode::Sendfile,
+            TransferMode::Splice,
+            TransferMode::Copy,
+        ] {
             let v = probe(mode, 0, 1);
-            assert!(v["bytes"].as_u64().unwrap() > 1 << 20, "{mode:?} moved {}", v["bytes"]);
+            assert!(
+                v["bytes"].as_u64().unwrap() > 1 << 20,
+                "{mode:?} moved {}",
+                v["bytes"]
+            );
             assert!(v["read_calls"].as_u64().unwrap() > 0);
             assert!(v["bytes_per_read"].as_f64().unwrap() <= (256 << 10) as f64);
-            assert!(v["sender_thread"]["cpu_s"].as_f64().unwrap() > 0.0, "{mode:?}: {}", v["sender_thread"]);
+            assert!(
+                v["sender_thread"]["cpu_s"].as_f64().unwrap() > 0.0,
+                "{mode:?}: {}",
+                v["sender_thread"]
+            );
         }
     }
 
@@ -443,7 +591,11 @@ mod tests {
         assert_eq!(v["streams"], 2);
         assert!(v["bytes"].as_u64().unwrap() > 1 << 20);
         // With the mark set, reads come back with at least the mark most of the time.
-        assert!(v["bytes_per_read"].as_f64().unwrap() > 16_384.0, "{}", v["bytes_per_read"]);
+        assert!(
+            v["bytes_per_read"].as_f64().unwrap() > 16_384.0,
+            "{}",
+            v["bytes_per_read"]
+        );
     }
 
     #[test]
@@ -458,7 +610,10 @@ mod tests {
             chunk_bytes: 1 << 20,
             copy_buffer_bytes: 1 << 20,
             pipe_bytes: 1 << 20,
-            receiver: ReceiverConfig { read_bytes: 1 << 20, rcvlowat: 0 },
+            receiver: ReceiverConfig {
+                read_bytes: 1 << 20,
+                rcvlowat: 0,
+            },
             dir: dir.path().to_path_buf(),
             file: Some(path),
         };
@@ -469,7 +624,10 @@ mod tests {
 
     #[test]
     fn modes_parse() {
-        assert_eq!("splice".parse::<TransferMode>().unwrap(), TransferMode::Splice);
+        assert_eq!(
+            "splice".parse::<TransferMode>().unwrap(),
+            TransferMode::Splice
+        );
         assert!("zerocopy".parse::<TransferMode>().is_err());
     }
 }

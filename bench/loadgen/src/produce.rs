@@ -43,16 +43,25 @@ pub struct ProduceConfig {
 impl ProduceConfig {
     pub fn validate(&self) -> Result<()> {
         if ![-1, 0, 1].contains(&self.acks) {
-            return Err(Error::Usage(format!("--acks {} (expected -1, 0 or 1)", self.acks)));
+            return Err(Error::Usage(format!(
+                "--acks {} (expected -1, 0 or 1)",
+                self.acks
+            )));
         }
         if self.connections == 0 || self.in_flight == 0 {
-            return Err(Error::Usage("--connections and --in-flight must be at least 1".into()));
+            return Err(Error::Usage(
+                "--connections and --in-flight must be at least 1".into(),
+            ));
         }
         if self.shape.record_bytes == 0 || self.shape.batch_bytes == 0 {
-            return Err(Error::Usage("--record-bytes and --batch-bytes must be at least 1".into()));
+            return Err(Error::Usage(
+                "--record-bytes and --batch-bytes must be at least 1".into(),
+            ));
         }
         if self.stamp && self.shape.record_bytes < crate::batch::STAMP_BYTES {
-            return Err(Error::Usage("stamped runs need --record-bytes of at least 8".into()));
+            return Err(Error::Usage(
+                "stamped runs need --record-bytes of at least 8".into(),
+            ));
         }
         if self.rate_bytes_per_s == Some(0.0) {
             return Err(Error::Usage("--rate-mbps must be above 0".into()));
@@ -74,12 +83,22 @@ pub struct ProduceCounters {
 impl ProduceCounters {
     fn error(&self, code: i16) {
         self.errors.add(1);
-        *self.error_codes.lock().expect("error table lock").entry(code).or_default() += 1;
+        *self
+            .error_codes
+            .lock()
+            .expect("error table lock")
+            .entry(code)
+            .or_default() += 1;
     }
 
     pub fn errors_json(&self) -> Value {
         let codes = self.error_codes.lock().expect("error table lock");
-        Value::Object(codes.iter().map(|(c, n)| (format!("{} ({c})", protocol::error_name(*c)), json!(n))).collect())
+        Value::Object(
+            codes
+                .iter()
+                .map(|(c, n)| (format!("{} ({c})", protocol::error_name(*c)), json!(n)))
+                .collect(),
+        )
     }
 }
 
@@ -108,7 +127,11 @@ struct Pipeline {
 
 impl Pipeline {
     fn new(capacity: usize) -> Self {
-        Self { state: Mutex::new((VecDeque::with_capacity(capacity), false)), changed: Condvar::new(), capacity }
+        Self {
+            state: Mutex::new((VecDeque::with_capacity(capacity), false)),
+            changed: Condvar::new(),
+            capacity,
+        }
     }
 
     /// Waits for room; false if the run ended while waiting.
@@ -118,7 +141,11 @@ impl Pipeline {
             if phase.done() {
                 return false;
             }
-            s = self.changed.wait_timeout(s, Duration::from_millis(10)).expect("pipeline lock").0;
+            s = self
+                .changed
+                .wait_timeout(s, Duration::from_millis(10))
+                .expect("pipeline lock")
+                .0;
         }
         s.0.push_back(item);
         self.changed.notify_all();
@@ -152,12 +179,22 @@ impl Pipeline {
 }
 
 fn prepare(cfg: &ProduceConfig, client_id: &str, topic: &str, partitions: &[i32]) -> Vec<Prepared> {
-    let timestamp_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+    let timestamp_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
     partitions
         .iter()
         .map(|&p| {
             let batch = build_batch(cfg.shape, timestamp_ms, 0x9e37_79b9_7f4a_7c15 ^ p as u64);
-            let frame = protocol::produce_request(client_id, cfg.acks, cfg.timeout_ms, topic, p, &batch.bytes);
+            let frame = protocol::produce_request(
+                client_id,
+                cfg.acks,
+                cfg.timeout_ms,
+                topic,
+                p,
+                &batch.bytes,
+            );
             Prepared {
                 batch_at: frame.len() - batch.bytes.len(),
                 stamp_offset: batch.stamp_offset(),
@@ -172,15 +209,30 @@ fn prepare(cfg: &ProduceConfig, client_id: &str, topic: &str, partitions: &[i32]
 /// Which partitions connection `c` of `n` to one leader sends to (round robin; when there are
 /// more connections than partitions, connections share them).
 pub fn partitions_for_connection(partitions: &[i32], c: usize, n: usize) -> Vec<i32> {
-    let mine: Vec<i32> = partitions.iter().enumerate().filter(|(i, _)| i % n == c).map(|(_, p)| *p).collect();
-    if mine.is_empty() { vec![partitions[c % partitions.len()]] } else { mine }
+    let mine: Vec<i32> = partitions
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % n == c)
+        .map(|(_, p)| *p)
+        .collect();
+    if mine.is_empty() {
+        vec![partitions[c % partitions.len()]]
+    } else {
+        mine
+    }
 }
 
 pub type Worker = JoinHandle<Result<Latency>>;
 
 /// Starts the sender/receiver threads. Receiver threads return the produce-latency histogram
 /// of the measured span; sender threads return an empty one.
-pub fn start(layout: &TopicLayout, cfg: &ProduceConfig, client_id: &str, phase: &Arc<Phase>, counters: &Arc<ProduceCounters>) -> Result<Vec<Worker>> {
+pub fn start(
+    layout: &TopicLayout,
+    cfg: &ProduceConfig,
+    client_id: &str,
+    phase: &Arc<Phase>,
+    counters: &Arc<ProduceCounters>,
+) -> Result<Vec<Worker>> {
     cfg.validate()?;
     let groups = layout.by_leader();
     let total_connections = groups.len() * cfg.connections;
@@ -188,27 +240,60 @@ pub fn start(layout: &TopicLayout, cfg: &ProduceConfig, client_id: &str, phase: 
     let mut conn_index = 0usize;
     for (addr, partitions) in groups {
         for c in 0..cfg.connections {
-            let reqs = prepare(cfg, client_id, &layout.name, &partitions_for_connection(&partitions, c, cfg.connections));
+            let reqs = prepare(
+                cfg,
+                client_id,
+                &layout.name,
+                &partitions_for_connection(&partitions, c, cfg.connections),
+            );
             let conn = Connection::connect(&addr, client_id, CONTROL_RECEIVER)?;
             let (writer, reader) = conn.into_parts();
             let pipeline = Arc::new(Pipeline::new(cfg.in_flight));
             let interval_ns = cfg.rate_bytes_per_s.map(|rate| {
-                let avg_batch = reqs.iter().map(|r| r.batch_bytes).sum::<u64>() as f64 / reqs.len() as f64;
+                let avg_batch =
+                    reqs.iter().map(|r| r.batch_bytes).sum::<u64>() as f64 / reqs.len() as f64;
                 avg_batch / (rate / total_connections as f64) * 1e9
             });
             // Stagger paced connections so they do not all send at the same instant.
-            let offset_ns = interval_ns.map_or(0.0, |iv| iv * conn_index as f64 / total_connections as f64);
+            let offset_ns =
+                interval_ns.map_or(0.0, |iv| iv * conn_index as f64 / total_connections as f64);
             if cfg.acks != 0 {
-                let (p, ph, ct, a) = (pipeline.clone(), phase.clone(), counters.clone(), addr.clone());
-                workers.push(thread::Builder::new().name("produce-recv".into()).spawn(move || receive(reader, &a, &p, &ph, &ct)).expect("spawn"));
+                let (p, ph, ct, a) = (
+                    pipeline.clone(),
+                    phase.clone(),
+                    counters.clone(),
+                    addr.clone(),
+                );
+                workers.push(
+                    thread::Builder::new()
+                        .name("produce-recv".into())
+                        .spawn(move || receive(reader, &a, &p, &ph, &ct))
+                        .expect("spawn"),
+                );
             }
-            let (p, ph, ct, acks, stamp) = (pipeline, phase.clone(), counters.clone(), cfg.acks, cfg.stamp);
+            let (p, ph, ct, acks, stamp) = (
+                pipeline,
+                phase.clone(),
+                counters.clone(),
+                cfg.acks,
+                cfg.stamp,
+            );
             workers.push(
                 thread::Builder::new()
                     .name("produce-send".into())
                     .spawn(move || {
                         let sock = writer.try_clone().context(|| "dup producer socket".into());
-                        let result = send(writer, reqs, acks, stamp, interval_ns, offset_ns, &p, &ph, &ct);
+                        let result = send(
+                            writer,
+                            reqs,
+                            acks,
+                            stamp,
+                            interval_ns,
+                            offset_ns,
+                            &p,
+                            &ph,
+                            &ct,
+                        );
                         p.close();
                         if result.is_err() {
                             // Wake the receiver out of its read: the answers it waits for will not come.
@@ -268,12 +353,19 @@ fn send(
             stamp_batch(&mut req.frame[req.batch_at..], req.stamp_offset, due);
         }
         if acks != 0 {
-            let item = InFlight { correlation_id, due_ns: due, batch_bytes: req.batch_bytes, records: req.records };
+            let item = InFlight {
+                correlation_id,
+                due_ns: due,
+                batch_bytes: req.batch_bytes,
+                records: req.records,
+            };
             if !pipeline.push(item, phase) {
                 break;
             }
         }
-        writer.write_all(&req.frame).context(|| "send Produce request".into())?;
+        writer
+            .write_all(&req.frame)
+            .context(|| "send Produce request".into())?;
         if acks == 0 {
             counters.bytes.add(req.batch_bytes);
             counters.records.add(req.records);
@@ -284,23 +376,44 @@ fn send(
     Ok(())
 }
 
-fn receive(mut reader: FrameReader<TcpStream>, addr: &str, pipeline: &Pipeline, phase: &Phase, counters: &ProduceCounters) -> Result<Latency> {
+fn receive(
+    mut reader: FrameReader<TcpStream>,
+    addr: &str,
+    pipeline: &Pipeline,
+    phase: &Phase,
+    counters: &ProduceCounters,
+) -> Result<Latency> {
     let mut latency = Latency::new();
     let result = (|| {
         while let Some((expected, due_ns, batch_bytes, records)) = pipeline.wait_front() {
             let (correlation_id, len) = read_response_header(&mut reader, PRODUCE, addr)?;
             if correlation_id != expected {
-                return Err(Error::Protocol(format!("Produce response with correlation id {correlation_id}, expected {expected}")));
+                return Err(Error::Protocol(format!(
+                    "Produce response with correlation id {correlation_id}, expected {expected}"
+                )));
             }
-            let body = reader.read_vec(len).context(|| format!("Produce response from {addr}"))?;
-            reader.end_frame().context(|| format!("Produce response from {addr}"))?;
+            let body = reader
+                .read_vec(len)
+                .context(|| format!("Produce response from {addr}"))?;
+            reader
+                .end_frame()
+                .context(|| format!("Produce response from {addr}"))?;
             let now = now_ns();
             pipeline.pop();
-            let results = protocol::decode_produce(&body).map_err(|source| Error::Wire { api: "Produce", source })?;
-            let failed = results.iter().find(|r| r.error_code != protocol::ERROR_NONE);
+            let results = protocol::decode_produce(&body).map_err(|source| Error::Wire {
+                api: "Produce",
+                source,
+            })?;
+            let failed = results
+                .iter()
+                .find(|r| r.error_code != protocol::ERROR_NONE);
             match failed {
                 Some(r) => counters.error(r.error_code),
-                None if results.is_empty() => return Err(Error::Protocol("Produce response without partitions".into())),
+                None if results.is_empty() => {
+                    return Err(Error::Protocol(
+                        "Produce response without partitions".into(),
+                    ));
+                }
                 None => {
                     counters.bytes.add(batch_bytes);
                     counters.records.add(records);
@@ -336,7 +449,12 @@ mod tests {
     fn pipeline_bounds_requests_in_flight() {
         let p = Arc::new(Pipeline::new(2));
         let phase = Phase::new();
-        let item = |c| InFlight { correlation_id: c, due_ns: 0, batch_bytes: 1, records: 1 };
+        let item = |c| InFlight {
+            correlation_id: c,
+            due_ns: 0,
+            batch_bytes: 1,
+            records: 1,
+        };
         assert!(p.push(item(1), &phase));
         assert!(p.push(item(2), &phase));
         let p2 = p.clone();
@@ -364,7 +482,10 @@ mod tests {
     #[test]
     fn prepared_requests_end_with_their_batch() {
         let cfg = ProduceConfig {
-            shape: BatchShape { record_bytes: 100, batch_bytes: 4096 },
+            shape: BatchShape {
+                record_bytes: 100,
+                batch_bytes: 4096,
+            },
             acks: 1,
             connections: 1,
             in_flight: 1,
@@ -379,10 +500,19 @@ mod tests {
         assert_eq!(batch.len() as u64, r.batch_bytes);
         assert_eq!(batch[16], 2, "magic");
         let len_field = i32::from_be_bytes(r.frame[r.batch_at - 4..r.batch_at].try_into().unwrap());
-        assert_eq!(len_field as u64, r.batch_bytes, "records field length precedes the batch");
+        assert_eq!(
+            len_field as u64, r.batch_bytes,
+            "records field length precedes the batch"
+        );
         stamp_batch(&mut r.frame[r.batch_at..], r.stamp_offset, 42);
         let batch = &r.frame[r.batch_at..];
-        assert_eq!(crate::batch::first_record_stamp(&batch[crate::batch::HEADER_BYTES..]), Some(42));
-        assert_eq!(u32::from_be_bytes(batch[17..21].try_into().unwrap()), crc32c::crc32c(&batch[21..]));
+        assert_eq!(
+            crate::batch::first_record_stamp(&batch[crate::batch::HEADER_BYTES..]),
+            Some(42)
+        );
+        assert_eq!(
+            u32::from_be_bytes(batch[17..21].try_into().unwrap()),
+            crc32c::crc32c(&batch[21..])
+        );
     }
 }

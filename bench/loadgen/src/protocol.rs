@@ -14,16 +14,52 @@ pub struct Api {
     pub name: &'static str,
 }
 
-pub const PRODUCE: Api = Api { key: 0, version: 7, name: "Produce" };
-pub const FETCH: Api = Api { key: 1, version: 11, name: "Fetch" };
-pub const LIST_OFFSETS: Api = Api { key: 2, version: 4, name: "ListOffsets" };
-pub const METADATA: Api = Api { key: 3, version: 7, name: "Metadata" };
-pub const API_VERSIONS: Api = Api { key: 18, version: 0, name: "ApiVersions" };
-pub const CREATE_TOPICS: Api = Api { key: 19, version: 4, name: "CreateTopics" };
-pub const DELETE_TOPICS: Api = Api { key: 20, version: 3, name: "DeleteTopics" };
+pub const PRODUCE: Api = Api {
+    key: 0,
+    version: 7,
+    name: "Produce",
+};
+pub const FETCH: Api = Api {
+    key: 1,
+    version: 11,
+    name: "Fetch",
+};
+pub const LIST_OFFSETS: Api = Api {
+    key: 2,
+    version: 4,
+    name: "ListOffsets",
+};
+pub const METADATA: Api = Api {
+    key: 3,
+    version: 7,
+    name: "Metadata",
+};
+pub const API_VERSIONS: Api = Api {
+    key: 18,
+    version: 0,
+    name: "ApiVersions",
+};
+pub const CREATE_TOPICS: Api = Api {
+    key: 19,
+    version: 4,
+    name: "CreateTopics",
+};
+pub const DELETE_TOPICS: Api = Api {
+    key: 20,
+    version: 3,
+    name: "DeleteTopics",
+};
 
 /// Every API the load generator may send; checked against ApiVersions before any load runs.
-pub const ALL_APIS: [Api; 7] = [PRODUCE, FETCH, LIST_OFFSETS, METADATA, API_VERSIONS, CREATE_TOPICS, DELETE_TOPICS];
+pub const ALL_APIS: [Api; 7] = [
+    PRODUCE,
+    FETCH,
+    LIST_OFFSETS,
+    METADATA,
+    API_VERSIONS,
+    CREATE_TOPICS,
+    DELETE_TOPICS,
+];
 
 /// Offset of the correlation id inside a framed request (size, apiKey, apiVersion).
 pub const CORRELATION_OFFSET: usize = 8;
@@ -70,9 +106,18 @@ pub fn is_retriable(code: i16) -> bool {
 }
 
 /// Frames a request: size, header v1, then the body written by `body`.
-pub fn frame_request(api: Api, correlation_id: i32, client_id: &str, body: impl FnOnce(&mut Encoder)) -> Vec<u8> {
+pub fn frame_request(
+    api: Api,
+    correlation_id: i32,
+    client_id: &str,
+    body: impl FnOnce(&mut Encoder),
+) -> Vec<u8> {
     let mut e = Encoder::new();
-    e.i32(0).i16(api.key).i16(api.version).i32(correlation_id).nullable_string(Some(client_id));
+    e.i32(0)
+        .i16(api.key)
+        .i16(api.version)
+        .i32(correlation_id)
+        .nullable_string(Some(client_id));
     body(&mut e);
     let mut bytes = e.into_bytes();
     let size = (bytes.len() - 4) as i32;
@@ -81,7 +126,8 @@ pub fn frame_request(api: Api, correlation_id: i32, client_id: &str, body: impl 
 }
 
 pub fn set_correlation_id(frame: &mut [u8], correlation_id: i32) {
-    frame[CORRELATION_OFFSET..CORRELATION_OFFSET + 4].copy_from_slice(&correlation_id.to_be_bytes());
+    frame[CORRELATION_OFFSET..CORRELATION_OFFSET + 4]
+        .copy_from_slice(&correlation_id.to_be_bytes());
 }
 
 // ---- ApiVersions v0 -------------------------------------------------------------------------
@@ -101,7 +147,11 @@ pub fn decode_api_versions(body: &[u8]) -> Result<(i16, Vec<ApiVersionRange>), W
     let n = d.array_len()?;
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
-        out.push(ApiVersionRange { key: d.i16()?, min: d.i16()?, max: d.i16()? });
+        out.push(ApiVersionRange {
+            key: d.i16()?,
+            min: d.i16()?,
+            max: d.i16()?,
+        });
     }
     Ok((error, out))
 }
@@ -110,7 +160,11 @@ pub fn decode_api_versions(body: &[u8]) -> Result<(i16, Vec<ApiVersionRange>), W
 pub fn unsupported(needed: &[Api], offered: &[ApiVersionRange]) -> Vec<Api> {
     needed
         .iter()
-        .filter(|api| !offered.iter().any(|r| r.key == api.key && r.min <= api.version && api.version <= r.max))
+        .filter(|api| {
+            !offered
+                .iter()
+                .any(|r| r.key == api.key && r.min <= api.version && api.version <= r.max)
+        })
         .copied()
         .collect()
 }
@@ -169,7 +223,11 @@ pub fn decode_metadata(body: &[u8]) -> Result<Metadata, WireError> {
         let host = d.string()?;
         let port = d.i32()?;
         let _rack = d.nullable_string()?;
-        brokers.push(BrokerAddr { node_id, host, port });
+        brokers.push(BrokerAddr {
+            node_id,
+            host,
+            port,
+        });
     }
     let _cluster_id = d.nullable_string()?;
     let controller_id = d.i32()?;
@@ -190,18 +248,40 @@ pub fn decode_metadata(body: &[u8]) -> Result<Metadata, WireError> {
                     d.i32()?;
                 }
             }
-            partitions.push(PartitionMeta { error_code, index, leader });
+            partitions.push(PartitionMeta {
+                error_code,
+                index,
+                leader,
+            });
         }
         partitions.sort_by_key(|p| p.index);
-        topics.push(TopicMeta { error_code, name, partitions });
+        topics.push(TopicMeta {
+            error_code,
+            name,
+            partitions,
+        });
     }
-    Ok(Metadata { brokers, controller_id, topics })
+    Ok(Metadata {
+        brokers,
+        controller_id,
+        topics,
+    })
 }
 
 // ---- CreateTopics v4 / DeleteTopics v3 --------------------------------------------------------
 
-pub fn create_topics_body(e: &mut Encoder, name: &str, partitions: i32, replication_factor: i16, configs: &[(String, String)], timeout_ms: i32) {
-    e.array_len(1).string(name).i32(partitions).i16(replication_factor);
+pub fn create_topics_body(
+    e: &mut Encoder,
+    name: &str,
+    partitions: i32,
+    replication_factor: i16,
+    configs: &[(String, String)],
+    timeout_ms: i32,
+) {
+    e.array_len(1)
+        .string(name)
+        .i32(partitions)
+        .i16(replication_factor);
     e.array_len(0); // no manual assignments
     e.array_len(configs.len());
     for (k, v) in configs {
@@ -271,10 +351,21 @@ pub fn decode_list_offsets(body: &[u8]) -> Result<Vec<(i32, i16, i64)>, WireErro
 // ---- Produce v7 -----------------------------------------------------------------------------
 
 /// A whole framed Produce request carrying one batch for one partition.
-pub fn produce_request(client_id: &str, acks: i16, timeout_ms: i32, topic: &str, partition: i32, batch: &[u8]) -> Vec<u8> {
+pub fn produce_request(
+    client_id: &str,
+    acks: i16,
+    timeout_ms: i32,
+    topic: &str,
+    partition: i32,
+    batch: &[u8],
+) -> Vec<u8> {
     frame_request(PRODUCE, 0, client_id, |e| {
         e.nullable_string(None).i16(acks).i32(timeout_ms);
-        e.array_len(1).string(topic).array_len(1).i32(partition).bytes(batch);
+        e.array_len(1)
+            .string(topic)
+            .array_len(1)
+            .i32(partition)
+            .bytes(batch);
     })
 }
 
@@ -296,7 +387,11 @@ pub fn decode_produce(body: &[u8]) -> Result<Vec<ProducePartitionResult>, WireEr
             let base_offset = d.i64()?;
             let _log_append_time = d.i64()?;
             let _log_start_offset = d.i64()?;
-            out.push(ProducePartitionResult { partition, error_code, base_offset });
+            out.push(ProducePartitionResult {
+                partition,
+                error_code,
+                base_offset,
+            });
         }
     }
     let _throttle = d.i32()?;
@@ -323,7 +418,11 @@ pub fn fetch_body(e: &mut Encoder, limits: FetchLimits, topic: &str, partitions:
         .i32(-1);
     e.array_len(1).string(topic).array_len(partitions.len());
     for (p, offset) in partitions {
-        e.i32(*p).i32(-1).i64(*offset).i64(-1).i32(limits.partition_max_bytes);
+        e.i32(*p)
+            .i32(-1)
+            .i64(*offset)
+            .i64(-1)
+            .i32(limits.partition_max_bytes);
     }
     e.array_len(0); // forgotten topics
     e.string(""); // rackId
@@ -335,8 +434,13 @@ mod tests {
 
     #[test]
     fn request_frame_has_size_and_header_v1() {
-        let f = frame_request(METADATA, 0x01020304, "lg", |e| metadata_body(e, Some(&["t"]), false));
-        assert_eq!(i32::from_be_bytes(f[..4].try_into().unwrap()) as usize, f.len() - 4);
+        let f = frame_request(METADATA, 0x01020304, "lg", |e| {
+            metadata_body(e, Some(&["t"]), false)
+        });
+        assert_eq!(
+            i32::from_be_bytes(f[..4].try_into().unwrap()) as usize,
+            f.len() - 4
+        );
         assert_eq!(&f[4..12], &[0, 3, 0, 7, 1, 2, 3, 4]);
         assert_eq!(&f[12..16], &[0, 2, b'l', b'g']);
         // topics [ "t" ], allowAutoTopicCreation false
@@ -355,12 +459,12 @@ mod tests {
         let f = produce_request("c", -1, 1000, "t", 5, &[0xaa, 0xbb]);
         let body = &f[4 + 2 + 2 + 4 + 3..];
         let expected: Vec<u8> = [
-            &[0xff, 0xff][..],             // transactionalId null
-            &[0xff, 0xff],                 // acks -1
-            &[0, 0, 0x03, 0xe8],           // timeout 1000
-            &[0, 0, 0, 1, 0, 1, b't'],     // one topic "t"
-            &[0, 0, 0, 1, 0, 0, 0, 5],     // one partition, index 5
-            &[0, 0, 0, 2, 0xaa, 0xbb],     // records
+            &[0xff, 0xff][..],         // transactionalId null
+            &[0xff, 0xff],             // acks -1
+            &[0, 0, 0x03, 0xe8],       // timeout 1000
+            &[0, 0, 0, 1, 0, 1, b't'], // one topic "t"
+            &[0, 0, 0, 1, 0, 0, 0, 5], // one partition, index 5
+            &[0, 0, 0, 2, 0xaa, 0xbb], // records
         ]
         .concat();
         assert_eq!(body, &expected[..]);
@@ -369,7 +473,12 @@ mod tests {
     #[test]
     fn fetch_request_body_layout() {
         let mut e = Encoder::new();
-        let limits = FetchLimits { max_wait_ms: 500, min_bytes: 1, max_bytes: 1 << 20, partition_max_bytes: 1 << 16 };
+        let limits = FetchLimits {
+            max_wait_ms: 500,
+            min_bytes: 1,
+            max_bytes: 1 << 20,
+            partition_max_bytes: 1 << 16,
+        };
         fetch_body(&mut e, limits, "t", &[(2, 9)]);
         let expected: Vec<u8> = [
             &[0xff, 0xff, 0xff, 0xff][..],
@@ -394,7 +503,11 @@ mod tests {
     fn metadata_response_decodes() {
         let mut e = Encoder::new();
         e.i32(0); // throttle
-        e.array_len(1).i32(1).string("127.0.0.1").i32(9092).nullable_string(None);
+        e.array_len(1)
+            .i32(1)
+            .string("127.0.0.1")
+            .i32(9092)
+            .nullable_string(None);
         e.nullable_string(Some("cluster")).i32(1);
         e.array_len(1).i16(0).string("t").bool(false);
         e.array_len(2);
@@ -403,29 +516,75 @@ mod tests {
             e.array_len(1).i32(1).array_len(1).i32(1).array_len(0);
         }
         let m = decode_metadata(&e.into_bytes()).unwrap();
-        assert_eq!(m.brokers, vec![BrokerAddr { node_id: 1, host: "127.0.0.1".into(), port: 9092 }]);
+        assert_eq!(
+            m.brokers,
+            vec![BrokerAddr {
+                node_id: 1,
+                host: "127.0.0.1".into(),
+                port: 9092
+            }]
+        );
         assert_eq!(m.controller_id, 1);
         assert_eq!(m.topics[0].name, "t");
-        assert_eq!(m.topics[0].partitions.iter().map(|p| p.index).collect::<Vec<_>>(), vec![0, 1]);
+        assert_eq!(
+            m.topics[0]
+                .partitions
+                .iter()
+                .map(|p| p.index)
+                .collect::<Vec<_>>(),
+            vec![0, 1]
+        );
     }
 
     #[test]
     fn produce_response_decodes() {
         let mut e = Encoder::new();
-        e.array_len(1).string("t").array_len(1).i32(3).i16(6).i64(42).i64(-1).i64(0);
+        e.array_len(1)
+            .string("t")
+            .array_len(1)
+            .i32(3)
+            .i16(6)
+            .i64(42)
+            .i64(-1)
+            .i64(0);
         e.i32(0);
         let r = decode_produce(&e.into_bytes()).unwrap();
-        assert_eq!(r, vec![ProducePartitionResult { partition: 3, error_code: 6, base_offset: 42 }]);
+        assert_eq!(
+            r,
+            vec![ProducePartitionResult {
+                partition: 3,
+                error_code: 6,
+                base_offset: 42
+            }]
+        );
     }
 
     #[test]
     fn list_offsets_and_api_versions_decode() {
         let mut e = Encoder::new();
-        e.i32(0).array_len(1).string("t").array_len(1).i32(0).i16(0).i64(-1).i64(1234).i32(0);
-        assert_eq!(decode_list_offsets(&e.into_bytes()).unwrap(), vec![(0, 0, 1234)]);
+        e.i32(0)
+            .array_len(1)
+            .string("t")
+            .array_len(1)
+            .i32(0)
+            .i16(0)
+            .i64(-1)
+            .i64(1234)
+            .i32(0);
+        assert_eq!(
+            decode_list_offsets(&e.into_bytes()).unwrap(),
+            vec![(0, 0, 1234)]
+        );
 
         let mut e = Encoder::new();
-        e.i16(0).array_len(2).i16(0).i16(3).i16(11).i16(1).i16(4).i16(10);
+        e.i16(0)
+            .array_len(2)
+            .i16(0)
+            .i16(3)
+            .i16(11)
+            .i16(1)
+            .i16(4)
+            .i16(10);
         let (err, ranges) = decode_api_versions(&e.into_bytes()).unwrap();
         assert_eq!(err, 0);
         // Fetch v11 is above this broker's max of 10; Produce v7 fits 3..11.
@@ -435,7 +594,14 @@ mod tests {
     #[test]
     fn create_and_delete_topics_round_trip() {
         let mut e = Encoder::new();
-        create_topics_body(&mut e, "t", 4, 1, &[("segment.bytes".into(), "1048576".into())], 5000);
+        create_topics_body(
+            &mut e,
+            "t",
+            4,
+            1,
+            &[("segment.bytes".into(), "1048576".into())],
+            5000,
+        );
         let bytes = e.into_bytes();
         let mut d = Decoder::new(&bytes);
         assert_eq!(d.array_len().unwrap(), 1);
@@ -451,10 +617,20 @@ mod tests {
         assert_eq!(d.remaining(), 0);
 
         let mut e = Encoder::new();
-        e.i32(0).array_len(1).string("t").i16(36).nullable_string(Some("exists"));
-        assert_eq!(decode_create_topics(&e.into_bytes()).unwrap(), vec![("t".into(), 36, Some("exists".into()))]);
+        e.i32(0)
+            .array_len(1)
+            .string("t")
+            .i16(36)
+            .nullable_string(Some("exists"));
+        assert_eq!(
+            decode_create_topics(&e.into_bytes()).unwrap(),
+            vec![("t".into(), 36, Some("exists".into()))]
+        );
         let mut e = Encoder::new();
         e.i32(0).array_len(1).string("t").i16(0);
-        assert_eq!(decode_delete_topics(&e.into_bytes()).unwrap(), vec![("t".into(), 0)]);
+        assert_eq!(
+            decode_delete_topics(&e.into_bytes()).unwrap(),
+            vec![("t".into(), 0)]
+        );
     }
 }

@@ -39,7 +39,10 @@ impl ReceiverConfig {
             return Err(format!("read size {} is below 64 bytes", self.read_bytes));
         }
         if self.rcvlowat > i32::MAX as usize {
-            return Err(format!("rcvlowat {} does not fit a socket option", self.rcvlowat));
+            return Err(format!(
+                "rcvlowat {} does not fit a socket option",
+                self.rcvlowat
+            ));
         }
         Ok(())
     }
@@ -58,7 +61,11 @@ pub trait Source {
 
 impl Source for TcpStream {
     fn read(&mut self, buf: &mut [u8], marked: bool) -> io::Result<usize> {
-        if marked { read_when_marked(self, buf) } else { Read::read(self, buf) }
+        if marked {
+            read_when_marked(self, buf)
+        } else {
+            Read::read(self, buf)
+        }
     }
 
     fn set_rcvlowat(&mut self, bytes: usize) -> io::Result<()> {
@@ -71,7 +78,11 @@ impl Source for TcpStream {
 pub fn read_when_marked(sock: &impl AsRawFd, buf: &mut [u8]) -> io::Result<usize> {
     let fd = sock.as_raw_fd();
     loop {
-        let mut pfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+        let mut pfd = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
         // SAFETY: one pollfd we own, count 1.
         let rc = unsafe { libc::poll(&mut pfd, 1, POLL_TIMEOUT_MS) };
         if rc < 0 {
@@ -82,7 +93,10 @@ pub fn read_when_marked(sock: &impl AsRawFd, buf: &mut [u8]) -> io::Result<usize
             return Err(e);
         }
         if rc == 0 {
-            return Err(io::Error::new(ErrorKind::TimedOut, "no data within the poll timeout"));
+            return Err(io::Error::new(
+                ErrorKind::TimedOut,
+                "no data within the poll timeout",
+            ));
         }
         // SAFETY: recv into a buffer we own, at most its length.
         let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT) };
@@ -97,7 +111,9 @@ pub fn read_when_marked(sock: &impl AsRawFd, buf: &mut [u8]) -> io::Result<usize
 }
 
 pub fn set_rcvlowat(sock: &impl AsRawFd, bytes: usize) -> io::Result<()> {
-    let v: libc::c_int = bytes.try_into().map_err(|_| io::Error::new(ErrorKind::InvalidInput, "rcvlowat too large"))?;
+    let v: libc::c_int = bytes
+        .try_into()
+        .map_err(|_| io::Error::new(ErrorKind::InvalidInput, "rcvlowat too large"))?;
     // SAFETY: plain setsockopt on an fd we own, with a pointer to a live c_int of the right size.
     let rc = unsafe {
         libc::setsockopt(
@@ -105,10 +121,14 @@ pub fn set_rcvlowat(sock: &impl AsRawFd, bytes: usize) -> io::Result<()> {
             libc::SOL_SOCKET,
             libc::SO_RCVLOWAT,
             (&v as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            size_of::<libc::c_int>() as libc::socklen_t,
         )
     };
-    if rc == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -136,7 +156,8 @@ pub struct FrameReader<S: Source> {
 
 impl<S: Source> FrameReader<S> {
     pub fn new(src: S, cfg: ReceiverConfig) -> Self {
-        cfg.validate().expect("receiver config validated by the caller");
+        cfg.validate()
+            .expect("receiver config validated by the caller");
         Self {
             src,
             cfg,
@@ -169,7 +190,9 @@ impl<S: Source> FrameReader<S> {
             return 1;
         }
         match self.frame_end {
-            Some(end) if end > self.received_pos => (self.cfg.rcvlowat as u64).min(end - self.received_pos) as usize,
+            Some(end) if end > self.received_pos => {
+                (self.cfg.rcvlowat as u64).min(end - self.received_pos) as usize
+            }
             _ => 1,
         }
     }
@@ -192,8 +215,16 @@ impl<S: Source> FrameReader<S> {
         }
         let limit = (self.end + self.cfg.read_bytes).min(self.buf.len());
         loop {
-            match self.src.read(&mut self.buf[self.end..limit], self.cfg.rcvlowat != 0) {
-                Ok(0) => return Err(io::Error::new(ErrorKind::UnexpectedEof, "connection closed by peer")),
+            match self
+                .src
+                .read(&mut self.buf[self.end..limit], self.cfg.rcvlowat != 0)
+            {
+                Ok(0) => {
+                    return Err(io::Error::new(
+                        ErrorKind::UnexpectedEof,
+                        "connection closed by peer",
+                    ));
+                }
                 Ok(n) => {
                     self.stats.read_calls += 1;
                     self.stats.bytes += n as u64;
@@ -210,7 +241,10 @@ impl<S: Source> FrameReader<S> {
     /// Makes `n` bytes (n <= MAX_CONTIGUOUS) available contiguously and returns them without
     /// consuming them.
     pub fn peek(&mut self, n: usize) -> io::Result<&[u8]> {
-        assert!(n <= MAX_CONTIGUOUS, "peek of {n} bytes exceeds MAX_CONTIGUOUS");
+        assert!(
+            n <= MAX_CONTIGUOUS,
+            "peek of {n} bytes exceeds MAX_CONTIGUOUS"
+        );
         while self.buffered() < n {
             self.read_more()?;
         }
@@ -273,7 +307,10 @@ impl<S: Source> FrameReader<S> {
         assert!(self.frame_end.is_none(), "begin_frame inside a frame");
         let size = self.i32()?;
         if size < 0 {
-            return Err(io::Error::new(ErrorKind::InvalidData, format!("negative frame size {size}")));
+            return Err(io::Error::new(
+                ErrorKind::InvalidData,
+                format!("negative frame size {size}"),
+            ));
         }
         self.frame_end = Some(self.consumed_pos + size as u64);
         Ok(size as usize)
@@ -309,7 +346,13 @@ pub mod tests {
 
     impl Scripted {
         pub fn new(data: Vec<u8>, chunk: usize) -> Self {
-            Self { data, pos: 0, chunk, lowats: Vec::new(), read_sizes: Vec::new() }
+            Self {
+                data,
+                pos: 0,
+                chunk,
+                lowats: Vec::new(),
+                read_sizes: Vec::new(),
+            }
         }
     }
 
@@ -338,15 +381,28 @@ pub mod tests {
     fn reads_never_ask_for_more_than_read_bytes() {
         let payload: Vec<u8> = (0..10_000u32).map(|i| i as u8).collect();
         let src = Scripted::new(frame(&payload), usize::MAX);
-        let mut r = FrameReader::new(src, ReceiverConfig { read_bytes: 1000, rcvlowat: 0 });
+        let mut r = FrameReader::new(
+            src,
+            ReceiverConfig {
+                read_bytes: 1000,
+                rcvlowat: 0,
+            },
+        );
         assert_eq!(r.begin_frame().unwrap(), 10_000);
         assert_eq!(r.i16().unwrap(), 0x0001);
         r.skip(9_000).unwrap();
         assert_eq!(r.frame_remaining(), 998);
-        assert_eq!(r.read_vec(2).unwrap(), vec![(9002u32 % 256) as u8, (9003u32 % 256) as u8]);
+        assert_eq!(
+            r.read_vec(2).unwrap(),
+            vec![(9002u32 % 256) as u8, (9003u32 % 256) as u8]
+        );
         r.end_frame().unwrap();
         let src = r.source_mut();
-        assert!(src.read_sizes.iter().all(|&n| n <= 1000), "{:?}", src.read_sizes);
+        assert!(
+            src.read_sizes.iter().all(|&n| n <= 1000),
+            "{:?}",
+            src.read_sizes
+        );
         assert!(src.lowats.is_empty(), "no SO_RCVLOWAT when disabled");
         assert_eq!(r.stats().bytes, 10_004);
         assert_eq!(r.stats().read_calls, 11);
@@ -358,7 +414,13 @@ pub mod tests {
         let mut data = frame(&vec![7u8; 2796]);
         data.extend(frame(&[1, 2, 3]));
         let src = Scripted::new(data, 700);
-        let mut r = FrameReader::new(src, ReceiverConfig { read_bytes: 1024, rcvlowat: 1000 });
+        let mut r = FrameReader::new(
+            src,
+            ReceiverConfig {
+                read_bytes: 1024,
+                rcvlowat: 1000,
+            },
+        );
         r.begin_frame().unwrap();
         r.end_frame().unwrap();
         assert_eq!(r.begin_frame().unwrap(), 3);
@@ -398,7 +460,13 @@ pub mod tests {
         std::thread::spawn(move || {
             let sock = TcpStream::connect(addr).unwrap();
             let mut writer = sock.try_clone().unwrap();
-            let mut r = FrameReader::new(sock, ReceiverConfig { read_bytes: 1 << 20, rcvlowat: 64 << 10 });
+            let mut r = FrameReader::new(
+                sock,
+                ReceiverConfig {
+                    read_bytes: 1 << 20,
+                    rcvlowat: 64 << 10,
+                },
+            );
             let mut got = Vec::new();
             for _ in sizes {
                 writer.write_all(&[1]).unwrap();
@@ -407,7 +475,9 @@ pub mod tests {
             }
             done_tx.send(got).unwrap();
         });
-        let got = done_rx.recv_timeout(Duration::from_secs(20)).expect("reader hung on a frame tail");
+        let got = done_rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("reader hung on a frame tail");
         assert_eq!(got, sizes.to_vec());
         server.join().unwrap();
     }
@@ -416,7 +486,13 @@ pub mod tests {
     fn eof_mid_frame_is_an_error() {
         let mut data = frame(&[0u8; 100]);
         data.truncate(50);
-        let mut r = FrameReader::new(Scripted::new(data, 16), ReceiverConfig { read_bytes: 64, rcvlowat: 0 });
+        let mut r = FrameReader::new(
+            Scripted::new(data, 16),
+            ReceiverConfig {
+                read_bytes: 64,
+                rcvlowat: 0,
+            },
+        );
         r.begin_frame().unwrap();
         let err = r.end_frame().unwrap_err();
         assert_eq!(err.kind(), ErrorKind::UnexpectedEof);
@@ -429,7 +505,13 @@ pub mod tests {
         for i in 0..100i64 {
             payload.extend_from_slice(&i.to_be_bytes());
         }
-        let mut r = FrameReader::new(Scripted::new(frame(&payload), 13), ReceiverConfig { read_bytes: 64, rcvlowat: 0 });
+        let mut r = FrameReader::new(
+            Scripted::new(frame(&payload), 13),
+            ReceiverConfig {
+                read_bytes: 64,
+                rcvlowat: 0,
+            },
+        );
         r.begin_frame().unwrap();
         for i in 0..100i64 {
             assert_eq!(r.i64().unwrap(), i);

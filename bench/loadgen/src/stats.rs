@@ -18,7 +18,10 @@ impl Default for Latency {
 
 impl Latency {
     pub fn new() -> Self {
-        Self(Histogram::new_with_bounds(1_000, 600_000_000_000, 3).expect("static histogram bounds are valid"))
+        Self(
+            Histogram::new_with_bounds(1_000, 600_000_000_000, 3)
+                .expect("static histogram bounds are valid"),
+        )
     }
 
     pub fn record_ns(&mut self, ns: u64) {
@@ -120,7 +123,10 @@ pub fn parse_ctxt_switches(status: &str) -> (u64, u64) {
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(0)
     };
-    (field("voluntary_ctxt_switches:"), field("nonvoluntary_ctxt_switches:"))
+    (
+        field("voluntary_ctxt_switches:"),
+        field("nonvoluntary_ctxt_switches:"),
+    )
 }
 
 pub fn thread_usage(tid: i32) -> ThreadUsage {
@@ -129,9 +135,20 @@ pub fn thread_usage(tid: i32) -> ThreadUsage {
         .ok()
         .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
         .unwrap_or(0);
-    let (user_ticks, sys_ticks) = fs::read_to_string(format!("{base}/stat")).ok().and_then(|s| parse_stat_times(&s)).unwrap_or((0, 0));
-    let (voluntary, involuntary) = fs::read_to_string(format!("{base}/status")).map(|s| parse_ctxt_switches(&s)).unwrap_or((0, 0));
-    ThreadUsage { on_cpu_ns, user_ticks, sys_ticks, voluntary, involuntary }
+    let (user_ticks, sys_ticks) = fs::read_to_string(format!("{base}/stat"))
+        .ok()
+        .and_then(|s| parse_stat_times(&s))
+        .unwrap_or((0, 0));
+    let (voluntary, involuntary) = fs::read_to_string(format!("{base}/status"))
+        .map(|s| parse_ctxt_switches(&s))
+        .unwrap_or((0, 0));
+    ThreadUsage {
+        on_cpu_ns,
+        user_ticks,
+        sys_ticks,
+        voluntary,
+        involuntary,
+    }
 }
 
 pub fn ticks_per_second() -> f64 {
@@ -210,7 +227,10 @@ mod tests {
             x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(1));
         }
         let after = thread_usage(tid);
-        assert!(after.on_cpu_ns >= before.on_cpu_ns + 1_000_000, "{before:?} -> {after:?}");
+        assert!(
+            after.on_cpu_ns >= before.on_cpu_ns + 1_000_000,
+            "{before:?} -> {after:?}"
+        );
         let p = process_usage();
         assert!(p.user + p.sys > Duration::ZERO);
     }

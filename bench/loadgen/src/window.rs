@@ -36,7 +36,9 @@ impl Phase {
     }
 
     fn start_measuring(&self) -> bool {
-        self.0.compare_exchange(WARMUP, MEASURE, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+        self.0
+            .compare_exchange(WARMUP, MEASURE, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
     }
 }
 
@@ -89,7 +91,12 @@ fn sleep_until(phase: &Phase, deadline: Instant) {
 
 /// Runs warm-up then the measured span, snapshotting with `snapshot` at each edge, then marks
 /// the phase done. If a worker finishes the run early, the span ends at that moment.
-pub fn run_window<T>(phase: &Phase, warmup: Duration, measure: Duration, mut snapshot: impl FnMut() -> T) -> Span<T> {
+pub fn run_window<T>(
+    phase: &Phase,
+    warmup: Duration,
+    measure: Duration,
+    mut snapshot: impl FnMut() -> T,
+) -> Span<T> {
     sleep_until(phase, Instant::now() + warmup);
     let start = snapshot();
     let t0 = Instant::now();
@@ -101,11 +108,19 @@ pub fn run_window<T>(phase: &Phase, warmup: Duration, measure: Duration, mut sna
     let seconds = t0.elapsed().as_secs_f64();
     phase.finish();
     announce("measure-end");
-    Span { seconds, start, end }
+    Span {
+        seconds,
+        start,
+        end,
+    }
 }
 
 /// Runs until `done()` holds (a byte target) or the phase ends; measured from the start.
-pub fn run_until<T>(phase: &Phase, mut snapshot: impl FnMut() -> T, mut done: impl FnMut() -> bool) -> Span<T> {
+pub fn run_until<T>(
+    phase: &Phase,
+    mut snapshot: impl FnMut() -> T,
+    mut done: impl FnMut() -> bool,
+) -> Span<T> {
     let start = snapshot();
     let t0 = Instant::now();
     phase.start_measuring();
@@ -117,7 +132,11 @@ pub fn run_until<T>(phase: &Phase, mut snapshot: impl FnMut() -> T, mut done: im
     let seconds = t0.elapsed().as_secs_f64();
     phase.finish();
     announce("measure-end");
-    Span { seconds, start, end }
+    Span {
+        seconds,
+        start,
+        end,
+    }
 }
 
 #[cfg(test)]
@@ -143,10 +162,19 @@ mod tests {
                 measured_samples
             })
         };
-        let span = run_window(&phase, Duration::from_millis(30), Duration::from_millis(60), || counter.get());
+        let span = run_window(
+            &phase,
+            Duration::from_millis(30),
+            Duration::from_millis(60),
+            || counter.get(),
+        );
         let measured = worker.join().unwrap();
         assert!(phase.done());
-        assert!(span.seconds >= 0.06 && span.seconds < 1.0, "{}", span.seconds);
+        assert!(
+            span.seconds >= 0.06 && span.seconds < 1.0,
+            "{}",
+            span.seconds
+        );
         assert!(span.start > 0, "warm-up ran before the window");
         assert!(span.end > span.start);
         assert!(measured > 0);

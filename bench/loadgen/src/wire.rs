@@ -7,9 +7,17 @@ use thiserror::Error;
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum WireError {
     #[error("truncated: needed {needed} bytes at offset {at}, {available} available")]
-    Truncated { at: usize, needed: usize, available: usize },
+    Truncated {
+        at: usize,
+        needed: usize,
+        available: usize,
+    },
     #[error("invalid {what} at offset {at}: {value}")]
-    Invalid { what: &'static str, at: usize, value: i64 },
+    Invalid {
+        what: &'static str,
+        at: usize,
+        value: i64,
+    },
 }
 
 /// Appends classic-encoded values to a byte vector.
@@ -24,7 +32,9 @@ impl Encoder {
     }
 
     pub fn with_capacity(capacity: usize) -> Self {
-        Self { buf: Vec::with_capacity(capacity) }
+        Self {
+            buf: Vec::with_capacity(capacity),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -142,7 +152,11 @@ impl<'a> Decoder<'a> {
 
     pub fn take(&mut self, n: usize) -> Result<&'a [u8], WireError> {
         if self.remaining() < n {
-            return Err(WireError::Truncated { at: self.pos, needed: n, available: self.remaining() });
+            return Err(WireError::Truncated {
+                at: self.pos,
+                needed: n,
+                available: self.remaining(),
+            });
         }
         let out = &self.buf[self.pos..self.pos + n];
         self.pos += n;
@@ -180,7 +194,11 @@ impl<'a> Decoder<'a> {
             return Ok(None);
         }
         if len < 0 {
-            return Err(WireError::Invalid { what: "string length", at, value: len as i64 });
+            return Err(WireError::Invalid {
+                what: "string length",
+                at,
+                value: len as i64,
+            });
         }
         let bytes = self.take(len as usize)?;
         Ok(Some(String::from_utf8_lossy(bytes).into_owned()))
@@ -188,7 +206,11 @@ impl<'a> Decoder<'a> {
 
     pub fn string(&mut self) -> Result<String, WireError> {
         let at = self.pos;
-        self.nullable_string()?.ok_or(WireError::Invalid { what: "non-null string", at, value: -1 })
+        self.nullable_string()?.ok_or(WireError::Invalid {
+            what: "non-null string",
+            at,
+            value: -1,
+        })
     }
 
     /// NULLABLE_BYTES; null reads as None.
@@ -200,7 +222,11 @@ impl<'a> Decoder<'a> {
             return Ok(None);
         }
         if len < 0 {
-            return Err(WireError::Invalid { what: "bytes length", at, value: len as i64 });
+            return Err(WireError::Invalid {
+                what: "bytes length",
+                at,
+                value: len as i64,
+            });
         }
         Ok(Some(self.take(len as usize)?))
     }
@@ -213,12 +239,20 @@ impl<'a> Decoder<'a> {
             return Ok(0);
         }
         if n < 0 {
-            return Err(WireError::Invalid { what: "array length", at, value: n as i64 });
+            return Err(WireError::Invalid {
+                what: "array length",
+                at,
+                value: n as i64,
+            });
         }
         // Every element takes at least one byte: a longer count is a corrupt frame, and
         // refusing it here keeps a bad count from driving a huge allocation.
         if n as usize > self.remaining() {
-            return Err(WireError::Invalid { what: "array length", at, value: n as i64 });
+            return Err(WireError::Invalid {
+                what: "array length",
+                at,
+                value: n as i64,
+            });
         }
         Ok(n as usize)
     }
@@ -226,7 +260,11 @@ impl<'a> Decoder<'a> {
     pub fn varint(&mut self) -> Result<i32, WireError> {
         let at = self.pos;
         let z = self.unsigned_varint(5)?;
-        let z = u32::try_from(z).map_err(|_| WireError::Invalid { what: "varint", at, value: z as i64 })?;
+        let z = u32::try_from(z).map_err(|_| WireError::Invalid {
+            what: "varint",
+            at,
+            value: z as i64,
+        })?;
         Ok(((z >> 1) as i32) ^ -((z & 1) as i32))
     }
 
@@ -245,7 +283,11 @@ impl<'a> Decoder<'a> {
                 return Ok(value);
             }
         }
-        Err(WireError::Invalid { what: "varint longer than its type", at, value: value as i64 })
+        Err(WireError::Invalid {
+            what: "varint longer than its type",
+            at,
+            value: value as i64,
+        })
     }
 }
 
@@ -257,7 +299,12 @@ mod tests {
     fn integers_are_big_endian() {
         let mut e = Encoder::new();
         e.i16(0x0102).i32(0x03040506).i64(-2);
-        assert_eq!(e.into_bytes(), [1, 2, 3, 4, 5, 6, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe]);
+        assert_eq!(
+            e.into_bytes(),
+            [
+                1, 2, 3, 4, 5, 6, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe
+            ]
+        );
     }
 
     #[test]
@@ -277,7 +324,14 @@ mod tests {
     #[test]
     fn zigzag_varints_match_kafka_examples() {
         // Values and encodings from the zig-zag table in the protobuf/Kafka docs.
-        for (v, enc) in [(0i64, vec![0u8]), (-1, vec![1]), (1, vec![2]), (-64, vec![0x7f]), (64, vec![0x80, 0x01]), (300, vec![0xd8, 0x04])] {
+        for (v, enc) in [
+            (0i64, vec![0u8]),
+            (-1, vec![1]),
+            (1, vec![2]),
+            (-64, vec![0x7f]),
+            (64, vec![0x80, 0x01]),
+            (300, vec![0xd8, 0x04]),
+        ] {
             let mut e = Encoder::new();
             e.varlong(v);
             assert_eq!(e.into_bytes(), enc, "varlong {v}");
@@ -299,10 +353,26 @@ mod tests {
 
     #[test]
     fn truncation_and_bad_lengths_are_errors() {
-        assert!(matches!(Decoder::new(&[0, 0, 0]).i32(), Err(WireError::Truncated { needed: 4, available: 3, .. })));
-        assert!(matches!(Decoder::new(&[0xff, 0xfe]).nullable_string(), Err(WireError::Invalid { .. })));
+        assert!(matches!(
+            Decoder::new(&[0, 0, 0]).i32(),
+            Err(WireError::Truncated {
+                needed: 4,
+                available: 3,
+                ..
+            })
+        ));
+        assert!(matches!(
+            Decoder::new(&[0xff, 0xfe]).nullable_string(),
+            Err(WireError::Invalid { .. })
+        ));
         // A count of 1000 elements in a 4-byte frame cannot be real.
-        assert!(matches!(Decoder::new(&[0, 0, 3, 0xe8]).array_len(), Err(WireError::Invalid { .. })));
-        assert!(matches!(Decoder::new(&[0x80; 6]).varint(), Err(WireError::Invalid { .. })));
+        assert!(matches!(
+            Decoder::new(&[0, 0, 3, 0xe8]).array_len(),
+            Err(WireError::Invalid { .. })
+        ));
+        assert!(matches!(
+            Decoder::new(&[0x80; 6]).varint(),
+            Err(WireError::Invalid { .. })
+        ));
     }
 }

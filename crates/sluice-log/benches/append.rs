@@ -6,7 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use sluice_log::{AppendMode, Log, LogConfig, OpenOptions, batch};
+use sluice_log::records::validate;
+use sluice_log::{AppendMode, Log, LogConfig, OpenOptions};
 
 const BATCH_SIZES: [(usize, &str); 3] =
     [(1 << 10, "1 KiB"), (16 << 10, "16 KiB"), (1 << 20, "1 MiB")];
@@ -52,7 +53,7 @@ fn build(value_len: usize) -> Vec<u8> {
     b.extend_from_slice(&records);
     let crc = crc32c::crc32c(&b[21..]);
     b[17..21].copy_from_slice(&crc.to_be_bytes());
-    batch::validate_append(&b, u64::MAX).expect("bench batch is valid");
+    validate::validate_append(&b, u64::MAX).expect("bench batch is valid");
     b
 }
 
@@ -89,7 +90,7 @@ fn validate_run(batch: &[u8], total: usize) -> Duration {
     let start = Instant::now();
     for _ in 0..count {
         std::hint::black_box(
-            batch::validate_append(std::hint::black_box(batch), u64::MAX).expect("valid"),
+            validate::validate_append(std::hint::black_box(batch), u64::MAX).expect("valid"),
         );
     }
     start.elapsed()

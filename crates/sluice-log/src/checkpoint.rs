@@ -238,12 +238,17 @@ pub fn lock_log_dir(log_dir: &Path) -> Result<LogDirLock> {
     if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
         let e = io::Error::last_os_error();
         return Err(if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
-            Error::LogDirLocked { dir: log_dir.to_path_buf() }
+            Error::LogDirLocked {
+                dir: log_dir.to_path_buf(),
+            }
         } else {
             Error::from_io("flock log dir lock", &path, e)
         });
     }
-    Ok(LogDirLock { _file: file, dir: log_dir.to_path_buf() })
+    Ok(LogDirLock {
+        _file: file,
+        dir: log_dir.to_path_buf(),
+    })
 }
 
 #[cfg(test)]
@@ -255,7 +260,11 @@ mod tests {
         assert!(dir.path().join(LOG_DIR_LOCK).exists());
         let second = lock_log_dir(dir.path()).unwrap_err();
         assert_eq!(second.code(), "LOG_DIR_LOCKED");
-        assert!(second.to_string().contains(&dir.path().display().to_string()));
+        assert!(
+            second
+                .to_string()
+                .contains(&dir.path().display().to_string())
+        );
         drop(first);
         let again = lock_log_dir(dir.path()).unwrap();
         assert_eq!(again.dir(), dir.path());

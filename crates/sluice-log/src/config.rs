@@ -70,7 +70,7 @@ impl TimestampType {
 pub struct CleanupPolicy {
     /// Time and size retention (`retention.ms`, `retention.bytes`) delete old segments.
     pub delete: bool,
-    /// The log cleaner keeps the latest record per key (see `cleaner.rs`); appends must carry
+    /// The log cleaner keeps the latest record per key (see `log/cleaner/mod.rs`); appends must carry
     /// keys.
     pub compact: bool,
 }
@@ -119,7 +119,8 @@ pub struct LogConfig {
     pub retention_ms: i64,
     /// `retention.bytes`; negative: unlimited.
     pub retention_bytes: i64,
-    /// `sluice.log.append.mode`.
+    /// `sluice.log.append.mode`: `pwrite` by default, the mode the end-to-end benchmark chose
+    /// (and the broker's default).
     pub append_mode: AppendMode,
     /// `sluice.log.preallocate.step.bytes`: fallocate granularity in mmap mode (rounded up to
     /// whole 4 KiB pages).
@@ -153,7 +154,7 @@ impl Default for LogConfig {
             max_message_bytes: 1_048_588,
             retention_ms: 7 * 24 * 60 * 60 * 1000,
             retention_bytes: -1,
-            append_mode: AppendMode::Mmap,
+            append_mode: AppendMode::Pwrite,
             preallocate_step_bytes: 32 << 20,
             message_timestamp_type: TimestampType::CreateTime,
             flush_interval_messages: i64::MAX as u64,
@@ -259,6 +260,11 @@ mod tests {
     fn defaults_are_kafkas_and_valid() {
         let c = LogConfig::default();
         c.validate().unwrap();
+        assert_eq!(
+            c.append_mode,
+            AppendMode::Pwrite,
+            "the broker's default too"
+        );
         assert_eq!(c.segment_bytes, 1_073_741_824);
         assert_eq!(c.segment_ms, 604_800_000);
         assert_eq!(c.segment_index_bytes, 10_485_760);

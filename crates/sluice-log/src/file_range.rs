@@ -25,7 +25,12 @@ pub struct FileRange {
 impl FileRange {
     /// `published_end` is the segment's log-end file position, as published by its appender.
     pub fn new(file: Arc<File>, position: u64, len: u64, published_end: Arc<AtomicU64>) -> Self {
-        FileRange { file, position, len, published_end }
+        FileRange {
+            file,
+            position,
+            len,
+            published_end,
+        }
     }
 
     pub fn file(&self) -> &File {
@@ -48,8 +53,9 @@ impl FileRange {
     /// The length that may be sent now: the range clamped to the published end of the segment.
     /// A range is made inside the published end, which grows with appends but moves backwards
     /// when the log is truncated (`Log::truncate_to`, as well as recovery) while ranges of it
-    /// are still held; the clamp makes that short data instead of garbage on the wire, and a
-    /// `FileCursor` already promised more fails its send with an error.
+    /// are still held; the clamp means a truncated range never sends garbage. The connection
+    /// writer sends ranges whole (`FileCursor::whole`): a range whose `sendable_len()` fell below
+    /// `len()` fails its send, since `len()` may already be framed on the wire.
     pub fn sendable_len(&self) -> u64 {
         let end = self.published_end.load(Ordering::Acquire);
         let available = end.saturating_sub(self.position);
@@ -59,7 +65,8 @@ impl FileRange {
     /// Reads the sendable bytes into memory. For the few readers that must see the bytes, such
     /// as replaying an internal log at startup; fetches never do this (they transfer ranges).
     pub fn read_to_vec(&self) -> io::Result<Vec<u8>> {
-        let len = usize::try_from(self.sendable_len()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        let len = usize::try_from(self.sendable_len())
+            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
         let mut buf = vec![0u8; len];
         self.file.read_exact_at(&mut buf, self.position)?;
         Ok(buf)

@@ -11,7 +11,7 @@
 //! entries are strictly increasing in both fields. A time index entry `(t, o)` says: every batch
 //! up to and including the one holding offset `o` has maxTimestamp <= t, and `o`'s batch is the
 //! first to reach `t`; timestamps strictly increase, offsets never decrease. One entry of each is
-//! considered every `index.interval.bytes` of log (see `segment.rs`).
+//! considered every `index.interval.bytes` of log (see `segment/`).
 //!
 //! While a segment is active its index files are extended (sparse) to `segment.index.bytes`
 //! rounded down to whole entries and mapped writable; when it rolls or the log closes they are

@@ -1,13 +1,11 @@
 //! Sluice storage core: segmented Kafka logs, sparse indexes, recovery, retention, compaction
-//! (`cleaner`) and zero-copy transfer on raw fds. Pure Rust; no napi (see crates/sluice-napi for the Node binding).
+//! (`log::cleaner`) and zero-copy transfer on raw fds. Pure Rust; no napi (see crates/sluice-napi for the Node binding).
 //!
 //! Storage entry points: `Log` (one partition, with its idempotent producer state), `LogConfig`,
 //! the log-dir helpers in `checkpoint`, and `Error` with its stable codes. See README.md for
 //! formats and contracts.
 
-pub mod batch;
 pub mod checkpoint;
-pub mod cleaner;
 pub mod config;
 pub mod error;
 pub mod fault;
@@ -16,18 +14,17 @@ pub mod flush_stats;
 pub mod index;
 pub mod log;
 mod mmap;
-pub mod producer_snapshot;
-pub mod producer_state;
-pub mod record_count;
+pub mod producer;
+pub mod records;
 pub mod segment;
 pub mod storage;
 pub mod transfer;
 pub mod writer;
 
-pub use cleaner::{CleanJob, CleanOutcome, CleanStats, Cleanable, CleanerSettings};
 pub use config::{AppendMode, CleanupPolicy, LogConfig, TimestampType};
 pub use error::{Error, Result};
 pub use file_range::FileRange;
+pub use log::cleaner::{CleanJob, CleanOutcome, CleanStats, Cleanable, CleanerSettings};
 pub use log::{AppendResult, FlushJob, Log, LogStats, OpenOptions, ReadResult, TimestampAndOffset};
-pub use producer_state::{BatchMetadata, ProducerEntry, ProducerState};
+pub use producer::{BatchMetadata, ProducerEntry, ProducerState};
 pub use storage::{OsStorage, Storage};

@@ -84,6 +84,7 @@ impl Storage for OsStorage {
             libc::off_t::try_from(len).map_err(|_| io::Error::from_raw_os_error(libc::EFBIG))?;
         // posix_fallocate uses fallocate(2) and, on file systems without it, writes zeros per
         // block; either way the blocks are reserved when it returns. It returns the errno.
+        // SAFETY: a plain syscall on an fd the `File` keeps open for the call.
         let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), offset, len) };
         if rc != 0 {
             return Err(io::Error::from_raw_os_error(rc));

@@ -63,11 +63,26 @@ pub struct TransferError {
     pub source: io::Error,
 }
 
+impl TransferError {
+    /// The range could not deliver the bytes promised for it: the log was truncated (its
+    /// published end moved back, or its file was cut) after the range was made or framed. The
+    /// peer's byte stream is then out of step, so the connection must go.
+    pub fn is_short_range(&self) -> bool {
+        self.op == SHORT_RANGE_OP || self.source.kind() == io::ErrorKind::UnexpectedEof
+    }
+}
+
+/// The `op` of a `TransferError` for a range whose published end is below what it promised.
+pub const SHORT_RANGE_OP: &str = "check published end";
+
 /// A `FileRange` on its way to a socket: how much of it the socket has taken, and where it ends.
 ///
-/// The end is the range's `sendable_len()` when the cursor is made: the range is clamped once, to
+/// `FileCursor::new` takes the range's `sendable_len()` as the end: the range is clamped once, to
 /// the log end published at that moment, so the length promised to a send never changes while
-/// the bytes are in flight. A range whose published end is short sends the published part only.
+/// the bytes are in flight, and a range whose published end is short sends the published part
+/// only. `FileCursor::whole` is for a range whose length was already framed (a Fetch response's
+/// size prefix counts `range.len()`): a short range is an error there, not a short frame.
+/// Either way, the end moving below the cursor's end later fails the transfer.
 ///
 /// Concurrency contract: a cursor belongs to one connection and is used under its lock.
 #[derive(Clone, Debug)]
@@ -85,6 +100,25 @@ impl FileCursor {
             sent: 0,
             end,
         }
+    }
+
+    /// A cursor over all of `range`, for a send whose framing already counted `range.len()`
+    /// bytes. Errs (`is_short_range`) when less than that is published now: the log was
+    /// truncated after the range was made (a follower truncating, a crash-recovery cut), and
+    /// sending the published part would leave the peer's stream short of what was framed.
+    pub fn whole(range: FileRange) -> Result<FileCursor, TransferError> {
+        let cursor = FileCursor::new(range);
+        if cursor.end < cursor.range.len() {
+            return Err(short_range(
+                &Calls::default(),
+                format!(
+                    "the log was truncated after the range was framed: {} of its {} bytes are left",
+                    cursor.end,
+                    cursor.range.len()
+                ),
+            ));
+        }
+        Ok(cursor)
     }
 
     pub fn range(&self) -> &FileRange {
@@ -139,12 +173,9 @@ impl FileCursor {
         if self.end <= self.range.sendable_len() {
             return Ok(());
         }
-        Err(calls.fail(
-            "check published end",
-            io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the log was truncated under a pending send of its bytes",
-            ),
+        Err(short_range(
+            calls,
+            "the log was truncated under a pending send of its bytes".into(),
         ))
     }
 }
@@ -490,6 +521,13 @@ impl Calls {
             source,
         }
     }
+}
+
+fn short_range(calls: &Calls, message: String) -> TransferError {
+    calls.fail(
+        SHORT_RANGE_OP,
+        io::Error::new(io::ErrorKind::UnexpectedEof, message),
+    )
 }
 
 fn is_would_block(error: &io::Error) -> bool {

@@ -41,7 +41,7 @@ mod stats;
 mod thread;
 
 use std::borrow::Cow;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::str::FromStr;
@@ -52,7 +52,7 @@ use std::thread::JoinHandle;
 
 use crate::transfer::{self, SplicePipe};
 use crate::{Error, FileRange};
-use connection::{Chunk, Connection, SendOutcome, Transport};
+use connection::{Connection, SendOutcome, Transport};
 use poller::Poller;
 use stats::Counters;
 pub use stats::WriterStats;
@@ -135,7 +135,8 @@ pub enum Part<'a> {
     /// Plain bytes: borrowed for the duration of `send` (the unsent tail is copied if it has to
     /// be queued) or owned.
     Bytes(Cow<'a, [u8]>),
-    /// A segment range, clamped to its published end when `send` takes it.
+    /// A segment range, sent whole: its length may already be framed in the bytes before it,
+    /// so a range the log truncated below `len()` fails the send and its connection.
     File(FileRange),
 }
 
@@ -320,11 +321,6 @@ impl Writer {
         self.ensure_open()?;
         let connection = self.shared.connection(conn)?;
         let mut connection = lock(&connection);
-        let chunks: VecDeque<Chunk<'_>> = plan
-            .into_iter()
-            .map(Chunk::from_part)
-            .filter(|chunk| chunk.remaining() > 0)
-            .collect();
         let mut copy_buffer = match self.shared.config.mode {
             WriterMode::Copy => Some(lock(&self.shared.inline_copy_buffer)),
             _ => None,
@@ -336,7 +332,7 @@ impl Writer {
                 .as_deref_mut()
                 .map_or(&mut [], Vec::as_mut_slice),
         };
-        match connection.send(&mut transport, &self.shared.config, chunks, token)? {
+        match connection.send(&mut transport, &self.shared.config, plan, token)? {
             SendOutcome::Written => Ok(0),
             SendOutcome::Queued { pending, hand_off } => {
                 if hand_off {

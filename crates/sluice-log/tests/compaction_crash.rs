@@ -13,8 +13,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use compaction_support::*;
-use sluice_log::cleaner::codec::Codec;
 use sluice_log::fault::{Fault, FaultyStorage, Op, PowerLoss};
+use sluice_log::records::codec::Codec;
 use sluice_log::{CleanerSettings, Log, LogConfig, OpenOptions};
 
 struct Template {

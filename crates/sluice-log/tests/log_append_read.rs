@@ -4,8 +4,9 @@
 mod common;
 
 use common::*;
-use sluice_log::batch::{self, BatchHeader};
 use sluice_log::fault::{Fault, Op};
+use sluice_log::records::batch::{self, BatchHeader};
+use sluice_log::records::validate;
 use sluice_log::{AppendMode, LogConfig, OpenOptions, TimestampType};
 
 for_each_mode!(round_trip_across_rolls, |mode: AppendMode| {
@@ -283,7 +284,7 @@ for_each_mode!(
         assert_eq!(headers[0].base_offset, 6);
         assert_eq!(headers[1].base_offset, 8);
         assert!(headers.iter().all(|h| h.partition_leader_epoch == 5));
-        batch::validate_append(&stored, u64::MAX).expect("CRCs still valid");
+        validate::validate_append(&stored, u64::MAX).expect("CRCs still valid");
     }
 );
 
@@ -308,7 +309,7 @@ for_each_mode!(
             header.base_timestamp, 1_000,
             "baseTimestamp is left as produced"
         );
-        batch::validate_append(&stored, u64::MAX).expect("CRC recomputed");
+        validate::validate_append(&stored, u64::MAX).expect("CRC recomputed");
     }
 );
 
@@ -545,25 +546,42 @@ fn a_batch_claiming_more_records_than_it_holds_is_invalid_and_the_log_end_stays(
     lying[23..27].copy_from_slice(&(i32::MAX - 1).to_be_bytes()); // lastOffsetDelta
     lying[57..61].copy_from_slice(&i32::MAX.to_be_bytes()); // recordsCount
     fix_crc(&mut lying);
-    assert_eq!(log.append(&mut lying, 5000, 0).unwrap_err().code(), "INVALID_RECORD");
+    assert_eq!(
+        log.append(&mut lying, 5000, 0).unwrap_err().code(),
+        "INVALID_RECORD"
+    );
     // Fewer claimed than held is as wrong as more.
     let mut short = simple_batch(3, 1000, 10);
     short[23..27].copy_from_slice(&1i32.to_be_bytes());
     short[57..61].copy_from_slice(&2i32.to_be_bytes());
     fix_crc(&mut short);
-    assert_eq!(log.append(&mut short, 5000, 0).unwrap_err().code(), "INVALID_RECORD");
+    assert_eq!(
+        log.append(&mut short, 5000, 0).unwrap_err().code(),
+        "INVALID_RECORD"
+    );
     // A record length running past the batch end is undecodable: CORRUPT_MESSAGE.
     let mut cut = simple_batch(1, 1000, 10);
     cut[61] = 0x7e; // length 63, more than the batch holds
     fix_crc(&mut cut);
-    assert_eq!(log.append(&mut cut, 5000, 0).unwrap_err().code(), "CORRUPT_MESSAGE");
+    assert_eq!(
+        log.append(&mut cut, 5000, 0).unwrap_err().code(),
+        "CORRUPT_MESSAGE"
+    );
     // A compressed batch that lies about its count is caught after decompressing.
-    let spec = BatchSpec { timestamps: vec![1000, 1001], value_len: 10, compression: 4, producer_id: -1 };
+    let spec = BatchSpec {
+        timestamps: vec![1000, 1001],
+        value_len: 10,
+        compression: 4,
+        producer_id: -1,
+    };
     let mut zstd = build_batch(&spec, 1);
     zstd[23..27].copy_from_slice(&2i32.to_be_bytes());
     zstd[57..61].copy_from_slice(&3i32.to_be_bytes());
     fix_crc(&mut zstd);
-    assert_eq!(log.append(&mut zstd, 5000, 0).unwrap_err().code(), "INVALID_RECORD");
+    assert_eq!(
+        log.append(&mut zstd, 5000, 0).unwrap_err().code(),
+        "INVALID_RECORD"
+    );
     assert_eq!(log.log_end_offset(), 0);
     log.append(&mut build_batch(&spec, 1), 5000, 0).unwrap();
     assert_eq!(log.log_end_offset(), 2);

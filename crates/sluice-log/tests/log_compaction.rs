@@ -11,7 +11,7 @@ use std::path::Path;
 
 use common::*;
 use compaction_support::*;
-use sluice_log::cleaner::codec::Codec;
+use sluice_log::records::codec::Codec;
 use sluice_log::{AppendMode, CleanerSettings, CleanupPolicy, Log, LogConfig, OpenOptions};
 
 fn settings() -> CleanerSettings {

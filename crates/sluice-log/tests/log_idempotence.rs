@@ -376,7 +376,7 @@ for_each_mode!(
         let mut log = open_clean(dir.path(), config);
         // Replaced by a snapshot of the state rebuilt from an older one and the batches.
         assert!(
-            sluice_log::producer_snapshot::read(dir.path(), end)
+            sluice_log::producer::snapshot::read(dir.path(), end)
                 .unwrap()
                 .is_ok()
         );
@@ -397,7 +397,7 @@ fn segment_bases(dir: &Path) -> Vec<i64> {
 }
 
 fn list_snapshot_files(dir: &Path) -> Vec<i64> {
-    sluice_log::producer_snapshot::list(dir).unwrap()
+    sluice_log::producer::snapshot::list(dir).unwrap()
 }
 
 /// Changes the producer id of every batch in a segment file from `from` to `to`, fixing CRCs.

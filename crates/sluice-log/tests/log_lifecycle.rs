@@ -454,7 +454,10 @@ for_each_mode!(flushes_are_counted_and_timed, |mode: AppendMode| {
     log.append(&mut simple_batch(1, 0, 10), 0, 0).unwrap();
     assert!(log.flush().is_err());
     let after = flush_stats();
-    assert!(after.failures > middle.failures, "a failed flush is counted as a failure");
+    assert!(
+        after.failures > middle.failures,
+        "a failed flush is counted as a failure"
+    );
     assert!(after.count > middle.count);
 });
 

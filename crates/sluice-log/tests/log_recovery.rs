@@ -478,19 +478,21 @@ fn a_last_index_entry_that_does_not_match_its_batch_rebuilds_the_indexes() {
     };
     let mut log = open(dir.path(), config.clone());
     for i in 0..8 {
-        log.append(&mut simple_batch(1, 1000 + i, 100), 2000, 0).unwrap();
+        log.append(&mut simple_batch(1, 1000 + i, 100), 2000, 0)
+            .unwrap();
     }
     assert!(log.segment_count() >= 2, "a sealed first segment");
     log.close().unwrap();
     drop(log);
     let index = segment_file(dir.path(), 0, ".index");
     let bytes = std::fs::read(&index).unwrap();
-    assert!(bytes.len() >= 16 && bytes.len() % 8 == 0);
+    assert!(bytes.len() >= 16 && bytes.len().is_multiple_of(8));
     let last = bytes.len() - 8;
     let good = u32::from_be_bytes(bytes[last..last + 4].try_into().unwrap());
     // The last entry now names an offset past its batch (still increasing, still in the file).
     let file = FsOpenOptions::new().write(true).open(&index).unwrap();
-    file.write_all_at(&(good + 1).to_be_bytes(), last as u64).unwrap();
+    file.write_all_at(&(good + 1).to_be_bytes(), last as u64)
+        .unwrap();
     drop(file);
     let mut log = open_clean(dir.path(), config);
     assert_eq!(log.log_end_offset(), 8);

@@ -268,23 +268,40 @@ fn a_segment_sealed_after_a_boundary_flush_is_synced_by_the_next_flush() {
         let dir = tempfile::tempdir().unwrap();
         let now = 1_700_000_000_000i64;
         let storage = Arc::new(FaultyStorage::new());
-        let mut log =
-            Log::open_with_storage(dir.path(), config.clone(), OpenOptions::default(), storage.clone()).unwrap();
-        log.append(&mut simple_batch(1, now - 1000, 100), now, 0).unwrap();
+        let mut log = Log::open_with_storage(
+            dir.path(),
+            config.clone(),
+            OpenOptions::default(),
+            storage.clone(),
+        )
+        .unwrap();
+        log.append(&mut simple_batch(1, now - 1000, 100), now, 0)
+            .unwrap();
         log.append(&mut simple_batch(1, now, 100), now, 0).unwrap();
         log.flush().unwrap();
         let third = log.append(&mut simple_batch(1, now, 100), now, 0).unwrap();
-        assert!(third.rolled, "the third batch rolls at the flushed boundary");
+        assert!(
+            third.rolled,
+            "the third batch rolls at the flushed boundary"
+        );
         log.flush().unwrap();
         let recovery_point = log.recovery_point();
         drop(log);
         if power_loss {
             storage.power_loss(PowerLoss::ZeroFillUnsynced).unwrap();
         }
-        let options = OpenOptions { clean_shutdown: false, recovery_point, log_start_offset: 0 };
+        let options = OpenOptions {
+            clean_shutdown: false,
+            recovery_point,
+            log_start_offset: 0,
+        };
         let mut log = Log::open(dir.path(), config, options).unwrap();
         let deleted = log.enforce_retention(now).unwrap();
         (deleted, log.log_start_offset())
     }
-    assert_eq!(run(true), run(false), "retention deleted flushed, one-second-old data after a power loss");
+    assert_eq!(
+        run(true),
+        run(false),
+        "retention deleted flushed, one-second-old data after a power loss"
+    );
 }

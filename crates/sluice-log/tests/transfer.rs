@@ -349,7 +349,11 @@ fn a_range_truncated_under_a_pending_send_is_an_error_not_an_abort() {
             .step(writer.as_fd(), &mut cursor, u64::MAX)
             .expect_err("truncated range");
         assert_eq!(error.op, "check published end", "{mode:?}: {error}");
-        assert_eq!(error.source.kind(), io::ErrorKind::UnexpectedEof, "{mode:?}");
+        assert_eq!(
+            error.source.kind(),
+            io::ErrorKind::UnexpectedEof,
+            "{mode:?}"
+        );
         drop(writer);
         received.join().expect("reader");
     }

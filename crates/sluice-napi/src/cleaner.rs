@@ -1,7 +1,7 @@
 //! Log compaction for JavaScript: `NativePartitionLog.planClean` hands out a `NativeCleanJob`,
 //! whose `run()` does the reading and writing on the libuv pool (AsyncTask), and
 //! `NativePartitionLog.applyClean(job)` swaps the result in on the JS thread. Plus the
-//! `cleaner-offset-checkpoint` helpers. Behaviour: crates/sluice-log/src/cleaner.rs.
+//! `cleaner-offset-checkpoint` helpers. Behaviour: crates/sluice-log/src/log/cleaner/mod.rs and log/compaction.rs.
 //!
 //! Concurrency contract: the log and the job object live on the JS thread; only the job's work
 //! runs elsewhere, and its outcome comes back through a mutex the task fills.

@@ -202,7 +202,7 @@ impl NativePartitionLog {
     #[napi]
     pub fn append(
         &mut self,
-        mut records: BufferSlice,
+        mut records: BufferSlice<'_>,
         now_ms: f64,
         leader_epoch: Option<i32>,
     ) -> napi::Result<NativeAppendResult, ErrorCode> {

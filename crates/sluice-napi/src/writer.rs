@@ -138,6 +138,7 @@ impl NativeConnectionWriter {
             queued_bytes: s.queued_bytes as f64,
             connections: s.connections as f64,
             errors: s.errors as f64,
+            truncated_ranges: s.truncated_ranges as f64,
         }
     }
 
@@ -167,6 +168,9 @@ pub struct NativeWriterStats {
     pub queued_bytes: f64,
     pub connections: f64,
     pub errors: f64,
+    /// Of `errors`: sends failed because the log was truncated under a file slice they held
+    /// (the slice could no longer deliver the length already framed for it).
+    pub truncated_ranges: f64,
 }
 
 /// Numbers per event in the `onEvents` array.

@@ -21,7 +21,7 @@ it('has increasing bucket bounds and one more bucket than bounds', () => {
 
 it('counts and times a flush run on the libuv pool', async () => {
   dir = mkdtempSync(join(tmpdir(), 'sluice-flush-stats-'));
-  const log = PartitionLog.open(join(dir, 't-0'), { preallocateStepBytes: 4096 });
+  const log = PartitionLog.open(join(dir, 't-0'), { appendMode: 'mmap', preallocateStepBytes: 4096 });
   const before = flushStats();
   await log.flush();
   await log.flush();

@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -16,6 +18,7 @@ import {
   writeRecoveryPointCheckpoint,
   type AppendMode,
 } from './log.ts';
+import { ConnectionWriter } from './writer.ts';
 
 // --- RecordBatch v2 bytes, built here so the test depends on nothing but the addon ---
 
@@ -317,4 +320,36 @@ it('reads and writes the log-dir checkpoints and the clean shutdown marker', () 
 
 it('exports the same error codes the Rust enum has', () => {
   expect(Object.values(NativeErrorCode).sort()).toEqual([...binding.nativeErrorCodes()].sort());
+});
+
+describe.each(['mmap', 'pwrite'] as const)('a Fetch slice of a log truncated before it is sent (%s)', (mode) => {
+  it('fails the send and its connection instead of writing a short frame, and is counted', async () => {
+    const log = PartitionLog.open(join(root, 'orders-0'), { ...small(mode), segmentBytes: 1 << 20 });
+    for (let i = 0; i < 8; i++) log.append(recordBatch([1_000 + i], 500), 5_000);
+    const read = log.read(0, 1 << 20, true)!;
+    const framed = Buffer.alloc(4);
+    framed.writeInt32BE(read.slice.byteLength); // the size prefix, computed when the response is built
+    log.truncateTo(4); // a follower truncating to its leader before the response is written
+    const listener = createServer().listen(0, '127.0.0.1');
+    await once(listener, 'listening');
+    const address = listener.address();
+    if (address === null || typeof address === 'string') throw new Error('no TCP address');
+    const accepted = once(listener, 'connection') as Promise<[Socket]>;
+    const client = connect(address.port, '127.0.0.1');
+    const [server] = await accepted;
+    const writer = new ConnectionWriter({ mode: 'sendfile', onEvents() {} });
+    try {
+      const conn = writer.register(server);
+      expect(() => writer.send(conn, [framed, read.slice], 1)).toThrow(expect.objectContaining({ code: 'TRANSFER_IO' }));
+      expect(() => writer.send(conn, [framed], 2)).toThrow(expect.objectContaining({ code: 'CONNECTION_CLOSED' }));
+      expect(writer.stats()).toMatchObject({ errors: 1, truncatedRanges: 1 });
+      writer.unregister(conn);
+    } finally {
+      writer.close();
+      server.destroy();
+      client.destroy();
+      listener.close();
+      log.close();
+    }
+  });
 });

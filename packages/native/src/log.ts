@@ -30,7 +30,7 @@ export interface LogConfig {
   retentionMs?: number;
   /** retention.bytes, default -1 (unlimited). */
   retentionBytes?: number;
-  /** sluice.log.append.mode, default 'mmap'. */
+  /** sluice.log.append.mode, default 'pwrite' (as the broker's). */
   appendMode?: AppendMode;
   /** sluice.log.preallocate.step.bytes, default 33554432. */
   preallocateStepBytes?: number;
@@ -66,7 +66,7 @@ export interface CleanerSettings {
   dedupeBufferBytes?: number;
 }
 
-/** What one clean did (see crates/sluice-log/src/cleaner.rs). */
+/** What one clean did (see crates/sluice-log/src/log/cleaner/mod.rs). */
 export type CleanStats = NativeCleanStats;
 
 /** What the previous run of the broker left behind for this partition. */

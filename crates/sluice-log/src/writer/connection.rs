@@ -23,12 +23,14 @@ pub(super) enum Chunk<'a> {
 }
 
 impl<'a> Chunk<'a> {
-    pub(super) fn from_part(part: Part<'a>) -> Chunk<'a> {
-        match part {
+    /// The part ready to write. A file range must still be published whole: its length is
+    /// already in the response's framing (Fetch's size prefix), so a range the log truncated
+    /// since it was read is an error, never a short chunk or a dropped empty one.
+    fn from_part(part: Part<'a>) -> Result<Chunk<'a>, TransferError> {
+        Ok(match part {
             Part::Bytes(data) => Chunk::Bytes { data, sent: 0 },
-            // The range is clamped to its published end here, once.
-            Part::File(range) => Chunk::File(FileCursor::new(range)),
-        }
+            Part::File(range) => Chunk::File(FileCursor::whole(range)?),
+        })
     }
 
     pub(super) fn remaining(&self) -> u64 {
@@ -236,21 +238,41 @@ impl Connection {
         self.pending_bytes
     }
 
-    /// One send: written inline when the queue is empty, appended to the queue otherwise.
+    /// One send: written inline when the queue is empty, appended to the queue otherwise. A
+    /// file range that can no longer deliver its length fails the connection before anything
+    /// of this send is written (the sends queued before it are dropped: the peer can never get
+    /// a whole response past this one).
     pub(super) fn send(
         &mut self,
         transport: &mut Transport<'_>,
         config: &WriterConfig,
-        mut chunks: VecDeque<Chunk<'_>>,
+        plan: Vec<Part<'_>>,
         token: u64,
     ) -> Result<SendOutcome, Error> {
         if self.failed {
             return Err(Error::ConnectionClosed { conn: self.id });
         }
-        let Some(socket) = self.socket.as_ref() else {
+        if self.socket.is_none() {
             // Unregistered by another thread after the caller looked the connection up.
             return Err(Error::UnknownConnection { conn: self.id });
+        }
+        let mut chunks = match plan
+            .into_iter()
+            .map(Chunk::from_part)
+            .collect::<Result<VecDeque<Chunk<'_>>, TransferError>>()
+        {
+            Ok(chunks) => chunks,
+            Err(error) => {
+                self.fail(transport.counters, &error);
+                return Err(Error::from_transfer(self.id, error.op, error.source));
+            }
         };
+        // Empty parts (and ranges framed as empty) put nothing on the wire.
+        chunks.retain(|chunk| chunk.remaining() > 0);
+        let socket = self
+            .socket
+            .as_ref()
+            .expect("checked above, under the connection's lock");
         let total: u64 = chunks.iter().map(Chunk::remaining).sum();
         self.check_room(config, total, chunks.len())?;
         if !self.queue.is_empty() {
@@ -283,7 +305,7 @@ impl Connection {
             }
             Err(error) => {
                 self.failed = true;
-                transport.counters.errors.fetch_add(1, Relaxed);
+                transport.counters.count_failure(&error);
                 Err(Error::from_transfer(self.id, error.op, error.source))
             }
         }
@@ -343,7 +365,7 @@ impl Connection {
                 Ok((Turn::BudgetSpent, _)) => return AfterResume::RunAgain,
                 Err(error) => {
                     let (token, bytes) = (send.token, send.written);
-                    self.fail(transport.counters);
+                    self.fail(transport.counters, &error);
                     let error = Error::from_transfer(self.id, error.op, error.source);
                     events.push(Event::Failed {
                         conn: self.id,
@@ -366,9 +388,9 @@ impl Connection {
         dropped
     }
 
-    fn fail(&mut self, counters: &Counters) {
+    fn fail(&mut self, counters: &Counters, error: &TransferError) {
         self.failed = true;
-        counters.errors.fetch_add(1, Relaxed);
+        counters.count_failure(error);
         self.drop_queue(counters);
     }
 

@@ -30,11 +30,14 @@ impl Poller {
         if epoll < 0 {
             return Err(io::Error::last_os_error());
         }
+        // SAFETY: epoll_create1 just returned this fd, checked above, and nothing else owns it.
         let epoll = unsafe { OwnedFd::from_raw_fd(epoll) };
+        // SAFETY: a plain syscall; the returned fd is checked next.
         let wake = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
         if wake < 0 {
             return Err(io::Error::last_os_error());
         }
+        // SAFETY: eventfd just returned this fd, checked above, and nothing else owns it.
         let wake = unsafe { OwnedFd::from_raw_fd(wake) };
         let poller = Poller { epoll, wake };
         // Level-triggered: the thread drains the counter each time it sees it.

@@ -35,6 +35,9 @@ pub struct WriterStats {
     pub connections: u64,
     /// Sends that failed with an I/O error (peer gone, EIO, ...).
     pub errors: u64,
+    /// Of `errors`, sends failed because a file range could deliver fewer bytes than were
+    /// framed for it: the log was truncated under a response not yet written.
+    pub truncated_ranges: u64,
 }
 
 /// Which syscall family moved a chunk.
@@ -62,7 +65,8 @@ pub(super) struct Counters {
     pub(super) continuations: AtomicU64,
     pub(super) queued_bytes: AtomicU64,
     pub(super) connections: AtomicU64,
-    pub(super) errors: AtomicU64,
+    errors: AtomicU64,
+    truncated_ranges: AtomicU64,
 }
 
 impl Counters {
@@ -91,6 +95,14 @@ impl Counters {
         }
     }
 
+    /// Counts a send that failed (and ended its connection).
+    pub(super) fn count_failure(&self, error: &TransferError) {
+        self.errors.fetch_add(1, Relaxed);
+        if error.is_short_range() {
+            self.truncated_ranges.fetch_add(1, Relaxed);
+        }
+    }
+
     pub(super) fn snapshot(&self) -> WriterStats {
         WriterStats {
             sendfile_bytes: self.sendfile_bytes.load(Relaxed),
@@ -108,6 +120,7 @@ impl Counters {
             queued_bytes: self.queued_bytes.load(Relaxed),
             connections: self.connections.load(Relaxed),
             errors: self.errors.load(Relaxed),
+            truncated_ranges: self.truncated_ranges.load(Relaxed),
         }
     }
 }

@@ -90,9 +90,9 @@ pub fn build_batch(spec: &BatchSpec, seed: u8) -> Vec<u8> {
     // Compressed for real: appends count the records inside (decompressing), as Kafka does.
     if spec.compression != 0 {
         use std::io::Write;
-        let codec = sluice_log::cleaner::codec::Codec::from_attributes(spec.compression as i16)
+        let codec = sluice_log::records::codec::Codec::from_attributes(spec.compression as i16)
             .expect("a codec Kafka defines");
-        let mut encoder = sluice_log::cleaner::codec::Encoder::new(codec).unwrap();
+        let mut encoder = sluice_log::records::codec::Encoder::new(codec).unwrap();
         encoder.write_all(&records).unwrap();
         records = encoder.finish().unwrap();
     }

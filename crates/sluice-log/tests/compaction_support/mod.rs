@@ -8,10 +8,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::Path;
 
-use sluice_log::batch::{self, BatchHeader, HEADER_SIZE};
-use sluice_log::cleaner::codec::{Codec, Encoder};
-use sluice_log::cleaner::records::{self, put_varlong};
-use sluice_log::{CleanupPolicy, Log, LogConfig};
+use sluice_log::records::batch::{self, BatchHeader, HEADER_SIZE};
+use sluice_log::records::codec::{Codec, Encoder};
+use sluice_log::records::record::{self, put_varlong};
+use sluice_log::{AppendMode, CleanupPolicy, Log, LogConfig};
 
 /// One record as a test writes and reads it: (key, value); None is null.
 pub type Kv = (Option<Vec<u8>>, Option<Vec<u8>>);
@@ -120,7 +120,7 @@ pub fn log_records(log: &Log) -> Vec<Stored> {
             let header = BatchHeader::parse(&bytes[position..]);
             let whole = &bytes[position..position + header.size() as usize];
             batch::check_crc(&header, whole).unwrap();
-            let mut reader = records::batch_records(whole, &header).unwrap();
+            let mut reader = record::batch_records(whole, &header).unwrap();
             while let Some(r) = reader.next_record().unwrap() {
                 let o = header.base_offset + r.offset_delta as i64;
                 if o >= offset {
@@ -233,10 +233,11 @@ pub fn assert_valid_compaction(now: &[Stored], original: &[Stored], fully_compac
     assert_eq!(actual_latest, expected_latest, "latest value per key");
 }
 
-/// A small-segment compacted config.
+/// A small-segment compacted config, in mmap mode (the tests that run in both modes override it).
 pub fn compact_config(segment_bytes: u64) -> LogConfig {
     LogConfig {
         segment_bytes,
+        append_mode: AppendMode::Mmap,
         index_interval_bytes: 256,
         preallocate_step_bytes: 4096,
         retention_ms: -1,

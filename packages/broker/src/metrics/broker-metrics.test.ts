@@ -40,6 +40,7 @@ const WRITER: WriterStats = {
   queuedBytes: 77,
   connections: 2,
   errors: 0,
+  truncatedRanges: 0,
 };
 const FLUSH: FlushStats = { count: 3, failures: 1, sumSeconds: 0.012, buckets: [1, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] };
 

@@ -32,6 +32,7 @@ export class DataPathProbe {
   private readonly wouldBlock: CounterChild;
   private readonly continuations: CounterChild;
   private readonly writerErrors: CounterChild;
+  private readonly writerTruncatedRanges: CounterChild;
   private readonly flushLatency: HistogramChild;
   private readonly flushFailures: CounterChild;
 
@@ -65,6 +66,10 @@ export class DataPathProbe {
     this.wouldBlock = counter('sluice_writer_would_block_total', 'Writes that stopped because a socket was full (EAGAIN).').child();
     this.continuations = counter('sluice_writer_continuations_total', "Times the writer's thread resumed a connection after EAGAIN.").child();
     this.writerErrors = counter('sluice_writer_errors_total', 'Sends that failed with an I/O error (peer gone, EIO).').child();
+    this.writerTruncatedRanges = counter(
+      'sluice_writer_truncated_ranges_total',
+      'Of the failed sends, those whose log was truncated after their Fetch response was framed (the connection is closed rather than sent a short frame).',
+    ).child();
 
     const flush = new HistogramFamily(registry, {
       name: 'sluice_log_flush_duration_seconds',
@@ -99,6 +104,7 @@ export class DataPathProbe {
       this.wouldBlock.set(writer.wouldBlock);
       this.continuations.set(writer.continuations);
       this.writerErrors.set(writer.errors);
+      this.writerTruncatedRanges.set(writer.truncatedRanges);
     }
     // _count must equal the +Inf bucket; the native tallies are independent, so take it from
     // the buckets rather than from `flush.count` (which a flush in progress may be ahead in).

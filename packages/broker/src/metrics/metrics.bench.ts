@@ -114,7 +114,7 @@ try {
       offsets: Array.from({ length: perTopic }, (_, p) => ({ topic: `topic-${g % Math.ceil(partitions / perTopic)}`, partition: p % perTopic, offset: 0, leaderEpoch: -1, metadata: null })),
     });
   }
-  const writer: WriterStats = { sendfileBytes: 0, sendfileSyscalls: 0, spliceBytes: 0, spliceSyscalls: 0, copyBytes: 0, copySyscalls: 0, plainBytes: 0, plainSyscalls: 0, sendsInline: 0, sendsQueued: 0, wouldBlock: 0, continuations: 0, queuedBytes: 0, connections: 0, errors: 0 };
+  const writer: WriterStats = { sendfileBytes: 0, sendfileSyscalls: 0, spliceBytes: 0, spliceSyscalls: 0, copyBytes: 0, copySyscalls: 0, plainBytes: 0, plainSyscalls: 0, sendsInline: 0, sendsQueued: 0, wouldBlock: 0, continuations: 0, queuedBytes: 0, connections: 0, errors: 0, truncatedRanges: 0 };
   metrics.attach({ topics, groups: h.coordinator, writerStats: () => writer });
 
   const runs = 20;

@@ -21,11 +21,13 @@
 
 use std::io::Write;
 
-use crate::batch::{self, BatchHeader, DELETE_HORIZON_BIT, HEADER_SIZE, LOG_OVERHEAD, MAGIC_V2};
-use crate::batch::{COMPRESSION_MASK, TIMESTAMP_TYPE_BIT};
-use crate::cleaner::codec::{Codec, Encoder};
-use crate::cleaner::offset_map::OffsetMap;
-use crate::cleaner::records::{self, Record};
+use crate::log::cleaner::offset_map::OffsetMap;
+use crate::records::batch::{
+    self, BatchHeader, DELETE_HORIZON_BIT, HEADER_SIZE, LOG_OVERHEAD, MAGIC_V2,
+};
+use crate::records::batch::{COMPRESSION_MASK, TIMESTAMP_TYPE_BIT};
+use crate::records::codec::{Codec, Encoder};
+use crate::records::record::{self, Record};
 
 /// What a clean needs to know to judge records.
 pub struct FilterContext<'a> {
@@ -64,7 +66,7 @@ pub fn filter_batch(
     let mut keep = Vec::with_capacity(header.records_count.clamp(0, 1 << 16) as usize);
     let mut counts = FilterCounts::default();
     let mut keeps_tombstone = false;
-    let mut reader = records::batch_records(batch, header)?;
+    let mut reader = record::batch_records(batch, header)?;
     while let Some(record) = reader.next_record()? {
         let kept = should_keep(&record, header, horizon, ctx);
         counts.records_read += 1;
@@ -125,7 +127,7 @@ fn rebuild(
     // First pass over the kept records: the timestamps the new header needs.
     let mut first_timestamp = None;
     let mut max_timestamp = batch::NO_TIMESTAMP;
-    let mut reader = records::batch_records(batch, header)?;
+    let mut reader = record::batch_records(batch, header)?;
     let mut i = 0;
     while let Some(record) = reader.next_record()? {
         if keep[i] {
@@ -143,7 +145,7 @@ fn rebuild(
     }
     // Second pass: the kept records re-encoded against the new base timestamp.
     let mut encoder = Encoder::new(codec).map_err(|e| e.to_string())?;
-    let mut reader = records::batch_records(batch, header)?;
+    let mut reader = record::batch_records(batch, header)?;
     let mut i = 0;
     let mut kept = 0i32;
     while let Some(record) = reader.next_record()? {
@@ -207,7 +209,7 @@ fn assemble(header: BatchHeader, payload: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cleaner::records::put_varlong;
+    use crate::records::record::put_varlong;
 
     /// One record: (offset delta, timestamp delta, key, value).
     type Spec<'a> = (i32, i64, Option<&'a [u8]>, Option<&'a [u8]>);
@@ -285,7 +287,7 @@ mod tests {
         let header = BatchHeader::parse(batch);
         batch::check_crc(&header, batch).unwrap();
         let mut out = Vec::new();
-        let mut reader = records::batch_records(batch, &header).unwrap();
+        let mut reader = record::batch_records(batch, &header).unwrap();
         while let Some(r) = reader.next_record().unwrap() {
             out.push((
                 header.base_offset + r.offset_delta as i64,

@@ -23,8 +23,8 @@
 
 use std::io::{self, Read, Write};
 
-use crate::batch::{BatchHeader, HEADER_SIZE, read_varint, read_varlong};
-use crate::cleaner::codec::{self, Codec};
+use crate::records::batch::{BatchHeader, HEADER_SIZE, read_varint, read_varlong};
+use crate::records::codec::{self, Codec};
 
 /// The largest record body the reader holds in memory (Kafka bounds records by
 /// max.message.bytes; this bound is for compressed batches, whose records nothing else bounds).

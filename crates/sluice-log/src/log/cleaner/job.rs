@@ -33,15 +33,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
-use crate::batch::{self, BatchHeader, HEADER_SIZE};
-use crate::cleaner::filter::{self, FilterContext, Filtered};
-use crate::cleaner::offset_map::OffsetMap;
-use crate::cleaner::records;
-use crate::cleaner::{CLEANED_SUFFIX, CleanStats, CleanerSettings, suffixed};
 use crate::config::LogConfig;
 use crate::error::{Error, Result};
 use crate::index::{OffsetIndex, TimeIndex};
-use crate::segment::{self, MAX_RELATIVE_OFFSET};
+use crate::log::cleaner::filter::{self, FilterContext, Filtered};
+use crate::log::cleaner::offset_map::OffsetMap;
+use crate::log::cleaner::{CLEANED_SUFFIX, CleanStats, CleanerSettings, suffixed};
+use crate::records::batch::{self, BatchHeader, HEADER_SIZE};
+use crate::records::record;
+use crate::segment::{MAX_RELATIVE_OFFSET, SegmentFile};
 use crate::storage::{self, Storage};
 
 /// Batches up to this size are read into memory and filtered; larger ones are kept whole.
@@ -241,7 +241,7 @@ impl CleanJob {
                     && header.size() <= MAX_INSPECTED_BATCH_BYTES
                 {
                     let bytes = reader.batch(position, &header)?;
-                    match records::batch_records(bytes, &header) {
+                    match record::batch_records(bytes, &header) {
                         Ok(mut records) => loop {
                             match records.next_record() {
                                 Ok(Some(record)) => {
@@ -491,6 +491,8 @@ impl<'a> SegmentReader<'a> {
 /// written since the last one), so they equal what recovery would rebuild.
 struct CleanedWriter<'a> {
     storage: &'a dyn Storage,
+    /// Every file of the cleaned segment (one per `SegmentFile`).
+    paths: Vec<PathBuf>,
     log_path: PathBuf,
     file: File,
     /// Bytes handed to the file so far.
@@ -512,22 +514,21 @@ impl<'a> CleanedWriter<'a> {
         config: &LogConfig,
         created: &mut Vec<PathBuf>,
     ) -> Result<CleanedWriter<'a>> {
-        let path =
-            |suffix: &str| suffixed(&dir.join(segment::file_name(base, suffix)), CLEANED_SUFFIX);
-        let (log_path, index_path, time_index_path) = (
-            path(segment::LOG_SUFFIX),
-            path(segment::INDEX_SUFFIX),
-            path(segment::TIME_INDEX_SUFFIX),
-        );
+        let paths: Vec<PathBuf> = SegmentFile::ALL
+            .iter()
+            .map(|kind| suffixed(&kind.path(dir, base), CLEANED_SUFFIX))
+            .collect();
         // Leftovers of an earlier job that died: index files would be read as entries.
-        for p in [&log_path, &index_path, &time_index_path] {
-            remove_if_exists(storage, p);
+        for path in &paths {
+            remove_if_exists(storage, path);
         }
-        created.extend([
-            log_path.clone(),
-            index_path.clone(),
-            time_index_path.clone(),
-        ]);
+        created.extend(paths.iter().cloned());
+        let path = |kind: SegmentFile| suffixed(&kind.path(dir, base), CLEANED_SUFFIX);
+        let (log_path, index_path, time_index_path) = (
+            path(SegmentFile::Log),
+            path(SegmentFile::OffsetIndex),
+            path(SegmentFile::TimeIndex),
+        );
         let file = storage
             .open(&log_path, true)
             .map_err(|e| Error::from_io("create cleaned segment", &log_path, e))?;
@@ -542,6 +543,7 @@ impl<'a> CleanedWriter<'a> {
         )?;
         Ok(CleanedWriter {
             storage,
+            paths,
             log_path,
             file,
             flushed: 0,
@@ -650,13 +652,9 @@ impl<'a> CleanedWriter<'a> {
     }
 
     /// Drops the files (the group needed no change).
-    fn discard(self, created: &mut Vec<PathBuf>) {
+    fn discard(mut self, created: &mut Vec<PathBuf>) {
         let storage = self.storage;
-        let paths = [
-            self.log_path.clone(),
-            self.offset_index.path().to_path_buf(),
-            self.time_index.path().to_path_buf(),
-        ];
+        let paths = std::mem::take(&mut self.paths);
         drop(self);
         for path in &paths {
             remove_if_exists(storage, path);

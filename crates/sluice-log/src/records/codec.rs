@@ -17,7 +17,7 @@
 //! Decoders read untrusted bytes and stream their output, so memory stays bounded whatever the
 //! payload claims: a snappy block may not decompress to more than `MAX_SNAPPY_BLOCK_BYTES`, LZ4
 //! blocks are at most 4 MiB by the frame format, and zstd's window is limited by the library
-//! default (128 MiB). Callers bound the records they read on top (see `records.rs`).
+//! default (128 MiB). Callers bound the records they read on top (see `record.rs`).
 //!
 //! Concurrency contract: plain values, one per batch being read or written; `Send`.
 
@@ -28,7 +28,7 @@ use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
 use lz4_flex::frame::{BlockMode, BlockSize, FrameDecoder, FrameEncoder, FrameInfo};
 
-use crate::batch::COMPRESSION_MASK;
+use crate::records::batch::COMPRESSION_MASK;
 
 /// A batch's compression codec.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

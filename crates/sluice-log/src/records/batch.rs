@@ -1,5 +1,6 @@
-//! Kafka RecordBatch v2 ("magic 2"): header parsing, append validation, offset assignment, and
-//! the little record-level parsing the log needs for timestamp lookups.
+//! Kafka RecordBatch v2 ("magic 2"): header parsing and structure checks, CRC, offset
+//! assignment, and the little record-level parsing the log needs for timestamp lookups (append
+//! validation built on them is in `validate.rs`).
 //!
 //! On-disk and on-wire format, set in stone by Kafka (the bytes are stored exactly as produced,
 //! apart from the fields the log assigns). All integers are big-endian.
@@ -29,9 +30,6 @@
 //! Each record (uncompressed) is: length varint, attributes i8, timestampDelta varlong,
 //! offsetDelta varint, key (varint length + bytes), value (varint length + bytes), headers
 //! (varint count + entries); varints are zigzag-encoded.
-
-use crate::error::{Error, Result};
-use crate::record_count::{self, CountError};
 
 /// Size of baseOffset + batchLength, the part of a batch before `batchLength` counts.
 pub const LOG_OVERHEAD: usize = 12;
@@ -151,7 +149,7 @@ impl BatchHeader {
     /// control batches (transaction markers are the coordinator's), and an idempotent producer's
     /// batch must carry a sequence. Sluice serves no transactions, so a transactional batch is
     /// refused here as well (Kafka would need a transaction coordinator to accept it).
-    pub fn check_client_batch(&self) -> std::result::Result<(), String> {
+    pub fn check_client_batch(&self) -> Result<(), String> {
         if self.is_control() {
             return Err("clients are not allowed to write control records".into());
         }
@@ -170,7 +168,7 @@ impl BatchHeader {
         Ok(())
     }
 
-    // ---- for the log cleaner (cleaner.rs) ----
+    // ---- for the log cleaner (log/cleaner/) ----
 
     /// KIP-534 `deleteHorizonMs`: the baseTimestamp when attribute bit 6 is set.
     pub fn delete_horizon_ms(&self) -> Option<i64> {
@@ -180,7 +178,7 @@ impl BatchHeader {
     /// The count checks for a batch as stored: the log cleaner leaves batches sparse (fewer
     /// records than lastOffsetDelta + 1, the span kept) or empty (no records, kept for its
     /// offsets or its producer), so only 0 <= count <= lastOffsetDelta + 1 must hold.
-    pub fn check_stored_count(&self) -> std::result::Result<(), String> {
+    pub fn check_stored_count(&self) -> Result<(), String> {
         if self.records_count < 0 || self.last_offset_delta < 0 {
             return Err(format!(
                 "record count {} or lastOffsetDelta {} is negative",
@@ -227,7 +225,7 @@ impl BatchHeader {
 
     /// Magic and length checks that need only the header. `available` is how many bytes of the
     /// batch exist from its first byte on (the rest of the input, or of the file).
-    pub fn check_structure(&self, available: u64) -> std::result::Result<(), String> {
+    pub fn check_structure(&self, available: u64) -> Result<(), String> {
         if self.magic != MAGIC_V2 {
             return Err(format!("magic is {}, only 2 is supported", self.magic));
         }
@@ -250,7 +248,7 @@ impl BatchHeader {
 
     /// The count checks Kafka applies to client batches (LogValidator): a positive count equal to
     /// lastOffsetDelta + 1.
-    pub fn check_count(&self) -> std::result::Result<(), String> {
+    pub fn check_count(&self) -> Result<(), String> {
         if self.records_count <= 0 {
             return Err(format!(
                 "record count is {}, must be positive",
@@ -286,7 +284,7 @@ pub fn compute_crc(batch: &[u8]) -> u32 {
 }
 
 /// Checks the stored CRC of one whole batch.
-pub fn check_crc(header: &BatchHeader, batch: &[u8]) -> std::result::Result<(), String> {
+pub fn check_crc(header: &BatchHeader, batch: &[u8]) -> Result<(), String> {
     let computed = compute_crc(batch);
     if computed != header.crc {
         return Err(format!(
@@ -295,89 +293,6 @@ pub fn check_crc(header: &BatchHeader, batch: &[u8]) -> std::result::Result<(), 
         ));
     }
     Ok(())
-}
-
-/// What validation learned about an append.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct AppendSummary {
-    pub batches: usize,
-    /// Sum of the batches' record counts (= offsets the append takes).
-    pub records: i64,
-    pub bytes: u64,
-    /// Largest `maxTimestamp` among the batches as produced (NO_TIMESTAMP if none).
-    pub max_timestamp: i64,
-}
-
-/// Validates every batch of an append without changing anything: structure, CRC, counts (the
-/// header's and the records actually held, `record_count`), the
-/// client batch rules (`check_client_batch`) and size against `max_message_bytes`. The first
-/// failure is returned, naming the batch.
-pub fn validate_append(records: &[u8], max_message_bytes: u64) -> Result<AppendSummary> {
-    if records.is_empty() {
-        return Err(Error::InvalidRecord {
-            batch: 0,
-            position: 0,
-            reason: "the append holds no record batch".into(),
-        });
-    }
-    let mut summary = AppendSummary {
-        batches: 0,
-        records: 0,
-        bytes: 0,
-        max_timestamp: NO_TIMESTAMP,
-    };
-    let mut position = 0usize;
-    while position < records.len() {
-        let batch = summary.batches;
-        let rest = &records[position..];
-        let corrupt = |reason: String| Error::CorruptMessage {
-            batch,
-            position,
-            reason,
-        };
-        if rest.len() < HEADER_SIZE {
-            return Err(corrupt(format!(
-                "{} trailing bytes, less than a {HEADER_SIZE}-byte batch header",
-                rest.len()
-            )));
-        }
-        let header = BatchHeader::parse(rest);
-        header.check_structure(rest.len() as u64).map_err(corrupt)?;
-        let size = header.size();
-        if size > max_message_bytes {
-            return Err(Error::MessageTooLarge {
-                batch,
-                size,
-                max: max_message_bytes,
-            });
-        }
-        let bytes = &rest[..size as usize];
-        check_crc(&header, bytes).map_err(corrupt)?;
-        header
-            .check_count()
-            .and_then(|()| header.check_client_batch())
-            .map_err(|reason| Error::InvalidRecord {
-                batch,
-                position,
-                reason,
-            })?;
-        record_count::check_record_count(bytes, &header, max_message_bytes).map_err(
-            |error| match error {
-                CountError::Corrupt(reason) => corrupt(reason),
-                CountError::Invalid(reason) => Error::InvalidRecord {
-                    batch,
-                    position,
-                    reason,
-                },
-            },
-        )?;
-        summary.batches += 1;
-        summary.records += header.records_count as i64;
-        summary.bytes += size;
-        summary.max_timestamp = summary.max_timestamp.max(header.max_timestamp);
-        position += size as usize;
-    }
-    Ok(summary)
 }
 
 /// Assigns offsets to already-validated batches in place: baseOffset (consecutive from
@@ -531,18 +446,5 @@ mod tests {
         assert_eq!(increment_sequence(i32::MAX, 0), i32::MAX);
         assert_eq!(increment_sequence(i32::MAX, 1), 0);
         assert_eq!(increment_sequence(i32::MAX - 2, 5), 2);
-    }
-
-    #[test]
-    fn empty_append_is_invalid_record() {
-        let err = validate_append(&[], 1 << 20).unwrap_err();
-        assert_eq!(err.code(), "INVALID_RECORD");
-    }
-
-    #[test]
-    fn short_trailing_bytes_are_corrupt() {
-        let err = validate_append(&[0u8; 20], 1 << 20).unwrap_err();
-        assert_eq!(err.code(), "CORRUPT_MESSAGE");
-        assert!(err.to_string().contains("#0"), "{err}");
     }
 }

@@ -1,7 +1,8 @@
 //! Kafka's suffix protocol for replacing segments with cleaned ones, crash-safe at every step:
 //!
 //! ```text
-//! job      writes <base>.log.cleaned, .index.cleaned, .timeindex.cleaned; fdatasync each
+//! job      writes <base>.log.cleaned, .index.cleaned, .timeindex.cleaned (every
+//!          `SegmentFile`); fdatasync each
 //! stage    renames them to .swap (indexes first, the log last); fsync dir
 //! replace  unlinks the replaced segments' files (the one at <base> too); fsync dir
 //! promote  renames the .swap files to their final names (the log first); fsync dir
@@ -9,7 +10,7 @@
 //!
 //! A `.log.swap` file is the commit point. At open (`recover`), before segments are loaded:
 //! `.cleaned` files are deleted (the clean never committed); if `.log.swap` files exist, every
-//! segment file (`.log`, `.index`, `.timeindex`) whose base offset lies in
+//! segment file (each `SegmentFile`: `.log`, `.index`, `.timeindex`) whose base offset lies in
 //! [lowest swap base, highest swap end) is deleted — those segments were replaced — and the swap
 //! files get their final names (Kafka's `LogLoader`); index `.swap` files without their log are
 //! deleted (indexes are rebuilt when missing). So a crash leaves either the old segments or the
@@ -19,17 +20,19 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::batch::{BatchHeader, HEADER_SIZE};
-use crate::cleaner::{CLEANED_SUFFIX, SWAP_SUFFIX, suffixed};
 use crate::error::{Error, Result};
-use crate::segment::{self, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX};
+use crate::log::cleaner::{CLEANED_SUFFIX, SWAP_SUFFIX, suffixed};
+use crate::records::batch::{BatchHeader, HEADER_SIZE};
+use crate::segment::SegmentFile;
 use crate::storage::{self, Storage};
 
-/// The three file names of the segment at `base` with a protocol suffix.
-fn names(dir: &Path, base: i64, suffix: &str) -> [PathBuf; 3] {
-    // The log last: renaming it is the commit point.
-    [INDEX_SUFFIX, TIME_INDEX_SUFFIX, LOG_SUFFIX]
-        .map(|kind| suffixed(&dir.join(segment::file_name(base, kind)), suffix))
+/// The files of the segment at `base` with a protocol suffix, in commit order: the indexes
+/// first, the log last (renaming it is the commit point).
+fn names(dir: &Path, base: i64, suffix: &str) -> Vec<PathBuf> {
+    SegmentFile::indexes()
+        .chain([SegmentFile::Log])
+        .map(|kind| suffixed(&kind.path(dir, base), suffix))
+        .collect()
 }
 
 fn rename(storage: &dyn Storage, from: &Path, to: &Path) -> Result<()> {
@@ -57,10 +60,9 @@ pub(crate) fn stage(storage: &dyn Storage, dir: &Path, base: i64) -> Result<()> 
 
 /// `.swap` -> final names for the segment at `base` (the log first), then fsync of the dir.
 pub(crate) fn promote(storage: &dyn Storage, dir: &Path, base: i64) -> Result<()> {
-    let swaps = names(dir, base, SWAP_SUFFIX);
-    let finals = names(dir, base, "");
-    for i in [2, 0, 1] {
-        rename(storage, &swaps[i], &finals[i])?;
+    for kind in [SegmentFile::Log].into_iter().chain(SegmentFile::indexes()) {
+        let path = kind.path(dir, base);
+        rename(storage, &suffixed(&path, SWAP_SUFFIX), &path)?;
     }
     sync_dir(storage, dir)
 }
@@ -91,17 +93,12 @@ pub(crate) fn recover(storage: &dyn Storage, dir: &Path) -> Result<()> {
         if name.ends_with(CLEANED_SUFFIX) {
             remove(storage, &path)?;
         } else if let Some(plain) = name.strip_suffix(SWAP_SUFFIX) {
-            if let Some(base) = segment::parse_file_name(plain, LOG_SUFFIX) {
-                log_swaps.push(base);
-            } else if let Some(base) = segment::parse_file_name(plain, INDEX_SUFFIX)
-                .or_else(|| segment::parse_file_name(plain, TIME_INDEX_SUFFIX))
-            {
-                index_swaps.push((base, path));
+            match SegmentFile::parse(plain) {
+                Some((base, SegmentFile::Log)) => log_swaps.push(base),
+                Some((base, _)) => index_swaps.push((base, path)),
+                None => {}
             }
-        } else if let Some(base) = [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]
-            .iter()
-            .find_map(|s| segment::parse_file_name(&name, s))
-        {
+        } else if let Some((base, _)) = SegmentFile::parse(&name) {
             segment_files.push((base, path));
         }
     }
@@ -129,7 +126,7 @@ pub(crate) fn recover(storage: &dyn Storage, dir: &Path) -> Result<()> {
         }
     }
     for &base in &log_swaps {
-        let final_path = dir.join(segment::file_name(base, LOG_SUFFIX));
+        let final_path = SegmentFile::Log.path(dir, base);
         rename(storage, &suffixed(&final_path, SWAP_SUFFIX), &final_path)?;
     }
     if !log_swaps.is_empty() || !index_swaps.is_empty() {
@@ -141,7 +138,7 @@ pub(crate) fn recover(storage: &dyn Storage, dir: &Path) -> Result<()> {
 /// The offset after the last whole batch of `<base>.log.swap` (it was fdatasync'd before it got
 /// its name, so it is whole; a header that does not parse ends the scan all the same).
 fn next_offset(storage: &dyn Storage, dir: &Path, base: i64) -> Result<i64> {
-    let path = suffixed(&dir.join(segment::file_name(base, LOG_SUFFIX)), SWAP_SUFFIX);
+    let path = suffixed(&SegmentFile::Log.path(dir, base), SWAP_SUFFIX);
     let file = storage
         .open(&path, false)
         .map_err(|e| Error::from_io("open swap segment", &path, e))?;

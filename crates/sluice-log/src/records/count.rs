@@ -4,7 +4,7 @@
 //!
 //! Uncompressed batches: walk the records' length varints, which must give exactly
 //! `recordsCount` records ending exactly at the end of the batch (no record body is parsed).
-//! Compressed batches: stream-decompress with the cleaner's codecs and count the same way,
+//! Compressed batches: stream-decompress with `codec.rs` and count the same way,
 //! skipping bodies without holding them. The decompressed size is bounded
 //! (`decompressed_limit`), so a small batch cannot make the broker inflate gigabytes.
 //!
@@ -12,8 +12,8 @@
 
 use std::io::{self, Read};
 
-use crate::batch::{BatchHeader, HEADER_SIZE, read_varint};
-use crate::cleaner::codec::{self, Codec};
+use crate::records::batch::{BatchHeader, HEADER_SIZE, read_varint};
+use crate::records::codec::{self, Codec};
 
 /// Why a batch's records do not match its header. `Corrupt` is CORRUPT_MESSAGE (bytes that do
 /// not decode), `Invalid` is INVALID_RECORD (decodable records, but not `recordsCount` of them).
@@ -69,15 +69,17 @@ fn count_uncompressed(records: &[u8], claimed: i64) -> Result<i64, CountError> {
     let mut at = 0usize;
     let mut held = 0i64;
     while at < records.len() && held <= claimed {
-        let (length, n) = read_varint(records, at).ok_or_else(|| {
-            CountError::Corrupt(format!("record #{held} length does not parse"))
+        let (length, n) = read_varint(records, at)
+            .ok_or_else(|| CountError::Corrupt(format!("record #{held} length does not parse")))?;
+        let length = usize::try_from(length).map_err(|_| {
+            CountError::Corrupt(format!("record #{held} length {length} is negative"))
         })?;
-        let length = usize::try_from(length)
-            .map_err(|_| CountError::Corrupt(format!("record #{held} length {length} is negative")))?;
         let end = (at + n)
             .checked_add(length)
             .filter(|&end| end <= records.len())
-            .ok_or_else(|| CountError::Corrupt(format!("record #{held} runs past the end of the batch")))?;
+            .ok_or_else(|| {
+                CountError::Corrupt(format!("record #{held} runs past the end of the batch"))
+            })?;
         at = end;
         held += 1;
     }
@@ -125,17 +127,24 @@ fn read_stream_varint(source: &mut impl Read) -> io::Result<Option<(i32, u64)>> 
             if i == 0 {
                 return Ok(None);
             }
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "a record length is cut off"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "a record length is cut off",
+            ));
         }
         raw |= u64::from(byte[0] & 0x7f) << (7 * i);
         if byte[0] & 0x80 == 0 {
             let value = ((raw >> 1) as i64) ^ -((raw & 1) as i64);
-            let value = i32::try_from(value)
-                .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "a record length overflows"))?;
+            let value = i32::try_from(value).map_err(|_| {
+                io::Error::new(io::ErrorKind::InvalidData, "a record length overflows")
+            })?;
             return Ok(Some((value, i + 1)));
         }
     }
-    Err(io::Error::new(io::ErrorKind::InvalidData, "a record length varint is too long"))
+    Err(io::Error::new(
+        io::ErrorKind::InvalidData,
+        "a record length varint is too long",
+    ))
 }
 
 #[cfg(test)]
@@ -157,12 +166,25 @@ mod tests {
     #[test]
     fn uncompressed_counts_whole_records_and_rejects_partial_ones() {
         assert_eq!(count_uncompressed(&records(&[3, 0, 10]), 3), Ok(3));
-        assert_eq!(count_uncompressed(&records(&[3, 4]), 1), Ok(2), "stops one past the claim");
+        assert_eq!(
+            count_uncompressed(&records(&[3, 4]), 1),
+            Ok(2),
+            "stops one past the claim"
+        );
         let mut cut = records(&[3, 4]);
         cut.pop();
-        assert!(matches!(count_uncompressed(&cut, 2), Err(CountError::Corrupt(_))));
-        assert!(matches!(count_uncompressed(&[0x01], 1), Err(CountError::Corrupt(_))), "negative length");
-        assert!(matches!(count_uncompressed(&[0x80], 1), Err(CountError::Corrupt(_))), "cut varint");
+        assert!(matches!(
+            count_uncompressed(&cut, 2),
+            Err(CountError::Corrupt(_))
+        ));
+        assert!(
+            matches!(count_uncompressed(&[0x01], 1), Err(CountError::Corrupt(_))),
+            "negative length"
+        );
+        assert!(
+            matches!(count_uncompressed(&[0x80], 1), Err(CountError::Corrupt(_))),
+            "cut varint"
+        );
     }
 
     #[test]
@@ -181,7 +203,10 @@ mod tests {
             let garbage = vec![0x5au8; 40];
             if let Ok(reader) = codec::decoder(codec, &garbage) {
                 assert!(
-                    matches!(count_stream(reader, 4, 1 << 20), Err(CountError::Corrupt(_))),
+                    matches!(
+                        count_stream(reader, 4, 1 << 20),
+                        Err(CountError::Corrupt(_))
+                    ),
                     "{codec:?}: garbage"
                 );
             }

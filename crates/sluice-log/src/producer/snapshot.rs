@@ -1,5 +1,5 @@
 //! Producer state snapshot files: `<20-digit offset>.snapshot` in the partition directory
-//! (Kafka's file name), holding the idempotent producer state (`producer_state.rs`) that covers
+//! (Kafka's file name), holding the idempotent producer state (`state.rs`) that covers
 //! every batch below `offset`. Taken at roll (offset = the new segment's base) and at close
 //! (offset = the log end), so recovery loads one and scans only the batch headers after it.
 //!
@@ -40,7 +40,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::producer_state::{BATCHES_TO_RETAIN, BatchMetadata, ProducerEntry};
+use crate::producer::state::{BATCHES_TO_RETAIN, BatchMetadata, ProducerEntry};
 use crate::segment;
 
 pub const SNAPSHOT_SUFFIX: &str = ".snapshot";
