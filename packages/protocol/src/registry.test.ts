@@ -36,6 +36,7 @@ const SERVED: Record<string, [number, number, number | null]> = {
   EndTxn: [0, 5, 3],
   WriteTxnMarkers: [1, 2, 1],
   TxnOffsetCommit: [0, 5, 3],
+  DescribeProducers: [0, 0, 0],
   DescribeTransactions: [0, 0, 0],
   ListTransactions: [0, 2, 0],
 };

@@ -19,6 +19,7 @@ import { DeleteTopicsRequest, DeleteTopicsResponse } from './messages/delete-top
 import { DescribeClusterRequest, DescribeClusterResponse } from './messages/describe-cluster.ts';
 import { DescribeConfigsRequest, DescribeConfigsResponse } from './messages/describe-configs.ts';
 import { DescribeGroupsRequest, DescribeGroupsResponse } from './messages/describe-groups.ts';
+import { DescribeProducersRequest, DescribeProducersResponse } from './messages/describe-producers.ts';
 import { DescribeTransactionsRequest, DescribeTransactionsResponse } from './messages/describe-transactions.ts';
 import { EndTxnRequest, EndTxnResponse } from './messages/end-txn.ts';
 import { FetchRequest, FetchResponse } from './messages/fetch.ts';
@@ -75,6 +76,7 @@ const pairs: ReadonlyArray<readonly [MessageSpec, MessageSpec]> = [
   [DeleteGroupsRequest, DeleteGroupsResponse],
   [IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse],
   [DescribeClusterRequest, DescribeClusterResponse],
+  [DescribeProducersRequest, DescribeProducersResponse],
   [DescribeTransactionsRequest, DescribeTransactionsResponse],
   [ListTransactionsRequest, ListTransactionsResponse],
 ];

@@ -1,5 +1,5 @@
 // Wire bytes of the transaction APIs (AddPartitionsToTxn, AddOffsetsToTxn, EndTxn,
-// WriteTxnMarkers, TxnOffsetCommit, DescribeTransactions, ListTransactions) and FindCoordinator
+// WriteTxnMarkers, TxnOffsetCommit, DescribeProducers, DescribeTransactions, ListTransactions) and FindCoordinator
 // v5: a realistic body at the interesting versions, encoded by the codec and compared with the
 // bytes the specification lays out (written field by field with a dumb builder so each can be
 // checked by hand), then decoded back, absent fields taking the specification's defaults.
@@ -234,6 +234,14 @@ const requests: readonly Case[] = [
       w.string('tx-1').string('etl').int64(4000).int16(3).int32(5).string('m-1').string(null).count(1).string('in').count(1).int32(2).int64(42).int32(9).string('').tags().tags().tags(),
   },
   {
+    name: 'DescribeProducers v0',
+    apiKey: ApiKey.DescribeProducers,
+    version: 0,
+    flexible: true,
+    body: { topics: [{ name: 'orders', partitionIndexes: [0, 3] }] },
+    wire: (w) => w.count(1).string('orders').count(2).int32(0).int32(3).tags().tags(),
+  },
+  {
     name: 'DescribeTransactions v0',
     apiKey: ApiKey.DescribeTransactions,
     version: 0,
@@ -360,6 +368,48 @@ const responses: readonly Case[] = [
     },
     wire: (w) =>
       w.int32(0).count(1).int16(0).string('tx-1').string('Ongoing').int32(60_000).int64(1_700_000_000_000).int64(4000).int32(3).count(1).string('orders').count(2).int32(0).int32(1).tags().tags().tags(),
+  },
+  {
+    name: 'DescribeProducers v0',
+    apiKey: ApiKey.DescribeProducers,
+    version: 0,
+    flexible: true,
+    body: {
+      throttleTimeMs: 0,
+      topics: [
+        {
+          name: 'orders',
+          partitions: [
+            {
+              partitionIndex: 0,
+              errorCode: 0,
+              errorMessage: null,
+              activeProducers: [{ producerId: 4000, producerEpoch: 3, lastSequence: 9, lastTimestamp: 1_700_000_000_000, coordinatorEpoch: 0, currentTxnStartOffset: 120 }],
+            },
+          ],
+        },
+      ],
+    },
+    wire: (w) =>
+      w
+        .int32(0)
+        .count(1)
+        .string('orders')
+        .count(1)
+        .int32(0)
+        .int16(0)
+        .string(null)
+        .count(1)
+        .int64(4000)
+        .int32(3)
+        .int32(9)
+        .int64(1_700_000_000_000)
+        .int32(0)
+        .int64(120)
+        .tags()
+        .tags()
+        .tags()
+        .tags(),
   },
   {
     name: 'ListTransactions v1',
