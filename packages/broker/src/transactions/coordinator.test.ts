@@ -313,6 +313,17 @@ describe('failures of the log and of marker writes', () => {
     expect(h.coordinator.get('tx')?.state).toBe('CompleteCommit');
   });
 
+  test('a partition already past the producer’s epoch, or refusing for good, does not block the transaction', async () => {
+    const h = await harness();
+    const p = await ongoing(h);
+    h.markers.failPartition(ORDERS_0, ErrorCode.INVALID_PRODUCER_EPOCH);
+    h.markers.failPartition(ORDERS_1, ErrorCode.INVALID_RECORD);
+    await h.coordinator.endTxn({ transactionalId: 'tx', producerId: p.producerId, producerEpoch: 0, committed: false });
+    await drive(h);
+    expect(h.markers.requests).toHaveLength(1);
+    expect(h.coordinator.get('tx')?.state).toBe('CompleteAbort');
+  });
+
   test('a failed Complete* append is retried until it is written', async () => {
     const h = await harness();
     const p = await ongoing(h);

@@ -585,6 +585,11 @@ export class TransactionCoordinator {
         if (r.errorCode === ErrorCode.NONE || r.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) {
           // Written — or the partition is gone, and there is nothing left to mark.
           meta.removePartition(r);
+        } else if (r.errorCode === ErrorCode.INVALID_PRODUCER_EPOCH) {
+          // The partition has already seen a newer epoch of this producer: this transaction was
+          // resolved there (a marker re-sent after a restart, under TV2). Kafka drops it too.
+          this.logger.info({ transactionalId: meta.transactionalId, topic: r.topic, partition: r.partition }, 'marker refused for an older epoch; the partition is past this transaction');
+          meta.removePartition(r);
         } else if (!errorByCode(r.errorCode)?.retriable) {
           // Kafka stops here because another coordinator took over; on one node that cannot
           // happen, and retrying a refusal forever would block the transactional id.
