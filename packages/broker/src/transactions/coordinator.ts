@@ -30,10 +30,11 @@ import type { Clock, TimerHandle } from '../groups/clock.ts';
 import { KeyedTimers } from '../groups/clock.ts';
 import { type Logger, silentLogger } from '../logger.ts';
 import { DEFAULT_TRANSACTION_COORDINATOR_CONFIG, type TransactionCoordinatorConfig } from './config.ts';
+import { preEndClassic, preEndV2 } from './end-txn-rules.ts';
+import { type DescribedTransaction, describeTransactions, type ListTransactionsInput, type ListTransactionsResult, listTransactions } from './listing.ts';
 import type { MarkerWriteResult, MarkerWriter, TopicPartition, TransactionResult } from './marker-writer.ts';
 import {
   isEpochExhausted,
-  MAX_PRODUCER_EPOCH,
   metadataFromLogValue,
   NO_PRODUCER_EPOCH,
   NO_PRODUCER_ID,
@@ -43,8 +44,10 @@ import {
   type TxnTransit,
 } from './metadata.ts';
 import { decodeTransactionLogKey, decodeTransactionLogValue, encodeTransactionLogKey, encodeTransactionLogValue, TransactionRecordError } from './records.ts';
-import { expirationAllowed, TRANSACTION_STATES, type TransactionState } from './state.ts';
+import { expirationAllowed, type TransactionState } from './state.ts';
 import { type TransactionLog, TransactionLogError, type TransactionLogRecord, transactionPartition } from './transaction-log.ts';
+
+export type { DescribedTransaction, ListTransactionsInput, ListTransactionsResult } from './listing.ts';
 
 export interface InitProducerIdInput {
   readonly transactionalId: string;
@@ -85,32 +88,6 @@ export interface PartitionError extends TopicPartition {
   readonly errorCode: number;
 }
 
-export interface DescribedTransaction {
-  readonly errorCode: number;
-  readonly transactionalId: string;
-  readonly transactionState: string;
-  readonly transactionTimeoutMs: number;
-  readonly transactionStartTimeMs: number;
-  readonly producerId: number;
-  readonly producerEpoch: number;
-  readonly topicPartitions: ReadonlyArray<{ readonly name: string; readonly partitionIndexes: readonly number[] }>;
-}
-
-export interface ListTransactionsInput {
-  readonly stateFilters: readonly string[];
-  readonly producerIdFilters: readonly number[];
-  /** < 0: none; else only transactions running longer than this (ms). */
-  readonly durationFilterMs: number;
-  /** null or '': none; else a regular expression the whole id must match. */
-  readonly transactionalIdPattern: string | null;
-}
-
-export interface ListTransactionsResult {
-  readonly errorCode: number;
-  readonly unknownStateFilters: readonly string[];
-  readonly transactionStates: ReadonlyArray<{ readonly transactionalId: string; readonly producerId: number; readonly transactionState: string }>;
-}
-
 /** What happened, for the metrics probe the wiring supplies. */
 export interface TransactionProbe {
   transactionStarted(): void;
@@ -136,9 +113,6 @@ export interface TransactionCoordinatorOptions {
 }
 
 type Phase = 'created' | 'loading' | 'active' | 'closed';
-
-/** A step's outcome before anything is appended: an answer now, or a transition to append. */
-type PreEnd = { readonly errorCode: number; readonly transit?: undefined } | { readonly errorCode?: undefined; readonly transit: TxnTransit; readonly isEpochFence: boolean };
 
 function failed(errorCode: number): ProducerIdAndEpoch {
   return { errorCode, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH };
@@ -429,7 +403,9 @@ export class TransactionCoordinator {
     const meta = this.txns.get(transactionalId);
     if (meta === undefined) return failed(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
     const tv = Math.min(clientTransactionVersion, this.config.transactionVersion);
-    const pre = tv >= 2 ? this.preEndV2(meta, producerId, producerEpoch, result, isFromClient, tv) : this.preEndV1(meta, producerId, producerEpoch, result, isFromClient, tv);
+    const request = { producerId, producerEpoch, result, isFromClient, tv };
+    const context = { now: this.clock.now(), generateProducerId: () => this.generateProducerId() };
+    const pre = tv >= 2 ? preEndV2(meta, request, context) : preEndClassic(meta, request, context);
     if (pre.transit === undefined) {
       // A fence that did not get to its abort must not stay pending.
       if (meta.pendingState === 'PrepareEpochFence') meta.abandonTransition();
@@ -451,105 +427,6 @@ export class TransactionCoordinator {
     const complete = meta.prepareComplete(this.clock.now());
     this.startCompletion(meta, complete);
     return { errorCode: ErrorCode.NONE, producerId: complete.producerId, producerEpoch: complete.producerEpoch };
-  }
-
-  /** The classic protocol: the epoch stays; a retry is recognised by the state alone. */
-  private preEndV1(meta: TransactionMetadata, producerId: number, producerEpoch: number, result: TransactionResult, isFromClient: boolean, tv: number): PreEnd {
-    if (meta.producerId !== producerId) return { errorCode: ErrorCode.INVALID_PRODUCER_ID_MAPPING };
-    // A client must use the current epoch exactly; the coordinator's own abort may be ahead (a fence).
-    if ((isFromClient && producerEpoch !== meta.producerEpoch) || producerEpoch < meta.producerEpoch) return { errorCode: ErrorCode.PRODUCER_FENCED };
-    if (meta.pendingTransitionInProgress && meta.pendingState !== 'PrepareEpochFence') return { errorCode: ErrorCode.CONCURRENT_TRANSACTIONS };
-    const commit = result === 'COMMIT';
-    switch (meta.state) {
-      case 'Ongoing': {
-        const next = commit ? 'PrepareCommit' : 'PrepareAbort';
-        let isEpochFence = false;
-        if (next === 'PrepareAbort' && meta.pendingState === 'PrepareEpochFence') {
-          // The fence's bumped epoch becomes the transaction's (in memory until the abort is durable).
-          isEpochFence = true;
-          meta.abandonTransition();
-          meta.producerEpoch = producerEpoch;
-          meta.lastProducerEpoch = NO_PRODUCER_EPOCH;
-        }
-        return { transit: meta.prepareAbortOrCommit(next, tv, NO_PRODUCER_ID, this.clock.now(), false), isEpochFence };
-      }
-      case 'CompleteCommit':
-        return { errorCode: commit ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE };
-      case 'CompleteAbort':
-        return { errorCode: commit ? ErrorCode.INVALID_TXN_STATE : ErrorCode.NONE };
-      case 'PrepareCommit':
-        return { errorCode: commit ? ErrorCode.CONCURRENT_TRANSACTIONS : ErrorCode.INVALID_TXN_STATE };
-      case 'PrepareAbort':
-        return { errorCode: commit ? ErrorCode.INVALID_TXN_STATE : ErrorCode.CONCURRENT_TRANSACTIONS };
-      case 'Empty':
-        return { errorCode: ErrorCode.INVALID_TXN_STATE };
-      case 'Dead':
-      case 'PrepareEpochFence':
-        throw new Error(`BUG: ${meta.transactionalId} is ${meta.state} with no transition pending`);
-    }
-  }
-
-  /**
-   * KIP-890 part 2: every EndTxn bumps the epoch, so the same epoch again is the next
-   * transaction's request, and a retry is recognised by the epoch being one behind. A delayed
-   * EndTxn of the previous transaction therefore cannot end the next one (the race Jepsen found).
-   */
-  private preEndV2(meta: TransactionMetadata, producerId: number, producerEpoch: number, result: TransactionResult, isFromClient: boolean, tv: number): PreEnd {
-    const isEpochFence = meta.pendingState === 'PrepareEpochFence';
-    // A retry of an EndTxn that exhausted the epoch: the id has moved on to the next one at epoch 0.
-    const retryOnOverflow = !isEpochFence && meta.previousProducerId === producerId && producerEpoch === MAX_PRODUCER_EPOCH - 1 && meta.producerEpoch === 0;
-    const retryOnEpochBump = !isEpochFence && meta.producerEpoch === producerEpoch + 1;
-    let validEpoch: boolean;
-    if (isEpochFence) {
-      validEpoch = (!isFromClient || producerEpoch === meta.producerEpoch) && producerEpoch >= meta.producerEpoch;
-    } else {
-      switch (meta.state) {
-        case 'PrepareCommit':
-        case 'PrepareAbort':
-          validEpoch = retryOnEpochBump;
-          break;
-        case 'CompleteCommit':
-        case 'CompleteAbort':
-          validEpoch = retryOnEpochBump || retryOnOverflow || producerEpoch === meta.producerEpoch;
-          break;
-        default:
-          validEpoch = producerEpoch === meta.producerEpoch;
-      }
-    }
-    const isRetry = retryOnEpochBump || retryOnOverflow;
-    const toPrepare = (next: 'PrepareCommit' | 'PrepareAbort', noPartitionAdded: boolean): PreEnd => {
-      let nextProducerId = NO_PRODUCER_ID;
-      if (!isEpochFence && meta.isProducerEpochExhausted) {
-        const id = this.generateProducerId();
-        if (id === null) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS };
-        nextProducerId = id;
-      }
-      if (isEpochFence) meta.abandonTransition();
-      return { transit: meta.prepareAbortOrCommit(next, tv, nextProducerId, this.clock.now(), noPartitionAdded), isEpochFence };
-    };
-    if (meta.pendingTransitionInProgress && !isEpochFence) return { errorCode: ErrorCode.CONCURRENT_TRANSACTIONS };
-    if (meta.producerId !== producerId && !retryOnOverflow) return { errorCode: ErrorCode.INVALID_PRODUCER_ID_MAPPING };
-    if (!validEpoch) return { errorCode: ErrorCode.PRODUCER_FENCED };
-    const commit = result === 'COMMIT';
-    switch (meta.state) {
-      case 'Ongoing':
-        return toPrepare(commit ? 'PrepareCommit' : 'PrepareAbort', false);
-      case 'CompleteCommit':
-        if (commit) return { errorCode: isRetry ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE };
-        return isRetry ? { errorCode: ErrorCode.INVALID_TXN_STATE } : toPrepare('PrepareAbort', true);
-      case 'CompleteAbort':
-        if (!commit) return isRetry ? { errorCode: ErrorCode.NONE } : toPrepare('PrepareAbort', true);
-        return { errorCode: ErrorCode.INVALID_TXN_STATE };
-      case 'PrepareCommit':
-        return { errorCode: commit ? ErrorCode.CONCURRENT_TRANSACTIONS : ErrorCode.INVALID_TXN_STATE };
-      case 'PrepareAbort':
-        return { errorCode: commit ? ErrorCode.INVALID_TXN_STATE : ErrorCode.CONCURRENT_TRANSACTIONS };
-      case 'Empty':
-        return commit ? { errorCode: ErrorCode.INVALID_TXN_STATE } : toPrepare('PrepareAbort', true);
-      case 'Dead':
-      case 'PrepareEpochFence':
-        throw new Error(`BUG: ${meta.transactionalId} is ${meta.state} with no transition pending`);
-    }
   }
 
   // --- completion: markers, then Complete* -----------------------------------------------------
@@ -702,57 +579,10 @@ export class TransactionCoordinator {
   // --- DescribeTransactions / ListTransactions -------------------------------------------------
 
   describe(transactionalIds: readonly string[]): DescribedTransaction[] {
-    const stateError = this.stateError();
-    return transactionalIds.map((transactionalId) => {
-      const none = { transactionalId, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1, producerId: -1, producerEpoch: -1, topicPartitions: [] };
-      if (stateError !== null) return { ...none, errorCode: stateError };
-      const meta = transactionalId === '' ? undefined : this.txns.get(transactionalId);
-      if (meta === undefined) return { ...none, errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND };
-      const byTopic = new Map<string, number[]>();
-      for (const tp of meta.topicPartitions.values()) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
-      return {
-        errorCode: ErrorCode.NONE,
-        transactionalId,
-        transactionState: meta.state,
-        transactionTimeoutMs: meta.txnTimeoutMs,
-        transactionStartTimeMs: meta.txnStartTimestamp,
-        producerId: meta.producerId,
-        producerEpoch: meta.producerEpoch,
-        topicPartitions: [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes })),
-      };
-    });
+    return describeTransactions(this.txns, transactionalIds, this.stateError());
   }
 
   list(input: ListTransactionsInput): ListTransactionsResult {
-    const stateError = this.stateError();
-    if (stateError !== null) return { errorCode: stateError, unknownStateFilters: [], transactionStates: [] };
-    let pattern: RegExp | null = null;
-    if (input.transactionalIdPattern !== null && input.transactionalIdPattern !== '') {
-      try {
-        // Java's Matcher.matches(): the whole id must match.
-        pattern = new RegExp(`^(?:${input.transactionalIdPattern})$`, 'u');
-      } catch {
-        return { errorCode: ErrorCode.INVALID_REGULAR_EXPRESSION, unknownStateFilters: [], transactionStates: [] };
-      }
-    }
-    const states = new Set<TransactionState>();
-    const unknownStateFilters: string[] = [];
-    for (const name of input.stateFilters) {
-      if ((TRANSACTION_STATES as readonly string[]).includes(name)) states.add(name as TransactionState);
-      else unknownStateFilters.push(name);
-    }
-    const producerIds = new Set(input.producerIdFilters);
-    const now = this.clock.now();
-    const transactionStates = [...this.txns.values()]
-      .filter((m) => {
-        // Dead is the moment of removal, never listed.
-        if (m.state === 'Dead') return false;
-        if (producerIds.size > 0 && !producerIds.has(m.producerId)) return false;
-        if (states.size > 0 && !states.has(m.state)) return false;
-        if (input.durationFilterMs >= 0 && now - m.txnStartTimestamp <= input.durationFilterMs) return false;
-        return pattern === null || pattern.test(m.transactionalId);
-      })
-      .map((m) => ({ transactionalId: m.transactionalId, producerId: m.producerId, transactionState: m.state }));
-    return { errorCode: ErrorCode.NONE, unknownStateFilters, transactionStates };
+    return listTransactions(this.txns, input, this.clock.now(), this.stateError());
   }
 }
