@@ -17,7 +17,7 @@ const SERVED: Record<string, [number, number, number | null]> = {
   AlterConfigs: [0, 2, 2],
   IncrementalAlterConfigs: [0, 1, 1],
   DescribeCluster: [0, 1, 0],
-  FindCoordinator: [0, 4, 3],
+  FindCoordinator: [0, 5, 3],
   JoinGroup: [2, 9, 6],
   SyncGroup: [0, 5, 4],
   Heartbeat: [0, 4, 4],
@@ -31,6 +31,14 @@ const SERVED: Record<string, [number, number, number | null]> = {
   OffsetForLeaderEpoch: [2, 4, 4],
   SaslHandshake: [0, 1, null],
   SaslAuthenticate: [0, 2, 2],
+  AddPartitionsToTxn: [0, 5, 3],
+  AddOffsetsToTxn: [0, 4, 3],
+  EndTxn: [0, 5, 3],
+  WriteTxnMarkers: [1, 2, 1],
+  TxnOffsetCommit: [0, 5, 3],
+  DescribeProducers: [0, 0, 0],
+  DescribeTransactions: [0, 0, 0],
+  ListTransactions: [0, 2, 0],
 };
 
 describe('registry', () => {

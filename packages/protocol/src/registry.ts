@@ -7,6 +7,8 @@ import type { FieldSpec, MessageSpec } from './spec.ts';
 import { apiKeyName } from './api-keys.ts';
 import { parseVersions } from './primitives/versions.ts';
 
+import { AddOffsetsToTxnRequest, AddOffsetsToTxnResponse } from './messages/add-offsets-to-txn.ts';
+import { AddPartitionsToTxnRequest, AddPartitionsToTxnResponse } from './messages/add-partitions-to-txn.ts';
 import { AlterConfigsRequest, AlterConfigsResponse } from './messages/alter-configs.ts';
 import { ApiVersionsRequest, ApiVersionsResponse } from './messages/api-versions.ts';
 import { CreatePartitionsRequest, CreatePartitionsResponse } from './messages/create-partitions.ts';
@@ -17,6 +19,9 @@ import { DeleteTopicsRequest, DeleteTopicsResponse } from './messages/delete-top
 import { DescribeClusterRequest, DescribeClusterResponse } from './messages/describe-cluster.ts';
 import { DescribeConfigsRequest, DescribeConfigsResponse } from './messages/describe-configs.ts';
 import { DescribeGroupsRequest, DescribeGroupsResponse } from './messages/describe-groups.ts';
+import { DescribeProducersRequest, DescribeProducersResponse } from './messages/describe-producers.ts';
+import { DescribeTransactionsRequest, DescribeTransactionsResponse } from './messages/describe-transactions.ts';
+import { EndTxnRequest, EndTxnResponse } from './messages/end-txn.ts';
 import { FetchRequest, FetchResponse } from './messages/fetch.ts';
 import { FindCoordinatorRequest, FindCoordinatorResponse } from './messages/find-coordinator.ts';
 import { HeartbeatRequest, HeartbeatResponse } from './messages/heartbeat.ts';
@@ -26,6 +31,7 @@ import { JoinGroupRequest, JoinGroupResponse } from './messages/join-group.ts';
 import { LeaveGroupRequest, LeaveGroupResponse } from './messages/leave-group.ts';
 import { ListGroupsRequest, ListGroupsResponse } from './messages/list-groups.ts';
 import { ListOffsetsRequest, ListOffsetsResponse } from './messages/list-offsets.ts';
+import { ListTransactionsRequest, ListTransactionsResponse } from './messages/list-transactions.ts';
 import { MetadataRequest, MetadataResponse } from './messages/metadata.ts';
 import { OffsetCommitRequest, OffsetCommitResponse } from './messages/offset-commit.ts';
 import { OffsetFetchRequest, OffsetFetchResponse } from './messages/offset-fetch.ts';
@@ -34,6 +40,8 @@ import { ProduceRequest, ProduceResponse } from './messages/produce.ts';
 import { SaslAuthenticateRequest, SaslAuthenticateResponse } from './messages/sasl-authenticate.ts';
 import { SaslHandshakeRequest, SaslHandshakeResponse } from './messages/sasl-handshake.ts';
 import { SyncGroupRequest, SyncGroupResponse } from './messages/sync-group.ts';
+import { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from './messages/txn-offset-commit.ts';
+import { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from './messages/write-txn-markers.ts';
 
 const pairs: ReadonlyArray<readonly [MessageSpec, MessageSpec]> = [
   [ProduceRequest, ProduceResponse],
@@ -56,6 +64,11 @@ const pairs: ReadonlyArray<readonly [MessageSpec, MessageSpec]> = [
   [DeleteRecordsRequest, DeleteRecordsResponse],
   [InitProducerIdRequest, InitProducerIdResponse],
   [OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse],
+  [AddPartitionsToTxnRequest, AddPartitionsToTxnResponse],
+  [AddOffsetsToTxnRequest, AddOffsetsToTxnResponse],
+  [EndTxnRequest, EndTxnResponse],
+  [WriteTxnMarkersRequest, WriteTxnMarkersResponse],
+  [TxnOffsetCommitRequest, TxnOffsetCommitResponse],
   [DescribeConfigsRequest, DescribeConfigsResponse],
   [AlterConfigsRequest, AlterConfigsResponse],
   [SaslAuthenticateRequest, SaslAuthenticateResponse],
@@ -63,6 +76,9 @@ const pairs: ReadonlyArray<readonly [MessageSpec, MessageSpec]> = [
   [DeleteGroupsRequest, DeleteGroupsResponse],
   [IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse],
   [DescribeClusterRequest, DescribeClusterResponse],
+  [DescribeProducersRequest, DescribeProducersResponse],
+  [DescribeTransactionsRequest, DescribeTransactionsResponse],
+  [ListTransactionsRequest, ListTransactionsResponse],
 ];
 
 // --- well-formedness -------------------------------------------------------------------------

@@ -658,7 +658,7 @@ export interface OffsetFetchResponseGroupsTopicsPartitions {
 
 // --- FindCoordinator (API key 10)
 
-/** FindCoordinatorRequest (API key 10), served v0-v4, flexible from v3. */
+/** FindCoordinatorRequest (API key 10), served v0-v5, flexible from v3. */
 export interface FindCoordinatorRequest {
   /** Versions 0-3. */
   key?: string;
@@ -670,7 +670,7 @@ export interface FindCoordinatorRequest {
   _unknownTaggedFields?: UnknownTaggedField[];
 }
 
-/** FindCoordinatorResponse (API key 10), served v0-v4, flexible from v3. */
+/** FindCoordinatorResponse (API key 10), served v0-v5, flexible from v3. */
 export interface FindCoordinatorResponse {
   /** Versions 1+. */
   throttleTimeMs?: number;
@@ -1392,6 +1392,334 @@ export interface OffsetForLeaderEpochResponseTopicsPartitions {
   _unknownTaggedFields?: UnknownTaggedField[];
 }
 
+// --- AddPartitionsToTxn (API key 24)
+
+/** AddPartitionsToTxnRequest (API key 24), served v0-v5, flexible from v3. */
+export interface AddPartitionsToTxnRequest {
+  /** Versions 4+. */
+  transactions?: AddPartitionsToTxnRequestTransactions[];
+  /** Versions 0-3. */
+  v3AndBelowTransactionalId?: string;
+  /** Versions 0-3. */
+  v3AndBelowProducerId?: number;
+  /** Versions 0-3. */
+  v3AndBelowProducerEpoch?: number;
+  /** Versions 0-3. */
+  v3AndBelowTopics?: AddPartitionsToTxnRequestV3AndBelowTopics[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AddPartitionsToTxnRequest.transactions[]. */
+export interface AddPartitionsToTxnRequestTransactions {
+  /** Versions 4+. */
+  transactionalId: string;
+  /** Versions 4+. */
+  producerId: number;
+  /** Versions 4+. */
+  producerEpoch: number;
+  /** Versions 4+. Default false. */
+  verifyOnly: boolean;
+  /** Versions 4+. */
+  topics: AddPartitionsToTxnRequestTransactionsTopics[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AddPartitionsToTxnRequest.transactions[].topics[]. */
+export interface AddPartitionsToTxnRequestTransactionsTopics {
+  /** Versions 4+. */
+  name: string;
+  /** Versions 4+. */
+  partitions: number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AddPartitionsToTxnRequest.v3AndBelowTopics[]. */
+export interface AddPartitionsToTxnRequestV3AndBelowTopics {
+  /** Versions 0-3. */
+  name: string;
+  /** Versions 0-3. */
+  partitions: number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** AddPartitionsToTxnResponse (API key 24), served v0-v5, flexible from v3. */
+export interface AddPartitionsToTxnResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 4+. */
+  errorCode?: number;
+  /** Versions 4+. */
+  resultsByTransaction?: readonly AddPartitionsToTxnResponseResultsByTransaction[];
+  /** Versions 0-3. */
+  resultsByTopicV3AndBelow?: readonly AddPartitionsToTxnResponseResultsByTopicV3AndBelow[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AddPartitionsToTxnResponse.resultsByTransaction[]. */
+export interface AddPartitionsToTxnResponseResultsByTransaction {
+  /** Versions 4+. */
+  transactionalId: string;
+  /** Versions 4+. */
+  topicResults: readonly AddPartitionsToTxnResponseResultsByTransactionTopicResults[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AddPartitionsToTxnResponse.resultsByTransaction[].topicResults[]. */
+export interface AddPartitionsToTxnResponseResultsByTransactionTopicResults {
+  /** Versions 4+. */
+  name: string;
+  /** Versions 4+. */
+  resultsByPartition: readonly AddPartitionsToTxnResponseResultsByTransactionTopicResultsResultsByPartition[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AddPartitionsToTxnResponse.resultsByTransaction[].topicResults[].resultsByPartition[]. */
+export interface AddPartitionsToTxnResponseResultsByTransactionTopicResultsResultsByPartition {
+  /** Versions 4+. */
+  partitionIndex: number;
+  /** Versions 4+. */
+  partitionErrorCode: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AddPartitionsToTxnResponse.resultsByTopicV3AndBelow[]. */
+export interface AddPartitionsToTxnResponseResultsByTopicV3AndBelow {
+  /** Versions 0-3. */
+  name: string;
+  /** Versions 0-3. */
+  resultsByPartition: readonly AddPartitionsToTxnResponseResultsByTopicV3AndBelowResultsByPartition[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AddPartitionsToTxnResponse.resultsByTopicV3AndBelow[].resultsByPartition[]. */
+export interface AddPartitionsToTxnResponseResultsByTopicV3AndBelowResultsByPartition {
+  /** Versions 0-3. */
+  partitionIndex: number;
+  /** Versions 0-3. */
+  partitionErrorCode: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- AddOffsetsToTxn (API key 25)
+
+/** AddOffsetsToTxnRequest (API key 25), served v0-v4, flexible from v3. */
+export interface AddOffsetsToTxnRequest {
+  /** Versions 0+. */
+  transactionalId: string;
+  /** Versions 0+. */
+  producerId: number;
+  /** Versions 0+. */
+  producerEpoch: number;
+  /** Versions 0+. */
+  groupId: string;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** AddOffsetsToTxnResponse (API key 25), served v0-v4, flexible from v3. */
+export interface AddOffsetsToTxnResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- EndTxn (API key 26)
+
+/** EndTxnRequest (API key 26), served v0-v5, flexible from v3. */
+export interface EndTxnRequest {
+  /** Versions 0+. */
+  transactionalId: string;
+  /** Versions 0+. */
+  producerId: number;
+  /** Versions 0+. */
+  producerEpoch: number;
+  /** Versions 0+. */
+  committed: boolean;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** EndTxnResponse (API key 26), served v0-v5, flexible from v3. */
+export interface EndTxnResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 5+. Default -1. */
+  producerId?: number;
+  /** Versions 5+. Default -1. */
+  producerEpoch?: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- WriteTxnMarkers (API key 27)
+
+/** WriteTxnMarkersRequest (API key 27), served v1-v2, flexible from v1. */
+export interface WriteTxnMarkersRequest {
+  /** Versions 1+. */
+  markers: WriteTxnMarkersRequestMarkers[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of WriteTxnMarkersRequest.markers[]. */
+export interface WriteTxnMarkersRequestMarkers {
+  /** Versions 1+. */
+  producerId: number;
+  /** Versions 1+. */
+  producerEpoch: number;
+  /** Versions 1+. */
+  transactionResult: boolean;
+  /** Versions 1+. */
+  topics: WriteTxnMarkersRequestMarkersTopics[];
+  /** Versions 1+. */
+  coordinatorEpoch: number;
+  /** Versions 2+. Default 0. */
+  transactionVersion?: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of WriteTxnMarkersRequest.markers[].topics[]. */
+export interface WriteTxnMarkersRequestMarkersTopics {
+  /** Versions 1+. */
+  name: string;
+  /** Versions 1+. */
+  partitionIndexes: number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** WriteTxnMarkersResponse (API key 27), served v1-v2, flexible from v1. */
+export interface WriteTxnMarkersResponse {
+  /** Versions 1+. */
+  markers: readonly WriteTxnMarkersResponseMarkers[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of WriteTxnMarkersResponse.markers[]. */
+export interface WriteTxnMarkersResponseMarkers {
+  /** Versions 1+. */
+  producerId: number;
+  /** Versions 1+. */
+  topics: readonly WriteTxnMarkersResponseMarkersTopics[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of WriteTxnMarkersResponse.markers[].topics[]. */
+export interface WriteTxnMarkersResponseMarkersTopics {
+  /** Versions 1+. */
+  name: string;
+  /** Versions 1+. */
+  partitions: readonly WriteTxnMarkersResponseMarkersTopicsPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of WriteTxnMarkersResponse.markers[].topics[].partitions[]. */
+export interface WriteTxnMarkersResponseMarkersTopicsPartitions {
+  /** Versions 1+. */
+  partitionIndex: number;
+  /** Versions 1+. */
+  errorCode: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- TxnOffsetCommit (API key 28)
+
+/** TxnOffsetCommitRequest (API key 28), served v0-v5, flexible from v3. */
+export interface TxnOffsetCommitRequest {
+  /** Versions 0+. */
+  transactionalId: string;
+  /** Versions 0+. */
+  groupId: string;
+  /** Versions 0+. */
+  producerId: number;
+  /** Versions 0+. */
+  producerEpoch: number;
+  /** Versions 3+. Default -1. */
+  generationId?: number;
+  /** Versions 3+. Default "". */
+  memberId?: string;
+  /** Versions 3+. Default null. */
+  groupInstanceId?: string | null;
+  /** Versions 0+. */
+  topics: TxnOffsetCommitRequestTopics[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of TxnOffsetCommitRequest.topics[]. */
+export interface TxnOffsetCommitRequestTopics {
+  /** Versions 0+. */
+  name: string;
+  /** Versions 0+. */
+  partitions: TxnOffsetCommitRequestTopicsPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of TxnOffsetCommitRequest.topics[].partitions[]. */
+export interface TxnOffsetCommitRequestTopicsPartitions {
+  /** Versions 0+. */
+  partitionIndex: number;
+  /** Versions 0+. */
+  committedOffset: number;
+  /** Versions 2+. Default -1. */
+  committedLeaderEpoch?: number;
+  /** Versions 0+. */
+  committedMetadata: string | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** TxnOffsetCommitResponse (API key 28), served v0-v5, flexible from v3. */
+export interface TxnOffsetCommitResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  topics: readonly TxnOffsetCommitResponseTopics[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of TxnOffsetCommitResponse.topics[]. */
+export interface TxnOffsetCommitResponseTopics {
+  /** Versions 0+. */
+  name: string;
+  /** Versions 0+. */
+  partitions: readonly TxnOffsetCommitResponseTopicsPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of TxnOffsetCommitResponse.topics[].partitions[]. */
+export interface TxnOffsetCommitResponseTopicsPartitions {
+  /** Versions 0+. */
+  partitionIndex: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
 // --- DescribeConfigs (API key 32)
 
 /** DescribeConfigsRequest (API key 32), served v1-v4, flexible from v4. */
@@ -1754,6 +2082,172 @@ export interface DescribeClusterResponseBrokers {
   _unknownTaggedFields?: UnknownTaggedField[];
 }
 
+// --- DescribeProducers (API key 61)
+
+/** DescribeProducersRequest (API key 61), served v0-v0, flexible from v0. */
+export interface DescribeProducersRequest {
+  /** Versions 0+. */
+  topics: DescribeProducersRequestTopics[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeProducersRequest.topics[]. */
+export interface DescribeProducersRequestTopics {
+  /** Versions 0+. */
+  name: string;
+  /** Versions 0+. */
+  partitionIndexes: number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** DescribeProducersResponse (API key 61), served v0-v0, flexible from v0. */
+export interface DescribeProducersResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  topics: readonly DescribeProducersResponseTopics[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeProducersResponse.topics[]. */
+export interface DescribeProducersResponseTopics {
+  /** Versions 0+. */
+  name: string;
+  /** Versions 0+. */
+  partitions: readonly DescribeProducersResponseTopicsPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeProducersResponse.topics[].partitions[]. */
+export interface DescribeProducersResponseTopicsPartitions {
+  /** Versions 0+. */
+  partitionIndex: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. Default null. */
+  errorMessage: string | null;
+  /** Versions 0+. */
+  activeProducers: readonly DescribeProducersResponseTopicsPartitionsActiveProducers[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeProducersResponse.topics[].partitions[].activeProducers[]. */
+export interface DescribeProducersResponseTopicsPartitionsActiveProducers {
+  /** Versions 0+. */
+  producerId: number;
+  /** Versions 0+. */
+  producerEpoch: number;
+  /** Versions 0+. Default -1. */
+  lastSequence: number;
+  /** Versions 0+. Default -1. */
+  lastTimestamp: number;
+  /** Versions 0+. */
+  coordinatorEpoch: number;
+  /** Versions 0+. Default -1. */
+  currentTxnStartOffset: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- DescribeTransactions (API key 65)
+
+/** DescribeTransactionsRequest (API key 65), served v0-v0, flexible from v0. */
+export interface DescribeTransactionsRequest {
+  /** Versions 0+. */
+  transactionalIds: string[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** DescribeTransactionsResponse (API key 65), served v0-v0, flexible from v0. */
+export interface DescribeTransactionsResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  transactionStates: readonly DescribeTransactionsResponseTransactionStates[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeTransactionsResponse.transactionStates[]. */
+export interface DescribeTransactionsResponseTransactionStates {
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. */
+  transactionalId: string;
+  /** Versions 0+. */
+  transactionState: string;
+  /** Versions 0+. */
+  transactionTimeoutMs: number;
+  /** Versions 0+. */
+  transactionStartTimeMs: number;
+  /** Versions 0+. */
+  producerId: number;
+  /** Versions 0+. */
+  producerEpoch: number;
+  /** Versions 0+. */
+  topicPartitions: readonly DescribeTransactionsResponseTransactionStatesTopicPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeTransactionsResponse.transactionStates[].topicPartitions[]. */
+export interface DescribeTransactionsResponseTransactionStatesTopicPartitions {
+  /** Versions 0+. */
+  name: string;
+  /** Versions 0+. */
+  partitionIndexes: readonly number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- ListTransactions (API key 66)
+
+/** ListTransactionsRequest (API key 66), served v0-v2, flexible from v0. */
+export interface ListTransactionsRequest {
+  /** Versions 0+. */
+  stateFilters: string[];
+  /** Versions 0+. */
+  producerIdFilters: number[];
+  /** Versions 1+. Default -1. */
+  durationFilter?: number;
+  /** Versions 2+. Default null. */
+  transactionalIdPattern?: string | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** ListTransactionsResponse (API key 66), served v0-v2, flexible from v0. */
+export interface ListTransactionsResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. */
+  unknownStateFilters: readonly string[];
+  /** Versions 0+. */
+  transactionStates: readonly ListTransactionsResponseTransactionStates[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ListTransactionsResponse.transactionStates[]. */
+export interface ListTransactionsResponseTransactionStates {
+  /** Versions 0+. */
+  transactionalId: string;
+  /** Versions 0+. */
+  producerId: number;
+  /** Versions 0+. */
+  transactionState: string;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
 // --- by API key
 
 /** The request type of every served API, by API key. */
@@ -1778,6 +2272,11 @@ export interface RequestTypes {
   21: DeleteRecordsRequest;
   22: InitProducerIdRequest;
   23: OffsetForLeaderEpochRequest;
+  24: AddPartitionsToTxnRequest;
+  25: AddOffsetsToTxnRequest;
+  26: EndTxnRequest;
+  27: WriteTxnMarkersRequest;
+  28: TxnOffsetCommitRequest;
   32: DescribeConfigsRequest;
   33: AlterConfigsRequest;
   36: SaslAuthenticateRequest;
@@ -1785,6 +2284,9 @@ export interface RequestTypes {
   42: DeleteGroupsRequest;
   44: IncrementalAlterConfigsRequest;
   60: DescribeClusterRequest;
+  61: DescribeProducersRequest;
+  65: DescribeTransactionsRequest;
+  66: ListTransactionsRequest;
 }
 
 /** The response type of every served API, by API key. */
@@ -1809,6 +2311,11 @@ export interface ResponseTypes {
   21: DeleteRecordsResponse;
   22: InitProducerIdResponse;
   23: OffsetForLeaderEpochResponse;
+  24: AddPartitionsToTxnResponse;
+  25: AddOffsetsToTxnResponse;
+  26: EndTxnResponse;
+  27: WriteTxnMarkersResponse;
+  28: TxnOffsetCommitResponse;
   32: DescribeConfigsResponse;
   33: AlterConfigsResponse;
   36: SaslAuthenticateResponse;
@@ -1816,6 +2323,9 @@ export interface ResponseTypes {
   42: DeleteGroupsResponse;
   44: IncrementalAlterConfigsResponse;
   60: DescribeClusterResponse;
+  61: DescribeProducersResponse;
+  65: DescribeTransactionsResponse;
+  66: ListTransactionsResponse;
 }
 
 /** The API keys this codec serves. */
