@@ -31,6 +31,11 @@ const SERVED: Record<string, [number, number, number | null]> = {
   OffsetForLeaderEpoch: [2, 4, 4],
   SaslHandshake: [0, 1, null],
   SaslAuthenticate: [0, 2, 2],
+  DescribeAcls: [0, 3, 2],
+  CreateAcls: [0, 3, 2],
+  DeleteAcls: [0, 3, 2],
+  DescribeUserScramCredentials: [0, 0, 0],
+  AlterUserScramCredentials: [0, 0, 0],
 };
 
 describe('registry', () => {

@@ -8,15 +8,20 @@ import { apiKeyName } from './api-keys.ts';
 import { parseVersions } from './primitives/versions.ts';
 
 import { AlterConfigsRequest, AlterConfigsResponse } from './messages/alter-configs.ts';
+import { AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse } from './messages/alter-user-scram-credentials.ts';
 import { ApiVersionsRequest, ApiVersionsResponse } from './messages/api-versions.ts';
+import { CreateAclsRequest, CreateAclsResponse } from './messages/create-acls.ts';
 import { CreatePartitionsRequest, CreatePartitionsResponse } from './messages/create-partitions.ts';
 import { CreateTopicsRequest, CreateTopicsResponse } from './messages/create-topics.ts';
+import { DeleteAclsRequest, DeleteAclsResponse } from './messages/delete-acls.ts';
 import { DeleteGroupsRequest, DeleteGroupsResponse } from './messages/delete-groups.ts';
 import { DeleteRecordsRequest, DeleteRecordsResponse } from './messages/delete-records.ts';
 import { DeleteTopicsRequest, DeleteTopicsResponse } from './messages/delete-topics.ts';
+import { DescribeAclsRequest, DescribeAclsResponse } from './messages/describe-acls.ts';
 import { DescribeClusterRequest, DescribeClusterResponse } from './messages/describe-cluster.ts';
 import { DescribeConfigsRequest, DescribeConfigsResponse } from './messages/describe-configs.ts';
 import { DescribeGroupsRequest, DescribeGroupsResponse } from './messages/describe-groups.ts';
+import { DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse } from './messages/describe-user-scram-credentials.ts';
 import { FetchRequest, FetchResponse } from './messages/fetch.ts';
 import { FindCoordinatorRequest, FindCoordinatorResponse } from './messages/find-coordinator.ts';
 import { HeartbeatRequest, HeartbeatResponse } from './messages/heartbeat.ts';
@@ -56,6 +61,9 @@ const pairs: ReadonlyArray<readonly [MessageSpec, MessageSpec]> = [
   [DeleteRecordsRequest, DeleteRecordsResponse],
   [InitProducerIdRequest, InitProducerIdResponse],
   [OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse],
+  [DescribeAclsRequest, DescribeAclsResponse],
+  [CreateAclsRequest, CreateAclsResponse],
+  [DeleteAclsRequest, DeleteAclsResponse],
   [DescribeConfigsRequest, DescribeConfigsResponse],
   [AlterConfigsRequest, AlterConfigsResponse],
   [SaslAuthenticateRequest, SaslAuthenticateResponse],
@@ -63,6 +71,8 @@ const pairs: ReadonlyArray<readonly [MessageSpec, MessageSpec]> = [
   [DeleteGroupsRequest, DeleteGroupsResponse],
   [IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse],
   [DescribeClusterRequest, DescribeClusterResponse],
+  [DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse],
+  [AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse],
 ];
 
 // --- well-formedness -------------------------------------------------------------------------
