@@ -38,8 +38,18 @@ export type ParseResult<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly reason: 'invalid-encoding' | 'channel-binding-not-supported' | 'extensions-not-supported'; readonly error: string };
 
+/**
+ * Longest SCRAM message accepted. RFC 5802 sets none and Kafka relies on
+ * `sasl.server.max.receive.size` (512 KiB); real messages are under 1 KiB (a username, two
+ * nonces, a base64 proof). The cap keeps the patterns below away from inputs so long that the
+ * regular-expression engine's backtracking stack overflows.
+ */
+export const MAX_SCRAM_MESSAGE_CHARS = 64 * 1024;
+
 // Character classes of RFC 5802 (value-char excludes ',' and NUL; printable is %x21-7E minus ',').
-const SASLNAME = '(?:[^\\u0000=,]|=2C|=3D)+';
+// SASLNAME is written as an unrolled loop (runs of plain characters between escapes) so the
+// engine iterates per escape, not per character.
+const SASLNAME = '(?=[^,])[^\\u0000=,]*(?:=(?:2C|3D)[^\\u0000=,]*)*';
 const VALUE = '[^\\u0000,]+';
 const PRINTABLE = '[\\x21-\\x2B\\x2D-\\x7E]+';
 const BASE64 = '(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)?';
@@ -68,7 +78,13 @@ function parseExtensions(text: string): Map<string, string> {
   return out;
 }
 
+function tooLong(text: string): ParseResult<never> | null {
+  return text.length > MAX_SCRAM_MESSAGE_CHARS ? { ok: false, reason: 'invalid-encoding', error: `SCRAM message of ${text.length} characters exceeds ${MAX_SCRAM_MESSAGE_CHARS}` } : null;
+}
+
 export function parseClientFirst(text: string): ParseResult<ClientFirstMessage> {
+  const long = tooLong(text);
+  if (long !== null) return long;
   const m = CLIENT_FIRST.exec(text);
   if (m === null) {
     if (text.startsWith('p=')) return { ok: false, reason: 'channel-binding-not-supported', error: 'channel binding requested (gs2 header "p="), which is not supported' };
@@ -91,6 +107,8 @@ export function parseClientFirst(text: string): ParseResult<ClientFirstMessage> 
 }
 
 export function parseClientFinal(text: string): ParseResult<ClientFinalMessage> {
+  const long = tooLong(text);
+  if (long !== null) return long;
   const m = CLIENT_FINAL.exec(text);
   if (m === null) return { ok: false, reason: 'invalid-encoding', error: 'Invalid SCRAM client final message format' };
   const [, withoutProof, channel, nonce, proof] = m as unknown as [string, string, string, string, string];
