@@ -3,9 +3,12 @@
 // kafkajs encodes each request, our codec decodes it, the mechanism answers, our codec encodes
 // the response, kafkajs decodes and checks it (for SCRAM: the server signature). No socket: the
 // connection wiring is not part of this test, the mechanisms and the codec are.
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { describe, expect, test } from 'vitest';
 import { ApiKey, decodeRequest, decodeRequestHeader, encodeResponse, FrameReader } from '@sluice/protocol';
+import { JwksKeySet, JwtTokenValidator } from '../packages/broker/src/security/sasl/jwt.ts';
+import { OAuthBearerSaslServer } from '../packages/broker/src/security/sasl/oauthbearer.ts';
 import { PlainSaslServer, StaticPlainCredentials } from '../packages/broker/src/security/sasl/plain.ts';
 import { alterUserScramCredentials } from '../packages/broker/src/security/sasl/scram-admin.ts';
 import { saltPassword, SCRAM_SHA_256, SCRAM_SHA_512 } from '../packages/broker/src/security/sasl/scram-credential.ts';
@@ -20,6 +23,7 @@ const saslAuthenticateResponse = require('kafkajs/src/protocol/requests/saslAuth
 const plainProvider = require('kafkajs/src/broker/saslAuthenticator/plain');
 const scram256Provider = require('kafkajs/src/broker/saslAuthenticator/scram256');
 const scram512Provider = require('kafkajs/src/broker/saslAuthenticator/scram512');
+const oauthBearerProvider = require('kafkajs/src/broker/saslAuthenticator/oauthBearer');
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -48,7 +52,7 @@ function wire(server: SaslServer) {
   };
 }
 
-function authenticate(provider: any, sasl: { username: string; password: string }, server: SaslServer): Promise<void> {
+function authenticate(provider: any, sasl: Record<string, unknown>, server: SaslServer): Promise<void> {
   return provider(sasl)({ host: 'sluice', port: 9092, logger: silent, saslAuthenticate: wire(server) }).authenticate();
 }
 
@@ -94,5 +98,40 @@ describe.each([
 
   test('unknown user is refused', async () => {
     await expect(authenticate(provider, { username: 'bob', password: 'x' }, new ScramSaslServer(mech, store))).rejects.toThrow(/failed/);
+  });
+});
+
+describe('kafkajs OAUTHBEARER client', () => {
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const keys = JwksKeySet.fromJson(JSON.stringify({ keys: [{ ...(publicKey.export({ format: 'jwk' }) as object), kid: 'k1' }] }));
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  function token(claims: Record<string, unknown>): string {
+    const input = `${b64({ alg: 'ES256', kid: 'k1' })}.${b64(claims)}`;
+    return `${input}.${sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+  }
+  const validator = new JwtTokenValidator(keys, { expectedAudiences: ['kafka'] });
+  /** The server, with every step it answered recorded. */
+  function recorded(): { server: SaslServer; steps: Array<ReturnType<SaslServer['evaluate']>> } {
+    const inner = new OAuthBearerSaslServer(validator);
+    const steps: Array<ReturnType<SaslServer['evaluate']>> = [];
+    return { steps, server: { mechanism: inner.mechanism, evaluate: (t) => (steps.push(inner.evaluate(t)), steps[steps.length - 1] as ReturnType<SaslServer['evaluate']>) } };
+  }
+
+  test('a signed token authenticates as its subject', async () => {
+    const { server, steps } = recorded();
+    const value = token({ sub: 'svc-orders', aud: 'kafka', iat: now, exp: now + 600 });
+    await authenticate(oauthBearerProvider, { oauthBearerProvider: async () => ({ value, extensions: { traceId: 'abc' } }) }, server);
+    expect(steps).toEqual([{ kind: 'success', token: new Uint8Array(0), authorizationId: 'svc-orders', credentialExpiresAtMs: (now + 600) * 1000 }]);
+  });
+
+  test('an expired token gets the error challenge, never success', async () => {
+    const { server, steps } = recorded();
+    const value = token({ sub: 'svc-orders', aud: 'kafka', iat: now - 7200, exp: now - 3600 });
+    // kafkajs treats the challenge as the end of its exchange; the server still waits for the
+    // client's %x01 and fails then: the connection is not authenticated.
+    await authenticate(oauthBearerProvider, { oauthBearerProvider: async () => ({ value }) }, server);
+    expect(steps.map((s) => s.kind)).toEqual(['challenge']);
+    expect(server.evaluate(Uint8Array.of(1))).toMatchObject({ kind: 'failure', clientMessage: '{"status":"invalid_token"}' });
   });
 });

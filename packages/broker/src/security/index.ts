@@ -1,4 +1,4 @@
-// The security cores (issue 13, phase 1): sans-io SASL mechanisms, credential stores, the ACL
+// The security cores (issue 13, phase 1): sans-io SASL mechanisms (PLAIN, SCRAM, OAUTHBEARER), credential stores, the ACL
 // authorizer and principal mapping. The connection and handler wiring imports from here; see
 // README.md for how they plug in.
 
@@ -11,6 +11,8 @@ export { genericFailureMessage, type SaslFailureReason, type SaslServer, type Sa
 export { PLAIN, type PlainCredentialSource, PlainSaslServer, StaticPlainCredentials } from './sasl/plain.ts';
 export { PLAIN_LOGIN_MODULE, plainCredentialsFromJaasConfig, plainCredentialsFromJaasFile } from './sasl/plain-credentials.ts';
 export { type JaasLoginModule, JaasParseError, kafkaServerSection, parseJaasConfig, parseJaasFile } from './sasl/jaas.ts';
+export { type ClientInitialResponse, OAUTHBEARER, type OAuthBearerTokenValidator, OAuthBearerSaslServer, parseClientInitialResponse, type TokenValidation } from './sasl/oauthbearer.ts';
+export { JwksKeySet, type JwtValidation, type JwtValidationOptions, JwtTokenValidator, validateJwt } from './sasl/jwt.ts';
 export { type NonceSource, randomNonce, type ScramCredentialLookup, ScramSaslServer } from './sasl/scram-server.ts';
 export {
   credentialFromPassword,

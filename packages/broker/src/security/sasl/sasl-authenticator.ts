@@ -17,9 +17,10 @@
 //                            starts re-authentication, which must keep the mechanism and the
 //                            principal (else the connection fails and closes).
 //
-// Session lifetime (KIP-368): `connections.max.reauth.ms` (> 0) bounds it; it is sent in
-// SaslAuthenticate v1+ as sessionLifetimeMs; clients that cannot re-authenticate are closed when
-// it ends. 0 (Kafka's default) means sessions never expire.
+// Session lifetime (KIP-368): `connections.max.reauth.ms` (> 0) and the credential's own expiry
+// (an OAUTHBEARER token's exp) bound it; it is sent in SaslAuthenticate v1+ as sessionLifetimeMs;
+// clients that cannot re-authenticate are closed when it ends. Neither set (Kafka's default for
+// passwords): sessions never expire.
 //
 // Contract: one instance per connection; requests are fed in arrival order; not reentrant.
 
@@ -179,17 +180,28 @@ export class SaslAuthenticator {
     return { kind: 'respond', body: { errorCode: ErrorCode.NONE, errorMessage: null, authBytes: step.token, sessionLifetimeMs: lifetimeMs }, close: false };
   }
 
-  /** Marks the session authenticated; returns its lifetime in ms (0: no expiry). */
+  /**
+   * Marks the session authenticated; returns its lifetime in ms (0: no expiry). Kafka's rule
+   * (SaslServerAuthenticator.ReauthInfo): the lifetime is `connections.max.reauth.ms` when set,
+   * the credential's remaining life when it expires (OAUTHBEARER), the smaller of the two when
+   * both, never negative.
+   */
   private complete(step: Extract<SaslStep, { kind: 'success' }>): number {
     const reauth = this.reauthenticating;
+    const now = this.now();
     this.principalName = userPrincipal(step.authorizationId);
     this.state = 'complete';
     this.server = null;
     this.reauthenticating = false;
     const max = this.options.maxReauthMs ?? 0;
-    this.expiresAt = max > 0 ? this.now() + max : null;
+    const credentialLeft = step.credentialExpiresAtMs === undefined ? null : Math.max(0, step.credentialExpiresAtMs - now);
+    let lifetime = 0;
+    if (credentialLeft !== null && max > 0) lifetime = Math.min(credentialLeft, max);
+    else if (credentialLeft !== null) lifetime = credentialLeft;
+    else if (max > 0) lifetime = max;
+    this.expiresAt = credentialLeft !== null || max > 0 ? now + lifetime : null;
     this.pendingOutcome = { kind: 'authenticated', mechanism: this.mechanismName as string, principal: this.principalName, reauthentication: reauth };
-    return max > 0 ? max : 0;
+    return lifetime;
   }
 
   private fail(mechanism: string | null, reason: string, detail: string): SaslGate {

@@ -28,8 +28,12 @@ export type SaslFailureReason =
 export type SaslStep =
   /** Send `token` to the client and wait for its next token. */
   | { readonly kind: 'challenge'; readonly token: Uint8Array }
-  /** Authenticated as `authorizationId` (Kafka's principal name: `User:<authorizationId>`); send `token`. */
-  | { readonly kind: 'success'; readonly token: Uint8Array; readonly authorizationId: string }
+  /**
+   * Authenticated as `authorizationId` (Kafka's principal name: `User:<authorizationId>`); send
+   * `token`. `credentialExpiresAtMs`: when the credential itself expires (an OAUTHBEARER token's
+   * `exp`), which bounds the session (KIP-368); absent for passwords.
+   */
+  | { readonly kind: 'success'; readonly token: Uint8Array; readonly authorizationId: string; readonly credentialExpiresAtMs?: number }
   /**
    * Refused. `errorCode` and `clientMessage` go into the SaslAuthenticate response (Kafka sends
    * specific messages only where its mechanisms throw SaslAuthenticationException, and a generic
