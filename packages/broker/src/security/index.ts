@@ -35,5 +35,6 @@ export * from './acl/acl-types.ts';
 export { bindingMatches, entryMatches, patternMatches } from './acl/acl-filter.ts';
 export { ACLS_FILE, type AclStore, FileAclStore, MemoryAclStore } from './acl/acl-store.ts';
 export { type AclCreateResult, type AclDeleteResult, type AuthorizerOptions, type Session, StandardAuthorizer, SUPPORTED_OPERATIONS } from './acl/authorizer.ts';
+export { type DenialLogOptions, DenialLogLimiter } from './acl/denial-log.ts';
 export { authorizerEnabled, LEGACY_ACL_AUTHORIZER, parseAllowEveryoneIfNoAclFound, parseSuperUsers, STANDARD_AUTHORIZER } from './acl/authorizer-config.ts';
 export { bindingFitsVersion, bindingFromCreation, deleteAclsMatchingAcl, describeAclsResources, filterFromWire } from './acl/acl-wire.ts';

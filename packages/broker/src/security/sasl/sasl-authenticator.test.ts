@@ -187,3 +187,36 @@ describe('mechanism factory', () => {
     expect(() => f('PLAIN')).toThrow(/not enabled/);
   });
 });
+
+describe('random request sequences', () => {
+  test('2000 sequences of wrong or misplaced requests: never authenticated, never a throw, closed at the end', () => {
+    let seed = 99;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    for (let i = 0; i < 2000; i++) {
+      const a = make();
+      let closed = false;
+      for (let step = 0; step < 8 && !closed; step++) {
+        if (a.expectsUnframedToken && rnd(2) === 0) {
+          const g = a.onUnframedToken(tok(['n,,n=alice,r=x', '\u0000alice\u0000bad', 'garbage'][rnd(3)] as string));
+          closed = g.kind === 'close';
+          continue;
+        }
+        const choice = rnd(5);
+        const g =
+          choice === 0
+            ? a.onRequest(ApiKey.ApiVersions, rnd(4), {})
+            : choice === 1
+              ? a.onRequest(ApiKey.SaslHandshake, rnd(2), { mechanism: ['PLAIN', 'SCRAM-SHA-256', 'GSSAPI', ''][rnd(4)] as string })
+              : choice === 2
+                ? a.onRequest(ApiKey.SaslAuthenticate, rnd(3), { authBytes: tok(['\u0000alice\u0000wrong', 'n,,n=alice,r=x', 'c=biws,r=xSRV,p=AAAA', ''][rnd(4)] as string) })
+                : a.onRequest([ApiKey.Metadata, ApiKey.Produce, ApiKey.Fetch][rnd(3)] as number, 1, {});
+        if (g.kind === 'close' || (g.kind === 'respond' && g.close)) closed = true;
+        expect(a.authenticated).toBe(false);
+      }
+      expect(a.principal).toBeNull();
+    }
+  });
+});
