@@ -2,6 +2,18 @@
 // authorizer and principal mapping. The connection and handler wiring imports from here; see
 // README.md for how they plug in.
 
+export {
+  type ConfigLookup,
+  DEFAULT_SECURITY_PROTOCOL_MAP,
+  isSaslProtocol,
+  isTlsProtocol,
+  listenerJaasConfig,
+  listenerSetting,
+  parseSecurityProtocolMap,
+  SECURITY_PROTOCOLS,
+  type SecurityProtocol,
+  securityProtocolOf,
+} from './listener-security.ts';
 export { ANONYMOUS_PRINCIPAL, parseKafkaPrincipal, USER_TYPE, userPrincipal } from './principal/kafka-principal.ts';
 export { NoMatchingRuleError, rfc2253FromNodeSubject, SslPrincipalMapper } from './principal/ssl-principal-mapper.ts';
 
