@@ -13,8 +13,9 @@
 // - the client sends salt and SaltedPassword; only StoredKey and ServerKey derived from it are
 //   kept. Results list successful deletions, then successful upsertions, then errors (Kafka's
 //   order). All accepted changes are applied in one atomic store write.
-// Describe: a null or empty user list describes every user with credentials; a named user with
-// none is RESOURCE_NOT_FOUND; a user named twice is DUPLICATE_RESOURCE (once in the results).
+// Describe (Kafka's ScramImage.describe): a null or empty user list describes every user with
+// credentials; a named user with none is RESOURCE_NOT_FOUND; a user named twice is
+// DUPLICATE_RESOURCE (once in the results); messages end with the user name, as Kafka's.
 
 import { ErrorCode } from '@sluice/protocol';
 import type { ScramCredentialChange, ScramCredentialStore } from './scram-credential-store.ts';
@@ -111,7 +112,7 @@ export interface DescribeUserResult extends UserResult {
 export function describeUserScramCredentials(store: ScramCredentialStore, users: ReadonlyArray<{ readonly name: string }> | null): DescribeUserResult[] {
   const describe = (user: string): DescribeUserResult => {
     const creds = store.credentialsOf(user);
-    if (creds.size === 0) return { user, errorCode: ErrorCode.RESOURCE_NOT_FOUND, errorMessage: 'Attempt to describe a user credential that does not exist', credentialInfos: [] };
+    if (creds.size === 0) return { user, errorCode: ErrorCode.RESOURCE_NOT_FOUND, errorMessage: `Attempt to describe a user credential that does not exist: ${user}`, credentialInfos: [] };
     const credentialInfos = [...creds]
       .map(([mech, c]) => ({ mechanism: (scramMechanismByName(mech) as { type: number }).type, iterations: c.iterations }))
       .sort((a, b) => a.mechanism - b.mechanism);
@@ -121,6 +122,6 @@ export function describeUserScramCredentials(store: ScramCredentialStore, users:
   const counts = new Map<string, number>();
   for (const u of users) counts.set(u.name, (counts.get(u.name) ?? 0) + 1);
   return [...counts].map(([user, n]) =>
-    n > 1 ? { user, errorCode: ErrorCode.DUPLICATE_RESOURCE, errorMessage: 'Cannot describe SCRAM credentials for the same user twice in a single request', credentialInfos: [] } : describe(user),
+    n > 1 ? { user, errorCode: ErrorCode.DUPLICATE_RESOURCE, errorMessage: `Cannot describe SCRAM credentials for the same user twice in a single request: ${user}`, credentialInfos: [] } : describe(user),
   );
 }

@@ -203,8 +203,8 @@ describe('DescribeUserScramCredentials semantics', () => {
   test('named users: unknown is RESOURCE_NOT_FOUND, twice is DUPLICATE_RESOURCE', () => {
     expect(describeUserScramCredentials(store, [{ name: 'bob' }, { name: 'carol' }, { name: 'alice' }, { name: 'alice' }])).toEqual([
       { user: 'bob', errorCode: 0, errorMessage: null, credentialInfos: [{ mechanism: 2, iterations: 5000 }] },
-      { user: 'carol', errorCode: ErrorCode.RESOURCE_NOT_FOUND, errorMessage: 'Attempt to describe a user credential that does not exist', credentialInfos: [] },
-      { user: 'alice', errorCode: ErrorCode.DUPLICATE_RESOURCE, errorMessage: 'Cannot describe SCRAM credentials for the same user twice in a single request', credentialInfos: [] },
+      { user: 'carol', errorCode: ErrorCode.RESOURCE_NOT_FOUND, errorMessage: 'Attempt to describe a user credential that does not exist: carol', credentialInfos: [] },
+      { user: 'alice', errorCode: ErrorCode.DUPLICATE_RESOURCE, errorMessage: 'Cannot describe SCRAM credentials for the same user twice in a single request: alice', credentialInfos: [] },
     ]);
   });
 });
