@@ -8,7 +8,7 @@
 //   metrics   metrics/                       groups (read at scrape time), core
 //   groups    groups/                        core
 //   transactions transactions/               groups (the hash of a coordinator key), core
-//   core      everything else: topics, partition, config, logging, storage errors, delayed/, …
+//   core      everything else: topics, partition, config, logging, storage errors, delayed/, security/, …
 //                                            core only
 //   testing   testing/                       anything; imported by tests only
 //
@@ -44,8 +44,9 @@ function layerOf(path: string): Layer {
   if (path.startsWith('groups/')) return 'groups';
   if (path.startsWith('transactions/')) return 'transactions';
   if (path.startsWith('testing/')) return 'testing';
-  // Top-level modules and delayed/ are the core; any other folder must be placed above first.
-  if (!path.includes('/') || path.startsWith('delayed/')) return 'core';
+  // Top-level modules, delayed/ and security/ (sans-io mechanisms and the authorizer, asked by
+  // the connection and every handler) are the core; any other folder must be placed above first.
+  if (!path.includes('/') || path.startsWith('delayed/') || path.startsWith('security/')) return 'core';
   throw new Error(`${path} is in no layer: add its folder to layerOf() in layering.test.ts and to the README`);
 }
 

@@ -39,6 +39,11 @@ const SERVED: Record<string, [number, number, number | null]> = {
   DescribeProducers: [0, 0, 0],
   DescribeTransactions: [0, 0, 0],
   ListTransactions: [0, 2, 0],
+  DescribeAcls: [0, 3, 2],
+  CreateAcls: [0, 3, 2],
+  DeleteAcls: [0, 3, 2],
+  DescribeUserScramCredentials: [0, 0, 0],
+  AlterUserScramCredentials: [0, 0, 0],
 };
 
 describe('registry', () => {

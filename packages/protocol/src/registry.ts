@@ -10,18 +10,23 @@ import { parseVersions } from './primitives/versions.ts';
 import { AddOffsetsToTxnRequest, AddOffsetsToTxnResponse } from './messages/add-offsets-to-txn.ts';
 import { AddPartitionsToTxnRequest, AddPartitionsToTxnResponse } from './messages/add-partitions-to-txn.ts';
 import { AlterConfigsRequest, AlterConfigsResponse } from './messages/alter-configs.ts';
+import { AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse } from './messages/alter-user-scram-credentials.ts';
 import { ApiVersionsRequest, ApiVersionsResponse } from './messages/api-versions.ts';
+import { CreateAclsRequest, CreateAclsResponse } from './messages/create-acls.ts';
 import { CreatePartitionsRequest, CreatePartitionsResponse } from './messages/create-partitions.ts';
 import { CreateTopicsRequest, CreateTopicsResponse } from './messages/create-topics.ts';
+import { DeleteAclsRequest, DeleteAclsResponse } from './messages/delete-acls.ts';
 import { DeleteGroupsRequest, DeleteGroupsResponse } from './messages/delete-groups.ts';
 import { DeleteRecordsRequest, DeleteRecordsResponse } from './messages/delete-records.ts';
 import { DeleteTopicsRequest, DeleteTopicsResponse } from './messages/delete-topics.ts';
+import { DescribeAclsRequest, DescribeAclsResponse } from './messages/describe-acls.ts';
 import { DescribeClusterRequest, DescribeClusterResponse } from './messages/describe-cluster.ts';
 import { DescribeConfigsRequest, DescribeConfigsResponse } from './messages/describe-configs.ts';
 import { DescribeGroupsRequest, DescribeGroupsResponse } from './messages/describe-groups.ts';
 import { DescribeProducersRequest, DescribeProducersResponse } from './messages/describe-producers.ts';
 import { DescribeTransactionsRequest, DescribeTransactionsResponse } from './messages/describe-transactions.ts';
 import { EndTxnRequest, EndTxnResponse } from './messages/end-txn.ts';
+import { DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse } from './messages/describe-user-scram-credentials.ts';
 import { FetchRequest, FetchResponse } from './messages/fetch.ts';
 import { FindCoordinatorRequest, FindCoordinatorResponse } from './messages/find-coordinator.ts';
 import { HeartbeatRequest, HeartbeatResponse } from './messages/heartbeat.ts';
@@ -69,6 +74,9 @@ const pairs: ReadonlyArray<readonly [MessageSpec, MessageSpec]> = [
   [EndTxnRequest, EndTxnResponse],
   [WriteTxnMarkersRequest, WriteTxnMarkersResponse],
   [TxnOffsetCommitRequest, TxnOffsetCommitResponse],
+  [DescribeAclsRequest, DescribeAclsResponse],
+  [CreateAclsRequest, CreateAclsResponse],
+  [DeleteAclsRequest, DeleteAclsResponse],
   [DescribeConfigsRequest, DescribeConfigsResponse],
   [AlterConfigsRequest, AlterConfigsResponse],
   [SaslAuthenticateRequest, SaslAuthenticateResponse],
@@ -79,6 +87,8 @@ const pairs: ReadonlyArray<readonly [MessageSpec, MessageSpec]> = [
   [DescribeProducersRequest, DescribeProducersResponse],
   [DescribeTransactionsRequest, DescribeTransactionsResponse],
   [ListTransactionsRequest, ListTransactionsResponse],
+  [DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse],
+  [AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse],
 ];
 
 // --- well-formedness -------------------------------------------------------------------------

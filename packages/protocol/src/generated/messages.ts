@@ -1720,6 +1720,196 @@ export interface TxnOffsetCommitResponseTopicsPartitions {
   _unknownTaggedFields?: UnknownTaggedField[];
 }
 
+// --- DescribeAcls (API key 29)
+
+/** DescribeAclsRequest (API key 29), served v0-v3, flexible from v2. */
+export interface DescribeAclsRequest {
+  /** Versions 0+. */
+  resourceTypeFilter: number;
+  /** Versions 0+. */
+  resourceNameFilter: string | null;
+  /** Versions 1+. Default 3. */
+  patternTypeFilter?: number;
+  /** Versions 0+. */
+  principalFilter: string | null;
+  /** Versions 0+. */
+  hostFilter: string | null;
+  /** Versions 0+. */
+  operation: number;
+  /** Versions 0+. */
+  permissionType: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** DescribeAclsResponse (API key 29), served v0-v3, flexible from v2. */
+export interface DescribeAclsResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. */
+  errorMessage: string | null;
+  /** Versions 0+. */
+  resources: readonly DescribeAclsResponseResources[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeAclsResponse.resources[]. */
+export interface DescribeAclsResponseResources {
+  /** Versions 0+. */
+  resourceType: number;
+  /** Versions 0+. */
+  resourceName: string;
+  /** Versions 1+. Default 3. */
+  patternType?: number;
+  /** Versions 0+. */
+  acls: readonly DescribeAclsResponseResourcesAcls[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeAclsResponse.resources[].acls[]. */
+export interface DescribeAclsResponseResourcesAcls {
+  /** Versions 0+. */
+  principal: string;
+  /** Versions 0+. */
+  host: string;
+  /** Versions 0+. */
+  operation: number;
+  /** Versions 0+. */
+  permissionType: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- CreateAcls (API key 30)
+
+/** CreateAclsRequest (API key 30), served v0-v3, flexible from v2. */
+export interface CreateAclsRequest {
+  /** Versions 0+. */
+  creations: CreateAclsRequestCreations[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of CreateAclsRequest.creations[]. */
+export interface CreateAclsRequestCreations {
+  /** Versions 0+. */
+  resourceType: number;
+  /** Versions 0+. */
+  resourceName: string;
+  /** Versions 1+. Default 3. */
+  resourcePatternType?: number;
+  /** Versions 0+. */
+  principal: string;
+  /** Versions 0+. */
+  host: string;
+  /** Versions 0+. */
+  operation: number;
+  /** Versions 0+. */
+  permissionType: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** CreateAclsResponse (API key 30), served v0-v3, flexible from v2. */
+export interface CreateAclsResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  results: readonly CreateAclsResponseResults[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of CreateAclsResponse.results[]. */
+export interface CreateAclsResponseResults {
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. */
+  errorMessage: string | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- DeleteAcls (API key 31)
+
+/** DeleteAclsRequest (API key 31), served v0-v3, flexible from v2. */
+export interface DeleteAclsRequest {
+  /** Versions 0+. */
+  filters: DeleteAclsRequestFilters[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DeleteAclsRequest.filters[]. */
+export interface DeleteAclsRequestFilters {
+  /** Versions 0+. */
+  resourceTypeFilter: number;
+  /** Versions 0+. */
+  resourceNameFilter: string | null;
+  /** Versions 1+. Default 3. */
+  patternTypeFilter?: number;
+  /** Versions 0+. */
+  principalFilter: string | null;
+  /** Versions 0+. */
+  hostFilter: string | null;
+  /** Versions 0+. */
+  operation: number;
+  /** Versions 0+. */
+  permissionType: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** DeleteAclsResponse (API key 31), served v0-v3, flexible from v2. */
+export interface DeleteAclsResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  filterResults: readonly DeleteAclsResponseFilterResults[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DeleteAclsResponse.filterResults[]. */
+export interface DeleteAclsResponseFilterResults {
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. */
+  errorMessage: string | null;
+  /** Versions 0+. */
+  matchingAcls: readonly DeleteAclsResponseFilterResultsMatchingAcls[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DeleteAclsResponse.filterResults[].matchingAcls[]. */
+export interface DeleteAclsResponseFilterResultsMatchingAcls {
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. */
+  errorMessage: string | null;
+  /** Versions 0+. */
+  resourceType: number;
+  /** Versions 0+. */
+  resourceName: string;
+  /** Versions 1+. Default 3. */
+  patternType?: number;
+  /** Versions 0+. */
+  principal: string;
+  /** Versions 0+. */
+  host: string;
+  /** Versions 0+. */
+  operation: number;
+  /** Versions 0+. */
+  permissionType: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
 // --- DescribeConfigs (API key 32)
 
 /** DescribeConfigsRequest (API key 32), served v1-v4, flexible from v4. */
@@ -2248,6 +2438,122 @@ export interface ListTransactionsResponseTransactionStates {
   _unknownTaggedFields?: UnknownTaggedField[];
 }
 
+// --- DescribeUserScramCredentials (API key 50)
+
+/** DescribeUserScramCredentialsRequest (API key 50), served v0-v0, flexible from v0. */
+export interface DescribeUserScramCredentialsRequest {
+  /** Versions 0+. */
+  users: DescribeUserScramCredentialsRequestUsers[] | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeUserScramCredentialsRequest.users[]. */
+export interface DescribeUserScramCredentialsRequestUsers {
+  /** Versions 0+. */
+  name: string;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** DescribeUserScramCredentialsResponse (API key 50), served v0-v0, flexible from v0. */
+export interface DescribeUserScramCredentialsResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. */
+  errorMessage: string | null;
+  /** Versions 0+. */
+  results: readonly DescribeUserScramCredentialsResponseResults[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeUserScramCredentialsResponse.results[]. */
+export interface DescribeUserScramCredentialsResponseResults {
+  /** Versions 0+. */
+  user: string;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. */
+  errorMessage: string | null;
+  /** Versions 0+. */
+  credentialInfos: readonly DescribeUserScramCredentialsResponseResultsCredentialInfos[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeUserScramCredentialsResponse.results[].credentialInfos[]. */
+export interface DescribeUserScramCredentialsResponseResultsCredentialInfos {
+  /** Versions 0+. */
+  mechanism: number;
+  /** Versions 0+. */
+  iterations: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- AlterUserScramCredentials (API key 51)
+
+/** AlterUserScramCredentialsRequest (API key 51), served v0-v0, flexible from v0. */
+export interface AlterUserScramCredentialsRequest {
+  /** Versions 0+. */
+  deletions: AlterUserScramCredentialsRequestDeletions[];
+  /** Versions 0+. */
+  upsertions: AlterUserScramCredentialsRequestUpsertions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AlterUserScramCredentialsRequest.deletions[]. */
+export interface AlterUserScramCredentialsRequestDeletions {
+  /** Versions 0+. */
+  name: string;
+  /** Versions 0+. */
+  mechanism: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AlterUserScramCredentialsRequest.upsertions[]. */
+export interface AlterUserScramCredentialsRequestUpsertions {
+  /** Versions 0+. */
+  name: string;
+  /** Versions 0+. */
+  mechanism: number;
+  /** Versions 0+. */
+  iterations: number;
+  /** Versions 0+. */
+  salt: Uint8Array;
+  /** Versions 0+. */
+  saltedPassword: Uint8Array;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** AlterUserScramCredentialsResponse (API key 51), served v0-v0, flexible from v0. */
+export interface AlterUserScramCredentialsResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  results: readonly AlterUserScramCredentialsResponseResults[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AlterUserScramCredentialsResponse.results[]. */
+export interface AlterUserScramCredentialsResponseResults {
+  /** Versions 0+. */
+  user: string;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. */
+  errorMessage: string | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
 // --- by API key
 
 /** The request type of every served API, by API key. */
@@ -2277,6 +2583,9 @@ export interface RequestTypes {
   26: EndTxnRequest;
   27: WriteTxnMarkersRequest;
   28: TxnOffsetCommitRequest;
+  29: DescribeAclsRequest;
+  30: CreateAclsRequest;
+  31: DeleteAclsRequest;
   32: DescribeConfigsRequest;
   33: AlterConfigsRequest;
   36: SaslAuthenticateRequest;
@@ -2287,6 +2596,8 @@ export interface RequestTypes {
   61: DescribeProducersRequest;
   65: DescribeTransactionsRequest;
   66: ListTransactionsRequest;
+  50: DescribeUserScramCredentialsRequest;
+  51: AlterUserScramCredentialsRequest;
 }
 
 /** The response type of every served API, by API key. */
@@ -2316,6 +2627,9 @@ export interface ResponseTypes {
   26: EndTxnResponse;
   27: WriteTxnMarkersResponse;
   28: TxnOffsetCommitResponse;
+  29: DescribeAclsResponse;
+  30: CreateAclsResponse;
+  31: DeleteAclsResponse;
   32: DescribeConfigsResponse;
   33: AlterConfigsResponse;
   36: SaslAuthenticateResponse;
@@ -2326,6 +2640,8 @@ export interface ResponseTypes {
   61: DescribeProducersResponse;
   65: DescribeTransactionsResponse;
   66: ListTransactionsResponse;
+  50: DescribeUserScramCredentialsResponse;
+  51: AlterUserScramCredentialsResponse;
 }
 
 /** The API keys this codec serves. */
