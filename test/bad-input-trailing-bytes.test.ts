@@ -41,8 +41,10 @@ class FrameSocket {
   private readonly ready: Uint8Array[] = [];
   private waiter: ((f: Uint8Array | null) => void) | null = null;
   private closed = false;
+  private readonly socket: Socket;
 
-  private constructor(private readonly socket: Socket) {
+  private constructor(socket: Socket) {
+    this.socket = socket;
     socket.on('data', (chunk: Buffer) => {
       this.frames.push(chunk);
       for (let f = this.frames.next(); f !== null; f = this.frames.next()) this.ready.push(Uint8Array.from(f));
