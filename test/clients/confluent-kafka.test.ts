@@ -48,7 +48,7 @@ describe('confluent-kafka (librdkafka)', () => {
     const configs = run.events.filter((e) => e.event === 'configs');
     const topicConfigs = configs.find((e) => e.type === 'TOPIC')!;
     expect(topicConfigs.name).toBe(topic);
-    expect(topicConfigs.entries).toMatchObject({ 'retention.ms': '3600000', 'cleanup.policy': 'delete' });
+    expect(topicConfigs.entries).toMatchObject({ 'retention.ms': '3600000', 'cleanup.policy': 'delete' }); // set, and the default
     const brokerConfigs = configs.find((e) => e.type === 'BROKER')!;
     expect(brokerConfigs.entries).toMatchObject({ 'num.partitions': String(PARTITIONS), 'node.id': '1' });
 

@@ -2,10 +2,11 @@
 captures. Same conventions as client.py (kafka-python): one command per run; one JSON object per
 line on stdout, or the failure on stderr and exit 1.
 
-  admin <bootstrap> <topic> <partitions>
+  admin <bootstrap> <topic> <partitions> [describe_broker: true|false] [delete: true|false]
       AdminClient: list_topics (all topics: librdkafka's Metadata request with trailing bytes),
-      create_topics (<topic> with retention.ms and cleanup.policy set), create it again
-      (TOPIC_ALREADY_EXISTS), list_topics again, describe_configs of the topic and of the broker.
+      create_topics (<topic> with retention.ms set), create it again (TOPIC_ALREADY_EXISTS),
+      list_topics again, describe_configs of the topic (and of broker 1 unless told not to),
+      then delete_topics when told to (the golden capture's scenario).
   produce <bootstrap> <topic> <count> <none|gzip|snappy|lz4|zstd> [idempotence: true|false] [value_suffix]
       Producer (acks=all, idempotent unless told otherwise): <count> keyed records
       "key-<i>" -> "value-<i><value_suffix>", then flush; one "produced" event per delivery report.
@@ -43,12 +44,12 @@ def admin_client(bootstrap):
     return AdminClient({"bootstrap.servers": bootstrap, "client.id": CLIENT_ID})
 
 
-def admin(bootstrap, topic, partitions):
+def admin(bootstrap, topic, partitions, describe_broker, delete):
     client = admin_client(bootstrap)
     md = client.list_topics(timeout=10)
     emit(event="topics", topics=sorted(md.topics), brokers=[b.id for b in md.brokers.values()])
 
-    configs = {"retention.ms": "3600000", "cleanup.policy": "delete"}
+    configs = {"retention.ms": "3600000"}
     futures = client.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1, config=configs)])
     futures[topic].result(timeout=30)
     emit(event="created", topic=topic)
@@ -68,7 +69,9 @@ def admin(bootstrap, topic, partitions):
         brokers=[b.id for b in md.brokers.values()],
     )
 
-    resources = [ConfigResource(ResourceType.TOPIC, topic), ConfigResource(ResourceType.BROKER, "1")]
+    resources = [ConfigResource(ResourceType.TOPIC, topic)]
+    if describe_broker:
+        resources.append(ConfigResource(ResourceType.BROKER, "1"))
     for resource, future in client.describe_configs(resources).items():
         entries = future.result(timeout=30)
         emit(
@@ -77,6 +80,9 @@ def admin(bootstrap, topic, partitions):
             name=resource.name,
             entries={name: entry.value for name, entry in entries.items()},
         )
+    if delete:
+        client.delete_topics([topic])[topic].result(timeout=30)
+        emit(event="deleted", topic=topic)
     emit(event="done")
 
 
@@ -231,7 +237,8 @@ def main(argv):
         raise SystemExit("usage: confluent_client.py admin|produce|group|offsets ...")
     command = argv[1]
     if command == "admin":
-        admin(argv[2], argv[3], int(argv[4]))
+        admin(argv[2], argv[3], int(argv[4]), argv[5] != "false" if len(argv) > 5 else True,
+              argv[6] == "true" if len(argv) > 6 else False)
     elif command == "produce":
         produce(argv[2], argv[3], int(argv[4]), argv[5], argv[6] != "false" if len(argv) > 6 else True,
                 argv[7] if len(argv) > 7 else "")
