@@ -268,7 +268,7 @@ async function main(): Promise<void> {
         rmSync(alone, { force: true });
         const code = await runTests(broker.port, { ...args, tests: name.slice(0, 4) }, alone, join(CACHE, `test-runner-${name}.log`));
         const again = readResults(alone, join(CACHE, `test-runner-${name}.log`), code)[name];
-        r.reason = `${r.reason}; run again alone: ${again?.state ?? 'no result'}${again?.state === 'FAILED' ? ` (${again.reason})` : ''}`;
+        r.reason = `${r.reason}; run again alone: ${again?.state ?? 'no result'}${again?.state === 'FAILED' && again.reason !== '' ? ` (${again.reason})` : ''}`;
       }
     }
   } finally {
