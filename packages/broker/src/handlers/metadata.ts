@@ -4,11 +4,12 @@
 // `auto.create.topics.enable` and the request's allowAutoTopicCreation allow it; a null topic
 // list (v1+) means all topics; v0 treats an empty list as all topics.
 // Version notes: v1 controllerId/rack/isInternal; v2 clusterId; v4 allowAutoTopicCreation;
-// v7 leaderEpoch; v8 authorized operations; v9+ flexible; v10 topic ids (lookup by id); v12
+// v7 leaderEpoch; v8 authorized operations (all of them when asked: no authorizer); v9+ flexible; v10 topic ids (lookup by id); v12
 // nullable topic name in the response.
 
 import type { BrokerContext } from '../broker-context.ts';
 import type { Topic } from '../topics.ts';
+import { AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_OPERATIONS, TOPIC_OPERATIONS } from './authorized-operations.ts';
 import type { ApiHandler } from './handler.ts';
 
 const UNKNOWN_TOPIC_OR_PARTITION = 3;
@@ -17,8 +18,6 @@ const INVALID_TOPIC_EXCEPTION = 17;
 const INVALID_REQUEST = 42;
 const UNKNOWN_TOPIC_ID = 100;
 const ZERO_UUID = '00000000000000000000000000000000';
-const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
-
 export function describeTopic(broker: BrokerContext, topic: Topic): object {
   return {
     errorCode: 0,
@@ -83,13 +82,17 @@ export const metadataHandler: ApiHandler = {
         }
       }
     }
+    // v8+: authorized operations when asked for (no authorizer: all of them, as Kafka answers).
+    if (request.includeTopicAuthorizedOperations === true) {
+      for (const t of topics as Array<{ errorCode: number; topicAuthorizedOperations: number }>) if (t.errorCode === 0) t.topicAuthorizedOperations = TOPIC_OPERATIONS;
+    }
     return {
       throttleTimeMs: 0,
       brokers: [{ nodeId: broker.nodeId, host: endpoint.host, port: endpoint.port, rack: null }],
       clusterId: broker.clusterId,
       controllerId: broker.nodeId,
       topics,
-      clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+      clusterAuthorizedOperations: request.includeClusterAuthorizedOperations === true ? CLUSTER_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
     };
   },
 };
