@@ -160,7 +160,8 @@ function parseSummary(output: string): Map<string, { state: string; reason: stri
   const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
   const out = new Map<string, { state: string; reason: string }>();
   for (const m of plain.matchAll(/^\|\s*(\S+)\s*\|\s*(PASSED|FAILED|SKIPPED|RUNNING|DNS)\s*\|\s*[\d.]+s\s*\|(.*)$/gm)) {
-    out.set(m[1], { state: m[2], reason: m[3].trim() });
+    // Another test's log line can land on the same line (two run at a time): cut it off.
+    out.set(m[1], { state: m[2], reason: m[3].replace(/\x1b?\[(<MAIN>|\d{4}_\w*)\s*\/.*$/, '').trim() });
   }
   return out;
 }
