@@ -13,9 +13,11 @@
 // until restart); an fsync failure turns that partition's answer into KAFKA_STORAGE_ERROR, so
 // nothing is acknowledged that was not made durable. ENOSPC refuses the append and nothing else.
 // Version notes: served from v3 (RecordBatch v2 only) to v11, advertised from v0 as Kafka 4 does
-// for librdkafka's sake; v5 logStartOffset; v8 recordErrors/errorMessage; v9+ flexible.
+// for librdkafka's sake; v5 logStartOffset; v8 recordErrors/errorMessage (recordErrors name the
+// keyless records refused by a compacted topic, as Kafka's do); v9+ flexible.
 
 import { ErrorCode, type ProduceResponseResponsesPartitionResponses as PartitionResponse } from '@sluice/protocol';
+import { keylessRecordErrors } from '../keyless-records.ts';
 import { produceRecords } from '../produce-records.ts';
 import { leavesStorageUnknown, partitionFailure } from '../storage-errors.ts';
 import { flushEachForAck, type Partition } from '../partition.ts';
@@ -82,7 +84,12 @@ export const produceHandler = defineHandler({
           if (failure.unexpected) broker.logger.error({ topic: topicData.name, partition: index, err }, 'append failed unexpectedly');
           if (leavesStorageUnknown(err)) partition.markOffline(err);
           else broker.logger.debug({ topic: topicData.name, partition: index, err: failure.message }, 'append rejected');
-          return failed(index, failure.errorCode, failure.message);
+          const answer = failed(index, failure.errorCode, failure.message);
+          // Keyless records in a compacted topic: name each one, as Kafka does (keyless-records.ts).
+          if (failure.errorCode === ErrorCode.INVALID_RECORD && partition.topic.config.isCompacted()) {
+            Object.assign(answer, keylessRecordErrors(batch, topicData.name, index) ?? {});
+          }
+          return answer;
         }
       });
       return { name: topicData.name, partitionResponses };
