@@ -24,13 +24,15 @@ const SERVED: Record<string, [number, number, number | null]> = {
   LeaveGroup: [0, 5, 4],
   OffsetCommit: [2, 9, 8],
   OffsetFetch: [1, 9, 6],
-  ListGroups: [0, 4, 3],
+  ListGroups: [0, 5, 3],
   DescribeGroups: [0, 5, 5],
   DeleteGroups: [0, 2, 2],
   InitProducerId: [0, 5, 2],
   OffsetForLeaderEpoch: [2, 4, 4],
   SaslHandshake: [0, 1, null],
   SaslAuthenticate: [0, 2, 2],
+  ConsumerGroupHeartbeat: [0, 1, 0],
+  ConsumerGroupDescribe: [0, 1, 0],
 };
 
 describe('registry', () => {

@@ -9,6 +9,8 @@ import { parseVersions } from './primitives/versions.ts';
 
 import { AlterConfigsRequest, AlterConfigsResponse } from './messages/alter-configs.ts';
 import { ApiVersionsRequest, ApiVersionsResponse } from './messages/api-versions.ts';
+import { ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse } from './messages/consumer-group-describe.ts';
+import { ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse } from './messages/consumer-group-heartbeat.ts';
 import { CreatePartitionsRequest, CreatePartitionsResponse } from './messages/create-partitions.ts';
 import { CreateTopicsRequest, CreateTopicsResponse } from './messages/create-topics.ts';
 import { DeleteGroupsRequest, DeleteGroupsResponse } from './messages/delete-groups.ts';
@@ -63,6 +65,8 @@ const pairs: ReadonlyArray<readonly [MessageSpec, MessageSpec]> = [
   [DeleteGroupsRequest, DeleteGroupsResponse],
   [IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse],
   [DescribeClusterRequest, DescribeClusterResponse],
+  [ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse],
+  [ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse],
 ];
 
 // --- well-formedness -------------------------------------------------------------------------
