@@ -5,9 +5,9 @@
 // succeeded (JavaClient.java `member`), so "processed" means "committed".
 // The broker runs with short KIP-848 timeouts so the kill is noticed in seconds.
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type BrokerProcess, removeDir, startBroker, tempDataDir } from '../support/broker-process.ts';
 import { type ClientCommand, ensureJavaClient, runClientOk } from './support.ts';
@@ -17,6 +17,7 @@ const GROUP = 'kip848-group';
 const PARTITIONS = 6;
 const PER_ROUND = 300;
 const TEST_TIMEOUT_MS = 240_000;
+const SLUICE_BIN = resolve(import.meta.dirname, '..', '..', 'packages', 'cli', 'bin', 'sluice.js');
 
 const BROKER_SETTINGS = {
   'num.partitions': PARTITIONS,
@@ -116,6 +117,19 @@ describe('Java kafka-clients with group.protocol=consumer (KIP-848)', () => {
     await waitFor('m4 assigned partitions', () => m4.events.some((e) => e.event === 'assigned' && e.partitions.length > 0));
     await produceRound(3);
     await waitFor('round 3 processed', () => processed().length >= 3 * PER_ROUND);
+
+    // `sluice groups describe --members` shows each member's epoch and current/target assignment
+    // (ConsumerGroupDescribe); the three live members' targets cover the six partitions.
+    const described = execFileSync(process.execPath, [SLUICE_BIN, 'groups', 'describe', '--group', GROUP, '--members', '--bootstrap-server', broker.bootstrap], { encoding: 'utf8' });
+    const [header, ...rows] = described.trim().split('\n');
+    expect(header!.trim().split(/\s+/)).toEqual(['GROUP', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', 'EPOCH', 'ASSIGNMENT', 'TARGET-ASSIGNMENT']);
+    expect(rows).toHaveLength(3);
+    const targets = rows.flatMap((r) => {
+      const cells = r.trim().split(/\s+/);
+      expect(Number(cells[5])).toBeGreaterThan(0);
+      return [...cells[7]!.matchAll(/\((.*?)\)/g)].flatMap((m) => m[1]!.split(',').map(Number));
+    });
+    expect(targets.sort()).toEqual([0, 1, 2, 3, 4, 5]);
 
     await broker.stop();
     broker = await startBroker({ dataDir, port: broker.port, overrides: BROKER_SETTINGS });
