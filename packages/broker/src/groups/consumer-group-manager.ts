@@ -77,7 +77,7 @@ import { compileTopicRegex } from './topic-regex.ts';
 /** The topics the broker has, as the consumer groups need them (passed in by the broker). */
 export interface TopicImages {
   byName(name: string): TopicImage | undefined;
-  /** Every topic, internal ones included (regexes never match internal topics). */
+  /** Every topic, internal ones included (a regex may match them, as in Kafka). */
   all(): Iterable<TopicImage>;
 }
 
@@ -612,7 +612,8 @@ export class ConsumerGroupManager {
     const compiled = compileTopicRegex(regex);
     if (!compiled.ok) return [];
     const out: string[] = [];
-    for (const t of this.topics.all()) if (!t.name.startsWith('__') && compiled.regex.test(t.name)) out.push(t.name);
+    // Internal topics too, as Kafka resolves regexes over every topic in its metadata image.
+    for (const t of this.topics.all()) if (compiled.regex.test(t.name)) out.push(t.name);
     return out.sort();
   }
 
