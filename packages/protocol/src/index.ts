@@ -52,6 +52,8 @@ export {
   readBatchHeader,
   type TimestampType,
 } from './record-batch.ts';
+// Control batches: COMMIT / ABORT end-transaction markers.
+export * from './record-batch-control.ts';
 
 function specFor(specs: ReadonlyMap<number, MessageSpec>, apiKey: number, apiVersion: number): MessageSpec {
   const spec = specs.get(apiKey);

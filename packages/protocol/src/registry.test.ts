@@ -17,7 +17,7 @@ const SERVED: Record<string, [number, number, number | null]> = {
   AlterConfigs: [0, 2, 2],
   IncrementalAlterConfigs: [0, 1, 1],
   DescribeCluster: [0, 1, 0],
-  FindCoordinator: [0, 4, 3],
+  FindCoordinator: [0, 5, 3],
   JoinGroup: [2, 9, 6],
   SyncGroup: [0, 5, 4],
   Heartbeat: [0, 4, 4],
@@ -33,6 +33,19 @@ const SERVED: Record<string, [number, number, number | null]> = {
   SaslAuthenticate: [0, 2, 2],
   ConsumerGroupHeartbeat: [0, 1, 0],
   ConsumerGroupDescribe: [0, 1, 0],
+  AddPartitionsToTxn: [0, 5, 3],
+  AddOffsetsToTxn: [0, 4, 3],
+  EndTxn: [0, 5, 3],
+  WriteTxnMarkers: [1, 2, 1],
+  TxnOffsetCommit: [0, 5, 3],
+  DescribeProducers: [0, 0, 0],
+  DescribeTransactions: [0, 0, 0],
+  ListTransactions: [0, 2, 0],
+  DescribeAcls: [0, 3, 2],
+  CreateAcls: [0, 3, 2],
+  DeleteAcls: [0, 3, 2],
+  DescribeUserScramCredentials: [0, 0, 0],
+  AlterUserScramCredentials: [0, 0, 0],
 };
 
 describe('registry', () => {
