@@ -68,7 +68,9 @@ async function waitFor(what: string, check: () => boolean, timeoutMs = 60_000): 
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) {
-      const status = members.map((m) => `${m.name}: ${m.events.filter((e) => e.event === 'record').length} records, exited=${m.exited}\n${m.stderr.slice(-1500)}`).join('\n');
+      const status = members
+        .map((m) => `${m.name}: ${m.events.filter((e) => e.event === 'record').length} records, exited=${m.exited}\n${m.stderr.slice(-1500)}`)
+        .join('\n');
       throw new Error(`timed out waiting for ${what}; processed ${processed().length}\n${status}`);
     }
     await new Promise((r) => setTimeout(r, 200));
@@ -93,70 +95,78 @@ afterAll(async () => {
 });
 
 describe('Java kafka-clients with group.protocol=consumer (KIP-848)', () => {
-  test('3 members, one killed, one added, the broker restarted: each record once, offsets committed', async () => {
-    await produceRound(1);
-    const [m1, m2, m3] = ['m1', 'm2', 'm3'].map(startMember);
-    await waitFor('round 1 processed', () => processed().length >= PER_ROUND);
-    // The uniform assignor spreads the six partitions: every member ends up with two.
-    const owned = (m: Member) => {
-      const mine = new Set<number>();
-      for (const e of m.events) {
-        if (e.event === 'assigned') for (const p of e.partitions) mine.add(p);
-        if (e.event === 'revoked') for (const p of e.partitions) mine.delete(p);
+  test(
+    '3 members, one killed, one added, the broker restarted: each record once, offsets committed',
+    async () => {
+      await produceRound(1);
+      const [m1, m2, m3] = ['m1', 'm2', 'm3'].map(startMember);
+      await waitFor('round 1 processed', () => processed().length >= PER_ROUND);
+      // The uniform assignor spreads the six partitions: every member ends up with two.
+      const owned = (m: Member) => {
+        const mine = new Set<number>();
+        for (const e of m.events) {
+          if (e.event === 'assigned') for (const p of e.partitions) mine.add(p);
+          if (e.event === 'revoked') for (const p of e.partitions) mine.delete(p);
+        }
+        return [...mine];
+      };
+      await waitFor('two partitions each', () => [m1!, m2!, m3!].every((m) => owned(m).length === 2));
+
+      m1!.proc.kill('SIGKILL');
+      await waitFor('m1 gone', () => m1!.exited);
+      await produceRound(2);
+      await waitFor("round 2 processed (m1's partitions moved after its session expired)", () => processed().length >= 2 * PER_ROUND);
+
+      const m4 = startMember('m4');
+      await waitFor('m4 assigned partitions', () => m4.events.some((e) => e.event === 'assigned' && e.partitions.length > 0));
+      await produceRound(3);
+      await waitFor('round 3 processed', () => processed().length >= 3 * PER_ROUND);
+
+      // `sluice groups describe --members` shows each member's epoch and current/target assignment
+      // (ConsumerGroupDescribe); the three live members' targets cover the six partitions.
+      const described = execFileSync(
+        process.execPath,
+        [SLUICE_BIN, 'groups', 'describe', '--group', GROUP, '--members', '--bootstrap-server', broker.bootstrap],
+        { encoding: 'utf8' },
+      );
+      const [header, ...rows] = described.trim().split('\n');
+      expect(header!.trim().split(/\s+/)).toEqual(['GROUP', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', 'EPOCH', 'ASSIGNMENT', 'TARGET-ASSIGNMENT']);
+      expect(rows).toHaveLength(3);
+      const targets = rows.flatMap((r) => {
+        const cells = r.trim().split(/\s+/);
+        expect(Number(cells[5])).toBeGreaterThan(0);
+        return [...cells[7]!.matchAll(/\((.*?)\)/g)].flatMap((m) => m[1]!.split(',').map(Number));
+      });
+      expect(targets.sort()).toEqual([0, 1, 2, 3, 4, 5]);
+
+      await broker.stop();
+      broker = await startBroker({ dataDir, port: broker.port, overrides: BROKER_SETTINGS });
+      await produceRound(4);
+      await waitFor('round 4 processed after the broker restart', () => processed().length >= 4 * PER_ROUND, 90_000);
+
+      writeFileSync(stopFile, '');
+      await waitFor('members closed', () => [m2!, m3!, m4].every((m) => m.exited));
+
+      // Exactly once: every produced value, no value twice, offsets contiguous per partition.
+      const records = processed();
+      const values = records.map((r) => r.value as string);
+      const expected = [1, 2, 3, 4].flatMap((round) => Array.from({ length: PER_ROUND }, (_, i) => `value-none-${i}-r${round}`));
+      expect(values.length).toBe(expected.length);
+      expect(new Set(values).size).toBe(values.length);
+      expect([...values].sort()).toEqual([...expected].sort());
+      const byPartition = new Map<number, number[]>();
+      for (const r of records) byPartition.set(r.partition, [...(byPartition.get(r.partition) ?? []), r.offset]);
+      for (const offsets of byPartition.values()) {
+        const sorted = [...offsets].sort((a, b) => a - b);
+        expect(sorted).toEqual(sorted.map((_, i) => i));
       }
-      return [...mine];
-    };
-    await waitFor('two partitions each', () => [m1!, m2!, m3!].every((m) => owned(m).length === 2));
 
-    m1!.proc.kill('SIGKILL');
-    await waitFor('m1 gone', () => m1!.exited);
-    await produceRound(2);
-    await waitFor('round 2 processed (m1\'s partitions moved after its session expired)', () => processed().length >= 2 * PER_ROUND);
-
-    const m4 = startMember('m4');
-    await waitFor('m4 assigned partitions', () => m4.events.some((e) => e.event === 'assigned' && e.partitions.length > 0));
-    await produceRound(3);
-    await waitFor('round 3 processed', () => processed().length >= 3 * PER_ROUND);
-
-    // `sluice groups describe --members` shows each member's epoch and current/target assignment
-    // (ConsumerGroupDescribe); the three live members' targets cover the six partitions.
-    const described = execFileSync(process.execPath, [SLUICE_BIN, 'groups', 'describe', '--group', GROUP, '--members', '--bootstrap-server', broker.bootstrap], { encoding: 'utf8' });
-    const [header, ...rows] = described.trim().split('\n');
-    expect(header!.trim().split(/\s+/)).toEqual(['GROUP', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', 'EPOCH', 'ASSIGNMENT', 'TARGET-ASSIGNMENT']);
-    expect(rows).toHaveLength(3);
-    const targets = rows.flatMap((r) => {
-      const cells = r.trim().split(/\s+/);
-      expect(Number(cells[5])).toBeGreaterThan(0);
-      return [...cells[7]!.matchAll(/\((.*?)\)/g)].flatMap((m) => m[1]!.split(',').map(Number));
-    });
-    expect(targets.sort()).toEqual([0, 1, 2, 3, 4, 5]);
-
-    await broker.stop();
-    broker = await startBroker({ dataDir, port: broker.port, overrides: BROKER_SETTINGS });
-    await produceRound(4);
-    await waitFor('round 4 processed after the broker restart', () => processed().length >= 4 * PER_ROUND, 90_000);
-
-    writeFileSync(stopFile, '');
-    await waitFor('members closed', () => [m2!, m3!, m4].every((m) => m.exited));
-
-    // Exactly once: every produced value, no value twice, offsets contiguous per partition.
-    const records = processed();
-    const values = records.map((r) => r.value as string);
-    const expected = [1, 2, 3, 4].flatMap((round) => Array.from({ length: PER_ROUND }, (_, i) => `value-none-${i}-r${round}`));
-    expect(values.length).toBe(expected.length);
-    expect(new Set(values).size).toBe(values.length);
-    expect([...values].sort()).toEqual([...expected].sort());
-    const byPartition = new Map<number, number[]>();
-    for (const r of records) byPartition.set(r.partition, [...(byPartition.get(r.partition) ?? []), r.offset]);
-    for (const offsets of byPartition.values()) {
-      const sorted = [...offsets].sort((a, b) => a - b);
-      expect(sorted).toEqual(sorted.map((_, i) => i));
-    }
-
-    // The committed offsets end at each partition's log end; the group is an empty consumer group.
-    const admin = await runClientOk(java, ['group-offsets', broker.bootstrap, GROUP, TOPIC]);
-    const offsets = admin.events.find((e) => e.event === 'offsets')?.offsets as Record<string, number>;
-    expect(offsets).toEqual(Object.fromEntries([...byPartition].map(([p, o]) => [String(p), o.length])));
-    expect(admin.events.find((e) => e.event === 'described')).toMatchObject({ state: 'Empty', type: 'Consumer', members: [] });
-  }, TEST_TIMEOUT_MS);
+      // The committed offsets end at each partition's log end; the group is an empty consumer group.
+      const admin = await runClientOk(java, ['group-offsets', broker.bootstrap, GROUP, TOPIC]);
+      const offsets = admin.events.find((e) => e.event === 'offsets')?.offsets as Record<string, number>;
+      expect(offsets).toEqual(Object.fromEntries([...byPartition].map(([p, o]) => [String(p), o.length])));
+      expect(admin.events.find((e) => e.event === 'described')).toMatchObject({ state: 'Empty', type: 'Consumer', members: [] });
+    },
+    TEST_TIMEOUT_MS,
+  );
 });

@@ -126,9 +126,16 @@ function assignUniform(members: readonly AssignmentMember[], topics: ReadonlyMap
   // Every partition goes to one subscriber; the least subscribed topics first, so members with a
   // narrow subscription are served before the wide ones fill up.
   const subscribersOf = new Map<string, AssignmentMember[]>();
-  for (const topicId of topics.keys()) subscribersOf.set(topicId, sorted.filter((m) => m.subscribedTopicIds.has(topicId)));
-  const topicOrder = [...topics.keys()].filter((t) => subscribersOf.get(t)!.length > 0).sort((a, b) => subscribersOf.get(a)!.length - subscribersOf.get(b)!.length || (a < b ? -1 : 1));
-  const leastLoaded = (candidates: readonly AssignmentMember[]) => candidates.reduce((best, m) => (counts.get(m.memberId)! < counts.get(best.memberId)! ? m : best));
+  for (const topicId of topics.keys())
+    subscribersOf.set(
+      topicId,
+      sorted.filter((m) => m.subscribedTopicIds.has(topicId)),
+    );
+  const topicOrder = [...topics.keys()]
+    .filter((t) => subscribersOf.get(t)!.length > 0)
+    .sort((a, b) => subscribersOf.get(a)!.length - subscribersOf.get(b)!.length || (a < b ? -1 : 1));
+  const leastLoaded = (candidates: readonly AssignmentMember[]) =>
+    candidates.reduce((best, m) => (counts.get(m.memberId)! < counts.get(best.memberId)! ? m : best));
   for (const topic of topicOrder) {
     const candidates = subscribersOf.get(topic)!;
     for (let p = 0; p < topics.get(topic)!.partitionCount; p++) {

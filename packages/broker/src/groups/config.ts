@@ -55,7 +55,8 @@ function checkConsumerTimeouts(config: BrokerConfig): void {
   const within = (name: string, min: string, max: string) => {
     const v = config.int(name);
     if (config.int(min) > config.int(max)) throw new Error(`${min} (${config.int(min)}) must not be above ${max} (${config.int(max)})`);
-    if (v < config.int(min) || v > config.int(max)) throw new Error(`${name} (${v}) must be between ${min} (${config.int(min)}) and ${max} (${config.int(max)})`);
+    if (v < config.int(min) || v > config.int(max))
+      throw new Error(`${name} (${v}) must be between ${min} (${config.int(min)}) and ${max} (${config.int(max)})`);
   };
   within('group.consumer.session.timeout.ms', 'group.consumer.min.session.timeout.ms', 'group.consumer.max.session.timeout.ms');
   within('group.consumer.heartbeat.interval.ms', 'group.consumer.min.heartbeat.interval.ms', 'group.consumer.max.heartbeat.interval.ms');

@@ -235,7 +235,9 @@ export class ConsumerGroupManager {
     try {
       this.validate(input);
       outcome =
-        input.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH || input.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH ? this.leave(input) : this.memberHeartbeat(input);
+        input.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH || input.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH
+          ? this.leave(input)
+          : this.memberHeartbeat(input);
     } catch (err) {
       if (err instanceof HeartbeatError) return error(err.errorCode, err.message);
       throw err;
@@ -263,12 +265,12 @@ export class ConsumerGroupManager {
   /** Kafka's throwIfConsumerGroupHeartbeatRequestIsInvalid, then the assignor and regex checks. */
   private validate(input: ConsumerHeartbeatInput): void {
     const invalid = (message: string) => new HeartbeatError(ErrorCode.INVALID_REQUEST, message);
-    if (input.groupId === '') throw invalid('GroupId can\'t be empty.');
-    if (input.apiVersion >= 1 && input.memberId === '') throw invalid('MemberId can\'t be empty.');
-    if (input.instanceId !== null && input.instanceId === '') throw invalid('InstanceId can\'t be empty.');
-    if (input.rackId !== null && input.rackId === '') throw invalid('RackId can\'t be empty.');
+    if (input.groupId === '') throw invalid("GroupId can't be empty.");
+    if (input.apiVersion >= 1 && input.memberId === '') throw invalid("MemberId can't be empty.");
+    if (input.instanceId !== null && input.instanceId === '') throw invalid("InstanceId can't be empty.");
+    if (input.rackId !== null && input.rackId === '') throw invalid("RackId can't be empty.");
     if (input.memberEpoch > 0 || input.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH) {
-      if (input.memberId === '') throw invalid('MemberId can\'t be empty.');
+      if (input.memberId === '') throw invalid("MemberId can't be empty.");
     } else if (input.memberEpoch === JOIN_GROUP_MEMBER_EPOCH) {
       if (input.rebalanceTimeoutMs === -1) throw invalid('RebalanceTimeoutMs must be provided in first request.');
       if (input.topicPartitions === null || input.topicPartitions.length > 0) throw invalid('TopicPartitions must be empty when (re-)joining.');
@@ -276,12 +278,15 @@ export class ConsumerGroupManager {
         throw invalid('SubscribedTopicNames or SubscribedTopicRegex must be set in first request.');
       }
     } else if (input.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
-      if (input.instanceId === null) throw invalid('InstanceId can\'t be null.');
+      if (input.instanceId === null) throw invalid("InstanceId can't be null.");
     } else {
       throw invalid(`MemberEpoch is invalid: ${input.memberEpoch}`);
     }
     if (input.serverAssignor !== null && !this.assignors().includes(input.serverAssignor)) {
-      throw new HeartbeatError(ErrorCode.UNSUPPORTED_ASSIGNOR, `ServerAssignor ${input.serverAssignor} is not supported. Supported assignors: ${this.assignors().join(', ')}.`);
+      throw new HeartbeatError(
+        ErrorCode.UNSUPPORTED_ASSIGNOR,
+        `ServerAssignor ${input.serverAssignor} is not supported. Supported assignors: ${this.assignors().join(', ')}.`,
+      );
     }
     if (input.subscribedTopicRegex !== null && input.subscribedTopicRegex !== '') {
       const compiled = compileTopicRegex(input.subscribedTopicRegex);
@@ -312,7 +317,10 @@ export class ConsumerGroupManager {
         if (memberId === '') memberId = randomUUID();
         if (staticMember !== undefined && staticMember.memberId !== memberId) {
           if (staticMember.memberEpoch !== LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
-            throw new HeartbeatError(ErrorCode.UNRELEASED_INSTANCE_ID, `Static member ${staticMember.memberId} with instance id ${input.instanceId} cannot be replaced because it has not left the group.`);
+            throw new HeartbeatError(
+              ErrorCode.UNRELEASED_INSTANCE_ID,
+              `Static member ${staticMember.memberId} with instance id ${input.instanceId} cannot be replaced because it has not left the group.`,
+            );
           }
           replacedStatic = staticMember;
           // The new instance takes over the old one's assignment and target, without a rebalance.
@@ -323,41 +331,59 @@ export class ConsumerGroupManager {
       } else {
         if (staticMember === undefined) throw new HeartbeatError(ErrorCode.UNKNOWN_MEMBER_ID, `Instance id ${input.instanceId} is unknown.`);
         if (staticMember.memberId !== memberId) {
-          throw new HeartbeatError(ErrorCode.FENCED_INSTANCE_ID, `Static member ${memberId} with instance id ${input.instanceId} was fenced by member ${staticMember.memberId}.`);
+          throw new HeartbeatError(
+            ErrorCode.FENCED_INSTANCE_ID,
+            `Static member ${memberId} with instance id ${input.instanceId} was fenced by member ${staticMember.memberId}.`,
+          );
         }
         member = staticMember;
       }
     } else {
       if (joining && memberId === '') memberId = randomUUID();
       member = group.members.get(memberId);
-      if (member === undefined && !joining) throw new HeartbeatError(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${memberId} is not a member of group ${input.groupId}.`);
+      if (member === undefined && !joining)
+        throw new HeartbeatError(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${memberId} is not a member of group ${input.groupId}.`);
     }
     const isNew = member === undefined || replacedStatic !== undefined;
     if (member === undefined && group.members.size >= this.config.consumerMaxSize) {
-      throw new HeartbeatError(ErrorCode.GROUP_MAX_SIZE_REACHED, `The consumer group has reached its maximum capacity of ${this.config.consumerMaxSize} members.`);
+      throw new HeartbeatError(
+        ErrorCode.GROUP_MAX_SIZE_REACHED,
+        `The consumer group has reached its maximum capacity of ${this.config.consumerMaxSize} members.`,
+      );
     }
     const owned = input.topicPartitions === null ? null : compactAssignment(input.topicPartitions.map((t) => [t.topicId, t.partitions]));
     if (member !== undefined && !joining) {
       // Kafka's throwIfMemberEpochIsInvalid.
       if (input.memberEpoch > member.memberEpoch) {
-        throw new HeartbeatError(ErrorCode.FENCED_MEMBER_EPOCH, `The consumer group member has a greater member epoch (${input.memberEpoch}) than the one known by the group coordinator (${member.memberEpoch}). The member must abandon all its partitions and rejoin.`);
+        throw new HeartbeatError(
+          ErrorCode.FENCED_MEMBER_EPOCH,
+          `The consumer group member has a greater member epoch (${input.memberEpoch}) than the one known by the group coordinator (${member.memberEpoch}). The member must abandon all its partitions and rejoin.`,
+        );
       }
-      if (input.memberEpoch < member.memberEpoch && (input.memberEpoch !== member.previousMemberEpoch || (owned !== null && !isSubset(owned, member.assignedPartitions)))) {
-        throw new HeartbeatError(ErrorCode.FENCED_MEMBER_EPOCH, `The consumer group member has a smaller member epoch (${input.memberEpoch}) than the one known by the group coordinator (${member.memberEpoch}). The member must abandon all its partitions and rejoin.`);
+      if (
+        input.memberEpoch < member.memberEpoch &&
+        (input.memberEpoch !== member.previousMemberEpoch || (owned !== null && !isSubset(owned, member.assignedPartitions)))
+      ) {
+        throw new HeartbeatError(
+          ErrorCode.FENCED_MEMBER_EPOCH,
+          `The consumer group member has a smaller member epoch (${input.memberEpoch}) than the one known by the group coordinator (${member.memberEpoch}). The member must abandon all its partitions and rejoin.`,
+        );
       }
     }
 
     // The member's subscription as it is after this request (null fields: unchanged).
-    const before = member ?? newMember(memberId, {
-      instanceId: input.instanceId,
-      rackId: null,
-      clientId: input.clientId,
-      clientHost: input.clientHost,
-      rebalanceTimeoutMs: input.rebalanceTimeoutMs,
-      subscribedTopicNames: [],
-      subscribedTopicRegex: null,
-      serverAssignor: null,
-    });
+    const before =
+      member ??
+      newMember(memberId, {
+        instanceId: input.instanceId,
+        rackId: null,
+        clientId: input.clientId,
+        clientHost: input.clientHost,
+        rebalanceTimeoutMs: input.rebalanceTimeoutMs,
+        subscribedTopicNames: [],
+        subscribedTopicRegex: null,
+        serverAssignor: null,
+      });
     const subscription: MemberSubscription = {
       instanceId: input.instanceId ?? before.instanceId,
       rackId: input.rackId ?? before.rackId,
@@ -365,7 +391,8 @@ export class ConsumerGroupManager {
       clientHost: input.clientHost,
       rebalanceTimeoutMs: input.rebalanceTimeoutMs !== -1 ? input.rebalanceTimeoutMs : before.rebalanceTimeoutMs,
       subscribedTopicNames: input.subscribedTopicNames !== null ? [...input.subscribedTopicNames].sort() : before.subscribedTopicNames,
-      subscribedTopicRegex: input.subscribedTopicRegex !== null ? (input.subscribedTopicRegex === '' ? null : input.subscribedTopicRegex) : before.subscribedTopicRegex,
+      subscribedTopicRegex:
+        input.subscribedTopicRegex !== null ? (input.subscribedTopicRegex === '' ? null : input.subscribedTopicRegex) : before.subscribedTopicRegex,
       serverAssignor: input.serverAssignor ?? before.serverAssignor,
     };
     let updated: ConsumerGroupMember = { ...before, ...subscription, memberId };
@@ -391,18 +418,23 @@ export class ConsumerGroupManager {
     members.set(memberId, updated);
 
     if (replacedStatic !== undefined) records.push(...memberTombstones(group.groupId, replacedStatic.memberId));
-    if (metadataChanged) records.push({ key: encodeConsumerKey(CONSUMER_GROUP_MEMBER_METADATA, group.groupId, memberId), value: encodeMemberMetadataValue(updated) });
+    if (metadataChanged)
+      records.push({ key: encodeConsumerKey(CONSUMER_GROUP_MEMBER_METADATA, group.groupId, memberId), value: encodeMemberMetadataValue(updated) });
 
     // The subscribed topics' metadata: a change (or a member joining/leaving the subscription)
     // bumps the group epoch.
     const { metadata, regexes } = this.subscriptionMetadata(members.values());
     let groupEpoch = group.groupEpoch;
     const metadataDiffers = !sameMetadata(metadata, group.subscriptionMetadata);
-    if (metadataDiffers) records.push({ key: encodeConsumerKey(CONSUMER_GROUP_PARTITION_METADATA, group.groupId), value: encodePartitionMetadataValue(metadata.values()) });
+    if (metadataDiffers)
+      records.push({ key: encodeConsumerKey(CONSUMER_GROUP_PARTITION_METADATA, group.groupId), value: encodePartitionMetadataValue(metadata.values()) });
     for (const [regex, topics] of regexes) {
       const previous = group.regexMatches.get(regex);
       if (previous === undefined || !sameStrings(previous, topics)) {
-        records.push({ key: encodeConsumerKey(CONSUMER_GROUP_REGULAR_EXPRESSION, group.groupId, regex), value: encodeRegularExpressionValue({ topics, version: groupEpoch + 1, timestamp: this.clock.now() }) });
+        records.push({
+          key: encodeConsumerKey(CONSUMER_GROUP_REGULAR_EXPRESSION, group.groupId, regex),
+          value: encodeRegularExpressionValue({ topics, version: groupEpoch + 1, timestamp: this.clock.now() }),
+        });
       }
     }
     for (const regex of group.regexMatches.keys()) {
@@ -418,14 +450,20 @@ export class ConsumerGroupManager {
     if (replacedStatic !== undefined) {
       target.set(memberId, target.get(replacedStatic.memberId) ?? EMPTY_ASSIGNMENT);
       target.delete(replacedStatic.memberId);
-      records.push({ key: encodeConsumerKey(CONSUMER_GROUP_TARGET_ASSIGNMENT_MEMBER, group.groupId, memberId), value: encodeTargetAssignmentMemberValue(target.get(memberId)!) });
+      records.push({
+        key: encodeConsumerKey(CONSUMER_GROUP_TARGET_ASSIGNMENT_MEMBER, group.groupId, memberId),
+        value: encodeTargetAssignmentMemberValue(target.get(memberId)!),
+      });
     }
     let assignmentEpoch = group.assignmentEpoch;
     if (groupEpoch > assignmentEpoch) {
       const computed = this.computeTargetAssignment(members, metadata, regexes, target);
       for (const [id, assignment] of computed) {
         if (!assignmentEquals(assignment, target.get(id) ?? EMPTY_ASSIGNMENT) || !target.has(id)) {
-          records.push({ key: encodeConsumerKey(CONSUMER_GROUP_TARGET_ASSIGNMENT_MEMBER, group.groupId, id), value: encodeTargetAssignmentMemberValue(assignment) });
+          records.push({
+            key: encodeConsumerKey(CONSUMER_GROUP_TARGET_ASSIGNMENT_MEMBER, group.groupId, id),
+            value: encodeTargetAssignmentMemberValue(assignment),
+          });
         }
       }
       target = computed;
@@ -441,7 +479,11 @@ export class ConsumerGroupManager {
       reconciled.memberEpoch !== before.memberEpoch ||
       !assignmentEquals(reconciled.assignedPartitions, before.assignedPartitions);
     updated = reconciled;
-    if (assignmentChanged) records.push({ key: encodeConsumerKey(CONSUMER_GROUP_CURRENT_MEMBER_ASSIGNMENT, group.groupId, memberId), value: encodeCurrentMemberAssignmentValue(updated) });
+    if (assignmentChanged)
+      records.push({
+        key: encodeConsumerKey(CONSUMER_GROUP_CURRENT_MEMBER_ASSIGNMENT, group.groupId, memberId),
+        value: encodeCurrentMemberAssignmentValue(updated),
+      });
 
     const finalMember = updated;
     const finalTarget = target;
@@ -453,7 +495,10 @@ export class ConsumerGroupManager {
         group.updateMember(replacedStatic.memberId, undefined);
         this.timers.cancel(sessionKey(group.groupId, replacedStatic.memberId));
         this.timers.cancel(rebalanceKey(group.groupId, replacedStatic.memberId));
-        this.logger.info({ group: group.groupId, instanceId: finalMember.instanceId, oldMemberId: replacedStatic.memberId, memberId }, 'static member rejoined with a new member id');
+        this.logger.info(
+          { group: group.groupId, instanceId: finalMember.instanceId, oldMemberId: replacedStatic.memberId, memberId },
+          'static member rejoined with a new member id',
+        );
       }
       group.updateMember(memberId, finalMember);
       if (finalEpoch !== group.groupEpoch) {
@@ -473,7 +518,8 @@ export class ConsumerGroupManager {
       this.noteReconciliation(group);
     });
 
-    const fullRequest = input.rebalanceTimeoutMs !== -1 && (input.subscribedTopicNames !== null || input.subscribedTopicRegex !== null) && input.topicPartitions !== null;
+    const fullRequest =
+      input.rebalanceTimeoutMs !== -1 && (input.subscribedTopicNames !== null || input.subscribedTopicRegex !== null) && input.topicPartitions !== null;
     const sendAssignment = joining || fullRequest || !assignmentEquals(finalMember.assignedPartitions, before.assignedPartitions) || isNew;
     return {
       change: { records, apply: () => applies.forEach((f) => f()) },
@@ -495,19 +541,35 @@ export class ConsumerGroupManager {
     if (input.instanceId !== null) {
       member = group.staticMember(input.instanceId);
       if (member === undefined) throw new HeartbeatError(ErrorCode.UNKNOWN_MEMBER_ID, `Instance id ${input.instanceId} is unknown.`);
-      if (member.memberId !== input.memberId) throw new HeartbeatError(ErrorCode.FENCED_INSTANCE_ID, `Static member ${input.memberId} with instance id ${input.instanceId} was fenced by member ${member.memberId}.`);
+      if (member.memberId !== input.memberId)
+        throw new HeartbeatError(
+          ErrorCode.FENCED_INSTANCE_ID,
+          `Static member ${input.memberId} with instance id ${input.instanceId} was fenced by member ${member.memberId}.`,
+        );
     } else {
       member = group.members.get(input.memberId);
       if (member === undefined) throw new HeartbeatError(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${input.memberId} is not a member of group ${input.groupId}.`);
     }
     const left = member;
-    const result = (memberEpoch: number): ConsumerHeartbeatResult => ({ errorCode: ErrorCode.NONE, errorMessage: null, memberId: left.memberId, memberEpoch, heartbeatIntervalMs: 0, assignment: null });
+    const result = (memberEpoch: number): ConsumerHeartbeatResult => ({
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      memberId: left.memberId,
+      memberEpoch,
+      heartbeatIntervalMs: 0,
+      assignment: null,
+    });
     if (input.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
       // A static member leaving temporarily: it keeps its partitions until its session expires.
       const updated: ConsumerGroupMember = { ...left, memberEpoch: LEAVE_GROUP_STATIC_MEMBER_EPOCH, partitionsPendingRevocation: EMPTY_ASSIGNMENT };
       return {
         change: {
-          records: [{ key: encodeConsumerKey(CONSUMER_GROUP_CURRENT_MEMBER_ASSIGNMENT, group.groupId, left.memberId), value: encodeCurrentMemberAssignmentValue(updated) }],
+          records: [
+            {
+              key: encodeConsumerKey(CONSUMER_GROUP_CURRENT_MEMBER_ASSIGNMENT, group.groupId, left.memberId),
+              value: encodeCurrentMemberAssignmentValue(updated),
+            },
+          ],
           apply: () => {
             group.updateMember(left.memberId, updated);
             this.timers.cancel(rebalanceKey(group.groupId, left.memberId));
@@ -527,7 +589,8 @@ export class ConsumerGroupManager {
     const { metadata } = this.subscriptionMetadata(remaining);
     const records: GroupLogRecord[] = [...memberTombstones(group.groupId, member.memberId)];
     const metadataDiffers = !sameMetadata(metadata, group.subscriptionMetadata);
-    if (metadataDiffers) records.push({ key: encodeConsumerKey(CONSUMER_GROUP_PARTITION_METADATA, group.groupId), value: encodePartitionMetadataValue(metadata.values()) });
+    if (metadataDiffers)
+      records.push({ key: encodeConsumerKey(CONSUMER_GROUP_PARTITION_METADATA, group.groupId), value: encodePartitionMetadataValue(metadata.values()) });
     records.push({ key: encodeConsumerKey(CONSUMER_GROUP_METADATA, group.groupId), value: encodeGroupEpochValue(groupEpoch) });
     return {
       records,
@@ -556,7 +619,10 @@ export class ConsumerGroupManager {
     try {
       this.append(groupId, change.records).durable.catch((err) => this.logger.warn({ group: groupId, err }, 'flushing a fenced member failed'));
     } catch (err) {
-      this.logger.warn({ group: groupId, memberId, errorCode: groupLogErrorCode(err) }, 'could not write a fenced member; retrying at the next session timeout');
+      this.logger.warn(
+        { group: groupId, memberId, errorCode: groupLogErrorCode(err) },
+        'could not write a fenced member; retrying at the next session timeout',
+      );
       this.scheduleSession(groupId, memberId);
       return;
     }
@@ -565,7 +631,9 @@ export class ConsumerGroupManager {
   }
 
   private scheduleSession(groupId: string, memberId: string): void {
-    this.timers.schedule(sessionKey(groupId, memberId), this.config.consumerSessionTimeoutMs, () => this.fence(groupId, memberId, 'was fenced: session timed out'));
+    this.timers.schedule(sessionKey(groupId, memberId), this.config.consumerSessionTimeoutMs, () =>
+      this.fence(groupId, memberId, 'was fenced: session timed out'),
+    );
   }
 
   /** A member that starts revoking must finish within its rebalance timeout, else it is fenced. */
@@ -579,7 +647,8 @@ export class ConsumerGroupManager {
     const epoch = after.memberEpoch;
     this.timers.schedule(key, after.rebalanceTimeoutMs, () => {
       const now = group.members.get(after.memberId);
-      if (now !== undefined && now.state === 'unrevoked_partitions' && now.memberEpoch === epoch) this.fence(group.groupId, after.memberId, 'was fenced: partitions not revoked within the rebalance timeout');
+      if (now !== undefined && now.state === 'unrevoked_partitions' && now.memberEpoch === epoch)
+        this.fence(group.groupId, after.memberId, 'was fenced: partitions not revoked within the rebalance timeout');
     });
   }
 
@@ -597,7 +666,8 @@ export class ConsumerGroupManager {
     const regexes = new Map<string, string[]>();
     for (const m of members) {
       for (const t of m.subscribedTopicNames) names.add(t);
-      if (m.subscribedTopicRegex !== null && !regexes.has(m.subscribedTopicRegex)) regexes.set(m.subscribedTopicRegex, this.resolveRegex(m.subscribedTopicRegex));
+      if (m.subscribedTopicRegex !== null && !regexes.has(m.subscribedTopicRegex))
+        regexes.set(m.subscribedTopicRegex, this.resolveRegex(m.subscribedTopicRegex));
     }
     for (const topics of regexes.values()) for (const t of topics) names.add(t);
     const metadata = new Map<string, TopicImage>();
@@ -659,7 +729,7 @@ export class ConsumerGroupManager {
       assignorName: '',
       members: [],
     });
-    if (groupId === '') return { ...notFound('Group id can\'t be empty.'), errorCode: ErrorCode.INVALID_GROUP_ID };
+    if (groupId === '') return { ...notFound("Group id can't be empty."), errorCode: ErrorCode.INVALID_GROUP_ID };
     const group = this.groups.get(groupId);
     if (group === undefined) return notFound(isClassic ? `Group ${groupId} is not a consumer group.` : `Group ${groupId} not found.`);
     return {
@@ -772,7 +842,16 @@ export class ConsumerGroupManager {
     }
     const member = (memberId: string): ConsumerGroupMember =>
       group.members.get(memberId) ??
-      newMember(memberId, { instanceId: null, rackId: null, clientId: '', clientHost: '', rebalanceTimeoutMs: -1, subscribedTopicNames: [], subscribedTopicRegex: null, serverAssignor: null });
+      newMember(memberId, {
+        instanceId: null,
+        rackId: null,
+        clientId: '',
+        clientHost: '',
+        rebalanceTimeoutMs: -1,
+        subscribedTopicNames: [],
+        subscribedTopicRegex: null,
+        serverAssignor: null,
+      });
     switch (key.type) {
       case CONSUMER_GROUP_METADATA:
         if (value === null) this.groups.delete(key.group);
@@ -797,7 +876,13 @@ export class ConsumerGroupManager {
       case CONSUMER_GROUP_CURRENT_MEMBER_ASSIGNMENT:
         if (value === null) {
           const m = group.members.get(key.sub);
-          if (m !== undefined) group.updateMember(key.sub, { ...m, memberEpoch: LEAVE_GROUP_MEMBER_EPOCH, assignedPartitions: EMPTY_ASSIGNMENT, partitionsPendingRevocation: EMPTY_ASSIGNMENT });
+          if (m !== undefined)
+            group.updateMember(key.sub, {
+              ...m,
+              memberEpoch: LEAVE_GROUP_MEMBER_EPOCH,
+              assignedPartitions: EMPTY_ASSIGNMENT,
+              partitionsPendingRevocation: EMPTY_ASSIGNMENT,
+            });
         } else group.updateMember(key.sub, { ...member(key.sub), ...decodeCurrentMemberAssignmentValue(value) });
         return;
       case CONSUMER_GROUP_REGULAR_EXPRESSION:

@@ -9,7 +9,15 @@ import { joinInput } from '../testing/group-harness.ts';
 import type { OffsetCommitInput } from './types.ts';
 
 function commit(groupId: string, memberId: string, epoch: number, offset: number, apiVersion = 9): OffsetCommitInput {
-  return { groupId, generationId: epoch, memberId, groupInstanceId: null, retentionTimeMs: -1, apiVersion, offsets: [{ topic: 't', partition: 0, offset, leaderEpoch: -1, metadata: null }] };
+  return {
+    groupId,
+    generationId: epoch,
+    memberId,
+    groupInstanceId: null,
+    retentionTimeMs: -1,
+    apiVersion,
+    offsets: [{ topic: 't', partition: 0, offset, leaderEpoch: -1, metadata: null }],
+  };
 }
 
 /** No partition is held (assigned or pending revocation) by two members. */
@@ -90,7 +98,7 @@ describe('joining and the uniform assignor', () => {
     expect(h.coordinator.consumerGroup('g')!.state).toBe('Stable');
   });
 
-  test('range assignor by the members\' choice; an unknown assignor is UNSUPPORTED_ASSIGNOR', async () => {
+  test("range assignor by the members' choice; an unknown assignor is UNSUPPORTED_ASSIGNOR", async () => {
     const h = consumerHarness();
     h.topics.create('t', 4);
     h.topics.create('u', 4);
@@ -136,8 +144,12 @@ describe('bad input leaves the group unchanged', () => {
     const previous = group.members.get('a')!.previousMemberEpoch;
     const stale = [1, 2].find((e) => e !== previous)!;
     expect((await a.heartbeat({ memberEpoch: stale })).errorCode).toBe(ErrorCode.FENCED_MEMBER_EPOCH);
-    expect((await h.coordinator.consumerGroupHeartbeat(heartbeatInput('g', { memberId: 'nobody', memberEpoch: 3, topicPartitions: null }))).errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
-    expect((await h.coordinator.consumerGroupHeartbeat(heartbeatInput('other', { memberId: 'x', memberEpoch: 3 }))).errorCode).toBe(ErrorCode.GROUP_ID_NOT_FOUND);
+    expect((await h.coordinator.consumerGroupHeartbeat(heartbeatInput('g', { memberId: 'nobody', memberEpoch: 3, topicPartitions: null }))).errorCode).toBe(
+      ErrorCode.UNKNOWN_MEMBER_ID,
+    );
+    expect((await h.coordinator.consumerGroupHeartbeat(heartbeatInput('other', { memberId: 'x', memberEpoch: 3 }))).errorCode).toBe(
+      ErrorCode.GROUP_ID_NOT_FOUND,
+    );
     expect(JSON.stringify([group.groupEpoch, [...group.members.values()].map((m) => [m.memberId, m.memberEpoch])])).toBe(before);
     expect(h.log.recordCount).toBe(records);
   });
@@ -155,7 +167,7 @@ describe('bad input leaves the group unchanged', () => {
   });
 
   test.each([
-    ['an empty group id', { groupId: '' }, 'GroupId can\'t be empty.'],
+    ['an empty group id', { groupId: '' }, "GroupId can't be empty."],
     ['no rebalance timeout on join', { rebalanceTimeoutMs: -1 }, 'RebalanceTimeoutMs must be provided in first request.'],
     ['owned partitions on join', { topicPartitions: [{ topicId: '0'.repeat(31) + '1', partitions: [0] }] }, 'TopicPartitions must be empty when (re-)joining.'],
     ['no subscription on join', { subscribedTopicNames: null }, 'SubscribedTopicNames or SubscribedTopicRegex must be set in first request.'],
@@ -332,7 +344,11 @@ describe('persistence', () => {
       return {
         groupEpoch: g.groupEpoch,
         assignmentEpoch: g.assignmentEpoch,
-        members: [...g.members.values()].map((m) => ({ ...m, assignedPartitions: [...m.assignedPartitions].map(([t, p]) => [t, [...p]]), partitionsPendingRevocation: [...m.partitionsPendingRevocation] })),
+        members: [...g.members.values()].map((m) => ({
+          ...m,
+          assignedPartitions: [...m.assignedPartitions].map(([t, p]) => [t, [...p]]),
+          partitionsPendingRevocation: [...m.partitionsPendingRevocation],
+        })),
         target: [...g.targetAssignment].map(([id, a]) => [id, [...a].map(([t, p]) => [t, [...p]])]),
         metadata: [...g.subscriptionMetadata.values()],
       };
@@ -388,7 +404,10 @@ describe('classic and consumer groups side by side', () => {
     await a.join();
     expect((await h.coordinator.joinGroup(joinInput('g', '', { requireKnownMemberId: false }))).errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
     expect(h.coordinator.heartbeat({ groupId: 'g', generationId: 1, memberId: 'a', groupInstanceId: null })).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
-    expect(h.coordinator.consumerGroupDescribe('classic')).toMatchObject({ errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: 'Group classic is not a consumer group.' });
+    expect(h.coordinator.consumerGroupDescribe('classic')).toMatchObject({
+      errorCode: ErrorCode.GROUP_ID_NOT_FOUND,
+      errorMessage: 'Group classic is not a consumer group.',
+    });
     expect(h.coordinator.listGroups([], ['classic']).map((g) => g.groupId)).toEqual(['classic']);
     // Once the consumer group is empty, a classic JoinGroup takes the id over.
     await a.send({ memberEpoch: -1 });

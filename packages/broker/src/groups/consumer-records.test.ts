@@ -54,7 +54,16 @@ describe('consumer group records', () => {
   });
 
   test('the other values round-trip', () => {
-    const member = { instanceId: null, rackId: 'r1', clientId: 'c', clientHost: '/h', subscribedTopicNames: ['a', 'b'], subscribedTopicRegex: null, rebalanceTimeoutMs: 300000, serverAssignor: 'range' };
+    const member = {
+      instanceId: null,
+      rackId: 'r1',
+      clientId: 'c',
+      clientHost: '/h',
+      subscribedTopicNames: ['a', 'b'],
+      subscribedTopicRegex: null,
+      rebalanceTimeoutMs: 300000,
+      serverAssignor: 'range',
+    };
     expect(decodeMemberMetadataValue(encodeMemberMetadataValue(member))).toEqual(member);
     const topics = [{ id: TOPIC, name: 't', partitionCount: 3 }];
     expect(decodePartitionMetadataValue(encodePartitionMetadataValue(topics))).toEqual(topics);
@@ -64,8 +73,17 @@ describe('consumer group records', () => {
     expect(decodeRegularExpressionValue(encodeRegularExpressionValue(regex))).toEqual(regex);
   });
 
-  test('unknown tagged fields (Kafka\'s classic member metadata) are skipped', () => {
-    const plain = encodeMemberMetadataValue({ instanceId: null, rackId: null, clientId: 'c', clientHost: 'h', subscribedTopicNames: [], subscribedTopicRegex: null, rebalanceTimeoutMs: 1, serverAssignor: null });
+  test("unknown tagged fields (Kafka's classic member metadata) are skipped", () => {
+    const plain = encodeMemberMetadataValue({
+      instanceId: null,
+      rackId: null,
+      clientId: 'c',
+      clientHost: 'h',
+      subscribedTopicNames: [],
+      subscribedTopicRegex: null,
+      rebalanceTimeoutMs: 1,
+      serverAssignor: null,
+    });
     // Replace the empty tagged-field section with one tag 0 field of 2 bytes.
     const tagged = Uint8Array.from([...plain.subarray(0, plain.length - 1), 1, 0, 2, 0xab, 0xcd]);
     expect(decodeMemberMetadataValue(tagged).clientId).toBe('c');

@@ -141,7 +141,11 @@ function writeTopicPartitions(w: Writer, a: Assignment): void {
   const topics = [...a.entries()].sort(([x], [y]) => (x < y ? -1 : 1));
   compactArray(w, topics, ([topicId, partitions]) => {
     w.uuid(topicId);
-    compactArray(w, [...partitions].sort((x, y) => x - y), (p) => w.int32(p));
+    compactArray(
+      w,
+      [...partitions].sort((x, y) => x - y),
+      (p) => w.int32(p),
+    );
     noTaggedFields(w);
   });
 }

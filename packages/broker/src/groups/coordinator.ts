@@ -136,7 +136,8 @@ export class GroupCoordinator {
     if (record.key.length >= 2 && isConsumerKeyType((record.key[0]! << 8) | record.key[1]!)) {
       const consumerKey = decodeConsumerKey(record.key);
       // A group id is one type at a time: a consumer group replaces the classic one of its id.
-      if (record.value !== null && this.classicGroups.has(consumerKey.group) && !this.consumer.has(consumerKey.group)) this.classicGroups.delete(consumerKey.group);
+      if (record.value !== null && this.classicGroups.has(consumerKey.group) && !this.consumer.has(consumerKey.group))
+        this.classicGroups.delete(consumerKey.group);
       this.consumer.replay(consumerKey, record.value);
       return;
     }
@@ -186,7 +187,10 @@ export class GroupCoordinator {
   leaveGroup(groupId: string, leaving: readonly LeavingMember[]): LeaveResult {
     if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
     if (this.consumer.has(groupId)) {
-      return { errorCode: ErrorCode.NONE, members: leaving.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode: ErrorCode.UNKNOWN_MEMBER_ID })) };
+      return {
+        errorCode: ErrorCode.NONE,
+        members: leaving.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode: ErrorCode.UNKNOWN_MEMBER_ID })),
+      };
     }
     return this.classic.leaveGroup(groupId, leaving);
   }
@@ -194,7 +198,14 @@ export class GroupCoordinator {
   // ---- the consumer protocol (KIP-848) -------------------------------------------------------
 
   async consumerGroupHeartbeat(input: ConsumerHeartbeatInput): Promise<ConsumerHeartbeatResult> {
-    const refuse = (errorCode: number, errorMessage: string | null): ConsumerHeartbeatResult => ({ errorCode, errorMessage, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null });
+    const refuse = (errorCode: number, errorMessage: string | null): ConsumerHeartbeatResult => ({
+      errorCode,
+      errorMessage,
+      memberId: null,
+      memberEpoch: 0,
+      heartbeatIntervalMs: 0,
+      assignment: null,
+    });
     if (!this.active) return refuse(ErrorCode.COORDINATOR_NOT_AVAILABLE, null);
     const classic = this.classicGroups.get(input.groupId);
     if (classic !== undefined && input.groupId !== '') {
@@ -210,7 +221,16 @@ export class GroupCoordinator {
 
   consumerGroupDescribe(groupId: string): DescribedConsumerGroup {
     if (!this.active) {
-      return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: null, groupId, groupState: '', groupEpoch: -1, assignmentEpoch: -1, assignorName: '', members: [] };
+      return {
+        errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
+        errorMessage: null,
+        groupId,
+        groupState: '',
+        groupEpoch: -1,
+        assignmentEpoch: -1,
+        assignorName: '',
+        members: [],
+      };
     }
     return this.consumer.describe(groupId, this.classicGroups.has(groupId));
   }
@@ -284,7 +304,8 @@ export class GroupCoordinator {
     const out: ListedGroup[] = [];
     if (types.size === 0 || types.has('classic')) out.push(...this.classicGroups.list(statesFilter));
     if (types.size === 0 || types.has('consumer')) {
-      for (const g of this.consumer.list(statesFilter)) out.push({ groupId: g.groupId, protocolType: 'consumer', groupState: g.groupState, groupType: 'consumer' });
+      for (const g of this.consumer.list(statesFilter))
+        out.push({ groupId: g.groupId, protocolType: 'consumer', groupState: g.groupState, groupType: 'consumer' });
     }
     return out;
   }
@@ -318,7 +339,10 @@ export class GroupCoordinator {
   /** Writes tombstones for the group's offsets and metadata, then forgets the group. */
   private deleteGroup(groupId: string): Promise<void> {
     const isConsumer = this.consumer.has(groupId);
-    const records = [...this.offsets.deleteAllOffsetsRecords(groupId), ...(isConsumer ? this.consumer.tombstones(groupId) : this.classicGroups.tombstones(groupId))];
+    const records = [
+      ...this.offsets.deleteAllOffsetsRecords(groupId),
+      ...(isConsumer ? this.consumer.tombstones(groupId) : this.classicGroups.tombstones(groupId)),
+    ];
     const write = this.append(groupId, records);
     this.offsets.forgetGroup(groupId);
     if (isConsumer) this.consumer.forgetGroup(groupId);

@@ -68,7 +68,13 @@ describe('ConsumerGroupDescribe', () => {
     const [g, nope, empty] = res.groups;
     expect(g).toMatchObject({ errorCode: 0, groupId: 'g', groupState: 'Stable', groupEpoch: 1, assignmentEpoch: 1, assignorName: 'uniform' });
     expect(g.members).toHaveLength(1);
-    expect(g.members[0]).toMatchObject({ memberId: 'm1', memberEpoch: 1, clientId: 'test-client', subscribedTopicNames: ['orders'], memberType: version >= 1 ? 1 : -1 });
+    expect(g.members[0]).toMatchObject({
+      memberId: 'm1',
+      memberEpoch: 1,
+      clientId: 'test-client',
+      subscribedTopicNames: ['orders'],
+      memberType: version >= 1 ? 1 : -1,
+    });
     expect(g.members[0].assignment.topicPartitions).toEqual([{ topicId, topicName: 'orders', partitions: [0, 1, 2] }]);
     expect(g.members[0].targetAssignment.topicPartitions).toEqual([{ topicId, topicName: 'orders', partitions: [0, 1, 2] }]);
     expect(nope).toMatchObject({ errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: 'Group nope not found.' });
@@ -81,7 +87,8 @@ describe('OffsetFetch v9 member checks', () => {
     const { broker } = setUp();
     await callHandler(consumerGroupHeartbeatHandler, broker, 1, join('m1'));
     const fetch = async (memberId: string | null, memberEpoch: number) =>
-      (await callHandler(offsetFetchHandler, broker, 9, { groups: [{ groupId: 'g', memberId, memberEpoch, topics: null }], requireStable: false })).groups[0].errorCode;
+      (await callHandler(offsetFetchHandler, broker, 9, { groups: [{ groupId: 'g', memberId, memberEpoch, topics: null }], requireStable: false })).groups[0]
+        .errorCode;
     expect(await fetch('m1', 1)).toBe(ErrorCode.NONE);
     expect(await fetch('m1', 0)).toBe(ErrorCode.STALE_MEMBER_EPOCH);
     expect(await fetch('m1', 2)).toBe(ErrorCode.FENCED_MEMBER_EPOCH);

@@ -45,9 +45,18 @@ export class GroupProbe {
       labelNames: ['type', 'state'],
     });
     const counter = (name: string, help: string) => new CounterFamily(registry, { name, help, labelNames: [] }).child();
-    this.epochBumps = counter('sluice_consumer_group_epoch_bumps_total', 'KIP-848 consumer group epoch bumps (members joining or leaving, subscription or topic changes): their rebalances.');
-    this.fenced = counter('sluice_consumer_group_fenced_members_total', 'KIP-848 consumer group members fenced: session timed out, or partitions not revoked within the rebalance timeout.');
-    this.reconciliationSum = counter('sluice_consumer_group_reconciliation_seconds_total', 'Total time KIP-848 consumer groups took from an epoch bump to Stable.');
+    this.epochBumps = counter(
+      'sluice_consumer_group_epoch_bumps_total',
+      'KIP-848 consumer group epoch bumps (members joining or leaving, subscription or topic changes): their rebalances.',
+    );
+    this.fenced = counter(
+      'sluice_consumer_group_fenced_members_total',
+      'KIP-848 consumer group members fenced: session timed out, or partitions not revoked within the rebalance timeout.',
+    );
+    this.reconciliationSum = counter(
+      'sluice_consumer_group_reconciliation_seconds_total',
+      'Total time KIP-848 consumer groups took from an epoch bump to Stable.',
+    );
     this.reconciliations = counter('sluice_consumer_group_reconciliations_total', 'KIP-848 consumer group reconciliations completed (epoch bump to Stable).');
   }
 

@@ -129,7 +129,9 @@ export class TestMember {
   }
 
   async send(overrides: Partial<ConsumerHeartbeatInput>): Promise<ConsumerHeartbeatResult> {
-    const result = await this.h.coordinator.consumerGroupHeartbeat(heartbeatInput(this.groupId, { memberId: this.memberId, instanceId: this.instanceId, ...overrides }));
+    const result = await this.h.coordinator.consumerGroupHeartbeat(
+      heartbeatInput(this.groupId, { memberId: this.memberId, instanceId: this.instanceId, ...overrides }),
+    );
     this.last = result;
     if (result.errorCode === ErrorCode.NONE) {
       this.epoch = result.memberEpoch;
