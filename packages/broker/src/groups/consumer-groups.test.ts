@@ -362,6 +362,44 @@ describe('persistence', () => {
     expect(h.coordinator.consumerGroup('g')!.state).toBe('Stable');
   });
 
+  test('compaction (the latest record per key, tombstones dropped) replays to the same groups', async () => {
+    const h = consumerHarness();
+    h.topics.create('t', 4);
+    h.topics.create('u', 2);
+    const a = new TestMember(h, 'g', 'a', 'ia');
+    const b = new TestMember(h, 'g', 'b');
+    const c = new TestMember(h, 'g', 'c');
+    await a.join({ subscribedTopicNames: ['t', 'u'] });
+    await b.join({ subscribedTopicRegex: '[tu]' });
+    await c.join();
+    await settleGroup([a, b, c]);
+    await c.send({ memberEpoch: -1 });
+    await a.send({ memberEpoch: -2 });
+    const a2 = new TestMember(h, 'g', 'a2', 'ia');
+    await a2.join({ subscribedTopicNames: ['t', 'u'] });
+    await settleGroup([a2, b]);
+    const other = new TestMember(h, 'other', 'x');
+    await other.join();
+    await other.send({ memberEpoch: -1 });
+    expect(await h.coordinator.deleteGroups(['other'])).toEqual([{ groupId: 'other', errorCode: ErrorCode.NONE }]);
+    const describe = () => JSON.stringify([h.coordinator.consumerGroupDescribe('g'), h.coordinator.listGroups()]);
+    h.restart();
+    const replayed = describe();
+    // What the log cleaner keeps: per partition, the last record of each key, without tombstones.
+    for (const partition of h.log.partitions) {
+      const last = new Map<string, { key: Uint8Array; value: Uint8Array | null }>();
+      for (const r of partition) {
+        const k = Buffer.from(r.key).toString('hex');
+        last.delete(k);
+        last.set(k, r);
+      }
+      partition.splice(0, partition.length, ...[...last.values()].filter((r) => r.value !== null));
+    }
+    h.restart();
+    expect(describe()).toBe(replayed);
+    expect(h.coordinator.consumerGroup('other')).toBeUndefined();
+  });
+
   test('DeleteGroups writes tombstones for every record: the group stays deleted after a restart', async () => {
     const h = consumerHarness();
     h.topics.create('t', 1);
