@@ -19,8 +19,8 @@
 //
 // Durability: every change is appended to the GroupLog as Kafka's consumer group records
 // (consumer-records.ts) before the in-memory state changes; the answer waits for durability.
-// replay() rebuilds the groups at load; members come back with their epochs and assignments and
-// their session timers restart.
+// ConsumerGroups.replay (consumer-groups.ts) rebuilds the groups at load; members come back with
+// their epochs and assignments and startSessions() restarts their session timers.
 //
 // Concurrency: event loop only. Timers come from an injected Clock (tests use ManualClock).
 
@@ -28,7 +28,7 @@ import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '@sluice/protocol';
 import { type Clock, KeyedTimers } from '../clock.ts';
 import type { Logger } from '../logger.ts';
-import { type AssignmentMember, assignorName, createAssignor } from './assignors.ts';
+import { type AssignmentMember, createAssignor } from './assignors.ts';
 import type { GroupCoordinatorConfig } from './config.ts';
 import {
   type Assignment,
@@ -36,8 +36,6 @@ import {
   compactAssignment,
   ConsumerGroup,
   type ConsumerGroupMember,
-  type ConsumerGroupState,
-  CONSUMER_GROUP_STATES,
   EMPTY_ASSIGNMENT,
   isSubset,
   JOIN_GROUP_MEMBER_EPOCH,
@@ -56,12 +54,6 @@ import {
   CONSUMER_GROUP_REGULAR_EXPRESSION,
   CONSUMER_GROUP_TARGET_ASSIGNMENT_MEMBER,
   CONSUMER_GROUP_TARGET_ASSIGNMENT_METADATA,
-  type ConsumerRecordKey,
-  decodeCurrentMemberAssignmentValue,
-  decodeEpochValue,
-  decodeMemberMetadataValue,
-  decodePartitionMetadataValue,
-  decodeTargetAssignmentMemberValue,
   encodeConsumerKey,
   encodeCurrentMemberAssignmentValue,
   encodeGroupEpochValue,
@@ -71,7 +63,7 @@ import {
   encodeTargetAssignmentMemberValue,
 } from './consumer-records.ts';
 import { type AppendGroupRecords, type GroupLogRecord, groupLogErrorCode, groupWriteError } from './group-log.ts';
-import type { OffsetExpirationCandidate } from './offset-manager.ts';
+import { type ConsumerGroups, configuredAssignors, memberTombstones, preferredAssignor } from './consumer-groups.ts';
 import { compileTopicRegex } from './topic-regex.ts';
 
 /** The topics the broker has, as the consumer groups need them (passed in by the broker). */
@@ -107,28 +99,6 @@ export interface ConsumerHeartbeatResult {
   readonly assignment: Assignment | null;
 }
 
-export interface DescribedConsumerGroup {
-  readonly errorCode: number;
-  readonly errorMessage: string | null;
-  readonly groupId: string;
-  readonly groupState: string;
-  readonly groupEpoch: number;
-  readonly assignmentEpoch: number;
-  readonly assignorName: string;
-  readonly members: ReadonlyArray<{
-    readonly memberId: string;
-    readonly instanceId: string | null;
-    readonly rackId: string | null;
-    readonly memberEpoch: number;
-    readonly clientId: string;
-    readonly clientHost: string;
-    readonly subscribedTopicNames: readonly string[];
-    readonly subscribedTopicRegex: string | null;
-    readonly assignment: Assignment;
-    readonly targetAssignment: Assignment;
-  }>;
-}
-
 /** What a group probe reads (metrics). */
 export interface ConsumerGroupStats {
   /** Group epoch bumps since start (rebalances in KIP-848 terms). */
@@ -146,6 +116,8 @@ export interface ConsumerGroupManagerOptions {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly topics: TopicImages;
+  /** The groups this manager runs (the coordinator's). */
+  readonly groups: ConsumerGroups;
 }
 
 class HeartbeatError extends Error {
@@ -169,7 +141,7 @@ export class ConsumerGroupManager {
   private readonly clock: Clock;
   private readonly topics: TopicImages;
   private readonly timers: KeyedTimers;
-  private readonly groups = new Map<string, ConsumerGroup>();
+  private readonly groups: ConsumerGroups;
   /** When each group's epoch was last bumped while not Stable (reconciliation time). */
   private readonly reconcilingSince = new Map<string, number>();
   readonly stats: ConsumerGroupStats = { epochBumps: 0, fencedMembers: 0, reconciliationMsSum: 0, reconciliationCount: 0 };
@@ -181,30 +153,7 @@ export class ConsumerGroupManager {
     this.clock = options.clock;
     this.topics = options.topics;
     this.timers = new KeyedTimers(this.clock);
-  }
-
-  // ---- lookups -------------------------------------------------------------------------------
-
-  has(groupId: string): boolean {
-    return this.groups.has(groupId);
-  }
-
-  get(groupId: string): ConsumerGroup | undefined {
-    return this.groups.get(groupId);
-  }
-
-  get size(): number {
-    return this.groups.size;
-  }
-
-  isEmpty(groupId: string): boolean {
-    return (this.groups.get(groupId)?.members.size ?? 0) === 0;
-  }
-
-  stateCounts(): Record<ConsumerGroupState, number> {
-    const counts = Object.fromEntries(CONSUMER_GROUP_STATES.map((s) => [s, 0])) as Record<ConsumerGroupState, number>;
-    for (const g of this.groups.values()) counts[g.state]++;
-    return counts;
+    this.groups = options.groups;
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------
@@ -295,7 +244,7 @@ export class ConsumerGroupManager {
   }
 
   private assignors(): string[] {
-    return this.config.consumerAssignors.map((a) => assignorName(a)).filter((a): a is string => a !== null);
+    return configuredAssignors(this.config);
   }
 
   private memberHeartbeat(input: ConsumerHeartbeatInput): { change: Change; result: ConsumerHeartbeatResult } {
@@ -687,15 +636,6 @@ export class ConsumerGroupManager {
     return out.sort();
   }
 
-  /** Kafka's preferred server assignor: the one most members ask for, else the first configured. */
-  private preferredAssignor(members: Iterable<ConsumerGroupMember>): string {
-    const votes = new Map<string, number>();
-    for (const m of members) if (m.serverAssignor !== null) votes.set(m.serverAssignor, (votes.get(m.serverAssignor) ?? 0) + 1);
-    let best: string | null = null;
-    for (const [name, count] of votes) if (best === null || count > votes.get(best)!) best = name;
-    return assignorName(best ?? '') ?? this.assignors()[0] ?? 'uniform';
-  }
-
   private computeTargetAssignment(
     members: ReadonlyMap<string, ConsumerGroupMember>,
     metadata: ReadonlyMap<string, TopicImage>,
@@ -713,110 +653,7 @@ export class ConsumerGroupManager {
       }
       return { memberId: m.memberId, subscribedTopicIds: ids, previous: previous.get(m.memberId) ?? EMPTY_ASSIGNMENT };
     });
-    return createAssignor(this.preferredAssignor(members.values())).assign(assignmentMembers, topicsById);
-  }
-
-  // ---- ConsumerGroupDescribe -----------------------------------------------------------------
-
-  describe(groupId: string, isClassic: boolean): DescribedConsumerGroup {
-    const notFound = (message: string): DescribedConsumerGroup => ({
-      errorCode: ErrorCode.GROUP_ID_NOT_FOUND,
-      errorMessage: message,
-      groupId,
-      groupState: 'Dead',
-      groupEpoch: -1,
-      assignmentEpoch: -1,
-      assignorName: '',
-      members: [],
-    });
-    if (groupId === '') return { ...notFound("Group id can't be empty."), errorCode: ErrorCode.INVALID_GROUP_ID };
-    const group = this.groups.get(groupId);
-    if (group === undefined) return notFound(isClassic ? `Group ${groupId} is not a consumer group.` : `Group ${groupId} not found.`);
-    return {
-      errorCode: ErrorCode.NONE,
-      errorMessage: null,
-      groupId,
-      groupState: group.state,
-      groupEpoch: group.groupEpoch,
-      assignmentEpoch: group.assignmentEpoch,
-      assignorName: this.preferredAssignor(group.members.values()),
-      members: [...group.members.values()].map((m) => ({
-        memberId: m.memberId,
-        instanceId: m.instanceId,
-        rackId: m.rackId,
-        memberEpoch: m.memberEpoch,
-        clientId: m.clientId,
-        clientHost: m.clientHost,
-        subscribedTopicNames: m.subscribedTopicNames,
-        subscribedTopicRegex: m.subscribedTopicRegex,
-        assignment: m.assignedPartitions,
-        targetAssignment: group.targetOf(m.memberId),
-      })),
-    };
-  }
-
-  list(statesFilter: readonly string[]): Array<{ groupId: string; groupState: string }> {
-    const wanted = new Set(statesFilter.map((s) => s.toLowerCase()));
-    const out: Array<{ groupId: string; groupState: string }> = [];
-    for (const g of this.groups.values()) {
-      if (wanted.size > 0 && !wanted.has(g.state.toLowerCase())) continue;
-      out.push({ groupId: g.groupId, groupState: g.state });
-    }
-    return out;
-  }
-
-  // ---- offsets -------------------------------------------------------------------------------
-
-  /** Kafka's ConsumerGroup.validateOffsetCommit. */
-  validateOffsetCommit(groupId: string, memberId: string, memberEpoch: number, apiVersion: number): number {
-    const group = this.groups.get(groupId);
-    if (group === undefined) return ErrorCode.GROUP_ID_NOT_FOUND;
-    // An admin client or a consumer outside group management may commit while nobody is a member.
-    if (memberEpoch < 0 && group.members.size === 0) return ErrorCode.NONE;
-    const member = group.members.get(memberId);
-    if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
-    if (apiVersion < 9) return ErrorCode.UNSUPPORTED_VERSION;
-    return validateMemberEpoch(memberEpoch, member.memberEpoch);
-  }
-
-  /** Kafka's ConsumerGroup.validateOffsetFetch (OffsetFetch v9+ with a member id and epoch). */
-  validateOffsetFetch(groupId: string, memberId: string | null, memberEpoch: number): number {
-    const group = this.groups.get(groupId);
-    if (group === undefined || memberEpoch === -1) return ErrorCode.NONE;
-    const member = group.members.get(memberId ?? '');
-    if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
-    return validateMemberEpoch(memberEpoch, member.memberEpoch);
-  }
-
-  /** Empty consumer groups: their offsets expire counted from each commit (Kafka's condition). */
-  offsetExpirationCandidates(): OffsetExpirationCandidate[] {
-    const out: OffsetExpirationCandidate[] = [];
-    for (const g of this.groups.values()) {
-      if (g.members.size === 0) out.push({ groupId: g.groupId, retentionBase: (o) => o.commitTimestamp, deletableWithoutOffsets: true });
-    }
-    return out;
-  }
-
-  // ---- deletion ------------------------------------------------------------------------------
-
-  validateDelete(groupId: string): number {
-    const group = this.groups.get(groupId);
-    if (group === undefined) return ErrorCode.GROUP_ID_NOT_FOUND;
-    if (group.members.size > 0) return ErrorCode.NON_EMPTY_GROUP;
-    return ErrorCode.NONE;
-  }
-
-  /** Kafka's createGroupTombstoneRecords for a consumer group. */
-  tombstones(groupId: string): GroupLogRecord[] {
-    const group = this.groups.get(groupId);
-    if (group === undefined) return [];
-    const records: GroupLogRecord[] = [];
-    for (const memberId of new Set([...group.members.keys(), ...group.targetAssignment.keys()])) records.push(...memberTombstones(groupId, memberId));
-    for (const regex of group.regexMatches.keys()) records.push({ key: encodeConsumerKey(CONSUMER_GROUP_REGULAR_EXPRESSION, groupId, regex), value: null });
-    records.push({ key: encodeConsumerKey(CONSUMER_GROUP_TARGET_ASSIGNMENT_METADATA, groupId), value: null });
-    records.push({ key: encodeConsumerKey(CONSUMER_GROUP_PARTITION_METADATA, groupId), value: null });
-    records.push({ key: encodeConsumerKey(CONSUMER_GROUP_METADATA, groupId), value: null });
-    return records;
+    return createAssignor(preferredAssignor(members.values(), this.assignors())).assign(assignmentMembers, topicsById);
   }
 
   forgetGroup(groupId: string): void {
@@ -829,72 +666,6 @@ export class ConsumerGroupManager {
     this.groups.delete(groupId);
     this.reconcilingSince.delete(groupId);
   }
-
-  // ---- replay --------------------------------------------------------------------------------
-
-  /** Replay of one consumer group record (Kafka's GroupMetadataManager.replay for each type). */
-  replay(key: ConsumerRecordKey, value: Uint8Array | null): void {
-    let group = this.groups.get(key.group);
-    if (group === undefined) {
-      if (value === null) return;
-      group = new ConsumerGroup(key.group, this.clock.now());
-      this.groups.set(key.group, group);
-    }
-    const member = (memberId: string): ConsumerGroupMember =>
-      group.members.get(memberId) ??
-      newMember(memberId, {
-        instanceId: null,
-        rackId: null,
-        clientId: '',
-        clientHost: '',
-        rebalanceTimeoutMs: -1,
-        subscribedTopicNames: [],
-        subscribedTopicRegex: null,
-        serverAssignor: null,
-      });
-    switch (key.type) {
-      case CONSUMER_GROUP_METADATA:
-        if (value === null) this.groups.delete(key.group);
-        else group.groupEpoch = decodeEpochValue(value, 'consumer group metadata value');
-        return;
-      case CONSUMER_GROUP_PARTITION_METADATA:
-        group.subscriptionMetadata = new Map(value === null ? [] : decodePartitionMetadataValue(value).map((t) => [t.name, t]));
-        return;
-      case CONSUMER_GROUP_MEMBER_METADATA:
-        if (value === null) {
-          group.updateMember(key.sub, undefined);
-          if (group.members.size === 0) group.emptySince = this.clock.now();
-        } else group.updateMember(key.sub, { ...member(key.sub), ...decodeMemberMetadataValue(value) });
-        return;
-      case CONSUMER_GROUP_TARGET_ASSIGNMENT_METADATA:
-        group.assignmentEpoch = value === null ? 0 : decodeEpochValue(value, 'consumer group target assignment metadata value');
-        return;
-      case CONSUMER_GROUP_TARGET_ASSIGNMENT_MEMBER:
-        if (value === null) group.targetAssignment.delete(key.sub);
-        else group.targetAssignment.set(key.sub, decodeTargetAssignmentMemberValue(value));
-        return;
-      case CONSUMER_GROUP_CURRENT_MEMBER_ASSIGNMENT:
-        if (value === null) {
-          const m = group.members.get(key.sub);
-          if (m !== undefined)
-            group.updateMember(key.sub, {
-              ...m,
-              memberEpoch: LEAVE_GROUP_MEMBER_EPOCH,
-              assignedPartitions: EMPTY_ASSIGNMENT,
-              partitionsPendingRevocation: EMPTY_ASSIGNMENT,
-            });
-        } else group.updateMember(key.sub, { ...member(key.sub), ...decodeCurrentMemberAssignmentValue(value) });
-        return;
-      case CONSUMER_GROUP_REGULAR_EXPRESSION:
-        if (value === null) group.regexMatches.delete(key.sub);
-        // The matches are recomputed against the topics at the next heartbeat; the record only
-        // says the regex is in use.
-        else group.regexMatches.set(key.sub, []);
-        return;
-      default:
-        throw new Error(`BUG: consumer group record type ${key.type} not handled`);
-    }
-  }
 }
 
 function sessionKey(groupId: string, memberId: string): string {
@@ -903,22 +674,6 @@ function sessionKey(groupId: string, memberId: string): string {
 
 function rebalanceKey(groupId: string, memberId: string): string {
   return `consumer-rebalance-${groupId}-${memberId}`;
-}
-
-/** The three records of a member, deleted. */
-function memberTombstones(groupId: string, memberId: string): GroupLogRecord[] {
-  return [
-    { key: encodeConsumerKey(CONSUMER_GROUP_CURRENT_MEMBER_ASSIGNMENT, groupId, memberId), value: null },
-    { key: encodeConsumerKey(CONSUMER_GROUP_TARGET_ASSIGNMENT_MEMBER, groupId, memberId), value: null },
-    { key: encodeConsumerKey(CONSUMER_GROUP_MEMBER_METADATA, groupId, memberId), value: null },
-  ];
-}
-
-/** OffsetCommit/OffsetFetch epoch check: a newer epoch is fenced, an older one stale. */
-function validateMemberEpoch(received: number, expected: number): number {
-  if (received > expected) return ErrorCode.FENCED_MEMBER_EPOCH;
-  if (received < expected) return ErrorCode.STALE_MEMBER_EPOCH;
-  return ErrorCode.NONE;
 }
 
 function sameStrings(a: readonly string[], b: readonly string[]): boolean {

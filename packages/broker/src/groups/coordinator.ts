@@ -7,8 +7,9 @@
 //   ClassicGroups (classic-groups.ts)               the classic groups: list, describe, replay
 //   OffsetManager (offset-manager.ts)               committed offsets of every group: commit,
 //                                                   fetch, expiry
-//   ConsumerGroupManager (consumer-group-manager.ts) KIP-848 consumer groups:
-//                                                   ConsumerGroupHeartbeat, ConsumerGroupDescribe
+//   ConsumerGroupManager (consumer-group-manager.ts) KIP-848 consumer groups: ConsumerGroupHeartbeat
+//   ConsumerGroups (consumer-groups.ts)             the consumer groups: list, ConsumerGroupDescribe,
+//                                                   offset checks, replay
 //
 // Group ids are one namespace across types: a group id is either a classic group or a consumer
 // group, and the routing below (describe, list, delete, what the offset manager asks) picks the
@@ -43,9 +44,9 @@ import {
   ConsumerGroupManager,
   type ConsumerHeartbeatInput,
   type ConsumerHeartbeatResult,
-  type DescribedConsumerGroup,
   type TopicImages,
 } from './consumer-group-manager.ts';
+import { ConsumerGroups, type DescribedConsumerGroup } from './consumer-groups.ts';
 import { decodeConsumerKey, isConsumerKeyType } from './consumer-records.ts';
 import type { ClassicGroup, GroupState } from './group.ts';
 import { type GroupLog, type GroupLogAppend, type GroupLogRecord, groupLogErrorCode, groupWriteError } from './group-log.ts';
@@ -83,6 +84,7 @@ export class GroupCoordinator {
   private readonly classicGroups = new ClassicGroups();
   private readonly classic: ClassicGroupManager;
   private readonly offsets: OffsetManager;
+  private readonly consumerGroups: ConsumerGroups;
   private readonly consumer: ConsumerGroupManager;
   private active = false;
 
@@ -92,7 +94,15 @@ export class GroupCoordinator {
     this.clock = options.clock ?? systemClock;
     const append = (groupId: string, records: readonly GroupLogRecord[]) => this.append(groupId, records);
     this.classic = new ClassicGroupManager({ config: options.config, append, logger: this.logger, clock: this.clock, groups: this.classicGroups });
-    this.consumer = new ConsumerGroupManager({ config: options.config, append, logger: this.logger, clock: this.clock, topics: options.topics ?? NO_TOPICS });
+    this.consumerGroups = new ConsumerGroups(options.config);
+    this.consumer = new ConsumerGroupManager({
+      config: options.config,
+      append,
+      logger: this.logger,
+      clock: this.clock,
+      topics: options.topics ?? NO_TOPICS,
+      groups: this.consumerGroups,
+    });
     this.offsets = new OffsetManager({ config: options.config, groups: this.offsetGroups(), append, logger: this.logger, clock: this.clock });
   }
 
@@ -119,7 +129,7 @@ export class GroupCoordinator {
     this.consumer.startSessions();
     this.active = true;
     this.offsets.startExpiry();
-    this.logger.info({ records, groups: this.classicGroups.size, consumerGroups: this.consumer.size }, 'group coordinator loaded');
+    this.logger.info({ records, groups: this.classicGroups.size, consumerGroups: this.consumerGroups.size }, 'group coordinator loaded');
   }
 
   /** Stops every timer and answers parked JoinGroup/SyncGroup requests NOT_COORDINATOR. */
@@ -136,15 +146,16 @@ export class GroupCoordinator {
     if (record.key.length >= 2 && isConsumerKeyType((record.key[0]! << 8) | record.key[1]!)) {
       const consumerKey = decodeConsumerKey(record.key);
       // A group id is one type at a time: a consumer group replaces the classic one of its id.
-      if (record.value !== null && this.classicGroups.has(consumerKey.group) && !this.consumer.has(consumerKey.group))
+      if (record.value !== null && this.classicGroups.has(consumerKey.group) && !this.consumerGroups.has(consumerKey.group))
         this.classicGroups.delete(consumerKey.group);
-      this.consumer.replay(consumerKey, record.value);
+      this.consumerGroups.replay(consumerKey, record.value, this.clock.now());
       return;
     }
     const key = decodeKey(record.key);
     if (key.kind === 'offset') {
       // Offsets without group metadata belong to a simple group.
-      if (record.value !== null && !this.classicGroups.has(key.group) && !this.consumer.has(key.group)) this.classicGroups.create(key.group, this.clock.now());
+      if (record.value !== null && !this.classicGroups.has(key.group) && !this.consumerGroups.has(key.group))
+        this.classicGroups.create(key.group, this.clock.now());
       this.offsets.replay(key.group, key.topic, key.partition, record.value === null ? null : decodeOffsetValue(record.value));
       return;
     }
@@ -160,8 +171,8 @@ export class GroupCoordinator {
 
   async joinGroup(input: JoinGroupInput): Promise<JoinResult> {
     if (!this.active) return joinError(input.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE);
-    if (this.consumer.has(input.groupId)) {
-      if (!this.consumer.isEmpty(input.groupId)) return joinError(input.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+    if (this.consumerGroups.has(input.groupId)) {
+      if (!this.consumerGroups.isEmpty(input.groupId)) return joinError(input.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
       // An empty consumer group becomes a classic one (its offsets stay).
       try {
         await this.convertEmptyGroup(input.groupId, 'consumer', 'classic');
@@ -174,19 +185,19 @@ export class GroupCoordinator {
 
   syncGroup(input: SyncGroupInput): Promise<SyncResult> {
     if (!this.active) return Promise.resolve(syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE));
-    if (this.consumer.has(input.groupId)) return Promise.resolve(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+    if (this.consumerGroups.has(input.groupId)) return Promise.resolve(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
     return this.classic.syncGroup(input);
   }
 
   heartbeat(input: HeartbeatInput): number {
     if (!this.active) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    if (this.consumer.has(input.groupId)) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (this.consumerGroups.has(input.groupId)) return ErrorCode.UNKNOWN_MEMBER_ID;
     return this.classic.heartbeat(input);
   }
 
   leaveGroup(groupId: string, leaving: readonly LeavingMember[]): LeaveResult {
     if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
-    if (this.consumer.has(groupId)) {
+    if (this.consumerGroups.has(groupId)) {
       return {
         errorCode: ErrorCode.NONE,
         members: leaving.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode: ErrorCode.UNKNOWN_MEMBER_ID })),
@@ -232,12 +243,12 @@ export class GroupCoordinator {
         members: [],
       };
     }
-    return this.consumer.describe(groupId, this.classicGroups.has(groupId));
+    return this.consumerGroups.describe(groupId, this.classicGroups.has(groupId));
   }
 
   /** Deletes an empty group of one type so the other type can take its id (offsets kept). */
   private async convertEmptyGroup(groupId: string, from: 'classic' | 'consumer', to: 'classic' | 'consumer'): Promise<void> {
-    const records = from === 'classic' ? this.classicGroups.tombstones(groupId) : this.consumer.tombstones(groupId);
+    const records = from === 'classic' ? this.classicGroups.tombstones(groupId) : this.consumerGroups.tombstones(groupId);
     const write = this.append(groupId, records);
     if (from === 'classic') this.classic.forgetGroup(groupId);
     else this.consumer.forgetGroup(groupId);
@@ -259,8 +270,8 @@ export class GroupCoordinator {
    */
   validateOffsetFetch(groupId: string, memberId: string | null, memberEpoch: number): number {
     if (!this.active) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    if (!this.consumer.has(groupId)) return ErrorCode.NONE;
-    return this.consumer.validateOffsetFetch(groupId, memberId, memberEpoch);
+    if (!this.consumerGroups.has(groupId)) return ErrorCode.NONE;
+    return this.consumerGroups.validateOffsetFetch(groupId, memberId, memberEpoch);
   }
 
   /**
@@ -282,13 +293,13 @@ export class GroupCoordinator {
   private offsetGroups(): OffsetGroups {
     return {
       validateOffsetCommit: (input) =>
-        this.consumer.has(input.groupId)
-          ? this.consumer.validateOffsetCommit(input.groupId, input.memberId, input.generationId, input.apiVersion)
+        this.consumerGroups.has(input.groupId)
+          ? this.consumerGroups.validateOffsetCommit(input.groupId, input.memberId, input.generationId, input.apiVersion)
           : this.classic.validateOffsetCommit(input),
-      offsetsVisible: (groupId) => this.consumer.has(groupId) || this.classicGroups.offsetsVisible(groupId),
-      offsetExpirationCandidates: () => [...this.classicGroups.offsetExpirationCandidates(), ...this.consumer.offsetExpirationCandidates()],
-      groupTombstones: (groupId) => (this.consumer.has(groupId) ? this.consumer.tombstones(groupId) : this.classicGroups.tombstones(groupId)),
-      forgetGroup: (groupId) => (this.consumer.has(groupId) ? this.consumer.forgetGroup(groupId) : this.classic.forgetGroup(groupId)),
+      offsetsVisible: (groupId) => this.consumerGroups.has(groupId) || this.classicGroups.offsetsVisible(groupId),
+      offsetExpirationCandidates: () => [...this.classicGroups.offsetExpirationCandidates(), ...this.consumerGroups.offsetExpirationCandidates()],
+      groupTombstones: (groupId) => (this.consumerGroups.has(groupId) ? this.consumerGroups.tombstones(groupId) : this.classicGroups.tombstones(groupId)),
+      forgetGroup: (groupId) => (this.consumerGroups.has(groupId) ? this.consumer.forgetGroup(groupId) : this.classic.forgetGroup(groupId)),
     };
   }
 
@@ -304,7 +315,7 @@ export class GroupCoordinator {
     const out: ListedGroup[] = [];
     if (types.size === 0 || types.has('classic')) out.push(...this.classicGroups.list(statesFilter));
     if (types.size === 0 || types.has('consumer')) {
-      for (const g of this.consumer.list(statesFilter))
+      for (const g of this.consumerGroups.list(statesFilter))
         out.push({ groupId: g.groupId, protocolType: 'consumer', groupState: g.groupState, groupType: 'consumer' });
     }
     return out;
@@ -323,7 +334,7 @@ export class GroupCoordinator {
   async deleteGroups(groupIds: readonly string[]): Promise<Array<{ groupId: string; errorCode: number }>> {
     const results: Array<Promise<{ groupId: string; errorCode: number }>> = groupIds.map(async (groupId) => {
       if (!this.active) return { groupId, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
-      const invalid = this.consumer.has(groupId) ? this.consumer.validateDelete(groupId) : this.classicGroups.validateDelete(groupId);
+      const invalid = this.consumerGroups.has(groupId) ? this.consumerGroups.validateDelete(groupId) : this.classicGroups.validateDelete(groupId);
       if (invalid !== ErrorCode.NONE) return { groupId, errorCode: invalid };
       try {
         await this.deleteGroup(groupId);
@@ -338,10 +349,10 @@ export class GroupCoordinator {
 
   /** Writes tombstones for the group's offsets and metadata, then forgets the group. */
   private deleteGroup(groupId: string): Promise<void> {
-    const isConsumer = this.consumer.has(groupId);
+    const isConsumer = this.consumerGroups.has(groupId);
     const records = [
       ...this.offsets.deleteAllOffsetsRecords(groupId),
-      ...(isConsumer ? this.consumer.tombstones(groupId) : this.classicGroups.tombstones(groupId)),
+      ...(isConsumer ? this.consumerGroups.tombstones(groupId) : this.classicGroups.tombstones(groupId)),
     ];
     const write = this.append(groupId, records);
     this.offsets.forgetGroup(groupId);
@@ -369,7 +380,7 @@ export class GroupCoordinator {
 
   /** KIP-848 consumer groups per state. */
   consumerStateCounts(): Record<ConsumerGroupState, number> {
-    return this.consumer.stateCounts();
+    return this.consumerGroups.stateCounts();
   }
 
   /** KIP-848 counters: epoch bumps, fenced members, reconciliation time. */
@@ -379,11 +390,11 @@ export class GroupCoordinator {
 
   /** Read-only view of a KIP-848 consumer group (tests, metrics, tooling). */
   consumerGroup(groupId: string): ConsumerGroup | undefined {
-    return this.consumer.get(groupId);
+    return this.consumerGroups.get(groupId);
   }
 
   /** Members of a group of either type (0 when unknown). */
   groupSize(groupId: string): number {
-    return this.consumer.get(groupId)?.members.size ?? this.classicGroups.get(groupId)?.size ?? 0;
+    return this.consumerGroups.get(groupId)?.members.size ?? this.classicGroups.get(groupId)?.size ?? 0;
   }
 }
