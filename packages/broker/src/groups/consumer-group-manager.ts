@@ -264,18 +264,17 @@ export class ConsumerGroupManager {
       const staticMember = group.staticMember(input.instanceId);
       if (joining) {
         if (memberId === '') memberId = randomUUID();
-        if (staticMember !== undefined && staticMember.memberId !== memberId) {
+        if (staticMember !== undefined) {
+          // Kafka: an instance id may be taken over only once its holder left with epoch -2.
           if (staticMember.memberEpoch !== LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
             throw new HeartbeatError(
               ErrorCode.UNRELEASED_INSTANCE_ID,
-              `Static member ${staticMember.memberId} with instance id ${input.instanceId} cannot be replaced because it has not left the group.`,
+              `Static member ${memberId} with instance id ${input.instanceId} cannot join the group because the instance id is owned by ${staticMember.memberId} member.`,
             );
           }
-          replacedStatic = staticMember;
+          if (staticMember.memberId !== memberId) replacedStatic = staticMember;
           // The new instance takes over the old one's assignment and target, without a rebalance.
           member = { ...staticMember, memberId, memberEpoch: 0, previousMemberEpoch: 0 };
-        } else {
-          member = staticMember;
         }
       } else {
         if (staticMember === undefined) throw new HeartbeatError(ErrorCode.UNKNOWN_MEMBER_ID, `Instance id ${input.instanceId} is unknown.`);
@@ -301,8 +300,10 @@ export class ConsumerGroupManager {
       );
     }
     const owned = input.topicPartitions === null ? null : compactAssignment(input.topicPartitions.map((t) => [t.topicId, t.partitions]));
-    if (member !== undefined && !joining) {
-      // Kafka's throwIfMemberEpochIsInvalid.
+    // Kafka's throwIfConsumerGroupMemberEpochIsInvalid, for a join too: a known member rejoining
+    // with epoch 0 is accepted only when 0 is its previous epoch (its join answer was lost).
+    // A static member taking over a departed instance starts afresh at 0.
+    if (member !== undefined && !(input.instanceId !== null && joining)) {
       if (input.memberEpoch > member.memberEpoch) {
         throw new HeartbeatError(
           ErrorCode.FENCED_MEMBER_EPOCH,
@@ -311,7 +312,7 @@ export class ConsumerGroupManager {
       }
       if (
         input.memberEpoch < member.memberEpoch &&
-        (input.memberEpoch !== member.previousMemberEpoch || (owned !== null && !isSubset(owned, member.assignedPartitions)))
+        (input.memberEpoch !== member.previousMemberEpoch || owned === null || !isSubset(owned, member.assignedPartitions))
       ) {
         throw new HeartbeatError(
           ErrorCode.FENCED_MEMBER_EPOCH,

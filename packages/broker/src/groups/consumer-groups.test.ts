@@ -166,6 +166,23 @@ describe('bad input leaves the group unchanged', () => {
     expect((await a.heartbeat({ memberEpoch: previous })).errorCode).toBe(ErrorCode.NONE);
   });
 
+  test('a known member rejoining with epoch 0 is fenced, unless 0 is its previous epoch (a lost join answer)', async () => {
+    const h = consumerHarness();
+    h.topics.create('t', 2);
+    const a = new TestMember(h, 'g', 'a');
+    const b = new TestMember(h, 'g', 'b');
+    await a.join();
+    // a's join answer "was lost": it joins again and is accepted, at the same epoch.
+    expect(await a.join()).toMatchObject({ errorCode: ErrorCode.NONE, memberEpoch: 1 });
+    await b.join();
+    await settleGroup([a, b]);
+    expect(h.coordinator.consumerGroup('g')!.members.get('a')!.previousMemberEpoch).not.toBe(0);
+    expect((await a.join()).errorCode).toBe(ErrorCode.FENCED_MEMBER_EPOCH);
+    // The previous epoch without the owned partitions (a partial heartbeat) is fenced too.
+    const previous = h.coordinator.consumerGroup('g')!.members.get('a')!.previousMemberEpoch;
+    expect((await a.send({ memberEpoch: previous, topicPartitions: null })).errorCode).toBe(ErrorCode.FENCED_MEMBER_EPOCH);
+  });
+
   test.each([
     ['an empty group id', { groupId: '' }, "GroupId can't be empty."],
     ['no rebalance timeout on join', { rebalanceTimeoutMs: -1 }, 'RebalanceTimeoutMs must be provided in first request.'],
