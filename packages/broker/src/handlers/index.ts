@@ -5,6 +5,8 @@ import { type ApiVersionsResponse, ErrorCode } from '@sluice/protocol';
 import type { ApiHandler } from './handler.ts';
 import { alterConfigsHandler } from './alter-configs.ts';
 import { apiVersionsHandler } from './api-versions.ts';
+import { consumerGroupDescribeHandler } from './consumer-group-describe.ts';
+import { consumerGroupHeartbeatHandler } from './consumer-group-heartbeat.ts';
 import { createPartitionsHandler } from './create-partitions.ts';
 import { createTopicsHandler } from './create-topics.ts';
 import { deleteGroupsHandler } from './delete-groups.ts';
@@ -58,6 +60,8 @@ export function createHandlerRegistry(extra: readonly ApiHandler[] = []): Handle
     createPartitionsHandler,
     incrementalAlterConfigsHandler,
     describeClusterHandler,
+    consumerGroupHeartbeatHandler,
+    consumerGroupDescribeHandler,
     ...extra,
   ];
   const registry = new Map<number, ApiHandler>();
