@@ -31,6 +31,12 @@ const SERVED: Record<string, [number, number, number | null]> = {
   OffsetForLeaderEpoch: [2, 4, 4],
   SaslHandshake: [0, 1, null],
   SaslAuthenticate: [0, 2, 2],
+  DescribeLogDirs: [1, 5, 2],
+  ElectLeaders: [0, 2, 2],
+  AlterPartitionReassignments: [0, 1, 0],
+  ListPartitionReassignments: [0, 0, 0],
+  OffsetDelete: [0, 0, null],
+  UpdateFeatures: [0, 2, 0],
 };
 
 describe('registry', () => {

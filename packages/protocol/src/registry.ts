@@ -14,6 +14,12 @@ import { CreateTopicsRequest, CreateTopicsResponse } from './messages/create-top
 import { DeleteGroupsRequest, DeleteGroupsResponse } from './messages/delete-groups.ts';
 import { DeleteRecordsRequest, DeleteRecordsResponse } from './messages/delete-records.ts';
 import { DeleteTopicsRequest, DeleteTopicsResponse } from './messages/delete-topics.ts';
+import { DescribeLogDirsRequest, DescribeLogDirsResponse } from './messages/describe-log-dirs.ts';
+import { ElectLeadersRequest, ElectLeadersResponse } from './messages/elect-leaders.ts';
+import { AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse } from './messages/alter-partition-reassignments.ts';
+import { ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse } from './messages/list-partition-reassignments.ts';
+import { OffsetDeleteRequest, OffsetDeleteResponse } from './messages/offset-delete.ts';
+import { UpdateFeaturesRequest, UpdateFeaturesResponse } from './messages/update-features.ts';
 import { DescribeClusterRequest, DescribeClusterResponse } from './messages/describe-cluster.ts';
 import { DescribeConfigsRequest, DescribeConfigsResponse } from './messages/describe-configs.ts';
 import { DescribeGroupsRequest, DescribeGroupsResponse } from './messages/describe-groups.ts';
@@ -58,10 +64,16 @@ const pairs: ReadonlyArray<readonly [MessageSpec, MessageSpec]> = [
   [OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse],
   [DescribeConfigsRequest, DescribeConfigsResponse],
   [AlterConfigsRequest, AlterConfigsResponse],
+  [DescribeLogDirsRequest, DescribeLogDirsResponse],
   [SaslAuthenticateRequest, SaslAuthenticateResponse],
   [CreatePartitionsRequest, CreatePartitionsResponse],
   [DeleteGroupsRequest, DeleteGroupsResponse],
+  [ElectLeadersRequest, ElectLeadersResponse],
   [IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse],
+  [AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse],
+  [ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse],
+  [OffsetDeleteRequest, OffsetDeleteResponse],
+  [UpdateFeaturesRequest, UpdateFeaturesResponse],
   [DescribeClusterRequest, DescribeClusterResponse],
 ];
 
@@ -174,7 +186,12 @@ export const requestSpecs: ReadonlyMap<number, MessageSpec> = byApiKey('request'
 export const responseSpecs: ReadonlyMap<number, MessageSpec> = byApiKey('response');
 
 for (const [req, res] of pairs) {
-  if (req.apiKey !== res.apiKey || req.validVersions[0] !== res.validVersions[0] || req.validVersions[1] !== res.validVersions[1] || req.flexibleVersions !== res.flexibleVersions) {
+  if (
+    req.apiKey !== res.apiKey ||
+    req.validVersions[0] !== res.validVersions[0] ||
+    req.validVersions[1] !== res.validVersions[1] ||
+    req.flexibleVersions !== res.flexibleVersions
+  ) {
     throw new Error(`${req.name}: request and response disagree on API key, versions or flexible versions`);
   }
 }
