@@ -328,7 +328,7 @@ describe('perf tests', () => {
 });
 
 describe('kafka-features, kafka-leader-election, kafka-reassign-partitions', () => {
-  test('features: what ApiVersions v3+ reports; an unsupported level is refused with Kafka\'s message', async () => {
+  test("features: what ApiVersions v3+ reports; an unsupported level is refused with Kafka's message", async () => {
     const described = await ok(KAFKA_TOOL.features, ['describe']);
     expect(described).toMatch(/Feature: metadata.version\s+SupportedMinVersion: 3.3-IV3\s+SupportedMaxVersion: 3.3-IV3\s+FinalizedVersionLevel: 3.3-IV3/);
     const upgrade = await tool(KAFKA_TOOL.features, ['upgrade', '--feature', 'transaction.version=2']);
