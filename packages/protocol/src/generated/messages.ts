@@ -288,7 +288,7 @@ export interface FetchResponseResponsesPartitionsAbortedTransactions {
 
 // --- ListOffsets (API key 2)
 
-/** ListOffsetsRequest (API key 2), served v1-v7, flexible from v6. */
+/** ListOffsetsRequest (API key 2), served v1-v10, flexible from v6. */
 export interface ListOffsetsRequest {
   /** Versions 1+. */
   replicaId: number;
@@ -296,6 +296,8 @@ export interface ListOffsetsRequest {
   isolationLevel?: number;
   /** Versions 1+. */
   topics: ListOffsetsRequestTopics[];
+  /** Versions 10+. */
+  timeoutMs?: number;
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -322,7 +324,7 @@ export interface ListOffsetsRequestTopicsPartitions {
   _unknownTaggedFields?: UnknownTaggedField[];
 }
 
-/** ListOffsetsResponse (API key 2), served v1-v7, flexible from v6. */
+/** ListOffsetsResponse (API key 2), served v1-v10, flexible from v6. */
 export interface ListOffsetsResponse {
   /** Versions 2+. */
   throttleTimeMs?: number;
