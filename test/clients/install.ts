@@ -2,6 +2,7 @@
 // Apache Kafka's jars for the Kafka-tools test; quick when they are already there. CI runs it
 // once before the suites: `pnpm exec node test/clients/install.ts`.
 
+import { ensureConnect } from '../support/kafka-connect.ts';
 import { kafkaToolsLibs } from '../support/kafka-tools.ts';
 import { ensureGoClient, ensureJavaClient, ensurePythonClient } from './support.ts';
 
@@ -15,4 +16,10 @@ for (const ensure of [ensureJavaClient, ensureGoClient, ensurePythonClient]) {
   const started = Date.now();
   const libs = kafkaToolsLibs((line) => process.stdout.write(`${line}\n`));
   process.stdout.write(`Apache Kafka tools ready in ${libs} (${Date.now() - started} ms)\n`);
+}
+// The line-file connectors the Kafka Connect test runs, compiled against those jars.
+{
+  const started = Date.now();
+  ensureConnect();
+  process.stdout.write(`Kafka Connect test connectors ready (${Date.now() - started} ms)\n`);
 }
