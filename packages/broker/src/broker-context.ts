@@ -9,6 +9,7 @@
 
 import type { BrokerConfig, Listener } from './config.ts';
 import { DelayedOperations } from './delayed/delayed-operations.ts';
+import { FeatureLevels } from './features.ts';
 import type { GroupCoordinator } from './groups/coordinator.ts';
 import type { Logger } from './logger.ts';
 import { BrokerMetrics } from './metrics/broker-metrics.ts';
@@ -28,6 +29,8 @@ export class BrokerContext {
   readonly topicCreator: TopicCreator;
   /** Producer ids for InitProducerId, reserved in blocks in the first log dir. */
   readonly producerIds: ProducerIdManager;
+  /** Feature levels (ApiVersions v3+, UpdateFeatures), kept in the first log dir. */
+  readonly features: FeatureLevels;
   /** The metrics probes (metrics/): handlers report what happened through them. */
   readonly metrics: BrokerMetrics;
   /** Raised when a graceful stop begins. */
@@ -52,6 +55,7 @@ export class BrokerContext {
     this.topicCreator = new TopicCreator(config, topics, logger);
     this.advertised = config.advertisedListeners;
     this.producerIds = new ProducerIdManager(config.logDirs[0]);
+    this.features = new FeatureLevels(config.logDirs[0], config.nodeId);
     topics.onPartitionChange((partition) => this.delayedFetches.checkSoon(partition));
     this.shutdown.onShutdown(() => this.delayedFetches.shutdown());
   }

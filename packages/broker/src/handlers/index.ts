@@ -3,6 +3,12 @@
 
 import { type ApiVersionsResponse, ErrorCode } from '@sluice/protocol';
 import type { ApiHandler } from './handler.ts';
+import { alterPartitionReassignmentsHandler } from './alter-partition-reassignments.ts';
+import { describeLogDirsHandler } from './describe-log-dirs.ts';
+import { electLeadersHandler } from './elect-leaders.ts';
+import { listPartitionReassignmentsHandler } from './list-partition-reassignments.ts';
+import { offsetDeleteHandler } from './offset-delete.ts';
+import { updateFeaturesHandler } from './update-features.ts';
 import { alterConfigsHandler } from './alter-configs.ts';
 import { apiVersionsHandler } from './api-versions.ts';
 import { consumerGroupDescribeHandler } from './consumer-group-describe.ts';
@@ -62,6 +68,12 @@ export function createHandlerRegistry(extra: readonly ApiHandler[] = []): Handle
     describeClusterHandler,
     consumerGroupHeartbeatHandler,
     consumerGroupDescribeHandler,
+    describeLogDirsHandler,
+    electLeadersHandler,
+    alterPartitionReassignmentsHandler,
+    listPartitionReassignmentsHandler,
+    offsetDeleteHandler,
+    updateFeaturesHandler,
     ...extra,
   ];
   const registry = new Map<number, ApiHandler>();
