@@ -61,8 +61,12 @@ export class BrokerContext {
    * listener on port 0 gets its real port).
    */
   useBoundListeners(bound: ReadonlyArray<Listener & { boundPort: number }>): void {
-    if (!this.config.isDefault('advertised.listeners')) return;
-    this.advertised = bound.map((l) => ({ ...l, port: l.boundPort }));
+    const explicit = this.config.explicitlyAdvertised;
+    this.advertised = this.advertised.map((l) => {
+      if (explicit.has(l.name)) return l;
+      const b = bound.find((x) => x.name === l.name);
+      return b === undefined ? l : { ...l, port: b.boundPort };
+    });
   }
 
   /** The group coordinator (groups and committed offsets), set once it has loaded. */

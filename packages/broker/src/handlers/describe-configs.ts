@@ -61,12 +61,13 @@ function describeBrokerConfigs(broker: BrokerContext, keys: string[] | null, wit
     const source = synonyms[0]?.source ?? CONFIG_SOURCE.DEFAULT;
     return {
       name: def.name,
-      value: formatConfigValue(def.type, broker.config.get(def.name)),
+      // Kafka's PASSWORD keys are never sent back: null value, isSensitive.
+      value: def.sensitive === true ? null : formatConfigValue(def.type, broker.config.get(def.name)),
       readOnly: true,
       isDefault: source === CONFIG_SOURCE.DEFAULT,
       configSource: source,
-      isSensitive: false,
-      synonyms: withSynonyms ? synonyms : [],
+      isSensitive: def.sensitive === true,
+      synonyms: !withSynonyms ? [] : def.sensitive === true ? synonyms.map((s) => ({ ...s, value: null })) : synonyms,
       configType: CONFIG_TYPE[def.type],
       documentation: withDocs ? def.doc : null,
     };
