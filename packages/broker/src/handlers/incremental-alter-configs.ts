@@ -11,6 +11,7 @@ import { ConfigError, type ConfigValue } from '../config.ts';
 import { changeTopicConfigs, preprocessConfigResources } from '../config-changes.ts';
 import { parseTopicOverride, type TopicConfig, topicConfigDef } from '../topic-config.ts';
 import type { IncrementalAlterConfigsRequestResourcesConfigs } from '@sluice/protocol';
+import { alterConfigsDenied } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 const OP_SET = 0;
@@ -54,7 +55,7 @@ export const incrementalAlterConfigsHandler = defineHandler({
   handle(ctx, request) {
     const { broker } = ctx;
     const resources = request.resources;
-    const early = preprocessConfigResources(resources, broker.nodeId, (c) => c.configOperation !== OP_DELETE);
+    const early = preprocessConfigResources(resources, broker.nodeId, (c) => c.configOperation !== OP_DELETE, (r) => alterConfigsDenied(ctx, r));
     const responses = resources.map((r, i) => {
       const outcome = early[i] ?? changeTopicConfigs(broker, r.resourceName, (current) => applyOperations(current, r.configs), request.validateOnly);
       return { ...outcome, resourceType: r.resourceType, resourceName: r.resourceName };

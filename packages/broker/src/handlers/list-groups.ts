@@ -4,6 +4,7 @@
 // Version notes: served v0–4. v1 throttle time; v3+ flexible; v4 statesFilter in the request
 // (case-insensitive; empty = all) and groupState in the response.
 
+import { AclOperation, authorizeQuietly, CLUSTER_NAME, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 export const listGroupsHandler = defineHandler({
@@ -12,6 +13,9 @@ export const listGroupsHandler = defineHandler({
   maxVersion: 4,
   handle(ctx, request) {
     const statesFilter = ctx.header.apiVersion >= 4 ? (request.statesFilter ?? []) : [];
-    return { throttleTimeMs: 0, errorCode: 0, groups: ctx.broker.groups.listGroups(statesFilter) };
+    const groups = ctx.broker.groups.listGroups(statesFilter);
+    // Kafka: DESCRIBE on the cluster lists every group; otherwise only those the principal may DESCRIBE.
+    if (authorizeQuietly(ctx, AclOperation.DESCRIBE, ResourceType.CLUSTER, CLUSTER_NAME)) return { throttleTimeMs: 0, errorCode: 0, groups };
+    return { throttleTimeMs: 0, errorCode: 0, groups: groups.filter((g) => authorizeQuietly(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, g.groupId)) };
   },
 });
