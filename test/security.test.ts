@@ -32,6 +32,8 @@ beforeAll(async () => {
       'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
       'super.users': 'User:ANONYMOUS;User:admin',
       'sluice.authentication.timeout.ms': 1500,
+      // KIP-368 for PLAIN sessions only (the re-authentication test); the others never expire.
+      'listener.name.sasl_plaintext.plain.connections.max.reauth.ms': 1500,
       'auto.create.topics.enable': false,
     },
   });
@@ -125,7 +127,7 @@ describe('bad input closes only that connection', () => {
   const closed = (socket: ReturnType<typeof connect>) => new Promise<number>((res) => socket.once('close', () => res(performance.now())));
 
   test('a request before authentication, a 100 MB SASL frame, a stalled handshake, wrong passwords in a loop; an authenticated client is unaffected', async () => {
-    const survivor = kafka(plain('alice', 'alice-secret')).producer({ allowAutoTopicCreation: false });
+    const survivor = kafka(scram512('carol', 'carol-secret')).producer({ allowAutoTopicCreation: false });
     await survivor.connect();
     try {
       // Metadata before SaslHandshake: closed without an answer.
@@ -181,5 +183,29 @@ describe('bad input closes only that connection', () => {
     expect(metrics).toMatch(/sluice_authentication_failure_total\{listener="SASL_PLAINTEXT",mechanism="none",reason="frame-too-large"\} [1-9]/);
     expect(metrics).toMatch(/sluice_authentication_success_total\{listener="SASL_PLAINTEXT",mechanism="SCRAM-SHA-512"\} [1-9]/);
     expect(metrics).toMatch(/sluice_authorization_denied_total\{resource_type="TOPIC"\} [1-9]/);
+  });
+});
+
+describe('re-authentication (KIP-368)', () => {
+  const metadata = (c: RawClient) => c.request(ApiKey.Metadata, 12, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+  async function login(c: RawClient): Promise<number> {
+    expect((await c.request(ApiKey.SaslHandshake, 1, { mechanism: 'PLAIN' })).errorCode).toBe(0);
+    const r = await c.request(ApiKey.SaslAuthenticate, 2, { authBytes: Buffer.from('\u0000alice\u0000alice-secret') });
+    expect(r.errorCode).toBe(0);
+    return r.sessionLifetimeMs;
+  }
+
+  test('SessionLifetimeMs is sent; a session past it is closed at its next request; re-authenticating in time extends it', async () => {
+    const expiring = await RawClient.connect(saslPort);
+    expect(await login(expiring)).toBe(1500);
+    await metadata(expiring);
+    const renewing = await RawClient.connect(saslPort);
+    await login(renewing);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await login(renewing)).toBe(1500);
+    await new Promise((r) => setTimeout(r, 800));
+    await expect(metadata(expiring)).rejects.toThrow(/closed/);
+    expect((await metadata(renewing)).brokers).toHaveLength(1);
+    renewing.close();
   });
 });
