@@ -17,7 +17,8 @@ import { kcat, requireKcat } from './support/kcat.ts';
 import { RawClient } from './support/raw-client.ts';
 
 const SLUICE_BIN = join(resolve(import.meta.dirname, '..'), 'packages', 'cli', 'bin', 'sluice.js');
-const JAAS = 'org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret" user_admin="admin-secret" user_alice="alice-secret";';
+const JAAS =
+  'org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret" user_admin="admin-secret" user_alice="alice-secret";';
 
 let broker: BrokerProcess;
 let saslPort: number;
@@ -60,7 +61,14 @@ function sluice(args: string[]): Promise<{ code: number | null; stdout: string; 
 }
 
 function kafka(sasl: KafkaConfig['sasl']): Kafka {
-  return new Kafka({ clientId: 'security-test', brokers: [`127.0.0.1:${saslPort}`], sasl, logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 5000 });
+  return new Kafka({
+    clientId: 'security-test',
+    brokers: [`127.0.0.1:${saslPort}`],
+    sasl,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+    connectionTimeout: 5000,
+  });
 }
 
 async function produceAs(sasl: KafkaConfig['sasl'], value: string): Promise<void> {
@@ -80,7 +88,9 @@ const scram512 = (username: string, password: string) => ({ mechanism: 'scram-sh
 describe('SASL_PLAINTEXT with ACLs', () => {
   test('SCRAM users are made and listed with `sluice users` over the admin listener', async () => {
     expect((await sluice(['users', 'set', '--user', 'bob', '--mechanism', 'SCRAM-SHA-256', '--password', 'bob-secret'])).code).toBe(0);
-    expect((await sluice(['users', 'set', '--user', 'carol', '--mechanism', 'SCRAM-SHA-512', '--iterations', '8192', '--password', 'carol-secret'])).code).toBe(0);
+    expect((await sluice(['users', 'set', '--user', 'carol', '--mechanism', 'SCRAM-SHA-512', '--iterations', '8192', '--password', 'carol-secret'])).code).toBe(
+      0,
+    );
     expect((await sluice(['users', 'set', '--user', 'dave', '--mechanism', 'SCRAM-SHA-512', '--password', 'dave-secret'])).code).toBe(0);
     const listed = await sluice(['users', 'list']);
     expect(listed.code).toBe(0);
@@ -90,7 +100,19 @@ describe('SASL_PLAINTEXT with ACLs', () => {
 
   test('kafkajs PLAIN: without ACLs TOPIC_AUTHORIZATION_FAILED; with `sluice acls --add` it produces', async () => {
     await expect(produceAs(plain('alice', 'alice-secret'), 'denied')).rejects.toThrow(/Topic authorization failed/);
-    const added = await sluice(['acls', '--add', '--allow-principal', 'User:alice', '--allow-principal', 'User:bob', '--allow-principal', 'User:carol', '--producer', '--topic', 'secured']);
+    const added = await sluice([
+      'acls',
+      '--add',
+      '--allow-principal',
+      'User:alice',
+      '--allow-principal',
+      'User:bob',
+      '--allow-principal',
+      'User:carol',
+      '--producer',
+      '--topic',
+      'secured',
+    ]);
     expect(added.code).toBe(0);
     await produceAs(plain('alice', 'alice-secret'), 'from alice');
     const listed = await sluice(['acls', '--list', '--topic', 'secured']);
@@ -109,8 +131,18 @@ describe('SASL_PLAINTEXT with ACLs', () => {
   });
 
   test('kcat (librdkafka) SCRAM-SHA-512: refused without READ, reads once the ACL is added', async () => {
-    const sasl = (user: string, password: string) => ['-X', 'security.protocol=SASL_PLAINTEXT', '-X', 'sasl.mechanisms=SCRAM-SHA-512', '-X', `sasl.username=${user}`, '-X', `sasl.password=${password}`];
-    const consume = (user: string, password: string) => kcat(['-b', `127.0.0.1:${saslPort}`, ...sasl(user, password), '-C', '-t', 'secured', '-e', '-q', '-f', '%s\n'], undefined, 30_000);
+    const sasl = (user: string, password: string) => [
+      '-X',
+      'security.protocol=SASL_PLAINTEXT',
+      '-X',
+      'sasl.mechanisms=SCRAM-SHA-512',
+      '-X',
+      `sasl.username=${user}`,
+      '-X',
+      `sasl.password=${password}`,
+    ];
+    const consume = (user: string, password: string) =>
+      kcat(['-b', `127.0.0.1:${saslPort}`, ...sasl(user, password), '-C', '-t', 'secured', '-e', '-q', '-f', '%s\n'], undefined, 30_000);
     const denied = await consume('dave', 'dave-secret');
     expect(denied.code).not.toBe(0);
     expect(denied.stderr).toMatch(/authoriz/i);
@@ -132,7 +164,9 @@ describe('bad input closes only that connection', () => {
     try {
       // Metadata before SaslHandshake: closed without an answer.
       const early = await RawClient.connect(saslPort);
-      await expect(early.request(ApiKey.Metadata, 12, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })).rejects.toThrow(/closed/);
+      await expect(
+        early.request(ApiKey.Metadata, 12, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false }),
+      ).rejects.toThrow(/closed/);
 
       // A frame header announcing 100 MB: closed once the size is read (sasl.server.max.receive.size).
       const big = connect({ port: saslPort, host: '127.0.0.1' });
