@@ -66,7 +66,8 @@ export interface AclResult {
 export async function createAcls(client: KafkaClient, bindings: readonly AclBinding[]): Promise<AclResult[]> {
   const conn = client.bootstrap;
   const version = conn.version(ApiKey.CreateAcls);
-  if (version < 1 && bindings.some((b) => b.patternType !== ACL_PATTERN_TYPES.LITERAL)) throw new UsageError(`the broker at ${conn.address} only knows LITERAL patterns (CreateAcls v0)`);
+  if (version < 1 && bindings.some((b) => b.patternType !== ACL_PATTERN_TYPES.LITERAL))
+    throw new UsageError(`the broker at ${conn.address} only knows LITERAL patterns (CreateAcls v0)`);
   const body = await conn.request(ApiKey.CreateAcls, {
     creations: bindings.map((b) => ({ ...b, resourcePatternType: b.patternType })),
   });
@@ -86,7 +87,15 @@ export async function describeAcls(client: KafkaClient, filter: AclFilter): Prom
   });
   checkError('describe', 'ACLs', body.errorCode, body.errorMessage);
   return body.resources.flatMap((r) =>
-    r.acls.map((a) => ({ resourceType: r.resourceType, resourceName: r.resourceName, patternType: r.patternType ?? ACL_PATTERN_TYPES.LITERAL, principal: a.principal, host: a.host, operation: a.operation, permissionType: a.permissionType })),
+    r.acls.map((a) => ({
+      resourceType: r.resourceType,
+      resourceName: r.resourceName,
+      patternType: r.patternType ?? ACL_PATTERN_TYPES.LITERAL,
+      principal: a.principal,
+      host: a.host,
+      operation: a.operation,
+      permissionType: a.permissionType,
+    })),
   );
 }
 

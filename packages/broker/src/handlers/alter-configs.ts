@@ -19,7 +19,12 @@ export const alterConfigsHandler = defineHandler({
   handle(ctx, request) {
     const { broker } = ctx;
     const resources = request.resources;
-    const early = preprocessConfigResources(resources, broker.nodeId, () => true, (r) => alterConfigsDenied(ctx, r));
+    const early = preprocessConfigResources(
+      resources,
+      broker.nodeId,
+      () => true,
+      (r) => alterConfigsDenied(ctx, r),
+    );
     const responses = resources.map((r, i) => {
       // Replace-all: the current overrides play no part in the new set.
       const outcome = early[i] ?? changeTopicConfigs(broker, r.resourceName, () => parseTopicOverrides(r.configs), request.validateOnly);

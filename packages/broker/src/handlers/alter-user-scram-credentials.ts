@@ -16,7 +16,10 @@ export const alterUserScramCredentialsHandler = defineHandler({
   handle(ctx, request) {
     if (!authorize(ctx, AclOperation.ALTER, ResourceType.CLUSTER, CLUSTER_NAME)) {
       const users = [...new Set([...request.deletions, ...request.upsertions].map((u) => u.name))];
-      return { throttleTimeMs: 0, results: users.map((user) => ({ user, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.' })) };
+      return {
+        throttleTimeMs: 0,
+        results: users.map((user) => ({ user, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.' })),
+      };
     }
     const results = alterUserScramCredentials(ctx.broker.scramCredentials, request);
     const changed = results.filter((r) => r.errorCode === ErrorCode.NONE).map((r) => r.user);

@@ -56,12 +56,19 @@ export function authorizeQuietly(ctx: RequestContext, operation: number, resourc
  * (TOPIC_AUTHORIZATION_FAILED) or, for broker resources, on the cluster
  * (CLUSTER_AUTHORIZATION_FAILED); null when allowed. Kafka sends these without a message.
  */
-export function alterConfigsDenied(ctx: RequestContext, resource: { readonly resourceType: number; readonly resourceName: string }): { errorCode: number; errorMessage: null } | null {
+export function alterConfigsDenied(
+  ctx: RequestContext,
+  resource: { readonly resourceType: number; readonly resourceName: string },
+): { errorCode: number; errorMessage: null } | null {
   if (resource.resourceType === CONFIG_RESOURCE_TOPIC) {
-    return authorize(ctx, AclOperation.ALTER_CONFIGS, ResourceType.TOPIC, resource.resourceName) ? null : { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null };
+    return authorize(ctx, AclOperation.ALTER_CONFIGS, ResourceType.TOPIC, resource.resourceName)
+      ? null
+      : { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null };
   }
   if (resource.resourceType === CONFIG_RESOURCE_BROKER) {
-    return authorize(ctx, AclOperation.ALTER_CONFIGS, ResourceType.CLUSTER, CLUSTER_NAME) ? null : { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null };
+    return authorize(ctx, AclOperation.ALTER_CONFIGS, ResourceType.CLUSTER, CLUSTER_NAME)
+      ? null
+      : { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null };
   }
   return null;
 }

@@ -14,8 +14,12 @@ export const deleteAclsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 3,
   handle(ctx, request) {
-    const all = (errorCode: number, errorMessage: string) => ({ throttleTimeMs: 0, filterResults: request.filters.map(() => ({ errorCode, errorMessage, matchingAcls: [] })) });
-    if (!authorize(ctx, AclOperation.ALTER, ResourceType.CLUSTER, CLUSTER_NAME)) return all(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, 'Cluster authorization failed.');
+    const all = (errorCode: number, errorMessage: string) => ({
+      throttleTimeMs: 0,
+      filterResults: request.filters.map(() => ({ errorCode, errorMessage, matchingAcls: [] })),
+    });
+    if (!authorize(ctx, AclOperation.ALTER, ResourceType.CLUSTER, CLUSTER_NAME))
+      return all(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, 'Cluster authorization failed.');
     const authorizer = ctx.broker.authorizer;
     if (authorizer === null) return all(ErrorCode.SECURITY_DISABLED, 'No Authorizer is configured.');
     const results = authorizer.deleteAcls(request.filters.map((f) => filterFromWire({ ...f, patternTypeFilter: f.patternTypeFilter ?? 3 })));

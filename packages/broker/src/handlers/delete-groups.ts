@@ -16,7 +16,9 @@ export const deleteGroupsHandler = defineHandler({
     // Kafka: DELETE on each group; the others are deleted.
     const allowed = request.groupsNames.filter((g) => authorize(ctx, AclOperation.DELETE, ResourceType.GROUP, g));
     const deleted = await ctx.broker.groups.deleteGroups(allowed);
-    const results = request.groupsNames.map((groupId) => deleted.find((r) => r.groupId === groupId) ?? { groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED });
+    const results = request.groupsNames.map(
+      (groupId) => deleted.find((r) => r.groupId === groupId) ?? { groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED },
+    );
     return { throttleTimeMs: 0, results };
   },
 });

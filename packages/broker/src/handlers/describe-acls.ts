@@ -18,7 +18,8 @@ export const describeAclsHandler = defineHandler({
   maxVersion: 3,
   handle(ctx, request) {
     const failed = (errorCode: number, errorMessage: string) => ({ throttleTimeMs: 0, errorCode, errorMessage, resources: [] });
-    if (!authorize(ctx, AclOperation.DESCRIBE, ResourceType.CLUSTER, CLUSTER_NAME)) return failed(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, 'Cluster authorization failed.');
+    if (!authorize(ctx, AclOperation.DESCRIBE, ResourceType.CLUSTER, CLUSTER_NAME))
+      return failed(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, 'Cluster authorization failed.');
     const authorizer = ctx.broker.authorizer;
     if (authorizer === null) return failed(ErrorCode.SECURITY_DISABLED, 'No Authorizer is configured.');
     const filter = filterFromWire({ ...request, patternTypeFilter: request.patternTypeFilter ?? 3 });

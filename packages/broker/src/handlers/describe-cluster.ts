@@ -15,7 +15,8 @@ export const describeClusterHandler = defineHandler({
   handle(ctx, request) {
     const { broker } = ctx;
     const endpointType = request.endpointType ?? ENDPOINT_TYPE_BROKERS;
-    const clusterAuthorizedOperations = request.includeClusterAuthorizedOperations === true ? authorizedOperations(ctx, ResourceType.CLUSTER, CLUSTER_NAME) : AUTHORIZED_OPERATIONS_OMITTED;
+    const clusterAuthorizedOperations =
+      request.includeClusterAuthorizedOperations === true ? authorizedOperations(ctx, ResourceType.CLUSTER, CLUSTER_NAME) : AUTHORIZED_OPERATIONS_OMITTED;
     const base = { throttleTimeMs: 0, endpointType, clusterId: broker.clusterId, controllerId: broker.nodeId, clusterAuthorizedOperations };
     if (endpointType !== ENDPOINT_TYPE_BROKERS) {
       return { ...base, errorCode: ErrorCode.UNSUPPORTED_ENDPOINT_TYPE, errorMessage: `Unsupported endpoint type ${endpointType}`, brokers: [] };

@@ -21,7 +21,15 @@ export const describeGroupsHandler = defineHandler({
       throttleTimeMs: 0,
       groups: request.groups.map((groupId) => {
         if (!authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, groupId)) {
-          return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED };
+          return {
+            errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED,
+            groupId,
+            groupState: '',
+            protocolType: '',
+            protocolData: '',
+            members: [],
+            authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+          };
         }
         const ops = withOperations ? authorizedOperations(ctx, ResourceType.GROUP, groupId) : AUTHORIZED_OPERATIONS_OMITTED;
         return { ...ctx.broker.groups.describeGroup(groupId), authorizedOperations: ops };

@@ -19,6 +19,11 @@ export const describeUserScramCredentialsHandler = defineHandler({
       return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.', results: [] };
     }
     const results = describeUserScramCredentials(ctx.broker.scramCredentials, request.users);
-    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, results: results.map((r) => ({ ...r, credentialInfos: [...r.credentialInfos] })) };
+    return {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      results: results.map((r) => ({ ...r, credentialInfos: [...r.credentialInfos] })),
+    };
   },
 });

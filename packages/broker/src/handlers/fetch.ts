@@ -181,7 +181,14 @@ function answer(broker: BrokerContext, outcome: Outcome): FetchResponse {
  * passes, or at once when a graceful stop begins (an early answer is valid). Changes to a
  * partition are coalesced: many appends in one turn of the event loop cost one re-read.
  */
-function parkUntilReady(broker: BrokerContext, version: number, request: FetchRequest, denied: ReadonlySet<string>, first: Outcome, maxWaitMs: number): Promise<FetchResponse> {
+function parkUntilReady(
+  broker: BrokerContext,
+  version: number,
+  request: FetchRequest,
+  denied: ReadonlySet<string>,
+  first: Outcome,
+  maxWaitMs: number,
+): Promise<FetchResponse> {
   return new Promise((resolve, reject) => {
     let ready: Outcome | null = null;
     let failure: { err: unknown } | null = null;

@@ -55,7 +55,12 @@ export const incrementalAlterConfigsHandler = defineHandler({
   handle(ctx, request) {
     const { broker } = ctx;
     const resources = request.resources;
-    const early = preprocessConfigResources(resources, broker.nodeId, (c) => c.configOperation !== OP_DELETE, (r) => alterConfigsDenied(ctx, r));
+    const early = preprocessConfigResources(
+      resources,
+      broker.nodeId,
+      (c) => c.configOperation !== OP_DELETE,
+      (r) => alterConfigsDenied(ctx, r),
+    );
     const responses = resources.map((r, i) => {
       const outcome = early[i] ?? changeTopicConfigs(broker, r.resourceName, (current) => applyOperations(current, r.configs), request.validateOnly);
       return { ...outcome, resourceType: r.resourceType, resourceName: r.resourceName };

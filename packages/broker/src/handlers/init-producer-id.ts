@@ -36,7 +36,8 @@ export const initProducerIdHandler = defineHandler({
     const producerEpoch = request.producerEpoch ?? NO_PRODUCER_EPOCH;
     // Kafka, before anything else: WRITE on the transactional id; without one, IDEMPOTENT_WRITE on
     // the cluster or WRITE on some topic.
-    if (transactionalId !== null && !authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, transactionalId)) return failed(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    if (transactionalId !== null && !authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, transactionalId))
+      return failed(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
     if (
       transactionalId === null &&
       !authorizeQuietly(ctx, AclOperation.IDEMPOTENT_WRITE, ResourceType.CLUSTER, CLUSTER_NAME) &&

@@ -18,7 +18,8 @@ export const leaveGroupHandler = defineHandler({
   handle(ctx, request) {
     const version = ctx.header.apiVersion;
     // Kafka: READ on the group; the whole request fails.
-    if (!authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, members: [] };
+    if (!authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId))
+      return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, members: [] };
     const leaving: LeavingMember[] =
       version >= 3
         ? (request.members ?? []).map((m) => ({

@@ -23,14 +23,19 @@ describe('listenerAuth', () => {
     expect(resolve([], 'PLAINTEXT').sasl).toBeNull();
   });
 
-  test('Kafka\'s default mechanism (GSSAPI) is refused at start, naming the listener', () => {
+  test("Kafka's default mechanism (GSSAPI) is refused at start, naming the listener", () => {
     expect(() => resolve([])).toThrow(/listener SASL_PLAINTEXT: SASL mechanism GSSAPI is not supported/);
   });
 
   test('PLAIN without a JAAS config, OAUTHBEARER without a JWKS URL are refused', () => {
     expect(() => resolve([['sasl.enabled.mechanisms', 'PLAIN']])).toThrow(/PLAIN is enabled but no PLAIN credentials/);
     expect(() => resolve([['sasl.enabled.mechanisms', 'OAUTHBEARER']])).toThrow(/sasl.oauthbearer.jwks.endpoint.url is not set/);
-    expect(() => resolve([['sasl.enabled.mechanisms', 'OAUTHBEARER'], ['sasl.oauthbearer.jwks.endpoint.url', 'https://idp.example/jwks']])).toThrow(/must be a file: URL/);
+    expect(() =>
+      resolve([
+        ['sasl.enabled.mechanisms', 'OAUTHBEARER'],
+        ['sasl.oauthbearer.jwks.endpoint.url', 'https://idp.example/jwks'],
+      ]),
+    ).toThrow(/must be a file: URL/);
   });
 
   test('per-listener settings: mechanisms, frame limit, timeout, re-authentication per mechanism', () => {
@@ -62,7 +67,10 @@ describe('listenerAuth', () => {
       const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'ES256', use: 'sig' };
       const file = join(dir, 'jwks.json');
       writeFileSync(file, JSON.stringify({ keys: [jwk] }));
-      const auth = resolve([['sasl.enabled.mechanisms', 'OAUTHBEARER'], ['sasl.oauthbearer.jwks.endpoint.url', pathToFileURL(file).href]]);
+      const auth = resolve([
+        ['sasl.enabled.mechanisms', 'OAUTHBEARER'],
+        ['sasl.oauthbearer.jwks.endpoint.url', pathToFileURL(file).href],
+      ]);
       expect(auth.sasl?.mechanisms).toEqual(['OAUTHBEARER']);
     } finally {
       rmSync(dir, { recursive: true, force: true });

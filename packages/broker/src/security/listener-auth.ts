@@ -85,8 +85,10 @@ export function listenerAuth(config: BrokerConfig, listener: Listener, scram: Sc
  */
 function oauthValidator(config: BrokerConfig, listener: string): JwtTokenValidator {
   const url = config.listenerValue(listener, 'sasl.oauthbearer.jwks.endpoint.url');
-  if (typeof url !== 'string' || url === '') throw new ListenerAuthError(`listener ${listener}: OAUTHBEARER is enabled but sasl.oauthbearer.jwks.endpoint.url is not set`);
-  if (!url.startsWith('file:')) throw new ListenerAuthError(`listener ${listener}: sasl.oauthbearer.jwks.endpoint.url must be a file: URL (HTTPS JWKS endpoints are not supported yet)`);
+  if (typeof url !== 'string' || url === '')
+    throw new ListenerAuthError(`listener ${listener}: OAUTHBEARER is enabled but sasl.oauthbearer.jwks.endpoint.url is not set`);
+  if (!url.startsWith('file:'))
+    throw new ListenerAuthError(`listener ${listener}: sasl.oauthbearer.jwks.endpoint.url must be a file: URL (HTTPS JWKS endpoints are not supported yet)`);
   const path = fileURLToPath(url);
   let keys = JwksKeySet.fromJson(readFileSync(path, 'utf8'));
   let mtime = statSync(path).mtimeMs;

@@ -18,9 +18,9 @@ describe('sluice acls', () => {
     expect(() => parseOperation('Reed')).toThrow(/unknown operation/);
   });
 
-  test('rows print Kafka\'s names', () => {
-    expect(aclRows([{ resourceType: 2, resourceName: 'orders', patternType: 4, principal: 'User:alice', host: '*', operation: 4, permissionType: 3 }])).toEqual([
-      ['TOPIC', 'orders', 'PREFIXED', 'User:alice', '*', 'WRITE', 'ALLOW'],
-    ]);
+  test("rows print Kafka's names", () => {
+    expect(aclRows([{ resourceType: 2, resourceName: 'orders', patternType: 4, principal: 'User:alice', host: '*', operation: 4, permissionType: 3 }])).toEqual(
+      [['TOPIC', 'orders', 'PREFIXED', 'User:alice', '*', 'WRITE', 'ALLOW']],
+    );
   });
 });

@@ -53,7 +53,11 @@ interface Resource {
 export function parseOperation(text: string): number {
   const wanted = text.replace(/[_-]/g, '').toLowerCase();
   const found = Object.entries(ACL_OPERATIONS).find(([name]) => name.replace(/_/g, '').toLowerCase() === wanted && name !== 'ANY');
-  if (found === undefined) throw new UsageError(`unknown operation ${JSON.stringify(text)}`, 'use one of Read, Write, Create, Delete, Alter, Describe, ClusterAction, DescribeConfigs, AlterConfigs, IdempotentWrite, All');
+  if (found === undefined)
+    throw new UsageError(
+      `unknown operation ${JSON.stringify(text)}`,
+      'use one of Read, Write, Create, Delete, Alter, Describe, ClusterAction, DescribeConfigs, AlterConfigs, IdempotentWrite, All',
+    );
   return found[1];
 }
 
@@ -105,8 +109,10 @@ function operationsPerResource(opts: AclOptions, list: readonly Resource[]): Arr
 function entries(opts: AclOptions): Array<{ principal: string; host: string; permissionType: number }> {
   const out: Array<{ principal: string; host: string; permissionType: number }> = [];
   const hosts = (list: string[] | undefined) => (list === undefined || list.length === 0 ? ['*'] : list);
-  for (const p of opts.allowPrincipal ?? []) for (const h of hosts(opts.allowHost)) out.push({ principal: principalOf(p), host: h, permissionType: ACL_PERMISSIONS.ALLOW });
-  for (const p of opts.denyPrincipal ?? []) for (const h of hosts(opts.denyHost)) out.push({ principal: principalOf(p), host: h, permissionType: ACL_PERMISSIONS.DENY });
+  for (const p of opts.allowPrincipal ?? [])
+    for (const h of hosts(opts.allowHost)) out.push({ principal: principalOf(p), host: h, permissionType: ACL_PERMISSIONS.ALLOW });
+  for (const p of opts.denyPrincipal ?? [])
+    for (const h of hosts(opts.denyHost)) out.push({ principal: principalOf(p), host: h, permissionType: ACL_PERMISSIONS.DENY });
   return out;
 }
 
@@ -138,7 +144,11 @@ export function registerAcls(program: Command): void {
     .option('--deny-principal <principal>', 'User:<name> to deny (repeatable)', collect)
     .option('--allow-host <host>', 'host the allow applies to (default *)', collect)
     .option('--deny-host <host>', 'host the deny applies to (default *)', collect)
-    .option('--operation <op>', 'operation (repeatable): Read, Write, Create, Delete, Alter, Describe, ClusterAction, DescribeConfigs, AlterConfigs, IdempotentWrite, All', collect)
+    .option(
+      '--operation <op>',
+      'operation (repeatable): Read, Write, Create, Delete, Alter, Describe, ClusterAction, DescribeConfigs, AlterConfigs, IdempotentWrite, All',
+      collect,
+    )
     .option('--principal <principal>', '--list: only ACLs of this principal (repeatable)', collect)
     .option('--producer', 'the ACLs a producer needs on --topic (Write, Describe, Create)')
     .option('--idempotent', 'with --producer: IdempotentWrite on the cluster too')
@@ -192,11 +202,18 @@ export function registerAcls(program: Command): void {
         for (const r of list) {
           for (const op of ops.length === 0 ? [ACL_OPERATIONS.ANY] : ops) {
             if (who.length === 0) filters.push(filterFor(r, null, op, ACL_PERMISSIONS.ANY, null));
-            for (const e of who) filters.push(filterFor(r, e.principal, op, e.permissionType, e.host === '*' && opts.allowHost === undefined && opts.denyHost === undefined ? null : e.host));
+            for (const e of who)
+              filters.push(
+                filterFor(r, e.principal, op, e.permissionType, e.host === '*' && opts.allowHost === undefined && opts.denyHost === undefined ? null : e.host),
+              );
           }
         }
         const removed = (await deleteAcls(client, filters)).flat();
-        await writeOut(removed.length === 0 ? 'No ACLs matched.\n' : `Removed ${removed.length} ACL${removed.length === 1 ? '' : 's'}:\n${formatTable(HEADERS, aclRows(removed))}`);
+        await writeOut(
+          removed.length === 0
+            ? 'No ACLs matched.\n'
+            : `Removed ${removed.length} ACL${removed.length === 1 ? '' : 's'}:\n${formatTable(HEADERS, aclRows(removed))}`,
+        );
       });
     });
 }

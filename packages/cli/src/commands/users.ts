@@ -4,14 +4,7 @@
 // sent; the broker stores the salt, iterations and derived keys.
 
 import type { Command } from 'commander';
-import {
-  alterUserScramCredentials,
-  describeUserScramCredentials,
-  KafkaApiError,
-  SCRAM_MECHANISMS,
-  type ScramMechanismName,
-  UsageError,
-} from '@sluice/client';
+import { alterUserScramCredentials, describeUserScramCredentials, KafkaApiError, SCRAM_MECHANISMS, type ScramMechanismName, UsageError } from '@sluice/client';
 import { readFileSync } from 'node:fs';
 import { collect, intArg, withBootstrap, withClient, writeOut } from '../output/command.ts';
 import { formatTable } from '../output/table.ts';
@@ -36,7 +29,7 @@ export function registerUsers(program: Command): void {
       });
     });
 
-  withBootstrap(users.command('set').description('create or replace a user\'s SCRAM credential'))
+  withBootstrap(users.command('set').description("create or replace a user's SCRAM credential"))
     .requiredOption('--user <name>', 'user name')
     .option('--mechanism <name>', 'SCRAM-SHA-256 or SCRAM-SHA-512', 'SCRAM-SHA-512')
     .option('--iterations <n>', 'PBKDF2 iterations (4096 to 16384)', intArg(4096, 16384), 4096)
@@ -48,20 +41,25 @@ export function registerUsers(program: Command): void {
       if (password === '') throw new UsageError('the password is empty');
       const mechanism = mechanismOf(opts.mechanism);
       await withClient(opts, async (client) => {
-        const [r] = await alterUserScramCredentials(client, { upsertions: [{ user: opts.user, mechanism, iterations: opts.iterations, password }], deletions: [] });
-        if (r !== undefined && r.errorCode !== 0) throw new KafkaApiError('set', `${mechanism} credential of ${JSON.stringify(opts.user)}`, r.errorCode, r.errorMessage);
+        const [r] = await alterUserScramCredentials(client, {
+          upsertions: [{ user: opts.user, mechanism, iterations: opts.iterations, password }],
+          deletions: [],
+        });
+        if (r !== undefined && r.errorCode !== 0)
+          throw new KafkaApiError('set', `${mechanism} credential of ${JSON.stringify(opts.user)}`, r.errorCode, r.errorMessage);
         await writeOut(`Set ${mechanism} credential of user ${opts.user} (${opts.iterations} iterations).\n`);
       });
     });
 
-  withBootstrap(users.command('delete').description('delete a user\'s SCRAM credential'))
+  withBootstrap(users.command('delete').description("delete a user's SCRAM credential"))
     .requiredOption('--user <name>', 'user name')
     .option('--mechanism <name>', 'SCRAM-SHA-256 or SCRAM-SHA-512', 'SCRAM-SHA-512')
     .action(async (opts: { bootstrapServer: string; user: string; mechanism: string }) => {
       const mechanism = mechanismOf(opts.mechanism);
       await withClient(opts, async (client) => {
         const [r] = await alterUserScramCredentials(client, { upsertions: [], deletions: [{ user: opts.user, mechanism }] });
-        if (r !== undefined && r.errorCode !== 0) throw new KafkaApiError('delete', `${mechanism} credential of ${JSON.stringify(opts.user)}`, r.errorCode, r.errorMessage);
+        if (r !== undefined && r.errorCode !== 0)
+          throw new KafkaApiError('delete', `${mechanism} credential of ${JSON.stringify(opts.user)}`, r.errorCode, r.errorMessage);
         await writeOut(`Deleted ${mechanism} credential of user ${opts.user}.\n`);
       });
     });
