@@ -128,6 +128,8 @@ describe('SASL_PLAINTEXT with ACLs', () => {
     await expect(produceAs(plain('alice', 'nope'), 'x')).rejects.toThrow(/SASL|authentication/i);
     await expect(produceAs(scram512('carol', 'nope'), 'x')).rejects.toThrow(/SASL|authentication/i);
     await expect(produceAs(scram256('nobody', 'x'), 'x')).rejects.toThrow(/SASL|authentication/i);
+    // A mechanism the listener does not enable: UNSUPPORTED_SASL_MECHANISM, then closed.
+    await expect(produceAs({ mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: 'x.y.z' }) }, 'x')).rejects.toThrow(/mechanism/i);
   });
 
   test('kcat (librdkafka) SCRAM-SHA-512: refused without READ, reads once the ACL is added', async () => {

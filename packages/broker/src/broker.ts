@@ -243,9 +243,7 @@ export class Broker {
         await this.metricsServer?.close();
         this.state = 'stopped';
         const code = (err as { code?: unknown }).code;
-        throw new Error(code === 'LOG_DIR_LOCKED' ? `another broker is using log dir ${dir}` : `cannot lock log dir ${dir}: ${(err as Error).message}`, {
-          cause: err,
-        });
+        throw new Error(code === 'LOG_DIR_LOCKED' ? `another broker is using log dir ${dir}` : `cannot lock log dir ${dir}: ${(err as Error).message}`, { cause: err });
       }
     }
   }
@@ -281,10 +279,7 @@ export class Broker {
       await server.listen();
     } catch (err) {
       const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-      throw new ConfigError(
-        'sluice.metrics.listener',
-        `cannot listen on ${setting} (${reason}); set another address or port, or an empty value to disable the endpoint`,
-      );
+      throw new ConfigError('sluice.metrics.listener', `cannot listen on ${setting} (${reason}); set another address or port, or an empty value to disable the endpoint`);
     }
     this.metricsServer = server;
     this.logger.child({ subsystem: 'metrics' }).info({ url: server.url }, 'metrics endpoint listening');

@@ -64,8 +64,7 @@ export function preprocessConfigResources<R extends ConfigResourceChange>(
         // '' is the cluster-wide default, otherwise it must name this node.
         if (r.resourceName !== '') {
           if (!/^[+-]?\d+$/.test(r.resourceName)) return refused(ErrorCode.INVALID_REQUEST, `Node id must be an integer, but it is: ${r.resourceName}`);
-          if (Number(r.resourceName) !== nodeId)
-            return refused(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${nodeId}, but received ${r.resourceName}`);
+          if (Number(r.resourceName) !== nodeId) return refused(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${nodeId}, but received ${r.resourceName}`);
         }
         const refusedAccess = denied(r);
         if (refusedAccess !== null) return refusedAccess;

@@ -21,7 +21,15 @@
 // else on the writer's 'sent' event for its token (`sending`, in send order).
 
 import type { Socket } from 'node:net';
-import { ApiKey, decodeRequest, decodeRequestHeader, encodeResponse, FrameReader, ProtocolError, type RequestHeader } from '@sluice/protocol';
+import {
+  ApiKey,
+  decodeRequest,
+  decodeRequestHeader,
+  encodeResponse,
+  FrameReader,
+  ProtocolError,
+  type RequestHeader,
+} from '@sluice/protocol';
 import type { ConnectionWriter, SendPart } from '@sluice/native';
 import type { BrokerContext } from './broker-context.ts';
 import type { ConnectionSession } from './connection-session.ts';
@@ -323,19 +331,17 @@ export class Connection {
       return;
     }
     if (result instanceof Promise) {
-      result
-        .then(
-          (value) => {
-            entry.readyAt = performance.now();
-            entry.result = value;
-            this.flush();
-          },
-          (err) => this.handlerFailed(handler, header, err),
-        )
-        .catch((err: unknown) => {
-          this.log.error({ err }, 'sending a response failed; closing connection');
-          this.close();
-        });
+      result.then(
+        (value) => {
+          entry.readyAt = performance.now();
+          entry.result = value;
+          this.flush();
+        },
+        (err) => this.handlerFailed(handler, header, err),
+      ).catch((err: unknown) => {
+        this.log.error({ err }, 'sending a response failed; closing connection');
+        this.close();
+      });
     } else {
       entry.readyAt = performance.now();
       entry.result = result;
@@ -361,7 +367,10 @@ export class Connection {
   }
 
   private handlerFailed(handler: ApiHandler, header: RequestHeader, err: unknown): void {
-    this.log.error({ apiKey: handler.apiKey, apiVersion: header.apiVersion, correlationId: header.correlationId, err }, 'handler failed; closing connection');
+    this.log.error(
+      { apiKey: handler.apiKey, apiVersion: header.apiVersion, correlationId: header.correlationId, err },
+      'handler failed; closing connection',
+    );
     this.close();
   }
 

@@ -47,10 +47,7 @@ describe('InitProducerId', () => {
   });
 
   test('v3+: only one of producerId / producerEpoch set is INVALID_REQUEST', async () => {
-    for (const pair of [
-      { producerId: 5, producerEpoch: -1 },
-      { producerId: -1, producerEpoch: 2 },
-    ]) {
+    for (const pair of [{ producerId: 5, producerEpoch: -1 }, { producerId: -1, producerEpoch: 2 }]) {
       const response = await callHandler(initProducerIdHandler, broker, 3, { transactionalId: null, transactionTimeoutMs: 1, ...pair });
       expect(response).toEqual({ throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REQUEST, producerId: -1, producerEpoch: -1 });
     }

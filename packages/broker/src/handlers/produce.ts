@@ -43,10 +43,7 @@ export const produceHandler = defineHandler({
     // the topic's existence.
     const transactionalId = request.transactionalId ?? null;
     if (transactionalId !== null && !authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, transactionalId)) {
-      const responses = request.topicData.map((t) => ({
-        name: t.name,
-        partitionResponses: t.partitionData.map(({ index }) => failed(index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)),
-      }));
+      const responses = request.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map(({ index }) => failed(index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)) }));
       return acks === 0 ? CLOSE_CONNECTION : { responses, throttleTimeMs: 0 };
     }
     const writable = new Map<string, boolean>();
@@ -65,18 +62,14 @@ export const produceHandler = defineHandler({
         const checked = produceRecords(records);
         if ('errorCode' in checked) return failed(index, checked.errorCode, checked.message);
         const batch = checked.batch;
-        if (partition.offline) return failed(index, ErrorCode.KAFKA_STORAGE_ERROR, "the partition's storage failed; it is offline until the broker restarts");
+        if (partition.offline) return failed(index, ErrorCode.KAFKA_STORAGE_ERROR, 'the partition\'s storage failed; it is offline until the broker restarts');
         try {
           const started = performance.now();
           const appended = partition.append(batch, now);
           // A retried batch of an idempotent producer wrote nothing, so there is nothing to
           // announce; Kafka answers it NONE with the original offsets (acks and fsync-on-ack
           // apply as to any append).
-          if (appended.duplicate)
-            broker.logger.debug(
-              { topic: topicData.name, partition: index, baseOffset: appended.baseOffset },
-              'duplicate batch answered with its original offsets',
-            );
+          if (appended.duplicate) broker.logger.debug({ topic: topicData.name, partition: index, baseOffset: appended.baseOffset }, 'duplicate batch answered with its original offsets');
           // A retried duplicate (idempotent producer) appended nothing: not counted.
           if (!appended.duplicate) {
             broker.metrics.dataPath.appended(batch.byteLength, performance.now() - started);
