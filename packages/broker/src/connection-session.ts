@@ -90,8 +90,8 @@ export class ConnectionSession implements Session {
   }
 
   /** The connection refused a frame above the SASL limit before authentication. */
-  frameTooLarge(size: string): void {
-    this.failed(this.sasl?.mechanism ?? null, 'frame-too-large', `${size} (sasl.server.max.receive.size is ${this.auth.sasl?.maxReceiveBytes})`);
+  frameTooLarge(detail: string): void {
+    this.failed(this.sasl?.mechanism ?? null, 'frame-too-large', `${detail} (sasl.server.max.receive.size is ${this.auth.sasl?.maxReceiveBytes})`);
   }
 
   end(): void {
@@ -117,6 +117,7 @@ export class ConnectionSession implements Session {
     // Only the broker's own mechanism names become labels: a client's unknown one is 'none'.
     const known = mechanism !== null && this.auth.sasl?.mechanisms.includes(mechanism) === true ? mechanism : null;
     this.probe.authenticationFailed(this.auth.listener, known, reason);
-    this.log.info({ listener: this.auth.listener, mechanism, reason, detail }, 'authentication failed; closing connection');
+    // The logger already carries the connection and its listener.
+    this.log.info({ mechanism, reason, detail }, 'authentication failed; closing connection');
   }
 }
