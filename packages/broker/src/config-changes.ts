@@ -46,6 +46,8 @@ export function preprocessConfigResources<R extends ConfigResourceChange>(
   nodeId: number,
   nullRefused: (config: R['configs'][number]) => boolean,
   changesNothing: (resource: R) => boolean = () => false,
+  /** The authorization check, after Kafka's request checks and before any processing; null = allowed. */
+  denied: (resource: R) => ResourceOutcome | null = () => null,
 ): Array<ResourceOutcome | null> {
   const seen = new Map<string, number>();
   resources.forEach((r, i) => {
@@ -61,13 +63,15 @@ export function preprocessConfigResources<R extends ConfigResourceChange>(
     if (nulls.length > 0) return refused(ErrorCode.INVALID_REQUEST, `Null value not supported for : ${nulls.join(', ')}`);
     switch (r.resourceType) {
       case RESOURCE_TOPIC:
-        return null;
+        return denied(r);
       case RESOURCE_BROKER: {
         // '' is the cluster-wide default, otherwise it must name this node.
         if (r.resourceName !== '') {
           if (!/^[+-]?\d+$/.test(r.resourceName)) return refused(ErrorCode.INVALID_REQUEST, `Node id must be an integer, but it is: ${r.resourceName}`);
           if (Number(r.resourceName) !== nodeId) return refused(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${nodeId}, but received ${r.resourceName}`);
         }
+        const refusedAccess = denied(r);
+        if (refusedAccess !== null) return refusedAccess;
         if (changesNothing(r)) return OK;
         // Kafka refuses a change to a config that is not dynamic with INVALID_REQUEST; no Sluice
         // broker config is dynamic.

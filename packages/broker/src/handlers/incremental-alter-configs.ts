@@ -13,6 +13,7 @@ import { ConfigError, type ConfigValue } from '../config.ts';
 import { changeTopicConfigs, preprocessConfigResources } from '../config-changes.ts';
 import { parseTopicOverride, type TopicConfig, topicConfigDef } from '../topic-config.ts';
 import type { IncrementalAlterConfigsRequestResourcesConfigs } from '@sluice/protocol';
+import { alterConfigsDenied } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 const OP_SET = 0;
@@ -61,6 +62,7 @@ export const incrementalAlterConfigsHandler = defineHandler({
       broker.nodeId,
       (c) => c.configOperation !== OP_DELETE,
       (r) => r.configs.every((c) => c.configOperation === OP_DELETE),
+      (r) => alterConfigsDenied(ctx, r),
     );
     const responses = resources.map((r, i) => {
       const outcome = early[i] ?? changeTopicConfigs(broker, r.resourceName, (current) => applyOperations(current, r.configs), request.validateOnly);

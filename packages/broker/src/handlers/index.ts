@@ -10,6 +10,11 @@ import { listPartitionReassignmentsHandler } from './list-partition-reassignment
 import { offsetDeleteHandler } from './offset-delete.ts';
 import { updateFeaturesHandler } from './update-features.ts';
 import { alterConfigsHandler } from './alter-configs.ts';
+import { alterUserScramCredentialsHandler } from './alter-user-scram-credentials.ts';
+import { createAclsHandler } from './create-acls.ts';
+import { deleteAclsHandler } from './delete-acls.ts';
+import { describeAclsHandler } from './describe-acls.ts';
+import { describeUserScramCredentialsHandler } from './describe-user-scram-credentials.ts';
 import { apiVersionsHandler } from './api-versions.ts';
 import { consumerGroupDescribeHandler } from './consumer-group-describe.ts';
 import { consumerGroupHeartbeatHandler } from './consumer-group-heartbeat.ts';
@@ -35,6 +40,8 @@ import { offsetCommitHandler } from './offset-commit.ts';
 import { offsetFetchHandler } from './offset-fetch.ts';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.ts';
 import { produceHandler } from './produce.ts';
+import { saslAuthenticateHandler } from './sasl-authenticate.ts';
+import { saslHandshakeHandler } from './sasl-handshake.ts';
 import { syncGroupHandler } from './sync-group.ts';
 
 export type HandlerRegistry = ReadonlyMap<number, ApiHandler>;
@@ -74,6 +81,13 @@ export function createHandlerRegistry(extra: readonly ApiHandler[] = []): Handle
     listPartitionReassignmentsHandler,
     offsetDeleteHandler,
     updateFeaturesHandler,
+    saslHandshakeHandler,
+    saslAuthenticateHandler,
+    describeAclsHandler,
+    createAclsHandler,
+    deleteAclsHandler,
+    describeUserScramCredentialsHandler,
+    alterUserScramCredentialsHandler,
     ...extra,
   ];
   const registry = new Map<number, ApiHandler>();

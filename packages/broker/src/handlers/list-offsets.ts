@@ -11,6 +11,7 @@
 
 import { ErrorCode } from '@sluice/protocol';
 import { partitionFailure } from '../storage-errors.ts';
+import { AclOperation, authorize, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 const LATEST = -1;
@@ -27,8 +28,11 @@ export const listOffsetsHandler = defineHandler({
     const { broker } = ctx;
     const topics = request.topics.map((t) => {
       const topic = broker.topics.get(t.name);
+      // Kafka: DESCRIBE on the topic, checked before its existence.
+      const mayDescribe = authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, t.name);
       const partitions = t.partitions.map((p) => {
         const failed = (errorCode: number) => ({ partitionIndex: p.partitionIndex, errorCode, timestamp: -1, offset: -1, leaderEpoch: -1 });
+        if (!mayDescribe) return failed(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
         const partition = topic?.partitions[p.partitionIndex];
         if (partition === undefined) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         if (partition.offline) return failed(ErrorCode.KAFKA_STORAGE_ERROR);

@@ -16,6 +16,7 @@ import { GroupProbe } from './group-probe.ts';
 import { LogProbe } from './log-probe.ts';
 import type { ScrapeSource } from './metrics-server.ts';
 import { ProcessProbe } from './process-probe.ts';
+import { SecurityProbe } from './security-probe.ts';
 
 /** What a scrape reads; attached once the broker has loaded them. */
 export interface ScrapeSources {
@@ -41,6 +42,7 @@ export class BrokerMetrics implements ScrapeSource {
   readonly log: LogProbe;
   readonly groups: GroupProbe;
   readonly process: ProcessProbe;
+  readonly security: SecurityProbe;
   private sources: ScrapeSources | null = null;
 
   constructor(options: BrokerMetricsOptions) {
@@ -50,6 +52,7 @@ export class BrokerMetrics implements ScrapeSource {
     this.log = new LogProbe(this.registry);
     this.groups = new GroupProbe(this.registry);
     this.process = new ProcessProbe(this.registry);
+    this.security = new SecurityProbe(this.registry);
   }
 
   get contentType(): string {
