@@ -39,7 +39,12 @@ impl Log {
                 self.log_start_offset
             };
         let active_base = *self.segments.keys().next_back().expect("an active segment");
-        let mut uncleanable = self.log_end_offset.min(active_base);
+        // Never past an open transaction (Kafka's `cleanableOffsets`): whether it commits or
+        // aborts is not known yet.
+        let mut uncleanable = self
+            .log_end_offset
+            .min(active_base)
+            .min(self.first_unstable_offset().unwrap_or(i64::MAX));
         let lag = self.config.min_compaction_lag_ms;
         if lag > 0 {
             for segment in self.non_active_from(first_dirty) {
@@ -129,6 +134,7 @@ impl Log {
                 file: segment.file().clone(),
                 path: segment.log_path().to_path_buf(),
                 index_bytes: segment.index_bytes(),
+                aborted: segment.txn_index().entries().to_vec(),
             });
         }
         // Kafka's `lastRecordsOfActiveProducers`: each producer's last batch, from its state.

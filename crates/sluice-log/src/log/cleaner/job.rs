@@ -41,7 +41,7 @@ use crate::log::cleaner::offset_map::OffsetMap;
 use crate::log::cleaner::{CLEANED_SUFFIX, CleanStats, CleanerSettings, suffixed};
 use crate::records::batch::{self, BatchHeader, HEADER_SIZE};
 use crate::records::record;
-use crate::segment::{MAX_RELATIVE_OFFSET, SegmentFile};
+use crate::segment::{AbortedTxn, MAX_RELATIVE_OFFSET, SegmentFile, TxnIndex};
 use crate::storage::{self, Storage};
 
 /// Batches up to this size are read into memory and filtered; larger ones are kept whole.
@@ -61,6 +61,9 @@ pub(crate) struct SegmentSource {
     pub path: PathBuf,
     /// Bytes of the offset index and time index entries.
     pub index_bytes: (u64, u64),
+    /// Its transaction index entries at plan time (a closed segment's never change): the
+    /// cleaned segment gets them all, since markers and transactional batches are kept.
+    pub aborted: Vec<AbortedTxn>,
 }
 
 /// A planned clean of one log; `run` does the work (on any thread).
@@ -354,6 +357,11 @@ impl CleanJob {
             out.discard(created);
             return Ok(None);
         }
+        let aborted: Vec<AbortedTxn> = group
+            .iter()
+            .flat_map(|s| s.aborted.iter().copied())
+            .collect();
+        out.txn_index.write_all(&*self.storage, &aborted)?;
         let modified = group
             .last()
             .and_then(|s| s.file.metadata().and_then(|m| m.modified()).ok());
@@ -488,7 +496,8 @@ impl<'a> SegmentReader<'a> {
 
 /// Writes one cleaned segment: `<base>.log.cleaned` and its two indexes, built with the rule of
 /// `Segment::append` (an entry pair before a batch once more than `index.interval.bytes` were
-/// written since the last one), so they equal what recovery would rebuild.
+/// written since the last one), so they equal what recovery would rebuild; and its transaction
+/// index, the entries of the segments it replaces.
 struct CleanedWriter<'a> {
     storage: &'a dyn Storage,
     /// Every file of the cleaned segment (one per `SegmentFile`).
@@ -500,6 +509,7 @@ struct CleanedWriter<'a> {
     pending: Vec<u8>,
     offset_index: OffsetIndex,
     time_index: TimeIndex,
+    txn_index: TxnIndex,
     index_interval_bytes: u64,
     bytes_since_last_index_entry: u64,
     max_timestamp: i64,
@@ -524,10 +534,11 @@ impl<'a> CleanedWriter<'a> {
         }
         created.extend(paths.iter().cloned());
         let path = |kind: SegmentFile| suffixed(&kind.path(dir, base), CLEANED_SUFFIX);
-        let (log_path, index_path, time_index_path) = (
+        let (log_path, index_path, time_index_path, txn_index_path) = (
             path(SegmentFile::Log),
             path(SegmentFile::OffsetIndex),
             path(SegmentFile::TimeIndex),
+            path(SegmentFile::TxnIndex),
         );
         let file = storage
             .open(&log_path, true)
@@ -541,6 +552,7 @@ impl<'a> CleanedWriter<'a> {
             true,
             config.segment_index_bytes,
         )?;
+        let txn_index = TxnIndex::open(storage, &txn_index_path, base)?;
         Ok(CleanedWriter {
             storage,
             paths,
@@ -550,6 +562,7 @@ impl<'a> CleanedWriter<'a> {
             pending: Vec::with_capacity(WRITE_BUFFER_BYTES),
             offset_index,
             time_index,
+            txn_index,
             index_interval_bytes: config.index_interval_bytes,
             bytes_since_last_index_entry: 0,
             max_timestamp: batch::NO_TIMESTAMP,
@@ -636,9 +649,14 @@ impl<'a> CleanedWriter<'a> {
         self.storage
             .sync_data(&self.file, self.flushed)
             .map_err(|e| Error::from_io("fdatasync cleaned segment", &self.log_path, e))?;
+        let txn_index = self
+            .txn_index
+            .sync_target()
+            .expect("written by clean_group before finish");
         for (file, len, path) in [
             self.offset_index.sync_target(),
             self.time_index.sync_target(),
+            txn_index,
         ] {
             self.storage
                 .sync_data(&file, len)
