@@ -628,6 +628,33 @@ mod tests {
         b
     }
 
+    /// A transactional header-only batch.
+    fn txn_batch(producer_id: i64, epoch: i16, first_sequence: i32, count: i32) -> Vec<u8> {
+        let mut b = batch(producer_id, epoch, first_sequence, count);
+        b[21..23].copy_from_slice(&0x10i16.to_be_bytes());
+        b
+    }
+
+    fn marker(producer_id: i64, epoch: i16, coordinator_epoch: i32, commit: bool) -> EndTxnMarker {
+        EndTxnMarker {
+            producer_id,
+            producer_epoch: epoch,
+            coordinator_epoch,
+            kind: if commit {
+                MarkerType::Commit
+            } else {
+                MarkerType::Abort
+            },
+        }
+    }
+
+    /// Checks and applies a marker like `Log::append_marker` at `offset`.
+    fn end(state: &mut ProducerState, m: EndTxnMarker, offset: i64) -> Result<MarkerCheck> {
+        let check = state.check_marker(&m, offset, 2_000)?;
+        state.apply_marker(check.clone());
+        Ok(check)
+    }
+
     /// Checks and applies like `Log::append` at `offset`; returns the check.
     fn append(state: &mut ProducerState, records: &[u8], offset: i64) -> Result<AppendCheck> {
         let check = state.check_append(records, offset, None)?;
@@ -843,5 +870,124 @@ mod tests {
         assert_eq!(state.remove_expired(1_000 + 99, 100), 0);
         assert_eq!(state.remove_expired(1_000 + 100, 100), 1);
         assert!(state.is_empty());
+    }
+
+    #[test]
+    fn a_transactional_batch_opens_a_transaction_that_a_marker_closes() {
+        let mut state = ProducerState::default();
+        accepted(append(&mut state, &txn_batch(7, 0, 0, 3), 10));
+        accepted(append(&mut state, &txn_batch(7, 0, 3, 2), 13));
+        assert_eq!(state.entry(7).unwrap().txn_first_offset(), Some(10));
+        assert_eq!(state.first_unstable_offset(), Some(10));
+        accepted(append(&mut state, &txn_batch(8, 0, 0, 1), 15));
+        assert_eq!(state.first_unstable_offset(), Some(10));
+        assert_eq!(
+            state
+                .ongoing_transactions()
+                .iter()
+                .map(|t| (t.producer_id, t.first_offset))
+                .collect::<Vec<_>>(),
+            vec![(7, 10), (8, 15)]
+        );
+        let check = end(&mut state, marker(7, 0, 0, false), 16).unwrap();
+        assert_eq!(
+            check.completed,
+            Some(CompletedTxn {
+                producer_id: 7,
+                first_offset: 10,
+                last_offset: 16,
+                aborted: true
+            })
+        );
+        assert_eq!(
+            check.last_stable_offset, 15,
+            "producer 8's transaction is still open"
+        );
+        assert_eq!(state.first_unstable_offset(), Some(15));
+        let check = end(&mut state, marker(8, 0, 0, true), 17).unwrap();
+        assert!(!check.completed.unwrap().aborted);
+        assert_eq!(check.last_stable_offset, 18);
+        assert_eq!(state.first_unstable_offset(), None);
+        assert!(state.ongoing_transactions().is_empty());
+        // The same epoch continues its sequence after a marker (TV1); a new transaction opens.
+        accepted(append(&mut state, &txn_batch(7, 0, 5, 1), 18));
+        assert_eq!(state.first_unstable_offset(), Some(18));
+    }
+
+    #[test]
+    fn a_plain_batch_inside_an_open_transaction_is_invalid_txn_state() {
+        let mut state = ProducerState::default();
+        accepted(append(&mut state, &txn_batch(7, 0, 0, 1), 0));
+        let err = state.check_append(&batch(7, 0, 1, 1), 1, None).unwrap_err();
+        assert_eq!(err.code(), "INVALID_TXN_STATE");
+        // Within one append too.
+        let mut state = ProducerState::default();
+        let mut both = txn_batch(9, 0, 0, 1);
+        both.extend(batch(9, 0, 1, 1));
+        assert_eq!(
+            code(state.check_append(&both, 0, None)),
+            "INVALID_TXN_STATE"
+        );
+        assert!(append(&mut state, &batch(9, 0, 0, 1), 0).is_ok());
+    }
+
+    #[test]
+    fn markers_are_fenced_by_producer_and_coordinator_epochs() {
+        let mut state = ProducerState::default();
+        accepted(append(&mut state, &txn_batch(7, 3, 0, 1), 0));
+        let err = state
+            .check_marker(&marker(7, 2, 0, true), 1, 0)
+            .unwrap_err();
+        assert_eq!(err.code(), "INVALID_PRODUCER_EPOCH");
+        end(&mut state, marker(7, 3, 5, true), 1).unwrap();
+        assert_eq!(state.entry(7).unwrap().coordinator_epoch(), 5);
+        let err = state
+            .check_marker(&marker(7, 3, 4, true), 2, 0)
+            .unwrap_err();
+        assert_eq!(err.code(), "TRANSACTION_COORDINATOR_FENCED");
+        // A marker with a newer epoch (TV2) forgets the batches: the sequence restarts at 0.
+        end(&mut state, marker(7, 4, 5, false), 2).unwrap();
+        let entry = state.entry(7).unwrap();
+        assert_eq!(entry.epoch(), 4);
+        assert_eq!(entry.batches().len(), 0);
+        assert_eq!(entry.last_sequence(), -1);
+        assert_eq!(
+            code(state.check_append(&txn_batch(7, 4, 1, 1), 3, None)),
+            "OUT_OF_ORDER_SEQUENCE_NUMBER"
+        );
+        accepted(append(&mut state, &txn_batch(7, 4, 0, 1), 3));
+        // Data from the epoch the marker fenced is refused.
+        assert_eq!(
+            code(state.check_append(&txn_batch(7, 3, 1, 1), 4, None)),
+            "INVALID_PRODUCER_EPOCH"
+        );
+    }
+
+    #[test]
+    fn a_marker_without_an_open_transaction_completes_nothing() {
+        let mut state = ProducerState::default();
+        let check = end(&mut state, marker(5, 1, 0, false), 0).unwrap();
+        assert_eq!(check.completed, None);
+        assert_eq!(state.entry(5).unwrap().epoch(), 1);
+        assert_eq!(state.first_unstable_offset(), None);
+    }
+
+    #[test]
+    fn replay_rebuilds_open_transactions_and_producers_in_one_never_expire() {
+        let mut state = ProducerState::default();
+        let mut header = BatchHeader::parse(&txn_batch(7, 0, 0, 2));
+        header.base_offset = 40;
+        state.replay(&header);
+        assert_eq!(state.first_unstable_offset(), Some(40));
+        assert_eq!(
+            state.remove_expired(i64::MAX, 1),
+            0,
+            "an open transaction pins it"
+        );
+        let (completed, lso) = state.replay_marker(&marker(7, 0, 0, false), 42, 5_000);
+        assert_eq!(completed.unwrap().first_offset, 40);
+        assert_eq!(lso, 43);
+        assert_eq!(state.entry(7).unwrap().last_timestamp(), 5_000);
+        assert_eq!(state.remove_expired(5_000 + 100, 100), 1);
     }
 }
