@@ -312,8 +312,8 @@ impl CleanJob {
                 }
                 let bytes = reader.batch(position, &header)?;
                 let filtered = if header.is_control() || header.is_transactional() {
-                    // No transactions are served: markers and transactional batches stay as
-                    // they are (Kafka would consult the transaction index).
+                    // Markers and transactional batches stay as they are: dropping aborted
+                    // transactions' records (Kafka consults the transaction index) is not done.
                     Filtered::Original
                 } else {
                     match filter::filter_batch(bytes, &header, ctx) {
