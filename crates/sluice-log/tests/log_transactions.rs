@@ -323,7 +323,7 @@ fn keyed(records: &[Kv], producer: Option<(i64, i32)>) -> Vec<u8> {
 }
 
 for_each_mode!(
-    compaction_keeps_markers_transactional_data_and_the_index,
+    compaction_drops_aborted_data_and_keeps_markers_committed_data_and_the_index,
     |mode: AppendMode| {
         let dir = tempfile::tempdir().unwrap();
         let config = LogConfig {
@@ -338,52 +338,89 @@ for_each_mode!(
         append(
             &mut log,
             keyed(&[kv("a", Some("old")), kv("b", Some("old"))], None),
-        );
-        append(&mut log, keyed(&[kv("a", Some("aborted"))], Some((1, 0))));
-        append(&mut log, keyed(&[kv("b", Some("committed"))], Some((2, 0))));
+        ); // 0-1
+        append(&mut log, keyed(&[kv("a", Some("aborted"))], Some((1, 0)))); // 2
+        append(&mut log, keyed(&[kv("b", Some("committed"))], Some((2, 0)))); // 3
         marker(&mut log, 1, false); // 4
         marker(&mut log, 2, true); // 5
-        append(&mut log, keyed(&[kv("a", Some("new"))], None)); // 6
-        append(&mut log, keyed(&[kv("c", Some("x"))], None)); // 7
+        append(&mut log, keyed(&[kv("e", Some("committed"))], Some((1, 1)))); // 6
+        marker(&mut log, 1, true); // 7
+        append(&mut log, keyed(&[kv("a", Some("new"))], None)); // 8
+        append(&mut log, keyed(&[kv("c", Some("x"))], None)); // 9
         log.roll(now_ms()).unwrap();
-        append(&mut log, keyed(&[kv("d", Some("open"))], Some((5, 0)))); // 8, stays open
-        append(&mut log, keyed(&[kv("a", Some("newest"))], None)); // 9, past the open one
+        append(&mut log, keyed(&[kv("d", Some("open"))], Some((5, 0)))); // 10, stays open
+        append(&mut log, keyed(&[kv("a", Some("newest"))], None)); // 11, past the open one
         log.roll(now_ms()).unwrap();
         let before = log.aborted_transactions(0, 100).unwrap();
         assert_eq!(before.len(), 1);
         let cleanable = log.cleanable(now_ms()).unwrap();
         assert_eq!(
-            cleanable.first_uncleanable_offset, 8,
+            cleanable.first_uncleanable_offset, 10,
             "never past the open transaction"
         );
         let stats = log.clean(now_ms(), &CleanerSettings::default()).unwrap();
         assert!(stats.is_some());
-        let records: Vec<(i64, String, String)> = log_records(&log)
-            .into_iter()
-            .map(|r| {
-                (
-                    r.offset,
-                    String::from_utf8(r.key.unwrap()).unwrap(),
-                    String::from_utf8(r.value.unwrap_or_default()).unwrap(),
-                )
-            })
-            .collect();
-        let offsets: Vec<i64> = records.iter().map(|r| r.0).collect();
-        // a=old (0) went to a=new (6); transactional records and markers stay; the map of the
-        // clean ended at 8, so a=new (6) is kept even though a=newest (9) exists.
-        assert_eq!(offsets, vec![1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        let offsets: Vec<i64> = log_records(&log).iter().map(|r| r.offset).collect();
+        // a=old (0) went to a=new (8); the aborted a (2) went; committed transactional records
+        // and all three markers stay; the clean's map ended at 10, so a=new (8) is kept even
+        // though a=newest (11) exists.
+        assert_eq!(offsets, vec![1, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
         assert_eq!(
             disk_batches(dir.path())
                 .iter()
                 .filter(|h| h.is_control())
                 .count(),
-            2
+            3
         );
         assert_eq!(log.aborted_transactions(0, 100).unwrap(), before);
         assert!(txn_index_path(dir.path(), 0).exists());
+        // A second clean finds nothing more to change in the first segment.
+        log.clean(now_ms(), &CleanerSettings::default()).unwrap();
+        let again: Vec<i64> = log_records(&log).iter().map(|r| r.offset).collect();
+        assert_eq!(again, offsets);
         log.close().unwrap();
         let log = open_clean(dir.path(), config);
         assert_eq!(log.aborted_transactions(0, 100).unwrap(), before);
-        assert_eq!(log.first_unstable_offset(), Some(8));
+        assert_eq!(log.first_unstable_offset(), Some(10));
+    }
+);
+
+for_each_mode!(
+    an_aborted_batch_that_is_its_producers_last_is_kept_empty,
+    |mode: AppendMode| {
+        let dir = tempfile::tempdir().unwrap();
+        let config = LogConfig {
+            cleanup_policy: CleanupPolicy::parse("compact").unwrap(),
+            min_cleanable_dirty_ratio: 0.0,
+            ..small_config(mode)
+        };
+        let mut log = open(dir.path(), config);
+        log.append(
+            &mut keyed(&[kv("a", Some("aborted"))], Some((1, 0))),
+            now_ms(),
+            0,
+        )
+        .unwrap(); // 0
+        marker(&mut log, 1, false); // 1
+        log.append(&mut keyed(&[kv("b", Some("x"))], None), now_ms(), 0)
+            .unwrap(); // 2
+        log.roll(now_ms()).unwrap();
+        log.clean(now_ms(), &CleanerSettings::default()).unwrap();
+        let offsets: Vec<i64> = log_records(&log).iter().map(|r| r.offset).collect();
+        assert_eq!(
+            offsets,
+            vec![1, 2],
+            "the aborted record is gone, the marker stays"
+        );
+        let batches = disk_batches(dir.path());
+        assert_eq!(batches[0].base_offset, 0);
+        assert_eq!(
+            batches[0].records_count, 0,
+            "kept empty: producer 1's last batch"
+        );
+        assert!(batches[0].is_transactional());
+        // The producer's sequence continues after it.
+        log.append(&mut keyed(&[kv("c", Some("y"))], Some((1, 1))), now_ms(), 0)
+            .unwrap();
     }
 );

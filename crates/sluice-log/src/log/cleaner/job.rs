@@ -36,6 +36,7 @@ use std::time::SystemTime;
 use crate::config::LogConfig;
 use crate::error::{Error, Result};
 use crate::index::{OffsetIndex, TimeIndex};
+use crate::log::cleaner::aborted::AbortedBatches;
 use crate::log::cleaner::filter::{self, FilterContext, Filtered};
 use crate::log::cleaner::offset_map::OffsetMap;
 use crate::log::cleaner::{CLEANED_SUFFIX, CleanStats, CleanerSettings, suffixed};
@@ -208,9 +209,17 @@ impl CleanJob {
             .iter()
             .filter(|s| s.base < end_offset)
             .collect();
+        let mut aborted = AbortedBatches::new(
+            cleanable
+                .iter()
+                .flat_map(|s| s.aborted.iter().copied())
+                .collect(),
+        );
         let mut groups = Vec::new();
         for group in group_by_size(&cleanable, &self.config, self.first_uncleanable) {
-            if let Some(cleaned) = self.clean_group(&group, &ctx, &mut stats, created)? {
+            if let Some(cleaned) =
+                self.clean_group(&group, &ctx, &mut aborted, &mut stats, created)?
+            {
                 groups.push(cleaned);
             }
         }
@@ -285,6 +294,7 @@ impl CleanJob {
         &self,
         group: &[&SegmentSource],
         ctx: &FilterContext<'_>,
+        aborted: &mut AbortedBatches,
         stats: &mut CleanStats,
         created: &mut Vec<PathBuf>,
     ) -> std::result::Result<Option<CleanedGroup>, Stop> {
@@ -302,7 +312,8 @@ impl CleanJob {
                 let end = position + header.size();
                 let last_of_group = last_segment && end == segment.size;
                 stats.bytes_read += header.size();
-                if header.size() > MAX_INSPECTED_BATCH_BYTES {
+                let aborted_data = aborted.is_aborted_data(&header);
+                if header.size() > MAX_INSPECTED_BATCH_BYTES && !aborted_data {
                     // Too large to hold: kept whole, its keys were never mapped either.
                     stats.unreadable_batches += 1;
                     reader.copy_to(position, header.size(), &mut out)?;
@@ -310,10 +321,18 @@ impl CleanJob {
                     position = end;
                     continue;
                 }
-                let bytes = reader.batch(position, &header)?;
-                let filtered = if header.is_control() || header.is_transactional() {
-                    // Markers and transactional batches stay as they are: dropping aborted
-                    // transactions' records (Kafka consults the transaction index) is not done.
+                let bytes = if header.size() > MAX_INSPECTED_BATCH_BYTES {
+                    &[][..] // aborted data too large to hold: dropped or kept empty, never read
+                } else {
+                    reader.batch(position, &header)?
+                };
+                let filtered = if aborted_data {
+                    // Kafka's cleaner drops aborted transactions' records (from the .txnindex).
+                    stats.records_read += header.records_count.max(0) as u64;
+                    Filtered::Empty
+                } else if header.is_control() || header.is_transactional() {
+                    // Markers and committed transactional batches stay as they are: compacting
+                    // them, and dropping empty transactions' markers, is not done yet.
                     Filtered::Original
                 } else {
                     match filter::filter_batch(bytes, &header, ctx) {

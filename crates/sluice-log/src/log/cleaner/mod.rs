@@ -15,12 +15,14 @@
 //!   (their span stays), records without a key go, tombstones get a delete horizon the first
 //!   time a clean sees them and go in the first clean after `delete.retention.ms`.
 //!   Compressed batches are decompressed to read keys and rewritten with the same codec.
-//! - Control and transactional batches are kept as they are and their keys stay out of the map
-//!   (an aborted record must never shadow an older committed one); the cleaned segment's
-//!   `.txnindex` is its sources' entries. The dirty section never passes the first unstable
-//!   offset. Not done yet (Kafka does it): dropping aborted transactions' records, compacting
-//!   committed transactional records, and dropping empty transactions' markers after
-//!   `delete.retention.ms`.
+//! - Transactions: batches of aborted transactions (from the cleaned segments' `.txnindex`,
+//!   `aborted.rs`) are dropped like Kafka's cleaner drops them (kept empty when they are their
+//!   producer's last batch). Markers and committed transactional batches are kept as they are,
+//!   and transactional keys stay out of the map (an aborted record must never shadow an older
+//!   committed one); the cleaned segment's `.txnindex` is its sources' entries. The dirty
+//!   section never passes the first unstable offset. Not done yet (Kafka does it): compacting
+//!   committed transactional records by key, and dropping the markers of emptied transactions
+//!   after `delete.retention.ms`.
 //! - The last batch of each active producer id (the log's producer state, minus producers past
 //!   `producer.id.expiration.ms`) is kept, empty if all its records went (Kafka does so its
 //!   sequence state survives a rebuild from the log); so is the last batch of each rewritten
@@ -49,6 +51,7 @@
 //! Concurrency contract: the `Log` methods follow the log's (one thread at a time); `CleanJob`
 //! is `Send` and runs anywhere, one per log at a time.
 
+mod aborted;
 mod filter;
 pub(crate) mod job;
 mod offset_map;

@@ -1,0 +1,108 @@
+//! Which batches of a clean belong to aborted transactions (Kafka's `CleanedTransactionMetadata`
+//! for data batches): the cleaner drops them, as Kafka's log cleaner does.
+//!
+//! The aborted transactions come from the `.txnindex` entries of the segments being cleaned: an
+//! entry's marker is in one of them, so every batch of that transaction (all below its marker) is
+//! in the clean too. Batches are fed in offset order; a transaction becomes current for its
+//! producer once the scan reaches its first offset, and a transactional batch of that producer
+//! at or before the marker's offset is aborted data. Markers are not dropped (see `mod.rs`).
+//!
+//! Concurrency contract: owned by one clean job.
+
+use std::collections::HashMap;
+
+use crate::records::batch::BatchHeader;
+use crate::segment::AbortedTxn;
+
+#[derive(Debug)]
+pub(crate) struct AbortedBatches {
+    /// Not reached yet, by descending first offset (the next one is last).
+    pending: Vec<AbortedTxn>,
+    /// Per producer, the latest aborted transaction the scan reached.
+    current: HashMap<i64, AbortedTxn>,
+}
+
+impl AbortedBatches {
+    pub(crate) fn new(mut aborted: Vec<AbortedTxn>) -> AbortedBatches {
+        aborted.sort_unstable_by_key(|a| std::cmp::Reverse(a.first_offset));
+        AbortedBatches {
+            pending: aborted,
+            current: HashMap::new(),
+        }
+    }
+
+    /// Feeds the next batch of the clean (every batch, in offset order); true when it is data of
+    /// an aborted transaction.
+    pub(crate) fn is_aborted_data(&mut self, header: &BatchHeader) -> bool {
+        while self
+            .pending
+            .last()
+            .is_some_and(|next| next.first_offset <= header.last_offset())
+        {
+            let txn = self.pending.pop().expect("checked above");
+            self.current.insert(txn.producer_id, txn);
+        }
+        if header.is_control() || !header.is_transactional() || !header.has_producer_id() {
+            return false;
+        }
+        self.current.get(&header.producer_id).is_some_and(|txn| {
+            txn.first_offset <= header.base_offset && header.last_offset() < txn.last_offset
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(producer_id: i64, base_offset: i64, count: i32, attributes: i16) -> BatchHeader {
+        BatchHeader {
+            base_offset,
+            batch_length: 49,
+            partition_leader_epoch: 0,
+            magic: 2,
+            crc: 0,
+            attributes,
+            last_offset_delta: count - 1,
+            base_timestamp: 0,
+            max_timestamp: 0,
+            producer_id,
+            producer_epoch: 0,
+            base_sequence: 0,
+            records_count: count,
+        }
+    }
+
+    fn txn(producer_id: i64, first_offset: i64, last_offset: i64) -> AbortedTxn {
+        AbortedTxn {
+            producer_id,
+            first_offset,
+            last_offset,
+            last_stable_offset: last_offset + 1,
+        }
+    }
+
+    #[test]
+    fn only_transactional_batches_inside_an_aborted_transaction_are_aborted() {
+        // p1 aborted [0, marker 6]; p2 committed [3, 4]; p1 aborted again [8, marker 9].
+        let mut batches = AbortedBatches::new(vec![txn(1, 8, 9), txn(1, 0, 6)]);
+        assert!(batches.is_aborted_data(&header(1, 0, 3, 0x10)));
+        assert!(
+            !batches.is_aborted_data(&header(2, 3, 2, 0x10)),
+            "another producer"
+        );
+        assert!(!batches.is_aborted_data(&header(-1, 5, 1, 0)), "plain data");
+        assert!(batches.is_aborted_data(&header(1, 5, 1, 0x10)));
+        assert!(
+            !batches.is_aborted_data(&header(1, 6, 1, 0x30)),
+            "the marker"
+        );
+        assert!(!batches.is_aborted_data(&header(2, 7, 1, 0x30)));
+        assert!(batches.is_aborted_data(&header(1, 8, 1, 0x10)));
+        assert!(!batches.is_aborted_data(&header(1, 9, 1, 0x30)));
+        assert!(
+            !batches.is_aborted_data(&header(1, 10, 1, 0x10)),
+            "a later transaction"
+        );
+    }
+}
