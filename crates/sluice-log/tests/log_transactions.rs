@@ -361,10 +361,11 @@ for_each_mode!(
         let stats = log.clean(now_ms(), &CleanerSettings::default()).unwrap();
         assert!(stats.is_some());
         let offsets: Vec<i64> = log_records(&log).iter().map(|r| r.offset).collect();
-        // a=old (0) went to a=new (8); the aborted a (2) went; committed transactional records
-        // and all three markers stay; the clean's map ended at 10, so a=new (8) is kept even
-        // though a=newest (11) exists.
-        assert_eq!(offsets, vec![1, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+        // a=old (0) went to a=new (8) and b=old (1) to the committed b (3): committed
+        // transactional records count as any other; the aborted a (2) went without shadowing
+        // a=old; all three markers stay; the clean's map ended at 10, so a=new (8) is kept
+        // even though a=newest (11) exists.
+        assert_eq!(offsets, vec![3, 4, 5, 6, 7, 8, 9, 10, 11]);
         assert_eq!(
             disk_batches(dir.path())
                 .iter()
@@ -422,5 +423,43 @@ for_each_mode!(
         // The producer's sequence continues after it.
         log.append(&mut keyed(&[kv("c", Some("y"))], Some((1, 1))), now_ms(), 0)
             .unwrap();
+    }
+);
+
+for_each_mode!(
+    an_aborted_record_never_shadows_a_committed_one_even_with_its_marker_uncleaned,
+    |mode: AppendMode| {
+        let dir = tempfile::tempdir().unwrap();
+        let config = LogConfig {
+            cleanup_policy: CleanupPolicy::parse("compact").unwrap(),
+            min_cleanable_dirty_ratio: 0.0,
+            ..small_config(mode)
+        };
+        let mut log = open(dir.path(), config);
+        log.append(&mut keyed(&[kv("a", Some("old"))], None), now_ms(), 0)
+            .unwrap(); // 0
+        log.append(
+            &mut keyed(&[kv("a", Some("aborted"))], Some((1, 0))),
+            now_ms(),
+            0,
+        )
+        .unwrap(); // 1
+        log.roll(now_ms()).unwrap();
+        // The ABORT lands in the active segment, which no clean touches: the clean learns of
+        // the abort from that segment's .txnindex all the same.
+        marker(&mut log, 1, false); // 2
+        log.append(&mut keyed(&[kv("x", Some("y"))], None), now_ms(), 0)
+            .unwrap(); // 3
+        assert_eq!(log.cleanable(now_ms()).unwrap().first_uncleanable_offset, 2);
+        log.clean(now_ms(), &CleanerSettings::default()).unwrap();
+        let records = log_records(&log);
+        let kept: Vec<(i64, Option<Vec<u8>>)> =
+            records.into_iter().map(|r| (r.offset, r.value)).collect();
+        assert_eq!(kept[0], (0, Some(b"old".to_vec())), "a=old survives");
+        assert_eq!(
+            kept.iter().map(|(o, _)| *o).collect::<Vec<_>>(),
+            vec![0, 2, 3],
+            "the aborted record is gone"
+        );
     }
 );

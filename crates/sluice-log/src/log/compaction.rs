@@ -150,6 +150,10 @@ impl Log {
                 Some((entry.producer_id(), last.last_offset))
             })
             .collect();
+        // Transactional batches in the range are aborted or committed: every transaction there
+        // has ended (the range stops at the first unstable offset), and this lists the aborted.
+        let aborted =
+            self.aborted_transactions(self.log_start_offset, range.first_uncleanable_offset)?;
         let abort = Arc::new(AtomicBool::new(false));
         self.cleaning = Some(abort.clone());
         Ok(Some(CleanJob {
@@ -163,6 +167,7 @@ impl Log {
             dirty_start_position,
             segments,
             producer_last_offsets,
+            aborted,
             abort,
         }))
     }

@@ -1,9 +1,12 @@
 //! Which batches of a clean belong to aborted transactions (Kafka's `CleanedTransactionMetadata`
 //! for data batches): the cleaner drops them, as Kafka's log cleaner does.
 //!
-//! The aborted transactions come from the `.txnindex` entries of the segments being cleaned: an
-//! entry's marker is in one of them, so every batch of that transaction (all below its marker) is
-//! in the clean too. Batches are fed in offset order; a transaction becomes current for its
+//! The aborted transactions are `Log::aborted_transactions(log start, first uncleanable)`, taken
+//! when the clean is planned: Kafka's collection, which reads the `.txnindex` of later segments
+//! too until no later abort can overlap the range, so a transaction whose ABORT marker lies past
+//! the cleaned range is known. Every transaction with data in the range has ended (the range
+//! stops at the first unstable offset): a transactional batch not covered here is committed.
+//! Batches are fed in offset order; a transaction becomes current for its
 //! producer once the scan reaches its first offset, and a transactional batch of that producer
 //! at or before the marker's offset is aborted data. Markers are not dropped (see `mod.rs`).
 //!

@@ -83,6 +83,10 @@ pub struct CleanJob {
     pub(crate) segments: Vec<SegmentSource>,
     /// Each active producer id's last batch (its last offset): kept even when emptied.
     pub(crate) producer_last_offsets: HashMap<i64, i64>,
+    /// The aborted transactions overlapping the cleanable range (Kafka's
+    /// `collectAbortedTransactions`, which reads later segments' indexes too): a transactional
+    /// batch in the range is aborted data if one of these covers it, else committed data.
+    pub(crate) aborted: Vec<AbortedTxn>,
     pub(crate) abort: Arc<AtomicBool>,
 }
 
@@ -209,12 +213,7 @@ impl CleanJob {
             .iter()
             .filter(|s| s.base < end_offset)
             .collect();
-        let mut aborted = AbortedBatches::new(
-            cleanable
-                .iter()
-                .flat_map(|s| s.aborted.iter().copied())
-                .collect(),
-        );
+        let mut aborted = AbortedBatches::new(self.aborted.clone());
         let mut groups = Vec::new();
         for group in group_by_size(&cleanable, &self.config, self.first_uncleanable) {
             if let Some(cleaned) =
@@ -232,6 +231,7 @@ impl CleanJob {
         map: &mut OffsetMap,
         stats: &mut CleanStats,
     ) -> std::result::Result<bool, Stop> {
+        let mut aborted = AbortedBatches::new(self.aborted.clone());
         let dirty: Vec<&SegmentSource> = self
             .segments
             .iter()
@@ -248,8 +248,10 @@ impl CleanJob {
             while position < segment.size {
                 self.check_abort()?;
                 let header = reader.header(position)?;
+                // Committed transactional records are compacted by key like any other (Kafka);
+                // aborted ones stay out of the map.
                 if !header.is_control()
-                    && !header.is_transactional()
+                    && !aborted.is_aborted_data(&header)
                     && header.size() <= MAX_INSPECTED_BATCH_BYTES
                 {
                     let bytes = reader.batch(position, &header)?;
@@ -328,11 +330,12 @@ impl CleanJob {
                 };
                 let filtered = if aborted_data {
                     // Kafka's cleaner drops aborted transactions' records (from the .txnindex).
+                    // Committed transactional batches go through the key filter below.
                     stats.records_read += header.records_count.max(0) as u64;
                     Filtered::Empty
-                } else if header.is_control() || header.is_transactional() {
-                    // Markers and committed transactional batches stay as they are: compacting
-                    // them, and dropping empty transactions' markers, is not done yet.
+                } else if header.is_control() {
+                    // Markers stay as they are: dropping those of emptied transactions after
+                    // delete.retention.ms (Kafka) is not done yet.
                     Filtered::Original
                 } else {
                     match filter::filter_batch(bytes, &header, ctx) {

@@ -15,14 +15,13 @@
 //!   (their span stays), records without a key go, tombstones get a delete horizon the first
 //!   time a clean sees them and go in the first clean after `delete.retention.ms`.
 //!   Compressed batches are decompressed to read keys and rewritten with the same codec.
-//! - Transactions: batches of aborted transactions (from the cleaned segments' `.txnindex`,
-//!   `aborted.rs`) are dropped like Kafka's cleaner drops them (kept empty when they are their
-//!   producer's last batch). Markers and committed transactional batches are kept as they are,
-//!   and transactional keys stay out of the map (an aborted record must never shadow an older
-//!   committed one); the cleaned segment's `.txnindex` is its sources' entries. The dirty
-//!   section never passes the first unstable offset. Not done yet (Kafka does it): compacting
-//!   committed transactional records by key, and dropping the markers of emptied transactions
-//!   after `delete.retention.ms`.
+//! - Transactions: the range ends at the first unstable offset. Batches of aborted transactions
+//!   (listed at plan time from the `.txnindex` files, later segments' included; `aborted.rs`)
+//!   are dropped like Kafka's cleaner drops them (kept empty when they are their producer's
+//!   last) and their keys stay out of the map; committed transactional records are compacted
+//!   by key like any other. Markers are kept as they are; the cleaned segment's `.txnindex` is
+//!   its sources' entries. Not done yet (Kafka does it): dropping the markers of transactions
+//!   with no batch left after `delete.retention.ms`.
 //! - The last batch of each active producer id (the log's producer state, minus producers past
 //!   `producer.id.expiration.ms`) is kept, empty if all its records went (Kafka does so its
 //!   sequence state survives a rebuild from the log); so is the last batch of each rewritten
