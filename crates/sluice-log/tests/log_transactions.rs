@@ -463,3 +463,74 @@ for_each_mode!(
         );
     }
 );
+
+for_each_mode!(
+    markers_of_emptied_transactions_go_after_delete_retention,
+    |mode: AppendMode| {
+        let dir = tempfile::tempdir().unwrap();
+        let config = LogConfig {
+            cleanup_policy: CleanupPolicy::parse("compact").unwrap(),
+            min_cleanable_dirty_ratio: 0.0,
+            delete_retention_ms: 1_000,
+            ..small_config(mode)
+        };
+        let mut log = open(dir.path(), config.clone());
+        let append = |log: &mut Log, batch: Vec<u8>| {
+            log.append(&mut batch.clone(), now_ms(), 0).unwrap();
+        };
+        append(&mut log, keyed(&[kv("a", Some("aborted"))], Some((1, 0)))); // 0
+        marker(&mut log, 1, false); // 1
+        append(&mut log, keyed(&[kv("c", Some("1"))], Some((1, 1)))); // 2
+        marker(&mut log, 1, true); // 3
+        append(&mut log, keyed(&[kv("c", Some("2"))], None)); // 4
+        append(&mut log, keyed(&[kv("d", Some("1"))], Some((1, 2)))); // 5
+        marker(&mut log, 1, true); // 6
+        log.roll(now_ms()).unwrap();
+        let now = now_ms();
+        let stats = log
+            .clean(now, &CleanerSettings::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(stats.aborted_batches_removed, 1);
+        assert_eq!(stats.markers_removed, 0, "first a delete horizon");
+        let offsets =
+            |log: &Log| -> Vec<i64> { log_records(log).iter().map(|r| r.offset).collect() };
+        // 0 aborted, 2 compacted away: the markers 1 and 3 end empty transactions now; 6 does
+        // not (5 is producer 1's last batch).
+        assert_eq!(offsets(&log), vec![1, 3, 4, 5, 6]);
+        let horizons: Vec<(i64, Option<i64>)> = disk_batches(dir.path())
+            .iter()
+            .filter(|h| h.is_control())
+            .map(|h| (h.base_offset, h.delete_horizon_ms()))
+            .collect();
+        assert_eq!(
+            horizons,
+            vec![(1, Some(now + 1_000)), (3, Some(now + 1_000)), (6, None)]
+        );
+        // Before the horizon nothing more goes; after it the two markers do.
+        append(&mut log, keyed(&[kv("e", Some("1"))], None)); // 7
+        log.roll(now_ms()).unwrap();
+        let stats = log
+            .clean(now + 500, &CleanerSettings::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(stats.markers_removed, 0);
+        append(&mut log, keyed(&[kv("f", Some("1"))], None)); // 8
+        log.roll(now_ms()).unwrap();
+        let stats = log
+            .clean(now + 1_000, &CleanerSettings::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(stats.markers_removed, 2);
+        assert_eq!(offsets(&log), vec![4, 5, 6, 7, 8]);
+        assert_eq!(
+            aborted(&log, 0, 9),
+            vec![(1, 0)],
+            "index entries stay with their segment"
+        );
+        drop(log);
+        // A rebuild from the log finds no transaction left open.
+        let log = Log::open(dir.path(), config, unclean(0)).unwrap();
+        assert_eq!(log.first_unstable_offset(), None);
+    }
+);

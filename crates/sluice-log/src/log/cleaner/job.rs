@@ -36,9 +36,9 @@ use std::time::SystemTime;
 use crate::config::LogConfig;
 use crate::error::{Error, Result};
 use crate::index::{OffsetIndex, TimeIndex};
-use crate::log::cleaner::aborted::AbortedBatches;
 use crate::log::cleaner::filter::{self, FilterContext, Filtered};
 use crate::log::cleaner::offset_map::OffsetMap;
+use crate::log::cleaner::txns::{AbortedBatches, EmptyTxns};
 use crate::log::cleaner::{CLEANED_SUFFIX, CleanStats, CleanerSettings, suffixed};
 use crate::records::batch::{self, BatchHeader, HEADER_SIZE};
 use crate::records::record;
@@ -214,11 +214,17 @@ impl CleanJob {
             .filter(|s| s.base < end_offset)
             .collect();
         let mut aborted = AbortedBatches::new(self.aborted.clone());
+        let mut empty_txns = EmptyTxns::default();
         let mut groups = Vec::new();
         for group in group_by_size(&cleanable, &self.config, self.first_uncleanable) {
-            if let Some(cleaned) =
-                self.clean_group(&group, &ctx, &mut aborted, &mut stats, created)?
-            {
+            if let Some(cleaned) = self.clean_group(
+                &group,
+                &ctx,
+                &mut aborted,
+                &mut empty_txns,
+                &mut stats,
+                created,
+            )? {
                 groups.push(cleaned);
             }
         }
@@ -297,6 +303,7 @@ impl CleanJob {
         group: &[&SegmentSource],
         ctx: &FilterContext<'_>,
         aborted: &mut AbortedBatches,
+        empty_txns: &mut EmptyTxns,
         stats: &mut CleanStats,
         created: &mut Vec<PathBuf>,
     ) -> std::result::Result<Option<CleanedGroup>, Stop> {
@@ -320,6 +327,10 @@ impl CleanJob {
                     stats.unreadable_batches += 1;
                     reader.copy_to(position, header.size(), &mut out)?;
                     out.note_written(&header)?;
+                    empty_txns.batch_written(&header);
+                    if header.is_control() {
+                        empty_txns.marker_ends_empty(&header);
+                    }
                     position = end;
                     continue;
                 }
@@ -332,11 +343,35 @@ impl CleanJob {
                     // Kafka's cleaner drops aborted transactions' records (from the .txnindex).
                     // Committed transactional batches go through the key filter below.
                     stats.records_read += header.records_count.max(0) as u64;
+                    stats.aborted_batches_removed += 1;
                     Filtered::Empty
                 } else if header.is_control() {
-                    // Markers stay as they are: dropping those of emptied transactions after
-                    // delete.retention.ms (Kafka) is not done yet.
-                    Filtered::Original
+                    // Kafka: a marker stays while any batch of its transaction is left; then it
+                    // gets a delete horizon like a tombstone and goes in the first clean after.
+                    let horizon = header.delete_horizon_ms();
+                    if !empty_txns.marker_ends_empty(&header) {
+                        Filtered::Original
+                    } else if header.records_count == 0 {
+                        // A marker already emptied by an earlier clean (kept only as a
+                        // group's last batch): Kafka discards it.
+                        Filtered::Empty
+                    } else if let Some(horizon) = horizon {
+                        if ctx.now_ms >= horizon {
+                            stats.markers_removed += 1;
+                            Filtered::Empty
+                        } else {
+                            Filtered::Original
+                        }
+                    } else {
+                        let horizon = ctx.now_ms.saturating_add(ctx.delete_retention_ms);
+                        match filter::with_delete_horizon(bytes, &header, horizon) {
+                            Ok(rebuilt) => Filtered::Rebuilt(rebuilt),
+                            Err(_) => {
+                                stats.unreadable_batches += 1;
+                                Filtered::Original
+                            }
+                        }
+                    }
                 } else {
                     match filter::filter_batch(bytes, &header, ctx) {
                         Ok((filtered, counts)) => {
@@ -351,6 +386,9 @@ impl CleanJob {
                         }
                     }
                 };
+                if !matches!(filtered, Filtered::Empty) {
+                    empty_txns.batch_written(&header);
+                }
                 match filtered {
                     Filtered::Original => out.write_batch(bytes)?,
                     Filtered::Rebuilt(rebuilt) => {
@@ -363,6 +401,7 @@ impl CleanJob {
                                 == Some(&header.last_offset());
                         let keep_empty = last_of_group || last_of_producer;
                         if keep_empty {
+                            empty_txns.batch_written(&header);
                             let empty = filter::empty_batch(&header);
                             changed |= empty != bytes;
                             stats.empty_batches_kept += 1;

@@ -1,5 +1,7 @@
-//! Which batches of a clean belong to aborted transactions (Kafka's `CleanedTransactionMetadata`
-//! for data batches): the cleaner drops them, as Kafka's log cleaner does.
+//! Transactions in a clean (Kafka's `CleanedTransactionMetadata`): which batches belong to
+//! aborted transactions (`AbortedBatches`: the cleaner drops them, as Kafka's log cleaner does),
+//! and which markers end a transaction with no batch left (`EmptyTxns`: such a marker gets a
+//! delete horizon and goes after `delete.retention.ms`, as Kafka's).
 //!
 //! The aborted transactions are `Log::aborted_transactions(log start, first uncleanable)`, taken
 //! when the clean is planned: Kafka's collection, which reads the `.txnindex` of later segments
@@ -12,7 +14,7 @@
 //!
 //! Concurrency contract: owned by one clean job.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::records::batch::BatchHeader;
 use crate::segment::AbortedTxn;
@@ -51,6 +53,32 @@ impl AbortedBatches {
         self.current.get(&header.producer_id).is_some_and(|txn| {
             txn.first_offset <= header.base_offset && header.last_offset() < txn.last_offset
         })
+    }
+}
+
+/// Which markers end a transaction none of whose batches the clean writes. Fed, in offset
+/// order, every transactional batch the clean writes (kept whole, rebuilt or kept empty) and
+/// every marker. A marker may only go when no batch of its transaction is left, not even an
+/// empty one: a rebuild of the producer state from the log would otherwise reopen that
+/// transaction and the last stable offset would never pass it.
+#[derive(Debug, Default)]
+pub(crate) struct EmptyTxns {
+    /// Producers with a transactional batch written since their last marker.
+    with_batches: HashSet<i64>,
+}
+
+impl EmptyTxns {
+    /// The clean writes this transactional data batch.
+    pub(crate) fn batch_written(&mut self, header: &BatchHeader) {
+        if header.is_transactional() && !header.is_control() && header.has_producer_id() {
+            self.with_batches.insert(header.producer_id);
+        }
+    }
+
+    /// A marker: true when its transaction has no batch left (the batches of a producer's
+    /// transaction all lie between its previous marker and this one).
+    pub(crate) fn marker_ends_empty(&mut self, header: &BatchHeader) -> bool {
+        !self.with_batches.remove(&header.producer_id)
     }
 }
 
@@ -106,6 +134,22 @@ mod tests {
         assert!(
             !batches.is_aborted_data(&header(1, 10, 1, 0x10)),
             "a later transaction"
+        );
+    }
+
+    #[test]
+    fn a_marker_is_empty_when_no_batch_of_its_transaction_was_written() {
+        let mut txns = EmptyTxns::default();
+        txns.batch_written(&header(1, 0, 1, 0x10));
+        txns.batch_written(&header(-1, 1, 1, 0));
+        assert!(!txns.marker_ends_empty(&header(1, 2, 1, 0x30)));
+        assert!(
+            txns.marker_ends_empty(&header(2, 3, 1, 0x30)),
+            "nothing of producer 2"
+        );
+        assert!(
+            txns.marker_ends_empty(&header(1, 4, 1, 0x30)),
+            "a second marker of 1"
         );
     }
 }
