@@ -534,3 +534,45 @@ for_each_mode!(
         assert_eq!(log.first_unstable_offset(), None);
     }
 );
+
+for_each_mode!(
+    the_markers_of_a_producer_with_no_data_left_keep_its_epoch,
+    |mode: AppendMode| {
+        let dir = tempfile::tempdir().unwrap();
+        let config = LogConfig {
+            cleanup_policy: CleanupPolicy::parse("compact").unwrap(),
+            min_cleanable_dirty_ratio: 0.0,
+            delete_retention_ms: 0,
+            ..small_config(mode)
+        };
+        let mut log = open(dir.path(), config);
+        // Producer 1's marker with a new epoch (TV2) forgets its batches: it has none left.
+        log.append(&mut keyed(&[kv("a", Some("1"))], Some((1, 0))), now_ms(), 0)
+            .unwrap(); // 0
+        log.append_marker(1, 1, 0, false, now_ms(), 0).unwrap(); // 1
+        // Producer 2's abort with its epoch unchanged: its empty transaction's marker may go.
+        log.append(&mut keyed(&[kv("b", Some("1"))], Some((2, 0))), now_ms(), 0)
+            .unwrap(); // 2
+        marker(&mut log, 2, false); // 3
+        log.append(&mut keyed(&[kv("c", Some("1"))], Some((2, 1))), now_ms(), 0)
+            .unwrap(); // 4
+        marker(&mut log, 2, true); // 5
+        log.append(&mut keyed(&[kv("x", Some("1"))], None), now_ms(), 0)
+            .unwrap(); // 6
+        log.roll(now_ms()).unwrap();
+        let now = now_ms();
+        log.clean(now, &CleanerSettings::default()).unwrap();
+        log.append(&mut keyed(&[kv("y", Some("1"))], None), now_ms(), 0)
+            .unwrap(); // 7
+        log.roll(now_ms()).unwrap();
+        log.clean(now + 1, &CleanerSettings::default()).unwrap();
+        let markers: Vec<i64> = disk_batches(dir.path())
+            .iter()
+            .filter(|h| h.is_control() && h.records_count > 0)
+            .map(|h| h.base_offset)
+            .collect();
+        // 1 stays (producer 1's epoch lives only there); 3 went (its data went, producer 2
+        // still has batch 4); 5 stays (batch 4 is left).
+        assert_eq!(markers, vec![1, 5]);
+    }
+);

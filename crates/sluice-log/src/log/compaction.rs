@@ -150,6 +150,17 @@ impl Log {
                 Some((entry.producer_id(), last.last_offset))
             })
             .collect();
+        // Kafka's third case: an active producer with no data batch left in its epoch (it only
+        // wrote markers since) keeps its markers of that epoch, so its epoch is not lost.
+        let producer_marker_epochs = self
+            .producers
+            .state()
+            .sorted_entries()
+            .into_iter()
+            .filter(|entry| now_ms.saturating_sub(entry.last_timestamp()) < expiration)
+            .filter(|entry| entry.batches().len() == 0)
+            .map(|entry| (entry.producer_id(), entry.epoch()))
+            .collect();
         // Transactional batches in the range are aborted or committed: every transaction there
         // has ended (the range stops at the first unstable offset), and this lists the aborted.
         let aborted =
@@ -167,6 +178,7 @@ impl Log {
             dirty_start_position,
             segments,
             producer_last_offsets,
+            producer_marker_epochs,
             aborted,
             abort,
         }))

@@ -83,6 +83,9 @@ pub struct CleanJob {
     pub(crate) segments: Vec<SegmentSource>,
     /// Each active producer id's last batch (its last offset): kept even when emptied.
     pub(crate) producer_last_offsets: HashMap<i64, i64>,
+    /// Active producers with no data batch in their current epoch, and that epoch: their
+    /// markers of it are kept (Kafka's `isBatchLastRecordOfProducer`, third case).
+    pub(crate) producer_marker_epochs: HashMap<i64, i16>,
     /// The aborted transactions overlapping the cleanable range (Kafka's
     /// `collectAbortedTransactions`, which reads later segments' indexes too): a transactional
     /// batch in the range is aborted data if one of these covers it, else committed data.
@@ -349,7 +352,10 @@ impl CleanJob {
                     // Kafka: a marker stays while any batch of its transaction is left; then it
                     // gets a delete horizon like a tombstone and goes in the first clean after.
                     let horizon = header.delete_horizon_ms();
-                    if !empty_txns.marker_ends_empty(&header) {
+                    let producer_epoch_marker =
+                        self.producer_marker_epochs.get(&header.producer_id)
+                            == Some(&header.producer_epoch);
+                    if !empty_txns.marker_ends_empty(&header) || producer_epoch_marker {
                         Filtered::Original
                     } else if header.records_count == 0 {
                         // A marker already emptied by an earlier clean (kept only as a
