@@ -576,3 +576,40 @@ for_each_mode!(
         assert_eq!(markers, vec![1, 5]);
     }
 );
+
+for_each_mode!(
+    aborted_data_and_its_marker_in_one_clean_leave_older_records_alone,
+    |mode: AppendMode| {
+        let dir = tempfile::tempdir().unwrap();
+        let config = LogConfig {
+            cleanup_policy: CleanupPolicy::parse("compact").unwrap(),
+            min_cleanable_dirty_ratio: 0.0,
+            ..small_config(mode)
+        };
+        let mut log = open(dir.path(), config);
+        log.append(&mut keyed(&[kv("a", Some("old"))], None), now_ms(), 0)
+            .unwrap(); // 0
+        log.append(
+            &mut keyed(&[kv("a", Some("aborted"))], Some((1, 0))),
+            now_ms(),
+            0,
+        )
+        .unwrap(); // 1
+        marker(&mut log, 1, false); // 2
+        log.append(&mut keyed(&[kv("b", Some("c"))], Some((1, 1))), now_ms(), 0)
+            .unwrap(); // 3
+        marker(&mut log, 1, true); // 4
+        log.roll(now_ms()).unwrap();
+        let stats = log
+            .clean(now_ms(), &CleanerSettings::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(stats.aborted_batches_removed, 1);
+        let offsets: Vec<i64> = log_records(&log).iter().map(|r| r.offset).collect();
+        assert_eq!(
+            offsets,
+            vec![0, 2, 3, 4],
+            "a=old (0) stays, the aborted a (1) goes"
+        );
+    }
+);

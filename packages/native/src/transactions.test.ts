@@ -26,15 +26,15 @@ function crc32c(bytes: Uint8Array): number {
 }
 
 /**
- * One uncompressed batch of `count` records (key null, 10-byte value, stamped now) from
- * `producerId` at `epoch`, first sequence `sequence`, with attribute bits `attributes`
- * (0x10 transactional, 0x20 control).
+ * One uncompressed batch of `count` records (1-byte keys `key`, `key + 1`, …; 10-byte value;
+ * stamped now) from `producerId` at `epoch`, first sequence `sequence`, with attribute bits
+ * `attributes` (0x10 transactional, 0x20 control).
  */
-function batch(producerId: number, epoch: number, sequence: number, count: number, attributes: number): Buffer {
+function batch(producerId: number, epoch: number, sequence: number, count: number, attributes: number, key = 0x61): Buffer {
   const records: number[] = [];
   for (let i = 0; i < count; i++) {
-    // length, attributes 0, timestampDelta 0, offsetDelta i, key null (-1), value 10 bytes, 0 headers
-    const body = [0, 0, i * 2, 1, 20, ...Array.from({ length: 10 }, (_, j) => j), 0];
+    // attributes 0, timestampDelta 0, offsetDelta i, key (1 byte), value (10 bytes), 0 headers
+    const body = [0, 0, i * 2, 2, key + i, 20, ...Array.from({ length: 10 }, (_, j) => j), 0];
     records.push(body.length * 2, ...body);
   }
   const now = BigInt(Date.now());
@@ -55,7 +55,7 @@ function batch(producerId: number, epoch: number, sequence: number, count: numbe
   return out;
 }
 
-const txnBatch = (producerId: number, sequence: number, count: number, epoch = 0) => batch(producerId, epoch, sequence, count, 0x10);
+const txnBatch = (producerId: number, sequence: number, count: number, epoch = 0, key = 0x61) => batch(producerId, epoch, sequence, count, 0x10, key);
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -164,5 +164,22 @@ describe.each(['mmap', 'pwrite'] as const)('PartitionLog transactions (%s)', (mo
     expect(recovered.abortedTransactions(0, 11)).toEqual([{ producerId: 1, firstOffset: 0 }]);
     expect(recovered.firstUnstableOffset).toBe(8);
     recovered.close();
+  });
+
+  it('compaction drops aborted transactions and keeps what read_committed needs', async () => {
+    const log = PartitionLog.open(join(root, 'txn-3'), { ...small(mode), cleanupPolicy: 'compact', minCleanableDirtyRatio: 0 });
+    log.append(batch(-1, -1, -1, 1, 0, 0x61), Date.now()); // 0: a (plain)
+    log.append(txnBatch(1, 0, 1, 0, 0x61), Date.now()); // 1: a (aborted)
+    log.appendTxnMarker(1, 0, 0, false, Date.now()); // 2
+    log.append(txnBatch(1, 1, 1, 0, 0x62), Date.now()); // 3: b (committed)
+    log.appendTxnMarker(1, 0, 0, true, Date.now()); // 4
+    log.roll(Date.now());
+    const stats = await log.clean(Date.now());
+    expect(stats).toMatchObject({ abortedBatchesRemoved: 1, markersRemoved: 0 });
+    // The plain a survives: the aborted a never shadowed it.
+    const first = log.read(0, 1 << 20, true);
+    expect(first?.firstOffset).toBe(0);
+    expect(log.abortedTransactions(0, 5)).toEqual([{ producerId: 1, firstOffset: 1 }]);
+    log.close();
   });
 });
