@@ -308,6 +308,12 @@ for_each_mode!(
         log.delete_records_before(8).unwrap();
         assert!(!txn_index_path(dir.path(), 0).exists());
         assert_eq!(aborted(&log, 8, 10), vec![(1, 8)]);
+        // An open transaction whose first batch DeleteRecords passed: the first unstable offset
+        // is clamped to the log start (Kafka).
+        txn(&mut log, 7, 0, 2); // 10-11
+        log.delete_records_before(11).unwrap();
+        assert_eq!(log.first_unstable_offset(), Some(11));
+        assert_eq!(log.ongoing_transactions()[0].first_offset, 10);
     }
 );
 

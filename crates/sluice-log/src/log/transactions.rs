@@ -118,9 +118,14 @@ impl Log {
     }
 
     /// The first offset of the earliest open transaction (Kafka's `firstUnstableOffset`), None
-    /// when none is open. The last stable offset is min(this, high watermark).
+    /// when none is open; never below the log start (Kafka clamps it there when retention or
+    /// DeleteRecords passed the transaction's first batch). The last stable offset is min(this,
+    /// high watermark).
     pub fn first_unstable_offset(&self) -> Option<i64> {
-        self.producers.state().first_unstable_offset()
+        self.producers
+            .state()
+            .first_unstable_offset()
+            .map(|offset| offset.max(self.log_start_offset))
     }
 
     /// The open transactions, earliest first (DescribeProducers, metrics).
