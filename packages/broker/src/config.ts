@@ -51,6 +51,27 @@ const listOf = (...allowed: string[]) => (v: ConfigValue) =>
     ? `each item must be one of ${allowed.join(', ')}`
     : null;
 
+// SSL: TLS listeners (issue 13). Kafka's names and defaults; the TLS session itself is in the
+// Rust data plane (crates/sluice-tls builds the config, the writer runs the session).
+const SSL_CONFIGS: readonly ConfigDef[] = [
+  { name: 'ssl.keystore.type', type: 'string', default: 'JKS', doc: 'PEM, PKCS12, or JKS (Kafka\'s default; read as PKCS12, as Java does since JDK 9 — a real JKS file is refused with the keytool command that converts it).', validator: oneOf('JKS', 'PKCS12', 'PEM') },
+  { name: 'ssl.keystore.location', type: 'string', default: null, doc: 'Key store file (PKCS12, or PEM with the key and the certificate chain). Reloaded when it changes.' },
+  { name: 'ssl.keystore.password', type: 'string', default: null, doc: 'Key store password (PKCS12).' },
+  { name: 'ssl.key.password', type: 'string', default: null, doc: 'Private key password (an encrypted PEM key; PKCS12 when it differs from the store password).' },
+  { name: 'ssl.keystore.certificate.chain', type: 'string', default: null, doc: 'PEM certificate chain, inline (ssl.keystore.type=PEM).' },
+  { name: 'ssl.keystore.key', type: 'string', default: null, doc: 'PEM private key, inline (ssl.keystore.type=PEM).' },
+  { name: 'ssl.truststore.type', type: 'string', default: 'JKS', doc: 'PEM, PKCS12, or JKS (read as PKCS12).', validator: oneOf('JKS', 'PKCS12', 'PEM') },
+  { name: 'ssl.truststore.location', type: 'string', default: null, doc: 'Trust store for client certificates. Reloaded when it changes.' },
+  { name: 'ssl.truststore.password', type: 'string', default: null, doc: 'Trust store password (PKCS12).' },
+  { name: 'ssl.truststore.certificates', type: 'string', default: null, doc: 'Trusted certificates as PEM, inline (ssl.truststore.type=PEM).' },
+  { name: 'ssl.client.auth', type: 'string', default: 'none', doc: 'Client certificates: none, requested or required (mTLS).', validator: oneOf('none', 'requested', 'required') },
+  { name: 'ssl.enabled.protocols', type: 'list', default: ['TLSv1.2', 'TLSv1.3'], doc: 'TLS versions served.', validator: listOf('TLSv1.2', 'TLSv1.3') },
+  { name: 'ssl.cipher.suites', type: 'list', default: [], doc: 'IANA cipher suite names; empty: every suite Sluice implements.' },
+  { name: 'ssl.principal.mapping.rules', type: 'string', default: 'DEFAULT', doc: 'Client certificate subject to principal name (Kafka\'s SslPrincipalMapper rules).' },
+  { name: 'sluice.ssl.handshake.timeout.ms', type: 'long', default: 10000, doc: 'A TLS connection whose handshake has not finished by then is closed.', validator: atLeast(1) },
+  { name: 'sluice.ssl.ktls', type: 'boolean', default: true, doc: 'Hand TLS keys to the kernel (kTLS) after the handshake where the kernel has it, so file ranges go out by sendfile.' },
+];
+
 export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'node.id', type: 'int', default: 1, doc: 'This broker\'s id.', validator: atLeast(0) },
   { name: 'broker.id', type: 'int', default: null, doc: 'Alias of node.id (older name).' },
@@ -128,6 +149,7 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'sluice.log.level', type: 'string', default: 'info', doc: 'trace, debug, info, warn, error or silent.', validator: oneOf('trace', 'debug', 'info', 'warn', 'error', 'silent') },
   { name: 'sluice.metrics.listener', type: 'string', default: 'http://127.0.0.1:9404/metrics', doc: 'Prometheus scrape endpoint, http://host:port/path (port 0: a free port); empty disables it.', validator: (v) => (typeof v === 'string' ? metricsListenerProblem(v) : null) },
   { name: 'cluster.id', type: 'string', default: null, doc: 'Cluster id to format a new data dir with (generated when absent).' },
+  ...SSL_CONFIGS,
 ];
 
 const BY_NAME = new Map(BROKER_CONFIGS.map((d) => [d.name, d]));
@@ -336,8 +358,8 @@ export class BrokerConfig {
     const listeners = this.listeners;
     if (listeners.length === 0) throw new ConfigError('listeners', 'at least one listener is required');
     for (const l of listeners) {
-      if (l.securityProtocol !== 'PLAINTEXT') {
-        throw new ConfigError('listeners', `${l.name}: only PLAINTEXT listeners are supported (TLS and SASL are not implemented yet)`);
+      if (l.securityProtocol !== 'PLAINTEXT' && l.securityProtocol !== 'SSL') {
+        throw new ConfigError('listeners', `${l.name}: only PLAINTEXT and SSL listeners are supported (SASL is not wired yet)`);
       }
     }
     void this.advertisedListeners;
