@@ -305,33 +305,38 @@ impl Connection {
             return AfterResume::Idle;
         };
         let mut budget = config.write_budget_bytes;
+        // Records are flushed in batches (up to the session's buffer bound), not one send per
+        // 16 KiB record: when the session refuses plaintext, when a send's plaintext is all in,
+        // and before going idle.
+        let mut flush = true;
         loop {
-            while session.wants_write() {
-                if budget == 0 {
-                    return AfterResume::RunAgain;
+            let at_end = self.queue.front().is_none_or(|send| send.chunks.is_empty());
+            if flush || at_end || session.is_handshaking() {
+                while session.wants_write() {
+                    if budget == 0 {
+                        return AfterResume::RunAgain;
+                    }
+                    match session.write_tls(&mut SocketIo(socket)) {
+                        Ok(n) => {
+                            budget = budget.saturating_sub(n as u64);
+                            transport.counters.record_tls(n as u64);
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                            transport.counters.count_would_block();
+                            return AfterResume::AwaitWritable;
+                        }
+                        Err(e) => {
+                            let error = transfer::TransferError {
+                                op: "send",
+                                bytes: 0,
+                                syscalls: 1,
+                                source: e,
+                            };
+                            return self.fail_front(transport, error, events);
+                        }
+                    }
                 }
-                match session.write_tls(&mut SocketIo(socket)) {
-                    Ok(n) => {
-                        budget = budget.saturating_sub(n as u64);
-                        transport.counters.record_tls(n as u64);
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                        transport.counters.count_would_block();
-                        return AfterResume::AwaitWritable;
-                    }
-                    Err(e) => {
-                        let error = transfer::TransferError {
-                            op: "send",
-                            bytes: 0,
-                            syscalls: 1,
-                            source: e,
-                        };
-                        return self.fail_front(transport, error, events);
-                    }
-                }
-            }
-            if !session.is_handshaking() && session.wants_write() {
-                continue;
+                flush = false;
             }
             let Some(send) = self.queue.front_mut() else {
                 return AfterResume::Idle;
@@ -349,14 +354,19 @@ impl Connection {
                 // Plaintext waits for the handshake (rustls would buffer it unbounded).
                 return AfterResume::Idle;
             }
-            let accepted = match chunk {
+            if budget == 0 {
+                // This turn's share is on the socket; the rest waits for the next round.
+                return AfterResume::RunAgain;
+            }
+            let (offered, accepted) = match chunk {
                 Chunk::Bytes { data, sent } => {
+                    let offered = data.len() - *sent;
                     let n = session
                         .writer()
                         .write(&data[*sent..])
                         .expect("rustls writes to memory");
                     *sent += n;
-                    n
+                    (offered, n)
                 }
                 Chunk::File(cursor) => {
                     let take = FILE_READ_BYTES.min(transport.copy_buffer.len());
@@ -368,25 +378,34 @@ impl Connection {
                                 .write(&buffer[..read])
                                 .expect("rustls writes to memory");
                             cursor.advance(n as u64);
-                            n
+                            (read, n)
                         }
                         Err(error) => return self.fail_front(transport, error, events),
                     }
                 }
-            } as u64;
+            };
             if chunk.remaining() == 0 {
                 send.chunks.pop_front();
                 self.queued_chunks -= 1;
             }
-            send.written += accepted;
-            self.pending_bytes -= accepted;
-            transport.counters.queued_bytes.fetch_sub(accepted, Relaxed);
+            let accepted_bytes = accepted as u64;
+            send.written += accepted_bytes;
+            self.pending_bytes -= accepted_bytes;
+            transport
+                .counters
+                .queued_bytes
+                .fetch_sub(accepted_bytes, Relaxed);
             transport
                 .counters
                 .tls_plaintext_bytes
-                .fetch_add(accepted, Relaxed);
-            if accepted == 0 && !session.wants_write() {
-                unreachable!("the TLS session took nothing with its buffer empty");
+                .fetch_add(accepted_bytes, Relaxed);
+            if accepted < offered {
+                // The session's buffer is full: put its records on the socket.
+                flush = true;
+                assert!(
+                    session.wants_write(),
+                    "the TLS session refused plaintext with nothing to send"
+                );
             }
         }
     }
