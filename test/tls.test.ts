@@ -107,6 +107,12 @@ describe('SSL listener', () => {
     const got = consumed.stdout.trim().split('\n');
     expect(got.sort()).toEqual([...lines].sort());
     expect(await metric(broker, 'sluice_tls_handshakes_total', { listener: 'SSL' })).toBeGreaterThanOrEqual(2);
+    // Without kTLS, fetch bytes went through rustls in the writer thread; with it, the kernel.
+    if ((await metric(broker, 'sluice_ktls_available', {})) === 0) {
+      expect(await metric(broker, 'sluice_writer_tls_plaintext_bytes_total', {})).toBeGreaterThan(lines.join('\n').length);
+    } else {
+      expect(await metric(broker, 'sluice_tls_handshakes_total', { listener: 'SSL', record_layer: 'ktls' })).toBeGreaterThanOrEqual(2);
+    }
   });
 
   test('kafkajs with ssl: { ca } produces and fetches', async () => {
