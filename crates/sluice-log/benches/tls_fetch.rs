@@ -41,7 +41,10 @@ struct Row {
 }
 
 fn main() {
-    let seconds: f64 = std::env::var("SLUICE_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(2.0);
+    let seconds: f64 = std::env::var("SLUICE_BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2.0);
     let dir = tempfile::tempdir().unwrap();
     let (server, client) = tls_configs(dir.path());
     let segment = dir.path().join("segment.log");
@@ -51,9 +54,16 @@ fn main() {
     // Warm the page cache.
     let _ = std::fs::read(&segment).unwrap();
     let run_for = Duration::from_secs_f64(seconds);
-    println!("tls_fetch: 1 MiB ranges of a page-cached segment -> loopback TCP, {seconds} s per row, {IN_FLIGHT} sends in flight");
+    println!(
+        "tls_fetch: 1 MiB ranges of a page-cached segment -> loopback TCP, {seconds} s per row, {IN_FLIGHT} sends in flight"
+    );
     let rows = [
-        writer_row("writer tls (rustls, writer thread)", Some((server.clone(), client.clone())), &file, run_for),
+        writer_row(
+            "writer tls (rustls, writer thread)",
+            Some((server.clone(), client.clone())),
+            &file,
+            run_for,
+        ),
         writer_row("writer plain (sendfile)", None, &file, run_for),
         probe_row(server, client, &file, run_for),
     ];
@@ -72,16 +82,38 @@ fn main() {
     }
     let mbps = |r: &Row| r.bytes as f64 / r.elapsed.as_secs_f64();
     println!();
-    println!("writer tls / raw rustls probe: {:.2}", mbps(&rows[0]) / mbps(&rows[2]));
-    println!("writer tls / writer plain:     {:.2}", mbps(&rows[0]) / mbps(&rows[1]));
+    println!(
+        "writer tls / raw rustls probe: {:.2}",
+        mbps(&rows[0]) / mbps(&rows[2])
+    );
+    println!(
+        "writer tls / writer plain:     {:.2}",
+        mbps(&rows[0]) / mbps(&rows[1])
+    );
 }
 
 fn tls_configs(dir: &std::path::Path) -> (Arc<rustls::ServerConfig>, Arc<rustls::ClientConfig>) {
     let out = Command::new("openssl")
         .current_dir(dir)
         .args([
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "key.pem", "-out",
-            "cert.pem", "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost", "-addext",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+            "-addext",
             "basicConstraints=critical,CA:FALSE",
         ])
         .output()
@@ -96,7 +128,9 @@ fn tls_configs(dir: &std::path::Path) -> (Arc<rustls::ServerConfig>, Arc<rustls:
     })
     .unwrap();
     let mut roots = rustls::RootCertStore::empty();
-    roots.add(CertificateDer::from_pem_slice(read("cert.pem").as_bytes()).unwrap()).unwrap();
+    roots
+        .add(CertificateDer::from_pem_slice(read("cert.pem").as_bytes()).unwrap())
+        .unwrap();
     let client = rustls::ClientConfig::builder_with_provider(Arc::new(sluice_tls::ring_provider()))
         .with_safe_default_protocol_versions()
         .unwrap()
@@ -114,12 +148,19 @@ fn pair() -> (TcpStream, TcpStream) {
 }
 
 /// Reads (decrypting when `tls`) until the sender closes; returns its thread CPU seconds.
-fn spawn_reader(stream: TcpStream, tls: Option<Arc<rustls::ClientConfig>>) -> std::thread::JoinHandle<f64> {
+fn spawn_reader(
+    stream: TcpStream,
+    tls: Option<Arc<rustls::ClientConfig>>,
+) -> std::thread::JoinHandle<f64> {
     std::thread::spawn(move || {
         let mut buffer = vec![0u8; 1 << 20];
         match tls {
             Some(config) => {
-                let session = rustls::ClientConnection::new(config, ServerName::try_from("localhost").unwrap()).unwrap();
+                let session = rustls::ClientConnection::new(
+                    config,
+                    ServerName::try_from("localhost").unwrap(),
+                )
+                .unwrap();
                 let mut stream = rustls::StreamOwned::new(session, stream);
                 while let Ok(n) = stream.read(&mut buffer) {
                     if n == 0 {
@@ -158,10 +199,15 @@ fn writer_row(
     let (server, client) = pair();
     let (conn, reader) = match &tls {
         Some((server_config, client_config)) => {
-            let conn = writer.register_tls(server.as_fd(), server_config.clone()).unwrap();
+            let conn = writer
+                .register_tls(server.as_fd(), server_config.clone())
+                .unwrap();
             (conn, spawn_reader(client, Some(client_config.clone())))
         }
-        None => (writer.register(server.as_fd()).unwrap(), spawn_reader(client, None)),
+        None => (
+            writer.register(server.as_fd()).unwrap(),
+            spawn_reader(client, None),
+        ),
     };
     if tls.is_some() {
         // The handshake, before the clock starts.
@@ -173,7 +219,12 @@ fn writer_row(
     let mut offset = 0u64;
     while started.elapsed() < run_for {
         while outstanding < IN_FLIGHT {
-            let range = FileRange::new(file.clone(), offset, RANGE_BYTES, Arc::new(AtomicU64::new(SEGMENT_BYTES as u64)));
+            let range = FileRange::new(
+                file.clone(),
+                offset,
+                RANGE_BYTES,
+                Arc::new(AtomicU64::new(SEGMENT_BYTES as u64)),
+            );
             offset = (offset + RANGE_BYTES) % SEGMENT_BYTES as u64;
             token += 1;
             if writer.send(conn, vec![Part::File(range)], token).unwrap() == 0 {
@@ -202,7 +253,13 @@ fn writer_row(
     drop(server);
     writer.close();
     let reader_cpu = reader.join().unwrap();
-    Row { name, bytes: sent, elapsed, sender_cpu, reader_cpu }
+    Row {
+        name,
+        bytes: sent,
+        elapsed,
+        sender_cpu,
+        reader_cpu,
+    }
 }
 
 fn probe_row(
@@ -250,7 +307,13 @@ fn probe_row(
     });
     let (bytes, elapsed, sender_cpu) = sender.join().unwrap();
     let reader_cpu = reader.join().unwrap();
-    Row { name: "raw rustls probe (one thread)", bytes, elapsed, sender_cpu, reader_cpu }
+    Row {
+        name: "raw rustls probe (one thread)",
+        bytes,
+        elapsed,
+        sender_cpu,
+        reader_cpu,
+    }
 }
 
 fn thread_cpu_seconds() -> f64 {
@@ -277,7 +340,8 @@ fn writer_thread_cpu_seconds() -> f64 {
         let rest = &stat[stat.rfind(')').map_or(0, |i| i + 2)..];
         let fields: Vec<&str> = rest.split_whitespace().collect();
         if fields.len() > 12 {
-            total += fields[11].parse::<f64>().unwrap_or(0.0) + fields[12].parse::<f64>().unwrap_or(0.0);
+            total +=
+                fields[11].parse::<f64>().unwrap_or(0.0) + fields[12].parse::<f64>().unwrap_or(0.0);
         }
     }
     total / ticks

@@ -25,8 +25,14 @@ type EventsCallback =
     ThreadsafeFunction<Float64Array, UnknownReturnValue, Float64Array, Status, false, true>;
 
 /// The TLS callback: one array of events per batch (handshakes, decrypted bytes, read ends).
-type TlsEventsCallback =
-    ThreadsafeFunction<Vec<NativeTlsEvent>, UnknownReturnValue, Vec<NativeTlsEvent>, Status, false, true>;
+type TlsEventsCallback = ThreadsafeFunction<
+    Vec<NativeTlsEvent>,
+    UnknownReturnValue,
+    Vec<NativeTlsEvent>,
+    Status,
+    false,
+    true,
+>;
 
 /// One TLS event. `kind`: "established" (protocol, cipherSuite, peerSubject, kernel),
 /// "received" (data), "closed" (error: absent for the peer's orderly close).
