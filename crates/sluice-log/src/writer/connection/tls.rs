@@ -216,7 +216,7 @@ impl Connection {
                         )))
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                        return false_after(&mut plaintext, tls, id, events);
+                        return deliver_then_stop(&mut plaintext, tls, id, events);
                     }
                     Err(e) => closed = Some(Some(format!("read: {e}"))),
                 }
@@ -430,7 +430,8 @@ impl Connection {
     }
 }
 
-fn false_after(
+/// kTLS reads hit EAGAIN: hand over what was read (reading then waits for the host) and stop.
+fn deliver_then_stop(
     plaintext: &mut Vec<u8>,
     tls: &mut TlsLayer,
     id: ConnId,
