@@ -221,9 +221,35 @@ describe('mTLS (ssl.client.auth=required, PKCS12 key store)', () => {
     expect(output).toContain('"principal":"User:alice"');
   });
 
+  test('kafkajs with a client certificate (ssl: { ca, cert, key })', async () => {
+    const kafka = new Kafka({
+      clientId: 'mtls-kafkajs',
+      brokers: [mtlsBootstrap],
+      ssl: { ca: [readFileSync(pki.caPem, 'utf8')], cert: readFileSync(pki.clientCert, 'utf8'), key: readFileSync(pki.clientKey, 'utf8') },
+      logLevel: logLevel.NOTHING,
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    expect(await admin.listTopics()).toContain('mtls');
+    await admin.disconnect();
+  });
+
   test('without a client certificate the handshake is refused', async () => {
     const refused = await kcat(['-b', mtlsBootstrap, ...sslArgs(), '-L', '-m', '5'], undefined, 30_000);
     expect(refused.code).not.toBe(0);
     expect(await metric(mtls, 'sluice_tls_connection_failures_total', { listener: 'SSL', reason: 'tls_error' })).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('TLS settings a broker cannot use', () => {
+  test.each([
+    [{ 'ssl.cipher.suites': 'TLS_RSA_WITH_AES_128_CBC_SHA' }, /ssl\.cipher\.suites.*unknown or unsupported cipher suite "TLS_RSA_WITH_AES_128_CBC_SHA"/],
+    [{ 'ssl.keystore.type': 'PKCS12', 'ssl.keystore.password': 'wrong' }, /ssl\.keystore\.password.*cannot open the PKCS12 store/],
+    [{ 'ssl.client.auth': 'required' }, /ssl\.client\.auth.*needs a trust store/],
+  ])('%j stops the start with the setting named', async (overrides, message) => {
+    const base = { listeners: 'PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0', 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': pki.serverPemFile };
+    const settings: Record<string, string> = { ...base, ...overrides };
+    if (settings['ssl.keystore.type'] === 'PKCS12') settings['ssl.keystore.location'] = pki.serverP12;
+    await expect(startBroker({ overrides: settings })).rejects.toThrow(message);
   });
 });
