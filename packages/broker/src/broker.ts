@@ -30,6 +30,11 @@ import { BrokerMetrics } from './metrics/broker-metrics.ts';
 import { type MetricsListener, parseMetricsListener } from './metrics-listener.ts';
 import { MetricsServer } from './metrics/metrics-server.ts';
 import { TopicRegistry } from './topics.ts';
+import { systemClock } from './clock.ts';
+import { transactionCoordinatorConfig } from './transactions/config.ts';
+import { TransactionCoordinator } from './transactions/coordinator.ts';
+import { PartitionMarkerWriter } from './transactions/partition-marker-writer.ts';
+import { TRANSACTION_STATE_TOPIC, TransactionStateTopicLog } from './transactions/transaction-state-log.ts';
 
 export interface BoundListener extends Listener {
   /** The port actually bound (differs from `port` when it was 0). */
@@ -61,6 +66,9 @@ export class Broker {
   private context: BrokerContext | null = null;
   private topics: TopicRegistry | null = null;
   private groups: GroupCoordinator | null = null;
+  private transactions: TransactionCoordinator | null = null;
+  /** The transaction coordinator's load (replay, then completing prepared transactions). */
+  private transactionsLoaded: Promise<void> = Promise.resolve();
   private writer: ConnectionWriter | null = null;
   private handlers: HandlerRegistry | null = null;
   private readonly servers: Server[] = [];
@@ -142,12 +150,13 @@ export class Broker {
     groups.load();
     context.useGroupCoordinator(groups);
     this.groups = groups;
+    this.startTransactionCoordinator(context, topics, groups);
     this.writer = new ConnectionWriter({
       mode: this.config.str('sluice.transfer.mode') as 'sendfile' | 'splice' | 'copy',
       onEvents: (events) => this.onWriterEvents(events),
     });
     const writer = this.writer;
-    this.metrics.attach({ topics, groups, writerStats: () => writer.stats(), logDirs: this.config.logDirs });
+    this.metrics.attach({ topics, groups, transactions: this.transactions ?? undefined, writerStats: () => writer.stats(), logDirs: this.config.logDirs });
     this.scheduleRetention();
     if (this.config.bool('log.cleaner.enable')) {
       this.cleaner = new LogCleaner(topics, this.config, logger.child({ subsystem: 'cleaner' }));
@@ -210,6 +219,8 @@ export class Broker {
     // Scrapes stop before the logs close (a closed log answers nothing).
     await this.metricsServer?.close();
     this.metrics.detach();
+    this.transactions?.close();
+    await this.transactionsLoaded;
     this.groups?.close();
     this.writer?.close();
     this.topics?.close();
@@ -220,6 +231,37 @@ export class Broker {
     this.logger.info(
       { connections: connections.length, inFlight, unanswered, drainTimedOut: expired, stopMs: Math.round(performance.now() - started) },
       'sluice broker stopped',
+    );
+  }
+
+  /**
+   * The transaction coordinator over `__transaction_state`, its markers appended to the local
+   * partitions. Its load runs in the background once the groups are loaded (a marker for
+   * `__consumer_offsets` resolves pending offsets there): replay, then every transaction found
+   * prepared gets its markers; until then its requests answer COORDINATOR_LOAD_IN_PROGRESS,
+   * as Kafka's do while a transaction state partition loads.
+   */
+  private startTransactionCoordinator(context: BrokerContext, topics: TopicRegistry, groups: GroupCoordinator): void {
+    const txnLogger = this.logger.child({ subsystem: 'transactions' });
+    const stateLog = new TransactionStateTopicLog({ config: this.config, topics, topicCreator: context.topicCreator }, txnLogger);
+    context.topicCreator.registerInternalTopic(TRANSACTION_STATE_TOPIC, () => stateLog.topic());
+    const markers = new PartitionMarkerWriter({ config: this.config, topics, logger: txnLogger, offsetSink: () => groups });
+    const coordinator = new TransactionCoordinator({
+      log: stateLog,
+      markers,
+      clock: systemClock,
+      producerIds: context.producerIds,
+      offsetsPartitionFor: (groupId) => ({ topic: OFFSETS_TOPIC, partition: groups.partitionFor(groupId) }),
+      config: transactionCoordinatorConfig(this.config),
+      logger: txnLogger,
+      probe: this.metrics.transactions,
+    });
+    context.useTransactionCoordinator(coordinator, markers);
+    this.transactions = coordinator;
+    const started = performance.now();
+    this.transactionsLoaded = coordinator.load().then(
+      () => txnLogger.info({ transactionalIds: coordinator.transactionalIdCount, ms: Math.round(performance.now() - started) }, 'transaction coordinator loaded'),
+      (err: unknown) => txnLogger.error({ err }, 'loading the transaction coordinator failed; transactional requests answer COORDINATOR_LOAD_IN_PROGRESS'),
     );
   }
 

@@ -264,6 +264,64 @@ export class PartitionLog {
   get recoveredSegments(): number {
     return this.#native.recoveredSegments;
   }
+
+  // --- TXN-CONTRACT placeholder (notes/TXN-NATIVE-CONTRACT.md) -------------------------------
+  // Declared by the TypeScript wiring (issue 14) before the native transaction branch merged;
+  // that merge replaces this block with the real bindings. Until then a binding without them
+  // behaves as a log with no transactions: no unstable offset, no aborted transactions, and
+  // appendTxnMarker refuses.
+
+  /**
+   * Appends a COMMIT/ABORT control batch for `producerId` (built natively), ends its ongoing
+   * transaction and, on ABORT, records it in the segment's .txnindex before the LSO moves.
+   */
+  appendTxnMarker(producerId: number, producerEpoch: number, coordinatorEpoch: number, commit: boolean, nowMs: number, leaderEpoch = 0): AppendResult {
+    const native = this.#txnNative();
+    if (native.appendTxnMarker === undefined) throw new Error('this build of @sluice/native has no transaction markers (appendTxnMarker)');
+    return native.appendTxnMarker(producerId, producerEpoch, coordinatorEpoch, commit, nowMs, leaderEpoch);
+  }
+
+  /** First offset of the earliest ongoing transaction, or -1 when none. */
+  get firstUnstableOffset(): number {
+    return this.#txnNative().firstUnstableOffset ?? -1;
+  }
+
+  /** Aborted transactions overlapping [startOffset, upperBoundOffset), from the .txnindex files. */
+  abortedTransactions(startOffset: number, upperBoundOffset: number): AbortedTransaction[] {
+    return this.#txnNative().abortedTransactions?.(startOffset, upperBoundOffset) ?? [];
+  }
+
+  /** Producers with an ongoing transaction in this partition. */
+  ongoingTransactions(): OngoingTransaction[] {
+    return this.#txnNative().ongoingTransactions?.() ?? [];
+  }
+
+  #txnNative(): NativeTxnPlaceholder {
+    return this.#native as unknown as NativeTxnPlaceholder;
+  }
+  // --- end of TXN-CONTRACT placeholder ------------------------------------------------------
+}
+
+/** TXN-CONTRACT placeholder: an aborted transaction as a read_committed fetch lists it. */
+export interface AbortedTransaction {
+  producerId: number;
+  firstOffset: number;
+}
+
+/** TXN-CONTRACT placeholder: a producer's ongoing transaction in one partition. */
+export interface OngoingTransaction {
+  producerId: number;
+  producerEpoch: number;
+  firstOffset: number;
+  lastTimestamp: number;
+}
+
+/** TXN-CONTRACT placeholder: the native calls, optional until the native branch merges. */
+interface NativeTxnPlaceholder {
+  appendTxnMarker?(producerId: number, producerEpoch: number, coordinatorEpoch: number, commit: boolean, nowMs: number, leaderEpoch: number): AppendResult;
+  readonly firstUnstableOffset?: number;
+  abortedTransactions?(startOffset: number, upperBoundOffset: number): AbortedTransaction[];
+  ongoingTransactions?(): OngoingTransaction[];
 }
 
 function toNativeConfig(config: LogConfig): NativeLogConfig {

@@ -235,6 +235,11 @@ export class TransactionCoordinator {
     return this.txns.get(transactionalId);
   }
 
+  /** Transactional ids known (any state). */
+  get transactionalIdCount(): number {
+    return this.txns.size;
+  }
+
   /** Transactions with partitions possibly unmarked (Ongoing, PrepareCommit, PrepareAbort). */
   get openTransactionCount(): number {
     let n = 0;
