@@ -3,6 +3,8 @@
 
 import { type ApiVersionsResponse, ErrorCode } from '@sluice/protocol';
 import type { ApiHandler } from './handler.ts';
+import { addOffsetsToTxnHandler } from './add-offsets-to-txn.ts';
+import { addPartitionsToTxnHandler } from './add-partitions-to-txn.ts';
 import { alterConfigsHandler } from './alter-configs.ts';
 import { apiVersionsHandler } from './api-versions.ts';
 import { createPartitionsHandler } from './create-partitions.ts';
@@ -13,6 +15,9 @@ import { deleteTopicsHandler } from './delete-topics.ts';
 import { describeClusterHandler } from './describe-cluster.ts';
 import { describeConfigsHandler } from './describe-configs.ts';
 import { describeGroupsHandler } from './describe-groups.ts';
+import { describeProducersHandler } from './describe-producers.ts';
+import { describeTransactionsHandler } from './describe-transactions.ts';
+import { endTxnHandler } from './end-txn.ts';
 import { fetchHandler } from './fetch.ts';
 import { findCoordinatorHandler } from './find-coordinator.ts';
 import { heartbeatHandler } from './heartbeat.ts';
@@ -22,12 +27,15 @@ import { joinGroupHandler } from './join-group.ts';
 import { leaveGroupHandler } from './leave-group.ts';
 import { listGroupsHandler } from './list-groups.ts';
 import { listOffsetsHandler } from './list-offsets.ts';
+import { listTransactionsHandler } from './list-transactions.ts';
 import { metadataHandler } from './metadata.ts';
 import { offsetCommitHandler } from './offset-commit.ts';
 import { offsetFetchHandler } from './offset-fetch.ts';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.ts';
 import { produceHandler } from './produce.ts';
 import { syncGroupHandler } from './sync-group.ts';
+import { txnOffsetCommitHandler } from './txn-offset-commit.ts';
+import { writeTxnMarkersHandler } from './write-txn-markers.ts';
 
 export type HandlerRegistry = ReadonlyMap<number, ApiHandler>;
 
@@ -53,11 +61,19 @@ export function createHandlerRegistry(extra: readonly ApiHandler[] = []): Handle
     deleteGroupsHandler,
     offsetForLeaderEpochHandler,
     initProducerIdHandler,
+    addPartitionsToTxnHandler,
+    addOffsetsToTxnHandler,
+    endTxnHandler,
+    writeTxnMarkersHandler,
+    txnOffsetCommitHandler,
     describeConfigsHandler,
     alterConfigsHandler,
     createPartitionsHandler,
     incrementalAlterConfigsHandler,
     describeClusterHandler,
+    describeProducersHandler,
+    describeTransactionsHandler,
+    listTransactionsHandler,
     ...extra,
   ];
   const registry = new Map<number, ApiHandler>();

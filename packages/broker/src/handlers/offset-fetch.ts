@@ -1,8 +1,9 @@
 // OffsetFetch (key 9).
 // Behavior: committed offsets of a group from the coordinator; a partition without a committed
 // offset answers offset -1, leader epoch -1, metadata "" and no error; topics = null (v2+) asks
-// for every partition the group committed. No transactions are served, so there are never
-// unstable offsets and requireStable changes nothing.
+// for every partition the group committed. With requireStable (v7+) a partition whose offset
+// is inside an open transaction (TxnOffsetCommit not yet committed or aborted) answers
+// UNSTABLE_OFFSET_COMMIT (retriable) instead of its offset, as Kafka.
 // Version notes: served v1–9 (Kafka 4 dropped v0). v2 nullable topics and a top-level error;
 // v3 throttle time; v5 committedLeaderEpoch; v6+ flexible; v7 requireStable; v8 batches groups
 // (request `groups`, response `groups` with a per-group error) and drops the single-group
@@ -36,13 +37,13 @@ export const offsetFetchHandler = defineHandler({
       return {
         throttleTimeMs: 0,
         groups: (request.groups ?? []).map((g) => {
-          const result = groups.fetchOffsets(g.groupId, g.topics);
+          const result = groups.fetchOffsets(g.groupId, g.topics, request.requireStable ?? false);
           return { groupId: g.groupId, topics: topicsOf(result), errorCode: result.errorCode };
         }),
       };
     }
     // v1-7: groupId and topics are always there (null topics = all, v2+).
-    const result = groups.fetchOffsets(request.groupId ?? '', request.topics ?? null);
+    const result = groups.fetchOffsets(request.groupId ?? '', request.topics ?? null, request.requireStable ?? false);
     return { throttleTimeMs: 0, topics: topicsOf(result), errorCode: result.errorCode };
   },
 });
