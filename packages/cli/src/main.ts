@@ -14,6 +14,7 @@ import { registerGroups } from './commands/groups.ts';
 import { registerLogDump } from './commands/log-dump.ts';
 import { registerProduce } from './commands/produce.ts';
 import { registerTopics } from './commands/topics.ts';
+import { registerTransactions } from './commands/transactions.ts';
 import { reportError } from './output/errors.ts';
 
 function registerLazyStart(program: Command): void {
@@ -51,6 +52,7 @@ registerTopics(program);
 registerProduce(program);
 registerConsume(program);
 registerGroups(program);
+registerTransactions(program);
 registerCluster(program);
 registerLogDump(program);
 
