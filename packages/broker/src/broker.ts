@@ -246,9 +246,11 @@ export class Broker {
     const stateLog = new TransactionStateTopicLog({ config: this.config, topics, topicCreator: context.topicCreator }, txnLogger);
     context.topicCreator.registerInternalTopic(TRANSACTION_STATE_TOPIC, () => stateLog.topic());
     const markers = new PartitionMarkerWriter({ config: this.config, topics, logger: txnLogger, offsetSink: () => groups });
+    // Tests only: markers that never land, so a kill -9 finds transactions prepared.
+    const held = this.config.bool('sluice.test.fault.transaction.markers.hold');
     const coordinator = new TransactionCoordinator({
       log: stateLog,
-      markers,
+      markers: held ? { write: () => new Promise<never>(() => undefined) } : markers,
       clock: systemClock,
       producerIds: context.producerIds,
       offsetsPartitionFor: (groupId) => ({ topic: OFFSETS_TOPIC, partition: groups.partitionFor(groupId) }),

@@ -133,6 +133,7 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
     doc: 'Tests only: storage faults to inject, <topic>-<partition>:<write|sync|read|allocate>:<skip>:<EIO|ENOSPC> (see test-faults.ts).',
     validator: (v) => (Array.isArray(v) ? testFaultsProblem(v) : null),
   },
+  { name: 'sluice.test.fault.transaction.markers.hold', type: 'boolean', default: false, doc: 'Tests only: the transaction coordinator\'s markers are never written (a transaction stays prepared), to test recovery after a crash between EndTxn and its markers.' },
   { name: 'sluice.shutdown.timeout.ms', type: 'long', default: 10000, doc: 'Graceful stop: how long in-flight requests may take to be answered before connections are closed anyway.', validator: atLeast(0) },
   { name: 'sluice.connection.pending.max.bytes', type: 'long', default: 67108864, doc: 'Output queued for one connection before its reading pauses.', validator: atLeast(1024) },
   { name: 'sluice.log.level', type: 'string', default: 'info', doc: 'trace, debug, info, warn, error or silent.', validator: oneOf('trace', 'debug', 'info', 'warn', 'error', 'silent') },
