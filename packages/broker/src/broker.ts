@@ -67,8 +67,6 @@ export class Broker {
   private topics: TopicRegistry | null = null;
   private groups: GroupCoordinator | null = null;
   private transactions: TransactionCoordinator | null = null;
-  /** The transaction coordinator's load (replay, then completing prepared transactions). */
-  private transactionsLoaded: Promise<void> = Promise.resolve();
   private writer: ConnectionWriter | null = null;
   private handlers: HandlerRegistry | null = null;
   private readonly servers: Server[] = [];
@@ -219,8 +217,9 @@ export class Broker {
     // Scrapes stop before the logs close (a closed log answers nothing).
     await this.metricsServer?.close();
     this.metrics.detach();
+    // After close() the coordinator touches no log again (a load still completing prepared
+    // transactions stops at its next step; the next start completes them).
     this.transactions?.close();
-    await this.transactionsLoaded;
     this.groups?.close();
     this.writer?.close();
     this.topics?.close();
@@ -261,7 +260,7 @@ export class Broker {
     context.useTransactionCoordinator(coordinator, markers);
     this.transactions = coordinator;
     const started = performance.now();
-    this.transactionsLoaded = coordinator.load().then(
+    void coordinator.load().then(
       () => txnLogger.info({ transactionalIds: coordinator.transactionalIdCount, ms: Math.round(performance.now() - started) }, 'transaction coordinator loaded'),
       (err: unknown) => txnLogger.error({ err }, 'loading the transaction coordinator failed; transactional requests answer COORDINATOR_LOAD_IN_PROGRESS'),
     );

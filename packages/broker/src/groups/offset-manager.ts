@@ -310,8 +310,11 @@ export class OffsetManager {
     let expiredCount = 0;
     for (const { groupId, retentionBase, deletableWithoutOffsets } of this.groups.offsetExpirationCandidates()) {
       const stored = this.offsets.offsets(groupId);
-      const expired = stored.filter(({ value }) =>
-        value.expireTimestamp !== NO_EXPIRE_TIMESTAMP ? now >= value.expireTimestamp : now - retentionBase(value) >= this.config.offsetsRetentionMs,
+      const expired = stored.filter(
+        ({ topic, partition, value }) =>
+          // An offset a transaction is about to replace stays until the transaction ends (Kafka).
+          !this.pending.isPending(groupId, topic, partition) &&
+          (value.expireTimestamp !== NO_EXPIRE_TIMESTAMP ? now >= value.expireTimestamp : now - retentionBase(value) >= this.config.offsetsRetentionMs),
       );
       // A group with offsets inside an open transaction stays (Kafka's hasPendingTransactionalOffsets).
       const deleteGroup = expired.length === stored.length && deletableWithoutOffsets && !this.pending.hasPending(groupId);
