@@ -40,7 +40,12 @@ export async function listTransactions(client: KafkaClient, filters: ListTransac
         transactionalIdPattern: filters.pattern ?? null,
       });
       checkError('list transactions on', `broker ${nodeId}`, body.errorCode);
-      return body.transactionStates.map((t) => ({ transactionalId: t.transactionalId, producerId: t.producerId, state: t.transactionState, coordinatorId: nodeId }));
+      return body.transactionStates.map((t) => ({
+        transactionalId: t.transactionalId,
+        producerId: t.producerId,
+        state: t.transactionState,
+        coordinatorId: nodeId,
+      }));
     }),
   );
   return lists.flat().sort((a, b) => (a.transactionalId < b.transactionalId ? -1 : a.transactionalId > b.transactionalId ? 1 : 0));
@@ -62,7 +67,8 @@ export async function describeTransaction(client: KafkaClient, transactionalId: 
   const conn = await findCoordinator(client, transactionalId, KEY_TYPE_TRANSACTION);
   const body = await conn.request(ApiKey.DescribeTransactions, { transactionalIds: [transactionalId] });
   const state = body.transactionStates[0];
-  if (state === undefined) throw new KafkaApiError('describe', `transactional id ${JSON.stringify(transactionalId)}`, ErrorCode.UNKNOWN_SERVER_ERROR, 'empty answer');
+  if (state === undefined)
+    throw new KafkaApiError('describe', `transactional id ${JSON.stringify(transactionalId)}`, ErrorCode.UNKNOWN_SERVER_ERROR, 'empty answer');
   checkError('describe', `transactional id ${JSON.stringify(transactionalId)}`, state.errorCode);
   return {
     transactionalId,

@@ -26,7 +26,15 @@ import { ClassicGroupManager } from './classic-group-manager.ts';
 import { ClassicGroups } from './classic-groups.ts';
 import type { GroupCoordinatorConfig } from './config.ts';
 import type { ClassicGroup, GroupState } from './group.ts';
-import { type GroupLog, type GroupLogAppend, type GroupLogRecord, groupLogErrorCode, groupWriteError, type ReplayedRecordInfo, type TransactionalProducer } from './group-log.ts';
+import {
+  type GroupLog,
+  type GroupLogAppend,
+  type GroupLogRecord,
+  groupLogErrorCode,
+  groupWriteError,
+  type ReplayedRecordInfo,
+  type TransactionalProducer,
+} from './group-log.ts';
 import { type JoinResult, joinError, type SyncResult, syncError } from './member.ts';
 import { type OffsetGroups, OffsetManager } from './offset-manager.ts';
 import { groupPartition } from './partitioning.ts';
@@ -69,7 +77,14 @@ export class GroupCoordinator implements TransactionalOffsetSink {
     this.classic = new ClassicGroupManager({ config: options.config, append, logger: this.logger, clock: this.clock, groups: this.classicGroups });
     const appendTransactional = (groupId: string, records: readonly GroupLogRecord[], producer: TransactionalProducer) =>
       this.groupLog.appendTransactional(this.partitionFor(groupId), records, this.clock.now(), producer);
-    this.offsets = new OffsetManager({ config: options.config, groups: this.offsetGroups(), append, appendTransactional, logger: this.logger, clock: this.clock });
+    this.offsets = new OffsetManager({
+      config: options.config,
+      groups: this.offsetGroups(),
+      append,
+      appendTransactional,
+      logger: this.logger,
+      clock: this.clock,
+    });
   }
 
   /** The offsets-log partition that holds a group. */

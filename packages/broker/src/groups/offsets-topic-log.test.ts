@@ -9,9 +9,8 @@ import { GroupCoordinator } from './coordinator.ts';
 import { GroupLogError } from './group-log.ts';
 import { ManualClock } from '../testing/manual-clock.ts';
 import { OFFSETS_TOPIC_SEGMENT_BYTES, OffsetsTopicLog } from './offsets-topic-log.ts';
-import { OFFSETS_TOPIC } from './partitioning.ts';
 import { TEST_CONFIG } from '../testing/group-harness.ts';
-import { ReadableStandInLog, standInBroker } from '../testing/stand-in-internal-topic.ts';
+import { type ReadableStandInLog, standInBroker } from '../testing/stand-in-internal-topic.ts';
 
 function coordinatorOn(log: OffsetsTopicLog, clock = new ManualClock()): GroupCoordinator {
   const c = new GroupCoordinator({ config: TEST_CONFIG, groupLog: log, logger: silentLogger, clock });

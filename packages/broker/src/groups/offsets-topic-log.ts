@@ -22,14 +22,7 @@ import { flushForAck, type Partition } from '../partition.ts';
 import { storageFailure } from '../storage-errors.ts';
 import type { TopicCreator } from '../topic-creation.ts';
 import type { Topic, TopicRegistry } from '../topics.ts';
-import {
-  type GroupLog,
-  type GroupLogAppend,
-  GroupLogError,
-  type GroupLogRecord,
-  type GroupLogVisitor,
-  type TransactionalProducer,
-} from './group-log.ts';
+import { type GroupLog, type GroupLogAppend, GroupLogError, type GroupLogRecord, type GroupLogVisitor, type TransactionalProducer } from './group-log.ts';
 import { OFFSETS_TOPIC } from './partitioning.ts';
 
 /** Kafka's offsets.topic.segment.bytes default: small segments so compaction can work early. */
@@ -62,7 +55,11 @@ export class OffsetsTopicLog implements GroupLog {
 
   append(partition: number, records: readonly GroupLogRecord[], nowMs: number): GroupLogAppend {
     const target = this.target(partition, records);
-    const baseOffset = this.appendBatch(target, buildRecordBatch({ records: records.map((r) => ({ key: r.key, value: r.value, timestamp: nowMs })), compression: 'none' }), nowMs);
+    const baseOffset = this.appendBatch(
+      target,
+      buildRecordBatch({ records: records.map((r) => ({ key: r.key, value: r.value, timestamp: nowMs })), compression: 'none' }),
+      nowMs,
+    );
     return { durable: this.durable(target), baseOffset };
   }
 

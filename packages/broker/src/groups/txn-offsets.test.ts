@@ -38,7 +38,15 @@ describe('TxnOffsetCommit', () => {
 
   test('ABORT drops the offsets; the previous commit stays', async () => {
     const h = harness();
-    await h.coordinator.commitOffsets({ groupId: 'g', generationId: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1, apiVersion: 8, offsets: [at('t', 0, 5)] });
+    await h.coordinator.commitOffsets({
+      groupId: 'g',
+      generationId: -1,
+      memberId: '',
+      groupInstanceId: null,
+      retentionTimeMs: -1,
+      apiVersion: 8,
+      offsets: [at('t', 0, 5)],
+    });
     await h.coordinator.commitTransactionalOffsets(txnCommit('g', [at('t', 0, 42)]), verified);
     h.coordinator.onTransactionCompleted(h.coordinator.partitionFor('g'), PID, 'ABORT');
     expect(committed(h, 'g', true)).toMatchObject({ committedOffset: 5, errorCode: ErrorCode.NONE });
@@ -47,7 +55,15 @@ describe('TxnOffsetCommit', () => {
   test('a plain commit written after the transactional one wins over it at COMMIT (last write in log order)', async () => {
     const h = harness();
     await h.coordinator.commitTransactionalOffsets(txnCommit('g', [at('t', 0, 42)]), verified);
-    await h.coordinator.commitOffsets({ groupId: 'g', generationId: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1, apiVersion: 8, offsets: [at('t', 0, 50)] });
+    await h.coordinator.commitOffsets({
+      groupId: 'g',
+      generationId: -1,
+      memberId: '',
+      groupInstanceId: null,
+      retentionTimeMs: -1,
+      apiVersion: 8,
+      offsets: [at('t', 0, 50)],
+    });
     h.coordinator.onTransactionCompleted(h.coordinator.partitionFor('g'), PID, 'COMMIT');
     expect(committed(h, 'g').committedOffset).toBe(50);
   });
@@ -62,10 +78,13 @@ describe('TxnOffsetCommit', () => {
     expect(h.log.recordCount).toBe(before);
     let called = false;
     const g = await stableGroup(h, 'live', 1);
-    const stale = await h.coordinator.commitTransactionalOffsets(txnCommit('live', [at('t', 0, 1)], { generationId: g.generationId + 1, memberId: g.memberIds[0] }), () => {
-      called = true;
-      return ErrorCode.NONE;
-    });
+    const stale = await h.coordinator.commitTransactionalOffsets(
+      txnCommit('live', [at('t', 0, 1)], { generationId: g.generationId + 1, memberId: g.memberIds[0] }),
+      () => {
+        called = true;
+        return ErrorCode.NONE;
+      },
+    );
     expect(stale).toEqual([ErrorCode.ILLEGAL_GENERATION]);
     expect(called).toBe(false);
   });
@@ -74,8 +93,12 @@ describe('TxnOffsetCommit', () => {
     const h = harness();
     const g = await stableGroup(h, 'live', 1);
     const member = g.memberIds[0];
-    expect(await h.coordinator.commitTransactionalOffsets(txnCommit('live', [at('t', 0, 1)], { memberId: 'nobody' }), verified)).toEqual([ErrorCode.UNKNOWN_MEMBER_ID]);
-    expect(await h.coordinator.commitTransactionalOffsets(txnCommit('live', [at('t', 0, 1)], { memberId: member, generationId: g.generationId }), verified)).toEqual([ErrorCode.NONE]);
+    expect(await h.coordinator.commitTransactionalOffsets(txnCommit('live', [at('t', 0, 1)], { memberId: 'nobody' }), verified)).toEqual([
+      ErrorCode.UNKNOWN_MEMBER_ID,
+    ]);
+    expect(
+      await h.coordinator.commitTransactionalOffsets(txnCommit('live', [at('t', 0, 1)], { memberId: member, generationId: g.generationId }), verified),
+    ).toEqual([ErrorCode.NONE]);
     // A producer that passes no group metadata commits to a live group (pre-KIP-447 clients).
     expect(await h.coordinator.commitTransactionalOffsets(txnCommit('live', [at('t', 0, 2)]), verified)).toEqual([ErrorCode.NONE]);
   });

@@ -27,7 +27,10 @@ interface Results {
 }
 
 function byTopic(topics: readonly Named[], code: (tp: TopicPartition) => number): Results[] {
-  return topics.map((t) => ({ name: t.name, resultsByPartition: t.partitions.map((p) => ({ partitionIndex: p, partitionErrorCode: code({ topic: t.name, partition: p }) })) }));
+  return topics.map((t) => ({
+    name: t.name,
+    resultsByPartition: t.partitions.map((p) => ({ partitionIndex: p, partitionErrorCode: code({ topic: t.name, partition: p }) })),
+  }));
 }
 
 /** UNKNOWN_TOPIC_OR_PARTITION for missing partitions, else null (all exist). */
@@ -41,16 +44,24 @@ function missing(broker: BrokerContext, topics: readonly Named[]): Set<string> |
 }
 
 /** One transaction: added (or verified), or refused for partitions that do not exist. */
-async function handleOne(broker: BrokerContext, version: number, input: { transactionalId: string; producerId: number; producerEpoch: number; verifyOnly: boolean; topics: readonly Named[] }): Promise<Results[]> {
+async function handleOne(
+  broker: BrokerContext,
+  version: number,
+  input: { transactionalId: string; producerId: number; producerEpoch: number; verifyOnly: boolean; topics: readonly Named[] },
+): Promise<Results[]> {
   const absent = missing(broker, input.topics);
   if (absent !== null) {
-    return byTopic(input.topics, (tp) => (absent.has(`${tp.topic}\u0000${tp.partition}`) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.OPERATION_NOT_ATTEMPTED));
+    return byTopic(input.topics, (tp) =>
+      absent.has(`${tp.topic}\u0000${tp.partition}`) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.OPERATION_NOT_ATTEMPTED,
+    );
   }
   const partitions = input.topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition })));
   const request = { transactionalId: input.transactionalId, producerId: input.producerId, producerEpoch: input.producerEpoch, partitions };
   if (input.verifyOnly) {
     const verified = new Map(broker.transactions.verifyPartitions(request).map((r) => [`${r.topic}\u0000${r.partition}`, r.errorCode]));
-    return byTopic(input.topics, (tp) => errorForVersion(ApiKey.AddPartitionsToTxn, version, verified.get(`${tp.topic}\u0000${tp.partition}`) ?? ErrorCode.UNKNOWN_SERVER_ERROR));
+    return byTopic(input.topics, (tp) =>
+      errorForVersion(ApiKey.AddPartitionsToTxn, version, verified.get(`${tp.topic}\u0000${tp.partition}`) ?? ErrorCode.UNKNOWN_SERVER_ERROR),
+    );
   }
   // v4+ without VerifyOnly is a leader adding partitions for a transaction.version 2 producer.
   const code = errorForVersion(ApiKey.AddPartitionsToTxn, version, await broker.transactions.addPartitions(request, version >= 4 ? 2 : 0));

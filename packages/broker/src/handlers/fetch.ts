@@ -105,7 +105,10 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest):
           const read = partition.log.read(req.fetchOffset, limit, minOneBatch, maxOffset);
           if (read !== null && read.slice.byteLength > 0) {
             records = read.slice;
-            if (request.isolationLevel === 1) abortedTransactions = partition.log.abortedTransactions(req.fetchOffset, maxOffset).map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset }));
+            if (request.isolationLevel === 1)
+              abortedTransactions = partition.log
+                .abortedTransactions(req.fetchOffset, maxOffset)
+                .map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset }));
             bytes += read.slice.byteLength;
             remaining -= read.slice.byteLength;
             minOneBatch = false;

@@ -14,7 +14,12 @@ describe('FindCoordinator', () => {
   });
 
   test('v1-3: this node coordinates a transactional id (an empty one is INVALID_REQUEST); an unknown key type is INVALID_REQUEST', async () => {
-    expect(await callHandler(findCoordinatorHandler, broker, 2, { key: 'tx', keyType: 1 })).toMatchObject({ errorCode: 0, nodeId: 1, host: '127.0.0.1', port: 9092 });
+    expect(await callHandler(findCoordinatorHandler, broker, 2, { key: 'tx', keyType: 1 })).toMatchObject({
+      errorCode: 0,
+      nodeId: 1,
+      host: '127.0.0.1',
+      port: 9092,
+    });
     expect(await callHandler(findCoordinatorHandler, broker, 2, { key: '', keyType: 1 })).toMatchObject({ errorCode: ErrorCode.INVALID_REQUEST, nodeId: -1 });
     expect((await callHandler(findCoordinatorHandler, broker, 3, { key: 'x', keyType: 7 })).errorCode).toBe(ErrorCode.INVALID_REQUEST);
   });

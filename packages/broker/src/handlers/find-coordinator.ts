@@ -34,9 +34,11 @@ export const findCoordinatorHandler = defineHandler({
     const keyType: number = request.keyType ?? KEY_TYPE_GROUP;
     const endpoint = broker.advertisedFor(ctx.connection.listenerName);
     const find = (key: string): Found => {
-      if (keyType !== KEY_TYPE_GROUP && keyType !== KEY_TYPE_TRANSACTION) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unknown coordinator type ${keyType}.`, ...NO_NODE };
+      if (keyType !== KEY_TYPE_GROUP && keyType !== KEY_TYPE_TRANSACTION)
+        return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unknown coordinator type ${keyType}.`, ...NO_NODE };
       // Kafka: a transactional id must not be empty (a group id may be).
-      if (keyType === KEY_TYPE_TRANSACTION && key === '') return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'The transactional id must not be empty.', ...NO_NODE };
+      if (keyType === KEY_TYPE_TRANSACTION && key === '')
+        return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'The transactional id must not be empty.', ...NO_NODE };
       return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: broker.nodeId, host: endpoint.host, port: endpoint.port };
     };
     if (header.apiVersion >= 4) {

@@ -39,7 +39,12 @@ export const initProducerIdHandler = defineHandler({
     if ((producerId === NO_PRODUCER_ID) !== (producerEpoch === NO_PRODUCER_EPOCH)) return failed(ErrorCode.INVALID_REQUEST);
     if (transactionalId !== null) {
       if (transactionalId === '') return failed(ErrorCode.INVALID_REQUEST);
-      const answer = await broker.transactions.initProducerId({ transactionalId, transactionTimeoutMs: request.transactionTimeoutMs, producerId, producerEpoch });
+      const answer = await broker.transactions.initProducerId({
+        transactionalId,
+        transactionTimeoutMs: request.transactionTimeoutMs,
+        producerId,
+        producerEpoch,
+      });
       return { throttleTimeMs: 0, ...answer, errorCode: errorForVersion(ApiKey.InitProducerId, ctx.header.apiVersion, answer.errorCode) };
     }
     let id: number;

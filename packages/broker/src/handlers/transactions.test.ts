@@ -29,7 +29,17 @@ function standInPartition(topicName: string, index: number) {
     append(records: Uint8Array) {
       this.appended++;
       const baseOffset = end++;
-      return { baseOffset, lastOffset: baseOffset, logAppendTime: -1, maxTimestamp: -1, recordCount: 1, logStartOffset: 0, rolled: false, duplicate: false, records };
+      return {
+        baseOffset,
+        lastOffset: baseOffset,
+        logAppendTime: -1,
+        maxTimestamp: -1,
+        recordCount: 1,
+        logStartOffset: 0,
+        rolled: false,
+        duplicate: false,
+        records,
+      };
     },
   };
 }
@@ -69,7 +79,13 @@ describe('transaction handlers', () => {
       v3AndBelowTopics: [{ name: 't', partitions: [0, 5] }],
     });
     expect(answer.resultsByTopicV3AndBelow).toEqual([
-      expect.objectContaining({ name: 't', resultsByPartition: [expect.objectContaining({ partitionIndex: 0, partitionErrorCode: ErrorCode.OPERATION_NOT_ATTEMPTED }), expect.objectContaining({ partitionIndex: 5, partitionErrorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION })] }),
+      expect.objectContaining({
+        name: 't',
+        resultsByPartition: [
+          expect.objectContaining({ partitionIndex: 0, partitionErrorCode: ErrorCode.OPERATION_NOT_ATTEMPTED }),
+          expect.objectContaining({ partitionIndex: 5, partitionErrorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }),
+        ],
+      }),
     ]);
     expect(h.coordinator.get('tx')?.state).toBe('Empty');
   });
@@ -79,14 +95,21 @@ describe('transaction handlers', () => {
     const { broker } = brokerOver(h);
     const p = await init(broker);
     const add = (version: number, epoch: number) =>
-      callHandler(addPartitionsToTxnHandler, broker, version, { v3AndBelowTransactionalId: 'tx', v3AndBelowProducerId: p.producerId, v3AndBelowProducerEpoch: epoch, v3AndBelowTopics: [{ name: 't', partitions: [0] }] });
+      callHandler(addPartitionsToTxnHandler, broker, version, {
+        v3AndBelowTransactionalId: 'tx',
+        v3AndBelowProducerId: p.producerId,
+        v3AndBelowProducerEpoch: epoch,
+        v3AndBelowTopics: [{ name: 't', partitions: [0] }],
+      });
     expect((await add(3, p.producerEpoch)).resultsByTopicV3AndBelow[0].resultsByPartition[0].partitionErrorCode).toBe(ErrorCode.NONE);
     expect((await add(1, p.producerEpoch + 5)).resultsByTopicV3AndBelow[0].resultsByPartition[0].partitionErrorCode).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
     expect((await add(2, p.producerEpoch + 5)).resultsByTopicV3AndBelow[0].resultsByPartition[0].partitionErrorCode).toBe(ErrorCode.PRODUCER_FENCED);
     const verify = async (version: number) =>
       (
         await callHandler(addPartitionsToTxnHandler, broker, version, {
-          transactions: [{ transactionalId: 'tx', producerId: p.producerId, producerEpoch: p.producerEpoch, verifyOnly: true, topics: [{ name: 't', partitions: [0, 1] }] }],
+          transactions: [
+            { transactionalId: 'tx', producerId: p.producerId, producerEpoch: p.producerEpoch, verifyOnly: true, topics: [{ name: 't', partitions: [0, 1] }] },
+          ],
         })
       ).resultsByTransaction[0].topicResults[0].resultsByPartition.map((r: { partitionErrorCode: number }) => r.partitionErrorCode);
     expect(await verify(5)).toEqual([ErrorCode.NONE, ErrorCode.TRANSACTION_ABORTABLE]);
@@ -98,25 +121,43 @@ describe('transaction handlers', () => {
     const { broker, partitions } = brokerOver(h);
     const p = await init(broker);
     const produce = async (version: number, partition: number, transactionalId: string | null, batch = transactionalBatch(p.producerId, p.producerEpoch)) =>
-      (await callHandler(produceHandler, broker, version, { transactionalId, acks: -1, timeoutMs: 1000, topicData: [{ name: 't', partitionData: [{ index: partition, records: batch }] }] })).responses[0]
-        .partitionResponses[0].errorCode;
+      (
+        await callHandler(produceHandler, broker, version, {
+          transactionalId,
+          acks: -1,
+          timeoutMs: 1000,
+          topicData: [{ name: 't', partitionData: [{ index: partition, records: batch }] }],
+        })
+      ).responses[0].partitionResponses[0].errorCode;
     // Not added yet: refused, nothing appended.
     expect(await produce(11, 0, 'tx')).toBe(ErrorCode.TRANSACTION_ABORTABLE);
     expect(await produce(10, 0, 'tx')).toBe(ErrorCode.INVALID_TXN_STATE);
     expect(partitions.get('t')![0].appended).toBe(0);
-    await callHandler(addPartitionsToTxnHandler, broker, 3, { v3AndBelowTransactionalId: 'tx', v3AndBelowProducerId: p.producerId, v3AndBelowProducerEpoch: p.producerEpoch, v3AndBelowTopics: [{ name: 't', partitions: [0] }] });
+    await callHandler(addPartitionsToTxnHandler, broker, 3, {
+      v3AndBelowTransactionalId: 'tx',
+      v3AndBelowProducerId: p.producerId,
+      v3AndBelowProducerEpoch: p.producerEpoch,
+      v3AndBelowTopics: [{ name: 't', partitions: [0] }],
+    });
     expect(await produce(11, 0, 'tx')).toBe(ErrorCode.NONE);
     expect(partitions.get('t')![0].appended).toBe(1);
     // Another partition, no transactional id, a stale epoch, another producer id.
     expect(await produce(11, 1, 'tx')).toBe(ErrorCode.TRANSACTION_ABORTABLE);
     expect(await produce(11, 0, null)).toBe(ErrorCode.INVALID_TXN_STATE);
-    expect(await produce(11, 0, 'tx', transactionalBatch(p.producerId, p.producerEpoch - 1 < 0 ? 7 : p.producerEpoch - 1))).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
+    expect(await produce(11, 0, 'tx', transactionalBatch(p.producerId, p.producerEpoch - 1 < 0 ? 7 : p.producerEpoch - 1))).toBe(
+      ErrorCode.INVALID_PRODUCER_EPOCH,
+    );
     expect(await produce(11, 0, 'tx', transactionalBatch(p.producerId + 1, p.producerEpoch))).toBe(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
     // A non-transactional batch is not verified.
     expect(await produce(11, 1, null, transactionalBatch(p.producerId, p.producerEpoch, false))).toBe(ErrorCode.NONE);
     // While the transaction completes (markers held), the retriable NOT_ENOUGH_REPLICAS.
     h.markers.hold();
-    const ended = await callHandler(endTxnHandler, broker, 3, { transactionalId: 'tx', producerId: p.producerId, producerEpoch: p.producerEpoch, committed: true });
+    const ended = await callHandler(endTxnHandler, broker, 3, {
+      transactionalId: 'tx',
+      producerId: p.producerId,
+      producerEpoch: p.producerEpoch,
+      committed: true,
+    });
     expect(ended.errorCode).toBe(ErrorCode.NONE);
     expect(await produce(11, 0, 'tx')).toBe(ErrorCode.NOT_ENOUGH_REPLICAS);
     h.markers.release();
@@ -129,17 +170,36 @@ describe('transaction handlers', () => {
     const { broker } = brokerOver(h);
     const p = await init(broker);
     expect((await callHandler(addOffsetsToTxnHandler, broker, 3, { ...p, groupId: 'g' })).errorCode).toBe(ErrorCode.NONE);
-    expect((await callHandler(addOffsetsToTxnHandler, broker, 1, { ...p, producerEpoch: p.producerEpoch + 1, groupId: 'g' })).errorCode).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
+    expect((await callHandler(addOffsetsToTxnHandler, broker, 1, { ...p, producerEpoch: p.producerEpoch + 1, groupId: 'g' })).errorCode).toBe(
+      ErrorCode.INVALID_PRODUCER_EPOCH,
+    );
     const described = await callHandler(describeTransactionsHandler, broker, 0, { transactionalIds: ['tx', 'nope'] });
-    expect(described.transactionStates[0]).toMatchObject({ errorCode: 0, transactionalId: 'tx', transactionState: 'Ongoing', producerId: p.producerId, topicPartitions: [{ name: '__consumer_offsets' }] });
+    expect(described.transactionStates[0]).toMatchObject({
+      errorCode: 0,
+      transactionalId: 'tx',
+      transactionState: 'Ongoing',
+      producerId: p.producerId,
+      topicPartitions: [{ name: '__consumer_offsets' }],
+    });
     expect(described.transactionStates[1]).toMatchObject({ errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND, transactionalId: 'nope' });
-    const listed = await callHandler(listTransactionsHandler, broker, 2, { stateFilters: ['Ongoing', 'Bogus'], producerIdFilters: [], durationFilter: -1, transactionalIdPattern: 't.' });
-    expect(listed).toMatchObject({ errorCode: 0, unknownStateFilters: ['Bogus'], transactionStates: [{ transactionalId: 'tx', producerId: p.producerId, transactionState: 'Ongoing' }] });
+    const listed = await callHandler(listTransactionsHandler, broker, 2, {
+      stateFilters: ['Ongoing', 'Bogus'],
+      producerIdFilters: [],
+      durationFilter: -1,
+      transactionalIdPattern: 't.',
+    });
+    expect(listed).toMatchObject({
+      errorCode: 0,
+      unknownStateFilters: ['Bogus'],
+      transactionStates: [{ transactionalId: 'tx', producerId: p.producerId, transactionState: 'Ongoing' }],
+    });
     const aborted = await callHandler(endTxnHandler, broker, 5, { ...p, committed: false });
     // transaction.version 1: a v5 EndTxn is served as the classic protocol (the epoch stays).
     expect(aborted).toMatchObject({ errorCode: ErrorCode.NONE, producerId: p.producerId, producerEpoch: p.producerEpoch });
     await drive(h);
-    expect(h.markers.markers({ topic: '__consumer_offsets', partition: described.transactionStates[0].topicPartitions[0].partitionIndexes[0] })).toMatchObject([{ result: 'ABORT' }]);
+    expect(h.markers.markers({ topic: '__consumer_offsets', partition: described.transactionStates[0].topicPartitions[0].partitionIndexes[0] })).toMatchObject([
+      { result: 'ABORT' },
+    ]);
     // A commit after the abort: INVALID_TXN_STATE.
     expect((await callHandler(endTxnHandler, broker, 3, { ...p, committed: true })).errorCode).toBe(ErrorCode.INVALID_TXN_STATE);
   });

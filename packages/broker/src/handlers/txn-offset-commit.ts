@@ -34,7 +34,13 @@ export const txnOffsetCommitHandler = defineHandler({
       const topic = broker.topics.get(t.name);
       return t.partitions.map((p): Slot => {
         if (topic?.partitions[p.partitionIndex] === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
-        offsets.push({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch ?? -1, metadata: p.committedMetadata });
+        offsets.push({
+          topic: t.name,
+          partition: p.partitionIndex,
+          offset: p.committedOffset,
+          leaderEpoch: p.committedLeaderEpoch ?? -1,
+          metadata: p.committedMetadata,
+        });
         return { index: offsets.length - 1 };
       });
     });

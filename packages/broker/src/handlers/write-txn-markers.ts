@@ -23,7 +23,12 @@ export const writeTxnMarkersHandler = defineHandler({
     const now = Date.now();
     const written: Partition[] = [];
     const answered = request.markers.map((m) => {
-      const marker = { producerId: m.producerId, producerEpoch: m.producerEpoch, coordinatorEpoch: m.coordinatorEpoch, result: m.transactionResult ? ('COMMIT' as const) : ('ABORT' as const) };
+      const marker = {
+        producerId: m.producerId,
+        producerEpoch: m.producerEpoch,
+        coordinatorEpoch: m.coordinatorEpoch,
+        result: m.transactionResult ? ('COMMIT' as const) : ('ABORT' as const),
+      };
       const results = m.topics.flatMap((t) =>
         t.partitionIndexes.map((partition) => {
           const outcome = markers.appendOne({ topic: t.name, partition }, marker, now);
@@ -33,7 +38,10 @@ export const writeTxnMarkersHandler = defineHandler({
       );
       return { producerId: m.producerId, topics: m.topics, results };
     });
-    const durable = await markers.afterDurable(answered.flatMap((a) => a.results), written);
+    const durable = await markers.afterDurable(
+      answered.flatMap((a) => a.results),
+      written,
+    );
     const code = new Map(durable.map((r) => [`${r.topic}\u0000${r.partition}`, r.errorCode]));
     return {
       markers: answered.map((a) => ({

@@ -30,13 +30,21 @@ export class TransactionProbe implements CoordinatorProbe {
     });
     this.committed = ended.child('commit');
     this.aborted = ended.child('abort');
-    this.begun = new CounterFamily(registry, { name: 'sluice_transactions_begun_total', help: 'Transactions begun (the first partition or group added).', labelNames: [] }).child();
+    this.begun = new CounterFamily(registry, {
+      name: 'sluice_transactions_begun_total',
+      help: 'Transactions begun (the first partition or group added).',
+      labelNames: [],
+    }).child();
     this.timedOut = new CounterFamily(registry, {
       name: 'sluice_transactions_timed_out_total',
       help: 'Transactions aborted by the coordinator because they ran past their transaction.timeout.ms.',
       labelNames: [],
     }).child();
-    this.open = new GaugeFamily(registry, { name: 'sluice_transactions_open', help: 'Transactions open or being completed (Ongoing, PrepareCommit, PrepareAbort).', labelNames: [] });
+    this.open = new GaugeFamily(registry, {
+      name: 'sluice_transactions_open',
+      help: 'Transactions open or being completed (Ongoing, PrepareCommit, PrepareAbort).',
+      labelNames: [],
+    });
     this.lsoLag = new GaugeFamily(registry, {
       name: 'sluice_partition_lso_lag',
       help: 'Offsets between the last stable offset and the high watermark (records read_committed consumers cannot read yet).',

@@ -12,7 +12,6 @@ import {
   type TransactionalProducer,
 } from '../groups/group-log.ts';
 
-
 export class MemoryGroupLog implements GroupLog {
   readonly partitionCount: number;
   /** Records per partition, in append order; a record's index is its offset. */

@@ -64,7 +64,10 @@ const INTS: Readonly<Record<string, number>> = {
 };
 
 export function standInBroker(options: { readable?: boolean; existingPartitions?: number; existingTopic?: string; flushOnAck?: boolean } = {}): StandInBroker {
-  const topics = new Map<string, { name: string; partitions: Array<{ index: number; log: StandInLog; append(records: Uint8Array, nowMs: number): unknown; flushDurable(): Promise<void> }> }>();
+  const topics = new Map<
+    string,
+    { name: string; partitions: Array<{ index: number; log: StandInLog; append(records: Uint8Array, nowMs: number): unknown; flushDurable(): Promise<void> }> }
+  >();
   const state: StandInBroker = { context: undefined as unknown as StandInBroker['context'], logs: [], created: [], flushes: 0 };
   const makeTopic = (name: string, count: number) => {
     const partitions = Array.from({ length: count }, (_, index) => {
@@ -96,4 +99,3 @@ export function standInBroker(options: { readable?: boolean; existingPartitions?
   };
   return Object.assign(state, { context: context as unknown as StandInBroker['context'] });
 }
-

@@ -69,7 +69,12 @@ const request = (partitions: Array<{ topic: string; partition: number }>) => ({
 describe('PartitionMarkerWriter', () => {
   test('a marker per partition; the offsets sink after the marker in __consumer_offsets', async () => {
     const { writer, topics, events } = writerOver();
-    const results = await writer.write(request([{ topic: 't', partition: 1 }, { topic: '__consumer_offsets', partition: 0 }]));
+    const results = await writer.write(
+      request([
+        { topic: 't', partition: 1 },
+        { topic: '__consumer_offsets', partition: 0 },
+      ]),
+    );
     expect(results).toEqual([
       { topic: 't', partition: 1, errorCode: ErrorCode.NONE },
       { topic: '__consumer_offsets', partition: 0, errorCode: ErrorCode.NONE },
@@ -82,8 +87,20 @@ describe('PartitionMarkerWriter', () => {
     const { writer, topics, events } = writerOver();
     topics.get('t')![0].offline = true;
     topics.get('__consumer_offsets')![1].refuseWith = 'INVALID_PRODUCER_EPOCH';
-    const results = await writer.write(request([{ topic: 'gone', partition: 0 }, { topic: 't', partition: 0 }, { topic: '__consumer_offsets', partition: 1 }, { topic: 't', partition: 1 }]));
-    expect(results.map((r) => r.errorCode)).toEqual([ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.KAFKA_STORAGE_ERROR, ErrorCode.INVALID_PRODUCER_EPOCH, ErrorCode.NONE]);
+    const results = await writer.write(
+      request([
+        { topic: 'gone', partition: 0 },
+        { topic: 't', partition: 0 },
+        { topic: '__consumer_offsets', partition: 1 },
+        { topic: 't', partition: 1 },
+      ]),
+    );
+    expect(results.map((r) => r.errorCode)).toEqual([
+      ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      ErrorCode.KAFKA_STORAGE_ERROR,
+      ErrorCode.INVALID_PRODUCER_EPOCH,
+      ErrorCode.NONE,
+    ]);
     // A refused marker does not resolve the pending offsets.
     expect(events).toEqual(['marker 1']);
   });
@@ -91,7 +108,12 @@ describe('PartitionMarkerWriter', () => {
   test('with flush on ack, a partition whose fsync fails answers KAFKA_STORAGE_ERROR', async () => {
     const { writer, topics } = writerOver(true);
     topics.get('t')![1].flushFails = true;
-    const results = await writer.write(request([{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }]));
+    const results = await writer.write(
+      request([
+        { topic: 't', partition: 0 },
+        { topic: 't', partition: 1 },
+      ]),
+    );
     expect(results.map((r) => r.errorCode)).toEqual([ErrorCode.NONE, ErrorCode.KAFKA_STORAGE_ERROR]);
   });
 });

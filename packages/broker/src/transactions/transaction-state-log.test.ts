@@ -34,7 +34,14 @@ describe('TransactionStateTopicLog', () => {
     expect(broker.created).toEqual([]);
     expect((await c.initProducerId({ transactionalId: 'tx', transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 })).errorCode).toBe(ErrorCode.NONE);
     expect(broker.created).toEqual([
-      { name: TRANSACTION_STATE_TOPIC, partitions: 3, configs: [{ name: 'cleanup.policy', value: 'compact' }, { name: 'segment.bytes', value: String(1 << 20) }] },
+      {
+        name: TRANSACTION_STATE_TOPIC,
+        partitions: 3,
+        configs: [
+          { name: 'cleanup.policy', value: 'compact' },
+          { name: 'segment.bytes', value: String(1 << 20) },
+        ],
+      },
     ]);
   });
 
@@ -45,7 +52,14 @@ describe('TransactionStateTopicLog', () => {
     const ids = ['a', 'b', 'c', 'd', 'e'];
     for (const id of ids) {
       const init = await first.initProducerId({ transactionalId: id, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
-      expect(await first.addPartitions({ transactionalId: id, producerId: init.producerId, producerEpoch: init.producerEpoch, partitions: [{ topic: 't', partition: 0 }] })).toBe(ErrorCode.NONE);
+      expect(
+        await first.addPartitions({
+          transactionalId: id,
+          producerId: init.producerId,
+          producerEpoch: init.producerEpoch,
+          partitions: [{ topic: 't', partition: 0 }],
+        }),
+      ).toBe(ErrorCode.NONE);
     }
     const a = first.get('a')!;
     // EndTxn for `a` answered, but the broker stops before its markers: PrepareCommit is the last record.
@@ -53,7 +67,9 @@ describe('TransactionStateTopicLog', () => {
     markers.hold();
     const held = coordinatorOver(new TransactionStateTopicLog(broker.context, silentLogger), markers);
     await held.load();
-    expect((await held.endTxn({ transactionalId: 'a', producerId: a.producerId, producerEpoch: a.producerEpoch, committed: true })).errorCode).toBe(ErrorCode.NONE);
+    expect((await held.endTxn({ transactionalId: 'a', producerId: a.producerId, producerEpoch: a.producerEpoch, committed: true })).errorCode).toBe(
+      ErrorCode.NONE,
+    );
     held.close();
     const recoveredMarkers = new MemoryMarkerWriter();
     const restarted = coordinatorOver(new TransactionStateTopicLog(broker.context, silentLogger), recoveredMarkers);

@@ -54,7 +54,18 @@ describe('topic ids', () => {
 
 describe('transactions', () => {
   it('describe prints a row like kafka-transactions.sh: duration of an open transaction, partitions as topic-partition', () => {
-    const open = { transactionalId: 'tx', state: 'Ongoing', producerId: 7, producerEpoch: 2, timeoutMs: 60000, startTimeMs: 1000, partitions: [{ topic: 'a', partition: 0 }, { topic: 'b', partition: 3 }] };
+    const open = {
+      transactionalId: 'tx',
+      state: 'Ongoing',
+      producerId: 7,
+      producerEpoch: 2,
+      timeoutMs: 60000,
+      startTimeMs: 1000,
+      partitions: [
+        { topic: 'a', partition: 0 },
+        { topic: 'b', partition: 3 },
+      ],
+    };
     expect(describeRow(1, open, 4000)).toEqual([1, 'tx', 7, 2, 'Ongoing', 60000, 1000, 3000, 'a-0,b-3']);
     expect(describeRow(1, { ...open, state: 'Empty', startTimeMs: -1, partitions: [] }, 4000)).toEqual([1, 'tx', 7, 2, 'Empty', 60000, null, null, null]);
   });

@@ -26,7 +26,9 @@ export function describeRow(coordinatorId: number, t: TransactionDescription, no
 }
 
 export function registerTransactions(program: Command): void {
-  const transactions = program.command('transactions').description('list and describe transactions and the producers holding them (like kafka-transactions.sh)');
+  const transactions = program
+    .command('transactions')
+    .description('list and describe transactions and the producers holding them (like kafka-transactions.sh)');
 
   withBootstrap(transactions.command('list').description('every transactional id the coordinators know'))
     .option('--state <state>', 'only this state, e.g. Ongoing (repeatable)', collect)
@@ -37,7 +39,12 @@ export function registerTransactions(program: Command): void {
       await withClient(opts, async (client) => {
         const producerIds = (opts.producerId ?? []).map((v) => intArg(0)(v));
         const list = await listTransactions(client, { states: opts.state, producerIds, durationMs: opts.durationMs ?? -1, pattern: opts.pattern ?? null });
-        await writeOut(formatTable(['TransactionalId', 'Coordinator', 'ProducerId', 'TransactionState'], list.map((t) => [t.transactionalId, t.coordinatorId, t.producerId, t.state])));
+        await writeOut(
+          formatTable(
+            ['TransactionalId', 'Coordinator', 'ProducerId', 'TransactionState'],
+            list.map((t) => [t.transactionalId, t.coordinatorId, t.producerId, t.state]),
+          ),
+        );
       });
     });
 
@@ -51,7 +58,17 @@ export function registerTransactions(program: Command): void {
         const coordinatorId = listed.find((l) => l.transactionalId === opts.transactionalId)?.coordinatorId ?? -1;
         await writeOut(
           formatTable(
-            ['CoordinatorId', 'TransactionalId', 'ProducerId', 'ProducerEpoch', 'TransactionState', 'TransactionTimeoutMs', 'CurrentTransactionStartTimeMs', 'TransactionDurationMs', 'TopicPartitions'],
+            [
+              'CoordinatorId',
+              'TransactionalId',
+              'ProducerId',
+              'ProducerEpoch',
+              'TransactionState',
+              'TransactionTimeoutMs',
+              'CurrentTransactionStartTimeMs',
+              'TransactionDurationMs',
+              'TopicPartitions',
+            ],
             [describeRow(coordinatorId, t, Date.now())],
           ),
         );
@@ -67,7 +84,14 @@ export function registerTransactions(program: Command): void {
         await writeOut(
           formatTable(
             ['ProducerId', 'ProducerEpoch', 'LatestCoordinatorEpoch', 'LastSequence', 'LastTimestamp', 'CurrentTransactionStartOffset'],
-            producers.map((p) => [p.producerId, p.producerEpoch, p.coordinatorEpoch, p.lastSequence, p.lastTimestamp, p.currentTransactionStartOffset >= 0 ? p.currentTransactionStartOffset : null]),
+            producers.map((p) => [
+              p.producerId,
+              p.producerEpoch,
+              p.coordinatorEpoch,
+              p.lastSequence,
+              p.lastTimestamp,
+              p.currentTransactionStartOffset >= 0 ? p.currentTransactionStartOffset : null,
+            ]),
           ),
         );
       });
