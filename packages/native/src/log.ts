@@ -296,6 +296,11 @@ export class PartitionLog {
     return this.#txnNative().ongoingTransactions?.() ?? [];
   }
 
+  /** Every producer's state in this partition (DescribeProducers; the next sequence of a producer). */
+  producers(): ProducerInfo[] {
+    return this.#txnNative().producers?.() ?? [];
+  }
+
   #txnNative(): NativeTxnPlaceholder {
     return this.#native as unknown as NativeTxnPlaceholder;
   }
@@ -316,12 +321,26 @@ export interface OngoingTransaction {
   lastTimestamp: number;
 }
 
+/** TXN-CONTRACT placeholder: one producer's state in a partition. */
+export interface ProducerInfo {
+  producerId: number;
+  producerEpoch: number;
+  /** -1 when no batch of the current epoch is retained. */
+  lastSequence: number;
+  lastTimestamp: number;
+  /** Of the producer's last transaction marker; -1 before any. */
+  coordinatorEpoch: number;
+  /** First offset of its open transaction; -1 when none is open. */
+  currentTxnStartOffset: number;
+}
+
 /** TXN-CONTRACT placeholder: the native calls, optional until the native branch merges. */
 interface NativeTxnPlaceholder {
   appendTxnMarker?(producerId: number, producerEpoch: number, coordinatorEpoch: number, commit: boolean, nowMs: number, leaderEpoch: number): AppendResult;
   readonly firstUnstableOffset?: number;
   abortedTransactions?(startOffset: number, upperBoundOffset: number): AbortedTransaction[];
   ongoingTransactions?(): OngoingTransaction[];
+  producers?(): ProducerInfo[];
 }
 
 function toNativeConfig(config: LogConfig): NativeLogConfig {

@@ -136,11 +136,17 @@ describe('OffsetsTopicLog', () => {
     expect(await c.commitTransactionalOffsets(input, () => 0)).toEqual([0]);
     const partition = c.partitionFor('g');
     const [batch] = parseRecordBatches(broker.logs[partition].batches[0].bytes);
-    expect(batch).toMatchObject({ transactional: true, isControl: false, producerId: 77, producerEpoch: 3, baseSequence: -1 });
+    expect(batch).toMatchObject({ transactional: true, isControl: false, producerId: 77, producerEpoch: 3, baseSequence: 0 });
+    // The next commit of the transaction continues the producer's sequence in that partition.
+    expect(await c.commitTransactionalOffsets({ ...input, offsets: [{ ...input.offsets[0], partition: 1 }, { ...input.offsets[0], partition: 2 }] }, () => 0)).toEqual([0, 0]);
+    expect(parseRecordBatches(broker.logs[partition].batches[1].bytes)[0]).toMatchObject({ producerId: 77, baseSequence: 1, lastOffsetDelta: 1 });
     const fetch = (coordinator: GroupCoordinator) => coordinator.fetchOffsets('g', [{ name: 't', partitionIndexes: [0] }], true).topics[0].partitions[0];
     expect(fetch(coordinatorOn(new OffsetsTopicLog(broker.context, silentLogger))).errorCode).toBe(ErrorCode.UNSTABLE_OFFSET_COMMIT);
     // The COMMIT marker as the native log writes it, then a restart: applied.
     broker.logs[partition].append(buildEndTxnMarkerBatch({ type: 'COMMIT', coordinatorEpoch: 0, producerId: 77, producerEpoch: 3, timestamp: 0 }), 0);
     expect(fetch(coordinatorOn(new OffsetsTopicLog(broker.context, silentLogger)))).toMatchObject({ committedOffset: 12, errorCode: 0 });
+    // A new epoch starts at 0 again.
+    await c.commitTransactionalOffsets({ ...input, producerEpoch: 4 }, () => 0);
+    expect(parseRecordBatches(broker.logs[partition].batches.at(-1)!.bytes)[0]).toMatchObject({ producerEpoch: 4, baseSequence: 0 });
   });
 });

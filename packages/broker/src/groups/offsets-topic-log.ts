@@ -65,13 +65,12 @@ export class OffsetsTopicLog implements GroupLog {
 
   appendTransactional(partition: number, records: readonly GroupLogRecord[], nowMs: number, producer: TransactionalProducer): GroupLogAppend {
     const target = this.target(partition, records);
-    // Kafka writes the coordinator's transactional batches with no sequence (AppendOrigin.COORDINATOR).
     const batch = buildRecordBatch({
       records: records.map((r) => ({ key: r.key, value: r.value, timestamp: nowMs })),
       compression: 'none',
       producerId: producer.producerId,
       producerEpoch: producer.producerEpoch,
-      baseSequence: -1,
+      baseSequence: nextSequence(target, producer),
       transactional: true,
     });
     const baseOffset = this.appendBatch(target, batch, nowMs);
@@ -153,4 +152,19 @@ export class OffsetsTopicLog implements GroupLog {
       throw new GroupLogError(failure?.errorCode ?? ErrorCode.KAFKA_STORAGE_ERROR, err instanceof Error ? err.message : String(err));
     }
   }
+}
+
+/**
+ * The sequence for the broker's own transactional batch of `producer` in an offsets partition.
+ * Kafka writes these with no sequence (AppendOrigin.COORDINATOR skips the check); the native log
+ * checks every producer batch alike, so the batch carries the producer's next sequence there —
+ * from the partition's producer state: the last sequence + 1 in the same epoch, else 0 (a new
+ * epoch starts at 0; a producer unknown here may start anywhere). Only the broker writes to this
+ * topic, so nothing else moves that sequence between this read and the append (no await between).
+ */
+function nextSequence(partition: Partition, producer: TransactionalProducer): number {
+  const state = partition.log.producers().find((p) => p.producerId === producer.producerId);
+  if (state === undefined || state.producerEpoch !== producer.producerEpoch || state.lastSequence < 0) return 0;
+  // Sequences wrap from int32 max to 0, as Kafka's.
+  return state.lastSequence === 0x7fff_ffff ? 0 : state.lastSequence + 1;
 }

@@ -1,12 +1,10 @@
 // DescribeProducers (key 61).
-// Behavior: per partition, the producers with a transaction open there, from the native producer
-// state (`kafka-transactions.sh describe-producers`, and how `find-hanging` spots a transaction
-// that holds the last stable offset back): producer id and epoch, the transaction's first offset,
-// its last timestamp. A partition that does not exist answers UNKNOWN_TOPIC_OR_PARTITION, an
-// offline one KAFKA_STORAGE_ERROR.
-// Departure: Kafka lists every producer the partition has state for (idempotent ones too, with
-// their last sequence); the native contract exposes the producers with an open transaction, so
-// those are listed, lastSequence -1 and coordinatorEpoch -1 (unknown here).
+// Behavior: per partition, every producer the native producer state holds
+// (`kafka-transactions.sh describe-producers`, and how `find-hanging` spots a transaction that
+// holds the last stable offset back): producer id and epoch, last sequence, last timestamp, the
+// coordinator epoch of its last marker, and the first offset of its open transaction (-1 when
+// none). A partition that does not exist answers UNKNOWN_TOPIC_OR_PARTITION, an offline one
+// KAFKA_STORAGE_ERROR.
 // Version notes: served v0 (flexible).
 
 import { ErrorCode } from '@sluice/protocol';
@@ -29,13 +27,13 @@ export const describeProducersHandler = defineHandler({
           if (partition === undefined) return { ...none, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
           if (partition.offline) return { ...none, errorCode: ErrorCode.KAFKA_STORAGE_ERROR };
           try {
-            const activeProducers = partition.log.ongoingTransactions().map((p) => ({
+            const activeProducers = partition.log.producers().map((p) => ({
               producerId: p.producerId,
               producerEpoch: p.producerEpoch,
-              lastSequence: -1,
+              lastSequence: p.lastSequence,
               lastTimestamp: p.lastTimestamp,
-              coordinatorEpoch: -1,
-              currentTxnStartOffset: p.firstOffset,
+              coordinatorEpoch: p.coordinatorEpoch,
+              currentTxnStartOffset: p.currentTxnStartOffset,
             }));
             return { ...none, errorCode: ErrorCode.NONE, activeProducers };
           } catch (err) {

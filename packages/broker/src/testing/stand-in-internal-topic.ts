@@ -13,15 +13,24 @@ export class StandInLog {
   logStartOffset = 0;
   logEndOffset = 0;
   failWith: string | null = null;
+  /** Producer state as the native log keeps it: epoch and last sequence per producer id. */
+  private readonly producerState = new Map<number, { producerEpoch: number; lastSequence: number }>();
 
   append(records: Uint8Array, _nowMs: number): { baseOffset: number } {
     if (this.failWith !== null) throw Object.assign(new Error('stand-in failure'), { code: this.failWith });
     const bytes = records.slice();
     const header = readBatchHeader(bytes, 0);
+    if (header.producerId >= 0 && header.baseSequence >= 0) {
+      this.producerState.set(header.producerId, { producerEpoch: header.producerEpoch, lastSequence: header.baseSequence + header.lastOffsetDelta });
+    }
     new DataView(bytes.buffer).setBigInt64(0, BigInt(this.logEndOffset));
     this.batches.push({ base: this.logEndOffset, bytes });
     this.logEndOffset += header.lastOffsetDelta + 1;
     return { baseOffset: this.logEndOffset - header.lastOffsetDelta - 1 };
+  }
+
+  producers(): Array<{ producerId: number; producerEpoch: number; lastSequence: number }> {
+    return [...this.producerState].map(([producerId, s]) => ({ producerId, ...s }));
   }
 }
 
