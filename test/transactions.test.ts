@@ -104,6 +104,13 @@ describe('kafkajs transactions', () => {
     expect(described.transactionState).toBe('CompleteCommit');
     await admin.disconnect();
 
+    // The coordinator's metrics: two commits, one abort, nothing open any more.
+    const metrics = await (await fetch(broker.metricsUrl!)).text();
+    expect(metrics).toMatch(/^sluice_transactions_completed_total\{result="commit"\} 2$/m);
+    expect(metrics).toMatch(/^sluice_transactions_completed_total\{result="abort"\} 1$/m);
+    expect(metrics).toMatch(/^sluice_transactions_begun_total 3$/m);
+    expect(metrics).toMatch(/^sluice_transactions_open 0$/m);
+
     // The CLI, like kafka-transactions.sh.
     const listed = await sluice(broker.bootstrap, ['transactions', 'list']);
     expect(listed).toMatch(/^TransactionalId\s+Coordinator\s+ProducerId\s+TransactionState/);
