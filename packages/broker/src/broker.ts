@@ -144,7 +144,15 @@ export class Broker {
     // Auto-creation of __consumer_offsets (a Metadata request naming it) makes it the way the
     // coordinator does: its partition count and compact policy, never a default topic.
     context.topicCreator.registerInternalTopic(OFFSETS_TOPIC, () => offsetsGroupLog.topic());
-    const groups = new GroupCoordinator({ config: groupCoordinatorConfig(this.config), groupLog: offsetsGroupLog, logger: groupsLogger });
+    // KIP-848 consumer groups assign the broker's topics, read live at each heartbeat.
+    const topicImages = {
+      byName: (name: string) => {
+        const t = topics.get(name);
+        return t === undefined ? undefined : { id: t.id, name: t.name, partitionCount: t.partitions.length };
+      },
+      all: () => [...topics.topics].map((t) => ({ id: t.id, name: t.name, partitionCount: t.partitions.length })),
+    };
+    const groups = new GroupCoordinator({ config: groupCoordinatorConfig(this.config), groupLog: offsetsGroupLog, logger: groupsLogger, topics: topicImages });
     groups.load();
     context.useGroupCoordinator(groups);
     this.groups = groups;

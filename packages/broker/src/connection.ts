@@ -23,6 +23,7 @@ import {
   encodeResponse,
   FrameReader,
   ProtocolError,
+  type RequestDecodeInfo,
   type RequestHeader,
 } from '@sluice/protocol';
 import type { ConnectionWriter, SendPart } from '@sluice/native';
@@ -59,6 +60,8 @@ export interface ConnectionProbe {
   responseReady(apiKey: number, body: unknown): void;
   /** The response is completely written: the request's queue, local and send times (ms). */
   requestCompleted(apiKey: number, version: number, queueMs: number, localMs: number, sendMs: number): void;
+  /** A request's body ended before its frame did; it was served, the rest ignored (as Kafka does). */
+  requestWithTrailingBytes(apiKey: number): void;
 }
 
 export interface ConnectionOptions {
@@ -93,6 +96,10 @@ export class Connection {
   private paused = false;
   /** Inside processFrames (dispatch can re-enter through a synchronous response). */
   private processing = false;
+  /** Filled by each decodeRequest: bytes after the body (served, as Kafka serves them). */
+  private readonly decodeInfo: RequestDecodeInfo = { trailingBytes: 0 };
+  /** Trailing bytes are logged once per connection (a client that sends them sends them often). */
+  private trailingLogged = false;
   /** Set by drain(): resolves once every in-flight response is written (or the socket died). */
   private drained: { promise: Promise<void>; resolve: () => void } | null = null;
 
@@ -284,7 +291,8 @@ export class Connection {
       this.close();
       return;
     }
-    const request = decodeRequest(header, frame);
+    const request = decodeRequest(header, frame, this.decodeInfo);
+    if (this.decodeInfo.trailingBytes > 0) this.trailingBytes(header);
     this.inFlight.push(entry);
     const ctx: RequestContext = { broker: this.broker, header, connection: this.info, receivedAt };
     let result: HandlerResult | Promise<HandlerResult>;
@@ -312,6 +320,17 @@ export class Connection {
       entry.result = result;
       this.flush();
     }
+  }
+
+  /** The body ended before the frame: served as Kafka serves it, counted, logged once. */
+  private trailingBytes(header: RequestHeader): void {
+    this.probe.requestWithTrailingBytes(header.apiKey);
+    if (this.trailingLogged) return;
+    this.trailingLogged = true;
+    this.log.debug(
+      { apiKey: header.apiKey, apiVersion: header.apiVersion, clientId: header.clientId, trailingBytes: this.decodeInfo.trailingBytes },
+      'request body followed by extra bytes; serving it and ignoring them, as Kafka does (logged once per connection)',
+    );
   }
 
   private handlerFailed(handler: ApiHandler, header: RequestHeader, err: unknown): void {

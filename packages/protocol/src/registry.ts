@@ -12,6 +12,8 @@ import { AddPartitionsToTxnRequest, AddPartitionsToTxnResponse } from './message
 import { AlterConfigsRequest, AlterConfigsResponse } from './messages/alter-configs.ts';
 import { AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse } from './messages/alter-user-scram-credentials.ts';
 import { ApiVersionsRequest, ApiVersionsResponse } from './messages/api-versions.ts';
+import { ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse } from './messages/consumer-group-describe.ts';
+import { ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse } from './messages/consumer-group-heartbeat.ts';
 import { CreateAclsRequest, CreateAclsResponse } from './messages/create-acls.ts';
 import { CreatePartitionsRequest, CreatePartitionsResponse } from './messages/create-partitions.ts';
 import { CreateTopicsRequest, CreateTopicsResponse } from './messages/create-topics.ts';
@@ -84,6 +86,8 @@ const pairs: ReadonlyArray<readonly [MessageSpec, MessageSpec]> = [
   [DeleteGroupsRequest, DeleteGroupsResponse],
   [IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse],
   [DescribeClusterRequest, DescribeClusterResponse],
+  [ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse],
+  [ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse],
   [DescribeProducersRequest, DescribeProducersResponse],
   [DescribeTransactionsRequest, DescribeTransactionsResponse],
   [ListTransactionsRequest, ListTransactionsResponse],

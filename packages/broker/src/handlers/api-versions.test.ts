@@ -66,6 +66,15 @@ describe('ApiVersions', () => {
     expect(ok.errorCode).toBe(ErrorCode.NONE);
   });
 
+  test('v3+: group.version is supported 0-1 and finalized at 1 (KIP-848 consumer groups are on)', async () => {
+    const res = await callHandler(apiVersionsHandler, broker, 3, { ...client });
+    expect(res.supportedFeatures).toContainEqual({ name: 'group.version', minVersion: 0, maxVersion: 1 });
+    expect(res.finalizedFeatures).toContainEqual({ name: 'group.version', minVersionLevel: 1, maxVersionLevel: 1 });
+    expect(res.finalizedFeaturesEpoch).toBeGreaterThanOrEqual(0);
+    expect(TABLE).toContainEqual({ apiKey: 68, minVersion: 0, maxVersion: 1 });
+    expect(TABLE).toContainEqual({ apiKey: 69, minVersion: 0, maxVersion: 1 });
+  });
+
   test('v0-2 carry no software name, so nothing to check', async () => {
     const res = await callHandler(apiVersionsHandler, broker, 2, {});
     expect(res.errorCode).toBe(ErrorCode.NONE);

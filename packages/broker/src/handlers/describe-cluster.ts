@@ -1,8 +1,10 @@
 // DescribeCluster (key 60).
-// Behavior: one broker (this one), which is also the controller; cluster id from meta.properties.
+// Behavior: one broker (this one), which is also the controller; cluster id from meta.properties;
+// the cluster's authorized operations, when asked for, are all of them (no authorizer), as Kafka's.
 // Version notes: served v0–1 (v1 endpointType: 1 = brokers); flexible from v0.
 
 import { ErrorCode } from '@sluice/protocol';
+import { AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_OPERATIONS } from './authorized-operations.ts';
 import { defineHandler } from './handler.ts';
 
 const ENDPOINT_TYPE_BROKERS = 1;
@@ -14,7 +16,7 @@ export const describeClusterHandler = defineHandler({
   handle(ctx, request) {
     const { broker } = ctx;
     const endpointType = request.endpointType ?? ENDPOINT_TYPE_BROKERS;
-    const base = { throttleTimeMs: 0, endpointType, clusterId: broker.clusterId, controllerId: broker.nodeId, clusterAuthorizedOperations: -2147483648 };
+    const base = { throttleTimeMs: 0, endpointType, clusterId: broker.clusterId, controllerId: broker.nodeId, clusterAuthorizedOperations: request.includeClusterAuthorizedOperations === true ? CLUSTER_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED };
     if (endpointType !== ENDPOINT_TYPE_BROKERS) {
       return { ...base, errorCode: ErrorCode.UNSUPPORTED_ENDPOINT_TYPE, errorMessage: `Unsupported endpoint type ${endpointType}`, brokers: [] };
     }

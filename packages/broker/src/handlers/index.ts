@@ -7,6 +7,8 @@ import { addOffsetsToTxnHandler } from './add-offsets-to-txn.ts';
 import { addPartitionsToTxnHandler } from './add-partitions-to-txn.ts';
 import { alterConfigsHandler } from './alter-configs.ts';
 import { apiVersionsHandler } from './api-versions.ts';
+import { consumerGroupDescribeHandler } from './consumer-group-describe.ts';
+import { consumerGroupHeartbeatHandler } from './consumer-group-heartbeat.ts';
 import { createPartitionsHandler } from './create-partitions.ts';
 import { createTopicsHandler } from './create-topics.ts';
 import { deleteGroupsHandler } from './delete-groups.ts';
@@ -74,6 +76,8 @@ export function createHandlerRegistry(extra: readonly ApiHandler[] = []): Handle
     describeProducersHandler,
     describeTransactionsHandler,
     listTransactionsHandler,
+    consumerGroupHeartbeatHandler,
+    consumerGroupDescribeHandler,
     ...extra,
   ];
   const registry = new Map<number, ApiHandler>();

@@ -4,16 +4,16 @@
 // `auto.create.topics.enable` and the request's allowAutoTopicCreation allow it; a null topic
 // list (v1+) means all topics; v0 treats an empty list as all topics.
 // Version notes: v1 controllerId/rack/isInternal; v2 clusterId; v4 allowAutoTopicCreation;
-// v7 leaderEpoch; v8 authorized operations; v9+ flexible; v10 topic ids (lookup by id); v12
+// v7 leaderEpoch; v8 authorized operations (all of them when asked: no authorizer); v9+ flexible; v10 topic ids (lookup by id); v12
 // nullable topic name in the response.
 
 import { ErrorCode, type MetadataResponseTopics, ZERO_UUID } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import type { Topic } from '../topics.ts';
+import { AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_OPERATIONS, TOPIC_OPERATIONS } from './authorized-operations.ts';
 import { defineHandler } from './handler.ts';
 
 const { UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE, INVALID_TOPIC_EXCEPTION, INVALID_REQUEST, UNKNOWN_TOPIC_ID } = ErrorCode;
-const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 
 export function describeTopic(broker: BrokerContext, topic: Topic): MetadataResponseTopics {
   return {
@@ -78,13 +78,17 @@ export const metadataHandler = defineHandler({
         }
       }
     }
+    // v8+: authorized operations when asked for (no authorizer: all of them, as Kafka answers).
+    if (request.includeTopicAuthorizedOperations === true) {
+      for (const t of topics as Array<{ errorCode: number; topicAuthorizedOperations: number }>) if (t.errorCode === 0) t.topicAuthorizedOperations = TOPIC_OPERATIONS;
+    }
     return {
       throttleTimeMs: 0,
       brokers: [{ nodeId: broker.nodeId, host: endpoint.host, port: endpoint.port, rack: null }],
       clusterId: broker.clusterId,
       controllerId: broker.nodeId,
       topics,
-      clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+      clusterAuthorizedOperations: request.includeClusterAuthorizedOperations === true ? CLUSTER_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
     };
   },
 });

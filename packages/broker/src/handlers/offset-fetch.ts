@@ -7,7 +7,9 @@
 // Version notes: served v1–9 (Kafka 4 dropped v0). v2 nullable topics and a top-level error;
 // v3 throttle time; v5 committedLeaderEpoch; v6+ flexible; v7 requireStable; v8 batches groups
 // (request `groups`, response `groups` with a per-group error) and drops the single-group
-// fields; v9 memberId/memberEpoch for KIP-848 groups (not used by classic groups).
+// fields; v9 memberId/memberEpoch for KIP-848 groups: a member's fetch is checked as Kafka does
+// (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH, FENCED_MEMBER_EPOCH as the group's error; epoch -1,
+// the admin client, is not checked); classic groups ignore them.
 
 import type { OffsetFetchResponseGroupsTopics } from '@sluice/protocol';
 import type { OffsetFetchResult } from '../groups/types.ts';
@@ -37,6 +39,8 @@ export const offsetFetchHandler = defineHandler({
       return {
         throttleTimeMs: 0,
         groups: (request.groups ?? []).map((g) => {
+          const invalid = groups.validateOffsetFetch(g.groupId, g.memberId ?? null, g.memberEpoch ?? -1);
+          if (invalid !== 0) return { groupId: g.groupId, topics: [], errorCode: invalid };
           const result = groups.fetchOffsets(g.groupId, g.topics, request.requireStable ?? false);
           return { groupId: g.groupId, topics: topicsOf(result), errorCode: result.errorCode };
         }),

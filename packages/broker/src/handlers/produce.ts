@@ -21,11 +21,13 @@
 // unverified). The check and the native append are one synchronous step, so no marker can land
 // between them. A control batch from a client is refused by the native log (INVALID_RECORD).
 // Version notes: served from v3 (RecordBatch v2 only) to v11, advertised from v0 as Kafka 4 does
-// for librdkafka's sake; v5 logStartOffset; v8 recordErrors/errorMessage; v9+ flexible; v11
+// for librdkafka's sake; v5 logStartOffset; v8 recordErrors/errorMessage (recordErrors name the
+// keyless records refused by a compacted topic, as Kafka's do); v9+ flexible; v11
 // TRANSACTION_ABORTABLE.
 
 import { ApiKey, ErrorCode, type ProduceResponseResponsesPartitionResponses as PartitionResponse } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.ts';
+import { keylessRecordErrors } from '../keyless-records.ts';
 import { errorForVersion } from '../transactions/versioned-errors.ts';
 import { produceRecords } from '../produce-records.ts';
 import { leavesStorageUnknown, partitionFailure } from '../storage-errors.ts';
@@ -129,7 +131,12 @@ export const produceHandler = defineHandler({
           if (failure.unexpected) broker.logger.error({ topic: topicData.name, partition: index, err }, 'append failed unexpectedly');
           if (leavesStorageUnknown(err)) partition.markOffline(err);
           else broker.logger.debug({ topic: topicData.name, partition: index, err: failure.message }, 'append rejected');
-          return failed(index, failure.errorCode, failure.message);
+          const answer = failed(index, failure.errorCode, failure.message);
+          // Keyless records in a compacted topic: name each one, as Kafka does (keyless-records.ts).
+          if (failure.errorCode === ErrorCode.INVALID_RECORD && partition.topic.config.isCompacted()) {
+            Object.assign(answer, keylessRecordErrors(batch, topicData.name, index) ?? {});
+          }
+          return answer;
         }
       });
       return { name: topicData.name, partitionResponses };

@@ -46,6 +46,9 @@ export class BrokerProbe {
   private readonly localTime: HistogramFamily;
   private readonly sendTime: HistogramFamily;
   private readonly errors: CounterFamily;
+  private readonly trailing: CounterFamily;
+  /** By API key, made on the first such request (most APIs never see one). */
+  private readonly trailingByApi: Array<CounterChild | undefined> = [];
   private readonly bytesIn: CounterFamily;
   private readonly messagesIn: CounterFamily;
   private readonly bytesOut: CounterFamily;
@@ -71,6 +74,11 @@ export class BrokerProbe {
       name: 'sluice_errors_total',
       help: 'Error codes in responses, by API and Kafka error name (one per partition, topic or group that failed).',
       labelNames: ['api', 'error'],
+    });
+    this.trailing = new CounterFamily(registry, {
+      name: 'sluice_request_trailing_bytes_total',
+      help: 'Requests served whose complete body was followed by extra bytes in the frame (ignored, as Kafka ignores them), by API.',
+      labelNames: ['api'],
     });
     this.bytesIn = new CounterFamily(registry, {
       name: 'sluice_topic_bytes_in_total',
@@ -145,6 +153,13 @@ export class BrokerProbe {
   responseReady(apiKey: number, body: unknown): void {
     const series = this.api(apiKey);
     series.scan(body, series.countError);
+  }
+
+  /** A request's body ended before its frame did; it was served, the rest ignored (as Kafka does). */
+  requestWithTrailingBytes(apiKey: number): void {
+    let counter = this.trailingByApi[apiKey];
+    if (counter === undefined) counter = this.trailingByApi[apiKey] = this.trailing.child(apiKeyName(apiKey));
+    counter.value++;
   }
 
   // ---- connections ----

@@ -964,15 +964,17 @@ export interface DescribeGroupsResponseGroupsMembers {
 
 // --- ListGroups (API key 16)
 
-/** ListGroupsRequest (API key 16), served v0-v4, flexible from v3. */
+/** ListGroupsRequest (API key 16), served v0-v5, flexible from v3. */
 export interface ListGroupsRequest {
   /** Versions 4+. */
   statesFilter?: string[];
+  /** Versions 5+. */
+  typesFilter?: string[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
 
-/** ListGroupsResponse (API key 16), served v0-v4, flexible from v3. */
+/** ListGroupsResponse (API key 16), served v0-v5, flexible from v3. */
 export interface ListGroupsResponse {
   /** Versions 1+. */
   throttleTimeMs?: number;
@@ -992,6 +994,8 @@ export interface ListGroupsResponseGroups {
   protocolType: string;
   /** Versions 4+. */
   groupState?: string;
+  /** Versions 5+. */
+  groupType?: string;
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -2272,6 +2276,196 @@ export interface DescribeClusterResponseBrokers {
   _unknownTaggedFields?: UnknownTaggedField[];
 }
 
+// --- ConsumerGroupHeartbeat (API key 68)
+
+/** ConsumerGroupHeartbeatRequest (API key 68), served v0-v1, flexible from v0. */
+export interface ConsumerGroupHeartbeatRequest {
+  /** Versions 0+. */
+  groupId: string;
+  /** Versions 0+. */
+  memberId: string;
+  /** Versions 0+. */
+  memberEpoch: number;
+  /** Versions 0+. Default null. */
+  instanceId: string | null;
+  /** Versions 0+. Default null. */
+  rackId: string | null;
+  /** Versions 0+. Default -1. */
+  rebalanceTimeoutMs: number;
+  /** Versions 0+. Default null. */
+  subscribedTopicNames: string[] | null;
+  /** Versions 1+. Default null. */
+  subscribedTopicRegex?: string | null;
+  /** Versions 0+. Default null. */
+  serverAssignor: string | null;
+  /** Versions 0+. Default null. */
+  topicPartitions: ConsumerGroupHeartbeatRequestTopicPartitions[] | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ConsumerGroupHeartbeatRequest.topicPartitions[]. */
+export interface ConsumerGroupHeartbeatRequestTopicPartitions {
+  /** Versions 0+. */
+  topicId: string;
+  /** Versions 0+. */
+  partitions: number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** ConsumerGroupHeartbeatResponse (API key 68), served v0-v1, flexible from v0. */
+export interface ConsumerGroupHeartbeatResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. Default null. */
+  errorMessage: string | null;
+  /** Versions 0+. Default null. */
+  memberId: string | null;
+  /** Versions 0+. */
+  memberEpoch: number;
+  /** Versions 0+. */
+  heartbeatIntervalMs: number;
+  /** Versions 0+. Default null. */
+  assignment: ConsumerGroupHeartbeatResponseAssignment | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** ConsumerGroupHeartbeatResponse.assignment. */
+export interface ConsumerGroupHeartbeatResponseAssignment {
+  /** Versions 0+. */
+  topicPartitions: readonly ConsumerGroupHeartbeatResponseAssignmentTopicPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ConsumerGroupHeartbeatResponse.assignment.topicPartitions[]. */
+export interface ConsumerGroupHeartbeatResponseAssignmentTopicPartitions {
+  /** Versions 0+. */
+  topicId: string;
+  /** Versions 0+. */
+  partitions: readonly number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- ConsumerGroupDescribe (API key 69)
+
+/** ConsumerGroupDescribeRequest (API key 69), served v0-v1, flexible from v0. */
+export interface ConsumerGroupDescribeRequest {
+  /** Versions 0+. */
+  groupIds: string[];
+  /** Versions 0+. */
+  includeAuthorizedOperations: boolean;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** ConsumerGroupDescribeResponse (API key 69), served v0-v1, flexible from v0. */
+export interface ConsumerGroupDescribeResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  groups: readonly ConsumerGroupDescribeResponseGroups[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ConsumerGroupDescribeResponse.groups[]. */
+export interface ConsumerGroupDescribeResponseGroups {
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. Default null. */
+  errorMessage: string | null;
+  /** Versions 0+. */
+  groupId: string;
+  /** Versions 0+. */
+  groupState: string;
+  /** Versions 0+. */
+  groupEpoch: number;
+  /** Versions 0+. */
+  assignmentEpoch: number;
+  /** Versions 0+. */
+  assignorName: string;
+  /** Versions 0+. */
+  members: readonly ConsumerGroupDescribeResponseGroupsMembers[];
+  /** Versions 0+. Default -2147483648. */
+  authorizedOperations: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ConsumerGroupDescribeResponse.groups[].members[]. */
+export interface ConsumerGroupDescribeResponseGroupsMembers {
+  /** Versions 0+. */
+  memberId: string;
+  /** Versions 0+. Default null. */
+  instanceId: string | null;
+  /** Versions 0+. Default null. */
+  rackId: string | null;
+  /** Versions 0+. */
+  memberEpoch: number;
+  /** Versions 0+. */
+  clientId: string;
+  /** Versions 0+. */
+  clientHost: string;
+  /** Versions 0+. */
+  subscribedTopicNames: readonly string[];
+  /** Versions 0+. Default null. */
+  subscribedTopicRegex: string | null;
+  /** Versions 0+. */
+  assignment: ConsumerGroupDescribeResponseGroupsMembersAssignment;
+  /** Versions 0+. */
+  targetAssignment: ConsumerGroupDescribeResponseGroupsMembersTargetAssignment;
+  /** Versions 1+. Default -1. */
+  memberType?: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** ConsumerGroupDescribeResponse.groups[].members[].assignment. */
+export interface ConsumerGroupDescribeResponseGroupsMembersAssignment {
+  /** Versions 0+. */
+  topicPartitions: readonly ConsumerGroupDescribeResponseGroupsMembersAssignmentTopicPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ConsumerGroupDescribeResponse.groups[].members[].assignment.topicPartitions[]. */
+export interface ConsumerGroupDescribeResponseGroupsMembersAssignmentTopicPartitions {
+  /** Versions 0+. */
+  topicId: string;
+  /** Versions 0+. */
+  topicName: string;
+  /** Versions 0+. */
+  partitions: readonly number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** ConsumerGroupDescribeResponse.groups[].members[].targetAssignment. */
+export interface ConsumerGroupDescribeResponseGroupsMembersTargetAssignment {
+  /** Versions 0+. */
+  topicPartitions: readonly ConsumerGroupDescribeResponseGroupsMembersTargetAssignmentTopicPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ConsumerGroupDescribeResponse.groups[].members[].targetAssignment.topicPartitions[]. */
+export interface ConsumerGroupDescribeResponseGroupsMembersTargetAssignmentTopicPartitions {
+  /** Versions 0+. */
+  topicId: string;
+  /** Versions 0+. */
+  topicName: string;
+  /** Versions 0+. */
+  partitions: readonly number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
 // --- DescribeProducers (API key 61)
 
 /** DescribeProducersRequest (API key 61), served v0-v0, flexible from v0. */
@@ -2593,6 +2787,8 @@ export interface RequestTypes {
   42: DeleteGroupsRequest;
   44: IncrementalAlterConfigsRequest;
   60: DescribeClusterRequest;
+  68: ConsumerGroupHeartbeatRequest;
+  69: ConsumerGroupDescribeRequest;
   61: DescribeProducersRequest;
   65: DescribeTransactionsRequest;
   66: ListTransactionsRequest;
@@ -2637,6 +2833,8 @@ export interface ResponseTypes {
   42: DeleteGroupsResponse;
   44: IncrementalAlterConfigsResponse;
   60: DescribeClusterResponse;
+  68: ConsumerGroupHeartbeatResponse;
+  69: ConsumerGroupDescribeResponse;
   61: DescribeProducersResponse;
   65: DescribeTransactionsResponse;
   66: ListTransactionsResponse;
