@@ -12,11 +12,11 @@
 //       A KafkaConsumer in <group> (auto.offset.reset=earliest, no auto commit) polls until it
 //       has <count> records, commits them synchronously and leaves. isolation read_committed: it
 //       then polls two more seconds and reports anything that arrives (nothing should).
-//   transactional <bootstrap> <inTopic> <outTopic> <group> <transactionalId>
+//   transactional <bootstrap> <inTopic> <outTopic> <group> <transactionalId> [groupProtocol]
 //       A transactional producer: one committed and one aborted transaction of 5 records each to
 //       <outTopic>; a consume-transform-produce transaction (a consumer in <group> reads 5
 //       records of <inTopic>, the producer sends them upper-cased and sendOffsetsToTransaction
-//       with the consumer's group metadata, then commits); then a second producer with the same
+//       with the consumer's group metadata — group.protocol classic or consumer (KIP-848) — then commits); then a second producer with the same
 //       transactional id fences the first (its next transaction fails with ProducerFencedException)
 //       and commits one record of its own. Reports the group's committed offsets at the end.
 //   member <bootstrap> <topic> <group> <stopFile> <groupProtocol>
@@ -81,7 +81,8 @@ public final class JavaClient {
         case "consume" ->
             consume(arg(args, 1), arg(args, 2), arg(args, 3), Integer.parseInt(arg(args, 4)),
                 args.length > 5 ? Long.parseLong(args[5]) : 60_000L, args.length > 6 ? args[6] : "read_uncommitted");
-        case "transactional" -> transactional(arg(args, 1), arg(args, 2), arg(args, 3), arg(args, 4), arg(args, 5));
+        case "transactional" ->
+            transactional(arg(args, 1), arg(args, 2), arg(args, 3), arg(args, 4), arg(args, 5), args.length > 6 ? args[6] : "classic");
         case "member" -> member(arg(args, 1), arg(args, 2), arg(args, 3), Path.of(arg(args, 4)), arg(args, 5));
         case "group-offsets" -> groupOffsets(arg(args, 1), arg(args, 2), arg(args, 3));
         default -> throw new IllegalArgumentException("unknown command " + args[0]);
@@ -225,7 +226,8 @@ public final class JavaClient {
     return producer;
   }
 
-  private static void transactional(String bootstrap, String inTopic, String outTopic, String group, String transactionalId) throws Exception {
+  private static void transactional(String bootstrap, String inTopic, String outTopic, String group, String transactionalId,
+      String groupProtocol) throws Exception {
     KafkaProducer<String, String> first = transactionalProducer(bootstrap, transactionalId);
     emit("event", "initialized");
     first.beginTransaction();
@@ -241,6 +243,7 @@ public final class JavaClient {
     Properties cprops = new Properties();
     cprops.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     cprops.put(ConsumerConfig.CLIENT_ID_CONFIG, "sluice-java-ctp");
+    cprops.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, groupProtocol);
     cprops.put(ConsumerConfig.GROUP_ID_CONFIG, group);
     cprops.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     cprops.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
