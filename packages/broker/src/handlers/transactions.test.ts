@@ -203,4 +203,29 @@ describe('transaction handlers', () => {
     // A commit after the abort: INVALID_TXN_STATE.
     expect((await callHandler(endTxnHandler, broker, 3, { ...p, committed: true })).errorCode).toBe(ErrorCode.INVALID_TXN_STATE);
   });
+
+  test('produce between EndTxn and its durable PrepareCommit is refused (retriable), not added to the transaction', async () => {
+    const h = await harness();
+    const { broker, partitions } = brokerOver(h);
+    const p = await init(broker);
+    await callHandler(addPartitionsToTxnHandler, broker, 3, {
+      v3AndBelowTransactionalId: 'tx',
+      v3AndBelowProducerId: p.producerId,
+      v3AndBelowProducerEpoch: p.producerEpoch,
+      v3AndBelowTopics: [{ name: 't', partitions: [0] }],
+    });
+    h.log.holdFlushes();
+    const ending = callHandler(endTxnHandler, broker, 3, { transactionalId: 'tx', producerId: p.producerId, producerEpoch: p.producerEpoch, committed: true });
+    const produced = await callHandler(produceHandler, broker, 11, {
+      transactionalId: 'tx',
+      acks: -1,
+      timeoutMs: 1000,
+      topicData: [{ name: 't', partitionData: [{ index: 0, records: transactionalBatch(p.producerId, p.producerEpoch) }] }],
+    });
+    expect(produced.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.NOT_ENOUGH_REPLICAS);
+    expect(partitions.get('t')![0].appended).toBe(0);
+    h.log.releaseFlushes();
+    expect((await ending).errorCode).toBe(ErrorCode.NONE);
+    await drive(h);
+  });
 });
