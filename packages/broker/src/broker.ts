@@ -18,6 +18,8 @@ import { ConnectionWriter, type LogDirLock, lockLogDir, type WriterEvent, type W
 import { BrokerConfig, ConfigError, type Listener } from './config.ts';
 import { BrokerContext } from './broker-context.ts';
 import { Connection, type ConnectionOptions } from './connection.ts';
+import { ConnectionSession } from './connection-session.ts';
+import { type ListenerAuth, listenerAuth } from './security/listener-auth.ts';
 import { GroupCoordinator } from './groups/coordinator.ts';
 import { groupCoordinatorConfig } from './groups/config.ts';
 import { OffsetsTopicLog } from './groups/offsets-topic-log.ts';
@@ -80,6 +82,8 @@ export class Broker {
   private logDirLocks: LogDirLock[] = [];
   private nextConnectionId = 1;
   private boundListeners: BoundListener[] = [];
+  /** Each listener's authentication settings, by listener name, resolved at start. */
+  private readonly listenerAuths = new Map<string, ListenerAuth>();
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
 
   constructor(settings: BrokerSettings = {}, logger?: Logger) {
@@ -121,6 +125,7 @@ export class Broker {
     this.state = 'starting';
     const started = performance.now();
     const logger = this.logger;
+    this.resolveListenerAuth();
     // The metrics endpoint binds first: an unusable address fails the start before any log is
     // opened. Until the broker's parts are attached, a scrape shows only counted events.
     await this.startMetricsServer();
@@ -294,6 +299,23 @@ export class Broker {
     }
   }
 
+  /**
+   * Every listener's SASL settings, checked before anything opens: a listener that cannot be
+   * served fails the start with the key to fix. SCRAM logins read the credential store the
+   * broker context opens later (nothing connects before it exists).
+   */
+  private resolveListenerAuth(): void {
+    const scram = { scramCredential: (user: string, mechanism: string) => this.context?.scramCredentials.scramCredential(user, mechanism) };
+    for (const listener of this.config.listeners) {
+      try {
+        this.listenerAuths.set(listener.name, listenerAuth(this.config, listener, scram));
+      } catch (err) {
+        this.state = 'stopped';
+        throw new ConfigError('listeners', (err as Error).message);
+      }
+    }
+  }
+
   private async startMetricsServer(): Promise<void> {
     const setting = this.config.str('sluice.metrics.listener');
     let listener: MetricsListener | null;
@@ -394,7 +416,11 @@ export class Broker {
       listenerName: listener.name,
     };
     const address = info.remoteAddress;
-    const connection = new Connection(socket, info, this.writer, this.context, this.handlers, options, this.logger.child({ subsystem: 'network' }), (c) => {
+    const auth = this.listenerAuths.get(listener.name);
+    if (auth === undefined) throw new Error(`BUG: no authentication settings for listener ${listener.name}`);
+    const networkLogger = this.logger.child({ subsystem: 'network' });
+    const session = new ConnectionSession(address, auth, this.metrics.security, networkLogger.child({ connection: info.id, listener: listener.name }));
+    const connection = new Connection(socket, info, session, this.writer, this.context, this.handlers, options, networkLogger, (c) => {
       this.connections.delete(c.id);
       const left = (this.connectionsPerIp.get(address) ?? 1) - 1;
       if (left > 0) this.connectionsPerIp.set(address, left);

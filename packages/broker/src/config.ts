@@ -4,6 +4,9 @@
 // `TOPIC_CONFIGS` below, as Kafka's LogConfig does.
 
 import { metricsListenerProblem } from './metrics-listener.ts';
+import { authorizerEnabled, parseSuperUsers } from './security/acl/authorizer-config.ts';
+import { DEFAULT_SECURITY_PROTOCOL_MAP, parseSecurityProtocolMap, SECURITY_PROTOCOLS, type SecurityProtocol, securityProtocolOf } from './security/listener-security.ts';
+import { SslPrincipalMapper } from './security/principal/ssl-principal-mapper.ts';
 import { testFaultsProblem } from './test-faults.ts';
 
 export type ConfigType = 'string' | 'int' | 'long' | 'boolean' | 'list' | 'double';
@@ -16,6 +19,10 @@ export interface ConfigDef {
   readonly default: ConfigValue;
   readonly doc: string;
   readonly validator?: (value: ConfigValue) => string | null;
+  /** Kafka's PASSWORD type: never printed (startup line, DescribeConfigs answers null). */
+  readonly sensitive?: boolean;
+  /** May also be set per listener as `listener.name.<listener>.<name>` (Kafka's listener-prefixed keys). */
+  readonly perListener?: boolean;
 }
 
 /** Kafka's ConfigResource.Type ids of the resources Sluice has configs for. */
@@ -50,6 +57,79 @@ const listOf = (...allowed: string[]) => (v: ConfigValue) =>
   Array.isArray(v) && v.some((item) => !allowed.includes(item))
     ? `each item must be one of ${allowed.join(', ')}`
     : null;
+
+const problemOf = (check: () => unknown) => {
+  try {
+    check();
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+};
+const sensitive = { sensitive: true, perListener: true } as const;
+
+/**
+ * Listeners, SASL and the authorizer (issue 13). Keys marked `perListener` may also be set as
+ * `listener.name.<listener, lower case>.<key>`, which wins for that listener; `sasl.jaas.config`
+ * and `connections.max.reauth.ms` also per mechanism, `listener.name.<l>.<mechanism>.<key>`
+ * (Kafka's rules, security/listener-security.ts).
+ */
+const LISTENER_SASL_AUTHORIZER_CONFIGS: readonly ConfigDef[] = [
+  {
+    name: 'listener.security.protocol.map',
+    type: 'string',
+    default: DEFAULT_SECURITY_PROTOCOL_MAP,
+    doc: 'Listener name to security protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL); the default maps each protocol name to itself.',
+    validator: (v) => (typeof v === 'string' ? problemOf(() => parseSecurityProtocolMap(v)) : null),
+  },
+  { name: 'inter.broker.listener.name', type: 'string', default: null, doc: 'Reserved for cluster mode: the listener brokers use between themselves; must name a listener when set.' },
+  { name: 'security.inter.broker.protocol', type: 'string', default: 'PLAINTEXT', doc: 'Reserved for cluster mode (Kafka\'s older form of inter.broker.listener.name).', validator: oneOf(...SECURITY_PROTOCOLS) },
+  { name: 'sasl.enabled.mechanisms', type: 'list', default: ['GSSAPI'], perListener: true, doc: 'SASL mechanisms a SASL listener serves: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER (Kafka\'s default GSSAPI is refused at start on a SASL listener).' },
+  { name: 'sasl.mechanism.inter.broker.protocol', type: 'string', default: 'GSSAPI', doc: 'Reserved for cluster mode: the mechanism brokers use between themselves.' },
+  { name: 'sasl.server.max.receive.size', type: 'int', default: 524288, perListener: true, doc: 'Largest frame read on a SASL connection before it has authenticated; a larger one closes the connection.', validator: atLeast(1) },
+  { name: 'connections.max.reauth.ms', type: 'long', default: 0, perListener: true, doc: 'KIP-368: a SASL session lasts at most this long (SessionLifetimeMs); the client must re-authenticate before. 0: no limit.', validator: atLeast(0) },
+  { name: 'sasl.jaas.config', type: 'string', default: null, ...sensitive, doc: 'JAAS login configuration; PLAIN credentials come from PlainLoginModule\'s user_<name>="<password>" options (usually set per listener and mechanism: listener.name.<l>.plain.sasl.jaas.config).' },
+  { name: 'sasl.oauthbearer.jwks.endpoint.url', type: 'string', default: null, perListener: true, doc: 'OAUTHBEARER: the JWKS (file: URL, or https on localhost) the token signatures are checked against.' },
+  { name: 'sasl.oauthbearer.jwks.endpoint.refresh.ms', type: 'long', default: 3600000, perListener: true, doc: 'OAUTHBEARER: how often the JWKS is read again.', validator: atLeast(0) },
+  { name: 'sasl.oauthbearer.expected.audience', type: 'list', default: [], perListener: true, doc: 'OAUTHBEARER: a token\'s aud must contain one of these.' },
+  { name: 'sasl.oauthbearer.expected.issuer', type: 'string', default: null, perListener: true, doc: 'OAUTHBEARER: a token\'s iss must equal this.' },
+  { name: 'sasl.oauthbearer.clock.skew.seconds', type: 'int', default: 30, perListener: true, doc: 'OAUTHBEARER: tolerated clock difference for exp, nbf and iat.', validator: atLeast(0) },
+  { name: 'sasl.oauthbearer.sub.claim.name', type: 'string', default: 'sub', perListener: true, doc: 'OAUTHBEARER: the claim holding the principal name.' },
+  { name: 'sasl.oauthbearer.scope.claim.name', type: 'string', default: 'scope', perListener: true, doc: 'OAUTHBEARER: the claim holding the scopes.' },
+  { name: 'sluice.authentication.timeout.ms', type: 'long', default: 30000, perListener: true, doc: 'A SASL connection that has not authenticated this long after it opened (or after its re-authentication began) is closed.', validator: atLeast(1) },
+  {
+    name: 'authorizer.class.name',
+    type: 'string',
+    default: '',
+    doc: 'Empty: no authorization. org.apache.kafka.metadata.authorizer.StandardAuthorizer (or kafka.security.authorizer.AclAuthorizer): ACLs with Kafka\'s StandardAuthorizer semantics, stored in sluice-acls.json in the first log dir.',
+    validator: (v) => (typeof v === 'string' ? problemOf(() => authorizerEnabled(v)) : null),
+  },
+  { name: 'super.users', type: 'string', default: '', doc: 'Principals allowed everything, separated by ";" (User:admin;User:ANONYMOUS).', validator: (v) => (typeof v === 'string' ? problemOf(() => parseSuperUsers(v)) : null) },
+  { name: 'allow.everyone.if.no.acl.found', type: 'boolean', default: false, doc: 'With an authorizer: a resource no ACL applies to is open to everyone (default: denied).' },
+];
+
+/**
+ * TLS (ssl.*), Kafka's names; every one may be set per listener. Validated here; the TLS listener
+ * wiring consumes them (keystore/truststore as PEM or PKCS12).
+ */
+const SSL_CONFIGS: readonly ConfigDef[] = [
+  { name: 'ssl.keystore.type', type: 'string', default: 'JKS', perListener: true, doc: 'PEM or PKCS12 (Kafka\'s default JKS is not readable: convert it with keytool -importkeystore -deststoretype PKCS12).', validator: oneOf('JKS', 'PKCS12', 'PEM') },
+  { name: 'ssl.keystore.location', type: 'string', default: null, perListener: true, doc: 'The server key store file (PKCS12, or PEM holding the key and the certificate chain).' },
+  { name: 'ssl.keystore.password', type: 'string', default: null, ...sensitive, doc: 'Password of the key store file.' },
+  { name: 'ssl.key.password', type: 'string', default: null, ...sensitive, doc: 'Password of the private key in the key store.' },
+  { name: 'ssl.keystore.certificate.chain', type: 'string', default: null, ...sensitive, doc: 'ssl.keystore.type=PEM: the certificate chain, inline PEM.' },
+  { name: 'ssl.keystore.key', type: 'string', default: null, ...sensitive, doc: 'ssl.keystore.type=PEM: the private key, inline PEM (PKCS#8; encrypted when ssl.key.password is set).' },
+  { name: 'ssl.truststore.type', type: 'string', default: 'JKS', perListener: true, doc: 'PEM or PKCS12: the CA certificates client certificates are checked against.', validator: oneOf('JKS', 'PKCS12', 'PEM') },
+  { name: 'ssl.truststore.location', type: 'string', default: null, perListener: true, doc: 'The trust store file.' },
+  { name: 'ssl.truststore.password', type: 'string', default: null, ...sensitive, doc: 'Password of the trust store file.' },
+  { name: 'ssl.truststore.certificates', type: 'string', default: null, ...sensitive, doc: 'ssl.truststore.type=PEM: the trusted certificates, inline PEM.' },
+  { name: 'ssl.client.auth', type: 'string', default: 'none', perListener: true, doc: 'Client certificates (mutual TLS): none, requested or required.', validator: oneOf('none', 'requested', 'required') },
+  { name: 'ssl.enabled.protocols', type: 'list', default: ['TLSv1.2', 'TLSv1.3'], perListener: true, doc: 'TLS versions accepted: TLSv1.2 and/or TLSv1.3.', validator: listOf('TLSv1.2', 'TLSv1.3') },
+  { name: 'ssl.protocol', type: 'string', default: 'TLSv1.3', perListener: true, doc: 'Accepted for compatibility (Java\'s SSLContext protocol); ssl.enabled.protocols decides.' },
+  { name: 'ssl.cipher.suites', type: 'list', default: [], perListener: true, doc: 'Cipher suites allowed (IANA names); empty: the TLS library\'s defaults.' },
+  { name: 'ssl.principal.mapping.rules', type: 'string', default: 'DEFAULT', perListener: true, doc: 'How a client certificate\'s subject becomes a principal name (Kafka\'s RULE:pattern/replacement/[LU] syntax).', validator: (v) => (typeof v === 'string' ? problemOf(() => new SslPrincipalMapper(v)) : null) },
+  { name: 'ssl.endpoint.identification.algorithm', type: 'string', default: 'https', perListener: true, doc: 'Accepted for compatibility (a client-side setting; the broker does not verify client host names).' },
+];
 
 export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'node.id', type: 'int', default: 1, doc: 'This broker\'s id.', validator: atLeast(0) },
@@ -148,6 +228,8 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'sluice.log.level', type: 'string', default: 'info', doc: 'trace, debug, info, warn, error or silent.', validator: oneOf('trace', 'debug', 'info', 'warn', 'error', 'silent') },
   { name: 'sluice.metrics.listener', type: 'string', default: 'http://127.0.0.1:9404/metrics', doc: 'Prometheus scrape endpoint, http://host:port/path (port 0: a free port); empty disables it.', validator: (v) => (typeof v === 'string' ? metricsListenerProblem(v) : null) },
   { name: 'cluster.id', type: 'string', default: null, doc: 'Cluster id to format a new data dir with (generated when absent).' },
+  ...LISTENER_SASL_AUTHORIZER_CONFIGS,
+  ...SSL_CONFIGS,
 ];
 
 const BY_NAME = new Map(BROKER_CONFIGS.map((d) => [d.name, d]));
@@ -262,15 +344,23 @@ export class BrokerConfig {
   private readonly values = new Map<string, ConfigValue>();
   /** Keys set explicitly (file or override), for DescribeConfigs sources and the startup line. */
   readonly explicit = new Set<string>();
+  /** `listener.name.<l>.[<mechanism>.]<key>` settings, by their full key. */
+  private readonly listenerValues = new Map<string, ConfigValue>();
 
   constructor(settings: Iterable<[string, string | number | boolean | string[]]> = []) {
     for (const def of BROKER_CONFIGS) this.values.set(def.name, def.default);
     for (const [key, raw] of settings) {
-      const def = BY_NAME.get(key);
+      const perListener = listenerPrefixedKey(key);
+      const def = BY_NAME.get(perListener === null ? key : perListener.key);
       if (def === undefined) throw new ConfigError(key, 'unknown config key');
+      if (perListener !== null && def.perListener !== true) throw new ConfigError(key, `${def.name} cannot be set per listener`);
       const value = typeof raw === 'string' ? parseConfigValue(def, raw) : raw;
       const problem = def.validator?.(value) ?? null;
       if (problem !== null) throw new ConfigError(key, problem);
+      if (perListener !== null) {
+        this.listenerValues.set(key, value);
+        continue;
+      }
       this.values.set(key, value);
       this.explicit.add(key);
     }
@@ -331,13 +421,51 @@ export class BrokerConfig {
     return hours < 0 ? -1 : hours * 3_600_000;
   }
 
-  get listeners(): Listener[] {
-    return this.list('listeners').map((l) => parseListener('listeners', l));
+  /** `listener.security.protocol.map`, parsed. */
+  get securityProtocolMap(): ReadonlyMap<string, SecurityProtocol> {
+    return parseSecurityProtocolMap(this.str('listener.security.protocol.map'));
   }
 
+  get listeners(): Listener[] {
+    const map = this.securityProtocolMap;
+    return this.list('listeners').map((l) => withProtocol('listeners', parseListener('listeners', l), map));
+  }
+
+  /**
+   * What Metadata tells clients, per listener: its `advertised.listeners` entry when there is
+   * one, else the listener itself (a listener on port 0 is replaced by its bound port once bound).
+   */
   get advertisedListeners(): Listener[] {
-    const adv = this.list('advertised.listeners');
-    return adv.length > 0 ? adv.map((l) => parseListener('advertised.listeners', l)) : this.listeners;
+    const map = this.securityProtocolMap;
+    const advertised = this.list('advertised.listeners').map((l) => withProtocol('advertised.listeners', parseListener('advertised.listeners', l), map));
+    return this.listeners.map((l) => advertised.find((a) => a.name === l.name) ?? l);
+  }
+
+  /** Names of the listeners with an explicit `advertised.listeners` entry. */
+  get explicitlyAdvertised(): ReadonlySet<string> {
+    return new Set(this.list('advertised.listeners').map((l) => parseListener('advertised.listeners', l).name));
+  }
+
+  /**
+   * A listener's value of a per-listener key: `listener.name.<l>.<mechanism>.<key>` (when a
+   * mechanism is given), else `listener.name.<l>.<key>`, else the broker-wide `<key>`.
+   */
+  listenerValue(listenerName: string, key: string, mechanism?: string): ConfigValue {
+    const prefix = `listener.name.${listenerName.toLowerCase()}.`;
+    if (mechanism !== undefined) {
+      const v = this.listenerValues.get(`${prefix}${mechanism.toLowerCase()}.${key}`);
+      if (v !== undefined) return v;
+    }
+    const v = this.listenerValues.get(`${prefix}${key}`);
+    return v !== undefined ? v : this.get(key);
+  }
+
+  /** Where a listener's value of `key` was set, for error messages. */
+  listenerKeyName(listenerName: string, key: string, mechanism?: string): string {
+    const prefix = `listener.name.${listenerName.toLowerCase()}.`;
+    if (mechanism !== undefined && this.listenerValues.has(`${prefix}${mechanism.toLowerCase()}.${key}`)) return `${prefix}${mechanism.toLowerCase()}.${key}`;
+    if (this.listenerValues.has(`${prefix}${key}`)) return `${prefix}${key}`;
+    return key;
   }
 
   /** Keys that differ from their default, for the startup log line. */
@@ -347,7 +475,11 @@ export class BrokerConfig {
       const value = this.values.get(key)!;
       // Set explicitly to its default value: not a difference worth a line at startup.
       if (JSON.stringify(value) === JSON.stringify(BY_NAME.get(key)?.default)) continue;
-      out[key] = value;
+      out[key] = BY_NAME.get(key)?.sensitive === true ? '[hidden]' : value;
+    }
+    for (const [key, value] of this.listenerValues) {
+      const base = listenerPrefixedKey(key)?.key;
+      out[key] = base !== undefined && BY_NAME.get(base)?.sensitive === true ? '[hidden]' : value;
     }
     return out;
   }
@@ -355,18 +487,32 @@ export class BrokerConfig {
   private validateCrossKeys(): void {
     const listeners = this.listeners;
     if (listeners.length === 0) throw new ConfigError('listeners', 'at least one listener is required');
+    const names = new Set<string>();
     for (const l of listeners) {
-      if (l.securityProtocol !== 'PLAINTEXT') {
-        throw new ConfigError('listeners', `${l.name}: only PLAINTEXT listeners are supported (TLS and SASL are not implemented yet)`);
+      if (names.has(l.name)) throw new ConfigError('listeners', `listener ${l.name} is defined twice (each listener needs its own name)`);
+      names.add(l.name);
+      if (l.securityProtocol === 'SSL' || l.securityProtocol === 'SASL_SSL') {
+        throw new ConfigError('listeners', `${l.name}: ${l.securityProtocol} listeners need TLS, which is not implemented yet (PLAINTEXT and SASL_PLAINTEXT are)`);
       }
     }
+    for (const a of this.list('advertised.listeners').map((l) => parseListener('advertised.listeners', l))) {
+      if (!names.has(a.name)) throw new ConfigError('advertised.listeners', `${a.name} is not one of the listeners (${[...names].join(', ')})`);
+    }
     void this.advertisedListeners;
+    const interBroker = this.get('inter.broker.listener.name');
+    if (typeof interBroker === 'string' && interBroker !== '' && !names.has(interBroker.toUpperCase())) {
+      throw new ConfigError('inter.broker.listener.name', `${interBroker} is not one of the listeners (${[...names].join(', ')})`);
+    }
+    for (const key of this.listenerValues.keys()) {
+      const listener = listenerPrefixedKey(key)?.listener;
+      if (listener !== undefined && !names.has(listener)) throw new ConfigError(key, `there is no listener ${listener} (listeners: ${[...names].join(', ')})`);
+    }
   }
 }
 
 export interface Listener {
   readonly name: string;
-  readonly securityProtocol: string;
+  readonly securityProtocol: SecurityProtocol;
   readonly host: string;
   readonly port: number;
 }
@@ -378,6 +524,37 @@ export function parseListener(key: string, text: string): Listener {
   const port = Number(m[3]);
   if (port > 65535) throw new ConfigError(key, `port out of range in "${text}"`);
   const name = m[1].toUpperCase();
-  // Kafka's default listener.security.protocol.map maps each protocol name to itself.
-  return { name, securityProtocol: name, host: m[2].replace(/^\[|\]$/g, ''), port };
+  // The protocol comes from listener.security.protocol.map (withProtocol); Kafka's default map
+  // names each protocol after itself, which this default mirrors.
+  const securityProtocol = (SECURITY_PROTOCOLS as readonly string[]).includes(name) ? (name as SecurityProtocol) : 'PLAINTEXT';
+  return { name, securityProtocol, host: m[2].replace(/^\[|\]$/g, ''), port };
+}
+
+function withProtocol(key: string, listener: Listener, map: ReadonlyMap<string, SecurityProtocol>): Listener {
+  try {
+    return { ...listener, securityProtocol: securityProtocolOf(listener.name, map) };
+  } catch (err) {
+    throw new ConfigError(key, `${(err as Error).message} (add it to listener.security.protocol.map)`);
+  }
+}
+
+/** Keys set per mechanism as well as per listener: `listener.name.<l>.<mechanism>.<key>`. */
+const PER_MECHANISM_KEYS = ['sasl.jaas.config', 'connections.max.reauth.ms'];
+
+/**
+ * `listener.name.<listener>.[<mechanism>.]<key>` → its parts (listener upper-cased, as listener
+ * names are), or null for any other key. The key must be one that may be set per listener.
+ */
+export function listenerPrefixedKey(full: string): { readonly listener: string; readonly mechanism: string | null; readonly key: string } | null {
+  const m = /^listener\.name\.([A-Za-z0-9_]+)\.(.+)$/.exec(full);
+  if (m === null) return null;
+  const [, listener, rest] = m;
+  if (listener === undefined || rest === undefined) return null;
+  for (const key of PER_MECHANISM_KEYS) {
+    if (rest.endsWith(`.${key}`)) {
+      const mechanism = rest.slice(0, -key.length - 1);
+      if (/^[a-z0-9-]+$/i.test(mechanism) && !mechanism.includes('.')) return { listener: listener.toUpperCase(), mechanism: mechanism.toUpperCase(), key };
+    }
+  }
+  return { listener: listener.toUpperCase(), mechanism: null, key: rest };
 }

@@ -11,6 +11,11 @@
 // Graceful stop (`drain`): no further request is read or dispatched; the ones in flight finish
 // and their responses are sent; then the connection closes.
 //
+// Authentication (connection-session.ts): every frame is first shown to the connection's session,
+// which passes it on, answers it (SaslHandshake, SaslAuthenticate, the v0 raw tokens) or closes
+// the connection; until the session has authenticated, requests are taken one at a time and the
+// frame limit is the SASL one.
+//
 // Metrics: each request's queue / local / send times go to the broker probe once its response is
 // completely written — at once when the writer's inline write took it all (send returned 0),
 // else on the writer's 'sent' event for its token (`sending`, in send order).
@@ -28,6 +33,7 @@ import {
 } from '@sluice/protocol';
 import type { ConnectionWriter, SendPart } from '@sluice/native';
 import type { BrokerContext } from './broker-context.ts';
+import type { ConnectionSession } from './connection-session.ts';
 import { type ApiHandler, CLOSE_CONNECTION, type ConnectionInfo, type HandlerResult, NO_RESPONSE, type RequestContext } from './handlers/handler.ts';
 import { apiVersionsFallback, type HandlerRegistry } from './handlers/index.ts';
 import type { Logger } from './logger.ts';
@@ -40,6 +46,10 @@ interface InFlight {
   startedAt: number;
   readyAt: number;
   result: HandlerResult | undefined;
+  /** A raw SASL token to send as `int32 length + token` (the v0 flow), instead of a response. */
+  rawToken?: Uint8Array;
+  /** Close the connection once this response is written (a failed authentication). */
+  closeAfter?: boolean;
 }
 
 /** A response handed to the writer that is not completely written yet. */
@@ -73,6 +83,8 @@ export interface ConnectionOptions {
 
 export class Connection {
   readonly info: ConnectionInfo;
+  /** Who the peer is (the principal every handler authorizes), and the SASL gate. */
+  readonly session: ConnectionSession;
   private readonly socket: Socket;
   private readonly writer: ConnectionWriter;
   private readonly writerId: number;
@@ -106,6 +118,7 @@ export class Connection {
   constructor(
     socket: Socket,
     info: ConnectionInfo,
+    session: ConnectionSession,
     writer: ConnectionWriter,
     broker: BrokerContext,
     handlers: HandlerRegistry,
@@ -115,6 +128,7 @@ export class Connection {
   ) {
     this.socket = socket;
     this.info = info;
+    this.session = session;
     this.writer = writer;
     this.broker = broker;
     this.handlers = handlers;
@@ -122,7 +136,7 @@ export class Connection {
     this.log = logger.child({ connection: info.id, remote: `${info.remoteAddress}:${info.remotePort}` });
     this.onClosed = onClosed;
     this.probe = broker.metrics.broker;
-    this.frames = new FrameReader(options.maxRequestBytes);
+    this.frames = new FrameReader(session.maxFrameBytes(options.maxRequestBytes));
     this.writerId = writer.register(socket);
     socket.setNoDelay(true);
     if (options.idleMs > 0) socket.setTimeout(options.idleMs, () => this.onIdle());
@@ -136,6 +150,7 @@ export class Connection {
       this.close();
     });
     socket.on('close', () => this.close());
+    session.start(() => this.close());
     this.probe.connectionOpened();
   }
 
@@ -163,6 +178,7 @@ export class Connection {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.session.end();
     this.inFlight.length = 0;
     this.sending.length = 0;
     this.probe.connectionClosed();
@@ -250,12 +266,17 @@ export class Connection {
     this.processing = true;
     try {
       while (!this.closed && this.drained === null && this.inFlight.length < this.options.maxInFlight) {
+        // Before authentication: one exchange at a time (its answer decides what comes next).
+        if (!this.session.authenticated && this.inFlight.length > 0) break;
         const frame = this.frames.next();
         if (frame === null) break;
-        this.dispatch(frame);
+        if (this.session.expectsUnframedToken) this.unframedToken(frame);
+        else this.dispatch(frame);
       }
     } catch (err) {
-      if (err instanceof ProtocolError) {
+      if (err instanceof ProtocolError && err.code === 'FRAME_TOO_LARGE' && !this.session.authenticated) {
+        this.session.frameTooLarge(err.message);
+      } else if (err instanceof ProtocolError) {
         this.log.warn({ code: err.code, err: err.message }, 'malformed frame; closing connection');
       } else {
         // A bug on this connection's path must not take the broker (and every client) down.
@@ -293,8 +314,22 @@ export class Connection {
     }
     const request = decodeRequest(header, frame, this.decodeInfo);
     if (this.decodeInfo.trailingBytes > 0) this.trailingBytes(header);
+    const gate = this.session.onRequest(header, request);
+    if (gate.kind === 'close') {
+      this.log.info({ apiKey: header.apiKey, apiVersion: header.apiVersion, reason: gate.reason }, 'request refused by authentication; closing connection');
+      this.close();
+      return;
+    }
     this.inFlight.push(entry);
-    const ctx: RequestContext = { broker: this.broker, header, connection: this.info, receivedAt };
+    if (gate.kind === 'respond') {
+      entry.readyAt = performance.now();
+      entry.closeAfter = gate.close;
+      entry.result = gate.body as HandlerResult;
+      this.flush();
+      if (this.session.authenticated) this.frames.setMaxFrameBytes(this.options.maxRequestBytes);
+      return;
+    }
+    const ctx: RequestContext = { broker: this.broker, header, connection: this.info, session: this.session, receivedAt };
     let result: HandlerResult | Promise<HandlerResult>;
     entry.startedAt = performance.now();
     try {
@@ -333,6 +368,23 @@ export class Connection {
     );
   }
 
+  /** A raw SASL token after a v0 SaslHandshake: answered with a raw token, or the connection closes. */
+  private unframedToken(frame: Uint8Array): void {
+    const gate = this.session.onUnframedToken(frame);
+    if (gate.kind === 'close') {
+      this.close();
+      return;
+    }
+    const raw = new Uint8Array(4 + gate.token.length);
+    new DataView(raw.buffer).setInt32(0, gate.token.length);
+    raw.set(gate.token, 4);
+    const header: RequestHeader = { apiKey: ApiKey.SaslAuthenticate, apiVersion: 0, correlationId: 0, clientId: null, headerVersion: 1, bodyOffset: 0 };
+    const now = performance.now();
+    this.inFlight.push({ header, receivedAt: this.lastReadAt, startedAt: now, readyAt: now, result: NO_RESPONSE, rawToken: raw });
+    this.flush();
+    if (this.session.authenticated) this.frames.setMaxFrameBytes(this.options.maxRequestBytes);
+  }
+
   private handlerFailed(handler: ApiHandler, header: RequestHeader, err: unknown): void {
     this.log.error(
       { apiKey: handler.apiKey, apiVersion: header.apiVersion, correlationId: header.correlationId, err },
@@ -346,6 +398,10 @@ export class Connection {
     while (!this.closed && this.inFlight.length > 0 && this.inFlight[0].result !== undefined) {
       const entry = this.inFlight.shift()!;
       const { apiKey, apiVersion, correlationId } = entry.header;
+      if (entry.rawToken !== undefined) {
+        if (!this.sendParts(entry, [entry.rawToken], apiVersion)) return;
+        continue;
+      }
       if (entry.result === NO_RESPONSE) {
         this.completed(entry, apiVersion, entry.readyAt);
         continue;
@@ -371,20 +427,34 @@ export class Connection {
         this.close();
         return;
       }
-      const token = this.nextToken++;
-      try {
-        if (this.writer.send(this.writerId, parts, token) === 0) this.completed(entry, version, performance.now());
-        else this.sending.push({ token, entry, version });
-      } catch (err) {
-        // The peer went away (or the socket broke) during the inline write.
-        this.log.debug({ err: (err as Error).message, code: (err as { code?: string }).code }, 'send failed; closing');
-        this.close();
-        return;
+      if (!this.sendParts(entry, parts, version)) return;
+      if (entry.closeAfter === true) {
+        // A failed authentication: read nothing more, close once this answer is written.
+        this.inFlight.length = 0;
+        this.peerEnded = true;
+        this.socket.pause();
+        this.paused = true;
+        break;
       }
     }
     this.maybeResume();
     this.closeIfDrained();
     this.checkDrained();
+  }
+
+  /** Hands one response to the writer; false when the connection closed instead. */
+  private sendParts(entry: InFlight, parts: SendPart[], version: number): boolean {
+    const token = this.nextToken++;
+    try {
+      if (this.writer.send(this.writerId, parts, token) === 0) this.completed(entry, version, performance.now());
+      else this.sending.push({ token, entry, version });
+      return true;
+    } catch (err) {
+      // The peer went away (or the socket broke) during the inline write.
+      this.log.debug({ err: (err as Error).message, code: (err as { code?: string }).code }, 'send failed; closing');
+      this.close();
+      return false;
+    }
   }
 
   /** The request's response is completely written at `sentAt` (or it needed none). */

@@ -8,6 +8,7 @@
 // Exit codes: 0 ok, 1 the operation failed, 2 bad usage (see output/errors.ts).
 
 import { Command } from 'commander';
+import { registerAcls } from './commands/acls.ts';
 import { registerCluster } from './commands/cluster.ts';
 import { registerConsume } from './commands/consume.ts';
 import { registerGroups } from './commands/groups.ts';
@@ -15,6 +16,7 @@ import { registerLogDump } from './commands/log-dump.ts';
 import { registerProduce } from './commands/produce.ts';
 import { registerTopics } from './commands/topics.ts';
 import { registerTransactions } from './commands/transactions.ts';
+import { registerUsers } from './commands/users.ts';
 import { reportError } from './output/errors.ts';
 
 function registerLazyStart(program: Command): void {
@@ -55,6 +57,8 @@ registerGroups(program);
 registerTransactions(program);
 registerCluster(program);
 registerLogDump(program);
+registerAcls(program);
+registerUsers(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.exitCode = reportError(err, program.opts().verbose === true || process.argv.includes('--verbose'));

@@ -8,7 +8,7 @@ const SERVED: Record<string, [number, number, number | null]> = {
   Metadata: [0, 12, 9],
   Produce: [3, 11, 9],
   Fetch: [4, 13, 12],
-  ListOffsets: [1, 7, 6],
+  ListOffsets: [1, 10, 6],
   CreateTopics: [2, 7, 5],
   DeleteTopics: [1, 6, 4],
   CreatePartitions: [0, 3, 2],
@@ -46,6 +46,12 @@ const SERVED: Record<string, [number, number, number | null]> = {
   DeleteAcls: [0, 3, 2],
   DescribeUserScramCredentials: [0, 0, 0],
   AlterUserScramCredentials: [0, 0, 0],
+  DescribeLogDirs: [1, 5, 2],
+  ElectLeaders: [0, 2, 2],
+  AlterPartitionReassignments: [0, 1, 0],
+  ListPartitionReassignments: [0, 0, 0],
+  OffsetDelete: [0, 0, null],
+  UpdateFeatures: [0, 2, 0],
 };
 
 describe('registry', () => {

@@ -22,6 +22,12 @@ import { DeleteGroupsRequest, DeleteGroupsResponse } from './messages/delete-gro
 import { DeleteRecordsRequest, DeleteRecordsResponse } from './messages/delete-records.ts';
 import { DeleteTopicsRequest, DeleteTopicsResponse } from './messages/delete-topics.ts';
 import { DescribeAclsRequest, DescribeAclsResponse } from './messages/describe-acls.ts';
+import { DescribeLogDirsRequest, DescribeLogDirsResponse } from './messages/describe-log-dirs.ts';
+import { ElectLeadersRequest, ElectLeadersResponse } from './messages/elect-leaders.ts';
+import { AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse } from './messages/alter-partition-reassignments.ts';
+import { ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse } from './messages/list-partition-reassignments.ts';
+import { OffsetDeleteRequest, OffsetDeleteResponse } from './messages/offset-delete.ts';
+import { UpdateFeaturesRequest, UpdateFeaturesResponse } from './messages/update-features.ts';
 import { DescribeClusterRequest, DescribeClusterResponse } from './messages/describe-cluster.ts';
 import { DescribeConfigsRequest, DescribeConfigsResponse } from './messages/describe-configs.ts';
 import { DescribeGroupsRequest, DescribeGroupsResponse } from './messages/describe-groups.ts';
@@ -81,10 +87,16 @@ const pairs: ReadonlyArray<readonly [MessageSpec, MessageSpec]> = [
   [DeleteAclsRequest, DeleteAclsResponse],
   [DescribeConfigsRequest, DescribeConfigsResponse],
   [AlterConfigsRequest, AlterConfigsResponse],
+  [DescribeLogDirsRequest, DescribeLogDirsResponse],
   [SaslAuthenticateRequest, SaslAuthenticateResponse],
   [CreatePartitionsRequest, CreatePartitionsResponse],
   [DeleteGroupsRequest, DeleteGroupsResponse],
+  [ElectLeadersRequest, ElectLeadersResponse],
   [IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse],
+  [AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse],
+  [ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse],
+  [OffsetDeleteRequest, OffsetDeleteResponse],
+  [UpdateFeaturesRequest, UpdateFeaturesResponse],
   [DescribeClusterRequest, DescribeClusterResponse],
   [ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse],
   [ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse],
@@ -204,7 +216,12 @@ export const requestSpecs: ReadonlyMap<number, MessageSpec> = byApiKey('request'
 export const responseSpecs: ReadonlyMap<number, MessageSpec> = byApiKey('response');
 
 for (const [req, res] of pairs) {
-  if (req.apiKey !== res.apiKey || req.validVersions[0] !== res.validVersions[0] || req.validVersions[1] !== res.validVersions[1] || req.flexibleVersions !== res.flexibleVersions) {
+  if (
+    req.apiKey !== res.apiKey ||
+    req.validVersions[0] !== res.validVersions[0] ||
+    req.validVersions[1] !== res.validVersions[1] ||
+    req.flexibleVersions !== res.flexibleVersions
+  ) {
     throw new Error(`${req.name}: request and response disagree on API key, versions or flexible versions`);
   }
 }

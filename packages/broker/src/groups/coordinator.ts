@@ -405,6 +405,37 @@ export class GroupCoordinator implements TransactionalOffsetSink {
     return Promise.all(results);
   }
 
+  /**
+   * OffsetDelete (Kafka's OffsetMetadataManager.deleteOffsets): deletes a group's committed
+   * offsets for the given partitions, except those of topics the group consumes
+   * (GROUP_SUBSCRIBED_TO_TOPIC). A top-level error (unknown group, a non-consumer group with
+   * members) deletes nothing. Answered once the tombstones are durable.
+   */
+  async deleteOffsets(
+    groupId: string,
+    topics: ReadonlyArray<{ name: string; partitions: readonly number[] }>,
+  ): Promise<{ errorCode: number; topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; errorCode: number }> }> }> {
+    if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, topics: [] };
+    const invalid = this.classicGroups.validateOffsetDelete(groupId);
+    if (invalid !== ErrorCode.NONE) return { errorCode: invalid, topics: [] };
+    const deletable = topics.filter((t) => !this.classicGroups.isSubscribedToTopic(groupId, t.name));
+    try {
+      await this.offsets.deleteOffsets(
+        groupId,
+        deletable.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition }))),
+      );
+    } catch (err) {
+      return { errorCode: groupWriteError(groupLogErrorCode(err)), topics: [] };
+    }
+    return {
+      errorCode: ErrorCode.NONE,
+      topics: topics.map((t) => {
+        const errorCode = deletable.includes(t) ? ErrorCode.NONE : ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC;
+        return { name: t.name, partitions: t.partitions.map((partitionIndex) => ({ partitionIndex, errorCode })) };
+      }),
+    };
+  }
+
   /** Writes tombstones for the group's offsets and metadata, then forgets the group. */
   private deleteGroup(groupId: string): Promise<void> {
     const isConsumer = this.consumerGroups.has(groupId);

@@ -6,6 +6,10 @@
 // KIP-890): a transaction with VerifyOnly is checked (each partition NONE, or
 // TRANSACTION_ABORTABLE when it is not in the transaction), one without it is added as
 // transaction.version 2 does; the top-level error is NONE. Errors pass through errorForVersion.
+// Authorization (KafkaApis): v0–3 WRITE on the transactional id (every partition
+// TRANSACTIONAL_ID_AUTHORIZATION_FAILED), then WRITE on each topic (TOPIC_AUTHORIZATION_FAILED for
+// those, OPERATION_NOT_ATTEMPTED for the rest); v4+ CLUSTER_ACTION on the cluster (the top-level
+// CLUSTER_AUTHORIZATION_FAILED).
 // Version notes: served v0–5. v1 no change; v2 PRODUCER_FENCED (older: INVALID_PRODUCER_EPOCH);
 // v3+ flexible; v4 batches transactions and adds VerifyOnly; v5 TRANSACTION_ABORTABLE (older:
 // INVALID_TXN_STATE).
@@ -14,6 +18,8 @@ import { ApiKey, ErrorCode } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import type { TopicPartition } from '../transactions/marker-writer.ts';
 import { errorForVersion } from '../transactions/versioned-errors.ts';
+import type { RequestContext } from './handler.ts';
+import { AclOperation, authorize, CLUSTER_NAME, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 interface Named {
@@ -41,6 +47,14 @@ function missing(broker: BrokerContext, topics: readonly Named[]): Set<string> |
     for (const p of t.partitions) if (topic?.partitions[p] === undefined) absent.add(`${t.name}\u0000${p}`);
   }
   return absent.size === 0 ? null : absent;
+}
+
+/** v0-3's ACL checks: the refusal for every partition, or null when allowed. */
+function deniedV3(ctx: RequestContext, transactionalId: string, topics: readonly Named[]): Results[] | null {
+  if (!authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, transactionalId)) return byTopic(topics, () => ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+  const denied = new Set(topics.filter((t) => !authorize(ctx, AclOperation.WRITE, ResourceType.TOPIC, t.name)).map((t) => t.name));
+  if (denied.size === 0) return null;
+  return byTopic(topics, (tp) => (denied.has(tp.topic) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : ErrorCode.OPERATION_NOT_ATTEMPTED));
 }
 
 /** One transaction: added (or verified), or refused for partitions that do not exist. */
@@ -76,6 +90,8 @@ export const addPartitionsToTxnHandler = defineHandler({
     const { broker, header } = ctx;
     const version = header.apiVersion;
     if (version < 4) {
+      const denied = deniedV3(ctx, request.v3AndBelowTransactionalId ?? '', request.v3AndBelowTopics ?? []);
+      if (denied !== null) return { throttleTimeMs: 0, resultsByTopicV3AndBelow: denied };
       const results = await handleOne(broker, version, {
         transactionalId: request.v3AndBelowTransactionalId ?? '',
         producerId: request.v3AndBelowProducerId ?? -1,
@@ -84,6 +100,9 @@ export const addPartitionsToTxnHandler = defineHandler({
         topics: request.v3AndBelowTopics ?? [],
       });
       return { throttleTimeMs: 0, resultsByTopicV3AndBelow: results };
+    }
+    if (!authorize(ctx, AclOperation.CLUSTER_ACTION, ResourceType.CLUSTER, CLUSTER_NAME)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, resultsByTransaction: [] };
     }
     const resultsByTransaction = await Promise.all(
       (request.transactions ?? []).map(async (t) => ({ transactionalId: t.transactionalId, topicResults: await handleOne(broker, version, t) })),

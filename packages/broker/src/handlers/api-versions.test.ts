@@ -1,20 +1,26 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ErrorCode } from '@sluice/protocol';
 import { describe, expect, test } from 'vitest';
 import type { BrokerContext } from '../broker-context.ts';
 import { callHandler } from '../testing/call-handler.ts';
 import { silentLogger } from '../logger.ts';
 import { apiVersionsHandler } from './api-versions.ts';
+import { FeatureLevels } from '../features.ts';
 import { advertisedApiVersions, createHandlerRegistry } from './index.ts';
 
 const CLUSTER = 'B0cyur1VTllEFqTfCnQeiQ';
 const NODE = 1;
 const TABLE = advertisedApiVersions(createHandlerRegistry());
+// Never written: these tests do not update features.
+const FEATURES_DIR = join(tmpdir(), 'sluice-api-versions-test-unused');
 
 const broker = {
   clusterId: CLUSTER,
   nodeId: NODE,
   logger: silentLogger,
   apiVersions: () => TABLE,
+  features: new FeatureLevels(FEATURES_DIR, NODE),
 } as unknown as BrokerContext;
 
 const client = { clientSoftwareName: 'apache-kafka-java', clientSoftwareVersion: '4.4.0' };
@@ -66,8 +72,9 @@ describe('ApiVersions', () => {
     expect(ok.errorCode).toBe(ErrorCode.NONE);
   });
 
-  test('v3+: group.version is supported 0-1 and finalized at 1 (KIP-848 consumer groups are on)', async () => {
-    const res = await callHandler(apiVersionsHandler, broker, 3, { ...client });
+  test('v4+: group.version is supported 0-1 and finalized at 1 (KIP-848 consumer groups are on)', async () => {
+    // (v3 clients are not shown supported ranges that start at 0, as Kafka does: features.ts.)
+    const res = await callHandler(apiVersionsHandler, broker, 4, { ...client });
     expect(res.supportedFeatures).toContainEqual({ name: 'group.version', minVersion: 0, maxVersion: 1 });
     expect(res.finalizedFeatures).toContainEqual({ name: 'group.version', minVersionLevel: 1, maxVersionLevel: 1 });
     expect(res.finalizedFeaturesEpoch).toBeGreaterThanOrEqual(0);

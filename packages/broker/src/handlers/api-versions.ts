@@ -5,22 +5,13 @@
 // request naming another cluster or node gets REBOOTSTRAP_REQUIRED; both answers carry no API
 // list. (A version above ours never reaches here: the connection sends the v0 fallback.)
 // Version notes: v3+ is flexible and carries the client's software name/version, which must match
-// KIP-511's pattern; v3+ responses carry the supported and finalized features (tagged): we report
-// `group.version` (KIP-848's consumer group protocol) supported 0-1 and finalized at 1, as a Kafka
-// 4 cluster does, since ConsumerGroupHeartbeat/ConsumerGroupDescribe are always served here (the
-// other features Kafka reports, metadata.version, kraft.version, transaction.version, describe
-// machinery this broker does not have); v5 (KIP-1242) carries the cluster id and node id the client means to reach, both set or
+// KIP-511's pattern; v3+ responses carry the supported and finalized features (tagged, from
+// features.ts; a v3 client cannot read a supported range starting at 0, so those are left out for
+// it, as Kafka does); v5 (KIP-1242) carries the cluster id and node id the client means to reach, both set or
 // both unset (null / -1).
 
 import { type ApiVersionsRequest, ErrorCode } from '@sluice/protocol';
 import { defineHandler } from './handler.ts';
-
-/** The features this broker supports (v3+), each with the range it can run. */
-export const SUPPORTED_FEATURES = [{ name: 'group.version', minVersion: 0, maxVersion: 1 }];
-/** The features in force, fixed for the life of the broker (there is no UpdateFeatures). */
-export const FINALIZED_FEATURES = [{ name: 'group.version', minVersionLevel: 1, maxVersionLevel: 1 }];
-/** The version of the finalized feature set; it never changes, so any non-negative constant. */
-export const FINALIZED_FEATURES_EPOCH = 0;
 
 /** KIP-511: what a client software name or version may look like. */
 const SOFTWARE_NAME_OR_VERSION = /^[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?$/;
@@ -58,14 +49,14 @@ export const apiVersionsHandler = defineHandler({
       );
       return refused(ErrorCode.REBOOTSTRAP_REQUIRED);
     }
+    const { features } = ctx.broker;
     return {
       errorCode: 0,
       apiKeys: ctx.broker.apiVersions(),
       throttleTimeMs: 0,
-      // Tagged, v3+ only: the encoder leaves them out of older versions.
-      supportedFeatures: SUPPORTED_FEATURES,
-      finalizedFeaturesEpoch: FINALIZED_FEATURES_EPOCH,
-      finalizedFeatures: FINALIZED_FEATURES,
+      supportedFeatures: features.supportedFeatures(version),
+      finalizedFeaturesEpoch: features.epoch,
+      finalizedFeatures: features.finalizedFeatures(),
     };
   },
 });

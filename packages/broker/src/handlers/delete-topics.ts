@@ -6,6 +6,7 @@
 
 import { ErrorCode, ZERO_UUID } from '@sluice/protocol';
 import type { Topic } from '../topics.ts';
+import { AclOperation, authorize, authorizeQuietly, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 export const deleteTopicsHandler = defineHandler({
@@ -21,10 +22,20 @@ export const deleteTopicsHandler = defineHandler({
     const responses = targets.map(({ name, topicId }) => {
       let topic: Topic | undefined;
       let missing: number = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-      if (name !== null && name !== '') topic = broker.topics.get(name);
+      const byName = name !== null && name !== '';
+      // Kafka: DELETE on the topic, checked before its existence when named; a topic named by id
+      // is resolved first, and its name is not revealed to a principal that may not DESCRIBE it.
+      if (byName && !authorize(ctx, AclOperation.DELETE, ResourceType.TOPIC, name)) {
+        return { name, topicId, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Authorization failed.' };
+      }
+      if (byName) topic = broker.topics.get(name);
       else {
         missing = ErrorCode.UNKNOWN_TOPIC_ID;
         topic = topicId === ZERO_UUID ? undefined : broker.topics.getById(topicId);
+        if (topic !== undefined && !authorize(ctx, AclOperation.DELETE, ResourceType.TOPIC, topic.name)) {
+          const shown = authorizeQuietly(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, topic.name) ? topic.name : null;
+          return { name: shown, topicId, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Authorization failed.' };
+        }
       }
       const result = (errorCode: number, errorMessage: string | null) => ({
         name: topic?.name ?? name,

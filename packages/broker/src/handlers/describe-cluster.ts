@@ -4,7 +4,7 @@
 // Version notes: served v0–1 (v1 endpointType: 1 = brokers); flexible from v0.
 
 import { ErrorCode } from '@sluice/protocol';
-import { AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_OPERATIONS } from './authorized-operations.ts';
+import { authorizedOperations, AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_NAME, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 const ENDPOINT_TYPE_BROKERS = 1;
@@ -16,7 +16,9 @@ export const describeClusterHandler = defineHandler({
   handle(ctx, request) {
     const { broker } = ctx;
     const endpointType = request.endpointType ?? ENDPOINT_TYPE_BROKERS;
-    const base = { throttleTimeMs: 0, endpointType, clusterId: broker.clusterId, controllerId: broker.nodeId, clusterAuthorizedOperations: request.includeClusterAuthorizedOperations === true ? CLUSTER_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED };
+    const clusterAuthorizedOperations =
+      request.includeClusterAuthorizedOperations === true ? authorizedOperations(ctx, ResourceType.CLUSTER, CLUSTER_NAME) : AUTHORIZED_OPERATIONS_OMITTED;
+    const base = { throttleTimeMs: 0, endpointType, clusterId: broker.clusterId, controllerId: broker.nodeId, clusterAuthorizedOperations };
     if (endpointType !== ENDPOINT_TYPE_BROKERS) {
       return { ...base, errorCode: ErrorCode.UNSUPPORTED_ENDPOINT_TYPE, errorMessage: `Unsupported endpoint type ${endpointType}`, brokers: [] };
     }

@@ -5,10 +5,12 @@
 // coordinator epoch of its last marker, and the first offset of its open transaction (-1 when
 // none). A partition that does not exist answers UNKNOWN_TOPIC_OR_PARTITION, an offline one
 // KAFKA_STORAGE_ERROR.
+// Authorization (KafkaApis): READ on the topic, else TOPIC_AUTHORIZATION_FAILED.
 // Version notes: served v0 (flexible).
 
 import { ErrorCode } from '@sluice/protocol';
 import { partitionFailure } from '../storage-errors.ts';
+import { AclOperation, authorize, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 export const describeProducersHandler = defineHandler({
@@ -18,11 +20,13 @@ export const describeProducersHandler = defineHandler({
   handle(ctx, request) {
     const { broker } = ctx;
     const topics = request.topics.map((t) => {
+      const allowed = authorize(ctx, AclOperation.READ, ResourceType.TOPIC, t.name);
       const topic = broker.topics.get(t.name);
       return {
         name: t.name,
         partitions: t.partitionIndexes.map((index) => {
           const none = { partitionIndex: index, errorMessage: null, activeProducers: [] };
+          if (!allowed) return { ...none, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
           const partition = topic?.partitions[index];
           if (partition === undefined) return { ...none, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
           if (partition.offline) return { ...none, errorCode: ErrorCode.KAFKA_STORAGE_ERROR };

@@ -9,6 +9,7 @@
 // fields; v5 = v4 for clients that know TRANSACTION_ABORTABLE (never answered here).
 
 import { ErrorCode } from '@sluice/protocol';
+import { AclOperation, authorize, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 const KEY_TYPE_GROUP = 0;
@@ -36,6 +37,13 @@ export const findCoordinatorHandler = defineHandler({
     const find = (key: string): Found => {
       if (keyType !== KEY_TYPE_GROUP && keyType !== KEY_TYPE_TRANSACTION)
         return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unknown coordinator type ${keyType}.`, ...NO_NODE };
+      // Kafka: DESCRIBE on the group, or on the transactional id.
+      if (keyType === KEY_TYPE_GROUP && !authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, key)) {
+        return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: 'Group authorization failed.', ...NO_NODE };
+      }
+      if (keyType === KEY_TYPE_TRANSACTION && !authorize(ctx, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, key)) {
+        return { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, errorMessage: 'Transactional Id authorization failed.', ...NO_NODE };
+      }
       // Kafka: a transactional id must not be empty (a group id may be).
       if (keyType === KEY_TYPE_TRANSACTION && key === '')
         return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'The transactional id must not be empty.', ...NO_NODE };

@@ -5,6 +5,8 @@
 // Version notes: served v0–5. v1 throttle time; v3+ flexible; v4 statesFilter in the request
 // (case-insensitive; empty = all) and groupState in the response; v5 typesFilter in the request
 // (case-insensitive; empty = all) and groupType in the response.
+
+import { AclOperation, authorizeQuietly, CLUSTER_NAME, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 export const listGroupsHandler = defineHandler({
@@ -15,7 +17,9 @@ export const listGroupsHandler = defineHandler({
     const statesFilter = ctx.header.apiVersion >= 4 ? (request.statesFilter ?? []) : [];
     const typesFilter = ctx.header.apiVersion >= 5 ? (request.typesFilter ?? []) : [];
     const listed = ctx.broker.groups.listGroups(statesFilter, typesFilter);
-    const groups = ctx.header.apiVersion >= 5 ? listed.map((g) => ({ ...g, groupType: g.groupType ?? 'classic' })) : listed;
-    return { throttleTimeMs: 0, errorCode: 0, groups };
+    const all = ctx.header.apiVersion >= 5 ? listed.map((g) => ({ ...g, groupType: g.groupType ?? 'classic' })) : listed;
+    // Kafka: DESCRIBE on the cluster lists every group; otherwise only those the principal may DESCRIBE.
+    if (authorizeQuietly(ctx, AclOperation.DESCRIBE, ResourceType.CLUSTER, CLUSTER_NAME)) return { throttleTimeMs: 0, errorCode: 0, groups: all };
+    return { throttleTimeMs: 0, errorCode: 0, groups: all.filter((g) => authorizeQuietly(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, g.groupId)) };
   },
 });

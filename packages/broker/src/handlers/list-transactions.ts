@@ -3,8 +3,10 @@
 // by state (unknown state names are echoed in unknownStateFilters), producer id, running longer
 // than durationFilter ms, and (v2) a regular expression the whole id must match
 // (INVALID_REGULAR_EXPRESSION when it is not one).
+// Authorization (KafkaApis): only the ids the principal may DESCRIBE are listed.
 // Version notes: served v0–2, flexible. v1 durationFilter; v2 transactionalIdPattern.
 
+import { AclOperation, authorizeQuietly, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 export const listTransactionsHandler = defineHandler({
@@ -18,6 +20,7 @@ export const listTransactionsHandler = defineHandler({
       durationFilterMs: request.durationFilter ?? -1,
       transactionalIdPattern: request.transactionalIdPattern ?? null,
     });
-    return { throttleTimeMs: 0, ...listed };
+    const transactionStates = listed.transactionStates.filter((t) => authorizeQuietly(ctx, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, t.transactionalId));
+    return { throttleTimeMs: 0, ...listed, transactionStates };
   },
 });

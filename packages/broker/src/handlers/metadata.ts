@@ -10,10 +10,10 @@
 import { ErrorCode, type MetadataResponseTopics, ZERO_UUID } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import type { Topic } from '../topics.ts';
-import { AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_OPERATIONS, TOPIC_OPERATIONS } from './authorized-operations.ts';
+import { AclOperation, authorize, authorizedOperations, authorizeQuietly, AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_NAME, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
-const { UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE, INVALID_TOPIC_EXCEPTION, INVALID_REQUEST, UNKNOWN_TOPIC_ID } = ErrorCode;
+const { UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE, INVALID_TOPIC_EXCEPTION, INVALID_REQUEST, UNKNOWN_TOPIC_ID, TOPIC_AUTHORIZATION_FAILED } = ErrorCode;
 
 export function describeTopic(broker: BrokerContext, topic: Topic): MetadataResponseTopics {
   return {
@@ -48,8 +48,18 @@ export const metadataHandler = defineHandler({
     const endpoint = broker.advertisedFor(ctx.connection.listenerName);
     const requested = request.topics === null || (version === 0 && request.topics.length === 0) ? null : request.topics;
     const topics: MetadataResponseTopics[] = [];
+    // Authorization as Kafka's KafkaApis: all-topics requests list only the topics the principal
+    // may DESCRIBE (quietly); a named topic it may not describe is TOPIC_AUTHORIZATION_FAILED;
+    // auto-creating one needs CREATE on the cluster or on the topic.
+    const withOperations = version >= 8 && request.includeTopicAuthorizedOperations === true;
+    const described = (topic: Topic): MetadataResponseTopics => {
+      const d = describeTopic(broker, topic);
+      return withOperations ? { ...d, topicAuthorizedOperations: authorizedOperations(ctx, ResourceType.TOPIC, topic.name) } : d;
+    };
+    const mayCreate = (name: string) =>
+      authorizeQuietly(ctx, AclOperation.CREATE, ResourceType.CLUSTER, CLUSTER_NAME) || authorize(ctx, AclOperation.CREATE, ResourceType.TOPIC, name);
     if (requested === null) {
-      for (const topic of broker.topics.topics) topics.push(describeTopic(broker, topic));
+      for (const topic of broker.topics.topics) if (authorizeQuietly(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, topic.name)) topics.push(described(topic));
     } else {
       const allowAuto = broker.config.bool('auto.create.topics.enable') && (version < 4 || request.allowAutoTopicCreation !== false);
       for (const t of requested) {
@@ -62,15 +72,24 @@ export const metadataHandler = defineHandler({
             continue;
           }
           const topic = id === ZERO_UUID ? undefined : broker.topics.getById(id);
-          topics.push(topic ? describeTopic(broker, topic) : topicError(null, id, UNKNOWN_TOPIC_ID));
+          if (topic === undefined) topics.push(topicError(null, id, UNKNOWN_TOPIC_ID));
+          // Kafka does not reveal the name of a topic the principal may not describe.
+          else if (!authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, topic.name)) topics.push(topicError(null, id, TOPIC_AUTHORIZATION_FAILED));
+          else topics.push(described(topic));
+          continue;
+        }
+        if (!authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, t.name)) {
+          topics.push(topicError(t.name, ZERO_UUID, TOPIC_AUTHORIZATION_FAILED));
           continue;
         }
         const existing = broker.topics.get(t.name);
         if (existing !== undefined) {
-          topics.push(describeTopic(broker, existing));
+          topics.push(described(existing));
+        } else if (allowAuto && !mayCreate(t.name)) {
+          topics.push(topicError(t.name, ZERO_UUID, TOPIC_AUTHORIZATION_FAILED));
         } else if (allowAuto) {
           const created = broker.topicCreator.autoCreate(t.name);
-          if (created.topic !== undefined) topics.push(describeTopic(broker, created.topic));
+          if (created.topic !== undefined) topics.push(described(created.topic));
           else if (created.errorCode === INVALID_TOPIC_EXCEPTION) topics.push(topicError(t.name, ZERO_UUID, INVALID_TOPIC_EXCEPTION));
           else topics.push(topicError(t.name, ZERO_UUID, LEADER_NOT_AVAILABLE));
         } else {
@@ -78,17 +97,16 @@ export const metadataHandler = defineHandler({
         }
       }
     }
-    // v8+: authorized operations when asked for (no authorizer: all of them, as Kafka answers).
-    if (request.includeTopicAuthorizedOperations === true) {
-      for (const t of topics as Array<{ errorCode: number; topicAuthorizedOperations: number }>) if (t.errorCode === 0) t.topicAuthorizedOperations = TOPIC_OPERATIONS;
-    }
     return {
       throttleTimeMs: 0,
       brokers: [{ nodeId: broker.nodeId, host: endpoint.host, port: endpoint.port, rack: null }],
       clusterId: broker.clusterId,
       controllerId: broker.nodeId,
       topics,
-      clusterAuthorizedOperations: request.includeClusterAuthorizedOperations === true ? CLUSTER_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
+      clusterAuthorizedOperations:
+        version >= 8 && version <= 10 && request.includeClusterAuthorizedOperations === true
+          ? authorizedOperations(ctx, ResourceType.CLUSTER, CLUSTER_NAME)
+          : AUTHORIZED_OPERATIONS_OMITTED,
     };
   },
 });

@@ -32,6 +32,7 @@ import { errorForVersion } from '../transactions/versioned-errors.ts';
 import { produceRecords } from '../produce-records.ts';
 import { leavesStorageUnknown, partitionFailure } from '../storage-errors.ts';
 import { flushEachForAck, type Partition } from '../partition.ts';
+import { AclOperation, authorize, ResourceType } from './authorization.ts';
 import { CLOSE_CONNECTION, defineHandler, NO_RESPONSE } from './handler.ts';
 
 function failed(index: number, errorCode: number, errorMessage: string | null = null): PartitionResponse {
@@ -83,10 +84,22 @@ export const produceHandler = defineHandler({
     /** Successful answers per partition, to be turned into errors if their fsync fails. */
     const awaitingFlush: Array<{ partition: Partition; response: PartitionResponse }> = [];
     const now = Date.now();
+    // Kafka: a transactional produce needs WRITE on its transactional id, else the whole request
+    // fails with TRANSACTIONAL_ID_AUTHORIZATION_FAILED; then WRITE on each topic, checked before
+    // the topic's existence.
+    const transactionalId = request.transactionalId ?? null;
+    if (transactionalId !== null && !authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, transactionalId)) {
+      const responses = request.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map(({ index }) => failed(index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)) }));
+      return acks === 0 ? CLOSE_CONNECTION : { responses, throttleTimeMs: 0 };
+    }
+    const writable = new Map<string, boolean>();
     const responses = request.topicData.map((topicData) => {
       const topic = broker.topics.get(topicData.name);
+      let mayWrite = writable.get(topicData.name);
+      if (mayWrite === undefined) writable.set(topicData.name, (mayWrite = authorize(ctx, AclOperation.WRITE, ResourceType.TOPIC, topicData.name)));
       const partitionResponses = topicData.partitionData.map(({ index, records }) => {
         if (acks !== 0 && acks !== 1 && acks !== -1) return failed(index, ErrorCode.INVALID_REQUIRED_ACKS);
+        if (!mayWrite) return failed(index, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
         const partition = topic?.partitions[index];
         if (partition === undefined) return failed(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         // Internal topics (__consumer_offsets) are written by the broker only, as in Kafka.

@@ -48,6 +48,7 @@ function brokerOver(h: Harness, topics: Record<string, number> = { t: 2 }) {
   const partitions = new Map(Object.entries(topics).map(([name, n]) => [name, Array.from({ length: n }, (_, i) => standInPartition(name, i))]));
   const broker = {
     nodeId: 1,
+    authorizer: null,
     logger: silentLogger,
     transactions: h.coordinator,
     metrics: new BrokerMetrics({ appendMode: 'mmap' }),

@@ -9,6 +9,9 @@
 // else TRANSACTION_ABORTABLE), then one transactional batch appended to that partition. The
 // offsets are pending until the transaction's COMMIT marker (applied) or ABORT (dropped);
 // OffsetFetch with requireStable answers UNSTABLE_OFFSET_COMMIT meanwhile.
+// Authorization (KafkaApis): WRITE on the transactional id and READ on the group, else every
+// partition TRANSACTIONAL_ID_AUTHORIZATION_FAILED / GROUP_AUTHORIZATION_FAILED; READ on each topic,
+// else TOPIC_AUTHORIZATION_FAILED for its partitions.
 // Version notes: served v0–5. v2 committedLeaderEpoch; v3 generationId/memberId/groupInstanceId
 // (KIP-447) and flexible; v4 TRANSACTION_ABORTABLE (older: INVALID_TXN_STATE); PRODUCER_FENCED
 // is INVALID_PRODUCER_EPOCH at every version. v5 is transaction.version 2 (the partition would be
@@ -18,6 +21,7 @@ import { ApiKey, ErrorCode } from '@sluice/protocol';
 import { OFFSETS_TOPIC } from '../groups/partitioning.ts';
 import type { OffsetToCommit } from '../groups/types.ts';
 import { errorForVersion } from '../transactions/versioned-errors.ts';
+import { AclOperation, authorize, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 type Slot = { readonly errorCode: number } | { readonly index: number };
@@ -29,10 +33,18 @@ export const txnOffsetCommitHandler = defineHandler({
   async handle(ctx, request) {
     const { broker, header } = ctx;
     const version = header.apiVersion;
+    const all = (errorCode: number) => ({
+      throttleTimeMs: 0,
+      topics: request.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })),
+    });
+    if (!authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactionalId)) return all(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    if (!authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) return all(ErrorCode.GROUP_AUTHORIZATION_FAILED);
     const offsets: OffsetToCommit[] = [];
     const slots = request.topics.map((t) => {
+      const allowed = authorize(ctx, AclOperation.READ, ResourceType.TOPIC, t.name);
       const topic = broker.topics.get(t.name);
       return t.partitions.map((p): Slot => {
+        if (!allowed) return { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
         if (topic?.partitions[p.partitionIndex] === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
         offsets.push({
           topic: t.name,

@@ -7,11 +7,14 @@
 // UNKNOWN_TOPIC_OR_PARTITION; the native refusals (INVALID_PRODUCER_EPOCH for an older epoch,
 // TRANSACTION_COORDINATOR_FENCED for an older coordinator epoch) as their codes. On one node the
 // broker's own coordinator never sends this; admin tools and tests may.
+// Authorization (KafkaApis): CLUSTER_ACTION on the cluster, else every partition
+// CLUSTER_AUTHORIZATION_FAILED.
 // Version notes: served v1–2 (Kafka 4 removed v0), flexible; v2 adds transactionVersion (2: the
 // marker's epoch must be above the producer's).
 
 import { ErrorCode } from '@sluice/protocol';
 import type { Partition } from '../partition.ts';
+import { AclOperation, authorize, CLUSTER_NAME, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 export const writeTxnMarkersHandler = defineHandler({
@@ -20,6 +23,15 @@ export const writeTxnMarkersHandler = defineHandler({
   maxVersion: 2,
   async handle(ctx, request) {
     const { markers } = ctx.broker;
+    if (!authorize(ctx, AclOperation.CLUSTER_ACTION, ResourceType.CLUSTER, CLUSTER_NAME)) {
+      const denied = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+      return {
+        markers: request.markers.map((m) => ({
+          producerId: m.producerId,
+          topics: m.topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, errorCode: denied })) })),
+        })),
+      };
+    }
     const now = Date.now();
     const written: Partition[] = [];
     const answered = request.markers.map((m) => {

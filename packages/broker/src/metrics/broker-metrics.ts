@@ -16,6 +16,7 @@ import { GroupProbe } from './group-probe.ts';
 import { LogProbe } from './log-probe.ts';
 import type { ScrapeSource } from './metrics-server.ts';
 import { ProcessProbe } from './process-probe.ts';
+import { SecurityProbe } from './security-probe.ts';
 import { type OpenTransactions, TransactionProbe } from './transaction-probe.ts';
 
 /** What a scrape reads; attached once the broker has loaded them. */
@@ -45,6 +46,7 @@ export class BrokerMetrics implements ScrapeSource {
   readonly groups: GroupProbe;
   readonly transactions: TransactionProbe;
   readonly process: ProcessProbe;
+  readonly security: SecurityProbe;
   private sources: ScrapeSources | null = null;
 
   constructor(options: BrokerMetricsOptions) {
@@ -55,6 +57,7 @@ export class BrokerMetrics implements ScrapeSource {
     this.groups = new GroupProbe(this.registry);
     this.transactions = new TransactionProbe(this.registry);
     this.process = new ProcessProbe(this.registry);
+    this.security = new SecurityProbe(this.registry);
   }
 
   get contentType(): string {

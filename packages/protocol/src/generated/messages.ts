@@ -288,7 +288,7 @@ export interface FetchResponseResponsesPartitionsAbortedTransactions {
 
 // --- ListOffsets (API key 2)
 
-/** ListOffsetsRequest (API key 2), served v1-v7, flexible from v6. */
+/** ListOffsetsRequest (API key 2), served v1-v10, flexible from v6. */
 export interface ListOffsetsRequest {
   /** Versions 1+. */
   replicaId: number;
@@ -296,6 +296,8 @@ export interface ListOffsetsRequest {
   isolationLevel?: number;
   /** Versions 1+. */
   topics: ListOffsetsRequestTopics[];
+  /** Versions 10+. */
+  timeoutMs?: number;
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -322,7 +324,7 @@ export interface ListOffsetsRequestTopicsPartitions {
   _unknownTaggedFields?: UnknownTaggedField[];
 }
 
-/** ListOffsetsResponse (API key 2), served v1-v7, flexible from v6. */
+/** ListOffsetsResponse (API key 2), served v1-v10, flexible from v6. */
 export interface ListOffsetsResponse {
   /** Versions 2+. */
   throttleTimeMs?: number;
@@ -2058,6 +2060,80 @@ export interface AlterConfigsResponseResponses {
   _unknownTaggedFields?: UnknownTaggedField[];
 }
 
+// --- DescribeLogDirs (API key 35)
+
+/** DescribeLogDirsRequest (API key 35), served v1-v5, flexible from v2. */
+export interface DescribeLogDirsRequest {
+  /** Versions 1+. */
+  topics: DescribeLogDirsRequestTopics[] | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeLogDirsRequest.topics[]. */
+export interface DescribeLogDirsRequestTopics {
+  /** Versions 1+. */
+  topic: string;
+  /** Versions 1+. */
+  partitions: number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** DescribeLogDirsResponse (API key 35), served v1-v5, flexible from v2. */
+export interface DescribeLogDirsResponse {
+  /** Versions 1+. */
+  throttleTimeMs: number;
+  /** Versions 3+. */
+  errorCode?: number;
+  /** Versions 1+. */
+  results: readonly DescribeLogDirsResponseResults[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeLogDirsResponse.results[]. */
+export interface DescribeLogDirsResponseResults {
+  /** Versions 1+. */
+  errorCode: number;
+  /** Versions 1+. */
+  logDir: string;
+  /** Versions 1+. */
+  topics: readonly DescribeLogDirsResponseResultsTopics[];
+  /** Versions 4+. Default -1. */
+  totalBytes?: number;
+  /** Versions 4+. Default -1. */
+  usableBytes?: number;
+  /** Versions 5+. Default false. */
+  isCordoned?: boolean;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeLogDirsResponse.results[].topics[]. */
+export interface DescribeLogDirsResponseResultsTopics {
+  /** Versions 1+. */
+  name: string;
+  /** Versions 1+. */
+  partitions: readonly DescribeLogDirsResponseResultsTopicsPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeLogDirsResponse.results[].topics[].partitions[]. */
+export interface DescribeLogDirsResponseResultsTopicsPartitions {
+  /** Versions 1+. */
+  partitionIndex: number;
+  /** Versions 1+. */
+  partitionSize: number;
+  /** Versions 1+. */
+  offsetLag: number;
+  /** Versions 1+. */
+  isFutureKey: boolean;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
 // --- SaslAuthenticate (API key 36)
 
 /** SaslAuthenticateRequest (API key 36), served v0-v2, flexible from v2. */
@@ -2168,6 +2244,64 @@ export interface DeleteGroupsResponseResults {
   _unknownTaggedFields?: UnknownTaggedField[];
 }
 
+// --- ElectLeaders (API key 43)
+
+/** ElectLeadersRequest (API key 43), served v0-v2, flexible from v2. */
+export interface ElectLeadersRequest {
+  /** Versions 1+. */
+  electionType?: number;
+  /** Versions 0+. */
+  topicPartitions: ElectLeadersRequestTopicPartitions[] | null;
+  /** Versions 0+. Default 60000. */
+  timeoutMs: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ElectLeadersRequest.topicPartitions[]. */
+export interface ElectLeadersRequestTopicPartitions {
+  /** Versions 0+. */
+  topic: string;
+  /** Versions 0+. */
+  partitions: number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** ElectLeadersResponse (API key 43), served v0-v2, flexible from v2. */
+export interface ElectLeadersResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 1+. */
+  errorCode?: number;
+  /** Versions 0+. */
+  replicaElectionResults: readonly ElectLeadersResponseReplicaElectionResults[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ElectLeadersResponse.replicaElectionResults[]. */
+export interface ElectLeadersResponseReplicaElectionResults {
+  /** Versions 0+. */
+  topic: string;
+  /** Versions 0+. */
+  partitionResult: readonly ElectLeadersResponseReplicaElectionResultsPartitionResult[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ElectLeadersResponse.replicaElectionResults[].partitionResult[]. */
+export interface ElectLeadersResponseReplicaElectionResultsPartitionResult {
+  /** Versions 0+. */
+  partitionId: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. Default null. */
+  errorMessage: string | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
 // --- IncrementalAlterConfigs (API key 44)
 
 /** IncrementalAlterConfigsRequest (API key 44), served v0-v1, flexible from v1. */
@@ -2224,6 +2358,242 @@ export interface IncrementalAlterConfigsResponseResponses {
   resourceType: number;
   /** Versions 0+. */
   resourceName: string;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- AlterPartitionReassignments (API key 45)
+
+/** AlterPartitionReassignmentsRequest (API key 45), served v0-v1, flexible from v0. */
+export interface AlterPartitionReassignmentsRequest {
+  /** Versions 0+. Default 60000. */
+  timeoutMs: number;
+  /** Versions 1+. Default true. */
+  allowReplicationFactorChange?: boolean;
+  /** Versions 0+. */
+  topics: AlterPartitionReassignmentsRequestTopics[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AlterPartitionReassignmentsRequest.topics[]. */
+export interface AlterPartitionReassignmentsRequestTopics {
+  /** Versions 0+. */
+  name: string;
+  /** Versions 0+. */
+  partitions: AlterPartitionReassignmentsRequestTopicsPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AlterPartitionReassignmentsRequest.topics[].partitions[]. */
+export interface AlterPartitionReassignmentsRequestTopicsPartitions {
+  /** Versions 0+. */
+  partitionIndex: number;
+  /** Versions 0+. Default null. */
+  replicas: number[] | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** AlterPartitionReassignmentsResponse (API key 45), served v0-v1, flexible from v0. */
+export interface AlterPartitionReassignmentsResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 1+. Default true. */
+  allowReplicationFactorChange?: boolean;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. Default null. */
+  errorMessage: string | null;
+  /** Versions 0+. */
+  responses: readonly AlterPartitionReassignmentsResponseResponses[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AlterPartitionReassignmentsResponse.responses[]. */
+export interface AlterPartitionReassignmentsResponseResponses {
+  /** Versions 0+. */
+  name: string;
+  /** Versions 0+. */
+  partitions: readonly AlterPartitionReassignmentsResponseResponsesPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AlterPartitionReassignmentsResponse.responses[].partitions[]. */
+export interface AlterPartitionReassignmentsResponseResponsesPartitions {
+  /** Versions 0+. */
+  partitionIndex: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. Default null. */
+  errorMessage: string | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- ListPartitionReassignments (API key 46)
+
+/** ListPartitionReassignmentsRequest (API key 46), served v0-v0, flexible from v0. */
+export interface ListPartitionReassignmentsRequest {
+  /** Versions 0+. Default 60000. */
+  timeoutMs: number;
+  /** Versions 0+. Default null. */
+  topics: ListPartitionReassignmentsRequestTopics[] | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ListPartitionReassignmentsRequest.topics[]. */
+export interface ListPartitionReassignmentsRequestTopics {
+  /** Versions 0+. */
+  name: string;
+  /** Versions 0+. */
+  partitionIndexes: number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** ListPartitionReassignmentsResponse (API key 46), served v0-v0, flexible from v0. */
+export interface ListPartitionReassignmentsResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. Default null. */
+  errorMessage: string | null;
+  /** Versions 0+. */
+  topics: readonly ListPartitionReassignmentsResponseTopics[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ListPartitionReassignmentsResponse.topics[]. */
+export interface ListPartitionReassignmentsResponseTopics {
+  /** Versions 0+. */
+  name: string;
+  /** Versions 0+. */
+  partitions: readonly ListPartitionReassignmentsResponseTopicsPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ListPartitionReassignmentsResponse.topics[].partitions[]. */
+export interface ListPartitionReassignmentsResponseTopicsPartitions {
+  /** Versions 0+. */
+  partitionIndex: number;
+  /** Versions 0+. */
+  replicas: readonly number[];
+  /** Versions 0+. */
+  addingReplicas: readonly number[];
+  /** Versions 0+. */
+  removingReplicas: readonly number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- OffsetDelete (API key 47)
+
+/** OffsetDeleteRequest (API key 47), served v0-v0, never flexible. */
+export interface OffsetDeleteRequest {
+  /** Versions 0+. */
+  groupId: string;
+  /** Versions 0+. */
+  topics: OffsetDeleteRequestTopics[];
+}
+
+/** An element of OffsetDeleteRequest.topics[]. */
+export interface OffsetDeleteRequestTopics {
+  /** Versions 0+. */
+  name: string;
+  /** Versions 0+. */
+  partitions: OffsetDeleteRequestTopicsPartitions[];
+}
+
+/** An element of OffsetDeleteRequest.topics[].partitions[]. */
+export interface OffsetDeleteRequestTopicsPartitions {
+  /** Versions 0+. */
+  partitionIndex: number;
+}
+
+/** OffsetDeleteResponse (API key 47), served v0-v0, never flexible. */
+export interface OffsetDeleteResponse {
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  topics: readonly OffsetDeleteResponseTopics[];
+}
+
+/** An element of OffsetDeleteResponse.topics[]. */
+export interface OffsetDeleteResponseTopics {
+  /** Versions 0+. */
+  name: string;
+  /** Versions 0+. */
+  partitions: readonly OffsetDeleteResponseTopicsPartitions[];
+}
+
+/** An element of OffsetDeleteResponse.topics[].partitions[]. */
+export interface OffsetDeleteResponseTopicsPartitions {
+  /** Versions 0+. */
+  partitionIndex: number;
+  /** Versions 0+. */
+  errorCode: number;
+}
+
+// --- UpdateFeatures (API key 57)
+
+/** UpdateFeaturesRequest (API key 57), served v0-v2, flexible from v0. */
+export interface UpdateFeaturesRequest {
+  /** Versions 0+. Default 60000. */
+  timeoutMs: number;
+  /** Versions 0+. */
+  featureUpdates: UpdateFeaturesRequestFeatureUpdates[];
+  /** Versions 1+. Default false. */
+  validateOnly?: boolean;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of UpdateFeaturesRequest.featureUpdates[]. */
+export interface UpdateFeaturesRequestFeatureUpdates {
+  /** Versions 0+. */
+  feature: string;
+  /** Versions 0+. */
+  maxVersionLevel: number;
+  /** Versions 0. */
+  allowDowngrade?: boolean;
+  /** Versions 1+. Default 1. */
+  upgradeType?: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** UpdateFeaturesResponse (API key 57), served v0-v2, flexible from v0. */
+export interface UpdateFeaturesResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. Default null. */
+  errorMessage: string | null;
+  /** Versions 0-1. */
+  results?: readonly UpdateFeaturesResponseResults[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of UpdateFeaturesResponse.results[]. */
+export interface UpdateFeaturesResponseResults {
+  /** Versions 0-1. */
+  feature: string;
+  /** Versions 0-1. */
+  errorCode: number;
+  /** Versions 0-1. Default null. */
+  errorMessage: string | null;
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -2782,10 +3152,16 @@ export interface RequestTypes {
   31: DeleteAclsRequest;
   32: DescribeConfigsRequest;
   33: AlterConfigsRequest;
+  35: DescribeLogDirsRequest;
   36: SaslAuthenticateRequest;
   37: CreatePartitionsRequest;
   42: DeleteGroupsRequest;
+  43: ElectLeadersRequest;
   44: IncrementalAlterConfigsRequest;
+  45: AlterPartitionReassignmentsRequest;
+  46: ListPartitionReassignmentsRequest;
+  47: OffsetDeleteRequest;
+  57: UpdateFeaturesRequest;
   60: DescribeClusterRequest;
   68: ConsumerGroupHeartbeatRequest;
   69: ConsumerGroupDescribeRequest;
@@ -2828,10 +3204,16 @@ export interface ResponseTypes {
   31: DeleteAclsResponse;
   32: DescribeConfigsResponse;
   33: AlterConfigsResponse;
+  35: DescribeLogDirsResponse;
   36: SaslAuthenticateResponse;
   37: CreatePartitionsResponse;
   42: DeleteGroupsResponse;
+  43: ElectLeadersResponse;
   44: IncrementalAlterConfigsResponse;
+  45: AlterPartitionReassignmentsResponse;
+  46: ListPartitionReassignmentsResponse;
+  47: OffsetDeleteResponse;
+  57: UpdateFeaturesResponse;
   60: DescribeClusterResponse;
   68: ConsumerGroupHeartbeatResponse;
   69: ConsumerGroupDescribeResponse;

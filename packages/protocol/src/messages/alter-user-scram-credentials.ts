@@ -1,8 +1,8 @@
 // AlterUserScramCredentials (API key 51): delete and upsert SCRAM credentials (KIP-554). The
 // client salts the password itself: the request carries salt and SaltedPassword, never the
 // password. One result per user named in the request.
-// Transcribed from the Kafka protocol specification, served version 0 (flexible; codec only for
-// now: the broker does not advertise it until it serves it).
+// Transcribed from the Kafka protocol specification, served version 0 (flexible; served by
+// the broker: packages/broker/src/handlers/alter-user-scram-credentials.ts).
 // Version notes: mechanism codes are ScramMechanism's (1 SCRAM-SHA-256, 2 SCRAM-SHA-512).
 import type { MessageSpec } from '../spec.ts';
 

@@ -1,6 +1,6 @@
 // CreateAcls (API key 30): add ACL bindings, one result per creation in request order.
-// Transcribed from the Kafka protocol specification, served versions 0-3 (codec only for now:
-// the broker does not advertise it until it serves it).
+// Transcribed from the Kafka protocol specification, served versions 0-3 (served by the
+// broker: packages/broker/src/handlers/create-acls.ts).
 // Version notes: v1 adds the resource pattern type (v0 creations are LITERAL, pattern type 3);
 // v2 is the first flexible version; v3 adds the USER resource type (no wire change).
 import type { MessageSpec } from '../spec.ts';

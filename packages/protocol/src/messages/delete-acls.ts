@@ -1,7 +1,7 @@
 // DeleteAcls (API key 31): remove every ACL binding matching each filter; one result per filter,
 // listing the bindings it removed.
-// Transcribed from the Kafka protocol specification, served versions 0-3 (codec only for now:
-// the broker does not advertise it until it serves it).
+// Transcribed from the Kafka protocol specification, served versions 0-3 (served by the
+// broker: packages/broker/src/handlers/delete-acls.ts).
 // Version notes: v1 adds the pattern type filter (v0 filters are LITERAL, 3); v2 is the first
 // flexible version; v3 adds the USER resource type (no wire change).
 import type { MessageSpec } from '../spec.ts';

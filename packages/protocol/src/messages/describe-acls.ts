@@ -1,6 +1,6 @@
 // DescribeAcls (API key 29): list the ACL bindings that match one filter, grouped by resource.
-// Transcribed from the Kafka protocol specification, served versions 0-3 (codec only for now:
-// the broker does not advertise it until it serves it).
+// Transcribed from the Kafka protocol specification, served versions 0-3 (served by the
+// broker: packages/broker/src/handlers/describe-acls.ts).
 // Version notes: v1 adds the pattern type filter (v0 filters are LITERAL, 3); v2 is the first
 // flexible version; v3 adds the USER resource type (no wire change). Null name, principal and
 // host filters match anything.

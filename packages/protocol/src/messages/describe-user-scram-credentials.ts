@@ -1,7 +1,7 @@
 // DescribeUserScramCredentials (API key 50): which SCRAM mechanisms (and iteration counts) each
 // user has; never the salt or keys (KIP-554).
-// Transcribed from the Kafka protocol specification, served version 0 (flexible; codec only for
-// now: the broker does not advertise it until it serves it).
+// Transcribed from the Kafka protocol specification, served version 0 (flexible; served by
+// the broker: packages/broker/src/handlers/describe-user-scram-credentials.ts).
 // Version notes: a null or empty user list describes every user that has credentials.
 import type { MessageSpec } from '../spec.ts';
 

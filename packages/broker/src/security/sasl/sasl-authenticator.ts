@@ -33,8 +33,11 @@ export interface SaslAuthenticatorOptions {
   readonly enabledMechanisms: readonly string[];
   /** A fresh server for one exchange of an enabled mechanism. */
   readonly createServer: (mechanism: string) => SaslServer;
-  /** `connections.max.reauth.ms` for the listener/mechanism; 0 = sessions never expire. */
-  readonly maxReauthMs?: number;
+  /**
+   * `connections.max.reauth.ms` for the listener, or per mechanism (Kafka's
+   * `listener.name.<l>.<mechanism>.connections.max.reauth.ms`); 0 = sessions never expire.
+   */
+  readonly maxReauthMs?: number | ((mechanism: string) => number);
   /** Milliseconds clock; injectable for tests. */
   readonly now?: () => number;
 }
@@ -193,7 +196,8 @@ export class SaslAuthenticator {
     this.state = 'complete';
     this.server = null;
     this.reauthenticating = false;
-    const max = this.options.maxReauthMs ?? 0;
+    const setting = this.options.maxReauthMs ?? 0;
+    const max = typeof setting === 'function' ? setting(this.mechanismName as string) : setting;
     const credentialLeft = step.credentialExpiresAtMs === undefined ? null : Math.max(0, step.credentialExpiresAtMs - now);
     let lifetime = 0;
     if (credentialLeft !== null && max > 0) lifetime = Math.min(credentialLeft, max);

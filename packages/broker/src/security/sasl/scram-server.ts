@@ -123,7 +123,10 @@ export class ScramSaslServer implements SaslServer {
     const parsed = parseClientFinal(text);
     if (!parsed.ok) return this.refuse(parsed.reason, parsed.error);
     const final = parsed.value;
-    if (final.nonce !== this.fullNonce) return this.refuse('other-error', 'Invalid client nonce in the final client message.');
+    // Kafka's rule (ScramSaslServer): the final nonce must end with the server-first nonce, not
+    // equal it. librdkafka sends its client nonce again in front of the combined one, and Kafka
+    // accepts that; the proof covers the message as sent, so nothing is weakened.
+    if (!final.nonce.endsWith(this.fullNonce)) return this.refuse('other-error', 'Invalid client nonce in the final client message.');
     if (Buffer.compare(Buffer.from(final.channelBinding), Buffer.from(first.gs2Header, 'utf8')) !== 0) {
       return this.refuse('channel-bindings-dont-match', 'Channel binding (c=) does not match the gs2 header of the client first message');
     }
