@@ -14,8 +14,8 @@
 
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { ConnectionWriter, type LogDirLock, lockLogDir, type WriterEvent, type WriterStats } from '@sluice/native';
-import { BrokerConfig, ConfigError, type Listener } from './config.ts';
+import { ConnectionWriter, ktlsProbe, type LogDirLock, lockLogDir, type TlsEvent, type WriterEvent, type WriterStats } from '@sluice/native';
+import { BrokerConfig, ConfigError, type Listener, usesTls } from './config.ts';
 import { BrokerContext } from './broker-context.ts';
 import { Connection, type ConnectionOptions } from './connection.ts';
 import { ConnectionSession } from './connection-session.ts';
@@ -31,6 +31,7 @@ import { loadOrFormatMetaProperties } from './meta-properties.ts';
 import { BrokerMetrics } from './metrics/broker-metrics.ts';
 import { type MetricsListener, parseMetricsListener } from './metrics-listener.ts';
 import { MetricsServer } from './metrics/metrics-server.ts';
+import { TlsListenerConfig } from './tls-listener.ts';
 import { TopicRegistry } from './topics.ts';
 import { systemClock } from './clock.ts';
 import { transactionCoordinatorConfig } from './transactions/config.ts';
@@ -70,6 +71,8 @@ export class Broker {
   private groups: GroupCoordinator | null = null;
   private transactions: TransactionCoordinator | null = null;
   private writer: ConnectionWriter | null = null;
+  /** SSL listeners' TLS config (null without an SSL listener). */
+  private tls: TlsListenerConfig | null = null;
   private handlers: HandlerRegistry | null = null;
   private readonly servers: Server[] = [];
   private readonly connections = new Map<number, Connection>();
@@ -162,9 +165,14 @@ export class Broker {
     context.useGroupCoordinator(groups);
     this.groups = groups;
     this.startTransactionCoordinator(context, topics, groups);
+    const ssl = this.config.listeners.some((l) => usesTls(l.securityProtocol));
+    if (ssl) this.tls = new TlsListenerConfig(this.config, logger.child({ subsystem: 'tls' }));
+    const ktls = this.tls?.ktls ?? ktlsProbe();
+    this.metrics.broker.ktlsProbed(ktls === 'available');
     this.writer = new ConnectionWriter({
       mode: this.config.str('sluice.transfer.mode') as 'sendfile' | 'splice' | 'copy',
       onEvents: (events) => this.onWriterEvents(events),
+      ...(ssl ? { onTlsEvents: (events: TlsEvent[]) => this.onTlsEvents(events), ktls: this.config.bool('sluice.ssl.ktls') } : {}),
     });
     const writer = this.writer;
     this.metrics.attach({ topics, groups, transactions: this.transactions ?? undefined, writerStats: () => writer.stats(), logDirs: this.config.logDirs });
@@ -183,6 +191,7 @@ export class Broker {
         clusterId,
         nodeId: this.config.nodeId,
         metrics: this.metricsUrl,
+        ktls,
         startupMs: Math.round(performance.now() - started),
         recovery: { partitions: loaded.partitionsRecovered, segments: loaded.segmentsRecovered, ms: loaded.loadMs },
         config: this.config.nonDefaults(),
@@ -235,6 +244,7 @@ export class Broker {
     this.transactions?.close();
     this.groups?.close();
     this.writer?.close();
+    this.tls?.close();
     this.topics?.close();
     await cleanerStopped;
     for (const lock of this.logDirLocks) lock.release();
@@ -338,7 +348,9 @@ export class Broker {
 
   private listen(listener: Listener): Promise<BoundListener> {
     return new Promise((resolve, reject) => {
-      const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket, listener));
+      // SSL: Node never reads the socket (the native writer runs TLS on it), so it is accepted paused.
+      const pauseOnConnect = usesTls(listener.securityProtocol);
+      const server = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect }, (socket) => this.accept(socket, listener));
       server.once('error', reject);
       server.listen({ host: listener.host === '' ? undefined : listener.host, port: listener.port, backlog: ACCEPT_BACKLOG }, () => {
         server.off('error', reject);
@@ -397,7 +409,7 @@ export class Broker {
       detach();
       if (socket.destroyed) continue;
       this.accept(socket, listener);
-      socket.resume();
+      if (!usesTls(listener.securityProtocol)) socket.resume();
     }
   }
 
@@ -408,6 +420,7 @@ export class Broker {
       maxInFlight: this.config.int('queued.max.requests'),
       maxPendingBytes: this.config.int('sluice.connection.pending.max.bytes'),
       idleMs: this.config.int('connections.max.idle.ms'),
+      ...(usesTls(listener.securityProtocol) ? { tls: this.connectionTls(listener) } : {}),
     };
     const info = {
       id: this.nextConnectionId++,
@@ -434,6 +447,23 @@ export class Broker {
   /** Open client connections (for tests and metrics). */
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  private connectionTls(listener: Listener): NonNullable<ConnectionOptions['tls']> {
+    const tls = this.tls;
+    if (tls === null) throw new Error('BUG: SSL listener without a TLS config');
+    const probe = this.metrics.broker;
+    return {
+      config: tls.current,
+      handshakeTimeoutMs: tls.handshakeTimeoutMs,
+      principalOf: (subject) => tls.principalOf(subject),
+      established: (kernel) => probe.tlsHandshakeCompleted(listener.name, kernel),
+      failed: (reason) => probe.tlsConnectionFailed(listener.name, reason),
+    };
+  }
+
+  private onTlsEvents(events: readonly TlsEvent[]): void {
+    for (const event of events) this.connections.get(event.connId)?.onTlsEvent(event);
   }
 
   private onWriterEvents(events: readonly WriterEvent[]): void {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { BrokerConfig, brokerConfigDef, brokerConfigSynonyms, ConfigError, formatConfigValue, LONG_MAX, parseConfigValue } from './config.ts';
+import { BrokerConfig, brokerConfigDef, brokerConfigSynonyms, ConfigError, formatConfigValue, LONG_MAX, parseConfigValue, usesTls } from './config.ts';
 
 const def = (name: string) => {
   const d = brokerConfigDef(name);
@@ -145,8 +145,14 @@ describe('listeners and security keys (issue 13)', () => {
     expect([...c.explicitlyAdvertised]).toEqual(['SASL_PLAINTEXT']);
   });
 
-  test('TLS listeners are refused until TLS exists', () => {
-    expect(() => new BrokerConfig([['listeners', 'SSL://127.0.0.1:9093']])).toThrow(/need TLS/);
+  test('SSL and SASL_SSL listeners run TLS; PLAINTEXT and SASL_PLAINTEXT do not', () => {
+    const c = new BrokerConfig([['listeners', 'PLAINTEXT://127.0.0.1:9092,SSL://127.0.0.1:9093,SASL_SSL://127.0.0.1:9094,SASL_PLAINTEXT://127.0.0.1:9095']]);
+    expect(c.listeners.map((l) => [l.name, usesTls(l.securityProtocol)])).toEqual([
+      ['PLAINTEXT', false],
+      ['SSL', true],
+      ['SASL_SSL', true],
+      ['SASL_PLAINTEXT', false],
+    ]);
   });
 
   test('per-listener and per-mechanism keys win over the broker-wide key', () => {

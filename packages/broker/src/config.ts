@@ -113,7 +113,7 @@ const LISTENER_SASL_AUTHORIZER_CONFIGS: readonly ConfigDef[] = [
  * wiring consumes them (keystore/truststore as PEM or PKCS12).
  */
 const SSL_CONFIGS: readonly ConfigDef[] = [
-  { name: 'ssl.keystore.type', type: 'string', default: 'JKS', perListener: true, doc: 'PEM or PKCS12 (Kafka\'s default JKS is not readable: convert it with keytool -importkeystore -deststoretype PKCS12).', validator: oneOf('JKS', 'PKCS12', 'PEM') },
+  { name: 'ssl.keystore.type', type: 'string', default: 'JKS', perListener: true, doc: 'PEM, PKCS12, or JKS (Kafka\'s default; read as PKCS12, as Java does since JDK 9 — a real JKS file is refused with the keytool command that converts it).', validator: oneOf('JKS', 'PKCS12', 'PEM') },
   { name: 'ssl.keystore.location', type: 'string', default: null, perListener: true, doc: 'The server key store file (PKCS12, or PEM holding the key and the certificate chain).' },
   { name: 'ssl.keystore.password', type: 'string', default: null, ...sensitive, doc: 'Password of the key store file.' },
   { name: 'ssl.key.password', type: 'string', default: null, ...sensitive, doc: 'Password of the private key in the key store.' },
@@ -129,6 +129,8 @@ const SSL_CONFIGS: readonly ConfigDef[] = [
   { name: 'ssl.cipher.suites', type: 'list', default: [], perListener: true, doc: 'Cipher suites allowed (IANA names); empty: the TLS library\'s defaults.' },
   { name: 'ssl.principal.mapping.rules', type: 'string', default: 'DEFAULT', perListener: true, doc: 'How a client certificate\'s subject becomes a principal name (Kafka\'s RULE:pattern/replacement/[LU] syntax).', validator: (v) => (typeof v === 'string' ? problemOf(() => new SslPrincipalMapper(v)) : null) },
   { name: 'ssl.endpoint.identification.algorithm', type: 'string', default: 'https', perListener: true, doc: 'Accepted for compatibility (a client-side setting; the broker does not verify client host names).' },
+  { name: 'sluice.ssl.handshake.timeout.ms', type: 'long', default: 10000, doc: 'A TLS connection whose handshake has not finished by then is closed.', validator: atLeast(1) },
+  { name: 'sluice.ssl.ktls', type: 'boolean', default: true, doc: 'Hand TLS keys to the kernel (kTLS) after the handshake where the kernel has it, so file ranges go out by sendfile.' },
 ];
 
 export const BROKER_CONFIGS: readonly ConfigDef[] = [
@@ -491,9 +493,6 @@ export class BrokerConfig {
     for (const l of listeners) {
       if (names.has(l.name)) throw new ConfigError('listeners', `listener ${l.name} is defined twice (each listener needs its own name)`);
       names.add(l.name);
-      if (l.securityProtocol === 'SSL' || l.securityProtocol === 'SASL_SSL') {
-        throw new ConfigError('listeners', `${l.name}: ${l.securityProtocol} listeners need TLS, which is not implemented yet (PLAINTEXT and SASL_PLAINTEXT are)`);
-      }
     }
     for (const a of this.list('advertised.listeners').map((l) => parseListener('advertised.listeners', l))) {
       if (!names.has(a.name)) throw new ConfigError('advertised.listeners', `${a.name} is not one of the listeners (${[...names].join(', ')})`);
@@ -508,6 +507,11 @@ export class BrokerConfig {
       if (listener !== undefined && !names.has(listener)) throw new ConfigError(key, `there is no listener ${listener} (listeners: ${[...names].join(', ')})`);
     }
   }
+}
+
+/** SSL and SASL_SSL listeners run TLS (in the native writer); SASL_SSL adds the SASL gate on top. */
+export function usesTls(protocol: SecurityProtocol): boolean {
+  return protocol === 'SSL' || protocol === 'SASL_SSL';
 }
 
 export interface Listener {

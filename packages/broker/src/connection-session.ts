@@ -33,6 +33,8 @@ export class ConnectionSession implements Session {
   private readonly log: Logger;
   private timer: NodeJS.Timeout | null = null;
   private ended = false;
+  /** SSL listeners: the principal the client certificate maps to (mTLS), once the handshake is done. */
+  private transportPrincipal: string | null = null;
 
   constructor(host: string, auth: ListenerAuth, probe: AuthenticationProbe, log: Logger) {
     this.host = host;
@@ -42,9 +44,18 @@ export class ConnectionSession implements Session {
     this.log = log;
   }
 
-  /** `User:ANONYMOUS` on a listener without SASL; after SASL, `User:<name>`; before it, anonymous too (nothing is dispatched then but ApiVersions). */
+  /**
+   * After SASL, `User:<name>`; on an SSL listener, the principal the client certificate maps to
+   * (`User:ANONYMOUS` without one); otherwise `User:ANONYMOUS` (before SASL completes nothing is
+   * dispatched but ApiVersions), as Kafka names principals.
+   */
   get principal(): string {
-    return this.sasl?.principal ?? ANONYMOUS_PRINCIPAL;
+    return this.sasl?.principal ?? this.transportPrincipal ?? ANONYMOUS_PRINCIPAL;
+  }
+
+  /** The TLS handshake established who the peer is (ssl.principal.mapping.rules applied). */
+  setTransportPrincipal(principal: string): void {
+    this.transportPrincipal = principal;
   }
 
   /** False while a SASL exchange has not completed: one request at a time, the SASL frame limit. */

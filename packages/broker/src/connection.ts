@@ -16,6 +16,13 @@
 // the connection; until the session has authenticated, requests are taken one at a time and the
 // frame limit is the SASL one.
 //
+// TLS connections (SSL listeners): the native writer owns the socket in both directions — it runs
+// the handshake, decrypts, and encrypts responses (file ranges included) in its own thread.
+// Node accepts the socket paused and never reads it; decrypted bytes arrive as 'received' TLS
+// events (`onTlsEvent`) and go into the same FrameReader. The writer stops reading after each
+// batch until `resumeReading`, which is where this connection's pause/resume lands; see
+// crates/sluice-log/src/writer/connection/tls.rs.
+//
 // Metrics: each request's queue / local / send times go to the broker probe once its response is
 // completely written — at once when the writer's inline write took it all (send returned 0),
 // else on the writer's 'sent' event for its token (`sending`, in send order).
@@ -31,7 +38,7 @@ import {
   type RequestDecodeInfo,
   type RequestHeader,
 } from '@sluice/protocol';
-import type { ConnectionWriter, SendPart } from '@sluice/native';
+import type { ConnectionWriter, SendPart, TlsConfig, TlsEvent } from '@sluice/native';
 import type { BrokerContext } from './broker-context.ts';
 import type { ConnectionSession } from './connection-session.ts';
 import { type ApiHandler, CLOSE_CONNECTION, type ConnectionInfo, type HandlerResult, NO_RESPONSE, type RequestContext } from './handlers/handler.ts';
@@ -79,7 +86,23 @@ export interface ConnectionOptions {
   readonly maxInFlight: number;
   readonly maxPendingBytes: number;
   readonly idleMs: number;
+  /** An SSL listener's connection: the writer runs TLS on the socket (see the header). */
+  readonly tls?: ConnectionTls;
 }
+
+/** What a TLS connection needs from its listener. */
+export interface ConnectionTls {
+  readonly config: TlsConfig;
+  readonly handshakeTimeoutMs: number;
+  /** The connection's principal from the client certificate's subject; throws to refuse it. */
+  principalOf(peerSubject: string | undefined): string;
+  /** The handshake finished (metrics) or the connection was closed for a TLS reason. */
+  established(kernel: boolean): void;
+  failed(reason: 'tls_error' | 'handshake_timeout'): void;
+}
+
+/** A TLS record header's first bytes: handshake (0x16), version 3.x. */
+const looksLikeTls = (chunk: Uint8Array): boolean => chunk.length >= 2 && chunk[0] === 0x16 && chunk[1] === 0x03;
 
 export class Connection {
   readonly info: ConnectionInfo;
@@ -112,6 +135,14 @@ export class Connection {
   private readonly decodeInfo: RequestDecodeInfo = { trailingBytes: 0 };
   /** Trailing bytes are logged once per connection (a client that sends them sends them often). */
   private trailingLogged = false;
+  /** TLS only: the handshake deadline, until 'established'. */
+  private handshakeTimer: NodeJS.Timeout | null = null;
+  /** TLS only: the principal from the client certificate (User:ANONYMOUS without one). */
+  private tlsPrincipal: string | undefined;
+  /** After shutdownOutput: what the peer still sends is read and dropped. */
+  private discarding = false;
+  /** Plaintext listeners: the first chunk is checked for a TLS client. */
+  private sawData = false;
   /** Set by drain(): resolves once every in-flight response is written (or the socket died). */
   private drained: { promise: Promise<void>; resolve: () => void } | null = null;
 
@@ -137,14 +168,23 @@ export class Connection {
     this.onClosed = onClosed;
     this.probe = broker.metrics.broker;
     this.frames = new FrameReader(session.maxFrameBytes(options.maxRequestBytes));
-    this.writerId = writer.register(socket);
+    const tls = options.tls;
+    this.writerId = tls === undefined ? writer.register(socket) : writer.registerTls(socket, tls.config);
     socket.setNoDelay(true);
     if (options.idleMs > 0) socket.setTimeout(options.idleMs, () => this.onIdle());
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => {
-      this.peerEnded = true;
-      this.closeIfDrained();
-    });
+    if (tls === undefined) {
+      socket.on('data', (chunk: Buffer) => this.onData(chunk));
+      socket.on('end', () => {
+        this.peerEnded = true;
+        this.closeIfDrained();
+      });
+    } else {
+      this.handshakeTimer = setTimeout(() => {
+        this.log.warn({ timeoutMs: tls.handshakeTimeoutMs }, 'TLS handshake timed out; closing connection');
+        tls.failed('handshake_timeout');
+        this.close();
+      }, tls.handshakeTimeoutMs);
+    }
     socket.on('error', (err) => {
       this.log.debug({ err: err.message }, 'socket error');
       this.close();
@@ -170,6 +210,53 @@ export class Connection {
     this.checkDrained();
   }
 
+  /** TLS connections: what the writer's thread reports about reading (see the header). */
+  onTlsEvent(event: TlsEvent): void {
+    if (this.closed) return;
+    const tls = this.options.tls!;
+    switch (event.kind) {
+      case 'established': {
+        if (this.handshakeTimer !== null) clearTimeout(this.handshakeTimer);
+        this.handshakeTimer = null;
+        try {
+          this.tlsPrincipal = tls.principalOf(event.peerSubject);
+        } catch (err) {
+          this.log.warn({ subject: event.peerSubject, err: (err as Error).message }, 'client certificate maps to no principal; closing connection');
+          tls.failed('tls_error');
+          this.close();
+          return;
+        }
+        this.session.setTransportPrincipal(this.tlsPrincipal);
+        tls.established(event.kernel);
+        const fields = { protocol: event.protocol, cipherSuite: event.cipherSuite, recordLayer: event.kernel ? 'ktls' : 'rustls', principal: this.tlsPrincipal };
+        if (event.peerSubject !== undefined) this.log.info({ ...fields, subject: event.peerSubject }, 'TLS client authenticated');
+        else this.log.debug(fields, 'TLS handshake complete');
+        return;
+      }
+      case 'received':
+        this.onData(event.data);
+        // Reading pauses after each batch; go on unless this connection is paused (after
+        // shutdownOutput, everything is read and dropped until the peer closes).
+        if (!this.closed && (!this.paused || this.discarding)) this.writer.resumeReading(this.writerId);
+        return;
+      case 'closed':
+        if (event.error !== undefined) {
+          this.log.warn({ err: event.error }, 'TLS connection failed; closing');
+          tls.failed('tls_error');
+          this.close();
+          return;
+        }
+        this.peerEnded = true;
+        this.closeIfDrained();
+        return;
+    }
+  }
+
+  /** The principal a TLS handshake established (undefined on plaintext connections or before). */
+  get principal(): string | undefined {
+    return this.tlsPrincipal;
+  }
+
   onWriterError(code: string): void {
     this.log.debug({ code }, 'write failed; closing');
     this.close();
@@ -179,6 +266,8 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     this.session.end();
+    if (this.handshakeTimer !== null) clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = null;
     this.inFlight.length = 0;
     this.sending.length = 0;
     this.probe.connectionClosed();
@@ -198,7 +287,7 @@ export class Connection {
       let resolve!: () => void;
       const promise = new Promise<void>((r) => (resolve = r));
       this.drained = { promise, resolve };
-      this.socket.pause();
+      this.pauseReading();
       this.paused = true;
       this.checkDrained();
     }
@@ -213,7 +302,8 @@ export class Connection {
   shutdownOutput(): void {
     if (this.closed) return;
     this.socket.end();
-    this.socket.resume(); // onData drops everything once draining
+    this.discarding = true;
+    this.resumeReading(); // onData drops everything once draining
   }
 
   get isClosed(): boolean {
@@ -253,8 +343,15 @@ export class Connection {
     this.close();
   }
 
-  private onData(chunk: Buffer): void {
+  private onData(chunk: Uint8Array): void {
     if (this.closed || this.drained !== null) return;
+    if (!this.sawData && this.options.tls === undefined && looksLikeTls(chunk)) {
+      this.log.warn({ listener: this.info.listenerName }, 'TLS client on a plaintext listener; closing connection');
+      this.broker.metrics.broker.tlsConnectionFailed(this.info.listenerName, 'tls_on_plaintext');
+      this.close();
+      return;
+    }
+    this.sawData = true;
     this.lastReadAt = performance.now();
     this.frames.push(chunk);
     this.processFrames();
@@ -411,7 +508,7 @@ export class Connection {
         this.completed(entry, apiVersion, entry.readyAt);
         this.inFlight.length = 0;
         this.peerEnded = true;
-        this.socket.pause();
+        this.pauseReading();
         this.paused = true;
         break;
       }
@@ -467,8 +564,19 @@ export class Connection {
     if (this.paused || this.closed) return;
     if (this.inFlight.length >= this.options.maxInFlight || this.writer.pendingBytes(this.writerId) > this.options.maxPendingBytes) {
       this.paused = true;
-      this.socket.pause();
+      this.pauseReading();
     }
+  }
+
+  /** Plaintext: stop Node's reads. TLS: nothing to do — the writer stops after each batch and
+   * is only resumed while not paused. */
+  private pauseReading(): void {
+    if (this.options.tls === undefined) this.socket.pause();
+  }
+
+  private resumeReading(): void {
+    if (this.options.tls === undefined) this.socket.resume();
+    else if (!this.closed) this.writer.resumeReading(this.writerId);
   }
 
   private maybeResume(): void {
@@ -477,7 +585,7 @@ export class Connection {
       // Frames that arrived while we were at the limit go first; they may fill it again.
       this.paused = false;
       this.processFrames();
-      if (!this.paused && !this.closed) this.socket.resume();
+      if (!this.paused && !this.closed) this.resumeReading();
     }
   }
 

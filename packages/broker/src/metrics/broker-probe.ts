@@ -53,6 +53,9 @@ export class BrokerProbe {
   private readonly messagesIn: CounterFamily;
   private readonly bytesOut: CounterFamily;
   private readonly connectionsActive: Gauge;
+  private readonly tlsHandshakes: CounterFamily;
+  private readonly tlsFailures: CounterFamily;
+  private readonly ktlsAvailable: Gauge;
   private readonly connectionsAccepted: CounterChild;
   private readonly pendingOutput: Gauge;
   private readonly apis: Array<ApiSeries | undefined> = [];
@@ -96,6 +99,17 @@ export class BrokerProbe {
       labelNames: ['topic'],
     });
     this.connectionsActive = new Gauge({ name: 'sluice_connections_active', help: 'Client connections open now.', registers });
+    this.tlsHandshakes = new CounterFamily(registry, {
+      name: 'sluice_tls_handshakes_total',
+      help: 'TLS handshakes completed, by listener and where the record layer then runs (rustls in the writer thread, or kernel TLS).',
+      labelNames: ['listener', 'record_layer'],
+    });
+    this.tlsFailures = new CounterFamily(registry, {
+      name: 'sluice_tls_connection_failures_total',
+      help: 'Connections closed for TLS reasons, by listener and reason: tls_error (garbage, a plaintext client on a TLS listener, a failed handshake), handshake_timeout, tls_on_plaintext (a TLS client on a plaintext listener).',
+      labelNames: ['listener', 'reason'],
+    });
+    this.ktlsAvailable = new Gauge({ name: 'sluice_ktls_available', help: '1 when the start-up probe found kernel TLS (setsockopt TCP_ULP "tls" works), else 0.', registers });
     this.connectionsAccepted = new CounterFamily(registry, {
       name: 'sluice_connections_accepted_total',
       help: 'Client connections accepted since the broker started.',
@@ -171,6 +185,20 @@ export class BrokerProbe {
 
   connectionClosed(): void {
     this.connectionsActive.dec();
+  }
+
+  // ---- TLS ----
+
+  tlsHandshakeCompleted(listener: string, kernel: boolean): void {
+    this.tlsHandshakes.child(listener, kernel ? 'ktls' : 'rustls').value++;
+  }
+
+  tlsConnectionFailed(listener: string, reason: 'tls_error' | 'handshake_timeout' | 'tls_on_plaintext'): void {
+    this.tlsFailures.child(listener, reason).value++;
+  }
+
+  ktlsProbed(available: boolean): void {
+    this.ktlsAvailable.set(available ? 1 : 0);
   }
 
   // ---- topics ----

@@ -7,7 +7,8 @@
 //   broker's credential store; OAUTHBEARER: the JWKS file of `sasl.oauthbearer.jwks.endpoint.url`),
 //   `sasl.server.max.receive.size`, `connections.max.reauth.ms` (per mechanism too) and
 //   `sluice.authentication.timeout.ms`; `newAuthenticator()` gives each connection its state machine.
-// - SSL, SASL_SSL: refused by the configuration until TLS listeners exist.
+// - SSL: no SASL (the principal comes from the client certificate, if any); SASL_SSL: SASL as
+//   SASL_PLAINTEXT, over the TLS session the native writer runs.
 
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
