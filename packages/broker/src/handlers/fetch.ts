@@ -8,11 +8,23 @@
 // a graceful stop begins; errors answer at once. An offline partition (failed storage) answers
 // KAFKA_STORAGE_ERROR. Fetch sessions (KIP-227) are not kept: every answer carries sessionId 0,
 // which tells clients to send full requests — allowed by the protocol.
+// read_committed (isolationLevel 1) reads up to the last stable offset instead of the high
+// watermark, and the answer lists the aborted transactions overlapping [fetch offset, LSO) from
+// the native .txnindex (Kafka's collectAbortedTxns bound, a superset of the range sent, which
+// consumers handle); the records still leave by sendfile: only that list is computed.
 // Version notes: served v4–13. v4 lastStableOffset/abortedTransactions; v5 logStartOffset; v7
 // sessions; v9 currentLeaderEpoch; v11 rackId/preferredReadReplica; v12+ flexible; v13 topic ids
 // instead of names.
 
-import { ErrorCode, type ExternalRecords, type FetchRequest, type FetchResponse, type FetchResponseResponsesPartitions, ZERO_UUID } from '@sluice/protocol';
+import {
+  ErrorCode,
+  type ExternalRecords,
+  type FetchRequest,
+  type FetchResponse,
+  type FetchResponseResponsesPartitions,
+  type FetchResponseResponsesPartitionsAbortedTransactions as AbortedTransaction,
+  ZERO_UUID,
+} from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import { partitionFailure } from '../storage-errors.ts';
 import type { Partition } from '../partition.ts';
@@ -64,7 +76,7 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest, 
   let bytes = 0;
   let hasError = false;
   const partitions: Partition[] = [];
-  const abortedDefault = request.isolationLevel === 1 ? [] : null;
+  const abortedDefault: AbortedTransaction[] | null = request.isolationLevel === 1 ? [] : null;
   const responses = request.topics.map((t) => {
     const byId = version >= 13;
     // A topic is named by id from v13 and by name before (the other field holds its default).
@@ -105,6 +117,7 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest, 
       }
       const limit = Math.max(0, Math.min(req.partitionMaxBytes, remaining));
       let records: Uint8Array | ExternalRecords = EMPTY;
+      let abortedTransactions = abortedDefault;
       try {
         if (limit > 0 || minOneBatch) {
           // Consumers read up to the high watermark (read_committed: the last stable offset); on a
@@ -113,6 +126,10 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest, 
           const read = partition.log.read(req.fetchOffset, limit, minOneBatch, maxOffset);
           if (read !== null && read.slice.byteLength > 0) {
             records = read.slice;
+            if (request.isolationLevel === 1)
+              abortedTransactions = partition.log
+                .abortedTransactions(req.fetchOffset, maxOffset)
+                .map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset }));
             bytes += read.slice.byteLength;
             remaining -= read.slice.byteLength;
             minOneBatch = false;
@@ -132,7 +149,7 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest, 
         highWatermark: partition.highWatermark,
         lastStableOffset: partition.lastStableOffset,
         logStartOffset: partition.logStartOffset,
-        abortedTransactions: abortedDefault,
+        abortedTransactions,
         preferredReadReplica: -1,
         records,
       };

@@ -17,11 +17,14 @@ import { LogProbe } from './log-probe.ts';
 import type { ScrapeSource } from './metrics-server.ts';
 import { ProcessProbe } from './process-probe.ts';
 import { SecurityProbe } from './security-probe.ts';
+import { type OpenTransactions, TransactionProbe } from './transaction-probe.ts';
 
 /** What a scrape reads; attached once the broker has loaded them. */
 export interface ScrapeSources {
   readonly topics: TopicRegistry;
   readonly groups: GroupCoordinator;
+  /** The transaction coordinator (open transactions). */
+  readonly transactions?: OpenTransactions;
   /** The connection writer's counters (one native call). */
   readonly writerStats: () => WriterStats;
   /** The process-wide flush counters (one native call); defaults to @sluice/native's. */
@@ -41,6 +44,7 @@ export class BrokerMetrics implements ScrapeSource {
   readonly dataPath: DataPathProbe;
   readonly log: LogProbe;
   readonly groups: GroupProbe;
+  readonly transactions: TransactionProbe;
   readonly process: ProcessProbe;
   readonly security: SecurityProbe;
   private sources: ScrapeSources | null = null;
@@ -51,6 +55,7 @@ export class BrokerMetrics implements ScrapeSource {
     this.dataPath = new DataPathProbe(this.registry, options.appendMode);
     this.log = new LogProbe(this.registry);
     this.groups = new GroupProbe(this.registry);
+    this.transactions = new TransactionProbe(this.registry);
     this.process = new ProcessProbe(this.registry);
     this.security = new SecurityProbe(this.registry);
   }
@@ -79,6 +84,7 @@ export class BrokerMetrics implements ScrapeSource {
       this.log.refresh(sources.topics.topics);
       this.log.refreshDirs(sources.logDirs ?? []);
       this.groups.refresh(sources.groups, sources.topics);
+      this.transactions.refresh(sources.transactions ?? null, sources.topics);
     }
   }
 
