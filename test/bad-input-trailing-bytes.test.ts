@@ -116,9 +116,9 @@ function extraBytes(n: number, zeros: boolean): Uint8Array {
   return zeros ? new Uint8Array(n) : Uint8Array.from({ length: n }, (_, i) => (0xff - i * 37) & 0xff);
 }
 
-// Values that differ between two brokers started alike: the listener port (each has its own) and
-// what a broker makes up at random.
-const RANDOM_FIELDS = new Set(['port', 'clusterId', 'topicId', 'memberId', 'leader', 'sessionId']);
+// Values that differ between two brokers started alike: the listener port and the log dir (each
+// has its own) and what a broker makes up at random.
+const RANDOM_FIELDS = new Set(['port', 'clusterId', 'topicId', 'memberId', 'leader', 'sessionId', 'logDir']);
 
 /** The decoded response with the broker-generated random values replaced by '<random>'. */
 function masked(value: unknown, key = ''): unknown {
