@@ -7,6 +7,7 @@
 // config, …), groups/ and metrics/ never import it; they get what they need passed in. The
 // connection only hands it to the handlers.
 
+import type { ClusterNode } from './cluster/cluster-node.ts';
 import type { BrokerConfig, Listener } from './config.ts';
 import { DelayedOperations } from './delayed/delayed-operations.ts';
 import type { GroupCoordinator } from './groups/coordinator.ts';
@@ -41,6 +42,7 @@ export class BrokerContext {
   private advertised: readonly Listener[];
   private apiVersionTable: ReadonlyArray<{ apiKey: number; minVersion: number; maxVersion: number }> = [];
   private groupCoordinator: GroupCoordinator | null = null;
+  private clusterNode: ClusterNode | null = null;
 
   constructor(config: BrokerConfig, clusterId: string, topics: TopicRegistry, logger: Logger, metrics?: BrokerMetrics) {
     this.config = config;
@@ -73,6 +75,22 @@ export class BrokerContext {
 
   useGroupCoordinator(coordinator: GroupCoordinator): void {
     this.groupCoordinator = coordinator;
+  }
+
+  /** Cluster mode: this broker's part in the cluster (view, leadership); null on a single node. */
+  get cluster(): ClusterNode | null {
+    return this.clusterNode;
+  }
+
+  /** Cluster mode: set once the broker has joined; replication factors then count live brokers. */
+  useCluster(cluster: ClusterNode): void {
+    this.clusterNode = cluster;
+    this.topicCreator.useBrokerCount(() => cluster.view.brokers.size);
+  }
+
+  /** Every advertised listener as clients dial it (what a cluster registration publishes). */
+  advertisedEndpoints(): Listener[] {
+    return this.advertised.map((l) => this.advertisedFor(l.name));
   }
 
   /** The ApiVersions table, set once the handler registry exists. */

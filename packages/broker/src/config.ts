@@ -127,7 +127,17 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'sluice.connection.pending.max.bytes', type: 'long', default: 67108864, doc: 'Output queued for one connection before its reading pauses.', validator: atLeast(1024) },
   { name: 'sluice.log.level', type: 'string', default: 'info', doc: 'trace, debug, info, warn, error or silent.', validator: oneOf('trace', 'debug', 'info', 'warn', 'error', 'silent') },
   { name: 'sluice.metrics.listener', type: 'string', default: 'http://127.0.0.1:9404/metrics', doc: 'Prometheus scrape endpoint, http://host:port/path (port 0: a free port); empty disables it.', validator: (v) => (typeof v === 'string' ? metricsListenerProblem(v) : null) },
-  { name: 'cluster.id', type: 'string', default: null, doc: 'Cluster id to format a new data dir with (generated when absent).' },
+  { name: 'cluster.id', type: 'string', default: null, doc: 'Cluster id to format a new data dir with (generated when absent; in cluster mode, must match the cluster\'s).' },
+  {
+    name: 'sluice.metadata.etcd.endpoints',
+    type: 'list',
+    default: [],
+    doc: 'Cluster mode: etcd client URLs (http://host:port, comma-separated) holding the cluster\'s metadata, membership and leadership. Empty: a single node.',
+    validator: (v) => (Array.isArray(v) ? (v.find((e) => !/^https?:\/\/[^/\s]+\/?$/.test(e)) === undefined ? null : 'each endpoint must be http://host:port') : null),
+  },
+  { name: 'sluice.metadata.etcd.prefix', type: 'string', default: '/sluice', doc: 'Cluster mode: the etcd key prefix of this cluster (several clusters can share one etcd).', validator: (v) => (typeof v === 'string' && !/^\/?[A-Za-z0-9._\/-]+$/.test(v) ? 'must be a key path of [A-Za-z0-9._/-]' : null) },
+  { name: 'broker.session.timeout.ms', type: 'int', default: 9000, doc: 'Cluster mode: the TTL of this broker\'s etcd lease; a broker that cannot renew it for this long is considered gone.', validator: atLeast(2000) },
+  { name: 'broker.rack', type: 'string', default: null, doc: 'Rack of this broker, for rack-aware replica placement and Metadata.' },
 ];
 
 const BY_NAME = new Map(BROKER_CONFIGS.map((d) => [d.name, d]));

@@ -28,9 +28,9 @@ export class Partition {
   readonly log: PartitionLog;
   /**
    * The leader epoch appends are stamped with. Single node: 0 for ever (no leader election);
-   * cluster mode bumps it when this broker becomes leader again.
+   * cluster mode sets it from the partition state in etcd (`setLeaderEpoch`).
    */
-  readonly leaderEpoch: number = 0;
+  private epoch = 0;
   private hw: number;
   private lso: number;
   private flushing: Promise<void> | null = null;
@@ -48,6 +48,15 @@ export class Partition {
     // What a single node opens with is all committed: it was acknowledged by this broker alone.
     this.hw = log.logEndOffset;
     this.lso = this.hw;
+  }
+
+  get leaderEpoch(): number {
+    return this.epoch;
+  }
+
+  /** Cluster mode: the controller elected a leader in `epoch` (never moves backwards). */
+  setLeaderEpoch(epoch: number): void {
+    if (epoch > this.epoch) this.epoch = epoch;
   }
 
   get logEndOffset(): number {

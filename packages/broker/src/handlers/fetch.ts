@@ -61,6 +61,11 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest):
         hasError = true;
         return partitionError(req.partition, topic === undefined ? missingTopicError : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       }
+      // Cluster mode: consumers read from the leader (follower fetching, KIP-392, is not served yet).
+      if (broker.cluster !== null && !partition.topic.isInternal && !broker.cluster.isLeader(partition.topic.name, partition.index)) {
+        hasError = true;
+        return partitionError(req.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      }
       partitions.push(partition);
       if (partition.offline) {
         hasError = true;

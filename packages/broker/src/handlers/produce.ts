@@ -43,6 +43,8 @@ export const produceHandler = defineHandler({
         if (acks !== 0 && acks !== 1 && acks !== -1) return failed(index, ErrorCode.INVALID_REQUIRED_ACKS);
         const partition = topic?.partitions[index];
         if (partition === undefined) return failed(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        // Cluster mode: only the partition's leader (with a valid lease) takes writes.
+        if (broker.cluster !== null && !partition.topic.isInternal && !broker.cluster.isLeader(topicData.name, index)) return failed(index, ErrorCode.NOT_LEADER_OR_FOLLOWER);
         // Internal topics (__consumer_offsets) are written by the broker only, as in Kafka.
         if (partition.topic.isInternal) return failed(index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topicData.name}`);
         // Kafka's request-level rules (one complete v2 batch; an incomplete tail is dropped).

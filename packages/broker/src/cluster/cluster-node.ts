@@ -1,0 +1,202 @@
+// A broker's part in a cluster (cluster mode: `sluice.metadata.etcd.endpoints` set): the etcd
+// client, the cluster id, this broker's registration and lease, its view of the cluster, the
+// controller (active when elected) and the projection of etcd's topics into the local registry.
+// The broker builds one at start when cluster mode is on; handlers ask it who leads what.
+//
+// Fencing: when the lease is lost (etcd unreachable for a whole session timeout, or the lease
+// expired) the broker is fenced — it leads nothing, so it accepts no writes — and it registers
+// again, as a new broker epoch (the controller treats that as failed-and-rejoined).
+
+import { ErrorCode } from '@sluice/protocol';
+import type { BrokerConfig, ConfigValue } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { newTopicId, type TopicRegistry } from '../topics.ts';
+import { ClusterView } from './cluster-view.ts';
+import { Controller } from './controller.ts';
+import { EtcdClient } from './etcd/etcd-client.ts';
+import { type KvStore, KvStoreError, type Op } from './etcd/kv-store.ts';
+import type { LeaseKeeper } from './etcd/lease-keeper.ts';
+import { type BrokerRegistration, ClusterKeys, type EndpointRecord, encode, type PartitionState, type TopicRecord } from './keys.ts';
+import { registerBroker, resolveClusterId } from './membership.ts';
+import { assignReplicas } from './placement.ts';
+import { Projection } from './projection.ts';
+
+/** Pause between two attempts to register again after the lease was lost. */
+const REREGISTER_RETRY_MS = 1_000;
+
+export interface ClusterSettings {
+  readonly endpoints: readonly string[];
+  readonly prefix: string;
+  readonly nodeId: number;
+  readonly rack: string | null;
+  readonly sessionTimeoutMs: number;
+}
+
+export interface ClusterTopicCreation {
+  readonly errorCode: number;
+  readonly errorMessage: string | null;
+  readonly topicId?: string;
+}
+
+export class ClusterNode {
+  readonly settings: ClusterSettings;
+  readonly keys: ClusterKeys;
+  readonly store: KvStore;
+  readonly view: ClusterView;
+  private readonly logger: Logger;
+  private controller: Controller | null = null;
+  private projection: Projection | null = null;
+  private lease: LeaseKeeper | null = null;
+  private registration: BrokerRegistration | null = null;
+  private brokerEpochValue = -1;
+  private stopped = false;
+
+  constructor(settings: ClusterSettings, logger: Logger, store?: KvStore) {
+    this.settings = settings;
+    this.keys = new ClusterKeys(settings.prefix);
+    this.store = store ?? new EtcdClient(settings.endpoints);
+    this.logger = logger;
+    this.view = new ClusterView(this.store, this.keys, logger);
+  }
+
+  /** The cluster settings of a broker config, or null when cluster mode is off. */
+  static settingsOf(config: BrokerConfig): ClusterSettings | null {
+    const endpoints = config.list('sluice.metadata.etcd.endpoints');
+    if (endpoints.length === 0) return null;
+    return {
+      endpoints,
+      prefix: config.str('sluice.metadata.etcd.prefix'),
+      nodeId: config.nodeId,
+      rack: config.get('broker.rack') as string | null,
+      sessionTimeoutMs: config.int('broker.session.timeout.ms'),
+    };
+  }
+
+  /**
+   * The cluster's id, agreed through etcd: the stored one, else `proposed`. Fails with the
+   * endpoints named when etcd cannot be reached, and for a data dir of another cluster.
+   */
+  async clusterId(proposed: string, local: string | null): Promise<string> {
+    try {
+      return await resolveClusterId(this.store, this.keys, proposed, local, this.settings.endpoints.join(','));
+    } catch (err) {
+      if (err instanceof KvStoreError) throw new Error(`cannot reach etcd (sluice.metadata.etcd.endpoints=${this.settings.endpoints.join(',')}): ${err.message}`, { cause: err });
+      throw err;
+    }
+  }
+
+  /**
+   * Registers this broker, reads the cluster, publishes local topics etcd lacks, and starts the
+   * projection and the controller. Call once the listeners are bound (they are advertised).
+   */
+  async join(listeners: readonly EndpointRecord[], directoryId: string, registry: TopicRegistry): Promise<void> {
+    this.registration = { nodeId: this.settings.nodeId, listeners, rack: this.settings.rack, directoryId, registeredAt: Date.now() };
+    await this.register();
+    await this.view.start();
+    this.projection = new Projection(this.view, registry, this.settings.nodeId, this.logger);
+    await this.projection.start(this.store, this.brokerEpochValue);
+    this.controller = new Controller(this.store, this.view, this.settings.nodeId, () => this.lease?.lease ?? null, this.logger);
+    this.controller.start();
+    this.logger.info({ nodeId: this.settings.nodeId, brokerEpoch: this.brokerEpochValue, brokers: this.view.liveBrokers().map((b) => b.nodeId), controller: this.view.controllerId }, 'joined the cluster');
+  }
+
+  /** This run's broker epoch (the registration's create revision); -1 while unregistered. */
+  get brokerEpoch(): number {
+    return this.brokerEpochValue;
+  }
+
+  /** True while this broker holds no valid lease: it leads nothing then. */
+  get fenced(): boolean {
+    return this.lease === null || this.lease.lost !== null;
+  }
+
+  get isController(): boolean {
+    return this.controller?.isActive ?? false;
+  }
+
+  /** Resolves once the controller's pending work is written (tests). */
+  async settled(): Promise<void> {
+    await this.controller?.settled();
+  }
+
+  /** True when the cluster says this broker leads the partition and its lease is valid. */
+  isLeader(topic: string, index: number): boolean {
+    return !this.fenced && this.view.partition(topic, index)?.record.leader === this.settings.nodeId;
+  }
+
+  /**
+   * Creates a topic in the cluster (validated by the caller): replicas placed over the live
+   * brokers, each partition led by its first replica with every replica in sync (an empty log is
+   * in sync), written in one transaction that requires the topic absent. Resolves once this
+   * broker's view has it (and, if it is a replica, its local logs are open).
+   */
+  async createTopic(name: string, partitions: number, replicationFactor: number, overrides: ReadonlyMap<string, ConfigValue>): Promise<ClusterTopicCreation> {
+    const brokers = this.view.liveBrokers();
+    if (replicationFactor > brokers.length) {
+      return { errorCode: ErrorCode.INVALID_REPLICATION_FACTOR, errorMessage: `Replication factor: ${replicationFactor} larger than available brokers: ${brokers.length}.` };
+    }
+    const replicas = assignReplicas(brokers, partitions, replicationFactor);
+    const epochs = new Map(brokers.map((b) => [b.nodeId, b.epoch]));
+    const id = newTopicId();
+    const record: TopicRecord = { id, configs: Object.fromEntries(overrides), replicas };
+    const ops: Op[] = [{ put: { key: this.keys.topic(name), value: encode(record) } }];
+    replicas.forEach((r, index) => {
+      const state: PartitionState = { leader: r[0], leaderEpoch: 0, isr: r.map((nodeId) => ({ id: nodeId, brokerEpoch: epochs.get(nodeId)! })), partitionEpoch: 0 };
+      ops.push({ put: { key: this.keys.partition(name, index), value: encode(state) } });
+    });
+    const written = await this.store.txn([{ key: this.keys.topic(name), target: 'version', result: 'equal', value: 0 }], ops);
+    if (!written.succeeded) return { errorCode: ErrorCode.TOPIC_ALREADY_EXISTS, errorMessage: `Topic '${name}' already exists.` };
+    await this.view.waitForRevision(written.revision);
+    this.logger.info({ topic: name, topicId: id, replicas }, 'topic created in the cluster');
+    return { errorCode: ErrorCode.NONE, errorMessage: null, topicId: id };
+  }
+
+  /**
+   * Leaves the cluster: stops the controller and the projection and revokes the lease, so the
+   * registration (and the controllership, if held) goes at once and the controller moves
+   * leadership away without waiting for the session timeout. Bounded by `timeoutMs`.
+   */
+  async stop(timeoutMs = 3_000): Promise<void> {
+    this.stopped = true;
+    this.controller?.stop();
+    this.projection?.stop();
+    const lease = this.lease;
+    if (lease !== null) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        lease.revoke().catch((err: unknown) => this.logger.warn({ err }, 'revoking the lease at stop failed; it expires on its own')),
+        new Promise((r) => {
+          timer = setTimeout(r, timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      lease.stop();
+    }
+    this.view.close();
+    this.store.close();
+  }
+
+  private async register(): Promise<void> {
+    if (this.registration === null) throw new Error('BUG: registering before join');
+    const ttlSeconds = Math.max(1, Math.ceil(this.settings.sessionTimeoutMs / 1000));
+    const registered = await registerBroker(this.store, this.keys, { ...this.registration, registeredAt: Date.now() }, ttlSeconds, this.logger, (reason) => this.onLeaseLost(reason));
+    this.lease = registered.lease;
+    this.brokerEpochValue = registered.epoch;
+  }
+
+  private onLeaseLost(reason: string): void {
+    if (this.stopped) return;
+    this.logger.error({ reason }, 'lost the cluster lease: fenced (leading nothing) until registered again');
+    const retry = async () => {
+      if (this.stopped) return;
+      try {
+        await this.register();
+        this.logger.info({ brokerEpoch: this.brokerEpochValue }, 'registered again after losing the lease');
+      } catch (err) {
+        this.logger.warn({ err }, 'registering again failed; retrying');
+        setTimeout(() => void retry(), REREGISTER_RETRY_MS).unref();
+      }
+    };
+    void retry();
+  }
+}
