@@ -95,7 +95,7 @@ export class ClusterNode {
     await this.view.start();
     this.projection = new Projection(this.view, registry, this.settings.nodeId, this.logger);
     await this.projection.start(this.store, this.brokerEpochValue);
-    this.controller = new Controller(this.store, this.view, this.settings.nodeId, () => this.lease?.lease ?? null, this.logger);
+    this.controller = new Controller(this.store, this.view, this.settings.nodeId, () => (this.fenced ? null : this.lease!.lease), this.logger);
     this.controller.start();
     this.logger.info({ nodeId: this.settings.nodeId, brokerEpoch: this.brokerEpochValue, brokers: this.view.liveBrokers().map((b) => b.nodeId), controller: this.view.controllerId }, 'joined the cluster');
   }
@@ -192,6 +192,7 @@ export class ClusterNode {
       try {
         await this.register();
         this.logger.info({ brokerEpoch: this.brokerEpochValue }, 'registered again after losing the lease');
+        this.controller?.poke();
       } catch (err) {
         this.logger.warn({ err }, 'registering again failed; retrying');
         setTimeout(() => void retry(), REREGISTER_RETRY_MS).unref();

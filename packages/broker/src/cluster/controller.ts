@@ -56,6 +56,11 @@ export class Controller {
     return this.epoch !== null && c !== null && c.record.nodeId === this.nodeId && c.createRevision === this.epoch;
   }
 
+  /** Looks at the view again (the broker registered anew: it may campaign with its new lease). */
+  poke(): void {
+    this.onViewChange();
+  }
+
   /** Resolves when the work the last view change asked for is written. */
   async settled(): Promise<void> {
     while (this.reconciling !== null) await this.reconciling;

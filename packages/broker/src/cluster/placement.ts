@@ -36,17 +36,30 @@ export function rackAlternated(brokers: readonly PlacementBroker[]): PlacementBr
 export function assignReplicas(brokers: readonly PlacementBroker[], partitions: number, replicationFactor: number, start = { index: Math.floor(Math.random() * 1_000_000), shift: Math.floor(Math.random() * 1_000_000) }): number[][] {
   const n = brokers.length;
   if (replicationFactor < 1 || replicationFactor > n) throw new Error(`BUG: replication factor ${replicationFactor} with ${n} brokers`);
-  const racks = new Set(brokers.map((b) => b.rack ?? ''));
-  const ordered = racks.size > 1 ? rackAlternated(brokers) : [...brokers].sort((a, b) => a.nodeId - b.nodeId);
-  const ids = ordered.map((b) => b.nodeId);
+  const rackCount = new Set(brokers.map((b) => b.rack ?? '')).size;
+  const ordered = rackCount > 1 ? rackAlternated(brokers) : [...brokers].sort((a, b) => a.nodeId - b.nodeId);
   const startIndex = start.index % n;
   let shift = n > 1 ? start.shift % (n - 1) : 0;
+  const at = (first: number, s: number, j: number) => (first + 1 + ((s + j) % (n - 1))) % n;
   const out: number[][] = [];
   for (let p = 0; p < partitions; p++) {
     if (p > 0 && p % n === 0) shift++;
     const first = (startIndex + p) % n;
-    const replicas = [ids[first]];
-    for (let j = 0; j < replicationFactor - 1; j++) replicas.push(ids[(first + 1 + ((shift + j) % (n - 1))) % n]);
+    const replicas = [ordered[first].nodeId];
+    if (rackCount <= 1) {
+      for (let j = 0; j < replicationFactor - 1; j++) replicas.push(ordered[at(first, shift, j)].nodeId);
+    } else {
+      // Kafka's rack-aware pass: walk the shifted positions, taking a broker only when its rack
+      // has no replica yet (or every rack has one) and it has none itself.
+      const racks = new Set([ordered[first].rack ?? '']);
+      for (let k = 0; replicas.length < replicationFactor; k++) {
+        const candidate = ordered[at(first, shift * rackCount, k)];
+        const rack = candidate.rack ?? '';
+        if ((racks.has(rack) && racks.size < rackCount) || replicas.includes(candidate.nodeId)) continue;
+        replicas.push(candidate.nodeId);
+        racks.add(rack);
+      }
+    }
     out.push(replicas);
   }
   return out;
