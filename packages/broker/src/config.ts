@@ -135,7 +135,7 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
     doc: 'Cluster mode: etcd client URLs (http://host:port, comma-separated) holding the cluster\'s metadata, membership and leadership. Empty: a single node.',
     validator: (v) => (Array.isArray(v) ? (v.find((e) => !/^https?:\/\/[^/\s]+\/?$/.test(e)) === undefined ? null : 'each endpoint must be http://host:port') : null),
   },
-  { name: 'sluice.metadata.etcd.prefix', type: 'string', default: '/sluice', doc: 'Cluster mode: the etcd key prefix of this cluster (several clusters can share one etcd).', validator: (v) => (typeof v === 'string' && !/^\/?[A-Za-z0-9._\/-]+$/.test(v) ? 'must be a key path of [A-Za-z0-9._/-]' : null) },
+  { name: 'sluice.metadata.etcd.prefix', type: 'string', default: '/sluice', doc: 'Cluster mode: the etcd key prefix of this cluster (several clusters can share one etcd).', validator: (v) => (typeof v === 'string' && !/^\/?[A-Za-z0-9._/-]+$/.test(v) ? 'must be a key path of [A-Za-z0-9._/-]' : null) },
   { name: 'broker.session.timeout.ms', type: 'int', default: 9000, doc: 'Cluster mode: the TTL of this broker\'s etcd lease; a broker that cannot renew it for this long is considered gone.', validator: atLeast(2000) },
   { name: 'broker.rack', type: 'string', default: null, doc: 'Rack of this broker, for rack-aware replica placement and Metadata.' },
 ];
