@@ -94,7 +94,7 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'log.message.downconversion.enable', type: 'boolean', default: true, doc: 'Accepted for compatibility (Kafka 3.x; removed in Kafka 4.0); not enforced (Sluice serves only record batch v2 and never down-converts).' },
   { name: 'log.local.retention.ms', type: 'long', default: -2, doc: 'Accepted for compatibility; not enforced (no tiered storage). -2: use the retention time.', validator: atLeast(-2) },
   { name: 'log.local.retention.bytes', type: 'long', default: -2, doc: 'Accepted for compatibility; not enforced (no tiered storage). -2: use the retention size.', validator: atLeast(-2) },
-  { name: 'unclean.leader.election.enable', type: 'boolean', default: false, doc: 'Accepted for compatibility; not enforced (a single node has no other replica to elect).' },
+  { name: 'unclean.leader.election.enable', type: 'boolean', default: false, doc: 'Accepted for compatibility; not enforced: a single node has no other replica to elect, and in cluster mode an out-of-sync replica is never elected (false).' },
   { name: 'message.max.bytes', type: 'int', default: 1048588, doc: 'Largest record batch accepted.', validator: atLeast(0) },
   { name: 'socket.request.max.bytes', type: 'int', default: 104857600, doc: 'Largest request frame accepted.', validator: atLeast(1) },
   { name: 'connections.max.idle.ms', type: 'long', default: 600000, doc: 'Idle connections are closed after this long.' },
