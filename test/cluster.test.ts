@@ -4,6 +4,7 @@
 // its own data dir and rejoins; a second live broker with the same node.id and a broker that
 // cannot reach etcd refuse to start.
 
+import type { MetadataResponse } from '@sluice/protocol';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type BrokerProcess, removeDir, startBroker, tempDataDir } from './support/broker-process.ts';
 import { type EtcdServer, freePort, startEtcd } from './support/etcd-server.ts';
@@ -48,7 +49,7 @@ interface PartitionView {
 async function metadata(broker: BrokerProcess, topic: string) {
   const client = await RawClient.connect(broker.port);
   try {
-    const answer = await client.request(3, 12, { topics: [{ name: topic, topicId: '00000000000000000000000000000000' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    const answer: MetadataResponse = await client.request(3, 12, { topics: [{ name: topic, topicId: '00000000000000000000000000000000' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
     const t = answer.topics[0];
     return {
       brokers: answer.brokers.map((b) => ({ nodeId: b.nodeId, port: b.port })).sort((a, b) => a.nodeId - b.nodeId),
@@ -56,7 +57,7 @@ async function metadata(broker: BrokerProcess, topic: string) {
       clusterId: answer.clusterId,
       errorCode: t.errorCode,
       partitions: t.partitions
-        .map((p): PartitionView => ({ partition: p.partitionIndex, leader: p.leaderId, leaderEpoch: p.leaderEpoch, replicas: [...p.replicaNodes].sort(), isr: [...p.isrNodes].sort() }))
+        .map((p): PartitionView => ({ partition: p.partitionIndex, leader: p.leaderId, leaderEpoch: p.leaderEpoch ?? -1, replicas: [...p.replicaNodes].sort(), isr: [...p.isrNodes].sort() }))
         .sort((a, b) => a.partition - b.partition),
     };
   } finally {

@@ -19,6 +19,11 @@
 import type { AppendResult, PartitionLog } from '@sluice/native';
 import type { Topic } from './topics.ts';
 
+/** Record batch v2 header: baseOffset(8) batchLength(4) partitionLeaderEpoch(4) magic(1) crc(4) attributes(2) lastOffsetDelta(4) baseTimestamp(8) maxTimestamp(8) ... */
+const LOG_OVERHEAD = 12;
+const BATCH_HEADER_BYTES = 61;
+const TIMESTAMP_TYPE_BIT = 0x08;
+
 export class Partition {
   readonly topic: Topic;
   readonly index: number;
@@ -38,6 +43,11 @@ export class Partition {
   lastFlushAt = Date.now();
   private flushQueued: Promise<void> | null = null;
   private failure: Error | null = null;
+  /**
+   * Cluster mode: an append does not commit itself. The leader moves the high watermark from
+   * the ISR's log ends (cluster/replication.ts), a follower from the leader's high watermark.
+   */
+  private replicated = false;
 
   constructor(topic: Topic, index: number, dir: string, logDir: string, log: PartitionLog) {
     this.topic = topic;
@@ -61,6 +71,15 @@ export class Partition {
 
   get logEndOffset(): number {
     return this.log.logEndOffset;
+  }
+
+  /** Cluster mode: from now on appends wait for the replicas to be committed. */
+  setReplicated(): void {
+    this.replicated = true;
+  }
+
+  get isReplicated(): boolean {
+    return this.replicated;
   }
 
   /** Offset up to which consumers may read (exclusive). Never past the log end. */
@@ -88,11 +107,62 @@ export class Partition {
   append(records: Uint8Array, nowMs: number): AppendResult {
     const appended = this.log.append(records, nowMs, this.leaderEpoch);
     if (appended.duplicate) return appended;
-    this.advanceHighWatermark(this.log.logEndOffset);
+    if (this.replicated) this.notifyChanged();
+    else this.advanceHighWatermark(this.log.logEndOffset);
     if (appended.rolled) {
       this.flushDurable().catch((err: unknown) => this.topic.onFlushError?.(this, err));
     }
     return appended;
+  }
+
+  /**
+   * Follower: appends record batches fetched from the leader, keeping the leader's offsets and
+   * epochs. The native log assigns offsets from its log end, so each batch is appended alone and
+   * must start exactly there (the follower fetched from its log end; the leader's batches are
+   * contiguous in an uncompacted log); its own partitionLeaderEpoch is passed as the epoch, and
+   * for LogAppendTime batches their max timestamp as "now", so the stored bytes are the
+   * leader's. Producer state is rebuilt by the same appends (the native log checks sequences).
+   * A trailing partial batch (the fetch's size limit cut it) is left for the next fetch.
+   * Throws when the leader's log cannot be mirrored this way (offset gaps: a compacted log).
+   */
+  appendAsFollower(records: Uint8Array, nowMs: number): number {
+    const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+    let pos = 0;
+    let appended = 0;
+    while (pos + BATCH_HEADER_BYTES <= records.byteLength) {
+      const baseOffset = Number(view.getBigInt64(pos));
+      const size = LOG_OVERHEAD + view.getInt32(pos + 8);
+      if (pos + size > records.byteLength) break;
+      const epoch = view.getInt32(pos + 12);
+      const logAppendTime = (view.getInt16(pos + 21) & TIMESTAMP_TYPE_BIT) !== 0;
+      const maxTimestamp = Number(view.getBigInt64(pos + 35));
+      const end = this.log.logEndOffset;
+      if (baseOffset !== end) throw new Error(`${this.topic.name}-${this.index}: the leader's batch starts at ${baseOffset}, this log ends at ${end}`);
+      const result = this.log.append(records.subarray(pos, pos + size), logAppendTime ? maxTimestamp : nowMs, epoch);
+      if (result.duplicate || result.baseOffset !== baseOffset) {
+        throw new Error(`${this.topic.name}-${this.index}: the leader's batch at ${baseOffset} was stored at ${result.baseOffset}${result.duplicate ? ' (taken for a duplicate)' : ''}`);
+      }
+      if (result.rolled) this.flushDurable().catch((err: unknown) => this.topic.onFlushError?.(this, err));
+      appended++;
+      pos += size;
+    }
+    if (appended > 0) this.notifyChanged();
+    return appended;
+  }
+
+  /** Follower: moves the high watermark to the leader's, as far as this log reaches. */
+  followHighWatermark(leaderHighWatermark: number): void {
+    this.advanceHighWatermark(Math.min(leaderHighWatermark, this.log.logEndOffset));
+  }
+
+  /**
+   * Becoming a follower: drops what may not be committed (past the high watermark), to fetch it
+   * again from the new leader. (KIP-101's epoch-based truncation is the follow-up.)
+   */
+  truncateToHighWatermark(): void {
+    if (this.log.logEndOffset <= this.hw) return;
+    this.log.truncateTo(this.hw);
+    this.notifyChanged();
   }
 
   /**
