@@ -1,15 +1,16 @@
 // Cluster mode end to end: a real etcd and three broker processes (own data dirs and ports).
-// Create a topic with replication factor 3, every broker's Metadata agrees; kill -9 the leader of
-// a partition and another ISR member leads it in a higher epoch; the killed broker restarts on
-// its own data dir and rejoins; a second live broker with the same node.id and a broker that
-// cannot reach etcd refuse to start.
+// Create a topic with replication factor 3, every broker's Metadata agrees; acks=-1 writes are
+// answered once the followers have fetched them; kill -9 the leader of a partition and another
+// ISR member leads it in a higher epoch with every acknowledged record; the killed broker
+// restarts on its own data dir, catches up and is back in the ISR; a second live broker with the
+// same node.id and a broker that cannot reach etcd refuse to start.
 
 import type { MetadataResponse } from '@sluice/protocol';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type BrokerProcess, removeDir, startBroker, tempDataDir } from './support/broker-process.ts';
 import { type EtcdServer, freePort, startEtcd } from './support/etcd-server.ts';
 import { RawClient } from './support/raw-client.ts';
-import { produce } from './support/requests.ts';
+import { produce, readPartition } from './support/requests.ts';
 
 const NOT_LEADER_OR_FOLLOWER = 6;
 let etcd: EtcdServer;
@@ -21,7 +22,10 @@ const clusterOverrides = (nodeId: number) => ({
   'sluice.metadata.etcd.endpoints': etcd.endpoint,
   'sluice.metadata.etcd.prefix': '/it',
   'broker.session.timeout.ms': 3000,
+  'replica.lag.time.max.ms': 5000,
 });
+/** Values acknowledged with acks=-1 per partition of `replicated`, in order. */
+const acknowledged = new Map<number, string[]>([[0, []], [1, []], [2, []]]);
 
 beforeAll(async () => {
   etcd = await startEtcd();
@@ -80,7 +84,7 @@ async function eventually<T>(check: () => Promise<T>, ms = 20_000): Promise<T> {
 describe('three brokers on etcd', () => {
   test('a replication-factor-3 topic: every broker answers the same brokers, controller, leaders, replicas and ISR', async () => {
     const client = await RawClient.connect(brokers.get(2)!.port);
-    const created = await client.request(19, 7, { topics: [{ name: 'replicated', numPartitions: 3, replicationFactor: 3, assignments: [], configs: [] }], timeoutMs: 10_000, validateOnly: false });
+    const created = await client.request(19, 7, { topics: [{ name: 'replicated', numPartitions: 3, replicationFactor: 3, assignments: [], configs: [{ name: 'min.insync.replicas', value: '2' }] }], timeoutMs: 10_000, validateOnly: false });
     client.close();
     expect(created.topics[0]).toMatchObject({ errorCode: 0, numPartitions: 3, replicationFactor: 3 });
     const views = await eventually(async () => {
@@ -106,6 +110,26 @@ describe('three brokers on etcd', () => {
     const followerClient = await RawClient.connect(brokers.get(follower)!.port);
     expect((await produce(followerClient, 'replicated', 0, ['on a follower'], 1)).errorCode).toBe(NOT_LEADER_OR_FOLLOWER);
     followerClient.close();
+    acknowledged.get(0)!.push('on the leader');
+  });
+
+  test('acks=-1 is answered once the ISR has the records: the high watermark covers them at once', async () => {
+    const view = await metadata(brokers.get(1)!, 'replicated');
+    for (const p of view.partitions) {
+      const client = await RawClient.connect(brokers.get(p.leader)!.port);
+      for (let i = 0; i < 20; i++) {
+        const values = [`p${p.partition}-${i}-a`, `p${p.partition}-${i}-b`];
+        const outcome = await produce(client, 'replicated', p.partition, values, -1);
+        expect(outcome.errorCode).toBe(0);
+        acknowledged.get(p.partition)!.push(...values);
+      }
+      const contents = await readPartition(client, 'replicated', p.partition);
+      expect(contents.records.map((r) => r.value)).toEqual(acknowledged.get(p.partition));
+      client.close();
+    }
+    // Followers keep up: nobody left the ISR.
+    const after = await metadata(brokers.get(2)!, 'replicated');
+    for (const p of after.partitions) expect(p.isr).toEqual([1, 2, 3]);
   });
 
   test('kill -9 of a leader: another ISR member leads in a higher epoch, the dead broker leaves brokers and ISR', async () => {
@@ -134,21 +158,41 @@ describe('three brokers on etcd', () => {
       const old = before.partitions[p.partition];
       if (old.leader !== victim) expect(p).toMatchObject({ leader: old.leader, leaderEpoch: old.leaderEpoch });
     }
+    // The new leader has every acknowledged record, in order, and takes acks=-1 writes with the
+    // two brokers left (min.insync.replicas=2).
+    // (A new leader's high watermark moves once the remaining follower fetched from it.)
     const client = await RawClient.connect(brokers.get(moved.leader)!.port);
-    expect((await produce(client, 'replicated', 0, ['after failover'], 1)).errorCode).toBe(0);
+    await eventually(async () => expect((await readPartition(client, 'replicated', 0)).records.map((r) => r.value)).toEqual(acknowledged.get(0)));
+    expect((await produce(client, 'replicated', 0, ['after failover'], -1)).errorCode).toBe(0);
+    acknowledged.get(0)!.push('after failover');
     client.close();
 
-    // The killed broker restarts on its own data dir: it rejoins (a new broker epoch), and stays
-    // out of the ISR until replication has caught it up.
+    // The killed broker restarts on its own data dir: it rejoins (a new broker epoch), fetches
+    // what it missed, and is back in the ISR.
     const dead = brokers.get(victim)!;
     const restarted = await startBroker({ dataDir: dead.dataDir, port: dead.port, overrides: clusterOverrides(victim) });
     brokers.set(victim, restarted);
     const rejoined = await eventually(async () => {
       const v = await metadata(restarted, 'replicated');
       expect(v.brokers.map((b) => b.nodeId)).toEqual([1, 2, 3]);
+      for (const p of v.partitions) expect(p.isr).toEqual([1, 2, 3]);
       return v;
     });
-    expect(rejoined.partitions[0]).toMatchObject({ leader: moved.leader, leaderEpoch: moved.leaderEpoch, isr: survivors });
+    expect(rejoined.partitions[0]).toMatchObject({ leader: moved.leader, leaderEpoch: moved.leaderEpoch });
+    // Kill the new leader too: the restarted broker or the third one leads, with everything.
+    await brokers.get(moved.leader)!.kill();
+    const left = [1, 2, 3].filter((id) => id !== moved.leader);
+    const third = await eventually(async () => {
+      const v = await metadata(brokers.get(left[0])!, 'replicated');
+      expect(left).toContain(v.partitions[0].leader);
+      expect(v.partitions[0].leaderEpoch).toBeGreaterThan(moved.leaderEpoch);
+      return v.partitions[0];
+    });
+    const last = await RawClient.connect(brokers.get(third.leader)!.port);
+    await eventually(async () => expect((await readPartition(last, 'replicated', 0)).records.map((r) => r.value)).toEqual(acknowledged.get(0)));
+    last.close();
+    const revived = await startBroker({ dataDir: brokers.get(moved.leader)!.dataDir, port: brokers.get(moved.leader)!.port, overrides: clusterOverrides(moved.leader) });
+    brokers.set(moved.leader, revived);
   });
 
   test('a second live broker with the same node.id refuses to start; so does a broker that cannot reach etcd', async () => {

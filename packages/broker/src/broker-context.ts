@@ -38,6 +38,11 @@ export class BrokerContext {
    * partition's offsets move, answered at once when a graceful stop begins.
    */
   readonly delayedFetches = new DelayedOperations<Partition>();
+  /**
+   * Cluster mode: Produce requests with acks=-1 waiting for the ISR (Kafka's DelayedProduce),
+   * watched per partition: checked when a partition's high watermark moves.
+   */
+  readonly delayedProduces = new DelayedOperations<Partition>();
   /** Where clients should connect (the advertised listener of the connection's listener). */
   private advertised: readonly Listener[];
   private apiVersionTable: ReadonlyArray<{ apiKey: number; minVersion: number; maxVersion: number }> = [];
@@ -54,8 +59,14 @@ export class BrokerContext {
     this.topicCreator = new TopicCreator(config, topics, logger);
     this.advertised = config.advertisedListeners;
     this.producerIds = new ProducerIdManager(config.logDirs[0]);
-    topics.onPartitionChange((partition) => this.delayedFetches.checkSoon(partition));
-    this.shutdown.onShutdown(() => this.delayedFetches.shutdown());
+    topics.onPartitionChange((partition) => {
+      this.delayedFetches.checkSoon(partition);
+      this.delayedProduces.checkSoon(partition);
+    });
+    this.shutdown.onShutdown(() => {
+      this.delayedFetches.shutdown();
+      this.delayedProduces.shutdown();
+    });
   }
 
   /**

@@ -101,7 +101,7 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'max.connections', type: 'int', default: 2147483647, doc: 'Total connections accepted.', validator: atLeast(0) },
   { name: 'max.connections.per.ip', type: 'int', default: 2147483647, doc: 'Connections accepted from one address.', validator: atLeast(0) },
   { name: 'queued.max.requests', type: 'int', default: 500, doc: 'Requests in flight per connection before reading pauses.', validator: atLeast(1) },
-  { name: 'min.insync.replicas', type: 'int', default: 1, doc: 'Reported topic default (single node).', validator: atLeast(1) },
+  { name: 'min.insync.replicas', type: 'int', default: 1, doc: 'acks=all needs this many in-sync replicas (cluster mode; a single node is always its one).', validator: atLeast(1) },
   { name: 'compression.type', type: 'string', default: 'producer', doc: 'Sluice stores batches as the producer compressed them and never recompresses: only producer is accepted.', validator: (v) => (v !== 'producer' ? 'Sluice stores batches as sent and never recompresses; only "producer" is supported' : null) },
   { name: 'producer.id.expiration.ms', type: 'int', default: 86400000, doc: 'An idempotent producer\'s state in a partition is dropped once its last batch is this old.', validator: atLeast(1) },
   { name: 'offsets.topic.num.partitions', type: 'int', default: 50, doc: 'Partitions of the internal offsets log.', validator: atLeast(1) },
@@ -137,6 +137,11 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   },
   { name: 'sluice.metadata.etcd.prefix', type: 'string', default: '/sluice', doc: 'Cluster mode: the etcd key prefix of this cluster (several clusters can share one etcd).', validator: (v) => (typeof v === 'string' && !/^\/?[A-Za-z0-9._/-]+$/.test(v) ? 'must be a key path of [A-Za-z0-9._/-]' : null) },
   { name: 'broker.session.timeout.ms', type: 'int', default: 9000, doc: 'Cluster mode: the TTL of this broker\'s etcd lease; a broker that cannot renew it for this long is considered gone.', validator: atLeast(2000) },
+  { name: 'replica.lag.time.max.ms', type: 'long', default: 30000, doc: 'Cluster mode: a follower that has not caught up with the leader\'s log end for this long leaves the ISR.', validator: atLeast(1) },
+  { name: 'replica.fetch.wait.max.ms', type: 'int', default: 500, doc: 'Cluster mode: how long a follower\'s fetch waits at the leader for new data.', validator: atLeast(0) },
+  { name: 'replica.fetch.max.bytes', type: 'int', default: 1048576, doc: 'Cluster mode: bytes a follower fetches per partition per request.', validator: atLeast(0) },
+  { name: 'replica.fetch.response.max.bytes', type: 'int', default: 10485760, doc: 'Cluster mode: bytes a follower fetches per request.', validator: atLeast(0) },
+  { name: 'replica.socket.timeout.ms', type: 'int', default: 30000, doc: 'Cluster mode: timeout of a follower\'s requests to its leader.', validator: atLeast(1) },
   { name: 'broker.rack', type: 'string', default: null, doc: 'Rack of this broker, for rack-aware replica placement and Metadata.' },
 ];
 

@@ -16,6 +16,9 @@ import { Controller } from './controller.ts';
 import { EtcdClient } from './etcd/etcd-client.ts';
 import { type KvStore, KvStoreError, type Op } from './etcd/kv-store.ts';
 import type { LeaseKeeper } from './etcd/lease-keeper.ts';
+import type { Partition } from '../partition.ts';
+import { type FetcherSettings, type FollowedPartition, LeaderFetcher } from './replica-fetcher.ts';
+import { LeaderReplication } from './replication.ts';
 import { type BrokerRegistration, ClusterKeys, type EndpointRecord, encode, type PartitionState, type TopicRecord } from './keys.ts';
 import { registerBroker, resolveClusterId } from './membership.ts';
 import { assignReplicas } from './placement.ts';
@@ -30,6 +33,9 @@ export interface ClusterSettings {
   readonly nodeId: number;
   readonly rack: string | null;
   readonly sessionTimeoutMs: number;
+  /** replica.lag.time.max.ms */
+  readonly replicaLagMs: number;
+  readonly fetcher: Omit<FetcherSettings, 'nodeId'>;
 }
 
 export interface ClusterTopicCreation {
@@ -50,7 +56,13 @@ export class ClusterNode {
   private registration: BrokerRegistration | null = null;
   private brokerEpochValue = -1;
   private stopped = false;
-
+  private registry: TopicRegistry | null = null;
+  /** The leader's side of replication, for the partitions this broker leads. */
+  private replicationState: LeaderReplication | null = null;
+  /** One fetcher per leader this broker follows partitions of. */
+  private readonly fetchers = new Map<number, LeaderFetcher>();
+  /** What this broker last was for each local partition, to act on changes only. */
+  private readonly roles = new Map<Partition, { leader: number; epoch: number }>();
   constructor(settings: ClusterSettings, logger: Logger, store?: KvStore) {
     this.settings = settings;
     this.keys = new ClusterKeys(settings.prefix);
@@ -69,6 +81,13 @@ export class ClusterNode {
       nodeId: config.nodeId,
       rack: config.get('broker.rack') as string | null,
       sessionTimeoutMs: config.int('broker.session.timeout.ms'),
+      replicaLagMs: config.int('replica.lag.time.max.ms'),
+      fetcher: {
+        maxWaitMs: config.int('replica.fetch.wait.max.ms'),
+        maxBytes: config.int('replica.fetch.response.max.bytes'),
+        partitionMaxBytes: config.int('replica.fetch.max.bytes'),
+        requestTimeoutMs: config.int('replica.socket.timeout.ms'),
+      },
     };
   }
 
@@ -95,6 +114,11 @@ export class ClusterNode {
     await this.view.start();
     this.projection = new Projection(this.view, registry, this.settings.nodeId, this.logger);
     await this.projection.start(this.store, this.brokerEpochValue);
+    this.registry = registry;
+    this.replicationState = new LeaderReplication(this.view, this.store, this.settings.nodeId, () => this.brokerEpochValue, this.settings.replicaLagMs, this.logger);
+    this.replicationState.start();
+    this.view.onChange(() => this.syncRoles());
+    this.syncRoles();
     this.controller = new Controller(this.store, this.view, this.settings.nodeId, () => (this.fenced ? null : this.lease!.lease), this.logger);
     this.controller.start();
     this.logger.info({ nodeId: this.settings.nodeId, brokerEpoch: this.brokerEpochValue, brokers: this.view.liveBrokers().map((b) => b.nodeId), controller: this.view.controllerId }, 'joined the cluster');
@@ -117,6 +141,19 @@ export class ClusterNode {
   /** Resolves once the controller's pending work is written (tests). */
   async settled(): Promise<void> {
     await this.controller?.settled();
+  }
+
+  /** The leader's side of replication (follower fetch offsets, high watermark, ISR changes). */
+  get replication(): LeaderReplication {
+    if (this.replicationState === null) throw new Error('BUG: replication before join');
+    return this.replicationState;
+  }
+
+  /** Bytes followers of this broker fetched and appended so far. */
+  get replicatedBytes(): number {
+    let bytes = 0;
+    for (const f of this.fetchers.values()) bytes += f.bytesFetched;
+    return bytes;
   }
 
   /** True when the cluster says this broker leads the partition and its lease is valid. */
@@ -160,6 +197,9 @@ export class ClusterNode {
     this.stopped = true;
     this.controller?.stop();
     this.projection?.stop();
+    this.replicationState?.stop();
+    for (const f of this.fetchers.values()) f.stop();
+    this.fetchers.clear();
     const lease = this.lease;
     if (lease !== null) {
       let timer: NodeJS.Timeout | undefined;
@@ -174,6 +214,58 @@ export class ClusterNode {
     }
     this.view.close();
     this.store.close();
+  }
+
+  /**
+   * Acts on leadership changes of the local partitions (after the projection ran): a partition
+   * led here is replicated by the leader side; one led elsewhere is truncated to its high
+   * watermark when its leader or epoch changed, and fetched from its leader.
+   */
+  private syncRoles(): void {
+    if (this.stopped || this.registry === null || this.replicationState === null) return;
+    const me = this.settings.nodeId;
+    const follow = new Map<number, FollowedPartition[]>();
+    const seen = new Set<Partition>();
+    for (const [name, { record }] of this.view.topics) {
+      const local = this.registry.get(name);
+      if (local === undefined) continue;
+      record.replicas.forEach((replicas, index) => {
+        const partition = local.partitions[index];
+        const state = this.view.partition(name, index)?.record;
+        if (partition === undefined || state === undefined || !replicas.includes(me)) return;
+        seen.add(partition);
+        partition.setReplicated();
+        const before = this.roles.get(partition);
+        this.roles.set(partition, { leader: state.leader, epoch: state.leaderEpoch });
+        if (state.leader === me) {
+          this.replicationState!.becameLeader(partition, state.leaderEpoch);
+          return;
+        }
+        this.replicationState!.resigned(partition);
+        if (before !== undefined && (before.leader !== state.leader || before.epoch !== state.leaderEpoch)) partition.truncateToHighWatermark();
+        if (state.leader < 0 || !this.view.brokers.has(state.leader)) return;
+        if (!follow.has(state.leader)) follow.set(state.leader, []);
+        follow.get(state.leader)!.push({ partition, leaderEpoch: state.leaderEpoch });
+      });
+    }
+    for (const p of [...this.roles.keys()]) if (!seen.has(p)) this.roles.delete(p);
+    for (const [leaderId, fetcher] of this.fetchers) {
+      if (follow.has(leaderId) && !this.fenced) continue;
+      fetcher.stop();
+      this.fetchers.delete(leaderId);
+    }
+    if (this.fenced) return;
+    for (const [leaderId, partitions] of follow) {
+      const endpoint = this.view.brokers.get(leaderId)!.listeners[0];
+      if (endpoint === undefined) continue;
+      let fetcher = this.fetchers.get(leaderId);
+      if (fetcher === undefined) {
+        fetcher = new LeaderFetcher(leaderId, endpoint, { ...this.settings.fetcher, nodeId: me }, this.logger);
+        this.fetchers.set(leaderId, fetcher);
+        fetcher.start();
+      }
+      fetcher.assign(partitions, endpoint);
+    }
   }
 
   private async register(): Promise<void> {

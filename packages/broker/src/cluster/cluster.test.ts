@@ -71,6 +71,17 @@ class Connection implements KvStore {
   }
 }
 
+/** No follower ever fetches here (no listeners): the ISR must not shrink by lag during a test. */
+const settings = (nodeId: number, rack: string | null) => ({
+  endpoints: ['memory'],
+  prefix: '/test',
+  nodeId,
+  rack,
+  sessionTimeoutMs: 9000,
+  replicaLagMs: 3_600_000,
+  fetcher: { maxWaitMs: 500, maxBytes: 1 << 20, partitionMaxBytes: 1 << 20, requestTimeoutMs: 1000 },
+});
+
 interface TestBroker {
   readonly node: ClusterNode;
   readonly connection: Connection;
@@ -95,7 +106,7 @@ async function startBroker(store: MemoryKvStore, nodeId: number, options: { dir?
   const registry = new TopicRegistry(new BrokerConfig([['log.dirs', dir]]), silentLogger);
   registry.load();
   const connection = new Connection(store);
-  const node = new ClusterNode({ endpoints: ['memory'], prefix: '/test', nodeId, rack: options.rack ?? null, sessionTimeoutMs: 9000 }, logger, connection);
+  const node = new ClusterNode(settings(nodeId, options.rack ?? null), logger, connection);
   try {
     await node.clusterId('the-cluster', null);
     await node.join([{ name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', host: '127.0.0.1', port: 9000 + nodeId }], options.directoryId ?? `dir-${nodeId}`, registry);
@@ -212,7 +223,7 @@ describe('cluster on the memory store', () => {
     const store = new MemoryKvStore();
     await startBroker(store, 1);
     await expect(startBroker(store, 1, { directoryId: 'someone-else' })).rejects.toThrow(/another live broker is registered as node 1/);
-    const node = new ClusterNode({ endpoints: ['memory'], prefix: '/test', nodeId: 5, rack: null, sessionTimeoutMs: 9000 }, silentLogger, new Connection(store));
+    const node = new ClusterNode(settings(5, null), silentLogger, new Connection(store));
     await expect(node.clusterId('ignored', null)).resolves.toBe('the-cluster');
     await expect(node.clusterId('other', 'other')).rejects.toThrow(ConfigError);
     await expect(node.clusterId('other', 'other')).rejects.toThrow(/belongs to cluster other.*is the-cluster/);

@@ -8,6 +8,9 @@
 // a graceful stop begins; errors answer at once. An offline partition (failed storage) answers
 // KAFKA_STORAGE_ERROR. Fetch sessions (KIP-227) are not kept: every answer carries sessionId 0,
 // which tells clients to send full requests — allowed by the protocol.
+// Cluster mode: only the leader answers (NOT_LEADER_OR_FOLLOWER elsewhere). A fetch with a
+// replica id (>= 0) is a follower's: it reads up to the log end, and its fetch offset is that
+// follower's log end for the leader's high watermark and ISR (cluster/replication.ts).
 // Version notes: served v4–13. v4 lastStableOffset/abortedTransactions; v5 logStartOffset; v7
 // sessions; v9 currentLeaderEpoch; v11 rackId/preferredReadReplica; v12+ flexible; v13 topic ids
 // instead of names.
@@ -49,6 +52,8 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest):
   let hasError = false;
   const partitions: Partition[] = [];
   const abortedDefault = request.isolationLevel === 1 ? [] : null;
+  const cluster = broker.cluster;
+  const replicaId = cluster !== null && request.replicaId >= 0 ? request.replicaId : -1;
   const responses = request.topics.map((t) => {
     const byId = version >= 13;
     // A topic is named by id from v13 and by name before (the other field holds its default).
@@ -87,13 +92,15 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest):
         hasError = true;
         return partitionError(req.partition, ErrorCode.OFFSET_OUT_OF_RANGE, partition);
       }
+      if (replicaId >= 0) cluster!.replication.onFollowerFetch(partition, replicaId, req.fetchOffset);
       const limit = Math.max(0, Math.min(req.partitionMaxBytes, remaining));
       let records: Uint8Array | ExternalRecords = EMPTY;
       try {
         if (limit > 0 || minOneBatch) {
           // Consumers read up to the high watermark (read_committed: the last stable offset); on a
           // single node both are the log end, in cluster mode they trail it.
-          const maxOffset = request.isolationLevel === 1 ? partition.lastStableOffset : partition.highWatermark;
+          // A follower reads up to the log end: what it fetches is what commits.
+          const maxOffset = replicaId >= 0 ? partition.logEndOffset : request.isolationLevel === 1 ? partition.lastStableOffset : partition.highWatermark;
           const read = partition.log.read(req.fetchOffset, limit, minOneBatch, maxOffset);
           if (read !== null && read.slice.byteLength > 0) {
             records = read.slice;
@@ -101,7 +108,7 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest):
             remaining -= read.slice.byteLength;
             minOneBatch = false;
           }
-        } else if (req.fetchOffset < partition.logStartOffset || req.fetchOffset > partition.highWatermark) {
+        } else if (req.fetchOffset < partition.logStartOffset || req.fetchOffset > (replicaId >= 0 ? partition.logEndOffset : partition.highWatermark)) {
           throw Object.assign(new Error('offset out of range'), { code: 'OFFSET_OUT_OF_RANGE' });
         }
       } catch (err) {
