@@ -128,7 +128,8 @@ export class LeaderReplication {
     this.writeIsr(partition, led, current.modRevision, current.record, isr, 'expand');
   }
 
-  private shrinkLaggingIsr(now: number): void {
+  /** The lag timer's pass: ISR followers not caught up for replica.lag.time.max.ms leave. */
+  shrinkLaggingIsr(now: number): void {
     for (const [partition, led] of this.led) {
       const current = this.view.partition(partition.topic.name, partition.index);
       if (current === undefined || led.writing || current.record.leader !== this.nodeId) continue;
