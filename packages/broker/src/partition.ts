@@ -17,6 +17,7 @@
 // log's contract).
 
 import type { AppendResult, PartitionLog } from '@sluice/native';
+import { LeaderEpochCache } from './leader-epoch-cache.ts';
 import type { Topic } from './topics.ts';
 
 /** Record batch v2 header: baseOffset(8) batchLength(4) partitionLeaderEpoch(4) magic(1) crc(4) attributes(2) lastOffsetDelta(4) baseTimestamp(8) maxTimestamp(8) ... */
@@ -48,6 +49,8 @@ export class Partition {
    * the ISR's log ends (cluster/replication.ts), a follower from the leader's high watermark.
    */
   private replicated = false;
+  /** Cluster mode: where each leader epoch starts in this log (leader-epoch-checkpoint). */
+  readonly epochs: LeaderEpochCache;
 
   constructor(topic: Topic, index: number, dir: string, logDir: string, log: PartitionLog) {
     this.topic = topic;
@@ -55,6 +58,7 @@ export class Partition {
     this.dir = dir;
     this.logDir = logDir;
     this.log = log;
+    this.epochs = new LeaderEpochCache(dir);
     // What a single node opens with is all committed: it was acknowledged by this broker alone.
     this.hw = log.logEndOffset;
     this.lso = this.hw;
@@ -80,6 +84,12 @@ export class Partition {
 
   get isReplicated(): boolean {
     return this.replicated;
+  }
+
+  /** Cluster mode: this broker leads the partition in `epoch`, which starts at the log end. */
+  becomeLeader(epoch: number): void {
+    this.setLeaderEpoch(epoch);
+    this.epochs.assign(epoch, this.log.logEndOffset);
   }
 
   /** Offset up to which consumers may read (exclusive). Never past the log end. */
@@ -143,6 +153,7 @@ export class Partition {
         throw new Error(`${this.topic.name}-${this.index}: the leader's batch at ${baseOffset} was stored at ${result.baseOffset}${result.duplicate ? ' (taken for a duplicate)' : ''}`);
       }
       if (result.rolled) this.flushDurable().catch((err: unknown) => this.topic.onFlushError?.(this, err));
+      if (epoch > this.epochs.latestEpoch) this.epochs.assign(epoch, baseOffset);
       appended++;
       pos += size;
     }
@@ -156,12 +167,24 @@ export class Partition {
   }
 
   /**
-   * Becoming a follower: drops what may not be committed (past the high watermark), to fetch it
-   * again from the new leader. (KIP-101's epoch-based truncation is the follow-up.)
+   * Drops what may not be committed (past the high watermark): a follower's fallback when the
+   * leader cannot say where their logs diverge.
    */
   truncateToHighWatermark(): void {
-    if (this.log.logEndOffset <= this.hw) return;
-    this.log.truncateTo(this.hw);
+    this.truncateTo(this.hw);
+  }
+
+  /**
+   * Follower: drops every batch at or past `offset` (where this log diverges from the leader's,
+   * KIP-101/279); the high watermark and the epoch cache follow.
+   */
+  truncateTo(offset: number): void {
+    if (this.log.logEndOffset <= offset) return;
+    this.log.truncateTo(offset);
+    const end = this.log.logEndOffset;
+    this.epochs.truncateFromEnd(end);
+    this.hw = Math.min(this.hw, end);
+    this.lso = Math.min(this.lso, end);
     this.notifyChanged();
   }
 

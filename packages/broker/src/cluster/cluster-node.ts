@@ -16,7 +16,6 @@ import { Controller } from './controller.ts';
 import { EtcdClient } from './etcd/etcd-client.ts';
 import { type KvStore, KvStoreError, type Op } from './etcd/kv-store.ts';
 import type { LeaseKeeper } from './etcd/lease-keeper.ts';
-import type { Partition } from '../partition.ts';
 import { type FetcherSettings, type FollowedPartition, LeaderFetcher } from './replica-fetcher.ts';
 import { LeaderReplication } from './replication.ts';
 import { type BrokerRegistration, ClusterKeys, type EndpointRecord, encode, type PartitionState, type TopicRecord } from './keys.ts';
@@ -61,8 +60,7 @@ export class ClusterNode {
   private replicationState: LeaderReplication | null = null;
   /** One fetcher per leader this broker follows partitions of. */
   private readonly fetchers = new Map<number, LeaderFetcher>();
-  /** What this broker last was for each local partition, to act on changes only. */
-  private readonly roles = new Map<Partition, { leader: number; epoch: number }>();
+
   constructor(settings: ClusterSettings, logger: Logger, store?: KvStore) {
     this.settings = settings;
     this.keys = new ClusterKeys(settings.prefix);
@@ -217,15 +215,13 @@ export class ClusterNode {
   }
 
   /**
-   * Acts on leadership changes of the local partitions (after the projection ran): a partition
-   * led here is replicated by the leader side; one led elsewhere is truncated to its high
-   * watermark when its leader or epoch changed, and fetched from its leader.
+   * Acts on the leadership of the local partitions (after the projection ran): a partition led
+   * here is replicated by the leader side; one led elsewhere is fetched from its leader.
    */
   private syncRoles(): void {
     if (this.stopped || this.registry === null || this.replicationState === null) return;
     const me = this.settings.nodeId;
     const follow = new Map<number, FollowedPartition[]>();
-    const seen = new Set<Partition>();
     for (const [name, { record }] of this.view.topics) {
       const local = this.registry.get(name);
       if (local === undefined) continue;
@@ -233,22 +229,19 @@ export class ClusterNode {
         const partition = local.partitions[index];
         const state = this.view.partition(name, index)?.record;
         if (partition === undefined || state === undefined || !replicas.includes(me)) return;
-        seen.add(partition);
         partition.setReplicated();
-        const before = this.roles.get(partition);
-        this.roles.set(partition, { leader: state.leader, epoch: state.leaderEpoch });
         if (state.leader === me) {
           this.replicationState!.becameLeader(partition, state.leaderEpoch);
           return;
         }
         this.replicationState!.resigned(partition);
-        if (before !== undefined && (before.leader !== state.leader || before.epoch !== state.leaderEpoch)) partition.truncateToHighWatermark();
+        // The fetcher of the leader finds where this log diverges (OffsetForLeaderEpoch) and
+        // truncates before it fetches.
         if (state.leader < 0 || !this.view.brokers.has(state.leader)) return;
         if (!follow.has(state.leader)) follow.set(state.leader, []);
         follow.get(state.leader)!.push({ partition, leaderEpoch: state.leaderEpoch });
       });
     }
-    for (const p of [...this.roles.keys()]) if (!seen.has(p)) this.roles.delete(p);
     for (const [leaderId, fetcher] of this.fetchers) {
       if (follow.has(leaderId) && !this.fenced) continue;
       fetcher.stop();

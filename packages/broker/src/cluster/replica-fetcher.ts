@@ -12,10 +12,14 @@
 import { BrokerConnection } from '@sluice/client';
 import { ErrorCode, type FetchRequestTopics } from '@sluice/protocol';
 import type { Logger } from '../logger.ts';
+import type { LeaderEpochCache } from '../leader-epoch-cache.ts';
 import type { Partition } from '../partition.ts';
 import type { EndpointRecord } from './keys.ts';
 
 const FETCH_API_KEY = 1;
+const OFFSET_FOR_LEADER_EPOCH_API_KEY = 23;
+/** v3: the replica id; v4 flexible. */
+const OFFSET_FOR_LEADER_EPOCH_VERSION = 3;
 /** v12: topics by name, flexible, the diverging-epoch field exists (not used yet). */
 const FETCH_VERSION = 12;
 const RETRY_MS = 500;
@@ -43,6 +47,11 @@ export class LeaderFetcher {
   private partitions = new Map<Partition, FollowedPartition>();
   /** Partitions whose batches could not be mirrored: skipped until their epoch changes. */
   private readonly failed = new Map<Partition, number>();
+  /**
+   * Partitions that must find where they diverge from this leader before fetching: newly
+   * followed here, or followed in a new leader epoch.
+   */
+  private readonly divergenceUnknown = new Set<Partition>();
   private connection: BrokerConnection | null = null;
   private running = false;
   private wake: (() => void) | null = null;
@@ -63,7 +72,10 @@ export class LeaderFetcher {
       this.connection?.close();
       this.connection = null;
     }
+    const before = this.partitions;
     this.partitions = new Map(partitions.map((p) => [p.partition, p]));
+    for (const [p, f] of this.partitions) if (before.get(p)?.leaderEpoch !== f.leaderEpoch) this.divergenceUnknown.add(p);
+    for (const p of [...this.divergenceUnknown]) if (!this.partitions.has(p)) this.divergenceUnknown.delete(p);
     for (const [p, epoch] of this.failed) if (this.partitions.get(p)?.leaderEpoch !== epoch) this.failed.delete(p);
     this.wake?.();
   }
@@ -93,6 +105,11 @@ export class LeaderFetcher {
         continue;
       }
       try {
+        const unknown = followed.filter((f) => this.divergenceUnknown.has(f.partition));
+        if (unknown.length > 0) {
+          await this.truncateToLeader(unknown);
+          continue;
+        }
         await this.fetchOnce(followed);
       } catch (err) {
         if (!this.running) return;
@@ -167,6 +184,55 @@ export class LeaderFetcher {
     if (!progressed && this.settings.maxWaitMs === 0) await this.sleep(50);
   }
 
+  /**
+   * KIP-279: asks the leader where this follower's latest epoch ends in the leader's log and
+   * truncates to that (never past its own end of that epoch); a follower with no epoch history,
+   * or a leader that does not know the epoch, falls back to the high watermark. Partitions the
+   * leader refuses (not leader yet, fenced epoch) stay pending and are asked again.
+   */
+  private async truncateToLeader(followed: readonly FollowedPartition[]): Promise<void> {
+    const connection = await this.connect();
+    const byTopic = new Map<string, Array<{ partition: number; currentLeaderEpoch: number; leaderEpoch: number }>>();
+    const noHistory: FollowedPartition[] = [];
+    for (const f of followed) {
+      const latest = f.partition.epochs.latestEpoch;
+      if (latest < 0) {
+        noHistory.push(f);
+        continue;
+      }
+      const name = f.partition.topic.name;
+      if (!byTopic.has(name)) byTopic.set(name, []);
+      byTopic.get(name)!.push({ partition: f.partition.index, currentLeaderEpoch: f.leaderEpoch, leaderEpoch: latest });
+    }
+    for (const f of noHistory) {
+      f.partition.truncateToHighWatermark();
+      this.divergenceUnknown.delete(f.partition);
+    }
+    if (byTopic.size === 0) return;
+    const response = await connection.request(
+      OFFSET_FOR_LEADER_EPOCH_API_KEY,
+      { replicaId: this.settings.nodeId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) },
+      { version: OFFSET_FOR_LEADER_EPOCH_VERSION },
+    );
+    let refused = false;
+    for (const t of response.topics) {
+      for (const p of t.partitions) {
+        const f = followed.find((x) => x.partition.topic.name === t.topic && x.partition.index === p.partition);
+        if (f === undefined || this.partitions.get(f.partition) !== f) continue;
+        if (p.errorCode !== ErrorCode.NONE) {
+          refused = true;
+          continue;
+        }
+        const partition = f.partition;
+        const before = partition.logEndOffset;
+        partition.truncateTo(divergenceOffset(partition.epochs, before, partition.highWatermark, partition.logStartOffset, p));
+        if (partition.logEndOffset < before) this.logger.info({ topic: t.topic, partition: p.partition, from: before, to: partition.logEndOffset, leaderEpoch: p.leaderEpoch }, 'truncated to where the leader\'s log diverges');
+        this.divergenceUnknown.delete(partition);
+      }
+    }
+    if (refused) await this.sleep(RETRY_MS);
+  }
+
   private async connect(): Promise<BrokerConnection> {
     if (this.connection !== null) return this.connection;
     this.connection = await BrokerConnection.open(this.endpoint.host, this.endpoint.port, {
@@ -190,4 +256,24 @@ export class LeaderFetcher {
       };
     });
   }
+}
+
+/**
+ * Where a follower's log stops agreeing with its leader's, from the leader's OffsetForLeaderEpoch
+ * answer for the follower's latest epoch (KIP-279): the end the leader gives, never past the
+ * follower's own end; when the leader answers about an older epoch, never past the follower's end
+ * of that epoch either (what follows it in the follower's log is a history the leader never had).
+ * A leader that knows no such epoch (-1) leaves only the high watermark as certain.
+ */
+export function divergenceOffset(
+  epochs: LeaderEpochCache,
+  logEnd: number,
+  highWatermark: number,
+  logStart: number,
+  answer: { readonly leaderEpoch: number; readonly endOffset: number },
+): number {
+  if (answer.endOffset < 0 || answer.leaderEpoch < 0) return Math.min(highWatermark, logEnd);
+  let target = Math.min(answer.endOffset, logEnd);
+  if (answer.leaderEpoch < epochs.latestEpoch) target = Math.min(target, epochs.endOffsetFor(answer.leaderEpoch, logEnd).endOffset);
+  return Math.max(target, logStart);
 }

@@ -64,6 +64,7 @@ export class LeaderReplication {
   becameLeader(partition: Partition, epoch: number, now = Date.now()): void {
     const current = this.led.get(partition);
     if (current !== undefined && current.epoch === epoch) return;
+    partition.becomeLeader(epoch);
     const followers = new Map<number, FollowerState>();
     const state = this.view.partition(partition.topic.name, partition.index)?.record;
     for (const m of state?.isr ?? []) if (m.id !== this.nodeId) followers.set(m.id, { logEnd: -1, caughtUpAt: now });
