@@ -77,9 +77,18 @@ export class Partition {
     return this.log.logEndOffset;
   }
 
-  /** Cluster mode: from now on appends wait for the replicas to be committed. */
+  /**
+   * Cluster mode: from now on appends wait for the replicas to be committed. The high watermark
+   * a log opened with (its log end) is not known to be committed across the ISR, so it restarts
+   * from the log start: a leader's moves up as soon as its ISR has fetched, a follower's with the
+   * leader's — never exposing what the ISR may not have. (Kafka keeps it in
+   * replication-offset-checkpoint; that file is the follow-up.)
+   */
   setReplicated(): void {
+    if (this.replicated) return;
     this.replicated = true;
+    this.hw = this.log.logStartOffset;
+    this.lso = this.hw;
   }
 
   get isReplicated(): boolean {
