@@ -111,6 +111,17 @@ describe('three brokers on etcd', () => {
     expect((await produce(followerClient, 'replicated', 0, ['on a follower'], 1)).errorCode).toBe(NOT_LEADER_OR_FOLLOWER);
     followerClient.close();
     acknowledged.get(0)!.push('on the leader');
+    // Producer ids come from blocks reserved in etcd: two brokers never hand out the same one.
+    const producerIds = await Promise.all(
+      [1, 2, 3].map(async (id) => {
+        const c = await RawClient.connect(brokers.get(id)!.port);
+        const answer = await c.request(22, 4, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+        c.close();
+        expect(answer.errorCode).toBe(0);
+        return Number(answer.producerId);
+      }),
+    );
+    expect(new Set(producerIds).size).toBe(3);
   });
 
   test('acks=-1 is answered once the ISR has the records: the high watermark covers them at once', async () => {

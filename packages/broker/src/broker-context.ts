@@ -97,6 +97,7 @@ export class BrokerContext {
   useCluster(cluster: ClusterNode): void {
     this.clusterNode = cluster;
     this.topicCreator.useBrokerCount(() => cluster.view.brokers.size);
+    this.producerIds.useBlockSource((size, floor) => cluster.reserveProducerIds(size, floor));
   }
 
   /** Every advertised listener as clients dial it (what a cluster registration publishes). */

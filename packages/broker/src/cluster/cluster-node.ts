@@ -14,11 +14,11 @@ import { newTopicId, type TopicRegistry } from '../topics.ts';
 import { ClusterView } from './cluster-view.ts';
 import { Controller } from './controller.ts';
 import { EtcdClient } from './etcd/etcd-client.ts';
-import { type KvStore, KvStoreError, type Op } from './etcd/kv-store.ts';
+import { type Compare, type KvStore, KvStoreError, type Op } from './etcd/kv-store.ts';
 import type { LeaseKeeper } from './etcd/lease-keeper.ts';
 import { type FetcherSettings, type FollowedPartition, LeaderFetcher } from './replica-fetcher.ts';
 import { LeaderReplication } from './replication.ts';
-import { type BrokerRegistration, ClusterKeys, type EndpointRecord, encode, type PartitionState, type TopicRecord } from './keys.ts';
+import { type BrokerRegistration, ClusterKeys, decode, type EndpointRecord, encode, type PartitionState, type ProducerIdsRecord, type TopicRecord } from './keys.ts';
 import { registerBroker, resolveClusterId } from './membership.ts';
 import { assignReplicas } from './placement.ts';
 import { Projection } from './projection.ts';
@@ -184,6 +184,23 @@ export class ClusterNode {
     await this.view.waitForRevision(written.revision);
     this.logger.info({ topic: name, topicId: id, replicas }, 'topic created in the cluster');
     return { errorCode: ErrorCode.NONE, errorMessage: null, topicId: id };
+  }
+
+  /**
+   * Reserves `size` producer ids for this broker: the block at the cluster's next block start
+   * (never below `floor`, what this data dir handed out as a single node), by CAS on
+   * `<prefix>/producer-ids`; a lost race reads again. Resolves with the block's first id.
+   */
+  async reserveProducerIds(size: number, floor: number): Promise<number> {
+    const key = this.keys.producerIds;
+    for (;;) {
+      const current = await this.store.get(key);
+      const stored = current === null ? 0 : decode<ProducerIdsRecord>(key, current.value).nextBlockStart;
+      const start = Math.max(stored, floor);
+      const compare: Compare = current === null ? { key, target: 'version', result: 'equal', value: 0 } : { key, target: 'modRevision', result: 'equal', value: current.modRevision };
+      const written = await this.store.txn([compare], [{ put: { key, value: encode({ nextBlockStart: start + size }) } }]);
+      if (written.succeeded) return start;
+    }
   }
 
   /**

@@ -243,6 +243,16 @@ describe('cluster on the memory store', () => {
     expect(b.node.isLeader('legacy', 1)).toBe(true);
   });
 
+  test('producer id blocks reserved through etcd never overlap between brokers, and start above a data dir\'s own', async () => {
+    const store = new MemoryKvStore();
+    const b1 = await startBroker(store, 1);
+    const b2 = await startBroker(store, 2);
+    const blocks = await Promise.all([b1.node.reserveProducerIds(1000, 0), b2.node.reserveProducerIds(1000, 0), b1.node.reserveProducerIds(1000, 0)]);
+    expect([...blocks].sort((a, b) => a - b)).toEqual([0, 1000, 2000]);
+    expect(await b2.node.reserveProducerIds(1000, 50_000)).toBe(50_000);
+    expect(await b1.node.reserveProducerIds(1000, 0)).toBe(51_000);
+  });
+
   test('a broker that loses its lease is fenced (leads nothing) and registers again as a new broker epoch', async () => {
     const store = new MemoryKvStore();
     const b = await startBroker(store, 1);

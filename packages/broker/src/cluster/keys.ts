@@ -9,6 +9,7 @@
 //                                       revision is the controller epoch
 //   <prefix>/topics/<topic>             TopicRecord: id, configs, replica assignment
 //   <prefix>/partitions/<topic>/<index> PartitionState: leader, leader epoch, ISR, partition epoch
+//   <prefix>/producer-ids               ProducerIdsRecord: every id below nextBlockStart is taken
 //
 // Every write of topics/ and partitions/ is a transaction that compares what it read (the key's
 // mod revision, or version 0 to create); the controller's writes also compare the controller
@@ -56,6 +57,10 @@ export class ClusterKeys {
     return `${this.prefix}/topics/${name}`;
   }
 
+  get producerIds(): string {
+    return `${this.prefix}/producer-ids`;
+  }
+
   partition(topic: string, index: number): string {
     return `${this.prefix}/partitions/${topic}/${index}`;
   }
@@ -97,6 +102,11 @@ export interface BrokerRegistration {
   readonly directoryId: string;
   /** Wall-clock time of registration (ms), for humans. */
   readonly registeredAt: number;
+}
+
+/** <prefix>/producer-ids */
+export interface ProducerIdsRecord {
+  readonly nextBlockStart: number;
 }
 
 /** <prefix>/controller */
@@ -141,6 +151,6 @@ export function decode<T>(key: string, value: string): T {
   }
 }
 
-export function encode(record: BrokerRegistration | ControllerRecord | TopicRecord | PartitionState): string {
+export function encode(record: BrokerRegistration | ControllerRecord | TopicRecord | PartitionState | ProducerIdsRecord): string {
   return JSON.stringify(record);
 }
