@@ -122,6 +122,16 @@ describe('three brokers on etcd', () => {
       }),
     );
     expect(new Set(producerIds).size).toBe(3);
+    // Every broker names the same group coordinator (the controller), so a group's members meet.
+    const coordinators = await Promise.all(
+      [1, 2, 3].map(async (id) => {
+        const c = await RawClient.connect(brokers.get(id)!.port);
+        const answer = await c.request(10, 3, { key: 'a-group', keyType: 0 });
+        c.close();
+        return [answer.errorCode, answer.nodeId];
+      }),
+    );
+    expect(coordinators).toEqual([1, 2, 3].map(() => [0, view.controllerId]));
   });
 
   test('acks=-1 is answered once the ISR has the records: the high watermark covers them at once', async () => {

@@ -2,6 +2,11 @@
 // Behavior: this node coordinates every consumer group (key type 0). Transactions are not
 // served, so a transactional id (key type 1) answers COORDINATOR_NOT_AVAILABLE with no node;
 // any other key type is INVALID_REQUEST for every key, as Kafka fails the whole request.
+// Cluster mode (until coordinators live on the leaders of their __consumer_offsets partitions):
+// the elected controller coordinates every group, so all members of a group meet on one broker;
+// COORDINATOR_NOT_AVAILABLE while there is none. Group state stays on that broker (its local
+// __consumer_offsets): a controller change moves groups and leaves their committed offsets
+// behind (cluster/README.md, what remains).
 // Version notes: served v0–4. v1 adds keyType, throttle time and the error message; v3+
 // flexible; v4 batches lookups (coordinatorKeys in, coordinators out) and drops the single-key
 // fields.
@@ -32,6 +37,12 @@ export const findCoordinatorHandler = defineHandler({
     const keyType: number = request.keyType ?? KEY_TYPE_GROUP;
     const endpoint = broker.advertisedFor(ctx.connection.listenerName);
     const find = (): Found => {
+      if (keyType === KEY_TYPE_GROUP && broker.cluster !== null) {
+        const controller = broker.cluster.view.brokers.get(broker.cluster.view.controllerId);
+        const listener = controller?.listeners.find((l) => l.name === ctx.connection.listenerName) ?? controller?.listeners[0];
+        if (controller === undefined || listener === undefined) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'No controller is elected yet.', ...NO_NODE };
+        return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: controller.nodeId, host: listener.host, port: listener.port };
+      }
       if (keyType === KEY_TYPE_GROUP) return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: broker.nodeId, host: endpoint.host, port: endpoint.port };
       const errorCode = keyType === KEY_TYPE_TRANSACTION ? ErrorCode.COORDINATOR_NOT_AVAILABLE : ErrorCode.INVALID_REQUEST;
       const errorMessage = keyType === KEY_TYPE_TRANSACTION ? 'Transactions are not supported by this broker.' : `Unknown coordinator type ${keyType}.`;
