@@ -5,7 +5,7 @@
 // restarts on its own data dir, catches up and is back in the ISR; a second live broker with the
 // same node.id and a broker that cannot reach etcd refuse to start.
 
-import type { MetadataResponse } from '@sluice/protocol';
+import { buildRecordBatch, type MetadataResponse } from '@sluice/protocol';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type BrokerProcess, removeDir, startBroker, tempDataDir } from './support/broker-process.ts';
 import { type EtcdServer, freePort, startEtcd } from './support/etcd-server.ts';
@@ -109,6 +109,15 @@ describe('three brokers on etcd', () => {
     const follower = [1, 2, 3].find((id) => id !== p0.leader)!;
     const followerClient = await RawClient.connect(brokers.get(follower)!.port);
     expect((await produce(followerClient, 'replicated', 0, ['on a follower'], 1)).errorCode).toBe(NOT_LEADER_OR_FOLLOWER);
+    // v10+ (KIP-951): the answer names the leader and how to reach it.
+    const moved = await followerClient.request(0, 10, {
+      transactionalId: null,
+      acks: 1,
+      timeoutMs: 5000,
+      topicData: [{ name: 'replicated', partitionData: [{ index: 0, records: buildRecordBatch({ records: [{ key: null, value: 'x' }] }) }] }],
+    });
+    expect(moved.responses[0].partitionResponses[0]).toMatchObject({ errorCode: NOT_LEADER_OR_FOLLOWER, currentLeader: { leaderId: p0.leader, leaderEpoch: p0.leaderEpoch } });
+    expect(moved.nodeEndpoints).toEqual([{ nodeId: p0.leader, host: '127.0.0.1', port: brokers.get(p0.leader)!.port, rack: null }]);
     followerClient.close();
     acknowledged.get(0)!.push('on the leader');
     // Producer ids come from blocks reserved in etcd: two brokers never hand out the same one.

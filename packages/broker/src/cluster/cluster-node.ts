@@ -154,6 +154,20 @@ export class ClusterNode {
     return bytes;
   }
 
+  /** KIP-951: who leads a partition now, for NOT_LEADER_OR_FOLLOWER answers (-1/-1: unknown). */
+  currentLeader(topic: string, index: number): { leaderId: number; leaderEpoch: number } {
+    const state = this.view.partition(topic, index)?.record;
+    return state === undefined ? { leaderId: -1, leaderEpoch: -1 } : { leaderId: state.leader, leaderEpoch: state.leaderEpoch };
+  }
+
+  /** A live broker's endpoint for a listener name (its first listener otherwise), or null. */
+  endpointOf(nodeId: number, listenerName: string): { nodeId: number; host: string; port: number; rack: string | null } | null {
+    const broker = this.view.brokers.get(nodeId);
+    const listener = broker?.listeners.find((l) => l.name === listenerName) ?? broker?.listeners[0];
+    if (broker === undefined || listener === undefined) return null;
+    return { nodeId, host: listener.host, port: listener.port, rack: broker.rack };
+  }
+
   /** True when the cluster says this broker leads the partition and its lease is valid. */
   isLeader(topic: string, index: number): boolean {
     return !this.fenced && this.view.partition(topic, index)?.record.leader === this.settings.nodeId;

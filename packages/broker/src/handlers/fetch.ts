@@ -69,7 +69,8 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest):
       // Cluster mode: consumers read from the leader (follower fetching, KIP-392, is not served yet).
       if (broker.cluster !== null && !partition.topic.isInternal && !broker.cluster.isLeader(partition.topic.name, partition.index)) {
         hasError = true;
-        return partitionError(req.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+        // KIP-951 (v12+): who leads it now.
+        return { ...partitionError(req.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER), currentLeader: cluster!.currentLeader(partition.topic.name, partition.index) };
       }
       partitions.push(partition);
       if (partition.offline) {

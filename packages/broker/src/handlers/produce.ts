@@ -45,6 +45,8 @@ export const produceHandler = defineHandler({
     /** acks=-1 in cluster mode: answers that wait until the high watermark passes `nextOffset`. */
     const awaitingReplicas: Array<{ partition: Partition; response: PartitionResponse; nextOffset: number; minIsr: number }> = [];
     const cluster = broker.cluster;
+    /** Leaders named in NOT_LEADER_OR_FOLLOWER answers (KIP-951 nodeEndpoints). */
+    const movedTo = new Set<number>();
     const now = Date.now();
     const responses = request.topicData.map((topicData) => {
       const topic = broker.topics.get(topicData.name);
@@ -52,8 +54,13 @@ export const produceHandler = defineHandler({
         if (acks !== 0 && acks !== 1 && acks !== -1) return failed(index, ErrorCode.INVALID_REQUIRED_ACKS);
         const partition = topic?.partitions[index];
         if (partition === undefined) return failed(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-        // Cluster mode: only the partition's leader (with a valid lease) takes writes.
-        if (broker.cluster !== null && !partition.topic.isInternal && !broker.cluster.isLeader(topicData.name, index)) return failed(index, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+        // Cluster mode: only the partition's leader (with a valid lease) takes writes; the answer
+        // names the current leader (KIP-951, v10+), its endpoint in nodeEndpoints.
+        if (cluster !== null && !partition.topic.isInternal && !cluster.isLeader(topicData.name, index)) {
+          const currentLeader = cluster.currentLeader(topicData.name, index);
+          if (currentLeader.leaderId >= 0) movedTo.add(currentLeader.leaderId);
+          return { ...failed(index, ErrorCode.NOT_LEADER_OR_FOLLOWER), currentLeader };
+        }
         // Internal topics (__consumer_offsets) are written by the broker only, as in Kafka.
         if (partition.topic.isInternal) return failed(index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topicData.name}`);
         // Kafka's request-level rules (one complete v2 batch; an incomplete tail is dropped).
@@ -111,7 +118,8 @@ export const produceHandler = defineHandler({
       const failedAny = responses.some((t) => t.partitionResponses.some((p) => p.errorCode !== 0));
       return failedAny ? CLOSE_CONNECTION : NO_RESPONSE;
     }
-    const response = { responses, throttleTimeMs: 0 };
+    const nodeEndpoints = cluster === null ? [] : [...movedTo].flatMap((id) => cluster.endpointOf(id, ctx.connection.listenerName) ?? []);
+    const response = nodeEndpoints.length === 0 ? { responses, throttleTimeMs: 0 } : { responses, throttleTimeMs: 0, nodeEndpoints };
     if (awaitingReplicas.length > 0) {
       const flushed = broker.config.bool('sluice.flush.on.ack.enable') && toFlush.size > 0 ? flushForAcks(toFlush, awaitingFlush) : Promise.resolve();
       return Promise.all([flushed, waitForReplicas(broker.delayedProduces, awaitingReplicas, request.timeoutMs, (p) => cluster!.replication.isr(p).length)]).then(() => response);
