@@ -6,6 +6,7 @@
 // same node.id and a broker that cannot reach etcd refuse to start.
 
 import { buildRecordBatch, type MetadataResponse } from '@sluice/protocol';
+import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type BrokerProcess, removeDir, startBroker, tempDataDir } from './support/broker-process.ts';
 import { type EtcdServer, freePort, startEtcd } from './support/etcd-server.ts';
@@ -160,6 +161,37 @@ describe('three brokers on etcd', () => {
     // Followers keep up: nobody left the ISR.
     const after = await metadata(brokers.get(2)!, 'replicated');
     for (const p of after.partitions) expect(p.isr).toEqual([1, 2, 3]);
+  });
+
+  test('CreatePartitions and DeleteTopics from any broker apply on every broker', async () => {
+    const c3 = await RawClient.connect(brokers.get(3)!.port);
+    const created = await c3.request(19, 7, { topics: [{ name: 'scratch', numPartitions: 1, replicationFactor: 2, assignments: [], configs: [] }], timeoutMs: 10_000, validateOnly: false });
+    c3.close();
+    expect(created.topics[0].errorCode).toBe(0);
+    const c1 = await RawClient.connect(brokers.get(1)!.port);
+    const grown = await c1.request(37, 2, { topics: [{ name: 'scratch', count: 3, assignments: null }], timeoutMs: 10_000, validateOnly: false });
+    c1.close();
+    expect(grown.results[0].errorCode).toBe(0);
+    await eventually(async () => {
+      for (const b of brokers.values()) {
+        const v = await metadata(b, 'scratch');
+        expect(v.partitions).toHaveLength(3);
+        for (const p of v.partitions) {
+          expect(p.replicas).toHaveLength(2);
+          expect(p.replicas).toContain(p.leader);
+        }
+      }
+    });
+    const c2 = await RawClient.connect(brokers.get(2)!.port);
+    const deleted = await c2.request(20, 4, { topicNames: ['scratch'], timeoutMs: 10_000 });
+    c2.close();
+    expect(deleted.responses[0].errorCode).toBe(0);
+    await eventually(async () => {
+      for (const b of brokers.values()) {
+        expect((await metadata(b, 'scratch')).errorCode).toBe(3); // UNKNOWN_TOPIC_OR_PARTITION
+        expect(readdirSync(b.dataDir).filter((f) => f.startsWith('scratch-'))).toEqual([]);
+      }
+    });
   });
 
   test('kill -9 of a leader: another ISR member leads in a higher epoch, the dead broker leaves brokers and ISR', async () => {

@@ -18,7 +18,16 @@ import { type Compare, type KvStore, KvStoreError, type Op } from './etcd/kv-sto
 import type { LeaseKeeper } from './etcd/lease-keeper.ts';
 import { type FetcherSettings, type FollowedPartition, LeaderFetcher } from './replica-fetcher.ts';
 import { LeaderReplication } from './replication.ts';
-import { type BrokerRegistration, ClusterKeys, decode, type EndpointRecord, encode, type PartitionState, type ProducerIdsRecord, type TopicRecord } from './keys.ts';
+import {
+  type BrokerRegistration,
+  ClusterKeys,
+  decode,
+  type EndpointRecord,
+  encode,
+  type PartitionState,
+  type ProducerIdsRecord,
+  type TopicRecord,
+} from './keys.ts';
 import { registerBroker, resolveClusterId } from './membership.ts';
 import { assignReplicas } from './placement.ts';
 import { Projection } from './projection.ts';
@@ -97,7 +106,8 @@ export class ClusterNode {
     try {
       return await resolveClusterId(this.store, this.keys, proposed, local, this.settings.endpoints.join(','));
     } catch (err) {
-      if (err instanceof KvStoreError) throw new Error(`cannot reach etcd (sluice.metadata.etcd.endpoints=${this.settings.endpoints.join(',')}): ${err.message}`, { cause: err });
+      if (err instanceof KvStoreError)
+        throw new Error(`cannot reach etcd (sluice.metadata.etcd.endpoints=${this.settings.endpoints.join(',')}): ${err.message}`, { cause: err });
       throw err;
     }
   }
@@ -113,13 +123,28 @@ export class ClusterNode {
     this.projection = new Projection(this.view, registry, this.settings.nodeId, this.logger);
     await this.projection.start(this.store, this.brokerEpochValue);
     this.registry = registry;
-    this.replicationState = new LeaderReplication(this.view, this.store, this.settings.nodeId, () => this.brokerEpochValue, this.settings.replicaLagMs, this.logger);
+    this.replicationState = new LeaderReplication(
+      this.view,
+      this.store,
+      this.settings.nodeId,
+      () => this.brokerEpochValue,
+      this.settings.replicaLagMs,
+      this.logger,
+    );
     this.replicationState.start();
     this.view.onChange(() => this.syncRoles());
     this.syncRoles();
     this.controller = new Controller(this.store, this.view, this.settings.nodeId, () => (this.fenced ? null : this.lease!.lease), this.logger);
     this.controller.start();
-    this.logger.info({ nodeId: this.settings.nodeId, brokerEpoch: this.brokerEpochValue, brokers: this.view.liveBrokers().map((b) => b.nodeId), controller: this.view.controllerId }, 'joined the cluster');
+    this.logger.info(
+      {
+        nodeId: this.settings.nodeId,
+        brokerEpoch: this.brokerEpochValue,
+        brokers: this.view.liveBrokers().map((b) => b.nodeId),
+        controller: this.view.controllerId,
+      },
+      'joined the cluster',
+    );
   }
 
   /** This run's broker epoch (the registration's create revision); -1 while unregistered. */
@@ -182,7 +207,10 @@ export class ClusterNode {
   async createTopic(name: string, partitions: number, replicationFactor: number, overrides: ReadonlyMap<string, ConfigValue>): Promise<ClusterTopicCreation> {
     const brokers = this.view.liveBrokers();
     if (replicationFactor > brokers.length) {
-      return { errorCode: ErrorCode.INVALID_REPLICATION_FACTOR, errorMessage: `Replication factor: ${replicationFactor} larger than available brokers: ${brokers.length}.` };
+      return {
+        errorCode: ErrorCode.INVALID_REPLICATION_FACTOR,
+        errorMessage: `Replication factor: ${replicationFactor} larger than available brokers: ${brokers.length}.`,
+      };
     }
     const replicas = assignReplicas(brokers, partitions, replicationFactor);
     const epochs = new Map(brokers.map((b) => [b.nodeId, b.epoch]));
@@ -190,7 +218,12 @@ export class ClusterNode {
     const record: TopicRecord = { id, configs: Object.fromEntries(overrides), replicas };
     const ops: Op[] = [{ put: { key: this.keys.topic(name), value: encode(record) } }];
     replicas.forEach((r, index) => {
-      const state: PartitionState = { leader: r[0], leaderEpoch: 0, isr: r.map((nodeId) => ({ id: nodeId, brokerEpoch: epochs.get(nodeId)! })), partitionEpoch: 0 };
+      const state: PartitionState = {
+        leader: r[0],
+        leaderEpoch: 0,
+        isr: r.map((nodeId) => ({ id: nodeId, brokerEpoch: epochs.get(nodeId)! })),
+        partitionEpoch: 0,
+      };
       ops.push({ put: { key: this.keys.partition(name, index), value: encode(state) } });
     });
     const written = await this.store.txn([{ key: this.keys.topic(name), target: 'version', result: 'equal', value: 0 }], ops);
@@ -198,6 +231,69 @@ export class ClusterNode {
     await this.view.waitForRevision(written.revision);
     this.logger.info({ topic: name, topicId: id, replicas }, 'topic created in the cluster');
     return { errorCode: ErrorCode.NONE, errorMessage: null, topicId: id };
+  }
+
+  /**
+   * Deletes a topic from the cluster: its topic key and partition keys in one transaction that
+   * compares the topic key's mod revision; every broker's projection then deletes its local
+   * logs. Resolves once this broker's view no longer has it.
+   */
+  async deleteTopic(name: string): Promise<ClusterTopicCreation> {
+    return this.casRetry(async () => {
+      const current = this.view.topics.get(name);
+      if (current === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'This server does not host this topic.' };
+      const ops: Op[] = [{ delete: { key: this.keys.topic(name) } }];
+      current.record.replicas.forEach((_, index) => ops.push({ delete: { key: this.keys.partition(name, index) } }));
+      const written = await this.store.txn([{ key: this.keys.topic(name), target: 'modRevision', result: 'equal', value: current.modRevision }], ops);
+      if (!written.succeeded) return null;
+      await this.view.waitForRevision(written.revision);
+      this.logger.info({ topic: name, topicId: current.record.id }, 'topic deleted from the cluster');
+      return { errorCode: ErrorCode.NONE, errorMessage: null, topicId: current.record.id };
+    });
+  }
+
+  /**
+   * Raises a topic's partition count: the new partitions placed over the live brokers with the
+   * topic's replication factor, written with the topic record (CAS on its mod revision).
+   */
+  async addPartitions(name: string, count: number): Promise<ClusterTopicCreation> {
+    return this.casRetry(async () => {
+      const current = this.view.topics.get(name);
+      if (current === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `The topic '${name}' does not exist.` };
+      if (count <= current.record.replicas.length)
+        return { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `Topic already has ${current.record.replicas.length} partitions.` };
+      const existing = current.record.replicas;
+      const rf = existing[0]?.length ?? 1;
+      const brokers = this.view.liveBrokers();
+      if (rf > brokers.length)
+        return { errorCode: ErrorCode.INVALID_REPLICATION_FACTOR, errorMessage: `Replication factor: ${rf} larger than available brokers: ${brokers.length}.` };
+      const added = assignReplicas(brokers, count, rf).slice(existing.length);
+      const epochs = new Map(brokers.map((b) => [b.nodeId, b.epoch]));
+      const record: TopicRecord = { ...current.record, replicas: [...existing, ...added] };
+      const ops: Op[] = [{ put: { key: this.keys.topic(name), value: encode(record) } }];
+      added.forEach((r, i) => {
+        const state: PartitionState = { leader: r[0], leaderEpoch: 0, isr: r.map((id) => ({ id, brokerEpoch: epochs.get(id)! })), partitionEpoch: 0 };
+        ops.push({ put: { key: this.keys.partition(name, existing.length + i), value: encode(state) } });
+      });
+      const written = await this.store.txn([{ key: this.keys.topic(name), target: 'modRevision', result: 'equal', value: current.modRevision }], ops);
+      if (!written.succeeded) return null;
+      await this.view.waitForRevision(written.revision);
+      this.logger.info({ topic: name, partitions: count }, 'partitions added in the cluster');
+      return { errorCode: ErrorCode.NONE, errorMessage: null, topicId: current.record.id };
+    });
+  }
+
+  /**
+   * Runs a read-decide-CAS step until its transaction wins (null: lost to a concurrent write,
+   * decided again once the view has that write), at most a few times.
+   */
+  private async casRetry(step: () => Promise<ClusterTopicCreation | null>): Promise<ClusterTopicCreation> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const outcome = await step();
+      if (outcome !== null) return outcome;
+      await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
+    }
+    return { errorCode: ErrorCode.REQUEST_TIMED_OUT, errorMessage: 'the topic kept changing concurrently; retry' };
   }
 
   /**
@@ -211,7 +307,8 @@ export class ClusterNode {
       const current = await this.store.get(key);
       const stored = current === null ? 0 : decode<ProducerIdsRecord>(key, current.value).nextBlockStart;
       const start = Math.max(stored, floor);
-      const compare: Compare = current === null ? { key, target: 'version', result: 'equal', value: 0 } : { key, target: 'modRevision', result: 'equal', value: current.modRevision };
+      const compare: Compare =
+        current === null ? { key, target: 'version', result: 'equal', value: 0 } : { key, target: 'modRevision', result: 'equal', value: current.modRevision };
       const written = await this.store.txn([compare], [{ put: { key, value: encode({ nextBlockStart: start + size }) } }]);
       if (written.succeeded) return start;
     }
@@ -295,7 +392,9 @@ export class ClusterNode {
   private async register(): Promise<void> {
     if (this.registration === null) throw new Error('BUG: registering before join');
     const ttlSeconds = Math.max(1, Math.ceil(this.settings.sessionTimeoutMs / 1000));
-    const registered = await registerBroker(this.store, this.keys, { ...this.registration, registeredAt: Date.now() }, ttlSeconds, this.logger, (reason) => this.onLeaseLost(reason));
+    const registered = await registerBroker(this.store, this.keys, { ...this.registration, registeredAt: Date.now() }, ttlSeconds, this.logger, (reason) =>
+      this.onLeaseLost(reason),
+    );
     this.lease = registered.lease;
     this.brokerEpochValue = registered.epoch;
   }
