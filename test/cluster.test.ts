@@ -182,7 +182,15 @@ describe('three brokers on etcd', () => {
         }
       }
     });
+    // A broker with no replica of a partition sends producers to its leader too.
     const c2 = await RawClient.connect(brokers.get(2)!.port);
+    expect((await c2.request(19, 7, { topics: [{ name: 'solo', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 10_000, validateOnly: false })).topics[0].errorCode).toBe(0);
+    const soloLeader = (await metadata(brokers.get(2)!, 'solo')).partitions[0].leader;
+    const stranger = brokers.get([1, 2, 3].find((id) => id !== soloLeader)!)!;
+    expect(readdirSync(stranger.dataDir).filter((f) => f.startsWith('solo-'))).toEqual([]);
+    const strangerClient = await RawClient.connect(stranger.port);
+    expect((await produce(strangerClient, 'solo', 0, ['x'], 1)).errorCode).toBe(NOT_LEADER_OR_FOLLOWER);
+    strangerClient.close();
     const deleted = await c2.request(20, 4, { topicNames: ['scratch'], timeoutMs: 10_000 });
     c2.close();
     expect(deleted.responses[0].errorCode).toBe(0);

@@ -64,6 +64,9 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest):
       const partition = topic?.partitions[req.partition];
       if (partition === undefined) {
         hasError = true;
+        // Cluster mode: a partition with no replica here (named, v12-) is led elsewhere.
+        const elsewhere = !byId && cluster !== null ? cluster.currentLeader(t.topic ?? '', req.partition) : undefined;
+        if (elsewhere !== undefined && elsewhere.leaderId >= 0) return { ...partitionError(req.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER), currentLeader: elsewhere };
         return partitionError(req.partition, topic === undefined ? missingTopicError : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       }
       // Cluster mode: consumers read from the leader (follower fetching, KIP-392, is not served yet).

@@ -53,7 +53,13 @@ export const produceHandler = defineHandler({
       const partitionResponses = topicData.partitionData.map(({ index, records }) => {
         if (acks !== 0 && acks !== 1 && acks !== -1) return failed(index, ErrorCode.INVALID_REQUIRED_ACKS);
         const partition = topic?.partitions[index];
-        if (partition === undefined) return failed(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        if (partition === undefined) {
+          // Cluster mode: a partition with no replica here is led elsewhere.
+          const elsewhere = cluster?.currentLeader(topicData.name, index);
+          if (elsewhere === undefined || elsewhere.leaderId < 0) return failed(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          movedTo.add(elsewhere.leaderId);
+          return { ...failed(index, ErrorCode.NOT_LEADER_OR_FOLLOWER), currentLeader: elsewhere };
+        }
         // Cluster mode: only the partition's leader (with a valid lease) takes writes; the answer
         // names the current leader (KIP-951, v10+), its endpoint in nodeEndpoints.
         if (cluster !== null && !partition.topic.isInternal && !cluster.isLeader(topicData.name, index)) {
