@@ -154,7 +154,7 @@ export class ClusterNode {
 
   /** True while this broker holds no valid lease: it leads nothing then. */
   get fenced(): boolean {
-    return this.lease === null || this.lease.lost !== null;
+    return this.lease === null || this.lease.lost !== null || this.lease.remainingMs() === 0;
   }
 
   get isController(): boolean {

@@ -1,16 +1,23 @@
 // Keeps one etcd lease alive: renews it every third of its TTL and says when it is lost — etcd
 // answered that it no longer exists, or no renewal succeeded for a whole TTL counted from when
 // the last successful renewal was sent (etcd may have expired it since; the holder must act as
-// if it had). Losing the lease is final: whoever held keys under it registers again with a new
+// if it had). That deadline has its own timer: a renewal hanging on an unresponsive etcd does
+// not delay it. Losing the lease is final: whoever held keys under it registers again with a new
 // lease. This is what fences a broker that cannot reach etcd (README: "fence themselves").
 
 import type { KvStore } from './kv-store.ts';
+
+/** Renewals waiting for an answer at once, at most (etcd unresponsive: no pile-up). */
+const MAX_RENEWALS_IN_FLIGHT = 3;
 
 export class LeaseKeeper {
   readonly lease: string;
   readonly ttlSeconds: number;
   private readonly store: KvStore;
   private timer: NodeJS.Timeout | null = null;
+  private inFlight = 0;
+  /** Fires when the lease may have expired at etcd (a TTL after the last renewal was sent). */
+  private deadline: NodeJS.Timeout | null = null;
   /** When the request of the last successful renewal (or the grant) was sent. */
   private renewedAt: number;
   private lostReason: string | null = null;
@@ -30,6 +37,7 @@ export class LeaseKeeper {
     const lease = await store.grantLease(ttlSeconds);
     const keeper = new LeaseKeeper(store, lease, ttlSeconds, sentAt, onLost);
     keeper.schedule();
+    keeper.armDeadline();
     return keeper;
   }
 
@@ -59,30 +67,49 @@ export class LeaseKeeper {
   }
 
   private stopTimer(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
+    if (this.deadline !== null) clearTimeout(this.deadline);
+    this.deadline = null;
   }
 
+  private armDeadline(): void {
+    if (this.deadline !== null) clearTimeout(this.deadline);
+    this.deadline = setTimeout(() => {
+      this.deadline = null;
+      if (this.lostReason === null && this.remainingMs() === 0) this.lose(`lease ${this.lease} not renewed for ${this.ttlSeconds} s`);
+      else if (this.lostReason === null) this.armDeadline();
+    }, Math.max(1, this.remainingMs()));
+    this.deadline.unref();
+  }
+
+  /**
+   * Renews every third of the TTL whether or not the previous renewal has answered: one slow
+   * request (a loaded machine, an etcd failing over) does not hold the next ones back.
+   */
   private schedule(): void {
     const every = Math.max(100, (this.ttlSeconds * 1000) / 3);
-    this.timer = setTimeout(() => void this.renew(), every);
+    this.timer = setInterval(() => void this.renew(), every);
     this.timer.unref();
   }
 
   private async renew(): Promise<void> {
-    this.timer = null;
+    if (this.inFlight >= MAX_RENEWALS_IN_FLIGHT) return;
+    this.inFlight++;
     const sentAt = performance.now();
     try {
       const ttl = await this.store.keepAlive(this.lease);
       if (this.lostReason !== null) return;
       if (ttl <= 0) return this.lose(`etcd says lease ${this.lease} no longer exists`);
-      this.renewedAt = sentAt;
-    } catch (err) {
-      if (this.lostReason !== null) return;
-      if (this.remainingMs() === 0) return this.lose(`lease ${this.lease} not renewed for ${this.ttlSeconds} s: ${(err as Error).message}`);
+      if (sentAt > this.renewedAt) {
+        this.renewedAt = sentAt;
+        this.armDeadline();
+      }
+    } catch {
+      // Unreachable or slow etcd: the deadline timer decides when the lease counts as lost.
+    } finally {
+      this.inFlight--;
     }
-    if (this.remainingMs() === 0) return this.lose(`lease ${this.lease} not renewed for ${this.ttlSeconds} s`);
-    this.schedule();
   }
 
   private lose(reason: string): void {
