@@ -12,8 +12,11 @@ export interface EtcdServer {
   /** The client URL, e.g. http://127.0.0.1:40123. */
   readonly endpoint: string;
   readonly dataDir: string;
+  /** The running process (a new one after restart()). */
   readonly proc: ChildProcess;
   output(): string;
+  /** SIGKILL and start again on the same ports and data (an etcd crash and recovery). */
+  restart(): Promise<void>;
   /** SIGTERM, wait for exit, remove the data dir. */
   stop(): Promise<void>;
 }
@@ -48,32 +51,40 @@ export async function startEtcd(): Promise<EtcdServer> {
     '--initial-cluster-state', 'new',
     '--log-level', 'warn',
   ];
-  const proc = spawn('etcd', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const spawnError = new Promise<never>((_, reject) => proc.once('error', (err) => reject(new Error(`cannot run etcd (apt-get install etcd-server): ${err.message}`))));
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`etcd exited with ${proc.exitCode}:\n${output}`);
-    const healthy = await Promise.race([
-      fetch(`${client}/health`).then((r) => r.ok, () => false),
-      spawnError,
-    ]);
-    if (healthy) break;
-    if (Date.now() > deadline) {
-      proc.kill('SIGKILL');
-      throw new Error(`etcd did not become healthy in 20 s:\n${output}`);
+  const launch = async (): Promise<{ proc: ChildProcess; exited: Promise<void> }> => {
+    const proc = spawn('etcd', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    const spawnError = new Promise<never>((_, reject) => proc.once('error', (err) => reject(new Error(`cannot run etcd (apt-get install etcd-server): ${err.message}`))));
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      if (proc.exitCode !== null) throw new Error(`etcd exited with ${proc.exitCode}:\n${output}`);
+      const healthy = await Promise.race([fetch(`${client}/health`).then((r) => r.ok, () => false), spawnError]);
+      if (healthy) return { proc, exited };
+      if (Date.now() > deadline) {
+        proc.kill('SIGKILL');
+        throw new Error(`etcd did not become healthy in 20 s:\n${output}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
     }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  };
+  let current = await launch();
   return {
     endpoint: client,
     dataDir,
-    proc,
+    get proc() {
+      return current.proc;
+    },
     output: () => output,
+    async restart() {
+      current.proc.kill('SIGKILL');
+      await current.exited;
+      current = await launch();
+    },
     async stop() {
+      const { proc, exited } = current;
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
       await exited;
       rmSync(dataDir, { recursive: true, force: true });
