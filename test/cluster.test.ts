@@ -182,6 +182,19 @@ describe('three brokers on etcd', () => {
         }
       }
     });
+    // Config changes made through any broker reach every replica.
+    const c1b = await RawClient.connect(brokers.get(1)!.port);
+    const altered = await c1b.request(33, 1, { resources: [{ resourceType: 2, resourceName: 'scratch', configs: [{ name: 'retention.ms', value: '123456' }] }], validateOnly: false });
+    c1b.close();
+    expect(altered.responses[0].errorCode).toBe(0);
+    await eventually(async () => {
+      for (const b of brokers.values()) {
+        const c = await RawClient.connect(b.port);
+        const described = await c.request(32, 1, { resources: [{ resourceType: 2, resourceName: 'scratch', configurationKeys: ['retention.ms'] }], includeSynonyms: false });
+        c.close();
+        expect(described.results[0].configs[0]).toMatchObject({ name: 'retention.ms', value: '123456' });
+      }
+    });
     // A broker with no replica of a partition sends producers to its leader too.
     const c2 = await RawClient.connect(brokers.get(2)!.port);
     expect((await c2.request(19, 7, { topics: [{ name: 'solo', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 10_000, validateOnly: false })).topics[0].errorCode).toBe(0);

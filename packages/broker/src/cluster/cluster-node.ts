@@ -252,6 +252,21 @@ export class ClusterNode {
     });
   }
 
+  /** Replaces a topic's config overrides in the cluster (CAS on the topic key's mod revision). */
+  async alterTopicConfigs(name: string, overrides: ReadonlyMap<string, ConfigValue>): Promise<ClusterTopicCreation> {
+    return this.casRetry(async () => {
+      const current = this.view.topics.get(name);
+      if (current === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic '${name}' does not exist.` };
+      const record: TopicRecord = { ...current.record, configs: Object.fromEntries(overrides) };
+      const key = this.keys.topic(name);
+      const written = await this.store.txn([{ key, target: 'modRevision', result: 'equal', value: current.modRevision }], [{ put: { key, value: encode(record) } }]);
+      if (!written.succeeded) return null;
+      await this.view.waitForRevision(written.revision);
+      this.logger.info({ topic: name, configs: record.configs }, 'topic configs altered in the cluster');
+      return { errorCode: ErrorCode.NONE, errorMessage: null, topicId: current.record.id };
+    });
+  }
+
   /**
    * Raises a topic's partition count: the new partitions placed over the live brokers with the
    * topic's replication factor, written with the topic record (CAS on its mod revision).

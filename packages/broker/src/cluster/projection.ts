@@ -13,6 +13,7 @@
 // a topic opens a log for every partition of it (only the assigned ones are ever led or
 // replicated here). Sparse local topics are the follow-up.
 
+import type { ConfigValue } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { INTERNAL_TOPICS, type TopicRegistry } from '../topics.ts';
 import type { ClusterView } from './cluster-view.ts';
@@ -75,6 +76,7 @@ export class Projection {
         }
         if (local === undefined) local = this.registry.create(name, record.replicas.length, new Map(Object.entries(record.configs)), record.id);
         else if (local.partitions.length < record.replicas.length) this.registry.addPartitions(local, record.replicas.length);
+        if (!sameConfigs(local.config.overrides, record.configs)) this.registry.alterConfigs(local, new Map(Object.entries(record.configs)));
       } catch (err) {
         this.logger.error({ topic: name, err }, 'opening the local logs of a cluster topic failed');
         continue;
@@ -95,4 +97,11 @@ export class Projection {
       }
     }
   }
+}
+
+/** Whether a local override set is the cluster's (same keys, same values). */
+function sameConfigs(local: ReadonlyMap<string, ConfigValue>, cluster: Readonly<Record<string, ConfigValue>>): boolean {
+  const keys = Object.keys(cluster);
+  if (keys.length !== local.size) return false;
+  return keys.every((k) => local.has(k) && JSON.stringify(local.get(k)) === JSON.stringify(cluster[k]));
 }

@@ -15,15 +15,17 @@ export const alterConfigsHandler = defineHandler({
   apiKey: 33,
   minVersion: 0,
   maxVersion: 2,
-  handle(ctx, request) {
+  async handle(ctx, request) {
     const { broker } = ctx;
     const resources = request.resources;
     const early = preprocessConfigResources(resources, broker.nodeId, () => true);
-    const responses = resources.map((r, i) => {
+    const responses = await Promise.all(
+      resources.map(async (r, i) => {
       // Replace-all: the current overrides play no part in the new set.
       const outcome = early[i] ?? changeTopicConfigs(broker, r.resourceName, () => parseTopicOverrides(r.configs), request.validateOnly);
-      return { ...outcome, resourceType: r.resourceType, resourceName: r.resourceName };
-    });
+      return { ...(await outcome), resourceType: r.resourceType, resourceName: r.resourceName };
+      }),
+    );
     return { throttleTimeMs: 0, responses };
   },
 });

@@ -51,14 +51,16 @@ export const incrementalAlterConfigsHandler = defineHandler({
   apiKey: 44,
   minVersion: 0,
   maxVersion: 1,
-  handle(ctx, request) {
+  async handle(ctx, request) {
     const { broker } = ctx;
     const resources = request.resources;
     const early = preprocessConfigResources(resources, broker.nodeId, (c) => c.configOperation !== OP_DELETE);
-    const responses = resources.map((r, i) => {
+    const responses = await Promise.all(
+      resources.map(async (r, i) => {
       const outcome = early[i] ?? changeTopicConfigs(broker, r.resourceName, (current) => applyOperations(current, r.configs), request.validateOnly);
-      return { ...outcome, resourceType: r.resourceType, resourceName: r.resourceName };
-    });
+      return { ...(await outcome), resourceType: r.resourceType, resourceName: r.resourceName };
+      }),
+    );
     return { throttleTimeMs: 0, responses };
   },
 });
