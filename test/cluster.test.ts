@@ -250,6 +250,15 @@ describe('three brokers on etcd', () => {
     acknowledged.get(0)!.push('after failover');
     client.close();
 
+    // The metrics say so too.
+    const scrapes = await Promise.all(survivors.map(async (id) => (await fetch(brokers.get(id)!.metricsUrl!)).text()));
+    const value = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+    for (const text of scrapes) expect(value(text, 'sluice_cluster_brokers')).toBe(2);
+    expect(scrapes.reduce((n, text) => n + value(text, 'sluice_cluster_controller_active'), 0)).toBe(1);
+    expect(scrapes.reduce((n, text) => n + value(text, 'sluice_cluster_under_replicated_partitions'), 0)).toBeGreaterThan(0);
+    expect(scrapes.some((text) => value(text, 'sluice_cluster_leader_elections_total') > 0)).toBe(true);
+    for (const text of scrapes) expect(value(text, 'sluice_cluster_etcd_request_seconds_count{operation="keepalive"}')).toBeGreaterThan(0);
+
     // The killed broker restarts on its own data dir: it rejoins (a new broker epoch), fetches
     // what it missed, and is back in the ISR.
     const dead = brokers.get(victim)!;

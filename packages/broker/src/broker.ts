@@ -150,7 +150,8 @@ export class Broker {
       onEvents: (events) => this.onWriterEvents(events),
     });
     const writer = this.writer;
-    this.metrics.attach({ topics, groups, writerStats: () => writer.stats(), logDirs: this.config.logDirs });
+    const cluster = this.cluster;
+    this.metrics.attach({ topics, groups, writerStats: () => writer.stats(), logDirs: this.config.logDirs, ...(cluster === null ? {} : { cluster: () => cluster.stats() }) });
     this.scheduleRetention();
     if (this.config.bool('log.cleaner.enable')) {
       this.cleaner = new LogCleaner(topics, this.config, logger.child({ subsystem: 'cleaner' }));
@@ -253,7 +254,7 @@ export class Broker {
     const configured = this.config.get('cluster.id') as string | null;
     const settings = ClusterNode.settingsOf(this.config);
     if (settings === null) return configured;
-    this.cluster = new ClusterNode(settings, this.logger.child({ subsystem: 'cluster' }));
+    this.cluster = new ClusterNode(settings, this.logger.child({ subsystem: 'cluster' }), undefined, (operation, seconds) => this.metrics.cluster.etcdRequest(operation, seconds));
     const local = readMetaProperties(this.config.logDirs[0])?.clusterId ?? null;
     try {
       const agreed = await this.cluster.clusterId(local ?? configured ?? newClusterId(), local);

@@ -69,11 +69,13 @@ export class ClusterNode {
   private replicationState: LeaderReplication | null = null;
   /** One fetcher per leader this broker follows partitions of. */
   private readonly fetchers = new Map<number, LeaderFetcher>();
+  /** Bytes appended by fetchers since stopped (replicatedBytes stays cumulative). */
+  private retiredFetcherBytes = 0;
 
-  constructor(settings: ClusterSettings, logger: Logger, store?: KvStore) {
+  constructor(settings: ClusterSettings, logger: Logger, store?: KvStore, onEtcdRequest?: (operation: string, seconds: number) => void) {
     this.settings = settings;
     this.keys = new ClusterKeys(settings.prefix);
-    this.store = store ?? new EtcdClient(settings.endpoints);
+    this.store = store ?? new EtcdClient(settings.endpoints, onEtcdRequest);
     this.logger = logger;
     this.view = new ClusterView(this.store, this.keys, logger);
   }
@@ -172,11 +174,45 @@ export class ClusterNode {
     return this.replicationState;
   }
 
-  /** Bytes followers of this broker fetched and appended so far. */
+  /** Bytes this broker fetched from leaders and appended as follower, since start. */
   get replicatedBytes(): number {
-    let bytes = 0;
+    let bytes = this.retiredFetcherBytes;
     for (const f of this.fetchers.values()) bytes += f.bytesFetched;
     return bytes;
+  }
+
+  /** What the metrics read at scrape time (metrics/cluster-probe.ts, ClusterStats). */
+  stats(): {
+    liveBrokers: number;
+    isController: boolean;
+    underReplicatedPartitions: number;
+    offlinePartitions: number;
+    leaderElections: number;
+    isrShrinks: number;
+    isrExpands: number;
+    replicaFetchedBytes: number;
+  } {
+    const me = this.settings.nodeId;
+    let underReplicated = 0;
+    let offline = 0;
+    for (const [name, { record }] of this.view.topics) {
+      record.replicas.forEach((replicas, index) => {
+        const state = this.view.partition(name, index)?.record;
+        if (state === undefined) return;
+        if (state.leader === me && state.isr.length < replicas.length) underReplicated++;
+        if (state.leader < 0) offline++;
+      });
+    }
+    return {
+      liveBrokers: this.view.brokers.size,
+      isController: this.isController,
+      underReplicatedPartitions: underReplicated,
+      offlinePartitions: this.isController ? offline : 0,
+      leaderElections: this.controller?.elections ?? 0,
+      isrShrinks: this.replicationState?.isrShrinks ?? 0,
+      isrExpands: this.replicationState?.isrExpands ?? 0,
+      replicaFetchedBytes: this.replicatedBytes,
+    };
   }
 
   /** KIP-951: who leads a partition now, for NOT_LEADER_OR_FOLLOWER answers (-1/-1: unknown). */
@@ -388,6 +424,7 @@ export class ClusterNode {
     for (const [leaderId, fetcher] of this.fetchers) {
       if (follow.has(leaderId) && !this.fenced) continue;
       fetcher.stop();
+      this.retiredFetcherBytes += fetcher.bytesFetched;
       this.fetchers.delete(leaderId);
     }
     if (this.fenced) return;

@@ -37,6 +37,9 @@ export class LeaderReplication {
   private readonly logger: Logger;
   private readonly led = new Map<Partition, LedPartition>();
   private timer: NodeJS.Timeout | null = null;
+  /** ISR changes this leader wrote (metrics). */
+  isrShrinks = 0;
+  isrExpands = 0;
 
   constructor(view: ClusterView, store: KvStore, nodeId: number, brokerEpoch: () => number, lagMs: number, logger: Logger) {
     this.view = view;
@@ -156,6 +159,8 @@ export class LeaderReplication {
       )
       .then(async (written) => {
         if (!written.succeeded) return;
+        if (change === 'expand') this.isrExpands++;
+        else this.isrShrinks++;
         this.logger.info({ topic: partition.topic.name, partition: partition.index, isr: isr.map((m) => m.id), change }, change === 'expand' ? 'ISR expanded' : 'ISR shrunk');
         await this.view.waitForRevision(written.revision);
         // A smaller ISR may let the high watermark move.

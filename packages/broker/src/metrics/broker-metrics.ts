@@ -11,6 +11,7 @@ import { Registry } from 'prom-client';
 import type { GroupCoordinator } from '../groups/coordinator.ts';
 import type { TopicRegistry } from '../topics.ts';
 import { BrokerProbe } from './broker-probe.ts';
+import { ClusterProbe, type ClusterStats } from './cluster-probe.ts';
 import { type AppendMode, DataPathProbe } from './data-path-probe.ts';
 import { GroupProbe } from './group-probe.ts';
 import { LogProbe } from './log-probe.ts';
@@ -27,6 +28,8 @@ export interface ScrapeSources {
   readonly flushStats?: () => FlushStats;
   /** `log.dirs`: their filesystems' capacity and available bytes are read at each scrape. */
   readonly logDirs?: readonly string[];
+  /** Cluster mode: what this broker sees of the cluster. */
+  readonly cluster?: () => ClusterStats;
 }
 
 export interface BrokerMetricsOptions {
@@ -41,6 +44,7 @@ export class BrokerMetrics implements ScrapeSource {
   readonly log: LogProbe;
   readonly groups: GroupProbe;
   readonly process: ProcessProbe;
+  readonly cluster: ClusterProbe;
   private sources: ScrapeSources | null = null;
 
   constructor(options: BrokerMetricsOptions) {
@@ -50,6 +54,7 @@ export class BrokerMetrics implements ScrapeSource {
     this.log = new LogProbe(this.registry);
     this.groups = new GroupProbe(this.registry);
     this.process = new ProcessProbe(this.registry);
+    this.cluster = new ClusterProbe(this.registry);
   }
 
   get contentType(): string {
@@ -76,6 +81,7 @@ export class BrokerMetrics implements ScrapeSource {
       this.log.refresh(sources.topics.topics);
       this.log.refreshDirs(sources.logDirs ?? []);
       this.groups.refresh(sources.groups, sources.topics);
+      this.cluster.refresh(sources.cluster?.() ?? null);
     }
   }
 

@@ -89,9 +89,13 @@ export class EtcdClient implements KvStore {
   private readonly watches = new Set<AbortController>();
   private closed = false;
 
-  constructor(endpoints: readonly string[]) {
+  /** Told of every unary request's latency (metrics), by operation (`range`, `txn`, `keepalive`, …). */
+  private readonly onRequest: ((operation: string, seconds: number) => void) | null;
+
+  constructor(endpoints: readonly string[], onRequest?: (operation: string, seconds: number) => void) {
     if (endpoints.length === 0) throw new Error('BUG: an etcd client needs at least one endpoint');
     this.endpoints = endpoints.map((e) => e.replace(/\/+$/, ''));
+    this.onRequest = onRequest ?? null;
   }
 
   async get(key: string): Promise<KeyValue | null> {
@@ -233,6 +237,15 @@ export class EtcdClient implements KvStore {
   /** One unary call, trying each endpoint once starting with the last one that answered. */
   private async call<T>(path: string, body: unknown): Promise<T> {
     if (this.closed) throw new KvStoreError('the etcd client is closed');
+    const started = performance.now();
+    try {
+      return await this.callOnce<T>(path, body);
+    } finally {
+      this.onRequest?.(path.slice(path.lastIndexOf('/') + 1), (performance.now() - started) / 1000);
+    }
+  }
+
+  private async callOnce<T>(path: string, body: unknown): Promise<T> {
     const failures: string[] = [];
     for (let attempt = 0; attempt < this.endpoints.length; attempt++) {
       const at = (this.current + attempt) % this.endpoints.length;
