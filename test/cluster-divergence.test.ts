@@ -44,7 +44,11 @@ afterAll(async () => {
 async function partitionZero(broker: BrokerProcess) {
   const client = await RawClient.connect(broker.port);
   try {
-    const answer: MetadataResponse = await client.request(3, 12, { topics: [{ name: 'diverge', topicId: '00000000000000000000000000000000' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    const answer: MetadataResponse = await client.request(3, 12, {
+      topics: [{ name: 'diverge', topicId: '00000000000000000000000000000000' }],
+      allowAutoTopicCreation: false,
+      includeTopicAuthorizedOperations: false,
+    });
     const p = answer.topics[0].partitions[0];
     return { leader: p.leaderId, leaderEpoch: p.leaderEpoch ?? -1, isr: [...p.isrNodes].sort() };
   } finally {
@@ -75,7 +79,11 @@ async function values(broker: BrokerProcess): Promise<Array<string | null>> {
 
 test('the old leader truncates its un-replicated write and mirrors the new leader', async () => {
   const admin = await RawClient.connect(brokers.get(1)!.port);
-  const created = await admin.request(19, 7, { topics: [{ name: 'diverge', numPartitions: 1, replicationFactor: 3, assignments: [], configs: [] }], timeoutMs: 10_000, validateOnly: false });
+  const created = await admin.request(19, 7, {
+    topics: [{ name: 'diverge', numPartitions: 1, replicationFactor: 3, assignments: [], configs: [] }],
+    timeoutMs: 10_000,
+    validateOnly: false,
+  });
   admin.close();
   expect(created.topics[0].errorCode).toBe(0);
   const start = await eventually(async () => {
@@ -107,11 +115,16 @@ test('the old leader truncates its un-replicated write and mirrors the new leade
   // The new leader takes writes at the offsets the lost record had on the old leader.
   const newLeader = brokers.get(next.leader)!;
   const client = await RawClient.connect(newLeader.port);
-  for (const v of ['three', 'four']) expect((await eventually(async () => {
-    const outcome = await produce(client, 'diverge', 0, [v], -1);
-    expect(outcome.errorCode).toBe(0);
-    return outcome;
-  })).errorCode).toBe(0);
+  for (const v of ['three', 'four'])
+    expect(
+      (
+        await eventually(async () => {
+          const outcome = await produce(client, 'diverge', 0, [v], -1);
+          expect(outcome.errorCode).toBe(0);
+          return outcome;
+        })
+      ).errorCode,
+    ).toBe(0);
   client.close();
   const expected = ['one', 'two', 'three', 'four'];
   await eventually(async () => expect(await values(newLeader)).toEqual(expected));

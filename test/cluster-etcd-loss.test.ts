@@ -38,7 +38,11 @@ async function eventually<T>(check: () => Promise<T>, ms = 20_000): Promise<T> {
 
 test('a leader that cannot renew its lease stops taking writes within the session timeout, and leads again once etcd is back', async () => {
   const client = await RawClient.connect(broker.port);
-  const created = await client.request(19, 7, { topics: [{ name: 'steady', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 10_000, validateOnly: false });
+  const created = await client.request(19, 7, {
+    topics: [{ name: 'steady', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }],
+    timeoutMs: 10_000,
+    validateOnly: false,
+  });
   expect(created.topics[0].errorCode).toBe(0);
   expect((await produce(client, 'steady', 0, ['before'], 1)).errorCode).toBe(0);
 

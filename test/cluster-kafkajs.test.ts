@@ -40,7 +40,11 @@ afterAll(async () => {
 async function leaderOf(partition: number, via: BrokerProcess): Promise<number> {
   const client = await RawClient.connect(via.port);
   try {
-    const answer: MetadataResponse = await client.request(3, 12, { topics: [{ name: 'orders', topicId: '00000000000000000000000000000000' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    const answer: MetadataResponse = await client.request(3, 12, {
+      topics: [{ name: 'orders', topicId: '00000000000000000000000000000000' }],
+      allowAutoTopicCreation: false,
+      includeTopicAuthorizedOperations: false,
+    });
     return answer.topics[0].partitions.find((p) => p.partitionIndex === partition)!.leaderId;
   } finally {
     client.close();
@@ -56,12 +60,21 @@ test('an idempotent acks=all producer rides through a leader kill; a consumer gr
   });
   const admin = kafka.admin();
   await admin.connect();
-  expect(await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 3, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }], waitForLeaders: true })).toBe(true);
+  expect(
+    await admin.createTopics({
+      topics: [{ topic: 'orders', numPartitions: 3, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }],
+      waitForLeaders: true,
+    }),
+  ).toBe(true);
   await admin.disconnect();
 
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  const sent = new Map<number, string[]>([[0, []], [1, []], [2, []]]);
+  const sent = new Map<number, string[]>([
+    [0, []],
+    [1, []],
+    [2, []],
+  ]);
   const send = async (i: number) => {
     const partition = i % 3;
     const value = `record-${i}`;
@@ -80,7 +93,11 @@ test('an idempotent acks=all producer rides through a leader kill; a consumer gr
   const consumer = kafka.consumer({ groupId: 'readers', sessionTimeout: 10_000, rebalanceTimeout: 10_000 });
   await consumer.connect();
   await consumer.subscribe({ topic: 'orders', fromBeginning: true });
-  const received = new Map<number, string[]>([[0, []], [1, []], [2, []]]);
+  const received = new Map<number, string[]>([
+    [0, []],
+    [1, []],
+    [2, []],
+  ]);
   let count = 0;
   await consumer.run({
     eachMessage: async ({ partition, message }) => {

@@ -26,7 +26,11 @@ const clusterOverrides = (nodeId: number) => ({
   'replica.lag.time.max.ms': 5000,
 });
 /** Values acknowledged with acks=-1 per partition of `replicated`, in order. */
-const acknowledged = new Map<number, string[]>([[0, []], [1, []], [2, []]]);
+const acknowledged = new Map<number, string[]>([
+  [0, []],
+  [1, []],
+  [2, []],
+]);
 
 beforeAll(async () => {
   etcd = await startEtcd();
@@ -54,7 +58,11 @@ interface PartitionView {
 async function metadata(broker: BrokerProcess, topic: string) {
   const client = await RawClient.connect(broker.port);
   try {
-    const answer: MetadataResponse = await client.request(3, 12, { topics: [{ name: topic, topicId: '00000000000000000000000000000000' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    const answer: MetadataResponse = await client.request(3, 12, {
+      topics: [{ name: topic, topicId: '00000000000000000000000000000000' }],
+      allowAutoTopicCreation: false,
+      includeTopicAuthorizedOperations: false,
+    });
     const t = answer.topics[0];
     return {
       brokers: answer.brokers.map((b) => ({ nodeId: b.nodeId, port: b.port })).sort((a, b) => a.nodeId - b.nodeId),
@@ -62,7 +70,15 @@ async function metadata(broker: BrokerProcess, topic: string) {
       clusterId: answer.clusterId,
       errorCode: t.errorCode,
       partitions: t.partitions
-        .map((p): PartitionView => ({ partition: p.partitionIndex, leader: p.leaderId, leaderEpoch: p.leaderEpoch ?? -1, replicas: [...p.replicaNodes].sort(), isr: [...p.isrNodes].sort() }))
+        .map(
+          (p): PartitionView => ({
+            partition: p.partitionIndex,
+            leader: p.leaderId,
+            leaderEpoch: p.leaderEpoch ?? -1,
+            replicas: [...p.replicaNodes].sort(),
+            isr: [...p.isrNodes].sort(),
+          }),
+        )
         .sort((a, b) => a.partition - b.partition),
     };
   } finally {
@@ -85,7 +101,11 @@ async function eventually<T>(check: () => Promise<T>, ms = 20_000): Promise<T> {
 describe('three brokers on etcd', () => {
   test('a replication-factor-3 topic: every broker answers the same brokers, controller, leaders, replicas and ISR', async () => {
     const client = await RawClient.connect(brokers.get(2)!.port);
-    const created = await client.request(19, 7, { topics: [{ name: 'replicated', numPartitions: 3, replicationFactor: 3, assignments: [], configs: [{ name: 'min.insync.replicas', value: '2' }] }], timeoutMs: 10_000, validateOnly: false });
+    const created = await client.request(19, 7, {
+      topics: [{ name: 'replicated', numPartitions: 3, replicationFactor: 3, assignments: [], configs: [{ name: 'min.insync.replicas', value: '2' }] }],
+      timeoutMs: 10_000,
+      validateOnly: false,
+    });
     client.close();
     expect(created.topics[0]).toMatchObject({ errorCode: 0, numPartitions: 3, replicationFactor: 3 });
     const views = await eventually(async () => {
@@ -117,7 +137,10 @@ describe('three brokers on etcd', () => {
       timeoutMs: 5000,
       topicData: [{ name: 'replicated', partitionData: [{ index: 0, records: buildRecordBatch({ records: [{ key: null, value: 'x' }] }) }] }],
     });
-    expect(moved.responses[0].partitionResponses[0]).toMatchObject({ errorCode: NOT_LEADER_OR_FOLLOWER, currentLeader: { leaderId: p0.leader, leaderEpoch: p0.leaderEpoch } });
+    expect(moved.responses[0].partitionResponses[0]).toMatchObject({
+      errorCode: NOT_LEADER_OR_FOLLOWER,
+      currentLeader: { leaderId: p0.leader, leaderEpoch: p0.leaderEpoch },
+    });
     expect(moved.nodeEndpoints).toEqual([{ nodeId: p0.leader, host: '127.0.0.1', port: brokers.get(p0.leader)!.port, rack: null }]);
     followerClient.close();
     acknowledged.get(0)!.push('on the leader');
@@ -165,7 +188,11 @@ describe('three brokers on etcd', () => {
 
   test('CreatePartitions and DeleteTopics from any broker apply on every broker', async () => {
     const c3 = await RawClient.connect(brokers.get(3)!.port);
-    const created = await c3.request(19, 7, { topics: [{ name: 'scratch', numPartitions: 1, replicationFactor: 2, assignments: [], configs: [] }], timeoutMs: 10_000, validateOnly: false });
+    const created = await c3.request(19, 7, {
+      topics: [{ name: 'scratch', numPartitions: 1, replicationFactor: 2, assignments: [], configs: [] }],
+      timeoutMs: 10_000,
+      validateOnly: false,
+    });
     c3.close();
     expect(created.topics[0].errorCode).toBe(0);
     const c1 = await RawClient.connect(brokers.get(1)!.port);
@@ -184,20 +211,34 @@ describe('three brokers on etcd', () => {
     });
     // Config changes made through any broker reach every replica.
     const c1b = await RawClient.connect(brokers.get(1)!.port);
-    const altered = await c1b.request(33, 1, { resources: [{ resourceType: 2, resourceName: 'scratch', configs: [{ name: 'retention.ms', value: '123456' }] }], validateOnly: false });
+    const altered = await c1b.request(33, 1, {
+      resources: [{ resourceType: 2, resourceName: 'scratch', configs: [{ name: 'retention.ms', value: '123456' }] }],
+      validateOnly: false,
+    });
     c1b.close();
     expect(altered.responses[0].errorCode).toBe(0);
     await eventually(async () => {
       for (const b of brokers.values()) {
         const c = await RawClient.connect(b.port);
-        const described = await c.request(32, 1, { resources: [{ resourceType: 2, resourceName: 'scratch', configurationKeys: ['retention.ms'] }], includeSynonyms: false });
+        const described = await c.request(32, 1, {
+          resources: [{ resourceType: 2, resourceName: 'scratch', configurationKeys: ['retention.ms'] }],
+          includeSynonyms: false,
+        });
         c.close();
         expect(described.results[0].configs[0]).toMatchObject({ name: 'retention.ms', value: '123456' });
       }
     });
     // A broker with no replica of a partition sends producers to its leader too.
     const c2 = await RawClient.connect(brokers.get(2)!.port);
-    expect((await c2.request(19, 7, { topics: [{ name: 'solo', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 10_000, validateOnly: false })).topics[0].errorCode).toBe(0);
+    expect(
+      (
+        await c2.request(19, 7, {
+          topics: [{ name: 'solo', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }],
+          timeoutMs: 10_000,
+          validateOnly: false,
+        })
+      ).topics[0].errorCode,
+    ).toBe(0);
     const soloLeader = (await metadata(brokers.get(2)!, 'solo')).partitions[0].leader;
     const stranger = brokers.get([1, 2, 3].find((id) => id !== soloLeader)!)!;
     expect(readdirSync(stranger.dataDir).filter((f) => f.startsWith('solo-'))).toEqual([]);
@@ -283,7 +324,11 @@ describe('three brokers on etcd', () => {
     const last = await RawClient.connect(brokers.get(third.leader)!.port);
     await eventually(async () => expect((await readPartition(last, 'replicated', 0)).records.map((r) => r.value)).toEqual(acknowledged.get(0)));
     last.close();
-    const revived = await startBroker({ dataDir: brokers.get(moved.leader)!.dataDir, port: brokers.get(moved.leader)!.port, overrides: clusterOverrides(moved.leader) });
+    const revived = await startBroker({
+      dataDir: brokers.get(moved.leader)!.dataDir,
+      port: brokers.get(moved.leader)!.port,
+      overrides: clusterOverrides(moved.leader),
+    });
     brokers.set(moved.leader, revived);
   });
 
@@ -294,6 +339,8 @@ describe('three brokers on etcd', () => {
     const dead = `http://127.0.0.1:${await freePort()}`;
     const lonely = tempDataDir();
     dataDirs.push(lonely);
-    await expect(startBroker({ dataDir: lonely, overrides: { ...clusterOverrides(9), 'sluice.metadata.etcd.endpoints': dead } })).rejects.toThrow(new RegExp(`cannot reach etcd.*${dead}`));
+    await expect(startBroker({ dataDir: lonely, overrides: { ...clusterOverrides(9), 'sluice.metadata.etcd.endpoints': dead } })).rejects.toThrow(
+      new RegExp(`cannot reach etcd.*${dead}`),
+    );
   });
 });

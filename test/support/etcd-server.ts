@@ -41,15 +41,24 @@ export async function startEtcd(): Promise<EtcdServer> {
   const client = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
   const args = [
-    '--name', 'test',
-    '--data-dir', join(dataDir, 'data'),
-    '--listen-client-urls', client,
-    '--advertise-client-urls', client,
-    '--listen-peer-urls', peer,
-    '--initial-advertise-peer-urls', peer,
-    '--initial-cluster', `test=${peer}`,
-    '--initial-cluster-state', 'new',
-    '--log-level', 'warn',
+    '--name',
+    'test',
+    '--data-dir',
+    join(dataDir, 'data'),
+    '--listen-client-urls',
+    client,
+    '--advertise-client-urls',
+    client,
+    '--listen-peer-urls',
+    peer,
+    '--initial-advertise-peer-urls',
+    peer,
+    '--initial-cluster',
+    `test=${peer}`,
+    '--initial-cluster-state',
+    'new',
+    '--log-level',
+    'warn',
   ];
   let output = '';
   const launch = async (): Promise<{ proc: ChildProcess; exited: Promise<void> }> => {
@@ -57,11 +66,19 @@ export async function startEtcd(): Promise<EtcdServer> {
     proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    const spawnError = new Promise<never>((_, reject) => proc.once('error', (err) => reject(new Error(`cannot run etcd (apt-get install etcd-server): ${err.message}`))));
+    const spawnError = new Promise<never>((_, reject) =>
+      proc.once('error', (err) => reject(new Error(`cannot run etcd (apt-get install etcd-server): ${err.message}`))),
+    );
     const deadline = Date.now() + 20_000;
     for (;;) {
       if (proc.exitCode !== null) throw new Error(`etcd exited with ${proc.exitCode}:\n${output}`);
-      const healthy = await Promise.race([fetch(`${client}/health`).then((r) => r.ok, () => false), spawnError]);
+      const healthy = await Promise.race([
+        fetch(`${client}/health`).then(
+          (r) => r.ok,
+          () => false,
+        ),
+        spawnError,
+      ]);
       if (healthy) return { proc, exited };
       if (Date.now() > deadline) {
         proc.kill('SIGKILL');

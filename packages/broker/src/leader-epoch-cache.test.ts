@@ -15,7 +15,7 @@ const fresh = () => {
   return dir;
 };
 
-test('epochs start where assigned, end where the next starts (the latest at the log end), persist in Kafka\'s format', () => {
+test("epochs start where assigned, end where the next starts (the latest at the log end), persist in Kafka's format", () => {
   const dir = fresh();
   const cache = new LeaderEpochCache(dir);
   expect(cache.endOffsetFor(5, 100)).toEqual({ epoch: -1, endOffset: -1 });
@@ -31,11 +31,14 @@ test('epochs start where assigned, end where the next starts (the latest at the 
   expect(reloaded.endOffsetFor(3, 120)).toEqual({ epoch: 2, endOffset: 90 });
   expect(reloaded.endOffsetFor(5, 120)).toEqual({ epoch: 5, endOffset: 120 });
   reloaded.truncateFromEnd(50);
-  expect(reloaded.all).toEqual([{ epoch: 0, startOffset: 0 }, { epoch: 2, startOffset: 40 }]);
+  expect(reloaded.all).toEqual([
+    { epoch: 0, startOffset: 0 },
+    { epoch: 2, startOffset: 40 },
+  ]);
   expect(new LeaderEpochCache(dir).latestEpoch).toBe(2);
 });
 
-test('a follower truncates to where its log diverges from the leader\'s (KIP-279)', () => {
+test("a follower truncates to where its log diverges from the leader's (KIP-279)", () => {
   // Follower: epoch 1 from 0, epoch 2 from 10 (written while it led, never replicated), log end 15.
   const follower = new LeaderEpochCache(fresh());
   follower.assign(1, 0);

@@ -295,7 +295,10 @@ export class ClusterNode {
       if (current === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic '${name}' does not exist.` };
       const record: TopicRecord = { ...current.record, configs: Object.fromEntries(overrides) };
       const key = this.keys.topic(name);
-      const written = await this.store.txn([{ key, target: 'modRevision', result: 'equal', value: current.modRevision }], [{ put: { key, value: encode(record) } }]);
+      const written = await this.store.txn(
+        [{ key, target: 'modRevision', result: 'equal', value: current.modRevision }],
+        [{ put: { key, value: encode(record) } }],
+      );
       if (!written.succeeded) return null;
       await this.view.waitForRevision(written.revision);
       this.logger.info({ topic: name, configs: record.configs }, 'topic configs altered in the cluster');

@@ -138,7 +138,9 @@ export class ClusterView {
           this.clusterId = deleted ? null : kv.value;
           return;
         case 'controller':
-          this.controller = deleted ? null : { record: decode<ControllerRecord>(kv.key, kv.value), createRevision: kv.createRevision, modRevision: kv.modRevision };
+          this.controller = deleted
+            ? null
+            : { record: decode<ControllerRecord>(kv.key, kv.value), createRevision: kv.createRevision, modRevision: kv.modRevision };
           return;
         case 'broker':
           if (deleted) this.brokers.delete(parsed.nodeId);

@@ -100,7 +100,7 @@ afterEach(async () => {
 });
 
 async function startBroker(store: MemoryKvStore, nodeId: number, options: { dir?: string; rack?: string; directoryId?: string } = {}): Promise<TestBroker> {
-  const logger = process.env.CLUSTER_DEBUG ? createLogger("debug") : silentLogger;
+  const logger = process.env.CLUSTER_DEBUG ? createLogger('debug') : silentLogger;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), `sluice-cluster-${nodeId}-`));
   if (options.dir === undefined) dirs.push(dir);
   const registry = new TopicRegistry(new BrokerConfig([['log.dirs', dir]]), silentLogger);
@@ -109,7 +109,11 @@ async function startBroker(store: MemoryKvStore, nodeId: number, options: { dir?
   const node = new ClusterNode(settings(nodeId, options.rack ?? null), logger, connection);
   try {
     await node.clusterId('the-cluster', null);
-    await node.join([{ name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', host: '127.0.0.1', port: 9000 + nodeId }], options.directoryId ?? `dir-${nodeId}`, registry);
+    await node.join(
+      [{ name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', host: '127.0.0.1', port: 9000 + nodeId }],
+      options.directoryId ?? `dir-${nodeId}`,
+      registry,
+    );
   } catch (err) {
     registry.close();
     throw err;
@@ -158,7 +162,11 @@ describe('cluster on the memory store', () => {
       await b.node.view.waitForRevision(store.currentRevision);
       const record = b.node.view.topics.get('orders')!.record;
       expect(record.id).toBe(made.topicId);
-      expect(record.replicas.map((r) => [...r].sort())).toEqual([[1, 2, 3], [1, 2, 3], [1, 2, 3]]);
+      expect(record.replicas.map((r) => [...r].sort())).toEqual([
+        [1, 2, 3],
+        [1, 2, 3],
+        [1, 2, 3],
+      ]);
       const local = b.registry.get('orders')!;
       expect(local.id).toBe(made.topicId);
       expect(local.partitions).toHaveLength(3);
@@ -243,7 +251,7 @@ describe('cluster on the memory store', () => {
     expect(b.node.isLeader('legacy', 1)).toBe(true);
   });
 
-  test('producer id blocks reserved through etcd never overlap between brokers, and start above a data dir\'s own', async () => {
+  test("producer id blocks reserved through etcd never overlap between brokers, and start above a data dir's own", async () => {
     const store = new MemoryKvStore();
     const b1 = await startBroker(store, 1);
     const b2 = await startBroker(store, 2);

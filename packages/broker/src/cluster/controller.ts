@@ -92,7 +92,10 @@ export class Controller {
     this.campaigning = true;
     try {
       const key = this.view.keys.controller;
-      const won = await this.store.txn([{ key, target: 'version', result: 'equal', value: 0 }], [{ put: { key, value: encode({ nodeId: this.nodeId }), lease } }]);
+      const won = await this.store.txn(
+        [{ key, target: 'version', result: 'equal', value: 0 }],
+        [{ put: { key, value: encode({ nodeId: this.nodeId }), lease } }],
+      );
       if (won.succeeded) {
         this.epoch = won.revision;
         this.logger.info({ controllerEpoch: won.revision }, 'elected controller');
@@ -134,13 +137,23 @@ export class Controller {
         const next = electLeader(current.record, record.replicas[index], this.view.brokers);
         if (next === null) continue;
         const key = this.view.keys.partition(topic, index);
-        const written = await this.store.txn([fence, { key, target: 'modRevision', result: 'equal', value: current.modRevision }], [{ put: { key, value: encode(next) } }]);
+        const written = await this.store.txn(
+          [fence, { key, target: 'modRevision', result: 'equal', value: current.modRevision }],
+          [{ put: { key, value: encode(next) } }],
+        );
         // Deposed, or the partition changed meanwhile: that change reaches the view, whose
         // listener runs the next pass.
         if (!written.succeeded) continue;
         if (next.leader !== current.record.leader || next.leaderEpoch !== current.record.leaderEpoch) this.elections++;
         this.logger.info(
-          { topic, partition: index, leader: next.leader, leaderEpoch: next.leaderEpoch, isr: next.isr.map((m) => m.id), previousLeader: current.record.leader },
+          {
+            topic,
+            partition: index,
+            leader: next.leader,
+            leaderEpoch: next.leaderEpoch,
+            isr: next.isr.map((m) => m.id),
+            previousLeader: current.record.leader,
+          },
           'partition state changed',
         );
       }

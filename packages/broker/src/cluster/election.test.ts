@@ -4,7 +4,9 @@ import { electLeader } from './election.ts';
 import type { PartitionState } from './keys.ts';
 
 const live = (...pairs: Array<[number, number]>) =>
-  new Map<number, LiveBroker>(pairs.map(([nodeId, epoch]) => [nodeId, { nodeId, epoch, listeners: [], rack: null, directoryId: `d${nodeId}`, registeredAt: 0 }]));
+  new Map<number, LiveBroker>(
+    pairs.map(([nodeId, epoch]) => [nodeId, { nodeId, epoch, listeners: [], rack: null, directoryId: `d${nodeId}`, registeredAt: 0 }]),
+  );
 const state = (leader: number, leaderEpoch: number, isr: Array<[number, number]>, partitionEpoch = 0): PartitionState => ({
   leader,
   leaderEpoch,
@@ -13,20 +15,75 @@ const state = (leader: number, leaderEpoch: number, isr: Array<[number, number]>
 });
 
 test('nothing changes while the leader and the ISR are live', () => {
-  expect(electLeader(state(1, 0, [[1, 10], [2, 11]]), [1, 2], live([1, 10], [2, 11]))).toBeNull();
+  expect(
+    electLeader(
+      state(1, 0, [
+        [1, 10],
+        [2, 11],
+      ]),
+      [1, 2],
+      live([1, 10], [2, 11]),
+    ),
+  ).toBeNull();
 });
 
 test('a lost leader is replaced by the first live ISR member in replica order; epochs bumped, ISR shrunk', () => {
-  const next = electLeader(state(1, 4, [[1, 10], [3, 12], [2, 11]], 7), [1, 2, 3], live([2, 11], [3, 12]));
-  expect(next).toEqual(state(2, 5, [[2, 11], [3, 12]], 8));
+  const next = electLeader(
+    state(
+      1,
+      4,
+      [
+        [1, 10],
+        [3, 12],
+        [2, 11],
+      ],
+      7,
+    ),
+    [1, 2, 3],
+    live([2, 11], [3, 12]),
+  );
+  expect(next).toEqual(
+    state(
+      2,
+      5,
+      [
+        [2, 11],
+        [3, 12],
+      ],
+      8,
+    ),
+  );
 });
 
 test('a lost follower leaves the ISR without a leader epoch change', () => {
-  expect(electLeader(state(1, 4, [[1, 10], [2, 11]], 7), [1, 2], live([1, 10]))).toEqual(state(1, 4, [[1, 10]], 8));
+  expect(
+    electLeader(
+      state(
+        1,
+        4,
+        [
+          [1, 10],
+          [2, 11],
+        ],
+        7,
+      ),
+      [1, 2],
+      live([1, 10]),
+    ),
+  ).toEqual(state(1, 4, [[1, 10]], 8));
 });
 
 test('a restarted broker (new broker epoch) counts as failed: leader moves, it is out of the ISR', () => {
-  expect(electLeader(state(1, 0, [[1, 10], [2, 11]]), [1, 2], live([1, 20], [2, 11]))).toEqual(state(2, 1, [[2, 11]], 1));
+  expect(
+    electLeader(
+      state(1, 0, [
+        [1, 10],
+        [2, 11],
+      ]),
+      [1, 2],
+      live([1, 20], [2, 11]),
+    ),
+  ).toEqual(state(2, 1, [[2, 11]], 1));
 });
 
 test('no live ISR member: no leader, the last ISR kept; the last-ISR broker coming back leads again in a new epoch', () => {

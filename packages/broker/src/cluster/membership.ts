@@ -42,7 +42,14 @@ export interface Registered {
   readonly epoch: number;
 }
 
-export async function registerBroker(store: KvStore, keys: ClusterKeys, registration: BrokerRegistration, ttlSeconds: number, logger: Logger, onLost: (reason: string) => void): Promise<Registered> {
+export async function registerBroker(
+  store: KvStore,
+  keys: ClusterKeys,
+  registration: BrokerRegistration,
+  ttlSeconds: number,
+  logger: Logger,
+  onLost: (reason: string) => void,
+): Promise<Registered> {
   const key = keys.broker(registration.nodeId);
   const existing = await store.get(key);
   if (existing !== null) {
@@ -62,6 +69,7 @@ export async function registerBroker(store: KvStore, keys: ClusterKeys, registra
 }
 
 function sameNodeId(nodeId: number, other: BrokerRegistration | null): ConfigError {
-  const where = other === null ? '' : ` (listeners ${other.listeners.map((l) => `${l.name}://${l.host}:${l.port}`).join(',')}, directory.id ${other.directoryId})`;
+  const where =
+    other === null ? '' : ` (listeners ${other.listeners.map((l) => `${l.name}://${l.host}:${l.port}`).join(',')}, directory.id ${other.directoryId})`;
   return new ConfigError('node.id', `another live broker is registered as node ${nodeId}${where}; two brokers cannot share a node.id`);
 }

@@ -3,7 +3,7 @@ import { assignReplicas, rackAlternated } from './placement.ts';
 
 const brokers = (...specs: Array<[number, string | null]>) => specs.map(([nodeId, rack]) => ({ nodeId, rack }));
 
-test('replicas are distinct brokers, leaders spread evenly, followers shift every n partitions (Kafka\'s placement)', () => {
+test("replicas are distinct brokers, leaders spread evenly, followers shift every n partitions (Kafka's placement)", () => {
   const b = brokers([1, null], [2, null], [3, null]);
   const replicas = assignReplicas(b, 6, 3, { index: 0, shift: 0 });
   expect(replicas).toEqual([

@@ -33,7 +33,12 @@ export function rackAlternated(brokers: readonly PlacementBroker[]): PlacementBr
  * (replicationFactor ≤ brokers). `start` picks the first broker and the first shift (Kafka draws
  * both at random; tests pass them).
  */
-export function assignReplicas(brokers: readonly PlacementBroker[], partitions: number, replicationFactor: number, start = { index: Math.floor(Math.random() * 1_000_000), shift: Math.floor(Math.random() * 1_000_000) }): number[][] {
+export function assignReplicas(
+  brokers: readonly PlacementBroker[],
+  partitions: number,
+  replicationFactor: number,
+  start = { index: Math.floor(Math.random() * 1_000_000), shift: Math.floor(Math.random() * 1_000_000) },
+): number[][] {
   const n = brokers.length;
   if (replicationFactor < 1 || replicationFactor > n) throw new Error(`BUG: replication factor ${replicationFactor} with ${n} brokers`);
   const rackCount = new Set(brokers.map((b) => b.rack ?? '')).size;

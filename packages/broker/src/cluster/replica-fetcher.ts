@@ -173,7 +173,10 @@ export class LeaderFetcher {
             }
           } catch (err) {
             this.failed.set(f.partition, f.leaderEpoch);
-            this.logger.error({ topic: t.topic, partition: p.partitionIndex, err }, 'cannot mirror the leader\'s log; this replica stops following it until its leader changes');
+            this.logger.error(
+              { topic: t.topic, partition: p.partitionIndex, err },
+              "cannot mirror the leader's log; this replica stops following it until its leader changes",
+            );
             continue;
           }
         }
@@ -226,7 +229,11 @@ export class LeaderFetcher {
         const partition = f.partition;
         const before = partition.logEndOffset;
         partition.truncateTo(divergenceOffset(partition.epochs, before, partition.highWatermark, partition.logStartOffset, p));
-        if (partition.logEndOffset < before) this.logger.info({ topic: t.topic, partition: p.partition, from: before, to: partition.logEndOffset, leaderEpoch: p.leaderEpoch }, 'truncated to where the leader\'s log diverges');
+        if (partition.logEndOffset < before)
+          this.logger.info(
+            { topic: t.topic, partition: p.partition, from: before, to: partition.logEndOffset, leaderEpoch: p.leaderEpoch },
+            "truncated to where the leader's log diverges",
+          );
         this.divergenceUnknown.delete(partition);
       }
     }

@@ -34,7 +34,8 @@ function partitionIn(name: string, overrides: Array<[string, string]> = []): Par
   return partition;
 }
 
-const producerBatch = (seq: number, values: string[]) => buildRecordBatch({ records: values.map((value) => ({ key: null, value, timestamp: 1000 + seq })), producerId: 42, producerEpoch: 0, baseSequence: seq });
+const producerBatch = (seq: number, values: string[]) =>
+  buildRecordBatch({ records: values.map((value) => ({ key: null, value, timestamp: 1000 + seq })), producerId: 42, producerEpoch: 0, baseSequence: seq });
 
 test('a follower mirrors the leader byte for byte: offsets, leader epochs, LogAppendTime timestamps, producer state', () => {
   const leader = partitionIn('t', [['message.timestamp.type', 'LogAppendTime']]);
@@ -58,7 +59,7 @@ test('a follower mirrors the leader byte for byte: offsets, leader epochs, LogAp
   expect(follower.append(producerBatch(3, ['e']), 8_000).baseOffset).toBe(4);
 });
 
-test('a batch that does not start at the follower\'s log end is refused (a compacted leader log cannot be mirrored this way)', () => {
+test("a batch that does not start at the follower's log end is refused (a compacted leader log cannot be mirrored this way)", () => {
   const leader = partitionIn('t');
   leader.append(buildRecordBatch({ records: [{ key: null, value: 'x' }] }), 0);
   leader.append(buildRecordBatch({ records: [{ key: null, value: 'y' }] }), 0);
@@ -96,7 +97,7 @@ async function leaderSetup(isr: number[], replicas: number[]) {
   return { store, keys, view, partition, replication };
 }
 
-test('the leader\'s high watermark is the smallest log end over the ISR', async () => {
+test("the leader's high watermark is the smallest log end over the ISR", async () => {
   const { partition, replication } = await leaderSetup([1, 2, 3], [1, 2, 3]);
   for (let i = 0; i < 5; i++) partition.append(buildRecordBatch({ records: [{ key: null, value: `v${i}` }] }), 0);
   replication.onLeaderAppend(partition);

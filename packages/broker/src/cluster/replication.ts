@@ -161,7 +161,10 @@ export class LeaderReplication {
         if (!written.succeeded) return;
         if (change === 'expand') this.isrExpands++;
         else this.isrShrinks++;
-        this.logger.info({ topic: partition.topic.name, partition: partition.index, isr: isr.map((m) => m.id), change }, change === 'expand' ? 'ISR expanded' : 'ISR shrunk');
+        this.logger.info(
+          { topic: partition.topic.name, partition: partition.index, isr: isr.map((m) => m.id), change },
+          change === 'expand' ? 'ISR expanded' : 'ISR shrunk',
+        );
         await this.view.waitForRevision(written.revision);
         // A smaller ISR may let the high watermark move.
         this.advanceHighWatermark(partition);

@@ -21,9 +21,9 @@ export const alterConfigsHandler = defineHandler({
     const early = preprocessConfigResources(resources, broker.nodeId, () => true);
     const responses = await Promise.all(
       resources.map(async (r, i) => {
-      // Replace-all: the current overrides play no part in the new set.
-      const outcome = early[i] ?? changeTopicConfigs(broker, r.resourceName, () => parseTopicOverrides(r.configs), request.validateOnly);
-      return { ...(await outcome), resourceType: r.resourceType, resourceName: r.resourceName };
+        // Replace-all: the current overrides play no part in the new set.
+        const outcome = early[i] ?? changeTopicConfigs(broker, r.resourceName, () => parseTopicOverrides(r.configs), request.validateOnly);
+        return { ...(await outcome), resourceType: r.resourceType, resourceName: r.resourceName };
       }),
     );
     return { throttleTimeMs: 0, responses };

@@ -46,14 +46,23 @@ export const deleteTopicsHandler = defineHandler({
   },
 });
 
-async function deleteInCluster(cluster: ClusterNode, targets: ReadonlyArray<{ name: string | null; topicId: string }>, enabled: boolean): Promise<DeleteTopicsResponse> {
+async function deleteInCluster(
+  cluster: ClusterNode,
+  targets: ReadonlyArray<{ name: string | null; topicId: string }>,
+  enabled: boolean,
+): Promise<DeleteTopicsResponse> {
   const responses = [];
   for (const { name, topicId } of targets) {
     const byName = name !== null && name !== '';
-    const found = byName ? (cluster.view.topics.has(name) ? name : undefined) : [...cluster.view.topics].find(([, v]) => topicId !== ZERO_UUID && v.record.id === topicId)?.[0];
+    const found = byName
+      ? cluster.view.topics.has(name)
+        ? name
+        : undefined
+      : [...cluster.view.topics].find(([, v]) => topicId !== ZERO_UUID && v.record.id === topicId)?.[0];
     const id = found === undefined ? topicId : cluster.view.topics.get(found)!.record.id;
     const result = (errorCode: number, errorMessage: string | null) => ({ name: found ?? name, topicId: id, errorCode, errorMessage });
-    if (found === undefined) responses.push(result(byName ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID, 'This server does not host this topic.'));
+    if (found === undefined)
+      responses.push(result(byName ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID, 'This server does not host this topic.'));
     else if (!enabled) responses.push(result(ErrorCode.TOPIC_DELETION_DISABLED, 'Topic deletion is disabled.'));
     else if (INTERNAL_TOPICS.has(found)) responses.push(result(ErrorCode.INVALID_TOPIC_EXCEPTION, `Internal topic ${found} cannot be deleted.`));
     else {

@@ -66,14 +66,18 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest):
         hasError = true;
         // Cluster mode: a partition with no replica here (named, v12-) is led elsewhere.
         const elsewhere = !byId && cluster !== null ? cluster.currentLeader(t.topic ?? '', req.partition) : undefined;
-        if (elsewhere !== undefined && elsewhere.leaderId >= 0) return { ...partitionError(req.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER), currentLeader: elsewhere };
+        if (elsewhere !== undefined && elsewhere.leaderId >= 0)
+          return { ...partitionError(req.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER), currentLeader: elsewhere };
         return partitionError(req.partition, topic === undefined ? missingTopicError : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       }
       // Cluster mode: consumers read from the leader (follower fetching, KIP-392, is not served yet).
       if (broker.cluster !== null && !partition.topic.isInternal && !broker.cluster.isLeader(partition.topic.name, partition.index)) {
         hasError = true;
         // KIP-951 (v12+): who leads it now.
-        return { ...partitionError(req.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER), currentLeader: cluster!.currentLeader(partition.topic.name, partition.index) };
+        return {
+          ...partitionError(req.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER),
+          currentLeader: cluster!.currentLeader(partition.topic.name, partition.index),
+        };
       }
       partitions.push(partition);
       if (partition.offline) {

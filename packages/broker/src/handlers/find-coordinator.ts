@@ -40,7 +40,8 @@ export const findCoordinatorHandler = defineHandler({
       if (keyType === KEY_TYPE_GROUP && broker.cluster !== null) {
         const controller = broker.cluster.view.brokers.get(broker.cluster.view.controllerId);
         const listener = controller?.listeners.find((l) => l.name === ctx.connection.listenerName) ?? controller?.listeners[0];
-        if (controller === undefined || listener === undefined) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'No controller is elected yet.', ...NO_NODE };
+        if (controller === undefined || listener === undefined)
+          return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'No controller is elected yet.', ...NO_NODE };
         return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: controller.nodeId, host: listener.host, port: listener.port };
       }
       if (keyType === KEY_TYPE_GROUP) return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: broker.nodeId, host: endpoint.host, port: endpoint.port };

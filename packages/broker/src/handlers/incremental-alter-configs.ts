@@ -57,8 +57,8 @@ export const incrementalAlterConfigsHandler = defineHandler({
     const early = preprocessConfigResources(resources, broker.nodeId, (c) => c.configOperation !== OP_DELETE);
     const responses = await Promise.all(
       resources.map(async (r, i) => {
-      const outcome = early[i] ?? changeTopicConfigs(broker, r.resourceName, (current) => applyOperations(current, r.configs), request.validateOnly);
-      return { ...(await outcome), resourceType: r.resourceType, resourceName: r.resourceName };
+        const outcome = early[i] ?? changeTopicConfigs(broker, r.resourceName, (current) => applyOperations(current, r.configs), request.validateOnly);
+        return { ...(await outcome), resourceType: r.resourceType, resourceName: r.resourceName };
       }),
     );
     return { throttleTimeMs: 0, responses };

@@ -47,8 +47,17 @@ export class ClusterProbe {
     });
     this.offline = new Gauge({ name: 'sluice_cluster_offline_partitions', help: 'Partitions without a leader (reported by the controller).', registers });
     this.elections = new Counter({ name: 'sluice_cluster_leader_elections_total', help: 'Leader changes this broker wrote as controller.', registers });
-    this.isrChanges = new Counter({ name: 'sluice_cluster_isr_changes_total', help: 'ISR shrinks and expands this broker wrote as leader.', labelNames: ['change'], registers });
-    this.fetchedBytes = new Counter({ name: 'sluice_cluster_replica_fetched_bytes_total', help: 'Record bytes this broker fetched from leaders and appended as follower.', registers });
+    this.isrChanges = new Counter({
+      name: 'sluice_cluster_isr_changes_total',
+      help: 'ISR shrinks and expands this broker wrote as leader.',
+      labelNames: ['change'],
+      registers,
+    });
+    this.fetchedBytes = new Counter({
+      name: 'sluice_cluster_replica_fetched_bytes_total',
+      help: 'Record bytes this broker fetched from leaders and appended as follower.',
+      registers,
+    });
     this.etcdLatency = new Histogram({
       name: 'sluice_cluster_etcd_request_seconds',
       help: 'Latency of etcd requests (range, put, txn, lease grant/keepalive/revoke), by operation.',
@@ -74,6 +83,11 @@ export class ClusterProbe {
     this.isrChanges.inc({ change: 'shrink' }, Math.max(0, stats.isrShrinks - this.last.isrShrinks));
     this.isrChanges.inc({ change: 'expand' }, Math.max(0, stats.isrExpands - this.last.isrExpands));
     this.fetchedBytes.inc(Math.max(0, stats.replicaFetchedBytes - this.last.replicaFetchedBytes));
-    this.last = { leaderElections: stats.leaderElections, isrShrinks: stats.isrShrinks, isrExpands: stats.isrExpands, replicaFetchedBytes: stats.replicaFetchedBytes };
+    this.last = {
+      leaderElections: stats.leaderElections,
+      isrShrinks: stats.isrShrinks,
+      isrExpands: stats.isrExpands,
+      replicaFetchedBytes: stats.replicaFetchedBytes,
+    };
   }
 }

@@ -10,7 +10,18 @@
 // (etcd restarted, endpoint lost) it reconnects from the revision after the last event it
 // delivered, so its caller sees every event once and in order.
 
-import { type Compare, type KeyValue, type KvStore, KvStoreError, type Op, type RangeResult, type TxnResult, type Watch, type WatchEvent, type WatchHandlers } from './kv-store.ts';
+import {
+  type Compare,
+  type KeyValue,
+  type KvStore,
+  KvStoreError,
+  type Op,
+  type RangeResult,
+  type TxnResult,
+  type Watch,
+  type WatchEvent,
+  type WatchHandlers,
+} from './kv-store.ts';
 
 /** How long one unary request may take before the next endpoint is tried. */
 const REQUEST_TIMEOUT_MS = 5_000;
@@ -194,7 +205,12 @@ export class EtcdClient implements KvStore {
    * One watch stream until it ends. Returns an error the watch cannot recover from (its
    * revision was compacted, etcd canceled it), or null when the stream just ended.
    */
-  private async streamWatch(prefix: string, from: number, signal: AbortSignal, deliver: (events: WatchEvent[], revision: number) => void): Promise<Error | null> {
+  private async streamWatch(
+    prefix: string,
+    from: number,
+    signal: AbortSignal,
+    deliver: (events: WatchEvent[], revision: number) => void,
+  ): Promise<Error | null> {
     const endpoint = this.endpoints[this.current];
     let response: Response;
     try {
@@ -217,7 +233,13 @@ export class EtcdClient implements KvStore {
         buffered = buffered.slice(nl + 1);
         if (line === '') continue;
         const message = JSON.parse(line) as {
-          result?: { header?: RawHeader; events?: Array<{ type?: string; kv?: RawKeyValue }>; canceled?: boolean; compact_revision?: string; cancel_reason?: string };
+          result?: {
+            header?: RawHeader;
+            events?: Array<{ type?: string; kv?: RawKeyValue }>;
+            canceled?: boolean;
+            compact_revision?: string;
+            cancel_reason?: string;
+          };
           error?: { message?: string };
         };
         if (message.error !== undefined) throw new KvStoreError(`etcd watch failed: ${message.error.message ?? 'unknown'}`);
@@ -225,7 +247,11 @@ export class EtcdClient implements KvStore {
         if (result === undefined) continue;
         if (result.canceled === true) {
           const compacted = Number(result.compact_revision ?? 0);
-          return new KvStoreError(compacted > 0 ? `etcd watch from revision ${from}: compacted up to ${compacted}` : `etcd canceled the watch: ${result.cancel_reason ?? 'no reason'}`);
+          return new KvStoreError(
+            compacted > 0
+              ? `etcd watch from revision ${from}: compacted up to ${compacted}`
+              : `etcd canceled the watch: ${result.cancel_reason ?? 'no reason'}`,
+          );
         }
         const events = (result.events ?? []).map((e): WatchEvent => ({ type: e.type === 'DELETE' ? 'delete' : 'put', kv: toKeyValue(e.kv ?? {}) }));
         if (events.length > 0) deliver(events, Number(result.header?.revision ?? events[events.length - 1].kv.modRevision));

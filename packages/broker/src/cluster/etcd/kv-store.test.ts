@@ -23,7 +23,11 @@ const stores: Array<[string, () => KvStore]> = [
 
 function collect(store: KvStore, prefix: string, from: number) {
   const events: WatchEvent[] = [];
-  const watch = store.watch(prefix, from, { onEvents: (e) => events.push(...e), onError: (err) => events.push({ type: 'delete', kv: { key: `ERROR ${err.message}`, value: '', createRevision: 0, modRevision: 0, version: 0, lease: '0' } }) });
+  const watch = store.watch(prefix, from, {
+    onEvents: (e) => events.push(...e),
+    onError: (err) =>
+      events.push({ type: 'delete', kv: { key: `ERROR ${err.message}`, value: '', createRevision: 0, modRevision: 0, version: 0, lease: '0' } }),
+  });
   return { events, watch };
 }
 
@@ -48,7 +52,10 @@ describe.each(stores)('KvStore contract: %s', (_name, open) => {
     expect(b).toMatchObject({ value: 'three', createRevision: r1, version: 2 });
     expect(await store.get(`${p}none`)).toBeNull();
     const range = await store.range(p);
-    expect(range.kvs.map((kv) => [kv.key, kv.value])).toEqual([[`${p}a`, 'two'], [`${p}b`, 'three']]);
+    expect(range.kvs.map((kv) => [kv.key, kv.value])).toEqual([
+      [`${p}a`, 'two'],
+      [`${p}b`, 'three'],
+    ]);
     expect(range.revision).toBeGreaterThanOrEqual(r2 + 2);
     await store.delete(`${p}a`);
     expect(await store.get(`${p}a`)).toBeNull();
@@ -64,7 +71,10 @@ describe.each(stores)('KvStore contract: %s', (_name, open) => {
     const kv = (await store.get(key))!;
     const stale = await store.txn([{ key, target: 'modRevision', result: 'equal', value: kv.modRevision - 1 }], [{ put: { key, value: 'stale' } }]);
     expect(stale.succeeded).toBe(false);
-    const fresh = await store.txn([{ key, target: 'modRevision', result: 'equal', value: kv.modRevision }], [{ put: { key, value: 'fresh' } }, { put: { key: `${key}/side`, value: 'too' } }]);
+    const fresh = await store.txn(
+      [{ key, target: 'modRevision', result: 'equal', value: kv.modRevision }],
+      [{ put: { key, value: 'fresh' } }, { put: { key: `${key}/side`, value: 'too' } }],
+    );
     expect(fresh.succeeded).toBe(true);
     expect((await store.get(`${key}/side`))?.value).toBe('too');
     const byValue = await store.txn([{ key, target: 'value', result: 'equal', value: 'fresh' }], [{ delete: { key } }], [{ put: { key, value: 'lost' } }]);

@@ -21,12 +21,15 @@ export interface KeyValue {
 
 /** A condition of a transaction: `target` of `key` compared with `value`. An absent key has version, createRevision and modRevision 0. */
 export type Compare =
-  | { readonly key: string; readonly target: 'version' | 'createRevision' | 'modRevision'; readonly result: 'equal' | 'notEqual' | 'greater' | 'less'; readonly value: number }
+  | {
+      readonly key: string;
+      readonly target: 'version' | 'createRevision' | 'modRevision';
+      readonly result: 'equal' | 'notEqual' | 'greater' | 'less';
+      readonly value: number;
+    }
   | { readonly key: string; readonly target: 'value'; readonly result: 'equal' | 'notEqual'; readonly value: string };
 
-export type Op =
-  | { readonly put: { readonly key: string; readonly value: string; readonly lease?: string } }
-  | { readonly delete: { readonly key: string } };
+export type Op = { readonly put: { readonly key: string; readonly value: string; readonly lease?: string } } | { readonly delete: { readonly key: string } };
 
 export interface TxnResult {
   readonly succeeded: boolean;

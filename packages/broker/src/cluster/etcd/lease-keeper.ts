@@ -75,11 +75,14 @@ export class LeaseKeeper {
 
   private armDeadline(): void {
     if (this.deadline !== null) clearTimeout(this.deadline);
-    this.deadline = setTimeout(() => {
-      this.deadline = null;
-      if (this.lostReason === null && this.remainingMs() === 0) this.lose(`lease ${this.lease} not renewed for ${this.ttlSeconds} s`);
-      else if (this.lostReason === null) this.armDeadline();
-    }, Math.max(1, this.remainingMs()));
+    this.deadline = setTimeout(
+      () => {
+        this.deadline = null;
+        if (this.lostReason === null && this.remainingMs() === 0) this.lose(`lease ${this.lease} not renewed for ${this.ttlSeconds} s`);
+        else if (this.lostReason === null) this.armDeadline();
+      },
+      Math.max(1, this.remainingMs()),
+    );
     this.deadline.unref();
   }
 

@@ -141,7 +141,14 @@ export class MemoryKvStore implements KvStore {
         const lease = op.put.lease ?? '0';
         const old = this.data.get(key);
         if (old !== undefined && old.lease !== '0') this.leases.get(old.lease)?.keys.delete(key);
-        const kv: KeyValue = { key, value, createRevision: old?.createRevision ?? this.revision, modRevision: this.revision, version: (old?.version ?? 0) + 1, lease };
+        const kv: KeyValue = {
+          key,
+          value,
+          createRevision: old?.createRevision ?? this.revision,
+          modRevision: this.revision,
+          version: (old?.version ?? 0) + 1,
+          lease,
+        };
         this.data.set(key, kv);
         if (lease !== '0') this.leases.get(lease)!.keys.add(key);
         this.history.push({ type: 'put', kv });
