@@ -332,6 +332,25 @@ describe('three brokers on etcd', () => {
     brokers.set(moved.leader, revived);
   });
 
+  test('the whole cluster stops (SIGTERM) and starts again: every partition gets a leader back, every replica rejoins the ISR, nothing is lost', async () => {
+    for (const b of brokers.values()) expect(await b.stop()).toBe(0);
+    for (const nodeId of [1, 2, 3]) {
+      const old = brokers.get(nodeId)!;
+      brokers.set(nodeId, await startBroker({ dataDir: old.dataDir, port: old.port, overrides: clusterOverrides(nodeId) }));
+    }
+    const view = await eventually(async () => {
+      const v = await metadata(brokers.get(3)!, 'replicated');
+      for (const p of v.partitions) {
+        expect([1, 2, 3]).toContain(p.leader);
+        expect(p.isr).toEqual([1, 2, 3]);
+      }
+      return v;
+    }, 30_000);
+    const client = await RawClient.connect(brokers.get(view.partitions[0].leader)!.port);
+    await eventually(async () => expect((await readPartition(client, 'replicated', 0)).records.map((r) => r.value)).toEqual(acknowledged.get(0)));
+    client.close();
+  });
+
   test('a second live broker with the same node.id refuses to start; so does a broker that cannot reach etcd', async () => {
     const dir = tempDataDir();
     dataDirs.push(dir);
