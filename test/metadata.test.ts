@@ -1,5 +1,5 @@
 // Metadata edge cases against a real broker process: lookup by topic id (v12+ only), unknown
-// ids, and v0's "empty list means all topics".
+// ids, v0's "empty list means all topics", and authorized operations (with DescribeCluster's).
 
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { type BrokerProcess, removeDir, startBroker } from './support/broker-process.ts';
@@ -47,4 +47,24 @@ test('v0 treats an empty topic list as all topics; v1+ as none', async () => {
   expect(v0.topics.map((t: { name: string }) => t.name)).toContain('md');
   const v1 = await client.request(3, 1, { topics: [] });
   expect(v1.topics).toHaveLength(0);
+});
+
+// KIP-430: with no authorizer every operation is allowed, and Kafka answers the full set a
+// resource type supports when asked (librdkafka's 0081_admin counts them: 8 topic, 7 cluster).
+const opsCount = (field: number) => [...Array(32).keys()].filter((bit) => (field & (1 << bit)) !== 0).length;
+const OMITTED = -2147483648;
+
+test('authorized operations, when asked for: every topic and cluster operation; otherwise omitted', async () => {
+  const asked = await client.request(3, 10, { topics: [{ name: 'md', topicId: '00000000000000000000000000000000' }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: true, includeTopicAuthorizedOperations: true });
+  expect(opsCount(asked.topics[0].topicAuthorizedOperations)).toBe(8);
+  expect(opsCount(asked.clusterAuthorizedOperations)).toBe(7);
+  const notAsked = await client.request(3, 10, { ...byName('md'), includeClusterAuthorizedOperations: false });
+  expect(notAsked.topics[0].topicAuthorizedOperations).toBe(OMITTED);
+  expect(notAsked.clusterAuthorizedOperations).toBe(OMITTED);
+  const missing = await client.request(3, 10, { ...byName('no-such-topic'), includeTopicAuthorizedOperations: true });
+  expect(missing.topics[0]).toMatchObject({ errorCode: 3, topicAuthorizedOperations: OMITTED });
+
+  const cluster = await client.request(60, 1, { includeClusterAuthorizedOperations: true, endpointType: 1 });
+  expect(opsCount(cluster.clusterAuthorizedOperations)).toBe(7);
+  expect((await client.request(60, 1, { includeClusterAuthorizedOperations: false, endpointType: 1 })).clusterAuthorizedOperations).toBe(OMITTED);
 });

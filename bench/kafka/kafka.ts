@@ -1,4 +1,5 @@
-// The Apache Kafka side of `pnpm bench --vs-kafka`: fetches the broker's jars from Maven Central
+// The Apache Kafka side of `pnpm bench --vs-kafka` (and the jars of Kafka's command-line tools,
+// which test/kafka-tools.test.ts runs against Sluice): fetches the broker's jars from Maven Central
 // with Maven (bench/kafka/pom.xml) into a cache outside the repository, formats a single-node
 // KRaft data dir (kafka.tools.StorageTool format, what `kafka-storage.sh format` runs) and starts
 // `kafka.Kafka server.properties` with the JVM options kafka-server-start.sh uses by default.
@@ -50,7 +51,9 @@ export function ensureKafkaJars(version: string, log: (line: string) => void): s
   const dir = join(cacheRoot(), `kafka-${version}`);
   const libs = join(dir, 'libs');
   const marker = join(dir, 'complete');
-  if (existsSync(marker) && existsSync(join(libs, `kafka_2.13-${version}.jar`))) return libs;
+  // kafka-tools came into the pom after the first caches were made: a cache without it is stale.
+  const complete = existsSync(marker) && existsSync(join(libs, `kafka_2.13-${version}.jar`)) && existsSync(join(libs, `kafka-tools-${version}.jar`));
+  if (complete) return libs;
   log(`fetching Apache Kafka ${version} jars from Maven Central into ${libs}`);
   const staging = join(dir, `libs.partial-${process.pid}`);
   rmSync(staging, { recursive: true, force: true });

@@ -4,7 +4,8 @@
 //   Java      org.apache.kafka:kafka-clients (version in java/pom.xml): Maven resolves the jars
 //             into java/target/lib, javac compiles JavaClient.java into java/target/classes.
 //   franz-go  github.com/twmb/franz-go (version in go/go.mod): `go build` into go/bin.
-//   Python    kafka-python (version in python/requirements.txt): a venv in python/.venv.
+//   Python    kafka-python and confluent-kafka (librdkafka in its wheel), versions in
+//             python/requirements.txt: one venv in python/.venv, one script per client.
 //
 // Each `ensure*` builds on first use and again only when its inputs change (a stamp file holds
 // a hash of them), so a warm run costs a hash and a stat. The outputs are git-ignored and the
@@ -101,8 +102,9 @@ export function ensureGoClient(): ClientCommand {
   return { name: 'franz-go', command: binary, args: [] };
 }
 
-export function ensurePythonClient(): ClientCommand {
-  requireTool('python3', ['-c', 'import venv, ensurepip'], 'the kafka-python tests need Python 3 with venv (apt-get install python3-venv)');
+/** The venv holding both Python clients (python/requirements.txt); returns its interpreter. */
+function ensurePythonVenv(): string {
+  requireTool('python3', ['-c', 'import venv, ensurepip'], 'the Python client tests need Python 3 with venv (apt-get install python3-venv)');
   const venv = join(PYTHON_DIR, '.venv');
   const python = join(venv, 'bin', 'python');
   const requirements = join(PYTHON_DIR, 'requirements.txt');
@@ -110,7 +112,16 @@ export function ensurePythonClient(): ClientCommand {
     if (!existsSync(python)) build('python venv', 'python3', ['-m', 'venv', venv], PYTHON_DIR);
     build('pip install', python, ['-m', 'pip', 'install', '-q', '--disable-pip-version-check', '-r', requirements], PYTHON_DIR);
   });
-  return { name: 'kafka-python', command: python, args: [join(PYTHON_DIR, 'client.py')] };
+  return python;
+}
+
+export function ensurePythonClient(): ClientCommand {
+  return { name: 'kafka-python', command: ensurePythonVenv(), args: [join(PYTHON_DIR, 'client.py')] };
+}
+
+/** confluent-kafka-python: librdkafka (the C client under most non-Java clients) through Python. */
+export function ensureConfluentPythonClient(): ClientCommand {
+  return { name: 'confluent-kafka', command: ensurePythonVenv(), args: [join(PYTHON_DIR, 'confluent_client.py')] };
 }
 
 export interface ClientRun {

@@ -33,6 +33,13 @@ export interface FuzzOptions {
   /** RSS may grow at most this much over the warmed-up baseline. */
   readonly rssGrowthBoundBytes?: number;
   readonly progress?: (line: string) => void;
+  /**
+   * Where the fuzzed connections go (default: the broker's first listener). A SASL listener's
+   * port fuzzes the authentication entry point: SaslHandshake, SaslAuthenticate, the v0 raw
+   * token flow, and whatever else arrives before a login. The well-behaved client stays on the
+   * first listener.
+   */
+  readonly targetPort?: number;
 }
 
 export interface FuzzReport {
@@ -312,7 +319,7 @@ export async function runFuzz(broker: BrokerProcess, options: FuzzOptions): Prom
   let lastReport = performance.now();
   const workers = Array.from({ length: options.connections ?? 4 }, async () => {
     while (!stop()) {
-      const s = await fuzzSession(broker.port, random, pool);
+      const s = await fuzzSession(options.targetPort ?? broker.port, random, pool);
       connectionsOpened++;
       framesSent += s.frames;
       responsesReceived += s.responses;

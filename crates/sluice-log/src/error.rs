@@ -27,7 +27,7 @@ pub enum Error {
 
     /// A batch is intact but not acceptable: lastOffsetDelta + 1 != record count, a
     /// non-positive count, an empty append, a control batch from a client, a producer id without
-    /// a sequence, or a transactional batch (no transactions are served). Kafka: INVALID_RECORD.
+    /// a sequence, or a transactional batch without a producer id. Kafka: INVALID_RECORD.
     #[error("invalid record batch #{batch} at byte {position} of the append: {reason}")]
     InvalidRecord {
         batch: usize,
@@ -71,6 +71,32 @@ pub enum Error {
         producer_id: i64,
         epoch: i16,
         current_epoch: i16,
+    },
+
+    // ---- storage: transactions (checked inside `append` / `append_marker`, nothing written) ----
+    /// A non-transactional batch from a producer whose transaction on this partition is still
+    /// open (Kafka's `ProducerAppendInfo`: "Expected transactional write"). Kafka:
+    /// INVALID_TXN_STATE.
+    #[error(
+        "record batch #{batch}: non-transactional batch from producer {producer_id}, whose \
+         transaction starting at offset {txn_first_offset} is still open"
+    )]
+    InvalidTxnState {
+        batch: usize,
+        producer_id: i64,
+        txn_first_offset: i64,
+    },
+
+    /// A transaction marker from a coordinator epoch older than the one that wrote this
+    /// producer's last marker (a zombie coordinator). Kafka: TRANSACTION_COORDINATOR_FENCED.
+    #[error(
+        "transaction marker for producer {producer_id}: coordinator epoch {coordinator_epoch} \
+         is older than {current_coordinator_epoch}"
+    )]
+    TransactionCoordinatorFenced {
+        producer_id: i64,
+        coordinator_epoch: i32,
+        current_coordinator_epoch: i32,
     },
 
     // ---- storage: reads and offset arguments ----
@@ -200,6 +226,8 @@ impl Error {
         "RECORD_LIST_TOO_LARGE",
         "OUT_OF_ORDER_SEQUENCE_NUMBER",
         "INVALID_PRODUCER_EPOCH",
+        "INVALID_TXN_STATE",
+        "TRANSACTION_COORDINATOR_FENCED",
         "OFFSET_OUT_OF_RANGE",
         "CORRUPT_SEGMENT",
         "CORRUPT_CHECKPOINT",
@@ -228,6 +256,8 @@ impl Error {
             Error::RecordListTooLarge { .. } => "RECORD_LIST_TOO_LARGE",
             Error::OutOfOrderSequence { .. } => "OUT_OF_ORDER_SEQUENCE_NUMBER",
             Error::InvalidProducerEpoch { .. } => "INVALID_PRODUCER_EPOCH",
+            Error::InvalidTxnState { .. } => "INVALID_TXN_STATE",
+            Error::TransactionCoordinatorFenced { .. } => "TRANSACTION_COORDINATOR_FENCED",
             Error::OffsetOutOfRange { .. } => "OFFSET_OUT_OF_RANGE",
             Error::CorruptSegment { .. } => "CORRUPT_SEGMENT",
             Error::CorruptCheckpoint { .. } => "CORRUPT_CHECKPOINT",
@@ -328,6 +358,16 @@ mod tests {
                 producer_id: 1,
                 epoch: 0,
                 current_epoch: 1,
+            },
+            Error::InvalidTxnState {
+                batch: 0,
+                producer_id: 1,
+                txn_first_offset: 0,
+            },
+            Error::TransactionCoordinatorFenced {
+                producer_id: 1,
+                coordinator_epoch: 0,
+                current_coordinator_epoch: 1,
             },
             Error::OffsetOutOfRange {
                 offset: 9,

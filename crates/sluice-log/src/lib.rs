@@ -26,5 +26,6 @@ pub use error::{Error, Result};
 pub use file_range::FileRange;
 pub use log::cleaner::{CleanJob, CleanOutcome, CleanStats, Cleanable, CleanerSettings};
 pub use log::{AppendResult, FlushJob, Log, LogStats, OpenOptions, ReadResult, TimestampAndOffset};
-pub use producer::{BatchMetadata, ProducerEntry, ProducerState};
+pub use producer::{BatchMetadata, OngoingTxn, ProducerEntry, ProducerState};
+pub use segment::AbortedTxn;
 pub use storage::{OsStorage, Storage};

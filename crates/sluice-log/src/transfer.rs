@@ -157,7 +157,7 @@ impl FileCursor {
         self.range.position() + self.sent
     }
 
-    fn advance(&mut self, bytes: u64) {
+    pub(crate) fn advance(&mut self, bytes: u64) {
         assert!(
             bytes <= self.remaining(),
             "advanced past the end of a file cursor"
@@ -408,6 +408,28 @@ pub fn copy(
                 Err(e) => return Err(calls.fail("send", e)),
             }
         }
+    }
+}
+
+/// Reads the cursor's next bytes into `buffer` with pread(2) without advancing it (the TLS
+/// writer advances by what its session accepted). Fails like `copy` on a range the log
+/// truncated or a file shorter than its published end.
+pub(crate) fn pread_next(cursor: &FileCursor, buffer: &mut [u8]) -> Result<usize, TransferError> {
+    let mut calls = Calls::default();
+    cursor.check_still_published(&calls)?;
+    let want = cursor.remaining().min(buffer.len() as u64) as usize;
+    if want == 0 {
+        return Ok(0);
+    }
+    let position = file_offset(cursor.next_position());
+    let result = calls.make(|| {
+        // SAFETY: `buffer[..want]` is valid writable memory; the file is open.
+        unsafe { libc::pread(cursor.file_fd(), buffer.as_mut_ptr().cast(), want, position) }
+    });
+    match result {
+        Ok(0) => Err(calls.fail("pread", file_ended_early())),
+        Ok(n) => Ok(n as usize),
+        Err(e) => Err(calls.fail("pread", e)),
     }
 }
 

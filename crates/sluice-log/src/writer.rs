@@ -53,6 +53,7 @@ use std::thread::JoinHandle;
 use crate::transfer::{self, SplicePipe};
 use crate::{Error, FileRange};
 use connection::{Connection, SendOutcome, Transport};
+pub use connection::{TlsEvent, TlsEventSink, TlsOptions};
 use poller::Poller;
 use stats::Counters;
 pub use stats::WriterStats;
@@ -201,6 +202,9 @@ struct Shared {
     closed: AtomicBool,
     /// Copy mode: the buffer of inline sends (the epoll thread has its own).
     inline_copy_buffer: Mutex<Vec<u8>>,
+    tls_options: TlsOptions,
+    /// Whether TLS connections may be registered (a TLS event sink was given).
+    serves_tls: bool,
 }
 
 impl Writer {
@@ -215,6 +219,31 @@ impl Writer {
     pub fn with_config(
         config: WriterConfig,
         on_events: impl FnMut(Vec<Event>) + Send + 'static,
+    ) -> Result<Writer, Error> {
+        Writer::build(config, TlsOptions::default(), Box::new(on_events), None)
+    }
+
+    /// A writer that also serves TLS connections (`register_tls`): `on_tls` receives their
+    /// handshakes, decrypted bytes and read ends (see `TlsEvent`).
+    pub fn with_tls(
+        config: WriterConfig,
+        tls_options: TlsOptions,
+        on_events: impl FnMut(Vec<Event>) + Send + 'static,
+        on_tls: impl FnMut(Vec<TlsEvent>) + Send + 'static,
+    ) -> Result<Writer, Error> {
+        Writer::build(
+            config,
+            tls_options,
+            Box::new(on_events),
+            Some(Box::new(on_tls)),
+        )
+    }
+
+    fn build(
+        config: WriterConfig,
+        tls_options: TlsOptions,
+        sink: EventSink,
+        on_tls: Option<TlsEventSink>,
     ) -> Result<Writer, Error> {
         assert!(
             config.max_pending_bytes > 0,
@@ -254,12 +283,13 @@ impl Writer {
             counters: Counters::default(),
             closed: AtomicBool::new(false),
             inline_copy_buffer: Mutex::new(inline_copy_buffer),
+            serves_tls: on_tls.is_some(),
+            tls_options,
         });
         let thread_shared = shared.clone();
-        let sink: EventSink = Box::new(on_events);
         let thread = std::thread::Builder::new()
             .name("sluice-writer".into())
-            .spawn(move || thread::run(thread_shared, sink))
+            .spawn(move || thread::run(thread_shared, sink, on_tls))
             .map_err(|source| Error::TransferIo {
                 op: "spawn writer thread",
                 source,
@@ -276,6 +306,46 @@ impl Writer {
 
     /// Registers a connected stream socket; the writer keeps its own dup of it.
     pub fn register(&self, socket: BorrowedFd<'_>) -> Result<ConnId, Error> {
+        self.register_with(socket, None)
+    }
+
+    /// Registers a connected TCP socket that speaks TLS with `config`. From here on the writer
+    /// owns the socket in both directions: the host must not read it (Node: a server with
+    /// `pauseOnConnect`) and gets its bytes from `TlsEvent::Received`.
+    pub fn register_tls(
+        &self,
+        socket: BorrowedFd<'_>,
+        config: Arc<rustls::ServerConfig>,
+    ) -> Result<ConnId, Error> {
+        if !self.shared.serves_tls {
+            return Err(tls_setup(
+                "this writer was made without a TLS event sink".into(),
+            ));
+        }
+        let session =
+            rustls::ServerConnection::new(config).map_err(|e| tls_setup(e.to_string()))?;
+        self.register_with(socket, Some(session))
+    }
+
+    /// Lets a TLS connection deliver its next `Received` batch (reading stops after each).
+    pub fn resume_reading(&self, conn: ConnId) -> Result<(), Error> {
+        let connection = self.shared.connection(conn)?;
+        let mut connection = lock(&connection);
+        let Some(tls) = connection.tls_mut() else {
+            return Err(tls_setup(format!(
+                "connection {conn} is not a TLS connection"
+            )));
+        };
+        tls.resume_reading();
+        self.shared.hand_off(&mut connection);
+        Ok(())
+    }
+
+    fn register_with(
+        &self,
+        socket: BorrowedFd<'_>,
+        session: Option<rustls::ServerConnection>,
+    ) -> Result<ConnId, Error> {
         self.ensure_open()?;
         check_stream_socket(socket)?;
         let dup = socket
@@ -295,17 +365,31 @@ impl Writer {
         let id = self.shared.next_id.fetch_add(1, Relaxed);
         // Watched before it is in the map: an edge for an id not yet there is ignored, which is
         // right, since nothing is queued yet.
-        read(&self.shared.poller)
-            .as_ref()
-            .ok_or(Error::WriterClosed)?
-            .add(dup.as_fd(), id)
-            .map_err(|source| Error::TransferIo {
+        let tls = session.is_some();
+        {
+            let poller = read(&self.shared.poller);
+            let poller = poller.as_ref().ok_or(Error::WriterClosed)?;
+            let added = if tls {
+                poller.add_tls(dup.as_fd(), id)
+            } else {
+                poller.add(dup.as_fd(), id)
+            };
+            added.map_err(|source| Error::TransferIo {
                 op: "epoll_ctl add",
                 source,
             })?;
-        let connection = Arc::new(Mutex::new(Connection::new(id, dup, pipe)));
-        lock(&self.shared.connections).insert(id, connection);
+        }
+        let connection = match session {
+            Some(session) => Connection::new_tls(id, dup, session),
+            None => Connection::new(id, dup, pipe),
+        };
+        let connection = Arc::new(Mutex::new(connection));
+        lock(&self.shared.connections).insert(id, connection.clone());
         self.shared.counters.connections.fetch_add(1, Relaxed);
+        if tls {
+            // Bytes may have arrived before the registration armed the read edge.
+            self.shared.hand_off(&mut lock(&connection));
+        }
         if self.shared.closed.load(Acquire) {
             // `close` ran between our check and the insert and may have missed this one.
             let _ = self.unregister(id);
@@ -448,6 +532,14 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
     lock.read().expect("writer lock poisoned by a panic")
+}
+
+/// A TLS call that cannot be served (`TRANSFER_IO`, op "tls").
+fn tls_setup(message: String) -> Error {
+    Error::TransferIo {
+        op: "tls",
+        source: io::Error::other(message),
+    }
 }
 
 fn check_stream_socket(socket: BorrowedFd<'_>) -> Result<(), Error> {

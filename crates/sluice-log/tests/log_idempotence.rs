@@ -179,14 +179,21 @@ for_each_mode!(
 );
 
 for_each_mode!(
-    control_transactional_and_sequence_less_batches_are_invalid,
+    control_sequence_less_and_producerless_transactional_batches_are_invalid,
     |mode: AppendMode| {
         let dir = tempfile::tempdir().unwrap();
         let mut log = open(dir.path(), small_config(mode));
         let no_sequence = producer_batch(1, 0, -1, 1);
-        let transactional = with_attributes(producer_batch(1, 0, 0, 1), 0x10);
+        // Transactions are served since issue 14: a transactional batch needs a producer id.
+        let transactional_without_producer = with_attributes(simple_batch(1, now_ms(), 10), 0x10);
         let control = with_attributes(simple_batch(1, now_ms(), 10), 0x20);
-        for batch in [no_sequence, transactional, control] {
+        let transactional_control = with_attributes(producer_batch(1, 0, 0, 1), 0x30);
+        for batch in [
+            no_sequence,
+            transactional_without_producer,
+            control,
+            transactional_control,
+        ] {
             assert_eq!(code(append(&mut log, &batch)), "INVALID_RECORD");
         }
         assert_eq!(log.log_end_offset(), 0);

@@ -11,4 +11,5 @@ mod error;
 mod file_slice;
 mod log;
 mod test_faults;
+mod transactions;
 mod writer;

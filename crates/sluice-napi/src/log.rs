@@ -12,8 +12,8 @@ use napi_derive::napi;
 use sluice_log::checkpoint::{self, CheckpointEntry};
 use sluice_log::flush_stats;
 use sluice_log::{
-    AppendMode, CleanupPolicy, FlushJob, Log, LogConfig, OpenOptions, TimestampAndOffset,
-    TimestampType,
+    AppendMode, AppendResult, CleanupPolicy, FlushJob, Log, LogConfig, OpenOptions,
+    TimestampAndOffset, TimestampType,
 };
 
 use crate::error::{ErrorCode, integer, native_error, rejection, unsigned};
@@ -128,6 +128,21 @@ pub struct NativeAppendResult {
     pub duplicate: bool,
 }
 
+impl From<AppendResult> for NativeAppendResult {
+    fn from(r: AppendResult) -> Self {
+        NativeAppendResult {
+            base_offset: r.base_offset as f64,
+            last_offset: r.last_offset as f64,
+            log_append_time: r.log_append_time as f64,
+            max_timestamp: r.max_timestamp as f64,
+            record_count: r.record_count as f64,
+            log_start_offset: r.log_start_offset as f64,
+            rolled: r.rolled,
+            duplicate: r.duplicate,
+        }
+    }
+}
+
 #[napi(object, object_from_js = false)]
 pub struct NativeReadResult {
     /// Whole batches starting with the one containing the offset asked for.
@@ -211,16 +226,7 @@ impl NativePartitionLog {
             .log
             .append(&mut records, now, leader_epoch.unwrap_or(0))
             .map_err(native_error)?;
-        Ok(NativeAppendResult {
-            base_offset: r.base_offset as f64,
-            last_offset: r.last_offset as f64,
-            log_append_time: r.log_append_time as f64,
-            max_timestamp: r.max_timestamp as f64,
-            record_count: r.record_count as f64,
-            log_start_offset: r.log_start_offset as f64,
-            rolled: r.rolled,
-            duplicate: r.duplicate,
-        })
+        Ok(r.into())
     }
 
     /// Whole batches from the one containing `offset`, up to `maxBytes` (the first batch whole

@@ -7,13 +7,13 @@ use std::os::fd::BorrowedFd;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-use napi::bindgen_prelude::{BufferSlice, Either, Float64Array};
+use napi::bindgen_prelude::{BufferSlice, Either, Float64Array, Uint8Array};
 use napi::threadsafe_function::{
     ThreadsafeFunction, ThreadsafeFunctionCallMode, UnknownReturnValue,
 };
 use napi::{Error as JsError, Status};
 use napi_derive::napi;
-use sluice_log::writer::{Event, Part, Writer, WriterMode};
+use sluice_log::writer::{Event, Part, TlsEvent, TlsOptions, Writer, WriterConfig, WriterMode};
 use sluice_log::{Error, FileRange};
 
 use crate::file_slice::NativeFileSlice;
@@ -23,6 +23,30 @@ use crate::file_slice::NativeFileSlice;
 /// a process that forgets `close()` still exits.
 type EventsCallback =
     ThreadsafeFunction<Float64Array, UnknownReturnValue, Float64Array, Status, false, true>;
+
+/// The TLS callback: one array of events per batch (handshakes, decrypted bytes, read ends).
+type TlsEventsCallback = ThreadsafeFunction<
+    Vec<NativeTlsEvent>,
+    UnknownReturnValue,
+    Vec<NativeTlsEvent>,
+    Status,
+    false,
+    true,
+>;
+
+/// One TLS event. `kind`: "established" (protocol, cipherSuite, peerSubject, kernel),
+/// "received" (data), "closed" (error: absent for the peer's orderly close).
+#[napi(object)]
+pub struct NativeTlsEvent {
+    pub kind: String,
+    pub conn_id: f64,
+    pub data: Option<Uint8Array>,
+    pub protocol: Option<String>,
+    pub cipher_suite: Option<String>,
+    pub peer_subject: Option<String>,
+    pub kernel: Option<bool>,
+    pub error: Option<String>,
+}
 
 /// Numbers per event in the batch array: `[kind, connId, token, bytes, errno]`.
 pub const EVENT_STRIDE: usize = 5;
@@ -40,20 +64,73 @@ pub struct NativeConnectionWriter {
 impl NativeConnectionWriter {
     /// `mode`: "sendfile" | "splice" | "copy". `onEvents` receives each batch as a Float64Array
     /// of `writerEventStride()` numbers per event (see `writerEventKinds()`).
+    /// With `onTlsEvents` the writer also serves TLS connections (`registerTls`); `ktls`
+    /// lets it move a TLS connection's keys to the kernel when the start-up probe found kTLS.
     #[napi(constructor)]
     pub fn new(
         mode: String,
         #[napi(ts_arg_type = "(events: Float64Array) => void")] on_events: EventsCallback,
+        #[napi(ts_arg_type = "(events: NativeTlsEvent[]) => void")] on_tls_events: Option<
+            TlsEventsCallback,
+        >,
+        ktls: Option<bool>,
     ) -> Result<Self, JsError<&'static str>> {
         let mode: WriterMode = mode.parse().map_err(js_error)?;
-        let writer = Writer::new(mode, move |events| {
+        let on_events = move |events: Vec<Event>| {
             on_events.call(
                 encode_events(&events),
                 ThreadsafeFunctionCallMode::NonBlocking,
             );
-        })
+        };
+        let writer = match on_tls_events {
+            None => Writer::new(mode, on_events),
+            Some(on_tls) => Writer::with_tls(
+                WriterConfig::new(mode),
+                TlsOptions {
+                    ktls_support: sluice_tls::ktls::probe(),
+                    ktls_enabled: ktls.unwrap_or(true),
+                },
+                on_events,
+                move |events: Vec<TlsEvent>| {
+                    on_tls.call(
+                        events.into_iter().map(encode_tls_event).collect(),
+                        ThreadsafeFunctionCallMode::NonBlocking,
+                    );
+                },
+            ),
+        }
         .map_err(js_error)?;
         Ok(NativeConnectionWriter { writer })
+    }
+
+    /// Registers a connected TCP socket fd that speaks TLS: the writer owns it in both
+    /// directions from now on (Node must not read it). Returns its connection id.
+    #[napi]
+    pub fn register_tls(
+        &self,
+        fd: i32,
+        config: &NativeTlsConfig,
+    ) -> Result<f64, JsError<&'static str>> {
+        if fd < 0 {
+            return Err(JsError::new(
+                "InvalidArg",
+                format!("fd must be >= 0, got {fd}"),
+            ));
+        }
+        // SAFETY: the fd belongs to a live Node socket for the duration of this call; the writer
+        // keeps its own dup, not this borrow.
+        let socket = unsafe { BorrowedFd::borrow_raw(fd) };
+        self.writer
+            .register_tls(socket, config.config.clone())
+            .map(|id| id as f64)
+            .map_err(js_error)
+    }
+
+    /// Lets a TLS connection deliver its next batch of decrypted bytes.
+    #[napi]
+    pub fn resume_reading(&self, conn_id: f64) -> Result<(), JsError<&'static str>> {
+        let conn = integer_arg("connId", conn_id)?;
+        self.writer.resume_reading(conn).map_err(js_error)
     }
 
     /// Registers a connected TCP socket fd (Node: `socket._handle.fd`); returns its connection id.
@@ -139,6 +216,9 @@ impl NativeConnectionWriter {
             connections: s.connections as f64,
             errors: s.errors as f64,
             truncated_ranges: s.truncated_ranges as f64,
+            tls_plaintext_bytes: s.tls_plaintext_bytes as f64,
+            tls_bytes: s.tls_bytes as f64,
+            tls_syscalls: s.tls_syscalls as f64,
         }
     }
 
@@ -171,6 +251,111 @@ pub struct NativeWriterStats {
     /// Of `errors`: sends failed because the log was truncated under a file slice they held
     /// (the slice could no longer deliver the length already framed for it).
     pub truncated_ranges: f64,
+    /// TLS connections: plaintext encrypted by the writer thread, and the encrypted bytes and
+    /// send syscalls that carried it (handshakes included).
+    pub tls_plaintext_bytes: f64,
+    pub tls_bytes: f64,
+    pub tls_syscalls: f64,
+}
+
+/// A listener's TLS server config, built once from Kafka's `ssl.*` settings (see
+/// crates/sluice-tls) and shared by its connections. Throws INVALID_CONFIG naming the setting.
+#[napi]
+pub struct NativeTlsConfig {
+    config: Arc<rustls::ServerConfig>,
+}
+
+/// Kafka's `ssl.*` settings of one listener (names in camelCase; absent: not set).
+#[napi(object)]
+pub struct NativeTlsSettings {
+    pub keystore_type: Option<String>,
+    pub keystore_location: Option<String>,
+    pub keystore_password: Option<String>,
+    pub key_password: Option<String>,
+    pub keystore_certificate_chain: Option<String>,
+    pub keystore_key: Option<String>,
+    pub truststore_type: Option<String>,
+    pub truststore_location: Option<String>,
+    pub truststore_password: Option<String>,
+    pub truststore_certificates: Option<String>,
+    pub client_auth: Option<String>,
+    pub enabled_protocols: Option<Vec<String>>,
+    pub cipher_suites: Option<Vec<String>>,
+}
+
+#[napi]
+impl NativeTlsConfig {
+    #[napi(constructor)]
+    pub fn new(settings: NativeTlsSettings) -> Result<Self, JsError<&'static str>> {
+        let config_error = |e: sluice_tls::TlsConfigError| JsError::new(e.code(), e.to_string());
+        let client_auth = match settings.client_auth.as_deref() {
+            None => sluice_tls::ClientAuth::None,
+            Some(value) => value.parse().map_err(config_error)?,
+        };
+        let settings = sluice_tls::TlsSettings {
+            keystore_type: settings.keystore_type,
+            keystore_location: settings.keystore_location,
+            keystore_password: settings.keystore_password,
+            key_password: settings.key_password,
+            keystore_certificate_chain: settings.keystore_certificate_chain,
+            keystore_key: settings.keystore_key,
+            truststore_type: settings.truststore_type,
+            truststore_location: settings.truststore_location,
+            truststore_password: settings.truststore_password,
+            truststore_certificates: settings.truststore_certificates,
+            client_auth,
+            enabled_protocols: settings.enabled_protocols.unwrap_or_default(),
+            cipher_suites: settings.cipher_suites.unwrap_or_default(),
+        };
+        let config = sluice_tls::server_config(&settings).map_err(config_error)?;
+        Ok(NativeTlsConfig { config })
+    }
+}
+
+/// What the start-up probe finds about kernel TLS: "available", or "unavailable (why)".
+#[napi]
+pub fn ktls_probe() -> String {
+    sluice_tls::ktls::probe().describe()
+}
+
+fn encode_tls_event(event: TlsEvent) -> NativeTlsEvent {
+    let mut out = NativeTlsEvent {
+        kind: String::new(),
+        conn_id: 0.0,
+        data: None,
+        protocol: None,
+        cipher_suite: None,
+        peer_subject: None,
+        kernel: None,
+        error: None,
+    };
+    match event {
+        TlsEvent::Established {
+            conn,
+            protocol,
+            cipher_suite,
+            peer_subject,
+            kernel,
+        } => {
+            out.kind = "established".into();
+            out.conn_id = conn as f64;
+            out.protocol = Some(protocol);
+            out.cipher_suite = Some(cipher_suite);
+            out.peer_subject = peer_subject;
+            out.kernel = Some(kernel);
+        }
+        TlsEvent::Received { conn, data } => {
+            out.kind = "received".into();
+            out.conn_id = conn as f64;
+            out.data = Some(Uint8Array::new(data));
+        }
+        TlsEvent::Closed { conn, error } => {
+            out.kind = "closed".into();
+            out.conn_id = conn as f64;
+            out.error = error;
+        }
+    }
+    out
 }
 
 /// Numbers per event in the `onEvents` array.

@@ -10,11 +10,17 @@
 import type { ClusterNode } from './cluster/cluster-node.ts';
 import type { BrokerConfig, Listener } from './config.ts';
 import { DelayedOperations } from './delayed/delayed-operations.ts';
+import { FeatureLevels } from './features.ts';
 import type { GroupCoordinator } from './groups/coordinator.ts';
 import type { Logger } from './logger.ts';
 import { BrokerMetrics } from './metrics/broker-metrics.ts';
 import type { Partition } from './partition.ts';
 import { ProducerIdManager } from './producer-ids.ts';
+import { FileAclStore } from './security/acl/acl-store.ts';
+import { StandardAuthorizer } from './security/acl/authorizer.ts';
+import { authorizerEnabled, parseSuperUsers } from './security/acl/authorizer-config.ts';
+import { DenialLogLimiter } from './security/acl/denial-log.ts';
+import { FileScramCredentialStore } from './security/sasl/scram-credential-store.ts';
 import { ShutdownSignal } from './shutdown.ts';
 import { TopicCreator } from './topic-creation.ts';
 import type { TopicRegistry } from './topics.ts';
@@ -29,8 +35,23 @@ export class BrokerContext {
   readonly topicCreator: TopicCreator;
   /** Producer ids for InitProducerId, reserved in blocks in the first log dir. */
   readonly producerIds: ProducerIdManager;
+  /** Feature levels (ApiVersions v3+, UpdateFeatures), kept in the first log dir. */
+  readonly features: FeatureLevels;
   /** The metrics probes (metrics/): handlers report what happened through them. */
   readonly metrics: BrokerMetrics;
+  /**
+   * The ACL authorizer when `authorizer.class.name` names one (ACLs in `sluice-acls.json` of the
+   * first log dir), else null: every check passes, as Kafka without an authorizer. Handlers ask
+   * it through handlers/authorization.ts.
+   */
+  readonly authorizer: StandardAuthorizer | null;
+  /** Which denials get a log line (once per principal, host, operation and resource per minute). */
+  readonly denialLog = new DenialLogLimiter();
+  /**
+   * SCRAM credentials (`sluice-scram-credentials.json`, first log dir): what SCRAM logins check,
+   * what Describe/AlterUserScramCredentials read and change.
+   */
+  readonly scramCredentials: FileScramCredentialStore;
   /** Raised when a graceful stop begins. */
   readonly shutdown = new ShutdownSignal();
   /**
@@ -59,6 +80,14 @@ export class BrokerContext {
     this.topicCreator = new TopicCreator(config, topics, logger);
     this.advertised = config.advertisedListeners;
     this.producerIds = new ProducerIdManager(config.logDirs[0]);
+    this.features = new FeatureLevels(config.logDirs[0], config.nodeId);
+    this.scramCredentials = new FileScramCredentialStore(config.logDirs[0]);
+    this.authorizer = authorizerEnabled(config.str('authorizer.class.name'))
+      ? new StandardAuthorizer(new FileAclStore(config.logDirs[0]), {
+          superUsers: parseSuperUsers(config.str('super.users')),
+          allowEveryoneIfNoAclFound: config.bool('allow.everyone.if.no.acl.found'),
+        })
+      : null;
     topics.onPartitionChange((partition) => {
       this.delayedFetches.checkSoon(partition);
       this.delayedProduces.checkSoon(partition);
@@ -74,8 +103,12 @@ export class BrokerContext {
    * listener on port 0 gets its real port).
    */
   useBoundListeners(bound: ReadonlyArray<Listener & { boundPort: number }>): void {
-    if (!this.config.isDefault('advertised.listeners')) return;
-    this.advertised = bound.map((l) => ({ ...l, port: l.boundPort }));
+    const explicit = this.config.explicitlyAdvertised;
+    this.advertised = this.advertised.map((l) => {
+      if (explicit.has(l.name)) return l;
+      const b = bound.find((x) => x.name === l.name);
+      return b === undefined ? l : { ...l, port: b.boundPort };
+    });
   }
 
   /** The group coordinator (groups and committed offsets), set once it has loaded. */

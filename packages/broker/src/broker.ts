@@ -14,11 +14,13 @@
 
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { ConnectionWriter, type LogDirLock, lockLogDir, type WriterEvent, type WriterStats } from '@sluice/native';
-import { BrokerConfig, ConfigError, type Listener } from './config.ts';
+import { ConnectionWriter, ktlsProbe, type LogDirLock, lockLogDir, type TlsEvent, type WriterEvent, type WriterStats } from '@sluice/native';
+import { BrokerConfig, ConfigError, type Listener, usesTls } from './config.ts';
 import { BrokerContext } from './broker-context.ts';
 import { ClusterNode } from './cluster/cluster-node.ts';
 import { Connection, type ConnectionOptions } from './connection.ts';
+import { ConnectionSession } from './connection-session.ts';
+import { type ListenerAuth, listenerAuth } from './security/listener-auth.ts';
 import { GroupCoordinator } from './groups/coordinator.ts';
 import { groupCoordinatorConfig } from './groups/config.ts';
 import { OffsetsTopicLog } from './groups/offsets-topic-log.ts';
@@ -30,6 +32,7 @@ import { loadOrFormatMetaProperties, newClusterId, readMetaProperties } from './
 import { BrokerMetrics } from './metrics/broker-metrics.ts';
 import { type MetricsListener, parseMetricsListener } from './metrics-listener.ts';
 import { MetricsServer } from './metrics/metrics-server.ts';
+import { TlsListenerConfig } from './tls-listener.ts';
 import { TopicRegistry } from './topics.ts';
 
 export interface BoundListener extends Listener {
@@ -65,6 +68,8 @@ export class Broker {
   private topics: TopicRegistry | null = null;
   private groups: GroupCoordinator | null = null;
   private writer: ConnectionWriter | null = null;
+  /** SSL listeners' TLS config (null without an SSL listener). */
+  private tls: TlsListenerConfig | null = null;
   private handlers: HandlerRegistry | null = null;
   private readonly servers: Server[] = [];
   private readonly connections = new Map<number, Connection>();
@@ -77,6 +82,8 @@ export class Broker {
   private logDirLocks: LogDirLock[] = [];
   private nextConnectionId = 1;
   private boundListeners: BoundListener[] = [];
+  /** Each listener's authentication settings, by listener name, resolved at start. */
+  private readonly listenerAuths = new Map<string, ListenerAuth>();
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
 
   constructor(settings: BrokerSettings = {}, logger?: Logger) {
@@ -118,6 +125,7 @@ export class Broker {
     this.state = 'starting';
     const started = performance.now();
     const logger = this.logger;
+    this.resolveListenerAuth();
     // The metrics endpoint binds first: an unusable address fails the start before any log is
     // opened. Until the broker's parts are attached, a scrape shows only counted events.
     await this.startMetricsServer();
@@ -141,13 +149,26 @@ export class Broker {
     // Auto-creation of __consumer_offsets (a Metadata request naming it) makes it the way the
     // coordinator does: its partition count and compact policy, never a default topic.
     context.topicCreator.registerInternalTopic(OFFSETS_TOPIC, () => offsetsGroupLog.topic());
-    const groups = new GroupCoordinator({ config: groupCoordinatorConfig(this.config), groupLog: offsetsGroupLog, logger: groupsLogger });
+    // KIP-848 consumer groups assign the broker's topics, read live at each heartbeat.
+    const topicImages = {
+      byName: (name: string) => {
+        const t = topics.get(name);
+        return t === undefined ? undefined : { id: t.id, name: t.name, partitionCount: t.partitions.length };
+      },
+      all: () => [...topics.topics].map((t) => ({ id: t.id, name: t.name, partitionCount: t.partitions.length })),
+    };
+    const groups = new GroupCoordinator({ config: groupCoordinatorConfig(this.config), groupLog: offsetsGroupLog, logger: groupsLogger, topics: topicImages });
     groups.load();
     context.useGroupCoordinator(groups);
     this.groups = groups;
+    const ssl = this.config.listeners.some((l) => usesTls(l.securityProtocol));
+    if (ssl) this.tls = new TlsListenerConfig(this.config, logger.child({ subsystem: 'tls' }));
+    const ktls = this.tls?.ktls ?? ktlsProbe();
+    this.metrics.broker.ktlsProbed(ktls === 'available');
     this.writer = new ConnectionWriter({
       mode: this.config.str('sluice.transfer.mode') as 'sendfile' | 'splice' | 'copy',
       onEvents: (events) => this.onWriterEvents(events),
+      ...(ssl ? { onTlsEvents: (events: TlsEvent[]) => this.onTlsEvents(events), ktls: this.config.bool('sluice.ssl.ktls') } : {}),
     });
     const writer = this.writer;
     const cluster = this.cluster;
@@ -181,6 +202,7 @@ export class Broker {
         nodeId: this.config.nodeId,
         ...(this.cluster === null ? {} : { controller: this.cluster.view.controllerId, brokerEpoch: this.cluster.brokerEpoch }),
         metrics: this.metricsUrl,
+        ktls,
         startupMs: Math.round(performance.now() - started),
         recovery: { partitions: loaded.partitionsRecovered, segments: loaded.segmentsRecovered, ms: loaded.loadMs },
         config: this.config.nonDefaults(),
@@ -233,6 +255,7 @@ export class Broker {
     this.metrics.detach();
     this.groups?.close();
     this.writer?.close();
+    this.tls?.close();
     this.topics?.close();
     await cleanerStopped;
     for (const lock of this.logDirLocks) lock.release();
@@ -291,6 +314,23 @@ export class Broker {
     }
   }
 
+  /**
+   * Every listener's SASL settings, checked before anything opens: a listener that cannot be
+   * served fails the start with the key to fix. SCRAM logins read the credential store the
+   * broker context opens later (nothing connects before it exists).
+   */
+  private resolveListenerAuth(): void {
+    const scram = { scramCredential: (user: string, mechanism: string) => this.context?.scramCredentials.scramCredential(user, mechanism) };
+    for (const listener of this.config.listeners) {
+      try {
+        this.listenerAuths.set(listener.name, listenerAuth(this.config, listener, scram));
+      } catch (err) {
+        this.state = 'stopped';
+        throw new ConfigError('listeners', (err as Error).message);
+      }
+    }
+  }
+
   private async startMetricsServer(): Promise<void> {
     const setting = this.config.str('sluice.metrics.listener');
     let listener: MetricsListener | null;
@@ -313,7 +353,9 @@ export class Broker {
 
   private listen(listener: Listener): Promise<BoundListener> {
     return new Promise((resolve, reject) => {
-      const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket, listener));
+      // SSL: Node never reads the socket (the native writer runs TLS on it), so it is accepted paused.
+      const pauseOnConnect = usesTls(listener.securityProtocol);
+      const server = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect }, (socket) => this.accept(socket, listener));
       server.once('error', reject);
       server.listen({ host: listener.host === '' ? undefined : listener.host, port: listener.port, backlog: ACCEPT_BACKLOG }, () => {
         server.off('error', reject);
@@ -372,7 +414,7 @@ export class Broker {
       detach();
       if (socket.destroyed) continue;
       this.accept(socket, listener);
-      socket.resume();
+      if (!usesTls(listener.securityProtocol)) socket.resume();
     }
   }
 
@@ -383,6 +425,7 @@ export class Broker {
       maxInFlight: this.config.int('queued.max.requests'),
       maxPendingBytes: this.config.int('sluice.connection.pending.max.bytes'),
       idleMs: this.config.int('connections.max.idle.ms'),
+      ...(usesTls(listener.securityProtocol) ? { tls: this.connectionTls(listener) } : {}),
     };
     const info = {
       id: this.nextConnectionId++,
@@ -391,7 +434,11 @@ export class Broker {
       listenerName: listener.name,
     };
     const address = info.remoteAddress;
-    const connection = new Connection(socket, info, this.writer, this.context, this.handlers, options, this.logger.child({ subsystem: 'network' }), (c) => {
+    const auth = this.listenerAuths.get(listener.name);
+    if (auth === undefined) throw new Error(`BUG: no authentication settings for listener ${listener.name}`);
+    const networkLogger = this.logger.child({ subsystem: 'network' });
+    const session = new ConnectionSession(address, auth, this.metrics.security, networkLogger.child({ connection: info.id, listener: listener.name }));
+    const connection = new Connection(socket, info, session, this.writer, this.context, this.handlers, options, networkLogger, (c) => {
       this.connections.delete(c.id);
       const left = (this.connectionsPerIp.get(address) ?? 1) - 1;
       if (left > 0) this.connectionsPerIp.set(address, left);
@@ -405,6 +452,23 @@ export class Broker {
   /** Open client connections (for tests and metrics). */
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  private connectionTls(listener: Listener): NonNullable<ConnectionOptions['tls']> {
+    const tls = this.tls;
+    if (tls === null) throw new Error('BUG: SSL listener without a TLS config');
+    const probe = this.metrics.broker;
+    return {
+      config: tls.current,
+      handshakeTimeoutMs: tls.handshakeTimeoutMs,
+      principalOf: (subject) => tls.principalOf(subject),
+      established: (kernel) => probe.tlsHandshakeCompleted(listener.name, kernel),
+      failed: (reason) => probe.tlsConnectionFailed(listener.name, reason),
+    };
+  }
+
+  private onTlsEvents(events: readonly TlsEvent[]): void {
+    for (const event of events) this.connections.get(event.connId)?.onTlsEvent(event);
   }
 
   private onWriterEvents(events: readonly WriterEvent[]): void {

@@ -38,12 +38,18 @@ const UNSUPPORTED_TYPES: ReadonlyMap<number, string> = new Map([
 /**
  * Kafka's ConfigAdminManager.preprocess, per resource in request order: the answer for a resource
  * refused here, or null for one to carry on with. `nullRefused` says which null values the API
- * refuses (AlterConfigs: all; IncrementalAlterConfigs: all but DELETE's).
+ * refuses (AlterConfigs: all; IncrementalAlterConfigs: all but DELETE's). `changesNothing` says
+ * which BROKER resource changes are no-ops (IncrementalAlterConfigs: deleting dynamic configs,
+ * since none is ever set): those succeed, as in Kafka, where kafka-reassign-partitions clears its
+ * replication throttles after every --verify and --cancel.
  */
 export function preprocessConfigResources<R extends ConfigResourceChange>(
   resources: readonly R[],
   nodeId: number,
   nullRefused: (config: R['configs'][number]) => boolean,
+  changesNothing: (resource: R) => boolean = () => false,
+  /** The authorization check, after Kafka's request checks and before any processing; null = allowed. */
+  denied: (resource: R) => ResourceOutcome | null = () => null,
 ): Array<ResourceOutcome | null> {
   const seen = new Map<string, number>();
   resources.forEach((r, i) => {
@@ -59,13 +65,16 @@ export function preprocessConfigResources<R extends ConfigResourceChange>(
     if (nulls.length > 0) return refused(ErrorCode.INVALID_REQUEST, `Null value not supported for : ${nulls.join(', ')}`);
     switch (r.resourceType) {
       case RESOURCE_TOPIC:
-        return null;
+        return denied(r);
       case RESOURCE_BROKER: {
         // '' is the cluster-wide default, otherwise it must name this node.
         if (r.resourceName !== '') {
           if (!/^[+-]?\d+$/.test(r.resourceName)) return refused(ErrorCode.INVALID_REQUEST, `Node id must be an integer, but it is: ${r.resourceName}`);
           if (Number(r.resourceName) !== nodeId) return refused(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${nodeId}, but received ${r.resourceName}`);
         }
+        const refusedAccess = denied(r);
+        if (refusedAccess !== null) return refusedAccess;
+        if (changesNothing(r)) return OK;
         // Kafka refuses a change to a config that is not dynamic with INVALID_REQUEST; no Sluice
         // broker config is dynamic.
         return refused(ErrorCode.INVALID_REQUEST, 'Sluice broker configs are static; set them in server.properties or with --override.');

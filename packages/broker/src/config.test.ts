@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { BrokerConfig, brokerConfigDef, brokerConfigSynonyms, ConfigError, formatConfigValue, LONG_MAX, parseConfigValue } from './config.ts';
+import { BrokerConfig, brokerConfigDef, brokerConfigSynonyms, ConfigError, formatConfigValue, LONG_MAX, parseConfigValue, usesTls } from './config.ts';
 
 const def = (name: string) => {
   const d = brokerConfigDef(name);
@@ -109,5 +109,92 @@ describe('startup line and metrics listener', () => {
     expect(() => new BrokerConfig([['sluice.metrics.listener', 'http://127.0.0.1/metrics']])).toThrow(/port is required/);
     expect(new BrokerConfig([['sluice.metrics.listener', '']]).str('sluice.metrics.listener')).toBe('');
     expect(new BrokerConfig([['sluice.metrics.listener', 'http://0.0.0.0:0/metrics']]).str('sluice.metrics.listener')).toBe('http://0.0.0.0:0/metrics');
+  });
+});
+
+describe('listeners and security keys (issue 13)', () => {
+  test('several listeners, protocols from Kafka\'s default map and from an explicit one', () => {
+    const c = new BrokerConfig([
+      ['listeners', 'PLAINTEXT://127.0.0.1:9092,SASL_PLAINTEXT://127.0.0.1:9093,CLIENT://127.0.0.1:9094'],
+      ['listener.security.protocol.map', 'PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CLIENT:SASL_PLAINTEXT'],
+    ]);
+    expect(c.listeners.map((l) => [l.name, l.securityProtocol])).toEqual([
+      ['PLAINTEXT', 'PLAINTEXT'],
+      ['SASL_PLAINTEXT', 'SASL_PLAINTEXT'],
+      ['CLIENT', 'SASL_PLAINTEXT'],
+    ]);
+  });
+
+  test('a listener missing from the map is refused with Kafka\'s message', () => {
+    expect(() => new BrokerConfig([['listeners', 'CLIENT://127.0.0.1:9094']])).toThrow(/No security protocol defined for listener CLIENT/);
+  });
+
+  test('duplicate listener names, unknown advertised or inter-broker listeners are refused', () => {
+    expect(() => new BrokerConfig([['listeners', 'PLAINTEXT://:9092,PLAINTEXT://:9093']])).toThrow(/defined twice/);
+    expect(() => new BrokerConfig([['advertised.listeners', 'OTHER://h:1']])).toThrow(/advertised.listeners/);
+    expect(() => new BrokerConfig([['inter.broker.listener.name', 'INTERNAL']])).toThrow(/inter.broker.listener.name/);
+    expect(new BrokerConfig([['inter.broker.listener.name', 'plaintext']]).get('inter.broker.listener.name')).toBe('plaintext');
+  });
+
+  test('advertised.listeners per listener: an entry replaces its listener, the others advertise themselves', () => {
+    const c = new BrokerConfig([
+      ['listeners', 'PLAINTEXT://0.0.0.0:9092,SASL_PLAINTEXT://0.0.0.0:9093'],
+      ['advertised.listeners', 'SASL_PLAINTEXT://broker.example:19093'],
+    ]);
+    expect(c.advertisedListeners.map((l) => `${l.name}://${l.host}:${l.port}`)).toEqual(['PLAINTEXT://0.0.0.0:9092', 'SASL_PLAINTEXT://broker.example:19093']);
+    expect([...c.explicitlyAdvertised]).toEqual(['SASL_PLAINTEXT']);
+  });
+
+  test('SSL and SASL_SSL listeners run TLS; PLAINTEXT and SASL_PLAINTEXT do not', () => {
+    const c = new BrokerConfig([['listeners', 'PLAINTEXT://127.0.0.1:9092,SSL://127.0.0.1:9093,SASL_SSL://127.0.0.1:9094,SASL_PLAINTEXT://127.0.0.1:9095']]);
+    expect(c.listeners.map((l) => [l.name, usesTls(l.securityProtocol)])).toEqual([
+      ['PLAINTEXT', false],
+      ['SSL', true],
+      ['SASL_SSL', true],
+      ['SASL_PLAINTEXT', false],
+    ]);
+  });
+
+  test('per-listener and per-mechanism keys win over the broker-wide key', () => {
+    const c = new BrokerConfig([
+      ['listeners', 'PLAINTEXT://:9092,SASL_PLAINTEXT://:9093'],
+      ['sasl.enabled.mechanisms', 'PLAIN'],
+      ['listener.name.sasl_plaintext.sasl.enabled.mechanisms', 'SCRAM-SHA-512,PLAIN'],
+      ['connections.max.reauth.ms', '1000'],
+      ['listener.name.sasl_plaintext.scram-sha-512.connections.max.reauth.ms', '5000'],
+      ['listener.name.sasl_plaintext.plain.sasl.jaas.config', 'x required user_a="b";'],
+    ]);
+    expect(c.listenerValue('SASL_PLAINTEXT', 'sasl.enabled.mechanisms')).toEqual(['SCRAM-SHA-512', 'PLAIN']);
+    expect(c.listenerValue('PLAINTEXT', 'sasl.enabled.mechanisms')).toEqual(['PLAIN']);
+    expect(c.listenerValue('SASL_PLAINTEXT', 'connections.max.reauth.ms', 'SCRAM-SHA-512')).toBe(5000);
+    expect(c.listenerValue('SASL_PLAINTEXT', 'connections.max.reauth.ms', 'PLAIN')).toBe(1000);
+    expect(c.listenerValue('SASL_PLAINTEXT', 'sasl.jaas.config', 'PLAIN')).toBe('x required user_a="b";');
+    expect(c.listenerKeyName('SASL_PLAINTEXT', 'sasl.jaas.config', 'PLAIN')).toBe('listener.name.sasl_plaintext.plain.sasl.jaas.config');
+    // Passwords never reach the startup line.
+    expect(c.nonDefaults()['listener.name.sasl_plaintext.plain.sasl.jaas.config']).toBe('[hidden]');
+  });
+
+  test('per-listener keys are validated like their base key; keys that are not per-listener are refused', () => {
+    expect(() => new BrokerConfig([['listener.name.plaintext.ssl.client.auth', 'sometimes']])).toThrow(/must be one of none, requested, required/);
+    expect(() => new BrokerConfig([['listener.name.plaintext.num.partitions', '3']])).toThrow(/cannot be set per listener/);
+    expect(() => new BrokerConfig([['listener.name.nosuch.sasl.enabled.mechanisms', 'PLAIN']])).toThrow(/there is no listener NOSUCH/);
+  });
+
+  test('authorizer keys read as Kafka reads them; Kafka\'s own class name works unchanged', () => {
+    const c = new BrokerConfig([
+      ['authorizer.class.name', 'org.apache.kafka.metadata.authorizer.StandardAuthorizer'],
+      ['super.users', 'User:admin;User:ANONYMOUS'],
+      ['allow.everyone.if.no.acl.found', 'false'],
+    ]);
+    expect(c.str('authorizer.class.name')).toBe('org.apache.kafka.metadata.authorizer.StandardAuthorizer');
+    expect(() => new BrokerConfig([['authorizer.class.name', 'com.example.MyAuthorizer']])).toThrow(/not supported/);
+    expect(() => new BrokerConfig([['super.users', 'admin']])).toThrow(/not a principal/);
+  });
+
+  test('ssl keys are validated; passwords are sensitive', () => {
+    expect(() => new BrokerConfig([['ssl.enabled.protocols', 'TLSv1.1']])).toThrow(/TLSv1.2, TLSv1.3/);
+    expect(() => new BrokerConfig([['ssl.principal.mapping.rules', 'RULE:(']])).toThrow(ConfigError);
+    expect(def('ssl.keystore.password').sensitive).toBe(true);
+    expect(def('ssl.keystore.location').sensitive).toBeUndefined();
   });
 });

@@ -4,6 +4,9 @@
 // `TOPIC_CONFIGS` below, as Kafka's LogConfig does.
 
 import { metricsListenerProblem } from './metrics-listener.ts';
+import { authorizerEnabled, parseSuperUsers } from './security/acl/authorizer-config.ts';
+import { DEFAULT_SECURITY_PROTOCOL_MAP, parseSecurityProtocolMap, SECURITY_PROTOCOLS, type SecurityProtocol, securityProtocolOf } from './security/listener-security.ts';
+import { SslPrincipalMapper } from './security/principal/ssl-principal-mapper.ts';
 import { testFaultsProblem } from './test-faults.ts';
 
 export type ConfigType = 'string' | 'int' | 'long' | 'boolean' | 'list' | 'double';
@@ -16,6 +19,10 @@ export interface ConfigDef {
   readonly default: ConfigValue;
   readonly doc: string;
   readonly validator?: (value: ConfigValue) => string | null;
+  /** Kafka's PASSWORD type: never printed (startup line, DescribeConfigs answers null). */
+  readonly sensitive?: boolean;
+  /** May also be set per listener as `listener.name.<listener>.<name>` (Kafka's listener-prefixed keys). */
+  readonly perListener?: boolean;
 }
 
 /** Kafka's ConfigResource.Type ids of the resources Sluice has configs for. */
@@ -50,6 +57,81 @@ const listOf = (...allowed: string[]) => (v: ConfigValue) =>
   Array.isArray(v) && v.some((item) => !allowed.includes(item))
     ? `each item must be one of ${allowed.join(', ')}`
     : null;
+
+const problemOf = (check: () => unknown) => {
+  try {
+    check();
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+};
+const sensitive = { sensitive: true, perListener: true } as const;
+
+/**
+ * Listeners, SASL and the authorizer (issue 13). Keys marked `perListener` may also be set as
+ * `listener.name.<listener, lower case>.<key>`, which wins for that listener; `sasl.jaas.config`
+ * and `connections.max.reauth.ms` also per mechanism, `listener.name.<l>.<mechanism>.<key>`
+ * (Kafka's rules, security/listener-security.ts).
+ */
+const LISTENER_SASL_AUTHORIZER_CONFIGS: readonly ConfigDef[] = [
+  {
+    name: 'listener.security.protocol.map',
+    type: 'string',
+    default: DEFAULT_SECURITY_PROTOCOL_MAP,
+    doc: 'Listener name to security protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL); the default maps each protocol name to itself.',
+    validator: (v) => (typeof v === 'string' ? problemOf(() => parseSecurityProtocolMap(v)) : null),
+  },
+  { name: 'inter.broker.listener.name', type: 'string', default: null, doc: 'Cluster mode: the listener brokers use between themselves (followers fetch from the leader\'s advertised endpoint of this name; PLAINTEXT only for now); must name a listener when set. Unset: the listener named after security.inter.broker.protocol, else the first listener.' },
+  { name: 'security.inter.broker.protocol', type: 'string', default: 'PLAINTEXT', doc: 'Cluster mode: Kafka\'s older form of inter.broker.listener.name (the listener of this name), used when that is unset.', validator: oneOf(...SECURITY_PROTOCOLS) },
+  { name: 'sasl.enabled.mechanisms', type: 'list', default: ['GSSAPI'], perListener: true, doc: 'SASL mechanisms a SASL listener serves: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER (Kafka\'s default GSSAPI is refused at start on a SASL listener).' },
+  { name: 'sasl.mechanism.inter.broker.protocol', type: 'string', default: 'GSSAPI', doc: 'Reserved for cluster mode: the mechanism brokers use between themselves.' },
+  { name: 'sasl.server.max.receive.size', type: 'int', default: 524288, perListener: true, doc: 'Largest frame read on a SASL connection before it has authenticated; a larger one closes the connection.', validator: atLeast(1) },
+  { name: 'connections.max.reauth.ms', type: 'long', default: 0, perListener: true, doc: 'KIP-368: a SASL session lasts at most this long (SessionLifetimeMs); the client must re-authenticate before. 0: no limit.', validator: atLeast(0) },
+  { name: 'sasl.jaas.config', type: 'string', default: null, ...sensitive, doc: 'JAAS login configuration; PLAIN credentials come from PlainLoginModule\'s user_<name>="<password>" options (usually set per listener and mechanism: listener.name.<l>.plain.sasl.jaas.config).' },
+  { name: 'sasl.oauthbearer.jwks.endpoint.url', type: 'string', default: null, perListener: true, doc: 'OAUTHBEARER: the JWKS (file: URL, or https on localhost) the token signatures are checked against.' },
+  { name: 'sasl.oauthbearer.jwks.endpoint.refresh.ms', type: 'long', default: 3600000, perListener: true, doc: 'OAUTHBEARER: how often the JWKS is read again.', validator: atLeast(0) },
+  { name: 'sasl.oauthbearer.expected.audience', type: 'list', default: [], perListener: true, doc: 'OAUTHBEARER: a token\'s aud must contain one of these.' },
+  { name: 'sasl.oauthbearer.expected.issuer', type: 'string', default: null, perListener: true, doc: 'OAUTHBEARER: a token\'s iss must equal this.' },
+  { name: 'sasl.oauthbearer.clock.skew.seconds', type: 'int', default: 30, perListener: true, doc: 'OAUTHBEARER: tolerated clock difference for exp, nbf and iat.', validator: atLeast(0) },
+  { name: 'sasl.oauthbearer.sub.claim.name', type: 'string', default: 'sub', perListener: true, doc: 'OAUTHBEARER: the claim holding the principal name.' },
+  { name: 'sasl.oauthbearer.scope.claim.name', type: 'string', default: 'scope', perListener: true, doc: 'OAUTHBEARER: the claim holding the scopes.' },
+  { name: 'sluice.authentication.timeout.ms', type: 'long', default: 30000, perListener: true, doc: 'A SASL connection that has not authenticated this long after it opened (or after its re-authentication began) is closed.', validator: atLeast(1) },
+  {
+    name: 'authorizer.class.name',
+    type: 'string',
+    default: '',
+    doc: 'Empty: no authorization. org.apache.kafka.metadata.authorizer.StandardAuthorizer (or kafka.security.authorizer.AclAuthorizer): ACLs with Kafka\'s StandardAuthorizer semantics, stored in sluice-acls.json in the first log dir.',
+    validator: (v) => (typeof v === 'string' ? problemOf(() => authorizerEnabled(v)) : null),
+  },
+  { name: 'super.users', type: 'string', default: '', doc: 'Principals allowed everything, separated by ";" (User:admin;User:ANONYMOUS).', validator: (v) => (typeof v === 'string' ? problemOf(() => parseSuperUsers(v)) : null) },
+  { name: 'allow.everyone.if.no.acl.found', type: 'boolean', default: false, doc: 'With an authorizer: a resource no ACL applies to is open to everyone (default: denied).' },
+];
+
+/**
+ * TLS (ssl.*), Kafka's names; every one may be set per listener. Validated here; the TLS listener
+ * wiring consumes them (keystore/truststore as PEM or PKCS12).
+ */
+const SSL_CONFIGS: readonly ConfigDef[] = [
+  { name: 'ssl.keystore.type', type: 'string', default: 'JKS', perListener: true, doc: 'PEM, PKCS12, or JKS (Kafka\'s default; read as PKCS12, as Java does since JDK 9 — a real JKS file is refused with the keytool command that converts it).', validator: oneOf('JKS', 'PKCS12', 'PEM') },
+  { name: 'ssl.keystore.location', type: 'string', default: null, perListener: true, doc: 'The server key store file (PKCS12, or PEM holding the key and the certificate chain).' },
+  { name: 'ssl.keystore.password', type: 'string', default: null, ...sensitive, doc: 'Password of the key store file.' },
+  { name: 'ssl.key.password', type: 'string', default: null, ...sensitive, doc: 'Password of the private key in the key store.' },
+  { name: 'ssl.keystore.certificate.chain', type: 'string', default: null, ...sensitive, doc: 'ssl.keystore.type=PEM: the certificate chain, inline PEM.' },
+  { name: 'ssl.keystore.key', type: 'string', default: null, ...sensitive, doc: 'ssl.keystore.type=PEM: the private key, inline PEM (PKCS#8; encrypted when ssl.key.password is set).' },
+  { name: 'ssl.truststore.type', type: 'string', default: 'JKS', perListener: true, doc: 'PEM or PKCS12: the CA certificates client certificates are checked against.', validator: oneOf('JKS', 'PKCS12', 'PEM') },
+  { name: 'ssl.truststore.location', type: 'string', default: null, perListener: true, doc: 'The trust store file.' },
+  { name: 'ssl.truststore.password', type: 'string', default: null, ...sensitive, doc: 'Password of the trust store file.' },
+  { name: 'ssl.truststore.certificates', type: 'string', default: null, ...sensitive, doc: 'ssl.truststore.type=PEM: the trusted certificates, inline PEM.' },
+  { name: 'ssl.client.auth', type: 'string', default: 'none', perListener: true, doc: 'Client certificates (mutual TLS): none, requested or required.', validator: oneOf('none', 'requested', 'required') },
+  { name: 'ssl.enabled.protocols', type: 'list', default: ['TLSv1.2', 'TLSv1.3'], perListener: true, doc: 'TLS versions accepted: TLSv1.2 and/or TLSv1.3.', validator: listOf('TLSv1.2', 'TLSv1.3') },
+  { name: 'ssl.protocol', type: 'string', default: 'TLSv1.3', perListener: true, doc: 'Accepted for compatibility (Java\'s SSLContext protocol); ssl.enabled.protocols decides.' },
+  { name: 'ssl.cipher.suites', type: 'list', default: [], perListener: true, doc: 'Cipher suites allowed (IANA names); empty: the TLS library\'s defaults.' },
+  { name: 'ssl.principal.mapping.rules', type: 'string', default: 'DEFAULT', perListener: true, doc: 'How a client certificate\'s subject becomes a principal name (Kafka\'s RULE:pattern/replacement/[LU] syntax).', validator: (v) => (typeof v === 'string' ? problemOf(() => new SslPrincipalMapper(v)) : null) },
+  { name: 'ssl.endpoint.identification.algorithm', type: 'string', default: 'https', perListener: true, doc: 'Accepted for compatibility (a client-side setting; the broker does not verify client host names).' },
+  { name: 'sluice.ssl.handshake.timeout.ms', type: 'long', default: 10000, doc: 'A TLS connection whose handshake has not finished by then is closed.', validator: atLeast(1) },
+  { name: 'sluice.ssl.ktls', type: 'boolean', default: true, doc: 'Hand TLS keys to the kernel (kTLS) after the handshake where the kernel has it, so file ranges go out by sendfile.' },
+];
 
 export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'node.id', type: 'int', default: 1, doc: 'This broker\'s id.', validator: atLeast(0) },
@@ -112,6 +194,15 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'group.initial.rebalance.delay.ms', type: 'int', default: 3000, doc: 'Delay of the first rebalance of an empty group.', validator: atLeast(0) },
   { name: 'group.min.session.timeout.ms', type: 'int', default: 6000, doc: 'Smallest session timeout a member may ask for.' },
   { name: 'group.max.session.timeout.ms', type: 'int', default: 1800000, doc: 'Largest session timeout a member may ask for.' },
+  { name: 'group.consumer.session.timeout.ms', type: 'int', default: 45000, doc: 'KIP-848 consumer groups: a member is fenced after this long without a heartbeat (between group.consumer.min/max.session.timeout.ms).' },
+  { name: 'group.consumer.min.session.timeout.ms', type: 'int', default: 45000, doc: 'KIP-848 consumer groups: lower bound of group.consumer.session.timeout.ms.', validator: atLeast(1) },
+  { name: 'group.consumer.max.session.timeout.ms', type: 'int', default: 60000, doc: 'KIP-848 consumer groups: upper bound of group.consumer.session.timeout.ms.', validator: atLeast(1) },
+  { name: 'group.consumer.heartbeat.interval.ms', type: 'int', default: 5000, doc: 'KIP-848 consumer groups: the heartbeat interval members are given (between group.consumer.min/max.heartbeat.interval.ms, below the session timeout).' },
+  { name: 'group.consumer.min.heartbeat.interval.ms', type: 'int', default: 5000, doc: 'KIP-848 consumer groups: lower bound of group.consumer.heartbeat.interval.ms.', validator: atLeast(1) },
+  { name: 'group.consumer.max.heartbeat.interval.ms', type: 'int', default: 15000, doc: 'KIP-848 consumer groups: upper bound of group.consumer.heartbeat.interval.ms.', validator: atLeast(1) },
+  { name: 'group.consumer.max.size', type: 'int', default: 2147483647, doc: 'KIP-848 consumer groups: members a group may have.', validator: atLeast(1) },
+  { name: 'group.consumer.assignors', type: 'list', default: ['uniform', 'range'], doc: 'KIP-848 consumer groups: server-side assignors (uniform, range, or Kafka\'s class names); the first is the default.', validator: (v) => (Array.isArray(v) && (v.length === 0 || v.some((a) => !['uniform', 'range', 'org.apache.kafka.coordinator.group.assignor.UniformAssignor', 'org.apache.kafka.coordinator.group.assignor.RangeAssignor', 'org.apache.kafka.coordinator.group.api.assignor.UniformAssignor', 'org.apache.kafka.coordinator.group.api.assignor.RangeAssignor'].includes(a))) ? 'must list uniform and/or range' : null) },
+  { name: 'group.consumer.migration.policy', type: 'string', default: 'bidirectional', doc: 'KIP-848: conversion between classic and consumer groups. Sluice converts only empty groups, whatever the value (see packages/broker/README.md).', validator: oneOf('disabled', 'upgrade', 'downgrade', 'bidirectional') },
   { name: 'sluice.transfer.mode', type: 'string', default: 'sendfile', doc: 'How fetch data goes from segment files to sockets: sendfile, splice or copy.', validator: oneOf('sendfile', 'splice', 'copy') },
   { name: 'sluice.log.append.mode', type: 'string', default: 'pwrite', doc: 'How appends reach segment files: pwrite (default, chosen by bench/: faster and cheaper per GB on these machines) or mmap.', validator: oneOf('mmap', 'pwrite') },
   { name: 'sluice.log.preallocate.step.bytes', type: 'int', default: 33554432, doc: 'mmap mode: the segment file is extended (fallocate) this far ahead of the write position.', validator: atLeast(4096) },
@@ -143,6 +234,8 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'replica.fetch.response.max.bytes', type: 'int', default: 10485760, doc: 'Cluster mode: bytes a follower fetches per request.', validator: atLeast(0) },
   { name: 'replica.socket.timeout.ms', type: 'int', default: 30000, doc: 'Cluster mode: timeout of a follower\'s requests to its leader.', validator: atLeast(1) },
   { name: 'broker.rack', type: 'string', default: null, doc: 'Rack of this broker, for rack-aware replica placement and Metadata.' },
+  ...LISTENER_SASL_AUTHORIZER_CONFIGS,
+  ...SSL_CONFIGS,
 ];
 
 const BY_NAME = new Map(BROKER_CONFIGS.map((d) => [d.name, d]));
@@ -257,15 +350,23 @@ export class BrokerConfig {
   private readonly values = new Map<string, ConfigValue>();
   /** Keys set explicitly (file or override), for DescribeConfigs sources and the startup line. */
   readonly explicit = new Set<string>();
+  /** `listener.name.<l>.[<mechanism>.]<key>` settings, by their full key. */
+  private readonly listenerValues = new Map<string, ConfigValue>();
 
   constructor(settings: Iterable<[string, string | number | boolean | string[]]> = []) {
     for (const def of BROKER_CONFIGS) this.values.set(def.name, def.default);
     for (const [key, raw] of settings) {
-      const def = BY_NAME.get(key);
+      const perListener = listenerPrefixedKey(key);
+      const def = BY_NAME.get(perListener === null ? key : perListener.key);
       if (def === undefined) throw new ConfigError(key, 'unknown config key');
+      if (perListener !== null && def.perListener !== true) throw new ConfigError(key, `${def.name} cannot be set per listener`);
       const value = typeof raw === 'string' ? parseConfigValue(def, raw) : raw;
       const problem = def.validator?.(value) ?? null;
       if (problem !== null) throw new ConfigError(key, problem);
+      if (perListener !== null) {
+        this.listenerValues.set(key, value);
+        continue;
+      }
       this.values.set(key, value);
       this.explicit.add(key);
     }
@@ -326,13 +427,63 @@ export class BrokerConfig {
     return hours < 0 ? -1 : hours * 3_600_000;
   }
 
-  get listeners(): Listener[] {
-    return this.list('listeners').map((l) => parseListener('listeners', l));
+  /** `listener.security.protocol.map`, parsed. */
+  get securityProtocolMap(): ReadonlyMap<string, SecurityProtocol> {
+    return parseSecurityProtocolMap(this.str('listener.security.protocol.map'));
   }
 
+  get listeners(): Listener[] {
+    const map = this.securityProtocolMap;
+    return this.list('listeners').map((l) => withProtocol('listeners', parseListener('listeners', l), map));
+  }
+
+  /**
+   * What Metadata tells clients, per listener: its `advertised.listeners` entry when there is
+   * one, else the listener itself (a listener on port 0 is replaced by its bound port once bound).
+   */
   get advertisedListeners(): Listener[] {
-    const adv = this.list('advertised.listeners');
-    return adv.length > 0 ? adv.map((l) => parseListener('advertised.listeners', l)) : this.listeners;
+    const map = this.securityProtocolMap;
+    const advertised = this.list('advertised.listeners').map((l) => withProtocol('advertised.listeners', parseListener('advertised.listeners', l), map));
+    return this.listeners.map((l) => advertised.find((a) => a.name === l.name) ?? l);
+  }
+
+  /**
+   * The listener brokers use between themselves (cluster mode: a follower dials its leader's
+   * advertised endpoint of this name): `inter.broker.listener.name`, else the listener named after
+   * `security.inter.broker.protocol` (Kafka's older form), else the first listener.
+   */
+  get interBrokerListener(): Listener {
+    const listeners = this.listeners;
+    const explicit = this.get('inter.broker.listener.name');
+    const name = typeof explicit === 'string' && explicit !== '' ? explicit.toUpperCase() : this.str('security.inter.broker.protocol');
+    return listeners.find((l) => l.name === name) ?? listeners[0];
+  }
+
+  /** Names of the listeners with an explicit `advertised.listeners` entry. */
+  get explicitlyAdvertised(): ReadonlySet<string> {
+    return new Set(this.list('advertised.listeners').map((l) => parseListener('advertised.listeners', l).name));
+  }
+
+  /**
+   * A listener's value of a per-listener key: `listener.name.<l>.<mechanism>.<key>` (when a
+   * mechanism is given), else `listener.name.<l>.<key>`, else the broker-wide `<key>`.
+   */
+  listenerValue(listenerName: string, key: string, mechanism?: string): ConfigValue {
+    const prefix = `listener.name.${listenerName.toLowerCase()}.`;
+    if (mechanism !== undefined) {
+      const v = this.listenerValues.get(`${prefix}${mechanism.toLowerCase()}.${key}`);
+      if (v !== undefined) return v;
+    }
+    const v = this.listenerValues.get(`${prefix}${key}`);
+    return v !== undefined ? v : this.get(key);
+  }
+
+  /** Where a listener's value of `key` was set, for error messages. */
+  listenerKeyName(listenerName: string, key: string, mechanism?: string): string {
+    const prefix = `listener.name.${listenerName.toLowerCase()}.`;
+    if (mechanism !== undefined && this.listenerValues.has(`${prefix}${mechanism.toLowerCase()}.${key}`)) return `${prefix}${mechanism.toLowerCase()}.${key}`;
+    if (this.listenerValues.has(`${prefix}${key}`)) return `${prefix}${key}`;
+    return key;
   }
 
   /** Keys that differ from their default, for the startup log line. */
@@ -342,7 +493,11 @@ export class BrokerConfig {
       const value = this.values.get(key)!;
       // Set explicitly to its default value: not a difference worth a line at startup.
       if (JSON.stringify(value) === JSON.stringify(BY_NAME.get(key)?.default)) continue;
-      out[key] = value;
+      out[key] = BY_NAME.get(key)?.sensitive === true ? '[hidden]' : value;
+    }
+    for (const [key, value] of this.listenerValues) {
+      const base = listenerPrefixedKey(key)?.key;
+      out[key] = base !== undefined && BY_NAME.get(base)?.sensitive === true ? '[hidden]' : value;
     }
     return out;
   }
@@ -350,18 +505,34 @@ export class BrokerConfig {
   private validateCrossKeys(): void {
     const listeners = this.listeners;
     if (listeners.length === 0) throw new ConfigError('listeners', 'at least one listener is required');
+    const names = new Set<string>();
     for (const l of listeners) {
-      if (l.securityProtocol !== 'PLAINTEXT') {
-        throw new ConfigError('listeners', `${l.name}: only PLAINTEXT listeners are supported (TLS and SASL are not implemented yet)`);
-      }
+      if (names.has(l.name)) throw new ConfigError('listeners', `listener ${l.name} is defined twice (each listener needs its own name)`);
+      names.add(l.name);
+    }
+    for (const a of this.list('advertised.listeners').map((l) => parseListener('advertised.listeners', l))) {
+      if (!names.has(a.name)) throw new ConfigError('advertised.listeners', `${a.name} is not one of the listeners (${[...names].join(', ')})`);
     }
     void this.advertisedListeners;
+    const interBroker = this.get('inter.broker.listener.name');
+    if (typeof interBroker === 'string' && interBroker !== '' && !names.has(interBroker.toUpperCase())) {
+      throw new ConfigError('inter.broker.listener.name', `${interBroker} is not one of the listeners (${[...names].join(', ')})`);
+    }
+    for (const key of this.listenerValues.keys()) {
+      const listener = listenerPrefixedKey(key)?.listener;
+      if (listener !== undefined && !names.has(listener)) throw new ConfigError(key, `there is no listener ${listener} (listeners: ${[...names].join(', ')})`);
+    }
   }
+}
+
+/** SSL and SASL_SSL listeners run TLS (in the native writer); SASL_SSL adds the SASL gate on top. */
+export function usesTls(protocol: SecurityProtocol): boolean {
+  return protocol === 'SSL' || protocol === 'SASL_SSL';
 }
 
 export interface Listener {
   readonly name: string;
-  readonly securityProtocol: string;
+  readonly securityProtocol: SecurityProtocol;
   readonly host: string;
   readonly port: number;
 }
@@ -373,6 +544,37 @@ export function parseListener(key: string, text: string): Listener {
   const port = Number(m[3]);
   if (port > 65535) throw new ConfigError(key, `port out of range in "${text}"`);
   const name = m[1].toUpperCase();
-  // Kafka's default listener.security.protocol.map maps each protocol name to itself.
-  return { name, securityProtocol: name, host: m[2].replace(/^\[|\]$/g, ''), port };
+  // The protocol comes from listener.security.protocol.map (withProtocol); Kafka's default map
+  // names each protocol after itself, which this default mirrors.
+  const securityProtocol = (SECURITY_PROTOCOLS as readonly string[]).includes(name) ? (name as SecurityProtocol) : 'PLAINTEXT';
+  return { name, securityProtocol, host: m[2].replace(/^\[|\]$/g, ''), port };
+}
+
+function withProtocol(key: string, listener: Listener, map: ReadonlyMap<string, SecurityProtocol>): Listener {
+  try {
+    return { ...listener, securityProtocol: securityProtocolOf(listener.name, map) };
+  } catch (err) {
+    throw new ConfigError(key, `${(err as Error).message} (add it to listener.security.protocol.map)`);
+  }
+}
+
+/** Keys set per mechanism as well as per listener: `listener.name.<l>.<mechanism>.<key>`. */
+const PER_MECHANISM_KEYS = ['sasl.jaas.config', 'connections.max.reauth.ms'];
+
+/**
+ * `listener.name.<listener>.[<mechanism>.]<key>` → its parts (listener upper-cased, as listener
+ * names are), or null for any other key. The key must be one that may be set per listener.
+ */
+export function listenerPrefixedKey(full: string): { readonly listener: string; readonly mechanism: string | null; readonly key: string } | null {
+  const m = /^listener\.name\.([A-Za-z0-9_]+)\.(.+)$/.exec(full);
+  if (m === null) return null;
+  const [, listener, rest] = m;
+  if (listener === undefined || rest === undefined) return null;
+  for (const key of PER_MECHANISM_KEYS) {
+    if (rest.endsWith(`.${key}`)) {
+      const mechanism = rest.slice(0, -key.length - 1);
+      if (/^[a-z0-9-]+$/i.test(mechanism) && !mechanism.includes('.')) return { listener: listener.toUpperCase(), mechanism: mechanism.toUpperCase(), key };
+    }
+  }
+  return { listener: listener.toUpperCase(), mechanism: null, key: rest };
 }

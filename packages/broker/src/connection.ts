@@ -11,6 +11,18 @@
 // Graceful stop (`drain`): no further request is read or dispatched; the ones in flight finish
 // and their responses are sent; then the connection closes.
 //
+// Authentication (connection-session.ts): every frame is first shown to the connection's session,
+// which passes it on, answers it (SaslHandshake, SaslAuthenticate, the v0 raw tokens) or closes
+// the connection; until the session has authenticated, requests are taken one at a time and the
+// frame limit is the SASL one.
+//
+// TLS connections (SSL listeners): the native writer owns the socket in both directions — it runs
+// the handshake, decrypts, and encrypts responses (file ranges included) in its own thread.
+// Node accepts the socket paused and never reads it; decrypted bytes arrive as 'received' TLS
+// events (`onTlsEvent`) and go into the same FrameReader. The writer stops reading after each
+// batch until `resumeReading`, which is where this connection's pause/resume lands; see
+// crates/sluice-log/src/writer/connection/tls.rs.
+//
 // Metrics: each request's queue / local / send times go to the broker probe once its response is
 // completely written — at once when the writer's inline write took it all (send returned 0),
 // else on the writer's 'sent' event for its token (`sending`, in send order).
@@ -23,10 +35,12 @@ import {
   encodeResponse,
   FrameReader,
   ProtocolError,
+  type RequestDecodeInfo,
   type RequestHeader,
 } from '@sluice/protocol';
-import type { ConnectionWriter, SendPart } from '@sluice/native';
+import type { ConnectionWriter, SendPart, TlsConfig, TlsEvent } from '@sluice/native';
 import type { BrokerContext } from './broker-context.ts';
+import type { ConnectionSession } from './connection-session.ts';
 import { type ApiHandler, CLOSE_CONNECTION, type ConnectionInfo, type HandlerResult, NO_RESPONSE, type RequestContext } from './handlers/handler.ts';
 import { apiVersionsFallback, type HandlerRegistry } from './handlers/index.ts';
 import type { Logger } from './logger.ts';
@@ -39,6 +53,10 @@ interface InFlight {
   startedAt: number;
   readyAt: number;
   result: HandlerResult | undefined;
+  /** A raw SASL token to send as `int32 length + token` (the v0 flow), instead of a response. */
+  rawToken?: Uint8Array;
+  /** Close the connection once this response is written (a failed authentication). */
+  closeAfter?: boolean;
 }
 
 /** A response handed to the writer that is not completely written yet. */
@@ -59,6 +77,8 @@ export interface ConnectionProbe {
   responseReady(apiKey: number, body: unknown): void;
   /** The response is completely written: the request's queue, local and send times (ms). */
   requestCompleted(apiKey: number, version: number, queueMs: number, localMs: number, sendMs: number): void;
+  /** A request's body ended before its frame did; it was served, the rest ignored (as Kafka does). */
+  requestWithTrailingBytes(apiKey: number): void;
 }
 
 export interface ConnectionOptions {
@@ -66,10 +86,28 @@ export interface ConnectionOptions {
   readonly maxInFlight: number;
   readonly maxPendingBytes: number;
   readonly idleMs: number;
+  /** An SSL listener's connection: the writer runs TLS on the socket (see the header). */
+  readonly tls?: ConnectionTls;
 }
+
+/** What a TLS connection needs from its listener. */
+export interface ConnectionTls {
+  readonly config: TlsConfig;
+  readonly handshakeTimeoutMs: number;
+  /** The connection's principal from the client certificate's subject; throws to refuse it. */
+  principalOf(peerSubject: string | undefined): string;
+  /** The handshake finished (metrics) or the connection was closed for a TLS reason. */
+  established(kernel: boolean): void;
+  failed(reason: 'tls_error' | 'handshake_timeout'): void;
+}
+
+/** A TLS record header's first bytes: handshake (0x16), version 3.x. */
+const looksLikeTls = (chunk: Uint8Array): boolean => chunk.length >= 2 && chunk[0] === 0x16 && chunk[1] === 0x03;
 
 export class Connection {
   readonly info: ConnectionInfo;
+  /** Who the peer is (the principal every handler authorizes), and the SASL gate. */
+  readonly session: ConnectionSession;
   private readonly socket: Socket;
   private readonly writer: ConnectionWriter;
   private readonly writerId: number;
@@ -93,12 +131,25 @@ export class Connection {
   private paused = false;
   /** Inside processFrames (dispatch can re-enter through a synchronous response). */
   private processing = false;
+  /** Filled by each decodeRequest: bytes after the body (served, as Kafka serves them). */
+  private readonly decodeInfo: RequestDecodeInfo = { trailingBytes: 0 };
+  /** Trailing bytes are logged once per connection (a client that sends them sends them often). */
+  private trailingLogged = false;
+  /** TLS only: the handshake deadline, until 'established'. */
+  private handshakeTimer: NodeJS.Timeout | null = null;
+  /** TLS only: the principal from the client certificate (User:ANONYMOUS without one). */
+  private tlsPrincipal: string | undefined;
+  /** After shutdownOutput: what the peer still sends is read and dropped. */
+  private discarding = false;
+  /** Plaintext listeners: the first chunk is checked for a TLS client. */
+  private sawData = false;
   /** Set by drain(): resolves once every in-flight response is written (or the socket died). */
   private drained: { promise: Promise<void>; resolve: () => void } | null = null;
 
   constructor(
     socket: Socket,
     info: ConnectionInfo,
+    session: ConnectionSession,
     writer: ConnectionWriter,
     broker: BrokerContext,
     handlers: HandlerRegistry,
@@ -108,6 +159,7 @@ export class Connection {
   ) {
     this.socket = socket;
     this.info = info;
+    this.session = session;
     this.writer = writer;
     this.broker = broker;
     this.handlers = handlers;
@@ -115,20 +167,30 @@ export class Connection {
     this.log = logger.child({ connection: info.id, remote: `${info.remoteAddress}:${info.remotePort}` });
     this.onClosed = onClosed;
     this.probe = broker.metrics.broker;
-    this.frames = new FrameReader(options.maxRequestBytes);
-    this.writerId = writer.register(socket);
+    this.frames = new FrameReader(session.maxFrameBytes(options.maxRequestBytes));
+    const tls = options.tls;
+    this.writerId = tls === undefined ? writer.register(socket) : writer.registerTls(socket, tls.config);
     socket.setNoDelay(true);
     if (options.idleMs > 0) socket.setTimeout(options.idleMs, () => this.onIdle());
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => {
-      this.peerEnded = true;
-      this.closeIfDrained();
-    });
+    if (tls === undefined) {
+      socket.on('data', (chunk: Buffer) => this.onData(chunk));
+      socket.on('end', () => {
+        this.peerEnded = true;
+        this.closeIfDrained();
+      });
+    } else {
+      this.handshakeTimer = setTimeout(() => {
+        this.log.warn({ timeoutMs: tls.handshakeTimeoutMs }, 'TLS handshake timed out; closing connection');
+        tls.failed('handshake_timeout');
+        this.close();
+      }, tls.handshakeTimeoutMs);
+    }
     socket.on('error', (err) => {
       this.log.debug({ err: err.message }, 'socket error');
       this.close();
     });
     socket.on('close', () => this.close());
+    session.start(() => this.close());
     this.probe.connectionOpened();
   }
 
@@ -148,6 +210,53 @@ export class Connection {
     this.checkDrained();
   }
 
+  /** TLS connections: what the writer's thread reports about reading (see the header). */
+  onTlsEvent(event: TlsEvent): void {
+    if (this.closed) return;
+    const tls = this.options.tls!;
+    switch (event.kind) {
+      case 'established': {
+        if (this.handshakeTimer !== null) clearTimeout(this.handshakeTimer);
+        this.handshakeTimer = null;
+        try {
+          this.tlsPrincipal = tls.principalOf(event.peerSubject);
+        } catch (err) {
+          this.log.warn({ subject: event.peerSubject, err: (err as Error).message }, 'client certificate maps to no principal; closing connection');
+          tls.failed('tls_error');
+          this.close();
+          return;
+        }
+        this.session.setTransportPrincipal(this.tlsPrincipal);
+        tls.established(event.kernel);
+        const fields = { protocol: event.protocol, cipherSuite: event.cipherSuite, recordLayer: event.kernel ? 'ktls' : 'rustls', principal: this.tlsPrincipal };
+        if (event.peerSubject !== undefined) this.log.info({ ...fields, subject: event.peerSubject }, 'TLS client authenticated');
+        else this.log.debug(fields, 'TLS handshake complete');
+        return;
+      }
+      case 'received':
+        this.onData(event.data);
+        // Reading pauses after each batch; go on unless this connection is paused (after
+        // shutdownOutput, everything is read and dropped until the peer closes).
+        if (!this.closed && (!this.paused || this.discarding)) this.writer.resumeReading(this.writerId);
+        return;
+      case 'closed':
+        if (event.error !== undefined) {
+          this.log.warn({ err: event.error }, 'TLS connection failed; closing');
+          tls.failed('tls_error');
+          this.close();
+          return;
+        }
+        this.peerEnded = true;
+        this.closeIfDrained();
+        return;
+    }
+  }
+
+  /** The principal a TLS handshake established (undefined on plaintext connections or before). */
+  get principal(): string | undefined {
+    return this.tlsPrincipal;
+  }
+
   onWriterError(code: string): void {
     this.log.debug({ code }, 'write failed; closing');
     this.close();
@@ -156,6 +265,9 @@ export class Connection {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.session.end();
+    if (this.handshakeTimer !== null) clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = null;
     this.inFlight.length = 0;
     this.sending.length = 0;
     this.probe.connectionClosed();
@@ -175,7 +287,7 @@ export class Connection {
       let resolve!: () => void;
       const promise = new Promise<void>((r) => (resolve = r));
       this.drained = { promise, resolve };
-      this.socket.pause();
+      this.pauseReading();
       this.paused = true;
       this.checkDrained();
     }
@@ -190,7 +302,8 @@ export class Connection {
   shutdownOutput(): void {
     if (this.closed) return;
     this.socket.end();
-    this.socket.resume(); // onData drops everything once draining
+    this.discarding = true;
+    this.resumeReading(); // onData drops everything once draining
   }
 
   get isClosed(): boolean {
@@ -230,8 +343,15 @@ export class Connection {
     this.close();
   }
 
-  private onData(chunk: Buffer): void {
+  private onData(chunk: Uint8Array): void {
     if (this.closed || this.drained !== null) return;
+    if (!this.sawData && this.options.tls === undefined && looksLikeTls(chunk)) {
+      this.log.warn({ listener: this.info.listenerName }, 'TLS client on a plaintext listener; closing connection');
+      this.broker.metrics.broker.tlsConnectionFailed(this.info.listenerName, 'tls_on_plaintext');
+      this.close();
+      return;
+    }
+    this.sawData = true;
     this.lastReadAt = performance.now();
     this.frames.push(chunk);
     this.processFrames();
@@ -243,12 +363,17 @@ export class Connection {
     this.processing = true;
     try {
       while (!this.closed && this.drained === null && this.inFlight.length < this.options.maxInFlight) {
+        // Before authentication: one exchange at a time (its answer decides what comes next).
+        if (!this.session.authenticated && this.inFlight.length > 0) break;
         const frame = this.frames.next();
         if (frame === null) break;
-        this.dispatch(frame);
+        if (this.session.expectsUnframedToken) this.unframedToken(frame);
+        else this.dispatch(frame);
       }
     } catch (err) {
-      if (err instanceof ProtocolError) {
+      if (err instanceof ProtocolError && err.code === 'FRAME_TOO_LARGE' && !this.session.authenticated) {
+        this.session.frameTooLarge(err.message);
+      } else if (err instanceof ProtocolError) {
         this.log.warn({ code: err.code, err: err.message }, 'malformed frame; closing connection');
       } else {
         // A bug on this connection's path must not take the broker (and every client) down.
@@ -284,9 +409,24 @@ export class Connection {
       this.close();
       return;
     }
-    const request = decodeRequest(header, frame);
+    const request = decodeRequest(header, frame, this.decodeInfo);
+    if (this.decodeInfo.trailingBytes > 0) this.trailingBytes(header);
+    const gate = this.session.onRequest(header, request);
+    if (gate.kind === 'close') {
+      this.log.info({ apiKey: header.apiKey, apiVersion: header.apiVersion, reason: gate.reason }, 'request refused by authentication; closing connection');
+      this.close();
+      return;
+    }
     this.inFlight.push(entry);
-    const ctx: RequestContext = { broker: this.broker, header, connection: this.info, receivedAt };
+    if (gate.kind === 'respond') {
+      entry.readyAt = performance.now();
+      entry.closeAfter = gate.close;
+      entry.result = gate.body as HandlerResult;
+      this.flush();
+      if (this.session.authenticated) this.frames.setMaxFrameBytes(this.options.maxRequestBytes);
+      return;
+    }
+    const ctx: RequestContext = { broker: this.broker, header, connection: this.info, session: this.session, receivedAt };
     let result: HandlerResult | Promise<HandlerResult>;
     entry.startedAt = performance.now();
     try {
@@ -314,6 +454,34 @@ export class Connection {
     }
   }
 
+  /** The body ended before the frame: served as Kafka serves it, counted, logged once. */
+  private trailingBytes(header: RequestHeader): void {
+    this.probe.requestWithTrailingBytes(header.apiKey);
+    if (this.trailingLogged) return;
+    this.trailingLogged = true;
+    this.log.debug(
+      { apiKey: header.apiKey, apiVersion: header.apiVersion, clientId: header.clientId, trailingBytes: this.decodeInfo.trailingBytes },
+      'request body followed by extra bytes; serving it and ignoring them, as Kafka does (logged once per connection)',
+    );
+  }
+
+  /** A raw SASL token after a v0 SaslHandshake: answered with a raw token, or the connection closes. */
+  private unframedToken(frame: Uint8Array): void {
+    const gate = this.session.onUnframedToken(frame);
+    if (gate.kind === 'close') {
+      this.close();
+      return;
+    }
+    const raw = new Uint8Array(4 + gate.token.length);
+    new DataView(raw.buffer).setInt32(0, gate.token.length);
+    raw.set(gate.token, 4);
+    const header: RequestHeader = { apiKey: ApiKey.SaslAuthenticate, apiVersion: 0, correlationId: 0, clientId: null, headerVersion: 1, bodyOffset: 0 };
+    const now = performance.now();
+    this.inFlight.push({ header, receivedAt: this.lastReadAt, startedAt: now, readyAt: now, result: NO_RESPONSE, rawToken: raw });
+    this.flush();
+    if (this.session.authenticated) this.frames.setMaxFrameBytes(this.options.maxRequestBytes);
+  }
+
   private handlerFailed(handler: ApiHandler, header: RequestHeader, err: unknown): void {
     this.log.error(
       { apiKey: handler.apiKey, apiVersion: header.apiVersion, correlationId: header.correlationId, err },
@@ -327,6 +495,10 @@ export class Connection {
     while (!this.closed && this.inFlight.length > 0 && this.inFlight[0].result !== undefined) {
       const entry = this.inFlight.shift()!;
       const { apiKey, apiVersion, correlationId } = entry.header;
+      if (entry.rawToken !== undefined) {
+        if (!this.sendParts(entry, [entry.rawToken], apiVersion)) return;
+        continue;
+      }
       if (entry.result === NO_RESPONSE) {
         this.completed(entry, apiVersion, entry.readyAt);
         continue;
@@ -336,7 +508,7 @@ export class Connection {
         this.completed(entry, apiVersion, entry.readyAt);
         this.inFlight.length = 0;
         this.peerEnded = true;
-        this.socket.pause();
+        this.pauseReading();
         this.paused = true;
         break;
       }
@@ -352,20 +524,34 @@ export class Connection {
         this.close();
         return;
       }
-      const token = this.nextToken++;
-      try {
-        if (this.writer.send(this.writerId, parts, token) === 0) this.completed(entry, version, performance.now());
-        else this.sending.push({ token, entry, version });
-      } catch (err) {
-        // The peer went away (or the socket broke) during the inline write.
-        this.log.debug({ err: (err as Error).message, code: (err as { code?: string }).code }, 'send failed; closing');
-        this.close();
-        return;
+      if (!this.sendParts(entry, parts, version)) return;
+      if (entry.closeAfter === true) {
+        // A failed authentication: read nothing more, close once this answer is written.
+        this.inFlight.length = 0;
+        this.peerEnded = true;
+        this.socket.pause();
+        this.paused = true;
+        break;
       }
     }
     this.maybeResume();
     this.closeIfDrained();
     this.checkDrained();
+  }
+
+  /** Hands one response to the writer; false when the connection closed instead. */
+  private sendParts(entry: InFlight, parts: SendPart[], version: number): boolean {
+    const token = this.nextToken++;
+    try {
+      if (this.writer.send(this.writerId, parts, token) === 0) this.completed(entry, version, performance.now());
+      else this.sending.push({ token, entry, version });
+      return true;
+    } catch (err) {
+      // The peer went away (or the socket broke) during the inline write.
+      this.log.debug({ err: (err as Error).message, code: (err as { code?: string }).code }, 'send failed; closing');
+      this.close();
+      return false;
+    }
   }
 
   /** The request's response is completely written at `sentAt` (or it needed none). */
@@ -378,8 +564,19 @@ export class Connection {
     if (this.paused || this.closed) return;
     if (this.inFlight.length >= this.options.maxInFlight || this.writer.pendingBytes(this.writerId) > this.options.maxPendingBytes) {
       this.paused = true;
-      this.socket.pause();
+      this.pauseReading();
     }
+  }
+
+  /** Plaintext: stop Node's reads. TLS: nothing to do — the writer stops after each batch and
+   * is only resumed while not paused. */
+  private pauseReading(): void {
+    if (this.options.tls === undefined) this.socket.pause();
+  }
+
+  private resumeReading(): void {
+    if (this.options.tls === undefined) this.socket.resume();
+    else if (!this.closed) this.writer.resumeReading(this.writerId);
   }
 
   private maybeResume(): void {
@@ -388,7 +585,7 @@ export class Connection {
       // Frames that arrived while we were at the limit go first; they may fill it again.
       this.paused = false;
       this.processFrames();
-      if (!this.paused && !this.closed) this.socket.resume();
+      if (!this.paused && !this.closed) this.resumeReading();
     }
   }
 

@@ -7,9 +7,10 @@
 //             config-changes.ts
 //   metrics   metrics/                       groups (read at scrape time), core
 //   groups    groups/                        core
+//   transactions transactions/               groups (the hash of a coordinator key), core
 //   cluster   cluster/ (etcd, membership,    core
 //             controller, projection)
-//   core      everything else: topics, partition, config, logging, storage errors, delayed/, …
+//   core      everything else: topics, partition, config, logging, storage errors, delayed/, security/, …
 //                                            core only
 //   testing   testing/                       anything; imported by tests only
 //
@@ -23,17 +24,18 @@ import { dirname, join, normalize, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 
-type Layer = 'root' | 'network' | 'handlers' | 'metrics' | 'groups' | 'cluster' | 'core' | 'testing';
+type Layer = 'root' | 'network' | 'handlers' | 'metrics' | 'transactions' | 'groups' | 'cluster' | 'core' | 'testing';
 
 const ALLOWED: Readonly<Record<Layer, readonly Layer[]>> = {
-  root: ['root', 'network', 'handlers', 'metrics', 'groups', 'cluster', 'core'],
+  root: ['root', 'network', 'handlers', 'metrics', 'transactions', 'groups', 'cluster', 'core'],
   network: ['network', 'handlers', 'core'],
-  handlers: ['handlers', 'metrics', 'groups', 'cluster', 'core'],
-  metrics: ['metrics', 'groups', 'core'],
+  handlers: ['handlers', 'metrics', 'transactions', 'groups', 'cluster', 'core'],
+  metrics: ['metrics', 'transactions', 'groups', 'core'],
+  transactions: ['transactions', 'groups', 'core'],
   groups: ['groups', 'core'],
   cluster: ['cluster', 'core'],
   core: ['core'],
-  testing: ['root', 'network', 'handlers', 'metrics', 'groups', 'cluster', 'core', 'testing'],
+  testing: ['root', 'network', 'handlers', 'metrics', 'transactions', 'groups', 'cluster', 'core', 'testing'],
 };
 
 /** The layer of a file, by its path relative to src/ (forward slashes). */
@@ -44,9 +46,11 @@ function layerOf(path: string): Layer {
   if (path.startsWith('metrics/')) return 'metrics';
   if (path.startsWith('groups/')) return 'groups';
   if (path.startsWith('cluster/')) return 'cluster';
+  if (path.startsWith('transactions/')) return 'transactions';
   if (path.startsWith('testing/')) return 'testing';
-  // Top-level modules and delayed/ are the core; any other folder must be placed above first.
-  if (!path.includes('/') || path.startsWith('delayed/')) return 'core';
+  // Top-level modules, delayed/ and security/ (sans-io mechanisms and the authorizer, asked by
+  // the connection and every handler) are the core; any other folder must be placed above first.
+  if (!path.includes('/') || path.startsWith('delayed/') || path.startsWith('security/')) return 'core';
   throw new Error(`${path} is in no layer: add its folder to layerOf() in layering.test.ts and to the README`);
 }
 

@@ -8,12 +8,14 @@
 // Exit codes: 0 ok, 1 the operation failed, 2 bad usage (see output/errors.ts).
 
 import { Command } from 'commander';
+import { registerAcls } from './commands/acls.ts';
 import { registerCluster } from './commands/cluster.ts';
 import { registerConsume } from './commands/consume.ts';
 import { registerGroups } from './commands/groups.ts';
 import { registerLogDump } from './commands/log-dump.ts';
 import { registerProduce } from './commands/produce.ts';
 import { registerTopics } from './commands/topics.ts';
+import { registerUsers } from './commands/users.ts';
 import { reportError } from './output/errors.ts';
 
 function registerLazyStart(program: Command): void {
@@ -53,6 +55,8 @@ registerConsume(program);
 registerGroups(program);
 registerCluster(program);
 registerLogDump(program);
+registerAcls(program);
+registerUsers(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.exitCode = reportError(err, program.opts().verbose === true || process.argv.includes('--verbose'));

@@ -1,5 +1,6 @@
 // Consumer-group administration, as kafka-consumer-groups.sh does it: FindCoordinator,
-// ListGroups (asked of every broker), DescribeGroups, OffsetFetch, OffsetCommit (a "simple"
+// ListGroups (asked of every broker), ConsumerGroupDescribe (KIP-848 consumer groups, falling
+// back to DescribeGroups for classic ones, as Kafka's admin client does), OffsetFetch, OffsetCommit (a "simple"
 // commit with generation -1 and no member id, for offset resets) and DeleteGroups.
 
 import { ApiKey, type Encodable, ErrorCode, type OffsetFetchRequest } from '@sluice/protocol';
@@ -67,6 +68,9 @@ export interface GroupMemberDescription {
   readonly clientHost: string;
   /** Decoded when the group's protocol type is 'consumer'; empty otherwise. */
   readonly assignment: readonly TopicPartitions[];
+  /** KIP-848 consumer groups only: the member's epoch and its target assignment. */
+  readonly memberEpoch?: number;
+  readonly targetAssignment?: readonly TopicPartitions[];
 }
 
 export interface GroupDescription {
@@ -77,10 +81,46 @@ export interface GroupDescription {
   /** The chosen assignor (e.g. 'range') once the group is stable. */
   readonly protocol: string;
   readonly members: readonly GroupMemberDescription[];
+  /** 'consumer' for a KIP-848 consumer group (described by ConsumerGroupDescribe), else 'classic'. */
+  readonly groupType?: 'classic' | 'consumer';
+  /** KIP-848 consumer groups only. */
+  readonly groupEpoch?: number;
+  readonly assignmentEpoch?: number;
+}
+
+/** A KIP-848 consumer group's description, or null when the id is no consumer group here. */
+async function describeConsumerGroup(conn: BrokerConnection, groupId: string): Promise<GroupDescription | null> {
+  if (!conn.supports(ApiKey.ConsumerGroupDescribe)) return null;
+  const body = await conn.request(ApiKey.ConsumerGroupDescribe, { groupIds: [groupId], includeAuthorizedOperations: false });
+  const g = body.groups[0];
+  if (g === undefined || g.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) return null;
+  const partitions = (a: { topicPartitions: ReadonlyArray<{ topicName: string; partitions: readonly number[] }> }): TopicPartitions[] =>
+    a.topicPartitions.map((tp) => ({ topic: tp.topicName, partitions: [...tp.partitions].sort((x, y) => x - y) })).sort((x, y) => (x.topic < y.topic ? -1 : 1));
+  return {
+    groupId: g.groupId,
+    errorCode: g.errorCode,
+    state: g.groupState,
+    protocolType: 'consumer',
+    protocol: g.assignorName,
+    groupType: 'consumer',
+    groupEpoch: g.groupEpoch,
+    assignmentEpoch: g.assignmentEpoch,
+    members: g.members.map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.instanceId ?? null,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      assignment: partitions(m.assignment),
+      memberEpoch: m.memberEpoch,
+      targetAssignment: partitions(m.targetAssignment),
+    })),
+  };
 }
 
 export async function describeGroup(client: KafkaClient, groupId: string): Promise<GroupDescription> {
   const conn = await findCoordinator(client, groupId);
+  const consumer = await describeConsumerGroup(conn, groupId);
+  if (consumer !== null) return consumer;
   const body = await conn.request(ApiKey.DescribeGroups, { groups: [groupId], includeAuthorizedOperations: false });
   const g = body.groups[0];
   if (g === undefined) throw new ClientError(`${conn.address} answered DescribeGroups for ${JSON.stringify(groupId)} with no group`);

@@ -86,3 +86,24 @@ export {
   type TopicPartitions,
 } from './consumer-protocol.ts';
 export { type AssignorMember, assignRange, RANGE_ASSIGNOR_NAME } from './range-assignor.ts';
+export {
+  ACL_OPERATIONS,
+  ACL_PATTERN_TYPES,
+  ACL_PERMISSIONS,
+  ACL_RESOURCE_TYPES,
+  type AclBinding,
+  type AclFilter,
+  aclName,
+  type AclResult,
+  alterUserScramCredentials,
+  createAcls,
+  deleteAcls,
+  describeAcls,
+  describeUserScramCredentials,
+  SCRAM_MECHANISMS,
+  type ScramDelete,
+  type ScramMechanismName,
+  type ScramUpsert,
+  scramMechanismName,
+  type UserCredentials,
+} from './security-admin.ts';

@@ -6,8 +6,9 @@ export const NativeErrorCode = {
   /** A batch failed an integrity check (CRC-32C, magic, length). Kafka: CORRUPT_MESSAGE. */
   CORRUPT_MESSAGE: 'CORRUPT_MESSAGE',
   /**
-   * lastOffsetDelta + 1 != record count, an empty append, a control or transactional batch, or a
-   * producer id without a sequence. Kafka: INVALID_RECORD.
+   * lastOffsetDelta + 1 != record count, an empty append, a control batch from a client, a
+   * transactional batch without a producer id, or a producer id without a sequence.
+   * Kafka: INVALID_RECORD.
    */
   INVALID_RECORD: 'INVALID_RECORD',
   /** A batch larger than max.message.bytes. Kafka: MESSAGE_TOO_LARGE. */
@@ -18,6 +19,10 @@ export const NativeErrorCode = {
   OUT_OF_ORDER_SEQUENCE_NUMBER: 'OUT_OF_ORDER_SEQUENCE_NUMBER',
   /** A batch from an older producer epoch than the partition has seen. Kafka: INVALID_PRODUCER_EPOCH. */
   INVALID_PRODUCER_EPOCH: 'INVALID_PRODUCER_EPOCH',
+  /** A non-transactional batch from a producer with an open transaction. Kafka: INVALID_TXN_STATE. */
+  INVALID_TXN_STATE: 'INVALID_TXN_STATE',
+  /** A transaction marker from an older coordinator epoch. Kafka: TRANSACTION_COORDINATOR_FENCED. */
+  TRANSACTION_COORDINATOR_FENCED: 'TRANSACTION_COORDINATOR_FENCED',
   /** Offset outside [log start, log end]. Kafka: OFFSET_OUT_OF_RANGE. */
   OFFSET_OUT_OF_RANGE: 'OFFSET_OUT_OF_RANGE',
   /** Segment bytes on disk that do not parse. Report as KAFKA_STORAGE_ERROR. */

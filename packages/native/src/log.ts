@@ -2,13 +2,7 @@
 // instance per partition directory, used from one thread; calls are synchronous except flush()
 // and clean(), whose fdatasyncs and compaction work run off the JS thread. Offsets and timestamps are JS numbers (safe integers);
 // anything else is refused with INVALID_ARGUMENT. Errors are `NativeError`s (see errors.ts).
-import type {
-  NativeCleanStats,
-  NativeFileSlice,
-  NativeLogConfig,
-  NativeOpenOptions,
-  NativePartitionLog,
-} from '../binding.d.ts';
+import type { NativeCleanStats, NativeFileSlice, NativeLogConfig, NativeOpenOptions, NativePartitionLog } from '../binding.d.ts';
 import { binding } from './binding.ts';
 
 export type AppendMode = 'mmap' | 'pwrite';
@@ -100,6 +94,36 @@ export interface AppendResult {
   duplicate: boolean;
 }
 
+/** An aborted transaction a read_committed fetch must skip (FetchResponse AbortedTransaction). */
+export interface AbortedTransaction {
+  producerId: number;
+  /** The transaction's first offset on this partition. */
+  firstOffset: number;
+}
+
+/** An open transaction on this partition. */
+export interface OngoingTransaction {
+  producerId: number;
+  producerEpoch: number;
+  /** Its first offset here: the LSO cannot pass it. */
+  firstOffset: number;
+  /** Timestamp of the producer's last batch or marker. */
+  lastTimestamp: number;
+}
+
+/** One producer's state on this partition (DescribeProducers). */
+export interface ProducerInfo {
+  producerId: number;
+  producerEpoch: number;
+  /** -1 when no batch of the current epoch is retained. */
+  lastSequence: number;
+  lastTimestamp: number;
+  /** Of the producer's last transaction marker; -1 before any. */
+  coordinatorEpoch: number;
+  /** First offset of its open transaction; -1 when none is open. */
+  currentTxnStartOffset: number;
+}
+
 export interface ReadResult {
   /** Whole batches from the one containing the offset asked for; hand it to the writer. */
   slice: NativeFileSlice;
@@ -139,10 +163,72 @@ export class PartitionLog {
    * and CRC). A validation error rejects the whole append and changes nothing. Batches of
    * idempotent producers are checked against the partition's producer state
    * (OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH); a retried one comes back with
-   * `duplicate: true` and its original offsets.
+   * `duplicate: true` and its original offsets. A transactional batch (attribute 0x10) opens its
+   * producer's transaction here (see `firstUnstableOffset`); a non-transactional batch from a
+   * producer whose transaction is open is INVALID_TXN_STATE; control batches are INVALID_RECORD.
    */
   append(records: Uint8Array, nowMs: number, leaderEpoch = 0): AppendResult {
     return this.#native.append(toBuffer(records), nowMs, leaderEpoch);
+  }
+
+  /**
+   * Appends the transaction coordinator's COMMIT (`commit`) or ABORT marker for `producerId`'s
+   * transaction: Kafka's 78-byte control batch (attributes 0x30), built natively. It ends the
+   * producer's open transaction here (moving `firstUnstableOffset`); an ABORT first records the
+   * transaction in the segment's `.txnindex`. A marker for a producer with no open transaction is
+   * written all the same. Throws INVALID_PRODUCER_EPOCH for an epoch older than the producer's,
+   * TRANSACTION_COORDINATOR_FENCED for a coordinator epoch older than its last marker's.
+   * Never for client batches: `append` refuses control batches (INVALID_RECORD).
+   */
+  appendTxnMarker(producerId: number, producerEpoch: number, coordinatorEpoch: number, commit: boolean, nowMs: number, leaderEpoch = 0): AppendResult {
+    return this.#native.appendTxnMarker(producerId, producerEpoch, coordinatorEpoch, commit, nowMs, leaderEpoch);
+  }
+
+  /**
+   * The first offset of the earliest open transaction, or -1 when none is open. The partition's
+   * last stable offset is min(high watermark, this when >= 0).
+   */
+  get firstUnstableOffset(): number {
+    return this.#native.firstUnstableOffset;
+  }
+
+  /**
+   * The aborted transactions a read_committed fetch of [startOffset, upperBoundOffset) must be
+   * told about (Kafka's collectAbortedTxns: marker at or past `startOffset`, first offset below
+   * `upperBoundOffset`), read from the `.txnindex` files.
+   */
+  abortedTransactions(startOffset: number, upperBoundOffset: number): AbortedTransaction[] {
+    const flat = this.#native.abortedTransactions(startOffset, upperBoundOffset);
+    const out: AbortedTransaction[] = [];
+    for (let i = 0; i < flat.length; i += 2) out.push({ producerId: flat[i], firstOffset: flat[i + 1] });
+    return out;
+  }
+
+  /** The open transactions, earliest first (DescribeProducers, metrics). */
+  ongoingTransactions(): OngoingTransaction[] {
+    const flat = this.#native.ongoingTransactions();
+    const out: OngoingTransaction[] = [];
+    for (let i = 0; i < flat.length; i += 4) {
+      out.push({ producerId: flat[i], producerEpoch: flat[i + 1], firstOffset: flat[i + 2], lastTimestamp: flat[i + 3] });
+    }
+    return out;
+  }
+
+  /** Every producer's state here, by producer id (DescribeProducers). */
+  producers(): ProducerInfo[] {
+    const flat = this.#native.producers();
+    const out: ProducerInfo[] = [];
+    for (let i = 0; i < flat.length; i += 6) {
+      out.push({
+        producerId: flat[i],
+        producerEpoch: flat[i + 1],
+        lastSequence: flat[i + 2],
+        lastTimestamp: flat[i + 3],
+        coordinatorEpoch: flat[i + 4],
+        currentTxnStartOffset: flat[i + 5],
+      });
+    }
+    return out;
   }
 
   /**

@@ -3,7 +3,7 @@
 // to that socket through Node. Semantics (inline fast path, queue, events, bounds) are
 // documented in crates/sluice-log/src/writer.rs; this file converts types only.
 import type { Socket } from 'node:net';
-import type { NativeConnectionWriter, NativeFileSlice, NativeWriterStats } from '../binding.d.ts';
+import type { NativeConnectionWriter, NativeFileSlice, NativeTlsConfig, NativeTlsEvent, NativeTlsSettings, NativeWriterStats } from '../binding.d.ts';
 import { binding } from './binding.ts';
 
 export type WriterMode = 'sendfile' | 'splice' | 'copy';
@@ -32,12 +32,61 @@ export type WriterEvent =
       errno: number;
     };
 
-export type WriterStats = NativeWriterStats;
+/** The writer's counters; the TLS ones (`tls*`) are always filled by the native writer, optional
+ * here so that stats made by hand (tests, benchmarks) need not list them. */
+type TlsStatKeys = 'tlsPlaintextBytes' | 'tlsBytes' | 'tlsSyscalls';
+export type WriterStats = Omit<NativeWriterStats, TlsStatKeys> & Partial<Pick<NativeWriterStats, TlsStatKeys>>;
 
 export interface ConnectionWriterOptions {
   mode: WriterMode;
   /** Called on the JS thread with each batch of events, in order. */
   onEvents(events: WriterEvent[]): void;
+  /**
+   * Given: the writer also serves TLS connections (`registerTls`) and reports their
+   * handshakes, decrypted bytes and read ends here, in batches.
+   */
+  onTlsEvents?(events: TlsEvent[]): void;
+  /** Move TLS connections' keys to the kernel when it has kTLS (default true). */
+  ktls?: boolean;
+}
+
+/**
+ * What a TLS connection reports (crates/sluice-log/src/writer/connection/tls.rs):
+ * 'established' once the handshake is done (`peerSubject`: the client certificate's subject,
+ * RFC 2253; `kernel`: keys moved to kTLS); 'received' decrypted bytes, in order — reading then
+ * stops until `resumeReading`; 'closed' when reading ended (`error` absent: the peer closed).
+ */
+export type TlsEvent =
+  | { kind: 'established'; connId: number; protocol: string; cipherSuite: string; peerSubject: string | undefined; kernel: boolean }
+  | { kind: 'received'; connId: number; data: Uint8Array }
+  | { kind: 'closed'; connId: number; error: string | undefined };
+
+/** Kafka's ssl.* settings of one listener, camelCased (see crates/sluice-tls). */
+export type TlsSettings = NativeTlsSettings;
+
+/** A listener's TLS server config, built once; throws INVALID_CONFIG naming the bad setting. */
+export class TlsConfig {
+  readonly native: NativeTlsConfig;
+
+  constructor(settings: TlsSettings) {
+    this.native = new binding.NativeTlsConfig(settings);
+  }
+}
+
+/** Kernel TLS on this machine: "available", or "unavailable (why)". Probed on each call. */
+export function ktlsProbe(): string {
+  return binding.ktlsProbe();
+}
+
+function decodeTlsEvent(e: NativeTlsEvent): TlsEvent {
+  switch (e.kind) {
+    case 'established':
+      return { kind: 'established', connId: e.connId, protocol: e.protocol!, cipherSuite: e.cipherSuite!, peerSubject: e.peerSubject ?? undefined, kernel: e.kernel === true };
+    case 'received':
+      return { kind: 'received', connId: e.connId, data: e.data! };
+    default:
+      return { kind: 'closed', connId: e.connId, error: e.error ?? undefined };
+  }
 }
 
 const EVENT_STRIDE = binding.writerEventStride();
@@ -50,7 +99,30 @@ export class ConnectionWriter {
   constructor(options: ConnectionWriterOptions) {
     this.mode = options.mode;
     const onEvents = options.onEvents;
-    this.#native = new binding.NativeConnectionWriter(options.mode, (flat) => onEvents(decodeWriterEvents(flat)));
+    const onTlsEvents = options.onTlsEvents;
+    this.#native =
+      onTlsEvents === undefined
+        ? new binding.NativeConnectionWriter(options.mode, (flat) => onEvents(decodeWriterEvents(flat)))
+        : new binding.NativeConnectionWriter(
+            options.mode,
+            (flat) => onEvents(decodeWriterEvents(flat)),
+            (events) => onTlsEvents(events.map(decodeTlsEvent)),
+            options.ktls ?? true,
+          );
+  }
+
+  /**
+   * Registers a connected TCP socket that speaks TLS with `config`. The writer owns it in both
+   * directions: Node must never read it (accept with `pauseOnConnect`); its bytes come as
+   * 'received' TLS events. Needs a writer made with `onTlsEvents`.
+   */
+  registerTls(socket: Socket | number, config: TlsConfig): number {
+    return this.#native.registerTls(typeof socket === 'number' ? socket : socketFd(socket), config.native);
+  }
+
+  /** Lets a TLS connection deliver its next batch of decrypted bytes. */
+  resumeReading(connId: number): void {
+    this.#native.resumeReading(connId);
   }
 
   /** Registers a connected socket (or its fd); the writer keeps its own dup. Returns the id. */

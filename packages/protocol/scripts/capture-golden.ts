@@ -17,9 +17,10 @@
 // rest, so empty and full Fetch/Produce frames and the final commit are all there while
 // heartbeats do not pile up.
 //
-// Clients: kafkajs (in this process), kcat (librdkafka, from apt), the Java client, franz-go and
-// kafka-python (built by test/clients/support.ts). Every producer is idempotent (the default of
-// the Java client, franz-go and kafka-python; asked for in kafkajs and librdkafka).
+// Clients: kafkajs (in this process), kcat (librdkafka, from apt), the Java client, franz-go,
+// kafka-python and confluent-kafka-python (librdkafka 2.16 in its wheel) (built by
+// test/clients/support.ts). Every producer is idempotent (the default of the Java client,
+// franz-go, kafka-python and librdkafka 2.x's confluent-kafka; asked for in kafkajs and kcat).
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,7 +30,7 @@ import { Kafka, logLevel, CompressionTypes } from 'kafkajs';
 import { apiKeyName } from '../src/index.ts';
 import { type BrokerProcess, removeDir, startBroker } from '../../../test/support/broker-process.ts';
 import { kcat, requireKcat } from '../../../test/support/kcat.ts';
-import { ensureGoClient, ensureJavaClient, ensurePythonClient, runClientOk } from '../../../test/clients/support.ts';
+import { ensureConfluentPythonClient, ensureGoClient, ensureJavaClient, ensurePythonClient, runClientOk } from '../../../test/clients/support.ts';
 import type { GoldenIndex, GoldenIndexFrame } from '../fixtures/golden/load.ts';
 import { GOLDEN_CLIENTS, GOLDEN_VALUE_SUFFIX, type GoldenClient, type GoldenScenario, goldenScenario } from '../fixtures/golden/scenario.ts';
 
@@ -265,12 +266,27 @@ async function runKafkaPython(s: GoldenScenario, ctx: RunContext): Promise<Clien
   return { versions: { 'kafka-python': version }, notes: [`producer: idempotent (default), acks=all, ${s.compression}`] };
 }
 
+async function runConfluentKafka(s: GoldenScenario, ctx: RunContext): Promise<ClientRunInfo> {
+  const client = ensureConfluentPythonClient();
+  // Admin: create with retention.ms (and again: already exists), describe its configs, delete.
+  await runClientOk(client, ['admin', ctx.bootstrap, s.adminTopic as string, String(s.partitions), 'false', 'true']);
+  // The topic is auto-created by the producer's Metadata request (num.partitions = s.partitions).
+  await runClientOk(client, ['produce', ctx.bootstrap, s.topic, String(s.records.length), s.compression, 'true', GOLDEN_VALUE_SUFFIX]);
+  await runClientOk(client, ['group', ctx.bootstrap, s.topic, s.group, '1', String(s.records.length)]);
+  const requirements = readFileSync(join(CLIENTS_DIR, 'python', 'requirements.txt'), 'utf8');
+  const version = /confluent-kafka==(\S+)/.exec(requirements)?.[1] ?? 'unknown';
+  const python = spawnSync(client.command, ['-c', 'import confluent_kafka; print(confluent_kafka.libversion()[0])'], { encoding: 'utf8' });
+  const librdkafka = python.stdout.trim() || 'unknown';
+  return { versions: { 'confluent-kafka': version, librdkafka }, notes: [`producer: enable.idempotence=true, acks=all, ${s.compression}`] };
+}
+
 const RUNNERS: Record<GoldenClient, (s: GoldenScenario, ctx: RunContext) => Promise<ClientRunInfo>> = {
   kafkajs: runKafkajs,
   kcat: runKcat,
   java: runJava,
   'franz-go': runFranzGo,
   'kafka-python': runKafkaPython,
+  'confluent-kafka': runConfluentKafka,
 };
 
 // --- choosing and writing frames -----------------------------------------------------------------

@@ -3,7 +3,7 @@
 // a mistake made symmetrically in encoder and decoder cannot hide behind a round trip.
 import { describe, expect, test } from 'vitest';
 import type { MessageSpec } from './spec.ts';
-import { codecFor, decodeBody, encodeBody, planMessage } from './codec.ts';
+import { codecFor, decodeBody, decodeBodyPrefix, encodeBody, planMessage } from './codec.ts';
 import { ProtocolError } from './errors.ts';
 import { Writer } from './primitives/writer.ts';
 
@@ -155,6 +155,26 @@ describe('classic encoding', () => {
 
   test('a decoded body must use every byte', () => {
     expect(errorOf(() => decode(0, [...v0Bytes, 0])).code).toBe('TRAILING_BYTES');
+  });
+
+  // Requests are decoded as a prefix of their frame, as Kafka parses them (README: "Bytes after a
+  // request body").
+  test('a prefix decode serves a complete body and counts the bytes after it', () => {
+    for (const extra of [[0], [0, 0, 0], [0xff, 0x80, 0x01, 0x7f], Array.from({ length: 16 }, (_, i) => i)]) {
+      const buf = Uint8Array.from([...v0Bytes, ...extra]);
+      const { body, trailingBytes } = decodeBodyPrefix(Sample, 0, buf, 0, buf.length);
+      expect(body).toEqual(decode(0, v0Bytes));
+      expect(trailingBytes).toBe(extra.length);
+    }
+    const exact = Uint8Array.from(v0Bytes);
+    expect(decodeBodyPrefix(Sample, 0, exact, 0, exact.length).trailingBytes).toBe(0);
+  });
+
+  test('a prefix decode still rejects a body short of its fields, at every cut', () => {
+    for (let cut = 0; cut < v0Bytes.length; cut++) {
+      const buf = Uint8Array.from(v0Bytes.slice(0, cut));
+      expect(errorOf(() => decodeBodyPrefix(Sample, 0, buf, 0, buf.length)).code).toMatch(/^(TRUNCATED|INVALID_LENGTH)$/);
+    }
   });
 });
 

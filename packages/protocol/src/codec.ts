@@ -541,7 +541,7 @@ function genEncodeStruct(g: Gen, s: StructPlan): string {
 
 export interface MessageCodec {
   readonly plan: MessagePlan;
-  /** Decodes the body from r.pos to r.end; every byte must be consumed. */
+  /** Decodes the body from r.pos, reading no further than r.end; leaves r.pos where it ended. */
   decode(r: Reader): Record<string, unknown>;
   encode(w: Writer, value: unknown): void;
   /** The generated source, for debugging and the README. */
@@ -580,21 +580,44 @@ export function codecFor(spec: MessageSpec, version: number): MessageCodec {
 /**
  * Decodes a message body occupying exactly buf[start, end). Every failure is a ProtocolError:
  * anything else thrown while decoding would be our bug, and is wrapped so that no other exception
- * type escapes to the connection loop.
+ * type escapes to the connection loop. Bytes left after the body are TRAILING_BYTES (responses,
+ * tests); requests go through decodeBodyPrefix, which serves them as Kafka does.
  */
 export function decodeBody<T extends object = Record<string, unknown>>(spec: MessageSpec, version: number, buf: Uint8Array, start: number, end: number): T;
 // The typed signature above is where the generated types (src/generated/messages.ts) meet the
 // compiled decoder: the decoder builds exactly the description's shape, which is what the type
 // generated from that description says (src/generated-types.test.ts keeps the two in step).
 export function decodeBody(spec: MessageSpec, version: number, buf: Uint8Array, start: number, end: number): Record<string, unknown> {
+  const { body, trailingBytes } = decodeBodyPrefix(spec, version, buf, start, end);
+  if (trailingBytes > 0) {
+    const path = codecFor(spec, version).plan.path.trim();
+    throw new ProtocolError('TRAILING_BYTES', `${path}: ${trailingBytes} bytes left after the body`, end - trailingBytes);
+  }
+  return body;
+}
+
+/** A body decoded from the front of its range, and how many bytes of the range followed it. */
+export interface DecodedPrefix<T extends object = Record<string, unknown>> {
+  readonly body: T;
+  readonly trailingBytes: number;
+}
+
+/**
+ * Decodes a message body that starts at buf[start] and must end at or before `end`; bytes between
+ * the body's end and `end` are not read, only counted. This is how Kafka parses a request: its
+ * generated readers read the fields of the version and stop, and nothing checks what remains of
+ * the frame (librdkafka ≥ 2.1 relies on it: its Metadata v9+ "all topics" request carries 3 bytes
+ * past the schema). A body that needs more bytes than the range holds is still a ProtocolError
+ * (TRUNCATED, INVALID_LENGTH, ...): only a complete body is ever returned.
+ */
+export function decodeBodyPrefix<T extends object = Record<string, unknown>>(spec: MessageSpec, version: number, buf: Uint8Array, start: number, end: number): DecodedPrefix<T>;
+// Typed as decodeBody is (see there): the compiled decoder builds the description's shape.
+export function decodeBodyPrefix(spec: MessageSpec, version: number, buf: Uint8Array, start: number, end: number): DecodedPrefix {
   const codec = codecFor(spec, version);
   const r = new Reader(buf, start, end);
   try {
     const body = codec.decode(r);
-    if (r.pos !== end) {
-      throw new ProtocolError('TRAILING_BYTES', `${codec.plan.path.trim()}: ${end - r.pos} bytes left after the body`, r.pos);
-    }
-    return body;
+    return { body, trailingBytes: end - r.pos };
   } catch (e) {
     if (e instanceof ProtocolError) throw e;
     throw new ProtocolError('MALFORMED', `${codec.plan.path.trim()}: ${(e as Error)?.message ?? String(e)}`, r.pos, { cause: e });

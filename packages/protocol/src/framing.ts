@@ -14,7 +14,7 @@ export const DEFAULT_MAX_FRAME_BYTES = 100 * 1024 * 1024;
 
 /** One owner (a connection); not for concurrent use. After it throws, it keeps throwing. */
 export class FrameReader {
-  private readonly maxFrameBytes: number;
+  private maxFrameBytes: number;
   private chunks: Uint8Array[] = [];
   /** Index of the first unconsumed chunk, and the read offset inside it. */
   private head = 0;
@@ -23,6 +23,17 @@ export class FrameReader {
   private failure: ProtocolError | null = null;
 
   constructor(maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES) {
+    if (!Number.isInteger(maxFrameBytes) || maxFrameBytes < 0 || maxFrameBytes > 0x7fff_ffff) {
+      throw new RangeError(`maxFrameBytes must be an integer in [0, 2^31), got ${maxFrameBytes}`);
+    }
+    this.maxFrameBytes = maxFrameBytes;
+  }
+
+  /**
+   * Changes the frame limit for the frames not returned yet (a SASL connection reads with
+   * `sasl.server.max.receive.size` until it has authenticated, then with the request limit).
+   */
+  setMaxFrameBytes(maxFrameBytes: number): void {
     if (!Number.isInteger(maxFrameBytes) || maxFrameBytes < 0 || maxFrameBytes > 0x7fff_ffff) {
       throw new RangeError(`maxFrameBytes must be an integer in [0, 2^31), got ${maxFrameBytes}`);
     }

@@ -25,13 +25,24 @@
 //   kafka-python 3.0.12        ApiVersions v4, Metadata v12, InitProducerId v4, Produce v9,
 //                              FindCoordinator v4, JoinGroup v7, SyncGroup v5, OffsetFetch v8,
 //                              ListOffsets v7, Fetch v12, OffsetCommit v8, LeaveGroup v5
+//   confluent-kafka 2.16.2 / librdkafka 2.16.0
+//                              ApiVersions v3, Metadata v12 (all-topics requests carry 3 bytes past
+//                              the body, see below), CreateTopics v4, DescribeConfigs v1,
+//                              DeleteTopics v4, InitProducerId v4, Produce v10, ListOffsets v7,
+//                              Fetch v13, FindCoordinator v2, JoinGroup v5, SyncGroup v3,
+//                              Heartbeat v3, OffsetFetch v9, OffsetCommit v9, LeaveGroup v1
 //
 // What is checked:
-// - every request frame decodes with our codec (header and body) and re-encodes to the same bytes;
+// - every request frame decodes with our codec (header and body) and re-encodes to the same bytes
+//   — all of them but librdkafka 2.16's Metadata v12 all-topics requests, which carry 3 bytes after
+//   a complete body (a 4-byte zero array count where a 1-byte compact null belongs): they are
+//   served as Kafka serves them (README, "Bytes after a request body") and re-encode to the frame
+//   without those bytes; no other frame of any client has any;
 //   a request above the versions we serve (an ApiVersions v5 frame relabelled v6) is a typed
 //   UNSUPPORTED_VERSION error;
-// - the captures predate ApiVersions v5 on our side: the broker served ApiVersions up to v4 then,
-//   so the v5 requests in them were answered with the v0 fallback (CAPTURE_API_VERSIONS_MAX); the
+// - the first five captures predate ApiVersions v5 on our side: the broker served ApiVersions up
+//   to v4 then, so the v5 requests in them were answered with the v0 fallback
+//   (captureApiVersionsMax; confluent-kafka's capture is from a broker serving v5); the
 //   requests themselves now decode, and carry KIP-1242's cluster id and node id once the client
 //   knows them;
 // - every response frame decodes with our codec and re-encodes to the same bytes;
@@ -68,6 +79,7 @@ const CAPTURED_WITH: Record<GoldenClient, Record<string, string>> = {
   java: { 'kafka-clients': '4.4.0' },
   'franz-go': { 'franz-go': 'v1.22.2' },
   'kafka-python': { 'kafka-python': '3.0.12' },
+  'confluent-kafka': { 'confluent-kafka': '2.16.2', librdkafka: '2.16.0' },
 };
 
 /** What each client says about itself in ApiVersions v3+ (KIP-511). */
@@ -77,6 +89,7 @@ const SOFTWARE: Record<GoldenClient, { name: string; version: string } | null> =
   java: { name: 'apache-kafka-java', version: '4.4.0' },
   'franz-go': { name: 'kgo', version: 'v1.22.2' },
   'kafka-python': { name: 'kafka-python', version: '3.0.12' },
+  'confluent-kafka': { name: 'confluent-kafka-python', version: '2.16.2-rdkafka-2.16.0' },
 };
 
 const A = ApiKey;
@@ -92,6 +105,7 @@ const REQUIRED_APIS: Record<GoldenClient, readonly number[]> = {
   java: [...CLIENT_APIS, ...ADMIN_APIS, A.DescribeCluster],
   'franz-go': [...CLIENT_APIS, A.CreateTopics],
   'kafka-python': CLIENT_APIS,
+  'confluent-kafka': [...CLIENT_APIS, ...ADMIN_APIS],
 };
 
 // --- loading -------------------------------------------------------------------------------------
@@ -102,18 +116,20 @@ const RESPONSES = FRAMES.filter((f) => f.direction === 'response');
 
 const API_VERSIONS_MAX = (requestSpecs.get(ApiKey.ApiVersions)?.validVersions ?? [0, 0])[1];
 /**
- * The highest ApiVersions version the broker served when these fixtures were captured. It is part
- * of the recorded answers, not of today's codec: re-capturing (scripts/capture-golden.ts) against
- * a broker that serves v5 makes it API_VERSIONS_MAX again.
+ * The highest ApiVersions version the broker served when a client's fixtures were captured. It is
+ * part of the recorded answers, not of today's codec: re-capturing (scripts/capture-golden.ts)
+ * against a broker that serves v5 makes it API_VERSIONS_MAX, as it is for confluent-kafka's.
  */
-const CAPTURE_API_VERSIONS_MAX = 4;
+function captureApiVersionsMax(client: GoldenClient): number {
+  return client === 'confluent-kafka' ? API_VERSIONS_MAX : 4;
+}
 
 /**
  * The version a captured response is encoded at: the request's, except that an ApiVersions
  * request above what the broker served at capture time got the v0 fallback answer (KIP-511).
  */
-function responseVersion(apiKey: number, requestVersion: number): number {
-  return apiKey === ApiKey.ApiVersions && requestVersion > CAPTURE_API_VERSIONS_MAX ? 0 : requestVersion;
+function responseVersion(client: GoldenClient, apiKey: number, requestVersion: number): number {
+  return apiKey === ApiKey.ApiVersions && requestVersion > captureApiVersionsMax(client) ? 0 : requestVersion;
 }
 
 function body(frame: GoldenFrame): Uint8Array {
@@ -141,8 +157,30 @@ describe('captured requests decode and re-encode to the same bytes', () => {
     expect(view.getInt32(0)).toBe(f.bytes.length - 4);
     const header = decodeRequestHeader(body(f));
     expect(header).toMatchObject({ apiKey: f.apiKey, apiVersion: f.apiVersion, correlationId: f.correlationId });
-    const decoded = decodeRequest(header, body(f));
-    expect(encodeRequest(header.apiKey, header.apiVersion, header.correlationId, header.clientId, decoded)).toEqual(f.bytes);
+    const info = { trailingBytes: -1 };
+    const decoded = decodeRequest(header, body(f), info);
+    // A frame with bytes after its body re-encodes to the frame without them (size prefix too).
+    const expected = new Uint8Array(f.bytes.subarray(0, f.bytes.length - info.trailingBytes));
+    new DataView(expected.buffer).setInt32(0, expected.length - 4);
+    expect(encodeRequest(header.apiKey, header.apiVersion, header.correlationId, header.clientId, decoded)).toEqual(expected);
+  });
+
+  test("only librdkafka >= 2.1's Metadata v9+ all-topics requests carry bytes after the body: 3, read as Kafka reads them", () => {
+    const withTrailing: string[] = [];
+    for (const f of REQUESTS) {
+      const header = decodeRequestHeader(body(f));
+      const info = { trailingBytes: 0 };
+      const decoded = decodeRequest(header, body(f), info);
+      if (info.trailingBytes === 0) continue;
+      withTrailing.push(`${f.client} ${f.file}`);
+      expect([f.client, f.apiKey, info.trailingBytes], f.file).toEqual(['confluent-kafka', ApiKey.Metadata, 3]);
+      expect(header.apiVersion).toBeGreaterThanOrEqual(9);
+      // librdkafka's int32 count 0 where a compact null belongs: Kafka reads its first byte as the
+      // null topics (all), the next two as false booleans and the third as no tagged fields.
+      expect(body(f).subarray(header.bodyOffset, header.bodyOffset + 4)).toEqual(new Uint8Array(4));
+      expect(decoded).toMatchObject({ topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    }
+    expect(withTrailing.length, 'the confluent-kafka capture holds all-topics Metadata requests').toBeGreaterThan(0);
   });
 
   test('an ApiVersions request above the served range is a typed UNSUPPORTED_VERSION error', () => {
@@ -161,7 +199,7 @@ describe('captured requests decode and re-encode to the same bytes', () => {
 
 describe('captured responses decode and re-encode to the same bytes', () => {
   test.each(RESPONSES.map((f) => [`${f.client} ${f.file}`, f] as const))('%s', (_name, f) => {
-    const version = responseVersion(f.apiKey, f.apiVersion);
+    const version = responseVersion(f.client, f.apiKey, f.apiVersion);
     const { correlationId, body: decoded } = decodeResponse(f.apiKey, version, body(f));
     expect(correlationId).toBe(f.correlationId);
     expect(concat(encodeResponse(f.apiKey, version, correlationId, decoded))).toEqual(f.bytes);
@@ -192,7 +230,7 @@ function decodedExchanges(client: GoldenClient): Decoded[] {
       file: req.file,
       header,
       request: decodeRequest(header, body(req)),
-      response: decodeResponse(req.apiKey, responseVersion(req.apiKey, req.apiVersion), body(res)).body,
+      response: decodeResponse(req.apiKey, responseVersion(client, req.apiKey, req.apiVersion), body(res)).body,
     });
   }
   return out;
@@ -259,9 +297,9 @@ function checkExchange(client: GoldenClient, s: GoldenScenario, x: Decoded, t: T
   const ourTopics = [s.topic, s.adminTopic].filter((n) => n !== null);
   switch (x.apiKey) {
     case A.ApiVersions: {
-      const served = x.apiVersion <= CAPTURE_API_VERSIONS_MAX;
+      const served = x.apiVersion <= captureApiVersionsMax(client);
       expect(res.errorCode, where).toBe(served ? ErrorCode.NONE : ErrorCode.UNSUPPORTED_VERSION);
-      expect(res.apiKeys).toContainEqual({ apiKey: A.ApiVersions, minVersion: 0, maxVersion: CAPTURE_API_VERSIONS_MAX });
+      expect(res.apiKeys).toContainEqual({ apiKey: A.ApiVersions, minVersion: 0, maxVersion: captureApiVersionsMax(client) });
       expect(res.apiKeys).toContainEqual(expect.objectContaining({ apiKey: A.Produce, minVersion: 0 }));
       const software = SOFTWARE[client];
       if (x.apiVersion >= 3 && software !== null) {
@@ -500,7 +538,7 @@ function kafkajsCanReadRecords(f: GoldenFrame): boolean {
   );
 }
 
-const KAFKAJS_READABLE = RESPONSES.filter((f) => kafkajsDecoder(f.apiKey, responseVersion(f.apiKey, f.apiVersion)) !== null && kafkajsCanReadRecords(f));
+const KAFKAJS_READABLE = RESPONSES.filter((f) => kafkajsDecoder(f.apiKey, responseVersion(f.client, f.apiKey, f.apiVersion)) !== null && kafkajsCanReadRecords(f));
 
 test('kafkajs reads every response of its own session and librdkafka\'s classic ones', () => {
   expect(KAFKAJS_READABLE.filter((f) => f.client === 'kafkajs')).toHaveLength(RESPONSES.filter((f) => f.client === 'kafkajs').length);
@@ -509,10 +547,10 @@ test('kafkajs reads every response of its own session and librdkafka\'s classic 
 
 describe("captured responses, read by kafkajs's own decoders", () => {
   test.each(KAFKAJS_READABLE.map((f) => [`${f.client} ${f.file}`, f] as const))('%s', async (_name, f) => {
-    const decode = kafkajsDecoder(f.apiKey, responseVersion(f.apiKey, f.apiVersion)) as (data: Buffer) => unknown;
+    const decode = kafkajsDecoder(f.apiKey, responseVersion(f.client, f.apiKey, f.apiVersion)) as (data: Buffer) => unknown;
     // kafkajs hands its decoders the bytes after the size prefix and the correlation id.
     const data = Buffer.from(f.bytes.subarray(8));
-    if (responseVersion(f.apiKey, f.apiVersion) !== f.apiVersion) {
+    if (responseVersion(f.client, f.apiKey, f.apiVersion) !== f.apiVersion) {
       // The v0 fallback answer: kafkajs's decoder reads the error code and raises it (that is how
       // kafkajs learns to retry lower), so the oracle's verdict is that very error.
       await expect((async () => decode(data))()).rejects.toMatchObject({ type: 'UNSUPPORTED_VERSION' });

@@ -3,7 +3,7 @@
 // body, and encodes responses into frame parts it hands to the connection writer.
 
 import type { MessageSpec } from './spec.ts';
-import { decodeBody, encodeBody } from './codec.ts';
+import { decodeBody, decodeBodyPrefix, encodeBody } from './codec.ts';
 import { ProtocolError } from './errors.ts';
 import { type RequestHeader, readResponseHeader, writeRequestHeader, writeResponseHeader } from './headers.ts';
 import { Reader } from './primitives/reader.ts';
@@ -52,6 +52,8 @@ export {
   readBatchHeader,
   type TimestampType,
 } from './record-batch.ts';
+// Control batches: COMMIT / ABORT end-transaction markers.
+export * from './record-batch-control.ts';
 
 function specFor(specs: ReadonlyMap<number, MessageSpec>, apiKey: number, apiVersion: number): MessageSpec {
   const spec = specs.get(apiKey);
@@ -63,15 +65,27 @@ function specFor(specs: ReadonlyMap<number, MessageSpec>, apiKey: number, apiVer
   return spec;
 }
 
+/** What decodeRequest reports besides the body (the caller owns one and passes it each time). */
+export interface RequestDecodeInfo {
+  /** Bytes of the frame after the complete body: read by nobody, served as Kafka serves them. */
+  trailingBytes: number;
+}
+
 /**
  * Decodes a request body. `frame` is what FrameReader returned, `header` what decodeRequestHeader
  * made of it. Record sets come out as zero-copy subarrays of `frame`. Throws ProtocolError only.
  * The body has the generated type of the header's API key (any request when the key's type is
  * just `number`, as a decoded header's is: the caller dispatches on it).
+ *
+ * Bytes after a complete body are ignored, as Apache Kafka ignores them (its request parsing reads
+ * the version's fields and never checks what is left of the frame); their count goes to
+ * `info.trailingBytes` when `info` is given. A body that runs past the frame is an error.
  */
-export function decodeRequest<K extends number>(header: RequestHeader & { readonly apiKey: K }, frame: Uint8Array): RequestOf<K> {
+export function decodeRequest<K extends number>(header: RequestHeader & { readonly apiKey: K }, frame: Uint8Array, info?: RequestDecodeInfo): RequestOf<K> {
   const spec = specFor(requestSpecs, header.apiKey, header.apiVersion);
-  return decodeBody<RequestOf<K>>(spec, header.apiVersion, frame, header.bodyOffset, frame.length);
+  const { body, trailingBytes } = decodeBodyPrefix<RequestOf<K>>(spec, header.apiVersion, frame, header.bodyOffset, frame.length);
+  if (info !== undefined) info.trailingBytes = trailingBytes;
+  return body;
 }
 
 // One scratch writer, reused by every encode (encodes are synchronous, so never concurrent).

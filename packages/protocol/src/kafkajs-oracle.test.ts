@@ -550,7 +550,7 @@ describe('requests kafkajs encodes, decoded by us', () => {
 
   test.each(range(0, 2))('ListGroups v%i', async (v) => {
     const { body } = await weDecode(kafkajs(`requests/listGroups/v${v}/request`)());
-    expect(body).toEqual({ statesFilter: [] });
+    expect(body).toEqual({ statesFilter: [], typesFilter: [] });
   });
 
   test.each(range(0, 1))('DeleteGroups v%i', async (v) => {

@@ -198,3 +198,43 @@ describe('lying lengths and counts', () => {
     expect(codeOf(() => encodeResponse(4, 0, 1, {}))).toBe('UNKNOWN_API');
   });
 });
+
+// Bytes after a complete request body are served, as Kafka serves them (README: "Bytes after a
+// request body"); a body short of its fields is not.
+describe('bytes after a complete request body', () => {
+  test.each(requestFrames)('%s v%i request: 1-16 extra bytes decode to the same body, counted', (_name, _version, frame) => {
+    const plain = decodeRequestFrame(frame);
+    const info = { trailingBytes: -1 };
+    for (let extra = 1; extra <= 16; extra++) {
+      const longer = new Uint8Array(frame.length + extra);
+      longer.set(frame);
+      longer.fill(extra % 2 === 0 ? 0xff : 0x00, frame.length); // zeros look like fields; 0xff like garbage
+      expect(decodeRequest(decodeRequestHeader(longer), longer, info)).toEqual(plain);
+      expect(info.trailingBytes).toBe(extra);
+    }
+    decodeRequest(decodeRequestHeader(frame), frame, info);
+    expect(info.trailingBytes).toBe(0);
+  });
+
+  test("librdkafka's Metadata v12 all-topics request: 4-byte zero count where a compact null belongs", () => {
+    // rdkafka_request.c writes an int32 array count of 0 for "all topics" at Metadata v9+ and
+    // leaves it; Kafka reads its first byte as the null topics, the next two as the booleans (false)
+    // and the third as an empty tagged-field section, then ignores what follows — so do we.
+    const frame = frameWith(ApiKey.Metadata, 12, true, (w) => {
+      w.int32(0); // topics, as librdkafka writes it
+      w.bool(true); // allowAutoTopicCreation, as librdkafka meant it
+      w.bool(false); // includeTopicAuthorizedOperations
+      w.uvarint(0); // tagged fields
+    });
+    const info = { trailingBytes: 0 };
+    const body = decodeRequest(decodeRequestHeader(frame), frame, info);
+    expect(body).toMatchObject({ topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    expect(info.trailingBytes).toBe(3);
+  });
+
+  test('a request body one byte short is still an error', () => {
+    for (const [, , frame] of requestFrames) {
+      expect(codeOf(() => decodeRequestFrame(frame.subarray(0, frame.length - 1)))).toMatch(/^(TRUNCATED|INVALID_LENGTH)$/);
+    }
+  });
+});

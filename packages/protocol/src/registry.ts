@@ -7,16 +7,34 @@ import type { FieldSpec, MessageSpec } from './spec.ts';
 import { apiKeyName } from './api-keys.ts';
 import { parseVersions } from './primitives/versions.ts';
 
+import { AddOffsetsToTxnRequest, AddOffsetsToTxnResponse } from './messages/add-offsets-to-txn.ts';
+import { AddPartitionsToTxnRequest, AddPartitionsToTxnResponse } from './messages/add-partitions-to-txn.ts';
 import { AlterConfigsRequest, AlterConfigsResponse } from './messages/alter-configs.ts';
+import { AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse } from './messages/alter-user-scram-credentials.ts';
 import { ApiVersionsRequest, ApiVersionsResponse } from './messages/api-versions.ts';
+import { ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse } from './messages/consumer-group-describe.ts';
+import { ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse } from './messages/consumer-group-heartbeat.ts';
+import { CreateAclsRequest, CreateAclsResponse } from './messages/create-acls.ts';
 import { CreatePartitionsRequest, CreatePartitionsResponse } from './messages/create-partitions.ts';
 import { CreateTopicsRequest, CreateTopicsResponse } from './messages/create-topics.ts';
+import { DeleteAclsRequest, DeleteAclsResponse } from './messages/delete-acls.ts';
 import { DeleteGroupsRequest, DeleteGroupsResponse } from './messages/delete-groups.ts';
 import { DeleteRecordsRequest, DeleteRecordsResponse } from './messages/delete-records.ts';
 import { DeleteTopicsRequest, DeleteTopicsResponse } from './messages/delete-topics.ts';
+import { DescribeAclsRequest, DescribeAclsResponse } from './messages/describe-acls.ts';
+import { DescribeLogDirsRequest, DescribeLogDirsResponse } from './messages/describe-log-dirs.ts';
+import { ElectLeadersRequest, ElectLeadersResponse } from './messages/elect-leaders.ts';
+import { AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse } from './messages/alter-partition-reassignments.ts';
+import { ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse } from './messages/list-partition-reassignments.ts';
+import { OffsetDeleteRequest, OffsetDeleteResponse } from './messages/offset-delete.ts';
+import { UpdateFeaturesRequest, UpdateFeaturesResponse } from './messages/update-features.ts';
 import { DescribeClusterRequest, DescribeClusterResponse } from './messages/describe-cluster.ts';
 import { DescribeConfigsRequest, DescribeConfigsResponse } from './messages/describe-configs.ts';
 import { DescribeGroupsRequest, DescribeGroupsResponse } from './messages/describe-groups.ts';
+import { DescribeProducersRequest, DescribeProducersResponse } from './messages/describe-producers.ts';
+import { DescribeTransactionsRequest, DescribeTransactionsResponse } from './messages/describe-transactions.ts';
+import { EndTxnRequest, EndTxnResponse } from './messages/end-txn.ts';
+import { DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse } from './messages/describe-user-scram-credentials.ts';
 import { FetchRequest, FetchResponse } from './messages/fetch.ts';
 import { FindCoordinatorRequest, FindCoordinatorResponse } from './messages/find-coordinator.ts';
 import { HeartbeatRequest, HeartbeatResponse } from './messages/heartbeat.ts';
@@ -26,6 +44,7 @@ import { JoinGroupRequest, JoinGroupResponse } from './messages/join-group.ts';
 import { LeaveGroupRequest, LeaveGroupResponse } from './messages/leave-group.ts';
 import { ListGroupsRequest, ListGroupsResponse } from './messages/list-groups.ts';
 import { ListOffsetsRequest, ListOffsetsResponse } from './messages/list-offsets.ts';
+import { ListTransactionsRequest, ListTransactionsResponse } from './messages/list-transactions.ts';
 import { MetadataRequest, MetadataResponse } from './messages/metadata.ts';
 import { OffsetCommitRequest, OffsetCommitResponse } from './messages/offset-commit.ts';
 import { OffsetFetchRequest, OffsetFetchResponse } from './messages/offset-fetch.ts';
@@ -34,6 +53,8 @@ import { ProduceRequest, ProduceResponse } from './messages/produce.ts';
 import { SaslAuthenticateRequest, SaslAuthenticateResponse } from './messages/sasl-authenticate.ts';
 import { SaslHandshakeRequest, SaslHandshakeResponse } from './messages/sasl-handshake.ts';
 import { SyncGroupRequest, SyncGroupResponse } from './messages/sync-group.ts';
+import { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from './messages/txn-offset-commit.ts';
+import { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from './messages/write-txn-markers.ts';
 
 const pairs: ReadonlyArray<readonly [MessageSpec, MessageSpec]> = [
   [ProduceRequest, ProduceResponse],
@@ -56,13 +77,34 @@ const pairs: ReadonlyArray<readonly [MessageSpec, MessageSpec]> = [
   [DeleteRecordsRequest, DeleteRecordsResponse],
   [InitProducerIdRequest, InitProducerIdResponse],
   [OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse],
+  [AddPartitionsToTxnRequest, AddPartitionsToTxnResponse],
+  [AddOffsetsToTxnRequest, AddOffsetsToTxnResponse],
+  [EndTxnRequest, EndTxnResponse],
+  [WriteTxnMarkersRequest, WriteTxnMarkersResponse],
+  [TxnOffsetCommitRequest, TxnOffsetCommitResponse],
+  [DescribeAclsRequest, DescribeAclsResponse],
+  [CreateAclsRequest, CreateAclsResponse],
+  [DeleteAclsRequest, DeleteAclsResponse],
   [DescribeConfigsRequest, DescribeConfigsResponse],
   [AlterConfigsRequest, AlterConfigsResponse],
+  [DescribeLogDirsRequest, DescribeLogDirsResponse],
   [SaslAuthenticateRequest, SaslAuthenticateResponse],
   [CreatePartitionsRequest, CreatePartitionsResponse],
   [DeleteGroupsRequest, DeleteGroupsResponse],
+  [ElectLeadersRequest, ElectLeadersResponse],
   [IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse],
+  [AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse],
+  [ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse],
+  [OffsetDeleteRequest, OffsetDeleteResponse],
+  [UpdateFeaturesRequest, UpdateFeaturesResponse],
   [DescribeClusterRequest, DescribeClusterResponse],
+  [ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse],
+  [ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse],
+  [DescribeProducersRequest, DescribeProducersResponse],
+  [DescribeTransactionsRequest, DescribeTransactionsResponse],
+  [ListTransactionsRequest, ListTransactionsResponse],
+  [DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse],
+  [AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse],
 ];
 
 // --- well-formedness -------------------------------------------------------------------------
@@ -174,7 +216,12 @@ export const requestSpecs: ReadonlyMap<number, MessageSpec> = byApiKey('request'
 export const responseSpecs: ReadonlyMap<number, MessageSpec> = byApiKey('response');
 
 for (const [req, res] of pairs) {
-  if (req.apiKey !== res.apiKey || req.validVersions[0] !== res.validVersions[0] || req.validVersions[1] !== res.validVersions[1] || req.flexibleVersions !== res.flexibleVersions) {
+  if (
+    req.apiKey !== res.apiKey ||
+    req.validVersions[0] !== res.validVersions[0] ||
+    req.validVersions[1] !== res.validVersions[1] ||
+    req.flexibleVersions !== res.flexibleVersions
+  ) {
     throw new Error(`${req.name}: request and response disagree on API key, versions or flexible versions`);
   }
 }

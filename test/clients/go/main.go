@@ -11,6 +11,10 @@
 //	    {"event":"record","partition":P,"offset":O,"key":K,"value":V} per record, then
 //	    {"event":"committed"} and {"event":"done","count":N}
 //
+// produce and consume also take [-sasl-mechanism SCRAM-SHA-256|SCRAM-SHA-512 -sasl-user U
+// -sasl-password P]: SASL/SCRAM through franz-go's pkg/sasl/scram (the broker's listener must be
+// SASL_PLAINTEXT).
+//
 // Any failure prints a message on stderr and exits 1.
 package main
 
@@ -26,6 +30,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 )
 
 func main() {
@@ -41,6 +46,9 @@ func main() {
 	partitions := flags.Int("partitions", 1, "partitions of a created topic")
 	valueSuffix := flags.String("value-suffix", "", "appended to every produced value")
 	timeout := flags.Duration("timeout", 60*time.Second, "give up after this long")
+	saslMechanism := flags.String("sasl-mechanism", "", "SCRAM-SHA-256 or SCRAM-SHA-512; empty: no SASL")
+	saslUser := flags.String("sasl-user", "", "SASL user")
+	saslPassword := flags.String("sasl-password", "", "SASL password")
 	if err := flags.Parse(os.Args[2:]); err != nil {
 		fail(err)
 	}
@@ -50,13 +58,14 @@ func main() {
 	if os.Args[1] != "create-topic" && *count <= 0 {
 		fail(fmt.Errorf("%s needs a positive -count", os.Args[1]))
 	}
+	auth := saslOpts(*saslMechanism, *saslUser, *saslPassword)
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 	switch os.Args[1] {
 	case "create-topic":
 		createTopic(ctx, *brokers, *topic, int32(*partitions))
 	case "produce":
-		var opts []kgo.Opt
+		opts := append([]kgo.Opt{}, auth...)
 		if *compression != "" {
 			codec, err := codecFor(*compression)
 			if err != nil {
@@ -69,10 +78,24 @@ func main() {
 		if *group == "" {
 			fail(fmt.Errorf("consume needs -group"))
 		}
-		consume(ctx, *brokers, *topic, *group, *count)
+		consume(ctx, *brokers, *topic, *group, *count, auth)
 	default:
 		fail(fmt.Errorf("unknown command %q", os.Args[1]))
 	}
+}
+
+func saslOpts(mechanism, user, password string) []kgo.Opt {
+	auth := scram.Auth{User: user, Pass: password}
+	switch mechanism {
+	case "":
+		return nil
+	case "SCRAM-SHA-256":
+		return []kgo.Opt{kgo.SASL(auth.AsSha256Mechanism())}
+	case "SCRAM-SHA-512":
+		return []kgo.Opt{kgo.SASL(auth.AsSha512Mechanism())}
+	}
+	fail(fmt.Errorf("unknown SASL mechanism %q", mechanism))
+	return nil
 }
 
 func codecFor(name string) (kgo.CompressionCodec, error) {
@@ -141,14 +164,14 @@ func produce(ctx context.Context, brokers, topic string, count int, valueSuffix 
 	emit(map[string]any{"event": "done", "count": len(results)})
 }
 
-func consume(ctx context.Context, brokers, topic, group string, count int) {
-	client, err := kgo.NewClient(
+func consume(ctx context.Context, brokers, topic, group string, count int, extra []kgo.Opt) {
+	client, err := kgo.NewClient(append([]kgo.Opt{
 		kgo.SeedBrokers(brokers),
 		kgo.ConsumeTopics(topic),
 		kgo.ConsumerGroup(group),
 		kgo.DisableAutoCommit(),
 		kgo.ClientID("sluice-franz-go"),
-	)
+	}, extra...)...)
 	if err != nil {
 		fail(err)
 	}

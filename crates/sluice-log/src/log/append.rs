@@ -102,7 +102,7 @@ impl Log {
     }
 
     /// Kafka's roll rules, checked before an append of `bytes` ending at `last_offset`.
-    fn maybe_roll(
+    pub(super) fn maybe_roll(
         &mut self,
         bytes: u64,
         max_timestamp_in_messages: i64,

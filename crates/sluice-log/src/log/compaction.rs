@@ -39,7 +39,12 @@ impl Log {
                 self.log_start_offset
             };
         let active_base = *self.segments.keys().next_back().expect("an active segment");
-        let mut uncleanable = self.log_end_offset.min(active_base);
+        // Never past an open transaction (Kafka's `cleanableOffsets`): whether it commits or
+        // aborts is not known yet.
+        let mut uncleanable = self
+            .log_end_offset
+            .min(active_base)
+            .min(self.first_unstable_offset().unwrap_or(i64::MAX));
         let lag = self.config.min_compaction_lag_ms;
         if lag > 0 {
             for segment in self.non_active_from(first_dirty) {
@@ -129,6 +134,7 @@ impl Log {
                 file: segment.file().clone(),
                 path: segment.log_path().to_path_buf(),
                 index_bytes: segment.index_bytes(),
+                aborted: segment.txn_index().entries().to_vec(),
             });
         }
         // Kafka's `lastRecordsOfActiveProducers`: each producer's last batch, from its state.
@@ -144,6 +150,21 @@ impl Log {
                 Some((entry.producer_id(), last.last_offset))
             })
             .collect();
+        // Kafka's third case: an active producer with no data batch left in its epoch (it only
+        // wrote markers since) keeps its markers of that epoch, so its epoch is not lost.
+        let producer_marker_epochs = self
+            .producers
+            .state()
+            .sorted_entries()
+            .into_iter()
+            .filter(|entry| now_ms.saturating_sub(entry.last_timestamp()) < expiration)
+            .filter(|entry| entry.batches().len() == 0)
+            .map(|entry| (entry.producer_id(), entry.epoch()))
+            .collect();
+        // Transactional batches in the range are aborted or committed: every transaction there
+        // has ended (the range stops at the first unstable offset), and this lists the aborted.
+        let aborted =
+            self.aborted_transactions(self.log_start_offset, range.first_uncleanable_offset)?;
         let abort = Arc::new(AtomicBool::new(false));
         self.cleaning = Some(abort.clone());
         Ok(Some(CleanJob {
@@ -157,6 +178,8 @@ impl Log {
             dirty_start_position,
             segments,
             producer_last_offsets,
+            producer_marker_epochs,
+            aborted,
             abort,
         }))
     }

@@ -32,7 +32,8 @@
 //! holds the `Log` struct, its small accessors, truncation and close; `open.rs` opening and
 //! recovery, `append.rs` appends and rolls, `read.rs` reads and timestamp lookups,
 //! `retention.rs` retention and DeleteRecords, `flush.rs` flush jobs and the recovery point,
-//! `compaction.rs` the log's side of compaction, whose job and formats are in `cleaner/`.
+//! `compaction.rs` the log's side of compaction, whose job and formats are in `cleaner/`,
+//! `transactions.rs` transaction markers, the first unstable offset and aborted transactions.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -55,6 +56,7 @@ mod flush;
 mod open;
 mod read;
 mod retention;
+mod transactions;
 
 /// What `open` needs to know about the previous run of this log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -237,7 +239,7 @@ impl Log {
         // the latest one left is loaded and the batches after it replayed.
         self.producers.rebuild(
             &*storage,
-            &self.segments,
+            &mut self.segments,
             self.log_start_offset,
             self.log_end_offset,
             wall_clock_ms(),

@@ -60,13 +60,28 @@ impl Log {
             offline: None,
         };
         log.settle_offsets(options, now, &mut recovered)?;
-        log.rebuild_producer_state(options, now)?;
-        if !recovered.is_empty() {
+        let reindexed_from = log.rebuild_producer_state(options, now)?;
+        if !recovered.is_empty() || reindexed_from.is_some() {
             let mut targets: Vec<SyncTarget> = recovered
                 .iter()
                 .filter_map(|b| log.segments.get(b))
                 .flat_map(|s| s.sync_targets())
                 .collect();
+            if let Some(from) = reindexed_from {
+                // Transaction index entries the scan wrote: durable before the recovery point
+                // moves to the log end.
+                let start = log
+                    .segments
+                    .range(..=from)
+                    .next_back()
+                    .map_or(from, |(base, _)| *base);
+                targets.extend(
+                    log.segments
+                        .range(start..)
+                        .filter(|(base, _)| !recovered.contains(base))
+                        .flat_map(|(_, s)| s.sync_targets()),
+                );
+            }
             targets.extend(log.producers.take_unsynced());
             log.job_for(targets).run()?;
         }
@@ -108,8 +123,10 @@ impl Log {
         Ok(())
     }
 
-    /// Loads the latest usable producer snapshot and replays the batches after it.
-    fn rebuild_producer_state(&mut self, options: OpenOptions, now: i64) -> Result<()> {
+    /// Loads the latest usable producer snapshot and replays the batches after it (rewriting
+    /// the transaction index entries from there). Returns where the scan started when it wrote
+    /// transaction index entries (they need a sync).
+    fn rebuild_producer_state(&mut self, options: OpenOptions, now: i64) -> Result<Option<i64>> {
         // Snapshots above the recovery point may describe batches an unclean stop lost.
         let snapshot_bound = if options.clean_shutdown {
             self.log_end_offset
@@ -118,7 +135,7 @@ impl Log {
         };
         let rebuilt = self.producers.rebuild(
             &*self.storage,
-            &self.segments,
+            &mut self.segments,
             self.log_start_offset,
             snapshot_bound,
             now,
@@ -128,7 +145,7 @@ impl Log {
             // Kafka snapshots the rebuilt state too, so the next restart scans from here.
             self.producers.take_snapshot(self.log_end_offset)?;
         }
-        Ok(())
+        Ok((rebuilt.aborted_txns_indexed > 0).then_some(rebuilt.scanned_from))
     }
 
     /// Segments the last `open` scanned and CRC-checked or re-indexed (0 after a clean shutdown).

@@ -3,6 +3,13 @@
 //! and after truncation from the latest usable snapshot plus a header scan of the batches after
 //! it (Kafka's `ProducerStateManager.truncateAndReload` / `UnifiedLog.rebuildProducerState`).
 //!
+//! The same scan rebuilds the transaction indexes (Kafka's `LogSegment.recover` updating the
+//! txn index from the producer state): every entry of a marker at or past the scan's start is
+//! dropped, and each ABORT marker the scan meets writes its entry again into its segment's
+//! `.txnindex`. Entries below the start are those of markers below the snapshot offset, which is
+//! at or below the recovery point: they were synced with their segment and are kept. So after an
+//! unclean stop (or a truncation) the indexes are exact again, whatever was torn or lost.
+//!
 //! Concurrency contract: owned by the partition's `Log`, used from its single appender thread.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -11,8 +18,10 @@ use std::sync::Arc;
 
 use crate::error::Result;
 use crate::producer::snapshot;
-use crate::producer::state::{AppendCheck, ProducerEntry, ProducerState};
-use crate::segment::{Segment, SyncTarget};
+use crate::producer::state::{AppendCheck, MarkerCheck, ProducerEntry, ProducerState};
+use crate::records::batch::BatchHeader;
+use crate::records::control::{self, EndTxnMarker};
+use crate::segment::{AbortedTxn, Segment, SyncTarget};
 use crate::storage::Storage;
 
 /// What `ProducerStateManager::rebuild` did.
@@ -22,9 +31,15 @@ pub struct Rebuild {
     pub snapshot: Option<i64>,
     /// Where the header scan started (the snapshot offset or the log start).
     pub scanned_from: i64,
-    /// Batches of idempotent producers replayed from the log.
+    /// Batches of idempotent producers (markers included) replayed from the log.
     pub batches_replayed: u64,
+    /// Transaction index entries written by the scan.
+    pub aborted_txns_indexed: u64,
 }
+
+/// Control batches larger than this are not read as markers (a marker is 78 bytes; a control
+/// batch from elsewhere would be small too): they are skipped, as unknown control records are.
+const MAX_MARKER_BATCH_BYTES: u64 = 64 * 1024;
 
 /// The producer state plus its snapshot files in the partition directory.
 #[derive(Debug)]
@@ -66,6 +81,19 @@ impl ProducerStateManager {
         self.state.apply(entries);
     }
 
+    pub fn check_marker(
+        &self,
+        marker: &EndTxnMarker,
+        offset: i64,
+        timestamp: i64,
+    ) -> Result<MarkerCheck> {
+        self.state.check_marker(marker, offset, timestamp)
+    }
+
+    pub fn apply_marker(&mut self, check: MarkerCheck) {
+        self.state.apply_marker(check);
+    }
+
     pub fn remove_expired(&mut self, now_ms: i64, expiration_ms: i64) -> usize {
         self.state.remove_expired(now_ms, expiration_ms)
     }
@@ -88,7 +116,7 @@ impl ProducerStateManager {
     pub fn rebuild(
         &mut self,
         storage: &dyn Storage,
-        segments: &BTreeMap<i64, Segment>,
+        segments: &mut BTreeMap<i64, Segment>,
         log_start: i64,
         bound: i64,
         now_ms: i64,
@@ -116,42 +144,68 @@ impl ProducerStateManager {
             }
         }
         let scanned_from = loaded.unwrap_or(log_start).max(log_start);
-        let batches_replayed = self.replay_from(storage, segments, scanned_from)?;
+        let (batches_replayed, aborted_txns_indexed) =
+            self.replay_from(storage, segments, scanned_from)?;
         self.state.remove_expired(now_ms, expiration_ms);
         Ok(Rebuild {
             snapshot: loaded,
             scanned_from,
             batches_replayed,
+            aborted_txns_indexed,
         })
     }
 
     /// Replays the producer batches of every batch holding an offset >= `from`: headers only,
-    /// nothing is decompressed.
+    /// nothing is decompressed, except that markers (78-byte control batches) are read whole.
+    /// Rewrites the transaction index entries of the markers from `from` on (module doc).
+    /// Returns the batches replayed and the index entries written.
     fn replay_from(
         &mut self,
         storage: &dyn Storage,
-        segments: &BTreeMap<i64, Segment>,
+        segments: &mut BTreeMap<i64, Segment>,
         from: i64,
-    ) -> Result<u64> {
+    ) -> Result<(u64, u64)> {
         let start_base = segments
             .range(..=from)
             .next_back()
             .map_or(i64::MIN, |(base, _)| *base);
         let mut replayed = 0;
-        for segment in segments.range(start_base..).map(|(_, s)| s) {
+        let mut indexed = 0;
+        for segment in segments.range_mut(start_base..).map(|(_, s)| s) {
+            segment.truncate_txn_index(storage, from)?;
             let Some((mut position, _)) = segment.find_batch(storage, from)? else {
                 continue;
             };
             while position < segment.size() {
                 let header = segment.read_header(storage, position)?;
-                if header.has_producer_id() {
+                if header.is_control() {
+                    if let Some(marker) = read_marker(storage, segment, position, &header)? {
+                        let offset = header.base_offset;
+                        let (completed, last_stable_offset) =
+                            self.state
+                                .replay_marker(&marker, offset, header.max_timestamp);
+                        if let Some(txn) = completed.filter(|txn| txn.aborted) {
+                            segment.append_aborted_txn(
+                                storage,
+                                AbortedTxn {
+                                    producer_id: txn.producer_id,
+                                    first_offset: txn.first_offset,
+                                    last_offset: txn.last_offset,
+                                    last_stable_offset,
+                                },
+                            )?;
+                            indexed += 1;
+                        }
+                        replayed += 1;
+                    }
+                } else if header.has_producer_id() {
                     self.state.replay(&header);
                     replayed += 1;
                 }
                 position += header.size();
             }
         }
-        Ok(replayed)
+        Ok((replayed, indexed))
     }
 
     /// Writes a snapshot of the state at `offset` (the log end offset) unless one exists there.
@@ -190,5 +244,23 @@ impl ProducerStateManager {
         self.unsynced
             .retain(|t| t.path != snapshot::path(&self.dir, offset));
         snapshot::delete(&self.dir, offset)
+    }
+}
+
+/// The end-transaction marker of the control batch at `position`, or None when the batch holds
+/// some other control record (Kafka skips those too) or is too large to be one.
+fn read_marker(
+    storage: &dyn Storage,
+    segment: &Segment,
+    position: u64,
+    header: &BatchHeader,
+) -> Result<Option<EndTxnMarker>> {
+    if header.size() > MAX_MARKER_BATCH_BYTES || !header.has_producer_id() {
+        return Ok(None);
+    }
+    let bytes = segment.read_batch(storage, position, header)?;
+    match control::parse_marker(&bytes) {
+        Ok(marker) => Ok(Some(marker)),
+        Err(_) => Ok(None),
     }
 }

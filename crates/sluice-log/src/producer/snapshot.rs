@@ -4,18 +4,22 @@
 //! (offset = the log end), so recovery loads one and scans only the batch headers after it.
 //!
 //! Format — Sluice's own, set in stone once released (a new layout gets a new version number).
-//! All integers big-endian:
+//! All integers big-endian. Version 2 (written since transactions are served):
 //!
 //! ```text
 //! offset  size  field
-//!      0     2  version          i16, 1
+//!      0     2  version          i16, 2
 //!      2     4  crc              u32, CRC-32C (Castagnoli) of bytes 6..end of file
 //!      6     8  snapshotOffset   i64, the offset in the file name
 //!     14     4  producerCount    i32, N >= 0
 //!     18     …  N producers, by ascending producerId, each:
-//!                 producerId      i64, >= 0
-//!                 epoch           i16
-//!                 batchCount      u8, 1..=5
+//!                 producerId        i64, >= 0
+//!                 epoch             i16
+//!                 coordinatorEpoch  i32, -1 before the producer's first marker
+//!                 txnFirstOffset    i64, first offset of its open transaction; -1: none open
+//!                                   (else >= 0 and below snapshotOffset)
+//!                 lastTimestamp     i64, of its last batch or marker
+//!                 batchCount        u8, 0..=5 (0: a marker with a new epoch forgot them)
 //!                 batchCount batches, oldest first, 32 bytes each:
 //!                   firstSequence i32
 //!                   lastSequence  i32
@@ -23,6 +27,10 @@
 //!                   lastOffset    i64, >= firstOffset, below the next batch's firstOffset
 //!                   maxTimestamp  i64
 //! ```
+//!
+//! Version 1 (still read; written before transactions): the same without coordinatorEpoch,
+//! txnFirstOffset and lastTimestamp, and batchCount 1..=5. It loads as coordinator epoch -1, no
+//! open transaction, and the last batch's maxTimestamp as the last timestamp.
 //!
 //! Nothing follows the last producer. A file that fails any of these rules is corrupt: the
 //! loader deletes it and falls back to an older snapshot (or a scan from the log start), as
@@ -45,11 +53,13 @@ use crate::segment;
 
 pub const SNAPSHOT_SUFFIX: &str = ".snapshot";
 
-const VERSION: i16 = 1;
+const VERSION: i16 = 2;
+const VERSION_1: i16 = 1;
 const CRC_AT: usize = 2;
 const CRC_COVERS_FROM: usize = 6;
 const HEADER_SIZE: usize = 18;
-const PRODUCER_FIXED_SIZE: usize = 8 + 2 + 1;
+const PRODUCER_FIXED_SIZE: usize = 8 + 2 + 4 + 8 + 8 + 1;
+const PRODUCER_FIXED_SIZE_V1: usize = 8 + 2 + 1;
 const BATCH_SIZE: usize = 4 + 4 + 8 + 8 + 8;
 
 pub fn path(dir: &Path, offset: i64) -> PathBuf {
@@ -87,6 +97,9 @@ pub fn encode(offset: i64, entries: &[&ProducerEntry]) -> Vec<u8> {
     for entry in entries {
         out.extend_from_slice(&entry.producer_id().to_be_bytes());
         out.extend_from_slice(&entry.epoch().to_be_bytes());
+        out.extend_from_slice(&entry.coordinator_epoch().to_be_bytes());
+        out.extend_from_slice(&entry.txn_first_offset().unwrap_or(-1).to_be_bytes());
+        out.extend_from_slice(&entry.last_timestamp().to_be_bytes());
         out.push(u8::try_from(entry.batches().len()).expect("at most five batches"));
         for b in entry.batches() {
             out.extend_from_slice(&b.first_sequence.to_be_bytes());
@@ -108,8 +121,10 @@ pub fn decode(
 ) -> std::result::Result<Vec<ProducerEntry>, String> {
     let mut reader = Reader { bytes, at: 0 };
     let version = reader.i16()?;
-    if version != VERSION {
-        return Err(format!("version {version}, expected {VERSION}"));
+    if version != VERSION && version != VERSION_1 {
+        return Err(format!(
+            "version {version}, expected {VERSION_1} or {VERSION}"
+        ));
     }
     let stored_crc = reader.u32()?;
     let computed = crc32c::crc32c(&bytes[CRC_COVERS_FROM..]);
@@ -125,7 +140,11 @@ pub fn decode(
         ));
     }
     let count = reader.i32()?;
-    let smallest_producer = PRODUCER_FIXED_SIZE + BATCH_SIZE;
+    let smallest_producer = if version == VERSION_1 {
+        PRODUCER_FIXED_SIZE_V1 + BATCH_SIZE
+    } else {
+        PRODUCER_FIXED_SIZE
+    };
     if count < 0 || count as usize > reader.remaining() / smallest_producer {
         return Err(format!(
             "producer count {count} does not fit the {} bytes left",
@@ -143,10 +162,21 @@ pub fn decode(
         }
         previous_id = producer_id;
         let epoch = reader.i16()?;
-        let batch_count = reader.u8()? as usize;
-        if !(1..=BATCHES_TO_RETAIN).contains(&batch_count) {
+        let (coordinator_epoch, txn_first_offset, last_timestamp) = if version == VERSION_1 {
+            (-1, -1, None)
+        } else {
+            (reader.i32()?, reader.i64()?, Some(reader.i64()?))
+        };
+        if txn_first_offset < -1 || txn_first_offset >= offset {
             return Err(format!(
-                "producer {producer_id}: {batch_count} batches, expected 1 to {BATCHES_TO_RETAIN}"
+                "producer {producer_id}: open transaction at {txn_first_offset}, outside [0, {offset})"
+            ));
+        }
+        let batch_count = reader.u8()? as usize;
+        let min_batches = if version == VERSION_1 { 1 } else { 0 };
+        if !(min_batches..=BATCHES_TO_RETAIN).contains(&batch_count) {
+            return Err(format!(
+                "producer {producer_id}: {batch_count} batches, expected {min_batches} to {BATCHES_TO_RETAIN}"
             ));
         }
         let mut batches = Vec::with_capacity(batch_count);
@@ -171,7 +201,18 @@ pub fn decode(
             }
             batches.push(b);
         }
-        entries.push(ProducerEntry::new(producer_id, epoch, batches).expect("1 to 5 batches"));
+        let entry = match last_timestamp {
+            None => ProducerEntry::new(producer_id, epoch, batches),
+            Some(last_timestamp) => ProducerEntry::with_txn(
+                producer_id,
+                epoch,
+                batches,
+                coordinator_epoch,
+                (txn_first_offset >= 0).then_some(txn_first_offset),
+                last_timestamp,
+            ),
+        };
+        entries.push(entry.expect("batch count checked above"));
     }
     if reader.remaining() != 0 {
         return Err(format!(
@@ -299,13 +340,96 @@ mod tests {
             bytes.len(),
             HEADER_SIZE + 2 * PRODUCER_FIXED_SIZE + 7 * BATCH_SIZE
         );
-        assert_eq!(&bytes[0..2], &[0, 1]);
+        assert_eq!(&bytes[0..2], &[0, 2]);
         assert_eq!(&bytes[6..14], &100i64.to_be_bytes());
         assert_eq!(&bytes[14..18], &2i32.to_be_bytes());
         assert_eq!(&bytes[18..26], &3i64.to_be_bytes());
-        assert_eq!(bytes[28], 2, "batch count of the first producer");
+        assert_eq!(&bytes[28..32], &(-1i32).to_be_bytes(), "coordinator epoch");
+        assert_eq!(
+            &bytes[32..40],
+            &(-1i64).to_be_bytes(),
+            "no open transaction"
+        );
+        assert_eq!(
+            &bytes[40..48],
+            &1_700_000_000_005i64.to_be_bytes(),
+            "last timestamp"
+        );
+        assert_eq!(bytes[48], 2, "batch count of the first producer");
         assert_eq!(decode(&bytes, 100).unwrap(), entries);
         assert!(decode(&encode(0, &[]), 0).unwrap().is_empty());
+    }
+
+    #[test]
+    fn transaction_state_and_batchless_producers_round_trip() {
+        let entries = vec![
+            ProducerEntry::with_txn(5, 2, vec![meta(40, 3, 0)], 7, Some(40), 1_234).unwrap(),
+            // A marker with a new epoch forgot the batches.
+            ProducerEntry::with_txn(9, 4, vec![], 3, None, 99).unwrap(),
+        ];
+        let refs: Vec<&ProducerEntry> = entries.iter().collect();
+        let bytes = encode(50, &refs);
+        let decoded = decode(&bytes, 50).unwrap();
+        assert_eq!(decoded, entries);
+        assert_eq!(decoded[0].txn_first_offset(), Some(40));
+        assert_eq!(decoded[0].coordinator_epoch(), 7);
+        assert_eq!(decoded[1].batches().len(), 0);
+        assert_eq!(decoded[1].last_timestamp(), 99);
+        // An open transaction at or past the snapshot offset cannot be.
+        let bad = ProducerEntry::with_txn(5, 2, vec![], 0, Some(50), 0).unwrap();
+        assert!(
+            decode(&encode(50, &[&bad]), 50)
+                .unwrap_err()
+                .contains("open transaction")
+        );
+    }
+
+    /// A version 1 file, byte for byte as the first release wrote it.
+    fn encode_v1(offset: i64, entries: &[&ProducerEntry]) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(&1i16.to_be_bytes());
+        out.extend_from_slice(&0u32.to_be_bytes());
+        out.extend_from_slice(&offset.to_be_bytes());
+        out.extend_from_slice(&(entries.len() as i32).to_be_bytes());
+        for entry in entries {
+            out.extend_from_slice(&entry.producer_id().to_be_bytes());
+            out.extend_from_slice(&entry.epoch().to_be_bytes());
+            out.push(entry.batches().len() as u8);
+            for b in entry.batches() {
+                out.extend_from_slice(&b.first_sequence.to_be_bytes());
+                out.extend_from_slice(&b.last_sequence.to_be_bytes());
+                out.extend_from_slice(&b.first_offset.to_be_bytes());
+                out.extend_from_slice(&b.last_offset.to_be_bytes());
+                out.extend_from_slice(&b.max_timestamp.to_be_bytes());
+            }
+        }
+        let crc = crc32c::crc32c(&out[CRC_COVERS_FROM..]);
+        out[CRC_AT..CRC_AT + 4].copy_from_slice(&crc.to_be_bytes());
+        out
+    }
+
+    #[test]
+    fn version_1_files_still_load_without_transactions() {
+        let entries = sample();
+        let refs: Vec<&ProducerEntry> = entries.iter().collect();
+        let bytes = encode_v1(100, &refs);
+        assert_eq!(
+            bytes.len(),
+            HEADER_SIZE + 2 * PRODUCER_FIXED_SIZE_V1 + 7 * BATCH_SIZE
+        );
+        let decoded = decode(&bytes, 100).unwrap();
+        assert_eq!(decoded, entries);
+        for entry in &decoded {
+            assert_eq!(entry.coordinator_epoch(), -1);
+            assert_eq!(entry.txn_first_offset(), None);
+            assert_eq!(
+                entry.last_timestamp(),
+                entry.batches().last().unwrap().max_timestamp
+            );
+        }
+        // Version 1 never held a producer without batches.
+        let empty = ProducerEntry::with_txn(1, 0, vec![], -1, None, 0).unwrap();
+        assert!(decode(&encode_v1(10, &[&empty]), 10).is_err());
     }
 
     #[test]

@@ -1,8 +1,10 @@
-//! Idempotent producer state of one partition: Kafka's `ProducerStateManager` and
-//! `ProducerAppendInfo` for producers without transactions.
+//! Idempotent and transactional producer state of one partition: Kafka's `ProducerStateManager`
+//! and `ProducerAppendInfo`.
 //!
-//! Per producer id the partition keeps the producer's epoch and the metadata of its last five
-//! appended batches (first/last sequence, first/last offset, max timestamp). `Log::append` asks
+//! Per producer id the partition keeps the producer's epoch, the metadata of its last five
+//! appended batches (first/last sequence, first/last offset, max timestamp), the coordinator
+//! epoch of its last transaction marker, the first offset of its open transaction here (if any)
+//! and the timestamp of its last batch or marker. `Log::append` asks
 //! `check_append` before anything is written, with the offsets the batches are about to get, and
 //! applies the accepted entries once the bytes are in place, so the check and the append are one
 //! step for the single appender. The rules, transcribed from Kafka 3.x/4.x (`UnifiedLog.
@@ -23,9 +25,23 @@
 //!    answer to a produce: current Kafka only raises OUT_OF_ORDER_SEQUENCE_NUMBER for a stateless
 //!    producer when transactions v2 verification is in play, which Sluice does not serve.
 //!
+//! Transactions (`ProducerAppendInfo.appendDataBatch` / `appendEndTxnMarker`):
+//!
+//! 5. A transactional batch from a producer with no open transaction here opens one at the
+//!    batch's first offset; a non-transactional batch while one is open is INVALID_TXN_STATE.
+//! 6. A marker (`check_marker`, the coordinator's COMMIT / ABORT) from an older epoch than the
+//!    producer's is INVALID_PRODUCER_EPOCH; from an older coordinator epoch than the last marker's,
+//!    TRANSACTION_COORDINATOR_FENCED. It takes the marker's epoch (a newer one forgets the batches,
+//!    so the sequence restarts at 0), records the coordinator epoch and closes the open
+//!    transaction, which it reports as a `CompletedTxn` (none when no transaction was open: such a
+//!    marker is still written, and changes only the epoch).
+//! 7. The first unstable offset is the smallest first offset of the open transactions
+//!    (`first_unstable_offset`), kept in an ordered set so a fetch reads it in O(log n).
+//!
 //! State is never dropped when the log start passes a producer's batches (KIP-360); a producer
-//! expires once its last batch's timestamp is `producer.id.expiration.ms` old
-//! (`ProducerStateManager.removeExpiredProducers`), checked at open and on every retention pass.
+//! expires once its last batch's (or marker's) timestamp is `producer.id.expiration.ms` old
+//! (`ProducerStateManager.removeExpiredProducers`), checked at open and on every retention pass;
+//! a producer with an open transaction never expires.
 //!
 //! Snapshots (`snapshot.rs`, managed by `manager.rs`) are taken at roll and close at the log end offset; `open`
 //! and `truncate_to` rebuild the state from the latest usable snapshot plus a header scan of the
@@ -35,10 +51,11 @@
 //! Bounds: five batches per producer; the number of producers is bounded only by expiration, as
 //! in Kafka (each costs about 200 bytes).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use crate::error::{Error, Result};
 use crate::records::batch::{self, BatchHeader};
+use crate::records::control::{EndTxnMarker, MarkerType};
 
 /// Batches kept per producer for duplicate detection (Kafka's NUM_BATCHES_TO_RETAIN; producers
 /// keep at most five requests in flight per partition for the same reason).
@@ -71,24 +88,50 @@ impl BatchMetadata {
     }
 }
 
-/// One producer's state: its epoch and its last batches, oldest first (1 to 5 of them).
+/// One producer's state: its epoch, its last batches (oldest first, 0 to 5 of them: a marker
+/// with a new epoch forgets them), and its transaction state.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProducerEntry {
     producer_id: i64,
     epoch: i16,
     batches: VecDeque<BatchMetadata>,
+    /// The coordinator epoch of the last marker written for this producer; -1 before any.
+    coordinator_epoch: i32,
+    /// First offset of the producer's open transaction on this partition; None when none is.
+    txn_first_offset: Option<i64>,
+    /// maxTimestamp of the last batch, or the timestamp of the last marker.
+    last_timestamp: i64,
 }
 
 impl ProducerEntry {
-    /// An entry from its parts (a snapshot); None unless it holds 1 to 5 batches.
+    /// An entry from its parts (a version 1 snapshot); None unless it holds 1 to 5 batches.
     pub fn new(producer_id: i64, epoch: i16, batches: Vec<BatchMetadata>) -> Option<ProducerEntry> {
-        if batches.is_empty() || batches.len() > BATCHES_TO_RETAIN {
+        if batches.is_empty() {
+            return None;
+        }
+        let last_timestamp = batches.last()?.max_timestamp;
+        ProducerEntry::with_txn(producer_id, epoch, batches, -1, None, last_timestamp)
+    }
+
+    /// An entry with its transaction state (a version 2 snapshot); None beyond 5 batches.
+    pub fn with_txn(
+        producer_id: i64,
+        epoch: i16,
+        batches: Vec<BatchMetadata>,
+        coordinator_epoch: i32,
+        txn_first_offset: Option<i64>,
+        last_timestamp: i64,
+    ) -> Option<ProducerEntry> {
+        if batches.len() > BATCHES_TO_RETAIN {
             return None;
         }
         Some(ProducerEntry {
             producer_id,
             epoch,
             batches: batches.into(),
+            coordinator_epoch,
+            txn_first_offset,
+            last_timestamp,
         })
     }
 
@@ -97,6 +140,21 @@ impl ProducerEntry {
             producer_id,
             epoch,
             batches: VecDeque::from([batch]),
+            coordinator_epoch: -1,
+            txn_first_offset: None,
+            last_timestamp: batch.max_timestamp,
+        }
+    }
+
+    /// The entry of a producer first seen through a marker.
+    fn empty(producer_id: i64) -> ProducerEntry {
+        ProducerEntry {
+            producer_id,
+            epoch: NO_PRODUCER_EPOCH,
+            batches: VecDeque::new(),
+            coordinator_epoch: -1,
+            txn_first_offset: None,
+            last_timestamp: batch::NO_TIMESTAMP,
         }
     }
 
@@ -113,19 +171,25 @@ impl ProducerEntry {
         self.batches.iter()
     }
 
-    fn last(&self) -> &BatchMetadata {
-        self.batches
-            .back()
-            .expect("a producer entry holds at least one batch")
-    }
-
+    /// Sequence of the last retained batch; -1 (Kafka's NO_SEQUENCE) when none is retained, so
+    /// the next batch of the same epoch must start at 0.
     pub fn last_sequence(&self) -> i32 {
-        self.last().last_sequence
+        self.batches.back().map_or(-1, |b| b.last_sequence)
     }
 
-    /// Timestamp of the last batch: what expiration is measured from.
+    /// Timestamp of the last batch or marker: what expiration is measured from.
     pub fn last_timestamp(&self) -> i64 {
-        self.last().max_timestamp
+        self.last_timestamp
+    }
+
+    /// The coordinator epoch of the last marker; -1 before any.
+    pub fn coordinator_epoch(&self) -> i32 {
+        self.coordinator_epoch
+    }
+
+    /// First offset of the open transaction on this partition, if one is open.
+    pub fn txn_first_offset(&self) -> Option<i64> {
+        self.txn_first_offset
     }
 
     /// `ProducerStateEntry.findDuplicateBatch`: a retained batch of the same epoch with exactly
@@ -156,7 +220,89 @@ impl ProducerEntry {
             self.batches.pop_front();
         }
         self.batches.push_back(batch);
+        self.last_timestamp = batch.max_timestamp;
     }
+
+    /// Kafka's transaction rule for a data batch (after the epoch and sequence checks):
+    /// a transactional batch opens a transaction unless one is open; a non-transactional one
+    /// is refused while one is open. `first_offset` is the batch's first offset.
+    fn note_data_batch(
+        &mut self,
+        index: usize,
+        transactional: bool,
+        first_offset: i64,
+    ) -> Result<()> {
+        match (transactional, self.txn_first_offset) {
+            (true, None) => self.txn_first_offset = Some(first_offset),
+            (false, Some(txn_first_offset)) => {
+                return Err(Error::InvalidTxnState {
+                    batch: index,
+                    producer_id: self.producer_id,
+                    txn_first_offset,
+                });
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// `ProducerAppendInfo.appendEndTxnMarker` without the checks: the marker at `offset` ends
+    /// the open transaction (reported as completed), takes the marker's epoch (a new epoch
+    /// forgets the batches) and coordinator epoch.
+    fn end_txn(
+        &mut self,
+        marker: &EndTxnMarker,
+        offset: i64,
+        timestamp: i64,
+    ) -> Option<CompletedTxn> {
+        let completed = self
+            .txn_first_offset
+            .take()
+            .map(|first_offset| CompletedTxn {
+                producer_id: self.producer_id,
+                first_offset,
+                last_offset: offset,
+                aborted: marker.kind == MarkerType::Abort,
+            });
+        if marker.producer_epoch != self.epoch {
+            self.batches.clear();
+            self.epoch = marker.producer_epoch;
+        }
+        self.coordinator_epoch = marker.coordinator_epoch;
+        self.last_timestamp = timestamp;
+        completed
+    }
+}
+
+/// A transaction a marker ended (Kafka's `CompletedTxn`): its producer, its first offset on
+/// this partition, the marker's offset, and whether it was aborted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompletedTxn {
+    pub producer_id: i64,
+    pub first_offset: i64,
+    /// The marker's offset.
+    pub last_offset: i64,
+    pub aborted: bool,
+}
+
+/// What `ProducerState::check_marker` accepted: the producer's entry once the marker is
+/// written, the transaction it completes, and the last stable offset right after it (Kafka's
+/// `lastStableOffset(completedTxn)`: the first offset of the earliest other open transaction,
+/// or the offset after the marker).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MarkerCheck {
+    pub entry: ProducerEntry,
+    pub completed: Option<CompletedTxn>,
+    pub last_stable_offset: i64,
+}
+
+/// An open transaction, for DescribeProducers and the coordinator's view of a partition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OngoingTxn {
+    pub producer_id: i64,
+    pub producer_epoch: i16,
+    pub first_offset: i64,
+    pub last_timestamp: i64,
 }
 
 /// `nextSeq` follows `lastSeq` (Kafka's ProducerAppendInfo.inSequence).
@@ -179,6 +325,9 @@ pub enum AppendCheck {
 #[derive(Debug, Default)]
 pub struct ProducerState {
     producers: HashMap<i64, ProducerEntry>,
+    /// (first offset, producer id) of every open transaction: the first is the first unstable
+    /// offset. Kept in step with `producers` by `put`.
+    ongoing: BTreeSet<(i64, i64)>,
 }
 
 impl ProducerState {
@@ -221,6 +370,8 @@ impl ProducerState {
                 current.map_or(NO_PRODUCER_EPOCH, |c| c.epoch),
                 entry.as_ref(),
             )?;
+            let entry = entry.get_or_insert_with(|| ProducerEntry::empty(producer_id));
+            entry.note_data_batch(index, header.is_transactional(), first_offset)?;
             let metadata = BatchMetadata {
                 first_sequence: header.base_sequence,
                 last_sequence: header.last_sequence(),
@@ -228,16 +379,7 @@ impl ProducerState {
                 last_offset: first_offset + header.last_offset_delta as i64,
                 max_timestamp: log_append_time.unwrap_or(header.max_timestamp),
             };
-            match entry {
-                Some(entry) => entry.add_batch(header.producer_epoch, metadata),
-                None => {
-                    *entry = Some(ProducerEntry::first(
-                        producer_id,
-                        header.producer_epoch,
-                        metadata,
-                    ))
-                }
-            }
+            entry.add_batch(header.producer_epoch, metadata);
         }
         Ok(AppendCheck::Accept(
             updated.into_values().flatten().collect(),
@@ -247,34 +389,144 @@ impl ProducerState {
     /// Stores the entries `check_append` accepted, once the append is written.
     pub fn apply(&mut self, entries: Vec<ProducerEntry>) {
         for entry in entries {
-            self.producers.insert(entry.producer_id, entry);
+            self.put(entry);
         }
     }
 
+    /// Checks a marker the coordinator asks to append at `offset` (rule 6 of the module doc).
+    /// Changes nothing; `apply_marker` stores the outcome once the marker is written.
+    pub fn check_marker(
+        &self,
+        marker: &EndTxnMarker,
+        offset: i64,
+        timestamp: i64,
+    ) -> Result<MarkerCheck> {
+        let mut entry = self
+            .producers
+            .get(&marker.producer_id)
+            .cloned()
+            .unwrap_or_else(|| ProducerEntry::empty(marker.producer_id));
+        if marker.producer_epoch < entry.epoch {
+            return Err(Error::InvalidProducerEpoch {
+                batch: 0,
+                producer_id: marker.producer_id,
+                epoch: marker.producer_epoch,
+                current_epoch: entry.epoch,
+            });
+        }
+        if marker.coordinator_epoch < entry.coordinator_epoch {
+            return Err(Error::TransactionCoordinatorFenced {
+                producer_id: marker.producer_id,
+                coordinator_epoch: marker.coordinator_epoch,
+                current_coordinator_epoch: entry.coordinator_epoch,
+            });
+        }
+        let completed = entry.end_txn(marker, offset, timestamp);
+        let last_stable_offset = self
+            .ongoing
+            .iter()
+            .find(|&&(_, producer_id)| producer_id != marker.producer_id)
+            .map_or(offset + 1, |&(first_offset, _)| first_offset);
+        Ok(MarkerCheck {
+            entry,
+            completed,
+            last_stable_offset,
+        })
+    }
+
+    /// Stores what `check_marker` accepted, once the marker is written.
+    pub fn apply_marker(&mut self, check: MarkerCheck) {
+        self.put(check.entry);
+    }
+
     /// Adds a batch read back from the log, without checks (recovery, like Kafka's REPLICATION
-    /// origin: what is in the log was accepted when it was appended).
+    /// origin: what is in the log was accepted when it was appended). Control batches go to
+    /// `replay_marker`.
     pub fn replay(&mut self, header: &BatchHeader) {
         assert!(
             header.has_producer_id(),
             "replaying a batch without a producer id"
         );
+        assert!(!header.is_control(), "replaying a marker as a data batch");
         let metadata = BatchMetadata::of_stored(header);
-        match self.producers.get_mut(&header.producer_id) {
-            Some(entry) => entry.add_batch(header.producer_epoch, metadata),
-            None => {
-                let entry =
-                    ProducerEntry::first(header.producer_id, header.producer_epoch, metadata);
-                self.producers.insert(header.producer_id, entry);
+        let mut entry = match self.producers.get(&header.producer_id) {
+            Some(entry) => {
+                let mut entry = entry.clone();
+                entry.add_batch(header.producer_epoch, metadata);
+                entry
             }
+            None => ProducerEntry::first(header.producer_id, header.producer_epoch, metadata),
+        };
+        if header.is_transactional() && entry.txn_first_offset.is_none() {
+            entry.txn_first_offset = Some(header.base_offset);
         }
+        self.put(entry);
     }
 
-    /// Drops producers whose last batch is at least `expiration_ms` old; returns how many.
+    /// Replays a marker read back from the log at `offset`; returns the transaction it ended
+    /// and the last stable offset right after it, as `check_marker` would have.
+    pub fn replay_marker(
+        &mut self,
+        marker: &EndTxnMarker,
+        offset: i64,
+        timestamp: i64,
+    ) -> (Option<CompletedTxn>, i64) {
+        let mut entry = self
+            .producers
+            .get(&marker.producer_id)
+            .cloned()
+            .unwrap_or_else(|| ProducerEntry::empty(marker.producer_id));
+        let completed = entry.end_txn(marker, offset, timestamp);
+        self.put(entry);
+        let last_stable_offset = self.first_unstable_offset().unwrap_or(offset + 1);
+        (completed, last_stable_offset)
+    }
+
+    /// Drops producers whose last batch or marker is at least `expiration_ms` old, except those
+    /// with an open transaction; returns how many.
     pub fn remove_expired(&mut self, now_ms: i64, expiration_ms: i64) -> usize {
         let before = self.producers.len();
-        self.producers
-            .retain(|_, entry| now_ms.saturating_sub(entry.last_timestamp()) < expiration_ms);
+        self.producers.retain(|_, entry| {
+            entry.txn_first_offset.is_some()
+                || now_ms.saturating_sub(entry.last_timestamp()) < expiration_ms
+        });
         before - self.producers.len()
+    }
+
+    /// The first offset of the earliest open transaction (Kafka's `firstUnstableOffset`);
+    /// None when no transaction is open. The last stable offset is min(this, high watermark).
+    pub fn first_unstable_offset(&self) -> Option<i64> {
+        self.ongoing.first().map(|&(first_offset, _)| first_offset)
+    }
+
+    /// The open transactions, earliest first.
+    pub fn ongoing_transactions(&self) -> Vec<OngoingTxn> {
+        self.ongoing
+            .iter()
+            .map(|&(first_offset, producer_id)| {
+                let entry = &self.producers[&producer_id];
+                OngoingTxn {
+                    producer_id,
+                    producer_epoch: entry.epoch,
+                    first_offset,
+                    last_timestamp: entry.last_timestamp,
+                }
+            })
+            .collect()
+    }
+
+    /// Stores `entry`, keeping the set of open transactions in step.
+    fn put(&mut self, entry: ProducerEntry) {
+        let producer_id = entry.producer_id;
+        if let Some(first_offset) = entry.txn_first_offset {
+            self.ongoing.insert((first_offset, producer_id));
+        }
+        if let Some(old) = self.producers.insert(producer_id, entry)
+            && let Some(old_first) = old.txn_first_offset
+            && Some(old_first) != self.producers[&producer_id].txn_first_offset
+        {
+            self.ongoing.remove(&(old_first, producer_id));
+        }
     }
 
     pub fn entry(&self, producer_id: i64) -> Option<&ProducerEntry> {
@@ -298,10 +550,14 @@ impl ProducerState {
 
     pub(super) fn clear(&mut self) {
         self.producers.clear();
+        self.ongoing.clear();
     }
 
     pub(super) fn load(&mut self, entries: Vec<ProducerEntry>) {
-        self.producers = entries.into_iter().map(|e| (e.producer_id, e)).collect();
+        self.clear();
+        for entry in entries {
+            self.put(entry);
+        }
     }
 }
 
@@ -370,6 +626,33 @@ mod tests {
         b[53..57].copy_from_slice(&first_sequence.to_be_bytes());
         b[57..61].copy_from_slice(&count.to_be_bytes());
         b
+    }
+
+    /// A transactional header-only batch.
+    fn txn_batch(producer_id: i64, epoch: i16, first_sequence: i32, count: i32) -> Vec<u8> {
+        let mut b = batch(producer_id, epoch, first_sequence, count);
+        b[21..23].copy_from_slice(&0x10i16.to_be_bytes());
+        b
+    }
+
+    fn marker(producer_id: i64, epoch: i16, coordinator_epoch: i32, commit: bool) -> EndTxnMarker {
+        EndTxnMarker {
+            producer_id,
+            producer_epoch: epoch,
+            coordinator_epoch,
+            kind: if commit {
+                MarkerType::Commit
+            } else {
+                MarkerType::Abort
+            },
+        }
+    }
+
+    /// Checks and applies a marker like `Log::append_marker` at `offset`.
+    fn end(state: &mut ProducerState, m: EndTxnMarker, offset: i64) -> Result<MarkerCheck> {
+        let check = state.check_marker(&m, offset, 2_000)?;
+        state.apply_marker(check.clone());
+        Ok(check)
     }
 
     /// Checks and applies like `Log::append` at `offset`; returns the check.
@@ -587,5 +870,124 @@ mod tests {
         assert_eq!(state.remove_expired(1_000 + 99, 100), 0);
         assert_eq!(state.remove_expired(1_000 + 100, 100), 1);
         assert!(state.is_empty());
+    }
+
+    #[test]
+    fn a_transactional_batch_opens_a_transaction_that_a_marker_closes() {
+        let mut state = ProducerState::default();
+        accepted(append(&mut state, &txn_batch(7, 0, 0, 3), 10));
+        accepted(append(&mut state, &txn_batch(7, 0, 3, 2), 13));
+        assert_eq!(state.entry(7).unwrap().txn_first_offset(), Some(10));
+        assert_eq!(state.first_unstable_offset(), Some(10));
+        accepted(append(&mut state, &txn_batch(8, 0, 0, 1), 15));
+        assert_eq!(state.first_unstable_offset(), Some(10));
+        assert_eq!(
+            state
+                .ongoing_transactions()
+                .iter()
+                .map(|t| (t.producer_id, t.first_offset))
+                .collect::<Vec<_>>(),
+            vec![(7, 10), (8, 15)]
+        );
+        let check = end(&mut state, marker(7, 0, 0, false), 16).unwrap();
+        assert_eq!(
+            check.completed,
+            Some(CompletedTxn {
+                producer_id: 7,
+                first_offset: 10,
+                last_offset: 16,
+                aborted: true
+            })
+        );
+        assert_eq!(
+            check.last_stable_offset, 15,
+            "producer 8's transaction is still open"
+        );
+        assert_eq!(state.first_unstable_offset(), Some(15));
+        let check = end(&mut state, marker(8, 0, 0, true), 17).unwrap();
+        assert!(!check.completed.unwrap().aborted);
+        assert_eq!(check.last_stable_offset, 18);
+        assert_eq!(state.first_unstable_offset(), None);
+        assert!(state.ongoing_transactions().is_empty());
+        // The same epoch continues its sequence after a marker (TV1); a new transaction opens.
+        accepted(append(&mut state, &txn_batch(7, 0, 5, 1), 18));
+        assert_eq!(state.first_unstable_offset(), Some(18));
+    }
+
+    #[test]
+    fn a_plain_batch_inside_an_open_transaction_is_invalid_txn_state() {
+        let mut state = ProducerState::default();
+        accepted(append(&mut state, &txn_batch(7, 0, 0, 1), 0));
+        let err = state.check_append(&batch(7, 0, 1, 1), 1, None).unwrap_err();
+        assert_eq!(err.code(), "INVALID_TXN_STATE");
+        // Within one append too.
+        let mut state = ProducerState::default();
+        let mut both = txn_batch(9, 0, 0, 1);
+        both.extend(batch(9, 0, 1, 1));
+        assert_eq!(
+            code(state.check_append(&both, 0, None)),
+            "INVALID_TXN_STATE"
+        );
+        assert!(append(&mut state, &batch(9, 0, 0, 1), 0).is_ok());
+    }
+
+    #[test]
+    fn markers_are_fenced_by_producer_and_coordinator_epochs() {
+        let mut state = ProducerState::default();
+        accepted(append(&mut state, &txn_batch(7, 3, 0, 1), 0));
+        let err = state
+            .check_marker(&marker(7, 2, 0, true), 1, 0)
+            .unwrap_err();
+        assert_eq!(err.code(), "INVALID_PRODUCER_EPOCH");
+        end(&mut state, marker(7, 3, 5, true), 1).unwrap();
+        assert_eq!(state.entry(7).unwrap().coordinator_epoch(), 5);
+        let err = state
+            .check_marker(&marker(7, 3, 4, true), 2, 0)
+            .unwrap_err();
+        assert_eq!(err.code(), "TRANSACTION_COORDINATOR_FENCED");
+        // A marker with a newer epoch (TV2) forgets the batches: the sequence restarts at 0.
+        end(&mut state, marker(7, 4, 5, false), 2).unwrap();
+        let entry = state.entry(7).unwrap();
+        assert_eq!(entry.epoch(), 4);
+        assert_eq!(entry.batches().len(), 0);
+        assert_eq!(entry.last_sequence(), -1);
+        assert_eq!(
+            code(state.check_append(&txn_batch(7, 4, 1, 1), 3, None)),
+            "OUT_OF_ORDER_SEQUENCE_NUMBER"
+        );
+        accepted(append(&mut state, &txn_batch(7, 4, 0, 1), 3));
+        // Data from the epoch the marker fenced is refused.
+        assert_eq!(
+            code(state.check_append(&txn_batch(7, 3, 1, 1), 4, None)),
+            "INVALID_PRODUCER_EPOCH"
+        );
+    }
+
+    #[test]
+    fn a_marker_without_an_open_transaction_completes_nothing() {
+        let mut state = ProducerState::default();
+        let check = end(&mut state, marker(5, 1, 0, false), 0).unwrap();
+        assert_eq!(check.completed, None);
+        assert_eq!(state.entry(5).unwrap().epoch(), 1);
+        assert_eq!(state.first_unstable_offset(), None);
+    }
+
+    #[test]
+    fn replay_rebuilds_open_transactions_and_producers_in_one_never_expire() {
+        let mut state = ProducerState::default();
+        let mut header = BatchHeader::parse(&txn_batch(7, 0, 0, 2));
+        header.base_offset = 40;
+        state.replay(&header);
+        assert_eq!(state.first_unstable_offset(), Some(40));
+        assert_eq!(
+            state.remove_expired(i64::MAX, 1),
+            0,
+            "an open transaction pins it"
+        );
+        let (completed, lso) = state.replay_marker(&marker(7, 0, 0, false), 42, 5_000);
+        assert_eq!(completed.unwrap().first_offset, 40);
+        assert_eq!(lso, 43);
+        assert_eq!(state.entry(7).unwrap().last_timestamp(), 5_000);
+        assert_eq!(state.remove_expired(5_000 + 100, 100), 1);
     }
 }

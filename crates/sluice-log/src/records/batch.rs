@@ -146,9 +146,9 @@ impl BatchHeader {
     }
 
     /// The rules Kafka's LogValidator applies to batches from clients beyond the counts: no
-    /// control batches (transaction markers are the coordinator's), and an idempotent producer's
-    /// batch must carry a sequence. Sluice serves no transactions, so a transactional batch is
-    /// refused here as well (Kafka would need a transaction coordinator to accept it).
+    /// control batches (transaction markers are the coordinator's, appended through
+    /// `Log::append_marker`), an idempotent producer's batch must carry a sequence, and a
+    /// transactional batch must carry a producer id (its transaction is tracked per producer).
     pub fn check_client_batch(&self) -> Result<(), String> {
         if self.is_control() {
             return Err("clients are not allowed to write control records".into());
@@ -159,11 +159,8 @@ impl BatchHeader {
                 self.base_sequence, self.producer_id
             ));
         }
-        if self.is_transactional() {
-            return Err(format!(
-                "transactional batch from producerId {}: this broker serves no transactions",
-                self.producer_id
-            ));
+        if self.is_transactional() && !self.has_producer_id() {
+            return Err("transactional batch without a producer id".into());
         }
         Ok(())
     }

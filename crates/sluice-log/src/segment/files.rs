@@ -3,9 +3,9 @@
 //!
 //! `SegmentFile::ALL` is the one list of them. Everything that handles a segment's files as a
 //! set (create, delete, open's directory scan, the cleaner's `.cleaned` / `.swap` names and
-//! crash recovery, flush targets) iterates it, so a new kind of segment file (Kafka's
-//! transaction index, `.txnindex`) is a variant, its suffix and its entry in `ALL`; the compiler
-//! then points at the places that must open, write and sync it.
+//! crash recovery, flush targets) iterates it, so a new kind of segment file is a variant, its
+//! suffix and its entry in `ALL`; the compiler then points at the places that must open, write
+//! and sync it (as it did for Kafka's transaction index, `.txnindex`).
 
 use std::fs::File;
 use std::io;
@@ -24,6 +24,8 @@ pub enum SegmentFile {
     OffsetIndex,
     /// `.timeindex`: timestamp -> offset.
     TimeIndex,
+    /// `.txnindex`: the aborted transactions whose ABORT marker is in the segment.
+    TxnIndex,
 }
 
 impl SegmentFile {
@@ -32,6 +34,7 @@ impl SegmentFile {
         SegmentFile::Log,
         SegmentFile::OffsetIndex,
         SegmentFile::TimeIndex,
+        SegmentFile::TxnIndex,
     ];
 
     pub const fn suffix(self) -> &'static str {
@@ -39,7 +42,15 @@ impl SegmentFile {
             SegmentFile::Log => LOG_SUFFIX,
             SegmentFile::OffsetIndex => INDEX_SUFFIX,
             SegmentFile::TimeIndex => TIME_INDEX_SUFFIX,
+            SegmentFile::TxnIndex => TXN_INDEX_SUFFIX,
         }
+    }
+
+    /// The file is rebuilt from the log alone by a segment scan (the offset and time indexes):
+    /// a missing one makes `Segment::load` recover the segment. The transaction index also
+    /// needs the producer state, so the log rebuilds it (`producer/manager.rs`).
+    pub fn rebuilt_by_segment_scan(self) -> bool {
+        matches!(self, SegmentFile::OffsetIndex | SegmentFile::TimeIndex)
     }
 
     /// Every file of a segment except the log (the files a swap renames before its commit point).
@@ -71,6 +82,7 @@ impl SegmentFile {
 const LOG_SUFFIX: &str = ".log";
 const INDEX_SUFFIX: &str = ".index";
 const TIME_INDEX_SUFFIX: &str = ".timeindex";
+const TXN_INDEX_SUFFIX: &str = ".txnindex";
 
 /// Kafka's file name for a base offset and suffix (segment files, producer snapshots).
 pub fn file_name(base_offset: i64, suffix: &str) -> String {

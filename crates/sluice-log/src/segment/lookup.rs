@@ -29,7 +29,8 @@ impl Segment {
         Ok(header)
     }
 
-    fn read_batch(
+    /// Reads the whole batch at `position` whose header is `header`.
+    pub fn read_batch(
         &self,
         storage: &dyn Storage,
         position: u64,

@@ -1,5 +1,6 @@
-//! One segment of a partition log: `<base>.log` plus its `.index` and `.timeindex` (the list of
-//! a segment's files is `SegmentFile::ALL`, in `files.rs`).
+//! One segment of a partition log: `<base>.log` plus its `.index`, `.timeindex` and `.txnindex`
+//! (the list of a segment's files is `SegmentFile::ALL`, in `files.rs`; the transaction index's
+//! format is in `txn_index.rs`).
 //!
 //! File names are Kafka's: the base offset (the first offset the segment may hold) as 20
 //! zero-padded decimal digits, e.g. `00000000000000001234.log`. The `.log` file is a plain
@@ -37,8 +38,10 @@ use crate::storage::{self, Storage};
 mod files;
 mod lookup;
 mod recovery;
+mod txn_index;
 
 pub use files::{SegmentFile, SyncTarget, file_name, parse_file_name, remove_segment_files};
+pub use txn_index::{AbortedTxn, TXN_ENTRY_SIZE, TxnIndex, TxnSearch};
 
 /// Largest relative offset an index entry can hold (Kafka stores it as a non-negative int).
 pub const MAX_RELATIVE_OFFSET: i64 = i32::MAX as i64;
@@ -63,6 +66,7 @@ pub struct Segment {
     indexes_writable: bool,
     offset_index: OffsetIndex,
     time_index: TimeIndex,
+    txn_index: TxnIndex,
     /// Largest batch maxTimestamp so far, and the last offset of the first batch reaching it.
     max_timestamp: i64,
     offset_of_max_timestamp: i64,
@@ -101,6 +105,11 @@ impl Segment {
             true,
             index_bytes,
         )?;
+        let txn_index = TxnIndex::open(
+            storage,
+            &SegmentFile::TxnIndex.path(dir, base_offset),
+            base_offset,
+        )?;
         let mut segment = Segment {
             base_offset,
             log_path,
@@ -112,6 +121,7 @@ impl Segment {
             indexes_writable: true,
             offset_index,
             time_index,
+            txn_index,
             max_timestamp: batch::NO_TIMESTAMP,
             offset_of_max_timestamp: -1,
             rolling_timestamp: None,
@@ -398,22 +408,49 @@ impl Segment {
     }
 
     /// The files to fdatasync to make this segment durable as it stands, one per
-    /// `SegmentFile::ALL`.
+    /// `SegmentFile::ALL` that exists (the transaction index is created by its first entry).
     pub fn sync_targets(&self) -> impl Iterator<Item = SyncTarget> + '_ {
-        SegmentFile::ALL.iter().map(|&kind| self.sync_target(kind))
+        SegmentFile::ALL
+            .iter()
+            .filter_map(|&kind| self.sync_target(kind))
     }
 
-    fn sync_target(&self, kind: SegmentFile) -> SyncTarget {
+    fn sync_target(&self, kind: SegmentFile) -> Option<SyncTarget> {
         let (file, durable_len, path) = match kind {
             SegmentFile::Log => (self.file.clone(), self.size, self.log_path.clone()),
             SegmentFile::OffsetIndex => self.offset_index.sync_target(),
             SegmentFile::TimeIndex => self.time_index.sync_target(),
+            SegmentFile::TxnIndex => self.txn_index.sync_target()?,
         };
-        SyncTarget {
+        Some(SyncTarget {
             file,
             durable_len,
             path,
-        }
+        })
+    }
+
+    /// The aborted transactions whose ABORT marker is in this segment.
+    pub fn txn_index(&self) -> &TxnIndex {
+        &self.txn_index
+    }
+
+    /// Adds the entry of an ABORT marker this segment holds (append or recovery).
+    pub fn append_aborted_txn(&mut self, storage: &dyn Storage, entry: AbortedTxn) -> Result<()> {
+        // The marker is in the segment, or about to be appended to it (the entry goes first).
+        assert!(
+            entry.last_offset >= self.base_offset && entry.last_offset <= self.next_offset,
+            "the ABORT marker at {} is not in the segment [{}, {}]",
+            entry.last_offset,
+            self.base_offset,
+            self.next_offset
+        );
+        self.txn_index.append(storage, entry)
+    }
+
+    /// Drops the transaction index entries of markers at or past `offset` (recovery replays
+    /// them).
+    pub fn truncate_txn_index(&mut self, storage: &dyn Storage, offset: i64) -> Result<()> {
+        self.txn_index.truncate_from(storage, offset)
     }
 
     /// Unlinks the segment's files. `FileRange`s still held elsewhere keep the log inode alive.

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::{MAX_RELATIVE_OFFSET, Segment, SegmentFile};
+use super::{MAX_RELATIVE_OFFSET, Segment, SegmentFile, TxnIndex};
 use crate::config::LogConfig;
 use crate::error::{Error, Result};
 use crate::index::{OffsetIndex, TimeIndex};
@@ -33,8 +33,9 @@ impl Segment {
         let log_path = SegmentFile::Log.path(dir, base_offset);
         let index_path = SegmentFile::OffsetIndex.path(dir, base_offset);
         let time_index_path = SegmentFile::TimeIndex.path(dir, base_offset);
-        let indexes_missing =
-            SegmentFile::indexes().any(|kind| !kind.path(dir, base_offset).exists());
+        let indexes_missing = SegmentFile::indexes()
+            .filter(|kind| kind.rebuilt_by_segment_scan())
+            .any(|kind| !kind.path(dir, base_offset).exists());
         let file = storage
             .open(&log_path, false)
             .map_err(|e| Error::from_io("open segment", &log_path, e))?;
@@ -53,6 +54,11 @@ impl Segment {
             writable,
             index_bytes,
         )?;
+        let txn_index = TxnIndex::open(
+            storage,
+            &SegmentFile::TxnIndex.path(dir, base_offset),
+            base_offset,
+        )?;
         let mut segment = Segment {
             base_offset,
             log_path,
@@ -64,6 +70,7 @@ impl Segment {
             indexes_writable: writable,
             offset_index,
             time_index,
+            txn_index,
             max_timestamp: batch::NO_TIMESTAMP,
             offset_of_max_timestamp: -1,
             rolling_timestamp: None,
@@ -71,6 +78,9 @@ impl Segment {
             bytes_since_last_index_entry: 0,
         };
         if !writable && segment.load_from_indexes(storage).is_ok() {
+            // Entries past the segment's end cannot be (a file copied from elsewhere).
+            let end = segment.next_offset;
+            segment.txn_index.truncate_from(storage, end)?;
             return Ok((segment, 0));
         }
         let truncated = segment.recover(storage, config)?;
@@ -194,6 +204,9 @@ impl Segment {
         self.next_offset = previous_last_offset + 1;
         self.bytes_since_last_index_entry = position - last_indexed_at;
         self.published_end.store(position, Ordering::Release);
+        // Markers cut off take their entries with them; the log replays the rest (it has the
+        // producer state this scan lacks).
+        self.txn_index.truncate_from(storage, self.next_offset)?;
         self.seal(storage)?;
         Ok(truncated)
     }

@@ -16,6 +16,10 @@ use super::{ConnId, Event, Part, WriterConfig, WriterMode};
 use crate::Error;
 use crate::transfer::{self, FileCursor, Progress, SplicePipe, Stop, TransferError};
 
+mod tls;
+pub(super) use tls::{FILE_READ_BYTES, TlsLayer};
+pub use tls::{TlsEvent, TlsEventSink, TlsOptions};
+
 /// A part of a send, with how much of it the socket has taken.
 pub(super) enum Chunk<'a> {
     Bytes { data: Cow<'a, [u8]>, sent: usize },
@@ -210,6 +214,8 @@ pub(super) struct Connection {
     failed: bool,
     /// The connection is on the writer thread's hand-off list (at most once).
     pub(super) handed_off: bool,
+    /// A TLS connection's session (`tls.rs`); `None` on plaintext connections.
+    tls: Option<Box<TlsLayer>>,
 }
 
 impl Connection {
@@ -223,7 +229,19 @@ impl Connection {
             queued_chunks: 0,
             failed: false,
             handed_off: false,
+            tls: None,
         }
+    }
+
+    /// A TLS connection: the writer thread reads and writes it through `session`.
+    pub(super) fn new_tls(
+        id: ConnId,
+        socket: OwnedFd,
+        session: rustls::ServerConnection,
+    ) -> Connection {
+        let mut connection = Connection::new(id, socket, None);
+        connection.tls = Some(Box::new(TlsLayer::new(session)));
+        connection
     }
 
     pub(super) fn id(&self) -> ConnId {
@@ -234,7 +252,13 @@ impl Connection {
         self.socket.as_ref().map(|socket| socket.as_fd())
     }
 
+    /// Queued bytes not yet written. On a TLS connection a send whose plaintext is all in the
+    /// session but whose records are not all on the socket yet still counts (as 1 byte), so
+    /// "nothing pending" keeps meaning "everything is on the socket".
     pub(super) fn pending_bytes(&self) -> u64 {
+        if self.tls.is_some() && !self.queue.is_empty() {
+            return self.pending_bytes.max(1);
+        }
         self.pending_bytes
     }
 
@@ -275,6 +299,14 @@ impl Connection {
             .expect("checked above, under the connection's lock");
         let total: u64 = chunks.iter().map(Chunk::remaining).sum();
         self.check_room(config, total, chunks.len())?;
+        if self.encrypts_in_user_space() {
+            // TLS: the writer thread encrypts; the caller's thread never does.
+            self.enqueue(transport.counters, token, chunks, total, 0);
+            return Ok(SendOutcome::Queued {
+                pending: self.pending_bytes(),
+                hand_off: true,
+            });
+        }
         if !self.queue.is_empty() {
             // Order is strict: behind a queued send, everything queues.
             self.enqueue(transport.counters, token, chunks, total, 0);
@@ -319,6 +351,12 @@ impl Connection {
         config: &WriterConfig,
         events: &mut Vec<Event>,
     ) -> AfterResume {
+        if self.encrypts_in_user_space() {
+            if !self.queue.is_empty() {
+                transport.counters.continuations.fetch_add(1, Relaxed);
+            }
+            return self.resume_tls(transport, config, events);
+        }
         let Some(socket) = self.socket.as_ref() else {
             return AfterResume::Idle;
         };
@@ -383,6 +421,9 @@ impl Connection {
     /// The caller has already removed the socket from epoll.
     pub(super) fn close(&mut self, counters: &Counters) -> u64 {
         let dropped = self.drop_queue(counters);
+        if let (Some(tls), Some(socket)) = (self.tls.as_deref_mut(), self.socket.as_ref()) {
+            tls.close_notify(socket.as_fd());
+        }
         self.pipe = None;
         self.socket = None;
         dropped

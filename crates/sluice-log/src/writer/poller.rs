@@ -57,6 +57,14 @@ impl Poller {
         self.control(libc::EPOLL_CTL_ADD, socket.as_raw_fd(), events, key)
     }
 
+    /// Watches a TLS connection's socket for both directions (edge-triggered): the writer
+    /// thread reads it too.
+    pub(super) fn add_tls(&self, socket: BorrowedFd<'_>, key: u64) -> io::Result<()> {
+        assert_ne!(key, WAKE_KEY, "connection id collides with the wake key");
+        let events = (libc::EPOLLOUT | libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLET) as u32;
+        self.control(libc::EPOLL_CTL_ADD, socket.as_raw_fd(), events, key)
+    }
+
     /// Stops watching `socket`. Must happen before the dup is closed: the registration belongs to
     /// the open file description, which Node's own fd keeps alive, so closing our fd alone would
     /// leave the entry reporting a stale key.

@@ -38,6 +38,11 @@ pub struct WriterStats {
     /// Of `errors`, sends failed because a file range could deliver fewer bytes than were
     /// framed for it: the log was truncated under a response not yet written.
     pub truncated_ranges: u64,
+    /// TLS connections (rustls in the writer thread): plaintext encrypted, and the encrypted
+    /// bytes and send syscalls that put it on the sockets (handshakes included).
+    pub tls_plaintext_bytes: u64,
+    pub tls_bytes: u64,
+    pub tls_syscalls: u64,
 }
 
 /// Which syscall family moved a chunk.
@@ -67,6 +72,9 @@ pub(super) struct Counters {
     pub(super) connections: AtomicU64,
     errors: AtomicU64,
     truncated_ranges: AtomicU64,
+    pub(super) tls_plaintext_bytes: AtomicU64,
+    tls_bytes: AtomicU64,
+    tls_syscalls: AtomicU64,
 }
 
 impl Counters {
@@ -96,6 +104,16 @@ impl Counters {
     }
 
     /// Counts a send that failed (and ended its connection).
+    /// One send(2) of encrypted records on a TLS connection.
+    pub(super) fn record_tls(&self, bytes: u64) {
+        self.tls_bytes.fetch_add(bytes, Relaxed);
+        self.tls_syscalls.fetch_add(1, Relaxed);
+    }
+
+    pub(super) fn count_would_block(&self) {
+        self.would_block.fetch_add(1, Relaxed);
+    }
+
     pub(super) fn count_failure(&self, error: &TransferError) {
         self.errors.fetch_add(1, Relaxed);
         if error.is_short_range() {
@@ -121,6 +139,9 @@ impl Counters {
             connections: self.connections.load(Relaxed),
             errors: self.errors.load(Relaxed),
             truncated_ranges: self.truncated_ranges.load(Relaxed),
+            tls_plaintext_bytes: self.tls_plaintext_bytes.load(Relaxed),
+            tls_bytes: self.tls_bytes.load(Relaxed),
+            tls_syscalls: self.tls_syscalls.load(Relaxed),
         }
     }
 }

@@ -5,25 +5,29 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Acquire;
 
+use super::connection::FILE_READ_BYTES;
 use super::connection::{AfterResume, Transport};
 use super::poller::{EVENTS_PER_WAIT, WAKE_KEY};
-use super::{ConnId, EventSink, Shared, WriterMode, lock, read};
+use super::{ConnId, EventSink, Shared, TlsEventSink, WriterMode, lock, read};
 
 /// Runs until the writer closes. A panic here is a broken invariant in the writer (or in the
 /// event callback); the process aborts rather than go on with a writer that silently stopped.
-pub(super) fn run(shared: Arc<Shared>, on_events: EventSink) {
-    let outcome = catch_unwind(AssertUnwindSafe(|| run_rounds(&shared, on_events)));
+pub(super) fn run(shared: Arc<Shared>, on_events: EventSink, on_tls: Option<TlsEventSink>) {
+    let outcome = catch_unwind(AssertUnwindSafe(|| run_rounds(&shared, on_events, on_tls)));
     if outcome.is_err() {
         eprintln!("sluice-writer: the writer thread panicked; aborting");
         std::process::abort();
     }
 }
 
-fn run_rounds(shared: &Shared, mut on_events: EventSink) {
-    let mut copy_buffer = match shared.config.mode {
-        WriterMode::Copy => vec![0u8; shared.config.copy_buffer_bytes],
+fn run_rounds(shared: &Shared, mut on_events: EventSink, mut on_tls: Option<TlsEventSink>) {
+    // TLS connections read file ranges through this buffer too (one record at a time).
+    let mut copy_buffer = match (shared.config.mode, on_tls.is_some()) {
+        (WriterMode::Copy, _) => vec![0u8; shared.config.copy_buffer_bytes.max(FILE_READ_BYTES)],
+        (_, true) => vec![0u8; FILE_READ_BYTES],
         _ => Vec::new(),
     };
+    let mut tls_events = Vec::new();
     let mut readiness = vec![libc::epoll_event { events: 0, u64: 0 }; EVENTS_PER_WAIT];
     // Connections to resume this round, and those whose budget ran out (resumed next round
     // without waiting, since no edge will come for a socket that is still writable).
@@ -65,6 +69,11 @@ fn run_rounds(shared: &Shared, mut on_events: EventSink) {
             };
             let mut connection = lock(&connection);
             connection.handed_off = false;
+            let mut read_again = false;
+            if connection.tls_mut().is_some() {
+                read_again =
+                    connection.read_tls(&shared.tls_options, &mut copy_buffer, &mut tls_events);
+            }
             let mut transport = Transport {
                 mode: shared.config.mode,
                 counters: &shared.counters,
@@ -72,12 +81,20 @@ fn run_rounds(shared: &Shared, mut on_events: EventSink) {
             };
             if connection.resume(&mut transport, &shared.config, &mut events)
                 == AfterResume::RunAgain
+                || read_again
             {
                 again.push(id);
             }
         }
         ready.clear();
         std::mem::swap(&mut ready, &mut again);
+        // TLS events first: a connection's Established/Received come before the host learns
+        // of sends on it completing.
+        if !tls_events.is_empty()
+            && let Some(on_tls) = on_tls.as_mut()
+        {
+            on_tls(std::mem::take(&mut tls_events));
+        }
         if !events.is_empty() {
             on_events(std::mem::take(&mut events));
         }

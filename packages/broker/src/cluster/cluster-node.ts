@@ -8,7 +8,7 @@
 // again, as a new broker epoch (the controller treats that as failed-and-rejoined).
 
 import { ErrorCode } from '@sluice/protocol';
-import type { BrokerConfig, ConfigValue } from '../config.ts';
+import { type BrokerConfig, ConfigError, type ConfigValue } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { newTopicId, type TopicRegistry } from '../topics.ts';
 import { ClusterView } from './cluster-view.ts';
@@ -43,6 +43,8 @@ export interface ClusterSettings {
   readonly sessionTimeoutMs: number;
   /** replica.lag.time.max.ms */
   readonly replicaLagMs: number;
+  /** The listener name followers dial their leaders on (`inter.broker.listener.name`). */
+  readonly interBrokerListener: string;
   readonly fetcher: Omit<FetcherSettings, 'nodeId'>;
 }
 
@@ -84,6 +86,14 @@ export class ClusterNode {
   static settingsOf(config: BrokerConfig): ClusterSettings | null {
     const endpoints = config.list('sluice.metadata.etcd.endpoints');
     if (endpoints.length === 0) return null;
+    const interBroker = config.interBrokerListener;
+    // The follower's fetcher (@sluice/client) speaks neither TLS nor SASL yet.
+    if (interBroker.securityProtocol !== 'PLAINTEXT') {
+      throw new ConfigError(
+        'inter.broker.listener.name',
+        `the inter-broker listener ${interBroker.name} is ${interBroker.securityProtocol}; cluster mode replicates over a PLAINTEXT listener only for now (add one and name it in inter.broker.listener.name)`,
+      );
+    }
     return {
       endpoints,
       prefix: config.str('sluice.metadata.etcd.prefix'),
@@ -91,6 +101,7 @@ export class ClusterNode {
       rack: config.get('broker.rack') as string | null,
       sessionTimeoutMs: config.int('broker.session.timeout.ms'),
       replicaLagMs: config.int('replica.lag.time.max.ms'),
+      interBrokerListener: interBroker.name,
       fetcher: {
         maxWaitMs: config.int('replica.fetch.wait.max.ms'),
         maxBytes: config.int('replica.fetch.response.max.bytes'),
@@ -432,7 +443,8 @@ export class ClusterNode {
     }
     if (this.fenced) return;
     for (const [leaderId, partitions] of follow) {
-      const endpoint = this.view.brokers.get(leaderId)!.listeners[0];
+      const leaderListeners = this.view.brokers.get(leaderId)!.listeners;
+      const endpoint = leaderListeners.find((l) => l.name === this.settings.interBrokerListener) ?? leaderListeners[0];
       if (endpoint === undefined) continue;
       let fetcher = this.fetchers.get(leaderId);
       if (fetcher === undefined) {

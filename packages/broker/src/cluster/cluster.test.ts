@@ -79,6 +79,7 @@ const settings = (nodeId: number, rack: string | null) => ({
   rack,
   sessionTimeoutMs: 9000,
   replicaLagMs: 3_600_000,
+  interBrokerListener: 'PLAINTEXT',
   fetcher: { maxWaitMs: 500, maxBytes: 1 << 20, partitionMaxBytes: 1 << 20, requestTimeoutMs: 1000 },
 });
 

@@ -10,6 +10,7 @@ import { ClassicGroup, GROUP_STATES, type GroupState } from './group.ts';
 import type { GroupLogRecord } from './group-log.ts';
 import type { OffsetExpirationCandidate } from './offset-manager.ts';
 import { decodeGroupValue, encodeGroupKey } from './records.ts';
+import { CONSUMER_PROTOCOL_TYPE, isSubscribedToTopic } from './subscriptions.ts';
 import type { DescribedGroup, ListedGroup } from './types.ts';
 
 export class ClassicGroups {
@@ -83,6 +84,24 @@ export class ClassicGroups {
     if (group === undefined || group.is('Dead')) return ErrorCode.GROUP_ID_NOT_FOUND;
     if (!group.is('Empty')) return ErrorCode.NON_EMPTY_GROUP;
     return ErrorCode.NONE;
+  }
+
+  /**
+   * OffsetDelete (Kafka's ClassicGroup.validateOffsetDelete): an unknown or Dead group is
+   * GROUP_ID_NOT_FOUND; a group with members that is not a consumer group is NON_EMPTY_GROUP
+   * (whether a consumer group's member consumes a topic is decided per topic).
+   */
+  validateOffsetDelete(groupId: string): number {
+    const group = this.byId.get(groupId);
+    if (group === undefined || group.is('Dead')) return ErrorCode.GROUP_ID_NOT_FOUND;
+    if (!group.is('Empty') && group.protocolType !== CONSUMER_PROTOCOL_TYPE) return ErrorCode.NON_EMPTY_GROUP;
+    return ErrorCode.NONE;
+  }
+
+  /** Whether the group consumes `topic`, so its offsets there may not be deleted. */
+  isSubscribedToTopic(groupId: string, topic: string): boolean {
+    const group = this.byId.get(groupId);
+    return group !== undefined && isSubscribedToTopic(group, topic);
   }
 
   /** The records that delete a group's metadata. */

@@ -19,6 +19,14 @@ export interface GroupCoordinatorConfig {
   readonly offsetsRetentionCheckIntervalMs: number;
   /** offset.metadata.max.bytes: longest metadata string an OffsetCommit may carry. */
   readonly offsetMetadataMaxBytes: number;
+  /** group.consumer.session.timeout.ms: KIP-848 members are fenced after this long without a heartbeat. */
+  readonly consumerSessionTimeoutMs: number;
+  /** group.consumer.heartbeat.interval.ms: how often KIP-848 members are told to heartbeat. */
+  readonly consumerHeartbeatIntervalMs: number;
+  /** group.consumer.max.size */
+  readonly consumerMaxSize: number;
+  /** group.consumer.assignors: server-side assignors, the first is the default. */
+  readonly consumerAssignors: readonly string[];
 }
 
 // Kafka's defaults for settings the broker's config table does not define (yet).
@@ -36,9 +44,29 @@ export const DEFAULT_GROUP_COORDINATOR_CONFIG: GroupCoordinatorConfig = {
   offsetsRetentionMs: 10080 * 60_000,
   offsetsRetentionCheckIntervalMs: DEFAULT_OFFSETS_RETENTION_CHECK_INTERVAL_MS,
   offsetMetadataMaxBytes: DEFAULT_OFFSET_METADATA_MAX_BYTES,
+  consumerSessionTimeoutMs: 45_000,
+  consumerHeartbeatIntervalMs: 5000,
+  consumerMaxSize: DEFAULT_MAX_GROUP_SIZE,
+  consumerAssignors: ['uniform', 'range'],
 };
 
+/** Kafka's GroupCoordinatorConfig checks of the KIP-848 timeouts against their bounds. */
+function checkConsumerTimeouts(config: BrokerConfig): void {
+  const within = (name: string, min: string, max: string) => {
+    const v = config.int(name);
+    if (config.int(min) > config.int(max)) throw new Error(`${min} (${config.int(min)}) must not be above ${max} (${config.int(max)})`);
+    if (v < config.int(min) || v > config.int(max))
+      throw new Error(`${name} (${v}) must be between ${min} (${config.int(min)}) and ${max} (${config.int(max)})`);
+  };
+  within('group.consumer.session.timeout.ms', 'group.consumer.min.session.timeout.ms', 'group.consumer.max.session.timeout.ms');
+  within('group.consumer.heartbeat.interval.ms', 'group.consumer.min.heartbeat.interval.ms', 'group.consumer.max.heartbeat.interval.ms');
+  if (config.int('group.consumer.heartbeat.interval.ms') >= config.int('group.consumer.session.timeout.ms')) {
+    throw new Error('group.consumer.heartbeat.interval.ms must be below group.consumer.session.timeout.ms');
+  }
+}
+
 export function groupCoordinatorConfig(config: BrokerConfig): GroupCoordinatorConfig {
+  checkConsumerTimeouts(config);
   return {
     minSessionTimeoutMs: config.int('group.min.session.timeout.ms'),
     maxSessionTimeoutMs: config.int('group.max.session.timeout.ms'),
@@ -48,5 +76,9 @@ export function groupCoordinatorConfig(config: BrokerConfig): GroupCoordinatorCo
     offsetsRetentionMs: config.int('offsets.retention.minutes') * 60_000,
     offsetsRetentionCheckIntervalMs: config.int('offsets.retention.check.interval.ms'),
     offsetMetadataMaxBytes: config.int('offset.metadata.max.bytes'),
+    consumerSessionTimeoutMs: config.int('group.consumer.session.timeout.ms'),
+    consumerHeartbeatIntervalMs: config.int('group.consumer.heartbeat.interval.ms'),
+    consumerMaxSize: config.int('group.consumer.max.size'),
+    consumerAssignors: config.list('group.consumer.assignors'),
   };
 }

@@ -7,10 +7,23 @@
 //   ClassicGroups (classic-groups.ts)               the classic groups: list, describe, replay
 //   OffsetManager (offset-manager.ts)               committed offsets of every group: commit,
 //                                                   fetch, expiry
+//   ConsumerGroupManager (consumer-group-manager.ts) KIP-848 consumer groups: ConsumerGroupHeartbeat
+//   ConsumerGroups (consumer-groups.ts)             the consumer groups: list, ConsumerGroupDescribe,
+//                                                   offset checks, replay
 //
-// Group ids are one namespace across types. Today every group is classic; a KIP-848 consumer
-// group manager and a share group manager sit beside the classic one, and the routing below
-// (describe, list, delete, what the offset manager asks) picks the manager owning the group id.
+// Group ids are one namespace across types: a group id is either a classic group or a consumer
+// group, and the routing below (describe, list, delete, what the offset manager asks) picks the
+// manager owning the group id (a share group manager would sit beside them).
+//
+// Classic and consumer groups side by side (Kafka's group.consumer.migration.policy): an EMPTY
+// group changes type on the first request of the other protocol (a consumer heartbeat deletes an
+// empty classic group and creates the consumer group; a classic JoinGroup deletes an empty
+// consumer group), its committed offsets kept. A group with members keeps its type: a consumer
+// heartbeat to a classic group with members gets GROUP_ID_NOT_FOUND ("Group X is not a consumer
+// group."), a classic JoinGroup to a consumer group with members INCONSISTENT_GROUP_PROTOCOL, and
+// classic Heartbeat/SyncGroup/LeaveGroup to a consumer group UNKNOWN_MEMBER_ID: Kafka's answers
+// when its online migration does not apply. Online migration (classic members inside a consumer
+// group) is not implemented; see the package README.
 //
 // Durability: every change to committed offsets and every completed generation is appended to
 // the GroupLog (records.ts); load() replays it, each record to the manager of its kind. The
@@ -25,6 +38,16 @@ import type { Logger } from '../logger.ts';
 import { ClassicGroupManager } from './classic-group-manager.ts';
 import { ClassicGroups } from './classic-groups.ts';
 import type { GroupCoordinatorConfig } from './config.ts';
+import type { ConsumerGroup, ConsumerGroupState } from './consumer-group.ts';
+import {
+  type ConsumerGroupStats,
+  ConsumerGroupManager,
+  type ConsumerHeartbeatInput,
+  type ConsumerHeartbeatResult,
+  type TopicImages,
+} from './consumer-group-manager.ts';
+import { ConsumerGroups, type DescribedConsumerGroup } from './consumer-groups.ts';
+import { decodeConsumerKey, isConsumerKeyType } from './consumer-records.ts';
 import type { ClassicGroup, GroupState } from './group.ts';
 import { type GroupLog, type GroupLogAppend, type GroupLogRecord, groupLogErrorCode, groupWriteError } from './group-log.ts';
 import { type JoinResult, joinError, type SyncResult, syncError } from './member.ts';
@@ -48,7 +71,11 @@ export interface GroupCoordinatorOptions {
   readonly groupLog: GroupLog;
   readonly logger: Logger;
   readonly clock?: Clock;
+  /** The broker's topics, for KIP-848 consumer groups' assignments (none when not given). */
+  readonly topics?: TopicImages;
 }
+
+const NO_TOPICS: TopicImages = { byName: () => undefined, all: () => [] };
 
 export class GroupCoordinator {
   private readonly groupLog: GroupLog;
@@ -57,6 +84,8 @@ export class GroupCoordinator {
   private readonly classicGroups = new ClassicGroups();
   private readonly classic: ClassicGroupManager;
   private readonly offsets: OffsetManager;
+  private readonly consumerGroups: ConsumerGroups;
+  private readonly consumer: ConsumerGroupManager;
   private active = false;
 
   constructor(options: GroupCoordinatorOptions) {
@@ -65,6 +94,15 @@ export class GroupCoordinator {
     this.clock = options.clock ?? systemClock;
     const append = (groupId: string, records: readonly GroupLogRecord[]) => this.append(groupId, records);
     this.classic = new ClassicGroupManager({ config: options.config, append, logger: this.logger, clock: this.clock, groups: this.classicGroups });
+    this.consumerGroups = new ConsumerGroups(options.config);
+    this.consumer = new ConsumerGroupManager({
+      config: options.config,
+      append,
+      logger: this.logger,
+      clock: this.clock,
+      topics: options.topics ?? NO_TOPICS,
+      groups: this.consumerGroups,
+    });
     this.offsets = new OffsetManager({ config: options.config, groups: this.offsetGroups(), append, logger: this.logger, clock: this.clock });
   }
 
@@ -88,9 +126,10 @@ export class GroupCoordinator {
       records++;
     });
     this.classic.startSessions();
+    this.consumer.startSessions();
     this.active = true;
     this.offsets.startExpiry();
-    this.logger.info({ records, groups: this.classicGroups.size }, 'group coordinator loaded');
+    this.logger.info({ records, groups: this.classicGroups.size, consumerGroups: this.consumerGroups.size }, 'group coordinator loaded');
   }
 
   /** Stops every timer and answers parked JoinGroup/SyncGroup requests NOT_COORDINATOR. */
@@ -99,16 +138,28 @@ export class GroupCoordinator {
     this.active = false;
     this.offsets.stopExpiry();
     this.classic.close();
+    this.consumer.close();
   }
 
   private replayRecord(record: GroupLogRecord): void {
+    // Consumer group records (Kafka's types 3-8, 16) go to their manager.
+    if (record.key.length >= 2 && isConsumerKeyType((record.key[0]! << 8) | record.key[1]!)) {
+      const consumerKey = decodeConsumerKey(record.key);
+      // A group id is one type at a time: a consumer group replaces the classic one of its id.
+      if (record.value !== null && this.classicGroups.has(consumerKey.group) && !this.consumerGroups.has(consumerKey.group))
+        this.classicGroups.delete(consumerKey.group);
+      this.consumerGroups.replay(consumerKey, record.value, this.clock.now());
+      return;
+    }
     const key = decodeKey(record.key);
     if (key.kind === 'offset') {
       // Offsets without group metadata belong to a simple group.
-      if (record.value !== null && !this.classicGroups.has(key.group)) this.classicGroups.create(key.group, this.clock.now());
+      if (record.value !== null && !this.classicGroups.has(key.group) && !this.consumerGroups.has(key.group))
+        this.classicGroups.create(key.group, this.clock.now());
       this.offsets.replay(key.group, key.topic, key.partition, record.value === null ? null : decodeOffsetValue(record.value));
       return;
     }
+    if (record.value !== null) this.consumer.forgetGroup(key.group);
     this.classicGroups.replay(key.group, record.value);
   }
 
@@ -118,24 +169,91 @@ export class GroupCoordinator {
 
   // ---- the classic protocol ------------------------------------------------------------------
 
-  joinGroup(input: JoinGroupInput): Promise<JoinResult> {
-    if (!this.active) return Promise.resolve(joinError(input.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE));
+  async joinGroup(input: JoinGroupInput): Promise<JoinResult> {
+    if (!this.active) return joinError(input.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    if (this.consumerGroups.has(input.groupId)) {
+      if (!this.consumerGroups.isEmpty(input.groupId)) return joinError(input.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+      // An empty consumer group becomes a classic one (its offsets stay).
+      try {
+        await this.convertEmptyGroup(input.groupId, 'consumer', 'classic');
+      } catch (err) {
+        return joinError(input.memberId, groupWriteError(groupLogErrorCode(err)));
+      }
+    }
     return this.classic.joinGroup(input);
   }
 
   syncGroup(input: SyncGroupInput): Promise<SyncResult> {
     if (!this.active) return Promise.resolve(syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE));
+    if (this.consumerGroups.has(input.groupId)) return Promise.resolve(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
     return this.classic.syncGroup(input);
   }
 
   heartbeat(input: HeartbeatInput): number {
     if (!this.active) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (this.consumerGroups.has(input.groupId)) return ErrorCode.UNKNOWN_MEMBER_ID;
     return this.classic.heartbeat(input);
   }
 
   leaveGroup(groupId: string, leaving: readonly LeavingMember[]): LeaveResult {
     if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
+    if (this.consumerGroups.has(groupId)) {
+      return {
+        errorCode: ErrorCode.NONE,
+        members: leaving.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode: ErrorCode.UNKNOWN_MEMBER_ID })),
+      };
+    }
     return this.classic.leaveGroup(groupId, leaving);
+  }
+
+  // ---- the consumer protocol (KIP-848) -------------------------------------------------------
+
+  async consumerGroupHeartbeat(input: ConsumerHeartbeatInput): Promise<ConsumerHeartbeatResult> {
+    const refuse = (errorCode: number, errorMessage: string | null): ConsumerHeartbeatResult => ({
+      errorCode,
+      errorMessage,
+      memberId: null,
+      memberEpoch: 0,
+      heartbeatIntervalMs: 0,
+      assignment: null,
+    });
+    if (!this.active) return refuse(ErrorCode.COORDINATOR_NOT_AVAILABLE, null);
+    const classic = this.classicGroups.get(input.groupId);
+    if (classic !== undefined && input.groupId !== '') {
+      if (input.memberEpoch !== 0 || !classic.is('Empty')) return refuse(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${input.groupId} is not a consumer group.`);
+      try {
+        await this.convertEmptyGroup(input.groupId, 'classic', 'consumer');
+      } catch (err) {
+        return refuse(groupWriteError(groupLogErrorCode(err)), null);
+      }
+    }
+    return this.consumer.heartbeat(input);
+  }
+
+  consumerGroupDescribe(groupId: string): DescribedConsumerGroup {
+    if (!this.active) {
+      return {
+        errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
+        errorMessage: null,
+        groupId,
+        groupState: '',
+        groupEpoch: -1,
+        assignmentEpoch: -1,
+        assignorName: '',
+        members: [],
+      };
+    }
+    return this.consumerGroups.describe(groupId, this.classicGroups.has(groupId));
+  }
+
+  /** Deletes an empty group of one type so the other type can take its id (offsets kept). */
+  private async convertEmptyGroup(groupId: string, from: 'classic' | 'consumer', to: 'classic' | 'consumer'): Promise<void> {
+    const records = from === 'classic' ? this.classicGroups.tombstones(groupId) : this.consumerGroups.tombstones(groupId);
+    const write = this.append(groupId, records);
+    if (from === 'classic') this.classic.forgetGroup(groupId);
+    else this.consumer.forgetGroup(groupId);
+    this.logger.info({ group: groupId, from, to }, 'empty group converted');
+    await write.durable;
   }
 
   // ---- offsets -------------------------------------------------------------------------------
@@ -144,6 +262,16 @@ export class GroupCoordinator {
   async commitOffsets(input: OffsetCommitInput): Promise<number[]> {
     if (!this.active) return input.offsets.map(() => ErrorCode.COORDINATOR_NOT_AVAILABLE);
     return this.offsets.commitOffsets(input);
+  }
+
+  /**
+   * OffsetFetch v9+ from a member of a consumer group: NONE when its member id and epoch may read
+   * the group's offsets (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH, FENCED_MEMBER_EPOCH otherwise).
+   */
+  validateOffsetFetch(groupId: string, memberId: string | null, memberEpoch: number): number {
+    if (!this.active) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (!this.consumerGroups.has(groupId)) return ErrorCode.NONE;
+    return this.consumerGroups.validateOffsetFetch(groupId, memberId, memberEpoch);
   }
 
   /**
@@ -164,22 +292,39 @@ export class GroupCoordinator {
   /** What the offset manager asks about a group, answered by the manager of the group's type. */
   private offsetGroups(): OffsetGroups {
     return {
-      validateOffsetCommit: (input) => this.classic.validateOffsetCommit(input),
-      offsetsVisible: (groupId) => this.classicGroups.offsetsVisible(groupId),
-      offsetExpirationCandidates: () => this.classicGroups.offsetExpirationCandidates(),
-      groupTombstones: (groupId) => this.classicGroups.tombstones(groupId),
-      forgetGroup: (groupId) => this.classic.forgetGroup(groupId),
+      validateOffsetCommit: (input) =>
+        this.consumerGroups.has(input.groupId)
+          ? this.consumerGroups.validateOffsetCommit(input.groupId, input.memberId, input.generationId, input.apiVersion)
+          : this.classic.validateOffsetCommit(input),
+      offsetsVisible: (groupId) => this.consumerGroups.has(groupId) || this.classicGroups.offsetsVisible(groupId),
+      offsetExpirationCandidates: () => [...this.classicGroups.offsetExpirationCandidates(), ...this.consumerGroups.offsetExpirationCandidates()],
+      groupTombstones: (groupId) => (this.consumerGroups.has(groupId) ? this.consumerGroups.tombstones(groupId) : this.classicGroups.tombstones(groupId)),
+      forgetGroup: (groupId) => (this.consumerGroups.has(groupId) ? this.consumer.forgetGroup(groupId) : this.classic.forgetGroup(groupId)),
     };
   }
 
   // ---- ListGroups / DescribeGroups / DeleteGroups --------------------------------------------
 
-  /** Every group, optionally only those whose state is in `statesFilter` (case-insensitive). */
-  listGroups(statesFilter: readonly string[] = []): ListedGroup[] {
-    return this.classicGroups.list(statesFilter);
+  /**
+   * Every group, optionally only those whose state is in `statesFilter` and whose type
+   * (classic, consumer) is in `typesFilter` (both case-insensitive, empty = all). Consumer groups
+   * carry groupType 'consumer' and protocol type "consumer", as Kafka lists them.
+   */
+  listGroups(statesFilter: readonly string[] = [], typesFilter: readonly string[] = []): ListedGroup[] {
+    const types = new Set(typesFilter.map((t) => t.toLowerCase()));
+    const out: ListedGroup[] = [];
+    if (types.size === 0 || types.has('classic')) out.push(...this.classicGroups.list(statesFilter));
+    if (types.size === 0 || types.has('consumer')) {
+      for (const g of this.consumerGroups.list(statesFilter))
+        out.push({ groupId: g.groupId, protocolType: 'consumer', groupState: g.groupState, groupType: 'consumer' });
+    }
+    return out;
   }
 
-  /** A group unknown here is described as Dead with no error, as Kafka does before v6. */
+  /**
+   * A group unknown here is described as Dead with no error, as Kafka does before v6; so is a
+   * consumer group (DescribeGroups describes classic groups; ConsumerGroupDescribe the others).
+   */
   describeGroup(groupId: string): DescribedGroup {
     if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [] };
     return this.classicGroups.describe(groupId);
@@ -189,7 +334,7 @@ export class GroupCoordinator {
   async deleteGroups(groupIds: readonly string[]): Promise<Array<{ groupId: string; errorCode: number }>> {
     const results: Array<Promise<{ groupId: string; errorCode: number }>> = groupIds.map(async (groupId) => {
       if (!this.active) return { groupId, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
-      const invalid = this.classicGroups.validateDelete(groupId);
+      const invalid = this.consumerGroups.has(groupId) ? this.consumerGroups.validateDelete(groupId) : this.classicGroups.validateDelete(groupId);
       if (invalid !== ErrorCode.NONE) return { groupId, errorCode: invalid };
       try {
         await this.deleteGroup(groupId);
@@ -202,12 +347,48 @@ export class GroupCoordinator {
     return Promise.all(results);
   }
 
+  /**
+   * OffsetDelete (Kafka's OffsetMetadataManager.deleteOffsets): deletes a group's committed
+   * offsets for the given partitions, except those of topics the group consumes
+   * (GROUP_SUBSCRIBED_TO_TOPIC). A top-level error (unknown group, a non-consumer group with
+   * members) deletes nothing. Answered once the tombstones are durable.
+   */
+  async deleteOffsets(
+    groupId: string,
+    topics: ReadonlyArray<{ name: string; partitions: readonly number[] }>,
+  ): Promise<{ errorCode: number; topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; errorCode: number }> }> }> {
+    if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, topics: [] };
+    const invalid = this.classicGroups.validateOffsetDelete(groupId);
+    if (invalid !== ErrorCode.NONE) return { errorCode: invalid, topics: [] };
+    const deletable = topics.filter((t) => !this.classicGroups.isSubscribedToTopic(groupId, t.name));
+    try {
+      await this.offsets.deleteOffsets(
+        groupId,
+        deletable.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition }))),
+      );
+    } catch (err) {
+      return { errorCode: groupWriteError(groupLogErrorCode(err)), topics: [] };
+    }
+    return {
+      errorCode: ErrorCode.NONE,
+      topics: topics.map((t) => {
+        const errorCode = deletable.includes(t) ? ErrorCode.NONE : ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC;
+        return { name: t.name, partitions: t.partitions.map((partitionIndex) => ({ partitionIndex, errorCode })) };
+      }),
+    };
+  }
+
   /** Writes tombstones for the group's offsets and metadata, then forgets the group. */
   private deleteGroup(groupId: string): Promise<void> {
-    const records = [...this.offsets.deleteAllOffsetsRecords(groupId), ...this.classicGroups.tombstones(groupId)];
+    const isConsumer = this.consumerGroups.has(groupId);
+    const records = [
+      ...this.offsets.deleteAllOffsetsRecords(groupId),
+      ...(isConsumer ? this.consumerGroups.tombstones(groupId) : this.classicGroups.tombstones(groupId)),
+    ];
     const write = this.append(groupId, records);
     this.offsets.forgetGroup(groupId);
-    this.classic.forgetGroup(groupId);
+    if (isConsumer) this.consumer.forgetGroup(groupId);
+    else this.classic.forgetGroup(groupId);
     return write.durable;
   }
 
@@ -226,5 +407,25 @@ export class GroupCoordinator {
   /** Groups per state. */
   stateCounts(): Record<GroupState, number> {
     return this.classicGroups.stateCounts();
+  }
+
+  /** KIP-848 consumer groups per state. */
+  consumerStateCounts(): Record<ConsumerGroupState, number> {
+    return this.consumerGroups.stateCounts();
+  }
+
+  /** KIP-848 counters: epoch bumps, fenced members, reconciliation time. */
+  consumerStats(): Readonly<ConsumerGroupStats> {
+    return this.consumer.stats;
+  }
+
+  /** Read-only view of a KIP-848 consumer group (tests, metrics, tooling). */
+  consumerGroup(groupId: string): ConsumerGroup | undefined {
+    return this.consumerGroups.get(groupId);
+  }
+
+  /** Members of a group of either type (0 when unknown). */
+  groupSize(groupId: string): number {
+    return this.consumerGroups.get(groupId)?.members.size ?? this.classicGroups.get(groupId)?.size ?? 0;
   }
 }

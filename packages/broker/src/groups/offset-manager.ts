@@ -188,6 +188,21 @@ export class OffsetManager {
     return this.offsets.offsets(groupId).map((o) => ({ key: encodeOffsetKey(groupId, o.topic, o.partition), value: null }));
   }
 
+  /**
+   * OffsetDelete: tombstones for the given partitions' committed offsets (those without one need
+   * none), written and forgotten at once; resolves when durable.
+   */
+  deleteOffsets(groupId: string, partitions: ReadonlyArray<{ topic: string; partition: number }>): Promise<void> {
+    const committed = partitions.filter(({ topic, partition }) => this.offsets.get(groupId, topic, partition) !== undefined);
+    if (committed.length === 0) return Promise.resolve();
+    const write = this.append(
+      groupId,
+      committed.map(({ topic, partition }) => ({ key: encodeOffsetKey(groupId, topic, partition), value: null })),
+    );
+    for (const { topic, partition } of committed) this.offsets.delete(groupId, topic, partition);
+    return write.durable;
+  }
+
   /** Forgets the group's offsets once their tombstones were written. */
   forgetGroup(groupId: string): void {
     this.offsets.deleteGroup(groupId);

@@ -104,5 +104,8 @@ export interface DescribedGroup {
 export interface ListedGroup {
   readonly groupId: string;
   readonly protocolType: string;
-  readonly groupState: GroupState;
+  /** A classic group's GroupState or a consumer group's ConsumerGroupState. */
+  readonly groupState: string;
+  /** 'consumer' for KIP-848 consumer groups; absent (classic) otherwise. */
+  readonly groupType?: 'consumer';
 }

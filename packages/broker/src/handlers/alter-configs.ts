@@ -9,6 +9,7 @@
 
 import { changeTopicConfigs, preprocessConfigResources } from '../config-changes.ts';
 import { parseTopicOverrides } from '../topic-config.ts';
+import { alterConfigsDenied } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 export const alterConfigsHandler = defineHandler({
@@ -18,7 +19,13 @@ export const alterConfigsHandler = defineHandler({
   async handle(ctx, request) {
     const { broker } = ctx;
     const resources = request.resources;
-    const early = preprocessConfigResources(resources, broker.nodeId, () => true);
+    const early = preprocessConfigResources(
+      resources,
+      broker.nodeId,
+      () => true,
+      () => false,
+      (r) => alterConfigsDenied(ctx, r),
+    );
     const responses = await Promise.all(
       resources.map(async (r, i) => {
         // Replace-all: the current overrides play no part in the new set.

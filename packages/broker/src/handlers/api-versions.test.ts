@@ -1,20 +1,26 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ErrorCode } from '@sluice/protocol';
 import { describe, expect, test } from 'vitest';
 import type { BrokerContext } from '../broker-context.ts';
 import { callHandler } from '../testing/call-handler.ts';
 import { silentLogger } from '../logger.ts';
 import { apiVersionsHandler } from './api-versions.ts';
+import { FeatureLevels } from '../features.ts';
 import { advertisedApiVersions, createHandlerRegistry } from './index.ts';
 
 const CLUSTER = 'B0cyur1VTllEFqTfCnQeiQ';
 const NODE = 1;
 const TABLE = advertisedApiVersions(createHandlerRegistry());
+// Never written: these tests do not update features.
+const FEATURES_DIR = join(tmpdir(), 'sluice-api-versions-test-unused');
 
 const broker = {
   clusterId: CLUSTER,
   nodeId: NODE,
   logger: silentLogger,
   apiVersions: () => TABLE,
+  features: new FeatureLevels(FEATURES_DIR, NODE),
 } as unknown as BrokerContext;
 
 const client = { clientSoftwareName: 'apache-kafka-java', clientSoftwareVersion: '4.4.0' };
@@ -64,6 +70,16 @@ describe('ApiVersions', () => {
     }
     const ok = await callHandler(apiVersionsHandler, broker, version, { clientSoftwareName: 'kgo', clientSoftwareVersion: 'v1.22.2', clusterId: null, nodeId: -1 });
     expect(ok.errorCode).toBe(ErrorCode.NONE);
+  });
+
+  test('v4+: group.version is supported 0-1 and finalized at 1 (KIP-848 consumer groups are on)', async () => {
+    // (v3 clients are not shown supported ranges that start at 0, as Kafka does: features.ts.)
+    const res = await callHandler(apiVersionsHandler, broker, 4, { ...client });
+    expect(res.supportedFeatures).toContainEqual({ name: 'group.version', minVersion: 0, maxVersion: 1 });
+    expect(res.finalizedFeatures).toContainEqual({ name: 'group.version', minVersionLevel: 1, maxVersionLevel: 1 });
+    expect(res.finalizedFeaturesEpoch).toBeGreaterThanOrEqual(0);
+    expect(TABLE).toContainEqual({ apiKey: 68, minVersion: 0, maxVersion: 1 });
+    expect(TABLE).toContainEqual({ apiKey: 69, minVersion: 0, maxVersion: 1 });
   });
 
   test('v0-2 carry no software name, so nothing to check', async () => {

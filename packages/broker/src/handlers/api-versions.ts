@@ -5,8 +5,9 @@
 // request naming another cluster or node gets REBOOTSTRAP_REQUIRED; both answers carry no API
 // list. (A version above ours never reaches here: the connection sends the v0 fallback.)
 // Version notes: v3+ is flexible and carries the client's software name/version, which must match
-// KIP-511's pattern; v3+ responses may carry supported/finalized features (tagged) — we report
-// none; v5 (KIP-1242) carries the cluster id and node id the client means to reach, both set or
+// KIP-511's pattern; v3+ responses carry the supported and finalized features (tagged, from
+// features.ts; a v3 client cannot read a supported range starting at 0, so those are left out for
+// it, as Kafka does); v5 (KIP-1242) carries the cluster id and node id the client means to reach, both set or
 // both unset (null / -1).
 
 import { type ApiVersionsRequest, ErrorCode } from '@sluice/protocol';
@@ -48,10 +49,14 @@ export const apiVersionsHandler = defineHandler({
       );
       return refused(ErrorCode.REBOOTSTRAP_REQUIRED);
     }
+    const { features } = ctx.broker;
     return {
       errorCode: 0,
       apiKeys: ctx.broker.apiVersions(),
       throttleTimeMs: 0,
+      supportedFeatures: features.supportedFeatures(version),
+      finalizedFeaturesEpoch: features.epoch,
+      finalizedFeatures: features.finalizedFeatures(),
     };
   },
 });

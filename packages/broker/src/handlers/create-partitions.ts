@@ -9,6 +9,7 @@ import { type CreatePartitionsRequest, type CreatePartitionsResponse, ErrorCode 
 import type { ClusterNode } from '../cluster/cluster-node.ts';
 import { newPartitionsProblem } from '../fd-budget.ts';
 import { storageFailure } from '../storage-errors.ts';
+import { AclOperation, authorize, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 export const createPartitionsHandler = defineHandler({
@@ -20,6 +21,8 @@ export const createPartitionsHandler = defineHandler({
     if (broker.cluster !== null) return createInCluster(broker.cluster, request);
     const results = request.topics.map((t) => {
       const result = (errorCode: number, errorMessage: string | null) => ({ name: t.name, errorCode, errorMessage });
+      // Kafka: ALTER on the topic, checked before its existence.
+      if (!authorize(ctx, AclOperation.ALTER, ResourceType.TOPIC, t.name)) return result(ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'The topic authorization is failed.');
       const topic = broker.topics.get(t.name);
       if (topic === undefined) return result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${t.name}' does not exist.`);
       const current = topic.partitions.length;

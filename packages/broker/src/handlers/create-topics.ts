@@ -15,6 +15,7 @@ import { ErrorCode, ZERO_UUID } from '@sluice/protocol';
 import { effectiveTopicConfigs } from '../topic-config.ts';
 import { newTopicId } from '../topics.ts';
 import { createTopicInCluster } from './create-topic.ts';
+import { AclOperation, authorize, authorizeQuietly, CLUSTER_NAME, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 export const createTopicsHandler = defineHandler({
@@ -25,6 +26,8 @@ export const createTopicsHandler = defineHandler({
     const { broker } = ctx;
     const counts = new Map<string, number>();
     for (const t of request.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
+    // Kafka: CREATE on the cluster allows every topic; otherwise CREATE on each topic.
+    const clusterCreate = authorizeQuietly(ctx, AclOperation.CREATE, ResourceType.CLUSTER, CLUSTER_NAME);
     const topics = [];
     for (const t of request.topics) topics.push(await createOne(t));
     return { throttleTimeMs: 0, topics };
@@ -41,6 +44,7 @@ export const createTopicsHandler = defineHandler({
         configs: null,
       });
       if (counts.get(t.name)! > 1) return result(ErrorCode.INVALID_REQUEST, `Create topics request from client contains multiple entries for topic ${t.name}.`);
+      if (!clusterCreate && !authorize(ctx, AclOperation.CREATE, ResourceType.TOPIC, t.name)) return result(ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.');
       let partitions = t.numPartitions;
       let replicationFactor = t.replicationFactor;
       if (t.assignments.length > 0) {
@@ -60,6 +64,16 @@ export const createTopicsHandler = defineHandler({
       if (creation.errorCode !== 0 || creation.created === undefined) return result(creation.errorCode, creation.errorMessage);
       // The request's own text for each value it sets (a later entry for a name wins), as Kafka echoes it.
       const given = new Map(t.configs.map((c) => [c.name, c.value as string]));
+      // The created topic's configs are shown only to a principal that may DESCRIBE_CONFIGS it.
+      if (!authorize(ctx, AclOperation.DESCRIBE_CONFIGS, ResourceType.TOPIC, t.name)) {
+        return {
+          ...result(0, null),
+          topicId: creation.topicId ?? newTopicId(),
+          numPartitions: creation.created.partitions,
+          replicationFactor: creation.created.replicationFactor,
+          topicConfigErrorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+        };
+      }
       return {
         ...result(0, null),
         topicId: creation.topicId ?? newTopicId(),

@@ -4,6 +4,8 @@
 // GROUP_ID_NOT_FOUND. Results in request order.
 // Version notes: served v0–2. v1 changes only throttling; v2+ flexible.
 
+import { ErrorCode } from '@sluice/protocol';
+import { AclOperation, authorize, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 export const deleteGroupsHandler = defineHandler({
@@ -11,7 +13,12 @@ export const deleteGroupsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 2,
   async handle(ctx, request) {
-    const results = await ctx.broker.groups.deleteGroups(request.groupsNames);
+    // Kafka: DELETE on each group; the others are deleted.
+    const allowed = request.groupsNames.filter((g) => authorize(ctx, AclOperation.DELETE, ResourceType.GROUP, g));
+    const deleted = await ctx.broker.groups.deleteGroups(allowed);
+    const results = request.groupsNames.map(
+      (groupId) => deleted.find((r) => r.groupId === groupId) ?? { groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED },
+    );
     return { throttleTimeMs: 0, results };
   },
 });

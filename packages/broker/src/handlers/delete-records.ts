@@ -7,6 +7,7 @@
 
 import { ErrorCode } from '@sluice/protocol';
 import { partitionFailure } from '../storage-errors.ts';
+import { AclOperation, authorize, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 export const deleteRecordsHandler = defineHandler({
@@ -17,7 +18,10 @@ export const deleteRecordsHandler = defineHandler({
     const { broker } = ctx;
     const topics = request.topics.map((t) => {
       const topic = broker.topics.get(t.name);
+      // Kafka: DELETE on the topic, checked before its existence.
+      const mayDelete = authorize(ctx, AclOperation.DELETE, ResourceType.TOPIC, t.name);
       const partitions = t.partitions.map(({ partitionIndex, offset }) => {
+        if (!mayDelete) return { partitionIndex, lowWatermark: -1, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
         const partition = topic?.partitions[partitionIndex];
         if (partition === undefined) return { partitionIndex, lowWatermark: -1, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
         if (partition.offline) return { partitionIndex, lowWatermark: -1, errorCode: ErrorCode.KAFKA_STORAGE_ERROR };

@@ -9,7 +9,8 @@
 import { type DeleteTopicsResponse, ErrorCode, ZERO_UUID } from '@sluice/protocol';
 import type { ClusterNode } from '../cluster/cluster-node.ts';
 import { INTERNAL_TOPICS, type Topic } from '../topics.ts';
-import { defineHandler } from './handler.ts';
+import { AclOperation, authorize, authorizeQuietly, ResourceType } from './authorization.ts';
+import { defineHandler, type RequestContext } from './handler.ts';
 
 export const deleteTopicsHandler = defineHandler({
   apiKey: 20,
@@ -21,14 +22,24 @@ export const deleteTopicsHandler = defineHandler({
       header.apiVersion >= 6
         ? (request.topics ?? []).map((t) => ({ name: t.name, topicId: t.topicId }))
         : (request.topicNames ?? []).map((name) => ({ name, topicId: ZERO_UUID }));
-    if (broker.cluster !== null) return deleteInCluster(broker.cluster, targets, broker.config.bool('delete.topic.enable'));
+    if (broker.cluster !== null) return deleteInCluster(ctx, broker.cluster, targets, broker.config.bool('delete.topic.enable'));
     const responses = targets.map(({ name, topicId }) => {
       let topic: Topic | undefined;
       let missing: number = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-      if (name !== null && name !== '') topic = broker.topics.get(name);
+      const byName = name !== null && name !== '';
+      // Kafka: DELETE on the topic, checked before its existence when named; a topic named by id
+      // is resolved first, and its name is not revealed to a principal that may not DESCRIBE it.
+      if (byName && !authorize(ctx, AclOperation.DELETE, ResourceType.TOPIC, name)) {
+        return { name, topicId, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Authorization failed.' };
+      }
+      if (byName) topic = broker.topics.get(name);
       else {
         missing = ErrorCode.UNKNOWN_TOPIC_ID;
         topic = topicId === ZERO_UUID ? undefined : broker.topics.getById(topicId);
+        if (topic !== undefined && !authorize(ctx, AclOperation.DELETE, ResourceType.TOPIC, topic.name)) {
+          const shown = authorizeQuietly(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, topic.name) ? topic.name : null;
+          return { name: shown, topicId, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Authorization failed.' };
+        }
       }
       const result = (errorCode: number, errorMessage: string | null) => ({
         name: topic?.name ?? name,
@@ -47,6 +58,7 @@ export const deleteTopicsHandler = defineHandler({
 });
 
 async function deleteInCluster(
+  ctx: RequestContext,
   cluster: ClusterNode,
   targets: ReadonlyArray<{ name: string | null; topicId: string }>,
   enabled: boolean,
@@ -54,12 +66,22 @@ async function deleteInCluster(
   const responses = [];
   for (const { name, topicId } of targets) {
     const byName = name !== null && name !== '';
+    // The same ACL checks, in the same order, as on a single node (Kafka checks before forwarding).
+    if (byName && !authorize(ctx, AclOperation.DELETE, ResourceType.TOPIC, name)) {
+      responses.push({ name, topicId, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Authorization failed.' });
+      continue;
+    }
     const found = byName
       ? cluster.view.topics.has(name)
         ? name
         : undefined
       : [...cluster.view.topics].find(([, v]) => topicId !== ZERO_UUID && v.record.id === topicId)?.[0];
     const id = found === undefined ? topicId : cluster.view.topics.get(found)!.record.id;
+    if (!byName && found !== undefined && !authorize(ctx, AclOperation.DELETE, ResourceType.TOPIC, found)) {
+      const shown = authorizeQuietly(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, found) ? found : null;
+      responses.push({ name: shown, topicId, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Authorization failed.' });
+      continue;
+    }
     const result = (errorCode: number, errorMessage: string | null) => ({ name: found ?? name, topicId: id, errorCode, errorMessage });
     if (found === undefined)
       responses.push(result(byName ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID, 'This server does not host this topic.'));

@@ -102,3 +102,18 @@ describe('DescribeConfigs', () => {
     expect(res.results[2]).toMatchObject({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Unexpected broker id, expected 1 or empty string, but received 2' });
   });
 });
+
+describe('DescribeConfigs of sensitive broker keys', () => {
+  test("passwords (Kafka's PASSWORD type) are described with a null value, sensitive, synonyms without values", async () => {
+    t = startTestBroker([
+      ['ssl.keystore.password', 'hunter2'],
+      ['sasl.enabled.mechanisms', 'PLAIN'],
+    ]);
+    const res = await describeConfigs(4, [{ resourceType: BROKER, resourceName: '1', configurationKeys: ['ssl.keystore.password', 'sasl.enabled.mechanisms'] }]);
+    const configs = new Map(res.results[0].configs.map((c: any) => [c.name, c]));
+    expect(configs.get('ssl.keystore.password')).toMatchObject({ value: null, isSensitive: true, configSource: STATIC_BROKER });
+    expect((configs.get('ssl.keystore.password') as any).synonyms.every((s: any) => s.value === null)).toBe(true);
+    expect(configs.get('sasl.enabled.mechanisms')).toMatchObject({ value: 'PLAIN', isSensitive: false });
+    expect(JSON.stringify(res)).not.toContain('hunter2');
+  });
+});

@@ -17,6 +17,7 @@ import type { BrokerContext } from '../broker-context.ts';
 import { BROKER_CONFIGS, brokerConfigSynonyms, type ConfigType, formatConfigValue, RESOURCE_BROKER, RESOURCE_TOPIC } from '../config.ts';
 import { brokerSynonyms, CONFIG_SOURCE, type ConfigSynonym, describeTopicConfig, TOPIC_CONFIGS } from '../topic-config.ts';
 import { type Topic, topicNameProblem } from '../topics.ts';
+import { AclOperation, authorize, CLUSTER_NAME, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 const CONFIG_TYPE: Readonly<Record<ConfigType, number>> = { boolean: 1, string: 2, int: 3, long: 5, double: 6, list: 7 };
@@ -61,12 +62,13 @@ function describeBrokerConfigs(broker: BrokerContext, keys: string[] | null, wit
     const source = synonyms[0]?.source ?? CONFIG_SOURCE.DEFAULT;
     return {
       name: def.name,
-      value: formatConfigValue(def.type, broker.config.get(def.name)),
+      // Kafka's PASSWORD keys are never sent back: null value, isSensitive.
+      value: def.sensitive === true ? null : formatConfigValue(def.type, broker.config.get(def.name)),
       readOnly: true,
       isDefault: source === CONFIG_SOURCE.DEFAULT,
       configSource: source,
-      isSensitive: false,
-      synonyms: withSynonyms ? synonyms : [],
+      isSensitive: def.sensitive === true,
+      synonyms: !withSynonyms ? [] : def.sensitive === true ? synonyms.map((s) => ({ ...s, value: null })) : synonyms,
       configType: CONFIG_TYPE[def.type],
       documentation: withDocs ? def.doc : null,
     };
@@ -83,6 +85,13 @@ export const describeConfigsHandler = defineHandler({
       const base = { resourceType: r.resourceType, resourceName: r.resourceName };
       const failed = (errorCode: number, errorMessage: string) => ({ ...base, errorCode, errorMessage, configs: [] });
       const described = (configs: DescribedConfig[]) => ({ ...base, errorCode: 0, errorMessage: null, configs });
+      // Kafka: DESCRIBE_CONFIGS on the topic, or on the cluster for broker resources, first.
+      if (r.resourceType === RESOURCE_TOPIC && !authorize(ctx, AclOperation.DESCRIBE_CONFIGS, ResourceType.TOPIC, r.resourceName)) {
+        return failed(ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Topic authorization failed.');
+      }
+      if (r.resourceType === RESOURCE_BROKER && !authorize(ctx, AclOperation.DESCRIBE_CONFIGS, ResourceType.CLUSTER, CLUSTER_NAME)) {
+        return failed(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, 'Cluster authorization failed.');
+      }
       if (r.resourceType === RESOURCE_TOPIC) {
         const nameProblem = topicNameProblem(r.resourceName);
         if (nameProblem !== null) return failed(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);

@@ -29,10 +29,21 @@ describe('ListGroups', () => {
   test('v4: states filter and group state', async () => {
     const { broker } = await twoGroups();
     expect((await callHandler(listGroupsHandler, broker, 4, { statesFilter: [] })).groups).toEqual([
-      { groupId: 'busy', protocolType: 'consumer', groupState: 'Stable' },
-      { groupId: 'idle', protocolType: '', groupState: 'Empty' },
+      // groupType is a v5 field: a v4 answer decodes it as its default, "".
+      { groupId: 'busy', protocolType: 'consumer', groupState: 'Stable', groupType: '' },
+      { groupId: 'idle', protocolType: '', groupState: 'Empty', groupType: '' },
     ]);
     expect((await callHandler(listGroupsHandler, broker, 4, { statesFilter: ['Empty'] })).groups.map((g: any) => g.groupId)).toEqual(['idle']);
+  });
+
+  test('v5: types filter and group type', async () => {
+    const { broker } = await twoGroups();
+    expect((await callHandler(listGroupsHandler, broker, 5, { statesFilter: [], typesFilter: [] })).groups.map((g: any) => [g.groupId, g.groupType])).toEqual([
+      ['busy', 'classic'],
+      ['idle', 'classic'],
+    ]);
+    expect((await callHandler(listGroupsHandler, broker, 5, { statesFilter: [], typesFilter: ['Consumer'] })).groups).toEqual([]);
+    expect((await callHandler(listGroupsHandler, broker, 5, { statesFilter: [], typesFilter: ['CLASSIC'] })).groups).toHaveLength(2);
   });
 });
 

@@ -22,6 +22,7 @@ function fetch(partition: number, maxWaitMs: number): Promise<any> | any {
     broker: t.broker,
     header: { apiKey: 1, apiVersion: 12, correlationId: 1, clientId: 'test' } as RequestContext['header'],
     connection: { id: 1, remoteAddress: '127.0.0.1', remotePort: 50000, listenerName: 'PLAINTEXT' },
+    session: { principal: 'User:ANONYMOUS', host: '127.0.0.1' },
     receivedAt: 0,
   };
   const request = {

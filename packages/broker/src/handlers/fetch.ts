@@ -19,7 +19,8 @@ import { ErrorCode, type ExternalRecords, type FetchRequest, type FetchResponse,
 import type { BrokerContext } from '../broker-context.ts';
 import { partitionFailure } from '../storage-errors.ts';
 import type { Partition } from '../partition.ts';
-import { defineHandler } from './handler.ts';
+import { AclOperation, authorize, ResourceType } from './authorization.ts';
+import { defineHandler, type RequestContext } from './handler.ts';
 
 const EMPTY = new Uint8Array(0);
 
@@ -44,8 +45,23 @@ function partitionError(index: number, errorCode: number, p?: Partition): FetchR
   };
 }
 
+/**
+ * The topics of the request the principal may not READ (Kafka: TOPIC_AUTHORIZATION_FAILED per
+ * partition, checked before existence; a topic id is resolved first, an unknown one is
+ * UNKNOWN_TOPIC_ID). Asked once per request, not at every re-read of a parked fetch.
+ */
+function unreadableTopics(ctx: RequestContext, request: FetchRequest): ReadonlySet<string> {
+  const denied = new Set<string>();
+  if (ctx.broker.authorizer === null) return denied;
+  for (const t of request.topics) {
+    const name = ctx.header.apiVersion >= 13 ? ctx.broker.topics.getById(t.topicId ?? ZERO_UUID)?.name : t.topic;
+    if (name !== undefined && name !== null && !denied.has(name) && !authorize(ctx, AclOperation.READ, ResourceType.TOPIC, name)) denied.add(name);
+  }
+  return denied;
+}
+
 /** One pass over the request: what would be answered right now. */
-function readAll(broker: BrokerContext, version: number, request: FetchRequest): Outcome {
+function readAll(broker: BrokerContext, version: number, request: FetchRequest, denied: ReadonlySet<string>): Outcome {
   let remaining: number = version >= 3 ? request.maxBytes : 0x7fffffff;
   let minOneBatch = true;
   let bytes = 0;
@@ -60,7 +76,12 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest):
     const topicId = t.topicId ?? ZERO_UUID;
     const topic = byId ? (topicId === ZERO_UUID ? undefined : broker.topics.getById(topicId)) : broker.topics.get(t.topic ?? '');
     const missingTopicError = byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    const deniedName = byId ? topic?.name : (t.topic ?? undefined);
     const partitionResponses = t.partitions.map((req) => {
+      if (deniedName !== undefined && denied.has(deniedName)) {
+        hasError = true;
+        return partitionError(req.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+      }
       const partition = topic?.partitions[req.partition];
       if (partition === undefined) {
         hasError = true;
@@ -152,12 +173,13 @@ export const fetchHandler = defineHandler({
       // We never hand out fetch sessions, so any session id is unknown to us.
       return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
     }
-    const first = readAll(broker, header.apiVersion, request);
+    const denied = unreadableTopics(ctx, request);
+    const first = readAll(broker, header.apiVersion, request, denied);
     const maxWaitMs = Math.max(0, request.maxWaitMs);
     if (first.hasError || first.bytes >= request.minBytes || maxWaitMs === 0 || first.partitions.length === 0) {
       return answer(broker, first);
     }
-    return parkUntilReady(broker, header.apiVersion, request, first, maxWaitMs);
+    return parkUntilReady(broker, header.apiVersion, request, denied, first, maxWaitMs);
   },
 });
 
@@ -179,13 +201,20 @@ function answer(broker: BrokerContext, outcome: Outcome): FetchResponse {
  * passes, or at once when a graceful stop begins (an early answer is valid). Changes to a
  * partition are coalesced: many appends in one turn of the event loop cost one re-read.
  */
-function parkUntilReady(broker: BrokerContext, version: number, request: FetchRequest, first: Outcome, maxWaitMs: number): Promise<FetchResponse> {
+function parkUntilReady(
+  broker: BrokerContext,
+  version: number,
+  request: FetchRequest,
+  denied: ReadonlySet<string>,
+  first: Outcome,
+  maxWaitMs: number,
+): Promise<FetchResponse> {
   return new Promise((resolve, reject) => {
     let ready: Outcome | null = null;
     let failure: { err: unknown } | null = null;
     const read = (): Outcome | null => {
       try {
-        return readAll(broker, version, request);
+        return readAll(broker, version, request, denied);
       } catch (err) {
         failure = { err };
         return null;

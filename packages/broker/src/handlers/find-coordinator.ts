@@ -12,6 +12,7 @@
 // fields.
 
 import { ErrorCode } from '@sluice/protocol';
+import { AclOperation, authorize, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 const KEY_TYPE_GROUP = 0;
@@ -36,7 +37,14 @@ export const findCoordinatorHandler = defineHandler({
     const { broker, header } = ctx;
     const keyType: number = request.keyType ?? KEY_TYPE_GROUP;
     const endpoint = broker.advertisedFor(ctx.connection.listenerName);
-    const find = (): Found => {
+    const find = (key: string): Found => {
+      // Kafka: DESCRIBE on the group, or on the transactional id.
+      if (keyType === KEY_TYPE_GROUP && !authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, key)) {
+        return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: 'Group authorization failed.', ...NO_NODE };
+      }
+      if (keyType === KEY_TYPE_TRANSACTION && !authorize(ctx, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, key)) {
+        return { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, errorMessage: 'Transactional Id authorization failed.', ...NO_NODE };
+      }
       if (keyType === KEY_TYPE_GROUP && broker.cluster !== null) {
         const controller = broker.cluster.view.brokers.get(broker.cluster.view.controllerId);
         const listener = controller?.listeners.find((l) => l.name === ctx.connection.listenerName) ?? controller?.listeners[0];
@@ -49,11 +57,10 @@ export const findCoordinatorHandler = defineHandler({
       const errorMessage = keyType === KEY_TYPE_TRANSACTION ? 'Transactions are not supported by this broker.' : `Unknown coordinator type ${keyType}.`;
       return { errorCode, errorMessage, ...NO_NODE };
     };
-    const found = find();
     if (header.apiVersion >= 4) {
       const keys = request.coordinatorKeys ?? [];
-      return { throttleTimeMs: 0, coordinators: keys.map((key) => ({ key, ...found })) };
+      return { throttleTimeMs: 0, coordinators: keys.map((key) => ({ key, ...find(key) })) };
     }
-    return { throttleTimeMs: 0, ...found };
+    return { throttleTimeMs: 0, ...find(request.key ?? '') };
   },
 });

@@ -12,6 +12,7 @@
 
 import type { RequestHeader, RequestTypes, ResponseTypes, ServedApiKey } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.ts';
+import type { Session } from '../security/acl/authorizer.ts';
 
 export interface ConnectionInfo {
   readonly id: number;
@@ -24,6 +25,8 @@ export interface RequestContext {
   readonly broker: BrokerContext;
   readonly header: RequestHeader;
   readonly connection: ConnectionInfo;
+  /** Who sent the request: the principal (`User:ANONYMOUS` without SASL) and the client's address. */
+  readonly session: Session;
   /** When the request's frame was complete (ms, performance.now()), for latency metrics. */
   readonly receivedAt: number;
 }

@@ -4,6 +4,8 @@
 // newer instance replaced it (FENCED_INSTANCE_ID). Answered at once.
 // Version notes: served v0–4. v1 throttle time; v3 groupInstanceId; v4+ flexible.
 
+import { ErrorCode } from '@sluice/protocol';
+import { AclOperation, authorize, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 export const heartbeatHandler = defineHandler({
@@ -11,6 +13,8 @@ export const heartbeatHandler = defineHandler({
   minVersion: 0,
   maxVersion: 4,
   handle(ctx, request) {
+    // Kafka: READ on the group.
+    if (!authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
     const errorCode = ctx.broker.groups.heartbeat({
       groupId: request.groupId,
       generationId: request.generationId,

@@ -4,13 +4,16 @@
 // not at all, persisted in the topic registry and pushed to the partitions' logs. validateOnly
 // checks without applying. Request checks, validation order and errors are shared with
 // AlterConfigs (config-changes.ts): a null value is refused except for DELETE. Broker configs
-// are static here: BROKER resources get INVALID_REQUEST (Sluice has no dynamic broker configs).
+// are static here: BROKER resources get INVALID_REQUEST (Sluice has no dynamic broker configs),
+// except a resource whose operations are all DELETE, a no-op that succeeds (no dynamic config
+// is ever set; kafka-reassign-partitions deletes its throttle configs after each run).
 // Version notes: served v0–1; v1+ flexible.
 
 import { ConfigError, type ConfigValue } from '../config.ts';
 import { changeTopicConfigs, preprocessConfigResources } from '../config-changes.ts';
 import { parseTopicOverride, type TopicConfig, topicConfigDef } from '../topic-config.ts';
 import type { IncrementalAlterConfigsRequestResourcesConfigs } from '@sluice/protocol';
+import { alterConfigsDenied } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 const OP_SET = 0;
@@ -54,7 +57,13 @@ export const incrementalAlterConfigsHandler = defineHandler({
   async handle(ctx, request) {
     const { broker } = ctx;
     const resources = request.resources;
-    const early = preprocessConfigResources(resources, broker.nodeId, (c) => c.configOperation !== OP_DELETE);
+    const early = preprocessConfigResources(
+      resources,
+      broker.nodeId,
+      (c) => c.configOperation !== OP_DELETE,
+      (r) => r.configs.every((c) => c.configOperation === OP_DELETE),
+      (r) => alterConfigsDenied(ctx, r),
+    );
     const responses = await Promise.all(
       resources.map(async (r, i) => {
         const outcome = early[i] ?? changeTopicConfigs(broker, r.resourceName, (current) => applyOperations(current, r.configs), request.validateOnly);

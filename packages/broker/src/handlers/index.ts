@@ -3,8 +3,21 @@
 
 import { type ApiVersionsResponse, ErrorCode } from '@sluice/protocol';
 import type { ApiHandler } from './handler.ts';
+import { alterPartitionReassignmentsHandler } from './alter-partition-reassignments.ts';
+import { describeLogDirsHandler } from './describe-log-dirs.ts';
+import { electLeadersHandler } from './elect-leaders.ts';
+import { listPartitionReassignmentsHandler } from './list-partition-reassignments.ts';
+import { offsetDeleteHandler } from './offset-delete.ts';
+import { updateFeaturesHandler } from './update-features.ts';
 import { alterConfigsHandler } from './alter-configs.ts';
+import { alterUserScramCredentialsHandler } from './alter-user-scram-credentials.ts';
+import { createAclsHandler } from './create-acls.ts';
+import { deleteAclsHandler } from './delete-acls.ts';
+import { describeAclsHandler } from './describe-acls.ts';
+import { describeUserScramCredentialsHandler } from './describe-user-scram-credentials.ts';
 import { apiVersionsHandler } from './api-versions.ts';
+import { consumerGroupDescribeHandler } from './consumer-group-describe.ts';
+import { consumerGroupHeartbeatHandler } from './consumer-group-heartbeat.ts';
 import { createPartitionsHandler } from './create-partitions.ts';
 import { createTopicsHandler } from './create-topics.ts';
 import { deleteGroupsHandler } from './delete-groups.ts';
@@ -27,6 +40,8 @@ import { offsetCommitHandler } from './offset-commit.ts';
 import { offsetFetchHandler } from './offset-fetch.ts';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.ts';
 import { produceHandler } from './produce.ts';
+import { saslAuthenticateHandler } from './sasl-authenticate.ts';
+import { saslHandshakeHandler } from './sasl-handshake.ts';
 import { syncGroupHandler } from './sync-group.ts';
 
 export type HandlerRegistry = ReadonlyMap<number, ApiHandler>;
@@ -58,6 +73,21 @@ export function createHandlerRegistry(extra: readonly ApiHandler[] = []): Handle
     createPartitionsHandler,
     incrementalAlterConfigsHandler,
     describeClusterHandler,
+    consumerGroupHeartbeatHandler,
+    consumerGroupDescribeHandler,
+    describeLogDirsHandler,
+    electLeadersHandler,
+    alterPartitionReassignmentsHandler,
+    listPartitionReassignmentsHandler,
+    offsetDeleteHandler,
+    updateFeaturesHandler,
+    saslHandshakeHandler,
+    saslAuthenticateHandler,
+    describeAclsHandler,
+    createAclsHandler,
+    deleteAclsHandler,
+    describeUserScramCredentialsHandler,
+    alterUserScramCredentialsHandler,
     ...extra,
   ];
   const registry = new Map<number, ApiHandler>();

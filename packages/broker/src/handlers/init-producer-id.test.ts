@@ -13,7 +13,7 @@ let dir: string;
 let broker: BrokerContext;
 
 function brokerWith(producerIds: ProducerIdManager): BrokerContext {
-  return { producerIds, logger: createLogger('silent', { pretty: false }) } as unknown as BrokerContext;
+  return { producerIds, logger: createLogger('silent', { pretty: false }), authorizer: null } as unknown as BrokerContext;
 }
 
 beforeEach(() => {

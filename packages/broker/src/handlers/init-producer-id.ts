@@ -15,6 +15,7 @@
 // only transactional producers can get, so nothing here differs by version beyond the codec.
 
 import { ErrorCode, type InitProducerIdResponse } from '@sluice/protocol';
+import { AclOperation, authorize, authorizeByResourceType, authorizeQuietly, CLUSTER_NAME, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 const NO_PRODUCER_ID = -1;
@@ -33,6 +34,18 @@ export const initProducerIdHandler = defineHandler({
     const transactionalId = request.transactionalId;
     const producerId = request.producerId ?? NO_PRODUCER_ID;
     const producerEpoch = request.producerEpoch ?? NO_PRODUCER_EPOCH;
+    // Kafka, before anything else: WRITE on the transactional id; without one, IDEMPOTENT_WRITE on
+    // the cluster or WRITE on some topic.
+    if (transactionalId !== null && !authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, transactionalId))
+      return failed(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    if (
+      transactionalId === null &&
+      !authorizeQuietly(ctx, AclOperation.IDEMPOTENT_WRITE, ResourceType.CLUSTER, CLUSTER_NAME) &&
+      !authorizeByResourceType(ctx, AclOperation.WRITE, ResourceType.TOPIC)
+    ) {
+      authorize(ctx, AclOperation.IDEMPOTENT_WRITE, ResourceType.CLUSTER, CLUSTER_NAME); // counted and logged as the denial
+      return failed(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+    }
     if ((producerId === NO_PRODUCER_ID) !== (producerEpoch === NO_PRODUCER_EPOCH)) return failed(ErrorCode.INVALID_REQUEST);
     if (transactionalId !== null) {
       return failed(transactionalId === '' ? ErrorCode.INVALID_REQUEST : ErrorCode.COORDINATOR_NOT_AVAILABLE);

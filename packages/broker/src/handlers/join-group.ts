@@ -8,7 +8,9 @@
 // flexible; v7 returns protocolType and makes protocolName nullable (earlier versions get "");
 // v8 join reason; v9 skipAssignment for a rejoining static leader.
 
+import { ErrorCode } from '@sluice/protocol';
 import type { JoinGroupInput } from '../groups/types.ts';
+import { AclOperation, authorize, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 export const joinGroupHandler = defineHandler({
@@ -17,6 +19,20 @@ export const joinGroupHandler = defineHandler({
   maxVersion: 9,
   async handle(ctx, request) {
     const version = ctx.header.apiVersion;
+    // Kafka: READ on the group.
+    if (!authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) {
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED,
+        generationId: -1,
+        protocolType: null,
+        protocolName: version >= 7 ? null : '',
+        leader: '',
+        skipAssignment: false,
+        memberId: request.memberId,
+        members: [],
+      };
+    }
     const input: JoinGroupInput = {
       groupId: request.groupId,
       memberId: request.memberId,

@@ -7,6 +7,8 @@
 // per-member error; v4+ flexible; v5 per-member reason.
 
 import type { LeavingMember } from '../groups/types.ts';
+import { ErrorCode } from '@sluice/protocol';
+import { AclOperation, authorize, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 export const leaveGroupHandler = defineHandler({
@@ -15,6 +17,9 @@ export const leaveGroupHandler = defineHandler({
   maxVersion: 5,
   handle(ctx, request) {
     const version = ctx.header.apiVersion;
+    // Kafka: READ on the group; the whole request fails.
+    if (!authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId))
+      return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, members: [] };
     const leaving: LeavingMember[] =
       version >= 3
         ? (request.members ?? []).map((m) => ({

@@ -1,28 +1,38 @@
 // ListOffsets (key 2).
 // Behavior: timestamp -2 = log start offset, -1 = log end (high watermark), -3 = the record with
-// the largest timestamp (v7+), otherwise the first offset whose timestamp is >= the given one
+// the largest timestamp (v7+), -4 = the earliest offset on local disk (v8+: the log start, as all
+// of the log is local), -5 = the latest offset in tiered storage (v9+: none, offset -1, as Kafka
+// answers with remote storage off), otherwise the first offset whose timestamp is >= the given one
 // (through the time index), or no offset (-1) when none is. Single node: leader epoch 0.
-// Version notes: served v1–7 (v0's multi-offset answer is not served). v2 isolationLevel; v4
-// currentLeaderEpoch/leaderEpoch; v6+ flexible; v7 max-timestamp lookup.
+// Version notes: served v1–10 (v0's multi-offset answer is not served). v2 isolationLevel; v4
+// currentLeaderEpoch/leaderEpoch; v6+ flexible; v7 max-timestamp lookup; v8 earliest-local; v9
+// latest-tiered; v10 timeoutMs (for remote storage; nothing waits here). v11 (earliest pending
+// upload) needs tiered storage.
 
 import { ErrorCode } from '@sluice/protocol';
 import { partitionFailure } from '../storage-errors.ts';
+import { AclOperation, authorize, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 const LATEST = -1;
 const EARLIEST = -2;
 const MAX_TIMESTAMP = -3;
+const EARLIEST_LOCAL = -4;
+const LATEST_TIERED = -5;
 
 export const listOffsetsHandler = defineHandler({
   apiKey: 2,
   minVersion: 1,
-  maxVersion: 7,
+  maxVersion: 10,
   handle(ctx, request) {
     const { broker } = ctx;
     const topics = request.topics.map((t) => {
       const topic = broker.topics.get(t.name);
+      // Kafka: DESCRIBE on the topic, checked before its existence.
+      const mayDescribe = authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, t.name);
       const partitions = t.partitions.map((p) => {
         const failed = (errorCode: number) => ({ partitionIndex: p.partitionIndex, errorCode, timestamp: -1, offset: -1, leaderEpoch: -1 });
+        if (!mayDescribe) return failed(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
         const partition = topic?.partitions[p.partitionIndex];
         if (partition === undefined) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         if (partition.offline) return failed(ErrorCode.KAFKA_STORAGE_ERROR);
@@ -31,7 +41,10 @@ export const listOffsetsHandler = defineHandler({
         try {
           switch (p.timestamp) {
             case EARLIEST:
+            case EARLIEST_LOCAL:
               return found(partition.logStartOffset, -1);
+            case LATEST_TIERED:
+              return { ...found(-1, -1), leaderEpoch: -1 };
             case LATEST:
               return found(partition.highWatermark, -1);
             case MAX_TIMESTAMP: {

@@ -9,7 +9,7 @@
 // partition without a leader. Auto-creation writes the topic to etcd (create-topic.ts); internal
 // topics are still per broker and answered as on a single node.
 // Version notes: v1 controllerId/rack/isInternal; v2 clusterId; v4 allowAutoTopicCreation;
-// v7 leaderEpoch; v8 authorized operations; v9+ flexible; v10 topic ids (lookup by id); v12
+// v7 leaderEpoch; v8 authorized operations (all of them when asked: no authorizer); v9+ flexible; v10 topic ids (lookup by id); v12
 // nullable topic name in the response.
 
 import { ErrorCode, type MetadataRequest, type MetadataResponse, type MetadataResponseTopics, ZERO_UUID } from '@sluice/protocol';
@@ -17,11 +17,11 @@ import type { BrokerContext } from '../broker-context.ts';
 import type { ClusterNode } from '../cluster/cluster-node.ts';
 import type { TopicRecord } from '../cluster/keys.ts';
 import { INTERNAL_TOPICS, type Topic } from '../topics.ts';
+import { AclOperation, authorize, authorizedOperations, authorizeQuietly, AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_NAME, ResourceType } from './authorization.ts';
 import { createTopicInCluster } from './create-topic.ts';
 import { defineHandler, type RequestContext } from './handler.ts';
 
-const { UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE, INVALID_TOPIC_EXCEPTION, INVALID_REQUEST, UNKNOWN_TOPIC_ID } = ErrorCode;
-const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
+const { UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE, INVALID_TOPIC_EXCEPTION, INVALID_REQUEST, UNKNOWN_TOPIC_ID, TOPIC_AUTHORIZATION_FAILED } = ErrorCode;
 
 export function describeTopic(broker: BrokerContext, topic: Topic): MetadataResponseTopics {
   return {
@@ -57,8 +57,18 @@ export const metadataHandler = defineHandler({
     const endpoint = broker.advertisedFor(ctx.connection.listenerName);
     const requested = request.topics === null || (version === 0 && request.topics.length === 0) ? null : request.topics;
     const topics: MetadataResponseTopics[] = [];
+    // Authorization as Kafka's KafkaApis: all-topics requests list only the topics the principal
+    // may DESCRIBE (quietly); a named topic it may not describe is TOPIC_AUTHORIZATION_FAILED;
+    // auto-creating one needs CREATE on the cluster or on the topic.
+    const withOperations = version >= 8 && request.includeTopicAuthorizedOperations === true;
+    const described = (topic: Topic): MetadataResponseTopics => {
+      const d = describeTopic(broker, topic);
+      return withOperations ? { ...d, topicAuthorizedOperations: authorizedOperations(ctx, ResourceType.TOPIC, topic.name) } : d;
+    };
+    const mayCreate = (name: string) =>
+      authorizeQuietly(ctx, AclOperation.CREATE, ResourceType.CLUSTER, CLUSTER_NAME) || authorize(ctx, AclOperation.CREATE, ResourceType.TOPIC, name);
     if (requested === null) {
-      for (const topic of broker.topics.topics) topics.push(describeTopic(broker, topic));
+      for (const topic of broker.topics.topics) if (authorizeQuietly(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, topic.name)) topics.push(described(topic));
     } else {
       const allowAuto = broker.config.bool('auto.create.topics.enable') && (version < 4 || request.allowAutoTopicCreation !== false);
       for (const t of requested) {
@@ -71,15 +81,24 @@ export const metadataHandler = defineHandler({
             continue;
           }
           const topic = id === ZERO_UUID ? undefined : broker.topics.getById(id);
-          topics.push(topic ? describeTopic(broker, topic) : topicError(null, id, UNKNOWN_TOPIC_ID));
+          if (topic === undefined) topics.push(topicError(null, id, UNKNOWN_TOPIC_ID));
+          // Kafka does not reveal the name of a topic the principal may not describe.
+          else if (!authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, topic.name)) topics.push(topicError(null, id, TOPIC_AUTHORIZATION_FAILED));
+          else topics.push(described(topic));
+          continue;
+        }
+        if (!authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, t.name)) {
+          topics.push(topicError(t.name, ZERO_UUID, TOPIC_AUTHORIZATION_FAILED));
           continue;
         }
         const existing = broker.topics.get(t.name);
         if (existing !== undefined) {
-          topics.push(describeTopic(broker, existing));
+          topics.push(described(existing));
+        } else if (allowAuto && !mayCreate(t.name)) {
+          topics.push(topicError(t.name, ZERO_UUID, TOPIC_AUTHORIZATION_FAILED));
         } else if (allowAuto) {
           const created = broker.topicCreator.autoCreate(t.name);
-          if (created.topic !== undefined) topics.push(describeTopic(broker, created.topic));
+          if (created.topic !== undefined) topics.push(described(created.topic));
           else if (created.errorCode === INVALID_TOPIC_EXCEPTION) topics.push(topicError(t.name, ZERO_UUID, INVALID_TOPIC_EXCEPTION));
           else topics.push(topicError(t.name, ZERO_UUID, LEADER_NOT_AVAILABLE));
         } else {
@@ -93,7 +112,10 @@ export const metadataHandler = defineHandler({
       clusterId: broker.clusterId,
       controllerId: broker.nodeId,
       topics,
-      clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+      clusterAuthorizedOperations:
+        version >= 8 && version <= 10 && request.includeClusterAuthorizedOperations === true
+          ? authorizedOperations(ctx, ResourceType.CLUSTER, CLUSTER_NAME)
+          : AUTHORIZED_OPERATIONS_OMITTED,
     };
   },
 });
@@ -122,22 +144,38 @@ function describeClusterTopic(cluster: ClusterNode, name: string, record: TopicR
   };
 }
 
+/**
+ * Cluster mode, with the same ACL checks as a single node (Kafka authorizes on the broker that
+ * answers, before anything is forwarded): all-topics lists only what the principal may DESCRIBE,
+ * a named topic it may not describe is TOPIC_AUTHORIZATION_FAILED, auto-creation needs CREATE.
+ */
 async function clusterMetadata(ctx: RequestContext, request: MetadataRequest, cluster: ClusterNode): Promise<MetadataResponse> {
   const { broker, header } = ctx;
   const version = header.apiVersion;
   const view = cluster.view;
   const requested = request.topics === null || (version === 0 && request.topics.length === 0) ? null : request.topics;
+  const withOperations = version >= 8 && request.includeTopicAuthorizedOperations === true;
+  const withAuthorizedOperations = (d: MetadataResponseTopics): MetadataResponseTopics =>
+    withOperations && d.name !== null ? { ...d, topicAuthorizedOperations: authorizedOperations(ctx, ResourceType.TOPIC, d.name) } : d;
   const describe = (name: string): MetadataResponseTopics | null => {
     const record = view.topics.get(name)?.record;
-    if (record !== undefined) return describeClusterTopic(cluster, name, record);
+    if (record !== undefined) return withAuthorizedOperations(describeClusterTopic(cluster, name, record));
     // Internal topics are still this broker's own.
     const local = INTERNAL_TOPICS.has(name) ? broker.topics.get(name) : undefined;
-    return local === undefined ? null : describeTopic(broker, local);
+    return local === undefined ? null : withAuthorizedOperations(describeTopic(broker, local));
   };
+  const mayCreate = (name: string) =>
+    authorizeQuietly(ctx, AclOperation.CREATE, ResourceType.CLUSTER, CLUSTER_NAME) || authorize(ctx, AclOperation.CREATE, ResourceType.TOPIC, name);
+  const mayDescribeQuietly = (name: string) => authorizeQuietly(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, name);
   const topics: MetadataResponseTopics[] = [];
   if (requested === null) {
-    for (const [name, { record }] of view.topics) topics.push(describeClusterTopic(cluster, name, record));
-    for (const local of broker.topics.topics) if (local.isInternal && !view.topics.has(local.name)) topics.push(describeTopic(broker, local));
+    for (const [name, { record }] of view.topics) {
+      if (mayDescribeQuietly(name)) topics.push(withAuthorizedOperations(describeClusterTopic(cluster, name, record)));
+    }
+    for (const local of broker.topics.topics) {
+      if (local.isInternal && !view.topics.has(local.name) && mayDescribeQuietly(local.name))
+        topics.push(withAuthorizedOperations(describeTopic(broker, local)));
+    }
   } else {
     const allowAuto = broker.config.bool('auto.create.topics.enable') && (version < 4 || request.allowAutoTopicCreation !== false);
     for (const t of requested) {
@@ -148,12 +186,21 @@ async function clusterMetadata(ctx: RequestContext, request: MetadataRequest, cl
           continue;
         }
         const found = id === ZERO_UUID ? undefined : [...view.topics].find(([, v]) => v.record.id === id);
-        topics.push(found === undefined ? topicError(null, id, UNKNOWN_TOPIC_ID) : describeClusterTopic(cluster, found[0], found[1].record));
+        if (found === undefined) topics.push(topicError(null, id, UNKNOWN_TOPIC_ID));
+        // Kafka does not reveal the name of a topic the principal may not describe.
+        else if (!authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, found[0])) topics.push(topicError(null, id, TOPIC_AUTHORIZATION_FAILED));
+        else topics.push(withAuthorizedOperations(describeClusterTopic(cluster, found[0], found[1].record)));
+        continue;
+      }
+      if (!authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, t.name)) {
+        topics.push(topicError(t.name, ZERO_UUID, TOPIC_AUTHORIZATION_FAILED));
         continue;
       }
       const existing = describe(t.name);
       if (existing !== null) {
         topics.push(existing);
+      } else if (allowAuto && !mayCreate(t.name)) {
+        topics.push(topicError(t.name, ZERO_UUID, TOPIC_AUTHORIZATION_FAILED));
       } else if (allowAuto) {
         const created = await createTopicInCluster(broker, t.name, -1, -1, [], false);
         const now = created.errorCode === 0 ? describe(t.name) : null;
@@ -175,6 +222,9 @@ async function clusterMetadata(ctx: RequestContext, request: MetadataRequest, cl
     clusterId: broker.clusterId,
     controllerId: view.controllerId,
     topics,
-    clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+    clusterAuthorizedOperations:
+      version >= 8 && version <= 10 && request.includeClusterAuthorizedOperations === true
+        ? authorizedOperations(ctx, ResourceType.CLUSTER, CLUSTER_NAME)
+        : AUTHORIZED_OPERATIONS_OMITTED,
   };
 }

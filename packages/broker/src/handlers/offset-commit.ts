@@ -11,6 +11,7 @@
 
 import { ErrorCode } from '@sluice/protocol';
 import type { OffsetToCommit } from '../groups/types.ts';
+import { AclOperation, authorize, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 /** Per response partition: a fixed error, or the index of its offset in the commit. */
@@ -24,9 +25,15 @@ export const offsetCommitHandler = defineHandler({
     const { broker, header } = ctx;
     const topics = request.topics;
     const offsets: OffsetToCommit[] = [];
+    // Kafka: READ on the group, else every partition fails; then READ on each topic (before its
+    // existence).
+    const mayReadGroup = authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId);
     const slots = topics.map((t) => {
       const topic = broker.topics.get(t.name);
+      const mayReadTopic = mayReadGroup && authorize(ctx, AclOperation.READ, ResourceType.TOPIC, t.name);
       return t.partitions.map((p): Slot => {
+        if (!mayReadGroup) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
+        if (!mayReadTopic) return { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
         if (topic?.partitions[p.partitionIndex] === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
         offsets.push({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch ?? -1, metadata: p.committedMetadata });
         return { index: offsets.length - 1 };

@@ -9,6 +9,7 @@
 // Version notes: served v2–4. v3 replicaId; v4+ flexible.
 
 import { ErrorCode } from '@sluice/protocol';
+import { AclOperation, authorize, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 export const offsetForLeaderEpochHandler = defineHandler({
@@ -19,8 +20,11 @@ export const offsetForLeaderEpochHandler = defineHandler({
     const { broker } = ctx;
     const topics = request.topics.map((t) => {
       const topic = broker.topics.get(t.topic);
+      // Kafka (a consumer's request): DESCRIBE on the topic, checked before its existence.
+      const mayDescribe = authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, t.topic);
       const partitions = t.partitions.map((p) => {
         const answer = (errorCode: number, leaderEpoch: number, endOffset: number) => ({ errorCode, partition: p.partition, leaderEpoch, endOffset });
+        if (!mayDescribe) return answer(ErrorCode.TOPIC_AUTHORIZATION_FAILED, -1, -1);
         const partition = topic?.partitions[p.partition];
         if (partition === undefined) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, -1, -1);
         if (p.currentLeaderEpoch > partition.leaderEpoch) return answer(ErrorCode.UNKNOWN_LEADER_EPOCH, -1, -1);

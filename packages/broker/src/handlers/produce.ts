@@ -18,13 +18,16 @@
 // request's timeoutMs; NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank below the minimum
 // meanwhile (Kafka's DelayedProduce). acks=1 answers after the leader's append.
 // Version notes: served from v3 (RecordBatch v2 only) to v11, advertised from v0 as Kafka 4 does
-// for librdkafka's sake; v5 logStartOffset; v8 recordErrors/errorMessage; v9+ flexible.
+// for librdkafka's sake; v5 logStartOffset; v8 recordErrors/errorMessage (recordErrors name the
+// keyless records refused by a compacted topic, as Kafka's do); v9+ flexible.
 
 import { ErrorCode, type ProduceResponseResponsesPartitionResponses as PartitionResponse } from '@sluice/protocol';
+import { keylessRecordErrors } from '../keyless-records.ts';
 import { produceRecords } from '../produce-records.ts';
 import { leavesStorageUnknown, partitionFailure } from '../storage-errors.ts';
 import type { DelayedOperations } from '../delayed/delayed-operations.ts';
 import { flushEachForAck, type Partition } from '../partition.ts';
+import { AclOperation, authorize, ResourceType } from './authorization.ts';
 import { CLOSE_CONNECTION, defineHandler, NO_RESPONSE } from './handler.ts';
 
 function failed(index: number, errorCode: number, errorMessage: string | null = null): PartitionResponse {
@@ -48,10 +51,22 @@ export const produceHandler = defineHandler({
     /** Leaders named in NOT_LEADER_OR_FOLLOWER answers (KIP-951 nodeEndpoints). */
     const movedTo = new Set<number>();
     const now = Date.now();
+    // Kafka: a transactional produce needs WRITE on its transactional id, else the whole request
+    // fails with TRANSACTIONAL_ID_AUTHORIZATION_FAILED; then WRITE on each topic, checked before
+    // the topic's existence.
+    const transactionalId = request.transactionalId ?? null;
+    if (transactionalId !== null && !authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, transactionalId)) {
+      const responses = request.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map(({ index }) => failed(index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)) }));
+      return acks === 0 ? CLOSE_CONNECTION : { responses, throttleTimeMs: 0 };
+    }
+    const writable = new Map<string, boolean>();
     const responses = request.topicData.map((topicData) => {
       const topic = broker.topics.get(topicData.name);
+      let mayWrite = writable.get(topicData.name);
+      if (mayWrite === undefined) writable.set(topicData.name, (mayWrite = authorize(ctx, AclOperation.WRITE, ResourceType.TOPIC, topicData.name)));
       const partitionResponses = topicData.partitionData.map(({ index, records }) => {
         if (acks !== 0 && acks !== 1 && acks !== -1) return failed(index, ErrorCode.INVALID_REQUIRED_ACKS);
+        if (!mayWrite) return failed(index, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
         const partition = topic?.partitions[index];
         if (partition === undefined) {
           // Cluster mode: a partition with no replica here is led elsewhere.
@@ -113,7 +128,12 @@ export const produceHandler = defineHandler({
           if (failure.unexpected) broker.logger.error({ topic: topicData.name, partition: index, err }, 'append failed unexpectedly');
           if (leavesStorageUnknown(err)) partition.markOffline(err);
           else broker.logger.debug({ topic: topicData.name, partition: index, err: failure.message }, 'append rejected');
-          return failed(index, failure.errorCode, failure.message);
+          const answer = failed(index, failure.errorCode, failure.message);
+          // Keyless records in a compacted topic: name each one, as Kafka does (keyless-records.ts).
+          if (failure.errorCode === ErrorCode.INVALID_RECORD && partition.topic.config.isCompacted()) {
+            Object.assign(answer, keylessRecordErrors(batch, topicData.name, index) ?? {});
+          }
+          return answer;
         }
       });
       return { name: topicData.name, partitionResponses };

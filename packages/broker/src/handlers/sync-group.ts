@@ -6,6 +6,7 @@
 // Kafka checks) and equal the group's.
 
 import { ErrorCode } from '@sluice/protocol';
+import { AclOperation, authorize, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 export const syncGroupHandler = defineHandler({
@@ -16,6 +17,10 @@ export const syncGroupHandler = defineHandler({
     const version = ctx.header.apiVersion;
     const protocolType: string | null = request.protocolType ?? null;
     const protocolName: string | null = request.protocolName ?? null;
+    // Kafka: READ on the group.
+    if (!authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, protocolType: null, protocolName: null, assignment: new Uint8Array(0) };
+    }
     if (version >= 5 && (protocolType === null || protocolName === null)) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.INCONSISTENT_GROUP_PROTOCOL, protocolType: null, protocolName: null, assignment: new Uint8Array(0) };
     }

@@ -7,6 +7,7 @@ import type { FlushStats, WriterStats } from '@sluice/native';
 import { buildRecordBatch } from '@sluice/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BrokerConfig } from '../config.ts';
+import { consumerHarness, TestMember } from '../testing/consumer-group-harness.ts';
 import { harness } from '../testing/group-harness.ts';
 import { silentLogger } from '../logger.ts';
 import { TopicRegistry } from '../topics.ts';
@@ -181,5 +182,36 @@ describe('BrokerMetrics', () => {
     expect(sampleValue(text, 'sluice_connections_active')).toBe(1);
     expect(sampleValue(text, 'sluice_connections_accepted_total')).toBe(1);
     expect(sampleValue(text, 'sluice_transfer_bytes_total', { mode: 'copy' })).toBe(0);
+  });
+
+  it('counts groups by type and state, and KIP-848 epoch bumps, fencings and reconciliations', async () => {
+    const h = consumerHarness();
+    h.topics.create('t', 2);
+    const a = new TestMember(h, 'kip848', 'a');
+    const b = new TestMember(h, 'kip848', 'b');
+    await a.join();
+    await b.join();
+    for (let i = 0; i < 3; i++) {
+      await a.heartbeat();
+      await b.heartbeat();
+    }
+    // b stops heartbeating and is fenced after the session timeout.
+    for (let t = 0; t < 50_000; t += 5000) {
+      h.clock.advance(5000);
+      await a.heartbeat();
+    }
+    const metrics = new BrokerMetrics({ appendMode: 'mmap' });
+    metrics.attach({ topics, groups: h.coordinator, writerStats: () => WRITER, flushStats: () => FLUSH });
+    const text = await metrics.scrape();
+    expect(sampleValue(text, 'sluice_groups', { type: 'consumer', state: 'Stable' })).toBe(1);
+    expect(sampleValue(text, 'sluice_groups', { type: 'consumer', state: 'Reconciling' })).toBe(0);
+    expect(sampleValue(text, 'sluice_groups', { type: 'classic', state: 'Stable' })).toBe(0);
+    expect(sampleValue(text, 'sluice_group_state', { group: 'kip848', state: 'Stable' })).toBe(1);
+    expect(sampleValue(text, 'sluice_group_members', { group: 'kip848' })).toBe(1);
+    // Epochs: a joins (1), b joins (2), b fenced (3).
+    expect(sampleValue(text, 'sluice_consumer_group_epoch_bumps_total')).toBe(3);
+    expect(sampleValue(text, 'sluice_consumer_group_fenced_members_total')).toBe(1);
+    expect(sampleValue(text, 'sluice_consumer_group_reconciliations_total')).toBeGreaterThanOrEqual(2);
+    expect(sampleValue(text, 'sluice_consumer_group_reconciliation_seconds_total')).toBeGreaterThanOrEqual(0);
   });
 });

@@ -17,6 +17,7 @@ import { GroupProbe } from './group-probe.ts';
 import { LogProbe } from './log-probe.ts';
 import type { ScrapeSource } from './metrics-server.ts';
 import { ProcessProbe } from './process-probe.ts';
+import { SecurityProbe } from './security-probe.ts';
 
 /** What a scrape reads; attached once the broker has loaded them. */
 export interface ScrapeSources {
@@ -45,6 +46,7 @@ export class BrokerMetrics implements ScrapeSource {
   readonly groups: GroupProbe;
   readonly process: ProcessProbe;
   readonly cluster: ClusterProbe;
+  readonly security: SecurityProbe;
   private sources: ScrapeSources | null = null;
 
   constructor(options: BrokerMetricsOptions) {
@@ -55,6 +57,7 @@ export class BrokerMetrics implements ScrapeSource {
     this.groups = new GroupProbe(this.registry);
     this.process = new ProcessProbe(this.registry);
     this.cluster = new ClusterProbe(this.registry);
+    this.security = new SecurityProbe(this.registry);
   }
 
   get contentType(): string {

@@ -46,10 +46,16 @@ export class BrokerProbe {
   private readonly localTime: HistogramFamily;
   private readonly sendTime: HistogramFamily;
   private readonly errors: CounterFamily;
+  private readonly trailing: CounterFamily;
+  /** By API key, made on the first such request (most APIs never see one). */
+  private readonly trailingByApi: Array<CounterChild | undefined> = [];
   private readonly bytesIn: CounterFamily;
   private readonly messagesIn: CounterFamily;
   private readonly bytesOut: CounterFamily;
   private readonly connectionsActive: Gauge;
+  private readonly tlsHandshakes: CounterFamily;
+  private readonly tlsFailures: CounterFamily;
+  private readonly ktlsAvailable: Gauge;
   private readonly connectionsAccepted: CounterChild;
   private readonly pendingOutput: Gauge;
   private readonly apis: Array<ApiSeries | undefined> = [];
@@ -72,6 +78,11 @@ export class BrokerProbe {
       help: 'Error codes in responses, by API and Kafka error name (one per partition, topic or group that failed).',
       labelNames: ['api', 'error'],
     });
+    this.trailing = new CounterFamily(registry, {
+      name: 'sluice_request_trailing_bytes_total',
+      help: 'Requests served whose complete body was followed by extra bytes in the frame (ignored, as Kafka ignores them), by API.',
+      labelNames: ['api'],
+    });
     this.bytesIn = new CounterFamily(registry, {
       name: 'sluice_topic_bytes_in_total',
       help: 'Record batch bytes appended by Produce requests (as the producer sent them, compressed), by topic.',
@@ -88,6 +99,17 @@ export class BrokerProbe {
       labelNames: ['topic'],
     });
     this.connectionsActive = new Gauge({ name: 'sluice_connections_active', help: 'Client connections open now.', registers });
+    this.tlsHandshakes = new CounterFamily(registry, {
+      name: 'sluice_tls_handshakes_total',
+      help: 'TLS handshakes completed, by listener and where the record layer then runs (rustls in the writer thread, or kernel TLS).',
+      labelNames: ['listener', 'record_layer'],
+    });
+    this.tlsFailures = new CounterFamily(registry, {
+      name: 'sluice_tls_connection_failures_total',
+      help: 'Connections closed for TLS reasons, by listener and reason: tls_error (garbage, a plaintext client on a TLS listener, a failed handshake), handshake_timeout, tls_on_plaintext (a TLS client on a plaintext listener).',
+      labelNames: ['listener', 'reason'],
+    });
+    this.ktlsAvailable = new Gauge({ name: 'sluice_ktls_available', help: '1 when the start-up probe found kernel TLS (setsockopt TCP_ULP "tls" works), else 0.', registers });
     this.connectionsAccepted = new CounterFamily(registry, {
       name: 'sluice_connections_accepted_total',
       help: 'Client connections accepted since the broker started.',
@@ -147,6 +169,13 @@ export class BrokerProbe {
     series.scan(body, series.countError);
   }
 
+  /** A request's body ended before its frame did; it was served, the rest ignored (as Kafka does). */
+  requestWithTrailingBytes(apiKey: number): void {
+    let counter = this.trailingByApi[apiKey];
+    if (counter === undefined) counter = this.trailingByApi[apiKey] = this.trailing.child(apiKeyName(apiKey));
+    counter.value++;
+  }
+
   // ---- connections ----
 
   connectionOpened(): void {
@@ -156,6 +185,20 @@ export class BrokerProbe {
 
   connectionClosed(): void {
     this.connectionsActive.dec();
+  }
+
+  // ---- TLS ----
+
+  tlsHandshakeCompleted(listener: string, kernel: boolean): void {
+    this.tlsHandshakes.child(listener, kernel ? 'ktls' : 'rustls').value++;
+  }
+
+  tlsConnectionFailed(listener: string, reason: 'tls_error' | 'handshake_timeout' | 'tls_on_plaintext'): void {
+    this.tlsFailures.child(listener, reason).value++;
+  }
+
+  ktlsProbed(available: boolean): void {
+    this.ktlsAvailable.set(available ? 1 : 0);
   }
 
   // ---- topics ----

@@ -33,6 +33,9 @@ export class DataPathProbe {
   private readonly continuations: CounterChild;
   private readonly writerErrors: CounterChild;
   private readonly writerTruncatedRanges: CounterChild;
+  private readonly tlsPlaintextBytes: CounterChild;
+  private readonly tlsBytes: CounterChild;
+  private readonly tlsSyscalls: CounterChild;
   private readonly flushLatency: HistogramChild;
   private readonly flushFailures: CounterChild;
 
@@ -70,6 +73,12 @@ export class DataPathProbe {
       'sluice_writer_truncated_ranges_total',
       'Of the failed sends, those whose log was truncated after their Fetch response was framed (the connection is closed rather than sent a short frame).',
     ).child();
+    this.tlsPlaintextBytes = counter(
+      'sluice_writer_tls_plaintext_bytes_total',
+      "Response bytes (headers and records) encrypted by rustls in the writer's thread for TLS connections.",
+    ).child();
+    this.tlsBytes = counter('sluice_writer_tls_bytes_total', 'Encrypted bytes (TLS records, handshakes included) the writer sent on TLS connections.').child();
+    this.tlsSyscalls = counter('sluice_writer_tls_syscalls_total', 'send(2) calls that wrote TLS records.').child();
 
     const flush = new HistogramFamily(registry, {
       name: 'sluice_log_flush_duration_seconds',
@@ -105,6 +114,9 @@ export class DataPathProbe {
       this.continuations.set(writer.continuations);
       this.writerErrors.set(writer.errors);
       this.writerTruncatedRanges.set(writer.truncatedRanges);
+      this.tlsPlaintextBytes.set(writer.tlsPlaintextBytes ?? 0);
+      this.tlsBytes.set(writer.tlsBytes ?? 0);
+      this.tlsSyscalls.set(writer.tlsSyscalls ?? 0);
     }
     // _count must equal the +Inf bucket; the native tallies are independent, so take it from
     // the buckets rather than from `flush.count` (which a flush in progress may be ahead in).

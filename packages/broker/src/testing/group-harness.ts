@@ -180,6 +180,8 @@ export function fakeBroker(coordinator: () => GroupCoordinator, topics: Record<s
     },
     topics: { get: (name: string) => (name in topics ? { name, partitions: Array.from({ length: topics[name] }, (_, index) => ({ index })) } : undefined) },
     advertisedFor: () => ({ name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', host: '127.0.0.1', port: 9092 }),
+    // No authorizer: every check passes, as Kafka without one.
+    authorizer: null,
   };
   return fake as unknown as BrokerContext;
 }

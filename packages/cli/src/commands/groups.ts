@@ -1,6 +1,8 @@
 // `sluice groups list|describe|reset-offsets|delete`, like kafka-consumer-groups.sh.
 // describe shows, per partition, the committed offset, the log end offset (the high watermark,
 // via ListOffsets latest) and the lag between them, with the member that owns the partition.
+// KIP-848 consumer groups (described with ConsumerGroupDescribe) also show, with --members, each
+// member's epoch and target assignment, and with --state the group and assignment epochs.
 // reset-offsets is a dry run unless --execute, and only touches an inactive group, as Kafka's.
 
 import { ErrorCode } from '@sluice/protocol';
@@ -190,8 +192,28 @@ export function registerGroups(program: Command): void {
         let out = '';
         for (const id of ids) {
           const { group, committed } = await describeOrFail(client, id);
-          if (opts.state) {
+          const assignmentText = (a: readonly { topic: string; partitions: readonly number[] }[]) => a.map((tp) => `${tp.topic}(${tp.partitions.join(',')})`).join(' ') || null;
+          if (opts.state && group.groupType === 'consumer') {
+            out += formatTable(
+              ['GROUP', 'ASSIGNMENT-STRATEGY', 'STATE', 'GROUP-EPOCH', 'TARGET-ASSIGNMENT-EPOCH', '#MEMBERS'],
+              [[group.groupId, group.protocol || null, group.state, group.groupEpoch ?? null, group.assignmentEpoch ?? null, group.members.length]],
+            );
+          } else if (opts.state) {
             out += formatTable(['GROUP', 'ASSIGNMENT-STRATEGY', 'STATE', '#MEMBERS'], [[group.groupId, group.protocol || null, group.state, group.members.length]]);
+          } else if (opts.members && group.groupType === 'consumer') {
+            out += formatTable(
+              ['GROUP', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', 'EPOCH', 'ASSIGNMENT', 'TARGET-ASSIGNMENT'],
+              group.members.map((m) => [
+                group.groupId,
+                m.memberId,
+                m.clientHost,
+                m.clientId,
+                m.assignment.reduce((n, tp) => n + tp.partitions.length, 0),
+                m.memberEpoch ?? null,
+                assignmentText(m.assignment),
+                assignmentText(m.targetAssignment ?? []),
+              ]),
+            );
           } else if (opts.members) {
             out += formatTable(
               ['GROUP', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', 'ASSIGNMENT'],

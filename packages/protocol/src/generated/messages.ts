@@ -288,7 +288,7 @@ export interface FetchResponseResponsesPartitionsAbortedTransactions {
 
 // --- ListOffsets (API key 2)
 
-/** ListOffsetsRequest (API key 2), served v1-v7, flexible from v6. */
+/** ListOffsetsRequest (API key 2), served v1-v10, flexible from v6. */
 export interface ListOffsetsRequest {
   /** Versions 1+. */
   replicaId: number;
@@ -296,6 +296,8 @@ export interface ListOffsetsRequest {
   isolationLevel?: number;
   /** Versions 1+. */
   topics: ListOffsetsRequestTopics[];
+  /** Versions 10+. */
+  timeoutMs?: number;
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -322,7 +324,7 @@ export interface ListOffsetsRequestTopicsPartitions {
   _unknownTaggedFields?: UnknownTaggedField[];
 }
 
-/** ListOffsetsResponse (API key 2), served v1-v7, flexible from v6. */
+/** ListOffsetsResponse (API key 2), served v1-v10, flexible from v6. */
 export interface ListOffsetsResponse {
   /** Versions 2+. */
   throttleTimeMs?: number;
@@ -658,7 +660,7 @@ export interface OffsetFetchResponseGroupsTopicsPartitions {
 
 // --- FindCoordinator (API key 10)
 
-/** FindCoordinatorRequest (API key 10), served v0-v4, flexible from v3. */
+/** FindCoordinatorRequest (API key 10), served v0-v5, flexible from v3. */
 export interface FindCoordinatorRequest {
   /** Versions 0-3. */
   key?: string;
@@ -670,7 +672,7 @@ export interface FindCoordinatorRequest {
   _unknownTaggedFields?: UnknownTaggedField[];
 }
 
-/** FindCoordinatorResponse (API key 10), served v0-v4, flexible from v3. */
+/** FindCoordinatorResponse (API key 10), served v0-v5, flexible from v3. */
 export interface FindCoordinatorResponse {
   /** Versions 1+. */
   throttleTimeMs?: number;
@@ -964,15 +966,17 @@ export interface DescribeGroupsResponseGroupsMembers {
 
 // --- ListGroups (API key 16)
 
-/** ListGroupsRequest (API key 16), served v0-v4, flexible from v3. */
+/** ListGroupsRequest (API key 16), served v0-v5, flexible from v3. */
 export interface ListGroupsRequest {
   /** Versions 4+. */
   statesFilter?: string[];
+  /** Versions 5+. */
+  typesFilter?: string[];
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
 
-/** ListGroupsResponse (API key 16), served v0-v4, flexible from v3. */
+/** ListGroupsResponse (API key 16), served v0-v5, flexible from v3. */
 export interface ListGroupsResponse {
   /** Versions 1+. */
   throttleTimeMs?: number;
@@ -992,6 +996,8 @@ export interface ListGroupsResponseGroups {
   protocolType: string;
   /** Versions 4+. */
   groupState?: string;
+  /** Versions 5+. */
+  groupType?: string;
   /** Tagged fields this codec does not know, kept and written back (flexible versions). */
   _unknownTaggedFields?: UnknownTaggedField[];
 }
@@ -1392,6 +1398,524 @@ export interface OffsetForLeaderEpochResponseTopicsPartitions {
   _unknownTaggedFields?: UnknownTaggedField[];
 }
 
+// --- AddPartitionsToTxn (API key 24)
+
+/** AddPartitionsToTxnRequest (API key 24), served v0-v5, flexible from v3. */
+export interface AddPartitionsToTxnRequest {
+  /** Versions 4+. */
+  transactions?: AddPartitionsToTxnRequestTransactions[];
+  /** Versions 0-3. */
+  v3AndBelowTransactionalId?: string;
+  /** Versions 0-3. */
+  v3AndBelowProducerId?: number;
+  /** Versions 0-3. */
+  v3AndBelowProducerEpoch?: number;
+  /** Versions 0-3. */
+  v3AndBelowTopics?: AddPartitionsToTxnRequestV3AndBelowTopics[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AddPartitionsToTxnRequest.transactions[]. */
+export interface AddPartitionsToTxnRequestTransactions {
+  /** Versions 4+. */
+  transactionalId: string;
+  /** Versions 4+. */
+  producerId: number;
+  /** Versions 4+. */
+  producerEpoch: number;
+  /** Versions 4+. Default false. */
+  verifyOnly: boolean;
+  /** Versions 4+. */
+  topics: AddPartitionsToTxnRequestTransactionsTopics[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AddPartitionsToTxnRequest.transactions[].topics[]. */
+export interface AddPartitionsToTxnRequestTransactionsTopics {
+  /** Versions 4+. */
+  name: string;
+  /** Versions 4+. */
+  partitions: number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AddPartitionsToTxnRequest.v3AndBelowTopics[]. */
+export interface AddPartitionsToTxnRequestV3AndBelowTopics {
+  /** Versions 0-3. */
+  name: string;
+  /** Versions 0-3. */
+  partitions: number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** AddPartitionsToTxnResponse (API key 24), served v0-v5, flexible from v3. */
+export interface AddPartitionsToTxnResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 4+. */
+  errorCode?: number;
+  /** Versions 4+. */
+  resultsByTransaction?: readonly AddPartitionsToTxnResponseResultsByTransaction[];
+  /** Versions 0-3. */
+  resultsByTopicV3AndBelow?: readonly AddPartitionsToTxnResponseResultsByTopicV3AndBelow[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AddPartitionsToTxnResponse.resultsByTransaction[]. */
+export interface AddPartitionsToTxnResponseResultsByTransaction {
+  /** Versions 4+. */
+  transactionalId: string;
+  /** Versions 4+. */
+  topicResults: readonly AddPartitionsToTxnResponseResultsByTransactionTopicResults[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AddPartitionsToTxnResponse.resultsByTransaction[].topicResults[]. */
+export interface AddPartitionsToTxnResponseResultsByTransactionTopicResults {
+  /** Versions 4+. */
+  name: string;
+  /** Versions 4+. */
+  resultsByPartition: readonly AddPartitionsToTxnResponseResultsByTransactionTopicResultsResultsByPartition[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AddPartitionsToTxnResponse.resultsByTransaction[].topicResults[].resultsByPartition[]. */
+export interface AddPartitionsToTxnResponseResultsByTransactionTopicResultsResultsByPartition {
+  /** Versions 4+. */
+  partitionIndex: number;
+  /** Versions 4+. */
+  partitionErrorCode: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AddPartitionsToTxnResponse.resultsByTopicV3AndBelow[]. */
+export interface AddPartitionsToTxnResponseResultsByTopicV3AndBelow {
+  /** Versions 0-3. */
+  name: string;
+  /** Versions 0-3. */
+  resultsByPartition: readonly AddPartitionsToTxnResponseResultsByTopicV3AndBelowResultsByPartition[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AddPartitionsToTxnResponse.resultsByTopicV3AndBelow[].resultsByPartition[]. */
+export interface AddPartitionsToTxnResponseResultsByTopicV3AndBelowResultsByPartition {
+  /** Versions 0-3. */
+  partitionIndex: number;
+  /** Versions 0-3. */
+  partitionErrorCode: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- AddOffsetsToTxn (API key 25)
+
+/** AddOffsetsToTxnRequest (API key 25), served v0-v4, flexible from v3. */
+export interface AddOffsetsToTxnRequest {
+  /** Versions 0+. */
+  transactionalId: string;
+  /** Versions 0+. */
+  producerId: number;
+  /** Versions 0+. */
+  producerEpoch: number;
+  /** Versions 0+. */
+  groupId: string;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** AddOffsetsToTxnResponse (API key 25), served v0-v4, flexible from v3. */
+export interface AddOffsetsToTxnResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- EndTxn (API key 26)
+
+/** EndTxnRequest (API key 26), served v0-v5, flexible from v3. */
+export interface EndTxnRequest {
+  /** Versions 0+. */
+  transactionalId: string;
+  /** Versions 0+. */
+  producerId: number;
+  /** Versions 0+. */
+  producerEpoch: number;
+  /** Versions 0+. */
+  committed: boolean;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** EndTxnResponse (API key 26), served v0-v5, flexible from v3. */
+export interface EndTxnResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 5+. Default -1. */
+  producerId?: number;
+  /** Versions 5+. Default -1. */
+  producerEpoch?: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- WriteTxnMarkers (API key 27)
+
+/** WriteTxnMarkersRequest (API key 27), served v1-v2, flexible from v1. */
+export interface WriteTxnMarkersRequest {
+  /** Versions 1+. */
+  markers: WriteTxnMarkersRequestMarkers[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of WriteTxnMarkersRequest.markers[]. */
+export interface WriteTxnMarkersRequestMarkers {
+  /** Versions 1+. */
+  producerId: number;
+  /** Versions 1+. */
+  producerEpoch: number;
+  /** Versions 1+. */
+  transactionResult: boolean;
+  /** Versions 1+. */
+  topics: WriteTxnMarkersRequestMarkersTopics[];
+  /** Versions 1+. */
+  coordinatorEpoch: number;
+  /** Versions 2+. Default 0. */
+  transactionVersion?: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of WriteTxnMarkersRequest.markers[].topics[]. */
+export interface WriteTxnMarkersRequestMarkersTopics {
+  /** Versions 1+. */
+  name: string;
+  /** Versions 1+. */
+  partitionIndexes: number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** WriteTxnMarkersResponse (API key 27), served v1-v2, flexible from v1. */
+export interface WriteTxnMarkersResponse {
+  /** Versions 1+. */
+  markers: readonly WriteTxnMarkersResponseMarkers[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of WriteTxnMarkersResponse.markers[]. */
+export interface WriteTxnMarkersResponseMarkers {
+  /** Versions 1+. */
+  producerId: number;
+  /** Versions 1+. */
+  topics: readonly WriteTxnMarkersResponseMarkersTopics[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of WriteTxnMarkersResponse.markers[].topics[]. */
+export interface WriteTxnMarkersResponseMarkersTopics {
+  /** Versions 1+. */
+  name: string;
+  /** Versions 1+. */
+  partitions: readonly WriteTxnMarkersResponseMarkersTopicsPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of WriteTxnMarkersResponse.markers[].topics[].partitions[]. */
+export interface WriteTxnMarkersResponseMarkersTopicsPartitions {
+  /** Versions 1+. */
+  partitionIndex: number;
+  /** Versions 1+. */
+  errorCode: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- TxnOffsetCommit (API key 28)
+
+/** TxnOffsetCommitRequest (API key 28), served v0-v5, flexible from v3. */
+export interface TxnOffsetCommitRequest {
+  /** Versions 0+. */
+  transactionalId: string;
+  /** Versions 0+. */
+  groupId: string;
+  /** Versions 0+. */
+  producerId: number;
+  /** Versions 0+. */
+  producerEpoch: number;
+  /** Versions 3+. Default -1. */
+  generationId?: number;
+  /** Versions 3+. Default "". */
+  memberId?: string;
+  /** Versions 3+. Default null. */
+  groupInstanceId?: string | null;
+  /** Versions 0+. */
+  topics: TxnOffsetCommitRequestTopics[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of TxnOffsetCommitRequest.topics[]. */
+export interface TxnOffsetCommitRequestTopics {
+  /** Versions 0+. */
+  name: string;
+  /** Versions 0+. */
+  partitions: TxnOffsetCommitRequestTopicsPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of TxnOffsetCommitRequest.topics[].partitions[]. */
+export interface TxnOffsetCommitRequestTopicsPartitions {
+  /** Versions 0+. */
+  partitionIndex: number;
+  /** Versions 0+. */
+  committedOffset: number;
+  /** Versions 2+. Default -1. */
+  committedLeaderEpoch?: number;
+  /** Versions 0+. */
+  committedMetadata: string | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** TxnOffsetCommitResponse (API key 28), served v0-v5, flexible from v3. */
+export interface TxnOffsetCommitResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  topics: readonly TxnOffsetCommitResponseTopics[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of TxnOffsetCommitResponse.topics[]. */
+export interface TxnOffsetCommitResponseTopics {
+  /** Versions 0+. */
+  name: string;
+  /** Versions 0+. */
+  partitions: readonly TxnOffsetCommitResponseTopicsPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of TxnOffsetCommitResponse.topics[].partitions[]. */
+export interface TxnOffsetCommitResponseTopicsPartitions {
+  /** Versions 0+. */
+  partitionIndex: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- DescribeAcls (API key 29)
+
+/** DescribeAclsRequest (API key 29), served v0-v3, flexible from v2. */
+export interface DescribeAclsRequest {
+  /** Versions 0+. */
+  resourceTypeFilter: number;
+  /** Versions 0+. */
+  resourceNameFilter: string | null;
+  /** Versions 1+. Default 3. */
+  patternTypeFilter?: number;
+  /** Versions 0+. */
+  principalFilter: string | null;
+  /** Versions 0+. */
+  hostFilter: string | null;
+  /** Versions 0+. */
+  operation: number;
+  /** Versions 0+. */
+  permissionType: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** DescribeAclsResponse (API key 29), served v0-v3, flexible from v2. */
+export interface DescribeAclsResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. */
+  errorMessage: string | null;
+  /** Versions 0+. */
+  resources: readonly DescribeAclsResponseResources[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeAclsResponse.resources[]. */
+export interface DescribeAclsResponseResources {
+  /** Versions 0+. */
+  resourceType: number;
+  /** Versions 0+. */
+  resourceName: string;
+  /** Versions 1+. Default 3. */
+  patternType?: number;
+  /** Versions 0+. */
+  acls: readonly DescribeAclsResponseResourcesAcls[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeAclsResponse.resources[].acls[]. */
+export interface DescribeAclsResponseResourcesAcls {
+  /** Versions 0+. */
+  principal: string;
+  /** Versions 0+. */
+  host: string;
+  /** Versions 0+. */
+  operation: number;
+  /** Versions 0+. */
+  permissionType: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- CreateAcls (API key 30)
+
+/** CreateAclsRequest (API key 30), served v0-v3, flexible from v2. */
+export interface CreateAclsRequest {
+  /** Versions 0+. */
+  creations: CreateAclsRequestCreations[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of CreateAclsRequest.creations[]. */
+export interface CreateAclsRequestCreations {
+  /** Versions 0+. */
+  resourceType: number;
+  /** Versions 0+. */
+  resourceName: string;
+  /** Versions 1+. Default 3. */
+  resourcePatternType?: number;
+  /** Versions 0+. */
+  principal: string;
+  /** Versions 0+. */
+  host: string;
+  /** Versions 0+. */
+  operation: number;
+  /** Versions 0+. */
+  permissionType: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** CreateAclsResponse (API key 30), served v0-v3, flexible from v2. */
+export interface CreateAclsResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  results: readonly CreateAclsResponseResults[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of CreateAclsResponse.results[]. */
+export interface CreateAclsResponseResults {
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. */
+  errorMessage: string | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- DeleteAcls (API key 31)
+
+/** DeleteAclsRequest (API key 31), served v0-v3, flexible from v2. */
+export interface DeleteAclsRequest {
+  /** Versions 0+. */
+  filters: DeleteAclsRequestFilters[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DeleteAclsRequest.filters[]. */
+export interface DeleteAclsRequestFilters {
+  /** Versions 0+. */
+  resourceTypeFilter: number;
+  /** Versions 0+. */
+  resourceNameFilter: string | null;
+  /** Versions 1+. Default 3. */
+  patternTypeFilter?: number;
+  /** Versions 0+. */
+  principalFilter: string | null;
+  /** Versions 0+. */
+  hostFilter: string | null;
+  /** Versions 0+. */
+  operation: number;
+  /** Versions 0+. */
+  permissionType: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** DeleteAclsResponse (API key 31), served v0-v3, flexible from v2. */
+export interface DeleteAclsResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  filterResults: readonly DeleteAclsResponseFilterResults[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DeleteAclsResponse.filterResults[]. */
+export interface DeleteAclsResponseFilterResults {
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. */
+  errorMessage: string | null;
+  /** Versions 0+. */
+  matchingAcls: readonly DeleteAclsResponseFilterResultsMatchingAcls[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DeleteAclsResponse.filterResults[].matchingAcls[]. */
+export interface DeleteAclsResponseFilterResultsMatchingAcls {
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. */
+  errorMessage: string | null;
+  /** Versions 0+. */
+  resourceType: number;
+  /** Versions 0+. */
+  resourceName: string;
+  /** Versions 1+. Default 3. */
+  patternType?: number;
+  /** Versions 0+. */
+  principal: string;
+  /** Versions 0+. */
+  host: string;
+  /** Versions 0+. */
+  operation: number;
+  /** Versions 0+. */
+  permissionType: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
 // --- DescribeConfigs (API key 32)
 
 /** DescribeConfigsRequest (API key 32), served v1-v4, flexible from v4. */
@@ -1536,6 +2060,80 @@ export interface AlterConfigsResponseResponses {
   _unknownTaggedFields?: UnknownTaggedField[];
 }
 
+// --- DescribeLogDirs (API key 35)
+
+/** DescribeLogDirsRequest (API key 35), served v1-v5, flexible from v2. */
+export interface DescribeLogDirsRequest {
+  /** Versions 1+. */
+  topics: DescribeLogDirsRequestTopics[] | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeLogDirsRequest.topics[]. */
+export interface DescribeLogDirsRequestTopics {
+  /** Versions 1+. */
+  topic: string;
+  /** Versions 1+. */
+  partitions: number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** DescribeLogDirsResponse (API key 35), served v1-v5, flexible from v2. */
+export interface DescribeLogDirsResponse {
+  /** Versions 1+. */
+  throttleTimeMs: number;
+  /** Versions 3+. */
+  errorCode?: number;
+  /** Versions 1+. */
+  results: readonly DescribeLogDirsResponseResults[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeLogDirsResponse.results[]. */
+export interface DescribeLogDirsResponseResults {
+  /** Versions 1+. */
+  errorCode: number;
+  /** Versions 1+. */
+  logDir: string;
+  /** Versions 1+. */
+  topics: readonly DescribeLogDirsResponseResultsTopics[];
+  /** Versions 4+. Default -1. */
+  totalBytes?: number;
+  /** Versions 4+. Default -1. */
+  usableBytes?: number;
+  /** Versions 5+. Default false. */
+  isCordoned?: boolean;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeLogDirsResponse.results[].topics[]. */
+export interface DescribeLogDirsResponseResultsTopics {
+  /** Versions 1+. */
+  name: string;
+  /** Versions 1+. */
+  partitions: readonly DescribeLogDirsResponseResultsTopicsPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeLogDirsResponse.results[].topics[].partitions[]. */
+export interface DescribeLogDirsResponseResultsTopicsPartitions {
+  /** Versions 1+. */
+  partitionIndex: number;
+  /** Versions 1+. */
+  partitionSize: number;
+  /** Versions 1+. */
+  offsetLag: number;
+  /** Versions 1+. */
+  isFutureKey: boolean;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
 // --- SaslAuthenticate (API key 36)
 
 /** SaslAuthenticateRequest (API key 36), served v0-v2, flexible from v2. */
@@ -1646,6 +2244,64 @@ export interface DeleteGroupsResponseResults {
   _unknownTaggedFields?: UnknownTaggedField[];
 }
 
+// --- ElectLeaders (API key 43)
+
+/** ElectLeadersRequest (API key 43), served v0-v2, flexible from v2. */
+export interface ElectLeadersRequest {
+  /** Versions 1+. */
+  electionType?: number;
+  /** Versions 0+. */
+  topicPartitions: ElectLeadersRequestTopicPartitions[] | null;
+  /** Versions 0+. Default 60000. */
+  timeoutMs: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ElectLeadersRequest.topicPartitions[]. */
+export interface ElectLeadersRequestTopicPartitions {
+  /** Versions 0+. */
+  topic: string;
+  /** Versions 0+. */
+  partitions: number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** ElectLeadersResponse (API key 43), served v0-v2, flexible from v2. */
+export interface ElectLeadersResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 1+. */
+  errorCode?: number;
+  /** Versions 0+. */
+  replicaElectionResults: readonly ElectLeadersResponseReplicaElectionResults[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ElectLeadersResponse.replicaElectionResults[]. */
+export interface ElectLeadersResponseReplicaElectionResults {
+  /** Versions 0+. */
+  topic: string;
+  /** Versions 0+. */
+  partitionResult: readonly ElectLeadersResponseReplicaElectionResultsPartitionResult[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ElectLeadersResponse.replicaElectionResults[].partitionResult[]. */
+export interface ElectLeadersResponseReplicaElectionResultsPartitionResult {
+  /** Versions 0+. */
+  partitionId: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. Default null. */
+  errorMessage: string | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
 // --- IncrementalAlterConfigs (API key 44)
 
 /** IncrementalAlterConfigsRequest (API key 44), served v0-v1, flexible from v1. */
@@ -1706,6 +2362,242 @@ export interface IncrementalAlterConfigsResponseResponses {
   _unknownTaggedFields?: UnknownTaggedField[];
 }
 
+// --- AlterPartitionReassignments (API key 45)
+
+/** AlterPartitionReassignmentsRequest (API key 45), served v0-v1, flexible from v0. */
+export interface AlterPartitionReassignmentsRequest {
+  /** Versions 0+. Default 60000. */
+  timeoutMs: number;
+  /** Versions 1+. Default true. */
+  allowReplicationFactorChange?: boolean;
+  /** Versions 0+. */
+  topics: AlterPartitionReassignmentsRequestTopics[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AlterPartitionReassignmentsRequest.topics[]. */
+export interface AlterPartitionReassignmentsRequestTopics {
+  /** Versions 0+. */
+  name: string;
+  /** Versions 0+. */
+  partitions: AlterPartitionReassignmentsRequestTopicsPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AlterPartitionReassignmentsRequest.topics[].partitions[]. */
+export interface AlterPartitionReassignmentsRequestTopicsPartitions {
+  /** Versions 0+. */
+  partitionIndex: number;
+  /** Versions 0+. Default null. */
+  replicas: number[] | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** AlterPartitionReassignmentsResponse (API key 45), served v0-v1, flexible from v0. */
+export interface AlterPartitionReassignmentsResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 1+. Default true. */
+  allowReplicationFactorChange?: boolean;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. Default null. */
+  errorMessage: string | null;
+  /** Versions 0+. */
+  responses: readonly AlterPartitionReassignmentsResponseResponses[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AlterPartitionReassignmentsResponse.responses[]. */
+export interface AlterPartitionReassignmentsResponseResponses {
+  /** Versions 0+. */
+  name: string;
+  /** Versions 0+. */
+  partitions: readonly AlterPartitionReassignmentsResponseResponsesPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AlterPartitionReassignmentsResponse.responses[].partitions[]. */
+export interface AlterPartitionReassignmentsResponseResponsesPartitions {
+  /** Versions 0+. */
+  partitionIndex: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. Default null. */
+  errorMessage: string | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- ListPartitionReassignments (API key 46)
+
+/** ListPartitionReassignmentsRequest (API key 46), served v0-v0, flexible from v0. */
+export interface ListPartitionReassignmentsRequest {
+  /** Versions 0+. Default 60000. */
+  timeoutMs: number;
+  /** Versions 0+. Default null. */
+  topics: ListPartitionReassignmentsRequestTopics[] | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ListPartitionReassignmentsRequest.topics[]. */
+export interface ListPartitionReassignmentsRequestTopics {
+  /** Versions 0+. */
+  name: string;
+  /** Versions 0+. */
+  partitionIndexes: number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** ListPartitionReassignmentsResponse (API key 46), served v0-v0, flexible from v0. */
+export interface ListPartitionReassignmentsResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. Default null. */
+  errorMessage: string | null;
+  /** Versions 0+. */
+  topics: readonly ListPartitionReassignmentsResponseTopics[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ListPartitionReassignmentsResponse.topics[]. */
+export interface ListPartitionReassignmentsResponseTopics {
+  /** Versions 0+. */
+  name: string;
+  /** Versions 0+. */
+  partitions: readonly ListPartitionReassignmentsResponseTopicsPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ListPartitionReassignmentsResponse.topics[].partitions[]. */
+export interface ListPartitionReassignmentsResponseTopicsPartitions {
+  /** Versions 0+. */
+  partitionIndex: number;
+  /** Versions 0+. */
+  replicas: readonly number[];
+  /** Versions 0+. */
+  addingReplicas: readonly number[];
+  /** Versions 0+. */
+  removingReplicas: readonly number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- OffsetDelete (API key 47)
+
+/** OffsetDeleteRequest (API key 47), served v0-v0, never flexible. */
+export interface OffsetDeleteRequest {
+  /** Versions 0+. */
+  groupId: string;
+  /** Versions 0+. */
+  topics: OffsetDeleteRequestTopics[];
+}
+
+/** An element of OffsetDeleteRequest.topics[]. */
+export interface OffsetDeleteRequestTopics {
+  /** Versions 0+. */
+  name: string;
+  /** Versions 0+. */
+  partitions: OffsetDeleteRequestTopicsPartitions[];
+}
+
+/** An element of OffsetDeleteRequest.topics[].partitions[]. */
+export interface OffsetDeleteRequestTopicsPartitions {
+  /** Versions 0+. */
+  partitionIndex: number;
+}
+
+/** OffsetDeleteResponse (API key 47), served v0-v0, never flexible. */
+export interface OffsetDeleteResponse {
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  topics: readonly OffsetDeleteResponseTopics[];
+}
+
+/** An element of OffsetDeleteResponse.topics[]. */
+export interface OffsetDeleteResponseTopics {
+  /** Versions 0+. */
+  name: string;
+  /** Versions 0+. */
+  partitions: readonly OffsetDeleteResponseTopicsPartitions[];
+}
+
+/** An element of OffsetDeleteResponse.topics[].partitions[]. */
+export interface OffsetDeleteResponseTopicsPartitions {
+  /** Versions 0+. */
+  partitionIndex: number;
+  /** Versions 0+. */
+  errorCode: number;
+}
+
+// --- UpdateFeatures (API key 57)
+
+/** UpdateFeaturesRequest (API key 57), served v0-v2, flexible from v0. */
+export interface UpdateFeaturesRequest {
+  /** Versions 0+. Default 60000. */
+  timeoutMs: number;
+  /** Versions 0+. */
+  featureUpdates: UpdateFeaturesRequestFeatureUpdates[];
+  /** Versions 1+. Default false. */
+  validateOnly?: boolean;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of UpdateFeaturesRequest.featureUpdates[]. */
+export interface UpdateFeaturesRequestFeatureUpdates {
+  /** Versions 0+. */
+  feature: string;
+  /** Versions 0+. */
+  maxVersionLevel: number;
+  /** Versions 0. */
+  allowDowngrade?: boolean;
+  /** Versions 1+. Default 1. */
+  upgradeType?: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** UpdateFeaturesResponse (API key 57), served v0-v2, flexible from v0. */
+export interface UpdateFeaturesResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. Default null. */
+  errorMessage: string | null;
+  /** Versions 0-1. */
+  results?: readonly UpdateFeaturesResponseResults[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of UpdateFeaturesResponse.results[]. */
+export interface UpdateFeaturesResponseResults {
+  /** Versions 0-1. */
+  feature: string;
+  /** Versions 0-1. */
+  errorCode: number;
+  /** Versions 0-1. Default null. */
+  errorMessage: string | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
 // --- DescribeCluster (API key 60)
 
 /** DescribeClusterRequest (API key 60), served v0-v1, flexible from v0. */
@@ -1754,6 +2646,478 @@ export interface DescribeClusterResponseBrokers {
   _unknownTaggedFields?: UnknownTaggedField[];
 }
 
+// --- ConsumerGroupHeartbeat (API key 68)
+
+/** ConsumerGroupHeartbeatRequest (API key 68), served v0-v1, flexible from v0. */
+export interface ConsumerGroupHeartbeatRequest {
+  /** Versions 0+. */
+  groupId: string;
+  /** Versions 0+. */
+  memberId: string;
+  /** Versions 0+. */
+  memberEpoch: number;
+  /** Versions 0+. Default null. */
+  instanceId: string | null;
+  /** Versions 0+. Default null. */
+  rackId: string | null;
+  /** Versions 0+. Default -1. */
+  rebalanceTimeoutMs: number;
+  /** Versions 0+. Default null. */
+  subscribedTopicNames: string[] | null;
+  /** Versions 1+. Default null. */
+  subscribedTopicRegex?: string | null;
+  /** Versions 0+. Default null. */
+  serverAssignor: string | null;
+  /** Versions 0+. Default null. */
+  topicPartitions: ConsumerGroupHeartbeatRequestTopicPartitions[] | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ConsumerGroupHeartbeatRequest.topicPartitions[]. */
+export interface ConsumerGroupHeartbeatRequestTopicPartitions {
+  /** Versions 0+. */
+  topicId: string;
+  /** Versions 0+. */
+  partitions: number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** ConsumerGroupHeartbeatResponse (API key 68), served v0-v1, flexible from v0. */
+export interface ConsumerGroupHeartbeatResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. Default null. */
+  errorMessage: string | null;
+  /** Versions 0+. Default null. */
+  memberId: string | null;
+  /** Versions 0+. */
+  memberEpoch: number;
+  /** Versions 0+. */
+  heartbeatIntervalMs: number;
+  /** Versions 0+. Default null. */
+  assignment: ConsumerGroupHeartbeatResponseAssignment | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** ConsumerGroupHeartbeatResponse.assignment. */
+export interface ConsumerGroupHeartbeatResponseAssignment {
+  /** Versions 0+. */
+  topicPartitions: readonly ConsumerGroupHeartbeatResponseAssignmentTopicPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ConsumerGroupHeartbeatResponse.assignment.topicPartitions[]. */
+export interface ConsumerGroupHeartbeatResponseAssignmentTopicPartitions {
+  /** Versions 0+. */
+  topicId: string;
+  /** Versions 0+. */
+  partitions: readonly number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- ConsumerGroupDescribe (API key 69)
+
+/** ConsumerGroupDescribeRequest (API key 69), served v0-v1, flexible from v0. */
+export interface ConsumerGroupDescribeRequest {
+  /** Versions 0+. */
+  groupIds: string[];
+  /** Versions 0+. */
+  includeAuthorizedOperations: boolean;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** ConsumerGroupDescribeResponse (API key 69), served v0-v1, flexible from v0. */
+export interface ConsumerGroupDescribeResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  groups: readonly ConsumerGroupDescribeResponseGroups[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ConsumerGroupDescribeResponse.groups[]. */
+export interface ConsumerGroupDescribeResponseGroups {
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. Default null. */
+  errorMessage: string | null;
+  /** Versions 0+. */
+  groupId: string;
+  /** Versions 0+. */
+  groupState: string;
+  /** Versions 0+. */
+  groupEpoch: number;
+  /** Versions 0+. */
+  assignmentEpoch: number;
+  /** Versions 0+. */
+  assignorName: string;
+  /** Versions 0+. */
+  members: readonly ConsumerGroupDescribeResponseGroupsMembers[];
+  /** Versions 0+. Default -2147483648. */
+  authorizedOperations: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ConsumerGroupDescribeResponse.groups[].members[]. */
+export interface ConsumerGroupDescribeResponseGroupsMembers {
+  /** Versions 0+. */
+  memberId: string;
+  /** Versions 0+. Default null. */
+  instanceId: string | null;
+  /** Versions 0+. Default null. */
+  rackId: string | null;
+  /** Versions 0+. */
+  memberEpoch: number;
+  /** Versions 0+. */
+  clientId: string;
+  /** Versions 0+. */
+  clientHost: string;
+  /** Versions 0+. */
+  subscribedTopicNames: readonly string[];
+  /** Versions 0+. Default null. */
+  subscribedTopicRegex: string | null;
+  /** Versions 0+. */
+  assignment: ConsumerGroupDescribeResponseGroupsMembersAssignment;
+  /** Versions 0+. */
+  targetAssignment: ConsumerGroupDescribeResponseGroupsMembersTargetAssignment;
+  /** Versions 1+. Default -1. */
+  memberType?: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** ConsumerGroupDescribeResponse.groups[].members[].assignment. */
+export interface ConsumerGroupDescribeResponseGroupsMembersAssignment {
+  /** Versions 0+. */
+  topicPartitions: readonly ConsumerGroupDescribeResponseGroupsMembersAssignmentTopicPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ConsumerGroupDescribeResponse.groups[].members[].assignment.topicPartitions[]. */
+export interface ConsumerGroupDescribeResponseGroupsMembersAssignmentTopicPartitions {
+  /** Versions 0+. */
+  topicId: string;
+  /** Versions 0+. */
+  topicName: string;
+  /** Versions 0+. */
+  partitions: readonly number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** ConsumerGroupDescribeResponse.groups[].members[].targetAssignment. */
+export interface ConsumerGroupDescribeResponseGroupsMembersTargetAssignment {
+  /** Versions 0+. */
+  topicPartitions: readonly ConsumerGroupDescribeResponseGroupsMembersTargetAssignmentTopicPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ConsumerGroupDescribeResponse.groups[].members[].targetAssignment.topicPartitions[]. */
+export interface ConsumerGroupDescribeResponseGroupsMembersTargetAssignmentTopicPartitions {
+  /** Versions 0+. */
+  topicId: string;
+  /** Versions 0+. */
+  topicName: string;
+  /** Versions 0+. */
+  partitions: readonly number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- DescribeProducers (API key 61)
+
+/** DescribeProducersRequest (API key 61), served v0-v0, flexible from v0. */
+export interface DescribeProducersRequest {
+  /** Versions 0+. */
+  topics: DescribeProducersRequestTopics[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeProducersRequest.topics[]. */
+export interface DescribeProducersRequestTopics {
+  /** Versions 0+. */
+  name: string;
+  /** Versions 0+. */
+  partitionIndexes: number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** DescribeProducersResponse (API key 61), served v0-v0, flexible from v0. */
+export interface DescribeProducersResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  topics: readonly DescribeProducersResponseTopics[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeProducersResponse.topics[]. */
+export interface DescribeProducersResponseTopics {
+  /** Versions 0+. */
+  name: string;
+  /** Versions 0+. */
+  partitions: readonly DescribeProducersResponseTopicsPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeProducersResponse.topics[].partitions[]. */
+export interface DescribeProducersResponseTopicsPartitions {
+  /** Versions 0+. */
+  partitionIndex: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. Default null. */
+  errorMessage: string | null;
+  /** Versions 0+. */
+  activeProducers: readonly DescribeProducersResponseTopicsPartitionsActiveProducers[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeProducersResponse.topics[].partitions[].activeProducers[]. */
+export interface DescribeProducersResponseTopicsPartitionsActiveProducers {
+  /** Versions 0+. */
+  producerId: number;
+  /** Versions 0+. */
+  producerEpoch: number;
+  /** Versions 0+. Default -1. */
+  lastSequence: number;
+  /** Versions 0+. Default -1. */
+  lastTimestamp: number;
+  /** Versions 0+. */
+  coordinatorEpoch: number;
+  /** Versions 0+. Default -1. */
+  currentTxnStartOffset: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- DescribeTransactions (API key 65)
+
+/** DescribeTransactionsRequest (API key 65), served v0-v0, flexible from v0. */
+export interface DescribeTransactionsRequest {
+  /** Versions 0+. */
+  transactionalIds: string[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** DescribeTransactionsResponse (API key 65), served v0-v0, flexible from v0. */
+export interface DescribeTransactionsResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  transactionStates: readonly DescribeTransactionsResponseTransactionStates[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeTransactionsResponse.transactionStates[]. */
+export interface DescribeTransactionsResponseTransactionStates {
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. */
+  transactionalId: string;
+  /** Versions 0+. */
+  transactionState: string;
+  /** Versions 0+. */
+  transactionTimeoutMs: number;
+  /** Versions 0+. */
+  transactionStartTimeMs: number;
+  /** Versions 0+. */
+  producerId: number;
+  /** Versions 0+. */
+  producerEpoch: number;
+  /** Versions 0+. */
+  topicPartitions: readonly DescribeTransactionsResponseTransactionStatesTopicPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeTransactionsResponse.transactionStates[].topicPartitions[]. */
+export interface DescribeTransactionsResponseTransactionStatesTopicPartitions {
+  /** Versions 0+. */
+  name: string;
+  /** Versions 0+. */
+  partitionIndexes: readonly number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- ListTransactions (API key 66)
+
+/** ListTransactionsRequest (API key 66), served v0-v2, flexible from v0. */
+export interface ListTransactionsRequest {
+  /** Versions 0+. */
+  stateFilters: string[];
+  /** Versions 0+. */
+  producerIdFilters: number[];
+  /** Versions 1+. Default -1. */
+  durationFilter?: number;
+  /** Versions 2+. Default null. */
+  transactionalIdPattern?: string | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** ListTransactionsResponse (API key 66), served v0-v2, flexible from v0. */
+export interface ListTransactionsResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. */
+  unknownStateFilters: readonly string[];
+  /** Versions 0+. */
+  transactionStates: readonly ListTransactionsResponseTransactionStates[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ListTransactionsResponse.transactionStates[]. */
+export interface ListTransactionsResponseTransactionStates {
+  /** Versions 0+. */
+  transactionalId: string;
+  /** Versions 0+. */
+  producerId: number;
+  /** Versions 0+. */
+  transactionState: string;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- DescribeUserScramCredentials (API key 50)
+
+/** DescribeUserScramCredentialsRequest (API key 50), served v0-v0, flexible from v0. */
+export interface DescribeUserScramCredentialsRequest {
+  /** Versions 0+. */
+  users: DescribeUserScramCredentialsRequestUsers[] | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeUserScramCredentialsRequest.users[]. */
+export interface DescribeUserScramCredentialsRequestUsers {
+  /** Versions 0+. */
+  name: string;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** DescribeUserScramCredentialsResponse (API key 50), served v0-v0, flexible from v0. */
+export interface DescribeUserScramCredentialsResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. */
+  errorMessage: string | null;
+  /** Versions 0+. */
+  results: readonly DescribeUserScramCredentialsResponseResults[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeUserScramCredentialsResponse.results[]. */
+export interface DescribeUserScramCredentialsResponseResults {
+  /** Versions 0+. */
+  user: string;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. */
+  errorMessage: string | null;
+  /** Versions 0+. */
+  credentialInfos: readonly DescribeUserScramCredentialsResponseResultsCredentialInfos[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeUserScramCredentialsResponse.results[].credentialInfos[]. */
+export interface DescribeUserScramCredentialsResponseResultsCredentialInfos {
+  /** Versions 0+. */
+  mechanism: number;
+  /** Versions 0+. */
+  iterations: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- AlterUserScramCredentials (API key 51)
+
+/** AlterUserScramCredentialsRequest (API key 51), served v0-v0, flexible from v0. */
+export interface AlterUserScramCredentialsRequest {
+  /** Versions 0+. */
+  deletions: AlterUserScramCredentialsRequestDeletions[];
+  /** Versions 0+. */
+  upsertions: AlterUserScramCredentialsRequestUpsertions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AlterUserScramCredentialsRequest.deletions[]. */
+export interface AlterUserScramCredentialsRequestDeletions {
+  /** Versions 0+. */
+  name: string;
+  /** Versions 0+. */
+  mechanism: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AlterUserScramCredentialsRequest.upsertions[]. */
+export interface AlterUserScramCredentialsRequestUpsertions {
+  /** Versions 0+. */
+  name: string;
+  /** Versions 0+. */
+  mechanism: number;
+  /** Versions 0+. */
+  iterations: number;
+  /** Versions 0+. */
+  salt: Uint8Array;
+  /** Versions 0+. */
+  saltedPassword: Uint8Array;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** AlterUserScramCredentialsResponse (API key 51), served v0-v0, flexible from v0. */
+export interface AlterUserScramCredentialsResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  results: readonly AlterUserScramCredentialsResponseResults[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AlterUserScramCredentialsResponse.results[]. */
+export interface AlterUserScramCredentialsResponseResults {
+  /** Versions 0+. */
+  user: string;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. */
+  errorMessage: string | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
 // --- by API key
 
 /** The request type of every served API, by API key. */
@@ -1778,13 +3142,34 @@ export interface RequestTypes {
   21: DeleteRecordsRequest;
   22: InitProducerIdRequest;
   23: OffsetForLeaderEpochRequest;
+  24: AddPartitionsToTxnRequest;
+  25: AddOffsetsToTxnRequest;
+  26: EndTxnRequest;
+  27: WriteTxnMarkersRequest;
+  28: TxnOffsetCommitRequest;
+  29: DescribeAclsRequest;
+  30: CreateAclsRequest;
+  31: DeleteAclsRequest;
   32: DescribeConfigsRequest;
   33: AlterConfigsRequest;
+  35: DescribeLogDirsRequest;
   36: SaslAuthenticateRequest;
   37: CreatePartitionsRequest;
   42: DeleteGroupsRequest;
+  43: ElectLeadersRequest;
   44: IncrementalAlterConfigsRequest;
+  45: AlterPartitionReassignmentsRequest;
+  46: ListPartitionReassignmentsRequest;
+  47: OffsetDeleteRequest;
+  57: UpdateFeaturesRequest;
   60: DescribeClusterRequest;
+  68: ConsumerGroupHeartbeatRequest;
+  69: ConsumerGroupDescribeRequest;
+  61: DescribeProducersRequest;
+  65: DescribeTransactionsRequest;
+  66: ListTransactionsRequest;
+  50: DescribeUserScramCredentialsRequest;
+  51: AlterUserScramCredentialsRequest;
 }
 
 /** The response type of every served API, by API key. */
@@ -1809,13 +3194,34 @@ export interface ResponseTypes {
   21: DeleteRecordsResponse;
   22: InitProducerIdResponse;
   23: OffsetForLeaderEpochResponse;
+  24: AddPartitionsToTxnResponse;
+  25: AddOffsetsToTxnResponse;
+  26: EndTxnResponse;
+  27: WriteTxnMarkersResponse;
+  28: TxnOffsetCommitResponse;
+  29: DescribeAclsResponse;
+  30: CreateAclsResponse;
+  31: DeleteAclsResponse;
   32: DescribeConfigsResponse;
   33: AlterConfigsResponse;
+  35: DescribeLogDirsResponse;
   36: SaslAuthenticateResponse;
   37: CreatePartitionsResponse;
   42: DeleteGroupsResponse;
+  43: ElectLeadersResponse;
   44: IncrementalAlterConfigsResponse;
+  45: AlterPartitionReassignmentsResponse;
+  46: ListPartitionReassignmentsResponse;
+  47: OffsetDeleteResponse;
+  57: UpdateFeaturesResponse;
   60: DescribeClusterResponse;
+  68: ConsumerGroupHeartbeatResponse;
+  69: ConsumerGroupDescribeResponse;
+  61: DescribeProducersResponse;
+  65: DescribeTransactionsResponse;
+  66: ListTransactionsResponse;
+  50: DescribeUserScramCredentialsResponse;
+  51: AlterUserScramCredentialsResponse;
 }
 
 /** The API keys this codec serves. */

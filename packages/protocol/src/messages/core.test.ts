@@ -41,7 +41,7 @@ interface Served {
 const served: readonly Served[] = [
   { request: ProduceRequest, response: ProduceResponse, apiKey: 0, versions: [3, 11], flexible: 9 },
   { request: FetchRequest, response: FetchResponse, apiKey: 1, versions: [4, 13], flexible: 12 },
-  { request: ListOffsetsRequest, response: ListOffsetsResponse, apiKey: 2, versions: [1, 7], flexible: 6 },
+  { request: ListOffsetsRequest, response: ListOffsetsResponse, apiKey: 2, versions: [1, 10], flexible: 6 },
   { request: MetadataRequest, response: MetadataResponse, apiKey: 3, versions: [0, 12], flexible: 9 },
   { request: SaslHandshakeRequest, response: SaslHandshakeResponse, apiKey: 17, versions: [0, 1], flexible: null },
   { request: ApiVersionsRequest, response: ApiVersionsResponse, apiKey: 18, versions: [0, 5], flexible: 3 },
@@ -618,6 +618,7 @@ const requestCases: readonly WireCase[] = [
       replicaId: -1,
       isolationLevel: 0,
       topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1 }] }],
+      timeoutMs: 0, // v10+
     },
   },
   {
@@ -630,6 +631,23 @@ const requestCases: readonly WireCase[] = [
     },
     wire: (w) =>
       w.int32(-1).int8(1).count(1).string('orders').count(1).int32(0).int32(5).int64(-3).tags().tags().tags(),
+    decoded: {
+      replicaId: -1,
+      isolationLevel: 1,
+      topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, currentLeaderEpoch: 5, timestamp: -3 }] }],
+      timeoutMs: 0, // v10+
+    },
+  },
+  {
+    apiKey: 2,
+    version: 10,
+    body: {
+      replicaId: -1,
+      isolationLevel: 0,
+      topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -4 }] }],
+      timeoutMs: 30000,
+    },
+    wire: (w) => w.int32(-1).int8(0).count(1).string('orders').count(1).int32(0).int32(-1).int64(-4).tags().tags().int32(30000).tags(),
   },
   // CreateTopics
   {
@@ -1374,6 +1392,15 @@ const responseCases: readonly WireCase[] = [
         { name: 'orders', partitions: [{ partitionIndex: 0, errorCode: 0, timestamp: -1, offset: 150, leaderEpoch: -1 }] },
       ],
     },
+  },
+  {
+    apiKey: 2,
+    version: 10,
+    body: {
+      throttleTimeMs: 0,
+      topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, errorCode: 0, timestamp: -1, offset: -1, leaderEpoch: -1 }] }],
+    },
+    wire: (w) => w.int32(0).count(1).string('orders').count(1).int32(0).int16(0).int64(-1).int64(-1).int32(-1).tags().tags().tags(),
   },
   {
     apiKey: 2,

@@ -1,15 +1,16 @@
 // FindCoordinator (API key 10): which broker coordinates a consumer group or a transactional id.
-// Transcribed from the Kafka protocol specification, served versions 0-4.
+// Transcribed from the Kafka protocol specification, described versions 0-5.
 // Version notes: v1 adds keyType (0 = group, 1 = transaction) and the error message; v3 is the
 // first flexible version; v4 batches lookups (coordinatorKeys in, coordinators out) and drops
-// the single-key fields.
+// the single-key fields; v5 is v4 for clients that know TRANSACTION_ABORTABLE (KIP-890). (v6
+// adds key type 2, share groups, not described.)
 import type { MessageSpec } from '../spec.ts';
 
 export const FindCoordinatorRequest: MessageSpec = {
   apiKey: 10,
   name: 'FindCoordinator',
   type: 'request',
-  validVersions: [0, 4],
+  validVersions: [0, 5],
   flexibleVersions: 3,
   fields: [
     { name: 'key', type: 'string', versions: '0-3' },
@@ -22,7 +23,7 @@ export const FindCoordinatorResponse: MessageSpec = {
   apiKey: 10,
   name: 'FindCoordinator',
   type: 'response',
-  validVersions: [0, 4],
+  validVersions: [0, 5],
   flexibleVersions: 3,
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: '1+', ignorable: true },

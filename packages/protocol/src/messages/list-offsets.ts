@@ -1,17 +1,19 @@
 // ListOffsets (API key 2): the offset for a timestamp, or the earliest / latest / max-timestamp
 // offset (timestamps -2 / -1 / -3).
-// Transcribed from the Kafka protocol specification, served versions 1-7 (Kafka 4 dropped 0, and
+// Transcribed from the Kafka protocol specification, served versions 1-10 (Kafka 4 dropped 0, and
 // with it the v0-only maxNumOffsets and oldStyleOffsets fields, which are therefore not listed).
 // Version notes: v2 adds isolation level and throttle time; v4 the current/returned leader
 // epoch; v5 allows OFFSET_NOT_AVAILABLE; v6 is the first flexible version; v7 allows the
-// max-timestamp query (KIP-734).
+// max-timestamp query (KIP-734); v8 the earliest-local query (-4, KIP-405); v9 the latest-tiered
+// query (-5, KIP-1005); v10 adds timeoutMs (how long to wait for remote storage, KIP-1075). v11
+// (the earliest-pending-upload query, -6) is not served: Sluice has no tiered storage.
 import type { MessageSpec } from '../spec.ts';
 
 export const ListOffsetsRequest: MessageSpec = {
   apiKey: 2,
   name: 'ListOffsets',
   type: 'request',
-  validVersions: [1, 7],
+  validVersions: [1, 10],
   flexibleVersions: 6,
   fields: [
     { name: 'replicaId', type: 'int32', versions: '0+' },
@@ -36,6 +38,7 @@ export const ListOffsetsRequest: MessageSpec = {
         ],
       },
     },
+    { name: 'timeoutMs', type: 'int32', versions: '10+', ignorable: true },
   ],
 };
 
@@ -43,7 +46,7 @@ export const ListOffsetsResponse: MessageSpec = {
   apiKey: 2,
   name: 'ListOffsets',
   type: 'response',
-  validVersions: [1, 7],
+  validVersions: [1, 10],
   flexibleVersions: 6,
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: '2+', ignorable: true },

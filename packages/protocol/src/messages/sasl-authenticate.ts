@@ -1,6 +1,6 @@
 // SaslAuthenticate (API key 36): one SASL token exchange, framed as a Kafka request.
-// Transcribed from the Kafka protocol specification, served versions 0-2 (codec only for now:
-// the broker does not advertise SASL until it serves it).
+// Transcribed from the Kafka protocol specification, served versions 0-2 (served by the
+// broker: packages/broker/src/connection-session.ts (SASL listeners) and handlers/sasl-authenticate.ts).
 // Version notes: v1 adds the session lifetime (KIP-368 re-authentication); v2 is the first
 // flexible version.
 import type { MessageSpec } from '../spec.ts';

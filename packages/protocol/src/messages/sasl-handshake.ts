@@ -1,6 +1,6 @@
 // SaslHandshake (API key 17): the client picks a SASL mechanism.
-// Transcribed from the Kafka protocol specification, served versions 0-1 (codec only for now:
-// the broker does not advertise SASL until it serves it).
+// Transcribed from the Kafka protocol specification, served versions 0-1 (served by the
+// broker: packages/broker/src/connection-session.ts (SASL listeners) and handlers/sasl-handshake.ts).
 // Version notes: v0 is followed by raw SASL tokens outside Kafka framing; v1 by SaslAuthenticate
 // requests. The response version cannot be bumped (KAFKA-9577), so it never becomes flexible.
 import type { MessageSpec } from '../spec.ts';

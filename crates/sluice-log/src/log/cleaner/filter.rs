@@ -173,6 +173,17 @@ fn rebuild(
     Ok(assemble(rebuilt, &payload))
 }
 
+/// `batch` (whole, every record kept) with `horizon` as its delete horizon (KIP-534): how a
+/// marker whose transaction has no batch left is kept until `delete.retention.ms` has passed.
+pub fn with_delete_horizon(
+    batch: &[u8],
+    header: &BatchHeader,
+    horizon: i64,
+) -> Result<Vec<u8>, String> {
+    let keep = vec![true; header.records_count.max(0) as usize];
+    rebuild(batch, header, &keep, Some(horizon))
+}
+
 /// Kafka's empty batch (`DefaultRecordBatch.writeEmptyHeader`): the original offsets, leader
 /// epoch and producer fields, no records, no compression, both timestamps the batch's
 /// maxTimestamp, no delete horizon.

@@ -38,10 +38,11 @@ use crate::error::{Error, Result};
 use crate::index::{OffsetIndex, TimeIndex};
 use crate::log::cleaner::filter::{self, FilterContext, Filtered};
 use crate::log::cleaner::offset_map::OffsetMap;
+use crate::log::cleaner::txns::{AbortedBatches, EmptyTxns};
 use crate::log::cleaner::{CLEANED_SUFFIX, CleanStats, CleanerSettings, suffixed};
 use crate::records::batch::{self, BatchHeader, HEADER_SIZE};
 use crate::records::record;
-use crate::segment::{MAX_RELATIVE_OFFSET, SegmentFile};
+use crate::segment::{AbortedTxn, MAX_RELATIVE_OFFSET, SegmentFile, TxnIndex};
 use crate::storage::{self, Storage};
 
 /// Batches up to this size are read into memory and filtered; larger ones are kept whole.
@@ -61,6 +62,9 @@ pub(crate) struct SegmentSource {
     pub path: PathBuf,
     /// Bytes of the offset index and time index entries.
     pub index_bytes: (u64, u64),
+    /// Its transaction index entries at plan time (a closed segment's never change): the
+    /// cleaned segment gets them all, since markers and transactional batches are kept.
+    pub aborted: Vec<AbortedTxn>,
 }
 
 /// A planned clean of one log; `run` does the work (on any thread).
@@ -79,6 +83,13 @@ pub struct CleanJob {
     pub(crate) segments: Vec<SegmentSource>,
     /// Each active producer id's last batch (its last offset): kept even when emptied.
     pub(crate) producer_last_offsets: HashMap<i64, i64>,
+    /// Active producers with no data batch in their current epoch, and that epoch: their
+    /// markers of it are kept (Kafka's `isBatchLastRecordOfProducer`, third case).
+    pub(crate) producer_marker_epochs: HashMap<i64, i16>,
+    /// The aborted transactions overlapping the cleanable range (Kafka's
+    /// `collectAbortedTransactions`, which reads later segments' indexes too): a transactional
+    /// batch in the range is aborted data if one of these covers it, else committed data.
+    pub(crate) aborted: Vec<AbortedTxn>,
     pub(crate) abort: Arc<AtomicBool>,
 }
 
@@ -205,9 +216,18 @@ impl CleanJob {
             .iter()
             .filter(|s| s.base < end_offset)
             .collect();
+        let mut aborted = AbortedBatches::new(self.aborted.clone());
+        let mut empty_txns = EmptyTxns::default();
         let mut groups = Vec::new();
         for group in group_by_size(&cleanable, &self.config, self.first_uncleanable) {
-            if let Some(cleaned) = self.clean_group(&group, &ctx, &mut stats, created)? {
+            if let Some(cleaned) = self.clean_group(
+                &group,
+                &ctx,
+                &mut aborted,
+                &mut empty_txns,
+                &mut stats,
+                created,
+            )? {
                 groups.push(cleaned);
             }
         }
@@ -220,6 +240,7 @@ impl CleanJob {
         map: &mut OffsetMap,
         stats: &mut CleanStats,
     ) -> std::result::Result<bool, Stop> {
+        let mut aborted = AbortedBatches::new(self.aborted.clone());
         let dirty: Vec<&SegmentSource> = self
             .segments
             .iter()
@@ -236,8 +257,10 @@ impl CleanJob {
             while position < segment.size {
                 self.check_abort()?;
                 let header = reader.header(position)?;
+                // Committed transactional records are compacted by key like any other (Kafka);
+                // aborted ones stay out of the map.
                 if !header.is_control()
-                    && !header.is_transactional()
+                    && !aborted.is_aborted_data(&header)
                     && header.size() <= MAX_INSPECTED_BATCH_BYTES
                 {
                     let bytes = reader.batch(position, &header)?;
@@ -282,6 +305,8 @@ impl CleanJob {
         &self,
         group: &[&SegmentSource],
         ctx: &FilterContext<'_>,
+        aborted: &mut AbortedBatches,
+        empty_txns: &mut EmptyTxns,
         stats: &mut CleanStats,
         created: &mut Vec<PathBuf>,
     ) -> std::result::Result<Option<CleanedGroup>, Stop> {
@@ -299,19 +324,60 @@ impl CleanJob {
                 let end = position + header.size();
                 let last_of_group = last_segment && end == segment.size;
                 stats.bytes_read += header.size();
-                if header.size() > MAX_INSPECTED_BATCH_BYTES {
+                let aborted_data = aborted.is_aborted_data(&header);
+                if header.size() > MAX_INSPECTED_BATCH_BYTES && !aborted_data {
                     // Too large to hold: kept whole, its keys were never mapped either.
                     stats.unreadable_batches += 1;
                     reader.copy_to(position, header.size(), &mut out)?;
                     out.note_written(&header)?;
+                    empty_txns.batch_written(&header);
+                    if header.is_control() {
+                        empty_txns.marker_ends_empty(&header);
+                    }
                     position = end;
                     continue;
                 }
-                let bytes = reader.batch(position, &header)?;
-                let filtered = if header.is_control() || header.is_transactional() {
-                    // No transactions are served: markers and transactional batches stay as
-                    // they are (Kafka would consult the transaction index).
-                    Filtered::Original
+                let bytes = if header.size() > MAX_INSPECTED_BATCH_BYTES {
+                    &[][..] // aborted data too large to hold: dropped or kept empty, never read
+                } else {
+                    reader.batch(position, &header)?
+                };
+                let filtered = if aborted_data {
+                    // Kafka's cleaner drops aborted transactions' records (from the .txnindex).
+                    // Committed transactional batches go through the key filter below.
+                    stats.records_read += header.records_count.max(0) as u64;
+                    stats.aborted_batches_removed += 1;
+                    Filtered::Empty
+                } else if header.is_control() {
+                    // Kafka: a marker stays while any batch of its transaction is left; then it
+                    // gets a delete horizon like a tombstone and goes in the first clean after.
+                    let horizon = header.delete_horizon_ms();
+                    let producer_epoch_marker =
+                        self.producer_marker_epochs.get(&header.producer_id)
+                            == Some(&header.producer_epoch);
+                    if !empty_txns.marker_ends_empty(&header) || producer_epoch_marker {
+                        Filtered::Original
+                    } else if header.records_count == 0 {
+                        // A marker already emptied by an earlier clean (kept only as a
+                        // group's last batch): Kafka discards it.
+                        Filtered::Empty
+                    } else if let Some(horizon) = horizon {
+                        if ctx.now_ms >= horizon {
+                            stats.markers_removed += 1;
+                            Filtered::Empty
+                        } else {
+                            Filtered::Original
+                        }
+                    } else {
+                        let horizon = ctx.now_ms.saturating_add(ctx.delete_retention_ms);
+                        match filter::with_delete_horizon(bytes, &header, horizon) {
+                            Ok(rebuilt) => Filtered::Rebuilt(rebuilt),
+                            Err(_) => {
+                                stats.unreadable_batches += 1;
+                                Filtered::Original
+                            }
+                        }
+                    }
                 } else {
                     match filter::filter_batch(bytes, &header, ctx) {
                         Ok((filtered, counts)) => {
@@ -326,6 +392,9 @@ impl CleanJob {
                         }
                     }
                 };
+                if !matches!(filtered, Filtered::Empty) {
+                    empty_txns.batch_written(&header);
+                }
                 match filtered {
                     Filtered::Original => out.write_batch(bytes)?,
                     Filtered::Rebuilt(rebuilt) => {
@@ -338,6 +407,7 @@ impl CleanJob {
                                 == Some(&header.last_offset());
                         let keep_empty = last_of_group || last_of_producer;
                         if keep_empty {
+                            empty_txns.batch_written(&header);
                             let empty = filter::empty_batch(&header);
                             changed |= empty != bytes;
                             stats.empty_batches_kept += 1;
@@ -354,6 +424,11 @@ impl CleanJob {
             out.discard(created);
             return Ok(None);
         }
+        let aborted: Vec<AbortedTxn> = group
+            .iter()
+            .flat_map(|s| s.aborted.iter().copied())
+            .collect();
+        out.txn_index.write_all(&*self.storage, &aborted)?;
         let modified = group
             .last()
             .and_then(|s| s.file.metadata().and_then(|m| m.modified()).ok());
@@ -488,7 +563,8 @@ impl<'a> SegmentReader<'a> {
 
 /// Writes one cleaned segment: `<base>.log.cleaned` and its two indexes, built with the rule of
 /// `Segment::append` (an entry pair before a batch once more than `index.interval.bytes` were
-/// written since the last one), so they equal what recovery would rebuild.
+/// written since the last one), so they equal what recovery would rebuild; and its transaction
+/// index, the entries of the segments it replaces.
 struct CleanedWriter<'a> {
     storage: &'a dyn Storage,
     /// Every file of the cleaned segment (one per `SegmentFile`).
@@ -500,6 +576,7 @@ struct CleanedWriter<'a> {
     pending: Vec<u8>,
     offset_index: OffsetIndex,
     time_index: TimeIndex,
+    txn_index: TxnIndex,
     index_interval_bytes: u64,
     bytes_since_last_index_entry: u64,
     max_timestamp: i64,
@@ -524,10 +601,11 @@ impl<'a> CleanedWriter<'a> {
         }
         created.extend(paths.iter().cloned());
         let path = |kind: SegmentFile| suffixed(&kind.path(dir, base), CLEANED_SUFFIX);
-        let (log_path, index_path, time_index_path) = (
+        let (log_path, index_path, time_index_path, txn_index_path) = (
             path(SegmentFile::Log),
             path(SegmentFile::OffsetIndex),
             path(SegmentFile::TimeIndex),
+            path(SegmentFile::TxnIndex),
         );
         let file = storage
             .open(&log_path, true)
@@ -541,6 +619,7 @@ impl<'a> CleanedWriter<'a> {
             true,
             config.segment_index_bytes,
         )?;
+        let txn_index = TxnIndex::open(storage, &txn_index_path, base)?;
         Ok(CleanedWriter {
             storage,
             paths,
@@ -550,6 +629,7 @@ impl<'a> CleanedWriter<'a> {
             pending: Vec::with_capacity(WRITE_BUFFER_BYTES),
             offset_index,
             time_index,
+            txn_index,
             index_interval_bytes: config.index_interval_bytes,
             bytes_since_last_index_entry: 0,
             max_timestamp: batch::NO_TIMESTAMP,
@@ -636,9 +716,14 @@ impl<'a> CleanedWriter<'a> {
         self.storage
             .sync_data(&self.file, self.flushed)
             .map_err(|e| Error::from_io("fdatasync cleaned segment", &self.log_path, e))?;
+        let txn_index = self
+            .txn_index
+            .sync_target()
+            .expect("written by clean_group before finish");
         for (file, len, path) in [
             self.offset_index.sync_target(),
             self.time_index.sync_target(),
+            txn_index,
         ] {
             self.storage
                 .sync_data(&file, len)

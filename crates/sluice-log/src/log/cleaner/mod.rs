@@ -15,7 +15,14 @@
 //!   (their span stays), records without a key go, tombstones get a delete horizon the first
 //!   time a clean sees them and go in the first clean after `delete.retention.ms`.
 //!   Compressed batches are decompressed to read keys and rewritten with the same codec.
-//! - Control and transactional batches are kept as they are (Sluice serves no transactions).
+//! - Transactions: the range ends at the first unstable offset. Batches of aborted transactions
+//!   (listed at plan time from the `.txnindex` files, later segments' included; `txns.rs`)
+//!   are dropped like Kafka's cleaner drops them (kept empty when they are their producer's
+//!   last) and their keys stay out of the map; committed transactional records are compacted
+//!   by key like any other. A marker stays while any batch of its transaction (an empty one
+//!   included) is left; then, like a tombstone, it gets a delete horizon (`delete.retention.ms`)
+//!   and goes in the first clean after it. The cleaned segment's `.txnindex` is its sources'
+//!   entries.
 //! - The last batch of each active producer id (the log's producer state, minus producers past
 //!   `producer.id.expiration.ms`) is kept, empty if all its records went (Kafka does so its
 //!   sequence state survives a rebuild from the log); so is the last batch of each rewritten
@@ -48,6 +55,7 @@ mod filter;
 pub(crate) mod job;
 mod offset_map;
 pub(crate) mod swap;
+mod txns;
 
 use std::path::{Path, PathBuf};
 
@@ -115,6 +123,10 @@ pub struct CleanStats {
     pub records_read: u64,
     pub records_kept: u64,
     pub tombstones_removed: u64,
+    /// Batches of aborted transactions dropped (or emptied).
+    pub aborted_batches_removed: u64,
+    /// Transaction markers dropped (their transaction had no batch left, past the horizon).
+    pub markers_removed: u64,
     /// Batches kept without records (a producer's last batch, or a segment's last).
     pub empty_batches_kept: u64,
     /// Batches kept whole because they could not be read (over `MAX_INSPECTED_BATCH_BYTES`,

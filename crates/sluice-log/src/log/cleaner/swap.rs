@@ -1,7 +1,7 @@
 //! Kafka's suffix protocol for replacing segments with cleaned ones, crash-safe at every step:
 //!
 //! ```text
-//! job      writes <base>.log.cleaned, .index.cleaned, .timeindex.cleaned (every
+//! job      writes <base>.log.cleaned, .index.cleaned, .timeindex.cleaned, .txnindex.cleaned (every
 //!          `SegmentFile`); fdatasync each
 //! stage    renames them to .swap (indexes first, the log last); fsync dir
 //! replace  unlinks the replaced segments' files (the one at <base> too); fsync dir
@@ -10,7 +10,7 @@
 //!
 //! A `.log.swap` file is the commit point. At open (`recover`), before segments are loaded:
 //! `.cleaned` files are deleted (the clean never committed); if `.log.swap` files exist, every
-//! segment file (each `SegmentFile`: `.log`, `.index`, `.timeindex`) whose base offset lies in
+//! segment file (each `SegmentFile`: `.log`, `.index`, `.timeindex`, `.txnindex`) whose base offset lies in
 //! [lowest swap base, highest swap end) is deleted — those segments were replaced — and the swap
 //! files get their final names (Kafka's `LogLoader`); index `.swap` files without their log are
 //! deleted (indexes are rebuilt when missing). So a crash leaves either the old segments or the

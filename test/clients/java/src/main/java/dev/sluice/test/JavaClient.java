@@ -11,7 +11,25 @@
 //   consume <bootstrap> <topic> <group> <count> [timeoutMs]
 //       A KafkaConsumer in <group> (auto.offset.reset=earliest, no auto commit) polls until it
 //       has <count> records, commits them synchronously and leaves.
+//   member <bootstrap> <topic> <group> <stopFile> <groupProtocol>
+//       A long-running KafkaConsumer in <group> with group.protocol=<groupProtocol> (consumer:
+//       KIP-848). After each poll it commits the batch synchronously and only then reports its
+//       records as processed, so a record is reported once it is committed; a failed commit
+//       rewinds the batch's partitions it still owns. Reports assignments and revocations. Runs
+//       until <stopFile> exists, then closes (leaving the group).
+//   group-offsets <bootstrap> <group> <topic>
+//       Admin: the group's committed offsets for <topic> and describeConsumerGroups.
 package dev.sluice.test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.HashMap;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.MemberDescription;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -55,6 +73,8 @@ public final class JavaClient {
         case "consume" ->
             consume(arg(args, 1), arg(args, 2), arg(args, 3), Integer.parseInt(arg(args, 4)),
                 args.length > 5 ? Long.parseLong(args[5]) : 60_000L);
+        case "member" -> member(arg(args, 1), arg(args, 2), arg(args, 3), Path.of(arg(args, 4)), arg(args, 5));
+        case "group-offsets" -> groupOffsets(arg(args, 1), arg(args, 2), arg(args, 3));
         default -> throw new IllegalArgumentException("unknown command " + args[0]);
       }
       System.exit(0);
@@ -171,6 +191,76 @@ public final class JavaClient {
       emit("event", "committed");
     }
     emit("event", "done", "count", seen);
+  }
+
+  private static List<Integer> partitionsOf(Collection<TopicPartition> tps) {
+    return tps.stream().map(TopicPartition::partition).sorted().toList();
+  }
+
+  private static void member(String bootstrap, String topic, String group, Path stopFile, String groupProtocol) {
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+    props.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, groupProtocol);
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props)) {
+      consumer.subscribe(List.of(topic), new ConsumerRebalanceListener() {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+          emit("event", "revoked", "partitions", partitionsOf(partitions));
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+          emit("event", "assigned", "partitions", partitionsOf(partitions));
+        }
+      });
+      emit("event", "started");
+      while (!Files.exists(stopFile)) {
+        ConsumerRecords<String, String> records = consumer.poll(Duration.ofMillis(200));
+        if (records.isEmpty()) continue;
+        Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
+        Map<TopicPartition, Long> first = new HashMap<>();
+        for (ConsumerRecord<String, String> r : records) {
+          TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+          first.putIfAbsent(tp, r.offset());
+          commit.put(tp, new OffsetAndMetadata(r.offset() + 1));
+        }
+        try {
+          consumer.commitSync(commit);
+        } catch (RuntimeException e) {
+          emit("event", "commitFailed", "error", e.getClass().getSimpleName());
+          for (Map.Entry<TopicPartition, Long> f : first.entrySet()) {
+            if (consumer.assignment().contains(f.getKey())) consumer.seek(f.getKey(), f.getValue());
+          }
+          continue;
+        }
+        for (ConsumerRecord<String, String> r : records) {
+          emit("event", "record", "partition", r.partition(), "offset", r.offset(), "key", r.key(), "value", r.value());
+        }
+      }
+    }
+    emit("event", "done");
+  }
+
+  private static void groupOffsets(String bootstrap, String group, String topic) throws Exception {
+    Properties props = new Properties();
+    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    try (Admin admin = Admin.create(props)) {
+      Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+      Map<String, Object> byPartition = new TreeMap<>();
+      for (Map.Entry<TopicPartition, OffsetAndMetadata> e : offsets.entrySet()) {
+        if (e.getKey().topic().equals(topic) && e.getValue() != null) byPartition.put(String.valueOf(e.getKey().partition()), e.getValue().offset());
+      }
+      emit("event", "offsets", "offsets", byPartition);
+      ConsumerGroupDescription d = admin.describeConsumerGroups(List.of(group)).describedGroups().get(group).get();
+      List<Object> members = new ArrayList<>();
+      for (MemberDescription m : d.members()) members.add(partitionsOf(m.assignment().topicPartitions()));
+      emit("event", "described", "state", d.groupState().toString(), "type", d.type().toString(), "members", members);
+    }
   }
 
   /** Prints one JSON object from alternating keys and values. */

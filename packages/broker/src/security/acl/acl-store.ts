@@ -1,0 +1,119 @@
+// Where ACL bindings live, behind one interface:
+// - MemoryAclStore: tests, and brokers that want no persistence;
+// - FileAclStore: `sluice-acls.json` in a directory the broker owns, replaced atomically (temp
+//   file, fsync, rename, fsync dir: topics.ts's writeFileAtomically) on every change, so ACLs
+//   survive restarts and a crash leaves the old or the new set, never a torn file.
+// The authorizer keeps its own index over the bindings; the store is only read at start.
+//
+// Contract: single-threaded (the broker's event loop); `apply` is all-or-nothing and, for the file
+// store, durable before it returns. A failed write throws and changes nothing.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomically } from '../../topics.ts';
+import type { AclBinding } from './acl-types.ts';
+import {
+  bindingKey,
+  describeBinding,
+  invalidBindingReason,
+  operationCode,
+  operationName,
+  patternTypeCode,
+  patternTypeName,
+  permissionTypeCode,
+  permissionTypeName,
+  resourceTypeCode,
+  resourceTypeName,
+} from './acl-types.ts';
+
+export interface AclStore {
+  /** Every binding, each once, in the order they were added. */
+  bindings(): readonly AclBinding[];
+  /** Removes `remove` and adds `add` (bindings already present are kept once), all or nothing. */
+  apply(add: readonly AclBinding[], remove: readonly AclBinding[]): void;
+}
+
+function applied(current: ReadonlyMap<string, AclBinding>, add: readonly AclBinding[], remove: readonly AclBinding[]): Map<string, AclBinding> {
+  const next = new Map(current);
+  for (const b of remove) next.delete(bindingKey(b));
+  for (const b of add) {
+    const why = invalidBindingReason(b);
+    if (why !== null) throw new Error(`invalid ACL binding ${describeBinding(b)}: ${why}`);
+    const key = bindingKey(b);
+    if (!next.has(key)) next.set(key, b);
+  }
+  return next;
+}
+
+export class MemoryAclStore implements AclStore {
+  protected byKey: Map<string, AclBinding> = new Map();
+
+  bindings(): readonly AclBinding[] {
+    return [...this.byKey.values()];
+  }
+
+  apply(add: readonly AclBinding[], remove: readonly AclBinding[]): void {
+    this.byKey = applied(this.byKey, add, remove);
+  }
+}
+
+export const ACLS_FILE = 'sluice-acls.json';
+
+// The file format (version 1), set once written by a release. Enum values are Kafka's names
+// (readable, and what kafka-acls prints), not codes:
+// { "version": 1, "acls": [ { "resourceType": "TOPIC", "patternType": "LITERAL", "name": "orders",
+//   "principal": "User:alice", "host": "*", "operation": "READ", "permissionType": "ALLOW" } ] }
+interface FileAcl {
+  resourceType: string;
+  patternType: string;
+  name: string;
+  principal: string;
+  host: string;
+  operation: string;
+  permissionType: string;
+}
+
+function toFile(b: AclBinding): FileAcl {
+  return {
+    resourceType: resourceTypeName(b.pattern.resourceType),
+    patternType: patternTypeName(b.pattern.patternType),
+    name: b.pattern.name,
+    principal: b.entry.principal,
+    host: b.entry.host,
+    operation: operationName(b.entry.operation),
+    permissionType: permissionTypeName(b.entry.permissionType),
+  };
+}
+
+function fromFile(a: FileAcl, path: string, i: number): AclBinding {
+  const b: AclBinding = {
+    pattern: { resourceType: resourceTypeCode(String(a.resourceType)), name: a.name, patternType: patternTypeCode(String(a.patternType)) },
+    entry: { principal: a.principal, host: a.host, operation: operationCode(String(a.operation)), permissionType: permissionTypeCode(String(a.permissionType)) },
+  };
+  const why = typeof a.name !== 'string' || typeof a.principal !== 'string' || typeof a.host !== 'string' ? 'name, principal and host must be strings' : invalidBindingReason(b);
+  if (why !== null) throw new Error(`${path}: ACL #${i} ${JSON.stringify(a)}: ${why}`);
+  return b;
+}
+
+export class FileAclStore extends MemoryAclStore {
+  readonly path: string;
+  private readonly dir: string;
+
+  /** Loads `<dir>/sluice-acls.json` when present; a corrupt file throws (never silently empty). */
+  constructor(dir: string) {
+    super();
+    this.dir = dir;
+    this.path = join(dir, ACLS_FILE);
+    if (!existsSync(this.path)) return;
+    const data = JSON.parse(readFileSync(this.path, 'utf8')) as { version?: unknown; acls?: unknown };
+    if (data.version !== 1 || !Array.isArray(data.acls)) throw new Error(`${this.path}: unsupported ACL file (version ${String(data.version)})`);
+    this.byKey = applied(new Map(), (data.acls as FileAcl[]).map((a, i) => fromFile(a, this.path, i)), []);
+  }
+
+  override apply(add: readonly AclBinding[], remove: readonly AclBinding[]): void {
+    const next = applied(this.byKey, add, remove);
+    const acls = [...next.values()].map(toFile);
+    writeFileAtomically(this.dir, this.path, JSON.stringify({ version: 1, acls }, null, 1) + '\n');
+    this.byKey = next;
+  }
+}

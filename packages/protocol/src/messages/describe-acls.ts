@@ -1,0 +1,60 @@
+// DescribeAcls (API key 29): list the ACL bindings that match one filter, grouped by resource.
+// Transcribed from the Kafka protocol specification, served versions 0-3 (served by the
+// broker: packages/broker/src/handlers/describe-acls.ts).
+// Version notes: v1 adds the pattern type filter (v0 filters are LITERAL, 3); v2 is the first
+// flexible version; v3 adds the USER resource type (no wire change). Null name, principal and
+// host filters match anything.
+import type { MessageSpec } from '../spec.ts';
+
+export const DescribeAclsRequest: MessageSpec = {
+  apiKey: 29,
+  name: 'DescribeAcls',
+  type: 'request',
+  validVersions: [0, 3],
+  flexibleVersions: 2,
+  fields: [
+    { name: 'resourceTypeFilter', type: 'int8', versions: '0+' },
+    { name: 'resourceNameFilter', type: 'string', versions: '0+', nullableVersions: '0+' },
+    { name: 'patternTypeFilter', type: 'int8', versions: '1+', default: 3 },
+    { name: 'principalFilter', type: 'string', versions: '0+', nullableVersions: '0+' },
+    { name: 'hostFilter', type: 'string', versions: '0+', nullableVersions: '0+' },
+    { name: 'operation', type: 'int8', versions: '0+' },
+    { name: 'permissionType', type: 'int8', versions: '0+' },
+  ],
+};
+
+export const DescribeAclsResponse: MessageSpec = {
+  apiKey: 29,
+  name: 'DescribeAcls',
+  type: 'response',
+  validVersions: [0, 3],
+  flexibleVersions: 2,
+  fields: [
+    { name: 'throttleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'errorCode', type: 'int16', versions: '0+' },
+    { name: 'errorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+    {
+      name: 'resources',
+      versions: '0+',
+      type: {
+        arrayOfStruct: [
+          { name: 'resourceType', type: 'int8', versions: '0+' },
+          { name: 'resourceName', type: 'string', versions: '0+' },
+          { name: 'patternType', type: 'int8', versions: '1+', default: 3 },
+          {
+            name: 'acls',
+            versions: '0+',
+            type: {
+              arrayOfStruct: [
+                { name: 'principal', type: 'string', versions: '0+' },
+                { name: 'host', type: 'string', versions: '0+' },
+                { name: 'operation', type: 'int8', versions: '0+' },
+                { name: 'permissionType', type: 'int8', versions: '0+' },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+};
