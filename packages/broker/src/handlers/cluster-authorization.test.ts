@@ -1,0 +1,94 @@
+// Cluster mode keeps the single node's ACL checks (Kafka authorizes on the broker that answers,
+// before anything is forwarded): Metadata lists and names only what the principal may describe,
+// DeleteTopics needs DELETE before anything is written to etcd; and ElectLeaders answers from
+// the cluster's view. One broker on the memory store, with an authorizer.
+
+import { ErrorCode, ZERO_UUID } from '@sluice/protocol';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { ClusterNode } from '../cluster/cluster-node.ts';
+import { MemoryKvStore } from '../cluster/etcd/memory-store.ts';
+import { silentLogger } from '../logger.ts';
+import { AclOperation, AclPermissionType, PatternType, ResourceType } from '../security/acl/acl-types.ts';
+import { callHandler } from '../testing/call-handler.ts';
+import { startTestBroker, type TestBroker } from '../testing/test-broker.ts';
+import type { ApiHandler } from './handler.ts';
+import { createHandlerRegistry } from './index.ts';
+
+const ALICE = { principal: 'User:alice', host: '127.0.0.1' };
+const registry = createHandlerRegistry();
+let t: TestBroker;
+let node: ClusterNode;
+
+beforeEach(async () => {
+  t = startTestBroker([['authorizer.class.name', 'org.apache.kafka.metadata.authorizer.StandardAuthorizer']]);
+  const settings = {
+    endpoints: ['memory'],
+    prefix: '/test',
+    nodeId: t.config.nodeId,
+    rack: null,
+    sessionTimeoutMs: 9000,
+    replicaLagMs: 3_600_000,
+    interBrokerListener: 'PLAINTEXT',
+    fetcher: { maxWaitMs: 500, maxBytes: 1 << 20, partitionMaxBytes: 1 << 20, requestTimeoutMs: 1000 },
+  };
+  const store = new MemoryKvStore();
+  node = new ClusterNode(settings, silentLogger, store);
+  await node.clusterId('the-cluster', null);
+  await node.join([{ name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', host: '127.0.0.1', port: 9092 }], 'dir-1', t.topics);
+  t.broker.useCluster(node);
+  for (const name of ['visible', 'hidden']) expect((await node.createTopic(name, 1, 1, new Map())).errorCode).toBe(0);
+  await node.view.waitForRevision(store.currentRevision);
+  t.broker.authorizer!.createAcls([
+    {
+      pattern: { resourceType: ResourceType.TOPIC, name: 'visible', patternType: PatternType.LITERAL },
+      entry: { principal: ALICE.principal, host: '*', operation: AclOperation.DESCRIBE, permissionType: AclPermissionType.ALLOW },
+    },
+  ]);
+});
+afterEach(async () => {
+  await node.stop();
+  t.close();
+});
+
+const call = (key: number, version: number, body: object) => callHandler(registry.get(key) as ApiHandler, t.broker, version, body, 'x', ALICE);
+
+describe('cluster mode: ACL checks as on a single node', () => {
+  test('Metadata lists only the described topics; a named one not described is TOPIC_AUTHORIZATION_FAILED', async () => {
+    const all = await call(3, 12, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: true });
+    expect(all.topics.map((x: { name: string }) => x.name)).toEqual(['visible']);
+    expect(all.topics[0].topicAuthorizedOperations).toBe(1 << AclOperation.DESCRIBE);
+    const named = await call(3, 12, { topics: [{ name: 'hidden', topicId: ZERO_UUID }], allowAutoTopicCreation: false });
+    expect(named.topics[0].errorCode).toBe(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+  });
+
+  test('DeleteTopics without DELETE is refused and the topic stays in etcd', async () => {
+    const r = await call(20, 5, { topicNames: ['visible'], timeoutMs: 1000 });
+    expect(r.responses[0].errorCode).toBe(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+    expect(node.view.topics.has('visible')).toBe(true);
+  });
+});
+
+describe('cluster mode: ElectLeaders from the view', () => {
+  test('the preferred replica leading: ELECTION_NOT_NEEDED; unknown partitions named as Kafka names them', async () => {
+    const r = await call(43, 2, {
+      electionType: 0,
+      topicPartitions: [
+        { topic: 'visible', partitions: [0, 5] },
+        { topic: 'nope', partitions: [0] },
+      ],
+      timeoutMs: 1000,
+    });
+    expect(r.replicaElectionResults).toEqual([
+      {
+        topic: 'visible',
+        partitionResult: [
+          { partitionId: 0, errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: null },
+          { partitionId: 5, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'No such partition as visible-5' },
+        ],
+      },
+      { topic: 'nope', partitionResult: [{ partitionId: 0, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'No such topic as nope' }] },
+    ]);
+    const every = await call(43, 2, { electionType: 0, topicPartitions: null, timeoutMs: 1000 });
+    expect(every.replicaElectionResults).toEqual([]);
+  });
+});
