@@ -66,6 +66,40 @@ describe('cluster mode: ACL checks as on a single node', () => {
     expect(r.responses[0].errorCode).toBe(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
     expect(node.view.topics.has('visible')).toBe(true);
   });
+  test('CreatePartitions without ALTER is refused and the topic keeps its partitions', async () => {
+    const r = await call(37, 3, { topics: [{ name: 'visible', count: 2, assignments: null }], timeoutMs: 1000, validateOnly: false });
+    expect(r.results[0].errorCode).toBe(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+    expect(node.view.topics.get('visible')!.record.replicas).toHaveLength(1);
+  });
+
+  test("a follower's Fetch needs CLUSTER_ACTION on the cluster (not READ on the topic)", async () => {
+    const fetch = () =>
+      call(1, 12, {
+        replicaId: 2,
+        maxWaitMs: 0,
+        minBytes: 0,
+        maxBytes: 1000,
+        isolationLevel: 0,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [
+          {
+            topic: 'visible',
+            partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1000 }],
+          },
+        ],
+        forgottenTopicsData: [],
+        rackId: '',
+      });
+    expect((await fetch()).responses[0].partitions[0].errorCode).toBe(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+    t.broker.authorizer!.createAcls([
+      {
+        pattern: { resourceType: ResourceType.CLUSTER, name: 'kafka-cluster', patternType: PatternType.LITERAL },
+        entry: { principal: ALICE.principal, host: '*', operation: AclOperation.CLUSTER_ACTION, permissionType: AclPermissionType.ALLOW },
+      },
+    ]);
+    expect((await fetch()).responses[0].partitions[0].errorCode).toBe(ErrorCode.NONE);
+  });
 });
 
 describe('cluster mode: ElectLeaders from the view', () => {

@@ -10,7 +10,7 @@ import type { ClusterNode } from '../cluster/cluster-node.ts';
 import { newPartitionsProblem } from '../fd-budget.ts';
 import { storageFailure } from '../storage-errors.ts';
 import { AclOperation, authorize, ResourceType } from './authorization.ts';
-import { defineHandler } from './handler.ts';
+import { defineHandler, type RequestContext } from './handler.ts';
 
 export const createPartitionsHandler = defineHandler({
   apiKey: 37,
@@ -18,7 +18,7 @@ export const createPartitionsHandler = defineHandler({
   maxVersion: 3,
   handle(ctx, request) {
     const { broker } = ctx;
-    if (broker.cluster !== null) return createInCluster(broker.cluster, request);
+    if (broker.cluster !== null) return createInCluster(ctx, broker.cluster, request);
     const results = request.topics.map((t) => {
       const result = (errorCode: number, errorMessage: string | null) => ({ name: t.name, errorCode, errorMessage });
       // Kafka: ALTER on the topic, checked before its existence.
@@ -53,10 +53,15 @@ export const createPartitionsHandler = defineHandler({
   },
 });
 
-async function createInCluster(cluster: ClusterNode, request: CreatePartitionsRequest): Promise<CreatePartitionsResponse> {
+async function createInCluster(ctx: RequestContext, cluster: ClusterNode, request: CreatePartitionsRequest): Promise<CreatePartitionsResponse> {
   const results = [];
   for (const t of request.topics) {
     const result = (errorCode: number, errorMessage: string | null) => ({ name: t.name, errorCode, errorMessage });
+    // Kafka: ALTER on the topic, checked before its existence (and before anything is written to etcd).
+    if (!authorize(ctx, AclOperation.ALTER, ResourceType.TOPIC, t.name)) {
+      results.push(result(ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'The topic authorization is failed.'));
+      continue;
+    }
     const topic = cluster.view.topics.get(t.name);
     if (topic === undefined) {
       results.push(result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${t.name}' does not exist.`));

@@ -10,7 +10,8 @@
 // which tells clients to send full requests — allowed by the protocol.
 // Cluster mode: only the leader answers (NOT_LEADER_OR_FOLLOWER elsewhere). A fetch with a
 // replica id (>= 0) is a follower's: it reads up to the log end, and its fetch offset is that
-// follower's log end for the leader's high watermark and ISR (cluster/replication.ts).
+// follower's log end for the leader's high watermark and ISR (cluster/replication.ts); with an
+// authorizer it needs CLUSTER_ACTION on the cluster instead of READ on each topic, as in Kafka.
 // Version notes: served v4–13. v4 lastStableOffset/abortedTransactions; v5 logStartOffset; v7
 // sessions; v9 currentLeaderEpoch; v11 rackId/preferredReadReplica; v12+ flexible; v13 topic ids
 // instead of names.
@@ -19,7 +20,7 @@ import { ErrorCode, type ExternalRecords, type FetchRequest, type FetchResponse,
 import type { BrokerContext } from '../broker-context.ts';
 import { partitionFailure } from '../storage-errors.ts';
 import type { Partition } from '../partition.ts';
-import { AclOperation, authorize, ResourceType } from './authorization.ts';
+import { AclOperation, authorize, CLUSTER_NAME, ResourceType } from './authorization.ts';
 import { defineHandler, type RequestContext } from './handler.ts';
 
 const EMPTY = new Uint8Array(0);
@@ -53,8 +54,19 @@ function partitionError(index: number, errorCode: number, p?: Partition): FetchR
 function unreadableTopics(ctx: RequestContext, request: FetchRequest): ReadonlySet<string> {
   const denied = new Set<string>();
   if (ctx.broker.authorizer === null) return denied;
+  const topicName = (t: FetchRequest['topics'][number]) => (ctx.header.apiVersion >= 13 ? ctx.broker.topics.getById(t.topicId ?? ZERO_UUID)?.name : t.topic);
+  // Cluster mode, a follower's fetch: Kafka asks CLUSTER_ACTION on the cluster instead of READ on
+  // each topic; without it every partition is TOPIC_AUTHORIZATION_FAILED.
+  if (ctx.broker.cluster !== null && request.replicaId >= 0) {
+    if (authorize(ctx, AclOperation.CLUSTER_ACTION, ResourceType.CLUSTER, CLUSTER_NAME)) return denied;
+    for (const t of request.topics) {
+      const name = topicName(t);
+      if (name !== undefined && name !== null) denied.add(name);
+    }
+    return denied;
+  }
   for (const t of request.topics) {
-    const name = ctx.header.apiVersion >= 13 ? ctx.broker.topics.getById(t.topicId ?? ZERO_UUID)?.name : t.topic;
+    const name = topicName(t);
     if (name !== undefined && name !== null && !denied.has(name) && !authorize(ctx, AclOperation.READ, ResourceType.TOPIC, name)) denied.add(name);
   }
   return denied;
