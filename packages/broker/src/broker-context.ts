@@ -24,6 +24,8 @@ import { FileScramCredentialStore } from './security/sasl/scram-credential-store
 import { ShutdownSignal } from './shutdown.ts';
 import { TopicCreator } from './topic-creation.ts';
 import type { TopicRegistry } from './topics.ts';
+import type { TransactionCoordinator } from './transactions/coordinator.ts';
+import type { PartitionMarkerWriter } from './transactions/partition-marker-writer.ts';
 
 export class BrokerContext {
   readonly config: BrokerConfig;
@@ -69,6 +71,8 @@ export class BrokerContext {
   private apiVersionTable: ReadonlyArray<{ apiKey: number; minVersion: number; maxVersion: number }> = [];
   private groupCoordinator: GroupCoordinator | null = null;
   private clusterNode: ClusterNode | null = null;
+  private transactionCoordinator: TransactionCoordinator | null = null;
+  private markerWriter: PartitionMarkerWriter | null = null;
 
   constructor(config: BrokerConfig, clusterId: string, topics: TopicRegistry, logger: Logger, metrics?: BrokerMetrics) {
     this.config = config;
@@ -136,6 +140,26 @@ export class BrokerContext {
   /** Every advertised listener as clients dial it (what a cluster registration publishes). */
   advertisedEndpoints(): Listener[] {
     return this.advertised.map((l) => this.advertisedFor(l.name));
+  }
+
+  /**
+   * The transaction coordinator, set at start (it answers COORDINATOR_LOAD_IN_PROGRESS until
+   * `__transaction_state` is replayed and every prepared transaction completed).
+   */
+  get transactions(): TransactionCoordinator {
+    if (this.transactionCoordinator === null) throw new Error('BUG: the transaction coordinator is not set yet');
+    return this.transactionCoordinator;
+  }
+
+  /** How markers reach local partitions (the coordinator's, and WriteTxnMarkers'). */
+  get markers(): PartitionMarkerWriter {
+    if (this.markerWriter === null) throw new Error('BUG: the transaction marker writer is not set yet');
+    return this.markerWriter;
+  }
+
+  useTransactionCoordinator(coordinator: TransactionCoordinator, markers: PartitionMarkerWriter): void {
+    this.transactionCoordinator = coordinator;
+    this.markerWriter = markers;
   }
 
   /** The ApiVersions table, set once the handler registry exists. */

@@ -34,6 +34,11 @@ import { type MetricsListener, parseMetricsListener } from './metrics-listener.t
 import { MetricsServer } from './metrics/metrics-server.ts';
 import { TlsListenerConfig } from './tls-listener.ts';
 import { TopicRegistry } from './topics.ts';
+import { systemClock } from './clock.ts';
+import { transactionCoordinatorConfig } from './transactions/config.ts';
+import { TransactionCoordinator } from './transactions/coordinator.ts';
+import { PartitionMarkerWriter } from './transactions/partition-marker-writer.ts';
+import { TRANSACTION_STATE_TOPIC, TransactionStateTopicLog } from './transactions/transaction-state-log.ts';
 
 export interface BoundListener extends Listener {
   /** The port actually bound (differs from `port` when it was 0). */
@@ -67,6 +72,7 @@ export class Broker {
   private cluster: ClusterNode | null = null;
   private topics: TopicRegistry | null = null;
   private groups: GroupCoordinator | null = null;
+  private transactions: TransactionCoordinator | null = null;
   private writer: ConnectionWriter | null = null;
   /** SSL listeners' TLS config (null without an SSL listener). */
   private tls: TlsListenerConfig | null = null;
@@ -161,6 +167,7 @@ export class Broker {
     groups.load();
     context.useGroupCoordinator(groups);
     this.groups = groups;
+    this.startTransactionCoordinator(context, topics, groups);
     const ssl = this.config.listeners.some((l) => usesTls(l.securityProtocol));
     if (ssl) this.tls = new TlsListenerConfig(this.config, logger.child({ subsystem: 'tls' }));
     const ktls = this.tls?.ktls ?? ktlsProbe();
@@ -172,7 +179,7 @@ export class Broker {
     });
     const writer = this.writer;
     const cluster = this.cluster;
-    this.metrics.attach({ topics, groups, writerStats: () => writer.stats(), logDirs: this.config.logDirs, ...(cluster === null ? {} : { cluster: () => cluster.stats() }) });
+    this.metrics.attach({ topics, groups, transactions: this.transactions ?? undefined, writerStats: () => writer.stats(), logDirs: this.config.logDirs, ...(cluster === null ? {} : { cluster: () => cluster.stats() }) });
     this.scheduleRetention();
     if (this.config.bool('log.cleaner.enable')) {
       this.cleaner = new LogCleaner(topics, this.config, logger.child({ subsystem: 'cleaner' }));
@@ -253,6 +260,9 @@ export class Broker {
     // Scrapes stop before the logs close (a closed log answers nothing).
     await this.metricsServer?.close();
     this.metrics.detach();
+    // After close() the coordinator touches no log again (a load still completing prepared
+    // transactions stops at its next step; the next start completes them).
+    this.transactions?.close();
     this.groups?.close();
     this.writer?.close();
     this.tls?.close();
@@ -292,6 +302,48 @@ export class Broker {
       this.state = 'stopped';
       throw err;
     }
+  }
+
+  /**
+   * The transaction coordinator over `__transaction_state`, its markers appended to the local
+   * partitions. Its load runs in the background once the groups are loaded (a marker for
+   * `__consumer_offsets` resolves pending offsets there): replay, then every transaction found
+   * prepared gets its markers; until then its requests answer COORDINATOR_LOAD_IN_PROGRESS,
+   * as Kafka's do while a transaction state partition loads.
+   */
+  private startTransactionCoordinator(context: BrokerContext, topics: TopicRegistry, groups: GroupCoordinator): void {
+    const txnLogger = this.logger.child({ subsystem: 'transactions' });
+    const stateLog = new TransactionStateTopicLog({ config: this.config, topics, topicCreator: context.topicCreator }, txnLogger);
+    context.topicCreator.registerInternalTopic(TRANSACTION_STATE_TOPIC, () => stateLog.topic());
+    const markers = new PartitionMarkerWriter({
+      config: this.config,
+      topics,
+      logger: txnLogger,
+      offsetSink: () => groups,
+      replication: () => {
+        const cluster = this.cluster;
+        return cluster === null ? null : { leads: (topic, index) => cluster.isLeader(topic, index), onLeaderAppend: (p) => cluster.replication.onLeaderAppend(p) };
+      },
+    });
+    // Tests only: markers that never land, so a kill -9 finds transactions prepared.
+    const held = this.config.bool('sluice.test.fault.transaction.markers.hold');
+    const coordinator = new TransactionCoordinator({
+      log: stateLog,
+      markers: held ? { write: () => new Promise<never>(() => undefined) } : markers,
+      clock: systemClock,
+      producerIds: context.producerIds,
+      offsetsPartitionFor: (groupId) => ({ topic: OFFSETS_TOPIC, partition: groups.partitionFor(groupId) }),
+      config: transactionCoordinatorConfig(this.config),
+      logger: txnLogger,
+      probe: this.metrics.transactions,
+    });
+    context.useTransactionCoordinator(coordinator, markers);
+    this.transactions = coordinator;
+    const started = performance.now();
+    void coordinator.load().then(
+      () => txnLogger.info({ transactionalIds: coordinator.transactionalIdCount, ms: Math.round(performance.now() - started) }, 'transaction coordinator loaded'),
+      (err: unknown) => txnLogger.error({ err }, 'loading the transaction coordinator failed; transactional requests answer COORDINATOR_LOAD_IN_PROGRESS'),
+    );
   }
 
   /**

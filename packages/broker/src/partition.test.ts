@@ -11,6 +11,9 @@ import { Topic } from './topics.ts';
 class StandInLog {
   logEndOffset: number;
   logStartOffset = 0;
+  /** The native producer state's first unstable offset (-1: no open transaction). */
+  firstUnstableOffset = -1;
+  readonly markers: Array<{ producerId: number; commit: boolean }> = [];
   readonly epochs: number[] = [];
   nextIsDuplicate = false;
 
@@ -25,6 +28,14 @@ class StandInLog {
     this.nextIsDuplicate = false;
     if (!duplicate) this.logEndOffset += records.length;
     return { baseOffset: base, lastOffset: base + records.length - 1, logAppendTime: -1, maxTimestamp: -1, recordCount: records.length, logStartOffset: 0, rolled: false, duplicate };
+  }
+
+  /** A marker ends the (one) open transaction here. */
+  appendTxnMarker(producerId: number, _epoch: number, _coordinatorEpoch: number, commit: boolean): AppendResult {
+    this.markers.push({ producerId, commit });
+    this.firstUnstableOffset = -1;
+    const base = this.logEndOffset++;
+    return { baseOffset: base, lastOffset: base, logAppendTime: -1, maxTimestamp: -1, recordCount: 1, logStartOffset: 0, rolled: false, duplicate: false };
   }
 }
 
@@ -86,5 +97,21 @@ describe('Partition offsets', () => {
     expect(partition.highWatermark).toBe(5);
     expect(() => partition.advanceHighWatermark(6)).toThrow(/past the log end/);
     expect(partition.highWatermark).toBe(5);
+  });
+
+  test('the last stable offset stops at the first open transaction; a marker lets it move to the high watermark', () => {
+    const log = new StandInLog();
+    const { partition, changes } = partitionOver(log);
+    partition.append(new Uint8Array(2), 0);
+    log.firstUnstableOffset = 2; // a transactional batch at offset 2
+    partition.append(new Uint8Array(3), 0);
+    expect(partition.highWatermark).toBe(5);
+    expect(partition.lastStableOffset).toBe(2);
+    partition.appendTxnMarker(9, 0, 0, false, 0);
+    expect(log.markers).toEqual([{ producerId: 9, commit: false }]);
+    expect(partition.highWatermark).toBe(6);
+    expect(partition.lastStableOffset).toBe(6);
+    // Parked read_committed fetches are told the LSO moved.
+    expect(changes).toEqual([2, 5, 6]);
   });
 });

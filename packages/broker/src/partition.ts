@@ -4,11 +4,12 @@
 //   high watermark      up to where consumers may read: advanced as appends become committed
 //   last stable offset  up to where read_committed consumers may read
 //   leader epoch        the epoch appends are stamped with
-// Single node, no transactions: an append is committed as soon as it is in the log (this broker
-// is the whole ISR), so append() advances the high watermark to the log end at once, and the last
-// stable offset follows the high watermark. Cluster mode will advance the high watermark from the
-// followers' fetch positions (the replica state kept here) instead, and transactions will hold
-// the last stable offset at the first open transaction.
+// Single node: an append is committed as soon as it is in the log (this broker is the whole ISR),
+// so append() advances the high watermark to the log end at once. Cluster mode will advance the
+// high watermark from the followers' fetch positions (the replica state kept here) instead. The
+// last stable offset is min(high watermark, first unstable offset): the native producer state
+// knows where the earliest ongoing transaction began, and a COMMIT/ABORT marker
+// (appendTxnMarker) moves it on.
 //
 // Group commit (`sluice.flush.on.ack.enable`) is here too: flushDurable shares fsyncs between
 // concurrent waiters; flushForAck / flushEachForAck wait on several partitions at once.
@@ -38,7 +39,6 @@ export class Partition {
    */
   private epoch = 0;
   private hw: number;
-  private lso: number;
   private flushing: Promise<void> | null = null;
   /** When the last flush started (Date.now()), for flush.ms. */
   lastFlushAt = Date.now();
@@ -61,7 +61,6 @@ export class Partition {
     this.epochs = new LeaderEpochCache(dir);
     // What a single node opens with is all committed: it was acknowledged by this broker alone.
     this.hw = log.logEndOffset;
-    this.lso = this.hw;
   }
 
   get leaderEpoch(): number {
@@ -88,7 +87,6 @@ export class Partition {
     if (this.replicated) return;
     this.replicated = true;
     this.hw = this.log.logStartOffset;
-    this.lso = this.hw;
   }
 
   get isReplicated(): boolean {
@@ -106,9 +104,31 @@ export class Partition {
     return this.hw;
   }
 
-  /** Offset up to which read_committed consumers may read; the high watermark until transactions. */
+  /**
+   * Offset up to which read_committed consumers may read: the high watermark, held back at the
+   * first offset of the earliest transaction still open in this partition (Kafka's LSO).
+   */
   get lastStableOffset(): number {
-    return this.lso;
+    const firstUnstable = this.log.firstUnstableOffset;
+    return firstUnstable >= 0 && firstUnstable < this.hw ? firstUnstable : this.hw;
+  }
+
+  /**
+   * Appends a transaction's COMMIT or ABORT marker as the leader (the coordinator's marker writer
+   * and WriteTxnMarkers, never a client's produce): the native log builds the control batch, ends
+   * the producer's transaction here (on ABORT indexing it for read_committed fetches), and the
+   * last stable offset moves past it. Committed at once on a single node, like append(); in
+   * cluster mode once the ISR has it, also like append() (but followers cannot mirror control
+   * batches yet: cluster/README.md).
+   */
+  appendTxnMarker(producerId: number, producerEpoch: number, coordinatorEpoch: number, commit: boolean, nowMs: number): AppendResult {
+    const appended = this.log.appendTxnMarker(producerId, producerEpoch, coordinatorEpoch, commit, nowMs, this.leaderEpoch);
+    if (this.replicated) this.notifyChanged();
+    else this.advanceHighWatermark(this.log.logEndOffset);
+    if (appended.rolled) {
+      this.flushDurable().catch((err: unknown) => this.topic.onFlushError?.(this, err));
+    }
+    return appended;
   }
 
   get logStartOffset(): number {
@@ -193,22 +213,18 @@ export class Partition {
     const end = this.log.logEndOffset;
     this.epochs.truncateFromEnd(end);
     this.hw = Math.min(this.hw, end);
-    this.lso = Math.min(this.lso, end);
     this.notifyChanged();
   }
 
   /**
-   * Moves the high watermark forward to `offset` (never backwards, never past the log end) and
-   * the last stable offset with it; waiters are told even when it did not move (the log end or
-   * start may have).
+   * Moves the high watermark forward to `offset` (never backwards, never past the log end), which
+   * may move the last stable offset with it; waiters are told even when it did not move (the log
+   * end or start may have).
    */
   advanceHighWatermark(offset: number): void {
     const end = this.log.logEndOffset;
     if (offset > end) throw new Error(`BUG: high watermark ${offset} past the log end ${end} of ${this.topic.name}-${this.index}`);
-    if (offset > this.hw) {
-      this.hw = offset;
-      this.lso = offset;
-    }
+    if (offset > this.hw) this.hw = offset;
     this.notifyChanged();
   }
 

@@ -15,6 +15,7 @@ import { registerGroups } from './commands/groups.ts';
 import { registerLogDump } from './commands/log-dump.ts';
 import { registerProduce } from './commands/produce.ts';
 import { registerTopics } from './commands/topics.ts';
+import { registerTransactions } from './commands/transactions.ts';
 import { registerUsers } from './commands/users.ts';
 import { reportError } from './output/errors.ts';
 
@@ -53,6 +54,7 @@ registerTopics(program);
 registerProduce(program);
 registerConsume(program);
 registerGroups(program);
+registerTransactions(program);
 registerCluster(program);
 registerLogDump(program);
 registerAcls(program);

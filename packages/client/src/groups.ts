@@ -18,23 +18,27 @@ function isCoordinatorBusy(code: number): boolean {
   return code === ErrorCode.COORDINATOR_NOT_AVAILABLE || code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
 }
 
-/** The connection to a group's coordinator; waits while the coordinator is loading. */
-export async function findCoordinator(client: KafkaClient, groupId: string): Promise<BrokerConnection> {
+/**
+ * The connection to a group's coordinator (or, with key type 1, a transactional id's); waits
+ * while the coordinator is loading.
+ */
+export async function findCoordinator(client: KafkaClient, groupId: string, keyType = KEY_TYPE_GROUP): Promise<BrokerConnection> {
+  const what = keyType === KEY_TYPE_GROUP ? 'group' : 'transactional id';
   const deadline = Date.now() + COORDINATOR_WAIT_MS;
   for (;;) {
     const conn = client.bootstrap;
     const version = conn.version(ApiKey.FindCoordinator);
-    const body = await conn.request(ApiKey.FindCoordinator, version >= 4 ? { keyType: KEY_TYPE_GROUP, coordinatorKeys: [groupId] } : { key: groupId, keyType: KEY_TYPE_GROUP });
+    const body = await conn.request(ApiKey.FindCoordinator, version >= 4 ? { keyType, coordinatorKeys: [groupId] } : { key: groupId, keyType });
     // v4+ answers per key; earlier versions answer for the one key at the top level (where
     // the decoder fills every field, so the defaults below are never used).
     const c =
       version >= 4
         ? body.coordinators?.[0]
         : { nodeId: body.nodeId ?? -1, host: body.host ?? '', port: body.port ?? -1, errorCode: body.errorCode ?? 0, errorMessage: body.errorMessage ?? null };
-    if (c === undefined) throw new ClientError(`${conn.address} answered FindCoordinator for group ${JSON.stringify(groupId)} with no coordinator`);
+    if (c === undefined) throw new ClientError(`${conn.address} answered FindCoordinator for ${what} ${JSON.stringify(groupId)} with no coordinator`);
     if (c.errorCode === 0) return client.nodeAt(c.nodeId, c.host, c.port);
     if (!isCoordinatorBusy(c.errorCode) || Date.now() >= deadline) {
-      throw new KafkaApiError('find the coordinator of', `group ${JSON.stringify(groupId)}`, c.errorCode, c.errorMessage ?? null);
+      throw new KafkaApiError('find the coordinator of', `${what} ${JSON.stringify(groupId)}`, c.errorCode, c.errorMessage ?? null);
     }
     await sleep(200);
   }

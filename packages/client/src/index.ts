@@ -5,7 +5,7 @@
 //
 // Layers, bottom up: BrokerConnection (one socket, version negotiation) -> KafkaClient
 // (bootstrap, Metadata, a connection per broker) -> operations as functions over a KafkaClient
-// (admin, groups, offsets) and the stateful Producer, Fetcher, Consumer and GroupMember.
+// (admin, groups, offsets, transactions) and the stateful Producer, Fetcher, Consumer and GroupMember.
 // Everything a caller needs is exported here; src/testing/ (the scripted fake broker) is not.
 
 export { ClientError, ConnectionError, KafkaApiError, RequestTimeoutError, UnsupportedApiError, UsageError, checkError } from './errors.ts';
@@ -57,6 +57,15 @@ export {
   type GroupResult,
   listGroups,
 } from './groups.ts';
+export {
+  type ActiveProducer,
+  describeProducers,
+  describeTransaction,
+  type ListTransactionsFilters,
+  listTransactions,
+  type TransactionDescription,
+  type TransactionListing,
+} from './transactions.ts';
 export { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, listOffsets, type OffsetAnswer, type OffsetQuery, type TopicPartition, tpKey } from './offsets.ts';
 
 export { DEFAULT_PRODUCER_OPTIONS, Producer, type ProducerOptions, type ProducerRecord, type ProducerStats } from './producer.ts';

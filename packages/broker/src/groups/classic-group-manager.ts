@@ -56,6 +56,7 @@ import type {
   LeavingMember,
   OffsetCommitInput,
   SyncGroupInput,
+  TxnOffsetCommitInput,
 } from './types.ts';
 
 export interface ClassicGroupManagerOptions {
@@ -651,6 +652,16 @@ export class ClassicGroupManager {
       this.scheduleHeartbeat(group, member, member.sessionTimeoutMs);
     }
     return ErrorCode.NONE;
+  }
+
+  /**
+   * TxnOffsetCommit: an unknown group is created (a simple group, as Kafka's old coordinator
+   * does), then the KIP-447 checks of ClassicGroup.validateTxnOffsetCommit.
+   */
+  validateTxnOffsetCommit(input: TxnOffsetCommitInput): number {
+    let group = this.groups.get(input.groupId);
+    group ??= this.groups.create(input.groupId, this.clock.now());
+    return group.validateTxnOffsetCommit(input.memberId, input.groupInstanceId, input.generationId);
   }
 
   /** Forgets a group whose deletion was written: Dead, its timers cancelled. */

@@ -87,6 +87,12 @@ export interface ConsumerHeartbeatInput {
   readonly topicPartitions: ReadonlyArray<{ readonly topicId: string; readonly partitions: readonly number[] }> | null;
   readonly clientId: string;
   readonly clientHost: string;
+  /**
+   * Whether this member may see a topic a regex resolves to (DESCRIBE, when an authorizer is on):
+   * Kafka resolves the group's regexes with the context of the heartbeat that refreshes them and
+   * leaves out the topics it may not describe. Absent or null: every topic.
+   */
+  readonly regexTopicVisible?: ((topic: string) => boolean) | null;
 }
 
 export interface ConsumerHeartbeatResult {
@@ -373,7 +379,8 @@ export class ConsumerGroupManager {
 
     // The subscribed topics' metadata: a change (or a member joining/leaving the subscription)
     // bumps the group epoch.
-    const { metadata, regexes } = this.subscriptionMetadata(members.values());
+    const visible = input.regexTopicVisible ?? null;
+    const { metadata, regexes } = this.subscriptionMetadata(members.values(), (regex) => this.resolveRegex(regex, visible));
     let groupEpoch = group.groupEpoch;
     const metadataDiffers = !sameMetadata(metadata, group.subscriptionMetadata);
     if (metadataDiffers)
@@ -536,7 +543,8 @@ export class ConsumerGroupManager {
   private removeMemberChange(group: ConsumerGroup, member: ConsumerGroupMember, why: string): Change {
     const groupEpoch = group.groupEpoch + 1;
     const remaining = [...group.members.values()].filter((m) => m.memberId !== member.memberId);
-    const { metadata } = this.subscriptionMetadata(remaining);
+    // The regexes keep what they last resolved to (Kafka refreshes them on heartbeats only).
+    const { metadata } = this.subscriptionMetadata(remaining, (regex) => [...(group.regexMatches.get(regex) ?? [])]);
     const records: GroupLogRecord[] = [...memberTombstones(group.groupId, member.memberId)];
     const metadataDiffers = !sameMetadata(metadata, group.subscriptionMetadata);
     if (metadataDiffers)
@@ -611,13 +619,15 @@ export class ConsumerGroupManager {
   }
 
   /** The subscribed topics (names and regex matches) that exist, and what each regex matched. */
-  private subscriptionMetadata(members: Iterable<ConsumerGroupMember>): { metadata: Map<string, TopicImage>; regexes: Map<string, string[]> } {
+  private subscriptionMetadata(
+    members: Iterable<ConsumerGroupMember>,
+    resolve: (regex: string) => string[],
+  ): { metadata: Map<string, TopicImage>; regexes: Map<string, string[]> } {
     const names = new Set<string>();
     const regexes = new Map<string, string[]>();
     for (const m of members) {
       for (const t of m.subscribedTopicNames) names.add(t);
-      if (m.subscribedTopicRegex !== null && !regexes.has(m.subscribedTopicRegex))
-        regexes.set(m.subscribedTopicRegex, this.resolveRegex(m.subscribedTopicRegex));
+      if (m.subscribedTopicRegex !== null && !regexes.has(m.subscribedTopicRegex)) regexes.set(m.subscribedTopicRegex, resolve(m.subscribedTopicRegex));
     }
     for (const topics of regexes.values()) for (const t of topics) names.add(t);
     const metadata = new Map<string, TopicImage>();
@@ -628,12 +638,12 @@ export class ConsumerGroupManager {
     return { metadata, regexes };
   }
 
-  private resolveRegex(regex: string): string[] {
+  private resolveRegex(regex: string, visible: ((topic: string) => boolean) | null): string[] {
     const compiled = compileTopicRegex(regex);
     if (!compiled.ok) return [];
     const out: string[] = [];
     // Internal topics too, as Kafka resolves regexes over every topic in its metadata image.
-    for (const t of this.topics.all()) if (compiled.regex.test(t.name)) out.push(t.name);
+    for (const t of this.topics.all()) if (compiled.regex.test(t.name) && (visible === null || visible(t.name))) out.push(t.name);
     return out.sort();
   }
 

@@ -49,10 +49,19 @@ import {
 import { ConsumerGroups, type DescribedConsumerGroup } from './consumer-groups.ts';
 import { decodeConsumerKey, isConsumerKeyType } from './consumer-records.ts';
 import type { ClassicGroup, GroupState } from './group.ts';
-import { type GroupLog, type GroupLogAppend, type GroupLogRecord, groupLogErrorCode, groupWriteError } from './group-log.ts';
+import {
+  type GroupLog,
+  type GroupLogAppend,
+  type GroupLogRecord,
+  groupLogErrorCode,
+  groupWriteError,
+  type ReplayedRecordInfo,
+  type TransactionalProducer,
+} from './group-log.ts';
 import { type JoinResult, joinError, type SyncResult, syncError } from './member.ts';
 import { type OffsetGroups, OffsetManager } from './offset-manager.ts';
 import { groupPartition } from './partitioning.ts';
+import type { TransactionalOffsetSink, TxnResult } from './pending-offsets.ts';
 import { decodeKey, decodeOffsetValue } from './records.ts';
 import type {
   DescribedGroup,
@@ -64,6 +73,7 @@ import type {
   OffsetCommitInput,
   OffsetFetchResult,
   SyncGroupInput,
+  TxnOffsetCommitInput,
 } from './types.ts';
 
 export interface GroupCoordinatorOptions {
@@ -77,7 +87,7 @@ export interface GroupCoordinatorOptions {
 
 const NO_TOPICS: TopicImages = { byName: () => undefined, all: () => [] };
 
-export class GroupCoordinator {
+export class GroupCoordinator implements TransactionalOffsetSink {
   private readonly groupLog: GroupLog;
   private readonly logger: Logger;
   private readonly clock: Clock;
@@ -103,7 +113,16 @@ export class GroupCoordinator {
       topics: options.topics ?? NO_TOPICS,
       groups: this.consumerGroups,
     });
-    this.offsets = new OffsetManager({ config: options.config, groups: this.offsetGroups(), append, logger: this.logger, clock: this.clock });
+    const appendTransactional = (groupId: string, records: readonly GroupLogRecord[], producer: TransactionalProducer) =>
+      this.groupLog.appendTransactional(this.partitionFor(groupId), records, this.clock.now(), producer);
+    this.offsets = new OffsetManager({
+      config: options.config,
+      groups: this.offsetGroups(),
+      append,
+      appendTransactional,
+      logger: this.logger,
+      clock: this.clock,
+    });
   }
 
   /** The offsets-log partition that holds a group. */
@@ -121,9 +140,13 @@ export class GroupCoordinator {
   load(): void {
     if (this.active) throw new Error('BUG: group coordinator loaded twice');
     let records = 0;
-    this.groupLog.replay((_partition, record) => {
-      this.replayRecord(record);
-      records++;
+    this.groupLog.replay({
+      record: (_partition, record, info) => {
+        this.replayRecord(record, info);
+        records++;
+      },
+      // A marker resolves what its transaction staged in this partition, as it did live.
+      marker: (partition, marker) => this.onTransactionCompleted(partition, marker.producerId, marker.result),
     });
     this.classic.startSessions();
     this.consumer.startSessions();
@@ -141,7 +164,7 @@ export class GroupCoordinator {
     this.consumer.close();
   }
 
-  private replayRecord(record: GroupLogRecord): void {
+  private replayRecord(record: GroupLogRecord, info: ReplayedRecordInfo): void {
     // Consumer group records (Kafka's types 3-8, 16) go to their manager.
     if (record.key.length >= 2 && isConsumerKeyType((record.key[0]! << 8) | record.key[1]!)) {
       const consumerKey = decodeConsumerKey(record.key);
@@ -156,7 +179,12 @@ export class GroupCoordinator {
       // Offsets without group metadata belong to a simple group.
       if (record.value !== null && !this.classicGroups.has(key.group) && !this.consumerGroups.has(key.group))
         this.classicGroups.create(key.group, this.clock.now());
-      this.offsets.replay(key.group, key.topic, key.partition, record.value === null ? null : decodeOffsetValue(record.value));
+      if (info.transaction !== null && record.value !== null) {
+        // TxnOffsetCommit: pending until its transaction's marker (replayed later, or written at recovery).
+        this.offsets.replayTransactional(key.group, key.topic, key.partition, decodeOffsetValue(record.value), info.transaction.producerId, info.batchOffset);
+        return;
+      }
+      this.offsets.replay(key.group, key.topic, key.partition, record.value === null ? null : decodeOffsetValue(record.value), info.batchOffset);
       return;
     }
     if (record.value !== null) this.consumer.forgetGroup(key.group);
@@ -275,12 +303,34 @@ export class GroupCoordinator {
   }
 
   /**
-   * Committed offsets of a group: the requested partitions (unknown ones answer offset -1 with no
-   * error), or with `topics` null every committed partition.
+   * TxnOffsetCommit: answers one error code per input offset, in input order. `verify` is the
+   * transaction coordinator's check that the group's partition is in the producer's transaction
+   * (KIP-890); it runs after the group checks and right before the append.
    */
-  fetchOffsets(groupId: string, topics: ReadonlyArray<{ name: string; partitionIndexes: readonly number[] }> | null): OffsetFetchResult {
+  async commitTransactionalOffsets(input: TxnOffsetCommitInput, verify: () => number): Promise<number[]> {
+    if (!this.active) return input.offsets.map(() => ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    return this.offsets.commitTransactionalOffsets(input, verify);
+  }
+
+  /**
+   * A COMMIT/ABORT marker of `producerId` was appended to offsets partition `offsetsPartition`
+   * (the transaction coordinator's marker writer, WriteTxnMarkers, or replay): the producer's
+   * pending offsets of every group in that partition are applied or dropped.
+   */
+  onTransactionCompleted(offsetsPartition: number, producerId: number, result: TxnResult): void {
+    for (const groupId of this.offsets.groupsWithPendingOffsets(producerId)) {
+      if (this.partitionFor(groupId) === offsetsPartition) this.offsets.completeTransaction(groupId, producerId, result);
+    }
+  }
+
+  /**
+   * Committed offsets of a group: the requested partitions (unknown ones answer offset -1 with no
+   * error), or with `topics` null every committed partition. With `requireStable` (OffsetFetch
+   * v7+) a partition with a commit inside an open transaction answers UNSTABLE_OFFSET_COMMIT.
+   */
+  fetchOffsets(groupId: string, topics: ReadonlyArray<{ name: string; partitionIndexes: readonly number[] }> | null, requireStable = false): OffsetFetchResult {
     if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, topics: [] };
-    return this.offsets.fetchOffsets(groupId, topics);
+    return this.offsets.fetchOffsets(groupId, topics, requireStable);
   }
 
   /** Runs the `offsets.retention.minutes` expiry now (it also runs on its timer); offsets removed. */
@@ -296,6 +346,14 @@ export class GroupCoordinator {
         this.consumerGroups.has(input.groupId)
           ? this.consumerGroups.validateOffsetCommit(input.groupId, input.memberId, input.generationId, input.apiVersion)
           : this.classic.validateOffsetCommit(input),
+      validateTxnOffsetCommit: (input) => {
+        if (!this.consumerGroups.has(input.groupId)) return this.classic.validateTxnOffsetCommit(input);
+        // KIP-848 groups: the generation is the member epoch; transactional commits skip the
+        // OffsetCommit v9 requirement (Kafka passes isTransactional), and a stale epoch is
+        // ILLEGAL_GENERATION, as Kafka's validateTransactionalOffsetCommit maps it.
+        const code = this.consumerGroups.validateOffsetCommit(input.groupId, input.memberId, input.generationId, 9);
+        return code === ErrorCode.STALE_MEMBER_EPOCH ? ErrorCode.ILLEGAL_GENERATION : code;
+      },
       offsetsVisible: (groupId) => this.consumerGroups.has(groupId) || this.classicGroups.offsetsVisible(groupId),
       offsetExpirationCandidates: () => [...this.classicGroups.offsetExpirationCandidates(), ...this.consumerGroups.offsetExpirationCandidates()],
       groupTombstones: (groupId) => (this.consumerGroups.has(groupId) ? this.consumerGroups.tombstones(groupId) : this.classicGroups.tombstones(groupId)),

@@ -17,6 +17,33 @@ export interface GroupLogRecord {
 export interface GroupLogAppend {
   /** Resolves when the records are as durable as the broker's ack policy requires. */
   readonly durable: Promise<void>;
+  /** Offset of the batch in the log: orders a transactional commit against plain ones. */
+  readonly baseOffset: number;
+}
+
+/** The transaction a transactional batch (TxnOffsetCommit's offsets) belongs to. */
+export interface TransactionalProducer {
+  readonly producerId: number;
+  readonly producerEpoch: number;
+}
+
+/** What replay says about a record beyond its key and value. */
+export interface ReplayedRecordInfo {
+  /** Offset of the record's batch in the log. */
+  readonly batchOffset: number;
+  /** The transaction the record was written in, or null for a plain record. */
+  readonly transaction: TransactionalProducer | null;
+}
+
+/** A COMMIT or ABORT marker found in the log while replaying it. */
+export interface ReplayedMarker {
+  readonly producerId: number;
+  readonly result: 'COMMIT' | 'ABORT';
+}
+
+export interface GroupLogVisitor {
+  record(partition: number, record: GroupLogRecord, info: ReplayedRecordInfo): void;
+  marker(partition: number, marker: ReplayedMarker): void;
 }
 
 export interface GroupLog {
@@ -28,8 +55,18 @@ export interface GroupLog {
    * GroupLogError when the flush fails.
    */
   append(partition: number, records: readonly GroupLogRecord[], nowMs: number): GroupLogAppend;
-  /** Calls `visit` for every record stored, partition by partition, in log order. */
-  replay(visit: (partition: number, record: GroupLogRecord) => void): void;
+  /**
+   * Appends the records as one transactional batch of `producer` (TxnOffsetCommit): they take
+   * effect when the transaction's COMMIT marker lands in this partition, and never on ABORT.
+   * Throws GroupLogError as `append` does (INVALID_PRODUCER_EPOCH when the partition has seen a
+   * newer epoch of the producer).
+   */
+  appendTransactional(partition: number, records: readonly GroupLogRecord[], nowMs: number, producer: TransactionalProducer): GroupLogAppend;
+  /**
+   * Visits every record stored, partition by partition, in log order, with the transaction it
+   * belongs to, and every transaction marker where it sits in the log.
+   */
+  replay(visitor: GroupLogVisitor): void;
 }
 
 /** An append or flush the log refused, with the Kafka error code of the storage failure. */

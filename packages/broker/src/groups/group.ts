@@ -218,6 +218,19 @@ export class ClassicGroup {
   }
 
   /**
+   * TxnOffsetCommit's checks (KIP-447, Kafka's GroupCoordinator.doTxnCommitOffsets): a member id
+   * and a generation are checked only when given, so a producer that does not pass its consumer's
+   * group metadata (generation -1, no member) commits as before KIP-447.
+   */
+  validateTxnOffsetCommit(memberId: string, groupInstanceId: string | null, generationId: number): number {
+    if (this.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (groupInstanceId !== null && this.isStaticMemberFenced(groupInstanceId, memberId)) return ErrorCode.FENCED_INSTANCE_ID;
+    if (memberId !== '' && !this.has(memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (generationId >= 0 && generationId !== this.generationId) return ErrorCode.ILLEGAL_GENERATION;
+    return ErrorCode.NONE;
+  }
+
+  /**
    * Kafka's offsetExpirationCondition: which timestamp an offset's retention counts from, or null
    * when the group's offsets must not expire now (it has members).
    */

@@ -2,97 +2,15 @@
 // storage engine does), so batch building, topic creation and replay are tested without the
 // native addon. The real engine is exercised by the end-to-end tests in test/groups.test.ts.
 
-import { ErrorCode, readBatchHeader } from '@sluice/protocol';
+import { buildEndTxnMarkerBatch, ErrorCode, parseRecordBatches } from '@sluice/protocol';
 import { describe, expect, test } from 'vitest';
 import { silentLogger } from '../logger.ts';
 import { GroupCoordinator } from './coordinator.ts';
 import { GroupLogError } from './group-log.ts';
 import { ManualClock } from '../testing/manual-clock.ts';
-import { OFFSETS_TOPIC_SEGMENT_BYTES, OffsetsTopicLog, type OffsetsTopicHost } from './offsets-topic-log.ts';
-import { OFFSETS_TOPIC } from './partitioning.ts';
+import { OFFSETS_TOPIC_SEGMENT_BYTES, OffsetsTopicLog } from './offsets-topic-log.ts';
 import { TEST_CONFIG } from '../testing/group-harness.ts';
-
-/** A partition log that keeps batches in memory and assigns offsets by rewriting baseOffset. */
-class StandInLog {
-  readonly batches: Array<{ base: number; bytes: Uint8Array }> = [];
-  logStartOffset = 0;
-  logEndOffset = 0;
-  failWith: string | null = null;
-
-  append(records: Uint8Array, _nowMs: number): { baseOffset: number } {
-    if (this.failWith !== null) throw Object.assign(new Error('stand-in failure'), { code: this.failWith });
-    const bytes = records.slice();
-    const header = readBatchHeader(bytes, 0);
-    new DataView(bytes.buffer).setBigInt64(0, BigInt(this.logEndOffset));
-    this.batches.push({ base: this.logEndOffset, bytes });
-    this.logEndOffset += header.lastOffsetDelta + 1;
-    return { baseOffset: this.logEndOffset - header.lastOffsetDelta - 1 };
-  }
-}
-
-/** The same, plus the byte read replay needs: whole batches from the one containing `offset`. */
-class ReadableStandInLog extends StandInLog {
-  reads = 0;
-
-  readBytes(offset: number, maxBytes: number): Uint8Array | null {
-    if (offset >= this.logEndOffset) return null;
-    this.reads++;
-    let i = this.batches.findIndex((_, k) => k + 1 === this.batches.length || this.batches[k + 1].base > offset);
-    const out: Uint8Array[] = [];
-    let size = 0;
-    for (; i < this.batches.length; i++) {
-      const b = this.batches[i].bytes;
-      if (out.length > 0 && size + b.length > maxBytes) break;
-      out.push(b);
-      size += b.length;
-    }
-    const joined = new Uint8Array(size);
-    let pos = 0;
-    for (const b of out) joined.set(b, (pos += b.length) - b.length);
-    return joined;
-  }
-}
-
-interface StandInBroker {
-  readonly context: OffsetsTopicHost;
-  readonly logs: StandInLog[];
-  readonly created: Array<{ name: string; partitions: number; configs: unknown }>;
-  flushes: number;
-}
-
-function standInBroker(options: { readable?: boolean; existingPartitions?: number; flushOnAck?: boolean } = {}): StandInBroker {
-  const topics = new Map<string, { name: string; partitions: Array<{ index: number; log: StandInLog; append(records: Uint8Array, nowMs: number): unknown; flushDurable(): Promise<void> }> }>();
-  const state: StandInBroker = { context: undefined as unknown as OffsetsTopicHost, logs: [], created: [], flushes: 0 };
-  const makeTopic = (name: string, count: number) => {
-    const partitions = Array.from({ length: count }, (_, index) => {
-      const log = options.readable === false ? new StandInLog() : new ReadableStandInLog();
-      state.logs.push(log);
-      // Partition.append and flushDurable, over the stand-in log; flushes are counted.
-      const flushDurable = async () => {
-        state.flushes++;
-      };
-      return { index, log, append: (records: Uint8Array, nowMs: number) => log.append(records, nowMs), flushDurable };
-    });
-    const topic = { name, partitions };
-    topics.set(name, topic);
-    return topic;
-  };
-  if (options.existingPartitions !== undefined) makeTopic(OFFSETS_TOPIC, options.existingPartitions);
-  const context = {
-    topics: { get: (name: string) => topics.get(name) },
-    config: {
-      int: (key: string) => (key === 'offsets.topic.num.partitions' ? 5 : 0),
-      bool: (key: string) => key === 'sluice.flush.on.ack.enable' && options.flushOnAck === true,
-    },
-    topicCreator: {
-      create(name: string, partitions: number, _rf: number, configs: unknown) {
-        state.created.push({ name, partitions, configs });
-        return { topic: makeTopic(name, partitions), errorCode: 0, errorMessage: null };
-      },
-    },
-  };
-  return Object.assign(state, { context: context as unknown as OffsetsTopicHost });
-}
+import { type ReadableStandInLog, standInBroker } from '../testing/stand-in-internal-topic.ts';
 
 function coordinatorOn(log: OffsetsTopicLog, clock = new ManualClock()): GroupCoordinator {
   const c = new GroupCoordinator({ config: TEST_CONFIG, groupLog: log, logger: silentLogger, clock });
@@ -208,5 +126,27 @@ describe('OffsetsTopicLog', () => {
     const noFlush = standInBroker({ existingPartitions: 1 });
     await new OffsetsTopicLog(noFlush.context, silentLogger).append(0, [{ key: Uint8Array.from([0, 2, 0, 1, 0x67]), value: null }], 0).durable;
     expect(noFlush.flushes).toBe(0);
+  });
+
+  test('TxnOffsetCommit batches are transactional (producer id/epoch, no sequence); replay keeps them pending until their marker', async () => {
+    const broker = standInBroker();
+    const log = new OffsetsTopicLog(broker.context, silentLogger);
+    const c = coordinatorOn(log);
+    const input = { groupId: 'g', producerId: 77, producerEpoch: 3, generationId: -1, memberId: '', groupInstanceId: null, offsets: [{ topic: 't', partition: 0, offset: 12, leaderEpoch: -1, metadata: null }] };
+    expect(await c.commitTransactionalOffsets(input, () => 0)).toEqual([0]);
+    const partition = c.partitionFor('g');
+    const [batch] = parseRecordBatches(broker.logs[partition].batches[0].bytes);
+    expect(batch).toMatchObject({ transactional: true, isControl: false, producerId: 77, producerEpoch: 3, baseSequence: 0 });
+    // The next commit of the transaction continues the producer's sequence in that partition.
+    expect(await c.commitTransactionalOffsets({ ...input, offsets: [{ ...input.offsets[0], partition: 1 }, { ...input.offsets[0], partition: 2 }] }, () => 0)).toEqual([0, 0]);
+    expect(parseRecordBatches(broker.logs[partition].batches[1].bytes)[0]).toMatchObject({ producerId: 77, baseSequence: 1, lastOffsetDelta: 1 });
+    const fetch = (coordinator: GroupCoordinator) => coordinator.fetchOffsets('g', [{ name: 't', partitionIndexes: [0] }], true).topics[0].partitions[0];
+    expect(fetch(coordinatorOn(new OffsetsTopicLog(broker.context, silentLogger))).errorCode).toBe(ErrorCode.UNSTABLE_OFFSET_COMMIT);
+    // The COMMIT marker as the native log writes it, then a restart: applied.
+    broker.logs[partition].append(buildEndTxnMarkerBatch({ type: 'COMMIT', coordinatorEpoch: 0, producerId: 77, producerEpoch: 3, timestamp: 0 }), 0);
+    expect(fetch(coordinatorOn(new OffsetsTopicLog(broker.context, silentLogger)))).toMatchObject({ committedOffset: 12, errorCode: 0 });
+    // A new epoch starts at 0 again.
+    await c.commitTransactionalOffsets({ ...input, producerEpoch: 4 }, () => 0);
+    expect(parseRecordBatches(broker.logs[partition].batches.at(-1)!.bytes)[0]).toMatchObject({ producerEpoch: 4, baseSequence: 0 });
   });
 });

@@ -8,23 +8,21 @@
 // An existing topic keeps its partition count, so every group stays in the partition its
 // records are already in.
 //
-// Replay reads each partition's batches back as bytes. The native PartitionLog's `read()` hands
-// out file ranges for sendfile, not bytes; replay uses its byte-returning read, the
-// BatchBytesReader interface (`readBytes(offset, maxBytes)`, whole batches from the one
-// containing `offset`, at least one), which @sluice/native's PartitionLog provides. A log without
-// it (a stand-in storage engine) cannot replay a non-empty offsets topic, so load fails loudly
-// rather than forgetting committed offsets.
+// Replay reads each partition's batches back as bytes (internal-topic-replay.ts). Records of a
+// transactional batch (TxnOffsetCommit) are replayed with their producer, and COMMIT/ABORT
+// markers where they sit, so the coordinator stages and resolves pending offsets as it did live.
 //
 // Concurrency: event loop only; the topic's partitions are appended to only from here.
 
-import { ErrorCode, buildRecordBatch, parseRecordBatches } from '@sluice/protocol';
+import { ErrorCode, buildRecordBatch, readEndTxnMarker } from '@sluice/protocol';
 import type { BrokerConfig } from '../config.ts';
+import { replayPartitionBatches } from '../internal-topic-replay.ts';
 import type { Logger } from '../logger.ts';
 import { flushForAck, type Partition } from '../partition.ts';
 import { storageFailure } from '../storage-errors.ts';
 import type { TopicCreator } from '../topic-creation.ts';
 import type { Topic, TopicRegistry } from '../topics.ts';
-import { type GroupLog, type GroupLogAppend, GroupLogError, type GroupLogRecord } from './group-log.ts';
+import { type GroupLog, type GroupLogAppend, GroupLogError, type GroupLogRecord, type GroupLogVisitor, type TransactionalProducer } from './group-log.ts';
 import { OFFSETS_TOPIC } from './partitioning.ts';
 
 /** Kafka's offsets.topic.segment.bytes default: small segments so compaction can work early. */
@@ -32,16 +30,7 @@ export const OFFSETS_TOPIC_SEGMENT_BYTES = 104_857_600;
 /** Bytes read per replay step; one batch larger than this is still read whole. */
 const DEFAULT_REPLAY_READ_BYTES = 1 << 20;
 
-/** Whole record batches as bytes, from the batch that contains `offset`; null at the log end. */
-export interface BatchBytesReader {
-  readBytes(offset: number, maxBytes: number): Uint8Array | null;
-}
-
-/** The byte-returning read of a partition log, when the storage engine provides one. */
-export function batchBytesReader(log: object): BatchBytesReader | null {
-  const candidate = log as Partial<BatchBytesReader>;
-  return typeof candidate.readBytes === 'function' ? { readBytes: (offset, maxBytes) => candidate.readBytes!.call(log, offset, maxBytes) } : null;
-}
+export { type BatchBytesReader, batchBytesReader } from '../internal-topic-replay.ts';
 
 /** What the offsets topic needs of the broker: the settings, the topics, topic creation. */
 export interface OffsetsTopicHost {
@@ -65,62 +54,70 @@ export class OffsetsTopicLog implements GroupLog {
   }
 
   append(partition: number, records: readonly GroupLogRecord[], nowMs: number): GroupLogAppend {
-    if (records.length === 0) throw new Error('BUG: empty append to the offsets topic');
-    const target = this.topic().partitions[partition];
-    if (target === undefined) throw new Error(`BUG: offsets topic has no partition ${partition}`);
+    const target = this.target(partition, records);
+    const baseOffset = this.appendBatch(
+      target,
+      buildRecordBatch({ records: records.map((r) => ({ key: r.key, value: r.value, timestamp: nowMs })), compression: 'none' }),
+      nowMs,
+    );
+    return { durable: this.durable(target), baseOffset };
+  }
+
+  appendTransactional(partition: number, records: readonly GroupLogRecord[], nowMs: number, producer: TransactionalProducer): GroupLogAppend {
+    const target = this.target(partition, records);
     const batch = buildRecordBatch({
       records: records.map((r) => ({ key: r.key, value: r.value, timestamp: nowMs })),
       compression: 'none',
+      producerId: producer.producerId,
+      producerEpoch: producer.producerEpoch,
+      baseSequence: nextSequence(target, producer),
+      transactional: true,
     });
+    const baseOffset = this.appendBatch(target, batch, nowMs);
+    return { durable: this.durable(target), baseOffset };
+  }
+
+  private target(partition: number, records: readonly GroupLogRecord[]): Partition {
+    if (records.length === 0) throw new Error('BUG: empty append to the offsets topic');
+    const target = this.topic().partitions[partition];
+    if (target === undefined) throw new Error(`BUG: offsets topic has no partition ${partition}`);
+    return target;
+  }
+
+  private appendBatch(target: Partition, batch: Uint8Array, nowMs: number): number {
     try {
-      target.append(batch, nowMs);
+      return target.append(batch, nowMs).baseOffset;
     } catch (err) {
       const failure = storageFailure(err);
       if (failure === null) throw err;
       throw new GroupLogError(failure.errorCode, failure.message);
     }
-    return { durable: this.durable(target) };
   }
 
-  replay(visit: (partition: number, record: GroupLogRecord) => void): void {
+  replay(visitor: GroupLogVisitor): void {
     const topic = this.broker.topics.get(OFFSETS_TOPIC);
     if (topic === undefined) return;
-    topic.partitions.forEach((partition, index) => this.replayPartition(partition, index, visit));
+    topic.partitions.forEach((partition, index) => this.replayPartition(partition, index, visitor));
   }
 
-  private replayPartition(partition: Partition, index: number, visit: (partition: number, record: GroupLogRecord) => void): void {
-    const end = partition.log.logEndOffset;
-    let offset = partition.log.logStartOffset;
-    if (offset >= end) return;
-    const reader = batchBytesReader(partition.log);
-    if (reader === null) {
-      throw new Error(
-        `${OFFSETS_TOPIC}-${index} holds offsets ${offset}..${end - 1} but the storage engine cannot read batches back as bytes ` +
-          '(PartitionLog.readBytes is missing); refusing to start without the committed offsets',
-      );
-    }
-    while (offset < end) {
-      const bytes = reader.readBytes(offset, this.replayReadBytes);
-      if (bytes === null) break;
-      const batches = parseRecordBatches(bytes, { allowTruncatedTail: true });
-      if (batches.length === 0) throw new Error(`BUG: readBytes(${offset}) on ${OFFSETS_TOPIC}-${index} returned no whole batch`);
-      let next = offset;
-      for (const batch of batches) {
-        next = batch.baseOffset + batch.lastOffsetDelta + 1;
-        if (batch.isControl) continue;
-        for (const record of batch.records) {
-          // The first batch may start before `offset` (reads return the containing batch).
-          if (record.offset < offset || record.offset >= end) continue;
-          if (record.key === null) {
-            this.logger.warn({ partition: index, offset: record.offset }, 'skipping a keyless record in the offsets topic');
-            continue;
-          }
-          visit(index, { key: record.key, value: record.value });
-        }
+  private replayPartition(partition: Partition, index: number, visitor: GroupLogVisitor): void {
+    replayPartitionBatches(partition, OFFSETS_TOPIC, this.replayReadBytes, (batch, inRange) => {
+      if (batch.isControl) {
+        if (!inRange(batch.baseOffset)) return;
+        const marker = readEndTxnMarker(batch);
+        if (marker !== null) visitor.marker(index, { producerId: batch.producerId, result: marker.type });
+        return;
       }
-      if (next <= offset) throw new Error(`BUG: replay of ${OFFSETS_TOPIC}-${index} made no progress at offset ${offset}`);
-      offset = next;
-    }
+      const transaction = batch.transactional ? { producerId: batch.producerId, producerEpoch: batch.producerEpoch } : null;
+      for (const record of batch.records) {
+        if (!inRange(record.offset)) continue;
+        if (record.key === null) {
+          this.logger.warn({ partition: index, offset: record.offset }, 'skipping a keyless record in the offsets topic');
+          continue;
+        }
+        visitor.record(index, { key: record.key, value: record.value }, { batchOffset: batch.baseOffset, transaction });
+      }
+    });
   }
 
   /** The offsets topic, created on first use (also by Metadata auto-creation of its name). */
@@ -155,4 +152,19 @@ export class OffsetsTopicLog implements GroupLog {
       throw new GroupLogError(failure?.errorCode ?? ErrorCode.KAFKA_STORAGE_ERROR, err instanceof Error ? err.message : String(err));
     }
   }
+}
+
+/**
+ * The sequence for the broker's own transactional batch of `producer` in an offsets partition.
+ * Kafka writes these with no sequence (AppendOrigin.COORDINATOR skips the check); the native log
+ * checks every producer batch alike, so the batch carries the producer's next sequence there —
+ * from the partition's producer state: the last sequence + 1 in the same epoch, else 0 (a new
+ * epoch starts at 0; a producer unknown here may start anywhere). Only the broker writes to this
+ * topic, so nothing else moves that sequence between this read and the append (no await between).
+ */
+function nextSequence(partition: Partition, producer: TransactionalProducer): number {
+  const state = partition.log.producers().find((p) => p.producerId === producer.producerId);
+  if (state === undefined || state.producerEpoch !== producer.producerEpoch || state.lastSequence < 0) return 0;
+  // Sequences wrap from int32 max to 0, as Kafka's.
+  return state.lastSequence === 0x7fff_ffff ? 0 : state.lastSequence + 1;
 }

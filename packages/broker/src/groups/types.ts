@@ -69,6 +69,18 @@ export interface OffsetCommitInput {
   readonly offsets: readonly OffsetToCommit[];
 }
 
+/** TxnOffsetCommit: offsets committed inside a transaction (applied by its COMMIT marker). */
+export interface TxnOffsetCommitInput {
+  readonly groupId: string;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  /** v3+ (KIP-447): -1 / "" / null skip the generation and member checks. */
+  readonly generationId: number;
+  readonly memberId: string;
+  readonly groupInstanceId: string | null;
+  readonly offsets: readonly OffsetToCommit[];
+}
+
 export interface FetchedOffset {
   readonly partitionIndex: number;
   readonly committedOffset: number;

@@ -13,10 +13,17 @@
 // a replica set equal to the current one completes at once, as Kafka's does; any other valid one
 // is refused with INVALID_REPLICA_ASSIGNMENT saying so. None is ever in progress, so a
 // cancellation is NO_REASSIGNMENT_IN_PROGRESS.
+// Authorization as Kafka (the controller's ControllerApis, where brokers forward it): ALTER on the
+// cluster, else the request's error response: CLUSTER_AUTHORIZATION_FAILED at the top and for
+// every named partition. It comes first, in cluster mode too.
 // Version notes: served v0–1, all flexible. v1 allowReplicationFactorChange (KIP-1071), echoed.
 
 import { ErrorCode } from '@sluice/protocol';
+import { AclOperation, authorize, CLUSTER_NAME, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
+
+/** Kafka's message names the request (ClusterAuthorizationException "Request … is not authorized."). */
+const NOT_AUTHORIZED = 'Request is not authorized.';
 
 interface Outcome {
   errorCode: number;
@@ -43,6 +50,18 @@ export const alterPartitionReassignmentsHandler = defineHandler({
   handle(ctx, request) {
     const { broker } = ctx;
     const allowReplicationFactorChange = request.allowReplicationFactorChange ?? true;
+    if (!authorize(ctx, AclOperation.ALTER, ResourceType.CLUSTER, CLUSTER_NAME)) {
+      const denied = { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: NOT_AUTHORIZED };
+      return {
+        throttleTimeMs: 0,
+        allowReplicationFactorChange,
+        ...denied,
+        responses: request.topics.map(({ name, partitions }) => ({
+          name,
+          partitions: partitions.map(({ partitionIndex }) => ({ partitionIndex, ...denied })),
+        })),
+      };
+    }
     const cluster = broker.cluster;
     if (cluster !== null) {
       const responses = request.topics.map(({ name, partitions }) => {

@@ -7,7 +7,9 @@ import { ErrorCode } from '@sluice/protocol';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { AclOperation, AclPermissionType, PatternType, ResourceType } from '../security/acl/acl-types.ts';
 import { callHandler } from '../testing/call-handler.ts';
+import type { TopicImages } from '../groups/consumer-group-manager.ts';
 import { harness } from '../testing/group-harness.ts';
+import { MemoryGroupLog } from '../testing/memory-group-log.ts';
 import { startTestBroker, type TestBroker } from '../testing/test-broker.ts';
 import type { ApiHandler } from './handler.ts';
 import { createHandlerRegistry } from './index.ts';
@@ -34,6 +36,8 @@ interface Row {
   readonly denied: number;
   /** The ACLs that lift the denial. */
   readonly grants: readonly Grant[];
+  /** ACLs the principal already has (the checks before the one this row is about pass). */
+  readonly given?: readonly Grant[];
 }
 
 const fetchPartition = { partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1000 };
@@ -46,6 +50,19 @@ const join = {
   protocolType: 'consumer',
   protocols: [{ name: 'range', metadata: new Uint8Array(1) }],
   reason: null,
+};
+
+const heartbeat = {
+  groupId: 'cg',
+  memberId: 'm1',
+  memberEpoch: 0,
+  instanceId: null,
+  rackId: null,
+  rebalanceTimeoutMs: 60_000,
+  subscribedTopicNames: ['t'],
+  subscribedTopicRegex: null,
+  serverAssignor: null,
+  topicPartitions: [],
 };
 
 const ROWS: Row[] = [
@@ -376,6 +393,16 @@ const ROWS: Row[] = [
     denied: E.CLUSTER_AUTHORIZATION_FAILED,
     grants: [{ type: CLUSTER, name: 'kafka-cluster', op: O.ALTER_CONFIGS }],
   },
+  {
+    api: 'DescribeLogDirs',
+    key: 35,
+    version: 4,
+    body: { topics: null },
+    // Kafka answers no results along with the error.
+    codes: (r) => [r.errorCode, r.results.length === 0 ? E.CLUSTER_AUTHORIZATION_FAILED : E.NONE],
+    denied: E.CLUSTER_AUTHORIZATION_FAILED,
+    grants: [{ type: CLUSTER, name: 'kafka-cluster', op: O.DESCRIBE }],
+  },
   { api: 'SaslAuthenticate', key: 36, version: 2, body: { authBytes: new Uint8Array(0) }, codes: () => [0], denied: E.NONE, grants: [] },
   {
     api: 'CreatePartitions',
@@ -396,6 +423,15 @@ const ROWS: Row[] = [
     grants: [{ type: GROUP, name: 'g', op: O.DELETE }],
   },
   {
+    api: 'ElectLeaders',
+    key: 43,
+    version: 2,
+    body: { electionType: 0, topicPartitions: [{ topic: 't', partitions: [0] }], timeoutMs: 1000 },
+    codes: (r) => [r.errorCode, r.replicaElectionResults[0].partitionResult[0].errorCode],
+    denied: E.CLUSTER_AUTHORIZATION_FAILED,
+    grants: [{ type: CLUSTER, name: 'kafka-cluster', op: O.ALTER }],
+  },
+  {
     api: 'IncrementalAlterConfigs (topic)',
     key: 44,
     version: 1,
@@ -412,6 +448,43 @@ const ROWS: Row[] = [
     codes: (r) => [r.responses[0].errorCode],
     denied: E.CLUSTER_AUTHORIZATION_FAILED,
     grants: [{ type: CLUSTER, name: 'kafka-cluster', op: O.ALTER_CONFIGS }],
+  },
+  {
+    api: 'AlterPartitionReassignments',
+    key: 45,
+    version: 0,
+    body: { timeoutMs: 1000, topics: [{ name: 't', partitions: [{ partitionIndex: 0, replicas: null }] }] },
+    codes: (r) => [r.errorCode, r.responses[0].partitions[0].errorCode],
+    denied: E.CLUSTER_AUTHORIZATION_FAILED,
+    grants: [{ type: CLUSTER, name: 'kafka-cluster', op: O.ALTER }],
+  },
+  {
+    api: 'ListPartitionReassignments',
+    key: 46,
+    version: 0,
+    body: { timeoutMs: 1000, topics: null },
+    codes: (r) => [r.errorCode],
+    denied: E.CLUSTER_AUTHORIZATION_FAILED,
+    grants: [{ type: CLUSTER, name: 'kafka-cluster', op: O.DESCRIBE }],
+  },
+  {
+    api: 'OffsetDelete',
+    key: 47,
+    version: 0,
+    body: { groupId: 'g', topics: [{ name: 't', partitions: [{ partitionIndex: 0 }] }] },
+    codes: (r) => [r.errorCode],
+    denied: E.GROUP_AUTHORIZATION_FAILED,
+    grants: [{ type: GROUP, name: 'g', op: O.DELETE }],
+  },
+  {
+    api: 'OffsetDelete (topic)',
+    key: 47,
+    version: 0,
+    body: { groupId: 'g', topics: [{ name: 't', partitions: [{ partitionIndex: 0 }] }] },
+    codes: (r) => [r.topics[0].partitions[0].errorCode],
+    denied: E.TOPIC_AUTHORIZATION_FAILED,
+    grants: [{ type: TOPIC, name: 't', op: O.READ }],
+    given: [{ type: GROUP, name: 'g', op: O.DELETE }],
   },
   {
     api: 'DescribeUserScramCredentials',
@@ -432,6 +505,115 @@ const ROWS: Row[] = [
     grants: [{ type: CLUSTER, name: 'kafka-cluster', op: O.ALTER }],
   },
   {
+    api: 'UpdateFeatures',
+    key: 57,
+    version: 1,
+    body: { timeoutMs: 1000, featureUpdates: [{ feature: 'group.version', maxVersionLevel: 1, upgradeType: 1 }], validateOnly: true },
+    codes: (r) => [r.errorCode],
+    denied: E.CLUSTER_AUTHORIZATION_FAILED,
+    grants: [{ type: CLUSTER, name: 'kafka-cluster', op: O.ALTER }],
+  },
+  {
+    api: 'AddPartitionsToTxn v3',
+    key: 24,
+    version: 3,
+    body: { v3AndBelowTransactionalId: 'tx', v3AndBelowProducerId: 1, v3AndBelowProducerEpoch: 0, v3AndBelowTopics: [{ name: 't', partitions: [0] }] },
+    codes: (r) => r.resultsByTopicV3AndBelow[0].resultsByPartition.map((p: { partitionErrorCode: number }) => p.partitionErrorCode),
+    denied: E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+    grants: [
+      { type: TRANSACTIONAL_ID, name: 'tx', op: O.WRITE },
+      { type: TOPIC, name: 't', op: O.WRITE },
+    ],
+  },
+  {
+    api: 'AddPartitionsToTxn v4 (brokers)',
+    key: 24,
+    version: 4,
+    body: { transactions: [{ transactionalId: 'tx', producerId: 1, producerEpoch: 0, verifyOnly: true, topics: [{ name: 't', partitions: [0] }] }] },
+    codes: (r) => [r.errorCode],
+    denied: E.CLUSTER_AUTHORIZATION_FAILED,
+    grants: [{ type: CLUSTER, name: 'kafka-cluster', op: O.CLUSTER_ACTION }],
+  },
+  {
+    api: 'AddOffsetsToTxn',
+    key: 25,
+    version: 3,
+    body: { transactionalId: 'tx', producerId: 1, producerEpoch: 0, groupId: 'g' },
+    codes: (r) => [r.errorCode],
+    denied: E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+    grants: [
+      { type: TRANSACTIONAL_ID, name: 'tx', op: O.WRITE },
+      { type: GROUP, name: 'g', op: O.READ },
+    ],
+  },
+  {
+    api: 'EndTxn',
+    key: 26,
+    version: 3,
+    body: { transactionalId: 'tx', producerId: 1, producerEpoch: 0, committed: true },
+    codes: (r) => [r.errorCode],
+    denied: E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+    grants: [{ type: TRANSACTIONAL_ID, name: 'tx', op: O.WRITE }],
+  },
+  {
+    api: 'WriteTxnMarkers',
+    key: 27,
+    version: 1,
+    body: { markers: [{ producerId: 1, producerEpoch: 0, transactionResult: true, topics: [{ name: 't', partitionIndexes: [0] }], coordinatorEpoch: 0 }] },
+    codes: (r) => r.markers[0].topics[0].partitions.map((p: { errorCode: number }) => p.errorCode),
+    denied: E.CLUSTER_AUTHORIZATION_FAILED,
+    grants: [{ type: CLUSTER, name: 'kafka-cluster', op: O.CLUSTER_ACTION }],
+  },
+  {
+    api: 'TxnOffsetCommit',
+    key: 28,
+    version: 3,
+    body: {
+      transactionalId: 'tx',
+      groupId: 'g',
+      producerId: 1,
+      producerEpoch: 0,
+      generationId: -1,
+      memberId: '',
+      groupInstanceId: null,
+      topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 1, committedLeaderEpoch: -1, committedMetadata: '' }] }],
+    },
+    codes: (r) => [r.topics[0].partitions[0].errorCode],
+    denied: E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+    grants: [
+      { type: TRANSACTIONAL_ID, name: 'tx', op: O.WRITE },
+      { type: GROUP, name: 'g', op: O.READ },
+      { type: TOPIC, name: 't', op: O.READ },
+    ],
+  },
+  {
+    api: 'DescribeProducers',
+    key: 61,
+    version: 0,
+    body: { topics: [{ name: 't', partitionIndexes: [0] }] },
+    codes: (r) => [r.topics[0].partitions[0].errorCode],
+    denied: E.TOPIC_AUTHORIZATION_FAILED,
+    grants: [{ type: TOPIC, name: 't', op: O.READ }],
+  },
+  {
+    api: 'DescribeTransactions',
+    key: 65,
+    version: 0,
+    body: { transactionalIds: ['tx'] },
+    codes: (r) => [r.transactionStates[0].errorCode],
+    denied: E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+    grants: [{ type: TRANSACTIONAL_ID, name: 'tx', op: O.DESCRIBE }],
+  },
+  {
+    api: 'ListTransactions (filtered, never refused)',
+    key: 66,
+    version: 1,
+    body: { stateFilters: [], producerIdFilters: [], durationFilter: -1 },
+    codes: (r) => [r.errorCode],
+    denied: E.NONE,
+    grants: [],
+  },
+  {
     api: 'DescribeCluster',
     key: 60,
     version: 1,
@@ -440,7 +622,47 @@ const ROWS: Row[] = [
     denied: E.NONE,
     grants: [],
   },
+  {
+    api: 'ConsumerGroupHeartbeat',
+    key: 68,
+    version: 1,
+    body: heartbeat,
+    codes: (r) => [r.errorCode],
+    denied: E.GROUP_AUTHORIZATION_FAILED,
+    grants: [{ type: GROUP, name: 'cg', op: O.READ }],
+  },
+  {
+    api: 'ConsumerGroupHeartbeat (subscribed topic)',
+    key: 68,
+    version: 1,
+    body: heartbeat,
+    codes: (r) => [r.errorCode],
+    denied: E.TOPIC_AUTHORIZATION_FAILED,
+    grants: [{ type: TOPIC, name: 't', op: O.DESCRIBE }],
+    given: [{ type: GROUP, name: 'cg', op: O.READ }],
+  },
+  {
+    api: 'ConsumerGroupDescribe',
+    key: 69,
+    version: 1,
+    body: { groupIds: ['cg'], includeAuthorizedOperations: true },
+    codes: (r) => [r.groups[0].errorCode],
+    denied: E.GROUP_AUTHORIZATION_FAILED,
+    grants: [{ type: GROUP, name: 'cg', op: O.DESCRIBE }],
+  },
 ];
+
+/** The test broker's topics as the consumer groups read them (as broker.ts wires them). */
+function topicImages(b: TestBroker): TopicImages {
+  const image = (x: { id: string; name: string; partitions: readonly unknown[] }) => ({ id: x.id, name: x.name, partitionCount: x.partitions.length });
+  return {
+    byName: (name) => {
+      const x = b.topics.get(name);
+      return x === undefined ? undefined : image(x);
+    },
+    all: () => [...b.topics.topics].map(image),
+  };
+}
 
 const registry = createHandlerRegistry();
 let t: TestBroker;
@@ -451,7 +673,8 @@ beforeEach(async () => {
     ['auto.create.topics.enable', 'true'],
   ]);
   t.topics.create('t', 1, new Map());
-  const h = harness();
+  // A coordinator over the broker's topics, so KIP-848 consumer groups can be assigned them.
+  const h = harness({}, new MemoryGroupLog(4), topicImages(t));
   t.broker.useGroupCoordinator(h.coordinator);
   // A group with committed offsets, so ListGroups has something to filter.
   await h.coordinator.commitOffsets({
@@ -484,6 +707,7 @@ describe("what a principal without ACLs gets, per API (Kafka's KafkaApis)", () =
   });
 
   test.each(ROWS)('$api → $denied, lifted by its ACL', async (row) => {
+    if (row.given !== undefined) grant(row.given);
     const before = row.codes(await call(row));
     expect(before.every((c) => c === row.denied)).toBe(true);
     if (row.grants.length === 0) return;
@@ -570,5 +794,53 @@ describe('without an authorizer', () => {
     } finally {
       s.close();
     }
+  });
+});
+
+describe('KIP-848 consumer groups (Kafka 4: GroupMetadataManager, handleConsumerGroupDescribe)', () => {
+  const ADMIN = { principal: 'User:admin', host: '127.0.0.1' };
+  const grantTo = (principal: string, grants: readonly Grant[]) =>
+    t.broker.authorizer!.createAcls(
+      grants.map((g) => ({
+        pattern: { resourceType: g.type, name: g.name, patternType: PatternType.LITERAL },
+        entry: { principal, host: '*', operation: g.op, permissionType: AclPermissionType.ALLOW },
+      })),
+    );
+
+  test('a regex resolves only to the topics the heartbeating member may DESCRIBE', async () => {
+    t.topics.create('t2', 2, new Map());
+    grant([
+      { type: GROUP, name: 'cg', op: O.READ },
+      { type: TOPIC, name: 't', op: O.DESCRIBE },
+    ]);
+    const body = { ...heartbeat, subscribedTopicNames: null, subscribedTopicRegex: 't.*' };
+    const res = await callHandler(registry.get(68) as ApiHandler, t.broker, 1, body, 'x', ALICE);
+    expect(res.errorCode).toBe(E.NONE);
+    expect(res.assignment.topicPartitions).toEqual([{ topicId: t.topics.get('t')!.id, partitions: [0] }]);
+    // Nothing is refused or counted: the hidden topic is simply not matched.
+    expect(t.broker.denialLog.size).toBe(0);
+  });
+
+  test('a group whose assignment names a topic the principal may not DESCRIBE is TOPIC_AUTHORIZATION_FAILED without members', async () => {
+    grantTo(ADMIN.principal, [
+      { type: GROUP, name: 'cg', op: O.READ },
+      { type: TOPIC, name: 't', op: O.DESCRIBE },
+    ]);
+    const joined = await callHandler(registry.get(68) as ApiHandler, t.broker, 1, heartbeat, 'x', ADMIN);
+    expect(joined.errorCode).toBe(E.NONE);
+    grant([{ type: GROUP, name: 'cg', op: O.DESCRIBE }]);
+    const describe69 = () =>
+      callHandler(registry.get(69) as ApiHandler, t.broker, 1, { groupIds: ['denied', 'cg'], includeAuthorizedOperations: true }, 'x', ALICE);
+    const hidden = await describe69();
+    // Kafka lists the groups refused on the group ACL first.
+    expect(hidden.groups.map((g: any) => [g.groupId, g.errorCode, g.errorMessage, g.members.length])).toEqual([
+      ['denied', E.GROUP_AUTHORIZATION_FAILED, null, 0],
+      ['cg', E.TOPIC_AUTHORIZATION_FAILED, 'The group has described topic(s) that the client is not authorized to describe.', 0],
+    ]);
+    grant([{ type: TOPIC, name: 't', op: O.DESCRIBE }]);
+    const shown = (await describe69()).groups[1];
+    expect(shown.errorCode).toBe(E.NONE);
+    expect(shown.members.map((m: any) => m.assignment.topicPartitions.map((p: any) => p.topicName))).toEqual([['t']]);
+    expect(shown.authorizedOperations).toBe(1 << O.DESCRIBE);
   });
 });

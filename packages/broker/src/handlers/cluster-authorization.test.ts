@@ -1,7 +1,7 @@
 // Cluster mode keeps the single node's ACL checks (Kafka authorizes on the broker that answers,
 // before anything is forwarded): Metadata lists and names only what the principal may describe,
-// DeleteTopics needs DELETE before anything is written to etcd; and ElectLeaders answers from
-// the cluster's view. One broker on the memory store, with an authorizer.
+// DeleteTopics needs DELETE before anything is written to etcd; and ElectLeaders, once ALTER on
+// the cluster is granted (checked first, as Kafka), answers from the cluster's view. One broker on the memory store, with an authorizer.
 
 import { ErrorCode, ZERO_UUID } from '@sluice/protocol';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -11,6 +11,7 @@ import { silentLogger } from '../logger.ts';
 import { AclOperation, AclPermissionType, PatternType, ResourceType } from '../security/acl/acl-types.ts';
 import { callHandler } from '../testing/call-handler.ts';
 import { startTestBroker, type TestBroker } from '../testing/test-broker.ts';
+import { CLUSTER_NAME } from './authorization.ts';
 import type { ApiHandler } from './handler.ts';
 import { createHandlerRegistry } from './index.ts';
 
@@ -103,7 +104,21 @@ describe('cluster mode: ACL checks as on a single node', () => {
 });
 
 describe('cluster mode: ElectLeaders from the view', () => {
+  test('without ALTER on the cluster: CLUSTER_AUTHORIZATION_FAILED before the view is consulted', async () => {
+    const r = await call(43, 2, { electionType: 0, topicPartitions: [{ topic: 'visible', partitions: [0] }], timeoutMs: 1000 });
+    expect(r.errorCode).toBe(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+    expect(r.replicaElectionResults).toEqual([
+      { topic: 'visible', partitionResult: [{ partitionId: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Request is not authorized.' }] },
+    ]);
+  });
+
   test('the preferred replica leading: ELECTION_NOT_NEEDED; unknown partitions named as Kafka names them', async () => {
+    t.broker.authorizer!.createAcls([
+      {
+        pattern: { resourceType: ResourceType.CLUSTER, name: CLUSTER_NAME, patternType: PatternType.LITERAL },
+        entry: { principal: ALICE.principal, host: '*', operation: AclOperation.ALTER, permissionType: AclPermissionType.ALLOW },
+      },
+    ]);
     const r = await call(43, 2, {
       electionType: 0,
       topicPartitions: [

@@ -14,6 +14,7 @@ function setUp() {
   const h = consumerHarness();
   const t = h.topics.create('orders', 3);
   const broker = {
+    authorizer: null,
     get groups() {
       return h.coordinator;
     },

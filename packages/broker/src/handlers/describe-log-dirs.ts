@@ -9,6 +9,8 @@
 // unmounted) is KAFKA_STORAGE_ERROR with no topics, as Kafka reports an offline dir; an offline
 // partition is left out of its dir's list (Sluice takes partitions offline one by one, Kafka
 // whole dirs, so the dir itself stays online). Never cordoned (KIP-1066 is not implemented).
+// Authorization as Kafka's KafkaApis: DESCRIBE on the cluster, else no results and (v3+)
+// CLUSTER_AUTHORIZATION_FAILED as the top-level error (v1–2 have no field for it: just empty).
 // Version notes: served v1–5 (Kafka 4 dropped v0). v2+ flexible; v3 top-level error code; v4
 // totalBytes/usableBytes; v5 isCordoned.
 
@@ -16,6 +18,7 @@ import { statfsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ErrorCode } from '@sluice/protocol';
 import type { Partition } from '../partition.ts';
+import { AclOperation, authorize, CLUSTER_NAME, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 interface DescribedPartition {
@@ -35,6 +38,9 @@ export const describeLogDirsHandler = defineHandler({
   maxVersion: 5,
   handle(ctx, request) {
     const { broker } = ctx;
+    if (!authorize(ctx, AclOperation.DESCRIBE, ResourceType.CLUSTER, CLUSTER_NAME)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] };
+    }
     // Which partitions were asked for: null means all of them.
     const wanted: Map<string, Set<number>> | null = request.topics === null ? null : new Map(request.topics.map((t) => [t.topic, new Set(t.partitions)]));
     const byDir = new Map<string, Map<string, DescribedPartition[]>>();

@@ -14,20 +14,37 @@
 // yet (cluster/README.md): a preferred election that would move it is refused with
 // PREFERRED_LEADER_NOT_AVAILABLE saying so. topicPartitions null covers every partition and, as
 // Kafka, lists only those that needed an election.
+// Authorization as Kafka (the controller's ControllerApis, where brokers forward it): ALTER on the
+// cluster, else the request's error response: CLUSTER_AUTHORIZATION_FAILED at the top and for
+// every named partition. It comes first, in cluster mode too.
 // Version notes: served v0–2. v1 electionType and the top-level error code; v2+ flexible.
 
 import { ErrorCode } from '@sluice/protocol';
 import type { ClusterNode } from '../cluster/cluster-node.ts';
+import { AclOperation, authorize, CLUSTER_NAME, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 const PREFERRED = 0;
 const UNCLEAN = 1;
+/** Kafka's message names the request (ClusterAuthorizationException "Request … is not authorized."). */
+const NOT_AUTHORIZED = 'Request is not authorized.';
 
 export const electLeadersHandler = defineHandler({
   apiKey: 43,
   minVersion: 0,
   maxVersion: 2,
   handle(ctx, request) {
+    if (!authorize(ctx, AclOperation.ALTER, ResourceType.CLUSTER, CLUSTER_NAME)) {
+      const errorCode = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+      return {
+        throttleTimeMs: 0,
+        errorCode,
+        replicaElectionResults: (request.topicPartitions ?? []).map(({ topic, partitions }) => ({
+          topic,
+          partitionResult: partitions.map((partitionId) => ({ partitionId, errorCode, errorMessage: NOT_AUTHORIZED })),
+        })),
+      };
+    }
     const electionType = request.electionType ?? PREFERRED;
     if (electionType !== PREFERRED && electionType !== UNCLEAN) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REQUEST, replicaElectionResults: [] };

@@ -8,15 +8,27 @@
 // a graceful stop begins; errors answer at once. An offline partition (failed storage) answers
 // KAFKA_STORAGE_ERROR. Fetch sessions (KIP-227) are not kept: every answer carries sessionId 0,
 // which tells clients to send full requests — allowed by the protocol.
+// read_committed (isolationLevel 1) reads up to the last stable offset instead of the high
+// watermark, and the answer lists the aborted transactions overlapping [fetch offset, LSO) from
+// the native .txnindex (Kafka's collectAbortedTxns bound, a superset of the range sent, which
+// consumers handle); the records still leave by sendfile: only that list is computed.
 // Cluster mode: only the leader answers (NOT_LEADER_OR_FOLLOWER elsewhere). A fetch with a
-// replica id (>= 0) is a follower's: it reads up to the log end, and its fetch offset is that
+// replica id (>= 0) is a follower's: it reads up to the log end (never bounded by the LSO), and its fetch offset is that
 // follower's log end for the leader's high watermark and ISR (cluster/replication.ts); with an
 // authorizer it needs CLUSTER_ACTION on the cluster instead of READ on each topic, as in Kafka.
 // Version notes: served v4–13. v4 lastStableOffset/abortedTransactions; v5 logStartOffset; v7
 // sessions; v9 currentLeaderEpoch; v11 rackId/preferredReadReplica; v12+ flexible; v13 topic ids
 // instead of names.
 
-import { ErrorCode, type ExternalRecords, type FetchRequest, type FetchResponse, type FetchResponseResponsesPartitions, ZERO_UUID } from '@sluice/protocol';
+import {
+  ErrorCode,
+  type ExternalRecords,
+  type FetchRequest,
+  type FetchResponse,
+  type FetchResponseResponsesPartitions,
+  type FetchResponseResponsesPartitionsAbortedTransactions as AbortedTransaction,
+  ZERO_UUID,
+} from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import { partitionFailure } from '../storage-errors.ts';
 import type { Partition } from '../partition.ts';
@@ -79,7 +91,7 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest, 
   let bytes = 0;
   let hasError = false;
   const partitions: Partition[] = [];
-  const abortedDefault = request.isolationLevel === 1 ? [] : null;
+  const abortedDefault: AbortedTransaction[] | null = request.isolationLevel === 1 ? [] : null;
   const cluster = broker.cluster;
   const replicaId = cluster !== null && request.replicaId >= 0 ? request.replicaId : -1;
   const responses = request.topics.map((t) => {
@@ -136,6 +148,7 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest, 
       if (replicaId >= 0) cluster!.replication.onFollowerFetch(partition, replicaId, req.fetchOffset);
       const limit = Math.max(0, Math.min(req.partitionMaxBytes, remaining));
       let records: Uint8Array | ExternalRecords = EMPTY;
+      let abortedTransactions = abortedDefault;
       try {
         if (limit > 0 || minOneBatch) {
           // Consumers read up to the high watermark (read_committed: the last stable offset); on a
@@ -145,6 +158,10 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest, 
           const read = partition.log.read(req.fetchOffset, limit, minOneBatch, maxOffset);
           if (read !== null && read.slice.byteLength > 0) {
             records = read.slice;
+            if (request.isolationLevel === 1)
+              abortedTransactions = partition.log
+                .abortedTransactions(req.fetchOffset, maxOffset)
+                .map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset }));
             bytes += read.slice.byteLength;
             remaining -= read.slice.byteLength;
             minOneBatch = false;
@@ -164,7 +181,7 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest, 
         highWatermark: partition.highWatermark,
         lastStableOffset: partition.lastStableOffset,
         logStartOffset: partition.logStartOffset,
-        abortedTransactions: abortedDefault,
+        abortedTransactions,
         preferredReadReplica: -1,
         records,
       };

@@ -1,15 +1,18 @@
 // FindCoordinator (key 10).
-// Behavior: this node coordinates every consumer group (key type 0). Transactions are not
-// served, so a transactional id (key type 1) answers COORDINATOR_NOT_AVAILABLE with no node;
-// any other key type is INVALID_REQUEST for every key, as Kafka fails the whole request.
-// Cluster mode (until coordinators live on the leaders of their __consumer_offsets partitions):
-// the elected controller coordinates every group, so all members of a group meet on one broker;
-// COORDINATOR_NOT_AVAILABLE while there is none. Group state stays on that broker (its local
-// __consumer_offsets): a controller change moves groups and leaves their committed offsets
-// behind (cluster/README.md, what remains).
-// Version notes: served v0–4. v1 adds keyType, throttle time and the error message; v3+
+// Behavior: this node coordinates every consumer group (key type 0) and every transactional id
+// (key type 1; `__transaction_state` is created on the coordinator's first write). An empty
+// transactional id is INVALID_REQUEST for that key, as Kafka's. The answer does not wait for the
+// transaction coordinator's load: its requests answer COORDINATOR_LOAD_IN_PROGRESS meanwhile.
+// Any other key type is INVALID_REQUEST for every key, as Kafka fails the whole request.
+// Cluster mode (until coordinators live on the leaders of their __consumer_offsets and
+// __transaction_state partitions): the elected controller coordinates every group and every
+// transactional id, so all members of a group (and every producer of a transactional id) meet on
+// one broker; COORDINATOR_NOT_AVAILABLE while there is none. Their state stays on that broker (its
+// local internal topics): a controller change moves them and leaves their state behind
+// (cluster/README.md, what remains).
+// Version notes: served v0–5. v1 adds keyType, throttle time and the error message; v3+
 // flexible; v4 batches lookups (coordinatorKeys in, coordinators out) and drops the single-key
-// fields.
+// fields; v5 = v4 for clients that know TRANSACTION_ABORTABLE (never answered here).
 
 import { ErrorCode } from '@sluice/protocol';
 import { AclOperation, authorize, ResourceType } from './authorization.ts';
@@ -32,12 +35,14 @@ const NO_NODE = { nodeId: -1, host: '', port: -1 };
 export const findCoordinatorHandler = defineHandler({
   apiKey: 10,
   minVersion: 0,
-  maxVersion: 4,
+  maxVersion: 5,
   handle(ctx, request) {
     const { broker, header } = ctx;
     const keyType: number = request.keyType ?? KEY_TYPE_GROUP;
     const endpoint = broker.advertisedFor(ctx.connection.listenerName);
     const find = (key: string): Found => {
+      if (keyType !== KEY_TYPE_GROUP && keyType !== KEY_TYPE_TRANSACTION)
+        return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unknown coordinator type ${keyType}.`, ...NO_NODE };
       // Kafka: DESCRIBE on the group, or on the transactional id.
       if (keyType === KEY_TYPE_GROUP && !authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, key)) {
         return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: 'Group authorization failed.', ...NO_NODE };
@@ -45,17 +50,17 @@ export const findCoordinatorHandler = defineHandler({
       if (keyType === KEY_TYPE_TRANSACTION && !authorize(ctx, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, key)) {
         return { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, errorMessage: 'Transactional Id authorization failed.', ...NO_NODE };
       }
-      if (keyType === KEY_TYPE_GROUP && broker.cluster !== null) {
+      // Kafka: a transactional id must not be empty (a group id may be).
+      if (keyType === KEY_TYPE_TRANSACTION && key === '')
+        return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'The transactional id must not be empty.', ...NO_NODE };
+      if (broker.cluster !== null) {
         const controller = broker.cluster.view.brokers.get(broker.cluster.view.controllerId);
         const listener = controller?.listeners.find((l) => l.name === ctx.connection.listenerName) ?? controller?.listeners[0];
         if (controller === undefined || listener === undefined)
           return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'No controller is elected yet.', ...NO_NODE };
         return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: controller.nodeId, host: listener.host, port: listener.port };
       }
-      if (keyType === KEY_TYPE_GROUP) return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: broker.nodeId, host: endpoint.host, port: endpoint.port };
-      const errorCode = keyType === KEY_TYPE_TRANSACTION ? ErrorCode.COORDINATOR_NOT_AVAILABLE : ErrorCode.INVALID_REQUEST;
-      const errorMessage = keyType === KEY_TYPE_TRANSACTION ? 'Transactions are not supported by this broker.' : `Unknown coordinator type ${keyType}.`;
-      return { errorCode, errorMessage, ...NO_NODE };
+      return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: broker.nodeId, host: endpoint.host, port: endpoint.port };
     };
     if (header.apiVersion >= 4) {
       const keys = request.coordinatorKeys ?? [];

@@ -3,6 +3,8 @@
 
 import { type ApiVersionsResponse, ErrorCode } from '@sluice/protocol';
 import type { ApiHandler } from './handler.ts';
+import { addOffsetsToTxnHandler } from './add-offsets-to-txn.ts';
+import { addPartitionsToTxnHandler } from './add-partitions-to-txn.ts';
 import { alterPartitionReassignmentsHandler } from './alter-partition-reassignments.ts';
 import { describeLogDirsHandler } from './describe-log-dirs.ts';
 import { electLeadersHandler } from './elect-leaders.ts';
@@ -26,6 +28,9 @@ import { deleteTopicsHandler } from './delete-topics.ts';
 import { describeClusterHandler } from './describe-cluster.ts';
 import { describeConfigsHandler } from './describe-configs.ts';
 import { describeGroupsHandler } from './describe-groups.ts';
+import { describeProducersHandler } from './describe-producers.ts';
+import { describeTransactionsHandler } from './describe-transactions.ts';
+import { endTxnHandler } from './end-txn.ts';
 import { fetchHandler } from './fetch.ts';
 import { findCoordinatorHandler } from './find-coordinator.ts';
 import { heartbeatHandler } from './heartbeat.ts';
@@ -35,6 +40,7 @@ import { joinGroupHandler } from './join-group.ts';
 import { leaveGroupHandler } from './leave-group.ts';
 import { listGroupsHandler } from './list-groups.ts';
 import { listOffsetsHandler } from './list-offsets.ts';
+import { listTransactionsHandler } from './list-transactions.ts';
 import { metadataHandler } from './metadata.ts';
 import { offsetCommitHandler } from './offset-commit.ts';
 import { offsetFetchHandler } from './offset-fetch.ts';
@@ -43,6 +49,8 @@ import { produceHandler } from './produce.ts';
 import { saslAuthenticateHandler } from './sasl-authenticate.ts';
 import { saslHandshakeHandler } from './sasl-handshake.ts';
 import { syncGroupHandler } from './sync-group.ts';
+import { txnOffsetCommitHandler } from './txn-offset-commit.ts';
+import { writeTxnMarkersHandler } from './write-txn-markers.ts';
 
 export type HandlerRegistry = ReadonlyMap<number, ApiHandler>;
 
@@ -68,11 +76,19 @@ export function createHandlerRegistry(extra: readonly ApiHandler[] = []): Handle
     deleteGroupsHandler,
     offsetForLeaderEpochHandler,
     initProducerIdHandler,
+    addPartitionsToTxnHandler,
+    addOffsetsToTxnHandler,
+    endTxnHandler,
+    writeTxnMarkersHandler,
+    txnOffsetCommitHandler,
     describeConfigsHandler,
     alterConfigsHandler,
     createPartitionsHandler,
     incrementalAlterConfigsHandler,
     describeClusterHandler,
+    describeProducersHandler,
+    describeTransactionsHandler,
+    listTransactionsHandler,
     consumerGroupHeartbeatHandler,
     consumerGroupDescribeHandler,
     describeLogDirsHandler,

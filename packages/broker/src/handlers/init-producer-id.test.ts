@@ -5,6 +5,7 @@ import { ErrorCode } from '@sluice/protocol';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { BrokerContext } from '../broker-context.ts';
 import { callHandler } from '../testing/call-handler.ts';
+import { harness as transactionHarness } from '../testing/transaction-harness.ts';
 import { createLogger } from '../logger.ts';
 import { ProducerIdManager } from '../producer-ids.ts';
 import { initProducerIdHandler } from './init-producer-id.ts';
@@ -53,10 +54,19 @@ describe('InitProducerId', () => {
     }
   });
 
-  test('transactional ids: no coordinator here (an empty one is INVALID_REQUEST)', async () => {
-    const tx = await callHandler(initProducerIdHandler, broker, 2, { transactionalId: 'tx-1', transactionTimeoutMs: 60_000 });
-    expect(tx).toMatchObject({ errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, producerId: -1, producerEpoch: -1 });
-    const empty = await callHandler(initProducerIdHandler, broker, 0, { transactionalId: '', transactionTimeoutMs: 60_000 });
+  test('transactional ids go to the transaction coordinator (an empty one is INVALID_REQUEST)', async () => {
+    const txns = await transactionHarness();
+    const withTxns = { ...brokerWith(new ProducerIdManager(dir)), transactions: txns.coordinator } as unknown as BrokerContext;
+    const tx = await callHandler(initProducerIdHandler, withTxns, 2, { transactionalId: 'tx-1', transactionTimeoutMs: 60_000 });
+    expect(tx).toMatchObject({ errorCode: ErrorCode.NONE, producerId: txns.issuedIds[0], producerEpoch: 0 });
+    const again = await callHandler(initProducerIdHandler, withTxns, 2, { transactionalId: 'tx-1', transactionTimeoutMs: 60_000 });
+    expect(again).toMatchObject({ errorCode: ErrorCode.NONE, producerId: tx.producerId, producerEpoch: 1 });
+    // KIP-360 with another producer's id: fenced; v3 does not know PRODUCER_FENCED.
+    const stale = await callHandler(initProducerIdHandler, withTxns, 3, { transactionalId: 'tx-1', transactionTimeoutMs: 60_000, producerId: 424242, producerEpoch: 0 });
+    expect(stale.errorCode).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
+    const staleV4 = await callHandler(initProducerIdHandler, withTxns, 4, { transactionalId: 'tx-1', transactionTimeoutMs: 60_000, producerId: 424242, producerEpoch: 0 });
+    expect(staleV4.errorCode).toBe(ErrorCode.PRODUCER_FENCED);
+    const empty = await callHandler(initProducerIdHandler, withTxns, 0, { transactionalId: '', transactionTimeoutMs: 60_000 });
     expect(empty.errorCode).toBe(ErrorCode.INVALID_REQUEST);
   });
 

@@ -7,14 +7,17 @@
 // ProducerIdManager (blocks reserved durably in the first log dir, never reused across
 // restarts); when a block cannot be reserved (the file write failed) the answer is the
 // retriable COORDINATOR_LOAD_IN_PROGRESS, Kafka's answer while it waits for an id block.
-// Transactions are not served: an empty transactional id is INVALID_REQUEST (Kafka's first
-// check), any other one COORDINATOR_NOT_AVAILABLE, which is also what FindCoordinator answers
-// for it.
+// A transactional producer (a transactional id) goes to the transaction coordinator
+// (transactions/coordinator.ts): a new id gets a producer id at epoch 0, a known one its epoch
+// bumped (an open transaction is aborted first: CONCURRENT_TRANSACTIONS, retry), KIP-360
+// resumption with the producer's id and epoch, INVALID_TRANSACTION_TIMEOUT past
+// transaction.max.timeout.ms; COORDINATOR_LOAD_IN_PROGRESS while `__transaction_state` loads.
 // Version notes: served v0–5. v1 only changes throttling; v2+ flexible; v3 adds
-// producerId/producerEpoch; v4 (PRODUCER_FENCED) and v5 (TRANSACTION_ABORTABLE) add errors that
-// only transactional producers can get, so nothing here differs by version beyond the codec.
+// producerId/producerEpoch; v4 knows PRODUCER_FENCED (older: INVALID_PRODUCER_EPOCH) and v5
+// TRANSACTION_ABORTABLE (older: INVALID_TXN_STATE), through errorForVersion.
 
-import { ErrorCode, type InitProducerIdResponse } from '@sluice/protocol';
+import { ApiKey, ErrorCode, type InitProducerIdResponse } from '@sluice/protocol';
+import { errorForVersion } from '../transactions/versioned-errors.ts';
 import { AclOperation, authorize, authorizeByResourceType, authorizeQuietly, CLUSTER_NAME, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
@@ -29,7 +32,7 @@ export const initProducerIdHandler = defineHandler({
   apiKey: 22,
   minVersion: 0,
   maxVersion: 5,
-  handle(ctx, request): InitProducerIdResponse {
+  async handle(ctx, request): Promise<InitProducerIdResponse> {
     const { broker } = ctx;
     const transactionalId = request.transactionalId;
     const producerId = request.producerId ?? NO_PRODUCER_ID;
@@ -48,7 +51,14 @@ export const initProducerIdHandler = defineHandler({
     }
     if ((producerId === NO_PRODUCER_ID) !== (producerEpoch === NO_PRODUCER_EPOCH)) return failed(ErrorCode.INVALID_REQUEST);
     if (transactionalId !== null) {
-      return failed(transactionalId === '' ? ErrorCode.INVALID_REQUEST : ErrorCode.COORDINATOR_NOT_AVAILABLE);
+      if (transactionalId === '') return failed(ErrorCode.INVALID_REQUEST);
+      const answer = await broker.transactions.initProducerId({
+        transactionalId,
+        transactionTimeoutMs: request.transactionTimeoutMs,
+        producerId,
+        producerEpoch,
+      });
+      return { throttleTimeMs: 0, ...answer, errorCode: errorForVersion(ApiKey.InitProducerId, ctx.header.apiVersion, answer.errorCode) };
     }
     let id: number;
     try {

@@ -1,9 +1,11 @@
 // ListOffsets (key 2).
-// Behavior: timestamp -2 = log start offset, -1 = log end (high watermark), -3 = the record with
-// the largest timestamp (v7+), -4 = the earliest offset on local disk (v8+: the log start, as all
-// of the log is local), -5 = the latest offset in tiered storage (v9+: none, offset -1, as Kafka
-// answers with remote storage off), otherwise the first offset whose timestamp is >= the given one
-// (through the time index), or no offset (-1) when none is. Single node: leader epoch 0.
+// Behavior: timestamp -2 = log start offset, -1 = log end (high watermark; under read_committed,
+// isolationLevel 1, the last stable offset), -3 = the record with the largest timestamp (v7+),
+// -4 = the earliest offset on local disk (v8+: the log start, as all of the log is local), -5 =
+// the latest offset in tiered storage (v9+: none, offset -1, as Kafka answers with remote storage
+// off), otherwise the first offset whose timestamp is >= the given one (through the time index),
+// or no offset (-1) when none is — under read_committed none at or past the last stable offset,
+// as Kafka's fetchOffsetForTimestamp. Single node: leader epoch 0.
 // Version notes: served v1–10 (v0's multi-offset answer is not served). v2 isolationLevel; v4
 // currentLeaderEpoch/leaderEpoch; v6+ flexible; v7 max-timestamp lookup; v8 earliest-local; v9
 // latest-tiered; v10 timeoutMs (for remote storage; nothing waits here). v11 (earliest pending
@@ -26,6 +28,7 @@ export const listOffsetsHandler = defineHandler({
   maxVersion: 10,
   handle(ctx, request) {
     const { broker } = ctx;
+    const readCommitted = (request.isolationLevel ?? 0) === 1;
     const topics = request.topics.map((t) => {
       const topic = broker.topics.get(t.name);
       // Kafka: DESCRIBE on the topic, checked before its existence.
@@ -46,7 +49,7 @@ export const listOffsetsHandler = defineHandler({
             case LATEST_TIERED:
               return { ...found(-1, -1), leaderEpoch: -1 };
             case LATEST:
-              return found(partition.highWatermark, -1);
+              return found(readCommitted ? partition.lastStableOffset : partition.highWatermark, -1);
             case MAX_TIMESTAMP: {
               const max = partition.log.maxTimestamp();
               return max === null ? found(-1, -1) : found(max.offset, max.timestamp);
@@ -56,8 +59,10 @@ export const listOffsetsHandler = defineHandler({
               // Past 2^53 ms (year 287396) no record can match.
               if (!Number.isSafeInteger(p.timestamp)) return { ...found(-1, -1), leaderEpoch: -1 };
               const hit = partition.log.offsetForTimestamp(p.timestamp);
-              // No record at or after the timestamp: Kafka answers offset -1, timestamp -1.
-              return hit === null ? { ...found(-1, -1), leaderEpoch: -1 } : found(hit.offset, hit.timestamp);
+              // No record at or after the timestamp (or none a read_committed consumer may see
+              // yet): Kafka answers offset -1, timestamp -1.
+              if (hit === null || (readCommitted && hit.offset >= partition.lastStableOffset)) return { ...found(-1, -1), leaderEpoch: -1 };
+              return found(hit.offset, hit.timestamp);
             }
           }
         } catch (err) {

@@ -7,9 +7,13 @@
 // committed offsets (tombstones in the offsets log; answered once durable; a partition without a
 // committed offset is simply NONE). The per-partition errors of both steps are merged, with the
 // coordinator's top-level error.
+// Authorization as Kafka's KafkaApis: DELETE on the group, else GROUP_AUTHORIZATION_FAILED for
+// the request (no topics); then READ on each topic, else TOPIC_AUTHORIZATION_FAILED for each of
+// its partitions (checked before the topic's existence).
 // Version notes: served v0 (not flexible), the only version Kafka 4.4 has.
 
 import { ErrorCode } from '@sluice/protocol';
+import { AclOperation, authorize, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 type PartitionResult = { partitionIndex: number; errorCode: number };
@@ -20,10 +24,20 @@ export const offsetDeleteHandler = defineHandler({
   maxVersion: 0,
   async handle(ctx, request) {
     const { broker } = ctx;
+    if (!authorize(ctx, AclOperation.DELETE, ResourceType.GROUP, request.groupId)) {
+      return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, throttleTimeMs: 0, topics: [] };
+    }
     const results = new Map<string, PartitionResult[]>();
     const add = (name: string, partitions: readonly PartitionResult[]) => results.set(name, [...(results.get(name) ?? []), ...partitions]);
     const known: Array<{ name: string; partitions: number[] }> = [];
     for (const t of request.topics) {
+      if (!authorize(ctx, AclOperation.READ, ResourceType.TOPIC, t.name)) {
+        add(
+          t.name,
+          t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED })),
+        );
+        continue;
+      }
       const topic = broker.topics.get(t.name);
       const indexes = t.partitions.map((p) => p.partitionIndex);
       const exists = (i: number) => topic !== undefined && i >= 0 && i < topic.partitions.length;

@@ -1,8 +1,9 @@
 // OffsetFetch (key 9).
 // Behavior: committed offsets of a group from the coordinator; a partition without a committed
 // offset answers offset -1, leader epoch -1, metadata "" and no error; topics = null (v2+) asks
-// for every partition the group committed. No transactions are served, so there are never
-// unstable offsets and requireStable changes nothing.
+// for every partition the group committed. With requireStable (v7+) a partition whose offset
+// is inside an open transaction (TxnOffsetCommit not yet committed or aborted) answers
+// UNSTABLE_OFFSET_COMMIT (retriable) instead of its offset, as Kafka.
 // Version notes: served v1–9 (Kafka 4 dropped v0). v2 nullable topics and a top-level error;
 // v3 throttle time; v5 committedLeaderEpoch; v6+ flexible; v7 requireStable; v8 batches groups
 // (request `groups`, response `groups` with a per-group error) and drops the single-group
@@ -23,7 +24,7 @@ type TopicFilter = ReadonlyArray<{ name: string; partitionIndexes: readonly numb
  * named topics answer TOPIC_AUTHORIZATION_FAILED per partition, an all-partitions request leaves
  * them out.
  */
-function authorizedFetch(ctx: RequestContext, groupId: string, topics: TopicFilter): OffsetFetchResult {
+function authorizedFetch(ctx: RequestContext, groupId: string, topics: TopicFilter, requireStable: boolean): OffsetFetchResult {
   const failedPartitions = (t: { name: string; partitionIndexes: readonly number[] }, errorCode: number) => ({
     name: t.name,
     partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode })),
@@ -33,12 +34,12 @@ function authorizedFetch(ctx: RequestContext, groupId: string, topics: TopicFilt
   }
   const { groups } = ctx.broker;
   if (topics === null) {
-    const all = groups.fetchOffsets(groupId, null);
+    const all = groups.fetchOffsets(groupId, null, requireStable);
     return { ...all, topics: all.topics.filter((t) => authorizeQuietly(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, t.name)) };
   }
   const allowed = topics.filter((t) => authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, t.name));
-  if (allowed.length === topics.length) return groups.fetchOffsets(groupId, topics);
-  const result = allowed.length === 0 ? { errorCode: ErrorCode.NONE, topics: [] } : groups.fetchOffsets(groupId, allowed);
+  if (allowed.length === topics.length) return groups.fetchOffsets(groupId, topics, requireStable);
+  const result = allowed.length === 0 ? { errorCode: ErrorCode.NONE, topics: [] } : groups.fetchOffsets(groupId, allowed, requireStable);
   const denied = topics.filter((t) => !allowed.includes(t)).map((t) => failedPartitions(t, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
   return { errorCode: result.errorCode, topics: [...result.topics, ...denied] };
 }
@@ -71,13 +72,13 @@ export const offsetFetchHandler = defineHandler({
             ? ctx.broker.groups.validateOffsetFetch(g.groupId, g.memberId ?? null, g.memberEpoch ?? -1)
             : 0;
           if (invalid !== 0) return { groupId: g.groupId, topics: [], errorCode: invalid };
-          const result = authorizedFetch(ctx, g.groupId, g.topics);
+          const result = authorizedFetch(ctx, g.groupId, g.topics, request.requireStable ?? false);
           return { groupId: g.groupId, topics: topicsOf(result), errorCode: result.errorCode };
         }),
       };
     }
     // v1-7: groupId and topics are always there (null topics = all, v2+).
-    const result = authorizedFetch(ctx, request.groupId ?? '', request.topics ?? null);
+    const result = authorizedFetch(ctx, request.groupId ?? '', request.topics ?? null, request.requireStable ?? false);
     return { throttleTimeMs: 0, topics: topicsOf(result), errorCode: result.errorCode };
   },
 });

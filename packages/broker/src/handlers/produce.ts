@@ -12,17 +12,29 @@
 // partition whose append failed with EIO or whose fsync failed goes offline (KAFKA_STORAGE_ERROR
 // until restart); an fsync failure turns that partition's answer into KAFKA_STORAGE_ERROR, so
 // nothing is acknowledged that was not made durable. ENOSPC refuses the append and nothing else.
+// Transactional batches (attribute bit 0x10) are verified first (KIP-890 part 1, as Kafka's
+// broker-side verification): the partition must be in the producer's ongoing transaction at the
+// transaction coordinator, else TRANSACTION_ABORTABLE (INVALID_TXN_STATE before v11);
+// PRODUCER_FENCED is INVALID_PRODUCER_EPOCH; CONCURRENT_TRANSACTIONS and COORDINATOR_* become
+// NOT_ENOUGH_REPLICAS (retriable for every client), as Kafka maps them. A transactional batch
+// without the request's transactionalId is INVALID_TXN_STATE (Kafka's log refuses it
+// unverified). The check and the native append are one synchronous step, so no marker can land
+// between them. A control batch from a client is refused by the native log (INVALID_RECORD).
 // Cluster mode: only the leader takes writes (NOT_LEADER_OR_FOLLOWER elsewhere). acks=-1 needs
-// min.insync.replicas in the ISR before the append (NOT_ENOUGH_REPLICAS) and is answered once the
+// min.insync.replicas in the ISR before the append (NOT_ENOUGH_REPLICAS, checked after the transactional verification, as Kafka's
+// append does) and is answered once the
 // high watermark passes the batch — the whole ISR has it — or REQUEST_TIMED_OUT after the
 // request's timeoutMs; NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank below the minimum
 // meanwhile (Kafka's DelayedProduce). acks=1 answers after the leader's append.
 // Version notes: served from v3 (RecordBatch v2 only) to v11, advertised from v0 as Kafka 4 does
 // for librdkafka's sake; v5 logStartOffset; v8 recordErrors/errorMessage (recordErrors name the
-// keyless records refused by a compacted topic, as Kafka's do); v9+ flexible.
+// keyless records refused by a compacted topic, as Kafka's do); v9+ flexible; v11
+// TRANSACTION_ABORTABLE.
 
-import { ErrorCode, type ProduceResponseResponsesPartitionResponses as PartitionResponse } from '@sluice/protocol';
+import { ApiKey, ErrorCode, type ProduceResponseResponsesPartitionResponses as PartitionResponse } from '@sluice/protocol';
+import type { BrokerContext } from '../broker-context.ts';
 import { keylessRecordErrors } from '../keyless-records.ts';
+import { errorForVersion } from '../transactions/versioned-errors.ts';
 import { produceRecords } from '../produce-records.ts';
 import { leavesStorageUnknown, partitionFailure } from '../storage-errors.ts';
 import type { DelayedOperations } from '../delayed/delayed-operations.ts';
@@ -34,6 +46,38 @@ function failed(index: number, errorCode: number, errorMessage: string | null = 
   return { index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage };
 }
 
+/** RecordBatch v2 header: attributes (int16) at 21, producerId (int64) at 43, producerEpoch (int16) at 51. */
+const ATTRIBUTES_AT = 21;
+const PRODUCER_ID_AT = 43;
+const PRODUCER_EPOCH_AT = 51;
+const TRANSACTIONAL = 0x10;
+
+/**
+ * KIP-890 part 1: NONE when a transactional batch may be appended to this partition (or the batch
+ * is not transactional), else the error to answer, mapped for the request's version.
+ */
+function verifyTransactional(broker: BrokerContext, version: number, transactionalId: string | null, topic: string, partition: number, batch: Uint8Array): { errorCode: number; message: string | null } {
+  const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+  if ((view.getInt16(ATTRIBUTES_AT) & TRANSACTIONAL) === 0) return { errorCode: ErrorCode.NONE, message: null };
+  if (transactionalId === null) return { errorCode: ErrorCode.INVALID_TXN_STATE, message: 'a transactional batch needs the request\'s transactional id' };
+  const producerId = Number(view.getBigInt64(PRODUCER_ID_AT));
+  const producerEpoch = view.getInt16(PRODUCER_EPOCH_AT);
+  const [verified] = broker.transactions.verifyPartitions({ transactionalId, producerId, producerEpoch, partitions: [{ topic, partition }] });
+  switch (verified.errorCode) {
+    case ErrorCode.NONE:
+      return { errorCode: ErrorCode.NONE, message: null };
+    case ErrorCode.CONCURRENT_TRANSACTIONS:
+    case ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
+    case ErrorCode.COORDINATOR_NOT_AVAILABLE:
+    case ErrorCode.NOT_COORDINATOR:
+      return { errorCode: ErrorCode.NOT_ENOUGH_REPLICAS, message: 'the transaction could not be verified yet; retry' };
+    case ErrorCode.TRANSACTION_ABORTABLE:
+      return { errorCode: errorForVersion(ApiKey.Produce, version, verified.errorCode), message: `${topic}-${partition} is not in the producer's ongoing transaction` };
+    default:
+      return { errorCode: errorForVersion(ApiKey.Produce, version, verified.errorCode), message: null };
+  }
+}
+
 export const produceHandler = defineHandler({
   apiKey: 0,
   minVersion: 3,
@@ -41,6 +85,7 @@ export const produceHandler = defineHandler({
   advertisedMinVersion: 0,
   handle(ctx, request) {
     const { broker } = ctx;
+    const version = ctx.header.apiVersion;
     const acks = request.acks;
     const toFlush = new Set<Partition>();
     /** Successful answers per partition, to be turned into errors if their fsync fails. */
@@ -89,8 +134,11 @@ export const produceHandler = defineHandler({
         if ('errorCode' in checked) return failed(index, checked.errorCode, checked.message);
         const batch = checked.batch;
         if (partition.offline) return failed(index, ErrorCode.KAFKA_STORAGE_ERROR, 'the partition\'s storage failed; it is offline until the broker restarts');
+        // No await from here to the append: the verification holds when the batch lands.
+        const verified = verifyTransactional(broker, version, request.transactionalId ?? null, topicData.name, index, batch);
+        if (verified.errorCode !== ErrorCode.NONE) return failed(index, verified.errorCode, verified.message);
         const replicated = cluster !== null && partition.isReplicated;
-        const minIsr = partition.topic.config.num('min.insync.replicas');
+        const minIsr = replicated ? partition.topic.config.num('min.insync.replicas') : 1;
         if (replicated && acks === -1 && cluster.replication.isr(partition).length < minIsr) {
           return failed(index, ErrorCode.NOT_ENOUGH_REPLICAS, `${cluster.replication.isr(partition).length} in-sync replicas, min.insync.replicas is ${minIsr}`);
         }

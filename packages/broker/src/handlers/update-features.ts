@@ -6,11 +6,15 @@
 // allowDowngrade means a safe downgrade. A feature named twice is INVALID_REQUEST (Kafka keys the
 // request's updates by feature name, so its clients never send that). Applied levels persist in the first log dir and
 // show in ApiVersions at once, with a new finalized epoch.
+// Authorization as Kafka (the controller's ControllerApis, where brokers forward it): ALTER on the
+// cluster, else the request's error response: CLUSTER_AUTHORIZATION_FAILED with no per-feature
+// results.
 // Version notes: served v0–2, all flexible. v1 upgradeType and validateOnly; v2 drops the
 // per-feature results (v0–1 repeat the top-level error for every feature).
 
 import { ErrorCode } from '@sluice/protocol';
 import { type FeatureUpdate, InvalidFeatureUpdate, UpgradeType } from '../features.ts';
+import { AclOperation, authorize, CLUSTER_NAME, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 export const updateFeaturesHandler = defineHandler({
@@ -18,6 +22,10 @@ export const updateFeaturesHandler = defineHandler({
   minVersion: 0,
   maxVersion: 2,
   handle(ctx, request) {
+    if (!authorize(ctx, AclOperation.ALTER, ResourceType.CLUSTER, CLUSTER_NAME)) {
+      // Kafka's message names the request (ClusterAuthorizationException "Request … is not authorized.").
+      return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Request is not authorized.', results: [] };
+    }
     const version = ctx.header.apiVersion;
     const updates: FeatureUpdate[] = request.featureUpdates.map((u) => ({
       feature: u.feature,

@@ -18,11 +18,14 @@ import { LogProbe } from './log-probe.ts';
 import type { ScrapeSource } from './metrics-server.ts';
 import { ProcessProbe } from './process-probe.ts';
 import { SecurityProbe } from './security-probe.ts';
+import { type OpenTransactions, TransactionProbe } from './transaction-probe.ts';
 
 /** What a scrape reads; attached once the broker has loaded them. */
 export interface ScrapeSources {
   readonly topics: TopicRegistry;
   readonly groups: GroupCoordinator;
+  /** The transaction coordinator (open transactions). */
+  readonly transactions?: OpenTransactions;
   /** The connection writer's counters (one native call). */
   readonly writerStats: () => WriterStats;
   /** The process-wide flush counters (one native call); defaults to @sluice/native's. */
@@ -44,6 +47,7 @@ export class BrokerMetrics implements ScrapeSource {
   readonly dataPath: DataPathProbe;
   readonly log: LogProbe;
   readonly groups: GroupProbe;
+  readonly transactions: TransactionProbe;
   readonly process: ProcessProbe;
   readonly cluster: ClusterProbe;
   readonly security: SecurityProbe;
@@ -55,6 +59,7 @@ export class BrokerMetrics implements ScrapeSource {
     this.dataPath = new DataPathProbe(this.registry, options.appendMode);
     this.log = new LogProbe(this.registry);
     this.groups = new GroupProbe(this.registry);
+    this.transactions = new TransactionProbe(this.registry);
     this.process = new ProcessProbe(this.registry);
     this.cluster = new ClusterProbe(this.registry);
     this.security = new SecurityProbe(this.registry);
@@ -85,6 +90,7 @@ export class BrokerMetrics implements ScrapeSource {
       this.log.refreshDirs(sources.logDirs ?? []);
       this.groups.refresh(sources.groups, sources.topics);
       this.cluster.refresh(sources.cluster?.() ?? null);
+      this.transactions.refresh(sources.transactions ?? null, sources.topics);
     }
   }
 

@@ -6,6 +6,7 @@ import { ErrorCode } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import { DEFAULT_GROUP_COORDINATOR_CONFIG, type GroupCoordinatorConfig } from '../groups/config.ts';
 import { GroupCoordinator } from '../groups/coordinator.ts';
+import type { TopicImages } from '../groups/consumer-group-manager.ts';
 import type { JoinResult, Protocol, SyncResult } from '../groups/member.ts';
 import type { JoinGroupInput, SyncGroupInput } from '../groups/types.ts';
 import { silentLogger } from '../logger.ts';
@@ -32,11 +33,12 @@ export interface Harness {
   restart(): GroupCoordinator;
 }
 
-export function harness(overrides: Partial<GroupCoordinatorConfig> = {}, log = new MemoryGroupLog(4)): Harness {
+/** `topics`: the topics KIP-848 consumer groups may be assigned (none when not given). */
+export function harness(overrides: Partial<GroupCoordinatorConfig> = {}, log = new MemoryGroupLog(4), topics?: TopicImages): Harness {
   const clock = new ManualClock();
   const config = { ...TEST_CONFIG, ...overrides };
   const make = () => {
-    const c = new GroupCoordinator({ config, groupLog: log, logger: silentLogger, clock });
+    const c = new GroupCoordinator({ config, groupLog: log, logger: silentLogger, clock, topics });
     c.load();
     return c;
   };

@@ -8,6 +8,11 @@ import { BrokerContext } from '../broker-context.ts';
 import { BrokerConfig } from '../config.ts';
 import { silentLogger } from '../logger.ts';
 import { TopicRegistry } from '../topics.ts';
+import { systemClock } from '../clock.ts';
+import { OFFSETS_TOPIC } from '../groups/partitioning.ts';
+import { TransactionCoordinator } from '../transactions/coordinator.ts';
+import { MemoryTransactionLog } from '../transactions/memory-transaction-log.ts';
+import { PartitionMarkerWriter } from '../transactions/partition-marker-writer.ts';
 
 export const TEST_CLUSTER_ID = 'test-cluster';
 
@@ -27,11 +32,24 @@ export function startTestBroker(settings: Array<[string, string]> = []): TestBro
   const config = new BrokerConfig([['log.dirs', dir], ...settings]);
   const topics = new TopicRegistry(config, silentLogger);
   topics.load();
+  const broker = new BrokerContext(config, TEST_CLUSTER_ID, topics, silentLogger);
+  // A transaction coordinator over an in-memory state log; markers go to the real partitions.
+  const markers = new PartitionMarkerWriter({ config, topics, logger: silentLogger, offsetSink: () => null });
+  const transactions = new TransactionCoordinator({
+    log: new MemoryTransactionLog(4),
+    markers,
+    clock: systemClock,
+    producerIds: broker.producerIds,
+    offsetsPartitionFor: () => ({ topic: OFFSETS_TOPIC, partition: 0 }),
+    logger: silentLogger,
+  });
+  broker.useTransactionCoordinator(transactions, markers);
+  void transactions.load();
   const t: TestBroker = {
     dir,
     config,
     topics,
-    broker: new BrokerContext(config, TEST_CLUSTER_ID, topics, silentLogger),
+    broker,
     reload() {
       t.topics.close();
       t.topics = new TopicRegistry(config, silentLogger);
@@ -39,6 +57,7 @@ export function startTestBroker(settings: Array<[string, string]> = []): TestBro
       return t.topics;
     },
     close() {
+      transactions.close();
       t.topics.close();
       rmSync(dir, { recursive: true, force: true });
     },

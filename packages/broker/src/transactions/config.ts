@@ -1,6 +1,8 @@
 // The transaction coordinator's settings (Kafka's key names; Sluice-only ones under `sluice.`).
-// The broker's config table does not define these keys yet: the wiring adds them with these
-// defaults (Kafka's) and builds the config with `transactionCoordinatorConfig`.
+// The broker's config table (config.ts) defines the keys with these defaults (Kafka's);
+// `transactionCoordinatorConfig` reads them.
+
+import type { BrokerConfig } from '../config.ts';
 
 export interface TransactionCoordinatorConfig {
   /** transaction.max.timeout.ms: InitProducerId above it is INVALID_TRANSACTION_TIMEOUT. */
@@ -38,3 +40,16 @@ export const TRANSACTION_STATE_LOG_DEFAULTS = {
   'transaction.state.log.segment.bytes': 104_857_600,
   'transaction.state.log.load.buffer.size': 5_242_880,
 } as const;
+
+/** The coordinator's settings from the broker configuration. */
+export function transactionCoordinatorConfig(config: BrokerConfig): TransactionCoordinatorConfig {
+  return {
+    transactionMaxTimeoutMs: config.int('transaction.max.timeout.ms'),
+    transactionalIdExpirationMs: config.int('transactional.id.expiration.ms'),
+    abortTimedOutTransactionsIntervalMs: config.int('transaction.abort.timed.out.transaction.cleanup.interval.ms'),
+    removeExpiredTransactionalIdsIntervalMs: config.int('transaction.remove.expired.transaction.cleanup.interval.ms'),
+    // Not a setting: the feature level this broker finalizes (README, "transaction.version").
+    transactionVersion: DEFAULT_TRANSACTION_COORDINATOR_CONFIG.transactionVersion,
+    markerRetryBackoffMs: config.int('sluice.transaction.marker.retry.backoff.ms'),
+  };
+}

@@ -235,6 +235,11 @@ export class TransactionCoordinator {
     return this.txns.get(transactionalId);
   }
 
+  /** Transactional ids known (any state). */
+  get transactionalIdCount(): number {
+    return this.txns.size;
+  }
+
   /** Transactions with partitions possibly unmarked (Ongoing, PrepareCommit, PrepareAbort). */
   get openTransactionCount(): number {
     let n = 0;
@@ -374,6 +379,9 @@ export class TransactionCoordinator {
     const meta = this.txns.get(input.transactionalId);
     if (meta === undefined || meta.producerId !== input.producerId) return all(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
     if (meta.producerEpoch !== input.producerEpoch) return all(ErrorCode.PRODUCER_FENCED);
+    // EndTxn's PrepareCommit/PrepareAbort written but not yet durable: no more data may join the
+    // transaction (Kafka: a pending transition other than to Ongoing is CONCURRENT_TRANSACTIONS).
+    if (meta.pendingTransitionInProgress && meta.pendingState !== 'Ongoing') return all(ErrorCode.CONCURRENT_TRANSACTIONS);
     if (meta.state === 'PrepareCommit' || meta.state === 'PrepareAbort') return all(ErrorCode.CONCURRENT_TRANSACTIONS);
     return input.partitions.map((tp) => ({ ...tp, errorCode: meta.hasPartition(tp) ? ErrorCode.NONE : ErrorCode.TRANSACTION_ABORTABLE }));
   }

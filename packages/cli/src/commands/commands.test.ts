@@ -4,6 +4,7 @@ import { UsageError } from '@sluice/client';
 import { startPosition } from './consume.ts';
 import { parseDateTime, parseTopicSpec } from './groups.ts';
 import { kafkaUuidString } from './topics.ts';
+import { describeRow, escapeRegExp } from './transactions.ts';
 
 describe('consume start position', () => {
   it('defaults to latest, like the console consumer', () => {
@@ -48,5 +49,30 @@ describe('topic ids', () => {
     expect(kafkaUuidString('00000000000000000000000000000000')).toBe('AAAAAAAAAAAAAAAAAAAAAA');
     // 0xfb 0xff -> '-_' in the URL-safe alphabet; the last 4 bits pad to 'w'.
     expect(kafkaUuidString('fbffffffffffffffffffffffffffffff')).toBe('-____________________w');
+  });
+});
+
+describe('transactions', () => {
+  it('describe prints a row like kafka-transactions.sh: duration of an open transaction, partitions as topic-partition', () => {
+    const open = {
+      transactionalId: 'tx',
+      state: 'Ongoing',
+      producerId: 7,
+      producerEpoch: 2,
+      timeoutMs: 60000,
+      startTimeMs: 1000,
+      partitions: [
+        { topic: 'a', partition: 0 },
+        { topic: 'b', partition: 3 },
+      ],
+    };
+    expect(describeRow(1, open, 4000)).toEqual([1, 'tx', 7, 2, 'Ongoing', 60000, 1000, 3000, 'a-0,b-3']);
+    expect(describeRow(1, { ...open, state: 'Empty', startTimeMs: -1, partitions: [] }, 4000)).toEqual([1, 'tx', 7, 2, 'Empty', 60000, null, null, null]);
+  });
+
+  it('a transactional id used as a pattern matches only itself', () => {
+    const re = new RegExp(`^(?:${escapeRegExp('app.tx-[1]')})$`);
+    expect(re.test('app.tx-[1]')).toBe(true);
+    expect(re.test('appXtx-1')).toBe(false);
   });
 });

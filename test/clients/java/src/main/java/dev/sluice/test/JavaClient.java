@@ -8,9 +8,17 @@
 //   produce <bootstrap> <topic> <count> <codec,codec,...> [idempotence=true|false] [valueSuffix]
 //       For each codec one KafkaProducer (acks=all, compression.type=codec) sends <count> keyed
 //       records "<codec>-<i>" -> "value-<codec>-<i><valueSuffix>" and flushes.
-//   consume <bootstrap> <topic> <group> <count> [timeoutMs]
+//   consume <bootstrap> <topic> <group> <count> [timeoutMs] [isolation]
 //       A KafkaConsumer in <group> (auto.offset.reset=earliest, no auto commit) polls until it
-//       has <count> records, commits them synchronously and leaves.
+//       has <count> records, commits them synchronously and leaves. isolation read_committed: it
+//       then polls two more seconds and reports anything that arrives (nothing should).
+//   transactional <bootstrap> <inTopic> <outTopic> <group> <transactionalId> [groupProtocol]
+//       A transactional producer: one committed and one aborted transaction of 5 records each to
+//       <outTopic>; a consume-transform-produce transaction (a consumer in <group> reads 5
+//       records of <inTopic>, the producer sends them upper-cased and sendOffsetsToTransaction
+//       with the consumer's group metadata — group.protocol classic or consumer (KIP-848) — then commits); then a second producer with the same
+//       transactional id fences the first (its next transaction fails with ProducerFencedException)
+//       and commits one record of its own. Reports the group's committed offsets at the end.
 //   member <bootstrap> <topic> <group> <stopFile> <groupProtocol>
 //       A long-running KafkaConsumer in <group> with group.protocol=<groupProtocol> (consumer:
 //       KIP-848). After each poll it commits the batch synchronously and only then reports its
@@ -72,7 +80,9 @@ public final class JavaClient {
                 args.length > 5 ? Boolean.parseBoolean(args[5]) : true, args.length > 6 ? args[6] : "");
         case "consume" ->
             consume(arg(args, 1), arg(args, 2), arg(args, 3), Integer.parseInt(arg(args, 4)),
-                args.length > 5 ? Long.parseLong(args[5]) : 60_000L);
+                args.length > 5 ? Long.parseLong(args[5]) : 60_000L, args.length > 6 ? args[6] : "read_uncommitted");
+        case "transactional" ->
+            transactional(arg(args, 1), arg(args, 2), arg(args, 3), arg(args, 4), arg(args, 5), args.length > 6 ? args[6] : "classic");
         case "member" -> member(arg(args, 1), arg(args, 2), arg(args, 3), Path.of(arg(args, 4)), arg(args, 5));
         case "group-offsets" -> groupOffsets(arg(args, 1), arg(args, 2), arg(args, 3));
         default -> throw new IllegalArgumentException("unknown command " + args[0]);
@@ -164,8 +174,9 @@ public final class JavaClient {
     }
   }
 
-  private static void consume(String bootstrap, String topic, String group, int count, long timeoutMs) {
+  private static void consume(String bootstrap, String topic, String group, int count, long timeoutMs, String isolation) {
     Properties props = new Properties();
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(ConsumerConfig.CLIENT_ID_CONFIG, "sluice-java-consumer");
     props.put(ConsumerConfig.GROUP_ID_CONFIG, group);
@@ -187,10 +198,105 @@ public final class JavaClient {
           emit("event", "record", "partition", r.partition(), "offset", r.offset(), "key", r.key(), "value", r.value());
         }
       }
+      if (isolation.equals("read_committed")) {
+        long quietUntil = System.currentTimeMillis() + 2_000;
+        while (System.currentTimeMillis() < quietUntil) {
+          for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+            seen++;
+            emit("event", "record", "partition", r.partition(), "offset", r.offset(), "key", r.key(), "value", r.value());
+          }
+        }
+      }
       consumer.commitSync();
       emit("event", "committed");
     }
     emit("event", "done", "count", seen);
+  }
+
+  private static KafkaProducer<String, String> transactionalProducer(String bootstrap, String transactionalId) {
+    Properties props = new Properties();
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(ProducerConfig.CLIENT_ID_CONFIG, "sluice-java-txn-" + transactionalId);
+    props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+    props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "30000");
+    props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    KafkaProducer<String, String> producer = new KafkaProducer<>(props);
+    producer.initTransactions();
+    return producer;
+  }
+
+  private static void transactional(String bootstrap, String inTopic, String outTopic, String group, String transactionalId,
+      String groupProtocol) throws Exception {
+    KafkaProducer<String, String> first = transactionalProducer(bootstrap, transactionalId);
+    emit("event", "initialized");
+    first.beginTransaction();
+    for (int i = 0; i < 5; i++) first.send(new ProducerRecord<>(outTopic, "k" + i, "committed-" + i));
+    first.commitTransaction();
+    emit("event", "committedTransaction");
+    first.beginTransaction();
+    for (int i = 0; i < 5; i++) first.send(new ProducerRecord<>(outTopic, "k" + i, "aborted-" + i));
+    first.flush();
+    first.abortTransaction();
+    emit("event", "abortedTransaction");
+
+    Properties cprops = new Properties();
+    cprops.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    cprops.put(ConsumerConfig.CLIENT_ID_CONFIG, "sluice-java-ctp");
+    cprops.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, groupProtocol);
+    cprops.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+    cprops.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    cprops.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    cprops.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    cprops.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    cprops.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(cprops)) {
+      consumer.subscribe(List.of(inTopic));
+      List<ConsumerRecord<String, String>> read = new ArrayList<>();
+      long deadline = System.currentTimeMillis() + 60_000;
+      while (read.size() < 5) {
+        if (System.currentTimeMillis() > deadline) throw new IllegalStateException("read " + read.size() + " of 5 input records");
+        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) if (read.size() < 5) read.add(r);
+      }
+      first.beginTransaction();
+      Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> offsets = new java.util.HashMap<>();
+      for (ConsumerRecord<String, String> r : read) {
+        first.send(new ProducerRecord<>(outTopic, r.key(), r.value().toUpperCase()));
+        offsets.merge(new org.apache.kafka.common.TopicPartition(r.topic(), r.partition()),
+            new org.apache.kafka.clients.consumer.OffsetAndMetadata(r.offset() + 1), (a, b) -> a.offset() > b.offset() ? a : b);
+      }
+      first.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+      first.commitTransaction();
+      emit("event", "consumeTransformProduce", "records", read.size());
+    }
+
+    // A second instance with the same transactional id fences the first.
+    KafkaProducer<String, String> second = transactionalProducer(bootstrap, transactionalId);
+    try {
+      first.beginTransaction();
+      first.send(new ProducerRecord<>(outTopic, "zombie", "zombie")).get();
+      first.commitTransaction();
+      emit("event", "zombieCommitted");
+    } catch (Exception e) {
+      Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+      emit("event", "fenced", "error", cause.getClass().getSimpleName());
+    } finally {
+      first.close(Duration.ofSeconds(5));
+    }
+    second.beginTransaction();
+    second.send(new ProducerRecord<>(outTopic, "second", "second-instance"));
+    second.commitTransaction();
+    second.close();
+    emit("event", "secondCommitted");
+
+    Properties aprops = new Properties();
+    aprops.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    try (Admin admin = Admin.create(aprops)) {
+      Map<String, Object> committed = new TreeMap<>();
+      admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get()
+          .forEach((tp, om) -> committed.put(tp.topic() + "-" + tp.partition(), om == null ? null : om.offset()));
+      emit("event", "groupOffsets", "offsets", committed);
+    }
   }
 
   private static List<Integer> partitionsOf(Collection<TopicPartition> tps) {

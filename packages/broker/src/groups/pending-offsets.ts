@@ -3,8 +3,9 @@
 // in the group's `__consumer_offsets` partition, dropped on ABORT (Kafka's
 // GroupMetadata.pendingTransactionalOffsetCommits).
 //
-// Who calls what — the offset manager (being split out of groups/coordinator.ts) owns one
-// PendingTxnOffsets and:
+// It lives in groups/ (the offset manager owns one; groups/ may not import transactions/), and the
+// transaction coordinator's marker writer reaches it through TransactionalOffsetSink.
+// Who calls what — the offset manager owns one PendingTxnOffsets and:
 //   1. TxnOffsetCommit: after the generation/member checks (KIP-447), appends the offset records
 //      to the group's `__consumer_offsets` partition as a *transactional* batch (the request's
 //      producerId/epoch, attribute 0x10) and, once appended, calls `stage(...)` with the offset
@@ -25,7 +26,11 @@
 //
 // Concurrency: event loop only. Memory: bounded by the partitions of open transactions.
 
-import type { TopicPartition } from './marker-writer.ts';
+/** A topic partition (the same shape as the transaction coordinator's). */
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
 
 export interface PendingOffset extends TopicPartition {
   readonly offset: number;

@@ -1,0 +1,115 @@
+// The broker's MarkerWriter: COMMIT/ABORT markers appended straight to the local partitions of a
+// finished transaction (on one node every partition is local, so there is no WriteTxnMarkers
+// round trip). Each marker goes through Partition.appendTxnMarker — the native log builds the
+// control batch, ends the producer's transaction in that partition, indexes an abort for
+// read_committed fetches and lets the last stable offset move. WriteTxnMarkers (the handler)
+// uses the same path.
+//
+// A marker in a `__consumer_offsets` partition also ends the producer's pending TxnOffsetCommit
+// offsets there (TransactionalOffsetSink: applied on COMMIT, dropped on ABORT), right after the
+// append, as Kafka's GroupCoordinator.onTransactionCompleted.
+//
+// Results per partition, resolved once the markers are as durable as the ack policy requires
+// (`sluice.flush.on.ack.enable`: fsync'd). UNKNOWN_TOPIC_OR_PARTITION for a partition that does
+// not exist (deleted: the coordinator counts it done), KAFKA_STORAGE_ERROR for an offline one,
+// NOT_LEADER_OR_FOLLOWER in cluster mode for a partition another broker leads (markers are not
+// sent to other brokers yet: cluster/README.md),
+// and the native refusals (INVALID_PRODUCER_EPOCH for an older epoch, …) as their codes.
+//
+// Concurrency: event loop only; each append is synchronous (no marker interleaves with a
+// produce's verify-then-append step).
+
+import { ErrorCode } from '@sluice/protocol';
+import type { BrokerConfig } from '../config.ts';
+import type { TransactionalOffsetSink } from '../groups/pending-offsets.ts';
+import { OFFSETS_TOPIC } from '../groups/partitioning.ts';
+import type { Logger } from '../logger.ts';
+import { flushEachForAck, type Partition } from '../partition.ts';
+import { leavesStorageUnknown, partitionFailure } from '../storage-errors.ts';
+import type { TopicRegistry } from '../topics.ts';
+import type { MarkerRequest, MarkerWriteResult, MarkerWriter, TopicPartition } from './marker-writer.ts';
+
+export interface MarkerWriterHost {
+  readonly config: BrokerConfig;
+  readonly topics: TopicRegistry;
+  readonly logger: Logger;
+  /** The group coordinator, once loaded: resolves pending transactional offsets. */
+  readonly offsetSink: () => TransactionalOffsetSink | null;
+  /** Called after every marker written (metrics). */
+  readonly onMarker?: (partition: Partition) => void;
+  /**
+   * Cluster mode (null or absent on a single node): whether this broker leads a partition — a
+   * marker goes only into the leader's log, never into a follower's copy, which must mirror the
+   * leader byte for byte — and what replication is told after a marker lands there (the high
+   * watermark moves by the ISR's log ends).
+   */
+  readonly replication?: () => MarkerReplication | null;
+}
+
+export interface MarkerReplication {
+  leads(topic: string, index: number): boolean;
+  onLeaderAppend(partition: Partition): void;
+}
+
+export interface MarkerAppend {
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly coordinatorEpoch: number;
+  readonly result: 'COMMIT' | 'ABORT';
+}
+
+export class PartitionMarkerWriter implements MarkerWriter {
+  private readonly host: MarkerWriterHost;
+
+  constructor(host: MarkerWriterHost) {
+    this.host = host;
+  }
+
+  async write(request: MarkerRequest): Promise<readonly MarkerWriteResult[]> {
+    const now = Date.now();
+    const written: Partition[] = [];
+    const results = request.partitions.map((tp): MarkerWriteResult => {
+      const outcome = this.appendOne(tp, request, now);
+      if (outcome.partition !== null) written.push(outcome.partition);
+      return { topic: tp.topic, partition: tp.partition, errorCode: outcome.errorCode };
+    });
+    return this.afterDurable(results, written);
+  }
+
+  /**
+   * One marker into one local partition, synchronously. Returns the partition when it was
+   * written (to be flushed per the ack policy).
+   */
+  appendOne(tp: TopicPartition, marker: MarkerAppend, nowMs: number): { errorCode: number; partition: Partition | null } {
+    const partition = this.host.topics.get(tp.topic)?.partitions[tp.partition];
+    if (partition === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, partition: null };
+    if (partition.offline) return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, partition: null };
+    // Internal topics stay per broker in cluster mode (cluster/README.md), so they are always local.
+    const clustered = this.host.replication?.() ?? null;
+    const replication = clustered !== null && !partition.topic.isInternal ? clustered : null;
+    if (replication !== null && !replication.leads(tp.topic, tp.partition)) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, partition: null };
+    try {
+      partition.appendTxnMarker(marker.producerId, marker.producerEpoch, marker.coordinatorEpoch, marker.result === 'COMMIT', nowMs);
+      if (replication !== null && partition.isReplicated) replication.onLeaderAppend(partition);
+    } catch (err) {
+      const failure = partitionFailure(err);
+      if (failure.unexpected) this.host.logger.error({ topic: tp.topic, partition: tp.partition, err }, 'transaction marker append failed unexpectedly');
+      if (leavesStorageUnknown(err)) partition.markOffline(err);
+      return { errorCode: failure.errorCode, partition: null };
+    }
+    if (tp.topic === OFFSETS_TOPIC) this.host.offsetSink()?.onTransactionCompleted(tp.partition, marker.producerId, marker.result);
+    this.host.onMarker?.(partition);
+    return { errorCode: ErrorCode.NONE, partition };
+  }
+
+  /** The results, with partitions whose fsync failed (sluice.flush.on.ack.enable) turned into KAFKA_STORAGE_ERROR. */
+  async afterDurable(results: MarkerWriteResult[], written: readonly Partition[]): Promise<MarkerWriteResult[]> {
+    if (!this.host.config.bool('sluice.flush.on.ack.enable') || written.length === 0) return results;
+    const notFlushed = await flushEachForAck([...new Set(written)]);
+    if (notFlushed.size === 0) return results;
+    return results.map((r) => {
+      const partition = this.host.topics.get(r.topic)?.partitions[r.partition];
+      return partition !== undefined && notFlushed.has(partition) && r.errorCode === ErrorCode.NONE ? { ...r, errorCode: ErrorCode.KAFKA_STORAGE_ERROR } : r;
+    });
+  }
+}
