@@ -7,6 +7,7 @@
 // config, …), groups/ and metrics/ never import it; they get what they need passed in. The
 // connection only hands it to the handlers.
 
+import type { ClusterNode } from './cluster/cluster-node.ts';
 import type { BrokerConfig, Listener } from './config.ts';
 import { DelayedOperations } from './delayed/delayed-operations.ts';
 import { FeatureLevels } from './features.ts';
@@ -60,10 +61,16 @@ export class BrokerContext {
    * partition's offsets move, answered at once when a graceful stop begins.
    */
   readonly delayedFetches = new DelayedOperations<Partition>();
+  /**
+   * Cluster mode: Produce requests with acks=-1 waiting for the ISR (Kafka's DelayedProduce),
+   * watched per partition: checked when a partition's high watermark moves.
+   */
+  readonly delayedProduces = new DelayedOperations<Partition>();
   /** Where clients should connect (the advertised listener of the connection's listener). */
   private advertised: readonly Listener[];
   private apiVersionTable: ReadonlyArray<{ apiKey: number; minVersion: number; maxVersion: number }> = [];
   private groupCoordinator: GroupCoordinator | null = null;
+  private clusterNode: ClusterNode | null = null;
   private transactionCoordinator: TransactionCoordinator | null = null;
   private markerWriter: PartitionMarkerWriter | null = null;
 
@@ -85,8 +92,14 @@ export class BrokerContext {
           allowEveryoneIfNoAclFound: config.bool('allow.everyone.if.no.acl.found'),
         })
       : null;
-    topics.onPartitionChange((partition) => this.delayedFetches.checkSoon(partition));
-    this.shutdown.onShutdown(() => this.delayedFetches.shutdown());
+    topics.onPartitionChange((partition) => {
+      this.delayedFetches.checkSoon(partition);
+      this.delayedProduces.checkSoon(partition);
+    });
+    this.shutdown.onShutdown(() => {
+      this.delayedFetches.shutdown();
+      this.delayedProduces.shutdown();
+    });
   }
 
   /**
@@ -110,6 +123,23 @@ export class BrokerContext {
 
   useGroupCoordinator(coordinator: GroupCoordinator): void {
     this.groupCoordinator = coordinator;
+  }
+
+  /** Cluster mode: this broker's part in the cluster (view, leadership); null on a single node. */
+  get cluster(): ClusterNode | null {
+    return this.clusterNode;
+  }
+
+  /** Cluster mode: set once the broker has joined; replication factors then count live brokers. */
+  useCluster(cluster: ClusterNode): void {
+    this.clusterNode = cluster;
+    this.topicCreator.useBrokerCount(() => cluster.view.brokers.size);
+    this.producerIds.useBlockSource((size, floor) => cluster.reserveProducerIds(size, floor));
+  }
+
+  /** Every advertised listener as clients dial it (what a cluster registration publishes). */
+  advertisedEndpoints(): Listener[] {
+    return this.advertised.map((l) => this.advertisedFor(l.name));
   }
 
   /**

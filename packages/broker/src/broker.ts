@@ -17,6 +17,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { ConnectionWriter, ktlsProbe, type LogDirLock, lockLogDir, type TlsEvent, type WriterEvent, type WriterStats } from '@sluice/native';
 import { BrokerConfig, ConfigError, type Listener, usesTls } from './config.ts';
 import { BrokerContext } from './broker-context.ts';
+import { ClusterNode } from './cluster/cluster-node.ts';
 import { Connection, type ConnectionOptions } from './connection.ts';
 import { ConnectionSession } from './connection-session.ts';
 import { type ListenerAuth, listenerAuth } from './security/listener-auth.ts';
@@ -27,7 +28,7 @@ import { OFFSETS_TOPIC } from './groups/partitioning.ts';
 import { advertisedApiVersions, createHandlerRegistry, type HandlerRegistry } from './handlers/index.ts';
 import { LogCleaner } from './log-cleaner.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { loadOrFormatMetaProperties } from './meta-properties.ts';
+import { loadOrFormatMetaProperties, newClusterId, readMetaProperties } from './meta-properties.ts';
 import { BrokerMetrics } from './metrics/broker-metrics.ts';
 import { type MetricsListener, parseMetricsListener } from './metrics-listener.ts';
 import { MetricsServer } from './metrics/metrics-server.ts';
@@ -67,6 +68,8 @@ export class Broker {
   readonly metrics: BrokerMetrics;
   private metricsServer: MetricsServer | null = null;
   private context: BrokerContext | null = null;
+  /** Cluster mode (`sluice.metadata.etcd.endpoints` set): membership, view, controller. */
+  private cluster: ClusterNode | null = null;
   private topics: TopicRegistry | null = null;
   private groups: GroupCoordinator | null = null;
   private transactions: TransactionCoordinator | null = null;
@@ -134,7 +137,7 @@ export class Broker {
     await this.startMetricsServer();
     for (const dir of this.config.logDirs) mkdirSync(dir, { recursive: true });
     await this.lockLogDirs();
-    const clusterId = loadOrFormatMetaProperties(this.config.logDirs[0], this.config.nodeId, this.config.get('cluster.id') as string | null);
+    const clusterId = loadOrFormatMetaProperties(this.config.logDirs[0], this.config.nodeId, await this.agreeClusterId());
     const topics = new TopicRegistry(this.config, logger.child({ subsystem: 'topics' }));
     const loaded = topics.load();
     // One line that says whether the last stop was clean: after SIGTERM both counts are 0.
@@ -175,7 +178,8 @@ export class Broker {
       ...(ssl ? { onTlsEvents: (events: TlsEvent[]) => this.onTlsEvents(events), ktls: this.config.bool('sluice.ssl.ktls') } : {}),
     });
     const writer = this.writer;
-    this.metrics.attach({ topics, groups, transactions: this.transactions ?? undefined, writerStats: () => writer.stats(), logDirs: this.config.logDirs });
+    const cluster = this.cluster;
+    this.metrics.attach({ topics, groups, transactions: this.transactions ?? undefined, writerStats: () => writer.stats(), logDirs: this.config.logDirs, ...(cluster === null ? {} : { cluster: () => cluster.stats() }) });
     this.scheduleRetention();
     if (this.config.bool('log.cleaner.enable')) {
       this.cleaner = new LogCleaner(topics, this.config, logger.child({ subsystem: 'cleaner' }));
@@ -183,6 +187,19 @@ export class Broker {
     }
     for (const listener of this.config.listeners) this.boundListeners.push(await this.listen(listener));
     context.useBoundListeners(this.boundListeners);
+    if (this.cluster !== null) {
+      // Registered (advertising the bound listeners) and the cluster's topics projected before
+      // the first client is accepted.
+      const directoryId = readMetaProperties(this.config.logDirs[0])?.directoryId ?? `${clusterId}:${this.config.logDirs[0]}`;
+      try {
+        await this.cluster.join(context.advertisedEndpoints(), directoryId, topics);
+      } catch (err) {
+        // Refused (another live broker has this node.id) or etcd lost: nothing stays bound.
+        await this.stop();
+        throw err;
+      }
+      context.useCluster(this.cluster);
+    }
     this.state = 'running';
     logger.info(
       {
@@ -190,6 +207,7 @@ export class Broker {
         logDirs: this.config.logDirs,
         clusterId,
         nodeId: this.config.nodeId,
+        ...(this.cluster === null ? {} : { controller: this.cluster.view.controllerId, brokerEpoch: this.cluster.brokerEpoch }),
         metrics: this.metricsUrl,
         ktls,
         startupMs: Math.round(performance.now() - started),
@@ -218,6 +236,9 @@ export class Broker {
     for (const server of this.servers) server.close();
     for (const waiting of this.waitingForSlot.splice(0)) waiting.socket.destroy();
     this.context?.shutdown.begin();
+    // Leave the cluster first: the lease is revoked, so the controller moves leadership away now
+    // rather than after the session timeout.
+    await this.cluster?.stop();
     const connections = [...this.connections.values()];
     const inFlight = connections.reduce((n, c) => n + c.inFlightCount, 0);
     const timeoutMs = this.config.int('sluice.shutdown.timeout.ms');
@@ -257,6 +278,33 @@ export class Broker {
   }
 
   /**
+   * The cluster id to format (or check) meta.properties with: `cluster.id` on a single node; in
+   * cluster mode the one stored in etcd, which the first broker writes (proposing the id of its
+   * existing data dir, else `cluster.id`, else a new one). Fails naming the endpoints when etcd
+   * cannot be reached.
+   */
+  private async agreeClusterId(): Promise<string | null> {
+    const configured = this.config.get('cluster.id') as string | null;
+    const settings = ClusterNode.settingsOf(this.config);
+    if (settings === null) return configured;
+    this.cluster = new ClusterNode(settings, this.logger.child({ subsystem: 'cluster' }), undefined, (operation, seconds) => this.metrics.cluster.etcdRequest(operation, seconds));
+    const local = readMetaProperties(this.config.logDirs[0])?.clusterId ?? null;
+    try {
+      const agreed = await this.cluster.clusterId(local ?? configured ?? newClusterId(), local);
+      if (configured !== null && configured !== agreed) throw new ConfigError('cluster.id', `configured ${configured} but the cluster in etcd is ${agreed}`);
+      return agreed;
+    } catch (err) {
+      this.cluster.store.close();
+      this.cluster = null;
+      for (const lock of this.logDirLocks) lock.release();
+      this.logDirLocks = [];
+      await this.metricsServer?.close();
+      this.state = 'stopped';
+      throw err;
+    }
+  }
+
+  /**
    * The transaction coordinator over `__transaction_state`, its markers appended to the local
    * partitions. Its load runs in the background once the groups are loaded (a marker for
    * `__consumer_offsets` resolves pending offsets there): replay, then every transaction found
@@ -267,7 +315,16 @@ export class Broker {
     const txnLogger = this.logger.child({ subsystem: 'transactions' });
     const stateLog = new TransactionStateTopicLog({ config: this.config, topics, topicCreator: context.topicCreator }, txnLogger);
     context.topicCreator.registerInternalTopic(TRANSACTION_STATE_TOPIC, () => stateLog.topic());
-    const markers = new PartitionMarkerWriter({ config: this.config, topics, logger: txnLogger, offsetSink: () => groups });
+    const markers = new PartitionMarkerWriter({
+      config: this.config,
+      topics,
+      logger: txnLogger,
+      offsetSink: () => groups,
+      replication: () => {
+        const cluster = this.cluster;
+        return cluster === null ? null : { leads: (topic, index) => cluster.isLeader(topic, index), onLeaderAppend: (p) => cluster.replication.onLeaderAppend(p) };
+      },
+    });
     // Tests only: markers that never land, so a kill -9 finds transactions prepared.
     const held = this.config.bool('sluice.test.fault.transaction.markers.hold');
     const coordinator = new TransactionCoordinator({

@@ -3,7 +3,9 @@
 // resource names and types), then a topic's new override set, validated whole
 // (ControllerConfigurationValidator + LogConfig.validate) before the topic's existence is
 // checked, then applied unless validateOnly. The two APIs differ only in how the new set is made
-// from the current one: replaced wholesale, or changed key by key.
+// from the current one: replaced wholesale, or changed key by key. Cluster mode: the topic and its
+// current configs are the cluster's (etcd), and the new set is written there (CAS); every replica's
+// projection applies it to its logs.
 
 import { ErrorCode } from '@sluice/protocol';
 import type { BrokerContext } from './broker-context.ts';
@@ -97,18 +99,26 @@ export function changeTopicConfigs(
   name: string,
   next: (current: TopicConfig) => Map<string, ConfigValue>,
   validateOnly: boolean,
-): ResourceOutcome {
+): ResourceOutcome | Promise<ResourceOutcome> {
   if (name === '') return refused(ErrorCode.INVALID_REQUEST, 'Default topic resources are not allowed.');
   const nameProblem = topicNameProblem(name);
   if (nameProblem !== null) return refused(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
+  const cluster = broker.cluster;
+  const inCluster = cluster?.view.topics.get(name)?.record;
   const topic = broker.topics.get(name);
+  const current = cluster !== null ? new TopicConfig(broker.config, new Map(Object.entries(inCluster?.configs ?? {}))) : (topic?.config ?? new TopicConfig(broker.config, new Map()));
   let overrides: Map<string, ConfigValue>;
   try {
-    overrides = next(topic?.config ?? new TopicConfig(broker.config, new Map()));
+    overrides = next(current);
     validateTopicOverrides(overrides, broker.config);
   } catch (err) {
     if (err instanceof ConfigError) return refused(ErrorCode.INVALID_CONFIG, err.message);
     throw err;
+  }
+  if (cluster !== null) {
+    if (inCluster === undefined) return refused(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${name}' does not exist.`);
+    if (validateOnly) return OK;
+    return cluster.alterTopicConfigs(name, overrides).then((o) => (o.errorCode === ErrorCode.NONE ? OK : refused(o.errorCode, o.errorMessage ?? '')));
   }
   if (topic === undefined) return refused(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${name}' does not exist.`);
   if (!validateOnly) broker.topics.alterConfigs(topic, overrides);

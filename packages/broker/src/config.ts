@@ -82,8 +82,8 @@ const LISTENER_SASL_AUTHORIZER_CONFIGS: readonly ConfigDef[] = [
     doc: 'Listener name to security protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL); the default maps each protocol name to itself.',
     validator: (v) => (typeof v === 'string' ? problemOf(() => parseSecurityProtocolMap(v)) : null),
   },
-  { name: 'inter.broker.listener.name', type: 'string', default: null, doc: 'Reserved for cluster mode: the listener brokers use between themselves; must name a listener when set.' },
-  { name: 'security.inter.broker.protocol', type: 'string', default: 'PLAINTEXT', doc: 'Reserved for cluster mode (Kafka\'s older form of inter.broker.listener.name).', validator: oneOf(...SECURITY_PROTOCOLS) },
+  { name: 'inter.broker.listener.name', type: 'string', default: null, doc: 'Cluster mode: the listener brokers use between themselves (followers fetch from the leader\'s advertised endpoint of this name; PLAINTEXT only for now); must name a listener when set. Unset: the listener named after security.inter.broker.protocol, else the first listener.' },
+  { name: 'security.inter.broker.protocol', type: 'string', default: 'PLAINTEXT', doc: 'Cluster mode: Kafka\'s older form of inter.broker.listener.name (the listener of this name), used when that is unset.', validator: oneOf(...SECURITY_PROTOCOLS) },
   { name: 'sasl.enabled.mechanisms', type: 'list', default: ['GSSAPI'], perListener: true, doc: 'SASL mechanisms a SASL listener serves: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER (Kafka\'s default GSSAPI is refused at start on a SASL listener).' },
   { name: 'sasl.mechanism.inter.broker.protocol', type: 'string', default: 'GSSAPI', doc: 'Reserved for cluster mode: the mechanism brokers use between themselves.' },
   { name: 'sasl.server.max.receive.size', type: 'int', default: 524288, perListener: true, doc: 'Largest frame read on a SASL connection before it has authenticated; a larger one closes the connection.', validator: atLeast(1) },
@@ -176,14 +176,14 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'log.message.downconversion.enable', type: 'boolean', default: true, doc: 'Accepted for compatibility (Kafka 3.x; removed in Kafka 4.0); not enforced (Sluice serves only record batch v2 and never down-converts).' },
   { name: 'log.local.retention.ms', type: 'long', default: -2, doc: 'Accepted for compatibility; not enforced (no tiered storage). -2: use the retention time.', validator: atLeast(-2) },
   { name: 'log.local.retention.bytes', type: 'long', default: -2, doc: 'Accepted for compatibility; not enforced (no tiered storage). -2: use the retention size.', validator: atLeast(-2) },
-  { name: 'unclean.leader.election.enable', type: 'boolean', default: false, doc: 'Accepted for compatibility; not enforced (a single node has no other replica to elect).' },
+  { name: 'unclean.leader.election.enable', type: 'boolean', default: false, doc: 'Accepted for compatibility; not enforced: a single node has no other replica to elect, and in cluster mode an out-of-sync replica is never elected (false).' },
   { name: 'message.max.bytes', type: 'int', default: 1048588, doc: 'Largest record batch accepted.', validator: atLeast(0) },
   { name: 'socket.request.max.bytes', type: 'int', default: 104857600, doc: 'Largest request frame accepted.', validator: atLeast(1) },
   { name: 'connections.max.idle.ms', type: 'long', default: 600000, doc: 'Idle connections are closed after this long.' },
   { name: 'max.connections', type: 'int', default: 2147483647, doc: 'Total connections accepted.', validator: atLeast(0) },
   { name: 'max.connections.per.ip', type: 'int', default: 2147483647, doc: 'Connections accepted from one address.', validator: atLeast(0) },
   { name: 'queued.max.requests', type: 'int', default: 500, doc: 'Requests in flight per connection before reading pauses.', validator: atLeast(1) },
-  { name: 'min.insync.replicas', type: 'int', default: 1, doc: 'Reported topic default (single node).', validator: atLeast(1) },
+  { name: 'min.insync.replicas', type: 'int', default: 1, doc: 'acks=all needs this many in-sync replicas (cluster mode; a single node is always its one).', validator: atLeast(1) },
   { name: 'compression.type', type: 'string', default: 'producer', doc: 'Sluice stores batches as the producer compressed them and never recompresses: only producer is accepted.', validator: (v) => (v !== 'producer' ? 'Sluice stores batches as sent and never recompresses; only "producer" is supported' : null) },
   { name: 'producer.id.expiration.ms', type: 'int', default: 86400000, doc: 'An idempotent producer\'s state in a partition is dropped once its last batch is this old.', validator: atLeast(1) },
   { name: 'offsets.topic.num.partitions', type: 'int', default: 50, doc: 'Partitions of the internal offsets log.', validator: atLeast(1) },
@@ -229,7 +229,22 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'sluice.connection.pending.max.bytes', type: 'long', default: 67108864, doc: 'Output queued for one connection before its reading pauses.', validator: atLeast(1024) },
   { name: 'sluice.log.level', type: 'string', default: 'info', doc: 'trace, debug, info, warn, error or silent.', validator: oneOf('trace', 'debug', 'info', 'warn', 'error', 'silent') },
   { name: 'sluice.metrics.listener', type: 'string', default: 'http://127.0.0.1:9404/metrics', doc: 'Prometheus scrape endpoint, http://host:port/path (port 0: a free port); empty disables it.', validator: (v) => (typeof v === 'string' ? metricsListenerProblem(v) : null) },
-  { name: 'cluster.id', type: 'string', default: null, doc: 'Cluster id to format a new data dir with (generated when absent).' },
+  { name: 'cluster.id', type: 'string', default: null, doc: 'Cluster id to format a new data dir with (generated when absent; in cluster mode, must match the cluster\'s).' },
+  {
+    name: 'sluice.metadata.etcd.endpoints',
+    type: 'list',
+    default: [],
+    doc: 'Cluster mode: etcd client URLs (http://host:port, comma-separated) holding the cluster\'s metadata, membership and leadership. Empty: a single node.',
+    validator: (v) => (Array.isArray(v) ? (v.find((e) => !/^https?:\/\/[^/\s]+\/?$/.test(e)) === undefined ? null : 'each endpoint must be http://host:port') : null),
+  },
+  { name: 'sluice.metadata.etcd.prefix', type: 'string', default: '/sluice', doc: 'Cluster mode: the etcd key prefix of this cluster (several clusters can share one etcd).', validator: (v) => (typeof v === 'string' && !/^\/?[A-Za-z0-9._/-]+$/.test(v) ? 'must be a key path of [A-Za-z0-9._/-]' : null) },
+  { name: 'broker.session.timeout.ms', type: 'int', default: 9000, doc: 'Cluster mode: the TTL of this broker\'s etcd lease; a broker that cannot renew it for this long is considered gone.', validator: atLeast(2000) },
+  { name: 'replica.lag.time.max.ms', type: 'long', default: 30000, doc: 'Cluster mode: a follower that has not caught up with the leader\'s log end for this long leaves the ISR.', validator: atLeast(1) },
+  { name: 'replica.fetch.wait.max.ms', type: 'int', default: 500, doc: 'Cluster mode: how long a follower\'s fetch waits at the leader for new data.', validator: atLeast(0) },
+  { name: 'replica.fetch.max.bytes', type: 'int', default: 1048576, doc: 'Cluster mode: bytes a follower fetches per partition per request.', validator: atLeast(0) },
+  { name: 'replica.fetch.response.max.bytes', type: 'int', default: 10485760, doc: 'Cluster mode: bytes a follower fetches per request.', validator: atLeast(0) },
+  { name: 'replica.socket.timeout.ms', type: 'int', default: 30000, doc: 'Cluster mode: timeout of a follower\'s requests to its leader.', validator: atLeast(1) },
+  { name: 'broker.rack', type: 'string', default: null, doc: 'Rack of this broker, for rack-aware replica placement and Metadata.' },
   ...LISTENER_SASL_AUTHORIZER_CONFIGS,
   ...SSL_CONFIGS,
 ];
@@ -441,6 +456,18 @@ export class BrokerConfig {
     const map = this.securityProtocolMap;
     const advertised = this.list('advertised.listeners').map((l) => withProtocol('advertised.listeners', parseListener('advertised.listeners', l), map));
     return this.listeners.map((l) => advertised.find((a) => a.name === l.name) ?? l);
+  }
+
+  /**
+   * The listener brokers use between themselves (cluster mode: a follower dials its leader's
+   * advertised endpoint of this name): `inter.broker.listener.name`, else the listener named after
+   * `security.inter.broker.protocol` (Kafka's older form), else the first listener.
+   */
+  get interBrokerListener(): Listener {
+    const listeners = this.listeners;
+    const explicit = this.get('inter.broker.listener.name');
+    const name = typeof explicit === 'string' && explicit !== '' ? explicit.toUpperCase() : this.str('security.inter.broker.protocol');
+    return listeners.find((l) => l.name === name) ?? listeners[0];
   }
 
   /** Names of the listeners with an explicit `advertised.listeners` entry. */

@@ -3,11 +3,13 @@
 //
 //   root      broker.ts, index.ts            anything (it assembles the broker)
 //   network   connection.ts                  handlers (their interface and registry), core
-//   handlers  handlers/, broker-context.ts,  groups, metrics, core
+//   handlers  handlers/, broker-context.ts,  groups, metrics, cluster, core
 //             config-changes.ts
 //   metrics   metrics/                       groups (read at scrape time), core
 //   groups    groups/                        core
 //   transactions transactions/               groups (the hash of a coordinator key), core
+//   cluster   cluster/ (etcd, membership,    core
+//             controller, projection)
 //   core      everything else: topics, partition, config, logging, storage errors, delayed/, security/, …
 //                                            core only
 //   testing   testing/                       anything; imported by tests only
@@ -22,17 +24,18 @@ import { dirname, join, normalize, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 
-type Layer = 'root' | 'network' | 'handlers' | 'metrics' | 'transactions' | 'groups' | 'core' | 'testing';
+type Layer = 'root' | 'network' | 'handlers' | 'metrics' | 'transactions' | 'groups' | 'cluster' | 'core' | 'testing';
 
 const ALLOWED: Readonly<Record<Layer, readonly Layer[]>> = {
-  root: ['root', 'network', 'handlers', 'metrics', 'transactions', 'groups', 'core'],
+  root: ['root', 'network', 'handlers', 'metrics', 'transactions', 'groups', 'cluster', 'core'],
   network: ['network', 'handlers', 'core'],
-  handlers: ['handlers', 'metrics', 'transactions', 'groups', 'core'],
+  handlers: ['handlers', 'metrics', 'transactions', 'groups', 'cluster', 'core'],
   metrics: ['metrics', 'transactions', 'groups', 'core'],
   transactions: ['transactions', 'groups', 'core'],
   groups: ['groups', 'core'],
+  cluster: ['cluster', 'core'],
   core: ['core'],
-  testing: ['root', 'network', 'handlers', 'metrics', 'transactions', 'groups', 'core', 'testing'],
+  testing: ['root', 'network', 'handlers', 'metrics', 'transactions', 'groups', 'cluster', 'core', 'testing'],
 };
 
 /** The layer of a file, by its path relative to src/ (forward slashes). */
@@ -42,6 +45,7 @@ function layerOf(path: string): Layer {
   if (path.startsWith('handlers/') || path === 'broker-context.ts' || path === 'config-changes.ts') return 'handlers';
   if (path.startsWith('metrics/')) return 'metrics';
   if (path.startsWith('groups/')) return 'groups';
+  if (path.startsWith('cluster/')) return 'cluster';
   if (path.startsWith('transactions/')) return 'transactions';
   if (path.startsWith('testing/')) return 'testing';
   // Top-level modules, delayed/ and security/ (sans-io mechanisms and the authorizer, asked by
@@ -120,7 +124,8 @@ describe('layering of packages/broker/src', () => {
       ['delayed/delayed-operations.ts', ['../groups/clock.ts']],
       ['handlers/fetch.ts', ['../groups/coordinator.ts', '../metrics/broker-metrics.ts', '../testing/test-broker.ts']],
       ['topics.test.ts', ['./groups/coordinator.ts', './testing/group-harness.ts']],
-      ['cluster/replica.ts', ['../partition.ts']],
+      ['cluster/controller.ts', ['../groups/coordinator.ts', '../topics.ts']],
+      ['elsewhere/replica.ts', ['../partition.ts']],
     ]);
     expect(layeringViolations(synthetic)).toEqual([
       'topics.ts -> groups/coordinator.ts (core -> groups)',
@@ -130,7 +135,8 @@ describe('layering of packages/broker/src', () => {
       'groups/offset-manager.ts -> broker-context.ts (groups -> handlers)',
       'delayed/delayed-operations.ts -> groups/clock.ts (core -> groups)',
       'handlers/fetch.ts -> testing/test-broker.ts (handlers -> testing)',
-      'cluster/replica.ts is in no layer: add its folder to layerOf() in layering.test.ts and to the README',
+      'cluster/controller.ts -> groups/coordinator.ts (cluster -> groups)',
+      'elsewhere/replica.ts is in no layer: add its folder to layerOf() in layering.test.ts and to the README',
     ]);
   });
 

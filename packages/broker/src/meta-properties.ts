@@ -14,6 +14,15 @@ export function newClusterId(): string {
   return randomBytes(16).toString('base64url');
 }
 
+/** What meta.properties in `dir` says, or null when there is none yet. */
+export function readMetaProperties(dir: string): { clusterId: string | null; nodeId: number | null; directoryId: string | null } | null {
+  const file = join(dir, META_PROPERTIES);
+  if (!existsSync(file)) return null;
+  const props = parseProperties(readFileSync(file, 'utf8'));
+  const node = props.get('node.id') ?? props.get('broker.id');
+  return { clusterId: props.get('cluster.id') || null, nodeId: node === undefined ? null : Number(node), directoryId: props.get('directory.id') || null };
+}
+
 /** Reads meta.properties, or writes a new one; returns the cluster id. */
 export function loadOrFormatMetaProperties(dir: string, nodeId: number, configuredClusterId: string | null): string {
   const file = join(dir, META_PROPERTIES);

@@ -18,7 +18,13 @@
 // log's contract).
 
 import type { AppendResult, PartitionLog } from '@sluice/native';
+import { LeaderEpochCache } from './leader-epoch-cache.ts';
 import type { Topic } from './topics.ts';
+
+/** Record batch v2 header: baseOffset(8) batchLength(4) partitionLeaderEpoch(4) magic(1) crc(4) attributes(2) lastOffsetDelta(4) baseTimestamp(8) maxTimestamp(8) ... */
+const LOG_OVERHEAD = 12;
+const BATCH_HEADER_BYTES = 61;
+const TIMESTAMP_TYPE_BIT = 0x08;
 
 export class Partition {
   readonly topic: Topic;
@@ -29,15 +35,22 @@ export class Partition {
   readonly log: PartitionLog;
   /**
    * The leader epoch appends are stamped with. Single node: 0 for ever (no leader election);
-   * cluster mode bumps it when this broker becomes leader again.
+   * cluster mode sets it from the partition state in etcd (`setLeaderEpoch`).
    */
-  readonly leaderEpoch: number = 0;
+  private epoch = 0;
   private hw: number;
   private flushing: Promise<void> | null = null;
   /** When the last flush started (Date.now()), for flush.ms. */
   lastFlushAt = Date.now();
   private flushQueued: Promise<void> | null = null;
   private failure: Error | null = null;
+  /**
+   * Cluster mode: an append does not commit itself. The leader moves the high watermark from
+   * the ISR's log ends (cluster/replication.ts), a follower from the leader's high watermark.
+   */
+  private replicated = false;
+  /** Cluster mode: where each leader epoch starts in this log (leader-epoch-checkpoint). */
+  readonly epochs: LeaderEpochCache;
 
   constructor(topic: Topic, index: number, dir: string, logDir: string, log: PartitionLog) {
     this.topic = topic;
@@ -45,12 +58,45 @@ export class Partition {
     this.dir = dir;
     this.logDir = logDir;
     this.log = log;
+    this.epochs = new LeaderEpochCache(dir);
     // What a single node opens with is all committed: it was acknowledged by this broker alone.
     this.hw = log.logEndOffset;
   }
 
+  get leaderEpoch(): number {
+    return this.epoch;
+  }
+
+  /** Cluster mode: the controller elected a leader in `epoch` (never moves backwards). */
+  setLeaderEpoch(epoch: number): void {
+    if (epoch > this.epoch) this.epoch = epoch;
+  }
+
   get logEndOffset(): number {
     return this.log.logEndOffset;
+  }
+
+  /**
+   * Cluster mode: from now on appends wait for the replicas to be committed. The high watermark
+   * a log opened with (its log end) is not known to be committed across the ISR, so it restarts
+   * from the log start: a leader's moves up as soon as its ISR has fetched, a follower's with the
+   * leader's — never exposing what the ISR may not have. (Kafka keeps it in
+   * replication-offset-checkpoint; that file is the follow-up.)
+   */
+  setReplicated(): void {
+    if (this.replicated) return;
+    this.replicated = true;
+    this.hw = this.log.logStartOffset;
+  }
+
+  get isReplicated(): boolean {
+    return this.replicated;
+  }
+
+  /** Cluster mode: this broker leads the partition in `epoch`, which starts at the log end. */
+  becomeLeader(epoch: number): void {
+    this.setLeaderEpoch(epoch);
+    this.epochs.assign(epoch, this.log.logEndOffset);
   }
 
   /** Offset up to which consumers may read (exclusive). Never past the log end. */
@@ -71,11 +117,14 @@ export class Partition {
    * Appends a transaction's COMMIT or ABORT marker as the leader (the coordinator's marker writer
    * and WriteTxnMarkers, never a client's produce): the native log builds the control batch, ends
    * the producer's transaction here (on ABORT indexing it for read_committed fetches), and the
-   * last stable offset moves past it. Committed at once on a single node, like append().
+   * last stable offset moves past it. Committed at once on a single node, like append(); in
+   * cluster mode once the ISR has it, also like append() (but followers cannot mirror control
+   * batches yet: cluster/README.md).
    */
   appendTxnMarker(producerId: number, producerEpoch: number, coordinatorEpoch: number, commit: boolean, nowMs: number): AppendResult {
     const appended = this.log.appendTxnMarker(producerId, producerEpoch, coordinatorEpoch, commit, nowMs, this.leaderEpoch);
-    this.advanceHighWatermark(this.log.logEndOffset);
+    if (this.replicated) this.notifyChanged();
+    else this.advanceHighWatermark(this.log.logEndOffset);
     if (appended.rolled) {
       this.flushDurable().catch((err: unknown) => this.topic.onFlushError?.(this, err));
     }
@@ -97,11 +146,74 @@ export class Partition {
   append(records: Uint8Array, nowMs: number): AppendResult {
     const appended = this.log.append(records, nowMs, this.leaderEpoch);
     if (appended.duplicate) return appended;
-    this.advanceHighWatermark(this.log.logEndOffset);
+    if (this.replicated) this.notifyChanged();
+    else this.advanceHighWatermark(this.log.logEndOffset);
     if (appended.rolled) {
       this.flushDurable().catch((err: unknown) => this.topic.onFlushError?.(this, err));
     }
     return appended;
+  }
+
+  /**
+   * Follower: appends record batches fetched from the leader, keeping the leader's offsets and
+   * epochs. The native log assigns offsets from its log end, so each batch is appended alone and
+   * must start exactly there (the follower fetched from its log end; the leader's batches are
+   * contiguous in an uncompacted log); its own partitionLeaderEpoch is passed as the epoch, and
+   * for LogAppendTime batches their max timestamp as "now", so the stored bytes are the
+   * leader's. Producer state is rebuilt by the same appends (the native log checks sequences).
+   * A trailing partial batch (the fetch's size limit cut it) is left for the next fetch.
+   * Throws when the leader's log cannot be mirrored this way (offset gaps: a compacted log).
+   */
+  appendAsFollower(records: Uint8Array, nowMs: number): number {
+    const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+    let pos = 0;
+    let appended = 0;
+    while (pos + BATCH_HEADER_BYTES <= records.byteLength) {
+      const baseOffset = Number(view.getBigInt64(pos));
+      const size = LOG_OVERHEAD + view.getInt32(pos + 8);
+      if (pos + size > records.byteLength) break;
+      const epoch = view.getInt32(pos + 12);
+      const logAppendTime = (view.getInt16(pos + 21) & TIMESTAMP_TYPE_BIT) !== 0;
+      const maxTimestamp = Number(view.getBigInt64(pos + 35));
+      const end = this.log.logEndOffset;
+      if (baseOffset !== end) throw new Error(`${this.topic.name}-${this.index}: the leader's batch starts at ${baseOffset}, this log ends at ${end}`);
+      const result = this.log.append(records.subarray(pos, pos + size), logAppendTime ? maxTimestamp : nowMs, epoch);
+      if (result.duplicate || result.baseOffset !== baseOffset) {
+        throw new Error(`${this.topic.name}-${this.index}: the leader's batch at ${baseOffset} was stored at ${result.baseOffset}${result.duplicate ? ' (taken for a duplicate)' : ''}`);
+      }
+      if (result.rolled) this.flushDurable().catch((err: unknown) => this.topic.onFlushError?.(this, err));
+      if (epoch > this.epochs.latestEpoch) this.epochs.assign(epoch, baseOffset);
+      appended++;
+      pos += size;
+    }
+    if (appended > 0) this.notifyChanged();
+    return appended;
+  }
+
+  /** Follower: moves the high watermark to the leader's, as far as this log reaches. */
+  followHighWatermark(leaderHighWatermark: number): void {
+    this.advanceHighWatermark(Math.min(leaderHighWatermark, this.log.logEndOffset));
+  }
+
+  /**
+   * Drops what may not be committed (past the high watermark): a follower's fallback when the
+   * leader cannot say where their logs diverge.
+   */
+  truncateToHighWatermark(): void {
+    this.truncateTo(this.hw);
+  }
+
+  /**
+   * Follower: drops every batch at or past `offset` (where this log diverges from the leader's,
+   * KIP-101/279); the high watermark and the epoch cache follow.
+   */
+  truncateTo(offset: number): void {
+    if (this.log.logEndOffset <= offset) return;
+    this.log.truncateTo(offset);
+    const end = this.log.logEndOffset;
+    this.epochs.truncateFromEnd(end);
+    this.hw = Math.min(this.hw, end);
+    this.notifyChanged();
   }
 
   /**

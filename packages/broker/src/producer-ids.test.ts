@@ -37,3 +37,26 @@ test('a damaged reservation file is refused, not silently restarted from 0', () 
     expect(() => new ProducerIdManager(dir)).toThrow(PRODUCER_IDS_FILE);
   }
 });
+
+test('cluster mode: blocks come from the block source, above what the data dir handed out, the next fetched ahead', async () => {
+  const single = new ProducerIdManager(dir, 10);
+  single.generate(); // as a single node: ids below 10 may be out there
+  const asked: Array<[number, number]> = [];
+  let nextStart = 100;
+  const ids = new ProducerIdManager(dir, 10);
+  ids.useBlockSource(async (size, floor) => {
+    asked.push([size, floor]);
+    const start = Math.max(nextStart, floor);
+    nextStart = start + size;
+    return start;
+  });
+  expect(() => ids.generate()).toThrow(/no block of producer ids reserved yet/); // not fetched yet
+  await ids.settled();
+  expect(asked).toEqual([[10, 10]]);
+  const first = Array.from({ length: 6 }, () => ids.generate());
+  expect(first).toEqual([100, 101, 102, 103, 104, 105]);
+  await ids.settled(); // half used: the next block was fetched in the background
+  expect(asked).toHaveLength(2);
+  const rest = Array.from({ length: 6 }, () => ids.generate());
+  expect(rest).toEqual([106, 107, 108, 109, 110, 111]);
+});

@@ -10,6 +10,12 @@
 // restart the next block starts at the stored value. At most one block of ids is skipped per
 // restart, as in Kafka.
 //
+// Cluster mode: blocks come from etcd instead (`useBlockSource`, cluster-node.ts), so no two
+// brokers hand out the same id. Reserving is asynchronous there: the next block is fetched in the
+// background once half of the current one is used (and at once when the source is set); while
+// none is ready, generate() throws and InitProducerId answers the retriable
+// COORDINATOR_LOAD_IN_PROGRESS, as Kafka's broker does while it waits for its controller.
+//
 // Concurrency: runs on the event loop; one manager per broker.
 
 import { existsSync, readFileSync } from 'node:fs';
@@ -28,6 +34,12 @@ export class ProducerIdManager {
   /** Next id to hand out, and the end (exclusive) of the reserved block. */
   private next: number;
   private blockEnd: number;
+  /** Cluster mode: reserves `size` ids above `floor`, resolving with the block's first id. */
+  private blockSource: ((size: number, floor: number) => Promise<number>) | null = null;
+  private nextBlock: { start: number } | null = null;
+  private fetching: Promise<void> | null = null;
+  /** Why the last background reservation failed (logged by the caller of generate()). */
+  private lastFailure: Error | null = null;
 
   /** Reads the reservation in `dir` (none yet: ids start at 0). A damaged file throws. */
   constructor(dir: string, blockSize = PRODUCER_ID_BLOCK_SIZE) {
@@ -41,8 +53,52 @@ export class ProducerIdManager {
 
   /** A producer id never handed out before by this data dir. Throws if the reservation cannot be written. */
   generate(): number {
+    if (this.blockSource !== null) return this.generateFromSource();
     if (this.next >= this.blockEnd) this.reserveBlock();
     return this.next++;
+  }
+
+  /**
+   * Cluster mode: blocks are reserved by `source` (above every id this data dir handed out as a
+   * single node); the first is fetched now.
+   */
+  useBlockSource(source: (size: number, floor: number) => Promise<number>): void {
+    this.blockSource = source;
+    this.next = 0;
+    this.blockEnd = 0;
+    this.prefetch();
+  }
+
+  private generateFromSource(): number {
+    if (this.next >= this.blockEnd && this.nextBlock !== null) {
+      this.next = this.nextBlock.start;
+      this.blockEnd = this.nextBlock.start + this.blockSize;
+      this.nextBlock = null;
+    }
+    if (this.blockEnd - this.next <= this.blockSize / 2) this.prefetch();
+    if (this.next >= this.blockEnd) throw new Error(`no block of producer ids reserved yet${this.lastFailure === null ? '' : `: ${this.lastFailure.message}`}`);
+    return this.next++;
+  }
+
+  private prefetch(): void {
+    if (this.fetching !== null || this.nextBlock !== null || this.blockSource === null) return;
+    const floor = readNextBlockStart(this.file);
+    this.fetching = this.blockSource(this.blockSize, floor)
+      .then((start) => {
+        this.nextBlock = { start };
+        this.lastFailure = null;
+      })
+      .catch((err: unknown) => {
+        this.lastFailure = err instanceof Error ? err : new Error(String(err));
+      })
+      .finally(() => {
+        this.fetching = null;
+      });
+  }
+
+  /** Resolves when no background reservation is running (tests). */
+  async settled(): Promise<void> {
+    await this.fetching;
   }
 
   private reserveBlock(): void {

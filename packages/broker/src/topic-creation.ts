@@ -29,6 +29,8 @@ export class TopicCreator {
   private readonly topics: TopicRegistry;
   private readonly logger: Logger;
   private readonly internalTopicCreators = new Map<string, () => Topic>();
+  /** How many brokers a replication factor may reach: 1 on a single node, the live brokers in cluster mode. */
+  private availableBrokers: () => number = () => 1;
 
   constructor(config: BrokerConfig, topics: TopicRegistry, logger: Logger) {
     this.config = config;
@@ -67,10 +69,12 @@ export class TopicCreator {
     if (count < 1) return { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: 'Number of partitions must be larger than 0.' };
     if (count > 100_000) return { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: 'Number of partitions must be at most 100000.' };
     const rf = replicationFactor === -1 ? this.config.int('default.replication.factor') : replicationFactor;
-    if (rf !== 1) {
+    if (rf < 1) return { errorCode: ErrorCode.INVALID_REPLICATION_FACTOR, errorMessage: 'Replication factor must be larger than 0.' };
+    const brokers = this.availableBrokers();
+    if (rf > brokers) {
       return {
         errorCode: ErrorCode.INVALID_REPLICATION_FACTOR,
-        errorMessage: `Replication factor: ${rf} larger than available brokers: 1.`,
+        errorMessage: `Replication factor: ${rf} larger than available brokers: ${brokers}.`,
       };
     }
     const created = { partitions: count, replicationFactor: rf, overrides };
@@ -88,6 +92,11 @@ export class TopicCreator {
       return { errorCode: failure.errorCode, errorMessage: failure.message };
     }
     return { topic, errorCode: ErrorCode.NONE, errorMessage: null, created };
+  }
+
+  /** Cluster mode: replication factors are checked against the live brokers this counts. */
+  useBrokerCount(count: () => number): void {
+    this.availableBrokers = count;
   }
 
   /** How an internal topic is made when something asks for it by name. */

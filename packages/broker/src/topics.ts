@@ -188,10 +188,13 @@ export class TopicRegistry {
     this.logger.info({ topics: persisted.topics.length }, 'topics loaded');
   }
 
-  /** Creates a topic; if opening any partition fails, nothing of it remains and the error is thrown. */
-  create(name: string, partitions: number, overrides: ReadonlyMap<string, ConfigValue>): Topic {
+  /**
+   * Creates a topic; if opening any partition fails, nothing of it remains and the error is
+   * thrown. `id` is given in cluster mode (the topic id is the cluster's, from etcd).
+   */
+  create(name: string, partitions: number, overrides: ReadonlyMap<string, ConfigValue>, id: string = newTopicId()): Topic {
     if (this.byName.has(name)) throw new Error(`BUG: topic ${name} exists`);
-    const topic = new Topic(name, newTopicId(), new TopicConfig(this.config, overrides));
+    const topic = new Topic(name, id, new TopicConfig(this.config, overrides));
     this.register(topic);
     try {
       this.openPartitions(topic, 0, partitions, true);

@@ -16,7 +16,7 @@ export const alterConfigsHandler = defineHandler({
   apiKey: 33,
   minVersion: 0,
   maxVersion: 2,
-  handle(ctx, request) {
+  async handle(ctx, request) {
     const { broker } = ctx;
     const resources = request.resources;
     const early = preprocessConfigResources(
@@ -26,11 +26,13 @@ export const alterConfigsHandler = defineHandler({
       () => false,
       (r) => alterConfigsDenied(ctx, r),
     );
-    const responses = resources.map((r, i) => {
-      // Replace-all: the current overrides play no part in the new set.
-      const outcome = early[i] ?? changeTopicConfigs(broker, r.resourceName, () => parseTopicOverrides(r.configs), request.validateOnly);
-      return { ...outcome, resourceType: r.resourceType, resourceName: r.resourceName };
-    });
+    const responses = await Promise.all(
+      resources.map(async (r, i) => {
+        // Replace-all: the current overrides play no part in the new set.
+        const outcome = early[i] ?? changeTopicConfigs(broker, r.resourceName, () => parseTopicOverrides(r.configs), request.validateOnly);
+        return { ...(await outcome), resourceType: r.resourceType, resourceName: r.resourceName };
+      }),
+    );
     return { throttleTimeMs: 0, responses };
   },
 });

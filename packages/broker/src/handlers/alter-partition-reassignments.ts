@@ -7,11 +7,15 @@
 // find a topic named <t>.", an unknown partition "Unable to find partition <t>:<n>."; an empty
 // replica list, a broker that is not this one, or a broker named twice is
 // INVALID_REPLICA_ASSIGNMENT with Kafka's messages; with allowReplicationFactorChange false, a
-// different replica count is INVALID_REPLICATION_FACTOR. Cluster mode replaces this with real
-// reassignments.
+// different replica count is INVALID_REPLICATION_FACTOR.
+// Cluster mode: the same checks against the cluster's view (its topics, its registered brokers,
+// each partition's current replicas). Moving replicas is not implemented yet (cluster/README.md):
+// a replica set equal to the current one completes at once, as Kafka's does; any other valid one
+// is refused with INVALID_REPLICA_ASSIGNMENT saying so. None is ever in progress, so a
+// cancellation is NO_REASSIGNMENT_IN_PROGRESS.
 // Authorization as Kafka (the controller's ControllerApis, where brokers forward it): ALTER on the
 // cluster, else the request's error response: CLUSTER_AUTHORIZATION_FAILED at the top and for
-// every named partition.
+// every named partition. It comes first, in cluster mode too.
 // Version notes: served v0–1, all flexible. v1 allowReplicationFactorChange (KIP-1071), echoed.
 
 import { ErrorCode } from '@sluice/protocol';
@@ -26,12 +30,12 @@ interface Outcome {
   errorMessage: string | null;
 }
 
-/** Kafka's validateManualPartitionAssignment, for a cluster of one broker. */
-function replicaAssignmentProblem(replicas: readonly number[], nodeId: number): string | null {
+/** Kafka's validateManualPartitionAssignment; `registered` says which broker ids exist. */
+function replicaAssignmentProblem(replicas: readonly number[], registered: (id: number) => boolean): string | null {
   if (replicas.length === 0) return 'The manual partition assignment includes an empty replica list.';
   const sorted = [...replicas].sort((a, b) => a - b);
   for (const broker of sorted) {
-    if (broker !== nodeId) return `The manual partition assignment includes broker ${broker}, but no such broker is registered.`;
+    if (!registered(broker)) return `The manual partition assignment includes broker ${broker}, but no such broker is registered.`;
   }
   for (let i = 1; i < sorted.length; i++) {
     if (sorted[i] === sorted[i - 1]) return `The manual partition assignment includes the broker ${sorted[i]} more than once.`;
@@ -58,6 +62,36 @@ export const alterPartitionReassignmentsHandler = defineHandler({
         })),
       };
     }
+    const cluster = broker.cluster;
+    if (cluster !== null) {
+      const responses = request.topics.map(({ name, partitions }) => {
+        const record = cluster.view.topics.get(name)?.record;
+        return {
+          name,
+          partitions: partitions.map(({ partitionIndex, replicas }) => {
+            const outcome = ((): Outcome => {
+              if (record === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Unable to find a topic named ${name}.` };
+              const current = record.replicas[partitionIndex];
+              if (current === undefined)
+                return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Unable to find partition ${name}:${partitionIndex}.` };
+              if (replicas === null) return { errorCode: ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, errorMessage: null };
+              const problem = replicaAssignmentProblem(replicas, (id) => cluster.view.brokers.has(id));
+              if (problem !== null) return { errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: problem };
+              if (!allowReplicationFactorChange && replicas.length !== current.length) {
+                return {
+                  errorCode: ErrorCode.INVALID_REPLICATION_FACTOR,
+                  errorMessage: `The replication factor is changed from ${current.length} to ${replicas.length}`,
+                };
+              }
+              if (replicas.length === current.length && replicas.every((id, i) => current[i] === id)) return { errorCode: ErrorCode.NONE, errorMessage: null };
+              return { errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: 'Moving replicas is not supported in cluster mode yet.' };
+            })();
+            return { partitionIndex, ...outcome };
+          }),
+        };
+      });
+      return { throttleTimeMs: 0, allowReplicationFactorChange, errorCode: ErrorCode.NONE, errorMessage: null, responses };
+    }
     const responses = request.topics.map(({ name, partitions }) => {
       const topic = broker.topics.get(name);
       return {
@@ -69,7 +103,7 @@ export const alterPartitionReassignmentsHandler = defineHandler({
               return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Unable to find partition ${name}:${partitionIndex}.` };
             }
             if (replicas === null) return { errorCode: ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, errorMessage: null };
-            const problem = replicaAssignmentProblem(replicas, broker.nodeId);
+            const problem = replicaAssignmentProblem(replicas, (id) => id === broker.nodeId);
             if (problem !== null) return { errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: problem };
             const current = 1; // one replica per partition on a single broker
             if (!allowReplicationFactorChange && replicas.length !== current) {

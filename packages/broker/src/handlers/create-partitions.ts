@@ -1,13 +1,16 @@
 // CreatePartitions (key 37).
 // Behavior: raises a topic's partition count (never lowers it: INVALID_PARTITIONS); explicit
 // assignments must name only this broker. validateOnly checks without creating.
+// Cluster mode: the new partitions are placed over the live brokers and written to etcd (every
+// replica's projection opens their logs); explicit assignments are not served there yet.
 // Version notes: served v0–3; v2+ flexible.
 
-import { ErrorCode } from '@sluice/protocol';
+import { type CreatePartitionsRequest, type CreatePartitionsResponse, ErrorCode } from '@sluice/protocol';
+import type { ClusterNode } from '../cluster/cluster-node.ts';
 import { newPartitionsProblem } from '../fd-budget.ts';
 import { storageFailure } from '../storage-errors.ts';
 import { AclOperation, authorize, ResourceType } from './authorization.ts';
-import { defineHandler } from './handler.ts';
+import { defineHandler, type RequestContext } from './handler.ts';
 
 export const createPartitionsHandler = defineHandler({
   apiKey: 37,
@@ -15,6 +18,7 @@ export const createPartitionsHandler = defineHandler({
   maxVersion: 3,
   handle(ctx, request) {
     const { broker } = ctx;
+    if (broker.cluster !== null) return createInCluster(ctx, broker.cluster, request);
     const results = request.topics.map((t) => {
       const result = (errorCode: number, errorMessage: string | null) => ({ name: t.name, errorCode, errorMessage });
       // Kafka: ALTER on the topic, checked before its existence.
@@ -48,3 +52,32 @@ export const createPartitionsHandler = defineHandler({
     return { throttleTimeMs: 0, results };
   },
 });
+
+async function createInCluster(ctx: RequestContext, cluster: ClusterNode, request: CreatePartitionsRequest): Promise<CreatePartitionsResponse> {
+  const results = [];
+  for (const t of request.topics) {
+    const result = (errorCode: number, errorMessage: string | null) => ({ name: t.name, errorCode, errorMessage });
+    // Kafka: ALTER on the topic, checked before its existence (and before anything is written to etcd).
+    if (!authorize(ctx, AclOperation.ALTER, ResourceType.TOPIC, t.name)) {
+      results.push(result(ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'The topic authorization is failed.'));
+      continue;
+    }
+    const topic = cluster.view.topics.get(t.name);
+    if (topic === undefined) {
+      results.push(result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${t.name}' does not exist.`));
+      continue;
+    }
+    const current = topic.record.replicas.length;
+    if (t.count < current) results.push(result(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${current} partitions, which is higher than the requested ${t.count}.`));
+    else if (t.count === current) results.push(result(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partitions.`));
+    else if (t.count > 100_000) results.push(result(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be at most 100000.'));
+    else if (t.assignments !== null) results.push(result(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'Explicit replica assignments are not supported in cluster mode yet.'));
+    else if (newPartitionsProblem(t.count - current) !== null) results.push(result(ErrorCode.INVALID_PARTITIONS, newPartitionsProblem(t.count - current)));
+    else if (request.validateOnly) results.push(result(0, null));
+    else {
+      const added = await cluster.addPartitions(t.name, t.count);
+      results.push(result(added.errorCode, added.errorMessage));
+    }
+  }
+  return { throttleTimeMs: 0, results };
+}

@@ -6,12 +6,15 @@
 // nothing will ever carry, as Kafka's controller does. Duplicated names in one request get
 // INVALID_REQUEST, as Kafka does. The configs are Kafka's resolveEffectiveTopicConfigs: the
 // request's values, else the broker's (STATIC_BROKER_CONFIG), else the defaults, sorted by name.
+// Cluster mode: the topic is written to etcd with its replicas placed over the live brokers
+// (replication factor up to their count); explicit assignments are not served there yet.
 // Version notes: served v2–7. v5 returns numPartitions/replicationFactor/configs (and may carry
 // a topic config error tagged); v5+ flexible; v7 topicId.
 
 import { ErrorCode, ZERO_UUID } from '@sluice/protocol';
 import { effectiveTopicConfigs } from '../topic-config.ts';
 import { newTopicId } from '../topics.ts';
+import { createTopicInCluster } from './create-topic.ts';
 import { AclOperation, authorize, authorizeQuietly, CLUSTER_NAME, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
@@ -19,13 +22,17 @@ export const createTopicsHandler = defineHandler({
   apiKey: 19,
   minVersion: 2,
   maxVersion: 7,
-  handle(ctx, request) {
+  async handle(ctx, request) {
     const { broker } = ctx;
     const counts = new Map<string, number>();
     for (const t of request.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
     // Kafka: CREATE on the cluster allows every topic; otherwise CREATE on each topic.
     const clusterCreate = authorizeQuietly(ctx, AclOperation.CREATE, ResourceType.CLUSTER, CLUSTER_NAME);
-    const topics = request.topics.map((t) => {
+    const topics = [];
+    for (const t of request.topics) topics.push(await createOne(t));
+    return { throttleTimeMs: 0, topics };
+
+    async function createOne(t: (typeof request.topics)[number]) {
       const result = (errorCode: number, errorMessage: string | null) => ({
         name: t.name,
         topicId: ZERO_UUID,
@@ -44,13 +51,16 @@ export const createTopicsHandler = defineHandler({
         if (partitions !== -1 || replicationFactor !== -1) {
           return result(ErrorCode.INVALID_REQUEST, 'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.');
         }
+        if (broker.cluster !== null) {
+          return result(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'Explicit replica assignments are not supported in cluster mode yet; give numPartitions and replicationFactor.');
+        }
         if (t.assignments.some((a) => a.brokerIds.length !== 1 || a.brokerIds[0] !== broker.nodeId)) {
           return result(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Replica assignments must name only broker ${broker.nodeId} (single node).`);
         }
         partitions = t.assignments.length;
         replicationFactor = 1;
       }
-      const creation = broker.topicCreator.create(t.name, partitions, replicationFactor, t.configs, request.validateOnly === true);
+      const creation = await createTopicInCluster(broker, t.name, partitions, replicationFactor, t.configs, request.validateOnly === true);
       if (creation.errorCode !== 0 || creation.created === undefined) return result(creation.errorCode, creation.errorMessage);
       // The request's own text for each value it sets (a later entry for a name wins), as Kafka echoes it.
       const given = new Map(t.configs.map((c) => [c.name, c.value as string]));
@@ -58,7 +68,7 @@ export const createTopicsHandler = defineHandler({
       if (!authorize(ctx, AclOperation.DESCRIBE_CONFIGS, ResourceType.TOPIC, t.name)) {
         return {
           ...result(0, null),
-          topicId: creation.topic?.id ?? newTopicId(),
+          topicId: creation.topicId ?? newTopicId(),
           numPartitions: creation.created.partitions,
           replicationFactor: creation.created.replicationFactor,
           topicConfigErrorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
@@ -66,7 +76,7 @@ export const createTopicsHandler = defineHandler({
       }
       return {
         ...result(0, null),
-        topicId: creation.topic?.id ?? newTopicId(),
+        topicId: creation.topicId ?? newTopicId(),
         numPartitions: creation.created.partitions,
         replicationFactor: creation.created.replicationFactor,
         configs: effectiveTopicConfigs(broker.config, given).map((c) => ({
@@ -77,7 +87,6 @@ export const createTopicsHandler = defineHandler({
           isSensitive: false,
         })),
       };
-    });
-    return { throttleTimeMs: 0, topics };
+    }
   },
 });

@@ -2,12 +2,15 @@
 // Behavior: deletes each named topic (v6: by name or by topic id): its partitions' logs are
 // closed and removed, parked fetches on them answer. `delete.topic.enable=false` refuses with
 // TOPIC_DELETION_DISABLED. Internal topics (`__…`) cannot be deleted.
+// Cluster mode: the topic is deleted from etcd (every broker's projection removes its logs),
+// looked up in the cluster's view.
 // Version notes: served v1–6. v4+ flexible; v5 errorMessage; v6 topics by name or id.
 
-import { ErrorCode, ZERO_UUID } from '@sluice/protocol';
-import type { Topic } from '../topics.ts';
+import { type DeleteTopicsResponse, ErrorCode, ZERO_UUID } from '@sluice/protocol';
+import type { ClusterNode } from '../cluster/cluster-node.ts';
+import { INTERNAL_TOPICS, type Topic } from '../topics.ts';
 import { AclOperation, authorize, authorizeQuietly, ResourceType } from './authorization.ts';
-import { defineHandler } from './handler.ts';
+import { defineHandler, type RequestContext } from './handler.ts';
 
 export const deleteTopicsHandler = defineHandler({
   apiKey: 20,
@@ -19,6 +22,7 @@ export const deleteTopicsHandler = defineHandler({
       header.apiVersion >= 6
         ? (request.topics ?? []).map((t) => ({ name: t.name, topicId: t.topicId }))
         : (request.topicNames ?? []).map((name) => ({ name, topicId: ZERO_UUID }));
+    if (broker.cluster !== null) return deleteInCluster(ctx, broker.cluster, targets, broker.config.bool('delete.topic.enable'));
     const responses = targets.map(({ name, topicId }) => {
       let topic: Topic | undefined;
       let missing: number = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
@@ -52,3 +56,41 @@ export const deleteTopicsHandler = defineHandler({
     return { throttleTimeMs: 0, responses };
   },
 });
+
+async function deleteInCluster(
+  ctx: RequestContext,
+  cluster: ClusterNode,
+  targets: ReadonlyArray<{ name: string | null; topicId: string }>,
+  enabled: boolean,
+): Promise<DeleteTopicsResponse> {
+  const responses = [];
+  for (const { name, topicId } of targets) {
+    const byName = name !== null && name !== '';
+    // The same ACL checks, in the same order, as on a single node (Kafka checks before forwarding).
+    if (byName && !authorize(ctx, AclOperation.DELETE, ResourceType.TOPIC, name)) {
+      responses.push({ name, topicId, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Authorization failed.' });
+      continue;
+    }
+    const found = byName
+      ? cluster.view.topics.has(name)
+        ? name
+        : undefined
+      : [...cluster.view.topics].find(([, v]) => topicId !== ZERO_UUID && v.record.id === topicId)?.[0];
+    const id = found === undefined ? topicId : cluster.view.topics.get(found)!.record.id;
+    if (!byName && found !== undefined && !authorize(ctx, AclOperation.DELETE, ResourceType.TOPIC, found)) {
+      const shown = authorizeQuietly(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, found) ? found : null;
+      responses.push({ name: shown, topicId, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Authorization failed.' });
+      continue;
+    }
+    const result = (errorCode: number, errorMessage: string | null) => ({ name: found ?? name, topicId: id, errorCode, errorMessage });
+    if (found === undefined)
+      responses.push(result(byName ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID, 'This server does not host this topic.'));
+    else if (!enabled) responses.push(result(ErrorCode.TOPIC_DELETION_DISABLED, 'Topic deletion is disabled.'));
+    else if (INTERNAL_TOPICS.has(found)) responses.push(result(ErrorCode.INVALID_TOPIC_EXCEPTION, `Internal topic ${found} cannot be deleted.`));
+    else {
+      const deleted = await cluster.deleteTopic(found);
+      responses.push(result(deleted.errorCode, deleted.errorMessage));
+    }
+  }
+  return { throttleTimeMs: 0, responses };
+}

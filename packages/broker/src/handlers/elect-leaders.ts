@@ -5,13 +5,22 @@
 // UNKNOWN_TOPIC_OR_PARTITION "No such topic as <topic>", an unknown partition "No such partition
 // as <topic>-<n>". With topicPartitions null (every partition) Kafka leaves out the partitions that
 // need no election, so the answer is empty. An election type other than 0 (preferred) or 1
-// (unclean) is INVALID_REQUEST. Cluster mode replaces this with real elections.
+// (unclean) is INVALID_REQUEST.
+// Cluster mode: answered from the cluster's view, partition by partition. Preferred: the preferred
+// replica (the first) already leading is ELECTION_NOT_NEEDED; one not live or not in the ISR is
+// PREFERRED_LEADER_NOT_AVAILABLE. Unclean: a partition with a leader is ELECTION_NOT_NEEDED; one
+// without is ELIGIBLE_LEADERS_NOT_AVAILABLE (the controller already elects any live ISR member,
+// and out-of-sync replicas are never elected). Moving leadership on request is not implemented
+// yet (cluster/README.md): a preferred election that would move it is refused with
+// PREFERRED_LEADER_NOT_AVAILABLE saying so. topicPartitions null covers every partition and, as
+// Kafka, lists only those that needed an election.
 // Authorization as Kafka (the controller's ControllerApis, where brokers forward it): ALTER on the
 // cluster, else the request's error response: CLUSTER_AUTHORIZATION_FAILED at the top and for
-// every named partition.
+// every named partition. It comes first, in cluster mode too.
 // Version notes: served v0–2. v1 electionType and the top-level error code; v2+ flexible.
 
 import { ErrorCode } from '@sluice/protocol';
+import type { ClusterNode } from '../cluster/cluster-node.ts';
 import { AclOperation, authorize, CLUSTER_NAME, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
@@ -40,6 +49,9 @@ export const electLeadersHandler = defineHandler({
     if (electionType !== PREFERRED && electionType !== UNCLEAN) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REQUEST, replicaElectionResults: [] };
     }
+    const cluster = ctx.broker.cluster;
+    if (cluster !== null)
+      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, replicaElectionResults: clusterElections(cluster, electionType, request.topicPartitions) };
     if (request.topicPartitions === null) return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, replicaElectionResults: [] };
     const replicaElectionResults = request.topicPartitions.map(({ topic: name, partitions }) => {
       const topic = ctx.broker.topics.get(name);
@@ -55,3 +67,58 @@ export const electLeadersHandler = defineHandler({
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, replicaElectionResults };
   },
 });
+
+interface PartitionOutcome {
+  partitionId: number;
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+function clusterElections(
+  cluster: ClusterNode,
+  electionType: number,
+  topicPartitions: ReadonlyArray<{ topic: string; partitions: readonly number[] }> | null,
+): Array<{ topic: string; partitionResult: PartitionOutcome[] }> {
+  const view = cluster.view;
+  const outcome = (name: string, partitionId: number): PartitionOutcome => {
+    const replicas = view.topics.get(name)?.record.replicas;
+    if (replicas === undefined) return { partitionId, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `No such topic as ${name}` };
+    const assigned = replicas[partitionId];
+    const state = view.partition(name, partitionId)?.record;
+    if (assigned === undefined || state === undefined) {
+      return { partitionId, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `No such partition as ${name}-${partitionId}` };
+    }
+    if (electionType === UNCLEAN) {
+      if (state.leader !== -1) return { partitionId, errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: null };
+      return {
+        partitionId,
+        errorCode: ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE,
+        errorMessage: `No live in-sync replica of ${name}-${partitionId} can lead (unclean election is not supported).`,
+      };
+    }
+    const preferred = assigned[0];
+    if (state.leader === preferred) return { partitionId, errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: null };
+    if (!view.brokers.has(preferred) || !state.isr.some((m) => m.id === preferred)) {
+      return {
+        partitionId,
+        errorCode: ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE,
+        errorMessage: `Failed to elect leader for partition ${name}-${partitionId} under strategy PreferredReplicaPartitionLeaderElectionStrategy`,
+      };
+    }
+    return {
+      partitionId,
+      errorCode: ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE,
+      errorMessage: 'Moving leadership to the preferred replica on request is not supported in cluster mode yet.',
+    };
+  };
+  if (topicPartitions === null) {
+    // Every partition; Kafka leaves out those that need no election.
+    const results = [];
+    for (const [name, { record }] of view.topics) {
+      const partitionResult = record.replicas.map((_, i) => outcome(name, i)).filter((r) => r.errorCode !== ErrorCode.ELECTION_NOT_NEEDED);
+      if (partitionResult.length > 0) results.push({ topic: name, partitionResult });
+    }
+    return results;
+  }
+  return topicPartitions.map(({ topic, partitions }) => ({ topic, partitionResult: partitions.map((p) => outcome(topic, p)) }));
+}

@@ -12,6 +12,10 @@
 // watermark, and the answer lists the aborted transactions overlapping [fetch offset, LSO) from
 // the native .txnindex (Kafka's collectAbortedTxns bound, a superset of the range sent, which
 // consumers handle); the records still leave by sendfile: only that list is computed.
+// Cluster mode: only the leader answers (NOT_LEADER_OR_FOLLOWER elsewhere). A fetch with a
+// replica id (>= 0) is a follower's: it reads up to the log end (never bounded by the LSO), and its fetch offset is that
+// follower's log end for the leader's high watermark and ISR (cluster/replication.ts); with an
+// authorizer it needs CLUSTER_ACTION on the cluster instead of READ on each topic, as in Kafka.
 // Version notes: served v4–13. v4 lastStableOffset/abortedTransactions; v5 logStartOffset; v7
 // sessions; v9 currentLeaderEpoch; v11 rackId/preferredReadReplica; v12+ flexible; v13 topic ids
 // instead of names.
@@ -28,7 +32,7 @@ import {
 import type { BrokerContext } from '../broker-context.ts';
 import { partitionFailure } from '../storage-errors.ts';
 import type { Partition } from '../partition.ts';
-import { AclOperation, authorize, ResourceType } from './authorization.ts';
+import { AclOperation, authorize, CLUSTER_NAME, ResourceType } from './authorization.ts';
 import { defineHandler, type RequestContext } from './handler.ts';
 
 const EMPTY = new Uint8Array(0);
@@ -62,8 +66,19 @@ function partitionError(index: number, errorCode: number, p?: Partition): FetchR
 function unreadableTopics(ctx: RequestContext, request: FetchRequest): ReadonlySet<string> {
   const denied = new Set<string>();
   if (ctx.broker.authorizer === null) return denied;
+  const topicName = (t: FetchRequest['topics'][number]) => (ctx.header.apiVersion >= 13 ? ctx.broker.topics.getById(t.topicId ?? ZERO_UUID)?.name : t.topic);
+  // Cluster mode, a follower's fetch: Kafka asks CLUSTER_ACTION on the cluster instead of READ on
+  // each topic; without it every partition is TOPIC_AUTHORIZATION_FAILED.
+  if (ctx.broker.cluster !== null && request.replicaId >= 0) {
+    if (authorize(ctx, AclOperation.CLUSTER_ACTION, ResourceType.CLUSTER, CLUSTER_NAME)) return denied;
+    for (const t of request.topics) {
+      const name = topicName(t);
+      if (name !== undefined && name !== null) denied.add(name);
+    }
+    return denied;
+  }
   for (const t of request.topics) {
-    const name = ctx.header.apiVersion >= 13 ? ctx.broker.topics.getById(t.topicId ?? ZERO_UUID)?.name : t.topic;
+    const name = topicName(t);
     if (name !== undefined && name !== null && !denied.has(name) && !authorize(ctx, AclOperation.READ, ResourceType.TOPIC, name)) denied.add(name);
   }
   return denied;
@@ -77,6 +92,8 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest, 
   let hasError = false;
   const partitions: Partition[] = [];
   const abortedDefault: AbortedTransaction[] | null = request.isolationLevel === 1 ? [] : null;
+  const cluster = broker.cluster;
+  const replicaId = cluster !== null && request.replicaId >= 0 ? request.replicaId : -1;
   const responses = request.topics.map((t) => {
     const byId = version >= 13;
     // A topic is named by id from v13 and by name before (the other field holds its default).
@@ -92,7 +109,20 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest, 
       const partition = topic?.partitions[req.partition];
       if (partition === undefined) {
         hasError = true;
+        // Cluster mode: a partition with no replica here (named, v12-) is led elsewhere.
+        const elsewhere = !byId && cluster !== null ? cluster.currentLeader(t.topic ?? '', req.partition) : undefined;
+        if (elsewhere !== undefined && elsewhere.leaderId >= 0)
+          return { ...partitionError(req.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER), currentLeader: elsewhere };
         return partitionError(req.partition, topic === undefined ? missingTopicError : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      }
+      // Cluster mode: consumers read from the leader (follower fetching, KIP-392, is not served yet).
+      if (broker.cluster !== null && !partition.topic.isInternal && !broker.cluster.isLeader(partition.topic.name, partition.index)) {
+        hasError = true;
+        // KIP-951 (v12+): who leads it now.
+        return {
+          ...partitionError(req.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER),
+          currentLeader: cluster!.currentLeader(partition.topic.name, partition.index),
+        };
       }
       partitions.push(partition);
       if (partition.offline) {
@@ -115,6 +145,7 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest, 
         hasError = true;
         return partitionError(req.partition, ErrorCode.OFFSET_OUT_OF_RANGE, partition);
       }
+      if (replicaId >= 0) cluster!.replication.onFollowerFetch(partition, replicaId, req.fetchOffset);
       const limit = Math.max(0, Math.min(req.partitionMaxBytes, remaining));
       let records: Uint8Array | ExternalRecords = EMPTY;
       let abortedTransactions = abortedDefault;
@@ -122,7 +153,8 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest, 
         if (limit > 0 || minOneBatch) {
           // Consumers read up to the high watermark (read_committed: the last stable offset); on a
           // single node both are the log end, in cluster mode they trail it.
-          const maxOffset = request.isolationLevel === 1 ? partition.lastStableOffset : partition.highWatermark;
+          // A follower reads up to the log end: what it fetches is what commits.
+          const maxOffset = replicaId >= 0 ? partition.logEndOffset : request.isolationLevel === 1 ? partition.lastStableOffset : partition.highWatermark;
           const read = partition.log.read(req.fetchOffset, limit, minOneBatch, maxOffset);
           if (read !== null && read.slice.byteLength > 0) {
             records = read.slice;
@@ -134,7 +166,7 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest, 
             remaining -= read.slice.byteLength;
             minOneBatch = false;
           }
-        } else if (req.fetchOffset < partition.logStartOffset || req.fetchOffset > partition.highWatermark) {
+        } else if (req.fetchOffset < partition.logStartOffset || req.fetchOffset > (replicaId >= 0 ? partition.logEndOffset : partition.highWatermark)) {
           throw Object.assign(new Error('offset out of range'), { code: 'OFFSET_OUT_OF_RANGE' });
         }
       } catch (err) {

@@ -4,6 +4,12 @@
 // transactional id is INVALID_REQUEST for that key, as Kafka's. The answer does not wait for the
 // transaction coordinator's load: its requests answer COORDINATOR_LOAD_IN_PROGRESS meanwhile.
 // Any other key type is INVALID_REQUEST for every key, as Kafka fails the whole request.
+// Cluster mode (until coordinators live on the leaders of their __consumer_offsets and
+// __transaction_state partitions): the elected controller coordinates every group and every
+// transactional id, so all members of a group (and every producer of a transactional id) meet on
+// one broker; COORDINATOR_NOT_AVAILABLE while there is none. Their state stays on that broker (its
+// local internal topics): a controller change moves them and leaves their state behind
+// (cluster/README.md, what remains).
 // Version notes: served v0–5. v1 adds keyType, throttle time and the error message; v3+
 // flexible; v4 batches lookups (coordinatorKeys in, coordinators out) and drops the single-key
 // fields; v5 = v4 for clients that know TRANSACTION_ABORTABLE (never answered here).
@@ -47,6 +53,13 @@ export const findCoordinatorHandler = defineHandler({
       // Kafka: a transactional id must not be empty (a group id may be).
       if (keyType === KEY_TYPE_TRANSACTION && key === '')
         return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'The transactional id must not be empty.', ...NO_NODE };
+      if (broker.cluster !== null) {
+        const controller = broker.cluster.view.brokers.get(broker.cluster.view.controllerId);
+        const listener = controller?.listeners.find((l) => l.name === ctx.connection.listenerName) ?? controller?.listeners[0];
+        if (controller === undefined || listener === undefined)
+          return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'No controller is elected yet.', ...NO_NODE };
+        return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: controller.nodeId, host: listener.host, port: listener.port };
+      }
       return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: broker.nodeId, host: endpoint.host, port: endpoint.port };
     };
     if (header.apiVersion >= 4) {

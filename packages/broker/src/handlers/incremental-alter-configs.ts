@@ -54,7 +54,7 @@ export const incrementalAlterConfigsHandler = defineHandler({
   apiKey: 44,
   minVersion: 0,
   maxVersion: 1,
-  handle(ctx, request) {
+  async handle(ctx, request) {
     const { broker } = ctx;
     const resources = request.resources;
     const early = preprocessConfigResources(
@@ -64,10 +64,12 @@ export const incrementalAlterConfigsHandler = defineHandler({
       (r) => r.configs.every((c) => c.configOperation === OP_DELETE),
       (r) => alterConfigsDenied(ctx, r),
     );
-    const responses = resources.map((r, i) => {
-      const outcome = early[i] ?? changeTopicConfigs(broker, r.resourceName, (current) => applyOperations(current, r.configs), request.validateOnly);
-      return { ...outcome, resourceType: r.resourceType, resourceName: r.resourceName };
-    });
+    const responses = await Promise.all(
+      resources.map(async (r, i) => {
+        const outcome = early[i] ?? changeTopicConfigs(broker, r.resourceName, (current) => applyOperations(current, r.configs), request.validateOnly);
+        return { ...(await outcome), resourceType: r.resourceType, resourceName: r.resourceName };
+      }),
+    );
     return { throttleTimeMs: 0, responses };
   },
 });

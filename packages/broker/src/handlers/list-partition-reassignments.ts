@@ -2,9 +2,9 @@
 // Behavior: as a single-broker KRaft Kafka answers: no reassignment is ever in progress
 // (AlterPartitionReassignments completes at once), so the answer lists no topics, whether the
 // request names topics (unknown ones are left out, as Kafka does) or asks for all (null).
-// Cluster mode replaces this with the reassignments in flight.
+// Cluster mode: the same, since replicas are never moved there yet (AlterPartitionReassignments).
 // Authorization as Kafka (the controller's ControllerApis, where brokers forward it): DESCRIBE on
-// the cluster, else CLUSTER_AUTHORIZATION_FAILED for the request.
+// the cluster, else CLUSTER_AUTHORIZATION_FAILED for the request (cluster mode too).
 // Version notes: served v0 (the only version), flexible.
 
 import { ErrorCode } from '@sluice/protocol';

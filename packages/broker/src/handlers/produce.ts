@@ -7,7 +7,7 @@
 // with the append) OUT_OF_ORDER_SEQUENCE_NUMBER and INVALID_PRODUCER_EPOCH; a retried duplicate of
 // one of a producer's last five batches is answered NONE with the original offsets. acks=0 sends
 // no response; acks=1 and -1 answer after the
-// append (single node: the leader is the whole ISR), and after an fsync when
+// append on a single node (the leader is the whole ISR), and after an fsync when
 // `sluice.flush.on.ack.enable` is set (group commit: concurrent requests share fsyncs). A
 // partition whose append failed with EIO or whose fsync failed goes offline (KAFKA_STORAGE_ERROR
 // until restart); an fsync failure turns that partition's answer into KAFKA_STORAGE_ERROR, so
@@ -20,6 +20,12 @@
 // without the request's transactionalId is INVALID_TXN_STATE (Kafka's log refuses it
 // unverified). The check and the native append are one synchronous step, so no marker can land
 // between them. A control batch from a client is refused by the native log (INVALID_RECORD).
+// Cluster mode: only the leader takes writes (NOT_LEADER_OR_FOLLOWER elsewhere). acks=-1 needs
+// min.insync.replicas in the ISR before the append (NOT_ENOUGH_REPLICAS, checked after the transactional verification, as Kafka's
+// append does) and is answered once the
+// high watermark passes the batch — the whole ISR has it — or REQUEST_TIMED_OUT after the
+// request's timeoutMs; NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank below the minimum
+// meanwhile (Kafka's DelayedProduce). acks=1 answers after the leader's append.
 // Version notes: served from v3 (RecordBatch v2 only) to v11, advertised from v0 as Kafka 4 does
 // for librdkafka's sake; v5 logStartOffset; v8 recordErrors/errorMessage (recordErrors name the
 // keyless records refused by a compacted topic, as Kafka's do); v9+ flexible; v11
@@ -31,6 +37,7 @@ import { keylessRecordErrors } from '../keyless-records.ts';
 import { errorForVersion } from '../transactions/versioned-errors.ts';
 import { produceRecords } from '../produce-records.ts';
 import { leavesStorageUnknown, partitionFailure } from '../storage-errors.ts';
+import type { DelayedOperations } from '../delayed/delayed-operations.ts';
 import { flushEachForAck, type Partition } from '../partition.ts';
 import { AclOperation, authorize, ResourceType } from './authorization.ts';
 import { CLOSE_CONNECTION, defineHandler, NO_RESPONSE } from './handler.ts';
@@ -83,6 +90,11 @@ export const produceHandler = defineHandler({
     const toFlush = new Set<Partition>();
     /** Successful answers per partition, to be turned into errors if their fsync fails. */
     const awaitingFlush: Array<{ partition: Partition; response: PartitionResponse }> = [];
+    /** acks=-1 in cluster mode: answers that wait until the high watermark passes `nextOffset`. */
+    const awaitingReplicas: Array<{ partition: Partition; response: PartitionResponse; nextOffset: number; minIsr: number }> = [];
+    const cluster = broker.cluster;
+    /** Leaders named in NOT_LEADER_OR_FOLLOWER answers (KIP-951 nodeEndpoints). */
+    const movedTo = new Set<number>();
     const now = Date.now();
     // Kafka: a transactional produce needs WRITE on its transactional id, else the whole request
     // fails with TRANSACTIONAL_ID_AUTHORIZATION_FAILED; then WRITE on each topic, checked before
@@ -101,7 +113,20 @@ export const produceHandler = defineHandler({
         if (acks !== 0 && acks !== 1 && acks !== -1) return failed(index, ErrorCode.INVALID_REQUIRED_ACKS);
         if (!mayWrite) return failed(index, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
         const partition = topic?.partitions[index];
-        if (partition === undefined) return failed(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        if (partition === undefined) {
+          // Cluster mode: a partition with no replica here is led elsewhere.
+          const elsewhere = cluster?.currentLeader(topicData.name, index);
+          if (elsewhere === undefined || elsewhere.leaderId < 0) return failed(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          movedTo.add(elsewhere.leaderId);
+          return { ...failed(index, ErrorCode.NOT_LEADER_OR_FOLLOWER), currentLeader: elsewhere };
+        }
+        // Cluster mode: only the partition's leader (with a valid lease) takes writes; the answer
+        // names the current leader (KIP-951, v10+), its endpoint in nodeEndpoints.
+        if (cluster !== null && !partition.topic.isInternal && !cluster.isLeader(topicData.name, index)) {
+          const currentLeader = cluster.currentLeader(topicData.name, index);
+          if (currentLeader.leaderId >= 0) movedTo.add(currentLeader.leaderId);
+          return { ...failed(index, ErrorCode.NOT_LEADER_OR_FOLLOWER), currentLeader };
+        }
         // Internal topics (__consumer_offsets) are written by the broker only, as in Kafka.
         if (partition.topic.isInternal) return failed(index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topicData.name}`);
         // Kafka's request-level rules (one complete v2 batch; an incomplete tail is dropped).
@@ -112,9 +137,15 @@ export const produceHandler = defineHandler({
         // No await from here to the append: the verification holds when the batch lands.
         const verified = verifyTransactional(broker, version, request.transactionalId ?? null, topicData.name, index, batch);
         if (verified.errorCode !== ErrorCode.NONE) return failed(index, verified.errorCode, verified.message);
+        const replicated = cluster !== null && partition.isReplicated;
+        const minIsr = replicated ? partition.topic.config.num('min.insync.replicas') : 1;
+        if (replicated && acks === -1 && cluster.replication.isr(partition).length < minIsr) {
+          return failed(index, ErrorCode.NOT_ENOUGH_REPLICAS, `${cluster.replication.isr(partition).length} in-sync replicas, min.insync.replicas is ${minIsr}`);
+        }
         try {
           const started = performance.now();
           const appended = partition.append(batch, now);
+          if (replicated) cluster.replication.onLeaderAppend(partition);
           // A retried batch of an idempotent producer wrote nothing, so there is nothing to
           // announce; Kafka answers it NONE with the original offsets (acks and fsync-on-ack
           // apply as to any append).
@@ -138,6 +169,7 @@ export const produceHandler = defineHandler({
             toFlush.add(partition);
             awaitingFlush.push({ partition, response });
           }
+          if (replicated && acks === -1) awaitingReplicas.push({ partition, response, nextOffset: appended.lastOffset + 1, minIsr });
           return response;
         } catch (err) {
           const failure = partitionFailure(err);
@@ -160,15 +192,57 @@ export const produceHandler = defineHandler({
       const failedAny = responses.some((t) => t.partitionResponses.some((p) => p.errorCode !== 0));
       return failedAny ? CLOSE_CONNECTION : NO_RESPONSE;
     }
-    const response = { responses, throttleTimeMs: 0 };
+    const nodeEndpoints = cluster === null ? [] : [...movedTo].flatMap((id) => cluster.endpointOf(id, ctx.connection.listenerName) ?? []);
+    const response = nodeEndpoints.length === 0 ? { responses, throttleTimeMs: 0 } : { responses, throttleTimeMs: 0, nodeEndpoints };
+    if (awaitingReplicas.length > 0) {
+      const flushed = broker.config.bool('sluice.flush.on.ack.enable') && toFlush.size > 0 ? flushForAcks(toFlush, awaitingFlush) : Promise.resolve();
+      return Promise.all([flushed, waitForReplicas(broker.delayedProduces, awaitingReplicas, request.timeoutMs, (p) => cluster!.replication.isr(p).length)]).then(() => response);
+    }
     if (!broker.config.bool('sluice.flush.on.ack.enable') || toFlush.size === 0) return response;
-    return flushEachForAck([...toFlush]).then((notFlushed) => {
-      for (const { partition, response: answer } of awaitingFlush) {
-        if (!notFlushed.has(partition)) continue;
-        // Appended but not durable: not acknowledged. The partition is offline now.
-        Object.assign(answer, failed(answer.index, ErrorCode.KAFKA_STORAGE_ERROR, 'fsync failed; the records were not acknowledged'));
-      }
-      return response;
-    });
+    return flushForAcks(toFlush, awaitingFlush).then(() => response);
   },
 });
+
+/** Group commit: the answers of partitions whose fsync failed become KAFKA_STORAGE_ERROR. */
+function flushForAcks(toFlush: Set<Partition>, awaitingFlush: Array<{ partition: Partition; response: PartitionResponse }>): Promise<void> {
+  return flushEachForAck([...toFlush]).then((notFlushed) => {
+    for (const { partition, response: answer } of awaitingFlush) {
+      if (!notFlushed.has(partition)) continue;
+      // Appended but not durable: not acknowledged. The partition is offline now.
+      Object.assign(answer, failed(answer.index, ErrorCode.KAFKA_STORAGE_ERROR, 'fsync failed; the records were not acknowledged'));
+    }
+  });
+}
+
+/**
+ * acks=-1 in cluster mode (Kafka's DelayedProduce): resolves once every partition's high
+ * watermark reached its batch's end, or after `timeoutMs`; the answers of partitions that did
+ * not get there become REQUEST_TIMED_OUT, and those that did while the ISR was below
+ * min.insync.replicas NOT_ENOUGH_REPLICAS_AFTER_APPEND.
+ */
+function waitForReplicas(
+  delayed: DelayedOperations<Partition>,
+  waiting: ReadonlyArray<{ partition: Partition; response: PartitionResponse; nextOffset: number; minIsr: number }>,
+  timeoutMs: number,
+  isrSize: (p: Partition) => number,
+): Promise<void> {
+  const replicated = (w: (typeof waiting)[number]) => w.partition.highWatermark >= w.nextOffset || w.partition.offline;
+  return new Promise((resolve) => {
+    delayed.tryCompleteElseWatch(
+      {
+        tryComplete: () => waiting.every(replicated),
+        onComplete: () => {
+          for (const w of waiting) {
+            if (w.response.errorCode !== ErrorCode.NONE) continue;
+            if (w.partition.offline) Object.assign(w.response, failed(w.response.index, ErrorCode.KAFKA_STORAGE_ERROR, 'the partition went offline before the replicas had the records'));
+            else if (!replicated(w)) Object.assign(w.response, failed(w.response.index, ErrorCode.REQUEST_TIMED_OUT, 'the in-sync replicas did not get the records in time'));
+            else if (isrSize(w.partition) < w.minIsr) Object.assign(w.response, failed(w.response.index, ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, `the ISR shrank below min.insync.replicas (${w.minIsr})`));
+          }
+          resolve();
+        },
+      },
+      waiting.map((w) => w.partition),
+      Math.max(0, timeoutMs),
+    );
+  });
+}

@@ -49,6 +49,7 @@ function brokerOver(h: Harness, topics: Record<string, number> = { t: 2 }) {
   const broker = {
     nodeId: 1,
     authorizer: null,
+    cluster: null,
     logger: silentLogger,
     transactions: h.coordinator,
     metrics: new BrokerMetrics({ appendMode: 'mmap' }),

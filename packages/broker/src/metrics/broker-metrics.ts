@@ -11,6 +11,7 @@ import { Registry } from 'prom-client';
 import type { GroupCoordinator } from '../groups/coordinator.ts';
 import type { TopicRegistry } from '../topics.ts';
 import { BrokerProbe } from './broker-probe.ts';
+import { ClusterProbe, type ClusterStats } from './cluster-probe.ts';
 import { type AppendMode, DataPathProbe } from './data-path-probe.ts';
 import { GroupProbe } from './group-probe.ts';
 import { LogProbe } from './log-probe.ts';
@@ -31,6 +32,8 @@ export interface ScrapeSources {
   readonly flushStats?: () => FlushStats;
   /** `log.dirs`: their filesystems' capacity and available bytes are read at each scrape. */
   readonly logDirs?: readonly string[];
+  /** Cluster mode: what this broker sees of the cluster. */
+  readonly cluster?: () => ClusterStats;
 }
 
 export interface BrokerMetricsOptions {
@@ -46,6 +49,7 @@ export class BrokerMetrics implements ScrapeSource {
   readonly groups: GroupProbe;
   readonly transactions: TransactionProbe;
   readonly process: ProcessProbe;
+  readonly cluster: ClusterProbe;
   readonly security: SecurityProbe;
   private sources: ScrapeSources | null = null;
 
@@ -57,6 +61,7 @@ export class BrokerMetrics implements ScrapeSource {
     this.groups = new GroupProbe(this.registry);
     this.transactions = new TransactionProbe(this.registry);
     this.process = new ProcessProbe(this.registry);
+    this.cluster = new ClusterProbe(this.registry);
     this.security = new SecurityProbe(this.registry);
   }
 
@@ -84,6 +89,7 @@ export class BrokerMetrics implements ScrapeSource {
       this.log.refresh(sources.topics.topics);
       this.log.refreshDirs(sources.logDirs ?? []);
       this.groups.refresh(sources.groups, sources.topics);
+      this.cluster.refresh(sources.cluster?.() ?? null);
       this.transactions.refresh(sources.transactions ?? null, sources.topics);
     }
   }

@@ -175,6 +175,8 @@ export async function stableGroup(h: Harness, groupId: string, count: number, ov
 export function fakeBroker(coordinator: () => GroupCoordinator, topics: Record<string, number> = {}): BrokerContext {
   const fake = {
     nodeId: 1,
+    /** A single node: no cluster mode. */
+    cluster: null,
     get groups() {
       return coordinator();
     },

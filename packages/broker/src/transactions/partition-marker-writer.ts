@@ -12,6 +12,8 @@
 // Results per partition, resolved once the markers are as durable as the ack policy requires
 // (`sluice.flush.on.ack.enable`: fsync'd). UNKNOWN_TOPIC_OR_PARTITION for a partition that does
 // not exist (deleted: the coordinator counts it done), KAFKA_STORAGE_ERROR for an offline one,
+// NOT_LEADER_OR_FOLLOWER in cluster mode for a partition another broker leads (markers are not
+// sent to other brokers yet: cluster/README.md),
 // and the native refusals (INVALID_PRODUCER_EPOCH for an older epoch, …) as their codes.
 //
 // Concurrency: event loop only; each append is synchronous (no marker interleaves with a
@@ -35,6 +37,18 @@ export interface MarkerWriterHost {
   readonly offsetSink: () => TransactionalOffsetSink | null;
   /** Called after every marker written (metrics). */
   readonly onMarker?: (partition: Partition) => void;
+  /**
+   * Cluster mode (null or absent on a single node): whether this broker leads a partition — a
+   * marker goes only into the leader's log, never into a follower's copy, which must mirror the
+   * leader byte for byte — and what replication is told after a marker lands there (the high
+   * watermark moves by the ISR's log ends).
+   */
+  readonly replication?: () => MarkerReplication | null;
+}
+
+export interface MarkerReplication {
+  leads(topic: string, index: number): boolean;
+  onLeaderAppend(partition: Partition): void;
 }
 
 export interface MarkerAppend {
@@ -70,8 +84,13 @@ export class PartitionMarkerWriter implements MarkerWriter {
     const partition = this.host.topics.get(tp.topic)?.partitions[tp.partition];
     if (partition === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, partition: null };
     if (partition.offline) return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, partition: null };
+    // Internal topics stay per broker in cluster mode (cluster/README.md), so they are always local.
+    const clustered = this.host.replication?.() ?? null;
+    const replication = clustered !== null && !partition.topic.isInternal ? clustered : null;
+    if (replication !== null && !replication.leads(tp.topic, tp.partition)) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, partition: null };
     try {
       partition.appendTxnMarker(marker.producerId, marker.producerEpoch, marker.coordinatorEpoch, marker.result === 'COMMIT', nowMs);
+      if (replication !== null && partition.isReplicated) replication.onLeaderAppend(partition);
     } catch (err) {
       const failure = partitionFailure(err);
       if (failure.unexpected) this.host.logger.error({ topic: tp.topic, partition: tp.partition, err }, 'transaction marker append failed unexpectedly');

@@ -28,9 +28,6 @@ export function registerStart(program: Command): void {
       const config = new BrokerConfig(settings);
       const broker = new Broker(config);
       await broker.start();
-      const listeners = broker.listeners.map((l) => `${l.name}://${l.host === '' ? '0.0.0.0' : l.host}:${l.boundPort}`).join(',');
-      const metrics = broker.metricsUrl === null ? '' : ` metrics=${broker.metricsUrl}`;
-      process.stdout.write(`sluice ready: listeners=${listeners} log.dirs=${config.logDirs.join(',')}${metrics}\n`);
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
@@ -44,7 +41,12 @@ export function registerStart(program: Command): void {
           },
         );
       };
+      // Handlers before the ready line: whoever reads it may signal at once (a SIGTERM in between
+      // would find no handler and kill the process instead of stopping it gracefully).
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
+      const listeners = broker.listeners.map((l) => `${l.name}://${l.host === '' ? '0.0.0.0' : l.host}:${l.boundPort}`).join(',');
+      const metrics = broker.metricsUrl === null ? '' : ` metrics=${broker.metricsUrl}`;
+      process.stdout.write(`sluice ready: listeners=${listeners} log.dirs=${config.logDirs.join(',')}${metrics}\n`);
     });
 }

@@ -1,0 +1,485 @@
+// A broker's part in a cluster (cluster mode: `sluice.metadata.etcd.endpoints` set): the etcd
+// client, the cluster id, this broker's registration and lease, its view of the cluster, the
+// controller (active when elected) and the projection of etcd's topics into the local registry.
+// The broker builds one at start when cluster mode is on; handlers ask it who leads what.
+//
+// Fencing: when the lease is lost (etcd unreachable for a whole session timeout, or the lease
+// expired) the broker is fenced — it leads nothing, so it accepts no writes — and it registers
+// again, as a new broker epoch (the controller treats that as failed-and-rejoined).
+
+import { ErrorCode } from '@sluice/protocol';
+import { type BrokerConfig, ConfigError, type ConfigValue } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { newTopicId, type TopicRegistry } from '../topics.ts';
+import { ClusterView } from './cluster-view.ts';
+import { Controller } from './controller.ts';
+import { EtcdClient } from './etcd/etcd-client.ts';
+import { type Compare, type KvStore, KvStoreError, type Op } from './etcd/kv-store.ts';
+import type { LeaseKeeper } from './etcd/lease-keeper.ts';
+import { type FetcherSettings, type FollowedPartition, LeaderFetcher } from './replica-fetcher.ts';
+import { LeaderReplication } from './replication.ts';
+import {
+  type BrokerRegistration,
+  ClusterKeys,
+  decode,
+  type EndpointRecord,
+  encode,
+  type PartitionState,
+  type ProducerIdsRecord,
+  type TopicRecord,
+} from './keys.ts';
+import { registerBroker, resolveClusterId } from './membership.ts';
+import { assignReplicas } from './placement.ts';
+import { Projection } from './projection.ts';
+
+/** Pause between two attempts to register again after the lease was lost. */
+const REREGISTER_RETRY_MS = 1_000;
+
+export interface ClusterSettings {
+  readonly endpoints: readonly string[];
+  readonly prefix: string;
+  readonly nodeId: number;
+  readonly rack: string | null;
+  readonly sessionTimeoutMs: number;
+  /** replica.lag.time.max.ms */
+  readonly replicaLagMs: number;
+  /** The listener name followers dial their leaders on (`inter.broker.listener.name`). */
+  readonly interBrokerListener: string;
+  readonly fetcher: Omit<FetcherSettings, 'nodeId'>;
+}
+
+export interface ClusterTopicCreation {
+  readonly errorCode: number;
+  readonly errorMessage: string | null;
+  readonly topicId?: string;
+}
+
+export class ClusterNode {
+  readonly settings: ClusterSettings;
+  readonly keys: ClusterKeys;
+  readonly store: KvStore;
+  readonly view: ClusterView;
+  private readonly logger: Logger;
+  private controller: Controller | null = null;
+  private projection: Projection | null = null;
+  private lease: LeaseKeeper | null = null;
+  private registration: BrokerRegistration | null = null;
+  private brokerEpochValue = -1;
+  private stopped = false;
+  private registry: TopicRegistry | null = null;
+  /** The leader's side of replication, for the partitions this broker leads. */
+  private replicationState: LeaderReplication | null = null;
+  /** One fetcher per leader this broker follows partitions of. */
+  private readonly fetchers = new Map<number, LeaderFetcher>();
+  /** Bytes appended by fetchers since stopped (replicatedBytes stays cumulative). */
+  private retiredFetcherBytes = 0;
+
+  constructor(settings: ClusterSettings, logger: Logger, store?: KvStore, onEtcdRequest?: (operation: string, seconds: number) => void) {
+    this.settings = settings;
+    this.keys = new ClusterKeys(settings.prefix);
+    this.store = store ?? new EtcdClient(settings.endpoints, onEtcdRequest);
+    this.logger = logger;
+    this.view = new ClusterView(this.store, this.keys, logger);
+  }
+
+  /** The cluster settings of a broker config, or null when cluster mode is off. */
+  static settingsOf(config: BrokerConfig): ClusterSettings | null {
+    const endpoints = config.list('sluice.metadata.etcd.endpoints');
+    if (endpoints.length === 0) return null;
+    const interBroker = config.interBrokerListener;
+    // The follower's fetcher (@sluice/client) speaks neither TLS nor SASL yet.
+    if (interBroker.securityProtocol !== 'PLAINTEXT') {
+      throw new ConfigError(
+        'inter.broker.listener.name',
+        `the inter-broker listener ${interBroker.name} is ${interBroker.securityProtocol}; cluster mode replicates over a PLAINTEXT listener only for now (add one and name it in inter.broker.listener.name)`,
+      );
+    }
+    return {
+      endpoints,
+      prefix: config.str('sluice.metadata.etcd.prefix'),
+      nodeId: config.nodeId,
+      rack: config.get('broker.rack') as string | null,
+      sessionTimeoutMs: config.int('broker.session.timeout.ms'),
+      replicaLagMs: config.int('replica.lag.time.max.ms'),
+      interBrokerListener: interBroker.name,
+      fetcher: {
+        maxWaitMs: config.int('replica.fetch.wait.max.ms'),
+        maxBytes: config.int('replica.fetch.response.max.bytes'),
+        partitionMaxBytes: config.int('replica.fetch.max.bytes'),
+        requestTimeoutMs: config.int('replica.socket.timeout.ms'),
+      },
+    };
+  }
+
+  /**
+   * The cluster's id, agreed through etcd: the stored one, else `proposed`. Fails with the
+   * endpoints named when etcd cannot be reached, and for a data dir of another cluster.
+   */
+  async clusterId(proposed: string, local: string | null): Promise<string> {
+    try {
+      return await resolveClusterId(this.store, this.keys, proposed, local, this.settings.endpoints.join(','));
+    } catch (err) {
+      if (err instanceof KvStoreError)
+        throw new Error(`cannot reach etcd (sluice.metadata.etcd.endpoints=${this.settings.endpoints.join(',')}): ${err.message}`, { cause: err });
+      throw err;
+    }
+  }
+
+  /**
+   * Registers this broker, reads the cluster, publishes local topics etcd lacks, and starts the
+   * projection and the controller. Call once the listeners are bound (they are advertised).
+   */
+  async join(listeners: readonly EndpointRecord[], directoryId: string, registry: TopicRegistry): Promise<void> {
+    this.registration = { nodeId: this.settings.nodeId, listeners, rack: this.settings.rack, directoryId, registeredAt: Date.now() };
+    await this.register();
+    await this.view.start();
+    this.projection = new Projection(this.view, registry, this.settings.nodeId, this.logger);
+    await this.projection.start(this.store, this.brokerEpochValue);
+    this.registry = registry;
+    this.replicationState = new LeaderReplication(
+      this.view,
+      this.store,
+      this.settings.nodeId,
+      () => this.brokerEpochValue,
+      this.settings.replicaLagMs,
+      this.logger,
+    );
+    this.replicationState.start();
+    this.view.onChange(() => this.syncRoles());
+    this.syncRoles();
+    this.controller = new Controller(this.store, this.view, this.settings.nodeId, () => (this.fenced ? null : this.lease!.lease), this.logger);
+    this.controller.start();
+    this.logger.info(
+      {
+        nodeId: this.settings.nodeId,
+        brokerEpoch: this.brokerEpochValue,
+        brokers: this.view.liveBrokers().map((b) => b.nodeId),
+        controller: this.view.controllerId,
+      },
+      'joined the cluster',
+    );
+  }
+
+  /** This run's broker epoch (the registration's create revision); -1 while unregistered. */
+  get brokerEpoch(): number {
+    return this.brokerEpochValue;
+  }
+
+  /** True while this broker holds no valid lease: it leads nothing then. */
+  get fenced(): boolean {
+    return this.lease === null || this.lease.lost !== null || this.lease.remainingMs() === 0;
+  }
+
+  get isController(): boolean {
+    return this.controller?.isActive ?? false;
+  }
+
+  /** Resolves once the controller's pending work is written (tests). */
+  async settled(): Promise<void> {
+    await this.controller?.settled();
+  }
+
+  /** The leader's side of replication (follower fetch offsets, high watermark, ISR changes). */
+  get replication(): LeaderReplication {
+    if (this.replicationState === null) throw new Error('BUG: replication before join');
+    return this.replicationState;
+  }
+
+  /** Bytes this broker fetched from leaders and appended as follower, since start. */
+  get replicatedBytes(): number {
+    let bytes = this.retiredFetcherBytes;
+    for (const f of this.fetchers.values()) bytes += f.bytesFetched;
+    return bytes;
+  }
+
+  /** What the metrics read at scrape time (metrics/cluster-probe.ts, ClusterStats). */
+  stats(): {
+    liveBrokers: number;
+    isController: boolean;
+    underReplicatedPartitions: number;
+    offlinePartitions: number;
+    leaderElections: number;
+    isrShrinks: number;
+    isrExpands: number;
+    replicaFetchedBytes: number;
+  } {
+    const me = this.settings.nodeId;
+    let underReplicated = 0;
+    let offline = 0;
+    for (const [name, { record }] of this.view.topics) {
+      record.replicas.forEach((replicas, index) => {
+        const state = this.view.partition(name, index)?.record;
+        if (state === undefined) return;
+        if (state.leader === me && state.isr.length < replicas.length) underReplicated++;
+        if (state.leader < 0) offline++;
+      });
+    }
+    return {
+      liveBrokers: this.view.brokers.size,
+      isController: this.isController,
+      underReplicatedPartitions: underReplicated,
+      offlinePartitions: this.isController ? offline : 0,
+      leaderElections: this.controller?.elections ?? 0,
+      isrShrinks: this.replicationState?.isrShrinks ?? 0,
+      isrExpands: this.replicationState?.isrExpands ?? 0,
+      replicaFetchedBytes: this.replicatedBytes,
+    };
+  }
+
+  /** KIP-951: who leads a partition now, for NOT_LEADER_OR_FOLLOWER answers (-1/-1: unknown). */
+  currentLeader(topic: string, index: number): { leaderId: number; leaderEpoch: number } {
+    const state = this.view.partition(topic, index)?.record;
+    return state === undefined ? { leaderId: -1, leaderEpoch: -1 } : { leaderId: state.leader, leaderEpoch: state.leaderEpoch };
+  }
+
+  /** A live broker's endpoint for a listener name (its first listener otherwise), or null. */
+  endpointOf(nodeId: number, listenerName: string): { nodeId: number; host: string; port: number; rack: string | null } | null {
+    const broker = this.view.brokers.get(nodeId);
+    const listener = broker?.listeners.find((l) => l.name === listenerName) ?? broker?.listeners[0];
+    if (broker === undefined || listener === undefined) return null;
+    return { nodeId, host: listener.host, port: listener.port, rack: broker.rack };
+  }
+
+  /** True when the cluster says this broker leads the partition and its lease is valid. */
+  isLeader(topic: string, index: number): boolean {
+    return !this.fenced && this.view.partition(topic, index)?.record.leader === this.settings.nodeId;
+  }
+
+  /**
+   * Creates a topic in the cluster (validated by the caller): replicas placed over the live
+   * brokers, each partition led by its first replica with every replica in sync (an empty log is
+   * in sync), written in one transaction that requires the topic absent. Resolves once this
+   * broker's view has it (and, if it is a replica, its local logs are open).
+   */
+  async createTopic(name: string, partitions: number, replicationFactor: number, overrides: ReadonlyMap<string, ConfigValue>): Promise<ClusterTopicCreation> {
+    const brokers = this.view.liveBrokers();
+    if (replicationFactor > brokers.length) {
+      return {
+        errorCode: ErrorCode.INVALID_REPLICATION_FACTOR,
+        errorMessage: `Replication factor: ${replicationFactor} larger than available brokers: ${brokers.length}.`,
+      };
+    }
+    const replicas = assignReplicas(brokers, partitions, replicationFactor);
+    const epochs = new Map(brokers.map((b) => [b.nodeId, b.epoch]));
+    const id = newTopicId();
+    const record: TopicRecord = { id, configs: Object.fromEntries(overrides), replicas };
+    const ops: Op[] = [{ put: { key: this.keys.topic(name), value: encode(record) } }];
+    replicas.forEach((r, index) => {
+      const state: PartitionState = {
+        leader: r[0],
+        leaderEpoch: 0,
+        isr: r.map((nodeId) => ({ id: nodeId, brokerEpoch: epochs.get(nodeId)! })),
+        partitionEpoch: 0,
+      };
+      ops.push({ put: { key: this.keys.partition(name, index), value: encode(state) } });
+    });
+    const written = await this.store.txn([{ key: this.keys.topic(name), target: 'version', result: 'equal', value: 0 }], ops);
+    if (!written.succeeded) return { errorCode: ErrorCode.TOPIC_ALREADY_EXISTS, errorMessage: `Topic '${name}' already exists.` };
+    await this.view.waitForRevision(written.revision);
+    this.logger.info({ topic: name, topicId: id, replicas }, 'topic created in the cluster');
+    return { errorCode: ErrorCode.NONE, errorMessage: null, topicId: id };
+  }
+
+  /**
+   * Deletes a topic from the cluster: its topic key and partition keys in one transaction that
+   * compares the topic key's mod revision; every broker's projection then deletes its local
+   * logs. Resolves once this broker's view no longer has it.
+   */
+  async deleteTopic(name: string): Promise<ClusterTopicCreation> {
+    return this.casRetry(async () => {
+      const current = this.view.topics.get(name);
+      if (current === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'This server does not host this topic.' };
+      const ops: Op[] = [{ delete: { key: this.keys.topic(name) } }];
+      current.record.replicas.forEach((_, index) => ops.push({ delete: { key: this.keys.partition(name, index) } }));
+      const written = await this.store.txn([{ key: this.keys.topic(name), target: 'modRevision', result: 'equal', value: current.modRevision }], ops);
+      if (!written.succeeded) return null;
+      await this.view.waitForRevision(written.revision);
+      this.logger.info({ topic: name, topicId: current.record.id }, 'topic deleted from the cluster');
+      return { errorCode: ErrorCode.NONE, errorMessage: null, topicId: current.record.id };
+    });
+  }
+
+  /** Replaces a topic's config overrides in the cluster (CAS on the topic key's mod revision). */
+  async alterTopicConfigs(name: string, overrides: ReadonlyMap<string, ConfigValue>): Promise<ClusterTopicCreation> {
+    return this.casRetry(async () => {
+      const current = this.view.topics.get(name);
+      if (current === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic '${name}' does not exist.` };
+      const record: TopicRecord = { ...current.record, configs: Object.fromEntries(overrides) };
+      const key = this.keys.topic(name);
+      const written = await this.store.txn(
+        [{ key, target: 'modRevision', result: 'equal', value: current.modRevision }],
+        [{ put: { key, value: encode(record) } }],
+      );
+      if (!written.succeeded) return null;
+      await this.view.waitForRevision(written.revision);
+      this.logger.info({ topic: name, configs: record.configs }, 'topic configs altered in the cluster');
+      return { errorCode: ErrorCode.NONE, errorMessage: null, topicId: current.record.id };
+    });
+  }
+
+  /**
+   * Raises a topic's partition count: the new partitions placed over the live brokers with the
+   * topic's replication factor, written with the topic record (CAS on its mod revision).
+   */
+  async addPartitions(name: string, count: number): Promise<ClusterTopicCreation> {
+    return this.casRetry(async () => {
+      const current = this.view.topics.get(name);
+      if (current === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `The topic '${name}' does not exist.` };
+      if (count <= current.record.replicas.length)
+        return { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `Topic already has ${current.record.replicas.length} partitions.` };
+      const existing = current.record.replicas;
+      const rf = existing[0]?.length ?? 1;
+      const brokers = this.view.liveBrokers();
+      if (rf > brokers.length)
+        return { errorCode: ErrorCode.INVALID_REPLICATION_FACTOR, errorMessage: `Replication factor: ${rf} larger than available brokers: ${brokers.length}.` };
+      const added = assignReplicas(brokers, count, rf).slice(existing.length);
+      const epochs = new Map(brokers.map((b) => [b.nodeId, b.epoch]));
+      const record: TopicRecord = { ...current.record, replicas: [...existing, ...added] };
+      const ops: Op[] = [{ put: { key: this.keys.topic(name), value: encode(record) } }];
+      added.forEach((r, i) => {
+        const state: PartitionState = { leader: r[0], leaderEpoch: 0, isr: r.map((id) => ({ id, brokerEpoch: epochs.get(id)! })), partitionEpoch: 0 };
+        ops.push({ put: { key: this.keys.partition(name, existing.length + i), value: encode(state) } });
+      });
+      const written = await this.store.txn([{ key: this.keys.topic(name), target: 'modRevision', result: 'equal', value: current.modRevision }], ops);
+      if (!written.succeeded) return null;
+      await this.view.waitForRevision(written.revision);
+      this.logger.info({ topic: name, partitions: count }, 'partitions added in the cluster');
+      return { errorCode: ErrorCode.NONE, errorMessage: null, topicId: current.record.id };
+    });
+  }
+
+  /**
+   * Runs a read-decide-CAS step until its transaction wins (null: lost to a concurrent write,
+   * decided again once the view has that write), at most a few times.
+   */
+  private async casRetry(step: () => Promise<ClusterTopicCreation | null>): Promise<ClusterTopicCreation> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const outcome = await step();
+      if (outcome !== null) return outcome;
+      await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
+    }
+    return { errorCode: ErrorCode.REQUEST_TIMED_OUT, errorMessage: 'the topic kept changing concurrently; retry' };
+  }
+
+  /**
+   * Reserves `size` producer ids for this broker: the block at the cluster's next block start
+   * (never below `floor`, what this data dir handed out as a single node), by CAS on
+   * `<prefix>/producer-ids`; a lost race reads again. Resolves with the block's first id.
+   */
+  async reserveProducerIds(size: number, floor: number): Promise<number> {
+    const key = this.keys.producerIds;
+    for (;;) {
+      const current = await this.store.get(key);
+      const stored = current === null ? 0 : decode<ProducerIdsRecord>(key, current.value).nextBlockStart;
+      const start = Math.max(stored, floor);
+      const compare: Compare =
+        current === null ? { key, target: 'version', result: 'equal', value: 0 } : { key, target: 'modRevision', result: 'equal', value: current.modRevision };
+      const written = await this.store.txn([compare], [{ put: { key, value: encode({ nextBlockStart: start + size }) } }]);
+      if (written.succeeded) return start;
+    }
+  }
+
+  /**
+   * Leaves the cluster: stops the controller and the projection and revokes the lease, so the
+   * registration (and the controllership, if held) goes at once and the controller moves
+   * leadership away without waiting for the session timeout. Bounded by `timeoutMs`.
+   */
+  async stop(timeoutMs = 3_000): Promise<void> {
+    this.stopped = true;
+    this.controller?.stop();
+    this.projection?.stop();
+    this.replicationState?.stop();
+    for (const f of this.fetchers.values()) f.stop();
+    this.fetchers.clear();
+    const lease = this.lease;
+    if (lease !== null) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        lease.revoke().catch((err: unknown) => this.logger.warn({ err }, 'revoking the lease at stop failed; it expires on its own')),
+        new Promise((r) => {
+          timer = setTimeout(r, timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      lease.stop();
+    }
+    this.view.close();
+    this.store.close();
+  }
+
+  /**
+   * Acts on the leadership of the local partitions (after the projection ran): a partition led
+   * here is replicated by the leader side; one led elsewhere is fetched from its leader.
+   */
+  private syncRoles(): void {
+    if (this.stopped || this.registry === null || this.replicationState === null) return;
+    const me = this.settings.nodeId;
+    const follow = new Map<number, FollowedPartition[]>();
+    for (const [name, { record }] of this.view.topics) {
+      const local = this.registry.get(name);
+      if (local === undefined) continue;
+      record.replicas.forEach((replicas, index) => {
+        const partition = local.partitions[index];
+        const state = this.view.partition(name, index)?.record;
+        if (partition === undefined || state === undefined || !replicas.includes(me)) return;
+        partition.setReplicated();
+        if (state.leader === me) {
+          this.replicationState!.becameLeader(partition, state.leaderEpoch);
+          return;
+        }
+        this.replicationState!.resigned(partition);
+        // The fetcher of the leader finds where this log diverges (OffsetForLeaderEpoch) and
+        // truncates before it fetches.
+        if (state.leader < 0 || !this.view.brokers.has(state.leader)) return;
+        if (!follow.has(state.leader)) follow.set(state.leader, []);
+        follow.get(state.leader)!.push({ partition, leaderEpoch: state.leaderEpoch });
+      });
+    }
+    for (const [leaderId, fetcher] of this.fetchers) {
+      if (follow.has(leaderId) && !this.fenced) continue;
+      fetcher.stop();
+      this.retiredFetcherBytes += fetcher.bytesFetched;
+      this.fetchers.delete(leaderId);
+    }
+    if (this.fenced) return;
+    for (const [leaderId, partitions] of follow) {
+      const leaderListeners = this.view.brokers.get(leaderId)!.listeners;
+      const endpoint = leaderListeners.find((l) => l.name === this.settings.interBrokerListener) ?? leaderListeners[0];
+      if (endpoint === undefined) continue;
+      let fetcher = this.fetchers.get(leaderId);
+      if (fetcher === undefined) {
+        fetcher = new LeaderFetcher(leaderId, endpoint, { ...this.settings.fetcher, nodeId: me }, this.logger);
+        this.fetchers.set(leaderId, fetcher);
+        fetcher.start();
+      }
+      fetcher.assign(partitions, endpoint);
+    }
+  }
+
+  private async register(): Promise<void> {
+    if (this.registration === null) throw new Error('BUG: registering before join');
+    const ttlSeconds = Math.max(1, Math.ceil(this.settings.sessionTimeoutMs / 1000));
+    const registered = await registerBroker(this.store, this.keys, { ...this.registration, registeredAt: Date.now() }, ttlSeconds, this.logger, (reason) =>
+      this.onLeaseLost(reason),
+    );
+    this.lease = registered.lease;
+    this.brokerEpochValue = registered.epoch;
+  }
+
+  private onLeaseLost(reason: string): void {
+    if (this.stopped) return;
+    this.logger.error({ reason }, 'lost the cluster lease: fenced (leading nothing) until registered again');
+    const retry = async () => {
+      if (this.stopped) return;
+      try {
+        await this.register();
+        this.logger.info({ brokerEpoch: this.brokerEpochValue }, 'registered again after losing the lease');
+        this.controller?.poke();
+      } catch (err) {
+        this.logger.warn({ err }, 'registering again failed; retrying');
+        setTimeout(() => void retry(), REREGISTER_RETRY_MS).unref();
+      }
+    };
+    void retry();
+  }
+}

@@ -1,0 +1,162 @@
+// The controller: one broker of the cluster, elected through etcd, decides leadership.
+//
+// Election: `<prefix>/controller` created under the candidate's broker lease by a transaction
+// that requires the key absent; its create revision is the controller epoch. When the key goes
+// (the controller's lease expired or was revoked) every live broker campaigns again and etcd lets
+// exactly one win. Each controller write compares the controller key's create revision with its
+// own epoch, so a deposed controller that has not noticed yet can never win a write.
+//
+// Its job: keep every partition's leader and ISR consistent with the live brokers
+// (election.ts), on every change of the view and once when it takes office. Writes are CAS on
+// the partition key's mod revision; a lost race is simply redone from the next view.
+
+import type { Logger } from '../logger.ts';
+import type { ClusterView } from './cluster-view.ts';
+import { electLeader } from './election.ts';
+import type { Compare, KvStore } from './etcd/kv-store.ts';
+import { encode } from './keys.ts';
+
+export class Controller {
+  private readonly store: KvStore;
+  private readonly view: ClusterView;
+  private readonly nodeId: number;
+  private readonly lease: () => string | null;
+  private readonly logger: Logger;
+  /** The controller epoch while this broker is (or believes it is) the controller. */
+  private epoch: number | null = null;
+  private campaigning = false;
+  private reconciling: Promise<void> | null = null;
+  private again = false;
+  private unsubscribe: (() => void) | null = null;
+  private stopped = false;
+  /** Leader elections written (tests and metrics). */
+  elections = 0;
+
+  constructor(store: KvStore, view: ClusterView, nodeId: number, lease: () => string | null, logger: Logger) {
+    this.store = store;
+    this.view = view;
+    this.nodeId = nodeId;
+    this.lease = lease;
+    this.logger = logger;
+  }
+
+  start(): void {
+    this.unsubscribe = this.view.onChange(() => this.onViewChange());
+    this.onViewChange();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.unsubscribe?.();
+  }
+
+  /** True while the view shows this broker's controllership. */
+  get isActive(): boolean {
+    const c = this.view.controller;
+    return this.epoch !== null && c !== null && c.record.nodeId === this.nodeId && c.createRevision === this.epoch;
+  }
+
+  /** Looks at the view again (the broker registered anew: it may campaign with its new lease). */
+  poke(): void {
+    this.onViewChange();
+  }
+
+  /** Resolves when the work the last view change asked for is written. */
+  async settled(): Promise<void> {
+    while (this.reconciling !== null) await this.reconciling;
+  }
+
+  private onViewChange(): void {
+    if (this.stopped) return;
+    const current = this.view.controller;
+    if (current === null) {
+      this.epoch = null;
+      void this.campaign();
+      return;
+    }
+    if (current.record.nodeId === this.nodeId && this.epoch === null && !this.campaigning) {
+      // A controller key with our node id we did not write in this run: a previous run's,
+      // under its lease (revoked at registration), about to go.
+      return;
+    }
+    if (this.epoch !== null && current.createRevision !== this.epoch) {
+      this.logger.info({ controller: current.record.nodeId }, 'no longer the controller');
+      this.epoch = null;
+    }
+    if (this.isActive) this.reconcile();
+  }
+
+  private async campaign(): Promise<void> {
+    const lease = this.lease();
+    if (this.campaigning || lease === null) return;
+    this.campaigning = true;
+    try {
+      const key = this.view.keys.controller;
+      const won = await this.store.txn(
+        [{ key, target: 'version', result: 'equal', value: 0 }],
+        [{ put: { key, value: encode({ nodeId: this.nodeId }), lease } }],
+      );
+      if (won.succeeded) {
+        this.epoch = won.revision;
+        this.logger.info({ controllerEpoch: won.revision }, 'elected controller');
+        await this.view.waitForRevision(won.revision);
+        if (this.isActive) this.reconcile();
+      }
+    } catch (err) {
+      this.logger.warn({ err }, 'campaigning for controller failed');
+    } finally {
+      this.campaigning = false;
+    }
+  }
+
+  /** Runs one pass over every partition; a request during a pass runs another after it. */
+  private reconcile(): void {
+    if (this.reconciling !== null) {
+      this.again = true;
+      return;
+    }
+    this.reconciling = this.reconcilePass()
+      .catch((err: unknown) => this.logger.error({ err }, 'controller pass failed'))
+      .finally(() => {
+        this.reconciling = null;
+        if (this.again && !this.stopped) {
+          this.again = false;
+          if (this.isActive) this.reconcile();
+        }
+      });
+  }
+
+  private async reconcilePass(): Promise<void> {
+    const epoch = this.epoch;
+    if (epoch === null) return;
+    const fence: Compare = { key: this.view.keys.controller, target: 'createRevision', result: 'equal', value: epoch };
+    for (const [topic, { record }] of this.view.topics) {
+      for (let index = 0; index < record.replicas.length; index++) {
+        const current = this.view.partition(topic, index);
+        if (current === undefined) continue;
+        const next = electLeader(current.record, record.replicas[index], this.view.brokers);
+        if (next === null) continue;
+        const key = this.view.keys.partition(topic, index);
+        const written = await this.store.txn(
+          [fence, { key, target: 'modRevision', result: 'equal', value: current.modRevision }],
+          [{ put: { key, value: encode(next) } }],
+        );
+        // Deposed, or the partition changed meanwhile: that change reaches the view, whose
+        // listener runs the next pass.
+        if (!written.succeeded) continue;
+        if (next.leader !== current.record.leader || next.leaderEpoch !== current.record.leaderEpoch) this.elections++;
+        this.logger.info(
+          {
+            topic,
+            partition: index,
+            leader: next.leader,
+            leaderEpoch: next.leaderEpoch,
+            isr: next.isr.map((m) => m.id),
+            previousLeader: current.record.leader,
+          },
+          'partition state changed',
+        );
+      }
+    }
+  }
+}

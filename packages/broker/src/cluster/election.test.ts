@@ -1,0 +1,96 @@
+import { expect, test } from 'vitest';
+import type { LiveBroker } from './cluster-view.ts';
+import { electLeader } from './election.ts';
+import type { PartitionState } from './keys.ts';
+
+const live = (...pairs: Array<[number, number]>) =>
+  new Map<number, LiveBroker>(
+    pairs.map(([nodeId, epoch]) => [nodeId, { nodeId, epoch, listeners: [], rack: null, directoryId: `d${nodeId}`, registeredAt: 0 }]),
+  );
+const state = (leader: number, leaderEpoch: number, isr: Array<[number, number]>, partitionEpoch = 0): PartitionState => ({
+  leader,
+  leaderEpoch,
+  isr: isr.map(([id, brokerEpoch]) => ({ id, brokerEpoch })),
+  partitionEpoch,
+});
+
+test('nothing changes while the leader and the ISR are live', () => {
+  expect(
+    electLeader(
+      state(1, 0, [
+        [1, 10],
+        [2, 11],
+      ]),
+      [1, 2],
+      live([1, 10], [2, 11]),
+    ),
+  ).toBeNull();
+});
+
+test('a lost leader is replaced by the first live ISR member in replica order; epochs bumped, ISR shrunk', () => {
+  const next = electLeader(
+    state(
+      1,
+      4,
+      [
+        [1, 10],
+        [3, 12],
+        [2, 11],
+      ],
+      7,
+    ),
+    [1, 2, 3],
+    live([2, 11], [3, 12]),
+  );
+  expect(next).toEqual(
+    state(
+      2,
+      5,
+      [
+        [2, 11],
+        [3, 12],
+      ],
+      8,
+    ),
+  );
+});
+
+test('a lost follower leaves the ISR without a leader epoch change', () => {
+  expect(
+    electLeader(
+      state(
+        1,
+        4,
+        [
+          [1, 10],
+          [2, 11],
+        ],
+        7,
+      ),
+      [1, 2],
+      live([1, 10]),
+    ),
+  ).toEqual(state(1, 4, [[1, 10]], 8));
+});
+
+test('a restarted broker (new broker epoch) counts as failed: leader moves, it is out of the ISR', () => {
+  expect(
+    electLeader(
+      state(1, 0, [
+        [1, 10],
+        [2, 11],
+      ]),
+      [1, 2],
+      live([1, 20], [2, 11]),
+    ),
+  ).toEqual(state(2, 1, [[2, 11]], 1));
+});
+
+test('no live ISR member: no leader, the last ISR kept; the last-ISR broker coming back leads again in a new epoch', () => {
+  const offline = electLeader(state(1, 2, [[1, 10]]), [1, 2], live([2, 11]));
+  expect(offline).toEqual(state(-1, 3, [[1, 10]], 1));
+  // An out-of-sync replica is never elected (no unclean election)...
+  expect(electLeader(offline!, [1, 2], live([2, 11]))).toBeNull();
+  // ...but the last ISR member restarting has everything committed.
+  expect(electLeader(offline!, [1, 2], live([1, 30], [2, 11]))).toEqual(state(1, 4, [[1, 30]], 2));
+});

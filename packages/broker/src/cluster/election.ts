@@ -1,0 +1,62 @@
+// The controller's decision for one partition when brokers come and go (Kafka's
+// PartitionChangeBuilder, reduced to what membership changes need):
+//
+//  - An ISR member counts only in the broker epoch it was in sync in. A broker whose lease was
+//    lost is gone; one that restarted has a new epoch and must catch up before it is back in the
+//    ISR (replication does that), so both leave the ISR.
+//  - The ISR never becomes empty: its last member stays, so it is known who has every committed
+//    record (Kafka keeps the last ISR member the same way).
+//  - A leader that is not live is replaced by the first live ISR member in replica order; the
+//    leader epoch is bumped. With no live ISR member the partition has no leader (-1, epoch
+//    bumped) until a last-ISR broker comes back: it alone has everything committed, so it is
+//    elected even in a new broker epoch (its log survived the restart). Out-of-sync replicas are
+//    never elected (`unclean.leader.election.enable=false`).
+//  - Every change bumps the partition epoch.
+
+import type { LiveBroker } from './cluster-view.ts';
+import type { IsrMember, PartitionState } from './keys.ts';
+
+const NO_LEADER = -1;
+
+/** The next state of a partition, or null when nothing changes. */
+export function electLeader(state: PartitionState, replicas: readonly number[], brokers: ReadonlyMap<number, LiveBroker>): PartitionState | null {
+  const inSync = (m: IsrMember) => brokers.get(m.id)?.epoch === m.brokerEpoch;
+  const byReplicaOrder = (members: IsrMember[]) => [...members].sort((a, b) => rank(replicas, a.id) - rank(replicas, b.id));
+  const liveIsr = byReplicaOrder(state.isr.filter(inSync));
+  const leaderMember = state.isr.find((m) => m.id === state.leader);
+  const leaderLive = leaderMember !== undefined && inSync(leaderMember);
+
+  let leader: number;
+  let isr: IsrMember[];
+  if (leaderLive) {
+    leader = state.leader;
+    isr = liveIsr;
+  } else if (liveIsr.length > 0) {
+    leader = liveIsr[0].id;
+    isr = liveIsr;
+  } else {
+    // Nobody in sync is live. A last-ISR member that restarted has every committed record.
+    const back = byReplicaOrder(state.isr.filter((m) => brokers.has(m.id)));
+    if (back.length > 0) {
+      leader = back[0].id;
+      isr = [{ id: leader, brokerEpoch: brokers.get(leader)!.epoch }];
+    } else {
+      leader = NO_LEADER;
+      isr = [...state.isr];
+    }
+  }
+  const sameIsr = isr.length === state.isr.length && isr.every((m) => state.isr.some((o) => o.id === m.id && o.brokerEpoch === m.brokerEpoch));
+  const leaderChanged = leader !== state.leader || (!leaderLive && leader !== NO_LEADER);
+  if (!leaderChanged && sameIsr) return null;
+  return {
+    leader,
+    leaderEpoch: leaderChanged ? state.leaderEpoch + 1 : state.leaderEpoch,
+    isr,
+    partitionEpoch: state.partitionEpoch + 1,
+  };
+}
+
+function rank(replicas: readonly number[], id: number): number {
+  const at = replicas.indexOf(id);
+  return at < 0 ? replicas.length : at;
+}

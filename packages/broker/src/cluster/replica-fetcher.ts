@@ -1,0 +1,286 @@
+// The follower's side of replication: one fetcher per leader broker, fetching every partition
+// this broker follows on that leader with Kafka's follower Fetch (replica id = this node, read up
+// to the leader's log end), through @sluice/client's connection. Fetched batches are appended
+// with the leader's offsets and epochs (Partition.appendAsFollower); the leader's high watermark
+// is followed as far as the local log reaches. The next fetch offset is the local log end, which
+// is how the leader learns this follower's progress.
+//
+// The set of followed partitions comes from the view (cluster-node.ts updates it); when a
+// partition's leader changes, the fetcher of the new leader takes it over after the partition
+// was truncated to its high watermark.
+
+import { BrokerConnection } from '@sluice/client';
+import { ErrorCode, type FetchRequestTopics } from '@sluice/protocol';
+import type { Logger } from '../logger.ts';
+import type { LeaderEpochCache } from '../leader-epoch-cache.ts';
+import type { Partition } from '../partition.ts';
+import type { EndpointRecord } from './keys.ts';
+
+const FETCH_API_KEY = 1;
+const OFFSET_FOR_LEADER_EPOCH_API_KEY = 23;
+/** v3: the replica id; v4 flexible. */
+const OFFSET_FOR_LEADER_EPOCH_VERSION = 3;
+/** v12: topics by name, flexible, the diverging-epoch field exists (not used yet). */
+const FETCH_VERSION = 12;
+const RETRY_MS = 500;
+
+export interface FetcherSettings {
+  readonly nodeId: number;
+  readonly maxWaitMs: number;
+  readonly maxBytes: number;
+  readonly partitionMaxBytes: number;
+  readonly requestTimeoutMs: number;
+}
+
+export interface FollowedPartition {
+  readonly partition: Partition;
+  /** The leader epoch the follower knows: the leader fences older ones, and answers newer ones UNKNOWN_LEADER_EPOCH. */
+  readonly leaderEpoch: number;
+}
+
+/** Fetches from one leader broker while it has partitions to give. */
+export class LeaderFetcher {
+  readonly leaderId: number;
+  private endpoint: EndpointRecord;
+  private readonly settings: FetcherSettings;
+  private readonly logger: Logger;
+  private partitions = new Map<Partition, FollowedPartition>();
+  /** Partitions whose batches could not be mirrored: skipped until their epoch changes. */
+  private readonly failed = new Map<Partition, number>();
+  /**
+   * Partitions that must find where they diverge from this leader before fetching: newly
+   * followed here, or followed in a new leader epoch.
+   */
+  private readonly divergenceUnknown = new Set<Partition>();
+  private connection: BrokerConnection | null = null;
+  private running = false;
+  private wake: (() => void) | null = null;
+  /** Bytes appended since start (tests, metrics). */
+  bytesFetched = 0;
+
+  constructor(leaderId: number, endpoint: EndpointRecord, settings: FetcherSettings, logger: Logger) {
+    this.leaderId = leaderId;
+    this.endpoint = endpoint;
+    this.settings = settings;
+    this.logger = logger.child({ leader: leaderId });
+  }
+
+  /** The partitions to follow on this leader (replaces the previous set). */
+  assign(partitions: readonly FollowedPartition[], endpoint: EndpointRecord): void {
+    if (endpoint.host !== this.endpoint.host || endpoint.port !== this.endpoint.port) {
+      this.endpoint = endpoint;
+      this.connection?.close();
+      this.connection = null;
+    }
+    const before = this.partitions;
+    this.partitions = new Map(partitions.map((p) => [p.partition, p]));
+    for (const [p, f] of this.partitions) if (before.get(p)?.leaderEpoch !== f.leaderEpoch) this.divergenceUnknown.add(p);
+    for (const p of [...this.divergenceUnknown]) if (!this.partitions.has(p)) this.divergenceUnknown.delete(p);
+    for (const [p, epoch] of this.failed) if (this.partitions.get(p)?.leaderEpoch !== epoch) this.failed.delete(p);
+    this.wake?.();
+  }
+
+  get size(): number {
+    return this.partitions.size;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    void this.loop();
+  }
+
+  stop(): void {
+    this.running = false;
+    this.connection?.close();
+    this.connection = null;
+    this.wake?.();
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      const followed = [...this.partitions.values()].filter((f) => !f.partition.offline && !this.failed.has(f.partition));
+      if (followed.length === 0) {
+        await this.sleep(RETRY_MS);
+        continue;
+      }
+      try {
+        const unknown = followed.filter((f) => this.divergenceUnknown.has(f.partition));
+        if (unknown.length > 0) {
+          await this.truncateToLeader(unknown);
+          continue;
+        }
+        await this.fetchOnce(followed);
+      } catch (err) {
+        if (!this.running) return;
+        this.logger.debug({ err }, 'replica fetch failed; retrying');
+        this.connection?.close();
+        this.connection = null;
+        await this.sleep(RETRY_MS);
+      }
+    }
+  }
+
+  private async fetchOnce(followed: readonly FollowedPartition[]): Promise<void> {
+    const connection = await this.connect();
+    const byTopic = new Map<string, FetchRequestTopics>();
+    for (const f of followed) {
+      const name = f.partition.topic.name;
+      if (!byTopic.has(name)) byTopic.set(name, { topic: name, topicId: f.partition.topic.id, partitions: [] });
+      byTopic.get(name)!.partitions.push({
+        partition: f.partition.index,
+        currentLeaderEpoch: f.leaderEpoch,
+        fetchOffset: f.partition.logEndOffset,
+        lastFetchedEpoch: -1,
+        logStartOffset: f.partition.logStartOffset,
+        partitionMaxBytes: this.settings.partitionMaxBytes,
+      });
+    }
+    const response = await connection.request(
+      FETCH_API_KEY,
+      {
+        replicaId: this.settings.nodeId,
+        maxWaitMs: this.settings.maxWaitMs,
+        minBytes: 1,
+        maxBytes: this.settings.maxBytes,
+        isolationLevel: 0,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [...byTopic.values()],
+        forgottenTopicsData: [],
+        rackId: '',
+      },
+      { version: FETCH_VERSION, timeoutMs: this.settings.requestTimeoutMs + this.settings.maxWaitMs },
+    );
+    if (response.errorCode !== ErrorCode.NONE) throw new Error(`replica fetch from ${this.leaderId} failed with error ${response.errorCode}`);
+    const now = Date.now();
+    let progressed = false;
+    for (const t of response.responses) {
+      for (const p of t.partitions) {
+        const f = followed.find((x) => x.partition.topic.name === t.topic && x.partition.index === p.partitionIndex);
+        if (f === undefined || this.partitions.get(f.partition) !== f) continue; // reassigned meanwhile
+        if (p.errorCode !== ErrorCode.NONE) {
+          // NOT_LEADER_OR_FOLLOWER, FENCED/UNKNOWN_LEADER_EPOCH: the view will move it.
+          this.logger.debug({ topic: t.topic, partition: p.partitionIndex, errorCode: p.errorCode }, 'replica fetch answered an error');
+          continue;
+        }
+        const records = p.records;
+        if (records instanceof Uint8Array && records.byteLength > 0) {
+          try {
+            if (f.partition.appendAsFollower(records, now) > 0) {
+              this.bytesFetched += records.byteLength;
+              progressed = true;
+            }
+          } catch (err) {
+            this.failed.set(f.partition, f.leaderEpoch);
+            this.logger.error(
+              { topic: t.topic, partition: p.partitionIndex, err },
+              "cannot mirror the leader's log; this replica stops following it until its leader changes",
+            );
+            continue;
+          }
+        }
+        f.partition.followHighWatermark(Number(p.highWatermark));
+      }
+    }
+    // Nothing new and the leader did not wait (e.g. errors): do not spin.
+    if (!progressed && this.settings.maxWaitMs === 0) await this.sleep(50);
+  }
+
+  /**
+   * KIP-279: asks the leader where this follower's latest epoch ends in the leader's log and
+   * truncates to that (never past its own end of that epoch); a follower with no epoch history,
+   * or a leader that does not know the epoch, falls back to the high watermark. Partitions the
+   * leader refuses (not leader yet, fenced epoch) stay pending and are asked again.
+   */
+  private async truncateToLeader(followed: readonly FollowedPartition[]): Promise<void> {
+    const connection = await this.connect();
+    const byTopic = new Map<string, Array<{ partition: number; currentLeaderEpoch: number; leaderEpoch: number }>>();
+    const noHistory: FollowedPartition[] = [];
+    for (const f of followed) {
+      const latest = f.partition.epochs.latestEpoch;
+      if (latest < 0) {
+        noHistory.push(f);
+        continue;
+      }
+      const name = f.partition.topic.name;
+      if (!byTopic.has(name)) byTopic.set(name, []);
+      byTopic.get(name)!.push({ partition: f.partition.index, currentLeaderEpoch: f.leaderEpoch, leaderEpoch: latest });
+    }
+    for (const f of noHistory) {
+      f.partition.truncateToHighWatermark();
+      this.divergenceUnknown.delete(f.partition);
+    }
+    if (byTopic.size === 0) return;
+    const response = await connection.request(
+      OFFSET_FOR_LEADER_EPOCH_API_KEY,
+      { replicaId: this.settings.nodeId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) },
+      { version: OFFSET_FOR_LEADER_EPOCH_VERSION },
+    );
+    let refused = false;
+    for (const t of response.topics) {
+      for (const p of t.partitions) {
+        const f = followed.find((x) => x.partition.topic.name === t.topic && x.partition.index === p.partition);
+        if (f === undefined || this.partitions.get(f.partition) !== f) continue;
+        if (p.errorCode !== ErrorCode.NONE) {
+          refused = true;
+          continue;
+        }
+        const partition = f.partition;
+        const before = partition.logEndOffset;
+        partition.truncateTo(divergenceOffset(partition.epochs, before, partition.highWatermark, partition.logStartOffset, p));
+        if (partition.logEndOffset < before)
+          this.logger.info(
+            { topic: t.topic, partition: p.partition, from: before, to: partition.logEndOffset, leaderEpoch: p.leaderEpoch },
+            "truncated to where the leader's log diverges",
+          );
+        this.divergenceUnknown.delete(partition);
+      }
+    }
+    if (refused) await this.sleep(RETRY_MS);
+  }
+
+  private async connect(): Promise<BrokerConnection> {
+    if (this.connection !== null) return this.connection;
+    this.connection = await BrokerConnection.open(this.endpoint.host, this.endpoint.port, {
+      clientId: `sluice-replica-${this.settings.nodeId}`,
+      connectTimeoutMs: this.settings.requestTimeoutMs,
+      requestTimeoutMs: this.settings.requestTimeoutMs,
+    });
+    return this.connection;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = null;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+    });
+  }
+}
+
+/**
+ * Where a follower's log stops agreeing with its leader's, from the leader's OffsetForLeaderEpoch
+ * answer for the follower's latest epoch (KIP-279): the end the leader gives, never past the
+ * follower's own end; when the leader answers about an older epoch, never past the follower's end
+ * of that epoch either (what follows it in the follower's log is a history the leader never had).
+ * A leader that knows no such epoch (-1) leaves only the high watermark as certain.
+ */
+export function divergenceOffset(
+  epochs: LeaderEpochCache,
+  logEnd: number,
+  highWatermark: number,
+  logStart: number,
+  answer: { readonly leaderEpoch: number; readonly endOffset: number },
+): number {
+  if (answer.endOffset < 0 || answer.leaderEpoch < 0) return Math.min(highWatermark, logEnd);
+  let target = Math.min(answer.endOffset, logEnd);
+  if (answer.leaderEpoch < epochs.latestEpoch) target = Math.min(target, epochs.endOffsetFor(answer.leaderEpoch, logEnd).endOffset);
+  return Math.max(target, logStart);
+}

@@ -1,0 +1,132 @@
+// Replication's two halves without a network: a follower Partition mirroring a leader's log
+// byte for byte (offsets, epochs, producer state), and the leader's side (high watermark over
+// the ISR, ISR expand and shrink written to the store with CAS).
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildRecordBatch } from '@sluice/protocol';
+import { afterEach, expect, test } from 'vitest';
+import { BrokerConfig } from '../config.ts';
+import { silentLogger } from '../logger.ts';
+import type { Partition } from '../partition.ts';
+import { TopicRegistry } from '../topics.ts';
+import { ClusterView } from './cluster-view.ts';
+import { MemoryKvStore } from './etcd/memory-store.ts';
+import { ClusterKeys, encode, type PartitionState } from './keys.ts';
+import { LeaderReplication } from './replication.ts';
+
+const dirs: string[] = [];
+const registries: TopicRegistry[] = [];
+afterEach(() => {
+  for (const r of registries.splice(0)) r.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function partitionIn(name: string, overrides: Array<[string, string]> = []): Partition {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-replication-'));
+  dirs.push(dir);
+  const registry = new TopicRegistry(new BrokerConfig([['log.dirs', dir]]), silentLogger);
+  registry.load();
+  registries.push(registry);
+  const partition = registry.create(name, 1, new Map(overrides), 'aaaabbbbccccddddaaaabbbbccccdddd').partitions[0];
+  partition.setReplicated();
+  return partition;
+}
+
+const producerBatch = (seq: number, values: string[]) =>
+  buildRecordBatch({ records: values.map((value) => ({ key: null, value, timestamp: 1000 + seq })), producerId: 42, producerEpoch: 0, baseSequence: seq });
+
+test('a follower mirrors the leader byte for byte: offsets, leader epochs, LogAppendTime timestamps, producer state', () => {
+  const leader = partitionIn('t', [['message.timestamp.type', 'LogAppendTime']]);
+  const follower = partitionIn('t', [['message.timestamp.type', 'LogAppendTime']]);
+  leader.setLeaderEpoch(3);
+  leader.append(producerBatch(0, ['a', 'b']), 5_000);
+  leader.setLeaderEpoch(4);
+  leader.append(producerBatch(2, ['c']), 6_000);
+  leader.append(buildRecordBatch({ records: [{ key: 'k', value: 'd' }] }), 7_000);
+  expect(leader.highWatermark).toBe(0); // replicated: appends do not commit themselves
+  const bytes = leader.log.readBytes(0, 1 << 20)!;
+  // Everything but the last batch's final byte: the partial tail waits for the next fetch.
+  expect(follower.appendAsFollower(bytes.subarray(0, bytes.byteLength - 1), 99_999)).toBe(2);
+  expect(follower.appendAsFollower(leader.log.readBytes(follower.logEndOffset, 1 << 20)!, 99_999)).toBe(1);
+  expect(follower.logEndOffset).toBe(4);
+  expect(Buffer.from(follower.log.readBytes(0, 1 << 20)!)).toEqual(Buffer.from(bytes));
+  follower.followHighWatermark(10);
+  expect(follower.highWatermark).toBe(4); // never past its own log end
+  // The follower rebuilt the producer's state: as a leader it recognises the producer's retry.
+  expect(follower.append(producerBatch(2, ['c']), 8_000).duplicate).toBe(true);
+  expect(follower.append(producerBatch(3, ['e']), 8_000).baseOffset).toBe(4);
+});
+
+test("a batch that does not start at the follower's log end is refused (a compacted leader log cannot be mirrored this way)", () => {
+  const leader = partitionIn('t');
+  leader.append(buildRecordBatch({ records: [{ key: null, value: 'x' }] }), 0);
+  leader.append(buildRecordBatch({ records: [{ key: null, value: 'y' }] }), 0);
+  const follower = partitionIn('t');
+  expect(() => follower.appendAsFollower(leader.log.readBytes(1, 1 << 20)!, 0)).toThrow(/starts at 1, this log ends at 0/);
+  expect(follower.logEndOffset).toBe(0);
+});
+
+test('becoming a follower truncates what the high watermark does not cover', () => {
+  const p = partitionIn('t');
+  p.append(buildRecordBatch({ records: [{ key: null, value: 'committed' }] }), 0);
+  p.advanceHighWatermark(1);
+  p.append(buildRecordBatch({ records: [{ key: null, value: 'not committed' }] }), 0);
+  p.truncateToHighWatermark();
+  expect(p.logEndOffset).toBe(1);
+});
+
+/** Broker 1 leads t-0 with `isr` (node ids) among `replicas`; brokers 1-3 registered. */
+async function leaderSetup(isr: number[], replicas: number[]) {
+  const store = new MemoryKvStore();
+  const keys = new ClusterKeys('/r');
+  for (const id of [1, 2, 3]) {
+    await store.put(keys.broker(id), JSON.stringify({ nodeId: id, listeners: [], rack: null, directoryId: `d${id}`, registeredAt: 0 }));
+  }
+  const epochs = new Map<number, number>();
+  for (const id of [1, 2, 3]) epochs.set(id, (await store.get(keys.broker(id)))!.createRevision);
+  await store.put(keys.topic('t'), JSON.stringify({ id: 'aaaabbbbccccddddaaaabbbbccccdddd', configs: {}, replicas: [replicas] }));
+  const state: PartitionState = { leader: 1, leaderEpoch: 0, isr: isr.map((id) => ({ id, brokerEpoch: epochs.get(id)! })), partitionEpoch: 0 };
+  await store.put(keys.partition('t', 0), encode(state));
+  const view = new ClusterView(store, keys, silentLogger);
+  await view.start();
+  const partition = partitionIn('t');
+  const replication = new LeaderReplication(view, store, 1, () => epochs.get(1)!, 1_000, silentLogger);
+  replication.becameLeader(partition, 0, 0);
+  return { store, keys, view, partition, replication };
+}
+
+test("the leader's high watermark is the smallest log end over the ISR", async () => {
+  const { partition, replication } = await leaderSetup([1, 2, 3], [1, 2, 3]);
+  for (let i = 0; i < 5; i++) partition.append(buildRecordBatch({ records: [{ key: null, value: `v${i}` }] }), 0);
+  replication.onLeaderAppend(partition);
+  expect(partition.highWatermark).toBe(0); // followers have not fetched
+  replication.onFollowerFetch(partition, 2, 5, 10);
+  expect(partition.highWatermark).toBe(0); // follower 3 is in the ISR and has nothing
+  replication.onFollowerFetch(partition, 3, 3, 10);
+  expect(partition.highWatermark).toBe(3);
+  replication.onFollowerFetch(partition, 3, 5, 10);
+  expect(partition.highWatermark).toBe(5);
+});
+
+test('a caught-up follower joins the ISR; one lagging past replica.lag.time.max.ms leaves it; both written with CAS', async () => {
+  const { store, keys, view, partition, replication } = await leaderSetup([1, 2], [1, 2, 3]);
+  partition.append(buildRecordBatch({ records: [{ key: null, value: 'x' }] }), 0);
+  replication.onFollowerFetch(partition, 2, 1, 10);
+  expect(partition.highWatermark).toBe(1);
+  replication.onFollowerFetch(partition, 3, 0, 10); // behind the high watermark: not yet
+  await new Promise((r) => setTimeout(r, 20));
+  expect(view.partition('t', 0)!.record.isr.map((m) => m.id)).toEqual([1, 2]);
+  replication.onFollowerFetch(partition, 3, 1, 20);
+  await new Promise((r) => setTimeout(r, 20));
+  const expanded = JSON.parse((await store.get(keys.partition('t', 0)))!.value) as PartitionState;
+  expect(expanded.isr.map((m) => m.id)).toEqual([1, 2, 3]);
+  expect(expanded.partitionEpoch).toBe(1);
+  expect(expanded.leaderEpoch).toBe(0);
+  // Follower 2 stops fetching; 3 keeps up. After the lag time, 2 is out.
+  replication.onFollowerFetch(partition, 3, 1, 1_500);
+  replication.shrinkLaggingIsr(1_500);
+  await new Promise((r) => setTimeout(r, 20));
+  expect(view.partition('t', 0)!.record.isr.map((m) => m.id)).toEqual([1, 3]);
+});

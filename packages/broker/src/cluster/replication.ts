@@ -1,0 +1,177 @@
+// The leader's side of Kafka's ISR protocol, for the partitions this broker leads: followers'
+// log ends (learnt from their Fetch offsets), the high watermark as the minimum log end over the
+// ISR, and ISR changes written to etcd by the leader with compare-and-swap (the role Kafka's
+// AlterPartition plays): a follower whose log end reached the high watermark joins the ISR; one
+// that has not caught up with the leader's log end for `replica.lag.time.max.ms` leaves it.
+//
+// Every ISR write compares the partition key's mod revision (the state the decision was made
+// on, in which this broker leads) and this broker's registration create revision (its broker
+// epoch: a fenced broker that registered again, or lost its lease, cannot write).
+
+import type { Logger } from '../logger.ts';
+import type { Partition } from '../partition.ts';
+import type { ClusterView } from './cluster-view.ts';
+import type { KvStore } from './etcd/kv-store.ts';
+import { encode, type IsrMember, type PartitionState } from './keys.ts';
+
+interface FollowerState {
+  /** The follower's log end: the offset of its last fetch. */
+  logEnd: number;
+  /** When the follower last had everything the leader had (Kafka's lastCaughtUpTimeMs). */
+  caughtUpAt: number;
+}
+
+interface LedPartition {
+  readonly epoch: number;
+  readonly followers: Map<number, FollowerState>;
+  /** An ISR write in flight: no other is started until it is answered. */
+  writing: boolean;
+}
+
+export class LeaderReplication {
+  private readonly view: ClusterView;
+  private readonly store: KvStore;
+  private readonly nodeId: number;
+  private readonly brokerEpoch: () => number;
+  private readonly lagMs: number;
+  private readonly logger: Logger;
+  private readonly led = new Map<Partition, LedPartition>();
+  private timer: NodeJS.Timeout | null = null;
+  /** ISR changes this leader wrote (metrics). */
+  isrShrinks = 0;
+  isrExpands = 0;
+
+  constructor(view: ClusterView, store: KvStore, nodeId: number, brokerEpoch: () => number, lagMs: number, logger: Logger) {
+    this.view = view;
+    this.store = store;
+    this.nodeId = nodeId;
+    this.brokerEpoch = brokerEpoch;
+    this.lagMs = lagMs;
+    this.logger = logger;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.shrinkLaggingIsr(Date.now()), Math.max(100, Math.floor(this.lagMs / 2)));
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /**
+   * This broker leads `partition` in `epoch` (from the view): a new leadership starts with every
+   * follower's log end unknown and its catch-up clock at now, as Kafka's does.
+   */
+  becameLeader(partition: Partition, epoch: number, now = Date.now()): void {
+    const current = this.led.get(partition);
+    if (current !== undefined && current.epoch === epoch) return;
+    partition.becomeLeader(epoch);
+    const followers = new Map<number, FollowerState>();
+    const state = this.view.partition(partition.topic.name, partition.index)?.record;
+    for (const m of state?.isr ?? []) if (m.id !== this.nodeId) followers.set(m.id, { logEnd: -1, caughtUpAt: now });
+    this.led.set(partition, { epoch, followers, writing: false });
+    this.advanceHighWatermark(partition);
+  }
+
+  /** This broker no longer leads `partition`. */
+  resigned(partition: Partition): void {
+    this.led.delete(partition);
+  }
+
+  /** A follower fetched `partition` from `fetchOffset`: its log end is that. */
+  onFollowerFetch(partition: Partition, replicaId: number, fetchOffset: number, now = Date.now()): void {
+    const led = this.led.get(partition);
+    if (led === undefined) return;
+    let follower = led.followers.get(replicaId);
+    if (follower === undefined) {
+      follower = { logEnd: -1, caughtUpAt: 0 };
+      led.followers.set(replicaId, follower);
+    }
+    follower.logEnd = fetchOffset;
+    if (fetchOffset >= partition.logEndOffset) follower.caughtUpAt = now;
+    this.advanceHighWatermark(partition);
+    this.maybeExpandIsr(partition, led, replicaId, follower);
+  }
+
+  /** After the leader appended: with no follower in the ISR, that alone commits. */
+  onLeaderAppend(partition: Partition): void {
+    this.advanceHighWatermark(partition);
+  }
+
+  /** The ISR of `partition` as the view has it (node ids). */
+  isr(partition: Partition): number[] {
+    return this.view.partition(partition.topic.name, partition.index)?.record.isr.map((m) => m.id) ?? [];
+  }
+
+  /** High watermark = the smallest log end over the ISR (the leader's own included). */
+  advanceHighWatermark(partition: Partition): void {
+    const led = this.led.get(partition);
+    const state = this.view.partition(partition.topic.name, partition.index)?.record;
+    if (led === undefined || state === undefined) return;
+    let hw = partition.logEndOffset;
+    for (const m of state.isr) {
+      if (m.id === this.nodeId) continue;
+      const logEnd = led.followers.get(m.id)?.logEnd ?? -1;
+      hw = Math.min(hw, logEnd);
+    }
+    if (hw > partition.highWatermark) partition.advanceHighWatermark(hw);
+  }
+
+  private maybeExpandIsr(partition: Partition, led: LedPartition, replicaId: number, follower: FollowerState): void {
+    const current = this.view.partition(partition.topic.name, partition.index);
+    const replicas = this.view.topics.get(partition.topic.name)?.record.replicas[partition.index] ?? [];
+    if (current === undefined || led.writing || !replicas.includes(replicaId)) return;
+    const broker = this.view.brokers.get(replicaId);
+    if (broker === undefined || current.record.leader !== this.nodeId) return;
+    const member = current.record.isr.find((m) => m.id === replicaId);
+    if (member !== undefined && member.brokerEpoch === broker.epoch) return;
+    if (follower.logEnd < partition.highWatermark) return;
+    const isr = [...current.record.isr.filter((m) => m.id !== replicaId), { id: replicaId, brokerEpoch: broker.epoch }];
+    this.writeIsr(partition, led, current.modRevision, current.record, isr, 'expand');
+  }
+
+  /** The lag timer's pass: ISR followers not caught up for replica.lag.time.max.ms leave. */
+  shrinkLaggingIsr(now: number): void {
+    for (const [partition, led] of this.led) {
+      const current = this.view.partition(partition.topic.name, partition.index);
+      if (current === undefined || led.writing || current.record.leader !== this.nodeId) continue;
+      const lagging = current.record.isr.filter((m) => m.id !== this.nodeId && now - (led.followers.get(m.id)?.caughtUpAt ?? 0) > this.lagMs);
+      if (lagging.length === 0) continue;
+      const isr = current.record.isr.filter((m) => !lagging.includes(m));
+      this.writeIsr(partition, led, current.modRevision, current.record, isr, 'shrink');
+    }
+  }
+
+  private writeIsr(partition: Partition, led: LedPartition, modRevision: number, state: PartitionState, isr: IsrMember[], change: 'expand' | 'shrink'): void {
+    const keys = this.view.keys;
+    const key = keys.partition(partition.topic.name, partition.index);
+    const next: PartitionState = { ...state, isr, partitionEpoch: state.partitionEpoch + 1 };
+    led.writing = true;
+    this.store
+      .txn(
+        [
+          { key, target: 'modRevision', result: 'equal', value: modRevision },
+          { key: keys.broker(this.nodeId), target: 'createRevision', result: 'equal', value: this.brokerEpoch() },
+        ],
+        [{ put: { key, value: encode(next) } }],
+      )
+      .then(async (written) => {
+        if (!written.succeeded) return;
+        if (change === 'expand') this.isrExpands++;
+        else this.isrShrinks++;
+        this.logger.info(
+          { topic: partition.topic.name, partition: partition.index, isr: isr.map((m) => m.id), change },
+          change === 'expand' ? 'ISR expanded' : 'ISR shrunk',
+        );
+        await this.view.waitForRevision(written.revision);
+        // A smaller ISR may let the high watermark move.
+        this.advanceHighWatermark(partition);
+      })
+      .catch((err: unknown) => this.logger.warn({ topic: partition.topic.name, partition: partition.index, err }, 'writing an ISR change failed'))
+      .finally(() => {
+        led.writing = false;
+      });
+  }
+}

@@ -1,0 +1,93 @@
+// A partition's leader-epoch cache (Kafka's LeaderEpochFileCache): for each leader epoch the
+// offset its first batch got, ascending, persisted as `leader-epoch-checkpoint` in the partition
+// directory in Kafka's format ("0", the entry count, then "epoch startOffset" per line). It is
+// what lets a follower find where its log diverges from a new leader's (KIP-101/279): the leader
+// answers OffsetForLeaderEpoch from it, and the follower truncates to the answer.
+//
+// Written only in cluster mode (a single node has one epoch, 0, for ever); absent file = empty.
+
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const LEADER_EPOCH_CHECKPOINT = 'leader-epoch-checkpoint';
+
+export interface EpochEntry {
+  readonly epoch: number;
+  readonly startOffset: number;
+}
+
+export class LeaderEpochCache {
+  private readonly file: string;
+  private entries: EpochEntry[];
+
+  constructor(partitionDir: string) {
+    this.file = join(partitionDir, LEADER_EPOCH_CHECKPOINT);
+    this.entries = existsSync(this.file) ? parse(readFileSync(this.file, 'utf8'), this.file) : [];
+  }
+
+  /** The latest epoch, -1 when none. */
+  get latestEpoch(): number {
+    return this.entries.at(-1)?.epoch ?? -1;
+  }
+
+  get all(): readonly EpochEntry[] {
+    return this.entries;
+  }
+
+  /**
+   * Epoch `epoch` starts at `startOffset` (a leader taking office at its log end; a follower
+   * appending the first batch of an epoch). Older or equal epochs are ignored; entries at or past
+   * `startOffset` are dropped (they describe a history this log no longer has).
+   */
+  assign(epoch: number, startOffset: number): void {
+    if (epoch <= this.latestEpoch) return;
+    this.entries = [...this.entries.filter((e) => e.startOffset < startOffset), { epoch, startOffset }];
+    this.persist();
+  }
+
+  /**
+   * Kafka's endOffsetFor: the largest epoch <= `epoch` this log knows, and where it ends — the
+   * start of the next epoch, or `logEnd` for the latest. (-1, -1) when it knows no such epoch.
+   */
+  endOffsetFor(epoch: number, logEnd: number): { epoch: number; endOffset: number } {
+    let at = -1;
+    for (let i = 0; i < this.entries.length; i++) if (this.entries[i].epoch <= epoch) at = i;
+    if (at < 0) return { epoch: -1, endOffset: -1 };
+    const next = this.entries[at + 1];
+    return { epoch: this.entries[at].epoch, endOffset: next === undefined ? logEnd : next.startOffset };
+  }
+
+  /** The log was truncated to `offset`: epochs starting at or after it are gone. */
+  truncateFromEnd(offset: number): void {
+    const kept = this.entries.filter((e) => e.startOffset < offset);
+    if (kept.length === this.entries.length) return;
+    this.entries = kept;
+    this.persist();
+  }
+
+  private persist(): void {
+    const text = ['0', String(this.entries.length), ...this.entries.map((e) => `${e.epoch} ${e.startOffset}`), ''].join('\n');
+    const tmp = `${this.file}.tmp`;
+    writeFileSync(tmp, text);
+    const fd = openSync(tmp, 'r+');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, this.file);
+  }
+}
+
+function parse(text: string, file: string): EpochEntry[] {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  if (lines[0] !== '0') throw new Error(`${file}: unknown version ${lines[0]}`);
+  const count = Number(lines[1]);
+  const entries = lines.slice(2, 2 + count).map((line) => {
+    const [epoch, offset] = line.trim().split(/\s+/).map(Number);
+    if (!Number.isSafeInteger(epoch) || !Number.isSafeInteger(offset)) throw new Error(`${file}: bad entry "${line}"`);
+    return { epoch, startOffset: offset };
+  });
+  if (entries.length !== count) throw new Error(`${file}: ${count} entries announced, ${entries.length} found`);
+  return entries;
+}
