@@ -43,7 +43,8 @@ export function parseOptions(argv: string[]): Options {
   const o: Options = { profile: FULL, vsKafka: false, only: [...SCENARIOS], syscalls: true, outDir: join(ROOT, 'bench', 'results') };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--') continue; // pnpm passes it through on some versions
+    if (a === '--')
+      continue; // pnpm passes it through on some versions
     else if (a === '--quick') o.profile = QUICK;
     else if (a === '--full') o.profile = FULL;
     else if (a === '--vs-kafka') o.vsKafka = true;
@@ -66,7 +67,10 @@ export function parseOptions(argv: string[]): Options {
 }
 
 function runId(o: Options, at: Date): string {
-  const stamp = at.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  const stamp = at
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-');
   return `${stamp}-${o.profile.name}${o.vsKafka ? '-vs-kafka' : ''}`;
 }
 

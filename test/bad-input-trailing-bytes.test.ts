@@ -14,16 +14,7 @@
 
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import {
-  ApiKey,
-  apiKeyName,
-  decodeRequest,
-  decodeRequestHeader,
-  decodeResponse,
-  encodeRequest,
-  FrameReader,
-  requestSpecs,
-} from '@sluice/protocol';
+import { ApiKey, apiKeyName, decodeRequest, decodeRequestHeader, decodeResponse, encodeRequest, FrameReader, requestSpecs } from '@sluice/protocol';
 import { loadGoldenFrames } from '../packages/protocol/fixtures/golden/load.ts';
 import { GOLDEN_CLIENTS } from '../packages/protocol/fixtures/golden/scenario.ts';
 import { sampleBody } from '../packages/protocol/fixtures/sample-values.ts';

@@ -61,7 +61,14 @@ function lines(s: string): string[] {
 function table(s: string): Array<Record<string, string>> {
   const [header, ...rows] = lines(s);
   const names = header.trim().split(/\s+/);
-  return rows.map((r) => Object.fromEntries(r.trim().split(/\s+/).map((v, i) => [names[i], v])));
+  return rows.map((r) =>
+    Object.fromEntries(
+      r
+        .trim()
+        .split(/\s+/)
+        .map((v, i) => [names[i], v]),
+    ),
+  );
 }
 
 describe('sluice cluster', () => {
@@ -92,7 +99,10 @@ describe('sluice topics', () => {
     expect(r.code).toBe(0);
     const [summary, ...parts] = lines(r.stdout);
     expect(summary).toMatch(/^Topic: cli-admin\tTopicId: [A-Za-z0-9_-]{22}\tPartitionCount: 2\tReplicationFactor: 1\tConfigs: retention\.ms=3600000$/);
-    expect(parts).toEqual(['\tTopic: cli-admin\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1', '\tTopic: cli-admin\tPartition: 1\tLeader: 1\tReplicas: 1\tIsr: 1']);
+    expect(parts).toEqual([
+      '\tTopic: cli-admin\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1',
+      '\tTopic: cli-admin\tPartition: 1\tLeader: 1\tReplicas: 1\tIsr: 1',
+    ]);
 
     r = await sluice(['topics', 'alter', '--topic', 'cli-admin', '--partitions', '4', '--config', 'segment.bytes=1048576', '--delete-config', 'retention.ms']);
     expect(r.stderr).toBe('');
@@ -143,7 +153,9 @@ describe('sluice topics', () => {
     expect(verbose.stderr).toMatch(/^sluice: 127\.0\.0\.1:1: cannot connect.*\nConnectionError: .*\n\s+at /);
     const missing = await sluice(['consume', '--topic', 'no-such-topic', '--from-beginning', '--exit-at-end']);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toBe('sluice: look up topic "no-such-topic": UNKNOWN_TOPIC_OR_PARTITION: This server does not host this topic-partition; check the name with `sluice topics list`\n');
+    expect(missing.stderr).toBe(
+      'sluice: look up topic "no-such-topic": UNKNOWN_TOPIC_OR_PARTITION: This server does not host this topic-partition; check the name with `sluice topics list`\n',
+    );
   });
 });
 
@@ -224,7 +236,10 @@ describe('kcat-produced data', () => {
     expect(ours.code).toBe(0);
     const theirs = await kcat(['-b', broker.bootstrap, '-C', '-t', 'cli-kcat', '-e', '-q', '-f', '%p %o %k:%s\n']);
     expect(theirs.code).toBe(0);
-    const fromSluice = lines(ours.stdout).map((l) => JSON.parse(l)).map((r) => `${r.partition} ${r.offset} ${r.key}:${r.value}`).sort();
+    const fromSluice = lines(ours.stdout)
+      .map((l) => JSON.parse(l))
+      .map((r) => `${r.partition} ${r.offset} ${r.key}:${r.value}`)
+      .sort();
     expect(fromSluice).toEqual(lines(theirs.stdout).sort());
     expect(fromSluice).toHaveLength(500);
   });
@@ -249,7 +264,10 @@ describe('sluice groups', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe("Consumer group 'cli-g1' has no active members.\n");
     let rows = table(r.stdout);
-    expect(rows.map((x) => [x.TOPIC, x.PARTITION, x.LAG])).toEqual([['cli-group', '0', '0'], ['cli-group', '1', '0']]);
+    expect(rows.map((x) => [x.TOPIC, x.PARTITION, x.LAG])).toEqual([
+      ['cli-group', '0', '0'],
+      ['cli-group', '1', '0'],
+    ]);
     const ends = rows.map((x) => Number(x['LOG-END-OFFSET']));
     expect(ends[0] + ends[1]).toBe(40);
     expect(rows.map((x) => Number(x['CURRENT-OFFSET']))).toEqual(ends);
@@ -262,7 +280,10 @@ describe('sluice groups', () => {
     r = await sluice(['groups', 'reset-offsets', '--group', 'cli-g1', '--topic', 'cli-group', '--to-earliest']);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/^Dry run: nothing committed/);
-    expect(table(r.stdout).map((x) => [x.PARTITION, x['NEW-OFFSET']])).toEqual([['0', '0'], ['1', '0']]);
+    expect(table(r.stdout).map((x) => [x.PARTITION, x['NEW-OFFSET']])).toEqual([
+      ['0', '0'],
+      ['1', '0'],
+    ]);
     rows = table((await sluice(['groups', 'describe', '--group', 'cli-g1'])).stdout);
     expect(rows.map((x) => x.LAG)).toEqual(['0', '3']); // unchanged by the dry run
 
@@ -316,7 +337,9 @@ describe('sluice log dump', () => {
     expect(kcatOffsets).toHaveLength(3000);
 
     const dir = join(broker.dataDir, 'cli-dump-0');
-    const files = readdirSync(dir).filter((f) => /^\d{20}\.(log|index|timeindex)$/.test(f)).sort();
+    const files = readdirSync(dir)
+      .filter((f) => /^\d{20}\.(log|index|timeindex)$/.test(f))
+      .sort();
     expect(files).toContain('00000000000000000000.log');
     const log = join(dir, '00000000000000000000.log');
 
@@ -344,13 +367,17 @@ describe('sluice log dump', () => {
     // Each offset index entry points at the batch holding its offset (the batch's last offset).
     const index = await sluice(['log', 'dump', '--json', join(dir, '00000000000000000000.index')], { bootstrap: false });
     expect(index.code).toBe(0);
-    const entries = lines(index.stdout).map((l) => JSON.parse(l)).filter((x) => x.type === 'entry');
+    const entries = lines(index.stdout)
+      .map((l) => JSON.parse(l))
+      .filter((x) => x.type === 'entry');
     expect(entries.length).toBeGreaterThan(3);
     const byPosition = new Map(batches.map((b) => [b.position, b]));
     for (const e of entries) expect(byPosition.get(e.position)?.lastOffset).toBe(e.offset);
     const timeIndex = await sluice(['log', 'dump', '--json', join(dir, '00000000000000000000.timeindex')], { bootstrap: false });
     expect(timeIndex.code).toBe(0);
-    const timeEntries = lines(timeIndex.stdout).map((l) => JSON.parse(l)).filter((x) => x.type === 'entry');
+    const timeEntries = lines(timeIndex.stdout)
+      .map((l) => JSON.parse(l))
+      .filter((x) => x.type === 'entry');
     expect(timeEntries.length).toBeGreaterThan(0);
     for (const e of timeEntries) expect(e.offset).toBeLessThanOrEqual(2999);
   });

@@ -64,7 +64,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function produce(lines: string[], codec: string, topic = TOPIC): Promise<void> {
   // batch.size keeps each batch well below segment.bytes (an append larger than a segment is
   // refused with RECORD_LIST_TOO_LARGE, as by Kafka).
-  const out = await kcat(['-b', broker.bootstrap, '-P', '-t', topic, '-p', '0', '-K:', '-Z', '-z', codec, '-X', 'linger.ms=5', '-X', 'batch.size=4096'], lines.join('\n') + '\n');
+  const out = await kcat(
+    ['-b', broker.bootstrap, '-P', '-t', topic, '-p', '0', '-K:', '-Z', '-z', codec, '-X', 'linger.ms=5', '-X', 'batch.size=4096'],
+    lines.join('\n') + '\n',
+  );
   expect(out.stderr).not.toMatch(/error/i);
   expect(out.code).toBe(0);
 }
@@ -119,7 +122,10 @@ describe('log compaction', () => {
 
   test('many overwrites shrink to the latest value per key at the original offsets', async () => {
     // Two halves: uncompressed, then gzip (cleaned batches are recompressed with their codec).
-    for (const [half, codec] of [[0, 'none'], [1, 'gzip']] as const) {
+    for (const [half, codec] of [
+      [0, 'none'],
+      [1, 'gzip'],
+    ] as const) {
       const lines: string[] = [];
       for (let i = 0; i < RECORDS / 2; i++) {
         const n = half * (RECORDS / 2) + i;
@@ -131,7 +137,10 @@ describe('log compaction', () => {
       await produce(lines, codec);
     }
     // Tombstones for a few keys (kcat -Z sends an empty value as null).
-    await produce(TOMBSTONED.map((k) => `${k}:`), 'none');
+    await produce(
+      TOMBSTONED.map((k) => `${k}:`),
+      'none',
+    );
     for (const key of TOMBSTONED) produced.push({ offset: produced.length, key, value: null });
     const before = await consumeAll();
     expectOriginal(before, produced);

@@ -29,7 +29,15 @@ afterAll(async () => {
 });
 
 function good(tag: string): Buffer {
-  return Buffer.from(buildRecordBatch({ records: [{ key: null, value: `${tag}-a` }, { key: null, value: `${tag}-b` }, { key: null, value: `${tag}-c` }] }));
+  return Buffer.from(
+    buildRecordBatch({
+      records: [
+        { key: null, value: `${tag}-a` },
+        { key: null, value: `${tag}-b` },
+        { key: null, value: `${tag}-c` },
+      ],
+    }),
+  );
 }
 
 /** Recomputes the CRC-32C over attributes..end after a test edited covered bytes on purpose. */
@@ -90,7 +98,12 @@ test.each(corruptions)('%s: that partition fails alone', async (_name, corrupt, 
 test('an incomplete tail after a good batch is dropped and the batch appended, as Kafka trims it', async () => {
   const before = await readPartition(client, 'mixed', 1);
   const records = Buffer.concat([good('trimmed'), Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 99])]);
-  const response = await client.request(0, 9, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'mixed', partitionData: [{ index: 1, records }] }] });
+  const response = await client.request(0, 9, {
+    transactionalId: null,
+    acks: 1,
+    timeoutMs: 5000,
+    topicData: [{ name: 'mixed', partitionData: [{ index: 1, records }] }],
+  });
   expect(response.responses[0].partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: before.highWatermark });
   const after = await readPartition(client, 'mixed', 1);
   expect(after.records.slice(-3).map((r) => r.value)).toEqual(['trimmed-a', 'trimmed-b', 'trimmed-c']);

@@ -13,7 +13,11 @@ let client: RawClient;
 beforeAll(async () => {
   broker = await startBroker();
   client = await RawClient.connect(broker.port);
-  const created = await client.request(19, 5, { topics: [{ name: 'lp', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
+  const created = await client.request(19, 5, {
+    topics: [{ name: 'lp', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }],
+    timeoutMs: 5000,
+    validateOnly: false,
+  });
   expect(created.topics[0].errorCode).toBe(0);
 });
 
@@ -45,7 +49,12 @@ test('a parked fetch returns as soon as a record is produced', async () => {
     const parked = consumer.request(1, 11, fetchRequest(0, 5000));
     await new Promise((r) => setTimeout(r, 300));
     const records = buildRecordBatch({ records: [{ key: null, value: Buffer.from('wake up'), headers: [], timestamp: Date.now() }], compression: 'none' });
-    const produced = await client.request(0, 7, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'lp', partitionData: [{ index: 0, records }] }] });
+    const produced = await client.request(0, 7, {
+      transactionalId: null,
+      acks: 1,
+      timeoutMs: 5000,
+      topicData: [{ name: 'lp', partitionData: [{ index: 0, records }] }],
+    });
     expect(produced.responses[0].partitionResponses[0].errorCode).toBe(0);
     const response = await parked;
     const elapsed = performance.now() - started;

@@ -56,8 +56,20 @@ describe('grafana-dashboard.json', () => {
     const ids = dashboard.panels.map((p) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
     const rows = dashboard.panels.filter((p) => p.type === 'row').map((p) => p.title);
-    for (const row of [/throughput/i, /transfer modes.*zero-copy/i, /requests/i, /errors/i, /consumer groups/i, /log.*size.*segments.*retention/i, /flush/i, /connections/i]) {
-      expect(rows.some((r) => row.test(r)), `${row}`).toBe(true);
+    for (const row of [
+      /throughput/i,
+      /transfer modes.*zero-copy/i,
+      /requests/i,
+      /errors/i,
+      /consumer groups/i,
+      /log.*size.*segments.*retention/i,
+      /flush/i,
+      /connections/i,
+    ]) {
+      expect(
+        rows.some((r) => row.test(r)),
+        `${row}`,
+      ).toBe(true);
     }
     for (const p of panels) expect(p.targets?.length ?? 0, p.title).toBeGreaterThan(0);
   });

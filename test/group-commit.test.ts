@@ -19,7 +19,10 @@ afterEach(async () => {
 
 async function flushCount(b: BrokerProcess): Promise<number> {
   await expect.poll(() => /"msg":"metrics endpoint listening"/.test(b.output())).toBe(true);
-  const line = b.output().split('\n').find((l) => l.includes('"msg":"metrics endpoint listening"'))!;
+  const line = b
+    .output()
+    .split('\n')
+    .find((l) => l.includes('"msg":"metrics endpoint listening"'))!;
   const url = (JSON.parse(line) as { url: string }).url;
   const text = await (await fetch(url)).text();
   const m = /^sluice_log_flush_duration_seconds_count (\d+)/m.exec(text);
@@ -29,7 +32,12 @@ async function flushCount(b: BrokerProcess): Promise<number> {
 
 async function run(connections: number, window: number, requestsPerLoop: number): Promise<{ requests: number; flushes: number }> {
   broker = await startBroker({
-    overrides: { 'sluice.flush.on.ack.enable': true, 'sluice.log.level': 'info', 'sluice.metrics.listener': 'http://127.0.0.1:0/metrics', 'auto.create.topics.enable': false },
+    overrides: {
+      'sluice.flush.on.ack.enable': true,
+      'sluice.log.level': 'info',
+      'sluice.metrics.listener': 'http://127.0.0.1:0/metrics',
+      'auto.create.topics.enable': false,
+    },
   });
   const admin = await RawClient.connect(broker.port);
   expect(await createTopic(admin, 'gc', 1)).toBe(0);
@@ -58,7 +66,9 @@ async function run(connections: number, window: number, requestsPerLoop: number)
 test('concurrent acks=-1 requests share fsyncs; one at a time needs one each', { timeout: 120_000 }, async () => {
   const alone = await run(1, 1, 100);
   const together = await run(16, 4, 25);
-  process.stdout.write(`group commit: one at a time ${alone.requests} requests / ${alone.flushes} flushes; 64 in flight ${together.requests} requests / ${together.flushes} flushes\n`);
+  process.stdout.write(
+    `group commit: one at a time ${alone.requests} requests / ${alone.flushes} flushes; 64 in flight ${together.requests} requests / ${together.flushes} flushes\n`,
+  );
   expect(alone.flushes).toBeGreaterThanOrEqual(alone.requests);
   expect(together.requests).toBe(1600);
   expect(together.flushes).toBeLessThan(together.requests / 4);

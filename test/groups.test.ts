@@ -102,7 +102,11 @@ describe('kafkajs consumer group', () => {
     await admin.disconnect();
 
     const seen = new Seen();
-    const consumers = [await startConsumer(kafka, groupId, topic, seen), await startConsumer(kafka, groupId, topic, seen), await startConsumer(kafka, groupId, topic, seen)];
+    const consumers = [
+      await startConsumer(kafka, groupId, topic, seen),
+      await startConsumer(kafka, groupId, topic, seen),
+      await startConsumer(kafka, groupId, topic, seen),
+    ];
     const first = await produce(kafka, topic, 0, 300);
     await waitFor('the first 300 records', () => first.every((v) => seen.values.has(v)));
 

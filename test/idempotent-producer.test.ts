@@ -68,7 +68,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function expectExactlyOnce(bootstrap: string, topic: string, count: number): Promise<void> {
   const consumed = await kcat(['-b', bootstrap, '-C', '-t', topic, '-e', '-q', '-f', '%p %o %s\n'], undefined, 120_000);
   expect(consumed.code).toBe(0);
-  const rows = consumed.stdout.split('\n').filter((l) => l !== '').map((l) => l.split(' '));
+  const rows = consumed.stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.split(' '));
   expect(rows.map(([p]) => p).every((p) => p === '0')).toBe(true);
   expect(rows.map(([, o]) => Number(o))).toEqual(Array.from({ length: rows.length }, (_, i) => i));
   expect(rows.map(([, , v]) => v)).toEqual(Array.from({ length: count }, (_, i) => `v-${i}`));
@@ -81,7 +84,24 @@ describe.each(['SIGTERM', 'SIGKILL'] as const)('through a broker restart (%s)', 
     const COUNT = 20_000;
     const producer: ChildProcess = spawn(
       'kcat',
-      ['-b', bootstrap, '-P', '-E', '-t', topic, '-X', 'enable.idempotence=true', '-X', 'linger.ms=2', '-X', 'batch.num.messages=200', '-X', 'message.timeout.ms=120000', '-X', 'reconnect.backoff.max.ms=500'],
+      [
+        '-b',
+        bootstrap,
+        '-P',
+        '-E',
+        '-t',
+        topic,
+        '-X',
+        'enable.idempotence=true',
+        '-X',
+        'linger.ms=2',
+        '-X',
+        'batch.num.messages=200',
+        '-X',
+        'message.timeout.ms=120000',
+        '-X',
+        'reconnect.backoff.max.ms=500',
+      ],
       { stdio: ['pipe', 'pipe', 'pipe'] },
     );
     let stderr = '';
@@ -108,7 +128,13 @@ describe.each(['SIGTERM', 'SIGKILL'] as const)('through a broker restart (%s)', 
     const logCreator = () => (entry: LogEntry) => {
       if (entry.level <= logLevel.WARN) logged.push(`${entry.namespace}: ${entry.log.message} ${JSON.stringify(entry.log)}`);
     };
-    const kafka = new Kafka({ clientId: 'idempotence-test', brokers: [bootstrap], logLevel: logLevel.WARN, logCreator, retry: { retries: 60, initialRetryTime: 100, maxRetryTime: 1_000 } });
+    const kafka = new Kafka({
+      clientId: 'idempotence-test',
+      brokers: [bootstrap],
+      logLevel: logLevel.WARN,
+      logCreator,
+      retry: { retries: 60, initialRetryTime: 100, maxRetryTime: 1_000 },
+    });
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
     await producer.connect();
     const BATCHES = 120;
@@ -135,7 +161,12 @@ describe.each(['SIGTERM', 'SIGKILL'] as const)('the Produce answers, across a re
       const init = await client.request(ApiKey.InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
       expect(init.errorCode).toBe(ErrorCode.NONE);
       const batch = (baseSequence: number, values: string[]) =>
-        buildRecordBatch({ records: values.map((value) => ({ key: null, value })), producerId: init.producerId, producerEpoch: init.producerEpoch, baseSequence });
+        buildRecordBatch({
+          records: values.map((value) => ({ key: null, value })),
+          producerId: init.producerId,
+          producerEpoch: init.producerEpoch,
+          baseSequence,
+        });
       const produce = async (records: Uint8Array) => {
         const response = await client.request(ApiKey.Produce, 9, {
           transactionalId: null,

@@ -14,7 +14,9 @@ let kafka: Kafka;
 
 beforeAll(async () => {
   requireKcat();
-  broker = await startBroker({ overrides: { 'offsets.topic.num.partitions': 7, 'transaction.state.log.num.partitions': 5, 'transaction.state.log.segment.bytes': 1048576 } });
+  broker = await startBroker({
+    overrides: { 'offsets.topic.num.partitions': 7, 'transaction.state.log.num.partitions': 5, 'transaction.state.log.segment.bytes': 1048576 },
+  });
   kafka = new Kafka({ clientId: 'internal-test', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 2 } });
 });
 
@@ -23,7 +25,7 @@ afterAll(async () => {
   if (broker) removeDir(broker.dataDir);
 });
 
-test('Metadata auto-creation of __consumer_offsets makes the coordinator\'s topic', async () => {
+test("Metadata auto-creation of __consumer_offsets makes the coordinator's topic", async () => {
   const md = JSON.parse((await kcat(['-b', broker.bootstrap, '-L', '-J', '-t', '__consumer_offsets'])).stdout);
   expect(md.topics[0].partitions).toHaveLength(7);
   const admin = kafka.admin();
@@ -39,7 +41,7 @@ test('Metadata auto-creation of __consumer_offsets makes the coordinator\'s topi
   }
 });
 
-test('Metadata auto-creation of __transaction_state makes the transaction coordinator\'s topic', async () => {
+test("Metadata auto-creation of __transaction_state makes the transaction coordinator's topic", async () => {
   const md = JSON.parse((await kcat(['-b', broker.bootstrap, '-L', '-J', '-t', '__transaction_state'])).stdout);
   expect(md.topics[0].partitions).toHaveLength(5);
   const admin = kafka.admin();

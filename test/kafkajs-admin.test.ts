@@ -26,7 +26,9 @@ describe('kafkajs admin', () => {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      expect(await admin.createTopics({ topics: [{ topic: 'admin-a', numPartitions: 3, configEntries: [{ name: 'retention.ms', value: '3600000' }] }] })).toBe(true);
+      expect(await admin.createTopics({ topics: [{ topic: 'admin-a', numPartitions: 3, configEntries: [{ name: 'retention.ms', value: '3600000' }] }] })).toBe(
+        true,
+      );
       // Creating it again is refused (kafkajs reports "already exists" as false, not an error).
       expect(await admin.createTopics({ topics: [{ topic: 'admin-a', numPartitions: 3 }] })).toBe(false);
       expect(await admin.listTopics()).toContain('admin-a');
@@ -61,13 +63,31 @@ describe('kafkajs admin', () => {
     };
     try {
       const created = await admin.createTopics({
-        topics: [{ topic: 'alter-me', numPartitions: 2, configEntries: [{ name: 'retention.ms', value: '3600000' }, { name: 'cleanup.policy', value: 'compact' }] }],
+        topics: [
+          {
+            topic: 'alter-me',
+            numPartitions: 2,
+            configEntries: [
+              { name: 'retention.ms', value: '3600000' },
+              { name: 'cleanup.policy', value: 'compact' },
+            ],
+          },
+        ],
       });
       expect(created).toBe(true);
 
       const altered = await admin.alterConfigs({
         validateOnly: false,
-        resources: [{ type: ConfigResourceTypes.TOPIC, name: 'alter-me', configEntries: [{ name: 'retention.ms', value: '60000' }, { name: 'segment.ms', value: '600000' }] }],
+        resources: [
+          {
+            type: ConfigResourceTypes.TOPIC,
+            name: 'alter-me',
+            configEntries: [
+              { name: 'retention.ms', value: '60000' },
+              { name: 'segment.ms', value: '600000' },
+            ],
+          },
+        ],
       });
       expect(altered.resources).toEqual([{ errorCode: 0, errorMessage: null, resourceType: ConfigResourceTypes.TOPIC, resourceName: 'alter-me' }]);
       let entries = await topicConfigs(admin);
@@ -89,12 +109,24 @@ describe('kafkajs admin', () => {
       await expect(
         admin.alterConfigs({
           validateOnly: false,
-          resources: [{ type: ConfigResourceTypes.TOPIC, name: 'alter-me', configEntries: [{ name: 'retention.ms', value: '1000' }, { name: 'min.cleanable.dirty.ratio', value: '2' }] }],
+          resources: [
+            {
+              type: ConfigResourceTypes.TOPIC,
+              name: 'alter-me',
+              configEntries: [
+                { name: 'retention.ms', value: '1000' },
+                { name: 'min.cleanable.dirty.ratio', value: '2' },
+              ],
+            },
+          ],
         }),
       ).rejects.toMatchObject({ type: 'INVALID_CONFIG' });
       // Broker configs are static in Sluice.
       await expect(
-        admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.BROKER, name: '1', configEntries: [{ name: 'log.retention.ms', value: '1000' }] }] }),
+        admin.alterConfigs({
+          validateOnly: false,
+          resources: [{ type: ConfigResourceTypes.BROKER, name: '1', configEntries: [{ name: 'log.retention.ms', value: '1000' }] }],
+        }),
       ).rejects.toMatchObject({ type: 'INVALID_REQUEST' });
       entries = await topicConfigs(admin);
       expect(entries.get('retention.ms')?.configValue).toBe('60000');
@@ -124,7 +156,10 @@ describe('kafkajs admin', () => {
 
     const out = await kcat(['-b', broker.bootstrap, '-C', '-t', 'gz', '-e', '-q', '-f', '%p|%o|%k|%s\n']);
     expect(out.code).toBe(0);
-    const lines = out.stdout.trim().split('\n').map((l) => l.split('|'));
+    const lines = out.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('|'));
     expect(lines).toHaveLength(sent.length);
     const partitionsSeen = new Set(lines.map((l) => l[0]));
     expect(partitionsSeen.size).toBeGreaterThan(1);
@@ -145,7 +180,13 @@ describe('kafkajs admin', () => {
   test('an auto-created topic works', async () => {
     const producer = kafka.producer({ allowAutoTopicCreation: true });
     await producer.connect();
-    await producer.send({ topic: 'auto-created', messages: [{ key: 'a', value: 'hello' }, { key: 'b', value: 'world' }] });
+    await producer.send({
+      topic: 'auto-created',
+      messages: [
+        { key: 'a', value: 'hello' },
+        { key: 'b', value: 'world' },
+      ],
+    });
     await producer.disconnect();
     const out = await kcat(['-b', broker.bootstrap, '-C', '-t', 'auto-created', '-e', '-q', '-f', '%s\n']);
     expect(out.stdout.trim().split('\n').sort()).toEqual(['hello', 'world']);

@@ -172,7 +172,14 @@ test('queued.max.requests: requests past the limit are not even read until earli
   const pipelined = await probe(b.port);
   const frames = [0, 1, 2].map((i) => encodeRequest(1, 11, i + 1, 'queued', fetchRequest('queued', 0, 0, 1500)));
   const records = buildRecordBatch({ records: [{ key: null, value: 'behind the fetches' }] });
-  frames.push(encodeRequest(0, 9, 4, 'queued', { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'queued', partitionData: [{ index: 0, records }] }] }));
+  frames.push(
+    encodeRequest(0, 9, 4, 'queued', {
+      transactionalId: null,
+      acks: 1,
+      timeoutMs: 5000,
+      topicData: [{ name: 'queued', partitionData: [{ index: 0, records }] }],
+    }),
+  );
   const sent = performance.now();
   pipelined.socket.write(Buffer.concat(frames));
   // While the three fetches fill the connection's queue, the produce is not dispatched: another
@@ -185,13 +192,15 @@ test('queued.max.requests: requests past the limit are not even read until earli
   const after = await readPartition(admin, 'queued', 0);
   expect(after.records.map((r) => r.value)).toEqual(['behind the fetches']);
   // All four answers arrive, in request order.
-  expect(await waitFor(() => {
-    const reader = new FrameReader(1 << 20);
-    reader.push(pipelined.received());
-    let n = 0;
-    while (reader.next() !== null) n++;
-    return n === 4;
-  }, 5000)).toBe(true);
+  expect(
+    await waitFor(() => {
+      const reader = new FrameReader(1 << 20);
+      reader.push(pipelined.received());
+      let n = 0;
+      while (reader.next() !== null) n++;
+      return n === 4;
+    }, 5000),
+  ).toBe(true);
   const reader = new FrameReader(1 << 20);
   reader.push(pipelined.received());
   const ids = [0, 1, 2, 3].map(() => {
@@ -244,7 +253,12 @@ test('a consumer that never reads: its queued output is capped, reading from it 
   expect(await createTopic(admin, 'big', 1)).toBe(0);
   const value = 'v'.repeat(16 * 1024);
   for (let i = 0; i < 64; i++) {
-    const out = await produce(admin, 'big', 0, Array.from({ length: 4 }, (_, j) => `${i}-${j}-${value}`));
+    const out = await produce(
+      admin,
+      'big',
+      0,
+      Array.from({ length: 4 }, (_, j) => `${i}-${j}-${value}`),
+    );
     expect(out.errorCode).toBe(0);
   }
   await new Promise((r) => setTimeout(r, 300));

@@ -11,7 +11,11 @@ let client: RawClient;
 beforeAll(async () => {
   broker = await startBroker();
   client = await RawClient.connect(broker.port);
-  const created = await client.request(19, 7, { topics: [{ name: 'md', numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
+  const created = await client.request(19, 7, {
+    topics: [{ name: 'md', numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }],
+    timeoutMs: 5000,
+    validateOnly: false,
+  });
   expect(created.topics[0].errorCode).toBe(0);
 });
 
@@ -21,7 +25,11 @@ afterAll(async () => {
   if (broker) removeDir(broker.dataDir);
 });
 
-const byName = (name: string) => ({ topics: [{ name, topicId: '00000000000000000000000000000000' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+const byName = (name: string) => ({
+  topics: [{ name, topicId: '00000000000000000000000000000000' }],
+  allowAutoTopicCreation: false,
+  includeTopicAuthorizedOperations: false,
+});
 const byId = (topicId: string) => ({ topics: [{ name: null, topicId }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
 
 test('v12 looks topics up by id; an unknown id is UNKNOWN_TOPIC_ID', async () => {
@@ -55,7 +63,12 @@ const opsCount = (field: number) => [...Array(32).keys()].filter((bit) => (field
 const OMITTED = -2147483648;
 
 test('authorized operations, when asked for: every topic and cluster operation; otherwise omitted', async () => {
-  const asked = await client.request(3, 10, { topics: [{ name: 'md', topicId: '00000000000000000000000000000000' }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: true, includeTopicAuthorizedOperations: true });
+  const asked = await client.request(3, 10, {
+    topics: [{ name: 'md', topicId: '00000000000000000000000000000000' }],
+    allowAutoTopicCreation: false,
+    includeClusterAuthorizedOperations: true,
+    includeTopicAuthorizedOperations: true,
+  });
   expect(opsCount(asked.topics[0].topicAuthorizedOperations)).toBe(8);
   expect(opsCount(asked.clusterAuthorizedOperations)).toBe(7);
   const notAsked = await client.request(3, 10, { ...byName('md'), includeClusterAuthorizedOperations: false });

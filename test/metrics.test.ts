@@ -58,7 +58,9 @@ function storedBatches(partitionDir: string): { bytes: number; records: number; 
   let bytes = 0;
   let records = 0;
   let batches = 0;
-  for (const name of readdirSync(partitionDir).filter((f) => f.endsWith('.log')).sort()) {
+  for (const name of readdirSync(partitionDir)
+    .filter((f) => f.endsWith('.log'))
+    .sort()) {
     const data = readFileSync(join(partitionDir, name));
     let pos = 0;
     while (pos + 61 <= data.length) {
@@ -118,7 +120,9 @@ describe.each([
     expect(sample(afterProduce, 'sluice_topic_bytes_in_total', { topic: 'metered' })).toBe(stored.bytes);
     expect(sample(afterProduce, 'sluice_topic_messages_in_total', { topic: 'metered' })).toBe(RECORDS);
     expect(sample(afterProduce, 'sluice_append_bytes_total', { mode: 'pwrite' })).toBe(stored.bytes);
-    expect(sample(afterProduce, 'sluice_append_duration_seconds_count', { mode: 'pwrite' })).toBe(sum(afterProduce, 'sluice_requests_total', { api: 'Produce' }));
+    expect(sample(afterProduce, 'sluice_append_duration_seconds_count', { mode: 'pwrite' })).toBe(
+      sum(afterProduce, 'sluice_requests_total', { api: 'Produce' }),
+    );
     expect(sample(afterProduce, 'sluice_log_end_offset', { topic: 'metered', partition: 0 })).toBe(RECORDS);
     expect(sample(afterProduce, 'sluice_log_size_bytes', { topic: 'metered', partition: 0 })).toBeGreaterThanOrEqual(stored.bytes);
     expect(sample(afterProduce, 'sluice_topic_bytes_out_total', { topic: 'metered' }) ?? 0).toBe(0);
@@ -173,7 +177,12 @@ describe.each([
   });
 
   test.runIf(mode === 'sendfile')('a group that consumed and committed everything has lag 0', async () => {
-    const kafka = new Kafka({ clientId: 'metrics-test', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 100 } });
+    const kafka = new Kafka({
+      clientId: 'metrics-test',
+      brokers: [broker.bootstrap],
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 8, initialRetryTime: 100 },
+    });
     const consumer = kafka.consumer({ groupId: 'metered-readers', sessionTimeout: 10_000, heartbeatInterval: 500, maxWaitTimeInMs: 100 });
     let seen = 0;
     await consumer.connect();

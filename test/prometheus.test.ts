@@ -33,12 +33,22 @@ import { dashboardQueries } from './support/promql.ts';
  * listed here too; the dashboard and rules query none yet (see the observability README).
  */
 const EXEMPT: ReadonlyArray<{ readonly selector: RegExp; readonly reason: string }> = [
-  { selector: /^sluice_errors_total\{.*error="KAFKA_STORAGE_ERROR"/, reason: 'a healthy broker never answers KAFKA_STORAGE_ERROR (test/disk-errors.test.ts makes it)' },
+  {
+    selector: /^sluice_errors_total\{.*error="KAFKA_STORAGE_ERROR"/,
+    reason: 'a healthy broker never answers KAFKA_STORAGE_ERROR (test/disk-errors.test.ts makes it)',
+  },
 ];
 
 interface RuleGroup {
   readonly name: string;
-  readonly rules: ReadonlyArray<{ readonly name: string; readonly query: string; readonly health: string; readonly lastError?: string; readonly type: string; readonly state?: string }>;
+  readonly rules: ReadonlyArray<{
+    readonly name: string;
+    readonly query: string;
+    readonly health: string;
+    readonly lastError?: string;
+    readonly type: string;
+    readonly state?: string;
+  }>;
 }
 
 const dashboard = JSON.parse(readFileSync(DASHBOARD_FILE, 'utf8')) as Dashboard;
@@ -61,7 +71,10 @@ describe('the dashboard and the rules against Prometheus scraping a live broker'
     for (const selector of selectors) {
       const exempt = EXEMPT.find((e) => e.selector.test(selector));
       const series = await query(exempt === undefined ? selector : selectorMetric(selector));
-      if (series.result.length === 0) problems.push(`${where}: ${exempt === undefined ? selector : `${selectorMetric(selector)} (the metric of exempt ${selector})`} returns no series\n  in ${expr}`);
+      if (series.result.length === 0)
+        problems.push(
+          `${where}: ${exempt === undefined ? selector : `${selectorMetric(selector)} (the metric of exempt ${selector})`} returns no series\n  in ${expr}`,
+        );
     }
     return problems;
   }
@@ -77,7 +90,8 @@ describe('the dashboard and the rules against Prometheus scraping a live broker'
       const out = await query('sum(sluice_topic_bytes_out_total) > 0');
       const groups = new Set(lag.result.map((s) => s.metric.group));
       if (groups.size === 2 && out.result.length > 0 && Date.now() - firstScrape > 12_000) break;
-      if (Date.now() - firstScrape > 45_000) throw new Error(`no load visible in Prometheus after 45 s:\n${stack.broker.output()}\n${stack.prometheus.output()}`);
+      if (Date.now() - firstScrape > 45_000)
+        throw new Error(`no load visible in Prometheus after 45 s:\n${stack.broker.output()}\n${stack.prometheus.output()}`);
       await new Promise((r) => setTimeout(r, 500));
     }
     const instances = await stack.prometheus.api<string[]>('label/instance/values', { 'match[]': 'sluice_connections_active' });
@@ -114,7 +128,10 @@ describe('the dashboard and the rules against Prometheus scraping a live broker'
     const variables = dashboardQueries(dashboard).filter((q): q is DashboardQuery & { labelValues: object } => q.labelValues !== undefined);
     const found = new Map<string, string[]>();
     for (const v of variables) {
-      const selector = substituteGrafanaVariables(v.labelValues!.selector, { ...vars, template: { ...vars.template, instance: '.*', topic: '.*', group: '.*' } });
+      const selector = substituteGrafanaVariables(v.labelValues!.selector, {
+        ...vars,
+        template: { ...vars.template, instance: '.*', topic: '.*', group: '.*' },
+      });
       found.set(v.labelValues!.label, await stack.prometheus.api<string[]>(`label/${v.labelValues!.label}/values`, { 'match[]': selector }));
     }
     expect(found.get('instance')).toEqual([instance]);
@@ -128,10 +145,15 @@ describe('the dashboard and the rules against Prometheus scraping a live broker'
     const inFile = [...rulesYaml.matchAll(/^\s*- (record|alert): (\S+)/gm)].map((m) => m[2]);
     expect(loaded.map((r) => r.name).sort()).toEqual([...inFile].sort());
     // Evaluated at least once against the live series, each without an error.
-    await expect.poll(async () => {
-      const now = (await stack.prometheus.api<{ groups: RuleGroup[] }>('rules')).groups.flatMap((g) => g.rules);
-      return now.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.health} ${r.lastError ?? ''}`);
-    }, { timeout: 10_000 }).toEqual([]);
+    await expect
+      .poll(
+        async () => {
+          const now = (await stack.prometheus.api<{ groups: RuleGroup[] }>('rules')).groups.flatMap((g) => g.rules);
+          return now.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.health} ${r.lastError ?? ''}`);
+        },
+        { timeout: 10_000 },
+      )
+      .toEqual([]);
   });
 
   it('every rule expression parses and each of its selectors returns series', async () => {

@@ -7,17 +7,14 @@ import { escapeRegex, substituteGrafanaVariables, vectorSelectors } from './supp
 
 describe('vectorSelectors', () => {
   it('finds selectors inside functions, aggregations and binary operations', () => {
-    expect(
-      vectorSelectors('histogram_quantile(0.99, sum by (api, le) (rate(sluice_request_local_time_seconds_bucket{instance=~"a"}[5m])))'),
-    ).toEqual(['sluice_request_local_time_seconds_bucket{instance=~"a"}']);
+    expect(vectorSelectors('histogram_quantile(0.99, sum by (api, le) (rate(sluice_request_local_time_seconds_bucket{instance=~"a"}[5m])))')).toEqual([
+      'sluice_request_local_time_seconds_bucket{instance=~"a"}',
+    ]);
     expect(vectorSelectors('sum(rate(a_total{mode=~"sendfile|splice"}[1m])) / sum without (mode) (rate(a_total[1m]))')).toEqual([
       'a_total{mode=~"sendfile|splice"}',
       'a_total',
     ]);
-    expect(vectorSelectors('sluice:group_lag:sum > 1000 and deriv(sluice:group_lag:sum[10m]) > 0')).toEqual([
-      'sluice:group_lag:sum',
-      'sluice:group_lag:sum',
-    ]);
+    expect(vectorSelectors('sluice:group_lag:sum > 1000 and deriv(sluice:group_lag:sum[10m]) > 0')).toEqual(['sluice:group_lag:sum', 'sluice:group_lag:sum']);
     expect(vectorSelectors('time() - max(process_start_time_seconds)')).toEqual(['process_start_time_seconds']);
     expect(vectorSelectors('predict_linear(x_bytes[6h], 24 * 3600) < 0 or y offset 5m')).toEqual(['x_bytes', 'y']);
   });
@@ -35,9 +32,9 @@ describe('substituteGrafanaVariables', () => {
   const vars = { template: { instance: escapeRegex('127.0.0.1:9404'), topic: 'orders' }, rateInterval: '10s', interval: '2s', range: '1m' };
 
   it('replaces built-ins and template variables, both spellings', () => {
-    expect(substituteGrafanaVariables('rate(m{instance=~"$instance", topic=~"${topic}"}[$__rate_interval]) + increase(m[$__range]) + m[$__interval]', vars)).toBe(
-      'rate(m{instance=~"127\\\\.0\\\\.0\\\\.1:9404", topic=~"orders"}[10s]) + increase(m[1m]) + m[2s]',
-    );
+    expect(
+      substituteGrafanaVariables('rate(m{instance=~"$instance", topic=~"${topic}"}[$__rate_interval]) + increase(m[$__range]) + m[$__interval]', vars),
+    ).toBe('rate(m{instance=~"127\\\\.0\\\\.0\\\\.1:9404", topic=~"orders"}[10s]) + increase(m[1m]) + m[2s]');
   });
 
   it('refuses an unknown variable', () => {

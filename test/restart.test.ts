@@ -33,7 +33,10 @@ test('data, offsets and topics survive a clean restart', async () => {
   // Appends continue after the last offset, not over it.
   await kcat(['-b', broker.bootstrap, '-P', '-t', 'durable', '-p', '0'], 'after-restart\n');
   const tail = await kcat(['-b', broker.bootstrap, '-C', '-t', 'durable', '-p', '0', '-o', '-1', '-e', '-q', '-f', '%o %s\n']);
-  const p0count = before.stdout.trim().split('\n').filter((l) => l.startsWith('0 ')).length;
+  const p0count = before.stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('0 ')).length;
   expect(tail.stdout.trim()).toBe(`${p0count} after-restart`);
 });
 

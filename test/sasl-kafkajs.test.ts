@@ -63,7 +63,9 @@ describe('kafkajs SASL/PLAIN client', () => {
     await authenticate(plainProvider, { username: 'alice', password: 'alice-secret' }, server);
   });
   test('wrong password: kafkajs sees our error message', async () => {
-    await expect(authenticate(plainProvider, { username: 'alice', password: 'nope' }, new PlainSaslServer(creds))).rejects.toThrow(/Invalid username or password/);
+    await expect(authenticate(plainProvider, { username: 'alice', password: 'nope' }, new PlainSaslServer(creds))).rejects.toThrow(
+      /Invalid username or password/,
+    );
   });
 });
 
@@ -93,7 +95,9 @@ describe.each([
   });
 
   test('wrong password is refused', async () => {
-    await expect(authenticate(provider, { username: 'alice', password: 'alice-secreT' }, new ScramSaslServer(mech, store))).rejects.toThrow(/invalid credentials/);
+    await expect(authenticate(provider, { username: 'alice', password: 'alice-secreT' }, new ScramSaslServer(mech, store))).rejects.toThrow(
+      /invalid credentials/,
+    );
   });
 
   test('unknown user is refused', async () => {
@@ -115,7 +119,10 @@ describe('kafkajs OAUTHBEARER client', () => {
   function recorded(): { server: SaslServer; steps: Array<ReturnType<SaslServer['evaluate']>> } {
     const inner = new OAuthBearerSaslServer(validator);
     const steps: Array<ReturnType<SaslServer['evaluate']>> = [];
-    return { steps, server: { mechanism: inner.mechanism, evaluate: (t) => (steps.push(inner.evaluate(t)), steps[steps.length - 1] as ReturnType<SaslServer['evaluate']>) } };
+    return {
+      steps,
+      server: { mechanism: inner.mechanism, evaluate: (t) => (steps.push(inner.evaluate(t)), steps[steps.length - 1] as ReturnType<SaslServer['evaluate']>) },
+    };
   }
 
   test('a signed token authenticates as its subject', async () => {

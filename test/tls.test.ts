@@ -88,7 +88,11 @@ describe('SSL listener', () => {
   test('the startup line reports kernel TLS, and the metric agrees', async () => {
     // The mTLS broker logs at info, so its "sluice broker started" line is in its output (the
     // logger writes asynchronously: it may land after the ready line).
-    const startedLine = () => mtls.output().split('\n').find((l) => l.includes('"msg":"sluice broker started"'));
+    const startedLine = () =>
+      mtls
+        .output()
+        .split('\n')
+        .find((l) => l.includes('"msg":"sluice broker started"'));
     for (let i = 0; i < 100 && startedLine() === undefined; i++) await new Promise((r) => setTimeout(r, 50));
     const started = startedLine()!;
     expect(started).toMatch(/"ktls":"(available|unavailable \(.+\))"/);

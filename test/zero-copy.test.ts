@@ -22,7 +22,10 @@ describe.each(['sendfile', 'splice', 'copy'] as const)('transfer mode %s', (mode
   test('fetch bytes are counted by the mode that sent them', async () => {
     requireKcat();
     dataDir = tempDataDir();
-    broker = await new Broker({ listeners: 'PLAINTEXT://127.0.0.1:0', 'log.dirs': dataDir, 'sluice.transfer.mode': mode, 'sluice.metrics.listener': '' }, silentLogger).start();
+    broker = await new Broker(
+      { listeners: 'PLAINTEXT://127.0.0.1:0', 'log.dirs': dataDir, 'sluice.transfer.mode': mode, 'sluice.metrics.listener': '' },
+      silentLogger,
+    ).start();
     const lines = Array.from({ length: 5000 }, (_, i) => `record-${i}-${'p'.repeat(100)}`);
     expect((await kcat(['-b', broker.bootstrap, '-P', '-t', 'zc'], lines.join('\n') + '\n')).code).toBe(0);
     const before = broker.transferStats();

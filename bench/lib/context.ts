@@ -49,7 +49,18 @@ export async function warmUp(ctx: Context, broker: BrokerProcess): Promise<void>
   warmupSeq += 1;
   const topic = `bench-warmup-${process.pid}-${warmupSeq}`;
   const common = ['--bootstrap', broker.bootstrap, '--topic', topic, '--warmup-seconds', '0', '--seconds', String(s)];
-  await runLoadgen(['produce', ...common, '--partitions', String(ctx.profile.partitions), '--record-bytes', '1024', '--batch-bytes', '16384', '--in-flight', '8']);
+  await runLoadgen([
+    'produce',
+    ...common,
+    '--partitions',
+    String(ctx.profile.partitions),
+    '--record-bytes',
+    '1024',
+    '--batch-bytes',
+    '16384',
+    '--in-flight',
+    '8',
+  ]);
   await runLoadgen(['consume', ...common, '--consumers', '2']);
   await runLoadgen(['delete-topics', '--bootstrap', broker.bootstrap, '--topics', topic]);
 }

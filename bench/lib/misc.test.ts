@@ -36,7 +36,8 @@ describe('units', () => {
 
 describe('perf output', () => {
   it('reads counts by syscall name, with raw_syscalls as the total', () => {
-    const text = 'Events disabled\n12345,,raw_syscalls:sys_enter,1000,100.00,,\n77,,syscalls:sys_enter_sendfile64,1000,100.00,,\n<not counted>,,syscalls:sys_enter_splice,0,0.00,,\n';
+    const text =
+      'Events disabled\n12345,,raw_syscalls:sys_enter,1000,100.00,,\n77,,syscalls:sys_enter_sendfile64,1000,100.00,,\n<not counted>,,syscalls:sys_enter_splice,0,0.00,,\n';
     expect(parsePerfCsv(text)).toEqual({ total: 12345, sendfile64: 77 });
   });
 
@@ -49,7 +50,17 @@ describe('derived fetch figures', () => {
   it('are per GB received, with bytes per socket write from perf', () => {
     const m = fetchMetrics({
       client: { consume: { mb_per_s: 2000, records_per_s: 1, read_calls: 1000, bytes: 2e9 }, client: { cpu_user_s: 0.1, cpu_sys_s: 0.3 } },
-      broker: { seconds: 1, cpuUserS: 0.2, cpuSysS: 0.4, cpuS: 0.6, voluntaryCtxt: 100, involuntaryCtxt: 20, rssPeakKb: 1, io: null, syscalls: { total: 4000, sendfile64: 1000 } },
+      broker: {
+        seconds: 1,
+        cpuUserS: 0.2,
+        cpuSysS: 0.4,
+        cpuS: 0.6,
+        voluntaryCtxt: 100,
+        involuntaryCtxt: 20,
+        rssPeakKb: 1,
+        io: null,
+        syscalls: { total: 4000, sendfile64: 1000 },
+      },
       syscallsNote: null,
     });
     expect(m.cpuSPerGB).toBeCloseTo(0.3);

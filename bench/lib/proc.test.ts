@@ -17,8 +17,22 @@ describe('/proc parsing', () => {
   });
 
   it('turns two samples into CPU seconds and switches over the span', () => {
-    const a = { atMs: 1000, stat: { utimeTicks: 100, stimeTicks: 50, threads: 5 }, voluntaryCtxt: 10, involuntaryCtxt: 1, vmRssKb: 1, io: { rchar: 0, wchar: 0, syscr: 0, syscw: 0 } };
-    const b = { atMs: 3000, stat: { utimeTicks: 250, stimeTicks: 80, threads: 5 }, voluntaryCtxt: 30, involuntaryCtxt: 0, vmRssKb: 2, io: { rchar: 5, wchar: 9, syscr: 1, syscw: 2 } };
+    const a = {
+      atMs: 1000,
+      stat: { utimeTicks: 100, stimeTicks: 50, threads: 5 },
+      voluntaryCtxt: 10,
+      involuntaryCtxt: 1,
+      vmRssKb: 1,
+      io: { rchar: 0, wchar: 0, syscr: 0, syscw: 0 },
+    };
+    const b = {
+      atMs: 3000,
+      stat: { utimeTicks: 250, stimeTicks: 80, threads: 5 },
+      voluntaryCtxt: 30,
+      involuntaryCtxt: 0,
+      vmRssKb: 2,
+      io: { rchar: 5, wchar: 9, syscr: 1, syscw: 2 },
+    };
     const d = diffSamples(a, b, 100);
     expect(d.seconds).toBe(2);
     expect(d.cpuUserS).toBeCloseTo(1.5);
@@ -30,7 +44,9 @@ describe('/proc parsing', () => {
   });
 
   it('samples a live process, summing switches over its threads', async () => {
-    const child = spawn(process.execPath, ['-e', 'let x = 0; const end = Date.now() + 400; while (Date.now() < end) x++; setTimeout(() => {}, 2000);'], { stdio: 'ignore' });
+    const child = spawn(process.execPath, ['-e', 'let x = 0; const end = Date.now() + 400; while (Date.now() < end) x++; setTimeout(() => {}, 2000);'], {
+      stdio: 'ignore',
+    });
     try {
       await new Promise((r) => setTimeout(r, 50));
       const a = sampleProcess(child.pid!);

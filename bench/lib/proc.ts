@@ -53,7 +53,10 @@ export interface ProcDelta {
 export function parseStat(text: string): StatFields {
   const close = text.lastIndexOf(')');
   if (close < 0) throw new Error(`unparsable stat line: ${text.slice(0, 80)}`);
-  const f = text.slice(close + 2).trim().split(/\s+/);
+  const f = text
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
   // f[0] is field 3 (state), so field n is f[n - 3].
   return { utimeTicks: Number(f[11]), stimeTicks: Number(f[12]), threads: Number(f[17]) };
 }

@@ -76,7 +76,12 @@ export function ensureJavaClient(): ClientCommand {
   const target = join(JAVA_DIR, 'target');
   const classFile = join(target, 'classes', 'dev', 'sluice', 'test', 'JavaClient.class');
   buildIfStale(join(JAVA_DIR, 'target', '.stamp'), [join(JAVA_DIR, 'pom.xml'), source], [classFile], () => {
-    build('Maven dependency resolution', 'mvn', ['-q', '-B', 'dependency:copy-dependencies', '-DincludeScope=runtime', '-DoutputDirectory=target/lib'], JAVA_DIR);
+    build(
+      'Maven dependency resolution',
+      'mvn',
+      ['-q', '-B', 'dependency:copy-dependencies', '-DincludeScope=runtime', '-DoutputDirectory=target/lib'],
+      JAVA_DIR,
+    );
     build('javac', 'javac', ['-d', join(target, 'classes'), '-cp', join(target, 'lib', '*'), source], JAVA_DIR);
   });
   return {
@@ -203,7 +208,18 @@ export async function storedBatches(port: number, topic: string, partitions: num
       isolationLevel: 0,
       sessionId: 0,
       sessionEpoch: -1,
-      topics: [{ topic, partitions: Array.from({ length: partitions }, (_, partition) => ({ partition, currentLeaderEpoch: -1, fetchOffset: 0, logStartOffset: -1, partitionMaxBytes: 32 << 20 })) }],
+      topics: [
+        {
+          topic,
+          partitions: Array.from({ length: partitions }, (_, partition) => ({
+            partition,
+            currentLeaderEpoch: -1,
+            fetchOffset: 0,
+            logStartOffset: -1,
+            partitionMaxBytes: 32 << 20,
+          })),
+        },
+      ],
       forgottenTopicsData: [],
       rackId: '',
     });

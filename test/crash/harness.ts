@@ -256,7 +256,10 @@ async function verify(port: number, partitions: number, acked: readonly Acked[])
       const stored = logs[a.partition].get(a.offset);
       if (stored !== a.value) {
         lost++;
-        if (problems.length < 20) problems.push(`acknowledged ${TOPIC}-${a.partition}@${a.offset} ${a.value.slice(0, 40)}: found ${stored === undefined ? 'nothing' : String(stored).slice(0, 40)}`);
+        if (problems.length < 20)
+          problems.push(
+            `acknowledged ${TOPIC}-${a.partition}@${a.offset} ${a.value.slice(0, 40)}: found ${stored === undefined ? 'nothing' : String(stored).slice(0, 40)}`,
+          );
       }
       // Acknowledged in this order on one connection and partition: offsets must grow.
       const key = `${a.producer}/${a.partition}`;
@@ -323,7 +326,11 @@ export async function runCrashCycles(options: CrashOptions): Promise<CrashReport
         if (code !== 0) throw new Error(`CreateTopics answered ${code}`);
       }
       last = await verify(port, partitions, acked);
-      worst = { lost: Math.max(worst.lost, last.lost), duplicates: Math.max(worst.duplicates, last.duplicates), outOfOrder: Math.max(worst.outOfOrder, last.outOfOrder) };
+      worst = {
+        lost: Math.max(worst.lost, last.lost),
+        duplicates: Math.max(worst.duplicates, last.duplicates),
+        outOfOrder: Math.max(worst.outOfOrder, last.outOfOrder),
+      };
       for (const p of last.problems) if (problems.length < 50) problems.push(`cycle ${cycle}: ${p}`);
       say(
         `cycle ${cycle}/${options.cycles}: ready in ${startToReadyMs} ms (broker load ${load.loadMs} ms, ${load.partitionsRecovered} partitions / ${load.segmentsRecovered} segments recovered); ` +

@@ -65,7 +65,11 @@ export interface FuzzReport {
 
 /** Request frames real clients sent, as captured (size prefix included). */
 function goldenFrames(): Uint8Array[] {
-  return GOLDEN_CLIENTS.flatMap((client) => loadGoldenFrames(client).filter((f) => f.direction === 'request').map((f) => f.bytes));
+  return GOLDEN_CLIENTS.flatMap((client) =>
+    loadGoldenFrames(client)
+      .filter((f) => f.direction === 'request')
+      .map((f) => f.bytes),
+  );
 }
 
 /** Valid request frames: every request spec at every version in both sample shapes. */
@@ -89,15 +93,37 @@ function sampleFrames(): Uint8Array[] {
 /** Realistic requests on a topic that exists, so mutations reach deep paths. */
 function templateFrames(random: () => number): Uint8Array[] {
   const batch = buildRecordBatch({
-    records: Array.from({ length: 5 }, (_, i) => ({ key: `k${i}`, value: `value-${i}-${'z'.repeat(Math.floor(random() * 100))}`, headers: [{ key: 'h', value: 'v' }] })),
+    records: Array.from({ length: 5 }, (_, i) => ({
+      key: `k${i}`,
+      value: `value-${i}-${'z'.repeat(Math.floor(random() * 100))}`,
+      headers: [{ key: 'h', value: 'v' }],
+    })),
   });
   return [
-    encodeRequest(0, 9, 1, 'fuzz', { transactionalId: null, acks: -1, timeoutMs: 1000, topicData: [{ name: FUZZ_TOPIC, partitionData: [{ index: 0, records: batch }] }] }),
-    encodeRequest(0, 7, 2, 'fuzz', { transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [{ name: FUZZ_TOPIC, partitionData: [{ index: 1, records: batch }] }] }),
+    encodeRequest(0, 9, 1, 'fuzz', {
+      transactionalId: null,
+      acks: -1,
+      timeoutMs: 1000,
+      topicData: [{ name: FUZZ_TOPIC, partitionData: [{ index: 0, records: batch }] }],
+    }),
+    encodeRequest(0, 7, 2, 'fuzz', {
+      transactionalId: null,
+      acks: 1,
+      timeoutMs: 1000,
+      topicData: [{ name: FUZZ_TOPIC, partitionData: [{ index: 1, records: batch }] }],
+    }),
     encodeRequest(1, 11, 3, 'fuzz', fetchRequest(FUZZ_TOPIC, 0, 0, 50, 64 * 1024)),
     encodeRequest(1, 12, 4, 'fuzz', fetchRequest(FUZZ_TOPIC, 1, 0, 0, 64 * 1024)),
-    encodeRequest(3, 9, 5, 'fuzz', { topics: [{ topicId: '00000000000000000000000000000000', name: FUZZ_TOPIC }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false }),
-    encodeRequest(2, 7, 6, 'fuzz', { replicaId: -1, isolationLevel: 0, topics: [{ name: FUZZ_TOPIC, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1 }] }] }),
+    encodeRequest(3, 9, 5, 'fuzz', {
+      topics: [{ topicId: '00000000000000000000000000000000', name: FUZZ_TOPIC }],
+      allowAutoTopicCreation: false,
+      includeTopicAuthorizedOperations: false,
+    }),
+    encodeRequest(2, 7, 6, 'fuzz', {
+      replicaId: -1,
+      isolationLevel: 0,
+      topics: [{ name: FUZZ_TOPIC, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1 }] }],
+    }),
     encodeRequest(18, 3, 7, 'fuzz', { clientSoftwareName: 'fuzz', clientSoftwareVersion: '1' }),
   ];
 }
@@ -235,7 +261,8 @@ function fuzzSession(port: number, random: () => number, pool: readonly Uint8Arr
         }
         if (random() < 0.3) await new Promise((r) => setTimeout(r, Math.floor(random() * 20)));
       }
-      if (random() < 0.3) socket.end(); // half-close: answers still come
+      if (random() < 0.3)
+        socket.end(); // half-close: answers still come
       else if (random() < 0.2) finish(); // abrupt close with requests in flight
     });
   });
@@ -251,10 +278,12 @@ async function goodClientLoop(port: number, stop: () => boolean, failures: strin
       const started = performance.now();
       const value = `good-${next}`;
       const produced = await produce(client, GOOD_TOPIC, 0, [value]);
-      if (produced.errorCode !== 0 || produced.baseOffset !== next) failures.push(`produce ${value}: error ${produced.errorCode}, offset ${produced.baseOffset}`);
+      if (produced.errorCode !== 0 || produced.baseOffset !== next)
+        failures.push(`produce ${value}: error ${produced.errorCode}, offset ${produced.baseOffset}`);
       const fetched = await client.request(1, 11, fetchRequest(GOOD_TOPIC, 0, next));
       const partition = fetched.responses[0].partitions[0];
-      if (partition.errorCode !== 0 || Number(partition.highWatermark) !== next + 1) failures.push(`fetch @${next}: error ${partition.errorCode}, hw ${partition.highWatermark}`);
+      if (partition.errorCode !== 0 || Number(partition.highWatermark) !== next + 1)
+        failures.push(`fetch @${next}: error ${partition.errorCode}, hw ${partition.highWatermark}`);
       const md = await client.request(3, 9, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
       if (md.brokers.length !== 1) failures.push('metadata without the broker');
       latencies.push(performance.now() - started);

@@ -29,7 +29,10 @@ try {
       `RSS ${mib(report.baselineRssBytes)} -> max ${mib(report.maxRssBytes)}; fds ${report.baselineFds} -> max ${report.maxFds}, final ${report.finalFds}; ` +
       `well-behaved client: ${report.goodRequests} requests, ${report.goodFailures.length} failures, max latency ${report.goodMaxLatencyMs} ms\n`,
   );
-  const errors = broker.output().split('\n').filter((l) => l.includes('"level":"error"') || l.includes('"level":50'));
+  const errors = broker
+    .output()
+    .split('\n')
+    .filter((l) => l.includes('"level":"error"') || l.includes('"level":50'));
   for (const line of errors.slice(0, 50)) process.stdout.write(`broker: ${line}\n`);
   failed = !report.brokerAlive || report.goodFailures.length > 0 || report.finalFds > report.baselineFds + 4 + 8 * Math.max(0, report.finalPartitions - 3);
 } finally {

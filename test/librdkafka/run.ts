@@ -157,10 +157,12 @@ interface TestResult {
 
 /** The runner's summary lines: `| name | STATE | 1.234s | reason`. */
 function parseSummary(output: string): Map<string, { state: string; reason: string }> {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the runner's output carries ANSI colour escapes
   const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
   const out = new Map<string, { state: string; reason: string }>();
   for (const m of plain.matchAll(/^\|\s*(\S+)\s*\|\s*(PASSED|FAILED|SKIPPED|RUNNING|DNS)\s*\|\s*[\d.]+s\s*\|(.*)$/gm)) {
     // Another test's log line can land on the same line (two run at a time): cut it off.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escapes, as above
     out.set(m[1], { state: m[2], reason: m[3].replace(/\x1b?\[(<MAIN>|\d{4}_\w*)\s*\/.*$/, '').trim() });
   }
   return out;
@@ -230,7 +232,11 @@ function readResults(reportFile: string, outputFile: string, exitCode: number | 
     if (name === '<MAIN>') continue;
     const excluded = EXCLUDED[name] !== undefined;
     const ran = t.state === 'PASSED' || t.state === 'FAILED';
-    results[name] = { state: excluded ? 'EXCLUDED' : t.state, seconds: t.duration, reason: excluded && ran ? `ran anyway (shared id): ${t.state}` : (summary.get(name)?.reason ?? '') };
+    results[name] = {
+      state: excluded ? 'EXCLUDED' : t.state,
+      seconds: t.duration,
+      reason: excluded && ran ? `ran anyway (shared id): ${t.state}` : (summary.get(name)?.reason ?? ''),
+    };
   }
   return results;
 }
@@ -281,7 +287,9 @@ async function main(): Promise<void> {
   }
 
   const count = (state: string) => Object.values(results).filter((r) => r.state === state).length;
-  log(`${count('PASSED')} passed, ${count('FAILED')} failed, ${count('SKIPPED')} skipped, ${count('EXCLUDED')} excluded (test-runner exit ${exitCode}, ${Math.round((Date.now() - started) / 1000)} s)`);
+  log(
+    `${count('PASSED')} passed, ${count('FAILED')} failed, ${count('SKIPPED')} skipped, ${count('EXCLUDED')} excluded (test-runner exit ${exitCode}, ${Math.round((Date.now() - started) / 1000)} s)`,
+  );
   for (const [name, r] of Object.entries(results)) if (r.state === 'FAILED') log(`FAILED ${name}: ${r.reason}`);
 
   if (args.tests !== null) return; // a partial run does not replace the recorded one

@@ -77,7 +77,12 @@ export async function startObservedBroker(options: ObservedBrokerOptions = {}): 
 
   try {
     prometheus = await startPrometheus({ targets: [{ url: broker.metricsUrl }], ruleFiles: [RULES_FILE], intervalSeconds: 1 });
-    const kafka = new Kafka({ clientId: 'observability-load', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 100 } });
+    const kafka = new Kafka({
+      clientId: 'observability-load',
+      brokers: [broker.bootstrap],
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 8, initialRetryTime: 100 },
+    });
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({
@@ -123,7 +128,13 @@ export async function startObservedBroker(options: ObservedBrokerOptions = {}): 
     await billing.run({ autoCommitInterval: 500, eachMessage: async () => undefined });
     consumers.push(billing);
     // `analytics` reads `clicks` in small fetches with a pause per batch: slower than it is written.
-    const analytics = kafka.consumer({ groupId: GROUPS.fallsBehind, sessionTimeout: 10_000, heartbeatInterval: 500, maxWaitTimeInMs: 100, maxBytesPerPartition: 8 * 1024 });
+    const analytics = kafka.consumer({
+      groupId: GROUPS.fallsBehind,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 500,
+      maxWaitTimeInMs: 100,
+      maxBytesPerPartition: 8 * 1024,
+    });
     await analytics.connect();
     await analytics.subscribe({ topics: ['clicks'], fromBeginning: true });
     await analytics.run({

@@ -81,7 +81,13 @@ export function prometheusConfig(options: PrometheusOptions): string {
   lines.push('scrape_configs:');
   options.targets.forEach((t, i) => {
     const u = new URL(t.url);
-    lines.push(`  - job_name: sluice-${i}`, `    metrics_path: ${JSON.stringify(u.pathname)}`, `    static_configs:`, `      - targets: [${JSON.stringify(u.host)}]`, `        labels: { job: sluice }`);
+    lines.push(
+      `  - job_name: sluice-${i}`,
+      `    metrics_path: ${JSON.stringify(u.pathname)}`,
+      `    static_configs:`,
+      `      - targets: [${JSON.stringify(u.host)}]`,
+      `        labels: { job: sluice }`,
+    );
   });
   return `${lines.join('\n')}\n`;
 }
@@ -113,7 +119,10 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`prometheus exited with ${proc.exitCode}:\n${output}`);
-    const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${url}/-/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) {
       proc.kill('SIGKILL');

@@ -34,7 +34,14 @@ function series(specs: SeriesSpec[]): Series[] {
   return specs.map((s) => ({ name: s.name, color: COLORS[s.name] ?? '#444' }));
 }
 
-function groups(l: Lookup, scenario: 'fetch' | 'produce' | 'e2e', specs: SeriesSpec[], keys: Array<{ label: string; key: Record<string, string | number> }>, metric: keyof Metrics, scale = 1): Group[] {
+function groups(
+  l: Lookup,
+  scenario: 'fetch' | 'produce' | 'e2e',
+  specs: SeriesSpec[],
+  keys: Array<{ label: string; key: Record<string, string | number> }>,
+  metric: keyof Metrics,
+  scale = 1,
+): Group[] {
   return keys.map(({ label, key }) => ({
     label,
     values: specs.map((s) => {
@@ -54,15 +61,20 @@ export function fetchChart(l: Lookup, p: Profile): Chart {
     ...TRANSFER_MODES.map((m) => ({ name: `raw ${m}`, target: 'probe' as const, mode: m })),
   ];
   if (l.has('kafka')) specs.push({ name: 'kafka', target: 'kafka', mode: 'kafka' });
-  const keys = RECEIVERS.flatMap((receiver) => p.fetch.consumers.map((consumers) => ({ label: `${receiver.name} ×${consumers}`, key: fetchKey({ receiver, consumers }) })));
+  const keys = RECEIVERS.flatMap((receiver) =>
+    p.fetch.consumers.map((consumers) => ({ label: `${receiver.name} ×${consumers}`, key: fetchKey({ receiver, consumers }) })),
+  );
   return {
     title: 'Fetch from page cache: sendfile vs splice vs copy, next to the raw limit',
     subtitle: subtitle(p, `${sizeLabel(p.fetch.partitionMaxBytes)} ranges; raw = plain probe, same mode and receiver.`),
     series: series(specs),
     panels: [
       { title: 'Throughput, MB/s (higher is better)', groups: groups(l, 'fetch', specs, keys, 'mbPerS') },
-      { title: 'CPU seconds per GB: broker process, or the probe\'s sending threads (lower is better)', groups: groups(l, 'fetch', specs, keys, 'cpuSPerGB') },
-      { title: 'Context switches per GB: broker process, or the probe\'s sending threads (lower is better)', groups: groups(l, 'fetch', specs, keys, 'ctxPerGB') },
+      { title: "CPU seconds per GB: broker process, or the probe's sending threads (lower is better)", groups: groups(l, 'fetch', specs, keys, 'cpuSPerGB') },
+      {
+        title: "Context switches per GB: broker process, or the probe's sending threads (lower is better)",
+        groups: groups(l, 'fetch', specs, keys, 'ctxPerGB'),
+      },
     ],
   };
 }

@@ -116,7 +116,16 @@ describe('svg charts', () => {
         { name: 'a', color: '#111' },
         { name: 'b', color: '#222' },
       ],
-      panels: [{ title: 'p', groups: [{ label: 'g1\nsecond line', values: [1, null] }, { label: 'g2', values: [2, 3] }], refLines: [{ label: 'limit', value: 4, color: '#333' }] }],
+      panels: [
+        {
+          title: 'p',
+          groups: [
+            { label: 'g1\nsecond line', values: [1, null] },
+            { label: 'g2', values: [2, 3] },
+          ],
+          refLines: [{ label: 'limit', value: 4, color: '#333' }],
+        },
+      ],
     });
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('T &lt;1&gt;');
@@ -130,7 +139,10 @@ describe('svg charts', () => {
     const fetch = renderChart(fetchChart(new Lookup(fetchRun()), QUICK));
     expect(fetch).toContain('raw sendfile');
     const c = FULL.produce.cells[0]!;
-    const produce = produceChart(new Lookup([cell('produce', 'sluice', 'mmap', produceKey(c), { mbPerS: 1 }), cell('produce', 'probe', 'write', {}, { mbPerS: 800 })]), FULL);
+    const produce = produceChart(
+      new Lookup([cell('produce', 'sluice', 'mmap', produceKey(c), { mbPerS: 1 }), cell('produce', 'probe', 'write', {}, { mbPerS: 800 })]),
+      FULL,
+    );
     expect(produce.panels[0]!.refLines).toEqual([{ label: 'raw write() limit', value: 800, color: '#333' }]);
   });
 });

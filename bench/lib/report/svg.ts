@@ -143,7 +143,9 @@ function renderPanel(p: Panel, series: Series[], top: number, right: number): st
   for (const r of p.refLines ?? []) {
     const yy = y(r.value).toFixed(1);
     out.push(`<line x1="${LEFT}" x2="${plotRight}" y1="${yy}" y2="${yy}" stroke="${r.color}" class="ref"/>`);
-    out.push(`<text x="${plotRight + 6}" y="${yy}" class="reflabel" dominant-baseline="middle" fill="${r.color}">${escapeXml(`${r.label}: ${valueLabel(r.value)}`)}</text>`);
+    out.push(
+      `<text x="${plotRight + 6}" y="${yy}" class="reflabel" dominant-baseline="middle" fill="${r.color}">${escapeXml(`${r.label}: ${valueLabel(r.value)}`)}</text>`,
+    );
   }
   out.push(`<line x1="${LEFT}" x2="${plotRight}" y1="${plotBottom}" y2="${plotBottom}" class="axis"/>`);
   return out;

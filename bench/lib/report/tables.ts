@@ -33,7 +33,21 @@ const ms = (us: number | null) => (us === null ? null : us / 1000);
 
 export function fetchTable(l: Lookup, p: Profile): Table {
   const kafka = l.has('kafka');
-  const columns = ['receiver', 'consumers', 'path', 'MB/s', 'raw MB/s', '÷raw', 'CPU s/GB', 'raw CPU s/GB', 'ctx sw/GB', 'syscalls/GB', 'B/send', 'MB/s ÷copy', 'CPU ÷copy'];
+  const columns = [
+    'receiver',
+    'consumers',
+    'path',
+    'MB/s',
+    'raw MB/s',
+    '÷raw',
+    'CPU s/GB',
+    'raw CPU s/GB',
+    'ctx sw/GB',
+    'syscalls/GB',
+    'B/send',
+    'MB/s ÷copy',
+    'CPU ÷copy',
+  ];
   if (kafka) columns.push('MB/s ÷kafka', 'CPU ÷kafka');
   const rows: string[][] = [];
   for (const receiver of RECEIVERS) {
@@ -93,7 +107,7 @@ export function fetchTable(l: Lookup, p: Profile): Table {
     notes: [
       `${sizeLabel(p.fetch.dataBytes)} in ${p.partitions} partitions, ${sizeLabel(p.fetch.partitionMaxBytes)} per partition per fetch; MB/s = 10^6 B/s received by all consumers.`,
       'raw = plain sendfile / splice / read+write probe of the same file size, receiver and stream count, measured in the same run.',
-      'CPU s/GB = broker process user+sys per GB sent (raw: the probe\'s sending threads). ctx sw, syscalls per GB: broker process.',
+      "CPU s/GB = broker process user+sys per GB sent (raw: the probe's sending threads). ctx sw, syscalls per GB: broker process.",
       'B/send = bytes sent per socket-writing syscall of the broker (sendfile, send, write, the pipe→socket splice), from perf.',
       ...RECEIVERS.map((r) => `${r.name}: ${r.describe}.`),
     ],
@@ -150,7 +164,20 @@ export function produceTable(l: Lookup, p: Profile): Table {
   const kafka = l.has('kafka');
   const rawWrite = l.get('produce', 'probe', 'write', {}, 'mbPerS');
   const rawMmap = l.get('produce', 'probe', 'mmap', {}, 'mbPerS');
-  const columns = ['cell', 'append', 'MB/s', 'records/s', 'CPU s/GB', 'p50 ms', 'p99 ms', 'p99.9 ms', 'ctx sw/GB', 'syscalls/GB', '÷write() limit', 'mmap ÷pwrite'];
+  const columns = [
+    'cell',
+    'append',
+    'MB/s',
+    'records/s',
+    'CPU s/GB',
+    'p50 ms',
+    'p99 ms',
+    'p99.9 ms',
+    'ctx sw/GB',
+    'syscalls/GB',
+    '÷write() limit',
+    'mmap ÷pwrite',
+  ];
   if (kafka) columns.push('MB/s ÷kafka', 'CPU ÷kafka', 'p99 ÷kafka');
   const rows: string[][] = [];
   for (const c of p.produce.cells) {
@@ -255,7 +282,9 @@ export function startupTable(samples: readonly StartupSample[]): Table {
   }
   return {
     title: '5. Start to ready, idle RSS',
-    notes: ['Ready = spawn → first answered ApiVersions + Metadata, empty data dir. Idle RSS after a quiet period, read from the broker process (node or java) itself.'],
+    notes: [
+      'Ready = spawn → first answered ApiVersions + Metadata, empty data dir. Idle RSS after a quiet period, read from the broker process (node or java) itself.',
+    ],
     columns: ['broker', 'ready ms', 'idle RSS MiB'],
     labelColumns: 1,
     rows,

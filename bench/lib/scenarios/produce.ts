@@ -71,11 +71,19 @@ function latencyMs(us: number | undefined): string {
 
 async function produceCell(ctx: Context, broker: BrokerProcess, target: 'sluice' | 'kafka', mode: string, c: ProduceCell, rep: number): Promise<void> {
   const topic = freshTopic('bench-produce');
-  const cell = await measureCell(ctx, broker, produceArgs(ctx, broker, topic, c), { scenario: 'produce', target, mode, key: produceKey(c), rep }, produceMetrics);
+  const cell = await measureCell(
+    ctx,
+    broker,
+    produceArgs(ctx, broker, topic, c),
+    { scenario: 'produce', target, mode, key: produceKey(c), rep },
+    produceMetrics,
+  );
   await deleteTopic(ctx, broker, topic);
   if (cell === null) return;
   const m = cell.metrics;
-  ctx.log(`  ${target === 'kafka' ? 'kafka' : `sluice ${mode}`} ${cellLabel(c)}: ${fmt(m.mbPerS)} MB/s, ${fmt(m.cpuSPerGB)} CPU s/GB, p99 ${latencyMs(m.produceP99Us)} ms`);
+  ctx.log(
+    `  ${target === 'kafka' ? 'kafka' : `sluice ${mode}`} ${cellLabel(c)}: ${fmt(m.mbPerS)} MB/s, ${fmt(m.cpuSPerGB)} CPU s/GB, p99 ${latencyMs(m.produceP99Us)} ms`,
+  );
 }
 
 async function appendProbe(ctx: Context, mode: AppendMode, rep: number): Promise<void> {
@@ -165,7 +173,15 @@ export function sharedE2ERate(ctx: Context): number | null {
   return known.length === 0 ? null : Math.min(...known);
 }
 
-async function e2eCell(ctx: Context, broker: BrokerProcess, target: 'sluice' | 'kafka', mode: string, pct: number, maxMbPerS: number, rep: number): Promise<void> {
+async function e2eCell(
+  ctx: Context,
+  broker: BrokerProcess,
+  target: 'sluice' | 'kafka',
+  mode: string,
+  pct: number,
+  maxMbPerS: number,
+  rep: number,
+): Promise<void> {
   const p = ctx.profile;
   const base = p.e2e.base;
   const topic = freshTopic('bench-e2e');
@@ -200,7 +216,9 @@ async function e2eCell(ctx: Context, broker: BrokerProcess, target: 'sluice' | '
   await deleteTopic(ctx, broker, topic);
   if (c === null) return;
   const m = c.metrics;
-  ctx.log(`  ${target === 'kafka' ? 'kafka' : `sluice ${mode}`} ${pct}% (${fmt(rate)} MB/s): e2e p50 ${latencyMs(m.e2eP50Us)} ms, p99 ${latencyMs(m.e2eP99Us)} ms, p99.9 ${latencyMs(m.e2eP999Us)} ms`);
+  ctx.log(
+    `  ${target === 'kafka' ? 'kafka' : `sluice ${mode}`} ${pct}% (${fmt(rate)} MB/s): e2e p50 ${latencyMs(m.e2eP50Us)} ms, p99 ${latencyMs(m.e2eP99Us)} ms, p99.9 ${latencyMs(m.e2eP999Us)} ms`,
+  );
 }
 
 export async function runE2E(ctx: Context): Promise<void> {
@@ -212,7 +230,9 @@ export async function runE2E(ctx: Context): Promise<void> {
         ctx.log(`e2e: no maximum rate from the produce scenario; skipped`);
         continue;
       }
-      ctx.log(`e2e: sluice append mode ${mode}, 100% = ${fmt(max)} MB/s, the lowest produce maximum of all brokers and modes (repetition ${rep + 1}/${p.reps})`);
+      ctx.log(
+        `e2e: sluice append mode ${mode}, 100% = ${fmt(max)} MB/s, the lowest produce maximum of all brokers and modes (repetition ${rep + 1}/${p.reps})`,
+      );
       const dataDir = scratchDir(ctx, 'sluice-e2e-');
       try {
         const broker = await sluiceBroker(ctx, dataDir, 'sendfile', mode);

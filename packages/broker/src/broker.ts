@@ -179,7 +179,14 @@ export class Broker {
     });
     const writer = this.writer;
     const cluster = this.cluster;
-    this.metrics.attach({ topics, groups, transactions: this.transactions ?? undefined, writerStats: () => writer.stats(), logDirs: this.config.logDirs, ...(cluster === null ? {} : { cluster: () => cluster.stats() }) });
+    this.metrics.attach({
+      topics,
+      groups,
+      transactions: this.transactions ?? undefined,
+      writerStats: () => writer.stats(),
+      logDirs: this.config.logDirs,
+      ...(cluster === null ? {} : { cluster: () => cluster.stats() }),
+    });
     this.scheduleRetention();
     if (this.config.bool('log.cleaner.enable')) {
       this.cleaner = new LogCleaner(topics, this.config, logger.child({ subsystem: 'cleaner' }));
@@ -287,7 +294,9 @@ export class Broker {
     const configured = this.config.get('cluster.id') as string | null;
     const settings = ClusterNode.settingsOf(this.config);
     if (settings === null) return configured;
-    this.cluster = new ClusterNode(settings, this.logger.child({ subsystem: 'cluster' }), undefined, (operation, seconds) => this.metrics.cluster.etcdRequest(operation, seconds));
+    this.cluster = new ClusterNode(settings, this.logger.child({ subsystem: 'cluster' }), undefined, (operation, seconds) =>
+      this.metrics.cluster.etcdRequest(operation, seconds),
+    );
     const local = readMetaProperties(this.config.logDirs[0])?.clusterId ?? null;
     try {
       const agreed = await this.cluster.clusterId(local ?? configured ?? newClusterId(), local);
@@ -322,7 +331,9 @@ export class Broker {
       offsetSink: () => groups,
       replication: () => {
         const cluster = this.cluster;
-        return cluster === null ? null : { leads: (topic, index) => cluster.isLeader(topic, index), onLeaderAppend: (p) => cluster.replication.onLeaderAppend(p) };
+        return cluster === null
+          ? null
+          : { leads: (topic, index) => cluster.isLeader(topic, index), onLeaderAppend: (p) => cluster.replication.onLeaderAppend(p) };
       },
     });
     // Tests only: markers that never land, so a kill -9 finds transactions prepared.
@@ -341,7 +352,8 @@ export class Broker {
     this.transactions = coordinator;
     const started = performance.now();
     void coordinator.load().then(
-      () => txnLogger.info({ transactionalIds: coordinator.transactionalIdCount, ms: Math.round(performance.now() - started) }, 'transaction coordinator loaded'),
+      () =>
+        txnLogger.info({ transactionalIds: coordinator.transactionalIdCount, ms: Math.round(performance.now() - started) }, 'transaction coordinator loaded'),
       (err: unknown) => txnLogger.error({ err }, 'loading the transaction coordinator failed; transactional requests answer COORDINATOR_LOAD_IN_PROGRESS'),
     );
   }
@@ -361,7 +373,9 @@ export class Broker {
         await this.metricsServer?.close();
         this.state = 'stopped';
         const code = (err as { code?: unknown }).code;
-        throw new Error(code === 'LOG_DIR_LOCKED' ? `another broker is using log dir ${dir}` : `cannot lock log dir ${dir}: ${(err as Error).message}`, { cause: err });
+        throw new Error(code === 'LOG_DIR_LOCKED' ? `another broker is using log dir ${dir}` : `cannot lock log dir ${dir}: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
     }
   }
@@ -397,7 +411,10 @@ export class Broker {
       await server.listen();
     } catch (err) {
       const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-      throw new ConfigError('sluice.metrics.listener', `cannot listen on ${setting} (${reason}); set another address or port, or an empty value to disable the endpoint`);
+      throw new ConfigError(
+        'sluice.metrics.listener',
+        `cannot listen on ${setting} (${reason}); set another address or port, or an empty value to disable the endpoint`,
+      );
     }
     this.metricsServer = server;
     this.logger.child({ subsystem: 'metrics' }).info({ url: server.url }, 'metrics endpoint listening');

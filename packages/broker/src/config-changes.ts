@@ -70,7 +70,8 @@ export function preprocessConfigResources<R extends ConfigResourceChange>(
         // '' is the cluster-wide default, otherwise it must name this node.
         if (r.resourceName !== '') {
           if (!/^[+-]?\d+$/.test(r.resourceName)) return refused(ErrorCode.INVALID_REQUEST, `Node id must be an integer, but it is: ${r.resourceName}`);
-          if (Number(r.resourceName) !== nodeId) return refused(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${nodeId}, but received ${r.resourceName}`);
+          if (Number(r.resourceName) !== nodeId)
+            return refused(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${nodeId}, but received ${r.resourceName}`);
         }
         const refusedAccess = denied(r);
         if (refusedAccess !== null) return refusedAccess;
@@ -106,7 +107,10 @@ export function changeTopicConfigs(
   const cluster = broker.cluster;
   const inCluster = cluster?.view.topics.get(name)?.record;
   const topic = broker.topics.get(name);
-  const current = cluster !== null ? new TopicConfig(broker.config, new Map(Object.entries(inCluster?.configs ?? {}))) : (topic?.config ?? new TopicConfig(broker.config, new Map()));
+  const current =
+    cluster !== null
+      ? new TopicConfig(broker.config, new Map(Object.entries(inCluster?.configs ?? {})))
+      : (topic?.config ?? new TopicConfig(broker.config, new Map()));
   let overrides: Map<string, ConfigValue>;
   try {
     overrides = next(current);

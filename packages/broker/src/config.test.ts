@@ -8,7 +8,7 @@ const def = (name: string) => {
 };
 
 describe('parseConfigValue', () => {
-  test.each(['true', 'TRUE', 'True', ' tRuE '])('booleans are case-insensitive, as Kafka\'s ConfigDef: %j', (text) => {
+  test.each(['true', 'TRUE', 'True', ' tRuE '])("booleans are case-insensitive, as Kafka's ConfigDef: %j", (text) => {
     expect(parseConfigValue(def('auto.create.topics.enable'), text)).toBe(true);
   });
 
@@ -51,7 +51,7 @@ describe('formatConfigValue', () => {
     [0.0001, '1.0E-4'],
     [0.00015, '1.5E-4'],
     [12345678, '1.2345678E7'],
-  ])('doubles as Java\'s Double.toString: %d -> %s', (value, text) => {
+  ])("doubles as Java's Double.toString: %d -> %s", (value, text) => {
     expect(formatConfigValue('double', value)).toBe(text);
   });
 
@@ -84,7 +84,7 @@ describe('broker config validation', () => {
   });
 });
 
-test('brokerConfigSynonyms: Kafka\'s groups, in precedence order', () => {
+test("brokerConfigSynonyms: Kafka's groups, in precedence order", () => {
   expect(brokerConfigSynonyms('log.retention.hours')).toEqual(['log.retention.ms', 'log.retention.minutes', 'log.retention.hours']);
   expect(brokerConfigSynonyms('log.roll.ms')).toEqual(['log.roll.ms', 'log.roll.hours']);
   expect(brokerConfigSynonyms('log.roll.jitter.hours')).toEqual(['log.roll.jitter.ms', 'log.roll.jitter.hours']);
@@ -113,7 +113,7 @@ describe('startup line and metrics listener', () => {
 });
 
 describe('listeners and security keys (issue 13)', () => {
-  test('several listeners, protocols from Kafka\'s default map and from an explicit one', () => {
+  test("several listeners, protocols from Kafka's default map and from an explicit one", () => {
     const c = new BrokerConfig([
       ['listeners', 'PLAINTEXT://127.0.0.1:9092,SASL_PLAINTEXT://127.0.0.1:9093,CLIENT://127.0.0.1:9094'],
       ['listener.security.protocol.map', 'PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CLIENT:SASL_PLAINTEXT'],
@@ -125,7 +125,7 @@ describe('listeners and security keys (issue 13)', () => {
     ]);
   });
 
-  test('a listener missing from the map is refused with Kafka\'s message', () => {
+  test("a listener missing from the map is refused with Kafka's message", () => {
     expect(() => new BrokerConfig([['listeners', 'CLIENT://127.0.0.1:9094']])).toThrow(/No security protocol defined for listener CLIENT/);
   });
 
@@ -180,7 +180,7 @@ describe('listeners and security keys (issue 13)', () => {
     expect(() => new BrokerConfig([['listener.name.nosuch.sasl.enabled.mechanisms', 'PLAIN']])).toThrow(/there is no listener NOSUCH/);
   });
 
-  test('authorizer keys read as Kafka reads them; Kafka\'s own class name works unchanged', () => {
+  test("authorizer keys read as Kafka reads them; Kafka's own class name works unchanged", () => {
     const c = new BrokerConfig([
       ['authorizer.class.name', 'org.apache.kafka.metadata.authorizer.StandardAuthorizer'],
       ['super.users', 'User:admin;User:ANONYMOUS'],

@@ -228,7 +228,12 @@ export class Connection {
         }
         this.session.setTransportPrincipal(this.tlsPrincipal);
         tls.established(event.kernel);
-        const fields = { protocol: event.protocol, cipherSuite: event.cipherSuite, recordLayer: event.kernel ? 'ktls' : 'rustls', principal: this.tlsPrincipal };
+        const fields = {
+          protocol: event.protocol,
+          cipherSuite: event.cipherSuite,
+          recordLayer: event.kernel ? 'ktls' : 'rustls',
+          principal: this.tlsPrincipal,
+        };
         if (event.peerSubject !== undefined) this.log.info({ ...fields, subject: event.peerSubject }, 'TLS client authenticated');
         else this.log.debug(fields, 'TLS handshake complete');
         return;
@@ -436,17 +441,19 @@ export class Connection {
       return;
     }
     if (result instanceof Promise) {
-      result.then(
-        (value) => {
-          entry.readyAt = performance.now();
-          entry.result = value;
-          this.flush();
-        },
-        (err) => this.handlerFailed(handler, header, err),
-      ).catch((err: unknown) => {
-        this.log.error({ err }, 'sending a response failed; closing connection');
-        this.close();
-      });
+      result
+        .then(
+          (value) => {
+            entry.readyAt = performance.now();
+            entry.result = value;
+            this.flush();
+          },
+          (err) => this.handlerFailed(handler, header, err),
+        )
+        .catch((err: unknown) => {
+          this.log.error({ err }, 'sending a response failed; closing connection');
+          this.close();
+        });
     } else {
       entry.readyAt = performance.now();
       entry.result = result;
@@ -483,10 +490,7 @@ export class Connection {
   }
 
   private handlerFailed(handler: ApiHandler, header: RequestHeader, err: unknown): void {
-    this.log.error(
-      { apiKey: handler.apiKey, apiVersion: header.apiVersion, correlationId: header.correlationId, err },
-      'handler failed; closing connection',
-    );
+    this.log.error({ apiKey: handler.apiKey, apiVersion: header.apiVersion, correlationId: header.correlationId, err }, 'handler failed; closing connection');
     this.close();
   }
 

@@ -15,7 +15,10 @@ afterEach(async () => {
 
 test('the log flusher fsyncs partitions older than flush.ms (default: the scheduler interval, as Kafka)', async () => {
   dir = mkdtempSync(join(tmpdir(), 'sluice-flusher-'));
-  broker = await new Broker({ listeners: 'PLAINTEXT://127.0.0.1:0', 'log.dirs': dir, 'log.flush.scheduler.interval.ms': 50, 'sluice.metrics.listener': '' }, silentLogger).start();
+  broker = await new Broker(
+    { listeners: 'PLAINTEXT://127.0.0.1:0', 'log.dirs': dir, 'log.flush.scheduler.interval.ms': 50, 'sluice.metrics.listener': '' },
+    silentLogger,
+  ).start();
   const ctx = broker.broker;
   const timed = ctx.topicCreator.create('timed', 1, 1, [{ name: 'flush.ms', value: '100' }], false).topic!;
   const untimed = ctx.topicCreator.create('untimed', 1, 1, [{ name: 'flush.ms', value: '9223372036854775807' }], false).topic!;

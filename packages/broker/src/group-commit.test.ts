@@ -32,7 +32,11 @@ function partitionOver(log: StandInLog): Partition {
 /** Resolution order of the promises, by name. */
 function track(named: Record<string, Promise<void>>): string[] {
   const done: string[] = [];
-  for (const [name, p] of Object.entries(named)) p.then(() => done.push(name), () => done.push(`${name}!`));
+  for (const [name, p] of Object.entries(named))
+    p.then(
+      () => done.push(name),
+      () => done.push(`${name}!`),
+    );
   return done;
 }
 

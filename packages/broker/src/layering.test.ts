@@ -82,7 +82,9 @@ export function layeringViolations(imports: ReadonlyMap<string, readonly string[
       continue;
     }
     for (const specifier of specifiers) {
-      const to = normalize(join(dirname(from), specifier)).split('\\').join('/');
+      const to = normalize(join(dirname(from), specifier))
+        .split('\\')
+        .join('/');
       if (to.startsWith('..')) {
         problems.push(`${from} -> ${specifier}: reaches outside the package's src/`);
         continue;

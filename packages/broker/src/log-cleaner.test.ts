@@ -25,7 +25,10 @@ afterEach(() => {
 const encoder = new TextEncoder();
 
 function produce(partition: Partition, key: string, value: string | null, timestamp: number): void {
-  const batch = buildRecordBatch({ records: [{ key: encoder.encode(key), value: value === null ? null : encoder.encode(value), timestamp }], compression: 'gzip' });
+  const batch = buildRecordBatch({
+    records: [{ key: encoder.encode(key), value: value === null ? null : encoder.encode(value), timestamp }],
+    compression: 'gzip',
+  });
   partition.append(batch, timestamp);
 }
 

@@ -27,7 +27,16 @@ class StandInLog {
     const duplicate = this.nextIsDuplicate;
     this.nextIsDuplicate = false;
     if (!duplicate) this.logEndOffset += records.length;
-    return { baseOffset: base, lastOffset: base + records.length - 1, logAppendTime: -1, maxTimestamp: -1, recordCount: records.length, logStartOffset: 0, rolled: false, duplicate };
+    return {
+      baseOffset: base,
+      lastOffset: base + records.length - 1,
+      logAppendTime: -1,
+      maxTimestamp: -1,
+      recordCount: records.length,
+      logStartOffset: 0,
+      rolled: false,
+      duplicate,
+    };
   }
 
   /** A marker ends the (one) open transaction here. */
@@ -68,7 +77,7 @@ describe('Partition offsets', () => {
     expect(log.epochs).toEqual([0, 0]); // stamped with the partition's leader epoch
   });
 
-  test('the high watermark is the partition\'s own: appends behind its back do not move it', () => {
+  test("the high watermark is the partition's own: appends behind its back do not move it", () => {
     const log = new StandInLog();
     const { partition } = partitionOver(log);
     log.append(new Uint8Array(4), 0, 0); // e.g. a follower's fetch, before cluster mode commits it

@@ -179,7 +179,9 @@ export class Partition {
       if (baseOffset !== end) throw new Error(`${this.topic.name}-${this.index}: the leader's batch starts at ${baseOffset}, this log ends at ${end}`);
       const result = this.log.append(records.subarray(pos, pos + size), logAppendTime ? maxTimestamp : nowMs, epoch);
       if (result.duplicate || result.baseOffset !== baseOffset) {
-        throw new Error(`${this.topic.name}-${this.index}: the leader's batch at ${baseOffset} was stored at ${result.baseOffset}${result.duplicate ? ' (taken for a duplicate)' : ''}`);
+        throw new Error(
+          `${this.topic.name}-${this.index}: the leader's batch at ${baseOffset} was stored at ${result.baseOffset}${result.duplicate ? ' (taken for a duplicate)' : ''}`,
+        );
       }
       if (result.rolled) this.flushDurable().catch((err: unknown) => this.topic.onFlushError?.(this, err));
       if (epoch > this.epochs.latestEpoch) this.epochs.assign(epoch, baseOffset);
@@ -272,10 +274,12 @@ export class Partition {
       return flushing;
     }
     if (this.flushQueued === null) {
-      this.flushQueued = this.flushing.catch(() => undefined).then(() => {
-        this.flushQueued = null;
-        return this.flushDurable();
-      });
+      this.flushQueued = this.flushing
+        .catch(() => undefined)
+        .then(() => {
+          this.flushQueued = null;
+          return this.flushDurable();
+        });
     }
     return this.flushQueued;
   }

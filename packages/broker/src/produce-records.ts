@@ -45,12 +45,18 @@ export function produceRecords(records: Uint8Array | null): ProduceRecords {
   }
   const magic = records[MAGIC_OFFSET];
   if (magic !== 2) {
-    return { errorCode: ErrorCode.INVALID_RECORD, message: `Produce requests with version 3 or later are only allowed to contain record batches with magic version 2 (got ${magic})` };
+    return {
+      errorCode: ErrorCode.INVALID_RECORD,
+      message: `Produce requests with version 3 or later are only allowed to contain record batches with magic version 2 (got ${magic})`,
+    };
   }
   const second = completeBatchEnd(records, first);
   if (second !== null && typeof second === 'object') return { errorCode: ErrorCode.CORRUPT_MESSAGE, message: second.corrupt };
   if (second !== null) {
-    return { errorCode: ErrorCode.INVALID_RECORD, message: 'Produce requests with version 3 or later are only allowed to contain exactly one record batch per partition' };
+    return {
+      errorCode: ErrorCode.INVALID_RECORD,
+      message: 'Produce requests with version 3 or later are only allowed to contain exactly one record batch per partition',
+    };
   }
   return { batch: first === records.byteLength ? records : records.subarray(0, first) };
 }

@@ -19,7 +19,7 @@ function describeWith(name: string, brokerSettings: Array<[string, string]> = []
   return describeTopicConfig(topicConfigDef(name)!, config, broker);
 }
 
-describe('the topic configs tools set, with Kafka\'s types, defaults and validators', () => {
+describe("the topic configs tools set, with Kafka's types, defaults and validators", () => {
   // name, Kafka type, Kafka's default as DescribeConfigs prints it, a value Kafka accepts, one it refuses
   test.each([
     ['max.compaction.lag.ms', 'long', '9223372036854775807', '60000', '0'],
@@ -83,15 +83,27 @@ describe('the topic configs tools set, with Kafka\'s types, defaults and validat
   });
 });
 
-describe('validateTopicOverrides: Kafka\'s checks across keys', () => {
+describe("validateTopicOverrides: Kafka's checks across keys", () => {
   const broker = new BrokerConfig();
   const check = (entries: Array<[string, string]>) => () => validateTopicOverrides(new Map(entries.map(([k, v]) => [k, parseTopicOverride(k, v)])), broker);
 
   test('min.compaction.lag.ms may not exceed max.compaction.lag.ms', () => {
-    expect(check([['min.compaction.lag.ms', '100'], ['max.compaction.lag.ms', '100']])).not.toThrow();
-    expect(check([['min.compaction.lag.ms', '101'], ['max.compaction.lag.ms', '100']])).toThrow(/min.compaction.lag.ms \(101\) > max.compaction.lag.ms \(100\)/);
+    expect(
+      check([
+        ['min.compaction.lag.ms', '100'],
+        ['max.compaction.lag.ms', '100'],
+      ]),
+    ).not.toThrow();
+    expect(
+      check([
+        ['min.compaction.lag.ms', '101'],
+        ['max.compaction.lag.ms', '100'],
+      ]),
+    ).toThrow(/min.compaction.lag.ms \(101\) > max.compaction.lag.ms \(100\)/);
     // Against the broker's default for the other one.
-    expect(() => validateTopicOverrides(new Map([['max.compaction.lag.ms', 5]]), new BrokerConfig([['log.cleaner.min.compaction.lag.ms', '6']]))).toThrow(ConfigError);
+    expect(() => validateTopicOverrides(new Map([['max.compaction.lag.ms', 5]]), new BrokerConfig([['log.cleaner.min.compaction.lag.ms', '6']]))).toThrow(
+      ConfigError,
+    );
   });
 
   test('remote.storage.enable=true is refused: no tiered storage', () => {
@@ -104,27 +116,62 @@ describe('effective values: the override, else the first broker synonym with a v
   test('retention.ms from log.retention.ms, minutes, hours in that order; negative is -1', () => {
     expect(new TopicConfig(new BrokerConfig(), new Map()).num('retention.ms')).toBe(604800000);
     expect(new TopicConfig(new BrokerConfig([['log.retention.hours', '2']]), new Map()).num('retention.ms')).toBe(7200000);
-    expect(new TopicConfig(new BrokerConfig([['log.retention.hours', '2'], ['log.retention.minutes', '3']]), new Map()).num('retention.ms')).toBe(180000);
-    expect(new TopicConfig(new BrokerConfig([['log.retention.minutes', '3'], ['log.retention.ms', '5']]), new Map()).num('retention.ms')).toBe(5);
+    expect(
+      new TopicConfig(
+        new BrokerConfig([
+          ['log.retention.hours', '2'],
+          ['log.retention.minutes', '3'],
+        ]),
+        new Map(),
+      ).num('retention.ms'),
+    ).toBe(180000);
+    expect(
+      new TopicConfig(
+        new BrokerConfig([
+          ['log.retention.minutes', '3'],
+          ['log.retention.ms', '5'],
+        ]),
+        new Map(),
+      ).num('retention.ms'),
+    ).toBe(5);
     expect(new TopicConfig(new BrokerConfig([['log.retention.minutes', '-5']]), new Map()).num('retention.ms')).toBe(-1);
   });
 
   test('flush.ms from log.flush.interval.ms, else log.flush.scheduler.interval.ms', () => {
     expect(new TopicConfig(new BrokerConfig(), new Map()).num('flush.ms')).toBe(LONG_MAX);
     expect(new TopicConfig(new BrokerConfig([['log.flush.scheduler.interval.ms', '700']]), new Map()).num('flush.ms')).toBe(700);
-    expect(new TopicConfig(new BrokerConfig([['log.flush.scheduler.interval.ms', '700'], ['log.flush.interval.ms', '9']]), new Map()).num('flush.ms')).toBe(9);
+    expect(
+      new TopicConfig(
+        new BrokerConfig([
+          ['log.flush.scheduler.interval.ms', '700'],
+          ['log.flush.interval.ms', '9'],
+        ]),
+        new Map(),
+      ).num('flush.ms'),
+    ).toBe(9);
   });
 
   test('segment.jitter.ms from log.roll.jitter.hours; file.delete.delay.ms from log.segment.delete.delay.ms', () => {
-    const config = new TopicConfig(new BrokerConfig([['log.roll.jitter.hours', '1'], ['log.segment.delete.delay.ms', '5']]), new Map());
+    const config = new TopicConfig(
+      new BrokerConfig([
+        ['log.roll.jitter.hours', '1'],
+        ['log.segment.delete.delay.ms', '5'],
+      ]),
+      new Map(),
+    );
     expect(config.num('segment.jitter.ms')).toBe(3600000);
     expect(config.num('file.delete.delay.ms')).toBe(5);
   });
 });
 
-describe('DescribeConfigs synonyms, as Kafka\'s ConfigHelper lists them', () => {
+describe("DescribeConfigs synonyms, as Kafka's ConfigHelper lists them", () => {
   test('retention.ms: set broker keys in precedence order, then the default', () => {
-    expect(describeWith('retention.ms', [['log.retention.ms', '1000'], ['log.retention.minutes', '2']])).toEqual({
+    expect(
+      describeWith('retention.ms', [
+        ['log.retention.ms', '1000'],
+        ['log.retention.minutes', '2'],
+      ]),
+    ).toEqual({
       name: 'retention.ms',
       value: '1000',
       source: STATIC_BROKER,
@@ -178,7 +225,9 @@ describe('DescribeConfigs synonyms, as Kafka\'s ConfigHelper lists them', () => 
         { name: 'log.segment.bytes', value: '1073741824', source: DEFAULT },
       ],
     });
-    expect(describeWith('max.compaction.lag.ms').synonyms).toEqual([{ name: 'log.cleaner.max.compaction.lag.ms', value: '9223372036854775807', source: DEFAULT }]);
+    expect(describeWith('max.compaction.lag.ms').synonyms).toEqual([
+      { name: 'log.cleaner.max.compaction.lag.ms', value: '9223372036854775807', source: DEFAULT },
+    ]);
   });
 
   test('configs without a broker synonym have none', () => {
@@ -187,9 +236,18 @@ describe('DescribeConfigs synonyms, as Kafka\'s ConfigHelper lists them', () => 
 });
 
 describe('effectiveTopicConfigs: what CreateTopics reports (KafkaConfigSchema.resolveEffectiveTopicConfigs)', () => {
-  test('sorted by name; the request\'s text, else a set broker synonym converted, else the default', () => {
-    const broker = new BrokerConfig([['log.retention.hours', '24'], ['log.segment.bytes', '1048576']]);
-    const configs = effectiveTopicConfigs(broker, new Map([['cleanup.policy', 'compact'], ['preallocate', 'TRUE']]));
+  test("sorted by name; the request's text, else a set broker synonym converted, else the default", () => {
+    const broker = new BrokerConfig([
+      ['log.retention.hours', '24'],
+      ['log.segment.bytes', '1048576'],
+    ]);
+    const configs = effectiveTopicConfigs(
+      broker,
+      new Map([
+        ['cleanup.policy', 'compact'],
+        ['preallocate', 'TRUE'],
+      ]),
+    );
     const names = configs.map((c) => c.name);
     expect(names).toEqual([...names].sort());
     expect(names).toEqual(TOPIC_CONFIGS.map((d) => d.name).sort());

@@ -33,12 +33,12 @@ export interface TopicConfigDef extends ConfigDef {
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
 
-const atLeast = (min: number) => (v: ConfigValue) =>
-  typeof v === 'number' && v < min ? `must be >= ${min}` : null;
-const between = (min: number, max: number) => (v: ConfigValue) =>
-  typeof v === 'number' && (v < min || v > max) ? `must be between ${min} and ${max}` : null;
-const oneOf = (...allowed: string[]) => (v: ConfigValue) =>
-  typeof v === 'string' && !allowed.includes(v) ? `must be one of ${allowed.join(', ')}` : null;
+const atLeast = (min: number) => (v: ConfigValue) => (typeof v === 'number' && v < min ? `must be >= ${min}` : null);
+const between = (min: number, max: number) => (v: ConfigValue) => (typeof v === 'number' && (v < min || v > max) ? `must be between ${min} and ${max}` : null);
+const oneOf =
+  (...allowed: string[]) =>
+  (v: ConfigValue) =>
+    typeof v === 'string' && !allowed.includes(v) ? `must be one of ${allowed.join(', ')}` : null;
 /** Kafka's ThrottledReplicaListValidator. */
 const throttledReplicas = (v: ConfigValue) =>
   Array.isArray(v) && !(v.every((r) => /^(\d+:\d+)?$/.test(r)) || v.join('') === '*')
@@ -49,36 +49,222 @@ const same = (name: string): BrokerSynonym[] => [{ name }];
 const NOT_ENFORCED = 'Accepted for compatibility; not enforced';
 
 export const TOPIC_CONFIGS: readonly TopicConfigDef[] = [
-  { name: 'cleanup.policy', type: 'list', default: ['delete'], synonyms: same('log.cleanup.policy'), doc: 'delete, compact, or compact,delete. compact: the log cleaner keeps the latest record per key, records need a key, and without delete no time or size retention applies.', validator: (v) => Array.isArray(v) && v.some((p) => p !== 'delete' && p !== 'compact') ? 'each item must be delete or compact' : null },
-  { name: 'compression.type', type: 'string', default: 'producer', synonyms: same('compression.type'), doc: 'Sluice keeps batches as the producer sent them; only producer is supported.', validator: (v) => v !== 'producer' ? 'Sluice stores batches as sent; only "producer" is supported' : null },
-  { name: 'delete.retention.ms', type: 'long', default: 86400000, synonyms: same('log.cleaner.delete.retention.ms'), doc: 'How long compaction keeps a tombstone after it first saw it (the delete horizon).', validator: atLeast(0) },
-  { name: 'file.delete.delay.ms', type: 'long', default: 60000, synonyms: same('log.segment.delete.delay.ms'), doc: `${NOT_ENFORCED}: segments are unlinked at once (open sends keep their file).`, validator: atLeast(0) },
-  { name: 'flush.messages', type: 'long', default: LONG_MAX, synonyms: same('log.flush.interval.messages'), doc: 'fsync after this many messages.', validator: atLeast(1) },
-  { name: 'flush.ms', type: 'long', default: LONG_MAX, synonyms: [{ name: 'log.flush.interval.ms' }, { name: 'log.flush.scheduler.interval.ms' }], doc: 'fsync data older than this.', validator: atLeast(0) },
-  { name: 'follower.replication.throttled.replicas', type: 'list', default: [], synonyms: [], doc: `${NOT_ENFORCED} (a single node does not replicate).`, validator: throttledReplicas },
-  { name: 'index.interval.bytes', type: 'int', default: 4096, synonyms: same('log.index.interval.bytes'), doc: 'Bytes between sparse index entries.', validator: atLeast(0) },
-  { name: 'leader.replication.throttled.replicas', type: 'list', default: [], synonyms: [], doc: `${NOT_ENFORCED} (a single node does not replicate).`, validator: throttledReplicas },
-  { name: 'local.retention.bytes', type: 'long', default: -2, synonyms: same('log.local.retention.bytes'), doc: `${NOT_ENFORCED} (no tiered storage). -2: use retention.bytes.`, validator: atLeast(-2) },
-  { name: 'local.retention.ms', type: 'long', default: -2, synonyms: same('log.local.retention.ms'), doc: `${NOT_ENFORCED} (no tiered storage). -2: use retention.ms.`, validator: atLeast(-2) },
-  { name: 'max.compaction.lag.ms', type: 'long', default: LONG_MAX, synonyms: same('log.cleaner.max.compaction.lag.ms'), doc: `${NOT_ENFORCED} (compaction runs on min.cleanable.dirty.ratio only).`, validator: atLeast(1) },
-  { name: 'max.message.bytes', type: 'int', default: 1048588, synonyms: same('message.max.bytes'), doc: 'Largest record batch accepted.', validator: atLeast(0) },
-  { name: 'message.downconversion.enable', type: 'boolean', default: true, synonyms: same('log.message.downconversion.enable'), doc: `${NOT_ENFORCED} (Kafka 3.x; removed in Kafka 4.0). Sluice serves only record batch v2 and never down-converts.` },
-  { name: 'message.timestamp.after.max.ms', type: 'long', default: LONG_MAX, synonyms: same('log.message.timestamp.after.max.ms'), doc: `${NOT_ENFORCED}: record timestamps are not checked against the broker clock.`, validator: atLeast(0) },
-  { name: 'message.timestamp.before.max.ms', type: 'long', default: LONG_MAX, synonyms: same('log.message.timestamp.before.max.ms'), doc: `${NOT_ENFORCED}: record timestamps are not checked against the broker clock.`, validator: atLeast(0) },
-  { name: 'message.timestamp.difference.max.ms', type: 'long', default: LONG_MAX, synonyms: same('log.message.timestamp.difference.max.ms'), doc: `${NOT_ENFORCED} (Kafka 3.x; removed in Kafka 4.0): record timestamps are not checked against the broker clock.`, validator: atLeast(0) },
-  { name: 'message.timestamp.type', type: 'string', default: 'CreateTime', synonyms: same('log.message.timestamp.type'), doc: 'CreateTime or LogAppendTime.', validator: oneOf('CreateTime', 'LogAppendTime') },
-  { name: 'min.cleanable.dirty.ratio', type: 'double', default: 0.5, synonyms: same('log.cleaner.min.cleanable.ratio'), doc: 'Compact once dirty bytes / all bytes is above this.', validator: between(0, 1) },
-  { name: 'min.compaction.lag.ms', type: 'long', default: 0, synonyms: same('log.cleaner.min.compaction.lag.ms'), doc: 'A segment whose newest record is younger than this is not compacted.', validator: atLeast(0) },
-  { name: 'min.insync.replicas', type: 'int', default: 1, synonyms: same('min.insync.replicas'), doc: 'Single node: always satisfied at 1.', validator: atLeast(1) },
-  { name: 'preallocate', type: 'boolean', default: false, synonyms: same('log.preallocate'), doc: `${NOT_ENFORCED} (mmap mode extends segment files by sluice.log.preallocate.step.bytes instead).` },
+  {
+    name: 'cleanup.policy',
+    type: 'list',
+    default: ['delete'],
+    synonyms: same('log.cleanup.policy'),
+    doc: 'delete, compact, or compact,delete. compact: the log cleaner keeps the latest record per key, records need a key, and without delete no time or size retention applies.',
+    validator: (v) => (Array.isArray(v) && v.some((p) => p !== 'delete' && p !== 'compact') ? 'each item must be delete or compact' : null),
+  },
+  {
+    name: 'compression.type',
+    type: 'string',
+    default: 'producer',
+    synonyms: same('compression.type'),
+    doc: 'Sluice keeps batches as the producer sent them; only producer is supported.',
+    validator: (v) => (v !== 'producer' ? 'Sluice stores batches as sent; only "producer" is supported' : null),
+  },
+  {
+    name: 'delete.retention.ms',
+    type: 'long',
+    default: 86400000,
+    synonyms: same('log.cleaner.delete.retention.ms'),
+    doc: 'How long compaction keeps a tombstone after it first saw it (the delete horizon).',
+    validator: atLeast(0),
+  },
+  {
+    name: 'file.delete.delay.ms',
+    type: 'long',
+    default: 60000,
+    synonyms: same('log.segment.delete.delay.ms'),
+    doc: `${NOT_ENFORCED}: segments are unlinked at once (open sends keep their file).`,
+    validator: atLeast(0),
+  },
+  {
+    name: 'flush.messages',
+    type: 'long',
+    default: LONG_MAX,
+    synonyms: same('log.flush.interval.messages'),
+    doc: 'fsync after this many messages.',
+    validator: atLeast(1),
+  },
+  {
+    name: 'flush.ms',
+    type: 'long',
+    default: LONG_MAX,
+    synonyms: [{ name: 'log.flush.interval.ms' }, { name: 'log.flush.scheduler.interval.ms' }],
+    doc: 'fsync data older than this.',
+    validator: atLeast(0),
+  },
+  {
+    name: 'follower.replication.throttled.replicas',
+    type: 'list',
+    default: [],
+    synonyms: [],
+    doc: `${NOT_ENFORCED} (a single node does not replicate).`,
+    validator: throttledReplicas,
+  },
+  {
+    name: 'index.interval.bytes',
+    type: 'int',
+    default: 4096,
+    synonyms: same('log.index.interval.bytes'),
+    doc: 'Bytes between sparse index entries.',
+    validator: atLeast(0),
+  },
+  {
+    name: 'leader.replication.throttled.replicas',
+    type: 'list',
+    default: [],
+    synonyms: [],
+    doc: `${NOT_ENFORCED} (a single node does not replicate).`,
+    validator: throttledReplicas,
+  },
+  {
+    name: 'local.retention.bytes',
+    type: 'long',
+    default: -2,
+    synonyms: same('log.local.retention.bytes'),
+    doc: `${NOT_ENFORCED} (no tiered storage). -2: use retention.bytes.`,
+    validator: atLeast(-2),
+  },
+  {
+    name: 'local.retention.ms',
+    type: 'long',
+    default: -2,
+    synonyms: same('log.local.retention.ms'),
+    doc: `${NOT_ENFORCED} (no tiered storage). -2: use retention.ms.`,
+    validator: atLeast(-2),
+  },
+  {
+    name: 'max.compaction.lag.ms',
+    type: 'long',
+    default: LONG_MAX,
+    synonyms: same('log.cleaner.max.compaction.lag.ms'),
+    doc: `${NOT_ENFORCED} (compaction runs on min.cleanable.dirty.ratio only).`,
+    validator: atLeast(1),
+  },
+  {
+    name: 'max.message.bytes',
+    type: 'int',
+    default: 1048588,
+    synonyms: same('message.max.bytes'),
+    doc: 'Largest record batch accepted.',
+    validator: atLeast(0),
+  },
+  {
+    name: 'message.downconversion.enable',
+    type: 'boolean',
+    default: true,
+    synonyms: same('log.message.downconversion.enable'),
+    doc: `${NOT_ENFORCED} (Kafka 3.x; removed in Kafka 4.0). Sluice serves only record batch v2 and never down-converts.`,
+  },
+  {
+    name: 'message.timestamp.after.max.ms',
+    type: 'long',
+    default: LONG_MAX,
+    synonyms: same('log.message.timestamp.after.max.ms'),
+    doc: `${NOT_ENFORCED}: record timestamps are not checked against the broker clock.`,
+    validator: atLeast(0),
+  },
+  {
+    name: 'message.timestamp.before.max.ms',
+    type: 'long',
+    default: LONG_MAX,
+    synonyms: same('log.message.timestamp.before.max.ms'),
+    doc: `${NOT_ENFORCED}: record timestamps are not checked against the broker clock.`,
+    validator: atLeast(0),
+  },
+  {
+    name: 'message.timestamp.difference.max.ms',
+    type: 'long',
+    default: LONG_MAX,
+    synonyms: same('log.message.timestamp.difference.max.ms'),
+    doc: `${NOT_ENFORCED} (Kafka 3.x; removed in Kafka 4.0): record timestamps are not checked against the broker clock.`,
+    validator: atLeast(0),
+  },
+  {
+    name: 'message.timestamp.type',
+    type: 'string',
+    default: 'CreateTime',
+    synonyms: same('log.message.timestamp.type'),
+    doc: 'CreateTime or LogAppendTime.',
+    validator: oneOf('CreateTime', 'LogAppendTime'),
+  },
+  {
+    name: 'min.cleanable.dirty.ratio',
+    type: 'double',
+    default: 0.5,
+    synonyms: same('log.cleaner.min.cleanable.ratio'),
+    doc: 'Compact once dirty bytes / all bytes is above this.',
+    validator: between(0, 1),
+  },
+  {
+    name: 'min.compaction.lag.ms',
+    type: 'long',
+    default: 0,
+    synonyms: same('log.cleaner.min.compaction.lag.ms'),
+    doc: 'A segment whose newest record is younger than this is not compacted.',
+    validator: atLeast(0),
+  },
+  {
+    name: 'min.insync.replicas',
+    type: 'int',
+    default: 1,
+    synonyms: same('min.insync.replicas'),
+    doc: 'Single node: always satisfied at 1.',
+    validator: atLeast(1),
+  },
+  {
+    name: 'preallocate',
+    type: 'boolean',
+    default: false,
+    synonyms: same('log.preallocate'),
+    doc: `${NOT_ENFORCED} (mmap mode extends segment files by sluice.log.preallocate.step.bytes instead).`,
+  },
   { name: 'remote.storage.enable', type: 'boolean', default: false, synonyms: [], doc: 'Tiered storage is not available in Sluice: only false is accepted.' },
   { name: 'retention.bytes', type: 'long', default: -1, synonyms: same('log.retention.bytes'), doc: 'Size retention; -1 (any negative value) unlimited.' },
-  { name: 'retention.ms', type: 'long', default: 604800000, synonyms: [{ name: 'log.retention.ms' }, { name: 'log.retention.minutes', scale: MINUTE_MS }, { name: 'log.retention.hours', scale: HOUR_MS }], doc: 'Time retention; -1 forever.', validator: atLeast(-1) },
+  {
+    name: 'retention.ms',
+    type: 'long',
+    default: 604800000,
+    synonyms: [{ name: 'log.retention.ms' }, { name: 'log.retention.minutes', scale: MINUTE_MS }, { name: 'log.retention.hours', scale: HOUR_MS }],
+    doc: 'Time retention; -1 forever.',
+    validator: atLeast(-1),
+  },
   { name: 'segment.bytes', type: 'int', default: 1073741824, synonyms: same('log.segment.bytes'), doc: 'Segment size before a roll.', validator: atLeast(14) },
-  { name: 'segment.index.bytes', type: 'int', default: 10485760, synonyms: same('log.index.size.max.bytes'), doc: 'Offset index size before a roll.', validator: atLeast(4096) },
-  { name: 'segment.jitter.ms', type: 'long', default: 0, synonyms: [{ name: 'log.roll.jitter.ms' }, { name: 'log.roll.jitter.hours', scale: HOUR_MS }], doc: `${NOT_ENFORCED} (segments roll without jitter).`, validator: atLeast(0) },
-  { name: 'segment.ms', type: 'long', default: 604800000, synonyms: [{ name: 'log.roll.ms' }, { name: 'log.roll.hours', scale: HOUR_MS }], doc: 'Segment age before a roll.', validator: atLeast(1) },
-  { name: 'unclean.leader.election.enable', type: 'boolean', default: false, synonyms: same('unclean.leader.election.enable'), doc: `${NOT_ENFORCED} (a single node has no other replica to elect).` },
+  {
+    name: 'segment.index.bytes',
+    type: 'int',
+    default: 10485760,
+    synonyms: same('log.index.size.max.bytes'),
+    doc: 'Offset index size before a roll.',
+    validator: atLeast(4096),
+  },
+  {
+    name: 'segment.jitter.ms',
+    type: 'long',
+    default: 0,
+    synonyms: [{ name: 'log.roll.jitter.ms' }, { name: 'log.roll.jitter.hours', scale: HOUR_MS }],
+    doc: `${NOT_ENFORCED} (segments roll without jitter).`,
+    validator: atLeast(0),
+  },
+  {
+    name: 'segment.ms',
+    type: 'long',
+    default: 604800000,
+    synonyms: [{ name: 'log.roll.ms' }, { name: 'log.roll.hours', scale: HOUR_MS }],
+    doc: 'Segment age before a roll.',
+    validator: atLeast(1),
+  },
+  {
+    name: 'unclean.leader.election.enable',
+    type: 'boolean',
+    default: false,
+    synonyms: same('unclean.leader.election.enable'),
+    doc: `${NOT_ENFORCED} (a single node has no other replica to elect).`,
+  },
 ];
 
 const BY_NAME = new Map(TOPIC_CONFIGS.map((d) => [d.name, d]));
@@ -90,7 +276,8 @@ for (const def of TOPIC_CONFIGS) {
     if (brokerConfigDef(s.name) === undefined) throw new Error(`BUG: ${def.name}: synonym ${s.name} is not a broker config`);
   }
   const names = def.synonyms.map((s) => s.name);
-  if (names.length > 0 && brokerConfigSynonyms(names[0]).join() !== names.join()) throw new Error(`BUG: ${def.name}: synonyms ${names.join()} are not a broker synonym group`);
+  if (names.length > 0 && brokerConfigSynonyms(names[0]).join() !== names.join())
+    throw new Error(`BUG: ${def.name}: synonyms ${names.join()} are not a broker synonym group`);
 }
 
 export function topicConfigDef(name: string): TopicConfigDef | undefined {
@@ -128,10 +315,16 @@ export function validateTopicOverrides(overrides: ReadonlyMap<string, ConfigValu
   const minLag = config.num('min.compaction.lag.ms');
   const maxLag = config.num('max.compaction.lag.ms');
   if (minLag > maxLag) {
-    throw new ConfigError('min.compaction.lag.ms', `conflict topic config setting min.compaction.lag.ms (${minLag}) > max.compaction.lag.ms (${formatConfigValue('long', maxLag)})`);
+    throw new ConfigError(
+      'min.compaction.lag.ms',
+      `conflict topic config setting min.compaction.lag.ms (${minLag}) > max.compaction.lag.ms (${formatConfigValue('long', maxLag)})`,
+    );
   }
   if (config.get('remote.storage.enable') === true) {
-    throw new ConfigError('remote.storage.enable', 'Tiered Storage functionality is disabled in the broker. Topic cannot be configured with remote log storage.');
+    throw new ConfigError(
+      'remote.storage.enable',
+      'Tiered Storage functionality is disabled in the broker. Topic cannot be configured with remote log storage.',
+    );
   }
 }
 
@@ -174,7 +367,8 @@ export interface ConfigSynonym {
 export function brokerSynonyms(broker: BrokerConfig, name: string, group: readonly string[]): ConfigSynonym[] {
   const found: ConfigSynonym[] = [];
   for (const key of group) {
-    if (!broker.isDefault(key)) found.push({ name: key, value: formatConfigValue(brokerConfigDef(key)!.type, broker.get(key)), source: CONFIG_SOURCE.STATIC_BROKER });
+    if (!broker.isDefault(key))
+      found.push({ name: key, value: formatConfigValue(brokerConfigDef(key)!.type, broker.get(key)), source: CONFIG_SOURCE.STATIC_BROKER });
   }
   for (const key of group) {
     const def = brokerConfigDef(key)!;

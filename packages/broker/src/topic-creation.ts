@@ -56,7 +56,8 @@ export class TopicCreator {
     }
     // Kafka checks the configs before the partition count and replication factor.
     const nullConfigs = configs.filter((c) => c.value === null).map((c) => c.name);
-    if (nullConfigs.length > 0) return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: `Null value not supported for topic configs: ${nullConfigs.join(',')}` };
+    if (nullConfigs.length > 0)
+      return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: `Null value not supported for topic configs: ${nullConfigs.join(',')}` };
     let overrides: Map<string, ConfigValue>;
     try {
       overrides = parseTopicOverrides(configs);

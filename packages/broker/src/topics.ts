@@ -326,7 +326,10 @@ export class TopicRegistry {
   private register(topic: Topic): void {
     topic.onFlushError = (p, err) => this.logger.error({ topic: topic.name, partition: p.index, err }, 'background flush failed');
     topic.onOffline = (p, err) =>
-      this.logger.error({ topic: topic.name, partition: p.index, err }, 'partition storage failed; it answers KAFKA_STORAGE_ERROR until the broker restarts and recovers it');
+      this.logger.error(
+        { topic: topic.name, partition: p.index, err },
+        'partition storage failed; it answers KAFKA_STORAGE_ERROR until the broker restarts and recovers it',
+      );
     topic.onPartitionChange = (p) => {
       for (const listener of this.partitionChangeListeners) listener(p);
     };

@@ -58,7 +58,13 @@ describe('scanLog', () => {
   it('decodes records, compressed ones included, on request', () => {
     const { batches } = scanAll(concat(b0, b1), true);
     const values = batches.flatMap((b) => (b.records as any[]).map((r) => [r.offset, new TextDecoder().decode(r.value)]));
-    expect(values).toEqual([[0, 'a'], [1, 'b'], [2, 'c'], [3, 'd'], [4, 'e']]);
+    expect(values).toEqual([
+      [0, 'a'],
+      [1, 'b'],
+      [2, 'c'],
+      [3, 'd'],
+      [4, 'e'],
+    ]);
   });
 
   it('treats a zero-filled tail (a live preallocated segment) as the end of the data', () => {
@@ -131,7 +137,20 @@ describe('index files', () => {
   }
 
   it('reads offset index entries relative to the base offset and drops the preallocated zero tail', () => {
-    const scan = collect(scanOffsetIndex(bytesSource(offsetIndex([[10, 4100], [25, 8300]], 100_000)), 1000));
+    const scan = collect(
+      scanOffsetIndex(
+        bytesSource(
+          offsetIndex(
+            [
+              [10, 4100],
+              [25, 8300],
+            ],
+            100_000,
+          ),
+        ),
+        1000,
+      ),
+    );
     expect(scan.entries).toEqual([
       { relativeOffset: 10, offset: 1010, position: 4100 },
       { relativeOffset: 25, offset: 1025, position: 8300 },
@@ -140,7 +159,14 @@ describe('index files', () => {
   });
 
   it('reports entries out of order and a partial trailing entry', () => {
-    const bytes = concat(offsetIndex([[10, 4100], [9, 9000], [30, 9500]]), new Uint8Array([1, 2, 3]));
+    const bytes = concat(
+      offsetIndex([
+        [10, 4100],
+        [9, 9000],
+        [30, 9500],
+      ]),
+      new Uint8Array([1, 2, 3]),
+    );
     const { summary } = collect(scanOffsetIndex(bytesSource(bytes), 0));
     expect(summary).toMatchObject({ entries: 3, outOfOrder: 1, outOfOrderSample: [1], partialBytes: 3 });
   });
@@ -148,18 +174,41 @@ describe('index files', () => {
   it('reads time index entries; equal offsets are allowed, equal timestamps are not', () => {
     const out = new Uint8Array(12 * 5);
     const v = new DataView(out.buffer);
-    const rows: Array<[bigint, number]> = [[1_700_000_000_100n, 4], [1_700_000_000_200n, 4], [1_700_000_000_200n, 9]];
+    const rows: Array<[bigint, number]> = [
+      [1_700_000_000_100n, 4],
+      [1_700_000_000_200n, 4],
+      [1_700_000_000_200n, 9],
+    ];
     rows.forEach(([t, rel], i) => {
       v.setBigInt64(i * 12, t);
       v.setInt32(i * 12 + 8, rel);
     });
     const scan = collect(scanTimeIndex(bytesSource(out), 50));
-    expect(scan.entries.map((e) => [e.timestamp, e.offset])).toEqual([[1_700_000_000_100, 54], [1_700_000_000_200, 54], [1_700_000_000_200, 59]]);
+    expect(scan.entries.map((e) => [e.timestamp, e.offset])).toEqual([
+      [1_700_000_000_100, 54],
+      [1_700_000_000_200, 54],
+      [1_700_000_000_200, 59],
+    ]);
     expect(scan.summary).toMatchObject({ entries: 3, zeroTailEntries: 2, outOfOrder: 1, outOfOrderSample: [2] });
   });
 
   it('keeps an entry with a zero field when any byte of it is set, and reads an all-zero file as empty', () => {
-    expect(collect(scanOffsetIndex(bytesSource(offsetIndex([[0, 0], [0, 77]], 3)), 5)).entries).toEqual([
+    expect(
+      collect(
+        scanOffsetIndex(
+          bytesSource(
+            offsetIndex(
+              [
+                [0, 0],
+                [0, 77],
+              ],
+              3,
+            ),
+          ),
+          5,
+        ),
+      ).entries,
+    ).toEqual([
       { relativeOffset: 0, offset: 5, position: 0 },
       { relativeOffset: 0, offset: 5, position: 77 },
     ]);

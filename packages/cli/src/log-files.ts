@@ -125,7 +125,8 @@ export function* scanLog(src: ByteSource, options: { records?: boolean } = {}): 
       if (isZeroRange(src, pos, src.size)) return { kind: 'zero-tail', position: pos, tailBytes: left };
       return { kind: 'corrupt', position: pos, detail: 'a zero batch header followed by non-zero bytes' };
     }
-    if (batchLength < MIN_BATCH_LENGTH) return { kind: 'corrupt', position: pos, detail: `batch length ${batchLength} is below the minimum ${MIN_BATCH_LENGTH}` };
+    if (batchLength < MIN_BATCH_LENGTH)
+      return { kind: 'corrupt', position: pos, detail: `batch length ${batchLength} is below the minimum ${MIN_BATCH_LENGTH}` };
     const size = LOG_OVERHEAD + batchLength;
     if (size > left) return { kind: 'corrupt', position: pos, detail: `batch of ${size} bytes runs past the end of the file (${left} bytes left)` };
     const bytes = src.read(pos, size);

@@ -7,7 +7,6 @@ import { ApiKey, type DeleteTopicsRequest, type Encodable, ZERO_UUID } from '@sl
 import { checkError, UsageError } from './errors.ts';
 import type { BrokerInfo, KafkaClient } from './kafka-client.ts';
 
-
 /** DescribeConfigs / IncrementalAlterConfigs resource types (Kafka's ConfigResource.Type). */
 export const ConfigResourceType = Object.freeze({ TOPIC: 2, BROKER: 4 } as const);
 
@@ -149,7 +148,12 @@ export type ConfigChange = { readonly op: 'set'; readonly name: string; readonly
 const CONFIG_OP = { set: 0, delete: 1 } as const;
 
 /** Applies SET/DELETE changes to one topic's dynamic config; throws KafkaApiError on refusal. */
-export async function alterTopicConfigs(client: KafkaClient, topic: string, changes: readonly ConfigChange[], options: { validateOnly?: boolean } = {}): Promise<void> {
+export async function alterTopicConfigs(
+  client: KafkaClient,
+  topic: string,
+  changes: readonly ConfigChange[],
+  options: { validateOnly?: boolean } = {},
+): Promise<void> {
   const conn = client.bootstrap;
   const body = await conn.request(ApiKey.IncrementalAlterConfigs, {
     resources: [
@@ -180,9 +184,7 @@ export async function describeCluster(client: KafkaClient): Promise<ClusterDescr
     return {
       clusterId: body.clusterId,
       controllerId: body.controllerId,
-      brokers: body.brokers
-        .map((b) => ({ nodeId: b.brokerId, host: b.host, port: b.port, rack: b.rack ?? null }))
-        .sort((a, b) => a.nodeId - b.nodeId),
+      brokers: body.brokers.map((b) => ({ nodeId: b.brokerId, host: b.host, port: b.port, rack: b.rack ?? null })).sort((a, b) => a.nodeId - b.nodeId),
       source: 'DescribeCluster',
     };
   }

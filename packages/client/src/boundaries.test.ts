@@ -58,9 +58,18 @@ describe('@sluice/client boundaries', () => {
   });
 
   it('keeps src/testing/ out of production code and out of the package entry', () => {
-    const bad = files.filter((f) => !isTest(f)).flatMap((f) => importsOf(join(srcDir, f)).filter((s) => s.includes('testing/')).map((s) => `${f}: ${s}`));
+    const bad = files
+      .filter((f) => !isTest(f))
+      .flatMap((f) =>
+        importsOf(join(srcDir, f))
+          .filter((s) => s.includes('testing/'))
+          .map((s) => `${f}: ${s}`),
+      );
     expect(bad).toEqual([]);
-    const manifest = JSON.parse(readFileSync(join(CLIENT_DIR, 'package.json'), 'utf8')) as { exports: Record<string, string>; dependencies: Record<string, string> };
+    const manifest = JSON.parse(readFileSync(join(CLIENT_DIR, 'package.json'), 'utf8')) as {
+      exports: Record<string, string>;
+      dependencies: Record<string, string>;
+    };
     expect(manifest.exports).toEqual({ '.': './src/index.ts' });
     expect(Object.keys(manifest.dependencies)).toEqual(['@sluice/protocol']);
   });

@@ -51,7 +51,7 @@ describe('BrokerConnection', () => {
     }
   });
 
-  it('retries ApiVersions at the broker\'s version after an UNSUPPORTED_VERSION answer in v0', async () => {
+  it("retries ApiVersions at the broker's version after an UNSUPPORTED_VERSION answer in v0", async () => {
     const ranges = [
       { apiKey: ApiKey.ApiVersions, minVersion: 0, maxVersion: 2 },
       { apiKey: ApiKey.Metadata, minVersion: 0, maxVersion: 8 },

@@ -116,7 +116,13 @@ export class BrokerConnection {
       const s = connect({ host, port });
       const timer = setTimeout(() => {
         s.destroy();
-        reject(new ConnectionError(address, `cannot connect within ${options.connectTimeoutMs} ms`, 'is a broker listening there? pass --bootstrap-server host:port'));
+        reject(
+          new ConnectionError(
+            address,
+            `cannot connect within ${options.connectTimeoutMs} ms`,
+            'is a broker listening there? pass --bootstrap-server host:port',
+          ),
+        );
       }, options.connectTimeoutMs);
       s.once('connect', () => {
         clearTimeout(timer);
@@ -247,7 +253,8 @@ export class BrokerConnection {
 
   private releaseSlot(): void {
     const next = this.slotWaiters.shift();
-    if (next !== undefined) next(); // the slot passes straight to the next waiter
+    if (next !== undefined)
+      next(); // the slot passes straight to the next waiter
     else this.inFlight--;
   }
 

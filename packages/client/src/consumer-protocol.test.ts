@@ -30,11 +30,18 @@ describe('ConsumerProtocol subscription', () => {
     expect(hex(bytes)).toBe(
       [
         '0003', // version
-        '00000001', '0001', '74', // topics ['t']
+        '00000001',
+        '0001',
+        '74', // topics ['t']
         'ffffffff', // userData null
-        '00000001', '0001', '74', '00000001', '00000004', // owned [{t,[4]}]
+        '00000001',
+        '0001',
+        '74',
+        '00000001',
+        '00000004', // owned [{t,[4]}]
         '00000007', // generationId
-        '0002', '7231', // rackId 'r1'
+        '0002',
+        '7231', // rackId 'r1'
       ].join(''),
     );
     expect(decodeSubscription(bytes)).toEqual({
@@ -90,7 +97,13 @@ describe('ConsumerProtocol subscription', () => {
 describe('ConsumerProtocol assignment', () => {
   it('writes v0 byte-for-byte like kafkajs', () => {
     const bytes = encodeAssignment(
-      { assignedPartitions: [{ topic: 'orders', partitions: [0, 2] }, { topic: 'audit', partitions: [1] }], userData: new Uint8Array(0) },
+      {
+        assignedPartitions: [
+          { topic: 'orders', partitions: [0, 2] },
+          { topic: 'audit', partitions: [1] },
+        ],
+        userData: new Uint8Array(0),
+      },
       0,
     );
     expect(hex(bytes)).toBe(KAFKAJS_ASSIGNMENT_V0);

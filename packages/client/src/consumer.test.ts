@@ -25,7 +25,11 @@ async function logBroker(values: string[][]): Promise<KafkaClient> {
     const list: Array<{ base: number; last: number; bytes: Uint8Array }> = [];
     for (let base = 0; base < vs.length; base += 3) {
       const chunk = vs.slice(base, base + 3);
-      list.push({ base, last: base + chunk.length - 1, bytes: buildRecordBatch({ baseOffset: base, records: chunk.map((v, i) => ({ key: null, value: v, timestamp: 1000 + base + i })) }) });
+      list.push({
+        base,
+        last: base + chunk.length - 1,
+        bytes: buildRecordBatch({ baseOffset: base, records: chunk.map((v, i) => ({ key: null, value: v, timestamp: 1000 + base + i })) }),
+      });
     }
     return list;
   });
@@ -35,17 +39,29 @@ async function logBroker(values: string[][]): Promise<KafkaClient> {
         brokers: [{ nodeId: 1, host: '127.0.0.1', port: broker.port, rack: null }],
         clusterId: 'c',
         controllerId: 1,
-        topics: [{ errorCode: 0, name: 't', topicId: TOPIC_ID, partitions: values.map((_, i) => ({ errorCode: 0, partitionIndex: i, leaderId: 1, replicaNodes: [1], isrNodes: [1], offlineReplicas: [] })) }],
+        topics: [
+          {
+            errorCode: 0,
+            name: 't',
+            topicId: TOPIC_ID,
+            partitions: values.map((_, i) => ({ errorCode: 0, partitionIndex: i, leaderId: 1, replicaNodes: [1], isrNodes: [1], offlineReplicas: [] })),
+          },
+        ],
       }),
       [ApiKey.ListOffsets]: (req) => ({
         topics: req.body.topics.map((t: any) => ({
           name: t.name,
           partitions: t.partitions.map((p: any) => {
             const n = values[p.partitionIndex].length;
-            const offset = p.timestamp === -2 ? 0 : p.timestamp === -1 ? n : (() => {
-              const at = values[p.partitionIndex].findIndex((_, o) => 1000 + o >= p.timestamp);
-              return at < 0 ? -1 : at;
-            })();
+            const offset =
+              p.timestamp === -2
+                ? 0
+                : p.timestamp === -1
+                  ? n
+                  : (() => {
+                      const at = values[p.partitionIndex].findIndex((_, o) => 1000 + o >= p.timestamp);
+                      return at < 0 ? -1 : at;
+                    })();
             return { partitionIndex: p.partitionIndex, errorCode: 0, timestamp: -1, offset, leaderEpoch: 0 };
           }),
         })),
@@ -60,7 +76,16 @@ async function logBroker(values: string[][]): Promise<KafkaClient> {
             const hw = values[p.partition].length;
             if (p.fetchOffset > hw) return { partitionIndex: p.partition, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark: hw, records: null };
             const parts = batches[p.partition].filter((b) => b.last >= p.fetchOffset).map((b) => b.bytes);
-            return { partitionIndex: p.partition, errorCode: 0, highWatermark: hw, lastStableOffset: hw, logStartOffset: 0, abortedTransactions: null, preferredReadReplica: -1, records: Buffer.concat(parts) };
+            return {
+              partitionIndex: p.partition,
+              errorCode: 0,
+              highWatermark: hw,
+              lastStableOffset: hw,
+              logStartOffset: 0,
+              abortedTransactions: null,
+              preferredReadReplica: -1,
+              records: Buffer.concat(parts),
+            };
           }),
         })),
       }),
@@ -85,7 +110,10 @@ async function drain(options: Partial<ConsumerOptions>): Promise<string[]> {
 
 describe('Consumer (assign mode)', () => {
   it('reads every partition from the beginning to its end, fetching v13 by topic id', async () => {
-    await logBroker([['a', 'b', 'c', 'd'], ['x', 'y']]);
+    await logBroker([
+      ['a', 'b', 'c', 'd'],
+      ['x', 'y'],
+    ]);
     const got = await drain({});
     expect(got.filter((s) => s.startsWith('0:'))).toEqual(['0:0:a', '0:1:b', '0:2:c', '0:3:d']);
     expect(got.filter((s) => s.startsWith('1:'))).toEqual(['1:0:x', '1:1:y']);
@@ -100,7 +128,10 @@ describe('Consumer (assign mode)', () => {
   });
 
   it('starts at a timestamp, and at the end when no record is that new', async () => {
-    await logBroker([['a', 'b', 'c', 'd'], ['x', 'y']]);
+    await logBroker([
+      ['a', 'b', 'c', 'd'],
+      ['x', 'y'],
+    ]);
     expect(await drain({ start: { kind: 'timestamp', timestamp: 1002 } })).toEqual(['0:2:c', '0:3:d']);
     expect(await drain({ start: { kind: 'timestamp', timestamp: 5000 } })).toEqual([]);
   });
@@ -108,7 +139,11 @@ describe('Consumer (assign mode)', () => {
   it('resets an out-of-range position by the reset policy and says so', async () => {
     await logBroker([['a', 'b', 'c']]);
     const notices: string[] = [];
-    expect(await drain({ start: { kind: 'offset', offset: 10 }, resetPolicy: 'earliest', onNotice: (m) => notices.push(m) })).toEqual(['0:0:a', '0:1:b', '0:2:c']);
+    expect(await drain({ start: { kind: 'offset', offset: 10 }, resetPolicy: 'earliest', onNotice: (m) => notices.push(m) })).toEqual([
+      '0:0:a',
+      '0:1:b',
+      '0:2:c',
+    ]);
     expect(notices).toEqual(['offset 10 of t-0 is out of range; resetting to earliest offset 0']);
   });
 
@@ -119,6 +154,8 @@ describe('Consumer (assign mode)', () => {
 
   it('refuses a partition the topic does not have', async () => {
     await logBroker([['a']]);
-    await expect(Consumer.create(client!, { topic: 't', partitions: [3], start: { kind: 'earliest' }, resetPolicy: 'earliest' })).rejects.toThrow(/has no partition 3 \(it has 1\)/);
+    await expect(Consumer.create(client!, { topic: 't', partitions: [3], start: { kind: 'earliest' }, resetPolicy: 'earliest' })).rejects.toThrow(
+      /has no partition 3 \(it has 1\)/,
+    );
   });
 });

@@ -69,7 +69,12 @@ const REFRESH_ERRORS = new Set<number>([
 const MAX_REFRESH_ROUNDS = 50;
 
 // Commit refusals that mean "the group has a new generation": rejoin rather than fail.
-const GENERATION_ERRORS = new Set<number>([ErrorCode.REBALANCE_IN_PROGRESS, ErrorCode.ILLEGAL_GENERATION, ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.FENCED_INSTANCE_ID]);
+const GENERATION_ERRORS = new Set<number>([
+  ErrorCode.REBALANCE_IN_PROGRESS,
+  ErrorCode.ILLEGAL_GENERATION,
+  ErrorCode.UNKNOWN_MEMBER_ID,
+  ErrorCode.FENCED_INSTANCE_ID,
+]);
 
 export class Consumer {
   private readonly client: KafkaClient;
@@ -91,10 +96,7 @@ export class Consumer {
     this.client = client;
     this.options = options;
     this.fetcher = new Fetcher(client, options.fetch);
-    this.member =
-      options.groupId === undefined
-        ? null
-        : new GroupMember(client, { groupId: options.groupId, topics: [options.topic], ...DEFAULT_MEMBERSHIP });
+    this.member = options.groupId === undefined ? null : new GroupMember(client, { groupId: options.groupId, topics: [options.topic], ...DEFAULT_MEMBERSHIP });
   }
 
   static async create(client: KafkaClient, options: ConsumerOptions): Promise<Consumer> {
@@ -151,7 +153,8 @@ export class Consumer {
     }
     if (outOfRange.length > 0) await this.resetPositions(outOfRange, 'out of range');
     if (refresh) {
-      if (++this.refreshRounds > MAX_REFRESH_ROUNDS) throw new ClientError(`topic ${JSON.stringify(this.options.topic)} keeps failing to fetch (no leader?)`, 'check the broker');
+      if (++this.refreshRounds > MAX_REFRESH_ROUNDS)
+        throw new ClientError(`topic ${JSON.stringify(this.options.topic)} keeps failing to fetch (no leader?)`, 'check the broker');
       await sleep(100);
       this.md = await this.client.metadata([this.options.topic]);
     } else this.refreshRounds = 0;
@@ -206,7 +209,10 @@ export class Consumer {
       const wanted = this.options.partitions ?? all;
       for (const p of wanted) {
         if (!all.includes(p)) {
-          throw new ClientError(`topic ${JSON.stringify(this.options.topic)} has no partition ${p} (it has ${all.length})`, 'pick a partition from `sluice topics describe`');
+          throw new ClientError(
+            `topic ${JSON.stringify(this.options.topic)} has no partition ${p} (it has ${all.length})`,
+            'pick a partition from `sluice topics describe`',
+          );
         }
       }
       await this.assign(wanted);
@@ -231,15 +237,22 @@ export class Consumer {
       return;
     }
     const timestamp = start.kind === 'earliest' ? EARLIEST_TIMESTAMP : start.kind === 'latest' ? LATEST_TIMESTAMP : start.timestamp;
-    const answers = await listOffsets(this.client, states.map((s) => ({ topic: s.topic, partition: s.partition, timestamp })));
+    const answers = await listOffsets(
+      this.client,
+      states.map((s) => ({ topic: s.topic, partition: s.partition, timestamp })),
+    );
     const missing: PartitionState[] = [];
     answers.forEach((a, i) => {
       if (a.errorCode !== 0) throw new KafkaApiError('list offsets of', `${a.topic}-${a.partition}`, a.errorCode);
-      if (a.offset < 0) missing.push(states[i]); // no record at or after the time
+      if (a.offset < 0)
+        missing.push(states[i]); // no record at or after the time
       else states[i].fetch = states[i].consumed = a.offset;
     });
     if (missing.length > 0) {
-      const latest = await listOffsets(this.client, missing.map((s) => ({ topic: s.topic, partition: s.partition, timestamp: LATEST_TIMESTAMP })));
+      const latest = await listOffsets(
+        this.client,
+        missing.map((s) => ({ topic: s.topic, partition: s.partition, timestamp: LATEST_TIMESTAMP })),
+      );
       latest.forEach((a, i) => (missing[i].fetch = missing[i].consumed = a.offset));
     }
   }
@@ -247,11 +260,15 @@ export class Consumer {
   /** Moves partitions to the reset policy's end (no committed offset, or out of range). */
   private async resetPositions(states: readonly PartitionState[], why: string): Promise<void> {
     const timestamp = this.options.resetPolicy === 'earliest' ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP;
-    const answers = await listOffsets(this.client, states.map((s) => ({ topic: s.topic, partition: s.partition, timestamp })));
+    const answers = await listOffsets(
+      this.client,
+      states.map((s) => ({ topic: s.topic, partition: s.partition, timestamp })),
+    );
     answers.forEach((a, i) => {
       if (a.errorCode !== 0) throw new KafkaApiError('list offsets of', `${a.topic}-${a.partition}`, a.errorCode);
       const s = states[i];
-      if (why !== 'no committed offset') this.options.onNotice?.(`offset ${s.fetch} of ${s.topic}-${s.partition} is ${why}; resetting to ${this.options.resetPolicy} offset ${a.offset}`);
+      if (why !== 'no committed offset')
+        this.options.onNotice?.(`offset ${s.fetch} of ${s.topic}-${s.partition} is ${why}; resetting to ${this.options.resetPolicy} offset ${a.offset}`);
       s.fetch = s.consumed = a.offset;
     });
   }
@@ -283,7 +300,9 @@ export class Consumer {
       }
     }
     if (uncommitted.length > 0) await this.resetPositions(uncommitted, 'no committed offset');
-    this.options.onNotice?.(`joined group ${JSON.stringify(member.groupId)} (generation ${member.generationId}); assigned partitions: ${mine.length === 0 ? 'none' : mine.join(',')}`);
+    this.options.onNotice?.(
+      `joined group ${JSON.stringify(member.groupId)} (generation ${member.generationId}); assigned partitions: ${mine.length === 0 ? 'none' : mine.join(',')}`,
+    );
   }
 
   private async maybeAutoCommit(): Promise<void> {

@@ -45,7 +45,10 @@ export class RequestTimeoutError extends ClientError {
 export class UnsupportedApiError extends ClientError {
   constructor(address: string, api: string, ours: readonly [number, number], theirs: readonly [number, number] | null) {
     const brokerSide = theirs === null ? 'does not serve it' : `serves v${theirs[0]}-v${theirs[1]}`;
-    super(`${address}: no common version of ${api} (this client speaks v${ours[0]}-v${ours[1]}, the broker ${brokerSide})`, 'use a broker version that supports this operation');
+    super(
+      `${address}: no common version of ${api} (this client speaks v${ours[0]}-v${ours[1]}, the broker ${brokerSide})`,
+      'use a broker version that supports this operation',
+    );
     this.name = 'UnsupportedApiError';
   }
 }

@@ -12,7 +12,11 @@ function batch(baseOffset: number, values: string[], isControl = false): Uint8Ar
 describe('decodePartitionRecords', () => {
   it('drops records before the position when the first batch starts earlier', () => {
     const { records, nextOffset } = decodePartitionRecords('t', 0, 11, concat(batch(10, ['a', 'b', 'c']), batch(13, ['d'])));
-    expect(records.map((r) => [r.offset, text(r.value)])).toEqual([[11, 'b'], [12, 'c'], [13, 'd']]);
+    expect(records.map((r) => [r.offset, text(r.value)])).toEqual([
+      [11, 'b'],
+      [12, 'c'],
+      [13, 'd'],
+    ]);
     expect(nextOffset).toBe(14);
     expect(records[0]).toMatchObject({ topic: 't', partition: 0, timestamp: 1000, timestampType: 'CreateTime' });
   });

@@ -12,7 +12,6 @@ import { ClientError } from './errors.ts';
 import type { ClusterMetadata, KafkaClient } from './kafka-client.ts';
 import { groupByLeader, groupByTopic, type TopicPartition } from './offsets.ts';
 
-
 export interface FetchPosition extends TopicPartition {
   readonly offset: number;
 }
@@ -65,7 +64,12 @@ export const DEFAULT_FETCH_OPTIONS: FetchOptions = {
  * Decodes one partition's record set: the records at or after `position`, and the offset after
  * the last complete batch (or `position` when no batch was complete).
  */
-export function decodePartitionRecords(topic: string, partition: number, position: number, bytes: Uint8Array | null): { records: FetchedRecord[]; nextOffset: number } {
+export function decodePartitionRecords(
+  topic: string,
+  partition: number,
+  position: number,
+  bytes: Uint8Array | null,
+): { records: FetchedRecord[]; nextOffset: number } {
   const records: FetchedRecord[] = [];
   let nextOffset = position;
   if (bytes === null || bytes.length === 0) return { records, nextOffset };

@@ -20,12 +20,22 @@ const membership = { groupId: 'g', topics: ['t'], sessionTimeoutMs: 10_000, reba
 async function coordinator(handlers: Record<number, (req: any) => object | null>): Promise<KafkaClient> {
   broker = await FakeBroker.start({
     handlers: {
-      [ApiKey.FindCoordinator]: () => ({ throttleTimeMs: 0, coordinators: [{ key: 'g', nodeId: 1, host: '127.0.0.1', port: broker.port, errorCode: 0, errorMessage: null }] }),
+      [ApiKey.FindCoordinator]: () => ({
+        throttleTimeMs: 0,
+        coordinators: [{ key: 'g', nodeId: 1, host: '127.0.0.1', port: broker.port, errorCode: 0, errorMessage: null }],
+      }),
       [ApiKey.Metadata]: () => ({
         brokers: [{ nodeId: 1, host: '127.0.0.1', port: broker.port, rack: null }],
         clusterId: 'c',
         controllerId: 1,
-        topics: [{ errorCode: 0, name: 't', topicId: '11111111111111111111111111111111', partitions: [0, 1, 2, 3, 4].map((i) => ({ errorCode: 0, partitionIndex: i, leaderId: 1, replicaNodes: [1], isrNodes: [1], offlineReplicas: [] })) }],
+        topics: [
+          {
+            errorCode: 0,
+            name: 't',
+            topicId: '11111111111111111111111111111111',
+            partitions: [0, 1, 2, 3, 4].map((i) => ({ errorCode: 0, partitionIndex: i, leaderId: 1, replicaNodes: [1], isrNodes: [1], offlineReplicas: [] })),
+          },
+        ],
       }),
       ...handlers,
     },
@@ -52,7 +62,12 @@ describe('GroupMember', () => {
                 { memberId: 'm-1', groupInstanceId: null, metadata: other },
               ],
             },
-      [ApiKey.SyncGroup]: (req) => ({ errorCode: 0, protocolType: 'consumer', protocolName: 'range', assignment: req.body.assignments.find((a: any) => a.memberId === req.body.memberId).assignment }),
+      [ApiKey.SyncGroup]: (req) => ({
+        errorCode: 0,
+        protocolType: 'consumer',
+        protocolName: 'range',
+        assignment: req.body.assignments.find((a: any) => a.memberId === req.body.memberId).assignment,
+      }),
     });
     const member = new GroupMember(c, membership);
     const assignment = await member.join();
@@ -76,7 +91,15 @@ describe('GroupMember', () => {
 
   it('as a follower sends no assignments and takes the one it is given', async () => {
     const c = await coordinator({
-      [ApiKey.JoinGroup]: () => ({ errorCode: 0, generationId: 2, protocolType: 'consumer', protocolName: 'range', leader: 'other', memberId: 'me', members: [] }),
+      [ApiKey.JoinGroup]: () => ({
+        errorCode: 0,
+        generationId: 2,
+        protocolType: 'consumer',
+        protocolName: 'range',
+        leader: 'other',
+        memberId: 'me',
+        members: [],
+      }),
       [ApiKey.SyncGroup]: () => ({ errorCode: 0, assignment: encodeAssignment({ assignedPartitions: [{ topic: 't', partitions: [1] }] }) }),
     });
     const member = new GroupMember(c, membership);

@@ -46,7 +46,12 @@ export type HeartbeatOutcome = 'ok' | 'rejoin';
 
 /** Errors after which the member must join again (with its id, or from scratch). */
 function needsRejoin(code: number): boolean {
-  return code === ErrorCode.REBALANCE_IN_PROGRESS || code === ErrorCode.UNKNOWN_MEMBER_ID || code === ErrorCode.ILLEGAL_GENERATION || code === ErrorCode.FENCED_INSTANCE_ID;
+  return (
+    code === ErrorCode.REBALANCE_IN_PROGRESS ||
+    code === ErrorCode.UNKNOWN_MEMBER_ID ||
+    code === ErrorCode.ILLEGAL_GENERATION ||
+    code === ErrorCode.FENCED_INSTANCE_ID
+  );
 }
 
 const MAX_JOIN_ATTEMPTS = 20;
@@ -99,14 +104,21 @@ export class GroupMember {
         this.resetMembership();
         continue;
       }
-      if (joined.errorCode === ErrorCode.NOT_COORDINATOR || joined.errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE || joined.errorCode === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) {
+      if (
+        joined.errorCode === ErrorCode.NOT_COORDINATOR ||
+        joined.errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE ||
+        joined.errorCode === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS
+      ) {
         this.coordinator = null;
         continue;
       }
       if (joined.errorCode === ErrorCode.REBALANCE_IN_PROGRESS) continue;
       if (joined.errorCode !== 0) throw new KafkaApiError('join', `group ${JSON.stringify(this.groupId)}`, joined.errorCode);
       if (joined.protocolName !== null && joined.protocolName !== RANGE_ASSIGNOR_NAME) {
-        throw new ClientError(`group ${JSON.stringify(this.groupId)} chose assignor ${JSON.stringify(joined.protocolName)}; this client only runs ${RANGE_ASSIGNOR_NAME}`, 'use a group id whose members all use the range assignor');
+        throw new ClientError(
+          `group ${JSON.stringify(this.groupId)} chose assignor ${JSON.stringify(joined.protocolName)}; this client only runs ${RANGE_ASSIGNOR_NAME}`,
+          'use a group id whose members all use the range assignor',
+        );
       }
       this.memberId = joined.memberId;
       this.generationId = joined.generationId;
@@ -136,7 +148,12 @@ export class GroupMember {
   /** One heartbeat: 'rejoin' when the group is rebalancing or this membership is gone. */
   async heartbeat(): Promise<HeartbeatOutcome> {
     const conn = await this.coordinatorConnection();
-    const body = await conn.request(ApiKey.Heartbeat, { groupId: this.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: null });
+    const body = await conn.request(ApiKey.Heartbeat, {
+      groupId: this.groupId,
+      generationId: this.generationId,
+      memberId: this.memberId,
+      groupInstanceId: null,
+    });
     if (body.errorCode === 0) return 'ok';
     if (needsRejoin(body.errorCode)) {
       if (body.errorCode !== ErrorCode.REBALANCE_IN_PROGRESS) this.resetMembership();

@@ -181,7 +181,8 @@ export async function fetchCommittedOffsets(
   } else if (version < 2) {
     throw new ClientError(`${coordinator.address} cannot list all of a group's offsets (OffsetFetch v${version})`, 'name the topics explicitly');
   }
-  const request: Encodable<OffsetFetchRequest> = version >= 8 ? { groups: [{ groupId, memberId: null, memberEpoch: -1, topics }], requireStable: false } : { groupId, topics, requireStable: false };
+  const request: Encodable<OffsetFetchRequest> =
+    version >= 8 ? { groups: [{ groupId, memberId: null, memberEpoch: -1, topics }], requireStable: false } : { groupId, topics, requireStable: false };
   const body = await coordinator.request(ApiKey.OffsetFetch, request);
   // v8+ answers per group, earlier versions at the top level (a field its version lacks decodes
   // as its default: errorCode 0 before v2).

@@ -167,7 +167,8 @@ export class KafkaClient {
       const code = t === undefined ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : t.errorCode;
       const leaderless = t !== undefined && code === 0 && t.partitions.some((p) => p.leaderId < 0);
       if (code === 0 && !leaderless) return t!;
-      const retriable = code === ErrorCode.LEADER_NOT_AVAILABLE || leaderless || (options.allowAutoTopicCreation === true && code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      const retriable =
+        code === ErrorCode.LEADER_NOT_AVAILABLE || leaderless || (options.allowAutoTopicCreation === true && code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       if (!retriable || Date.now() >= deadline) {
         throw new KafkaApiError('look up', `topic ${JSON.stringify(name)}`, code === 0 ? ErrorCode.LEADER_NOT_AVAILABLE : code);
       }
@@ -231,7 +232,11 @@ export class KafkaClient {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const p of this.connections.values()) p.then((c) => c.close(), () => undefined);
+    for (const p of this.connections.values())
+      p.then(
+        (c) => c.close(),
+        () => undefined,
+      );
     this.connections.clear();
     this.bootstrap.close();
   }

@@ -3,7 +3,15 @@ import { ClientError } from './errors.ts';
 import type { ClusterMetadata, PartitionInfo } from './kafka-client.ts';
 import { groupBy, groupByLeader, groupByTopic } from './offsets.ts';
 
-const partition = (index: number, leaderId: number): PartitionInfo => ({ partition: index, errorCode: 0, leaderId, leaderEpoch: 0, replicas: [leaderId], isr: [leaderId], offline: [] });
+const partition = (index: number, leaderId: number): PartitionInfo => ({
+  partition: index,
+  errorCode: 0,
+  leaderId,
+  leaderEpoch: 0,
+  replicas: [leaderId],
+  isr: [leaderId],
+  offline: [],
+});
 
 const md: ClusterMetadata = {
   clusterId: 'c',
@@ -17,7 +25,12 @@ const md: ClusterMetadata = {
 
 describe('grouping topic-partitions for requests', () => {
   it('keeps keys in first-seen order and each bucket in input order', () => {
-    const items = [{ topic: 'b', partition: 3 }, { topic: 'a', partition: 1 }, { topic: 'b', partition: 0 }, { topic: 'a', partition: 0 }];
+    const items = [
+      { topic: 'b', partition: 3 },
+      { topic: 'a', partition: 1 },
+      { topic: 'b', partition: 0 },
+      { topic: 'a', partition: 0 },
+    ];
     expect([...groupByTopic(items)]).toEqual([
       ['b', [items[0], items[2]]],
       ['a', [items[1], items[3]]],
@@ -29,7 +42,11 @@ describe('grouping topic-partitions for requests', () => {
   });
 
   it('groups by leader and refuses partitions without one', () => {
-    const items = [{ topic: 'a', partition: 0 }, { topic: 'b', partition: 0 }, { topic: 'a', partition: 1 }];
+    const items = [
+      { topic: 'a', partition: 0 },
+      { topic: 'b', partition: 0 },
+      { topic: 'a', partition: 1 },
+    ];
     expect([...groupByLeader(md, items)]).toEqual([
       [1, [items[0]]],
       [2, [items[1], items[2]]],

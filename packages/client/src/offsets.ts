@@ -56,7 +56,11 @@ export function groupByTopic<T extends TopicPartition>(items: Iterable<T>): Map<
 export function groupByLeader<T extends TopicPartition>(md: ClusterMetadata, items: readonly T[]): Map<number, T[]> {
   return groupBy(items, (item) => {
     const p = md.topics.get(item.topic)?.partitions.find((x) => x.partition === item.partition);
-    if (p === undefined) throw new ClientError(`partition ${item.topic}-${item.partition} is not in the cluster metadata`, 'check the topic and partition with `sluice topics describe`');
+    if (p === undefined)
+      throw new ClientError(
+        `partition ${item.topic}-${item.partition} is not in the cluster metadata`,
+        'check the topic and partition with `sluice topics describe`',
+      );
     if (p.leaderId < 0) throw new ClientError(`partition ${item.topic}-${item.partition} has no leader`, 'retry when the broker is up');
     return p.leaderId;
   });
@@ -81,7 +85,13 @@ export async function listOffsets(client: KafkaClient, queries: readonly OffsetQ
       });
       for (const t of body.topics) {
         for (const p of t.partitions) {
-          answers.set(tpKey(t.name, p.partitionIndex), { topic: t.name, partition: p.partitionIndex, errorCode: p.errorCode, offset: p.offset, timestamp: p.timestamp });
+          answers.set(tpKey(t.name, p.partitionIndex), {
+            topic: t.name,
+            partition: p.partitionIndex,
+            errorCode: p.errorCode,
+            offset: p.offset,
+            timestamp: p.timestamp,
+          });
         }
       }
     }),

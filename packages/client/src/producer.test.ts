@@ -30,7 +30,18 @@ async function cluster(partitions: number, produce: (req: ReceivedRequest<typeof
           errorCode: t.name === 't' ? 0 : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
           name: t.name,
           topicId: '0123456789abcdef0123456789abcdef',
-          partitions: t.name !== 't' ? [] : Array.from({ length: partitions }, (_, i) => ({ errorCode: 0, partitionIndex: i, leaderId: 1, leaderEpoch: 0, replicaNodes: [1], isrNodes: [1], offlineReplicas: [] })),
+          partitions:
+            t.name !== 't'
+              ? []
+              : Array.from({ length: partitions }, (_, i) => ({
+                  errorCode: 0,
+                  partitionIndex: i,
+                  leaderId: 1,
+                  leaderEpoch: 0,
+                  replicaNodes: [1],
+                  isrNodes: [1],
+                  offlineReplicas: [],
+                })),
         })),
       }),
       [ApiKey.Produce]: produce,
@@ -43,7 +54,15 @@ function ok(req: ReceivedRequest<typeof ApiKey.Produce>) {
   return {
     responses: req.body.topicData.map((t: any) => ({
       name: t.name,
-      partitionResponses: t.partitionData.map((p: any) => ({ index: p.index, errorCode: 0, baseOffset: 0, logAppendTimeMs: -1, logStartOffset: 0, recordErrors: [], errorMessage: null })),
+      partitionResponses: t.partitionData.map((p: any) => ({
+        index: p.index,
+        errorCode: 0,
+        baseOffset: 0,
+        logAppendTimeMs: -1,
+        logStartOffset: 0,
+        recordErrors: [],
+        errorMessage: null,
+      })),
     })),
     throttleTimeMs: 0,
   };
@@ -67,7 +86,7 @@ function received(): Map<number, Array<{ key: string | null; value: string | nul
 }
 
 describe('Producer', () => {
-  it('routes keyed records as Kafka\'s default partitioner does and keeps their order', async () => {
+  it("routes keyed records as Kafka's default partitioner does and keeps their order", async () => {
     const c = await cluster(3, ok);
     const producer = await Producer.create(c, 't', { lingerMs: 1 });
     const keys = ['a', 'b', 'c', 'd', 'e', 'f', 'a', 'b'];

@@ -12,7 +12,16 @@
 // Concurrency contract: one caller; send() calls are awaited one after another; flush() once at
 // the end (it may be called again after more sends).
 
-import { ApiKey, buildRecordBatch, type Compression, type Encodable, ErrorCode, type ProduceRequest, type ProduceResponse, type ProduceResponseResponsesPartitionResponses } from '@sluice/protocol';
+import {
+  ApiKey,
+  buildRecordBatch,
+  type Compression,
+  type Encodable,
+  ErrorCode,
+  type ProduceRequest,
+  type ProduceResponse,
+  type ProduceResponseResponsesPartitionResponses,
+} from '@sluice/protocol';
 import { ClientError, ConnectionError, KafkaApiError } from './errors.ts';
 import { type KafkaClient, sleep, type TopicInfo } from './kafka-client.ts';
 import { partitionForKey, StickyPartitioner } from './partitioner.ts';
@@ -104,7 +113,10 @@ export class Producer {
     this.options = options;
     const p = options.partition;
     if (p !== undefined && (p < 0 || p >= info.partitions.length)) {
-      throw new ClientError(`topic ${JSON.stringify(info.name)} has no partition ${p} (it has ${info.partitions.length})`, 'pick a partition from `sluice topics describe`');
+      throw new ClientError(
+        `topic ${JSON.stringify(info.name)} has no partition ${p} (it has ${info.partitions.length})`,
+        'pick a partition from `sluice topics describe`',
+      );
     }
   }
 

@@ -17,7 +17,13 @@ describe('range assignor', () => {
 
   it('assigns each topic independently, so the same members lead every topic', () => {
     const members = [member('m1', ['x', 'y']), member('m2', ['x', 'y'])];
-    const out = assignRange(members, new Map([['x', 3], ['y', 3]]));
+    const out = assignRange(
+      members,
+      new Map([
+        ['x', 3],
+        ['y', 3],
+      ]),
+    );
     expect(out.get('m1')).toEqual([
       { topic: 'x', partitions: [0, 1] },
       { topic: 'y', partitions: [0, 1] },
@@ -29,7 +35,13 @@ describe('range assignor', () => {
   });
 
   it('only counts subscribers of the topic, and leaves members with no partitions empty', () => {
-    const out = assignRange([member('a', ['x']), member('b', ['x', 'y']), member('c', ['x'])], new Map([['x', 2], ['y', 1]]));
+    const out = assignRange(
+      [member('a', ['x']), member('b', ['x', 'y']), member('c', ['x'])],
+      new Map([
+        ['x', 2],
+        ['y', 1],
+      ]),
+    );
     expect(out.get('a')).toEqual([{ topic: 'x', partitions: [0] }]);
     expect(out.get('b')).toEqual([
       { topic: 'x', partitions: [1] },
@@ -39,10 +51,7 @@ describe('range assignor', () => {
   });
 
   it('orders static members first, by instance id', () => {
-    const out = assignRange(
-      [member('a', ['t']), member('z', ['t'], 'i2'), member('y', ['t'], 'i1')],
-      new Map([['t', 3]]),
-    );
+    const out = assignRange([member('a', ['t']), member('z', ['t'], 'i2'), member('y', ['t'], 'i1')], new Map([['t', 3]]));
     expect(out.get('y')).toEqual([{ topic: 't', partitions: [0] }]);
     expect(out.get('z')).toEqual([{ topic: 't', partitions: [1] }]);
     expect(out.get('a')).toEqual([{ topic: 't', partitions: [2] }]);

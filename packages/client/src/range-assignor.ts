@@ -30,10 +30,7 @@ function compareStrings(a: string, b: string): number {
  * Returns every member's assignment (members that get nothing map to an empty list), topics in
  * name order, partitions ascending.
  */
-export function assignRange(
-  members: readonly AssignorMember[],
-  partitionCounts: ReadonlyMap<string, number>,
-): Map<string, TopicPartitions[]> {
+export function assignRange(members: readonly AssignorMember[], partitionCounts: ReadonlyMap<string, number>): Map<string, TopicPartitions[]> {
   const result = new Map<string, TopicPartitions[]>();
   for (const m of members) result.set(m.memberId, []);
 

@@ -183,7 +183,16 @@ describe('PartitionLog.clean', () => {
   it('refuses records without a key in a compacted log, and is a no-op for a deleting one', async () => {
     const log = PartitionLog.open(join(dir, 't-0'), COMPACTED);
     try {
-      log.append(keyedBatch([['k', 'v'], [null, 'v']], 0), 0);
+      log.append(
+        keyedBatch(
+          [
+            ['k', 'v'],
+            [null, 'v'],
+          ],
+          0,
+        ),
+        0,
+      );
       expect.unreachable();
     } catch (err) {
       expect(isNativeError(err) && err.code).toBe(NativeErrorCode.INVALID_RECORD);

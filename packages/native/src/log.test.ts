@@ -80,7 +80,10 @@ function recordBatch(timestamps: number[], valueLen: number): Buffer {
 /** A batch of an idempotent producer: `count` records stamped now, first sequence `sequence`. */
 function producerBatch(producerId: number, epoch: number, sequence: number, count: number): Buffer {
   const now = Date.now();
-  const batch = recordBatch(Array.from({ length: count }, () => now), 20);
+  const batch = recordBatch(
+    Array.from({ length: count }, () => now),
+    20,
+  );
   batch.writeBigInt64BE(BigInt(producerId), 43);
   batch.writeInt16BE(epoch, 51);
   batch.writeInt32BE(sequence, 53);
@@ -120,7 +123,10 @@ describe.each(['mmap', 'pwrite'] as const)('PartitionLog (%s)', (mode) => {
     const batches: { base: number; count: number; bytes: Buffer }[] = [];
     for (let i = 0; i < 60; i++) {
       const count = 1 + (i % 4);
-      const bytes = recordBatch(Array.from({ length: count }, (_, k) => 1_000 + i * 10 + k), 100 + i);
+      const bytes = recordBatch(
+        Array.from({ length: count }, (_, k) => 1_000 + i * 10 + k),
+        100 + i,
+      );
       const result = log.append(bytes, 5_000);
       expect(result.recordCount).toBe(count);
       expect(result.lastOffset - result.baseOffset + 1).toBe(count);

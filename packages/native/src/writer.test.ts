@@ -246,9 +246,7 @@ describe.each(MODES)('ConnectionWriter in %s mode', (mode) => {
 
 describe('ConnectionWriter arguments', () => {
   it('rejects bad modes, fds and ids with stable codes', async () => {
-    expect(() => new ConnectionWriter({ mode: 'zerocopy' as WriterMode, onEvents() {} })).toThrow(
-      expect.objectContaining({ code: 'UNKNOWN_WRITER_MODE' }),
-    );
+    expect(() => new ConnectionWriter({ mode: 'zerocopy' as WriterMode, onEvents() {} })).toThrow(expect.objectContaining({ code: 'UNKNOWN_WRITER_MODE' }));
     const writer = new ConnectionWriter({ mode: 'sendfile', onEvents() {} });
     try {
       expect(() => writer.register(0x7fff_fff0)).toThrow(expect.objectContaining({ code: 'TRANSFER_IO' }));

@@ -81,7 +81,14 @@ export function ktlsProbe(): string {
 function decodeTlsEvent(e: NativeTlsEvent): TlsEvent {
   switch (e.kind) {
     case 'established':
-      return { kind: 'established', connId: e.connId, protocol: e.protocol!, cipherSuite: e.cipherSuite!, peerSubject: e.peerSubject ?? undefined, kernel: e.kernel === true };
+      return {
+        kind: 'established',
+        connId: e.connId,
+        protocol: e.protocol!,
+        cipherSuite: e.cipherSuite!,
+        peerSubject: e.peerSubject ?? undefined,
+        kernel: e.kernel === true,
+      };
     case 'received':
       return { kind: 'received', connId: e.connId, data: e.data! };
     default:

@@ -333,7 +333,16 @@ function writeFixtures(client: GoldenClient, info: ClientRunInfo, exchanges: rea
       if (bytes === null) continue chosen;
       const file = `${n}-${api}-v${e.apiVersion}-${direction}.hex`;
       writeFileSync(join(dir, file), hexLines(bytes));
-      frames.push({ file, exchange: i + 1, direction, apiKey: e.apiKey, api, apiVersion: e.apiVersion, correlationId: e.correlationId, connection: e.connection });
+      frames.push({
+        file,
+        exchange: i + 1,
+        direction,
+        apiKey: e.apiKey,
+        api,
+        apiVersion: e.apiVersion,
+        correlationId: e.correlationId,
+        connection: e.connection,
+      });
     }
   }
   const index: GoldenIndex = {
@@ -371,7 +380,11 @@ async function main(): Promise<void> {
       const started = Date.now();
       const info = await RUNNERS[client](goldenScenario(client), { bootstrap: `127.0.0.1:${proxyPort}` });
       await new Promise((r) => setTimeout(r, 200)); // let the last responses through the proxy
-      const written = writeFixtures(client, info, proxy.exchanges.filter((e) => e.client === client));
+      const written = writeFixtures(
+        client,
+        info,
+        proxy.exchanges.filter((e) => e.client === client),
+      );
       process.stdout.write(`${client}: ${written} frames in fixtures/golden/${client} (${Date.now() - started} ms)\n`);
     }
   } finally {

@@ -118,7 +118,17 @@ describe('responses we encode, decoded by kafkajs', () => {
   });
 
   test.each([0, 1])('DeleteAcls v%i', async (v) => {
-    const matching = { errorCode: 0, errorMessage: null, resourceType: 3, resourceName: 'g1', patternType: 3, principal: 'User:alice', host: '*', operation: 3, permissionType: 3 };
+    const matching = {
+      errorCode: 0,
+      errorMessage: null,
+      resourceType: 3,
+      resourceName: 'g1',
+      patternType: 3,
+      principal: 'User:alice',
+      host: '*',
+      operation: 3,
+      permissionType: 3,
+    };
     const d = await kafkajsDecodes('deleteAcls', ApiKey.DeleteAcls, v, {
       throttleTimeMs: 0,
       filterResults: [

@@ -115,8 +115,7 @@ function planStruct(fields: readonly FieldSpec[], version: number, flexible: boo
     const tagged = present && flexible && f.taggedVersions !== undefined && inVersions(f.taggedVersions, version);
     const mode: FieldMode = !present ? 'absent' : tagged ? 'tagged' : 'wire';
     const fieldPath = `${path}${f.name}`;
-    const struct =
-      structFields === null ? null : planStruct(structFields, version, flexible, kind === 'array' ? `${fieldPath}[].` : `${fieldPath}.`);
+    const struct = structFields === null ? null : planStruct(structFields, version, flexible, kind === 'array' ? `${fieldPath}[].` : `${fieldPath}.`);
     const plan: FieldPlan = {
       spec: f,
       name: f.name,
@@ -419,8 +418,7 @@ function genDecodeStruct(g: Gen, s: StructPlan): string {
   body.push(`  const o = { ${props.join(', ')} };`);
   if (s.flexible) {
     const cases = tagged.map(
-      (p) =>
-        `      case ${p.tag}: { const end = H.enterTagged(r, size); o[${q(p.name)}] = ${readExpr(g, p, true)}; H.leaveTagged(r, end, tag); break; }`,
+      (p) => `      case ${p.tag}: { const end = H.enterTagged(r, size); o[${q(p.name)}] = ${readExpr(g, p, true)}; H.leaveTagged(r, end, tag); break; }`,
     );
     body.push(
       `  for (let nt = r.uvarint(); nt > 0; nt--) {\n` +
@@ -487,9 +485,7 @@ function valueWrite(g: Gen, p: FieldPlan, flexible: boolean, x: string): string 
     const i = g.fresh('i');
     const y = g.fresh('y');
     const elem =
-      p.element !== null
-        ? primitiveWrite(g, p.element, flexible, false, y, `${p.path}[]`)
-        : `${genEncodeStruct(g, p.struct as StructPlan)}(w, ${y});`;
+      p.element !== null ? primitiveWrite(g, p.element, flexible, false, y, `${p.path}[]`) : `${genEncodeStruct(g, p.struct as StructPlan)}(w, ${y});`;
     const nullCase = p.nullable ? `w.${len}(-1)` : bad;
     return (
       `if (${x} === null) ${nullCase}; else {\n` +
@@ -610,7 +606,13 @@ export interface DecodedPrefix<T extends object = Record<string, unknown>> {
  * past the schema). A body that needs more bytes than the range holds is still a ProtocolError
  * (TRUNCATED, INVALID_LENGTH, ...): only a complete body is ever returned.
  */
-export function decodeBodyPrefix<T extends object = Record<string, unknown>>(spec: MessageSpec, version: number, buf: Uint8Array, start: number, end: number): DecodedPrefix<T>;
+export function decodeBodyPrefix<T extends object = Record<string, unknown>>(
+  spec: MessageSpec,
+  version: number,
+  buf: Uint8Array,
+  start: number,
+  end: number,
+): DecodedPrefix<T>;
 // Typed as decodeBody is (see there): the compiled decoder builds the description's shape.
 export function decodeBodyPrefix(spec: MessageSpec, version: number, buf: Uint8Array, start: number, end: number): DecodedPrefix {
   const codec = codecFor(spec, version);

@@ -52,7 +52,12 @@ const table = [
   ['NOT_ENOUGH_REPLICAS_AFTER_APPEND', 20, true, 'Messages were written, but to fewer in-sync replicas than required.'],
   ['INVALID_REQUIRED_ACKS', 21, false, 'The produce request has an invalid acks value.'],
   ['ILLEGAL_GENERATION', 22, false, 'The group generation id is not valid.'],
-  ['INCONSISTENT_GROUP_PROTOCOL', 23, false, "The member's protocols are incompatible with the group's, or the first member joined with an empty protocol type or list."],
+  [
+    'INCONSISTENT_GROUP_PROTOCOL',
+    23,
+    false,
+    "The member's protocols are incompatible with the group's, or the first member joined with an empty protocol type or list.",
+  ],
   ['INVALID_GROUP_ID', 24, false, 'The group id is invalid.'],
   ['UNKNOWN_MEMBER_ID', 25, false, 'The coordinator does not know this member.'],
   ['INVALID_SESSION_TIMEOUT', 26, false, 'The session timeout is outside group.min.session.timeout.ms .. group.max.session.timeout.ms.'],
@@ -179,6 +184,4 @@ export function errorByCode(code: number): KafkaError | undefined {
 type ErrorCodeTable = { readonly [E in (typeof table)[number] as E[0]]: E[1] };
 
 /** `ErrorCode.UNKNOWN_TOPIC_OR_PARTITION === 3`: names exactly as Kafka's Errors enum. */
-export const ErrorCode: ErrorCodeTable = Object.freeze(
-  Object.fromEntries(kafkaErrors.map((e) => [e.name, e.code])),
-) as ErrorCodeTable;
+export const ErrorCode: ErrorCodeTable = Object.freeze(Object.fromEntries(kafkaErrors.map((e) => [e.name, e.code]))) as ErrorCodeTable;

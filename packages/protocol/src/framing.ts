@@ -87,7 +87,7 @@ export class FrameReader {
     const first = this.chunks[this.head];
     const o = this.offset;
     if (first.length - o >= 4) {
-      return ((first[o] << 24) | (first[o + 1] << 16) | (first[o + 2] << 8) | first[o + 3]) | 0;
+      return (first[o] << 24) | (first[o + 1] << 16) | (first[o + 2] << 8) | first[o + 3] | 0;
     }
     let v = 0;
     let idx = this.head;

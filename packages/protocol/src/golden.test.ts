@@ -319,7 +319,11 @@ function checkExchange(client: GoldenClient, s: GoldenScenario, x: Decoded, t: T
       if (x.apiVersion >= 2) t.handedOut.add(JSON.stringify({ clusterId: res.clusterId, nodeId }));
       for (const topic of res.topics) {
         // A request for all topics (null) also sees the other clients' topics on this broker.
-        if (req.topics !== null) expect(req.topics.map((r: any) => r.name), where).toContain(topic.name);
+        if (req.topics !== null)
+          expect(
+            req.topics.map((r: any) => r.name),
+            where,
+          ).toContain(topic.name);
         if (!ourTopics.includes(topic.name) || topic.errorCode !== ErrorCode.NONE) continue;
         expect(topic.partitions.map((p: any) => p.partitionIndex).sort(), where).toEqual(range(s.partitions));
         for (const p of topic.partitions) expect(p.leaderId, where).toBe(nodeId);
@@ -345,11 +349,17 @@ function checkExchange(client: GoldenClient, s: GoldenScenario, x: Decoded, t: T
     case A.DeleteTopics: {
       const names = x.apiVersion >= 6 ? req.topics.map((topic: any) => topic.name) : req.topicNames;
       expect(names, where).toEqual([s.adminTopic]);
-      expect(res.responses.map((r: any) => [r.name, r.errorCode]), where).toEqual([[s.adminTopic, ErrorCode.NONE]]);
+      expect(
+        res.responses.map((r: any) => [r.name, r.errorCode]),
+        where,
+      ).toEqual([[s.adminTopic, ErrorCode.NONE]]);
       return;
     }
     case A.DescribeConfigs: {
-      expect(req.resources.map((r: any) => [r.resourceType, r.resourceName]), where).toEqual([[2, s.adminTopic]]);
+      expect(
+        req.resources.map((r: any) => [r.resourceType, r.resourceName]),
+        where,
+      ).toEqual([[2, s.adminTopic]]);
       const result = res.results[0];
       expect(result.errorCode, where).toBe(ErrorCode.NONE);
       expect(result.configs.find((c: any) => c.name === 'retention.ms')?.value, where).toBe(s.adminTopicRetentionMs);
@@ -357,7 +367,10 @@ function checkExchange(client: GoldenClient, s: GoldenScenario, x: Decoded, t: T
     }
     case A.DescribeCluster: {
       expect(res.errorCode, where).toBe(ErrorCode.NONE);
-      expect(res.brokers.map((b: any) => b.brokerId), where).toEqual([res.controllerId]);
+      expect(
+        res.brokers.map((b: any) => b.brokerId),
+        where,
+      ).toEqual([res.controllerId]);
       return;
     }
     case A.InitProducerId: {
@@ -370,7 +383,10 @@ function checkExchange(client: GoldenClient, s: GoldenScenario, x: Decoded, t: T
     }
     case A.Produce: {
       expect(req.acks, where).toBe(s.acks);
-      expect(req.topicData.map((d: any) => d.name), where).toEqual([s.topic]);
+      expect(
+        req.topicData.map((d: any) => d.name),
+        where,
+      ).toEqual([s.topic]);
       for (const p of req.topicData[0].partitionData) {
         expect(range(s.partitions), where).toContain(p.index);
         t.produced.push(...recordsOf(p.records, s, t, where));
@@ -401,7 +417,10 @@ function checkExchange(client: GoldenClient, s: GoldenScenario, x: Decoded, t: T
       return;
     }
     case A.ListOffsets: {
-      expect(req.topics.map((topic: any) => topic.name), where).toEqual([s.topic]);
+      expect(
+        req.topics.map((topic: any) => topic.name),
+        where,
+      ).toEqual([s.topic]);
       for (const p of req.topics[0].partitions) expect([-1, -2], where).toContain(p.timestamp);
       for (const p of res.topics[0].partitions) {
         expect(p.errorCode, where).toBe(ErrorCode.NONE);
@@ -413,7 +432,10 @@ function checkExchange(client: GoldenClient, s: GoldenScenario, x: Decoded, t: T
       expect(req.keyType, where).toBe(0);
       if (x.apiVersion >= 4) {
         expect(req.coordinatorKeys, where).toEqual([s.group]);
-        expect(res.coordinators.map((c: any) => [c.key, c.errorCode]), where).toEqual([[s.group, ErrorCode.NONE]]);
+        expect(
+          res.coordinators.map((c: any) => [c.key, c.errorCode]),
+          where,
+        ).toEqual([[s.group, ErrorCode.NONE]]);
       } else {
         expect(req.key, where).toBe(s.group);
         expect(res.errorCode, where).toBe(ErrorCode.NONE);
@@ -426,7 +448,11 @@ function checkExchange(client: GoldenClient, s: GoldenScenario, x: Decoded, t: T
       expect(req.protocols.length, where).toBeGreaterThan(0);
       expect([ErrorCode.NONE, ErrorCode.MEMBER_ID_REQUIRED], where).toContain(res.errorCode);
       expect(res.memberId, where).not.toBe('');
-      if (res.errorCode === ErrorCode.NONE) expect(req.protocols.map((p: any) => p.name), where).toContain(res.protocolName);
+      if (res.errorCode === ErrorCode.NONE)
+        expect(
+          req.protocols.map((p: any) => p.name),
+          where,
+        ).toContain(res.protocolName);
       return;
     }
     case A.SyncGroup: {
@@ -443,8 +469,14 @@ function checkExchange(client: GoldenClient, s: GoldenScenario, x: Decoded, t: T
     }
     case A.OffsetFetch: {
       const groups = x.apiVersion >= 8 ? req.groups : [{ groupId: req.groupId, topics: req.topics }];
-      expect(groups.map((g: any) => g.groupId), where).toEqual([s.group]);
-      expect(groups[0].topics.map((topic: any) => topic.name), where).toEqual([s.topic]);
+      expect(
+        groups.map((g: any) => g.groupId),
+        where,
+      ).toEqual([s.group]);
+      expect(
+        groups[0].topics.map((topic: any) => topic.name),
+        where,
+      ).toEqual([s.topic]);
       const results = x.apiVersion >= 8 ? res.groups[0].topics : res.topics;
       for (const p of results[0].partitions) {
         expect(p.errorCode, where).toBe(ErrorCode.NONE);
@@ -454,7 +486,10 @@ function checkExchange(client: GoldenClient, s: GoldenScenario, x: Decoded, t: T
     }
     case A.OffsetCommit: {
       expect(req.groupId, where).toBe(s.group);
-      expect(req.topics.map((topic: any) => topic.name), where).toEqual([s.topic]);
+      expect(
+        req.topics.map((topic: any) => topic.name),
+        where,
+      ).toEqual([s.topic]);
       for (const p of req.topics[0].partitions) {
         expect(p.committedOffset, where).toBeGreaterThanOrEqual(0);
         t.committed.set(p.partitionIndex, Math.max(t.committed.get(p.partitionIndex) ?? 0, p.committedOffset));
@@ -512,7 +547,11 @@ describe('the decoded values are what each client was asked to do', () => {
   });
 
   test('kcat negotiated flexible ApiVersions (v3)', () => {
-    expect(decodedExchanges('kcat').filter((x) => x.apiKey === A.ApiVersions).map((x) => x.apiVersion)).toContain(3);
+    expect(
+      decodedExchanges('kcat')
+        .filter((x) => x.apiKey === A.ApiVersions)
+        .map((x) => x.apiVersion),
+    ).toContain(3);
   });
 });
 
@@ -534,13 +573,18 @@ function kafkajsCanReadRecords(f: GoldenFrame): boolean {
   if (f.apiKey !== A.Fetch) return true;
   const { body: decoded } = decodeResponse(f.apiKey, f.apiVersion, body(f));
   return decoded.responses.every((topic: any) =>
-    topic.partitions.every((p: any) => p.records === null || parseRecordBatches(p.records, { allowTruncatedTail: true }).every((b) => b.compression === 'none' || b.compression === 'gzip')),
+    topic.partitions.every(
+      (p: any) =>
+        p.records === null || parseRecordBatches(p.records, { allowTruncatedTail: true }).every((b) => b.compression === 'none' || b.compression === 'gzip'),
+    ),
   );
 }
 
-const KAFKAJS_READABLE = RESPONSES.filter((f) => kafkajsDecoder(f.apiKey, responseVersion(f.client, f.apiKey, f.apiVersion)) !== null && kafkajsCanReadRecords(f));
+const KAFKAJS_READABLE = RESPONSES.filter(
+  (f) => kafkajsDecoder(f.apiKey, responseVersion(f.client, f.apiKey, f.apiVersion)) !== null && kafkajsCanReadRecords(f),
+);
 
-test('kafkajs reads every response of its own session and librdkafka\'s classic ones', () => {
+test("kafkajs reads every response of its own session and librdkafka's classic ones", () => {
   expect(KAFKAJS_READABLE.filter((f) => f.client === 'kafkajs')).toHaveLength(RESPONSES.filter((f) => f.client === 'kafkajs').length);
   expect(KAFKAJS_READABLE.filter((f) => f.client === 'kcat').length).toBeGreaterThan(10);
 });

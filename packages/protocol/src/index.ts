@@ -116,7 +116,13 @@ export function encodeResponse<K extends number>(apiKey: K, apiVersion: number, 
 }
 
 /** Encodes a complete request frame, size prefix included (for tests and the CLI's client). */
-export function encodeRequest<K extends number>(apiKey: K, apiVersion: number, correlationId: number, clientId: string | null, body: Encodable<RequestOf<K>>): Uint8Array {
+export function encodeRequest<K extends number>(
+  apiKey: K,
+  apiVersion: number,
+  correlationId: number,
+  clientId: string | null,
+  body: Encodable<RequestOf<K>>,
+): Uint8Array {
   const spec = specFor(requestSpecs, apiKey, apiVersion);
   const w = scratch;
   try {

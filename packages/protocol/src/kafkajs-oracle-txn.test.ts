@@ -94,11 +94,23 @@ describe('transaction responses we encode, decoded by kafkajs', () => {
     const d = await kafkajsDecodes('addPartitionsToTxn', ApiKey.AddPartitionsToTxn, v, {
       throttleTimeMs: 4,
       resultsByTopicV3AndBelow: [
-        { name: 'orders', resultsByPartition: [{ partitionIndex: 0, partitionErrorCode: 0 }, { partitionIndex: 2, partitionErrorCode: 51 }] },
+        {
+          name: 'orders',
+          resultsByPartition: [
+            { partitionIndex: 0, partitionErrorCode: 0 },
+            { partitionIndex: 2, partitionErrorCode: 51 },
+          ],
+        },
       ],
     });
     expect(d.errors).toEqual([
-      { topic: 'orders', partitionErrors: [{ partition: 0, errorCode: 0 }, { partition: 2, errorCode: 51 }] },
+      {
+        topic: 'orders',
+        partitionErrors: [
+          { partition: 0, errorCode: 0 },
+          { partition: 2, errorCode: 51 },
+        ],
+      },
     ]);
     expect(v === 0 ? d.throttleTime : d.clientSideThrottleTime).toBe(4);
   });
@@ -118,9 +130,25 @@ describe('transaction responses we encode, decoded by kafkajs', () => {
   test.each(VERSIONS)('TxnOffsetCommit v%i', async (v) => {
     const d = await kafkajsDecodes('txnOffsetCommit', ApiKey.TxnOffsetCommit, v, {
       throttleTimeMs: 4,
-      topics: [{ name: 'in', partitions: [{ partitionIndex: 1, errorCode: 0 }, { partitionIndex: 3, errorCode: 22 }] }],
+      topics: [
+        {
+          name: 'in',
+          partitions: [
+            { partitionIndex: 1, errorCode: 0 },
+            { partitionIndex: 3, errorCode: 22 },
+          ],
+        },
+      ],
     });
-    expect(d.topics).toEqual([{ topic: 'in', partitions: [{ partition: 1, errorCode: 0 }, { partition: 3, errorCode: 22 }] }]);
+    expect(d.topics).toEqual([
+      {
+        topic: 'in',
+        partitions: [
+          { partition: 1, errorCode: 0 },
+          { partition: 3, errorCode: 22 },
+        ],
+      },
+    ]);
     expect(v === 0 ? d.throttleTime : d.clientSideThrottleTime).toBe(4);
   });
 });

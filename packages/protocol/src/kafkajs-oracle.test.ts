@@ -244,7 +244,15 @@ describe('responses we encode, decoded by kafkajs', () => {
   test.each(range(2, 5))('OffsetCommit v%i', async (v) => {
     const d = await kafkajsDecodes('offsetCommit', ApiKey.OffsetCommit, v, {
       throttleTimeMs: 0,
-      topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, errorCode: 0 }, { partitionIndex: 1, errorCode: 12 }] }],
+      topics: [
+        {
+          name: 'orders',
+          partitions: [
+            { partitionIndex: 0, errorCode: 0 },
+            { partitionIndex: 1, errorCode: 12 },
+          ],
+        },
+      ],
     });
     expect(d.responses).toEqual([
       {
@@ -410,7 +418,20 @@ describe('requests kafkajs encodes, decoded by us', () => {
       kafkajs(`requests/produce/v${v}/request`)({
         acks: -1,
         timeout: 30000,
-        topicData: [{ topic: 'orders', partitions: [{ partition: 1, messages: [{ key: 'k', value: 'v1' }, { key: 'k', value: 'v2' }] }] }],
+        topicData: [
+          {
+            topic: 'orders',
+            partitions: [
+              {
+                partition: 1,
+                messages: [
+                  { key: 'k', value: 'v1' },
+                  { key: 'k', value: 'v2' },
+                ],
+              },
+            ],
+          },
+        ],
       }),
     );
     expect(body).toMatchObject({ transactionalId: null, acks: -1, timeoutMs: 30000 });
@@ -604,7 +625,14 @@ describe('requests kafkajs encodes, decoded by us', () => {
     const { body } = await weDecode(
       kafkajs(`requests/alterConfigs/v${v}/request`)({
         resources: [
-          { type: 2, name: 'orders', configEntries: [{ name: 'retention.ms', value: '60000' }, { name: 'cleanup.policy', value: 'compact' }] },
+          {
+            type: 2,
+            name: 'orders',
+            configEntries: [
+              { name: 'retention.ms', value: '60000' },
+              { name: 'cleanup.policy', value: 'compact' },
+            ],
+          },
           { type: 4, name: '1', configEntries: [] },
         ],
         validateOnly: true,

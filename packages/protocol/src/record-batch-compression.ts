@@ -511,14 +511,7 @@ function lz4DecodeFrame(data: Uint8Array, descriptorStart: number, out: BoundedO
  * from src[start, end) onto `out`. Matches may reach back to `windowStart` at most; the block may
  * produce at most `maxBytes`.
  */
-function lz4DecompressBlock(
-  src: Uint8Array,
-  start: number,
-  end: number,
-  out: BoundedOutput,
-  windowStart: number,
-  maxBytes: number,
-): void {
+function lz4DecompressBlock(src: Uint8Array, start: number, end: number, out: BoundedOutput, windowStart: number, maxBytes: number): void {
   const limit = out.length + maxBytes;
   let pos = start;
   for (;;) {
@@ -605,15 +598,7 @@ function lz4CompressBlock(src: Uint8Array, start: number, end: number, dst: Uint
 }
 
 /** Writes literals src[from, to) and, when matchLength > 0, a match; returns the new dst length. */
-function lz4WriteSequence(
-  src: Uint8Array,
-  from: number,
-  to: number,
-  dst: Uint8Array,
-  out: number,
-  distance: number,
-  matchLength: number,
-): number {
+function lz4WriteSequence(src: Uint8Array, from: number, to: number, dst: Uint8Array, out: number, distance: number, matchLength: number): number {
   const literals = to - from;
   const matchCode = matchLength > 0 ? matchLength - LZ4_MIN_MATCH : 0;
   dst[out++] = (Math.min(literals, 15) << 4) | Math.min(matchCode, 15);

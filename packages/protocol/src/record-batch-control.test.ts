@@ -93,16 +93,38 @@ describe('parsing markers back', () => {
   test.each(['COMMIT', 'ABORT'] as const)('%s round trip', (type) => {
     const batch = buildEndTxnMarkerBatch({ type, coordinatorEpoch: 12, producerId: 9_000_000_000, producerEpoch: 32_000, timestamp: 5 });
     const [parsed] = parseRecordBatches(batch);
-    expect(parsed).toMatchObject({ isControl: true, transactional: true, producerId: 9_000_000_000, producerEpoch: 32_000, baseSequence: -1, compression: 'none' });
+    expect(parsed).toMatchObject({
+      isControl: true,
+      transactional: true,
+      producerId: 9_000_000_000,
+      producerEpoch: 32_000,
+      baseSequence: -1,
+      compression: 'none',
+    });
     expect(readEndTxnMarker(parsed)).toEqual({ type, coordinatorEpoch: 12 });
   });
 
   test('kafkajs’s batch decoder reads our marker as a control batch in a transaction', async () => {
     const Decoder = require('kafkajs/src/protocol/decoder');
     const decodeBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder');
-    const batch = buildEndTxnMarkerBatch({ type: 'ABORT', coordinatorEpoch: 3, producerId: 77, producerEpoch: 2, timestamp: 1_700_000_000_000, baseOffset: 10 });
+    const batch = buildEndTxnMarkerBatch({
+      type: 'ABORT',
+      coordinatorEpoch: 3,
+      producerId: 77,
+      producerEpoch: 2,
+      timestamp: 1_700_000_000_000,
+      baseOffset: 10,
+    });
     const d = await decodeBatch(new Decoder(Buffer.from(batch)));
-    expect(d).toMatchObject({ firstOffset: '10', inTransaction: true, isControlBatch: true, producerId: '77', producerEpoch: 2, firstSequence: -1, lastOffsetDelta: 0 });
+    expect(d).toMatchObject({
+      firstOffset: '10',
+      inTransaction: true,
+      isControlBatch: true,
+      producerId: '77',
+      producerEpoch: 2,
+      firstSequence: -1,
+      lastOffsetDelta: 0,
+    });
     expect(d.records).toHaveLength(1);
     expect(d.records[0].isControlRecord).toBe(true);
     expect(hex(d.records[0].key)).toBe('00000000');
@@ -111,7 +133,13 @@ describe('parsing markers back', () => {
 
   test('a higher marker value version is read as version 0 (its fields are a prefix)', () => {
     const value = Buffer.from('0001000000090102', 'hex');
-    const batch = buildRecordBatch({ records: [{ key: encodeControlRecordKey('COMMIT'), value }], producerId: 1, producerEpoch: 0, transactional: true, isControl: true });
+    const batch = buildRecordBatch({
+      records: [{ key: encodeControlRecordKey('COMMIT'), value }],
+      producerId: 1,
+      producerEpoch: 0,
+      transactional: true,
+      isControl: true,
+    });
     expect(readEndTxnMarker(parseRecordBatches(batch)[0])).toEqual({ type: 'COMMIT', coordinatorEpoch: 9 });
   });
 
@@ -127,7 +155,10 @@ describe('parsing markers back', () => {
     ['a short key', buildRecordBatch({ records: [{ key: Buffer.from('0000', 'hex'), value: encodeEndTxnMarkerValue(1) }], isControl: true })],
     ['a null key', buildRecordBatch({ records: [{ key: null, value: encodeEndTxnMarkerValue(1) }], isControl: true })],
     ['a short value', buildRecordBatch({ records: [{ key: encodeControlRecordKey('ABORT'), value: Buffer.from('000000', 'hex') }], isControl: true })],
-    ['a negative value version', buildRecordBatch({ records: [{ key: encodeControlRecordKey('ABORT'), value: Buffer.from('ffff00000001', 'hex') }], isControl: true })],
+    [
+      'a negative value version',
+      buildRecordBatch({ records: [{ key: encodeControlRecordKey('ABORT'), value: Buffer.from('ffff00000001', 'hex') }], isControl: true }),
+    ],
     [
       'two records',
       buildRecordBatch({

@@ -16,15 +16,7 @@ import {
   type RecordInput,
   readBatchHeader,
 } from './record-batch.ts';
-import {
-  compress,
-  decompress,
-  lz4FrameCompress,
-  lz4FrameDecompress,
-  snappyXerialCompress,
-  snappyXerialDecompress,
-  xxh32,
-} from './record-batch-compression.ts';
+import { compress, decompress, lz4FrameCompress, lz4FrameDecompress, snappyXerialCompress, snappyXerialDecompress, xxh32 } from './record-batch-compression.ts';
 import * as index from './index.ts';
 
 const require = createRequire(import.meta.url);
@@ -122,9 +114,7 @@ function expectRecordsMatch(batch: RecordBatch, input: readonly RecordInput[], b
     expect(record.timestamp).toBe(want.timestamp);
     expect(record.key).toEqual(want.key === null ? null : typeof want.key === 'string' ? utf8.encode(want.key) : want.key);
     expect(record.value).toEqual(want.value === null ? null : typeof want.value === 'string' ? utf8.encode(want.value) : want.value);
-    expect(record.headers).toEqual(
-      (want.headers ?? []).map((h) => ({ key: h.key, value: typeof h.value === 'string' ? utf8.encode(h.value) : h.value })),
-    );
+    expect(record.headers).toEqual((want.headers ?? []).map((h) => ({ key: h.key, value: typeof h.value === 'string' ? utf8.encode(h.value) : h.value })));
   });
 }
 
@@ -238,7 +228,14 @@ describe('buildRecordBatch', () => {
 
   test('defaults: offsets by index, timestamps now, not idempotent, CreateTime', () => {
     const before = Date.now();
-    const [batch] = parseRecordBatches(buildRecordBatch({ records: [{ key: null, value: 'a' }, { key: null, value: 'b' }] }));
+    const [batch] = parseRecordBatches(
+      buildRecordBatch({
+        records: [
+          { key: null, value: 'a' },
+          { key: null, value: 'b' },
+        ],
+      }),
+    );
     expect(batch).toMatchObject({
       baseOffset: 0,
       partitionLeaderEpoch: -1,
@@ -298,9 +295,21 @@ describe.each(CODECS)('round trip with %s', (compression) => {
     // readBatchHeader gives exactly the fixed fields, with the values the full parse found.
     const header = readBatchHeader(bytes);
     expect(header).toEqual(Object.fromEntries(Object.keys(header).map((k) => [k, batch[k as keyof RecordBatch]])));
-    expect(Object.keys(header).sort()).toEqual(
-      ['attributes', 'baseOffset', 'baseSequence', 'baseTimestamp', 'batchLength', 'crc', 'lastOffsetDelta', 'magic', 'maxTimestamp', 'partitionLeaderEpoch', 'producerEpoch', 'producerId', 'recordCount'],
-    );
+    expect(Object.keys(header).sort()).toEqual([
+      'attributes',
+      'baseOffset',
+      'baseSequence',
+      'baseTimestamp',
+      'batchLength',
+      'crc',
+      'lastOffsetDelta',
+      'magic',
+      'maxTimestamp',
+      'partitionLeaderEpoch',
+      'producerEpoch',
+      'producerId',
+      'recordCount',
+    ]);
     expectRecordsMatch(batch, records, 5_000_000_000);
     if (compression !== 'none') expect(bytes.length).toBeLessThan(buildRecordBatch({ records, compression: 'none' }).length);
   });

@@ -32,13 +32,7 @@
 //   keyLength varint, key (UTF-8), valueLength varint (-1 = null), value.
 
 import { ProtocolError } from './errors.ts';
-import {
-  type Compression,
-  compress,
-  compressionCodes,
-  compressionFromCode,
-  decompress,
-} from './record-batch-compression.ts';
+import { type Compression, compress, compressionCodes, compressionFromCode, decompress } from './record-batch-compression.ts';
 
 export type { Compression } from './record-batch-compression.ts';
 
@@ -497,12 +491,7 @@ class RecordReader {
   }
 }
 
-function decodeRecords(
-  bytes: Uint8Array,
-  header: RecordBatchHeader,
-  timestampType: TimestampType,
-  base: number,
-): BatchRecord[] {
+function decodeRecords(bytes: Uint8Array, header: RecordBatchHeader, timestampType: TimestampType, base: number): BatchRecord[] {
   if (header.recordCount > bytes.length / MIN_RECORD_BYTES) {
     throw new ProtocolError('INVALID_RECORD', `${header.recordCount} records cannot fit in ${bytes.length} bytes`, base);
   }

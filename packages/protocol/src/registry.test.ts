@@ -106,7 +106,11 @@ describe('validateMessageSpec catches transcription slips', () => {
     ['null default on a non-nullable field', withFields([{ name: 'a', type: 'string', versions: '0+', default: null }]), /never nullable/],
     ['default out of range', withFields([{ name: 'a', type: 'int8', versions: '0+', default: 300 }]), /not a int8/],
     ['default of the wrong type', withFields([{ name: 'a', type: 'bool', versions: '0+', default: 'true' }]), /not a boolean/],
-    ['nested problem', withFields([{ name: 'a', type: { arrayOfStruct: [{ name: 'x', type: 'int16', versions: '0+', default: 1.5 }] }, versions: '0+' }]), /a\[\]\.x/],
+    [
+      'nested problem',
+      withFields([{ name: 'a', type: { arrayOfStruct: [{ name: 'x', type: 'int16', versions: '0+', default: 1.5 }] }, versions: '0+' }]),
+      /a\[\]\.x/,
+    ],
   ])('%s', (_what, spec, message) => {
     expect(() => validateMessageSpec(spec as MessageSpec)).toThrow(message);
   });

@@ -49,15 +49,7 @@ import type { ClassicGroup } from './group.ts';
 import { type AppendGroupRecords, type GroupLogAppend, type GroupLogRecord, groupLogErrorCode, groupWriteError } from './group-log.ts';
 import { EMPTY_BYTES, GroupMember, type JoinCallback, type JoinResult, joinError, type SyncCallback, type SyncResult, syncError } from './member.ts';
 import { encodeGroupKey, encodeGroupValue } from './records.ts';
-import type {
-  HeartbeatInput,
-  JoinGroupInput,
-  LeaveResult,
-  LeavingMember,
-  OffsetCommitInput,
-  SyncGroupInput,
-  TxnOffsetCommitInput,
-} from './types.ts';
+import type { HeartbeatInput, JoinGroupInput, LeaveResult, LeavingMember, OffsetCommitInput, SyncGroupInput, TxnOffsetCommitInput } from './types.ts';
 
 export interface ClassicGroupManagerOptions {
   readonly config: GroupCoordinatorConfig;
@@ -140,14 +132,22 @@ export class ClassicGroupManager {
 
   private joinNewMember(group: ClassicGroup, input: JoinGroupInput, respond: JoinCallback): void {
     if (group.is('Dead')) return respond(joinError(UNKNOWN_MEMBER_ID, ErrorCode.COORDINATOR_NOT_AVAILABLE));
-    if (!group.supportsProtocols(input.protocolType, input.protocols.map((p) => p.name))) {
+    if (
+      !group.supportsProtocols(
+        input.protocolType,
+        input.protocols.map((p) => p.name),
+      )
+    ) {
       return respond(joinError(UNKNOWN_MEMBER_ID, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
     }
     const newMemberId = `${input.groupInstanceId ?? input.clientId}-${randomUUID()}`;
     if (input.groupInstanceId !== null) {
       const existing = group.staticMemberId(input.groupInstanceId);
       if (existing !== undefined) {
-        this.logger.info({ group: group.groupId, groupInstanceId: input.groupInstanceId, oldMemberId: existing, memberId: newMemberId, state: group.state }, 'static member rejoins with a new member id');
+        this.logger.info(
+          { group: group.groupId, groupInstanceId: input.groupInstanceId, oldMemberId: existing, memberId: newMemberId, state: group.state },
+          'static member rejoins with a new member id',
+        );
         return this.updateStaticMemberThenRebalanceOrCompleteJoin(group, input, existing, newMemberId, respond);
       }
       return this.addMemberThenRebalanceOrCompleteJoin(group, input, newMemberId, respond);
@@ -165,7 +165,12 @@ export class ClassicGroupManager {
   private joinExistingMember(group: ClassicGroup, input: JoinGroupInput, respond: JoinCallback): void {
     const memberId = input.memberId;
     if (group.is('Dead')) return respond(joinError(memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE));
-    if (!group.supportsProtocols(input.protocolType, input.protocols.map((p) => p.name))) {
+    if (
+      !group.supportsProtocols(
+        input.protocolType,
+        input.protocols.map((p) => p.name),
+      )
+    ) {
       return respond(joinError(memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
     }
     if (group.isPendingMember(memberId)) {
@@ -215,7 +220,13 @@ export class ClassicGroupManager {
     };
   }
 
-  private updateMemberThenRebalanceOrCompleteJoin(group: ClassicGroup, member: GroupMember, input: JoinGroupInput, respond: JoinCallback, reason: string): void {
+  private updateMemberThenRebalanceOrCompleteJoin(
+    group: ClassicGroup,
+    member: GroupMember,
+    input: JoinGroupInput,
+    respond: JoinCallback,
+    reason: string,
+  ): void {
     this.supersedeJoin(group, member);
     group.updateMember(member, input.protocols, input.rebalanceTimeoutMs, input.sessionTimeoutMs, respond);
     this.maybePrepareRebalanceOrCompleteJoin(group, `${reason} (member ${member.memberId}; client reason: ${input.reason ?? 'not provided'})`);
@@ -239,10 +250,19 @@ export class ClassicGroupManager {
     // A parked JoinGroup cannot heartbeat and a muted socket hides a disconnect, so a new
     // member gets a bounded wait; if it is still there it will retry.
     this.scheduleHeartbeat(group, member, this.config.newMemberJoinTimeoutMs);
-    this.maybePrepareRebalanceOrCompleteJoin(group, `new member ${memberId} (instance ${input.groupInstanceId ?? 'none'}; client reason: ${input.reason ?? 'not provided'})`);
+    this.maybePrepareRebalanceOrCompleteJoin(
+      group,
+      `new member ${memberId} (instance ${input.groupInstanceId ?? 'none'}; client reason: ${input.reason ?? 'not provided'})`,
+    );
   }
 
-  private updateStaticMemberThenRebalanceOrCompleteJoin(group: ClassicGroup, input: JoinGroupInput, oldMemberId: string, newMemberId: string, respond: JoinCallback): void {
+  private updateStaticMemberThenRebalanceOrCompleteJoin(
+    group: ClassicGroup,
+    input: JoinGroupInput,
+    oldMemberId: string,
+    newMemberId: string,
+    respond: JoinCallback,
+  ): void {
     const instanceId = input.groupInstanceId!;
     const currentLeader = group.leaderId ?? '';
     const member = group.replaceStaticMember(instanceId, oldMemberId, newMemberId);
@@ -463,7 +483,11 @@ export class ClassicGroupManager {
     for (const a of input.assignments) assignment.set(a.memberId, a.assignment.slice());
     const missing = [...group.members].filter((m) => !assignment.has(m.memberId)).map((m) => m.memberId);
     for (const memberId of missing) assignment.set(memberId, EMPTY_BYTES);
-    if (missing.length > 0) this.logger.warn({ group: group.groupId, generation: group.generationId, members: missing }, 'leader sent no assignment for some members; they get an empty one');
+    if (missing.length > 0)
+      this.logger.warn(
+        { group: group.groupId, generation: group.generationId, members: missing },
+        'leader sent no assignment for some members; they get an empty one',
+      );
     const generation = group.generationId;
     const stillWaiting = () => group.is('CompletingRebalance') && group.generationId === generation;
     const fail = (err: unknown) => {
@@ -586,7 +610,10 @@ export class ClassicGroupManager {
     if (groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID, members: [] };
     const group = this.groups.get(groupId);
     if (group === undefined) {
-      return { errorCode: ErrorCode.NONE, members: leaving.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode: ErrorCode.UNKNOWN_MEMBER_ID })) };
+      return {
+        errorCode: ErrorCode.NONE,
+        members: leaving.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode: ErrorCode.UNKNOWN_MEMBER_ID })),
+      };
     }
     if (group.is('Dead')) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
     const members: LeaveResult['members'] = [];

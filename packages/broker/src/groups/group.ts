@@ -265,7 +265,12 @@ export class ClassicGroup {
     }
     if (this.membersById.size === 0) this.protocolType = member.protocolType;
     if (this.protocolType !== member.protocolType) throw new Error(`BUG: member protocol type differs from group ${this.groupId}'s`);
-    if (!this.supportsProtocols(member.protocolType, member.protocols.map((p) => p.name))) {
+    if (
+      !this.supportsProtocols(
+        member.protocolType,
+        member.protocols.map((p) => p.name),
+      )
+    ) {
       throw new Error(`BUG: group ${this.groupId} supports none of member ${member.memberId}'s protocols`);
     }
     this.leaderId ??= member.memberId;

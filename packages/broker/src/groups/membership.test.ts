@@ -36,7 +36,14 @@ describe('JoinGroup', () => {
     expect(join.done).toBe(false);
     h.clock.advance(DELAY);
     await settle();
-    expect(join.value).toMatchObject({ errorCode: 0, generationId: 1, protocolType: 'consumer', protocolName: 'range', leader: first.memberId, memberId: first.memberId });
+    expect(join.value).toMatchObject({
+      errorCode: 0,
+      generationId: 1,
+      protocolType: 'consumer',
+      protocolName: 'range',
+      leader: first.memberId,
+      memberId: first.memberId,
+    });
     expect(join.value!.members.map((m) => m.memberId)).toEqual([first.memberId]);
     expect(h.coordinator.groupState('g')).toBe('CompletingRebalance');
   });
@@ -158,7 +165,9 @@ describe('JoinGroup', () => {
     const leaderJoin = watch(h.coordinator.joinGroup(joinInput('g', g.leader, { clientId: 'client-0' })));
     await settle();
     expect(h.coordinator.groupState('g')).toBe('PreparingRebalance');
-    expect(h.coordinator.heartbeat({ groupId: 'g', generationId: g.generationId, memberId: g.memberIds[1], groupInstanceId: null })).toBe(ErrorCode.REBALANCE_IN_PROGRESS);
+    expect(h.coordinator.heartbeat({ groupId: 'g', generationId: g.generationId, memberId: g.memberIds[1], groupInstanceId: null })).toBe(
+      ErrorCode.REBALANCE_IN_PROGRESS,
+    );
     // The follower rejoins with new metadata: everyone is in, the join phase completes at once.
     const followerJoin = watch(h.coordinator.joinGroup(joinInput('g', g.memberIds[1], { protocols: [protocol('range', 9, 9)] })));
     await settle();
@@ -179,7 +188,9 @@ describe('JoinGroup', () => {
     await settle();
     expect(join.value).toMatchObject({ errorCode: 0, generationId: g.generationId + 1 });
     expect(join.value!.members.map((m) => m.memberId)).toEqual([g.leader]);
-    expect(h.coordinator.heartbeat({ groupId: 'g', generationId: g.generationId, memberId: g.memberIds[1], groupInstanceId: null })).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+    expect(h.coordinator.heartbeat({ groupId: 'g', generationId: g.generationId, memberId: g.memberIds[1], groupInstanceId: null })).toBe(
+      ErrorCode.UNKNOWN_MEMBER_ID,
+    );
   });
 
   test('a pending member id that never comes back expires after its session timeout', async () => {
@@ -265,9 +276,15 @@ describe('SyncGroup', () => {
     const g = await stableGroup(h, 'g', 2);
     expect((await h.coordinator.syncGroup(syncInput('g', 'stranger', g.generationId))).errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
     expect((await h.coordinator.syncGroup(syncInput('g', g.leader, g.generationId + 1))).errorCode).toBe(ErrorCode.ILLEGAL_GENERATION);
-    expect((await h.coordinator.syncGroup(syncInput('g', g.leader, g.generationId, {}, { protocolType: 'connect' }))).errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
-    expect((await h.coordinator.syncGroup(syncInput('g', g.leader, g.generationId, {}, { protocolName: 'sticky' }))).errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
-    expect((await h.coordinator.syncGroup(syncInput('g', g.leader, g.generationId, {}, { protocolType: 'consumer', protocolName: 'range' }))).errorCode).toBe(0);
+    expect((await h.coordinator.syncGroup(syncInput('g', g.leader, g.generationId, {}, { protocolType: 'connect' }))).errorCode).toBe(
+      ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
+    );
+    expect((await h.coordinator.syncGroup(syncInput('g', g.leader, g.generationId, {}, { protocolName: 'sticky' }))).errorCode).toBe(
+      ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
+    );
+    expect((await h.coordinator.syncGroup(syncInput('g', g.leader, g.generationId, {}, { protocolType: 'consumer', protocolName: 'range' }))).errorCode).toBe(
+      0,
+    );
     watch(h.coordinator.joinGroup(joinInput('g', g.leader)));
     await settle();
     expect((await h.coordinator.syncGroup(syncInput('g', g.memberIds[1], g.generationId))).errorCode).toBe(ErrorCode.REBALANCE_IN_PROGRESS);
@@ -284,7 +301,15 @@ describe('SyncGroup', () => {
     await h.coordinator.syncGroup(syncInput('g', a, 1, { [a]: [1], [b]: [2] }));
     expect(h.coordinator.groupState('g')).toBe('Stable');
     // b never syncs (it heartbeats, so only the pending-sync timer can catch it).
-    keepAlive(h, 'g', [{ memberId: a, generationId: 1 }, { memberId: b, generationId: 1 }], REBALANCE_MS);
+    keepAlive(
+      h,
+      'g',
+      [
+        { memberId: a, generationId: 1 },
+        { memberId: b, generationId: 1 },
+      ],
+      REBALANCE_MS,
+    );
     await settle();
     expect(h.coordinator.group('g')!.has(b)).toBe(false);
     expect(h.coordinator.groupState('g')).toBe('PreparingRebalance');
@@ -494,10 +519,16 @@ describe('static membership', () => {
     const sync = await h.coordinator.syncGroup(syncInput('g', rejoin.memberId, g.generationId, {}, { groupInstanceId: 'instance-1' }));
     expect(sync.assignment).toEqual(Uint8Array.from([1]));
     // The stale instance (old member id) is fenced everywhere.
-    expect(h.coordinator.heartbeat({ groupId: 'g', generationId: g.generationId, memberId: oldId, groupInstanceId: 'instance-1' })).toBe(ErrorCode.FENCED_INSTANCE_ID);
+    expect(h.coordinator.heartbeat({ groupId: 'g', generationId: g.generationId, memberId: oldId, groupInstanceId: 'instance-1' })).toBe(
+      ErrorCode.FENCED_INSTANCE_ID,
+    );
     expect((await h.coordinator.joinGroup(joinInput('g', oldId, { groupInstanceId: 'instance-1' }))).errorCode).toBe(ErrorCode.FENCED_INSTANCE_ID);
-    expect((await h.coordinator.syncGroup(syncInput('g', oldId, g.generationId, {}, { groupInstanceId: 'instance-1' }))).errorCode).toBe(ErrorCode.FENCED_INSTANCE_ID);
-    expect(h.coordinator.leaveGroup('g', [{ memberId: oldId, groupInstanceId: 'instance-1', reason: null }]).members[0].errorCode).toBe(ErrorCode.FENCED_INSTANCE_ID);
+    expect((await h.coordinator.syncGroup(syncInput('g', oldId, g.generationId, {}, { groupInstanceId: 'instance-1' }))).errorCode).toBe(
+      ErrorCode.FENCED_INSTANCE_ID,
+    );
+    expect(h.coordinator.leaveGroup('g', [{ memberId: oldId, groupInstanceId: 'instance-1', reason: null }]).members[0].errorCode).toBe(
+      ErrorCode.FENCED_INSTANCE_ID,
+    );
   });
 
   test('a rejoining static leader is told the old leader id (v<9) or to skip the assignment (v9)', async () => {

@@ -145,7 +145,9 @@ export class OffsetManager {
     if (invalid !== ErrorCode.NONE) return all(invalid);
     const now = this.clock.now();
     const expireTimestamp = input.retentionTimeMs === DEFAULT_RETENTION_TIME ? NO_EXPIRE_TIMESTAMP : now + input.retentionTimeMs;
-    const results: number[] = input.offsets.map((o) => (o.metadata !== null && o.metadata.length > this.config.offsetMetadataMaxBytes ? ErrorCode.OFFSET_METADATA_TOO_LARGE : ErrorCode.NONE));
+    const results: number[] = input.offsets.map((o) =>
+      o.metadata !== null && o.metadata.length > this.config.offsetMetadataMaxBytes ? ErrorCode.OFFSET_METADATA_TOO_LARGE : ErrorCode.NONE,
+    );
     const accepted: Array<{ commit: OffsetToCommit; value: OffsetValue; index: number }> = [];
     input.offsets.forEach((commit, index) => {
       if (results[index] !== ErrorCode.NONE) return;
@@ -153,7 +155,10 @@ export class OffsetManager {
       accepted.push({ commit, value, index });
     });
     if (accepted.length === 0) return results;
-    const records = accepted.map(({ commit, value }) => ({ key: encodeOffsetKey(input.groupId, commit.topic, commit.partition), value: encodeOffsetValue(value) }));
+    const records = accepted.map(({ commit, value }) => ({
+      key: encodeOffsetKey(input.groupId, commit.topic, commit.partition),
+      value: encodeOffsetValue(value),
+    }));
     const failAccepted = (err: unknown) => {
       const errorCode = offsetWriteError(groupLogErrorCode(err));
       for (const a of accepted) results[a.index] = errorCode;
@@ -183,13 +188,15 @@ export class OffsetManager {
    */
   fetchOffsets(groupId: string, topics: ReadonlyArray<{ name: string; partitionIndexes: readonly number[] }> | null, requireStable = false): OffsetFetchResult {
     const visible = this.groups.offsetsVisible(groupId);
-    const fetchedIn = (topic: string) => (partitionIndex: number, value: OffsetValue | undefined): FetchedOffset =>
-      // requireStable (v7+): a commit still inside an open transaction makes the answer unstable.
-      requireStable && this.pending.isPending(groupId, topic, partitionIndex)
-        ? { partitionIndex, committedOffset: NO_OFFSET, committedLeaderEpoch: NO_LEADER_EPOCH, metadata: '', errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT }
-        : value === undefined
-        ? { partitionIndex, committedOffset: NO_OFFSET, committedLeaderEpoch: NO_LEADER_EPOCH, metadata: '', errorCode: ErrorCode.NONE }
-        : { partitionIndex, committedOffset: value.offset, committedLeaderEpoch: value.leaderEpoch, metadata: value.metadata, errorCode: ErrorCode.NONE };
+    const fetchedIn =
+      (topic: string) =>
+      (partitionIndex: number, value: OffsetValue | undefined): FetchedOffset =>
+        // requireStable (v7+): a commit still inside an open transaction makes the answer unstable.
+        requireStable && this.pending.isPending(groupId, topic, partitionIndex)
+          ? { partitionIndex, committedOffset: NO_OFFSET, committedLeaderEpoch: NO_LEADER_EPOCH, metadata: '', errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT }
+          : value === undefined
+            ? { partitionIndex, committedOffset: NO_OFFSET, committedLeaderEpoch: NO_LEADER_EPOCH, metadata: '', errorCode: ErrorCode.NONE }
+            : { partitionIndex, committedOffset: value.offset, committedLeaderEpoch: value.leaderEpoch, metadata: value.metadata, errorCode: ErrorCode.NONE };
     if (topics === null) {
       if (!visible) return { errorCode: ErrorCode.NONE, topics: [] };
       return {
@@ -225,14 +232,25 @@ export class OffsetManager {
     const verified = verify();
     if (verified !== ErrorCode.NONE) return all(verified);
     const now = this.clock.now();
-    const results: number[] = input.offsets.map((o) => (o.metadata !== null && o.metadata.length > this.config.offsetMetadataMaxBytes ? ErrorCode.OFFSET_METADATA_TOO_LARGE : ErrorCode.NONE));
+    const results: number[] = input.offsets.map((o) =>
+      o.metadata !== null && o.metadata.length > this.config.offsetMetadataMaxBytes ? ErrorCode.OFFSET_METADATA_TOO_LARGE : ErrorCode.NONE,
+    );
     const accepted = input.offsets.flatMap((commit, index) => {
       if (results[index] !== ErrorCode.NONE) return [];
-      const value: OffsetValue = { offset: commit.offset, leaderEpoch: commit.leaderEpoch, metadata: commit.metadata ?? '', commitTimestamp: now, expireTimestamp: NO_EXPIRE_TIMESTAMP };
+      const value: OffsetValue = {
+        offset: commit.offset,
+        leaderEpoch: commit.leaderEpoch,
+        metadata: commit.metadata ?? '',
+        commitTimestamp: now,
+        expireTimestamp: NO_EXPIRE_TIMESTAMP,
+      };
       return [{ commit, value, index }];
     });
     if (accepted.length === 0) return results;
-    const records = accepted.map(({ commit, value }) => ({ key: encodeOffsetKey(input.groupId, commit.topic, commit.partition), value: encodeOffsetValue(value) }));
+    const records = accepted.map(({ commit, value }) => ({
+      key: encodeOffsetKey(input.groupId, commit.topic, commit.partition),
+      value: encodeOffsetValue(value),
+    }));
     const failAccepted = (err: unknown) => {
       const errorCode = offsetWriteError(groupLogErrorCode(err));
       for (const a of accepted) results[a.index] = errorCode;
@@ -254,7 +272,15 @@ export class OffsetManager {
   }
 
   private stage(groupId: string, producerId: number, topic: string, partition: number, value: OffsetValue, logOffset: number): void {
-    this.pending.stage(groupId, producerId, { topic, partition, offset: value.offset, leaderEpoch: value.leaderEpoch, metadata: value.metadata, commitTimestamp: value.commitTimestamp, logOffset });
+    this.pending.stage(groupId, producerId, {
+      topic,
+      partition,
+      offset: value.offset,
+      leaderEpoch: value.leaderEpoch,
+      metadata: value.metadata,
+      commitTimestamp: value.commitTimestamp,
+      logOffset,
+    });
   }
 
   /** Groups holding offsets of this producer's open transaction. */
@@ -271,7 +297,13 @@ export class OffsetManager {
   completeTransaction(groupId: string, producerId: number, result: TxnResult): void {
     const applied = this.pending.complete(groupId, producerId, result, (topic, partition) => this.committedAt.get(offsetKey(groupId, topic, partition)));
     for (const p of applied) {
-      this.offsets.put(groupId, p.topic, p.partition, { offset: p.offset, leaderEpoch: p.leaderEpoch, metadata: p.metadata, commitTimestamp: p.commitTimestamp, expireTimestamp: NO_EXPIRE_TIMESTAMP });
+      this.offsets.put(groupId, p.topic, p.partition, {
+        offset: p.offset,
+        leaderEpoch: p.leaderEpoch,
+        metadata: p.metadata,
+        commitTimestamp: p.commitTimestamp,
+        expireTimestamp: NO_EXPIRE_TIMESTAMP,
+      });
       this.committedAt.set(offsetKey(groupId, p.topic, p.partition), p.logOffset);
     }
   }

@@ -63,13 +63,19 @@ describe('OffsetsTopicLog', () => {
       expect(await c.commitOffsets(commit(`group-${i % 7}`, 'topic', i % 3, i))).toEqual([0]);
     }
     // A multi-record batch, then a deletion (tombstones) of one group.
-    await c.commitOffsets({ ...commit('multi', 'a', 0, 1), offsets: [0, 1, 2, 3].map((p) => ({ topic: 'a', partition: p, offset: 100 + p, leaderEpoch: 2, metadata: null })) });
+    await c.commitOffsets({
+      ...commit('multi', 'a', 0, 1),
+      offsets: [0, 1, 2, 3].map((p) => ({ topic: 'a', partition: p, offset: 100 + p, leaderEpoch: 2, metadata: null })),
+    });
     expect(await c.deleteGroups(['group-3'])).toEqual([{ groupId: 'group-3', errorCode: 0 }]);
     c.close();
 
     const replayed = coordinatorOn(new OffsetsTopicLog(broker.context, silentLogger, 200), clock);
     for (let g = 0; g < 7; g++) {
-      const expected = g === 3 ? [] : [0, 1, 2].map((p) => [p, Math.max(...[...Array(50).keys()].filter((i) => i % 7 === g && i % 3 === p))]).filter(([, o]) => o !== -Infinity);
+      const expected =
+        g === 3
+          ? []
+          : [0, 1, 2].map((p) => [p, Math.max(...[...Array(50).keys()].filter((i) => i % 7 === g && i % 3 === p))]).filter(([, o]) => o !== -Infinity);
       const fetched = replayed.fetchOffsets(`group-${g}`, null).topics.flatMap((t) => t.partitions.map((p) => [p.partitionIndex, p.committedOffset]));
       expect(fetched.sort((a, b) => a[0] - b[0])).toEqual(expected);
     }
@@ -87,7 +93,10 @@ describe('OffsetsTopicLog', () => {
   test('replay skips records below the log start offset (a read returns the containing batch)', async () => {
     const broker = standInBroker();
     const c = coordinatorOn(new OffsetsTopicLog(broker.context, silentLogger));
-    await c.commitOffsets({ ...commit('g', 't', 0, 1), offsets: [0, 1].map((p) => ({ topic: 't', partition: p, offset: 7, leaderEpoch: -1, metadata: null })) });
+    await c.commitOffsets({
+      ...commit('g', 't', 0, 1),
+      offsets: [0, 1].map((p) => ({ topic: 't', partition: p, offset: 7, leaderEpoch: -1, metadata: null })),
+    });
     const log = broker.logs[c.partitionFor('g')];
     // As after DeleteRecords moved the start into the middle of the batch.
     log.logStartOffset = 1;
@@ -98,10 +107,20 @@ describe('OffsetsTopicLog', () => {
   test('without a byte read from the engine, a non-empty offsets topic refuses to load; an empty one is fine', async () => {
     const broker = standInBroker({ readable: false });
     const c = coordinatorOn(new OffsetsTopicLog(broker.context, silentLogger));
-    const again = new GroupCoordinator({ config: TEST_CONFIG, groupLog: new OffsetsTopicLog(broker.context, silentLogger), logger: silentLogger, clock: new ManualClock() });
+    const again = new GroupCoordinator({
+      config: TEST_CONFIG,
+      groupLog: new OffsetsTopicLog(broker.context, silentLogger),
+      logger: silentLogger,
+      clock: new ManualClock(),
+    });
     again.load(); // the topic exists but is empty
     await c.commitOffsets(commit('g', 't', 0, 1));
-    const third = new GroupCoordinator({ config: TEST_CONFIG, groupLog: new OffsetsTopicLog(broker.context, silentLogger), logger: silentLogger, clock: new ManualClock() });
+    const third = new GroupCoordinator({
+      config: TEST_CONFIG,
+      groupLog: new OffsetsTopicLog(broker.context, silentLogger),
+      logger: silentLogger,
+      clock: new ManualClock(),
+    });
     expect(() => third.load()).toThrow(/PartitionLog\.readBytes is missing/);
   });
 
@@ -132,13 +151,32 @@ describe('OffsetsTopicLog', () => {
     const broker = standInBroker();
     const log = new OffsetsTopicLog(broker.context, silentLogger);
     const c = coordinatorOn(log);
-    const input = { groupId: 'g', producerId: 77, producerEpoch: 3, generationId: -1, memberId: '', groupInstanceId: null, offsets: [{ topic: 't', partition: 0, offset: 12, leaderEpoch: -1, metadata: null }] };
+    const input = {
+      groupId: 'g',
+      producerId: 77,
+      producerEpoch: 3,
+      generationId: -1,
+      memberId: '',
+      groupInstanceId: null,
+      offsets: [{ topic: 't', partition: 0, offset: 12, leaderEpoch: -1, metadata: null }],
+    };
     expect(await c.commitTransactionalOffsets(input, () => 0)).toEqual([0]);
     const partition = c.partitionFor('g');
     const [batch] = parseRecordBatches(broker.logs[partition].batches[0].bytes);
     expect(batch).toMatchObject({ transactional: true, isControl: false, producerId: 77, producerEpoch: 3, baseSequence: 0 });
     // The next commit of the transaction continues the producer's sequence in that partition.
-    expect(await c.commitTransactionalOffsets({ ...input, offsets: [{ ...input.offsets[0], partition: 1 }, { ...input.offsets[0], partition: 2 }] }, () => 0)).toEqual([0, 0]);
+    expect(
+      await c.commitTransactionalOffsets(
+        {
+          ...input,
+          offsets: [
+            { ...input.offsets[0], partition: 1 },
+            { ...input.offsets[0], partition: 2 },
+          ],
+        },
+        () => 0,
+      ),
+    ).toEqual([0, 0]);
     expect(parseRecordBatches(broker.logs[partition].batches[1].bytes)[0]).toMatchObject({ producerId: 77, baseSequence: 1, lastOffsetDelta: 1 });
     const fetch = (coordinator: GroupCoordinator) => coordinator.fetchOffsets('g', [{ name: 't', partitionIndexes: [0] }], true).topics[0].partitions[0];
     expect(fetch(coordinatorOn(new OffsetsTopicLog(broker.context, silentLogger))).errorCode).toBe(ErrorCode.UNSTABLE_OFFSET_COMMIT);

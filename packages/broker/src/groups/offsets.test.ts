@@ -44,13 +44,20 @@ describe('OffsetCommit', () => {
     const h = harness();
     await h.coordinator.commitOffsets(commit('g', [offset('t', 0, 1)]));
     await h.coordinator.commitOffsets(commit('g', [offset('t', 0, 2, 'second')]));
-    expect(h.coordinator.fetchOffsets('g', [{ name: 't', partitionIndexes: [0] }]).topics[0].partitions[0]).toMatchObject({ committedOffset: 2, metadata: 'second' });
+    expect(h.coordinator.fetchOffsets('g', [{ name: 't', partitionIndexes: [0] }]).topics[0].partitions[0]).toMatchObject({
+      committedOffset: 2,
+      metadata: 'second',
+    });
   });
 
   test('a generation for a group that does not exist: ILLEGAL_GENERATION before v9, GROUP_ID_NOT_FOUND from v9', async () => {
     const h = harness();
-    expect(await h.coordinator.commitOffsets(commit('nope', [offset('t', 0, 1)], { generationId: 3, memberId: 'm', apiVersion: 8 }))).toEqual([ErrorCode.ILLEGAL_GENERATION]);
-    expect(await h.coordinator.commitOffsets(commit('nope', [offset('t', 0, 1)], { generationId: 3, memberId: 'm', apiVersion: 9 }))).toEqual([ErrorCode.GROUP_ID_NOT_FOUND]);
+    expect(await h.coordinator.commitOffsets(commit('nope', [offset('t', 0, 1)], { generationId: 3, memberId: 'm', apiVersion: 8 }))).toEqual([
+      ErrorCode.ILLEGAL_GENERATION,
+    ]);
+    expect(await h.coordinator.commitOffsets(commit('nope', [offset('t', 0, 1)], { generationId: 3, memberId: 'm', apiVersion: 9 }))).toEqual([
+      ErrorCode.GROUP_ID_NOT_FOUND,
+    ]);
     expect(h.coordinator.groupState('nope')).toBeUndefined();
   });
 
@@ -63,7 +70,9 @@ describe('OffsetCommit', () => {
     expect(await h.coordinator.commitOffsets(commit('g', o, { ...member, memberId: 'stranger' }))).toEqual([ErrorCode.UNKNOWN_MEMBER_ID]);
     expect(await h.coordinator.commitOffsets(commit('g', o, { ...member, generationId: g.generationId + 1 }))).toEqual([ErrorCode.ILLEGAL_GENERATION]);
     expect(await h.coordinator.commitOffsets(commit('g', o, { ...member, groupInstanceId: 'static-1' }))).toEqual([ErrorCode.FENCED_INSTANCE_ID]);
-    expect(await h.coordinator.commitOffsets(commit('g', o, { generationId: g.generationId, memberId: g.memberIds[1], groupInstanceId: 'static-1' }))).toEqual([0]);
+    expect(await h.coordinator.commitOffsets(commit('g', o, { generationId: g.generationId, memberId: g.memberIds[1], groupInstanceId: 'static-1' }))).toEqual([
+      0,
+    ]);
     // No member id, no generation: only while the group has no members.
     expect(await h.coordinator.commitOffsets(commit('g', o))).toEqual([ErrorCode.UNKNOWN_MEMBER_ID]);
   });
@@ -97,7 +106,10 @@ describe('OffsetCommit', () => {
 
   test('metadata longer than offset.metadata.max.bytes fails only that partition', async () => {
     const h = harness({ offsetMetadataMaxBytes: 5 });
-    expect(await h.coordinator.commitOffsets(commit('g', [offset('t', 0, 1, '12345'), offset('t', 1, 1, '123456')]))).toEqual([0, ErrorCode.OFFSET_METADATA_TOO_LARGE]);
+    expect(await h.coordinator.commitOffsets(commit('g', [offset('t', 0, 1, '12345'), offset('t', 1, 1, '123456')]))).toEqual([
+      0,
+      ErrorCode.OFFSET_METADATA_TOO_LARGE,
+    ]);
     expect(h.coordinator.fetchOffsets('g', [{ name: 't', partitionIndexes: [1] }]).topics[0].partitions[0].committedOffset).toBe(-1);
   });
 
@@ -116,7 +128,10 @@ describe('OffsetCommit', () => {
   test('storage failures: storage error -> NOT_COORDINATOR, too large -> INVALID_COMMIT_OFFSET_SIZE; nothing stored', async () => {
     const h = harness();
     h.log.failNextAppend(ErrorCode.KAFKA_STORAGE_ERROR);
-    expect(await h.coordinator.commitOffsets(commit('g', [offset('t', 0, 1), offset('t', 1, 1)]))).toEqual([ErrorCode.NOT_COORDINATOR, ErrorCode.NOT_COORDINATOR]);
+    expect(await h.coordinator.commitOffsets(commit('g', [offset('t', 0, 1), offset('t', 1, 1)]))).toEqual([
+      ErrorCode.NOT_COORDINATOR,
+      ErrorCode.NOT_COORDINATOR,
+    ]);
     h.log.failNextAppend(ErrorCode.MESSAGE_TOO_LARGE);
     expect(await h.coordinator.commitOffsets(commit('g', [offset('t', 0, 1)]))).toEqual([ErrorCode.INVALID_COMMIT_OFFSET_SIZE]);
     expect(h.coordinator.fetchOffsets('g', null).topics).toEqual([]);
@@ -131,7 +146,13 @@ describe('OffsetCommit', () => {
     const partition = h.coordinator.partitionFor('g');
     const [record] = h.log.partitions[partition];
     expect(decodeKey(record.key)).toEqual({ kind: 'offset', group: 'g', topic: 'topic', partition: 3 });
-    expect(decodeOffsetValue(record.value!)).toEqual({ offset: 99, leaderEpoch: 4, metadata: 'm', commitTimestamp: h.clock.now(), expireTimestamp: h.clock.now() + 5000 });
+    expect(decodeOffsetValue(record.value!)).toEqual({
+      offset: 99,
+      leaderEpoch: 4,
+      metadata: 'm',
+      commitTimestamp: h.clock.now(),
+      expireTimestamp: h.clock.now() + 5000,
+    });
   });
 });
 
@@ -141,7 +162,13 @@ describe('OffsetFetch', () => {
     await h.coordinator.commitOffsets(commit('g', [offset('a', 1, 10), offset('b', 0, 20), offset('a', 0, 30)]));
     const all = h.coordinator.fetchOffsets('g', null);
     expect(all.topics.map((t) => [t.name, t.partitions.map((p) => [p.partitionIndex, p.committedOffset])])).toEqual([
-      ['a', [[1, 10], [0, 30]]],
+      [
+        'a',
+        [
+          [1, 10],
+          [0, 30],
+        ],
+      ],
       ['b', [[0, 20]]],
     ]);
   });
@@ -288,7 +315,16 @@ describe('DeleteGroups, ListGroups, DescribeGroups', () => {
       groupState: 'CompletingRebalance',
       protocolType: 'consumer',
       protocolData: '',
-      members: [{ memberId: a, groupInstanceId: null, clientId: 'my-client', clientHost: '/10.0.0.1', memberMetadata: new Uint8Array(0), memberAssignment: new Uint8Array(0) }],
+      members: [
+        {
+          memberId: a,
+          groupInstanceId: null,
+          clientId: 'my-client',
+          clientHost: '/10.0.0.1',
+          memberMetadata: new Uint8Array(0),
+          memberAssignment: new Uint8Array(0),
+        },
+      ],
     });
     await h.coordinator.syncGroup(syncInput('g', a, 1, { [a]: [5, 6] }));
     expect(h.coordinator.describeGroup('g').members[0]).toMatchObject({ memberMetadata: Uint8Array.from([1]), memberAssignment: Uint8Array.from([5, 6]) });

@@ -99,7 +99,12 @@ export class PendingTxnOffsets {
    * know — then the transactional one is applied). On ABORT returns nothing. Either way the
    * producer's staged offsets for the group are gone afterwards.
    */
-  complete(groupId: string, producerId: number, result: TxnResult, committedLogOffset: (topic: string, partition: number) => number | undefined = () => undefined): PendingOffset[] {
+  complete(
+    groupId: string,
+    producerId: number,
+    result: TxnResult,
+    committedLogOffset: (topic: string, partition: number) => number | undefined = () => undefined,
+  ): PendingOffset[] {
     const producers = this.byGroup.get(groupId);
     const partitions = producers?.get(producerId);
     if (producers === undefined || partitions === undefined) return [];

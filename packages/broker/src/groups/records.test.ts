@@ -64,8 +64,26 @@ describe('offsets log records', () => {
       leader: 'm1',
       currentStateTimestamp: 1_700_000_000_000,
       members: [
-        { memberId: 'm1', groupInstanceId: null, clientId: 'c1', clientHost: '/127.0.0.1', rebalanceTimeoutMs: 60000, sessionTimeoutMs: 10000, subscription: Uint8Array.from([1, 2]), assignment: Uint8Array.from([3]) },
-        { memberId: 'm2', groupInstanceId: 'i2', clientId: 'c2', clientHost: '/127.0.0.2', rebalanceTimeoutMs: 1, sessionTimeoutMs: 2, subscription: new Uint8Array(0), assignment: new Uint8Array(0) },
+        {
+          memberId: 'm1',
+          groupInstanceId: null,
+          clientId: 'c1',
+          clientHost: '/127.0.0.1',
+          rebalanceTimeoutMs: 60000,
+          sessionTimeoutMs: 10000,
+          subscription: Uint8Array.from([1, 2]),
+          assignment: Uint8Array.from([3]),
+        },
+        {
+          memberId: 'm2',
+          groupInstanceId: 'i2',
+          clientId: 'c2',
+          clientHost: '/127.0.0.2',
+          rebalanceTimeoutMs: 1,
+          sessionTimeoutMs: 2,
+          subscription: new Uint8Array(0),
+          assignment: new Uint8Array(0),
+        },
       ],
     };
     expect(decodeGroupValue(encodeGroupValue(value))).toEqual(value);
@@ -96,7 +114,16 @@ describe('offsets log records', () => {
     const offset = encodeOffsetValue({ offset: 0, leaderEpoch: 0, metadata: '', commitTimestamp: 0, expireTimestamp: -1 });
     new DataView(offset.buffer).setBigInt64(2, 2n ** 53n + 1n);
     expect(() => decodeOffsetValue(offset)).toThrow(/committed offset value holds int64 9007199254740993 beyond 2\^53/);
-    const member = { memberId: 'm', groupInstanceId: null, clientId: 'c', clientHost: 'h', rebalanceTimeoutMs: 1, sessionTimeoutMs: 1, subscription: new Uint8Array(0), assignment: new Uint8Array(0) };
+    const member = {
+      memberId: 'm',
+      groupInstanceId: null,
+      clientId: 'c',
+      clientHost: 'h',
+      rebalanceTimeoutMs: 1,
+      sessionTimeoutMs: 1,
+      subscription: new Uint8Array(0),
+      assignment: new Uint8Array(0),
+    };
     const group = encodeGroupValue({ protocolType: null, generation: 0, protocolName: null, leader: null, currentStateTimestamp: -1, members: [member] });
     new DataView(group.buffer).setInt32(group.length - 4, -3);
     expect(() => decodeGroupValue(group)).toThrow(/group metadata value has bytes length -3/);

@@ -51,7 +51,8 @@ function missing(broker: BrokerContext, topics: readonly Named[]): Set<string> |
 
 /** v0-3's ACL checks: the refusal for every partition, or null when allowed. */
 function deniedV3(ctx: RequestContext, transactionalId: string, topics: readonly Named[]): Results[] | null {
-  if (!authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, transactionalId)) return byTopic(topics, () => ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+  if (!authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, transactionalId))
+    return byTopic(topics, () => ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
   const denied = new Set(topics.filter((t) => !authorize(ctx, AclOperation.WRITE, ResourceType.TOPIC, t.name)).map((t) => t.name));
   if (denied.size === 0) return null;
   return byTopic(topics, (tp) => (denied.has(tp.topic) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : ErrorCode.OPERATION_NOT_ATTEMPTED));

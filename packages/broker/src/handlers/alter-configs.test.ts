@@ -20,7 +20,18 @@ let broker: BrokerContext;
 beforeEach(() => {
   t = startTestBroker();
   broker = t.broker;
-  expect(broker.topicCreator.create('t', 2, 1, [{ name: 'retention.ms', value: '3600000' }, { name: 'cleanup.policy', value: 'compact' }], false).errorCode).toBe(0);
+  expect(
+    broker.topicCreator.create(
+      't',
+      2,
+      1,
+      [
+        { name: 'retention.ms', value: '3600000' },
+        { name: 'cleanup.policy', value: 'compact' },
+      ],
+      false,
+    ).errorCode,
+  ).toBe(0);
 });
 afterEach(() => t.close());
 
@@ -29,8 +40,13 @@ const alter = (version: number, resources: object[], validateOnly = false) => ca
 const topicResource = (name: string, configs: Array<{ name: string; value: string | null }>) => ({ resourceType: TOPIC, resourceName: name, configs });
 
 describe('AlterConfigs', () => {
-  test.each([0, 1, 2])('v%i: the request\'s configs become the whole override set', async (version) => {
-    const res = await alter(version, [topicResource('t', [{ name: 'retention.ms', value: '60000' }, { name: 'max.message.bytes', value: '2048' }])]);
+  test.each([0, 1, 2])("v%i: the request's configs become the whole override set", async (version) => {
+    const res = await alter(version, [
+      topicResource('t', [
+        { name: 'retention.ms', value: '60000' },
+        { name: 'max.message.bytes', value: '2048' },
+      ]),
+    ]);
     expect(res).toEqual({ throttleTimeMs: 0, responses: [{ errorCode: 0, errorMessage: null, resourceType: TOPIC, resourceName: 't' }] });
     // cleanup.policy was left out, so it is back to the broker default.
     expect(overridesOf('t')).toEqual({ 'retention.ms': 60000, 'max.message.bytes': 2048 });
@@ -60,10 +76,16 @@ describe('AlterConfigs', () => {
   test('one bad value refuses the whole resource (INVALID_CONFIG), other resources go on', async () => {
     broker.topicCreator.create('u', 1, 1, [], false);
     const res = await alter(2, [
-      topicResource('t', [{ name: 'retention.ms', value: '60000' }, { name: 'min.cleanable.dirty.ratio', value: '2' }]),
+      topicResource('t', [
+        { name: 'retention.ms', value: '60000' },
+        { name: 'min.cleanable.dirty.ratio', value: '2' },
+      ]),
       topicResource('u', [{ name: 'retention.ms', value: '60000' }]),
     ]);
-    expect(res.responses.map((r: any) => [r.resourceName, r.errorCode])).toEqual([['t', ErrorCode.INVALID_CONFIG], ['u', 0]]);
+    expect(res.responses.map((r: any) => [r.resourceName, r.errorCode])).toEqual([
+      ['t', ErrorCode.INVALID_CONFIG],
+      ['u', 0],
+    ]);
     expect(res.responses[0].errorMessage).toMatch(/min.cleanable.dirty.ratio/);
     expect(overridesOf('t')).toEqual({ 'retention.ms': 3600000, 'cleanup.policy': ['compact'] });
     expect(overridesOf('u')).toEqual({ 'retention.ms': 60000 });
@@ -72,14 +94,20 @@ describe('AlterConfigs', () => {
   test.each([
     ['an unknown config name', [{ name: 'retention.msec', value: '1' }]],
     ['remote storage', [{ name: 'remote.storage.enable', value: 'true' }]],
-    ['min.compaction.lag.ms above max.compaction.lag.ms', [{ name: 'min.compaction.lag.ms', value: '10' }, { name: 'max.compaction.lag.ms', value: '5' }]],
+    [
+      'min.compaction.lag.ms above max.compaction.lag.ms',
+      [
+        { name: 'min.compaction.lag.ms', value: '10' },
+        { name: 'max.compaction.lag.ms', value: '5' },
+      ],
+    ],
     ['a codec to recompress with', [{ name: 'compression.type', value: 'zstd' }]],
   ])('%s is INVALID_CONFIG', async (_what, configs) => {
     const res = await alter(1, [topicResource('t', configs)]);
     expect(res.responses[0].errorCode).toBe(ErrorCode.INVALID_CONFIG);
   });
 
-  test('Kafka\'s order: the values are validated before the topic must exist', async () => {
+  test("Kafka's order: the values are validated before the topic must exist", async () => {
     const unknown = await alter(2, [topicResource('nope', [{ name: 'retention.ms', value: '1' }])]);
     expect(unknown.responses[0]).toMatchObject({ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, resourceName: 'nope' });
     const invalid = await alter(2, [topicResource('nope', [{ name: 'retention.ms', value: 'x' }])]);
@@ -95,7 +123,10 @@ describe('AlterConfigs', () => {
     broker.topicCreator.create('u', 1, 1, [], false);
     const res = await alter(2, [
       topicResource('t', [{ name: 'retention.ms', value: '1' }]),
-      topicResource('u', [{ name: 'retention.ms', value: '1' }, { name: 'retention.ms', value: '2' }]),
+      topicResource('u', [
+        { name: 'retention.ms', value: '1' },
+        { name: 'retention.ms', value: '2' },
+      ]),
       topicResource('t', []),
     ]);
     expect(res.responses.map((r: any) => [r.resourceName, r.errorCode, r.errorMessage])).toEqual([
@@ -103,7 +134,12 @@ describe('AlterConfigs', () => {
       ['u', ErrorCode.INVALID_REQUEST, 'Error due to duplicate config keys'],
       ['t', ErrorCode.INVALID_REQUEST, 'Each resource must appear at most once.'],
     ]);
-    const nulls = await alter(2, [topicResource('t', [{ name: 'retention.ms', value: null }, { name: 'segment.ms', value: null }])]);
+    const nulls = await alter(2, [
+      topicResource('t', [
+        { name: 'retention.ms', value: null },
+        { name: 'segment.ms', value: null },
+      ]),
+    ]);
     expect(nulls.responses[0]).toMatchObject({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Null value not supported for : retention.ms, segment.ms' });
     expect(overridesOf('t')).toEqual({ 'retention.ms': 3600000, 'cleanup.policy': ['compact'] });
   });
@@ -136,7 +172,16 @@ describe('IncrementalAlterConfigs, on the validation it shares', () => {
   const incremental = (resources: object[], validateOnly = false) => callHandler(incrementalAlterConfigsHandler, broker, 1, { resources, validateOnly });
 
   test('SET and DELETE change only the keys named', async () => {
-    const res = await incremental([{ resourceType: TOPIC, resourceName: 't', configs: [{ name: 'segment.ms', configOperation: SET, value: '1000' }, { name: 'retention.ms', configOperation: DELETE, value: null }] }]);
+    const res = await incremental([
+      {
+        resourceType: TOPIC,
+        resourceName: 't',
+        configs: [
+          { name: 'segment.ms', configOperation: SET, value: '1000' },
+          { name: 'retention.ms', configOperation: DELETE, value: null },
+        ],
+      },
+    ]);
     expect(res.responses[0].errorCode).toBe(0);
     expect(overridesOf('t')).toEqual({ 'cleanup.policy': ['compact'], 'segment.ms': 1000 });
   });
@@ -147,13 +192,17 @@ describe('IncrementalAlterConfigs, on the validation it shares', () => {
   });
 
   test('APPEND to a list config', async () => {
-    const res = await incremental([{ resourceType: TOPIC, resourceName: 't', configs: [{ name: 'cleanup.policy', configOperation: APPEND, value: 'delete' }] }]);
+    const res = await incremental([
+      { resourceType: TOPIC, resourceName: 't', configs: [{ name: 'cleanup.policy', configOperation: APPEND, value: 'delete' }] },
+    ]);
     expect(res.responses[0].errorCode).toBe(0);
     expect(overridesOf('t')['cleanup.policy']).toEqual(['compact', 'delete']);
   });
 
   test('the cross-key checks apply to the resulting set', async () => {
-    const res = await incremental([{ resourceType: TOPIC, resourceName: 't', configs: [{ name: 'remote.storage.enable', configOperation: SET, value: 'true' }] }]);
+    const res = await incremental([
+      { resourceType: TOPIC, resourceName: 't', configs: [{ name: 'remote.storage.enable', configOperation: SET, value: 'true' }] },
+    ]);
     expect(res.responses[0].errorCode).toBe(ErrorCode.INVALID_CONFIG);
     expect(overridesOf('t')).toEqual({ 'retention.ms': 3600000, 'cleanup.policy': ['compact'] });
   });

@@ -68,7 +68,12 @@ describe('ApiVersions', () => {
       const res = await callHandler(apiVersionsHandler, broker, version, { ...software, clusterId: null, nodeId: -1 });
       expect(res.errorCode, JSON.stringify(software)).toBe(ErrorCode.INVALID_REQUEST);
     }
-    const ok = await callHandler(apiVersionsHandler, broker, version, { clientSoftwareName: 'kgo', clientSoftwareVersion: 'v1.22.2', clusterId: null, nodeId: -1 });
+    const ok = await callHandler(apiVersionsHandler, broker, version, {
+      clientSoftwareName: 'kgo',
+      clientSoftwareVersion: 'v1.22.2',
+      clusterId: null,
+      nodeId: -1,
+    });
     expect(ok.errorCode).toBe(ErrorCode.NONE);
   });
 

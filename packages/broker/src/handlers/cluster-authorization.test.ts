@@ -108,7 +108,10 @@ describe('cluster mode: ElectLeaders from the view', () => {
     const r = await call(43, 2, { electionType: 0, topicPartitions: [{ topic: 'visible', partitions: [0] }], timeoutMs: 1000 });
     expect(r.errorCode).toBe(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     expect(r.replicaElectionResults).toEqual([
-      { topic: 'visible', partitionResult: [{ partitionId: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Request is not authorized.' }] },
+      {
+        topic: 'visible',
+        partitionResult: [{ partitionId: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Request is not authorized.' }],
+      },
     ]);
   });
 

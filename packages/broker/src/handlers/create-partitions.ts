@@ -22,16 +22,23 @@ export const createPartitionsHandler = defineHandler({
     const results = request.topics.map((t) => {
       const result = (errorCode: number, errorMessage: string | null) => ({ name: t.name, errorCode, errorMessage });
       // Kafka: ALTER on the topic, checked before its existence.
-      if (!authorize(ctx, AclOperation.ALTER, ResourceType.TOPIC, t.name)) return result(ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'The topic authorization is failed.');
+      if (!authorize(ctx, AclOperation.ALTER, ResourceType.TOPIC, t.name))
+        return result(ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'The topic authorization is failed.');
       const topic = broker.topics.get(t.name);
       if (topic === undefined) return result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${t.name}' does not exist.`);
       const current = topic.partitions.length;
-      if (t.count < current) return result(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${current} partitions, which is higher than the requested ${t.count}.`);
+      if (t.count < current)
+        return result(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${current} partitions, which is higher than the requested ${t.count}.`);
       if (t.count === current) return result(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partitions.`);
       if (t.count > 100_000) return result(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be at most 100000.');
       if (t.assignments !== null) {
-        if (t.assignments.length !== t.count - current) return result(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Increasing the number of partitions by ${t.count - current} but ${t.assignments.length} assignments provided.`);
-        if (t.assignments.some((a) => a.brokerIds.length !== 1 || a.brokerIds[0] !== broker.nodeId)) return result(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Assignments must name only broker ${broker.nodeId}.`);
+        if (t.assignments.length !== t.count - current)
+          return result(
+            ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+            `Increasing the number of partitions by ${t.count - current} but ${t.assignments.length} assignments provided.`,
+          );
+        if (t.assignments.some((a) => a.brokerIds.length !== 1 || a.brokerIds[0] !== broker.nodeId))
+          return result(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Assignments must name only broker ${broker.nodeId}.`);
       }
       // More partitions than this broker has files for: refused up front (see fd-budget.ts).
       const capacity = newPartitionsProblem(t.count - current);
@@ -68,10 +75,12 @@ async function createInCluster(ctx: RequestContext, cluster: ClusterNode, reques
       continue;
     }
     const current = topic.record.replicas.length;
-    if (t.count < current) results.push(result(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${current} partitions, which is higher than the requested ${t.count}.`));
+    if (t.count < current)
+      results.push(result(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${current} partitions, which is higher than the requested ${t.count}.`));
     else if (t.count === current) results.push(result(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partitions.`));
     else if (t.count > 100_000) results.push(result(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be at most 100000.'));
-    else if (t.assignments !== null) results.push(result(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'Explicit replica assignments are not supported in cluster mode yet.'));
+    else if (t.assignments !== null)
+      results.push(result(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'Explicit replica assignments are not supported in cluster mode yet.'));
     else if (newPartitionsProblem(t.count - current) !== null) results.push(result(ErrorCode.INVALID_PARTITIONS, newPartitionsProblem(t.count - current)));
     else if (request.validateOnly) results.push(result(0, null));
     else {

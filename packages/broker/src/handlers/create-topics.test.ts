@@ -25,7 +25,16 @@ function createTopics(version: number, topics: object[], validateOnly: boolean) 
 describe('CreateTopics', () => {
   test.each([5, 6, 7])('v%i validateOnly answers what the topic would be (KIP-525), and creates nothing', async (version) => {
     t = startTestBroker([['log.retention.hours', '24']]);
-    const res = await createTopics(version, [topic('would-be', [{ name: 'cleanup.policy', value: 'compact' }, { name: 'preallocate', value: 'TRUE' }])], true);
+    const res = await createTopics(
+      version,
+      [
+        topic('would-be', [
+          { name: 'cleanup.policy', value: 'compact' },
+          { name: 'preallocate', value: 'TRUE' },
+        ]),
+      ],
+      true,
+    );
     const r = res.topics[0];
     expect(r).toMatchObject({ name: 'would-be', errorCode: 0, errorMessage: null, numPartitions: 3, replicationFactor: 1 });
     expect(t.topics.get('would-be')).toBeUndefined();
@@ -54,12 +63,19 @@ describe('CreateTopics', () => {
 
   test('validateOnly still refuses what a creation would refuse', async () => {
     t = startTestBroker();
-    const res = await createTopics(7, [
-      topic('a', [{ name: 'retention.ms', value: 'soon' }]),
-      topic('b', [{ name: 'remote.storage.enable', value: 'true' }]),
-      topic('c', [{ name: 'segment.ms', value: null }, { name: 'retention.ms', value: null }]),
-      topic('d', [], 0),
-    ], true);
+    const res = await createTopics(
+      7,
+      [
+        topic('a', [{ name: 'retention.ms', value: 'soon' }]),
+        topic('b', [{ name: 'remote.storage.enable', value: 'true' }]),
+        topic('c', [
+          { name: 'segment.ms', value: null },
+          { name: 'retention.ms', value: null },
+        ]),
+        topic('d', [], 0),
+      ],
+      true,
+    );
     expect(res.topics.map((r: any) => [r.name, r.errorCode, r.numPartitions, r.configs])).toEqual([
       ['a', ErrorCode.INVALID_CONFIG, -1, null],
       ['b', ErrorCode.INVALID_CONFIG, -1, null],

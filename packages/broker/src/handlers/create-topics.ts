@@ -44,15 +44,22 @@ export const createTopicsHandler = defineHandler({
         configs: null,
       });
       if (counts.get(t.name)! > 1) return result(ErrorCode.INVALID_REQUEST, `Create topics request from client contains multiple entries for topic ${t.name}.`);
-      if (!clusterCreate && !authorize(ctx, AclOperation.CREATE, ResourceType.TOPIC, t.name)) return result(ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.');
+      if (!clusterCreate && !authorize(ctx, AclOperation.CREATE, ResourceType.TOPIC, t.name))
+        return result(ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.');
       let partitions = t.numPartitions;
       let replicationFactor = t.replicationFactor;
       if (t.assignments.length > 0) {
         if (partitions !== -1 || replicationFactor !== -1) {
-          return result(ErrorCode.INVALID_REQUEST, 'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.');
+          return result(
+            ErrorCode.INVALID_REQUEST,
+            'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.',
+          );
         }
         if (broker.cluster !== null) {
-          return result(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'Explicit replica assignments are not supported in cluster mode yet; give numPartitions and replicationFactor.');
+          return result(
+            ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+            'Explicit replica assignments are not supported in cluster mode yet; give numPartitions and replicationFactor.',
+          );
         }
         if (t.assignments.some((a) => a.brokerIds.length !== 1 || a.brokerIds[0] !== broker.nodeId)) {
           return result(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Replica assignments must name only broker ${broker.nodeId} (single node).`);

@@ -12,13 +12,20 @@ const DEFAULT = 5;
 let t: TestBroker | undefined;
 afterEach(() => t?.close());
 
-function describeConfigs(version: number, resources: Array<{ resourceType: number; resourceName: string; configurationKeys: string[] | null }>, includeSynonyms = true) {
+function describeConfigs(
+  version: number,
+  resources: Array<{ resourceType: number; resourceName: string; configurationKeys: string[] | null }>,
+  includeSynonyms = true,
+) {
   return callHandler(describeConfigsHandler, t!.broker, version, { resources, includeSynonyms, includeDocumentation: true });
 }
 
 describe('DescribeConfigs', () => {
-  test.each([1, 2, 3, 4])('v%i: a topic\'s configs with Kafka\'s synonyms and Long.MAX_VALUE as Kafka prints it', async (version) => {
-    t = startTestBroker([['log.retention.ms', '86400000'], ['log.segment.bytes', '1048576']]);
+  test.each([1, 2, 3, 4])("v%i: a topic's configs with Kafka's synonyms and Long.MAX_VALUE as Kafka prints it", async (version) => {
+    t = startTestBroker([
+      ['log.retention.ms', '86400000'],
+      ['log.segment.bytes', '1048576'],
+    ]);
     t.broker.topicCreator.create('t', 1, 1, [{ name: 'max.message.bytes', value: '2048' }], false);
     const res = await describeConfigs(version, [{ resourceType: TOPIC, resourceName: 't', configurationKeys: null }]);
     expect(res.results[0]).toMatchObject({ errorCode: 0, resourceType: TOPIC, resourceName: 't' });
@@ -71,9 +78,15 @@ describe('DescribeConfigs', () => {
     expect(res.results.map((r: any) => r.errorCode)).toEqual([ErrorCode.INVALID_TOPIC_EXCEPTION, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
   });
 
-  test('this broker: every broker config, read-only, with Kafka\'s synonyms', async () => {
+  test("this broker: every broker config, read-only, with Kafka's synonyms", async () => {
     t = startTestBroker([['log.retention.minutes', '30']]);
-    const res = await describeConfigs(4, [{ resourceType: BROKER, resourceName: '1', configurationKeys: ['log.retention.minutes', 'log.retention.ms', 'log.flush.interval.messages', 'compression.type'] }]);
+    const res = await describeConfigs(4, [
+      {
+        resourceType: BROKER,
+        resourceName: '1',
+        configurationKeys: ['log.retention.minutes', 'log.retention.ms', 'log.flush.interval.messages', 'compression.type'],
+      },
+    ]);
     const configs = new Map(res.results[0].configs.map((c: any) => [c.name, c]));
     expect(configs.get('log.retention.minutes')).toMatchObject({
       value: '30',
@@ -86,11 +99,14 @@ describe('DescribeConfigs', () => {
     });
     // Not set and no default: no synonyms (Kafka drops those before the key itself).
     expect(configs.get('log.retention.ms')).toMatchObject({ value: null, configSource: DEFAULT, synonyms: [] });
-    expect(configs.get('log.flush.interval.messages')).toMatchObject({ value: '9223372036854775807', synonyms: [{ name: 'log.flush.interval.messages', value: '9223372036854775807', source: DEFAULT }] });
+    expect(configs.get('log.flush.interval.messages')).toMatchObject({
+      value: '9223372036854775807',
+      synonyms: [{ name: 'log.flush.interval.messages', value: '9223372036854775807', source: DEFAULT }],
+    });
     expect(configs.get('compression.type')).toMatchObject({ value: 'producer' });
   });
 
-  test('broker names: \'\' (dynamic cluster defaults: none), not an integer, another node', async () => {
+  test("broker names: '' (dynamic cluster defaults: none), not an integer, another node", async () => {
     t = startTestBroker();
     const res = await describeConfigs(4, [
       { resourceType: BROKER, resourceName: '', configurationKeys: null },
@@ -99,7 +115,10 @@ describe('DescribeConfigs', () => {
     ]);
     expect(res.results[0]).toMatchObject({ errorCode: 0, configs: [] });
     expect(res.results[1]).toMatchObject({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Broker id must be an integer, but it is: one' });
-    expect(res.results[2]).toMatchObject({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Unexpected broker id, expected 1 or empty string, but received 2' });
+    expect(res.results[2]).toMatchObject({
+      errorCode: ErrorCode.INVALID_REQUEST,
+      errorMessage: 'Unexpected broker id, expected 1 or empty string, but received 2',
+    });
   });
 });
 
@@ -109,7 +128,9 @@ describe('DescribeConfigs of sensitive broker keys', () => {
       ['ssl.keystore.password', 'hunter2'],
       ['sasl.enabled.mechanisms', 'PLAIN'],
     ]);
-    const res = await describeConfigs(4, [{ resourceType: BROKER, resourceName: '1', configurationKeys: ['ssl.keystore.password', 'sasl.enabled.mechanisms'] }]);
+    const res = await describeConfigs(4, [
+      { resourceType: BROKER, resourceName: '1', configurationKeys: ['ssl.keystore.password', 'sasl.enabled.mechanisms'] },
+    ]);
     const configs = new Map(res.results[0].configs.map((c: any) => [c.name, c]));
     expect(configs.get('ssl.keystore.password')).toMatchObject({ value: null, isSensitive: true, configSource: STATIC_BROKER });
     expect((configs.get('ssl.keystore.password') as any).synonyms.every((s: any) => s.value === null)).toBe(true);

@@ -11,7 +11,15 @@ import { listGroupsHandler } from './list-groups.ts';
 async function twoGroups() {
   const h = harness();
   const g = await stableGroup(h, 'busy', 2, (i) => ({ groupInstanceId: i === 0 ? 'inst-0' : null }));
-  await h.coordinator.commitOffsets({ groupId: 'idle', generationId: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1, apiVersion: 8, offsets: [{ topic: 't', partition: 0, offset: 1, leaderEpoch: -1, metadata: null }] });
+  await h.coordinator.commitOffsets({
+    groupId: 'idle',
+    generationId: -1,
+    memberId: '',
+    groupInstanceId: null,
+    retentionTimeMs: -1,
+    apiVersion: 8,
+    offsets: [{ topic: 't', partition: 0, offset: 1, leaderEpoch: -1, metadata: null }],
+  });
   return { h, g, broker: fakeBroker(() => h.coordinator) };
 }
 

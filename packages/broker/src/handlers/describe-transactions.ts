@@ -21,7 +21,16 @@ export const describeTransactionsHandler = defineHandler({
     const transactionStates = request.transactionalIds.map((transactionalId) => {
       const d = described.get(transactionalId);
       if (d === undefined) {
-        return { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, transactionalId, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: 0, producerId: 0, producerEpoch: 0, topicPartitions: [] };
+        return {
+          errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+          transactionalId,
+          transactionState: '',
+          transactionTimeoutMs: 0,
+          transactionStartTimeMs: 0,
+          producerId: 0,
+          producerEpoch: 0,
+          topicPartitions: [],
+        };
       }
       return { ...d, topicPartitions: d.topicPartitions.filter((tp) => authorizeQuietly(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, tp.name)) };
     });

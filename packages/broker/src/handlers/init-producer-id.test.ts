@@ -48,7 +48,10 @@ describe('InitProducerId', () => {
   });
 
   test('v3+: only one of producerId / producerEpoch set is INVALID_REQUEST', async () => {
-    for (const pair of [{ producerId: 5, producerEpoch: -1 }, { producerId: -1, producerEpoch: 2 }]) {
+    for (const pair of [
+      { producerId: 5, producerEpoch: -1 },
+      { producerId: -1, producerEpoch: 2 },
+    ]) {
       const response = await callHandler(initProducerIdHandler, broker, 3, { transactionalId: null, transactionTimeoutMs: 1, ...pair });
       expect(response).toEqual({ throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REQUEST, producerId: -1, producerEpoch: -1 });
     }
@@ -62,9 +65,19 @@ describe('InitProducerId', () => {
     const again = await callHandler(initProducerIdHandler, withTxns, 2, { transactionalId: 'tx-1', transactionTimeoutMs: 60_000 });
     expect(again).toMatchObject({ errorCode: ErrorCode.NONE, producerId: tx.producerId, producerEpoch: 1 });
     // KIP-360 with another producer's id: fenced; v3 does not know PRODUCER_FENCED.
-    const stale = await callHandler(initProducerIdHandler, withTxns, 3, { transactionalId: 'tx-1', transactionTimeoutMs: 60_000, producerId: 424242, producerEpoch: 0 });
+    const stale = await callHandler(initProducerIdHandler, withTxns, 3, {
+      transactionalId: 'tx-1',
+      transactionTimeoutMs: 60_000,
+      producerId: 424242,
+      producerEpoch: 0,
+    });
     expect(stale.errorCode).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
-    const staleV4 = await callHandler(initProducerIdHandler, withTxns, 4, { transactionalId: 'tx-1', transactionTimeoutMs: 60_000, producerId: 424242, producerEpoch: 0 });
+    const staleV4 = await callHandler(initProducerIdHandler, withTxns, 4, {
+      transactionalId: 'tx-1',
+      transactionTimeoutMs: 60_000,
+      producerId: 424242,
+      producerEpoch: 0,
+    });
     expect(staleV4.errorCode).toBe(ErrorCode.PRODUCER_FENCED);
     const empty = await callHandler(initProducerIdHandler, withTxns, 0, { transactionalId: '', transactionTimeoutMs: 60_000 });
     expect(empty.errorCode).toBe(ErrorCode.INVALID_REQUEST);

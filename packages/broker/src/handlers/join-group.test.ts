@@ -12,12 +12,27 @@ import { syncGroupHandler } from './sync-group.ts';
 const protocols = [{ name: 'range', metadata: Uint8Array.from([0, 1, 0, 0, 0, 1, 0, 1, 116]) }];
 
 function joinBody(memberId: string, extra: object = {}) {
-  return { groupId: 'g', sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 30_000, memberId, groupInstanceId: null, protocolType: 'consumer', protocols, reason: null, ...extra };
+  return {
+    groupId: 'g',
+    sessionTimeoutMs: 10_000,
+    rebalanceTimeoutMs: 30_000,
+    memberId,
+    groupInstanceId: null,
+    protocolType: 'consumer',
+    protocols,
+    reason: null,
+    ...extra,
+  };
 }
 
 /** Runs a join through the handler while the clock passes the initial rebalance delay. */
 async function joinAndWait(h: ReturnType<typeof harness>, version: number, body: object): Promise<any> {
-  const pending = callHandler(joinGroupHandler, fakeBroker(() => h.coordinator), version, body);
+  const pending = callHandler(
+    joinGroupHandler,
+    fakeBroker(() => h.coordinator),
+    version,
+    body,
+  );
   await settle();
   h.clock.advance(TEST_CONFIG.initialRebalanceDelayMs);
   return pending;
@@ -55,7 +70,12 @@ describe('JoinGroup', () => {
 
   test('an out-of-range session timeout is INVALID_SESSION_TIMEOUT', async () => {
     const h = harness();
-    const response = await callHandler(joinGroupHandler, fakeBroker(() => h.coordinator), 5, joinBody('', { sessionTimeoutMs: 1 }));
+    const response = await callHandler(
+      joinGroupHandler,
+      fakeBroker(() => h.coordinator),
+      5,
+      joinBody('', { sessionTimeoutMs: 1 }),
+    );
     expect(response.errorCode).toBe(ErrorCode.INVALID_SESSION_TIMEOUT);
   });
 });
@@ -86,15 +106,28 @@ describe('SyncGroup, Heartbeat, LeaveGroup', () => {
 
   test('SyncGroup v5 without protocol type/name is INCONSISTENT_GROUP_PROTOCOL', async () => {
     const { broker, joined } = await stable(4);
-    const response = await callHandler(syncGroupHandler, broker, 5, { groupId: 'g', generationId: joined.generationId, memberId: joined.memberId, protocolType: null, protocolName: 'range', assignments: [] });
+    const response = await callHandler(syncGroupHandler, broker, 5, {
+      groupId: 'g',
+      generationId: joined.generationId,
+      memberId: joined.memberId,
+      protocolType: null,
+      protocolName: 'range',
+      assignments: [],
+    });
     expect(response.errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
   });
 
   test.each([0, 1, 2, 3, 4])('Heartbeat v%i', async (version) => {
     const { broker, joined } = await stable(3);
-    expect((await callHandler(heartbeatHandler, broker, version, { groupId: 'g', generationId: joined.generationId, memberId: joined.memberId })).errorCode).toBe(0);
-    expect((await callHandler(heartbeatHandler, broker, version, { groupId: 'g', generationId: 99, memberId: joined.memberId })).errorCode).toBe(ErrorCode.ILLEGAL_GENERATION);
-    expect((await callHandler(heartbeatHandler, broker, version, { groupId: 'g', generationId: 1, memberId: 'who' })).errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+    expect(
+      (await callHandler(heartbeatHandler, broker, version, { groupId: 'g', generationId: joined.generationId, memberId: joined.memberId })).errorCode,
+    ).toBe(0);
+    expect((await callHandler(heartbeatHandler, broker, version, { groupId: 'g', generationId: 99, memberId: joined.memberId })).errorCode).toBe(
+      ErrorCode.ILLEGAL_GENERATION,
+    );
+    expect((await callHandler(heartbeatHandler, broker, version, { groupId: 'g', generationId: 1, memberId: 'who' })).errorCode).toBe(
+      ErrorCode.UNKNOWN_MEMBER_ID,
+    );
   });
 
   test.each([0, 1, 2])('LeaveGroup v%i: one member id, one error code', async (version) => {

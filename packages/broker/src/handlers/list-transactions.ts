@@ -20,7 +20,9 @@ export const listTransactionsHandler = defineHandler({
       durationFilterMs: request.durationFilter ?? -1,
       transactionalIdPattern: request.transactionalIdPattern ?? null,
     });
-    const transactionStates = listed.transactionStates.filter((t) => authorizeQuietly(ctx, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, t.transactionalId));
+    const transactionStates = listed.transactionStates.filter((t) =>
+      authorizeQuietly(ctx, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, t.transactionalId),
+    );
     return { throttleTimeMs: 0, ...listed, transactionStates };
   },
 });

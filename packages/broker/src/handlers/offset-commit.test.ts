@@ -42,7 +42,13 @@ describe('OffsetCommit', () => {
       ]),
     );
     expect(response.topics).toEqual([
-      { name: 'orders', partitions: [{ partitionIndex: 0, errorCode: 0 }, { partitionIndex: 7, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }] },
+      {
+        name: 'orders',
+        partitions: [
+          { partitionIndex: 0, errorCode: 0 },
+          { partitionIndex: 7, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION },
+        ],
+      },
       { name: 'nope', partitions: [{ partitionIndex: 0, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }] },
       { name: 'audit', partitions: [{ partitionIndex: 0, errorCode: 0 }] },
     ]);
@@ -53,7 +59,12 @@ describe('OffsetCommit', () => {
 
   test('only unknown topics: nothing reaches the coordinator', async () => {
     const h = harness();
-    const response = await callHandler(offsetCommitHandler, fakeBroker(() => h.coordinator, TOPICS), 8, commitBody('g', [['nope', 0, 1, null]]));
+    const response = await callHandler(
+      offsetCommitHandler,
+      fakeBroker(() => h.coordinator, TOPICS),
+      8,
+      commitBody('g', [['nope', 0, 1, null]]),
+    );
     expect(response.topics[0].partitions[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     expect(h.coordinator.groupState('g')).toBeUndefined();
   });
@@ -80,7 +91,16 @@ describe('OffsetFetch', () => {
   async function committed() {
     const h = harness();
     const broker = fakeBroker(() => h.coordinator, TOPICS);
-    await callHandler(offsetCommitHandler, broker, 8, commitBody('g', [['orders', 0, 10, 'meta'], ['orders', 2, 12, null], ['audit', 0, 3, null]]));
+    await callHandler(
+      offsetCommitHandler,
+      broker,
+      8,
+      commitBody('g', [
+        ['orders', 0, 10, 'meta'],
+        ['orders', 2, 12, null],
+        ['audit', 0, 3, null],
+      ]),
+    );
     return { h, broker };
   }
 
@@ -103,7 +123,13 @@ describe('OffsetFetch', () => {
     const { broker } = await committed();
     const response = await callHandler(offsetFetchHandler, broker, version, { groupId: 'g', topics: null });
     expect(response.topics.map((t: any) => [t.name, t.partitions.map((p: any) => [p.partitionIndex, p.committedOffset])])).toEqual([
-      ['orders', [[0, 10], [2, 12]]],
+      [
+        'orders',
+        [
+          [0, 10],
+          [2, 12],
+        ],
+      ],
       ['audit', [[0, 3]]],
     ]);
   });

@@ -35,7 +35,13 @@ export const offsetCommitHandler = defineHandler({
         if (!mayReadGroup) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
         if (!mayReadTopic) return { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
         if (topic?.partitions[p.partitionIndex] === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
-        offsets.push({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch ?? -1, metadata: p.committedMetadata });
+        offsets.push({
+          topic: t.name,
+          partition: p.partitionIndex,
+          offset: p.committedOffset,
+          leaderEpoch: p.committedLeaderEpoch ?? -1,
+          metadata: p.committedMetadata,
+        });
         return { index: offsets.length - 1 };
       });
     });

@@ -56,10 +56,17 @@ const TRANSACTIONAL = 0x10;
  * KIP-890 part 1: NONE when a transactional batch may be appended to this partition (or the batch
  * is not transactional), else the error to answer, mapped for the request's version.
  */
-function verifyTransactional(broker: BrokerContext, version: number, transactionalId: string | null, topic: string, partition: number, batch: Uint8Array): { errorCode: number; message: string | null } {
+function verifyTransactional(
+  broker: BrokerContext,
+  version: number,
+  transactionalId: string | null,
+  topic: string,
+  partition: number,
+  batch: Uint8Array,
+): { errorCode: number; message: string | null } {
   const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
   if ((view.getInt16(ATTRIBUTES_AT) & TRANSACTIONAL) === 0) return { errorCode: ErrorCode.NONE, message: null };
-  if (transactionalId === null) return { errorCode: ErrorCode.INVALID_TXN_STATE, message: 'a transactional batch needs the request\'s transactional id' };
+  if (transactionalId === null) return { errorCode: ErrorCode.INVALID_TXN_STATE, message: "a transactional batch needs the request's transactional id" };
   const producerId = Number(view.getBigInt64(PRODUCER_ID_AT));
   const producerEpoch = view.getInt16(PRODUCER_EPOCH_AT);
   const [verified] = broker.transactions.verifyPartitions({ transactionalId, producerId, producerEpoch, partitions: [{ topic, partition }] });
@@ -72,7 +79,10 @@ function verifyTransactional(broker: BrokerContext, version: number, transaction
     case ErrorCode.NOT_COORDINATOR:
       return { errorCode: ErrorCode.NOT_ENOUGH_REPLICAS, message: 'the transaction could not be verified yet; retry' };
     case ErrorCode.TRANSACTION_ABORTABLE:
-      return { errorCode: errorForVersion(ApiKey.Produce, version, verified.errorCode), message: `${topic}-${partition} is not in the producer's ongoing transaction` };
+      return {
+        errorCode: errorForVersion(ApiKey.Produce, version, verified.errorCode),
+        message: `${topic}-${partition} is not in the producer's ongoing transaction`,
+      };
     default:
       return { errorCode: errorForVersion(ApiKey.Produce, version, verified.errorCode), message: null };
   }
@@ -101,7 +111,10 @@ export const produceHandler = defineHandler({
     // the topic's existence.
     const transactionalId = request.transactionalId ?? null;
     if (transactionalId !== null && !authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, transactionalId)) {
-      const responses = request.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map(({ index }) => failed(index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)) }));
+      const responses = request.topicData.map((t) => ({
+        name: t.name,
+        partitionResponses: t.partitionData.map(({ index }) => failed(index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)),
+      }));
       return acks === 0 ? CLOSE_CONNECTION : { responses, throttleTimeMs: 0 };
     }
     const writable = new Map<string, boolean>();
@@ -133,14 +146,18 @@ export const produceHandler = defineHandler({
         const checked = produceRecords(records);
         if ('errorCode' in checked) return failed(index, checked.errorCode, checked.message);
         const batch = checked.batch;
-        if (partition.offline) return failed(index, ErrorCode.KAFKA_STORAGE_ERROR, 'the partition\'s storage failed; it is offline until the broker restarts');
+        if (partition.offline) return failed(index, ErrorCode.KAFKA_STORAGE_ERROR, "the partition's storage failed; it is offline until the broker restarts");
         // No await from here to the append: the verification holds when the batch lands.
         const verified = verifyTransactional(broker, version, request.transactionalId ?? null, topicData.name, index, batch);
         if (verified.errorCode !== ErrorCode.NONE) return failed(index, verified.errorCode, verified.message);
         const replicated = cluster !== null && partition.isReplicated;
         const minIsr = replicated ? partition.topic.config.num('min.insync.replicas') : 1;
         if (replicated && acks === -1 && cluster.replication.isr(partition).length < minIsr) {
-          return failed(index, ErrorCode.NOT_ENOUGH_REPLICAS, `${cluster.replication.isr(partition).length} in-sync replicas, min.insync.replicas is ${minIsr}`);
+          return failed(
+            index,
+            ErrorCode.NOT_ENOUGH_REPLICAS,
+            `${cluster.replication.isr(partition).length} in-sync replicas, min.insync.replicas is ${minIsr}`,
+          );
         }
         try {
           const started = performance.now();
@@ -149,7 +166,11 @@ export const produceHandler = defineHandler({
           // A retried batch of an idempotent producer wrote nothing, so there is nothing to
           // announce; Kafka answers it NONE with the original offsets (acks and fsync-on-ack
           // apply as to any append).
-          if (appended.duplicate) broker.logger.debug({ topic: topicData.name, partition: index, baseOffset: appended.baseOffset }, 'duplicate batch answered with its original offsets');
+          if (appended.duplicate)
+            broker.logger.debug(
+              { topic: topicData.name, partition: index, baseOffset: appended.baseOffset },
+              'duplicate batch answered with its original offsets',
+            );
           // A retried duplicate (idempotent producer) appended nothing: not counted.
           if (!appended.duplicate) {
             broker.metrics.dataPath.appended(batch.byteLength, performance.now() - started);
@@ -196,7 +217,10 @@ export const produceHandler = defineHandler({
     const response = nodeEndpoints.length === 0 ? { responses, throttleTimeMs: 0 } : { responses, throttleTimeMs: 0, nodeEndpoints };
     if (awaitingReplicas.length > 0) {
       const flushed = broker.config.bool('sluice.flush.on.ack.enable') && toFlush.size > 0 ? flushForAcks(toFlush, awaitingFlush) : Promise.resolve();
-      return Promise.all([flushed, waitForReplicas(broker.delayedProduces, awaitingReplicas, request.timeoutMs, (p) => cluster!.replication.isr(p).length)]).then(() => response);
+      return Promise.all([
+        flushed,
+        waitForReplicas(broker.delayedProduces, awaitingReplicas, request.timeoutMs, (p) => cluster!.replication.isr(p).length),
+      ]).then(() => response);
     }
     if (!broker.config.bool('sluice.flush.on.ack.enable') || toFlush.size === 0) return response;
     return flushForAcks(toFlush, awaitingFlush).then(() => response);
@@ -234,9 +258,18 @@ function waitForReplicas(
         onComplete: () => {
           for (const w of waiting) {
             if (w.response.errorCode !== ErrorCode.NONE) continue;
-            if (w.partition.offline) Object.assign(w.response, failed(w.response.index, ErrorCode.KAFKA_STORAGE_ERROR, 'the partition went offline before the replicas had the records'));
-            else if (!replicated(w)) Object.assign(w.response, failed(w.response.index, ErrorCode.REQUEST_TIMED_OUT, 'the in-sync replicas did not get the records in time'));
-            else if (isrSize(w.partition) < w.minIsr) Object.assign(w.response, failed(w.response.index, ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, `the ISR shrank below min.insync.replicas (${w.minIsr})`));
+            if (w.partition.offline)
+              Object.assign(
+                w.response,
+                failed(w.response.index, ErrorCode.KAFKA_STORAGE_ERROR, 'the partition went offline before the replicas had the records'),
+              );
+            else if (!replicated(w))
+              Object.assign(w.response, failed(w.response.index, ErrorCode.REQUEST_TIMED_OUT, 'the in-sync replicas did not get the records in time'));
+            else if (isrSize(w.partition) < w.minIsr)
+              Object.assign(
+                w.response,
+                failed(w.response.index, ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, `the ISR shrank below min.insync.replicas (${w.minIsr})`),
+              );
           }
           resolve();
         },

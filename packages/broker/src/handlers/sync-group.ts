@@ -33,6 +33,12 @@ export const syncGroupHandler = defineHandler({
       protocolName,
       assignments: request.assignments,
     });
-    return { throttleTimeMs: 0, errorCode: result.errorCode, protocolType: result.protocolType, protocolName: result.protocolName, assignment: result.assignment };
+    return {
+      throttleTimeMs: 0,
+      errorCode: result.errorCode,
+      protocolType: result.protocolType,
+      protocolName: result.protocolName,
+      assignment: result.assignment,
+    };
   },
 });

@@ -68,10 +68,12 @@ export class BrokerProbe {
       help: 'Requests answered, by API and the version answered at.',
       labelNames: ['api', 'version'],
     });
-    const histogram = (name: string, help: string) =>
-      new HistogramFamily(registry, { name, help, labelNames: ['api'], buckets: REQUEST_SECONDS_BUCKETS });
+    const histogram = (name: string, help: string) => new HistogramFamily(registry, { name, help, labelNames: ['api'], buckets: REQUEST_SECONDS_BUCKETS });
     this.queueTime = histogram('sluice_request_queue_time_seconds', 'From a complete request frame to its handler starting.');
-    this.localTime = histogram('sluice_request_local_time_seconds', 'From the handler starting to its response being ready (parked fetches and acks fsyncs included).');
+    this.localTime = histogram(
+      'sluice_request_local_time_seconds',
+      'From the handler starting to its response being ready (parked fetches and acks fsyncs included).',
+    );
     this.sendTime = histogram('sluice_response_send_time_seconds', 'From the response being ready to its last byte written to the socket.');
     this.errors = new CounterFamily(registry, {
       name: 'sluice_errors_total',
@@ -109,7 +111,11 @@ export class BrokerProbe {
       help: 'Connections closed for TLS reasons, by listener and reason: tls_error (garbage, a plaintext client on a TLS listener, a failed handshake), handshake_timeout, tls_on_plaintext (a TLS client on a plaintext listener).',
       labelNames: ['listener', 'reason'],
     });
-    this.ktlsAvailable = new Gauge({ name: 'sluice_ktls_available', help: '1 when the start-up probe found kernel TLS (setsockopt TCP_ULP "tls" works), else 0.', registers });
+    this.ktlsAvailable = new Gauge({
+      name: 'sluice_ktls_available',
+      help: '1 when the start-up probe found kernel TLS (setsockopt TCP_ULP "tls" works), else 0.',
+      registers,
+    });
     this.connectionsAccepted = new CounterFamily(registry, {
       name: 'sluice_connections_accepted_total',
       help: 'Client connections accepted since the broker started.',

@@ -63,7 +63,11 @@ export class DataPathProbe {
     this.transferSyscalls = { sendfile: transferSyscalls.child('sendfile'), splice: transferSyscalls.child('splice'), copy: transferSyscalls.child('copy') };
     this.bufferBytes = counter('sluice_send_buffer_bytes_total', 'Response bytes sent from memory (headers and encoded bodies) with send(2).').child();
     this.bufferSyscalls = counter('sluice_send_buffer_syscalls_total', 'send(2) calls that wrote response bytes from memory.').child();
-    const sends = counter('sluice_writer_sends_total', 'Responses handed to the connection writer, by whether they were written inline or queued for its thread.', ['path']);
+    const sends = counter(
+      'sluice_writer_sends_total',
+      'Responses handed to the connection writer, by whether they were written inline or queued for its thread.',
+      ['path'],
+    );
     this.sendsInline = sends.child('inline');
     this.sendsQueued = sends.child('queued');
     this.wouldBlock = counter('sluice_writer_would_block_total', 'Writes that stopped because a socket was full (EAGAIN).').child();

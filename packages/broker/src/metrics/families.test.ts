@@ -102,7 +102,10 @@ describe('GaugeFamily', () => {
     family.set(20, 'b', '0');
     family.endRefresh();
     expect(await registry.metrics()).toContain('# TYPE test_log_end_offset gauge');
-    expect(await samples(registry, 'test_log_end_offset')).toEqual(['test_log_end_offset{topic="a",partition="0"} 10', 'test_log_end_offset{topic="b",partition="0"} 20']);
+    expect(await samples(registry, 'test_log_end_offset')).toEqual([
+      'test_log_end_offset{topic="a",partition="0"} 10',
+      'test_log_end_offset{topic="b",partition="0"} 20',
+    ]);
     family.beginRefresh();
     family.set(11, 'a', '0');
     family.endRefresh();

@@ -16,7 +16,11 @@ function source(scrape: () => Promise<string>): ScrapeSource {
 describe('MetricsServer', () => {
   it('serves the exposition at its path on the port it bound', async () => {
     let scrapes = 0;
-    server = new MetricsServer({ host: '127.0.0.1', port: 0, path: '/metrics' }, source(async () => `sluice_up ${++scrapes}\n`), silentLogger);
+    server = new MetricsServer(
+      { host: '127.0.0.1', port: 0, path: '/metrics' },
+      source(async () => `sluice_up ${++scrapes}\n`),
+      silentLogger,
+    );
     const url = await server.listen();
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
     expect(url).not.toMatch(/:0\//);
@@ -77,7 +81,11 @@ describe('MetricsServer', () => {
     await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()));
     const port = (holder.address() as { port: number }).port;
     try {
-      server = new MetricsServer({ host: '127.0.0.1', port, path: '/metrics' }, source(async () => ''), silentLogger);
+      server = new MetricsServer(
+        { host: '127.0.0.1', port, path: '/metrics' },
+        source(async () => ''),
+        silentLogger,
+      );
       await expect(server.listen()).rejects.toMatchObject({ code: 'EADDRINUSE' });
     } finally {
       holder.close();

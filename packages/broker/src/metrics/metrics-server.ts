@@ -83,15 +83,17 @@ export class MetricsServer {
     this.waiting++;
     const run = this.scraping.then(() => this.source.scrape());
     this.scraping = run.catch(() => undefined);
-    run.finally(() => this.waiting--).then(
-      (text) => {
-        res.writeHead(200, { 'content-type': this.source.contentType });
-        res.end(req.method === 'HEAD' ? undefined : text);
-      },
-      (err: unknown) => {
-        this.log.error({ err }, 'metrics scrape failed');
-        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('scrape failed; see the broker log\n');
-      },
-    );
+    run
+      .finally(() => this.waiting--)
+      .then(
+        (text) => {
+          res.writeHead(200, { 'content-type': this.source.contentType });
+          res.end(req.method === 'HEAD' ? undefined : text);
+        },
+        (err: unknown) => {
+          this.log.error({ err }, 'metrics scrape failed');
+          res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('scrape failed; see the broker log\n');
+        },
+      );
   }
 }

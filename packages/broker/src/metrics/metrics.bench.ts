@@ -49,7 +49,9 @@ const probes = (i: number) => {
 // ---- per request: the same counts through prom-client's labelled metrics ----
 const registry = new Registry();
 const requests = new Counter({ name: 'b_requests_total', help: 'b', labelNames: ['api', 'version'], registers: [registry] });
-const phases = ['queue', 'local', 'send'].map((p) => new Histogram({ name: `b_${p}_seconds`, help: 'b', labelNames: ['api'], buckets: [...REQUEST_SECONDS_BUCKETS], registers: [registry] }));
+const phases = ['queue', 'local', 'send'].map(
+  (p) => new Histogram({ name: `b_${p}_seconds`, help: 'b', labelNames: ['api'], buckets: [...REQUEST_SECONDS_BUCKETS], registers: [registry] }),
+);
 const bytesIn = new Counter({ name: 'b_bytes_in_total', help: 'b', labelNames: ['topic'], registers: [registry] });
 const messagesIn = new Counter({ name: 'b_messages_in_total', help: 'b', labelNames: ['topic'], registers: [registry] });
 const appendBytes = new Counter({ name: 'b_append_bytes_total', help: 'b', labelNames: ['mode'], registers: [registry] });
@@ -111,10 +113,33 @@ try {
       groupInstanceId: null,
       retentionTimeMs: -1,
       apiVersion: 8,
-      offsets: Array.from({ length: perTopic }, (_, p) => ({ topic: `topic-${g % Math.ceil(partitions / perTopic)}`, partition: p % perTopic, offset: 0, leaderEpoch: -1, metadata: null })),
+      offsets: Array.from({ length: perTopic }, (_, p) => ({
+        topic: `topic-${g % Math.ceil(partitions / perTopic)}`,
+        partition: p % perTopic,
+        offset: 0,
+        leaderEpoch: -1,
+        metadata: null,
+      })),
     });
   }
-  const writer: WriterStats = { sendfileBytes: 0, sendfileSyscalls: 0, spliceBytes: 0, spliceSyscalls: 0, copyBytes: 0, copySyscalls: 0, plainBytes: 0, plainSyscalls: 0, sendsInline: 0, sendsQueued: 0, wouldBlock: 0, continuations: 0, queuedBytes: 0, connections: 0, errors: 0, truncatedRanges: 0 };
+  const writer: WriterStats = {
+    sendfileBytes: 0,
+    sendfileSyscalls: 0,
+    spliceBytes: 0,
+    spliceSyscalls: 0,
+    copyBytes: 0,
+    copySyscalls: 0,
+    plainBytes: 0,
+    plainSyscalls: 0,
+    sendsInline: 0,
+    sendsQueued: 0,
+    wouldBlock: 0,
+    continuations: 0,
+    queuedBytes: 0,
+    connections: 0,
+    errors: 0,
+    truncatedRanges: 0,
+  };
   metrics.attach({ topics, groups: h.coordinator, writerStats: () => writer });
 
   const runs = 20;
@@ -132,7 +157,8 @@ try {
     bytes = text.length;
   }
   const nativeNs = nsPerOp(() => {
-    for (const topic of topics.topics) for (const p of topic.partitions) void (p.log.logStartOffset + p.log.logEndOffset + p.log.sizeBytes + p.log.segmentCount);
+    for (const topic of topics.topics)
+      for (const p of topic.partitions) void (p.log.logStartOffset + p.log.logEndOffset + p.log.sizeBytes + p.log.segmentCount);
   }, 50);
   console.log(`scrape (${partitions} partitions, ${groupCount} groups x ${perTopic} committed partitions):`);
   console.log(`  native getters, 4 per partition    ${(nativeNs / 1e6).toFixed(2).padStart(6)} ms`);

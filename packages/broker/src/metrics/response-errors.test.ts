@@ -12,7 +12,13 @@ describe('errorScanFor', () => {
   it('finds per-partition errors in a Produce response, skipping successes', () => {
     const body = {
       responses: [
-        { name: 'a', partitionResponses: [{ index: 0, errorCode: 0 }, { index: 1, errorCode: ErrorCode.CORRUPT_MESSAGE }] },
+        {
+          name: 'a',
+          partitionResponses: [
+            { index: 0, errorCode: 0 },
+            { index: 1, errorCode: ErrorCode.CORRUPT_MESSAGE },
+          ],
+        },
         { name: 'b', partitionResponses: [{ index: 0, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }] },
       ],
       throttleTimeMs: 0,

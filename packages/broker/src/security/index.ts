@@ -23,7 +23,14 @@ export { genericFailureMessage, type SaslFailureReason, type SaslServer, type Sa
 export { PLAIN, type PlainCredentialSource, PlainSaslServer, StaticPlainCredentials } from './sasl/plain.ts';
 export { PLAIN_LOGIN_MODULE, plainCredentialsFromJaasConfig, plainCredentialsFromJaasFile } from './sasl/plain-credentials.ts';
 export { type JaasLoginModule, JaasParseError, kafkaServerSection, parseJaasConfig, parseJaasFile } from './sasl/jaas.ts';
-export { type ClientInitialResponse, OAUTHBEARER, type OAuthBearerTokenValidator, OAuthBearerSaslServer, parseClientInitialResponse, type TokenValidation } from './sasl/oauthbearer.ts';
+export {
+  type ClientInitialResponse,
+  OAUTHBEARER,
+  type OAuthBearerTokenValidator,
+  OAuthBearerSaslServer,
+  parseClientInitialResponse,
+  type TokenValidation,
+} from './sasl/oauthbearer.ts';
 export { JwksKeySet, type JwtValidation, type JwtValidationOptions, JwtTokenValidator, validateJwt } from './sasl/jwt.ts';
 export { type NonceSource, randomNonce, type ScramCredentialLookup, ScramSaslServer } from './sasl/scram-server.ts';
 export {
@@ -40,13 +47,26 @@ export {
   scramMechanismByName,
   scramMechanismByType,
 } from './sasl/scram-credential.ts';
-export { FileScramCredentialStore, MemoryScramCredentialStore, SCRAM_CREDENTIALS_FILE, type ScramCredentialChange, type ScramCredentialStore } from './sasl/scram-credential-store.ts';
+export {
+  FileScramCredentialStore,
+  MemoryScramCredentialStore,
+  SCRAM_CREDENTIALS_FILE,
+  type ScramCredentialChange,
+  type ScramCredentialStore,
+} from './sasl/scram-credential-store.ts';
 export { alterUserScramCredentials, describeUserScramCredentials, type ScramDeletion, type ScramUpsertion } from './sasl/scram-admin.ts';
 
 export * from './acl/acl-types.ts';
 export { bindingMatches, entryMatches, patternMatches } from './acl/acl-filter.ts';
 export { ACLS_FILE, type AclStore, FileAclStore, MemoryAclStore } from './acl/acl-store.ts';
-export { type AclCreateResult, type AclDeleteResult, type AuthorizerOptions, type Session, StandardAuthorizer, SUPPORTED_OPERATIONS } from './acl/authorizer.ts';
+export {
+  type AclCreateResult,
+  type AclDeleteResult,
+  type AuthorizerOptions,
+  type Session,
+  StandardAuthorizer,
+  SUPPORTED_OPERATIONS,
+} from './acl/authorizer.ts';
 export { type DenialLogOptions, DenialLogLimiter } from './acl/denial-log.ts';
 export { authorizerEnabled, LEGACY_ACL_AUTHORIZER, parseAllowEveryoneIfNoAclFound, parseSuperUsers, STANDARD_AUTHORIZER } from './acl/authorizer-config.ts';
 export { bindingFitsVersion, bindingFromCreation, deleteAclsMatchingAcl, describeAclsResources, filterFromWire } from './acl/acl-wire.ts';

@@ -1,5 +1,13 @@
 import { describe, expect, test } from 'vitest';
-import { DEFAULT_SECURITY_PROTOCOL_MAP, isSaslProtocol, isTlsProtocol, listenerJaasConfig, listenerSetting, parseSecurityProtocolMap, securityProtocolOf } from './listener-security.ts';
+import {
+  DEFAULT_SECURITY_PROTOCOL_MAP,
+  isSaslProtocol,
+  isTlsProtocol,
+  listenerJaasConfig,
+  listenerSetting,
+  parseSecurityProtocolMap,
+  securityProtocolOf,
+} from './listener-security.ts';
 
 describe('listener.security.protocol.map', () => {
   test("Kafka's default maps each protocol name to itself", () => {

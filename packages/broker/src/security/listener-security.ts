@@ -22,7 +22,8 @@ export function parseSecurityProtocolMap(value: string): Map<string, SecurityPro
     if (m === null) throw new Error(`listener.security.protocol.map: "${entry}" is not LISTENER_NAME:SECURITY_PROTOCOL`);
     const name = (m[1] as string).toUpperCase();
     const protocol = (m[2] as string).toUpperCase();
-    if (!(SECURITY_PROTOCOLS as readonly string[]).includes(protocol)) throw new Error(`listener.security.protocol.map: unknown security protocol ${m[2]} for listener ${m[1]} (known: ${SECURITY_PROTOCOLS.join(', ')})`);
+    if (!(SECURITY_PROTOCOLS as readonly string[]).includes(protocol))
+      throw new Error(`listener.security.protocol.map: unknown security protocol ${m[2]} for listener ${m[1]} (known: ${SECURITY_PROTOCOLS.join(', ')})`);
     if (map.has(name)) throw new Error(`listener.security.protocol.map: listener ${name} is mapped twice`);
     map.set(name, protocol as SecurityProtocol);
   }
@@ -46,7 +47,11 @@ export function listenerSetting(lookup: ConfigLookup, listenerName: string, key:
 }
 
 /** The JAAS configuration for a listener and mechanism: per listener and mechanism, else `sasl.jaas.config`. */
-export function listenerJaasConfig(lookup: ConfigLookup, listenerName: string, mechanism: string): { readonly key: string; readonly value: string } | undefined {
+export function listenerJaasConfig(
+  lookup: ConfigLookup,
+  listenerName: string,
+  mechanism: string,
+): { readonly key: string; readonly value: string } | undefined {
   const specific = `listener.name.${listenerName.toLowerCase()}.${mechanism.toLowerCase()}.sasl.jaas.config`;
   const v = lookup(specific);
   if (v !== undefined) return { key: specific, value: v };

@@ -21,7 +21,10 @@ export async function callHandler(
   const frame = encodeRequest(handler.apiKey, apiVersion, 42, clientId, body).subarray(4);
   const header = decodeRequestHeader(frame);
   const request = decodeRequest(header, frame);
-  const result = await handler.handle({ broker, header, connection: { id: 1, remoteAddress: '127.0.0.1', remotePort: 50000, listenerName: 'PLAINTEXT' }, session, receivedAt: 0 }, request);
+  const result = await handler.handle(
+    { broker, header, connection: { id: 1, remoteAddress: '127.0.0.1', remotePort: 50000, listenerName: 'PLAINTEXT' }, session, receivedAt: 0 },
+    request,
+  );
   if (typeof result === 'symbol') throw new Error('the handler sent no response');
   const parts = encodeResponse(handler.apiKey, apiVersion, 42, result);
   if (parts.length !== 1 || !(parts[0] instanceof Uint8Array)) throw new Error('group responses are a single buffer');

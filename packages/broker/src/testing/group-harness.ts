@@ -77,7 +77,13 @@ export function joinInput(groupId: string, memberId: string, overrides: Partial<
   };
 }
 
-export function syncInput(groupId: string, memberId: string, generationId: number, assignments: Record<string, number[]> = {}, overrides: Partial<SyncGroupInput> = {}): SyncGroupInput {
+export function syncInput(
+  groupId: string,
+  memberId: string,
+  generationId: number,
+  assignments: Record<string, number[]> = {},
+  overrides: Partial<SyncGroupInput> = {},
+): SyncGroupInput {
   return {
     groupId,
     generationId,
@@ -114,7 +120,13 @@ export function watch<T>(promise: Promise<T>): Watched<T> {
  * Advances the clock by `ms` in steps of `stepMs`, heartbeating for the given members after each
  * step (members whose heartbeat is refused stop being kept alive).
  */
-export function keepAlive(h: Harness, groupId: string, members: ReadonlyArray<{ memberId: string; generationId: number; groupInstanceId?: string | null }>, ms: number, stepMs = 3000): void {
+export function keepAlive(
+  h: Harness,
+  groupId: string,
+  members: ReadonlyArray<{ memberId: string; generationId: number; groupInstanceId?: string | null }>,
+  ms: number,
+  stepMs = 3000,
+): void {
   let alive = [...members];
   for (let t = 0; t < ms; t += stepMs) {
     h.clock.advance(Math.min(stepMs, ms - t));
@@ -144,7 +156,12 @@ export interface StableGroup {
  * Brings `count` members into a new Stable group through the initial rebalance: each gets its id,
  * all join, the delay passes, the leader assigns [index] to each member, everyone syncs.
  */
-export async function stableGroup(h: Harness, groupId: string, count: number, overrides: (i: number) => Partial<JoinGroupInput> = () => ({})): Promise<StableGroup> {
+export async function stableGroup(
+  h: Harness,
+  groupId: string,
+  count: number,
+  overrides: (i: number) => Partial<JoinGroupInput> = () => ({}),
+): Promise<StableGroup> {
   const joins: Array<Watched<JoinResult>> = [];
   for (let i = 0; i < count; i++) {
     const o = { clientId: `client-${i}`, ...overrides(i) };
@@ -164,7 +181,11 @@ export async function stableGroup(h: Harness, groupId: string, count: number, ov
   const generationId = results[0].generationId;
   const assignments = Object.fromEntries(ids.map((id, i) => [id, [i]]));
   const syncs = await Promise.all(
-    ids.map((id, i) => h.coordinator.syncGroup(syncInput(groupId, id, generationId, id === leader ? assignments : {}, { groupInstanceId: overrides(i).groupInstanceId ?? null }))),
+    ids.map((id, i) =>
+      h.coordinator.syncGroup(
+        syncInput(groupId, id, generationId, id === leader ? assignments : {}, { groupInstanceId: overrides(i).groupInstanceId ?? null }),
+      ),
+    ),
   );
   return { memberIds: ids, leader, generationId, joins: results, syncs };
 }

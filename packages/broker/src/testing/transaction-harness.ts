@@ -7,7 +7,13 @@ import { DEFAULT_TRANSACTION_COORDINATOR_CONFIG, type TransactionCoordinatorConf
 import { type TransactionCoordinator as Coordinator, TransactionCoordinator } from '../transactions/coordinator.ts';
 import { MemoryMarkerWriter } from '../transactions/memory-marker-writer.ts';
 import { MemoryTransactionLog } from '../transactions/memory-transaction-log.ts';
-import { decodeTransactionLogKey, decodeTransactionLogValue, encodeTransactionLogKey, encodeTransactionLogValue, type TransactionLogValue } from '../transactions/records.ts';
+import {
+  decodeTransactionLogKey,
+  decodeTransactionLogValue,
+  encodeTransactionLogKey,
+  encodeTransactionLogValue,
+  type TransactionLogValue,
+} from '../transactions/records.ts';
 import { stateFromStatus, type TransactionState } from '../transactions/state.ts';
 
 export const START_MS = 1_700_000_000_000;

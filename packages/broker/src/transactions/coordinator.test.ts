@@ -31,7 +31,13 @@ describe('InitProducerId with a transactional id', () => {
     expect(await init(h)).toEqual({ errorCode: ErrorCode.NONE, producerId: 1000, producerEpoch: 0 });
     expect(writtenStates(h.log, 'tx')).toEqual(['Empty']);
     expect(h.log.partitions[transactionPartition('tx', 4)]).toHaveLength(1);
-    expect(lastWritten(h.log, 'tx')).toMatchObject({ producerId: 1000, producerEpoch: 0, transactionTimeoutMs: TIMEOUT, transactionPartitions: null, transactionStartTimestampMs: -1 });
+    expect(lastWritten(h.log, 'tx')).toMatchObject({
+      producerId: 1000,
+      producerEpoch: 0,
+      transactionTimeoutMs: TIMEOUT,
+      transactionPartitions: null,
+      transactionStartTimestampMs: -1,
+    });
   });
 
   test('a second producer with the same id bumps the epoch and fences the first', async () => {
@@ -154,7 +160,9 @@ describe('a transaction from AddPartitions to CompleteCommit', () => {
     const h = await harness();
     const p = await ongoing(h);
     const records = h.log.recordCount;
-    expect(await h.coordinator.addPartitions({ transactionalId: 'tx', producerId: p.producerId, producerEpoch: 0, partitions: [ORDERS_1] })).toBe(ErrorCode.NONE);
+    expect(await h.coordinator.addPartitions({ transactionalId: 'tx', producerId: p.producerId, producerEpoch: 0, partitions: [ORDERS_1] })).toBe(
+      ErrorCode.NONE,
+    );
     expect(h.log.recordCount).toBe(records);
   });
 
@@ -244,7 +252,9 @@ describe('VerifyOnly (the produce path’s check, KIP-890 part 1)', () => {
     ]);
     expect(h.coordinator.verifyPartitions({ ...base, producerEpoch: 1, partitions: [ORDERS_0] })[0].errorCode).toBe(ErrorCode.PRODUCER_FENCED);
     expect(h.coordinator.verifyPartitions({ ...base, producerId: 9, partitions: [ORDERS_0] })[0].errorCode).toBe(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
-    expect(h.coordinator.verifyPartitions({ ...base, transactionalId: 'other', partitions: [ORDERS_0] })[0].errorCode).toBe(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+    expect(h.coordinator.verifyPartitions({ ...base, transactionalId: 'other', partitions: [ORDERS_0] })[0].errorCode).toBe(
+      ErrorCode.INVALID_PRODUCER_ID_MAPPING,
+    );
     // After the commit nothing is in the transaction any more: a late produce is refused.
     await h.coordinator.endTxn({ ...base, committed: true });
     await drive(h);
@@ -378,7 +388,9 @@ describe('recovery from __transaction_state', () => {
     const h = await harness({ noLoad: true });
     expect((await init(h)).errorCode).toBe(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
     expect(h.coordinator.describe(['tx'])[0].errorCode).toBe(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
-    expect(h.coordinator.list({ stateFilters: [], producerIdFilters: [], durationFilterMs: -1, transactionalIdPattern: null }).errorCode).toBe(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+    expect(h.coordinator.list({ stateFilters: [], producerIdFilters: [], durationFilterMs: -1, transactionalIdPattern: null }).errorCode).toBe(
+      ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+    );
   });
 
   test('a crash between PrepareCommit and the markers: the restart writes them before answering', async () => {
@@ -516,7 +528,9 @@ describe('transaction.version 2 (KIP-890 part 2): the epoch is bumped by every E
     await drive(h);
     expect(h.markers.requests).toHaveLength(0);
     expect(writtenStates(h.log, 'tx')).toEqual(['Empty', 'PrepareAbort', 'CompleteAbort']);
-    expect((await h.coordinator.endTxn({ transactionalId: 'tx', producerId: p.producerId, producerEpoch: 1, committed: true }, TV2)).errorCode).toBe(ErrorCode.INVALID_TXN_STATE);
+    expect((await h.coordinator.endTxn({ transactionalId: 'tx', producerId: p.producerId, producerEpoch: 1, committed: true }, TV2)).errorCode).toBe(
+      ErrorCode.INVALID_TXN_STATE,
+    );
   });
 
   test('the EndTxn that exhausts the epoch hands over a new producer id at epoch 0; its retry gets the same pair', async () => {
@@ -585,7 +599,11 @@ describe('DescribeTransactions and ListTransactions', () => {
     const ids = (r: ReturnType<typeof list>) => r.transactionStates.map((s) => s.transactionalId).sort();
     expect(ids(list({}))).toEqual(['etl-a', 'etl-b', 'other']);
     expect(ids(list({ stateFilters: ['Ongoing'] }))).toEqual(['etl-a', 'other']);
-    expect(list({ stateFilters: ['Empty', 'Bogus'] })).toMatchObject({ errorCode: ErrorCode.NONE, unknownStateFilters: ['Bogus'], transactionStates: [{ transactionalId: 'etl-b', transactionState: 'Empty' }] });
+    expect(list({ stateFilters: ['Empty', 'Bogus'] })).toMatchObject({
+      errorCode: ErrorCode.NONE,
+      unknownStateFilters: ['Bogus'],
+      transactionStates: [{ transactionalId: 'etl-b', transactionState: 'Empty' }],
+    });
     expect(ids(list({ producerIdFilters: [a.producerId] }))).toEqual(['etl-a']);
     expect(ids(list({ durationFilterMs: 4000, stateFilters: ['Ongoing'] }))).toEqual(['etl-a']);
     expect(ids(list({ transactionalIdPattern: 'etl-.' }))).toEqual(['etl-a', 'etl-b']);

@@ -305,7 +305,11 @@ export class TransactionCoordinator {
     // the call that rotated its exhausted id — unless the id was only just created.
     if (
       expected !== null &&
-      !(meta.producerEpoch === NO_PRODUCER_EPOCH || expected.producerId === meta.producerId || (expected.producerId === meta.previousProducerId && isEpochExhausted(expected.producerEpoch)))
+      !(
+        meta.producerEpoch === NO_PRODUCER_EPOCH ||
+        expected.producerId === meta.producerId ||
+        (expected.producerId === meta.previousProducerId && isEpochExhausted(expected.producerEpoch))
+      )
     ) {
       return { error: ErrorCode.PRODUCER_FENCED };
     }
@@ -394,7 +398,14 @@ export class TransactionCoordinator {
    * of the producer's next transaction.
    */
   endTxn(input: EndTxnInput, clientTransactionVersion = 0): Promise<ProducerIdAndEpoch> {
-    return this.endTransaction(input.transactionalId, input.producerId, input.producerEpoch, input.committed ? 'COMMIT' : 'ABORT', true, clientTransactionVersion);
+    return this.endTransaction(
+      input.transactionalId,
+      input.producerId,
+      input.producerEpoch,
+      input.committed ? 'COMMIT' : 'ABORT',
+      true,
+      clientTransactionVersion,
+    );
   }
 
   private async endTransaction(
@@ -473,12 +484,18 @@ export class TransactionCoordinator {
         } else if (r.errorCode === ErrorCode.INVALID_PRODUCER_EPOCH) {
           // The partition has already seen a newer epoch of this producer: this transaction was
           // resolved there (a marker re-sent after a restart, under TV2). Kafka drops it too.
-          this.logger.info({ transactionalId: meta.transactionalId, topic: r.topic, partition: r.partition }, 'marker refused for an older epoch; the partition is past this transaction');
+          this.logger.info(
+            { transactionalId: meta.transactionalId, topic: r.topic, partition: r.partition },
+            'marker refused for an older epoch; the partition is past this transaction',
+          );
           meta.removePartition(r);
         } else if (!errorByCode(r.errorCode)?.retriable) {
           // Kafka stops here because another coordinator took over; on one node that cannot
           // happen, and retrying a refusal forever would block the transactional id.
-          this.logger.error({ transactionalId: meta.transactionalId, topic: r.topic, partition: r.partition, errorCode: r.errorCode }, 'a partition refused its transaction marker; giving it up');
+          this.logger.error(
+            { transactionalId: meta.transactionalId, topic: r.topic, partition: r.partition, errorCode: r.errorCode },
+            'a partition refused its transaction marker; giving it up',
+          );
           meta.removePartition(r);
         }
       }
@@ -565,7 +582,8 @@ export class TransactionCoordinator {
       this.logger.info({ transactionalId: meta.transactionalId, producerId: meta.producerId }, 'aborting a timed-out transaction');
       aborts.push(
         this.endTransaction(meta.transactionalId, fence.producerId, fence.producerEpoch, 'ABORT', false, meta.clientTransactionVersion).then((r) => {
-          if (r.errorCode !== ErrorCode.NONE) this.logger.warn({ transactionalId: meta.transactionalId, errorCode: r.errorCode }, 'abort of a timed-out transaction failed');
+          if (r.errorCode !== ErrorCode.NONE)
+            this.logger.warn({ transactionalId: meta.transactionalId, errorCode: r.errorCode }, 'abort of a timed-out transaction failed');
         }),
       );
     }

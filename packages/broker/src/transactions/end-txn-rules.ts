@@ -11,7 +11,9 @@ import type { TransactionResult } from './marker-writer.ts';
 import { MAX_PRODUCER_EPOCH, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, type TransactionMetadata, type TxnTransit } from './metadata.ts';
 
 /** An answer now, or a transition to append (with whether it completes a fence). */
-export type PreEnd = { readonly errorCode: number; readonly transit?: undefined } | { readonly errorCode?: undefined; readonly transit: TxnTransit; readonly isEpochFence: boolean };
+export type PreEnd =
+  | { readonly errorCode: number; readonly transit?: undefined }
+  | { readonly errorCode?: undefined; readonly transit: TxnTransit; readonly isEpochFence: boolean };
 
 export interface EndRequest {
   readonly producerId: number;
@@ -31,7 +33,7 @@ export interface EndContext {
 
 /** The classic protocol: the epoch stays; a retry is recognised by the state alone. */
 export function preEndClassic(meta: TransactionMetadata, req: EndRequest, ctx: EndContext): PreEnd {
-const { producerId, producerEpoch, result, isFromClient, tv } = req;
+  const { producerId, producerEpoch, result, isFromClient, tv } = req;
   if (meta.producerId !== producerId) return { errorCode: ErrorCode.INVALID_PRODUCER_ID_MAPPING };
   // A client must use the current epoch exactly; the coordinator's own abort may be ahead (a fence).
   if ((isFromClient && producerEpoch !== meta.producerEpoch) || producerEpoch < meta.producerEpoch) return { errorCode: ErrorCode.PRODUCER_FENCED };
@@ -72,7 +74,7 @@ const { producerId, producerEpoch, result, isFromClient, tv } = req;
  * EndTxn of the previous transaction therefore cannot end the next one (the race Jepsen found).
  */
 export function preEndV2(meta: TransactionMetadata, req: EndRequest, ctx: EndContext): PreEnd {
-const { producerId, producerEpoch, result, isFromClient, tv } = req;
+  const { producerId, producerEpoch, result, isFromClient, tv } = req;
   const isEpochFence = meta.pendingState === 'PrepareEpochFence';
   // A retry of an EndTxn that exhausted the epoch: the id has moved on to the next one at epoch 0.
   const retryOnOverflow = !isEpochFence && meta.previousProducerId === producerId && producerEpoch === MAX_PRODUCER_EPOCH - 1 && meta.producerEpoch === 0;

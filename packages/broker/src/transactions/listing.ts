@@ -32,10 +32,22 @@ export interface ListTransactionsResult {
   readonly transactionStates: ReadonlyArray<{ readonly transactionalId: string; readonly producerId: number; readonly transactionState: string }>;
 }
 
-export function describeTransactions(txns: ReadonlyMap<string, TransactionMetadata>, transactionalIds: readonly string[], stateError: number | null): DescribedTransaction[] {
+export function describeTransactions(
+  txns: ReadonlyMap<string, TransactionMetadata>,
+  transactionalIds: readonly string[],
+  stateError: number | null,
+): DescribedTransaction[] {
   return transactionalIds.map((transactionalId) => {
     // On an error Kafka sets only the code and the id; the rest keep the message's defaults.
-    const none = { transactionalId, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: 0, producerId: 0, producerEpoch: 0, topicPartitions: [] };
+    const none = {
+      transactionalId,
+      transactionState: '',
+      transactionTimeoutMs: 0,
+      transactionStartTimeMs: 0,
+      producerId: 0,
+      producerEpoch: 0,
+      topicPartitions: [],
+    };
     if (stateError !== null) return { ...none, errorCode: stateError };
     const meta = transactionalId === '' ? undefined : txns.get(transactionalId);
     if (meta === undefined) return { ...none, errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND };
@@ -54,7 +66,12 @@ export function describeTransactions(txns: ReadonlyMap<string, TransactionMetada
   });
 }
 
-export function listTransactions(txns: ReadonlyMap<string, TransactionMetadata>, input: ListTransactionsInput, now: number, stateError: number | null): ListTransactionsResult {
+export function listTransactions(
+  txns: ReadonlyMap<string, TransactionMetadata>,
+  input: ListTransactionsInput,
+  now: number,
+  stateError: number | null,
+): ListTransactionsResult {
   if (stateError !== null) return { errorCode: stateError, unknownStateFilters: [], transactionStates: [] };
   let pattern: RegExp | null = null;
   if (input.transactionalIdPattern !== null && input.transactionalIdPattern !== '') {

@@ -83,7 +83,14 @@ describe('TransactionMetadata transitions', () => {
 
   test('log value: partitions by topic, null when Empty; reloading forgets lastProducerEpoch as Kafka does', () => {
     const m = inState('Ongoing');
-    const t = m.prepareAddPartitions([{ topic: 't', partition: 2 }, { topic: 'u', partition: 0 }], 200, 0);
+    const t = m.prepareAddPartitions(
+      [
+        { topic: 't', partition: 2 },
+        { topic: 'u', partition: 0 },
+      ],
+      200,
+      0,
+    );
     const value = transitToLogValue(t);
     expect(value.transactionPartitions).toEqual([
       { topic: 't', partitionIds: [0, 2] },

@@ -13,7 +13,7 @@
 
 import { ErrorCode } from '@sluice/protocol';
 import { partitionKey, type TopicPartition } from './marker-writer.ts';
-import { type TransactionLogValue } from './records.ts';
+import type { TransactionLogValue } from './records.ts';
 import { stateFromStatus, TRANSACTION_STATUS, type TransactionState, VALID_PREVIOUS_STATES } from './state.ts';
 
 export const NO_PRODUCER_ID = -1;
@@ -117,7 +117,8 @@ export class TransactionMetadata {
 
   /** A marker was written to `tp` while completing: DescribeTransactions stops listing it. */
   removePartition(tp: TopicPartition): void {
-    if (this.state !== 'PrepareCommit' && this.state !== 'PrepareAbort') failure(`removing a marked partition of ${this.transactionalId} in state ${this.state}`);
+    if (this.state !== 'PrepareCommit' && this.state !== 'PrepareAbort')
+      failure(`removing a marked partition of ${this.transactionalId} in state ${this.state}`);
     this.topicPartitions.delete(partitionKey(tp));
   }
 
@@ -192,7 +193,8 @@ export class TransactionMetadata {
 
   /** InitProducerId with the epoch exhausted: a new producer id at epoch 0. */
   prepareProducerIdRotation(newProducerId: number, newTxnTimeoutMs: number, nowMs: number, recordLastEpoch: boolean): TxnTransit {
-    if (this.state === 'Ongoing' || this.state === 'PrepareCommit' || this.state === 'PrepareAbort') failure(`${this.transactionalId}: rotating the producer id in ${this.state}`);
+    if (this.state === 'Ongoing' || this.state === 'PrepareCommit' || this.state === 'PrepareAbort')
+      failure(`${this.transactionalId}: rotating the producer id in ${this.state}`);
     return this.prepareTransitionTo({
       state: 'Empty',
       producerId: newProducerId,
@@ -224,7 +226,13 @@ export class TransactionMetadata {
    * version 2 the epoch is bumped here (and a new producer id chosen when it would exhaust);
    * `noPartitionAdded` is a TV2 abort of a transaction that never added a partition.
    */
-  prepareAbortOrCommit(state: 'PrepareCommit' | 'PrepareAbort', clientTransactionVersion: number, nextProducerId: number, nowMs: number, noPartitionAdded: boolean): TxnTransit {
+  prepareAbortOrCommit(
+    state: 'PrepareCommit' | 'PrepareAbort',
+    clientTransactionVersion: number,
+    nextProducerId: number,
+    nowMs: number,
+    noPartitionAdded: boolean,
+  ): TxnTransit {
     let producerEpoch = this.producerEpoch;
     let lastProducerEpoch = this.lastProducerEpoch;
     if (clientTransactionVersion >= 2) {
@@ -280,31 +288,43 @@ export class TransactionMetadata {
       if (tv2 && (to === 'CompleteCommit' || to === 'CompleteAbort') && transit.producerEpoch === 0 && transit.producerId !== this.producerId) {
         return transit.lastProducerEpoch === this.lastProducerEpoch && transit.previousProducerId === this.producerId;
       }
-      if (tv2 && (to === 'PrepareCommit' || to === 'PrepareAbort')) return transit.lastProducerEpoch === this.producerEpoch && transit.producerId === this.producerId;
+      if (tv2 && (to === 'PrepareCommit' || to === 'PrepareAbort'))
+        return transit.lastProducerEpoch === this.producerEpoch && transit.producerId === this.producerId;
       return transit.producerEpoch === this.producerEpoch && transit.producerId === this.producerId;
     };
     switch (to) {
       case 'Empty': {
         const bump = transit.producerEpoch === this.producerEpoch + 1 || (transit.producerEpoch === 0 && transit.producerId !== this.producerId);
-        if ((transit.producerEpoch !== this.producerEpoch && !bump) || transit.topicPartitions.length > 0 || transit.txnStartTimestamp !== -1) failure(`${this.transactionalId}: bad InitProducerId transition`);
+        if ((transit.producerEpoch !== this.producerEpoch && !bump) || transit.topicPartitions.length > 0 || transit.txnStartTimestamp !== -1)
+          failure(`${this.transactionalId}: bad InitProducerId transition`);
         break;
       }
       case 'Ongoing':
-        if (!epochMatches() || !this.partitions().every((tp) => transit.topicPartitions.some((t) => partitionKey(t) === partitionKey(tp))) || transit.txnTimeoutMs !== this.txnTimeoutMs) {
+        if (
+          !epochMatches() ||
+          !this.partitions().every((tp) => transit.topicPartitions.some((t) => partitionKey(t) === partitionKey(tp))) ||
+          transit.txnTimeoutMs !== this.txnTimeoutMs
+        ) {
           failure(`${this.transactionalId}: bad AddPartitions transition`);
         }
         break;
       case 'PrepareCommit':
       case 'PrepareAbort': {
         const emptyAbort = to === 'PrepareAbort' && tv2 && (this.state === 'Empty' || this.state === 'CompleteCommit' || this.state === 'CompleteAbort');
-        if (!epochMatches() || !same(transit.topicPartitions, this.topicPartitions) || transit.txnTimeoutMs !== this.txnTimeoutMs || !(emptyAbort || transit.txnStartTimestamp === this.txnStartTimestamp)) {
+        if (
+          !epochMatches() ||
+          !same(transit.topicPartitions, this.topicPartitions) ||
+          transit.txnTimeoutMs !== this.txnTimeoutMs ||
+          !(emptyAbort || transit.txnStartTimestamp === this.txnStartTimestamp)
+        ) {
           failure(`${this.transactionalId}: bad EndTxn transition`);
         }
         break;
       }
       case 'CompleteCommit':
       case 'CompleteAbort':
-        if (!epochMatches() || transit.txnTimeoutMs !== this.txnTimeoutMs || transit.txnStartTimestamp === -1) failure(`${this.transactionalId}: bad completion`);
+        if (!epochMatches() || transit.txnTimeoutMs !== this.txnTimeoutMs || transit.txnStartTimestamp === -1)
+          failure(`${this.transactionalId}: bad completion`);
         break;
       case 'PrepareEpochFence':
       case 'Dead':

@@ -60,8 +60,17 @@ describe('TransactionLogValue', () => {
       '0000ea60' + // timeout 60000
       '01' + // Ongoing
       '03' + // 2 partition entries (compact: n + 1)
-      '07' + Buffer.from('orders').toString('hex') + '03' + '00000000' + '00000002' + '00' +
-      '13' + Buffer.from('__consumer_offsets').toString('hex') + '02' + '00000011' + '00' +
+      '07' +
+      Buffer.from('orders').toString('hex') +
+      '03' +
+      '00000000' +
+      '00000002' +
+      '00' +
+      '13' +
+      Buffer.from('__consumer_offsets').toString('hex') +
+      '02' +
+      '00000011' +
+      '00' +
       int64(1_700_000_000_500) +
       int64(1_700_000_000_000) +
       '00'; // no tagged fields: previous/next producer id -1, client transaction version 0
@@ -85,7 +94,12 @@ describe('TransactionLogValue', () => {
   });
 
   test('v0 (classic) Empty: a null partition list, int16 strings and int32 counts', () => {
-    const empty: TransactionLogValue = { ...ongoing, transactionStatus: TRANSACTION_STATUS.Empty, transactionPartitions: null, transactionStartTimestampMs: -1 };
+    const empty: TransactionLogValue = {
+      ...ongoing,
+      transactionStatus: TRANSACTION_STATUS.Empty,
+      transactionPartitions: null,
+      transactionStartTimestampMs: -1,
+    };
     const expected = '0000' + int64(4000) + '0003' + '0000ea60' + '00' + 'ffffffff' + int64(1_700_000_000_500) + int64(-1);
     expect(hex(encodeTransactionLogValue(empty, 0))).toBe(expected);
     expect(decodeTransactionLogValue(bytes(expected))).toEqual({ version: 0, value: empty });

@@ -220,7 +220,8 @@ export function encodeTransactionLogValue(v: TransactionLogValue, version: 0 | 1
     w.int64(safeInt64(v.transactionStartTimestampMs, 'transactionStartTimestampMs'));
     if (flexible) {
       const tags: Array<[number, (w: Writer) => void, number]> = [];
-      if (v.previousProducerId !== NO_PRODUCER_ID) tags.push([TAG_PREVIOUS_PRODUCER_ID, (w) => w.int64(safeInt64(v.previousProducerId, 'previousProducerId')), 8]);
+      if (v.previousProducerId !== NO_PRODUCER_ID)
+        tags.push([TAG_PREVIOUS_PRODUCER_ID, (w) => w.int64(safeInt64(v.previousProducerId, 'previousProducerId')), 8]);
       if (v.nextProducerId !== NO_PRODUCER_ID) tags.push([TAG_NEXT_PRODUCER_ID, (w) => w.int64(safeInt64(v.nextProducerId, 'nextProducerId')), 8]);
       if (v.clientTransactionVersion !== 0) tags.push([TAG_CLIENT_TRANSACTION_VERSION, (w) => w.int16(v.clientTransactionVersion), 2]);
       w.uvarint(tags.length);

@@ -48,7 +48,15 @@ describe.each([true, false])('a crash at every step of a transaction (commit: %s
         const markers = new MemoryMarkerWriter();
         // The markers the dead process got written before it died.
         if (alreadyMarked.length > 0) {
-          await markers.write({ transactionalId: 'tx', producerId: 1000, producerEpoch: 0, result: decided, coordinatorEpoch: 0, transactionVersion: 0, partitions: alreadyMarked });
+          await markers.write({
+            transactionalId: 'tx',
+            producerId: 1000,
+            producerEpoch: 0,
+            result: decided,
+            coordinatorEpoch: 0,
+            transactionVersion: 0,
+            partitions: alreadyMarked,
+          });
         }
         const h = await harness({ log, markers });
         // An open transaction left behind times out and is aborted.
@@ -71,9 +79,10 @@ describe.each([true, false])('a crash at every step of a transaction (commit: %s
         }
         expect(state, where).toBe(outcome === null ? 'Empty' : outcome === 'COMMIT' ? 'CompleteCommit' : 'CompleteAbort');
         // And the coordinator answers the next incarnation.
-        expect((await h.coordinator.initProducerId({ transactionalId: 'tx', transactionTimeoutMs: TIMEOUT, producerId: -1, producerEpoch: -1 })).errorCode, where).toBe(
-          ErrorCode.NONE,
-        );
+        expect(
+          (await h.coordinator.initProducerId({ transactionalId: 'tx', transactionTimeoutMs: TIMEOUT, producerId: -1, producerEpoch: -1 })).errorCode,
+          where,
+        ).toBe(ErrorCode.NONE);
         h.coordinator.close();
       }
     }

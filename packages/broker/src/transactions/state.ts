@@ -11,15 +11,7 @@
 // PrepareEpochFence lives in memory only, as a pending state between the fencing InitProducerId
 // (or the timeout) and the PrepareAbort it becomes; it is never written to the log.
 
-export type TransactionState =
-  | 'Empty'
-  | 'Ongoing'
-  | 'PrepareCommit'
-  | 'PrepareAbort'
-  | 'CompleteCommit'
-  | 'CompleteAbort'
-  | 'Dead'
-  | 'PrepareEpochFence';
+export type TransactionState = 'Empty' | 'Ongoing' | 'PrepareCommit' | 'PrepareAbort' | 'CompleteCommit' | 'CompleteAbort' | 'Dead' | 'PrepareEpochFence';
 
 /** Kafka's TransactionState ids: the TransactionStatus byte of a TransactionLogValue. */
 export const TRANSACTION_STATUS: Readonly<Record<TransactionState, number>> = {

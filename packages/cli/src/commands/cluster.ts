@@ -21,9 +21,15 @@ export function registerCluster(program: Command): void {
           `Cluster ID: ${cluster.clusterId ?? '(none)'}\n` +
           `Controller: ${cluster.controllerId < 0 ? '(none)' : cluster.controllerId}\n` +
           `\nBrokers:\n` +
-          formatTable(['ID', 'HOST', 'PORT', 'RACK'], cluster.brokers.map((b) => [b.nodeId, b.host, b.port, b.rack])) +
+          formatTable(
+            ['ID', 'HOST', 'PORT', 'RACK'],
+            cluster.brokers.map((b) => [b.nodeId, b.host, b.port, b.rack]),
+          ) +
           `\nAPI versions of ${conn.address}:\n` +
-          formatTable(['API', 'KEY', 'BROKER', 'CLIENT', 'USED'], rows.map((r) => [r.name, r.apiKey, range(r.broker), range(r.client), r.negotiated ?? (r.broker !== null && r.client !== null ? 'none' : null)]));
+          formatTable(
+            ['API', 'KEY', 'BROKER', 'CLIENT', 'USED'],
+            rows.map((r) => [r.name, r.apiKey, range(r.broker), range(r.client), r.negotiated ?? (r.broker !== null && r.client !== null ? 'none' : null)]),
+          );
         await writeOut(out);
       });
     });

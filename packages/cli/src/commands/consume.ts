@@ -29,7 +29,11 @@ interface ConsumeOpts {
 
 /** Where an assign-mode consumer starts, from the mutually exclusive options. */
 export function startPosition(opts: { fromBeginning?: boolean; offset?: string; timestamp?: number }): StartPosition {
-  const chosen = [opts.fromBeginning ? '--from-beginning' : null, opts.offset !== undefined ? '--offset' : null, opts.timestamp !== undefined ? '--timestamp' : null].filter((x) => x !== null);
+  const chosen = [
+    opts.fromBeginning ? '--from-beginning' : null,
+    opts.offset !== undefined ? '--offset' : null,
+    opts.timestamp !== undefined ? '--timestamp' : null,
+  ].filter((x) => x !== null);
   if (chosen.length > 1) throw new UsageError(`${chosen.join(' and ')} cannot be combined`, 'pick one starting point');
   if (opts.fromBeginning) return { kind: 'earliest' };
   if (opts.timestamp !== undefined) return { kind: 'timestamp', timestamp: opts.timestamp };
@@ -58,7 +62,10 @@ export function registerConsume(program: Command): void {
       if (opts.group !== undefined) {
         if (partitions !== undefined) throw new UsageError('--partition cannot be used with --group', 'the group assigns partitions; drop one of them');
         if (opts.offset !== undefined || opts.timestamp !== undefined) {
-          throw new UsageError('--offset and --timestamp cannot be used with --group', 'a group starts at its committed offsets; use `sluice groups reset-offsets` to move them');
+          throw new UsageError(
+            '--offset and --timestamp cannot be used with --group',
+            'a group starts at its committed offsets; use `sluice groups reset-offsets` to move them',
+          );
         }
       } else if (opts.offset !== undefined && partitions === undefined && opts.offset !== 'earliest' && opts.offset !== 'latest') {
         throw new UsageError('--offset needs --partition', 'name the partition the offset belongs to');

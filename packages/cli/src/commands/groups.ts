@@ -50,7 +50,10 @@ async function describeOrFail(client: KafkaClient, groupId: string): Promise<{ g
 
 /** Log end offsets (high watermarks) for partitions, keyed by tpKey. */
 async function logEndOffsets(client: KafkaClient, partitions: readonly TopicPartitionRef[]): Promise<Map<string, number>> {
-  const answers = await listOffsets(client, partitions.map((p) => ({ ...p, timestamp: LATEST_TIMESTAMP })));
+  const answers = await listOffsets(
+    client,
+    partitions.map((p) => ({ ...p, timestamp: LATEST_TIMESTAMP })),
+  );
   return new Map(answers.map((a) => [tpKey(a.topic, a.partition), a.errorCode === 0 ? a.offset : -1]));
 }
 
@@ -64,7 +67,8 @@ export async function offsetRows(client: KafkaClient, group: GroupDescription, c
   for (const m of group.members) for (const tp of m.assignment) for (const p of tp.partitions) owner.set(tpKey(tp.topic, p), m);
   const partitions = new Map<string, TopicPartitionRef>();
   for (const c of committed) partitions.set(tpKey(c.topic, c.partition), { topic: c.topic, partition: c.partition });
-  for (const m of group.members) for (const tp of m.assignment) for (const p of tp.partitions) partitions.set(tpKey(tp.topic, p), { topic: tp.topic, partition: p });
+  for (const m of group.members)
+    for (const tp of m.assignment) for (const p of tp.partitions) partitions.set(tpKey(tp.topic, p), { topic: tp.topic, partition: p });
   const list = sortPartitions([...partitions.values()]);
   const ends = await logEndOffsets(client, list);
   const committedBy = new Map(committed.map((c) => [tpKey(c.topic, c.partition), c.offset]));
@@ -88,7 +92,8 @@ export function parseTopicSpec(spec: string): { topic: string; partitions: numbe
     .split(',')
     .map((s) => {
       const n = /^\d+$/.test(s.trim()) ? Number(s) : NaN;
-      if (!Number.isSafeInteger(n)) throw new UsageError(`--topic ${JSON.stringify(spec)}: ${JSON.stringify(s)} is not a partition number`, 'write --topic name or --topic name:0,1,2');
+      if (!Number.isSafeInteger(n))
+        throw new UsageError(`--topic ${JSON.stringify(spec)}: ${JSON.stringify(s)} is not a partition number`, 'write --topic name or --topic name:0,1,2');
       return n;
     });
   if (topic === '') throw new UsageError(`--topic ${JSON.stringify(spec)} has no topic name`);
@@ -131,7 +136,8 @@ async function planReset(client: KafkaClient, opts: ResetOpts, committed: readon
     targets = [];
     for (const s of specs) {
       const t = md.topics.get(s.topic);
-      if (t === undefined || t.errorCode !== 0) throw new KafkaApiError('reset offsets of', `topic ${JSON.stringify(s.topic)}`, t?.errorCode || ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      if (t === undefined || t.errorCode !== 0)
+        throw new KafkaApiError('reset offsets of', `topic ${JSON.stringify(s.topic)}`, t?.errorCode || ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       const all = t.partitions.map((p) => p.partition);
       for (const p of s.partitions ?? all) {
         if (!all.includes(p)) throw new ClientError(`topic ${JSON.stringify(s.topic)} has no partition ${p}`, 'pick partitions from `sluice topics describe`');
@@ -142,7 +148,12 @@ async function planReset(client: KafkaClient, opts: ResetOpts, committed: readon
   targets = sortPartitions(targets);
   if (targets.length === 0) return [];
   const [earliest, latest] = await Promise.all(
-    [EARLIEST_TIMESTAMP, LATEST_TIMESTAMP].map((timestamp) => listOffsets(client, targets.map((t) => ({ ...t, timestamp })))),
+    [EARLIEST_TIMESTAMP, LATEST_TIMESTAMP].map((timestamp) =>
+      listOffsets(
+        client,
+        targets.map((t) => ({ ...t, timestamp })),
+      ),
+    ),
   );
   for (const a of [...earliest, ...latest]) if (a.errorCode !== 0) throw new KafkaApiError('list offsets of', `${a.topic}-${a.partition}`, a.errorCode);
   // Kafka clamps a requested offset into [log start, log end] rather than committing a hole.
@@ -156,12 +167,19 @@ async function planReset(client: KafkaClient, opts: ResetOpts, committed: readon
     const current = new Map(committed.map((c) => [tpKey(c.topic, c.partition), c.offset]));
     return targets.map((t, i) => {
       const from = current.get(tpKey(t.topic, t.partition));
-      if (from === undefined) throw new ClientError(`group ${JSON.stringify(opts.group)} has no committed offset for ${t.topic}-${t.partition} to shift`, 'use --to-earliest, --to-latest or --to-offset for it');
+      if (from === undefined)
+        throw new ClientError(
+          `group ${JSON.stringify(opts.group)} has no committed offset for ${t.topic}-${t.partition} to shift`,
+          'use --to-earliest, --to-latest or --to-offset for it',
+        );
       return { ...t, offset: clamp(i, from + shift) };
     });
   }
   const time = parseDateTime(opts.toDatetime!);
-  const byTime = await listOffsets(client, targets.map((t) => ({ ...t, timestamp: time })));
+  const byTime = await listOffsets(
+    client,
+    targets.map((t) => ({ ...t, timestamp: time })),
+  );
   // No record at or after the time: the end of the partition, as Kafka's tool does.
   return targets.map((t, i) => ({ ...t, offset: byTime[i].errorCode === 0 && byTime[i].offset >= 0 ? byTime[i].offset : latest[i].offset }));
 }
@@ -170,12 +188,17 @@ export function registerGroups(program: Command): void {
   const groups = program.command('groups').description('list, describe, reset offsets of and delete consumer groups (like kafka-consumer-groups.sh)');
 
   withBootstrap(groups.command('list').description('print every group id, one per line'))
-    .option('--state', 'print a table with each group\'s protocol type and state')
+    .option('--state', "print a table with each group's protocol type and state")
     .action(async (opts: { bootstrapServer: string; state?: boolean }) => {
       await withClient(opts, async (client) => {
         const list = await listGroups(client);
         if (!opts.state) return writeOut(list.map((g) => `${g.groupId}\n`).join(''));
-        return writeOut(formatTable(['GROUP', 'PROTOCOL-TYPE', 'STATE'], list.map((g) => [g.groupId, g.protocolType, g.state || null])));
+        return writeOut(
+          formatTable(
+            ['GROUP', 'PROTOCOL-TYPE', 'STATE'],
+            list.map((g) => [g.groupId, g.protocolType, g.state || null]),
+          ),
+        );
       });
     });
 
@@ -192,14 +215,18 @@ export function registerGroups(program: Command): void {
         let out = '';
         for (const id of ids) {
           const { group, committed } = await describeOrFail(client, id);
-          const assignmentText = (a: readonly { topic: string; partitions: readonly number[] }[]) => a.map((tp) => `${tp.topic}(${tp.partitions.join(',')})`).join(' ') || null;
+          const assignmentText = (a: readonly { topic: string; partitions: readonly number[] }[]) =>
+            a.map((tp) => `${tp.topic}(${tp.partitions.join(',')})`).join(' ') || null;
           if (opts.state && group.groupType === 'consumer') {
             out += formatTable(
               ['GROUP', 'ASSIGNMENT-STRATEGY', 'STATE', 'GROUP-EPOCH', 'TARGET-ASSIGNMENT-EPOCH', '#MEMBERS'],
               [[group.groupId, group.protocol || null, group.state, group.groupEpoch ?? null, group.assignmentEpoch ?? null, group.members.length]],
             );
           } else if (opts.state) {
-            out += formatTable(['GROUP', 'ASSIGNMENT-STRATEGY', 'STATE', '#MEMBERS'], [[group.groupId, group.protocol || null, group.state, group.members.length]]);
+            out += formatTable(
+              ['GROUP', 'ASSIGNMENT-STRATEGY', 'STATE', '#MEMBERS'],
+              [[group.groupId, group.protocol || null, group.state, group.members.length]],
+            );
           } else if (opts.members && group.groupType === 'consumer') {
             out += formatTable(
               ['GROUP', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', 'EPOCH', 'ASSIGNMENT', 'TARGET-ASSIGNMENT'],
@@ -228,7 +255,10 @@ export function registerGroups(program: Command): void {
             );
           } else {
             if (group.members.length === 0) process.stderr.write(`Consumer group '${group.groupId}' has no active members.\n`);
-            out += formatTable(['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID'], await offsetRows(client, group, committed));
+            out += formatTable(
+              ['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID'],
+              await offsetRows(client, group, committed),
+            );
           }
           if (ids.length > 1) out += '\n';
         }
@@ -236,13 +266,13 @@ export function registerGroups(program: Command): void {
       });
     });
 
-  withBootstrap(groups.command('reset-offsets').description('move a group\'s committed offsets (dry run unless --execute)'))
+  withBootstrap(groups.command('reset-offsets').description("move a group's committed offsets (dry run unless --execute)"))
     .requiredOption('--group <id>', 'group whose offsets to reset')
     .option('--topic <topic[:p,…]>', 'topic, optionally with partitions (repeatable)', collect)
     .option('--all-topics', 'every topic the group has committed offsets for')
-    .option('--to-earliest', 'to each partition\'s earliest offset')
-    .option('--to-latest', 'to each partition\'s log end offset')
-    .option('--to-offset <n>', 'to this offset (clamped to the partition\'s range)', intArg(0))
+    .option('--to-earliest', "to each partition's earliest offset")
+    .option('--to-latest', "to each partition's log end offset")
+    .option('--to-offset <n>', "to this offset (clamped to the partition's range)", intArg(0))
     .option('--to-datetime <YYYY-MM-DDTHH:mm:SS.sss>', 'to the first offset at or after this time')
     .option('--shift-by <n>', 'by n (negative moves back) from the committed offset')
     .option('--dry-run', 'only print the new offsets (the default)')
@@ -252,16 +282,25 @@ export function registerGroups(program: Command): void {
       if (opts.execute && opts.dryRun) throw new UsageError('--execute and --dry-run cannot be combined');
       await withClient(opts, async (client) => {
         const group = await describeGroup(client, opts.group);
-        if (group.errorCode !== 0 && group.errorCode !== GROUP_ID_NOT_FOUND) throw new KafkaApiError('describe', `group ${JSON.stringify(opts.group)}`, group.errorCode);
+        if (group.errorCode !== 0 && group.errorCode !== GROUP_ID_NOT_FOUND)
+          throw new KafkaApiError('describe', `group ${JSON.stringify(opts.group)}`, group.errorCode);
         // Kafka's rule: members would overwrite the reset with their own commits.
         if (group.errorCode === 0 && group.state !== 'Empty' && group.state !== 'Dead') {
-          throw new ClientError(`offsets of group ${JSON.stringify(opts.group)} can only be reset while it is inactive, but it is ${group.state}`, 'stop its consumers first');
+          throw new ClientError(
+            `offsets of group ${JSON.stringify(opts.group)} can only be reset while it is inactive, but it is ${group.state}`,
+            'stop its consumers first',
+          );
         }
         const committed = (await fetchCommittedOffsets(client, opts.group, null)).filter((c) => c.offset >= 0);
         const plan = await planReset(client, opts, committed);
         if (opts.execute) await commitOffsets(client, opts.group, plan);
         else if (!opts.dryRun) process.stderr.write('Dry run: nothing committed; pass --execute to commit these offsets.\n');
-        await writeOut(formatTable(['GROUP', 'TOPIC', 'PARTITION', 'NEW-OFFSET'], plan.map((p) => [opts.group, p.topic, p.partition, p.offset])));
+        await writeOut(
+          formatTable(
+            ['GROUP', 'TOPIC', 'PARTITION', 'NEW-OFFSET'],
+            plan.map((p) => [opts.group, p.topic, p.partition, p.offset]),
+          ),
+        );
       });
     });
 

@@ -143,7 +143,13 @@ async function dumpIndex(file: string, kind: 'index' | 'timeindex', baseOffset: 
   let step = gen.next();
   while (!step.done) {
     const e = step.value;
-    chunk.push(opts.json ? JSON.stringify({ file, type: 'entry', ...e }) : 'position' in e ? `offset: ${e.offset} position: ${e.position}` : `timestamp: ${e.timestamp} offset: ${e.offset}`);
+    chunk.push(
+      opts.json
+        ? JSON.stringify({ file, type: 'entry', ...e })
+        : 'position' in e
+          ? `offset: ${e.offset} position: ${e.position}`
+          : `timestamp: ${e.timestamp} offset: ${e.offset}`,
+    );
     if (chunk.length === OUTPUT_CHUNK_LINES) {
       await writeOut(chunk.join('\n') + '\n');
       chunk = [];
@@ -190,7 +196,7 @@ export function registerLogDump(program: Command): void {
         }
       }
       if (failures.length > 0) {
-        throw new ClientError(failures.join('; '), 'the data is damaged; the broker\'s recovery truncates a torn tail on restart');
+        throw new ClientError(failures.join('; '), "the data is damaged; the broker's recovery truncates a torn tail on restart");
       }
     });
 }

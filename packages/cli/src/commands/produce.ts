@@ -52,7 +52,8 @@ export function registerProduce(program: Command): void {
     .option('--batch-size <bytes>', 'largest batch, in record bytes', intArg(1), 256 * 1024)
     .option('--timeout-ms <ms>', 'how long the broker may wait for acks', intArg(1), 30_000)
     .action(async (opts: ProduceOpts) => {
-      if (!COMPRESSIONS.includes(opts.compression)) throw new UsageError(`--compression ${JSON.stringify(opts.compression)} is not one of ${COMPRESSIONS.join(', ')}`);
+      if (!COMPRESSIONS.includes(opts.compression))
+        throw new UsageError(`--compression ${JSON.stringify(opts.compression)} is not one of ${COMPRESSIONS.join(', ')}`);
       if (opts.keySeparator === '') throw new UsageError('--key-separator is empty', 'pass at least one character, e.g. --key-separator :');
       const acks = parseAcks(opts.acks);
       const headers = [...parseKeyValues('--header', opts.header)].map(([key, value]) => ({ key, value: encoder.encode(value) }));
@@ -69,8 +70,10 @@ export function registerProduce(program: Command): void {
         const progress = new Progress(process.stderr, () => {
           const s = producer.stats;
           const elapsed = Date.now() - started;
-          return `${opts.topic}: ${s.recordsAcked} records acknowledged (${formatBytes(s.bytesAcked)}), ` +
-            `${Math.round(ratePerSecond(s.recordsAcked, elapsed))} records/s, ${formatBytes(Math.round(ratePerSecond(s.bytesAcked, elapsed)))}/s`;
+          return (
+            `${opts.topic}: ${s.recordsAcked} records acknowledged (${formatBytes(s.bytesAcked)}), ` +
+            `${Math.round(ratePerSecond(s.recordsAcked, elapsed))} records/s, ${formatBytes(Math.round(ratePerSecond(s.bytesAcked, elapsed)))}/s`
+          );
         });
         progress.start();
         try {
@@ -96,7 +99,10 @@ export function registerProduce(program: Command): void {
           await producer.flush();
           if (badLine > 0) {
             lines.close();
-            throw new ClientError(`stdin line ${badLine} has no key separator ${JSON.stringify(opts.keySeparator)}`, 'write lines as key<separator>value, or drop --key-separator');
+            throw new ClientError(
+              `stdin line ${badLine} has no key separator ${JSON.stringify(opts.keySeparator)}`,
+              'write lines as key<separator>value, or drop --key-separator',
+            );
           }
         } finally {
           progress.stop();

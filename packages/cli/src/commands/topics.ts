@@ -34,7 +34,9 @@ export function kafkaUuidString(hex: string): string {
 
 function describeTopic(t: TopicInfo, configs: string): string {
   const rf = t.partitions[0]?.replicas.length ?? 0;
-  const lines = [`Topic: ${t.name}\tTopicId: ${kafkaUuidString(t.topicId)}\tPartitionCount: ${t.partitions.length}\tReplicationFactor: ${rf}\tConfigs: ${configs}`];
+  const lines = [
+    `Topic: ${t.name}\tTopicId: ${kafkaUuidString(t.topicId)}\tPartitionCount: ${t.partitions.length}\tReplicationFactor: ${rf}\tConfigs: ${configs}`,
+  ];
   for (const p of t.partitions) {
     const leader = p.leaderId < 0 ? 'none' : String(p.leaderId);
     let line = `\tTopic: ${t.name}\tPartition: ${p.partition}\tLeader: ${leader}\tReplicas: ${p.replicas.join(',')}\tIsr: ${p.isr.join(',')}`;
@@ -61,7 +63,10 @@ export function registerTopics(program: Command): void {
     .action(async (opts: { bootstrapServer: string; excludeInternal?: boolean }) => {
       await withClient(opts, async (client) => {
         const md = await client.metadata(null);
-        const names = [...md.topics.values()].filter((t) => !(opts.excludeInternal && t.isInternal)).map((t) => t.name).sort();
+        const names = [...md.topics.values()]
+          .filter((t) => !(opts.excludeInternal && t.isInternal))
+          .map((t) => t.name)
+          .sort();
         await writeOut(names.map((n) => `${n}\n`).join(''));
       });
     });
@@ -74,8 +79,12 @@ export function registerTopics(program: Command): void {
         let list = [...md.topics.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
         if (opts.topic === undefined && opts.excludeInternal) list = list.filter((t) => !t.isInternal);
         for (const t of list) checkError('describe', `topic ${JSON.stringify(t.name)}`, t.errorCode);
-        for (const name of opts.topic ?? []) if (!md.topics.has(name)) throw new KafkaApiError('describe', `topic ${JSON.stringify(name)}`, UNKNOWN_TOPIC_OR_PARTITION);
-        const configs = await describeConfigs(client, list.map((t) => ({ type: ConfigResourceType.TOPIC, name: t.name })));
+        for (const name of opts.topic ?? [])
+          if (!md.topics.has(name)) throw new KafkaApiError('describe', `topic ${JSON.stringify(name)}`, UNKNOWN_TOPIC_OR_PARTITION);
+        const configs = await describeConfigs(
+          client,
+          list.map((t) => ({ type: ConfigResourceType.TOPIC, name: t.name })),
+        );
         const overrides = new Map<string, string>();
         for (const r of configs) {
           checkError('describe configs of', `topic ${JSON.stringify(r.resourceName)}`, r.errorCode, r.errorMessage);
@@ -87,24 +96,28 @@ export function registerTopics(program: Command): void {
     });
 
   timeoutOption(topicOption(withBootstrap(topics.command('create').description('create a topic')), true))
-    .option('--partitions <n>', 'partition count (default: the broker\'s num.partitions)', intArg(1, 0x7fffffff))
-    .option('--replication-factor <n>', 'replica count (default: the broker\'s default.replication.factor)', intArg(1, 0x7fff))
+    .option('--partitions <n>', "partition count (default: the broker's num.partitions)", intArg(1, 0x7fffffff))
+    .option('--replication-factor <n>', "replica count (default: the broker's default.replication.factor)", intArg(1, 0x7fff))
     .option('--config <key=value>', 'topic config override (repeatable)', collect)
     .option('--if-not-exists', 'succeed quietly when the topic already exists')
     .option('--validate-only', 'ask the broker to check the request without creating anything')
-    .action(async (opts: BaseOpts & { topic: string; partitions?: number; replicationFactor?: number; config?: string[]; ifNotExists?: boolean; validateOnly?: boolean }) => {
-      const configs = parseKeyValues('--config', opts.config);
-      await withClient(opts, async (client) => {
-        const [result] = await createTopics(
-          client,
-          [{ name: opts.topic, partitions: opts.partitions ?? -1, replicationFactor: opts.replicationFactor ?? -1, configs }],
-          { timeoutMs: opts.timeoutMs, validateOnly: opts.validateOnly },
-        );
-        if (result.errorCode === TOPIC_ALREADY_EXISTS && opts.ifNotExists) return;
-        checkError('create', `topic ${JSON.stringify(opts.topic)}`, result.errorCode, result.errorMessage);
-        await writeOut(opts.validateOnly ? `Topic ${opts.topic} would be created.\n` : `Created topic ${opts.topic}.\n`);
-      });
-    });
+    .action(
+      async (
+        opts: BaseOpts & { topic: string; partitions?: number; replicationFactor?: number; config?: string[]; ifNotExists?: boolean; validateOnly?: boolean },
+      ) => {
+        const configs = parseKeyValues('--config', opts.config);
+        await withClient(opts, async (client) => {
+          const [result] = await createTopics(
+            client,
+            [{ name: opts.topic, partitions: opts.partitions ?? -1, replicationFactor: opts.replicationFactor ?? -1, configs }],
+            { timeoutMs: opts.timeoutMs, validateOnly: opts.validateOnly },
+          );
+          if (result.errorCode === TOPIC_ALREADY_EXISTS && opts.ifNotExists) return;
+          checkError('create', `topic ${JSON.stringify(opts.topic)}`, result.errorCode, result.errorMessage);
+          await writeOut(opts.validateOnly ? `Topic ${opts.topic} would be created.\n` : `Created topic ${opts.topic}.\n`);
+        });
+      },
+    );
 
   timeoutOption(topicOption(withBootstrap(topics.command('delete').description('delete a topic and its data')), true))
     .option('--if-exists', 'succeed quietly when the topic does not exist')
@@ -124,7 +137,10 @@ export function registerTopics(program: Command): void {
     .option('--delete-config <key>', 'remove a topic config override (repeatable)', collect)
     .action(async (opts: BaseOpts & { topic: string; partitions?: number; replicationFactor?: number; config?: string[]; deleteConfig?: string[] }) => {
       if (opts.replicationFactor !== undefined) {
-        throw new UsageError('--replication-factor cannot be altered', 'changing a topic\'s replication factor needs a partition reassignment, which Kafka does with kafka-reassign-partitions.sh');
+        throw new UsageError(
+          '--replication-factor cannot be altered',
+          "changing a topic's replication factor needs a partition reassignment, which Kafka does with kafka-reassign-partitions.sh",
+        );
       }
       const set = parseKeyValues('--config', opts.config);
       const changes: ConfigChange[] = [...set].map(([name, value]) => ({ op: 'set' as const, name, value }));
@@ -140,7 +156,10 @@ export function registerTopics(program: Command): void {
         const done: string[] = [];
         if (opts.partitions !== undefined) {
           if (opts.partitions < info.partitions.length) {
-            throw new UsageError(`topic ${JSON.stringify(opts.topic)} has ${info.partitions.length} partitions; the count can only grow`, 'pass a larger --partitions');
+            throw new UsageError(
+              `topic ${JSON.stringify(opts.topic)} has ${info.partitions.length} partitions; the count can only grow`,
+              'pass a larger --partitions',
+            );
           }
           if (opts.partitions > info.partitions.length) {
             const [r] = await createPartitions(client, [{ name: opts.topic, count: opts.partitions }], { timeoutMs: opts.timeoutMs });

@@ -14,16 +14,18 @@ describe('error reporting', () => {
     const out = capture();
     const code = reportError(new KafkaApiError('create', 'topic "orders"', 36), false, out);
     expect(code).toBe(1);
-    expect(out.text()).toBe('sluice: create topic "orders": TOPIC_ALREADY_EXISTS: A topic with this name already exists; pick another name, or pass --if-not-exists\n');
+    expect(out.text()).toBe(
+      'sluice: create topic "orders": TOPIC_ALREADY_EXISTS: A topic with this name already exists; pick another name, or pass --if-not-exists\n',
+    );
   });
 
-  it('prefers the broker\'s own error message when it sends one', () => {
+  it("prefers the broker's own error message when it sends one", () => {
     expect(describeError(new KafkaApiError('alter config of', 'topic "t"', 40, 'unknown config key foo'))).toBe(
       'alter config of topic "t": INVALID_CONFIG: unknown config key foo; see the topic-level config names and values the broker accepts',
     );
   });
 
-  it('uses exit code 2 for usage errors, ours and commander\'s, and 0 for help', () => {
+  it("uses exit code 2 for usage errors, ours and commander's, and 0 for help", () => {
     expect(exitCodeFor(new UsageError('--partitions must be a positive integer'))).toBe(2);
     expect(exitCodeFor(new CommanderError(1, 'commander.unknownOption', "error: unknown option '--x'"))).toBe(2);
     expect(exitCodeFor(new CommanderError(0, 'commander.helpDisplayed', '(outputHelp)'))).toBe(0);
@@ -32,7 +34,7 @@ describe('error reporting', () => {
     expect(exitCodeFor(new ConnectionError('h:1', 'closed'))).toBe(1);
   });
 
-  it('does not repeat commander\'s own message', () => {
+  it("does not repeat commander's own message", () => {
     const out = capture();
     expect(reportError(new CommanderError(1, 'commander.missingMandatoryOptionValue', 'x'), false, out)).toBe(2);
     expect(out.text()).toBe('');

@@ -42,7 +42,7 @@ function hintForKafkaError(errorName: string): string {
     case 'GROUP_ID_NOT_FOUND':
       return 'check the group id with `sluice groups list`';
     case 'NON_EMPTY_GROUP':
-      return 'stop the group\'s consumers first';
+      return "stop the group's consumers first";
     case 'COORDINATOR_NOT_AVAILABLE':
     case 'COORDINATOR_LOAD_IN_PROGRESS':
     case 'NOT_COORDINATOR':
@@ -51,7 +51,7 @@ function hintForKafkaError(errorName: string): string {
       return 'pick an offset between the earliest and latest offset, or use --from-beginning';
     case 'MESSAGE_TOO_LARGE':
     case 'RECORD_LIST_TOO_LARGE':
-      return 'send smaller records, or raise the topic\'s max.message.bytes';
+      return "send smaller records, or raise the topic's max.message.bytes";
     case 'POLICY_VIOLATION':
     case 'INVALID_REQUEST':
       return 'the broker rejected the request as given; check the options';

@@ -11,7 +11,10 @@ const record: FetchedRecord = {
   timestampType: 'CreateTime',
   key: utf8('k1'),
   value: utf8('héllo'),
-  headers: [{ key: 'trace', value: utf8('abc') }, { key: 'bin', value: new Uint8Array([0xff, 0x00]) }],
+  headers: [
+    { key: 'trace', value: utf8('abc') },
+    { key: 'bin', value: new Uint8Array([0xff, 0x00]) },
+  ],
 };
 
 describe('formatRecord', () => {

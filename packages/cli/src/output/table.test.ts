@@ -3,10 +3,13 @@ import { formatTable } from './table.ts';
 
 describe('formatTable', () => {
   it('aligns columns to the widest cell and shows null as -', () => {
-    const out = formatTable(['TOPIC', 'PARTITION', 'LAG'], [
-      ['orders', 0, 12],
-      ['a', 10, null],
-    ]);
+    const out = formatTable(
+      ['TOPIC', 'PARTITION', 'LAG'],
+      [
+        ['orders', 0, 12],
+        ['a', 10, null],
+      ],
+    );
     expect(out).toBe(['TOPIC   PARTITION  LAG', 'orders  0          12', 'a       10         -', ''].join('\n'));
   });
 

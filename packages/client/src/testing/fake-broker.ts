@@ -64,7 +64,8 @@ export class FakeBroker {
   port = 0;
 
   constructor(options: FakeBrokerOptions = {}) {
-    this.apiVersions = options.apiVersions ?? [...requestSpecs.values()].map((s) => ({ apiKey: s.apiKey, minVersion: s.validVersions[0], maxVersion: s.validVersions[1] }));
+    this.apiVersions =
+      options.apiVersions ?? [...requestSpecs.values()].map((s) => ({ apiKey: s.apiKey, minVersion: s.validVersions[0], maxVersion: s.validVersions[1] }));
     this.handlers = { ...options.handlers };
     this.server = createServer((socket) => this.serve(socket));
   }

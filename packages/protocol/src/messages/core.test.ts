@@ -126,8 +126,7 @@ function fieldProblems(field: FieldSpec, path: string, served: [number, number],
     if (!nullableKind) problems.push(`${path}: ${String(type)} cannot be nullable`);
     parseVersions(field.nullableVersions);
   }
-  const nullableSomewhere =
-    field.nullableVersions !== undefined && intersect(parseVersions(field.nullableVersions), present) !== null;
+  const nullableSomewhere = field.nullableVersions !== undefined && intersect(parseVersions(field.nullableVersions), present) !== null;
 
   if ((field.tag === undefined) !== (field.taggedVersions === undefined)) {
     problems.push(`${path}: tag and taggedVersions must come together`);
@@ -169,12 +168,7 @@ function fieldProblems(field: FieldSpec, path: string, served: [number, number],
 }
 
 /** Names and tags must be unique within one struct level. */
-function structProblems(
-  fields: readonly FieldSpec[],
-  path: string,
-  served: [number, number],
-  flexible: number | null,
-): string[] {
+function structProblems(fields: readonly FieldSpec[], path: string, served: [number, number], flexible: number | null): string[] {
   const problems: string[] = [];
   const names = new Set<string>();
   const tags = new Set<number>();
@@ -202,26 +196,19 @@ describe('core and admin message descriptions', () => {
     expect(s.response.type).toBe('response');
   });
 
-  test.each(specs.map((spec) => [`${spec.name}${spec.type === 'request' ? 'Request' : 'Response'}`, spec] as const))(
-    '%s is well formed',
-    (_, spec) => {
-      const range: [number, number] = [spec.validVersions[0], spec.validVersions[1]];
-      expect(structProblems(spec.fields, spec.name, range, spec.flexibleVersions)).toEqual([]);
-    },
-  );
+  test.each(specs.map((spec) => [`${spec.name}${spec.type === 'request' ? 'Request' : 'Response'}`, spec] as const))('%s is well formed', (_, spec) => {
+    const range: [number, number] = [spec.validVersions[0], spec.validVersions[1]];
+    expect(structProblems(spec.fields, spec.name, range, spec.flexibleVersions)).toEqual([]);
+  });
 
   test('the checker itself rejects the slips it is meant to catch', () => {
     const flexibleFrom = 9;
     const served: [number, number] = [3, 11];
     const bad = (field: FieldSpec) => fieldProblems(field, 'f', served, flexibleFrom);
     expect(bad({ name: 'x', type: 'int32', versions: '12+' })).toEqual(['f: present in no served version (12+)']);
-    expect(bad({ name: 'x', type: 'int32', versions: '3+', taggedVersions: '3+', tag: 0 })).toContain(
-      'f: tagged outside flexible versions',
-    );
+    expect(bad({ name: 'x', type: 'int32', versions: '3+', taggedVersions: '3+', tag: 0 })).toContain('f: tagged outside flexible versions');
     expect(bad({ name: 'x', type: 'int8', versions: '3+', default: 200 })).toEqual(['f: default 200 does not fit int8']);
-    expect(bad({ name: 'x', type: 'string', versions: '3+', default: null })).toEqual([
-      'f: null default on a field never nullable',
-    ]);
+    expect(bad({ name: 'x', type: 'string', versions: '3+', default: null })).toEqual(['f: null default on a field never nullable']);
     expect(bad({ name: 'X', type: 'bool', versions: '3+' })).toEqual(['f: name is not camelCase']);
     expect(
       structProblems(
@@ -436,8 +423,7 @@ const requestCases: readonly WireCase[] = [
       timeoutMs: 30000,
       topicData: [{ name: 'orders', partitionData: [{ index: 0, records: RECORDS }] }],
     },
-    wire: (w) =>
-      w.string(null).int16(-1).int32(30000).count(1).string('orders').count(1).int32(0).bytes(RECORDS),
+    wire: (w) => w.string(null).int16(-1).int32(30000).count(1).string('orders').count(1).int32(0).bytes(RECORDS),
   },
   {
     apiKey: 0,
@@ -447,25 +433,17 @@ const requestCases: readonly WireCase[] = [
       acks: 1,
       timeoutMs: 1500,
       topicData: [
-        { name: 'orders', partitionData: [{ index: 2, records: RECORDS }, { index: 3, records: null }] },
+        {
+          name: 'orders',
+          partitionData: [
+            { index: 2, records: RECORDS },
+            { index: 3, records: null },
+          ],
+        },
       ],
     },
     wire: (w) =>
-      w
-        .string('payments-tx')
-        .int16(1)
-        .int32(1500)
-        .count(1)
-        .string('orders')
-        .count(2)
-        .int32(2)
-        .bytes(RECORDS)
-        .tags()
-        .int32(3)
-        .bytes(null)
-        .tags()
-        .tags()
-        .tags(),
+      w.string('payments-tx').int16(1).int32(1500).count(1).string('orders').count(2).int32(2).bytes(RECORDS).tags().int32(3).bytes(null).tags().tags().tags(),
   },
   // Fetch
   {
@@ -479,19 +457,7 @@ const requestCases: readonly WireCase[] = [
       isolationLevel: 1,
       topics: [{ topic: 'orders', partitions: [{ partition: 0, fetchOffset: 100, partitionMaxBytes: 1048576 }] }],
     },
-    wire: (w) =>
-      w
-        .int32(-1)
-        .int32(500)
-        .int32(1)
-        .int32(52428800)
-        .int8(1)
-        .count(1)
-        .string('orders')
-        .count(1)
-        .int32(0)
-        .int64(100)
-        .int32(1048576),
+    wire: (w) => w.int32(-1).int32(500).int32(1).int32(52428800).int8(1).count(1).string('orders').count(1).int32(0).int64(100).int32(1048576),
     decoded: {
       clusterId: null,
       replicaId: -1,
@@ -629,8 +595,7 @@ const requestCases: readonly WireCase[] = [
       isolationLevel: 1,
       topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, currentLeaderEpoch: 5, timestamp: -3 }] }],
     },
-    wire: (w) =>
-      w.int32(-1).int8(1).count(1).string('orders').count(1).int32(0).int32(5).int64(-3).tags().tags().tags(),
+    wire: (w) => w.int32(-1).int8(1).count(1).string('orders').count(1).int32(0).int32(5).int64(-3).tags().tags().tags(),
     decoded: {
       replicaId: -1,
       isolationLevel: 1,
@@ -666,18 +631,7 @@ const requestCases: readonly WireCase[] = [
       timeoutMs: 30000,
       validateOnly: false,
     },
-    wire: (w) =>
-      w
-        .count(1)
-        .string('orders')
-        .int32(3)
-        .int16(1)
-        .count(0)
-        .count(1)
-        .string('retention.ms')
-        .string('86400000')
-        .int32(30000)
-        .bool(false),
+    wire: (w) => w.count(1).string('orders').int32(3).int16(1).count(0).count(1).string('retention.ms').string('86400000').int32(30000).bool(false),
   },
   {
     apiKey: 19,
@@ -733,17 +687,7 @@ const requestCases: readonly WireCase[] = [
       ],
       timeoutMs: 30000,
     },
-    wire: (w) =>
-      w
-        .count(2)
-        .string('orders')
-        .uuid(ZERO_UUID)
-        .tags()
-        .string(null)
-        .uuid(EVENTS_ID)
-        .tags()
-        .int32(30000)
-        .tags(),
+    wire: (w) => w.count(2).string('orders').uuid(ZERO_UUID).tags().string(null).uuid(EVENTS_ID).tags().int32(30000).tags(),
     decoded: {
       topics: [
         { name: 'orders', topicId: ZERO_UUID },
@@ -768,8 +712,7 @@ const requestCases: readonly WireCase[] = [
       timeoutMs: 30000,
       validateOnly: true,
     },
-    wire: (w) =>
-      w.count(1).string('orders').int32(4).count(1).count(1).int32(1).tags().tags().int32(30000).bool(true).tags(),
+    wire: (w) => w.count(1).string('orders').int32(4).count(1).count(1).int32(1).tags().tags().int32(30000).bool(true).tags(),
   },
   // DeleteRecords
   {
@@ -807,15 +750,23 @@ const requestCases: readonly WireCase[] = [
       includeSynonyms: false,
       includeDocumentation: true,
     },
-    wire: (w) =>
-      w.count(1).int8(4).string('1').count(1).string('log.retention.ms').tags().bool(false).bool(true).tags(),
+    wire: (w) => w.count(1).int8(4).string('1').count(1).string('log.retention.ms').tags().bool(false).bool(true).tags(),
   },
   // AlterConfigs
   {
     apiKey: 33,
     version: 0,
     body: {
-      resources: [{ resourceType: 2, resourceName: 'orders', configs: [{ name: 'retention.ms', value: '3600000' }, { name: 'segment.ms', value: null }] }],
+      resources: [
+        {
+          resourceType: 2,
+          resourceName: 'orders',
+          configs: [
+            { name: 'retention.ms', value: '3600000' },
+            { name: 'segment.ms', value: null },
+          ],
+        },
+      ],
       validateOnly: false,
     },
     wire: (w) => w.count(1).int8(2).string('orders').count(2).string('retention.ms').string('3600000').string('segment.ms').string(null).bool(false),
@@ -844,41 +795,16 @@ const requestCases: readonly WireCase[] = [
       validateOnly: false,
     },
     wire: (w) =>
-      w
-        .count(1)
-        .int8(2)
-        .string('orders')
-        .count(2)
-        .string('retention.ms')
-        .int8(0)
-        .string('3600000')
-        .string('cleanup.policy')
-        .int8(1)
-        .string(null)
-        .bool(false),
+      w.count(1).int8(2).string('orders').count(2).string('retention.ms').int8(0).string('3600000').string('cleanup.policy').int8(1).string(null).bool(false),
   },
   {
     apiKey: 44,
     version: 1,
     body: {
-      resources: [
-        { resourceType: 2, resourceName: 'orders', configs: [{ name: 'retention.ms', configOperation: 0, value: '3600000' }] },
-      ],
+      resources: [{ resourceType: 2, resourceName: 'orders', configs: [{ name: 'retention.ms', configOperation: 0, value: '3600000' }] }],
       validateOnly: true,
     },
-    wire: (w) =>
-      w
-        .count(1)
-        .int8(2)
-        .string('orders')
-        .count(1)
-        .string('retention.ms')
-        .int8(0)
-        .string('3600000')
-        .tags()
-        .tags()
-        .bool(true)
-        .tags(),
+    wire: (w) => w.count(1).int8(2).string('orders').count(1).string('retention.ms').int8(0).string('3600000').tags().tags().bool(true).tags(),
   },
   // DescribeCluster
   {
@@ -983,10 +909,7 @@ const responseCases: readonly WireCase[] = [
         .int16(4)
         .tags()
         .int32(0)
-        .tags(
-          [0, tagged().count(1).string('metadata.version').int16(1).int16(20).tags()],
-          [1, tagged().int64(5)],
-        ),
+        .tags([0, tagged().count(1).string('metadata.version').int16(1).int16(20).tags()], [1, tagged().int64(5)]),
   },
   {
     // v5 answers like v4; here the KIP-1242 refusal, which lists no APIs.
@@ -994,7 +917,15 @@ const responseCases: readonly WireCase[] = [
     version: 5,
     body: { errorCode: 129, apiKeys: [], throttleTimeMs: 0 },
     wire: (w) => w.int16(129).count(0).int32(0).tags(),
-    decoded: { errorCode: 129, apiKeys: [], throttleTimeMs: 0, supportedFeatures: [], finalizedFeaturesEpoch: -1, finalizedFeatures: [], zkMigrationReady: false },
+    decoded: {
+      errorCode: 129,
+      apiKeys: [],
+      throttleTimeMs: 0,
+      supportedFeatures: [],
+      finalizedFeaturesEpoch: -1,
+      finalizedFeatures: [],
+      zkMigrationReady: false,
+    },
   },
   // Metadata
   {
@@ -1147,9 +1078,7 @@ const responseCases: readonly WireCase[] = [
     apiKey: 0,
     version: 3,
     body: {
-      responses: [
-        { name: 'orders', partitionResponses: [{ index: 0, errorCode: 0, baseOffset: 42, logAppendTimeMs: -1 }] },
-      ],
+      responses: [{ name: 'orders', partitionResponses: [{ index: 0, errorCode: 0, baseOffset: 42, logAppendTimeMs: -1 }] }],
       throttleTimeMs: 0,
     },
     wire: (w) => w.count(1).string('orders').count(1).int32(0).int16(0).int64(42).int64(-1).int32(0),
@@ -1261,18 +1190,7 @@ const responseCases: readonly WireCase[] = [
         },
       ],
     },
-    wire: (w) =>
-      w
-        .int32(0)
-        .count(1)
-        .string('orders')
-        .count(1)
-        .int32(0)
-        .int16(0)
-        .int64(150)
-        .int64(150)
-        .count(null)
-        .bytes(RECORDS),
+    wire: (w) => w.int32(0).count(1).string('orders').count(1).int32(0).int16(0).int64(150).int64(150).count(null).bytes(RECORDS),
     decoded: {
       throttleTimeMs: 0,
       errorCode: 0,
@@ -1388,9 +1306,7 @@ const responseCases: readonly WireCase[] = [
     wire: (w) => w.count(1).string('orders').count(1).int32(0).int16(0).int64(-1).int64(150),
     decoded: {
       throttleTimeMs: 0,
-      topics: [
-        { name: 'orders', partitions: [{ partitionIndex: 0, errorCode: 0, timestamp: -1, offset: 150, leaderEpoch: -1 }] },
-      ],
+      topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, errorCode: 0, timestamp: -1, offset: 150, leaderEpoch: -1 }] }],
     },
   },
   {
@@ -1414,20 +1330,7 @@ const responseCases: readonly WireCase[] = [
         },
       ],
     },
-    wire: (w) =>
-      w
-        .int32(0)
-        .count(1)
-        .string('orders')
-        .count(1)
-        .int32(0)
-        .int16(0)
-        .int64(1700000000123)
-        .int64(149)
-        .int32(5)
-        .tags()
-        .tags()
-        .tags(),
+    wire: (w) => w.int32(0).count(1).string('orders').count(1).int32(0).int16(0).int64(1700000000123).int64(149).int32(5).tags().tags().tags(),
   },
   // CreateTopics
   {
@@ -1562,8 +1465,7 @@ const responseCases: readonly WireCase[] = [
       throttleTimeMs: 0,
       results: [{ name: 'orders', errorCode: 37, errorMessage: 'Topic already has 6 partitions.' }],
     },
-    wire: (w) =>
-      w.int32(0).count(1).string('orders').int16(37).string('Topic already has 6 partitions.').tags().tags(),
+    wire: (w) => w.int32(0).count(1).string('orders').int16(37).string('Topic already has 6 partitions.').tags().tags(),
   },
   // DeleteRecords
   {
@@ -1708,7 +1610,10 @@ const responseCases: readonly WireCase[] = [
   {
     apiKey: 33,
     version: 2,
-    body: { throttleTimeMs: 0, responses: [{ errorCode: 42, errorMessage: 'Each resource must appear at most once.', resourceType: 2, resourceName: 'orders' }] },
+    body: {
+      throttleTimeMs: 0,
+      responses: [{ errorCode: 42, errorMessage: 'Each resource must appear at most once.', resourceType: 2, resourceName: 'orders' }],
+    },
     wire: (w) => w.int32(0).count(1).int16(42).string('Each resource must appear at most once.').int8(2).string('orders').tags().tags(),
   },
   // IncrementalAlterConfigs
@@ -1723,20 +1628,9 @@ const responseCases: readonly WireCase[] = [
     version: 1,
     body: {
       throttleTimeMs: 0,
-      responses: [
-        { errorCode: 40, errorMessage: 'Unknown topic config name: retention.mss', resourceType: 2, resourceName: 'orders' },
-      ],
+      responses: [{ errorCode: 40, errorMessage: 'Unknown topic config name: retention.mss', resourceType: 2, resourceName: 'orders' }],
     },
-    wire: (w) =>
-      w
-        .int32(0)
-        .count(1)
-        .int16(40)
-        .string('Unknown topic config name: retention.mss')
-        .int8(2)
-        .string('orders')
-        .tags()
-        .tags(),
+    wire: (w) => w.int32(0).count(1).int16(40).string('Unknown topic config name: retention.mss').int8(2).string('orders').tags().tags(),
   },
   // DescribeCluster
   {
@@ -1824,8 +1718,7 @@ const responseCases: readonly WireCase[] = [
       throttleTimeMs: 0,
       topics: [{ topic: 'orders', partitions: [{ errorCode: 74, partition: 0, leaderEpoch: -1, endOffset: -1 }] }],
     },
-    wire: (w) =>
-      w.int32(0).count(1).string('orders').count(1).int16(74).int32(0).int32(-1).int64(-1).tags().tags().tags(),
+    wire: (w) => w.int32(0).count(1).string('orders').count(1).int16(74).int32(0).int32(-1).int64(-1).tags().tags().tags(),
   },
   // InitProducerId
   {

@@ -93,7 +93,12 @@ const requests: readonly Case[] = [
     apiKey: ApiKey.AddPartitionsToTxn,
     version: 0,
     flexible: false,
-    body: { v3AndBelowTransactionalId: 'tx-1', v3AndBelowProducerId: 4000, v3AndBelowProducerEpoch: 3, v3AndBelowTopics: [{ name: 'orders', partitions: [0, 2] }] },
+    body: {
+      v3AndBelowTransactionalId: 'tx-1',
+      v3AndBelowProducerId: 4000,
+      v3AndBelowProducerEpoch: 3,
+      v3AndBelowTopics: [{ name: 'orders', partitions: [0, 2] }],
+    },
     wire: (w) => w.string('tx-1').int64(4000).int16(3).count(1).string('orders').count(2).int32(0).int32(2),
     decoded: {
       transactions: [],
@@ -108,7 +113,12 @@ const requests: readonly Case[] = [
     apiKey: ApiKey.AddPartitionsToTxn,
     version: 3,
     flexible: true,
-    body: { v3AndBelowTransactionalId: 'tx-1', v3AndBelowProducerId: 4000, v3AndBelowProducerEpoch: 3, v3AndBelowTopics: [{ name: 'orders', partitions: [1] }] },
+    body: {
+      v3AndBelowTransactionalId: 'tx-1',
+      v3AndBelowProducerId: 4000,
+      v3AndBelowProducerEpoch: 3,
+      v3AndBelowTopics: [{ name: 'orders', partitions: [1] }],
+    },
     wire: (w) => w.string('tx-1').int64(4000).int16(3).count(1).string('orders').count(1).int32(1).tags().tags(),
     decoded: {
       transactions: [],
@@ -132,8 +142,22 @@ const requests: readonly Case[] = [
     wire: (w) =>
       w
         .count(2)
-        .string('tx-1').int64(4000).int16(3).bool(true).count(1).string('orders').count(1).int32(0).tags().tags()
-        .string('tx-2').int64(4001).int16(0).bool(false).count(0).tags()
+        .string('tx-1')
+        .int64(4000)
+        .int16(3)
+        .bool(true)
+        .count(1)
+        .string('orders')
+        .count(1)
+        .int32(0)
+        .tags()
+        .tags()
+        .string('tx-2')
+        .int64(4001)
+        .int16(0)
+        .bool(false)
+        .count(0)
+        .tags()
         .tags(),
     decoded: {
       transactions: [
@@ -183,10 +207,21 @@ const requests: readonly Case[] = [
     apiKey: ApiKey.WriteTxnMarkers,
     version: 1,
     flexible: true,
-    body: { markers: [{ producerId: 4000, producerEpoch: 3, transactionResult: true, topics: [{ name: 'orders', partitionIndexes: [0, 1] }], coordinatorEpoch: 7 }] },
+    body: {
+      markers: [{ producerId: 4000, producerEpoch: 3, transactionResult: true, topics: [{ name: 'orders', partitionIndexes: [0, 1] }], coordinatorEpoch: 7 }],
+    },
     wire: (w) => w.count(1).int64(4000).int16(3).bool(true).count(1).string('orders').count(2).int32(0).int32(1).tags().int32(7).tags().tags(),
     decoded: {
-      markers: [{ producerId: 4000, producerEpoch: 3, transactionResult: true, topics: [{ name: 'orders', partitionIndexes: [0, 1] }], coordinatorEpoch: 7, transactionVersion: 0 }],
+      markers: [
+        {
+          producerId: 4000,
+          producerEpoch: 3,
+          transactionResult: true,
+          topics: [{ name: 'orders', partitionIndexes: [0, 1] }],
+          coordinatorEpoch: 7,
+          transactionVersion: 0,
+        },
+      ],
     },
   },
   {
@@ -202,7 +237,13 @@ const requests: readonly Case[] = [
     apiKey: ApiKey.TxnOffsetCommit,
     version: 0,
     flexible: false,
-    body: { transactionalId: 'tx-1', groupId: 'etl', producerId: 4000, producerEpoch: 3, topics: [{ name: 'in', partitions: [{ partitionIndex: 0, committedOffset: 42, committedMetadata: null }] }] },
+    body: {
+      transactionalId: 'tx-1',
+      groupId: 'etl',
+      producerId: 4000,
+      producerEpoch: 3,
+      topics: [{ name: 'in', partitions: [{ partitionIndex: 0, committedOffset: 42, committedMetadata: null }] }],
+    },
     wire: (w) => w.string('tx-1').string('etl').int64(4000).int16(3).count(1).string('in').count(1).int32(0).int64(42).string(null),
     decoded: {
       transactionalId: 'tx-1',
@@ -231,7 +272,24 @@ const requests: readonly Case[] = [
       topics: [{ name: 'in', partitions: [{ partitionIndex: 2, committedOffset: 42, committedLeaderEpoch: 9, committedMetadata: '' }] }],
     },
     wire: (w) =>
-      w.string('tx-1').string('etl').int64(4000).int16(3).int32(5).string('m-1').string(null).count(1).string('in').count(1).int32(2).int64(42).int32(9).string('').tags().tags().tags(),
+      w
+        .string('tx-1')
+        .string('etl')
+        .int64(4000)
+        .int16(3)
+        .int32(5)
+        .string('m-1')
+        .string(null)
+        .count(1)
+        .string('in')
+        .count(1)
+        .int32(2)
+        .int64(42)
+        .int32(9)
+        .string('')
+        .tags()
+        .tags()
+        .tags(),
   },
   {
     name: 'DescribeProducers v0',
@@ -285,7 +343,12 @@ const responses: readonly Case[] = [
     flexible: false,
     body: { throttleTimeMs: 0, resultsByTopicV3AndBelow: [{ name: 'orders', resultsByPartition: [{ partitionIndex: 0, partitionErrorCode: 51 }] }] },
     wire: (w) => w.int32(0).count(1).string('orders').count(1).int32(0).int16(51),
-    decoded: { throttleTimeMs: 0, errorCode: 0, resultsByTransaction: [], resultsByTopicV3AndBelow: [{ name: 'orders', resultsByPartition: [{ partitionIndex: 0, partitionErrorCode: 51 }] }] },
+    decoded: {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      resultsByTransaction: [],
+      resultsByTopicV3AndBelow: [{ name: 'orders', resultsByPartition: [{ partitionIndex: 0, partitionErrorCode: 51 }] }],
+    },
   },
   {
     name: 'AddPartitionsToTxn v5',
@@ -295,13 +358,17 @@ const responses: readonly Case[] = [
     body: {
       throttleTimeMs: 0,
       errorCode: 0,
-      resultsByTransaction: [{ transactionalId: 'tx-1', topicResults: [{ name: 'orders', resultsByPartition: [{ partitionIndex: 0, partitionErrorCode: 48 }] }] }],
+      resultsByTransaction: [
+        { transactionalId: 'tx-1', topicResults: [{ name: 'orders', resultsByPartition: [{ partitionIndex: 0, partitionErrorCode: 48 }] }] },
+      ],
     },
     wire: (w) => w.int32(0).int16(0).count(1).string('tx-1').count(1).string('orders').count(1).int32(0).int16(48).tags().tags().tags().tags(),
     decoded: {
       throttleTimeMs: 0,
       errorCode: 0,
-      resultsByTransaction: [{ transactionalId: 'tx-1', topicResults: [{ name: 'orders', resultsByPartition: [{ partitionIndex: 0, partitionErrorCode: 48 }] }] }],
+      resultsByTransaction: [
+        { transactionalId: 'tx-1', topicResults: [{ name: 'orders', resultsByPartition: [{ partitionIndex: 0, partitionErrorCode: 48 }] }] },
+      ],
       resultsByTopicV3AndBelow: [],
     },
   },
@@ -367,7 +434,24 @@ const responses: readonly Case[] = [
       ],
     },
     wire: (w) =>
-      w.int32(0).count(1).int16(0).string('tx-1').string('Ongoing').int32(60_000).int64(1_700_000_000_000).int64(4000).int32(3).count(1).string('orders').count(2).int32(0).int32(1).tags().tags().tags(),
+      w
+        .int32(0)
+        .count(1)
+        .int16(0)
+        .string('tx-1')
+        .string('Ongoing')
+        .int32(60_000)
+        .int64(1_700_000_000_000)
+        .int64(4000)
+        .int32(3)
+        .count(1)
+        .string('orders')
+        .count(2)
+        .int32(0)
+        .int32(1)
+        .tags()
+        .tags()
+        .tags(),
   },
   {
     name: 'DescribeProducers v0',
@@ -384,7 +468,9 @@ const responses: readonly Case[] = [
               partitionIndex: 0,
               errorCode: 0,
               errorMessage: null,
-              activeProducers: [{ producerId: 4000, producerEpoch: 3, lastSequence: 9, lastTimestamp: 1_700_000_000_000, coordinatorEpoch: 0, currentTxnStartOffset: 120 }],
+              activeProducers: [
+                { producerId: 4000, producerEpoch: 3, lastSequence: 9, lastTimestamp: 1_700_000_000_000, coordinatorEpoch: 0, currentTxnStartOffset: 120 },
+              ],
             },
           ],
         },
@@ -416,7 +502,12 @@ const responses: readonly Case[] = [
     apiKey: ApiKey.ListTransactions,
     version: 1,
     flexible: true,
-    body: { throttleTimeMs: 0, errorCode: 0, unknownStateFilters: ['Bogus'], transactionStates: [{ transactionalId: 'tx-1', producerId: 4000, transactionState: 'CompleteCommit' }] },
+    body: {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      unknownStateFilters: ['Bogus'],
+      transactionStates: [{ transactionalId: 'tx-1', producerId: 4000, transactionState: 'CompleteCommit' }],
+    },
     wire: (w) => w.int32(0).int16(0).count(1).string('Bogus').count(1).string('tx-1').int64(4000).string('CompleteCommit').tags().tags(),
   },
 ];

@@ -53,7 +53,9 @@ describe('file store', () => {
     new FileAclStore(dir).apply([a2], []);
     expect(JSON.parse(readFileSync(join(dir, ACLS_FILE), 'utf8'))).toEqual({
       version: 1,
-      acls: [{ resourceType: 'GROUP', patternType: 'PREFIXED', name: 'app-', principal: 'User:alice', host: '10.0.0.1', operation: 'ALL', permissionType: 'DENY' }],
+      acls: [
+        { resourceType: 'GROUP', patternType: 'PREFIXED', name: 'app-', principal: 'User:alice', host: '10.0.0.1', operation: 'ALL', permissionType: 'DENY' },
+      ],
     });
   });
 
@@ -68,8 +70,16 @@ describe('file store', () => {
   test.each([
     ['not JSON', '[', /JSON|Unexpected|Expected/],
     ['unknown version', '{"version":7,"acls":[]}', /unsupported ACL file/],
-    ['unknown operation', '{"version":1,"acls":[{"resourceType":"TOPIC","patternType":"LITERAL","name":"x","principal":"User:a","host":"*","operation":"FLY","permissionType":"ALLOW"}]}', /ACL #0 .*Invalid operation UNKNOWN/],
-    ['missing principal', '{"version":1,"acls":[{"resourceType":"TOPIC","patternType":"LITERAL","name":"x","host":"*","operation":"READ","permissionType":"ALLOW"}]}', /must be strings/],
+    [
+      'unknown operation',
+      '{"version":1,"acls":[{"resourceType":"TOPIC","patternType":"LITERAL","name":"x","principal":"User:a","host":"*","operation":"FLY","permissionType":"ALLOW"}]}',
+      /ACL #0 .*Invalid operation UNKNOWN/,
+    ],
+    [
+      'missing principal',
+      '{"version":1,"acls":[{"resourceType":"TOPIC","patternType":"LITERAL","name":"x","host":"*","operation":"READ","permissionType":"ALLOW"}]}',
+      /must be strings/,
+    ],
   ])('a corrupt file (%s) is an error, never an empty ACL set', (_what, text, error) => {
     writeFileSync(join(dir, ACLS_FILE), text);
     expect(() => new FileAclStore(dir)).toThrow(error);

@@ -88,9 +88,17 @@ function toFile(b: AclBinding): FileAcl {
 function fromFile(a: FileAcl, path: string, i: number): AclBinding {
   const b: AclBinding = {
     pattern: { resourceType: resourceTypeCode(String(a.resourceType)), name: a.name, patternType: patternTypeCode(String(a.patternType)) },
-    entry: { principal: a.principal, host: a.host, operation: operationCode(String(a.operation)), permissionType: permissionTypeCode(String(a.permissionType)) },
+    entry: {
+      principal: a.principal,
+      host: a.host,
+      operation: operationCode(String(a.operation)),
+      permissionType: permissionTypeCode(String(a.permissionType)),
+    },
   };
-  const why = typeof a.name !== 'string' || typeof a.principal !== 'string' || typeof a.host !== 'string' ? 'name, principal and host must be strings' : invalidBindingReason(b);
+  const why =
+    typeof a.name !== 'string' || typeof a.principal !== 'string' || typeof a.host !== 'string'
+      ? 'name, principal and host must be strings'
+      : invalidBindingReason(b);
   if (why !== null) throw new Error(`${path}: ACL #${i} ${JSON.stringify(a)}: ${why}`);
   return b;
 }
@@ -107,7 +115,11 @@ export class FileAclStore extends MemoryAclStore {
     if (!existsSync(this.path)) return;
     const data = JSON.parse(readFileSync(this.path, 'utf8')) as { version?: unknown; acls?: unknown };
     if (data.version !== 1 || !Array.isArray(data.acls)) throw new Error(`${this.path}: unsupported ACL file (version ${String(data.version)})`);
-    this.byKey = applied(new Map(), (data.acls as FileAcl[]).map((a, i) => fromFile(a, this.path, i)), []);
+    this.byKey = applied(
+      new Map(),
+      (data.acls as FileAcl[]).map((a, i) => fromFile(a, this.path, i)),
+      [],
+    );
   }
 
   override apply(add: readonly AclBinding[], remove: readonly AclBinding[]): void {

@@ -28,7 +28,15 @@ describe('ACL API bodies <-> authorizer', () => {
     expect(auth.createAcls(body.creations.map(bindingFromCreation)).every((r) => r.errorCode === 0)).toBe(true);
 
     const describe = decodeReq(
-      encodeRequest(ApiKey.DescribeAcls, v, 2, 'c', { resourceTypeFilter: 1, resourceNameFilter: null, patternTypeFilter: 1, principalFilter: null, hostFilter: null, operation: 1, permissionType: 1 }),
+      encodeRequest(ApiKey.DescribeAcls, v, 2, 'c', {
+        resourceTypeFilter: 1,
+        resourceNameFilter: null,
+        patternTypeFilter: 1,
+        principalFilter: null,
+        hostFilter: null,
+        operation: 1,
+        permissionType: 1,
+      }),
     );
     const resources = describeAclsResources(auth.acls(filterFromWire(describe)));
     expect(resources).toEqual([
@@ -49,7 +57,17 @@ describe('ACL API bodies <-> authorizer', () => {
 
   test('DeleteAcls matching entries carry the binding', () => {
     const b = acl('TOPIC', 'PREFIXED', 'ord', 'User:alice', '*', 'READ', 'DENY');
-    expect(deleteAclsMatchingAcl(b)).toEqual({ errorCode: 0, errorMessage: null, resourceType: 2, resourceName: 'ord', patternType: 4, principal: 'User:alice', host: '*', operation: 3, permissionType: 2 });
+    expect(deleteAclsMatchingAcl(b)).toEqual({
+      errorCode: 0,
+      errorMessage: null,
+      resourceType: 2,
+      resourceName: 'ord',
+      patternType: 4,
+      principal: 'User:alice',
+      host: '*',
+      operation: 3,
+      permissionType: 2,
+    });
   });
 
   test('version limits: v0 is LITERAL only, USER needs v3', () => {

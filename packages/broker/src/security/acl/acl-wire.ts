@@ -64,7 +64,8 @@ export function describeAclsResources(bindings: readonly AclBinding[]): Describe
   for (const b of bindings) {
     const key = `${b.pattern.resourceType}\u0000${b.pattern.patternType}\u0000${b.pattern.name}`;
     let r = byPattern.get(key);
-    if (r === undefined) byPattern.set(key, (r = { resourceType: b.pattern.resourceType, resourceName: b.pattern.name, patternType: b.pattern.patternType, acls: [] }));
+    if (r === undefined)
+      byPattern.set(key, (r = { resourceType: b.pattern.resourceType, resourceName: b.pattern.name, patternType: b.pattern.patternType, acls: [] }));
     r.acls.push({ principal: b.entry.principal, host: b.entry.host, operation: b.entry.operation, permissionType: b.entry.permissionType });
   }
   return [...byPattern.values()];

@@ -28,8 +28,24 @@ const T = 'TOPIC' as const;
 const cases: Array<[string, AclBinding[], Session, Op, Rt, string, boolean]> = [
   // no ACL found
   ['no ACLs at all: denied by default', [], ALICE, 'READ', T, 'orders', false],
-  ['ACLs only on another topic: "no ACL found" for this one, denied by default', [acl(T, 'LITERAL', 'payments', 'User:alice', '*', 'ALL', 'ALLOW')], ALICE, 'READ', T, 'orders', false],
-  ['ACLs only on a GROUP of the same name: none for the topic', [acl('GROUP', 'LITERAL', 'orders', 'User:alice', '*', 'ALL', 'ALLOW')], ALICE, 'READ', T, 'orders', false],
+  [
+    'ACLs only on another topic: "no ACL found" for this one, denied by default',
+    [acl(T, 'LITERAL', 'payments', 'User:alice', '*', 'ALL', 'ALLOW')],
+    ALICE,
+    'READ',
+    T,
+    'orders',
+    false,
+  ],
+  [
+    'ACLs only on a GROUP of the same name: none for the topic',
+    [acl('GROUP', 'LITERAL', 'orders', 'User:alice', '*', 'ALL', 'ALLOW')],
+    ALICE,
+    'READ',
+    T,
+    'orders',
+    false,
+  ],
   // literal allow and the implied operations
   ['literal ALLOW READ: READ', [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW')], ALICE, 'READ', T, 'orders', true],
   ['literal ALLOW READ: not WRITE', [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW')], ALICE, 'WRITE', T, 'orders', false],
@@ -38,25 +54,137 @@ const cases: Array<[string, AclBinding[], Session, Op, Rt, string, boolean]> = [
   ['ALLOW DELETE implies DESCRIBE', [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'DELETE', 'ALLOW')], ALICE, 'DESCRIBE', T, 'orders', true],
   ['ALLOW ALTER implies DESCRIBE', [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'ALTER', 'ALLOW')], ALICE, 'DESCRIBE', T, 'orders', true],
   ['ALLOW CREATE does not imply DESCRIBE', [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'CREATE', 'ALLOW')], ALICE, 'DESCRIBE', T, 'orders', false],
-  ['ALLOW ALTER_CONFIGS does not imply DESCRIBE', [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'ALTER_CONFIGS', 'ALLOW')], ALICE, 'DESCRIBE', T, 'orders', false],
-  ['ALLOW ALTER_CONFIGS implies DESCRIBE_CONFIGS', [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'ALTER_CONFIGS', 'ALLOW')], ALICE, 'DESCRIBE_CONFIGS', T, 'orders', true],
-  ['ALLOW READ does not imply DESCRIBE_CONFIGS', [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW')], ALICE, 'DESCRIBE_CONFIGS', T, 'orders', false],
+  [
+    'ALLOW ALTER_CONFIGS does not imply DESCRIBE',
+    [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'ALTER_CONFIGS', 'ALLOW')],
+    ALICE,
+    'DESCRIBE',
+    T,
+    'orders',
+    false,
+  ],
+  [
+    'ALLOW ALTER_CONFIGS implies DESCRIBE_CONFIGS',
+    [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'ALTER_CONFIGS', 'ALLOW')],
+    ALICE,
+    'DESCRIBE_CONFIGS',
+    T,
+    'orders',
+    true,
+  ],
+  [
+    'ALLOW READ does not imply DESCRIBE_CONFIGS',
+    [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW')],
+    ALICE,
+    'DESCRIBE_CONFIGS',
+    T,
+    'orders',
+    false,
+  ],
   ['ALLOW DESCRIBE does not imply READ', [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'DESCRIBE', 'ALLOW')], ALICE, 'READ', T, 'orders', false],
-  ['ALLOW DESCRIBE_CONFIGS does not imply ALTER_CONFIGS', [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'DESCRIBE_CONFIGS', 'ALLOW')], ALICE, 'ALTER_CONFIGS', T, 'orders', false],
+  [
+    'ALLOW DESCRIBE_CONFIGS does not imply ALTER_CONFIGS',
+    [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'DESCRIBE_CONFIGS', 'ALLOW')],
+    ALICE,
+    'ALTER_CONFIGS',
+    T,
+    'orders',
+    false,
+  ],
   ['ALLOW ALL allows READ', [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'ALL', 'ALLOW')], ALICE, 'READ', T, 'orders', true],
   ['ALLOW ALL allows ALTER_CONFIGS', [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'ALL', 'ALLOW')], ALICE, 'ALTER_CONFIGS', T, 'orders', true],
   ['ALLOW ALL allows DELETE', [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'ALL', 'ALLOW')], ALICE, 'DELETE', T, 'orders', true],
   // DENY wins, and is never widened
-  ['DENY READ beats ALLOW READ', [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW'), acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'DENY')], ALICE, 'READ', T, 'orders', false],
-  ['DENY READ beats ALLOW ALL for READ', [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'ALL', 'ALLOW'), acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'DENY')], ALICE, 'READ', T, 'orders', false],
-  ['DENY READ leaves WRITE to ALLOW ALL', [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'ALL', 'ALLOW'), acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'DENY')], ALICE, 'WRITE', T, 'orders', true],
-  ['DENY READ does not deny the DESCRIBE that ALLOW READ implies', [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW'), acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'DENY')], ALICE, 'DESCRIBE', T, 'orders', true],
-  ['DENY ALTER_CONFIGS does not deny DESCRIBE_CONFIGS', [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'ALL', 'ALLOW'), acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'ALTER_CONFIGS', 'DENY')], ALICE, 'DESCRIBE_CONFIGS', T, 'orders', true],
-  ['DENY ALL denies everything', [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW'), acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'ALL', 'DENY')], ALICE, 'DESCRIBE', T, 'orders', false],
-  ['DENY for User:* denies alice despite her ALLOW', [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW'), acl(T, 'LITERAL', 'orders', 'User:*', '*', 'READ', 'DENY')], ALICE, 'READ', T, 'orders', false],
-  ['DENY on the wildcard topic denies a literal ALLOW', [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW'), acl(T, 'LITERAL', '*', 'User:alice', '*', 'READ', 'DENY')], ALICE, 'READ', T, 'orders', false],
-  ['DENY on a prefix denies a literal ALLOW', [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW'), acl(T, 'PREFIXED', 'ord', 'User:alice', '*', 'READ', 'DENY')], ALICE, 'READ', T, 'orders', false],
-  ['DENY on a literal name denies a prefix ALLOW', [acl(T, 'PREFIXED', 'ord', 'User:alice', '*', 'READ', 'ALLOW'), acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'DENY')], ALICE, 'READ', T, 'orders', false],
+  [
+    'DENY READ beats ALLOW READ',
+    [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW'), acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'DENY')],
+    ALICE,
+    'READ',
+    T,
+    'orders',
+    false,
+  ],
+  [
+    'DENY READ beats ALLOW ALL for READ',
+    [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'ALL', 'ALLOW'), acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'DENY')],
+    ALICE,
+    'READ',
+    T,
+    'orders',
+    false,
+  ],
+  [
+    'DENY READ leaves WRITE to ALLOW ALL',
+    [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'ALL', 'ALLOW'), acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'DENY')],
+    ALICE,
+    'WRITE',
+    T,
+    'orders',
+    true,
+  ],
+  [
+    'DENY READ does not deny the DESCRIBE that ALLOW READ implies',
+    [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW'), acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'DENY')],
+    ALICE,
+    'DESCRIBE',
+    T,
+    'orders',
+    true,
+  ],
+  [
+    'DENY ALTER_CONFIGS does not deny DESCRIBE_CONFIGS',
+    [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'ALL', 'ALLOW'), acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'ALTER_CONFIGS', 'DENY')],
+    ALICE,
+    'DESCRIBE_CONFIGS',
+    T,
+    'orders',
+    true,
+  ],
+  [
+    'DENY ALL denies everything',
+    [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW'), acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'ALL', 'DENY')],
+    ALICE,
+    'DESCRIBE',
+    T,
+    'orders',
+    false,
+  ],
+  [
+    'DENY for User:* denies alice despite her ALLOW',
+    [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW'), acl(T, 'LITERAL', 'orders', 'User:*', '*', 'READ', 'DENY')],
+    ALICE,
+    'READ',
+    T,
+    'orders',
+    false,
+  ],
+  [
+    'DENY on the wildcard topic denies a literal ALLOW',
+    [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW'), acl(T, 'LITERAL', '*', 'User:alice', '*', 'READ', 'DENY')],
+    ALICE,
+    'READ',
+    T,
+    'orders',
+    false,
+  ],
+  [
+    'DENY on a prefix denies a literal ALLOW',
+    [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW'), acl(T, 'PREFIXED', 'ord', 'User:alice', '*', 'READ', 'DENY')],
+    ALICE,
+    'READ',
+    T,
+    'orders',
+    false,
+  ],
+  [
+    'DENY on a literal name denies a prefix ALLOW',
+    [acl(T, 'PREFIXED', 'ord', 'User:alice', '*', 'READ', 'ALLOW'), acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'DENY')],
+    ALICE,
+    'READ',
+    T,
+    'orders',
+    false,
+  ],
   // principals
   ['ALLOW for User:* allows alice', [acl(T, 'LITERAL', 'orders', 'User:*', '*', 'READ', 'ALLOW')], ALICE, 'READ', T, 'orders', true],
   ['ALLOW for User:* allows ANONYMOUS', [acl(T, 'LITERAL', 'orders', 'User:*', '*', 'READ', 'ALLOW')], ANONYMOUS, 'READ', T, 'orders', true],
@@ -65,9 +193,33 @@ const cases: Array<[string, AclBinding[], Session, Op, Rt, string, boolean]> = [
   ['principal type matters', [acl(T, 'LITERAL', 'orders', 'Group:alice', '*', 'READ', 'ALLOW')], ALICE, 'READ', T, 'orders', false],
   // hosts
   ['ALLOW from the client host', [acl(T, 'LITERAL', 'orders', 'User:alice', '10.0.0.1', 'READ', 'ALLOW')], ALICE, 'READ', T, 'orders', true],
-  ['ALLOW from another host does not apply', [acl(T, 'LITERAL', 'orders', 'User:alice', '10.0.0.1', 'READ', 'ALLOW')], ALICE_ELSEWHERE, 'READ', T, 'orders', false],
-  ['DENY from another host does not apply', [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW'), acl(T, 'LITERAL', 'orders', 'User:alice', '10.0.0.2', 'READ', 'DENY')], ALICE, 'READ', T, 'orders', true],
-  ['DENY from the client host applies', [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW'), acl(T, 'LITERAL', 'orders', 'User:alice', '10.0.0.2', 'READ', 'DENY')], ALICE_ELSEWHERE, 'READ', T, 'orders', false],
+  [
+    'ALLOW from another host does not apply',
+    [acl(T, 'LITERAL', 'orders', 'User:alice', '10.0.0.1', 'READ', 'ALLOW')],
+    ALICE_ELSEWHERE,
+    'READ',
+    T,
+    'orders',
+    false,
+  ],
+  [
+    'DENY from another host does not apply',
+    [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW'), acl(T, 'LITERAL', 'orders', 'User:alice', '10.0.0.2', 'READ', 'DENY')],
+    ALICE,
+    'READ',
+    T,
+    'orders',
+    true,
+  ],
+  [
+    'DENY from the client host applies',
+    [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW'), acl(T, 'LITERAL', 'orders', 'User:alice', '10.0.0.2', 'READ', 'DENY')],
+    ALICE_ELSEWHERE,
+    'READ',
+    T,
+    'orders',
+    false,
+  ],
   // resource patterns
   ['LITERAL * matches every topic', [acl(T, 'LITERAL', '*', 'User:alice', '*', 'WRITE', 'ALLOW')], ALICE, 'WRITE', T, 'anything', true],
   ['LITERAL name is not a prefix', [acl(T, 'LITERAL', 'ord', 'User:alice', '*', 'READ', 'ALLOW')], ALICE, 'READ', T, 'orders', false],
@@ -77,18 +229,86 @@ const cases: Array<[string, AclBinding[], Session, Op, Rt, string, boolean]> = [
   ['PREFIXED does not match in the middle', [acl(T, 'PREFIXED', 'ord', 'User:alice', '*', 'READ', 'ALLOW')], ALICE, 'READ', T, 'xorders', false],
   ['PREFIXED * is a literal asterisk prefix, not a wildcard', [acl(T, 'PREFIXED', '*', 'User:alice', '*', 'READ', 'ALLOW')], ALICE, 'READ', T, 'orders', false],
   ['PREFIXED * matches names starting with *', [acl(T, 'PREFIXED', '*', 'User:alice', '*', 'READ', 'ALLOW')], ALICE, 'READ', T, '*x', true],
-  ['nested prefixes: DENY on the middle one wins', [acl(T, 'PREFIXED', 'a', 'User:alice', '*', 'READ', 'ALLOW'), acl(T, 'PREFIXED', 'ab', 'User:alice', '*', 'READ', 'DENY'), acl(T, 'PREFIXED', 'abc', 'User:alice', '*', 'READ', 'ALLOW')], ALICE, 'READ', T, 'abcd', false],
-  ['nested prefixes: a name outside the DENY', [acl(T, 'PREFIXED', 'a', 'User:alice', '*', 'READ', 'ALLOW'), acl(T, 'PREFIXED', 'ab', 'User:alice', '*', 'READ', 'DENY')], ALICE, 'READ', T, 'ac', true],
+  [
+    'nested prefixes: DENY on the middle one wins',
+    [
+      acl(T, 'PREFIXED', 'a', 'User:alice', '*', 'READ', 'ALLOW'),
+      acl(T, 'PREFIXED', 'ab', 'User:alice', '*', 'READ', 'DENY'),
+      acl(T, 'PREFIXED', 'abc', 'User:alice', '*', 'READ', 'ALLOW'),
+    ],
+    ALICE,
+    'READ',
+    T,
+    'abcd',
+    false,
+  ],
+  [
+    'nested prefixes: a name outside the DENY',
+    [acl(T, 'PREFIXED', 'a', 'User:alice', '*', 'READ', 'ALLOW'), acl(T, 'PREFIXED', 'ab', 'User:alice', '*', 'READ', 'DENY')],
+    ALICE,
+    'READ',
+    T,
+    'ac',
+    true,
+  ],
   ['resource types are separate', [acl('GROUP', 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW')], ALICE, 'READ', 'GROUP', 'orders', true],
   ['a TOPIC ACL does not allow the GROUP', [acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW')], ALICE, 'READ', 'GROUP', 'orders', false],
   // other resource types
-  ['CLUSTER IDEMPOTENT_WRITE', [acl('CLUSTER', 'LITERAL', CLUSTER_NAME, 'User:alice', '*', 'IDEMPOTENT_WRITE', 'ALLOW')], ALICE, 'IDEMPOTENT_WRITE', 'CLUSTER', CLUSTER_NAME, true],
-  ['CLUSTER CREATE does not give ALTER', [acl('CLUSTER', 'LITERAL', CLUSTER_NAME, 'User:alice', '*', 'CREATE', 'ALLOW')], ALICE, 'ALTER', 'CLUSTER', CLUSTER_NAME, false],
-  ['CLUSTER ALTER implies DESCRIBE', [acl('CLUSTER', 'LITERAL', CLUSTER_NAME, 'User:alice', '*', 'ALTER', 'ALLOW')], ALICE, 'DESCRIBE', 'CLUSTER', CLUSTER_NAME, true],
-  ['TRANSACTIONAL_ID WRITE', [acl('TRANSACTIONAL_ID', 'PREFIXED', 'tx-', 'User:alice', '*', 'WRITE', 'ALLOW')], ALICE, 'WRITE', 'TRANSACTIONAL_ID', 'tx-1', true],
-  ['DELEGATION_TOKEN DESCRIBE', [acl('DELEGATION_TOKEN', 'LITERAL', 'token1', 'User:alice', '*', 'DESCRIBE', 'ALLOW')], ALICE, 'DESCRIBE', 'DELEGATION_TOKEN', 'token1', true],
+  [
+    'CLUSTER IDEMPOTENT_WRITE',
+    [acl('CLUSTER', 'LITERAL', CLUSTER_NAME, 'User:alice', '*', 'IDEMPOTENT_WRITE', 'ALLOW')],
+    ALICE,
+    'IDEMPOTENT_WRITE',
+    'CLUSTER',
+    CLUSTER_NAME,
+    true,
+  ],
+  [
+    'CLUSTER CREATE does not give ALTER',
+    [acl('CLUSTER', 'LITERAL', CLUSTER_NAME, 'User:alice', '*', 'CREATE', 'ALLOW')],
+    ALICE,
+    'ALTER',
+    'CLUSTER',
+    CLUSTER_NAME,
+    false,
+  ],
+  [
+    'CLUSTER ALTER implies DESCRIBE',
+    [acl('CLUSTER', 'LITERAL', CLUSTER_NAME, 'User:alice', '*', 'ALTER', 'ALLOW')],
+    ALICE,
+    'DESCRIBE',
+    'CLUSTER',
+    CLUSTER_NAME,
+    true,
+  ],
+  [
+    'TRANSACTIONAL_ID WRITE',
+    [acl('TRANSACTIONAL_ID', 'PREFIXED', 'tx-', 'User:alice', '*', 'WRITE', 'ALLOW')],
+    ALICE,
+    'WRITE',
+    'TRANSACTIONAL_ID',
+    'tx-1',
+    true,
+  ],
+  [
+    'DELEGATION_TOKEN DESCRIBE',
+    [acl('DELEGATION_TOKEN', 'LITERAL', 'token1', 'User:alice', '*', 'DESCRIBE', 'ALLOW')],
+    ALICE,
+    'DESCRIBE',
+    'DELEGATION_TOKEN',
+    'token1',
+    true,
+  ],
   ['USER CREATE_TOKENS', [acl('USER', 'LITERAL', 'User:bob', 'User:alice', '*', 'CREATE_TOKENS', 'ALLOW')], ALICE, 'CREATE_TOKENS', 'USER', 'User:bob', true],
-  ['USER DESCRIBE_TOKENS is not CREATE_TOKENS', [acl('USER', 'LITERAL', 'User:bob', 'User:alice', '*', 'DESCRIBE_TOKENS', 'ALLOW')], ALICE, 'CREATE_TOKENS', 'USER', 'User:bob', false],
+  [
+    'USER DESCRIBE_TOKENS is not CREATE_TOKENS',
+    [acl('USER', 'LITERAL', 'User:bob', 'User:alice', '*', 'DESCRIBE_TOKENS', 'ALLOW')],
+    ALICE,
+    'CREATE_TOKENS',
+    'USER',
+    'User:bob',
+    false,
+  ],
 ];
 
 describe('authorize: StandardAuthorizer semantics', () => {
@@ -150,14 +370,38 @@ describe('authorizeByResourceType (Kafka Authorizer default method)', () => {
     ['ALLOW READ only: no implication here', [acl(T, 'LITERAL', 'a', 'User:alice', '*', 'READ', 'ALLOW')], false],
     ["bob's ALLOW", [acl(T, 'LITERAL', 'a', 'User:bob', '*', W, 'ALLOW')], false],
     ['ALLOW from another host', [acl(T, 'LITERAL', 'a', 'User:alice', '10.9.9.9', W, 'ALLOW')], false],
-    ['literal ALLOW and literal DENY of the same name', [acl(T, 'LITERAL', 'a', 'User:alice', '*', W, 'ALLOW'), acl(T, 'LITERAL', 'a', 'User:alice', '*', W, 'DENY')], false],
-    ['literal ALLOW and DENY of another name', [acl(T, 'LITERAL', 'a', 'User:alice', '*', W, 'ALLOW'), acl(T, 'LITERAL', 'b', 'User:alice', '*', W, 'DENY')], true],
-    ['literal ALLOW dominated by a prefix DENY', [acl(T, 'LITERAL', 'abc', 'User:alice', '*', W, 'ALLOW'), acl(T, 'PREFIXED', 'ab', 'User:alice', '*', W, 'DENY')], false],
-    ['prefix ALLOW dominated by a shorter prefix DENY', [acl(T, 'PREFIXED', 'abc', 'User:alice', '*', W, 'ALLOW'), acl(T, 'PREFIXED', 'a', 'User:alice', '*', W, 'DENY')], false],
-    ['prefix ALLOW with a longer prefix DENY inside it', [acl(T, 'PREFIXED', 'a', 'User:alice', '*', W, 'ALLOW'), acl(T, 'PREFIXED', 'abc', 'User:alice', '*', W, 'DENY')], true],
+    [
+      'literal ALLOW and literal DENY of the same name',
+      [acl(T, 'LITERAL', 'a', 'User:alice', '*', W, 'ALLOW'), acl(T, 'LITERAL', 'a', 'User:alice', '*', W, 'DENY')],
+      false,
+    ],
+    [
+      'literal ALLOW and DENY of another name',
+      [acl(T, 'LITERAL', 'a', 'User:alice', '*', W, 'ALLOW'), acl(T, 'LITERAL', 'b', 'User:alice', '*', W, 'DENY')],
+      true,
+    ],
+    [
+      'literal ALLOW dominated by a prefix DENY',
+      [acl(T, 'LITERAL', 'abc', 'User:alice', '*', W, 'ALLOW'), acl(T, 'PREFIXED', 'ab', 'User:alice', '*', W, 'DENY')],
+      false,
+    ],
+    [
+      'prefix ALLOW dominated by a shorter prefix DENY',
+      [acl(T, 'PREFIXED', 'abc', 'User:alice', '*', W, 'ALLOW'), acl(T, 'PREFIXED', 'a', 'User:alice', '*', W, 'DENY')],
+      false,
+    ],
+    [
+      'prefix ALLOW with a longer prefix DENY inside it',
+      [acl(T, 'PREFIXED', 'a', 'User:alice', '*', W, 'ALLOW'), acl(T, 'PREFIXED', 'abc', 'User:alice', '*', W, 'DENY')],
+      true,
+    ],
     ['LITERAL * DENY denies all', [acl(T, 'LITERAL', 'a', 'User:alice', '*', W, 'ALLOW'), acl(T, 'LITERAL', '*', 'User:alice', '*', W, 'DENY')], false],
     ['LITERAL * ALLOW', [acl(T, 'LITERAL', '*', 'User:alice', '*', W, 'ALLOW')], true],
-    ['LITERAL * ALLOW with a literal DENY', [acl(T, 'LITERAL', '*', 'User:alice', '*', W, 'ALLOW'), acl(T, 'LITERAL', 'a', 'User:alice', '*', W, 'DENY')], true],
+    [
+      'LITERAL * ALLOW with a literal DENY',
+      [acl(T, 'LITERAL', '*', 'User:alice', '*', W, 'ALLOW'), acl(T, 'LITERAL', 'a', 'User:alice', '*', W, 'DENY')],
+      true,
+    ],
     ['ALLOW on another resource type', [acl('GROUP', 'LITERAL', 'a', 'User:alice', '*', W, 'ALLOW')], false],
   ];
   test.each(rows)('%s', (_name, acls, expected, opts) => {
@@ -167,14 +411,19 @@ describe('authorizeByResourceType (Kafka Authorizer default method)', () => {
 
 describe('authorizedOperations bit field', () => {
   test('topic: READ implies DESCRIBE; bits are 1 << operation code', () => {
-    const a = authorizer([acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW'), acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'ALTER_CONFIGS', 'ALLOW')]);
+    const a = authorizer([
+      acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW'),
+      acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'ALTER_CONFIGS', 'ALLOW'),
+    ]);
     expect(a.authorizedOperations(ALICE, ResourceType.TOPIC, 'orders')).toBe((1 << 3) | (1 << 8) | (1 << 10) | (1 << 11));
     expect(a.authorizedOperations(BOB, ResourceType.TOPIC, 'orders')).toBe(0);
   });
   test('super user: every supported operation of the type, never ALL or ANY', () => {
     const a = authorizer([], { superUsers: ['User:admin'] });
     expect(a.authorizedOperations(ADMIN, ResourceType.GROUP, 'g')).toBe((1 << 3) | (1 << 8) | (1 << 6));
-    expect(a.authorizedOperations(ADMIN, ResourceType.CLUSTER, CLUSTER_NAME)).toBe((1 << 5) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12) | (1 << 7) | (1 << 8));
+    expect(a.authorizedOperations(ADMIN, ResourceType.CLUSTER, CLUSTER_NAME)).toBe(
+      (1 << 5) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12) | (1 << 7) | (1 << 8),
+    );
     expect(a.authorizedOperations(ADMIN, ResourceType.TOPIC, 't')).toBe([3, 4, 5, 6, 7, 8, 10, 11].reduce((bits, op) => bits | (1 << op), 0)); // not CLUSTER_ACTION (9)
   });
 });
@@ -184,7 +433,12 @@ describe('CreateAcls / DescribeAcls / DeleteAcls', () => {
     const a = authorizer([]);
     const bad = (over: Partial<{ rt: number; pt: number; op: number; perm: number; name: string; principal: string }>) => ({
       pattern: { resourceType: over.rt ?? ResourceType.TOPIC, name: over.name ?? 'x', patternType: over.pt ?? PatternType.LITERAL },
-      entry: { principal: over.principal ?? 'User:a', host: '*', operation: over.op ?? AclOperation.READ, permissionType: over.perm ?? AclPermissionType.ALLOW },
+      entry: {
+        principal: over.principal ?? 'User:a',
+        host: '*',
+        operation: over.op ?? AclOperation.READ,
+        permissionType: over.perm ?? AclPermissionType.ALLOW,
+      },
     });
     const results = a.createAcls([
       acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW'),
@@ -287,7 +541,8 @@ describe('the index agrees with a direct reading of the rules (randomized)', () 
       if (e.host !== '*' && e.host !== s.host) continue;
       const isAllow = e.permissionType === AclPermissionType.ALLOW;
       let opMatch = e.operation === AclOperation.ALL || e.operation === op;
-      if (!opMatch && isAllow && op === AclOperation.DESCRIBE) opMatch = [AclOperation.READ, AclOperation.WRITE, AclOperation.DELETE, AclOperation.ALTER].includes(e.operation as never);
+      if (!opMatch && isAllow && op === AclOperation.DESCRIBE)
+        opMatch = [AclOperation.READ, AclOperation.WRITE, AclOperation.DELETE, AclOperation.ALTER].includes(e.operation as never);
       if (!opMatch && isAllow && op === AclOperation.DESCRIBE_CONFIGS) opMatch = e.operation === AclOperation.ALTER_CONFIGS;
       if (!opMatch) continue;
       if (!isAllow) return false;
@@ -306,12 +561,31 @@ describe('the index agrees with a direct reading of the rules (randomized)', () 
     const names = ['a', 'ab', 'abc', 'abcd', 'b', 'ba', '*', 'orders', 'ord', 'o'];
     const principals = ['User:alice', 'User:bob', 'User:*'];
     const hosts = ['*', '10.0.0.1', '10.0.0.2'];
-    const ops = [AclOperation.ALL, AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE, AclOperation.ALTER, AclOperation.DELETE, AclOperation.ALTER_CONFIGS, AclOperation.DESCRIBE_CONFIGS, AclOperation.CREATE];
+    const ops = [
+      AclOperation.ALL,
+      AclOperation.READ,
+      AclOperation.WRITE,
+      AclOperation.DESCRIBE,
+      AclOperation.ALTER,
+      AclOperation.DELETE,
+      AclOperation.ALTER_CONFIGS,
+      AclOperation.DESCRIBE_CONFIGS,
+      AclOperation.CREATE,
+    ];
     const bindings: AclBinding[] = [];
     for (let i = 0; i < 300; i++) {
       bindings.push({
-        pattern: { resourceType: pick([ResourceType.TOPIC, ResourceType.GROUP]), name: pick(names), patternType: pick([PatternType.LITERAL, PatternType.PREFIXED]) },
-        entry: { principal: pick(principals), host: pick(hosts), operation: pick(ops), permissionType: rnd(5) === 0 ? AclPermissionType.DENY : AclPermissionType.ALLOW },
+        pattern: {
+          resourceType: pick([ResourceType.TOPIC, ResourceType.GROUP]),
+          name: pick(names),
+          patternType: pick([PatternType.LITERAL, PatternType.PREFIXED]),
+        },
+        entry: {
+          principal: pick(principals),
+          host: pick(hosts),
+          operation: pick(ops),
+          permissionType: rnd(5) === 0 ? AclPermissionType.DENY : AclPermissionType.ALLOW,
+        },
       });
     }
     for (const allowEveryone of [false, true]) {

@@ -66,7 +66,16 @@ export interface AclDeleteResult {
 
 /** The operations Kafka reports in authorized-operations fields, per resource type (AclEntry.supportedOperations). */
 export const SUPPORTED_OPERATIONS: Readonly<Record<number, readonly number[]>> = Object.freeze({
-  [ResourceType.TOPIC]: [AclOperation.READ, AclOperation.WRITE, AclOperation.CREATE, AclOperation.DESCRIBE, AclOperation.DELETE, AclOperation.ALTER, AclOperation.DESCRIBE_CONFIGS, AclOperation.ALTER_CONFIGS],
+  [ResourceType.TOPIC]: [
+    AclOperation.READ,
+    AclOperation.WRITE,
+    AclOperation.CREATE,
+    AclOperation.DESCRIBE,
+    AclOperation.DELETE,
+    AclOperation.ALTER,
+    AclOperation.DESCRIBE_CONFIGS,
+    AclOperation.ALTER_CONFIGS,
+  ],
   [ResourceType.GROUP]: [AclOperation.READ, AclOperation.DESCRIBE, AclOperation.DELETE],
   [ResourceType.CLUSTER]: [
     AclOperation.CREATE,
@@ -368,7 +377,9 @@ export class StandardAuthorizer {
       this.store.apply([], [...toRemove.values()]);
     } catch (e) {
       const message = `Failed to delete ACLs: ${(e as Error).message}`;
-      return results.map((r) => (r.errorCode === ErrorCode.NONE && r.deleted.length > 0 ? { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: message, deleted: [] } : r));
+      return results.map((r) =>
+        r.errorCode === ErrorCode.NONE && r.deleted.length > 0 ? { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: message, deleted: [] } : r,
+      );
     }
     for (const b of toRemove.values()) this.indexRemove(b);
     return results;

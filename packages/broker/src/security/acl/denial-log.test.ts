@@ -19,7 +19,7 @@ test('one line per denial per interval, with the count suppressed in between', (
 });
 
 test('memory is bounded: the oldest denial is forgotten first', () => {
-  let t = 0;
+  const t = 0;
   const d = new DenialLogLimiter({ intervalMs: 1000, maxKeys: 100, now: () => t });
   for (let i = 0; i < 10_000; i++) d.record('User:a', 'h', 4, 2, `topic-${i}`);
   expect(d.size).toBe(100);

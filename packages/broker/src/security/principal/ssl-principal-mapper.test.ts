@@ -8,7 +8,8 @@ import { ANONYMOUS_PRINCIPAL, parseKafkaPrincipal, userPrincipal } from './kafka
 import { NoMatchingRuleError, rfc2253FromNodeSubject, SslPrincipalMapper } from './ssl-principal-mapper.ts';
 
 // The rules of Kafka's documentation (security.html, "Customizing SSL User Name").
-const DOC_RULES = 'RULE:^CN=(.*?),OU=ServiceUsers.*$/$1/,RULE:^CN=(.*?),OU=(.*?),O=(.*?),L=(.*?),ST=(.*?),C=(.*?)$/$1@$2/L,RULE:^.*[Cc][Nn]=([a-zA-Z0-9.]*).*$/$1/L,DEFAULT';
+const DOC_RULES =
+  'RULE:^CN=(.*?),OU=ServiceUsers.*$/$1/,RULE:^CN=(.*?),OU=(.*?),O=(.*?),L=(.*?),ST=(.*?),C=(.*?)$/$1@$2/L,RULE:^.*[Cc][Nn]=([a-zA-Z0-9.]*).*$/$1/L,DEFAULT';
 
 describe("Kafka's documented examples", () => {
   test.each([
@@ -134,13 +135,35 @@ describe('principals', () => {
 
 describe('certificate subject to RFC 2253', () => {
   test('node:crypto subject lines, reversed and joined; multi-valued RDNs with +', () => {
-    expect(rfc2253FromNodeSubject('C=US\nST=CA\nO=Acme\\, Inc.\nOU=Service Users\nCN=svc + UID=42')).toBe('CN=svc+UID=42,OU=Service Users,O=Acme\\, Inc.,ST=CA,C=US');
+    expect(rfc2253FromNodeSubject('C=US\nST=CA\nO=Acme\\, Inc.\nOU=Service Users\nCN=svc + UID=42')).toBe(
+      'CN=svc+UID=42,OU=Service Users,O=Acme\\, Inc.,ST=CA,C=US',
+    );
   });
 
   test('a certificate made by openssl maps like its RFC 2253 subject', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-dn-'));
     try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-days', '1', '-subj', '/C=US/O=Acme, Inc./OU=ServiceUsers/CN=serviceuser'], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-keyout',
+          join(dir, 'k.pem'),
+          '-out',
+          join(dir, 'c.pem'),
+          '-days',
+          '1',
+          '-subj',
+          '/C=US/O=Acme, Inc./OU=ServiceUsers/CN=serviceuser',
+        ],
+        { stdio: 'ignore' },
+      );
       const cert = new X509Certificate(readFileSync(join(dir, 'c.pem')));
       const dn = rfc2253FromNodeSubject(cert.subject);
       const openssl = execFileSync('openssl', ['x509', '-in', join(dir, 'c.pem'), '-noout', '-subject', '-nameopt', 'RFC2253'], { encoding: 'utf8' }).trim();

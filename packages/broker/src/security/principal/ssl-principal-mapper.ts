@@ -95,7 +95,8 @@ function replacer(replacement: string, groups: number, rule: string): (match: st
     }
   }
   if (literal !== '') parts.push(literal);
-  return (match: string, ...rest: unknown[]) => parts.map((p) => (typeof p === 'string' ? p : p === 0 ? match : ((rest[p - 1] as string | undefined) ?? ''))).join('');
+  return (match: string, ...rest: unknown[]) =>
+    parts.map((p) => (typeof p === 'string' ? p : p === 0 ? match : ((rest[p - 1] as string | undefined) ?? ''))).join('');
 }
 
 function parseRule(text: string): Rule | null {
@@ -145,7 +146,10 @@ export class SslPrincipalMapper {
       const name = r.apply(distinguishedName);
       if (name !== null) return name;
     }
-    throw new NoMatchingRuleError(distinguishedName, this.rules.map((r) => r.text));
+    throw new NoMatchingRuleError(
+      distinguishedName,
+      this.rules.map((r) => r.text),
+    );
   }
 
   toString(): string {

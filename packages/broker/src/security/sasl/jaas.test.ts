@@ -115,7 +115,11 @@ describe('PLAIN credentials from sasl.jaas.config', () => {
   });
 
   test.each([
-    ['another login module', 'org.apache.kafka.common.security.scram.ScramLoginModule required user_a="b";', /no org\.apache\.kafka\.common\.security\.plain\.PlainLoginModule/],
+    [
+      'another login module',
+      'org.apache.kafka.common.security.scram.ScramLoginModule required user_a="b";',
+      /no org\.apache\.kafka\.common\.security\.plain\.PlainLoginModule/,
+    ],
     ['no user_ entries', 'org.apache.kafka.common.security.plain.PlainLoginModule required username="a" password="b";', /no user_<name>/],
     ['two modules', `${KAFKA_DOC_EXAMPLE} ${KAFKA_DOC_EXAMPLE}`, /contains 2 login modules, should be 1/],
     ['"user_" alone is not a user', 'org.apache.kafka.common.security.plain.PlainLoginModule required user_="x";', /no user_<name>/],

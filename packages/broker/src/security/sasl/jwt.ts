@@ -118,7 +118,8 @@ function checkSignature(alg: string, key: KeyObject, data: Buffer, signature: Bu
   }
   try {
     if (spec.kty === 'EC') return verifySignature(spec.hash, data, { key, dsaEncoding: 'ieee-p1363' }, signature);
-    if (spec.pss === true) return verifySignature(spec.hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }, signature);
+    if (spec.pss === true)
+      return verifySignature(spec.hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }, signature);
     return verifySignature(spec.hash, data, key, signature);
   } catch {
     return false;
@@ -154,11 +155,13 @@ export function validateJwt(token: string, keys: JwksKeySet, options: JwtValidat
   const audiences = aud === undefined ? [] : Array.isArray(aud) ? aud : [aud];
   const expected = options.expectedAudiences ?? [];
   if (expected.length > 0) {
-    if (!audiences.some((a) => typeof a === 'string' && expected.includes(a))) return bad(`audience ${JSON.stringify(aud)} is not one of ${JSON.stringify(expected)}`);
+    if (!audiences.some((a) => typeof a === 'string' && expected.includes(a)))
+      return bad(`audience ${JSON.stringify(aud)} is not one of ${JSON.stringify(expected)}`);
   } else if (aud !== undefined) {
     return bad(`the token has an audience (${JSON.stringify(aud)}) but no expected audience is configured`);
   }
-  if (options.expectedIssuer !== undefined && iss !== options.expectedIssuer) return bad(`issuer ${JSON.stringify(iss)} is not ${JSON.stringify(options.expectedIssuer)}`);
+  if (options.expectedIssuer !== undefined && iss !== options.expectedIssuer)
+    return bad(`issuer ${JSON.stringify(iss)} is not ${JSON.stringify(options.expectedIssuer)}`);
   const subName = options.subClaimName ?? 'sub';
   const sub = claims[subName];
   if (typeof sub !== 'string' || sub.trim() === '') return bad(`the ${subName} claim is missing or empty`);

@@ -31,10 +31,16 @@ export interface CredentialSources {
 export function saslServerFactory(listener: string, enabled: readonly string[], sources: CredentialSources): (mechanism: string) => SaslServer {
   if (enabled.length === 0) throw new Error(`listener ${listener}: sasl.enabled.mechanisms is empty`);
   for (const m of enabled) {
-    if (!SUPPORTED_SASL_MECHANISMS.includes(m)) throw new Error(`listener ${listener}: SASL mechanism ${m} is not supported (supported: ${SUPPORTED_SASL_MECHANISMS.join(', ')})`);
-    if (m === PLAIN && sources.plain === undefined) throw new Error(`listener ${listener}: PLAIN is enabled but no PLAIN credentials are configured (listener.name.${listener.toLowerCase()}.plain.sasl.jaas.config)`);
-    if (m === OAUTHBEARER && sources.oauthbearer === undefined) throw new Error(`listener ${listener}: OAUTHBEARER is enabled but no token validator is configured (sasl.oauthbearer.jwks.endpoint.url)`);
-    if (scramMechanismByName(m) !== undefined && sources.scram === undefined) throw new Error(`listener ${listener}: ${m} is enabled but no SCRAM credential store is configured`);
+    if (!SUPPORTED_SASL_MECHANISMS.includes(m))
+      throw new Error(`listener ${listener}: SASL mechanism ${m} is not supported (supported: ${SUPPORTED_SASL_MECHANISMS.join(', ')})`);
+    if (m === PLAIN && sources.plain === undefined)
+      throw new Error(
+        `listener ${listener}: PLAIN is enabled but no PLAIN credentials are configured (listener.name.${listener.toLowerCase()}.plain.sasl.jaas.config)`,
+      );
+    if (m === OAUTHBEARER && sources.oauthbearer === undefined)
+      throw new Error(`listener ${listener}: OAUTHBEARER is enabled but no token validator is configured (sasl.oauthbearer.jwks.endpoint.url)`);
+    if (scramMechanismByName(m) !== undefined && sources.scram === undefined)
+      throw new Error(`listener ${listener}: ${m} is enabled but no SCRAM credential store is configured`);
   }
   return (mechanism) => {
     if (!enabled.includes(mechanism)) throw new Error(`SASL mechanism ${mechanism} is not enabled on listener ${listener}`);

@@ -12,7 +12,14 @@ const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const ed = generateKeyPairSync('ed25519');
 const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const jwk = (k: KeyObject, kid: string, extra: Record<string, string> = {}) => ({ ...(k.export({ format: 'jwk' }) as object), kid, ...extra });
-const JWKS = JSON.stringify({ keys: [jwk(rsa.publicKey, 'rsa-1', { alg: 'RS256', use: 'sig' }), jwk(ec.publicKey, 'ec-1'), jwk(ed.publicKey, 'ed-1'), { kty: 'oct', k: 'c2VjcmV0', kid: 'hmac' }] });
+const JWKS = JSON.stringify({
+  keys: [
+    jwk(rsa.publicKey, 'rsa-1', { alg: 'RS256', use: 'sig' }),
+    jwk(ec.publicKey, 'ec-1'),
+    jwk(ed.publicKey, 'ed-1'),
+    { kty: 'oct', k: 'c2VjcmV0', kid: 'hmac' },
+  ],
+});
 const keys = JwksKeySet.fromJson(JWKS);
 
 const NOW = 1_750_000_000_000;
@@ -26,7 +33,8 @@ function jwt(claims: Record<string, unknown>, opts: { alg?: string; kid?: string
   const key = opts.key ?? rsa.privateKey;
   let sig: Buffer;
   if (alg.startsWith('ES')) sig = sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
-  else if (alg.startsWith('PS')) sig = sign('sha256', Buffer.from(input), { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST });
+  else if (alg.startsWith('PS'))
+    sig = sign('sha256', Buffer.from(input), { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST });
   else if (alg === 'EdDSA') sig = sign(null, Buffer.from(input), key);
   else sig = sign('sha256', Buffer.from(input), key);
   return `${input}.${sig.toString('base64url')}`;
@@ -41,7 +49,13 @@ describe('JWT validation (Kafka broker validator semantics)', () => {
     ['EdDSA', jwt(claims(), { alg: 'EdDSA', kid: 'ed-1', key: ed.privateKey })],
     ['ES256 without kid: the only EC key', jwt(claims(), { alg: 'ES256', kid: null, key: ec.privateKey })],
   ])('accepts %s', (_what, token) => {
-    expect(validateJwt(token, keys, {}, NOW)).toEqual({ ok: true, principalName: 'alice', expiresAtMs: NOW + 3_600_000, issuedAtMs: NOW - 60_000, scopes: ['kafka'] });
+    expect(validateJwt(token, keys, {}, NOW)).toEqual({
+      ok: true,
+      principalName: 'alice',
+      expiresAtMs: NOW + 3_600_000,
+      issuedAtMs: NOW - 60_000,
+      scopes: ['kafka'],
+    });
   });
 
   test('PS256 against a key without alg', () => {
@@ -85,7 +99,10 @@ describe('JWT validation (Kafka broker validator semantics)', () => {
     const t = jwt(claims({ aud: ['other', 'kafka'], iss: 'https://idp.example' }));
     expect(validateJwt(t, keys, { expectedAudiences: ['kafka'], expectedIssuer: 'https://idp.example' }, NOW).ok).toBe(true);
     expect(validateJwt(t, keys, { expectedAudiences: ['nope'] }, NOW)).toMatchObject({ ok: false, error: expect.stringMatching(/audience/) });
-    expect(validateJwt(t, keys, { expectedAudiences: ['kafka'], expectedIssuer: 'https://evil.example' }, NOW)).toMatchObject({ ok: false, error: expect.stringMatching(/issuer/) });
+    expect(validateJwt(t, keys, { expectedAudiences: ['kafka'], expectedIssuer: 'https://evil.example' }, NOW)).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/issuer/),
+    });
     expect(validateJwt(jwt(claims()), keys, { expectedAudiences: ['kafka'] }, NOW).ok).toBe(false);
   });
 
@@ -161,7 +178,9 @@ describe('OAUTHBEARER exchange (RFC 7628, Kafka)', () => {
     ] as const) {
       const a = new SaslAuthenticator({ enabledMechanisms: ['OAUTHBEARER'], createServer: factory, maxReauthMs, now: () => NOW });
       a.onRequest(ApiKey.SaslHandshake, 1, { mechanism: 'OAUTHBEARER' });
-      expect(a.onRequest(ApiKey.SaslAuthenticate, 2, { authBytes: initial(jwt(claims())) })).toMatchObject({ body: { errorCode: 0, sessionLifetimeMs: expected } });
+      expect(a.onRequest(ApiKey.SaslAuthenticate, 2, { authBytes: initial(jwt(claims())) })).toMatchObject({
+        body: { errorCode: 0, sessionLifetimeMs: expected },
+      });
       expect(a.principal).toBe('User:alice');
       expect(a.sessionExpiresAt).toBe(NOW + expected);
     }

@@ -17,7 +17,9 @@ import { decodeUtf8, EMPTY_TOKEN } from './sasl-server.ts';
 
 export const OAUTHBEARER = 'OAUTHBEARER';
 
-export type TokenValidation = { readonly ok: true; readonly principalName: string; readonly expiresAtMs: number } | { readonly ok: false; readonly error: string };
+export type TokenValidation =
+  | { readonly ok: true; readonly principalName: string; readonly expiresAtMs: number }
+  | { readonly ok: false; readonly error: string };
 
 /** Where OAUTHBEARER tokens are checked (JWT against a JWKS, in jwt.ts). */
 export interface OAuthBearerTokenValidator {

@@ -23,7 +23,12 @@ describe('SASL/PLAIN server', () => {
     ['password prefix', '\u0000alice\u0000alice-secre', 'Authentication failed: Invalid username or password', 'invalid-proof'],
     ['password with a suffix', '\u0000alice\u0000alice-secretX', 'Authentication failed: Invalid username or password', 'invalid-proof'],
     ['case differs', '\u0000Alice\u0000alice-secret', 'Authentication failed: Invalid username or password', 'invalid-proof'],
-    ['authzid of another user (impersonation)', 'admin\u0000alice\u0000alice-secret', 'Authentication failed: Client requested an authorization id that is different from username', 'other-error'],
+    [
+      'authzid of another user (impersonation)',
+      'admin\u0000alice\u0000alice-secret',
+      'Authentication failed: Client requested an authorization id that is different from username',
+      'other-error',
+    ],
     ['empty username', '\u0000\u0000alice-secret', 'Authentication failed: username not specified', 'invalid-encoding'],
     ['empty password', '\u0000alice\u0000', 'Authentication failed: password not specified', 'invalid-encoding'],
     ['one field', 'alice', 'Invalid SASL/PLAIN response: expected 3 tokens, got 1', 'invalid-encoding'],

@@ -71,7 +71,11 @@ export class PlainSaslServer implements SaslServer {
     if (username === '') return failure('invalid-encoding', 'Authentication failed: username not specified');
     if (password === '') return failure('invalid-encoding', 'Authentication failed: password not specified');
     if (!this.credentials.passwordMatches(username, password)) {
-      return failure('invalid-proof', 'Authentication failed: Invalid username or password', `SASL/PLAIN: invalid username or password for ${JSON.stringify(username)}`);
+      return failure(
+        'invalid-proof',
+        'Authentication failed: Invalid username or password',
+        `SASL/PLAIN: invalid username or password for ${JSON.stringify(username)}`,
+      );
     }
     if (authzid !== '' && authzid !== username) {
       return failure('other-error', 'Authentication failed: Client requested an authorization id that is different from username');

@@ -9,7 +9,9 @@ import { MemoryScramCredentialStore } from './scram-credential-store.ts';
 
 const plain = new StaticPlainCredentials({ alice: 'alice-secret', bob: 'bob-secret' });
 const scram = new MemoryScramCredentialStore();
-scram.apply([{ kind: 'upsert', user: 'alice', mechanism: 'SCRAM-SHA-256', credential: credentialFromPassword(SCRAM_SHA_256, 'alice-secret', 4096, Buffer.alloc(16, 1)) }]);
+scram.apply([
+  { kind: 'upsert', user: 'alice', mechanism: 'SCRAM-SHA-256', credential: credentialFromPassword(SCRAM_SHA_256, 'alice-secret', 4096, Buffer.alloc(16, 1)) },
+]);
 const factory = saslServerFactory('SASL_SSL', ['PLAIN', 'SCRAM-SHA-256'], { plain, scram, nonce: () => 'SRV' });
 const tok = (s: string) => new Uint8Array(Buffer.from(s, 'utf8'));
 
@@ -18,7 +20,11 @@ function make(extra: Partial<SaslAuthenticatorOptions> = {}): SaslAuthenticator 
 }
 
 function plainLogin(a: SaslAuthenticator, user = 'alice', password = 'alice-secret') {
-  expect(a.onRequest(ApiKey.SaslHandshake, 1, { mechanism: 'PLAIN' })).toEqual({ kind: 'respond', body: { errorCode: 0, mechanisms: ['PLAIN', 'SCRAM-SHA-256'] }, close: false });
+  expect(a.onRequest(ApiKey.SaslHandshake, 1, { mechanism: 'PLAIN' })).toEqual({
+    kind: 'respond',
+    body: { errorCode: 0, mechanisms: ['PLAIN', 'SCRAM-SHA-256'] },
+    close: false,
+  });
   return a.onRequest(ApiKey.SaslAuthenticate, 2, { authBytes: tok(`\u0000${user}\u0000${password}`) });
 }
 
@@ -56,7 +62,11 @@ describe('PLAIN via SaslHandshake v1 + SaslAuthenticate', () => {
   test('success: principal User:alice; then requests pass', () => {
     const a = make();
     expect(a.onRequest(ApiKey.ApiVersions, 3, {})).toEqual({ kind: 'handle' });
-    expect(plainLogin(a)).toEqual({ kind: 'respond', body: { errorCode: 0, errorMessage: null, authBytes: new Uint8Array(0), sessionLifetimeMs: 0 }, close: false });
+    expect(plainLogin(a)).toEqual({
+      kind: 'respond',
+      body: { errorCode: 0, errorMessage: null, authBytes: new Uint8Array(0), sessionLifetimeMs: 0 },
+      close: false,
+    });
     expect(a.authenticated).toBe(true);
     expect(a.principal).toBe('User:alice');
     expect(a.mechanism).toBe('PLAIN');
@@ -70,7 +80,12 @@ describe('PLAIN via SaslHandshake v1 + SaslAuthenticate', () => {
     const a = make();
     expect(plainLogin(a, 'alice', 'nope')).toEqual({
       kind: 'respond',
-      body: { errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: 'Authentication failed: Invalid username or password', authBytes: new Uint8Array(0), sessionLifetimeMs: 0 },
+      body: {
+        errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED,
+        errorMessage: 'Authentication failed: Invalid username or password',
+        authBytes: new Uint8Array(0),
+        sessionLifetimeMs: 0,
+      },
       close: true,
     });
     expect(a.authenticated).toBe(false);
@@ -159,7 +174,11 @@ describe('KIP-368 session lifetime and re-authentication', () => {
   test('re-authentication may not change the mechanism', () => {
     const { a } = clocked(60_000);
     plainLogin(a);
-    expect(a.onRequest(ApiKey.SaslHandshake, 1, { mechanism: 'SCRAM-SHA-256' })).toMatchObject({ kind: 'respond', body: { errorCode: ErrorCode.ILLEGAL_SASL_STATE }, close: true });
+    expect(a.onRequest(ApiKey.SaslHandshake, 1, { mechanism: 'SCRAM-SHA-256' })).toMatchObject({
+      kind: 'respond',
+      body: { errorCode: ErrorCode.ILLEGAL_SASL_STATE },
+      close: true,
+    });
   });
 
   test('a failed re-authentication closes', () => {
@@ -211,7 +230,9 @@ describe('random request sequences', () => {
             : choice === 1
               ? a.onRequest(ApiKey.SaslHandshake, rnd(2), { mechanism: ['PLAIN', 'SCRAM-SHA-256', 'GSSAPI', ''][rnd(4)] as string })
               : choice === 2
-                ? a.onRequest(ApiKey.SaslAuthenticate, rnd(3), { authBytes: tok(['\u0000alice\u0000wrong', 'n,,n=alice,r=x', 'c=biws,r=xSRV,p=AAAA', ''][rnd(4)] as string) })
+                ? a.onRequest(ApiKey.SaslAuthenticate, rnd(3), {
+                    authBytes: tok(['\u0000alice\u0000wrong', 'n,,n=alice,r=x', 'c=biws,r=xSRV,p=AAAA', ''][rnd(4)] as string),
+                  })
                 : a.onRequest([ApiKey.Metadata, ApiKey.Produce, ApiKey.Fetch][rnd(3)] as number, 1, {});
         if (g.kind === 'close' || (g.kind === 'respond' && g.close)) closed = true;
         expect(a.authenticated).toBe(false);

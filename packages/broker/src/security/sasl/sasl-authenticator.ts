@@ -119,7 +119,8 @@ export class SaslAuthenticator {
         return this.fail(this.mechanismName, 'illegal-state', 'A Kafka request arrived where a SASL token was expected (v0 handshake)');
       case 'complete':
         if (apiKey === ApiKey.SaslHandshake) return this.onReauthHandshake(apiVersion, body as { mechanism: string });
-        if (this.expiresAt !== null && this.now() > this.expiresAt) return this.fail(this.mechanismName, 'session-expired', `Session expired for ${this.principalName}; closing the connection`);
+        if (this.expiresAt !== null && this.now() > this.expiresAt)
+          return this.fail(this.mechanismName, 'session-expired', `Session expired for ${this.principalName}; closing the connection`);
         return { kind: 'handle' };
       default:
         return { kind: 'close', reason: 'SASL authentication already failed on this connection' };
@@ -154,7 +155,12 @@ export class SaslAuthenticator {
     if (version === 0) return this.fail(this.mechanismName, 'illegal-state', 'Re-authentication needs SaslHandshake v1 and SaslAuthenticate');
     if (body.mechanism !== this.mechanismName) {
       this.state = 'failed';
-      this.pendingOutcome = { kind: 'failed', mechanism: body.mechanism, reason: 'mechanism-changed', detail: `SaslHandshake request specified mechanism ${body.mechanism}, but previous mechanism was ${this.mechanismName}` };
+      this.pendingOutcome = {
+        kind: 'failed',
+        mechanism: body.mechanism,
+        reason: 'mechanism-changed',
+        detail: `SaslHandshake request specified mechanism ${body.mechanism}, but previous mechanism was ${this.mechanismName}`,
+      };
       return { kind: 'respond', body: { errorCode: ErrorCode.ILLEGAL_SASL_STATE, mechanisms: [...this.options.enabledMechanisms] }, close: true };
     }
     this.reauthenticating = true;
@@ -168,7 +174,11 @@ export class SaslAuthenticator {
     const step = server.evaluate(body.authBytes);
     if (step.kind === 'failure') {
       this.fail(this.mechanismName, step.reason, step.detail);
-      return { kind: 'respond', body: { errorCode: step.errorCode, errorMessage: step.clientMessage, authBytes: new Uint8Array(0), sessionLifetimeMs: 0 }, close: true };
+      return {
+        kind: 'respond',
+        body: { errorCode: step.errorCode, errorMessage: step.clientMessage, authBytes: new Uint8Array(0), sessionLifetimeMs: 0 },
+        close: true,
+      };
     }
     if (step.kind === 'challenge') {
       return { kind: 'respond', body: { errorCode: ErrorCode.NONE, errorMessage: null, authBytes: step.token, sessionLifetimeMs: 0 }, close: false };
@@ -177,7 +187,11 @@ export class SaslAuthenticator {
     if (this.reauthenticating && principal !== this.principalName) {
       const detail = `Cannot change principals during re-authentication from ${this.principalName}: ${principal}`;
       this.fail(this.mechanismName, 'principal-changed', detail);
-      return { kind: 'respond', body: { errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: detail, authBytes: new Uint8Array(0), sessionLifetimeMs: 0 }, close: true };
+      return {
+        kind: 'respond',
+        body: { errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: detail, authBytes: new Uint8Array(0), sessionLifetimeMs: 0 },
+        close: true,
+      };
     }
     const lifetimeMs = this.complete(step);
     return { kind: 'respond', body: { errorCode: ErrorCode.NONE, errorMessage: null, authBytes: step.token, sessionLifetimeMs: lifetimeMs }, close: false };

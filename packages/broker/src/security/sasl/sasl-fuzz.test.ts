@@ -23,7 +23,8 @@ function prng(seed: number): () => number {
 
 const plainCreds = new StaticPlainCredentials({ alice: 'alice-secret' });
 const scramCreds = {
-  scramCredential: (u: string, m: string) => (u === 'alice' ? credentialFromPassword(m === 'SCRAM-SHA-512' ? SCRAM_SHA_512 : SCRAM_SHA_256, 'alice-secret', 4096, Buffer.alloc(16, 7)) : undefined),
+  scramCredential: (u: string, m: string) =>
+    u === 'alice' ? credentialFromPassword(m === 'SCRAM-SHA-512' ? SCRAM_SHA_512 : SCRAM_SHA_256, 'alice-secret', 4096, Buffer.alloc(16, 7)) : undefined,
 };
 
 // OAUTHBEARER with a JWKS whose private key nobody has: no token can validate.
@@ -33,10 +34,25 @@ const fakeJwt = `${Buffer.from('{"alg":"ES256","kid":"k"}').toString('base64url'
 
 // [mechanism, new server, seed tokens, tokens that legitimately succeed (the right password)]
 const servers: Array<[string, () => SaslServer, string[], string[]]> = [
-  ['PLAIN', () => new PlainSaslServer(plainCreds), ['\u0000alice\u0000alice-secret', 'alice\u0000alice\u0000x'], ['\u0000alice\u0000alice-secret', 'alice\u0000alice\u0000alice-secret']],
-  ['SCRAM-SHA-256', () => new ScramSaslServer(SCRAM_SHA_256, scramCreds, { nonce: () => 'S' }), ['n,,n=alice,r=abc', 'n,a=alice,n=alice,r=abc,tokenauth=false', 'c=biws,r=abcS,p=AAAA'], []],
+  [
+    'PLAIN',
+    () => new PlainSaslServer(plainCreds),
+    ['\u0000alice\u0000alice-secret', 'alice\u0000alice\u0000x'],
+    ['\u0000alice\u0000alice-secret', 'alice\u0000alice\u0000alice-secret'],
+  ],
+  [
+    'SCRAM-SHA-256',
+    () => new ScramSaslServer(SCRAM_SHA_256, scramCreds, { nonce: () => 'S' }),
+    ['n,,n=alice,r=abc', 'n,a=alice,n=alice,r=abc,tokenauth=false', 'c=biws,r=abcS,p=AAAA'],
+    [],
+  ],
   ['SCRAM-SHA-512', () => new ScramSaslServer(SCRAM_SHA_512, scramCreds, { nonce: () => 'S' }), ['n,,n=alice,r=abc', 'c=biws,r=abcS,p=AAAA'], []],
-  ['OAUTHBEARER', () => new OAuthBearerSaslServer(oauth), [`n,,\u0001auth=Bearer ${fakeJwt}\u0001\u0001`, 'n,a=a,\u0001x=y\u0001auth=Bearer a.b.c\u0001\u0001'], []],
+  [
+    'OAUTHBEARER',
+    () => new OAuthBearerSaslServer(oauth),
+    [`n,,\u0001auth=Bearer ${fakeJwt}\u0001\u0001`, 'n,a=a,\u0001x=y\u0001auth=Bearer a.b.c\u0001\u0001'],
+    [],
+  ],
 ];
 
 function mutate(seed: Uint8Array, rnd: () => number): Uint8Array {
@@ -80,7 +96,16 @@ describe.each(servers)('%s under hostile input', (_name, make, seeds, valid) => 
   test('worst cases just under the 64 KiB message caps do not overflow the pattern engine', () => {
     const escapes = '=2C'.repeat(21_000);
     const proof = 'A'.repeat(64_000);
-    for (const text of [`n,,n=${escapes},r=abc`, `n,a=${escapes},n=a,r=abc`, `n,,n=a,r=abc${',x=y'.repeat(15_000)}`, `c=biws,r=abcS,p=${proof}`, `c=${proof},r=abcS,p=AAAA`, `n,a=${escapes},\u0001auth=Bearer x\u0001\u0001`, `n,,\u0001${'k=v\u0001'.repeat(15_000)}\u0001`, `n,,\u0001auth=Bearer ${proof}\u0001\u0001`]) {
+    for (const text of [
+      `n,,n=${escapes},r=abc`,
+      `n,a=${escapes},n=a,r=abc`,
+      `n,,n=a,r=abc${',x=y'.repeat(15_000)}`,
+      `c=biws,r=abcS,p=${proof}`,
+      `c=${proof},r=abcS,p=AAAA`,
+      `n,a=${escapes},\u0001auth=Bearer x\u0001\u0001`,
+      `n,,\u0001${'k=v\u0001'.repeat(15_000)}\u0001`,
+      `n,,\u0001auth=Bearer ${proof}\u0001\u0001`,
+    ]) {
       const server = make();
       if (text.startsWith('c=')) server.evaluate(Buffer.from('n,,n=alice,r=abc'));
       const token = Buffer.from(text);

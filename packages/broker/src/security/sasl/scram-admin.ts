@@ -53,7 +53,10 @@ function validateUserAndMechanism(name: string, mechanism: number): ApiError | n
   return null;
 }
 
-export function alterUserScramCredentials(store: ScramCredentialStore, request: { readonly deletions: readonly ScramDeletion[]; readonly upsertions: readonly ScramUpsertion[] }): UserResult[] {
+export function alterUserScramCredentials(
+  store: ScramCredentialStore,
+  request: { readonly deletions: readonly ScramDeletion[]; readonly upsertions: readonly ScramUpsertion[] },
+): UserResult[] {
   const deletions = new Map<string, ScramDeletion>();
   const upsertions = new Map<string, ScramUpsertion>();
   const errors = new Map<string, ApiError>();
@@ -67,7 +70,9 @@ export function alterUserScramCredentials(store: ScramCredentialStore, request: 
     const mech = scramMechanismByType(d.mechanism);
     const error =
       validateUserAndMechanism(d.name, d.mechanism) ??
-      (store.scramCredential(d.name, (mech as { name: string }).name) === undefined ? { code: ErrorCode.RESOURCE_NOT_FOUND, message: 'Attempt to delete a user credential that does not exist' } : null);
+      (store.scramCredential(d.name, (mech as { name: string }).name) === undefined
+        ? { code: ErrorCode.RESOURCE_NOT_FOUND, message: 'Attempt to delete a user credential that does not exist' }
+        : null);
     if (error !== null) errors.set(d.name, error);
     else deletions.set(d.name, d);
   }
@@ -97,7 +102,12 @@ export function alterUserScramCredentials(store: ScramCredentialStore, request: 
   for (const u of upsertions.values()) {
     const mech = scramMechanismByType(u.mechanism);
     if (mech === undefined) throw new Error('unreachable: upsertion mechanism validated above');
-    changes.push({ kind: 'upsert', user: u.name, mechanism: mech.name, credential: credentialFromSaltedPassword(mech, u.salt, u.saltedPassword, u.iterations) });
+    changes.push({
+      kind: 'upsert',
+      user: u.name,
+      mechanism: mech.name,
+      credential: credentialFromSaltedPassword(mech, u.salt, u.saltedPassword, u.iterations),
+    });
     results.push({ user: u.name, errorCode: ErrorCode.NONE, errorMessage: null });
   }
   for (const [user, e] of errors) results.push({ user, errorCode: e.code, errorMessage: e.message });
@@ -112,7 +122,13 @@ export interface DescribeUserResult extends UserResult {
 export function describeUserScramCredentials(store: ScramCredentialStore, users: ReadonlyArray<{ readonly name: string }> | null): DescribeUserResult[] {
   const describe = (user: string): DescribeUserResult => {
     const creds = store.credentialsOf(user);
-    if (creds.size === 0) return { user, errorCode: ErrorCode.RESOURCE_NOT_FOUND, errorMessage: `Attempt to describe a user credential that does not exist: ${user}`, credentialInfos: [] };
+    if (creds.size === 0)
+      return {
+        user,
+        errorCode: ErrorCode.RESOURCE_NOT_FOUND,
+        errorMessage: `Attempt to describe a user credential that does not exist: ${user}`,
+        credentialInfos: [],
+      };
     const credentialInfos = [...creds]
       .map(([mech, c]) => ({ mechanism: (scramMechanismByName(mech) as { type: number }).type, iterations: c.iterations }))
       .sort((a, b) => a.mechanism - b.mechanism);
@@ -122,6 +138,13 @@ export function describeUserScramCredentials(store: ScramCredentialStore, users:
   const counts = new Map<string, number>();
   for (const u of users) counts.set(u.name, (counts.get(u.name) ?? 0) + 1);
   return [...counts].map(([user, n]) =>
-    n > 1 ? { user, errorCode: ErrorCode.DUPLICATE_RESOURCE, errorMessage: `Cannot describe SCRAM credentials for the same user twice in a single request: ${user}`, credentialInfos: [] } : describe(user),
+    n > 1
+      ? {
+          user,
+          errorCode: ErrorCode.DUPLICATE_RESOURCE,
+          errorMessage: `Cannot describe SCRAM credentials for the same user twice in a single request: ${user}`,
+          credentialInfos: [],
+        }
+      : describe(user),
   );
 }

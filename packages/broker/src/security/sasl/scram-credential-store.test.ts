@@ -21,7 +21,13 @@ function upsertion(name: string, mechanism: number, password: string, iterations
   const mech = mechanism === 1 ? SCRAM_SHA_256 : SCRAM_SHA_512;
   const salt = Buffer.from(`salt-of-${name}`);
   const safeIterations = Math.max(1, Math.min(iterations, 20_000));
-  return { name, mechanism, iterations, salt, saltedPassword: mechanism === 1 || mechanism === 2 ? saltPassword(mech, password, salt, safeIterations) : new Uint8Array(32) };
+  return {
+    name,
+    mechanism,
+    iterations,
+    salt,
+    saltedPassword: mechanism === 1 || mechanism === 2 ? saltPassword(mech, password, salt, safeIterations) : new Uint8Array(32),
+  };
 }
 
 describe.each([
@@ -63,7 +69,12 @@ describe('file store durability', () => {
     const c = credentialFromPassword(SCRAM_SHA_512, 'super-secret-password', 4096);
     s.apply([{ kind: 'upsert', user: 'alice', mechanism: 'SCRAM-SHA-512', credential: c }]);
     const reopened = new FileScramCredentialStore(dir);
-    expect(reopened.scramCredential('alice', 'SCRAM-SHA-512')).toEqual({ ...c, salt: Buffer.from(c.salt), storedKey: Buffer.from(c.storedKey), serverKey: Buffer.from(c.serverKey) });
+    expect(reopened.scramCredential('alice', 'SCRAM-SHA-512')).toEqual({
+      ...c,
+      salt: Buffer.from(c.salt),
+      storedKey: Buffer.from(c.storedKey),
+      serverKey: Buffer.from(c.serverKey),
+    });
     const file = readFileSync(join(dir, SCRAM_CREDENTIALS_FILE), 'utf8');
     expect(file).not.toContain('super-secret-password');
     expect(JSON.parse(file)).toMatchObject({ version: 1, users: { alice: { 'SCRAM-SHA-512': { iterations: 4096 } } } });
@@ -93,7 +104,11 @@ describe('file store durability', () => {
   test.each([
     ['not JSON', '{', /JSON|Unexpected|Expected/],
     ['unknown version', '{"version":2,"users":{}}', /unsupported SCRAM credentials file/],
-    ['unknown mechanism', '{"version":1,"users":{"a":{"SCRAM-SHA-1":{"salt":"","storedKey":"","serverKey":"","iterations":4096}}}}', /unknown mechanism SCRAM-SHA-1/],
+    [
+      'unknown mechanism',
+      '{"version":1,"users":{"a":{"SCRAM-SHA-1":{"salt":"","storedKey":"","serverKey":"","iterations":4096}}}}',
+      /unknown mechanism SCRAM-SHA-1/,
+    ],
     ['bad iterations', '{"version":1,"users":{"a":{"SCRAM-SHA-256":{"salt":"","storedKey":"","serverKey":"","iterations":-1}}}}', /bad iterations/],
   ])('a corrupt file (%s) is an error, never an empty store', (_what, content, error) => {
     writeFileSync(join(dir, SCRAM_CREDENTIALS_FILE), content);
@@ -174,7 +189,15 @@ describe('AlterUserScramCredentials semantics (Kafka ScramControlManager)', () =
     alterUserScramCredentials(store, { deletions: [], upsertions: [upsertion('a', 2, 'two')] });
     alterUserScramCredentials(store, { deletions: [], upsertions: [upsertion('a', 1, 'three', 8192)] });
     expect(describeUserScramCredentials(store, [{ name: 'a' }])).toEqual([
-      { user: 'a', errorCode: 0, errorMessage: null, credentialInfos: [{ mechanism: 1, iterations: 8192 }, { mechanism: 2, iterations: 4096 }] },
+      {
+        user: 'a',
+        errorCode: 0,
+        errorMessage: null,
+        credentialInfos: [
+          { mechanism: 1, iterations: 8192 },
+          { mechanism: 2, iterations: 4096 },
+        ],
+      },
     ]);
   });
 
@@ -203,8 +226,18 @@ describe('DescribeUserScramCredentials semantics', () => {
   test('named users: unknown is RESOURCE_NOT_FOUND, twice is DUPLICATE_RESOURCE', () => {
     expect(describeUserScramCredentials(store, [{ name: 'bob' }, { name: 'carol' }, { name: 'alice' }, { name: 'alice' }])).toEqual([
       { user: 'bob', errorCode: 0, errorMessage: null, credentialInfos: [{ mechanism: 2, iterations: 5000 }] },
-      { user: 'carol', errorCode: ErrorCode.RESOURCE_NOT_FOUND, errorMessage: 'Attempt to describe a user credential that does not exist: carol', credentialInfos: [] },
-      { user: 'alice', errorCode: ErrorCode.DUPLICATE_RESOURCE, errorMessage: 'Cannot describe SCRAM credentials for the same user twice in a single request: alice', credentialInfos: [] },
+      {
+        user: 'carol',
+        errorCode: ErrorCode.RESOURCE_NOT_FOUND,
+        errorMessage: 'Attempt to describe a user credential that does not exist: carol',
+        credentialInfos: [],
+      },
+      {
+        user: 'alice',
+        errorCode: ErrorCode.DUPLICATE_RESOURCE,
+        errorMessage: 'Cannot describe SCRAM credentials for the same user twice in a single request: alice',
+        credentialInfos: [],
+      },
     ]);
   });
 });

@@ -80,14 +80,20 @@ interface FileV1 {
 
 function decodeFile(text: string, path: string): Table {
   const data = JSON.parse(text) as FileV1;
-  if (data.version !== 1 || typeof data.users !== 'object' || data.users === null) throw new Error(`${path}: unsupported SCRAM credentials file (version ${String(data.version)})`);
+  if (data.version !== 1 || typeof data.users !== 'object' || data.users === null)
+    throw new Error(`${path}: unsupported SCRAM credentials file (version ${String(data.version)})`);
   const table: Table = new Map();
   for (const [user, mechs] of Object.entries(data.users)) {
     const m = new Map<string, ScramCredential>();
     for (const [mech, c] of Object.entries(mechs)) {
       if (scramMechanismByName(mech) === undefined) throw new Error(`${path}: user ${JSON.stringify(user)} has unknown mechanism ${mech}`);
       if (!Number.isInteger(c.iterations) || c.iterations <= 0) throw new Error(`${path}: user ${JSON.stringify(user)} ${mech}: bad iterations`);
-      m.set(mech, { salt: Buffer.from(c.salt, 'base64'), storedKey: Buffer.from(c.storedKey, 'base64'), serverKey: Buffer.from(c.serverKey, 'base64'), iterations: c.iterations });
+      m.set(mech, {
+        salt: Buffer.from(c.salt, 'base64'),
+        storedKey: Buffer.from(c.storedKey, 'base64'),
+        serverKey: Buffer.from(c.serverKey, 'base64'),
+        iterations: c.iterations,
+      });
     }
     if (m.size > 0) table.set(user, m);
   }

@@ -27,8 +27,20 @@ export interface ScramMechanism extends ScramDigest {
 export const SCRAM_MIN_ITERATIONS = 4096;
 export const SCRAM_MAX_ITERATIONS = 16384;
 
-export const SCRAM_SHA_256: ScramMechanism = Object.freeze({ name: 'SCRAM-SHA-256', type: 1, hash: 'sha256', keyLength: 32, minIterations: SCRAM_MIN_ITERATIONS });
-export const SCRAM_SHA_512: ScramMechanism = Object.freeze({ name: 'SCRAM-SHA-512', type: 2, hash: 'sha512', keyLength: 64, minIterations: SCRAM_MIN_ITERATIONS });
+export const SCRAM_SHA_256: ScramMechanism = Object.freeze({
+  name: 'SCRAM-SHA-256',
+  type: 1,
+  hash: 'sha256',
+  keyLength: 32,
+  minIterations: SCRAM_MIN_ITERATIONS,
+});
+export const SCRAM_SHA_512: ScramMechanism = Object.freeze({
+  name: 'SCRAM-SHA-512',
+  type: 2,
+  hash: 'sha512',
+  keyLength: 64,
+  minIterations: SCRAM_MIN_ITERATIONS,
+});
 export const SCRAM_MECHANISMS: readonly ScramMechanism[] = Object.freeze([SCRAM_SHA_256, SCRAM_SHA_512]);
 
 export function scramMechanismByName(name: string): ScramMechanism | undefined {

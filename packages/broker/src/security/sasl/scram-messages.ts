@@ -79,7 +79,9 @@ function parseExtensions(text: string): Map<string, string> {
 }
 
 function tooLong(text: string): ParseResult<never> | null {
-  return text.length > MAX_SCRAM_MESSAGE_CHARS ? { ok: false, reason: 'invalid-encoding', error: `SCRAM message of ${text.length} characters exceeds ${MAX_SCRAM_MESSAGE_CHARS}` } : null;
+  return text.length > MAX_SCRAM_MESSAGE_CHARS
+    ? { ok: false, reason: 'invalid-encoding', error: `SCRAM message of ${text.length} characters exceeds ${MAX_SCRAM_MESSAGE_CHARS}` }
+    : null;
 }
 
 export function parseClientFirst(text: string): ParseResult<ClientFirstMessage> {
@@ -87,8 +89,10 @@ export function parseClientFirst(text: string): ParseResult<ClientFirstMessage> 
   if (long !== null) return long;
   const m = CLIENT_FIRST.exec(text);
   if (m === null) {
-    if (text.startsWith('p=')) return { ok: false, reason: 'channel-binding-not-supported', error: 'channel binding requested (gs2 header "p="), which is not supported' };
-    if (text.startsWith('y,')) return { ok: false, reason: 'channel-binding-not-supported', error: 'gs2 header "y": the client believes the server does not support channel binding' };
+    if (text.startsWith('p='))
+      return { ok: false, reason: 'channel-binding-not-supported', error: 'channel binding requested (gs2 header "p="), which is not supported' };
+    if (text.startsWith('y,'))
+      return { ok: false, reason: 'channel-binding-not-supported', error: 'gs2 header "y": the client believes the server does not support channel binding' };
     if (/^n,(?:a=[^,]*)?,m=/.test(text)) return { ok: false, reason: 'extensions-not-supported', error: 'mandatory extension "m=" is not supported' };
     return { ok: false, reason: 'invalid-encoding', error: 'Invalid SCRAM client first message format' };
   }

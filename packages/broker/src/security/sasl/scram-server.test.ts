@@ -117,7 +117,10 @@ describe.each([SCRAM_SHA_256, SCRAM_SHA_512])('%s exchanges', (mech) => {
 
   test('authzid of another user is refused with its own message (as Kafka)', () => {
     const { first } = exchange('alice', 'alice-secret', { gs2: 'n,a=admin,' });
-    expect(first).toMatchObject({ kind: 'failure', clientMessage: 'Authentication failed: Client requested an authorization id that is different from username' });
+    expect(first).toMatchObject({
+      kind: 'failure',
+      clientMessage: 'Authentication failed: Client requested an authorization id that is different from username',
+    });
   });
 
   test('the final message must carry the full nonce', () => {
@@ -187,7 +190,10 @@ describe('malformed client messages', () => {
   });
 
   test('client first: invalid UTF-8', () => {
-    expect(new ScramSaslServer(SCRAM_SHA_256, store).evaluate(Uint8Array.from([0x6e, 0x2c, 0x2c, 0xc3]))).toMatchObject({ kind: 'failure', reason: 'invalid-encoding' });
+    expect(new ScramSaslServer(SCRAM_SHA_256, store).evaluate(Uint8Array.from([0x6e, 0x2c, 0x2c, 0xc3]))).toMatchObject({
+      kind: 'failure',
+      reason: 'invalid-encoding',
+    });
   });
 
   test.each([
@@ -220,7 +226,17 @@ describe('message grammar', () => {
     const r = parseClientFirst('n,a=x=2Cy,n=u,r=N0nce,ext=1,other=2');
     expect(r).toEqual({
       ok: true,
-      value: { gs2Header: 'n,a=x=2Cy,', authorizationId: 'x,y', username: 'u', clientNonce: 'N0nce', extensions: new Map([['ext', '1'], ['other', '2']]), bare: 'n=u,r=N0nce,ext=1,other=2' },
+      value: {
+        gs2Header: 'n,a=x=2Cy,',
+        authorizationId: 'x,y',
+        username: 'u',
+        clientNonce: 'N0nce',
+        extensions: new Map([
+          ['ext', '1'],
+          ['other', '2'],
+        ]),
+        bare: 'n=u,r=N0nce,ext=1,other=2',
+      },
     });
   });
 
