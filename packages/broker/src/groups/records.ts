@@ -44,7 +44,8 @@
 //     bytes  subscription    the member's metadata for the selected protocol
 //     bytes  assignment      what the leader assigned to it in this generation
 
-import { ProtocolError, Reader, Writer } from '@sluice/protocol';
+import { ProtocolError, Reader, type Writer } from '@sluice/protocol';
+import { encodeRecord, strictUtf8 } from '../internal-record-format.ts';
 
 export const OFFSET_KEY_VERSION = 1;
 export const GROUP_KEY_VERSION = 2;
@@ -106,25 +107,6 @@ export class RecordFormatError extends Error {
 // primitives as the wire). What this format adds is kept here: strings must be valid UTF-8, int64
 // values must be exact JS integers, and every failure to decode is a RecordFormatError that names
 // the record part being read.
-
-// ignoreBOM: a leading U+FEFF is part of the string (a group id may start with one), not a mark
-// to strip; the encoder writes it like any other character.
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-/** Runs `write` on a fresh Writer and returns a copy of what it wrote. */
-function encodeRecord(write: (w: Writer) => void): Uint8Array {
-  const w = new Writer(64);
-  try {
-    write(w);
-  } catch (e) {
-    // The Writer refuses strings over 32767 UTF-8 bytes. Group ids, topics, member ids and
-    // metadata are bounded well below that by the protocol's own int16 string lengths; a longer
-    // one here is a bug upstream.
-    if (e instanceof ProtocolError) throw new Error(`BUG: ${e.message} in a group record`, { cause: e });
-    throw e;
-  }
-  return w.buf.slice(0, w.pos);
-}
 
 function writeInt64(w: Writer, v: number): void {
   if (!Number.isSafeInteger(v)) throw new Error(`BUG: int64 field ${v} is not a safe integer`);
@@ -206,7 +188,7 @@ function decodeRecord<T>(bytes: Uint8Array, what: string, read: (r: RecordReader
 }
 
 export function encodeOffsetKey(group: string, topic: string, partition: number): Uint8Array {
-  return encodeRecord((w) => {
+  return encodeRecord('group', (w) => {
     w.int16(OFFSET_KEY_VERSION);
     w.string(group);
     w.string(topic);
@@ -215,7 +197,7 @@ export function encodeOffsetKey(group: string, topic: string, partition: number)
 }
 
 export function encodeGroupKey(group: string): Uint8Array {
-  return encodeRecord((w) => {
+  return encodeRecord('group', (w) => {
     w.int16(GROUP_KEY_VERSION);
     w.string(group);
   });
@@ -231,7 +213,7 @@ export function decodeKey(bytes: Uint8Array): RecordKey {
 }
 
 export function encodeOffsetValue(v: OffsetValue): Uint8Array {
-  return encodeRecord((w) => {
+  return encodeRecord('group', (w) => {
     w.int16(OFFSET_VALUE_VERSION);
     writeInt64(w, v.offset);
     w.int32(v.leaderEpoch);
@@ -250,7 +232,7 @@ export function decodeOffsetValue(bytes: Uint8Array): OffsetValue {
 }
 
 export function encodeGroupValue(v: GroupValue): Uint8Array {
-  return encodeRecord((w) => {
+  return encodeRecord('group', (w) => {
     w.int16(GROUP_VALUE_VERSION);
     w.string(v.protocolType);
     w.int32(v.generation);

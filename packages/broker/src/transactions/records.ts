@@ -36,7 +36,8 @@
 // skips it); a value of a version above 1 is read as v1 (KIP-915: only tagged fields are ever
 // added), its unknown tags skipped.
 
-import { ProtocolError, Reader, Writer } from '@sluice/protocol';
+import { ProtocolError, Reader, type Writer } from '@sluice/protocol';
+import { encodeRecord, strictUtf8 } from '../internal-record-format.ts';
 
 export const TRANSACTION_STATE_TOPIC = '__transaction_state';
 const KEY_VERSION = 0;
@@ -74,20 +75,6 @@ export class TransactionRecordError extends Error {
     super(message);
     this.name = 'TransactionRecordError';
   }
-}
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-function encodeRecord(write: (w: Writer) => void): Uint8Array {
-  const w = new Writer(64);
-  try {
-    write(w);
-  } catch (e) {
-    // Transactional ids and topics are bounded by the protocol's int16 string lengths.
-    if (e instanceof ProtocolError) throw new Error(`BUG: ${e.message} in a transaction record`, { cause: e });
-    throw e;
-  }
-  return w.buf.slice(0, w.pos);
 }
 
 function safeInt64(v: number, what: string): number {
@@ -169,7 +156,7 @@ function decodeRecord<T>(bytes: Uint8Array, what: string, read: (f: FieldReader)
 }
 
 export function encodeTransactionLogKey(transactionalId: string): Uint8Array {
-  return encodeRecord((w) => {
+  return encodeRecord('transaction', (w) => {
     w.int16(KEY_VERSION);
     w.string(transactionalId);
   });
@@ -194,7 +181,7 @@ export function encodeTransactionLogValue(v: TransactionLogValue, version: 0 | 1
   if (!flexible && (v.previousProducerId !== NO_PRODUCER_ID || v.nextProducerId !== NO_PRODUCER_ID || v.clientTransactionVersion !== 0)) {
     throw new Error('BUG: a version 0 transaction log value cannot hold previous/next producer ids or a client transaction version');
   }
-  return encodeRecord((w) => {
+  return encodeRecord('transaction', (w) => {
     w.int16(version);
     w.int64(safeInt64(v.producerId, 'producerId'));
     w.int16(v.producerEpoch);
