@@ -74,8 +74,8 @@ export class Broker {
   private groups: GroupCoordinator | null = null;
   private transactions: TransactionCoordinator | null = null;
   private writer: ConnectionWriter | null = null;
-  /** SSL listeners' TLS config (null without an SSL listener). */
-  private tls: TlsListenerConfig | null = null;
+  /** Each SSL / SASL_SSL listener's TLS config, by listener name. */
+  private readonly tls = new Map<string, TlsListenerConfig>();
   private handlers: HandlerRegistry | null = null;
   private readonly servers: Server[] = [];
   private readonly connections = new Map<number, Connection>();
@@ -168,9 +168,12 @@ export class Broker {
     context.useGroupCoordinator(groups);
     this.groups = groups;
     this.startTransactionCoordinator(context, topics, groups);
-    const ssl = this.config.listeners.some((l) => usesTls(l.securityProtocol));
-    if (ssl) this.tls = new TlsListenerConfig(this.config, logger.child({ subsystem: 'tls' }));
-    const ktls = this.tls?.ktls ?? ktlsProbe();
+    const tlsLogger = logger.child({ subsystem: 'tls' });
+    for (const l of this.config.listeners) {
+      if (usesTls(l.securityProtocol)) this.tls.set(l.name, new TlsListenerConfig(this.config, l.name, tlsLogger));
+    }
+    const ssl = this.tls.size > 0;
+    const ktls = ktlsProbe();
     this.metrics.broker.ktlsProbed(ktls === 'available');
     this.writer = new ConnectionWriter({
       mode: this.config.str('sluice.transfer.mode') as 'sendfile' | 'splice' | 'copy',
@@ -272,7 +275,8 @@ export class Broker {
     this.transactions?.close();
     this.groups?.close();
     this.writer?.close();
-    this.tls?.close();
+    for (const tls of this.tls.values()) tls.close();
+    this.tls.clear();
     this.topics?.close();
     await cleanerStopped;
     for (const lock of this.logDirLocks) lock.release();
@@ -524,8 +528,8 @@ export class Broker {
   }
 
   private connectionTls(listener: Listener): NonNullable<ConnectionOptions['tls']> {
-    const tls = this.tls;
-    if (tls === null) throw new Error('BUG: SSL listener without a TLS config');
+    const tls = this.tls.get(listener.name);
+    if (tls === undefined) throw new Error(`BUG: TLS listener ${listener.name} without a TLS config`);
     const probe = this.metrics.broker;
     return {
       config: tls.current,

@@ -75,6 +75,7 @@ const LISTENER_SASL_AUTHORIZER_CONFIGS: readonly ConfigDef[] = [
     name: 'sasl.mechanism.inter.broker.protocol',
     type: 'string',
     default: 'GSSAPI',
+    perListener: true,
     doc: 'Reserved for cluster mode: the mechanism brokers use between themselves.',
   },
   {

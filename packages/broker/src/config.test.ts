@@ -1,5 +1,15 @@
 import { describe, expect, test } from 'vitest';
-import { BrokerConfig, brokerConfigDef, brokerConfigSynonyms, ConfigError, formatConfigValue, LONG_MAX, parseConfigValue, usesTls } from './config.ts';
+import {
+  BROKER_CONFIGS,
+  BrokerConfig,
+  brokerConfigDef,
+  brokerConfigSynonyms,
+  ConfigError,
+  formatConfigValue,
+  LONG_MAX,
+  parseConfigValue,
+  usesTls,
+} from './config.ts';
 
 const def = (name: string) => {
   const d = brokerConfigDef(name);
@@ -178,6 +188,38 @@ describe('listeners and security keys (issue 13)', () => {
     expect(() => new BrokerConfig([['listener.name.plaintext.ssl.client.auth', 'sometimes']])).toThrow(/must be one of none, requested, required/);
     expect(() => new BrokerConfig([['listener.name.plaintext.num.partitions', '3']])).toThrow(/cannot be set per listener/);
     expect(() => new BrokerConfig([['listener.name.nosuch.sasl.enabled.mechanisms', 'PLAIN']])).toThrow(/there is no listener NOSUCH/);
+  });
+
+  test("every sasl.* and ssl.* key of Kafka's listener configuration may be set per listener", () => {
+    // The keys issue 13 names as accepted in the `listener.name.<listener>.<key>` form.
+    const keys = [
+      'sasl.enabled.mechanisms',
+      'sasl.mechanism.inter.broker.protocol',
+      'sasl.server.max.receive.size',
+      'connections.max.reauth.ms',
+      'sasl.jaas.config',
+      'sasl.oauthbearer.jwks.endpoint.url',
+      'sasl.oauthbearer.expected.audience',
+      'sasl.oauthbearer.expected.issuer',
+      'ssl.keystore.type',
+      'ssl.keystore.location',
+      'ssl.keystore.password',
+      'ssl.key.password',
+      'ssl.keystore.certificate.chain',
+      'ssl.keystore.key',
+      'ssl.truststore.type',
+      'ssl.truststore.location',
+      'ssl.truststore.password',
+      'ssl.truststore.certificates',
+      'ssl.client.auth',
+      'ssl.enabled.protocols',
+      'ssl.cipher.suites',
+      'ssl.principal.mapping.rules',
+    ];
+    expect(keys.filter((k) => def(k).perListener !== true)).toEqual([]);
+    for (const key of BROKER_CONFIGS.map((d) => d.name).filter((n) => n.startsWith('ssl.') || n.startsWith('sasl.'))) {
+      expect(def(key).perListener, key).toBe(true);
+    }
   });
 
   test("authorizer keys read as Kafka reads them; Kafka's own class name works unchanged", () => {

@@ -1,8 +1,10 @@
-// The TLS side of SSL listeners: the server config built from the ssl.* settings (once, then
-// again when a key store or trust store file changes), the principal of a connection from its
-// client certificate, and the kernel-TLS probe's answer. The TLS session itself runs in the
-// Rust data plane (crates/sluice-log writer, crates/sluice-tls); see connection.ts for how a
-// TLS connection's bytes reach the request path.
+// The TLS side of SSL and SASL_SSL listeners: per listener, the server config built from its
+// ssl.* settings (once, then again when a key store or trust store file changes) and the
+// principal of a connection from its client certificate. Each ssl.* key is read as Kafka reads
+// it for that listener: `listener.name.<listener>.<key>`, else the broker-wide `<key>`, so two TLS
+// listeners may have different certificates, trust stores or client-auth modes. The TLS session
+// itself runs in the Rust data plane (crates/sluice-log writer, crates/sluice-tls); see
+// connection.ts for how a TLS connection's bytes reach the request path.
 //
 // Certificate reload: by file watch (fs.watchFile, polling every `RELOAD_POLL_MS`, so editors
 // that replace the file by rename are seen too). A changed file is loaded whole into a new
@@ -11,7 +13,7 @@
 // why. Not through AlterConfigs: the ssl.* keys stay read-only there.
 
 import { unwatchFile, watchFile } from 'node:fs';
-import { ktlsProbe, TlsConfig, type TlsSettings } from '@sluice/native';
+import { TlsConfig, type TlsSettings } from '@sluice/native';
 import type { BrokerConfig } from './config.ts';
 import { ConfigError } from './config.ts';
 import type { Logger } from './logger.ts';
@@ -19,14 +21,14 @@ import { ANONYMOUS_PRINCIPAL, SslPrincipalMapper, userPrincipal } from './securi
 
 const RELOAD_POLL_MS = 1000;
 
-/** Kafka's ssl.* keys as the native settings object (absent keys left out). */
-export function tlsSettingsFrom(config: BrokerConfig): TlsSettings {
+/** Kafka's ssl.* keys, as `listener` sees them, as the native settings object (absent keys left out). */
+export function tlsSettingsFrom(config: BrokerConfig, listener: string): TlsSettings {
   const opt = (key: string): string | undefined => {
-    const v = config.get(key);
+    const v = config.listenerValue(listener, key);
     return v === null || v === '' ? undefined : String(v);
   };
   const list = (key: string): string[] | undefined => {
-    const v = config.list(key);
+    const v = (config.listenerValue(listener, key) as string[] | null) ?? [];
     return v.length > 0 ? v : undefined;
   };
   return {
@@ -46,16 +48,20 @@ export function tlsSettingsFrom(config: BrokerConfig): TlsSettings {
   };
 }
 
-/** A TLS config error as the broker's ConfigError (the message starts with the setting). */
-function asConfigError(err: unknown): ConfigError {
+/**
+ * A TLS config error as the broker's ConfigError naming the key as it was set for the listener
+ * (the native message starts with the setting's plain name).
+ */
+function asConfigError(err: unknown, config: BrokerConfig, listener: string): ConfigError {
   const message = (err as Error).message;
   const m = /^([a-z.]+): (.*)$/s.exec(message);
-  return m === null ? new ConfigError('ssl.keystore.location', message) : new ConfigError(m[1], m[2]);
+  const key = m?.[1] ?? 'ssl.keystore.location';
+  return new ConfigError(config.listenerKeyName(listener, key), m?.[2] ?? message);
 }
 
+/** One TLS listener's server config, principal mapping and certificate reload. */
 export class TlsListenerConfig {
-  /** What the start-up probe found: "available" or "unavailable (why)". */
-  readonly ktls: string;
+  readonly listener: string;
   readonly handshakeTimeoutMs: number;
   private config: TlsConfig;
   private readonly settings: TlsSettings;
@@ -63,18 +69,18 @@ export class TlsListenerConfig {
   private readonly watched: string[] = [];
   private readonly log: Logger;
 
-  /** Throws ConfigError naming the setting when the ssl.* settings do not make a config. */
-  constructor(brokerConfig: BrokerConfig, logger: Logger) {
+  /** Throws ConfigError naming the setting when the listener's ssl.* settings do not make a config. */
+  constructor(brokerConfig: BrokerConfig, listener: string, logger: Logger) {
+    this.listener = listener;
     this.log = logger;
-    this.settings = tlsSettingsFrom(brokerConfig);
+    this.settings = tlsSettingsFrom(brokerConfig, listener);
     this.handshakeTimeoutMs = brokerConfig.int('sluice.ssl.handshake.timeout.ms');
     try {
       this.config = new TlsConfig(this.settings);
     } catch (err) {
-      throw asConfigError(err);
+      throw asConfigError(err, brokerConfig, listener);
     }
-    this.mapper = new SslPrincipalMapper(brokerConfig.str('ssl.principal.mapping.rules'));
-    this.ktls = ktlsProbe();
+    this.mapper = new SslPrincipalMapper(brokerConfig.listenerValue(listener, 'ssl.principal.mapping.rules') as string);
     for (const path of [this.settings.keystoreLocation, this.settings.truststoreLocation]) {
       if (path === undefined || path === null) continue;
       watchFile(path, { interval: RELOAD_POLL_MS, persistent: false }, (now, before) => {
@@ -107,9 +113,12 @@ export class TlsListenerConfig {
   private reload(path: string): void {
     try {
       this.config = new TlsConfig(this.settings);
-      this.log.info({ file: path }, 'TLS certificates reloaded; new connections use them');
+      this.log.info({ listener: this.listener, file: path }, 'TLS certificates reloaded; new connections use them');
     } catch (err) {
-      this.log.error({ file: path, err: (err as Error).message }, 'TLS certificates changed but do not load; keeping the previous ones');
+      this.log.error(
+        { listener: this.listener, file: path, err: (err as Error).message },
+        'TLS certificates changed but do not load; keeping the previous ones',
+      );
     }
   }
 }
