@@ -32,6 +32,8 @@ export interface StartOptions {
   port?: number;
   /** The Node.js binary to run the broker on (default: the one running the tests). */
   nodeBinary?: string;
+  /** A server.properties file (`sluice start --config`); `overrides` win over it. */
+  configFile?: string;
 }
 
 export function tempDataDir(prefix = 'sluice-test-'): string {
@@ -53,7 +55,7 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
     'sluice.metrics.listener': 'http://127.0.0.1:0/metrics',
     ...options.overrides,
   };
-  const args = [SLUICE_BIN, 'start'];
+  const args = [SLUICE_BIN, 'start', ...(options.configFile === undefined ? [] : ['--config', options.configFile])];
   for (const [k, v] of Object.entries(overrides)) args.push('--override', `${k}=${v}`);
   const proc = spawn(options.nodeBinary ?? process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

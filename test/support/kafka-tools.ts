@@ -14,6 +14,7 @@ export const KAFKA_TOOL = {
   consoleConsumer: 'org.apache.kafka.tools.consumer.ConsoleConsumer',
   consumerGroups: 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',
   configs: 'org.apache.kafka.tools.ConfigCommand',
+  acls: 'org.apache.kafka.tools.AclCommand',
   getOffsets: 'org.apache.kafka.tools.GetOffsetShell',
   deleteRecords: 'org.apache.kafka.tools.DeleteRecordsCommand',
   logDirs: 'org.apache.kafka.tools.LogDirsCommand',

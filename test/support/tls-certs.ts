@@ -97,7 +97,8 @@ export function makeTestPki(): TestPki {
 
 /** The port of the broker's listener `name` from its ready line. */
 export function listenerPort(output: string, name: string): number {
-  const m = new RegExp(`${name}://[^:,\\s]+:(\\d+)`).exec(output);
+  // Not preceded by a name character: SSL must not match inside SASL_SSL.
+  const m = new RegExp(`(?<![A-Za-z0-9_])${name}://[^:,\\s]+:(\\d+)`).exec(output);
   if (m === null) throw new Error(`no ${name} listener in:\n${output}`);
   return Number(m[1]);
 }

@@ -37,6 +37,12 @@ const problemOf = (check: () => unknown) => {
 };
 const sensitive = { sensitive: true, perListener: true } as const;
 
+/** Kafka's JWKS-validating OAUTHBEARER callback handler: its 4.x name, then its 3.x name. */
+const OAUTHBEARER_VALIDATOR_CLASSES = [
+  'org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler',
+  'org.apache.kafka.common.security.oauthbearer.secured.OAuthBearerValidatorCallbackHandler',
+];
+
 /**
  * Listeners, SASL and the authorizer (issue 13). Keys marked `perListener` may also be set as
  * `listener.name.<listener, lower case>.<key>`, which wins for that listener; `sasl.jaas.config`
@@ -100,6 +106,17 @@ const LISTENER_SASL_AUTHORIZER_CONFIGS: readonly ConfigDef[] = [
     default: null,
     ...sensitive,
     doc: 'JAAS login configuration; PLAIN credentials come from PlainLoginModule\'s user_<name>="<password>" options (usually set per listener and mechanism: listener.name.<l>.plain.sasl.jaas.config).',
+  },
+  {
+    name: 'sasl.server.callback.handler.class',
+    type: 'string',
+    default: null,
+    perListener: true,
+    doc: "Accepted as a copied Kafka server.properties sets it for OAUTHBEARER (listener.name.<l>.oauthbearer.sasl.server.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler): Sluice always validates tokens against sasl.oauthbearer.jwks.endpoint.url. Any other class is refused at start (Sluice runs no Java callback handlers; Kafka's unsecured validator is never used).",
+    validator: (v) =>
+      typeof v === 'string' && v !== '' && !OAUTHBEARER_VALIDATOR_CLASSES.includes(v)
+        ? `Sluice runs no Java callback handlers; only Kafka's JWKS validator (${OAUTHBEARER_VALIDATOR_CLASSES[0]}) is accepted, and its checks are built in`
+        : null,
   },
   {
     name: 'sasl.oauthbearer.jwks.endpoint.url',

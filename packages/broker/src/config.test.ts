@@ -217,6 +217,27 @@ describe('listeners and security keys (issue 13)', () => {
       'ssl.principal.mapping.rules',
     ];
     expect(keys.filter((k) => def(k).perListener !== true)).toEqual([]);
+    // Kafka's OAUTHBEARER broker setup names its JWKS validator class per listener and mechanism.
+    const oauth = new BrokerConfig([
+      ['listeners', 'SASL_SSL://:9093'],
+      [
+        'listener.name.sasl_ssl.oauthbearer.sasl.server.callback.handler.class',
+        'org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler',
+      ],
+    ]);
+    expect(oauth.listenerKeyName('SASL_SSL', 'sasl.server.callback.handler.class', 'OAUTHBEARER')).toBe(
+      'listener.name.sasl_ssl.oauthbearer.sasl.server.callback.handler.class',
+    );
+    expect(
+      () =>
+        new BrokerConfig([
+          ['listeners', 'SASL_SSL://:9093'],
+          [
+            'listener.name.sasl_ssl.oauthbearer.sasl.server.callback.handler.class',
+            'org.apache.kafka.common.security.oauthbearer.internals.unsecured.OAuthBearerUnsecuredValidatorCallbackHandler',
+          ],
+        ]),
+    ).toThrow(/runs no Java callback handlers/);
     for (const key of BROKER_CONFIGS.map((d) => d.name).filter((n) => n.startsWith('ssl.') || n.startsWith('sasl.'))) {
       expect(def(key).perListener, key).toBe(true);
     }

@@ -366,7 +366,7 @@ function withProtocol(key: string, listener: Listener, map: ReadonlyMap<string, 
 }
 
 /** Keys set per mechanism as well as per listener: `listener.name.<l>.<mechanism>.<key>`. */
-const PER_MECHANISM_KEYS = ['sasl.jaas.config', 'connections.max.reauth.ms'];
+const PER_MECHANISM_KEYS = ['sasl.jaas.config', 'connections.max.reauth.ms', 'sasl.server.callback.handler.class'];
 
 /**
  * `listener.name.<listener>.[<mechanism>.]<key>` → its parts (listener upper-cased, as listener

@@ -27,6 +27,10 @@
 //       until <stopFile> exists, then closes (leaving the group).
 //   group-offsets <bootstrap> <group> <topic>
 //       Admin: the group's committed offsets for <topic> and describeConsumerGroups.
+//
+// Every client starts from the properties file named by the system property sluice.client.config
+// when it is set (security settings: security.protocol, sasl.*, ssl.*), as Kafka's tools take
+// --command-config; the command's own settings are added on top.
 package dev.sluice.test;
 
 import java.nio.file.Files;
@@ -95,13 +99,26 @@ public final class JavaClient {
     }
   }
 
+  /** The properties of sluice.client.config (a file path), or none. */
+  private static Properties clientProperties() {
+    Properties props = new Properties();
+    String file = System.getProperty("sluice.client.config");
+    if (file == null || file.isEmpty()) return props;
+    try (java.io.Reader in = Files.newBufferedReader(Path.of(file))) {
+      props.load(in);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot read sluice.client.config " + file, e);
+    }
+    return props;
+  }
+
   private static String arg(String[] args, int i) {
     if (i >= args.length) throw new IllegalArgumentException("missing argument " + i);
     return args[i];
   }
 
   private static void admin(String bootstrap, String topic, int partitions) throws Exception {
-    Properties props = new Properties();
+    Properties props = clientProperties();
     props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(AdminClientConfig.CLIENT_ID_CONFIG, "sluice-java-admin");
     try (Admin admin = Admin.create(props)) {
@@ -149,7 +166,7 @@ public final class JavaClient {
   private static void produce(String bootstrap, String topic, int count, String[] codecs, boolean idempotence,
       String valueSuffix) throws Exception {
     for (String codec : codecs) {
-      Properties props = new Properties();
+      Properties props = clientProperties();
       props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
       props.put(ProducerConfig.CLIENT_ID_CONFIG, "sluice-java-producer");
       props.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -175,7 +192,7 @@ public final class JavaClient {
   }
 
   private static void consume(String bootstrap, String topic, String group, int count, long timeoutMs, String isolation) {
-    Properties props = new Properties();
+    Properties props = clientProperties();
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(ConsumerConfig.CLIENT_ID_CONFIG, "sluice-java-consumer");
@@ -214,7 +231,7 @@ public final class JavaClient {
   }
 
   private static KafkaProducer<String, String> transactionalProducer(String bootstrap, String transactionalId) {
-    Properties props = new Properties();
+    Properties props = clientProperties();
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(ProducerConfig.CLIENT_ID_CONFIG, "sluice-java-txn-" + transactionalId);
     props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
@@ -304,7 +321,7 @@ public final class JavaClient {
   }
 
   private static void member(String bootstrap, String topic, String group, Path stopFile, String groupProtocol) {
-    Properties props = new Properties();
+    Properties props = clientProperties();
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(ConsumerConfig.GROUP_ID_CONFIG, group);
     props.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, groupProtocol);
@@ -353,7 +370,7 @@ public final class JavaClient {
   }
 
   private static void groupOffsets(String bootstrap, String group, String topic) throws Exception {
-    Properties props = new Properties();
+    Properties props = clientProperties();
     props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     try (Admin admin = Admin.create(props)) {
       Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
