@@ -58,7 +58,8 @@ function serverProperties(jwksFile: string): string {
     'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
     'listener.name.sasl_ssl.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;',
     'listener.name.sasl_ssl.oauthbearer.sasl.server.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler',
-    `listener.name.sasl_ssl.sasl.oauthbearer.jwks.endpoint.url=${pathToFileURL(jwksFile).href}`,
+    // The JWKS URL in the per-mechanism form Kafka's OAuthBearerValidatorCallbackHandler documents.
+    `listener.name.sasl_ssl.oauthbearer.sasl.oauthbearer.jwks.endpoint.url=${pathToFileURL(jwksFile).href}`,
     `listener.name.sasl_ssl.sasl.oauthbearer.expected.audience=${AUDIENCE}`,
     `listener.name.sasl_ssl.sasl.oauthbearer.expected.issuer=${ISSUER}`,
     '',
@@ -69,6 +70,13 @@ function serverProperties(jwksFile: string): string {
     `listener.name.ssl.ssl.truststore.location=${pki.caPem}`,
     'listener.name.ssl.ssl.client.auth=required',
     'listener.name.ssl.ssl.principal.mapping.rules=RULE:^CN=([^,]+),.*$/$1/,DEFAULT',
+    '',
+    '# Java-only TLS knobs Kafka configurations carry (accepted, no effect on rustls).',
+    'ssl.protocol=TLSv1.3',
+    'ssl.enabled.protocols=TLSv1.2,TLSv1.3',
+    'ssl.keymanager.algorithm=SunX509',
+    'ssl.trustmanager.algorithm=PKIX',
+    'ssl.endpoint.identification.algorithm=https',
     '',
   ].join('\n');
 }

@@ -119,6 +119,13 @@ const LISTENER_SASL_AUTHORIZER_CONFIGS: readonly ConfigDef[] = [
         : null,
   },
   {
+    name: 'sasl.login.callback.handler.class',
+    type: 'string',
+    default: null,
+    perListener: true,
+    doc: "The broker's own SASL login (inter-broker, set per listener and mechanism in Kafka): accepted and reserved for cluster mode, which replicates over PLAINTEXT only for now.",
+  },
+  {
     name: 'sasl.oauthbearer.jwks.endpoint.url',
     type: 'string',
     default: null,
@@ -254,6 +261,38 @@ const SSL_CONFIGS: readonly ConfigDef[] = [
     default: 'https',
     perListener: true,
     doc: 'Accepted for compatibility (a client-side setting; the broker does not verify client host names).',
+  },
+  // Java-only TLS knobs a copied Kafka server.properties often sets: accepted, without effect
+  // (the TLS library is rustls, its randomness and key handling are its own).
+  {
+    name: 'ssl.keymanager.algorithm',
+    type: 'string',
+    default: 'SunX509',
+    perListener: true,
+    doc: "Accepted for compatibility (Java's KeyManagerFactory); no effect.",
+  },
+  {
+    name: 'ssl.trustmanager.algorithm',
+    type: 'string',
+    default: 'PKIX',
+    perListener: true,
+    doc: "Accepted for compatibility (Java's TrustManagerFactory); no effect.",
+  },
+  {
+    name: 'ssl.secure.random.implementation',
+    type: 'string',
+    default: null,
+    perListener: true,
+    doc: "Accepted for compatibility (Java's SecureRandom); no effect.",
+  },
+  { name: 'ssl.provider', type: 'string', default: null, perListener: true, doc: 'Accepted for compatibility (a Java security provider name); no effect.' },
+  {
+    name: 'ssl.engine.factory.class',
+    type: 'string',
+    default: null,
+    perListener: true,
+    doc: 'A Java SslEngineFactory class: refused when set (TLS runs in rustls in the data plane).',
+    validator: (v) => (typeof v === 'string' && v !== '' ? 'Sluice runs no Java SSL engine factories (TLS runs in rustls); remove this key' : null),
   },
   {
     name: 'sluice.ssl.handshake.timeout.ms',

@@ -238,6 +238,27 @@ describe('listeners and security keys (issue 13)', () => {
           ],
         ]),
     ).toThrow(/runs no Java callback handlers/);
+    // sasl.oauthbearer.* per mechanism too (Kafka's validator reads `<mechanism>.<key>` first).
+    const perMechanism = new BrokerConfig([
+      ['listeners', 'SASL_SSL://:9093'],
+      ['sasl.oauthbearer.jwks.endpoint.url', 'file:///broker-wide.json'],
+      ['listener.name.sasl_ssl.oauthbearer.sasl.oauthbearer.jwks.endpoint.url', 'file:///jwks.json'],
+    ]);
+    expect(perMechanism.listenerValue('SASL_SSL', 'sasl.oauthbearer.jwks.endpoint.url', 'OAUTHBEARER')).toBe('file:///jwks.json');
+    expect(perMechanism.listenerValue('SASL_SSL', 'sasl.oauthbearer.jwks.endpoint.url')).toBe('file:///broker-wide.json');
+  });
+
+  test('Java-only TLS knobs of a copied server.properties are accepted; a Java SSL engine factory is refused', () => {
+    const c = new BrokerConfig([
+      ['listeners', 'SSL://:9093'],
+      ['ssl.keymanager.algorithm', 'SunX509'],
+      ['listener.name.ssl.ssl.trustmanager.algorithm', 'PKIX'],
+      ['ssl.secure.random.implementation', 'SHA1PRNG'],
+      ['ssl.provider', 'SunJSSE'],
+      ['listener.name.ssl.oauthbearer.sasl.login.callback.handler.class', 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler'],
+    ]);
+    expect(c.str('ssl.keymanager.algorithm')).toBe('SunX509');
+    expect(() => new BrokerConfig([['ssl.engine.factory.class', 'com.example.MyFactory']])).toThrow(/no Java SSL engine factories/);
     for (const key of BROKER_CONFIGS.map((d) => d.name).filter((n) => n.startsWith('ssl.') || n.startsWith('sasl.'))) {
       expect(def(key).perListener, key).toBe(true);
     }

@@ -365,8 +365,25 @@ function withProtocol(key: string, listener: Listener, map: ReadonlyMap<string, 
   }
 }
 
-/** Keys set per mechanism as well as per listener: `listener.name.<l>.<mechanism>.<key>`. */
-const PER_MECHANISM_KEYS = ['sasl.jaas.config', 'connections.max.reauth.ms', 'sasl.server.callback.handler.class'];
+/**
+ * Keys set per mechanism as well as per listener: `listener.name.<l>.<mechanism>.<key>`. The
+ * `sasl.oauthbearer.*` keys too: Kafka's OAUTHBEARER validator reads each with the mechanism
+ * prefix first (`listener.name.<l>.oauthbearer.sasl.oauthbearer.jwks.endpoint.url`, the form its
+ * documentation shows), then without.
+ */
+const PER_MECHANISM_KEYS = [
+  'sasl.jaas.config',
+  'connections.max.reauth.ms',
+  'sasl.server.callback.handler.class',
+  'sasl.login.callback.handler.class',
+  'sasl.oauthbearer.jwks.endpoint.url',
+  'sasl.oauthbearer.jwks.endpoint.refresh.ms',
+  'sasl.oauthbearer.expected.audience',
+  'sasl.oauthbearer.expected.issuer',
+  'sasl.oauthbearer.clock.skew.seconds',
+  'sasl.oauthbearer.sub.claim.name',
+  'sasl.oauthbearer.scope.claim.name',
+];
 
 /**
  * `listener.name.<listener>.[<mechanism>.]<key>` → its parts (listener upper-cased, as listener

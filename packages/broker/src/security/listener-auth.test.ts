@@ -76,4 +76,29 @@ describe('listenerAuth', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test("OAUTHBEARER's keys per listener and mechanism win, as Kafka's validator reads them", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-jwks-'));
+    try {
+      const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const file = join(dir, 'jwks.json');
+      writeFileSync(file, JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'ES256', use: 'sig' }] }));
+      // The broker-wide URL names a file that does not exist: only the per-mechanism one is read.
+      const auth = resolve([
+        ['sasl.enabled.mechanisms', 'OAUTHBEARER'],
+        ['sasl.oauthbearer.jwks.endpoint.url', pathToFileURL(join(dir, 'missing.json')).href],
+        ['listener.name.sasl_plaintext.oauthbearer.sasl.oauthbearer.jwks.endpoint.url', pathToFileURL(file).href],
+        ['listener.name.sasl_plaintext.oauthbearer.sasl.oauthbearer.expected.audience', 'kafka'],
+      ]);
+      expect(auth.sasl?.mechanisms).toEqual(['OAUTHBEARER']);
+      expect(() =>
+        resolve([
+          ['sasl.enabled.mechanisms', 'OAUTHBEARER'],
+          ['sasl.oauthbearer.jwks.endpoint.url', pathToFileURL(join(dir, 'missing.json')).href],
+        ]),
+      ).toThrow(/ENOENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

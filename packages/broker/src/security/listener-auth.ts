@@ -80,12 +80,13 @@ export function listenerAuth(config: BrokerConfig, listener: Listener, scram: Sc
 
 /**
  * OAUTHBEARER's validator over the JWKS file of `sasl.oauthbearer.jwks.endpoint.url` (a `file:`
- * URL). The file is read again when its modification time changes, so keys rotate without a
+ * URL). Each `sasl.oauthbearer.*` key is read as Kafka's validator reads it: per listener and
+ * mechanism (`listener.name.<l>.oauthbearer.<key>`), per listener, then broker-wide. The file is read again when its modification time changes, so keys rotate without a
  * restart; a rotation that does not parse keeps the previous keys (and is logged by the caller's
  * failed validations).
  */
 function oauthValidator(config: BrokerConfig, listener: string): JwtTokenValidator {
-  const url = config.listenerValue(listener, 'sasl.oauthbearer.jwks.endpoint.url');
+  const url = config.listenerValue(listener, 'sasl.oauthbearer.jwks.endpoint.url', OAUTHBEARER);
   if (typeof url !== 'string' || url === '')
     throw new ListenerAuthError(`listener ${listener}: OAUTHBEARER is enabled but sasl.oauthbearer.jwks.endpoint.url is not set`);
   if (!url.startsWith('file:'))
@@ -105,13 +106,13 @@ function oauthValidator(config: BrokerConfig, listener: string): JwtTokenValidat
     }
     return keys;
   };
-  const audiences = config.listenerValue(listener, 'sasl.oauthbearer.expected.audience') as string[];
-  const issuer = config.listenerValue(listener, 'sasl.oauthbearer.expected.issuer');
+  const audiences = config.listenerValue(listener, 'sasl.oauthbearer.expected.audience', OAUTHBEARER) as string[];
+  const issuer = config.listenerValue(listener, 'sasl.oauthbearer.expected.issuer', OAUTHBEARER);
   return new JwtTokenValidator(current, {
     ...(audiences.length > 0 ? { expectedAudiences: audiences } : {}),
     ...(typeof issuer === 'string' && issuer !== '' ? { expectedIssuer: issuer } : {}),
-    clockSkewSeconds: config.listenerValue(listener, 'sasl.oauthbearer.clock.skew.seconds') as number,
-    subClaimName: config.listenerValue(listener, 'sasl.oauthbearer.sub.claim.name') as string,
-    scopeClaimName: config.listenerValue(listener, 'sasl.oauthbearer.scope.claim.name') as string,
+    clockSkewSeconds: config.listenerValue(listener, 'sasl.oauthbearer.clock.skew.seconds', OAUTHBEARER) as number,
+    subClaimName: config.listenerValue(listener, 'sasl.oauthbearer.sub.claim.name', OAUTHBEARER) as string,
+    scopeClaimName: config.listenerValue(listener, 'sasl.oauthbearer.scope.claim.name', OAUTHBEARER) as string,
   });
 }
