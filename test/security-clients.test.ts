@@ -1,7 +1,7 @@
 // Security with real clients over TLS (issue 13's "Done when"), against one broker process started
 // from a Kafka-style server.properties whose TLS and SASL settings are all in the per-listener
-// form (`listener.name.<listener>.<key>`: no broker-wide ssl.* at all, so each TLS listener works
-// only through its own keys):
+// form (`listener.name.<listener>.<key>`: no broker-wide key store, trust store or client auth,
+// so each TLS listener works only through its own keys):
 //   PLAINTEXT  the admin listener; User:ANONYMOUS is in super.users.
 //   SASL_SSL   PLAIN, SCRAM-SHA-512 and OAUTHBEARER (JWKS file), PKCS12 key store.
 //   SSL        mTLS (ssl.client.auth=required), PEM key store, principal from the certificate.
@@ -48,7 +48,7 @@ function serverProperties(jwksFile: string): string {
     'super.users=User:ANONYMOUS',
     'allow.everyone.if.no.acl.found=false',
     '',
-    '# SASL_SSL: SCRAM-SHA-512 and OAUTHBEARER over TLS with a PKCS12 key store.',
+    '# SASL_SSL: PLAIN, SCRAM-SHA-512 and OAUTHBEARER over TLS with a PKCS12 key store.',
     'listener.name.sasl_ssl.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512,OAUTHBEARER',
     'listener.name.sasl_ssl.ssl.keystore.type=PKCS12',
     `listener.name.sasl_ssl.ssl.keystore.location=${pki.serverP12}`,
