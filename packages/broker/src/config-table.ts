@@ -714,6 +714,16 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
     validator: atLeast(1),
   },
   { name: 'broker.rack', type: 'string', default: null, doc: 'Rack of this broker, for rack-aware replica placement and Metadata.' },
+  { name: 'quota.window.num', type: 'int', default: 11, doc: 'Samples kept to measure client byte and request-time rates (quotas).', validator: atLeast(1) },
+  { name: 'quota.window.size.seconds', type: 'int', default: 1, doc: 'Length of each client quota sample.', validator: atLeast(1) },
+  { name: 'controller.quota.window.num', type: 'int', default: 11, doc: 'Samples of the controller mutation quota (its burst).', validator: atLeast(1) },
+  {
+    name: 'controller.quota.window.size.seconds',
+    type: 'int',
+    default: 1,
+    doc: 'Length of each controller mutation quota sample.',
+    validator: atLeast(1),
+  },
   ...LISTENER_SASL_AUTHORIZER_CONFIGS,
   ...SSL_CONFIGS,
 ];
