@@ -185,6 +185,7 @@ export class Broker {
       transactions: this.transactions ?? undefined,
       writerStats: () => writer.stats(),
       logDirs: this.config.logDirs,
+      quotas: context.quotas,
       ...(cluster === null ? {} : { cluster: () => cluster.stats() }),
     });
     this.scheduleRetention();
