@@ -7,10 +7,13 @@
 // by at least samples − 1 windows), which is most of a 15 MB run. Two samples make the same
 // arithmetic measure the steady rate in a run of this length.
 
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type BrokerProcess, removeDir, startBroker } from './support/broker-process.ts';
 import { KAFKA_TOOL, kafkaToolsLibs, runKafkaTool, type ToolResult } from './support/kafka-tools.ts';
 
+const SLUICE_BIN = resolve(import.meta.dirname, '..', 'packages', 'cli', 'bin', 'sluice.js');
 const QUOTA = 1_048_576; // 1 MiB/s
 const RECORDS = 15_360; // 15 MiB of 1 KiB records
 
@@ -134,4 +137,28 @@ describe('client quotas with kafka-configs and the perf tools', () => {
     expect(fast).toBeGreaterThan(3);
     expect(await metric('sluice_quota_throttle_time_ms_total', 'quota_type="fetch",user="",client_id="slow-consumer"')).toBeGreaterThan(1000);
   }, 180_000);
+
+  test('sluice quotas sets what kafka-configs reads, and removes it', async () => {
+    const sluice = (...args: string[]) =>
+      spawnSync(process.execPath, [SLUICE_BIN, 'quotas', ...args, '--bootstrap-server', broker.bootstrap], { encoding: 'utf8' });
+    const set = sluice('set', '--user', 'bob', '--client-id', 'cli-app', '--quota', 'producer_byte_rate=8192,controller_mutation_rate=1.5');
+    expect(set.status, set.stderr).toBe(0);
+    const listed = sluice('list', '--user', 'bob');
+    expect(listed.stdout).toMatch(/user=bob,client-id=cli-app\s+producer_byte_rate\s+8192/);
+    const described = await ok(KAFKA_TOOL.configs, [
+      '--describe',
+      '--entity-type',
+      'users',
+      '--entity-name',
+      'bob',
+      '--entity-type',
+      'clients',
+      '--entity-name',
+      'cli-app',
+    ]);
+    expect(described).toContain('controller_mutation_rate=1.5');
+    expect(sluice('set', '--client-id', 'x', '--quota', 'unknown_rate=1').stderr).toContain('Invalid configuration key unknown_rate');
+    expect(sluice('delete', '--user', 'bob', '--client-id', 'cli-app', '--quota', 'producer_byte_rate,controller_mutation_rate').status).toBe(0);
+    expect(sluice('list', '--user', 'bob').stdout).toBe('No client quotas.\n');
+  }, 120_000);
 });
