@@ -449,6 +449,15 @@ export class Broker {
       socket.destroy();
       return;
     }
+    // connection_creation_rate (KIP-612): over its address's rate, held unread, then closed.
+    const throttleMs = this.context?.quotas.ipConnections.recordConnection(address) ?? 0;
+    if (throttleMs > 0) {
+      this.logger.debug({ remote: address, throttleMs }, 'connection_creation_rate exceeded; closing the new connection after the throttle time');
+      socket.pause();
+      socket.on('error', () => undefined);
+      setTimeout(() => socket.destroy(), throttleMs).unref();
+      return;
+    }
     if (this.connections.size >= this.config.int('max.connections')) {
       if (this.waitingForSlot.length >= ACCEPT_BACKLOG) {
         socket.destroy();

@@ -110,3 +110,18 @@ describe('client quota precedence', () => {
     expect(quotaUser('ANONYMOUS')).toBe('ANONYMOUS');
   });
 });
+
+describe('connection_creation_rate', () => {
+  test('an address over its rate is refused for the throttle time; the default ip entity covers the others', () => {
+    const { quotas, set } = setup();
+    set([{ type: 'ip', name: '10.0.0.1' }], 'connection_creation_rate', 1);
+    // A burst of 10 windows' worth, then throttled; a refused connection is not counted.
+    for (let i = 0; i < 10; i++) expect(quotas.ipConnections.recordConnection('10.0.0.1')).toBe(0);
+    expect(quotas.ipConnections.recordConnection('10.0.0.1')).toBe(1000);
+    expect(quotas.ipConnections.recordConnection('10.0.0.1')).toBe(1000);
+    expect(quotas.ipConnections.recordConnection('10.0.0.2')).toBe(0);
+    set([{ type: 'ip', name: null }], 'connection_creation_rate', 0.1);
+    expect(quotas.ipConnections.recordConnection('10.0.0.2')).toBe(0);
+    expect(quotas.ipConnections.recordConnection('10.0.0.2')).toBeGreaterThan(0);
+  });
+});

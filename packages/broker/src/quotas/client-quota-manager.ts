@@ -18,6 +18,7 @@
 
 import type { ClientQuotaEntity } from './client-quota-entity.ts';
 import type { MemoryClientQuotaStore } from './client-quota-store.ts';
+import { IpConnectionQuota } from './ip-connection-quota.ts';
 import { type RateWindow, SampledRate, TokenBucket, throttleTimeMs } from './rate.ts';
 
 export type QuotaType = 'produce' | 'fetch' | 'request' | 'controller_mutation';
@@ -226,6 +227,8 @@ export class ClientQuotas {
   readonly fetch: QuotaManager;
   readonly request: QuotaManager;
   readonly controllerMutation: QuotaManager;
+  /** connection_creation_rate per IP address. */
+  readonly ipConnections: IpConnectionQuota;
 
   constructor(store: MemoryClientQuotaStore, window: RateWindow, controllerWindow: RateWindow, now: () => number = Date.now) {
     this.store = store;
@@ -233,6 +236,7 @@ export class ClientQuotas {
     this.fetch = new QuotaManager('fetch', store, window, now);
     this.request = new QuotaManager('request', store, window, now);
     this.controllerMutation = new QuotaManager('controller_mutation', store, controllerWindow, now);
+    this.ipConnections = new IpConnectionQuota(store, window, now);
   }
 
   sensorInfos(): QuotaSensorInfo[] {
