@@ -20,6 +20,8 @@ import { FileAclStore } from './security/acl/acl-store.ts';
 import { StandardAuthorizer } from './security/acl/authorizer.ts';
 import { authorizerEnabled, parseSuperUsers } from './security/acl/authorizer-config.ts';
 import { DenialLogLimiter } from './security/acl/denial-log.ts';
+import { ClientQuotas } from './quotas/client-quota-manager.ts';
+import { FileClientQuotaStore } from './quotas/client-quota-store.ts';
 import { FileScramCredentialStore } from './security/sasl/scram-credential-store.ts';
 import { ShutdownSignal } from './shutdown.ts';
 import { TopicCreator } from './topic-creation.ts';
@@ -54,6 +56,12 @@ export class BrokerContext {
    * what Describe/AlterUserScramCredentials read and change.
    */
   readonly scramCredentials: FileScramCredentialStore;
+  /**
+   * Client quotas (`sluice-client-quotas.json`, first log dir) and their enforcement: what
+   * Describe/AlterClientQuotas read and change, what Produce, Fetch, the topic mutations and the
+   * connection (request time) record and throttle by.
+   */
+  readonly quotas: ClientQuotas;
   /** Raised when a graceful stop begins. */
   readonly shutdown = new ShutdownSignal();
   /**
@@ -86,6 +94,11 @@ export class BrokerContext {
     this.producerIds = new ProducerIdManager(config.logDirs[0]);
     this.features = new FeatureLevels(config.logDirs[0], config.nodeId);
     this.scramCredentials = new FileScramCredentialStore(config.logDirs[0]);
+    const window = (prefix: string) => ({
+      samples: config.int(`${prefix}quota.window.num`),
+      windowMs: config.int(`${prefix}quota.window.size.seconds`) * 1000,
+    });
+    this.quotas = new ClientQuotas(new FileClientQuotaStore(config.logDirs[0]), window(''), window('controller.'));
     this.authorizer = authorizerEnabled(config.str('authorizer.class.name'))
       ? new StandardAuthorizer(new FileAclStore(config.logDirs[0]), {
           superUsers: parseSuperUsers(config.str('super.users')),

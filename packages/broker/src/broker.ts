@@ -188,6 +188,7 @@ export class Broker {
       transactions: this.transactions ?? undefined,
       writerStats: () => writer.stats(),
       logDirs: this.config.logDirs,
+      quotas: context.quotas,
       ...(cluster === null ? {} : { cluster: () => cluster.stats() }),
     });
     this.scheduleRetention();
@@ -450,6 +451,15 @@ export class Broker {
     if ((this.connectionsPerIp.get(address) ?? 0) >= this.config.int('max.connections.per.ip')) {
       this.logger.warn({ remote: address, limit: this.config.int('max.connections.per.ip') }, 'max.connections.per.ip reached; closing the new connection');
       socket.destroy();
+      return;
+    }
+    // connection_creation_rate (KIP-612): over its address's rate, held unread, then closed.
+    const throttleMs = this.context?.quotas.ipConnections.recordConnection(address) ?? 0;
+    if (throttleMs > 0) {
+      this.logger.debug({ remote: address, throttleMs }, 'connection_creation_rate exceeded; closing the new connection after the throttle time');
+      socket.pause();
+      socket.on('error', () => undefined);
+      setTimeout(() => socket.destroy(), throttleMs).unref();
       return;
     }
     if (this.connections.size >= this.config.int('max.connections')) {

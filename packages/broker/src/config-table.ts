@@ -7,6 +7,7 @@ import { metricsListenerProblem } from './metrics-listener.ts';
 import { authorizerEnabled, parseSuperUsers } from './security/acl/authorizer-config.ts';
 import { DEFAULT_SECURITY_PROTOCOL_MAP, parseSecurityProtocolMap, SECURITY_PROTOCOLS } from './security/listener-security.ts';
 import { SslPrincipalMapper } from './security/principal/ssl-principal-mapper.ts';
+import { QUOTA_CONFIGS } from './quotas/quota-configs.ts';
 import { testFaultsProblem } from './test-faults.ts';
 
 /**
@@ -771,6 +772,7 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
     validator: atLeast(1),
   },
   { name: 'broker.rack', type: 'string', default: null, doc: 'Rack of this broker, for rack-aware replica placement and Metadata.' },
+  ...QUOTA_CONFIGS,
   ...LISTENER_SASL_AUTHORIZER_CONFIGS,
   ...SSL_CONFIGS,
 ];

@@ -23,6 +23,11 @@
 // batch until `resumeReading`, which is where this connection's pause/resume lands; see
 // crates/sluice-log/src/writer/connection/tls.rs.
 //
+// Quotas (quotas/): a response whose throttleTimeMs is above 0 mutes the connection for that long
+// once it is handed to the writer, as Kafka mutes a throttled client's channel (KIP-219): nothing
+// more is read or dispatched until the time has passed. The request-time quota
+// (request_percentage) is measured here: the handler's synchronous time, per client.
+//
 // Metrics: each request's queue / local / send times go to the broker probe once its response is
 // completely written — at once when the writer's inline write took it all (send returned 0),
 // else on the writer's 'sent' event for its token (`sending`, in send order).
@@ -44,6 +49,7 @@ import type { ConnectionSession } from './connection-session.ts';
 import { type ApiHandler, CLOSE_CONNECTION, type ConnectionInfo, type HandlerResult, NO_RESPONSE, type RequestContext } from './handlers/handler.ts';
 import { apiVersionsFallback, type HandlerRegistry } from './handlers/index.ts';
 import type { Logger } from './logger.ts';
+import { quotaUser } from './quotas/client-quota-manager.ts';
 
 interface InFlight {
   readonly header: RequestHeader;
@@ -57,6 +63,8 @@ interface InFlight {
   rawToken?: Uint8Array;
   /** Close the connection once this response is written (a failed authentication). */
   closeAfter?: boolean;
+  /** The request-time quota's throttle for this request (ms), added to its response's. */
+  requestThrottleMs?: number;
 }
 
 /** A response handed to the writer that is not completely written yet. */
@@ -143,6 +151,9 @@ export class Connection {
   private discarding = false;
   /** Plaintext listeners: the first chunk is checked for a TLS client. */
   private sawData = false;
+  /** A throttled client (quotas): reading and dispatching resume when this timer fires. */
+  private throttleTimer: NodeJS.Timeout | null = null;
+  private throttledUntil = 0;
   /** Set by drain(): resolves once every in-flight response is written (or the socket died). */
   private drained: { promise: Promise<void>; resolve: () => void } | null = null;
 
@@ -273,6 +284,8 @@ export class Connection {
     this.session.end();
     if (this.handshakeTimer !== null) clearTimeout(this.handshakeTimer);
     this.handshakeTimer = null;
+    if (this.throttleTimer !== null) clearTimeout(this.throttleTimer);
+    this.throttleTimer = null;
     this.inFlight.length = 0;
     this.sending.length = 0;
     this.probe.connectionClosed();
@@ -367,7 +380,7 @@ export class Connection {
     if (this.processing) return;
     this.processing = true;
     try {
-      while (!this.closed && this.drained === null && this.inFlight.length < this.options.maxInFlight) {
+      while (!this.closed && this.drained === null && this.throttleTimer === null && this.inFlight.length < this.options.maxInFlight) {
         // Before authentication: one exchange at a time (its answer decides what comes next).
         if (!this.session.authenticated && this.inFlight.length > 0) break;
         const frame = this.frames.next();
@@ -431,7 +444,14 @@ export class Connection {
       if (this.session.authenticated) this.frames.setMaxFrameBytes(this.options.maxRequestBytes);
       return;
     }
-    const ctx: RequestContext = { broker: this.broker, header, connection: this.info, session: this.session, receivedAt };
+    const ctx: RequestContext = {
+      broker: this.broker,
+      header,
+      connection: this.info,
+      session: this.session,
+      receivedAt,
+      throttle: (ms) => this.throttle(ms),
+    };
     let result: HandlerResult | Promise<HandlerResult>;
     entry.startedAt = performance.now();
     try {
@@ -440,6 +460,7 @@ export class Connection {
       this.handlerFailed(handler, header, err);
       return;
     }
+    this.recordRequestTime(entry, performance.now() - entry.startedAt);
     if (result instanceof Promise) {
       result
         .then(
@@ -521,6 +542,9 @@ export class Connection {
       let parts: SendPart[];
       try {
         this.probe.responseReady(apiKey, entry.result);
+        const requestThrottleMs = entry.requestThrottleMs ?? 0;
+        const body = entry.result as { throttleTimeMs?: number };
+        if (requestThrottleMs > 0 && typeof body.throttleTimeMs === 'number') body.throttleTimeMs = Math.max(body.throttleTimeMs, requestThrottleMs);
         parts = encodeResponse(apiKey, version, correlationId, entry.result!) as SendPart[];
       } catch (err) {
         // A response the codec refuses is a handler bug: lose this connection, not the broker.
@@ -529,6 +553,8 @@ export class Connection {
         return;
       }
       if (!this.sendParts(entry, parts, version)) return;
+      const throttleMs = (entry.result as { throttleTimeMs?: number }).throttleTimeMs;
+      if (throttleMs !== undefined && throttleMs > 0) this.throttle(throttleMs);
       if (entry.closeAfter === true) {
         // A failed authentication: read nothing more, close once this answer is written.
         this.inFlight.length = 0;
@@ -584,12 +610,50 @@ export class Connection {
   }
 
   private maybeResume(): void {
-    if (!this.paused || this.closed || this.drained !== null || this.processing || this.peerEnded) return;
+    if (!this.paused || this.closed || this.drained !== null || this.processing || this.peerEnded || this.throttleTimer !== null) return;
     if (this.inFlight.length < this.options.maxInFlight && this.writer.pendingBytes(this.writerId) <= this.options.maxPendingBytes) {
       // Frames that arrived while we were at the limit go first; they may fill it again.
       this.paused = false;
       this.processFrames();
       if (!this.paused && !this.closed) this.resumeReading();
+    }
+  }
+
+  /**
+   * Mutes the connection for `ms` (a quota was exceeded): Kafka's channel throttling. The
+   * responses already being answered still go out; new frames wait. A longer throttle wins.
+   */
+  throttle(ms: number): void {
+    if (ms <= 0 || this.closed) return;
+    const until = performance.now() + ms;
+    if (until <= this.throttledUntil) return;
+    this.throttledUntil = until;
+    if (!this.paused) {
+      this.paused = true;
+      this.pauseReading();
+    }
+    if (this.throttleTimer !== null) clearTimeout(this.throttleTimer);
+    this.throttleTimer = setTimeout(() => {
+      this.throttleTimer = null;
+      this.maybeResume();
+    }, ms);
+  }
+
+  /**
+   * The request-time quota (request_percentage): the handler's synchronous time, as Kafka counts
+   * a request's time on its handler threads; ApiVersions and SASL exchanges are not counted.
+   */
+  private recordRequestTime(entry: InFlight, ms: number): void {
+    const quotas = this.broker.quotas.request;
+    const apiKey = entry.header.apiKey;
+    if (!quotas.anyQuota || apiKey === ApiKey.ApiVersions || apiKey === ApiKey.SaslHandshake || apiKey === ApiKey.SaslAuthenticate) return;
+    const user = quotaUser(this.session.principal);
+    const clientId = entry.header.clientId ?? '';
+    // Kafka's unit: percent of one thread, i.e. ms × 100 / 1000 per second of window.
+    const throttleMs = quotas.recordAndGetThrottleTimeMs(user, clientId, ms / 10);
+    if (throttleMs > 0) {
+      entry.requestThrottleMs = throttleMs;
+      quotas.throttled(user, clientId, throttleMs);
     }
   }
 

@@ -48,9 +48,9 @@ function layerOf(path: string): Layer {
   if (path.startsWith('cluster/')) return 'cluster';
   if (path.startsWith('transactions/')) return 'transactions';
   if (path.startsWith('testing/')) return 'testing';
-  // Top-level modules, delayed/ and security/ (sans-io mechanisms and the authorizer, asked by
-  // the connection and every handler) are the core; any other folder must be placed above first.
-  if (!path.includes('/') || path.startsWith('delayed/') || path.startsWith('security/')) return 'core';
+  // Top-level modules, delayed/, security/ (sans-io mechanisms and the authorizer, asked by
+  // the connection and every handler) and quotas/ (asked the same way) are the core; any other folder must be placed above first.
+  if (!path.includes('/') || path.startsWith('delayed/') || path.startsWith('security/') || path.startsWith('quotas/')) return 'core';
   throw new Error(`${path} is in no layer: add its folder to layerOf() in layering.test.ts and to the README`);
 }
 

@@ -16,6 +16,7 @@ import { registerLogDump } from './commands/log-dump.ts';
 import { registerProduce } from './commands/produce.ts';
 import { registerTopics } from './commands/topics.ts';
 import { registerTransactions } from './commands/transactions.ts';
+import { registerQuotas } from './commands/quotas.ts';
 import { registerUsers } from './commands/users.ts';
 import { reportError } from './output/errors.ts';
 
@@ -59,6 +60,7 @@ registerCluster(program);
 registerLogDump(program);
 registerAcls(program);
 registerUsers(program);
+registerQuotas(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.exitCode = reportError(err, program.opts().verbose === true || process.argv.includes('--verbose'));

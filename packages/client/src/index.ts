@@ -94,6 +94,7 @@ export {
   type Subscription,
   type TopicPartitions,
 } from './consumer-protocol.ts';
+export { alterClientQuotas, describeClientQuotas, type QuotaEntity, type QuotaEntry, type QuotaMatch } from './quota-admin.ts';
 export { type AssignorMember, assignRange, RANGE_ASSIGNOR_NAME } from './range-assignor.ts';
 export {
   ACL_OPERATIONS,

@@ -46,6 +46,8 @@ const SERVED: Record<string, [number, number, number | null]> = {
   DeleteAcls: [0, 3, 2],
   DescribeUserScramCredentials: [0, 0, 0],
   AlterUserScramCredentials: [0, 0, 0],
+  DescribeClientQuotas: [0, 1, 1],
+  AlterClientQuotas: [0, 1, 1],
   DescribeLogDirs: [1, 5, 2],
   ElectLeaders: [0, 2, 2],
   AlterPartitionReassignments: [0, 1, 0],

@@ -34,6 +34,8 @@ import { DescribeGroupsRequest, DescribeGroupsResponse } from './messages/descri
 import { DescribeProducersRequest, DescribeProducersResponse } from './messages/describe-producers.ts';
 import { DescribeTransactionsRequest, DescribeTransactionsResponse } from './messages/describe-transactions.ts';
 import { EndTxnRequest, EndTxnResponse } from './messages/end-txn.ts';
+import { AlterClientQuotasRequest, AlterClientQuotasResponse } from './messages/alter-client-quotas.ts';
+import { DescribeClientQuotasRequest, DescribeClientQuotasResponse } from './messages/describe-client-quotas.ts';
 import { DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse } from './messages/describe-user-scram-credentials.ts';
 import { FetchRequest, FetchResponse } from './messages/fetch.ts';
 import { FindCoordinatorRequest, FindCoordinatorResponse } from './messages/find-coordinator.ts';
@@ -105,6 +107,8 @@ const pairs: ReadonlyArray<readonly [MessageSpec, MessageSpec]> = [
   [ListTransactionsRequest, ListTransactionsResponse],
   [DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse],
   [AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse],
+  [DescribeClientQuotasRequest, DescribeClientQuotasResponse],
+  [AlterClientQuotasRequest, AlterClientQuotasResponse],
 ];
 
 // --- well-formedness -------------------------------------------------------------------------

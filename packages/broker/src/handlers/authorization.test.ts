@@ -505,6 +505,27 @@ const ROWS: Row[] = [
     grants: [{ type: CLUSTER, name: 'kafka-cluster', op: O.ALTER }],
   },
   {
+    api: 'DescribeClientQuotas',
+    key: 48,
+    version: 1,
+    body: { components: [], strict: false },
+    codes: (r) => [r.errorCode],
+    denied: E.CLUSTER_AUTHORIZATION_FAILED,
+    grants: [{ type: CLUSTER, name: 'kafka-cluster', op: O.DESCRIBE_CONFIGS }],
+  },
+  {
+    api: 'AlterClientQuotas',
+    key: 49,
+    version: 1,
+    body: {
+      entries: [{ entity: [{ entityType: 'user', entityName: 'bob' }], ops: [{ key: 'producer_byte_rate', value: 1024, remove: false }] }],
+      validateOnly: true,
+    },
+    codes: (r) => [r.entries[0].errorCode],
+    denied: E.CLUSTER_AUTHORIZATION_FAILED,
+    grants: [{ type: CLUSTER, name: 'kafka-cluster', op: O.ALTER_CONFIGS }],
+  },
+  {
     api: 'UpdateFeatures',
     key: 57,
     version: 1,

@@ -11,6 +11,7 @@ import { newPartitionsProblem } from '../fd-budget.ts';
 import { storageFailure } from '../storage-errors.ts';
 import { AclOperation, authorize, ResourceType } from './authorization.ts';
 import { defineHandler, type RequestContext } from './handler.ts';
+import { MutationQuota } from './quota-throttling.ts';
 
 export const createPartitionsHandler = defineHandler({
   apiKey: 37,
@@ -18,7 +19,9 @@ export const createPartitionsHandler = defineHandler({
   maxVersion: 3,
   handle(ctx, request) {
     const { broker } = ctx;
-    if (broker.cluster !== null) return createInCluster(ctx, broker.cluster, request);
+    // Controller mutation quota (KIP-599): strict from v3.
+    const mutations = new MutationQuota(ctx, ctx.header.apiVersion >= 3, request.validateOnly);
+    if (broker.cluster !== null) return createInCluster(ctx, broker.cluster, request, mutations);
     const results = request.topics.map((t) => {
       const result = (errorCode: number, errorMessage: string | null) => ({ name: t.name, errorCode, errorMessage });
       // Kafka: ALTER on the topic, checked before its existence.
@@ -43,6 +46,9 @@ export const createPartitionsHandler = defineHandler({
       // More partitions than this broker has files for: refused up front (see fd-budget.ts).
       const capacity = newPartitionsProblem(t.count - current);
       if (capacity !== null) return result(ErrorCode.INVALID_PARTITIONS, capacity);
+      const refusal = mutations.refusal();
+      if (refusal !== null) return result(refusal.errorCode, refusal.errorMessage);
+      mutations.record(t.count - current);
       if (!request.validateOnly) {
         try {
           broker.topics.addPartitions(topic, t.count);
@@ -56,11 +62,16 @@ export const createPartitionsHandler = defineHandler({
       }
       return result(0, null);
     });
-    return { throttleTimeMs: 0, results };
+    return { throttleTimeMs: mutations.throttleTimeMs(), results };
   },
 });
 
-async function createInCluster(ctx: RequestContext, cluster: ClusterNode, request: CreatePartitionsRequest): Promise<CreatePartitionsResponse> {
+async function createInCluster(
+  ctx: RequestContext,
+  cluster: ClusterNode,
+  request: CreatePartitionsRequest,
+  mutations: MutationQuota,
+): Promise<CreatePartitionsResponse> {
   const results = [];
   for (const t of request.topics) {
     const result = (errorCode: number, errorMessage: string | null) => ({ name: t.name, errorCode, errorMessage });
@@ -84,9 +95,15 @@ async function createInCluster(ctx: RequestContext, cluster: ClusterNode, reques
     else if (newPartitionsProblem(t.count - current) !== null) results.push(result(ErrorCode.INVALID_PARTITIONS, newPartitionsProblem(t.count - current)));
     else if (request.validateOnly) results.push(result(0, null));
     else {
+      const refusal = mutations.refusal();
+      if (refusal !== null) {
+        results.push(result(refusal.errorCode, refusal.errorMessage));
+        continue;
+      }
       const added = await cluster.addPartitions(t.name, t.count);
+      if (added.errorCode === ErrorCode.NONE) mutations.record(t.count - current);
       results.push(result(added.errorCode, added.errorMessage));
     }
   }
-  return { throttleTimeMs: 0, results };
+  return { throttleTimeMs: mutations.throttleTimeMs(), results };
 }

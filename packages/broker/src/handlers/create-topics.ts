@@ -17,6 +17,7 @@ import { newTopicId } from '../topics.ts';
 import { createTopicInCluster } from './create-topic.ts';
 import { AclOperation, authorize, authorizeQuietly, CLUSTER_NAME, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
+import { MutationQuota } from './quota-throttling.ts';
 
 export const createTopicsHandler = defineHandler({
   apiKey: 19,
@@ -28,9 +29,11 @@ export const createTopicsHandler = defineHandler({
     for (const t of request.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
     // Kafka: CREATE on the cluster allows every topic; otherwise CREATE on each topic.
     const clusterCreate = authorizeQuietly(ctx, AclOperation.CREATE, ResourceType.CLUSTER, CLUSTER_NAME);
+    // Controller mutation quota (KIP-599): strict from v6.
+    const mutations = new MutationQuota(ctx, ctx.header.apiVersion >= 6, request.validateOnly === true);
     const topics = [];
     for (const t of request.topics) topics.push(await createOne(t));
-    return { throttleTimeMs: 0, topics };
+    return { throttleTimeMs: mutations.throttleTimeMs(), topics };
 
     async function createOne(t: (typeof request.topics)[number]) {
       const result = (errorCode: number, errorMessage: string | null) => ({
@@ -46,6 +49,8 @@ export const createTopicsHandler = defineHandler({
       if (counts.get(t.name)! > 1) return result(ErrorCode.INVALID_REQUEST, `Create topics request from client contains multiple entries for topic ${t.name}.`);
       if (!clusterCreate && !authorize(ctx, AclOperation.CREATE, ResourceType.TOPIC, t.name))
         return result(ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.');
+      const refusal = mutations.refusal();
+      if (refusal !== null) return result(refusal.errorCode, refusal.errorMessage);
       let partitions = t.numPartitions;
       let replicationFactor = t.replicationFactor;
       if (t.assignments.length > 0) {
@@ -69,6 +74,7 @@ export const createTopicsHandler = defineHandler({
       }
       const creation = await createTopicInCluster(broker, t.name, partitions, replicationFactor, t.configs, request.validateOnly === true);
       if (creation.errorCode !== 0 || creation.created === undefined) return result(creation.errorCode, creation.errorMessage);
+      mutations.record(creation.created.partitions);
       // The request's own text for each value it sets (a later entry for a name wins), as Kafka echoes it.
       const given = new Map(t.configs.map((c) => [c.name, c.value as string]));
       // The created topic's configs are shown only to a principal that may DESCRIBE_CONFIGS it.

@@ -11,6 +11,7 @@ import type { ClusterNode } from '../cluster/cluster-node.ts';
 import { INTERNAL_TOPICS, type Topic } from '../topics.ts';
 import { AclOperation, authorize, authorizeQuietly, ResourceType } from './authorization.ts';
 import { defineHandler, type RequestContext } from './handler.ts';
+import { MutationQuota } from './quota-throttling.ts';
 
 export const deleteTopicsHandler = defineHandler({
   apiKey: 20,
@@ -22,7 +23,9 @@ export const deleteTopicsHandler = defineHandler({
       header.apiVersion >= 6
         ? (request.topics ?? []).map((t) => ({ name: t.name, topicId: t.topicId }))
         : (request.topicNames ?? []).map((name) => ({ name, topicId: ZERO_UUID }));
-    if (broker.cluster !== null) return deleteInCluster(ctx, broker.cluster, targets, broker.config.bool('delete.topic.enable'));
+    // Controller mutation quota (KIP-599): strict from v5.
+    const mutations = new MutationQuota(ctx, header.apiVersion >= 5);
+    if (broker.cluster !== null) return deleteInCluster(ctx, broker.cluster, targets, broker.config.bool('delete.topic.enable'), mutations);
     const responses = targets.map(({ name, topicId }) => {
       let topic: Topic | undefined;
       let missing: number = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
@@ -50,10 +53,13 @@ export const deleteTopicsHandler = defineHandler({
       if (topic === undefined) return result(missing, 'This server does not host this topic.');
       if (!broker.config.bool('delete.topic.enable')) return result(ErrorCode.TOPIC_DELETION_DISABLED, 'Topic deletion is disabled.');
       if (topic.isInternal) return result(ErrorCode.INVALID_TOPIC_EXCEPTION, `Internal topic ${topic.name} cannot be deleted.`);
+      const refusal = mutations.refusal();
+      if (refusal !== null) return result(refusal.errorCode, refusal.errorMessage);
+      mutations.record(topic.partitions.length);
       broker.topics.delete(topic);
       return result(0, null);
     });
-    return { throttleTimeMs: 0, responses };
+    return { throttleTimeMs: mutations.throttleTimeMs(), responses };
   },
 });
 
@@ -62,6 +68,7 @@ async function deleteInCluster(
   cluster: ClusterNode,
   targets: ReadonlyArray<{ name: string | null; topicId: string }>,
   enabled: boolean,
+  mutations: MutationQuota,
 ): Promise<DeleteTopicsResponse> {
   const responses = [];
   for (const { name, topicId } of targets) {
@@ -88,9 +95,15 @@ async function deleteInCluster(
     else if (!enabled) responses.push(result(ErrorCode.TOPIC_DELETION_DISABLED, 'Topic deletion is disabled.'));
     else if (INTERNAL_TOPICS.has(found)) responses.push(result(ErrorCode.INVALID_TOPIC_EXCEPTION, `Internal topic ${found} cannot be deleted.`));
     else {
+      const refusal = mutations.refusal();
+      if (refusal !== null) {
+        responses.push(result(refusal.errorCode, refusal.errorMessage));
+        continue;
+      }
       const deleted = await cluster.deleteTopic(found);
+      if (deleted.errorCode === ErrorCode.NONE) mutations.record(cluster.view.topics.get(found)?.record.replicas.length ?? 1);
       responses.push(result(deleted.errorCode, deleted.errorMessage));
     }
   }
-  return { throttleTimeMs: 0, responses };
+  return { throttleTimeMs: mutations.throttleTimeMs(), responses };
 }

@@ -34,6 +34,7 @@ import { partitionFailure } from '../storage-errors.ts';
 import type { Partition } from '../partition.ts';
 import { AclOperation, authorize, CLUSTER_NAME, ResourceType } from './authorization.ts';
 import { defineHandler, type RequestContext } from './handler.ts';
+import { fetchQuotaMaxBytes, fetchThrottleMs } from './quota-throttling.ts';
 
 const EMPTY = new Uint8Array(0);
 
@@ -203,12 +204,23 @@ export const fetchHandler = defineHandler({
       return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
     }
     const denied = unreadableTopics(ctx, request);
+    // Client quotas (consumers; a follower's fetch is not a client's): a response never carries
+    // more than the quota allows in one window, and one that would put the consumer over its
+    // quota is answered empty with the throttle time (quota-throttling.ts).
+    const quotaMaxBytes = broker.cluster !== null && request.replicaId >= 0 ? Number.POSITIVE_INFINITY : fetchQuotaMaxBytes(ctx);
+    if (quotaMaxBytes < request.maxBytes) request = { ...request, maxBytes: Math.max(1, Math.floor(quotaMaxBytes)) };
+    const throttled = (outcome: Outcome): Outcome => {
+      if (quotaMaxBytes === Number.POSITIVE_INFINITY) return outcome;
+      const throttleTimeMs = fetchThrottleMs(ctx, outcome.bytes);
+      if (throttleTimeMs === 0) return outcome;
+      return { ...outcome, bytes: 0, body: { throttleTimeMs, errorCode: ErrorCode.NONE, sessionId: outcome.body.sessionId, responses: [] } };
+    };
     const first = readAll(broker, header.apiVersion, request, denied);
     const maxWaitMs = Math.max(0, request.maxWaitMs);
     if (first.hasError || first.bytes >= request.minBytes || maxWaitMs === 0 || first.partitions.length === 0) {
-      return answer(broker, first);
+      return answer(broker, throttled(first));
     }
-    return parkUntilReady(broker, header.apiVersion, request, denied, first, maxWaitMs);
+    return parkUntilReady(broker, header.apiVersion, request, denied, first, maxWaitMs, throttled);
   },
 });
 
@@ -237,6 +249,7 @@ function parkUntilReady(
   denied: ReadonlySet<string>,
   first: Outcome,
   maxWaitMs: number,
+  throttled: (outcome: Outcome) => Outcome,
 ): Promise<FetchResponse> {
   return new Promise((resolve, reject) => {
     let ready: Outcome | null = null;
@@ -260,7 +273,7 @@ function parkUntilReady(
         onComplete() {
           // Satisfied: the read that satisfied it; expired or forced: what is there now.
           const outcome = ready ?? (failure === null ? read() : null);
-          if (outcome !== null) resolve(answer(broker, outcome));
+          if (outcome !== null) resolve(answer(broker, throttled(outcome)));
           else reject(failure!.err);
         },
       },

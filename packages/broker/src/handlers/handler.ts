@@ -29,6 +29,11 @@ export interface RequestContext {
   readonly session: Session;
   /** When the request's frame was complete (ms, performance.now()), for latency metrics. */
   readonly receivedAt: number;
+  /**
+   * Mutes the connection for `ms` (quotas). Responses with a throttleTimeMs above 0 do this by
+   * themselves; a request answered with no response (Produce acks=0) calls it. Absent in tests.
+   */
+  readonly throttle?: (ms: number) => void;
 }
 
 /** A response body, or NO_RESPONSE when the protocol says nothing is sent (Produce acks=0). */

@@ -12,10 +12,12 @@ import { listPartitionReassignmentsHandler } from './list-partition-reassignment
 import { offsetDeleteHandler } from './offset-delete.ts';
 import { updateFeaturesHandler } from './update-features.ts';
 import { alterConfigsHandler } from './alter-configs.ts';
+import { alterClientQuotasHandler } from './alter-client-quotas.ts';
 import { alterUserScramCredentialsHandler } from './alter-user-scram-credentials.ts';
 import { createAclsHandler } from './create-acls.ts';
 import { deleteAclsHandler } from './delete-acls.ts';
 import { describeAclsHandler } from './describe-acls.ts';
+import { describeClientQuotasHandler } from './describe-client-quotas.ts';
 import { describeUserScramCredentialsHandler } from './describe-user-scram-credentials.ts';
 import { apiVersionsHandler } from './api-versions.ts';
 import { consumerGroupDescribeHandler } from './consumer-group-describe.ts';
@@ -104,6 +106,8 @@ export function createHandlerRegistry(extra: readonly ApiHandler[] = []): Handle
     deleteAclsHandler,
     describeUserScramCredentialsHandler,
     alterUserScramCredentialsHandler,
+    describeClientQuotasHandler,
+    alterClientQuotasHandler,
     ...extra,
   ];
   const registry = new Map<number, ApiHandler>();

@@ -41,6 +41,7 @@ import type { DelayedOperations } from '../delayed/delayed-operations.ts';
 import { flushEachForAck, type Partition } from '../partition.ts';
 import { AclOperation, authorize, ResourceType } from './authorization.ts';
 import { CLOSE_CONNECTION, defineHandler, NO_RESPONSE } from './handler.ts';
+import { produceThrottleMs } from './quota-throttling.ts';
 
 function failed(index: number, errorCode: number, errorMessage: string | null = null): PartitionResponse {
   return { index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage };
@@ -207,14 +208,20 @@ export const produceHandler = defineHandler({
       });
       return { name: topicData.name, partitionResponses };
     });
+    // Client quotas: the request's record bytes count against producer_byte_rate (Kafka records
+    // the request's size); over it, the answer carries the throttle time and the connection mutes.
+    let requestBytes = 0;
+    for (const t of request.topicData) for (const p of t.partitionData) requestBytes += p.records?.byteLength ?? 0;
+    const throttleTimeMs = produceThrottleMs(ctx, requestBytes);
     if (acks === 0) {
+      if (throttleTimeMs > 0) ctx.throttle?.(throttleTimeMs);
       // Kafka closes the connection of an acks=0 producer whose request failed anywhere: the
       // only signal such a client gets (it reconnects and refreshes metadata).
       const failedAny = responses.some((t) => t.partitionResponses.some((p) => p.errorCode !== 0));
       return failedAny ? CLOSE_CONNECTION : NO_RESPONSE;
     }
     const nodeEndpoints = cluster === null ? [] : [...movedTo].flatMap((id) => cluster.endpointOf(id, ctx.connection.listenerName) ?? []);
-    const response = nodeEndpoints.length === 0 ? { responses, throttleTimeMs: 0 } : { responses, throttleTimeMs: 0, nodeEndpoints };
+    const response = nodeEndpoints.length === 0 ? { responses, throttleTimeMs } : { responses, throttleTimeMs, nodeEndpoints };
     if (awaitingReplicas.length > 0) {
       const flushed = broker.config.bool('sluice.flush.on.ack.enable') && toFlush.size > 0 ? flushForAcks(toFlush, awaitingFlush) : Promise.resolve();
       return Promise.all([

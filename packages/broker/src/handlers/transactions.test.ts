@@ -3,6 +3,8 @@
 // Describe/ListTransactions, errors per version (errorForVersion), and the produce path's
 // verification of transactional batches (KIP-890 part 1).
 
+import { ClientQuotas } from '../quotas/client-quota-manager.ts';
+import { MemoryClientQuotaStore } from '../quotas/client-quota-store.ts';
 import { buildRecordBatch, ErrorCode } from '@sluice/protocol';
 import { describe, expect, test } from 'vitest';
 import type { BrokerContext } from '../broker-context.ts';
@@ -53,6 +55,7 @@ function brokerOver(h: Harness, topics: Record<string, number> = { t: 2 }) {
     logger: silentLogger,
     transactions: h.coordinator,
     metrics: new BrokerMetrics({ appendMode: 'mmap' }),
+    quotas: new ClientQuotas(new MemoryClientQuotaStore(), { samples: 11, windowMs: 1000 }, { samples: 11, windowMs: 1000 }),
     config: { bool: () => false },
     topics: { get: (name: string) => (partitions.has(name) ? { name, partitions: partitions.get(name)! } : undefined) },
   };

@@ -17,6 +17,7 @@ import { GroupProbe } from './group-probe.ts';
 import { LogProbe } from './log-probe.ts';
 import type { ScrapeSource } from './metrics-server.ts';
 import { ProcessProbe } from './process-probe.ts';
+import { QuotaProbe, type QuotaSensors } from './quota-probe.ts';
 import { SecurityProbe } from './security-probe.ts';
 import { type OpenTransactions, TransactionProbe } from './transaction-probe.ts';
 
@@ -34,6 +35,8 @@ export interface ScrapeSources {
   readonly logDirs?: readonly string[];
   /** Cluster mode: what this broker sees of the cluster. */
   readonly cluster?: () => ClusterStats;
+  /** The client quota managers (per-client rates and throttles). */
+  readonly quotas?: QuotaSensors;
 }
 
 export interface BrokerMetricsOptions {
@@ -51,6 +54,7 @@ export class BrokerMetrics implements ScrapeSource {
   readonly process: ProcessProbe;
   readonly cluster: ClusterProbe;
   readonly security: SecurityProbe;
+  readonly quotas: QuotaProbe;
   private sources: ScrapeSources | null = null;
 
   constructor(options: BrokerMetricsOptions) {
@@ -63,6 +67,7 @@ export class BrokerMetrics implements ScrapeSource {
     this.process = new ProcessProbe(this.registry);
     this.cluster = new ClusterProbe(this.registry);
     this.security = new SecurityProbe(this.registry);
+    this.quotas = new QuotaProbe(this.registry);
   }
 
   get contentType(): string {
@@ -91,6 +96,7 @@ export class BrokerMetrics implements ScrapeSource {
       this.groups.refresh(sources.groups, sources.topics);
       this.cluster.refresh(sources.cluster?.() ?? null);
       this.transactions.refresh(sources.transactions ?? null, sources.topics);
+      this.quotas.refresh(sources.quotas ?? null);
     }
   }
 

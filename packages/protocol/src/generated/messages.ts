@@ -3118,6 +3118,150 @@ export interface AlterUserScramCredentialsResponseResults {
   _unknownTaggedFields?: UnknownTaggedField[];
 }
 
+// --- DescribeClientQuotas (API key 48)
+
+/** DescribeClientQuotasRequest (API key 48), served v0-v1, flexible from v1. */
+export interface DescribeClientQuotasRequest {
+  /** Versions 0+. */
+  components: DescribeClientQuotasRequestComponents[];
+  /** Versions 0+. */
+  strict: boolean;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeClientQuotasRequest.components[]. */
+export interface DescribeClientQuotasRequestComponents {
+  /** Versions 0+. */
+  entityType: string;
+  /** Versions 0+. */
+  matchType: number;
+  /** Versions 0+. */
+  match: string | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** DescribeClientQuotasResponse (API key 48), served v0-v1, flexible from v1. */
+export interface DescribeClientQuotasResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. */
+  errorMessage: string | null;
+  /** Versions 0+. */
+  entries: readonly DescribeClientQuotasResponseEntries[] | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeClientQuotasResponse.entries[]. */
+export interface DescribeClientQuotasResponseEntries {
+  /** Versions 0+. */
+  entity: readonly DescribeClientQuotasResponseEntriesEntity[];
+  /** Versions 0+. */
+  values: readonly DescribeClientQuotasResponseEntriesValues[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeClientQuotasResponse.entries[].entity[]. */
+export interface DescribeClientQuotasResponseEntriesEntity {
+  /** Versions 0+. */
+  entityType: string;
+  /** Versions 0+. */
+  entityName: string | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeClientQuotasResponse.entries[].values[]. */
+export interface DescribeClientQuotasResponseEntriesValues {
+  /** Versions 0+. */
+  key: string;
+  /** Versions 0+. */
+  value: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- AlterClientQuotas (API key 49)
+
+/** AlterClientQuotasRequest (API key 49), served v0-v1, flexible from v1. */
+export interface AlterClientQuotasRequest {
+  /** Versions 0+. */
+  entries: AlterClientQuotasRequestEntries[];
+  /** Versions 0+. */
+  validateOnly: boolean;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AlterClientQuotasRequest.entries[]. */
+export interface AlterClientQuotasRequestEntries {
+  /** Versions 0+. */
+  entity: AlterClientQuotasRequestEntriesEntity[];
+  /** Versions 0+. */
+  ops: AlterClientQuotasRequestEntriesOps[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AlterClientQuotasRequest.entries[].entity[]. */
+export interface AlterClientQuotasRequestEntriesEntity {
+  /** Versions 0+. */
+  entityType: string;
+  /** Versions 0+. */
+  entityName: string | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AlterClientQuotasRequest.entries[].ops[]. */
+export interface AlterClientQuotasRequestEntriesOps {
+  /** Versions 0+. */
+  key: string;
+  /** Versions 0+. */
+  value: number;
+  /** Versions 0+. */
+  remove: boolean;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** AlterClientQuotasResponse (API key 49), served v0-v1, flexible from v1. */
+export interface AlterClientQuotasResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  entries: readonly AlterClientQuotasResponseEntries[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AlterClientQuotasResponse.entries[]. */
+export interface AlterClientQuotasResponseEntries {
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. */
+  errorMessage: string | null;
+  /** Versions 0+. */
+  entity: readonly AlterClientQuotasResponseEntriesEntity[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AlterClientQuotasResponse.entries[].entity[]. */
+export interface AlterClientQuotasResponseEntriesEntity {
+  /** Versions 0+. */
+  entityType: string;
+  /** Versions 0+. */
+  entityName: string | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
 // --- by API key
 
 /** The request type of every served API, by API key. */
@@ -3170,6 +3314,8 @@ export interface RequestTypes {
   66: ListTransactionsRequest;
   50: DescribeUserScramCredentialsRequest;
   51: AlterUserScramCredentialsRequest;
+  48: DescribeClientQuotasRequest;
+  49: AlterClientQuotasRequest;
 }
 
 /** The response type of every served API, by API key. */
@@ -3222,6 +3368,8 @@ export interface ResponseTypes {
   66: ListTransactionsResponse;
   50: DescribeUserScramCredentialsResponse;
   51: AlterUserScramCredentialsResponse;
+  48: DescribeClientQuotasResponse;
+  49: AlterClientQuotasResponse;
 }
 
 /** The API keys this codec serves. */
