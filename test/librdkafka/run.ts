@@ -69,10 +69,6 @@ export const EXCLUDED: Record<string, string> = {
   // Transactions.
   '0098_consumer_txn': 'transactions (and a Java helper program)',
   '0103_transactions': 'transactions',
-  '0129_fetch_aborted_msgs': 'transactions (aborted messages)',
-  '0137_barrier_batch_consume': 'transactions',
-  '0061_consumer_lag': 'transactions (the lag with transaction markers)',
-  '0055_producer_latency': 'transactions (one sub-test) and latency bounds for a dedicated machine',
   // Several brokers.
   '0101_fetch_from_follower': 'fetch from follower: several brokers with racks',
   // Message formats v0/v1 (removed in Kafka 4).
