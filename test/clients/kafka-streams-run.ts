@@ -1,15 +1,22 @@
 // Kafka Streams exactly-once, full run (kafka-streams.ts): `pnpm exec node
-// test/clients/kafka-streams-run.ts [--records 100000] [--rate 2500]`. A word count over 100k
+// test/clients/kafka-streams-run.ts [--records 100000] [--rate 2500] [--guarantee at_least_once]`. A word count over 100k
 // input records with processing.guarantee=exactly_once_v2; the Streams process is SIGKILLed
 // twice and the broker once while it runs; the output counts must be exact. Exits 1 otherwise.
 
 import { parseArgs } from 'node:util';
 import { runWordCount } from './kafka-streams.ts';
 
-const { values } = parseArgs({ options: { records: { type: 'string', default: '100000' }, rate: { type: 'string', default: '2500' } } });
+const { values } = parseArgs({
+  options: {
+    records: { type: 'string', default: '100000' },
+    rate: { type: 'string', default: '2500' },
+    guarantee: { type: 'string', default: 'exactly_once_v2' },
+  },
+});
 const report = await runWordCount({
   records: Number(values.records),
   ratePerSecond: Number(values.rate),
+  guarantee: values.guarantee,
   streamsKillsAt: [0.2, 0.45],
   brokerKillsAt: [0.7],
   progress: (line) => process.stdout.write(`${line}\n`),

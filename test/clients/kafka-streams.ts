@@ -32,6 +32,8 @@ export interface WordCountOptions {
   readonly ratePerSecond: number;
   readonly partitions?: number;
   readonly progress?: (line: string) => void;
+  /** processing.guarantee (default exactly_once_v2; at_least_once shows what the check catches). */
+  readonly guarantee?: string;
   /** Give up after this long (default 10 minutes). */
   readonly timeoutMs?: number;
 }
@@ -77,9 +79,9 @@ class StreamsApp {
   readonly proc: ChildProcess;
   output = '';
   readonly exited: Promise<void>;
-  constructor(bootstrap: string, stateDir: string) {
+  constructor(bootstrap: string, stateDir: string, guarantee: string) {
     const app = ensureStreamsWordCount();
-    this.proc = spawn(app.command, [...app.args, bootstrap, APP, INPUT, OUTPUT, stateDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = spawn(app.command, [...app.args, bootstrap, APP, INPUT, OUTPUT, stateDir, guarantee], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
     this.proc.stderr!.on('data', (d: Buffer) => (this.output = (this.output + d.toString()).slice(-200_000)));
     this.exited = new Promise((r) => this.proc.once('exit', () => r()));
@@ -112,6 +114,7 @@ async function committedInput(port: number, partitions: number): Promise<number>
 export async function runWordCount(options: WordCountOptions): Promise<WordCountReport> {
   const started = performance.now();
   const partitions = options.partitions ?? 3;
+  const guarantee = options.guarantee ?? 'exactly_once_v2';
   const say = options.progress ?? (() => undefined);
   const deadline = Date.now() + (options.timeoutMs ?? 600_000);
   const dataDir = tempDataDir('sluice-streams-');
@@ -165,7 +168,7 @@ export async function runWordCount(options: WordCountOptions): Promise<WordCount
     })();
     feeder.catch(() => undefined); // awaited below; a failure surfaces there
 
-    app = new StreamsApp(broker.bootstrap, stateDir);
+    app = new StreamsApp(broker.bootstrap, stateDir, guarantee);
     const kills = [
       ...options.streamsKillsAt.map((at) => ({ at, what: 'streams' as const })),
       ...options.brokerKillsAt.map((at) => ({ at, what: 'broker' as const })),
@@ -189,7 +192,7 @@ export async function runWordCount(options: WordCountOptions): Promise<WordCount
       if (kill.what === 'streams') {
         await app.kill();
         streamsKills++;
-        app = new StreamsApp(broker.bootstrap, stateDir);
+        app = new StreamsApp(broker.bootstrap, stateDir, guarantee);
       } else {
         paused = true;
         await feederIdle;

@@ -2,13 +2,15 @@
 // exactly-once test (test/clients/kafka-streams.ts): the classic word count with
 // processing.guarantee=exactly_once_v2.
 //
-//   WordCountStreams <bootstrap> <applicationId> <inputTopic> <outputTopic> <stateDir>
+//   WordCountStreams <bootstrap> <applicationId> <inputTopic> <outputTopic> <stateDir> [guarantee]
 //
 // Reads lines from <inputTopic>, splits them on spaces, counts per word in a persistent
 // (RocksDB) store, and writes every count update to <outputTopic> (key: the word, value: the
 // count as a decimal string). Runs until killed; prints one JSON line per state change
 // ({"event":"state","state":"RUNNING"}) on stdout. The test SIGKILLs it, and the broker, while
 // it runs: with exactly-once the last count per word in <outputTopic> (read_committed) is exact.
+// [guarantee] (default exactly_once_v2) is processing.guarantee: at_least_once shows what the
+// test catches (records processed again after a kill are counted twice).
 package dev.sluice.test;
 
 import java.util.Arrays;
@@ -33,7 +35,7 @@ public final class WordCountStreams {
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, args[0]);
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, args[1]);
     props.put(StreamsConfig.STATE_DIR_CONFIG, args[4]);
-    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, args.length > 5 ? args[5] : StreamsConfig.EXACTLY_ONCE_V2);
     props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
     props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
     // A killed instance's membership ends at its session timeout: keep it short (Kafka's
