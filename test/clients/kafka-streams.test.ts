@@ -21,6 +21,7 @@ test('word count with exactly_once_v2: Streams and broker SIGKILLed mid-run, out
   expect(report.streamsKills).toBe(1);
   expect(report.brokerKills).toBe(1);
   expect(report.words).toBe(500);
+  expect(report.overcounted).toEqual([]);
   expect(report.wrongCounts).toEqual([]);
   expect(report.notIncreasing).toEqual([]);
   expect(report.outputRecords).toBeGreaterThanOrEqual(report.words);

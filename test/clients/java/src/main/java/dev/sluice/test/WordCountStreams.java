@@ -38,6 +38,8 @@ public final class WordCountStreams {
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, args.length > 5 ? args[5] : StreamsConfig.EXACTLY_ONCE_V2);
     props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
     props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
+    // exactly_once_v2's default commit interval, set for at_least_once too (its default is 30 s).
+    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
     // A killed instance's membership ends at its session timeout: keep it short (Kafka's
     // group.min.session.timeout.ms is 6 s), so the restarted instance gets the tasks sooner.
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 6000);
