@@ -1,8 +1,9 @@
 // Builds and runs the non-JavaScript Kafka clients used by the real-client tests (test/clients/*)
 // and by the golden-bytes capture (packages/protocol/scripts/capture-golden.ts):
 //
-//   Java      org.apache.kafka:kafka-clients (version in java/pom.xml): Maven resolves the jars
-//             into java/target/lib, javac compiles JavaClient.java into java/target/classes.
+//   Java      org.apache.kafka:kafka-clients and kafka-streams (version in java/pom.xml): Maven
+//             resolves the jars into java/target/lib, javac compiles JavaClient.java and
+//             WordCountStreams.java into java/target/classes.
 //   franz-go  github.com/twmb/franz-go (version in go/go.mod): `go build` into go/bin.
 //   Python    kafka-python and confluent-kafka (librdkafka in its wheel), versions in
 //             python/requirements.txt: one venv in python/.venv, one script per client.
@@ -68,22 +69,30 @@ function buildIfStale(stamp: string, inputs: string[], outputs: string[], make: 
   writeFileSync(stamp, hash);
 }
 
-export function ensureJavaClient(): ClientCommand {
+/** Maven resolves the jars (kafka-clients, kafka-streams) and javac compiles every program. */
+function ensureJavaBuild(): { classes: string; lib: string } {
   requireTool('java', ['-version'], 'the Java tests need a JDK 17+ (apt-get install openjdk-17-jdk-headless)');
   requireTool('javac', ['-version'], 'the Java tests need a JDK 17+ with javac (apt-get install openjdk-17-jdk-headless)');
   requireTool('mvn', ['-v'], 'the Java tests resolve kafka-clients with Maven (apt-get install maven)');
-  const source = join(JAVA_DIR, 'src', 'main', 'java', 'dev', 'sluice', 'test', 'JavaClient.java');
+  const sourceDir = join(JAVA_DIR, 'src', 'main', 'java', 'dev', 'sluice', 'test');
+  const sources = ['JavaClient.java', 'WordCountStreams.java'].map((f) => join(sourceDir, f));
   const target = join(JAVA_DIR, 'target');
-  const classFile = join(target, 'classes', 'dev', 'sluice', 'test', 'JavaClient.class');
-  buildIfStale(join(JAVA_DIR, 'target', '.stamp'), [join(JAVA_DIR, 'pom.xml'), source], [classFile], () => {
+  const classes = join(target, 'classes');
+  const classFiles = ['JavaClient.class', 'WordCountStreams.class'].map((f) => join(classes, 'dev', 'sluice', 'test', f));
+  buildIfStale(join(JAVA_DIR, 'target', '.stamp'), [join(JAVA_DIR, 'pom.xml'), ...sources], classFiles, () => {
     build(
       'Maven dependency resolution',
       'mvn',
       ['-q', '-B', 'dependency:copy-dependencies', '-DincludeScope=runtime', '-DoutputDirectory=target/lib'],
       JAVA_DIR,
     );
-    build('javac', 'javac', ['-d', join(target, 'classes'), '-cp', join(target, 'lib', '*'), source], JAVA_DIR);
+    build('javac', 'javac', ['-d', classes, '-cp', join(target, 'lib', '*'), ...sources], JAVA_DIR);
   });
+  return { classes, lib: join(target, 'lib', '*') };
+}
+
+export function ensureJavaClient(): ClientCommand {
+  const { classes, lib } = ensureJavaBuild();
   return {
     name: 'java',
     command: 'java',
@@ -91,9 +100,19 @@ export function ensureJavaClient(): ClientCommand {
       // kafka-clients logs through slf4j-simple: warnings and errors only, on stderr.
       '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
       '-cp',
-      `${join(target, 'classes')}:${join(target, 'lib', '*')}`,
+      `${classes}:${lib}`,
       'dev.sluice.test.JavaClient',
     ],
+  };
+}
+
+/** The Kafka Streams word count (WordCountStreams.java), exactly_once_v2. */
+export function ensureStreamsWordCount(): ClientCommand {
+  const { classes, lib } = ensureJavaBuild();
+  return {
+    name: 'kafka-streams',
+    command: 'java',
+    args: ['-Xmx256m', '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-cp', `${classes}:${lib}`, 'dev.sluice.test.WordCountStreams'],
   };
 }
 

@@ -78,7 +78,8 @@ interface Acked {
   readonly seq: number;
 }
 
-class BrokerRun {
+/** One broker process on `dataDir` (also used by the transactional mode, txn-harness.ts). */
+export class BrokerRun {
   readonly proc: ChildProcess;
   readonly started = performance.now();
   output = '';
@@ -273,7 +274,7 @@ async function verify(port: number, partitions: number, acked: readonly Acked[])
   }
 }
 
-function sleep(ms: number): Promise<void> {
+export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 

@@ -682,12 +682,17 @@ export class ClassicGroupManager {
   }
 
   /**
-   * TxnOffsetCommit: an unknown group is created (a simple group, as Kafka's old coordinator
-   * does), then the KIP-447 checks of ClassicGroup.validateTxnOffsetCommit.
+   * TxnOffsetCommit (Kafka's OffsetMetadataManager.validateTransactionalOffsetCommit): an unknown
+   * group is created as a simple group when the generation is -1 (a producer outside group
+   * management), and is ILLEGAL_GENERATION for a generation (the member's group is gone); then
+   * the KIP-447 checks of ClassicGroup.validateTxnOffsetCommit.
    */
   validateTxnOffsetCommit(input: TxnOffsetCommitInput): number {
     let group = this.groups.get(input.groupId);
-    group ??= this.groups.create(input.groupId, this.clock.now());
+    if (group === undefined) {
+      if (input.generationId >= 0) return ErrorCode.ILLEGAL_GENERATION;
+      group = this.groups.create(input.groupId, this.clock.now());
+    }
     return group.validateTxnOffsetCommit(input.memberId, input.groupInstanceId, input.generationId);
   }
 

@@ -180,6 +180,25 @@ export class ConsumerGroups {
     return validateMemberEpoch(memberEpoch, member.memberEpoch);
   }
 
+  /**
+   * Kafka's ConsumerGroup.validateOffsetCommit for TxnOffsetCommit (isTransactional): the
+   * generation is the member epoch. Epoch -1 on a group without members, and the pre-KIP-447
+   * shape (epoch -1, no member id, no instance id), are accepted unchecked; otherwise the member
+   * must exist (UNKNOWN_MEMBER_ID) and the epoch be its current one. There is no OffsetCommit v9
+   * requirement for transactional commits, and an epoch that is not the member's is
+   * ILLEGAL_GENERATION (Kafka's StaleMemberEpochException, mapped by its
+   * validateTransactionalOffsetCommit), older or newer alike.
+   */
+  validateTxnOffsetCommit(groupId: string, memberId: string, groupInstanceId: string | null, memberEpoch: number): number {
+    const group = this.byId.get(groupId);
+    if (group === undefined) return memberEpoch < 0 ? ErrorCode.NONE : ErrorCode.ILLEGAL_GENERATION;
+    if (memberEpoch < 0 && group.members.size === 0) return ErrorCode.NONE;
+    if (memberEpoch === -1 && memberId === '' && groupInstanceId === null) return ErrorCode.NONE;
+    const member = group.members.get(memberId);
+    if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+    return memberEpoch === member.memberEpoch ? ErrorCode.NONE : ErrorCode.ILLEGAL_GENERATION;
+  }
+
   /** Kafka's ConsumerGroup.validateOffsetFetch (OffsetFetch v9+ with a member id and epoch). */
   validateOffsetFetch(groupId: string, memberId: string | null, memberEpoch: number): number {
     const group = this.byId.get(groupId);

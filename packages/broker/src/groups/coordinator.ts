@@ -346,14 +346,10 @@ export class GroupCoordinator implements TransactionalOffsetSink {
         this.consumerGroups.has(input.groupId)
           ? this.consumerGroups.validateOffsetCommit(input.groupId, input.memberId, input.generationId, input.apiVersion)
           : this.classic.validateOffsetCommit(input),
-      validateTxnOffsetCommit: (input) => {
-        if (!this.consumerGroups.has(input.groupId)) return this.classic.validateTxnOffsetCommit(input);
-        // KIP-848 groups: the generation is the member epoch; transactional commits skip the
-        // OffsetCommit v9 requirement (Kafka passes isTransactional), and a stale epoch is
-        // ILLEGAL_GENERATION, as Kafka's validateTransactionalOffsetCommit maps it.
-        const code = this.consumerGroups.validateOffsetCommit(input.groupId, input.memberId, input.generationId, 9);
-        return code === ErrorCode.STALE_MEMBER_EPOCH ? ErrorCode.ILLEGAL_GENERATION : code;
-      },
+      validateTxnOffsetCommit: (input) =>
+        this.consumerGroups.has(input.groupId)
+          ? this.consumerGroups.validateTxnOffsetCommit(input.groupId, input.memberId, input.groupInstanceId, input.generationId)
+          : this.classic.validateTxnOffsetCommit(input),
       offsetsVisible: (groupId) => this.consumerGroups.has(groupId) || this.classicGroups.offsetsVisible(groupId),
       offsetExpirationCandidates: () => [...this.classicGroups.offsetExpirationCandidates(), ...this.consumerGroups.offsetExpirationCandidates()],
       groupTombstones: (groupId) => (this.consumerGroups.has(groupId) ? this.consumerGroups.tombstones(groupId) : this.classicGroups.tombstones(groupId)),

@@ -218,15 +218,20 @@ export class ClassicGroup {
   }
 
   /**
-   * TxnOffsetCommit's checks (KIP-447, Kafka's GroupCoordinator.doTxnCommitOffsets): a member id
-   * and a generation are checked only when given, so a producer that does not pass its consumer's
-   * group metadata (generation -1, no member) commits as before KIP-447.
+   * Kafka's ClassicGroup.validateOffsetCommit for a transactional commit (KIP-447): generation -1
+   * on an Empty group is the admin client or a consumer without group management; when any of
+   * member id, generation or instance id is given the member must be valid and the generation
+   * current; a commit with none of them (a pre-KIP-447 producer) is accepted, and unlike a plain
+   * commit neither an unknown identity on a group with members nor CompletingRebalance refuses it.
    */
   validateTxnOffsetCommit(memberId: string, groupInstanceId: string | null, generationId: number): number {
     if (this.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    if (groupInstanceId !== null && this.isStaticMemberFenced(groupInstanceId, memberId)) return ErrorCode.FENCED_INSTANCE_ID;
-    if (memberId !== '' && !this.has(memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
-    if (generationId >= 0 && generationId !== this.generationId) return ErrorCode.ILLEGAL_GENERATION;
+    if (generationId < 0 && this.is('Empty')) return ErrorCode.NONE;
+    if (generationId >= 0 || memberId !== '' || groupInstanceId !== null) {
+      const invalid = this.validateMember(memberId, groupInstanceId);
+      if (invalid !== ErrorCode.NONE) return invalid;
+      if (generationId !== this.generationId) return ErrorCode.ILLEGAL_GENERATION;
+    }
     return ErrorCode.NONE;
   }
 
