@@ -17,6 +17,7 @@ import { GroupProbe } from './group-probe.ts';
 import { LogProbe } from './log-probe.ts';
 import type { ScrapeSource } from './metrics-server.ts';
 import { ProcessProbe } from './process-probe.ts';
+import { FetchSessionProbe } from './fetch-session-probe.ts';
 import { SecurityProbe } from './security-probe.ts';
 import { type OpenTransactions, TransactionProbe } from './transaction-probe.ts';
 
@@ -51,6 +52,7 @@ export class BrokerMetrics implements ScrapeSource {
   readonly process: ProcessProbe;
   readonly cluster: ClusterProbe;
   readonly security: SecurityProbe;
+  readonly fetchSessions: FetchSessionProbe;
   private sources: ScrapeSources | null = null;
 
   constructor(options: BrokerMetricsOptions) {
@@ -63,6 +65,7 @@ export class BrokerMetrics implements ScrapeSource {
     this.process = new ProcessProbe(this.registry);
     this.cluster = new ClusterProbe(this.registry);
     this.security = new SecurityProbe(this.registry);
+    this.fetchSessions = new FetchSessionProbe(this.registry);
   }
 
   get contentType(): string {
