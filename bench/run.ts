@@ -4,7 +4,7 @@
 //   pnpm bench               full profile (the committed reference results come from this)
 //   pnpm bench --quick       about a minute: every table, short windows, one repetition
 //   pnpm bench --vs-kafka    adds Apache Kafka (jars fetched with Maven, cached outside git)
-//   --only fetch,produce,e2e,startup   a subset (e2e needs produce)
+//   --only fetch,produce,e2e,startup,sessions   a subset (e2e needs produce)
 //   --no-syscalls            do not attach perf to count the broker's syscalls
 //   --out DIR                where results go (default bench/results)
 //
@@ -22,13 +22,14 @@ import { FULL, type Profile, QUICK } from './lib/profile.ts';
 import { e2eChart, fanoutChart, fetchChart, produceChart, startupChart } from './lib/report/charts.ts';
 import { type Chart, renderChart } from './lib/report/svg.ts';
 import { type Table, renderTable } from './lib/report/table.ts';
-import { Lookup, e2eTable, fanoutTable, fetchTable, produceTable, startupTable, targetChecks, targetsTable } from './lib/report/tables.ts';
+import { Lookup, e2eTable, fanoutTable, fetchTable, produceTable, sessionsTable, startupTable, targetChecks, targetsTable } from './lib/report/tables.ts';
 import { runFetch } from './lib/scenarios/fetch.ts';
 import { runE2E, runProduce } from './lib/scenarios/produce.ts';
+import { runSessions } from './lib/scenarios/sessions.ts';
 import { type StartupSample, runStartup } from './lib/scenarios/startup.ts';
 import { syscallEvents } from './lib/syscalls.ts';
 
-const SCENARIOS = ['startup', 'fetch', 'produce', 'e2e'] as const;
+const SCENARIOS = ['startup', 'fetch', 'produce', 'e2e', 'sessions'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface Options {
@@ -59,7 +60,7 @@ export function parseOptions(argv: string[]): Options {
         o.only = names as ScenarioName[];
       }
     } else if (a === '--help' || a === '-h') {
-      throw new Error('usage: pnpm bench [--quick] [--vs-kafka] [--only fetch,produce,e2e,startup] [--no-syscalls] [--out DIR]');
+      throw new Error('usage: pnpm bench [--quick] [--vs-kafka] [--only fetch,produce,e2e,startup,sessions] [--no-syscalls] [--out DIR]');
     } else throw new Error(`unknown option ${a}; try --help`);
   }
   if (o.only.includes('e2e') && !o.only.includes('produce')) throw new Error('--only e2e needs produce too (its rates come from the produce scenario)');
@@ -123,6 +124,7 @@ async function main(): Promise<void> {
     if (o.only.includes('fetch')) await runFetch(ctx);
     if (o.only.includes('produce')) await runProduce(ctx);
     if (o.only.includes('e2e')) await runE2E(ctx);
+    if (o.only.includes('sessions')) await runSessions(ctx);
   } finally {
     rmSync(tmpRoot, { recursive: true, force: true });
   }
@@ -143,6 +145,7 @@ async function main(): Promise<void> {
     tables.push(e2eTable(l, p));
     charts.push({ name: 'e2e', chart: e2eChart(l, p) });
   }
+  if (o.only.includes('sessions')) tables.push(sessionsTable(l, p));
   if (startup.length > 0) {
     tables.push(startupTable(startup));
     charts.push({ name: 'startup', chart: startupChart(startup, p) });

@@ -64,6 +64,14 @@ export interface Profile {
     maxWaitMs: number;
   };
   startup: { reps: number; idleS: number };
+  /** Scenario 6: one consumer of `partitions` partitions, with and without a fetch session. */
+  sessions: {
+    partitions: number;
+    dataBytes: number;
+    recordBytes: number;
+    batchBytes: number;
+    partitionMaxBytes: number;
+  };
 }
 
 function produceMatrix(): ProduceCell[] {
@@ -102,6 +110,7 @@ export const QUICK: Profile = {
   produce: common.produce,
   e2e: common.e2e,
   startup: { reps: 1, idleS: 1 },
+  sessions: { partitions: 1000, dataBytes: 32 * MiB, recordBytes: KiB, batchBytes: 16 * KiB, partitionMaxBytes: MiB },
 };
 
 export const FULL: Profile = {
@@ -124,6 +133,7 @@ export const FULL: Profile = {
   produce: common.produce,
   e2e: common.e2e,
   startup: { reps: 3, idleS: 5 },
+  sessions: { partitions: 1000, dataBytes: 256 * MiB, recordBytes: KiB, batchBytes: 16 * KiB, partitionMaxBytes: MiB },
 };
 
 /** Every fetch cell a run measures: scenario 1's receivers × consumer counts, plus the fan-out

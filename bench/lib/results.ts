@@ -4,7 +4,7 @@
 import type { BrokerWindow, Observation } from './measure.ts';
 import { median } from './units.ts';
 
-export type Scenario = 'fetch' | 'produce' | 'e2e';
+export type Scenario = 'fetch' | 'produce' | 'e2e' | 'sessions';
 /** sluice and kafka are brokers; probe is a raw loadgen probe with no broker. */
 export type Target = 'sluice' | 'kafka' | 'probe';
 
@@ -33,6 +33,9 @@ export interface Metrics {
   e2eP99Us?: number;
   e2eP999Us?: number;
   targetMbPerS?: number;
+  /** Fetch sessions scenario: fetch requests answered per second, and broker CPU per request. */
+  fetchesPerS?: number;
+  brokerCpuUsPerFetch?: number;
 }
 
 export interface Cell {
@@ -89,6 +92,17 @@ export function fetchMetrics(o: Observation): Metrics {
     readsPerGB: perGB(c.read_calls, c.bytes),
     clientCpuSPerGB: perGB(clientCpu(o.client), c.bytes),
     ...brokerMetrics(o.broker, c.bytes, true),
+  };
+}
+
+/** Figures for a fetch sessions run: a consume run's, plus requests per second and CPU per request. */
+export function sessionMetrics(o: Observation): Metrics {
+  const c = o.client.consume;
+  const seconds = o.client.window_s ?? o.broker?.seconds ?? 0;
+  return {
+    ...fetchMetrics(o),
+    fetchesPerS: seconds > 0 ? c.fetches / seconds : undefined,
+    brokerCpuUsPerFetch: o.broker !== null && c.fetches > 0 ? (o.broker.cpuS / c.fetches) * 1e6 : undefined,
   };
 }
 

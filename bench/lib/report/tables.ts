@@ -6,6 +6,7 @@ import type { Profile } from '../profile.ts';
 import { RECEIVERS } from '../profile.ts';
 import { type Cell, type Metrics, type Selector, med } from '../results.ts';
 import { fetchKey } from '../scenarios/fetch.ts';
+import { SESSION_STATES } from '../scenarios/sessions.ts';
 import { PROBE_FOR, cellLabel, produceKey } from '../scenarios/produce.ts';
 import type { StartupSample } from '../scenarios/startup.ts';
 import { APPEND_MODES, TRANSFER_MODES } from '../sluice.ts';
@@ -263,6 +264,49 @@ export function e2eTable(l: Lookup, p: Profile): Table {
     ],
     columns,
     labelColumns: 2,
+    rows,
+  };
+}
+
+export function sessionsTable(l: Lookup, p: Profile): Table {
+  const columns = [
+    'state',
+    'fetches/s full',
+    'fetches/s sessions',
+    'CPU µs/fetch full',
+    'CPU µs/fetch sessions',
+    'CPU/fetch ÷full',
+    'MB/s full',
+    'MB/s sessions',
+    'CPU s/GB full',
+    'CPU s/GB sessions',
+  ];
+  const rows = SESSION_STATES.map((state) => {
+    const g = (mode: string, m: keyof Metrics) => l.get('sessions', 'sluice', mode, { state }, m);
+    const perFetch = (mode: string) => g(mode, 'brokerCpuUsPerFetch');
+    const bytes = state === 'read';
+    return [
+      state,
+      fmt(g('full', 'fetchesPerS')),
+      fmt(g('sessions', 'fetchesPerS')),
+      fmt(perFetch('full')),
+      fmt(perFetch('sessions')),
+      fmtRatio(ratio(perFetch('sessions'), perFetch('full'))),
+      bytes ? fmt(g('full', 'mbPerS')) : '',
+      bytes ? fmt(g('sessions', 'mbPerS')) : '',
+      bytes ? fmt(g('full', 'cpuSPerGB')) : '',
+      bytes ? fmt(g('sessions', 'cpuSPerGB')) : '',
+    ];
+  });
+  return {
+    title: `6. Fetch sessions (KIP-227): one consumer of ${p.sessions.partitions} partitions, full requests vs an incremental session`,
+    notes: [
+      'idle: at the log end, max.wait.ms 0 (every request answered at once, empty); read: re-reading from the start, every answer with records.',
+      'CPU µs/fetch = broker process user+sys per fetch request answered; full = every partition in every request (session id 0, epoch -1).',
+      `${sizeLabel(p.sessions.dataBytes)} in ${p.sessions.partitions} partitions, ${sizeLabel(p.sessions.partitionMaxBytes)} per partition per fetch. Same broker, alternating order.`,
+    ],
+    columns,
+    labelColumns: 1,
     rows,
   };
 }

@@ -15,7 +15,7 @@ use crate::batch::{BatchHeader, HEADER_BYTES, STAMP_PREFIX_MAX, first_record_sta
 use crate::cluster::TopicLayout;
 use crate::conn::Connection;
 use crate::error::{Error, IoContext, Result};
-use crate::protocol::{self, FETCH, FetchLimits};
+use crate::protocol::{self, FETCH, FetchLimits, FetchSession};
 use crate::receiver::{FrameReader, ReceiverConfig, Source};
 use crate::stats::Latency;
 use crate::window::{Counter, Phase, now_ns};
@@ -29,6 +29,9 @@ pub struct ConsumeConfig {
     pub wrap: bool,
     /// Read the first record's stamp of each batch (end-to-end latency).
     pub stamps: bool,
+    /// Fetch through an incremental fetch session (KIP-227): after the first full request, list
+    /// only the partitions whose fetch offset moved.
+    pub sessions: bool,
 }
 
 #[derive(Default)]
@@ -122,13 +125,13 @@ fn walk_records<S: Source>(
     r.skip(left)
 }
 
-/// Streams one Fetch v11 response body (after the correlation id).
+/// Streams one Fetch v11 response body (after the correlation id): its session id and partitions.
 pub fn read_fetch_response<S: Source>(
     r: &mut FrameReader<S>,
     offsets: &HashMap<i32, i64>,
     mut stamps: Option<&mut Vec<u64>>,
     on_batch: &mut dyn FnMut(u64),
-) -> Result<Vec<PartitionOutcome>> {
+) -> Result<(i32, Vec<PartitionOutcome>)> {
     let io_err = |e: io::Error| Error::Io {
         context: "Fetch response".into(),
         source: e,
@@ -141,7 +144,7 @@ pub fn read_fetch_response<S: Source>(
             detail: protocol::error_name(error).into(),
         });
     }
-    let _session = r.i32().map_err(io_err)?;
+    let session = r.i32().map_err(io_err)?;
     let topics = r.i32().map_err(io_err)?;
     let mut out = Vec::new();
     for _ in 0..topics.max(0) {
@@ -176,7 +179,7 @@ pub fn read_fetch_response<S: Source>(
             out.push(o);
         }
     }
-    Ok(out)
+    Ok((session, out))
 }
 
 pub type Worker = JoinHandle<Result<Latency>>;
@@ -243,24 +246,41 @@ fn fetch_loop(
     let mut latency = Latency::new();
     let mut stamps = Vec::new();
     let mut last_stats = conn.reader().stats();
+    let mut session = if cfg.sessions {
+        FetchSession::OPEN
+    } else {
+        FetchSession::NONE
+    };
+    // The fetch offsets the broker's session holds: what the last requests listed.
+    let mut sent: HashMap<i32, i64> = HashMap::new();
     while !phase.done() {
         let correlation_id = conn.next_correlation();
-        let parts: Vec<(i32, i64)> = positions.iter().map(|p| (p.partition, p.offset)).collect();
+        let parts: Vec<(i32, i64)> = positions
+            .iter()
+            .filter(|p| !session.is_incremental() || sent.get(&p.partition) != Some(&p.offset))
+            .map(|p| (p.partition, p.offset))
+            .collect();
         let frame = protocol::frame_request(FETCH, correlation_id, conn.client_id(), |e| {
-            protocol::fetch_body(e, cfg.limits, topic, &parts)
+            protocol::fetch_body(e, cfg.limits, session, topic, &parts)
         });
         conn.send_frame(&frame)?;
         conn.begin_response(FETCH, correlation_id)?;
-        let offsets: HashMap<i32, i64> = parts.iter().copied().collect();
+        // An incremental answer may carry any partition of the session.
+        let offsets: HashMap<i32, i64> =
+            positions.iter().map(|p| (p.partition, p.offset)).collect();
         stamps.clear();
         let reader = conn.reader();
         let mut on_batch = |bytes: u64| counters.record_bytes.add(bytes);
-        let outcomes = read_fetch_response(
+        let (session_id, outcomes) = read_fetch_response(
             reader,
             &offsets,
             cfg.stamps.then_some(&mut stamps),
             &mut on_batch,
         )?;
+        if cfg.sessions {
+            sent.extend(parts.iter().copied());
+            session = session.after_response(session_id);
+        }
         reader.end_frame().context(|| "Fetch response".into())?;
         let now = now_ns();
         let stats = reader.stats();
@@ -379,8 +399,9 @@ mod tests {
             let mut stamps = Vec::new();
             let mut seen = 0u64;
             let offsets = HashMap::from([(0, 0), (1, 0)]);
-            let out = read_fetch_response(&mut r, &offsets, Some(&mut stamps), &mut |b| seen += b)
-                .unwrap();
+            let (_, out) =
+                read_fetch_response(&mut r, &offsets, Some(&mut stamps), &mut |b| seen += b)
+                    .unwrap();
             assert_eq!(r.frame_remaining(), 0, "chunk {chunk}");
             r.end_frame().unwrap();
             assert_eq!(out.len(), 2);
@@ -419,7 +440,7 @@ mod tests {
         r.begin_frame().unwrap();
         r.i32().unwrap();
         let mut stamps = Vec::new();
-        let out = read_fetch_response(
+        let (_, out) = read_fetch_response(
             &mut r,
             &HashMap::from([(3, 102)]),
             Some(&mut stamps),
@@ -445,7 +466,7 @@ mod tests {
         );
         r.begin_frame().unwrap();
         r.i32().unwrap();
-        let out = read_fetch_response(&mut r, &HashMap::new(), None, &mut |_| {}).unwrap();
+        let (_, out) = read_fetch_response(&mut r, &HashMap::new(), None, &mut |_| {}).unwrap();
         assert_eq!(out[0].error_code, 1);
         assert_eq!(out[0].next_offset, None);
     }

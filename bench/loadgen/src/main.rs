@@ -58,6 +58,7 @@ Producer options: --record-bytes 1024 --batch-bytes 16KiB --acks 1 --connections
                   --in-flight 4 --rate-mbps (unpaced) --timeout-ms 30000
 Consumer options: --consumers 1 --read-bytes 1MiB --rcvlowat 0 --fetch-max-bytes 64MiB
                   --partition-max-bytes 16MiB --max-wait-ms 500 --min-bytes 1
+                  --fetch-sessions false (true: incremental fetch sessions, KIP-227)
 Window options:   --warmup-seconds 1 --seconds 5
 
 Raw probes (no broker):
@@ -230,6 +231,7 @@ fn consume_config(a: &Args, stamps: bool, wrap_default: bool) -> Result<ConsumeC
         },
         wrap: a.bool("wrap", wrap_default)?,
         stamps,
+        sessions: a.bool("fetch-sessions", false)?,
     })
 }
 

@@ -408,14 +408,62 @@ pub struct FetchLimits {
     pub partition_max_bytes: i32,
 }
 
-pub fn fetch_body(e: &mut Encoder, limits: FetchLimits, topic: &str, partitions: &[(i32, i64)]) {
+/// A fetch session (KIP-227) as a request names it: id 0 and epoch -1 is a full fetch without a
+/// session, id 0 and epoch 0 a full fetch that opens one, (id, n) the n-th incremental fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FetchSession {
+    pub id: i32,
+    pub epoch: i32,
+}
+
+impl FetchSession {
+    pub const NONE: FetchSession = FetchSession { id: 0, epoch: -1 };
+    pub const OPEN: FetchSession = FetchSession { id: 0, epoch: 0 };
+
+    /// The session after a response that carried `id`: open (epoch 1) or the next epoch; a
+    /// response without a session id leaves a fetcher that asked for one asking again.
+    pub fn after_response(self, id: i32) -> FetchSession {
+        if self.epoch < 0 {
+            return self;
+        }
+        if id == 0 {
+            return FetchSession::OPEN;
+        }
+        let epoch = if self.id == 0 || self.epoch == i32::MAX {
+            1
+        } else {
+            self.epoch + 1
+        };
+        FetchSession { id, epoch }
+    }
+
+    /// An incremental request lists only partitions whose fetch offset changed.
+    pub fn is_incremental(self) -> bool {
+        self.epoch > 0
+    }
+}
+
+pub fn fetch_body(
+    e: &mut Encoder,
+    limits: FetchLimits,
+    session: FetchSession,
+    topic: &str,
+    partitions: &[(i32, i64)],
+) {
     e.i32(-1) // replicaId: a consumer
         .i32(limits.max_wait_ms)
         .i32(limits.min_bytes)
         .i32(limits.max_bytes)
         .i8(0) // READ_UNCOMMITTED
-        .i32(0) // sessionId 0 + epoch -1: a full fetch, no session
-        .i32(-1);
+        .i32(session.id)
+        .i32(session.epoch);
+    if partitions.is_empty() {
+        // An incremental fetch with nothing changed lists no topic at all.
+        e.array_len(0);
+        e.array_len(0); // forgotten topics
+        e.string(""); // rackId
+        return;
+    }
     e.array_len(1).string(topic).array_len(partitions.len());
     for (p, offset) in partitions {
         e.i32(*p)
@@ -471,6 +519,39 @@ mod tests {
     }
 
     #[test]
+    fn fetch_session_epochs() {
+        let opened = FetchSession::OPEN.after_response(77);
+        assert_eq!(opened, FetchSession { id: 77, epoch: 1 });
+        assert!(opened.is_incremental());
+        assert_eq!(opened.after_response(77), FetchSession { id: 77, epoch: 2 });
+        let last = FetchSession {
+            id: 77,
+            epoch: i32::MAX,
+        };
+        assert_eq!(last.after_response(77).epoch, 1);
+        // No slot for a session: the next request is full again and asks again.
+        assert_eq!(FetchSession::OPEN.after_response(0), FetchSession::OPEN);
+        assert!(!FetchSession::OPEN.is_incremental());
+        assert_eq!(FetchSession::NONE.after_response(5), FetchSession::NONE);
+    }
+
+    #[test]
+    fn an_incremental_fetch_with_nothing_changed_lists_no_topic() {
+        let limits = FetchLimits {
+            max_wait_ms: 0,
+            min_bytes: 1,
+            max_bytes: 1024,
+            partition_max_bytes: 512,
+        };
+        let mut e = Encoder::new();
+        fetch_body(&mut e, limits, FetchSession { id: 9, epoch: 3 }, "t", &[]);
+        let b = e.into_bytes();
+        // replicaId, maxWait, minBytes, maxBytes, isolation, session id, epoch, 0 topics, 0 forgotten, "".
+        assert_eq!(b.len(), 4 * 4 + 1 + 4 + 4 + 4 + 4 + 2);
+        assert_eq!(&b[17..25], &[0, 0, 0, 9, 0, 0, 0, 3]);
+    }
+
+    #[test]
     fn fetch_request_body_layout() {
         let mut e = Encoder::new();
         let limits = FetchLimits {
@@ -479,7 +560,7 @@ mod tests {
             max_bytes: 1 << 20,
             partition_max_bytes: 1 << 16,
         };
-        fetch_body(&mut e, limits, "t", &[(2, 9)]);
+        fetch_body(&mut e, limits, FetchSession::NONE, "t", &[(2, 9)]);
         let expected: Vec<u8> = [
             &[0xff, 0xff, 0xff, 0xff][..],
             &[0, 0, 0x01, 0xf4],

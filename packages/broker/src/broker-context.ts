@@ -11,6 +11,7 @@ import type { ClusterNode } from './cluster/cluster-node.ts';
 import type { BrokerConfig, Listener } from './config.ts';
 import { DelayedOperations } from './delayed/delayed-operations.ts';
 import { FeatureLevels } from './features.ts';
+import { FetchSessionCache } from './fetch-session-cache.ts';
 import type { GroupCoordinator } from './groups/coordinator.ts';
 import type { Logger } from './logger.ts';
 import { BrokerMetrics } from './metrics/broker-metrics.ts';
@@ -69,6 +70,8 @@ export class BrokerContext {
    * partition's offsets move, answered at once when a graceful stop begins.
    */
   readonly delayedFetches = new DelayedOperations<Partition>();
+  /** Incremental fetch sessions (KIP-227), `max.incremental.fetch.session.cache.slots` of them. */
+  readonly fetchSessions: FetchSessionCache;
   /**
    * Cluster mode: Produce requests with acks=-1 waiting for the ISR (Kafka's DelayedProduce),
    * watched per partition: checked when a partition's high watermark moves.
@@ -99,6 +102,8 @@ export class BrokerContext {
       windowMs: config.int(`${prefix}quota.window.size.seconds`) * 1000,
     });
     this.quotas = new ClientQuotas(new FileClientQuotaStore(config.logDirs[0]), window(''), window('controller.'));
+    this.fetchSessions = new FetchSessionCache({ maxSlots: config.int('max.incremental.fetch.session.cache.slots') });
+    this.metrics.fetchSessions.watch(this.fetchSessions);
     this.authorizer = authorizerEnabled(config.str('authorizer.class.name'))
       ? new StandardAuthorizer(new FileAclStore(config.logDirs[0]), {
           superUsers: parseSuperUsers(config.str('super.users')),

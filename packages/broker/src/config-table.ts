@@ -615,6 +615,13 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
     doc: 'KIP-848 consumer groups: upper bound of group.consumer.heartbeat.interval.ms.',
     validator: atLeast(1),
   },
+  {
+    name: 'max.incremental.fetch.session.cache.slots',
+    type: 'int',
+    default: 1000,
+    doc: 'Incremental fetch sessions (KIP-227) the broker keeps at most; 0 turns sessions off (every fetch is then full).',
+    validator: atLeast(0),
+  },
   { name: 'group.consumer.max.size', type: 'int', default: 2147483647, doc: 'KIP-848 consumer groups: members a group may have.', validator: atLeast(1) },
   {
     name: 'group.consumer.assignors',

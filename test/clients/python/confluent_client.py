@@ -14,6 +14,15 @@ line on stdout, or the failure on stderr and exit 1.
       <members> Consumers in <group> in this process (earliest, no auto commit), polled in turn
       until <count> records arrived and every member holds partitions; each commits what it read
       synchronously (also on a revoke, as rebalances happen while members join), then all close.
+  member <bootstrap> <topic> <group> <stop_file> [classic|consumer]
+      One long-lived group member (group.protocol=consumer by default: KIP-848), the same as the Java
+      client's `member`: polls until <stop_file> exists; commits each polled batch synchronously
+      (the next offset of each partition) and only then prints its records, so a printed record is
+      a committed one; a failed commit seeks back to the batch's first offsets. Prints "assigned" /
+      "revoked" with the partitions of each incremental change.
+  group-offsets <bootstrap> <group> <topic>
+      AdminClient: the group's committed offsets of <topic>, and describe_consumer_groups (state,
+      type, each member's assigned partitions).
   offsets <bootstrap> <topic> <count> <base_timestamp_ms>
       Produces <count> records to partition 0 with timestamps base + 1000 * i, then looks them up:
       Consumer.get_watermark_offsets, Consumer.offsets_for_times, AdminClient.list_offsets
@@ -21,10 +30,18 @@ line on stdout, or the failure on stderr and exit 1.
 """
 
 import json
+import os
 import sys
 import time
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import (
+    ConsumerGroupTopicPartitions,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Producer,
+    TopicPartition,
+)
 from confluent_kafka.admin import (
     AdminClient,
     ConfigResource,
@@ -196,6 +213,63 @@ def group(bootstrap, topic, group_id, members, count, timeout_s):
     emit(event="done", count=seen)
 
 
+def member(bootstrap, topic, group_id, stop_file, group_protocol):
+    config = {
+        "bootstrap.servers": bootstrap,
+        "client.id": CLIENT_ID,
+        "group.id": group_id,
+        "group.protocol": group_protocol,
+        "auto.offset.reset": "earliest",
+        "enable.auto.commit": False,
+    }
+    consumer = Consumer(config)
+
+    def on_assign(consumer, partitions):
+        emit(event="assigned", partitions=sorted(p.partition for p in partitions))
+
+    def on_revoke(consumer, partitions):
+        emit(event="revoked", partitions=sorted(p.partition for p in partitions))
+
+    consumer.subscribe([topic], on_assign=on_assign, on_revoke=on_revoke, on_lost=on_revoke)
+    emit(event="started")
+    try:
+        while not os.path.exists(stop_file):
+            batch = [m for m in consumer.consume(num_messages=500, timeout=0.2) if m.error() is None]
+            if not batch:
+                continue
+            first = {}
+            commit = {}
+            for m in batch:
+                first.setdefault(m.partition(), m.offset())
+                commit[m.partition()] = m.offset() + 1
+            try:
+                consumer.commit(offsets=[TopicPartition(topic, p, o) for p, o in commit.items()], asynchronous=False)
+            except KafkaException as e:
+                emit(event="commitFailed", error=e.args[0].name())
+                owned = {tp.partition for tp in consumer.assignment()}
+                for p, o in first.items():
+                    if p in owned:
+                        consumer.seek(TopicPartition(topic, p, o))
+                continue
+            for m in batch:
+                emit(event="record", partition=m.partition(), offset=m.offset(), key=m.key().decode(),
+                     value=m.value().decode())
+    finally:
+        consumer.close()
+    emit(event="done")
+
+
+def group_offsets(bootstrap, group_id, topic):
+    client = admin_client(bootstrap)
+    [listed] = client.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group_id)]).values()
+    committed = listed.result(timeout=30).topic_partitions
+    emit(event="offsets", offsets={str(tp.partition): tp.offset for tp in committed if tp.topic == topic and tp.offset >= 0})
+    described = client.describe_consumer_groups([group_id])[group_id].result(timeout=30)
+    members = [sorted(tp.partition for tp in m.assignment.topic_partitions) for m in described.members]
+    # Kafka's names as the Java client prints them ("Empty", "Consumer"), for the shared checks.
+    emit(event="described", state=described.state.name.title(), type=described.type.name.title(), members=members)
+
+
 def offsets(bootstrap, topic, count, base_ts):
     producer = Producer({"bootstrap.servers": bootstrap, "client.id": CLIENT_ID, "acks": "all", "linger.ms": 0})
     for i in range(count):
@@ -234,7 +308,7 @@ def offsets(bootstrap, topic, count, base_ts):
 
 def main(argv):
     if len(argv) < 2:
-        raise SystemExit("usage: confluent_client.py admin|produce|group|offsets ...")
+        raise SystemExit("usage: confluent_client.py admin|produce|group|member|group-offsets|offsets ...")
     command = argv[1]
     if command == "admin":
         admin(argv[2], argv[3], int(argv[4]), argv[5] != "false" if len(argv) > 5 else True,
@@ -244,6 +318,10 @@ def main(argv):
                 argv[7] if len(argv) > 7 else "")
     elif command == "group":
         group(argv[2], argv[3], argv[4], int(argv[5]), int(argv[6]), float(argv[7]) if len(argv) > 7 else 90.0)
+    elif command == "member":
+        member(argv[2], argv[3], argv[4], argv[5], argv[6] if len(argv) > 6 else "consumer")
+    elif command == "group-offsets":
+        group_offsets(argv[2], argv[3], argv[4])
     elif command == "offsets":
         offsets(argv[2], argv[3], int(argv[4]), int(argv[5]))
     else:

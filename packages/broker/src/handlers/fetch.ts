@@ -6,8 +6,9 @@
 // partition with data is always whole (KIP-74). When fewer than minBytes are available the
 // request parks until an append reaches minBytes or maxWaitMs passes (Kafka's DelayedFetch), or
 // a graceful stop begins; errors answer at once. An offline partition (failed storage) answers
-// KAFKA_STORAGE_ERROR. Fetch sessions (KIP-227) are not kept: every answer carries sessionId 0,
-// which tells clients to send full requests — allowed by the protocol.
+// KAFKA_STORAGE_ERROR. Fetch sessions (KIP-227): the request's session id and epoch decide which
+// partitions are read and which the answer carries (fetch-session-context.ts, over the broker's
+// fetch-session-cache.ts); an incremental fetch reads every partition of its session.
 // read_committed (isolationLevel 1) reads up to the last stable offset instead of the high
 // watermark, and the answer lists the aborted transactions overlapping [fetch offset, LSO) from
 // the native .txnindex (Kafka's collectAbortedTxns bound, a superset of the range sent, which
@@ -30,6 +31,8 @@ import {
   ZERO_UUID,
 } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.ts';
+import type { SessionPartition } from '../fetch-session-cache.ts';
+import { type FetchPlan, finishFetch, planFetch, type TargetResult } from './fetch-session-context.ts';
 import { partitionFailure } from '../storage-errors.ts';
 import type { Partition } from '../partition.ts';
 import { AclOperation, authorize, CLUSTER_NAME, ResourceType } from './authorization.ts';
@@ -38,9 +41,11 @@ import { fetchQuotaMaxBytes, fetchThrottleMs } from './quota-throttling.ts';
 
 const EMPTY = new Uint8Array(0);
 
+type ReadPlan = Exclude<FetchPlan, { kind: 'error' }>;
+
 interface Outcome {
-  /** The response body to send, or null to keep waiting. */
-  readonly body: FetchResponse;
+  /** Each target of the plan, read (parallel to its targets). */
+  readonly results: TargetResult[];
   readonly bytes: number;
   readonly hasError: boolean;
   readonly partitions: Partition[];
@@ -64,29 +69,25 @@ function partitionError(index: number, errorCode: number, p?: Partition): FetchR
  * partition, checked before existence; a topic id is resolved first, an unknown one is
  * UNKNOWN_TOPIC_ID). Asked once per request, not at every re-read of a parked fetch.
  */
-function unreadableTopics(ctx: RequestContext, request: FetchRequest): ReadonlySet<string> {
+function unreadableTopics(ctx: RequestContext, request: FetchRequest, plan: ReadPlan): ReadonlySet<string> {
   const denied = new Set<string>();
   if (ctx.broker.authorizer === null) return denied;
-  const topicName = (t: FetchRequest['topics'][number]) => (ctx.header.apiVersion >= 13 ? ctx.broker.topics.getById(t.topicId ?? ZERO_UUID)?.name : t.topic);
+  const names = new Set<string>();
+  for (const t of plan.targets) {
+    const name = plan.byId ? ctx.broker.topics.getById(t.topic)?.name : t.topic;
+    if (name !== undefined) names.add(name);
+  }
   // Cluster mode, a follower's fetch: Kafka asks CLUSTER_ACTION on the cluster instead of READ on
   // each topic; without it every partition is TOPIC_AUTHORIZATION_FAILED.
   if (ctx.broker.cluster !== null && request.replicaId >= 0) {
-    if (authorize(ctx, AclOperation.CLUSTER_ACTION, ResourceType.CLUSTER, CLUSTER_NAME)) return denied;
-    for (const t of request.topics) {
-      const name = topicName(t);
-      if (name !== undefined && name !== null) denied.add(name);
-    }
-    return denied;
+    return authorize(ctx, AclOperation.CLUSTER_ACTION, ResourceType.CLUSTER, CLUSTER_NAME) ? denied : names;
   }
-  for (const t of request.topics) {
-    const name = topicName(t);
-    if (name !== undefined && name !== null && !denied.has(name) && !authorize(ctx, AclOperation.READ, ResourceType.TOPIC, name)) denied.add(name);
-  }
+  for (const name of names) if (!authorize(ctx, AclOperation.READ, ResourceType.TOPIC, name)) denied.add(name);
   return denied;
 }
 
-/** One pass over the request: what would be answered right now. */
-function readAll(broker: BrokerContext, version: number, request: FetchRequest, denied: ReadonlySet<string>): Outcome {
+/** One pass over the plan's partitions: what would be answered right now. */
+function readAll(broker: BrokerContext, version: number, request: FetchRequest, plan: ReadPlan, denied: ReadonlySet<string>): Outcome {
   let remaining: number = version >= 3 ? request.maxBytes : 0x7fffffff;
   let minOneBatch = true;
   let bytes = 0;
@@ -95,102 +96,116 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest, 
   const abortedDefault: AbortedTransaction[] | null = request.isolationLevel === 1 ? [] : null;
   const cluster = broker.cluster;
   const replicaId = cluster !== null && request.replicaId >= 0 ? request.replicaId : -1;
-  const responses = request.topics.map((t) => {
-    const byId = version >= 13;
-    // A topic is named by id from v13 and by name before (the other field holds its default).
-    const topicId = t.topicId ?? ZERO_UUID;
-    const topic = byId ? (topicId === ZERO_UUID ? undefined : broker.topics.getById(topicId)) : broker.topics.get(t.topic ?? '');
-    const missingTopicError = byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-    const deniedName = byId ? topic?.name : (t.topic ?? undefined);
-    const partitionResponses = t.partitions.map((req) => {
-      if (deniedName !== undefined && denied.has(deniedName)) {
-        hasError = true;
-        return partitionError(req.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
-      }
-      const partition = topic?.partitions[req.partition];
-      if (partition === undefined) {
-        hasError = true;
-        // Cluster mode: a partition with no replica here (named, v12-) is led elsewhere.
-        const elsewhere = !byId && cluster !== null ? cluster.currentLeader(t.topic ?? '', req.partition) : undefined;
-        if (elsewhere !== undefined && elsewhere.leaderId >= 0)
-          return { ...partitionError(req.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER), currentLeader: elsewhere };
-        return partitionError(req.partition, topic === undefined ? missingTopicError : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-      }
-      // Cluster mode: consumers read from the leader (follower fetching, KIP-392, is not served yet).
-      if (broker.cluster !== null && !partition.topic.isInternal && !broker.cluster.isLeader(partition.topic.name, partition.index)) {
-        hasError = true;
-        // KIP-951 (v12+): who leads it now.
-        return {
-          ...partitionError(req.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER),
-          currentLeader: cluster!.currentLeader(partition.topic.name, partition.index),
-        };
-      }
-      partitions.push(partition);
-      if (partition.offline) {
-        hasError = true;
-        return partitionError(req.partition, ErrorCode.KAFKA_STORAGE_ERROR);
-      }
-      const currentLeaderEpoch = req.currentLeaderEpoch ?? -1;
-      if (currentLeaderEpoch > partition.leaderEpoch) {
-        // A client that has seen a later epoch than ours is talking about a different history
-        // (Kafka answers UNKNOWN_LEADER_EPOCH for a future epoch, FENCED_LEADER_EPOCH for a past one).
-        hasError = true;
-        return partitionError(req.partition, ErrorCode.UNKNOWN_LEADER_EPOCH, partition);
-      }
-      if (currentLeaderEpoch >= 0 && currentLeaderEpoch < partition.leaderEpoch) {
-        hasError = true;
-        return partitionError(req.partition, ErrorCode.FENCED_LEADER_EPOCH, partition);
-      }
-      if (!Number.isSafeInteger(req.fetchOffset)) {
-        // Beyond 2^53 no log of ours has such an offset (int64 values arrive as JS numbers).
-        hasError = true;
-        return partitionError(req.partition, ErrorCode.OFFSET_OUT_OF_RANGE, partition);
-      }
-      if (replicaId >= 0) cluster!.replication.onFollowerFetch(partition, replicaId, req.fetchOffset);
-      const limit = Math.max(0, Math.min(req.partitionMaxBytes, remaining));
-      let records: Uint8Array | ExternalRecords = EMPTY;
-      let abortedTransactions = abortedDefault;
-      try {
-        if (limit > 0 || minOneBatch) {
-          // Consumers read up to the high watermark (read_committed: the last stable offset); on a
-          // single node both are the log end, in cluster mode they trail it.
-          // A follower reads up to the log end: what it fetches is what commits.
-          const maxOffset = replicaId >= 0 ? partition.logEndOffset : request.isolationLevel === 1 ? partition.lastStableOffset : partition.highWatermark;
-          const read = partition.log.read(req.fetchOffset, limit, minOneBatch, maxOffset);
-          if (read !== null && read.slice.byteLength > 0) {
-            records = read.slice;
-            if (request.isolationLevel === 1)
-              abortedTransactions = partition.log
-                .abortedTransactions(req.fetchOffset, maxOffset)
-                .map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset }));
-            bytes += read.slice.byteLength;
-            remaining -= read.slice.byteLength;
-            minOneBatch = false;
-          }
-        } else if (req.fetchOffset < partition.logStartOffset || req.fetchOffset > (replicaId >= 0 ? partition.logEndOffset : partition.highWatermark)) {
-          throw Object.assign(new Error('offset out of range'), { code: 'OFFSET_OUT_OF_RANGE' });
-        }
-      } catch (err) {
-        const failure = partitionFailure(err);
-        if (failure.unexpected) broker.logger.error({ err }, 'fetch failed unexpectedly');
-        hasError = true;
-        return partitionError(req.partition, failure.errorCode, partition);
-      }
-      return {
-        partitionIndex: req.partition,
-        errorCode: 0,
-        highWatermark: partition.highWatermark,
-        lastStableOffset: partition.lastStableOffset,
-        logStartOffset: partition.logStartOffset,
-        abortedTransactions,
-        preferredReadReplica: -1,
-        records,
-      };
-    });
-    return { topic: topic?.name ?? t.topic, topicId: topic?.id ?? t.topicId, partitions: partitionResponses };
+  const byId = plan.byId;
+  const missingTopicError = byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+  // Targets come grouped by topic: the topic is looked up once per run of its partitions.
+  let topicKey: string | null = null;
+  let topic: ReturnType<BrokerContext['topics']['get']>;
+  const results: TargetResult[] = plan.targets.map((req) => {
+    if (req.topic !== topicKey) {
+      topicKey = req.topic;
+      // A topic is named by id from v13 and by name before.
+      topic = byId ? (req.topic === ZERO_UUID ? undefined : broker.topics.getById(req.topic)) : broker.topics.get(req.topic);
+    }
+    const data = readPartition(req);
+    return { topic: topic?.name ?? (byId ? undefined : req.topic), topicId: topic?.id ?? (byId ? req.topic : undefined), data };
   });
-  const body = { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses };
-  return { body, bytes, hasError, partitions };
+  return { results, bytes, hasError, partitions };
+
+  function readPartition(req: SessionPartition): FetchResponseResponsesPartitions {
+    const deniedName = byId ? topic?.name : req.topic;
+    if (deniedName !== undefined && denied.has(deniedName)) {
+      hasError = true;
+      return partitionError(req.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+    }
+    const partition = topic?.partitions[req.partition];
+    if (partition === undefined) {
+      hasError = true;
+      // Cluster mode: a partition with no replica here (named, v12-) is led elsewhere.
+      const elsewhere = !byId && cluster !== null ? cluster.currentLeader(req.topic, req.partition) : undefined;
+      if (elsewhere !== undefined && elsewhere.leaderId >= 0)
+        return { ...partitionError(req.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER), currentLeader: elsewhere };
+      return partitionError(req.partition, topic === undefined ? missingTopicError : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    }
+    // Cluster mode: consumers read from the leader (follower fetching, KIP-392, is not served yet).
+    if (broker.cluster !== null && !partition.topic.isInternal && !broker.cluster.isLeader(partition.topic.name, partition.index)) {
+      hasError = true;
+      // KIP-951 (v12+): who leads it now.
+      return {
+        ...partitionError(req.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER),
+        currentLeader: cluster!.currentLeader(partition.topic.name, partition.index),
+      };
+    }
+    partitions.push(partition);
+    if (partition.offline) {
+      hasError = true;
+      return partitionError(req.partition, ErrorCode.KAFKA_STORAGE_ERROR);
+    }
+    const currentLeaderEpoch = req.currentLeaderEpoch;
+    if (currentLeaderEpoch > partition.leaderEpoch) {
+      // A client that has seen a later epoch than ours is talking about a different history
+      // (Kafka answers UNKNOWN_LEADER_EPOCH for a future epoch, FENCED_LEADER_EPOCH for a past one).
+      hasError = true;
+      return partitionError(req.partition, ErrorCode.UNKNOWN_LEADER_EPOCH, partition);
+    }
+    if (currentLeaderEpoch >= 0 && currentLeaderEpoch < partition.leaderEpoch) {
+      hasError = true;
+      return partitionError(req.partition, ErrorCode.FENCED_LEADER_EPOCH, partition);
+    }
+    if (!Number.isSafeInteger(req.fetchOffset)) {
+      // Beyond 2^53 no log of ours has such an offset (int64 values arrive as JS numbers).
+      hasError = true;
+      return partitionError(req.partition, ErrorCode.OFFSET_OUT_OF_RANGE, partition);
+    }
+    if (replicaId >= 0) cluster!.replication.onFollowerFetch(partition, replicaId, req.fetchOffset);
+    const limit = Math.max(0, Math.min(req.partitionMaxBytes, remaining));
+    // Each offset once per partition: the log's are calls into the native addon, which at a
+    // thousand partitions per request are most of a fetch's cost (reads change none of them).
+    const highWatermark = partition.highWatermark;
+    const lastStableOffset = partition.lastStableOffset;
+    const logStartOffset = partition.logStartOffset;
+    let records: Uint8Array | ExternalRecords = EMPTY;
+    let abortedTransactions = abortedDefault;
+    try {
+      if (limit > 0 || minOneBatch) {
+        // Consumers read up to the high watermark (read_committed: the last stable offset); on a
+        // single node both are the log end, in cluster mode they trail it.
+        // A follower reads up to the log end: what it fetches is what commits.
+        const maxOffset = replicaId >= 0 ? partition.logEndOffset : request.isolationLevel === 1 ? lastStableOffset : highWatermark;
+        // At the bound itself there is nothing to read: no call into the log (a consumer of many
+        // idle partitions asks this of most of them at every fetch).
+        const atBound = req.fetchOffset === maxOffset && req.fetchOffset >= logStartOffset;
+        const read = atBound ? null : partition.log.read(req.fetchOffset, limit, minOneBatch, maxOffset);
+        if (read !== null && read.slice.byteLength > 0) {
+          records = read.slice;
+          if (request.isolationLevel === 1)
+            abortedTransactions = partition.log
+              .abortedTransactions(req.fetchOffset, maxOffset)
+              .map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset }));
+          bytes += read.slice.byteLength;
+          remaining -= read.slice.byteLength;
+          minOneBatch = false;
+        }
+      } else if (req.fetchOffset < logStartOffset || req.fetchOffset > (replicaId >= 0 ? partition.logEndOffset : highWatermark)) {
+        throw Object.assign(new Error('offset out of range'), { code: 'OFFSET_OUT_OF_RANGE' });
+      }
+    } catch (err) {
+      const failure = partitionFailure(err);
+      if (failure.unexpected) broker.logger.error({ err }, 'fetch failed unexpectedly');
+      hasError = true;
+      return partitionError(req.partition, failure.errorCode, partition);
+    }
+    return {
+      partitionIndex: req.partition,
+      errorCode: 0,
+      highWatermark,
+      lastStableOffset,
+      logStartOffset,
+      abortedTransactions,
+      preferredReadReplica: -1,
+      records,
+    };
+  }
 }
 
 export const fetchHandler = defineHandler({
@@ -199,64 +214,66 @@ export const fetchHandler = defineHandler({
   maxVersion: 13,
   handle(ctx, request) {
     const { broker, header } = ctx;
-    if (request.sessionId !== 0 && request.sessionEpoch !== -1) {
-      // We never hand out fetch sessions, so any session id is unknown to us.
-      return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
-    }
-    const denied = unreadableTopics(ctx, request);
     // Client quotas (consumers; a follower's fetch is not a client's): a response never carries
     // more than the quota allows in one window, and one that would put the consumer over its
-    // quota is answered empty with the throttle time (quota-throttling.ts).
+    // quota is answered empty with the throttle time (quota-throttling.ts), as Kafka's
+    // getThrottledResponse: no session is created and an incremental session's state is not moved.
     const quotaMaxBytes = broker.cluster !== null && request.replicaId >= 0 ? Number.POSITIVE_INFINITY : fetchQuotaMaxBytes(ctx);
     if (quotaMaxBytes < request.maxBytes) request = { ...request, maxBytes: Math.max(1, Math.floor(quotaMaxBytes)) };
-    const throttled = (outcome: Outcome): Outcome => {
-      if (quotaMaxBytes === Number.POSITIVE_INFINITY) return outcome;
-      const throttleTimeMs = fetchThrottleMs(ctx, outcome.bytes);
-      if (throttleTimeMs === 0) return outcome;
-      return { ...outcome, bytes: 0, body: { throttleTimeMs, errorCode: ErrorCode.NONE, sessionId: outcome.body.sessionId, responses: [] } };
+    const plan = planFetch(broker.fetchSessions, request, header.apiVersion);
+    broker.metrics.fetchSessions.requested(plan.kind);
+    if (plan.kind === 'error') return finishFetch(broker.fetchSessions, plan, []);
+    const respond = (outcome: Outcome): FetchResponse => {
+      const throttleTimeMs = quotaMaxBytes === Number.POSITIVE_INFINITY ? 0 : fetchThrottleMs(ctx, outcome.bytes);
+      if (throttleTimeMs === 0) return answer(broker, plan, outcome);
+      return { throttleTimeMs, errorCode: ErrorCode.NONE, sessionId: plan.kind === 'incremental' ? (plan.session?.id ?? 0) : 0, responses: [] };
     };
-    const first = readAll(broker, header.apiVersion, request, denied);
+    const denied = unreadableTopics(ctx, request, plan);
+    const first = readAll(broker, header.apiVersion, request, plan, denied);
     const maxWaitMs = Math.max(0, request.maxWaitMs);
     if (first.hasError || first.bytes >= request.minBytes || maxWaitMs === 0 || first.partitions.length === 0) {
-      return answer(broker, throttled(first));
+      return respond(first);
     }
-    return parkUntilReady(broker, header.apiVersion, request, denied, first, maxWaitMs, throttled);
+    return parkUntilReady(broker, header.apiVersion, request, plan, denied, first, maxWaitMs, respond);
   },
 });
 
-/** The body to send, its record bytes counted per topic (Kafka's BytesOutPerSec). */
-function answer(broker: BrokerContext, outcome: Outcome): FetchResponse {
-  if (outcome.bytes === 0) return outcome.body;
-  for (const t of outcome.body.responses) {
+/** The body to send (the session decides which partitions), its record bytes counted per topic (Kafka's BytesOutPerSec). */
+function answer(broker: BrokerContext, plan: ReadPlan, outcome: Outcome): FetchResponse {
+  const body = finishFetch(broker.fetchSessions, plan, outcome.results);
+  if (outcome.bytes === 0) return body;
+  for (const t of body.responses) {
     let bytes = 0;
     for (const p of t.partitions) bytes += p.records?.byteLength ?? 0;
     // Bytes come only from a topic found here, whose name the answer carries.
     if (bytes > 0) broker.metrics.broker.fetched(t.topic ?? '', bytes);
   }
-  return outcome.body;
+  return body;
 }
 
 /**
  * Parks the fetch in the broker's delayed fetches (Kafka's DelayedFetch), watched on its
  * partitions: it completes once a re-read reaches minBytes or finds an error, when maxWaitMs
  * passes, or at once when a graceful stop begins (an early answer is valid). Changes to a
- * partition are coalesced: many appends in one turn of the event loop cost one re-read.
+ * partition are coalesced: many appends in one turn of the event loop cost one re-read. The
+ * session sees only the read that is answered.
  */
 function parkUntilReady(
   broker: BrokerContext,
   version: number,
   request: FetchRequest,
+  plan: ReadPlan,
   denied: ReadonlySet<string>,
   first: Outcome,
   maxWaitMs: number,
-  throttled: (outcome: Outcome) => Outcome,
+  respond: (outcome: Outcome) => FetchResponse,
 ): Promise<FetchResponse> {
   return new Promise((resolve, reject) => {
     let ready: Outcome | null = null;
     let failure: { err: unknown } | null = null;
     const read = (): Outcome | null => {
       try {
-        return readAll(broker, version, request, denied);
+        return readAll(broker, version, request, plan, denied);
       } catch (err) {
         failure = { err };
         return null;
@@ -273,7 +290,7 @@ function parkUntilReady(
         onComplete() {
           // Satisfied: the read that satisfied it; expired or forced: what is there now.
           const outcome = ready ?? (failure === null ? read() : null);
-          if (outcome !== null) resolve(answer(broker, throttled(outcome)));
+          if (outcome !== null) resolve(respond(outcome));
           else reject(failure!.err);
         },
       },

@@ -18,6 +18,7 @@ import { LogProbe } from './log-probe.ts';
 import type { ScrapeSource } from './metrics-server.ts';
 import { ProcessProbe } from './process-probe.ts';
 import { QuotaProbe, type QuotaSensors } from './quota-probe.ts';
+import { FetchSessionProbe } from './fetch-session-probe.ts';
 import { SecurityProbe } from './security-probe.ts';
 import { type OpenTransactions, TransactionProbe } from './transaction-probe.ts';
 
@@ -55,6 +56,7 @@ export class BrokerMetrics implements ScrapeSource {
   readonly cluster: ClusterProbe;
   readonly security: SecurityProbe;
   readonly quotas: QuotaProbe;
+  readonly fetchSessions: FetchSessionProbe;
   private sources: ScrapeSources | null = null;
 
   constructor(options: BrokerMetricsOptions) {
@@ -68,6 +70,7 @@ export class BrokerMetrics implements ScrapeSource {
     this.cluster = new ClusterProbe(this.registry);
     this.security = new SecurityProbe(this.registry);
     this.quotas = new QuotaProbe(this.registry);
+    this.fetchSessions = new FetchSessionProbe(this.registry);
   }
 
   get contentType(): string {
