@@ -73,6 +73,8 @@ export class ClusterNode {
   private readonly fetchers = new Map<number, LeaderFetcher>();
   /** Bytes appended by fetchers since stopped (replicatedBytes stays cumulative). */
   private retiredFetcherBytes = 0;
+  /** Called after every pass over the partitions' roles (leadership may have moved). */
+  private readonly roleListeners: Array<() => void> = [];
 
   constructor(settings: ClusterSettings, logger: Logger, store?: KvStore, onEtcdRequest?: (operation: string, seconds: number) => void) {
     this.settings = settings;
@@ -238,6 +240,14 @@ export class ClusterNode {
     const listener = broker?.listeners.find((l) => l.name === listenerName) ?? broker?.listeners[0];
     if (broker === undefined || listener === undefined) return null;
     return { nodeId, host: listener.host, port: listener.port, rack: broker.rack };
+  }
+
+  /**
+   * Calls `listener` after each pass that acts on leadership (a view change, fencing): the
+   * coordinators load and unload the internal partitions they lead (isLeader) from it.
+   */
+  onRolesChanged(listener: () => void): void {
+    this.roleListeners.push(listener);
   }
 
   /** True when the cluster says this broker leads the partition and its lease is valid. */
@@ -441,6 +451,7 @@ export class ClusterNode {
       this.retiredFetcherBytes += fetcher.bytesFetched;
       this.fetchers.delete(leaderId);
     }
+    this.notifyRoles();
     if (this.fenced) return;
     for (const [leaderId, partitions] of follow) {
       const leaderListeners = this.view.brokers.get(leaderId)!.listeners;
@@ -453,6 +464,16 @@ export class ClusterNode {
         fetcher.start();
       }
       fetcher.assign(partitions, endpoint);
+    }
+  }
+
+  private notifyRoles(): void {
+    for (const listener of this.roleListeners) {
+      try {
+        listener();
+      } catch (err) {
+        this.logger.error({ err }, 'a leadership listener failed');
+      }
     }
   }
 
@@ -469,6 +490,8 @@ export class ClusterNode {
   private onLeaseLost(reason: string): void {
     if (this.stopped) return;
     this.logger.error({ reason }, 'lost the cluster lease: fenced (leading nothing) until registered again');
+    // Fenced: the coordinators unload what they led, fetchers stop until registered again.
+    this.syncRoles();
     const retry = async () => {
       if (this.stopped) return;
       try {
