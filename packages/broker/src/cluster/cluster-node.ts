@@ -31,6 +31,7 @@ import {
 import { registerBroker, resolveClusterId } from './membership.ts';
 import { assignReplicas } from './placement.ts';
 import { Projection } from './projection.ts';
+import { fullReplicaSet, startReassignment } from './reassignment.ts';
 
 /** Pause between two attempts to register again after the lease was lost. */
 const REREGISTER_RETRY_MS = 1_000;
@@ -300,7 +301,10 @@ export class ClusterNode {
       const current = this.view.topics.get(name);
       if (current === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'This server does not host this topic.' };
       const ops: Op[] = [{ delete: { key: this.keys.topic(name) } }];
-      current.record.replicas.forEach((_, index) => ops.push({ delete: { key: this.keys.partition(name, index) } }));
+      current.record.replicas.forEach((_, index) => {
+        ops.push({ delete: { key: this.keys.partition(name, index) } });
+        if (this.view.reassignment(name, index) !== undefined) ops.push({ delete: { key: this.keys.reassignment(name, index) } });
+      });
       const written = await this.store.txn([{ key: this.keys.topic(name), target: 'modRevision', result: 'equal', value: current.modRevision }], ops);
       if (!written.succeeded) return null;
       await this.view.waitForRevision(written.revision);
@@ -356,6 +360,55 @@ export class ClusterNode {
       this.logger.info({ topic: name, partitions: count }, 'partitions added in the cluster');
       return { errorCode: ErrorCode.NONE, errorMessage: null, topicId: current.record.id };
     });
+  }
+
+  /**
+   * Starts (or changes, or cancels with a null target) reassignments of partitions of one topic
+   * (validated by the caller; reassignment.ts): the topic record's replicas become the full
+   * replica sets and a reassignment record per partition is written, in one transaction on the
+   * topic key's mod revision and each reassignment key's. Answers per partition index.
+   */
+  async reassignPartitions(
+    name: string,
+    changes: ReadonlyArray<{ index: number; target: readonly number[] | null }>,
+  ): Promise<Map<number, ClusterTopicCreation>> {
+    const outcomes = new Map<number, ClusterTopicCreation>();
+    const done = await this.casRetry(async () => {
+      outcomes.clear();
+      const current = this.view.topics.get(name);
+      if (current === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Unable to find a topic named ${name}.` };
+      const replicas = current.record.replicas.map((r) => [...r]);
+      const compares: Compare[] = [{ key: this.keys.topic(name), target: 'modRevision', result: 'equal', value: current.modRevision }];
+      const ops: Op[] = [];
+      for (const { index, target } of changes) {
+        const existing = this.view.reassignment(name, index);
+        const next = startReassignment(replicas[index]!, existing?.record, target);
+        if (next === 'none in progress') {
+          outcomes.set(index, { errorCode: ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, errorMessage: null });
+          continue;
+        }
+        outcomes.set(index, { errorCode: ErrorCode.NONE, errorMessage: null });
+        if (next === null) continue;
+        const key = this.keys.reassignment(name, index);
+        compares.push(
+          existing === undefined
+            ? { key, target: 'version', result: 'equal', value: 0 }
+            : { key, target: 'modRevision', result: 'equal', value: existing.modRevision },
+        );
+        replicas[index] = fullReplicaSet(next);
+        ops.push({ put: { key, value: encode(next) } });
+      }
+      if (ops.length === 0) return { errorCode: ErrorCode.NONE, errorMessage: null };
+      const record: TopicRecord = { ...current.record, replicas };
+      ops.unshift({ put: { key: this.keys.topic(name), value: encode(record) } });
+      const written = await this.store.txn(compares, ops);
+      if (!written.succeeded) return null;
+      await this.view.waitForRevision(written.revision);
+      this.logger.info({ topic: name, partitions: changes.map((c) => ({ index: c.index, target: c.target })) }, 'partition reassignment started');
+      return { errorCode: ErrorCode.NONE, errorMessage: null };
+    });
+    if (done.errorCode !== ErrorCode.NONE) for (const { index } of changes) outcomes.set(index, done);
+    return outcomes;
   }
 
   /**
@@ -431,7 +484,12 @@ export class ClusterNode {
       record.replicas.forEach((replicas, index) => {
         const partition = local.partitions[index];
         const state = this.view.partition(name, index)?.record;
-        if (partition === undefined || state === undefined || !replicas.includes(me)) return;
+        if (partition === undefined || state === undefined) return;
+        if (!replicas.includes(me)) {
+          // Reassigned away: neither led nor followed here any more.
+          this.replicationState!.resigned(partition);
+          return;
+        }
         partition.setReplicated();
         if (state.leader === me) {
           this.replicationState!.becameLeader(partition, state.leaderEpoch);
