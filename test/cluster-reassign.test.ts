@@ -2,7 +2,8 @@
 // partition's leader, replicas and ISR as the cluster has them; a fourth broker joins and
 // `kafka-reassign-partitions --execute` moves a partition onto it (its leader replaced) while an
 // idempotent acks=all producer keeps writing; `--verify` reports it complete, the new replicas
-// lead and are in sync, and every acknowledged record is in the partition once, in order.
+// lead and are in sync, and every acknowledged record is in the partition once, in order. Then
+// `kafka-leader-election --election-type PREFERRED` moves leadership to the preferred replica.
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -177,4 +178,17 @@ test('kafka-topics describes replicas and ISR; kafka-reassign-partitions moves a
   expect(stored.filter((v, i) => stored.indexOf(v) !== i)).toEqual([]);
   const ackedSet = new Set(acknowledged);
   expect(stored.filter((v) => ackedSet.has(v as string))).toEqual(acknowledged);
+
+  // Reordering the replicas moves no data (completes at once) and leaves the leader where it is;
+  // kafka-leader-election then hands leadership to the new preferred replica.
+  const reordered = [kept, 4];
+  writeFileSync(plan, JSON.stringify({ version: 1, partitions: [{ topic: 'moving', partition: 0, replicas: reordered, log_dirs: ['any', 'any'] }] }));
+  await tool(KAFKA_TOOL.reassignPartitions, ['--execute', '--reassignment-json-file', plan]);
+  await eventually(async () => expect((await metadata('moving'))[0]).toEqual({ leader: 4, replicas: reordered, isr: [...reordered].sort() }));
+  const elected = await tool(KAFKA_TOOL.leaderElection, ['--election-type', 'PREFERRED', '--topic', 'moving', '--partition', '0']);
+  expect(elected).toContain('Successfully completed leader election (PREFERRED) for partitions moving-0');
+  expect((await metadata('moving'))[0]).toEqual({ leader: kept, replicas: reordered, isr: [...reordered].sort() });
+  // Nothing more to do: the tool says so.
+  const again = await tool(KAFKA_TOOL.leaderElection, ['--election-type', 'PREFERRED', '--topic', 'moving', '--partition', '0']);
+  expect(again).toContain('Valid replica already elected for partitions');
 }, 240_000);

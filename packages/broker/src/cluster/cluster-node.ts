@@ -13,6 +13,7 @@ import type { Logger } from '../logger.ts';
 import { newTopicId, type TopicRegistry } from '../topics.ts';
 import { ClusterView } from './cluster-view.ts';
 import { Controller } from './controller.ts';
+import { electPreferredLeader } from './election.ts';
 import { EtcdClient } from './etcd/etcd-client.ts';
 import { type Compare, type KvStore, KvStoreError, type Op } from './etcd/kv-store.ts';
 import type { LeaseKeeper } from './etcd/lease-keeper.ts';
@@ -359,6 +360,37 @@ export class ClusterNode {
       await this.view.waitForRevision(written.revision);
       this.logger.info({ topic: name, partitions: count }, 'partitions added in the cluster');
       return { errorCode: ErrorCode.NONE, errorMessage: null, topicId: current.record.id };
+    });
+  }
+
+  /**
+   * Preferred-leader election of one partition (ElectLeaders): its first replica leads in a new
+   * leader epoch when it is live and in sync (election.ts), by CAS on the partition key. NONE,
+   * ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE or UNKNOWN_TOPIC_OR_PARTITION.
+   */
+  async electPreferredLeader(name: string, index: number): Promise<ClusterTopicCreation> {
+    return this.casRetry(async () => {
+      const replicas = this.view.topics.get(name)?.record.replicas[index];
+      const current = this.view.partition(name, index);
+      if (replicas === undefined || current === undefined)
+        return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `No such partition as ${name}-${index}` };
+      const next = electPreferredLeader(current.record, replicas, this.view.brokers);
+      if (next === 'not needed') return { errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: null };
+      if (next === 'not available') {
+        return {
+          errorCode: ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE,
+          errorMessage: `Failed to elect leader for partition ${name}-${index} under strategy PreferredReplicaPartitionLeaderElectionStrategy`,
+        };
+      }
+      const key = this.keys.partition(name, index);
+      const written = await this.store.txn(
+        [{ key, target: 'modRevision', result: 'equal', value: current.modRevision }],
+        [{ put: { key, value: encode(next) } }],
+      );
+      if (!written.succeeded) return null;
+      await this.view.waitForRevision(written.revision);
+      this.logger.info({ topic: name, partition: index, leader: next.leader, leaderEpoch: next.leaderEpoch }, 'preferred leader elected');
+      return { errorCode: ErrorCode.NONE, errorMessage: null };
     });
   }
 
