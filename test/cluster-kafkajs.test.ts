@@ -24,6 +24,9 @@ beforeAll(async () => {
         'sluice.metadata.etcd.prefix': '/kafkajs',
         'broker.session.timeout.ms': 3000,
         'replica.lag.time.max.ms': 5000,
+        // The consumer group starts after a broker was killed: __consumer_offsets (created then)
+        // needs as many live brokers as its replication factor, as Kafka's.
+        'offsets.topic.replication.factor': 2,
       },
     });
     brokers.set(nodeId, b);

@@ -7,6 +7,7 @@
 
 import { buildRecordBatch, type MetadataResponse } from '@sluice/protocol';
 import { readdirSync } from 'node:fs';
+import { groupPartition } from '../packages/broker/src/groups/partitioning.ts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type BrokerProcess, removeDir, startBroker, tempDataDir } from './support/broker-process.ts';
 import { type EtcdServer, freePort, startEtcd } from './support/etcd-server.ts';
@@ -155,16 +156,25 @@ describe('three brokers on etcd', () => {
       }),
     );
     expect(new Set(producerIds).size).toBe(3);
-    // Every broker names the same group coordinator (the controller), so a group's members meet.
-    const coordinators = await Promise.all(
-      [1, 2, 3].map(async (id) => {
-        const c = await RawClient.connect(brokers.get(id)!.port);
-        const answer = await c.request(10, 3, { key: 'a-group', keyType: 0 });
-        c.close();
-        return [answer.errorCode, answer.nodeId];
-      }),
-    );
-    expect(coordinators).toEqual([1, 2, 3].map(() => [0, view.controllerId]));
+    // Every broker names the same group coordinator, so a group's members meet: the leader of the
+    // group's __consumer_offsets partition (the first lookup creates the topic in the cluster;
+    // COORDINATOR_NOT_AVAILABLE until every broker's view has it, as Kafka's first answer).
+    const coordinators = await eventually(async () => {
+      const answers = await Promise.all(
+        [1, 2, 3].map(async (id) => {
+          const c = await RawClient.connect(brokers.get(id)!.port);
+          const answer = await c.request(10, 3, { key: 'a-group', keyType: 0 });
+          c.close();
+          return [answer.errorCode, answer.nodeId];
+        }),
+      );
+      for (const a of answers) expect(a).toEqual([0, answers[0][1]]);
+      return answers;
+    });
+    const offsets = await metadata(brokers.get(1)!, '__consumer_offsets');
+    expect(offsets.partitions).toHaveLength(50);
+    for (const p of offsets.partitions) expect(p.replicas).toEqual([1, 2, 3]);
+    expect(coordinators[0][1]).toBe(offsets.partitions[groupPartition('a-group', 50)].leader);
   });
 
   test('acks=-1 is answered once the ISR has the records: the high watermark covers them at once', async () => {

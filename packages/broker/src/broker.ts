@@ -15,6 +15,7 @@
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { ConnectionWriter, ktlsProbe, type LogDirLock, lockLogDir, type TlsEvent, type WriterEvent, type WriterStats } from '@sluice/native';
+import { ErrorCode } from '@sluice/protocol';
 import { BrokerConfig, ConfigError, type Listener, usesTls } from './config.ts';
 import { BrokerContext } from './broker-context.ts';
 import { ClusterNode } from './cluster/cluster-node.ts';
@@ -23,7 +24,7 @@ import { ConnectionSession } from './connection-session.ts';
 import { type ListenerAuth, listenerAuth } from './security/listener-auth.ts';
 import { GroupCoordinator } from './groups/coordinator.ts';
 import { groupCoordinatorConfig } from './groups/config.ts';
-import { OffsetsTopicLog } from './groups/offsets-topic-log.ts';
+import { type OffsetsReplication, OffsetsTopicLog } from './groups/offsets-topic-log.ts';
 import { OFFSETS_TOPIC } from './groups/partitioning.ts';
 import { advertisedApiVersions, createHandlerRegistry, type HandlerRegistry } from './handlers/index.ts';
 import { LogCleaner } from './log-cleaner.ts';
@@ -151,7 +152,10 @@ export class Broker {
     // Committed offsets and group metadata are replayed from __consumer_offsets before any
     // client can connect; the coordinator's timers are unref'd.
     const groupsLogger = logger.child({ subsystem: 'groups' });
-    const offsetsGroupLog = new OffsetsTopicLog({ config: this.config, topics, topicCreator: context.topicCreator }, groupsLogger);
+    const offsetsGroupLog = new OffsetsTopicLog(
+      { config: this.config, topics, topicCreator: context.topicCreator, replication: () => this.offsetsReplication(context) },
+      groupsLogger,
+    );
     // Auto-creation of __consumer_offsets (a Metadata request naming it) makes it the way the
     // coordinator does: its partition count and compact policy, never a default topic.
     context.topicCreator.registerInternalTopic(OFFSETS_TOPIC, () => offsetsGroupLog.topic());
@@ -163,8 +167,16 @@ export class Broker {
       },
       all: () => [...topics.topics].map((t) => ({ id: t.id, name: t.name, partitionCount: t.partitions.length })),
     };
-    const groups = new GroupCoordinator({ config: groupCoordinatorConfig(this.config), groupLog: offsetsGroupLog, logger: groupsLogger, topics: topicImages });
+    // Cluster mode: the coordinator of a group is the leader of its __consumer_offsets partition.
+    const groups = new GroupCoordinator({
+      config: groupCoordinatorConfig(this.config),
+      groupLog: offsetsGroupLog,
+      logger: groupsLogger,
+      topics: topicImages,
+      partitioned: this.cluster !== null,
+    });
     groups.load();
+    this.cluster?.onRolesChanged(() => this.syncGroupPartitions(groups));
     context.useGroupCoordinator(groups);
     this.groups = groups;
     this.startTransactionCoordinator(context, topics, groups);
@@ -316,6 +328,52 @@ export class Broker {
       this.state = 'stopped';
       throw err;
     }
+  }
+
+  /**
+   * Cluster mode: the group coordinator loads the `__consumer_offsets` partitions this broker
+   * leads (and whose log is open here) and unloads the others, after every change of roles.
+   */
+  private syncGroupPartitions(groups: GroupCoordinator): void {
+    const cluster = this.cluster;
+    if (cluster === null || this.topics === null) return;
+    const local = this.topics.get(OFFSETS_TOPIC);
+    const count = Math.max(cluster.view.topics.get(OFFSETS_TOPIC)?.record.replicas.length ?? 0, local?.partitions.length ?? 0);
+    for (let p = 0; p < count; p++) {
+      if (local?.partitions[p] !== undefined && cluster.isLeader(OFFSETS_TOPIC, p)) groups.loadPartition(p);
+      else groups.unloadPartition(p);
+    }
+  }
+
+  /**
+   * Cluster mode: how the offsets topic is replicated (null on a single node). A commit waits,
+   * as Kafka's coordinator writes with acks=-1, until the partition's high watermark passes it
+   * (delayed like an acks=-1 Produce), at most `offsets.commit.timeout.ms`.
+   */
+  private offsetsReplication(context: BrokerContext): OffsetsReplication | null {
+    const cluster = this.cluster;
+    if (cluster === null) return null;
+    const timeoutMs = this.config.int('offsets.commit.timeout.ms');
+    return {
+      clusterPartitionCount: () => cluster.view.topics.get(OFFSETS_TOPIC)?.record.replicas.length,
+      leads: (partition) => cluster.isLeader(partition.topic.name, partition.index),
+      onLeaderAppend: (partition) => cluster.replication.onLeaderAppend(partition),
+      replicated: (partition, offset) =>
+        new Promise((resolve) => {
+          const done = () => partition.highWatermark >= offset || partition.offline;
+          context.delayedProduces.tryCompleteElseWatch(
+            {
+              tryComplete: done,
+              onComplete: () => {
+                if (partition.offline) resolve(ErrorCode.KAFKA_STORAGE_ERROR);
+                else resolve(done() ? ErrorCode.NONE : ErrorCode.REQUEST_TIMED_OUT);
+              },
+            },
+            [partition],
+            timeoutMs,
+          );
+        }),
+    };
   }
 
   /**

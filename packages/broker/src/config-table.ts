@@ -498,6 +498,20 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
     validator: atLeast(1),
   },
   { name: 'offsets.topic.num.partitions', type: 'int', default: 50, doc: 'Partitions of the internal offsets log.', validator: atLeast(1) },
+  {
+    name: 'offsets.topic.replication.factor',
+    type: 'int',
+    default: 3,
+    doc: 'Cluster mode: replication factor of __consumer_offsets; it is created once that many brokers are live (a single node: 1).',
+    validator: atLeast(1),
+  },
+  {
+    name: 'offsets.commit.timeout.ms',
+    type: 'int',
+    default: 5000,
+    doc: 'Cluster mode: how long an offset commit waits for the in-sync replicas of its __consumer_offsets partition.',
+    validator: atLeast(1),
+  },
   { name: 'offsets.retention.minutes', type: 'int', default: 10080, doc: 'Committed offsets of empty groups expire after this.' },
   {
     name: 'offsets.retention.check.interval.ms',

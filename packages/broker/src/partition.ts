@@ -18,6 +18,7 @@
 // log's contract).
 
 import type { AppendResult, PartitionLog } from '@sluice/native';
+import { parseRecordBatches, readEndTxnMarker } from '@sluice/protocol';
 import { LeaderEpochCache } from './leader-epoch-cache.ts';
 import type { Topic } from './topics.ts';
 
@@ -25,6 +26,7 @@ import type { Topic } from './topics.ts';
 const LOG_OVERHEAD = 12;
 const BATCH_HEADER_BYTES = 61;
 const TIMESTAMP_TYPE_BIT = 0x08;
+const CONTROL_BIT = 0x20;
 
 export class Partition {
   readonly topic: Topic;
@@ -162,6 +164,10 @@ export class Partition {
    * for LogAppendTime batches their max timestamp as "now", so the stored bytes are the
    * leader's. Producer state is rebuilt by the same appends (the native log checks sequences).
    * A trailing partial batch (the fetch's size limit cut it) is left for the next fetch.
+   * A control batch (a transaction's COMMIT/ABORT marker) is appended the way the leader wrote
+   * it — the native marker append with the leader's producer, coordinator epoch, timestamp and
+   * leader epoch, which builds the same bytes and also ends the transaction in this log's
+   * producer state and transaction index, so a follower that becomes leader knows it.
    * Throws when the leader's log cannot be mirrored this way (offset gaps: a compacted log).
    */
   appendAsFollower(records: Uint8Array, nowMs: number): number {
@@ -177,7 +183,11 @@ export class Partition {
       const maxTimestamp = Number(view.getBigInt64(pos + 35));
       const end = this.log.logEndOffset;
       if (baseOffset !== end) throw new Error(`${this.topic.name}-${this.index}: the leader's batch starts at ${baseOffset}, this log ends at ${end}`);
-      const result = this.log.append(records.subarray(pos, pos + size), logAppendTime ? maxTimestamp : nowMs, epoch);
+      const batch = records.subarray(pos, pos + size);
+      const result =
+        (view.getInt16(pos + 21) & CONTROL_BIT) !== 0
+          ? this.appendMarkerAsFollower(batch, baseOffset, epoch)
+          : this.log.append(batch, logAppendTime ? maxTimestamp : nowMs, epoch);
       if (result.duplicate || result.baseOffset !== baseOffset) {
         throw new Error(
           `${this.topic.name}-${this.index}: the leader's batch at ${baseOffset} was stored at ${result.baseOffset}${result.duplicate ? ' (taken for a duplicate)' : ''}`,
@@ -190,6 +200,21 @@ export class Partition {
     }
     if (appended > 0) this.notifyChanged();
     return appended;
+  }
+
+  private appendMarkerAsFollower(bytes: Uint8Array, baseOffset: number, epoch: number): AppendResult {
+    const [batch] = parseRecordBatches(bytes);
+    const marker = batch === undefined ? null : readEndTxnMarker(batch);
+    if (batch === undefined || marker === null)
+      throw new Error(`${this.topic.name}-${this.index}: the leader's control batch at ${baseOffset} is not a transaction marker`);
+    return this.log.appendTxnMarker(
+      batch.producerId,
+      batch.producerEpoch,
+      marker.coordinatorEpoch,
+      marker.type === 'COMMIT',
+      Number(batch.maxTimestamp),
+      epoch,
+    );
   }
 
   /** Follower: moves the high watermark to the leader's, as far as this log reaches. */

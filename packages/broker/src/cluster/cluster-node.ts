@@ -13,6 +13,7 @@ import type { Logger } from '../logger.ts';
 import { newTopicId, type TopicRegistry } from '../topics.ts';
 import { ClusterView } from './cluster-view.ts';
 import { Controller } from './controller.ts';
+import { electPreferredLeader } from './election.ts';
 import { EtcdClient } from './etcd/etcd-client.ts';
 import { type Compare, type KvStore, KvStoreError, type Op } from './etcd/kv-store.ts';
 import type { LeaseKeeper } from './etcd/lease-keeper.ts';
@@ -31,6 +32,7 @@ import {
 import { registerBroker, resolveClusterId } from './membership.ts';
 import { assignReplicas } from './placement.ts';
 import { Projection } from './projection.ts';
+import { fullReplicaSet, startReassignment } from './reassignment.ts';
 
 /** Pause between two attempts to register again after the lease was lost. */
 const REREGISTER_RETRY_MS = 1_000;
@@ -73,6 +75,8 @@ export class ClusterNode {
   private readonly fetchers = new Map<number, LeaderFetcher>();
   /** Bytes appended by fetchers since stopped (replicatedBytes stays cumulative). */
   private retiredFetcherBytes = 0;
+  /** Called after every pass over the partitions' roles (leadership may have moved). */
+  private readonly roleListeners: Array<() => void> = [];
 
   constructor(settings: ClusterSettings, logger: Logger, store?: KvStore, onEtcdRequest?: (operation: string, seconds: number) => void) {
     this.settings = settings;
@@ -240,6 +244,14 @@ export class ClusterNode {
     return { nodeId, host: listener.host, port: listener.port, rack: broker.rack };
   }
 
+  /**
+   * Calls `listener` after each pass that acts on leadership (a view change, fencing): the
+   * coordinators load and unload the internal partitions they lead (isLeader) from it.
+   */
+  onRolesChanged(listener: () => void): void {
+    this.roleListeners.push(listener);
+  }
+
   /** True when the cluster says this broker leads the partition and its lease is valid. */
   isLeader(topic: string, index: number): boolean {
     return !this.fenced && this.view.partition(topic, index)?.record.leader === this.settings.nodeId;
@@ -290,7 +302,10 @@ export class ClusterNode {
       const current = this.view.topics.get(name);
       if (current === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'This server does not host this topic.' };
       const ops: Op[] = [{ delete: { key: this.keys.topic(name) } }];
-      current.record.replicas.forEach((_, index) => ops.push({ delete: { key: this.keys.partition(name, index) } }));
+      current.record.replicas.forEach((_, index) => {
+        ops.push({ delete: { key: this.keys.partition(name, index) } });
+        if (this.view.reassignment(name, index) !== undefined) ops.push({ delete: { key: this.keys.reassignment(name, index) } });
+      });
       const written = await this.store.txn([{ key: this.keys.topic(name), target: 'modRevision', result: 'equal', value: current.modRevision }], ops);
       if (!written.succeeded) return null;
       await this.view.waitForRevision(written.revision);
@@ -346,6 +361,86 @@ export class ClusterNode {
       this.logger.info({ topic: name, partitions: count }, 'partitions added in the cluster');
       return { errorCode: ErrorCode.NONE, errorMessage: null, topicId: current.record.id };
     });
+  }
+
+  /**
+   * Preferred-leader election of one partition (ElectLeaders): its first replica leads in a new
+   * leader epoch when it is live and in sync (election.ts), by CAS on the partition key. NONE,
+   * ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE or UNKNOWN_TOPIC_OR_PARTITION.
+   */
+  async electPreferredLeader(name: string, index: number): Promise<ClusterTopicCreation> {
+    return this.casRetry(async () => {
+      const replicas = this.view.topics.get(name)?.record.replicas[index];
+      const current = this.view.partition(name, index);
+      if (replicas === undefined || current === undefined)
+        return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `No such partition as ${name}-${index}` };
+      const next = electPreferredLeader(current.record, replicas, this.view.brokers);
+      if (next === 'not needed') return { errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: null };
+      if (next === 'not available') {
+        return {
+          errorCode: ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE,
+          errorMessage: `Failed to elect leader for partition ${name}-${index} under strategy PreferredReplicaPartitionLeaderElectionStrategy`,
+        };
+      }
+      const key = this.keys.partition(name, index);
+      const written = await this.store.txn(
+        [{ key, target: 'modRevision', result: 'equal', value: current.modRevision }],
+        [{ put: { key, value: encode(next) } }],
+      );
+      if (!written.succeeded) return null;
+      await this.view.waitForRevision(written.revision);
+      this.logger.info({ topic: name, partition: index, leader: next.leader, leaderEpoch: next.leaderEpoch }, 'preferred leader elected');
+      return { errorCode: ErrorCode.NONE, errorMessage: null };
+    });
+  }
+
+  /**
+   * Starts (or changes, or cancels with a null target) reassignments of partitions of one topic
+   * (validated by the caller; reassignment.ts): the topic record's replicas become the full
+   * replica sets and a reassignment record per partition is written, in one transaction on the
+   * topic key's mod revision and each reassignment key's. Answers per partition index.
+   */
+  async reassignPartitions(
+    name: string,
+    changes: ReadonlyArray<{ index: number; target: readonly number[] | null }>,
+  ): Promise<Map<number, ClusterTopicCreation>> {
+    const outcomes = new Map<number, ClusterTopicCreation>();
+    const done = await this.casRetry(async () => {
+      outcomes.clear();
+      const current = this.view.topics.get(name);
+      if (current === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Unable to find a topic named ${name}.` };
+      const replicas = current.record.replicas.map((r) => [...r]);
+      const compares: Compare[] = [{ key: this.keys.topic(name), target: 'modRevision', result: 'equal', value: current.modRevision }];
+      const ops: Op[] = [];
+      for (const { index, target } of changes) {
+        const existing = this.view.reassignment(name, index);
+        const next = startReassignment(replicas[index]!, existing?.record, target);
+        if (next === 'none in progress') {
+          outcomes.set(index, { errorCode: ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, errorMessage: null });
+          continue;
+        }
+        outcomes.set(index, { errorCode: ErrorCode.NONE, errorMessage: null });
+        if (next === null) continue;
+        const key = this.keys.reassignment(name, index);
+        compares.push(
+          existing === undefined
+            ? { key, target: 'version', result: 'equal', value: 0 }
+            : { key, target: 'modRevision', result: 'equal', value: existing.modRevision },
+        );
+        replicas[index] = fullReplicaSet(next);
+        ops.push({ put: { key, value: encode(next) } });
+      }
+      if (ops.length === 0) return { errorCode: ErrorCode.NONE, errorMessage: null };
+      const record: TopicRecord = { ...current.record, replicas };
+      ops.unshift({ put: { key: this.keys.topic(name), value: encode(record) } });
+      const written = await this.store.txn(compares, ops);
+      if (!written.succeeded) return null;
+      await this.view.waitForRevision(written.revision);
+      this.logger.info({ topic: name, partitions: changes.map((c) => ({ index: c.index, target: c.target })) }, 'partition reassignment started');
+      return { errorCode: ErrorCode.NONE, errorMessage: null };
+    });
+    if (done.errorCode !== ErrorCode.NONE) for (const { index } of changes) outcomes.set(index, done);
+    return outcomes;
   }
 
   /**
@@ -421,7 +516,12 @@ export class ClusterNode {
       record.replicas.forEach((replicas, index) => {
         const partition = local.partitions[index];
         const state = this.view.partition(name, index)?.record;
-        if (partition === undefined || state === undefined || !replicas.includes(me)) return;
+        if (partition === undefined || state === undefined) return;
+        if (!replicas.includes(me)) {
+          // Reassigned away: neither led nor followed here any more.
+          this.replicationState!.resigned(partition);
+          return;
+        }
         partition.setReplicated();
         if (state.leader === me) {
           this.replicationState!.becameLeader(partition, state.leaderEpoch);
@@ -441,6 +541,7 @@ export class ClusterNode {
       this.retiredFetcherBytes += fetcher.bytesFetched;
       this.fetchers.delete(leaderId);
     }
+    this.notifyRoles();
     if (this.fenced) return;
     for (const [leaderId, partitions] of follow) {
       const leaderListeners = this.view.brokers.get(leaderId)!.listeners;
@@ -453,6 +554,16 @@ export class ClusterNode {
         fetcher.start();
       }
       fetcher.assign(partitions, endpoint);
+    }
+  }
+
+  private notifyRoles(): void {
+    for (const listener of this.roleListeners) {
+      try {
+        listener();
+      } catch (err) {
+        this.logger.error({ err }, 'a leadership listener failed');
+      }
     }
   }
 
@@ -469,6 +580,8 @@ export class ClusterNode {
   private onLeaseLost(reason: string): void {
     if (this.stopped) return;
     this.logger.error({ reason }, 'lost the cluster lease: fenced (leading nothing) until registered again');
+    // Fenced: the coordinators unload what they led, fetchers stop until registered again.
+    this.syncRoles();
     const retry = async () => {
       if (this.stopped) return;
       try {

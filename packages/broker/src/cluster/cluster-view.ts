@@ -7,7 +7,15 @@
 
 import type { Logger } from '../logger.ts';
 import type { KeyValue, KvStore, Watch, WatchEvent } from './etcd/kv-store.ts';
-import { type BrokerRegistration, type ClusterKeys, type ControllerRecord, decode, type PartitionState, type TopicRecord } from './keys.ts';
+import {
+  type BrokerRegistration,
+  type ClusterKeys,
+  type ControllerRecord,
+  decode,
+  type PartitionState,
+  type ReassignmentRecord,
+  type TopicRecord,
+} from './keys.ts';
 
 export interface Versioned<T> {
   readonly record: T;
@@ -30,6 +38,8 @@ export class ClusterView {
   readonly topics = new Map<string, Versioned<TopicRecord>>();
   /** By `<topic>/<index>`. */
   private readonly partitions = new Map<string, Versioned<PartitionState>>();
+  /** Reassignments in progress, by `<topic>/<index>`. */
+  readonly reassignments = new Map<string, Versioned<ReassignmentRecord> & { readonly topic: string; readonly index: number }>();
   /** The etcd revision the view is consistent at. */
   revision = 0;
   private watch: Watch | null = null;
@@ -73,6 +83,10 @@ export class ClusterView {
     return this.partitions.get(`${topic}/${index}`);
   }
 
+  reassignment(topic: string, index: number): Versioned<ReassignmentRecord> | undefined {
+    return this.reassignments.get(`${topic}/${index}`);
+  }
+
   /** Live brokers in node id order. */
   liveBrokers(): LiveBroker[] {
     return [...this.brokers.values()].sort((a, b) => a.nodeId - b.nodeId);
@@ -98,6 +112,7 @@ export class ClusterView {
     this.brokers.clear();
     this.topics.clear();
     this.partitions.clear();
+    this.reassignments.clear();
     this.controller = null;
     this.clusterId = null;
     for (const kv of kvs) this.apply({ type: 'put', kv });
@@ -154,6 +169,19 @@ export class ClusterView {
           const id = `${parsed.topic}/${parsed.index}`;
           if (deleted) this.partitions.delete(id);
           else this.partitions.set(id, { record: decode<PartitionState>(kv.key, kv.value), createRevision: kv.createRevision, modRevision: kv.modRevision });
+          return;
+        }
+        case 'reassignment': {
+          const id = `${parsed.topic}/${parsed.index}`;
+          if (deleted) this.reassignments.delete(id);
+          else
+            this.reassignments.set(id, {
+              record: decode<ReassignmentRecord>(kv.key, kv.value),
+              createRevision: kv.createRevision,
+              modRevision: kv.modRevision,
+              topic: parsed.topic,
+              index: parsed.index,
+            });
           return;
         }
       }

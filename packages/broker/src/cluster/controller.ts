@@ -14,7 +14,8 @@ import type { Logger } from '../logger.ts';
 import type { ClusterView } from './cluster-view.ts';
 import { electLeader } from './election.ts';
 import type { Compare, KvStore } from './etcd/kv-store.ts';
-import { encode } from './keys.ts';
+import { encode, type PartitionState } from './keys.ts';
+import { completeReassignment } from './reassignment.ts';
 
 export class Controller {
   private readonly store: KvStore;
@@ -144,7 +145,7 @@ export class Controller {
         // Deposed, or the partition changed meanwhile: that change reaches the view, whose
         // listener runs the next pass.
         if (!written.succeeded) continue;
-        if (next.leader !== current.record.leader || next.leaderEpoch !== current.record.leaderEpoch) this.elections++;
+        this.countElection(current.record, next);
         this.logger.info(
           {
             topic,
@@ -158,5 +159,43 @@ export class Controller {
         );
       }
     }
+    await this.completeReassignments(fence);
+  }
+
+  /** Reassignments whose target replicas are all in sync complete (reassignment.ts). */
+  private async completeReassignments(fence: Compare): Promise<void> {
+    for (const { topic, index, record, modRevision } of [...this.view.reassignments.values()]) {
+      const topicRecord = this.view.topics.get(topic);
+      const current = this.view.partition(topic, index);
+      if (topicRecord === undefined || current === undefined) continue;
+      const next = completeReassignment(current.record, record, this.view.brokers);
+      if (next === null) continue;
+      const replicas = topicRecord.record.replicas.map((r, i) => (i === index ? [...record.target] : r));
+      const keys = this.view.keys;
+      const written = await this.store.txn(
+        [
+          fence,
+          { key: keys.topic(topic), target: 'modRevision', result: 'equal', value: topicRecord.modRevision },
+          { key: keys.partition(topic, index), target: 'modRevision', result: 'equal', value: current.modRevision },
+          { key: keys.reassignment(topic, index), target: 'modRevision', result: 'equal', value: modRevision },
+        ],
+        [
+          { put: { key: keys.topic(topic), value: encode({ ...topicRecord.record, replicas }) } },
+          { put: { key: keys.partition(topic, index), value: encode(next) } },
+          { delete: { key: keys.reassignment(topic, index) } },
+        ],
+      );
+      // Lost a race (the view changes, and the next pass decides again).
+      if (!written.succeeded) continue;
+      this.countElection(current.record, next);
+      this.logger.info(
+        { topic, partition: index, replicas: record.target, leader: next.leader, leaderEpoch: next.leaderEpoch, isr: next.isr.map((m) => m.id) },
+        'partition reassignment completed',
+      );
+    }
+  }
+
+  private countElection(before: PartitionState, after: PartitionState): void {
+    if (after.leader !== before.leader || after.leaderEpoch !== before.leaderEpoch) this.elections++;
   }
 }

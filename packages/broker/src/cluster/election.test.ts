@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import type { LiveBroker } from './cluster-view.ts';
-import { electLeader } from './election.ts';
+import { electLeader, electPreferredLeader } from './election.ts';
 import type { PartitionState } from './keys.ts';
 
 const live = (...pairs: Array<[number, number]>) =>
@@ -93,4 +93,24 @@ test('no live ISR member: no leader, the last ISR kept; the last-ISR broker comi
   expect(electLeader(offline!, [1, 2], live([2, 11]))).toBeNull();
   // ...but the last ISR member restarting has everything committed.
   expect(electLeader(offline!, [1, 2], live([1, 30], [2, 11]))).toEqual(state(1, 4, [[1, 30]], 2));
+});
+
+test('preferred election: the first replica leads in a new epoch when live and in sync, else not available', () => {
+  const isr: Array<[number, number]> = [
+    [1, 10],
+    [2, 11],
+  ];
+  expect(electPreferredLeader(state(2, 5, isr, 3), [1, 2], live([1, 10], [2, 11]))).toEqual({
+    leader: 1,
+    leaderEpoch: 6,
+    isr: [
+      { id: 1, brokerEpoch: 10 },
+      { id: 2, brokerEpoch: 11 },
+    ],
+    partitionEpoch: 4,
+  });
+  expect(electPreferredLeader(state(1, 5, isr), [1, 2], live([1, 10], [2, 11]))).toBe('not needed');
+  // Restarted (a new broker epoch) and not caught up yet, or not in the ISR at all.
+  expect(electPreferredLeader(state(2, 5, isr), [1, 2], live([1, 12], [2, 11]))).toBe('not available');
+  expect(electPreferredLeader(state(2, 5, [[2, 11]]), [1, 2], live([1, 10], [2, 11]))).toBe('not available');
 });

@@ -60,3 +60,21 @@ function rank(replicas: readonly number[], id: number): number {
   const at = replicas.indexOf(id);
   return at < 0 ? replicas.length : at;
 }
+
+/**
+ * Preferred-leader election (ElectLeaders type PREFERRED, Kafka's
+ * PreferredReplicaPartitionLeaderElectionStrategy): the first replica leads if it is live and in
+ * the ISR in its current broker epoch; a new leader epoch, the ISR unchanged.
+ */
+export function electPreferredLeader(
+  state: PartitionState,
+  replicas: readonly number[],
+  brokers: ReadonlyMap<number, LiveBroker>,
+): PartitionState | 'not needed' | 'not available' {
+  const preferred = replicas[0];
+  if (preferred === undefined) return 'not available';
+  if (state.leader === preferred) return 'not needed';
+  const member = state.isr.find((m) => m.id === preferred);
+  if (member === undefined || brokers.get(preferred)?.epoch !== member.brokerEpoch) return 'not available';
+  return { leader: preferred, leaderEpoch: state.leaderEpoch + 1, isr: state.isr, partitionEpoch: state.partitionEpoch + 1 };
+}

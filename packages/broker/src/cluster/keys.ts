@@ -10,6 +10,8 @@
 //   <prefix>/topics/<topic>             TopicRecord: id, configs, replica assignment
 //   <prefix>/partitions/<topic>/<index> PartitionState: leader, leader epoch, ISR, partition epoch
 //   <prefix>/producer-ids               ProducerIdsRecord: every id below nextBlockStart is taken
+//   <prefix>/reassignments/<topic>/<index> ReassignmentRecord: a partition reassignment in
+//                                       progress (its target and original replicas)
 //
 // Every write of topics/ and partitions/ is a transaction that compares what it read (the key's
 // mod revision, or version 0 to create); the controller's writes also compare the controller
@@ -65,6 +67,10 @@ export class ClusterKeys {
     return `${this.prefix}/partitions/${topic}/${index}`;
   }
 
+  reassignment(topic: string, index: number): string {
+    return `${this.prefix}/reassignments/${topic}/${index}`;
+  }
+
   /** What a key of this cluster names, or null for a key outside the layout. */
   parse(key: string): ParsedKey | null {
     if (!key.startsWith(this.root)) return null;
@@ -74,6 +80,7 @@ export class ClusterKeys {
     if (rest.length === 2 && rest[0] === 'brokers' && /^\d+$/.test(rest[1])) return { kind: 'broker', nodeId: Number(rest[1]) };
     if (rest.length === 2 && rest[0] === 'topics' && rest[1] !== '') return { kind: 'topic', topic: rest[1] };
     if (rest.length === 3 && rest[0] === 'partitions' && /^\d+$/.test(rest[2])) return { kind: 'partition', topic: rest[1], index: Number(rest[2]) };
+    if (rest.length === 3 && rest[0] === 'reassignments' && /^\d+$/.test(rest[2])) return { kind: 'reassignment', topic: rest[1], index: Number(rest[2]) };
     return null;
   }
 }
@@ -83,7 +90,8 @@ export type ParsedKey =
   | { readonly kind: 'controller' }
   | { readonly kind: 'broker'; readonly nodeId: number }
   | { readonly kind: 'topic'; readonly topic: string }
-  | { readonly kind: 'partition'; readonly topic: string; readonly index: number };
+  | { readonly kind: 'partition'; readonly topic: string; readonly index: number }
+  | { readonly kind: 'reassignment'; readonly topic: string; readonly index: number };
 
 export interface EndpointRecord {
   readonly name: string;
@@ -142,6 +150,16 @@ export interface PartitionState {
   readonly partitionEpoch: number;
 }
 
+/**
+ * <prefix>/reassignments/<topic>/<index>: a reassignment in progress. While it lasts the topic
+ * record's replicas of the partition are `target` followed by the rest of `original` (Kafka's
+ * full replica set); the controller completes it once every target replica is in the ISR.
+ */
+export interface ReassignmentRecord {
+  readonly target: readonly number[];
+  readonly original: readonly number[];
+}
+
 /** Parses a record written by encode(); throws on anything else (the layout is ours alone). */
 export function decode<T>(key: string, value: string): T {
   try {
@@ -151,6 +169,6 @@ export function decode<T>(key: string, value: string): T {
   }
 }
 
-export function encode(record: BrokerRegistration | ControllerRecord | TopicRecord | PartitionState | ProducerIdsRecord): string {
+export function encode(record: BrokerRegistration | ControllerRecord | TopicRecord | PartitionState | ProducerIdsRecord | ReassignmentRecord): string {
   return JSON.stringify(record);
 }

@@ -59,6 +59,27 @@ test('a follower mirrors the leader byte for byte: offsets, leader epochs, LogAp
   expect(follower.append(producerBatch(3, ['e']), 8_000).baseOffset).toBe(4);
 });
 
+test('transaction markers replicate: the follower stores the same bytes and ends the transactions in its own state', () => {
+  const txnBatch = (producerId: number, seq: number, value: string) =>
+    buildRecordBatch({ records: [{ key: null, value, timestamp: 1000 }], producerId, producerEpoch: 0, baseSequence: seq, transactional: true });
+  const leader = partitionIn('t');
+  const follower = partitionIn('t');
+  leader.setLeaderEpoch(2);
+  leader.append(txnBatch(7, 0, 'committed'), 1_000);
+  leader.append(txnBatch(8, 0, 'aborted'), 1_000);
+  leader.appendTxnMarker(7, 0, 5, true, 2_000);
+  leader.appendTxnMarker(8, 0, 5, false, 2_500);
+  leader.append(txnBatch(9, 0, 'open'), 3_000);
+  const bytes = leader.log.readBytes(0, 1 << 20)!;
+  expect(follower.appendAsFollower(bytes, 99_999)).toBe(5);
+  expect(Buffer.from(follower.log.readBytes(0, 1 << 20)!)).toEqual(Buffer.from(bytes));
+  // Producer 9's transaction is still open there, from offset 4; producer 8's abort is indexed.
+  expect(follower.log.firstUnstableOffset).toBe(4);
+  expect(follower.log.abortedTransactions(0, 5).map((t) => t.producerId)).toEqual([8]);
+  // As leader it would fence a stale marker as the old leader does (coordinator epoch 5 seen).
+  expect(() => follower.appendTxnMarker(7, 0, 4, true, 4_000)).toThrow(/coordinator epoch 4/);
+});
+
 test("a batch that does not start at the follower's log end is refused (a compacted leader log cannot be mirrored this way)", () => {
   const leader = partitionIn('t');
   leader.append(buildRecordBatch({ records: [{ key: null, value: 'x' }] }), 0);

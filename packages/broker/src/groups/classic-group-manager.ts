@@ -87,8 +87,9 @@ export class ClassicGroupManager {
    * their stored generation, so consumers that reconnect carry on; members that do not come back
    * expire.
    */
-  startSessions(): void {
+  startSessions(only: (groupId: string) => boolean = () => true): void {
     for (const group of this.groups.values()) {
+      if (!only(group.groupId)) continue;
       for (const member of group.members) this.scheduleHeartbeat(group, member, member.sessionTimeoutMs);
     }
   }
@@ -694,6 +695,21 @@ export class ClassicGroupManager {
       group = this.groups.create(input.groupId, this.clock.now());
     }
     return group.validateTxnOffsetCommit(input.memberId, input.groupInstanceId, input.generationId);
+  }
+
+  /**
+   * Another broker coordinates the group now (cluster mode): its parked JoinGroup/SyncGroup
+   * requests answer NOT_COORDINATOR, its members' timers stop, and it is forgotten here.
+   */
+  unloadGroup(groupId: string): void {
+    const group = this.groups.get(groupId);
+    if (group === undefined) return;
+    for (const member of group.members) {
+      group.completeJoin(member, joinError(member.memberId, ErrorCode.NOT_COORDINATOR));
+      group.completeSync(member, syncError(ErrorCode.NOT_COORDINATOR));
+      this.timers.cancel(heartbeatKey(groupId, member.memberId));
+    }
+    this.forgetGroup(groupId);
   }
 
   /** Forgets a group whose deletion was written: Dead, its timers cancelled. */

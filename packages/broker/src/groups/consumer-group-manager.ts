@@ -165,8 +165,9 @@ export class ConsumerGroupManager {
   // ---- lifecycle -----------------------------------------------------------------------------
 
   /** After replay: every member gets a fresh session. */
-  startSessions(): void {
+  startSessions(only: (groupId: string) => boolean = () => true): void {
     for (const group of this.groups.values()) {
+      if (!only(group.groupId)) continue;
       for (const member of group.members.values()) this.scheduleSession(group.groupId, member.memberId);
     }
   }

@@ -83,6 +83,12 @@ export interface GroupCoordinatorOptions {
   readonly clock?: Clock;
   /** The broker's topics, for KIP-848 consumer groups' assignments (none when not given). */
   readonly topics?: TopicImages;
+  /**
+   * Cluster mode: this broker coordinates only the groups of the offsets partitions it leads,
+   * each loaded (loadPartition) when it becomes their leader and unloaded when it resigns, as
+   * Kafka's GroupCoordinator.onElection/onResignation. Off: every partition, loaded by load().
+   */
+  readonly partitioned?: boolean;
 }
 
 const NO_TOPICS: TopicImages = { byName: () => undefined, all: () => [] };
@@ -97,11 +103,14 @@ export class GroupCoordinator implements TransactionalOffsetSink {
   private readonly consumerGroups: ConsumerGroups;
   private readonly consumer: ConsumerGroupManager;
   private active = false;
+  /** The offsets partitions loaded here (partitioned mode); null: all of them. */
+  private readonly owned: Set<number> | null;
 
   constructor(options: GroupCoordinatorOptions) {
     this.groupLog = options.groupLog;
     this.logger = options.logger;
     this.clock = options.clock ?? systemClock;
+    this.owned = options.partitioned === true ? new Set() : null;
     const append = (groupId: string, records: readonly GroupLogRecord[]) => this.append(groupId, records);
     this.classic = new ClassicGroupManager({ config: options.config, append, logger: this.logger, clock: this.clock, groups: this.classicGroups });
     this.consumerGroups = new ConsumerGroups(options.config);
@@ -139,20 +148,75 @@ export class GroupCoordinator implements TransactionalOffsetSink {
    */
   load(): void {
     if (this.active) throw new Error('BUG: group coordinator loaded twice');
-    let records = 0;
-    this.groupLog.replay({
-      record: (_partition, record, info) => {
-        this.replayRecord(record, info);
-        records++;
-      },
-      // A marker resolves what its transaction staged in this partition, as it did live.
-      marker: (partition, marker) => this.onTransactionCompleted(partition, marker.producerId, marker.result),
-    });
-    this.classic.startSessions();
-    this.consumer.startSessions();
     this.active = true;
     this.offsets.startExpiry();
+    // Partitioned: nothing is loaded until this broker leads an offsets partition.
+    if (this.owned !== null) return;
+    const records = this.replay(undefined);
+    this.classic.startSessions();
+    this.consumer.startSessions();
     this.logger.info({ records, groups: this.classicGroups.size, consumerGroups: this.consumerGroups.size }, 'group coordinator loaded');
+  }
+
+  /**
+   * Partitioned mode: this broker now leads offsets partition `partition`; its groups and
+   * committed offsets are replayed from the (replicated) log and their members' sessions start.
+   */
+  loadPartition(partition: number): void {
+    if (this.owned === null || this.owned.has(partition) || !this.active) return;
+    const records = this.replay(partition);
+    this.owned.add(partition);
+    const inPartition = (groupId: string) => this.partitionFor(groupId) === partition;
+    this.classic.startSessions(inPartition);
+    this.consumer.startSessions(inPartition);
+    this.logger.info({ partition, records }, 'offsets partition loaded: coordinating its groups');
+  }
+
+  /**
+   * Partitioned mode: this broker no longer leads offsets partition `partition`; its groups are
+   * forgotten here (parked JoinGroup/SyncGroup answered NOT_COORDINATOR, timers cancelled), and
+   * their requests answer NOT_COORDINATOR so the members find the new coordinator.
+   */
+  unloadPartition(partition: number): void {
+    if (this.owned === null || !this.owned.delete(partition)) return;
+    const groupIds = new Set<string>();
+    for (const g of this.classicGroups.values()) if (this.partitionFor(g.groupId) === partition) groupIds.add(g.groupId);
+    for (const g of this.consumerGroups.values()) if (this.partitionFor(g.groupId) === partition) groupIds.add(g.groupId);
+    for (const groupId of groupIds) {
+      if (this.consumerGroups.has(groupId)) this.consumer.forgetGroup(groupId);
+      else this.classic.unloadGroup(groupId);
+      this.offsets.forgetGroup(groupId);
+    }
+    this.logger.info({ partition, groups: groupIds.size }, 'offsets partition unloaded: no longer coordinating its groups');
+  }
+
+  /** Whether this broker coordinates the group now (loaded, and its partition is loaded here). */
+  coordinates(groupId: string): boolean {
+    return this.refusal(groupId) === ErrorCode.NONE;
+  }
+
+  /** NONE when this broker coordinates the group, else what its requests answer. */
+  private refusal(groupId: string): number {
+    if (!this.active) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (this.owned !== null && !this.owned.has(this.partitionFor(groupId))) return ErrorCode.NOT_COORDINATOR;
+    return ErrorCode.NONE;
+  }
+
+  /** Replays one partition of the log (every partition when undefined); the record count. */
+  private replay(partition: number | undefined): number {
+    let records = 0;
+    this.groupLog.replay(
+      {
+        record: (_partition, record, info) => {
+          this.replayRecord(record, info);
+          records++;
+        },
+        // A marker resolves what its transaction staged in this partition, as it did live.
+        marker: (p, marker) => this.onTransactionCompleted(p, marker.producerId, marker.result),
+      },
+      partition,
+    );
+    return records;
   }
 
   /** Stops every timer and answers parked JoinGroup/SyncGroup requests NOT_COORDINATOR. */
@@ -198,7 +262,8 @@ export class GroupCoordinator implements TransactionalOffsetSink {
   // ---- the classic protocol ------------------------------------------------------------------
 
   async joinGroup(input: JoinGroupInput): Promise<JoinResult> {
-    if (!this.active) return joinError(input.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    const refused = this.refusal(input.groupId);
+    if (refused !== ErrorCode.NONE) return joinError(input.memberId, refused);
     if (this.consumerGroups.has(input.groupId)) {
       if (!this.consumerGroups.isEmpty(input.groupId)) return joinError(input.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
       // An empty consumer group becomes a classic one (its offsets stay).
@@ -212,19 +277,22 @@ export class GroupCoordinator implements TransactionalOffsetSink {
   }
 
   syncGroup(input: SyncGroupInput): Promise<SyncResult> {
-    if (!this.active) return Promise.resolve(syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE));
+    const refused = this.refusal(input.groupId);
+    if (refused !== ErrorCode.NONE) return Promise.resolve(syncError(refused));
     if (this.consumerGroups.has(input.groupId)) return Promise.resolve(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
     return this.classic.syncGroup(input);
   }
 
   heartbeat(input: HeartbeatInput): number {
-    if (!this.active) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const refused = this.refusal(input.groupId);
+    if (refused !== ErrorCode.NONE) return refused;
     if (this.consumerGroups.has(input.groupId)) return ErrorCode.UNKNOWN_MEMBER_ID;
     return this.classic.heartbeat(input);
   }
 
   leaveGroup(groupId: string, leaving: readonly LeavingMember[]): LeaveResult {
-    if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
+    const refused = this.refusal(groupId);
+    if (refused !== ErrorCode.NONE) return { errorCode: refused, members: [] };
     if (this.consumerGroups.has(groupId)) {
       return {
         errorCode: ErrorCode.NONE,
@@ -245,7 +313,8 @@ export class GroupCoordinator implements TransactionalOffsetSink {
       heartbeatIntervalMs: 0,
       assignment: null,
     });
-    if (!this.active) return refuse(ErrorCode.COORDINATOR_NOT_AVAILABLE, null);
+    const refused = this.refusal(input.groupId);
+    if (refused !== ErrorCode.NONE) return refuse(refused, null);
     const classic = this.classicGroups.get(input.groupId);
     if (classic !== undefined && input.groupId !== '') {
       if (input.memberEpoch !== 0 || !classic.is('Empty')) return refuse(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${input.groupId} is not a consumer group.`);
@@ -259,9 +328,10 @@ export class GroupCoordinator implements TransactionalOffsetSink {
   }
 
   consumerGroupDescribe(groupId: string): DescribedConsumerGroup {
-    if (!this.active) {
+    const refused = this.refusal(groupId);
+    if (refused !== ErrorCode.NONE) {
       return {
-        errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
+        errorCode: refused,
         errorMessage: null,
         groupId,
         groupState: '',
@@ -288,7 +358,8 @@ export class GroupCoordinator implements TransactionalOffsetSink {
 
   /** Commits offsets; answers one error code per input offset, in input order. */
   async commitOffsets(input: OffsetCommitInput): Promise<number[]> {
-    if (!this.active) return input.offsets.map(() => ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    const refused = this.refusal(input.groupId);
+    if (refused !== ErrorCode.NONE) return input.offsets.map(() => refused);
     return this.offsets.commitOffsets(input);
   }
 
@@ -297,7 +368,8 @@ export class GroupCoordinator implements TransactionalOffsetSink {
    * the group's offsets (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH, FENCED_MEMBER_EPOCH otherwise).
    */
   validateOffsetFetch(groupId: string, memberId: string | null, memberEpoch: number): number {
-    if (!this.active) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const refused = this.refusal(groupId);
+    if (refused !== ErrorCode.NONE) return refused;
     if (!this.consumerGroups.has(groupId)) return ErrorCode.NONE;
     return this.consumerGroups.validateOffsetFetch(groupId, memberId, memberEpoch);
   }
@@ -308,7 +380,8 @@ export class GroupCoordinator implements TransactionalOffsetSink {
    * (KIP-890); it runs after the group checks and right before the append.
    */
   async commitTransactionalOffsets(input: TxnOffsetCommitInput, verify: () => number): Promise<number[]> {
-    if (!this.active) return input.offsets.map(() => ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    const refused = this.refusal(input.groupId);
+    if (refused !== ErrorCode.NONE) return input.offsets.map(() => refused);
     return this.offsets.commitTransactionalOffsets(input, verify);
   }
 
@@ -329,7 +402,8 @@ export class GroupCoordinator implements TransactionalOffsetSink {
    * v7+) a partition with a commit inside an open transaction answers UNSTABLE_OFFSET_COMMIT.
    */
   fetchOffsets(groupId: string, topics: ReadonlyArray<{ name: string; partitionIndexes: readonly number[] }> | null, requireStable = false): OffsetFetchResult {
-    if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, topics: [] };
+    const refused = this.refusal(groupId);
+    if (refused !== ErrorCode.NONE) return { errorCode: refused, topics: [] };
     return this.offsets.fetchOffsets(groupId, topics, requireStable);
   }
 
@@ -380,14 +454,16 @@ export class GroupCoordinator implements TransactionalOffsetSink {
    * consumer group (DescribeGroups describes classic groups; ConsumerGroupDescribe the others).
    */
   describeGroup(groupId: string): DescribedGroup {
-    if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [] };
+    const refused = this.refusal(groupId);
+    if (refused !== ErrorCode.NONE) return { errorCode: refused, groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [] };
     return this.classicGroups.describe(groupId);
   }
 
   /** Deletes Empty groups and all their committed offsets; answers per group, in order. */
   async deleteGroups(groupIds: readonly string[]): Promise<Array<{ groupId: string; errorCode: number }>> {
     const results: Array<Promise<{ groupId: string; errorCode: number }>> = groupIds.map(async (groupId) => {
-      if (!this.active) return { groupId, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
+      const refused = this.refusal(groupId);
+      if (refused !== ErrorCode.NONE) return { groupId, errorCode: refused };
       const invalid = this.consumerGroups.has(groupId) ? this.consumerGroups.validateDelete(groupId) : this.classicGroups.validateDelete(groupId);
       if (invalid !== ErrorCode.NONE) return { groupId, errorCode: invalid };
       try {
@@ -411,7 +487,8 @@ export class GroupCoordinator implements TransactionalOffsetSink {
     groupId: string,
     topics: ReadonlyArray<{ name: string; partitions: readonly number[] }>,
   ): Promise<{ errorCode: number; topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; errorCode: number }> }> }> {
-    if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, topics: [] };
+    const refused = this.refusal(groupId);
+    if (refused !== ErrorCode.NONE) return { errorCode: refused, topics: [] };
     const invalid = this.classicGroups.validateOffsetDelete(groupId);
     if (invalid !== ErrorCode.NONE) return { errorCode: invalid, topics: [] };
     const deletable = topics.filter((t) => !this.classicGroups.isSubscribedToTopic(groupId, t.name));

@@ -64,9 +64,10 @@ export interface GroupLog {
   appendTransactional(partition: number, records: readonly GroupLogRecord[], nowMs: number, producer: TransactionalProducer): GroupLogAppend;
   /**
    * Visits every record stored, partition by partition, in log order, with the transaction it
-   * belongs to, and every transaction marker where it sits in the log.
+   * belongs to, and every transaction marker where it sits in the log. With `partition`, only
+   * that partition (a coordinator taking over one partition, in cluster mode).
    */
-  replay(visitor: GroupLogVisitor): void;
+  replay(visitor: GroupLogVisitor, partition?: number): void;
 }
 
 /** An append or flush the log refused, with the Kafka error code of the storage failure. */
@@ -94,6 +95,7 @@ export function groupWriteError(errorCode: number): number {
   switch (errorCode) {
     case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
     case ErrorCode.NOT_ENOUGH_REPLICAS:
+    case ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
     case ErrorCode.REQUEST_TIMED_OUT:
       return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     case ErrorCode.NOT_LEADER_OR_FOLLOWER:

@@ -32,15 +32,36 @@ const DEFAULT_REPLAY_READ_BYTES = 1 << 20;
 
 export { type BatchBytesReader, batchBytesReader } from '../internal-topic-replay.ts';
 
+/**
+ * Cluster mode: `__consumer_offsets` is a replicated cluster topic (created in etcd by the
+ * broker answering FindCoordinator, projected here like any other), and a commit counts once
+ * the in-sync replicas have it, as Kafka appends coordinator records with acks=-1.
+ */
+export interface OffsetsReplication {
+  /** The partition count of the cluster's offsets topic, or undefined while it does not exist. */
+  clusterPartitionCount(): number | undefined;
+  /** Whether this broker leads the partition now. */
+  leads(partition: Partition): boolean;
+  /** After an append as leader: the high watermark may move (no follower in the ISR). */
+  onLeaderAppend(partition: Partition): void;
+  /**
+   * Resolves NONE once the partition's high watermark reached `offset`, else the error
+   * (REQUEST_TIMED_OUT after `offsets.commit.timeout.ms`, NOT_ENOUGH_REPLICAS_AFTER_APPEND).
+   */
+  replicated(partition: Partition, offset: number): Promise<number>;
+}
+
 /** What the offsets topic needs of the broker: the settings, the topics, topic creation. */
 export interface OffsetsTopicHost {
   readonly config: BrokerConfig;
   readonly topics: TopicRegistry;
   readonly topicCreator: TopicCreator;
+  /** Cluster mode's replication (null on a single node); asked at each use. */
+  readonly replication?: () => OffsetsReplication | null;
 }
 
 export class OffsetsTopicLog implements GroupLog {
-  readonly partitionCount: number;
+  private readonly localPartitionCount: number;
   private readonly broker: OffsetsTopicHost;
   private readonly logger: Logger;
   private readonly replayReadBytes: number;
@@ -50,17 +71,22 @@ export class OffsetsTopicLog implements GroupLog {
     this.logger = logger;
     this.replayReadBytes = replayReadBytes;
     const existing = broker.topics.get(OFFSETS_TOPIC);
-    this.partitionCount = existing?.partitions.length ?? broker.config.int('offsets.topic.num.partitions');
+    this.localPartitionCount = existing?.partitions.length ?? broker.config.int('offsets.topic.num.partitions');
+  }
+
+  /** The cluster's partition count in cluster mode (once the topic exists), else this node's. */
+  get partitionCount(): number {
+    return this.broker.replication?.()?.clusterPartitionCount() ?? this.localPartitionCount;
   }
 
   append(partition: number, records: readonly GroupLogRecord[], nowMs: number): GroupLogAppend {
     const target = this.target(partition, records);
-    const baseOffset = this.appendBatch(
+    const appended = this.appendBatch(
       target,
       buildRecordBatch({ records: records.map((r) => ({ key: r.key, value: r.value, timestamp: nowMs })), compression: 'none' }),
       nowMs,
     );
-    return { durable: this.durable(target), baseOffset };
+    return { durable: this.durable(target, appended.lastOffset + 1), baseOffset: appended.baseOffset };
   }
 
   appendTransactional(partition: number, records: readonly GroupLogRecord[], nowMs: number, producer: TransactionalProducer): GroupLogAppend {
@@ -73,20 +99,26 @@ export class OffsetsTopicLog implements GroupLog {
       baseSequence: nextSequence(target, producer),
       transactional: true,
     });
-    const baseOffset = this.appendBatch(target, batch, nowMs);
-    return { durable: this.durable(target), baseOffset };
+    const appended = this.appendBatch(target, batch, nowMs);
+    return { durable: this.durable(target, appended.lastOffset + 1), baseOffset: appended.baseOffset };
   }
 
   private target(partition: number, records: readonly GroupLogRecord[]): Partition {
     if (records.length === 0) throw new Error('BUG: empty append to the offsets topic');
     const target = this.topic().partitions[partition];
     if (target === undefined) throw new Error(`BUG: offsets topic has no partition ${partition}`);
+    // Cluster mode: only the partition's leader writes it (the coordinator moved: NOT_COORDINATOR).
+    const replication = this.broker.replication?.() ?? null;
+    if (replication !== null && !replication.leads(target))
+      throw new GroupLogError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `this broker does not lead ${OFFSETS_TOPIC}-${partition}`);
     return target;
   }
 
-  private appendBatch(target: Partition, batch: Uint8Array, nowMs: number): number {
+  private appendBatch(target: Partition, batch: Uint8Array, nowMs: number): { baseOffset: number; lastOffset: number } {
     try {
-      return target.append(batch, nowMs).baseOffset;
+      const appended = target.append(batch, nowMs);
+      this.broker.replication?.()?.onLeaderAppend(target);
+      return appended;
     } catch (err) {
       const failure = storageFailure(err);
       if (failure === null) throw err;
@@ -94,10 +126,12 @@ export class OffsetsTopicLog implements GroupLog {
     }
   }
 
-  replay(visitor: GroupLogVisitor): void {
+  replay(visitor: GroupLogVisitor, only?: number): void {
     const topic = this.broker.topics.get(OFFSETS_TOPIC);
     if (topic === undefined) return;
-    topic.partitions.forEach((partition, index) => this.replayPartition(partition, index, visitor));
+    topic.partitions.forEach((partition, index) => {
+      if (only === undefined || index === only) this.replayPartition(partition, index, visitor);
+    });
   }
 
   private replayPartition(partition: Partition, index: number, visitor: GroupLogVisitor): void {
@@ -124,6 +158,8 @@ export class OffsetsTopicLog implements GroupLog {
   topic(): Topic {
     const existing = this.broker.topics.get(OFFSETS_TOPIC);
     if (existing !== undefined) return existing;
+    // Cluster mode: the topic is the cluster's (created in etcd, projected here), never made locally.
+    if (this.broker.replication?.() != null) throw new GroupLogError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${OFFSETS_TOPIC} has no replica here`);
     const created = this.broker.topicCreator.create(
       OFFSETS_TOPIC,
       this.partitionCount,
@@ -142,8 +178,17 @@ export class OffsetsTopicLog implements GroupLog {
     return created.topic;
   }
 
-  /** After fsync when `sluice.flush.on.ack.enable` is set (shared with other waiters), else at once. */
-  private async durable(partition: Partition): Promise<void> {
+  /**
+   * After fsync when `sluice.flush.on.ack.enable` is set (shared with other waiters), else at
+   * once; in cluster mode also once the in-sync replicas have everything before `end`.
+   */
+  private async durable(partition: Partition, end: number): Promise<void> {
+    const replication = this.broker.replication?.() ?? null;
+    if (replication !== null) {
+      const errorCode = await replication.replicated(partition, end);
+      if (errorCode !== ErrorCode.NONE)
+        throw new GroupLogError(errorCode, `${OFFSETS_TOPIC}-${partition.index}: the in-sync replicas did not take the records`);
+    }
     if (!this.broker.config.bool('sluice.flush.on.ack.enable')) return;
     try {
       await flushForAck([partition]);

@@ -9,10 +9,12 @@
 // INVALID_REPLICA_ASSIGNMENT with Kafka's messages; with allowReplicationFactorChange false, a
 // different replica count is INVALID_REPLICATION_FACTOR.
 // Cluster mode: the same checks against the cluster's view (its topics, its registered brokers,
-// each partition's current replicas). Moving replicas is not implemented yet (cluster/README.md):
-// a replica set equal to the current one completes at once, as Kafka's does; any other valid one
-// is refused with INVALID_REPLICA_ASSIGNMENT saying so. None is ever in progress, so a
-// cancellation is NO_REASSIGNMENT_IN_PROGRESS.
+// each partition's current replicas), then the valid ones of each topic are started in etcd in
+// one transaction (ClusterNode.reassignPartitions, cluster/reassignment.ts): the new replicas
+// catch up as followers and the controller completes each once its target is in sync. A replica
+// set equal to the current one with nothing moving completes at once, as Kafka's does; a
+// cancellation (replicas null) moves back to the original replicas, NO_REASSIGNMENT_IN_PROGRESS
+// when nothing is moving.
 // Authorization as Kafka (the controller's ControllerApis, where brokers forward it): ALTER on the
 // cluster, else the request's error response: CLUSTER_AUTHORIZATION_FAILED at the top and for
 // every named partition. It comes first, in cluster mode too.
@@ -47,7 +49,7 @@ export const alterPartitionReassignmentsHandler = defineHandler({
   apiKey: 45,
   minVersion: 0,
   maxVersion: 1,
-  handle(ctx, request) {
+  async handle(ctx, request) {
     const { broker } = ctx;
     const allowReplicationFactorChange = request.allowReplicationFactorChange ?? true;
     if (!authorize(ctx, AclOperation.ALTER, ResourceType.CLUSTER, CLUSTER_NAME)) {
@@ -64,32 +66,41 @@ export const alterPartitionReassignmentsHandler = defineHandler({
     }
     const cluster = broker.cluster;
     if (cluster !== null) {
-      const responses = request.topics.map(({ name, partitions }) => {
-        const record = cluster.view.topics.get(name)?.record;
-        return {
-          name,
-          partitions: partitions.map(({ partitionIndex, replicas }) => {
-            const outcome = ((): Outcome => {
+      const responses = await Promise.all(
+        request.topics.map(async ({ name, partitions }) => {
+          const record = cluster.view.topics.get(name)?.record;
+          const checked = partitions.map(({ partitionIndex, replicas }) => {
+            const outcome = ((): Outcome | null => {
               if (record === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Unable to find a topic named ${name}.` };
               const current = record.replicas[partitionIndex];
               if (current === undefined)
                 return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Unable to find partition ${name}:${partitionIndex}.` };
-              if (replicas === null) return { errorCode: ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, errorMessage: null };
+              if (replicas === null) return null;
               const problem = replicaAssignmentProblem(replicas, (id) => cluster.view.brokers.has(id));
               if (problem !== null) return { errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: problem };
-              if (!allowReplicationFactorChange && replicas.length !== current.length) {
+              // Against the partition's replicas before any reassignment in progress.
+              const original = cluster.view.reassignment(name, partitionIndex)?.record.original ?? current;
+              if (!allowReplicationFactorChange && replicas.length !== original.length) {
                 return {
                   errorCode: ErrorCode.INVALID_REPLICATION_FACTOR,
-                  errorMessage: `The replication factor is changed from ${current.length} to ${replicas.length}`,
+                  errorMessage: `The replication factor is changed from ${original.length} to ${replicas.length}`,
                 };
               }
-              if (replicas.length === current.length && replicas.every((id, i) => current[i] === id)) return { errorCode: ErrorCode.NONE, errorMessage: null };
-              return { errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: 'Moving replicas is not supported in cluster mode yet.' };
+              return null;
             })();
-            return { partitionIndex, ...outcome };
-          }),
-        };
-      });
+            return { partitionIndex, replicas, outcome };
+          });
+          const valid = checked.filter((c) => c.outcome === null).map((c) => ({ index: c.partitionIndex, target: c.replicas }));
+          const started = valid.length === 0 ? new Map<number, Outcome>() : await cluster.reassignPartitions(name, valid);
+          return {
+            name,
+            partitions: checked.map(({ partitionIndex, outcome }) => ({
+              partitionIndex,
+              ...(outcome ?? started.get(partitionIndex) ?? { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: null }),
+            })),
+          };
+        }),
+      );
       return { throttleTimeMs: 0, allowReplicationFactorChange, errorCode: ErrorCode.NONE, errorMessage: null, responses };
     }
     const responses = request.topics.map(({ name, partitions }) => {

@@ -1,12 +1,17 @@
 // One topic creation, as CreateTopics and Metadata's auto-creation share it. Single node: the
 // TopicCreator validates and creates locally. Cluster mode: the same validations, then the topic
-// is written to etcd (cluster-node.ts) and answered once this broker's view has it; internal
-// topics stay with their local owner (the group coordinator is per broker until it moves to the
-// partition leaders).
+// is written to etcd (cluster-node.ts) and answered once this broker's view has it.
+// `__consumer_offsets` is a cluster topic too, made the way its owner makes it (createOffsetsTopic);
+// the other internal topics stay with their local owner (the transaction coordinator is still
+// the controller's).
 
 import { ErrorCode } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import type { ConfigValue } from '../config.ts';
+import type { ClusterNode } from '../cluster/cluster-node.ts';
+import { OFFSETS_TOPIC_SEGMENT_BYTES } from '../groups/offsets-topic-log.ts';
+import { OFFSETS_TOPIC } from '../groups/partitioning.ts';
+import { parseTopicOverrides } from '../topic-config.ts';
 import { INTERNAL_TOPICS } from '../topics.ts';
 
 export interface CreatedTopic {
@@ -26,6 +31,7 @@ export async function createTopicInCluster(
   validateOnly: boolean,
 ): Promise<CreatedTopic> {
   const cluster = broker.cluster;
+  if (cluster !== null && name === OFFSETS_TOPIC && !validateOnly) return createOffsetsTopic(broker, cluster);
   if (cluster === null || INTERNAL_TOPICS.has(name)) {
     const local = broker.topicCreator.create(name, partitions, replicationFactor, configs, validateOnly);
     return { ...local, topicId: local.topic?.id ?? null };
@@ -36,4 +42,25 @@ export async function createTopicInCluster(
   const made = await cluster.createTopic(name, checked.created.partitions, checked.created.replicationFactor, checked.created.overrides);
   if (made.errorCode !== ErrorCode.NONE) return { errorCode: made.errorCode, errorMessage: made.errorMessage, topicId: null };
   return { errorCode: ErrorCode.NONE, errorMessage: null, topicId: made.topicId ?? null, created: checked.created };
+}
+
+/**
+ * Cluster mode: `__consumer_offsets` in etcd, as Kafka creates it on the first FindCoordinator:
+ * `offsets.topic.num.partitions` partitions, replication factor
+ * `offsets.topic.replication.factor`, compacted. Refused (the caller answers
+ * COORDINATOR_NOT_AVAILABLE) until that many brokers are live, as Kafka's.
+ */
+export async function createOffsetsTopic(broker: BrokerContext, cluster: ClusterNode): Promise<CreatedTopic> {
+  if (cluster.view.topics.has(OFFSETS_TOPIC))
+    return { errorCode: ErrorCode.TOPIC_ALREADY_EXISTS, errorMessage: `Topic '${OFFSETS_TOPIC}' already exists.`, topicId: null };
+  const partitions = broker.config.int('offsets.topic.num.partitions');
+  const replicationFactor = broker.config.int('offsets.topic.replication.factor');
+  const overrides = parseTopicOverrides([
+    { name: 'cleanup.policy', value: 'compact' },
+    { name: 'segment.bytes', value: String(OFFSETS_TOPIC_SEGMENT_BYTES) },
+  ]);
+  const made = await cluster.createTopic(OFFSETS_TOPIC, partitions, replicationFactor, overrides);
+  if (made.errorCode !== ErrorCode.NONE) return { errorCode: made.errorCode, errorMessage: made.errorMessage, topicId: null };
+  broker.logger.info({ partitions, replicationFactor }, `created ${OFFSETS_TOPIC} in the cluster`);
+  return { errorCode: ErrorCode.NONE, errorMessage: null, topicId: made.topicId ?? null, created: { partitions, replicationFactor, overrides } };
 }

@@ -10,10 +10,10 @@
 // replica (the first) already leading is ELECTION_NOT_NEEDED; one not live or not in the ISR is
 // PREFERRED_LEADER_NOT_AVAILABLE. Unclean: a partition with a leader is ELECTION_NOT_NEEDED; one
 // without is ELIGIBLE_LEADERS_NOT_AVAILABLE (the controller already elects any live ISR member,
-// and out-of-sync replicas are never elected). Moving leadership on request is not implemented
-// yet (cluster/README.md): a preferred election that would move it is refused with
-// PREFERRED_LEADER_NOT_AVAILABLE saying so. topicPartitions null covers every partition and, as
-// Kafka, lists only those that needed an election.
+// and out-of-sync replicas are never elected). A preferred election that moves leadership is
+// written to etcd from this broker (ClusterNode.electPreferredLeader: CAS on the partition's
+// state, a new leader epoch) and answered NONE once this broker's view has it. topicPartitions
+// null covers every partition and, as Kafka, lists only those that needed an election.
 // Authorization as Kafka (the controller's ControllerApis, where brokers forward it): ALTER on the
 // cluster, else the request's error response: CLUSTER_AUTHORIZATION_FAILED at the top and for
 // every named partition. It comes first, in cluster mode too.
@@ -33,7 +33,7 @@ export const electLeadersHandler = defineHandler({
   apiKey: 43,
   minVersion: 0,
   maxVersion: 2,
-  handle(ctx, request) {
+  async handle(ctx, request) {
     if (!authorize(ctx, AclOperation.ALTER, ResourceType.CLUSTER, CLUSTER_NAME)) {
       const errorCode = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
       return {
@@ -51,7 +51,7 @@ export const electLeadersHandler = defineHandler({
     }
     const cluster = ctx.broker.cluster;
     if (cluster !== null)
-      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, replicaElectionResults: clusterElections(cluster, electionType, request.topicPartitions) };
+      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, replicaElectionResults: await clusterElections(cluster, electionType, request.topicPartitions) };
     if (request.topicPartitions === null) return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, replicaElectionResults: [] };
     const replicaElectionResults = request.topicPartitions.map(({ topic: name, partitions }) => {
       const topic = ctx.broker.topics.get(name);
@@ -74,13 +74,13 @@ interface PartitionOutcome {
   errorMessage: string | null;
 }
 
-function clusterElections(
+async function clusterElections(
   cluster: ClusterNode,
   electionType: number,
   topicPartitions: ReadonlyArray<{ topic: string; partitions: readonly number[] }> | null,
-): Array<{ topic: string; partitionResult: PartitionOutcome[] }> {
+): Promise<Array<{ topic: string; partitionResult: PartitionOutcome[] }>> {
   const view = cluster.view;
-  const outcome = (name: string, partitionId: number): PartitionOutcome => {
+  const outcome = async (name: string, partitionId: number): Promise<PartitionOutcome> => {
     const replicas = view.topics.get(name)?.record.replicas;
     if (replicas === undefined) return { partitionId, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `No such topic as ${name}` };
     const assigned = replicas[partitionId];
@@ -96,29 +96,20 @@ function clusterElections(
         errorMessage: `No live in-sync replica of ${name}-${partitionId} can lead (unclean election is not supported).`,
       };
     }
-    const preferred = assigned[0];
-    if (state.leader === preferred) return { partitionId, errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: null };
-    if (!view.brokers.has(preferred) || !state.isr.some((m) => m.id === preferred)) {
-      return {
-        partitionId,
-        errorCode: ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE,
-        errorMessage: `Failed to elect leader for partition ${name}-${partitionId} under strategy PreferredReplicaPartitionLeaderElectionStrategy`,
-      };
-    }
-    return {
-      partitionId,
-      errorCode: ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE,
-      errorMessage: 'Moving leadership to the preferred replica on request is not supported in cluster mode yet.',
-    };
+    const elected = await cluster.electPreferredLeader(name, partitionId);
+    return { partitionId, errorCode: elected.errorCode, errorMessage: elected.errorMessage };
   };
   if (topicPartitions === null) {
     // Every partition; Kafka leaves out those that need no election.
     const results = [];
-    for (const [name, { record }] of view.topics) {
-      const partitionResult = record.replicas.map((_, i) => outcome(name, i)).filter((r) => r.errorCode !== ErrorCode.ELECTION_NOT_NEEDED);
+    for (const [name, { record }] of [...view.topics]) {
+      const outcomes = await Promise.all(record.replicas.map((_, i) => outcome(name, i)));
+      const partitionResult = outcomes.filter((r) => r.errorCode !== ErrorCode.ELECTION_NOT_NEEDED);
       if (partitionResult.length > 0) results.push({ topic: name, partitionResult });
     }
     return results;
   }
-  return topicPartitions.map(({ topic, partitions }) => ({ topic, partitionResult: partitions.map((p) => outcome(topic, p)) }));
+  return Promise.all(
+    topicPartitions.map(async ({ topic, partitions }) => ({ topic, partitionResult: await Promise.all(partitions.map((p) => outcome(topic, p))) })),
+  );
 }

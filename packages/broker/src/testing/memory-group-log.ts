@@ -87,8 +87,9 @@ export class MemoryGroupLog implements GroupLog {
     return { durable, baseOffset };
   }
 
-  replay(visitor: GroupLogVisitor): void {
+  replay(visitor: GroupLogVisitor, only?: number): void {
     this.partitions.forEach((records, partition) => {
+      if (only !== undefined && partition !== only) return;
       const markers = this.markers[partition];
       let m = 0;
       records.forEach((record, offset) => {

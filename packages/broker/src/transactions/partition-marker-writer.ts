@@ -12,8 +12,9 @@
 // Results per partition, resolved once the markers are as durable as the ack policy requires
 // (`sluice.flush.on.ack.enable`: fsync'd). UNKNOWN_TOPIC_OR_PARTITION for a partition that does
 // not exist (deleted: the coordinator counts it done), KAFKA_STORAGE_ERROR for an offline one,
-// NOT_LEADER_OR_FOLLOWER in cluster mode for a partition another broker leads (markers are not
-// sent to other brokers yet: cluster/README.md),
+// NOT_LEADER_OR_FOLLOWER in cluster mode for a partition of a cluster topic (`__consumer_offsets`
+// included) another broker leads (markers are not sent to other brokers yet: cluster/README.md;
+// followers copy the leader's markers by replication),
 // and the native refusals (INVALID_PRODUCER_EPOCH for an older epoch, …) as their codes.
 //
 // Concurrency: event loop only; each append is synchronous (no marker interleaves with a
@@ -86,7 +87,9 @@ export class PartitionMarkerWriter implements MarkerWriter {
     if (partition.offline) return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, partition: null };
     // Internal topics stay per broker in cluster mode (cluster/README.md), so they are always local.
     const clustered = this.host.replication?.() ?? null;
-    const replication = clustered !== null && !partition.topic.isInternal ? clustered : null;
+    // Cluster topics (`__consumer_offsets` included) take markers on their leader only;
+    // `__transaction_state` is still each broker's own.
+    const replication = clustered !== null && (!partition.topic.isInternal || partition.isReplicated) ? clustered : null;
     if (replication !== null && !replication.leads(tp.topic, tp.partition)) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, partition: null };
     try {
       partition.appendTxnMarker(marker.producerId, marker.producerEpoch, marker.coordinatorEpoch, marker.result === 'COMMIT', nowMs);
