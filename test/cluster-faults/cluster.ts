@@ -123,7 +123,7 @@ export class FaultCluster {
       'sluice.metadata.etcd.prefix': '/faults',
       'broker.session.timeout.ms': SESSION_TIMEOUT_MS,
       'replica.lag.time.max.ms': 5000,
-      'sluice.log.level': 'warn',
+      'sluice.log.level': process.env.SLUICE_FAULTS_LOG_LEVEL ?? 'warn',
       'sluice.metrics.listener': '',
       'group.initial.rebalance.delay.ms': 0,
     };

@@ -3,6 +3,8 @@
 // while episodes of faults follow each other (apply, hold, heal, wait until the cluster is
 // whole again), then stop the clients, read everything back and check the history.
 
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { check, type CheckReport } from './checker.ts';
 import { anyState, type ClusterState, createTopic, type Endpoint } from './cluster-client.ts';
 import { BROKER_PORT, FaultCluster } from './cluster.ts';
@@ -93,6 +95,23 @@ async function views(endpoints: readonly Endpoint[]): Promise<string> {
   return parts.join('; ');
 }
 
+/** With SLUICE_FAULTS_LOGS=<dir>, every broker's output so far is written there (diagnosis). */
+function dumpLogs(cluster: FaultCluster, label: string): void {
+  const dir = process.env.SLUICE_FAULTS_LOGS;
+  if (dir === undefined || dir === '') return;
+  mkdirSync(dir, { recursive: true });
+  for (const b of cluster.brokers) writeFileSync(join(dir, `${label}-broker-${b.nodeId}.log`), cluster.output(b.nodeId));
+}
+
+function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
 export async function runFaults(options: RunOptions): Promise<RunSummary> {
   const log = options.progress ?? (() => undefined);
   const origin = performance.now();
@@ -110,11 +129,14 @@ export async function runFaults(options: RunOptions): Promise<RunSummary> {
     log(`etcd and ${cluster.brokers.length} brokers up in ${at()} ms`);
     await createTopic(endpoints[0], TOPIC, PARTITIONS, 3, 2);
     if (!(await waitWhole(endpoints, 30_000))) throw new Error('the new topic never had a leader and a whole ISR on every broker');
-    workload = new QueueWorkload({ brokers: endpoints, topic: TOPIC, partitions: PARTITIONS, producers: 6, readers: 1, origin });
+    workload = new QueueWorkload({ brokers: endpoints, topic: TOPIC, partitions: PARTITIONS, producers: 6, readers: 1, sendGapMs: 10, origin });
     workload.start();
     await new Promise((r) => setTimeout(r, options.settleMs));
+    let round: FaultKind[] = [];
     for (let episode = 1; episode <= options.episodes; episode++) {
-      const kind = kinds[Math.floor(random() * kinds.length)];
+      // Every kind once per round, in a seeded order: a long run covers all kinds evenly.
+      if (round.length === 0) round = shuffled(kinds, random);
+      const kind = round.shift()!;
       // Half the time the controller (its loss moves the most), else any broker.
       let target = 1 + Math.floor(random() * cluster.brokers.length);
       const aimAtController = random() < 0.5;
@@ -140,6 +162,7 @@ export async function runFaults(options: RunOptions): Promise<RunSummary> {
       log(
         `episode ${episode}: healed at ${healedAt} ms, whole ${wholeAt === null ? 'NEVER' : `after ${wholeAt - healedAt} ms`}, ${acksDuringFault} acks during the fault`,
       );
+      if (!isWhole) dumpLogs(cluster, `episode-${episode}`);
       if (!isWhole) problems.push(`episode ${episode} (${fault.detail}): the cluster was not whole 60 s after healing: ${await views(endpoints)}`);
       for (const c of cluster.crashed()) {
         crashes.push(c);

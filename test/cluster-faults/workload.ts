@@ -16,6 +16,8 @@ export interface WorkloadOptions {
   readonly partitions: number;
   readonly producers: number;
   readonly readers: number;
+  /** Pause after each acknowledged send (ms). */
+  readonly sendGapMs: number;
   /** Time origin of the history's `t` (ms, performance.now()). */
   readonly origin: number;
 }
@@ -85,6 +87,9 @@ export class QueueWorkload {
           'send',
         );
         this.history.push({ f: 'ack', t: this.now(), producer: id, partition, value, offset: Number(meta.baseOffset) });
+        // Paced: a long run's history stays in memory, and a few hundred records a second are
+        // plenty to catch a lost or moved one.
+        if (this.options.sendGapMs > 0) await new Promise((r) => setTimeout(r, this.options.sendGapMs));
       } catch (err) {
         this.history.push({ f: 'fail', t: this.now(), producer: id, partition, value, error: String((err as Error).message).slice(0, 200) });
         // A new producer (new producer id) after a failure: kafkajs's sequence state after an
