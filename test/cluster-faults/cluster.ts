@@ -3,8 +3,8 @@
 // reach it directly). Process faults live here: kill -9, SIGSTOP/SIGCONT, restart on the same or
 // a wiped data dir.
 
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Topology } from './netns.ts';
 
@@ -47,12 +47,34 @@ async function waitFor(running: Running, pattern: RegExp, what: string, ms: numb
 
 export type BrokerState = 'up' | 'down' | 'paused';
 
+export interface ClusterOptions {
+  /** Each broker's log dir on its own small tmpfs (the disk-full fault fills it). */
+  readonly tmpfsDisks: boolean;
+  /** Each broker under libfaketime with a wall-clock offset file (the clock-jump fault writes it). */
+  readonly fakeClock: boolean;
+}
+
+/** A tmpfs per broker: room for a long run's records, small enough to fill in a moment. */
+const DISK_BYTES = 256 << 20;
+
+/** libfaketime's multi-threaded preload library (Debian's `libfaketime`), or null. */
+export function libfaketime(): string | null {
+  for (const dir of ['/usr/lib/x86_64-linux-gnu/faketime', '/usr/lib/aarch64-linux-gnu/faketime', '/usr/lib/faketime']) {
+    if (existsSync(join(dir, 'libfaketimeMT.so.1'))) return join(dir, 'libfaketimeMT.so.1');
+  }
+  return null;
+}
+
 export interface Broker {
   readonly nodeId: number;
   /** The node's short name in the topology (`b1`…). */
   readonly name: string;
   readonly address: string;
+  /** Holds the log dir (a tmpfs mount point with `tmpfsDisks`) and the disk-full filler. */
+  readonly diskDir: string;
   readonly dataDir: string;
+  /** libfaketime's offset file (`fakeClock`). */
+  readonly clockFile: string;
   state: BrokerState;
   running: Running | null;
 }
@@ -63,12 +85,25 @@ export class FaultCluster {
   private readonly topology: Topology;
   private readonly workDir: string;
 
-  constructor(topology: Topology, workDir: string, brokerCount: number) {
+  private readonly options: ClusterOptions;
+
+  constructor(topology: Topology, workDir: string, brokerCount: number, options: ClusterOptions) {
     this.topology = topology;
     this.workDir = workDir;
+    this.options = options;
     this.brokers = Array.from({ length: brokerCount }, (_, i) => {
       const name = `b${i + 1}`;
-      return { nodeId: i + 1, name, address: topology.address(name), dataDir: join(workDir, name), state: 'down' as BrokerState, running: null };
+      const diskDir = join(workDir, `${name}-disk`);
+      return {
+        nodeId: i + 1,
+        name,
+        address: topology.address(name),
+        diskDir,
+        dataDir: join(diskDir, 'log'),
+        clockFile: join(workDir, `${name}.faketime`),
+        state: 'down' as BrokerState,
+        running: null,
+      };
     });
   }
 
@@ -109,11 +144,23 @@ export class FaultCluster {
       'new',
     ]);
     await waitFor(this.etcd, /ready to serve client requests/, 'etcd', 30_000);
+    for (const b of this.brokers) {
+      mkdirSync(b.diskDir, { recursive: true });
+      if (this.options.tmpfsDisks) execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${DISK_BYTES}`, 'tmpfs', b.diskDir]);
+      if (this.options.fakeClock) writeFileSync(b.clockFile, '+0\n');
+    }
     for (const b of this.brokers) await this.startBroker(b.nodeId);
   }
 
-  async startBroker(nodeId: number, env: NodeJS.ProcessEnv = {}): Promise<void> {
+  async startBroker(nodeId: number): Promise<void> {
     const b = this.broker(nodeId);
+    const env: NodeJS.ProcessEnv = {};
+    if (this.options.fakeClock) {
+      const lib = libfaketime();
+      if (lib === null) throw new Error('libfaketime is not installed (apt-get install libfaketime)');
+      // The wall clock only (NTP-like steps); monotonic time, which timers use, is left alone.
+      Object.assign(env, { LD_PRELOAD: lib, FAKETIME_TIMESTAMP_FILE: b.clockFile, FAKETIME_CACHE_DURATION: '1', DONT_FAKE_MONOTONIC: '1' });
+    }
     mkdirSync(b.dataDir, { recursive: true });
     const overrides: Record<string, string | number> = {
       listeners: `PLAINTEXT://${b.address}:${BROKER_PORT}`,
@@ -179,6 +226,26 @@ export class FaultCluster {
     rmSync(b.dataDir, { recursive: true, force: true });
   }
 
+  /** Fills the broker's tmpfs with a filler file: every write there fails with ENOSPC. */
+  fillDisk(nodeId: number): void {
+    if (!this.options.tmpfsDisks) throw new Error('disk-full needs tmpfsDisks');
+    try {
+      execFileSync('dd', ['if=/dev/zero', `of=${join(this.broker(nodeId).diskDir, 'filler')}`, 'bs=1M'], { stdio: 'ignore' });
+    } catch {
+      // dd stops with ENOSPC: that is the point
+    }
+  }
+
+  freeDisk(nodeId: number): void {
+    rmSync(join(this.broker(nodeId).diskDir, 'filler'), { force: true });
+  }
+
+  /** Steps the broker's wall clock to `offset` (libfaketime syntax: `+10m`, `-600`, `+0`). */
+  setClock(nodeId: number, offset: string): void {
+    if (!this.options.fakeClock) throw new Error('clock-jump needs fakeClock');
+    writeFileSync(this.broker(nodeId).clockFile, `${offset}\n`);
+  }
+
   /** Brokers that exited by themselves (not by a fault), with their last output. */
   crashed(): Array<{ nodeId: number; output: string }> {
     return this.brokers
@@ -196,6 +263,21 @@ export class FaultCluster {
       this.etcd.proc.kill('SIGKILL');
       await this.etcd.exited;
       this.etcd = null;
+    }
+    if (this.options.tmpfsDisks) for (const b of this.brokers) unmountUnder(b.diskDir);
+  }
+}
+
+/** Unmounts every mount at or below `dir` (lazily: nothing of ours may still use it). */
+export function unmountUnder(dir: string): void {
+  for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
+    const target = line.split(' ')[1];
+    if (target !== undefined && (target === dir || target.startsWith(`${dir}/`))) {
+      try {
+        execFileSync('umount', ['-l', target]);
+      } catch {
+        // gone already
+      }
     }
   }
 }

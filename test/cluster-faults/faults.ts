@@ -22,6 +22,10 @@ export const FAULT_KINDS = [
   'packet-loss',
   /** kill -9 a broker, delete its log dir (a lost disk), restart it empty. */
   'restart-wiped',
+  /** A broker's log dir (its own tmpfs) filled up: appends there fail with ENOSPC; heal: space again. */
+  'disk-full',
+  /** A broker's wall clock stepped 10 minutes forward or back (libfaketime, that process only); heal: back to true time. */
+  'clock-jump',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -46,7 +50,7 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export async function applyFault(kind: FaultKind, target: number, cluster: FaultCluster, topology: Topology): Promise<AppliedFault> {
+export async function applyFault(kind: FaultKind, target: number, cluster: FaultCluster, topology: Topology, random: () => number): Promise<AppliedFault> {
   const name = `b${target}`;
   const otherBrokers = cluster.brokers.filter((b) => b.nodeId !== target).map((b) => b.name);
   const network = (detail: string): AppliedFault => ({
@@ -91,5 +95,13 @@ export async function applyFault(kind: FaultKind, target: number, cluster: Fault
           await cluster.startBroker(target);
         },
       };
+    case 'disk-full':
+      cluster.fillDisk(target);
+      return { kind, target, detail: `broker ${target}'s log dir full (ENOSPC)`, heal: async () => cluster.freeDisk(target) };
+    case 'clock-jump': {
+      const offset = random() < 0.5 ? '+10m' : '-10m';
+      cluster.setClock(target, offset);
+      return { kind, target, detail: `broker ${target}'s wall clock ${offset}`, heal: async () => cluster.setClock(target, '+0') };
+    }
   }
 }

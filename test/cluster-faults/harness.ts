@@ -21,6 +21,8 @@ export interface RunOptions {
   readonly holdMs: number;
   /** Quiet time between a healed cluster and the next fault (ms). */
   readonly settleMs: number;
+  /** No new episode starts after this long (ms since the run started; default: none). */
+  readonly maxMs?: number;
   /** Fault kinds to draw from (default: all). */
   readonly kinds?: readonly FaultKind[];
   readonly progress?: (line: string) => void;
@@ -119,7 +121,7 @@ export async function runFaults(options: RunOptions): Promise<RunSummary> {
   const random = seededRandom(options.seed);
   const kinds = options.kinds ?? FAULT_KINDS;
   const problems: string[] = [];
-  const cluster = new FaultCluster(options.topology, options.workDir, 3);
+  const cluster = new FaultCluster(options.topology, options.workDir, 3, { tmpfsDisks: kinds.includes('disk-full'), fakeClock: kinds.includes('clock-jump') });
   const endpoints: Endpoint[] = cluster.brokers.map((b) => ({ host: b.address, port: BROKER_PORT }));
   const faults: EpisodeRecord[] = [];
   const crashes: Array<{ nodeId: number; output: string }> = [];
@@ -134,6 +136,10 @@ export async function runFaults(options: RunOptions): Promise<RunSummary> {
     await new Promise((r) => setTimeout(r, options.settleMs));
     let round: FaultKind[] = [];
     for (let episode = 1; episode <= options.episodes; episode++) {
+      if (options.maxMs !== undefined && at() > options.maxMs) {
+        log(`stopping after ${episode - 1} episodes: the run's time limit (${options.maxMs} ms) is reached`);
+        break;
+      }
       // Every kind once per round, in a seeded order: a long run covers all kinds evenly.
       if (round.length === 0) round = shuffled(kinds, random);
       const kind = round.shift()!;
@@ -150,7 +156,7 @@ export async function runFaults(options: RunOptions): Promise<RunSummary> {
       }
       const acksBefore = workload.history.filter((e) => e.f === 'ack').length;
       const appliedAt = at();
-      const fault = await applyFault(kind, target, cluster, options.topology);
+      const fault = await applyFault(kind, target, cluster, options.topology, random);
       log(`episode ${episode}: ${fault.detail} at ${appliedAt} ms`);
       await new Promise((r) => setTimeout(r, options.holdMs));
       const acksDuringFault = workload.history.filter((e) => e.f === 'ack').length - acksBefore;

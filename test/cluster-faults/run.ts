@@ -1,5 +1,7 @@
 // Cluster fault runs: `pnpm exec node test/cluster-faults/run.ts [--episodes 200] [--hold-ms 10000]
-// [--settle-ms 2000] [--seed N] [--kinds kill,pause,...] [--out file.json] [--result]`. Root only.
+// [--settle-ms 2000] [--max-seconds S] [--seed N] [--kinds kill,pause,...] [--out file.json]
+// [--result]`. Root only. `--max-seconds`: no new episode after that long (the run then reports
+// how many it did).
 //
 // The outer process owns the network: it sweeps namespaces left by dead runs, creates the bridge
 // and the namespaces (netns.ts), re-executes itself inside the clients' namespace (where the
@@ -13,6 +15,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { unmountUnder } from './cluster.ts';
 import { FAULT_KINDS, type FaultKind } from './faults.ts';
 import { runFaults } from './harness.ts';
 import { assertIsolated, createTopology, destroyTopology, type NodeSpec, sweepStaleNamespaces, topologyOf } from './netns.ts';
@@ -31,6 +34,7 @@ const { values } = parseArgs({
     episodes: { type: 'string', default: '200' },
     'hold-ms': { type: 'string', default: '10000' },
     'settle-ms': { type: 'string', default: '2000' },
+    'max-seconds': { type: 'string' },
     seed: { type: 'string', default: String(Date.now() % 1_000_000) },
     kinds: { type: 'string', default: FAULT_KINDS.join(',') },
     mode: { type: 'string', default: 'long' },
@@ -54,6 +58,7 @@ if (values.inner !== undefined) {
     episodes: Number(values.episodes),
     holdMs: Number(values['hold-ms']),
     settleMs: Number(values['settle-ms']),
+    maxMs: values['max-seconds'] === undefined ? undefined : Number(values['max-seconds']) * 1000,
     kinds,
     progress: (line) => process.stdout.write(`${line}\n`),
   });
@@ -77,6 +82,7 @@ let inner: ReturnType<typeof spawn> | null = null;
 const cleanup = () => {
   inner?.kill('SIGKILL');
   destroyTopology(topology);
+  unmountUnder(workDir);
   rmSync(workDir, { recursive: true, force: true });
 };
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -104,6 +110,7 @@ try {
     values.seed,
     '--kinds',
     kinds.join(','),
+    ...(values['max-seconds'] === undefined ? [] : ['--max-seconds', values['max-seconds']]),
   ];
   inner = spawn('ip', ['netns', 'exec', topology.ns('cli'), process.execPath, ...args], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
   code = await new Promise<number | null>((r) => inner!.once('exit', (c) => r(c)));
