@@ -97,7 +97,7 @@ async function views(endpoints: readonly Endpoint[]): Promise<string> {
   return parts.join('; ');
 }
 
-/** With SLUICE_FAULTS_LOGS=<dir>, every broker's output so far is written there (diagnosis). */
+/** With SLUICE_FAULTS_LOGS=<dir>, every broker's output so far is written there (diagnosis): after an episode that left the cluster broken, and at the end. */
 function dumpLogs(cluster: FaultCluster, label: string): void {
   const dir = process.env.SLUICE_FAULTS_LOGS;
   if (dir === undefined || dir === '') return;
@@ -184,6 +184,7 @@ export async function runFaults(options: RunOptions): Promise<RunSummary> {
     problems.push(`run failed: ${(err as Error).stack ?? err}`);
     if (workload !== null) await workload.stop();
   } finally {
+    dumpLogs(cluster, 'end');
     await cluster.stop();
   }
   const report = check(workload?.history ?? []);
