@@ -196,6 +196,11 @@ export class ClusterNode {
     return bytes;
   }
 
+  /** The leaders this broker's fetchers follow partitions on now. */
+  get followedLeaders(): number[] {
+    return [...this.fetchers.keys()].sort((a, b) => a - b);
+  }
+
   /** What the metrics read at scrape time (metrics/cluster-probe.ts, ClusterStats). */
   stats(): {
     liveBrokers: number;
@@ -587,6 +592,10 @@ export class ClusterNode {
       try {
         await this.register();
         this.logger.info({ brokerEpoch: this.brokerEpochValue }, 'registered again after losing the lease');
+        // The fetchers stopped while fenced. The view's event for the new registration may have
+        // run before the lease was ours again (still fenced then), and no later change may come:
+        // restart following now.
+        this.syncRoles();
         this.controller?.poke();
       } catch (err) {
         this.logger.warn({ err }, 'registering again failed; retrying');

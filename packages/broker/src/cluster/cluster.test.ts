@@ -262,6 +262,23 @@ describe('cluster on the memory store', () => {
     expect(await b1.node.reserveProducerIds(1000, 0)).toBe(51_000);
   });
 
+  test('a follower that loses its lease stops fetching while fenced and fetches again once registered again', async () => {
+    // Found by the cluster fault harness (test/cluster-faults, a broker cut from etcd and the
+    // other brokers): the view's event for the new registration ran while the broker was still
+    // fenced, nothing changed afterwards, and the broker never fetched again (never rejoined the ISR).
+    const store = new MemoryKvStore();
+    const b1 = await startBroker(store, 1);
+    const b2 = await startBroker(store, 2);
+    await b1.node.createTopic('t', 1, 2, new Map());
+    const leader = b1.node.view.partition('t', 0)!.record.leader;
+    const follower = leader === 1 ? b2 : b1;
+    await eventually(() => expect(follower.node.followedLeaders).toEqual([leader]));
+    const epoch = follower.node.brokerEpoch;
+    store.expireLease(await leaseOf(store, follower.node.settings.nodeId));
+    await eventually(() => expect(follower.node.brokerEpoch).toBeGreaterThan(epoch), 8_000);
+    await eventually(() => expect(follower.node.followedLeaders).toEqual([leader]));
+  }, 15_000);
+
   test('a broker that loses its lease is fenced (leads nothing) and registers again as a new broker epoch', async () => {
     const store = new MemoryKvStore();
     const b = await startBroker(store, 1);

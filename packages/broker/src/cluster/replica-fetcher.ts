@@ -155,6 +155,7 @@ export class LeaderFetcher {
     if (response.errorCode !== ErrorCode.NONE) throw new Error(`replica fetch from ${this.leaderId} failed with error ${response.errorCode}`);
     const now = Date.now();
     let progressed = false;
+    let noSpace = false;
     for (const t of response.responses) {
       for (const p of t.partitions) {
         const f = followed.find((x) => x.partition.topic.name === t.topic && x.partition.index === p.partitionIndex);
@@ -172,6 +173,13 @@ export class LeaderFetcher {
               progressed = true;
             }
           } catch (err) {
+            if ((err as { code?: unknown }).code === 'NO_SPACE') {
+              // ENOSPC: the log wrote nothing of the refused batch and goes on once there is
+              // space, so this is no divergence: fetch it again from the log end, after a pause.
+              this.logger.warn({ topic: t.topic, partition: p.partitionIndex, err }, 'no space to mirror the leader; retrying');
+              noSpace = true;
+              continue;
+            }
             this.failed.set(f.partition, f.leaderEpoch);
             this.logger.error(
               { topic: t.topic, partition: p.partitionIndex, err },
@@ -183,8 +191,9 @@ export class LeaderFetcher {
         f.partition.followHighWatermark(Number(p.highWatermark));
       }
     }
+    if (noSpace) await this.sleep(RETRY_MS);
     // Nothing new and the leader did not wait (e.g. errors): do not spin.
-    if (!progressed && this.settings.maxWaitMs === 0) await this.sleep(50);
+    else if (!progressed && this.settings.maxWaitMs === 0) await this.sleep(50);
   }
 
   /**

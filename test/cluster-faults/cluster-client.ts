@@ -1,0 +1,150 @@
+// Raw protocol requests the harness makes itself (from the clients' namespace): the cluster's
+// view (Metadata), creating the workload topic, reading a partition from its leader. Every
+// request has a deadline: a paused broker keeps its connections open and never answers.
+
+import { parseRecordBatches } from '@sluice/protocol';
+import { RawClient } from '../support/raw-client.ts';
+import { fetchRequest } from '../support/requests.ts';
+
+const NO_TOPIC_ID = '00000000000000000000000000000000';
+
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface PartitionState {
+  readonly partition: number;
+  readonly leader: number;
+  readonly leaderEpoch: number;
+  readonly replicas: number[];
+  readonly isr: number[];
+}
+
+export interface ClusterState {
+  readonly brokers: number[];
+  readonly controller: number;
+  readonly partitions: PartitionState[];
+}
+
+export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** One request on a fresh connection, closed afterwards (also on timeout). */
+export async function requestOnce(endpoint: Endpoint, apiKey: number, version: number, body: object, ms = 3000): Promise<any> {
+  const client = await withDeadline(RawClient.connect(endpoint.port, endpoint.host), ms, `connect ${endpoint.host}`);
+  try {
+    return await withDeadline(client.request(apiKey, version, body, 'fault-harness'), ms, `request ${apiKey} to ${endpoint.host}`);
+  } finally {
+    client.close();
+  }
+}
+
+/** The topic's state as `endpoint` sees it. */
+export async function clusterState(endpoint: Endpoint, topic: string): Promise<ClusterState> {
+  const answer = await requestOnce(endpoint, 3, 12, {
+    topics: [{ name: topic, topicId: NO_TOPIC_ID }],
+    allowAutoTopicCreation: false,
+    includeTopicAuthorizedOperations: false,
+  });
+  const t = answer.topics[0];
+  if (t.errorCode !== 0) throw new Error(`Metadata for ${topic}: error ${t.errorCode}`);
+  return {
+    brokers: answer.brokers.map((b: { nodeId: number }) => b.nodeId).sort(),
+    controller: answer.controllerId,
+    partitions: t.partitions
+      .map((p: any) => ({
+        partition: p.partitionIndex,
+        leader: p.leaderId,
+        leaderEpoch: p.leaderEpoch,
+        replicas: [...p.replicaNodes].sort(),
+        isr: [...p.isrNodes].sort(),
+      }))
+      .sort((a: PartitionState, b: PartitionState) => a.partition - b.partition),
+  };
+}
+
+/** The first broker that answers Metadata. */
+export async function anyState(endpoints: readonly Endpoint[], topic: string): Promise<ClusterState> {
+  let last: unknown;
+  for (const e of endpoints) {
+    try {
+      return await clusterState(e, topic);
+    } catch (err) {
+      last = err;
+    }
+  }
+  throw last;
+}
+
+export async function createTopic(endpoint: Endpoint, topic: string, partitions: number, replicationFactor: number, minIsr: number): Promise<void> {
+  const answer = await requestOnce(
+    endpoint,
+    19,
+    7,
+    {
+      topics: [
+        { name: topic, numPartitions: partitions, replicationFactor, assignments: [], configs: [{ name: 'min.insync.replicas', value: String(minIsr) }] },
+      ],
+      timeoutMs: 10_000,
+      validateOnly: false,
+    },
+    15_000,
+  );
+  const code = answer.topics[0].errorCode;
+  if (code !== 0) throw new Error(`CreateTopics ${topic}: error ${code} ${answer.topics[0].errorMessage ?? ''}`);
+}
+
+export interface Fetched {
+  readonly errorCode: number;
+  readonly highWatermark: number;
+  readonly records: Array<{ offset: number; value: string }>;
+  /** The offset after the last record returned. */
+  readonly next: number;
+}
+
+/** One consumer Fetch (read_uncommitted, up to the high watermark) from `offset`. */
+export async function fetchFrom(client: RawClient, topic: string, partition: number, offset: number, maxWaitMs: number, ms = 3000): Promise<Fetched> {
+  const response = await withDeadline(client.request(1, 11, fetchRequest(topic, partition, offset, maxWaitMs, 1 << 20), 'fault-harness'), ms, 'fetch');
+  const answer = response.responses[0].partitions[0];
+  const highWatermark = Number(answer.highWatermark);
+  const records: Array<{ offset: number; value: string }> = [];
+  let next = offset;
+  if (answer.errorCode !== 0) return { errorCode: answer.errorCode, highWatermark, records, next };
+  const bytes: Uint8Array = answer.records ?? new Uint8Array(0);
+  for (const batch of parseRecordBatches(bytes, { allowTruncatedTail: true })) {
+    for (const record of batch.records) {
+      if (record.offset < offset) continue;
+      records.push({ offset: record.offset, value: record.value === null ? '' : Buffer.from(record.value).toString() });
+    }
+    next = Math.max(next, Number(batch.baseOffset) + batch.lastOffsetDelta + 1);
+  }
+  return { errorCode: 0, highWatermark, records, next };
+}
+
+/** Every record of a partition up to its high watermark, from the leader `endpoint`. */
+export async function readAll(endpoint: Endpoint, topic: string, partition: number): Promise<Array<{ offset: number; value: string }>> {
+  const client = await withDeadline(RawClient.connect(endpoint.port, endpoint.host), 3000, 'connect');
+  try {
+    const all: Array<{ offset: number; value: string }> = [];
+    let offset = 0;
+    for (;;) {
+      const got = await fetchFrom(client, topic, partition, offset, 0, 10_000);
+      if (got.errorCode !== 0) throw new Error(`final read ${topic}-${partition} at ${offset}: error ${got.errorCode}`);
+      all.push(...got.records);
+      if (got.next >= got.highWatermark || (got.records.length === 0 && got.next === offset)) {
+        if (got.next < got.highWatermark)
+          throw new Error(`final read ${topic}-${partition}: nothing at ${offset} below the high watermark ${got.highWatermark}`);
+        return all;
+      }
+      offset = got.next;
+    }
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,107 @@
+// The fault kinds. Each applies itself to a target chosen by the seeded random source and
+// returns how to heal it. Network faults are nftables rules (netns.ts); process faults are
+// signals and restarts (cluster.ts).
+
+import { SESSION_TIMEOUT_MS, type FaultCluster } from './cluster.ts';
+import { dropOneWay, healNetwork, packetLoss, partition, type Topology } from './netns.ts';
+
+export const FAULT_KINDS = [
+  /** kill -9 a broker; heal: restart it on its data dir. */
+  'kill',
+  /** SIGSTOP a broker for the hold time (well past the lease TTL); heal: SIGCONT. */
+  'pause',
+  /** A broker cut from the other brokers and etcd, both ways (clients still reach it). */
+  'partition-isolate',
+  /** A broker's packets to the other brokers and etcd dropped; theirs to it still arrive. */
+  'partition-one-way',
+  /** A broker cut from etcd only (brokers and clients still reach it). */
+  'partition-etcd',
+  /** Two brokers and etcd on one side, one broker on the other, with the clients on the minority side. */
+  'partition-majority',
+  /** 30 % of a broker's packets dropped at random, both directions. */
+  'packet-loss',
+  /** kill -9 a broker, delete its log dir (a lost disk), restart it empty. */
+  'restart-wiped',
+  /** A broker's log dir (its own tmpfs) filled up: appends there fail with ENOSPC; heal: space again. */
+  'disk-full',
+  /** A broker's wall clock stepped 10 minutes forward or back (libfaketime, that process only); heal: back to true time. */
+  'clock-jump',
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export interface AppliedFault {
+  readonly kind: FaultKind;
+  /** Broker node id the fault is aimed at. */
+  readonly target: number;
+  /** What was done, for the report. */
+  readonly detail: string;
+  heal(): Promise<void>;
+}
+
+/** Deterministic random numbers from a seed (mulberry32): a seed replays the fault schedule. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export async function applyFault(kind: FaultKind, target: number, cluster: FaultCluster, topology: Topology, random: () => number): Promise<AppliedFault> {
+  const name = `b${target}`;
+  const otherBrokers = cluster.brokers.filter((b) => b.nodeId !== target).map((b) => b.name);
+  const network = (detail: string): AppliedFault => ({
+    kind,
+    target,
+    detail,
+    heal: async () => healNetwork(topology),
+  });
+  switch (kind) {
+    case 'kill':
+      await cluster.kill(target);
+      return { kind, target, detail: `kill -9 broker ${target}`, heal: () => cluster.startBroker(target) };
+    case 'pause':
+      cluster.pause(target);
+      return { kind, target, detail: `SIGSTOP broker ${target} (lease TTL ${SESSION_TIMEOUT_MS} ms)`, heal: async () => cluster.resume(target) };
+    case 'partition-isolate':
+      partition(topology, [name], [...otherBrokers, 'etcd']);
+      return network(`broker ${target} | other brokers + etcd, both ways`);
+    case 'partition-one-way':
+      for (const other of [...otherBrokers, 'etcd']) dropOneWay(topology, name, other);
+      return network(`broker ${target} → other brokers + etcd dropped`);
+    case 'partition-etcd':
+      partition(topology, [name], ['etcd']);
+      return network(`broker ${target} | etcd, both ways`);
+    case 'partition-majority':
+      // The clients stay with the minority broker: they see a broker that must stop serving.
+      partition(topology, [name, 'cli'], [...otherBrokers, 'etcd']);
+      return network(`broker ${target} + clients | other brokers + etcd`);
+    case 'packet-loss':
+      packetLoss(topology, name, 30);
+      return network(`30 % packet loss at broker ${target}`);
+    case 'restart-wiped':
+      await cluster.kill(target);
+      cluster.wipe(target);
+      return {
+        kind,
+        target,
+        detail: `kill -9 broker ${target}, log dir deleted`,
+        heal: async () => {
+          // Its old registration must expire first (a new directory id is another broker).
+          await new Promise((r) => setTimeout(r, SESSION_TIMEOUT_MS + 1000));
+          await cluster.startBroker(target);
+        },
+      };
+    case 'disk-full':
+      cluster.fillDisk(target);
+      return { kind, target, detail: `broker ${target}'s log dir full (ENOSPC)`, heal: async () => cluster.freeDisk(target) };
+    case 'clock-jump': {
+      const offset = random() < 0.5 ? '+10m' : '-10m';
+      cluster.setClock(target, offset);
+      return { kind, target, detail: `broker ${target}'s wall clock ${offset}`, heal: async () => cluster.setClock(target, '+0') };
+    }
+  }
+}
