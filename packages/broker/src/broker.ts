@@ -24,6 +24,11 @@ import { type ListenerAuth, listenerAuth } from './security/listener-auth.ts';
 import { GroupCoordinator } from './groups/coordinator.ts';
 import { groupCoordinatorConfig } from './groups/config.ts';
 import { OffsetsTopicLog } from './groups/offsets-topic-log.ts';
+import type { TopicImages } from './groups/consumer-group-manager.ts';
+import { shareGroupConfig } from './share/config.ts';
+import { ShareCoordinator } from './share/share-coordinator.ts';
+import { SHARE_STATE_TOPIC } from './share/share-state-records.ts';
+import { ShareStateTopicLog } from './share/share-state-log.ts';
 import { OFFSETS_TOPIC } from './groups/partitioning.ts';
 import { advertisedApiVersions, createHandlerRegistry, type HandlerRegistry } from './handlers/index.ts';
 import { LogCleaner } from './log-cleaner.ts';
@@ -72,6 +77,7 @@ export class Broker {
   private cluster: ClusterNode | null = null;
   private topics: TopicRegistry | null = null;
   private groups: GroupCoordinator | null = null;
+  private share: ShareCoordinator | null = null;
   private transactions: TransactionCoordinator | null = null;
   private writer: ConnectionWriter | null = null;
   /** SSL listeners' TLS config (null without an SSL listener). */
@@ -167,6 +173,7 @@ export class Broker {
     groups.load();
     context.useGroupCoordinator(groups);
     this.groups = groups;
+    this.startShareCoordinator(context, topics, topicImages, logger.child({ subsystem: 'share' }));
     this.startTransactionCoordinator(context, topics, groups);
     const ssl = this.config.listeners.some((l) => usesTls(l.securityProtocol));
     if (ssl) this.tls = new TlsListenerConfig(this.config, logger.child({ subsystem: 'tls' }));
@@ -271,6 +278,7 @@ export class Broker {
     // transactions stops at its next step; the next start completes them).
     this.transactions?.close();
     this.groups?.close();
+    this.share?.close();
     this.writer?.close();
     this.tls?.close();
     this.topics?.close();
@@ -320,6 +328,23 @@ export class Broker {
    * prepared gets its markers; until then its requests answer COORDINATOR_LOAD_IN_PROGRESS,
    * as Kafka's do while a transaction state partition loads.
    */
+  /** Share groups (KIP-932): share-partition state is replayed from __share_group_state first. */
+  private startShareCoordinator(context: BrokerContext, topics: TopicRegistry, topicImages: TopicImages, shareLogger: Logger): void {
+    const stateLog = new ShareStateTopicLog({ config: this.config, topics, topicCreator: context.topicCreator }, shareLogger);
+    context.topicCreator.registerInternalTopic(SHARE_STATE_TOPIC, () => stateLog.topic());
+    const share = new ShareCoordinator({
+      config: shareGroupConfig(this.config),
+      stateLog,
+      topicRegistry: topics,
+      topics: topicImages,
+      logger: shareLogger,
+      onRecordsReleased: (partition) => context.delayedFetches.checkSoon(partition),
+    });
+    share.load();
+    context.useShareCoordinator(share);
+    this.share = share;
+  }
+
   private startTransactionCoordinator(context: BrokerContext, topics: TopicRegistry, groups: GroupCoordinator): void {
     const txnLogger = this.logger.child({ subsystem: 'transactions' });
     const stateLog = new TransactionStateTopicLog({ config: this.config, topics, topicCreator: context.topicCreator }, txnLogger);

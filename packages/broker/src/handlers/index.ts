@@ -20,6 +20,10 @@ import { describeUserScramCredentialsHandler } from './describe-user-scram-crede
 import { apiVersionsHandler } from './api-versions.ts';
 import { consumerGroupDescribeHandler } from './consumer-group-describe.ts';
 import { consumerGroupHeartbeatHandler } from './consumer-group-heartbeat.ts';
+import { shareAcknowledgeHandler } from './share-acknowledge.ts';
+import { shareFetchHandler } from './share-fetch.ts';
+import { shareGroupDescribeHandler } from './share-group-describe.ts';
+import { shareGroupHeartbeatHandler } from './share-group-heartbeat.ts';
 import { createPartitionsHandler } from './create-partitions.ts';
 import { createTopicsHandler } from './create-topics.ts';
 import { deleteGroupsHandler } from './delete-groups.ts';
@@ -91,6 +95,10 @@ export function createHandlerRegistry(extra: readonly ApiHandler[] = []): Handle
     listTransactionsHandler,
     consumerGroupHeartbeatHandler,
     consumerGroupDescribeHandler,
+    shareGroupHeartbeatHandler,
+    shareGroupDescribeHandler,
+    shareFetchHandler,
+    shareAcknowledgeHandler,
     describeLogDirsHandler,
     electLeadersHandler,
     alterPartitionReassignmentsHandler,

@@ -84,7 +84,9 @@ export interface SharePartitionSnapshot {
   readonly runs: readonly StateRun[];
 }
 
-export type AckOutcome = { readonly ok: true; readonly changed: boolean } | { readonly ok: false; readonly errorCode: 'INVALID_RECORD_STATE' | 'INVALID_REQUEST'; readonly message: string };
+export type AckOutcome =
+  | { readonly ok: true; readonly changed: boolean }
+  | { readonly ok: false; readonly errorCode: 'INVALID_RECORD_STATE' | 'INVALID_REQUEST'; readonly message: string };
 
 /** Counters of what happened, for the metrics probe. */
 export interface SharePartitionEvents {
@@ -221,10 +223,12 @@ export class SharePartition {
     let previousLast = -1;
     for (const batch of batches) {
       const span = batch.lastOffset - batch.firstOffset + 1;
-      if (span <= 0 || batch.firstOffset <= previousLast) return invalid('INVALID_REQUEST', 'acknowledgement batches must be ordered, non-empty and not overlap');
+      if (span <= 0 || batch.firstOffset <= previousLast)
+        return invalid('INVALID_REQUEST', 'acknowledgement batches must be ordered, non-empty and not overlap');
       if (batch.acknowledgeTypes.length !== 1 && batch.acknowledgeTypes.length !== span)
         return invalid('INVALID_REQUEST', 'acknowledgeTypes must hold one type or one per offset');
-      if (batch.acknowledgeTypes.some((t) => t < AcknowledgeType.GAP || t > AcknowledgeType.RENEW)) return invalid('INVALID_REQUEST', 'unknown acknowledge type');
+      if (batch.acknowledgeTypes.some((t) => t < AcknowledgeType.GAP || t > AcknowledgeType.RENEW))
+        return invalid('INVALID_REQUEST', 'unknown acknowledge type');
       previousLast = batch.lastOffset;
       for (let offset = batch.firstOffset; offset <= batch.lastOffset; offset++) {
         const record = this.inFlight.get(offset);
@@ -264,8 +268,9 @@ export class SharePartition {
     let released = 0;
     for (const record of this.inFlight.values()) {
       if (record.state !== RecordState.ACQUIRED || record.memberId !== memberId) continue;
-      settle(record, this.releasedState(record.deliveryCount));
-      if (record.state === RecordState.ARCHIVED) this.events.archived++;
+      const next = this.releasedState(record.deliveryCount);
+      settle(record, next);
+      if (next === RecordState.ARCHIVED) this.events.archived++;
       released++;
     }
     if (released > 0) this.advanceStart();
@@ -277,8 +282,9 @@ export class SharePartition {
     let expired = 0;
     for (const record of this.inFlight.values()) {
       if (record.state !== RecordState.ACQUIRED || record.lockExpiresAt > now) continue;
-      settle(record, this.releasedState(record.deliveryCount));
-      if (record.state === RecordState.ARCHIVED) this.events.archived++;
+      const next = this.releasedState(record.deliveryCount);
+      settle(record, next);
+      if (next === RecordState.ARCHIVED) this.events.archived++;
       expired++;
     }
     this.events.lockExpired += expired;
