@@ -68,21 +68,23 @@ function buildIfStale(stamp: string, inputs: string[], outputs: string[], make: 
   writeFileSync(stamp, hash);
 }
 
-export function ensureJavaClient(): ClientCommand {
+/** The Java client programs (JavaClient by default; ShareClient for share groups), built together. */
+export function ensureJavaClient(mainClass: 'JavaClient' | 'ShareClient' = 'JavaClient'): ClientCommand {
   requireTool('java', ['-version'], 'the Java tests need a JDK 17+ (apt-get install openjdk-17-jdk-headless)');
   requireTool('javac', ['-version'], 'the Java tests need a JDK 17+ with javac (apt-get install openjdk-17-jdk-headless)');
   requireTool('mvn', ['-v'], 'the Java tests resolve kafka-clients with Maven (apt-get install maven)');
-  const source = join(JAVA_DIR, 'src', 'main', 'java', 'dev', 'sluice', 'test', 'JavaClient.java');
+  const sourceDir = join(JAVA_DIR, 'src', 'main', 'java', 'dev', 'sluice', 'test');
+  const sources = ['JavaClient.java', 'ShareClient.java'].map((f) => join(sourceDir, f));
   const target = join(JAVA_DIR, 'target');
-  const classFile = join(target, 'classes', 'dev', 'sluice', 'test', 'JavaClient.class');
-  buildIfStale(join(JAVA_DIR, 'target', '.stamp'), [join(JAVA_DIR, 'pom.xml'), source], [classFile], () => {
+  const classFiles = ['JavaClient.class', 'ShareClient.class'].map((f) => join(target, 'classes', 'dev', 'sluice', 'test', f));
+  buildIfStale(join(JAVA_DIR, 'target', '.stamp'), [join(JAVA_DIR, 'pom.xml'), ...sources], classFiles, () => {
     build(
       'Maven dependency resolution',
       'mvn',
       ['-q', '-B', 'dependency:copy-dependencies', '-DincludeScope=runtime', '-DoutputDirectory=target/lib'],
       JAVA_DIR,
     );
-    build('javac', 'javac', ['-d', join(target, 'classes'), '-cp', join(target, 'lib', '*'), source], JAVA_DIR);
+    build('javac', 'javac', ['-d', join(target, 'classes'), '-cp', join(target, 'lib', '*'), ...sources], JAVA_DIR);
   });
   return {
     name: 'java',
@@ -92,7 +94,7 @@ export function ensureJavaClient(): ClientCommand {
       '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
       '-cp',
       `${join(target, 'classes')}:${join(target, 'lib', '*')}`,
-      'dev.sluice.test.JavaClient',
+      `dev.sluice.test.${mainClass}`,
     ],
   };
 }
