@@ -41,7 +41,7 @@ export const shareAcknowledgeHandler = defineHandler({
       throttleTimeMs: 0,
       errorCode: 0,
       errorMessage: null,
-      acquisitionLockTimeoutMs: broker.share.lockDurationMs,
+      acquisitionLockTimeoutMs: broker.share.lockDurationMs(groupId),
       responses: byTopic(results, (r) => ({
         partitionIndex: r.partition,
         errorCode: r.errorCode,

@@ -67,7 +67,13 @@ export function leaderOf(broker: BrokerContext, ref: SharePartitionRef) {
   return { leaderId: partition === undefined ? -1 : broker.nodeId, leaderEpoch: partition?.leaderEpoch ?? -1 };
 }
 
-function answer(ctx: RequestContext, acks: readonly ShareAckResult[], fetched: readonly SharePartitionFetch[], denied: readonly SharePartitionRef[]) {
+function answer(
+  ctx: RequestContext,
+  groupId: string,
+  acks: readonly ShareAckResult[],
+  fetched: readonly SharePartitionFetch[],
+  denied: readonly SharePartitionRef[],
+) {
   const broker = ctx.broker;
   type Entry = SharePartitionRef & { ack?: ShareAckResult; fetch?: SharePartitionFetch; denied?: boolean };
   const entries = new Map<string, Entry>();
@@ -93,7 +99,7 @@ function answer(ctx: RequestContext, acks: readonly ShareAckResult[], fetched: r
       acquiredRecords: (e.fetch?.acquired ?? []).map((r) => ({ firstOffset: r.firstOffset, lastOffset: r.lastOffset, deliveryCount: r.deliveryCount })),
     }),
   );
-  return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, acquisitionLockTimeoutMs: broker.share.lockDurationMs, responses, nodeEndpoints: [] };
+  return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, acquisitionLockTimeoutMs: broker.share.lockDurationMs(groupId), responses, nodeEndpoints: [] };
 }
 
 export const shareFetchHandler = defineHandler({
@@ -124,12 +130,12 @@ export const shareFetchHandler = defineHandler({
     });
     if (outcome.errorCode !== 0 || !('acks' in outcome)) return topLevelError(outcome.errorCode, 'errorMessage' in outcome ? outcome.errorMessage : null);
     const acks = await outcome.acks;
-    if (renewOnly || outcome.fetchFrom.length === 0) return answer(ctx, acks, [], denied);
+    if (renewOnly || outcome.fetchFrom.length === 0) return answer(ctx, groupId, acks, [], denied);
     const maxRecords = request.maxRecords > 0 ? request.maxRecords : DEFAULT_MAX_RECORDS;
     const acquire = () => share.acquire(groupId, memberId, outcome.fetchFrom, maxRecords, request.maxBytes);
     const fetched = acquire();
     const gotRecords = (f: readonly SharePartitionFetch[]) => f.some((p) => p.acquired.length > 0 || p.errorCode !== 0);
-    if (gotRecords(fetched) || acks.length > 0 || request.maxWaitMs <= 0) return answer(ctx, acks, fetched, denied);
+    if (gotRecords(fetched) || acks.length > 0 || request.maxWaitMs <= 0) return answer(ctx, groupId, acks, fetched, denied);
     return new Promise((resolve) => {
       let ready: SharePartitionFetch[] = fetched;
       broker.delayedFetches.watch(
@@ -139,7 +145,7 @@ export const shareFetchHandler = defineHandler({
             return gotRecords(ready);
           },
           onComplete() {
-            resolve(answer(ctx, acks, ready, denied));
+            resolve(answer(ctx, groupId, acks, ready, denied));
           },
         },
         share.partitionsFor(outcome.fetchFrom),

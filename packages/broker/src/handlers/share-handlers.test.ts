@@ -5,6 +5,13 @@
 import { buildRecordBatch, ErrorCode } from '@sluice/protocol';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { callHandler } from '../testing/call-handler.ts';
+import { DEFAULT_SHARE_GROUP_CONFIG } from '../share/config.ts';
+import { ShareCoordinator } from '../share/share-coordinator.ts';
+import { MemoryShareStateLog } from '../share/share-state-log.ts';
+import { silentLogger } from '../logger.ts';
+import { deleteGroupsHandler } from './delete-groups.ts';
+import { describeConfigsHandler } from './describe-configs.ts';
+import { incrementalAlterConfigsHandler } from './incremental-alter-configs.ts';
 import { harness } from '../testing/group-harness.ts';
 import { startTestBroker, type TestBroker } from '../testing/test-broker.ts';
 import { shareAcknowledgeHandler } from './share-acknowledge.ts';
@@ -188,5 +195,83 @@ describe('ShareFetch and ShareAcknowledge', () => {
       forgottenTopicsData: [],
     });
     expect(partitionOf(res).errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_ID);
+  });
+});
+
+describe('share group configs (GROUP resources) and DeleteGroups', () => {
+  const alter = (configs: Array<{ name: string; configOperation: number; value: string | null }>, validateOnly = false) =>
+    callHandler(incrementalAlterConfigsHandler, t.broker, 1, { resources: [{ resourceType: 32, resourceName: 'sg', configs }], validateOnly });
+  const describeGroup = () =>
+    callHandler(describeConfigsHandler, t.broker, 4, {
+      resources: [{ resourceType: 32, resourceName: 'sg', configurationKeys: null }],
+      includeSynonyms: false,
+      includeDocumentation: false,
+    });
+
+  test('share.auto.offset.reset=earliest and a group lock duration take effect, are described, and survive a reload', async () => {
+    append(4);
+    const res = await alter([
+      { name: 'share.auto.offset.reset', configOperation: 0, value: 'earliest' },
+      { name: 'share.record.lock.duration.ms', configOperation: 0, value: '20000' },
+    ]);
+    expect(res.responses[0]).toMatchObject({ errorCode: 0, resourceType: 32, resourceName: 'sg' });
+    const fetched = await fetch('a', 0);
+    expect(fetched.acquisitionLockTimeoutMs).toBe(20_000);
+    expect(acquired(fetched)).toEqual([{ firstOffset: 0, lastOffset: 2, deliveryCount: 1 }]);
+    const described = (await describeGroup()).results[0];
+    expect(described.errorCode).toBe(0);
+    expect(described.configs.find((c: any) => c.name === 'share.auto.offset.reset')).toMatchObject({ value: 'earliest', configSource: 8 });
+    expect(described.configs.find((c: any) => c.name === 'share.session.timeout.ms')).toMatchObject({ value: '45000', configSource: 5 });
+  });
+
+  test('the configs are replayed from the state log with the share-partitions', async () => {
+    const log = new MemoryShareStateLog();
+    const make = () =>
+      new ShareCoordinator({
+        config: DEFAULT_SHARE_GROUP_CONFIG,
+        stateLog: log,
+        topicRegistry: t.topics,
+        topics: { byName: () => undefined, all: () => [] },
+        logger: silentLogger,
+      });
+    const first = make();
+    await first.alterGroupConfigs('g', [{ name: 'share.record.lock.duration.ms', operation: 0, value: '16000' }], false);
+    const second = make();
+    second.load();
+    expect(second.lockDurationMs('g')).toBe(16_000);
+    await second.alterGroupConfigs('g', [{ name: 'share.record.lock.duration.ms', operation: 1, value: null }], false);
+    const third = make();
+    third.load();
+    expect(third.lockDurationMs('g')).toBe(30_000);
+  });
+
+  test('unknown names, values out of bounds and APPEND are INVALID_CONFIG; validateOnly changes nothing', async () => {
+    for (const config of [
+      { name: 'share.nope', configOperation: 0, value: '1' },
+      { name: 'share.record.lock.duration.ms', configOperation: 0, value: '1000' },
+      { name: 'share.auto.offset.reset', configOperation: 0, value: 'by_duration:PT1H' },
+      { name: 'share.auto.offset.reset', configOperation: 2, value: 'latest' },
+    ]) {
+      expect((await alter([config])).responses[0].errorCode).toBe(ErrorCode.INVALID_CONFIG);
+    }
+    expect((await alter([{ name: 'share.auto.offset.reset', configOperation: 0, value: 'earliest' }], true)).responses[0].errorCode).toBe(0);
+    expect((await describeGroup()).results[0].configs.find((c: any) => c.name === 'share.auto.offset.reset')).toMatchObject({
+      value: 'latest',
+      configSource: 5,
+    });
+  });
+
+  test('DeleteGroups deletes an empty share group with its state; one with members is NON_EMPTY_GROUP', async () => {
+    await heartbeat('m', 0);
+    await fetch('m', 0);
+    const busy = await callHandler(deleteGroupsHandler, t.broker, 2, { groupsNames: ['sg'] });
+    expect(busy.results).toEqual([{ groupId: 'sg', errorCode: ErrorCode.NON_EMPTY_GROUP }]);
+    await heartbeat('m', -1);
+    const done = await callHandler(deleteGroupsHandler, t.broker, 2, { groupsNames: ['sg'] });
+    expect(done.results[0].errorCode).toBe(0);
+    expect(t.broker.share.sharePartition('sg', { topicId, partition: 0 })).toBeUndefined();
+    expect((await callHandler(shareGroupDescribeHandler, t.broker, 1, { groupIds: ['sg'], includeAuthorizedOperations: false })).groups[0].errorCode).toBe(
+      ErrorCode.GROUP_ID_NOT_FOUND,
+    );
   });
 });

@@ -2,6 +2,7 @@
 // `group.share.*` names, defaults and bounds; config-table.ts defines them).
 
 import type { BrokerConfig } from '../config.ts';
+import type { ShareGroupConfigBounds } from './group-configs.ts';
 
 export interface ShareGroupConfig {
   /** group.share.session.timeout.ms: a member is removed after this long without a heartbeat. */
@@ -18,6 +19,8 @@ export interface ShareGroupConfig {
   readonly maxSize: number;
   /** What a new share-partition starts from: Kafka's group config share.auto.offset.reset (latest). */
   readonly autoOffsetReset: 'earliest' | 'latest';
+  /** The group.share.min/max.* bounds group-level configs are checked against. */
+  readonly bounds: ShareGroupConfigBounds;
 }
 
 export const DEFAULT_SHARE_GROUP_CONFIG: ShareGroupConfig = {
@@ -28,6 +31,14 @@ export const DEFAULT_SHARE_GROUP_CONFIG: ShareGroupConfig = {
   maxInFlightRecords: 2000,
   maxSize: 200,
   autoOffsetReset: 'latest',
+  bounds: {
+    minSessionTimeoutMs: 45_000,
+    maxSessionTimeoutMs: 60_000,
+    minHeartbeatIntervalMs: 5000,
+    maxHeartbeatIntervalMs: 15_000,
+    minRecordLockDurationMs: 15_000,
+    maxRecordLockDurationMs: 60_000,
+  },
 };
 
 /** Kafka's checks of each share-group setting against its min/max bounds. */
@@ -60,5 +71,13 @@ export function shareGroupConfig(config: BrokerConfig): ShareGroupConfig {
     maxInFlightRecords: config.int('group.share.partition.max.record.locks'),
     maxSize: config.int('group.share.max.size'),
     autoOffsetReset: DEFAULT_SHARE_GROUP_CONFIG.autoOffsetReset,
+    bounds: {
+      minSessionTimeoutMs: config.int('group.share.min.session.timeout.ms'),
+      maxSessionTimeoutMs: config.int('group.share.max.session.timeout.ms'),
+      minHeartbeatIntervalMs: config.int('group.share.min.heartbeat.interval.ms'),
+      maxHeartbeatIntervalMs: config.int('group.share.max.heartbeat.interval.ms'),
+      minRecordLockDurationMs: config.int('group.share.min.record.lock.duration.ms'),
+      maxRecordLockDurationMs: config.int('group.share.max.record.lock.duration.ms'),
+    },
   };
 }

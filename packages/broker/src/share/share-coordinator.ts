@@ -29,9 +29,18 @@ import type { Logger } from '../logger.ts';
 import type { Partition } from '../partition.ts';
 import type { TopicRegistry } from '../topics.ts';
 import type { ShareGroupConfig } from './config.ts';
+import { applyGroupConfigOperations, effectiveShareConfig, GROUP_CONFIG_DEFS, type GroupConfigOperation } from './group-configs.ts';
 import { type DescribedShareGroup, ShareGroupManager, type ShareHeartbeatInput, type ShareHeartbeatResult } from './share-group-manager.ts';
 import { type AcknowledgementBatch, type AcquiredRange, type LogBatchSpan, SharePartition } from './share-partition.ts';
-import { decodeShareStateKey, decodeShareStateValue, encodeShareStateKey, encodeShareStateValue } from './share-state-records.ts';
+import {
+  decodeGroupConfigValue,
+  decodeShareStateKey,
+  decodeShareStateValue,
+  encodeGroupConfigKey,
+  encodeGroupConfigValue,
+  encodeShareStateKey,
+  encodeShareStateValue,
+} from './share-state-records.ts';
 import { type ShareStateLog, ShareStateLogError } from './share-state-log.ts';
 
 export interface SharePartitionRef {
@@ -107,6 +116,8 @@ export class ShareCoordinator {
   private readonly partitions = new Map<string, Map<string, SharePartition>>();
   /** groupId\0memberId → session. */
   private readonly sessions = new Map<string, ShareSession>();
+  /** groupId → its group-level configs (group-configs.ts). */
+  private readonly groupConfigs = new Map<string, Map<string, string>>();
 
   constructor(options: ShareCoordinatorOptions) {
     this.config = options.config;
@@ -117,15 +128,58 @@ export class ShareCoordinator {
     this.timers = new KeyedTimers(this.clock);
     this.onRecordsReleased = options.onRecordsReleased ?? (() => {});
     this.groups = new ShareGroupManager({
-      config: options.config,
+      configFor: (groupId) => this.configFor(groupId),
       clock: this.clock,
       topics: options.topics,
       onMemberRemoved: (groupId, memberId) => this.memberRemoved(groupId, memberId),
     });
   }
 
-  get lockDurationMs(): number {
-    return this.config.recordLockDurationMs;
+  /** The group's settings: its group-level configs over the broker's group.share.* ones. */
+  configFor(groupId: string): ShareGroupConfig {
+    return effectiveShareConfig(this.config, this.groupConfigs.get(groupId));
+  }
+
+  /** The group's acquisition lock duration (AcquisitionLockTimeoutMs). */
+  lockDurationMs(groupId: string): number {
+    return this.configFor(groupId).recordLockDurationMs;
+  }
+
+  /** The group's configs for DescribeConfigs: every one, with its value and whether the group set it. */
+  describeGroupConfigs(groupId: string): Array<{ name: string; value: string; isDefault: boolean; doc: string; type: 'int' | 'string' }> {
+    const own = this.groupConfigs.get(groupId);
+    return GROUP_CONFIG_DEFS.map((def) => ({
+      name: def.name,
+      value: own?.get(def.name) ?? def.brokerValue(this.config),
+      isDefault: own?.has(def.name) !== true,
+      doc: def.doc,
+      type: def.type,
+    }));
+  }
+
+  /**
+   * IncrementalAlterConfigs on a GROUP resource: applies SET/DELETE operations all or nothing,
+   * persisted before the answer. INVALID_CONFIG for an unknown name or a value out of bounds.
+   */
+  async alterGroupConfigs(
+    groupId: string,
+    operations: readonly GroupConfigOperation[],
+    validateOnly: boolean,
+  ): Promise<{ errorCode: number; errorMessage: string | null }> {
+    if (groupId === '') return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Group id must not be empty' };
+    const outcome = applyGroupConfigOperations(this.groupConfigs.get(groupId) ?? new Map(), operations, this.config.bounds);
+    if ('error' in outcome) return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: outcome.error };
+    if (validateOnly) return { errorCode: 0, errorMessage: null };
+    try {
+      const value = outcome.configs.size === 0 ? null : encodeGroupConfigValue(outcome.configs);
+      const { durable } = this.stateLog.append(encodeGroupConfigKey(groupId), value, this.clock.now());
+      if (outcome.configs.size === 0) this.groupConfigs.delete(groupId);
+      else this.groupConfigs.set(groupId, outcome.configs);
+      await durable;
+      return { errorCode: 0, errorMessage: null };
+    } catch (err) {
+      return { errorCode: storageErrorCode(err), errorMessage: err instanceof Error ? err.message : String(err) };
+    }
   }
 
   /** Rebuilds every share-partition from the state log (the latest snapshot of each wins). */
@@ -133,11 +187,16 @@ export class ShareCoordinator {
     let count = 0;
     this.stateLog.replay((keyBytes, valueBytes) => {
       const key = decodeShareStateKey(keyBytes);
+      count++;
+      if (key.kind === 'groupConfig') {
+        if (valueBytes === null) this.groupConfigs.delete(key.groupId);
+        else this.groupConfigs.set(key.groupId, decodeGroupConfigValue(valueBytes));
+        return;
+      }
       const byRef = this.partitionsOf(key.groupId);
       const ref = refKey({ topicId: key.topicId, partition: key.partition });
       if (valueBytes === null) byRef.delete(ref);
       else byRef.set(ref, SharePartition.restore(decodeShareStateValue(valueBytes), this.config));
-      count++;
     });
     if (count > 0) this.logger.info({ records: count }, 'share-partition state loaded');
   }
@@ -243,6 +302,7 @@ export class ShareCoordinator {
       this.timers.cancel(`lock-${groupId}-${ref}`);
       writes.push(this.stateLog.append(encodeShareStateKey({ groupId, topicId, partition: Number(partition) }), null, this.clock.now()).durable);
     }
+    if (this.groupConfigs.delete(groupId)) writes.push(this.stateLog.append(encodeGroupConfigKey(groupId), null, this.clock.now()).durable);
     await Promise.all(writes);
     return true;
   }
@@ -268,7 +328,7 @@ export class ShareCoordinator {
     const bytes = reader?.readBytes(from, maxBytes) ?? null;
     if (bytes === null) return null;
     const spans = batchSpans(bytes, limit);
-    const acquired = sp.acquire(memberId, spans, maxRecords, this.clock.now(), this.config.recordLockDurationMs);
+    const acquired = sp.acquire(memberId, spans, maxRecords, this.clock.now(), this.lockDurationMs(groupId));
     this.persist(groupId, ref, sp);
     if (acquired.length === 0) return null;
     this.scheduleLockExpiry(groupId, ref, sp, partition);
@@ -292,7 +352,7 @@ export class ShareCoordinator {
         results.push(Promise.resolve({ ...ref, errorCode: ErrorCode.INVALID_RECORD_STATE, errorMessage: 'no records were acquired from this partition' }));
         continue;
       }
-      const outcome = sp.acknowledge(memberId, request.batches, this.clock.now(), this.config.recordLockDurationMs);
+      const outcome = sp.acknowledge(memberId, request.batches, this.clock.now(), this.lockDurationMs(groupId));
       if (!outcome.ok) {
         results.push(Promise.resolve({ ...ref, errorCode: ErrorCode[outcome.errorCode], errorMessage: outcome.message }));
         continue;
@@ -316,7 +376,7 @@ export class ShareCoordinator {
     const byRef = this.partitionsOf(groupId);
     let sp = byRef.get(refKey(ref));
     if (sp === undefined) {
-      const start = this.config.autoOffsetReset === 'earliest' ? partition.logStartOffset : partition.highWatermark;
+      const start = this.configFor(groupId).autoOffsetReset === 'earliest' ? partition.logStartOffset : partition.highWatermark;
       sp = new SharePartition(start, this.config);
       byRef.set(refKey(ref), sp);
       this.persist(groupId, ref, sp);

@@ -78,7 +78,8 @@ export interface DescribedShareGroup {
 }
 
 export interface ShareGroupManagerOptions {
-  readonly config: ShareGroupConfig;
+  /** The group's effective settings (its group-level configs over the broker's). */
+  readonly configFor: (groupId: string) => ShareGroupConfig;
   readonly clock: Clock;
   readonly topics: TopicImages;
   /** Called when a member leaves or is removed (its held records are released). */
@@ -95,7 +96,7 @@ const error = (errorCode: number, errorMessage: string | null, memberId: string 
 });
 
 export class ShareGroupManager {
-  private readonly config: ShareGroupConfig;
+  private readonly configFor: (groupId: string) => ShareGroupConfig;
   private readonly clock: Clock;
   private readonly topics: TopicImages;
   private readonly timers: KeyedTimers;
@@ -103,7 +104,7 @@ export class ShareGroupManager {
   private readonly groups = new Map<string, ShareGroup>();
 
   constructor(options: ShareGroupManagerOptions) {
-    this.config = options.config;
+    this.configFor = options.configFor;
     this.clock = options.clock;
     this.topics = options.topics;
     this.timers = new KeyedTimers(options.clock);
@@ -137,8 +138,9 @@ export class ShareGroupManager {
         this.groups.set(input.groupId, group);
       }
       if (member === undefined) {
-        if (group.members.size >= this.config.maxSize) {
-          return error(ErrorCode.GROUP_MAX_SIZE_REACHED, `The share group has reached its maximum capacity of ${this.config.maxSize} members.`);
+        const maxSize = this.configFor(group.groupId).maxSize;
+        if (group.members.size >= maxSize) {
+          return error(ErrorCode.GROUP_MAX_SIZE_REACHED, `The share group has reached its maximum capacity of ${maxSize} members.`);
         }
         member = {
           memberId: input.memberId,
@@ -188,7 +190,7 @@ export class ShareGroupManager {
       errorMessage: null,
       memberId: member.memberId,
       memberEpoch: member.epoch,
-      heartbeatIntervalMs: this.config.heartbeatIntervalMs,
+      heartbeatIntervalMs: this.configFor(group.groupId).heartbeatIntervalMs,
       assignment,
     };
   }
@@ -221,7 +223,7 @@ export class ShareGroupManager {
   }
 
   private scheduleSessionTimeout(group: ShareGroup, memberId: string): void {
-    this.timers.schedule(sessionKey(group.groupId, memberId), this.config.sessionTimeoutMs, () => {
+    this.timers.schedule(sessionKey(group.groupId, memberId), this.configFor(group.groupId).sessionTimeoutMs, () => {
       if (this.groups.get(group.groupId) === group && group.members.has(memberId)) this.removeMember(group, memberId);
     });
   }

@@ -2,11 +2,14 @@
 // its value the share-partition's latest snapshot (share-partition.ts), so the compacted topic
 // keeps exactly what a restart needs. A null value (tombstone) deletes the share-partition.
 //
-// Set in stone (data on disk); big-endian, strings int16-length UTF-8:
+// Set in stone (data on disk); big-endian, strings int16-length UTF-8. A share-partition:
 //   key    int16 version (0), string groupId, uuid topicId (16 bytes), int32 partition
 //   value  int16 version (0), int64 startOffset, int64 endOffset, int32 runCount,
 //          runCount × { int64 firstOffset, int64 lastOffset, int8 state, int16 deliveryCount }
 // state is the RecordState code (0 available, 1 acquired, 2 acknowledged, 4 archived).
+// A share group's group-level configs (group-configs.ts); a tombstone clears them all:
+//   key    int16 version (1), string groupId
+//   value  int16 version (0), int32 count, count × { string name, string value }
 // This is Sluice's own format, not Kafka's ShareSnapshot/ShareUpdate records: the topic is
 // internal and only Sluice reads it.
 
@@ -34,12 +37,45 @@ export function encodeShareStateKey(key: SharePartitionKey): Uint8Array {
   });
 }
 
-export function decodeShareStateKey(bytes: Uint8Array): SharePartitionKey {
+const GROUP_CONFIG_KEY_VERSION = 1;
+
+export function encodeGroupConfigKey(groupId: string): Uint8Array {
+  return encodeRecord('share group config key', (w) => {
+    w.int16(GROUP_CONFIG_KEY_VERSION);
+    w.string(groupId);
+  });
+}
+
+export function encodeGroupConfigValue(configs: ReadonlyMap<string, string>): Uint8Array {
+  return encodeRecord('share group config value', (w) => {
+    w.int16(VALUE_VERSION);
+    w.int32(configs.size);
+    for (const [name, value] of configs) {
+      w.string(name);
+      w.string(value);
+    }
+  });
+}
+
+export function decodeGroupConfigValue(bytes: Uint8Array): Map<string, string> {
   const r = new Reader(bytes);
   const version = r.int16();
-  if (version !== KEY_VERSION) throw new Error(`unknown share state key version ${version}`);
+  if (version !== VALUE_VERSION) throw new Error(`unknown share group config value version ${version}`);
+  const configs = new Map<string, string>();
+  for (let i = r.int32(); i > 0; i--) configs.set(strictUtf8.decode(r.borrow(r.int16())), strictUtf8.decode(r.borrow(r.int16())));
+  return configs;
+}
+
+/** A decoded key: a share-partition's, or a group's configs'. */
+export type ShareStateKey = ({ readonly kind: 'partition' } & SharePartitionKey) | { readonly kind: 'groupConfig'; readonly groupId: string };
+
+export function decodeShareStateKey(bytes: Uint8Array): ShareStateKey {
+  const r = new Reader(bytes);
+  const version = r.int16();
+  if (version !== KEY_VERSION && version !== GROUP_CONFIG_KEY_VERSION) throw new Error(`unknown share state key version ${version}`);
   const groupId = strictUtf8.decode(r.borrow(r.int16()));
-  return { groupId, topicId: r.uuid(), partition: r.int32() };
+  if (version === GROUP_CONFIG_KEY_VERSION) return { kind: 'groupConfig', groupId };
+  return { kind: 'partition', groupId, topicId: r.uuid(), partition: r.int32() };
 }
 
 export function encodeShareStateValue(snapshot: SharePartitionSnapshot): Uint8Array {
