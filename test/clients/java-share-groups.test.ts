@@ -18,7 +18,6 @@ import { type ClientCommand, ensureJavaClient } from './support.ts';
 const TOPIC = 'share-orders';
 const GROUP = 'share-group';
 const PER_ROUND = 200;
-const HELD_ROUND = 30;
 const DELIVERY_LIMIT = 3;
 const TEST_TIMEOUT_MS = 240_000;
 
