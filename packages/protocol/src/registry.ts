@@ -57,6 +57,14 @@ import { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from './messages/txn-
 import { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from './messages/write-txn-markers.ts';
 import { ShareAcknowledgeRequest, ShareAcknowledgeResponse } from './messages/share-acknowledge.ts';
 import { ShareFetchRequest, ShareFetchResponse } from './messages/share-fetch.ts';
+import {
+  AlterShareGroupOffsetsRequest,
+  AlterShareGroupOffsetsResponse,
+  DeleteShareGroupOffsetsRequest,
+  DeleteShareGroupOffsetsResponse,
+  DescribeShareGroupOffsetsRequest,
+  DescribeShareGroupOffsetsResponse,
+} from './messages/share-group-offsets.ts';
 import { ShareGroupDescribeRequest, ShareGroupDescribeResponse } from './messages/share-group-describe.ts';
 import { ShareGroupHeartbeatRequest, ShareGroupHeartbeatResponse } from './messages/share-group-heartbeat.ts';
 
@@ -108,6 +116,9 @@ const pairs: ReadonlyArray<readonly [MessageSpec, MessageSpec]> = [
   [ShareGroupDescribeRequest, ShareGroupDescribeResponse],
   [ShareFetchRequest, ShareFetchResponse],
   [ShareAcknowledgeRequest, ShareAcknowledgeResponse],
+  [DescribeShareGroupOffsetsRequest, DescribeShareGroupOffsetsResponse],
+  [AlterShareGroupOffsetsRequest, AlterShareGroupOffsetsResponse],
+  [DeleteShareGroupOffsetsRequest, DeleteShareGroupOffsetsResponse],
   [DescribeProducersRequest, DescribeProducersResponse],
   [DescribeTransactionsRequest, DescribeTransactionsResponse],
   [ListTransactionsRequest, ListTransactionsResponse],

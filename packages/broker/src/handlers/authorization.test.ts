@@ -707,6 +707,33 @@ const ROWS: Row[] = [
     denied: E.GROUP_AUTHORIZATION_FAILED,
     grants: [{ type: GROUP, name: 'sg', op: O.READ }],
   },
+  {
+    api: 'DescribeShareGroupOffsets',
+    key: 90,
+    version: 0,
+    body: { groups: [{ groupId: 'sg', topics: null }] },
+    codes: (r) => [r.groups[0].errorCode],
+    denied: E.GROUP_AUTHORIZATION_FAILED,
+    grants: [{ type: GROUP, name: 'sg', op: O.DESCRIBE }],
+  },
+  {
+    api: 'AlterShareGroupOffsets',
+    key: 91,
+    version: 0,
+    body: { groupId: 'sg', topics: [] },
+    codes: (r) => [r.errorCode],
+    denied: E.GROUP_AUTHORIZATION_FAILED,
+    grants: [{ type: GROUP, name: 'sg', op: O.READ }],
+  },
+  {
+    api: 'DeleteShareGroupOffsets',
+    key: 92,
+    version: 0,
+    body: { groupId: 'sg', topics: [] },
+    codes: (r) => [r.errorCode],
+    denied: E.GROUP_AUTHORIZATION_FAILED,
+    grants: [{ type: GROUP, name: 'sg', op: O.DELETE }],
+  },
 ];
 
 /** The test broker's topics as the consumer groups read them (as broker.ts wires them). */

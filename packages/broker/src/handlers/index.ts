@@ -24,6 +24,7 @@ import { shareAcknowledgeHandler } from './share-acknowledge.ts';
 import { shareFetchHandler } from './share-fetch.ts';
 import { shareGroupDescribeHandler } from './share-group-describe.ts';
 import { shareGroupHeartbeatHandler } from './share-group-heartbeat.ts';
+import { alterShareGroupOffsetsHandler, deleteShareGroupOffsetsHandler, describeShareGroupOffsetsHandler } from './share-group-offsets.ts';
 import { createPartitionsHandler } from './create-partitions.ts';
 import { createTopicsHandler } from './create-topics.ts';
 import { deleteGroupsHandler } from './delete-groups.ts';
@@ -99,6 +100,9 @@ export function createHandlerRegistry(extra: readonly ApiHandler[] = []): Handle
     shareGroupDescribeHandler,
     shareFetchHandler,
     shareAcknowledgeHandler,
+    describeShareGroupOffsetsHandler,
+    alterShareGroupOffsetsHandler,
+    deleteShareGroupOffsetsHandler,
     describeLogDirsHandler,
     electLeadersHandler,
     alterPartitionReassignmentsHandler,

@@ -18,6 +18,7 @@ import { shareAcknowledgeHandler } from './share-acknowledge.ts';
 import { shareFetchHandler } from './share-fetch.ts';
 import { shareGroupDescribeHandler } from './share-group-describe.ts';
 import { shareGroupHeartbeatHandler } from './share-group-heartbeat.ts';
+import { alterShareGroupOffsetsHandler, deleteShareGroupOffsetsHandler, describeShareGroupOffsetsHandler } from './share-group-offsets.ts';
 
 let t: TestBroker;
 let topicId: string;
@@ -273,5 +274,47 @@ describe('share group configs (GROUP resources) and DeleteGroups', () => {
     expect((await callHandler(shareGroupDescribeHandler, t.broker, 1, { groupIds: ['sg'], includeAuthorizedOperations: false })).groups[0].errorCode).toBe(
       ErrorCode.GROUP_ID_NOT_FOUND,
     );
+  });
+});
+
+describe('DescribeShareGroupOffsets, AlterShareGroupOffsets, DeleteShareGroupOffsets', () => {
+  const describeOffsets = (topics: Array<{ topicName: string; partitions: number[] }> | null = null) =>
+    callHandler(describeShareGroupOffsetsHandler, t.broker, 0, { groups: [{ groupId: 'sg', topics }] });
+
+  test('describe shows the start offset; alter moves it for an empty group; delete forgets it', async () => {
+    expect((await describeOffsets()).groups[0].errorCode).toBe(ErrorCode.GROUP_ID_NOT_FOUND);
+    append(6);
+    await heartbeat('m', 0);
+    await fetch('m', 0);
+    append(2);
+    expect((await describeOffsets()).groups[0]).toMatchObject({
+      errorCode: 0,
+      topics: [{ topicName: 'q', topicId, partitions: [{ partitionIndex: 0, startOffset: 6, leaderEpoch: 0, errorCode: 0 }] }],
+    });
+    const alter = (startOffset: number, topicName = 'q') =>
+      callHandler(alterShareGroupOffsetsHandler, t.broker, 0, { groupId: 'sg', topics: [{ topicName, partitions: [{ partitionIndex: 0, startOffset }] }] });
+    expect((await alter(2)).errorCode).toBe(ErrorCode.NON_EMPTY_GROUP);
+    await heartbeat('m', -1);
+    const altered = await alter(2);
+    expect(altered).toMatchObject({ errorCode: 0, responses: [{ topicName: 'q', topicId, partitions: [{ partitionIndex: 0, errorCode: 0 }] }] });
+    expect((await alter(0, 'nope')).responses[0].partitions[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    expect((await describeOffsets([{ topicName: 'q', partitions: [0, 5] }])).groups[0].topics[0].partitions).toMatchObject([
+      { partitionIndex: 0, startOffset: 2, errorCode: 0 },
+      { partitionIndex: 5, startOffset: -1, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION },
+    ]);
+    // The next member starts from the altered offset.
+    await heartbeat('n', 0);
+    expect(acquired(await fetch('n', 0))).toEqual([{ firstOffset: 2, lastOffset: 4, deliveryCount: 1 }]);
+    await heartbeat('n', -1);
+
+    const deleted = await callHandler(deleteShareGroupOffsetsHandler, t.broker, 0, { groupId: 'sg', topics: [{ topicName: 'q' }, { topicName: 'nope' }] });
+    expect(deleted).toMatchObject({
+      errorCode: 0,
+      responses: [
+        { topicName: 'q', errorCode: 0 },
+        { topicName: 'nope', errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION },
+      ],
+    });
+    expect(t.broker.share.sharePartition('sg', { topicId, partition: 0 })).toBeUndefined();
   });
 });

@@ -307,6 +307,59 @@ export class ShareCoordinator {
     return true;
   }
 
+  /** Whether the id is a share group: one with members, or with share-partition state. */
+  isShareGroup(groupId: string): boolean {
+    return this.groups.group(groupId) !== undefined || (this.partitions.get(groupId)?.size ?? 0) > 0;
+  }
+
+  /** Whether the share group has members (its offsets may then not be altered or deleted). */
+  hasMembers(groupId: string): boolean {
+    return (this.groups.group(groupId)?.members.size ?? 0) > 0;
+  }
+
+  /** The group's share-partitions and their start offsets (DescribeShareGroupOffsets). */
+  startOffsets(groupId: string): Array<SharePartitionRef & { readonly startOffset: number }> {
+    return [...(this.partitions.get(groupId) ?? [])].map(([key, sp]) => {
+      const [topicId, partition] = key.split(':');
+      return { topicId, partition: Number(partition), startOffset: sp.startOffset };
+    });
+  }
+
+  /**
+   * AlterShareGroupOffsets: each share-partition starts over at its new start offset (nothing in
+   * flight), persisted before the answer. The caller checked that the group has no members.
+   */
+  async alterStartOffset(groupId: string, ref: SharePartitionRef, startOffset: number): Promise<{ errorCode: number; errorMessage: string | null }> {
+    const sp = new SharePartition(startOffset, this.config);
+    this.partitionsOf(groupId).set(refKey(ref), sp);
+    this.timers.cancel(`lock-${groupId}-${refKey(ref)}`);
+    try {
+      await this.persist(groupId, ref, sp);
+      return { errorCode: 0, errorMessage: null };
+    } catch (err) {
+      return { errorCode: storageErrorCode(err), errorMessage: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  /** DeleteShareGroupOffsets: forgets every share-partition of the topic (tombstones, durable). */
+  async deleteStartOffsets(groupId: string, topicId: string): Promise<{ errorCode: number; errorMessage: string | null }> {
+    const byRef = this.partitions.get(groupId);
+    try {
+      const writes: Array<Promise<void>> = [];
+      for (const key of [...(byRef?.keys() ?? [])]) {
+        const [id, partition] = key.split(':');
+        if (id !== topicId) continue;
+        writes.push(this.stateLog.append(encodeShareStateKey({ groupId, topicId, partition: Number(partition) }), null, this.clock.now()).durable);
+        byRef!.delete(key);
+        this.timers.cancel(`lock-${groupId}-${key}`);
+      }
+      await Promise.all(writes);
+      return { errorCode: 0, errorMessage: null };
+    } catch (err) {
+      return { errorCode: storageErrorCode(err), errorMessage: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
   private acquireFrom(
     groupId: string,
     memberId: string,

@@ -3254,6 +3254,206 @@ export interface ShareAcknowledgeResponseNodeEndpoints {
   _unknownTaggedFields?: UnknownTaggedField[];
 }
 
+// --- DescribeShareGroupOffsets (API key 90)
+
+/** DescribeShareGroupOffsetsRequest (API key 90), served v0-v0, flexible from v0. */
+export interface DescribeShareGroupOffsetsRequest {
+  /** Versions 0+. */
+  groups: DescribeShareGroupOffsetsRequestGroups[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeShareGroupOffsetsRequest.groups[]. */
+export interface DescribeShareGroupOffsetsRequestGroups {
+  /** Versions 0+. */
+  groupId: string;
+  /** Versions 0+. Default null. */
+  topics: DescribeShareGroupOffsetsRequestGroupsTopics[] | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeShareGroupOffsetsRequest.groups[].topics[]. */
+export interface DescribeShareGroupOffsetsRequestGroupsTopics {
+  /** Versions 0+. */
+  topicName: string;
+  /** Versions 0+. */
+  partitions: number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** DescribeShareGroupOffsetsResponse (API key 90), served v0-v0, flexible from v0. */
+export interface DescribeShareGroupOffsetsResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  groups: readonly DescribeShareGroupOffsetsResponseGroups[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeShareGroupOffsetsResponse.groups[]. */
+export interface DescribeShareGroupOffsetsResponseGroups {
+  /** Versions 0+. */
+  groupId: string;
+  /** Versions 0+. */
+  topics: readonly DescribeShareGroupOffsetsResponseGroupsTopics[];
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. Default null. */
+  errorMessage: string | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeShareGroupOffsetsResponse.groups[].topics[]. */
+export interface DescribeShareGroupOffsetsResponseGroupsTopics {
+  /** Versions 0+. */
+  topicName: string;
+  /** Versions 0+. */
+  topicId: string;
+  /** Versions 0+. */
+  partitions: readonly DescribeShareGroupOffsetsResponseGroupsTopicsPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeShareGroupOffsetsResponse.groups[].topics[].partitions[]. */
+export interface DescribeShareGroupOffsetsResponseGroupsTopicsPartitions {
+  /** Versions 0+. */
+  partitionIndex: number;
+  /** Versions 0+. */
+  startOffset: number;
+  /** Versions 0+. */
+  leaderEpoch: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. Default null. */
+  errorMessage: string | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- AlterShareGroupOffsets (API key 91)
+
+/** AlterShareGroupOffsetsRequest (API key 91), served v0-v0, flexible from v0. */
+export interface AlterShareGroupOffsetsRequest {
+  /** Versions 0+. */
+  groupId: string;
+  /** Versions 0+. */
+  topics: AlterShareGroupOffsetsRequestTopics[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AlterShareGroupOffsetsRequest.topics[]. */
+export interface AlterShareGroupOffsetsRequestTopics {
+  /** Versions 0+. */
+  topicName: string;
+  /** Versions 0+. */
+  partitions: AlterShareGroupOffsetsRequestTopicsPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AlterShareGroupOffsetsRequest.topics[].partitions[]. */
+export interface AlterShareGroupOffsetsRequestTopicsPartitions {
+  /** Versions 0+. */
+  partitionIndex: number;
+  /** Versions 0+. */
+  startOffset: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** AlterShareGroupOffsetsResponse (API key 91), served v0-v0, flexible from v0. */
+export interface AlterShareGroupOffsetsResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. Default null. */
+  errorMessage: string | null;
+  /** Versions 0+. */
+  responses: readonly AlterShareGroupOffsetsResponseResponses[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AlterShareGroupOffsetsResponse.responses[]. */
+export interface AlterShareGroupOffsetsResponseResponses {
+  /** Versions 0+. */
+  topicName: string;
+  /** Versions 0+. */
+  topicId: string;
+  /** Versions 0+. */
+  partitions: readonly AlterShareGroupOffsetsResponseResponsesPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AlterShareGroupOffsetsResponse.responses[].partitions[]. */
+export interface AlterShareGroupOffsetsResponseResponsesPartitions {
+  /** Versions 0+. */
+  partitionIndex: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. Default null. */
+  errorMessage: string | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- DeleteShareGroupOffsets (API key 92)
+
+/** DeleteShareGroupOffsetsRequest (API key 92), served v0-v0, flexible from v0. */
+export interface DeleteShareGroupOffsetsRequest {
+  /** Versions 0+. */
+  groupId: string;
+  /** Versions 0+. */
+  topics: DeleteShareGroupOffsetsRequestTopics[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DeleteShareGroupOffsetsRequest.topics[]. */
+export interface DeleteShareGroupOffsetsRequestTopics {
+  /** Versions 0+. */
+  topicName: string;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** DeleteShareGroupOffsetsResponse (API key 92), served v0-v0, flexible from v0. */
+export interface DeleteShareGroupOffsetsResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. Default null. */
+  errorMessage: string | null;
+  /** Versions 0+. */
+  responses: readonly DeleteShareGroupOffsetsResponseResponses[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DeleteShareGroupOffsetsResponse.responses[]. */
+export interface DeleteShareGroupOffsetsResponseResponses {
+  /** Versions 0+. */
+  topicName: string;
+  /** Versions 0+. */
+  topicId: string;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. Default null. */
+  errorMessage: string | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
 // --- DescribeProducers (API key 61)
 
 /** DescribeProducersRequest (API key 61), served v0-v0, flexible from v0. */
@@ -3587,6 +3787,9 @@ export interface RequestTypes {
   77: ShareGroupDescribeRequest;
   78: ShareFetchRequest;
   79: ShareAcknowledgeRequest;
+  90: DescribeShareGroupOffsetsRequest;
+  91: AlterShareGroupOffsetsRequest;
+  92: DeleteShareGroupOffsetsRequest;
   61: DescribeProducersRequest;
   65: DescribeTransactionsRequest;
   66: ListTransactionsRequest;
@@ -3643,6 +3846,9 @@ export interface ResponseTypes {
   77: ShareGroupDescribeResponse;
   78: ShareFetchResponse;
   79: ShareAcknowledgeResponse;
+  90: DescribeShareGroupOffsetsResponse;
+  91: AlterShareGroupOffsetsResponse;
+  92: DeleteShareGroupOffsetsResponse;
   61: DescribeProducersResponse;
   65: DescribeTransactionsResponse;
   66: ListTransactionsResponse;
