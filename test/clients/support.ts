@@ -75,10 +75,10 @@ function ensureJavaBuild(): { classes: string; lib: string } {
   requireTool('javac', ['-version'], 'the Java tests need a JDK 17+ with javac (apt-get install openjdk-17-jdk-headless)');
   requireTool('mvn', ['-v'], 'the Java tests resolve kafka-clients with Maven (apt-get install maven)');
   const sourceDir = join(JAVA_DIR, 'src', 'main', 'java', 'dev', 'sluice', 'test');
-  const sources = ['JavaClient.java', 'WordCountStreams.java'].map((f) => join(sourceDir, f));
+  const sources = ['JavaClient.java', 'WordCountStreams.java', 'ShareClient.java'].map((f) => join(sourceDir, f));
   const target = join(JAVA_DIR, 'target');
   const classes = join(target, 'classes');
-  const classFiles = ['JavaClient.class', 'WordCountStreams.class'].map((f) => join(classes, 'dev', 'sluice', 'test', f));
+  const classFiles = ['JavaClient.class', 'WordCountStreams.class', 'ShareClient.class'].map((f) => join(classes, 'dev', 'sluice', 'test', f));
   buildIfStale(join(JAVA_DIR, 'target', '.stamp'), [join(JAVA_DIR, 'pom.xml'), ...sources], classFiles, () => {
     build(
       'Maven dependency resolution',
@@ -91,7 +91,8 @@ function ensureJavaBuild(): { classes: string; lib: string } {
   return { classes, lib: join(target, 'lib', '*') };
 }
 
-export function ensureJavaClient(): ClientCommand {
+/** The Java client programs (JavaClient by default; ShareClient for share groups). */
+export function ensureJavaClient(mainClass: 'JavaClient' | 'ShareClient' = 'JavaClient'): ClientCommand {
   const { classes, lib } = ensureJavaBuild();
   return {
     name: 'java',
@@ -101,7 +102,7 @@ export function ensureJavaClient(): ClientCommand {
       '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
       '-cp',
       `${classes}:${lib}`,
-      'dev.sluice.test.JavaClient',
+      `dev.sluice.test.${mainClass}`,
     ],
   };
 }

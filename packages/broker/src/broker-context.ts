@@ -24,6 +24,7 @@ import { DenialLogLimiter } from './security/acl/denial-log.ts';
 import { ClientQuotas } from './quotas/client-quota-manager.ts';
 import { FileClientQuotaStore } from './quotas/client-quota-store.ts';
 import { FileScramCredentialStore } from './security/sasl/scram-credential-store.ts';
+import type { ShareCoordinator } from './share/share-coordinator.ts';
 import { ShutdownSignal } from './shutdown.ts';
 import { TopicCreator } from './topic-creation.ts';
 import type { TopicRegistry } from './topics.ts';
@@ -81,6 +82,7 @@ export class BrokerContext {
   private advertised: readonly Listener[];
   private apiVersionTable: ReadonlyArray<{ apiKey: number; minVersion: number; maxVersion: number }> = [];
   private groupCoordinator: GroupCoordinator | null = null;
+  private shareCoordinator: ShareCoordinator | null = null;
   private clusterNode: ClusterNode | null = null;
   private transactionCoordinator: TransactionCoordinator | null = null;
   private markerWriter: PartitionMarkerWriter | null = null;
@@ -141,6 +143,16 @@ export class BrokerContext {
 
   useGroupCoordinator(coordinator: GroupCoordinator): void {
     this.groupCoordinator = coordinator;
+  }
+
+  /** The share coordinator (KIP-932 share groups and share-partition state), set once loaded. */
+  get share(): ShareCoordinator {
+    if (this.shareCoordinator === null) throw new Error('BUG: the share coordinator is not loaded yet');
+    return this.shareCoordinator;
+  }
+
+  useShareCoordinator(coordinator: ShareCoordinator): void {
+    this.shareCoordinator = coordinator;
   }
 
   /** Cluster mode: this broker's part in the cluster (view, leadership); null on a single node. */

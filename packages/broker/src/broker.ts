@@ -25,6 +25,11 @@ import { type ListenerAuth, listenerAuth } from './security/listener-auth.ts';
 import { GroupCoordinator } from './groups/coordinator.ts';
 import { groupCoordinatorConfig } from './groups/config.ts';
 import { type OffsetsReplication, OffsetsTopicLog } from './groups/offsets-topic-log.ts';
+import type { TopicImages } from './groups/consumer-group-manager.ts';
+import { shareGroupConfig } from './share/config.ts';
+import { ShareCoordinator } from './share/share-coordinator.ts';
+import { SHARE_STATE_TOPIC } from './share/share-state-records.ts';
+import { ShareStateTopicLog } from './share/share-state-log.ts';
 import { OFFSETS_TOPIC } from './groups/partitioning.ts';
 import { advertisedApiVersions, createHandlerRegistry, type HandlerRegistry } from './handlers/index.ts';
 import { LogCleaner } from './log-cleaner.ts';
@@ -73,6 +78,7 @@ export class Broker {
   private cluster: ClusterNode | null = null;
   private topics: TopicRegistry | null = null;
   private groups: GroupCoordinator | null = null;
+  private share: ShareCoordinator | null = null;
   private transactions: TransactionCoordinator | null = null;
   private writer: ConnectionWriter | null = null;
   /** Each SSL / SASL_SSL listener's TLS config, by listener name. */
@@ -179,6 +185,7 @@ export class Broker {
     this.cluster?.onRolesChanged(() => this.syncGroupPartitions(groups));
     context.useGroupCoordinator(groups);
     this.groups = groups;
+    this.startShareCoordinator(context, topics, topicImages, logger.child({ subsystem: 'share' }));
     this.startTransactionCoordinator(context, topics, groups);
     const tlsLogger = logger.child({ subsystem: 'tls' });
     for (const l of this.config.listeners) {
@@ -287,6 +294,7 @@ export class Broker {
     // transactions stops at its next step; the next start completes them).
     this.transactions?.close();
     this.groups?.close();
+    this.share?.close();
     this.writer?.close();
     for (const tls of this.tls.values()) tls.close();
     this.tls.clear();
@@ -383,6 +391,23 @@ export class Broker {
    * prepared gets its markers; until then its requests answer COORDINATOR_LOAD_IN_PROGRESS,
    * as Kafka's do while a transaction state partition loads.
    */
+  /** Share groups (KIP-932): share-partition state is replayed from __share_group_state first. */
+  private startShareCoordinator(context: BrokerContext, topics: TopicRegistry, topicImages: TopicImages, shareLogger: Logger): void {
+    const stateLog = new ShareStateTopicLog({ config: this.config, topics, topicCreator: context.topicCreator }, shareLogger);
+    context.topicCreator.registerInternalTopic(SHARE_STATE_TOPIC, () => stateLog.topic());
+    const share = new ShareCoordinator({
+      config: shareGroupConfig(this.config),
+      stateLog,
+      topicRegistry: topics,
+      topics: topicImages,
+      logger: shareLogger,
+      onRecordsReleased: (partition) => context.delayedFetches.checkSoon(partition),
+    });
+    share.load();
+    context.useShareCoordinator(share);
+    this.share = share;
+  }
+
   private startTransactionCoordinator(context: BrokerContext, topics: TopicRegistry, groups: GroupCoordinator): void {
     const txnLogger = this.logger.child({ subsystem: 'transactions' });
     const stateLog = new TransactionStateTopicLog({ config: this.config, topics, topicCreator: context.topicCreator }, txnLogger);

@@ -9,7 +9,7 @@
 
 import { ErrorCode } from '@sluice/protocol';
 import type { BrokerContext } from './broker-context.ts';
-import { ConfigError, type ConfigValue, RESOURCE_BROKER, RESOURCE_TOPIC } from './config.ts';
+import { ConfigError, type ConfigValue, RESOURCE_BROKER, RESOURCE_GROUP, RESOURCE_TOPIC } from './config.ts';
 import { TopicConfig, validateTopicOverrides } from './topic-config.ts';
 import { topicNameProblem } from './topics.ts';
 
@@ -32,7 +32,6 @@ const refused = (errorCode: number, errorMessage: string): ResourceOutcome => ({
 const UNSUPPORTED_TYPES: ReadonlyMap<number, string> = new Map([
   [8, 'BROKER_LOGGER'],
   [16, 'CLIENT_METRICS'],
-  [32, 'GROUP'],
 ]);
 
 /**
@@ -50,6 +49,8 @@ export function preprocessConfigResources<R extends ConfigResourceChange>(
   changesNothing: (resource: R) => boolean = () => false,
   /** The authorization check, after Kafka's request checks and before any processing; null = allowed. */
   denied: (resource: R) => ResourceOutcome | null = () => null,
+  /** Whether the API changes GROUP (32) resources (IncrementalAlterConfigs: share-group configs). */
+  groupsServed = false,
 ): Array<ResourceOutcome | null> {
   const seen = new Map<string, number>();
   resources.forEach((r, i) => {
@@ -80,6 +81,9 @@ export function preprocessConfigResources<R extends ConfigResourceChange>(
         // broker config is dynamic.
         return refused(ErrorCode.INVALID_REQUEST, 'Sluice broker configs are static; set them in server.properties or with --override.');
       }
+      case RESOURCE_GROUP:
+        if (groupsServed) return denied(r);
+        return refused(ErrorCode.INVALID_REQUEST, 'Group configs are changed with IncrementalAlterConfigs');
       default: {
         const known = UNSUPPORTED_TYPES.get(r.resourceType);
         return refused(ErrorCode.INVALID_REQUEST, known === undefined ? `Unknown resource type ${r.resourceType}` : `Sluice has no ${known} configs`);

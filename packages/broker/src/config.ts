@@ -25,6 +25,8 @@ export interface ConfigDef {
 /** Kafka's ConfigResource.Type ids of the resources Sluice has configs for. */
 export const RESOURCE_TOPIC = 2;
 export const RESOURCE_BROKER = 4;
+/** Kafka's ConfigResource.Type.GROUP: share groups' group-level configs. */
+export const RESOURCE_GROUP = 32;
 
 export class ConfigError extends Error {
   readonly key: string;

@@ -22,17 +22,19 @@ const WIDE: FeatureSpec[] = [
 ];
 
 describe('FeatureLevels', () => {
-  test('what ApiVersions reports: metadata.version 3.3-IV3 and group.version 1 finalized; ranges from 0 hidden from v3 clients', () => {
+  test('what ApiVersions reports: metadata.version 3.3-IV3, group.version 1 and share.version 1 finalized; ranges from 0 hidden from v3 clients', () => {
     const f = new FeatureLevels(tempDir(), 1);
     expect(f.supportedFeatures(4)).toEqual([
       { name: 'metadata.version', minVersion: 7, maxVersion: 7 },
       { name: 'transaction.version', minVersion: 0, maxVersion: 0 },
       { name: 'group.version', minVersion: 0, maxVersion: 1 },
+      { name: 'share.version', minVersion: 0, maxVersion: 1 },
     ]);
     expect(f.supportedFeatures(3)).toEqual([{ name: 'metadata.version', minVersion: 7, maxVersion: 7 }]);
     expect(f.finalizedFeatures()).toEqual([
       { name: 'metadata.version', maxVersionLevel: 7, minVersionLevel: 7 },
       { name: 'group.version', maxVersionLevel: 1, minVersionLevel: 1 },
+      { name: 'share.version', maxVersionLevel: 1, minVersionLevel: 1 },
     ]);
     expect(f.epoch).toBe(0);
   });
@@ -71,7 +73,7 @@ describe('FeatureLevels', () => {
     expect(f.level('group.version')).toBe(1);
     f.update([{ feature: 'group.version', maxVersionLevel: 0, upgradeType: UpgradeType.SAFE_DOWNGRADE }], false);
     expect(f.epoch).toBe(1);
-    expect(f.finalizedFeatures().map((x) => x.name)).toEqual(['metadata.version']);
+    expect(f.finalizedFeatures().map((x) => x.name)).toEqual(['metadata.version', 'share.version']);
     const reopened = new FeatureLevels(dir, 1, WIDE);
     expect(reopened.level('group.version')).toBe(0);
     expect(reopened.epoch).toBe(1);

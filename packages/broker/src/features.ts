@@ -11,8 +11,10 @@
 //   (ConsumerGroupHeartbeat/ConsumerGroupDescribe), as a Kafka 4 cluster finalizes it.
 // - transaction.version at 0..0: clients read it to decide whether to use transactions v2
 //   (KIP-890 part 2); level 0 is the truth until that lands.
-// - kraft.version, eligible.leader.replicas.version, share.version, streams.version: absent,
-//   Sluice serves nothing they describe.
+// - share.version 0..1, finalized at 1: share groups (KIP-932) are served (ShareGroupHeartbeat,
+//   ShareGroupDescribe, ShareFetch, ShareAcknowledge), on by default as in Kafka 4.2.
+// - kraft.version, eligible.leader.replicas.version, streams.version: absent, Sluice serves
+//   nothing they describe.
 //
 // Finalized levels: the default level of each feature unless UpdateFeatures changed it; changes
 // persist in `features.json` in the first log dir (written atomically before the answer), with
@@ -35,6 +37,7 @@ export const SUPPORTED_FEATURES: readonly FeatureSpec[] = [
   { name: 'metadata.version', minVersion: 7, maxVersion: 7, defaultLevel: 7 },
   { name: 'transaction.version', minVersion: 0, maxVersion: 0, defaultLevel: 0 },
   { name: 'group.version', minVersion: 0, maxVersion: 1, defaultLevel: 1 },
+  { name: 'share.version', minVersion: 0, maxVersion: 1, defaultLevel: 1 },
 ];
 
 /** UpdateFeatures' upgrade types (v1+; v0's allowDowngrade maps to SAFE_DOWNGRADE). */

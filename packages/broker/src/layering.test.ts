@@ -7,6 +7,7 @@
 //             config-changes.ts
 //   metrics   metrics/                       groups (read at scrape time), core
 //   groups    groups/                        core
+//   share     share/ (KIP-932 share groups)  groups, core
 //   transactions transactions/               groups (the hash of a coordinator key), core
 //   cluster   cluster/ (etcd, membership,    core
 //             controller, projection)
@@ -24,18 +25,19 @@ import { dirname, join, normalize, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 
-type Layer = 'root' | 'network' | 'handlers' | 'metrics' | 'transactions' | 'groups' | 'cluster' | 'core' | 'testing';
+type Layer = 'root' | 'network' | 'handlers' | 'metrics' | 'transactions' | 'share' | 'groups' | 'cluster' | 'core' | 'testing';
 
 const ALLOWED: Readonly<Record<Layer, readonly Layer[]>> = {
-  root: ['root', 'network', 'handlers', 'metrics', 'transactions', 'groups', 'cluster', 'core'],
+  root: ['root', 'network', 'handlers', 'metrics', 'transactions', 'share', 'groups', 'cluster', 'core'],
   network: ['network', 'handlers', 'core'],
-  handlers: ['handlers', 'metrics', 'transactions', 'groups', 'cluster', 'core'],
-  metrics: ['metrics', 'transactions', 'groups', 'core'],
+  handlers: ['handlers', 'metrics', 'transactions', 'share', 'groups', 'cluster', 'core'],
+  metrics: ['metrics', 'transactions', 'share', 'groups', 'core'],
   transactions: ['transactions', 'groups', 'core'],
+  share: ['share', 'groups', 'core'],
   groups: ['groups', 'core'],
   cluster: ['cluster', 'core'],
   core: ['core'],
-  testing: ['root', 'network', 'handlers', 'metrics', 'transactions', 'groups', 'cluster', 'core', 'testing'],
+  testing: ['root', 'network', 'handlers', 'metrics', 'transactions', 'share', 'groups', 'cluster', 'core', 'testing'],
 };
 
 /** The layer of a file, by its path relative to src/ (forward slashes). */
@@ -45,6 +47,7 @@ function layerOf(path: string): Layer {
   if (path.startsWith('handlers/') || path === 'broker-context.ts' || path === 'config-changes.ts') return 'handlers';
   if (path.startsWith('metrics/')) return 'metrics';
   if (path.startsWith('groups/')) return 'groups';
+  if (path.startsWith('share/')) return 'share';
   if (path.startsWith('cluster/')) return 'cluster';
   if (path.startsWith('transactions/')) return 'transactions';
   if (path.startsWith('testing/')) return 'testing';

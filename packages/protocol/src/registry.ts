@@ -57,6 +57,18 @@ import { SaslHandshakeRequest, SaslHandshakeResponse } from './messages/sasl-han
 import { SyncGroupRequest, SyncGroupResponse } from './messages/sync-group.ts';
 import { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from './messages/txn-offset-commit.ts';
 import { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from './messages/write-txn-markers.ts';
+import { ShareAcknowledgeRequest, ShareAcknowledgeResponse } from './messages/share-acknowledge.ts';
+import { ShareFetchRequest, ShareFetchResponse } from './messages/share-fetch.ts';
+import {
+  AlterShareGroupOffsetsRequest,
+  AlterShareGroupOffsetsResponse,
+  DeleteShareGroupOffsetsRequest,
+  DeleteShareGroupOffsetsResponse,
+  DescribeShareGroupOffsetsRequest,
+  DescribeShareGroupOffsetsResponse,
+} from './messages/share-group-offsets.ts';
+import { ShareGroupDescribeRequest, ShareGroupDescribeResponse } from './messages/share-group-describe.ts';
+import { ShareGroupHeartbeatRequest, ShareGroupHeartbeatResponse } from './messages/share-group-heartbeat.ts';
 
 const pairs: ReadonlyArray<readonly [MessageSpec, MessageSpec]> = [
   [ProduceRequest, ProduceResponse],
@@ -102,6 +114,13 @@ const pairs: ReadonlyArray<readonly [MessageSpec, MessageSpec]> = [
   [DescribeClusterRequest, DescribeClusterResponse],
   [ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse],
   [ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse],
+  [ShareGroupHeartbeatRequest, ShareGroupHeartbeatResponse],
+  [ShareGroupDescribeRequest, ShareGroupDescribeResponse],
+  [ShareFetchRequest, ShareFetchResponse],
+  [ShareAcknowledgeRequest, ShareAcknowledgeResponse],
+  [DescribeShareGroupOffsetsRequest, DescribeShareGroupOffsetsResponse],
+  [AlterShareGroupOffsetsRequest, AlterShareGroupOffsetsResponse],
+  [DeleteShareGroupOffsetsRequest, DeleteShareGroupOffsetsResponse],
   [DescribeProducersRequest, DescribeProducersResponse],
   [DescribeTransactionsRequest, DescribeTransactionsResponse],
   [ListTransactionsRequest, ListTransactionsResponse],

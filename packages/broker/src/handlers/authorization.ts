@@ -6,7 +6,7 @@
 // operation the resource type supports (Kafka's AuthHelper without an authorizer).
 
 import { ErrorCode } from '@sluice/protocol';
-import { RESOURCE_BROKER as CONFIG_RESOURCE_BROKER, RESOURCE_TOPIC as CONFIG_RESOURCE_TOPIC } from '../config.ts';
+import { RESOURCE_BROKER as CONFIG_RESOURCE_BROKER, RESOURCE_GROUP as CONFIG_RESOURCE_GROUP, RESOURCE_TOPIC as CONFIG_RESOURCE_TOPIC } from '../config.ts';
 import { AclOperation, ResourceType } from '../security/acl/acl-types.ts';
 import { SUPPORTED_OPERATIONS } from '../security/acl/authorizer.ts';
 import type { RequestContext } from './handler.ts';
@@ -69,6 +69,11 @@ export function alterConfigsDenied(
     return authorize(ctx, AclOperation.ALTER_CONFIGS, ResourceType.CLUSTER, CLUSTER_NAME)
       ? null
       : { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null };
+  }
+  if (resource.resourceType === CONFIG_RESOURCE_GROUP) {
+    return authorize(ctx, AclOperation.ALTER_CONFIGS, ResourceType.GROUP, resource.resourceName)
+      ? null
+      : { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: null };
   }
   return null;
 }

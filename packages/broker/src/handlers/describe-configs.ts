@@ -9,18 +9,22 @@
 // dynamic defaults) lists nothing, since there are none. A null or empty configurationKeys means
 // every key. An invalid topic name is INVALID_TOPIC_EXCEPTION, an unknown one
 // UNKNOWN_TOPIC_OR_PARTITION; a broker name that is not an integer, or not this node, is
-// INVALID_REQUEST.
+// INVALID_REQUEST. GROUP resources (32): a share group's group-level configs (share.*), the
+// group's own value (source GROUP_CONFIG) or the broker's group.share.* one (DEFAULT_CONFIG);
+// DESCRIBE_CONFIGS on the group, else GROUP_AUTHORIZATION_FAILED.
 // Version notes: served v1–4. v1 configSource/synonyms; v3 configType/documentation; v4 flexible.
 
 import { ErrorCode } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.ts';
-import { BROKER_CONFIGS, brokerConfigSynonyms, type ConfigType, formatConfigValue, RESOURCE_BROKER, RESOURCE_TOPIC } from '../config.ts';
+import { BROKER_CONFIGS, brokerConfigSynonyms, type ConfigType, formatConfigValue, RESOURCE_BROKER, RESOURCE_GROUP, RESOURCE_TOPIC } from '../config.ts';
 import { brokerSynonyms, CONFIG_SOURCE, type ConfigSynonym, describeTopicConfig, TOPIC_CONFIGS } from '../topic-config.ts';
 import { type Topic, topicNameProblem } from '../topics.ts';
 import { AclOperation, authorize, CLUSTER_NAME, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
 
 const CONFIG_TYPE: Readonly<Record<ConfigType, number>> = { boolean: 1, string: 2, int: 3, long: 5, double: 6, list: 7 };
+/** Kafka's DescribeConfigs source of a group's own config (GROUP_CONFIG). */
+const GROUP_CONFIG_SOURCE = 8;
 
 export interface DescribedConfig {
   name: string;
@@ -107,6 +111,28 @@ export const describeConfigsHandler = defineHandler({
           return failed(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${broker.nodeId} or empty string, but received ${r.resourceName}`);
         }
         return described(describeBrokerConfigs(broker, r.configurationKeys, request.includeSynonyms, request.includeDocumentation ?? false));
+      }
+      if (r.resourceType === RESOURCE_GROUP) {
+        if (!authorize(ctx, AclOperation.DESCRIBE_CONFIGS, ResourceType.GROUP, r.resourceName))
+          return failed(ErrorCode.GROUP_AUTHORIZATION_FAILED, 'Group authorization failed.');
+        if (r.resourceName === '') return failed(ErrorCode.INVALID_REQUEST, 'Group id must not be empty');
+        const withDocs = request.includeDocumentation ?? false;
+        return described(
+          broker.share
+            .describeGroupConfigs(r.resourceName)
+            .filter((c) => wanted(r.configurationKeys, c.name))
+            .map((c) => ({
+              name: c.name,
+              value: c.value,
+              readOnly: false,
+              isDefault: c.isDefault,
+              configSource: c.isDefault ? CONFIG_SOURCE.DEFAULT : GROUP_CONFIG_SOURCE,
+              isSensitive: false,
+              synonyms: request.includeSynonyms && !c.isDefault ? [{ name: c.name, value: c.value, source: GROUP_CONFIG_SOURCE }] : [],
+              configType: CONFIG_TYPE[c.type],
+              documentation: withDocs ? c.doc : null,
+            })),
+        );
       }
       return failed(ErrorCode.INVALID_REQUEST, `Unsupported resource type ${r.resourceType}`);
     });

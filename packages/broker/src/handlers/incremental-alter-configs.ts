@@ -6,10 +6,12 @@
 // AlterConfigs (config-changes.ts): a null value is refused except for DELETE. Broker configs
 // are static here: BROKER resources get INVALID_REQUEST (Sluice has no dynamic broker configs),
 // except a resource whose operations are all DELETE, a no-op that succeeds (no dynamic config
-// is ever set; kafka-reassign-partitions deletes its throttle configs after each run).
+// is ever set; kafka-reassign-partitions deletes its throttle configs after each run). GROUP
+// resources (32): a share group's configs, SET and DELETE (share/group-configs.ts), ALTER_CONFIGS
+// on the group else GROUP_AUTHORIZATION_FAILED; INVALID_CONFIG for an unknown name or bad value.
 // Version notes: served v0–1; v1+ flexible.
 
-import { ConfigError, type ConfigValue } from '../config.ts';
+import { ConfigError, type ConfigValue, RESOURCE_GROUP } from '../config.ts';
 import { changeTopicConfigs, preprocessConfigResources } from '../config-changes.ts';
 import { parseTopicOverride, type TopicConfig, topicConfigDef } from '../topic-config.ts';
 import type { IncrementalAlterConfigsRequestResourcesConfigs } from '@sluice/protocol';
@@ -63,10 +65,19 @@ export const incrementalAlterConfigsHandler = defineHandler({
       (c) => c.configOperation !== OP_DELETE,
       (r) => r.configs.every((c) => c.configOperation === OP_DELETE),
       (r) => alterConfigsDenied(ctx, r),
+      true,
     );
     const responses = await Promise.all(
       resources.map(async (r, i) => {
-        const outcome = early[i] ?? changeTopicConfigs(broker, r.resourceName, (current) => applyOperations(current, r.configs), request.validateOnly);
+        const outcome =
+          early[i] ??
+          (r.resourceType === RESOURCE_GROUP
+            ? broker.share.alterGroupConfigs(
+                r.resourceName,
+                r.configs.map((c) => ({ name: c.name, operation: c.configOperation, value: c.value })),
+                request.validateOnly,
+              )
+            : changeTopicConfigs(broker, r.resourceName, (current) => applyOperations(current, r.configs), request.validateOnly));
         return { ...(await outcome), resourceType: r.resourceType, resourceName: r.resourceName };
       }),
     );

@@ -22,6 +22,11 @@ import { describeUserScramCredentialsHandler } from './describe-user-scram-crede
 import { apiVersionsHandler } from './api-versions.ts';
 import { consumerGroupDescribeHandler } from './consumer-group-describe.ts';
 import { consumerGroupHeartbeatHandler } from './consumer-group-heartbeat.ts';
+import { shareAcknowledgeHandler } from './share-acknowledge.ts';
+import { shareFetchHandler } from './share-fetch.ts';
+import { shareGroupDescribeHandler } from './share-group-describe.ts';
+import { shareGroupHeartbeatHandler } from './share-group-heartbeat.ts';
+import { alterShareGroupOffsetsHandler, deleteShareGroupOffsetsHandler, describeShareGroupOffsetsHandler } from './share-group-offsets.ts';
 import { createPartitionsHandler } from './create-partitions.ts';
 import { createTopicsHandler } from './create-topics.ts';
 import { deleteGroupsHandler } from './delete-groups.ts';
@@ -93,6 +98,13 @@ export function createHandlerRegistry(extra: readonly ApiHandler[] = []): Handle
     listTransactionsHandler,
     consumerGroupHeartbeatHandler,
     consumerGroupDescribeHandler,
+    shareGroupHeartbeatHandler,
+    shareGroupDescribeHandler,
+    shareFetchHandler,
+    shareAcknowledgeHandler,
+    describeShareGroupOffsetsHandler,
+    alterShareGroupOffsetsHandler,
+    deleteShareGroupOffsetsHandler,
     describeLogDirsHandler,
     electLeadersHandler,
     alterPartitionReassignmentsHandler,

@@ -37,9 +37,10 @@ describe('UpdateFeatures', () => {
     expect(api.finalizedFeatures).toEqual([
       { name: 'metadata.version', maxVersionLevel: 7, minVersionLevel: 7 },
       { name: 'group.version', maxVersionLevel: 1, minVersionLevel: 1 },
+      { name: 'share.version', maxVersionLevel: 1, minVersionLevel: 1 },
     ]);
     expect(api.finalizedFeaturesEpoch).toBe(0);
-    expect(api.supportedFeatures.map((f: any) => f.name)).toEqual(['metadata.version', 'transaction.version', 'group.version']);
+    expect(api.supportedFeatures.map((f: any) => f.name)).toEqual(['metadata.version', 'transaction.version', 'group.version', 'share.version']);
   });
 
   test('a feature named twice is INVALID_REQUEST', async () => {

@@ -12,6 +12,10 @@ import type { JoinGroupInput, SyncGroupInput } from '../groups/types.ts';
 import { silentLogger } from '../logger.ts';
 import { ManualClock } from './manual-clock.ts';
 import { MemoryGroupLog } from './memory-group-log.ts';
+import { DEFAULT_SHARE_GROUP_CONFIG } from '../share/config.ts';
+import { ShareCoordinator } from '../share/share-coordinator.ts';
+import { MemoryShareStateLog } from '../share/share-state-log.ts';
+import type { TopicRegistry } from '../topics.ts';
 
 export const TEST_CONFIG: GroupCoordinatorConfig = {
   ...DEFAULT_GROUP_COORDINATOR_CONFIG,
@@ -205,6 +209,14 @@ export function fakeBroker(coordinator: () => GroupCoordinator, topics: Record<s
     advertisedFor: () => ({ name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', host: '127.0.0.1', port: 9092 }),
     // No authorizer: every check passes, as Kafka without one.
     authorizer: null,
+    // No share groups here (DeleteGroups asks the share coordinator first).
+    share: new ShareCoordinator({
+      config: DEFAULT_SHARE_GROUP_CONFIG,
+      stateLog: new MemoryShareStateLog(),
+      topicRegistry: { getById: () => undefined } as unknown as TopicRegistry,
+      topics: { byName: () => undefined, all: () => [] },
+      logger: silentLogger,
+    }),
   };
   return fake as unknown as BrokerContext;
 }

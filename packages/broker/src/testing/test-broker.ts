@@ -13,6 +13,9 @@ import { OFFSETS_TOPIC } from '../groups/partitioning.ts';
 import { TransactionCoordinator } from '../transactions/coordinator.ts';
 import { MemoryTransactionLog } from '../transactions/memory-transaction-log.ts';
 import { PartitionMarkerWriter } from '../transactions/partition-marker-writer.ts';
+import { DEFAULT_SHARE_GROUP_CONFIG } from '../share/config.ts';
+import { ShareCoordinator } from '../share/share-coordinator.ts';
+import { MemoryShareStateLog } from '../share/share-state-log.ts';
 
 export const TEST_CLUSTER_ID = 'test-cluster';
 
@@ -45,6 +48,22 @@ export function startTestBroker(settings: Array<[string, string]> = []): TestBro
   });
   broker.useTransactionCoordinator(transactions, markers);
   void transactions.load();
+  // A share coordinator over the broker's topics, its state in memory.
+  const image = (x: { id: string; name: string; partitions: readonly unknown[] }) => ({ id: x.id, name: x.name, partitionCount: x.partitions.length });
+  const share = new ShareCoordinator({
+    config: DEFAULT_SHARE_GROUP_CONFIG,
+    stateLog: new MemoryShareStateLog(),
+    topicRegistry: topics,
+    topics: {
+      byName: (name) => {
+        const x = topics.get(name);
+        return x === undefined ? undefined : image(x);
+      },
+      all: () => [...topics.topics].map(image),
+    },
+    logger: silentLogger,
+  });
+  broker.useShareCoordinator(share);
   const t: TestBroker = {
     dir,
     config,
@@ -58,6 +77,7 @@ export function startTestBroker(settings: Array<[string, string]> = []): TestBro
     },
     close() {
       transactions.close();
+      share.close();
       t.topics.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -2836,6 +2836,624 @@ export interface ConsumerGroupDescribeResponseGroupsMembersTargetAssignmentTopic
   _unknownTaggedFields?: UnknownTaggedField[];
 }
 
+// --- ShareGroupHeartbeat (API key 76)
+
+/** ShareGroupHeartbeatRequest (API key 76), served v1-v1, flexible from v1. */
+export interface ShareGroupHeartbeatRequest {
+  /** Versions 1+. */
+  groupId: string;
+  /** Versions 1+. */
+  memberId: string;
+  /** Versions 1+. */
+  memberEpoch: number;
+  /** Versions 1+. Default null. */
+  rackId: string | null;
+  /** Versions 1+. Default null. */
+  subscribedTopicNames: string[] | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** ShareGroupHeartbeatResponse (API key 76), served v1-v1, flexible from v1. */
+export interface ShareGroupHeartbeatResponse {
+  /** Versions 1+. */
+  throttleTimeMs: number;
+  /** Versions 1+. */
+  errorCode: number;
+  /** Versions 1+. Default null. */
+  errorMessage: string | null;
+  /** Versions 1+. Default null. */
+  memberId: string | null;
+  /** Versions 1+. */
+  memberEpoch: number;
+  /** Versions 1+. */
+  heartbeatIntervalMs: number;
+  /** Versions 1+. Default null. */
+  assignment: ShareGroupHeartbeatResponseAssignment | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** ShareGroupHeartbeatResponse.assignment. */
+export interface ShareGroupHeartbeatResponseAssignment {
+  /** Versions 1+. */
+  topicPartitions: readonly ShareGroupHeartbeatResponseAssignmentTopicPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ShareGroupHeartbeatResponse.assignment.topicPartitions[]. */
+export interface ShareGroupHeartbeatResponseAssignmentTopicPartitions {
+  /** Versions 1+. */
+  topicId: string;
+  /** Versions 1+. */
+  partitions: readonly number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- ShareGroupDescribe (API key 77)
+
+/** ShareGroupDescribeRequest (API key 77), served v1-v1, flexible from v1. */
+export interface ShareGroupDescribeRequest {
+  /** Versions 1+. */
+  groupIds: string[];
+  /** Versions 1+. */
+  includeAuthorizedOperations: boolean;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** ShareGroupDescribeResponse (API key 77), served v1-v1, flexible from v1. */
+export interface ShareGroupDescribeResponse {
+  /** Versions 1+. */
+  throttleTimeMs: number;
+  /** Versions 1+. */
+  groups: readonly ShareGroupDescribeResponseGroups[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ShareGroupDescribeResponse.groups[]. */
+export interface ShareGroupDescribeResponseGroups {
+  /** Versions 1+. */
+  errorCode: number;
+  /** Versions 1+. Default null. */
+  errorMessage: string | null;
+  /** Versions 1+. */
+  groupId: string;
+  /** Versions 1+. */
+  groupState: string;
+  /** Versions 1+. */
+  groupEpoch: number;
+  /** Versions 1+. */
+  assignmentEpoch: number;
+  /** Versions 1+. */
+  assignorName: string;
+  /** Versions 1+. */
+  members: readonly ShareGroupDescribeResponseGroupsMembers[];
+  /** Versions 1+. Default -2147483648. */
+  authorizedOperations: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ShareGroupDescribeResponse.groups[].members[]. */
+export interface ShareGroupDescribeResponseGroupsMembers {
+  /** Versions 1+. */
+  memberId: string;
+  /** Versions 1+. Default null. */
+  rackId: string | null;
+  /** Versions 1+. */
+  memberEpoch: number;
+  /** Versions 1+. */
+  clientId: string;
+  /** Versions 1+. */
+  clientHost: string;
+  /** Versions 1+. */
+  subscribedTopicNames: readonly string[];
+  /** Versions 1+. */
+  assignment: ShareGroupDescribeResponseGroupsMembersAssignment;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** ShareGroupDescribeResponse.groups[].members[].assignment. */
+export interface ShareGroupDescribeResponseGroupsMembersAssignment {
+  /** Versions 1+. */
+  topicPartitions: readonly ShareGroupDescribeResponseGroupsMembersAssignmentTopicPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ShareGroupDescribeResponse.groups[].members[].assignment.topicPartitions[]. */
+export interface ShareGroupDescribeResponseGroupsMembersAssignmentTopicPartitions {
+  /** Versions 1+. */
+  topicId: string;
+  /** Versions 1+. */
+  topicName: string;
+  /** Versions 1+. */
+  partitions: readonly number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- ShareFetch (API key 78)
+
+/** ShareFetchRequest (API key 78), served v1-v2, flexible from v1. */
+export interface ShareFetchRequest {
+  /** Versions 1+. Default null. */
+  groupId: string | null;
+  /** Versions 1+. */
+  memberId: string | null;
+  /** Versions 1+. */
+  shareSessionEpoch: number;
+  /** Versions 1+. */
+  maxWaitMs: number;
+  /** Versions 1+. */
+  minBytes: number;
+  /** Versions 1+. Default 2147483647. */
+  maxBytes: number;
+  /** Versions 1+. */
+  maxRecords: number;
+  /** Versions 1+. */
+  batchSize: number;
+  /** Versions 2+. */
+  shareAcquireMode?: number;
+  /** Versions 2+. */
+  isRenewAck?: boolean;
+  /** Versions 1+. */
+  topics: ShareFetchRequestTopics[];
+  /** Versions 1+. */
+  forgottenTopicsData: ShareFetchRequestForgottenTopicsData[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ShareFetchRequest.topics[]. */
+export interface ShareFetchRequestTopics {
+  /** Versions 1+. */
+  topicId: string;
+  /** Versions 1+. */
+  partitions: ShareFetchRequestTopicsPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ShareFetchRequest.topics[].partitions[]. */
+export interface ShareFetchRequestTopicsPartitions {
+  /** Versions 1+. */
+  partitionIndex: number;
+  /** Versions 1+. */
+  acknowledgementBatches: ShareFetchRequestTopicsPartitionsAcknowledgementBatches[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ShareFetchRequest.topics[].partitions[].acknowledgementBatches[]. */
+export interface ShareFetchRequestTopicsPartitionsAcknowledgementBatches {
+  /** Versions 1+. */
+  firstOffset: number;
+  /** Versions 1+. */
+  lastOffset: number;
+  /** Versions 1+. */
+  acknowledgeTypes: number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ShareFetchRequest.forgottenTopicsData[]. */
+export interface ShareFetchRequestForgottenTopicsData {
+  /** Versions 1+. */
+  topicId: string;
+  /** Versions 1+. */
+  partitions: number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** ShareFetchResponse (API key 78), served v1-v2, flexible from v1. */
+export interface ShareFetchResponse {
+  /** Versions 1+. */
+  throttleTimeMs: number;
+  /** Versions 1+. */
+  errorCode: number;
+  /** Versions 1+. Default null. */
+  errorMessage: string | null;
+  /** Versions 1+. */
+  acquisitionLockTimeoutMs: number;
+  /** Versions 1+. */
+  responses: readonly ShareFetchResponseResponses[];
+  /** Versions 1+. */
+  nodeEndpoints: readonly ShareFetchResponseNodeEndpoints[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ShareFetchResponse.responses[]. */
+export interface ShareFetchResponseResponses {
+  /** Versions 1+. */
+  topicId: string;
+  /** Versions 1+. */
+  partitions: readonly ShareFetchResponseResponsesPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ShareFetchResponse.responses[].partitions[]. */
+export interface ShareFetchResponseResponsesPartitions {
+  /** Versions 1+. */
+  partitionIndex: number;
+  /** Versions 1+. */
+  errorCode: number;
+  /** Versions 1+. Default null. */
+  errorMessage: string | null;
+  /** Versions 1+. */
+  acknowledgeErrorCode: number;
+  /** Versions 1+. Default null. */
+  acknowledgeErrorMessage: string | null;
+  /** Versions 1+. */
+  currentLeader: ShareFetchResponseResponsesPartitionsCurrentLeader;
+  /** Versions 1+. */
+  records: Uint8Array | ExternalRecords | null;
+  /** Versions 1+. */
+  acquiredRecords: readonly ShareFetchResponseResponsesPartitionsAcquiredRecords[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** ShareFetchResponse.responses[].partitions[].currentLeader. */
+export interface ShareFetchResponseResponsesPartitionsCurrentLeader {
+  /** Versions 1+. */
+  leaderId: number;
+  /** Versions 1+. */
+  leaderEpoch: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ShareFetchResponse.responses[].partitions[].acquiredRecords[]. */
+export interface ShareFetchResponseResponsesPartitionsAcquiredRecords {
+  /** Versions 1+. */
+  firstOffset: number;
+  /** Versions 1+. */
+  lastOffset: number;
+  /** Versions 1+. */
+  deliveryCount: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ShareFetchResponse.nodeEndpoints[]. */
+export interface ShareFetchResponseNodeEndpoints {
+  /** Versions 1+. */
+  nodeId: number;
+  /** Versions 1+. */
+  host: string;
+  /** Versions 1+. */
+  port: number;
+  /** Versions 1+. Default null. */
+  rack: string | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- ShareAcknowledge (API key 79)
+
+/** ShareAcknowledgeRequest (API key 79), served v1-v2, flexible from v1. */
+export interface ShareAcknowledgeRequest {
+  /** Versions 1+. Default null. */
+  groupId: string | null;
+  /** Versions 1+. */
+  memberId: string | null;
+  /** Versions 1+. */
+  shareSessionEpoch: number;
+  /** Versions 2+. */
+  isRenewAck?: boolean;
+  /** Versions 1+. */
+  topics: ShareAcknowledgeRequestTopics[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ShareAcknowledgeRequest.topics[]. */
+export interface ShareAcknowledgeRequestTopics {
+  /** Versions 1+. */
+  topicId: string;
+  /** Versions 1+. */
+  partitions: ShareAcknowledgeRequestTopicsPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ShareAcknowledgeRequest.topics[].partitions[]. */
+export interface ShareAcknowledgeRequestTopicsPartitions {
+  /** Versions 1+. */
+  partitionIndex: number;
+  /** Versions 1+. */
+  acknowledgementBatches: ShareAcknowledgeRequestTopicsPartitionsAcknowledgementBatches[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ShareAcknowledgeRequest.topics[].partitions[].acknowledgementBatches[]. */
+export interface ShareAcknowledgeRequestTopicsPartitionsAcknowledgementBatches {
+  /** Versions 1+. */
+  firstOffset: number;
+  /** Versions 1+. */
+  lastOffset: number;
+  /** Versions 1+. */
+  acknowledgeTypes: number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** ShareAcknowledgeResponse (API key 79), served v1-v2, flexible from v1. */
+export interface ShareAcknowledgeResponse {
+  /** Versions 1+. */
+  throttleTimeMs: number;
+  /** Versions 1+. */
+  errorCode: number;
+  /** Versions 1+. Default null. */
+  errorMessage: string | null;
+  /** Versions 2+. */
+  acquisitionLockTimeoutMs?: number;
+  /** Versions 1+. */
+  responses: readonly ShareAcknowledgeResponseResponses[];
+  /** Versions 1+. */
+  nodeEndpoints: readonly ShareAcknowledgeResponseNodeEndpoints[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ShareAcknowledgeResponse.responses[]. */
+export interface ShareAcknowledgeResponseResponses {
+  /** Versions 1+. */
+  topicId: string;
+  /** Versions 1+. */
+  partitions: readonly ShareAcknowledgeResponseResponsesPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ShareAcknowledgeResponse.responses[].partitions[]. */
+export interface ShareAcknowledgeResponseResponsesPartitions {
+  /** Versions 1+. */
+  partitionIndex: number;
+  /** Versions 1+. */
+  errorCode: number;
+  /** Versions 1+. Default null. */
+  errorMessage: string | null;
+  /** Versions 1+. */
+  currentLeader: ShareAcknowledgeResponseResponsesPartitionsCurrentLeader;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** ShareAcknowledgeResponse.responses[].partitions[].currentLeader. */
+export interface ShareAcknowledgeResponseResponsesPartitionsCurrentLeader {
+  /** Versions 1+. */
+  leaderId: number;
+  /** Versions 1+. */
+  leaderEpoch: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of ShareAcknowledgeResponse.nodeEndpoints[]. */
+export interface ShareAcknowledgeResponseNodeEndpoints {
+  /** Versions 1+. */
+  nodeId: number;
+  /** Versions 1+. */
+  host: string;
+  /** Versions 1+. */
+  port: number;
+  /** Versions 1+. Default null. */
+  rack: string | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- DescribeShareGroupOffsets (API key 90)
+
+/** DescribeShareGroupOffsetsRequest (API key 90), served v0-v0, flexible from v0. */
+export interface DescribeShareGroupOffsetsRequest {
+  /** Versions 0+. */
+  groups: DescribeShareGroupOffsetsRequestGroups[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeShareGroupOffsetsRequest.groups[]. */
+export interface DescribeShareGroupOffsetsRequestGroups {
+  /** Versions 0+. */
+  groupId: string;
+  /** Versions 0+. Default null. */
+  topics: DescribeShareGroupOffsetsRequestGroupsTopics[] | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeShareGroupOffsetsRequest.groups[].topics[]. */
+export interface DescribeShareGroupOffsetsRequestGroupsTopics {
+  /** Versions 0+. */
+  topicName: string;
+  /** Versions 0+. */
+  partitions: number[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** DescribeShareGroupOffsetsResponse (API key 90), served v0-v0, flexible from v0. */
+export interface DescribeShareGroupOffsetsResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  groups: readonly DescribeShareGroupOffsetsResponseGroups[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeShareGroupOffsetsResponse.groups[]. */
+export interface DescribeShareGroupOffsetsResponseGroups {
+  /** Versions 0+. */
+  groupId: string;
+  /** Versions 0+. */
+  topics: readonly DescribeShareGroupOffsetsResponseGroupsTopics[];
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. Default null. */
+  errorMessage: string | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeShareGroupOffsetsResponse.groups[].topics[]. */
+export interface DescribeShareGroupOffsetsResponseGroupsTopics {
+  /** Versions 0+. */
+  topicName: string;
+  /** Versions 0+. */
+  topicId: string;
+  /** Versions 0+. */
+  partitions: readonly DescribeShareGroupOffsetsResponseGroupsTopicsPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DescribeShareGroupOffsetsResponse.groups[].topics[].partitions[]. */
+export interface DescribeShareGroupOffsetsResponseGroupsTopicsPartitions {
+  /** Versions 0+. */
+  partitionIndex: number;
+  /** Versions 0+. */
+  startOffset: number;
+  /** Versions 0+. */
+  leaderEpoch: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. Default null. */
+  errorMessage: string | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- AlterShareGroupOffsets (API key 91)
+
+/** AlterShareGroupOffsetsRequest (API key 91), served v0-v0, flexible from v0. */
+export interface AlterShareGroupOffsetsRequest {
+  /** Versions 0+. */
+  groupId: string;
+  /** Versions 0+. */
+  topics: AlterShareGroupOffsetsRequestTopics[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AlterShareGroupOffsetsRequest.topics[]. */
+export interface AlterShareGroupOffsetsRequestTopics {
+  /** Versions 0+. */
+  topicName: string;
+  /** Versions 0+. */
+  partitions: AlterShareGroupOffsetsRequestTopicsPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AlterShareGroupOffsetsRequest.topics[].partitions[]. */
+export interface AlterShareGroupOffsetsRequestTopicsPartitions {
+  /** Versions 0+. */
+  partitionIndex: number;
+  /** Versions 0+. */
+  startOffset: number;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** AlterShareGroupOffsetsResponse (API key 91), served v0-v0, flexible from v0. */
+export interface AlterShareGroupOffsetsResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. Default null. */
+  errorMessage: string | null;
+  /** Versions 0+. */
+  responses: readonly AlterShareGroupOffsetsResponseResponses[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AlterShareGroupOffsetsResponse.responses[]. */
+export interface AlterShareGroupOffsetsResponseResponses {
+  /** Versions 0+. */
+  topicName: string;
+  /** Versions 0+. */
+  topicId: string;
+  /** Versions 0+. */
+  partitions: readonly AlterShareGroupOffsetsResponseResponsesPartitions[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of AlterShareGroupOffsetsResponse.responses[].partitions[]. */
+export interface AlterShareGroupOffsetsResponseResponsesPartitions {
+  /** Versions 0+. */
+  partitionIndex: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. Default null. */
+  errorMessage: string | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+// --- DeleteShareGroupOffsets (API key 92)
+
+/** DeleteShareGroupOffsetsRequest (API key 92), served v0-v0, flexible from v0. */
+export interface DeleteShareGroupOffsetsRequest {
+  /** Versions 0+. */
+  groupId: string;
+  /** Versions 0+. */
+  topics: DeleteShareGroupOffsetsRequestTopics[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DeleteShareGroupOffsetsRequest.topics[]. */
+export interface DeleteShareGroupOffsetsRequestTopics {
+  /** Versions 0+. */
+  topicName: string;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** DeleteShareGroupOffsetsResponse (API key 92), served v0-v0, flexible from v0. */
+export interface DeleteShareGroupOffsetsResponse {
+  /** Versions 0+. */
+  throttleTimeMs: number;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. Default null. */
+  errorMessage: string | null;
+  /** Versions 0+. */
+  responses: readonly DeleteShareGroupOffsetsResponseResponses[];
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
+/** An element of DeleteShareGroupOffsetsResponse.responses[]. */
+export interface DeleteShareGroupOffsetsResponseResponses {
+  /** Versions 0+. */
+  topicName: string;
+  /** Versions 0+. */
+  topicId: string;
+  /** Versions 0+. */
+  errorCode: number;
+  /** Versions 0+. Default null. */
+  errorMessage: string | null;
+  /** Tagged fields this codec does not know, kept and written back (flexible versions). */
+  _unknownTaggedFields?: UnknownTaggedField[];
+}
+
 // --- DescribeProducers (API key 61)
 
 /** DescribeProducersRequest (API key 61), served v0-v0, flexible from v0. */
@@ -3309,6 +3927,13 @@ export interface RequestTypes {
   60: DescribeClusterRequest;
   68: ConsumerGroupHeartbeatRequest;
   69: ConsumerGroupDescribeRequest;
+  76: ShareGroupHeartbeatRequest;
+  77: ShareGroupDescribeRequest;
+  78: ShareFetchRequest;
+  79: ShareAcknowledgeRequest;
+  90: DescribeShareGroupOffsetsRequest;
+  91: AlterShareGroupOffsetsRequest;
+  92: DeleteShareGroupOffsetsRequest;
   61: DescribeProducersRequest;
   65: DescribeTransactionsRequest;
   66: ListTransactionsRequest;
@@ -3363,6 +3988,13 @@ export interface ResponseTypes {
   60: DescribeClusterResponse;
   68: ConsumerGroupHeartbeatResponse;
   69: ConsumerGroupDescribeResponse;
+  76: ShareGroupHeartbeatResponse;
+  77: ShareGroupDescribeResponse;
+  78: ShareFetchResponse;
+  79: ShareAcknowledgeResponse;
+  90: DescribeShareGroupOffsetsResponse;
+  91: AlterShareGroupOffsetsResponse;
+  92: DeleteShareGroupOffsetsResponse;
   61: DescribeProducersResponse;
   65: DescribeTransactionsResponse;
   66: ListTransactionsResponse;
