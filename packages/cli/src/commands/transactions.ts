@@ -6,7 +6,7 @@
 
 import { describeProducers, describeTransaction, listTransactions, type TransactionDescription } from '@sluice/client';
 import type { Command } from 'commander';
-import { collect, intArg, withBootstrap, withClient, writeOut } from '../output/command.ts';
+import { collect, intArg, withBootstrap, withClient } from '../output/command.ts';
 import { type OutputFormat, withOutput, writeTables } from '../output/format.ts';
 import type { Cell } from '../output/table.ts';
 
