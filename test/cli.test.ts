@@ -4,7 +4,8 @@
 // (preallocated) active segment.
 
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type BrokerProcess, removeDir, startBroker } from './support/broker-process.ts';
@@ -380,5 +381,61 @@ describe('sluice log dump', () => {
       .filter((x) => x.type === 'entry');
     expect(timeEntries.length).toBeGreaterThan(0);
     for (const e of timeEntries) expect(e.offset).toBeLessThanOrEqual(2999);
+  });
+});
+
+describe('sluice --output json and --command-config', () => {
+  test('listing commands print one JSON document; --command-config sets the client id a group shows', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-cli-json-'));
+    try {
+      const config = join(dir, 'client.properties');
+      writeFileSync(config, '# as kafka-*.sh --command-config takes it\nclient.id = json-app\nrequest.timeout.ms=20000\n');
+      await sluice(['topics', 'create', '--topic', 'cli-json', '--partitions', '2', '--config', 'retention.ms=1000000']);
+      expect(JSON.parse((await sluice(['topics', 'list', '--output', 'json'])).stdout)).toContain('cli-json');
+      const [described] = JSON.parse((await sluice(['topics', 'describe', '--topic', 'cli-json', '--output', 'json'])).stdout);
+      expect(described).toMatchObject({ name: 'cli-json', internal: false, partitionCount: 2, replicationFactor: 1, configs: { 'retention.ms': '1000000' } });
+      expect(described.partitions.map((p: { partition: number; isr: number[] }) => [p.partition, p.isr.length])).toEqual([
+        [0, 1],
+        [1, 1],
+      ]);
+
+      const consumer = sluice(['consume', '--topic', 'cli-json', '--group', 'cli-json-g', '--timeout-ms', '6000', '--command-config', config]);
+      let members: Array<Record<string, unknown>> = [];
+      for (let i = 0; i < 50 && members.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        const r = await sluice(['groups', 'describe', '--group', 'cli-json-g', '--members', '--output', 'json']);
+        if (r.code === 0) members = JSON.parse(r.stdout);
+      }
+      expect(members).toHaveLength(1);
+      expect(members[0]).toMatchObject({ group: 'cli-json-g', clientId: 'json-app', partitions: 2, assignment: 'cli-json(0,1)' });
+      await sluice(['produce', '--topic', 'cli-json', '--partition', '0'], { input: 'a\nb\nc\n' });
+      expect((await consumer).code).toBe(0);
+
+      const offsets = JSON.parse((await sluice(['groups', 'describe', '--group', 'cli-json-g', '--output', 'json'])).stdout);
+      expect(offsets).toEqual([
+        { group: 'cli-json-g', topic: 'cli-json', partition: 0, currentOffset: 3, logEndOffset: 3, lag: 0, consumerId: null, host: null, clientId: null },
+        { group: 'cli-json-g', topic: 'cli-json', partition: 1, currentOffset: 0, logEndOffset: 0, lag: 0, consumerId: null, host: null, clientId: null },
+      ]);
+      const groups = JSON.parse((await sluice(['groups', 'list', '--output', 'json'])).stdout);
+      expect(groups).toContainEqual({ group: 'cli-json-g', protocolType: 'consumer', state: 'Empty' });
+      const cluster = JSON.parse((await sluice(['cluster', '--output', 'json'])).stdout);
+      expect(cluster.brokers).toHaveLength(1);
+      expect(cluster.apis).toContainEqual(expect.objectContaining({ name: 'Produce', key: 0 }));
+
+      // Kafka's clients warn about keys they do not know and carry on.
+      writeFileSync(config, 'client.id=x\nlinger.mss=5\n');
+      let r = await sluice(['topics', 'list', '--command-config', config]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe("WARN The configuration 'linger.mss' was supplied but isn't a known config.\n");
+      // Security the client cannot speak is refused, never silently downgraded to plaintext.
+      writeFileSync(config, 'security.protocol=SASL_SSL\nsasl.mechanism=PLAIN\n');
+      r = await sluice(['topics', 'list', '--command-config', config]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/security.protocol=SASL_SSL in --command-config: the sluice command speaks PLAINTEXT only/);
+      r = await sluice(['topics', 'list', '--output', 'yaml']);
+      expect(r.code).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

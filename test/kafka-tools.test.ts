@@ -364,6 +364,97 @@ describe('kafka-features, kafka-leader-election, kafka-reassign-partitions', () 
   });
 });
 
+describe('kafka-consumer-groups with KIP-848 groups (group.protocol=consumer)', () => {
+  test('a consumer-protocol group: listed with its type, offsets and lag, state with the server-side assignor', async () => {
+    await produce('kip848', ['a:1', 'b:2', 'c:3']);
+    const read = await ok(KAFKA_TOOL.consoleConsumer, [
+      '--topic',
+      'kip848',
+      '--group',
+      'kip848-g',
+      '--from-beginning',
+      '--max-messages',
+      '3',
+      '--command-property',
+      'group.protocol=consumer',
+    ]);
+    expect(read.split('\n').filter((l) => l !== '')).toEqual(['1', '2', '3']);
+    expect(await ok(KAFKA_TOOL.consumerGroups, ['--list', '--type'])).toMatch(/^kip848-g\s+Consumer\s*$/m);
+    expect((await groupOffsets('kip848-g')).get('kip848-0')).toEqual(['3', '3', '0']);
+    const state = await ok(KAFKA_TOOL.consumerGroups, ['--describe', '--group', 'kip848-g', '--state']);
+    expect(state).toMatch(/kip848-g\s+127\.0\.0\.1:\d+\s+\(1\)\s+uniform\s+Empty\s+0/);
+  });
+});
+
+describe('kafka-transactions', () => {
+  test('list, describe, describe-producers and find-hanging after a transactional producer', async () => {
+    const r = await runKafkaTool(libs, KAFKA_TOOL.producerPerf, [
+      '--topic',
+      'txn-tools',
+      '--num-records',
+      '200',
+      '--record-size',
+      '10',
+      '--throughput',
+      '-1',
+      '--bootstrap-server',
+      broker.bootstrap,
+      '--transactional-id',
+      'txn-tools-id',
+      '--transaction-duration-ms',
+      '50',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const transactions = (args: string[]) => ok(KAFKA_TOOL.transactions, args);
+    expect(await transactions(['list'])).toMatch(/^txn-tools-id\s+1\s+\d+\s+CompleteCommit\s*$/m);
+    const described = await transactions(['describe', '--transactional-id', 'txn-tools-id']);
+    expect(described).toMatch(/^1\s+txn-tools-id\s+(\d+)\s+0\s+CompleteCommit\s+60000\s/m);
+    const producerId = /^1\s+txn-tools-id\s+(\d+)/m.exec(described)?.[1];
+    // No transaction is open: the producer is known, with no start offset holding the LSO back.
+    const producers = await transactions(['describe-producers', '--topic', 'txn-tools', '--partition', '0']);
+    expect(producers).toMatch(new RegExp(`^${producerId}\\s+0\\s+\\d+\\s+199\\s+\\d+\\s+None\\s*$`, 'm'));
+    const hanging = await transactions(['find-hanging', '--broker-id', '1']);
+    expect(hanging.trim().split('\n')).toHaveLength(1); // the header: nothing hangs
+  });
+});
+
+describe('kafka-acls (StandardAuthorizer)', () => {
+  let secured: BrokerProcess;
+  beforeAll(async () => {
+    // PLAINTEXT clients are User:ANONYMOUS; as a super user they may manage ACLs.
+    secured = await startBroker({
+      overrides: { 'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer', 'super.users': 'User:ANONYMOUS' },
+    });
+  });
+  afterAll(async () => {
+    await secured?.stop();
+    if (secured) removeDir(secured.dataDir);
+  });
+
+  test('--add, --list (by resource and by principal), --remove --force', async () => {
+    const acls = async (args: string[]) => {
+      const r = await runKafkaTool(libs, KAFKA_TOOL.acls, ['--bootstrap-server', secured.bootstrap, ...args]);
+      expect(r.code, `${args.join(' ')}\n${r.stdout}\n${r.stderr}`).toBe(0);
+      return r.stdout;
+    };
+    const topic = 'ResourcePattern(resourceType=TOPIC, name=acl-topic, patternType=LITERAL)';
+    const added = await acls(['--add', '--allow-principal', 'User:alice', '--operation', 'Read', '--operation', 'Describe', '--topic', 'acl-topic']);
+    expect(added).toContain(`Adding ACLs for resource \`${topic}\``);
+    await acls(['--add', '--consumer', '--allow-principal', 'User:carol', '--topic', 'acl-topic', '--group', 'acl-group']);
+    const byPrincipal = await acls(['--list', '--principal', 'User:carol']);
+    expect(byPrincipal).toContain('ACLs for principal `User:carol`');
+    expect(byPrincipal).toContain('Current ACLs for resource `ResourcePattern(resourceType=GROUP, name=acl-group, patternType=LITERAL)`');
+    expect(byPrincipal).toContain('(principal=User:carol, host=*, operation=READ, permissionType=ALLOW)');
+    await acls(['--remove', '--force', '--allow-principal', 'User:alice', '--operation', 'Read', '--topic', 'acl-topic']);
+    const byTopic = (await acls(['--list', '--topic', 'acl-topic'])).split('\n').filter((l) => l.includes('principal='));
+    expect(byTopic.map((l) => l.trim()).sort()).toEqual([
+      '(principal=User:alice, host=*, operation=DESCRIBE, permissionType=ALLOW)',
+      '(principal=User:carol, host=*, operation=DESCRIBE, permissionType=ALLOW)',
+      '(principal=User:carol, host=*, operation=READ, permissionType=ALLOW)',
+    ]);
+  });
+});
+
 describe('kafka-dump-log on Sluice segment files', () => {
   test.each(['pwrite', 'mmap'])('%s append mode: rolled segments and the active one after a clean shutdown', async (mode) => {
     const own = await startBroker({ overrides: { 'sluice.log.append.mode': mode, 'log.segment.bytes': 65536, 'num.partitions': 1 } });

@@ -24,6 +24,8 @@ export const KAFKA_TOOL = {
   leaderElection: 'org.apache.kafka.tools.LeaderElectionCommand',
   reassignPartitions: 'org.apache.kafka.tools.reassign.ReassignPartitionsCommand',
   features: 'org.apache.kafka.tools.FeatureCommand',
+  acls: 'org.apache.kafka.tools.AclCommand',
+  transactions: 'org.apache.kafka.tools.TransactionsCommand',
 } as const;
 
 const LOG4J2 = join(import.meta.dirname, '..', '..', 'bench', 'kafka', 'tools-log4j2.properties');

@@ -21,10 +21,12 @@ import {
   UsageError,
 } from '@sluice/client';
 import { collect, exactlyOne, withBootstrap, withClient, writeOut } from '../output/command.ts';
+import { type OutputFormat, withOutput, writeTables } from '../output/format.ts';
 import { formatTable } from '../output/table.ts';
 
 interface AclOptions {
   bootstrapServer: string;
+  output: OutputFormat;
   add?: boolean;
   remove?: boolean;
   list?: boolean;
@@ -131,7 +133,7 @@ export function aclRows(bindings: readonly AclBinding[]) {
 const HEADERS = ['RESOURCE', 'NAME', 'PATTERN', 'PRINCIPAL', 'HOST', 'OPERATION', 'PERMISSION'];
 
 export function registerAcls(program: Command): void {
-  withBootstrap(program.command('acls').description('add, remove and list ACLs (like kafka-acls.sh)'))
+  withOutput(withBootstrap(program.command('acls').description('add, remove and list ACLs (like kafka-acls.sh)')))
     .option('--add', 'add ACLs')
     .option('--remove', 'remove the ACLs matching the options')
     .option('--list', 'list ACLs (of the given resources, else all)')
@@ -191,7 +193,7 @@ export function registerAcls(program: Command): void {
           }
           const found: AclBinding[] = [];
           for (const f of filters) found.push(...(await describeAcls(client, f)));
-          await writeOut(found.length === 0 ? 'No ACLs.\n' : formatTable(HEADERS, aclRows(found)));
+          await writeTables(opts.output, [{ headers: HEADERS, rows: aclRows(found) }], 'No ACLs.\n');
           return;
         }
         // remove: every ACL on the resources that matches the given principals/operations (all when none given).

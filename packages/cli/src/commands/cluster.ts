@@ -5,18 +5,28 @@
 import type { Command } from 'commander';
 import { describeCluster, versionTable } from '@sluice/client';
 import { withBootstrap, withClient, writeOut } from '../output/command.ts';
+import { type OutputFormat, withOutput, writeJson } from '../output/format.ts';
 import { formatTable } from '../output/table.ts';
 
 const range = (r: readonly [number, number] | null) => (r === null ? null : `${r[0]}-${r[1]}`);
 
 export function registerCluster(program: Command): void {
-  withBootstrap(program.command('cluster').description('cluster id, controller, brokers and API versions'))
+  withOutput(withBootstrap(program.command('cluster').description('cluster id, controller, brokers and API versions')))
     .option('--all-apis', 'list APIs the broker does not serve too')
-    .action(async (opts: { bootstrapServer: string; allApis?: boolean }) => {
+    .action(async (opts: { bootstrapServer: string; allApis?: boolean; output: OutputFormat }) => {
       await withClient(opts, async (client) => {
         const cluster = await describeCluster(client);
         const conn = client.bootstrap;
         const rows = versionTable(conn.brokerApiVersions).filter((r) => opts.allApis || r.broker !== null);
+        if (opts.output === 'json') {
+          await writeJson({
+            clusterId: cluster.clusterId,
+            controllerId: cluster.controllerId < 0 ? null : cluster.controllerId,
+            brokers: cluster.brokers.map((b) => ({ id: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+            apis: rows.map((r) => ({ name: r.name, key: r.apiKey, broker: r.broker, client: r.client, used: r.negotiated })),
+          });
+          return;
+        }
         const out =
           `Cluster ID: ${cluster.clusterId ?? '(none)'}\n` +
           `Controller: ${cluster.controllerId < 0 ? '(none)' : cluster.controllerId}\n` +

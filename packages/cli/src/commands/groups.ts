@@ -25,6 +25,7 @@ import {
   UsageError,
 } from '@sluice/client';
 import { collect, exactlyOne, intArg, withBootstrap, withClient, writeOut } from '../output/command.ts';
+import { type OutputFormat, type TableSection, withOutput, writeTables } from '../output/format.ts';
 import { type Cell, formatTable } from '../output/table.ts';
 
 const { GROUP_ID_NOT_FOUND } = ErrorCode;
@@ -187,50 +188,47 @@ async function planReset(client: KafkaClient, opts: ResetOpts, committed: readon
 export function registerGroups(program: Command): void {
   const groups = program.command('groups').description('list, describe, reset offsets of and delete consumer groups (like kafka-consumer-groups.sh)');
 
-  withBootstrap(groups.command('list').description('print every group id, one per line'))
-    .option('--state', "print a table with each group's protocol type and state")
-    .action(async (opts: { bootstrapServer: string; state?: boolean }) => {
+  withOutput(withBootstrap(groups.command('list').description('print every group id, one per line')))
+    .option('--state', "print a table with each group's protocol type and state (json: always)")
+    .action(async (opts: { bootstrapServer: string; state?: boolean; output: OutputFormat }) => {
       await withClient(opts, async (client) => {
         const list = await listGroups(client);
-        if (!opts.state) return writeOut(list.map((g) => `${g.groupId}\n`).join(''));
-        return writeOut(
-          formatTable(
-            ['GROUP', 'PROTOCOL-TYPE', 'STATE'],
-            list.map((g) => [g.groupId, g.protocolType, g.state || null]),
-          ),
-        );
+        if (!opts.state && opts.output === 'table') return writeOut(list.map((g) => `${g.groupId}\n`).join(''));
+        return writeTables(opts.output, [
+          { headers: ['GROUP', 'PROTOCOL-TYPE', 'STATE'], rows: list.map((g) => [g.groupId, g.protocolType, g.state || null]) },
+        ]);
       });
     });
 
-  withBootstrap(groups.command('describe').description('offsets and lag per partition (or --members / --state) of groups'))
+  withOutput(withBootstrap(groups.command('describe').description('offsets and lag per partition (or --members / --state) of groups')))
     .option('--group <id>', 'group to describe (repeatable)', collect)
     .option('--all-groups', 'describe every group')
     .option('--members', 'show the members and their assignments instead of offsets')
     .option('--state', 'show the group state, coordinator and assignor instead of offsets')
-    .action(async (opts: { bootstrapServer: string; group?: string[]; allGroups?: boolean; members?: boolean; state?: boolean }) => {
+    .action(async (opts: { bootstrapServer: string; group?: string[]; allGroups?: boolean; members?: boolean; state?: boolean; output: OutputFormat }) => {
       exactlyOne(opts as Record<string, unknown>, ['group', 'allGroups'], 'groups describe');
       if (opts.members && opts.state) throw new UsageError('--members and --state cannot be combined');
       await withClient(opts, async (client) => {
         const ids = opts.allGroups ? (await listGroups(client)).map((g) => g.groupId) : opts.group!;
-        let out = '';
+        const sections: TableSection[] = [];
         for (const id of ids) {
           const { group, committed } = await describeOrFail(client, id);
           const assignmentText = (a: readonly { topic: string; partitions: readonly number[] }[]) =>
             a.map((tp) => `${tp.topic}(${tp.partitions.join(',')})`).join(' ') || null;
           if (opts.state && group.groupType === 'consumer') {
-            out += formatTable(
-              ['GROUP', 'ASSIGNMENT-STRATEGY', 'STATE', 'GROUP-EPOCH', 'TARGET-ASSIGNMENT-EPOCH', '#MEMBERS'],
-              [[group.groupId, group.protocol || null, group.state, group.groupEpoch ?? null, group.assignmentEpoch ?? null, group.members.length]],
-            );
+            sections.push({
+              headers: ['GROUP', 'ASSIGNMENT-STRATEGY', 'STATE', 'GROUP-EPOCH', 'TARGET-ASSIGNMENT-EPOCH', '#MEMBERS'],
+              rows: [[group.groupId, group.protocol || null, group.state, group.groupEpoch ?? null, group.assignmentEpoch ?? null, group.members.length]],
+            });
           } else if (opts.state) {
-            out += formatTable(
-              ['GROUP', 'ASSIGNMENT-STRATEGY', 'STATE', '#MEMBERS'],
-              [[group.groupId, group.protocol || null, group.state, group.members.length]],
-            );
+            sections.push({
+              headers: ['GROUP', 'ASSIGNMENT-STRATEGY', 'STATE', '#MEMBERS'],
+              rows: [[group.groupId, group.protocol || null, group.state, group.members.length]],
+            });
           } else if (opts.members && group.groupType === 'consumer') {
-            out += formatTable(
-              ['GROUP', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', 'EPOCH', 'ASSIGNMENT', 'TARGET-ASSIGNMENT'],
-              group.members.map((m) => [
+            sections.push({
+              headers: ['GROUP', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', 'EPOCH', 'ASSIGNMENT', 'TARGET-ASSIGNMENT'],
+              rows: group.members.map((m) => [
                 group.groupId,
                 m.memberId,
                 m.clientHost,
@@ -240,11 +238,11 @@ export function registerGroups(program: Command): void {
                 assignmentText(m.assignment),
                 assignmentText(m.targetAssignment ?? []),
               ]),
-            );
+            });
           } else if (opts.members) {
-            out += formatTable(
-              ['GROUP', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', 'ASSIGNMENT'],
-              group.members.map((m) => [
+            sections.push({
+              headers: ['GROUP', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', 'ASSIGNMENT'],
+              rows: group.members.map((m) => [
                 group.groupId,
                 m.memberId,
                 m.clientHost,
@@ -252,17 +250,17 @@ export function registerGroups(program: Command): void {
                 m.assignment.reduce((n, tp) => n + tp.partitions.length, 0),
                 m.assignment.map((tp) => `${tp.topic}(${tp.partitions.join(',')})`).join(' ') || null,
               ]),
-            );
+            });
           } else {
             if (group.members.length === 0) process.stderr.write(`Consumer group '${group.groupId}' has no active members.\n`);
-            out += formatTable(
-              ['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID'],
-              await offsetRows(client, group, committed),
-            );
+            sections.push({
+              headers: ['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID'],
+              rows: await offsetRows(client, group, committed),
+            });
           }
-          if (ids.length > 1) out += '\n';
         }
-        await writeOut(out);
+        // Tables of several groups are separated by a blank line, as kafka-consumer-groups.sh does.
+        await writeTables(opts.output, sections);
       });
     });
 

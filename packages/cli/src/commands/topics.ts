@@ -19,6 +19,7 @@ import {
   UsageError,
 } from '@sluice/client';
 import { collect, intArg, parseKeyValues, withBootstrap, withClient, writeOut } from '../output/command.ts';
+import { type OutputFormat, withOutput, writeJson } from '../output/format.ts';
 
 const { TOPIC_ALREADY_EXISTS, UNKNOWN_TOPIC_OR_PARTITION } = ErrorCode;
 
@@ -46,6 +47,25 @@ function describeTopic(t: TopicInfo, configs: string): string {
   return lines.join('\n') + '\n';
 }
 
+/** `topics describe --output json`: one object per topic; sensitive config values are null. */
+function topicJson(t: TopicInfo, configs: ReadonlyArray<[string, string | null]>) {
+  return {
+    name: t.name,
+    topicId: kafkaUuidString(t.topicId),
+    internal: t.isInternal,
+    partitionCount: t.partitions.length,
+    replicationFactor: t.partitions[0]?.replicas.length ?? 0,
+    configs: Object.fromEntries(configs),
+    partitions: t.partitions.map((p) => ({
+      partition: p.partition,
+      leader: p.leaderId < 0 ? null : p.leaderId,
+      replicas: p.replicas,
+      isr: p.isr,
+      offline: p.offline,
+    })),
+  };
+}
+
 function topicOption(cmd: Command, required: boolean): Command {
   const flags = '--topic <name>';
   return required ? cmd.requiredOption(flags, 'topic name') : cmd.option(flags, 'topic name (repeatable; default: all topics)', collect);
@@ -58,22 +78,22 @@ function timeoutOption(cmd: Command): Command {
 export function registerTopics(program: Command): void {
   const topics = program.command('topics').description('list, describe, create, delete and alter topics (like kafka-topics.sh)');
 
-  withBootstrap(topics.command('list').description('print every topic name, one per line'))
+  withOutput(withBootstrap(topics.command('list').description('print every topic name, one per line (json: an array of names)')))
     .option('--exclude-internal', 'leave out internal topics (e.g. __consumer_offsets)')
-    .action(async (opts: { bootstrapServer: string; excludeInternal?: boolean }) => {
+    .action(async (opts: { bootstrapServer: string; excludeInternal?: boolean; output: OutputFormat }) => {
       await withClient(opts, async (client) => {
         const md = await client.metadata(null);
         const names = [...md.topics.values()]
           .filter((t) => !(opts.excludeInternal && t.isInternal))
           .map((t) => t.name)
           .sort();
-        await writeOut(names.map((n) => `${n}\n`).join(''));
+        await (opts.output === 'json' ? writeJson(names) : writeOut(names.map((n) => `${n}\n`).join('')));
       });
     });
 
-  topicOption(withBootstrap(topics.command('describe').description('partitions, leaders, replicas and config overrides of topics')), false)
+  topicOption(withOutput(withBootstrap(topics.command('describe').description('partitions, leaders, replicas and config overrides of topics'))), false)
     .option('--exclude-internal', 'leave out internal topics when describing all')
-    .action(async (opts: { bootstrapServer: string; topic?: string[]; excludeInternal?: boolean }) => {
+    .action(async (opts: { bootstrapServer: string; topic?: string[]; excludeInternal?: boolean; output: OutputFormat }) => {
       await withClient(opts, async (client) => {
         const md = await client.metadata(opts.topic ?? null);
         let list = [...md.topics.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -85,13 +105,21 @@ export function registerTopics(program: Command): void {
           client,
           list.map((t) => ({ type: ConfigResourceType.TOPIC, name: t.name })),
         );
-        const overrides = new Map<string, string>();
+        const overrides = new Map<string, Array<[string, string | null]>>();
         for (const r of configs) {
           checkError('describe configs of', `topic ${JSON.stringify(r.resourceName)}`, r.errorCode, r.errorMessage);
           const dynamic = r.configs.filter((c) => c.source === CONFIG_SOURCE_DYNAMIC_TOPIC);
-          overrides.set(r.resourceName, dynamic.map((c) => `${c.name}=${c.isSensitive ? '(sensitive)' : c.value}`).join(','));
+          overrides.set(
+            r.resourceName,
+            dynamic.map((c) => [c.name, c.isSensitive ? null : c.value]),
+          );
         }
-        await writeOut(list.map((t) => describeTopic(t, overrides.get(t.name) ?? '')).join(''));
+        if (opts.output === 'json') {
+          await writeJson(list.map((t) => topicJson(t, overrides.get(t.name) ?? [])));
+          return;
+        }
+        const configText = (name: string) => (overrides.get(name) ?? []).map(([k, v]) => `${k}=${v ?? '(sensitive)'}`).join(',');
+        await writeOut(list.map((t) => describeTopic(t, configText(t.name))).join(''));
       });
     });
 

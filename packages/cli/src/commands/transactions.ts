@@ -6,8 +6,9 @@
 
 import { describeProducers, describeTransaction, listTransactions, type TransactionDescription } from '@sluice/client';
 import type { Command } from 'commander';
-import { collect, intArg, withBootstrap, withClient, writeOut } from '../output/command.ts';
-import { type Cell, formatTable } from '../output/table.ts';
+import { collect, intArg, withBootstrap, withClient } from '../output/command.ts';
+import { type OutputFormat, withOutput, writeTables } from '../output/format.ts';
+import type { Cell } from '../output/table.ts';
 
 /** The row kafka-transactions.sh describe prints (duration from the start time to `now`). */
 export function describeRow(coordinatorId: number, t: TransactionDescription, now: number): Cell[] {
@@ -30,35 +31,35 @@ export function registerTransactions(program: Command): void {
     .command('transactions')
     .description('list and describe transactions and the producers holding them (like kafka-transactions.sh)');
 
-  withBootstrap(transactions.command('list').description('every transactional id the coordinators know'))
+  withOutput(withBootstrap(transactions.command('list').description('every transactional id the coordinators know')))
     .option('--state <state>', 'only this state, e.g. Ongoing (repeatable)', collect)
     .option('--producer-id <id>', 'only this producer id (repeatable)', collect)
     .option('--duration-ms <ms>', 'only transactions running longer than this', intArg(0))
     .option('--pattern <regex>', 'only transactional ids this regular expression matches whole')
-    .action(async (opts: { bootstrapServer: string; state?: string[]; producerId?: string[]; durationMs?: number; pattern?: string }) => {
+    .action(async (opts: { bootstrapServer: string; state?: string[]; producerId?: string[]; durationMs?: number; pattern?: string; output: OutputFormat }) => {
       await withClient(opts, async (client) => {
         const producerIds = (opts.producerId ?? []).map((v) => intArg(0)(v));
         const list = await listTransactions(client, { states: opts.state, producerIds, durationMs: opts.durationMs ?? -1, pattern: opts.pattern ?? null });
-        await writeOut(
-          formatTable(
-            ['TransactionalId', 'Coordinator', 'ProducerId', 'TransactionState'],
-            list.map((t) => [t.transactionalId, t.coordinatorId, t.producerId, t.state]),
-          ),
-        );
+        await writeTables(opts.output, [
+          {
+            headers: ['TransactionalId', 'Coordinator', 'ProducerId', 'TransactionState'],
+            rows: list.map((t) => [t.transactionalId, t.coordinatorId, t.producerId, t.state]),
+          },
+        ]);
       });
     });
 
-  withBootstrap(transactions.command('describe').description('state, producer, timeout and partitions of a transactional id'))
+  withOutput(withBootstrap(transactions.command('describe').description('state, producer, timeout and partitions of a transactional id')))
     .requiredOption('--transactional-id <id>', 'the transactional id')
-    .action(async (opts: { bootstrapServer: string; transactionalId: string }) => {
+    .action(async (opts: { bootstrapServer: string; transactionalId: string; output: OutputFormat }) => {
       await withClient(opts, async (client) => {
         const t = await describeTransaction(client, opts.transactionalId);
         // The broker that lists the id is its coordinator (the pattern narrows the answer where ListTransactions v2 is served).
         const listed = await listTransactions(client, { pattern: escapeRegExp(opts.transactionalId) });
         const coordinatorId = listed.find((l) => l.transactionalId === opts.transactionalId)?.coordinatorId ?? -1;
-        await writeOut(
-          formatTable(
-            [
+        await writeTables(opts.output, [
+          {
+            headers: [
               'CoordinatorId',
               'TransactionalId',
               'ProducerId',
@@ -69,22 +70,24 @@ export function registerTransactions(program: Command): void {
               'TransactionDurationMs',
               'TopicPartitions',
             ],
-            [describeRow(coordinatorId, t, Date.now())],
-          ),
-        );
+            rows: [describeRow(coordinatorId, t, Date.now())],
+          },
+        ]);
       });
     });
 
-  withBootstrap(transactions.command('describe-producers').description('producers with state in a partition (open transactions and their first offset)'))
+  withOutput(
+    withBootstrap(transactions.command('describe-producers').description('producers with state in a partition (open transactions and their first offset)')),
+  )
     .requiredOption('--topic <topic>', 'the topic')
     .requiredOption('--partition <p>', 'the partition', intArg(0))
-    .action(async (opts: { bootstrapServer: string; topic: string; partition: number }) => {
+    .action(async (opts: { bootstrapServer: string; topic: string; partition: number; output: OutputFormat }) => {
       await withClient(opts, async (client) => {
         const producers = await describeProducers(client, opts.topic, opts.partition);
-        await writeOut(
-          formatTable(
-            ['ProducerId', 'ProducerEpoch', 'LatestCoordinatorEpoch', 'LastSequence', 'LastTimestamp', 'CurrentTransactionStartOffset'],
-            producers.map((p) => [
+        await writeTables(opts.output, [
+          {
+            headers: ['ProducerId', 'ProducerEpoch', 'LatestCoordinatorEpoch', 'LastSequence', 'LastTimestamp', 'CurrentTransactionStartOffset'],
+            rows: producers.map((p) => [
               p.producerId,
               p.producerEpoch,
               p.coordinatorEpoch,
@@ -92,8 +95,8 @@ export function registerTransactions(program: Command): void {
               p.lastTimestamp,
               p.currentTransactionStartOffset >= 0 ? p.currentTransactionStartOffset : null,
             ]),
-          ),
-        );
+          },
+        ]);
       });
     });
 }

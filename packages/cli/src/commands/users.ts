@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { alterUserScramCredentials, describeUserScramCredentials, KafkaApiError, SCRAM_MECHANISMS, type ScramMechanismName, UsageError } from '@sluice/client';
 import { readFileSync } from 'node:fs';
 import { collect, intArg, withBootstrap, withClient, writeOut } from '../output/command.ts';
-import { formatTable } from '../output/table.ts';
+import { type OutputFormat, withOutput, writeTables } from '../output/format.ts';
 
 function mechanismOf(text: string): ScramMechanismName {
   const name = text.toUpperCase();
@@ -18,14 +18,14 @@ function mechanismOf(text: string): ScramMechanismName {
 export function registerUsers(program: Command): void {
   const users = program.command('users').description('SCRAM user credentials (like kafka-configs.sh --entity-type users)');
 
-  withBootstrap(users.command('list').description('users and their SCRAM mechanisms and iterations'))
+  withOutput(withBootstrap(users.command('list').description('users and their SCRAM mechanisms and iterations')))
     .option('--user <name>', 'only this user (repeatable)', collect)
-    .action(async (opts: { bootstrapServer: string; user?: string[] }) => {
+    .action(async (opts: { bootstrapServer: string; user?: string[]; output: OutputFormat }) => {
       await withClient(opts, async (client) => {
         const found = await describeUserScramCredentials(client, opts.user ?? []);
         for (const u of found) if (u.errorCode !== 0) throw new KafkaApiError('describe', `user ${JSON.stringify(u.user)}`, u.errorCode, u.errorMessage);
         const rows = found.flatMap((u) => u.credentials.map((c) => [u.user, c.mechanism, c.iterations]));
-        await writeOut(rows.length === 0 ? 'No SCRAM users.\n' : formatTable(['USER', 'MECHANISM', 'ITERATIONS'], rows));
+        await writeTables(opts.output, [{ headers: ['USER', 'MECHANISM', 'ITERATIONS'], rows }], 'No SCRAM users.\n');
       });
     });
 

@@ -1,24 +1,28 @@
-// What every client command shares: the --bootstrap-server option, option-value parsers that turn
-// bad input into usage errors (exit 2), and running an action with a connected client that is
-// always closed afterwards.
+// What every client command shares: the --bootstrap-server and --command-config options,
+// option-value parsers that turn bad input into usage errors (exit 2), and running an action with
+// a connected client that is always closed afterwards.
 
 import { type Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_BOOTSTRAP, KafkaClient, UsageError } from '@sluice/client';
+import { readCommandConfig } from './command-config.ts';
 
 export interface ClientCommandOptions {
   bootstrapServer: string;
-  commandConfig?: string[];
+  commandConfig?: string;
 }
 
-/** Adds --bootstrap-server (Kafka tools' spelling) with the Kafka default. */
+/** Adds --bootstrap-server (Kafka tools' spelling) with the Kafka default, and --command-config. */
 export function withBootstrap(cmd: Command): Command {
-  return cmd.option('--bootstrap-server <host:port>', 'broker(s) to connect to, comma-separated', DEFAULT_BOOTSTRAP);
+  return cmd
+    .option('--bootstrap-server <host:port>', 'broker(s) to connect to, comma-separated', DEFAULT_BOOTSTRAP)
+    .option('--command-config <file>', "client properties in Kafka's format (client.id, request.timeout.ms, …), as Kafka's tools take them");
 }
 
 /** Connects, runs `action`, closes the client whatever happens. */
-export async function withClient<T>(opts: { bootstrapServer: string }, action: (client: KafkaClient) => Promise<T>): Promise<T> {
+export async function withClient<T>(opts: { bootstrapServer: string; commandConfig?: string }, action: (client: KafkaClient) => Promise<T>): Promise<T> {
+  const fromFile = opts.commandConfig === undefined ? {} : readCommandConfig(opts.commandConfig, (m) => process.stderr.write(`WARN ${m}\n`));
   // Brokers see the command as 'sluice-cli' (client id and KIP-511 software name), not as the library.
-  const client = await KafkaClient.connect({ bootstrap: opts.bootstrapServer, clientId: 'sluice-cli', clientSoftwareName: 'sluice-cli' });
+  const client = await KafkaClient.connect({ clientId: 'sluice-cli', clientSoftwareName: 'sluice-cli', ...fromFile, bootstrap: opts.bootstrapServer });
   try {
     return await action(client);
   } finally {

@@ -3,7 +3,7 @@
 // admin client's describeProducers, `kafka-transactions.sh describe-producers`, and the tool's
 // hanging-transaction search).
 // Transcribed from the Kafka protocol specification, served version 0 (flexible).
-// Version notes: only v0. producerEpoch is an int32 here, as in DescribeTransactions.
+// Version notes: only v0. producerEpoch is an int32 here (Kafka's DescribeProducersResponseData holds an int), unlike DescribeTransactions' int16.
 import type { MessageSpec } from '../spec.ts';
 
 export const DescribeProducersRequest: MessageSpec = {

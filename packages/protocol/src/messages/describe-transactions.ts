@@ -1,8 +1,9 @@
 // DescribeTransactions (API key 65): the coordinator's view of transactional ids (the admin
 // client's describeTransactions, `kafka-transactions.sh describe`).
 // Transcribed from the Kafka protocol specification, served version 0 (flexible).
-// Version notes: only v0. producerEpoch is an int32 here, unlike everywhere else — the
-// specification's own choice, kept.
+// Version notes: only v0. producerEpoch is an int16, as everywhere else (Kafka's generated
+// DescribeTransactionsResponseData reads a short; an int32 here shifted every later field, and
+// Kafka's admin client failed with "non-nullable field topics was serialized as null").
 import type { MessageSpec } from '../spec.ts';
 
 export const DescribeTransactionsRequest: MessageSpec = {
@@ -34,7 +35,7 @@ export const DescribeTransactionsResponse: MessageSpec = {
           { name: 'transactionTimeoutMs', type: 'int32', versions: '0+' },
           { name: 'transactionStartTimeMs', type: 'int64', versions: '0+' },
           { name: 'producerId', type: 'int64', versions: '0+' },
-          { name: 'producerEpoch', type: 'int32', versions: '0+' },
+          { name: 'producerEpoch', type: 'int16', versions: '0+' },
           {
             // Partitions of the ongoing transaction; while preparing, those still without a marker.
             name: 'topicPartitions',

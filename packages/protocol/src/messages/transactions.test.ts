@@ -414,7 +414,7 @@ const responses: readonly Case[] = [
     wire: (w) => w.int32(0).count(1).string('in').count(1).int32(0).int16(0),
   },
   {
-    name: 'DescribeTransactions v0 (producerEpoch is an int32)',
+    name: "DescribeTransactions v0 (producerEpoch is an int16: Kafka's DescribeTransactionsResponseData reads a short)",
     apiKey: ApiKey.DescribeTransactions,
     version: 0,
     flexible: true,
@@ -443,7 +443,7 @@ const responses: readonly Case[] = [
         .int32(60_000)
         .int64(1_700_000_000_000)
         .int64(4000)
-        .int32(3)
+        .int16(3)
         .count(1)
         .string('orders')
         .count(2)
