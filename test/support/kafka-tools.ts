@@ -24,7 +24,6 @@ export const KAFKA_TOOL = {
   leaderElection: 'org.apache.kafka.tools.LeaderElectionCommand',
   reassignPartitions: 'org.apache.kafka.tools.reassign.ReassignPartitionsCommand',
   features: 'org.apache.kafka.tools.FeatureCommand',
-  acls: 'org.apache.kafka.tools.AclCommand',
   transactions: 'org.apache.kafka.tools.TransactionsCommand',
 } as const;
 
