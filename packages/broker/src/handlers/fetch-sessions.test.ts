@@ -242,4 +242,15 @@ describe('Fetch sessions (KIP-227)', () => {
     expect(t.broker.fetchSessions.get(follower.sessionId)!.privileged).toBe(true);
     expect(t.broker.fetchSessions.get(consumer.sessionId)!.privileged).toBe(false);
   });
+
+  test('a moved log start offset is news: the partition is answered once with it', async () => {
+    produce(1, 3);
+    const id = await open();
+    // The client catches up on partition 1; then records before offset 2 are deleted.
+    expect((await fetch({ sessionId: id, epoch: 1, partitions: [{ partition: 1, fetchOffset: 3 }] })).responses).toEqual([]);
+    t.broker.topics.partition('s', 1)!.log.deleteRecordsBefore(2);
+    const r = await fetch({ sessionId: id, epoch: 2 });
+    expect(r.responses[0].partitions).toMatchObject([{ partitionIndex: 1, errorCode: 0, highWatermark: 3, logStartOffset: 2 }]);
+    expect((await fetch({ sessionId: id, epoch: 3 })).responses).toEqual([]);
+  });
 });
