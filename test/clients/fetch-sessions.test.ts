@@ -31,17 +31,42 @@ async function metric(name: string): Promise<number> {
   return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
 }
 
+/** Record bytes the broker has put in Fetch answers for `topic`. */
+async function topicBytesOut(topic: string): Promise<number> {
+  const text = await (await fetch(broker.metricsUrl!)).text();
+  return Number(new RegExp(`^sluice_topic_bytes_out_total\\{topic="${topic}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+}
+
+/** The fetch session counters and Fetch errors, for a failure message. */
+async function sessionReport(): Promise<string> {
+  const text = await (await fetch(broker.metricsUrl!)).text();
+  return text
+    .split('\n')
+    .filter(
+      (l) => l.startsWith('sluice_fetch_sessions_') || l.startsWith('sluice_errors_total{api="Fetch"') || l.startsWith('sluice_requests_total{api="Fetch"'),
+    )
+    .join('\n');
+}
+
 /**
  * Creates `topic` with PARTITIONS partitions, starts `consume` (which must read two rounds), and
- * produces the rounds with franz-go a moment apart, so the consumer's session sees both reads and
- * waits; checks each produced value arrived once and offsets per partition are contiguous.
+ * produces the second round with franz-go once the consumer has fetched the first, so the second
+ * is read by a later fetch of the session; checks each produced value arrived once and offsets
+ * per partition are contiguous.
  */
 async function consumeWhileProducing(topic: string, consume: (count: number) => Promise<ReturnType<typeof consumedRecords>>): Promise<void> {
   const common = ['-brokers', broker.bootstrap, '-topic', topic];
   await runClientOk(go, ['create-topic', ...common, '-partitions', String(PARTITIONS)]);
   const consumed = consume(2 * PER_ROUND);
   await runClientOk(go, ['produce', ...common, '-count', String(PER_ROUND), '-value-suffix', '-r1']);
-  await new Promise((r) => setTimeout(r, 2000));
+  // Round 2 only once the consumer has fetched round 1 (a JVM that starts slowly would otherwise
+  // find both rounds there and read them in its first, full, fetch).
+  const deadline = Date.now() + 90_000;
+  while ((await topicBytesOut(topic)) === 0) {
+    if (Date.now() > deadline) throw new Error(`the consumer of ${topic} fetched nothing in 90 s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await new Promise((r) => setTimeout(r, 500));
   await runClientOk(go, ['produce', ...common, '-count', String(PER_ROUND), '-value-suffix', '-r2']);
   const records = await consumed;
   const expected = ['-r1', '-r2'].flatMap((suffix) => Array.from({ length: PER_ROUND }, (_, i) => `value-${i}${suffix}`));
@@ -69,7 +94,7 @@ describe('fetch sessions (KIP-227) with real clients', () => {
         ]);
         return consumedRecords(run);
       });
-      expect(await metric('sluice_fetch_sessions_incremental_total')).toBeGreaterThan(before);
+      expect(await metric('sluice_fetch_sessions_incremental_total'), await sessionReport()).toBeGreaterThan(before);
     },
     CLIENT_TEST_TIMEOUT_MS,
   );
@@ -82,7 +107,7 @@ describe('fetch sessions (KIP-227) with real clients', () => {
         const run = await runClientOk(java, ['consume', broker.bootstrap, 'sessions-java', 'sessions-java', String(count), '90000']);
         return consumedRecords(run);
       });
-      expect(await metric('sluice_fetch_sessions_incremental_total')).toBeGreaterThan(before);
+      expect(await metric('sluice_fetch_sessions_incremental_total'), await sessionReport()).toBeGreaterThan(before);
       // The sessions are in the cache, and no fetch needed a session id the broker did not know.
       expect(await metric('sluice_fetch_sessions_full_total')).toBeGreaterThan(0);
       const text = await (await fetch(broker.metricsUrl!)).text();

@@ -9,7 +9,7 @@
 // The broker is the same; only the client's requests differ (loadgen --fetch-sessions).
 
 import type { BrokerProcess } from '../broker.ts';
-import { type Context, measureCell, removeDir, scratchDir, sluiceBroker, syncDisks, warmUp, windowArgs } from '../context.ts';
+import { type Context, measureCell, removeDir, scratchDir, sluiceBroker, syncDisks, warmUp } from '../context.ts';
 import { runLoadgen } from '../loadgen.ts';
 import { alternate } from '../profile.ts';
 import { type Cell, sessionMetrics } from '../results.ts';
@@ -46,6 +46,7 @@ async function preload(ctx: Context, broker: BrokerProcess): Promise<void> {
 }
 
 function consumeArgs(ctx: Context, broker: BrokerProcess, mode: (typeof SESSION_MODES)[number], state: SessionState): string[] {
+  const s = ctx.profile.sessions;
   const stateArgs = state === 'idle' ? ['--from', 'latest', '--wrap', 'false', '--max-wait-ms', '0'] : ['--from', 'earliest', '--wrap', 'true'];
   return [
     'consume',
@@ -56,11 +57,19 @@ function consumeArgs(ctx: Context, broker: BrokerProcess, mode: (typeof SESSION_
     '--consumers',
     '1',
     '--partition-max-bytes',
-    String(ctx.profile.sessions.partitionMaxBytes),
+    String(s.partitionMaxBytes),
+    // Room for the whole topic in one answer: loadgen lists partitions in a fixed order, so a
+    // smaller limit would keep a full-request consumer on the first partitions (real clients
+    // rotate; a session rotates on the broker), and the two modes would read different data.
+    '--fetch-max-bytes',
+    String(2 * s.dataBytes),
     '--fetch-sessions',
     String(mode === 'sessions'),
     ...stateArgs,
-    ...windowArgs(ctx),
+    '--warmup-seconds',
+    String(s.warmupS),
+    '--seconds',
+    String(s.measureS),
   ];
 }
 

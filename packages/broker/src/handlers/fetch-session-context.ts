@@ -47,6 +47,8 @@ export type FetchPlan =
       readonly targets: readonly SessionPartition[];
       /** Topics are named by id (v13+). */
       readonly byId: boolean;
+      /** A follower's fetch (replica id >= 0): its session is worth more when slots run out. */
+      readonly privileged: boolean;
       /** Incremental: the session the answer is filtered against. */
       readonly session: FetchSession | null;
     };
@@ -85,11 +87,12 @@ export function planFetch(cache: FetchSessionCache, request: FetchRequest, versi
   const sessionId = request.sessionId ?? 0;
   const epoch = request.sessionEpoch ?? FINAL_EPOCH;
   const byId = version >= 13;
+  const privileged = request.replicaId >= 0;
   if (epoch === FINAL_EPOCH || epoch === INITIAL_EPOCH) {
     // A full request closes the session it names (Kafka: "any session specified in a FULL fetch
     // request will be closed"); epoch 0 opens a new one when the answer goes out.
     if (sessionId !== 0) cache.remove(sessionId);
-    return { kind: epoch === INITIAL_EPOCH ? 'full' : 'sessionless', targets: targetsOf(request, byId), byId, session: null };
+    return { kind: epoch === INITIAL_EPOCH ? 'full' : 'sessionless', targets: targetsOf(request, byId), byId, privileged, session: null };
   }
   const session = cache.get(sessionId);
   if (session === undefined) return { kind: 'error', errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND };
@@ -117,11 +120,11 @@ export function planFetch(cache: FetchSessionCache, request: FetchRequest, versi
   if (session.size === 0) {
     // Nothing left to fetch: Kafka closes the session and answers this one without it.
     cache.remove(session.id);
-    return { kind: 'sessionless', targets: [], byId, session: null };
+    return { kind: 'sessionless', targets: [], byId, privileged, session: null };
   }
   cache.touch(session);
   session.epoch = nextEpoch(session.epoch);
-  return { kind: 'incremental', targets: [...session.partitions.values()], byId, session };
+  return { kind: 'incremental', targets: [...session.partitions.values()], byId, privileged, session };
 }
 
 /**
@@ -169,7 +172,7 @@ function selected(
         logStartOffset: data.logStartOffset ?? -1,
       };
     });
-    const session = cache.create(false, plan.byId, partitions);
+    const session = cache.create(plan.privileged, plan.byId, partitions);
     return { sessionId: session?.id ?? 0, carried: [...results] };
   }
   const session = plan.session!;

@@ -38,9 +38,10 @@ interface FetchArgs {
   readonly forgotten?: readonly number[];
   readonly maxWaitMs?: number;
   readonly version?: number;
+  readonly replicaId?: number;
 }
 
-function fetch({ sessionId, epoch, partitions = [], forgotten = [], maxWaitMs = 0, version = 12 }: FetchArgs): Promise<any> {
+function fetch({ sessionId, epoch, partitions = [], forgotten = [], maxWaitMs = 0, version = 12, replicaId = -1 }: FetchArgs): Promise<any> {
   const ctx: RequestContext = {
     broker: t.broker,
     header: { apiKey: 1, apiVersion: version, correlationId: 1, clientId: 'test' } as RequestContext['header'],
@@ -50,7 +51,7 @@ function fetch({ sessionId, epoch, partitions = [], forgotten = [], maxWaitMs = 
   };
   const topic = version >= 13 ? { topic: '', topicId } : { topic: 's', topicId: '' };
   const request = {
-    replicaId: -1,
+    replicaId,
     maxWaitMs,
     minBytes: 1,
     maxBytes: 1 << 20,
@@ -233,5 +234,23 @@ describe('Fetch sessions (KIP-227)', () => {
     expect(r.sessionId).toBe(0);
     expect(Object.keys(answered(r))).toHaveLength(4);
     expect(t.broker.fetchSessions.size).toBe(2);
+  });
+
+  test("a follower's session (replica id set) is marked privileged, a consumer's is not", async () => {
+    const follower = await fetch({ sessionId: 0, epoch: 0, partitions: ALL, replicaId: 2 });
+    const consumer = await fetch({ sessionId: 0, epoch: 0, partitions: ALL });
+    expect(t.broker.fetchSessions.get(follower.sessionId)!.privileged).toBe(true);
+    expect(t.broker.fetchSessions.get(consumer.sessionId)!.privileged).toBe(false);
+  });
+
+  test('a moved log start offset is news: the partition is answered once with it', async () => {
+    produce(1, 3);
+    const id = await open();
+    // The client catches up on partition 1; then records before offset 2 are deleted.
+    expect((await fetch({ sessionId: id, epoch: 1, partitions: [{ partition: 1, fetchOffset: 3 }] })).responses).toEqual([]);
+    t.broker.topics.partition('s', 1)!.log.deleteRecordsBefore(2);
+    const r = await fetch({ sessionId: id, epoch: 2 });
+    expect(r.responses[0].partitions).toMatchObject([{ partitionIndex: 1, errorCode: 0, highWatermark: 3, logStartOffset: 2 }]);
+    expect((await fetch({ sessionId: id, epoch: 3 })).responses).toEqual([]);
   });
 });
