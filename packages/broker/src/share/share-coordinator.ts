@@ -293,7 +293,8 @@ export class ShareCoordinator {
 
   /** Deletes an empty share group and its share-partition state (DeleteGroups). */
   async deleteGroup(groupId: string): Promise<boolean> {
-    if (!this.groups.deleteGroup(groupId)) return false;
+    if (this.hasMembers(groupId)) return false;
+    this.groups.deleteGroup(groupId);
     const byRef = this.partitions.get(groupId);
     this.partitions.delete(groupId);
     const writes: Array<Promise<void>> = [];
