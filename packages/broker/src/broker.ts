@@ -190,6 +190,7 @@ export class Broker {
       topics,
       groups,
       transactions: this.transactions ?? undefined,
+      share: this.share ?? undefined,
       writerStats: () => writer.stats(),
       logDirs: this.config.logDirs,
       ...(cluster === null ? {} : { cluster: () => cluster.stats() }),

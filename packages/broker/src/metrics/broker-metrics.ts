@@ -18,6 +18,7 @@ import { LogProbe } from './log-probe.ts';
 import type { ScrapeSource } from './metrics-server.ts';
 import { ProcessProbe } from './process-probe.ts';
 import { SecurityProbe } from './security-probe.ts';
+import { ShareProbe, type ShareStatsSource } from './share-probe.ts';
 import { type OpenTransactions, TransactionProbe } from './transaction-probe.ts';
 
 /** What a scrape reads; attached once the broker has loaded them. */
@@ -26,6 +27,8 @@ export interface ScrapeSources {
   readonly groups: GroupCoordinator;
   /** The transaction coordinator (open transactions). */
   readonly transactions?: OpenTransactions;
+  /** The share coordinator (share groups, KIP-932). */
+  readonly share?: ShareStatsSource;
   /** The connection writer's counters (one native call). */
   readonly writerStats: () => WriterStats;
   /** The process-wide flush counters (one native call); defaults to @sluice/native's. */
@@ -51,6 +54,7 @@ export class BrokerMetrics implements ScrapeSource {
   readonly process: ProcessProbe;
   readonly cluster: ClusterProbe;
   readonly security: SecurityProbe;
+  readonly share: ShareProbe;
   private sources: ScrapeSources | null = null;
 
   constructor(options: BrokerMetricsOptions) {
@@ -63,6 +67,7 @@ export class BrokerMetrics implements ScrapeSource {
     this.process = new ProcessProbe(this.registry);
     this.cluster = new ClusterProbe(this.registry);
     this.security = new SecurityProbe(this.registry);
+    this.share = new ShareProbe(this.registry);
   }
 
   get contentType(): string {
@@ -91,6 +96,7 @@ export class BrokerMetrics implements ScrapeSource {
       this.groups.refresh(sources.groups, sources.topics);
       this.cluster.refresh(sources.cluster?.() ?? null);
       this.transactions.refresh(sources.transactions ?? null, sources.topics);
+      this.share.refresh(sources.share ?? null);
     }
   }
 

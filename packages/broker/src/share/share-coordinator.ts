@@ -95,6 +95,20 @@ export interface ShareCoordinatorOptions {
   readonly onRecordsReleased?: (partition: Partition) => void;
 }
 
+/** One share group as the metrics probe sees it; event totals count since the broker started. */
+export interface ShareGroupStats {
+  readonly groupId: string;
+  readonly members: number;
+  /** Records between the share-partitions' start and end offsets. */
+  readonly inFlight: number;
+  /** Records acquired (locked to a member) now. */
+  readonly acquiredNow: number;
+  readonly acquired: number;
+  readonly redelivered: number;
+  readonly archived: number;
+  readonly lockExpired: number;
+}
+
 interface ShareSession {
   /** The epoch the next request must carry. */
   epoch: number;
@@ -306,6 +320,32 @@ export class ShareCoordinator {
     if (this.groupConfigs.delete(groupId)) writes.push(this.stateLog.append(encodeGroupConfigKey(groupId), null, this.clock.now()).durable);
     await Promise.all(writes);
     return true;
+  }
+
+  /** Per share group, what a metrics scrape reads: members, records in flight, event totals. */
+  stats(): ShareGroupStats[] {
+    const ids = new Set([...this.groups.groupIds(), ...this.partitions.keys()]);
+    return [...ids].sort().map((groupId) => {
+      const totals = {
+        groupId,
+        members: this.groups.group(groupId)?.members.size ?? 0,
+        inFlight: 0,
+        acquiredNow: 0,
+        acquired: 0,
+        redelivered: 0,
+        archived: 0,
+        lockExpired: 0,
+      };
+      for (const sp of this.partitions.get(groupId)?.values() ?? []) {
+        totals.inFlight += sp.inFlightCount();
+        totals.acquiredNow += sp.acquiredCount();
+        totals.acquired += sp.events.acquired;
+        totals.redelivered += sp.events.redelivered;
+        totals.archived += sp.events.archived;
+        totals.lockExpired += sp.events.lockExpired;
+      }
+      return totals;
+    });
   }
 
   /** Whether the id is a share group: one with members, or with share-partition state. */
