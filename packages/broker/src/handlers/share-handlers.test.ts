@@ -12,6 +12,7 @@ import { silentLogger } from '../logger.ts';
 import { deleteGroupsHandler } from './delete-groups.ts';
 import { describeConfigsHandler } from './describe-configs.ts';
 import { incrementalAlterConfigsHandler } from './incremental-alter-configs.ts';
+import { listGroupsHandler } from './list-groups.ts';
 import { harness } from '../testing/group-harness.ts';
 import { startTestBroker, type TestBroker } from '../testing/test-broker.ts';
 import { shareAcknowledgeHandler } from './share-acknowledge.ts';
@@ -95,6 +96,15 @@ describe('ShareGroupHeartbeat and ShareGroupDescribe', () => {
     expect((await heartbeat('member-b', -1)).memberEpoch).toBe(-1);
     const left = await callHandler(shareGroupDescribeHandler, t.broker, 1, { groupIds: ['sg'], includeAuthorizedOperations: false });
     expect(left.groups[0].members.map((m: any) => m.memberId)).toEqual(['member-a']);
+  });
+
+  test('ListGroups v5 lists share groups as type share, filtered by type and state', async () => {
+    await heartbeat('m', 0);
+    const list = (typesFilter: string[], statesFilter: string[] = []) => callHandler(listGroupsHandler, t.broker, 5, { statesFilter, typesFilter });
+    expect((await list([])).groups).toEqual([{ groupId: 'sg', protocolType: 'share', groupState: 'Stable', groupType: 'share' }]);
+    expect((await list(['Share'], ['stable'])).groups.map((g: any) => g.groupId)).toEqual(['sg']);
+    expect((await list(['consumer'])).groups).toEqual([]);
+    expect((await list([], ['Empty'])).groups).toEqual([]);
   });
 
   test("Kafka's errors: no subscription on join, unknown member, fenced epoch, empty member id", async () => {

@@ -348,6 +348,11 @@ export class ShareCoordinator {
     });
   }
 
+  /** Every share group with its state (ListGroups): Stable with members, else Empty. */
+  listGroups(): Array<{ readonly groupId: string; readonly groupState: 'Empty' | 'Stable' }> {
+    return this.stats().map((g) => ({ groupId: g.groupId, groupState: g.members > 0 ? 'Stable' : 'Empty' }));
+  }
+
   /** Whether the id is a share group: one with members, or with share-partition state. */
   isShareGroup(groupId: string): boolean {
     return this.groups.group(groupId) !== undefined || (this.partitions.get(groupId)?.size ?? 0) > 0;
