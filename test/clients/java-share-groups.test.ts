@@ -7,9 +7,9 @@
 // so "accepted" means the broker acknowledged it.
 // The broker runs with short share-group timeouts and lock durations so all this takes seconds.
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type BrokerProcess, removeDir, startBroker, tempDataDir } from '../support/broker-process.ts';
@@ -20,6 +20,7 @@ const GROUP = 'share-group';
 const PER_ROUND = 200;
 const DELIVERY_LIMIT = 3;
 const TEST_TIMEOUT_MS = 240_000;
+const SLUICE_BIN = resolve(import.meta.dirname, '..', '..', 'packages', 'cli', 'bin', 'sluice.js');
 
 const BROKER_SETTINGS = {
   'group.share.session.timeout.ms': 6000,
@@ -187,6 +188,21 @@ describe('Java KafkaShareConsumer (KIP-932 share groups)', () => {
       ).toEqual(Array.from({ length: DELIVERY_LIMIT }, (_, i) => i + 1));
       expect(heldAcrossRestart.length).toBeGreaterThan(0);
       expect(eventsOf('commit-failed')).toEqual([]);
+
+      // `sluice groups` sees the share group: listed, its two members with their epochs and the
+      // shared partition, and its share-partition start offset at the log end (all acknowledged).
+      const sluice = (...args: string[]) =>
+        execFileSync(process.execPath, [SLUICE_BIN, 'groups', ...args, '--bootstrap-server', broker.bootstrap], { encoding: 'utf8' });
+      expect(sluice('list')).toContain(GROUP);
+      const [membersHeader, ...memberRows] = sluice('describe', '--group', GROUP, '--members').trim().split('\n');
+      expect(membersHeader!.trim().split(/\s+/)).toEqual(['GROUP', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', 'EPOCH', 'ASSIGNMENT']);
+      expect(memberRows).toHaveLength(2);
+      for (const row of memberRows) expect(row.trim().split(/\s+/).slice(-2)[1]).toBe(`${TOPIC}(0)`);
+      const [offsetsHeader, offsetRow] = sluice('describe', '--group', GROUP).trim().split('\n');
+      expect(offsetsHeader!.trim().split(/\s+/)).toEqual(['GROUP', 'TOPIC', 'PARTITION', 'START-OFFSET', 'LOG-END-OFFSET', 'LAG']);
+      const cells = offsetRow!.trim().split(/\s+/);
+      expect(cells[3]).toBe(cells[4]);
+      expect(cells[5]).toBe('0');
     },
     TEST_TIMEOUT_MS,
   );
