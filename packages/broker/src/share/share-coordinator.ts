@@ -225,6 +225,9 @@ export class ShareCoordinator {
   }
 
   describe(groupId: string): DescribedShareGroup | undefined {
+    // A group known only by its share-partition state (after a restart, or created by
+    // AlterShareGroupOffsets) is an empty share group.
+    if (this.groups.group(groupId) === undefined && this.isShareGroup(groupId)) this.groups.ensureGroup(groupId);
     return this.groups.describe(groupId);
   }
 
@@ -376,6 +379,7 @@ export class ShareCoordinator {
    * flight), persisted before the answer. The caller checked that the group has no members.
    */
   async alterStartOffset(groupId: string, ref: SharePartitionRef, startOffset: number): Promise<{ errorCode: number; errorMessage: string | null }> {
+    this.groups.ensureGroup(groupId);
     const sp = new SharePartition(startOffset, this.config);
     this.partitionsOf(groupId).set(refKey(ref), sp);
     this.timers.cancel(`lock-${groupId}-${refKey(ref)}`);
