@@ -16,6 +16,10 @@
 // only a delivery count, never an acknowledgement). load() rebuilds every share-partition;
 // records that were acquired become available again and are redelivered.
 //
+// A refused write (a storage error) is logged; an acknowledgement it carried is answered with
+// the error code, though memory already holds the new state (Kafka keeps the old one): until a
+// restart the records stay acknowledged, after it they are redelivered.
+//
 // A new share-partition starts at the log end (share.auto.offset.reset=latest, Kafka's default)
 // or the log start (earliest), and its start is written at once so a restart keeps it.
 //
@@ -116,6 +120,9 @@ interface ShareSession {
 }
 
 const refKey = (ref: SharePartitionRef) => `${ref.topicId}:${ref.partition}`;
+
+/** Bytes read from one partition per fetch (at least one whole batch is always read). */
+const MAX_READ_BYTES = 1 << 20;
 
 export class ShareCoordinator {
   readonly groups: ShareGroupManager;
@@ -419,20 +426,22 @@ export class ShareCoordinator {
     maxBytes: number,
   ): { records: Uint8Array; acquired: AcquiredRange[] } | null {
     const sp = this.sharePartitionFor(groupId, ref, partition);
-    const before = sp.startOffset;
+    const startBefore = sp.startOffset;
     sp.moveToLogStart(partition.logStartOffset);
+    if (sp.startOffset !== startBefore) this.persist(groupId, ref, sp);
     const from = sp.nextFetchOffset();
     const limit = partition.highWatermark;
-    if (from === null || from >= limit) {
-      if (sp.startOffset !== before) this.persist(groupId, ref, sp);
-      return null;
-    }
+    if (from === null || from >= limit) return null;
     const reader = batchBytesReader(partition.log);
-    const bytes = reader?.readBytes(from, maxBytes) ?? null;
+    // At most MAX_READ_BYTES per partition and fetch (at least one whole batch): MaxRecords caps
+    // what is acquired, so reading a client's whole MaxBytes (50 MiB for the Java client) from a
+    // backlog would mostly be thrown away.
+    const bytes = reader?.readBytes(from, Math.min(maxBytes, MAX_READ_BYTES)) ?? null;
     if (bytes === null) return null;
     const spans = batchSpans(bytes, limit);
+    const before = { start: sp.startOffset, end: sp.endOffset };
     const acquired = sp.acquire(memberId, spans, maxRecords, this.clock.now(), this.lockDurationMs(groupId));
-    this.persist(groupId, ref, sp);
+    if (acquired.length > 0 || sp.startOffset !== before.start || sp.endOffset !== before.end) this.persist(groupId, ref, sp);
     if (acquired.length === 0) return null;
     this.scheduleLockExpiry(groupId, ref, sp, partition);
     // The batches from the first to the last that hold an acquired offset (whole batches; the
@@ -507,7 +516,11 @@ export class ShareCoordinator {
     } catch (err) {
       if (!(err instanceof ShareStateLogError)) throw err;
       this.logger.warn({ err, groupId }, 'share state write failed');
-      return Promise.reject(err);
+      // Marked handled here: callers that do not wait (acquisitions) must not crash the process;
+      // callers that do (acknowledgements) still see the rejection.
+      const failed = Promise.reject(err);
+      failed.catch(() => {});
+      return failed;
     }
   }
 
