@@ -138,7 +138,8 @@ describe('Java KafkaShareConsumer (KIP-932 share groups)', () => {
       await warmUp([m1, m2], 'record', 'b');
       const round1 = Array.from({ length: PER_ROUND }, (_, i) => `r1-${i}`);
       await produce([...round1.slice(0, 100), 'poison-1', ...round1.slice(100)]);
-      // The holder dies holding its records: they come back once its locks expire.
+      // The holder dies holding its records: they come back (its connection closes, which ends its
+      // share session; its locks would expire otherwise).
       holder.proc.kill('SIGKILL');
       await waitFor('round 1 and the held records accepted', () => {
         const values = new Set(accepted().map((e) => e.value));

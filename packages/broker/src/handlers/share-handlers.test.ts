@@ -163,6 +163,18 @@ describe('ShareFetch and ShareAcknowledge', () => {
     expect(acquired(a5)).toEqual([{ firstOffset: 3, lastOffset: 5, deliveryCount: 2 }]);
   });
 
+  test('a closed connection ends its share sessions and releases what they held at once', async () => {
+    await fetch('a', 0);
+    append(3);
+    expect(acquired(await fetch('a', 1))).toEqual([{ firstOffset: 0, lastOffset: 2, deliveryCount: 1 }]);
+    // callHandler's requests come on connection 1.
+    t.broker.share.connectionClosed(2);
+    expect((await fetch('a', 2)).errorCode).toBe(0);
+    t.broker.share.connectionClosed(1);
+    expect((await fetch('a', 3)).errorCode).toBe(ErrorCode.SHARE_SESSION_NOT_FOUND);
+    expect(acquired(await fetch('b', 0))).toEqual([{ firstOffset: 0, lastOffset: 2, deliveryCount: 2 }]);
+  });
+
   test('session errors: unknown session, wrong epoch, acknowledgements on a new session, ShareAcknowledge opening one', async () => {
     expect((await fetch('x', 4)).errorCode).toBe(ErrorCode.SHARE_SESSION_NOT_FOUND);
     expect((await acknowledge('x', 1, [])).errorCode).toBe(ErrorCode.SHARE_SESSION_NOT_FOUND);

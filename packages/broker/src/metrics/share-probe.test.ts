@@ -23,7 +23,7 @@ describe('ShareProbe', () => {
       topic.partitions[0].append(buildRecordBatch({ records: [0, 1, 2, 3].map((i) => ({ key: null, value: `v${i}`, timestamp: 1 })) }), Date.now());
       share.heartbeat({ groupId: 'sg', memberId: 'm', memberEpoch: 0, rackId: null, subscribedTopicNames: ['q'], clientId: 'c', clientHost: '/h' });
       const ref = { topicId: topic.id, partition: 0 };
-      share.session({ groupId: 'sg', memberId: 'm', epoch: 0, partitions: [{ ...ref, batches: [] }], forgotten: [], isFetch: true });
+      share.session({ groupId: 'sg', memberId: 'm', epoch: 0, partitions: [{ ...ref, batches: [] }], forgotten: [], isFetch: true, connectionId: 1 });
       expect(share.acquire('sg', 'm', [ref], 10, 1 << 20)[0].acquired).toEqual([{ firstOffset: 0, lastOffset: 3, deliveryCount: 1 }]);
       const outcome = share.session({
         groupId: 'sg',
@@ -32,6 +32,7 @@ describe('ShareProbe', () => {
         partitions: [{ ...ref, batches: [{ firstOffset: 0, lastOffset: 1, acknowledgeTypes: [1, 3] }] }],
         forgotten: [],
         isFetch: false,
+        connectionId: 1,
       });
       if (!('acks' in outcome)) throw new Error('session refused');
       await outcome.acks;

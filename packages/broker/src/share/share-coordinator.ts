@@ -8,7 +8,8 @@
 // them (`forgottenTopicsData`); every fetch reads from all the session's partitions. Epoch -1
 // closes the session after its acknowledgements, releasing what the member holds there. A
 // session that does not exist is SHARE_SESSION_NOT_FOUND, a wrong epoch
-// INVALID_SHARE_SESSION_EPOCH. ShareAcknowledge uses the same session and epochs (never 0).
+// INVALID_SHARE_SESSION_EPOCH. ShareAcknowledge uses the same session and epochs (never 0). A
+// session ends with its connection: what its member holds there is released at once.
 //
 // What is persisted: every change of a share-partition appends its snapshot (start offset and
 // in-flight states) to the state log. Acknowledgements are answered after the append is durable;
@@ -70,6 +71,8 @@ export interface ShareSessionRequest {
   readonly forgotten: readonly SharePartitionRef[];
   /** ShareFetch opens sessions (epoch 0); ShareAcknowledge never does. */
   readonly isFetch: boolean;
+  /** The connection the request came on: a session ends when its connection closes. */
+  readonly connectionId: number;
 }
 
 export type ShareSessionOutcome =
@@ -116,6 +119,8 @@ export interface ShareGroupStats {
 interface ShareSession {
   /** The epoch the next request must carry. */
   epoch: number;
+  /** The connection of the session's latest request. */
+  connectionId: number;
   readonly partitions: Map<string, SharePartitionRef>;
 }
 
@@ -252,7 +257,7 @@ export class ShareCoordinator {
       if (request.partitions.some((p) => p.batches.length > 0))
         return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Acknowledge data present on initial share fetch request' };
       if (session !== undefined) this.releaseSession(request.groupId, request.memberId, session);
-      session = { epoch: 1, partitions: new Map() };
+      session = { epoch: 1, connectionId: request.connectionId, partitions: new Map() };
       this.sessions.set(key, session);
     } else {
       if (session === undefined) return { errorCode: ErrorCode.SHARE_SESSION_NOT_FOUND, errorMessage: `no share session for member ${request.memberId}` };
@@ -260,6 +265,7 @@ export class ShareCoordinator {
         return { errorCode: ErrorCode.INVALID_SHARE_SESSION_EPOCH, errorMessage: `expected share session epoch ${session.epoch}, got ${request.epoch}` };
       }
       session.epoch = session.epoch === 0x7fff_ffff ? 1 : session.epoch + 1;
+      session.connectionId = request.connectionId;
     }
     if (request.isFetch && request.epoch !== -1) {
       for (const p of request.partitions) session.partitions.set(refKey(p), { topicId: p.topicId, partition: p.partition });
@@ -272,6 +278,19 @@ export class ShareCoordinator {
       return { errorCode: 0, fetchFrom: [], acks };
     }
     return { errorCode: 0, fetchFrom: [...session.partitions.values()], acks };
+  }
+
+  /**
+   * A client connection closed: the share sessions on it end and what their members hold in them
+   * is released at once (Kafka ties a share session to its connection), not at lock expiry.
+   */
+  connectionClosed(connectionId: number): void {
+    for (const [key, session] of this.sessions) {
+      if (session.connectionId !== connectionId) continue;
+      const [groupId, memberId] = key.split('\0');
+      this.sessions.delete(key);
+      this.releaseSession(groupId, memberId, session);
+    }
   }
 
   /**
