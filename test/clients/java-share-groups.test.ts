@@ -1,5 +1,5 @@
-// KIP-932 share groups end to end with the Java client (kafka-clients 4.x KafkaShareConsumer):
-// consumers of one share group share one partition's records, each accepted record delivered to
+// KIP-932 share groups end to end with the Java client (kafka-clients 4.x KafkaShareConsumer) and
+// franz-go's share consumer: consumers of one share group share one partition's records, each accepted record delivered to
 // one of them once; records held by a consumer that is killed are redelivered to the others; a
 // poison record (always released) is archived after group.share.delivery.count.limit deliveries;
 // a broker restart keeps every acknowledgement and redelivers what was held unacknowledged.
@@ -7,19 +7,20 @@
 // so "accepted" means the broker acknowledged it.
 // The broker runs with short share-group timeouts and lock durations so all this takes seconds.
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type BrokerProcess, removeDir, startBroker, tempDataDir } from '../support/broker-process.ts';
-import { type ClientCommand, ensureJavaClient } from './support.ts';
+import { type ClientCommand, ensureGoClient, ensureJavaClient } from './support.ts';
 
 const TOPIC = 'share-orders';
 const GROUP = 'share-group';
 const PER_ROUND = 200;
 const DELIVERY_LIMIT = 3;
 const TEST_TIMEOUT_MS = 240_000;
+const SLUICE_BIN = resolve(import.meta.dirname, '..', '..', 'packages', 'cli', 'bin', 'sluice.js');
 
 const BROKER_SETTINGS = {
   'group.share.session.timeout.ms': 6000,
@@ -41,15 +42,20 @@ interface Consumer {
 }
 
 let java: ClientCommand;
+let franz: ClientCommand;
 let broker: BrokerProcess;
 let dataDir: string;
 const stopDir = tempDataDir('sluice-share-stop-');
 const consumers: Consumer[] = [];
 
-function start(name: string, mode: 'member' | 'hold'): Consumer {
+/** A Java share consumer (member: accepts; hold: holds its first records), or a franz-go one. */
+function start(name: string, mode: 'member' | 'hold' | 'franz-go'): Consumer {
   const stopFile = join(stopDir, name);
-  const args = mode === 'member' ? ['member', broker.bootstrap, TOPIC, GROUP, stopFile] : ['hold', broker.bootstrap, TOPIC, GROUP];
-  const proc = spawn(java.command, [...java.args, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const [client, args] =
+    mode === 'franz-go'
+      ? [franz, ['share-consume', '-brokers', broker.bootstrap, '-topic', TOPIC, '-group', GROUP, '-stop-file', stopFile, '-timeout', '600s']]
+      : [java, mode === 'member' ? ['member', broker.bootstrap, TOPIC, GROUP, stopFile] : ['hold', broker.bootstrap, TOPIC, GROUP]];
+  const proc = spawn(client.command, [...client.args, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const consumer: Consumer = { name, proc, events: [], stopFile, stderr: '', exited: false };
   let partial = '';
   proc.stdout!.on('data', (d: Buffer) => {
@@ -104,6 +110,7 @@ async function warmUp(of: readonly Consumer[], kind: string, tag: string): Promi
 
 beforeAll(async () => {
   java = ensureJavaClient('ShareClient');
+  franz = ensureGoClient();
   dataDir = tempDataDir();
   broker = await startBroker({ dataDir, overrides: BROKER_SETTINGS });
   const admin = new Kafka({ clientId: 'share-test', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).admin();
@@ -134,25 +141,26 @@ describe('Java KafkaShareConsumer (KIP-932 share groups)', () => {
 
       const m1 = start('m1', 'member');
       const m2 = start('m2', 'member');
-      await warmUp([m1, m2], 'record', 'b');
+      const g1 = start('g1', 'franz-go');
+      await warmUp([m1, m2, g1], 'record', 'b');
       const round1 = Array.from({ length: PER_ROUND }, (_, i) => `r1-${i}`);
       await produce([...round1.slice(0, 100), 'poison-1', ...round1.slice(100)]);
-      // The holder dies holding its records: they come back once its locks expire.
+      // The holder dies holding its records: they come back (its connection closes, which ends its
+      // share session; its locks would expire otherwise).
       holder.proc.kill('SIGKILL');
       await waitFor('round 1 and the held records accepted', () => {
         const values = new Set(accepted().map((e) => e.value));
         return round1.every((v) => values.has(v)) && heldByHolder.every((v) => values.has(v));
       });
       await waitFor('the poison record delivered up to the limit', () => eventsOf('poison').length >= DELIVERY_LIMIT);
-      // Both consumers took part of the one partition.
-      expect(eventsOf('record', [m1]).length).toBeGreaterThan(0);
-      expect(eventsOf('record', [m2]).length).toBeGreaterThan(0);
+      // The three consumers (two Java, one franz-go) each took part of the one partition.
+      for (const c of [m1, m2, g1]) expect(eventsOf('record', [c]).length).toBeGreaterThan(0);
       // The held records were redelivered (second delivery or later).
       for (const e of accepted().filter((r) => heldByHolder.includes(r.value))) expect(e.deliveryCount).toBeGreaterThanOrEqual(2);
 
       // Phase 2: a consumer holds records across a broker restart.
-      for (const m of [m1, m2]) writeFileSync(m.stopFile, '');
-      await waitFor('m1 and m2 closed', () => m1.exited && m2.exited);
+      for (const m of [m1, m2, g1]) writeFileSync(m.stopFile, '');
+      await waitFor('m1, m2 and g1 closed', () => m1.exited && m2.exited && g1.exited);
       const holder2 = start('holder2', 'hold');
       await warmUp([holder2], 'held', 'c');
       const heldAcrossRestart = eventsOf('held', [holder2]).map((e) => e.value as string);
@@ -187,6 +195,21 @@ describe('Java KafkaShareConsumer (KIP-932 share groups)', () => {
       ).toEqual(Array.from({ length: DELIVERY_LIMIT }, (_, i) => i + 1));
       expect(heldAcrossRestart.length).toBeGreaterThan(0);
       expect(eventsOf('commit-failed')).toEqual([]);
+
+      // `sluice groups` sees the share group: listed, its two members with their epochs and the
+      // shared partition, and its share-partition start offset at the log end (all acknowledged).
+      const sluice = (...args: string[]) =>
+        execFileSync(process.execPath, [SLUICE_BIN, 'groups', ...args, '--bootstrap-server', broker.bootstrap], { encoding: 'utf8' });
+      expect(sluice('list')).toContain(GROUP);
+      const [membersHeader, ...memberRows] = sluice('describe', '--group', GROUP, '--members').trim().split('\n');
+      expect(membersHeader!.trim().split(/\s+/)).toEqual(['GROUP', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', 'EPOCH', 'ASSIGNMENT']);
+      expect(memberRows).toHaveLength(2);
+      for (const row of memberRows) expect(row.trim().split(/\s+/).slice(-2)[1]).toBe(`${TOPIC}(0)`);
+      const [offsetsHeader, offsetRow] = sluice('describe', '--group', GROUP).trim().split('\n');
+      expect(offsetsHeader!.trim().split(/\s+/)).toEqual(['GROUP', 'TOPIC', 'PARTITION', 'START-OFFSET', 'LOG-END-OFFSET', 'LAG']);
+      const cells = offsetRow!.trim().split(/\s+/);
+      expect(cells[3]).toBe(cells[4]);
+      expect(cells[5]).toBe('0');
     },
     TEST_TIMEOUT_MS,
   );

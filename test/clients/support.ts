@@ -120,7 +120,7 @@ export function ensureStreamsWordCount(): ClientCommand {
 export function ensureGoClient(): ClientCommand {
   requireTool('go', ['version'], 'the franz-go tests need Go (https://go.dev/dl; the version go/go.mod names or newer)');
   const binary = join(GO_DIR, 'bin', 'sluice-go-client');
-  const inputs = ['go.mod', 'go.sum', 'main.go'].map((f) => join(GO_DIR, f));
+  const inputs = ['go.mod', 'go.sum', 'main.go', 'share.go'].map((f) => join(GO_DIR, f));
   buildIfStale(join(GO_DIR, 'bin', '.stamp'), inputs, [binary], () => {
     build('go build', 'go', ['build', '-o', binary, '.'], GO_DIR);
   });

@@ -205,6 +205,7 @@ export class Broker {
       topics,
       groups,
       transactions: this.transactions ?? undefined,
+      share: this.share ?? undefined,
       writerStats: () => writer.stats(),
       logDirs: this.config.logDirs,
       quotas: context.quotas,
@@ -606,6 +607,8 @@ export class Broker {
     const session = new ConnectionSession(address, auth, this.metrics.security, networkLogger.child({ connection: info.id, listener: listener.name }));
     const connection = new Connection(socket, info, session, this.writer, this.context, this.handlers, options, networkLogger, (c) => {
       this.connections.delete(c.id);
+      // KIP-932: share sessions end with their connection, releasing what they hold.
+      this.share?.connectionClosed(c.id);
       const left = (this.connectionsPerIp.get(address) ?? 1) - 1;
       if (left > 0) this.connectionsPerIp.set(address, left);
       else this.connectionsPerIp.delete(address);

@@ -1,6 +1,7 @@
 // Consumer-group administration, as kafka-consumer-groups.sh does it: FindCoordinator,
-// ListGroups (asked of every broker), ConsumerGroupDescribe (KIP-848 consumer groups, falling
-// back to DescribeGroups for classic ones, as Kafka's admin client does), OffsetFetch, OffsetCommit (a "simple"
+// ListGroups (asked of every broker), ConsumerGroupDescribe (KIP-848 consumer groups), then
+// ShareGroupDescribe (KIP-932 share groups, with DescribeShareGroupOffsets for their start
+// offsets), falling back to DescribeGroups for classic ones, as Kafka's admin client does, OffsetFetch, OffsetCommit (a "simple"
 // commit with generation -1 and no member id, for offset resets) and DeleteGroups.
 
 import { ApiKey, type Encodable, ErrorCode, type OffsetFetchRequest } from '@sluice/protocol';
@@ -85,9 +86,12 @@ export interface GroupDescription {
   /** The chosen assignor (e.g. 'range') once the group is stable. */
   readonly protocol: string;
   readonly members: readonly GroupMemberDescription[];
-  /** 'consumer' for a KIP-848 consumer group (described by ConsumerGroupDescribe), else 'classic'. */
-  readonly groupType?: 'classic' | 'consumer';
-  /** KIP-848 consumer groups only. */
+  /**
+   * 'consumer' for a KIP-848 consumer group (described by ConsumerGroupDescribe), 'share' for a
+   * KIP-932 share group (ShareGroupDescribe), else 'classic'.
+   */
+  readonly groupType?: 'classic' | 'consumer' | 'share';
+  /** KIP-848 consumer groups and share groups only. */
   readonly groupEpoch?: number;
   readonly assignmentEpoch?: number;
 }
@@ -121,10 +125,50 @@ async function describeConsumerGroup(conn: BrokerConnection, groupId: string): P
   };
 }
 
+/** A KIP-932 share group's description, or null when the id is no share group here. */
+async function describeShareGroup(conn: BrokerConnection, groupId: string): Promise<GroupDescription | null> {
+  if (!conn.supports(ApiKey.ShareGroupDescribe)) return null;
+  const body = await conn.request(ApiKey.ShareGroupDescribe, { groupIds: [groupId], includeAuthorizedOperations: false });
+  const g = body.groups[0];
+  if (g === undefined || g.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) return null;
+  return {
+    groupId: g.groupId,
+    errorCode: g.errorCode,
+    state: g.groupState,
+    protocolType: 'share',
+    protocol: g.assignorName,
+    groupType: 'share',
+    groupEpoch: g.groupEpoch,
+    assignmentEpoch: g.assignmentEpoch,
+    members: g.members.map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: null,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      assignment: m.assignment.topicPartitions
+        .map((tp) => ({ topic: tp.topicName, partitions: [...tp.partitions].sort((x, y) => x - y) }))
+        .sort((x, y) => (x.topic < y.topic ? -1 : 1)),
+      memberEpoch: m.memberEpoch,
+    })),
+  };
+}
+
+/** A share group's share-partition start offsets (DescribeShareGroupOffsets), -1 where it has none. */
+export async function shareGroupStartOffsets(client: KafkaClient, groupId: string): Promise<Array<{ topic: string; partition: number; startOffset: number }>> {
+  const conn = await findCoordinator(client, groupId);
+  const body = await conn.request(ApiKey.DescribeShareGroupOffsets, { groups: [{ groupId, topics: null }] });
+  const g = body.groups[0];
+  if (g === undefined) throw new ClientError(`${conn.address} answered DescribeShareGroupOffsets for ${JSON.stringify(groupId)} with no group`);
+  checkError('describe the share-group offsets of', `group ${JSON.stringify(groupId)}`, g.errorCode);
+  return g.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topicName, partition: p.partitionIndex, startOffset: p.startOffset })));
+}
+
 export async function describeGroup(client: KafkaClient, groupId: string): Promise<GroupDescription> {
   const conn = await findCoordinator(client, groupId);
   const consumer = await describeConsumerGroup(conn, groupId);
   if (consumer !== null) return consumer;
+  const share = await describeShareGroup(conn, groupId);
+  if (share !== null) return share;
   const body = await conn.request(ApiKey.DescribeGroups, { groups: [groupId], includeAuthorizedOperations: false });
   const g = body.groups[0];
   if (g === undefined) throw new ClientError(`${conn.address} answered DescribeGroups for ${JSON.stringify(groupId)} with no group`);

@@ -56,6 +56,7 @@ export {
   type GroupMemberDescription,
   type GroupResult,
   listGroups,
+  shareGroupStartOffsets,
 } from './groups.ts';
 export {
   type ActiveProducer,

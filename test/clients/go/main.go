@@ -11,6 +11,9 @@
 //	    {"event":"record","partition":P,"offset":O,"key":K,"value":V} per record, then
 //	    {"event":"committed"} and {"event":"done","count":N}
 //
+//	share-consume -brokers B -topic T -group G -stop-file F (share.go)
+//	    a KIP-932 share consumer; see share.go
+//
 // produce and consume also take [-sasl-mechanism SCRAM-SHA-256|SCRAM-SHA-512 -sasl-user U
 // -sasl-password P]: SASL/SCRAM through franz-go's pkg/sasl/scram (the broker's listener must be
 // SASL_PLAINTEXT).
@@ -49,13 +52,14 @@ func main() {
 	saslMechanism := flags.String("sasl-mechanism", "", "SCRAM-SHA-256 or SCRAM-SHA-512; empty: no SASL")
 	saslUser := flags.String("sasl-user", "", "SASL user")
 	saslPassword := flags.String("sasl-password", "", "SASL password")
+	stopFile := flags.String("stop-file", "", "share-consume: stop once this file exists")
 	if err := flags.Parse(os.Args[2:]); err != nil {
 		fail(err)
 	}
 	if *brokers == "" || *topic == "" {
 		fail(fmt.Errorf("-brokers and -topic are required"))
 	}
-	if os.Args[1] != "create-topic" && *count <= 0 {
+	if os.Args[1] != "create-topic" && os.Args[1] != "share-consume" && *count <= 0 {
 		fail(fmt.Errorf("%s needs a positive -count", os.Args[1]))
 	}
 	auth := saslOpts(*saslMechanism, *saslUser, *saslPassword)
@@ -79,6 +83,11 @@ func main() {
 			fail(fmt.Errorf("consume needs -group"))
 		}
 		consume(ctx, *brokers, *topic, *group, *count, auth)
+	case "share-consume":
+		if *group == "" || *stopFile == "" {
+			fail(fmt.Errorf("share-consume needs -group and -stop-file"))
+		}
+		shareConsume(ctx, *brokers, *topic, *group, *stopFile)
 	default:
 		fail(fmt.Errorf("unknown command %q", os.Args[1]))
 	}

@@ -18,7 +18,7 @@ export const deleteGroupsHandler = defineHandler({
     const allowed = request.groupsNames.filter((g) => authorize(ctx, AclOperation.DELETE, ResourceType.GROUP, g));
     // Share groups are the share coordinator's; every other id goes to the group coordinator.
     const share = ctx.broker.share;
-    const shareIds = allowed.filter((g) => share.groups.group(g) !== undefined);
+    const shareIds = allowed.filter((g) => share.isShareGroup(g));
     const shareResults = await Promise.all(
       shareIds.map(async (groupId) => ({ groupId, errorCode: (await share.deleteGroup(groupId)) ? ErrorCode.NONE : ErrorCode.NON_EMPTY_GROUP })),
     );

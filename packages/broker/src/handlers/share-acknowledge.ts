@@ -33,6 +33,7 @@ export const shareAcknowledgeHandler = defineHandler({
       partitions: all.filter((p) => !denied.includes(p)),
       forgotten: [],
       isFetch: false,
+      connectionId: ctx.connection.id,
     });
     if (outcome.errorCode !== 0 || !('acks' in outcome)) return topLevelError(outcome.errorCode, 'errorMessage' in outcome ? outcome.errorMessage : null);
     const acks = await outcome.acks;

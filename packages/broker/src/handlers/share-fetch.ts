@@ -127,6 +127,7 @@ export const shareFetchHandler = defineHandler({
       partitions: all.filter((p) => !deniedKeys.has(`${p.topicId}:${p.partition}`)),
       forgotten: request.forgottenTopicsData.flatMap((t) => t.partitions.map((partition) => ({ topicId: t.topicId, partition }))),
       isFetch: true,
+      connectionId: ctx.connection.id,
     });
     if (outcome.errorCode !== 0 || !('acks' in outcome)) return topLevelError(outcome.errorCode, 'errorMessage' in outcome ? outcome.errorMessage : null);
     const acks = await outcome.acks;

@@ -12,6 +12,7 @@ import { silentLogger } from '../logger.ts';
 import { deleteGroupsHandler } from './delete-groups.ts';
 import { describeConfigsHandler } from './describe-configs.ts';
 import { incrementalAlterConfigsHandler } from './incremental-alter-configs.ts';
+import { listGroupsHandler } from './list-groups.ts';
 import { harness } from '../testing/group-harness.ts';
 import { startTestBroker, type TestBroker } from '../testing/test-broker.ts';
 import { shareAcknowledgeHandler } from './share-acknowledge.ts';
@@ -97,6 +98,15 @@ describe('ShareGroupHeartbeat and ShareGroupDescribe', () => {
     expect(left.groups[0].members.map((m: any) => m.memberId)).toEqual(['member-a']);
   });
 
+  test('ListGroups v5 lists share groups as type share, filtered by type and state', async () => {
+    await heartbeat('m', 0);
+    const list = (typesFilter: string[], statesFilter: string[] = []) => callHandler(listGroupsHandler, t.broker, 5, { statesFilter, typesFilter });
+    expect((await list([])).groups).toEqual([{ groupId: 'sg', protocolType: 'share', groupState: 'Stable', groupType: 'share' }]);
+    expect((await list(['Share'], ['stable'])).groups.map((g: any) => g.groupId)).toEqual(['sg']);
+    expect((await list(['consumer'])).groups).toEqual([]);
+    expect((await list([], ['Empty'])).groups).toEqual([]);
+  });
+
   test("Kafka's errors: no subscription on join, unknown member, fenced epoch, empty member id", async () => {
     expect((await heartbeat('m', 0, null)).errorCode).toBe(ErrorCode.INVALID_REQUEST);
     expect((await heartbeat('', 0)).errorCode).toBe(ErrorCode.INVALID_REQUEST);
@@ -151,6 +161,18 @@ describe('ShareFetch and ShareAcknowledge', () => {
     expect(partitionOf(closed)).toMatchObject({ acknowledgeErrorCode: 0, acquiredRecords: [] });
     const a5 = await fetch('a', 5);
     expect(acquired(a5)).toEqual([{ firstOffset: 3, lastOffset: 5, deliveryCount: 2 }]);
+  });
+
+  test('a closed connection ends its share sessions and releases what they held at once', async () => {
+    await fetch('a', 0);
+    append(3);
+    expect(acquired(await fetch('a', 1))).toEqual([{ firstOffset: 0, lastOffset: 2, deliveryCount: 1 }]);
+    // callHandler's requests come on connection 1.
+    t.broker.share.connectionClosed(2);
+    expect((await fetch('a', 2)).errorCode).toBe(0);
+    t.broker.share.connectionClosed(1);
+    expect((await fetch('a', 3)).errorCode).toBe(ErrorCode.SHARE_SESSION_NOT_FOUND);
+    expect(acquired(await fetch('b', 0))).toEqual([{ firstOffset: 0, lastOffset: 2, deliveryCount: 2 }]);
   });
 
   test('session errors: unknown session, wrong epoch, acknowledgements on a new session, ShareAcknowledge opening one', async () => {

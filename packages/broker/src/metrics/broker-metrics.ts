@@ -20,6 +20,7 @@ import { ProcessProbe } from './process-probe.ts';
 import { QuotaProbe, type QuotaSensors } from './quota-probe.ts';
 import { FetchSessionProbe } from './fetch-session-probe.ts';
 import { SecurityProbe } from './security-probe.ts';
+import { ShareProbe, type ShareStatsSource } from './share-probe.ts';
 import { type OpenTransactions, TransactionProbe } from './transaction-probe.ts';
 
 /** What a scrape reads; attached once the broker has loaded them. */
@@ -28,6 +29,8 @@ export interface ScrapeSources {
   readonly groups: GroupCoordinator;
   /** The transaction coordinator (open transactions). */
   readonly transactions?: OpenTransactions;
+  /** The share coordinator (share groups, KIP-932). */
+  readonly share?: ShareStatsSource;
   /** The connection writer's counters (one native call). */
   readonly writerStats: () => WriterStats;
   /** The process-wide flush counters (one native call); defaults to @sluice/native's. */
@@ -57,6 +60,7 @@ export class BrokerMetrics implements ScrapeSource {
   readonly security: SecurityProbe;
   readonly quotas: QuotaProbe;
   readonly fetchSessions: FetchSessionProbe;
+  readonly share: ShareProbe;
   private sources: ScrapeSources | null = null;
 
   constructor(options: BrokerMetricsOptions) {
@@ -71,6 +75,7 @@ export class BrokerMetrics implements ScrapeSource {
     this.security = new SecurityProbe(this.registry);
     this.quotas = new QuotaProbe(this.registry);
     this.fetchSessions = new FetchSessionProbe(this.registry);
+    this.share = new ShareProbe(this.registry);
   }
 
   get contentType(): string {
@@ -100,6 +105,7 @@ export class BrokerMetrics implements ScrapeSource {
       this.cluster.refresh(sources.cluster?.() ?? null);
       this.transactions.refresh(sources.transactions ?? null, sources.topics);
       this.quotas.refresh(sources.quotas ?? null);
+      this.share.refresh(sources.share ?? null);
     }
   }
 

@@ -8,13 +8,18 @@
 // them (`forgottenTopicsData`); every fetch reads from all the session's partitions. Epoch -1
 // closes the session after its acknowledgements, releasing what the member holds there. A
 // session that does not exist is SHARE_SESSION_NOT_FOUND, a wrong epoch
-// INVALID_SHARE_SESSION_EPOCH. ShareAcknowledge uses the same session and epochs (never 0).
+// INVALID_SHARE_SESSION_EPOCH. ShareAcknowledge uses the same session and epochs (never 0). A
+// session ends with its connection: what its member holds there is released at once.
 //
 // What is persisted: every change of a share-partition appends its snapshot (start offset and
 // in-flight states) to the state log. Acknowledgements are answered after the append is durable;
 // acquisitions and lock expiries are written without waiting (a crash before that write loses
 // only a delivery count, never an acknowledgement). load() rebuilds every share-partition;
 // records that were acquired become available again and are redelivered.
+//
+// A refused write (a storage error) is logged; an acknowledgement it carried is answered with
+// the error code, though memory already holds the new state (Kafka keeps the old one): until a
+// restart the records stay acknowledged, after it they are redelivered.
 //
 // A new share-partition starts at the log end (share.auto.offset.reset=latest, Kafka's default)
 // or the log start (earliest), and its start is written at once so a restart keeps it.
@@ -66,6 +71,8 @@ export interface ShareSessionRequest {
   readonly forgotten: readonly SharePartitionRef[];
   /** ShareFetch opens sessions (epoch 0); ShareAcknowledge never does. */
   readonly isFetch: boolean;
+  /** The connection the request came on: a session ends when its connection closes. */
+  readonly connectionId: number;
 }
 
 export type ShareSessionOutcome =
@@ -95,13 +102,32 @@ export interface ShareCoordinatorOptions {
   readonly onRecordsReleased?: (partition: Partition) => void;
 }
 
+/** One share group as the metrics probe sees it; event totals count since the broker started. */
+export interface ShareGroupStats {
+  readonly groupId: string;
+  readonly members: number;
+  /** Records between the share-partitions' start and end offsets. */
+  readonly inFlight: number;
+  /** Records acquired (locked to a member) now. */
+  readonly acquiredNow: number;
+  readonly acquired: number;
+  readonly redelivered: number;
+  readonly archived: number;
+  readonly lockExpired: number;
+}
+
 interface ShareSession {
   /** The epoch the next request must carry. */
   epoch: number;
+  /** The connection of the session's latest request. */
+  connectionId: number;
   readonly partitions: Map<string, SharePartitionRef>;
 }
 
 const refKey = (ref: SharePartitionRef) => `${ref.topicId}:${ref.partition}`;
+
+/** Bytes read from one partition per fetch (at least one whole batch is always read). */
+const MAX_READ_BYTES = 1 << 20;
 
 export class ShareCoordinator {
   readonly groups: ShareGroupManager;
@@ -211,6 +237,9 @@ export class ShareCoordinator {
   }
 
   describe(groupId: string): DescribedShareGroup | undefined {
+    // A group known only by its share-partition state (after a restart, or created by
+    // AlterShareGroupOffsets) is an empty share group.
+    if (this.groups.group(groupId) === undefined && this.isShareGroup(groupId)) this.groups.ensureGroup(groupId);
     return this.groups.describe(groupId);
   }
 
@@ -228,7 +257,7 @@ export class ShareCoordinator {
       if (request.partitions.some((p) => p.batches.length > 0))
         return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Acknowledge data present on initial share fetch request' };
       if (session !== undefined) this.releaseSession(request.groupId, request.memberId, session);
-      session = { epoch: 1, partitions: new Map() };
+      session = { epoch: 1, connectionId: request.connectionId, partitions: new Map() };
       this.sessions.set(key, session);
     } else {
       if (session === undefined) return { errorCode: ErrorCode.SHARE_SESSION_NOT_FOUND, errorMessage: `no share session for member ${request.memberId}` };
@@ -236,6 +265,7 @@ export class ShareCoordinator {
         return { errorCode: ErrorCode.INVALID_SHARE_SESSION_EPOCH, errorMessage: `expected share session epoch ${session.epoch}, got ${request.epoch}` };
       }
       session.epoch = session.epoch === 0x7fff_ffff ? 1 : session.epoch + 1;
+      session.connectionId = request.connectionId;
     }
     if (request.isFetch && request.epoch !== -1) {
       for (const p of request.partitions) session.partitions.set(refKey(p), { topicId: p.topicId, partition: p.partition });
@@ -248,6 +278,19 @@ export class ShareCoordinator {
       return { errorCode: 0, fetchFrom: [], acks };
     }
     return { errorCode: 0, fetchFrom: [...session.partitions.values()], acks };
+  }
+
+  /**
+   * A client connection closed: the share sessions on it end and what their members hold in them
+   * is released at once (Kafka ties a share session to its connection), not at lock expiry.
+   */
+  connectionClosed(connectionId: number): void {
+    for (const [key, session] of this.sessions) {
+      if (session.connectionId !== connectionId) continue;
+      const [groupId, memberId] = key.split('\0');
+      this.sessions.delete(key);
+      this.releaseSession(groupId, memberId, session);
+    }
   }
 
   /**
@@ -293,7 +336,8 @@ export class ShareCoordinator {
 
   /** Deletes an empty share group and its share-partition state (DeleteGroups). */
   async deleteGroup(groupId: string): Promise<boolean> {
-    if (!this.groups.deleteGroup(groupId)) return false;
+    if (this.hasMembers(groupId)) return false;
+    this.groups.deleteGroup(groupId);
     const byRef = this.partitions.get(groupId);
     this.partitions.delete(groupId);
     const writes: Array<Promise<void>> = [];
@@ -305,6 +349,37 @@ export class ShareCoordinator {
     if (this.groupConfigs.delete(groupId)) writes.push(this.stateLog.append(encodeGroupConfigKey(groupId), null, this.clock.now()).durable);
     await Promise.all(writes);
     return true;
+  }
+
+  /** Per share group, what a metrics scrape reads: members, records in flight, event totals. */
+  stats(): ShareGroupStats[] {
+    const ids = new Set([...this.groups.groupIds(), ...this.partitions.keys()]);
+    return [...ids].sort().map((groupId) => {
+      const totals = {
+        groupId,
+        members: this.groups.group(groupId)?.members.size ?? 0,
+        inFlight: 0,
+        acquiredNow: 0,
+        acquired: 0,
+        redelivered: 0,
+        archived: 0,
+        lockExpired: 0,
+      };
+      for (const sp of this.partitions.get(groupId)?.values() ?? []) {
+        totals.inFlight += sp.inFlightCount();
+        totals.acquiredNow += sp.acquiredCount();
+        totals.acquired += sp.events.acquired;
+        totals.redelivered += sp.events.redelivered;
+        totals.archived += sp.events.archived;
+        totals.lockExpired += sp.events.lockExpired;
+      }
+      return totals;
+    });
+  }
+
+  /** Every share group with its state (ListGroups): Stable with members, else Empty. */
+  listGroups(): Array<{ readonly groupId: string; readonly groupState: 'Empty' | 'Stable' }> {
+    return this.stats().map((g) => ({ groupId: g.groupId, groupState: g.members > 0 ? 'Stable' : 'Empty' }));
   }
 
   /** Whether the id is a share group: one with members, or with share-partition state. */
@@ -330,6 +405,7 @@ export class ShareCoordinator {
    * flight), persisted before the answer. The caller checked that the group has no members.
    */
   async alterStartOffset(groupId: string, ref: SharePartitionRef, startOffset: number): Promise<{ errorCode: number; errorMessage: string | null }> {
+    this.groups.ensureGroup(groupId);
     const sp = new SharePartition(startOffset, this.config);
     this.partitionsOf(groupId).set(refKey(ref), sp);
     this.timers.cancel(`lock-${groupId}-${refKey(ref)}`);
@@ -369,20 +445,22 @@ export class ShareCoordinator {
     maxBytes: number,
   ): { records: Uint8Array; acquired: AcquiredRange[] } | null {
     const sp = this.sharePartitionFor(groupId, ref, partition);
-    const before = sp.startOffset;
+    const startBefore = sp.startOffset;
     sp.moveToLogStart(partition.logStartOffset);
+    if (sp.startOffset !== startBefore) this.persist(groupId, ref, sp);
     const from = sp.nextFetchOffset();
     const limit = partition.highWatermark;
-    if (from === null || from >= limit) {
-      if (sp.startOffset !== before) this.persist(groupId, ref, sp);
-      return null;
-    }
+    if (from === null || from >= limit) return null;
     const reader = batchBytesReader(partition.log);
-    const bytes = reader?.readBytes(from, maxBytes) ?? null;
+    // At most MAX_READ_BYTES per partition and fetch (at least one whole batch): MaxRecords caps
+    // what is acquired, so reading a client's whole MaxBytes (50 MiB for the Java client) from a
+    // backlog would mostly be thrown away.
+    const bytes = reader?.readBytes(from, Math.min(maxBytes, MAX_READ_BYTES)) ?? null;
     if (bytes === null) return null;
     const spans = batchSpans(bytes, limit);
+    const before = { start: sp.startOffset, end: sp.endOffset };
     const acquired = sp.acquire(memberId, spans, maxRecords, this.clock.now(), this.lockDurationMs(groupId));
-    this.persist(groupId, ref, sp);
+    if (acquired.length > 0 || sp.startOffset !== before.start || sp.endOffset !== before.end) this.persist(groupId, ref, sp);
     if (acquired.length === 0) return null;
     this.scheduleLockExpiry(groupId, ref, sp, partition);
     // The batches from the first to the last that hold an acquired offset (whole batches; the
@@ -457,7 +535,11 @@ export class ShareCoordinator {
     } catch (err) {
       if (!(err instanceof ShareStateLogError)) throw err;
       this.logger.warn({ err, groupId }, 'share state write failed');
-      return Promise.reject(err);
+      // Marked handled here: callers that do not wait (acquisitions) must not crash the process;
+      // callers that do (acknowledgements) still see the rejection.
+      const failed = Promise.reject(err);
+      failed.catch(() => {});
+      return failed;
     }
   }
 

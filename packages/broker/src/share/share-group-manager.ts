@@ -133,10 +133,7 @@ export class ShareGroupManager {
       if (member === undefined && (input.subscribedTopicNames === null || input.subscribedTopicNames.length === 0)) {
         return error(ErrorCode.INVALID_REQUEST, 'SubscribedTopicNames must be set in first request.');
       }
-      if (group === undefined) {
-        group = { groupId: input.groupId, epoch: 0, assignmentEpoch: 0, metadataKey: '', members: new Map(), target: new Map() };
-        this.groups.set(input.groupId, group);
-      }
+      group ??= this.ensureGroup(input.groupId);
       if (member === undefined) {
         const maxSize = this.configFor(group.groupId).maxSize;
         if (group.members.size >= maxSize) {
@@ -193,6 +190,16 @@ export class ShareGroupManager {
       heartbeatIntervalMs: this.configFor(group.groupId).heartbeatIntervalMs,
       assignment,
     };
+  }
+
+  /** The group, created empty when it does not exist (AlterShareGroupOffsets creates share groups). */
+  ensureGroup(groupId: string): ShareGroup {
+    let group = this.groups.get(groupId);
+    if (group === undefined) {
+      group = { groupId, epoch: 0, assignmentEpoch: 0, metadataKey: '', members: new Map(), target: new Map() };
+      this.groups.set(groupId, group);
+    }
+    return group;
   }
 
   describe(groupId: string): DescribedShareGroup | undefined {

@@ -146,4 +146,18 @@ describe('SharePartition', () => {
       { firstOffset: 6, lastOffset: 9, deliveryCount: 1 },
     ]);
   });
+
+  test('offsets the log skipped are gaps: jumped over when nothing is in flight, archived in place otherwise, bounded by the window', () => {
+    const sp = new SharePartition(0, { deliveryCountLimit: 5, maxInFlightRecords: 10 });
+    expect(sp.acquire('a', [batch(1_000_000, 1_000_001)], 100, 0, LOCK_MS)).toEqual([{ firstOffset: 1_000_000, lastOffset: 1_000_001, deliveryCount: 1 }]);
+    expect(sp.startOffset).toBe(1_000_000);
+    // With two records in flight, a gap of 3 is archived in place; a gap past the window waits.
+    expect(sp.acquire('a', [batch(1_000_005, 1_000_005)], 100, 0, LOCK_MS)).toEqual([{ firstOffset: 1_000_005, lastOffset: 1_000_005, deliveryCount: 1 }]);
+    expect(sp.record(1_000_003)?.state).toBe(RecordState.ARCHIVED);
+    expect(sp.acquire('a', [batch(1_000_050, 1_000_050)], 100, 0, LOCK_MS)).toEqual([]);
+    expect(sp.inFlightCount()).toBe(6);
+    sp.acknowledge('a', [ack(1_000_000, 1_000_001, AcknowledgeType.ACCEPT), ack(1_000_005, 1_000_005, AcknowledgeType.ACCEPT)], 0, LOCK_MS);
+    expect(sp.inFlightCount()).toBe(0);
+    expect(sp.acquire('a', [batch(1_000_050, 1_000_050)], 100, 0, LOCK_MS)).toEqual([{ firstOffset: 1_000_050, lastOffset: 1_000_050, deliveryCount: 1 }]);
+  });
 });

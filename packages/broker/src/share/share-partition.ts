@@ -184,7 +184,11 @@ export class SharePartition {
       for (let offset = Math.max(batch.baseOffset, this.start); offset <= batch.lastOffset; offset++) {
         if (offset >= this.end) {
           if (budget <= 0 || this.end - this.start >= this.limits.maxInFlightRecords) return finish(this, acquired);
-          // A new record enters the window (offsets the log skipped count too: they are gaps).
+          // Offsets the log skipped (compaction, control records of aborted data) are gaps. With
+          // nothing in flight the window jumps over them; otherwise they are archived in place,
+          // which the window bound limits (a long gap waits until the window has drained).
+          if (this.start === this.end) this.start = this.end = offset;
+          if (offset - this.start >= this.limits.maxInFlightRecords) return finish(this, acquired);
           while (this.end < offset) this.inFlight.set(this.end++, { state: RecordState.ARCHIVED, deliveryCount: 0, memberId: null, lockExpiresAt: 0 });
           this.inFlight.set(offset, available(0));
           this.end = offset + 1;

@@ -2,7 +2,10 @@
 // describe shows, per partition, the committed offset, the log end offset (the high watermark,
 // via ListOffsets latest) and the lag between them, with the member that owns the partition.
 // KIP-848 consumer groups (described with ConsumerGroupDescribe) also show, with --members, each
-// member's epoch and target assignment, and with --state the group and assignment epochs.
+// member's epoch and target assignment, and with --state the group and assignment epochs. KIP-932
+// share groups (ShareGroupDescribe) show their members with epochs, and per partition the
+// share-partition start offset (DescribeShareGroupOffsets), the log end offset and the lag
+// between them, as kafka-share-groups.sh does.
 // reset-offsets is a dry run unless --execute, and only touches an inactive group, as Kafka's.
 
 import { ErrorCode } from '@sluice/protocol';
@@ -21,6 +24,7 @@ import {
   LATEST_TIMESTAMP,
   listGroups,
   listOffsets,
+  shareGroupStartOffsets,
   tpKey,
   UsageError,
 } from '@sluice/client';
@@ -60,6 +64,23 @@ async function logEndOffsets(client: KafkaClient, partitions: readonly TopicPart
 
 function sortPartitions<T extends TopicPartitionRef>(list: T[]): T[] {
   return list.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+}
+
+/** The rows of `describe` for a share group: each share-partition's start offset and lag. */
+async function shareOffsetRows(client: KafkaClient, groupId: string): Promise<Cell[][]> {
+  const starts = sortPartitions((await shareGroupStartOffsets(client, groupId)).map((s) => ({ ...s })));
+  const ends = await logEndOffsets(client, starts);
+  return starts.map((s) => {
+    const end = ends.get(tpKey(s.topic, s.partition)) ?? -1;
+    return [
+      groupId,
+      s.topic,
+      s.partition,
+      s.startOffset >= 0 ? s.startOffset : null,
+      end >= 0 ? end : null,
+      s.startOffset >= 0 && end >= 0 ? Math.max(0, end - s.startOffset) : null,
+    ];
+  });
 }
 
 /** The rows of `describe` (offsets view): one per partition committed or assigned. */
@@ -215,7 +236,7 @@ export function registerGroups(program: Command): void {
           const { group, committed } = await describeOrFail(client, id);
           const assignmentText = (a: readonly { topic: string; partitions: readonly number[] }[]) =>
             a.map((tp) => `${tp.topic}(${tp.partitions.join(',')})`).join(' ') || null;
-          if (opts.state && group.groupType === 'consumer') {
+          if (opts.state && (group.groupType === 'consumer' || group.groupType === 'share')) {
             sections.push({
               headers: ['GROUP', 'ASSIGNMENT-STRATEGY', 'STATE', 'GROUP-EPOCH', 'TARGET-ASSIGNMENT-EPOCH', '#MEMBERS'],
               rows: [[group.groupId, group.protocol || null, group.state, group.groupEpoch ?? null, group.assignmentEpoch ?? null, group.members.length]],
@@ -238,6 +259,24 @@ export function registerGroups(program: Command): void {
                 assignmentText(m.assignment),
                 assignmentText(m.targetAssignment ?? []),
               ]),
+            });
+          } else if (opts.members && group.groupType === 'share') {
+            sections.push({
+              headers: ['GROUP', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', 'EPOCH', 'ASSIGNMENT'],
+              rows: group.members.map((m) => [
+                group.groupId,
+                m.memberId,
+                m.clientHost,
+                m.clientId,
+                m.assignment.reduce((n, tp) => n + tp.partitions.length, 0),
+                m.memberEpoch ?? null,
+                assignmentText(m.assignment),
+              ]),
+            });
+          } else if (group.groupType === 'share') {
+            sections.push({
+              headers: ['GROUP', 'TOPIC', 'PARTITION', 'START-OFFSET', 'LOG-END-OFFSET', 'LAG'],
+              rows: await shareOffsetRows(client, group.groupId),
             });
           } else if (opts.members) {
             sections.push({
