@@ -12,8 +12,9 @@
 // measured window, every broker's own process: node, or java). Writes
 // bench/results/<stamp>-cluster-<profile>[-vs-kafka].json with the machine description (load
 // average included: a loaded machine's figures are not reference figures).
-// Not measured yet: failover time (leader killed → first successful produce), p50/p99 over ≥ 20
-// kills, next to Kafka's.
+// Then failover time (lib/failover.ts): the leader of an RF=3 partition killed with SIGKILL →
+// the first acks=-1 produce acknowledged by the new leader, p50/p99 over 20 kills (quick: 3),
+// the killed broker restarted and back in the ISR before the next kill.
 
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,8 +22,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startEtcd } from '../test/support/etcd-server.ts';
 import { ensureKafkaJars, javaVersion, kafkaVersion } from './kafka/kafka.ts';
-import { startKafkaCluster } from './kafka/kafka-cluster.ts';
-import { type BrokerProcess, captureOutput, freePort, stopChild, waitReady } from './lib/broker.ts';
+import { launchNode, startKafkaCluster } from './kafka/kafka-cluster.ts';
+import { type BrokerProcess, freePort } from './lib/broker.ts';
+import { measureFailover, percentile, type RestartableNode } from './lib/failover.ts';
 import { buildLoadgen, ROOT, runLoadgen } from './lib/loadgen.ts';
 import { describeMachine } from './lib/machine.ts';
 import { diffSamples, type ProcSample, sampleProcess } from './lib/proc.ts';
@@ -50,10 +52,9 @@ function parseOptions(argv: string[]): Options {
 }
 
 /** Three Sluice brokers in cluster mode on one etcd (127.0.0.1, free ports, own data dirs). */
-async function startSluiceCluster(workDir: string, etcdEndpoint: string): Promise<BrokerProcess[]> {
-  const spawnedAt = performance.now();
-  return Promise.all(
-    [1, 2, 3].map(async (nodeId): Promise<BrokerProcess> => {
+async function startSluiceCluster(workDir: string, etcdEndpoint: string): Promise<{ brokers: BrokerProcess[]; nodes: RestartableNode[] }> {
+  const launched = await Promise.all(
+    [1, 2, 3].map(async (nodeId) => {
       const port = await freePort();
       const dataDir = join(workDir, `sluice-${nodeId}`);
       mkdirSync(dataDir, { recursive: true });
@@ -67,14 +68,25 @@ async function startSluiceCluster(workDir: string, etcdEndpoint: string): Promis
       };
       const args = [SLUICE_BIN, 'start'];
       for (const [k, v] of Object.entries(overrides)) args.push('--override', `${k}=${v}`);
-      const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-      const output = captureOutput(child);
-      const bootstrap = `127.0.0.1:${port}`;
-      const readyMs = await waitReady(child, bootstrap, spawnedAt, output);
-      if (child.pid === undefined) throw new Error('sluice process has no pid');
-      return { kind: 'sluice', label: `sluice node ${nodeId}`, pid: child.pid, bootstrap, readyMs, dataDir, output, stop: () => stopChild(child) };
+      const node = await launchNode(() => spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }), `127.0.0.1:${port}`);
+      return { nodeId, port, dataDir, node };
     }),
   );
+  return {
+    brokers: launched.map(
+      ({ nodeId, dataDir, node }): BrokerProcess => ({
+        kind: 'sluice',
+        label: `sluice node ${nodeId}`,
+        pid: node.pid(),
+        bootstrap: node.bootstrap,
+        readyMs: node.readyMs,
+        dataDir,
+        output: node.output,
+        stop: () => node.stop(),
+      }),
+    ),
+    nodes: launched.map(({ nodeId, port, node }) => ({ nodeId, port, kill: () => node.kill(), restart: () => node.restart() })),
+  };
 }
 
 interface Cell {
@@ -84,6 +96,8 @@ interface Cell {
   /** CPU seconds of the three brokers together per GB moved. */
   cpuSPerGB: number | null;
   produceP99Us?: number;
+  /** Leader killed → first acknowledged produce on the new leader (lib/failover.ts). */
+  failoverMs?: { p50: number; p99: number; all: number[] };
   client: unknown;
 }
 
@@ -105,7 +119,12 @@ async function measure(brokers: readonly BrokerProcess[], args: string[]): Promi
   return { client, cpuS };
 }
 
-async function runTarget(target: 'sluice' | 'kafka', brokers: readonly BrokerProcess[], o: Options, log: (l: string) => void): Promise<Cell[]> {
+async function runTarget(
+  target: 'sluice' | 'kafka',
+  { brokers, nodes }: { brokers: readonly BrokerProcess[]; nodes: readonly RestartableNode[] },
+  o: Options,
+  log: (l: string) => void,
+): Promise<Cell[]> {
   const bootstrap = brokers.map((b) => b.bootstrap).join(',');
   const window = o.quick ? ['--warmup-seconds', '1', '--seconds', '3'] : ['--warmup-seconds', '2', '--seconds', '10'];
   const cells: Cell[] = [];
@@ -174,6 +193,19 @@ async function runTarget(target: 'sluice' | 'kafka', brokers: readonly BrokerPro
     cells.push(cell);
     log(`  ${target} ${cell.scenario}: ${cell.mbPerS.toFixed(1)} MB/s, ${cell.cpuSPerGB?.toFixed(2) ?? '—'} CPU s/GB (3 brokers)`);
   }
+  const kills = o.quick ? 3 : 20;
+  log(`  ${target}: failover, ${kills} kills of the leader`);
+  const times = await measureFailover(nodes, kills, log);
+  const failover: Cell = {
+    target,
+    scenario: `failover ms (${kills} kills)`,
+    mbPerS: 0,
+    cpuSPerGB: null,
+    failoverMs: { p50: percentile(times, 50), p99: percentile(times, 99), all: times },
+    client: null,
+  };
+  cells.push(failover);
+  log(`  ${target} failover: p50 ${Math.round(failover.failoverMs!.p50)} ms, p99 ${Math.round(failover.failoverMs!.p99)} ms`);
   return cells;
 }
 
@@ -190,11 +222,11 @@ async function main(): Promise<void> {
   try {
     const etcd = await startEtcd();
     const sluice = await startSluiceCluster(workDir, etcd.endpoint);
-    log(`sluice: 3 brokers ready (${sluice.map((b) => Math.round(b.readyMs)).join(', ')} ms)`);
+    log(`sluice: 3 brokers ready (${sluice.brokers.map((b) => Math.round(b.readyMs)).join(', ')} ms)`);
     try {
       cells.push(...(await runTarget('sluice', sluice, o, log)));
     } finally {
-      await Promise.all(sluice.map((b) => b.stop()));
+      await Promise.all(sluice.brokers.map((b) => b.stop()));
       await etcd.stop();
     }
     if (o.vsKafka) {
@@ -202,11 +234,11 @@ async function main(): Promise<void> {
       const libs = ensureKafkaJars(version, log);
       log(`Apache Kafka ${version} on ${javaVersion()}`);
       const kafka = await startKafkaCluster(libs, version, workDir);
-      log(`kafka: 3 nodes ready (${kafka.map((b) => Math.round(b.readyMs)).join(', ')} ms)`);
+      log(`kafka: 3 nodes ready (${kafka.brokers.map((b) => Math.round(b.readyMs)).join(', ')} ms)`);
       try {
         cells.push(...(await runTarget('kafka', kafka, o, log)));
       } finally {
-        await Promise.all(kafka.map((b) => b.stop()));
+        await Promise.all(kafka.brokers.map((b) => b.stop()));
       }
     }
   } finally {
@@ -215,6 +247,10 @@ async function main(): Promise<void> {
   for (const c of cells.filter((x) => x.target === 'sluice')) {
     const k = cells.find((x) => x.target === 'kafka' && x.scenario === c.scenario);
     if (k === undefined) continue;
+    if (c.failoverMs !== undefined && k.failoverMs !== undefined) {
+      log(`${c.scenario}: p99 Sluice ${Math.round(c.failoverMs.p99)} ms vs Kafka ${Math.round(k.failoverMs.p99)} ms`);
+      continue;
+    }
     const cpu = c.cpuSPerGB !== null && k.cpuSPerGB !== null ? (c.cpuSPerGB / k.cpuSPerGB).toFixed(2) : '—';
     log(`${c.scenario}: Sluice ÷ Kafka MB/s ${(c.mbPerS / k.mbPerS).toFixed(2)}×, CPU/GB ${cpu}×`);
   }

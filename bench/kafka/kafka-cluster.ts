@@ -4,10 +4,11 @@
 // defaults otherwise — internal topics keep replication factor 3, as the Sluice cluster's do.
 // Each node is a `java` process spawned directly (its pid is the JVM's own).
 
-import { execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BrokerProcess, captureOutput, freePort, stopChild, waitReady } from '../lib/broker.ts';
+import type { RestartableNode } from '../lib/failover.ts';
 import { JVM_OPTIONS, newClusterId } from './kafka.ts';
 
 const LOG4J2 = join(import.meta.dirname, 'log4j2.properties');
@@ -40,7 +41,7 @@ export function clusterNodeProperties(nodeId: number, ports: readonly NodePorts[
     .concat('\n');
 }
 
-export async function startKafkaCluster(libs: string, version: string, workDir: string): Promise<BrokerProcess[]> {
+export async function startKafkaCluster(libs: string, version: string, workDir: string): Promise<{ brokers: BrokerProcess[]; nodes: RestartableNode[] }> {
   const ports: NodePorts[] = [];
   for (let i = 0; i < 3; i++) ports.push({ broker: await freePort(), controller: await freePort() });
   const clusterId = newClusterId();
@@ -62,31 +63,81 @@ export async function startKafkaCluster(libs: string, version: string, workDir: 
     }
     return { nodeId, dataDir, propsPath };
   });
-  const spawnedAt = performance.now();
-  const children = nodes.map((n) => {
-    const child = spawn('java', [...JVM_OPTIONS, log4j, '-cp', classpath, 'kafka.Kafka', n.propsPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-    return { ...n, child, output: captureOutput(child) };
-  });
-  try {
-    return await Promise.all(
-      children.map(async (c, i): Promise<BrokerProcess> => {
-        const bootstrap = `127.0.0.1:${ports[i]!.broker}`;
-        const readyMs = await waitReady(c.child, bootstrap, spawnedAt, c.output);
-        if (c.child.pid === undefined) throw new Error('java process has no pid');
-        return {
-          kind: 'kafka',
-          label: `kafka ${version} node ${c.nodeId}`,
-          pid: c.child.pid,
-          bootstrap,
-          readyMs,
-          dataDir: c.dataDir,
-          output: c.output,
-          stop: () => stopChild(c.child, 30_000),
-        };
-      }),
-    );
-  } catch (err) {
-    await Promise.all(children.map((c) => stopChild(c.child)));
-    throw err;
+  const launched = await Promise.all(
+    nodes.map((n, i) =>
+      launchNode(
+        () => spawn('java', [...JVM_OPTIONS, log4j, '-cp', classpath, 'kafka.Kafka', n.propsPath], { stdio: ['ignore', 'pipe', 'pipe'] }),
+        `127.0.0.1:${ports[i]!.broker}`,
+        30_000,
+      ).catch((err: unknown) => err as Error),
+    ),
+  );
+  const failed = launched.find((l) => l instanceof Error);
+  if (failed !== undefined) {
+    await Promise.all(launched.map((l) => (l instanceof Error ? undefined : l.stop())));
+    throw failed;
   }
+  const live = launched as LaunchedNode[];
+  const brokers = live.map(
+    (l, i): BrokerProcess => ({
+      kind: 'kafka',
+      label: `kafka ${version} node ${i + 1}`,
+      pid: l.pid(),
+      bootstrap: l.bootstrap,
+      readyMs: l.readyMs,
+      dataDir: nodes[i]!.dataDir,
+      output: l.output,
+      stop: () => l.stop(),
+    }),
+  );
+  const restartable = live.map((l, i): RestartableNode => ({ nodeId: i + 1, port: ports[i]!.broker, kill: () => l.kill(), restart: () => l.restart() }));
+  return { brokers, nodes: restartable };
+}
+
+/** A broker process that can be killed (SIGKILL) and started again with the same command. */
+export interface LaunchedNode {
+  readonly bootstrap: string;
+  readonly readyMs: number;
+  pid(): number;
+  output(): string;
+  kill(): Promise<void>;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Spawns `start()` and waits until it answers at `bootstrap`; kill/restart/stop act on the current process. */
+export async function launchNode(start: () => ChildProcess, bootstrap: string, stopGraceMs = 15_000): Promise<LaunchedNode> {
+  const spawnedAt = performance.now();
+  let child = start();
+  let output = captureOutput(child);
+  const ready = async () => {
+    try {
+      return await waitReady(child, bootstrap, spawnedAt, output);
+    } catch (err) {
+      await stopChild(child);
+      throw err;
+    }
+  };
+  const readyMs = await ready();
+  return {
+    bootstrap,
+    readyMs,
+    pid: () => {
+      if (child.pid === undefined) throw new Error('broker process has no pid');
+      return child.pid;
+    },
+    output: () => output(),
+    kill: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGKILL');
+      }),
+    restart: async () => {
+      child = start();
+      output = captureOutput(child);
+      await waitReady(child, bootstrap, performance.now(), output);
+    },
+    stop: () => stopChild(child, stopGraceMs),
+  };
 }
