@@ -273,11 +273,18 @@ describe('cluster on the memory store', () => {
     const single = new TopicRegistry(new BrokerConfig([['log.dirs', dir]]), silentLogger);
     single.load();
     const before = single.create('legacy', 2, new Map());
+    const offsets = single.create('__consumer_offsets', 3, new Map());
+    const transactions = single.create('__transaction_state', 2, new Map());
     single.close();
     const b = await startBroker(store, 7, { dir });
     expect(b.node.view.topics.get('legacy')!.record).toEqual({ id: before.id, configs: {}, replicas: [[7], [7]] });
     expect(b.node.view.partition('legacy', 1)!.record).toMatchObject({ leader: 7, leaderEpoch: 0 });
     expect(b.node.isLeader('legacy', 1)).toBe(true);
+    // Its committed offsets become the cluster's offsets topic; its transaction log stays its own.
+    expect(b.node.view.topics.get('__consumer_offsets')!.record).toEqual({ id: offsets.id, configs: {}, replicas: [[7], [7], [7]] });
+    expect(b.registry.get('__consumer_offsets')!.id).toBe(offsets.id);
+    expect(b.node.view.topics.has('__transaction_state')).toBe(false);
+    expect(b.registry.get('__transaction_state')!.id).toBe(transactions.id);
   });
 
   test("producer id blocks reserved through etcd never overlap between brokers, and start above a data dir's own", async () => {
