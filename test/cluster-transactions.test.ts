@@ -4,8 +4,11 @@
 // batches as the leader wrote them. Then the leader is killed with SIGKILL: the new leader (a
 // former follower) has no transaction left open — its last stable offset is its high watermark —
 // lists the aborted transaction for read_committed fetches, and a read_committed consumer
-// receives exactly the committed records.
+// receives exactly the committed records. `sluice cluster status` shows the partitions
+// under-replicated meanwhile.
 
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { MetadataResponse } from '@sluice/protocol';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -14,6 +17,7 @@ import { type EtcdServer, startEtcd } from './support/etcd-server.ts';
 import { RawClient } from './support/raw-client.ts';
 import { fetchRequest } from './support/requests.ts';
 
+const SLUICE_BIN = join(import.meta.dirname, '..', 'packages', 'cli', 'bin', 'sluice.js');
 let etcd: EtcdServer;
 const brokers = new Map<number, BrokerProcess>();
 const dataDirs: string[] = [];
@@ -121,6 +125,17 @@ test('COMMIT and ABORT markers reach the followers: after a leader kill the new 
     expect(brokers.has(p.leaderId)).toBe(true);
     return p.leaderId;
   });
+  // `sluice cluster status` names the two live brokers and every ledger partition as
+  // under-replicated (the killed broker left their ISR).
+  const status = await eventually(async () => {
+    const r = spawnSync(process.execPath, [SLUICE_BIN, 'cluster', 'status', '--bootstrap-server', survivor.bootstrap], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.match(/^ledger\s+\d+\s+\d+\s+[\d,]+\s+[\d,]+\s+under-replicated$/gm)).toHaveLength(3);
+    return r.stdout;
+  });
+  expect(status).toMatch(new RegExp(`^Brokers: ${[...brokers.keys()].sort().join(', ')}$`, 'm'));
+  expect(status).toMatch(/offline: 0$/m);
+
   const client = await RawClient.connect(brokers.get(newLeader)!.port);
   const answer = await eventually(async () => {
     const a = await client.request(1, 11, { ...fetchRequest('ledger', partition, 0), isolationLevel: 1 });

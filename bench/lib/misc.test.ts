@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JVM_OPTIONS, kafkaVersion, newClusterId, serverProperties } from '../kafka/kafka.ts';
+import { clusterNodeProperties } from '../kafka/kafka-cluster.ts';
 import { parseOptions } from '../run.ts';
 import { cpuModel } from './machine.ts';
 import { FULL, QUICK } from './profile.ts';
@@ -102,6 +103,20 @@ describe('Apache Kafka side', () => {
     expect(props).toContain('log.dirs=/d');
     expect(props).toContain('offsets.topic.replication.factor=1');
     expect(JVM_OPTIONS).toContain('-Xmx1G');
+  });
+
+  it('configures node 2 of a 3-node KRaft cluster: one quorum of the three, its own listeners, replicated internal topics', () => {
+    const ports = [
+      { broker: 9092, controller: 9093 },
+      { broker: 9094, controller: 9095 },
+      { broker: 9096, controller: 9097 },
+    ];
+    const props = clusterNodeProperties(2, ports, '/d2');
+    expect(props).toContain('node.id=2\n');
+    expect(props).toContain('controller.quorum.voters=1@127.0.0.1:9093,2@127.0.0.1:9095,3@127.0.0.1:9097');
+    expect(props).toContain('listeners=PLAINTEXT://127.0.0.1:9094,CONTROLLER://127.0.0.1:9095');
+    expect(props).toContain('log.dirs=/d2');
+    expect(props).not.toContain('offsets.topic.replication.factor');
   });
 });
 

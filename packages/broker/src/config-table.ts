@@ -204,6 +204,26 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
     doc: "An idempotent producer's state in a partition is dropped once its last batch is this old.",
     validator: atLeast(1),
   },
+  {
+    name: 'auto.leader.rebalance.enable',
+    type: 'boolean',
+    default: true,
+    doc: 'Cluster mode: the controller moves leadership back to preferred replicas when a broker leads too few of its preferred partitions.',
+  },
+  {
+    name: 'leader.imbalance.check.interval.seconds',
+    type: 'long',
+    default: 300,
+    doc: 'Cluster mode: how often the controller checks the leader imbalance (auto.leader.rebalance.enable).',
+    validator: atLeast(1),
+  },
+  {
+    name: 'leader.imbalance.per.broker.percentage',
+    type: 'int',
+    default: 10,
+    doc: 'Cluster mode: the share of its preferred partitions a broker may not lead before the controller rebalances them.',
+    validator: atLeast(0),
+  },
   { name: 'offsets.topic.num.partitions', type: 'int', default: 50, doc: 'Partitions of the internal offsets log.', validator: atLeast(1) },
   {
     name: 'offsets.topic.replication.factor',

@@ -45,6 +45,12 @@ export interface ClusterSettings {
   readonly sessionTimeoutMs: number;
   /** replica.lag.time.max.ms */
   readonly replicaLagMs: number;
+  /**
+   * `auto.leader.rebalance.enable`: the controller's periodic preferred elections
+   * (`leader.imbalance.check.interval.seconds`, `leader.imbalance.per.broker.percentage`); off
+   * when absent or null.
+   */
+  readonly leaderRebalance?: { readonly intervalMs: number; readonly imbalancePercentage: number } | null;
   /** The listener name followers dial their leaders on (`inter.broker.listener.name`). */
   readonly interBrokerListener: string;
   readonly fetcher: Omit<FetcherSettings, 'nodeId'>;
@@ -105,6 +111,13 @@ export class ClusterNode {
       rack: config.get('broker.rack') as string | null,
       sessionTimeoutMs: config.int('broker.session.timeout.ms'),
       replicaLagMs: config.int('replica.lag.time.max.ms'),
+      leaderRebalance: config.bool('auto.leader.rebalance.enable')
+        ? {
+            // setInterval takes at most 2^31-1 ms (about 24.8 days).
+            intervalMs: Math.min(config.int('leader.imbalance.check.interval.seconds') * 1000, 2 ** 31 - 1),
+            imbalancePercentage: config.int('leader.imbalance.per.broker.percentage'),
+          }
+        : null,
       interBrokerListener: interBroker.name,
       fetcher: {
         maxWaitMs: config.int('replica.fetch.wait.max.ms'),
@@ -151,7 +164,14 @@ export class ClusterNode {
     this.replicationState.start();
     this.view.onChange(() => this.syncRoles());
     this.syncRoles();
-    this.controller = new Controller(this.store, this.view, this.settings.nodeId, () => (this.fenced ? null : this.lease!.lease), this.logger);
+    this.controller = new Controller(
+      this.store,
+      this.view,
+      this.settings.nodeId,
+      () => (this.fenced ? null : this.lease!.lease),
+      this.logger,
+      this.settings.leaderRebalance ?? null,
+    );
     this.controller.start();
     this.logger.info(
       {

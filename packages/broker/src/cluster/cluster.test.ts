@@ -9,9 +9,10 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { BrokerConfig, ConfigError } from '../config.ts';
 import { createLogger, silentLogger } from '../logger.ts';
 import { TopicRegistry } from '../topics.ts';
-import { ClusterNode } from './cluster-node.ts';
+import { ClusterNode, type ClusterSettings } from './cluster-node.ts';
 import type { Compare, KeyValue, KvStore, Op, RangeResult, TxnResult, Watch, WatchHandlers } from './etcd/kv-store.ts';
 import { MemoryKvStore } from './etcd/memory-store.ts';
+import { encode } from './keys.ts';
 
 /** One broker's connection to the shared store; `cut()` is its process dying. */
 class Connection implements KvStore {
@@ -100,14 +101,18 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function startBroker(store: MemoryKvStore, nodeId: number, options: { dir?: string; rack?: string; directoryId?: string } = {}): Promise<TestBroker> {
+async function startBroker(
+  store: MemoryKvStore,
+  nodeId: number,
+  options: { dir?: string; rack?: string; directoryId?: string; leaderRebalance?: ClusterSettings['leaderRebalance'] } = {},
+): Promise<TestBroker> {
   const logger = process.env.CLUSTER_DEBUG ? createLogger('debug') : silentLogger;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), `sluice-cluster-${nodeId}-`));
   if (options.dir === undefined) dirs.push(dir);
   const registry = new TopicRegistry(new BrokerConfig([['log.dirs', dir]]), silentLogger);
   registry.load();
   const connection = new Connection(store);
-  const node = new ClusterNode(settings(nodeId, options.rack ?? null), logger, connection);
+  const node = new ClusterNode({ ...settings(nodeId, options.rack ?? null), leaderRebalance: options.leaderRebalance ?? null }, logger, connection);
   try {
     await node.clusterId('the-cluster', null);
     await node.join(
@@ -180,6 +185,29 @@ describe('cluster on the memory store', () => {
     expect((await brokers[0].node.createTopic('wide', 1, 4, new Map())).errorCode).toBe(38); // INVALID_REPLICATION_FACTOR
   });
 
+  test('auto.leader.rebalance: the controller moves leadership back to the preferred replica in a new leader epoch', async () => {
+    const store = new MemoryKvStore();
+    const leaderRebalance = { intervalMs: 50, imbalancePercentage: 10 };
+    const brokers = [
+      await startBroker(store, 1, { leaderRebalance }),
+      await startBroker(store, 2, { leaderRebalance }),
+      await startBroker(store, 3, { leaderRebalance }),
+    ];
+    await brokers[0].node.createTopic('t', 3, 3, new Map());
+    const view = brokers[0].node.view;
+    const preferred = view.topics.get('t')!.record.replicas[0]![0]!;
+    const state = view.partition('t', 0)!.record;
+    const other = state.isr.find((m) => m.id !== preferred)!.id;
+    // A past failover left partition 0 with another in-sync leader.
+    await store.put('/test/partitions/t/0', encode({ ...state, leader: other, leaderEpoch: state.leaderEpoch + 1, partitionEpoch: state.partitionEpoch + 1 }));
+    await eventually(() => {
+      const now = view.partition('t', 0)!.record;
+      expect(now.leader).toBe(preferred);
+      expect(now.leaderEpoch).toBe(state.leaderEpoch + 2);
+      expect(now.isr).toEqual(state.isr);
+    });
+  });
+
   test('a leader whose lease is lost is replaced from the ISR with a higher epoch, and leaves the ISR; the controller too', async () => {
     const store = new MemoryKvStore();
     const brokers = [await startBroker(store, 1), await startBroker(store, 2), await startBroker(store, 3)];
@@ -245,11 +273,18 @@ describe('cluster on the memory store', () => {
     const single = new TopicRegistry(new BrokerConfig([['log.dirs', dir]]), silentLogger);
     single.load();
     const before = single.create('legacy', 2, new Map());
+    const offsets = single.create('__consumer_offsets', 3, new Map());
+    const transactions = single.create('__transaction_state', 2, new Map());
     single.close();
     const b = await startBroker(store, 7, { dir });
     expect(b.node.view.topics.get('legacy')!.record).toEqual({ id: before.id, configs: {}, replicas: [[7], [7]] });
     expect(b.node.view.partition('legacy', 1)!.record).toMatchObject({ leader: 7, leaderEpoch: 0 });
     expect(b.node.isLeader('legacy', 1)).toBe(true);
+    // Its committed offsets become the cluster's offsets topic; its transaction log stays its own.
+    expect(b.node.view.topics.get('__consumer_offsets')!.record).toEqual({ id: offsets.id, configs: {}, replicas: [[7], [7], [7]] });
+    expect(b.registry.get('__consumer_offsets')!.id).toBe(offsets.id);
+    expect(b.node.view.topics.has('__transaction_state')).toBe(false);
+    expect(b.registry.get('__transaction_state')!.id).toBe(transactions.id);
   });
 
   test("producer id blocks reserved through etcd never overlap between brokers, and start above a data dir's own", async () => {

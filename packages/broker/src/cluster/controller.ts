@@ -7,12 +7,15 @@
 // own epoch, so a deposed controller that has not noticed yet can never win a write.
 //
 // Its job: keep every partition's leader and ISR consistent with the live brokers
-// (election.ts), on every change of the view and once when it takes office. Writes are CAS on
-// the partition key's mod revision; a lost race is simply redone from the next view.
+// (election.ts), on every change of the view and once when it takes office; complete
+// reassignments whose target is in sync (reassignment.ts); and with `auto.leader.rebalance.enable`
+// move leadership back to preferred replicas every `leader.imbalance.check.interval.seconds`
+// (election.ts preferredRebalance). Writes are CAS on the partition key's mod revision; a lost
+// race is simply redone from the next view.
 
 import type { Logger } from '../logger.ts';
 import type { ClusterView } from './cluster-view.ts';
-import { electLeader } from './election.ts';
+import { electLeader, preferredRebalance } from './election.ts';
 import type { Compare, KvStore } from './etcd/kv-store.ts';
 import { encode, type PartitionState } from './keys.ts';
 import { completeReassignment } from './reassignment.ts';
@@ -30,25 +33,70 @@ export class Controller {
   private again = false;
   private unsubscribe: (() => void) | null = null;
   private stopped = false;
+  private readonly rebalance: { readonly intervalMs: number; readonly imbalancePercentage: number } | null;
+  private rebalanceTimer: NodeJS.Timeout | null = null;
   /** Leader elections written (tests and metrics). */
   elections = 0;
 
-  constructor(store: KvStore, view: ClusterView, nodeId: number, lease: () => string | null, logger: Logger) {
+  constructor(
+    store: KvStore,
+    view: ClusterView,
+    nodeId: number,
+    lease: () => string | null,
+    logger: Logger,
+    rebalance: { readonly intervalMs: number; readonly imbalancePercentage: number } | null = null,
+  ) {
     this.store = store;
     this.view = view;
     this.nodeId = nodeId;
     this.lease = lease;
     this.logger = logger;
+    this.rebalance = rebalance;
   }
 
   start(): void {
     this.unsubscribe = this.view.onChange(() => this.onViewChange());
     this.onViewChange();
+    if (this.rebalance !== null) {
+      this.rebalanceTimer = setInterval(() => {
+        if (this.isActive) void this.rebalanceLeaders().catch((err: unknown) => this.logger.warn({ err }, 'leader rebalance failed'));
+      }, this.rebalance.intervalMs);
+      this.rebalanceTimer.unref();
+    }
   }
 
   stop(): void {
     this.stopped = true;
     this.unsubscribe?.();
+    if (this.rebalanceTimer !== null) clearInterval(this.rebalanceTimer);
+  }
+
+  /** One pass of the automatic preferred-leader rebalance (on its timer while this broker is the controller). */
+  async rebalanceLeaders(): Promise<number> {
+    const epoch = this.epoch;
+    if (epoch === null || this.rebalance === null) return 0;
+    const fence: Compare = { key: this.view.keys.controller, target: 'createRevision', result: 'equal', value: epoch };
+    const partitions = [];
+    for (const [topic, { record }] of this.view.topics) {
+      for (let index = 0; index < record.replicas.length; index++) {
+        const state = this.view.partition(topic, index);
+        if (state !== undefined) partitions.push({ topic, index, replicas: record.replicas[index]!, state: state.record, modRevision: state.modRevision });
+      }
+    }
+    const revisions = new Map(partitions.map((p) => [`${p.topic}/${p.index}`, p.modRevision]));
+    let moved = 0;
+    for (const { topic, index, next } of preferredRebalance(partitions, this.view.brokers, this.rebalance.imbalancePercentage)) {
+      const key = this.view.keys.partition(topic, index);
+      const written = await this.store.txn(
+        [fence, { key, target: 'modRevision', result: 'equal', value: revisions.get(`${topic}/${index}`)! }],
+        [{ put: { key, value: encode(next) } }],
+      );
+      if (!written.succeeded) continue;
+      moved++;
+      this.elections++;
+      this.logger.info({ topic, partition: index, leader: next.leader, leaderEpoch: next.leaderEpoch }, 'leadership moved back to the preferred replica');
+    }
+    return moved;
   }
 
   /** True while the view shows this broker's controllership. */

@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import type { LiveBroker } from './cluster-view.ts';
-import { electLeader, electPreferredLeader } from './election.ts';
+import { electLeader, electPreferredLeader, preferredRebalance } from './election.ts';
 import type { PartitionState } from './keys.ts';
 
 const live = (...pairs: Array<[number, number]>) =>
@@ -113,4 +113,33 @@ test('preferred election: the first replica leads in a new epoch when live and i
   // Restarted (a new broker epoch) and not caught up yet, or not in the ISR at all.
   expect(electPreferredLeader(state(2, 5, isr), [1, 2], live([1, 12], [2, 11]))).toBe('not available');
   expect(electPreferredLeader(state(2, 5, [[2, 11]]), [1, 2], live([1, 10], [2, 11]))).toBe('not available');
+});
+
+test('automatic rebalance: a preferred replica leading too few of its partitions gets back those it can lead', () => {
+  const brokers = live([1, 10], [2, 11], [3, 12]);
+  const inSync: Array<[number, number]> = [
+    [1, 10],
+    [2, 11],
+    [3, 12],
+  ];
+  const partitions = [
+    // Broker 1 prefers three partitions and leads one: 67% not led, above 10%.
+    { topic: 't', index: 0, replicas: [1, 2, 3], state: state(1, 0, inSync) },
+    { topic: 't', index: 1, replicas: [1, 3, 2], state: state(2, 1, inSync) },
+    {
+      topic: 't',
+      index: 2,
+      replicas: [1, 2, 3],
+      state: state(3, 1, [
+        [3, 12],
+        [2, 11],
+      ]),
+    }, // 1 out of sync: stays
+    // Broker 2 leads all it prefers.
+    { topic: 't', index: 3, replicas: [2, 3, 1], state: state(2, 0, inSync) },
+  ];
+  const moves = preferredRebalance(partitions, brokers, 10);
+  expect(moves.map((m) => [m.index, m.next.leader, m.next.leaderEpoch])).toEqual([[1, 1, 2]]);
+  // Within the allowed imbalance nothing moves.
+  expect(preferredRebalance(partitions, brokers, 70)).toEqual([]);
 });

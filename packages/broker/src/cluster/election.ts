@@ -78,3 +78,39 @@ export function electPreferredLeader(
   if (member === undefined || brokers.get(preferred)?.epoch !== member.brokerEpoch) return 'not available';
   return { leader: preferred, leaderEpoch: state.leaderEpoch + 1, isr: state.isr, partitionEpoch: state.partitionEpoch + 1 };
 }
+
+/** One partition of the automatic preferred-leader rebalance, with its next state. */
+export interface PreferredMove {
+  readonly topic: string;
+  readonly index: number;
+  readonly next: PartitionState;
+}
+
+/**
+ * `auto.leader.rebalance.enable` (Kafka's checkAndTriggerAutoLeaderRebalance): per preferred
+ * replica (first of the replicas), the share of its partitions it does not lead; where that share
+ * is above `imbalancePercentage`, its partitions move back to it when it is live and in sync.
+ */
+export function preferredRebalance(
+  partitions: Iterable<{ topic: string; index: number; replicas: readonly number[]; state: PartitionState }>,
+  brokers: ReadonlyMap<number, LiveBroker>,
+  imbalancePercentage: number,
+): PreferredMove[] {
+  const byPreferred = new Map<number, Array<{ topic: string; index: number; replicas: readonly number[]; state: PartitionState }>>();
+  for (const p of partitions) {
+    const preferred = p.replicas[0];
+    if (preferred === undefined) continue;
+    if (!byPreferred.has(preferred)) byPreferred.set(preferred, []);
+    byPreferred.get(preferred)!.push(p);
+  }
+  const moves: PreferredMove[] = [];
+  for (const [preferred, own] of byPreferred) {
+    const notLed = own.filter((p) => p.state.leader !== preferred);
+    if (notLed.length === 0 || (notLed.length * 100) / own.length <= imbalancePercentage) continue;
+    for (const p of notLed) {
+      const next = electPreferredLeader(p.state, p.replicas, brokers);
+      if (typeof next === 'object') moves.push({ topic: p.topic, index: p.index, next });
+    }
+  }
+  return moves;
+}

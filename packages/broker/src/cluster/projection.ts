@@ -5,7 +5,10 @@
 //
 // Joining (README: how a single node becomes the first broker of a cluster): local topics etcd
 // does not know are published once, with this broker as their only replica and leader, so a
-// single node's data is the cluster's from then on. A local topic whose name etcd holds under
+// single node's data is the cluster's from then on — `__consumer_offsets` included (its groups'
+// committed offsets go with it; the group coordinator per partition leader needs it to be a
+// cluster topic), the other internal topics not (`__transaction_state` is still each broker's
+// own). A local topic whose name etcd holds under
 // another id is a leftover of a topic deleted and recreated while this broker was away: the
 // projection replaces it.
 //
@@ -19,6 +22,9 @@ import { INTERNAL_TOPICS, type TopicRegistry } from '../topics.ts';
 import type { ClusterView } from './cluster-view.ts';
 import type { KvStore, Op } from './etcd/kv-store.ts';
 import { encode, type PartitionState, type TopicRecord } from './keys.ts';
+
+/** Internal topics that are cluster topics (the rest stay local to each broker). */
+const PUBLISHED_INTERNAL_TOPICS: ReadonlySet<string> = new Set(['__consumer_offsets']);
 
 export class Projection {
   private readonly view: ClusterView;
@@ -42,7 +48,7 @@ export class Projection {
    */
   async start(store: KvStore, brokerEpoch: number): Promise<void> {
     for (const topic of [...this.registry.topics]) {
-      if (topic.isInternal || this.view.topics.has(topic.name)) continue;
+      if ((topic.isInternal && !PUBLISHED_INTERNAL_TOPICS.has(topic.name)) || this.view.topics.has(topic.name)) continue;
       const keys = this.view.keys;
       const record: TopicRecord = { id: topic.id, configs: Object.fromEntries(topic.config.overrides), replicas: topic.partitions.map(() => [this.nodeId]) };
       const ops: Op[] = [{ put: { key: keys.topic(topic.name), value: encode(record) } }];
