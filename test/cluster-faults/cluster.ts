@@ -290,7 +290,7 @@ export class FaultCluster {
 }
 
 /** Unmounts every mount at or below `dir` (lazily: nothing of ours may still use it). */
-export function unmountUnder(dir: string): void {
+function unmountUnder(dir: string): void {
   for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
     const target = line.split(' ')[1];
     if (target !== undefined && (target === dir || target.startsWith(`${dir}/`))) {
