@@ -268,10 +268,10 @@ export class FaultCluster {
   }
 
   /** Brokers that exited by themselves (not by a fault), with their last output. */
-  crashed(): Array<{ nodeId: number; output: string }> {
+  crashed(): Array<{ nodeId: number; exit: string; output: string }> {
     return this.brokers
       .filter((b) => b.running !== null && (b.running.proc.exitCode !== null || b.running.proc.signalCode !== null))
-      .map((b) => ({ nodeId: b.nodeId, output: b.running!.output.slice(-4000) }));
+      .map((b) => ({ nodeId: b.nodeId, exit: String(b.running!.proc.exitCode ?? b.running!.proc.signalCode), output: b.running!.output.slice(-4000) }));
   }
 
   output(nodeId: number): string {
