@@ -240,6 +240,27 @@ export class FaultCluster {
     rmSync(join(this.broker(nodeId).diskDir, 'filler'), { force: true });
   }
 
+  /**
+   * Starts the latency proxy (latency-proxy.ts) in the broker's namespace as user nobody, with a
+   * route per destination; resolves once it listens. Returns a function that stops it.
+   */
+  async startLatencyProxy(
+    nodeId: number,
+    delayMs: number,
+    routes: ReadonlyArray<{ toPort: number; address: string; port: number }>,
+  ): Promise<() => Promise<void>> {
+    const b = this.broker(nodeId);
+    const proxy = join(ROOT, 'test', 'cluster-faults', 'latency-proxy.ts');
+    const args = ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, proxy, '--delay-ms', String(delayMs)];
+    for (const r of routes) args.push(`${r.toPort}=${r.address}:${r.port}`);
+    const running = launch(this.topology.ns(b.name), 'setpriv', args);
+    await waitFor(running, /latency proxy ready/, `latency proxy of broker ${nodeId}`, 20_000);
+    return async () => {
+      running.proc.kill('SIGKILL');
+      await running.exited;
+    };
+  }
+
   /** Steps the broker's wall clock to `offset` (libfaketime syntax: `+10m`, `-600`, `+0`). */
   setClock(nodeId: number, offset: string): void {
     if (!this.options.fakeClock) throw new Error('clock-jump needs fakeClock');
@@ -247,10 +268,10 @@ export class FaultCluster {
   }
 
   /** Brokers that exited by themselves (not by a fault), with their last output. */
-  crashed(): Array<{ nodeId: number; output: string }> {
+  crashed(): Array<{ nodeId: number; exit: string; output: string }> {
     return this.brokers
       .filter((b) => b.running !== null && (b.running.proc.exitCode !== null || b.running.proc.signalCode !== null))
-      .map((b) => ({ nodeId: b.nodeId, output: b.running!.output.slice(-4000) }));
+      .map((b) => ({ nodeId: b.nodeId, exit: String(b.running!.proc.exitCode ?? b.running!.proc.signalCode), output: b.running!.output.slice(-4000) }));
   }
 
   output(nodeId: number): string {
@@ -269,7 +290,7 @@ export class FaultCluster {
 }
 
 /** Unmounts every mount at or below `dir` (lazily: nothing of ours may still use it). */
-export function unmountUnder(dir: string): void {
+function unmountUnder(dir: string): void {
   for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
     const target = line.split(' ')[1];
     if (target !== undefined && (target === dir || target.startsWith(`${dir}/`))) {

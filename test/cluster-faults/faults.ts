@@ -2,8 +2,8 @@
 // returns how to heal it. Network faults are nftables rules (netns.ts); process faults are
 // signals and restarts (cluster.ts).
 
-import { SESSION_TIMEOUT_MS, type FaultCluster } from './cluster.ts';
-import { dropOneWay, healNetwork, packetLoss, partition, type Topology } from './netns.ts';
+import { BROKER_PORT, ETCD_PORT, type FaultCluster, SESSION_TIMEOUT_MS } from './cluster.ts';
+import { dropOneWay, healNetwork, packetLoss, partition, redirectRootTcp, type Topology } from './netns.ts';
 
 export const FAULT_KINDS = [
   /** kill -9 a broker; heal: restart it on its data dir. */
@@ -26,6 +26,8 @@ export const FAULT_KINDS = [
   'disk-full',
   /** A broker's wall clock stepped 10 minutes forward or back (libfaketime, that process only); heal: back to true time. */
   'clock-jump',
+  /** 150 ms added each way to a broker's outgoing connections (to the other brokers and etcd) by a userspace proxy. */
+  'latency',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -98,6 +100,24 @@ export async function applyFault(kind: FaultKind, target: number, cluster: Fault
     case 'disk-full':
       cluster.fillDisk(target);
       return { kind, target, detail: `broker ${target}'s log dir full (ENOSPC)`, heal: async () => cluster.freeDisk(target) };
+    case 'latency': {
+      const delayMs = 150;
+      const routes = [
+        ...cluster.brokers.filter((b) => b.nodeId !== target).map((b) => ({ address: b.address, port: BROKER_PORT, toPort: 19000 + b.nodeId })),
+        { address: topology.address('etcd'), port: ETCD_PORT, toPort: 19379 },
+      ];
+      const stopProxy = await cluster.startLatencyProxy(target, delayMs, routes);
+      redirectRootTcp(topology, name, routes);
+      return {
+        kind,
+        target,
+        detail: `+${delayMs} ms each way on broker ${target}'s connections to the other brokers and etcd`,
+        heal: async () => {
+          healNetwork(topology);
+          await stopProxy();
+        },
+      };
+    }
     case 'clock-jump': {
       const offset = random() < 0.5 ? '+10m' : '-10m';
       cluster.setClock(target, offset);

@@ -50,7 +50,7 @@ export interface RunSummary {
   readonly faults: EpisodeRecord[];
   readonly check: CheckReport;
   /** Brokers that exited on their own (a crash is a finding too), with their output's tail. */
-  readonly brokerCrashes: Array<{ nodeId: number; output: string }>;
+  readonly brokerCrashes: Array<{ nodeId: number; exit: string; output: string }>;
   /** Problems of the run itself (a cluster that never became whole again...). */
   readonly problems: string[];
 }
@@ -124,7 +124,7 @@ export async function runFaults(options: RunOptions): Promise<RunSummary> {
   const cluster = new FaultCluster(options.topology, options.workDir, 3, { tmpfsDisks: kinds.includes('disk-full'), fakeClock: kinds.includes('clock-jump') });
   const endpoints: Endpoint[] = cluster.brokers.map((b) => ({ host: b.address, port: BROKER_PORT }));
   const faults: EpisodeRecord[] = [];
-  const crashes: Array<{ nodeId: number; output: string }> = [];
+  const crashes: Array<{ nodeId: number; exit: string; output: string }> = [];
   let workload: QueueWorkload | null = null;
   try {
     await cluster.start();
@@ -172,7 +172,7 @@ export async function runFaults(options: RunOptions): Promise<RunSummary> {
       if (!isWhole) problems.push(`episode ${episode} (${fault.detail}): the cluster was not whole 60 s after healing: ${await views(endpoints)}`);
       for (const c of cluster.crashed()) {
         crashes.push(c);
-        problems.push(`broker ${c.nodeId} exited by itself during episode ${episode}`);
+        problems.push(`broker ${c.nodeId} exited by itself (${c.exit}) during episode ${episode}`);
         await cluster.startBroker(c.nodeId);
       }
       await new Promise((r) => setTimeout(r, options.settleMs));

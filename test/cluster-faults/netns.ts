@@ -17,6 +17,7 @@ export const SUBNET = '10.200.0.0/24';
 const PREFIX = 'sf';
 const FAULT_TABLE = 'sluicefault';
 const GUARD_TABLE = 'sluiceguard';
+const REDIRECT_TABLE = 'sluicelatency';
 
 export interface NodeSpec {
   /** Short name (≤ 6 characters): `etcd`, `b1`, `cli`. */
@@ -157,6 +158,7 @@ function guardRules(): string {
   chain output {
     type filter hook output priority -10; policy accept;
     oifname "lo" accept
+    ip daddr 127.0.0.0/8 accept
     ip daddr ${SUBNET} accept
     counter name escaped drop
   }
@@ -229,10 +231,41 @@ export function packetLoss(topology: Topology, node: string, percent: number): v
   addRules(topology, node, [`input iifname "eth0" numgen random mod 100 < ${percent} drop`, `output oifname "eth0" numgen random mod 100 < ${percent} drop`]);
 }
 
+export interface TcpRedirect {
+  readonly address: string;
+  readonly port: number;
+  /** The local port (on 127.0.0.1) the connections go to instead. */
+  readonly toPort: number;
+}
+
+/**
+ * New TCP connections root opens in `node`'s namespace to each address:port go to a local port
+ * instead (the latency proxy, running as another user, so its own connections onwards are not
+ * redirected); root's connections opened before are reset, so they reconnect through it.
+ */
+export function redirectRootTcp(topology: Topology, node: string, redirects: readonly TcpRedirect[]): void {
+  const nat = redirects.map((r) => `    meta skuid 0 ip daddr ${r.address} tcp dport ${r.port} redirect to :${r.toPort}\n`).join('');
+  inNs(
+    topology.ns(node),
+    'nft',
+    ['-f', '-'],
+    `table ip ${REDIRECT_TABLE} {\n  chain output {\n    type nat hook output priority -100; policy accept;\n${nat}  }\n}\n`,
+  );
+  // After the nat hook a redirected packet is addressed to 127.0.0.1: what still goes to the
+  // address directly belongs to a connection opened before.
+  addRules(
+    topology,
+    node,
+    redirects.map((r) => `output meta skuid 0 ip daddr ${r.address} tcp dport ${r.port} reject with tcp reset`),
+  );
+}
+
 /** Removes every network fault. */
 export function healNetwork(topology: Topology): void {
   for (const node of topology.nodes) {
-    inNs(topology.ns(node.name), 'nft', ['flush', 'table', 'inet', FAULT_TABLE]);
+    const ns = topology.ns(node.name);
+    inNs(ns, 'nft', ['flush', 'table', 'inet', FAULT_TABLE]);
+    if (inNs(ns, 'nft', ['list', 'tables']).includes(REDIRECT_TABLE)) inNs(ns, 'nft', ['delete', 'table', 'ip', REDIRECT_TABLE]);
   }
 }
 

@@ -15,7 +15,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { unmountUnder } from './cluster.ts';
 import { FAULT_KINDS, type FaultKind } from './faults.ts';
 import { runFaults } from './harness.ts';
 import { assertIsolated, createTopology, destroyTopology, type NodeSpec, sweepStaleNamespaces, topologyOf } from './netns.ts';
@@ -81,8 +80,9 @@ const topology = createTopology(NODES);
 let inner: ReturnType<typeof spawn> | null = null;
 const cleanup = () => {
   inner?.kill('SIGKILL');
+  // The brokers' tmpfs disks were mounted by the inner process, in the mount namespace `ip netns
+  // exec` gave it: they go with the last process of that namespace (killed above).
   destroyTopology(topology);
-  unmountUnder(workDir);
   rmSync(workDir, { recursive: true, force: true });
 };
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -151,3 +151,27 @@ test('a caught-up follower joins the ISR; one lagging past replica.lag.time.max.
   await new Promise((r) => setTimeout(r, 20));
   expect(view.partition('t', 0)!.record.isr.map((m) => m.id)).toEqual([1, 3]);
 });
+
+test('a follower that keeps up under steady produce load stays in the ISR though its fetch never asks for the very log end', async () => {
+  // Found by the cluster fault harness (150 ms added to a follower's connections while producers
+  // ran): records arrive while each fetch is in flight, so no fetch offset equals the log end;
+  // as in Kafka, a fetch reaching the log end of the previous fetch's time is caught up as of then.
+  const { view, partition, replication } = await leaderSetup([1, 2], [1, 2]);
+  let previousLogEnd = 0;
+  for (let t = 0; t <= 3_000; t += 200) {
+    partition.append(buildRecordBatch({ records: [{ key: null, value: `v${t}` }] }), 0);
+    replication.onFollowerFetch(partition, 2, previousLogEnd, t);
+    previousLogEnd = partition.logEndOffset;
+  }
+  replication.shrinkLaggingIsr(3_000);
+  await new Promise((r) => setTimeout(r, 20));
+  expect(view.partition('t', 0)!.record.isr.map((m) => m.id)).toEqual([1, 2]);
+  // One that falls further behind than the previous fetch's log end does leave.
+  for (let t = 3_200; t <= 5_000; t += 200) {
+    partition.append(buildRecordBatch({ records: [{ key: null, value: `w${t}` }] }), 0);
+    replication.onFollowerFetch(partition, 2, 1, t);
+  }
+  replication.shrinkLaggingIsr(5_000);
+  await new Promise((r) => setTimeout(r, 20));
+  expect(view.partition('t', 0)!.record.isr.map((m) => m.id)).toEqual([1]);
+});

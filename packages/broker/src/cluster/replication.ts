@@ -19,6 +19,9 @@ interface FollowerState {
   logEnd: number;
   /** When the follower last had everything the leader had (Kafka's lastCaughtUpTimeMs). */
   caughtUpAt: number;
+  /** The leader's log end when the follower's previous fetch came, and when it came. */
+  lastFetchLeaderLogEnd: number;
+  lastFetchAt: number;
 }
 
 interface LedPartition {
@@ -70,7 +73,9 @@ export class LeaderReplication {
     partition.becomeLeader(epoch);
     const followers = new Map<number, FollowerState>();
     const state = this.view.partition(partition.topic.name, partition.index)?.record;
-    for (const m of state?.isr ?? []) if (m.id !== this.nodeId) followers.set(m.id, { logEnd: -1, caughtUpAt: now });
+    for (const m of state?.isr ?? []) {
+      if (m.id !== this.nodeId) followers.set(m.id, { logEnd: -1, caughtUpAt: now, lastFetchLeaderLogEnd: Number.POSITIVE_INFINITY, lastFetchAt: now });
+    }
     this.led.set(partition, { epoch, followers, writing: false });
     this.advanceHighWatermark(partition);
   }
@@ -86,11 +91,19 @@ export class LeaderReplication {
     if (led === undefined) return;
     let follower = led.followers.get(replicaId);
     if (follower === undefined) {
-      follower = { logEnd: -1, caughtUpAt: 0 };
+      follower = { logEnd: -1, caughtUpAt: 0, lastFetchLeaderLogEnd: Number.POSITIVE_INFINITY, lastFetchAt: 0 };
       led.followers.set(replicaId, follower);
     }
     follower.logEnd = fetchOffset;
-    if (fetchOffset >= partition.logEndOffset) follower.caughtUpAt = now;
+    // Kafka's rule (Replica.updateFetchState): caught up now when the fetch asks for the log end;
+    // else caught up as of its previous fetch when it asks for what the log end was then. Under
+    // steady produce load a follower's fetch is never exactly at the log end (more arrived while
+    // it was in flight), and the first rule alone would drop a follower that keeps up.
+    const leaderLogEnd = partition.logEndOffset;
+    if (fetchOffset >= leaderLogEnd) follower.caughtUpAt = Math.max(follower.caughtUpAt, now);
+    else if (fetchOffset >= follower.lastFetchLeaderLogEnd) follower.caughtUpAt = Math.max(follower.caughtUpAt, follower.lastFetchAt);
+    follower.lastFetchLeaderLogEnd = leaderLogEnd;
+    follower.lastFetchAt = now;
     this.advanceHighWatermark(partition);
     this.maybeExpandIsr(partition, led, replicaId, follower);
   }
