@@ -4,9 +4,10 @@
 // repetition), each cell next to the raw transfer probe of the same mode, receiver and stream
 // count, measured right after or right before it. With --vs-kafka, Apache Kafka reads its own
 // copy of the same data set afterwards.
-// The fan-out cells also run Sluice's writer as it was before issue 21 (one writer thread, the
-// kernel's autotuned send buffer: mode `sendfile-1thread-autobuf`), so each run shows what the
-// writer threads and the bounded send buffer change, measured side by side.
+// The fan-out cells also run sendfile with one writer thread (`sendfile-1thread`) and with the
+// writer as it was before issue 21 (one thread, the kernel's autotuned send buffer:
+// `sendfile-1thread-autobuf`), so each run shows what the writer threads and the bounded send
+// buffer each change, measured side by side.
 
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -41,15 +42,24 @@ interface SluiceSetup {
 /** The writer before issue 21: one thread, the kernel's autotuned send buffer. */
 export const SINGLE_WRITER_MODE = 'sendfile-1thread-autobuf';
 
+/** Fan-out comparison setups (sendfile with other writer settings), each with what it is. */
+export const WRITER_COMPARISONS: readonly { mode: string; overrides: Record<string, string>; describe: string }[] = [
+  {
+    mode: 'sendfile-1thread',
+    overrides: { 'sluice.writer.threads': '1' },
+    describe: 'sendfile with one writer thread (sluice.writer.threads=1), the default send buffer',
+  },
+  {
+    mode: SINGLE_WRITER_MODE,
+    overrides: { 'sluice.writer.threads': '1', 'socket.send.buffer.bytes': '-1' },
+    describe: 'sendfile with the writer as before issue 21 (sluice.writer.threads=1, socket.send.buffer.bytes=-1)',
+  },
+];
+
 function setups(): SluiceSetup[] {
   return [
     ...TRANSFER_MODES.map((transferMode) => ({ mode: transferMode, transferMode, fanoutOnly: false })),
-    {
-      mode: SINGLE_WRITER_MODE,
-      transferMode: 'sendfile',
-      overrides: { 'sluice.writer.threads': '1', 'socket.send.buffer.bytes': '-1' },
-      fanoutOnly: true,
-    },
+    ...WRITER_COMPARISONS.map((c) => ({ mode: c.mode, transferMode: 'sendfile' as const, overrides: c.overrides, fanoutOnly: true })),
   ];
 }
 
