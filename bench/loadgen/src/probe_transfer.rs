@@ -636,6 +636,43 @@ mod tests {
     }
 
     #[test]
+    fn several_sender_threads_share_the_streams_with_a_bounded_send_buffer() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = TransferProbe {
+            mode: TransferMode::Sendfile,
+            streams: 3,
+            sender_threads: 2,
+            sndbuf: 64 << 10,
+            file_bytes: 4 << 20,
+            chunk_bytes: 1 << 20,
+            copy_buffer_bytes: 1 << 20,
+            pipe_bytes: 1 << 20,
+            receiver: ReceiverConfig {
+                read_bytes: 256 << 10,
+                rcvlowat: 0,
+            },
+            dir: dir.path().to_path_buf(),
+            file: None,
+        };
+        let v = run(&cfg, Duration::from_millis(20), Duration::from_millis(150)).unwrap();
+        assert_eq!(v["sender_threads"], 2);
+        assert_eq!(v["sndbuf"], 64 << 10);
+        assert!(v["bytes"].as_u64().unwrap() > 1 << 20);
+        // More threads than streams: one per stream.
+        let v = run(
+            &TransferProbe {
+                streams: 1,
+                sender_threads: 4,
+                ..cfg
+            },
+            Duration::ZERO,
+            Duration::from_millis(100),
+        )
+        .unwrap();
+        assert_eq!(v["sender_threads"], 1);
+    }
+
+    #[test]
     fn an_existing_file_is_sent_as_it_is() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("data");
