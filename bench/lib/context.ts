@@ -34,8 +34,14 @@ export function scratchDir(ctx: Context, prefix: string): string {
   return mkdtempSync(join(ctx.tmpRoot, prefix));
 }
 
-export function sluiceBroker(_ctx: Context, dataDir: string, transferMode: TransferMode, appendMode: AppendMode): Promise<BrokerProcess> {
-  return startSluice({ dataDir, transferMode, appendMode });
+export function sluiceBroker(
+  _ctx: Context,
+  dataDir: string,
+  transferMode: TransferMode,
+  appendMode: AppendMode,
+  overrides?: Record<string, string>,
+): Promise<BrokerProcess> {
+  return startSluice({ dataDir, transferMode, appendMode, ...(overrides === undefined ? {} : { overrides }) });
 }
 
 let warmupSeq = 0;

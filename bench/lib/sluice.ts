@@ -17,6 +17,8 @@ export interface SluiceOptions {
   dataDir: string;
   transferMode: TransferMode;
   appendMode: AppendMode;
+  /** More config overrides (e.g. the writer settings of a comparison cell). */
+  overrides?: Record<string, string>;
 }
 
 export async function startSluice(opts: SluiceOptions): Promise<BrokerProcess> {
@@ -30,6 +32,7 @@ export async function startSluice(opts: SluiceOptions): Promise<BrokerProcess> {
     // No metrics listener: several brokers may start one after another on this machine and
     // nothing here scrapes it.
     'sluice.metrics.listener': '',
+    ...opts.overrides,
   };
   const args = [SLUICE_BIN, 'start'];
   for (const [k, v] of Object.entries(overrides)) args.push('--override', `${k}=${v}`);
@@ -47,7 +50,13 @@ export async function startSluice(opts: SluiceOptions): Promise<BrokerProcess> {
   if (child.pid === undefined) throw new Error('sluice process has no pid');
   return {
     kind: 'sluice',
-    label: `sluice ${opts.transferMode}/${opts.appendMode}`,
+    label: `sluice ${opts.transferMode}/${opts.appendMode}${
+      opts.overrides === undefined
+        ? ''
+        : ` ${Object.entries(opts.overrides)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}`
+    }`,
     pid: child.pid,
     bootstrap,
     readyMs,

@@ -3,7 +3,7 @@
 // the caller keeps it (restart tests reuse one dir across two processes).
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -34,6 +34,10 @@ export interface StartOptions {
   nodeBinary?: string;
   /** A server.properties file (`sluice start --config`); `overrides` win over it. */
   configFile?: string;
+  /** A command the broker runs under (e.g. `['strace', '-f', …]`) that starts the broker as its
+   * child and exits with it: `stop()` sends SIGTERM to that child (strace does not pass signals
+   * on), so the broker still stops gracefully. */
+  wrapper?: string[];
 }
 
 export function tempDataDir(prefix = 'sluice-test-'): string {
@@ -57,7 +61,8 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
   };
   const args = [SLUICE_BIN, 'start', ...(options.configFile === undefined ? [] : ['--config', options.configFile])];
   for (const [k, v] of Object.entries(overrides)) args.push('--override', `${k}=${v}`);
-  const proc = spawn(options.nodeBinary ?? process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const command = [...(options.wrapper ?? []), options.nodeBinary ?? process.execPath, ...args];
+  const proc = spawn(command[0]!, command.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
@@ -90,7 +95,10 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
     metricsUrl,
     output: () => output,
     async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      if (proc.exitCode === null && proc.signalCode === null) {
+        if (options.wrapper === undefined) proc.kill('SIGTERM');
+        else for (const child of childPids(proc.pid!)) process.kill(child, 'SIGTERM');
+      }
       return exited;
     },
     async kill() {
@@ -98,4 +106,13 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
       await exited;
     },
   };
+}
+
+/** The child processes of `pid` (Linux: /proc/PID/task/PID/children). */
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return []; // already gone
+  }
 }

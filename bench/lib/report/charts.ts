@@ -3,7 +3,7 @@
 import type { Profile } from '../profile.ts';
 import { RECEIVERS } from '../profile.ts';
 import type { Metrics } from '../results.ts';
-import { fetchKey } from '../scenarios/fetch.ts';
+import { SINGLE_WRITER_MODE, WRITER_COMPARISONS, fetchKey } from '../scenarios/fetch.ts';
 import { cellLabel, produceKey } from '../scenarios/produce.ts';
 import type { StartupSample } from '../scenarios/startup.ts';
 import { APPEND_MODES, TRANSFER_MODES } from '../sluice.ts';
@@ -20,6 +20,8 @@ const COLORS: Record<string, string> = {
   'raw copy': '#fcae91',
   mmap: '#9467bd',
   pwrite: '#ff7f0e',
+  'sendfile-1thread': '#6baed6',
+  [SINGLE_WRITER_MODE]: '#17becf',
   kafka: '#7f7f7f',
   sluice: '#1f77b4',
 };
@@ -81,6 +83,7 @@ export function fetchChart(l: Lookup, p: Profile): Chart {
 
 export function fanoutChart(l: Lookup, p: Profile): Chart {
   const specs: SeriesSpec[] = TRANSFER_MODES.map((m) => ({ name: m, target: 'sluice' as const, mode: m }));
+  for (const c of WRITER_COMPARISONS) if (l.has('sluice', c.mode)) specs.push({ name: c.mode, target: 'sluice', mode: c.mode });
   if (l.has('kafka')) specs.push({ name: 'kafka', target: 'kafka', mode: 'kafka' });
   const receiver = RECEIVERS[0]!;
   const keys = p.fetch.fanout.map((consumers) => ({ label: `${consumers} consumer${consumers === 1 ? '' : 's'}`, key: fetchKey({ receiver, consumers }) }));

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { FULL, QUICK, RECEIVERS, alternate, fetchCells } from '../profile.ts';
 import type { Cell, Metrics } from '../results.ts';
-import { fetchKey } from '../scenarios/fetch.ts';
+import { SINGLE_WRITER_MODE, fetchKey } from '../scenarios/fetch.ts';
 import { produceKey } from '../scenarios/produce.ts';
 import { KiB, MiB } from '../units.ts';
 import { fetchChart, produceChart } from './charts.ts';
 import { escapeXml, logTicks, niceScale, renderChart } from './svg.ts';
 import { renderTable } from './table.ts';
-import { Lookup, fetchTable, produceTable, targetChecks } from './tables.ts';
+import { Lookup, fanoutTable, fetchTable, produceTable, targetChecks } from './tables.ts';
 
 function cell(scenario: Cell['scenario'], target: Cell['target'], mode: string, key: Cell['key'], metrics: Metrics, rep = 0): Cell {
   return { scenario, target, mode, key, rep, metrics, broker: null, syscallsNote: null, client: {} };
@@ -63,6 +63,18 @@ describe('tables', () => {
     expect(t.columns).not.toContain('MB/s ÷kafka'); // no Kafka cells, no Kafka columns
     const rendered = renderTable(t);
     expect(rendered.split('\n')[0]).toContain('Fetch from page cache');
+  });
+
+  it('fan-out rows show the single-writer comparison setup, against the sendfile probe, when it ran', () => {
+    const cells = fetchRun();
+    const key = fetchKey({ receiver: RECEIVERS[0]!, consumers: 1 });
+    expect(fanoutTable(new Lookup(cells), QUICK).rows.map((r) => r[0])).not.toContain(SINGLE_WRITER_MODE);
+    cells.push(cell('fetch', 'sluice', SINGLE_WRITER_MODE, key, { mbPerS: 1000, cpuSPerGB: 0.3 }));
+    const t = fanoutTable(new Lookup(cells), QUICK);
+    const row = t.rows.find((r) => r[0] === SINGLE_WRITER_MODE && r[1] === '1')!;
+    expect(row[t.columns.indexOf('raw MB/s')]).toBe('2,000');
+    expect(row[t.columns.indexOf('÷raw')]).toBe('50%');
+    expect(t.notes.join(' ')).toContain('sluice.writer.threads=1');
   });
 
   it('targets compare each mode with its own raw probe and report misses', () => {

@@ -5,7 +5,7 @@
 import type { Profile } from '../profile.ts';
 import { RECEIVERS } from '../profile.ts';
 import { type Cell, type Metrics, type Selector, med } from '../results.ts';
-import { fetchKey } from '../scenarios/fetch.ts';
+import { WRITER_COMPARISONS, fetchKey } from '../scenarios/fetch.ts';
 import { SESSION_STATES } from '../scenarios/sessions.ts';
 import { PROBE_FOR, cellLabel, produceKey } from '../scenarios/produce.ts';
 import type { StartupSample } from '../scenarios/startup.ts';
@@ -25,8 +25,9 @@ export class Lookup {
     return med(this.cells, { scenario, target, mode, key }, metric);
   }
 
-  has(target: Selector['target']): boolean {
-    return this.cells.some((c) => c.target === target);
+  /** Whether any cell has this target (and, given, this mode). */
+  has(target: Selector['target'], mode?: string): boolean {
+    return this.cells.some((c) => c.target === target && (mode === undefined || c.mode === mode));
   }
 }
 
@@ -124,14 +125,16 @@ export function fanoutTable(l: Lookup, p: Profile): Table {
   const columns = ['path', 'consumers', 'total MB/s', 'CPU s/GB', 'ctx sw/GB', 'syscalls/GB', 'raw MB/s', '÷raw', 'CPU ÷copy'];
   if (kafka) columns.push('MB/s ÷kafka', 'CPU ÷kafka');
   const rows: string[][] = [];
-  const modes: string[] = [...TRANSFER_MODES, ...(kafka ? ['kafka'] : [])];
+  const comparisons = WRITER_COMPARISONS.filter((c) => l.has('sluice', c.mode));
+  const comparisonModes = new Set(comparisons.map((c) => c.mode));
+  const modes: string[] = [...TRANSFER_MODES, ...comparisonModes, ...(kafka ? ['kafka'] : [])];
   for (const mode of modes) {
     const target = mode === 'kafka' ? 'kafka' : 'sluice';
     for (const consumers of p.fetch.fanout) {
       const key = fetchKey({ receiver, consumers });
       const mb = l.get('fetch', target, mode, key, 'mbPerS');
       const cpu = l.get('fetch', target, mode, key, 'cpuSPerGB');
-      const raw = target === 'sluice' ? l.get('fetch', 'probe', mode, key, 'mbPerS') : null;
+      const raw = target === 'sluice' ? l.get('fetch', 'probe', comparisonModes.has(mode) ? 'sendfile' : mode, key, 'mbPerS') : null;
       const row = [
         mode,
         String(consumers),
@@ -154,7 +157,10 @@ export function fanoutTable(l: Lookup, p: Profile): Table {
   }
   return {
     title: '4. Fan-out: N consumers reading the same hot data',
-    notes: [`Receiver ${receiver.name}. raw = as many probe streams as consumers (— where the profile runs no such probe).`],
+    notes: [
+      `Receiver ${receiver.name}. raw = as many probe streams as consumers (— where the profile runs no such probe), sent from one thread per core with Sluice's default send buffer.`,
+      ...comparisons.map((c) => `${c.mode}: ${c.describe}, same run; its raw is the sendfile probe.`),
+    ],
     columns,
     labelColumns: 2,
     rows,

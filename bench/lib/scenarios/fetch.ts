@@ -4,12 +4,17 @@
 // repetition), each cell next to the raw transfer probe of the same mode, receiver and stream
 // count, measured right after or right before it. With --vs-kafka, Apache Kafka reads its own
 // copy of the same data set afterwards.
+// The fan-out cells also run sendfile with one writer thread (`sendfile-1thread`) and with the
+// writer as it was before issue 21 (one thread, the kernel's autotuned send buffer:
+// `sendfile-1thread-autobuf`), so each run shows what the writer threads and the bounded send
+// buffer each change, measured side by side.
 
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { BrokerProcess } from '../broker.ts';
 import { type Context, makeProbeFile, measureCell, removeDir, scratchDir, sluiceBroker, syncDisks, warmUp, windowArgs } from '../context.ts';
 import { runLoadgen } from '../loadgen.ts';
-import { type FetchCell, alternate, fetchCells } from '../profile.ts';
+import { type FetchCell, RECEIVERS, alternate, fetchCells } from '../profile.ts';
 import { type Cell, fetchMetrics, transferProbeMetrics } from '../results.ts';
 import { TRANSFER_MODES, type TransferMode } from '../sluice.ts';
 import { fmt, sizeLabel } from '../units.ts';
@@ -18,6 +23,45 @@ export const FETCH_TOPIC = 'bench-fetch';
 /** Sluice's writer defaults, used by the probes so "same mode" means the same pipe and buffer. */
 export const SPLICE_PIPE_BYTES = 256 * 1024;
 export const COPY_BUFFER_BYTES = 1024 * 1024;
+/** Sluice's default `socket.send.buffer.bytes` (Kafka's), given to the probes' sockets too. */
+export const SEND_BUFFER_BYTES = 102400;
+/** The probes send from as many threads as there are cores (at most one per stream), as
+ * Sluice's writer does by default: one sender thread is no ceiling for several streams. */
+export const PROBE_SENDER_THREADS = Math.max(1, availableParallelism());
+
+/** A Sluice broker configuration the fetch scenario measures. */
+interface SluiceSetup {
+  /** The cell's mode in results and tables. */
+  mode: string;
+  transferMode: TransferMode;
+  overrides?: Record<string, string>;
+  /** Only the fan-out cells (no probes) — for comparison setups. */
+  fanoutOnly: boolean;
+}
+
+/** The writer before issue 21: one thread, the kernel's autotuned send buffer. */
+export const SINGLE_WRITER_MODE = 'sendfile-1thread-autobuf';
+
+/** Fan-out comparison setups (sendfile with other writer settings), each with what it is. */
+export const WRITER_COMPARISONS: readonly { mode: string; overrides: Record<string, string>; describe: string }[] = [
+  {
+    mode: 'sendfile-1thread',
+    overrides: { 'sluice.writer.threads': '1' },
+    describe: 'sendfile with one writer thread (sluice.writer.threads=1), the default send buffer',
+  },
+  {
+    mode: SINGLE_WRITER_MODE,
+    overrides: { 'sluice.writer.threads': '1', 'socket.send.buffer.bytes': '-1' },
+    describe: 'sendfile with the writer as before issue 21 (sluice.writer.threads=1, socket.send.buffer.bytes=-1)',
+  },
+];
+
+function setups(): SluiceSetup[] {
+  return [
+    ...TRANSFER_MODES.map((transferMode) => ({ mode: transferMode, transferMode, fanoutOnly: false })),
+    ...WRITER_COMPARISONS.map((c) => ({ mode: c.mode, transferMode: 'sendfile' as const, overrides: c.overrides, fanoutOnly: true })),
+  ];
+}
 
 export function fetchKey(cell: FetchCell): Record<string, string | number> {
   return { receiver: cell.receiver.name, consumers: cell.consumers };
@@ -87,6 +131,10 @@ function probeArgs(ctx: Context, mode: TransferMode, cell: FetchCell, file: stri
     String(SPLICE_PIPE_BYTES),
     '--copy-buffer-bytes',
     String(COPY_BUFFER_BYTES),
+    '--sender-threads',
+    String(PROBE_SENDER_THREADS),
+    '--sndbuf',
+    String(SEND_BUFFER_BYTES),
     '--read-bytes',
     String(cell.receiver.readBytes),
     '--rcvlowat',
@@ -127,15 +175,17 @@ export async function runFetch(ctx: Context): Promise<void> {
       await loader.stop();
     }
     makeProbeFile(probeFile, p.fetch.dataBytes);
+    const fanoutCells = cells.filter((c) => c.receiver.name === RECEIVERS[0]!.name && p.fetch.fanout.includes(c.consumers));
     for (let rep = 0; rep < p.reps; rep++) {
-      for (const mode of alternate(TRANSFER_MODES, rep)) {
-        ctx.log(`fetch: sluice transfer mode ${mode} (repetition ${rep + 1}/${p.reps})`);
-        const broker = await sluiceBroker(ctx, dataDir, mode, 'mmap');
+      for (const setup of alternate(setups(), rep)) {
+        const { mode, transferMode } = setup;
+        ctx.log(`fetch: sluice ${mode} (repetition ${rep + 1}/${p.reps})`);
+        const broker = await sluiceBroker(ctx, dataDir, transferMode, 'mmap', setup.overrides);
         try {
           await warmUp(ctx, broker);
-          for (const cell of alternate(cells, rep)) {
+          for (const cell of alternate(setup.fanoutOnly ? fanoutCells : cells, rep)) {
             const runs = [() => brokerCell(ctx, broker, 'sluice', mode, cell, rep)];
-            if (p.fetch.probeStreams.includes(cell.consumers)) runs.push(() => probeCell(ctx, mode, cell, probeFile, rep));
+            if (!setup.fanoutOnly && p.fetch.probeStreams.includes(cell.consumers)) runs.push(() => probeCell(ctx, transferMode, cell, probeFile, rep));
             for (const run of alternate(runs, rep)) await run();
           }
         } finally {

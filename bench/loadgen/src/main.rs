@@ -63,6 +63,7 @@ Window options:   --warmup-seconds 1 --seconds 5
 
 Raw probes (no broker):
   probe-transfer --mode sendfile|splice|copy [--streams 1] [--file-bytes 256MiB | --file PATH]
+                 [--sender-threads 1] [--sndbuf 0 (kernel autotuning)]
                  [--chunk-bytes 16MiB] [--copy-buffer-bytes 1MiB] [--pipe-bytes 1MiB]
                  [--read-bytes 1MiB] [--rcvlowat 0] [--dir /tmp] [window options]
   probe-append   --mode write|mmap [--chunk-bytes 1MiB] [--segment-bytes 1GiB]
@@ -424,6 +425,8 @@ fn probe_transfer(a: &Args) -> Result<Value> {
     let cfg = probe_transfer::TransferProbe {
         mode: a.required("mode")?.parse()?,
         streams: a.u64("streams", 1)? as usize,
+        sender_threads: a.u64("sender-threads", 1)? as usize,
+        sndbuf: a.size("sndbuf", 0)? as usize,
         file_bytes: a.size("file-bytes", 256 << 20)?,
         chunk_bytes: a.size("chunk-bytes", 16 << 20)?,
         copy_buffer_bytes: a.size("copy-buffer-bytes", 1 << 20)? as usize,

@@ -4,10 +4,14 @@
 //! fetch consumers. It is the "raw limit" a fetch scenario is compared against, measured in the
 //! same run.
 //!
-//! Like a broker, one thread sends to every receiver (non-blocking sockets, poll()), taking the
-//! file in ranges of `chunk_bytes` (a fetch's per-partition range); each receiver reads on its
-//! own thread. A thread per stream would be no limit on 2 cores: with 4 or 8 streams it spends
-//! the machine on switching between senders.
+//! Like a broker's writer threads, `sender_threads` threads (default 1) send to the receivers,
+//! each serving its share of the streams (stream i on thread i mod N) over non-blocking sockets
+//! with poll(), taking the file in ranges of `chunk_bytes` (a fetch's per-partition range); each
+//! receiver reads on its own thread. A thread per stream would be no limit on 2 cores: with 4 or
+//! 8 streams it spends the machine on switching between senders; as many threads as cores is
+//! what a ceiling for several streams needs (one thread cannot use the second core).
+//! `sndbuf` sets SO_SNDBUF on the sending sockets (0: the kernel's autotuning), as a broker's
+//! `socket.send.buffer.bytes` does.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -66,6 +70,10 @@ pub struct TransferProbe {
     pub mode: TransferMode,
     /// Sender/receiver pairs running at once (fan-out).
     pub streams: usize,
+    /// Threads sending (streams are dealt to them round-robin); at least 1.
+    pub sender_threads: usize,
+    /// SO_SNDBUF of the sending sockets; 0 leaves the kernel's autotuning.
+    pub sndbuf: usize,
     pub file_bytes: u64,
     /// Bytes sent per file range (as a fetch sends one partition's range).
     pub chunk_bytes: u64,
@@ -133,6 +141,25 @@ pub fn page_cached_file(dir: &Path, bytes: u64, tag: &str) -> Result<File> {
     Ok(f)
 }
 
+fn set_sndbuf(sock: &TcpStream, bytes: usize) -> Result<()> {
+    let value = libc::c_int::try_from(bytes)
+        .map_err(|_| Error::Usage(format!("--sndbuf {bytes} is too large")))?;
+    // SAFETY: setsockopt reads one c_int from a live local.
+    let rc = unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_SNDBUF,
+            (&value as *const libc::c_int).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc != 0 {
+        return Err(last_os_error("SO_SNDBUF"));
+    }
+    Ok(())
+}
+
 /// What one sys call attempt did to a non-blocking socket.
 enum Step {
     /// Moved this many bytes to the socket.
@@ -174,6 +201,9 @@ impl Stream {
     fn new(cfg: &TransferProbe, sock: TcpStream) -> Result<(Self, usize)> {
         sock.set_nonblocking(true)
             .context(|| "O_NONBLOCK on probe socket".into())?;
+        if cfg.sndbuf > 0 {
+            set_sndbuf(&sock, cfg.sndbuf)?;
+        }
         let mut pipe_size = 0;
         let pipe = if cfg.mode == TransferMode::Splice {
             let mut fds = [0i32; 2];
@@ -414,12 +444,13 @@ fn usages(tids: &[AtomicI32]) -> Vec<ThreadUsage> {
 pub fn run(cfg: &TransferProbe, warmup: Duration, measure: Duration) -> Result<Value> {
     cfg.receiver.validate().map_err(Error::Usage)?;
     if cfg.streams == 0
+        || cfg.sender_threads == 0
         || cfg.chunk_bytes == 0
         || (cfg.file.is_none() && cfg.file_bytes == 0)
         || cfg.copy_buffer_bytes == 0
     {
         return Err(Error::Usage(
-            "streams, chunk, file and buffer sizes must be at least 1".into(),
+            "streams, sender threads, chunk, file and buffer sizes must be at least 1".into(),
         ));
     }
     let (file, file_bytes) = match &cfg.file {
@@ -450,18 +481,20 @@ pub fn run(cfg: &TransferProbe, warmup: Duration, measure: Duration) -> Result<V
         .context(|| "probe listener address".into())?;
     let phase = Arc::new(Phase::new());
     let totals = Arc::new(Totals::default());
-    let sender_tids: Arc<Vec<AtomicI32>> = Arc::new(vec![AtomicI32::new(0)]);
+    let senders = cfg.sender_threads.min(cfg.streams);
+    let sender_tids: Arc<Vec<AtomicI32>> =
+        Arc::new((0..senders).map(|_| AtomicI32::new(0)).collect());
     let receiver_tids: Arc<Vec<AtomicI32>> =
         Arc::new((0..cfg.streams).map(|_| AtomicI32::new(0)).collect());
     let mut pipe_size = 0usize;
-    let mut streams = Vec::with_capacity(cfg.streams);
+    let mut streams: Vec<Vec<Stream>> = (0..senders).map(|_| Vec::new()).collect();
     let mut handles = Vec::new();
     for i in 0..cfg.streams {
         let out = TcpStream::connect(addr).context(|| "connect probe receiver".into())?;
         let (inbound, _) = listener.accept().context(|| "accept probe stream".into())?;
         let (stream, ps) = Stream::new(cfg, out)?;
         pipe_size = ps;
-        streams.push(stream);
+        streams[i % senders].push(stream);
         let (totals_r, tids_r, rcfg, phase_r) = (
             totals.clone(),
             receiver_tids.clone(),
@@ -477,7 +510,7 @@ pub fn run(cfg: &TransferProbe, warmup: Duration, measure: Duration) -> Result<V
             r
         }));
     }
-    {
+    for (t, mut streams) in streams.into_iter().enumerate() {
         let (phase_s, tids_s, cfg_s, file_s) = (
             phase.clone(),
             sender_tids.clone(),
@@ -485,7 +518,7 @@ pub fn run(cfg: &TransferProbe, warmup: Duration, measure: Duration) -> Result<V
             file.clone(),
         );
         handles.push(thread::spawn(move || {
-            tids_s[0].store(crate::stats::current_tid(), Ordering::Relaxed);
+            tids_s[t].store(crate::stats::current_tid(), Ordering::Relaxed);
             let r = send_all(&cfg_s, &file_s, &mut streams, &phase_s);
             if r.is_err() {
                 phase_s.finish();
@@ -532,7 +565,9 @@ pub fn run(cfg: &TransferProbe, warmup: Duration, measure: Duration) -> Result<V
         "mb_per_s": bytes as f64 / span.seconds / 1e6,
         "read_calls": reads,
         "bytes_per_read": if reads > 0 { bytes as f64 / reads as f64 } else { 0.0 },
-        "sender": "one thread, non-blocking sockets, poll()",
+        "sender": "non-blocking sockets, poll(), streams dealt round-robin to the sender threads",
+        "sender_threads": senders,
+        "sndbuf": cfg.sndbuf,
         "sender_thread": threads_delta_json(&span.start.2, &span.end.2),
         "receiver_threads": threads_delta_json(&span.start.3, &span.end.3),
         "process": usage_delta_json(span.start.4, span.end.4),
@@ -548,6 +583,8 @@ mod tests {
         let cfg = TransferProbe {
             mode,
             streams,
+            sender_threads: 1,
+            sndbuf: 0,
             file_bytes: 4 << 20,
             chunk_bytes: 1 << 20,
             copy_buffer_bytes: 256 << 10,
@@ -599,6 +636,43 @@ mod tests {
     }
 
     #[test]
+    fn several_sender_threads_share_the_streams_with_a_bounded_send_buffer() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = TransferProbe {
+            mode: TransferMode::Sendfile,
+            streams: 3,
+            sender_threads: 2,
+            sndbuf: 64 << 10,
+            file_bytes: 4 << 20,
+            chunk_bytes: 1 << 20,
+            copy_buffer_bytes: 1 << 20,
+            pipe_bytes: 1 << 20,
+            receiver: ReceiverConfig {
+                read_bytes: 256 << 10,
+                rcvlowat: 0,
+            },
+            dir: dir.path().to_path_buf(),
+            file: None,
+        };
+        let v = run(&cfg, Duration::from_millis(20), Duration::from_millis(150)).unwrap();
+        assert_eq!(v["sender_threads"], 2);
+        assert_eq!(v["sndbuf"], 64 << 10);
+        assert!(v["bytes"].as_u64().unwrap() > 1 << 20);
+        // More threads than streams: one per stream.
+        let v = run(
+            &TransferProbe {
+                streams: 1,
+                sender_threads: 4,
+                ..cfg
+            },
+            Duration::ZERO,
+            Duration::from_millis(100),
+        )
+        .unwrap();
+        assert_eq!(v["sender_threads"], 1);
+    }
+
+    #[test]
     fn an_existing_file_is_sent_as_it_is() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("data");
@@ -606,6 +680,8 @@ mod tests {
         let cfg = TransferProbe {
             mode: TransferMode::Sendfile,
             streams: 1,
+            sender_threads: 1,
+            sndbuf: 0,
             file_bytes: 0,
             chunk_bytes: 1 << 20,
             copy_buffer_bytes: 1 << 20,

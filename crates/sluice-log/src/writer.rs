@@ -29,14 +29,23 @@
 //!   are written with MSG_NOSIGNAL, and SIGPIPE (which sendfile/splice would raise) is set to
 //!   ignored when the process had left it at its default.
 //!
+//! - Threads: the writer owns `threads` epoll threads (default: one per core, at most
+//!   `MAX_DEFAULT_THREADS`); each connection belongs to one of them for its life (the one with
+//!   the fewest connections when it registers), so one thread finishes all of its queued sends
+//!   and its events keep their order. Several threads let a fan-out to many connections use
+//!   every core (bench/README.md, "Where fetch time goes").
+//! - `send_buffer_bytes`: SO_SNDBUF set on each registered socket (Kafka's
+//!   `socket.send.buffer.bytes`); `None` leaves the kernel's autotuning.
+//!
 //! Concurrency contract: a `Writer` is `Send + Sync`; any thread may call it. Each connection's
-//! writes happen under that connection's mutex, from the caller of `send` or from the one epoll
-//! thread the writer owns. The events callback runs on the epoll thread. `close()` (or drop)
-//! stops and joins the thread and closes every connection; it must not be called from inside
-//! the callback.
+//! writes happen under that connection's mutex, from the caller of `send` or from the epoll
+//! thread the connection belongs to. The events callbacks run on the epoll threads, one call
+//! at a time (they are behind a mutex). `close()` (or drop) stops and joins the threads and
+//! closes every connection; it must not be called from inside a callback.
 
 mod connection;
 mod poller;
+mod shard;
 mod stats;
 mod thread;
 
@@ -49,12 +58,15 @@ use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 use std::thread::JoinHandle;
+use std::thread::ThreadId;
 
 use crate::transfer::{self, SplicePipe};
 use crate::{Error, FileRange};
 use connection::{Connection, SendOutcome, Transport};
 pub use connection::{TlsEvent, TlsEventSink, TlsOptions};
 use poller::Poller;
+use shard::Shard;
+pub use shard::{MAX_DEFAULT_THREADS, default_threads};
 use stats::Counters;
 pub use stats::WriterStats;
 
@@ -113,8 +125,14 @@ pub struct WriterConfig {
     /// share `/proc/sys/fs/pipe-user-pages-soft` (64 MiB by default) over all pipes, so bigger
     /// pipes mean fewer connections at full size. Default 256 KiB.
     pub splice_pipe_bytes: usize,
-    /// Copy mode: buffer per writing thread (the caller's and the epoll thread's). Default 1 MiB.
+    /// Copy mode: buffer per writing thread (the caller's and each epoll thread's). Default 1 MiB.
     pub copy_buffer_bytes: usize,
+    /// Epoll threads finishing queued sends; connections are spread over them. Default
+    /// `default_threads()` (the core count, at most `MAX_DEFAULT_THREADS`).
+    pub threads: usize,
+    /// SO_SNDBUF for every registered socket (the kernel doubles it); `None` (the default here)
+    /// leaves the socket as it is, with the kernel's autotuning.
+    pub send_buffer_bytes: Option<usize>,
 }
 
 impl WriterConfig {
@@ -126,6 +144,8 @@ impl WriterConfig {
             write_budget_bytes: 1 << 20,
             splice_pipe_bytes: 256 << 10,
             copy_buffer_bytes: 1 << 20,
+            threads: default_threads(),
+            send_buffer_bytes: None,
         }
     }
 }
@@ -178,26 +198,23 @@ pub enum Event {
     },
 }
 
-/// Receives event batches on the writer's epoll thread.
+/// Receives event batches on the writer's epoll threads (one call at a time).
 pub type EventSink = Box<dyn FnMut(Vec<Event>) + Send + 'static>;
 
 pub struct Writer {
     shared: Arc<Shared>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    /// The epoll threads' ids, so `close` can refuse to run from inside a callback.
+    thread_ids: Vec<ThreadId>,
 }
 
-/// State shared by the callers and the epoll thread.
+/// State shared by the callers and the epoll threads.
 struct Shared {
     config: WriterConfig,
-    /// `None` once the writer is closed: `close` releases the epoll fd and the eventfd at once
-    /// rather than when the last handle drops. The thread holds a read guard while it waits.
-    poller: RwLock<Option<Poller>>,
+    /// One per epoll thread: its poller and hand-off list (`shard.rs`).
+    shards: Vec<Shard>,
     connections: Mutex<HashMap<ConnId, Arc<Mutex<Connection>>>>,
     next_id: AtomicU64,
-    /// Connections whose queue the inline path left while the socket was still writable (budget
-    /// spent): no edge will come for them, so the thread picks them up from here. Each
-    /// connection is on it at most once (`Connection::handed_off`), bounding its length.
-    handoffs: Mutex<Vec<ConnId>>,
     counters: Counters,
     closed: AtomicBool,
     /// Copy mode: the buffer of inline sends (the epoll thread has its own).
@@ -265,39 +282,74 @@ impl Writer {
             config.copy_buffer_bytes > 0,
             "copy_buffer_bytes must be positive"
         );
+        assert!(config.threads > 0, "threads must be positive");
+        assert!(
+            config.send_buffer_bytes != Some(0),
+            "send_buffer_bytes must be positive when set"
+        );
         ignore_sigpipe();
-        let poller = Poller::new().map_err(|source| Error::TransferIo {
-            op: "epoll setup",
-            source,
-        })?;
+        let shards = (0..config.threads)
+            .map(|_| Poller::new().map(Shard::new))
+            .collect::<io::Result<Vec<Shard>>>()
+            .map_err(|source| Error::TransferIo {
+                op: "epoll setup",
+                source,
+            })?;
         let inline_copy_buffer = match config.mode {
             WriterMode::Copy => vec![0; config.copy_buffer_bytes],
             _ => Vec::new(),
         };
         let shared = Arc::new(Shared {
             config,
-            poller: RwLock::new(Some(poller)),
+            shards,
             connections: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
-            handoffs: Mutex::new(Vec::new()),
             counters: Counters::default(),
             closed: AtomicBool::new(false),
             inline_copy_buffer: Mutex::new(inline_copy_buffer),
             serves_tls: on_tls.is_some(),
             tls_options,
         });
-        let thread_shared = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name("sluice-writer".into())
-            .spawn(move || thread::run(thread_shared, sink, on_tls))
-            .map_err(|source| Error::TransferIo {
-                op: "spawn writer thread",
-                source,
-            })?;
+        let sink = Arc::new(Mutex::new(sink));
+        let on_tls = on_tls.map(|on_tls| Arc::new(Mutex::new(on_tls)));
+        let mut threads = Vec::with_capacity(shared.config.threads);
+        for index in 0..shared.config.threads {
+            let (thread_shared, sink, on_tls) = (shared.clone(), sink.clone(), on_tls.clone());
+            // The first thread keeps the name tools and tests know; the others are numbered.
+            let name = match index {
+                0 => "sluice-writer".to_owned(),
+                _ => format!("sluice-writer-{index}"),
+            };
+            let spawned = std::thread::Builder::new()
+                .name(name)
+                .spawn(move || thread::run(thread_shared, index, sink, on_tls));
+            match spawned {
+                Ok(handle) => threads.push(handle),
+                Err(source) => {
+                    // Stop the threads already running before reporting.
+                    let writer = Writer {
+                        thread_ids: threads.iter().map(|t| t.thread().id()).collect(),
+                        shared,
+                        threads: Mutex::new(threads),
+                    };
+                    writer.close();
+                    return Err(Error::TransferIo {
+                        op: "spawn writer thread",
+                        source,
+                    });
+                }
+            }
+        }
         Ok(Writer {
+            thread_ids: threads.iter().map(|t| t.thread().id()).collect(),
             shared,
-            thread: Mutex::new(Some(thread)),
+            threads: Mutex::new(threads),
         })
+    }
+
+    /// How many epoll threads this writer runs.
+    pub fn threads(&self) -> usize {
+        self.shared.shards.len()
     }
 
     pub fn mode(&self) -> WriterMode {
@@ -355,6 +407,12 @@ impl Writer {
             op: "fcntl O_NONBLOCK",
             source,
         })?;
+        if let Some(bytes) = self.shared.config.send_buffer_bytes {
+            set_send_buffer(dup.as_fd(), bytes).map_err(|source| Error::TransferIo {
+                op: "setsockopt SO_SNDBUF",
+                source,
+            })?;
+        }
         let pipe = match self.shared.config.mode {
             WriterMode::Splice => Some(
                 SplicePipe::new(self.shared.config.splice_pipe_bytes)
@@ -363,11 +421,13 @@ impl Writer {
             _ => None,
         };
         let id = self.shared.next_id.fetch_add(1, Relaxed);
+        let shard_index = self.shared.least_loaded_shard();
+        let shard = &self.shared.shards[shard_index];
         // Watched before it is in the map: an edge for an id not yet there is ignored, which is
         // right, since nothing is queued yet.
         let tls = session.is_some();
         {
-            let poller = read(&self.shared.poller);
+            let poller = read(&shard.poller);
             let poller = poller.as_ref().ok_or(Error::WriterClosed)?;
             let added = if tls {
                 poller.add_tls(dup.as_fd(), id)
@@ -380,12 +440,13 @@ impl Writer {
             })?;
         }
         let connection = match session {
-            Some(session) => Connection::new_tls(id, dup, session),
-            None => Connection::new(id, dup, pipe),
+            Some(session) => Connection::new_tls(id, shard_index, dup, session),
+            None => Connection::new(id, shard_index, dup, pipe),
         };
         let connection = Arc::new(Mutex::new(connection));
         lock(&self.shared.connections).insert(id, connection.clone());
         self.shared.counters.connections.fetch_add(1, Relaxed);
+        shard.connections.fetch_add(1, Relaxed);
         if tls {
             // Bytes may have arrived before the registration armed the read edge.
             self.shared.hand_off(&mut lock(&connection));
@@ -441,15 +502,15 @@ impl Writer {
             .remove(&conn)
             .ok_or(Error::UnknownConnection { conn })?;
         let mut connection = lock(&connection);
-        if let (Some(socket), Some(poller)) =
-            (connection.socket(), read(&self.shared.poller).as_ref())
-        {
+        let shard = &self.shared.shards[connection.shard()];
+        if let (Some(socket), Some(poller)) = (connection.socket(), read(&shard.poller).as_ref()) {
             poller
                 .remove(socket)
                 .unwrap_or_else(|e| panic!("epoll_ctl del of a registered socket failed: {e}"));
         }
         let dropped = connection.close(&self.shared.counters);
         self.shared.counters.connections.fetch_sub(1, Relaxed);
+        shard.connections.fetch_sub(1, Relaxed);
         Ok(dropped)
     }
 
@@ -457,31 +518,34 @@ impl Writer {
         self.shared.counters.snapshot()
     }
 
-    /// Stops the epoll thread and closes every connection (queued sends are dropped without
+    /// Stops the epoll threads and closes every connection (queued sends are dropped without
     /// events). Idempotent; later `register`/`send` return `WriterClosed`.
     pub fn close(&self) {
         if self.shared.closed.swap(true, AcqRel) {
             return;
         }
-        self.shared.wake();
-        if let Some(handle) = lock(&self.thread).take() {
-            assert_ne!(
-                handle.thread().id(),
-                std::thread::current().id(),
-                "Writer::close called from its own event callback"
-            );
+        assert!(
+            !self.thread_ids.contains(&std::thread::current().id()),
+            "Writer::close called from its own event callback"
+        );
+        for shard in &self.shared.shards {
+            shard.wake();
+        }
+        for handle in std::mem::take(&mut *lock(&self.threads)) {
             handle.join().expect("writer thread panicked");
         }
-        // The thread is gone: release the epoll fd and the eventfd now.
-        self.shared
-            .poller
-            .write()
-            .expect("writer poller lock poisoned")
-            .take();
+        // The threads are gone: release the epoll fds and the eventfds now.
+        for shard in &self.shared.shards {
+            shard.release_poller();
+        }
         let connections = std::mem::take(&mut *lock(&self.shared.connections));
         for connection in connections.into_values() {
-            lock(&connection).close(&self.shared.counters);
+            let mut connection = lock(&connection);
+            connection.close(&self.shared.counters);
             self.shared.counters.connections.fetch_sub(1, Relaxed);
+            self.shared.shards[connection.shard()]
+                .connections
+                .fetch_sub(1, Relaxed);
         }
     }
 
@@ -507,21 +571,22 @@ impl Shared {
             .ok_or(Error::UnknownConnection { conn })
     }
 
-    /// Puts a connection on the thread's hand-off list (once) and wakes the thread.
+    /// Puts a connection on its thread's hand-off list (once) and wakes that thread.
     fn hand_off(&self, connection: &mut Connection) {
         if connection.handed_off {
             return;
         }
         connection.handed_off = true;
-        lock(&self.handoffs).push(connection.id());
-        self.wake();
+        let shard = &self.shards[connection.shard()];
+        lock(&shard.handoffs).push(connection.id());
+        shard.wake();
     }
 
-    /// Wakes the thread (no-op once closed: the thread is gone).
-    fn wake(&self) {
-        if let Some(poller) = read(&self.poller).as_ref() {
-            poller.wake();
-        }
+    /// The shard with the fewest connections (the first of equals).
+    fn least_loaded_shard(&self) -> usize {
+        (0..self.shards.len())
+            .min_by_key(|&index| self.shards[index].connections.load(Relaxed))
+            .expect("a writer has at least one thread")
     }
 }
 
@@ -540,6 +605,26 @@ fn tls_setup(message: String) -> Error {
         op: "tls",
         source: io::Error::other(message),
     }
+}
+
+/// Sets SO_SNDBUF (the kernel doubles the value and applies its own minimum).
+fn set_send_buffer(socket: BorrowedFd<'_>, bytes: usize) -> io::Result<()> {
+    let value = libc::c_int::try_from(bytes)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "send buffer above i32::MAX"))?;
+    // SAFETY: setsockopt reads one c_int from a live local.
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_SNDBUF,
+            (&value as *const libc::c_int).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 fn check_stream_socket(socket: BorrowedFd<'_>) -> Result<(), Error> {

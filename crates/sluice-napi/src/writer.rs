@@ -55,6 +55,15 @@ pub const EVENT_STRIDE: usize = 5;
 /// ended with. `errno` is 0 when the error has none (a segment file shorter than its range).
 const EVENT_KINDS: [&str; 3] = ["SENT", "PEER_RESET", "TRANSFER_IO"];
 
+/// Writer settings beyond the mode (absent: the writer's defaults).
+#[napi(object)]
+pub struct NativeWriterOptions {
+    /// Epoll threads the connections are spread over (default: the core count, at most 8).
+    pub threads: Option<u32>,
+    /// SO_SNDBUF set on every registered socket; absent or -1: the kernel's autotuning.
+    pub send_buffer_bytes: Option<i32>,
+}
+
 #[napi]
 pub struct NativeConnectionWriter {
     writer: Writer,
@@ -74,8 +83,10 @@ impl NativeConnectionWriter {
             TlsEventsCallback,
         >,
         ktls: Option<bool>,
+        options: Option<NativeWriterOptions>,
     ) -> Result<Self, JsError<&'static str>> {
         let mode: WriterMode = mode.parse().map_err(js_error)?;
+        let config = writer_config(mode, options)?;
         let on_events = move |events: Vec<Event>| {
             on_events.call(
                 encode_events(&events),
@@ -83,9 +94,9 @@ impl NativeConnectionWriter {
             );
         };
         let writer = match on_tls_events {
-            None => Writer::new(mode, on_events),
+            None => Writer::with_config(config, on_events),
             Some(on_tls) => Writer::with_tls(
-                WriterConfig::new(mode),
+                config,
                 TlsOptions {
                     ktls_support: sluice_tls::ktls::probe(),
                     ktls_enabled: ktls.unwrap_or(true),
@@ -423,6 +434,34 @@ fn encode_events(events: &[Event]) -> Float64Array {
         ]);
     }
     Float64Array::new(flat)
+}
+
+/// The writer's config from the JS options; bad values are "InvalidArg".
+fn writer_config(
+    mode: WriterMode,
+    options: Option<NativeWriterOptions>,
+) -> Result<WriterConfig, JsError<&'static str>> {
+    let mut config = WriterConfig::new(mode);
+    let Some(options) = options else {
+        return Ok(config);
+    };
+    if let Some(threads) = options.threads {
+        if threads == 0 {
+            return Err(JsError::new("InvalidArg", "threads must be at least 1"));
+        }
+        config.threads = threads as usize;
+    }
+    config.send_buffer_bytes = match options.send_buffer_bytes {
+        None | Some(-1) => None,
+        Some(bytes) if bytes > 0 => Some(bytes as usize),
+        Some(bytes) => {
+            return Err(JsError::new(
+                "InvalidArg",
+                format!("sendBufferBytes must be positive or -1, got {bytes}"),
+            ));
+        }
+    };
+    Ok(config)
 }
 
 /// A JS number that must be a non-negative safe integer (ids, tokens, positions). Bad

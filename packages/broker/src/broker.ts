@@ -196,6 +196,8 @@ export class Broker {
     this.metrics.broker.ktlsProbed(ktls === 'available');
     this.writer = new ConnectionWriter({
       mode: this.config.str('sluice.transfer.mode') as 'sendfile' | 'splice' | 'copy',
+      ...(this.config.int('sluice.writer.threads') > 0 ? { threads: this.config.int('sluice.writer.threads') } : {}),
+      sendBufferBytes: this.config.int('socket.send.buffer.bytes'),
       onEvents: (events) => this.onWriterEvents(events),
       ...(ssl ? { onTlsEvents: (events: TlsEvent[]) => this.onTlsEvents(events), ktls: this.config.bool('sluice.ssl.ktls') } : {}),
     });

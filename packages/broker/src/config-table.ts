@@ -184,6 +184,20 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'max.connections.per.ip', type: 'int', default: 2147483647, doc: 'Connections accepted from one address.', validator: atLeast(0) },
   { name: 'queued.max.requests', type: 'int', default: 500, doc: 'Requests in flight per connection before reading pauses.', validator: atLeast(1) },
   {
+    name: 'socket.send.buffer.bytes',
+    type: 'int',
+    default: 102400,
+    doc: "SO_SNDBUF of client connections' sockets (set by the native writer when it takes a connection); -1 leaves the kernel's autotuning. Kafka's default: a bounded buffer halves fetch fan-out CPU per GB against autotuning (bench/README.md).",
+    validator: (v) => (typeof v === 'number' && v !== -1 && v < 1 ? 'must be -1 or >= 1' : null),
+  },
+  {
+    name: 'sluice.writer.threads',
+    type: 'int',
+    default: 0,
+    doc: 'Threads of the native writer that finish queued sends (fetch data, TLS), connections spread over them; 0: one per core, at most 8.',
+    validator: between(0, 256),
+  },
+  {
     name: 'min.insync.replicas',
     type: 'int',
     default: 1,

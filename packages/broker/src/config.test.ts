@@ -120,6 +120,17 @@ describe('startup line and metrics listener', () => {
     expect(new BrokerConfig([['sluice.metrics.listener', '']]).str('sluice.metrics.listener')).toBe('');
     expect(new BrokerConfig([['sluice.metrics.listener', 'http://0.0.0.0:0/metrics']]).str('sluice.metrics.listener')).toBe('http://0.0.0.0:0/metrics');
   });
+
+  test("socket.send.buffer.bytes is Kafka's (102400, -1 = the OS's); sluice.writer.threads 0 means per core", () => {
+    const defaults = new BrokerConfig([]);
+    expect(defaults.int('socket.send.buffer.bytes')).toBe(102400);
+    expect(defaults.int('sluice.writer.threads')).toBe(0);
+    expect(new BrokerConfig([['socket.send.buffer.bytes', '-1']]).int('socket.send.buffer.bytes')).toBe(-1);
+    expect(() => new BrokerConfig([['socket.send.buffer.bytes', '0']])).toThrow(/must be -1 or >= 1/);
+    expect(() => new BrokerConfig([['socket.send.buffer.bytes', '-2']])).toThrow(/must be -1 or >= 1/);
+    expect(new BrokerConfig([['sluice.writer.threads', '3']]).int('sluice.writer.threads')).toBe(3);
+    expect(() => new BrokerConfig([['sluice.writer.threads', '-1']])).toThrow(ConfigError);
+  });
 });
 
 describe('listeners and security keys (issue 13)', () => {

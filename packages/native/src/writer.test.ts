@@ -2,7 +2,7 @@
 // bytes and file slices in every mode, a paused reader (EAGAIN continuations), a peer that
 // disconnects mid-send, and the fd count under /proc/self/fd.
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -257,5 +257,55 @@ describe('ConnectionWriter arguments', () => {
       writer.close();
     }
     expect(() => writer.register(0)).toThrow(expect.objectContaining({ code: 'WRITER_CLOSED' }));
+  });
+
+  it('runs the threads asked for, takes a send buffer size, and refuses bad values', async () => {
+    const threadNames = () =>
+      readdirSync('/proc/self/task').filter((tid) => {
+        try {
+          return readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').startsWith('sluice-writer');
+        } catch {
+          return false; // the thread ended between readdir and read
+        }
+      }).length;
+    const before = threadNames();
+    const pair = await tcpPair();
+    const { writer, next } = (() => {
+      const events: WriterEvent[] = [];
+      let wake: (() => void) | undefined;
+      const w = new ConnectionWriter({
+        mode: 'sendfile',
+        threads: 3,
+        sendBufferBytes: 65_536,
+        onEvents(batch) {
+          events.push(...batch);
+          wake?.();
+        },
+      });
+      const nextEvent = async (): Promise<WriterEvent> => {
+        while (events.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+        return events.shift()!;
+      };
+      return { writer: w, next: nextEvent };
+    })();
+    try {
+      expect(threadNames() - before).toBe(3);
+      const output = collect(pair.client);
+      const conn = writer.register(pair.server);
+      const slice = binding.fileSliceForTest(segmentPath, 0, 4 * 1024 * 1024);
+      // 4 MiB is past the inline budget and the 128 KiB socket buffer: a writer thread finishes it.
+      // (That SO_SNDBUF is set is checked from Rust, crates/sluice-log/tests/writer_threads.rs.)
+      const pending = writer.send(conn, [slice], 9);
+      expect(pending).toBeGreaterThan(0);
+      expect(await next()).toEqual({ kind: 'sent', connId: conn, token: 9, bytes: 4 * 1024 * 1024 });
+      expect((await output.until(4 * 1024 * 1024)).equals(segment.subarray(0, 4 * 1024 * 1024))).toBe(true);
+      writer.unregister(conn);
+    } finally {
+      writer.close();
+      await closeAll(pair);
+    }
+    expect(await eventually(() => threadNames() === before)).toBe(true);
+    expect(() => new ConnectionWriter({ mode: 'sendfile', threads: 0, onEvents() {} })).toThrow(expect.objectContaining({ code: 'InvalidArg' }));
+    expect(() => new ConnectionWriter({ mode: 'sendfile', sendBufferBytes: 0, onEvents() {} })).toThrow(expect.objectContaining({ code: 'InvalidArg' }));
   });
 });

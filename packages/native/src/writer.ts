@@ -48,6 +48,11 @@ export interface ConnectionWriterOptions {
   onTlsEvents?(events: TlsEvent[]): void;
   /** Move TLS connections' keys to the kernel when it has kTLS (default true). */
   ktls?: boolean;
+  /** Epoll threads the connections are spread over (default: the core count, at most 8). */
+  threads?: number;
+  /** SO_SNDBUF set on every registered socket (Kafka's socket.send.buffer.bytes); -1 or
+   * absent: the kernel's autotuning. */
+  sendBufferBytes?: number;
 }
 
 /**
@@ -107,14 +112,16 @@ export class ConnectionWriter {
     this.mode = options.mode;
     const onEvents = options.onEvents;
     const onTlsEvents = options.onTlsEvents;
+    const settings = { threads: options.threads, sendBufferBytes: options.sendBufferBytes };
     this.#native =
       onTlsEvents === undefined
-        ? new binding.NativeConnectionWriter(options.mode, (flat) => onEvents(decodeWriterEvents(flat)))
+        ? new binding.NativeConnectionWriter(options.mode, (flat) => onEvents(decodeWriterEvents(flat)), undefined, undefined, settings)
         : new binding.NativeConnectionWriter(
             options.mode,
             (flat) => onEvents(decodeWriterEvents(flat)),
             (events) => onTlsEvents(events.map(decodeTlsEvent)),
             options.ktls ?? true,
+            settings,
           );
   }
 

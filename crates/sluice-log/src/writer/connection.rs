@@ -201,6 +201,8 @@ struct QueuedSend {
 
 pub(super) struct Connection {
     id: ConnId,
+    /// The writer thread (shard) this connection belongs to for its life.
+    shard: usize,
     /// The dup'd socket; `None` once the connection is closed (unregistered or writer closed).
     socket: Option<OwnedFd>,
     /// Splice mode only: the pipe between file and socket, kept for the connection's life.
@@ -219,9 +221,15 @@ pub(super) struct Connection {
 }
 
 impl Connection {
-    pub(super) fn new(id: ConnId, socket: OwnedFd, pipe: Option<SplicePipe>) -> Connection {
+    pub(super) fn new(
+        id: ConnId,
+        shard: usize,
+        socket: OwnedFd,
+        pipe: Option<SplicePipe>,
+    ) -> Connection {
         Connection {
             id,
+            shard,
             socket: Some(socket),
             pipe,
             queue: VecDeque::new(),
@@ -236,16 +244,21 @@ impl Connection {
     /// A TLS connection: the writer thread reads and writes it through `session`.
     pub(super) fn new_tls(
         id: ConnId,
+        shard: usize,
         socket: OwnedFd,
         session: rustls::ServerConnection,
     ) -> Connection {
-        let mut connection = Connection::new(id, socket, None);
+        let mut connection = Connection::new(id, shard, socket, None);
         connection.tls = Some(Box::new(TlsLayer::new(session)));
         connection
     }
 
     pub(super) fn id(&self) -> ConnId {
         self.id
+    }
+
+    pub(super) fn shard(&self) -> usize {
+        self.shard
     }
 
     pub(super) fn socket(&self) -> Option<BorrowedFd<'_>> {

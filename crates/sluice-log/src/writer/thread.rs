@@ -1,9 +1,9 @@
-//! The writer's epoll thread: waits for writable edges and hand-offs, resumes those connections'
-//! queues, and delivers the round's events in one call.
+//! A writer epoll thread: waits for writable edges and hand-offs of the connections of its shard,
+//! resumes those connections' queues, and delivers the round's events in one call.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
 use std::sync::atomic::Ordering::Acquire;
+use std::sync::{Arc, Mutex};
 
 use super::connection::FILE_READ_BYTES;
 use super::connection::{AfterResume, Transport};
@@ -12,15 +12,28 @@ use super::{ConnId, EventSink, Shared, TlsEventSink, WriterMode, lock, read};
 
 /// Runs until the writer closes. A panic here is a broken invariant in the writer (or in the
 /// event callback); the process aborts rather than go on with a writer that silently stopped.
-pub(super) fn run(shared: Arc<Shared>, on_events: EventSink, on_tls: Option<TlsEventSink>) {
-    let outcome = catch_unwind(AssertUnwindSafe(|| run_rounds(&shared, on_events, on_tls)));
+pub(super) fn run(
+    shared: Arc<Shared>,
+    shard: usize,
+    on_events: Arc<Mutex<EventSink>>,
+    on_tls: Option<Arc<Mutex<TlsEventSink>>>,
+) {
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        run_rounds(&shared, shard, &on_events, on_tls.as_deref())
+    }));
     if outcome.is_err() {
         eprintln!("sluice-writer: the writer thread panicked; aborting");
         std::process::abort();
     }
 }
 
-fn run_rounds(shared: &Shared, mut on_events: EventSink, mut on_tls: Option<TlsEventSink>) {
+fn run_rounds(
+    shared: &Shared,
+    shard: usize,
+    on_events: &Mutex<EventSink>,
+    on_tls: Option<&Mutex<TlsEventSink>>,
+) {
+    let shard = &shared.shards[shard];
     // TLS connections read file ranges through this buffer too (one record at a time).
     let mut copy_buffer = match (shared.config.mode, on_tls.is_some()) {
         (WriterMode::Copy, _) => vec![0u8; shared.config.copy_buffer_bytes.max(FILE_READ_BYTES)],
@@ -37,7 +50,7 @@ fn run_rounds(shared: &Shared, mut on_events: EventSink, mut on_tls: Option<TlsE
     loop {
         let timeout_ms = if ready.is_empty() { -1 } else { 0 };
         let count = {
-            let poller = read(&shared.poller);
+            let poller = read(&shard.poller);
             let Some(poller) = poller.as_ref() else {
                 return;
             };
@@ -55,7 +68,7 @@ fn run_rounds(shared: &Shared, mut on_events: EventSink, mut on_tls: Option<TlsE
         for event in &readiness[..count] {
             let key = event.u64;
             if key == WAKE_KEY {
-                ready.append(&mut lock(&shared.handoffs));
+                ready.append(&mut lock(&shard.handoffs));
             } else {
                 ready.push(key);
             }
@@ -91,12 +104,12 @@ fn run_rounds(shared: &Shared, mut on_events: EventSink, mut on_tls: Option<TlsE
         // TLS events first: a connection's Established/Received come before the host learns
         // of sends on it completing.
         if !tls_events.is_empty()
-            && let Some(on_tls) = on_tls.as_mut()
+            && let Some(on_tls) = on_tls
         {
-            on_tls(std::mem::take(&mut tls_events));
+            (lock(on_tls))(std::mem::take(&mut tls_events));
         }
         if !events.is_empty() {
-            on_events(std::mem::take(&mut events));
+            (lock(on_events))(std::mem::take(&mut events));
         }
     }
 }
