@@ -431,6 +431,12 @@ describe('kafka-acls (StandardAuthorizer)', () => {
     if (secured) removeDir(secured.dataDir);
   });
 
+  test("without an authorizer: refused with Kafka's SecurityDisabledException", async () => {
+    const r = await tool(KAFKA_TOOL.acls, ['--list']);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain('SecurityDisabledException: No Authorizer is configured.');
+  });
+
   test('--add, --list (by resource and by principal), --remove --force', async () => {
     const acls = async (args: string[]) => {
       const r = await runKafkaTool(libs, KAFKA_TOOL.acls, ['--bootstrap-server', secured.bootstrap, ...args]);
