@@ -4,7 +4,7 @@
 //   pnpm bench               full profile (the committed reference results come from this)
 //   pnpm bench --quick       about a minute: every table, short windows, one repetition
 //   pnpm bench --vs-kafka    adds Apache Kafka (jars fetched with Maven, cached outside git)
-//   --only fetch,produce,e2e,startup   a subset (e2e needs produce)
+//   --only fetch,produce,e2e,startup,tls   a subset (e2e needs produce; tls runs only when named)
 //   --no-syscalls            do not attach perf to count the broker's syscalls
 //   --out DIR                where results go (default bench/results)
 //
@@ -25,10 +25,14 @@ import { type Table, renderTable } from './lib/report/table.ts';
 import { Lookup, e2eTable, fanoutTable, fetchTable, produceTable, startupTable, targetChecks, targetsTable } from './lib/report/tables.ts';
 import { runFetch } from './lib/scenarios/fetch.ts';
 import { runE2E, runProduce } from './lib/scenarios/produce.ts';
+import { runTls } from './lib/scenarios/tls.ts';
+import { tlsTable } from './lib/report/tls-table.ts';
 import { type StartupSample, runStartup } from './lib/scenarios/startup.ts';
 import { syscallEvents } from './lib/syscalls.ts';
 
-const SCENARIOS = ['startup', 'fetch', 'produce', 'e2e'] as const;
+const SCENARIOS = ['startup', 'fetch', 'produce', 'e2e', 'tls'] as const;
+/** What runs without --only: the TLS scenario is named explicitly. */
+const DEFAULT_SCENARIOS: readonly ScenarioName[] = ['startup', 'fetch', 'produce', 'e2e'];
 type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface Options {
@@ -40,7 +44,7 @@ export interface Options {
 }
 
 export function parseOptions(argv: string[]): Options {
-  const o: Options = { profile: FULL, vsKafka: false, only: [...SCENARIOS], syscalls: true, outDir: join(ROOT, 'bench', 'results') };
+  const o: Options = { profile: FULL, vsKafka: false, only: [...DEFAULT_SCENARIOS], syscalls: true, outDir: join(ROOT, 'bench', 'results') };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--')
@@ -59,7 +63,7 @@ export function parseOptions(argv: string[]): Options {
         o.only = names as ScenarioName[];
       }
     } else if (a === '--help' || a === '-h') {
-      throw new Error('usage: pnpm bench [--quick] [--vs-kafka] [--only fetch,produce,e2e,startup] [--no-syscalls] [--out DIR]');
+      throw new Error('usage: pnpm bench [--quick] [--vs-kafka] [--only fetch,produce,e2e,startup,tls] [--no-syscalls] [--out DIR]');
     } else throw new Error(`unknown option ${a}; try --help`);
   }
   if (o.only.includes('e2e') && !o.only.includes('produce')) throw new Error('--only e2e needs produce too (its rates come from the produce scenario)');
@@ -123,6 +127,7 @@ async function main(): Promise<void> {
     if (o.only.includes('fetch')) await runFetch(ctx);
     if (o.only.includes('produce')) await runProduce(ctx);
     if (o.only.includes('e2e')) await runE2E(ctx);
+    if (o.only.includes('tls')) await runTls(ctx);
   } finally {
     rmSync(tmpRoot, { recursive: true, force: true });
   }
@@ -143,6 +148,7 @@ async function main(): Promise<void> {
     tables.push(e2eTable(l, p));
     charts.push({ name: 'e2e', chart: e2eChart(l, p) });
   }
+  if (o.only.includes('tls')) tables.push(tlsTable(l));
   if (startup.length > 0) {
     tables.push(startupTable(startup));
     charts.push({ name: 'startup', chart: startupChart(startup, p) });

@@ -4,7 +4,7 @@
 import type { BrokerWindow, Observation } from './measure.ts';
 import { median } from './units.ts';
 
-export type Scenario = 'fetch' | 'produce' | 'e2e';
+export type Scenario = 'fetch' | 'produce' | 'e2e' | 'tls';
 /** sluice and kafka are brokers; probe is a raw loadgen probe with no broker. */
 export type Target = 'sluice' | 'kafka' | 'probe';
 

@@ -16,6 +16,7 @@ mod produce;
 mod protocol;
 mod receiver;
 mod stats;
+mod tls;
 mod window;
 mod wire;
 
@@ -41,7 +42,9 @@ use window::{Phase, Span, run_until, run_window};
 const HELP: &str = "\
 loadgen <command> [--option value]...
 
-Cluster commands (any Kafka-compatible broker; --bootstrap host:port[,host:port]):
+Cluster commands (any Kafka-compatible broker; --bootstrap host:port[,host:port];
+  --tls-ca FILE: over TLS (an SSL listener), trusting FILE's PEM certificates;
+  --tls-cipher-suite NAME: offer only that suite, e.g. TLS13_AES_256_GCM_SHA384):
   ping           wait until the broker answers ApiVersions and Metadata   [--timeout-s 60]
   create-topic   --topic T [--partitions 1] [--replication-factor 1] [--topic-config k=v,k=v]
   delete-topics  --topics a,b
@@ -81,7 +84,12 @@ fn main() -> ExitCode {
         print!("{HELP}");
         return ExitCode::SUCCESS;
     }
-    let result = Args::parse(argv).and_then(|a| dispatch(&command, &a));
+    let result = Args::parse(argv).and_then(|a| {
+        if !command.starts_with("probe-") {
+            tls::set_transport(tls_client(&a)?);
+        }
+        dispatch(&command, &a)
+    });
     match result {
         Ok((value, failed)) => {
             println!(
@@ -123,6 +131,23 @@ fn dispatch(command: &str, a: &Args) -> Result<(Value, bool)> {
         }
     };
     Ok((out, false))
+}
+
+/// `--tls-ca FILE` connects over TLS (a broker's SSL listener), trusting the PEM certificates
+/// in FILE; `--tls-cipher-suite NAME` offers only that suite.
+fn tls_client(a: &Args) -> Result<Option<tls::TlsClient>> {
+    let ca = a.string("tls-ca", "");
+    let suite = a.string("tls-cipher-suite", "");
+    if ca.is_empty() {
+        if !suite.is_empty() {
+            return Err(Error::Usage("--tls-cipher-suite needs --tls-ca".into()));
+        }
+        return Ok(None);
+    }
+    Ok(Some(tls::TlsClient::new(
+        &ca,
+        (!suite.is_empty()).then_some(suite.as_str()),
+    )?))
 }
 
 fn client_id(a: &Args) -> String {
@@ -356,6 +381,7 @@ fn load(a: &Args, producing: bool, consuming: bool, e2e: bool) -> Result<(Value,
         "topic": layout_json(&layout),
         "window_s": secs,
         "client": usage_delta_json(span.start.usage, span.end.usage),
+        "tls": tls::summary_json(),
     });
     let mut failed = false;
     if let Some(p) = &pcfg {

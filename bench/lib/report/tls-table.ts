@@ -1,0 +1,50 @@
+// Table 6 (`--only tls`): fetch and produce over PLAINTEXT and TLS, per broker, with TLS ÷
+// PLAINTEXT and Sluice ÷ Kafka for throughput and broker CPU per GB.
+
+import { TLS_CIPHER_SUITE, TLS_OPS, TLS_TRANSPORTS } from '../scenarios/tls.ts';
+import { fmt, fmtRatio, ratio } from '../units.ts';
+import type { Table } from './table.ts';
+import type { Lookup } from './tables.ts';
+
+export function tlsTable(l: Lookup): Table {
+  const kafka = l.has('kafka');
+  const columns = ['op', 'transport', 'broker', 'MB/s', 'CPU s/GB', 'MB/s ÷plain', 'CPU ÷plain'];
+  if (kafka) columns.push('MB/s ÷kafka', 'CPU ÷kafka');
+  const rows: string[][] = [];
+  for (const op of TLS_OPS) {
+    for (const transport of TLS_TRANSPORTS) {
+      for (const target of kafka ? (['sluice', 'kafka'] as const) : (['sluice'] as const)) {
+        const g = (mode: string, t: 'sluice' | 'kafka', m: 'mbPerS' | 'cpuSPerGB') => l.get('tls', t, mode, { op }, m);
+        const mb = g(transport, target, 'mbPerS');
+        const cpu = g(transport, target, 'cpuSPerGB');
+        const row = [
+          op,
+          transport,
+          target,
+          fmt(mb),
+          fmt(cpu),
+          transport === 'tls' ? fmtRatio(ratio(mb, g('plaintext', target, 'mbPerS'))) : '',
+          transport === 'tls' ? fmtRatio(ratio(cpu, g('plaintext', target, 'cpuSPerGB'))) : '',
+        ];
+        if (kafka) {
+          row.push(
+            target === 'sluice' ? fmtRatio(ratio(mb, g(transport, 'kafka', 'mbPerS'))) : '',
+            target === 'sluice' ? fmtRatio(ratio(cpu, g(transport, 'kafka', 'cpuSPerGB'))) : '',
+          );
+        }
+        rows.push(row);
+      }
+    }
+  }
+  return {
+    title: 'Table 6. TLS vs PLAINTEXT (same broker, both listeners; same certificates and load generator)',
+    notes: [
+      `TLS: rustls client offering only ${TLS_CIPHER_SUITE}; server certificate RSA 2048 from a run-time CA, ssl.keystore.type=PEM on both brokers.`,
+      'fetch: 1 consumer re-reading a page-cached topic (read-1MiB receiver); produce: acks=1, 1 KiB records, 1 MiB batches.',
+      'CPU s/GB: the broker process (utime+stime) per GB moved; the client decrypts/encrypts on the same cores.',
+    ],
+    columns,
+    labelColumns: 3,
+    rows,
+  };
+}
