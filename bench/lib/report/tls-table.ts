@@ -2,13 +2,13 @@
 // PLAINTEXT and Sluice ÷ Kafka for throughput and broker CPU per GB.
 
 import { TLS_CIPHER_SUITE, TLS_OPS, TLS_TRANSPORTS } from '../scenarios/tls.ts';
-import { fmt, fmtRatio, ratio } from '../units.ts';
+import { fmt, fmtPct, fmtRatio, ratio } from '../units.ts';
 import type { Table } from './table.ts';
 import type { Lookup } from './tables.ts';
 
 export function tlsTable(l: Lookup): Table {
   const kafka = l.has('kafka');
-  const columns = ['op', 'transport', 'broker', 'MB/s', 'CPU s/GB', 'MB/s ÷plain', 'CPU ÷plain'];
+  const columns = ['op', 'transport', 'broker', 'MB/s', 'CPU s/GB', 'MB/s ÷plain', 'CPU ÷plain', '÷raw rustls'];
   if (kafka) columns.push('MB/s ÷kafka', 'CPU ÷kafka');
   const rows: string[][] = [];
   for (const op of TLS_OPS) {
@@ -25,6 +25,7 @@ export function tlsTable(l: Lookup): Table {
           fmt(cpu),
           transport === 'tls' ? fmtRatio(ratio(mb, g('plaintext', target, 'mbPerS'))) : '',
           transport === 'tls' ? fmtRatio(ratio(cpu, g('plaintext', target, 'cpuSPerGB'))) : '',
+          transport === 'tls' && op === 'fetch' ? fmtPct(ratio(mb, l.get('tls', 'probe', 'tls', { op }, 'mbPerS'))) : '',
         ];
         if (kafka) {
           row.push(
@@ -34,6 +35,10 @@ export function tlsTable(l: Lookup): Table {
         }
         rows.push(row);
       }
+      if (op === 'fetch' && transport === 'tls') {
+        const raw = (m: 'mbPerS' | 'cpuSPerGB') => l.get('tls', 'probe', 'tls', { op }, m);
+        rows.push([op, transport, 'raw rustls', fmt(raw('mbPerS')), fmt(raw('cpuSPerGB'))]);
+      }
     }
   }
   return {
@@ -42,6 +47,7 @@ export function tlsTable(l: Lookup): Table {
       `TLS: rustls client offering only ${TLS_CIPHER_SUITE}; server certificate RSA 2048 from a run-time CA, ssl.keystore.type=PEM on both brokers.`,
       'fetch: 1 consumer re-reading a page-cached topic (read-1MiB receiver); produce: acks=1, 1 KiB records, 1 MiB batches.',
       'CPU s/GB: the broker process (utime+stime) per GB moved; the client decrypts/encrypts on the same cores.',
+      'raw rustls: loadgen probe-tls, one thread preading the page-cached file in 16 KiB records and encrypting to one decrypting receiver (CPU: the sending thread). ÷raw rustls: TLS fetch ÷ that probe.',
     ],
     columns,
     labelColumns: 3,

@@ -6,16 +6,19 @@
 //
 // Fetch: one consumer re-reading a page-cached topic written once over PLAINTEXT (read-1MiB
 // receiver). Produce: acks=1, 1 KiB records in 1 MiB batches, into a fresh topic per cell.
+// Next to Sluice's TLS fetch cell, the raw rustls sender probe (`loadgen probe-tls`: one thread
+// encrypting a page-cached file in 16 KiB records to a decrypting receiver, same key, cipher and
+// receiver) gives the ceiling a TLS sender reaches on this machine.
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startKafka } from '../../kafka/kafka.ts';
 import { type BrokerProcess, freePort } from '../broker.ts';
-import { type Context, measureCell, removeDir, scratchDir, syncDisks, warmUp, windowArgs } from '../context.ts';
+import { type Context, makeProbeFile, measureCell, removeDir, scratchDir, syncDisks, warmUp, windowArgs } from '../context.ts';
 import { runLoadgen } from '../loadgen.ts';
 import { alternate } from '../profile.ts';
-import { type Cell, fetchMetrics, produceMetrics } from '../results.ts';
+import { type Cell, fetchMetrics, produceMetrics, transferProbeMetrics } from '../results.ts';
 import { startSluice } from '../sluice.ts';
 import { KiB, MiB, fmt } from '../units.ts';
 
@@ -103,7 +106,16 @@ function line(c: Cell): string {
 
 let topicSeq = 0;
 
-async function cells(ctx: Context, d: DualBroker, target: 'sluice' | 'kafka', pki: BenchPki, rep: number): Promise<void> {
+async function rustlsProbe(ctx: Context, pki: BenchPki, file: string, rep: number): Promise<void> {
+  const args = ['probe-tls', '--tls-key-store', pki.serverPem, '--tls-ca', pki.caPem, '--tls-cipher-suite', TLS_CIPHER_SUITE, '--streams', '1'];
+  args.push('--file', file, '--chunk-bytes', String(ctx.profile.fetch.partitionMaxBytes), '--read-bytes', String(MiB), ...windowArgs(ctx));
+  const c = await measureCell(ctx, null, args, { scenario: 'tls', target: 'probe', mode: 'tls', key: { op: 'fetch' }, rep }, (o) =>
+    transferProbeMetrics(o.client),
+  );
+  if (c !== null) ctx.log(`  raw rustls sender probe: ${fmt(c.metrics.mbPerS)} MB/s, ${fmt(c.metrics.cpuSPerGB)} sender CPU s/GB`);
+}
+
+async function cells(ctx: Context, d: DualBroker, target: 'sluice' | 'kafka', pki: BenchPki, rep: number, probeFile: string | null): Promise<void> {
   const p = ctx.profile;
   for (const transport of alternate(TLS_TRANSPORTS, rep)) {
     const conn = connectArgs(d, transport, pki);
@@ -117,6 +129,7 @@ async function cells(ctx: Context, d: DualBroker, target: 'sluice' | 'kafka', pk
       fetchMetrics,
     );
     if (f !== null) ctx.log(`  ${target} fetch over ${transport}: ${line(f)}`);
+    if (transport === 'tls' && probeFile !== null) await rustlsProbe(ctx, pki, probeFile, rep);
 
     topicSeq += 1;
     const topic = `bench-tls-produce-${process.pid}-${topicSeq}`;
@@ -146,7 +159,7 @@ async function cells(ctx: Context, d: DualBroker, target: 'sluice' | 'kafka', pk
   }
 }
 
-async function runTarget(ctx: Context, target: 'sluice' | 'kafka', pki: BenchPki): Promise<void> {
+async function runTarget(ctx: Context, target: 'sluice' | 'kafka', pki: BenchPki, probeFile: string | null): Promise<void> {
   const p = ctx.profile;
   const dir = scratchDir(ctx, `${target}-tls-`);
   try {
@@ -158,7 +171,7 @@ async function runTarget(ctx: Context, target: 'sluice' | 'kafka', pki: BenchPki
       load.push('--record-bytes', String(p.fetch.recordBytes), '--batch-bytes', String(p.fetch.batchBytes), '--acks', '1', '--in-flight', '8');
       await runLoadgen([...load, '--total-bytes', String(p.fetch.dataBytes)]);
       syncDisks();
-      for (let rep = 0; rep < p.reps; rep++) await cells(ctx, d, target, pki, rep);
+      for (let rep = 0; rep < p.reps; rep++) await cells(ctx, d, target, pki, rep, probeFile);
     } finally {
       await d.broker.stop();
     }
@@ -171,11 +184,13 @@ export async function runTls(ctx: Context): Promise<void> {
   const pkiDir = scratchDir(ctx, 'tls-pki-');
   try {
     const pki = makeBenchPki(pkiDir);
+    const probeFile = join(pkiDir, 'probe-tls.dat');
+    makeProbeFile(probeFile, ctx.profile.fetch.dataBytes);
     ctx.log(`tls: Sluice, PLAINTEXT and SSL listeners (${TLS_CIPHER_SUITE})`);
-    await runTarget(ctx, 'sluice', pki);
+    await runTarget(ctx, 'sluice', pki, probeFile);
     if (ctx.kafka !== null) {
       ctx.log(`tls: Apache Kafka ${ctx.kafka.version}, PLAINTEXT and SSL listeners`);
-      await runTarget(ctx, 'kafka', pki);
+      await runTarget(ctx, 'kafka', pki, null);
     }
   } finally {
     removeDir(pkiDir);

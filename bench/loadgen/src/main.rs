@@ -11,6 +11,7 @@ mod conn;
 mod consume;
 mod error;
 mod probe_append;
+mod probe_tls;
 mod probe_transfer;
 mod produce;
 mod protocol;
@@ -67,6 +68,10 @@ Raw probes (no broker):
   probe-transfer --mode sendfile|splice|copy [--streams 1] [--file-bytes 256MiB | --file PATH]
                  [--chunk-bytes 16MiB] [--copy-buffer-bytes 1MiB] [--pipe-bytes 1MiB]
                  [--read-bytes 1MiB] [--rcvlowat 0] [--dir /tmp] [window options]
+  probe-tls      --tls-key-store PEM --tls-ca PEM [--tls-cipher-suite NAME] [--streams 1]
+                 [--file-bytes 256MiB | --file PATH] [--chunk-bytes 16MiB] [--read-bytes 1MiB]
+                 [--rcvlowat 0] [--dir /tmp] [window options]
+                 rustls sender (one thread, 16 KiB records) -> decrypting loopback receivers
   probe-append   --mode write|mmap [--chunk-bytes 1MiB] [--segment-bytes 1GiB]
                  [--preallocate-step-bytes 32MiB] [--max-bytes 4GiB] [--dir /tmp]
                  [--warmup-seconds 0] [--seconds 5]
@@ -124,6 +129,7 @@ fn dispatch(command: &str, a: &Args) -> Result<(Value, bool)> {
         "e2e" => return load(a, true, true, true),
         "probe-transfer" => probe_transfer(a)?,
         "probe-append" => probe_append(a)?,
+        "probe-tls" => probe_tls(a)?,
         other => {
             return Err(Error::Usage(format!(
                 "unknown command {other:?}; try `loadgen help`"
@@ -465,6 +471,32 @@ fn probe_transfer(a: &Args) -> Result<Value> {
     let (warmup, measure) = probe_window(a, 0.5, 5.0)?;
     a.finish()?;
     probe_transfer::run(&cfg, warmup, measure)
+}
+
+fn probe_tls(a: &Args) -> Result<Value> {
+    let cfg = probe_tls::TlsProbe {
+        streams: a.u64("streams", 1)? as usize,
+        file_bytes: a.size("file-bytes", 256 << 20)?,
+        chunk_bytes: a.size("chunk-bytes", 16 << 20)?,
+        receiver: ReceiverConfig {
+            read_bytes: a.size("read-bytes", 1 << 20)? as usize,
+            rcvlowat: a.size("rcvlowat", 0)? as usize,
+        },
+        dir: PathBuf::from(a.string("dir", "/tmp")),
+        file: match a.string("file", "") {
+            f if f.is_empty() => None,
+            f => Some(PathBuf::from(f)),
+        },
+        key_store: PathBuf::from(a.required("tls-key-store")?),
+        ca: PathBuf::from(a.required("tls-ca")?),
+        cipher_suite: match a.string("tls-cipher-suite", "") {
+            s if s.is_empty() => None,
+            s => Some(s),
+        },
+    };
+    let (warmup, measure) = probe_window(a, 0.5, 5.0)?;
+    a.finish()?;
+    probe_tls::run(&cfg, warmup, measure)
 }
 
 fn probe_append(a: &Args) -> Result<Value> {
