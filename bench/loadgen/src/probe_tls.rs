@@ -355,3 +355,115 @@ pub fn run(cfg: &TlsProbe, warmup: Duration, measure: Duration) -> Result<Value>
         "process": usage_delta_json(span.start.4, span.end.4),
     }))
 }
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+
+    /// A CA-signed server certificate for 127.0.0.1 made with openssl: (dir, key store, CA).
+    pub fn pki() -> (tempfile::TempDir, PathBuf, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let ssl = |args: &[&str]| {
+            let out = std::process::Command::new("openssl")
+                .current_dir(dir.path())
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ];
+        ssl(&[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=ca",
+            ],
+        ]
+        .concat());
+        std::fs::write(
+            dir.path().join("s.ext"),
+            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+        )
+        .unwrap();
+        ssl(&[
+            &["req"][..],
+            &ec,
+            &[
+                "-keyout",
+                "s.key",
+                "-out",
+                "s.csr",
+                "-subj",
+                "/CN=localhost",
+            ],
+        ]
+        .concat());
+        ssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "s.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "s.pem",
+            "-days",
+            "1",
+            "-extfile",
+            "s.ext",
+        ]);
+        let read = |n: &str| std::fs::read_to_string(dir.path().join(n)).unwrap();
+        let store = dir.path().join("all.pem");
+        std::fs::write(&store, read("s.key") + &read("s.pem") + &read("ca.pem")).unwrap();
+        let ca = dir.path().join("ca.pem");
+        (dir, store, ca)
+    }
+
+    #[test]
+    fn the_probe_encrypts_to_decrypting_receivers_with_the_chosen_suite() {
+        let (dir, key_store, ca) = pki();
+        for (streams, rcvlowat) in [(1, 0), (2, 128 << 10)] {
+            let cfg = TlsProbe {
+                streams,
+                file_bytes: 4 << 20,
+                chunk_bytes: 1 << 20,
+                receiver: ReceiverConfig {
+                    read_bytes: 256 << 10,
+                    rcvlowat,
+                },
+                dir: dir.path().to_path_buf(),
+                file: None,
+                key_store: key_store.clone(),
+                ca: ca.clone(),
+                cipher_suite: Some("TLS13_AES_128_GCM_SHA256".into()),
+            };
+            let v = run(&cfg, Duration::from_millis(20), Duration::from_millis(200)).unwrap();
+            assert_eq!(v["cipher_suite"], "TLS13_AES_128_GCM_SHA256");
+            assert!(
+                v["bytes"].as_u64().unwrap() > 1 << 20,
+                "{streams} streams moved {}",
+                v["bytes"]
+            );
+            assert!(v["sender_thread"]["cpu_s"].as_f64().unwrap() > 0.0);
+        }
+    }
+
+    #[test]
+    fn an_unknown_suite_is_refused_by_name() {
+        let err = provider(Some("TLS13_ROT13")).err().unwrap().to_string();
+        assert!(err.contains("TLS13_AES_256_GCM_SHA384"), "{err}");
+    }
+}

@@ -262,3 +262,83 @@ impl Source for TlsReader {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpListener;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::receiver::{FrameReader, ReceiverConfig};
+
+    /// Frames of several sizes (some shorter than the mark, some spanning many TLS records)
+    /// written by a rustls server in small pieces, read through `TlsReader` with a low-water
+    /// mark: every frame arrives whole and the reader never waits on bytes already decrypted.
+    #[test]
+    fn framed_reads_over_tls_with_a_mark_never_hang() {
+        let (_dir, store, ca) = crate::probe_tls::tests::pki();
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&store)
+            .unwrap()
+            .map(|c| c.unwrap())
+            .collect();
+        let key = rustls::pki_types::PrivateKeyDer::from_pem_file(&store).unwrap();
+        let server = Arc::new(
+            rustls::ServerConfig::builder_with_provider(Arc::new(provider(None).unwrap()))
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(certs, key)
+                .unwrap(),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let sizes = [100_000usize, 70_000, 10, 65_536, 200_003, 16_000];
+        let serving = std::thread::spawn(move || {
+            let (mut sock, _) = listener.accept().unwrap();
+            let mut s = rustls::ServerConnection::new(server).unwrap();
+            while s.is_handshaking() {
+                s.complete_io(&mut sock).unwrap();
+            }
+            let mut stream = rustls::StreamOwned::new(s, sock);
+            for size in sizes {
+                let mut one = [0u8; 1];
+                Read::read_exact(&mut stream, &mut one).unwrap();
+                let mut f = (size as i32).to_be_bytes().to_vec();
+                f.extend(vec![9u8; size]);
+                for piece in f.chunks(30_000) {
+                    stream.write_all(piece).unwrap();
+                    stream.flush().unwrap();
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            }
+        });
+        let client = TlsClient::new(&ca.to_string_lossy(), None).unwrap();
+        let mut sock = TcpStream::connect(&addr).unwrap();
+        let session = client.handshake(&mut sock, &addr).unwrap();
+        let mut writer = TlsWriter::new(sock.try_clone().unwrap(), session.clone());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let cfg = ReceiverConfig {
+                read_bytes: 1 << 20,
+                rcvlowat: 64 << 10,
+            };
+            let mut r = FrameReader::new(TlsReader::new(sock, session, cfg.read_bytes), cfg);
+            let mut got = Vec::new();
+            for _ in sizes {
+                writer.write_all(&[1]).unwrap();
+                got.push(r.begin_frame().unwrap());
+                r.end_frame().unwrap();
+            }
+            tx.send(got).unwrap();
+        });
+        let got = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("TLS reader hung on a frame tail");
+        assert_eq!(got, sizes.to_vec());
+        serving.join().unwrap();
+        let (version, _) = NEGOTIATED
+            .get()
+            .expect("the handshake records what it negotiated");
+        assert!(version.starts_with("TLS"), "{version}");
+    }
+}
