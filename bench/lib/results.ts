@@ -4,7 +4,7 @@
 import type { BrokerWindow, Observation } from './measure.ts';
 import { median } from './units.ts';
 
-export type Scenario = 'fetch' | 'produce' | 'e2e' | 'tls';
+export type Scenario = 'fetch' | 'produce' | 'e2e' | 'tls' | 'txn';
 /** sluice and kafka are brokers; probe is a raw loadgen probe with no broker. */
 export type Target = 'sluice' | 'kafka' | 'probe';
 
@@ -33,6 +33,10 @@ export interface Metrics {
   e2eP99Us?: number;
   e2eP999Us?: number;
   targetMbPerS?: number;
+  /** Transactional produce: committed transactions per second and EndTxn latency. */
+  txnPerS?: number;
+  commitP50Us?: number;
+  commitP99Us?: number;
 }
 
 export interface Cell {

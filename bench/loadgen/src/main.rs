@@ -18,6 +18,7 @@ mod protocol;
 mod receiver;
 mod stats;
 mod tls;
+mod txn;
 mod window;
 mod wire;
 
@@ -55,6 +56,11 @@ Cluster commands (any Kafka-compatible broker; --bootstrap host:port[,host:port]
   consume        --topic T [consumer options] [--from earliest|latest] [--wrap true] [window options]
   e2e            --topic T [topic, producer and consumer options] [window options]
                  paced producer + tailing consumers; reports end-to-end latency
+  txn-produce    --topic T [topic options] [--record-bytes 1024 --batch-bytes 16KiB]
+                 [--transactional-id ID] [--batches-per-txn 8] [--in-flight 5]
+                 [--transaction-timeout-ms 60000] [--timeout-ms 30000] [window options]
+                 transactional producer (acks=-1): AddPartitionsToTxn, batches, EndTxn commit;
+                 reports committed MB/s and commit latency
 
 Topic options:    --partitions 1 --replication-factor 1 --topic-config k=v,...
                   (the topic is created if missing)
@@ -127,6 +133,7 @@ fn dispatch(command: &str, a: &Args) -> Result<(Value, bool)> {
         "produce" => return load(a, true, false, false),
         "consume" => return load(a, false, true, false),
         "e2e" => return load(a, true, true, true),
+        "txn-produce" => txn_produce(a)?,
         "probe-transfer" => probe_transfer(a)?,
         "probe-append" => probe_append(a)?,
         "probe-tls" => probe_tls(a)?,
@@ -437,6 +444,88 @@ fn load(a: &Args, producing: bool, consuming: bool, e2e: bool) -> Result<(Value,
         }
     }
     Ok((out, failed))
+}
+
+fn txn_produce(a: &Args) -> Result<Value> {
+    let mut cluster = connect(a)?;
+    let spec = topic_spec(a)?;
+    let cfg = txn::TxnConfig {
+        shape: BatchShape {
+            record_bytes: a.size("record-bytes", 1024)? as usize,
+            batch_bytes: a.size("batch-bytes", 16 << 10)? as usize,
+        },
+        transactional_id: a.string(
+            "transactional-id",
+            &format!("loadgen-txn-{}", std::process::id()),
+        ),
+        batches_per_txn: a.u64("batches-per-txn", 8)?.max(1) as usize,
+        in_flight: a.u64("in-flight", 5)?.max(1) as usize,
+        transaction_timeout_ms: a
+            .u64("transaction-timeout-ms", 60_000)?
+            .min(i32::MAX as u64) as i32,
+        timeout_ms: a.u64("timeout-ms", 30_000)?.min(i32::MAX as u64) as i32,
+    };
+    let warmup = a.seconds("warmup-seconds", 1.0)?;
+    let measure = a.seconds("seconds", 5.0)?;
+    a.finish()?;
+    let layout = cluster.ensure_topic(&spec)?;
+    let phase = Arc::new(Phase::new());
+    let counters = Arc::new(txn::TxnCounters::default());
+    let worker = {
+        let (layout, cfg, cid, phase, counters) = (
+            layout.clone(),
+            cfg.clone(),
+            cluster.client_id().to_string(),
+            phase.clone(),
+            counters.clone(),
+        );
+        std::thread::spawn(move || {
+            let r = txn::run(&layout, &cfg, &cid, &phase, &counters);
+            phase.finish();
+            r
+        })
+    };
+    let snap = || {
+        (
+            [
+                counters.bytes.get(),
+                counters.records.get(),
+                counters.transactions.get(),
+                counters.requests.get(),
+            ],
+            process_usage(),
+        )
+    };
+    let span = run_window(&phase, warmup, measure, snap);
+    let (produce_latency, commit_latency) = worker.join().expect("txn thread panicked")?;
+    let secs = span.seconds;
+    let d = |i: usize| span.end.0[i] - span.start.0[i];
+    Ok(json!({
+        "command": "txn-produce",
+        "topic": layout_json(&layout),
+        "window_s": secs,
+        "client": usage_delta_json(span.start.1, span.end.1),
+        "tls": tls::summary_json(),
+        "txn": txn::config_json(&cfg),
+        "produce": {
+            "record_bytes": cfg.shape.record_bytes,
+            "batch_bytes_max": cfg.shape.batch_bytes,
+            "records_per_batch": batch::records_per_batch(cfg.shape),
+            "acks": -1,
+            "bytes": d(0),
+            "records": d(1),
+            "requests": d(3),
+            "mb_per_s": d(0) as f64 / secs / 1e6,
+            "records_per_s": d(1) as f64 / secs,
+            "latency_us": produce_latency.to_json(),
+        },
+        "transactions": {
+            "committed": d(2),
+            "per_s": d(2) as f64 / secs,
+            "commit_latency_us": commit_latency.to_json(),
+            "coordinator_retries_whole_run": txn::RETRIES.load(std::sync::atomic::Ordering::Relaxed),
+        },
+    }))
 }
 
 fn probe_window(
