@@ -380,3 +380,35 @@ pub fn config_json(cfg: &TxnConfig) -> Value {
         "acks": -1,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_made_transactional_carries_the_producer_and_a_valid_crc() {
+        let shape = BatchShape {
+            record_bytes: 100,
+            batch_bytes: 4096,
+        };
+        let mut b = build_batch(shape, 0, 1).bytes;
+        set_producer(&mut b, 4242, 3, 150);
+        let h =
+            crate::batch::BatchHeader::parse(b[..crate::batch::HEADER_BYTES].try_into().unwrap());
+        assert_eq!(h.attributes & ATTR_TRANSACTIONAL, ATTR_TRANSACTIONAL);
+        assert!(!h.is_control());
+        assert_eq!(i64::from_be_bytes(b[43..51].try_into().unwrap()), 4242);
+        assert_eq!(i16::from_be_bytes(b[51..53].try_into().unwrap()), 3);
+        assert_eq!(i32::from_be_bytes(b[53..57].try_into().unwrap()), 150);
+        assert_eq!(
+            u32::from_be_bytes(b[17..21].try_into().unwrap()),
+            crc32c::crc32c(&b[21..])
+        );
+        // Re-stamping with the next sequence keeps the batch valid.
+        set_producer(&mut b, 4242, 3, 165);
+        assert_eq!(
+            u32::from_be_bytes(b[17..21].try_into().unwrap()),
+            crc32c::crc32c(&b[21..])
+        );
+    }
+}
