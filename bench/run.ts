@@ -4,7 +4,7 @@
 //   pnpm bench               full profile (the committed reference results come from this)
 //   pnpm bench --quick       about a minute: every table, short windows, one repetition
 //   pnpm bench --vs-kafka    adds Apache Kafka (jars fetched with Maven, cached outside git)
-//   --only fetch,produce,e2e,startup,sessions   a subset (e2e needs produce)
+//   --only fetch,produce,e2e,startup,sessions,tls,txn   a subset (e2e needs produce; tls and txn run only when named)
 //   --no-syscalls            do not attach perf to count the broker's syscalls
 //   --out DIR                where results go (default bench/results)
 //
@@ -26,10 +26,16 @@ import { Lookup, e2eTable, fanoutTable, fetchTable, produceTable, sessionsTable,
 import { runFetch } from './lib/scenarios/fetch.ts';
 import { runE2E, runProduce } from './lib/scenarios/produce.ts';
 import { runSessions } from './lib/scenarios/sessions.ts';
+import { runTls } from './lib/scenarios/tls.ts';
+import { runTxn } from './lib/scenarios/txn.ts';
+import { tlsTable } from './lib/report/tls-table.ts';
+import { txnTable } from './lib/report/txn-table.ts';
 import { type StartupSample, runStartup } from './lib/scenarios/startup.ts';
 import { syscallEvents } from './lib/syscalls.ts';
 
-const SCENARIOS = ['startup', 'fetch', 'produce', 'e2e', 'sessions'] as const;
+const SCENARIOS = ['startup', 'fetch', 'produce', 'e2e', 'sessions', 'tls', 'txn'] as const;
+/** What runs without --only: the TLS and transaction scenarios are named explicitly. */
+const DEFAULT_SCENARIOS: readonly ScenarioName[] = ['startup', 'fetch', 'produce', 'e2e', 'sessions'];
 type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface Options {
@@ -41,7 +47,7 @@ export interface Options {
 }
 
 export function parseOptions(argv: string[]): Options {
-  const o: Options = { profile: FULL, vsKafka: false, only: [...SCENARIOS], syscalls: true, outDir: join(ROOT, 'bench', 'results') };
+  const o: Options = { profile: FULL, vsKafka: false, only: [...DEFAULT_SCENARIOS], syscalls: true, outDir: join(ROOT, 'bench', 'results') };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--')
@@ -60,7 +66,7 @@ export function parseOptions(argv: string[]): Options {
         o.only = names as ScenarioName[];
       }
     } else if (a === '--help' || a === '-h') {
-      throw new Error('usage: pnpm bench [--quick] [--vs-kafka] [--only fetch,produce,e2e,startup,sessions] [--no-syscalls] [--out DIR]');
+      throw new Error('usage: pnpm bench [--quick] [--vs-kafka] [--only fetch,produce,e2e,startup,sessions,tls,txn] [--no-syscalls] [--out DIR]');
     } else throw new Error(`unknown option ${a}; try --help`);
   }
   if (o.only.includes('e2e') && !o.only.includes('produce')) throw new Error('--only e2e needs produce too (its rates come from the produce scenario)');
@@ -125,6 +131,8 @@ async function main(): Promise<void> {
     if (o.only.includes('produce')) await runProduce(ctx);
     if (o.only.includes('e2e')) await runE2E(ctx);
     if (o.only.includes('sessions')) await runSessions(ctx);
+    if (o.only.includes('tls')) await runTls(ctx);
+    if (o.only.includes('txn')) await runTxn(ctx);
   } finally {
     rmSync(tmpRoot, { recursive: true, force: true });
   }
@@ -146,6 +154,8 @@ async function main(): Promise<void> {
     charts.push({ name: 'e2e', chart: e2eChart(l, p) });
   }
   if (o.only.includes('sessions')) tables.push(sessionsTable(l, p));
+  if (o.only.includes('tls')) tables.push(tlsTable(l));
+  if (o.only.includes('txn')) tables.push(txnTable(l));
   if (startup.length > 0) {
     tables.push(startupTable(startup));
     charts.push({ name: 'startup', chart: startupChart(startup, p) });

@@ -82,7 +82,7 @@ export interface KafkaPorts {
 /** A single-node KRaft broker+controller, otherwise Kafka's defaults. The overrides are the
  * single-node necessities (replication factors of internal topics) plus a short
  * file.delete.delay.ms so deleted benchmark topics free their disk space within the run. */
-export function serverProperties(dataDir: string, ports: KafkaPorts): string {
+export function serverProperties(dataDir: string, ports: KafkaPorts, ssl?: KafkaSsl): string {
   const props: Record<string, string> = {
     'process.roles': 'broker,controller',
     'node.id': '1',
@@ -102,6 +102,12 @@ export function serverProperties(dataDir: string, ports: KafkaPorts): string {
     'group.initial.rebalance.delay.ms': '0',
     'file.delete.delay.ms': '1000',
   };
+  if (ssl !== undefined) {
+    props.listeners += `,SSL://127.0.0.1:${ssl.port}`;
+    props['advertised.listeners'] += `,SSL://127.0.0.1:${ssl.port}`;
+    props['listener.security.protocol.map'] += ',SSL:SSL';
+    Object.assign(props, ssl.props);
+  }
   return Object.entries(props)
     .map(([k, v]) => `${k}=${v}`)
     .join('\n')
@@ -113,11 +119,18 @@ export function newClusterId(): string {
   return randomBytes(16).toString('base64url');
 }
 
+/** An SSL listener next to PLAINTEXT: its port and its ssl.* settings. */
+export interface KafkaSsl {
+  port: number;
+  props: Record<string, string>;
+}
+
 export interface KafkaOptions {
   libs: string;
   version: string;
   /** Holds server.properties and data/; must be empty or absent. */
   workDir: string;
+  ssl?: KafkaSsl;
 }
 
 export async function startKafka(opts: KafkaOptions): Promise<BrokerProcess> {
@@ -125,7 +138,7 @@ export async function startKafka(opts: KafkaOptions): Promise<BrokerProcess> {
   mkdirSync(dataDir, { recursive: true });
   const ports = { broker: await freePort(), controller: await freePort() };
   const propsPath = join(opts.workDir, 'server.properties');
-  writeFileSync(propsPath, serverProperties(dataDir, ports));
+  writeFileSync(propsPath, serverProperties(dataDir, ports, opts.ssl));
   const classpath = `${opts.libs}/*`;
   const log4j = `-Dlog4j2.configurationFile=${LOG4J2}`;
   if (!existsSync(join(dataDir, 'meta.properties'))) {

@@ -4,7 +4,7 @@
 import type { BrokerWindow, Observation } from './measure.ts';
 import { median } from './units.ts';
 
-export type Scenario = 'fetch' | 'produce' | 'e2e' | 'sessions';
+export type Scenario = 'fetch' | 'produce' | 'e2e' | 'sessions' | 'tls' | 'txn';
 /** sluice and kafka are brokers; probe is a raw loadgen probe with no broker. */
 export type Target = 'sluice' | 'kafka' | 'probe';
 
@@ -36,6 +36,10 @@ export interface Metrics {
   /** Fetch sessions scenario: fetch requests answered per second, and broker CPU per request. */
   fetchesPerS?: number;
   brokerCpuUsPerFetch?: number;
+  /** Transactional produce: committed transactions per second and EndTxn latency. */
+  txnPerS?: number;
+  commitP50Us?: number;
+  commitP99Us?: number;
 }
 
 export interface Cell {

@@ -17,22 +17,24 @@ export interface SluiceOptions {
   dataDir: string;
   transferMode: TransferMode;
   appendMode: AppendMode;
-  /** More config overrides (e.g. the writer settings of a comparison cell). */
+  /** More settings; `listeners` here adds listeners (e.g. SSL) next to the PLAINTEXT one the
+   * benchmark bootstraps from. */
   overrides?: Record<string, string>;
 }
 
 export async function startSluice(opts: SluiceOptions): Promise<BrokerProcess> {
   const port = await freePort();
+  const { listeners: moreListeners, ...more } = opts.overrides ?? {};
   const overrides: Record<string, string> = {
     'log.dirs': opts.dataDir,
-    listeners: `PLAINTEXT://127.0.0.1:${port}`,
+    listeners: [`PLAINTEXT://127.0.0.1:${port}`, ...(moreListeners === undefined ? [] : [moreListeners])].join(','),
     'sluice.transfer.mode': opts.transferMode,
     'sluice.log.append.mode': opts.appendMode,
     'sluice.log.level': 'warn',
     // No metrics listener: several brokers may start one after another on this machine and
     // nothing here scrapes it.
     'sluice.metrics.listener': '',
-    ...opts.overrides,
+    ...more,
   };
   const args = [SLUICE_BIN, 'start'];
   for (const [k, v] of Object.entries(overrides)) args.push('--override', `${k}=${v}`);

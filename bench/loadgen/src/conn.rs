@@ -2,12 +2,14 @@
 //! A `Connection` belongs to one thread; the producer splits it into a writer half and a
 //! reader half (`into_parts`) so responses are read while requests are being written.
 
+use std::io::{self, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
 use crate::error::{Error, IoContext, Result};
 use crate::protocol::{Api, frame_request};
-use crate::receiver::{FrameReader, ReceiverConfig};
+use crate::receiver::{FrameReader, ReceiverConfig, Source};
+use crate::tls::{TlsReader, TlsWriter};
 use crate::wire::Encoder;
 
 /// How long a blocked read may wait before the run is declared stuck.
@@ -19,17 +21,75 @@ pub const CONTROL_RECEIVER: ReceiverConfig = ReceiverConfig {
     rcvlowat: 0,
 };
 
+/// The reading half of a connection: the socket itself, or plaintext out of a TLS session.
+pub enum ReadHalf {
+    Plain(TcpStream),
+    Tls(TlsReader),
+}
+
+impl Source for ReadHalf {
+    fn read(&mut self, buf: &mut [u8], marked: bool) -> io::Result<usize> {
+        match self {
+            Self::Plain(s) => Source::read(s, buf, marked),
+            Self::Tls(t) => t.read(buf, marked),
+        }
+    }
+
+    fn set_rcvlowat(&mut self, bytes: usize) -> io::Result<()> {
+        match self {
+            Self::Plain(s) => Source::set_rcvlowat(s, bytes),
+            Self::Tls(t) => t.set_rcvlowat(bytes),
+        }
+    }
+}
+
+/// The writing half of a connection.
+pub enum WriteHalf {
+    Plain(TcpStream),
+    Tls(TlsWriter),
+}
+
+impl WriteHalf {
+    /// The socket underneath (to shut it down and wake a blocked reader).
+    pub fn socket(&self) -> &TcpStream {
+        match self {
+            Self::Plain(s) => s,
+            Self::Tls(t) => t.socket(),
+        }
+    }
+}
+
+impl Write for WriteHalf {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        match self {
+            Self::Plain(s) => s.write(data),
+            Self::Tls(t) => t.write(data),
+        }
+    }
+
+    fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        match self {
+            Self::Plain(s) => s.write_all(data),
+            Self::Tls(t) => t.write_all(data),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 pub struct Connection {
     pub addr: String,
-    writer: TcpStream,
-    reader: FrameReader<TcpStream>,
+    writer: WriteHalf,
+    reader: FrameReader<ReadHalf>,
     client_id: String,
     next_correlation: i32,
 }
 
 /// Reads a response's size and correlation id: (correlation id, body length that follows).
 pub fn read_response_header(
-    reader: &mut FrameReader<TcpStream>,
+    reader: &mut FrameReader<ReadHalf>,
     api: Api,
     addr: &str,
 ) -> Result<(i32, usize)> {
@@ -61,14 +121,24 @@ pub fn connect_stream(addr: &str) -> Result<TcpStream> {
 
 impl Connection {
     pub fn connect(addr: &str, client_id: &str, receiver: ReceiverConfig) -> Result<Self> {
-        let stream = connect_stream(addr)?;
+        let mut stream = connect_stream(addr)?;
         let writer = stream
             .try_clone()
             .context(|| format!("dup socket of {addr}"))?;
+        let (writer, reader) = match crate::tls::transport() {
+            None => (WriteHalf::Plain(writer), ReadHalf::Plain(stream)),
+            Some(tls) => {
+                let session = tls.handshake(&mut stream, addr)?;
+                (
+                    WriteHalf::Tls(TlsWriter::new(writer, session.clone())),
+                    ReadHalf::Tls(TlsReader::new(stream, session, receiver.read_bytes)),
+                )
+            }
+        };
         Ok(Self {
             addr: addr.to_string(),
             writer,
-            reader: FrameReader::new(stream, receiver),
+            reader: FrameReader::new(reader, receiver),
             client_id: client_id.to_string(),
             next_correlation: 1,
         })
@@ -85,7 +155,6 @@ impl Connection {
     }
 
     pub fn send_frame(&mut self, frame: &[u8]) -> Result<()> {
-        use std::io::Write;
         let addr = &self.addr;
         self.writer
             .write_all(frame)
@@ -104,7 +173,7 @@ impl Connection {
         Ok(len)
     }
 
-    pub fn reader(&mut self) -> &mut FrameReader<TcpStream> {
+    pub fn reader(&mut self) -> &mut FrameReader<ReadHalf> {
         &mut self.reader
     }
 
@@ -126,7 +195,7 @@ impl Connection {
     }
 
     /// Splits into a writing socket and a reading half for pipelined use on two threads.
-    pub fn into_parts(self) -> (TcpStream, FrameReader<TcpStream>) {
+    pub fn into_parts(self) -> (WriteHalf, FrameReader<ReadHalf>) {
         (self.writer, self.reader)
     }
 }

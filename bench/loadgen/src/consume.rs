@@ -202,7 +202,7 @@ pub fn start(
                 Connection::connect(&addr, &format!("{client_id}-c{consumer}"), cfg.receiver)?;
             if cfg.receiver.rcvlowat > 0 {
                 // The mark moves with each response (see receiver.rs); check it is settable now.
-                crate::receiver::set_rcvlowat(conn.reader().source_mut(), 1)
+                Source::set_rcvlowat(conn.reader().source_mut(), 1)
                     .context(|| format!("SO_RCVLOWAT on {addr}"))?;
             }
             let positions: Vec<Position> = partitions

@@ -11,11 +11,14 @@ mod conn;
 mod consume;
 mod error;
 mod probe_append;
+mod probe_tls;
 mod probe_transfer;
 mod produce;
 mod protocol;
 mod receiver;
 mod stats;
+mod tls;
+mod txn;
 mod window;
 mod wire;
 
@@ -41,7 +44,9 @@ use window::{Phase, Span, run_until, run_window};
 const HELP: &str = "\
 loadgen <command> [--option value]...
 
-Cluster commands (any Kafka-compatible broker; --bootstrap host:port[,host:port]):
+Cluster commands (any Kafka-compatible broker; --bootstrap host:port[,host:port];
+  --tls-ca FILE: over TLS (an SSL listener), trusting FILE's PEM certificates;
+  --tls-cipher-suite NAME: offer only that suite, e.g. TLS13_AES_256_GCM_SHA384):
   ping           wait until the broker answers ApiVersions and Metadata   [--timeout-s 60]
   create-topic   --topic T [--partitions 1] [--replication-factor 1] [--topic-config k=v,k=v]
   delete-topics  --topics a,b
@@ -51,6 +56,11 @@ Cluster commands (any Kafka-compatible broker; --bootstrap host:port[,host:port]
   consume        --topic T [consumer options] [--from earliest|latest] [--wrap true] [window options]
   e2e            --topic T [topic, producer and consumer options] [window options]
                  paced producer + tailing consumers; reports end-to-end latency
+  txn-produce    --topic T [topic options] [--record-bytes 1024 --batch-bytes 16KiB]
+                 [--transactional-id ID] [--batches-per-txn 8] [--in-flight 5]
+                 [--transaction-timeout-ms 60000] [--timeout-ms 30000] [window options]
+                 transactional producer (acks=-1): AddPartitionsToTxn, batches, EndTxn commit;
+                 reports committed MB/s and commit latency
 
 Topic options:    --partitions 1 --replication-factor 1 --topic-config k=v,...
                   (the topic is created if missing)
@@ -66,6 +76,10 @@ Raw probes (no broker):
                  [--sender-threads 1] [--sndbuf 0 (kernel autotuning)]
                  [--chunk-bytes 16MiB] [--copy-buffer-bytes 1MiB] [--pipe-bytes 1MiB]
                  [--read-bytes 1MiB] [--rcvlowat 0] [--dir /tmp] [window options]
+  probe-tls      --tls-key-store PEM --tls-ca PEM [--tls-cipher-suite NAME] [--streams 1]
+                 [--file-bytes 256MiB | --file PATH] [--chunk-bytes 16MiB] [--read-bytes 1MiB]
+                 [--rcvlowat 0] [--dir /tmp] [window options]
+                 rustls sender (one thread, 16 KiB records) -> decrypting loopback receivers
   probe-append   --mode write|mmap [--chunk-bytes 1MiB] [--segment-bytes 1GiB]
                  [--preallocate-step-bytes 32MiB] [--max-bytes 4GiB] [--dir /tmp]
                  [--warmup-seconds 0] [--seconds 5]
@@ -83,7 +97,12 @@ fn main() -> ExitCode {
         print!("{HELP}");
         return ExitCode::SUCCESS;
     }
-    let result = Args::parse(argv).and_then(|a| dispatch(&command, &a));
+    let result = Args::parse(argv).and_then(|a| {
+        if !command.starts_with("probe-") {
+            tls::set_transport(tls_client(&a)?);
+        }
+        dispatch(&command, &a)
+    });
     match result {
         Ok((value, failed)) => {
             println!(
@@ -116,8 +135,10 @@ fn dispatch(command: &str, a: &Args) -> Result<(Value, bool)> {
         "produce" => return load(a, true, false, false),
         "consume" => return load(a, false, true, false),
         "e2e" => return load(a, true, true, true),
+        "txn-produce" => txn_produce(a)?,
         "probe-transfer" => probe_transfer(a)?,
         "probe-append" => probe_append(a)?,
+        "probe-tls" => probe_tls(a)?,
         other => {
             return Err(Error::Usage(format!(
                 "unknown command {other:?}; try `loadgen help`"
@@ -125,6 +146,23 @@ fn dispatch(command: &str, a: &Args) -> Result<(Value, bool)> {
         }
     };
     Ok((out, false))
+}
+
+/// `--tls-ca FILE` connects over TLS (a broker's SSL listener), trusting the PEM certificates
+/// in FILE; `--tls-cipher-suite NAME` offers only that suite.
+fn tls_client(a: &Args) -> Result<Option<tls::TlsClient>> {
+    let ca = a.string("tls-ca", "");
+    let suite = a.string("tls-cipher-suite", "");
+    if ca.is_empty() {
+        if !suite.is_empty() {
+            return Err(Error::Usage("--tls-cipher-suite needs --tls-ca".into()));
+        }
+        return Ok(None);
+    }
+    Ok(Some(tls::TlsClient::new(
+        &ca,
+        (!suite.is_empty()).then_some(suite.as_str()),
+    )?))
 }
 
 fn client_id(a: &Args) -> String {
@@ -359,6 +397,7 @@ fn load(a: &Args, producing: bool, consuming: bool, e2e: bool) -> Result<(Value,
         "topic": layout_json(&layout),
         "window_s": secs,
         "client": usage_delta_json(span.start.usage, span.end.usage),
+        "tls": tls::summary_json(),
     });
     let mut failed = false;
     if let Some(p) = &pcfg {
@@ -410,6 +449,88 @@ fn load(a: &Args, producing: bool, consuming: bool, e2e: bool) -> Result<(Value,
     Ok((out, failed))
 }
 
+fn txn_produce(a: &Args) -> Result<Value> {
+    let mut cluster = connect(a)?;
+    let spec = topic_spec(a)?;
+    let cfg = txn::TxnConfig {
+        shape: BatchShape {
+            record_bytes: a.size("record-bytes", 1024)? as usize,
+            batch_bytes: a.size("batch-bytes", 16 << 10)? as usize,
+        },
+        transactional_id: a.string(
+            "transactional-id",
+            &format!("loadgen-txn-{}", std::process::id()),
+        ),
+        batches_per_txn: a.u64("batches-per-txn", 8)?.max(1) as usize,
+        in_flight: a.u64("in-flight", 5)?.max(1) as usize,
+        transaction_timeout_ms: a
+            .u64("transaction-timeout-ms", 60_000)?
+            .min(i32::MAX as u64) as i32,
+        timeout_ms: a.u64("timeout-ms", 30_000)?.min(i32::MAX as u64) as i32,
+    };
+    let warmup = a.seconds("warmup-seconds", 1.0)?;
+    let measure = a.seconds("seconds", 5.0)?;
+    a.finish()?;
+    let layout = cluster.ensure_topic(&spec)?;
+    let phase = Arc::new(Phase::new());
+    let counters = Arc::new(txn::TxnCounters::default());
+    let worker = {
+        let (layout, cfg, cid, phase, counters) = (
+            layout.clone(),
+            cfg.clone(),
+            cluster.client_id().to_string(),
+            phase.clone(),
+            counters.clone(),
+        );
+        std::thread::spawn(move || {
+            let r = txn::run(&layout, &cfg, &cid, &phase, &counters);
+            phase.finish();
+            r
+        })
+    };
+    let snap = || {
+        (
+            [
+                counters.bytes.get(),
+                counters.records.get(),
+                counters.transactions.get(),
+                counters.requests.get(),
+            ],
+            process_usage(),
+        )
+    };
+    let span = run_window(&phase, warmup, measure, snap);
+    let (produce_latency, commit_latency) = worker.join().expect("txn thread panicked")?;
+    let secs = span.seconds;
+    let d = |i: usize| span.end.0[i] - span.start.0[i];
+    Ok(json!({
+        "command": "txn-produce",
+        "topic": layout_json(&layout),
+        "window_s": secs,
+        "client": usage_delta_json(span.start.1, span.end.1),
+        "tls": tls::summary_json(),
+        "txn": txn::config_json(&cfg),
+        "produce": {
+            "record_bytes": cfg.shape.record_bytes,
+            "batch_bytes_max": cfg.shape.batch_bytes,
+            "records_per_batch": batch::records_per_batch(cfg.shape),
+            "acks": -1,
+            "bytes": d(0),
+            "records": d(1),
+            "requests": d(3),
+            "mb_per_s": d(0) as f64 / secs / 1e6,
+            "records_per_s": d(1) as f64 / secs,
+            "latency_us": produce_latency.to_json(),
+        },
+        "transactions": {
+            "committed": d(2),
+            "per_s": d(2) as f64 / secs,
+            "commit_latency_us": commit_latency.to_json(),
+            "coordinator_retries_whole_run": txn::RETRIES.load(std::sync::atomic::Ordering::Relaxed),
+        },
+    }))
+}
+
 fn probe_window(
     a: &Args,
     warmup_default: f64,
@@ -444,6 +565,32 @@ fn probe_transfer(a: &Args) -> Result<Value> {
     let (warmup, measure) = probe_window(a, 0.5, 5.0)?;
     a.finish()?;
     probe_transfer::run(&cfg, warmup, measure)
+}
+
+fn probe_tls(a: &Args) -> Result<Value> {
+    let cfg = probe_tls::TlsProbe {
+        streams: a.u64("streams", 1)? as usize,
+        file_bytes: a.size("file-bytes", 256 << 20)?,
+        chunk_bytes: a.size("chunk-bytes", 16 << 20)?,
+        receiver: ReceiverConfig {
+            read_bytes: a.size("read-bytes", 1 << 20)? as usize,
+            rcvlowat: a.size("rcvlowat", 0)? as usize,
+        },
+        dir: PathBuf::from(a.string("dir", "/tmp")),
+        file: match a.string("file", "") {
+            f if f.is_empty() => None,
+            f => Some(PathBuf::from(f)),
+        },
+        key_store: PathBuf::from(a.required("tls-key-store")?),
+        ca: PathBuf::from(a.required("tls-ca")?),
+        cipher_suite: match a.string("tls-cipher-suite", "") {
+            s if s.is_empty() => None,
+            s => Some(s),
+        },
+    };
+    let (warmup, measure) = probe_window(a, 0.5, 5.0)?;
+    a.finish()?;
+    probe_tls::run(&cfg, warmup, measure)
 }
 
 fn probe_append(a: &Args) -> Result<Value> {

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io::Write;
-use std::net::{Shutdown, TcpStream};
+use std::net::Shutdown;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::batch::{BatchShape, build_batch, stamp_batch};
 use crate::cluster::TopicLayout;
-use crate::conn::{CONTROL_RECEIVER, Connection, read_response_header};
+use crate::conn::{CONTROL_RECEIVER, Connection, ReadHalf, WriteHalf, read_response_header};
 use crate::error::{Error, IoContext, Result};
 use crate::protocol::{self, PRODUCE};
 use crate::receiver::FrameReader;
@@ -282,7 +282,10 @@ pub fn start(
                 thread::Builder::new()
                     .name("produce-send".into())
                     .spawn(move || {
-                        let sock = writer.try_clone().context(|| "dup producer socket".into());
+                        let sock = writer
+                            .socket()
+                            .try_clone()
+                            .context(|| "dup producer socket".into());
                         let result = send(
                             writer,
                             reqs,
@@ -314,7 +317,7 @@ pub fn start(
 
 #[allow(clippy::too_many_arguments)]
 fn send(
-    mut writer: TcpStream,
+    mut writer: WriteHalf,
     mut reqs: Vec<Prepared>,
     acks: i16,
     stamp: bool,
@@ -377,7 +380,7 @@ fn send(
 }
 
 fn receive(
-    mut reader: FrameReader<TcpStream>,
+    mut reader: FrameReader<ReadHalf>,
     addr: &str,
     pipeline: &Pipeline,
     phase: &Phase,
