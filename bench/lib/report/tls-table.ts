@@ -1,4 +1,4 @@
-// Table 6 (`--only tls`): fetch and produce over PLAINTEXT and TLS, per broker, with TLS ÷
+// Table 7 (`--only tls`): fetch and produce over PLAINTEXT and TLS, per broker, with TLS ÷
 // PLAINTEXT and Sluice ÷ Kafka for throughput and broker CPU per GB.
 
 import { TLS_CIPHER_SUITE, TLS_OPS, TLS_TRANSPORTS } from '../scenarios/tls.ts';

@@ -1,4 +1,4 @@
-// Table 7 (`--only txn`): transactional produce per broker, with Sluice ÷ Kafka for committed
+// Table 8 (`--only txn`): transactional produce per broker, with Sluice ÷ Kafka for committed
 // throughput, CPU per GB and commit latency.
 
 import type { Metrics } from '../results.ts';
