@@ -289,6 +289,8 @@ describe('ConnectionWriter arguments', () => {
       return { writer: w, next: nextEvent };
     })();
     try {
+      // A thread names itself once it runs: wait for the three names (or fail with the count seen).
+      for (let i = 0; i < 200 && threadNames() - before < 3; i++) await new Promise((r) => setTimeout(r, 10));
       expect(threadNames() - before).toBe(3);
       const output = collect(pair.client);
       const conn = writer.register(pair.server);
