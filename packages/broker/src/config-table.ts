@@ -3,9 +3,9 @@
 // SSL rows live in security/security-configs.ts, the quota windows in quotas/quota-configs.ts.
 // config.ts parses and validates values against it (BrokerConfig).
 
-import type { ConfigDef, ConfigValue } from './config.ts';
+import type { ConfigDef } from './config.ts';
 import { metricsListenerProblem } from './metrics-listener.ts';
-import { atLeast, between, listOf, oneOf, problemOf } from './config-validators.ts';
+import { atLeast, between, listOf, oneOf } from './config-validators.ts';
 import { LISTENER_SASL_AUTHORIZER_CONFIGS, SSL_CONFIGS } from './security/security-configs.ts';
 import { QUOTA_CONFIGS } from './quotas/quota-configs.ts';
 import { testFaultsProblem } from './test-faults.ts';
