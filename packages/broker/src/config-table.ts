@@ -182,6 +182,13 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'connections.max.idle.ms', type: 'long', default: 600000, doc: 'Idle connections are closed after this long.' },
   { name: 'max.connections', type: 'int', default: 2147483647, doc: 'Total connections accepted.', validator: atLeast(0) },
   { name: 'max.connections.per.ip', type: 'int', default: 2147483647, doc: 'Connections accepted from one address.', validator: atLeast(0) },
+  {
+    name: 'fetch.max.bytes',
+    type: 'int',
+    default: 57671680,
+    doc: "Most record bytes one Fetch response carries, whatever the request's max_bytes (Kafka's 55 MiB); the first batch is still sent whole (KIP-74).",
+    validator: atLeast(1024),
+  },
   { name: 'queued.max.requests', type: 'int', default: 500, doc: 'Requests in flight per connection before reading pauses.', validator: atLeast(1) },
   {
     name: 'socket.send.buffer.bytes',

@@ -218,6 +218,10 @@ export const fetchHandler = defineHandler({
     // more than the quota allows in one window, and one that would put the consumer over its
     // quota is answered empty with the throttle time (quota-throttling.ts), as Kafka's
     // getThrottledResponse: no session is created and an incremental session's state is not moved.
+    // The broker's fetch.max.bytes caps every answer, as Kafka's does (a larger request max_bytes
+    // would queue more for one connection than its writer holds, which closes the connection).
+    const brokerMaxBytes = broker.config.int('fetch.max.bytes');
+    if (request.maxBytes > brokerMaxBytes) request = { ...request, maxBytes: brokerMaxBytes };
     const quotaMaxBytes = broker.cluster !== null && request.replicaId >= 0 ? Number.POSITIVE_INFINITY : fetchQuotaMaxBytes(ctx);
     if (quotaMaxBytes < request.maxBytes) request = { ...request, maxBytes: Math.max(1, Math.floor(quotaMaxBytes)) };
     const plan = planFetch(broker.fetchSessions, request, header.apiVersion);
