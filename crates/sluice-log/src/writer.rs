@@ -262,31 +262,22 @@ impl Writer {
         sink: EventSink,
         on_tls: Option<TlsEventSink>,
     ) -> Result<Writer, Error> {
-        assert!(
-            config.max_pending_bytes > 0,
-            "max_pending_bytes must be positive"
-        );
-        assert!(
-            config.max_queued_parts > 0,
-            "max_queued_parts must be positive"
-        );
-        assert!(
-            config.write_budget_bytes > 0,
-            "write_budget_bytes must be positive"
-        );
-        assert!(
-            config.splice_pipe_bytes > 0,
-            "splice_pipe_bytes must be positive"
-        );
-        assert!(
-            config.copy_buffer_bytes > 0,
-            "copy_buffer_bytes must be positive"
-        );
-        assert!(config.threads > 0, "threads must be positive");
-        assert!(
-            config.send_buffer_bytes != Some(0),
-            "send_buffer_bytes must be positive when set"
-        );
+        // Settings come from the broker's config: a bad one is an error for the caller, not a panic.
+        let positive = [
+            ("max_pending_bytes", config.max_pending_bytes > 0),
+            ("max_queued_parts", config.max_queued_parts > 0),
+            ("write_budget_bytes", config.write_budget_bytes > 0),
+            ("splice_pipe_bytes", config.splice_pipe_bytes > 0),
+            ("copy_buffer_bytes", config.copy_buffer_bytes > 0),
+            ("threads", config.threads > 0),
+            ("send_buffer_bytes", config.send_buffer_bytes != Some(0)),
+        ];
+        if let Some(&(name, _)) = positive.iter().find(|(_, ok)| !ok) {
+            return Err(Error::InvalidConfig {
+                name,
+                reason: "must be positive".to_string(),
+            });
+        }
         ignore_sigpipe();
         let shards = (0..config.threads)
             .map(|_| Poller::new().map(Shard::new))

@@ -171,3 +171,23 @@ fn the_send_buffer_is_set_on_registration_only_when_configured() {
     // Linux doubles the value it is given (room for its bookkeeping).
     assert_eq!(send_buffer_of(socket.as_fd()), 2 * 96 * 1024);
 }
+
+#[test]
+fn a_zero_setting_is_an_error_not_a_panic() {
+    for bad in [
+        WriterConfig {
+            threads: 0,
+            ..WriterConfig::new(WriterMode::Sendfile)
+        },
+        WriterConfig {
+            send_buffer_bytes: Some(0),
+            ..WriterConfig::new(WriterMode::Sendfile)
+        },
+    ] {
+        let err = Writer::with_config(bad, |_| {}).err().expect("refused");
+        assert!(
+            matches!(err, sluice_log::Error::InvalidConfig { .. }),
+            "{err}"
+        );
+    }
+}

@@ -210,9 +210,7 @@ export const produceHandler = defineHandler({
     });
     // Client quotas: the request's record bytes count against producer_byte_rate (Kafka records
     // the request's size); over it, the answer carries the throttle time and the connection mutes.
-    let requestBytes = 0;
-    for (const t of request.topicData) for (const p of t.partitionData) requestBytes += p.records?.byteLength ?? 0;
-    const throttleTimeMs = produceThrottleMs(ctx, requestBytes);
+    const throttleTimeMs = produceThrottleMs(ctx, request.topicData);
     if (acks === 0) {
       if (throttleTimeMs > 0) ctx.throttle?.(throttleTimeMs);
       // Kafka closes the connection of an acks=0 producer whose request failed anywhere: the

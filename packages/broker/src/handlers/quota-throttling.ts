@@ -10,9 +10,11 @@ import type { RequestContext } from './handler.ts';
 const who = (ctx: RequestContext) => ({ user: quotaUser(ctx.session.principal), clientId: ctx.header.clientId ?? '' });
 
 /** Produce: records the request's record bytes; the throttle time for the response (0: none). */
-export function produceThrottleMs(ctx: RequestContext, bytes: number): number {
+export function produceThrottleMs(ctx: RequestContext, topicData: readonly { partitionData: readonly { records: Uint8Array | null }[] }[]): number {
   const quota = ctx.broker.quotas.produce;
-  if (!quota.anyQuota) return 0;
+  if (!quota.anyQuota) return 0; // no quota set: nothing to count on the produce path
+  let bytes = 0;
+  for (const t of topicData) for (const p of t.partitionData) bytes += p.records?.byteLength ?? 0;
   const { user, clientId } = who(ctx);
   const ms = quota.recordAndGetThrottleTimeMs(user, clientId, bytes);
   quota.throttled(user, clientId, ms);
