@@ -1,11 +1,13 @@
 // Crash harness, long mode: `pnpm exec node test/crash/run.ts --cycles 200 [--mode mmap|pwrite|both]
-// [--flush-on-ack] [--seed N] [--epoch 50]`. Runs the harness (harness.ts) in epochs of `--epoch`
+// [--flush-on-ack] [--seed N] [--epoch 50] [--result]`. Runs the harness (harness.ts) in epochs of `--epoch`
 // SIGKILL cycles, each on a fresh data dir (verification reads back every record acknowledged so
 // far, so one ever-growing history would make each cycle slower than the last), prints a line
 // per cycle and a summary per append mode, and exits 1 if anything acknowledged was lost,
-// duplicated or reordered.
+// duplicated or reordered. `--result` also writes the summary as
+// bench/results/<ISO time>-crash-<mode>.json (test/support/result-artifact.ts).
 
 import { parseArgs } from 'node:util';
+import { writeResultArtifact } from '../support/result-artifact.ts';
 import { type Recovery, runCrashCycles } from './harness.ts';
 
 const { values } = parseArgs({
@@ -16,6 +18,7 @@ const { values } = parseArgs({
     'flush-on-ack': { type: 'boolean', default: false },
     seed: { type: 'string', default: String(Date.now() % 1_000_000) },
     quiet: { type: 'boolean', default: false },
+    result: { type: 'boolean', default: false },
   },
 });
 const cycles = Number(values.cycles);
@@ -33,6 +36,9 @@ function percentile(sorted: number[], p: number): number {
 
 let failed = false;
 const summaries: string[] = [];
+const runStarted = new Date();
+const perMode: Array<Record<string, unknown>> = [];
+const problems: string[] = [];
 for (const [m, appendMode] of modes.entries()) {
   const started = performance.now();
   const totals = { cycles: 0, startupKills: 0, acknowledged: 0, verified: 0, lost: 0, duplicates: 0, outOfOrder: 0 };
@@ -59,11 +65,22 @@ for (const [m, appendMode] of modes.entries()) {
     totals.duplicates += report.duplicates;
     totals.outOfOrder += report.outOfOrder;
     recoveries.push(...report.recoveries.slice(1)); // the first start of an epoch recovers nothing
-    for (const problem of report.problems) process.stdout.write(`[${appendMode} epoch ${e}] PROBLEM ${problem}\n`);
+    for (const problem of report.problems) {
+      process.stdout.write(`[${appendMode} epoch ${e}] PROBLEM ${problem}\n`);
+      problems.push(`${appendMode} epoch ${e}: ${problem}`);
+    }
     if (report.lost > 0 || report.duplicates > 0 || report.outOfOrder > 0 || report.problems.length > 0) failed = true;
   }
   const ready = recoveries.map((r) => r.startToReadyMs).sort((a, b) => a - b);
   const load = recoveries.map((r) => r.loadMs).sort((a, b) => a - b);
+  perMode.push({
+    appendMode,
+    ...totals,
+    seconds: Math.round((performance.now() - started) / 1000),
+    startToReadyMs: { p50: percentile(ready, 50), p99: percentile(ready, 99), max: ready.at(-1) },
+    logRecoveryMs: { p50: percentile(load, 50), max: load.at(-1) },
+    mostSegmentsScanned: Math.max(...recoveries.map((r) => r.segmentsRecovered)),
+  });
   summaries.push(
     `${appendMode}${flushOnAck ? ' flush-on-ack' : ''} seed ${seed}: ${totals.cycles} SIGKILL cycles (+${totals.startupKills} during startup) in ` +
       `${Math.round((performance.now() - started) / 1000)} s; ${totals.acknowledged} records acknowledged, ${totals.verified} verified after the last restart of each epoch, ` +
@@ -73,4 +90,23 @@ for (const [m, appendMode] of modes.entries()) {
   );
 }
 process.stdout.write(`\n${summaries.join('\n')}\n`);
+if (values.result) {
+  const sum = (key: string) => perMode.reduce((n, m) => n + (m[key] as number), 0);
+  const path = writeResultArtifact('crash', `${values.mode}-${flushOnAck ? 'flush-on-ack' : 'default'}`, runStarted, {
+    seed,
+    epoch,
+    flushOnAck,
+    seconds: Math.round((Date.now() - runStarted.getTime()) / 1000),
+    cycles: sum('cycles'),
+    startupKills: sum('startupKills'),
+    acknowledged: sum('acknowledged'),
+    verified: sum('verified'),
+    lost: sum('lost'),
+    duplicates: sum('duplicates'),
+    outOfOrder: sum('outOfOrder'),
+    problems,
+    modes: perMode,
+  });
+  process.stdout.write(`written to ${path}\n`);
+}
 process.exitCode = failed ? 1 : 0;

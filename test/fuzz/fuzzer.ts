@@ -13,6 +13,7 @@
 // `pnpm test`) and run.ts (long mode).
 
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { buildRecordBatch, encodeRequest, requestSpecs } from '@sluice/protocol';
 import { loadGoldenFrames } from '../../packages/protocol/fixtures/golden/load.ts';
 import { GOLDEN_CLIENTS } from '../../packages/protocol/fixtures/golden/scenario.ts';
@@ -40,6 +41,12 @@ export interface FuzzOptions {
    * first listener.
    */
   readonly targetPort?: number;
+  /**
+   * The target port is a TLS listener (SSL or SASL_SSL) trusted through this CA (PEM text): the
+   * fuzzed frames then travel inside a completed TLS session, so they reach the broker's TLS
+   * record path and, behind it, the same parsers as on a plaintext listener.
+   */
+  readonly targetTlsCa?: string;
 }
 
 export interface FuzzReport {
@@ -218,10 +225,11 @@ interface SessionStats {
 }
 
 /** One fuzzing connection: a burst of frames in random chunks, reading whatever comes back. */
-function fuzzSession(port: number, random: () => number, pool: readonly Uint8Array[]): Promise<SessionStats> {
+function fuzzSession(port: number, random: () => number, pool: readonly Uint8Array[], tlsCa?: string): Promise<SessionStats> {
   return new Promise((resolve) => {
     const stats: SessionStats = { frames: 0, responses: 0, closedByBroker: false };
-    const socket: Socket = connect({ port, host: '127.0.0.1' });
+    const socket: Socket =
+      tlsCa === undefined ? connect({ port, host: '127.0.0.1' }) : connectTls({ port, host: '127.0.0.1', ca: tlsCa, servername: 'localhost' });
     let pending = Buffer.alloc(0);
     let finished = false;
     const finish = () => {
@@ -246,7 +254,7 @@ function fuzzSession(port: number, random: () => number, pool: readonly Uint8Arr
       finish();
     });
     const deadline = setTimeout(finish, 300 + random() * 700);
-    socket.on('connect', async () => {
+    socket.on(tlsCa === undefined ? 'connect' : 'secureConnect', async () => {
       const frames = 1 + Math.floor(random() * 12);
       for (let i = 0; i < frames && !finished; i++) {
         const frame = nextFrame(random, pool);
@@ -348,7 +356,7 @@ export async function runFuzz(broker: BrokerProcess, options: FuzzOptions): Prom
   let lastReport = performance.now();
   const workers = Array.from({ length: options.connections ?? 4 }, async () => {
     while (!stop()) {
-      const s = await fuzzSession(options.targetPort ?? broker.port, random, pool);
+      const s = await fuzzSession(options.targetPort ?? broker.port, random, pool, options.targetTlsCa);
       connectionsOpened++;
       framesSent += s.frames;
       responsesReceived += s.responses;
