@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type EtcdServer, startEtcd } from '../../../../../test/support/etcd-server.ts';
 import { silentLogger } from '../../logger.ts';
+import { ClientQuotas } from '../../quotas/client-quota-manager.ts';
 import { FileClientQuotaStore } from '../../quotas/client-quota-store.ts';
 import { FileAclStore } from '../../security/acl/acl-store.ts';
 import { acl, filter } from '../../security/acl/acl-test-helpers.ts';
@@ -97,6 +98,27 @@ function lockstep(parties: number): (inner: KvStore) => KvStore & { readonly fai
   };
 }
 
+/** A client whose watch events wait while `held` (a broker whose watch lags), delivered in order on release. */
+function laggingWatch(inner: KvStore): KvStore & { held: boolean; release(): void } {
+  const queued: Array<() => void> = [];
+  const wrapper = Object.assign(Object.create(inner) as KvStore, {
+    held: false,
+    release() {
+      wrapper.held = false;
+      for (const deliver of queued.splice(0)) deliver();
+    },
+    watch: ((prefix, from, handlers) =>
+      inner.watch(prefix, from, {
+        onEvents: (events, revision) => {
+          if (wrapper.held) queued.push(() => handlers.onEvents(events, revision));
+          else handlers.onEvents(events, revision);
+        },
+        onError: handlers.onError,
+      })) as KvStore['watch'],
+  });
+  return wrapper;
+}
+
 const ALICE = { principal: 'User:alice', host: '10.0.0.1' };
 const BOB = { principal: 'User:bob', host: '10.0.0.1' };
 
@@ -144,6 +166,25 @@ describe('EtcdAclStore', () => {
       expect(a.authorize(ALICE, AclOperation.READ, ResourceType.TOPIC, 'orders')).toBe(true);
       expect(a.authorize(BOB, AclOperation.WRITE, ResourceType.TOPIC, 'orders')).toBe(true);
     }
+  });
+
+  test('re-creating an ACL through a broker whose watch has not delivered its deletion yet: the ACL exists afterwards', async () => {
+    const keys = newKeys();
+    const lagging = laggingWatch(client());
+    const one = new StandardAuthorizer(await EtcdAclStore.open(client(), keys, silentLogger));
+    const two = new StandardAuthorizer(await EtcdAclStore.open(lagging, keys, silentLogger));
+    const binding = acl('TOPIC', 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW');
+    await one.createAcls([binding]);
+    await until(() => two.aclCount === 1);
+    lagging.held = true;
+    await one.deleteAcls([filter('TOPIC', 'LITERAL', 'orders')]);
+    expect(two.aclCount).toBe(1); // two has not heard of the deletion
+    const created = two.createAcls([binding]);
+    setTimeout(() => lagging.release(), 200);
+    expect(await created).toEqual([{ errorCode: 0, errorMessage: null }]);
+    await until(() => one.aclCount === 1);
+    expect(two.authorize(ALICE, AclOperation.READ, ResourceType.TOPIC, 'orders')).toBe(true);
+    expect((await EtcdAclStore.open(client(), keys, silentLogger)).bindings()).toEqual([binding]);
   });
 
   test('a broker opening later reads every ACL; an invalid binding is refused before anything is written', async () => {
@@ -194,7 +235,7 @@ describe('EtcdScramCredentialStore', () => {
 });
 
 describe('EtcdClientQuotaStore', () => {
-  test('a quota set through one broker reaches the other and its listeners; concurrent keys of one entity both land', async () => {
+  test('a quota set through one broker reaches the other and throttles there; concurrent keys of one entity both land', async () => {
     const keys = newKeys();
     const inStep = lockstep(2);
     const c1 = inStep(client());
@@ -203,6 +244,9 @@ describe('EtcdClientQuotaStore', () => {
     const two = await EtcdClientQuotaStore.open(c2, keys, silentLogger);
     let heard = 0;
     two.onChange(() => heard++);
+    // Broker two's quota managers, over its store: they throttle by what broker one sets.
+    const managers = new ClientQuotas(two, { samples: 11, windowMs: 1000 }, { samples: 11, windowMs: 1000 });
+    expect(managers.produce.recordAndGetThrottleTimeMs('alice', 'app', 1_000_000)).toBe(0);
     const alice = [{ type: 'user' as const, name: 'alice' }];
     await Promise.all([
       one.apply([{ entity: alice, key: 'producer_byte_rate', value: 1024 }]),
@@ -211,6 +255,8 @@ describe('EtcdClientQuotaStore', () => {
     expect(c1.failedTxns + c2.failedTxns).toBe(1);
     await until(() => one.get(alice)?.size === 2 && two.get(alice)?.size === 2);
     expect(heard).toBeGreaterThan(0);
+    expect(managers.produce.anyQuota).toBe(true);
+    expect(managers.produce.recordAndGetThrottleTimeMs('alice', 'app', 1_000_000)).toBeGreaterThan(0);
     const defaults = [
       { type: 'user' as const, name: null },
       { type: 'client-id' as const, name: '<default>' },

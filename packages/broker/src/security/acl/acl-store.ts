@@ -148,6 +148,7 @@ export class FileAclStore extends MemoryAclStore {
 
   override apply(add: readonly AclBinding[], remove: readonly AclBinding[]): void {
     const next = applied(this.byKey, add, remove);
+    if (next.size === this.byKey.size && [...next.keys()].every((k) => this.byKey.has(k))) return; // nothing changes: no write
     const acls = [...next.values()].map(aclToRecord);
     writeFileAtomically(this.dir, this.path, JSON.stringify({ version: 1, acls }, null, 1) + '\n');
     this.install(next);

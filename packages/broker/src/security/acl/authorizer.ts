@@ -335,6 +335,9 @@ export class StandardAuthorizer {
    * CreateAcls: one result per binding, in order. An invalid binding gets INVALID_REQUEST and
    * Kafka's message; creating an existing binding succeeds without a second copy. The valid ones
    * are written in one store change; if that write fails they all get UNKNOWN_SERVER_ERROR.
+   * Every valid binding goes to the store, even one the index has: the index may lag the store
+   * (cluster mode: another broker's deletion not delivered yet), and the store keeps a binding
+   * once and writes nothing when nothing changes.
    */
   async createAcls(bindings: readonly AclBinding[]): Promise<AclCreateResult[]> {
     const results: AclCreateResult[] = [];
@@ -345,8 +348,7 @@ export class StandardAuthorizer {
         results.push({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage: why });
         continue;
       }
-      const key = bindingKey(b);
-      if (!this.bindingsByKey.has(key)) toAdd.set(key, b);
+      toAdd.set(bindingKey(b), b);
       results.push({ errorCode: ErrorCode.NONE, errorMessage: null });
     }
     if (toAdd.size === 0) return results;
