@@ -52,12 +52,22 @@ export async function importLocalFiles(store: KvStore, keys: ClusterKeys, nodeId
   const quotas = new FileClientQuotaStore(dir).all();
   const counts = { acls: acls.length, scramUsers: scram.users().length, quotaEntities: quotas.length };
   const local = counts.acls + counts.scramUsers + counts.quotaEntities;
-  if ((await store.get(k.localFilesImported)) !== null) {
-    if (local > 0)
+  const previous = await store.get(k.localFilesImported);
+  if (previous !== null) {
+    if (local > 0) {
+      let importedBy: number | null = null;
+      try {
+        importedBy = (JSON.parse(previous.value) as LocalFilesImportedRecord).nodeId;
+      } catch {
+        // A marker is a marker, whatever it holds.
+      }
       logger.warn(
-        { dir, ...counts },
-        'cluster mode: the local ACL, SCRAM and quota files are not used (the cluster keeps them in etcd; another broker imported its own)',
+        { dir, ...counts, importedBy },
+        importedBy === nodeId
+          ? 'cluster mode: the local ACL, SCRAM and quota files are not used any more (this broker carried them into etcd when the cluster began)'
+          : 'cluster mode: the local ACL, SCRAM and quota files are not used (the cluster keeps its own in etcd)',
       );
+    }
     return { imported: false, ...counts };
   }
   const puts = new Map<string, string>();
