@@ -70,9 +70,8 @@ export class BrokerContext {
   readonly scramCredentials: ScramCredentialStore;
   /**
    * Client quotas (`sluice-client-quotas.json`, first log dir; in cluster mode, etcd) and their
-   * enforcement: what
-   * Describe/AlterClientQuotas read and change, what Produce, Fetch, the topic mutations and the
-   * connection (request time) record and throttle by.
+   * enforcement: what Describe/AlterClientQuotas read and change, what Produce, Fetch, the topic
+   * mutations and the connection (request time) record and throttle by.
    */
   readonly quotas: ClientQuotas;
   /** Raised when a graceful stop begins. */
