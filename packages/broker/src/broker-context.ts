@@ -17,19 +17,29 @@ import type { Logger } from './logger.ts';
 import { BrokerMetrics } from './metrics/broker-metrics.ts';
 import type { Partition } from './partition.ts';
 import { ProducerIdManager } from './producer-ids.ts';
-import { FileAclStore } from './security/acl/acl-store.ts';
+import { type AclStore, FileAclStore } from './security/acl/acl-store.ts';
 import { StandardAuthorizer } from './security/acl/authorizer.ts';
 import { authorizerEnabled, parseSuperUsers } from './security/acl/authorizer-config.ts';
 import { DenialLogLimiter } from './security/acl/denial-log.ts';
 import { ClientQuotas } from './quotas/client-quota-manager.ts';
-import { FileClientQuotaStore } from './quotas/client-quota-store.ts';
-import { FileScramCredentialStore } from './security/sasl/scram-credential-store.ts';
+import { FileClientQuotaStore, type MemoryClientQuotaStore } from './quotas/client-quota-store.ts';
+import { FileScramCredentialStore, type ScramCredentialStore } from './security/sasl/scram-credential-store.ts';
 import type { ShareCoordinator } from './share/share-coordinator.ts';
 import { ShutdownSignal } from './shutdown.ts';
 import { TopicCreator } from './topic-creation.ts';
 import type { TopicRegistry } from './topics.ts';
 import type { TransactionCoordinator } from './transactions/coordinator.ts';
 import type { PartitionMarkerWriter } from './transactions/partition-marker-writer.ts';
+
+/**
+ * Cluster mode: the ACL, SCRAM credential and client quota stores shared through etcd
+ * (cluster/stores/), used instead of the first log dir's files.
+ */
+export interface SharedStores {
+  readonly acls: AclStore;
+  readonly scramCredentials: ScramCredentialStore;
+  readonly clientQuotas: MemoryClientQuotaStore;
+}
 
 export class BrokerContext {
   readonly config: BrokerConfig;
@@ -47,21 +57,21 @@ export class BrokerContext {
   readonly metrics: BrokerMetrics;
   /**
    * The ACL authorizer when `authorizer.class.name` names one (ACLs in `sluice-acls.json` of the
-   * first log dir), else null: every check passes, as Kafka without an authorizer. Handlers ask
-   * it through handlers/authorization.ts.
+   * first log dir; in cluster mode, in etcd), else null: every check passes, as Kafka without an
+   * authorizer. Handlers ask it through handlers/authorization.ts.
    */
   readonly authorizer: StandardAuthorizer | null;
   /** Which denials get a log line (once per principal, host, operation and resource per minute). */
   readonly denialLog = new DenialLogLimiter();
   /**
-   * SCRAM credentials (`sluice-scram-credentials.json`, first log dir): what SCRAM logins check,
-   * what Describe/AlterUserScramCredentials read and change.
+   * SCRAM credentials (`sluice-scram-credentials.json`, first log dir; in cluster mode, etcd):
+   * what SCRAM logins check, what Describe/AlterUserScramCredentials read and change.
    */
-  readonly scramCredentials: FileScramCredentialStore;
+  readonly scramCredentials: ScramCredentialStore;
   /**
-   * Client quotas (`sluice-client-quotas.json`, first log dir) and their enforcement: what
-   * Describe/AlterClientQuotas read and change, what Produce, Fetch, the topic mutations and the
-   * connection (request time) record and throttle by.
+   * Client quotas (`sluice-client-quotas.json`, first log dir; in cluster mode, etcd) and their
+   * enforcement: what Describe/AlterClientQuotas read and change, what Produce, Fetch, the topic
+   * mutations and the connection (request time) record and throttle by.
    */
   readonly quotas: ClientQuotas;
   /** Raised when a graceful stop begins. */
@@ -87,7 +97,7 @@ export class BrokerContext {
   private transactionCoordinator: TransactionCoordinator | null = null;
   private markerWriter: PartitionMarkerWriter | null = null;
 
-  constructor(config: BrokerConfig, clusterId: string, topics: TopicRegistry, logger: Logger, metrics?: BrokerMetrics) {
+  constructor(config: BrokerConfig, clusterId: string, topics: TopicRegistry, logger: Logger, metrics?: BrokerMetrics, shared?: SharedStores) {
     this.config = config;
     this.metrics = metrics ?? new BrokerMetrics({ appendMode: config.str('sluice.log.append.mode') as 'mmap' | 'pwrite' });
     this.clusterId = clusterId;
@@ -98,16 +108,16 @@ export class BrokerContext {
     this.advertised = config.advertisedListeners;
     this.producerIds = new ProducerIdManager(config.logDirs[0]);
     this.features = new FeatureLevels(config.logDirs[0], config.nodeId);
-    this.scramCredentials = new FileScramCredentialStore(config.logDirs[0]);
+    this.scramCredentials = shared?.scramCredentials ?? new FileScramCredentialStore(config.logDirs[0]);
     const window = (prefix: string) => ({
       samples: config.int(`${prefix}quota.window.num`),
       windowMs: config.int(`${prefix}quota.window.size.seconds`) * 1000,
     });
-    this.quotas = new ClientQuotas(new FileClientQuotaStore(config.logDirs[0]), window(''), window('controller.'));
+    this.quotas = new ClientQuotas(shared?.clientQuotas ?? new FileClientQuotaStore(config.logDirs[0]), window(''), window('controller.'));
     this.fetchSessions = new FetchSessionCache({ maxSlots: config.int('max.incremental.fetch.session.cache.slots') });
     this.metrics.fetchSessions.watch(this.fetchSessions);
     this.authorizer = authorizerEnabled(config.str('authorizer.class.name'))
-      ? new StandardAuthorizer(new FileAclStore(config.logDirs[0]), {
+      ? new StandardAuthorizer(shared?.acls ?? new FileAclStore(config.logDirs[0]), {
           superUsers: parseSuperUsers(config.str('super.users')),
           allowEveryoneIfNoAclFound: config.bool('allow.everyone.if.no.acl.found'),
         })

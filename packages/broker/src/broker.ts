@@ -17,8 +17,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { ConnectionWriter, ktlsProbe, type LogDirLock, lockLogDir, type TlsEvent, type WriterEvent, type WriterStats } from '@sluice/native';
 import { ErrorCode } from '@sluice/protocol';
 import { BrokerConfig, ConfigError, type Listener, usesTls } from './config.ts';
-import { BrokerContext } from './broker-context.ts';
+import { BrokerContext, type SharedStores } from './broker-context.ts';
 import { ClusterNode } from './cluster/cluster-node.ts';
+import { openClusterStores } from './cluster/stores/cluster-stores.ts';
 import { Connection, type ConnectionOptions } from './connection.ts';
 import { ConnectionSession } from './connection-session.ts';
 import { type ListenerAuth, listenerAuth } from './security/listener-auth.ts';
@@ -145,13 +146,14 @@ export class Broker {
     for (const dir of this.config.logDirs) mkdirSync(dir, { recursive: true });
     await this.lockLogDirs();
     const clusterId = loadOrFormatMetaProperties(this.config.logDirs[0], this.config.nodeId, await this.agreeClusterId());
+    const sharedStores = await this.openSharedStores();
     const topics = new TopicRegistry(this.config, logger.child({ subsystem: 'topics' }));
     const loaded = topics.load();
     // One line that says whether the last stop was clean: after SIGTERM both counts are 0.
     logger.info(loaded, 'logs loaded');
     this.metrics.log.recoveryFinished(loaded.loadMs);
     this.topics = topics;
-    const context = new BrokerContext(this.config, clusterId, topics, logger.child({ subsystem: 'handlers' }), this.metrics);
+    const context = new BrokerContext(this.config, clusterId, topics, logger.child({ subsystem: 'handlers' }), this.metrics, sharedStores ?? undefined);
     this.handlers = createHandlerRegistry();
     context.setApiVersions(advertisedApiVersions(this.handlers));
     this.context = context;
@@ -332,6 +334,27 @@ export class Broker {
       return agreed;
     } catch (err) {
       this.cluster.store.close();
+      this.cluster = null;
+      for (const lock of this.logDirLocks) lock.release();
+      this.logDirLocks = [];
+      await this.metricsServer?.close();
+      this.state = 'stopped';
+      throw err;
+    }
+  }
+
+  /**
+   * Cluster mode: the ACL, SCRAM credential and client quota stores in etcd (the first broker of
+   * a cluster carries its local files in), read before any client connects; null on a single
+   * node, whose stores are its files. A failure (etcd lost, a corrupt local file) fails the start.
+   */
+  private async openSharedStores(): Promise<SharedStores | null> {
+    const cluster = this.cluster;
+    if (cluster === null) return null;
+    try {
+      return await openClusterStores(cluster.store, cluster.keys, this.config.nodeId, this.config.logDirs[0], this.logger.child({ subsystem: 'cluster' }));
+    } catch (err) {
+      cluster.store.close();
       this.cluster = null;
       for (const lock of this.logDirLocks) lock.release();
       this.logDirLocks = [];

@@ -12,6 +12,8 @@
 //   <prefix>/producer-ids               ProducerIdsRecord: every id below nextBlockStart is taken
 //   <prefix>/reassignments/<topic>/<index> ReassignmentRecord: a partition reassignment in
 //                                       progress (its target and original replicas)
+//   <prefix>/acls/…, <prefix>/scram-credentials/…, <prefix>/client-quotas/…,
+//   <prefix>/local-files-imported       ACLs, SCRAM credentials, client quotas: stores/store-keys.ts
 //
 // Every write of topics/ and partitions/ is a transaction that compares what it read (the key's
 // mod revision, or version 0 to create); the controller's writes also compare the controller

@@ -39,7 +39,7 @@ export const alterClientQuotasHandler = defineHandler({
   apiKey: 49,
   minVersion: 0,
   maxVersion: 1,
-  handle(ctx, request) {
+  async handle(ctx, request) {
     const wire = (e: (typeof request.entries)[number]) => e.entity.map((p) => ({ entityType: p.entityType, entityName: p.entityName }));
     if (!authorize(ctx, AclOperation.ALTER_CONFIGS, ResourceType.CLUSTER, CLUSTER_NAME)) {
       return {
@@ -56,7 +56,7 @@ export const alterClientQuotasHandler = defineHandler({
     let storageError: string | null = null;
     if (!request.validateOnly && valid.length > 0) {
       try {
-        ctx.broker.quotas.store.apply(valid);
+        await ctx.broker.quotas.store.apply(valid);
       } catch (err) {
         ctx.broker.logger.error({ err }, 'writing client quotas failed');
         storageError = `writing the client quotas failed: ${(err as Error).message}`;

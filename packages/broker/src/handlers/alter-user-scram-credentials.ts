@@ -13,7 +13,7 @@ export const alterUserScramCredentialsHandler = defineHandler({
   apiKey: 51,
   minVersion: 0,
   maxVersion: 0,
-  handle(ctx, request) {
+  async handle(ctx, request) {
     if (!authorize(ctx, AclOperation.ALTER, ResourceType.CLUSTER, CLUSTER_NAME)) {
       const users = [...new Set([...request.deletions, ...request.upsertions].map((u) => u.name))];
       return {
@@ -21,7 +21,7 @@ export const alterUserScramCredentialsHandler = defineHandler({
         results: users.map((user) => ({ user, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.' })),
       };
     }
-    const results = alterUserScramCredentials(ctx.broker.scramCredentials, request);
+    const results = await alterUserScramCredentials(ctx.broker.scramCredentials, request);
     const changed = results.filter((r) => r.errorCode === ErrorCode.NONE).map((r) => r.user);
     if (changed.length > 0) ctx.broker.logger.info({ principal: ctx.session.principal, users: changed }, 'SCRAM credentials changed');
     return { throttleTimeMs: 0, results };

@@ -794,8 +794,8 @@ beforeEach(async () => {
 });
 afterEach(() => t.close());
 
-function grant(grants: readonly Grant[]): void {
-  const results = t.broker.authorizer!.createAcls(
+async function grant(grants: readonly Grant[]): Promise<void> {
+  const results = await t.broker.authorizer!.createAcls(
     grants.map((g) => ({
       pattern: { resourceType: g.type, name: g.name, patternType: PatternType.LITERAL },
       entry: { principal: ALICE.principal, host: '*', operation: g.op, permissionType: AclPermissionType.ALLOW },
@@ -812,11 +812,11 @@ describe("what a principal without ACLs gets, per API (Kafka's KafkaApis)", () =
   });
 
   test.each(ROWS)('$api → $denied, lifted by its ACL', async (row) => {
-    if (row.given !== undefined) grant(row.given);
+    if (row.given !== undefined) await grant(row.given);
     const before = row.codes(await call(row));
     expect(before.every((c) => c === row.denied)).toBe(true);
     if (row.grants.length === 0) return;
-    grant(row.grants);
+    await grant(row.grants);
     const after = row.codes(await call(row));
     expect(after.some((c) => c === row.denied)).toBe(false);
   });
@@ -832,7 +832,7 @@ describe("what a principal without ACLs gets, per API (Kafka's KafkaApis)", () =
 
 describe('authorized operations where Kafka reports them', () => {
   test("Metadata v8+ topics and cluster, DescribeCluster, DescribeGroups v3+ carry the authorizer's answer", async () => {
-    grant([
+    await grant([
       { type: TOPIC, name: 't', op: O.READ },
       { type: CLUSTER, name: 'kafka-cluster', op: O.DESCRIBE },
       { type: GROUP, name: 'g', op: O.DESCRIBE },
@@ -856,7 +856,7 @@ describe('authorized operations where Kafka reports them', () => {
 
   test('Metadata for all topics lists only the described ones', async () => {
     t.topics.create('hidden', 1, new Map());
-    grant([{ type: TOPIC, name: 't', op: O.DESCRIBE }]);
+    await grant([{ type: TOPIC, name: 't', op: O.DESCRIBE }]);
     const metadata = await callHandler(
       registry.get(3) as ApiHandler,
       t.broker,
@@ -914,7 +914,7 @@ describe('KIP-848 consumer groups (Kafka 4: GroupMetadataManager, handleConsumer
 
   test('a regex resolves only to the topics the heartbeating member may DESCRIBE', async () => {
     t.topics.create('t2', 2, new Map());
-    grant([
+    await grant([
       { type: GROUP, name: 'cg', op: O.READ },
       { type: TOPIC, name: 't', op: O.DESCRIBE },
     ]);
@@ -927,13 +927,13 @@ describe('KIP-848 consumer groups (Kafka 4: GroupMetadataManager, handleConsumer
   });
 
   test('a group whose assignment names a topic the principal may not DESCRIBE is TOPIC_AUTHORIZATION_FAILED without members', async () => {
-    grantTo(ADMIN.principal, [
+    await grantTo(ADMIN.principal, [
       { type: GROUP, name: 'cg', op: O.READ },
       { type: TOPIC, name: 't', op: O.DESCRIBE },
     ]);
     const joined = await callHandler(registry.get(68) as ApiHandler, t.broker, 1, heartbeat, 'x', ADMIN);
     expect(joined.errorCode).toBe(E.NONE);
-    grant([{ type: GROUP, name: 'cg', op: O.DESCRIBE }]);
+    await grant([{ type: GROUP, name: 'cg', op: O.DESCRIBE }]);
     const describe69 = () =>
       callHandler(registry.get(69) as ApiHandler, t.broker, 1, { groupIds: ['denied', 'cg'], includeAuthorizedOperations: true }, 'x', ALICE);
     const hidden = await describe69();
@@ -942,7 +942,7 @@ describe('KIP-848 consumer groups (Kafka 4: GroupMetadataManager, handleConsumer
       ['denied', E.GROUP_AUTHORIZATION_FAILED, null, 0],
       ['cg', E.TOPIC_AUTHORIZATION_FAILED, 'The group has described topic(s) that the client is not authorized to describe.', 0],
     ]);
-    grant([{ type: TOPIC, name: 't', op: O.DESCRIBE }]);
+    await grant([{ type: TOPIC, name: 't', op: O.DESCRIBE }]);
     const shown = (await describe69()).groups[1];
     expect(shown.errorCode).toBe(E.NONE);
     expect(shown.members.map((m: any) => m.assignment.topicPartitions.map((p: any) => p.topicName))).toEqual([['t']]);

@@ -39,7 +39,7 @@ beforeEach(async () => {
   t.broker.useCluster(node);
   for (const name of ['visible', 'hidden']) expect((await node.createTopic(name, 1, 1, new Map())).errorCode).toBe(0);
   await node.view.waitForRevision(store.currentRevision);
-  t.broker.authorizer!.createAcls([
+  await t.broker.authorizer!.createAcls([
     {
       pattern: { resourceType: ResourceType.TOPIC, name: 'visible', patternType: PatternType.LITERAL },
       entry: { principal: ALICE.principal, host: '*', operation: AclOperation.DESCRIBE, permissionType: AclPermissionType.ALLOW },
@@ -93,7 +93,7 @@ describe('cluster mode: ACL checks as on a single node', () => {
         rackId: '',
       });
     expect((await fetch()).responses[0].partitions[0].errorCode).toBe(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
-    t.broker.authorizer!.createAcls([
+    await t.broker.authorizer!.createAcls([
       {
         pattern: { resourceType: ResourceType.CLUSTER, name: 'kafka-cluster', patternType: PatternType.LITERAL },
         entry: { principal: ALICE.principal, host: '*', operation: AclOperation.CLUSTER_ACTION, permissionType: AclPermissionType.ALLOW },
@@ -116,7 +116,7 @@ describe('cluster mode: ElectLeaders from the view', () => {
   });
 
   test('the preferred replica leading: ELECTION_NOT_NEEDED; unknown partitions named as Kafka names them', async () => {
-    t.broker.authorizer!.createAcls([
+    await t.broker.authorizer!.createAcls([
       {
         pattern: { resourceType: ResourceType.CLUSTER, name: CLUSTER_NAME, patternType: PatternType.LITERAL },
         entry: { principal: ALICE.principal, host: '*', operation: AclOperation.ALTER, permissionType: AclPermissionType.ALLOW },

@@ -14,14 +14,14 @@ export const createAclsHandler = defineHandler({
   apiKey: 30,
   minVersion: 0,
   maxVersion: 3,
-  handle(ctx, request) {
+  async handle(ctx, request) {
     const all = (errorCode: number, errorMessage: string) => ({ throttleTimeMs: 0, results: request.creations.map(() => ({ errorCode, errorMessage })) });
     if (!authorize(ctx, AclOperation.ALTER, ResourceType.CLUSTER, CLUSTER_NAME))
       return all(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, 'Cluster authorization failed.');
     const authorizer = ctx.broker.authorizer;
     if (authorizer === null) return all(ErrorCode.SECURITY_DISABLED, 'No Authorizer is configured.');
     const bindings = request.creations.map((c) => bindingFromCreation({ ...c, resourcePatternType: c.resourcePatternType ?? 3 }));
-    const results = authorizer.createAcls(bindings);
+    const results = await authorizer.createAcls(bindings);
     ctx.broker.logger.info(
       { principal: ctx.session.principal, requested: bindings.length, failed: results.filter((r) => r.errorCode !== 0).length },
       'ACLs created',

@@ -13,7 +13,7 @@ export const deleteAclsHandler = defineHandler({
   apiKey: 31,
   minVersion: 0,
   maxVersion: 3,
-  handle(ctx, request) {
+  async handle(ctx, request) {
     const all = (errorCode: number, errorMessage: string) => ({
       throttleTimeMs: 0,
       filterResults: request.filters.map(() => ({ errorCode, errorMessage, matchingAcls: [] })),
@@ -22,7 +22,7 @@ export const deleteAclsHandler = defineHandler({
       return all(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, 'Cluster authorization failed.');
     const authorizer = ctx.broker.authorizer;
     if (authorizer === null) return all(ErrorCode.SECURITY_DISABLED, 'No Authorizer is configured.');
-    const results = authorizer.deleteAcls(request.filters.map((f) => filterFromWire({ ...f, patternTypeFilter: f.patternTypeFilter ?? 3 })));
+    const results = await authorizer.deleteAcls(request.filters.map((f) => filterFromWire({ ...f, patternTypeFilter: f.patternTypeFilter ?? 3 })));
     const deleted = results.reduce((n, r) => n + r.deleted.length, 0);
     if (deleted > 0) ctx.broker.logger.info({ principal: ctx.session.principal, deleted }, 'ACLs deleted');
     return {

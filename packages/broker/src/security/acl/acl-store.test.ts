@@ -39,10 +39,10 @@ describe.each([
 });
 
 describe('file store', () => {
-  test('ACLs survive a restart and the authorizer enforces them after it', () => {
+  test('ACLs survive a restart and the authorizer enforces them after it', async () => {
     const auth = new StandardAuthorizer(new FileAclStore(dir));
-    auth.createAcls([a1, a2, a3]);
-    auth.deleteAcls([filter('GROUP', 'ANY', null)]);
+    await auth.createAcls([a1, a2, a3]);
+    await auth.deleteAcls([filter('GROUP', 'ANY', null)]);
     const reopened = new StandardAuthorizer(new FileAclStore(dir));
     expect(reopened.acls(filter('ANY', 'ANY', null))).toEqual([a1, a3]);
     expect(reopened.authorize({ principal: 'User:alice', host: '1.2.3.4' }, AclOperation.READ, ResourceType.TOPIC, 'orders')).toBe(true);

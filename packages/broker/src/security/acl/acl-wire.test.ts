@@ -17,7 +17,7 @@ function decodeReq(bytes: Uint8Array): any {
 }
 
 describe('ACL API bodies <-> authorizer', () => {
-  test.each([1, 2, 3])('CreateAcls request -> bindings -> DescribeAcls response, v%i', (v) => {
+  test.each([1, 2, 3])('CreateAcls request -> bindings -> DescribeAcls response, v%i', async (v) => {
     const creations = [
       { resourceType: 2, resourceName: 'orders', resourcePatternType: 3, principal: 'User:alice', host: '*', operation: 3, permissionType: 3 },
       { resourceType: 2, resourceName: 'orders', resourcePatternType: 3, principal: 'User:bob', host: '*', operation: 4, permissionType: 2 },
@@ -25,7 +25,7 @@ describe('ACL API bodies <-> authorizer', () => {
     ];
     const body = decodeReq(encodeRequest(ApiKey.CreateAcls, v, 1, 'c', { creations }));
     const auth = new StandardAuthorizer(new MemoryAclStore());
-    expect(auth.createAcls(body.creations.map(bindingFromCreation)).every((r) => r.errorCode === 0)).toBe(true);
+    expect((await auth.createAcls(body.creations.map(bindingFromCreation))).every((r) => r.errorCode === 0)).toBe(true);
 
     const describe = decodeReq(
       encodeRequest(ApiKey.DescribeAcls, v, 2, 'c', {

@@ -429,7 +429,7 @@ describe('authorizedOperations bit field', () => {
 });
 
 describe('CreateAcls / DescribeAcls / DeleteAcls', () => {
-  test('create: per-binding results in order, invalid ones with Kafka messages', () => {
+  test('create: per-binding results in order, invalid ones with Kafka messages', async () => {
     const a = authorizer([]);
     const bad = (over: Partial<{ rt: number; pt: number; op: number; perm: number; name: string; principal: string }>) => ({
       pattern: { resourceType: over.rt ?? ResourceType.TOPIC, name: over.name ?? 'x', patternType: over.pt ?? PatternType.LITERAL },
@@ -440,7 +440,7 @@ describe('CreateAcls / DescribeAcls / DeleteAcls', () => {
         permissionType: over.perm ?? AclPermissionType.ALLOW,
       },
     });
-    const results = a.createAcls([
+    const results = await a.createAcls([
       acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW'),
       bad({ rt: ResourceType.ANY }),
       bad({ rt: 42 }),
@@ -471,7 +471,7 @@ describe('CreateAcls / DescribeAcls / DeleteAcls', () => {
     expect(results.map((r) => r.errorCode)).toEqual([0, ...Array(10).fill(ErrorCode.INVALID_REQUEST), 0]);
     expect(a.aclCount).toBe(1);
     // Creating it again succeeds and keeps one copy.
-    expect(a.createAcls([acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW')])).toEqual([{ errorCode: 0, errorMessage: null }]);
+    expect(await a.createAcls([acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW')])).toEqual([{ errorCode: 0, errorMessage: null }]);
     expect(a.aclCount).toBe(1);
   });
 
@@ -491,7 +491,7 @@ describe('CreateAcls / DescribeAcls / DeleteAcls', () => {
     expect(a.acls(filter('ANY', 'ANY', null, 'User:carol', null, 'WRITE', 'DENY'))).toEqual([all[2], all[3]]);
   });
 
-  test('delete: per-filter results listing what each removed; a binding matched twice is deleted once', () => {
+  test('delete: per-filter results listing what each removed; a binding matched twice is deleted once', async () => {
     const all = [
       acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW'),
       acl(T, 'PREFIXED', 'ord', 'User:alice', '*', 'READ', 'ALLOW'),
@@ -499,7 +499,12 @@ describe('CreateAcls / DescribeAcls / DeleteAcls', () => {
     ];
     const a = authorizer(all);
     expect(a.authorize(ALICE, AclOperation.READ, ResourceType.TOPIC, 'orders')).toBe(true);
-    const results = a.deleteAcls([filter(T, 'MATCH', 'orders'), filter(T, 'LITERAL', 'orders'), filter('UNKNOWN', 'ANY', null), filter(T, 'ANY', 'nothing')]);
+    const results = await a.deleteAcls([
+      filter(T, 'MATCH', 'orders'),
+      filter(T, 'LITERAL', 'orders'),
+      filter('UNKNOWN', 'ANY', null),
+      filter(T, 'ANY', 'nothing'),
+    ]);
     expect(results).toEqual([
       { errorCode: 0, errorMessage: null, deleted: [all[0], all[1]] },
       { errorCode: 0, errorMessage: null, deleted: [all[0]] },
@@ -512,13 +517,13 @@ describe('CreateAcls / DescribeAcls / DeleteAcls', () => {
     expect(authorizer([], { allowEveryoneIfNoAclFound: true }).authorize(ALICE, AclOperation.READ, ResourceType.TOPIC, 'orders')).toBe(true);
   });
 
-  test('a store that fails to write changes nothing and answers UNKNOWN_SERVER_ERROR', () => {
+  test('a store that fails to write changes nothing and answers UNKNOWN_SERVER_ERROR', async () => {
     const store = new MemoryAclStore();
     const a = new StandardAuthorizer(store);
     store.apply = () => {
       throw new Error('ENOSPC: no space left on device');
     };
-    const [r] = a.createAcls([acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW')]);
+    const [r] = await a.createAcls([acl(T, 'LITERAL', 'orders', 'User:alice', '*', 'READ', 'ALLOW')]);
     expect(r).toEqual({ errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: 'Failed to store ACLs: ENOSPC: no space left on device' });
     expect(a.aclCount).toBe(0);
     expect(a.authorize(ALICE, AclOperation.READ, ResourceType.TOPIC, 'orders')).toBe(false);
@@ -551,7 +556,7 @@ describe('the index agrees with a direct reading of the rules (randomized)', () 
     return allow || (!applies && allowEveryone);
   }
 
-  test('2000 random checks over 300 random ACLs, with deletions', () => {
+  test('2000 random checks over 300 random ACLs, with deletions', async () => {
     let seed = 12345;
     const rnd = (n: number) => {
       seed = (seed * 1103515245 + 12345) >>> 0;
@@ -591,7 +596,7 @@ describe('the index agrees with a direct reading of the rules (randomized)', () 
     for (const allowEveryone of [false, true]) {
       const store = new MemoryAclStore();
       const a = new StandardAuthorizer(store, { allowEveryoneIfNoAclFound: allowEveryone });
-      a.createAcls(bindings.slice(0, 200));
+      await a.createAcls(bindings.slice(0, 200));
       let live = store.bindings().slice();
       for (let round = 0; round < 2; round++) {
         for (let i = 0; i < 1000; i++) {
@@ -602,8 +607,8 @@ describe('the index agrees with a direct reading of the rules (randomized)', () 
           expect(a.authorize(s, op, rt, name), `${s.principal}@${s.host} ${op} ${rt}:${name}`).toBe(reference(live, s, op, rt, name, allowEveryone));
         }
         // Mutate: delete everything about one name, add the rest.
-        a.deleteAcls([filter('ANY', 'ANY', 'ab')]);
-        a.createAcls(bindings.slice(200));
+        await a.deleteAcls([filter('ANY', 'ANY', 'ab')]);
+        await a.createAcls(bindings.slice(200));
         live = store.bindings().slice();
       }
     }

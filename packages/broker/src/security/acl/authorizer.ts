@@ -20,8 +20,11 @@
 // independent of how many ACLs other principals and other resources have.
 // See acl.bench.ts for the measured cost.
 //
-// Contract: single-threaded (the broker's event loop). Mutations go through the store first
-// (durable), then the index, so the index never holds what the store refused.
+// Contract: single-threaded (the broker's event loop). Mutations go through the store, and the
+// index follows the store's change listener, so the index never holds what the store refused and
+// also follows changes made elsewhere (another broker, in cluster mode, writing etcd). With the
+// local stores the index has changed when createAcls/deleteAcls return (before their promise
+// settles); with the etcd store, when the promise settles.
 
 import { ErrorCode } from '@sluice/protocol';
 import { bindingMatches } from './acl-filter.ts';
@@ -220,6 +223,10 @@ export class StandardAuthorizer {
     this.superUsers = new Set(options.superUsers ?? []);
     this.allowEveryoneIfNoAclFound = options.allowEveryoneIfNoAclFound ?? false;
     for (const b of store.bindings()) this.indexAdd(b);
+    store.onChange((added, removed) => {
+      for (const b of removed) this.indexRemove(b);
+      for (const b of added) this.indexAdd(b);
+    });
   }
 
   get aclCount(): number {
@@ -328,8 +335,11 @@ export class StandardAuthorizer {
    * CreateAcls: one result per binding, in order. An invalid binding gets INVALID_REQUEST and
    * Kafka's message; creating an existing binding succeeds without a second copy. The valid ones
    * are written in one store change; if that write fails they all get UNKNOWN_SERVER_ERROR.
+   * Every valid binding goes to the store, even one the index has: the index may lag the store
+   * (cluster mode: another broker's deletion not delivered yet), and the store keeps a binding
+   * once and writes nothing when nothing changes.
    */
-  createAcls(bindings: readonly AclBinding[]): AclCreateResult[] {
+  async createAcls(bindings: readonly AclBinding[]): Promise<AclCreateResult[]> {
     const results: AclCreateResult[] = [];
     const toAdd = new Map<string, AclBinding>();
     for (const b of bindings) {
@@ -338,18 +348,16 @@ export class StandardAuthorizer {
         results.push({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage: why });
         continue;
       }
-      const key = bindingKey(b);
-      if (!this.bindingsByKey.has(key)) toAdd.set(key, b);
+      toAdd.set(bindingKey(b), b);
       results.push({ errorCode: ErrorCode.NONE, errorMessage: null });
     }
     if (toAdd.size === 0) return results;
     try {
-      this.store.apply([...toAdd.values()], []);
+      await this.store.apply([...toAdd.values()], []);
     } catch (e) {
       const message = `Failed to store ACLs: ${(e as Error).message}`;
       return results.map((r) => (r.errorCode === ErrorCode.NONE ? { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: message } : r));
     }
-    for (const b of toAdd.values()) this.indexAdd(b);
     return results;
   }
 
@@ -359,7 +367,7 @@ export class StandardAuthorizer {
    * UNKNOWN element gets INVALID_REQUEST. All deletions are one store change; if it fails,
    * every filter that matched something gets UNKNOWN_SERVER_ERROR and nothing is deleted.
    */
-  deleteAcls(filters: readonly AclBindingFilter[]): AclDeleteResult[] {
+  async deleteAcls(filters: readonly AclBindingFilter[]): Promise<AclDeleteResult[]> {
     const results: AclDeleteResult[] = [];
     const toRemove = new Map<string, AclBinding>();
     for (const f of filters) {
@@ -374,14 +382,13 @@ export class StandardAuthorizer {
     }
     if (toRemove.size === 0) return results;
     try {
-      this.store.apply([], [...toRemove.values()]);
+      await this.store.apply([], [...toRemove.values()]);
     } catch (e) {
       const message = `Failed to delete ACLs: ${(e as Error).message}`;
       return results.map((r) =>
         r.errorCode === ErrorCode.NONE && r.deleted.length > 0 ? { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: message, deleted: [] } : r,
       );
     }
-    for (const b of toRemove.values()) this.indexRemove(b);
     return results;
   }
 

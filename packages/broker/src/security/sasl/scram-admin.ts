@@ -12,7 +12,9 @@
 // - iterations below 4096 / above 16384: UNACCEPTABLE_CREDENTIAL "Too few / Too many iterations";
 // - the client sends salt and SaltedPassword; only StoredKey and ServerKey derived from it are
 //   kept. Results list successful deletions, then successful upsertions, then errors (Kafka's
-//   order). All accepted changes are applied in one atomic store write.
+//   order). All accepted changes are applied in one atomic store write (synchronous for the
+//   local stores, so visible when the call returns; the promise settles once it is durable —
+//   in cluster mode, committed to etcd and applied on this broker).
 // Describe (Kafka's ScramImage.describe): a null or empty user list describes every user with
 // credentials; a named user with none is RESOURCE_NOT_FOUND; a user named twice is
 // DUPLICATE_RESOURCE (once in the results); messages end with the user name, as Kafka's.
@@ -53,10 +55,10 @@ function validateUserAndMechanism(name: string, mechanism: number): ApiError | n
   return null;
 }
 
-export function alterUserScramCredentials(
+export async function alterUserScramCredentials(
   store: ScramCredentialStore,
   request: { readonly deletions: readonly ScramDeletion[]; readonly upsertions: readonly ScramUpsertion[] },
-): UserResult[] {
+): Promise<UserResult[]> {
   const deletions = new Map<string, ScramDeletion>();
   const upsertions = new Map<string, ScramUpsertion>();
   const errors = new Map<string, ApiError>();
@@ -111,7 +113,7 @@ export function alterUserScramCredentials(
     results.push({ user: u.name, errorCode: ErrorCode.NONE, errorMessage: null });
   }
   for (const [user, e] of errors) results.push({ user, errorCode: e.code, errorMessage: e.message });
-  if (changes.length > 0) store.apply(changes);
+  if (changes.length > 0) await store.apply(changes);
   return results;
 }
 

@@ -117,20 +117,20 @@ describe('file store durability', () => {
 });
 
 describe('AlterUserScramCredentials semantics (Kafka ScramControlManager)', () => {
-  test('upsert stores only the keys derived from SaltedPassword; a client with the password logs in', () => {
+  test('upsert stores only the keys derived from SaltedPassword; a client with the password logs in', async () => {
     const store = new MemoryScramCredentialStore();
     const u = upsertion('alice', 2, 'alice-secret', 4096);
-    expect(alterUserScramCredentials(store, { deletions: [], upsertions: [u] })).toEqual([{ user: 'alice', errorCode: 0, errorMessage: null }]);
+    expect(await alterUserScramCredentials(store, { deletions: [], upsertions: [u] })).toEqual([{ user: 'alice', errorCode: 0, errorMessage: null }]);
     const stored = store.scramCredential('alice', 'SCRAM-SHA-512');
     expect(stored).toEqual(credentialFromSaltedPassword(SCRAM_SHA_512, u.salt, u.saltedPassword, 4096));
     expect(Object.keys(stored ?? {}).sort()).toEqual(['iterations', 'salt', 'serverKey', 'storedKey']);
     expect(stored).toEqual(credentialFromPassword(SCRAM_SHA_512, 'alice-secret', 4096, u.salt));
   });
 
-  test('per-user errors, and the valid changes in the same request still apply', () => {
+  test('per-user errors, and the valid changes in the same request still apply', async () => {
     const store = new MemoryScramCredentialStore();
-    alterUserScramCredentials(store, { deletions: [], upsertions: [upsertion('old', 1, 'x')] });
-    const results = alterUserScramCredentials(store, {
+    await alterUserScramCredentials(store, { deletions: [], upsertions: [upsertion('old', 1, 'x')] });
+    const results = await alterUserScramCredentials(store, {
       deletions: [
         { name: 'old', mechanism: 1 },
         { name: 'ghost', mechanism: 1 },
@@ -164,10 +164,10 @@ describe('AlterUserScramCredentials semantics (Kafka ScramControlManager)', () =
     expect(store.users()).toEqual(['edge-hi', 'edge-lo', 'new']);
   });
 
-  test('a user named twice: neither change applies (delete + upsert, two deletions)', () => {
+  test('a user named twice: neither change applies (delete + upsert, two deletions)', async () => {
     const store = new MemoryScramCredentialStore();
-    alterUserScramCredentials(store, { deletions: [], upsertions: [upsertion('a', 1, 'x'), upsertion('b', 1, 'x')] });
-    const results = alterUserScramCredentials(store, {
+    await alterUserScramCredentials(store, { deletions: [], upsertions: [upsertion('a', 1, 'x'), upsertion('b', 1, 'x')] });
+    const results = await alterUserScramCredentials(store, {
       deletions: [
         { name: 'a', mechanism: 1 },
         { name: 'b', mechanism: 1 },
@@ -183,11 +183,11 @@ describe('AlterUserScramCredentials semantics (Kafka ScramControlManager)', () =
     expect(store.scramCredential('a', 'SCRAM-SHA-512')).toBeUndefined();
   });
 
-  test('an upsert replaces the credential of the same mechanism, keeps the others', () => {
+  test('an upsert replaces the credential of the same mechanism, keeps the others', async () => {
     const store = new MemoryScramCredentialStore();
-    alterUserScramCredentials(store, { deletions: [], upsertions: [upsertion('a', 1, 'one')] });
-    alterUserScramCredentials(store, { deletions: [], upsertions: [upsertion('a', 2, 'two')] });
-    alterUserScramCredentials(store, { deletions: [], upsertions: [upsertion('a', 1, 'three', 8192)] });
+    await alterUserScramCredentials(store, { deletions: [], upsertions: [upsertion('a', 1, 'one')] });
+    await alterUserScramCredentials(store, { deletions: [], upsertions: [upsertion('a', 2, 'two')] });
+    await alterUserScramCredentials(store, { deletions: [], upsertions: [upsertion('a', 1, 'three', 8192)] });
     expect(describeUserScramCredentials(store, [{ name: 'a' }])).toEqual([
       {
         user: 'a',
@@ -201,11 +201,11 @@ describe('AlterUserScramCredentials semantics (Kafka ScramControlManager)', () =
     ]);
   });
 
-  test('nothing is written when nothing is accepted', () => {
+  test('nothing is written when nothing is accepted', async () => {
     let writes = 0;
     const store = new MemoryScramCredentialStore();
     const counting: typeof store = Object.assign(Object.create(store), { apply: () => void writes++ });
-    alterUserScramCredentials(counting, { deletions: [{ name: 'ghost', mechanism: 1 }], upsertions: [] });
+    await alterUserScramCredentials(counting, { deletions: [{ name: 'ghost', mechanism: 1 }], upsertions: [] });
     expect(writes).toBe(0);
   });
 });

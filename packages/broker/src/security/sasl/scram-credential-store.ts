@@ -4,6 +4,7 @@
 // - FileScramCredentialStore: `sluice-scram-credentials.json` in a directory the broker owns,
 //   replaced atomically (temp file, fsync, rename, fsync dir) on every change, so credentials
 //   survive restarts and a crash leaves the old or the new file, never a torn one.
+// Cluster mode keeps them in etcd instead (cluster/stores/etcd-scram-store.ts).
 //
 // Contract: single-threaded (the broker's event loop); `apply` is all-or-nothing, and for the
 // file store durable before it returns. A failed write (EIO, ENOSPC) throws and leaves both the
@@ -25,8 +26,12 @@ export interface ScramCredentialStore extends ScramCredentialLookup {
   users(): string[];
   /** The user's credentials by mechanism name (empty when the user has none). */
   credentialsOf(user: string): ReadonlyMap<string, ScramCredential>;
-  /** Applies every change or none. Deleting an absent credential is a no-op here (callers validate). */
-  apply(changes: readonly ScramCredentialChange[]): void;
+  /**
+   * Applies every change or none. Deleting an absent credential is a no-op here (callers
+   * validate). Synchronous for the local stores; the etcd store (cluster mode) returns a promise
+   * settled once the change is committed and applied on this broker.
+   */
+  apply(changes: readonly ScramCredentialChange[]): void | Promise<void>;
 }
 
 type Table = Map<string, Map<string, ScramCredential>>;
@@ -75,7 +80,30 @@ export const SCRAM_CREDENTIALS_FILE = 'sluice-scram-credentials.json';
 //   "storedKey": "<base64>", "serverKey": "<base64>", "iterations": <int> } } } }
 interface FileV1 {
   version: 1;
-  users: Record<string, Record<string, { salt: string; storedKey: string; serverKey: string; iterations: number }>>;
+  users: Record<string, Record<string, ScramCredentialRecord>>;
+}
+
+/** One credential as the file (and etcd) spell it: the byte strings base64. */
+export interface ScramCredentialRecord {
+  salt: string;
+  storedKey: string;
+  serverKey: string;
+  iterations: number;
+}
+
+export function scramCredentialToRecord(c: ScramCredential): ScramCredentialRecord {
+  const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+  return { salt: b64(c.salt), storedKey: b64(c.storedKey), serverKey: b64(c.serverKey), iterations: c.iterations };
+}
+
+/** scramCredentialToRecord's form read back (the caller checks mechanism and iterations). */
+export function scramCredentialFromRecord(c: ScramCredentialRecord): ScramCredential {
+  return {
+    salt: Buffer.from(c.salt, 'base64'),
+    storedKey: Buffer.from(c.storedKey, 'base64'),
+    serverKey: Buffer.from(c.serverKey, 'base64'),
+    iterations: c.iterations,
+  };
 }
 
 function decodeFile(text: string, path: string): Table {
@@ -88,12 +116,7 @@ function decodeFile(text: string, path: string): Table {
     for (const [mech, c] of Object.entries(mechs)) {
       if (scramMechanismByName(mech) === undefined) throw new Error(`${path}: user ${JSON.stringify(user)} has unknown mechanism ${mech}`);
       if (!Number.isInteger(c.iterations) || c.iterations <= 0) throw new Error(`${path}: user ${JSON.stringify(user)} ${mech}: bad iterations`);
-      m.set(mech, {
-        salt: Buffer.from(c.salt, 'base64'),
-        storedKey: Buffer.from(c.storedKey, 'base64'),
-        serverKey: Buffer.from(c.serverKey, 'base64'),
-        iterations: c.iterations,
-      });
+      m.set(mech, scramCredentialFromRecord(c));
     }
     if (m.size > 0) table.set(user, m);
   }
@@ -105,8 +128,7 @@ function encodeFile(table: Table): string {
   for (const user of [...table.keys()].sort()) {
     const mechs: FileV1['users'][string] = {};
     for (const [mech, c] of [...(table.get(user) as Map<string, ScramCredential>)].sort(([a], [b]) => a.localeCompare(b))) {
-      const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
-      mechs[mech] = { salt: b64(c.salt), storedKey: b64(c.storedKey), serverKey: b64(c.serverKey), iterations: c.iterations };
+      mechs[mech] = scramCredentialToRecord(c);
     }
     users[user] = mechs;
   }
