@@ -81,6 +81,21 @@ async function optionalCell(ctx: Context, what: string, run: () => Promise<numbe
   }
 }
 
+/** One topic of IDLE_PARTITIONS partitions. loadgen waits up to 30 s for every partition to have a
+ * leader; a loaded machine made Kafka take longer, so the call (which creates only a missing topic)
+ * is repeated before giving up. */
+async function createIdleTopic(bootstrap: string): Promise<void> {
+  const args = ['create-topic', '--bootstrap', bootstrap, '--topic', 'bench-idle-partitions', '--partitions', String(IDLE_PARTITIONS)];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await runLoadgen(args);
+      return;
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
+}
+
 async function sample(ctx: Context, target: 'sluice' | 'kafka', start: Start, rep: number): Promise<StartupSample> {
   const idleMs = ctx.profile.startup.idleS * 1000;
   const label = target === 'sluice' ? 'sluice (defaults)' : '';
@@ -100,7 +115,7 @@ async function sample(ctx: Context, target: 'sluice' | 'kafka', start: Start, re
   });
   const idlePartitionsRssKb = await optionalCell(ctx, `startup ${target} ${IDLE_PARTITIONS} idle partitions repetition ${rep + 1}`, () =>
     withBroker(ctx, target, start, async (broker) => {
-      await runLoadgen(['create-topic', '--bootstrap', broker.bootstrap, '--topic', 'bench-idle-partitions', '--partitions', String(IDLE_PARTITIONS)]);
+      await createIdleTopic(broker.bootstrap);
       await sleep(idleMs);
       return rssKb(broker.pid);
     }),
