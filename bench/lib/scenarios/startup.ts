@@ -98,7 +98,6 @@ async function createIdleTopic(bootstrap: string): Promise<void> {
 
 async function sample(ctx: Context, target: 'sluice' | 'kafka', start: Start, rep: number): Promise<StartupSample> {
   const idleMs = ctx.profile.startup.idleS * 1000;
-  const label = target === 'sluice' ? 'sluice (defaults)' : '';
   const first = await withBroker(ctx, target, start, async (broker) => {
     await sleep(idleMs);
     const idleRssKb = rssKb(broker.pid);
@@ -111,7 +110,7 @@ async function sample(ctx: Context, target: 'sluice' | 'kafka', start: Start, re
         conns.close();
       }
     });
-    return { label: label || broker.label, readyMs: broker.readyMs, idleRssKb, idleConnectionsRssKb };
+    return { label: target === 'sluice' ? 'sluice (defaults)' : broker.label, readyMs: broker.readyMs, idleRssKb, idleConnectionsRssKb };
   });
   const idlePartitionsRssKb = await optionalCell(ctx, `startup ${target} ${IDLE_PARTITIONS} idle partitions repetition ${rep + 1}`, () =>
     withBroker(ctx, target, start, async (broker) => {
