@@ -114,9 +114,14 @@ export function serverProperties(dataDir: string, ports: KafkaPorts, ssl?: Kafka
     .concat('\n');
 }
 
-/** Kafka's cluster id format: 16 random bytes, URL-safe base64 without padding. */
+/** Kafka's cluster id format: 16 random bytes, URL-safe base64 without padding. Like Kafka's
+ * Uuid.randomUuid, never one that starts with '-': the storage tool would read it as an option
+ * (`-t -x…` failed one start in 64). */
 export function newClusterId(): string {
-  return randomBytes(16).toString('base64url');
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 /** An SSL listener next to PLAINTEXT: its port and its ssl.* settings. */

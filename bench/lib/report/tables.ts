@@ -8,7 +8,7 @@ import { type Cell, type Metrics, type Selector, med } from '../results.ts';
 import { WRITER_COMPARISONS, fetchKey } from '../scenarios/fetch.ts';
 import { SESSION_STATES } from '../scenarios/sessions.ts';
 import { PROBE_FOR, cellLabel, produceKey } from '../scenarios/produce.ts';
-import type { StartupSample } from '../scenarios/startup.ts';
+import { IDLE_CONNECTIONS, IDLE_PARTITIONS, type StartupSample, startupGoalChecks } from '../scenarios/startup.ts';
 import { APPEND_MODES, TRANSFER_MODES } from '../sluice.ts';
 import { fmt, fmtPct, fmtRatio, median, ratio, sizeLabel } from '../units.ts';
 import type { Table } from './table.ts';
@@ -319,23 +319,40 @@ export function sessionsTable(l: Lookup, p: Profile): Table {
 
 export function startupTable(samples: readonly StartupSample[]): Table {
   const rows: string[][] = [];
+  const mib = (xs: readonly (number | null)[]) => median(xs.filter((x): x is number => x !== null).map((kb) => kb / 1024));
   const stats = (t: 'sluice' | 'kafka') => {
     const s = samples.filter((x) => x.target === t);
-    return { label: s[0]?.label ?? t, ready: median(s.map((x) => x.readyMs)), rss: median(s.map((x) => x.idleRssKb / 1024)), n: s.length };
+    return {
+      label: s[0]?.label ?? t,
+      ready: median(s.map((x) => x.readyMs)),
+      rss: mib(s.map((x) => x.idleRssKb)),
+      conns: mib(s.map((x) => x.idleConnectionsRssKb)),
+      parts: mib(s.map((x) => x.idlePartitionsRssKb)),
+      n: s.length,
+    };
   };
   const sl = stats('sluice');
   const kf = stats('kafka');
-  rows.push([sl.label, fmt(sl.ready), fmt(sl.rss)]);
+  rows.push([sl.label, fmt(sl.ready), fmt(sl.rss), fmt(sl.conns), fmt(sl.parts)]);
   if (kf.n > 0) {
-    rows.push([kf.label, fmt(kf.ready), fmt(kf.rss)]);
-    rows.push(['sluice ÷ kafka', fmtRatio(ratio(sl.ready, kf.ready)), fmtRatio(ratio(sl.rss, kf.rss))]);
+    rows.push([kf.label, fmt(kf.ready), fmt(kf.rss), fmt(kf.conns), fmt(kf.parts)]);
+    rows.push([
+      'sluice ÷ kafka',
+      fmtRatio(ratio(sl.ready, kf.ready)),
+      fmtRatio(ratio(sl.rss, kf.rss)),
+      fmtRatio(ratio(sl.conns, kf.conns)),
+      fmtRatio(ratio(sl.parts, kf.parts)),
+    ]);
   }
+  for (const c of startupGoalChecks(samples))
+    rows.push([c.what, c.value === null ? 'not measured' : fmt(c.value), c.met === null ? '' : c.met ? 'met' : 'MISSED', '', '']);
   return {
     title: '5. Start to ready, idle RSS',
     notes: [
       'Ready = spawn → first answered ApiVersions + Metadata, empty data dir. Idle RSS after a quiet period, read from the broker process (node or java) itself.',
+      `Sluice in its default configuration (sendfile, pwrite appends, metrics endpoint on, log level info). ${IDLE_CONNECTIONS} idle connections: each sent one ApiVersions, then silent (same broker). ${IDLE_PARTITIONS} idle partitions: one topic, a second broker. Medians; each broker started once unmeasured first.`,
     ],
-    columns: ['broker', 'ready ms', 'idle RSS MiB'],
+    columns: ['broker', 'ready ms', 'idle RSS MiB', `RSS, ${IDLE_CONNECTIONS} idle conns, MiB`, `RSS, ${IDLE_PARTITIONS} idle partitions, MiB`],
     labelColumns: 1,
     rows,
   };

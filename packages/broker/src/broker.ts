@@ -18,11 +18,11 @@ import { ConnectionWriter, ktlsProbe, type LogDirLock, lockLogDir, type TlsEvent
 import { ErrorCode } from '@sluice/protocol';
 import { BrokerConfig, ConfigError, type Listener, usesTls } from './config.ts';
 import { BrokerContext, type SharedStores } from './broker-context.ts';
-import { ClusterNode } from './cluster/cluster-node.ts';
-import { openClusterStores } from './cluster/stores/cluster-stores.ts';
+import type { ClusterNode } from './cluster/cluster-node.ts';
 import { Connection, type ConnectionOptions } from './connection.ts';
 import { ConnectionSession } from './connection-session.ts';
-import { type ListenerAuth, listenerAuth } from './security/listener-auth.ts';
+import type { ListenerAuth } from './security/listener-auth.ts';
+import { isSaslProtocol } from './security/listener-security.ts';
 import { GroupCoordinator } from './groups/coordinator.ts';
 import { groupCoordinatorConfig } from './groups/config.ts';
 import { type OffsetsReplication, OffsetsTopicLog } from './groups/offsets-topic-log.ts';
@@ -39,7 +39,7 @@ import { loadOrFormatMetaProperties, newClusterId, readMetaProperties } from './
 import { BrokerMetrics } from './metrics/broker-metrics.ts';
 import { type MetricsListener, parseMetricsListener } from './metrics-listener.ts';
 import { MetricsServer } from './metrics/metrics-server.ts';
-import { TlsListenerConfig } from './tls-listener.ts';
+import type { TlsListenerConfig } from './tls-listener.ts';
 import { TopicRegistry } from './topics.ts';
 import { systemClock } from './clock.ts';
 import { transactionCoordinatorConfig } from './transactions/config.ts';
@@ -139,7 +139,7 @@ export class Broker {
     this.state = 'starting';
     const started = performance.now();
     const logger = this.logger;
-    this.resolveListenerAuth();
+    await this.resolveListenerAuth();
     // The metrics endpoint binds first: an unusable address fails the start before any log is
     // opened. Until the broker's parts are attached, a scrape shows only counted events.
     await this.startMetricsServer();
@@ -189,9 +189,13 @@ export class Broker {
     this.groups = groups;
     this.startShareCoordinator(context, topics, topicImages, logger.child({ subsystem: 'share' }));
     this.startTransactionCoordinator(context, topics, groups);
-    const tlsLogger = logger.child({ subsystem: 'tls' });
-    for (const l of this.config.listeners) {
-      if (usesTls(l.securityProtocol)) this.tls.set(l.name, new TlsListenerConfig(this.config, l.name, tlsLogger));
+    // TLS listener settings (and the certificate principal mapper) load only when a listener uses TLS.
+    if (this.config.listeners.some((l) => usesTls(l.securityProtocol))) {
+      const { TlsListenerConfig } = await import('./tls-listener.ts');
+      const tlsLogger = logger.child({ subsystem: 'tls' });
+      for (const l of this.config.listeners) {
+        if (usesTls(l.securityProtocol)) this.tls.set(l.name, new TlsListenerConfig(this.config, l.name, tlsLogger));
+      }
     }
     const ssl = this.tls.size > 0;
     const ktls = ktlsProbe();
@@ -322,6 +326,10 @@ export class Broker {
    */
   private async agreeClusterId(): Promise<string | null> {
     const configured = this.config.get('cluster.id') as string | null;
+    // A single node never loads cluster mode's code (the etcd client, the replica fetcher and the
+    // Kafka client it fetches with): it is imported only when etcd endpoints are configured.
+    if (this.config.list('sluice.metadata.etcd.endpoints').length === 0) return configured;
+    const { ClusterNode } = await import('./cluster/cluster-node.ts');
     const settings = ClusterNode.settingsOf(this.config);
     if (settings === null) return configured;
     this.cluster = new ClusterNode(settings, this.logger.child({ subsystem: 'cluster' }), undefined, (operation, seconds) =>
@@ -352,6 +360,7 @@ export class Broker {
     const cluster = this.cluster;
     if (cluster === null) return null;
     try {
+      const { openClusterStores } = await import('./cluster/stores/cluster-stores.ts');
       return await openClusterStores(cluster.store, cluster.keys, this.config.nodeId, this.config.logDirs[0], this.logger.child({ subsystem: 'cluster' }));
     } catch (err) {
       cluster.store.close();
@@ -499,9 +508,15 @@ export class Broker {
    * served fails the start with the key to fix. SCRAM logins read the credential store the
    * broker context opens later (nothing connects before it exists).
    */
-  private resolveListenerAuth(): void {
+  private async resolveListenerAuth(): Promise<void> {
     const scram = { scramCredential: (user: string, mechanism: string) => this.context?.scramCredentials.scramCredential(user, mechanism) };
     for (const listener of this.config.listeners) {
+      if (!isSaslProtocol(listener.securityProtocol)) {
+        // As listenerAuth() answers for it, without loading the SASL mechanisms.
+        this.listenerAuths.set(listener.name, { listener: listener.name, protocol: listener.securityProtocol, sasl: null });
+        continue;
+      }
+      const { listenerAuth } = await import('./security/listener-auth.ts');
       try {
         this.listenerAuths.set(listener.name, listenerAuth(this.config, listener, scram));
       } catch (err) {

@@ -3,22 +3,13 @@
 // `start` is registered as a stub that loads the broker (and its native addon) only when run:
 // the client commands talk Kafka protocol to any broker and must work, and start fast, on a
 // machine where the broker is not built. The stub hands the command line to the real `start`
-// command (commands/start.ts), which also answers `sluice start --help`.
+// command (commands/start.ts), which also answers `sluice start --help`. The other way round,
+// `sluice start` does not load the client commands (commands/tools.ts) nor the error reporter's
+// client imports: a broker's start time and memory pay only for the broker.
 //
 // Exit codes: 0 ok, 1 the operation failed, 2 bad usage (see output/errors.ts).
 
 import { Command } from 'commander';
-import { registerAcls } from './commands/acls.ts';
-import { registerCluster } from './commands/cluster.ts';
-import { registerConsume } from './commands/consume.ts';
-import { registerGroups } from './commands/groups.ts';
-import { registerLogDump } from './commands/log-dump.ts';
-import { registerProduce } from './commands/produce.ts';
-import { registerTopics } from './commands/topics.ts';
-import { registerTransactions } from './commands/transactions.ts';
-import { registerQuotas } from './commands/quotas.ts';
-import { registerUsers } from './commands/users.ts';
-import { reportError } from './output/errors.ts';
 
 function registerLazyStart(program: Command): void {
   program
@@ -51,17 +42,9 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 registerLazyStart(program);
-registerTopics(program);
-registerProduce(program);
-registerConsume(program);
-registerGroups(program);
-registerTransactions(program);
-registerCluster(program);
-registerLogDump(program);
-registerAcls(program);
-registerUsers(program);
-registerQuotas(program);
+if (process.argv[2] !== 'start') (await import('./commands/tools.ts')).registerTools(program);
 
-program.parseAsync(process.argv).catch((err: unknown) => {
+program.parseAsync(process.argv).catch(async (err: unknown) => {
+  const { reportError } = await import('./output/errors.ts');
   process.exitCode = reportError(err, program.opts().verbose === true || process.argv.includes('--verbose'));
 });

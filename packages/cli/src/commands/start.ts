@@ -2,6 +2,7 @@
 // SIGTERM/SIGINT, like kafka-server-start.sh. Prints one ready line with listener and data dir.
 
 import { readFileSync } from 'node:fs';
+import module from 'node:module';
 import type { Command } from 'commander';
 import { Broker, BrokerConfig, ConfigError, parseProperties } from '@sluice/broker';
 
@@ -48,5 +49,8 @@ export function registerStart(program: Command): void {
       const listeners = broker.listeners.map((l) => `${l.name}://${l.host === '' ? '0.0.0.0' : l.host}:${l.boundPort}`).join(',');
       const metrics = broker.metricsUrl === null ? '' : ` metrics=${broker.metricsUrl}`;
       process.stdout.write(`sluice ready: listeners=${listeners} log.dirs=${config.logDirs.join(',')}${metrics}\n`);
+      // Node writes the compile cache (bin/sluice.js enables it) at exit; a broker runs until it is
+      // stopped, perhaps with SIGKILL, so write what this start compiled now, after ready.
+      module.flushCompileCache?.();
     });
 }
