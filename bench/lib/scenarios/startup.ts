@@ -4,6 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BrokerProcess } from '../broker.ts';
 import { type Context, removeDir, scratchDir, sluiceBroker } from '../context.ts';
+import { DEFAULT_APPEND_MODE } from '../sluice.ts';
 import { rssKb } from '../proc.ts';
 import { fmt } from '../units.ts';
 
@@ -36,7 +37,7 @@ export async function runStartup(ctx: Context): Promise<StartupSample[]> {
   ctx.log('startup: time to ready and idle RSS');
   const out: StartupSample[] = [];
   for (let rep = 0; rep < ctx.profile.startup.reps; rep++) {
-    out.push(await sample(ctx, 'sluice', (dir) => sluiceBroker(ctx, dir, 'sendfile', 'mmap'), rep));
+    out.push(await sample(ctx, 'sluice', (dir) => sluiceBroker(ctx, dir, 'sendfile', DEFAULT_APPEND_MODE), rep));
     if (ctx.kafka !== null) out.push(await sample(ctx, 'kafka', (dir) => ctx.kafka!.start(dir), rep));
   }
   return out;
