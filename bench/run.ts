@@ -24,15 +24,15 @@ import { describeMachine } from './lib/machine.ts';
 import { FULL, type Profile, QUICK } from './lib/profile.ts';
 import { e2eChart, fanoutChart, fetchChart, produceChart, startupChart } from './lib/report/charts.ts';
 import { type Chart, renderChart } from './lib/report/svg.ts';
-import { type Table, renderTable } from './lib/report/table.ts';
-import { Lookup, e2eTable, fanoutTable, fetchTable, produceTable, sessionsTable, startupTable, targetChecks, targetsTable } from './lib/report/tables.ts';
+import { tablesFor } from './lib/report/readme.ts';
+import { summarize } from './lib/report/summary.ts';
+import { renderTable } from './lib/report/table.ts';
+import { Lookup, targetChecks } from './lib/report/tables.ts';
 import { WRITER_COMPARISONS, runFetch } from './lib/scenarios/fetch.ts';
 import { runE2E, runProduce } from './lib/scenarios/produce.ts';
 import { runSessions } from './lib/scenarios/sessions.ts';
 import { runTls } from './lib/scenarios/tls.ts';
 import { runTxn } from './lib/scenarios/txn.ts';
-import { tlsTable } from './lib/report/tls-table.ts';
-import { txnTable } from './lib/report/txn-table.ts';
 import { type StartupSample, runStartup } from './lib/scenarios/startup.ts';
 import { syscallEvents } from './lib/syscalls.ts';
 
@@ -165,32 +165,17 @@ async function main(): Promise<void> {
 
   const l = new Lookup(ctx.cells);
   const p = o.profile;
-  const tables: Table[] = [];
+  const tables = tablesFor(l, p, startup, o.only);
   const charts: Array<{ name: string; chart: Chart }> = [];
-  if (o.only.includes('fetch')) {
-    tables.push(fetchTable(l, p), fanoutTable(l, p));
-    charts.push({ name: 'fetch', chart: fetchChart(l, p) }, { name: 'fanout', chart: fanoutChart(l, p) });
-  }
-  if (o.only.includes('produce')) {
-    tables.push(produceTable(l, p));
-    charts.push({ name: 'produce', chart: produceChart(l, p) });
-  }
-  if (o.only.includes('e2e')) {
-    tables.push(e2eTable(l, p));
-    charts.push({ name: 'e2e', chart: e2eChart(l, p) });
-  }
-  if (o.only.includes('sessions')) tables.push(sessionsTable(l, p));
-  if (o.only.includes('tls')) tables.push(tlsTable(l));
-  if (o.only.includes('txn')) tables.push(txnTable(l));
-  if (startup.length > 0) {
-    tables.push(startupTable(startup));
-    charts.push({ name: 'startup', chart: startupChart(startup, p) });
-  }
+  if (o.only.includes('fetch')) charts.push({ name: 'fetch', chart: fetchChart(l, p) }, { name: 'fanout', chart: fanoutChart(l, p) });
+  if (o.only.includes('produce')) charts.push({ name: 'produce', chart: produceChart(l, p) });
+  if (o.only.includes('e2e')) charts.push({ name: 'e2e', chart: e2eChart(l, p) });
+  if (startup.length > 0) charts.push({ name: 'startup', chart: startupChart(startup, p) });
   const targets = targetChecks(l, p).filter((t) => t.value !== null);
-  if (targets.length > 0) tables.push(targetsTable(targets));
 
   process.stdout.write('\n');
   for (const t of tables) process.stdout.write(`${renderTable(t)}\n\n`);
+  for (const g of summarize(l, p, startup)) process.stdout.write(`${g.heading}. ${g.sentences.join(' ')}\n\n`);
 
   const id = runId(o, started, machine.gitDirty);
   mkdirSync(o.outDir, { recursive: true });
