@@ -94,7 +94,7 @@ export async function measureCell(
 ): Promise<Cell | null> {
   try {
     const o = await observe(broker, args, { syscallEvents: broker === null ? null : ctx.syscallEvents });
-    const recorded: Cell = { ...cell, metrics: derive(o), broker: o.broker, syscallsNote: o.syscallsNote, client: o.client };
+    const recorded: Cell = { ...cell, metrics: derive(o), broker: o.broker, syscallsNote: o.syscallsNote, client: o.client, memory: o.memory };
     ctx.cells.push(recorded);
     return recorded;
   } catch (err) {

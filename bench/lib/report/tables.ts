@@ -200,6 +200,7 @@ export function produceTable(l: Lookup, p: Profile): Table {
     'p99.9 ms',
     'ctx sw/GB',
     'syscalls/GB',
+    'writeback/B',
     '÷raw write()',
     'mmap ÷pwrite',
   ];
@@ -228,6 +229,7 @@ export function produceTable(l: Lookup, p: Profile): Table {
         fmt(ms(g('produceP999Us'))),
         fmt(g('ctxPerGB')),
         fmt(g('syscallsPerGB')),
+        fmt(g('writebackPerByte')),
         fmtPct(ratio(mb, rawWrite)),
         mode === 'mmap' ? fmtRatio(ratio(mb, l.get('produce', 'sluice', 'pwrite', key, 'mbPerS'))) : '',
       ];
@@ -247,7 +249,9 @@ export function produceTable(l: Lookup, p: Profile): Table {
     notes: [
       `Raw references measured in this run (not ceilings: the broker can beat them): write() of 1 MiB chunks from one thread into one new file ${fmt(rawWrite)} MB/s (${fmt(l.get('produce', 'probe', 'write', {}, 'cpuSPerGB'))} CPU s/GB);` +
         ` the same through a mapping extended by fallocate (${PROBE_FOR.mmap}) ${fmt(rawMmap)} MB/s (${fmt(l.get('produce', 'probe', 'mmap', {}, 'cpuSPerGB'))} CPU s/GB).` +
-        ' Both pay for page allocation, reclaim and writeback as the machine stands at that moment.',
+        ' Both pay for page allocation, reclaim and writeback as the machine stands at that moment' +
+        ` (write() probe, per byte appended: ${fmt(l.get('produce', 'probe', 'write', {}, 'writebackPerByte'))} written back, ${fmt(l.get('produce', 'probe', 'write', {}, 'reclaimPerByte'))} reclaimed).`,
+      'writeback/B: bytes the page cache wrote back to disk during the window per byte appended (machine-wide, /proc/vmstat): > 0 means the cell also paid for writeback.',
       `${p.partitions} partitions, ${p.produce.connections} connection unless "×N conn", ${p.produce.inFlight} requests in flight per connection, one batch per request; MB/s counts batch bytes acknowledged.`,
       'Sluice pipelines up to queued.max.requests requests per connection; Kafka reads one request per connection at a time (its queued.max.requests bounds a broker-wide queue): compare brokers on the ×4 conn cells.',
       'Latency: request written → response read, by the load generator. CPU, ctx sw, syscalls: broker process per GB appended.',

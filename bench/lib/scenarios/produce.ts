@@ -117,8 +117,15 @@ async function appendProbe(ctx: Context, mode: AppendMode, rep: number): Promise
       String(16 * GiB),
       ...windowArgs(ctx),
     ];
-    const c = await measureCell(ctx, null, args, { scenario: 'produce', target: 'probe', mode: probeMode, key: {}, rep }, (o) => appendProbeMetrics(o.client));
-    if (c !== null) ctx.log(`  raw ${probeMode} appends of 1 MiB into new pages: ${fmt(c.metrics.mbPerS)} MB/s`);
+    const c = await measureCell(ctx, null, args, { scenario: 'produce', target: 'probe', mode: probeMode, key: {}, rep }, (o) =>
+      appendProbeMetrics(o.client, o.memory),
+    );
+    if (c !== null) {
+      const m = c.metrics;
+      ctx.log(
+        `  raw ${probeMode} appends of 1 MiB into new pages: ${fmt(m.mbPerS)} MB/s (per byte appended: ${fmt(m.writebackPerByte)} written back, ${fmt(m.reclaimPerByte)} reclaimed)`,
+      );
+    }
   } finally {
     removeDir(dir);
   }
