@@ -141,7 +141,7 @@ function e2eSentences(l: Lookup, p: Profile): string[] {
     ...APPEND_MODES.map((mode) => ({ target: 'sluice' as const, mode })),
     ...(l.has('kafka') ? [{ target: 'kafka' as const, mode: 'kafka' }] : []),
   ];
-  const loads = e2eLoads({ ...p, e2e: { ...p.e2e, ownPcts: p.e2e.ownPcts ?? [] } });
+  const loads = e2eLoads(p);
   const shared = loads.filter((x) => x.of === 'shared');
   const full = shared.map((x) => {
     const offered = median(targets.map((t) => l.get('e2e', t.target, t.mode, e2eKey(x), 'targetMbPerS')).filter((v): v is number => v !== null));

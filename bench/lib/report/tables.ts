@@ -272,7 +272,7 @@ export function e2eTable(l: Lookup, p: Profile): Table {
   for (const mode of modes) {
     const target = mode === 'kafka' ? 'kafka' : 'sluice';
     const ownMax = l.get('produce', target, mode, base, 'mbPerS');
-    for (const load of e2eLoads({ ...p, e2e: { ...p.e2e, ownPcts: p.e2e.ownPcts ?? [] } })) {
+    for (const load of e2eLoads(p)) {
       const key = e2eKey(load);
       const g = (m: keyof Metrics) => l.get('e2e', target, mode, key, m);
       if (g('mbPerS') === null && load.of === 'own') continue;

@@ -213,8 +213,10 @@ export function e2eKey(load: E2ELoad): Record<string, string | number> {
   return load.of === 'shared' ? { ratePct: load.pct } : { ratePct: load.pct, of: 'own' };
 }
 
+/** The e2e cells of a profile (a profile read from an older result file has no ownPcts). */
 export function e2eLoads(p: Profile): E2ELoad[] {
-  return [...p.e2e.ratePcts.map((pct) => ({ pct, of: 'shared' as const })), ...p.e2e.ownPcts.map((pct) => ({ pct, of: 'own' as const }))];
+  const own = (p.e2e.ownPcts as readonly number[] | undefined) ?? [];
+  return [...p.e2e.ratePcts.map((pct) => ({ pct, of: 'shared' as const })), ...own.map((pct) => ({ pct, of: 'own' as const }))];
 }
 
 async function e2eCell(
