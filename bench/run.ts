@@ -20,7 +20,7 @@ import { ensureKafkaJars, javaVersion, kafkaVersion, startKafka } from './kafka/
 import type { Context, KafkaSide } from './lib/context.ts';
 import { ROOT, buildLoadgen } from './lib/loadgen.ts';
 import { estimateRun } from './lib/estimate.ts';
-import { describeMachine } from './lib/machine.ts';
+import { describeMachine, dirtyOverRun, gitState } from './lib/machine.ts';
 import { FULL, type Profile, QUICK } from './lib/profile.ts';
 import { e2eChart, fanoutChart, fetchChart, produceChart, startupChart } from './lib/report/charts.ts';
 import { type Chart, renderChart } from './lib/report/svg.ts';
@@ -99,7 +99,8 @@ export function dirtyTreeRefusal(o: Options, dirty: boolean | null): string | nu
 
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
-  const gitDirty = describeMachine(ROOT).gitDirty;
+  const gitAtStart = gitState();
+  const gitDirty = gitAtStart.dirty;
   const refusal = dirtyTreeRefusal(o, gitDirty);
   if (refusal !== null) throw new Error(refusal);
   const started = new Date();
@@ -141,7 +142,8 @@ async function main(): Promise<void> {
     failures: [],
     log,
   };
-  const machine = describeMachine(tmpRoot);
+  // The commit is the one the run started from; gitDirty is set again at the end (dirtyOverRun).
+  const machine = { ...describeMachine(tmpRoot), gitCommit: gitAtStart.commit, gitDirty };
   log(`machine: ${machine.cpuModel}, ${machine.cores} cores, Linux ${machine.kernel}, Node ${machine.node}, load ${machine.loadAverageAtStart.join(' ')}`);
 
   // Ctrl-C: the brokers (same process group) get the signal too; the scratch space, which can
@@ -177,6 +179,8 @@ async function main(): Promise<void> {
   for (const t of tables) process.stdout.write(`${renderTable(t)}\n\n`);
   for (const g of summarize(l, p, startup)) process.stdout.write(`${g.heading}. ${g.sentences.join(' ')}\n\n`);
 
+  machine.gitDirty = dirtyOverRun(gitAtStart, gitState());
+  if (machine.gitDirty !== false) log('WARNING: the tree was not one clean commit throughout the run (machine.gitDirty): not a reference run');
   const id = runId(o, started, machine.gitDirty);
   mkdirSync(o.outDir, { recursive: true });
   const chartFiles: string[] = [];

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { estimateRun } from '../estimate.ts';
 import { ROOT } from '../loadgen.ts';
+import { dirtyOverRun } from '../machine.ts';
 import { FULL, QUICK, RECEIVERS } from '../profile.ts';
 import type { Cell, Metrics } from '../results.ts';
 import { WRITER_COMPARISONS, fetchKey } from '../scenarios/fetch.ts';
@@ -104,6 +105,14 @@ describe('full runs', () => {
     const at = new Date('2026-12-06T17:20:00Z');
     expect(runId(allowed, at, true)).toBe('2026-12-06T17-20-00Z-full-vs-kafka-DIRTY');
     expect(runId(full, at, false)).toBe('2026-12-06T17-20-00Z-full-vs-kafka');
+  });
+
+  it('a run is clean only if it started and ended on the same clean commit', () => {
+    const clean = { commit: 'a', dirty: false };
+    expect(dirtyOverRun(clean, clean)).toBe(false);
+    expect(dirtyOverRun(clean, { commit: 'b', dirty: false })).toBe(true);
+    expect(dirtyOverRun(clean, { commit: 'a', dirty: true })).toBe(true);
+    expect(dirtyOverRun({ commit: 'a', dirty: null }, clean)).toBeNull();
   });
 
   it('the default full run with Kafka fits in 45 minutes on this VM, with 3 repetitions', () => {
