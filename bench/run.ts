@@ -2,7 +2,7 @@
 // with --vs-kafka, against Apache Kafka), measured side by side in one run.
 //
 //   pnpm bench               full profile (the committed reference results come from this)
-//   pnpm bench --quick       about a minute: every table, short windows, one repetition
+//   pnpm bench --quick       a few minutes: every table, short windows, one repetition (a smoke run)
 //   pnpm bench --vs-kafka    adds Apache Kafka (jars fetched with Maven, cached outside git)
 //   --only fetch,produce,e2e,startup,sessions,tls,txn   a subset (e2e needs produce; tls and txn run only when named)
 //   --no-syscalls            do not attach perf to count the broker's syscalls

@@ -1,4 +1,4 @@
-// What a run measures and for how long. `quick` (about a minute) gives the shape of every table
+// What a run measures and for how long. `quick` (a few minutes; lib/estimate.ts) gives the shape of every table
 // with short windows and one repetition; `full` is what the committed reference results come
 // from: longer windows, three repetitions in alternating order, more data, and raw probes for
 // every consumer count.
