@@ -357,21 +357,24 @@ export function startupTable(samples: readonly StartupSample[]): Table {
   const rows: string[][] = [];
   const stats = (t: 'sluice' | 'kafka') => {
     const s = samples.filter((x) => x.target === t);
-    return { label: s[0]?.label ?? t, ready: median(s.map((x) => x.readyMs)), rss: median(s.map((x) => x.idleRssKb / 1024)), n: s.length };
+    const ready = s.map((x) => x.readyMs);
+    const rss = s.map((x) => x.idleRssKb / 1024);
+    const range = (v: number[]): [number, number] | null => (v.length === 0 ? null : [Math.min(...v), Math.max(...v)]);
+    return { label: s[0]?.label ?? t, ready: median(ready), rss: median(rss), readyRange: range(ready), rssRange: range(rss), n: s.length };
   };
   const sl = stats('sluice');
   const kf = stats('kafka');
-  rows.push([sl.label, fmt(sl.ready), fmt(sl.rss)]);
+  rows.push([sl.label, fmt(sl.ready), fmtRange(sl.readyRange), fmt(sl.rss), fmtRange(sl.rssRange)]);
   if (kf.n > 0) {
-    rows.push([kf.label, fmt(kf.ready), fmt(kf.rss)]);
-    rows.push(['sluice ÷ kafka', fmtRatio(ratio(sl.ready, kf.ready)), fmtRatio(ratio(sl.rss, kf.rss))]);
+    rows.push([kf.label, fmt(kf.ready), fmtRange(kf.readyRange), fmt(kf.rss), fmtRange(kf.rssRange)]);
+    rows.push(['sluice ÷ kafka', fmtRatio(ratio(sl.ready, kf.ready)), '', fmtRatio(ratio(sl.rss, kf.rss)), '']);
   }
   return {
     title: '5. Start to ready, idle RSS',
     notes: [
       'Ready = spawn → first answered ApiVersions + Metadata, empty data dir. Idle RSS after a quiet period, read from the broker process (node or java) itself.',
     ],
-    columns: ['broker', 'ready ms', 'idle RSS MiB'],
+    columns: ['broker', 'ready ms', 'ready min–max', 'idle RSS MiB', 'RSS min–max'],
     labelColumns: 1,
     rows,
   };
