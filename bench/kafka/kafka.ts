@@ -116,7 +116,12 @@ export function serverProperties(dataDir: string, ports: KafkaPorts, ssl?: Kafka
 
 /** Kafka's cluster id format: 16 random bytes, URL-safe base64 without padding. */
 export function newClusterId(): string {
-  return randomBytes(16).toString('base64url');
+  // Drawn again when it would start with '-', as Kafka's Uuid.randomUuid() does: the storage
+  // tool's command line (`format -t <id>`) reads such an id as an option and fails (1 in 64).
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 /** An SSL listener next to PLAINTEXT: its port and its ssl.* settings. */

@@ -106,6 +106,19 @@ export async function measureCell(
   }
 }
 
+/** Runs one broker session (start, warm-up, cells, stop). A broker that fails to start, or a
+ * session that fails outside a cell, is recorded as a failure and the run goes on: one JVM that
+ * would not start should not throw away the rest of a 40-minute run. */
+export async function brokerSession(ctx: Context, what: string, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    ctx.failures.push({ what, error });
+    ctx.log(`  FAILED ${what}: ${error.split('\n')[0]}`);
+  }
+}
+
 /** Flushes dirty pages so writeback from setup does not run inside a measurement. */
 export function syncDisks(): void {
   execFileSync('sync');

@@ -141,3 +141,9 @@ describe('vmstat', () => {
     expect(memoryWindow(null, end)).toBeNull();
   });
 });
+
+describe('kafka cluster ids', () => {
+  it('never start with "-", which the storage tool would read as an option', () => {
+    for (let i = 0; i < 5000; i++) expect(newClusterId().startsWith('-')).toBe(false);
+  });
+});

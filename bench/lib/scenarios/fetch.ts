@@ -14,7 +14,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { BrokerProcess } from '../broker.ts';
-import { type Context, makeProbeFile, measureCell, removeDir, scratchDir, sluiceBroker, syncDisks, warmUp, windowArgs } from '../context.ts';
+import { type Context, brokerSession, makeProbeFile, measureCell, removeDir, scratchDir, sluiceBroker, syncDisks, warmUp, windowArgs } from '../context.ts';
 import { runLoadgen } from '../loadgen.ts';
 import { type FetchCell, RECEIVERS, alternate, fetchCells } from '../profile.ts';
 import { type Cell, fetchMetrics, transferProbeMetrics } from '../results.ts';
@@ -188,12 +188,14 @@ export async function runFetch(ctx: Context): Promise<void> {
       await loader.stop();
     }
     if (kafkaDir !== null) {
-      const k = await ctx.kafka!.start(kafkaDir);
-      try {
-        await preload(ctx, k);
-      } finally {
-        await k.stop();
-      }
+      await brokerSession(ctx, 'fetch kafka preload', async () => {
+        const k = await ctx.kafka!.start(kafkaDir);
+        try {
+          await preload(ctx, k);
+        } finally {
+          await k.stop();
+        }
+      });
     }
     makeProbeFile(probeFile, p.fetch.dataBytes);
     const fanoutCells = cells.filter((c) => c.receiver.name === RECEIVERS[0]!.name && p.fetch.fanout.includes(c.consumers));
@@ -205,28 +207,33 @@ export async function runFetch(ctx: Context): Promise<void> {
       for (const session of alternate(sessions, rep)) {
         if (session.kind === 'kafka') {
           ctx.log(`fetch: Apache Kafka ${ctx.kafka!.version} (repetition ${rep + 1}/${p.reps})`);
-          const broker = await ctx.kafka!.start(kafkaDir!);
-          try {
-            await warmUp(ctx, broker);
-            for (const cell of alternate(cells, rep)) await brokerCell(ctx, broker, 'kafka', 'kafka', cell, rep);
-          } finally {
-            await broker.stop();
-          }
+          await brokerSession(ctx, `fetch kafka session repetition ${rep + 1}`, async () => {
+            const broker = await ctx.kafka!.start(kafkaDir!);
+            try {
+              await warmUp(ctx, broker);
+              for (const cell of alternate(cells, rep)) await brokerCell(ctx, broker, 'kafka', 'kafka', cell, rep);
+            } finally {
+              await broker.stop();
+            }
+          });
           continue;
         }
         const { mode, transferMode } = session.setup;
         ctx.log(`fetch: sluice ${mode} (repetition ${rep + 1}/${p.reps})`);
-        const broker = await sluiceBroker(ctx, dataDir, transferMode, DEFAULT_APPEND_MODE, session.setup.overrides);
-        try {
-          await warmUp(ctx, broker);
-          for (const cell of alternate(session.setup.fanoutOnly ? fanoutCells : cells, rep)) {
-            const runs = [() => brokerCell(ctx, broker, 'sluice', mode, cell, rep)];
-            if (!session.setup.fanoutOnly && p.fetch.probeStreams.includes(cell.consumers)) runs.push(() => probeCell(ctx, transferMode, cell, probeFile, rep));
-            for (const run of alternate(runs, rep)) await run();
+        await brokerSession(ctx, `fetch sluice ${mode} session repetition ${rep + 1}`, async () => {
+          const broker = await sluiceBroker(ctx, dataDir, transferMode, DEFAULT_APPEND_MODE, session.setup.overrides);
+          try {
+            await warmUp(ctx, broker);
+            for (const cell of alternate(session.setup.fanoutOnly ? fanoutCells : cells, rep)) {
+              const runs = [() => brokerCell(ctx, broker, 'sluice', mode, cell, rep)];
+              if (!session.setup.fanoutOnly && p.fetch.probeStreams.includes(cell.consumers))
+                runs.push(() => probeCell(ctx, transferMode, cell, probeFile, rep));
+              for (const run of alternate(runs, rep)) await run();
+            }
+          } finally {
+            await broker.stop();
           }
-        } finally {
-          await broker.stop();
-        }
+        });
       }
     }
   } finally {

@@ -6,7 +6,7 @@
 // over a run. The raw append probe of the matching mode runs right after each broker session.
 
 import type { BrokerProcess } from '../broker.ts';
-import { type Context, measureCell, removeDir, scratchDir, sluiceBroker, syncDisks, warmUp, windowArgs } from '../context.ts';
+import { type Context, brokerSession, measureCell, removeDir, scratchDir, sluiceBroker, syncDisks, warmUp, windowArgs } from '../context.ts';
 import { runLoadgen } from '../loadgen.ts';
 import { type Profile, type ProduceCell, alternate } from '../profile.ts';
 import { appendProbeMetrics, e2eMetrics, med, produceMetrics } from '../results.ts';
@@ -141,13 +141,15 @@ function sessions(ctx: Context): Session[] {
 /** Starts a broker for one session on `dir`, runs `body` after the warm-up, stops it. Kafka
  * restarts on the same directory (formatted once), Sluice on its fresh one. */
 async function withBroker(ctx: Context, session: Session, dir: string, body: (b: BrokerProcess) => Promise<void>): Promise<void> {
-  const broker = session === 'kafka' ? await ctx.kafka!.start(dir) : await sluiceBroker(ctx, dir, 'sendfile', session);
-  try {
-    await warmUp(ctx, broker);
-    await body(broker);
-  } finally {
-    await broker.stop();
-  }
+  await brokerSession(ctx, `${session} broker session`, async () => {
+    const broker = session === 'kafka' ? await ctx.kafka!.start(dir) : await sluiceBroker(ctx, dir, 'sendfile', session);
+    try {
+      await warmUp(ctx, broker);
+      await body(broker);
+    } finally {
+      await broker.stop();
+    }
+  });
 }
 
 /** Brokers interleaved per repetition (mmap, pwrite, Kafka; order alternating), each started
