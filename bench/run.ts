@@ -2,11 +2,13 @@
 // with --vs-kafka, against Apache Kafka), measured side by side in one run.
 //
 //   pnpm bench               full profile (the committed reference results come from this)
-//   pnpm bench --quick       about a minute: every table, short windows, one repetition
+//   pnpm bench --quick       a few minutes: every table, short windows, one repetition (a smoke run)
 //   pnpm bench --vs-kafka    adds Apache Kafka (jars fetched with Maven, cached outside git)
 //   --only fetch,produce,e2e,startup,sessions,tls,txn   a subset (e2e needs produce; tls and txn run only when named)
 //   --no-syscalls            do not attach perf to count the broker's syscalls
 //   --out DIR                where results go (default bench/results)
+//   --allow-dirty            let a full run start from a tree with uncommitted changes (its
+//                            results are then named …-DIRTY and say so); refused otherwise
 //
 // Prints progress, then the tables; writes bench/results/<run>.json (every figure and the
 // machine description) and one SVG chart per scenario next to it.
@@ -17,19 +19,20 @@ import { join, relative, resolve } from 'node:path';
 import { ensureKafkaJars, javaVersion, kafkaVersion, startKafka } from './kafka/kafka.ts';
 import type { Context, KafkaSide } from './lib/context.ts';
 import { ROOT, buildLoadgen } from './lib/loadgen.ts';
-import { describeMachine } from './lib/machine.ts';
+import { estimateRun } from './lib/estimate.ts';
+import { describeMachine, dirtyOverRun, gitState } from './lib/machine.ts';
 import { FULL, type Profile, QUICK } from './lib/profile.ts';
 import { e2eChart, fanoutChart, fetchChart, produceChart, startupChart } from './lib/report/charts.ts';
 import { type Chart, renderChart } from './lib/report/svg.ts';
-import { type Table, renderTable } from './lib/report/table.ts';
-import { Lookup, e2eTable, fanoutTable, fetchTable, produceTable, sessionsTable, startupTable, targetChecks, targetsTable } from './lib/report/tables.ts';
-import { runFetch } from './lib/scenarios/fetch.ts';
+import { tablesFor } from './lib/report/readme.ts';
+import { summarize } from './lib/report/summary.ts';
+import { renderTable } from './lib/report/table.ts';
+import { Lookup, targetChecks } from './lib/report/tables.ts';
+import { WRITER_COMPARISONS, runFetch } from './lib/scenarios/fetch.ts';
 import { runE2E, runProduce } from './lib/scenarios/produce.ts';
 import { runSessions } from './lib/scenarios/sessions.ts';
 import { runTls } from './lib/scenarios/tls.ts';
 import { runTxn } from './lib/scenarios/txn.ts';
-import { tlsTable } from './lib/report/tls-table.ts';
-import { txnTable } from './lib/report/txn-table.ts';
 import { type StartupSample, runStartup } from './lib/scenarios/startup.ts';
 import { syscallEvents } from './lib/syscalls.ts';
 
@@ -44,10 +47,11 @@ export interface Options {
   only: ScenarioName[];
   syscalls: boolean;
   outDir: string;
+  allowDirty: boolean;
 }
 
 export function parseOptions(argv: string[]): Options {
-  const o: Options = { profile: FULL, vsKafka: false, only: [...DEFAULT_SCENARIOS], syscalls: true, outDir: join(ROOT, 'bench', 'results') };
+  const o: Options = { profile: FULL, vsKafka: false, only: [...DEFAULT_SCENARIOS], syscalls: true, outDir: join(ROOT, 'bench', 'results'), allowDirty: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--')
@@ -56,6 +60,7 @@ export function parseOptions(argv: string[]): Options {
     else if (a === '--full') o.profile = FULL;
     else if (a === '--vs-kafka') o.vsKafka = true;
     else if (a === '--no-syscalls') o.syscalls = false;
+    else if (a === '--allow-dirty') o.allowDirty = true;
     else if (a === '--only' || a === '--out') {
       const v = argv[++i];
       if (v === undefined) throw new Error(`${a} needs a value`);
@@ -66,23 +71,38 @@ export function parseOptions(argv: string[]): Options {
         o.only = names as ScenarioName[];
       }
     } else if (a === '--help' || a === '-h') {
-      throw new Error('usage: pnpm bench [--quick] [--vs-kafka] [--only fetch,produce,e2e,startup,sessions,tls,txn] [--no-syscalls] [--out DIR]');
+      throw new Error(
+        'usage: pnpm bench [--quick] [--vs-kafka] [--only fetch,produce,e2e,startup,sessions,tls,txn] [--no-syscalls] [--out DIR] [--allow-dirty]',
+      );
     } else throw new Error(`unknown option ${a}; try --help`);
   }
   if (o.only.includes('e2e') && !o.only.includes('produce')) throw new Error('--only e2e needs produce too (its rates come from the produce scenario)');
   return o;
 }
 
-function runId(o: Options, at: Date): string {
+export function runId(o: Options, at: Date, dirty: boolean | null): string {
   const stamp = at
     .toISOString()
     .replace(/\.\d+Z$/, 'Z')
     .replace(/:/g, '-');
-  return `${stamp}-${o.profile.name}${o.vsKafka ? '-vs-kafka' : ''}`;
+  return `${stamp}-${o.profile.name}${o.vsKafka ? '-vs-kafka' : ''}${dirty === false ? '' : '-DIRTY'}`;
+}
+
+/** Why a run must not start from this tree, or null. Reference results come from a clean commit
+ * (the JSON records it): a full run from a dirty tree needs --allow-dirty, and is named so. */
+export function dirtyTreeRefusal(o: Options, dirty: boolean | null): string | null {
+  if (dirty === false || o.profile.name !== 'full' || o.allowDirty) return null;
+  return dirty === null
+    ? 'cannot tell whether the tree is clean (git status failed); a full run needs a clean commit (or --allow-dirty)'
+    : 'the tree has uncommitted changes; a full (reference) run needs a clean commit: commit or stash, or pass --allow-dirty (the results are then named …-DIRTY)';
 }
 
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
+  const gitAtStart = gitState();
+  const gitDirty = gitAtStart.dirty;
+  const refusal = dirtyTreeRefusal(o, gitDirty);
+  if (refusal !== null) throw new Error(refusal);
   const started = new Date();
   const t0 = performance.now();
   const log = (line: string) => {
@@ -90,6 +110,13 @@ async function main(): Promise<void> {
     process.stdout.write(`[${s}s] ${line}\n`);
   };
   log(`pnpm bench: ${o.profile.name} profile${o.vsKafka ? ', with Apache Kafka' : ''}; scenarios ${o.only.join(', ')}`);
+  if (gitDirty !== false) log('WARNING: uncommitted changes in the tree (or git status failed): these results are not a reference run (machine.gitDirty)');
+  const estimate = estimateRun({ profile: o.profile, vsKafka: o.vsKafka, only: o.only, writerComparisons: WRITER_COMPARISONS.length });
+  log(
+    `estimated duration on a 2-vCPU VM: ${Math.round(estimate.totalS / 60)} min (${Object.entries(estimate.byScenario)
+      .map(([k, v]) => `${k} ${Math.round(v)} s`)
+      .join(', ')}), plus the loadgen build`,
+  );
   log('building loadgen (cargo build --release -p loadgen)');
   await buildLoadgen();
 
@@ -115,7 +142,8 @@ async function main(): Promise<void> {
     failures: [],
     log,
   };
-  const machine = describeMachine(tmpRoot);
+  // The commit is the one the run started from; gitDirty is set again at the end (dirtyOverRun).
+  const machine = { ...describeMachine(tmpRoot), gitCommit: gitAtStart.commit, gitDirty };
   log(`machine: ${machine.cpuModel}, ${machine.cores} cores, Linux ${machine.kernel}, Node ${machine.node}, load ${machine.loadAverageAtStart.join(' ')}`);
 
   // Ctrl-C: the brokers (same process group) get the signal too; the scratch space, which can
@@ -139,34 +167,21 @@ async function main(): Promise<void> {
 
   const l = new Lookup(ctx.cells);
   const p = o.profile;
-  const tables: Table[] = [];
+  const tables = tablesFor(l, p, startup, o.only);
   const charts: Array<{ name: string; chart: Chart }> = [];
-  if (o.only.includes('fetch')) {
-    tables.push(fetchTable(l, p), fanoutTable(l, p));
-    charts.push({ name: 'fetch', chart: fetchChart(l, p) }, { name: 'fanout', chart: fanoutChart(l, p) });
-  }
-  if (o.only.includes('produce')) {
-    tables.push(produceTable(l, p));
-    charts.push({ name: 'produce', chart: produceChart(l, p) });
-  }
-  if (o.only.includes('e2e')) {
-    tables.push(e2eTable(l, p));
-    charts.push({ name: 'e2e', chart: e2eChart(l, p) });
-  }
-  if (o.only.includes('sessions')) tables.push(sessionsTable(l, p));
-  if (o.only.includes('tls')) tables.push(tlsTable(l));
-  if (o.only.includes('txn')) tables.push(txnTable(l));
-  if (startup.length > 0) {
-    tables.push(startupTable(startup));
-    charts.push({ name: 'startup', chart: startupChart(startup, p) });
-  }
+  if (o.only.includes('fetch')) charts.push({ name: 'fetch', chart: fetchChart(l, p) }, { name: 'fanout', chart: fanoutChart(l, p) });
+  if (o.only.includes('produce')) charts.push({ name: 'produce', chart: produceChart(l, p) });
+  if (o.only.includes('e2e')) charts.push({ name: 'e2e', chart: e2eChart(l, p) });
+  if (startup.length > 0) charts.push({ name: 'startup', chart: startupChart(startup, p) });
   const targets = targetChecks(l, p).filter((t) => t.value !== null);
-  if (targets.length > 0) tables.push(targetsTable(targets));
 
   process.stdout.write('\n');
   for (const t of tables) process.stdout.write(`${renderTable(t)}\n\n`);
+  for (const g of summarize(l, p, startup)) process.stdout.write(`${g.heading}. ${g.sentences.join(' ')}\n\n`);
 
-  const id = runId(o, started);
+  machine.gitDirty = dirtyOverRun(gitAtStart, gitState());
+  if (machine.gitDirty !== false) log('WARNING: the tree was not one clean commit throughout the run (machine.gitDirty): not a reference run');
+  const id = runId(o, started, machine.gitDirty);
   mkdirSync(o.outDir, { recursive: true });
   const chartFiles: string[] = [];
   for (const { name, chart } of charts) {
@@ -180,6 +195,7 @@ async function main(): Promise<void> {
     startedAt: started.toISOString(),
     finishedAt: new Date().toISOString(),
     durationS: Math.round((performance.now() - t0) / 100) / 10,
+    estimatedS: Math.round(estimate.totalS),
     options: { profile: p.name, vsKafka: o.vsKafka, only: o.only, syscalls: o.syscalls },
     profile: p,
     machine,

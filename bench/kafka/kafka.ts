@@ -118,6 +118,8 @@ export function serverProperties(dataDir: string, ports: KafkaPorts, ssl?: Kafka
  * Uuid.randomUuid, never one that starts with '-': the storage tool would read it as an option
  * (`-t -x…` failed one start in 64). */
 export function newClusterId(): string {
+  // Drawn again when it would start with '-', as Kafka's Uuid.randomUuid() does: the storage
+  // tool's command line (`format -t <id>`) reads such an id as an option and fails (1 in 64).
   for (;;) {
     const id = randomBytes(16).toString('base64url');
     if (!id.startsWith('-')) return id;

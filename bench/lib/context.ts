@@ -94,7 +94,7 @@ export async function measureCell(
 ): Promise<Cell | null> {
   try {
     const o = await observe(broker, args, { syscallEvents: broker === null ? null : ctx.syscallEvents });
-    const recorded: Cell = { ...cell, metrics: derive(o), broker: o.broker, syscallsNote: o.syscallsNote, client: o.client };
+    const recorded: Cell = { ...cell, metrics: derive(o), broker: o.broker, syscallsNote: o.syscallsNote, client: o.client, memory: o.memory };
     ctx.cells.push(recorded);
     return recorded;
   } catch (err) {
@@ -103,6 +103,19 @@ export async function measureCell(
     ctx.failures.push({ what, error });
     ctx.log(`  FAILED ${what}: ${error.split('\n')[0]}`);
     return null;
+  }
+}
+
+/** Runs one broker session (start, warm-up, cells, stop). A broker that fails to start, or a
+ * session that fails outside a cell, is recorded as a failure and the run goes on: one JVM that
+ * would not start should not throw away the rest of a 40-minute run. */
+export async function brokerSession(ctx: Context, what: string, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    ctx.failures.push({ what, error });
+    ctx.log(`  FAILED ${what}: ${error.split('\n')[0]}`);
   }
 }
 

@@ -33,6 +33,20 @@ export function cpuModel(cpuinfo: string): string {
   return m === null ? 'unknown' : m[1]!.trim();
 }
 
+/** The commit checked out and whether the tree has uncommitted changes (null: git failed). */
+export function gitState(): { commit: string | null; dirty: boolean | null } {
+  const status = tryRun('git', ['status', '--porcelain', '--untracked-files=no']);
+  return { commit: tryRun('git', ['rev-parse', 'HEAD']), dirty: status === null ? null : status !== '' };
+}
+
+/** Whether a run's code was the commit it started from throughout: brokers are spawned from the
+ * working tree during the run, so a change at any point (an edit, a commit, a checkout) makes its
+ * results a dirty tree's. */
+export function dirtyOverRun(start: { commit: string | null; dirty: boolean | null }, end: { commit: string | null; dirty: boolean | null }): boolean | null {
+  if (start.dirty === true || end.dirty === true || start.commit !== end.commit) return true;
+  return start.dirty === null || end.dirty === null ? null : false;
+}
+
 export function describeMachine(dataDir: string): Machine {
   let info = '';
   try {

@@ -6,6 +6,7 @@ import type { BrokerProcess } from './broker.ts';
 import { runLoadgen } from './loadgen.ts';
 import { type IoFields, type ProcSample, diffSamples, rssKb, sampleProcess } from './proc.ts';
 import { SyscallCounter } from './syscalls.ts';
+import { type MemoryWindow, type Vmstat, memoryWindow, readVmstat } from './vmstat.ts';
 
 /** What the broker process did during the measured span. */
 export interface BrokerWindow {
@@ -27,6 +28,8 @@ export interface Observation {
   broker: BrokerWindow | null;
   /** Why syscalls are missing, when they are. */
   syscallsNote: string | null;
+  /** The kernel's writeback and reclaim during the window (machine-wide). */
+  memory?: MemoryWindow | null;
 }
 
 export interface ObserveOptions {
@@ -38,7 +41,11 @@ export interface ObserveOptions {
 const RSS_POLL_MS = 200;
 
 export async function observe(broker: BrokerProcess | null, args: string[], opts: ObserveOptions): Promise<Observation> {
-  if (broker === null) return { client: await runLoadgen(args, {}, opts.timeoutMs), broker: null, syscallsNote: null };
+  const vm: { start: Vmstat | null; end: Vmstat | null } = { start: null, end: null };
+  if (broker === null) {
+    const client = await runLoadgen(args, { onMeasureStart: () => (vm.start = readVmstat()), onMeasureEnd: () => (vm.end = readVmstat()) }, opts.timeoutMs);
+    return { client, broker: null, syscallsNote: null, memory: memoryWindow(vm.start, vm.end) };
+  }
   const pid = broker.pid;
   let counter: SyscallCounter | null = null;
   let syscallsNote: string | null = opts.syscallEvents === null ? 'not counted (disabled)' : null;
@@ -69,12 +76,14 @@ export async function observe(broker: BrokerProcess | null, args: string[], opts
       {
         onMeasureStart: () => {
           if (counter !== null) enabled = counter.enable();
+          vm.start = readVmstat();
           edge.start = sampleProcess(pid);
           rssPeakKb = edge.start.vmRssKb;
           poll = setInterval(pollRss, RSS_POLL_MS);
         },
         onMeasureEnd: () => {
           edge.end = sampleProcess(pid);
+          vm.end = readVmstat();
           if (counter !== null) {
             const c = counter;
             const started = enabled;
@@ -99,7 +108,7 @@ export async function observe(broker: BrokerProcess | null, args: string[], opts
     if (result.confirmed && result.counts.total !== undefined) syscalls = result.counts;
     else syscallsNote = 'perf did not confirm the window';
   }
-  if (start === null || end === null) return { client, broker: null, syscallsNote: 'loadgen announced no window' };
+  if (start === null || end === null) return { client, broker: null, syscallsNote: 'loadgen announced no window', memory: null };
   const d = diffSamples(start, end);
   return {
     client,
@@ -115,5 +124,6 @@ export async function observe(broker: BrokerProcess | null, args: string[], opts
       syscalls,
     },
     syscallsNote,
+    memory: memoryWindow(vm.start, vm.end),
   };
 }

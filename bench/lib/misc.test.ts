@@ -3,6 +3,7 @@ import { JVM_OPTIONS, kafkaVersion, newClusterId, serverProperties } from '../ka
 import { clusterNodeProperties } from '../kafka/kafka-cluster.ts';
 import { parseOptions } from '../run.ts';
 import { cpuModel } from './machine.ts';
+import { memoryWindow, parseVmstat } from './vmstat.ts';
 import { FULL, QUICK } from './profile.ts';
 import { fetchMetrics, socketWrites } from './results.ts';
 import { parsePerfCsv } from './syscalls.ts';
@@ -124,5 +125,25 @@ describe('machine description', () => {
   it('finds the CPU model line', () => {
     expect(cpuModel('processor\t: 0\nmodel name\t: AMD EPYC 7B13\nflags\t: x\n')).toBe('AMD EPYC 7B13');
     expect(cpuModel('')).toBe('unknown');
+  });
+});
+
+describe('vmstat', () => {
+  it('a memory window counts pages written back and reclaimed as bytes', () => {
+    const start = parseVmstat('nr_free_pages 100\nnr_written 10\npgsteal_kswapd 5\npgsteal_direct 1\n');
+    const end = parseVmstat('nr_free_pages 50\nnr_written 30\npgsteal_kswapd 8\npgsteal_direct 2\n');
+    expect(memoryWindow(start, end)).toEqual({
+      writtenBackBytes: 20 * 4096,
+      reclaimedBytes: 4 * 4096,
+      directReclaimedBytes: 4096,
+      freeBytesAtStart: 100 * 4096,
+    });
+    expect(memoryWindow(null, end)).toBeNull();
+  });
+});
+
+describe('kafka cluster ids', () => {
+  it('never start with "-", which the storage tool would read as an option', () => {
+    for (let i = 0; i < 5000; i++) expect(newClusterId().startsWith('-')).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-// What a run measures and for how long. `quick` (about a minute) gives the shape of every table
+// What a run measures and for how long. `quick` (a few minutes; lib/estimate.ts) gives the shape of every table
 // with short windows and one repetition; `full` is what the committed reference results come
 // from: longer windows, three repetitions in alternating order, more data, and raw probes for
 // every consumer count.
@@ -27,6 +27,8 @@ export interface ProduceCell {
   acks: number;
   recordBytes: number;
   batchBytes: number;
+  /** Producer connections when not the profile's `produce.connections` (the 4-connection cells). */
+  connections?: number;
 }
 
 export interface Profile {
@@ -54,11 +56,19 @@ export interface Profile {
   };
   produce: {
     cells: readonly ProduceCell[];
+    /** Cells with more producer connections, run for the default append mode and Kafka only:
+     * Kafka reads one request per connection at a time (its queued.max.requests is a
+     * broker-wide queue), Sluice pipelines up to queued.max.requests per connection, so a
+     * one-connection cell alone would compare pipelining, not brokers. */
+    connectionCells: readonly ProduceCell[];
     connections: number;
     inFlight: number;
   };
   e2e: {
+    /** Percentages of the shared rate (the lowest produce maximum of all brokers and modes). */
     ratePcts: readonly number[];
+    /** Percentages of each broker's (and mode's) own produce maximum. */
+    ownPcts: readonly number[];
     /** The produce cell whose maximum rate the percentages refer to. */
     base: ProduceCell;
     maxWaitMs: number;
@@ -88,10 +98,17 @@ function produceMatrix(): ProduceCell[] {
   return cells;
 }
 
+/** 1 KiB records, both acks, both batch sizes, over 4 connections. */
+function connectionMatrix(connections: number): ProduceCell[] {
+  const cells: ProduceCell[] = [];
+  for (const acks of [1, -1]) for (const batchBytes of [16 * KiB, MiB]) cells.push({ acks, recordBytes: KiB, batchBytes, connections });
+  return cells;
+}
+
 const common = {
   partitions: 4,
-  produce: { cells: produceMatrix(), connections: 1, inFlight: 8 },
-  e2e: { ratePcts: [10, 50, 80], base: { acks: 1, recordBytes: KiB, batchBytes: 16 * KiB }, maxWaitMs: 500 },
+  produce: { cells: produceMatrix(), connectionCells: connectionMatrix(4), connections: 1, inFlight: 8 },
+  e2e: { ratePcts: [10, 50, 80], ownPcts: [50], base: { acks: 1, recordBytes: KiB, batchBytes: 16 * KiB }, maxWaitMs: 500 },
 } as const;
 
 export const QUICK: Profile = {
@@ -122,7 +139,9 @@ export const FULL: Profile = {
   reps: 3,
   brokerWarmupS: 3,
   warmupS: 1,
-  measureS: 5,
+  // 4 s windows (5 until issue 21): with Kafka restarted per repetition, the connection and
+  // own-load cells, the full run stays within 45 minutes here (lib/estimate.ts).
+  measureS: 4,
   partitions: common.partitions,
   fetch: {
     dataBytes: GiB,

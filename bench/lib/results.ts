@@ -2,6 +2,7 @@
 // the figures derived from them, and the medians over repetitions that the tables print.
 
 import type { BrokerWindow, Observation } from './measure.ts';
+import type { MemoryWindow } from './vmstat.ts';
 import { median } from './units.ts';
 
 export type Scenario = 'fetch' | 'produce' | 'e2e' | 'sessions' | 'tls' | 'txn';
@@ -36,6 +37,10 @@ export interface Metrics {
   /** Fetch sessions scenario: fetch requests answered per second, and broker CPU per request. */
   fetchesPerS?: number;
   brokerCpuUsPerFetch?: number;
+  /** Produce and append probes: bytes the page cache wrote back to disk, and reclaimed, during the
+   * window per byte appended (machine-wide /proc/vmstat; see vmstat.ts). */
+  writebackPerByte?: number;
+  reclaimPerByte?: number;
   /** Transactional produce: committed transactions per second and EndTxn latency. */
   txnPerS?: number;
   commitP50Us?: number;
@@ -54,6 +59,8 @@ export interface Cell {
   broker: BrokerWindow | null;
   syscallsNote: string | null;
   client: any;
+  /** The kernel's writeback and reclaim during the window (absent in older result files). */
+  memory?: MemoryWindow | null;
 }
 
 const GB = 1e9;
@@ -119,8 +126,14 @@ export function produceMetrics(o: Observation): Metrics {
     produceP99Us: p.latency_us.p99_us,
     produceP999Us: p.latency_us.p999_us,
     clientCpuSPerGB: perGB(clientCpu(o.client), p.bytes),
+    ...memoryMetrics(o.memory, p.bytes),
     ...brokerMetrics(o.broker, p.bytes),
   };
+}
+
+function memoryMetrics(m: MemoryWindow | null | undefined, bytes: number): Partial<Metrics> {
+  if (m === null || m === undefined || bytes <= 0) return {};
+  return { writebackPerByte: m.writtenBackBytes / bytes, reclaimPerByte: m.reclaimedBytes / bytes };
 }
 
 export function e2eMetrics(o: Observation): Metrics {
@@ -153,8 +166,8 @@ export function transferProbeMetrics(j: any): Metrics {
   return { mbPerS: j.mb_per_s, readsPerGB: perGB(j.read_calls, j.bytes), ...threadMetrics(j.sender_thread, j.bytes) };
 }
 
-export function appendProbeMetrics(j: any): Metrics {
-  return { mbPerS: j.mb_per_s, ...threadMetrics(j.thread, j.bytes) };
+export function appendProbeMetrics(j: any, memory?: MemoryWindow | null): Metrics {
+  return { mbPerS: j.mb_per_s, ...threadMetrics(j.thread, j.bytes), ...memoryMetrics(memory, j.bytes) };
 }
 
 function sameKey(a: Record<string, string | number>, b: Record<string, string | number>): boolean {

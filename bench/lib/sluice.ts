@@ -10,6 +10,8 @@ export const TRANSFER_MODES = ['sendfile', 'splice', 'copy'] as const;
 export const APPEND_MODES = ['mmap', 'pwrite'] as const;
 export type TransferMode = (typeof TRANSFER_MODES)[number];
 export type AppendMode = (typeof APPEND_MODES)[number];
+/** `sluice.log.append.mode`'s default, the mode every cell that is not about append modes runs. */
+export const DEFAULT_APPEND_MODE: AppendMode = 'pwrite';
 
 const SLUICE_BIN = join(ROOT, 'packages', 'cli', 'bin', 'sluice.js');
 
@@ -31,9 +33,9 @@ export async function startSluice(opts: SluiceOptions): Promise<BrokerProcess> {
     'sluice.transfer.mode': opts.transferMode,
     'sluice.log.append.mode': opts.appendMode,
     'sluice.log.level': 'warn',
-    // No metrics listener: several brokers may start one after another on this machine and
-    // nothing here scrapes it.
-    'sluice.metrics.listener': '',
+    // The metrics endpoint is on, as by default (issue 21: the benchmark measures the default
+    // configuration), on a free port (port 0) since brokers start one after another here.
+    'sluice.metrics.listener': 'http://127.0.0.1:0/metrics',
     ...more,
   };
   const args = [SLUICE_BIN, 'start'];

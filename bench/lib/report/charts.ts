@@ -4,7 +4,7 @@ import type { Profile } from '../profile.ts';
 import { RECEIVERS } from '../profile.ts';
 import type { Metrics } from '../results.ts';
 import { SINGLE_WRITER_MODE, WRITER_COMPARISONS, fetchKey } from '../scenarios/fetch.ts';
-import { cellLabel, produceKey } from '../scenarios/produce.ts';
+import { cellLabel, e2eKey, e2eLoads, produceKey } from '../scenarios/produce.ts';
 import type { StartupSample } from '../scenarios/startup.ts';
 import { APPEND_MODES, TRANSFER_MODES } from '../sluice.ts';
 import { median, sizeLabel } from '../units.ts';
@@ -121,10 +121,13 @@ export function produceChart(l: Lookup, p: Profile): Chart {
 export function e2eChart(l: Lookup, p: Profile): Chart {
   const specs: SeriesSpec[] = APPEND_MODES.map((m) => ({ name: m, target: 'sluice' as const, mode: m }));
   if (l.has('kafka')) specs.push({ name: 'kafka', target: 'kafka', mode: 'kafka' });
-  const keys = p.e2e.ratePcts.map((pct) => ({ label: `${pct}% of max`, key: { ratePct: pct } }));
+  const keys = e2eLoads(p).map((load) => ({ label: `${load.pct}% of ${load.of} max`, key: e2eKey(load) }));
   return {
     title: 'End-to-end latency: produce → consumer receives',
-    subtitle: subtitle(p, `${cellLabel(p.e2e.base)}; 100% = each broker's own maximum from the produce scenario.`),
+    subtitle: subtitle(
+      p,
+      `${cellLabel(p.e2e.base)}; shared max = the lowest produce maximum of all brokers and modes, own max = each one's own (produce scenario).`,
+    ),
     series: series(specs),
     panels: [
       { title: 'p50, ms', groups: groups(l, 'e2e', specs, keys, 'e2eP50Us', 1 / 1000), scale: 'log' },

@@ -97,7 +97,7 @@ describe('tables', () => {
     ];
     const t = produceTable(new Lookup(cells), FULL);
     const row = t.rows.find((r) => r[0] === 'acks=1 1KiB/1MiB' && r[1] === 'mmap')!;
-    expect(row[t.columns.indexOf('÷write() limit')]).toBe('38%');
+    expect(row[t.columns.indexOf('÷raw write()')]).toBe('38%');
     expect(row[t.columns.indexOf('mmap ÷pwrite')]).toBe('0.50×');
     expect(row[t.columns.indexOf('p99 ms')]).toBe('2.00');
     expect(t.notes[0]).toContain('800 MB/s');

@@ -3,7 +3,9 @@
 // and re-read by every broker start: Sluice in each transfer mode (alternating order per
 // repetition), each cell next to the raw transfer probe of the same mode, receiver and stream
 // count, measured right after or right before it. With --vs-kafka, Apache Kafka reads its own
-// copy of the same data set afterwards.
+// copy of the same data set, restarted per repetition and interleaved with Sluice's setups.
+// Sluice runs its defaults (pwrite append mode, metrics endpoint on): the append mode does not
+// change how a fetch reads the page cache, so no mmap row is measured here.
 // The fan-out cells also run sendfile with one writer thread (`sendfile-1thread`) and with the
 // writer as it was before issue 21 (one thread, the kernel's autotuned send buffer:
 // `sendfile-1thread-autobuf`), so each run shows what the writer threads and the bounded send
@@ -12,11 +14,11 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { BrokerProcess } from '../broker.ts';
-import { type Context, makeProbeFile, measureCell, removeDir, scratchDir, sluiceBroker, syncDisks, warmUp, windowArgs } from '../context.ts';
+import { type Context, brokerSession, makeProbeFile, measureCell, removeDir, scratchDir, sluiceBroker, syncDisks, warmUp, windowArgs } from '../context.ts';
 import { runLoadgen } from '../loadgen.ts';
 import { type FetchCell, RECEIVERS, alternate, fetchCells } from '../profile.ts';
 import { type Cell, fetchMetrics, transferProbeMetrics } from '../results.ts';
-import { TRANSFER_MODES, type TransferMode } from '../sluice.ts';
+import { DEFAULT_APPEND_MODE, TRANSFER_MODES, type TransferMode } from '../sluice.ts';
 import { fmt, sizeLabel } from '../units.ts';
 
 export const FETCH_TOPIC = 'bench-fetch';
@@ -161,61 +163,82 @@ async function probeCell(ctx: Context, mode: TransferMode, cell: FetchCell, file
   if (c !== null) ctx.log(`  raw ${mode} ${cell.receiver.name} ×${cell.consumers}: ${line(c)}`);
 }
 
+/** One broker session of a repetition: a Sluice setup, or Apache Kafka. */
+type FetchSession = { kind: 'sluice'; setup: SluiceSetup } | { kind: 'kafka' };
+
+/**
+ * Every broker is started, warmed up and stopped once per repetition, and the brokers take
+ * turns within a repetition (Sluice's setups and Kafka interleaved, order alternating per
+ * repetition): one JVM serving every cell after one warm-up made Kafka's cells depend on how
+ * long it had run, and a broker run after another one gets a warmer machine.
+ */
 export async function runFetch(ctx: Context): Promise<void> {
   const p = ctx.profile;
   const cells = fetchCells(p);
   const dataDir = scratchDir(ctx, 'sluice-fetch-');
+  const kafkaDir = ctx.kafka === null ? null : scratchDir(ctx, 'kafka-fetch-');
   const probeFile = join(ctx.tmpRoot, 'probe-transfer.dat');
   try {
     ctx.log('fetch: preparing the hot data set');
-    const loader = await sluiceBroker(ctx, dataDir, 'sendfile', 'mmap');
+    // Written by a broker in the default append mode, as every cell reads it in that mode.
+    const loader = await sluiceBroker(ctx, dataDir, 'sendfile', DEFAULT_APPEND_MODE);
     try {
       await preload(ctx, loader);
     } finally {
       await loader.stop();
     }
+    if (kafkaDir !== null) {
+      await brokerSession(ctx, 'fetch kafka preload', async () => {
+        const k = await ctx.kafka!.start(kafkaDir);
+        try {
+          await preload(ctx, k);
+        } finally {
+          await k.stop();
+        }
+      });
+    }
     makeProbeFile(probeFile, p.fetch.dataBytes);
     const fanoutCells = cells.filter((c) => c.receiver.name === RECEIVERS[0]!.name && p.fetch.fanout.includes(c.consumers));
+    const sessions: FetchSession[] = [
+      ...setups().map((setup) => ({ kind: 'sluice' as const, setup })),
+      ...(kafkaDir === null ? [] : [{ kind: 'kafka' as const }]),
+    ];
     for (let rep = 0; rep < p.reps; rep++) {
-      for (const setup of alternate(setups(), rep)) {
-        const { mode, transferMode } = setup;
-        ctx.log(`fetch: sluice ${mode} (repetition ${rep + 1}/${p.reps})`);
-        const broker = await sluiceBroker(ctx, dataDir, transferMode, 'mmap', setup.overrides);
-        try {
-          await warmUp(ctx, broker);
-          for (const cell of alternate(setup.fanoutOnly ? fanoutCells : cells, rep)) {
-            const runs = [() => brokerCell(ctx, broker, 'sluice', mode, cell, rep)];
-            if (!setup.fanoutOnly && p.fetch.probeStreams.includes(cell.consumers)) runs.push(() => probeCell(ctx, transferMode, cell, probeFile, rep));
-            for (const run of alternate(runs, rep)) await run();
-          }
-        } finally {
-          await broker.stop();
+      for (const session of alternate(sessions, rep)) {
+        if (session.kind === 'kafka') {
+          ctx.log(`fetch: Apache Kafka ${ctx.kafka!.version} (repetition ${rep + 1}/${p.reps})`);
+          await brokerSession(ctx, `fetch kafka session repetition ${rep + 1}`, async () => {
+            const broker = await ctx.kafka!.start(kafkaDir!);
+            try {
+              await warmUp(ctx, broker);
+              for (const cell of alternate(cells, rep)) await brokerCell(ctx, broker, 'kafka', 'kafka', cell, rep);
+            } finally {
+              await broker.stop();
+            }
+          });
+          continue;
         }
+        const { mode, transferMode } = session.setup;
+        ctx.log(`fetch: sluice ${mode} (repetition ${rep + 1}/${p.reps})`);
+        await brokerSession(ctx, `fetch sluice ${mode} session repetition ${rep + 1}`, async () => {
+          const broker = await sluiceBroker(ctx, dataDir, transferMode, DEFAULT_APPEND_MODE, session.setup.overrides);
+          try {
+            await warmUp(ctx, broker);
+            for (const cell of alternate(session.setup.fanoutOnly ? fanoutCells : cells, rep)) {
+              const runs = [() => brokerCell(ctx, broker, 'sluice', mode, cell, rep)];
+              if (!session.setup.fanoutOnly && p.fetch.probeStreams.includes(cell.consumers))
+                runs.push(() => probeCell(ctx, transferMode, cell, probeFile, rep));
+              for (const run of alternate(runs, rep)) await run();
+            }
+          } finally {
+            await broker.stop();
+          }
+        });
       }
     }
   } finally {
     removeDir(dataDir);
+    if (kafkaDir !== null) removeDir(kafkaDir);
     removeDir(probeFile);
-  }
-  if (ctx.kafka !== null) await runFetchKafka(ctx, cells);
-}
-
-async function runFetchKafka(ctx: Context, cells: FetchCell[]): Promise<void> {
-  const kafka = ctx.kafka!;
-  const workDir = scratchDir(ctx, 'kafka-fetch-');
-  try {
-    ctx.log(`fetch: Apache Kafka ${kafka.version}`);
-    const broker = await kafka.start(workDir);
-    try {
-      await warmUp(ctx, broker);
-      await preload(ctx, broker);
-      for (let rep = 0; rep < ctx.profile.reps; rep++) {
-        for (const cell of alternate(cells, rep)) await brokerCell(ctx, broker, 'kafka', 'kafka', cell, rep);
-      }
-    } finally {
-      await broker.stop();
-    }
-  } finally {
-    removeDir(workDir);
   }
 }

@@ -189,7 +189,13 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
     doc: "Most record bytes one Fetch response carries, whatever the request's max_bytes (Kafka's 55 MiB); the first batch is still sent whole (KIP-74).",
     validator: atLeast(1024),
   },
-  { name: 'queued.max.requests', type: 'int', default: 500, doc: 'Requests in flight per connection before reading pauses.', validator: atLeast(1) },
+  {
+    name: 'queued.max.requests',
+    type: 'int',
+    default: 500,
+    doc: "Requests in flight per connection before reading that connection pauses (Sluice pipelines each connection up to this). Kafka's queued.max.requests is broker-wide: the request queue between its network and handler threads, while it reads one request per connection at a time.",
+    validator: atLeast(1),
+  },
   {
     name: 'socket.send.buffer.bytes',
     type: 'int',
