@@ -29,8 +29,9 @@ use super::{ConnId, Shared, lock};
 use crate::{FileRange, residency};
 
 /// How far past a warmed range the pool asks the kernel to read ahead (fadvise WILLNEED, not
-/// waited for): a reader catching up asks for the next range next.
-pub(super) const READ_AHEAD_BYTES: u64 = 1 << 20;
+/// waited for): a reader catching up asks for the next range next, and finds it in memory
+/// instead of waiting a pool round trip per fetch (why 4 MiB: crates/sluice-log/README.md).
+pub(super) const READ_AHEAD_BYTES: u64 = 4 << 20;
 /// The pool threads' read buffer.
 pub(super) const WARM_BUFFER_BYTES: usize = 256 << 10;
 
