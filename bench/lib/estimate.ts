@@ -6,6 +6,7 @@
 // measured; these costs give 1,858 s for that run's cells: about 7% high, on purpose).
 
 import { fetchCells } from './profile.ts';
+import { coldSettings } from './scenarios/cold-reader.ts';
 import type { Profile } from './profile.ts';
 import { TRANSFER_MODES, APPEND_MODES } from './sluice.ts';
 
@@ -61,6 +62,13 @@ export function estimateRun(o: EstimateInput): { byScenario: Record<string, numb
   if (o.only.includes('sessions')) {
     const s = p.sessions;
     by.sessions = sluiceSession + preload(s.dataBytes) * 2 + p.reps * 4 * (s.warmupS + s.measureS + CELL_OVERHEAD_S);
+  }
+  if (o.only.includes('cold')) {
+    // Per broker: one session, the cold topic written once, then per repetition a cell without
+    // and one with the cold reader (each also drops the topic's pages first: ~1 s).
+    const c = coldSettings(p.name);
+    const cells = 2 * (c.warmupS + c.measureS + CELL_OVERHEAD_S + 1);
+    by.cold = sluiceSession + preload(c.coldBytes) + p.reps * cells + k * (kafkaSession + preload(c.coldBytes) + p.reps * cells);
   }
   const totalS = Object.values(by).reduce((a, b) => a + b, 0);
   return { byScenario: by, totalS };

@@ -5,7 +5,7 @@ import type { BrokerWindow, Observation } from './measure.ts';
 import type { MemoryWindow } from './vmstat.ts';
 import { median } from './units.ts';
 
-export type Scenario = 'fetch' | 'produce' | 'e2e' | 'sessions' | 'tls' | 'txn';
+export type Scenario = 'fetch' | 'produce' | 'e2e' | 'sessions' | 'tls' | 'txn' | 'cold';
 /** sluice and kafka are brokers; probe is a raw loadgen probe with no broker. */
 export type Target = 'sluice' | 'kafka' | 'probe';
 
@@ -45,6 +45,8 @@ export interface Metrics {
   txnPerS?: number;
   commitP50Us?: number;
   commitP99Us?: number;
+  /** Cold reader scenario: the MB/s of the consumer reading dropped pages. */
+  coldMbPerS?: number;
 }
 
 export interface Cell {

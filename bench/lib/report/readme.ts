@@ -18,6 +18,7 @@ import { summarize } from './summary.ts';
 import type { Table } from './table.ts';
 import { Lookup, e2eTable, fanoutTable, fetchTable, produceTable, sessionsTable, startupTable, targetChecks, targetsTable } from './tables.ts';
 import { tlsTable } from './tls-table.ts';
+import { coldReaderTable } from '../scenarios/cold-reader.ts';
 import { txnTable } from './txn-table.ts';
 
 export const BENCH_README = join(ROOT, 'bench', 'README.md');
@@ -51,6 +52,7 @@ export function tablesFor(l: Lookup, p: Profile, startup: readonly StartupSample
   if (only.includes('sessions')) tables.push(sessionsTable(l, p));
   if (only.includes('tls')) tables.push(tlsTable(l));
   if (only.includes('txn')) tables.push(txnTable(l));
+  if (only.includes('cold')) tables.push(coldReaderTable(l));
   if (startup.length > 0) tables.push(startupTable(startup));
   const targets = targetChecks(l, p).filter((t) => t.value !== null);
   if (targets.length > 0) tables.push(targetsTable(targets));

@@ -16,6 +16,7 @@ pub mod log;
 mod mmap;
 pub mod producer;
 pub mod records;
+pub mod residency;
 pub mod segment;
 pub mod storage;
 pub mod transfer;

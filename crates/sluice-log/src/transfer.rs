@@ -153,7 +153,7 @@ impl FileCursor {
     }
 
     /// File position of the next byte to send.
-    fn next_position(&self) -> u64 {
+    pub(crate) fn next_position(&self) -> u64 {
         self.range.position() + self.sent
     }
 

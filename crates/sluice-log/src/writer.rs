@@ -34,6 +34,10 @@
 //!   the fewest connections when it registers), so one thread finishes all of its queued sends
 //!   and its events keep their order. Several threads let a fan-out to many connections use
 //!   every core (bench/README.md, "Where fetch time goes").
+//! - Cold ranges: before writing a file range the writer checks that the part it is about to
+//!   write is in the page cache (one cachestat); a cold one is warmed by a small pool of
+//!   threads (`cold_read_threads`) while the connection waits — its later sends behind it,
+//!   other connections untouched — and then sent by its epoll thread (`cold.rs`).
 //! - `send_buffer_bytes`: SO_SNDBUF set on each registered socket (Kafka's
 //!   `socket.send.buffer.bytes`); `None` leaves the kernel's autotuning.
 //!
@@ -43,6 +47,7 @@
 //! at a time (they are behind a mutex). `close()` (or drop) stops and joins the threads and
 //! closes every connection; it must not be called from inside a callback.
 
+mod cold;
 mod connection;
 mod poller;
 mod shard;
@@ -62,6 +67,7 @@ use std::thread::ThreadId;
 
 use crate::transfer::{self, SplicePipe};
 use crate::{Error, FileRange};
+use cold::ColdReads;
 use connection::{Connection, SendOutcome, Transport};
 pub use connection::{TlsEvent, TlsEventSink, TlsOptions};
 use poller::Poller;
@@ -133,7 +139,15 @@ pub struct WriterConfig {
     /// SO_SNDBUF for every registered socket (the kernel doubles it); `None` (the default here)
     /// leaves the socket as it is, with the kernel's autotuning.
     pub send_buffer_bytes: Option<usize>,
+    /// Threads that bring cold file ranges into the page cache so that no sending thread waits
+    /// on the disk (`writer/cold.rs`). 0 turns the residency probe off: ranges are sent at once,
+    /// blocking the sending thread on a cold one. Default `DEFAULT_COLD_READ_THREADS`.
+    pub cold_read_threads: usize,
 }
+
+/// Cold-read threads by default: two reads in flight keep a virtual disk busy while one
+/// catching-up consumer per thread is served; more readers than that take turns.
+pub const DEFAULT_COLD_READ_THREADS: usize = 2;
 
 impl WriterConfig {
     pub fn new(mode: WriterMode) -> WriterConfig {
@@ -146,6 +160,7 @@ impl WriterConfig {
             copy_buffer_bytes: 1 << 20,
             threads: default_threads(),
             send_buffer_bytes: None,
+            cold_read_threads: DEFAULT_COLD_READ_THREADS,
         }
     }
 }
@@ -222,6 +237,8 @@ struct Shared {
     tls_options: TlsOptions,
     /// Whether TLS connections may be registered (a TLS event sink was given).
     serves_tls: bool,
+    /// The cold-read pool's queue and counters (its threads are in `Writer::threads`).
+    cold_reads: ColdReads,
 }
 
 impl Writer {
@@ -300,6 +317,7 @@ impl Writer {
             inline_copy_buffer: Mutex::new(inline_copy_buffer),
             serves_tls: on_tls.is_some(),
             tls_options,
+            cold_reads: ColdReads::new(),
         });
         let sink = Arc::new(Mutex::new(sink));
         let on_tls = on_tls.map(|on_tls| Arc::new(Mutex::new(on_tls)));
@@ -331,8 +349,30 @@ impl Writer {
                 }
             }
         }
+        let thread_ids = threads.iter().map(|t| t.thread().id()).collect();
+        for index in 0..shared.config.cold_read_threads {
+            let pool_shared = shared.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("sluice-cold-{index}"))
+                .spawn(move || cold::run(pool_shared));
+            match spawned {
+                Ok(handle) => threads.push(handle),
+                Err(source) => {
+                    let writer = Writer {
+                        thread_ids,
+                        shared,
+                        threads: Mutex::new(threads),
+                    };
+                    writer.close();
+                    return Err(Error::TransferIo {
+                        op: "spawn cold-read thread",
+                        source,
+                    });
+                }
+            }
+        }
         Ok(Writer {
-            thread_ids: threads.iter().map(|t| t.thread().id()).collect(),
+            thread_ids,
             shared,
             threads: Mutex::new(threads),
         })
@@ -467,6 +507,7 @@ impl Writer {
             copy_buffer: copy_buffer
                 .as_deref_mut()
                 .map_or(&mut [], Vec::as_mut_slice),
+            cold_reads: self.shared.cold_reads(),
         };
         match connection.send(&mut transport, &self.shared.config, plan, token)? {
             SendOutcome::Written => Ok(0),
@@ -505,8 +546,22 @@ impl Writer {
         Ok(dropped)
     }
 
+    /// Test hook: while `held`, the cold-read pool starts no job, so a connection whose range
+    /// was found cold stays deferred (tests show what goes on meanwhile).
+    #[doc(hidden)]
+    pub fn hold_cold_reads(&self, held: bool) {
+        self.shared.cold_reads.hold(held);
+    }
+
     pub fn stats(&self) -> WriterStats {
-        self.shared.counters.snapshot()
+        let cold = &self.shared.cold_reads;
+        WriterStats {
+            cold_ranges_deferred: cold.deferred.load(Relaxed),
+            cold_bytes_warmed: cold.warmed_bytes.load(Relaxed),
+            cold_wait_micros: cold.wait_micros.load(Relaxed),
+            residency_probes: cold.probes.load(Relaxed),
+            ..self.shared.counters.snapshot()
+        }
     }
 
     /// Stops the epoll threads and closes every connection (queued sends are dropped without
@@ -522,6 +577,7 @@ impl Writer {
         for shard in &self.shared.shards {
             shard.wake();
         }
+        self.shared.cold_reads.close();
         for handle in std::mem::take(&mut *lock(&self.threads)) {
             handle.join().expect("writer thread panicked");
         }
@@ -555,6 +611,11 @@ impl Drop for Writer {
 }
 
 impl Shared {
+    /// The cold-read pool for transports, when it has threads.
+    fn cold_reads(&self) -> Option<&ColdReads> {
+        (self.config.cold_read_threads > 0).then_some(&self.cold_reads)
+    }
+
     fn connection(&self, conn: ConnId) -> Result<Arc<Mutex<Connection>>, Error> {
         lock(&self.connections)
             .get(&conn)

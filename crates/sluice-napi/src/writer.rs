@@ -62,6 +62,9 @@ pub struct NativeWriterOptions {
     pub threads: Option<u32>,
     /// SO_SNDBUF set on every registered socket; absent or -1: the kernel's autotuning.
     pub send_buffer_bytes: Option<i32>,
+    /// Threads that warm cold file ranges before they are sent (default 2; 0: no residency
+    /// probe, cold ranges block the sending thread).
+    pub cold_read_threads: Option<u32>,
 }
 
 #[napi]
@@ -230,6 +233,10 @@ impl NativeConnectionWriter {
             tls_plaintext_bytes: s.tls_plaintext_bytes as f64,
             tls_bytes: s.tls_bytes as f64,
             tls_syscalls: s.tls_syscalls as f64,
+            cold_ranges_deferred: s.cold_ranges_deferred as f64,
+            cold_bytes_warmed: s.cold_bytes_warmed as f64,
+            cold_wait_micros: s.cold_wait_micros as f64,
+            residency_probes: s.residency_probes as f64,
         }
     }
 
@@ -267,6 +274,12 @@ pub struct NativeWriterStats {
     pub tls_plaintext_bytes: f64,
     pub tls_bytes: f64,
     pub tls_syscalls: f64,
+    /// Cold reads: ranges not in the page cache handed to the cold-read pool, bytes it read in,
+    /// microseconds those sends waited for it in all, residency probes before file writes.
+    pub cold_ranges_deferred: f64,
+    pub cold_bytes_warmed: f64,
+    pub cold_wait_micros: f64,
+    pub residency_probes: f64,
 }
 
 /// A listener's TLS server config, built once from Kafka's `ssl.*` settings (see
@@ -450,6 +463,9 @@ fn writer_config(
             return Err(JsError::new("InvalidArg", "threads must be at least 1"));
         }
         config.threads = threads as usize;
+    }
+    if let Some(threads) = options.cold_read_threads {
+        config.cold_read_threads = threads as usize;
     }
     config.send_buffer_bytes = match options.send_buffer_bytes {
         None | Some(-1) => None,

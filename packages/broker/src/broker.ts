@@ -204,6 +204,7 @@ export class Broker {
       mode: this.config.str('sluice.transfer.mode') as 'sendfile' | 'splice' | 'copy',
       ...(this.config.int('sluice.writer.threads') > 0 ? { threads: this.config.int('sluice.writer.threads') } : {}),
       sendBufferBytes: this.config.int('socket.send.buffer.bytes'),
+      coldReadThreads: this.config.int('sluice.writer.cold.read.threads'),
       onEvents: (events) => this.onWriterEvents(events),
       ...(ssl ? { onTlsEvents: (events: TlsEvent[]) => this.onTlsEvents(events), ktls: this.config.bool('sluice.ssl.ktls') } : {}),
     });

@@ -211,6 +211,13 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
     validator: between(0, 256),
   },
   {
+    name: 'sluice.writer.cold.read.threads',
+    type: 'int',
+    default: 2,
+    doc: 'Threads that bring fetch data not in the page cache into memory before the writer sends it, so a consumer catching up on old data never holds the writer threads (or the JS thread) on disk reads; 0: no residency probe, cold data is sent at once.',
+    validator: between(0, 64),
+  },
+  {
     name: 'min.insync.replicas',
     type: 'int',
     default: 1,

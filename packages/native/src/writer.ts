@@ -32,9 +32,9 @@ export type WriterEvent =
       errno: number;
     };
 
-/** The writer's counters; the TLS ones (`tls*`) are always filled by the native writer, optional
- * here so that stats made by hand (tests, benchmarks) need not list them. */
-type TlsStatKeys = 'tlsPlaintextBytes' | 'tlsBytes' | 'tlsSyscalls';
+/** The writer's counters; the TLS ones (`tls*`) and the cold-read ones are always filled by the
+ * native writer, optional here so that stats made by hand (tests, benchmarks) need not list them. */
+type TlsStatKeys = 'tlsPlaintextBytes' | 'tlsBytes' | 'tlsSyscalls' | 'coldRangesDeferred' | 'coldBytesWarmed' | 'coldWaitMicros' | 'residencyProbes';
 export type WriterStats = Omit<NativeWriterStats, TlsStatKeys> & Partial<Pick<NativeWriterStats, TlsStatKeys>>;
 
 export interface ConnectionWriterOptions {
@@ -53,6 +53,9 @@ export interface ConnectionWriterOptions {
   /** SO_SNDBUF set on every registered socket (Kafka's socket.send.buffer.bytes); -1 or
    * absent: the kernel's autotuning. */
   sendBufferBytes?: number;
+  /** Threads warming file ranges that are not in the page cache before they are sent (default
+   * 2; 0: no residency probe, a cold range blocks the thread sending it). */
+  coldReadThreads?: number;
 }
 
 /**
@@ -112,7 +115,7 @@ export class ConnectionWriter {
     this.mode = options.mode;
     const onEvents = options.onEvents;
     const onTlsEvents = options.onTlsEvents;
-    const settings = { threads: options.threads, sendBufferBytes: options.sendBufferBytes };
+    const settings = { threads: options.threads, sendBufferBytes: options.sendBufferBytes, coldReadThreads: options.coldReadThreads };
     this.#native =
       onTlsEvents === undefined
         ? new binding.NativeConnectionWriter(options.mode, (flat) => onEvents(decodeWriterEvents(flat)), undefined, undefined, settings)

@@ -11,10 +11,11 @@ use std::collections::VecDeque;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::Ordering::Relaxed;
 
+use super::cold::{ColdReads, ColdState, WarmJob};
 use super::stats::{Channel, Counters};
 use super::{ConnId, Event, Part, WriterConfig, WriterMode};
-use crate::Error;
 use crate::transfer::{self, FileCursor, Progress, SplicePipe, Stop, TransferError};
+use crate::{Error, FileRange, residency};
 
 mod tls;
 pub(super) use tls::{FILE_READ_BYTES, TlsLayer};
@@ -68,7 +69,7 @@ impl<'a> Chunk<'a> {
 }
 
 /// Why writing a list of chunks stopped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub(super) enum Turn {
     /// Every chunk is written.
     Drained,
@@ -76,6 +77,13 @@ pub(super) enum Turn {
     WouldBlock,
     /// The per-turn byte budget is spent; someone must call again without waiting for an edge.
     BudgetSpent,
+    /// The next file range is not in the page cache: `len` bytes from `position` of `range`'s
+    /// file must be warmed by the cold-read pool before it is written (`cold.rs`).
+    Cold {
+        range: FileRange,
+        position: u64,
+        len: u64,
+    },
 }
 
 /// What the writer thread should do with a connection after resuming it.
@@ -105,6 +113,14 @@ pub(super) struct Transport<'a> {
     pub(super) mode: WriterMode,
     pub(super) counters: &'a Counters,
     pub(super) copy_buffer: &'a mut [u8],
+    /// The cold-read pool, when file ranges are probed before they are written (`None`: written
+    /// at once, as before the pool; `WriterConfig::cold_read_threads` 0).
+    pub(super) cold_reads: Option<&'a ColdReads>,
+}
+
+/// Most bytes of a range one cold-read job warms: one turn's worth of writing.
+fn warm_window(config: &WriterConfig) -> u64 {
+    config.write_budget_bytes
 }
 
 impl Transport<'_> {
@@ -112,6 +128,7 @@ impl Transport<'_> {
     /// spent, popping finished chunks. `more_after` says bytes follow these chunks on the
     /// connection (so the last one is sent with MSG_MORE / SPLICE_F_MORE). Returns why it
     /// stopped and the bytes written; an error carries the bytes written before it.
+    #[allow(clippy::too_many_arguments)]
     fn write_chunks(
         &mut self,
         socket: BorrowedFd<'_>,
@@ -119,6 +136,8 @@ impl Transport<'_> {
         chunks: &mut VecDeque<Chunk<'_>>,
         more_after: bool,
         budget: &mut u64,
+        cold: &mut ColdState,
+        window: u64,
     ) -> Result<(Turn, u64), TransferError> {
         let mut written = 0;
         loop {
@@ -128,6 +147,11 @@ impl Transport<'_> {
             };
             if *budget == 0 {
                 return Ok((Turn::BudgetSpent, written));
+            }
+            if let Chunk::File(cursor) = chunk
+                && let Some(turn) = self.probe(cursor, *budget, cold, window)
+            {
+                return Ok((turn, written));
             }
             match self.write_chunk(socket, pipe, chunk, more, *budget) {
                 Ok(progress) => {
@@ -147,6 +171,36 @@ impl Transport<'_> {
                 }
             }
         }
+    }
+
+    /// Before a file write: `Some(Turn::Cold)` when the part of `cursor` this turn would write
+    /// is not all in the page cache (sendfile would wait on the disk). A connection whose range
+    /// was just warmed skips the probe once, so it always makes progress. A failed probe is
+    /// read as "resident": the write itself then reports what is wrong.
+    fn probe(
+        &mut self,
+        cursor: &FileCursor,
+        budget: u64,
+        cold: &mut ColdState,
+        window: u64,
+    ) -> Option<Turn> {
+        let reads = self.cold_reads?;
+        if *cold == ColdState::Warmed {
+            *cold = ColdState::Probe;
+            return None;
+        }
+        let position = cursor.next_position();
+        let len = cursor.remaining().min(budget);
+        reads.probes.fetch_add(1, Relaxed);
+        let file = cursor.range().file();
+        if residency::is_resident(file, position, len).unwrap_or(true) {
+            return None;
+        }
+        Some(Turn::Cold {
+            range: cursor.range().clone(),
+            position,
+            len: cursor.remaining().min(window.max(len)),
+        })
     }
 
     fn write_chunk(
@@ -218,6 +272,8 @@ pub(super) struct Connection {
     pub(super) handed_off: bool,
     /// A TLS connection's session (`tls.rs`); `None` on plaintext connections.
     tls: Option<Box<TlsLayer>>,
+    /// Where the connection stands with the cold-read pool (`cold.rs`).
+    pub(super) cold: ColdState,
 }
 
 impl Connection {
@@ -238,6 +294,7 @@ impl Connection {
             failed: false,
             handed_off: false,
             tls: None,
+            cold: ColdState::Probe,
         }
     }
 
@@ -329,12 +386,39 @@ impl Connection {
             });
         }
         let mut budget = config.write_budget_bytes;
+        // The first range is probed before anything is written, so that a response waiting for
+        // the cold-read pool leaves whole later (its header included), not a header now.
+        let first_file = chunks.iter().find_map(|chunk| match chunk {
+            Chunk::File(cursor) => Some(cursor),
+            Chunk::Bytes { .. } => None,
+        });
+        if let Some(cursor) = first_file {
+            match transport.probe(cursor, budget, &mut self.cold, warm_window(config)) {
+                Some(Turn::Cold {
+                    range,
+                    position,
+                    len,
+                }) => {
+                    self.enqueue(transport.counters, token, chunks, total, 0);
+                    self.defer(transport, range, position, len);
+                    return Ok(SendOutcome::Queued {
+                        pending: self.pending_bytes,
+                        hand_off: false,
+                    });
+                }
+                // Resident: the write below need not probe it again.
+                _ if transport.cold_reads.is_some() => self.cold = ColdState::Warmed,
+                _ => {}
+            }
+        }
         match transport.write_chunks(
             socket.as_fd(),
             &mut self.pipe,
             &mut chunks,
             false,
             &mut budget,
+            &mut self.cold,
+            warm_window(config),
         ) {
             Ok((Turn::Drained, _)) => {
                 transport.counters.sends_inline.fetch_add(1, Relaxed);
@@ -342,7 +426,15 @@ impl Connection {
             }
             Ok((turn, written)) => {
                 self.enqueue(transport.counters, token, chunks, total, written);
-                let hand_off = turn == Turn::BudgetSpent;
+                let hand_off = matches!(turn, Turn::BudgetSpent);
+                if let Turn::Cold {
+                    range,
+                    position,
+                    len,
+                } = turn
+                {
+                    self.defer(transport, range, position, len);
+                }
                 Ok(SendOutcome::Queued {
                     pending: self.pending_bytes,
                     hand_off,
@@ -373,7 +465,7 @@ impl Connection {
         let Some(socket) = self.socket.as_ref() else {
             return AfterResume::Idle;
         };
-        if self.failed || self.queue.is_empty() {
+        if self.failed || self.queue.is_empty() || self.cold == ColdState::Warming {
             return AfterResume::Idle;
         }
         transport.counters.continuations.fetch_add(1, Relaxed);
@@ -390,6 +482,8 @@ impl Connection {
                 &mut send.chunks,
                 more_after,
                 &mut budget,
+                &mut self.cold,
+                warm_window(config),
             );
             let written = match &result {
                 Ok((_, written)) => *written,
@@ -414,6 +508,17 @@ impl Connection {
                 }
                 Ok((Turn::WouldBlock, _)) => return AfterResume::AwaitWritable,
                 Ok((Turn::BudgetSpent, _)) => return AfterResume::RunAgain,
+                Ok((
+                    Turn::Cold {
+                        range,
+                        position,
+                        len,
+                    },
+                    _,
+                )) => {
+                    self.defer(transport, range, position, len);
+                    return AfterResume::Idle;
+                }
                 Err(error) => {
                     let (token, bytes) = (send.token, send.written);
                     self.fail(transport.counters, &error);
@@ -428,6 +533,22 @@ impl Connection {
                 }
             }
         }
+    }
+
+    /// Stops writing until the cold-read pool has warmed `len` bytes at `position` of
+    /// `range`'s file; the pool then hands the connection back to its epoll thread.
+    fn defer(&mut self, transport: &Transport<'_>, range: FileRange, position: u64, len: u64) {
+        let reads = transport
+            .cold_reads
+            .expect("only a probing transport finds a range cold");
+        self.cold = ColdState::Warming;
+        reads.submit(WarmJob {
+            conn: self.id,
+            range,
+            position,
+            len,
+            submitted: std::time::Instant::now(),
+        });
     }
 
     /// Drops the queue and closes the dup (and the pipe). Returns the queued bytes dropped.

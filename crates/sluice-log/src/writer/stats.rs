@@ -43,6 +43,13 @@ pub struct WriterStats {
     pub tls_plaintext_bytes: u64,
     pub tls_bytes: u64,
     pub tls_syscalls: u64,
+    /// Cold reads (`writer/cold.rs`): file ranges found not in the page cache and handed to the
+    /// cold-read pool, the bytes it read in, the microseconds those sends waited for it in all,
+    /// and the residency probes made before file writes.
+    pub cold_ranges_deferred: u64,
+    pub cold_bytes_warmed: u64,
+    pub cold_wait_micros: u64,
+    pub residency_probes: u64,
 }
 
 /// Which syscall family moved a chunk.
@@ -142,6 +149,7 @@ impl Counters {
             tls_plaintext_bytes: self.tls_plaintext_bytes.load(Relaxed),
             tls_bytes: self.tls_bytes.load(Relaxed),
             tls_syscalls: self.tls_syscalls.load(Relaxed),
+            ..WriterStats::default()
         }
     }
 }

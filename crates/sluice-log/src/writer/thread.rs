@@ -91,6 +91,7 @@ fn run_rounds(
                 mode: shared.config.mode,
                 counters: &shared.counters,
                 copy_buffer: &mut copy_buffer,
+                cold_reads: shared.cold_reads(),
             };
             if connection.resume(&mut transport, &shared.config, &mut events)
                 == AfterResume::RunAgain

@@ -36,6 +36,10 @@ export class DataPathProbe {
   private readonly tlsPlaintextBytes: CounterChild;
   private readonly tlsBytes: CounterChild;
   private readonly tlsSyscalls: CounterChild;
+  private readonly coldDeferred: CounterChild;
+  private readonly coldWarmedBytes: CounterChild;
+  private readonly coldWaitSeconds: CounterChild;
+  private readonly residencyProbes: CounterChild;
   private readonly flushLatency: HistogramChild;
   private readonly flushFailures: CounterChild;
 
@@ -83,6 +87,13 @@ export class DataPathProbe {
     ).child();
     this.tlsBytes = counter('sluice_writer_tls_bytes_total', 'Encrypted bytes (TLS records, handshakes included) the writer sent on TLS connections.').child();
     this.tlsSyscalls = counter('sluice_writer_tls_syscalls_total', 'send(2) calls that wrote TLS records.').child();
+    this.coldDeferred = counter(
+      'sluice_writer_cold_ranges_deferred_total',
+      "File ranges found not in the page cache before a send and handed to the writer's cold-read threads (the connection waits, the others do not).",
+    ).child();
+    this.coldWarmedBytes = counter('sluice_writer_cold_bytes_warmed_total', 'Bytes the cold-read threads read into the page cache for deferred sends.').child();
+    this.coldWaitSeconds = counter('sluice_writer_cold_wait_seconds_total', 'Time deferred sends waited for the cold-read threads, summed over sends.').child();
+    this.residencyProbes = counter('sluice_writer_residency_probes_total', 'Page-cache residency probes (cachestat) made before writing file ranges.').child();
 
     const flush = new HistogramFamily(registry, {
       name: 'sluice_log_flush_duration_seconds',
@@ -118,6 +129,10 @@ export class DataPathProbe {
       this.continuations.set(writer.continuations);
       this.writerErrors.set(writer.errors);
       this.writerTruncatedRanges.set(writer.truncatedRanges);
+      this.coldDeferred.set(writer.coldRangesDeferred ?? 0);
+      this.coldWarmedBytes.set(writer.coldBytesWarmed ?? 0);
+      this.coldWaitSeconds.set((writer.coldWaitMicros ?? 0) / 1e6);
+      this.residencyProbes.set(writer.residencyProbes ?? 0);
       this.tlsPlaintextBytes.set(writer.tlsPlaintextBytes ?? 0);
       this.tlsBytes.set(writer.tlsBytes ?? 0);
       this.tlsSyscalls.set(writer.tlsSyscalls ?? 0);
