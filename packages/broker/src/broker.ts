@@ -488,9 +488,11 @@ export class Broker {
         coordinator.unloadPartition(p);
         continue;
       }
-      coordinator.loadPartition(p, cluster.currentLeader(TRANSACTION_STATE_TOPIC, p).leaderEpoch).catch((err: unknown) =>
-        this.logger.error({ err, partition: p }, 'loading a transaction state partition failed; its ids answer COORDINATOR_LOAD_IN_PROGRESS'),
-      );
+      coordinator
+        .loadPartition(p, cluster.currentLeader(TRANSACTION_STATE_TOPIC, p).leaderEpoch)
+        .catch((err: unknown) =>
+          this.logger.error({ err, partition: p }, 'loading a transaction state partition failed; its ids answer COORDINATOR_LOAD_IN_PROGRESS'),
+        );
     }
   }
 

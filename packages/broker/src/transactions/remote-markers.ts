@@ -75,8 +75,7 @@ export class RemoteMarkerSender {
         { version: WRITE_TXN_MARKERS_VERSION, timeoutMs: this.settings.requestTimeoutMs },
       );
       const codes = new Map<string, number>();
-      for (const m of response.markers)
-        for (const t of m.topics) for (const p of t.partitions) codes.set(`${t.name}\u0000${p.partitionIndex}`, p.errorCode);
+      for (const m of response.markers) for (const t of m.topics) for (const p of t.partitions) codes.set(`${t.name}\u0000${p.partitionIndex}`, p.errorCode);
       return partitions.map((tp) => ({
         topic: tp.topic,
         partition: tp.partition,

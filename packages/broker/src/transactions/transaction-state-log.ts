@@ -82,11 +82,15 @@ export class TransactionStateTopicLog implements TransactionLog {
     const replication = this.broker.replication?.() ?? null;
     if (replication !== null) {
       // Only the leader writes (the coordinator moved: NOT_COORDINATOR), and only with enough replicas in sync.
-      if (!replication.leads(target)) throw new TransactionLogError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `this broker does not lead ${TRANSACTION_STATE_TOPIC}-${partition}`);
+      if (!replication.leads(target))
+        throw new TransactionLogError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `this broker does not lead ${TRANSACTION_STATE_TOPIC}-${partition}`);
       const minIsr = target.topic.config.num('min.insync.replicas');
       const isr = replication.isrSize(target);
       if (isr < minIsr)
-        throw new TransactionLogError(ErrorCode.NOT_ENOUGH_REPLICAS, `${TRANSACTION_STATE_TOPIC}-${partition}: ${isr} in-sync replicas, min.insync.replicas is ${minIsr}`);
+        throw new TransactionLogError(
+          ErrorCode.NOT_ENOUGH_REPLICAS,
+          `${TRANSACTION_STATE_TOPIC}-${partition}: ${isr} in-sync replicas, min.insync.replicas is ${minIsr}`,
+        );
     }
     const batch = buildRecordBatch({ records: records.map((r) => ({ key: r.key, value: r.value, timestamp: nowMs })), compression: 'none' });
     let end: number;
@@ -126,7 +130,8 @@ export class TransactionStateTopicLog implements TransactionLog {
     const existing = this.broker.topics.get(TRANSACTION_STATE_TOPIC);
     if (existing !== undefined) return existing;
     // Cluster mode: the topic is the cluster's (created in etcd, projected here), never made locally.
-    if (this.broker.replication?.() != null) throw new TransactionLogError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${TRANSACTION_STATE_TOPIC} has no replica here`);
+    if (this.broker.replication?.() != null)
+      throw new TransactionLogError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${TRANSACTION_STATE_TOPIC} has no replica here`);
     const created = this.broker.topicCreator.create(
       TRANSACTION_STATE_TOPIC,
       this.partitionCount,
