@@ -442,6 +442,7 @@ export class Broker {
           leads: (topic, index) => cluster.isLeader(topic, index),
           onLeaderAppend: internal.onLeaderAppend,
           replicated: internal.replicated,
+          exists: (topic, index) => cluster.view.partition(topic, index) !== undefined,
           leaderOf: (topic, index) => {
             const leader = cluster.currentLeader(topic, index).leaderId;
             return leader < 0 ? null : cluster.endpointOf(leader, this.config.interBrokerListener.name);

@@ -57,6 +57,8 @@ export interface MarkerReplication {
   onLeaderAppend(partition: Partition): void;
   /** Resolves NONE once the partition's high watermark reached `offset`, else the error. */
   replicated(partition: Partition, offset: number): Promise<number>;
+  /** Whether the cluster has the partition (a deleted one needs no marker). */
+  exists(topic: string, index: number): boolean;
   /** The current leader's inter-broker endpoint, or null when the partition has none. */
   leaderOf(topic: string, index: number): BrokerEndpoint | null;
   /** Sends markers to the leaders of partitions led elsewhere. */
@@ -88,7 +90,8 @@ export class PartitionMarkerWriter implements MarkerWriter {
       // Cluster mode: a partition led by another broker gets its marker from that broker.
       if (replication !== null && partition?.isReplicated !== false && !replication.leads(tp.topic, tp.partition)) {
         const leader = replication.leaderOf(tp.topic, tp.partition);
-        if (leader === null) results.push({ ...tp, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER });
+        if (!replication.exists(tp.topic, tp.partition)) results.push({ ...tp, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+        else if (leader === null) results.push({ ...tp, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER });
         else {
           const slot = byLeader.get(leader.nodeId) ?? { endpoint: leader, partitions: [] };
           slot.partitions.push(tp);
