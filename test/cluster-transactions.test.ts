@@ -1,6 +1,6 @@
 // Transaction markers replicate: on three brokers, a kafkajs transactional producer commits,
-// aborts and commits again on a partition led by the controller (where the transaction
-// coordinator runs for now, so its markers land); the followers append the COMMIT/ABORT control
+// aborts and commits again on a partition led by the controller (any leader would do now that
+// markers reach every broker: cluster-transactions-failover.test.ts); the followers append the COMMIT/ABORT control
 // batches as the leader wrote them. Then the leader is killed with SIGKILL: the new leader (a
 // former follower) has no transaction left open — its last stable offset is its high watermark —
 // lists the aborted transaction for read_committed fetches, and a read_committed consumer

@@ -45,7 +45,8 @@ import { systemClock } from './clock.ts';
 import { transactionCoordinatorConfig } from './transactions/config.ts';
 import { TransactionCoordinator } from './transactions/coordinator.ts';
 import { PartitionMarkerWriter } from './transactions/partition-marker-writer.ts';
-import { TRANSACTION_STATE_TOPIC, TransactionStateTopicLog } from './transactions/transaction-state-log.ts';
+import { RemoteMarkerSender } from './transactions/remote-markers.ts';
+import { TRANSACTION_STATE_TOPIC, type TransactionStateReplication, TransactionStateTopicLog } from './transactions/transaction-state-log.ts';
 
 export interface BoundListener extends Listener {
   /** The port actually bound (differs from `port` when it was 0). */
@@ -81,6 +82,7 @@ export class Broker {
   private groups: GroupCoordinator | null = null;
   private share: ShareCoordinator | null = null;
   private transactions: TransactionCoordinator | null = null;
+  private remoteMarkers: RemoteMarkerSender | null = null;
   private writer: ConnectionWriter | null = null;
   /** Each SSL / SASL_SSL listener's TLS config, by listener name. */
   private readonly tls = new Map<string, TlsListenerConfig>();
@@ -303,6 +305,7 @@ export class Broker {
     // After close() the coordinator touches no log again (a load still completing prepared
     // transactions stops at its next step; the next start completes them).
     this.transactions?.close();
+    this.remoteMarkers?.close();
     this.groups?.close();
     this.share?.close();
     this.writer?.close();
@@ -395,12 +398,17 @@ export class Broker {
    * (delayed like an acks=-1 Produce), at most `offsets.commit.timeout.ms`.
    */
   private offsetsReplication(context: BrokerContext): OffsetsReplication | null {
+    return this.internalReplication(context, OFFSETS_TOPIC, this.config.int('offsets.commit.timeout.ms'));
+  }
+
+  /** How an internal topic's coordinator writes are replicated: waits at most `timeoutMs` for the ISR. */
+  private internalReplication(context: BrokerContext, topic: string, timeoutMs: number): (OffsetsReplication & TransactionStateReplication) | null {
     const cluster = this.cluster;
     if (cluster === null) return null;
-    const timeoutMs = this.config.int('offsets.commit.timeout.ms');
     return {
-      clusterPartitionCount: () => cluster.view.topics.get(OFFSETS_TOPIC)?.record.replicas.length,
+      clusterPartitionCount: () => cluster.view.topics.get(topic)?.record.replicas.length,
       leads: (partition) => cluster.isLeader(partition.topic.name, partition.index),
+      isrSize: (partition) => cluster.replication.isr(partition).length,
       onLeaderAppend: (partition) => cluster.replication.onLeaderAppend(partition),
       replicated: (partition, offset) =>
         new Promise((resolve) => {
@@ -446,18 +454,34 @@ export class Broker {
 
   private startTransactionCoordinator(context: BrokerContext, topics: TopicRegistry, groups: GroupCoordinator): void {
     const txnLogger = this.logger.child({ subsystem: 'transactions' });
-    const stateLog = new TransactionStateTopicLog({ config: this.config, topics, topicCreator: context.topicCreator }, txnLogger);
+    // Cluster mode: the coordinator of a transactional id is the leader of its __transaction_state
+    // partition; its writes wait for that partition's ISR, markers go to each partition's leader.
+    const timeoutMs = this.config.int('request.timeout.ms');
+    const replication = () => this.internalReplication(context, TRANSACTION_STATE_TOPIC, timeoutMs);
+    const stateLog = new TransactionStateTopicLog({ config: this.config, topics, topicCreator: context.topicCreator, replication }, txnLogger);
     context.topicCreator.registerInternalTopic(TRANSACTION_STATE_TOPIC, () => stateLog.topic());
+    const cluster = this.cluster;
+    const remote = cluster === null ? null : new RemoteMarkerSender({ nodeId: this.config.nodeId, requestTimeoutMs: timeoutMs }, txnLogger);
+    this.remoteMarkers = remote;
     const markers = new PartitionMarkerWriter({
       config: this.config,
       topics,
       logger: txnLogger,
       offsetSink: () => groups,
       replication: () => {
-        const cluster = this.cluster;
-        return cluster === null
-          ? null
-          : { leads: (topic, index) => cluster.isLeader(topic, index), onLeaderAppend: (p) => cluster.replication.onLeaderAppend(p) };
+        const internal = replication();
+        if (cluster === null || remote === null || internal === null) return null;
+        return {
+          leads: (topic, index) => cluster.isLeader(topic, index),
+          onLeaderAppend: internal.onLeaderAppend,
+          replicated: internal.replicated,
+          exists: (topic, index) => cluster.view.partition(topic, index) !== undefined,
+          leaderOf: (topic, index) => {
+            const leader = cluster.currentLeader(topic, index).leaderId;
+            return leader < 0 ? null : cluster.endpointOf(leader, this.config.interBrokerListener.name);
+          },
+          remote,
+        };
       },
     });
     // Tests only: markers that never land, so a kill -9 finds transactions prepared.
@@ -471,15 +495,39 @@ export class Broker {
       config: transactionCoordinatorConfig(this.config),
       logger: txnLogger,
       probe: this.metrics.transactions,
+      partitioned: cluster !== null,
     });
     context.useTransactionCoordinator(coordinator, markers);
     this.transactions = coordinator;
+    cluster?.onRolesChanged(() => this.syncTransactionPartitions(coordinator));
     const started = performance.now();
     void coordinator.load().then(
       () =>
         txnLogger.info({ transactionalIds: coordinator.transactionalIdCount, ms: Math.round(performance.now() - started) }, 'transaction coordinator loaded'),
       (err: unknown) => txnLogger.error({ err }, 'loading the transaction coordinator failed; transactional requests answer COORDINATOR_LOAD_IN_PROGRESS'),
     );
+  }
+
+  /**
+   * Cluster mode: the transaction coordinator loads the `__transaction_state` partitions this
+   * broker leads (in their leader epoch: the coordinator epoch) and unloads the others.
+   */
+  private syncTransactionPartitions(coordinator: TransactionCoordinator): void {
+    const cluster = this.cluster;
+    if (cluster === null || this.topics === null) return;
+    const local = this.topics.get(TRANSACTION_STATE_TOPIC);
+    const count = Math.max(cluster.view.topics.get(TRANSACTION_STATE_TOPIC)?.record.replicas.length ?? 0, local?.partitions.length ?? 0);
+    for (let p = 0; p < count; p++) {
+      if (local?.partitions[p] === undefined || !cluster.isLeader(TRANSACTION_STATE_TOPIC, p)) {
+        coordinator.unloadPartition(p);
+        continue;
+      }
+      coordinator
+        .loadPartition(p, cluster.currentLeader(TRANSACTION_STATE_TOPIC, p).leaderEpoch)
+        .catch((err: unknown) =>
+          this.logger.error({ err, partition: p }, 'loading a transaction state partition failed; its ids answer COORDINATOR_LOAD_IN_PROGRESS'),
+        );
+    }
   }
 
   /**

@@ -1,9 +1,9 @@
 // One topic creation, as CreateTopics and Metadata's auto-creation share it. Single node: the
 // TopicCreator validates and creates locally. Cluster mode: the same validations, then the topic
 // is written to etcd (cluster-node.ts) and answered once this broker's view has it.
-// `__consumer_offsets` is a cluster topic too, made the way its owner makes it (createOffsetsTopic);
-// the other internal topics stay with their local owner (the transaction coordinator is still
-// the controller's).
+// `__consumer_offsets` and `__transaction_state` are cluster topics too, made the way their owners
+// make them (createOffsetsTopic, createTransactionStateTopic); the other internal topics stay
+// with their local owner.
 
 import { ErrorCode } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.ts';
@@ -13,6 +13,7 @@ import { OFFSETS_TOPIC_SEGMENT_BYTES } from '../groups/offsets-topic-log.ts';
 import { OFFSETS_TOPIC } from '../groups/partitioning.ts';
 import { parseTopicOverrides } from '../topic-config.ts';
 import { INTERNAL_TOPICS } from '../topics.ts';
+import { TRANSACTION_STATE_TOPIC } from '../transactions/transaction-state-log.ts';
 
 export interface CreatedTopic {
   readonly errorCode: number;
@@ -32,6 +33,7 @@ export async function createTopicInCluster(
 ): Promise<CreatedTopic> {
   const cluster = broker.cluster;
   if (cluster !== null && name === OFFSETS_TOPIC && !validateOnly) return createOffsetsTopic(broker, cluster);
+  if (cluster !== null && name === TRANSACTION_STATE_TOPIC && !validateOnly) return createTransactionStateTopic(broker, cluster);
   if (cluster === null || INTERNAL_TOPICS.has(name)) {
     const local = broker.topicCreator.create(name, partitions, replicationFactor, configs, validateOnly);
     return { ...local, topicId: local.topic?.id ?? null };
@@ -62,5 +64,28 @@ export async function createOffsetsTopic(broker: BrokerContext, cluster: Cluster
   const made = await cluster.createTopic(OFFSETS_TOPIC, partitions, replicationFactor, overrides);
   if (made.errorCode !== ErrorCode.NONE) return { errorCode: made.errorCode, errorMessage: made.errorMessage, topicId: null };
   broker.logger.info({ partitions, replicationFactor }, `created ${OFFSETS_TOPIC} in the cluster`);
+  return { errorCode: ErrorCode.NONE, errorMessage: null, topicId: made.topicId ?? null, created: { partitions, replicationFactor, overrides } };
+}
+
+/**
+ * Cluster mode: `__transaction_state` in etcd, as Kafka creates it on the first FindCoordinator
+ * for a transactional id: `transaction.state.log.num.partitions` partitions, replication factor
+ * `transaction.state.log.replication.factor`, `min.insync.replicas` =
+ * `transaction.state.log.min.isr`, compacted. Refused (the caller answers
+ * COORDINATOR_NOT_AVAILABLE) until that many brokers are live, as Kafka's.
+ */
+export async function createTransactionStateTopic(broker: BrokerContext, cluster: ClusterNode): Promise<CreatedTopic> {
+  if (cluster.view.topics.has(TRANSACTION_STATE_TOPIC))
+    return { errorCode: ErrorCode.TOPIC_ALREADY_EXISTS, errorMessage: `Topic '${TRANSACTION_STATE_TOPIC}' already exists.`, topicId: null };
+  const partitions = broker.config.int('transaction.state.log.num.partitions');
+  const replicationFactor = broker.config.int('transaction.state.log.replication.factor');
+  const overrides = parseTopicOverrides([
+    { name: 'cleanup.policy', value: 'compact' },
+    { name: 'segment.bytes', value: String(broker.config.int('transaction.state.log.segment.bytes')) },
+    { name: 'min.insync.replicas', value: String(broker.config.int('transaction.state.log.min.isr')) },
+  ]);
+  const made = await cluster.createTopic(TRANSACTION_STATE_TOPIC, partitions, replicationFactor, overrides);
+  if (made.errorCode !== ErrorCode.NONE) return { errorCode: made.errorCode, errorMessage: made.errorMessage, topicId: null };
+  broker.logger.info({ partitions, replicationFactor }, `created ${TRANSACTION_STATE_TOPIC} in the cluster`);
   return { errorCode: ErrorCode.NONE, errorMessage: null, topicId: made.topicId ?? null, created: { partitions, replicationFactor, overrides } };
 }

@@ -5,7 +5,10 @@
 // the latest offset in tiered storage (v9+: none, offset -1, as Kafka answers with remote storage
 // off), otherwise the first offset whose timestamp is >= the given one (through the time index),
 // or no offset (-1) when none is — under read_committed none at or past the last stable offset,
-// as Kafka's fetchOffsetForTimestamp. Single node: leader epoch 0.
+// as Kafka's fetchOffsetForTimestamp. Each answer carries the leader epoch of the offset found
+// (the leader-epoch cache; a single node's partitions are all epoch 0). currentLeaderEpoch is
+// checked as Fetch does: newer than the partition's UNKNOWN_LEADER_EPOCH, older
+// FENCED_LEADER_EPOCH; in cluster mode only the leader answers (NOT_LEADER_OR_FOLLOWER elsewhere).
 // Version notes: served v1–10 (v0's multi-offset answer is not served). v2 isolationLevel; v4
 // currentLeaderEpoch/leaderEpoch; v6+ flexible; v7 max-timestamp lookup; v8 earliest-local; v9
 // latest-tiered; v10 timeoutMs (for remote storage; nothing waits here). v11 (earliest pending
@@ -39,8 +42,24 @@ export const listOffsetsHandler = defineHandler({
         const partition = topic?.partitions[p.partitionIndex];
         if (partition === undefined) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         if (partition.offline) return failed(ErrorCode.KAFKA_STORAGE_ERROR);
-        if ((p.currentLeaderEpoch ?? -1) > 0) return failed(ErrorCode.UNKNOWN_LEADER_EPOCH);
-        const found = (offset: number, timestamp: number) => ({ partitionIndex: p.partitionIndex, errorCode: 0, timestamp, offset, leaderEpoch: 0 });
+        const currentLeaderEpoch = p.currentLeaderEpoch ?? -1;
+        if (currentLeaderEpoch > partition.leaderEpoch) return failed(ErrorCode.UNKNOWN_LEADER_EPOCH);
+        if (currentLeaderEpoch >= 0 && currentLeaderEpoch < partition.leaderEpoch) return failed(ErrorCode.FENCED_LEADER_EPOCH);
+        if (broker.cluster !== null && partition.isReplicated && !broker.cluster.isLeader(t.name, p.partitionIndex))
+          return failed(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+        // The epoch the offset was written in: the last epoch that starts at or before it.
+        const epochOf = (offset: number) => {
+          let epoch = partition.epochs.all.length === 0 ? partition.leaderEpoch : -1;
+          for (const e of partition.epochs.all) if (e.startOffset <= offset) epoch = e.epoch;
+          return epoch === -1 ? partition.leaderEpoch : epoch;
+        };
+        const found = (offset: number, timestamp: number) => ({
+          partitionIndex: p.partitionIndex,
+          errorCode: 0,
+          timestamp,
+          offset,
+          leaderEpoch: epochOf(offset),
+        });
         try {
           switch (p.timestamp) {
             case EARLIEST:

@@ -45,6 +45,8 @@ export interface HarnessOptions {
   readonly firstProducerId?: number;
   /** Skip load() (to observe the coordinator before or while it loads). */
   readonly noLoad?: boolean;
+  /** Cluster mode: the coordinator serves only the partitions it is told to load. */
+  readonly partitioned?: boolean;
 }
 
 export async function harness(options: HarnessOptions = {}): Promise<Harness> {
@@ -67,6 +69,7 @@ export async function harness(options: HarnessOptions = {}): Promise<Harness> {
       },
     },
     offsetsPartitionFor: (groupId) => ({ topic: OFFSETS_TOPIC, partition: groupPartition(groupId, OFFSETS_PARTITIONS) }),
+    partitioned: options.partitioned ?? false,
     probe: {
       transactionStarted: () => probe.started++,
       transactionCompleted: (r) => (r === 'COMMIT' ? probe.committed++ : probe.aborted++),

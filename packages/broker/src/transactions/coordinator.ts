@@ -110,6 +110,20 @@ export interface TransactionCoordinatorOptions {
   readonly coordinatorEpoch?: number;
   readonly logger?: Logger;
   readonly probe?: TransactionProbe;
+  /**
+   * Cluster mode: this broker coordinates only the transactional ids of the `__transaction_state`
+   * partitions it leads, each loaded (loadPartition) when it becomes their leader and unloaded
+   * when it resigns, as Kafka's TransactionStateManager on election/resignation. Off: every
+   * partition, loaded by load().
+   */
+  readonly partitioned?: boolean;
+}
+
+/** A `__transaction_state` partition coordinated here (partitioned mode). */
+interface OwnedPartition {
+  /** The partition's leader epoch when it was loaded: the coordinator epoch its markers carry. */
+  readonly coordinatorEpoch: number;
+  loaded: boolean;
 }
 
 type Phase = 'created' | 'loading' | 'active' | 'closed';
@@ -154,6 +168,8 @@ export class TransactionCoordinator {
   /** Backoff sleeps, woken early by close(). */
   private readonly sleepers = new Map<TimerHandle, () => void>();
   private phase: Phase = 'created';
+  /** Partitioned mode: the state partitions loaded or loading here; null: all of them. */
+  private readonly owned: Map<number, OwnedPartition> | null;
 
   constructor(options: TransactionCoordinatorOptions) {
     this.log = options.log;
@@ -166,6 +182,7 @@ export class TransactionCoordinator {
     this.logger = options.logger ?? silentLogger;
     this.probe = options.probe ?? NO_PROBE;
     this.timers = new KeyedTimers(this.clock);
+    this.owned = options.partitioned === true ? new Map() : null;
   }
 
   // --- lifecycle -------------------------------------------------------------------------------
@@ -178,31 +195,89 @@ export class TransactionCoordinator {
   async load(): Promise<void> {
     if (this.phase !== 'created') throw new Error(`BUG: load() in phase ${this.phase}`);
     this.phase = 'loading';
-    let skipped = 0;
-    this.log.replay((partition, record) => {
-      if (!this.replayRecord(partition, record)) skipped++;
-    });
-    if (skipped > 0) this.logger.warn({ skipped }, 'skipped transaction state records of an unknown key version');
-    for (const meta of this.txns.values()) {
-      if (meta.state === 'PrepareCommit' || meta.state === 'PrepareAbort') {
-        this.logger.info({ transactionalId: meta.transactionalId, state: meta.state }, 'completing a transaction found prepared at load');
-        this.startCompletion(meta, meta.prepareComplete(this.clock.now()));
-      }
-    }
-    await this.whenIdle();
+    // Partitioned: nothing is loaded until this broker leads a state partition.
+    if (this.owned === null) await this.replayAndComplete(undefined);
     if (this.phase !== 'loading') return;
     this.phase = 'active';
     this.scheduleAbortTimedOut();
     this.scheduleRemoveExpired();
   }
 
-  private replayRecord(partition: number, record: TransactionLogRecord): boolean {
+  /**
+   * Partitioned mode: this broker now leads `__transaction_state` partition `partition` in leader
+   * epoch `coordinatorEpoch`. Its transactional ids are replayed from the (replicated) log, every
+   * transaction found prepared gets its markers and its Complete* record (Kafka's
+   * loadTransactionsForTxnTopicPartition), and only then are its ids served: until then they
+   * answer COORDINATOR_LOAD_IN_PROGRESS. A new epoch of a partition loaded here reloads it.
+   */
+  async loadPartition(partition: number, coordinatorEpoch: number): Promise<void> {
+    if (this.owned === null || this.phase !== 'active') return;
+    const current = this.owned.get(partition);
+    if (current !== undefined && current.coordinatorEpoch === coordinatorEpoch) return;
+    if (current !== undefined) this.unloadPartition(partition);
+    const owned: OwnedPartition = { coordinatorEpoch, loaded: false };
+    this.owned.set(partition, owned);
+    const started = this.clock.now();
+    const records = await this.replayAndComplete(partition);
+    if (this.owned.get(partition) !== owned || this.phase !== 'active') return;
+    owned.loaded = true;
+    this.logger.info({ partition, coordinatorEpoch, records, ms: this.clock.now() - started }, 'transaction state partition loaded: coordinating its ids');
+  }
+
+  /**
+   * Partitioned mode: this broker no longer leads `__transaction_state` partition `partition`.
+   * Its ids are forgotten here (their requests answer NOT_COORDINATOR, so producers find the new
+   * coordinator); marker writes and appends in flight for them stop at their next step, and the
+   * new coordinator completes what they left prepared.
+   */
+  unloadPartition(partition: number): void {
+    if (this.owned === null || !this.owned.delete(partition)) return;
+    let forgotten = 0;
+    for (const id of [...this.txns.keys()]) {
+      if (this.partitionFor(id) !== partition) continue;
+      this.txns.delete(id);
+      forgotten++;
+    }
+    this.logger.info({ partition, forgotten }, 'transaction state partition unloaded: no longer its coordinator');
+  }
+
+  /** Partitioned mode: the state partitions loaded or loading here. */
+  get ownedPartitions(): readonly number[] {
+    return this.owned === null ? [] : [...this.owned.keys()];
+  }
+
+  /** Replays one partition (or all), then completes the transactions found prepared there. */
+  private async replayAndComplete(only: number | undefined): Promise<number> {
+    let skipped = 0;
+    let records = 0;
+    const loaded = new Set<string>();
+    this.log.replay((partition, record) => {
+      records++;
+      const id = this.replayRecord(partition, record);
+      if (id === null) skipped++;
+      else loaded.add(id);
+    }, only);
+    if (skipped > 0) this.logger.warn({ skipped }, 'skipped transaction state records of an unknown key version');
+    const completions: Array<Promise<void>> = [];
+    for (const id of loaded) {
+      const meta = this.txns.get(id);
+      if (meta !== undefined && (meta.state === 'PrepareCommit' || meta.state === 'PrepareAbort')) {
+        this.logger.info({ transactionalId: meta.transactionalId, state: meta.state }, 'completing a transaction found prepared at load');
+        completions.push(this.startCompletion(meta, meta.prepareComplete(this.clock.now())));
+      }
+    }
+    await Promise.all(completions);
+    return records;
+  }
+
+  /** Applies one replayed record; returns its transactional id, or null for a key of an unknown version. */
+  private replayRecord(partition: number, record: TransactionLogRecord): string | null {
     const key = decodeTransactionLogKey(record.key);
-    if (key.kind === 'unknown') return false;
+    if (key.kind === 'unknown') return null;
     const id = key.transactionalId;
     if (record.value === null) {
       this.txns.delete(id);
-      return true;
+      return id;
     }
     const { value } = decodeTransactionLogValue(record.value);
     const meta = metadataFromLogValue(id, value);
@@ -211,7 +286,7 @@ export class TransactionCoordinator {
       throw new TransactionRecordError(`transaction state partition ${partition}: ${id} has state ${meta.state}, which is never written`);
     }
     this.txns.set(id, meta);
-    return true;
+    return id;
   }
 
   /** Stops timers and retries; in-flight work ends without touching the log again. */
@@ -252,10 +327,28 @@ export class TransactionCoordinator {
     return transactionPartition(transactionalId, this.log.partitionCount);
   }
 
-  private stateError(): number | null {
+  /**
+   * Why requests (for `transactionalId`, when given) cannot be served now, or null. Partitioned
+   * mode: NOT_COORDINATOR for an id whose partition is not led here, COORDINATOR_LOAD_IN_PROGRESS
+   * while it loads.
+   */
+  private stateError(transactionalId?: string): number | null {
     if (this.phase === 'created' || this.phase === 'loading') return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
     if (this.phase === 'closed') return ErrorCode.NOT_COORDINATOR;
-    return null;
+    if (this.owned === null || transactionalId === undefined) return null;
+    const owned = this.owned.get(this.partitionFor(transactionalId));
+    if (owned === undefined) return ErrorCode.NOT_COORDINATOR;
+    return owned.loaded ? null : ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+  }
+
+  /** Whether `meta` is still the state of its id here (not unloaded, reloaded or closed since). */
+  private isCurrent(meta: TransactionMetadata): boolean {
+    return this.phase !== 'closed' && this.txns.get(meta.transactionalId) === meta;
+  }
+
+  /** The coordinator epoch markers of `transactionalId` carry: its partition's leader epoch. */
+  private coordinatorEpochOf(transactionalId: string): number {
+    return this.owned?.get(this.partitionFor(transactionalId))?.coordinatorEpoch ?? this.coordinatorEpoch;
   }
 
   // --- InitProducerId --------------------------------------------------------------------------
@@ -265,7 +358,7 @@ export class TransactionCoordinator {
     if (transactionalId === '') return failed(ErrorCode.INVALID_REQUEST);
     if ((input.producerId === NO_PRODUCER_ID) !== (input.producerEpoch === NO_PRODUCER_EPOCH)) return failed(ErrorCode.INVALID_REQUEST);
     if (!(transactionTimeoutMs > 0 && transactionTimeoutMs <= this.config.transactionMaxTimeoutMs)) return failed(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
-    const stateError = this.stateError();
+    const stateError = this.stateError(transactionalId);
     if (stateError !== null) return failed(stateError);
     let meta = this.txns.get(transactionalId);
     if (meta === undefined) {
@@ -349,7 +442,7 @@ export class TransactionCoordinator {
   async addPartitions(input: TxnPartitionsInput, clientTransactionVersion = 0): Promise<number> {
     const { transactionalId } = input;
     if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
-    const stateError = this.stateError();
+    const stateError = this.stateError(transactionalId);
     if (stateError !== null) return stateError;
     const meta = this.txns.get(transactionalId);
     if (meta === undefined || meta.producerId !== input.producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
@@ -378,7 +471,7 @@ export class TransactionCoordinator {
   verifyPartitions(input: TxnPartitionsInput): PartitionError[] {
     const all = (errorCode: number) => input.partitions.map((tp) => ({ ...tp, errorCode }));
     if (input.transactionalId === '') return all(ErrorCode.INVALID_REQUEST);
-    const stateError = this.stateError();
+    const stateError = this.stateError(input.transactionalId);
     if (stateError !== null) return all(stateError);
     const meta = this.txns.get(input.transactionalId);
     if (meta === undefined || meta.producerId !== input.producerId) return all(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
@@ -417,7 +510,7 @@ export class TransactionCoordinator {
     clientTransactionVersion: number,
   ): Promise<ProducerIdAndEpoch> {
     if (transactionalId === '') return failed(ErrorCode.INVALID_REQUEST);
-    const stateError = this.stateError();
+    const stateError = this.stateError(transactionalId);
     if (stateError !== null) return failed(stateError);
     const meta = this.txns.get(transactionalId);
     if (meta === undefined) return failed(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
@@ -437,7 +530,7 @@ export class TransactionCoordinator {
       return failed(appended);
     }
     // Durable. Check again what may have changed while it was written (Kafka's pre-send checks).
-    if (this.phase === 'closed') return failed(ErrorCode.NOT_COORDINATOR);
+    if (!this.isCurrent(meta)) return failed(ErrorCode.NOT_COORDINATOR);
     if (meta.producerId !== producerId) return failed(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
     if (meta.producerEpoch !== producerEpoch && meta.producerEpoch !== producerEpoch + 1) return failed(ErrorCode.PRODUCER_FENCED);
     if (meta.pendingTransitionInProgress) return failed(ErrorCode.CONCURRENT_TRANSACTIONS);
@@ -450,9 +543,10 @@ export class TransactionCoordinator {
 
   // --- completion: markers, then Complete* -----------------------------------------------------
 
-  private startCompletion(meta: TransactionMetadata, complete: TxnTransit): void {
+  private startCompletion(meta: TransactionMetadata, complete: TxnTransit): Promise<void> {
     const done: Promise<void> = this.complete(meta, complete).finally(() => this.completing.delete(done));
     this.completing.add(done);
+    return done;
   }
 
   private async complete(meta: TransactionMetadata, complete: TxnTransit): Promise<void> {
@@ -464,11 +558,12 @@ export class TransactionCoordinator {
       producerId: meta.producerId,
       producerEpoch: meta.producerEpoch,
       result,
-      coordinatorEpoch: this.coordinatorEpoch,
+      coordinatorEpoch: this.coordinatorEpochOf(meta.transactionalId),
       transactionVersion: meta.clientTransactionVersion,
     };
     while (meta.topicPartitions.size > 0) {
-      if (this.phase === 'closed') return;
+      // Closed, or the id's partition moved to another coordinator, which completes it.
+      if (!this.isCurrent(meta)) return;
       let results: readonly MarkerWriteResult[];
       try {
         results = await this.markers.write({ ...request, partitions: meta.partitions() });
@@ -502,7 +597,7 @@ export class TransactionCoordinator {
       if (meta.topicPartitions.size > 0) await this.sleep(this.config.markerRetryBackoffMs);
     }
     for (;;) {
-      if (this.phase === 'closed') return;
+      if (!this.isCurrent(meta)) return;
       meta.pendingState = complete.state;
       const errorCode = await this.appendTransition(meta, complete);
       if (errorCode === ErrorCode.NONE) break;
@@ -537,7 +632,7 @@ export class TransactionCoordinator {
       this.logger.warn({ transactionalId: meta.transactionalId, state: transit.state, errorCode: err.errorCode }, 'transaction state append failed');
       return appendErrorToClient(err.errorCode);
     }
-    if (this.phase === 'closed') {
+    if (!this.isCurrent(meta)) {
       meta.abandonTransition();
       return ErrorCode.NOT_COORDINATOR;
     }
@@ -605,7 +700,7 @@ export class TransactionCoordinator {
   // --- DescribeTransactions / ListTransactions -------------------------------------------------
 
   describe(transactionalIds: readonly string[]): DescribedTransaction[] {
-    return describeTransactions(this.txns, transactionalIds, this.stateError());
+    return describeTransactions(this.txns, transactionalIds, (id) => this.stateError(id));
   }
 
   list(input: ListTransactionsInput): ListTransactionsResult {

@@ -35,7 +35,7 @@ export interface ListTransactionsResult {
 export function describeTransactions(
   txns: ReadonlyMap<string, TransactionMetadata>,
   transactionalIds: readonly string[],
-  stateError: number | null,
+  stateError: number | null | ((transactionalId: string) => number | null),
 ): DescribedTransaction[] {
   return transactionalIds.map((transactionalId) => {
     // On an error Kafka sets only the code and the id; the rest keep the message's defaults.
@@ -48,7 +48,9 @@ export function describeTransactions(
       producerEpoch: 0,
       topicPartitions: [],
     };
-    if (stateError !== null) return { ...none, errorCode: stateError };
+    // Per id in cluster mode: NOT_COORDINATOR for an id coordinated elsewhere.
+    const error = typeof stateError === 'function' ? (transactionalId === '' ? null : stateError(transactionalId)) : stateError;
+    if (error !== null) return { ...none, errorCode: error };
     const meta = transactionalId === '' ? undefined : txns.get(transactionalId);
     if (meta === undefined) return { ...none, errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND };
     const byTopic = new Map<string, number[]>();

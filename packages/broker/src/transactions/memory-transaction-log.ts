@@ -61,8 +61,9 @@ export class MemoryTransactionLog implements TransactionLog {
     return { durable };
   }
 
-  replay(visit: (partition: number, record: TransactionLogRecord) => void): void {
+  replay(visit: (partition: number, record: TransactionLogRecord) => void, only?: number): void {
     this.partitions.forEach((records, partition) => {
+      if (only !== undefined && partition !== only) return;
       for (const record of records) visit(partition, record);
     });
   }

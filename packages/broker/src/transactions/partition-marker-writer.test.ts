@@ -117,3 +117,65 @@ describe('PartitionMarkerWriter', () => {
     expect(results.map((r) => r.errorCode)).toEqual([ErrorCode.NONE, ErrorCode.KAFKA_STORAGE_ERROR]);
   });
 });
+
+describe('PartitionMarkerWriter in cluster mode', () => {
+  function clusterWriter(replicatedCode: number) {
+    const events: string[] = [];
+    const standIns = [0, 1, 2].map((i) => Object.assign(partition(i, events), { isReplicated: true, logEndOffset: 10 + i, topic: { isInternal: false } }));
+    const sent: Array<{ leader: number; partitions: Array<{ topic: string; partition: number }>; coordinatorEpoch: number }> = [];
+    const waited: number[] = [];
+    const host = {
+      config: { bool: () => false },
+      topics: { get: (name: string) => (name === 't' ? { name, partitions: standIns } : undefined) },
+      logger: silentLogger,
+      offsetSink: () => null,
+      replication: () => ({
+        leads: (_topic: string, index: number) => index === 0,
+        onLeaderAppend: () => events.push('replication told'),
+        replicated: async (p: { index: number; logEndOffset: number }) => {
+          waited.push(p.logEndOffset);
+          return replicatedCode;
+        },
+        exists: (topic: string) => topic === 't',
+        leaderOf: (_topic: string, index: number) => (index === 1 ? { nodeId: 2, host: '127.0.0.2', port: 9092 } : null),
+        remote: {
+          send: async (req: { coordinatorEpoch: number }, byLeader: Map<number, { partitions: Array<{ topic: string; partition: number }> }>) => {
+            for (const [leader, slot] of byLeader) sent.push({ leader, partitions: slot.partitions, coordinatorEpoch: req.coordinatorEpoch });
+            return [...byLeader.values()].flatMap((slot) => slot.partitions.map((tp) => ({ ...tp, errorCode: ErrorCode.NONE })));
+          },
+        },
+      }),
+    } as unknown as MarkerWriterHost;
+    return { writer: new PartitionMarkerWriter(host), standIns, sent, waited, events };
+  }
+
+  test('led here: appended and answered once the ISR has it; led elsewhere: sent to that leader; no leader / no partition', async () => {
+    const { writer, standIns, sent, waited, events } = clusterWriter(ErrorCode.NONE);
+    const results = await writer.write({
+      ...request([
+        { topic: 't', partition: 0 },
+        { topic: 't', partition: 1 },
+        { topic: 't', partition: 2 },
+        { topic: 'gone', partition: 0 },
+      ]),
+      coordinatorEpoch: 7,
+    });
+    expect(new Map(results.map((r) => [`${r.topic}-${r.partition}`, r.errorCode]))).toEqual(
+      new Map([
+        ['t-0', ErrorCode.NONE],
+        ['t-1', ErrorCode.NONE],
+        ['t-2', ErrorCode.NOT_LEADER_OR_FOLLOWER],
+        ['gone-0', ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
+      ]),
+    );
+    expect(events).toEqual(['marker 0', 'replication told']);
+    expect(standIns[1].markers).toEqual([]);
+    expect(waited).toEqual([10]);
+    expect(sent).toEqual([{ leader: 2, partitions: [{ topic: 't', partition: 1 }], coordinatorEpoch: 7 }]);
+  });
+
+  test('a marker the in-sync replicas did not take in time answers the replication error (retried)', async () => {
+    const { writer } = clusterWriter(ErrorCode.REQUEST_TIMED_OUT);
+    expect(await writer.write(request([{ topic: 't', partition: 0 }]))).toEqual([{ topic: 't', partition: 0, errorCode: ErrorCode.REQUEST_TIMED_OUT }]);
+  });
+});

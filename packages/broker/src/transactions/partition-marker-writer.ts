@@ -10,12 +10,16 @@
 // append, as Kafka's GroupCoordinator.onTransactionCompleted.
 //
 // Results per partition, resolved once the markers are as durable as the ack policy requires
-// (`sluice.flush.on.ack.enable`: fsync'd). UNKNOWN_TOPIC_OR_PARTITION for a partition that does
-// not exist (deleted: the coordinator counts it done), KAFKA_STORAGE_ERROR for an offline one,
-// NOT_LEADER_OR_FOLLOWER in cluster mode for a partition of a cluster topic (`__consumer_offsets`
-// included) another broker leads (markers are not sent to other brokers yet: cluster/README.md;
-// followers copy the leader's markers by replication),
-// and the native refusals (INVALID_PRODUCER_EPOCH for an older epoch, …) as their codes.
+// (`sluice.flush.on.ack.enable`: fsync'd; in cluster mode also replicated to the ISR, as Kafka
+// appends markers with acks=-1 — a marker only the old leader had would leave the transaction open
+// on the new one). UNKNOWN_TOPIC_OR_PARTITION for a partition that does not exist (deleted: the
+// coordinator counts it done), KAFKA_STORAGE_ERROR for an offline one, and the native refusals
+// (INVALID_PRODUCER_EPOCH for an older epoch, …) as their codes.
+//
+// Cluster mode: a marker goes only into the leader's log (followers copy it by replication).
+// `write` (the coordinator's) sends the markers of partitions another broker leads to that
+// broker (RemoteMarkerSender: WriteTxnMarkers); `appendOne` (also WriteTxnMarkers' handler)
+// answers NOT_LEADER_OR_FOLLOWER for them.
 //
 // Concurrency: event loop only; each append is synchronous (no marker interleaves with a
 // produce's verify-then-append step).
@@ -29,6 +33,7 @@ import { flushEachForAck, type Partition } from '../partition.ts';
 import { leavesStorageUnknown, partitionFailure } from '../storage-errors.ts';
 import type { TopicRegistry } from '../topics.ts';
 import type { MarkerRequest, MarkerWriteResult, MarkerWriter, TopicPartition } from './marker-writer.ts';
+import type { BrokerEndpoint, RemoteMarkerSender } from './remote-markers.ts';
 
 export interface MarkerWriterHost {
   readonly config: BrokerConfig;
@@ -50,6 +55,14 @@ export interface MarkerWriterHost {
 export interface MarkerReplication {
   leads(topic: string, index: number): boolean;
   onLeaderAppend(partition: Partition): void;
+  /** Resolves NONE once the partition's high watermark reached `offset`, else the error. */
+  replicated(partition: Partition, offset: number): Promise<number>;
+  /** Whether the cluster has the partition (a deleted one needs no marker). */
+  exists(topic: string, index: number): boolean;
+  /** The current leader's inter-broker endpoint, or null when the partition has none. */
+  leaderOf(topic: string, index: number): BrokerEndpoint | null;
+  /** Sends markers to the leaders of partitions led elsewhere. */
+  readonly remote: RemoteMarkerSender;
 }
 
 export interface MarkerAppend {
@@ -69,12 +82,31 @@ export class PartitionMarkerWriter implements MarkerWriter {
   async write(request: MarkerRequest): Promise<readonly MarkerWriteResult[]> {
     const now = Date.now();
     const written: Partition[] = [];
-    const results = request.partitions.map((tp): MarkerWriteResult => {
+    const replication = this.host.replication?.() ?? null;
+    const byLeader = new Map<number, { endpoint: BrokerEndpoint; partitions: TopicPartition[] }>();
+    const results: MarkerWriteResult[] = [];
+    for (const tp of request.partitions) {
+      const partition = this.host.topics.get(tp.topic)?.partitions[tp.partition];
+      // Cluster mode: a partition led by another broker gets its marker from that broker.
+      if (replication !== null && partition?.isReplicated !== false && !replication.leads(tp.topic, tp.partition)) {
+        const leader = replication.leaderOf(tp.topic, tp.partition);
+        if (!replication.exists(tp.topic, tp.partition)) results.push({ ...tp, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+        else if (leader === null) results.push({ ...tp, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER });
+        else {
+          const slot = byLeader.get(leader.nodeId) ?? { endpoint: leader, partitions: [] };
+          slot.partitions.push(tp);
+          byLeader.set(leader.nodeId, slot);
+        }
+        continue;
+      }
       const outcome = this.appendOne(tp, request, now);
       if (outcome.partition !== null) written.push(outcome.partition);
-      return { topic: tp.topic, partition: tp.partition, errorCode: outcome.errorCode };
-    });
-    return this.afterDurable(results, written);
+      results.push({ topic: tp.topic, partition: tp.partition, errorCode: outcome.errorCode });
+    }
+    const local = this.afterDurable(results, written);
+    if (replication === null || byLeader.size === 0) return local;
+    const [here, there] = await Promise.all([local, replication.remote.send(request, byLeader)]);
+    return [...here, ...there];
   }
 
   /**
@@ -105,14 +137,35 @@ export class PartitionMarkerWriter implements MarkerWriter {
     return { errorCode: ErrorCode.NONE, partition };
   }
 
-  /** The results, with partitions whose fsync failed (sluice.flush.on.ack.enable) turned into KAFKA_STORAGE_ERROR. */
+  /**
+   * The results, with partitions whose fsync failed (sluice.flush.on.ack.enable) turned into
+   * KAFKA_STORAGE_ERROR, and in cluster mode those the in-sync replicas did not take in time into
+   * the replication error (REQUEST_TIMED_OUT, …: retried). Called right after the appends, so
+   * each partition's log end is the end of its marker.
+   */
   async afterDurable(results: MarkerWriteResult[], written: readonly Partition[]): Promise<MarkerWriteResult[]> {
-    if (!this.host.config.bool('sluice.flush.on.ack.enable') || written.length === 0) return results;
-    const notFlushed = await flushEachForAck([...new Set(written)]);
-    if (notFlushed.size === 0) return results;
+    if (written.length === 0) return results;
+    const partitions = [...new Set(written)];
+    const failed = new Map<Partition, number>();
+    const replication = this.host.replication?.() ?? null;
+    const replicated =
+      replication === null
+        ? []
+        : partitions
+            .filter((p) => p.isReplicated)
+            .map(async (p) => {
+              const errorCode = await replication.replicated(p, p.logEndOffset);
+              if (errorCode !== ErrorCode.NONE) failed.set(p, errorCode);
+            });
+    if (this.host.config.bool('sluice.flush.on.ack.enable')) {
+      for (const p of await flushEachForAck(partitions)) failed.set(p, ErrorCode.KAFKA_STORAGE_ERROR);
+    }
+    await Promise.all(replicated);
+    if (failed.size === 0) return results;
     return results.map((r) => {
       const partition = this.host.topics.get(r.topic)?.partitions[r.partition];
-      return partition !== undefined && notFlushed.has(partition) && r.errorCode === ErrorCode.NONE ? { ...r, errorCode: ErrorCode.KAFKA_STORAGE_ERROR } : r;
+      const errorCode = partition === undefined ? undefined : failed.get(partition);
+      return errorCode !== undefined && r.errorCode === ErrorCode.NONE ? { ...r, errorCode } : r;
     });
   }
 }

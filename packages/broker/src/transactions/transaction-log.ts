@@ -29,8 +29,8 @@ export interface TransactionLog {
    * append is refused; `durable` rejects with TransactionLogError when the flush fails.
    */
   append(partition: number, records: readonly TransactionLogRecord[], nowMs: number): TransactionLogAppend;
-  /** Calls `visit` for every record stored, partition by partition, in log order. */
-  replay(visit: (partition: number, record: TransactionLogRecord) => void): void;
+  /** Calls `visit` for every record stored (of partition `only` when given), partition by partition, in log order. */
+  replay(visit: (partition: number, record: TransactionLogRecord) => void, only?: number): void;
 }
 
 /** An append or flush the log refused, with the Kafka error code of the storage failure. */

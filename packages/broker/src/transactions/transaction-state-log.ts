@@ -10,6 +10,15 @@
 // `transaction.state.log.replication.factor` says. An existing topic keeps its partition count,
 // so every transactional id stays in the partition its records are in.
 //
+// Cluster mode (`replication` given): the topic is the cluster's — created in etcd by the first
+// FindCoordinator for a transactional id (handlers/create-topic.ts), replication factor
+// `transaction.state.log.replication.factor`, `min.insync.replicas` =
+// `transaction.state.log.min.isr` — and only the leader of a partition appends to it (else
+// NOT_LEADER_OR_FOLLOWER, which the coordinator answers as NOT_COORDINATOR). An append counts
+// (`durable`) once the in-sync replicas have it, as Kafka's coordinator writes with acks=-1;
+// below the minimum ISR it is refused with NOT_ENOUGH_REPLICAS (the client hears
+// COORDINATOR_NOT_AVAILABLE and retries).
+//
 // Replay reads batches back as bytes (internal-topic-replay.ts), `transaction.state.log.load.buffer.size`
 // bytes per step.
 //
@@ -32,10 +41,25 @@ export interface TransactionStateTopicHost {
   readonly config: BrokerConfig;
   readonly topics: TopicRegistry;
   readonly topicCreator: TopicCreator;
+  /** Cluster mode: how the topic is replicated (null or absent on a single node). */
+  readonly replication?: () => TransactionStateReplication | null;
+}
+
+export interface TransactionStateReplication {
+  /** The partition count of the cluster's topic, or undefined while it does not exist. */
+  clusterPartitionCount(): number | undefined;
+  /** Whether this broker leads the partition now. */
+  leads(partition: Partition): boolean;
+  /** How many replicas are in the partition's ISR now. */
+  isrSize(partition: Partition): number;
+  /** After an append as leader: the high watermark may move. */
+  onLeaderAppend(partition: Partition): void;
+  /** Resolves NONE once the partition's high watermark reached `offset`, else the error. */
+  replicated(partition: Partition, offset: number): Promise<number>;
 }
 
 export class TransactionStateTopicLog implements TransactionLog {
-  readonly partitionCount: number;
+  private readonly localPartitionCount: number;
   private readonly broker: TransactionStateTopicHost;
   private readonly logger: Logger;
 
@@ -43,29 +67,50 @@ export class TransactionStateTopicLog implements TransactionLog {
     this.broker = broker;
     this.logger = logger;
     const existing = broker.topics.get(TRANSACTION_STATE_TOPIC);
-    this.partitionCount = existing?.partitions.length ?? broker.config.int('transaction.state.log.num.partitions');
+    this.localPartitionCount = existing?.partitions.length ?? broker.config.int('transaction.state.log.num.partitions');
+  }
+
+  /** The cluster's partition count in cluster mode (once the topic exists), else this node's. */
+  get partitionCount(): number {
+    return this.broker.replication?.()?.clusterPartitionCount() ?? this.localPartitionCount;
   }
 
   append(partition: number, records: readonly TransactionLogRecord[], nowMs: number): TransactionLogAppend {
     if (records.length === 0) throw new Error('BUG: empty append to the transaction state topic');
     const target = this.topic().partitions[partition];
     if (target === undefined) throw new Error(`BUG: ${TRANSACTION_STATE_TOPIC} has no partition ${partition}`);
+    const replication = this.broker.replication?.() ?? null;
+    if (replication !== null) {
+      // Only the leader writes (the coordinator moved: NOT_COORDINATOR), and only with enough replicas in sync.
+      if (!replication.leads(target))
+        throw new TransactionLogError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `this broker does not lead ${TRANSACTION_STATE_TOPIC}-${partition}`);
+      const minIsr = target.topic.config.num('min.insync.replicas');
+      const isr = replication.isrSize(target);
+      if (isr < minIsr)
+        throw new TransactionLogError(
+          ErrorCode.NOT_ENOUGH_REPLICAS,
+          `${TRANSACTION_STATE_TOPIC}-${partition}: ${isr} in-sync replicas, min.insync.replicas is ${minIsr}`,
+        );
+    }
     const batch = buildRecordBatch({ records: records.map((r) => ({ key: r.key, value: r.value, timestamp: nowMs })), compression: 'none' });
+    let end: number;
     try {
-      target.append(batch, nowMs);
+      end = target.append(batch, nowMs).lastOffset + 1;
+      replication?.onLeaderAppend(target);
     } catch (err) {
       const failure = storageFailure(err);
       if (failure === null) throw err;
       throw new TransactionLogError(failure.errorCode, failure.message);
     }
-    return { durable: this.durable(target) };
+    return { durable: this.durable(target, end, replication) };
   }
 
-  replay(visit: (partition: number, record: TransactionLogRecord) => void): void {
+  replay(visit: (partition: number, record: TransactionLogRecord) => void, only?: number): void {
     const topic = this.broker.topics.get(TRANSACTION_STATE_TOPIC);
     if (topic === undefined) return;
     const stepBytes = this.broker.config.int('transaction.state.log.load.buffer.size');
     topic.partitions.forEach((partition, index) => {
+      if (only !== undefined && index !== only) return;
       replayPartitionBatches(partition, TRANSACTION_STATE_TOPIC, stepBytes, (batch, inRange) => {
         if (batch.isControl) return;
         for (const record of batch.records) {
@@ -84,6 +129,9 @@ export class TransactionStateTopicLog implements TransactionLog {
   topic(): Topic {
     const existing = this.broker.topics.get(TRANSACTION_STATE_TOPIC);
     if (existing !== undefined) return existing;
+    // Cluster mode: the topic is the cluster's (created in etcd, projected here), never made locally.
+    if (this.broker.replication?.() != null)
+      throw new TransactionLogError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${TRANSACTION_STATE_TOPIC} has no replica here`);
     const created = this.broker.topicCreator.create(
       TRANSACTION_STATE_TOPIC,
       this.partitionCount,
@@ -102,8 +150,16 @@ export class TransactionStateTopicLog implements TransactionLog {
     return created.topic;
   }
 
-  /** After fsync when `sluice.flush.on.ack.enable` is set (shared with other waiters), else at once. */
-  private async durable(partition: Partition): Promise<void> {
+  /**
+   * After fsync when `sluice.flush.on.ack.enable` is set (shared with other waiters), else at
+   * once; in cluster mode also once the in-sync replicas have everything before `end`.
+   */
+  private async durable(partition: Partition, end: number, replication: TransactionStateReplication | null): Promise<void> {
+    if (replication !== null) {
+      const errorCode = await replication.replicated(partition, end);
+      if (errorCode !== ErrorCode.NONE)
+        throw new TransactionLogError(errorCode, `${TRANSACTION_STATE_TOPIC}-${partition.index}: the in-sync replicas did not take the records`);
+    }
     if (!this.broker.config.bool('sluice.flush.on.ack.enable')) return;
     try {
       await flushForAck([partition]);

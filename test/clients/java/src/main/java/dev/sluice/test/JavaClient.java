@@ -27,6 +27,13 @@
 //       until <stopFile> exists, then closes (leaving the group).
 //   group-offsets <bootstrap> <group> <topic>
 //       Admin: the group's committed offsets for <topic> and describeConsumerGroups.
+//   txn-loop <bootstrap> <topic> <transactionalId> <stopFile>
+//       A transactional producer runs transactions back to back until <stopFile> exists:
+//       transaction i sends 5 records "txn-<i>-<j>" (keys spread them over the partitions) and
+//       commits, except every fourth, which it aborts. Reports each outcome once the client
+//       says so (committed / aborted); a transaction whose commit failed is reported as
+//       uncertain (then aborted if the client allows). Generous timeouts: the client is meant
+//       to ride out broker failures by itself (coordinator rediscovery, retries).
 //
 // Every client starts from the properties file named by the system property sluice.client.config
 // when it is set (security settings: security.protocol, sasl.*, ssl.*), as Kafka's tools take
@@ -89,6 +96,7 @@ public final class JavaClient {
             transactional(arg(args, 1), arg(args, 2), arg(args, 3), arg(args, 4), arg(args, 5), args.length > 6 ? args[6] : "classic");
         case "member" -> member(arg(args, 1), arg(args, 2), arg(args, 3), Path.of(arg(args, 4)), arg(args, 5));
         case "group-offsets" -> groupOffsets(arg(args, 1), arg(args, 2), arg(args, 3));
+        case "txn-loop" -> txnLoop(arg(args, 1), arg(args, 2), arg(args, 3), Path.of(arg(args, 4)));
         default -> throw new IllegalArgumentException("unknown command " + args[0]);
       }
       System.exit(0);
@@ -363,6 +371,41 @@ public final class JavaClient {
         }
         for (ConsumerRecord<String, String> r : records) {
           emit("event", "record", "partition", r.partition(), "offset", r.offset(), "key", r.key(), "value", r.value());
+        }
+      }
+    }
+    emit("event", "done");
+  }
+
+  private static void txnLoop(String bootstrap, String topic, String transactionalId, Path stopFile) {
+    Properties props = clientProperties();
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(ProducerConfig.CLIENT_ID_CONFIG, "sluice-java-txn-loop");
+    props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+    props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "60000");
+    props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
+    props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000");
+    props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "120000");
+    props.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, "100");
+    props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    try (KafkaProducer<String, String> producer = new KafkaProducer<>(props)) {
+      producer.initTransactions();
+      emit("event", "initialized");
+      for (int i = 0; !Files.exists(stopFile); i++) {
+        boolean commit = i % 4 != 3;
+        producer.beginTransaction();
+        try {
+          for (int j = 0; j < 5; j++) producer.send(new ProducerRecord<>(topic, "k" + j, "txn-" + i + "-" + j));
+          if (commit) producer.commitTransaction();
+          else producer.abortTransaction();
+          emit("event", commit ? "committed" : "aborted", "txn", i);
+        } catch (org.apache.kafka.common.errors.ProducerFencedException | org.apache.kafka.common.errors.OutOfOrderSequenceException
+            | org.apache.kafka.common.errors.AuthorizationException e) {
+          throw e;
+        } catch (org.apache.kafka.common.KafkaException e) {
+          emit("event", "uncertain", "txn", i, "error", e.getClass().getSimpleName() + ": " + e.getMessage());
+          producer.abortTransaction();
         }
       }
     }
