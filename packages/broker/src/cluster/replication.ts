@@ -13,6 +13,7 @@ import type { Partition } from '../partition.ts';
 import type { ClusterView } from './cluster-view.ts';
 import type { KvStore } from './etcd/kv-store.ts';
 import { encode, type IsrMember, type PartitionState } from './keys.ts';
+import type { ReadReplicaCandidate } from './read-replica.ts';
 
 interface FollowerState {
   /** The follower's log end: the offset of its last fetch. */
@@ -111,6 +112,26 @@ export class LeaderReplication {
   /** After the leader appended: with no follower in the ISR, that alone commits. */
   onLeaderAppend(partition: Partition): void {
     this.advanceHighWatermark(partition);
+  }
+
+  /**
+   * KIP-392: the followers a consumer may be sent to for `partition` at `fetchOffset` — in the
+   * ISR in their current broker epoch, with a log end (their last fetch) at or past the offset.
+   * Empty when this broker does not lead it.
+   */
+  readReplicaCandidates(partition: Partition, fetchOffset: number): ReadReplicaCandidate[] {
+    const led = this.led.get(partition);
+    const state = this.view.partition(partition.topic.name, partition.index)?.record;
+    if (led === undefined || state === undefined) return [];
+    const out: ReadReplicaCandidate[] = [];
+    for (const m of state.isr) {
+      if (m.id === this.nodeId) continue;
+      const broker = this.view.brokers.get(m.id);
+      const logEnd = led.followers.get(m.id)?.logEnd ?? -1;
+      if (broker === undefined || broker.epoch !== m.brokerEpoch || logEnd < fetchOffset) continue;
+      out.push({ id: m.id, rack: broker.rack, logEnd });
+    }
+    return out;
   }
 
   /** The ISR of `partition` as the view has it (node ids). */

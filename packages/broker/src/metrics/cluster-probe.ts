@@ -32,6 +32,7 @@ export class ClusterProbe {
   private readonly elections: Counter;
   private readonly isrChanges: Counter;
   private readonly fetchedBytes: Counter;
+  private readonly followerReadBytes: Counter;
   private readonly etcdLatency: Histogram;
   /** The cumulative values last turned into counter increments. */
   private last = { leaderElections: 0, isrShrinks: 0, isrExpands: 0, replicaFetchedBytes: 0 };
@@ -58,6 +59,11 @@ export class ClusterProbe {
       help: 'Record bytes this broker fetched from leaders and appended as follower.',
       registers,
     });
+    this.followerReadBytes = new Counter({
+      name: 'sluice_cluster_follower_read_bytes_total',
+      help: 'Record bytes this broker served to consumers from partitions it follows (KIP-392 follower fetching).',
+      registers,
+    });
     this.etcdLatency = new Histogram({
       name: 'sluice_cluster_etcd_request_seconds',
       help: 'Latency of etcd requests (range, put, txn, lease grant/keepalive/revoke), by operation.',
@@ -65,6 +71,11 @@ export class ClusterProbe {
       buckets: ETCD_BUCKETS,
       registers,
     });
+  }
+
+  /** A consumer's Fetch read `bytes` from partitions this broker follows (KIP-392). */
+  followerRead(bytes: number): void {
+    this.followerReadBytes.inc(bytes);
   }
 
   /** An etcd request finished (successfully or not). */
