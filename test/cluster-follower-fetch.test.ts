@@ -4,7 +4,8 @@
 // record, from the follower (its follower-read bytes count them); a consumer in the leader's rack
 // reads from the leader. A follower serves consumers only up to the high watermark it learnt from
 // the leader: with the third replica stopped (still in the ISR) acks=1 records reach the follower
-// but not the high watermark, and the follower does not hand them out until the ISR has them.
+// but not the high watermark, and the follower does not hand them out until the ISR has them;
+// the leader's replica lag metrics show the stopped one behind.
 
 import { type MetadataResponse, parseRecordBatches } from '@sluice/protocol';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -86,10 +87,12 @@ async function fetchAs(broker: BrokerProcess, rack: string, offset: number) {
   }
 }
 
-async function metric(broker: BrokerProcess, name: string): Promise<number> {
+/** A sample's value (0 when absent); `labels` must all be on the sample's line. */
+async function metric(broker: BrokerProcess, name: string, labels: Record<string, string> = {}): Promise<number> {
   const text = await (await fetch(broker.metricsUrl!)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line === undefined ? 0 : Number(line.split(' ')[1]);
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  const line = text.split('\n').find((l) => (l.startsWith(`${name} `) || l.startsWith(`${name}{`)) && wanted.every((w) => l.includes(w)));
+  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
 test('a consumer with client.rack reads from the in-sync follower in its rack, never past the high watermark', async () => {
@@ -162,6 +165,11 @@ test('a consumer with client.rack reads from the in-sync follower in its rack, n
   const replicated = await metric(brokers.get(follower)!, 'sluice_cluster_replica_fetched_bytes_total');
   expect((await produce(leaderClient, TOPIC, 0, ['past-hw-1', 'past-hw-2'], 1)).errorCode).toBe(0);
   await eventually(async () => expect(await metric(brokers.get(follower)!, 'sluice_cluster_replica_fetched_bytes_total')).toBeGreaterThan(replicated));
+  // The leader's lag metrics see the stopped replica fall behind; the follower kept up.
+  const lag = (replica: number) => metric(brokers.get(leader)!, 'sluice_cluster_replica_lag_messages', { topic: TOPIC, replica: String(replica) });
+  await eventually(async () => expect(await lag(third)).toBeGreaterThanOrEqual(2));
+  await eventually(async () => expect(await lag(follower)).toBe(0));
+  expect(await metric(brokers.get(leader)!, 'sluice_cluster_follower_fetch_bytes_total', { replica: String(follower) })).toBeGreaterThan(0);
   const bounded = await fetchAs(brokers.get(follower)!, `r${follower}`, 0);
   expect(bounded.errorCode).toBe(0);
   expect(bounded.highWatermark).toBe(50);

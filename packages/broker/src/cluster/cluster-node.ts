@@ -19,7 +19,7 @@ import { EtcdClient } from './etcd/etcd-client.ts';
 import { type Compare, type KvStore, KvStoreError, type Op } from './etcd/kv-store.ts';
 import type { LeaseKeeper } from './etcd/lease-keeper.ts';
 import { type FetcherSettings, type FollowedPartition, LeaderFetcher } from './replica-fetcher.ts';
-import { LeaderReplication } from './replication.ts';
+import { LeaderReplication, type ReplicaLag } from './replication.ts';
 import {
   type BrokerRegistration,
   ClusterKeys,
@@ -236,6 +236,7 @@ export class ClusterNode {
     isrShrinks: number;
     isrExpands: number;
     replicaFetchedBytes: number;
+    replicaLag: ReplicaLag[];
   } {
     const me = this.settings.nodeId;
     let underReplicated = 0;
@@ -257,6 +258,7 @@ export class ClusterNode {
       isrShrinks: this.replicationState?.isrShrinks ?? 0,
       isrExpands: this.replicationState?.isrExpands ?? 0,
       replicaFetchedBytes: this.replicatedBytes,
+      replicaLag: this.replicationState?.replicaLag() ?? [],
     };
   }
 

@@ -200,3 +200,17 @@ test('a follower that keeps up under steady produce load stays in the ISR though
   await new Promise((r) => setTimeout(r, 20));
   expect(view.partition('t', 0)!.record.isr.map((m) => m.id)).toEqual([1]);
 });
+
+test('replica lag per follower: offsets behind the leader and time since it last had everything; KIP-392 candidates', async () => {
+  const { partition, replication } = await leaderSetup([1, 2, 3], [1, 2, 3]);
+  for (let i = 0; i < 4; i++) partition.append(buildRecordBatch({ records: [{ key: null, value: `v${i}` }] }), 0);
+  replication.onFollowerFetch(partition, 2, 4, 100); // has everything at 100
+  replication.onFollowerFetch(partition, 3, 1, 100); // three offsets behind, not caught up since the start (0)
+  expect(replication.replicaLag(600)).toEqual([
+    { topic: 't', partition: 0, replica: 2, messages: 0, ms: 500 },
+    { topic: 't', partition: 0, replica: 3, messages: 3, ms: 600 },
+  ]);
+  // Follower fetching candidates at offset 2: only the ISR follower whose log reaches it.
+  expect(replication.readReplicaCandidates(partition, 2).map((c) => c.id)).toEqual([2]);
+  expect(replication.readReplicaCandidates(partition, 1).map((c) => c.id)).toEqual([2, 3]);
+});

@@ -251,6 +251,8 @@ export const fetchHandler = defineHandler({
     broker.metrics.fetchSessions.requested(plan.kind);
     if (plan.kind === 'error') return finishFetch(broker.fetchSessions, plan, []);
     const respond = (outcome: Outcome): FetchResponse => {
+      if (broker.cluster !== null && request.replicaId >= 0 && outcome.bytes > 0)
+        broker.metrics.cluster.followerFetched(request.replicaId, broker.config.str('sluice.transfer.mode'), outcome.bytes);
       const throttleTimeMs = quotaMaxBytes === Number.POSITIVE_INFINITY ? 0 : fetchThrottleMs(ctx, outcome.bytes);
       if (throttleTimeMs === 0) return answer(broker, plan, outcome);
       return { throttleTimeMs, errorCode: ErrorCode.NONE, sessionId: plan.kind === 'incremental' ? (plan.session?.id ?? 0) : 0, responses: [] };
