@@ -3,7 +3,8 @@
 // (gaps between them). A follower then loses its copy (stopped, partition dir wiped, restarted
 // with its own cleaner off, so its log is exactly what it replicated): it fetches the cleaned
 // log from the leader, catches up and rejoins the ISR. The other two brokers die; it leads, and
-// serves the very offsets, keys and values the old leader had.
+// serves the very offsets, keys and values the old leader had. Likewise a wiped follower of a log
+// whose start DeleteRecords moved (60) fetches from the leader's log start and takes it as its own.
 
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -149,4 +150,78 @@ test('a wiped follower replicates a cleaned compacted log with identical offsets
   for (const id of [1, 2, 3].filter((id) => id !== wipedId)) await brokers.get(id)!.kill();
   await eventually(async () => expect((await partitionZero(restarted)).leader).toBe(wipedId));
   await eventually(async () => expect(await records(restarted)).toEqual(before));
+}, 180_000);
+
+test("a wiped follower of a log trimmed by DeleteRecords fetches from the leader's log start and keeps it", async () => {
+  // Every broker is back (the first test killed two): restart those that are down.
+  for (const id of [1, 2, 3]) {
+    const b = brokers.get(id)!;
+    if (b.proc.exitCode !== null || b.proc.signalCode !== null)
+      brokers.set(id, await startBroker({ dataDir: b.dataDir, port: b.port, overrides: overrides(id) }));
+  }
+  const admin = await RawClient.connect(brokers.get(1)!.port);
+  const created = await admin.request(19, 7, {
+    topics: [{ name: 'trimmed', numPartitions: 1, replicationFactor: 3, assignments: [], configs: [] }],
+    timeoutMs: 10_000,
+    validateOnly: false,
+  });
+  admin.close();
+  expect(created.topics[0].errorCode).toBe(0);
+  const state = async (b: BrokerProcess) => {
+    const c = await RawClient.connect(b.port);
+    try {
+      const answer: MetadataResponse = await c.request(3, 12, {
+        topics: [{ name: 'trimmed', topicId: '00000000000000000000000000000000' }],
+        allowAutoTopicCreation: false,
+        includeTopicAuthorizedOperations: false,
+      });
+      const p = answer.topics[0].partitions[0];
+      return { leader: p.leaderId, isr: [...p.isrNodes].sort() };
+    } finally {
+      c.close();
+    }
+  };
+  const { leader } = await eventually(async () => {
+    const p = await state(brokers.get(1)!);
+    expect(p.isr).toEqual([1, 2, 3]);
+    return p;
+  });
+  const client = await RawClient.connect(brokers.get(leader)!.port);
+  for (let i = 0; i < 10; i++) {
+    const batch = buildRecordBatch({ records: Array.from({ length: 10 }, (_, j) => ({ key: null, value: `t${i * 10 + j}` })) });
+    expect((await produceRaw(client, 'trimmed', 0, batch, -1)).errorCode).toBe(0);
+  }
+  const deleted = await client.request(21, 2, { topics: [{ name: 'trimmed', partitions: [{ partitionIndex: 0, offset: 60 }] }], timeoutMs: 10_000 });
+  expect(deleted.topics[0].partitions[0]).toMatchObject({ errorCode: 0, lowWatermark: 60 });
+  client.close();
+
+  const wipedId = [1, 2, 3].find((id) => id !== leader)!;
+  const wiped = brokers.get(wipedId)!;
+  await wiped.kill();
+  rmSync(join(wiped.dataDir, 'trimmed-0'), { recursive: true, force: true });
+  const restarted = await startBroker({ dataDir: wiped.dataDir, port: wiped.port, overrides: overrides(wipedId) });
+  brokers.set(wipedId, restarted);
+  await eventually(async () => expect((await state(restarted)).isr).toEqual([1, 2, 3]));
+  for (const id of [1, 2, 3].filter((id) => id !== wipedId)) await brokers.get(id)!.kill();
+  await eventually(async () => expect((await state(restarted)).leader).toBe(wipedId));
+  const c = await RawClient.connect(restarted.port);
+  try {
+    const listed = await c.request(2, 5, {
+      replicaId: -1,
+      isolationLevel: 0,
+      topics: [{ name: 'trimmed', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -2 }] }],
+    });
+    expect(Number(listed.topics[0].partitions[0].offset)).toBe(60);
+    const read = await eventually(async () => {
+      const response = await c.request(1, 11, fetchRequest('trimmed', 0, 60));
+      const p = response.responses[0].partitions[0];
+      expect(p.errorCode).toBe(0);
+      return p;
+    });
+    const offsets: number[] = [];
+    for (const batch of parseRecordBatches(read.records ?? new Uint8Array(0))) for (const r of batch.records) offsets.push(r.offset);
+    expect(offsets.filter((o) => o >= 60)).toEqual(Array.from({ length: 40 }, (_, i) => 60 + i));
+  } finally {
+    c.close();
+  }
 }, 180_000);

@@ -214,3 +214,18 @@ test('replica lag per follower: offsets behind the leader and time since it last
   expect(replication.readReplicaCandidates(partition, 2).map((c) => c.id)).toEqual([2]);
   expect(replication.readReplicaCandidates(partition, 1).map((c) => c.id)).toEqual([2, 3]);
 });
+
+test('an ISR shrunk by the controller (same leader epoch) lets the high watermark move', async () => {
+  const { store, keys, view, partition, replication } = await leaderSetup([1, 2, 3], [1, 2, 3]);
+  for (let i = 0; i < 5; i++) partition.append(buildRecordBatch({ records: [{ key: null, value: `v${i}` }] }), 0);
+  replication.onFollowerFetch(partition, 2, 5, 10);
+  expect(partition.highWatermark).toBe(0); // 3 is in the ISR and has nothing
+  const current = view.partition('t', 0)!.record;
+  const written = await store.put(
+    keys.partition('t', 0),
+    encode({ ...current, isr: current.isr.filter((m) => m.id !== 3), partitionEpoch: current.partitionEpoch + 1 }),
+  );
+  await view.waitForRevision(written);
+  replication.becameLeader(partition, 0); // the broker's pass over its roles after the view change
+  expect(partition.highWatermark).toBe(5);
+});

@@ -83,7 +83,12 @@ export class LeaderReplication {
    */
   becameLeader(partition: Partition, epoch: number, now = Date.now()): void {
     const current = this.led.get(partition);
-    if (current !== undefined && current.epoch === epoch) return;
+    if (current !== undefined && current.epoch === epoch) {
+      // Same leadership, maybe a smaller ISR (the controller removed a dead broker): as Kafka
+      // does after an ISR change, the high watermark may move now.
+      this.advanceHighWatermark(partition);
+      return;
+    }
     partition.becomeLeader(epoch);
     const followers = new Map<number, FollowerState>();
     const state = this.view.partition(partition.topic.name, partition.index)?.record;
