@@ -4,8 +4,10 @@
 // idempotent acks=all producer keeps writing; `--verify` reports it complete, the new replicas
 // lead and are in sync, and every acknowledged record is in the partition once, in order. Then
 // `kafka-leader-election --election-type PREFERRED` moves leadership to the preferred replica.
+// Decommissioning: `--generate` / `--execute` / `--verify` move every partition off broker 3,
+// whose logs and partition directories are then deleted, every record still there.
 
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { MetadataResponse } from '@sluice/protocol';
@@ -192,3 +194,51 @@ test('kafka-topics describes replicas and ISR; kafka-reassign-partitions moves a
   const again = await tool(KAFKA_TOOL.leaderElection, ['--election-type', 'PREFERRED', '--topic', 'moving', '--partition', '0']);
   expect(again).toContain('Valid replica already elected for partitions');
 }, 240_000);
+
+test('decommissioning a broker: kafka-reassign-partitions moves everything off it, and its logs are deleted', async () => {
+  const leaving = 3;
+  const kafka = new Kafka({
+    clientId: 'decommission-test',
+    brokers: [brokers.get(1)!.bootstrap],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1000 },
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: 'leaving', numPartitions: 2, replicationFactor: 3 }], waitForLeaders: true });
+  await admin.disconnect();
+  await eventually(async () => {
+    for (const r of await metadata('leaving')) expect(r.isr).toEqual([...r.replicas].sort());
+  });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const values = Array.from({ length: 200 }, (_, i) => `d-${i}`);
+  for (const partition of [0, 1]) await producer.send({ topic: 'leaving', acks: -1, messages: values.map((value) => ({ partition, value })) });
+  await producer.disconnect();
+  const hosted = (await metadata('moving')).some((r) => r.replicas.includes(leaving)) ? ['moving', 'leaving'] : ['leaving'];
+  const dirsOf = () => readdirSync(brokers.get(leaving)!.dataDir).filter((d) => hosted.some((t) => d.startsWith(`${t}-`)));
+  expect(dirsOf().length).toBeGreaterThan(0);
+
+  // --generate proposes a placement on the remaining brokers; --execute runs it; --verify waits.
+  const topicsFile = join(workDir, 'topics.json');
+  writeFileSync(topicsFile, JSON.stringify({ version: 1, topics: hosted.map((topic) => ({ topic })) }));
+  const generated = await tool(KAFKA_TOOL.reassignPartitions, ['--generate', '--topics-to-move-json-file', topicsFile, '--broker-list', '1,2,4']);
+  const proposal = generated.split('Proposed partition reassignment configuration')[1]!.trim().split('\n')[0]!;
+  const plan = join(workDir, 'decommission.json');
+  writeFileSync(plan, proposal);
+  expect(await tool(KAFKA_TOOL.reassignPartitions, ['--execute', '--reassignment-json-file', plan])).toContain('Successfully started partition reassignment');
+  await eventually(async () => {
+    const verified = await tool(KAFKA_TOOL.reassignPartitions, ['--verify', '--reassignment-json-file', plan]);
+    expect(verified).not.toContain('is still in progress');
+  }, 60_000);
+
+  // Broker 3 replicates nothing; its partition directories are gone; the records are all there.
+  for (const topic of hosted) for (const r of await metadata(topic)) expect(r.replicas).not.toContain(leaving);
+  await eventually(async () => expect(dirsOf()).toEqual([]));
+  for (const partition of [0, 1]) {
+    const leader = (await metadata('leaving'))[partition]!.leader;
+    const client = await RawClient.connect(brokers.get(leader)!.port);
+    expect((await readPartition(client, 'leaving', partition)).records.map((r) => r.value)).toEqual(values);
+    client.close();
+  }
+}, 180_000);

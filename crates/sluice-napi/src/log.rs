@@ -229,6 +229,22 @@ impl NativePartitionLog {
         Ok(r.into())
     }
 
+    /// Appends a leader's batches unchanged at their own offsets (a follower; gaps allowed,
+    /// offsets increasing from the log end).
+    #[napi]
+    pub fn append_as_follower(
+        &mut self,
+        records: BufferSlice<'_>,
+        now_ms: f64,
+    ) -> napi::Result<NativeAppendResult, ErrorCode> {
+        let now = integer("nowMs", now_ms)?;
+        let r = self
+            .log
+            .append_as_follower(&records, now)
+            .map_err(native_error)?;
+        Ok(r.into())
+    }
+
     /// Whole batches from the one containing `offset`, up to `maxBytes` (the first batch whole
     /// when `minOneBatch`), stopping before `maxOffset` if given. Null at the log end.
     #[napi]

@@ -635,6 +635,13 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
     validator: atLeast(1),
   },
   { name: 'broker.rack', type: 'string', default: null, doc: 'Rack of this broker, for rack-aware replica placement and Metadata.' },
+  {
+    name: 'replica.selector.class',
+    type: 'string',
+    default: null,
+    doc: "Cluster mode (KIP-392): Kafka's org.apache.kafka.common.replica.RackAwareReplicaSelector sends consumers with client.rack to an in-sync replica in their rack (Fetch v11 preferredReadReplica); unset or LeaderSelector: the leader.",
+    validator: oneOf('org.apache.kafka.common.replica.RackAwareReplicaSelector', 'org.apache.kafka.common.replica.LeaderSelector'),
+  },
   ...QUOTA_CONFIGS,
   ...LISTENER_SASL_AUTHORIZER_CONFIGS,
   ...SSL_CONFIGS,

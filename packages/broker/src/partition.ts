@@ -18,15 +18,12 @@
 // log's contract).
 
 import type { AppendResult, PartitionLog } from '@sluice/native';
-import { parseRecordBatches, readEndTxnMarker } from '@sluice/protocol';
 import { LeaderEpochCache } from './leader-epoch-cache.ts';
 import type { Topic } from './topics.ts';
 
 /** Record batch v2 header: baseOffset(8) batchLength(4) partitionLeaderEpoch(4) magic(1) crc(4) attributes(2) lastOffsetDelta(4) baseTimestamp(8) maxTimestamp(8) ... */
 const LOG_OVERHEAD = 12;
 const BATCH_HEADER_BYTES = 61;
-const TIMESTAMP_TYPE_BIT = 0x08;
-const CONTROL_BIT = 0x20;
 
 export class Partition {
   readonly topic: Topic;
@@ -157,64 +154,36 @@ export class Partition {
   }
 
   /**
-   * Follower: appends record batches fetched from the leader, keeping the leader's offsets and
-   * epochs. The native log assigns offsets from its log end, so each batch is appended alone and
-   * must start exactly there (the follower fetched from its log end; the leader's batches are
-   * contiguous in an uncompacted log); its own partitionLeaderEpoch is passed as the epoch, and
-   * for LogAppendTime batches their max timestamp as "now", so the stored bytes are the
-   * leader's. Producer state is rebuilt by the same appends (the native log checks sequences).
-   * A trailing partial batch (the fetch's size limit cut it) is left for the next fetch.
-   * A control batch (a transaction's COMMIT/ABORT marker) is appended the way the leader wrote
-   * it — the native marker append with the leader's producer, coordinator epoch, timestamp and
-   * leader epoch, which builds the same bytes and also ends the transaction in this log's
-   * producer state and transaction index, so a follower that becomes leader knows it.
-   * Throws when the leader's log cannot be mirrored this way (offset gaps: a compacted log).
+   * Follower: appends record batches fetched from the leader as they are (the native
+   * `appendAsFollower`: the leader's offsets, epochs, timestamps and CRCs kept byte for byte,
+   * offset gaps allowed — a compacted leader log is mirrored exactly). Producer state and the
+   * transaction index (COMMIT/ABORT markers) are rebuilt by the same append, so a follower that
+   * becomes leader knows its producers and open transactions. A trailing partial batch (the
+   * fetch's size limit cut it) is left for the next fetch. The first batch of each new leader
+   * epoch is recorded in the epoch cache. Throws when the leader's batches do not follow this
+   * log (a batch below its end: the fetcher truncates first). Returns the batches appended.
    */
   appendAsFollower(records: Uint8Array, nowMs: number): number {
     const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+    const starts: { baseOffset: number; epoch: number }[] = [];
     let pos = 0;
-    let appended = 0;
     while (pos + BATCH_HEADER_BYTES <= records.byteLength) {
-      const baseOffset = Number(view.getBigInt64(pos));
       const size = LOG_OVERHEAD + view.getInt32(pos + 8);
       if (pos + size > records.byteLength) break;
-      const epoch = view.getInt32(pos + 12);
-      const logAppendTime = (view.getInt16(pos + 21) & TIMESTAMP_TYPE_BIT) !== 0;
-      const maxTimestamp = Number(view.getBigInt64(pos + 35));
-      const end = this.log.logEndOffset;
-      if (baseOffset !== end) throw new Error(`${this.topic.name}-${this.index}: the leader's batch starts at ${baseOffset}, this log ends at ${end}`);
-      const batch = records.subarray(pos, pos + size);
-      const result =
-        (view.getInt16(pos + 21) & CONTROL_BIT) !== 0
-          ? this.appendMarkerAsFollower(batch, baseOffset, epoch)
-          : this.log.append(batch, logAppendTime ? maxTimestamp : nowMs, epoch);
-      if (result.duplicate || result.baseOffset !== baseOffset) {
-        throw new Error(
-          `${this.topic.name}-${this.index}: the leader's batch at ${baseOffset} was stored at ${result.baseOffset}${result.duplicate ? ' (taken for a duplicate)' : ''}`,
-        );
-      }
-      if (result.rolled) this.flushDurable().catch((err: unknown) => this.topic.onFlushError?.(this, err));
-      if (epoch > this.epochs.latestEpoch) this.epochs.assign(epoch, baseOffset);
-      appended++;
+      starts.push({ baseOffset: Number(view.getBigInt64(pos)), epoch: view.getInt32(pos + 12) });
       pos += size;
     }
-    if (appended > 0) this.notifyChanged();
-    return appended;
-  }
-
-  private appendMarkerAsFollower(bytes: Uint8Array, baseOffset: number, epoch: number): AppendResult {
-    const [batch] = parseRecordBatches(bytes);
-    const marker = batch === undefined ? null : readEndTxnMarker(batch);
-    if (batch === undefined || marker === null)
-      throw new Error(`${this.topic.name}-${this.index}: the leader's control batch at ${baseOffset} is not a transaction marker`);
-    return this.log.appendTxnMarker(
-      batch.producerId,
-      batch.producerEpoch,
-      marker.coordinatorEpoch,
-      marker.type === 'COMMIT',
-      Number(batch.maxTimestamp),
-      epoch,
-    );
+    if (starts.length === 0) return 0;
+    const end = this.log.logEndOffset;
+    if (starts[0]!.baseOffset < end)
+      throw new Error(`${this.topic.name}-${this.index}: the leader's batch starts at ${starts[0]!.baseOffset}, below this log's end ${end}`);
+    const result = this.log.appendAsFollower(records.subarray(0, pos), nowMs);
+    if (result.rolled) this.flushDurable().catch((err: unknown) => this.topic.onFlushError?.(this, err));
+    for (const { baseOffset, epoch } of starts) {
+      if (epoch > this.epochs.latestEpoch) this.epochs.assign(epoch, baseOffset);
+    }
+    this.notifyChanged();
+    return starts.length;
   }
 
   /** Follower: moves the high watermark to the leader's, as far as this log reaches. */

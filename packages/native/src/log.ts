@@ -172,6 +172,19 @@ export class PartitionLog {
   }
 
   /**
+   * Follower (Kafka's appendAsFollower): stores a leader's whole batches byte for byte at the
+   * offsets they carry — epochs, timestamps and CRCs unchanged, offset gaps allowed (a compacted
+   * leader log), sparse and empty batches too. The first batch must start at or after the log
+   * end and each next one after the previous one's last offset (INVALID_RECORD otherwise);
+   * structure and CRC are checked (CORRUPT_MESSAGE), client rules are not (the leader applied
+   * them). Producer state and the transaction index (markers) are rebuilt as recovery does.
+   * Nothing is written when a check fails. The log end becomes the last batch's last offset + 1.
+   */
+  appendAsFollower(records: Uint8Array, nowMs: number): AppendResult {
+    return this.#native.appendAsFollower(toBuffer(records), nowMs);
+  }
+
+  /**
    * Appends the transaction coordinator's COMMIT (`commit`) or ABORT marker for `producerId`'s
    * transaction: Kafka's 78-byte control batch (attributes 0x30), built natively. It ends the
    * producer's open transaction here (moving `firstUnstableOffset`); an ABORT first records the

@@ -53,6 +53,7 @@ mod append;
 pub mod cleaner;
 mod compaction;
 mod flush;
+mod follower;
 mod open;
 mod read;
 mod retention;

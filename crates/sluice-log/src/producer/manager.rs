@@ -94,6 +94,16 @@ impl ProducerStateManager {
         self.state.apply_marker(check);
     }
 
+    /// A follower's data batch (origin REPLICATION: no checks), as recovery replays it.
+    pub fn replay(&mut self, header: &BatchHeader) {
+        self.state.replay(header);
+    }
+
+    /// A follower's marker (origin REPLICATION), as recovery replays it.
+    pub fn replay_marker(&mut self, marker: &EndTxnMarker, offset: i64, timestamp: i64) {
+        self.state.replay_marker(marker, offset, timestamp);
+    }
+
     pub fn remove_expired(&mut self, now_ms: i64, expiration_ms: i64) -> usize {
         self.state.remove_expired(now_ms, expiration_ms)
     }

@@ -482,6 +482,28 @@ impl ProducerState {
         (completed, last_stable_offset)
     }
 
+    /// What `replay_marker` would answer for this marker, changing nothing (a follower writes
+    /// an ABORT's transaction index entry before the marker itself).
+    pub fn marker_outcome(
+        &self,
+        marker: &EndTxnMarker,
+        offset: i64,
+        timestamp: i64,
+    ) -> (Option<CompletedTxn>, i64) {
+        let mut entry = self
+            .producers
+            .get(&marker.producer_id)
+            .cloned()
+            .unwrap_or_else(|| ProducerEntry::empty(marker.producer_id));
+        let completed = entry.end_txn(marker, offset, timestamp);
+        let last_stable_offset = self
+            .ongoing
+            .iter()
+            .find(|&&(_, producer_id)| producer_id != marker.producer_id)
+            .map_or(offset + 1, |&(first_offset, _)| first_offset);
+        (completed, last_stable_offset)
+    }
+
     /// Drops producers whose last batch or marker is at least `expiration_ms` old, except those
     /// with an open transaction; returns how many.
     pub fn remove_expired(&mut self, now_ms: i64, expiration_ms: i64) -> usize {

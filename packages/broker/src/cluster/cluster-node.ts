@@ -10,6 +10,7 @@
 import { ErrorCode } from '@sluice/protocol';
 import { type BrokerConfig, ConfigError, type ConfigValue } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import type { Partition } from '../partition.ts';
 import { newTopicId, type TopicRegistry } from '../topics.ts';
 import { ClusterView } from './cluster-view.ts';
 import { Controller } from './controller.ts';
@@ -18,7 +19,7 @@ import { EtcdClient } from './etcd/etcd-client.ts';
 import { type Compare, type KvStore, KvStoreError, type Op } from './etcd/kv-store.ts';
 import type { LeaseKeeper } from './etcd/lease-keeper.ts';
 import { type FetcherSettings, type FollowedPartition, LeaderFetcher } from './replica-fetcher.ts';
-import { LeaderReplication } from './replication.ts';
+import { LeaderReplication, type ReplicaLag } from './replication.ts';
 import {
   type BrokerRegistration,
   ClusterKeys,
@@ -32,6 +33,7 @@ import {
 import { registerBroker, resolveClusterId } from './membership.ts';
 import { assignReplicas } from './placement.ts';
 import { Projection } from './projection.ts';
+import { RACK_AWARE_REPLICA_SELECTOR, selectRackAwareReplica } from './read-replica.ts';
 import { fullReplicaSet, startReassignment } from './reassignment.ts';
 
 /** Pause between two attempts to register again after the lease was lost. */
@@ -42,6 +44,8 @@ export interface ClusterSettings {
   readonly prefix: string;
   readonly nodeId: number;
   readonly rack: string | null;
+  /** `replica.selector.class` (KIP-392), null when unset. */
+  readonly replicaSelector?: string | null;
   readonly sessionTimeoutMs: number;
   /** replica.lag.time.max.ms */
   readonly replicaLagMs: number;
@@ -109,6 +113,7 @@ export class ClusterNode {
       prefix: config.str('sluice.metadata.etcd.prefix'),
       nodeId: config.nodeId,
       rack: config.get('broker.rack') as string | null,
+      replicaSelector: config.get('replica.selector.class') as string | null,
       sessionTimeoutMs: config.int('broker.session.timeout.ms'),
       replicaLagMs: config.int('replica.lag.time.max.ms'),
       leaderRebalance: config.bool('auto.leader.rebalance.enable')
@@ -231,6 +236,7 @@ export class ClusterNode {
     isrShrinks: number;
     isrExpands: number;
     replicaFetchedBytes: number;
+    replicaLag: ReplicaLag[];
   } {
     const me = this.settings.nodeId;
     let underReplicated = 0;
@@ -252,6 +258,7 @@ export class ClusterNode {
       isrShrinks: this.replicationState?.isrShrinks ?? 0,
       isrExpands: this.replicationState?.isrExpands ?? 0,
       replicaFetchedBytes: this.replicatedBytes,
+      replicaLag: this.replicationState?.replicaLag() ?? [],
     };
   }
 
@@ -280,6 +287,26 @@ export class ClusterNode {
   /** True when the cluster says this broker leads the partition and its lease is valid. */
   isLeader(topic: string, index: number): boolean {
     return !this.fenced && this.view.partition(topic, index)?.record.leader === this.settings.nodeId;
+  }
+
+  /**
+   * KIP-392: this broker holds a replica of the partition without leading it, and is not fenced:
+   * it serves consumers' Fetch (v11+) up to the high watermark it learnt from the leader.
+   */
+  servesFollowerReads(topic: string, index: number): boolean {
+    if (this.fenced) return false;
+    return this.view.topics.get(topic)?.record.replicas[index]?.includes(this.settings.nodeId) ?? false;
+  }
+
+  /**
+   * KIP-392, on the leader: the replica a consumer in `clientRack` should read `partition` from
+   * at `fetchOffset` under `replica.selector.class` (this broker's id: here; -1 without a
+   * rack-aware selector).
+   */
+  preferredReadReplica(partition: Partition, clientRack: string, fetchOffset: number): number {
+    if (this.settings.replicaSelector !== RACK_AWARE_REPLICA_SELECTOR) return -1;
+    const leader = { id: this.settings.nodeId, rack: this.settings.rack, logEnd: partition.logEndOffset };
+    return selectRackAwareReplica(clientRack, leader, this.replication.readReplicaCandidates(partition, fetchOffset));
   }
 
   /**

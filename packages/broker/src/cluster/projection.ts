@@ -12,9 +12,14 @@
 // another id is a leftover of a topic deleted and recreated while this broker was away: the
 // projection replaces it.
 //
+// Moved-away replicas (reassignment, decommissioning): a topic with no replica assigned here any
+// more is deleted locally (logs and directories); a partition moved away from a topic that keeps
+// other partitions here has its records deleted.
+//
 // Limitation: a Topic's partitions are a dense array, so a broker replicating any partition of
 // a topic opens a log for every partition of it (only the assigned ones are ever led or
-// replicated here). Sparse local topics are the follow-up.
+// replicated here), and a moved-away partition keeps an empty directory while the topic has
+// other partitions here. Sparse local topics are the follow-up.
 
 import type { ConfigValue } from '../config.ts';
 import type { Logger } from '../logger.ts';
@@ -70,9 +75,26 @@ export class Projection {
     this.unsubscribe?.();
   }
 
+  /**
+   * The cluster still has the topic but no replica of it here (every partition reassigned away,
+   * a decommissioned broker, or moved while this broker was down): the local copy of the same
+   * topic (same id) is deleted, logs and directories, as Kafka deletes a replica's log once it is
+   * no longer assigned. Internal topics stay (their coordinators read them locally).
+   */
+  private removeMovedAway(name: string, record: TopicRecord): void {
+    const local = this.registry.get(name);
+    this.projected.delete(name);
+    if (local === undefined || local.id !== record.id || INTERNAL_TOPICS.has(name)) return;
+    this.logger.info({ topic: name }, 'no replica of the topic is assigned here any more; deleting its logs');
+    this.registry.delete(local);
+  }
+
   private apply(): void {
     for (const [name, { record }] of this.view.topics) {
-      if (!record.replicas.some((replicas) => replicas.includes(this.nodeId))) continue;
+      if (!record.replicas.some((replicas) => replicas.includes(this.nodeId))) {
+        this.removeMovedAway(name, record);
+        continue;
+      }
       let local = this.registry.get(name);
       try {
         if (local !== undefined && local.id !== record.id) {
@@ -91,6 +113,16 @@ export class Projection {
       for (const partition of local.partitions) {
         const state = this.view.partition(name, partition.index);
         if (state !== undefined) partition.setLeaderEpoch(state.record.leaderEpoch);
+        // A replica moved away (a completed reassignment): its data goes, as Kafka deletes the
+        // log (the directory stays while the topic has other partitions here: dense topics).
+        if (
+          !(record.replicas[partition.index] ?? []).includes(this.nodeId) &&
+          partition.logEndOffset > partition.logStartOffset &&
+          !partition.topic.isInternal
+        ) {
+          this.logger.info({ topic: name, partition: partition.index }, 'no longer a replica of the partition; deleting its records here');
+          partition.truncateTo(partition.logStartOffset);
+        }
       }
     }
     for (const name of [...this.projected]) {

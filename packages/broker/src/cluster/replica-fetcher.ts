@@ -45,6 +45,12 @@ export class LeaderFetcher {
   private readonly settings: FetcherSettings;
   private readonly logger: Logger;
   private partitions = new Map<Partition, FollowedPartition>();
+  /**
+   * Partitions whose log ends below the leader's log start (a new or wiped replica of a log
+   * retention or DeleteRecords trimmed): fetched from the leader's log start instead, their
+   * stale records dropped (Kafka's truncateFullyAndStartAt). Cleared once the log reaches it.
+   */
+  private readonly resumeAt = new Map<Partition, number>();
   /** Partitions whose batches could not be mirrored: skipped until their epoch changes. */
   private readonly failed = new Map<Partition, number>();
   /**
@@ -76,6 +82,7 @@ export class LeaderFetcher {
     this.partitions = new Map(partitions.map((p) => [p.partition, p]));
     for (const [p, f] of this.partitions) if (before.get(p)?.leaderEpoch !== f.leaderEpoch) this.divergenceUnknown.add(p);
     for (const p of [...this.divergenceUnknown]) if (!this.partitions.has(p)) this.divergenceUnknown.delete(p);
+    for (const p of [...this.resumeAt.keys()]) if (!this.partitions.has(p)) this.resumeAt.delete(p);
     for (const [p, epoch] of this.failed) if (this.partitions.get(p)?.leaderEpoch !== epoch) this.failed.delete(p);
     this.wake?.();
   }
@@ -130,7 +137,7 @@ export class LeaderFetcher {
       byTopic.get(name)!.partitions.push({
         partition: f.partition.index,
         currentLeaderEpoch: f.leaderEpoch,
-        fetchOffset: f.partition.logEndOffset,
+        fetchOffset: Math.max(f.partition.logEndOffset, this.resumeAt.get(f.partition) ?? 0),
         lastFetchedEpoch: -1,
         logStartOffset: f.partition.logStartOffset,
         partitionMaxBytes: this.settings.partitionMaxBytes,
@@ -160,6 +167,19 @@ export class LeaderFetcher {
       for (const p of t.partitions) {
         const f = followed.find((x) => x.partition.topic.name === t.topic && x.partition.index === p.partitionIndex);
         if (f === undefined || this.partitions.get(f.partition) !== f) continue; // reassigned meanwhile
+        const leaderLogStart = Number(p.logStartOffset);
+        if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE && leaderLogStart > f.partition.logEndOffset) {
+          // Everything this replica has is below what the leader keeps: drop it and mirror the
+          // leader from its log start (the follower append accepts the jump in offsets).
+          this.logger.info(
+            { topic: t.topic, partition: p.partitionIndex, leaderLogStart },
+            "this replica ends below the leader's log start; fetching from there",
+          );
+          f.partition.truncateTo(f.partition.logStartOffset);
+          this.resumeAt.set(f.partition, leaderLogStart);
+          progressed = true;
+          continue;
+        }
         if (p.errorCode !== ErrorCode.NONE) {
           // NOT_LEADER_OR_FOLLOWER, FENCED/UNKNOWN_LEADER_EPOCH: the view will move it.
           this.logger.debug({ topic: t.topic, partition: p.partitionIndex, errorCode: p.errorCode }, 'replica fetch answered an error');
@@ -187,6 +207,13 @@ export class LeaderFetcher {
             );
             continue;
           }
+        }
+        const resume = this.resumeAt.get(f.partition);
+        if (resume !== undefined && f.partition.logEndOffset >= resume) this.resumeAt.delete(f.partition);
+        // The leader's log start (retention, DeleteRecords) moves this replica's, as in Kafka.
+        if (leaderLogStart > f.partition.logStartOffset && leaderLogStart <= f.partition.logEndOffset) {
+          f.partition.log.deleteRecordsBefore(leaderLogStart);
+          f.partition.notifyChanged();
         }
         f.partition.followHighWatermark(Number(p.highWatermark));
       }

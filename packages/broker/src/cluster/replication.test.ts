@@ -5,9 +5,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildRecordBatch } from '@sluice/protocol';
+import { buildRecordBatch, parseRecordBatches } from '@sluice/protocol';
 import { afterEach, expect, test } from 'vitest';
-import { BrokerConfig } from '../config.ts';
+import { BrokerConfig, type ConfigValue } from '../config.ts';
 import { silentLogger } from '../logger.ts';
 import type { Partition } from '../partition.ts';
 import { TopicRegistry } from '../topics.ts';
@@ -23,7 +23,7 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function partitionIn(name: string, overrides: Array<[string, string]> = []): Partition {
+function partitionIn(name: string, overrides: Array<[string, ConfigValue]> = []): Partition {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-replication-'));
   dirs.push(dir);
   const registry = new TopicRegistry(new BrokerConfig([['log.dirs', dir]]), silentLogger);
@@ -80,13 +80,38 @@ test('transaction markers replicate: the follower stores the same bytes and ends
   expect(() => follower.appendTxnMarker(7, 0, 4, true, 4_000)).toThrow(/coordinator epoch 4/);
 });
 
-test("a batch that does not start at the follower's log end is refused (a compacted leader log cannot be mirrored this way)", () => {
-  const leader = partitionIn('t');
-  leader.append(buildRecordBatch({ records: [{ key: null, value: 'x' }] }), 0);
-  leader.append(buildRecordBatch({ records: [{ key: null, value: 'y' }] }), 0);
-  const follower = partitionIn('t');
-  expect(() => follower.appendAsFollower(leader.log.readBytes(1, 1 << 20)!, 0)).toThrow(/starts at 1, this log ends at 0/);
-  expect(follower.logEndOffset).toBe(0);
+test('a compacted leader log is mirrored with its offset gaps; a batch below the log end is refused', async () => {
+  const compact: Array<[string, ConfigValue]> = [
+    ['cleanup.policy', ['compact']],
+    ['segment.bytes', 1024],
+    ['min.cleanable.dirty.ratio', 0],
+  ];
+  const leader = partitionIn('c', compact);
+  for (let i = 0; i < 60; i++) leader.append(buildRecordBatch({ records: [{ key: `k${i % 4}`, value: `v${i}`, timestamp: 1000 + i }] }), 1000 + i);
+  expect(await leader.log.clean(10_000)).not.toBeNull();
+  // Every record as offset:key, and every stored byte, reading segment after segment.
+  const read = (p: Partition) => {
+    const out: string[] = [];
+    const bytes: Buffer[] = [];
+    let offset = 0;
+    while (offset < p.logEndOffset) {
+      const chunk = p.log.readBytes(offset, 1 << 20)!;
+      bytes.push(chunk);
+      for (const batch of parseRecordBatches(chunk)) {
+        for (const r of batch.records) out.push(`${Number(batch.baseOffset) + r.offsetDelta}:${Buffer.from(r.key ?? []).toString()}`);
+        offset = Number(batch.baseOffset) + batch.lastOffsetDelta + 1;
+      }
+    }
+    return { records: out, bytes: Buffer.concat(bytes) };
+  };
+  const leaderLog = read(leader);
+  expect(leaderLog.records.length).toBeLessThan(60); // the cleaner left gaps
+  const follower = partitionIn('c', compact);
+  while (follower.logEndOffset < leader.logEndOffset) follower.appendAsFollower(leader.log.readBytes(follower.logEndOffset, 300)!, 0);
+  expect(follower.logEndOffset).toBe(60);
+  expect(read(follower)).toEqual(leaderLog);
+  expect(() => follower.appendAsFollower(leader.log.readBytes(0, 1 << 20)!, 0)).toThrow(/below this log's end 60/);
+  expect(follower.logEndOffset).toBe(60);
 });
 
 test('becoming a follower truncates what the high watermark does not cover', () => {
@@ -174,4 +199,33 @@ test('a follower that keeps up under steady produce load stays in the ISR though
   replication.shrinkLaggingIsr(5_000);
   await new Promise((r) => setTimeout(r, 20));
   expect(view.partition('t', 0)!.record.isr.map((m) => m.id)).toEqual([1]);
+});
+
+test('replica lag per follower: offsets behind the leader and time since it last had everything; KIP-392 candidates', async () => {
+  const { partition, replication } = await leaderSetup([1, 2, 3], [1, 2, 3]);
+  for (let i = 0; i < 4; i++) partition.append(buildRecordBatch({ records: [{ key: null, value: `v${i}` }] }), 0);
+  replication.onFollowerFetch(partition, 2, 4, 100); // has everything at 100
+  replication.onFollowerFetch(partition, 3, 1, 100); // three offsets behind, not caught up since the start (0)
+  expect(replication.replicaLag(600)).toEqual([
+    { topic: 't', partition: 0, replica: 2, messages: 0, ms: 500 },
+    { topic: 't', partition: 0, replica: 3, messages: 3, ms: 600 },
+  ]);
+  // Follower fetching candidates at offset 2: only the ISR follower whose log reaches it.
+  expect(replication.readReplicaCandidates(partition, 2).map((c) => c.id)).toEqual([2]);
+  expect(replication.readReplicaCandidates(partition, 1).map((c) => c.id)).toEqual([2, 3]);
+});
+
+test('an ISR shrunk by the controller (same leader epoch) lets the high watermark move', async () => {
+  const { store, keys, view, partition, replication } = await leaderSetup([1, 2, 3], [1, 2, 3]);
+  for (let i = 0; i < 5; i++) partition.append(buildRecordBatch({ records: [{ key: null, value: `v${i}` }] }), 0);
+  replication.onFollowerFetch(partition, 2, 5, 10);
+  expect(partition.highWatermark).toBe(0); // 3 is in the ISR and has nothing
+  const current = view.partition('t', 0)!.record;
+  const written = await store.put(
+    keys.partition('t', 0),
+    encode({ ...current, isr: current.isr.filter((m) => m.id !== 3), partitionEpoch: current.partitionEpoch + 1 }),
+  );
+  await view.waitForRevision(written);
+  replication.becameLeader(partition, 0); // the broker's pass over its roles after the view change
+  expect(partition.highWatermark).toBe(5);
 });

@@ -13,6 +13,18 @@ import type { Partition } from '../partition.ts';
 import type { ClusterView } from './cluster-view.ts';
 import type { KvStore } from './etcd/kv-store.ts';
 import { encode, type IsrMember, type PartitionState } from './keys.ts';
+import type { ReadReplicaCandidate } from './read-replica.ts';
+
+/** One follower's lag behind this leader (metrics/cluster-probe.ts). */
+export interface ReplicaLag {
+  readonly topic: string;
+  readonly partition: number;
+  readonly replica: number;
+  /** Offsets the follower lacks (the leader's log end minus its log end). */
+  readonly messages: number;
+  /** Milliseconds since it last had everything the leader had. */
+  readonly ms: number;
+}
 
 interface FollowerState {
   /** The follower's log end: the offset of its last fetch. */
@@ -26,6 +38,8 @@ interface FollowerState {
 
 interface LedPartition {
   readonly epoch: number;
+  /** When this leadership began (the lag clock of a follower not heard from since). */
+  readonly since: number;
   readonly followers: Map<number, FollowerState>;
   /** An ISR write in flight: no other is started until it is answered. */
   writing: boolean;
@@ -69,14 +83,19 @@ export class LeaderReplication {
    */
   becameLeader(partition: Partition, epoch: number, now = Date.now()): void {
     const current = this.led.get(partition);
-    if (current !== undefined && current.epoch === epoch) return;
+    if (current !== undefined && current.epoch === epoch) {
+      // Same leadership, maybe a smaller ISR (the controller removed a dead broker): as Kafka
+      // does after an ISR change, the high watermark may move now.
+      this.advanceHighWatermark(partition);
+      return;
+    }
     partition.becomeLeader(epoch);
     const followers = new Map<number, FollowerState>();
     const state = this.view.partition(partition.topic.name, partition.index)?.record;
     for (const m of state?.isr ?? []) {
       if (m.id !== this.nodeId) followers.set(m.id, { logEnd: -1, caughtUpAt: now, lastFetchLeaderLogEnd: Number.POSITIVE_INFINITY, lastFetchAt: now });
     }
-    this.led.set(partition, { epoch, followers, writing: false });
+    this.led.set(partition, { epoch, since: now, followers, writing: false });
     this.advanceHighWatermark(partition);
   }
 
@@ -111,6 +130,53 @@ export class LeaderReplication {
   /** After the leader appended: with no follower in the ISR, that alone commits. */
   onLeaderAppend(partition: Partition): void {
     this.advanceHighWatermark(partition);
+  }
+
+  /**
+   * KIP-392: the followers a consumer may be sent to for `partition` at `fetchOffset` — in the
+   * ISR in their current broker epoch, with a log end (their last fetch) at or past the offset.
+   * Empty when this broker does not lead it.
+   */
+  readReplicaCandidates(partition: Partition, fetchOffset: number): ReadReplicaCandidate[] {
+    const led = this.led.get(partition);
+    const state = this.view.partition(partition.topic.name, partition.index)?.record;
+    if (led === undefined || state === undefined) return [];
+    const out: ReadReplicaCandidate[] = [];
+    for (const m of state.isr) {
+      if (m.id === this.nodeId) continue;
+      const broker = this.view.brokers.get(m.id);
+      const logEnd = led.followers.get(m.id)?.logEnd ?? -1;
+      if (broker === undefined || broker.epoch !== m.brokerEpoch || logEnd < fetchOffset) continue;
+      out.push({ id: m.id, rack: broker.rack, logEnd });
+    }
+    return out;
+  }
+
+  /**
+   * Every assigned follower of every partition led here, how far it trails (metrics): offsets
+   * between the leader's log end and the follower's (its last fetch offset; the whole log for
+   * one not heard from in this leadership), and milliseconds since it last had all the leader had.
+   */
+  replicaLag(now = Date.now()): ReplicaLag[] {
+    const out: ReplicaLag[] = [];
+    for (const [partition, led] of this.led) {
+      const replicas = this.view.topics.get(partition.topic.name)?.record.replicas[partition.index] ?? [];
+      const logEnd = partition.logEndOffset;
+      for (const id of replicas) {
+        if (id === this.nodeId) continue;
+        const follower = led.followers.get(id);
+        const followerEnd = follower === undefined || follower.logEnd < 0 ? partition.logStartOffset : follower.logEnd;
+        const caughtUpAt = follower === undefined ? led.since : Math.max(follower.caughtUpAt, led.since);
+        out.push({
+          topic: partition.topic.name,
+          partition: partition.index,
+          replica: id,
+          messages: Math.max(0, logEnd - followerEnd),
+          ms: Math.max(0, now - caughtUpAt),
+        });
+      }
+    }
+    return out;
   }
 
   /** The ISR of `partition` as the view has it (node ids). */

@@ -13,7 +13,11 @@
 // watermark, and the answer lists the aborted transactions overlapping [fetch offset, LSO) from
 // the native .txnindex (Kafka's collectAbortedTxns bound, a superset of the range sent, which
 // consumers handle); the records still leave by sendfile: only that list is computed.
-// Cluster mode: only the leader answers (NOT_LEADER_OR_FOLLOWER elsewhere). A fetch with a
+// Cluster mode: only the leader answers followers (NOT_LEADER_OR_FOLLOWER elsewhere); a consumer's
+// Fetch v11+ is also served by a follower up to the high watermark it learnt (KIP-392), and a
+// leader under the rack-aware replica.selector.class answers a consumer with a rack with
+// preferredReadReplica (no records, at once) when an in-sync follower in that rack holds the
+// offset (cluster/read-replica.ts). A fetch with a
 // replica id (>= 0) is a follower's: it reads up to the log end (never bounded by the LSO), and its fetch offset is that
 // follower's log end for the leader's high watermark and ISR (cluster/replication.ts); with an
 // authorizer it needs CLUSTER_ACTION on the cluster instead of READ on each topic, as in Kafka.
@@ -48,6 +52,10 @@ interface Outcome {
   readonly results: TargetResult[];
   readonly bytes: number;
   readonly hasError: boolean;
+  /** A partition was answered with a preferred read replica (KIP-392): answered at once. */
+  readonly redirected: boolean;
+  /** Record bytes read for consumers from partitions this broker follows (KIP-392). */
+  readonly followerReadBytes: number;
   readonly partitions: Partition[];
 }
 
@@ -92,6 +100,8 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest, 
   let minOneBatch = true;
   let bytes = 0;
   let hasError = false;
+  let redirected = false;
+  let followerReadBytes = 0;
   const partitions: Partition[] = [];
   const abortedDefault: AbortedTransaction[] | null = request.isolationLevel === 1 ? [] : null;
   const cluster = broker.cluster;
@@ -110,7 +120,7 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest, 
     const data = readPartition(req);
     return { topic: topic?.name ?? (byId ? undefined : req.topic), topicId: topic?.id ?? (byId ? req.topic : undefined), data };
   });
-  return { results, bytes, hasError, partitions };
+  return { results, bytes, hasError, redirected, followerReadBytes, partitions };
 
   function readPartition(req: SessionPartition): FetchResponseResponsesPartitions {
     const deniedName = byId ? topic?.name : req.topic;
@@ -127,8 +137,11 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest, 
         return { ...partitionError(req.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER), currentLeader: elsewhere };
       return partitionError(req.partition, topic === undefined ? missingTopicError : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     }
-    // Cluster mode: consumers read from the leader (follower fetching, KIP-392, is not served yet).
-    if (broker.cluster !== null && !partition.topic.isInternal && !broker.cluster.isLeader(partition.topic.name, partition.index)) {
+    // Cluster mode: followers fetch from the leader; consumers read from the leader, or (Fetch
+    // v11+, KIP-392) from a follower, which serves them up to the high watermark it learnt.
+    const leads = cluster === null || partition.topic.isInternal || cluster.isLeader(partition.topic.name, partition.index);
+    const followerRead = !leads && request.replicaId < 0 && version >= 11 && cluster!.servesFollowerReads(partition.topic.name, partition.index);
+    if (!leads && !followerRead) {
       hasError = true;
       // KIP-951 (v12+): who leads it now.
       return {
@@ -158,6 +171,15 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest, 
       return partitionError(req.partition, ErrorCode.OFFSET_OUT_OF_RANGE, partition);
     }
     if (replicaId >= 0) cluster!.replication.onFollowerFetch(partition, replicaId, req.fetchOffset);
+    // KIP-392: the leader sends a consumer with a rack to a replica in it (records come from there).
+    const clientRack = request.rackId ?? '';
+    if (cluster !== null && leads && request.replicaId < 0 && version >= 11 && clientRack !== '') {
+      const preferred = cluster.preferredReadReplica(partition, clientRack, req.fetchOffset);
+      if (preferred >= 0 && preferred !== cluster.settings.nodeId) {
+        redirected = true;
+        return { ...partitionError(req.partition, ErrorCode.NONE, partition), preferredReadReplica: preferred };
+      }
+    }
     const limit = Math.max(0, Math.min(req.partitionMaxBytes, remaining));
     // Each offset once per partition: the log's are calls into the native addon, which at a
     // thousand partitions per request are most of a fetch's cost (reads change none of them).
@@ -183,6 +205,7 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest, 
               .abortedTransactions(req.fetchOffset, maxOffset)
               .map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset }));
           bytes += read.slice.byteLength;
+          if (followerRead) followerReadBytes += read.slice.byteLength;
           remaining -= read.slice.byteLength;
           minOneBatch = false;
         }
@@ -228,6 +251,8 @@ export const fetchHandler = defineHandler({
     broker.metrics.fetchSessions.requested(plan.kind);
     if (plan.kind === 'error') return finishFetch(broker.fetchSessions, plan, []);
     const respond = (outcome: Outcome): FetchResponse => {
+      if (broker.cluster !== null && request.replicaId >= 0 && outcome.bytes > 0)
+        broker.metrics.cluster.followerFetched(request.replicaId, broker.config.str('sluice.transfer.mode'), outcome.bytes);
       const throttleTimeMs = quotaMaxBytes === Number.POSITIVE_INFINITY ? 0 : fetchThrottleMs(ctx, outcome.bytes);
       if (throttleTimeMs === 0) return answer(broker, plan, outcome);
       return { throttleTimeMs, errorCode: ErrorCode.NONE, sessionId: plan.kind === 'incremental' ? (plan.session?.id ?? 0) : 0, responses: [] };
@@ -235,7 +260,7 @@ export const fetchHandler = defineHandler({
     const denied = unreadableTopics(ctx, request, plan);
     const first = readAll(broker, header.apiVersion, request, plan, denied);
     const maxWaitMs = Math.max(0, request.maxWaitMs);
-    if (first.hasError || first.bytes >= request.minBytes || maxWaitMs === 0 || first.partitions.length === 0) {
+    if (first.hasError || first.redirected || first.bytes >= request.minBytes || maxWaitMs === 0 || first.partitions.length === 0) {
       return respond(first);
     }
     return parkUntilReady(broker, header.apiVersion, request, plan, denied, first, maxWaitMs, respond);
@@ -245,6 +270,7 @@ export const fetchHandler = defineHandler({
 /** The body to send (the session decides which partitions), its record bytes counted per topic (Kafka's BytesOutPerSec). */
 function answer(broker: BrokerContext, plan: ReadPlan, outcome: Outcome): FetchResponse {
   const body = finishFetch(broker.fetchSessions, plan, outcome.results);
+  if (outcome.followerReadBytes > 0) broker.metrics.cluster.followerRead(outcome.followerReadBytes);
   if (outcome.bytes === 0) return body;
   for (const t of body.responses) {
     let bytes = 0;
@@ -287,7 +313,7 @@ function parkUntilReady(
       {
         tryComplete() {
           const outcome = read();
-          if (outcome !== null && !outcome.hasError && outcome.bytes < request.minBytes) return false;
+          if (outcome !== null && !outcome.hasError && !outcome.redirected && outcome.bytes < request.minBytes) return false;
           ready = outcome;
           return true;
         },

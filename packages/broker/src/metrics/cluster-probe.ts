@@ -1,7 +1,9 @@
 // The cluster probe (cluster mode): what this broker sees of the cluster and does in it — live
 // brokers, whether it is the controller, the partitions it leads without their full replica set
 // in sync, leader elections it wrote as controller, ISR changes it wrote as leader, bytes its
-// followers replicated, and the latency of its etcd requests. State is read at scrape time from
+// followers replicated, consumer bytes it served as follower (KIP-392), record bytes it sent to
+// each follower by transfer mode, each follower's lag (offsets and time) on the partitions it
+// leads, and the latency of its etcd requests. State is read at scrape time from
 // a `ClusterStats` the broker attaches (the cluster layer is not imported here); etcd latency is
 // observed as requests finish. On a single node nothing is attached and the values stay 0.
 
@@ -19,6 +21,14 @@ export interface ClusterStats {
   readonly isrShrinks: number;
   readonly isrExpands: number;
   readonly replicaFetchedBytes: number;
+  /** Leader only: each assigned follower's lag, per partition led here. */
+  readonly replicaLag?: ReadonlyArray<{
+    readonly topic: string;
+    readonly partition: number;
+    readonly replica: number;
+    readonly messages: number;
+    readonly ms: number;
+  }>;
 }
 
 /** etcd request latency buckets, seconds: a local etcd answers in about a millisecond. */
@@ -32,6 +42,10 @@ export class ClusterProbe {
   private readonly elections: Counter;
   private readonly isrChanges: Counter;
   private readonly fetchedBytes: Counter;
+  private readonly followerReadBytes: Counter;
+  private readonly followerFetchBytes: Counter;
+  private readonly lagMessages: Gauge;
+  private readonly lagSeconds: Gauge;
   private readonly etcdLatency: Histogram;
   /** The cumulative values last turned into counter increments. */
   private last = { leaderElections: 0, isrShrinks: 0, isrExpands: 0, replicaFetchedBytes: 0 };
@@ -58,6 +72,30 @@ export class ClusterProbe {
       help: 'Record bytes this broker fetched from leaders and appended as follower.',
       registers,
     });
+    this.followerReadBytes = new Counter({
+      name: 'sluice_cluster_follower_read_bytes_total',
+      help: 'Record bytes this broker served to consumers from partitions it follows (KIP-392 follower fetching).',
+      registers,
+    });
+    this.followerFetchBytes = new Counter({
+      name: 'sluice_cluster_follower_fetch_bytes_total',
+      help: "Record bytes this broker, as leader, sent to each follower's fetches, by transfer mode (sluice.transfer.mode; the inter-broker listener is PLAINTEXT).",
+      labelNames: ['replica', 'mode'],
+      registers,
+    });
+    const lagLabels = ['topic', 'partition', 'replica'];
+    this.lagMessages = new Gauge({
+      name: 'sluice_cluster_replica_lag_messages',
+      help: "Leader only: offsets each follower lacks (the leader's log end minus the follower's), per partition led here.",
+      labelNames: lagLabels,
+      registers,
+    });
+    this.lagSeconds = new Gauge({
+      name: 'sluice_cluster_replica_lag_seconds',
+      help: 'Leader only: seconds since each follower last had everything the leader had (replica.lag.time.max.ms drops it from the ISR), per partition led here.',
+      labelNames: lagLabels,
+      registers,
+    });
     this.etcdLatency = new Histogram({
       name: 'sluice_cluster_etcd_request_seconds',
       help: 'Latency of etcd requests (range, put, txn, lease grant/keepalive/revoke), by operation.',
@@ -65,6 +103,16 @@ export class ClusterProbe {
       buckets: ETCD_BUCKETS,
       registers,
     });
+  }
+
+  /** A consumer's Fetch read `bytes` from partitions this broker follows (KIP-392). */
+  followerRead(bytes: number): void {
+    this.followerReadBytes.inc(bytes);
+  }
+
+  /** As leader, `bytes` of records went to follower `replica`'s fetch, sent in transfer `mode`. */
+  followerFetched(replica: number, mode: string, bytes: number): void {
+    this.followerFetchBytes.inc({ replica: String(replica), mode }, bytes);
   }
 
   /** An etcd request finished (successfully or not). */
@@ -83,6 +131,14 @@ export class ClusterProbe {
     this.isrChanges.inc({ change: 'shrink' }, Math.max(0, stats.isrShrinks - this.last.isrShrinks));
     this.isrChanges.inc({ change: 'expand' }, Math.max(0, stats.isrExpands - this.last.isrExpands));
     this.fetchedBytes.inc(Math.max(0, stats.replicaFetchedBytes - this.last.replicaFetchedBytes));
+    // Lag series of partitions no longer led here (or followers no longer assigned) go.
+    this.lagMessages.reset();
+    this.lagSeconds.reset();
+    for (const lag of stats.replicaLag ?? []) {
+      const labels = { topic: lag.topic, partition: String(lag.partition), replica: String(lag.replica) };
+      this.lagMessages.set(labels, lag.messages);
+      this.lagSeconds.set(labels, lag.ms / 1000);
+    }
     this.last = {
       leaderElections: stats.leaderElections,
       isrShrinks: stats.isrShrinks,
