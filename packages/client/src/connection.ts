@@ -32,6 +32,9 @@ export interface ClientTlsOptions {
   /** Client certificate chain and key, for brokers with ssl.client.auth=required. */
   readonly cert?: string;
   readonly key?: string;
+  /** Or the client key and chain as PKCS12, with its password. */
+  readonly pfx?: Uint8Array;
+  readonly passphrase?: string;
   /** Name checked against the broker's certificate (and sent as SNI); default the host when it is a name. */
   readonly servername?: string;
 }
@@ -140,6 +143,8 @@ export class BrokerConnection {
               ca: tls.ca as string | string[] | undefined,
               cert: tls.cert,
               key: tls.key,
+              pfx: tls.pfx === undefined ? undefined : Buffer.from(tls.pfx),
+              passphrase: tls.passphrase,
               // SNI takes names only; an IP host is still checked against the certificate's IP SANs.
               servername: tls.servername ?? (isIP(host) === 0 ? host : undefined),
             });
