@@ -5,9 +5,12 @@
 // followers' fetchers retry until it does). An RF=3 topic with min.insync.replicas=3 takes
 // acks=-1 writes only once every follower fetched them over SASL_SSL; a leader killed with
 // kill -9 fails over to a follower holding every acknowledged record. The same listener is
-// reached by @sluice/client with TLS + SCRAM directly.
+// reached by @sluice/client with TLS + SCRAM directly, and by the sluice CLI through
+// --command-config (security.protocol=SASL_SSL, a PEM trust store, sasl.jaas.config).
 
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { alterUserScramCredentials, BrokerConnection, KafkaClient } from '../packages/client/src/index.ts';
 import { ApiKey, type MetadataResponse } from '@sluice/protocol';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -129,6 +132,38 @@ test('@sluice/client reaches the SASL_SSL listener with TLS and SCRAM-SHA-512, a
     }),
   ).rejects.toThrow(/SCRAM-SHA-512 authentication as broker failed/);
 }, 20_000);
+
+test('the sluice CLI reaches the SASL_SSL listener with --command-config', async () => {
+  const port = listenerPort(brokers.get(3)!.output(), 'INTERNAL');
+  const config = join(pki.dir, 'client.properties');
+  const run = (): Promise<{ code: number; stdout: string; stderr: string }> =>
+    new Promise((done) => {
+      const bin = resolve(import.meta.dirname, '..', 'packages', 'cli', 'bin', 'sluice.js');
+      execFile(
+        process.execPath,
+        [bin, 'cluster', '--bootstrap-server', `127.0.0.1:${port}`, '--command-config', config],
+        { timeout: 20_000 },
+        (err, stdout, stderr) => done({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr }),
+      );
+    });
+  const properties = (password: string) =>
+    [
+      'security.protocol=SASL_SSL',
+      `ssl.truststore.location=${pki.caPem}`,
+      'ssl.truststore.type=PEM',
+      'sasl.mechanism=SCRAM-SHA-512',
+      `sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${BROKER_USER}" password="${password}";`,
+      '',
+    ].join('\n');
+  writeFileSync(config, properties(BROKER_PASSWORD));
+  const ok = await run();
+  expect(ok.code, ok.stderr).toBe(0);
+  for (const id of [1, 2, 3]) expect(ok.stdout).toContain(String(id));
+  writeFileSync(config, properties('wrong'));
+  const refused = await run();
+  expect(refused.code).not.toBe(0);
+  expect(refused.stderr).toMatch(/SCRAM-SHA-512 authentication as broker failed/);
+}, 30_000);
 
 test('an RF=3 topic replicates over SASL_SSL: acks=-1 with min.insync.replicas=3, then a leader kill fails over', async () => {
   const client = await RawClient.connect(brokers.get(1)!.port);
