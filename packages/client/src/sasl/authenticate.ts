@@ -3,7 +3,7 @@
 // round trips (scram-client.ts). Re-authentication (KIP-368) is not done: a connection whose
 // session lifetime ends is closed by the broker and reopened by its owner.
 
-import { ApiKey, ErrorCode } from '@sluice/protocol';
+import { ErrorCode } from '@sluice/protocol';
 import { ScramClient } from './scram-client.ts';
 
 export type SaslMechanism = 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
@@ -31,8 +31,6 @@ export interface SaslTransport {
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
-
-export const SASL_APIS = { handshake: ApiKey.SaslHandshake, authenticate: ApiKey.SaslAuthenticate } as const;
 
 export async function saslAuthenticate(transport: SaslTransport, credentials: SaslCredentials): Promise<void> {
   const hello = await transport.handshake(credentials.mechanism);
