@@ -427,11 +427,11 @@ describe('sluice --output json and --command-config', () => {
       let r = await sluice(['topics', 'list', '--command-config', config]);
       expect(r.code).toBe(0);
       expect(r.stderr).toBe("WARN The configuration 'linger.mss' was supplied but isn't a known config.\n");
-      // Security the client cannot speak is refused, never silently downgraded to plaintext.
+      // Security the client cannot honour (here: no credentials) is refused, never silently downgraded to plaintext.
       writeFileSync(config, 'security.protocol=SASL_SSL\nsasl.mechanism=PLAIN\n');
       r = await sluice(['topics', 'list', '--command-config', config]);
       expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/security.protocol=SASL_SSL in --command-config: the sluice command speaks PLAINTEXT only/);
+      expect(r.stderr).toMatch(/sasl.jaas.config in --command-config must give username and password for PLAIN/);
       r = await sluice(['topics', 'list', '--output', 'yaml']);
       expect(r.code).toBe(2);
     } finally {

@@ -6,7 +6,8 @@
 // requests on a connection in the order they were sent, so a request that times out leaves the
 // stream unusable: the connection is then closed and every pending request fails.
 
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import {
   ApiKey,
   type ApiVersionsResponse,
@@ -22,6 +23,21 @@ import {
 } from '@sluice/protocol';
 import { type BrokerApiRange, clientRange, negotiate, pickVersion } from './api-versions.ts';
 import { ConnectionError, RequestTimeoutError, UnsupportedApiError } from './errors.ts';
+import { type SaslCredentials, SaslAuthenticationError, saslAuthenticate } from './sasl/authenticate.ts';
+
+/** TLS to the broker (SSL / SASL_SSL): PEM text, as node:tls takes it. */
+export interface ClientTlsOptions {
+  /** CAs to trust; default Node's bundled roots. */
+  readonly ca?: string | readonly string[];
+  /** Client certificate chain and key, for brokers with ssl.client.auth=required. */
+  readonly cert?: string;
+  readonly key?: string;
+  /** Or the client key and chain as PKCS12, with its password. */
+  readonly pfx?: Uint8Array;
+  readonly passphrase?: string;
+  /** Name checked against the broker's certificate (and sent as SNI); default the host when it is a name. */
+  readonly servername?: string;
+}
 
 export interface ConnectionOptions {
   readonly clientId: string;
@@ -33,6 +49,10 @@ export interface ConnectionOptions {
   readonly maxFrameBytes?: number;
   /** Requests on the wire at once; more wait. Default 32. */
   readonly maxInFlight?: number;
+  /** Speak TLS (security.protocol SSL / SASL_SSL). */
+  readonly tls?: ClientTlsOptions;
+  /** Authenticate with SASL after ApiVersions (security.protocol SASL_PLAINTEXT / SASL_SSL). */
+  readonly sasl?: SaslCredentials;
 }
 
 export interface RequestOptions {
@@ -112,8 +132,22 @@ export class BrokerConnection {
   /** Connects and negotiates API versions. */
   static async open(host: string, port: number, options: ConnectionOptions): Promise<BrokerConnection> {
     const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const tls = options.tls;
     const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = connect({ host, port });
+      const s =
+        tls === undefined
+          ? connect({ host, port })
+          : tlsConnect({
+              host,
+              port,
+              ca: tls.ca as string | string[] | undefined,
+              cert: tls.cert,
+              key: tls.key,
+              pfx: tls.pfx === undefined ? undefined : Buffer.from(tls.pfx),
+              passphrase: tls.passphrase,
+              // SNI takes names only; an IP host is still checked against the certificate's IP SANs.
+              servername: tls.servername ?? (isIP(host) === 0 ? host : undefined),
+            });
       const timer = setTimeout(() => {
         s.destroy();
         reject(
@@ -124,7 +158,7 @@ export class BrokerConnection {
           ),
         );
       }, options.connectTimeoutMs);
-      s.once('connect', () => {
+      s.once(tls === undefined ? 'connect' : 'secureConnect', () => {
         clearTimeout(timer);
         s.removeAllListeners('error');
         resolve(s);
@@ -138,6 +172,7 @@ export class BrokerConnection {
     const conn = new BrokerConnection(socket, host, port, options);
     try {
       await conn.handshake();
+      if (options.sasl !== undefined) await conn.authenticate(options.sasl);
     } catch (err) {
       conn.close();
       throw err;
@@ -232,6 +267,24 @@ export class BrokerConnection {
       return;
     }
     throw new UnsupportedApiError(this.address, 'ApiVersions', ours, null);
+  }
+
+  private async authenticate(credentials: SaslCredentials): Promise<void> {
+    try {
+      await saslAuthenticate(
+        {
+          // v1: the tokens then travel in SaslAuthenticate requests, not as raw frames (KIP-152).
+          handshake: (mechanism) => this.request(ApiKey.SaslHandshake, { mechanism }, { version: 1 }),
+          authenticate: (authBytes) => this.request(ApiKey.SaslAuthenticate, { authBytes }),
+        },
+        credentials,
+      );
+    } catch (err) {
+      if (err instanceof SaslAuthenticationError) {
+        throw new ConnectionError(this.address, err.message, 'check the SASL mechanism, user name and password', { cause: err });
+      }
+      throw err;
+    }
   }
 
   private takeCorrelationId(): number {

@@ -11,7 +11,9 @@
 export { ClientError, ConnectionError, KafkaApiError, RequestTimeoutError, UnsupportedApiError, UsageError, checkError } from './errors.ts';
 export { MalformedBytesError } from './bytes.ts';
 
-export { BrokerConnection, type ConnectionOptions, type RequestOptions } from './connection.ts';
+export { BrokerConnection, type ClientTlsOptions, type ConnectionOptions, type RequestOptions } from './connection.ts';
+export { SASL_MECHANISMS, type SaslCredentials, type SaslMechanism } from './sasl/authenticate.ts';
+export { ScramClient, type ScramMechanism } from './sasl/scram-client.ts';
 export { type BrokerApiRange, clientRange, negotiate, pickVersion, type VersionRow, versionTable } from './api-versions.ts';
 export {
   type BrokerInfo,

@@ -6,7 +6,8 @@
 // (connection opening is de-duplicated per broker).
 
 import { ApiKey, ErrorCode, ZERO_UUID } from '@sluice/protocol';
-import { BrokerConnection, type ConnectionOptions } from './connection.ts';
+import { BrokerConnection, type ClientTlsOptions, type ConnectionOptions } from './connection.ts';
+import type { SaslCredentials } from './sasl/authenticate.ts';
 import { ClientError, ConnectionError, KafkaApiError, UsageError } from './errors.ts';
 
 export const DEFAULT_BOOTSTRAP = '127.0.0.1:9092';
@@ -20,6 +21,10 @@ export interface ClientOptions {
   readonly clientSoftwareName?: string;
   readonly connectTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
+  /** TLS to every broker (security.protocol SSL / SASL_SSL). */
+  readonly tls?: ClientTlsOptions;
+  /** SASL on every connection (security.protocol SASL_PLAINTEXT / SASL_SSL). */
+  readonly sasl?: SaslCredentials;
 }
 
 export interface BrokerInfo {
@@ -92,6 +97,8 @@ export class KafkaClient {
       clientSoftwareName: options.clientSoftwareName,
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+      tls: options.tls,
+      sasl: options.sasl,
     };
     const errors: Error[] = [];
     for (const { host, port } of parseBootstrap(options.bootstrap)) {

@@ -8,7 +8,7 @@
 // again, as a new broker epoch (the controller treats that as failed-and-rejoined).
 
 import { ErrorCode } from '@sluice/protocol';
-import { type BrokerConfig, ConfigError, type ConfigValue } from '../config.ts';
+import type { BrokerConfig, ConfigValue } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Partition } from '../partition.ts';
 import { newTopicId, type TopicRegistry } from '../topics.ts';
@@ -18,6 +18,7 @@ import { electPreferredLeader } from './election.ts';
 import { EtcdClient } from './etcd/etcd-client.ts';
 import { type Compare, type KvStore, KvStoreError, type Op } from './etcd/kv-store.ts';
 import type { LeaseKeeper } from './etcd/lease-keeper.ts';
+import { interBrokerConnection } from './inter-broker-security.ts';
 import { type FetcherSettings, type FollowedPartition, LeaderFetcher } from './replica-fetcher.ts';
 import { LeaderReplication, type ReplicaLag } from './replication.ts';
 import {
@@ -101,13 +102,6 @@ export class ClusterNode {
     const endpoints = config.list('sluice.metadata.etcd.endpoints');
     if (endpoints.length === 0) return null;
     const interBroker = config.interBrokerListener;
-    // The follower's fetcher (@sluice/client) speaks neither TLS nor SASL yet.
-    if (interBroker.securityProtocol !== 'PLAINTEXT') {
-      throw new ConfigError(
-        'inter.broker.listener.name',
-        `the inter-broker listener ${interBroker.name} is ${interBroker.securityProtocol}; cluster mode replicates over a PLAINTEXT listener only for now (add one and name it in inter.broker.listener.name)`,
-      );
-    }
     return {
       endpoints,
       prefix: config.str('sluice.metadata.etcd.prefix'),
@@ -129,6 +123,7 @@ export class ClusterNode {
         maxBytes: config.int('replica.fetch.response.max.bytes'),
         partitionMaxBytes: config.int('replica.fetch.max.bytes'),
         requestTimeoutMs: config.int('replica.socket.timeout.ms'),
+        security: interBrokerConnection(config),
       },
     };
   }

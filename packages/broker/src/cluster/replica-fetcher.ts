@@ -9,7 +9,7 @@
 // partition's leader changes, the fetcher of the new leader takes it over after the partition
 // was truncated to its high watermark.
 
-import { BrokerConnection } from '@sluice/client';
+import { BrokerConnection, type ConnectionOptions } from '@sluice/client';
 import { ErrorCode, type FetchRequestTopics } from '@sluice/protocol';
 import type { Logger } from '../logger.ts';
 import type { LeaderEpochCache } from '../leader-epoch-cache.ts';
@@ -30,6 +30,8 @@ export interface FetcherSettings {
   readonly maxBytes: number;
   readonly partitionMaxBytes: number;
   readonly requestTimeoutMs: number;
+  /** TLS / SASL of the inter-broker listener (inter-broker-security.ts). */
+  readonly security?: Pick<ConnectionOptions, 'tls' | 'sasl'>;
 }
 
 export interface FollowedPartition {
@@ -282,6 +284,7 @@ export class LeaderFetcher {
       clientId: `sluice-replica-${this.settings.nodeId}`,
       connectTimeoutMs: this.settings.requestTimeoutMs,
       requestTimeoutMs: this.settings.requestTimeoutMs,
+      ...this.settings.security,
     });
     return this.connection;
   }

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { UsageError } from '@sluice/client';
 import { describe, expect, it } from 'vitest';
 import { clientOptionsFromProperties, parseClientProperties } from './command-config.ts';
@@ -31,9 +34,47 @@ describe('--command-config', () => {
     ]);
   });
 
-  it('refuses TLS/SASL and bad numbers with usage errors', () => {
-    for (const text of ['security.protocol=SSL', 'security.protocol=SASL_PLAINTEXT', 'request.timeout.ms=soon', 'request.timeout.ms=0']) {
-      expect(() => clientOptionsFromProperties(parseClientProperties(text), () => {})).toThrow(UsageError);
+  it('refuses security it cannot honour and bad numbers with usage errors', () => {
+    for (const text of [
+      'security.protocol=TLS',
+      'security.protocol=SSL\nssl.truststore.type=JKS\nssl.truststore.location=/x.jks',
+      'security.protocol=SASL_PLAINTEXT',
+      'security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN',
+      'security.protocol=SASL_SSL\nsasl.mechanism=GSSAPI\nsasl.jaas.config=x required;',
+      'security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\nsasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="u";',
+      'request.timeout.ms=soon',
+      'request.timeout.ms=0',
+    ]) {
+      expect(() => clientOptionsFromProperties(parseClientProperties(text), () => {}), text).toThrow(UsageError);
     }
+  });
+
+  it('SSL / SASL_SSL / SASL_PLAINTEXT: a PEM trust store, the mechanism and the JAAS username and password', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-cc-'));
+    const ca = join(dir, 'ca.pem');
+    writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n');
+    const warnings: string[] = [];
+    const ssl = clientOptionsFromProperties(
+      parseClientProperties(`security.protocol=SSL\nssl.truststore.location=${ca}\nssl.endpoint.identification.algorithm=https\n`),
+      (m) => warnings.push(m),
+    );
+    expect(ssl.tls?.ca).toContain('ca');
+    expect(ssl.sasl).toBeUndefined();
+    expect(warnings).toEqual(["The configuration 'ssl.endpoint.identification.algorithm' was supplied but isn't used by the sluice command."]);
+    const saslSsl = clientOptionsFromProperties(
+      parseClientProperties(
+        `security.protocol=sasl_ssl\nssl.truststore.type=PEM\nssl.truststore.location=${ca}\nsasl.mechanism=SCRAM-SHA-512\nsasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="erin" password="p=w;d";\n`,
+      ),
+      () => {},
+    );
+    expect(saslSsl.tls?.ca).toContain('ca');
+    expect(saslSsl.sasl).toEqual({ mechanism: 'SCRAM-SHA-512', username: 'erin', password: 'p=w;d' });
+    const plain = clientOptionsFromProperties(
+      parseClientProperties(
+        'security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\nsasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="a" password="b";',
+      ),
+      () => {},
+    );
+    expect(plain).toEqual({ sasl: { mechanism: 'PLAIN', username: 'a', password: 'b' } });
   });
 });
