@@ -13,7 +13,7 @@
 //
 // Concurrency: event loop only; one connection per leader broker, shared by every transaction.
 
-import { BrokerConnection } from '@sluice/client';
+import { BrokerConnection, type ConnectionOptions } from '@sluice/client';
 import { ErrorCode } from '@sluice/protocol';
 import type { Logger } from '../logger.ts';
 import type { MarkerRequest, MarkerWriteResult, TopicPartition } from './marker-writer.ts';
@@ -32,6 +32,8 @@ export interface RemoteMarkerSettings {
   readonly nodeId: number;
   /** How long a leader may take to answer (it waits for its in-sync replicas). */
   readonly requestTimeoutMs: number;
+  /** TLS / SASL of the inter-broker listener, as the replica fetchers connect (cluster/inter-broker-security.ts). */
+  readonly security?: Pick<ConnectionOptions, 'tls' | 'sasl'>;
 }
 
 export class RemoteMarkerSender {
@@ -99,6 +101,7 @@ export class RemoteMarkerSender {
       clientId: `sluice-txn-markers-${this.settings.nodeId}`,
       connectTimeoutMs: this.settings.requestTimeoutMs,
       requestTimeoutMs: this.settings.requestTimeoutMs,
+      ...this.settings.security,
     });
     // A failed dial is forgotten so the next attempt dials again.
     connection.catch(() => this.connections.get(leader.nodeId)?.connection === connection && this.connections.delete(leader.nodeId));
