@@ -7,7 +7,7 @@
 // bench/results/<ISO time>-crash-<mode>.json (test/support/result-artifact.ts).
 
 import { parseArgs } from 'node:util';
-import { writeResultArtifact } from '../support/result-artifact.ts';
+import { gitState, writeResultArtifact } from '../support/result-artifact.ts';
 import { type Recovery, runCrashCycles } from './harness.ts';
 
 const { values } = parseArgs({
@@ -37,6 +37,7 @@ function percentile(sorted: number[], p: number): number {
 let failed = false;
 const summaries: string[] = [];
 const runStarted = new Date();
+const gitAtStart = gitState();
 const perMode: Array<Record<string, unknown>> = [];
 const problems: string[] = [];
 for (const [m, appendMode] of modes.entries()) {
@@ -92,7 +93,7 @@ for (const [m, appendMode] of modes.entries()) {
 process.stdout.write(`\n${summaries.join('\n')}\n`);
 if (values.result) {
   const sum = (key: string) => perMode.reduce((n, m) => n + (m[key] as number), 0);
-  const path = writeResultArtifact('crash', `${values.mode}-${flushOnAck ? 'flush-on-ack' : 'default'}`, runStarted, {
+  const path = writeResultArtifact('crash', `${values.mode}-${flushOnAck ? 'flush-on-ack' : 'default'}`, runStarted, gitAtStart, {
     seed,
     epoch,
     flushOnAck,

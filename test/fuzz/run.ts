@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { removeDir, startBroker } from '../support/broker-process.ts';
-import { writeResultArtifact } from '../support/result-artifact.ts';
+import { gitState, writeResultArtifact } from '../support/result-artifact.ts';
 import { listenerPort, makeTestPki, type TestPki } from '../support/tls-certs.ts';
 import { runFuzz } from './fuzzer.ts';
 
@@ -43,6 +43,7 @@ if (entry === 'sasl' || entry === 'sasl_ssl') {
 if (pki !== null) Object.assign(entryOverrides, { 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': pki.serverPemFile });
 
 const runStarted = new Date();
+const gitAtStart = gitState();
 const broker = await startBroker({
   overrides: { 'auto.create.topics.enable': false, 'sluice.log.level': 'error', 'sluice.metrics.listener': '', ...entryOverrides },
 });
@@ -73,7 +74,7 @@ try {
   const leaked = report.finalFds > report.baselineFds + 4 + 8 * Math.max(0, report.finalPartitions - 3);
   failed = !report.brokerAlive || report.goodFailures.length > 0 || leaked;
   if (values.result) {
-    const path = writeResultArtifact('fuzz', entry, runStarted, {
+    const path = writeResultArtifact('fuzz', entry, runStarted, gitAtStart, {
       seed,
       seconds,
       crashes: report.brokerAlive ? 0 : 1,

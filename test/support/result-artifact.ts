@@ -36,14 +36,23 @@ export function isoFileStamp(at: Date): string {
 }
 
 /**
- * Writes `summary` (plus commit, dirtiness, start time and the machine's load) as
+ * Writes `summary` (plus the commit at the start, dirtiness over the run, start time and the machine's load) as
  * bench/results/<start>-<kind>-<mode>.json and returns the path.
  */
-export function writeResultArtifact(kind: 'crash' | 'fuzz', mode: string, startedAt: Date, summary: Record<string, unknown>): string {
+export function writeResultArtifact(
+  kind: 'crash' | 'fuzz',
+  mode: string,
+  startedAt: Date,
+  atStart: { commit: string; gitDirty: boolean },
+  summary: Record<string, unknown>,
+): string {
+  const atEnd = gitState();
   const artifact = {
     kind,
     mode,
-    ...gitState(),
+    // The code that ran is the code at the start: a checkout during a long run must not relabel it.
+    commit: atStart.commit,
+    gitDirty: atStart.gitDirty || atEnd.commit !== atStart.commit || atEnd.gitDirty,
     startedAt: startedAt.toISOString(),
     ...summary,
     machine: { cpus: cpus().length, loadavgAtEnd: loadavg().map((x) => Math.round(x * 100) / 100) },

@@ -461,7 +461,10 @@ export class Broker {
     const stateLog = new TransactionStateTopicLog({ config: this.config, topics, topicCreator: context.topicCreator, replication }, txnLogger);
     context.topicCreator.registerInternalTopic(TRANSACTION_STATE_TOPIC, () => stateLog.topic());
     const cluster = this.cluster;
-    const remote = cluster === null ? null : new RemoteMarkerSender({ nodeId: this.config.nodeId, requestTimeoutMs: timeoutMs, security: cluster.settings.fetcher.security }, txnLogger);
+    const remote =
+      cluster === null
+        ? null
+        : new RemoteMarkerSender({ nodeId: this.config.nodeId, requestTimeoutMs: timeoutMs, security: cluster.settings.fetcher.security }, txnLogger);
     this.remoteMarkers = remote;
     const markers = new PartitionMarkerWriter({
       config: this.config,
