@@ -13,7 +13,7 @@
 //
 // Concurrency: event loop only; one connection per leader broker, shared by every transaction.
 
-import { BrokerConnection, type ConnectionOptions } from '@sluice/client';
+import type { BrokerConnection, ConnectionOptions } from '@sluice/client';
 import { ErrorCode } from '@sluice/protocol';
 import type { Logger } from '../logger.ts';
 import type { MarkerRequest, MarkerWriteResult, TopicPartition } from './marker-writer.ts';
@@ -97,12 +97,16 @@ export class RemoteMarkerSender {
     const known = this.connections.get(leader.nodeId);
     if (known !== undefined && known.endpoint.host === leader.host && known.endpoint.port === leader.port) return known.connection;
     if (known !== undefined) this.drop(leader.nodeId);
-    const connection = BrokerConnection.open(leader.host, leader.port, {
-      clientId: `sluice-txn-markers-${this.settings.nodeId}`,
-      connectTimeoutMs: this.settings.requestTimeoutMs,
-      requestTimeoutMs: this.settings.requestTimeoutMs,
-      ...this.settings.security,
-    });
+    // The client loads on first use: a single broker never sends markers to another (and its
+    // start does not load the client: test/startup-modules.test.ts).
+    const connection = import('@sluice/client').then(({ BrokerConnection }) =>
+      BrokerConnection.open(leader.host, leader.port, {
+        clientId: `sluice-txn-markers-${this.settings.nodeId}`,
+        connectTimeoutMs: this.settings.requestTimeoutMs,
+        requestTimeoutMs: this.settings.requestTimeoutMs,
+        ...this.settings.security,
+      }),
+    );
     // A failed dial is forgotten so the next attempt dials again.
     connection.catch(() => this.connections.get(leader.nodeId)?.connection === connection && this.connections.delete(leader.nodeId));
     this.connections.set(leader.nodeId, { endpoint: leader, connection });
