@@ -55,7 +55,7 @@ export interface ClusterOptions {
 }
 
 /** A tmpfs per broker: room for a long run's records, small enough to fill in a moment. */
-const DISK_BYTES = 256 << 20;
+const DISK_BYTES = 512 << 20;
 
 /** libfaketime's multi-threaded preload library (Debian's `libfaketime`), or null. */
 export function libfaketime(): string | null {

@@ -3,11 +3,12 @@
 // committing, or aborting about one time in four; kafkajs read_committed consumers recording
 // every record they see; after the faults a final read of the log with its markers (readLog):
 // each record's transaction committed, aborted or still open, and visible to read_committed if
-// committed below the last stable offset. checker-workloads.ts checks it.
+// committed below the last stable offset; and a read_committed read of the whole log (reader 0),
+// which must agree with the markers. checker-workloads.ts checks it.
 
 import { type Consumer, Kafka, logLevel, type Producer } from 'kafkajs';
 import type { HistoryEvent } from './checker.ts';
-import { anyState, type Endpoint, readLog, withDeadline } from './cluster-client.ts';
+import { anyState, type Endpoint, readCommitted, readLog, withDeadline } from './cluster-client.ts';
 
 export interface TxnWorkloadOptions {
   readonly brokers: readonly Endpoint[];
@@ -167,6 +168,10 @@ export class TxnWorkload {
         else fate.set(r.value, { offset: r.offset, state: 'committed' });
       }
       for (const list of pending.values()) for (const d of list) fate.set(d.value, { offset: d.offset, state: 'open' });
+      // The broker's own read_committed answer over the whole partition (its aborted-transaction
+      // index), as reader 0: the checker holds it to the markers above.
+      for (const r of await readCommitted(leader, topic, p.partition))
+        history.push({ f: 'tread', t, reader: 0, partition: p.partition, offset: r.offset, value: r.value });
       for (const [value, f] of fate) {
         history.push({
           f: 'tfinal',
