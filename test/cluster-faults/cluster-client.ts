@@ -221,46 +221,59 @@ export async function reassign(endpoint: Endpoint, moves: ReadonlyArray<{ topic:
 }
 
 /**
- * What a read_committed consumer reads from a partition, from offset 0 up to the last stable
- * offset: Fetch with isolation level 1, and the records of the transactions the broker lists as
- * aborted dropped the way Kafka's clients drop them (a producer's data batches from the aborted
- * transaction's first offset until its ABORT marker).
+ * One read_committed Fetch from `offset`: the records a Kafka client would hand over — the
+ * broker's answer up to the last stable offset, minus the transactions it lists as aborted (a
+ * producer's data batches from the aborted transaction's first offset until its ABORT marker).
  */
+export async function fetchCommitted(
+  client: RawClient,
+  topic: string,
+  partition: number,
+  offset: number,
+  maxWaitMs: number,
+): Promise<{ errorCode: number; records: Array<{ offset: number; value: string }>; next: number; lastStable: number }> {
+  const response = await withDeadline(
+    client.request(1, 11, { ...fetchRequest(topic, partition, offset, maxWaitMs, 1 << 20), isolationLevel: 1 }, 'fault-harness'),
+    10_000,
+    'fetch',
+  );
+  const answer = response.responses[0].partitions[0];
+  const records: Array<{ offset: number; value: string }> = [];
+  if (answer.errorCode !== 0) return { errorCode: answer.errorCode, records, next: offset, lastStable: -1 };
+  const aborted = [...(answer.abortedTransactions ?? [])]
+    .map((a: { producerId: unknown; firstOffset: unknown }) => ({ producerId: Number(a.producerId), firstOffset: Number(a.firstOffset) }))
+    .sort((a, b) => a.firstOffset - b.firstOffset);
+  const active = new Set<number>();
+  let next = offset;
+  for (const batch of parseRecordBatches(answer.records ?? new Uint8Array(0), { allowTruncatedTail: true })) {
+    const last = Number(batch.baseOffset) + batch.lastOffsetDelta;
+    while (aborted.length > 0 && aborted[0].firstOffset <= last) active.add(aborted.shift()!.producerId);
+    next = Math.max(next, last + 1);
+    const producerId = Number(batch.producerId);
+    if (batch.isControl) {
+      const key = batch.records[0]?.key;
+      if (key !== null && key !== undefined && key.length >= 4 && ((key[2] << 8) | key[3]) === 0) active.delete(producerId);
+      continue;
+    }
+    if (batch.transactional && active.has(producerId)) continue;
+    for (const r of batch.records) if (r.offset >= offset) records.push({ offset: r.offset, value: r.value === null ? '' : Buffer.from(r.value).toString() });
+  }
+  return { errorCode: 0, records, next, lastStable: Number(answer.lastStableOffset) };
+}
+
+/** What a read_committed consumer reads from a partition, from offset 0 up to the last stable offset (fetchCommitted). */
 export async function readCommitted(endpoint: Endpoint, topic: string, partition: number): Promise<Array<{ offset: number; value: string }>> {
   const client = await withDeadline(RawClient.connect(endpoint.port, endpoint.host), 3000, 'connect');
   try {
     const out: Array<{ offset: number; value: string }> = [];
     let offset = 0;
     for (;;) {
-      const response = await withDeadline(
-        client.request(1, 11, { ...fetchRequest(topic, partition, offset, 0, 1 << 20), isolationLevel: 1 }, 'fault-harness'),
-        10_000,
-        'fetch',
-      );
-      const answer = response.responses[0].partitions[0];
-      if (answer.errorCode !== 0) throw new Error(`read_committed ${topic}-${partition} at ${offset}: error ${answer.errorCode}`);
-      const lastStable = Number(answer.lastStableOffset);
-      const aborted = [...(answer.abortedTransactions ?? [])]
-        .map((a: { producerId: unknown; firstOffset: unknown }) => ({ producerId: Number(a.producerId), firstOffset: Number(a.firstOffset) }))
-        .sort((a, b) => a.firstOffset - b.firstOffset);
-      const active = new Set<number>();
-      let next = offset;
-      for (const batch of parseRecordBatches(answer.records ?? new Uint8Array(0), { allowTruncatedTail: true })) {
-        const last = Number(batch.baseOffset) + batch.lastOffsetDelta;
-        while (aborted.length > 0 && aborted[0].firstOffset <= last) active.add(aborted.shift()!.producerId);
-        next = Math.max(next, last + 1);
-        const producerId = Number(batch.producerId);
-        if (batch.isControl) {
-          const key = batch.records[0]?.key;
-          if (key !== null && key !== undefined && key.length >= 4 && ((key[2] << 8) | key[3]) === 0) active.delete(producerId);
-          continue;
-        }
-        if (batch.transactional && active.has(producerId)) continue;
-        for (const r of batch.records) if (r.offset >= offset) out.push({ offset: r.offset, value: r.value === null ? '' : Buffer.from(r.value).toString() });
-      }
-      if (next >= lastStable) return out;
-      if (next === offset) throw new Error(`read_committed ${topic}-${partition}: nothing at ${offset} below the last stable offset ${lastStable}`);
-      offset = next;
+      const got = await fetchCommitted(client, topic, partition, offset, 0);
+      if (got.errorCode !== 0) throw new Error(`read_committed ${topic}-${partition} at ${offset}: error ${got.errorCode}`);
+      out.push(...got.records);
+      if (got.next >= got.lastStable) return out;
+      if (got.next === offset) throw new Error(`read_committed ${topic}-${partition}: nothing at ${offset} below the last stable offset ${got.lastStable}`);
+      offset = got.next;
     }
   } finally {
     client.close();

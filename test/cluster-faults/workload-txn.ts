@@ -1,14 +1,17 @@
 // The transactional workload: kafkajs transactional producers (one transactional id each), each
 // transaction writing one to three records to random partitions of the `txn` topic and then
 // committing, or aborting about one time in four; kafkajs read_committed consumers recording
-// every record they see; after the faults a final read of the log with its markers (readLog):
+// every record they see, and one raw read_committed reader of the harness's own (which filters
+// aborted transactions from the broker's answer as Kafka's clients do, and knows which broker
+// answered); after the faults a final read of the log with its markers (readLog):
 // each record's transaction committed, aborted or still open, and visible to read_committed if
 // committed below the last stable offset; and a read_committed read of the whole log (reader 0),
 // which must agree with the markers. checker-workloads.ts checks it.
 
 import { type Consumer, Kafka, logLevel, type Producer } from 'kafkajs';
 import type { HistoryEvent } from './checker.ts';
-import { anyState, type Endpoint, readCommitted, readLog, withDeadline } from './cluster-client.ts';
+import { anyState, type Endpoint, fetchCommitted, readCommitted, readLog, withDeadline } from './cluster-client.ts';
+import { followPartitions } from './workload.ts';
 
 export interface TxnWorkloadOptions {
   readonly brokers: readonly Endpoint[];
@@ -44,6 +47,20 @@ export class TxnWorkload {
   start(): void {
     for (let p = 1; p <= this.options.producers; p++) this.tasks.push(this.produce(p));
     for (let r = 1; r <= this.options.readers; r++) this.tasks.push(this.read(r));
+    this.tasks.push(this.readRaw(this.options.readers + 1));
+  }
+
+  /** The harness's own read_committed reader (raw Fetch, following leaders): each record with the broker that answered. */
+  private async readRaw(id: number): Promise<void> {
+    const { topic, partitions, history, now } = this.options;
+    await followPartitions(
+      this.options.brokers,
+      topic,
+      partitions,
+      () => this.stopping,
+      (partition, r, leader) => history.push({ f: 'tread', t: now(), reader: id, partition, offset: r.offset, value: r.value, from: leader }),
+      (client, t, p, offset) => fetchCommitted(client, t, p, offset, 100),
+    );
   }
 
   async stop(): Promise<void> {

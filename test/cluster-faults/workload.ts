@@ -137,10 +137,22 @@ export async function followPartitions(
   topic: string,
   partitions: number,
   stopped: () => boolean,
-  onRecord: (partition: number, record: { offset: number; value: string; key: string | null }) => void,
+  onRecord: (partition: number, record: { offset: number; value: string; key: string | null }, leader: number) => void,
+  /** The fetch (default: read_uncommitted, `fetchFrom`). */
+  fetch: (
+    client: RawClient,
+    topic: string,
+    partition: number,
+    offset: number,
+  ) => Promise<{
+    errorCode: number;
+    records: Array<{ offset: number; value: string; key?: string | null }>;
+    next: number;
+  }> = (client, t, p, offset) => fetchFrom(client, t, p, offset, 100, 3000),
 ): Promise<void> {
   const positions = new Array<number>(partitions).fill(0);
   const leaders = new Map<number, Endpoint>();
+  const leaderIds = new Map<number, number>();
   const connections = new Map<string, RawClient>();
   const connection = async (e: Endpoint) => {
     const key = `${e.host}:${e.port}`;
@@ -161,7 +173,10 @@ export async function followPartitions(
     leaders.clear();
     for (const p of state.partitions) {
       const e = brokers[p.leader - 1];
-      if (p.leader > 0 && e !== undefined) leaders.set(p.partition, e);
+      if (p.leader > 0 && e !== undefined) {
+        leaders.set(p.partition, e);
+        leaderIds.set(p.partition, p.leader);
+      }
     }
   };
   while (!stopped()) {
@@ -173,13 +188,13 @@ export async function followPartitions(
           leader = leaders.get(partition);
           if (leader === undefined) continue;
         }
-        const got = await fetchFrom(await connection(leader), topic, partition, positions[partition], 100, 3000);
+        const got = await fetch(await connection(leader), topic, partition, positions[partition]);
         if (got.errorCode !== 0) {
           if (got.errorCode === NOT_LEADER_OR_FOLLOWER) leaders.delete(partition);
           else leaders.clear();
           continue;
         }
-        for (const r of got.records) onRecord(partition, r);
+        for (const r of got.records) onRecord(partition, { key: null, ...r }, leaderIds.get(partition) ?? -1);
         positions[partition] = got.next;
       } catch {
         if (leader !== undefined) drop(leader);
