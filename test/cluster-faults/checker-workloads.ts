@@ -37,6 +37,8 @@ export interface CommittedEvent {
   readonly partition: number;
   readonly offset: number;
   readonly final: boolean;
+  /** The broker that answered as the group's coordinator. */
+  readonly from?: number;
 }
 
 /** A transaction's records (topic `txn`) and how it ended, as its producer saw it. */
@@ -181,7 +183,11 @@ export function checkGroup(history: readonly WorkloadEvent[], report: Report): v
     const byAnswer = [...list].sort((a, b) => a.t - b.t);
     const later = [...list.map((c) => ({ sent: c.sent, offset: c.offset, what: `commit by consumer ${c.consumer}` }))];
     for (const o of observed.filter((x) => String(x.partition) === partition))
-      later.push({ sent: o.sent, offset: o.offset, what: o.final ? 'final OffsetFetch' : 'OffsetFetch' });
+      later.push({
+        sent: o.sent,
+        offset: o.offset,
+        what: `${o.final ? 'final OffsetFetch' : 'OffsetFetch'}${o.from === undefined ? '' : ` from broker ${o.from}`}`,
+      });
     later.sort((a, b) => a.sent - b.sent);
     let i = 0;
     let highest: CommitEvent | null = null;

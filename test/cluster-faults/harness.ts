@@ -163,7 +163,7 @@ export async function runFaults(options: RunOptions): Promise<RunSummary> {
     workload = new QueueWorkload({ brokers: allEndpoints, topic: TOPIC, partitions: PARTITIONS, producers: 6, readers: 1, sendGapMs: 10, origin });
     const history = workload.history;
     others.push(
-      new GroupWorkload({ brokers: allEndpoints, topic: TOPIC, groupId: 'faults-group', consumers: 2, history, now }),
+      new GroupWorkload({ brokers: allEndpoints, topic: TOPIC, partitions: PARTITIONS, groupId: 'faults-group', consumers: 2, history, now }),
       new TxnWorkload({
         brokers: allEndpoints,
         topic: TXN_TOPIC,
