@@ -154,6 +154,7 @@ export class TxnWorkload {
               partition,
               offset: Number(message.offset),
               value: message.value === null ? '' : message.value.toString(),
+              client: 'kafkajs',
             });
           },
         });
