@@ -107,3 +107,153 @@ describe('checker', () => {
     only(h, 'unknownValues');
   });
 });
+
+describe('checker: consumer group', () => {
+  /** clean(6) plus consumer 1 reading offsets 0..5 in one session, committing 3 then 6. */
+  function group(): HistoryEvent[] {
+    const h = clean(6);
+    h.push({ f: 'join', t: 100, consumer: 1, session: 1 });
+    for (let i = 0; i < 6; i++) h.push({ f: 'gpoll', t: 101 + i, consumer: 1, session: 1, partition: 0, offset: i, value: `p1-${i}` });
+    h.push({ f: 'commit', t: 104, sent: 103.5, consumer: 1, partition: 0, offset: 3, ok: true });
+    h.push({ f: 'commit', t: 108, sent: 107, consumer: 1, partition: 0, offset: 6, ok: true });
+    h.push({ f: 'committed', t: 120, sent: 119, partition: 0, offset: 6, final: true });
+    return h;
+  }
+
+  test('a clean group history has no anomaly; a rejoin may read again from the committed offset', () => {
+    const h = group();
+    // Consumer 2 joins and starts at 5: no acknowledged commit said 5, but one was sent (its answer lost).
+    h.push({ f: 'join', t: 100.5, consumer: 2, session: 1 });
+    h.push({ f: 'gpoll', t: 111, consumer: 2, session: 1, partition: 0, offset: 5, value: 'p1-5' });
+    h.push({ f: 'commit', t: 109, sent: 100, consumer: 1, partition: 0, offset: 5, ok: false });
+    const r = check(h);
+    expect(r.anomalies).toBe(0);
+    expect(r.workloads).toMatchObject({ groupPolls: 7, commits: 2 });
+  });
+
+  test('a commit acknowledged, then the committed offset read lower', () => {
+    const h = group().map((e) => (e.f === 'committed' ? { ...e, offset: 3 } : e));
+    const r = only(h, 'committedOffsetsBackwards');
+    expect(r.examples.committedOffsetsBackwards[0]).toContain('final OffsetFetch of 3');
+  });
+
+  test('a commit sent after another was acknowledged, lower than it', () => {
+    const h = group();
+    h.push({ f: 'commit', t: 112, sent: 111, consumer: 2, partition: 0, offset: 4, ok: true });
+    // The commit of 4 is reported; the final OffsetFetch's 6 is not below the highest acknowledged commit (6).
+    only(h, 'committedOffsetsBackwards');
+  });
+
+  test('a consumer polling backwards within a session; the same offset with two values across consumers', () => {
+    const back = group();
+    back.push({ f: 'gpoll', t: 107.5, consumer: 1, session: 1, partition: 0, offset: 2, value: 'p1-2' });
+    only(back, 'groupNonMonotonicPolls');
+    const two = group();
+    two.push({ f: 'join', t: 110, consumer: 2, session: 1 });
+    // Consumer 2 reads offset 3 as p1-4 (consumer 1 and the final read have p1-3 there).
+    two.push({ f: 'gpoll', t: 111, consumer: 2, session: 1, partition: 0, offset: 3, value: 'p1-4' });
+    two.push({ f: 'commit', t: 110.5, sent: 110.2, consumer: 1, partition: 0, offset: 3, ok: false });
+    only(two, 'inconsistentOffsets');
+  });
+
+  test('skipped offsets: a gap within a session, a session starting past the commit, an offset below the final commit nobody polled', () => {
+    const gap = group().filter((e) => !(e.f === 'gpoll' && e.offset === 4));
+    // the gap within the session, and offset 4 never polled by the group
+    only(gap, 'groupSkippedOffsets', 2);
+    const late = group();
+    late.push({ f: 'join', t: 110, consumer: 2, session: 1 });
+    late.push({ f: 'gpoll', t: 111, consumer: 2, session: 1, partition: 0, offset: 8, value: 'p1-5' });
+    const r = check(late);
+    expect(r.counts.groupSkippedOffsets).toBe(1);
+    expect(r.examples.groupSkippedOffsets[0]).toContain('started at 8, the committed offset was 6');
+  });
+});
+
+describe('checker: transactions', () => {
+  function txns(): HistoryEvent[] {
+    return [
+      {
+        f: 'txn',
+        t: 1,
+        id: 't1-0',
+        records: [
+          { partition: 0, value: 't1-0-0' },
+          { partition: 1, value: 't1-0-1' },
+        ],
+        outcome: 'committed',
+      },
+      { f: 'txn', t: 2, id: 't1-1', records: [{ partition: 0, value: 't1-1-0' }], outcome: 'aborted' },
+      { f: 'txn', t: 3, id: 't1-2', records: [{ partition: 1, value: 't1-2-0' }], outcome: 'indeterminate' },
+      { f: 'tread', t: 4, reader: 1, partition: 0, offset: 0, value: 't1-0-0' },
+      { f: 'tread', t: 4, reader: 1, partition: 1, offset: 0, value: 't1-0-1' },
+      { f: 'tfinal', t: 9, partition: 0, offset: 0, value: 't1-0-0', state: 'committed', visible: true },
+      { f: 'tfinal', t: 9, partition: 1, offset: 0, value: 't1-0-1', state: 'committed', visible: true },
+      { f: 'tfinal', t: 9, partition: 0, offset: 2, value: 't1-1-0', state: 'aborted', visible: false },
+      { f: 'tfinal', t: 9, partition: 1, offset: 2, value: 't1-2-0', state: 'aborted', visible: false },
+    ];
+  }
+
+  test('clean: committed visible, aborted and indeterminate-then-aborted hidden', () => {
+    const r = check(txns());
+    expect(r.anomalies).toBe(0);
+    expect(r.workloads.transactions).toEqual({ committed: 1, aborted: 1, indeterminate: 1 });
+  });
+
+  test('an aborted record seen by read_committed', () => {
+    const h = txns();
+    h.push({ f: 'tread', t: 5, reader: 1, partition: 0, offset: 2, value: 't1-1-0' });
+    only(h, 'abortedVisible');
+  });
+
+  test("an aborted record handed over by kafkajs's consumer is counted apart (its filtering defect), not an anomaly", () => {
+    const h = txns();
+    h.push({ f: 'tread', t: 5, reader: 1, partition: 0, offset: 2, value: 't1-1-0', client: 'kafkajs' });
+    const r = check(h);
+    expect(r.anomalies).toBe(0);
+    expect(r.workloads.kafkajsAbortedVisible).toBe(1);
+  });
+
+  test('a transaction partly visible', () => {
+    const h = txns().map((e) => (e.f === 'tfinal' && e.value === 't1-0-1' ? { ...e, visible: false } : e));
+    only(h, 'partialTransaction');
+  });
+
+  test('a committed transaction missing (its records open: the last stable offset held back)', () => {
+    const h = txns().map((e) => (e.f === 'tfinal' && e.value.startsWith('t1-0') ? { ...e, state: 'open' as const, visible: false } : e));
+    only(h, 'committedMissing');
+    expect(check(h).workloads.openTransactionRecords).toBe(2);
+  });
+});
+
+describe('checker: list-append', () => {
+  function appends(): HistoryEvent[] {
+    return [
+      { f: 'append', t: 1, key: 'k0', value: 'a1-0', offset: 0 },
+      { f: 'append', t: 2, key: 'k0', value: 'a2-0', offset: 1 },
+      { f: 'append', t: 3, key: 'k0', value: 'a1-2', offset: null },
+      { f: 'aread', t: 4, reader: 1, key: 'k0', index: 0, value: 'a1-0' },
+      { f: 'aread', t: 5, reader: 1, key: 'k0', index: 1, value: 'a2-0' },
+      { f: 'afinal', t: 9, key: 'k0', values: ['a1-0', 'a2-0'] },
+    ];
+  }
+
+  test('clean: every read a prefix of the final list, an indeterminate append absent', () => {
+    const r = check(appends());
+    expect(r.anomalies).toBe(0);
+    expect(r.workloads).toMatchObject({ appends: 3, appendReads: 2 });
+  });
+
+  test('a read contradicting the order of the final list', () => {
+    const h = appends().map((e) => (e.f === 'aread' ? { ...e, index: 1 - e.index } : e));
+    only(h, 'appendOrderViolation', 2);
+  });
+
+  test('an acknowledged append lost', () => {
+    const h = appends().map((e) => (e.f === 'afinal' ? { ...e, values: ['a1-0'] } : e));
+    // reader 1's second element is then beyond the final list: an order violation too
+    const r = check(h);
+    expect(r.counts.appendLost).toBe(1);
+    expect(r.counts.appendOrderViolation).toBe(1);
+    expect(r.anomalies).toBe(2);
+  });
+});

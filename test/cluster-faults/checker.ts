@@ -2,9 +2,14 @@
 // clients did and saw, and reports every anomaly by class. Pure: no I/O, so it is tested on
 // histories with planted anomalies (checker.test.ts).
 //
+// The queue's checks are here; the consumer group's, the transactions' and list-append's are in
+// checker-workloads.ts (same history, same report).
+//
 // Values are `p<producer>-<seq>`: each producer sends one record at a time (its sequence number
 // increases by one per send) and never sends a value again, so a value found at two offsets is a
 // duplicate, and within a partition one producer's values must appear in sequence order.
+
+import { checkWorkloads, WORKLOAD_ANOMALY_CLASSES, type WorkloadCounts, type WorkloadEvent } from './checker-workloads.ts';
 
 /** A producer started sending `value` to `partition`. */
 export interface SendEvent {
@@ -50,7 +55,7 @@ export interface FinalEvent {
   readonly value: string;
 }
 
-export type HistoryEvent = SendEvent | AckEvent | FailEvent | ReadEvent | FinalEvent;
+export type HistoryEvent = SendEvent | AckEvent | FailEvent | ReadEvent | FinalEvent | WorkloadEvent;
 
 export const ANOMALY_CLASSES = [
   /** Acknowledged, absent from the final read. */
@@ -69,6 +74,7 @@ export const ANOMALY_CLASSES = [
   'skippedOffsets',
   /** A value no producer ever sent. */
   'unknownValues',
+  ...WORKLOAD_ANOMALY_CLASSES,
 ] as const;
 export type AnomalyClass = (typeof ANOMALY_CLASSES)[number];
 
@@ -80,6 +86,8 @@ export interface CheckReport {
   readonly indeterminateFound: number;
   readonly finalRecords: number;
   readonly polledRecords: number;
+  /** What the group, transactional and list-append workloads did. */
+  readonly workloads: WorkloadCounts;
   readonly counts: Record<AnomalyClass, number>;
   readonly anomalies: number;
   /** Up to 20 examples per class, for the report. */
@@ -113,7 +121,7 @@ export function check(history: readonly HistoryEvent[]): CheckReport {
       const list = finalByPartition.get(e.partition) ?? [];
       list.push(e);
       finalByPartition.set(e.partition, list);
-    } else {
+    } else if (e.f === 'read') {
       polledRecords++;
       const key = `${e.reader}/${e.partition}`;
       const list = readsByReaderPartition.get(key) ?? [];
@@ -133,6 +141,7 @@ export function check(history: readonly HistoryEvent[]): CheckReport {
   for (const a of acks) observe(a.partition, a.offset, a.value, `ack t=${a.t}`);
   for (const list of readsByReaderPartition.values()) for (const r of list) observe(r.partition, r.offset, r.value, `reader ${r.reader} t=${r.t}`);
   for (const list of finalByPartition.values()) for (const f of list) observe(f.partition, f.offset, f.value, 'final read');
+  for (const e of history) if (e.f === 'gpoll') observe(e.partition, e.offset, e.value, `group consumer ${e.consumer} t=${e.t}`);
   for (const [key, values] of seenAt) {
     if (values.size > 1) report('inconsistentOffsets', `offset ${key}: ${[...values].map(([v, src]) => `${v} (${src})`).join(' vs ')}`);
   }
@@ -187,8 +196,10 @@ export function check(history: readonly HistoryEvent[]): CheckReport {
     for (const r of list) if (!sent.has(r.value)) report('unknownValues', `reader/partition ${key} offset ${r.offset}: ${JSON.stringify(r.value)}`);
   }
 
+  const workloads = checkWorkloads(history as readonly WorkloadEvent[], report);
+
   let indeterminateFound = 0;
   for (const v of failed) if (finalAt.has(v)) indeterminateFound++;
   const anomalies = Object.values(counts).reduce((a, b) => a + b, 0);
-  return { acknowledged: acks.length, indeterminate: failed.size, indeterminateFound, finalRecords, polledRecords, counts, anomalies, examples };
+  return { acknowledged: acks.length, indeterminate: failed.size, indeterminateFound, finalRecords, polledRecords, workloads, counts, anomalies, examples };
 }

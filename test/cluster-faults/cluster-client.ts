@@ -103,7 +103,7 @@ export async function createTopic(endpoint: Endpoint, topic: string, partitions:
 export interface Fetched {
   readonly errorCode: number;
   readonly highWatermark: number;
-  readonly records: Array<{ offset: number; value: string }>;
+  readonly records: Array<{ offset: number; value: string; key: string | null }>;
   /** The offset after the last record returned. */
   readonly next: number;
 }
@@ -113,14 +113,18 @@ export async function fetchFrom(client: RawClient, topic: string, partition: num
   const response = await withDeadline(client.request(1, 11, fetchRequest(topic, partition, offset, maxWaitMs, 1 << 20), 'fault-harness'), ms, 'fetch');
   const answer = response.responses[0].partitions[0];
   const highWatermark = Number(answer.highWatermark);
-  const records: Array<{ offset: number; value: string }> = [];
+  const records: Array<{ offset: number; value: string; key: string | null }> = [];
   let next = offset;
   if (answer.errorCode !== 0) return { errorCode: answer.errorCode, highWatermark, records, next };
   const bytes: Uint8Array = answer.records ?? new Uint8Array(0);
   for (const batch of parseRecordBatches(bytes, { allowTruncatedTail: true })) {
     for (const record of batch.records) {
       if (record.offset < offset) continue;
-      records.push({ offset: record.offset, value: record.value === null ? '' : Buffer.from(record.value).toString() });
+      records.push({
+        offset: record.offset,
+        value: record.value === null ? '' : Buffer.from(record.value).toString(),
+        key: record.key === null ? null : Buffer.from(record.key).toString(),
+      });
     }
     next = Math.max(next, Number(batch.baseOffset) + batch.lastOffsetDelta + 1);
   }
@@ -128,10 +132,10 @@ export async function fetchFrom(client: RawClient, topic: string, partition: num
 }
 
 /** Every record of a partition up to its high watermark, from the leader `endpoint`. */
-export async function readAll(endpoint: Endpoint, topic: string, partition: number): Promise<Array<{ offset: number; value: string }>> {
+export async function readAll(endpoint: Endpoint, topic: string, partition: number): Promise<Array<{ offset: number; value: string; key: string | null }>> {
   const client = await withDeadline(RawClient.connect(endpoint.port, endpoint.host), 3000, 'connect');
   try {
-    const all: Array<{ offset: number; value: string }> = [];
+    const all: Array<{ offset: number; value: string; key: string | null }> = [];
     let offset = 0;
     for (;;) {
       const got = await fetchFrom(client, topic, partition, offset, 0, 10_000);
@@ -142,6 +146,133 @@ export async function readAll(endpoint: Endpoint, topic: string, partition: numb
           throw new Error(`final read ${topic}-${partition}: nothing at ${offset} below the high watermark ${got.highWatermark}`);
         return all;
       }
+      offset = got.next;
+    }
+  } finally {
+    client.close();
+  }
+}
+
+/** One record of a transactional log as the final read sees it (read_uncommitted, batches whole). */
+export interface LogRecord {
+  readonly offset: number;
+  readonly value: string;
+  readonly producerId: number;
+  readonly transactional: boolean;
+  /** A control record: its marker (0 abort, 1 commit), else null. */
+  readonly marker: number | null;
+}
+
+/**
+ * Every record and control marker of a partition up to its high watermark, from the leader, and
+ * the partition's last stable offset (a read_committed Fetch): what read_committed may show.
+ */
+export async function readLog(
+  endpoint: Endpoint,
+  topic: string,
+  partition: number,
+): Promise<{ records: LogRecord[]; lastStable: number; highWatermark: number }> {
+  const client = await withDeadline(RawClient.connect(endpoint.port, endpoint.host), 3000, 'connect');
+  try {
+    const records: LogRecord[] = [];
+    let offset = 0;
+    let highWatermark = 0;
+    for (;;) {
+      const response = await withDeadline(client.request(1, 11, fetchRequest(topic, partition, offset, 0, 1 << 20), 'fault-harness'), 10_000, 'fetch');
+      const answer = response.responses[0].partitions[0];
+      if (answer.errorCode !== 0) throw new Error(`final read ${topic}-${partition} at ${offset}: error ${answer.errorCode}`);
+      highWatermark = Number(answer.highWatermark);
+      let next = offset;
+      for (const batch of parseRecordBatches(answer.records ?? new Uint8Array(0), { allowTruncatedTail: true })) {
+        for (const r of batch.records) {
+          if (r.offset < offset) continue;
+          // A control record's key is (version int16, type int16): type 0 abort, 1 commit.
+          const marker = batch.isControl && r.key !== null && r.key.length >= 4 ? (r.key[2] << 8) | r.key[3] : null;
+          const value = r.value === null ? '' : Buffer.from(r.value).toString();
+          records.push({ offset: r.offset, value, producerId: Number(batch.producerId), transactional: batch.transactional, marker });
+        }
+        next = Math.max(next, Number(batch.baseOffset) + batch.lastOffsetDelta + 1);
+      }
+      if (next >= highWatermark) break;
+      if (next === offset) throw new Error(`final read ${topic}-${partition}: nothing at ${offset} below the high watermark ${highWatermark}`);
+      offset = next;
+    }
+    const committed = await withDeadline(
+      client.request(1, 11, { ...fetchRequest(topic, partition, highWatermark, 0, 1024), isolationLevel: 1 }, 'fault-harness'),
+      10_000,
+      'fetch',
+    );
+    const lastStable = Number(committed.responses[0].partitions[0].lastStableOffset);
+    return { records, lastStable, highWatermark };
+  } finally {
+    client.close();
+  }
+}
+
+/** Moves partitions onto new replica sets (AlterPartitionReassignments); throws on any error. */
+export async function reassign(endpoint: Endpoint, moves: ReadonlyArray<{ topic: string; partition: number; replicas: number[] }>): Promise<void> {
+  const topics = new Map<string, Array<{ partitionIndex: number; replicas: number[] }>>();
+  for (const m of moves) topics.set(m.topic, [...(topics.get(m.topic) ?? []), { partitionIndex: m.partition, replicas: m.replicas }]);
+  const answer = await requestOnce(endpoint, 45, 0, { timeoutMs: 10_000, topics: [...topics].map(([name, partitions]) => ({ name, partitions })) }, 15_000);
+  if (answer.errorCode !== 0) throw new Error(`AlterPartitionReassignments: error ${answer.errorCode} ${answer.errorMessage ?? ''}`);
+  for (const t of answer.responses)
+    for (const p of t.partitions)
+      if (p.errorCode !== 0) throw new Error(`AlterPartitionReassignments ${t.name}-${p.partitionIndex}: error ${p.errorCode} ${p.errorMessage ?? ''}`);
+}
+
+/**
+ * One read_committed Fetch from `offset`: the records a Kafka client would hand over — the
+ * broker's answer up to the last stable offset, minus the transactions it lists as aborted (a
+ * producer's data batches from the aborted transaction's first offset until its ABORT marker).
+ */
+export async function fetchCommitted(
+  client: RawClient,
+  topic: string,
+  partition: number,
+  offset: number,
+  maxWaitMs: number,
+): Promise<{ errorCode: number; records: Array<{ offset: number; value: string }>; next: number; lastStable: number }> {
+  const response = await withDeadline(
+    client.request(1, 11, { ...fetchRequest(topic, partition, offset, maxWaitMs, 1 << 20), isolationLevel: 1 }, 'fault-harness'),
+    10_000,
+    'fetch',
+  );
+  const answer = response.responses[0].partitions[0];
+  const records: Array<{ offset: number; value: string }> = [];
+  if (answer.errorCode !== 0) return { errorCode: answer.errorCode, records, next: offset, lastStable: -1 };
+  const aborted = [...(answer.abortedTransactions ?? [])]
+    .map((a: { producerId: unknown; firstOffset: unknown }) => ({ producerId: Number(a.producerId), firstOffset: Number(a.firstOffset) }))
+    .sort((a, b) => a.firstOffset - b.firstOffset);
+  const active = new Set<number>();
+  let next = offset;
+  for (const batch of parseRecordBatches(answer.records ?? new Uint8Array(0), { allowTruncatedTail: true })) {
+    const last = Number(batch.baseOffset) + batch.lastOffsetDelta;
+    while (aborted.length > 0 && aborted[0].firstOffset <= last) active.add(aborted.shift()!.producerId);
+    next = Math.max(next, last + 1);
+    const producerId = Number(batch.producerId);
+    if (batch.isControl) {
+      const key = batch.records[0]?.key;
+      if (key !== null && key !== undefined && key.length >= 4 && ((key[2] << 8) | key[3]) === 0) active.delete(producerId);
+      continue;
+    }
+    if (batch.transactional && active.has(producerId)) continue;
+    for (const r of batch.records) if (r.offset >= offset) records.push({ offset: r.offset, value: r.value === null ? '' : Buffer.from(r.value).toString() });
+  }
+  return { errorCode: 0, records, next, lastStable: Number(answer.lastStableOffset) };
+}
+
+/** What a read_committed consumer reads from a partition, from offset 0 up to the last stable offset (fetchCommitted). */
+export async function readCommitted(endpoint: Endpoint, topic: string, partition: number): Promise<Array<{ offset: number; value: string }>> {
+  const client = await withDeadline(RawClient.connect(endpoint.port, endpoint.host), 3000, 'connect');
+  try {
+    const out: Array<{ offset: number; value: string }> = [];
+    let offset = 0;
+    for (;;) {
+      const got = await fetchCommitted(client, topic, partition, offset, 0);
+      if (got.errorCode !== 0) throw new Error(`read_committed ${topic}-${partition} at ${offset}: error ${got.errorCode}`);
+      out.push(...got.records);
+      if (got.next >= got.lastStable) return out;
+      if (got.next === offset) throw new Error(`read_committed ${topic}-${partition}: nothing at ${offset} below the last stable offset ${got.lastStable}`);
       offset = got.next;
     }
   } finally {

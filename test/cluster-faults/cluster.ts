@@ -55,7 +55,7 @@ export interface ClusterOptions {
 }
 
 /** A tmpfs per broker: room for a long run's records, small enough to fill in a moment. */
-const DISK_BYTES = 256 << 20;
+const DISK_BYTES = 512 << 20;
 
 /** libfaketime's multi-threaded preload library (Debian's `libfaketime`), or null. */
 export function libfaketime(): string | null {
@@ -80,18 +80,21 @@ export interface Broker {
 }
 
 export class FaultCluster {
+  /** The cluster's members (node ids 1..n), started by `start`. */
   readonly brokers: Broker[];
+  /** Brokers that join only for a membership change (node ids after the members'), down until then. */
+  readonly spares: Broker[];
   private etcd: Running | null = null;
   private readonly topology: Topology;
   private readonly workDir: string;
 
   private readonly options: ClusterOptions;
 
-  constructor(topology: Topology, workDir: string, brokerCount: number, options: ClusterOptions) {
+  constructor(topology: Topology, workDir: string, brokerCount: number, options: ClusterOptions, spareCount = 0) {
     this.topology = topology;
     this.workDir = workDir;
     this.options = options;
-    this.brokers = Array.from({ length: brokerCount }, (_, i) => {
+    const all = Array.from({ length: brokerCount + spareCount }, (_, i) => {
       const name = `b${i + 1}`;
       const diskDir = join(workDir, `${name}-disk`);
       return {
@@ -105,6 +108,8 @@ export class FaultCluster {
         running: null,
       };
     });
+    this.brokers = all.slice(0, brokerCount);
+    this.spares = all.slice(brokerCount);
   }
 
   get etcdEndpoint(): string {
@@ -116,7 +121,7 @@ export class FaultCluster {
   }
 
   broker(nodeId: number): Broker {
-    const b = this.brokers.find((x) => x.nodeId === nodeId);
+    const b = [...this.brokers, ...this.spares].find((x) => x.nodeId === nodeId);
     if (b === undefined) throw new Error(`no broker ${nodeId}`);
     return b;
   }
@@ -144,7 +149,7 @@ export class FaultCluster {
       'new',
     ]);
     await waitFor(this.etcd, /ready to serve client requests/, 'etcd', 30_000);
-    for (const b of this.brokers) {
+    for (const b of [...this.brokers, ...this.spares]) {
       mkdirSync(b.diskDir, { recursive: true });
       if (this.options.tmpfsDisks) execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${DISK_BYTES}`, 'tmpfs', b.diskDir]);
       if (this.options.fakeClock) writeFileSync(b.clockFile, '+0\n');
@@ -173,6 +178,8 @@ export class FaultCluster {
       'sluice.log.level': process.env.SLUICE_FAULTS_LOG_LEVEL ?? 'warn',
       'sluice.metrics.listener': '',
       'group.initial.rebalance.delay.ms': 0,
+      // Few group coordinator partitions: a membership change moves them too, quickly.
+      'offsets.topic.num.partitions': 3,
     };
     const args = [SLUICE_BIN, 'start'];
     for (const [k, v] of Object.entries(overrides)) args.push('--override', `${k}=${v}`);
@@ -201,6 +208,19 @@ export class FaultCluster {
     if (b.state === 'paused') b.running.proc.kill('SIGCONT');
     b.running.proc.kill('SIGKILL');
     await b.running.exited;
+    b.running = null;
+    b.state = 'down';
+  }
+
+  /** SIGTERM (a decommissioned broker shuts down cleanly), SIGKILL after 20 s. */
+  async stopGracefully(nodeId: number): Promise<void> {
+    const b = this.broker(nodeId);
+    if (b.running === null) return;
+    if (b.state === 'paused') b.running.proc.kill('SIGCONT');
+    b.running.proc.kill('SIGTERM');
+    const timer = setTimeout(() => b.running?.proc.kill('SIGKILL'), 20_000);
+    await b.running.exited;
+    clearTimeout(timer);
     b.running = null;
     b.state = 'down';
   }
@@ -269,7 +289,7 @@ export class FaultCluster {
 
   /** Brokers that exited by themselves (not by a fault), with their last output. */
   crashed(): Array<{ nodeId: number; exit: string; output: string }> {
-    return this.brokers
+    return [...this.brokers, ...this.spares]
       .filter((b) => b.running !== null && (b.running.proc.exitCode !== null || b.running.proc.signalCode !== null))
       .map((b) => ({ nodeId: b.nodeId, exit: String(b.running!.proc.exitCode ?? b.running!.proc.signalCode), output: b.running!.output.slice(-4000) }));
   }
@@ -279,13 +299,13 @@ export class FaultCluster {
   }
 
   async stop(): Promise<void> {
-    for (const b of this.brokers) await this.kill(b.nodeId);
+    for (const b of [...this.brokers, ...this.spares]) await this.kill(b.nodeId);
     if (this.etcd !== null) {
       this.etcd.proc.kill('SIGKILL');
       await this.etcd.exited;
       this.etcd = null;
     }
-    if (this.options.tmpfsDisks) for (const b of this.brokers) unmountUnder(b.diskDir);
+    if (this.options.tmpfsDisks) for (const b of [...this.brokers, ...this.spares]) unmountUnder(b.diskDir);
   }
 }
 

@@ -2,6 +2,7 @@
 // returns how to heal it. Network faults are nftables rules (netns.ts); process faults are
 // signals and restarts (cluster.ts).
 
+import { anyState, type Endpoint, reassign } from './cluster-client.ts';
 import { BROKER_PORT, ETCD_PORT, type FaultCluster, SESSION_TIMEOUT_MS } from './cluster.ts';
 import { dropOneWay, healNetwork, packetLoss, partition, redirectRootTcp, type Topology } from './netns.ts';
 
@@ -28,6 +29,13 @@ export const FAULT_KINDS = [
   'clock-jump',
   /** 150 ms added each way to a broker's outgoing connections (to the other brokers and etcd) by a userspace proxy. */
   'latency',
+  /**
+   * Membership change: a new broker joins and every partition the target holds (the workload
+   * topics and `__consumer_offsets`) is reassigned onto it, then the target is decommissioned
+   * (stopped cleanly, holding nothing); heal: the target comes back, the partitions are
+   * reassigned back onto it and the new broker is decommissioned the same way.
+   */
+  'membership',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -52,7 +60,55 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export async function applyFault(kind: FaultKind, target: number, cluster: FaultCluster, topology: Topology, random: () => number): Promise<AppliedFault> {
+/** What the membership fault needs: every node's endpoint (index nodeId - 1) and the topics to move. */
+export interface FaultContext {
+  readonly endpoints: readonly Endpoint[];
+  readonly topics: readonly string[];
+}
+
+/** Replaces `from` with `to` in the replicas of every partition of `topics` that has it; resolves once the moves are complete (false: not within `ms`). */
+async function moveReplicas(
+  context: FaultContext,
+  live: readonly Endpoint[],
+  from: number,
+  to: number,
+  ms: number,
+): Promise<{ moved: number; complete: boolean }> {
+  const moves: Array<{ topic: string; partition: number; replicas: number[] }> = [];
+  for (const topic of context.topics) {
+    const state = await anyState(live, topic);
+    for (const p of state.partitions) {
+      if (p.replicas.includes(from)) moves.push({ topic, partition: p.partition, replicas: p.replicas.map((r) => (r === from ? to : r)) });
+    }
+  }
+  if (moves.length === 0) return { moved: 0, complete: true };
+  await reassign(live[0], moves);
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    try {
+      let done = true;
+      for (const topic of context.topics) {
+        const state = await anyState(live, topic);
+        for (const p of state.partitions)
+          if (p.replicas.includes(from) || (moves.some((m) => m.topic === topic && m.partition === p.partition) && !p.isr.includes(to))) done = false;
+      }
+      if (done) return { moved: moves.length, complete: true };
+    } catch {
+      // a broker not answering: ask again
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { moved: moves.length, complete: false };
+}
+
+export async function applyFault(
+  kind: FaultKind,
+  target: number,
+  cluster: FaultCluster,
+  topology: Topology,
+  random: () => number,
+  context?: FaultContext,
+): Promise<AppliedFault> {
   const name = `b${target}`;
   const otherBrokers = cluster.brokers.filter((b) => b.nodeId !== target).map((b) => b.name);
   const network = (detail: string): AppliedFault => ({
@@ -115,6 +171,30 @@ export async function applyFault(kind: FaultKind, target: number, cluster: Fault
         heal: async () => {
           healNetwork(topology);
           await stopProxy();
+        },
+      };
+    }
+    case 'membership': {
+      const spare = cluster.spares[0];
+      if (spare === undefined || context === undefined) throw new Error('membership needs a spare broker and the fault context');
+      const liveWithout = (down: number) => context.endpoints.filter((_, i) => i + 1 !== down && cluster.broker(i + 1).state === 'up');
+      await cluster.startBroker(spare.nodeId);
+      // A move that fails or does not complete still decommissions the target: the episode is then a broker loss, and the check after the heal shows whether the cluster recovered.
+      const out = await moveReplicas(context, liveWithout(0), target, spare.nodeId, 30_000).catch((err: Error) => ({
+        moved: 0,
+        complete: false,
+        error: err.message,
+      }));
+      await cluster.stopGracefully(target);
+      return {
+        kind,
+        target,
+        detail: `broker ${spare.nodeId} joined, ${out.moved} partitions moved from broker ${target} onto it (${out.complete ? 'complete' : `NOT complete in 30 s${'error' in out ? `: ${out.error}` : ''}`}), broker ${target} decommissioned`,
+        heal: async () => {
+          // Its old registration expires first if the stop did not remove it.
+          await cluster.startBroker(target);
+          await moveReplicas(context, liveWithout(0), spare.nodeId, target, 60_000).catch(() => undefined);
+          await cluster.stopGracefully(spare.nodeId);
         },
       };
     }

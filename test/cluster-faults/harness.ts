@@ -1,6 +1,6 @@
 // One fault run, inside the clients' namespace (run.ts sets the network up and re-executes
-// itself there): start etcd and the brokers, create the workload topic, run the queue workload
-// while episodes of faults follow each other (apply, hold, heal, wait until the cluster is
+// itself there): start etcd and the brokers, create the workload topics, run the workloads
+// (queue, consumer group, transactions, list-append) while episodes of faults follow each other (apply, hold, heal, wait until the cluster is
 // whole again), then stop the clients, read everything back and check the history.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -11,11 +11,16 @@ import { BROKER_PORT, FaultCluster } from './cluster.ts';
 import { applyFault, FAULT_KINDS, type FaultKind, seededRandom } from './faults.ts';
 import type { Topology } from './netns.ts';
 import { QueueWorkload } from './workload.ts';
+import { AppendWorkload } from './workload-append.ts';
+import { GroupWorkload } from './workload-group.ts';
+import { TxnWorkload } from './workload-txn.ts';
 
 export interface RunOptions {
   readonly topology: Topology;
   readonly workDir: string;
   readonly seed: number;
+  /** Cluster members (3 or 5); one more broker is kept spare for the membership fault. */
+  readonly brokers: number;
   readonly episodes: number;
   /** How long each fault is held before it heals (ms). */
   readonly holdMs: number;
@@ -56,26 +61,39 @@ export interface RunSummary {
 }
 
 const TOPIC = 'queue';
+const TXN_TOPIC = 'txn';
+const APPEND_TOPIC = 'append';
 const PARTITIONS = 3;
+/** Every topic whose partitions must be led with a whole ISR for the cluster to count as whole. */
+const TOPICS = [TOPIC, TXN_TOPIC, APPEND_TOPIC, '__consumer_offsets'];
 
-function whole(state: ClusterState, brokers: number): boolean {
-  const all = Array.from({ length: brokers }, (_, i) => i + 1);
+/** Every member registered (and no other broker), every partition led, its ISR all its replicas, no replica on a non-member. */
+function whole(state: ClusterState, members: readonly number[]): boolean {
   return (
-    state.brokers.length === brokers &&
-    state.partitions.length === PARTITIONS &&
-    state.partitions.every((p) => p.leader > 0 && p.isr.length === brokers && all.every((id) => p.isr.includes(id)))
+    state.brokers.length === members.length &&
+    members.every((id) => state.brokers.includes(id)) &&
+    state.partitions.length > 0 &&
+    state.partitions.every((p) => p.leader > 0 && p.isr.length === p.replicas.length && p.replicas.every((id) => p.isr.includes(id) && members.includes(id)))
   );
 }
 
-/** Waits until every broker agrees the cluster is whole; false after `ms`. */
-async function waitWhole(endpoints: readonly Endpoint[], ms: number): Promise<boolean> {
+/** Waits until every member agrees the cluster is whole for every topic; false after `ms`. */
+async function waitWhole(endpoints: readonly Endpoint[], ms: number, topics: readonly string[] = TOPICS): Promise<boolean> {
+  const members = endpoints.map((_, i) => i + 1);
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     try {
-      const states = await Promise.all(endpoints.map((e) => anyState([e], TOPIC)));
-      if (states.every((s) => whole(s, endpoints.length))) return true;
+      let ok = true;
+      for (const topic of topics) {
+        const states = await Promise.all(endpoints.map((e) => anyState([e], topic)));
+        if (!states.every((s) => whole(s, members))) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok) return true;
     } catch {
-      // a broker not answering yet
+      // a broker not answering yet, or a topic not created yet
     }
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -121,18 +139,57 @@ export async function runFaults(options: RunOptions): Promise<RunSummary> {
   const random = seededRandom(options.seed);
   const kinds = options.kinds ?? FAULT_KINDS;
   const problems: string[] = [];
-  const cluster = new FaultCluster(options.topology, options.workDir, 3, { tmpfsDisks: kinds.includes('disk-full'), fakeClock: kinds.includes('clock-jump') });
+  const cluster = new FaultCluster(
+    options.topology,
+    options.workDir,
+    options.brokers,
+    { tmpfsDisks: kinds.includes('disk-full'), fakeClock: kinds.includes('clock-jump') },
+    kinds.includes('membership') ? 1 : 0,
+  );
   const endpoints: Endpoint[] = cluster.brokers.map((b) => ({ host: b.address, port: BROKER_PORT }));
+  // Clients know the spare too: partitions move onto it during a membership change.
+  const allEndpoints: Endpoint[] = [...cluster.brokers, ...cluster.spares].map((b) => ({ host: b.address, port: BROKER_PORT }));
+  const now = () => Math.round((performance.now() - origin) * 10) / 10;
   const faults: EpisodeRecord[] = [];
   const crashes: Array<{ nodeId: number; exit: string; output: string }> = [];
   let workload: QueueWorkload | null = null;
+  const others: Array<GroupWorkload | TxnWorkload | AppendWorkload> = [];
   try {
     await cluster.start();
     log(`etcd and ${cluster.brokers.length} brokers up in ${at()} ms`);
-    await createTopic(endpoints[0], TOPIC, PARTITIONS, 3, 2);
-    if (!(await waitWhole(endpoints, 30_000))) throw new Error('the new topic never had a leader and a whole ISR on every broker');
-    workload = new QueueWorkload({ brokers: endpoints, topic: TOPIC, partitions: PARTITIONS, producers: 6, readers: 1, sendGapMs: 10, origin });
+    for (const topic of [TOPIC, TXN_TOPIC, APPEND_TOPIC]) await createTopic(endpoints[0], topic, PARTITIONS, 3, 2);
+    if (!(await waitWhole(endpoints, 30_000, [TOPIC, TXN_TOPIC, APPEND_TOPIC])))
+      throw new Error('the new topics never had a leader and a whole ISR on every broker');
+    workload = new QueueWorkload({ brokers: allEndpoints, topic: TOPIC, partitions: PARTITIONS, producers: 6, readers: 1, sendGapMs: 10, origin });
+    const history = workload.history;
+    others.push(
+      new GroupWorkload({ brokers: allEndpoints, topic: TOPIC, partitions: PARTITIONS, groupId: 'faults-group', consumers: 2, history, now }),
+      new TxnWorkload({
+        brokers: allEndpoints,
+        topic: TXN_TOPIC,
+        partitions: PARTITIONS,
+        producers: 2,
+        readers: 1,
+        history,
+        now,
+        random: seededRandom(options.seed + 1),
+      }),
+      new AppendWorkload({
+        brokers: allEndpoints,
+        topic: APPEND_TOPIC,
+        partitions: PARTITIONS,
+        keys: 6,
+        producers: 2,
+        readers: 1,
+        sendGapMs: 20,
+        history,
+        now,
+      }),
+    );
     workload.start();
+    for (const w of others) w.start();
+    // The group's first join creates __consumer_offsets; from then on it is part of "whole".
+    if (!(await waitWhole(endpoints, 60_000))) problems.push('__consumer_offsets never had a leader and a whole ISR on every broker');
     await new Promise((r) => setTimeout(r, options.settleMs));
     let round: FaultKind[] = [];
     for (let episode = 1; episode <= options.episodes; episode++) {
@@ -156,7 +213,7 @@ export async function runFaults(options: RunOptions): Promise<RunSummary> {
       }
       const acksBefore = workload.history.filter((e) => e.f === 'ack').length;
       const appliedAt = at();
-      const fault = await applyFault(kind, target, cluster, options.topology, random);
+      const fault = await applyFault(kind, target, cluster, options.topology, random, { endpoints: allEndpoints, topics: TOPICS });
       log(`episode ${episode}: ${fault.detail} at ${appliedAt} ms`);
       await new Promise((r) => setTimeout(r, options.holdMs));
       const acksDuringFault = workload.history.filter((e) => e.f === 'ack').length - acksBefore;
@@ -177,17 +234,21 @@ export async function runFaults(options: RunOptions): Promise<RunSummary> {
       }
       await new Promise((r) => setTimeout(r, options.settleMs));
     }
-    await workload.stop();
+    await Promise.all([workload.stop(), ...others.map((w) => w.stop())]);
     if (!(await waitWhole(endpoints, 60_000))) problems.push('not whole before the final read');
     await workload.finalRead();
+    for (const w of others) await w.finalRead();
   } catch (err) {
     problems.push(`run failed: ${(err as Error).stack ?? err}`);
-    if (workload !== null) await workload.stop();
+    await Promise.all([workload?.stop(), ...others.map((w) => w.stop())]);
   } finally {
     dumpLogs(cluster, 'end');
     await cluster.stop();
   }
   const report = check(workload?.history ?? []);
+  // SLUICE_FAULTS_HISTORY=<file>: the whole history, one event a line (diagnosis).
+  const historyFile = process.env.SLUICE_FAULTS_HISTORY;
+  if (historyFile !== undefined && historyFile !== '') writeFileSync(historyFile, (workload?.history ?? []).map((e) => JSON.stringify(e)).join('\n'));
   return {
     seed: options.seed,
     brokers: cluster.brokers.length,

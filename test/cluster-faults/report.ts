@@ -30,6 +30,15 @@ interface Summary {
   finalRecords: number;
   problems: string[];
   faults: Fault[];
+  /** Runs since the group, transactional and list-append workloads (absent before). */
+  workloads?: {
+    groupPolls: number;
+    commits: number;
+    transactions: { committed: number; aborted: number; indeterminate: number };
+    appends: number;
+    kafkajsAbortedVisible?: number;
+  };
+  brokers?: number;
   machine: { loadavgAtEnd: number[] };
 }
 
@@ -40,19 +49,27 @@ const runs = files.map((f) => ({ file: f, s: JSON.parse(readFileSync(join(RESULT
 
 const lines: string[] = [];
 lines.push(
-  '| run | episodes (hold) | seconds | acknowledged | read back | lost | duplicated | reordered | inconsistent offsets | all anomalies | problems | load avg at end |',
+  '| run | episodes (hold) | seconds | acknowledged | read back | lost | duplicated | reordered | inconsistent offsets | group: polls / commits / anomalies | transactions: committed / aborted / anomalies | list-append: appends / anomalies | all anomalies | problems | load avg at end |',
 );
-lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+const sum = (counts: Record<string, number>, classes: string[]) => classes.reduce((a, c) => a + (counts[c] ?? 0), 0);
+const GROUP = ['committedOffsetsBackwards', 'groupNonMonotonicPolls', 'groupSkippedOffsets'];
+const TXN = ['abortedVisible', 'partialTransaction', 'committedMissing'];
+const APPEND = ['appendOrderViolation', 'appendLost'];
 const total = { episodes: 0, acknowledged: 0, anomalies: 0 };
 for (const { file, s } of runs) {
   total.episodes += s.episodes;
   total.acknowledged += s.acknowledged;
   total.anomalies += s.anomalies;
   lines.push(
-    `| \`bench/results/${file}\` (${s.mode}, seed ${s.seed}, ${s.commit.slice(0, 8)}) | ${s.episodes} (${s.holdMs / 1000} s) | ${s.seconds} | ${s.acknowledged} | ${s.finalRecords} | ${s.counts.lostAcknowledged} | ${s.counts.duplicates} | ${s.counts.reordered} | ${s.counts.inconsistentOffsets + s.counts.movedAcknowledged} | **${s.anomalies}** | ${s.problems.length} | ${s.machine.loadavgAtEnd[0]} |`,
+    `| \`bench/results/${file}\` (${s.mode}, ${s.brokers ?? 3} brokers, seed ${s.seed}, ${s.commit.slice(0, 8)}) | ${s.episodes} (${s.holdMs / 1000} s) | ${s.seconds} | ${s.acknowledged} | ${s.finalRecords} | ${s.counts.lostAcknowledged} | ${s.counts.duplicates} | ${s.counts.reordered} | ${s.counts.inconsistentOffsets + s.counts.movedAcknowledged} | ${
+      s.workloads === undefined
+        ? 'not run'
+        : `${s.workloads.groupPolls} / ${s.workloads.commits} / ${sum(s.counts, GROUP)} | ${s.workloads.transactions.committed} / ${s.workloads.transactions.aborted} / ${sum(s.counts, TXN)} | ${s.workloads.appends} / ${sum(s.counts, APPEND)}`
+    }${s.workloads === undefined ? ' | not run | not run' : ''} | **${s.anomalies}** | ${s.problems.length} | ${s.machine.loadavgAtEnd[0]} |`,
   );
 }
-lines.push(`| total | ${total.episodes} | | ${total.acknowledged} | | | | | | **${total.anomalies}** | | |`);
+lines.push(`| total | ${total.episodes} | | ${total.acknowledged} | | | | | | | | | **${total.anomalies}** | | |`);
 lines.push('');
 lines.push('| fault kind | episodes | acks while in place (median) | healed → whole (median / max) |');
 lines.push('| --- | --- | --- | --- |');

@@ -1,4 +1,4 @@
-// Cluster fault runs: `pnpm exec node test/cluster-faults/run.ts [--episodes 200] [--hold-ms 10000]
+// Cluster fault runs: `pnpm exec node test/cluster-faults/run.ts [--episodes 200] [--brokers 3|5] [--hold-ms 10000]
 // [--settle-ms 2000] [--max-seconds S] [--seed N] [--kinds kill,pause,...] [--out file.json]
 // [--result]`. Root only. `--max-seconds`: no new episode after that long (the run then reports
 // how many it did).
@@ -20,17 +20,19 @@ import { runFaults } from './harness.ts';
 import { assertIsolated, createTopology, destroyTopology, type NodeSpec, sweepStaleNamespaces, topologyOf } from './netns.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-export const NODES: readonly NodeSpec[] = [
-  { name: 'etcd', address: '10.200.0.2' },
-  { name: 'cli', address: '10.200.0.3' },
-  { name: 'b1', address: '10.200.0.11' },
-  { name: 'b2', address: '10.200.0.12' },
-  { name: 'b3', address: '10.200.0.13' },
-];
+/** etcd, the clients, the members b1..bN and one spare broker (the membership fault's newcomer). */
+export function nodesFor(brokers: number): NodeSpec[] {
+  return [
+    { name: 'etcd', address: '10.200.0.2' },
+    { name: 'cli', address: '10.200.0.3' },
+    ...Array.from({ length: brokers + 1 }, (_, i) => ({ name: `b${i + 1}`, address: `10.200.0.${11 + i}` })),
+  ];
+}
 
 const { values } = parseArgs({
   options: {
     episodes: { type: 'string', default: '200' },
+    brokers: { type: 'string', default: '3' },
     'hold-ms': { type: 'string', default: '10000' },
     'settle-ms': { type: 'string', default: '2000' },
     'max-seconds': { type: 'string' },
@@ -46,6 +48,9 @@ const { values } = parseArgs({
 
 const kinds = values.kinds.split(',').map((k) => k.trim()) as FaultKind[];
 for (const k of kinds) if (!FAULT_KINDS.includes(k)) throw new Error(`unknown fault kind ${k} (${FAULT_KINDS.join(', ')})`);
+const brokers = Number(values.brokers);
+if (brokers !== 3 && brokers !== 5) throw new Error('--brokers is 3 or 5');
+const NODES = nodesFor(brokers);
 
 if (values.inner !== undefined) {
   // Inner: inside the clients' namespace. `--inner <owner pid>:<work dir>`.
@@ -54,6 +59,7 @@ if (values.inner !== undefined) {
     topology: topologyOf(NODES, Number(owner)),
     workDir,
     seed: Number(values.seed),
+    brokers,
     episodes: Number(values.episodes),
     holdMs: Number(values['hold-ms']),
     settleMs: Number(values['settle-ms']),
@@ -102,6 +108,8 @@ try {
     `${topology.owner}:${workDir}`,
     '--episodes',
     values.episodes,
+    '--brokers',
+    values.brokers,
     '--hold-ms',
     values['hold-ms'],
     '--settle-ms',
@@ -133,6 +141,7 @@ const artifact = {
   mode: values.mode,
   commit,
   seed: Number(values.seed),
+  brokers,
   startedAt: startedAt.toISOString(),
   seconds: summary.seconds,
   episodes: summary.episodes,
@@ -144,6 +153,7 @@ const artifact = {
   indeterminateFound: summary.check.indeterminateFound,
   finalRecords: summary.check.finalRecords,
   polledRecords: summary.check.polledRecords,
+  workloads: summary.check.workloads,
   episodesPerKind: Object.fromEntries(kinds.map((k) => [k, summary.faults.filter((f: { kind: string }) => f.kind === k).length])),
   problems: isolationProblem === null ? summary.problems : [...summary.problems, isolationProblem],
   brokerCrashes: summary.brokerCrashes,
@@ -169,6 +179,7 @@ if (outPath !== undefined) writeFileSync(outPath, json);
 process.stdout.write(
   `\ncluster faults (${values.mode}, seed ${artifact.seed}): ${artifact.episodes} episodes in ${artifact.seconds} s; ` +
     `${artifact.acknowledged} acknowledged, ${artifact.finalRecords} read back, ${artifact.indeterminate} indeterminate (${artifact.indeterminateFound} found); ` +
+    `workloads ${JSON.stringify(artifact.workloads)}; ` +
     `anomalies ${artifact.anomalies} ${JSON.stringify(artifact.counts)}; problems ${artifact.problems.length}${outPath ? `; written to ${outPath}` : ''}\n`,
 );
 for (const p of artifact.problems) process.stdout.write(`problem: ${p.slice(0, 2000)}\n`);

@@ -104,56 +104,13 @@ export class QueueWorkload {
   }
 
   private async consume(id: number): Promise<void> {
-    const positions = new Array<number>(this.options.partitions).fill(0);
-    const leaders = new Map<number, Endpoint>();
-    const connections = new Map<string, RawClient>();
-    const connection = async (e: Endpoint) => {
-      const key = `${e.host}:${e.port}`;
-      let c = connections.get(key);
-      if (c === undefined) {
-        c = await withDeadline(RawClient.connect(e.port, e.host), 2000, 'connect');
-        connections.set(key, c);
-      }
-      return c;
-    };
-    const drop = (e: Endpoint) => {
-      const key = `${e.host}:${e.port}`;
-      connections.get(key)?.close();
-      connections.delete(key);
-    };
-    const refresh = async () => {
-      const state = await anyState(this.options.brokers, this.options.topic);
-      leaders.clear();
-      for (const p of state.partitions) {
-        const e = this.options.brokers[p.leader - 1];
-        if (p.leader > 0 && e !== undefined) leaders.set(p.partition, e);
-      }
-    };
-    while (!this.stopping) {
-      for (let partition = 0; partition < this.options.partitions && !this.stopping; partition++) {
-        let leader = leaders.get(partition);
-        try {
-          if (leader === undefined) {
-            await refresh();
-            leader = leaders.get(partition);
-            if (leader === undefined) continue;
-          }
-          const got = await fetchFrom(await connection(leader), this.options.topic, partition, positions[partition], 100, 3000);
-          if (got.errorCode !== 0) {
-            if (got.errorCode === NOT_LEADER_OR_FOLLOWER) leaders.delete(partition);
-            else leaders.clear();
-            continue;
-          }
-          for (const r of got.records) this.history.push({ f: 'read', t: this.now(), reader: id, partition, offset: r.offset, value: r.value });
-          positions[partition] = got.next;
-        } catch {
-          if (leader !== undefined) drop(leader);
-          leaders.clear();
-          await new Promise((r) => setTimeout(r, 200));
-        }
-      }
-    }
-    for (const c of connections.values()) c.close();
+    await followPartitions(
+      this.options.brokers,
+      this.options.topic,
+      this.options.partitions,
+      () => this.stopping,
+      (partition, r) => this.history.push({ f: 'read', t: this.now(), reader: id, partition, offset: r.offset, value: r.value }),
+    );
   }
 
   /** Reads every partition whole from its leader and appends it to the history as `final`. */
@@ -168,4 +125,83 @@ export class QueueWorkload {
       }
     }
   }
+}
+
+/**
+ * Polls every partition of `topic` from its leader (raw Fetch, read_uncommitted, following
+ * leadership through Metadata) from offset 0 until `stopped()`, handing over every record once,
+ * in offset order per partition.
+ */
+export async function followPartitions(
+  brokers: readonly Endpoint[],
+  topic: string,
+  partitions: number,
+  stopped: () => boolean,
+  onRecord: (partition: number, record: { offset: number; value: string; key: string | null }, leader: number) => void,
+  /** The fetch (default: read_uncommitted, `fetchFrom`). */
+  fetch: (
+    client: RawClient,
+    topic: string,
+    partition: number,
+    offset: number,
+  ) => Promise<{
+    errorCode: number;
+    records: Array<{ offset: number; value: string; key?: string | null }>;
+    next: number;
+  }> = (client, t, p, offset) => fetchFrom(client, t, p, offset, 100, 3000),
+): Promise<void> {
+  const positions = new Array<number>(partitions).fill(0);
+  const leaders = new Map<number, Endpoint>();
+  const leaderIds = new Map<number, number>();
+  const connections = new Map<string, RawClient>();
+  const connection = async (e: Endpoint) => {
+    const key = `${e.host}:${e.port}`;
+    let c = connections.get(key);
+    if (c === undefined) {
+      c = await withDeadline(RawClient.connect(e.port, e.host), 2000, 'connect');
+      connections.set(key, c);
+    }
+    return c;
+  };
+  const drop = (e: Endpoint) => {
+    const key = `${e.host}:${e.port}`;
+    connections.get(key)?.close();
+    connections.delete(key);
+  };
+  const refresh = async () => {
+    const state = await anyState(brokers, topic);
+    leaders.clear();
+    for (const p of state.partitions) {
+      const e = brokers[p.leader - 1];
+      if (p.leader > 0 && e !== undefined) {
+        leaders.set(p.partition, e);
+        leaderIds.set(p.partition, p.leader);
+      }
+    }
+  };
+  while (!stopped()) {
+    for (let partition = 0; partition < partitions && !stopped(); partition++) {
+      let leader = leaders.get(partition);
+      try {
+        if (leader === undefined) {
+          await refresh();
+          leader = leaders.get(partition);
+          if (leader === undefined) continue;
+        }
+        const got = await fetch(await connection(leader), topic, partition, positions[partition]);
+        if (got.errorCode !== 0) {
+          if (got.errorCode === NOT_LEADER_OR_FOLLOWER) leaders.delete(partition);
+          else leaders.clear();
+          continue;
+        }
+        for (const r of got.records) onRecord(partition, { key: null, ...r }, leaderIds.get(partition) ?? -1);
+        positions[partition] = got.next;
+      } catch {
+        if (leader !== undefined) drop(leader);
+        leaders.clear();
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+  for (const c of connections.values()) c.close();
 }
