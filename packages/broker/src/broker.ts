@@ -345,12 +345,7 @@ export class Broker {
       if (configured !== null && configured !== agreed) throw new ConfigError('cluster.id', `configured ${configured} but the cluster in etcd is ${agreed}`);
       return agreed;
     } catch (err) {
-      this.cluster.store.close();
-      this.cluster = null;
-      for (const lock of this.logDirLocks) lock.release();
-      this.logDirLocks = [];
-      await this.metricsServer?.close();
-      this.state = 'stopped';
+      await this.abandonStart(this.cluster);
       throw err;
     }
   }
@@ -367,12 +362,7 @@ export class Broker {
       const { openClusterStores } = await import('./cluster/stores/cluster-stores.ts');
       return await openClusterStores(cluster.store, cluster.keys, this.config.nodeId, this.config.logDirs[0], this.logger.child({ subsystem: 'cluster' }));
     } catch (err) {
-      cluster.store.close();
-      this.cluster = null;
-      for (const lock of this.logDirLocks) lock.release();
-      this.logDirLocks = [];
-      await this.metricsServer?.close();
-      this.state = 'stopped';
+      await this.abandonStart(cluster);
       throw err;
     }
   }
@@ -538,15 +528,22 @@ export class Broker {
    * same dir would recover (truncate) files the first one has mapped. On failure nothing stays
    * held or bound and the start fails with one line naming the dir.
    */
+  /** A start that failed: close the cluster store if open, release what the start took. */
+  private async abandonStart(cluster: ClusterNode | null): Promise<void> {
+    cluster?.store.close();
+    this.cluster = null;
+    for (const lock of this.logDirLocks) lock.release();
+    this.logDirLocks = [];
+    await this.metricsServer?.close();
+    this.state = 'stopped';
+  }
+
   private async lockLogDirs(): Promise<void> {
     for (const dir of this.config.logDirs) {
       try {
         this.logDirLocks.push(lockLogDir(dir));
       } catch (err) {
-        for (const lock of this.logDirLocks) lock.release();
-        this.logDirLocks = [];
-        await this.metricsServer?.close();
-        this.state = 'stopped';
+        await this.abandonStart(null);
         const code = (err as { code?: unknown }).code;
         throw new Error(code === 'LOG_DIR_LOCKED' ? `another broker is using log dir ${dir}` : `cannot lock log dir ${dir}: ${(err as Error).message}`, {
           cause: err,
