@@ -14,6 +14,7 @@ import { TopicRegistry } from '../topics.ts';
 import { ClusterView } from './cluster-view.ts';
 import { MemoryKvStore } from './etcd/memory-store.ts';
 import { ClusterKeys, encode, type PartitionState } from './keys.ts';
+import { completeReassignment } from './reassignment.ts';
 import { LeaderReplication } from './replication.ts';
 
 const dirs: string[] = [];
@@ -277,4 +278,25 @@ test('an expansion that lost its CAS stops holding the high watermark once the v
   replication.onFollowerFetch(partition, 2, 2, 30);
   // 3 fetched at 1 but is not in the ISR any more: the high watermark does not wait for it.
   expect(partition.highWatermark).toBe(2);
+});
+
+test('the replica a reassignment completes onto has every record the old leader committed (the membership fault, seed 20261208)', async () => {
+  // Replicas [3, 2, 1] while moving from [1, 2] to [3, 2]: broker 3 catches up, the leader
+  // proposes it into the ISR, keeps taking writes, and the controller completes the move on the
+  // ISR it reads from the store, before the leader's view shows it.
+  const { store, keys, view, partition, replication } = await leaderSetup([1, 2], [3, 2, 1]);
+  partition.append(buildRecordBatch({ records: [{ key: null, value: 'x' }] }), 0);
+  replication.onFollowerFetch(partition, 2, 1, 10);
+  replication.onFollowerFetch(partition, 3, 1, 10); // joins: the expansion is proposed
+  for (let i = 0; i < 3; i++) partition.append(buildRecordBatch({ records: [{ key: null, value: `v${i}` }] }), 0);
+  replication.onLeaderAppend(partition);
+  replication.onFollowerFetch(partition, 2, 4, 20); // broker 2 has everything, broker 3 only offset 0
+  const committed = partition.highWatermark;
+  await new Promise((r) => setTimeout(r, 20));
+  const stored = JSON.parse((await store.get(keys.partition('t', 0)))!.value) as PartitionState;
+  const completed = completeReassignment(stored, { target: [3, 2], original: [1, 2] }, view.brokers);
+  expect(completed?.leader).toBe(3);
+  // Everything the old leader counted committed (and acknowledged with acks=all) is on the new leader.
+  expect(committed).toBeLessThanOrEqual(1);
+  expect(partition.highWatermark).toBeLessThanOrEqual(1);
 });
