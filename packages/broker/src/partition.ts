@@ -66,9 +66,14 @@ export class Partition {
     return this.epoch;
   }
 
-  /** Cluster mode: the controller elected a leader in `epoch` (never moves backwards). */
+  /**
+   * Cluster mode: the controller elected a leader in `epoch` (never moves backwards). Waiters are
+   * told: an acks=-1 produce appended in an earlier epoch fails at once (handlers/produce.ts).
+   */
   setLeaderEpoch(epoch: number): void {
-    if (epoch > this.epoch) this.epoch = epoch;
+    if (epoch <= this.epoch) return;
+    this.epoch = epoch;
+    this.notifyChanged();
   }
 
   get logEndOffset(): number {

@@ -14,6 +14,7 @@ import { TopicRegistry } from '../topics.ts';
 import { ClusterView } from './cluster-view.ts';
 import { MemoryKvStore } from './etcd/memory-store.ts';
 import { ClusterKeys, encode, type PartitionState } from './keys.ts';
+import { completeReassignment } from './reassignment.ts';
 import { LeaderReplication } from './replication.ts';
 
 const dirs: string[] = [];
@@ -228,4 +229,74 @@ test('an ISR shrunk by the controller (same leader epoch) lets the high watermar
   await view.waitForRevision(written);
   replication.becameLeader(partition, 0); // the broker's pass over its roles after the view change
   expect(partition.highWatermark).toBe(5);
+});
+
+test('a follower being added to the ISR counts for the high watermark from the moment the expansion is proposed', async () => {
+  // Found by the cluster fault harness (membership fault, acknowledged records lost): a
+  // reassignment added broker 4, the leader wrote the ISR with 4 in it, and before the leader's
+  // view showed that write it still committed (and acknowledged, acks=all) records 4 did not
+  // have; the controller had meanwhile completed the reassignment and made 4 leader, whose log
+  // lacked them. Kafka's leader counts the maximal ISR (the ISR plus pending additions) for the
+  // high watermark for exactly this reason.
+  const { store, keys, view, partition, replication } = await leaderSetup([1, 2], [1, 2, 3]);
+  partition.append(buildRecordBatch({ records: [{ key: null, value: 'x' }] }), 0);
+  replication.onFollowerFetch(partition, 2, 1, 10);
+  replication.onFollowerFetch(partition, 3, 1, 10); // caught up: the expansion to [1, 2, 3] is proposed
+  for (let i = 0; i < 3; i++) partition.append(buildRecordBatch({ records: [{ key: null, value: `v${i}` }] }), 0);
+  replication.onLeaderAppend(partition);
+  replication.onFollowerFetch(partition, 2, 4, 20);
+  // The view does not show the new ISR yet, but the controller may already act on it.
+  expect(view.partition('t', 0)!.record.isr.map((m) => m.id)).toEqual([1, 2]);
+  expect(partition.highWatermark).toBe(1); // not 4: follower 3 has only offset 0
+  await new Promise((r) => setTimeout(r, 20));
+  const written = JSON.parse((await store.get(keys.partition('t', 0)))!.value) as PartitionState;
+  expect(written.isr.map((m) => m.id)).toEqual([1, 2, 3]);
+  expect(partition.highWatermark).toBe(1);
+  replication.onFollowerFetch(partition, 3, 4, 30);
+  expect(partition.highWatermark).toBe(4);
+});
+
+test('an expansion that lost its CAS stops holding the high watermark once the view has the state that won', async () => {
+  const { store, keys, view, partition, replication } = await leaderSetup([1, 2, 3], [1, 2, 3]);
+  partition.append(buildRecordBatch({ records: [{ key: null, value: 'x' }] }), 0);
+  replication.onFollowerFetch(partition, 2, 1, 10);
+  replication.onFollowerFetch(partition, 3, 1, 10);
+  expect(partition.highWatermark).toBe(1);
+  // The controller drops 3 (its broker epoch changed: it restarted) — then 3 fetches again, the
+  // leader proposes it back, and the controller's next write beats that proposal.
+  const before = view.partition('t', 0)!;
+  const dropped = await store.put(keys.partition('t', 0), encode({ ...before.record, isr: before.record.isr.filter((m) => m.id !== 3), partitionEpoch: 1 }));
+  await view.waitForRevision(dropped);
+  replication.becameLeader(partition, 0);
+  const afterDrop = view.partition('t', 0)!;
+  replication.onFollowerFetch(partition, 3, 1, 20); // proposes [1, 2, 3] on afterDrop's revision
+  const raced = await store.put(keys.partition('t', 0), encode({ ...afterDrop.record, partitionEpoch: 2 }));
+  await view.waitForRevision(raced);
+  await new Promise((r) => setTimeout(r, 20));
+  expect(view.partition('t', 0)!.record.isr.map((m) => m.id)).toEqual([1, 2]); // the partition moved on without 3
+  partition.append(buildRecordBatch({ records: [{ key: null, value: 'y' }] }), 0);
+  replication.onFollowerFetch(partition, 2, 2, 30);
+  // 3 fetched at 1 but is not in the ISR any more: the high watermark does not wait for it.
+  expect(partition.highWatermark).toBe(2);
+});
+
+test('the replica a reassignment completes onto has every record the old leader committed (the membership fault, seed 20261208)', async () => {
+  // Replicas [3, 2, 1] while moving from [1, 2] to [3, 2]: broker 3 catches up, the leader
+  // proposes it into the ISR, keeps taking writes, and the controller completes the move on the
+  // ISR it reads from the store, before the leader's view shows it.
+  const { store, keys, view, partition, replication } = await leaderSetup([1, 2], [3, 2, 1]);
+  partition.append(buildRecordBatch({ records: [{ key: null, value: 'x' }] }), 0);
+  replication.onFollowerFetch(partition, 2, 1, 10);
+  replication.onFollowerFetch(partition, 3, 1, 10); // joins: the expansion is proposed
+  for (let i = 0; i < 3; i++) partition.append(buildRecordBatch({ records: [{ key: null, value: `v${i}` }] }), 0);
+  replication.onLeaderAppend(partition);
+  replication.onFollowerFetch(partition, 2, 4, 20); // broker 2 has everything, broker 3 only offset 0
+  const committed = partition.highWatermark;
+  await new Promise((r) => setTimeout(r, 20));
+  const stored = JSON.parse((await store.get(keys.partition('t', 0)))!.value) as PartitionState;
+  const completed = completeReassignment(stored, { target: [3, 2], original: [1, 2] }, view.brokers);
+  expect(completed?.leader).toBe(3);
+  // Everything the old leader counted committed (and acknowledged with acks=all) is on the new leader.
+  expect(committed).toBeLessThanOrEqual(1);
+  expect(partition.highWatermark).toBeLessThanOrEqual(1);
 });

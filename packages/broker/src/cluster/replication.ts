@@ -43,6 +43,17 @@ interface LedPartition {
   readonly followers: Map<number, FollowerState>;
   /** An ISR write in flight: no other is started until it is answered. */
   writing: boolean;
+  /**
+   * Followers this leader is adding to the ISR whose addition the view does not show yet (the
+   * write in flight, or written and not yet seen). Kafka's "maximal ISR": the high watermark
+   * counts them from the moment the expansion is proposed, because the controller may act on the
+   * new ISR (elect one of them: a reassignment's completion, a failover) before this leader sees
+   * it; a record committed meanwhile without them would be missing from such a new leader.
+   * Follower id → the partition key's mod revision the expansion was decided on: once the view
+   * has a later state of the partition (this write, or whatever beat it to the CAS), the view's
+   * ISR is the truth again and the entry goes.
+   */
+  readonly pendingAdds: Map<number, number>;
 }
 
 export class LeaderReplication {
@@ -95,7 +106,7 @@ export class LeaderReplication {
     for (const m of state?.isr ?? []) {
       if (m.id !== this.nodeId) followers.set(m.id, { logEnd: -1, caughtUpAt: now, lastFetchLeaderLogEnd: Number.POSITIVE_INFINITY, lastFetchAt: now });
     }
-    this.led.set(partition, { epoch, since: now, followers, writing: false });
+    this.led.set(partition, { epoch, since: now, followers, writing: false, pendingAdds: new Map() });
     this.advanceHighWatermark(partition);
   }
 
@@ -184,15 +195,19 @@ export class LeaderReplication {
     return this.view.partition(partition.topic.name, partition.index)?.record.isr.map((m) => m.id) ?? [];
   }
 
-  /** High watermark = the smallest log end over the ISR (the leader's own included). */
+  /**
+   * High watermark = the smallest log end over the maximal ISR: the ISR as the view has it plus
+   * the followers an expansion in progress adds (the leader's own log end included).
+   */
   advanceHighWatermark(partition: Partition): void {
     const led = this.led.get(partition);
-    const state = this.view.partition(partition.topic.name, partition.index)?.record;
-    if (led === undefined || state === undefined) return;
+    const current = this.view.partition(partition.topic.name, partition.index);
+    if (led === undefined || current === undefined) return;
+    for (const [id, decidedOn] of led.pendingAdds) if (current.modRevision > decidedOn) led.pendingAdds.delete(id);
     let hw = partition.logEndOffset;
-    for (const m of state.isr) {
-      if (m.id === this.nodeId) continue;
-      const logEnd = led.followers.get(m.id)?.logEnd ?? -1;
+    for (const id of new Set([...current.record.isr.map((m) => m.id), ...led.pendingAdds.keys()])) {
+      if (id === this.nodeId) continue;
+      const logEnd = led.followers.get(id)?.logEnd ?? -1;
       hw = Math.min(hw, logEnd);
     }
     if (hw > partition.highWatermark) partition.advanceHighWatermark(hw);
@@ -208,6 +223,8 @@ export class LeaderReplication {
     if (member !== undefined && member.brokerEpoch === broker.epoch) return;
     if (follower.logEnd < partition.highWatermark) return;
     const isr = [...current.record.isr.filter((m) => m.id !== replicaId), { id: replicaId, brokerEpoch: broker.epoch }];
+    // From now on the high watermark waits for this follower too (see pendingAdds).
+    led.pendingAdds.set(replicaId, current.modRevision);
     this.writeIsr(partition, led, current.modRevision, current.record, isr, 'expand');
   }
 

@@ -25,7 +25,9 @@
 // append does) and is answered once the
 // high watermark passes the batch — the whole ISR has it — or REQUEST_TIMED_OUT after the
 // request's timeoutMs; NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank below the minimum
-// meanwhile (Kafka's DelayedProduce). acks=1 answers after the leader's append.
+// meanwhile (Kafka's DelayedProduce), NOT_LEADER_OR_FOLLOWER if the partition's leader epoch
+// moved before that (a demoted leader's log no longer says what became of the batch).
+// acks=1 answers after the leader's append.
 // Version notes: served from v3 (RecordBatch v2 only) to v11, advertised from v0 as Kafka 4 does
 // for librdkafka's sake; v5 logStartOffset; v8 recordErrors/errorMessage (recordErrors name the
 // keyless records refused by a compacted topic, as Kafka's do); v9+ flexible; v11
@@ -106,7 +108,7 @@ export const produceHandler = defineHandler({
     /** Successful answers per partition, to be turned into errors if their fsync fails. */
     const awaitingFlush: Array<{ partition: Partition; response: PartitionResponse }> = [];
     /** acks=-1 in cluster mode: answers that wait until the high watermark passes `nextOffset`. */
-    const awaitingReplicas: Array<{ partition: Partition; response: PartitionResponse; nextOffset: number; minIsr: number }> = [];
+    const awaitingReplicas: AwaitingReplicas[] = [];
     const cluster = broker.cluster;
     /** Leaders named in NOT_LEADER_OR_FOLLOWER answers (KIP-951 nodeEndpoints). */
     const movedTo = new Set<number>();
@@ -195,7 +197,8 @@ export const produceHandler = defineHandler({
             toFlush.add(partition);
             awaitingFlush.push({ partition, response });
           }
-          if (replicated && acks === -1) awaitingReplicas.push({ partition, response, nextOffset: appended.lastOffset + 1, minIsr });
+          if (replicated && acks === -1)
+            awaitingReplicas.push({ partition, response, nextOffset: appended.lastOffset + 1, minIsr, leaderEpoch: partition.leaderEpoch });
           return response;
         } catch (err) {
           const failure = partitionFailure(err);
@@ -247,23 +250,41 @@ function flushForAcks(toFlush: Set<Partition>, awaitingFlush: Array<{ partition:
   });
 }
 
+/** One partition's appended batch of an acks=-1 request, waiting for the ISR. */
+export interface AwaitingReplicas {
+  readonly partition: Partition;
+  readonly response: PartitionResponse;
+  /** The offset after the batch: committed once the high watermark reaches it. */
+  readonly nextOffset: number;
+  readonly minIsr: number;
+  /** The leader epoch the batch was appended in. */
+  readonly leaderEpoch: number;
+}
+
 /**
  * acks=-1 in cluster mode (Kafka's DelayedProduce): resolves once every partition's high
  * watermark reached its batch's end, or after `timeoutMs`; the answers of partitions that did
  * not get there become REQUEST_TIMED_OUT, and those that did while the ISR was below
- * min.insync.replicas NOT_ENOUGH_REPLICAS_AFTER_APPEND.
+ * min.insync.replicas NOT_ENOUGH_REPLICAS_AFTER_APPEND. A partition whose leader epoch moved
+ * since the append answers NOT_LEADER_OR_FOLLOWER, at once (a leader demoted to
+ * follower truncates what was not committed and then follows the new leader's high watermark,
+ * which passes the same offsets holding other records — counting that as this batch's commit
+ * would acknowledge records that are gone; the client retries, and an idempotent producer's
+ * retry of a batch that was committed is answered with its original offsets by the new leader).
  */
-function waitForReplicas(
+export function waitForReplicas(
   delayed: DelayedOperations<Partition>,
-  waiting: ReadonlyArray<{ partition: Partition; response: PartitionResponse; nextOffset: number; minIsr: number }>,
+  waiting: readonly AwaitingReplicas[],
   timeoutMs: number,
   isrSize: (p: Partition) => number,
 ): Promise<void> {
-  const replicated = (w: (typeof waiting)[number]) => w.partition.highWatermark >= w.nextOffset || w.partition.offline;
+  const leadershipChanged = (w: AwaitingReplicas) => w.partition.leaderEpoch !== w.leaderEpoch;
+  const replicated = (w: AwaitingReplicas) => w.partition.highWatermark >= w.nextOffset && !leadershipChanged(w);
+  const done = (w: AwaitingReplicas) => replicated(w) || leadershipChanged(w) || w.partition.offline;
   return new Promise((resolve) => {
     delayed.tryCompleteElseWatch(
       {
-        tryComplete: () => waiting.every(replicated),
+        tryComplete: () => waiting.every(done),
         onComplete: () => {
           for (const w of waiting) {
             if (w.response.errorCode !== ErrorCode.NONE) continue;
@@ -271,6 +292,11 @@ function waitForReplicas(
               Object.assign(
                 w.response,
                 failed(w.response.index, ErrorCode.KAFKA_STORAGE_ERROR, 'the partition went offline before the replicas had the records'),
+              );
+            else if (leadershipChanged(w))
+              Object.assign(
+                w.response,
+                failed(w.response.index, ErrorCode.NOT_LEADER_OR_FOLLOWER, 'the leadership changed before the in-sync replicas had the records'),
               );
             else if (!replicated(w))
               Object.assign(w.response, failed(w.response.index, ErrorCode.REQUEST_TIMED_OUT, 'the in-sync replicas did not get the records in time'));
