@@ -109,7 +109,7 @@ export class TxnWorkload {
         error = String((err as Error).message).slice(0, 200);
         // A failed send or end: try to abort; if that is not answered either, the fate is unknown.
         outcome = 'indeterminate';
-        if (transaction !== null && transaction.isActive()) {
+        if (transaction?.isActive()) {
           try {
             await withDeadline(transaction.abort(), 20_000, 'abort');
             outcome = 'aborted';
