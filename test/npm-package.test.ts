@@ -23,6 +23,23 @@ const PLATFORM = join(SLUICE, 'npm', 'linux-x64-gnu');
 let tmp: string;
 let app: string;
 let mirror: NpmMirror;
+/** SIGTERM to `child`'s process group, SIGKILL to what is left of it after 10 s. */
+async function stopGroup(child: ChildProcess): Promise<void> {
+  const group = -child.pid!;
+  const alive = () => {
+    try {
+      process.kill(group, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!alive()) return;
+  process.kill(group, 'SIGTERM');
+  for (let waited = 0; alive() && waited < 10_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+  if (alive()) process.kill(group, 'SIGKILL');
+}
+
 /** The Node.js running the tests (24) first on PATH: `npx` and the bin's shebang use it. */
 let env: NodeJS.ProcessEnv;
 
@@ -98,7 +115,9 @@ describe('the sluice package installed from npm tarballs', () => {
         '--override',
         'sluice.metrics.listener=',
       ],
-      { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] },
+      // Its own process group: npx does not pass SIGTERM on to the broker it started, so the
+      // clean-up signals the whole group (a leaked broker outlived the suite once).
+      { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );
     try {
       let output = '';
@@ -129,9 +148,7 @@ describe('the sluice package installed from npm tarballs', () => {
       ]);
       expect(consumed.stdout.trim().split('\n')).toEqual(['k1\thello', 'k2\tworld']);
     } finally {
-      const exited = new Promise((done) => broker.once('exit', done));
-      broker.kill('SIGTERM');
-      await exited;
+      await stopGroup(broker);
     }
   });
 
