@@ -219,6 +219,7 @@ async function main(): Promise<void> {
   const machine = describeMachine(workDir);
   log(`machine: ${machine.cpuModel}, ${machine.cores} cores, load ${machine.loadAverageAtStart.join(' ')}`);
   const cells: Cell[] = [];
+  let kafkaInfo: { version: string; java: string } | undefined;
   try {
     const etcd = await startEtcd();
     const sluice = await startSluiceCluster(workDir, etcd.endpoint);
@@ -232,7 +233,8 @@ async function main(): Promise<void> {
     if (o.vsKafka) {
       const version = kafkaVersion();
       const libs = ensureKafkaJars(version, log);
-      log(`Apache Kafka ${version} on ${javaVersion()}`);
+      kafkaInfo = { version, java: javaVersion() };
+      log(`Apache Kafka ${version} on ${kafkaInfo.java}`);
       const kafka = await startKafkaCluster(libs, version, workDir);
       log(`kafka: 3 nodes ready (${kafka.brokers.map((b) => Math.round(b.readyMs)).join(', ')} ms)`);
       try {
@@ -260,7 +262,7 @@ async function main(): Promise<void> {
     .replace(/\.\d+Z$/, 'Z')
     .replace(/:/g, '-');
   const out = join(o.outDir, `${stamp}-cluster-${o.quick ? 'quick' : 'full'}${o.vsKafka ? '-vs-kafka' : ''}.json`);
-  writeFileSync(out, `${JSON.stringify({ machine, options: o, cells }, null, 2)}\n`);
+  writeFileSync(out, `${JSON.stringify({ machine, options: o, kafka: kafkaInfo, cells }, null, 2)}\n`);
   log(`wrote ${out}`);
 }
 

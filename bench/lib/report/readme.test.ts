@@ -8,7 +8,8 @@ import { FULL, QUICK, RECEIVERS } from '../profile.ts';
 import type { Cell, Metrics } from '../results.ts';
 import { WRITER_COMPARISONS, fetchKey } from '../scenarios/fetch.ts';
 import { produceKey } from '../scenarios/produce.ts';
-import { BENCH_README, findBlocks, loadRecord, replaceBlock, resultsMarkdown } from './readme.ts';
+import { BENCH_README, blockMarkdown, findBlocks, replaceBlock } from './readme.ts';
+import { type ClusterRecord, clusterTable, isClusterRecord } from './cluster-block.ts';
 import { span, summarize } from './summary.ts';
 import { Lookup } from './tables.ts';
 import { dirtyTreeRefusal, parseOptions, runId } from '../../run.ts';
@@ -27,7 +28,7 @@ describe('README results blocks', () => {
 
   for (const b of blocks) {
     it(`block ${b.name} is what bench/lib/report/readme.ts generates from ${b.source}`, () => {
-      expect(b.body).toBe(resultsMarkdown(loadRecord(join(ROOT, b.source)), b.source));
+      expect(b.body).toBe(blockMarkdown(b.source));
     });
   }
 
@@ -35,6 +36,30 @@ describe('README results blocks', () => {
     const text = 'a\n<!-- results:x source=old.json -->\nold body\n<!-- /results:x -->\nb\n';
     expect(replaceBlock(text, 'x', 'new.json', 'new body')).toBe('a\n<!-- results:x source=new.json -->\nnew body\n<!-- /results:x -->\nb\n');
     expect(() => replaceBlock(text, 'y', 'n.json', '')).toThrow(/no <!-- results:y/);
+  });
+});
+
+describe('the three-broker block', () => {
+  const record = (sluiceP99: number): ClusterRecord => ({
+    machine: { cpuModel: 'x', cores: 2, kernel: 'k', loadAverageAtStart: [0, 0, 0], gitCommit: 'abc', gitDirty: false },
+    options: { quick: false, vsKafka: true },
+    cells: [
+      { target: 'sluice', scenario: 'produce', mbPerS: 110, cpuSPerGB: 9 },
+      { target: 'sluice', scenario: 'fetch', mbPerS: 90, cpuSPerGB: 1 },
+      { target: 'sluice', scenario: 'failover ms (2 kills)', mbPerS: 0, cpuSPerGB: null, failoverMs: { p50: 1, p99: sluiceP99, all: [1, sluiceP99] } },
+      { target: 'kafka', scenario: 'produce', mbPerS: 100, cpuSPerGB: 10 },
+      { target: 'kafka', scenario: 'fetch', mbPerS: 100, cpuSPerGB: 2 },
+      { target: 'kafka', scenario: 'failover ms (2 kills)', mbPerS: 0, cpuSPerGB: null, failoverMs: { p50: 1, p99: 500, all: [1, 500] } },
+    ],
+  });
+
+  it('judges MB/s and CPU per GB together, and failover by p99', () => {
+    expect(isClusterRecord(record(400))).toBe(true);
+    const rows = clusterTable(record(400)).rows;
+    expect(rows[0]).toEqual(['produce', '110.0 MB/s, 9.00 CPU s/GB', '100.0 MB/s, 10.00 CPU s/GB', '1.10× MB/s at 0.90× CPU/GB', 'met']);
+    expect(rows[1]?.[4]).toBe('**missed**');
+    expect(rows[2]?.[4]).toBe('met');
+    expect(clusterTable(record(501)).rows[2]?.[4]).toBe('**missed**');
   });
 });
 

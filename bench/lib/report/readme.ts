@@ -4,6 +4,7 @@
 // in that block can disagree with its JSON.
 //
 //   pnpm exec node bench/lib/report/readme.ts bench/results/<run>.json [--block reference]
+//   pnpm exec node bench/lib/report/readme.ts bench/results/<stamp>-cluster-….json --block cluster
 //
 // rewrites the block named `reference` (or the one given) in bench/README.md, creating nothing:
 // the markers must already be there (`<!-- results:NAME source=PATH -->` … `<!-- /results:NAME -->`).
@@ -14,6 +15,7 @@ import { ROOT } from '../loadgen.ts';
 import type { Profile } from '../profile.ts';
 import type { Cell } from '../results.ts';
 import type { StartupSample } from '../scenarios/startup.ts';
+import { clusterHeader, clusterTable, isClusterRecord } from './cluster-block.ts';
 import { summarize } from './summary.ts';
 import type { Table } from './table.ts';
 import { Lookup, e2eTable, fanoutTable, fetchTable, produceTable, sessionsTable, startupTable, targetChecks, targetsTable } from './tables.ts';
@@ -140,6 +142,13 @@ export function loadRecord(path: string): ResultsRecord {
   return JSON.parse(readFileSync(path, 'utf8')) as ResultsRecord;
 }
 
+/** A block's body from the JSON it names: a bench/run.ts run, or a bench/cluster.ts run. */
+export function blockMarkdown(source: string): string {
+  const json: unknown = JSON.parse(readFileSync(join(ROOT, source), 'utf8'));
+  if (isClusterRecord(json)) return `${clusterHeader(json, source)}\n\n${markdownTable(clusterTable(json))}`;
+  return resultsMarkdown(json as ResultsRecord, source);
+}
+
 function main(argv: string[]): void {
   let block = 'reference';
   const files: string[] = [];
@@ -149,7 +158,7 @@ function main(argv: string[]): void {
   }
   if (files.length !== 1) throw new Error('usage: node bench/lib/report/readme.ts <results.json> [--block NAME]');
   const source = relative(ROOT, resolve(files[0]!));
-  const body = resultsMarkdown(loadRecord(join(ROOT, source)), source);
+  const body = blockMarkdown(source);
   writeFileSync(BENCH_README, replaceBlock(readFileSync(BENCH_README, 'utf8'), block, source, body));
   process.stdout.write(`bench/README.md: block ${block} regenerated from ${source}\n`);
 }
