@@ -330,14 +330,14 @@ describe('offsets of consumer groups', () => {
     const c = h.coordinator;
     expect(await c.commitOffsets(commit('g', 'a', a.epoch, 10))).toEqual([ErrorCode.NONE]);
     expect(await c.commitOffsets(commit('g', 'a', a.epoch - 1, 11))).toEqual([ErrorCode.STALE_MEMBER_EPOCH]);
-    expect(await c.commitOffsets(commit('g', 'a', a.epoch + 1, 11))).toEqual([ErrorCode.FENCED_MEMBER_EPOCH]);
+    expect(await c.commitOffsets(commit('g', 'a', a.epoch + 1, 11))).toEqual([ErrorCode.STALE_MEMBER_EPOCH]);
     expect(await c.commitOffsets(commit('g', 'zz', a.epoch, 11))).toEqual([ErrorCode.UNKNOWN_MEMBER_ID]);
     expect(await c.commitOffsets(commit('g', '', -1, 11))).toEqual([ErrorCode.UNKNOWN_MEMBER_ID]);
     expect(await c.commitOffsets(commit('g', 'a', a.epoch, 11, 8))).toEqual([ErrorCode.UNSUPPORTED_VERSION]);
     expect(c.fetchOffsets('g', [{ name: 't', partitionIndexes: [0] }]).topics[0]!.partitions[0]!.committedOffset).toBe(10);
     expect(c.validateOffsetFetch('g', 'a', a.epoch)).toBe(ErrorCode.NONE);
     expect(c.validateOffsetFetch('g', 'a', a.epoch - 1)).toBe(ErrorCode.STALE_MEMBER_EPOCH);
-    expect(c.validateOffsetFetch('g', 'a', a.epoch + 1)).toBe(ErrorCode.FENCED_MEMBER_EPOCH);
+    expect(c.validateOffsetFetch('g', 'a', a.epoch + 1)).toBe(ErrorCode.STALE_MEMBER_EPOCH);
     expect(c.validateOffsetFetch('g', 'zz', 1)).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
     expect(c.validateOffsetFetch('g', null, -1)).toBe(ErrorCode.NONE);
     // Once empty, an admin commit (epoch -1) is allowed.

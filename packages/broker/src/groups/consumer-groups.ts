@@ -315,9 +315,11 @@ export function memberTombstones(groupId: string, memberId: string): GroupLogRec
   ];
 }
 
-/** OffsetCommit/OffsetFetch epoch check: a newer epoch is fenced, an older one stale. */
+/**
+ * OffsetCommit/OffsetFetch epoch check, as Kafka's ConsumerGroup.validateMemberEpoch: any epoch
+ * but the member's current one is STALE_MEMBER_EPOCH (older or newer alike: the client retries
+ * once its heartbeat has told it the current epoch; FENCED_MEMBER_EPOCH would make it rejoin).
+ */
 export function validateMemberEpoch(received: number, expected: number): number {
-  if (received > expected) return ErrorCode.FENCED_MEMBER_EPOCH;
-  if (received < expected) return ErrorCode.STALE_MEMBER_EPOCH;
-  return ErrorCode.NONE;
+  return received === expected ? ErrorCode.NONE : ErrorCode.STALE_MEMBER_EPOCH;
 }

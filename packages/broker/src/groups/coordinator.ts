@@ -365,7 +365,7 @@ export class GroupCoordinator implements TransactionalOffsetSink {
 
   /**
    * OffsetFetch v9+ from a member of a consumer group: NONE when its member id and epoch may read
-   * the group's offsets (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH, FENCED_MEMBER_EPOCH otherwise).
+   * the group's offsets (UNKNOWN_MEMBER_ID, or STALE_MEMBER_EPOCH for any other epoch).
    */
   validateOffsetFetch(groupId: string, memberId: string | null, memberEpoch: number): number {
     const refused = this.refusal(groupId);

@@ -92,7 +92,7 @@ describe('OffsetFetch v9 member checks', () => {
         .errorCode;
     expect(await fetch('m1', 1)).toBe(ErrorCode.NONE);
     expect(await fetch('m1', 0)).toBe(ErrorCode.STALE_MEMBER_EPOCH);
-    expect(await fetch('m1', 2)).toBe(ErrorCode.FENCED_MEMBER_EPOCH);
+    expect(await fetch('m1', 2)).toBe(ErrorCode.STALE_MEMBER_EPOCH);
     expect(await fetch('other', 1)).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
     expect(await fetch(null, -1)).toBe(ErrorCode.NONE);
   });

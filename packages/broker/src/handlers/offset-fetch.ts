@@ -8,7 +8,7 @@
 // v3 throttle time; v5 committedLeaderEpoch; v6+ flexible; v7 requireStable; v8 batches groups
 // (request `groups`, response `groups` with a per-group error) and drops the single-group
 // fields; v9 memberId/memberEpoch for KIP-848 groups: a member's fetch is checked as Kafka does
-// (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH, FENCED_MEMBER_EPOCH as the group's error; epoch -1,
+// (UNKNOWN_MEMBER_ID, or STALE_MEMBER_EPOCH for any other epoch, as the group's error; epoch -1,
 // the admin client, is not checked); classic groups ignore them.
 
 import { ErrorCode, type OffsetFetchResponseGroupsTopics } from '@sluice/protocol';
