@@ -330,4 +330,46 @@ describe('cluster on the memory store', () => {
       expect(b.node.isLeader('t', 0)).toBe(true);
     });
   }, 15_000);
+
+  test('unclean election: ElectLeaders UNCLEAN, and a topic turning unclean.leader.election.enable on, elect an out-of-sync replica', async () => {
+    const store = new MemoryKvStore();
+    const brokers = [await startBroker(store, 1), await startBroker(store, 2), await startBroker(store, 3)];
+    await brokers[0].node.createTopic('a', 1, 3, new Map());
+    await brokers[0].node.createTopic('b', 1, 3, new Map());
+    // Both partitions led by broker 1 with the ISR shrunk to it (its followers fell behind).
+    for (const topic of ['a', 'b']) {
+      const state = brokers[0].node.view.partition(topic, 0)!.record;
+      const isr = state.isr.filter((m) => m.id === 1);
+      await store.put(`/test/partitions/${topic}/0`, encode({ leader: 1, leaderEpoch: state.leaderEpoch + 1, isr, partitionEpoch: state.partitionEpoch + 1 }));
+    }
+    const lease = await leaseOf(store, 1);
+    crash(brokers[0]);
+    store.expireLease(lease);
+    const [b2, b3] = [brokers[1], brokers[2]];
+    await eventually(() => {
+      for (const topic of ['a', 'b']) expect(b2.node.view.partition(topic, 0)!.record).toMatchObject({ leader: -1, isr: [{ id: 1 }] });
+    });
+    const offline = b2.node.view.partition('a', 0)!.record;
+    const replicas = b2.node.view.topics.get('a')!.record.replicas[0]!;
+    const expected = replicas.find((id) => id !== 1)!;
+    expect(await b3.node.electUncleanLeader('a', 0)).toEqual({ errorCode: 0, errorMessage: null });
+    expect(b3.node.view.partition('a', 0)!.record).toEqual({
+      leader: expected,
+      leaderEpoch: offline.leaderEpoch + 1,
+      isr: [{ id: expected, brokerEpoch: brokers[expected - 1].node.brokerEpoch }],
+      partitionEpoch: offline.partitionEpoch + 1,
+    });
+    expect(b3.node.stats().uncleanLeaderElections).toBe(1);
+    expect((await b2.node.electUncleanLeader('a', 0)).errorCode).toBe(84); // ELECTION_NOT_NEEDED
+    // The controller leaves 'b' without a leader until its config allows an unclean election.
+    expect(b2.node.view.partition('b', 0)!.record.leader).toBe(-1);
+    expect((await b2.node.alterTopicConfigs('b', new Map([['unclean.leader.election.enable', true]]))).errorCode).toBe(0);
+    await eventually(() => {
+      const state = b2.node.view.partition('b', 0)!.record;
+      expect(state.leader).not.toBe(-1);
+      expect(state.isr.map((m) => m.id)).toEqual([state.leader]);
+    });
+    const controller = [b2, b3].find((b) => b.node.isController)!;
+    expect(controller.node.stats().uncleanLeaderElections).toBeGreaterThanOrEqual(1);
+  });
 });
