@@ -11,6 +11,11 @@ import { ClusterNode } from './cluster-node.ts';
 
 const ETCD: [string, string] = ['sluice.metadata.etcd.endpoints', 'http://127.0.0.1:2379'];
 
+test("the broker's unclean.leader.election.enable reaches the controller's settings (Kafka's default false)", () => {
+  expect(ClusterNode.settingsOf(new BrokerConfig([ETCD]))?.uncleanLeaderElection).toBe(false);
+  expect(ClusterNode.settingsOf(new BrokerConfig([ETCD, ['unclean.leader.election.enable', 'true']]))?.uncleanLeaderElection).toBe(true);
+});
+
 describe('cluster settings: the inter-broker listener', () => {
   test('off without etcd endpoints', () => {
     expect(ClusterNode.settingsOf(new BrokerConfig([]))).toBeNull();

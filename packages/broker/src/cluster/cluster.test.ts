@@ -104,7 +104,7 @@ afterEach(async () => {
 async function startBroker(
   store: MemoryKvStore,
   nodeId: number,
-  options: { dir?: string; rack?: string; directoryId?: string; leaderRebalance?: ClusterSettings['leaderRebalance'] } = {},
+  options: { dir?: string; rack?: string; directoryId?: string; leaderRebalance?: ClusterSettings['leaderRebalance']; uncleanLeaderElection?: boolean } = {},
 ): Promise<TestBroker> {
   const logger = process.env.CLUSTER_DEBUG ? createLogger('debug') : silentLogger;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), `sluice-cluster-${nodeId}-`));
@@ -112,7 +112,11 @@ async function startBroker(
   const registry = new TopicRegistry(new BrokerConfig([['log.dirs', dir]]), silentLogger);
   registry.load();
   const connection = new Connection(store);
-  const node = new ClusterNode({ ...settings(nodeId, options.rack ?? null), leaderRebalance: options.leaderRebalance ?? null }, logger, connection);
+  const node = new ClusterNode(
+    { ...settings(nodeId, options.rack ?? null), leaderRebalance: options.leaderRebalance ?? null, uncleanLeaderElection: options.uncleanLeaderElection },
+    logger,
+    connection,
+  );
   try {
     await node.clusterId('the-cluster', null);
     await node.join(
@@ -371,5 +375,33 @@ describe('cluster on the memory store', () => {
     });
     const controller = [b2, b3].find((b) => b.node.isController)!;
     expect(controller.node.stats().uncleanLeaderElections).toBeGreaterThanOrEqual(1);
+  });
+
+  test("the broker's unclean.leader.election.enable=true applies to topics without an override; an override false keeps its partition offline", async () => {
+    const store = new MemoryKvStore();
+    const b1 = await startBroker(store, 1, { uncleanLeaderElection: true });
+    const b2 = await startBroker(store, 2, { uncleanLeaderElection: true });
+    const b3 = await startBroker(store, 3, { uncleanLeaderElection: true });
+    expect((await b1.node.createTopic('follows-broker', 1, 3, new Map())).errorCode).toBe(0);
+    expect((await b1.node.createTopic('stays-clean', 1, 3, new Map([['unclean.leader.election.enable', false]]))).errorCode).toBe(0);
+    // Each partition's ISR shrunk to broker 1, which then dies.
+    for (const topic of ['follows-broker', 'stays-clean']) {
+      const state = b1.node.view.partition(topic, 0)!.record;
+      await store.put(
+        `/test/partitions/${topic}/0`,
+        encode({ leader: 1, leaderEpoch: state.leaderEpoch + 1, isr: state.isr.filter((m) => m.id === 1), partitionEpoch: state.partitionEpoch + 1 }),
+      );
+    }
+    const lease = await leaseOf(store, 1);
+    crash(b1);
+    store.expireLease(lease);
+    await eventually(() => {
+      const state = b2.node.view.partition('follows-broker', 0)!.record;
+      expect([2, 3]).toContain(state.leader);
+      expect(state.isr.map((m) => m.id)).toEqual([state.leader]);
+      expect(b2.node.view.partition('stays-clean', 0)!.record).toMatchObject({ leader: -1, isr: [{ id: 1 }] });
+    });
+    await Promise.all([b2.node.settled(), b3.node.settled()]);
+    expect(b2.node.view.partition('stays-clean', 0)!.record.leader).toBe(-1);
   });
 });
