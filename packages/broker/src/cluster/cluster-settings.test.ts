@@ -1,6 +1,7 @@
 // Cluster settings from a broker config: which listener followers dial their leaders on
 // (inter.broker.listener.name, else security.inter.broker.protocol's listener, else the first),
-// and how followers secure that connection (TLS trust, SASL mechanism and credentials) or why not.
+// and how followers secure that connection (TLS trust, SASL mechanism and credentials) or why not;
+// the broker's unclean.leader.election.enable for the controller.
 
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
