@@ -263,7 +263,7 @@ export const TOPIC_CONFIGS: readonly TopicConfigDef[] = [
     type: 'boolean',
     default: false,
     synonyms: same('unclean.leader.election.enable'),
-    doc: `${NOT_ENFORCED} (a single node has no other replica to elect).`,
+    doc: 'Cluster mode: when true and no in-sync replica is live, the controller elects the first live replica (records only the ISR had are lost); changeable at runtime. A single node has no other replica to elect.',
   },
 ];
 
