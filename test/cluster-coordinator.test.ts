@@ -77,14 +77,17 @@ test('a consumer group keeps its committed offsets when its coordinator is kille
   await eventually(async () => expect(received.length).toBe(40), WAIT);
   const committed = async () =>
     (await admin.fetchOffsets({ groupId: group, topics: ['events'] }))[0].partitions.map((p) => ({ partition: p.partition, offset: p.offset }));
-  await eventually(
-    async () =>
-      expect(await committed()).toEqual([
-        { partition: 0, offset: '20' },
-        { partition: 1, offset: '20' },
-      ]),
-    WAIT,
-  );
+  /** The group has committed all 40 records (20 a partition). */
+  const everythingCommitted = () =>
+    eventually(
+      async () =>
+        expect(await committed()).toEqual([
+          { partition: 0, offset: '20' },
+          { partition: 1, offset: '20' },
+        ]),
+      WAIT,
+    );
+  await everythingCommitted();
 
   await cluster.kill(found);
 
@@ -97,14 +100,7 @@ test('a consumer group keeps its committed offsets when its coordinator is kille
     return answer.nodeId;
   }, WAIT);
   expect(cluster.isLive(moved)).toBe(true);
-  await eventually(
-    async () =>
-      expect(await committed()).toEqual([
-        { partition: 0, offset: '20' },
-        { partition: 1, offset: '20' },
-      ]),
-    WAIT,
-  );
+  await everythingCommitted();
 
   // The same consumer goes on from the committed offsets: the new records, nothing twice.
   await send(40, 60);

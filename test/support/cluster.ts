@@ -30,6 +30,8 @@ export class TestCluster {
   private readonly options: TestClusterOptions;
   /** The latest process of each node id (a dead one until it is restarted). */
   private readonly processes = new Map<number, BrokerProcess>();
+  /** The `extra` overrides each broker was added with: its restarts keep them. */
+  private readonly added = new Map<number, Overrides>();
   /** Every data dir a broker of this cluster used, removed at stop. */
   private readonly dataDirs = new Set<string>();
 
@@ -64,14 +66,15 @@ export class TestCluster {
 
   /**
    * Starts broker `nodeId` and makes it a member: on a fresh data dir and a free port, or on
-   * `at` (a data dir a broker used before, e.g. a single node joining the cluster). The cluster
-   * removes the data dir at stop.
+   * `at` (a data dir a broker used before, e.g. a single node joining the cluster). `extra`
+   * overrides stay the broker's for its restarts. The cluster removes the data dir at stop.
    */
   async add(nodeId: number, extra: Overrides = {}, at: { dataDir?: string; port?: number } = {}): Promise<BrokerProcess> {
     if (this.processes.has(nodeId)) throw new Error(`broker ${nodeId} is already a member`);
     const dataDir = at.dataDir ?? tempDataDir();
     this.dataDirs.add(dataDir);
     const broker = await startBroker({ dataDir, port: at.port, overrides: this.overrides(nodeId, extra) });
+    this.added.set(nodeId, extra);
     this.processes.set(nodeId, broker);
     return broker;
   }
@@ -134,11 +137,11 @@ export class TestCluster {
     this.broker(nodeId).proc.kill('SIGCONT');
   }
 
-  /** Starts a dead broker again on its own data dir and port, with its overrides and `extra`. */
+  /** Starts a dead broker again on its own data dir and port, with its overrides and `extra` (for this run only). */
   async restart(nodeId: number, extra: Overrides = {}): Promise<BrokerProcess> {
     if (this.isLive(nodeId)) throw new Error(`broker ${nodeId} is still running`);
     const old = this.broker(nodeId);
-    const broker = await startBroker({ dataDir: old.dataDir, port: old.port, overrides: this.overrides(nodeId, extra) });
+    const broker = await startBroker({ dataDir: old.dataDir, port: old.port, overrides: this.overrides(nodeId, { ...this.added.get(nodeId), ...extra }) });
     this.processes.set(nodeId, broker);
     return broker;
   }
@@ -181,15 +184,18 @@ export class TestCluster {
     return state.isr.some((m) => m.id === nodeId && m.brokerEpoch === epoch);
   }
 
-  /** Ends every broker (SIGCONT first: a paused process would not exit), stops etcd, removes the data dirs. */
+  /**
+   * Kills every broker, stops etcd (resumed first if a test paused it: a stopped process acts on
+   * SIGTERM only once it runs again) and removes every data dir, also when stopping fails.
+   */
   async stop(): Promise<void> {
-    for (const broker of this.processes.values()) {
-      if (broker.proc.exitCode === null && broker.proc.signalCode === null) broker.proc.kill('SIGCONT');
-      await broker.kill();
+    try {
+      for (const broker of this.processes.values()) await broker.kill();
+      if (this.etcd.proc.exitCode === null && this.etcd.proc.signalCode === null) this.etcd.proc.kill('SIGCONT');
+      await this.etcd.stop();
+    } finally {
+      for (const dir of this.dataDirs) removeDir(dir);
     }
-    if (this.etcd.proc.exitCode === null && this.etcd.proc.signalCode === null) this.etcd.proc.kill('SIGCONT');
-    await this.etcd.stop();
-    for (const dir of this.dataDirs) removeDir(dir);
   }
 
   private keys(): ClusterKeys {
