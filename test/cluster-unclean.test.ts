@@ -7,76 +7,39 @@
 // controller leaves the partition offline until Kafka's `kafka-configs` sets
 // `unclean.leader.election.enable=true` on the topic, then elects the follower by itself.
 
-import type { MetadataResponse } from '@sluice/protocol';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { type BrokerProcess, removeDir, startBroker } from './support/broker-process.ts';
-import { type EtcdServer, startEtcd } from './support/etcd-server.ts';
+import { createTopic, TestCluster, topicMetadata } from './support/cluster.ts';
+import { eventually } from './support/eventually.ts';
 import { KAFKA_TOOL, kafkaToolsLibs, runKafkaTool } from './support/kafka-tools.ts';
 import { RawClient } from './support/raw-client.ts';
 import { produce, readPartition } from './support/requests.ts';
 
 const LEADER_NOT_AVAILABLE = 5;
 
-let etcd: EtcdServer;
+let cluster: TestCluster;
 let libs: string;
-const brokers = new Map<number, BrokerProcess>();
-const dataDirs: string[] = [];
-
-const overrides = (nodeId: number) => ({
-  'node.id': nodeId,
-  'sluice.metadata.etcd.endpoints': etcd.endpoint,
-  'sluice.metadata.etcd.prefix': '/unclean',
-  // A killed broker's registration goes after 3 s: the controller then takes it out of the ISR.
-  'broker.session.timeout.ms': 3000,
-  'replica.lag.time.max.ms': 5000,
-});
 
 beforeAll(async () => {
   libs = kafkaToolsLibs();
-  etcd = await startEtcd();
-  for (const nodeId of [1, 2, 3]) {
-    const b = await startBroker({ overrides: overrides(nodeId) });
-    brokers.set(nodeId, b);
-    dataDirs.push(b.dataDir);
-  }
+  cluster = await TestCluster.start({
+    prefix: '/unclean',
+    // A killed broker's registration goes after 3 s: the controller then takes it out of the ISR.
+    overrides: { 'broker.session.timeout.ms': 3000, 'replica.lag.time.max.ms': 5000 },
+  });
 }, 120_000);
 
 afterAll(async () => {
-  for (const b of brokers.values()) await b.kill();
-  await etcd?.stop();
-  for (const dir of dataDirs) removeDir(dir);
+  await cluster?.stop();
 });
-
-async function eventually<T>(check: () => Promise<T>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
 
 /** Partition 0 of `topic` as `via`'s Metadata answers it. */
 async function partitionZero(via: number, topic: string) {
-  const client = await RawClient.connect(brokers.get(via)!.port);
-  try {
-    const answer: MetadataResponse = await client.request(3, 12, {
-      topics: [{ name: topic, topicId: '00000000000000000000000000000000' }],
-      allowAutoTopicCreation: false,
-      includeTopicAuthorizedOperations: false,
-    });
-    const p = answer.topics[0].partitions[0];
-    return { errorCode: p.errorCode, leader: p.leaderId, leaderEpoch: p.leaderEpoch ?? -1, replicas: [...p.replicaNodes], isr: [...p.isrNodes].sort() };
-  } finally {
-    client.close();
-  }
+  const p = (await topicMetadata(cluster.broker(via), topic)).topics[0].partitions[0];
+  return { errorCode: p.errorCode, leader: p.leaderId, leaderEpoch: p.leaderEpoch ?? -1, replicas: [...p.replicaNodes], isr: [...p.isrNodes].sort() };
 }
 
 async function values(nodeId: number, topic: string): Promise<Array<string | null>> {
-  const client = await RawClient.connect(brokers.get(nodeId)!.port);
+  const client = await RawClient.connect(cluster.broker(nodeId).port);
   try {
     const read = await readPartition(client, topic, 0);
     expect(read.errorCode).toBe(0);
@@ -87,7 +50,7 @@ async function values(nodeId: number, topic: string): Promise<Array<string | nul
 }
 
 async function write(nodeId: number, topic: string, value: string): Promise<void> {
-  const client = await RawClient.connect(brokers.get(nodeId)!.port);
+  const client = await RawClient.connect(cluster.broker(nodeId).port);
   try {
     await eventually(async () => expect((await produce(client, topic, 0, [value], -1)).errorCode).toBe(0));
   } finally {
@@ -95,13 +58,8 @@ async function write(nodeId: number, topic: string, value: string): Promise<void
   }
 }
 
-async function restart(nodeId: number): Promise<void> {
-  const dead = brokers.get(nodeId)!;
-  brokers.set(nodeId, await startBroker({ dataDir: dead.dataDir, port: dead.port, overrides: overrides(nodeId) }));
-}
-
 async function tool(via: number, mainClass: string, args: readonly string[]): Promise<string> {
-  const r = await runKafkaTool(libs, mainClass, ['--bootstrap-server', brokers.get(via)!.bootstrap, ...args], { timeoutMs: 60_000 });
+  const r = await runKafkaTool(libs, mainClass, ['--bootstrap-server', cluster.broker(via).bootstrap, ...args], { timeoutMs: 60_000 });
   expect(r.code, `${args.join(' ')}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(0);
   return r.stdout;
 }
@@ -112,14 +70,8 @@ async function tool(via: number, mainClass: string, args: readonly string[]): Pr
  * follower: the partition is left with no leader. Answers the old leader and the restarted follower.
  */
 async function strandPartition(topic: string, kept: string, lost: string): Promise<{ oldLeader: number; follower: number; other: number }> {
-  const admin = await RawClient.connect(brokers.get(1)!.port);
-  const created = await admin.request(19, 7, {
-    topics: [{ name: topic, numPartitions: 1, replicationFactor: 3, assignments: [], configs: [{ name: 'min.insync.replicas', value: '1' }] }],
-    timeoutMs: 10_000,
-    validateOnly: false,
-  });
-  admin.close();
-  expect(created.topics[0].errorCode).toBe(0);
+  const created = await createTopic(cluster.broker(1), { name: topic, partitions: 1, replicationFactor: 3, configs: { 'min.insync.replicas': '1' } });
+  expect(created.errorCode).toBe(0);
   const start = await eventually(async () => {
     const p = await partitionZero(1, topic);
     expect(p.isr).toEqual([1, 2, 3]);
@@ -129,12 +81,12 @@ async function strandPartition(topic: string, kept: string, lost: string): Promi
   await write(oldLeader, topic, kept);
   // The follower listed first in the replicas is the one Kafka's rule elects when it alone is live.
   const [follower, other] = start.replicas.filter((id) => id !== oldLeader);
-  await brokers.get(follower)!.kill();
-  await brokers.get(other)!.kill();
+  await cluster.kill(follower);
+  await cluster.kill(other);
   await eventually(async () => expect((await partitionZero(oldLeader, topic)).isr).toEqual([oldLeader]));
   await write(oldLeader, topic, lost);
-  await brokers.get(oldLeader)!.kill();
-  await restart(follower);
+  await cluster.kill(oldLeader);
+  await cluster.restart(follower);
   // The restarted follower is registered but out of sync: nobody may lead.
   await eventually(async () => {
     const p = await partitionZero(follower, topic);
@@ -155,12 +107,12 @@ test('kafka-leader-election --election-type unclean, then unclean.leader.electio
   // It serves what it has: the record only the dead leader had is lost, as in Kafka.
   expect(await values(round1.follower, 'manual')).toEqual(['kept']);
   await write(round1.follower, 'manual', 'after');
-  const metrics = await (await fetch(brokers.get(round1.follower)!.metricsUrl!)).text();
+  const metrics = await (await fetch(cluster.broker(round1.follower).metricsUrl!)).text();
   expect(metrics).toMatch(/^sluice_cluster_unclean_leader_elections_total 1$/m);
   // The old leader and the other follower come back, truncate to the new leader's log and rejoin.
-  await restart(round1.oldLeader);
-  await restart(round1.other);
-  await eventually(async () => expect((await partitionZero(round1.follower, 'manual')).isr).toEqual([1, 2, 3]), 30_000);
+  await cluster.restart(round1.oldLeader);
+  await cluster.restart(round1.other);
+  await eventually(async () => expect((await partitionZero(round1.follower, 'manual')).isr).toEqual([1, 2, 3]), { timeoutMs: 30_000 });
   expect(await values(round1.follower, 'manual')).toEqual(['kept', 'after']);
   // The old leader dropped its 'lost' (KIP-279 truncation) and serves exactly the new history (KIP-392 follower read).
   await eventually(async () => expect(await values(round1.oldLeader, 'manual')).toEqual(['kept', 'after']));
