@@ -14,6 +14,7 @@ import { startTestBroker, type TestBroker } from '../testing/test-broker.ts';
 import { type Harness, harness } from '../testing/transaction-harness.ts';
 import type { PartitionError, TxnPartitionsInput } from '../transactions/coordinator.ts';
 import { produceHandler } from './produce.ts';
+import { txnOffsetCommitHandler } from './txn-offset-commit.ts';
 
 const COORDINATOR_NODE = 2;
 
@@ -49,6 +50,8 @@ let h: Harness;
 let verifier: StandInVerifier;
 let leads: boolean;
 let broker: BrokerContext;
+/** Runs inside the stand-in group coordinator between its checks and the `verify` hook. */
+let beforeOffsetsAppend: (() => void) | null;
 
 beforeEach(async () => {
   t = startTestBroker();
@@ -64,10 +67,26 @@ beforeEach(async () => {
     endpointOf: (nodeId: number) => ({ nodeId, host: '127.0.0.1', port: 9092, rack: null }),
   };
   const notHere = { verifyPartitions: (i: TxnPartitionsInput) => i.partitions.map((tp) => ({ ...tp, errorCode: ErrorCode.NOT_COORDINATOR })) };
+  // The group coordinator's part of TxnOffsetCommit: its checks pass, then `verify` decides, as
+  // the real one calls it right before the append. Partition t-1 stands in for the group's
+  // __consumer_offsets partition.
+  beforeOffsetsAppend = null;
+  const groups = {
+    partitionFor: () => 1,
+    commitTransactionalOffsets: async (input: { offsets: unknown[] }, verify: () => number) => {
+      await Promise.resolve();
+      beforeOffsetsAppend?.();
+      const code = verify();
+      return input.offsets.map(() => code);
+    },
+  };
+  const topics = { get: (name: string) => t.topics.get(name === '__consumer_offsets' ? 't' : name) };
   broker = Object.create(t.broker, {
     cluster: { value: cluster },
     transactions: { value: notHere },
     txnVerifier: { value: verifier },
+    groups: { value: groups },
+    topics: { value: topics },
   }) as BrokerContext;
 });
 
@@ -173,5 +192,52 @@ describe('produce verification with a coordinator on another broker (KIP-890)', 
     verifier.release();
     expect(await first).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 0 });
     expect(await second).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 1 });
+  });
+});
+
+describe('TxnOffsetCommit verification with a coordinator on another broker', () => {
+  /** AddOffsetsToTxn's effect at the coordinator: the group's offsets partition joins the transaction. */
+  async function addOffsetsPartition(p: { producerId: number; producerEpoch: number }) {
+    expect(await h.coordinator.addPartitions({ transactionalId: 'tx', ...p, partitions: [{ topic: '__consumer_offsets', partition: 1 }] })).toBe(
+      ErrorCode.NONE,
+    );
+  }
+
+  async function commitOffsets(p: { producerId: number; producerEpoch: number }, version = 4) {
+    const answer = await callHandler(txnOffsetCommitHandler, broker, version, {
+      transactionalId: 'tx',
+      groupId: 'g',
+      ...p,
+      generationId: -1,
+      memberId: '',
+      groupInstanceId: null,
+      topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 5, committedLeaderEpoch: -1, committedMetadata: null }] }],
+    });
+    return answer.topics[0].partitions[0].errorCode as number;
+  }
+
+  test('the offsets partition in the transaction: NONE; not in it: TRANSACTION_ABORTABLE (INVALID_TXN_STATE before v4)', async () => {
+    const p = await begin([]);
+    expect(await commitOffsets(p, 4)).toBe(ErrorCode.TRANSACTION_ABORTABLE);
+    expect(await commitOffsets(p, 3)).toBe(ErrorCode.INVALID_TXN_STATE);
+    await addOffsetsPartition(p);
+    expect(await commitOffsets(p)).toBe(ErrorCode.NONE);
+    expect(verifier.asked.at(-1)).toEqual({ transactionalId: 'tx', ...p, partitions: [{ topic: '__consumer_offsets', partition: 1 }] });
+  });
+
+  test('retriable coordinator errors are COORDINATOR_NOT_AVAILABLE, as Kafka’s group coordinator answers them', async () => {
+    const p = await begin([]);
+    await addOffsetsPartition(p);
+    verifier.failWith = ErrorCode.NETWORK_EXCEPTION;
+    expect(await commitOffsets(p)).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    verifier.failWith = ErrorCode.CONCURRENT_TRANSACTIONS;
+    expect(await commitOffsets(p)).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  });
+
+  test('a marker for the producer before the append ends the guard: TRANSACTION_ABORTABLE', async () => {
+    const p = await begin([]);
+    await addOffsetsPartition(p);
+    beforeOffsetsAppend = () => partitionOf(1).appendTxnMarker(p.producerId, p.producerEpoch, 0, false, Date.now());
+    expect(await commitOffsets(p)).toBe(ErrorCode.TRANSACTION_ABORTABLE);
   });
 });

@@ -24,6 +24,7 @@ import type { BrokerContext } from '../broker-context.ts';
 import type { Partition, VerificationGuard } from '../partition.ts';
 import { transactionPartition } from '../transactions/transaction-log.ts';
 import { TRANSACTION_STATE_TOPIC } from '../transactions/transaction-state-log.ts';
+import type { TxnPartitionsInput } from '../transactions/coordinator.ts';
 import { errorForVersion } from '../transactions/versioned-errors.ts';
 
 /** RecordBatch v2 header: attributes (int16) at 21, producerId (int64) at 43, producerEpoch (int16) at 51. */
@@ -99,11 +100,34 @@ export function verifyTransactional(
   if (local.errorCode !== ErrorCode.NOT_COORDINATOR || cluster === null) return produceVerificationError(version, local.errorCode, topic, partition.index);
   // The coordinator is another broker. A transaction already open here was verified by its first batch.
   if (partition.hasOngoingTransaction(producerId, producerEpoch)) return ACCEPTED;
+  return verifyRemotely(broker, partition, input, (code) => produceVerificationError(version, code, topic, partition.index), {
+    errorCode: errorForVersion(ApiKey.Produce, version, ErrorCode.TRANSACTION_ABORTABLE),
+    message: `the producer's transaction on ${topic}-${partition.index} ended while the batch was being verified`,
+  });
+}
+
+/**
+ * Cluster mode: verifies `input` (one partition, `partition`, led here) with the transactional
+ * id's coordinator on another broker under a verification guard. `mapped` turns the
+ * coordinator's code into the caller's answer; `ended` is the answer when the guard no longer
+ * holds at admit() (Kafka's InvalidTxnStateException from the log: the transaction ended while
+ * the batch was verified). Also used by TxnOffsetCommit for the group's offsets partition.
+ */
+export function verifyRemotely(
+  broker: BrokerContext,
+  partition: Partition,
+  input: TxnPartitionsInput,
+  mapped: (code: number) => Verdict,
+  ended: Verdict,
+): Verdict | PendingVerification {
+  const cluster = broker.cluster;
+  if (cluster === null) throw new Error('BUG: remote transaction verification on a single node');
+  const { transactionalId, producerId, producerEpoch } = input;
   const count = cluster.view.topics.get(TRANSACTION_STATE_TOPIC)?.record.replicas.length ?? 0;
   const leader = count === 0 ? -1 : cluster.currentLeader(TRANSACTION_STATE_TOPIC, transactionPartition(transactionalId, count)).leaderId;
   // No leader, or this broker about to load the id's partition: not known yet; the producer retries.
   const coordinator = leader < 0 || leader === broker.nodeId ? null : cluster.endpointOf(leader, broker.config.interBrokerListener.name);
-  if (coordinator === null) return produceVerificationError(version, ErrorCode.COORDINATOR_NOT_AVAILABLE, topic, partition.index);
+  if (coordinator === null) return mapped(ErrorCode.COORDINATOR_NOT_AVAILABLE);
   const guard: VerificationGuard = partition.holdVerificationGuard(producerId);
   let released = false;
   const release = () => {
@@ -112,16 +136,11 @@ export function verifyTransactional(
     partition.releaseVerificationGuard(producerId, guard);
   };
   return {
-    answer: broker.txnVerifier.verify(coordinator, input).then(([remote]) => produceVerificationError(version, remote.errorCode, topic, partition.index)),
+    answer: broker.txnVerifier.verify(coordinator, input).then(([remote]) => mapped(remote.errorCode)),
     admit() {
       const holds = partition.hasOngoingTransaction(producerId, producerEpoch) || partition.verificationHolds(producerId, guard);
       release();
-      if (holds) return ACCEPTED;
-      // Kafka's InvalidTxnStateException from the log: the transaction ended while the batch was verified.
-      return {
-        errorCode: errorForVersion(ApiKey.Produce, version, ErrorCode.TRANSACTION_ABORTABLE),
-        message: `the producer's transaction on ${topic}-${partition.index} ended while the batch was being verified`,
-      };
+      return holds ? ACCEPTED : ended;
     },
     release,
   };
