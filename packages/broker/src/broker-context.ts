@@ -30,6 +30,7 @@ import { TopicCreator } from './topic-creation.ts';
 import type { TopicRegistry } from './topics.ts';
 import type { TransactionCoordinator } from './transactions/coordinator.ts';
 import type { PartitionMarkerWriter } from './transactions/partition-marker-writer.ts';
+import type { RemoteTxnVerifier } from './transactions/remote-verification.ts';
 
 /**
  * Cluster mode: the ACL, SCRAM credential and client quota stores shared through etcd
@@ -96,6 +97,7 @@ export class BrokerContext {
   private clusterNode: ClusterNode | null = null;
   private transactionCoordinator: TransactionCoordinator | null = null;
   private markerWriter: PartitionMarkerWriter | null = null;
+  private remoteVerifier: RemoteTxnVerifier | null = null;
 
   constructor(config: BrokerConfig, clusterId: string, topics: TopicRegistry, logger: Logger, metrics?: BrokerMetrics, shared?: SharedStores) {
     this.config = config;
@@ -197,9 +199,16 @@ export class BrokerContext {
     return this.markerWriter;
   }
 
-  useTransactionCoordinator(coordinator: TransactionCoordinator, markers: PartitionMarkerWriter): void {
+  /** Cluster mode: asks coordinators on other brokers to verify transactional produces (KIP-890). */
+  get txnVerifier(): RemoteTxnVerifier {
+    if (this.remoteVerifier === null) throw new Error('BUG: no remote transaction verifier (single node, or not set yet)');
+    return this.remoteVerifier;
+  }
+
+  useTransactionCoordinator(coordinator: TransactionCoordinator, markers: PartitionMarkerWriter, verifier: RemoteTxnVerifier | null = null): void {
     this.transactionCoordinator = coordinator;
     this.markerWriter = markers;
+    this.remoteVerifier = verifier;
   }
 
   /** The ApiVersions table, set once the handler registry exists. */
