@@ -10,6 +10,7 @@
 import type { ClusterNode } from './cluster/cluster-node.ts';
 import type { BrokerConfig, Listener } from './config.ts';
 import { DelayedOperations } from './delayed/delayed-operations.ts';
+import { DynamicBrokerConfigs, FileDynamicBrokerConfigStore, type MemoryDynamicBrokerConfigStore } from './dynamic-broker-configs.ts';
 import { FeatureLevels } from './features.ts';
 import { FetchSessionCache } from './fetch-session-cache.ts';
 import type { GroupCoordinator } from './groups/coordinator.ts';
@@ -23,6 +24,7 @@ import { authorizerEnabled, parseSuperUsers } from './security/acl/authorizer-co
 import { DenialLogLimiter } from './security/acl/denial-log.ts';
 import { ClientQuotas } from './quotas/client-quota-manager.ts';
 import { FileClientQuotaStore, type MemoryClientQuotaStore } from './quotas/client-quota-store.ts';
+import { ReplicationQuota, type ReplicationQuotas, THROTTLED_RATE_CONFIG } from './quotas/replication-quota.ts';
 import { FileScramCredentialStore, type ScramCredentialStore } from './security/sasl/scram-credential-store.ts';
 import type { ShareCoordinator } from './share/share-coordinator.ts';
 import { ShutdownSignal } from './shutdown.ts';
@@ -39,6 +41,7 @@ export interface SharedStores {
   readonly acls: AclStore;
   readonly scramCredentials: ScramCredentialStore;
   readonly clientQuotas: MemoryClientQuotaStore;
+  readonly dynamicBrokerConfigs: MemoryDynamicBrokerConfigStore;
 }
 
 export class BrokerContext {
@@ -74,6 +77,13 @@ export class BrokerContext {
    * mutations and the connection (request time) record and throttle by.
    */
   readonly quotas: ClientQuotas;
+  /**
+   * Dynamic broker configs (`sluice-dynamic-broker-configs.json`, first log dir; in cluster mode,
+   * etcd): what (Incremental)AlterConfigs on BROKER resources change and DescribeConfigs shows.
+   */
+  readonly dynamicConfigs: DynamicBrokerConfigs;
+  /** The replication throttles (leader and follower side), their rates read from dynamicConfigs. */
+  readonly replicationQuotas: ReplicationQuotas;
   /** Raised when a graceful stop begins. */
   readonly shutdown = new ShutdownSignal();
   /**
@@ -114,6 +124,12 @@ export class BrokerContext {
       windowMs: config.int(`${prefix}quota.window.size.seconds`) * 1000,
     });
     this.quotas = new ClientQuotas(shared?.clientQuotas ?? new FileClientQuotaStore(config.logDirs[0]), window(''), window('controller.'));
+    this.dynamicConfigs = new DynamicBrokerConfigs(config, shared?.dynamicBrokerConfigs ?? new FileDynamicBrokerConfigStore(config.logDirs[0]));
+    const replicationWindow = window('replication.');
+    this.replicationQuotas = {
+      leader: new ReplicationQuota('leader', config.nodeId, replicationWindow, () => this.dynamicConfigs.num(THROTTLED_RATE_CONFIG.leader)),
+      follower: new ReplicationQuota('follower', config.nodeId, replicationWindow, () => this.dynamicConfigs.num(THROTTLED_RATE_CONFIG.follower)),
+    };
     this.fetchSessions = new FetchSessionCache({ maxSlots: config.int('max.incremental.fetch.session.cache.slots') });
     this.metrics.fetchSessions.watch(this.fetchSessions);
     this.authorizer = authorizerEnabled(config.str('authorizer.class.name'))

@@ -1,5 +1,5 @@
 // Cluster mode's shared security and quota metadata: the ACL, SCRAM credential and client quota
-// stores over etcd, opened before the broker accepts clients, and the one-time import of the
+// stores over etcd, and the dynamic broker configs, opened before the broker accepts clients, and the one-time import of the
 // first broker's local files.
 //
 // Import (how a single node becomes the first broker of a cluster, as its topics are published):
@@ -21,6 +21,7 @@ import { FileScramCredentialStore } from '../../security/sasl/scram-credential-s
 import type { KvStore, Op } from '../etcd/kv-store.ts';
 import type { ClusterKeys } from '../keys.ts';
 import { EtcdAclStore, recordOfBindings } from './etcd-acl-store.ts';
+import { EtcdDynamicBrokerConfigStore } from './etcd-dynamic-config-store.ts';
 import { EtcdClientQuotaStore } from './etcd-quota-store.ts';
 import { EtcdScramCredentialStore, recordOfCredentials } from './etcd-scram-store.ts';
 import { MAX_KEYS_PER_WRITE } from './prefix-mirror.ts';
@@ -30,6 +31,7 @@ export interface ClusterStores {
   readonly acls: EtcdAclStore;
   readonly scramCredentials: EtcdScramCredentialStore;
   readonly clientQuotas: EtcdClientQuotaStore;
+  readonly dynamicBrokerConfigs: EtcdDynamicBrokerConfigStore;
   close(): void;
 }
 
@@ -96,22 +98,29 @@ export async function importLocalFiles(store: KvStore, keys: ClusterKeys, nodeId
   return { imported: true, ...counts };
 }
 
-/** The import (once per cluster), then the three stores, read and following etcd. */
+/**
+ * The import (once per cluster), then the stores, read and following etcd. A single node's
+ * dynamic broker configs file is not imported: its throttles were set for the moves of its own
+ * past, and a cluster sets its own.
+ */
 export async function openClusterStores(store: KvStore, keys: ClusterKeys, nodeId: number, dir: string, logger: Logger): Promise<ClusterStores> {
   await importLocalFiles(store, keys, nodeId, dir, logger);
-  const [acls, scramCredentials, clientQuotas] = await Promise.all([
+  const [acls, scramCredentials, clientQuotas, dynamicBrokerConfigs] = await Promise.all([
     EtcdAclStore.open(store, keys, logger),
     EtcdScramCredentialStore.open(store, keys, logger),
     EtcdClientQuotaStore.open(store, keys, logger),
+    EtcdDynamicBrokerConfigStore.open(store, keys, logger),
   ]);
   return {
     acls,
     scramCredentials,
     clientQuotas,
+    dynamicBrokerConfigs,
     close: () => {
       acls.close();
       scramCredentials.close();
       clientQuotas.close();
+      dynamicBrokerConfigs.close();
     },
   };
 }
