@@ -191,6 +191,7 @@ export class BrokerContext {
     this.clusterNode = cluster;
     this.topicCreator.useBrokerCount(() => cluster.view.brokers.size);
     this.producerIds.useBlockSource((size, floor) => cluster.reserveProducerIds(size, floor));
+    cluster.useFollowerQuota(this.replicationQuotas.follower);
   }
 
   /** Every advertised listener as clients dial it (what a cluster registration publishes). */

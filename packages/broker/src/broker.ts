@@ -220,6 +220,7 @@ export class Broker {
       writerStats: () => writer.stats(),
       logDirs: this.config.logDirs,
       quotas: context.quotas,
+      replicationQuotas: context.replicationQuotas,
       ...(cluster === null ? {} : { cluster: () => cluster.stats() }),
     });
     this.scheduleRetention();

@@ -102,7 +102,7 @@ export const TOPIC_CONFIGS: readonly TopicConfigDef[] = [
     type: 'list',
     default: [],
     synonyms: [],
-    doc: `${NOT_ENFORCED} (a single node does not replicate).`,
+    doc: 'Replicas (partition:broker, or *) whose follower fetches are held to follower.replication.throttled.rate on the broker named (cluster mode; a single node does not replicate).',
     validator: throttledReplicas,
   },
   {
@@ -118,7 +118,7 @@ export const TOPIC_CONFIGS: readonly TopicConfigDef[] = [
     type: 'list',
     default: [],
     synonyms: [],
-    doc: `${NOT_ENFORCED} (a single node does not replicate).`,
+    doc: 'Replicas (partition:broker, or *) whose leader sends out-of-sync followers at most leader.replication.throttled.rate, on the broker named (cluster mode; a single node does not replicate).',
     validator: throttledReplicas,
   },
   {
