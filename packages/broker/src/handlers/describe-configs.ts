@@ -10,7 +10,8 @@
 // '' (the cluster's dynamic defaults) lists the configs set as defaults, their synonyms without
 // any broker's own dynamic value (Kafka's createBrokerConfigEntry, perBrokerConfig=false). A null or empty configurationKeys means
 // every key. An invalid topic name is INVALID_TOPIC_EXCEPTION, an unknown one
-// UNKNOWN_TOPIC_OR_PARTITION; a broker name that is not an integer, or not this node, is
+// UNKNOWN_TOPIC_OR_PARTITION (cluster mode: one etcd has is described from there, replica here or
+// not); a broker name that is not an integer, or not this node, is
 // INVALID_REQUEST. GROUP resources (32): a share group's group-level configs (share.*), the
 // group's own value (source GROUP_CONFIG) or the broker's group.share.* one (DEFAULT_CONFIG);
 // DESCRIBE_CONFIGS on the group, else GROUP_AUTHORIZATION_FAILED.
@@ -20,7 +21,7 @@ import { ErrorCode } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import { BROKER_CONFIGS, brokerConfigSynonyms, type ConfigType, formatConfigValue, RESOURCE_BROKER, RESOURCE_GROUP, RESOURCE_TOPIC } from '../config.ts';
 import { DYNAMIC_BROKER_CONFIGS } from '../dynamic-broker-configs.ts';
-import { brokerSynonyms, CONFIG_SOURCE, type ConfigSynonym, describeTopicConfig, TOPIC_CONFIGS } from '../topic-config.ts';
+import { brokerSynonyms, CONFIG_SOURCE, type ConfigSynonym, describeTopicConfig, TOPIC_CONFIGS, TopicConfig } from '../topic-config.ts';
 import { type Topic, topicNameProblem } from '../topics.ts';
 import { AclOperation, authorize, CLUSTER_NAME, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
@@ -46,7 +47,13 @@ function wanted(keys: readonly string[] | null, name: string): boolean {
   return keys === null || keys.length === 0 || keys.includes(name);
 }
 
-export function describeTopicConfigs(broker: BrokerContext, topic: Topic, keys: string[] | null, withSynonyms = false, withDocs = false): DescribedConfig[] {
+export function describeTopicConfigs(
+  broker: BrokerContext,
+  topic: Pick<Topic, 'config'>,
+  keys: string[] | null,
+  withSynonyms = false,
+  withDocs = false,
+): DescribedConfig[] {
   return TOPIC_CONFIGS.filter((def) => wanted(keys, def.name)).map((def) => {
     const described = describeTopicConfig(def, topic.config, broker.config);
     return {
@@ -113,7 +120,11 @@ export const describeConfigsHandler = defineHandler({
       if (r.resourceType === RESOURCE_TOPIC) {
         const nameProblem = topicNameProblem(r.resourceName);
         if (nameProblem !== null) return failed(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
-        const topic = broker.topics.get(r.resourceName);
+        // Cluster mode: a topic with no replica here is described from the cluster's record.
+        const inCluster = broker.cluster?.view.topics.get(r.resourceName)?.record;
+        const topic =
+          broker.topics.get(r.resourceName) ??
+          (inCluster === undefined ? undefined : { config: new TopicConfig(broker.config, new Map(Object.entries(inCluster.configs))) });
         if (topic === undefined) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${r.resourceName}' does not exist.`);
         return described(describeTopicConfigs(broker, topic, r.configurationKeys, request.includeSynonyms, request.includeDocumentation ?? false));
       }
