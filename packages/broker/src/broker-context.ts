@@ -34,14 +34,15 @@ import type { TransactionCoordinator } from './transactions/coordinator.ts';
 import type { PartitionMarkerWriter } from './transactions/partition-marker-writer.ts';
 
 /**
- * Cluster mode: the ACL, SCRAM credential and client quota stores shared through etcd
- * (cluster/stores/), used instead of the first log dir's files.
+ * Cluster mode: the ACL, SCRAM credential, client quota, dynamic broker config and feature
+ * level stores shared through etcd (cluster/stores/), used instead of the first log dir's files.
  */
 export interface SharedStores {
   readonly acls: AclStore;
   readonly scramCredentials: ScramCredentialStore;
   readonly clientQuotas: MemoryClientQuotaStore;
   readonly dynamicBrokerConfigs: MemoryDynamicBrokerConfigStore;
+  readonly features: FeatureLevels;
 }
 
 export class BrokerContext {
@@ -54,7 +55,7 @@ export class BrokerContext {
   readonly topicCreator: TopicCreator;
   /** Producer ids for InitProducerId, reserved in blocks in the first log dir. */
   readonly producerIds: ProducerIdManager;
-  /** Feature levels (ApiVersions v3+, UpdateFeatures), kept in the first log dir. */
+  /** Feature levels (ApiVersions v3+, UpdateFeatures), kept in the first log dir (cluster mode: etcd). */
   readonly features: FeatureLevels;
   /** The metrics probes (metrics/): handlers report what happened through them. */
   readonly metrics: BrokerMetrics;
@@ -117,7 +118,7 @@ export class BrokerContext {
     this.topicCreator = new TopicCreator(config, topics, logger);
     this.advertised = config.advertisedListeners;
     this.producerIds = new ProducerIdManager(config.logDirs[0]);
-    this.features = new FeatureLevels(config.logDirs[0], config.nodeId);
+    this.features = shared?.features ?? new FeatureLevels(config.logDirs[0], config.nodeId);
     this.scramCredentials = shared?.scramCredentials ?? new FileScramCredentialStore(config.logDirs[0]);
     const window = (prefix: string) => ({
       samples: config.int(`${prefix}quota.window.num`),

@@ -22,6 +22,7 @@ import type { KvStore, Op } from '../etcd/kv-store.ts';
 import type { ClusterKeys } from '../keys.ts';
 import { EtcdAclStore, recordOfBindings } from './etcd-acl-store.ts';
 import { EtcdDynamicBrokerConfigStore } from './etcd-dynamic-config-store.ts';
+import { EtcdFeatureLevels } from './etcd-feature-store.ts';
 import { EtcdClientQuotaStore } from './etcd-quota-store.ts';
 import { EtcdScramCredentialStore, recordOfCredentials } from './etcd-scram-store.ts';
 import { MAX_KEYS_PER_WRITE } from './prefix-mirror.ts';
@@ -32,6 +33,7 @@ export interface ClusterStores {
   readonly scramCredentials: EtcdScramCredentialStore;
   readonly clientQuotas: EtcdClientQuotaStore;
   readonly dynamicBrokerConfigs: EtcdDynamicBrokerConfigStore;
+  readonly features: EtcdFeatureLevels;
   close(): void;
 }
 
@@ -100,27 +102,30 @@ export async function importLocalFiles(store: KvStore, keys: ClusterKeys, nodeId
 
 /**
  * The import (once per cluster), then the stores, read and following etcd. A single node's
- * dynamic broker configs file is not imported: its throttles were set for the moves of its own
- * past, and a cluster sets its own.
+ * dynamic broker configs file and features.json are not imported: its throttles were set for the
+ * moves of its own past, and the cluster's feature levels are the cluster's to finalize.
  */
 export async function openClusterStores(store: KvStore, keys: ClusterKeys, nodeId: number, dir: string, logger: Logger): Promise<ClusterStores> {
   await importLocalFiles(store, keys, nodeId, dir, logger);
-  const [acls, scramCredentials, clientQuotas, dynamicBrokerConfigs] = await Promise.all([
+  const [acls, scramCredentials, clientQuotas, dynamicBrokerConfigs, features] = await Promise.all([
     EtcdAclStore.open(store, keys, logger),
     EtcdScramCredentialStore.open(store, keys, logger),
     EtcdClientQuotaStore.open(store, keys, logger),
     EtcdDynamicBrokerConfigStore.open(store, keys, logger),
+    EtcdFeatureLevels.open(store, keys, nodeId, logger),
   ]);
   return {
     acls,
     scramCredentials,
     clientQuotas,
     dynamicBrokerConfigs,
+    features,
     close: () => {
       acls.close();
       scramCredentials.close();
       clientQuotas.close();
       dynamicBrokerConfigs.close();
+      features.close();
     },
   };
 }

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type EtcdServer, startEtcd } from '../../../../../test/support/etcd-server.ts';
 import { BrokerConfig } from '../../config.ts';
 import { DynamicBrokerConfigs } from '../../dynamic-broker-configs.ts';
+import { InvalidFeatureUpdate, UpgradeType } from '../../features.ts';
 import { silentLogger } from '../../logger.ts';
 import { MemoryKvStore } from '../etcd/memory-store.ts';
 import { ClientQuotas } from '../../quotas/client-quota-manager.ts';
@@ -27,6 +28,7 @@ import { ClusterKeys } from '../keys.ts';
 import { importLocalFiles, openClusterStores } from './cluster-stores.ts';
 import { EtcdAclStore } from './etcd-acl-store.ts';
 import { EtcdDynamicBrokerConfigStore } from './etcd-dynamic-config-store.ts';
+import { EtcdFeatureLevels } from './etcd-feature-store.ts';
 import { EtcdClientQuotaStore } from './etcd-quota-store.ts';
 import { EtcdScramCredentialStore } from './etcd-scram-store.ts';
 
@@ -317,6 +319,48 @@ describe('EtcdDynamicBrokerConfigStore', () => {
     const later = await EtcdDynamicBrokerConfigStore.open(store, keys, silentLogger);
     expect(new DynamicBrokerConfigs(brokerConfig(3), later).num(FOLLOWER)).toBe(42);
     expect((await store.get('/dyn/broker-configs/3'))?.value).toBe(JSON.stringify({ configs: { [FOLLOWER]: '42' } }));
+    first.close();
+    later.close();
+  });
+});
+
+describe('EtcdFeatureLevels', () => {
+  const downgrade = (feature: string, level: number) => ({ feature, maxVersionLevel: level, upgradeType: UpgradeType.SAFE_DOWNGRADE });
+
+  test('an update through one broker is every broker’s, its epoch the key’s mod revision; concurrent updates both land, each checked', async () => {
+    const keys = newKeys();
+    const inStep = lockstep(2);
+    const c1 = inStep(client());
+    const c2 = inStep(client());
+    const one = await EtcdFeatureLevels.open(c1, keys, 1, silentLogger);
+    const two = await EtcdFeatureLevels.open(c2, keys, 2, silentLogger);
+    expect([one.epoch, one.level('group.version'), one.level('share.version')]).toEqual([0, 1, 1]);
+    await Promise.all([one.update([downgrade('group.version', 0)], false), two.update([downgrade('share.version', 0)], false)]);
+    expect(c1.failedTxns + c2.failedTxns).toBe(1);
+    await until(() => one.level('share.version') === 0 && two.level('group.version') === 0);
+    const stored = await c1.get(`${keys.prefix}/features/finalized`);
+    expect(one.epoch).toBe(stored!.modRevision);
+    expect(two.epoch).toBe(stored!.modRevision);
+    expect(two.finalizedFeatures().map((f) => f.name)).toEqual(['metadata.version']);
+    // Checked against the cluster's levels: a downgrade to a newer version is refused everywhere.
+    await expect((async () => two.update([downgrade('group.version', 1)], false))()).rejects.toThrow(InvalidFeatureUpdate);
+    // validateOnly and no-op updates write nothing.
+    await one.update([{ feature: 'group.version', maxVersionLevel: 1, upgradeType: UpgradeType.UPGRADE }], true);
+    await one.update([downgrade('group.version', 0)], false);
+    expect((await c1.get(`${keys.prefix}/features/finalized`))!.modRevision).toBe(stored!.modRevision);
+    one.close();
+    two.close();
+  });
+
+  test('over the memory store: a broker opened later reads the levels and the epoch', async () => {
+    const store = new MemoryKvStore();
+    const keys = new ClusterKeys('/feat');
+    const first = await EtcdFeatureLevels.open(store, keys, 1, silentLogger);
+    await first.update([{ feature: 'share.version', maxVersionLevel: 0, upgradeType: UpgradeType.UNSAFE_DOWNGRADE }], false);
+    const later = await EtcdFeatureLevels.open(store, keys, 2, silentLogger);
+    expect(later.level('share.version')).toBe(0);
+    expect(later.epoch).toBe(first.epoch);
+    expect(later.epoch).toBeGreaterThan(0);
     first.close();
     later.close();
   });

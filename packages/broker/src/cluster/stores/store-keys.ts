@@ -10,6 +10,7 @@
 //   <prefix>/scram-credentials/<user>                      ScramUserRecord
 //   <prefix>/client-quotas/<type>=<name>[,<type>=<name>]   QuotaRecord (client-quota-store.ts); name <default> for the default entity
 //   <prefix>/broker-configs/<node.id> | <default>           DynamicBrokerConfigRecord: dynamic broker configs of one broker, or the cluster-wide defaults
+//   <prefix>/features/finalized                            FeatureLevelsRecord: the finalized feature levels (its mod revision is the epoch)
 //   <prefix>/local-files-imported                          LocalFilesImportedRecord: the first broker's local files were carried in
 
 import type { ClientQuotaEntity } from '../../quotas/client-quota-entity.ts';
@@ -36,6 +37,11 @@ export interface ScramUserRecord {
 /** <prefix>/broker-configs/<scope>: the dynamic broker configs of one scope, as given (text). */
 export interface DynamicBrokerConfigRecord {
   readonly configs: Record<string, string>;
+}
+
+/** <prefix>/features/finalized: the finalized level of each feature (features.ts). */
+export interface FeatureLevelsRecord {
+  readonly levels: Record<string, number>;
 }
 
 /** <prefix>/local-files-imported */
@@ -85,6 +91,14 @@ export class StoreKeys {
   /** `scope`: a node id, or `<default>` (dynamic-broker-configs.ts scopeKey). */
   brokerConfig(scope: string): string {
     return `${this.brokerConfigs}${encodeURIComponent(scope)}`;
+  }
+
+  get features(): string {
+    return `${this.prefix}/features/`;
+  }
+
+  get finalizedFeatures(): string {
+    return `${this.features}finalized`;
   }
 
   get localFilesImported(): string {
