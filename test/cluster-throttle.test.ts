@@ -5,7 +5,8 @@
 // tool sets leader/follower.replication.throttled.rate on every broker involved and the
 // *.replication.throttled.replicas of the topic; the move takes at least what the throttle implies
 // (loosely: Kafka's rate lets the first windows' worth through at once), completes with every
-// record, and `--verify` removes every throttle config.
+// record, and `--verify` removes every throttle config. `kafka-features` changes the finalized
+// feature levels through one broker and another reports them.
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -57,8 +58,8 @@ afterAll(async () => {
   if (workDir) removeDir(workDir);
 });
 
-async function tool(mainClass: string, args: readonly string[]): Promise<string> {
-  const r = await runKafkaTool(libs, mainClass, ['--bootstrap-server', brokers.get(1)!.bootstrap, ...args], { timeoutMs: 60_000 });
+async function tool(mainClass: string, args: readonly string[], through = 1): Promise<string> {
+  const r = await runKafkaTool(libs, mainClass, ['--bootstrap-server', brokers.get(through)!.bootstrap, ...args], { timeoutMs: 60_000 });
   expect(r.code, `${args.join(' ')}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(0);
   return r.stdout;
 }
@@ -111,6 +112,12 @@ async function dynamicRates(id: number): Promise<string[]> {
 
 const brokerConfigs = (id: string) =>
   tool(KAFKA_TOOL.configs, ['--entity-type', 'brokers', ...(id === '' ? ['--entity-default'] : ['--entity-name', id]), '--describe']);
+
+test('kafka-features through one broker changes the finalized levels every broker reports (etcd)', async () => {
+  await tool(KAFKA_TOOL.features, ['disable', '--feature', 'share.version'], 2);
+  const described = await tool(KAFKA_TOOL.features, ['describe'], 3);
+  expect(described).toMatch(/Feature: share\.version\s+SupportedMinVersion: 0\s+SupportedMaxVersion: 1\s+FinalizedVersionLevel: 0\s+Epoch: [1-9]/);
+}, 60_000);
 
 test('kafka-configs changes dynamic broker configs; kafka-reassign-partitions --throttle moves a partition no faster than the throttle, nothing lost', async () => {
   // kafka-configs: a per-broker value and a cluster default, described with Kafka's synonyms, then deleted.
