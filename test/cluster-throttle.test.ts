@@ -212,7 +212,13 @@ test('kafka-configs changes dynamic broker configs; kafka-reassign-partitions --
   const client = await RawClient.connect(fourth.port);
   expect((await readPartition(client, 'slow', 0)).records.map((r) => r.value)).toEqual(values);
   client.close();
-  // The throttled bytes were counted on both sides.
-  const metrics = await (await fetch(fourth.metricsUrl!)).text();
-  expect(metrics).toMatch(/sluice_replication_throttled_bytes_total\{side="follower"\} [1-9]/);
+  // The throttled bytes were counted on both sides, and the throttle held partitions back.
+  const scrape = async (id: number) => (await fetch(brokers.get(id)!.metricsUrl!)).text();
+  const follower = await scrape(4);
+  const leader = await scrape(before.leader);
+  expect(follower).toMatch(/sluice_replication_throttled_bytes_total\{side="follower"\} [1-9]/);
+  expect(leader).toMatch(/sluice_replication_throttled_bytes_total\{side="leader"\} [1-9]/);
+  const heldBack = (text: string, side: string) =>
+    Number(new RegExp(`sluice_replication_throttled_partitions_held_back_total\\{side="${side}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+  expect(heldBack(follower, 'follower') + heldBack(leader, 'leader')).toBeGreaterThan(0);
 }, 120_000);
