@@ -204,15 +204,14 @@ export class Broker {
     const ssl = this.tls.size > 0;
     const ktls = ktlsProbe();
     this.metrics.broker.ktlsProbed(ktls === 'available');
-    this.writer = new ConnectionWriter({
+    const writer = (this.writer = new ConnectionWriter({
       mode: this.config.str('sluice.transfer.mode') as 'sendfile' | 'splice' | 'copy',
       ...(this.config.int('sluice.writer.threads') > 0 ? { threads: this.config.int('sluice.writer.threads') } : {}),
       sendBufferBytes: this.config.int('socket.send.buffer.bytes'),
       coldReadThreads: this.config.int('sluice.writer.cold.read.threads'),
       onEvents: (events) => this.onWriterEvents(events),
       ...(ssl ? { onTlsEvents: (events: TlsEvent[]) => this.onTlsEvents(events), ktls: this.config.bool('sluice.ssl.ktls') } : {}),
-    });
-    const writer = this.writer;
+    }));
     const cluster = this.cluster;
     this.metrics.attach({
       topics,
@@ -222,6 +221,7 @@ export class Broker {
       writerStats: () => writer.stats(),
       logDirs: this.config.logDirs,
       quotas: context.quotas,
+      replicationQuotas: context.replicationQuotas,
       ...(cluster === null ? {} : { cluster: () => cluster.stats() }),
     });
     this.scheduleRetention();

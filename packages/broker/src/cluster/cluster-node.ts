@@ -33,6 +33,7 @@ import {
 } from './keys.ts';
 import { registerBroker, resolveClusterId } from './membership.ts';
 import { assignReplicas } from './placement.ts';
+import type { ReplicationQuota } from '../quotas/replication-quota.ts';
 import { Projection } from './projection.ts';
 import { RACK_AWARE_REPLICA_SELECTOR, selectRackAwareReplica } from './read-replica.ts';
 import { fullReplicaSet, startReassignment } from './reassignment.ts';
@@ -93,6 +94,8 @@ export class ClusterNode {
   private retiredFetcherBytes = 0;
   /** Unclean elections this broker wrote for ElectLeaders requests (the controller counts its own). */
   private uncleanElectionsRequested = 0;
+  /** The follower replication quota every fetcher applies (set by the broker once its context exists). */
+  private followerQuota: ReplicationQuota | null = null;
   /** Called after every pass over the partitions' roles (leadership may have moved). */
   private readonly roleListeners: Array<() => void> = [];
 
@@ -559,6 +562,11 @@ export class ClusterNode {
    * (never below `floor`, what this data dir handed out as a single node), by CAS on
    * `<prefix>/producer-ids`; a lost race reads again. Resolves with the block's first id.
    */
+  /** The follower replication throttle the fetchers apply (replica-fetcher.ts). */
+  useFollowerQuota(quota: ReplicationQuota): void {
+    this.followerQuota = quota;
+  }
+
   async reserveProducerIds(size: number, floor: number): Promise<number> {
     const key = this.keys.producerIds;
     for (;;) {
@@ -647,7 +655,7 @@ export class ClusterNode {
       if (endpoint === undefined) continue;
       let fetcher = this.fetchers.get(leaderId);
       if (fetcher === undefined) {
-        fetcher = new LeaderFetcher(leaderId, endpoint, { ...this.settings.fetcher, nodeId: me }, this.logger);
+        fetcher = new LeaderFetcher(leaderId, endpoint, { ...this.settings.fetcher, nodeId: me, quota: () => this.followerQuota }, this.logger);
         this.fetchers.set(leaderId, fetcher);
         fetcher.start();
       }
