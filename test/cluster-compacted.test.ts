@@ -10,69 +10,33 @@
 
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildRecordBatch, type MetadataResponse, parseRecordBatches } from '@sluice/protocol';
+import { buildRecordBatch, parseRecordBatches } from '@sluice/protocol';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { type BrokerProcess, removeDir, startBroker } from './support/broker-process.ts';
-import { type EtcdServer, startEtcd } from './support/etcd-server.ts';
+import type { BrokerProcess } from './support/broker-process.ts';
+import { createTopic, partitionViews, TestCluster } from './support/cluster.ts';
+import { eventually } from './support/eventually.ts';
 import { RawClient } from './support/raw-client.ts';
 import { fetchRequest, produceRaw } from './support/requests.ts';
 
 const TOPIC = 'compacted-rf3';
 const KEYS = 20;
-const PREFIX = '/compacted';
-let etcd: EtcdServer;
-const brokers = new Map<number, BrokerProcess>();
-const dataDirs: string[] = [];
-const overrides = (nodeId: number, extra: Record<string, string | number | boolean> = {}) => ({
-  'node.id': nodeId,
-  'sluice.metadata.etcd.endpoints': etcd.endpoint,
-  'sluice.metadata.etcd.prefix': PREFIX,
-  'broker.session.timeout.ms': 6000,
-  'log.cleaner.backoff.ms': 200,
-  ...extra,
-});
+let cluster: TestCluster;
+const broker = (nodeId: number) => cluster.broker(nodeId);
 
 beforeAll(async () => {
-  etcd = await startEtcd();
-  for (const nodeId of [1, 2, 3]) {
-    const b = await startBroker({ overrides: overrides(nodeId) });
-    brokers.set(nodeId, b);
-    dataDirs.push(b.dataDir);
-  }
+  cluster = await TestCluster.start({ prefix: '/compacted', overrides: { 'broker.session.timeout.ms': 6000, 'log.cleaner.backoff.ms': 200 } });
 }, 90_000);
 
 afterAll(async () => {
-  for (const b of brokers.values()) await b.kill();
-  await etcd?.stop();
-  for (const dir of dataDirs) removeDir(dir);
+  await cluster?.stop();
 });
 
-async function partitionZero(broker: BrokerProcess) {
-  const client = await RawClient.connect(broker.port);
-  try {
-    const answer: MetadataResponse = await client.request(3, 12, {
-      topics: [{ name: TOPIC, topicId: '00000000000000000000000000000000' }],
-      allowAutoTopicCreation: false,
-      includeTopicAuthorizedOperations: false,
-    });
-    const p = answer.topics[0].partitions[0];
-    return { errorCode: p.errorCode, leader: p.leaderId, isr: [...p.isrNodes].sort() };
-  } finally {
-    client.close();
-  }
+/** Partition 0 of `topic` as `broker` sees it. */
+async function partitionZero(broker: BrokerProcess, topic = TOPIC) {
+  return (await partitionViews(broker, topic))[0]!;
 }
 
-async function eventually<T>(check: () => Promise<T>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 150));
-    }
-  }
-}
+const WAIT = { timeoutMs: 30_000, intervalMs: 150 };
 
 /**
  * An acks=all produce to partition 0 of a topic just created through broker 1, whose view has it:
@@ -84,29 +48,8 @@ async function produceToNewTopic(client: RawClient, topic: string, batch: Uint8A
     const outcome = await produceRaw(client, topic, 0, batch, -1);
     expect(outcome.errorCode).not.toBe(3);
     return outcome;
-  });
+  }, WAIT);
   return answer.errorCode;
-}
-
-/** One etcd key through the v3 JSON gateway: its value and create revision, or null. */
-async function etcdGet(key: string): Promise<{ value: string; createRevision: number } | null> {
-  const response = await fetch(`${etcd.endpoint}/v3/kv/range`, { method: 'POST', body: JSON.stringify({ key: Buffer.from(key).toString('base64') }) });
-  const kv = ((await response.json()) as { kvs?: Array<{ value: string; create_revision: string }> }).kvs?.[0];
-  return kv === undefined ? null : { value: Buffer.from(kv.value, 'base64').toString(), createRevision: Number(kv.create_revision) };
-}
-
-/**
- * Whether the cluster's record of partition 0 of `topic` has `nodeId` in its ISR in the broker
- * epoch of its current registration. Metadata's ISR names node ids only: right after a restart
- * it can still list the previous run's entry (the controller has not yet removed it), and a
- * broker in sync only in an epoch it no longer has cannot be elected.
- */
-async function inSyncInCurrentEpoch(topic: string, nodeId: number): Promise<boolean> {
-  const registration = await etcdGet(`${PREFIX}/brokers/${nodeId}`);
-  const partition = await etcdGet(`${PREFIX}/partitions/${topic}/0`);
-  if (registration === null || partition === null) return false;
-  const { isr } = JSON.parse(partition.value) as { isr: Array<{ id: number; brokerEpoch: number }> };
-  return isr.some((m) => m.id === nodeId && m.brokerEpoch === registration.createRevision);
 }
 
 /** Every record up to the high watermark as `offset key=value`. */
@@ -134,26 +77,18 @@ async function records(broker: BrokerProcess): Promise<string[]> {
 }
 
 test('a wiped follower replicates a cleaned compacted log with identical offsets, keys and values', async () => {
-  const admin = await RawClient.connect(brokers.get(1)!.port);
   const configs = { 'cleanup.policy': 'compact', 'segment.bytes': '4096', 'min.cleanable.dirty.ratio': '0.01', 'min.insync.replicas': '2' };
-  const created = await admin.request(19, 7, {
-    topics: [
-      { name: TOPIC, numPartitions: 1, replicationFactor: 3, assignments: [], configs: Object.entries(configs).map(([name, value]) => ({ name, value })) },
-    ],
-    timeoutMs: 10_000,
-    validateOnly: false,
-  });
-  admin.close();
-  expect(created.topics[0].errorCode).toBe(0);
+  const created = await createTopic(broker(1), { name: TOPIC, partitions: 1, replicationFactor: 3, configs });
+  expect(created.errorCode).toBe(0);
   const { leader } = await eventually(async () => {
-    const p = await partitionZero(brokers.get(1)!);
+    const p = await partitionZero(broker(1));
     expect(p.isr).toEqual([1, 2, 3]);
     return p;
-  });
+  }, WAIT);
 
   // 1200 records in batches of 5, acks=all: overwrites of 20 keys, and every 50th record a key
   // written once (it survives cleaning, with gaps around it).
-  const client = await RawClient.connect(brokers.get(leader)!.port);
+  const client = await RawClient.connect(broker(leader).port);
   for (let n = 0; n < 1200; n += 5) {
     const batch = buildRecordBatch({
       records: [0, 1, 2, 3, 4].map((i) => ({ key: (n + i) % 50 === 0 ? `once-${n + i}` : `key-${(n + i) % KEYS}`, value: `v${n + i}-${'x'.repeat(40)}` })),
@@ -164,68 +99,43 @@ test('a wiped follower replicates a cleaned compacted log with identical offsets
   // The leader's cleaner compacts everything below its active segment, pass after pass, until
   // two reads a second apart agree: then the offsets have gaps.
   const before = await eventually(async () => {
-    const first = await records(brokers.get(leader)!);
+    const first = await records(broker(leader));
     expect(first.length).toBeLessThan(200);
     await new Promise((r) => setTimeout(r, 1000));
-    const second = await records(brokers.get(leader)!);
+    const second = await records(broker(leader));
     expect(second).toEqual(first);
     return second;
-  });
+  }, WAIT);
   const offsets = before.map((line) => Number(line.split(' ')[0]));
   expect(offsets.some((o, i) => i > 0 && o !== offsets[i - 1]! + 1)).toBe(true);
 
   // A follower loses its copy and replicates the cleaned log from scratch.
   const wipedId = [1, 2, 3].find((id) => id !== leader)!;
-  const wiped = brokers.get(wipedId)!;
-  await wiped.kill();
+  const wiped = broker(wipedId);
+  await cluster.kill(wipedId);
   rmSync(join(wiped.dataDir, `${TOPIC}-0`), { recursive: true, force: true });
-  const restarted = await startBroker({ dataDir: wiped.dataDir, port: wiped.port, overrides: overrides(wipedId, { 'log.cleaner.enable': false }) });
-  brokers.set(wipedId, restarted);
-  await eventually(async () => expect((await partitionZero(restarted)).isr).toEqual([1, 2, 3]));
-  await eventually(async () => expect(await inSyncInCurrentEpoch(TOPIC, wipedId)).toBe(true));
+  const restarted = await cluster.restart(wipedId, { 'log.cleaner.enable': false });
+  await eventually(async () => expect((await partitionZero(restarted)).isr).toEqual([1, 2, 3]), WAIT);
+  await eventually(async () => expect(await cluster.inSyncInCurrentEpoch(TOPIC, 0, wipedId)).toBe(true), WAIT);
   expect(restarted.output()).not.toMatch(/cannot mirror the leader/);
 
   // The others die: the wiped-and-replicated broker is the only ISR member left and leads.
-  for (const id of [1, 2, 3].filter((id) => id !== wipedId)) await brokers.get(id)!.kill();
-  await eventually(async () => expect((await partitionZero(restarted)).leader).toBe(wipedId));
-  await eventually(async () => expect(await records(restarted)).toEqual(before));
+  for (const id of [1, 2, 3].filter((id) => id !== wipedId)) await cluster.kill(id);
+  await eventually(async () => expect((await partitionZero(restarted)).leader).toBe(wipedId), WAIT);
+  await eventually(async () => expect(await records(restarted)).toEqual(before), WAIT);
 }, 180_000);
 
 test("a wiped follower of a log trimmed by DeleteRecords fetches from the leader's log start and keeps it", async () => {
   // Every broker is back (the first test killed two): restart those that are down.
-  for (const id of [1, 2, 3]) {
-    const b = brokers.get(id)!;
-    if (b.proc.exitCode !== null || b.proc.signalCode !== null)
-      brokers.set(id, await startBroker({ dataDir: b.dataDir, port: b.port, overrides: overrides(id) }));
-  }
-  const admin = await RawClient.connect(brokers.get(1)!.port);
-  const created = await admin.request(19, 7, {
-    topics: [{ name: 'trimmed', numPartitions: 1, replicationFactor: 3, assignments: [], configs: [] }],
-    timeoutMs: 10_000,
-    validateOnly: false,
-  });
-  admin.close();
-  expect(created.topics[0].errorCode).toBe(0);
-  const state = async (b: BrokerProcess) => {
-    const c = await RawClient.connect(b.port);
-    try {
-      const answer: MetadataResponse = await c.request(3, 12, {
-        topics: [{ name: 'trimmed', topicId: '00000000000000000000000000000000' }],
-        allowAutoTopicCreation: false,
-        includeTopicAuthorizedOperations: false,
-      });
-      const p = answer.topics[0].partitions[0];
-      return { leader: p.leaderId, isr: [...p.isrNodes].sort() };
-    } finally {
-      c.close();
-    }
-  };
+  for (const id of [1, 2, 3]) if (!cluster.isLive(id)) await cluster.restart(id);
+  expect((await createTopic(broker(1), { name: 'trimmed', partitions: 1, replicationFactor: 3 })).errorCode).toBe(0);
+  const state = (b: BrokerProcess) => partitionZero(b, 'trimmed');
   const { leader } = await eventually(async () => {
-    const p = await state(brokers.get(1)!);
+    const p = await state(broker(1));
     expect(p.isr).toEqual([1, 2, 3]);
     return p;
-  });
-  const client = await RawClient.connect(brokers.get(leader)!.port);
+  }, WAIT);
+  const client = await RawClient.connect(broker(leader).port);
   for (let i = 0; i < 10; i++) {
     const batch = buildRecordBatch({ records: Array.from({ length: 10 }, (_, j) => ({ key: null, value: `t${i * 10 + j}` })) });
     expect(await produceToNewTopic(client, 'trimmed', batch)).toBe(0);
@@ -235,15 +145,14 @@ test("a wiped follower of a log trimmed by DeleteRecords fetches from the leader
   client.close();
 
   const wipedId = [1, 2, 3].find((id) => id !== leader)!;
-  const wiped = brokers.get(wipedId)!;
-  await wiped.kill();
+  const wiped = broker(wipedId);
+  await cluster.kill(wipedId);
   rmSync(join(wiped.dataDir, 'trimmed-0'), { recursive: true, force: true });
-  const restarted = await startBroker({ dataDir: wiped.dataDir, port: wiped.port, overrides: overrides(wipedId) });
-  brokers.set(wipedId, restarted);
-  await eventually(async () => expect((await state(restarted)).isr).toEqual([1, 2, 3]));
-  await eventually(async () => expect(await inSyncInCurrentEpoch('trimmed', wipedId)).toBe(true));
-  for (const id of [1, 2, 3].filter((id) => id !== wipedId)) await brokers.get(id)!.kill();
-  await eventually(async () => expect((await state(restarted)).leader).toBe(wipedId));
+  const restarted = await cluster.restart(wipedId);
+  await eventually(async () => expect((await state(restarted)).isr).toEqual([1, 2, 3]), WAIT);
+  await eventually(async () => expect(await cluster.inSyncInCurrentEpoch('trimmed', 0, wipedId)).toBe(true), WAIT);
+  for (const id of [1, 2, 3].filter((id) => id !== wipedId)) await cluster.kill(id);
+  await eventually(async () => expect((await state(restarted)).leader).toBe(wipedId), WAIT);
   const c = await RawClient.connect(restarted.port);
   try {
     const listed = await c.request(2, 5, {
@@ -257,7 +166,7 @@ test("a wiped follower of a log trimmed by DeleteRecords fetches from the leader
       const p = response.responses[0].partitions[0];
       expect(p.errorCode).toBe(0);
       return p;
-    });
+    }, WAIT);
     const offsets: number[] = [];
     for (const batch of parseRecordBatches(read.records ?? new Uint8Array(0))) for (const r of batch.records) offsets.push(r.offset);
     expect(offsets.filter((o) => o >= 60)).toEqual(Array.from({ length: 40 }, (_, i) => 60 + i));

@@ -6,36 +6,23 @@
 
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { type BrokerProcess, removeDir, startBroker } from './support/broker-process.ts';
-import { type EtcdServer, startEtcd } from './support/etcd-server.ts';
+import type { BrokerProcess } from './support/broker-process.ts';
+import { TestCluster } from './support/cluster.ts';
+import { eventually } from './support/eventually.ts';
 import { RawClient } from './support/raw-client.ts';
 
-let etcd: EtcdServer;
-const brokers = new Map<number, BrokerProcess>();
-const dataDirs: string[] = [];
+let cluster: TestCluster;
+const WAIT = { timeoutMs: 20_000, intervalMs: 200 };
 
 beforeAll(async () => {
-  etcd = await startEtcd();
-  for (const nodeId of [1, 2, 3]) {
-    const b = await startBroker({
-      overrides: {
-        'node.id': nodeId,
-        'sluice.metadata.etcd.endpoints': etcd.endpoint,
-        'sluice.metadata.etcd.prefix': '/coordinator',
-        'broker.session.timeout.ms': 3000,
-        'replica.lag.time.max.ms': 5000,
-        'offsets.topic.num.partitions': 3,
-      },
-    });
-    brokers.set(nodeId, b);
-    dataDirs.push(b.dataDir);
-  }
+  cluster = await TestCluster.start({
+    prefix: '/coordinator',
+    overrides: { 'broker.session.timeout.ms': 3000, 'replica.lag.time.max.ms': 5000, 'offsets.topic.num.partitions': 3 },
+  });
 }, 90_000);
 
 afterAll(async () => {
-  for (const b of brokers.values()) await b.kill();
-  await etcd?.stop();
-  for (const dir of dataDirs) removeDir(dir);
+  await cluster?.stop();
 });
 
 /** FindCoordinator (v3) for a group, asked of `via`: the coordinator's node id and error. */
@@ -49,22 +36,10 @@ async function coordinatorOf(groupId: string, via: BrokerProcess): Promise<{ err
   }
 }
 
-async function eventually<T>(check: () => Promise<T>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
-
 test('a consumer group keeps its committed offsets when its coordinator is killed', async () => {
   const kafka = new Kafka({
     clientId: 'coordinator-test',
-    brokers: [...brokers.values()].map((b) => b.bootstrap),
+    brokers: cluster.bootstrap(),
     logLevel: logLevel.NOTHING,
     retry: { retries: 20, initialRetryTime: 200, maxRetryTime: 2000 },
   });
@@ -81,10 +56,10 @@ test('a consumer group keeps its committed offsets when its coordinator is kille
   // Every broker names the same coordinator: the leader of the group's offsets partition.
   const group = 'survivors';
   const found = await eventually(async () => {
-    const answers = await Promise.all([...brokers.values()].map((b) => coordinatorOf(group, b)));
+    const answers = await Promise.all(cluster.all().map((b) => coordinatorOf(group, b)));
     for (const a of answers) expect(a).toEqual({ errorCode: 0, nodeId: answers[0].nodeId });
     return answers[0].nodeId;
-  });
+  }, WAIT);
 
   const consumer = kafka.consumer({ groupId: group, sessionTimeout: 10_000, rebalanceTimeout: 10_000, heartbeatInterval: 500 });
   await consumer.connect();
@@ -99,38 +74,37 @@ test('a consumer group keeps its committed offsets when its coordinator is kille
       received.push(message.value!.toString());
     },
   });
-  await eventually(async () => expect(received.length).toBe(40));
+  await eventually(async () => expect(received.length).toBe(40), WAIT);
   const committed = async () =>
     (await admin.fetchOffsets({ groupId: group, topics: ['events'] }))[0].partitions.map((p) => ({ partition: p.partition, offset: p.offset }));
-  await eventually(async () =>
-    expect(await committed()).toEqual([
-      { partition: 0, offset: '20' },
-      { partition: 1, offset: '20' },
-    ]),
-  );
+  /** The group has committed all 40 records (20 a partition). */
+  const everythingCommitted = () =>
+    eventually(
+      async () =>
+        expect(await committed()).toEqual([
+          { partition: 0, offset: '20' },
+          { partition: 1, offset: '20' },
+        ]),
+      WAIT,
+    );
+  await everythingCommitted();
 
-  await brokers.get(found)!.kill();
-  brokers.delete(found);
+  await cluster.kill(found);
 
   // The partition has a new leader, which coordinates the group now, with its offsets.
-  const survivor = [...brokers.values()][0];
+  const survivor = cluster.live()[0];
   const moved = await eventually(async () => {
     const answer = await coordinatorOf(group, survivor);
     expect(answer.errorCode).toBe(0);
     expect(answer.nodeId).not.toBe(found);
     return answer.nodeId;
-  });
-  expect(brokers.has(moved)).toBe(true);
-  await eventually(async () =>
-    expect(await committed()).toEqual([
-      { partition: 0, offset: '20' },
-      { partition: 1, offset: '20' },
-    ]),
-  );
+  }, WAIT);
+  expect(cluster.isLive(moved)).toBe(true);
+  await everythingCommitted();
 
   // The same consumer goes on from the committed offsets: the new records, nothing twice.
   await send(40, 60);
-  await eventually(async () => expect(received.length).toBeGreaterThanOrEqual(60), 40_000);
+  await eventually(async () => expect(received.length).toBeGreaterThanOrEqual(60), { ...WAIT, timeoutMs: 40_000 });
   await new Promise((r) => setTimeout(r, 1000));
   await consumer.disconnect();
   await producer.disconnect();

@@ -4,68 +4,30 @@
 // data dir: it must drop its un-replicated record (asking the new leader where its epoch ends)
 // and end up with exactly the new leader's log.
 
-import type { MetadataResponse } from '@sluice/protocol';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { type BrokerProcess, removeDir, startBroker } from './support/broker-process.ts';
-import { type EtcdServer, startEtcd } from './support/etcd-server.ts';
+import type { BrokerProcess } from './support/broker-process.ts';
+import { createTopic, partitionViews, TestCluster } from './support/cluster.ts';
+import { eventually } from './support/eventually.ts';
 import { RawClient } from './support/raw-client.ts';
 import { produce, readPartition } from './support/requests.ts';
 
-let etcd: EtcdServer;
-const brokers = new Map<number, BrokerProcess>();
-const dataDirs: string[] = [];
-const overrides = (nodeId: number) => ({
-  'node.id': nodeId,
-  'sluice.metadata.etcd.endpoints': etcd.endpoint,
-  'sluice.metadata.etcd.prefix': '/diverge',
-  // Long enough that the followers' short stop does not cost them their leases.
-  'broker.session.timeout.ms': 6000,
-  'replica.lag.time.max.ms': 10000,
-});
+let cluster: TestCluster;
+const broker = (nodeId: number) => cluster.broker(nodeId);
 
 beforeAll(async () => {
-  etcd = await startEtcd();
-  for (const nodeId of [1, 2, 3]) {
-    const b = await startBroker({ overrides: overrides(nodeId) });
-    brokers.set(nodeId, b);
-    dataDirs.push(b.dataDir);
-  }
+  cluster = await TestCluster.start({
+    prefix: '/diverge',
+    // Long enough that the followers' short stop does not cost them their leases.
+    overrides: { 'broker.session.timeout.ms': 6000, 'replica.lag.time.max.ms': 10000 },
+  });
 }, 90_000);
 
 afterAll(async () => {
-  for (const b of brokers.values()) {
-    if (b.proc.signalCode === null && b.proc.exitCode === null) b.proc.kill('SIGCONT');
-    await b.kill();
-  }
-  await etcd?.stop();
-  for (const dir of dataDirs) removeDir(dir);
+  await cluster?.stop();
 });
 
 async function partitionZero(broker: BrokerProcess) {
-  const client = await RawClient.connect(broker.port);
-  try {
-    const answer: MetadataResponse = await client.request(3, 12, {
-      topics: [{ name: 'diverge', topicId: '00000000000000000000000000000000' }],
-      allowAutoTopicCreation: false,
-      includeTopicAuthorizedOperations: false,
-    });
-    const p = answer.topics[0].partitions[0];
-    return { leader: p.leaderId, leaderEpoch: p.leaderEpoch ?? -1, isr: [...p.isrNodes].sort() };
-  } finally {
-    client.close();
-  }
-}
-
-async function eventually<T>(check: () => Promise<T>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  return (await partitionViews(broker, 'diverge'))[0]!;
 }
 
 async function values(broker: BrokerProcess): Promise<Array<string | null>> {
@@ -78,42 +40,35 @@ async function values(broker: BrokerProcess): Promise<Array<string | null>> {
 }
 
 test('the old leader truncates its un-replicated write and mirrors the new leader', async () => {
-  const admin = await RawClient.connect(brokers.get(1)!.port);
-  const created = await admin.request(19, 7, {
-    topics: [{ name: 'diverge', numPartitions: 1, replicationFactor: 3, assignments: [], configs: [] }],
-    timeoutMs: 10_000,
-    validateOnly: false,
-  });
-  admin.close();
-  expect(created.topics[0].errorCode).toBe(0);
+  expect((await createTopic(broker(1), { name: 'diverge', partitions: 1, replicationFactor: 3 })).errorCode).toBe(0);
   const start = await eventually(async () => {
-    const p = await partitionZero(brokers.get(1)!);
+    const p = await partitionZero(broker(1));
     expect(p.isr).toEqual([1, 2, 3]);
     return p;
   });
   const oldLeader = start.leader;
   const followers = [1, 2, 3].filter((id) => id !== oldLeader);
-  const leaderClient = await RawClient.connect(brokers.get(oldLeader)!.port);
+  const leaderClient = await RawClient.connect(broker(oldLeader).port);
   for (const v of ['one', 'two']) expect((await produce(leaderClient, 'diverge', 0, [v], -1)).errorCode).toBe(0);
 
   // The followers stop; once their parked fetches have been answered (empty, after
   // replica.fetch.wait.max.ms) nothing is on its way to them. The leader takes a write only it
   // has, then dies.
-  for (const id of followers) brokers.get(id)!.proc.kill('SIGSTOP');
+  for (const id of followers) cluster.pause(id);
   await new Promise((r) => setTimeout(r, 800));
   expect((await produce(leaderClient, 'diverge', 0, ['lost'], 1)).errorCode).toBe(0);
   leaderClient.close();
-  await brokers.get(oldLeader)!.kill();
-  for (const id of followers) brokers.get(id)!.proc.kill('SIGCONT');
+  await cluster.kill(oldLeader);
+  for (const id of followers) cluster.resume(id);
 
   const next = await eventually(async () => {
-    const p = await partitionZero(brokers.get(followers[0])!);
+    const p = await partitionZero(broker(followers[0]));
     expect(followers).toContain(p.leader);
     expect(p.leaderEpoch).toBeGreaterThan(start.leaderEpoch);
     return p;
   });
   // The new leader takes writes at the offsets the lost record had on the old leader.
-  const newLeader = brokers.get(next.leader)!;
+  const newLeader = broker(next.leader);
   const client = await RawClient.connect(newLeader.port);
   for (const v of ['three', 'four'])
     expect(
@@ -130,17 +85,12 @@ test('the old leader truncates its un-replicated write and mirrors the new leade
   await eventually(async () => expect(await values(newLeader)).toEqual(expected));
 
   // The old leader restarts, truncates at the divergence, catches up and rejoins the ISR.
-  const dead = brokers.get(oldLeader)!;
-  const restarted = await startBroker({ dataDir: dead.dataDir, port: dead.port, overrides: { ...overrides(oldLeader), 'sluice.log.level': 'info' } });
-  brokers.set(oldLeader, restarted);
+  const restarted = await cluster.restart(oldLeader, { 'sluice.log.level': 'info' });
   await eventually(async () => expect((await partitionZero(restarted)).isr).toEqual([1, 2, 3]));
   expect(restarted.output()).toMatch(/truncated to where the leader's log diverges/);
   // Make it the leader: it must serve exactly the new leader's history, without 'lost'.
-  for (const id of followers) await brokers.get(id)!.kill();
-  for (const id of followers) {
-    const b = brokers.get(id)!;
-    brokers.set(id, await startBroker({ dataDir: b.dataDir, port: b.port, overrides: overrides(id) }));
-  }
+  for (const id of followers) await cluster.kill(id);
+  for (const id of followers) await cluster.restart(id);
   await eventually(async () => {
     const p = await partitionZero(restarted);
     expect(p.leader).toBe(oldLeader);

@@ -3,38 +3,27 @@
 // it registers again and leads again (the last in-sync replica, in a new epoch), data intact.
 
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { type BrokerProcess, removeDir, startBroker } from './support/broker-process.ts';
-import { type EtcdServer, startEtcd } from './support/etcd-server.ts';
+import type { BrokerProcess } from './support/broker-process.ts';
+import { TestCluster } from './support/cluster.ts';
+import type { EtcdServer } from './support/etcd-server.ts';
+import { eventually } from './support/eventually.ts';
 import { RawClient } from './support/raw-client.ts';
 import { produce, readPartition } from './support/requests.ts';
 
 const NOT_LEADER_OR_FOLLOWER = 6;
-let etcd: EtcdServer;
+let cluster: TestCluster;
 let broker: BrokerProcess;
+let etcd: EtcdServer;
 
 beforeAll(async () => {
-  etcd = await startEtcd();
-  broker = await startBroker({ overrides: { 'node.id': 1, 'sluice.metadata.etcd.endpoints': etcd.endpoint, 'broker.session.timeout.ms': 3000 } });
+  cluster = await TestCluster.start({ brokers: 1, overrides: { 'broker.session.timeout.ms': 3000 } });
+  broker = cluster.broker(1);
+  etcd = cluster.etcd;
 }, 60_000);
 
 afterAll(async () => {
-  etcd?.proc.kill('SIGCONT');
-  await broker?.kill();
-  await etcd?.stop();
-  if (broker) removeDir(broker.dataDir);
+  await cluster?.stop();
 });
-
-async function eventually<T>(check: () => Promise<T>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
 
 test('a leader that cannot renew its lease stops taking writes within the session timeout, and leads again once etcd is back', async () => {
   const client = await RawClient.connect(broker.port);

@@ -11,10 +11,9 @@
 // (`SLUICE_FAILOVER_ROUNDS=5 pnpm exec vitest run test/cluster-failover-load.test.ts`).
 
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { MetadataResponse } from '@sluice/protocol';
 import { type ClientCommand, ensureJavaClient, runClient } from './clients/support.ts';
-import { type BrokerProcess, removeDir, startBroker } from './support/broker-process.ts';
-import { type EtcdServer, startEtcd } from './support/etcd-server.ts';
+import { createTopic, type PartitionView, partitionViews, TestCluster } from './support/cluster.ts';
+import { eventually } from './support/eventually.ts';
 import { kcat, requireKcat } from './support/kcat.ts';
 import { RawClient } from './support/raw-client.ts';
 import { readPartition } from './support/requests.ts';
@@ -25,74 +24,27 @@ const ROUNDS = Number(process.env.SLUICE_FAILOVER_ROUNDS ?? '1');
 const KCAT_PER_RUN = 300;
 const JAVA_PER_RUN = 500;
 
-let etcd: EtcdServer;
 let java: ClientCommand;
-const brokers = new Map<number, BrokerProcess>();
-const dataDirs: string[] = [];
-
-const overrides = (nodeId: number) => ({
-  'node.id': nodeId,
-  'sluice.metadata.etcd.endpoints': etcd.endpoint,
-  'sluice.metadata.etcd.prefix': '/failover',
-  'broker.session.timeout.ms': 3000,
-  'replica.lag.time.max.ms': 5000,
-});
+let cluster: TestCluster;
+const broker = (nodeId: number) => cluster.broker(nodeId);
+const WAIT = { timeoutMs: 30_000, intervalMs: 100 };
 
 beforeAll(async () => {
   requireKcat();
   java = ensureJavaClient();
-  etcd = await startEtcd();
-  for (const nodeId of [1, 2, 3]) {
-    const b = await startBroker({ overrides: overrides(nodeId) });
-    brokers.set(nodeId, b);
-    dataDirs.push(b.dataDir);
-  }
+  cluster = await TestCluster.start({ prefix: '/failover', overrides: { 'broker.session.timeout.ms': 3000, 'replica.lag.time.max.ms': 5000 } });
 }, 600_000);
 
 afterAll(async () => {
-  for (const b of brokers.values()) await b.kill();
-  await etcd?.stop();
-  for (const dir of dataDirs) removeDir(dir);
+  await cluster?.stop();
 });
 
-interface PartitionView {
-  leader: number;
-  isr: number[];
-}
-
-/** Brokers killed and not restarted yet: asked nothing. */
-const down = new Set<number>();
-
+/** Every partition's leader and ISR, asked of a live broker (a killed one is asked nothing). */
 async function partitions(): Promise<PartitionView[]> {
-  const via = [...brokers.entries()].find(([id]) => !down.has(id))![1];
-  const client = await RawClient.connect(via.port);
-  try {
-    const answer: MetadataResponse = await client.request(3, 12, {
-      topics: [{ name: TOPIC, topicId: '00000000000000000000000000000000' }],
-      allowAutoTopicCreation: false,
-      includeTopicAuthorizedOperations: false,
-    });
-    return [...answer.topics[0].partitions]
-      .sort((a, b) => a.partitionIndex - b.partitionIndex)
-      .map((p) => ({ leader: p.leaderId, isr: [...p.isrNodes].sort() }));
-  } finally {
-    client.close();
-  }
+  return partitionViews(cluster.live()[0]!, TOPIC);
 }
 
-async function eventually<T>(check: () => Promise<T>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-
-const bootstrap = () => [...brokers.values()].map((b) => b.bootstrap).join(',');
+const bootstrap = () => cluster.bootstrap().join(',');
 
 /** A producer family's loop of runs; `acked` collects the values of runs that fully succeeded. */
 interface Load {
@@ -149,47 +101,40 @@ function sendOrder(value: string): { family: string; run: number; index: number 
 }
 
 test(`kill -9 the leader of every partition in turn (${ROUNDS} round(s)) under kcat and Java acks=all load: every acknowledged record once, in order`, async () => {
-  const admin = await RawClient.connect(brokers.get(1)!.port);
-  const created = await admin.request(19, 7, {
-    topics: [{ name: TOPIC, numPartitions: PARTITIONS, replicationFactor: 3, assignments: [], configs: [{ name: 'min.insync.replicas', value: '2' }] }],
-    timeoutMs: 10_000,
-    validateOnly: false,
-  });
-  admin.close();
-  expect(created.topics[0].errorCode).toBe(0);
+  const created = await createTopic(broker(1), { name: TOPIC, partitions: PARTITIONS, replicationFactor: 3, configs: { 'min.insync.replicas': '2' } });
+  expect(created.errorCode).toBe(0);
   await eventually(async () => {
     for (const p of await partitions()) expect(p.isr).toEqual([1, 2, 3]);
-  });
+  }, WAIT);
 
   let running = true;
   const loads = [kcatLoad(() => running), javaLoad(() => running)];
-  await eventually(async () => expect(loads.every((l) => l.acked.length > 0)).toBe(true), 120_000);
+  await eventually(async () => expect(loads.every((l) => l.acked.length > 0)).toBe(true), { ...WAIT, timeoutMs: 120_000 });
 
   const rejoinMs: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     for (let partition = 0; partition < PARTITIONS; partition++) {
       const victim = (await partitions())[partition].leader;
-      const dead = brokers.get(victim)!;
-      down.add(victim);
-      await dead.kill();
+      await cluster.kill(victim);
       // Another in-sync replica leads the partition.
       await eventually(async () => {
         const p = (await partitions())[partition];
         expect(p.leader).not.toBe(victim);
         expect(p.leader).toBeGreaterThan(0);
-      });
-      const restarted = await startBroker({ dataDir: dead.dataDir, port: dead.port, overrides: overrides(victim) });
-      brokers.set(victim, restarted);
-      down.delete(victim);
+      }, WAIT);
+      await cluster.restart(victim);
       const started = Date.now();
       // Back in every ISR (caught up under load) before the next kill.
-      await eventually(async () => {
-        for (const p of await partitions()) expect(p.isr).toEqual([1, 2, 3]);
-      }, 15_000);
+      await eventually(
+        async () => {
+          for (const p of await partitions()) expect(p.isr).toEqual([1, 2, 3]);
+        },
+        { ...WAIT, timeoutMs: 15_000 },
+      );
       rejoinMs.push(Date.now() - started);
       // Some load on the healed cluster before the next kill.
       const before = loads.map((l) => l.acked.length);
-      await eventually(async () => expect(loads.every((l, i) => l.acked.length > before[i])).toBe(true), 120_000);
+      await eventually(async () => expect(loads.every((l, i) => l.acked.length > before[i])).toBe(true), { ...WAIT, timeoutMs: 120_000 });
     }
   }
   running = false;
@@ -199,7 +144,7 @@ test(`kill -9 the leader of every partition in turn (${ROUNDS} round(s)) under k
   const stored: string[] = [];
   const views = await partitions();
   for (let partition = 0; partition < PARTITIONS; partition++) {
-    const client = await RawClient.connect(brokers.get(views[partition].leader)!.port);
+    const client = await RawClient.connect(broker(views[partition].leader).port);
     const contents = await readPartition(client, TOPIC, partition);
     client.close();
     expect(contents.errorCode).toBe(0);

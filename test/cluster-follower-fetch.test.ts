@@ -7,70 +7,40 @@
 // but not the high watermark, and the follower does not hand them out until the ISR has them;
 // the leader's replica lag metrics show the stopped one behind.
 
-import { type MetadataResponse, parseRecordBatches } from '@sluice/protocol';
+import { parseRecordBatches } from '@sluice/protocol';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { type BrokerProcess, removeDir, startBroker } from './support/broker-process.ts';
-import { type EtcdServer, startEtcd } from './support/etcd-server.ts';
+import type { BrokerProcess } from './support/broker-process.ts';
+import { createTopic, partitionViews, TestCluster } from './support/cluster.ts';
+import { eventually } from './support/eventually.ts';
 import { kcat, requireKcat } from './support/kcat.ts';
 import { RawClient } from './support/raw-client.ts';
 import { fetchRequest, produce } from './support/requests.ts';
 
 const TOPIC = 'nearby';
-let etcd: EtcdServer;
-const brokers = new Map<number, BrokerProcess>();
+let cluster: TestCluster;
+const broker = (nodeId: number) => cluster.broker(nodeId);
+const WAIT = { timeoutMs: 20_000, intervalMs: 150 };
 
 beforeAll(async () => {
   requireKcat();
-  etcd = await startEtcd();
-  for (const nodeId of [1, 2, 3]) {
-    const overrides = {
-      'node.id': nodeId,
+  cluster = await TestCluster.start({
+    prefix: '/follower-fetch',
+    overrides: (nodeId) => ({
       'broker.rack': `r${nodeId}`,
       'replica.selector.class': 'org.apache.kafka.common.replica.RackAwareReplicaSelector',
-      'sluice.metadata.etcd.endpoints': etcd.endpoint,
-      'sluice.metadata.etcd.prefix': '/follower-fetch',
       // The stopped replica stays in the ISR for the whole high-watermark check.
       'replica.lag.time.max.ms': 60_000,
       'broker.session.timeout.ms': 60_000,
-    };
-    brokers.set(nodeId, await startBroker({ overrides }));
-  }
+    }),
+  });
 }, 90_000);
 
 afterAll(async () => {
-  for (const b of brokers.values()) {
-    if (b.proc.signalCode === null && b.proc.exitCode === null) b.proc.kill('SIGCONT');
-    await b.kill();
-    removeDir(b.dataDir);
-  }
-  await etcd?.stop();
+  await cluster?.stop();
 });
 
-async function eventually<T>(check: () => Promise<T>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 150));
-    }
-  }
-}
-
 async function partitionZero(broker: BrokerProcess) {
-  const client = await RawClient.connect(broker.port);
-  try {
-    const answer: MetadataResponse = await client.request(3, 12, {
-      topics: [{ name: TOPIC, topicId: '00000000000000000000000000000000' }],
-      allowAutoTopicCreation: false,
-      includeTopicAuthorizedOperations: false,
-    });
-    const p = answer.topics[0].partitions[0];
-    return { leader: p.leaderId, isr: [...p.isrNodes].sort() };
-  } finally {
-    client.close();
-  }
+  return (await partitionViews(broker, TOPIC))[0]!;
 }
 
 /** One consumer Fetch v11 of partition 0 from `offset`, as a client in `rack`. */
@@ -96,21 +66,14 @@ async function metric(broker: BrokerProcess, name: string, labels: Record<string
 }
 
 test('a consumer with client.rack reads from the in-sync follower in its rack, never past the high watermark', async () => {
-  const admin = await RawClient.connect(brokers.get(1)!.port);
-  const created = await admin.request(19, 7, {
-    topics: [{ name: TOPIC, numPartitions: 1, replicationFactor: 3, assignments: [], configs: [] }],
-    timeoutMs: 10_000,
-    validateOnly: false,
-  });
-  admin.close();
-  expect(created.topics[0].errorCode).toBe(0);
+  expect((await createTopic(broker(1), { name: TOPIC, partitions: 1, replicationFactor: 3 })).errorCode).toBe(0);
   const { leader } = await eventually(async () => {
-    const p = await partitionZero(brokers.get(1)!);
+    const p = await partitionZero(broker(1));
     expect(p.isr).toEqual([1, 2, 3]);
     return p;
-  });
+  }, WAIT);
   const [follower, third] = [1, 2, 3].filter((id) => id !== leader) as [number, number];
-  const leaderClient = await RawClient.connect(brokers.get(leader)!.port);
+  const leaderClient = await RawClient.connect(broker(leader).port);
   for (let i = 0; i < 10; i++)
     expect(
       (
@@ -126,21 +89,21 @@ test('a consumer with client.rack reads from the in-sync follower in its rack, n
 
   // The leader sends a consumer of the follower's rack there, and keeps one of its own rack.
   await eventually(async () => {
-    const redirected = await fetchAs(brokers.get(leader)!, `r${follower}`, 0);
+    const redirected = await fetchAs(broker(leader), `r${follower}`, 0);
     expect(redirected).toMatchObject({ errorCode: 0, preferredReadReplica: follower, offsets: [] });
-  });
-  const local = await fetchAs(brokers.get(leader)!, `r${leader}`, 0);
+  }, WAIT);
+  const local = await fetchAs(broker(leader), `r${leader}`, 0);
   expect(local.preferredReadReplica).toBe(-1);
   expect(local.offsets.length).toBe(50);
   // A rack no replica is in: the leader.
-  expect((await fetchAs(brokers.get(leader)!, 'elsewhere', 0)).preferredReadReplica).toBe(-1);
+  expect((await fetchAs(broker(leader), 'elsewhere', 0)).preferredReadReplica).toBe(-1);
 
   // kcat (librdkafka follows preferredReadReplica) reads all 50 records from the follower.
-  const before = await metric(brokers.get(follower)!, 'sluice_cluster_follower_read_bytes_total');
+  const before = await metric(broker(follower), 'sluice_cluster_follower_read_bytes_total');
   const consumed = await kcat([
     '-C',
     '-b',
-    brokers.get(leader)!.bootstrap,
+    broker(leader).bootstrap,
     '-t',
     TOPIC,
     '-p',
@@ -156,32 +119,32 @@ test('a consumer with client.rack reads from the in-sync follower in its rack, n
   ]);
   expect(consumed.code, consumed.stderr).toBe(0);
   expect(consumed.stdout.trim().split('\n').map(Number)).toEqual(Array.from({ length: 50 }, (_, i) => i));
-  expect(await metric(brokers.get(follower)!, 'sluice_cluster_follower_read_bytes_total')).toBeGreaterThan(before);
+  expect(await metric(broker(follower), 'sluice_cluster_follower_read_bytes_total')).toBeGreaterThan(before);
 
   // The third replica stops (it stays in the ISR): acks=1 records reach the follower's log but
   // not the high watermark; the follower serves up to 50 only.
-  brokers.get(third)!.proc.kill('SIGSTOP');
+  cluster.pause(third);
   await new Promise((r) => setTimeout(r, 800)); // its parked fetch has been answered
-  const replicated = await metric(brokers.get(follower)!, 'sluice_cluster_replica_fetched_bytes_total');
+  const replicated = await metric(broker(follower), 'sluice_cluster_replica_fetched_bytes_total');
   expect((await produce(leaderClient, TOPIC, 0, ['past-hw-1', 'past-hw-2'], 1)).errorCode).toBe(0);
-  await eventually(async () => expect(await metric(brokers.get(follower)!, 'sluice_cluster_replica_fetched_bytes_total')).toBeGreaterThan(replicated));
+  await eventually(async () => expect(await metric(broker(follower), 'sluice_cluster_replica_fetched_bytes_total')).toBeGreaterThan(replicated), WAIT);
   // The leader's lag metrics see the stopped replica fall behind; the follower kept up.
-  const lag = (replica: number) => metric(brokers.get(leader)!, 'sluice_cluster_replica_lag_messages', { topic: TOPIC, replica: String(replica) });
-  await eventually(async () => expect(await lag(third)).toBeGreaterThanOrEqual(2));
-  await eventually(async () => expect(await lag(follower)).toBe(0));
-  expect(await metric(brokers.get(leader)!, 'sluice_cluster_follower_fetch_bytes_total', { replica: String(follower) })).toBeGreaterThan(0);
-  const bounded = await fetchAs(brokers.get(follower)!, `r${follower}`, 0);
+  const lag = (replica: number) => metric(broker(leader), 'sluice_cluster_replica_lag_messages', { topic: TOPIC, replica: String(replica) });
+  await eventually(async () => expect(await lag(third)).toBeGreaterThanOrEqual(2), WAIT);
+  await eventually(async () => expect(await lag(follower)).toBe(0), WAIT);
+  expect(await metric(broker(leader), 'sluice_cluster_follower_fetch_bytes_total', { replica: String(follower) })).toBeGreaterThan(0);
+  const bounded = await fetchAs(broker(follower), `r${follower}`, 0);
   expect(bounded.errorCode).toBe(0);
   expect(bounded.highWatermark).toBe(50);
   expect(Math.max(...bounded.offsets)).toBe(49);
-  const atHw = await fetchAs(brokers.get(follower)!, `r${follower}`, 50);
+  const atHw = await fetchAs(broker(follower), `r${follower}`, 50);
   expect(atHw).toMatchObject({ errorCode: 0, offsets: [] });
 
   // The third replica comes back: the high watermark passes the records, the follower serves them.
-  brokers.get(third)!.proc.kill('SIGCONT');
+  cluster.resume(third);
   await eventually(async () => {
-    const after = await fetchAs(brokers.get(follower)!, `r${follower}`, 50);
+    const after = await fetchAs(broker(follower), `r${follower}`, 50);
     expect(after).toMatchObject({ errorCode: 0, highWatermark: 52, offsets: [50, 51] });
-  });
+  }, WAIT);
   leaderClient.close();
 }, 120_000);

@@ -12,10 +12,11 @@ import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { alterUserScramCredentials, BrokerConnection, KafkaClient } from '../packages/client/src/index.ts';
-import { ApiKey, type MetadataResponse } from '@sluice/protocol';
+import { ApiKey } from '@sluice/protocol';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { type BrokerProcess, removeDir, startBroker } from './support/broker-process.ts';
-import { type EtcdServer, startEtcd } from './support/etcd-server.ts';
+import type { BrokerProcess } from './support/broker-process.ts';
+import { createTopic, partitionsOf, TestCluster, topicMetadata } from './support/cluster.ts';
+import { eventually } from './support/eventually.ts';
 import { RawClient } from './support/raw-client.ts';
 import { produce, readPartition } from './support/requests.ts';
 import { listenerPort, makeTestPki, type TestPki } from './support/tls-certs.ts';
@@ -23,37 +24,32 @@ import { listenerPort, makeTestPki, type TestPki } from './support/tls-certs.ts'
 const TOPIC = 'secured-replication';
 const BROKER_USER = 'broker';
 const BROKER_PASSWORD = 'broker-secret';
-let etcd: EtcdServer;
 let pki: TestPki;
-const brokers = new Map<number, BrokerProcess>();
+let cluster: TestCluster;
+const broker = (nodeId: number) => cluster.broker(nodeId);
+const WAIT = { timeoutMs: 15_000, intervalMs: 100 };
 
 beforeAll(async () => {
   pki = makeTestPki();
-  etcd = await startEtcd();
-  for (const nodeId of [1, 2, 3]) {
-    const broker = await startBroker({
-      overrides: {
-        'node.id': nodeId,
-        listeners: 'PLAINTEXT://127.0.0.1:0,INTERNAL://127.0.0.1:0',
-        'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,INTERNAL:SASL_SSL',
-        'inter.broker.listener.name': 'INTERNAL',
-        'sasl.enabled.mechanisms': 'SCRAM-SHA-512',
-        'sasl.mechanism.inter.broker.protocol': 'SCRAM-SHA-512',
-        'listener.name.internal.scram-sha-512.sasl.jaas.config': `org.apache.kafka.common.security.scram.ScramLoginModule required username="${BROKER_USER}" password="${BROKER_PASSWORD}";`,
-        'listener.name.internal.ssl.keystore.type': 'PEM',
-        'listener.name.internal.ssl.keystore.location': pki.serverPemFile,
-        'listener.name.internal.ssl.truststore.type': 'PEM',
-        'listener.name.internal.ssl.truststore.location': pki.caPem,
-        'sluice.metadata.etcd.endpoints': etcd.endpoint,
-        'sluice.metadata.etcd.prefix': '/interbroker',
-        'broker.session.timeout.ms': 3000,
-        'replica.lag.time.max.ms': 5000,
-      },
-    });
-    brokers.set(nodeId, broker);
-  }
+  cluster = await TestCluster.start({
+    prefix: '/interbroker',
+    overrides: {
+      listeners: 'PLAINTEXT://127.0.0.1:0,INTERNAL://127.0.0.1:0',
+      'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,INTERNAL:SASL_SSL',
+      'inter.broker.listener.name': 'INTERNAL',
+      'sasl.enabled.mechanisms': 'SCRAM-SHA-512',
+      'sasl.mechanism.inter.broker.protocol': 'SCRAM-SHA-512',
+      'listener.name.internal.scram-sha-512.sasl.jaas.config': `org.apache.kafka.common.security.scram.ScramLoginModule required username="${BROKER_USER}" password="${BROKER_PASSWORD}";`,
+      'listener.name.internal.ssl.keystore.type': 'PEM',
+      'listener.name.internal.ssl.keystore.location': pki.serverPemFile,
+      'listener.name.internal.ssl.truststore.type': 'PEM',
+      'listener.name.internal.ssl.truststore.location': pki.caPem,
+      'broker.session.timeout.ms': 3000,
+      'replica.lag.time.max.ms': 5000,
+    },
+  });
   // The brokers' own SCRAM user, created through broker 1: every broker reads it from etcd.
-  const admin = await KafkaClient.connect({ bootstrap: brokers.get(1)!.bootstrap });
+  const admin = await KafkaClient.connect({ bootstrap: broker(1).bootstrap });
   try {
     const results = await alterUserScramCredentials(admin, {
       upsertions: [{ user: BROKER_USER, mechanism: 'SCRAM-SHA-512', iterations: 4096, password: BROKER_PASSWORD }],
@@ -66,9 +62,7 @@ beforeAll(async () => {
 }, 40_000);
 
 afterAll(async () => {
-  for (const b of brokers.values()) await b.kill();
-  await etcd?.stop();
-  for (const b of brokers.values()) removeDir(b.dataDir);
+  await cluster?.stop();
   pki?.remove();
 });
 
@@ -80,34 +74,13 @@ interface PartitionView {
 }
 
 async function partitionView(broker: BrokerProcess): Promise<PartitionView> {
-  const client = await RawClient.connect(broker.port);
-  try {
-    const answer: MetadataResponse = await client.request(3, 12, {
-      topics: [{ name: TOPIC, topicId: '00000000000000000000000000000000' }],
-      allowAutoTopicCreation: false,
-      includeTopicAuthorizedOperations: false,
-    });
-    const p = answer.topics[0].partitions[0];
-    return { leader: p.leaderId, leaderEpoch: p.leaderEpoch ?? -1, isr: [...p.isrNodes].sort(), liveBrokers: answer.brokers.map((b) => b.nodeId).sort() };
-  } finally {
-    client.close();
-  }
-}
-
-async function eventually<T>(check: () => Promise<T>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const answer = await topicMetadata(broker, TOPIC);
+  const p = partitionsOf(answer)[0]!;
+  return { leader: p.leader, leaderEpoch: p.leaderEpoch, isr: p.isr, liveBrokers: answer.brokers.map((b) => b.nodeId).sort() };
 }
 
 test('@sluice/client reaches the SASL_SSL listener with TLS and SCRAM-SHA-512, and a wrong password is refused', async () => {
-  const port = listenerPort(brokers.get(2)!.output(), 'INTERNAL');
+  const port = listenerPort(broker(2).output(), 'INTERNAL');
   const tls = { ca: readFileSync(pki.caPem, 'utf8') };
   const conn = await BrokerConnection.open('127.0.0.1', port, {
     clientId: 'it',
@@ -134,7 +107,7 @@ test('@sluice/client reaches the SASL_SSL listener with TLS and SCRAM-SHA-512, a
 }, 20_000);
 
 test('the sluice CLI reaches the SASL_SSL listener with --command-config', async () => {
-  const port = listenerPort(brokers.get(3)!.output(), 'INTERNAL');
+  const port = listenerPort(broker(3).output(), 'INTERNAL');
   const config = join(pki.dir, 'client.properties');
   const run = (): Promise<{ code: number; stdout: string; stderr: string }> =>
     new Promise((done) => {
@@ -166,24 +139,18 @@ test('the sluice CLI reaches the SASL_SSL listener with --command-config', async
 }, 30_000);
 
 test('an RF=3 topic replicates over SASL_SSL: acks=-1 with min.insync.replicas=3, then a leader kill fails over', async () => {
-  const client = await RawClient.connect(brokers.get(1)!.port);
-  const created = await client.request(19, 7, {
-    topics: [{ name: TOPIC, numPartitions: 1, replicationFactor: 3, assignments: [], configs: [{ name: 'min.insync.replicas', value: '3' }] }],
-    timeoutMs: 10_000,
-    validateOnly: false,
-  });
-  client.close();
-  expect(created.topics[0]).toMatchObject({ errorCode: 0, replicationFactor: 3 });
+  const created = await createTopic(broker(1), { name: TOPIC, partitions: 1, replicationFactor: 3, configs: { 'min.insync.replicas': '3' } });
+  expect(created).toMatchObject({ errorCode: 0, replicationFactor: 3 });
   const before = await eventually(async () => {
-    const v = await partitionView(brokers.get(1)!);
+    const v = await partitionView(broker(1));
     expect(v.isr).toEqual([1, 2, 3]);
     expect(v.leader).toBeGreaterThan(0);
     return v;
-  });
+  }, WAIT);
   // acks=-1 with min.insync.replicas=3: answered only once both followers fetched the records
   // (over the SASL_SSL listener: there is no other between the brokers).
   const values = ['one', 'two', 'three'];
-  const leaderClient = await RawClient.connect(brokers.get(before.leader)!.port);
+  const leaderClient = await RawClient.connect(broker(before.leader).port);
   try {
     for (const v of values) expect((await produce(leaderClient, TOPIC, 0, [v], -1)).errorCode).toBe(0);
     const onLeader = await readPartition(leaderClient, TOPIC, 0);
@@ -192,22 +159,23 @@ test('an RF=3 topic replicates over SASL_SSL: acks=-1 with min.insync.replicas=3
   } finally {
     leaderClient.close();
   }
-  expect((await partitionView(brokers.get(before.leader)!)).isr).toEqual([1, 2, 3]);
+  expect((await partitionView(broker(before.leader))).isr).toEqual([1, 2, 3]);
 
-  await brokers.get(before.leader)!.kill();
+  await cluster.kill(before.leader);
   const survivors = [1, 2, 3].filter((id) => id !== before.leader);
   const after = await eventually(async () => {
-    const v = await partitionView(brokers.get(survivors[0])!);
+    const v = await partitionView(broker(survivors[0]));
     expect(v.liveBrokers).toEqual(survivors);
     expect(survivors).toContain(v.leader);
     expect(v.leaderEpoch).toBeGreaterThan(before.leaderEpoch);
     return v;
-  });
+  }, WAIT);
   // The new leader (a follower until now) holds every acknowledged record: its log is the old leader's.
-  const newLeader = await RawClient.connect(brokers.get(after.leader)!.port);
+  const newLeader = await RawClient.connect(broker(after.leader).port);
   try {
-    await eventually(async () =>
-      expect((await readPartition(newLeader, TOPIC, 0)).records.map((r) => [r.offset, r.value])).toEqual(values.map((v, i) => [i, v])),
+    await eventually(
+      async () => expect((await readPartition(newLeader, TOPIC, 0)).records.map((r) => [r.offset, r.value])).toEqual(values.map((v, i) => [i, v])),
+      WAIT,
     );
   } finally {
     newLeader.close();

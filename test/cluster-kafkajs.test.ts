@@ -4,60 +4,37 @@
 // reads every acknowledged record exactly once, in order per partition.
 
 import { Kafka, logLevel } from 'kafkajs';
-import type { MetadataResponse } from '@sluice/protocol';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { type BrokerProcess, removeDir, startBroker } from './support/broker-process.ts';
-import { type EtcdServer, startEtcd } from './support/etcd-server.ts';
-import { RawClient } from './support/raw-client.ts';
+import type { BrokerProcess } from './support/broker-process.ts';
+import { partitionViews, TestCluster } from './support/cluster.ts';
 
-let etcd: EtcdServer;
-const brokers = new Map<number, BrokerProcess>();
-const dataDirs: string[] = [];
+let cluster: TestCluster;
 
 beforeAll(async () => {
-  etcd = await startEtcd();
-  for (const nodeId of [1, 2, 3]) {
-    const b = await startBroker({
-      overrides: {
-        'node.id': nodeId,
-        'sluice.metadata.etcd.endpoints': etcd.endpoint,
-        'sluice.metadata.etcd.prefix': '/kafkajs',
-        'broker.session.timeout.ms': 3000,
-        'replica.lag.time.max.ms': 5000,
-        // The consumer group starts after a broker was killed: __consumer_offsets (created then)
-        // needs as many live brokers as its replication factor, as Kafka's.
-        'offsets.topic.replication.factor': 2,
-      },
-    });
-    brokers.set(nodeId, b);
-    dataDirs.push(b.dataDir);
-  }
+  cluster = await TestCluster.start({
+    prefix: '/kafkajs',
+    overrides: {
+      'broker.session.timeout.ms': 3000,
+      'replica.lag.time.max.ms': 5000,
+      // The consumer group starts after a broker was killed: __consumer_offsets (created then)
+      // needs as many live brokers as its replication factor, as Kafka's.
+      'offsets.topic.replication.factor': 2,
+    },
+  });
 }, 90_000);
 
 afterAll(async () => {
-  for (const b of brokers.values()) await b.kill();
-  await etcd?.stop();
-  for (const dir of dataDirs) removeDir(dir);
+  await cluster?.stop();
 });
 
 async function leaderOf(partition: number, via: BrokerProcess): Promise<number> {
-  const client = await RawClient.connect(via.port);
-  try {
-    const answer: MetadataResponse = await client.request(3, 12, {
-      topics: [{ name: 'orders', topicId: '00000000000000000000000000000000' }],
-      allowAutoTopicCreation: false,
-      includeTopicAuthorizedOperations: false,
-    });
-    return answer.topics[0].partitions.find((p) => p.partitionIndex === partition)!.leaderId;
-  } finally {
-    client.close();
-  }
+  return (await partitionViews(via, 'orders')).find((p) => p.partition === partition)!.leader;
 }
 
 test('an idempotent acks=all producer rides through a leader kill; a consumer group reads every record once, in order', async () => {
   const kafka = new Kafka({
     clientId: 'cluster-test',
-    brokers: [...brokers.values()].map((b) => b.bootstrap),
+    brokers: cluster.bootstrap(),
     logLevel: logLevel.NOTHING,
     retry: { retries: 15, initialRetryTime: 200, maxRetryTime: 2000 },
   });
@@ -85,12 +62,12 @@ test('an idempotent acks=all producer rides through a leader kill; a consumer gr
     sent.get(partition)!.push(value);
   };
   for (let i = 0; i < 60; i++) await send(i);
-  const victim = await leaderOf(0, brokers.get(1)!);
-  await brokers.get(victim)!.kill();
+  const victim = await leaderOf(0, cluster.broker(1));
+  await cluster.kill(victim);
   for (let i = 60; i < 120; i++) await send(i);
   await producer.disconnect();
 
-  const survivor = [...brokers.entries()].find(([id]) => id !== victim)![1];
+  const survivor = cluster.broker(cluster.nodeIds.find((id) => id !== victim)!);
   expect(await leaderOf(0, survivor)).not.toBe(victim);
 
   const consumer = kafka.consumer({ groupId: 'readers', sessionTimeout: 10_000, rebalanceTimeout: 10_000 });

@@ -7,19 +7,20 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { type BrokerProcess, removeDir, startBroker, tempDataDir } from './support/broker-process.ts';
-import { type EtcdServer, startEtcd } from './support/etcd-server.ts';
+import { TestCluster } from './support/cluster.ts';
 
-let etcd: EtcdServer;
+/** etcd alone: the single node joins it as broker 1 half way through the test. */
+let cluster: TestCluster;
 let broker: BrokerProcess | null = null;
 const dataDir = tempDataDir('sluice-migration-');
 
 beforeAll(async () => {
-  etcd = await startEtcd();
+  cluster = await TestCluster.start({ prefix: '/migration', brokers: 0 });
 }, 60_000);
 
 afterAll(async () => {
   await broker?.kill();
-  await etcd?.stop();
+  await cluster?.stop();
   removeDir(dataDir);
 });
 
@@ -55,16 +56,7 @@ test("a single node's committed offsets survive its move into cluster mode", asy
   const port = broker.port;
   expect(await broker.stop()).toBe(0);
 
-  broker = await startBroker({
-    dataDir,
-    port,
-    overrides: {
-      'offsets.topic.num.partitions': 3,
-      'node.id': 1,
-      'sluice.metadata.etcd.endpoints': etcd.endpoint,
-      'sluice.metadata.etcd.prefix': '/migration',
-    },
-  });
+  broker = await cluster.add(1, { 'offsets.topic.num.partitions': 3 }, { dataDir, port });
   kafka = client();
   const after = kafka.admin();
   await after.connect();

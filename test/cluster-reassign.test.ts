@@ -10,48 +10,33 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import type { MetadataResponse } from '@sluice/protocol';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { type BrokerProcess, removeDir, startBroker, tempDataDir } from './support/broker-process.ts';
-import { type EtcdServer, startEtcd } from './support/etcd-server.ts';
+import { removeDir, tempDataDir } from './support/broker-process.ts';
+import { partitionViews, TestCluster } from './support/cluster.ts';
+import { eventually } from './support/eventually.ts';
 import { KAFKA_TOOL, kafkaToolsLibs, runKafkaTool } from './support/kafka-tools.ts';
 import { RawClient } from './support/raw-client.ts';
 import { readPartition } from './support/requests.ts';
 
-let etcd: EtcdServer;
 let libs: string;
 let workDir: string;
-const brokers = new Map<number, BrokerProcess>();
-const dataDirs: string[] = [];
-
-const overrides = (nodeId: number) => ({
-  'node.id': nodeId,
-  'sluice.metadata.etcd.endpoints': etcd.endpoint,
-  'sluice.metadata.etcd.prefix': '/reassign',
-  'broker.session.timeout.ms': 3000,
-  'replica.lag.time.max.ms': 5000,
-});
+let cluster: TestCluster;
+const broker = (nodeId: number) => cluster.broker(nodeId);
+const WAIT = { timeoutMs: 30_000, intervalMs: 300 };
 
 beforeAll(async () => {
   libs = kafkaToolsLibs();
   workDir = tempDataDir('sluice-reassign-');
-  etcd = await startEtcd();
-  for (const nodeId of [1, 2, 3]) {
-    const b = await startBroker({ overrides: overrides(nodeId) });
-    brokers.set(nodeId, b);
-    dataDirs.push(b.dataDir);
-  }
+  cluster = await TestCluster.start({ prefix: '/reassign', overrides: { 'broker.session.timeout.ms': 3000, 'replica.lag.time.max.ms': 5000 } });
 }, 120_000);
 
 afterAll(async () => {
-  for (const b of brokers.values()) await b.kill();
-  await etcd?.stop();
-  for (const dir of dataDirs) removeDir(dir);
+  await cluster?.stop();
   if (workDir) removeDir(workDir);
 });
 
 async function tool(mainClass: string, args: readonly string[]): Promise<string> {
-  const r = await runKafkaTool(libs, mainClass, ['--bootstrap-server', brokers.get(1)!.bootstrap, ...args], { timeoutMs: 90_000 });
+  const r = await runKafkaTool(libs, mainClass, ['--bootstrap-server', broker(1).bootstrap, ...args], { timeoutMs: 90_000 });
   expect(r.code, `${args.join(' ')}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(0);
   return r.stdout;
 }
@@ -63,19 +48,7 @@ interface PartitionRow {
 }
 
 async function metadata(topic: string): Promise<PartitionRow[]> {
-  const client = await RawClient.connect(brokers.get(1)!.port);
-  try {
-    const answer: MetadataResponse = await client.request(3, 12, {
-      topics: [{ name: topic, topicId: '00000000000000000000000000000000' }],
-      allowAutoTopicCreation: false,
-      includeTopicAuthorizedOperations: false,
-    });
-    return [...answer.topics[0].partitions]
-      .sort((a, b) => a.partitionIndex - b.partitionIndex)
-      .map((p) => ({ leader: p.leaderId, replicas: [...p.replicaNodes], isr: [...p.isrNodes].sort() }));
-  } finally {
-    client.close();
-  }
+  return (await partitionViews(broker(1), topic)).map((p) => ({ leader: p.leader, replicas: p.replicas, isr: p.isr }));
 }
 
 /** kafka-topics --describe: per partition, Leader / Replicas / Isr as the tool prints them. */
@@ -91,22 +64,10 @@ async function describeWithTool(topic: string): Promise<PartitionRow[]> {
   return rows;
 }
 
-async function eventually<T>(check: () => Promise<T>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  }
-}
-
 test('kafka-topics describes replicas and ISR; kafka-reassign-partitions moves a partition to a new broker under load, nothing lost', async () => {
   const kafka = new Kafka({
     clientId: 'reassign-test',
-    brokers: [...brokers.values()].map((b) => b.bootstrap),
+    brokers: cluster.bootstrap(),
     logLevel: logLevel.NOTHING,
     retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1000 },
   });
@@ -124,12 +85,10 @@ test('kafka-topics describes replicas and ISR; kafka-reassign-partitions moves a
     for (const r of rows) expect(r.isr).toEqual([...r.replicas].sort());
     expect(await describeWithTool('moving')).toEqual(rows);
     return rows;
-  });
+  }, WAIT);
 
   // A fourth broker joins; partition 0 moves onto it, away from its current leader.
-  const fourth = await startBroker({ overrides: overrides(4) });
-  brokers.set(4, fourth);
-  dataDirs.push(fourth.dataDir);
+  const fourth = await cluster.add(4);
   const kept = before[0].replicas.find((id) => id !== before[0].leader)!;
   const target = [4, kept];
 
@@ -148,18 +107,21 @@ test('kafka-topics describes replicas and ISR; kafka-reassign-partitions moves a
       }
     }
   })();
-  await eventually(async () => expect(acknowledged.length).toBeGreaterThan(500));
+  await eventually(async () => expect(acknowledged.length).toBeGreaterThan(500), WAIT);
 
   const plan = join(workDir, 'plan.json');
   writeFileSync(plan, JSON.stringify({ version: 1, partitions: [{ topic: 'moving', partition: 0, replicas: target, log_dirs: ['any', 'any'] }] }));
   const executed = await tool(KAFKA_TOOL.reassignPartitions, ['--execute', '--reassignment-json-file', plan]);
   expect(executed).toContain('Successfully started partition reassignment');
-  await eventually(async () => {
-    const verified = await tool(KAFKA_TOOL.reassignPartitions, ['--verify', '--preserve-throttles', '--reassignment-json-file', plan]);
-    expect(verified).toContain('Reassignment of partition moving-0 is completed');
-  }, 60_000);
+  await eventually(
+    async () => {
+      const verified = await tool(KAFKA_TOOL.reassignPartitions, ['--verify', '--preserve-throttles', '--reassignment-json-file', plan]);
+      expect(verified).toContain('Reassignment of partition moving-0 is completed');
+    },
+    { ...WAIT, timeoutMs: 60_000 },
+  );
   const afterMove = acknowledged.length;
-  await eventually(async () => expect(acknowledged.length).toBeGreaterThan(afterMove + 200));
+  await eventually(async () => expect(acknowledged.length).toBeGreaterThan(afterMove + 200), WAIT);
   producing = false;
   await load;
   await producer.disconnect();
@@ -170,7 +132,7 @@ test('kafka-topics describes replicas and ISR; kafka-reassign-partitions moves a
     expect(rows[0]).toEqual({ leader: 4, replicas: target, isr: [...target].sort() });
     expect(await describeWithTool('moving')).toEqual(rows);
     return rows;
-  });
+  }, WAIT);
   expect(after[1]).toEqual(before[1]);
 
   // Every acknowledged record is there once and in order (read from the new leader).
@@ -186,7 +148,7 @@ test('kafka-topics describes replicas and ISR; kafka-reassign-partitions moves a
   const reordered = [kept, 4];
   writeFileSync(plan, JSON.stringify({ version: 1, partitions: [{ topic: 'moving', partition: 0, replicas: reordered, log_dirs: ['any', 'any'] }] }));
   await tool(KAFKA_TOOL.reassignPartitions, ['--execute', '--reassignment-json-file', plan]);
-  await eventually(async () => expect((await metadata('moving'))[0]).toEqual({ leader: 4, replicas: reordered, isr: [...reordered].sort() }));
+  await eventually(async () => expect((await metadata('moving'))[0]).toEqual({ leader: 4, replicas: reordered, isr: [...reordered].sort() }), WAIT);
   const elected = await tool(KAFKA_TOOL.leaderElection, ['--election-type', 'PREFERRED', '--topic', 'moving', '--partition', '0']);
   expect(elected).toContain('Successfully completed leader election (PREFERRED) for partitions moving-0');
   expect((await metadata('moving'))[0]).toEqual({ leader: kept, replicas: reordered, isr: [...reordered].sort() });
@@ -199,7 +161,7 @@ test('decommissioning a broker: kafka-reassign-partitions moves everything off i
   const leaving = 3;
   const kafka = new Kafka({
     clientId: 'decommission-test',
-    brokers: [brokers.get(1)!.bootstrap],
+    brokers: [broker(1).bootstrap],
     logLevel: logLevel.NOTHING,
     retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1000 },
   });
@@ -209,14 +171,14 @@ test('decommissioning a broker: kafka-reassign-partitions moves everything off i
   await admin.disconnect();
   await eventually(async () => {
     for (const r of await metadata('leaving')) expect(r.isr).toEqual([...r.replicas].sort());
-  });
+  }, WAIT);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const values = Array.from({ length: 200 }, (_, i) => `d-${i}`);
   for (const partition of [0, 1]) await producer.send({ topic: 'leaving', acks: -1, messages: values.map((value) => ({ partition, value })) });
   await producer.disconnect();
   const hosted = (await metadata('moving')).some((r) => r.replicas.includes(leaving)) ? ['moving', 'leaving'] : ['leaving'];
-  const dirsOf = () => readdirSync(brokers.get(leaving)!.dataDir).filter((d) => hosted.some((t) => d.startsWith(`${t}-`)));
+  const dirsOf = () => readdirSync(broker(leaving).dataDir).filter((d) => hosted.some((t) => d.startsWith(`${t}-`)));
   expect(dirsOf().length).toBeGreaterThan(0);
 
   // --generate proposes a placement on the remaining brokers; --execute runs it; --verify waits.
@@ -227,17 +189,20 @@ test('decommissioning a broker: kafka-reassign-partitions moves everything off i
   const plan = join(workDir, 'decommission.json');
   writeFileSync(plan, proposal);
   expect(await tool(KAFKA_TOOL.reassignPartitions, ['--execute', '--reassignment-json-file', plan])).toContain('Successfully started partition reassignment');
-  await eventually(async () => {
-    const verified = await tool(KAFKA_TOOL.reassignPartitions, ['--verify', '--reassignment-json-file', plan]);
-    expect(verified).not.toContain('is still in progress');
-  }, 60_000);
+  await eventually(
+    async () => {
+      const verified = await tool(KAFKA_TOOL.reassignPartitions, ['--verify', '--reassignment-json-file', plan]);
+      expect(verified).not.toContain('is still in progress');
+    },
+    { ...WAIT, timeoutMs: 60_000 },
+  );
 
   // Broker 3 replicates nothing; its partition directories are gone; the records are all there.
   for (const topic of hosted) for (const r of await metadata(topic)) expect(r.replicas).not.toContain(leaving);
-  await eventually(async () => expect(dirsOf()).toEqual([]));
+  await eventually(async () => expect(dirsOf()).toEqual([]), WAIT);
   for (const partition of [0, 1]) {
     const leader = (await metadata('leaving'))[partition]!.leader;
-    const client = await RawClient.connect(brokers.get(leader)!.port);
+    const client = await RawClient.connect(broker(leader).port);
     expect((await readPartition(client, 'leaving', partition)).records.map((r) => r.value)).toEqual(values);
     client.close();
   }

@@ -5,54 +5,49 @@
 // refused at the others — each answering from its own mirror of etcd, nothing forwarded.
 
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { type BrokerProcess, removeDir, startBroker } from './support/broker-process.ts';
-import { type EtcdServer, startEtcd } from './support/etcd-server.ts';
+import { TestCluster } from './support/cluster.ts';
+import { eventually } from './support/eventually.ts';
 import { KAFKA_TOOL, kafkaToolsLibs, runKafkaTool } from './support/kafka-tools.ts';
 import { kcat, requireKcat } from './support/kcat.ts';
 
 const TOPIC = 'secured';
 const RECORDS = ['one', 'two', 'three'];
 
-let etcd: EtcdServer;
 let libs: string;
-const brokers: BrokerProcess[] = [];
+let cluster: TestCluster;
+/** Broker `index`, 0-based as the tests count them (its node id is index + 1). */
+const broker = (index: number) => cluster.broker(index + 1);
 const sasl: string[] = [];
 
 beforeAll(async () => {
   requireKcat();
   libs = kafkaToolsLibs();
-  etcd = await startEtcd();
-  for (const nodeId of [1, 2, 3]) {
-    const b = await startBroker({
-      overrides: {
-        'node.id': nodeId,
-        listeners: 'PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0',
-        'sasl.enabled.mechanisms': 'SCRAM-SHA-512',
-        'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
-        'super.users': 'User:ANONYMOUS',
-        'sluice.metadata.etcd.endpoints': etcd.endpoint,
-        'sluice.metadata.etcd.prefix': '/security',
-        'broker.session.timeout.ms': 3000,
-      },
-    });
-    brokers.push(b);
+  cluster = await TestCluster.start({
+    prefix: '/security',
+    overrides: {
+      listeners: 'PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0',
+      'sasl.enabled.mechanisms': 'SCRAM-SHA-512',
+      'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+      'super.users': 'User:ANONYMOUS',
+      'broker.session.timeout.ms': 3000,
+    },
+  });
+  for (const b of cluster.all()) {
     const port = /SASL_PLAINTEXT:\/\/[^:]+:(\d+)/.exec(b.output())?.[1];
     if (port === undefined) throw new Error(`no SASL listener in:\n${b.output()}`);
     sasl.push(`127.0.0.1:${port}`);
   }
-  const created = await kcat(['-b', brokers[0].bootstrap, '-P', '-t', TOPIC], `${RECORDS.join('\n')}\n`, 30_000);
+  const created = await kcat(['-b', broker(0).bootstrap, '-P', '-t', TOPIC], `${RECORDS.join('\n')}\n`, 30_000);
   expect(created.code, created.stderr).toBe(0);
 }, 90_000);
 
 afterAll(async () => {
-  for (const b of brokers) await b.kill();
-  await etcd?.stop();
-  for (const b of brokers) removeDir(b.dataDir);
+  await cluster?.stop();
 });
 
 /** One of Kafka's tools through broker `index` (0-based) over PLAINTEXT; fails with its output unless it exits 0. */
 async function tool(index: number, mainClass: string, args: string[]): Promise<string> {
-  const r = await runKafkaTool(libs, mainClass, ['--bootstrap-server', brokers[index].bootstrap, ...args], { timeoutMs: 60_000 });
+  const r = await runKafkaTool(libs, mainClass, ['--bootstrap-server', broker(index).bootstrap, ...args], { timeoutMs: 60_000 });
   expect(r.code, `${mainClass} ${args.join(' ')}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(0);
   return r.stdout;
 }
@@ -76,14 +71,16 @@ async function topicAsErin(index: number, password?: string): Promise<string> {
   return `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
 }
 
-/** Polls `probe` until `done` holds (the other brokers' watches deliver within milliseconds; kcat takes longer). */
-async function eventually(probe: () => Promise<string>, done: (answer: string) => boolean, ms = 10_000): Promise<string> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const answer = await probe();
-    if (done(answer) || Date.now() > deadline) return answer;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+/** Polls `probe` until `done` holds (the other brokers' watches deliver within milliseconds; kcat takes longer); its last answer. */
+async function untilAnswer(probe: () => Promise<string>, done: (answer: string) => boolean): Promise<string> {
+  return eventually(
+    async () => {
+      const answer = await probe();
+      expect(done(answer), answer).toBe(true);
+      return answer;
+    },
+    { timeoutMs: 10_000, intervalMs: 200 },
+  );
 }
 
 const authorized = (answer: string) => answer.includes(`topic "${TOPIC}" with 1 partitions`);
@@ -101,11 +98,11 @@ test('a SCRAM user and an ACL created through broker 1: authenticated and author
   ]);
   expect(created).toContain('Completed updating config for user erin.');
   // Authenticated at broker 2 (the user exists there), but no ACL yet: the topic is refused.
-  expect(await eventually(() => topicAsErin(1), refused)).toMatch(/Topic authorization failed/);
+  expect(await untilAnswer(() => topicAsErin(1), refused)).toMatch(/Topic authorization failed/);
   expect(await topicAsErin(2, 'not-her-password')).toMatch(/Authentication failed/);
 
   await tool(0, KAFKA_TOOL.acls, ['--add', '--allow-principal', 'User:erin', '--operation', 'Read', '--topic', TOPIC]);
-  for (const index of [1, 2]) expect(await eventually(() => topicAsErin(index), authorized)).toContain(`topic "${TOPIC}" with 1 partitions`);
+  for (const index of [1, 2]) expect(await untilAnswer(() => topicAsErin(index), authorized)).toContain(`topic "${TOPIC}" with 1 partitions`);
   // Reading is authorized wherever the partition's leader is.
   const read = await kcat([...asErin(2), '-C', '-t', TOPIC, '-e', '-q', '-f', '%s\n'], undefined, 30_000);
   expect(read.code, read.stderr).toBe(0);
@@ -117,12 +114,12 @@ test('a SCRAM user and an ACL created through broker 1: authenticated and author
 
 test('the ACL deleted through broker 2 is refused on broker 1', async () => {
   await tool(1, KAFKA_TOOL.acls, ['--remove', '--force', '--allow-principal', 'User:erin', '--operation', 'Read', '--topic', TOPIC]);
-  expect(await eventually(() => topicAsErin(0), refused)).toMatch(/Topic authorization failed/);
+  expect(await untilAnswer(() => topicAsErin(0), refused)).toMatch(/Topic authorization failed/);
 }, 60_000);
 
 test('a quota set through broker 3 is described by broker 1', async () => {
   await tool(2, KAFKA_TOOL.configs, ['--alter', '--entity-type', 'users', '--entity-name', 'erin', '--add-config', 'producer_byte_rate=1048576']);
-  const described = await eventually(
+  const described = await untilAnswer(
     () => tool(0, KAFKA_TOOL.configs, ['--describe', '--entity-type', 'users', '--entity-name', 'erin']),
     (answer) => answer.includes('producer_byte_rate=1048576.0'),
   );

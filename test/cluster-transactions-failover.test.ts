@@ -14,56 +14,33 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { type ClientCommand, consumedRecords, ensureJavaClient, runClientOk } from './clients/support.ts';
-import { type BrokerProcess, removeDir, startBroker } from './support/broker-process.ts';
-import { type EtcdServer, startEtcd } from './support/etcd-server.ts';
+import type { BrokerProcess } from './support/broker-process.ts';
+import { partitionViews, TestCluster } from './support/cluster.ts';
+import { eventually } from './support/eventually.ts';
 import { RawClient } from './support/raw-client.ts';
 
 const TOPIC = 'flow';
 const TRANSACTIONAL_ID = 'flow-writer';
 let java: ClientCommand;
-let etcd: EtcdServer;
-const brokers = new Map<number, BrokerProcess>();
-const dataDirs: string[] = [];
-
-function overrides(nodeId: number): Record<string, string | number> {
-  return {
-    'node.id': nodeId,
-    'sluice.metadata.etcd.endpoints': etcd.endpoint,
-    'sluice.metadata.etcd.prefix': '/txn-failover',
-    'broker.session.timeout.ms': 3000,
-    'replica.lag.time.max.ms': 5000,
-    'transaction.state.log.num.partitions': 5,
-    'offsets.topic.num.partitions': 5,
-  };
-}
+let cluster: TestCluster;
+const WAIT = { timeoutMs: 40_000, intervalMs: 200 };
 
 beforeAll(async () => {
   java = ensureJavaClient();
-  etcd = await startEtcd();
-  for (const nodeId of [1, 2, 3]) {
-    const b = await startBroker({ overrides: overrides(nodeId) });
-    brokers.set(nodeId, b);
-    dataDirs.push(b.dataDir);
-  }
+  cluster = await TestCluster.start({
+    prefix: '/txn-failover',
+    overrides: {
+      'broker.session.timeout.ms': 3000,
+      'replica.lag.time.max.ms': 5000,
+      'transaction.state.log.num.partitions': 5,
+      'offsets.topic.num.partitions': 5,
+    },
+  });
 }, 600_000);
 
 afterAll(async () => {
-  for (const b of brokers.values()) await b.kill();
-  await etcd?.stop();
-  for (const dir of dataDirs) removeDir(dir);
+  await cluster?.stop();
 });
-
-async function eventually<T>(check: () => Promise<T>, ms = 40_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
 
 /** FindCoordinator (v3, key type 1) asked of `via`. */
 async function transactionCoordinator(via: BrokerProcess): Promise<number> {
@@ -80,38 +57,23 @@ async function transactionCoordinator(via: BrokerProcess): Promise<number> {
 /** Every live broker names the same coordinator, a live one; returns it. */
 async function agreedCoordinator(): Promise<number> {
   return eventually(async () => {
-    const answers = await Promise.all([...brokers.values()].map((b) => transactionCoordinator(b)));
+    const answers = await Promise.all(cluster.live().map((b) => transactionCoordinator(b)));
     expect(new Set(answers).size).toBe(1);
-    expect(brokers.has(answers[0])).toBe(true);
+    expect(cluster.isLive(answers[0])).toBe(true);
     return answers[0];
-  });
-}
-
-/** The ISR of every partition of `topic`, as `via` sees it. */
-async function isrs(via: BrokerProcess, topic: string): Promise<number[][]> {
-  const client = await RawClient.connect(via.port);
-  try {
-    const answer = await client.request(3, 12, {
-      topics: [{ name: topic, topicId: '00000000000000000000000000000000' }],
-      allowAutoTopicCreation: false,
-      includeTopicAuthorizedOperations: false,
-    });
-    return answer.topics[0].partitions.map((p: { isrNodes: number[] }) => p.isrNodes);
-  } finally {
-    client.close();
-  }
+  }, WAIT);
 }
 
 /** Restarts a stopped broker on its data dir and port; resolves once it is back in every ISR. */
-async function restart(nodeId: number, old: BrokerProcess): Promise<void> {
-  brokers.set(nodeId, await startBroker({ dataDir: old.dataDir, port: old.port, overrides: overrides(nodeId) }));
+async function restart(nodeId: number): Promise<void> {
+  const restarted = await cluster.restart(nodeId);
   await eventually(async () => {
-    for (const topic of [TOPIC, '__transaction_state']) for (const isr of await isrs(old, topic)) expect(isr).toHaveLength(3);
-  });
+    for (const topic of [TOPIC, '__transaction_state']) for (const p of await partitionViews(restarted, topic)) expect(p.isr).toHaveLength(3);
+  }, WAIT);
 }
 
 test('a transactional producer rides out kill -9 and a graceful stop of its coordinator; read_committed sees each committed transaction once', async () => {
-  const kafka = new Kafka({ clientId: 'txn-failover', brokers: [...brokers.values()].map((b) => b.bootstrap), logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ clientId: 'txn-failover', brokers: cluster.bootstrap(), logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({
@@ -121,7 +83,7 @@ test('a transactional producer rides out kill -9 and a graceful stop of its coor
   await admin.disconnect();
 
   const stopFile = join(tmpdir(), `sluice-txn-loop-${process.pid}-${Date.now()}`);
-  const proc = spawn(java.command, [...java.args, 'txn-loop', [...brokers.values()].map((b) => b.bootstrap).join(','), TOPIC, TRANSACTIONAL_ID, stopFile], {
+  const proc = spawn(java.command, [...java.args, 'txn-loop', cluster.bootstrap().join(','), TOPIC, TRANSACTIONAL_ID, stopFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -136,32 +98,31 @@ test('a transactional producer rides out kill -9 and a graceful stop of its coor
       .map((l) => JSON.parse(l) as { event: string; txn?: number; error?: string });
   const committed = () => events().filter((e) => e.event === 'committed').length;
   const moreCommitted = async (than: number, by = 5) =>
-    eventually(async () => {
-      expect(proc.exitCode, stderr).toBeNull();
-      expect(committed()).toBeGreaterThanOrEqual(than + by);
-    }, 60_000);
+    eventually(
+      async () => {
+        expect(proc.exitCode, stderr).toBeNull();
+        expect(committed()).toBeGreaterThanOrEqual(than + by);
+      },
+      { ...WAIT, timeoutMs: 60_000 },
+    );
 
   try {
     await moreCommitted(0);
     // 1. SIGKILL the coordinator's broker; the producer finds the new one (another broker).
     const first = await agreedCoordinator();
-    const killed = brokers.get(first)!;
     const before = committed();
-    await killed.kill();
-    brokers.delete(first);
+    await cluster.kill(first);
     await moreCommitted(before);
     expect(await agreedCoordinator()).not.toBe(first);
-    await restart(first, killed);
+    await restart(first);
 
     // 2. SIGTERM (controlled shutdown) the broker coordinating now.
     const second = await agreedCoordinator();
-    const stopped = brokers.get(second)!;
     const beforeStop = committed();
-    expect(await stopped.stop()).toBe(0);
-    brokers.delete(second);
+    expect(await cluster.stopBroker(second)).toBe(0);
     await moreCommitted(beforeStop);
     expect(await agreedCoordinator()).not.toBe(second);
-    await restart(second, stopped);
+    await restart(second);
     await moreCommitted(committed(), 2);
   } finally {
     writeFileSync(stopFile, '');
@@ -177,7 +138,7 @@ test('a transactional producer rides out kill -9 and a graceful stop of its coor
 
   const read = await runClientOk(java, [
     'consume',
-    [...brokers.values()].map((b) => b.bootstrap).join(','),
+    cluster.bootstrap().join(','),
     TOPIC,
     'flow-audit',
     String(committedTxns.length * 5),

@@ -10,72 +10,37 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import type { MetadataResponse } from '@sluice/protocol';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { type BrokerProcess, removeDir, startBroker } from './support/broker-process.ts';
-import { type EtcdServer, startEtcd } from './support/etcd-server.ts';
+import { TestCluster, topicMetadata } from './support/cluster.ts';
+import { eventually } from './support/eventually.ts';
 import { RawClient } from './support/raw-client.ts';
 import { fetchRequest } from './support/requests.ts';
 
 const SLUICE_BIN = join(import.meta.dirname, '..', 'packages', 'cli', 'bin', 'sluice.js');
-let etcd: EtcdServer;
-const brokers = new Map<number, BrokerProcess>();
-const dataDirs: string[] = [];
+let cluster: TestCluster;
+const broker = (nodeId: number) => cluster.broker(nodeId);
+const WAIT = { timeoutMs: 30_000, intervalMs: 200 };
 
 beforeAll(async () => {
-  etcd = await startEtcd();
-  for (const nodeId of [1, 2, 3]) {
-    const b = await startBroker({
-      overrides: {
-        'node.id': nodeId,
-        'sluice.metadata.etcd.endpoints': etcd.endpoint,
-        'sluice.metadata.etcd.prefix': '/transactions',
-        'broker.session.timeout.ms': 3000,
-        'replica.lag.time.max.ms': 5000,
-        // The consumer group starts after the kill (two brokers live).
-        'offsets.topic.replication.factor': 2,
-      },
-    });
-    brokers.set(nodeId, b);
-    dataDirs.push(b.dataDir);
-  }
+  cluster = await TestCluster.start({
+    prefix: '/transactions',
+    overrides: {
+      'broker.session.timeout.ms': 3000,
+      'replica.lag.time.max.ms': 5000,
+      // The consumer group starts after the kill (two brokers live).
+      'offsets.topic.replication.factor': 2,
+    },
+  });
 }, 90_000);
 
 afterAll(async () => {
-  for (const b of brokers.values()) await b.kill();
-  await etcd?.stop();
-  for (const dir of dataDirs) removeDir(dir);
+  await cluster?.stop();
 });
-
-async function metadata(via: BrokerProcess): Promise<MetadataResponse> {
-  const client = await RawClient.connect(via.port);
-  try {
-    return await client.request(3, 12, {
-      topics: [{ name: 'ledger', topicId: '00000000000000000000000000000000' }],
-      allowAutoTopicCreation: false,
-      includeTopicAuthorizedOperations: false,
-    });
-  } finally {
-    client.close();
-  }
-}
-
-async function eventually<T>(check: () => Promise<T>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
 
 test('COMMIT and ABORT markers reach the followers: after a leader kill the new leader serves read_committed correctly', async () => {
   const kafka = new Kafka({
     clientId: 'txn-cluster-test',
-    brokers: [...brokers.values()].map((b) => b.bootstrap),
+    brokers: cluster.bootstrap(),
     logLevel: logLevel.NOTHING,
     retry: { retries: 20, initialRetryTime: 200, maxRetryTime: 2000 },
   });
@@ -85,11 +50,11 @@ test('COMMIT and ABORT markers reach the followers: after a leader kill the new 
   await admin.disconnect();
   // The partition the controller leads (leaders are spread over the three brokers).
   const { partition, controller } = await eventually(async () => {
-    const answer = await metadata(brokers.get(1)!);
+    const answer = await topicMetadata(broker(1), 'ledger');
     const led = answer.topics[0].partitions.find((p) => p.leaderId === answer.controllerId);
     expect(led?.isrNodes).toHaveLength(3);
     return { partition: led!.partitionIndex, controller: answer.controllerId! };
-  });
+  }, WAIT);
 
   const producer = kafka.producer({ transactionalId: 'ledger-writer', idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
@@ -105,26 +70,25 @@ test('COMMIT and ABORT markers reach the followers: after a leader kill the new 
   await producer.disconnect();
   // 3 + marker + 2 + marker + 2 + marker: every replica has all 10 offsets.
   await eventually(async () => {
-    const p = (await metadata(brokers.get(1)!)).topics[0].partitions.find((x) => x.partitionIndex === partition)!;
+    const p = (await topicMetadata(broker(1), 'ledger')).topics[0].partitions.find((x) => x.partitionIndex === partition)!;
     expect(p.isrNodes).toHaveLength(3);
-  });
+  }, WAIT);
   // Give the followers a fetch round for the last marker (the high watermark needs it too).
-  const leaderClient = await RawClient.connect(brokers.get(controller)!.port);
+  const leaderClient = await RawClient.connect(broker(controller).port);
   await eventually(async () => {
     const answer = await leaderClient.request(1, 11, { ...fetchRequest('ledger', partition, 0), isolationLevel: 1 });
     expect(Number(answer.responses[0].partitions[0].highWatermark)).toBe(10);
-  });
+  }, WAIT);
   leaderClient.close();
 
-  await brokers.get(controller)!.kill();
-  brokers.delete(controller);
-  const survivor = [...brokers.values()][0];
+  await cluster.kill(controller);
+  const survivor = cluster.live()[0]!;
   const newLeader = await eventually(async () => {
-    const p = (await metadata(survivor)).topics[0].partitions.find((x) => x.partitionIndex === partition)!;
+    const p = (await topicMetadata(survivor, 'ledger')).topics[0].partitions.find((x) => x.partitionIndex === partition)!;
     expect(p.leaderId).not.toBe(controller);
-    expect(brokers.has(p.leaderId)).toBe(true);
+    expect(cluster.isLive(p.leaderId)).toBe(true);
     return p.leaderId;
-  });
+  }, WAIT);
   // `sluice cluster status` names the two live brokers and every ledger partition as
   // under-replicated (the killed broker left their ISR).
   const status = await eventually(async () => {
@@ -132,18 +96,18 @@ test('COMMIT and ABORT markers reach the followers: after a leader kill the new 
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.match(/^ledger\s+\d+\s+\d+\s+[\d,]+\s+[\d,]+\s+under-replicated$/gm)).toHaveLength(3);
     return r.stdout;
-  });
-  expect(status).toMatch(new RegExp(`^Brokers: ${[...brokers.keys()].sort().join(', ')}$`, 'm'));
+  }, WAIT);
+  expect(status).toMatch(new RegExp(`^Brokers: ${cluster.liveIds.join(', ')}$`, 'm'));
   expect(status).toMatch(/offline: 0$/m);
 
-  const client = await RawClient.connect(brokers.get(newLeader)!.port);
+  const client = await RawClient.connect(broker(newLeader).port);
   const answer = await eventually(async () => {
     const a = await client.request(1, 11, { ...fetchRequest('ledger', partition, 0), isolationLevel: 1 });
     const p = a.responses[0].partitions[0];
     expect(p.errorCode).toBe(0);
     expect(Number(p.highWatermark)).toBe(10);
     return p;
-  });
+  }, WAIT);
   client.close();
   // No transaction left open on the new leader, and the abort is there for read_committed.
   expect(Number(answer.lastStableOffset)).toBe(10);
@@ -158,7 +122,7 @@ test('COMMIT and ABORT markers reach the followers: after a leader kill the new 
       if (p === partition) received.push(message.value!.toString());
     },
   });
-  await eventually(async () => expect(received.length).toBeGreaterThanOrEqual(5));
+  await eventually(async () => expect(received.length).toBeGreaterThanOrEqual(5), WAIT);
   await new Promise((r) => setTimeout(r, 500));
   await consumer.disconnect();
   expect(received).toEqual(['c1', 'c2', 'c3', 'c4', 'c5']);

@@ -5,27 +5,21 @@
 // restarts on its own data dir, catches up and is back in the ISR; a second live broker with the
 // same node.id and a broker that cannot reach etcd refuse to start.
 
-import { buildRecordBatch, type MetadataResponse } from '@sluice/protocol';
+import { buildRecordBatch } from '@sluice/protocol';
 import { readdirSync } from 'node:fs';
 import { groupPartition } from '../packages/broker/src/groups/partitioning.ts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type BrokerProcess, removeDir, startBroker, tempDataDir } from './support/broker-process.ts';
-import { type EtcdServer, freePort, startEtcd } from './support/etcd-server.ts';
+import { type BrokerProcess, startBroker } from './support/broker-process.ts';
+import { TestCluster, topicMetadata } from './support/cluster.ts';
+import { freePort } from './support/etcd-server.ts';
+import { eventually } from './support/eventually.ts';
 import { RawClient } from './support/raw-client.ts';
 import { produce, readPartition } from './support/requests.ts';
 
 const NOT_LEADER_OR_FOLLOWER = 6;
-let etcd: EtcdServer;
-const brokers = new Map<number, BrokerProcess>();
-const dataDirs: string[] = [];
+let cluster: TestCluster;
+const broker = (nodeId: number) => cluster.broker(nodeId);
 
-const clusterOverrides = (nodeId: number) => ({
-  'node.id': nodeId,
-  'sluice.metadata.etcd.endpoints': etcd.endpoint,
-  'sluice.metadata.etcd.prefix': '/it',
-  'broker.session.timeout.ms': 3000,
-  'replica.lag.time.max.ms': 5000,
-});
 /** Values acknowledged with acks=-1 per partition of `replicated`, in order. */
 const acknowledged = new Map<number, string[]>([
   [0, []],
@@ -34,18 +28,11 @@ const acknowledged = new Map<number, string[]>([
 ]);
 
 beforeAll(async () => {
-  etcd = await startEtcd();
-  for (const nodeId of [1, 2, 3]) {
-    const broker = await startBroker({ overrides: clusterOverrides(nodeId) });
-    brokers.set(nodeId, broker);
-    dataDirs.push(broker.dataDir);
-  }
+  cluster = await TestCluster.start({ prefix: '/it', overrides: { 'broker.session.timeout.ms': 3000, 'replica.lag.time.max.ms': 5000 } });
 }, 90_000);
 
 afterAll(async () => {
-  for (const b of brokers.values()) await b.kill();
-  await etcd?.stop();
-  for (const dir of dataDirs) removeDir(dir);
+  await cluster?.stop();
 });
 
 interface PartitionView {
@@ -57,51 +44,30 @@ interface PartitionView {
 }
 
 async function metadata(broker: BrokerProcess, topic: string) {
-  const client = await RawClient.connect(broker.port);
-  try {
-    const answer: MetadataResponse = await client.request(3, 12, {
-      topics: [{ name: topic, topicId: '00000000000000000000000000000000' }],
-      allowAutoTopicCreation: false,
-      includeTopicAuthorizedOperations: false,
-    });
-    const t = answer.topics[0];
-    return {
-      brokers: answer.brokers.map((b) => ({ nodeId: b.nodeId, port: b.port })).sort((a, b) => a.nodeId - b.nodeId),
-      controllerId: answer.controllerId,
-      clusterId: answer.clusterId,
-      errorCode: t.errorCode,
-      partitions: t.partitions
-        .map(
-          (p): PartitionView => ({
-            partition: p.partitionIndex,
-            leader: p.leaderId,
-            leaderEpoch: p.leaderEpoch ?? -1,
-            replicas: [...p.replicaNodes].sort(),
-            isr: [...p.isrNodes].sort(),
-          }),
-        )
-        .sort((a, b) => a.partition - b.partition),
-    };
-  } finally {
-    client.close();
-  }
-}
-
-async function eventually<T>(check: () => Promise<T>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const answer = await topicMetadata(broker, topic);
+  const t = answer.topics[0];
+  return {
+    brokers: answer.brokers.map((b) => ({ nodeId: b.nodeId, port: b.port })).sort((a, b) => a.nodeId - b.nodeId),
+    controllerId: answer.controllerId,
+    clusterId: answer.clusterId,
+    errorCode: t.errorCode,
+    partitions: t.partitions
+      .map(
+        (p): PartitionView => ({
+          partition: p.partitionIndex,
+          leader: p.leaderId,
+          leaderEpoch: p.leaderEpoch ?? -1,
+          replicas: [...p.replicaNodes].sort(),
+          isr: [...p.isrNodes].sort(),
+        }),
+      )
+      .sort((a, b) => a.partition - b.partition),
+  };
 }
 
 describe('three brokers on etcd', () => {
   test('a replication-factor-3 topic: every broker answers the same brokers, controller, leaders, replicas and ISR', async () => {
-    const client = await RawClient.connect(brokers.get(2)!.port);
+    const client = await RawClient.connect(broker(2).port);
     const created = await client.request(19, 7, {
       topics: [{ name: 'replicated', numPartitions: 3, replicationFactor: 3, assignments: [], configs: [{ name: 'min.insync.replicas', value: '2' }] }],
       timeoutMs: 10_000,
@@ -110,7 +76,7 @@ describe('three brokers on etcd', () => {
     client.close();
     expect(created.topics[0]).toMatchObject({ errorCode: 0, numPartitions: 3, replicationFactor: 3 });
     const views = await eventually(async () => {
-      const all = await Promise.all([...brokers.values()].map((b) => metadata(b, 'replicated')));
+      const all = await Promise.all(cluster.all().map((b) => metadata(b, 'replicated')));
       for (const v of all) {
         expect(v.errorCode).toBe(0);
         expect(v).toEqual(all[0]);
@@ -118,18 +84,18 @@ describe('three brokers on etcd', () => {
       return all;
     });
     const view = views[0];
-    expect(view.brokers).toEqual([1, 2, 3].map((nodeId) => ({ nodeId, port: brokers.get(nodeId)!.port })));
+    expect(view.brokers).toEqual([1, 2, 3].map((nodeId) => ({ nodeId, port: broker(nodeId).port })));
     expect([1, 2, 3]).toContain(view.controllerId);
     expect(view.partitions).toHaveLength(3);
     for (const p of view.partitions) expect(p).toMatchObject({ leaderEpoch: 0, replicas: [1, 2, 3], isr: [1, 2, 3] });
     expect(new Set(view.partitions.map((p) => p.leader)).size).toBe(3); // leaders spread over the brokers
     // Writes go to the leader only.
     const p0 = view.partitions[0];
-    const leaderClient = await RawClient.connect(brokers.get(p0.leader)!.port);
+    const leaderClient = await RawClient.connect(broker(p0.leader).port);
     expect((await produce(leaderClient, 'replicated', 0, ['on the leader'], 1)).errorCode).toBe(0);
     leaderClient.close();
     const follower = [1, 2, 3].find((id) => id !== p0.leader)!;
-    const followerClient = await RawClient.connect(brokers.get(follower)!.port);
+    const followerClient = await RawClient.connect(broker(follower).port);
     expect((await produce(followerClient, 'replicated', 0, ['on a follower'], 1)).errorCode).toBe(NOT_LEADER_OR_FOLLOWER);
     // v10+ (KIP-951): the answer names the leader and how to reach it.
     const moved = await followerClient.request(0, 10, {
@@ -142,13 +108,13 @@ describe('three brokers on etcd', () => {
       errorCode: NOT_LEADER_OR_FOLLOWER,
       currentLeader: { leaderId: p0.leader, leaderEpoch: p0.leaderEpoch },
     });
-    expect(moved.nodeEndpoints).toEqual([{ nodeId: p0.leader, host: '127.0.0.1', port: brokers.get(p0.leader)!.port, rack: null }]);
+    expect(moved.nodeEndpoints).toEqual([{ nodeId: p0.leader, host: '127.0.0.1', port: broker(p0.leader).port, rack: null }]);
     followerClient.close();
     acknowledged.get(0)!.push('on the leader');
     // Producer ids come from blocks reserved in etcd: two brokers never hand out the same one.
     const producerIds = await Promise.all(
       [1, 2, 3].map(async (id) => {
-        const c = await RawClient.connect(brokers.get(id)!.port);
+        const c = await RawClient.connect(broker(id).port);
         const answer = await c.request(22, 4, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
         c.close();
         expect(answer.errorCode).toBe(0);
@@ -162,7 +128,7 @@ describe('three brokers on etcd', () => {
     const coordinators = await eventually(async () => {
       const answers = await Promise.all(
         [1, 2, 3].map(async (id) => {
-          const c = await RawClient.connect(brokers.get(id)!.port);
+          const c = await RawClient.connect(broker(id).port);
           const answer = await c.request(10, 3, { key: 'a-group', keyType: 0 });
           c.close();
           return [answer.errorCode, answer.nodeId];
@@ -171,16 +137,16 @@ describe('three brokers on etcd', () => {
       for (const a of answers) expect(a).toEqual([0, answers[0][1]]);
       return answers;
     });
-    const offsets = await metadata(brokers.get(1)!, '__consumer_offsets');
+    const offsets = await metadata(broker(1), '__consumer_offsets');
     expect(offsets.partitions).toHaveLength(50);
     for (const p of offsets.partitions) expect(p.replicas).toEqual([1, 2, 3]);
     expect(coordinators[0][1]).toBe(offsets.partitions[groupPartition('a-group', 50)].leader);
   });
 
   test('acks=-1 is answered once the ISR has the records: the high watermark covers them at once', async () => {
-    const view = await metadata(brokers.get(1)!, 'replicated');
+    const view = await metadata(broker(1), 'replicated');
     for (const p of view.partitions) {
-      const client = await RawClient.connect(brokers.get(p.leader)!.port);
+      const client = await RawClient.connect(broker(p.leader).port);
       for (let i = 0; i < 20; i++) {
         const values = [`p${p.partition}-${i}-a`, `p${p.partition}-${i}-b`];
         const outcome = await produce(client, 'replicated', p.partition, values, -1);
@@ -192,12 +158,12 @@ describe('three brokers on etcd', () => {
       client.close();
     }
     // Followers keep up: nobody left the ISR.
-    const after = await metadata(brokers.get(2)!, 'replicated');
+    const after = await metadata(broker(2), 'replicated');
     for (const p of after.partitions) expect(p.isr).toEqual([1, 2, 3]);
   });
 
   test('CreatePartitions and DeleteTopics from any broker apply on every broker', async () => {
-    const c3 = await RawClient.connect(brokers.get(3)!.port);
+    const c3 = await RawClient.connect(broker(3).port);
     const created = await c3.request(19, 7, {
       topics: [{ name: 'scratch', numPartitions: 1, replicationFactor: 2, assignments: [], configs: [] }],
       timeoutMs: 10_000,
@@ -205,12 +171,12 @@ describe('three brokers on etcd', () => {
     });
     c3.close();
     expect(created.topics[0].errorCode).toBe(0);
-    const c1 = await RawClient.connect(brokers.get(1)!.port);
+    const c1 = await RawClient.connect(broker(1).port);
     const grown = await c1.request(37, 2, { topics: [{ name: 'scratch', count: 3, assignments: null }], timeoutMs: 10_000, validateOnly: false });
     c1.close();
     expect(grown.results[0].errorCode).toBe(0);
     await eventually(async () => {
-      for (const b of brokers.values()) {
+      for (const b of cluster.all()) {
         const v = await metadata(b, 'scratch');
         expect(v.partitions).toHaveLength(3);
         for (const p of v.partitions) {
@@ -220,7 +186,7 @@ describe('three brokers on etcd', () => {
       }
     });
     // Config changes made through any broker reach every replica.
-    const c1b = await RawClient.connect(brokers.get(1)!.port);
+    const c1b = await RawClient.connect(broker(1).port);
     const altered = await c1b.request(33, 1, {
       resources: [{ resourceType: 2, resourceName: 'scratch', configs: [{ name: 'retention.ms', value: '123456' }] }],
       validateOnly: false,
@@ -228,7 +194,7 @@ describe('three brokers on etcd', () => {
     c1b.close();
     expect(altered.responses[0].errorCode).toBe(0);
     await eventually(async () => {
-      for (const b of brokers.values()) {
+      for (const b of cluster.all()) {
         const c = await RawClient.connect(b.port);
         const described = await c.request(32, 1, {
           resources: [{ resourceType: 2, resourceName: 'scratch', configurationKeys: ['retention.ms'] }],
@@ -239,7 +205,7 @@ describe('three brokers on etcd', () => {
       }
     });
     // A broker with no replica of a partition sends producers to its leader too.
-    const c2 = await RawClient.connect(brokers.get(2)!.port);
+    const c2 = await RawClient.connect(broker(2).port);
     expect(
       (
         await c2.request(19, 7, {
@@ -249,8 +215,8 @@ describe('three brokers on etcd', () => {
         })
       ).topics[0].errorCode,
     ).toBe(0);
-    const soloLeader = (await metadata(brokers.get(2)!, 'solo')).partitions[0].leader;
-    const stranger = brokers.get([1, 2, 3].find((id) => id !== soloLeader)!)!;
+    const soloLeader = (await metadata(broker(2), 'solo')).partitions[0].leader;
+    const stranger = broker([1, 2, 3].find((id) => id !== soloLeader)!);
     expect(readdirSync(stranger.dataDir).filter((f) => f.startsWith('solo-'))).toEqual([]);
     const strangerClient = await RawClient.connect(stranger.port);
     expect((await produce(strangerClient, 'solo', 0, ['x'], 1)).errorCode).toBe(NOT_LEADER_OR_FOLLOWER);
@@ -259,7 +225,7 @@ describe('three brokers on etcd', () => {
     c2.close();
     expect(deleted.responses[0].errorCode).toBe(0);
     await eventually(async () => {
-      for (const b of brokers.values()) {
+      for (const b of cluster.all()) {
         expect((await metadata(b, 'scratch')).errorCode).toBe(3); // UNKNOWN_TOPIC_OR_PARTITION
         expect(readdirSync(b.dataDir).filter((f) => f.startsWith('scratch-'))).toEqual([]);
       }
@@ -267,12 +233,12 @@ describe('three brokers on etcd', () => {
   });
 
   test('kill -9 of a leader: another ISR member leads in a higher epoch, the dead broker leaves brokers and ISR', async () => {
-    const before = await metadata(brokers.get(1)!, 'replicated');
+    const before = await metadata(broker(1), 'replicated');
     const victim = before.partitions[0].leader;
-    await brokers.get(victim)!.kill();
+    await cluster.kill(victim);
     const survivors = [1, 2, 3].filter((id) => id !== victim);
     const after = await eventually(async () => {
-      const all = await Promise.all(survivors.map((id) => metadata(brokers.get(id)!, 'replicated')));
+      const all = await Promise.all(survivors.map((id) => metadata(broker(id), 'replicated')));
       for (const v of all) {
         expect(v.brokers.map((b) => b.nodeId)).toEqual(survivors);
         expect(v).toEqual(all[0]);
@@ -295,14 +261,14 @@ describe('three brokers on etcd', () => {
     // The new leader has every acknowledged record, in order, and takes acks=-1 writes with the
     // two brokers left (min.insync.replicas=2).
     // (A new leader's high watermark moves once the remaining follower fetched from it.)
-    const client = await RawClient.connect(brokers.get(moved.leader)!.port);
+    const client = await RawClient.connect(broker(moved.leader).port);
     await eventually(async () => expect((await readPartition(client, 'replicated', 0)).records.map((r) => r.value)).toEqual(acknowledged.get(0)));
     expect((await produce(client, 'replicated', 0, ['after failover'], -1)).errorCode).toBe(0);
     acknowledged.get(0)!.push('after failover');
     client.close();
 
     // The metrics say so too.
-    const scrapes = await Promise.all(survivors.map(async (id) => (await fetch(brokers.get(id)!.metricsUrl!)).text()));
+    const scrapes = await Promise.all(survivors.map(async (id) => (await fetch(broker(id).metricsUrl!)).text()));
     const value = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
     for (const text of scrapes) expect(value(text, 'sluice_cluster_brokers')).toBe(2);
     expect(scrapes.reduce((n, text) => n + value(text, 'sluice_cluster_controller_active'), 0)).toBe(1);
@@ -312,9 +278,7 @@ describe('three brokers on etcd', () => {
 
     // The killed broker restarts on its own data dir: it rejoins (a new broker epoch), fetches
     // what it missed, and is back in the ISR.
-    const dead = brokers.get(victim)!;
-    const restarted = await startBroker({ dataDir: dead.dataDir, port: dead.port, overrides: clusterOverrides(victim) });
-    brokers.set(victim, restarted);
+    const restarted = await cluster.restart(victim);
     const rejoined = await eventually(async () => {
       const v = await metadata(restarted, 'replicated');
       expect(v.brokers.map((b) => b.nodeId)).toEqual([1, 2, 3]);
@@ -323,52 +287,45 @@ describe('three brokers on etcd', () => {
     });
     expect(rejoined.partitions[0]).toMatchObject({ leader: moved.leader, leaderEpoch: moved.leaderEpoch });
     // Kill the new leader too: the restarted broker or the third one leads, with everything.
-    await brokers.get(moved.leader)!.kill();
+    await cluster.kill(moved.leader);
     const left = [1, 2, 3].filter((id) => id !== moved.leader);
     const third = await eventually(async () => {
-      const v = await metadata(brokers.get(left[0])!, 'replicated');
+      const v = await metadata(broker(left[0]), 'replicated');
       expect(left).toContain(v.partitions[0].leader);
       expect(v.partitions[0].leaderEpoch).toBeGreaterThan(moved.leaderEpoch);
       return v.partitions[0];
     });
-    const last = await RawClient.connect(brokers.get(third.leader)!.port);
+    const last = await RawClient.connect(broker(third.leader).port);
     await eventually(async () => expect((await readPartition(last, 'replicated', 0)).records.map((r) => r.value)).toEqual(acknowledged.get(0)));
     last.close();
-    const revived = await startBroker({
-      dataDir: brokers.get(moved.leader)!.dataDir,
-      port: brokers.get(moved.leader)!.port,
-      overrides: clusterOverrides(moved.leader),
-    });
-    brokers.set(moved.leader, revived);
+    await cluster.restart(moved.leader);
   });
 
   test('the whole cluster stops (SIGTERM) and starts again: every partition gets a leader back, every replica rejoins the ISR, nothing is lost', async () => {
-    for (const b of brokers.values()) expect(await b.stop()).toBe(0);
-    for (const nodeId of [1, 2, 3]) {
-      const old = brokers.get(nodeId)!;
-      brokers.set(nodeId, await startBroker({ dataDir: old.dataDir, port: old.port, overrides: clusterOverrides(nodeId) }));
-    }
-    const view = await eventually(async () => {
-      const v = await metadata(brokers.get(3)!, 'replicated');
-      for (const p of v.partitions) {
-        expect([1, 2, 3]).toContain(p.leader);
-        expect(p.isr).toEqual([1, 2, 3]);
-      }
-      return v;
-    }, 30_000);
-    const client = await RawClient.connect(brokers.get(view.partitions[0].leader)!.port);
+    for (const nodeId of [1, 2, 3]) expect(await cluster.stopBroker(nodeId)).toBe(0);
+    for (const nodeId of [1, 2, 3]) await cluster.restart(nodeId);
+    const view = await eventually(
+      async () => {
+        const v = await metadata(broker(3), 'replicated');
+        for (const p of v.partitions) {
+          expect([1, 2, 3]).toContain(p.leader);
+          expect(p.isr).toEqual([1, 2, 3]);
+        }
+        return v;
+      },
+      { timeoutMs: 30_000 },
+    );
+    const client = await RawClient.connect(broker(view.partitions[0].leader).port);
     await eventually(async () => expect((await readPartition(client, 'replicated', 0)).records.map((r) => r.value)).toEqual(acknowledged.get(0)));
     client.close();
   });
 
   test('a second live broker with the same node.id refuses to start; so does a broker that cannot reach etcd', async () => {
-    const dir = tempDataDir();
-    dataDirs.push(dir);
-    await expect(startBroker({ dataDir: dir, overrides: clusterOverrides(2) })).rejects.toThrow(/another live broker is registered as node 2/);
+    await expect(startBroker({ dataDir: cluster.tempDataDir(), overrides: cluster.overrides(2) })).rejects.toThrow(
+      /another live broker is registered as node 2/,
+    );
     const dead = `http://127.0.0.1:${await freePort()}`;
-    const lonely = tempDataDir();
-    dataDirs.push(lonely);
-    await expect(startBroker({ dataDir: lonely, overrides: { ...clusterOverrides(9), 'sluice.metadata.etcd.endpoints': dead } })).rejects.toThrow(
+    await expect(startBroker({ dataDir: cluster.tempDataDir(), overrides: cluster.overrides(9, { 'sluice.metadata.etcd.endpoints': dead }) })).rejects.toThrow(
       new RegExp(`cannot reach etcd.*${dead}`),
     );
   });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type BrokerProcess, removeDir, startBroker } from './support/broker-process.ts';
+import { eventually } from './support/eventually.ts';
 import { kcat, requireKcat } from './support/kcat.ts';
 
 const TOPIC = 'compacted';
@@ -92,17 +93,7 @@ function logBytes(): number {
 }
 
 /** Polls until `check` passes (it throws while not), for at most `ms`. */
-async function eventually<T>(check: () => Promise<T>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(250);
-    }
-  }
-}
+const WAIT = { timeoutMs: 30_000, intervalMs: 250 };
 
 /** Every line is the record produced at its offset; offsets strictly increase. */
 function expectOriginal(lines: Line[], produced: Line[]): void {
@@ -156,7 +147,7 @@ describe('log compaction', () => {
       const lines = await consumeAll();
       expect(lines).toEqual(expected);
       return lines;
-    });
+    }, WAIT);
     expectOriginal(compacted, produced);
     // The tombstones survive this first clean (their delete horizon is in the future).
     for (const key of TOMBSTONED) expect(compacted.find((l) => l.key === key)?.value).toBeNull();
@@ -208,7 +199,7 @@ describe('log compaction', () => {
       const now = await consumeAll(CODECS_TOPIC);
       expect(now).toEqual(latestPerKey(records));
       return now;
-    });
+    }, WAIT);
     expectOriginal(lines, records);
   });
 
@@ -225,7 +216,7 @@ describe('log compaction', () => {
       const now = await consumeAll();
       for (const key of TOMBSTONED) expect(now.some((l) => l.key === key)).toBe(false);
       return now;
-    });
+    }, WAIT);
     expectOriginal(lines, produced);
     const expected = latestPerKey(produced).filter((l) => l.value !== null || !TOMBSTONED.includes(l.key));
     // `marker` stays twice until the next clean: `three` sits in the active segment.

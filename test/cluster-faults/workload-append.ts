@@ -6,10 +6,9 @@
 // reports any element a reader saw at a position the final list contradicts, and lost
 // acknowledged appends.
 
-import { Kafka, logLevel, type Producer } from 'kafkajs';
 import type { HistoryEvent } from './checker.ts';
 import { anyState, type Endpoint, readAll, withDeadline } from './cluster-client.ts';
-import { followPartitions } from './workload.ts';
+import { faultsKafka, followPartitions, idempotentSendLoop } from './workload.ts';
 
 export interface AppendWorkloadOptions {
   readonly brokers: readonly Endpoint[];
@@ -49,47 +48,28 @@ export class AppendWorkload {
 
   private async append(id: number): Promise<void> {
     const { topic, partitions, keys, history, now } = this.options;
-    const kafka = new Kafka({
-      clientId: `faults-append-${id}`,
-      brokers: this.options.brokers.map((b) => `${b.host}:${b.port}`),
-      logLevel: logLevel.NOTHING,
-      connectionTimeout: 2000,
-      requestTimeout: 6000,
-      retry: { retries: 6, initialRetryTime: 200, maxRetryTime: 2000 },
-    });
-    let producer: Producer | null = null;
     let seq = 0;
-    while (!this.stopping) {
-      try {
-        if (producer === null) {
-          const fresh = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-          await withDeadline(fresh.connect(), 10_000, 'producer connect');
-          producer = fresh;
+    await idempotentSendLoop(
+      faultsKafka(this.options.brokers, `faults-append-${id}`),
+      () => this.stopping,
+      async (producer) => {
+        const k = seq % keys;
+        const key = `k${k}`;
+        const value = `a${id}-${seq++}`;
+        try {
+          const [meta] = await withDeadline(
+            producer.send({ topic, acks: -1, timeout: 5000, messages: [{ partition: appendPartition(k, partitions), key, value }] }),
+            30_000,
+            'append',
+          );
+          history.push({ f: 'append', t: now(), key, value, offset: Number(meta.baseOffset) });
+          await new Promise((r) => setTimeout(r, this.options.sendGapMs));
+        } catch (err) {
+          history.push({ f: 'append', t: now(), key, value, offset: null });
+          throw err;
         }
-      } catch {
-        await new Promise((r) => setTimeout(r, 500));
-        continue;
-      }
-      const k = seq % keys;
-      const key = `k${k}`;
-      const value = `a${id}-${seq++}`;
-      try {
-        const [meta] = await withDeadline(
-          producer.send({ topic, acks: -1, timeout: 5000, messages: [{ partition: appendPartition(k, partitions), key, value }] }),
-          30_000,
-          'append',
-        );
-        history.push({ f: 'append', t: now(), key, value, offset: Number(meta.baseOffset) });
-        await new Promise((r) => setTimeout(r, this.options.sendGapMs));
-      } catch {
-        history.push({ f: 'append', t: now(), key, value, offset: null });
-        const old = producer;
-        producer = null;
-        void old.disconnect().catch(() => undefined);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
-    if (producer !== null) await producer.disconnect().catch(() => undefined);
+      },
+    );
   }
 
   private async read(id: number): Promise<void> {

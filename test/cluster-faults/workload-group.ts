@@ -5,9 +5,10 @@
 // answers OffsetFetch as the group's coordinator gives them (raw requests to each broker: a
 // stale coordinator still answering is caught too); after the faults a final OffsetFetch. checker-workloads.ts checks it.
 
-import { type Consumer, Kafka, logLevel } from 'kafkajs';
+import type { Consumer } from 'kafkajs';
 import type { HistoryEvent } from './checker.ts';
 import { type Endpoint, requestOnce, withDeadline } from './cluster-client.ts';
+import { faultsKafka } from './workload.ts';
 
 const NOT_COORDINATOR = 16;
 
@@ -31,17 +32,6 @@ export class GroupWorkload {
     this.options = options;
   }
 
-  private kafka(clientId: string): Kafka {
-    return new Kafka({
-      clientId,
-      brokers: this.options.brokers.map((b) => `${b.host}:${b.port}`),
-      logLevel: logLevel.NOTHING,
-      connectionTimeout: 2000,
-      requestTimeout: 6000,
-      retry: { retries: 6, initialRetryTime: 200, maxRetryTime: 2000 },
-    });
-  }
-
   start(): void {
     for (let c = 1; c <= this.options.consumers; c++) this.tasks.push(this.consume(c));
     this.tasks.push(this.watchCommitted());
@@ -56,7 +46,7 @@ export class GroupWorkload {
   private async consume(id: number): Promise<void> {
     const { topic, history, now } = this.options;
     while (!this.stopping) {
-      const consumer: Consumer = this.kafka(`faults-group-${id}`).consumer({
+      const consumer: Consumer = faultsKafka(this.options.brokers, `faults-group-${id}`).consumer({
         groupId: this.options.groupId,
         sessionTimeout: 10_000,
         rebalanceTimeout: 20_000,

@@ -50,57 +50,32 @@ export class QueueWorkload {
     await Promise.all(this.tasks);
   }
 
-  private kafka(clientId: string): Kafka {
-    return new Kafka({
-      clientId,
-      brokers: this.options.brokers.map((b) => `${b.host}:${b.port}`),
-      logLevel: logLevel.NOTHING,
-      connectionTimeout: 2000,
-      requestTimeout: 6000,
-      retry: { retries: 6, initialRetryTime: 200, maxRetryTime: 2000 },
-    });
-  }
-
   private async produce(id: number): Promise<void> {
-    const kafka = this.kafka(`faults-producer-${id}`);
-    let producer: Producer | null = null;
     let seq = 0;
-    while (!this.stopping) {
-      try {
-        if (producer === null) {
-          const fresh = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-          await withDeadline(fresh.connect(), 10_000, 'producer connect');
-          producer = fresh;
+    await idempotentSendLoop(
+      faultsKafka(this.options.brokers, `faults-producer-${id}`),
+      () => this.stopping,
+      async (producer) => {
+        const partition = (id - 1) % this.options.partitions;
+        const value = `p${id}-${seq}`;
+        seq++; // a value is sent once: a failed send is never retried by us (only by kafkajs, idempotently)
+        this.history.push({ f: 'send', t: this.now(), producer: id, partition, value });
+        try {
+          const [meta] = await withDeadline(
+            producer.send({ topic: this.options.topic, acks: -1, timeout: 5000, messages: [{ partition, value }] }),
+            30_000,
+            'send',
+          );
+          this.history.push({ f: 'ack', t: this.now(), producer: id, partition, value, offset: Number(meta.baseOffset) });
+          // Paced: a long run's history stays in memory, and a few hundred records a second are
+          // plenty to catch a lost or moved one.
+          if (this.options.sendGapMs > 0) await new Promise((r) => setTimeout(r, this.options.sendGapMs));
+        } catch (err) {
+          this.history.push({ f: 'fail', t: this.now(), producer: id, partition, value, error: String((err as Error).message).slice(0, 200) });
+          throw err;
         }
-      } catch {
-        await new Promise((r) => setTimeout(r, 500));
-        continue;
-      }
-      const partition = (id - 1) % this.options.partitions;
-      const value = `p${id}-${seq}`;
-      seq++; // a value is sent once: a failed send is never retried by us (only by kafkajs, idempotently)
-      this.history.push({ f: 'send', t: this.now(), producer: id, partition, value });
-      try {
-        const [meta] = await withDeadline(
-          producer.send({ topic: this.options.topic, acks: -1, timeout: 5000, messages: [{ partition, value }] }),
-          30_000,
-          'send',
-        );
-        this.history.push({ f: 'ack', t: this.now(), producer: id, partition, value, offset: Number(meta.baseOffset) });
-        // Paced: a long run's history stays in memory, and a few hundred records a second are
-        // plenty to catch a lost or moved one.
-        if (this.options.sendGapMs > 0) await new Promise((r) => setTimeout(r, this.options.sendGapMs));
-      } catch (err) {
-        this.history.push({ f: 'fail', t: this.now(), producer: id, partition, value, error: String((err as Error).message).slice(0, 200) });
-        // A new producer (new producer id) after a failure: kafkajs's sequence state after an
-        // abandoned send is not to be trusted, and a fresh id is always legal.
-        const old = producer;
-        producer = null;
-        void old.disconnect().catch(() => undefined);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
-    if (producer !== null) await producer.disconnect().catch(() => undefined);
+      },
+    );
   }
 
   private async consume(id: number): Promise<void> {
@@ -125,6 +100,53 @@ export class QueueWorkload {
       }
     }
   }
+}
+
+/**
+ * A kafkajs client as every workload's producers and consumers use it: short timeouts and a few
+ * quick retries, so that a fault shows in the history instead of being waited out.
+ */
+export function faultsKafka(brokers: readonly Endpoint[], clientId: string): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: brokers.map((b) => `${b.host}:${b.port}`),
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 2000,
+    requestTimeout: 6000,
+    retry: { retries: 6, initialRetryTime: 200, maxRetryTime: 2000 },
+  });
+}
+
+/**
+ * Runs `send` over and over with an idempotent producer (acks are `send`'s) until `stopped()`.
+ * The producer is connected first (tried again after 500 ms when that fails); when `send` throws
+ * (it records the failure in the history first) the producer is dropped and the next `send` gets
+ * a fresh one, with a new producer id: kafkajs's sequence state after an abandoned send is not
+ * to be trusted, and a fresh id is always legal.
+ */
+export async function idempotentSendLoop(kafka: Kafka, stopped: () => boolean, send: (producer: Producer) => Promise<void>): Promise<void> {
+  let producer: Producer | null = null;
+  while (!stopped()) {
+    try {
+      if (producer === null) {
+        const fresh = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+        await withDeadline(fresh.connect(), 10_000, 'producer connect');
+        producer = fresh;
+      }
+    } catch {
+      await new Promise((r) => setTimeout(r, 500));
+      continue;
+    }
+    try {
+      await send(producer);
+    } catch {
+      const old = producer;
+      producer = null;
+      void old.disconnect().catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  if (producer !== null) await producer.disconnect().catch(() => undefined);
 }
 
 /**

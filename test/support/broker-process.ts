@@ -69,7 +69,10 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
   const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
   let metricsUrl: string | null = null;
   const port = await new Promise<number>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`broker did not become ready in 30 s:\n${output}`)), 30_000);
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL'); // a broker that never got ready must not outlive the test
+      rej(new Error(`broker did not become ready in 30 s:\n${output}`));
+    }, 30_000);
     const onData = () => {
       // The whole line (up to its newline), so a chunk boundary cannot cut the metrics URL off.
       const line = /sluice ready: ([^\n]*)\n/.exec(output)?.[1];

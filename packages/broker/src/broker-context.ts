@@ -10,6 +10,7 @@
 import type { ClusterNode } from './cluster/cluster-node.ts';
 import type { BrokerConfig, Listener } from './config.ts';
 import { DelayedOperations } from './delayed/delayed-operations.ts';
+import { DynamicBrokerConfigs, FileDynamicBrokerConfigStore, type MemoryDynamicBrokerConfigStore } from './dynamic-broker-configs.ts';
 import { FeatureLevels } from './features.ts';
 import { FetchSessionCache } from './fetch-session-cache.ts';
 import type { GroupCoordinator } from './groups/coordinator.ts';
@@ -23,6 +24,7 @@ import { authorizerEnabled, parseSuperUsers } from './security/acl/authorizer-co
 import { DenialLogLimiter } from './security/acl/denial-log.ts';
 import { ClientQuotas } from './quotas/client-quota-manager.ts';
 import { FileClientQuotaStore, type MemoryClientQuotaStore } from './quotas/client-quota-store.ts';
+import { ReplicationQuota, type ReplicationQuotas, THROTTLED_RATE_CONFIG } from './quotas/replication-quota.ts';
 import { FileScramCredentialStore, type ScramCredentialStore } from './security/sasl/scram-credential-store.ts';
 import type { ShareCoordinator } from './share/share-coordinator.ts';
 import { ShutdownSignal } from './shutdown.ts';
@@ -30,15 +32,18 @@ import { TopicCreator } from './topic-creation.ts';
 import type { TopicRegistry } from './topics.ts';
 import type { TransactionCoordinator } from './transactions/coordinator.ts';
 import type { PartitionMarkerWriter } from './transactions/partition-marker-writer.ts';
+import type { RemoteTxnVerifier } from './transactions/remote-verification.ts';
 
 /**
- * Cluster mode: the ACL, SCRAM credential and client quota stores shared through etcd
- * (cluster/stores/), used instead of the first log dir's files.
+ * Cluster mode: the ACL, SCRAM credential, client quota, dynamic broker config and feature
+ * level stores shared through etcd (cluster/stores/), used instead of the first log dir's files.
  */
 export interface SharedStores {
   readonly acls: AclStore;
   readonly scramCredentials: ScramCredentialStore;
   readonly clientQuotas: MemoryClientQuotaStore;
+  readonly dynamicBrokerConfigs: MemoryDynamicBrokerConfigStore;
+  readonly features: FeatureLevels;
 }
 
 export class BrokerContext {
@@ -51,7 +56,7 @@ export class BrokerContext {
   readonly topicCreator: TopicCreator;
   /** Producer ids for InitProducerId, reserved in blocks in the first log dir. */
   readonly producerIds: ProducerIdManager;
-  /** Feature levels (ApiVersions v3+, UpdateFeatures), kept in the first log dir. */
+  /** Feature levels (ApiVersions v3+, UpdateFeatures), kept in the first log dir (cluster mode: etcd). */
   readonly features: FeatureLevels;
   /** The metrics probes (metrics/): handlers report what happened through them. */
   readonly metrics: BrokerMetrics;
@@ -74,6 +79,13 @@ export class BrokerContext {
    * mutations and the connection (request time) record and throttle by.
    */
   readonly quotas: ClientQuotas;
+  /**
+   * Dynamic broker configs (`sluice-dynamic-broker-configs.json`, first log dir; in cluster mode,
+   * etcd): what (Incremental)AlterConfigs on BROKER resources change and DescribeConfigs shows.
+   */
+  readonly dynamicConfigs: DynamicBrokerConfigs;
+  /** The replication throttles (leader and follower side), their rates read from dynamicConfigs. */
+  readonly replicationQuotas: ReplicationQuotas;
   /** Raised when a graceful stop begins. */
   readonly shutdown = new ShutdownSignal();
   /**
@@ -96,6 +108,7 @@ export class BrokerContext {
   private clusterNode: ClusterNode | null = null;
   private transactionCoordinator: TransactionCoordinator | null = null;
   private markerWriter: PartitionMarkerWriter | null = null;
+  private remoteVerifier: RemoteTxnVerifier | null = null;
 
   constructor(config: BrokerConfig, clusterId: string, topics: TopicRegistry, logger: Logger, metrics?: BrokerMetrics, shared?: SharedStores) {
     this.config = config;
@@ -107,13 +120,19 @@ export class BrokerContext {
     this.topicCreator = new TopicCreator(config, topics, logger);
     this.advertised = config.advertisedListeners;
     this.producerIds = new ProducerIdManager(config.logDirs[0]);
-    this.features = new FeatureLevels(config.logDirs[0], config.nodeId);
+    this.features = shared?.features ?? new FeatureLevels(config.logDirs[0], config.nodeId);
     this.scramCredentials = shared?.scramCredentials ?? new FileScramCredentialStore(config.logDirs[0]);
     const window = (prefix: string) => ({
       samples: config.int(`${prefix}quota.window.num`),
       windowMs: config.int(`${prefix}quota.window.size.seconds`) * 1000,
     });
     this.quotas = new ClientQuotas(shared?.clientQuotas ?? new FileClientQuotaStore(config.logDirs[0]), window(''), window('controller.'));
+    this.dynamicConfigs = new DynamicBrokerConfigs(config, shared?.dynamicBrokerConfigs ?? new FileDynamicBrokerConfigStore(config.logDirs[0]));
+    const replicationWindow = window('replication.');
+    this.replicationQuotas = {
+      leader: new ReplicationQuota('leader', config.nodeId, replicationWindow, () => this.dynamicConfigs.num(THROTTLED_RATE_CONFIG.leader)),
+      follower: new ReplicationQuota('follower', config.nodeId, replicationWindow, () => this.dynamicConfigs.num(THROTTLED_RATE_CONFIG.follower)),
+    };
     this.fetchSessions = new FetchSessionCache({ maxSlots: config.int('max.incremental.fetch.session.cache.slots') });
     this.metrics.fetchSessions.watch(this.fetchSessions);
     this.authorizer = authorizerEnabled(config.str('authorizer.class.name'))
@@ -175,6 +194,7 @@ export class BrokerContext {
     this.clusterNode = cluster;
     this.topicCreator.useBrokerCount(() => cluster.view.brokers.size);
     this.producerIds.useBlockSource((size, floor) => cluster.reserveProducerIds(size, floor));
+    cluster.useFollowerQuota(this.replicationQuotas.follower);
   }
 
   /** Every advertised listener as clients dial it (what a cluster registration publishes). */
@@ -197,9 +217,16 @@ export class BrokerContext {
     return this.markerWriter;
   }
 
-  useTransactionCoordinator(coordinator: TransactionCoordinator, markers: PartitionMarkerWriter): void {
+  /** Cluster mode: asks coordinators on other brokers to verify transactional produces (KIP-890). */
+  get txnVerifier(): RemoteTxnVerifier {
+    if (this.remoteVerifier === null) throw new Error('BUG: no remote transaction verifier (single node, or not set yet)');
+    return this.remoteVerifier;
+  }
+
+  useTransactionCoordinator(coordinator: TransactionCoordinator, markers: PartitionMarkerWriter, verifier: RemoteTxnVerifier | null = null): void {
     this.transactionCoordinator = coordinator;
     this.markerWriter = markers;
+    this.remoteVerifier = verifier;
   }
 
   /** The ApiVersions table, set once the handler registry exists. */

@@ -45,7 +45,9 @@ import { systemClock } from './clock.ts';
 import { transactionCoordinatorConfig } from './transactions/config.ts';
 import { TransactionCoordinator } from './transactions/coordinator.ts';
 import { PartitionMarkerWriter } from './transactions/partition-marker-writer.ts';
+import { InterBrokerConnections } from './transactions/inter-broker-connections.ts';
 import { RemoteMarkerSender } from './transactions/remote-markers.ts';
+import { RemoteTxnVerifier } from './transactions/remote-verification.ts';
 import { TRANSACTION_STATE_TOPIC, type TransactionStateReplication, TransactionStateTopicLog } from './transactions/transaction-state-log.ts';
 
 export interface BoundListener extends Listener {
@@ -82,7 +84,7 @@ export class Broker {
   private groups: GroupCoordinator | null = null;
   private share: ShareCoordinator | null = null;
   private transactions: TransactionCoordinator | null = null;
-  private remoteMarkers: RemoteMarkerSender | null = null;
+  private interBroker: InterBrokerConnections[] = [];
   private writer: ConnectionWriter | null = null;
   /** Each SSL / SASL_SSL listener's TLS config, by listener name. */
   private readonly tls = new Map<string, TlsListenerConfig>();
@@ -202,15 +204,14 @@ export class Broker {
     const ssl = this.tls.size > 0;
     const ktls = ktlsProbe();
     this.metrics.broker.ktlsProbed(ktls === 'available');
-    this.writer = new ConnectionWriter({
+    const writer = (this.writer = new ConnectionWriter({
       mode: this.config.str('sluice.transfer.mode') as 'sendfile' | 'splice' | 'copy',
       ...(this.config.int('sluice.writer.threads') > 0 ? { threads: this.config.int('sluice.writer.threads') } : {}),
       sendBufferBytes: this.config.int('socket.send.buffer.bytes'),
       coldReadThreads: this.config.int('sluice.writer.cold.read.threads'),
       onEvents: (events) => this.onWriterEvents(events),
       ...(ssl ? { onTlsEvents: (events: TlsEvent[]) => this.onTlsEvents(events), ktls: this.config.bool('sluice.ssl.ktls') } : {}),
-    });
-    const writer = this.writer;
+    }));
     const cluster = this.cluster;
     this.metrics.attach({
       topics,
@@ -220,6 +221,7 @@ export class Broker {
       writerStats: () => writer.stats(),
       logDirs: this.config.logDirs,
       quotas: context.quotas,
+      replicationQuotas: context.replicationQuotas,
       ...(cluster === null ? {} : { cluster: () => cluster.stats() }),
     });
     this.scheduleRetention();
@@ -305,7 +307,7 @@ export class Broker {
     // After close() the coordinator touches no log again (a load still completing prepared
     // transactions stops at its next step; the next start completes them).
     this.transactions?.close();
-    this.remoteMarkers?.close();
+    for (const pool of this.interBroker) pool.close();
     this.groups?.close();
     this.share?.close();
     this.writer?.close();
@@ -451,11 +453,11 @@ export class Broker {
     const stateLog = new TransactionStateTopicLog({ config: this.config, topics, topicCreator: context.topicCreator, replication }, txnLogger);
     context.topicCreator.registerInternalTopic(TRANSACTION_STATE_TOPIC, () => stateLog.topic());
     const cluster = this.cluster;
-    const remote =
-      cluster === null
-        ? null
-        : new RemoteMarkerSender({ nodeId: this.config.nodeId, requestTimeoutMs: timeoutMs, security: cluster.settings.fetcher.security }, txnLogger);
-    this.remoteMarkers = remote;
+    // Inter-broker pools (closed at stop): markers to partition leaders, verifications (KIP-890) to coordinators.
+    const pool = (purpose: string) =>
+      new InterBrokerConnections({ nodeId: this.config.nodeId, purpose, requestTimeoutMs: timeoutMs, security: cluster?.settings.fetcher.security });
+    this.interBroker = cluster === null ? [] : [pool('txn-markers'), pool('txn-verify')];
+    const remote = cluster === null ? null : new RemoteMarkerSender(this.interBroker[0]!, txnLogger);
     const markers = new PartitionMarkerWriter({
       config: this.config,
       topics,
@@ -490,7 +492,7 @@ export class Broker {
       probe: this.metrics.transactions,
       partitioned: cluster !== null,
     });
-    context.useTransactionCoordinator(coordinator, markers);
+    context.useTransactionCoordinator(coordinator, markers, cluster === null ? null : new RemoteTxnVerifier(this.interBroker[1]!, txnLogger));
     this.transactions = coordinator;
     cluster?.onRolesChanged(() => this.syncTransactionPartitions(coordinator));
     const started = performance.now();

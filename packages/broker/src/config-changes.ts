@@ -5,11 +5,13 @@
 // checked, then applied unless validateOnly. The two APIs differ only in how the new set is made
 // from the current one: replaced wholesale, or changed key by key. Cluster mode: the topic and its
 // current configs are the cluster's (etcd), and the new set is written there (CAS); every replica's
-// projection applies it to its logs.
+// projection applies it to its logs. BROKER resources change the dynamic broker configs
+// (dynamic-broker-configs.ts) of this broker ("<node.id>") or the cluster-wide defaults ("").
 
 import { ErrorCode } from '@sluice/protocol';
 import type { BrokerContext } from './broker-context.ts';
 import { ConfigError, type ConfigValue, RESOURCE_BROKER, RESOURCE_GROUP, RESOURCE_TOPIC } from './config.ts';
+import { type DynamicValues, notDynamicProblem, parseDynamicValue } from './dynamic-broker-configs.ts';
 import { TopicConfig, validateTopicOverrides } from './topic-config.ts';
 import { topicNameProblem } from './topics.ts';
 
@@ -37,16 +39,12 @@ const UNSUPPORTED_TYPES: ReadonlyMap<number, string> = new Map([
 /**
  * Kafka's ConfigAdminManager.preprocess, per resource in request order: the answer for a resource
  * refused here, or null for one to carry on with. `nullRefused` says which null values the API
- * refuses (AlterConfigs: all; IncrementalAlterConfigs: all but DELETE's). `changesNothing` says
- * which BROKER resource changes are no-ops (IncrementalAlterConfigs: deleting dynamic configs,
- * since none is ever set): those succeed, as in Kafka, where kafka-reassign-partitions clears its
- * replication throttles after every --verify and --cancel.
+ * refuses (AlterConfigs: all; IncrementalAlterConfigs: all but DELETE's).
  */
 export function preprocessConfigResources<R extends ConfigResourceChange>(
   resources: readonly R[],
   nodeId: number,
   nullRefused: (config: R['configs'][number]) => boolean,
-  changesNothing: (resource: R) => boolean = () => false,
   /** The authorization check, after Kafka's request checks and before any processing; null = allowed. */
   denied: (resource: R) => ResourceOutcome | null = () => null,
   /** Whether the API changes GROUP (32) resources (IncrementalAlterConfigs: share-group configs). */
@@ -74,12 +72,7 @@ export function preprocessConfigResources<R extends ConfigResourceChange>(
           if (Number(r.resourceName) !== nodeId)
             return refused(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${nodeId}, but received ${r.resourceName}`);
         }
-        const refusedAccess = denied(r);
-        if (refusedAccess !== null) return refusedAccess;
-        if (changesNothing(r)) return OK;
-        // Kafka refuses a change to a config that is not dynamic with INVALID_REQUEST; no Sluice
-        // broker config is dynamic.
-        return refused(ErrorCode.INVALID_REQUEST, 'Sluice broker configs are static; set them in server.properties or with --override.');
+        return denied(r);
       }
       case RESOURCE_GROUP:
         if (groupsServed) return denied(r);
@@ -130,5 +123,36 @@ export function changeTopicConfigs(
   }
   if (topic === undefined) return refused(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${name}' does not exist.`);
   if (!validateOnly) broker.topics.alterConfigs(topic, overrides);
+  return OK;
+}
+
+/**
+ * Changes the dynamic broker configs of `resourceName` ("": the cluster-wide defaults, else this
+ * node, checked by preprocessConfigResources) to what `next` makes of the current values. `set`
+ * names the keys given a value: each must be dynamic (Kafka: INVALID_REQUEST for a config that
+ * cannot be updated dynamically) and its value valid (INVALID_CONFIG). Deleting a key needs no
+ * check: a key that cannot be set is never set (kafka-reassign-partitions deletes the log-dir
+ * throttle along with the replication ones). Unless validateOnly the new set is stored (cluster
+ * mode: etcd) and applies at once.
+ */
+export async function changeBrokerConfigs(
+  broker: BrokerContext,
+  resourceName: string,
+  set: ReadonlyArray<{ readonly name: string; readonly value: string }>,
+  next: (current: DynamicValues) => Map<string, string>,
+  validateOnly: boolean,
+): Promise<ResourceOutcome> {
+  for (const { name } of set) {
+    const problem = notDynamicProblem(name);
+    if (problem !== null) return refused(ErrorCode.INVALID_REQUEST, problem);
+  }
+  try {
+    for (const { name, value } of set) parseDynamicValue(name, value);
+  } catch (err) {
+    if (err instanceof ConfigError) return refused(ErrorCode.INVALID_CONFIG, err.message);
+    throw err;
+  }
+  if (validateOnly) return OK;
+  await broker.dynamicConfigs.store.alter(resourceName === '' ? null : broker.nodeId, (current) => next(current));
   return OK;
 }

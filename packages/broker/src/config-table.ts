@@ -175,7 +175,7 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
     name: 'unclean.leader.election.enable',
     type: 'boolean',
     default: false,
-    doc: 'Accepted for compatibility; not enforced: a single node has no other replica to elect, and in cluster mode an out-of-sync replica is never elected (false).',
+    doc: 'Cluster mode: the default of the topic config of that name; when true, a partition whose in-sync replicas are all gone is led by the first live out-of-sync replica (records only the ISR had are lost). A single node has no other replica to elect.',
   },
   { name: 'message.max.bytes', type: 'int', default: 1048588, doc: 'Largest record batch accepted.', validator: atLeast(0) },
   { name: 'socket.request.max.bytes', type: 'int', default: 104857600, doc: 'Largest request frame accepted.', validator: atLeast(1) },

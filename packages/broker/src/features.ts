@@ -19,7 +19,9 @@
 // Finalized levels: the default level of each feature unless UpdateFeatures changed it; changes
 // persist in `features.json` in the first log dir (written atomically before the answer), with
 // an epoch that grows with every change (Kafka's is the metadata log offset). A level of 0 is
-// "not finalized" and not listed, as in Kafka.
+// "not finalized" and not listed, as in Kafka. Cluster mode: the levels are the cluster's, in
+// etcd (cluster/stores/etcd-feature-store.ts, a subclass that follows etcd's watch; the epoch is
+// the key's mod revision), so an update through any broker changes them everywhere.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -62,28 +64,41 @@ function rangeText(spec: FeatureSpec): string {
 export class FeatureLevels {
   private readonly levels = new Map<string, number>();
   private currentEpoch = 0;
-  private readonly dir: string;
-  private readonly file: string;
+  private readonly dir: string | null;
+  private readonly file: string | null;
   private readonly nodeId: number;
   private readonly supported: readonly FeatureSpec[];
 
-  constructor(dir: string, nodeId: number, supported: readonly FeatureSpec[] = SUPPORTED_FEATURES) {
+  /** `dir` null: no file (a subclass keeps the levels elsewhere). */
+  constructor(dir: string | null, nodeId: number, supported: readonly FeatureSpec[] = SUPPORTED_FEATURES) {
     this.dir = dir;
     this.nodeId = nodeId;
     this.supported = supported;
-    this.file = join(dir, FILE);
-    for (const spec of supported) this.levels.set(spec.name, spec.defaultLevel);
-    if (existsSync(this.file)) {
+    this.file = dir === null ? null : join(dir, FILE);
+    this.install({}, 0);
+    if (this.file !== null && existsSync(this.file)) {
       const stored = JSON.parse(readFileSync(this.file, 'utf8')) as { version: number; epoch: number; levels: Record<string, number> };
       if (stored.version !== FORMAT_VERSION) throw new Error(`${this.file}: unknown format version ${stored.version}`);
-      this.currentEpoch = stored.epoch;
-      // A level outside today's range (a feature narrowed by a downgrade of Sluice) falls back to
-      // the default rather than advertising what this build cannot do.
-      for (const spec of supported) {
-        const level = stored.levels[spec.name];
-        if (level !== undefined && level >= spec.minVersion && level <= spec.maxVersion) this.levels.set(spec.name, level);
-      }
+      this.install(stored.levels, stored.epoch);
     }
+  }
+
+  /**
+   * Makes `stored` (by feature name) the finalized levels at `epoch`: the default level of a
+   * feature it lacks, and of one outside today's range (a feature narrowed by a downgrade of
+   * Sluice) rather than advertising what this build cannot do.
+   */
+  protected install(stored: Readonly<Record<string, number>>, epoch: number): void {
+    for (const spec of this.supported) this.levels.set(spec.name, this.levelIn(stored, spec.name));
+    this.currentEpoch = epoch;
+  }
+
+  /** The level `stored` gives feature `name` as install() reads it (0 for a feature not supported). */
+  protected levelIn(stored: Readonly<Record<string, number>>, name: string): number {
+    const spec = this.supported.find((s) => s.name === name);
+    if (spec === undefined) return 0;
+    const level = stored[name];
+    return level !== undefined && level >= spec.minVersion && level <= spec.maxVersion ? level : spec.defaultLevel;
   }
 
   get epoch(): number {
@@ -108,35 +123,51 @@ export class FeatureLevels {
 
   /**
    * Validates every update (Kafka's order of checks), then, unless `validateOnly`, applies them
-   * all and persists. All or nothing: the first refusal throws InvalidFeatureUpdate.
+   * all and persists. All or nothing: the first refusal throws InvalidFeatureUpdate (the etcd
+   * subclass: rejects with it, having checked against the cluster's levels it read).
    */
-  update(updates: readonly FeatureUpdate[], validateOnly: boolean): void {
+  update(updates: readonly FeatureUpdate[], validateOnly: boolean): void | Promise<void> {
     for (const u of updates) this.check(u);
     if (validateOnly) return;
-    const changed = updates.filter((u) => this.level(u.feature) !== u.maxVersionLevel);
-    if (changed.length === 0) return;
-    const next = new Map(this.levels);
-    for (const u of changed) next.set(u.feature, u.maxVersionLevel);
-    const epoch = this.currentEpoch + 1;
-    writeFileAtomically(this.dir, this.file, JSON.stringify({ version: FORMAT_VERSION, epoch, levels: Object.fromEntries(next) }) + '\n');
-    for (const [name, level] of next) this.levels.set(name, level);
-    this.currentEpoch = epoch;
+    const next = this.applied(updates, (name) => this.level(name));
+    if (next === null) return;
+    return this.commit(updates);
   }
 
-  private check(u: FeatureUpdate): void {
+  /** Every level after `updates` over `current` (by name), or null when nothing changes. */
+  protected applied(updates: readonly FeatureUpdate[], current: (name: string) => number): Record<string, number> | null {
+    const changed = updates.filter((u) => current(u.feature) !== u.maxVersionLevel);
+    if (changed.length === 0) return null;
+    const next: Record<string, number> = {};
+    for (const spec of this.supported) next[spec.name] = current(spec.name);
+    for (const u of changed) next[u.feature] = u.maxVersionLevel;
+    return next;
+  }
+
+  /** Stores the checked `updates` and makes them the levels (the file, written atomically first). */
+  protected commit(updates: readonly FeatureUpdate[]): void | Promise<void> {
+    const next = this.applied(updates, (name) => this.level(name))!;
+    const epoch = this.currentEpoch + 1;
+    if (this.dir !== null && this.file !== null)
+      writeFileAtomically(this.dir, this.file, JSON.stringify({ version: FORMAT_VERSION, epoch, levels: next }) + '\n');
+    this.install(next, epoch);
+  }
+
+  /** Kafka's checks of one update against the current levels (`current`: by name; default: this broker's). */
+  protected check(u: FeatureUpdate, current: (name: string) => number = (name) => this.level(name)): void {
     const refuse = (reason: string) => new InvalidFeatureUpdate(`Invalid update version ${u.maxVersionLevel} for feature ${u.feature}. ${reason}`);
     if (u.upgradeType !== UpgradeType.UPGRADE && u.upgradeType !== UpgradeType.SAFE_DOWNGRADE && u.upgradeType !== UpgradeType.UNSAFE_DOWNGRADE) {
       throw refuse('The controller does not support the given upgrade type.');
     }
-    const current = this.level(u.feature);
+    const now = current(u.feature);
     if (u.maxVersionLevel < 0) throw refuse('A feature version cannot be less than 0.');
     const spec = this.supported.find((s) => s.name === u.feature);
     if (spec === undefined) throw refuse(`Local controller ${this.nodeId} does not support this feature.`);
     if (u.maxVersionLevel < spec.minVersion || u.maxVersionLevel > spec.maxVersion)
       throw refuse(`Local controller ${this.nodeId} only supports versions ${rangeText(spec)}`);
-    if (u.maxVersionLevel < current && u.upgradeType === UpgradeType.UPGRADE) {
+    if (u.maxVersionLevel < now && u.upgradeType === UpgradeType.UPGRADE) {
       throw refuse("Can't downgrade the version of this feature without setting the upgrade type to either safe or unsafe downgrade.");
     }
-    if (u.maxVersionLevel > current && u.upgradeType !== UpgradeType.UPGRADE) throw refuse("Can't downgrade to a newer version.");
+    if (u.maxVersionLevel > now && u.upgradeType !== UpgradeType.UPGRADE) throw refuse("Can't downgrade to a newer version.");
   }
 }

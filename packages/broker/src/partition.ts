@@ -25,6 +25,11 @@ import type { Topic } from './topics.ts';
 const LOG_OVERHEAD = 12;
 const BATCH_HEADER_BYTES = 61;
 
+/** Kafka's VerificationGuard: compared by identity; `holders` counts the verifications using it. */
+export interface VerificationGuard {
+  holders: number;
+}
+
 export class Partition {
   readonly topic: Topic;
   readonly index: number;
@@ -50,6 +55,13 @@ export class Partition {
   private replicated = false;
   /** Cluster mode: where each leader epoch starts in this log (leader-epoch-checkpoint). */
   readonly epochs: LeaderEpochCache;
+  /**
+   * KIP-890 verification guards (Kafka's VerificationGuard in its producer state), by producer id:
+   * one per producer whose transactional batch is being verified with a coordinator on another
+   * broker. A marker for the producer, or a new leadership, ends it; the append after the
+   * verification's await only goes ahead if its guard is still the current one.
+   */
+  private readonly verificationGuards = new Map<number, VerificationGuard>();
 
   constructor(topic: Topic, index: number, dir: string, logDir: string, log: PartitionLog) {
     this.topic = topic;
@@ -99,6 +111,7 @@ export class Partition {
 
   /** Cluster mode: this broker leads the partition in `epoch`, which starts at the log end. */
   becomeLeader(epoch: number): void {
+    this.verificationGuards.clear();
     this.setLeaderEpoch(epoch);
     this.epochs.assign(epoch, this.log.logEndOffset);
   }
@@ -126,6 +139,8 @@ export class Partition {
    * batches yet: cluster/README.md).
    */
   appendTxnMarker(producerId: number, producerEpoch: number, coordinatorEpoch: number, commit: boolean, nowMs: number): AppendResult {
+    // The transaction ended here: a verification still in flight for it must not append.
+    this.verificationGuards.delete(producerId);
     const appended = this.log.appendTxnMarker(producerId, producerEpoch, coordinatorEpoch, commit, nowMs, this.leaderEpoch);
     if (this.replicated) this.notifyChanged();
     else this.advanceHighWatermark(this.log.logEndOffset);
@@ -137,6 +152,34 @@ export class Partition {
 
   get logStartOffset(): number {
     return this.log.logStartOffset;
+  }
+
+  /** Whether this log has an open transaction of the producer in this epoch (Kafka's hasOngoingTransaction). */
+  hasOngoingTransaction(producerId: number, producerEpoch: number): boolean {
+    return this.log.ongoingTransactions().some((t) => t.producerId === producerId && t.producerEpoch === producerEpoch);
+  }
+
+  /**
+   * A verification of the producer's transactional batch starts: its guard, the current one if
+   * another verification holds it already (concurrent produces share it), else a new one.
+   * Every call is paired with releaseVerificationGuard.
+   */
+  holdVerificationGuard(producerId: number): VerificationGuard {
+    let guard = this.verificationGuards.get(producerId);
+    if (guard === undefined) this.verificationGuards.set(producerId, (guard = { holders: 0 }));
+    guard.holders++;
+    return guard;
+  }
+
+  /** Whether `guard` is still the producer's current one: no marker and no new leadership since it was made. */
+  verificationHolds(producerId: number, guard: VerificationGuard): boolean {
+    return this.verificationGuards.get(producerId) === guard;
+  }
+
+  /** A verification is over (appended or refused); the last holder's release forgets the guard. */
+  releaseVerificationGuard(producerId: number, guard: VerificationGuard): void {
+    guard.holders--;
+    if (guard.holders <= 0 && this.verificationGuards.get(producerId) === guard) this.verificationGuards.delete(producerId);
   }
 
   /**

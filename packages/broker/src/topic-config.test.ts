@@ -53,11 +53,16 @@ describe("the topic configs tools set, with Kafka's types, defaults and validato
     'message.downconversion.enable',
     'local.retention.ms',
     'local.retention.bytes',
-    'leader.replication.throttled.replicas',
-    'follower.replication.throttled.replicas',
   ])('%s says it is accepted for compatibility and not enforced', (name) => {
     expect(topicConfigDef(name)!.doc).toMatch(/^Accepted for compatibility; not enforced/);
   });
+
+  test.each(['leader.replication.throttled.replicas', 'follower.replication.throttled.replicas'])(
+    '%s is enforced in cluster mode (quotas/replication-quota.ts)',
+    (name) => {
+      expect(topicConfigDef(name)!.doc).toMatch(/replication\.throttled\.rate.*\(cluster mode/);
+    },
+  );
 
   test('min.cleanable.dirty.ratio is between 0 and 1, and prints as a Java double', () => {
     expect(parseTopicOverride('min.cleanable.dirty.ratio', '0')).toBe(0);

@@ -102,7 +102,7 @@ export const TOPIC_CONFIGS: readonly TopicConfigDef[] = [
     type: 'list',
     default: [],
     synonyms: [],
-    doc: `${NOT_ENFORCED} (a single node does not replicate).`,
+    doc: 'Replicas (partition:broker, or *) whose follower fetches are held to follower.replication.throttled.rate on the broker named (cluster mode; a single node does not replicate).',
     validator: throttledReplicas,
   },
   {
@@ -118,7 +118,7 @@ export const TOPIC_CONFIGS: readonly TopicConfigDef[] = [
     type: 'list',
     default: [],
     synonyms: [],
-    doc: `${NOT_ENFORCED} (a single node does not replicate).`,
+    doc: 'Replicas (partition:broker, or *) whose leader sends out-of-sync followers at most leader.replication.throttled.rate, on the broker named (cluster mode; a single node does not replicate).',
     validator: throttledReplicas,
   },
   {
@@ -263,7 +263,7 @@ export const TOPIC_CONFIGS: readonly TopicConfigDef[] = [
     type: 'boolean',
     default: false,
     synonyms: same('unclean.leader.election.enable'),
-    doc: `${NOT_ENFORCED} (a single node has no other replica to elect).`,
+    doc: 'Cluster mode: when true and no in-sync replica is live, the controller elects the first live replica (records only the ISR had are lost); changeable at runtime. A single node has no other replica to elect.',
   },
 ];
 
@@ -349,7 +349,13 @@ export function brokerDefaultFor(def: TopicConfigDef, broker: BrokerConfig): Con
 }
 
 /** DescribeConfigs config sources (DescribeConfigsResponse.ConfigSource). */
-export const CONFIG_SOURCE = { DYNAMIC_TOPIC: 1, STATIC_BROKER: 4, DEFAULT: 5 } as const;
+export const CONFIG_SOURCE = { DYNAMIC_TOPIC: 1, DYNAMIC_BROKER: 2, DYNAMIC_DEFAULT_BROKER: 3, STATIC_BROKER: 4, DEFAULT: 5 } as const;
+
+/** This broker's dynamic broker configs (per broker, then the cluster-wide defaults), as text. */
+export interface DynamicSynonymSources {
+  readonly perBroker: ReadonlyMap<string, string>;
+  readonly defaults: ReadonlyMap<string, string>;
+}
 
 export interface ConfigSynonym {
   readonly name: string;
@@ -358,14 +364,26 @@ export interface ConfigSynonym {
 }
 
 /**
- * Kafka's ConfigHelper.configSynonyms over Sluice's broker config (static keys only; Sluice has no
- * dynamic broker configs): the group's keys set in the broker's config, then those with a non-null
- * default, each in precedence order; then, as Kafka does, everything listed before `name` itself
- * is dropped. So when only a lower-precedence key is set (log.retention.hours for
- * log.retention.ms), nothing is left, and the config reads as a default.
+ * Kafka's ConfigHelper.configSynonyms over Sluice's broker config: the group's keys set
+ * dynamically for this broker (DYNAMIC_BROKER_CONFIG), then as cluster-wide dynamic defaults
+ * (DYNAMIC_DEFAULT_BROKER_CONFIG), then set in the broker's config (STATIC_BROKER_CONFIG), then
+ * those with a non-null default (DEFAULT_CONFIG), each in precedence order; then, as Kafka does,
+ * everything listed before `name` itself is dropped. So when only a lower-precedence key is set
+ * (log.retention.hours for log.retention.ms), nothing is left, and the config reads as a default.
  */
-export function brokerSynonyms(broker: BrokerConfig, name: string, group: readonly string[]): ConfigSynonym[] {
+export function brokerSynonyms(broker: BrokerConfig, name: string, group: readonly string[], dynamic?: DynamicSynonymSources): ConfigSynonym[] {
   const found: ConfigSynonym[] = [];
+  if (dynamic !== undefined) {
+    for (const [values, source] of [
+      [dynamic.perBroker, CONFIG_SOURCE.DYNAMIC_BROKER],
+      [dynamic.defaults, CONFIG_SOURCE.DYNAMIC_DEFAULT_BROKER],
+    ] as const) {
+      for (const key of group) {
+        const value = values.get(key);
+        if (value !== undefined) found.push({ name: key, value, source });
+      }
+    }
+  }
   for (const key of group) {
     if (!broker.isDefault(key))
       found.push({ name: key, value: formatConfigValue(brokerConfigDef(key)!.type, broker.get(key)), source: CONFIG_SOURCE.STATIC_BROKER });

@@ -14,7 +14,7 @@ import type { Partition } from '../partition.ts';
 import { newTopicId, type TopicRegistry } from '../topics.ts';
 import { ClusterView } from './cluster-view.ts';
 import { Controller } from './controller.ts';
-import { electPreferredLeader } from './election.ts';
+import { electPreferredLeader, electUncleanLeader, isUncleanElection } from './election.ts';
 import { EtcdClient } from './etcd/etcd-client.ts';
 import { type Compare, type KvStore, KvStoreError, type Op } from './etcd/kv-store.ts';
 import type { LeaseKeeper } from './etcd/lease-keeper.ts';
@@ -33,6 +33,7 @@ import {
 } from './keys.ts';
 import { registerBroker, resolveClusterId } from './membership.ts';
 import { assignReplicas } from './placement.ts';
+import type { ReplicationQuota } from '../quotas/replication-quota.ts';
 import { Projection } from './projection.ts';
 import { RACK_AWARE_REPLICA_SELECTOR, selectRackAwareReplica } from './read-replica.ts';
 import { fullReplicaSet, startReassignment } from './reassignment.ts';
@@ -56,6 +57,11 @@ export interface ClusterSettings {
    * when absent or null.
    */
   readonly leaderRebalance?: { readonly intervalMs: number; readonly imbalancePercentage: number } | null;
+  /**
+   * The broker's `unclean.leader.election.enable`: the controller's rule for topics that do not
+   * override it (absent: false, Kafka's default).
+   */
+  readonly uncleanLeaderElection?: boolean;
   /** The listener name followers dial their leaders on (`inter.broker.listener.name`). */
   readonly interBrokerListener: string;
   readonly fetcher: Omit<FetcherSettings, 'nodeId'>;
@@ -86,6 +92,10 @@ export class ClusterNode {
   private readonly fetchers = new Map<number, LeaderFetcher>();
   /** Bytes appended by fetchers since stopped (replicatedBytes stays cumulative). */
   private retiredFetcherBytes = 0;
+  /** Unclean elections this broker wrote for ElectLeaders requests (the controller counts its own). */
+  private uncleanElectionsRequested = 0;
+  /** The follower replication quota every fetcher applies (set by the broker once its context exists). */
+  private followerQuota: ReplicationQuota | null = null;
   /** Called after every pass over the partitions' roles (leadership may have moved). */
   private readonly roleListeners: Array<() => void> = [];
 
@@ -110,6 +120,7 @@ export class ClusterNode {
       replicaSelector: config.get('replica.selector.class') as string | null,
       sessionTimeoutMs: config.int('broker.session.timeout.ms'),
       replicaLagMs: config.int('replica.lag.time.max.ms'),
+      uncleanLeaderElection: config.bool('unclean.leader.election.enable'),
       leaderRebalance: config.bool('auto.leader.rebalance.enable')
         ? {
             // setInterval takes at most 2^31-1 ms (about 24.8 days).
@@ -171,6 +182,7 @@ export class ClusterNode {
       () => (this.fenced ? null : this.lease!.lease),
       this.logger,
       this.settings.leaderRebalance ?? null,
+      this.settings.uncleanLeaderElection ?? false,
     );
     this.controller.start();
     this.logger.info(
@@ -228,6 +240,7 @@ export class ClusterNode {
     underReplicatedPartitions: number;
     offlinePartitions: number;
     leaderElections: number;
+    uncleanLeaderElections: number;
     isrShrinks: number;
     isrExpands: number;
     replicaFetchedBytes: number;
@@ -250,6 +263,7 @@ export class ClusterNode {
       underReplicatedPartitions: underReplicated,
       offlinePartitions: this.isController ? offline : 0,
       leaderElections: this.controller?.elections ?? 0,
+      uncleanLeaderElections: (this.controller?.uncleanElections ?? 0) + this.uncleanElectionsRequested,
       isrShrinks: this.replicationState?.isrShrinks ?? 0,
       isrExpands: this.replicationState?.isrExpands ?? 0,
       replicaFetchedBytes: this.replicatedBytes,
@@ -442,6 +456,46 @@ export class ClusterNode {
   }
 
   /**
+   * Unclean election of one partition (ElectLeaders type UNCLEAN; election.ts
+   * electUncleanLeader): with no live leader, a live ISR member leads, else the first live replica
+   * with the ISR reset to it — records only the lost replicas had are gone. Written from this
+   * broker by CAS on the partition key (its mod revision), as a preferred election. NONE,
+   * ELECTION_NOT_NEEDED, ELIGIBLE_LEADERS_NOT_AVAILABLE or UNKNOWN_TOPIC_OR_PARTITION.
+   */
+  async electUncleanLeader(name: string, index: number): Promise<ClusterTopicCreation> {
+    return this.casRetry(async () => {
+      const replicas = this.view.topics.get(name)?.record.replicas[index];
+      const current = this.view.partition(name, index);
+      if (replicas === undefined || current === undefined)
+        return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `No such partition as ${name}-${index}` };
+      const next = electUncleanLeader(current.record, replicas, this.view.brokers);
+      if (next === 'not needed') return { errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: null };
+      if (next === 'not available') {
+        return {
+          errorCode: ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE,
+          errorMessage: `Failed to elect leader for partition ${name}-${index} under strategy UncleanLeaderElectionStrategy`,
+        };
+      }
+      const key = this.keys.partition(name, index);
+      const written = await this.store.txn(
+        [{ key, target: 'modRevision', result: 'equal', value: current.modRevision }],
+        [{ put: { key, value: encode(next) } }],
+      );
+      if (!written.succeeded) return null;
+      await this.view.waitForRevision(written.revision);
+      const unclean = isUncleanElection(current.record, next);
+      if (unclean) this.uncleanElectionsRequested++;
+      this.logger[unclean ? 'warn' : 'info'](
+        { topic: name, partition: index, leader: next.leader, leaderEpoch: next.leaderEpoch, previousIsr: current.record.isr.map((m) => m.id) },
+        unclean
+          ? 'unclean leader election (ElectLeaders): an out-of-sync replica leads'
+          : 'leader elected (ElectLeaders, unclean type: an ISR member was live)',
+      );
+      return { errorCode: ErrorCode.NONE, errorMessage: null };
+    });
+  }
+
+  /**
    * Starts (or changes, or cancels with a null target) reassignments of partitions of one topic
    * (validated by the caller; reassignment.ts): the topic record's replicas become the full
    * replica sets and a reassignment record per partition is written, in one transaction on the
@@ -508,6 +562,11 @@ export class ClusterNode {
    * (never below `floor`, what this data dir handed out as a single node), by CAS on
    * `<prefix>/producer-ids`; a lost race reads again. Resolves with the block's first id.
    */
+  /** The follower replication throttle the fetchers apply (replica-fetcher.ts). */
+  useFollowerQuota(quota: ReplicationQuota): void {
+    this.followerQuota = quota;
+  }
+
   async reserveProducerIds(size: number, floor: number): Promise<number> {
     const key = this.keys.producerIds;
     for (;;) {
@@ -596,7 +655,7 @@ export class ClusterNode {
       if (endpoint === undefined) continue;
       let fetcher = this.fetchers.get(leaderId);
       if (fetcher === undefined) {
-        fetcher = new LeaderFetcher(leaderId, endpoint, { ...this.settings.fetcher, nodeId: me }, this.logger);
+        fetcher = new LeaderFetcher(leaderId, endpoint, { ...this.settings.fetcher, nodeId: me, quota: () => this.followerQuota }, this.logger);
         this.fetchers.set(leaderId, fetcher);
         fetcher.start();
       }

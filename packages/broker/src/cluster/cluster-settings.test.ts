@@ -1,6 +1,7 @@
 // Cluster settings from a broker config: which listener followers dial their leaders on
 // (inter.broker.listener.name, else security.inter.broker.protocol's listener, else the first),
-// and how followers secure that connection (TLS trust, SASL mechanism and credentials) or why not.
+// and how followers secure that connection (TLS trust, SASL mechanism and credentials) or why not;
+// the broker's unclean.leader.election.enable for the controller.
 
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,11 @@ import { BrokerConfig, ConfigError } from '../config.ts';
 import { ClusterNode } from './cluster-node.ts';
 
 const ETCD: [string, string] = ['sluice.metadata.etcd.endpoints', 'http://127.0.0.1:2379'];
+
+test("the broker's unclean.leader.election.enable reaches the controller's settings (Kafka's default false)", () => {
+  expect(ClusterNode.settingsOf(new BrokerConfig([ETCD]))?.uncleanLeaderElection).toBe(false);
+  expect(ClusterNode.settingsOf(new BrokerConfig([ETCD, ['unclean.leader.election.enable', 'true']]))?.uncleanLeaderElection).toBe(true);
+});
 
 describe('cluster settings: the inter-broker listener', () => {
   test('off without etcd endpoints', () => {

@@ -104,7 +104,7 @@ afterEach(async () => {
 async function startBroker(
   store: MemoryKvStore,
   nodeId: number,
-  options: { dir?: string; rack?: string; directoryId?: string; leaderRebalance?: ClusterSettings['leaderRebalance'] } = {},
+  options: { dir?: string; rack?: string; directoryId?: string; leaderRebalance?: ClusterSettings['leaderRebalance']; uncleanLeaderElection?: boolean } = {},
 ): Promise<TestBroker> {
   const logger = process.env.CLUSTER_DEBUG ? createLogger('debug') : silentLogger;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), `sluice-cluster-${nodeId}-`));
@@ -112,7 +112,11 @@ async function startBroker(
   const registry = new TopicRegistry(new BrokerConfig([['log.dirs', dir]]), silentLogger);
   registry.load();
   const connection = new Connection(store);
-  const node = new ClusterNode({ ...settings(nodeId, options.rack ?? null), leaderRebalance: options.leaderRebalance ?? null }, logger, connection);
+  const node = new ClusterNode(
+    { ...settings(nodeId, options.rack ?? null), leaderRebalance: options.leaderRebalance ?? null, uncleanLeaderElection: options.uncleanLeaderElection },
+    logger,
+    connection,
+  );
   try {
     await node.clusterId('the-cluster', null);
     await node.join(
@@ -330,4 +334,74 @@ describe('cluster on the memory store', () => {
       expect(b.node.isLeader('t', 0)).toBe(true);
     });
   }, 15_000);
+
+  test('unclean election: ElectLeaders UNCLEAN, and a topic turning unclean.leader.election.enable on, elect an out-of-sync replica', async () => {
+    const store = new MemoryKvStore();
+    const brokers = [await startBroker(store, 1), await startBroker(store, 2), await startBroker(store, 3)];
+    await brokers[0].node.createTopic('a', 1, 3, new Map());
+    await brokers[0].node.createTopic('b', 1, 3, new Map());
+    // Both partitions led by broker 1 with the ISR shrunk to it (its followers fell behind).
+    for (const topic of ['a', 'b']) {
+      const state = brokers[0].node.view.partition(topic, 0)!.record;
+      const isr = state.isr.filter((m) => m.id === 1);
+      await store.put(`/test/partitions/${topic}/0`, encode({ leader: 1, leaderEpoch: state.leaderEpoch + 1, isr, partitionEpoch: state.partitionEpoch + 1 }));
+    }
+    const lease = await leaseOf(store, 1);
+    crash(brokers[0]);
+    store.expireLease(lease);
+    const [b2, b3] = [brokers[1], brokers[2]];
+    await eventually(() => {
+      for (const topic of ['a', 'b']) expect(b2.node.view.partition(topic, 0)!.record).toMatchObject({ leader: -1, isr: [{ id: 1 }] });
+    });
+    const offline = b2.node.view.partition('a', 0)!.record;
+    const replicas = b2.node.view.topics.get('a')!.record.replicas[0]!;
+    const expected = replicas.find((id) => id !== 1)!;
+    expect(await b3.node.electUncleanLeader('a', 0)).toEqual({ errorCode: 0, errorMessage: null });
+    expect(b3.node.view.partition('a', 0)!.record).toEqual({
+      leader: expected,
+      leaderEpoch: offline.leaderEpoch + 1,
+      isr: [{ id: expected, brokerEpoch: brokers[expected - 1].node.brokerEpoch }],
+      partitionEpoch: offline.partitionEpoch + 1,
+    });
+    expect(b3.node.stats().uncleanLeaderElections).toBe(1);
+    expect((await b2.node.electUncleanLeader('a', 0)).errorCode).toBe(84); // ELECTION_NOT_NEEDED
+    // The controller leaves 'b' without a leader until its config allows an unclean election.
+    expect(b2.node.view.partition('b', 0)!.record.leader).toBe(-1);
+    expect((await b2.node.alterTopicConfigs('b', new Map([['unclean.leader.election.enable', true]]))).errorCode).toBe(0);
+    await eventually(() => {
+      const state = b2.node.view.partition('b', 0)!.record;
+      expect(state.leader).not.toBe(-1);
+      expect(state.isr.map((m) => m.id)).toEqual([state.leader]);
+    });
+    const controller = [b2, b3].find((b) => b.node.isController)!;
+    expect(controller.node.stats().uncleanLeaderElections).toBeGreaterThanOrEqual(1);
+  });
+
+  test("the broker's unclean.leader.election.enable=true applies to topics without an override; an override false keeps its partition offline", async () => {
+    const store = new MemoryKvStore();
+    const b1 = await startBroker(store, 1, { uncleanLeaderElection: true });
+    const b2 = await startBroker(store, 2, { uncleanLeaderElection: true });
+    const b3 = await startBroker(store, 3, { uncleanLeaderElection: true });
+    expect((await b1.node.createTopic('follows-broker', 1, 3, new Map())).errorCode).toBe(0);
+    expect((await b1.node.createTopic('stays-clean', 1, 3, new Map([['unclean.leader.election.enable', false]]))).errorCode).toBe(0);
+    // Each partition's ISR shrunk to broker 1, which then dies.
+    for (const topic of ['follows-broker', 'stays-clean']) {
+      const state = b1.node.view.partition(topic, 0)!.record;
+      await store.put(
+        `/test/partitions/${topic}/0`,
+        encode({ leader: 1, leaderEpoch: state.leaderEpoch + 1, isr: state.isr.filter((m) => m.id === 1), partitionEpoch: state.partitionEpoch + 1 }),
+      );
+    }
+    const lease = await leaseOf(store, 1);
+    crash(b1);
+    store.expireLease(lease);
+    await eventually(() => {
+      const state = b2.node.view.partition('follows-broker', 0)!.record;
+      expect([2, 3]).toContain(state.leader);
+      expect(state.isr.map((m) => m.id)).toEqual([state.leader]);
+      expect(b2.node.view.partition('stays-clean', 0)!.record).toMatchObject({ leader: -1, isr: [{ id: 1 }] });
+    });
+    await Promise.all([b2.node.settled(), b3.node.settled()]);
+    expect(b2.node.view.partition('stays-clean', 0)!.record.leader).toBe(-1);
+  });
 });

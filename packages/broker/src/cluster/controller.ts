@@ -7,7 +7,10 @@
 // own epoch, so a deposed controller that has not noticed yet can never win a write.
 //
 // Its job: keep every partition's leader and ISR consistent with the live brokers
-// (election.ts), on every change of the view and once when it takes office; complete
+// (election.ts), on every change of the view and once when it takes office — a topic whose
+// `unclean.leader.election.enable` is true (its override, else the broker's value) may get an
+// out-of-sync live replica as leader when no ISR member is live, and since a config change is a
+// change of the view, setting it on a leaderless partition elects at once; complete
 // reassignments whose target is in sync (reassignment.ts); and with `auto.leader.rebalance.enable`
 // move leadership back to preferred replicas every `leader.imbalance.check.interval.seconds`
 // (election.ts preferredRebalance). Writes are CAS on the partition key's mod revision; a lost
@@ -15,7 +18,7 @@
 
 import type { Logger } from '../logger.ts';
 import type { ClusterView } from './cluster-view.ts';
-import { electLeader, preferredRebalance } from './election.ts';
+import { electLeader, isUncleanElection, preferredRebalance, uncleanElectionEnabled } from './election.ts';
 import type { Compare, KvStore } from './etcd/kv-store.ts';
 import { encode, type PartitionState } from './keys.ts';
 import { completeReassignment } from './reassignment.ts';
@@ -35,8 +38,12 @@ export class Controller {
   private stopped = false;
   private readonly rebalance: { readonly intervalMs: number; readonly imbalancePercentage: number } | null;
   private rebalanceTimer: NodeJS.Timeout | null = null;
+  /** The broker's `unclean.leader.election.enable`: topics without an override follow it. */
+  private readonly uncleanDefault: boolean;
   /** Leader elections written (tests and metrics). */
   elections = 0;
+  /** Of those, the unclean ones: a leader from outside the ISR (tests and metrics). */
+  uncleanElections = 0;
 
   constructor(
     store: KvStore,
@@ -45,6 +52,7 @@ export class Controller {
     lease: () => string | null,
     logger: Logger,
     rebalance: { readonly intervalMs: number; readonly imbalancePercentage: number } | null = null,
+    uncleanDefault = false,
   ) {
     this.store = store;
     this.view = view;
@@ -52,6 +60,7 @@ export class Controller {
     this.lease = lease;
     this.logger = logger;
     this.rebalance = rebalance;
+    this.uncleanDefault = uncleanDefault;
   }
 
   start(): void {
@@ -180,10 +189,11 @@ export class Controller {
     if (epoch === null) return;
     const fence: Compare = { key: this.view.keys.controller, target: 'createRevision', result: 'equal', value: epoch };
     for (const [topic, { record }] of this.view.topics) {
+      const unclean = uncleanElectionEnabled(record, this.uncleanDefault);
       for (let index = 0; index < record.replicas.length; index++) {
         const current = this.view.partition(topic, index);
         if (current === undefined) continue;
-        const next = electLeader(current.record, record.replicas[index], this.view.brokers);
+        const next = electLeader(current.record, record.replicas[index], this.view.brokers, unclean);
         if (next === null) continue;
         const key = this.view.keys.partition(topic, index);
         const written = await this.store.txn(
@@ -194,17 +204,18 @@ export class Controller {
         // listener runs the next pass.
         if (!written.succeeded) continue;
         this.countElection(current.record, next);
-        this.logger.info(
-          {
-            topic,
-            partition: index,
-            leader: next.leader,
-            leaderEpoch: next.leaderEpoch,
-            isr: next.isr.map((m) => m.id),
-            previousLeader: current.record.leader,
-          },
-          'partition state changed',
-        );
+        const fields = {
+          topic,
+          partition: index,
+          leader: next.leader,
+          leaderEpoch: next.leaderEpoch,
+          isr: next.isr.map((m) => m.id),
+          previousLeader: current.record.leader,
+        };
+        // An unclean election may have lost committed records: say so louder (Kafka logs it at INFO, clean ones at TRACE).
+        if (isUncleanElection(current.record, next))
+          this.logger.warn({ ...fields, previousIsr: current.record.isr.map((m) => m.id) }, 'unclean leader election: an out-of-sync replica leads');
+        else this.logger.info(fields, 'partition state changed');
       }
     }
     await this.completeReassignments(fence);
@@ -245,5 +256,6 @@ export class Controller {
 
   private countElection(before: PartitionState, after: PartitionState): void {
     if (after.leader !== before.leader || after.leaderEpoch !== before.leaderEpoch) this.elections++;
+    if (isUncleanElection(before, after)) this.uncleanElections++;
   }
 }

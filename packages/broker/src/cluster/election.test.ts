@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import type { LiveBroker } from './cluster-view.ts';
-import { electLeader, electPreferredLeader, preferredRebalance } from './election.ts';
+import { electLeader, electPreferredLeader, electUncleanLeader, isUncleanElection, preferredRebalance, uncleanElectionEnabled } from './election.ts';
 import type { PartitionState } from './keys.ts';
 
 const live = (...pairs: Array<[number, number]>) =>
@@ -142,4 +142,52 @@ test('automatic rebalance: a preferred replica leading too few of its partitions
   expect(moves.map((m) => [m.index, m.next.leader, m.next.leaderEpoch])).toEqual([[1, 1, 2]]);
   // Within the allowed imbalance nothing moves.
   expect(preferredRebalance(partitions, brokers, 70)).toEqual([]);
+});
+
+test('unclean.leader.election.enable: with no ISR member live, the first live replica in replica order leads alone', () => {
+  // ISR shrank to broker 1, which is gone; 3 and 2 are live but out of sync.
+  const before = state(1, 4, [[1, 10]], 6);
+  const next = electLeader(before, [1, 3, 2], live([2, 11], [3, 12]), true);
+  expect(next).toEqual(state(3, 5, [[3, 12]], 7));
+  expect(isUncleanElection(before, next!)).toBe(true);
+  // From the leaderless state the controller left (config turned on later), the same choice.
+  const offline = electLeader(before, [1, 3, 2], live([2, 11], [3, 12]))!;
+  expect(offline.leader).toBe(-1);
+  expect(electLeader(offline, [1, 3, 2], live([2, 11], [3, 12]), true)).toEqual(state(3, 6, [[3, 12]], 8));
+  // No replica live: still no leader.
+  expect(electLeader(offline, [1, 3, 2], live([4, 13]), true)).toBeNull();
+});
+
+test('unclean allowed changes nothing while an ISR member can lead: live ISR first, then a last-ISR broker back', () => {
+  const isr: Array<[number, number]> = [
+    [1, 10],
+    [2, 11],
+  ];
+  // The leader is gone; 2 is in sync and live, 3 out of sync: the clean choice.
+  const clean = electLeader(state(1, 0, isr), [3, 1, 2], live([2, 11], [3, 12]), true)!;
+  expect(clean).toEqual(state(2, 1, [[2, 11]], 1));
+  expect(isUncleanElection(state(1, 0, isr), clean)).toBe(false);
+  // The last ISR member restarted (new broker epoch) beats an out-of-sync replica earlier in replica order.
+  expect(electLeader(state(-1, 3, [[1, 10]]), [3, 1], live([1, 20], [3, 12]), true)).toEqual(state(1, 4, [[1, 20]], 1));
+  // A live leader and ISR: nothing to do.
+  expect(electLeader(state(1, 0, isr), [1, 2, 3], live([1, 10], [2, 11], [3, 12]), true)).toBeNull();
+});
+
+test('ElectLeaders UNCLEAN: not needed with a live leader, an out-of-sync replica without one, not available with no replica live', () => {
+  const isr: Array<[number, number]> = [[1, 10]];
+  expect(electUncleanLeader(state(1, 2, isr), [1, 2, 3], live([1, 10], [2, 11]))).toBe('not needed');
+  expect(electUncleanLeader(state(-1, 3, isr), [1, 2, 3], live([2, 11], [3, 12]))).toEqual(state(2, 4, [[2, 11]], 1));
+  // The recorded leader's registration is gone but the controller has not acted yet: elected all the same.
+  expect(electUncleanLeader(state(1, 2, isr), [1, 2, 3], live([3, 12]))).toEqual(state(3, 3, [[3, 12]], 1));
+  // Restarted leader (new broker epoch) is the last ISR member: it leads again, a clean choice.
+  expect(electUncleanLeader(state(1, 2, isr), [1, 2, 3], live([1, 30], [2, 11]))).toEqual(state(1, 3, [[1, 30]], 1));
+  expect(electUncleanLeader(state(-1, 3, isr), [1, 2, 3], live([4, 13]))).toBe('not available');
+});
+
+test("a topic's unclean.leader.election.enable override wins over the broker's value", () => {
+  const topic = (configs: Record<string, boolean | string>) => ({ id: 'x', configs, replicas: [[1]] });
+  expect(uncleanElectionEnabled(topic({}), false)).toBe(false);
+  expect(uncleanElectionEnabled(topic({}), true)).toBe(true);
+  expect(uncleanElectionEnabled(topic({ 'unclean.leader.election.enable': true }), false)).toBe(true);
+  expect(uncleanElectionEnabled(topic({ 'unclean.leader.election.enable': false }), true)).toBe(false);
 });

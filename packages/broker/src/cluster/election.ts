@@ -9,17 +9,29 @@
 //  - A leader that is not live is replaced by the first live ISR member in replica order; the
 //    leader epoch is bumped. With no live ISR member the partition has no leader (-1, epoch
 //    bumped) until a last-ISR broker comes back: it alone has everything committed, so it is
-//    elected even in a new broker epoch (its log survived the restart). Out-of-sync replicas are
-//    never elected (`unclean.leader.election.enable=false`).
+//    elected even in a new broker epoch (its log survived the restart).
+//  - Unclean election (`unclean.leader.election.enable=true` on the topic, or ElectLeaders with
+//    election type UNCLEAN): when no ISR member can lead, the first live replica in replica order
+//    leads, and the ISR becomes that replica alone (Kafka's PartitionChangeBuilder.electAnyLeader
+//    and tryElection). Records the old ISR had and it lacks are lost; the others truncate to it.
+//    Without it, out-of-sync replicas are never elected.
 //  - Every change bumps the partition epoch.
 
 import type { LiveBroker } from './cluster-view.ts';
-import type { IsrMember, PartitionState } from './keys.ts';
+import type { IsrMember, PartitionState, TopicRecord } from './keys.ts';
 
 const NO_LEADER = -1;
 
-/** The next state of a partition, or null when nothing changes. */
-export function electLeader(state: PartitionState, replicas: readonly number[], brokers: ReadonlyMap<number, LiveBroker>): PartitionState | null {
+/**
+ * The next state of a partition, or null when nothing changes. `unclean`: the topic's
+ * `unclean.leader.election.enable`, an out-of-sync live replica may lead when no ISR member can.
+ */
+export function electLeader(
+  state: PartitionState,
+  replicas: readonly number[],
+  brokers: ReadonlyMap<number, LiveBroker>,
+  unclean = false,
+): PartitionState | null {
   const inSync = (m: IsrMember) => brokers.get(m.id)?.epoch === m.brokerEpoch;
   const byReplicaOrder = (members: IsrMember[]) => [...members].sort((a, b) => rank(replicas, a.id) - rank(replicas, b.id));
   const liveIsr = byReplicaOrder(state.isr.filter(inSync));
@@ -37,8 +49,13 @@ export function electLeader(state: PartitionState, replicas: readonly number[], 
   } else {
     // Nobody in sync is live. A last-ISR member that restarted has every committed record.
     const back = byReplicaOrder(state.isr.filter((m) => brokers.has(m.id)));
+    // Else, when allowed, the first live replica in replica order: an unclean election.
+    const uncleanLeader = unclean ? replicas.find((id) => brokers.has(id)) : undefined;
     if (back.length > 0) {
       leader = back[0].id;
+      isr = [{ id: leader, brokerEpoch: brokers.get(leader)!.epoch }];
+    } else if (uncleanLeader !== undefined) {
+      leader = uncleanLeader;
       isr = [{ id: leader, brokerEpoch: brokers.get(leader)!.epoch }];
     } else {
       leader = NO_LEADER;
@@ -54,6 +71,42 @@ export function electLeader(state: PartitionState, replicas: readonly number[], 
     isr,
     partitionEpoch: state.partitionEpoch + 1,
   };
+}
+
+/**
+ * A topic's `unclean.leader.election.enable`: its override in the cluster (changed at runtime by
+ * AlterConfigs / IncrementalAlterConfigs), else the broker's value of the key.
+ */
+export function uncleanElectionEnabled(topic: TopicRecord, brokerDefault: boolean): boolean {
+  const override = topic.configs['unclean.leader.election.enable'];
+  return typeof override === 'boolean' ? override : brokerDefault;
+}
+
+/**
+ * Whether the change from `before` to `after` elected a leader that was not in the ISR (under any
+ * broker epoch): an unclean election, which may lose committed records (Kafka's
+ * UncleanLeaderElectionsPerSec counts these).
+ */
+export function isUncleanElection(before: PartitionState, after: PartitionState): boolean {
+  return after.leader >= 0 && after.leader !== before.leader && !before.isr.some((m) => m.id === after.leader);
+}
+
+/**
+ * Unclean election of one partition (ElectLeaders type UNCLEAN, Kafka's
+ * ReplicationControlManager.electLeader): not needed while its leader is live in its broker
+ * epoch; else the controller's rule with unclean election allowed (a live ISR member first, then
+ * any live replica in replica order); not available when no replica is live.
+ */
+export function electUncleanLeader(
+  state: PartitionState,
+  replicas: readonly number[],
+  brokers: ReadonlyMap<number, LiveBroker>,
+): PartitionState | 'not needed' | 'not available' {
+  const leaderMember = state.isr.find((m) => m.id === state.leader);
+  if (leaderMember !== undefined && brokers.get(leaderMember.id)?.epoch === leaderMember.brokerEpoch) return 'not needed';
+  const next = electLeader(state, replicas, brokers, true);
+  if (next === null || next.leader < 0) return 'not available';
+  return next;
 }
 
 function rank(replicas: readonly number[], id: number): number {

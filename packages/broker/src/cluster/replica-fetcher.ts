@@ -5,6 +5,13 @@
 // is followed as far as the local log reaches. The next fetch offset is the local log end, which
 // is how the leader learns this follower's progress.
 //
+// Replication throttle (Kafka's follower ReplicationQuotaManager, ../quotas/replication-quota.ts):
+// a partition throttled on this follower (its topic's follower.replication.throttled.replicas)
+// that has not caught up with the leader's high watermark is left out of the fetch while the
+// follower quota is exceeded; the bytes fetched for throttled partitions are recorded against
+// follower.replication.throttled.rate. With every partition held back the fetcher waits until the
+// measured rate is back under the bound.
+//
 // The set of followed partitions comes from the view (cluster-node.ts updates it); when a
 // partition's leader changes, the fetcher of the new leader takes it over after the partition
 // was truncated to its high watermark.
@@ -14,6 +21,7 @@ import { ErrorCode, type FetchRequestTopics } from '@sluice/protocol';
 import type { Logger } from '../logger.ts';
 import type { LeaderEpochCache } from '../leader-epoch-cache.ts';
 import type { Partition } from '../partition.ts';
+import type { ReplicationQuota } from '../quotas/replication-quota.ts';
 import type { EndpointRecord } from './keys.ts';
 
 const FETCH_API_KEY = 1;
@@ -32,6 +40,8 @@ export interface FetcherSettings {
   readonly requestTimeoutMs: number;
   /** TLS / SASL of the inter-broker listener (inter-broker-security.ts). */
   readonly security?: Pick<ConnectionOptions, 'tls' | 'sasl'>;
+  /** The follower replication quota of this broker (null: none yet), read at every fetch. */
+  readonly quota?: () => ReplicationQuota | null;
 }
 
 export interface FollowedPartition {
@@ -60,6 +70,8 @@ export class LeaderFetcher {
    * followed here, or followed in a new leader epoch.
    */
   private readonly divergenceUnknown = new Set<Partition>();
+  /** Partitions whose log end reached the leader's high watermark at the last fetch (Kafka's isReplicaInSync: lag 0). */
+  private readonly caughtUp = new Set<Partition>();
   private connection: BrokerConnection | null = null;
   private running = false;
   private wake: (() => void) | null = null;
@@ -85,6 +97,7 @@ export class LeaderFetcher {
     for (const [p, f] of this.partitions) if (before.get(p)?.leaderEpoch !== f.leaderEpoch) this.divergenceUnknown.add(p);
     for (const p of [...this.divergenceUnknown]) if (!this.partitions.has(p)) this.divergenceUnknown.delete(p);
     for (const p of [...this.resumeAt.keys()]) if (!this.partitions.has(p)) this.resumeAt.delete(p);
+    for (const p of [...this.caughtUp]) if (!this.partitions.has(p)) this.caughtUp.delete(p);
     for (const [p, epoch] of this.failed) if (this.partitions.get(p)?.leaderEpoch !== epoch) this.failed.delete(p);
     this.wake?.();
   }
@@ -130,7 +143,15 @@ export class LeaderFetcher {
     }
   }
 
-  private async fetchOnce(followed: readonly FollowedPartition[]): Promise<void> {
+  private async fetchOnce(all: readonly FollowedPartition[]): Promise<void> {
+    const quota = this.settings.quota?.() ?? null;
+    const started = Date.now();
+    // Kafka's shouldFollowerThrottle: not caught up, throttled here, the quota exceeded.
+    const followed = quota === null ? all : all.filter((f) => !quota.holdsBack(f.partition, this.caughtUp.has(f.partition), started));
+    if (followed.length === 0) {
+      await this.sleep(Math.max(50, quota!.delayMs(started)));
+      return;
+    }
     const connection = await this.connect();
     const byTopic = new Map<string, FetchRequestTopics>();
     for (const f of followed) {
@@ -194,6 +215,7 @@ export class LeaderFetcher {
               this.bytesFetched += records.byteLength;
               progressed = true;
             }
+            if (quota?.isThrottled(f.partition)) quota.record(records.byteLength, now);
           } catch (err) {
             if ((err as { code?: unknown }).code === 'NO_SPACE') {
               // ENOSPC: the log wrote nothing of the refused batch and goes on once there is
@@ -218,6 +240,8 @@ export class LeaderFetcher {
           f.partition.notifyChanged();
         }
         f.partition.followHighWatermark(Number(p.highWatermark));
+        if (f.partition.logEndOffset >= Number(p.highWatermark)) this.caughtUp.add(f.partition);
+        else this.caughtUp.delete(f.partition);
       }
     }
     if (noSpace) await this.sleep(RETRY_MS);

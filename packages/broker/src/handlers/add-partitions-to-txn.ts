@@ -39,12 +39,19 @@ function byTopic(topics: readonly Named[], code: (tp: TopicPartition) => number)
   }));
 }
 
-/** UNKNOWN_TOPIC_OR_PARTITION for missing partitions, else null (all exist). */
+/**
+ * UNKNOWN_TOPIC_OR_PARTITION for missing partitions, else null (all exist). Cluster mode: by the
+ * cluster's view — the coordinator need not hold a replica of the partitions it is asked about.
+ */
 function missing(broker: BrokerContext, topics: readonly Named[]): Set<string> | null {
   const absent = new Set<string>();
+  const cluster = broker.cluster;
   for (const t of topics) {
     const topic = broker.topics.get(t.name);
-    for (const p of t.partitions) if (topic?.partitions[p] === undefined) absent.add(`${t.name}\u0000${p}`);
+    for (const p of t.partitions) {
+      const exists = cluster === null ? topic?.partitions[p] !== undefined : cluster.view.partition(t.name, p) !== undefined;
+      if (!exists) absent.add(`${t.name}\u0000${p}`);
+    }
   }
   return absent.size === 0 ? null : absent;
 }

@@ -4,10 +4,13 @@
 // validates (config-changes.ts) and applied all or nothing, persisted and pushed to the
 // partitions' logs; validateOnly checks without applying. As Kafka's ConfigAdminManager, a
 // resource named twice, a key named twice or any null value is INVALID_REQUEST. BROKER resources
-// get INVALID_REQUEST, as in IncrementalAlterConfigs (Sluice has no dynamic broker configs).
+// ("<this node id>", or "" for the cluster-wide defaults): the request's configs become the
+// scope's whole set of dynamic broker configs, each key dynamic (else INVALID_REQUEST) with a
+// valid value (else INVALID_CONFIG), as in IncrementalAlterConfigs (config-changes.ts).
 // Version notes: served v0–2; v1 only changes throttling order; v2+ flexible.
 
-import { changeTopicConfigs, preprocessConfigResources } from '../config-changes.ts';
+import { RESOURCE_BROKER } from '../config.ts';
+import { changeBrokerConfigs, changeTopicConfigs, preprocessConfigResources } from '../config-changes.ts';
 import { parseTopicOverrides } from '../topic-config.ts';
 import { alterConfigsDenied } from './authorization.ts';
 import { defineHandler } from './handler.ts';
@@ -23,13 +26,17 @@ export const alterConfigsHandler = defineHandler({
       resources,
       broker.nodeId,
       () => true,
-      () => false,
       (r) => alterConfigsDenied(ctx, r),
     );
     const responses = await Promise.all(
       resources.map(async (r, i) => {
         // Replace-all: the current overrides play no part in the new set.
-        const outcome = early[i] ?? changeTopicConfigs(broker, r.resourceName, () => parseTopicOverrides(r.configs), request.validateOnly);
+        const values = r.configs.map((c) => ({ name: c.name, value: c.value ?? '' }));
+        const outcome =
+          early[i] ??
+          (r.resourceType === RESOURCE_BROKER
+            ? changeBrokerConfigs(broker, r.resourceName, values, () => new Map(values.map((c) => [c.name, c.value])), request.validateOnly)
+            : changeTopicConfigs(broker, r.resourceName, () => parseTopicOverrides(r.configs), request.validateOnly));
         return { ...(await outcome), resourceType: r.resourceType, resourceName: r.resourceName };
       }),
     );

@@ -8,12 +8,14 @@
 // (unclean) is INVALID_REQUEST.
 // Cluster mode: answered from the cluster's view, partition by partition. Preferred: the preferred
 // replica (the first) already leading is ELECTION_NOT_NEEDED; one not live or not in the ISR is
-// PREFERRED_LEADER_NOT_AVAILABLE. Unclean: a partition with a leader is ELECTION_NOT_NEEDED; one
-// without is ELIGIBLE_LEADERS_NOT_AVAILABLE (the controller already elects any live ISR member,
-// and out-of-sync replicas are never elected). A preferred election that moves leadership is
-// written to etcd from this broker (ClusterNode.electPreferredLeader: CAS on the partition's
-// state, a new leader epoch) and answered NONE once this broker's view has it. topicPartitions
-// null covers every partition and, as Kafka, lists only those that needed an election.
+// PREFERRED_LEADER_NOT_AVAILABLE. Unclean: a partition whose leader is live is
+// ELECTION_NOT_NEEDED; one without a live leader gets a live ISR member, else the first live
+// replica in replica order with the ISR reset to it (records only the lost replicas had are gone,
+// as in Kafka); ELIGIBLE_LEADERS_NOT_AVAILABLE when no replica is live. An election that moves
+// leadership is written to etcd from this broker (ClusterNode.electPreferredLeader /
+// electUncleanLeader: CAS on the partition's state, a new leader epoch) and answered NONE once
+// this broker's view has it. topicPartitions null covers every partition and, as Kafka, lists
+// only those that needed an election.
 // Authorization as Kafka (the controller's ControllerApis, where brokers forward it): ALTER on the
 // cluster, else the request's error response: CLUSTER_AUTHORIZATION_FAILED at the top and for
 // every named partition. It comes first, in cluster mode too.
@@ -88,15 +90,7 @@ async function clusterElections(
     if (assigned === undefined || state === undefined) {
       return { partitionId, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `No such partition as ${name}-${partitionId}` };
     }
-    if (electionType === UNCLEAN) {
-      if (state.leader !== -1) return { partitionId, errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: null };
-      return {
-        partitionId,
-        errorCode: ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE,
-        errorMessage: `No live in-sync replica of ${name}-${partitionId} can lead (unclean election is not supported).`,
-      };
-    }
-    const elected = await cluster.electPreferredLeader(name, partitionId);
+    const elected = electionType === UNCLEAN ? await cluster.electUncleanLeader(name, partitionId) : await cluster.electPreferredLeader(name, partitionId);
     return { partitionId, errorCode: elected.errorCode, errorMessage: elected.errorMessage };
   };
   if (topicPartitions === null) {

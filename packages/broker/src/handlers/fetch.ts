@@ -21,6 +21,11 @@
 // replica id (>= 0) is a follower's: it reads up to the log end (never bounded by the LSO), and its fetch offset is that
 // follower's log end for the leader's high watermark and ISR (cluster/replication.ts); with an
 // authorizer it needs CLUSTER_ACTION on the cluster instead of READ on each topic, as in Kafka.
+// Replication throttle (Kafka's leader ReplicationQuotaManager, quotas/replication-quota.ts): a
+// partition throttled on this leader (its topic's leader.replication.throttled.replicas) is
+// answered without records to a follower outside its ISR while the leader quota is exceeded, the
+// others served as usual (records still leave zero-copy); the bytes of throttled partitions each
+// answer carries are recorded against leader.replication.throttled.rate.
 // Version notes: served v4–13. v4 lastStableOffset/abortedTransactions; v5 logStartOffset; v7
 // sessions; v9 currentLeaderEpoch; v11 rackId/preferredReadReplica; v12+ flexible; v13 topic ids
 // instead of names.
@@ -56,6 +61,8 @@ interface Outcome {
   readonly redirected: boolean;
   /** Record bytes read for consumers from partitions this broker follows (KIP-392). */
   readonly followerReadBytes: number;
+  /** A follower's fetch: record bytes of partitions throttled on this leader (leader replication quota). */
+  readonly throttledBytes: number;
   readonly partitions: Partition[];
 }
 
@@ -102,7 +109,10 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest, 
   let hasError = false;
   let redirected = false;
   let followerReadBytes = 0;
+  let throttledBytes = 0;
   const partitions: Partition[] = [];
+  const leaderQuota = broker.replicationQuotas.leader;
+  const now = Date.now();
   const abortedDefault: AbortedTransaction[] | null = request.isolationLevel === 1 ? [] : null;
   const cluster = broker.cluster;
   const replicaId = cluster !== null && request.replicaId >= 0 ? request.replicaId : -1;
@@ -120,7 +130,7 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest, 
     const data = readPartition(req);
     return { topic: topic?.name ?? (byId ? undefined : req.topic), topicId: topic?.id ?? (byId ? req.topic : undefined), data };
   });
-  return { results, bytes, hasError, redirected, followerReadBytes, partitions };
+  return { results, bytes, hasError, redirected, followerReadBytes, throttledBytes, partitions };
 
   function readPartition(req: SessionPartition): FetchResponseResponsesPartitions {
     const deniedName = byId ? topic?.name : req.topic;
@@ -170,7 +180,15 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest, 
       hasError = true;
       return partitionError(req.partition, ErrorCode.OFFSET_OUT_OF_RANGE, partition);
     }
-    if (replicaId >= 0) cluster!.replication.onFollowerFetch(partition, replicaId, req.fetchOffset);
+    let throttled = false;
+    if (replicaId >= 0) {
+      cluster!.replication.onFollowerFetch(partition, replicaId, req.fetchOffset);
+      throttled = leaderQuota.isThrottled(partition);
+      // Kafka's shouldLeaderThrottle: a follower outside the ISR, its partition throttled here, the quota exceeded.
+      if (throttled && leaderQuota.holdsBack(partition, cluster!.replication.isr(partition).includes(replicaId), now)) {
+        return partitionError(req.partition, ErrorCode.NONE, partition);
+      }
+    }
     // KIP-392: the leader sends a consumer with a rack to a replica in it (records come from there).
     const clientRack = request.rackId ?? '';
     if (cluster !== null && leads && request.replicaId < 0 && version >= 11 && clientRack !== '') {
@@ -206,6 +224,7 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest, 
               .map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset }));
           bytes += read.slice.byteLength;
           if (followerRead) followerReadBytes += read.slice.byteLength;
+          if (throttled) throttledBytes += read.slice.byteLength;
           remaining -= read.slice.byteLength;
           minOneBatch = false;
         }
@@ -253,6 +272,8 @@ export const fetchHandler = defineHandler({
     const respond = (outcome: Outcome): FetchResponse => {
       if (broker.cluster !== null && request.replicaId >= 0 && outcome.bytes > 0)
         broker.metrics.cluster.followerFetched(request.replicaId, broker.config.str('sluice.transfer.mode'), outcome.bytes);
+      // Kafka records the throttled partitions' bytes once the answer is decided (not at every re-read of a parked fetch).
+      broker.replicationQuotas.leader.record(outcome.throttledBytes);
       const throttleTimeMs = quotaMaxBytes === Number.POSITIVE_INFINITY ? 0 : fetchThrottleMs(ctx, outcome.bytes);
       if (throttleTimeMs === 0) return answer(broker, plan, outcome);
       return { throttleTimeMs, errorCode: ErrorCode.NONE, sessionId: plan.kind === 'incremental' ? (plan.session?.id ?? 0) : 0, responses: [] };

@@ -3,16 +3,19 @@
 // validated against the topic config table; all operations of one resource apply together or
 // not at all, persisted in the topic registry and pushed to the partitions' logs. validateOnly
 // checks without applying. Request checks, validation order and errors are shared with
-// AlterConfigs (config-changes.ts): a null value is refused except for DELETE. Broker configs
-// are static here: BROKER resources get INVALID_REQUEST (Sluice has no dynamic broker configs),
-// except a resource whose operations are all DELETE, a no-op that succeeds (no dynamic config
-// is ever set; kafka-reassign-partitions deletes its throttle configs after each run). GROUP
+// AlterConfigs (config-changes.ts): a null value is refused except for DELETE. BROKER resources
+// ("<this node id>", or "" for the cluster-wide defaults): SET and DELETE of dynamic broker
+// configs (dynamic-broker-configs.ts; the replication throttled rates), stored (cluster mode:
+// etcd) and applied at once; SET of any other key is INVALID_REQUEST, a bad value INVALID_CONFIG,
+// APPEND/SUBTRACT INVALID_CONFIG (no dynamic broker config is a list); DELETE of a key not set
+// succeeds (kafka-reassign-partitions deletes every throttle key after each run). GROUP
 // resources (32): a share group's configs, SET and DELETE (share/group-configs.ts), ALTER_CONFIGS
 // on the group else GROUP_AUTHORIZATION_FAILED; INVALID_CONFIG for an unknown name or bad value.
 // Version notes: served v0–1; v1+ flexible.
 
-import { ConfigError, type ConfigValue, RESOURCE_GROUP } from '../config.ts';
-import { changeTopicConfigs, preprocessConfigResources } from '../config-changes.ts';
+import { ConfigError, type ConfigValue, RESOURCE_BROKER, RESOURCE_GROUP } from '../config.ts';
+import { changeBrokerConfigs, changeTopicConfigs, preprocessConfigResources, type ResourceOutcome } from '../config-changes.ts';
+import { ErrorCode } from '@sluice/protocol';
 import { parseTopicOverride, type TopicConfig, topicConfigDef } from '../topic-config.ts';
 import type { IncrementalAlterConfigsRequestResourcesConfigs } from '@sluice/protocol';
 import { alterConfigsDenied } from './authorization.ts';
@@ -52,6 +55,36 @@ function applyOperations(current: TopicConfig, configs: readonly IncrementalAlte
   return overrides;
 }
 
+/** A BROKER resource's operations: SET and DELETE only (config-changes.ts checks the keys and values). */
+function changeBroker(
+  broker: Parameters<typeof changeBrokerConfigs>[0],
+  resourceName: string,
+  configs: readonly IncrementalAlterConfigsRequestResourcesConfigs[],
+  validateOnly: boolean,
+): Promise<ResourceOutcome> | ResourceOutcome {
+  const listOp = configs.find((c) => c.configOperation !== OP_SET && c.configOperation !== OP_DELETE);
+  if (listOp !== undefined)
+    return {
+      errorCode: ErrorCode.INVALID_CONFIG,
+      errorMessage: `invalid config ${listOp.name}: operation ${listOp.configOperation} applies to list configs only`,
+    };
+  const set = configs.filter((c) => c.configOperation === OP_SET).map((c) => ({ name: c.name, value: c.value ?? '' }));
+  return changeBrokerConfigs(
+    broker,
+    resourceName,
+    set,
+    (current) => {
+      const next = new Map(current);
+      for (const c of configs) {
+        if (c.configOperation === OP_SET) next.set(c.name, c.value ?? '');
+        else next.delete(c.name);
+      }
+      return next;
+    },
+    validateOnly,
+  );
+}
+
 export const incrementalAlterConfigsHandler = defineHandler({
   apiKey: 44,
   minVersion: 0,
@@ -63,7 +96,6 @@ export const incrementalAlterConfigsHandler = defineHandler({
       resources,
       broker.nodeId,
       (c) => c.configOperation !== OP_DELETE,
-      (r) => r.configs.every((c) => c.configOperation === OP_DELETE),
       (r) => alterConfigsDenied(ctx, r),
       true,
     );
@@ -71,13 +103,15 @@ export const incrementalAlterConfigsHandler = defineHandler({
       resources.map(async (r, i) => {
         const outcome =
           early[i] ??
-          (r.resourceType === RESOURCE_GROUP
-            ? broker.share.alterGroupConfigs(
-                r.resourceName,
-                r.configs.map((c) => ({ name: c.name, operation: c.configOperation, value: c.value })),
-                request.validateOnly,
-              )
-            : changeTopicConfigs(broker, r.resourceName, (current) => applyOperations(current, r.configs), request.validateOnly));
+          (r.resourceType === RESOURCE_BROKER
+            ? changeBroker(broker, r.resourceName, r.configs, request.validateOnly)
+            : r.resourceType === RESOURCE_GROUP
+              ? broker.share.alterGroupConfigs(
+                  r.resourceName,
+                  r.configs.map((c) => ({ name: c.name, operation: c.configOperation, value: c.value })),
+                  request.validateOnly,
+                )
+              : changeTopicConfigs(broker, r.resourceName, (current) => applyOperations(current, r.configs), request.validateOnly));
         return { ...(await outcome), resourceType: r.resourceType, resourceName: r.resourceName };
       }),
     );

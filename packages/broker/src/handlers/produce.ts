@@ -18,8 +18,12 @@
 // PRODUCER_FENCED is INVALID_PRODUCER_EPOCH; CONCURRENT_TRANSACTIONS and COORDINATOR_* become
 // NOT_ENOUGH_REPLICAS (retriable for every client), as Kafka maps them. A transactional batch
 // without the request's transactionalId is INVALID_TXN_STATE (Kafka's log refuses it
-// unverified). The check and the native append are one synchronous step, so no marker can land
-// between them. A control batch from a client is refused by the native log (INVALID_RECORD).
+// unverified). With the coordinator on this broker the check and the native append are one
+// synchronous step, so no marker can land between them; with the coordinator on another broker
+// (cluster mode) the leader asks it with AddPartitionsToTxn VerifyOnly under a verification guard
+// that a marker ends, unless the partition already has the producer's ongoing transaction
+// (produce-verification.ts). A control batch from a client is refused by the native log
+// (INVALID_RECORD).
 // Cluster mode: only the leader takes writes (NOT_LEADER_OR_FOLLOWER elsewhere). acks=-1 needs
 // min.insync.replicas in the ISR before the append (NOT_ENOUGH_REPLICAS, checked after the transactional verification, as Kafka's
 // append does) and is answered once the
@@ -33,66 +37,19 @@
 // keyless records refused by a compacted topic, as Kafka's do); v9+ flexible; v11
 // TRANSACTION_ABORTABLE.
 
-import { ApiKey, ErrorCode, type ProduceResponseResponsesPartitionResponses as PartitionResponse } from '@sluice/protocol';
-import type { BrokerContext } from '../broker-context.ts';
+import { ErrorCode, type ProduceResponseResponsesPartitionResponses as PartitionResponse } from '@sluice/protocol';
 import { keylessRecordErrors } from '../keyless-records.ts';
-import { errorForVersion } from '../transactions/versioned-errors.ts';
 import { produceRecords } from '../produce-records.ts';
 import { leavesStorageUnknown, partitionFailure } from '../storage-errors.ts';
 import type { DelayedOperations } from '../delayed/delayed-operations.ts';
 import { flushEachForAck, type Partition } from '../partition.ts';
 import { AclOperation, authorize, ResourceType } from './authorization.ts';
 import { CLOSE_CONNECTION, defineHandler, NO_RESPONSE } from './handler.ts';
+import { isPending, type PendingVerification, verifyTransactional } from './produce-verification.ts';
 import { produceThrottleMs } from './quota-throttling.ts';
 
 function failed(index: number, errorCode: number, errorMessage: string | null = null): PartitionResponse {
   return { index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage };
-}
-
-/** RecordBatch v2 header: attributes (int16) at 21, producerId (int64) at 43, producerEpoch (int16) at 51. */
-const ATTRIBUTES_AT = 21;
-const PRODUCER_ID_AT = 43;
-const PRODUCER_EPOCH_AT = 51;
-const TRANSACTIONAL = 0x10;
-
-/**
- * KIP-890 part 1: NONE when a transactional batch may be appended to this partition (or the batch
- * is not transactional), else the error to answer, mapped for the request's version.
- */
-function verifyTransactional(
-  broker: BrokerContext,
-  version: number,
-  transactionalId: string | null,
-  topic: string,
-  partition: number,
-  batch: Uint8Array,
-): { errorCode: number; message: string | null } {
-  const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
-  if ((view.getInt16(ATTRIBUTES_AT) & TRANSACTIONAL) === 0) return { errorCode: ErrorCode.NONE, message: null };
-  if (transactionalId === null) return { errorCode: ErrorCode.INVALID_TXN_STATE, message: "a transactional batch needs the request's transactional id" };
-  const producerId = Number(view.getBigInt64(PRODUCER_ID_AT));
-  const producerEpoch = view.getInt16(PRODUCER_EPOCH_AT);
-  const [verified] = broker.transactions.verifyPartitions({ transactionalId, producerId, producerEpoch, partitions: [{ topic, partition }] });
-  // Cluster mode: the id's coordinator is another broker; the batch is taken unverified, as before
-  // KIP-890 (the client added the partition with AddPartitionsToTxn; asking the remote
-  // coordinator is not implemented: cluster/README.md).
-  if (verified.errorCode === ErrorCode.NOT_COORDINATOR && broker.cluster !== null) return { errorCode: ErrorCode.NONE, message: null };
-  switch (verified.errorCode) {
-    case ErrorCode.NONE:
-      return { errorCode: ErrorCode.NONE, message: null };
-    case ErrorCode.CONCURRENT_TRANSACTIONS:
-    case ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
-    case ErrorCode.COORDINATOR_NOT_AVAILABLE:
-    case ErrorCode.NOT_COORDINATOR:
-      return { errorCode: ErrorCode.NOT_ENOUGH_REPLICAS, message: 'the transaction could not be verified yet; retry' };
-    case ErrorCode.TRANSACTION_ABORTABLE:
-      return {
-        errorCode: errorForVersion(ApiKey.Produce, version, verified.errorCode),
-        message: `${topic}-${partition} is not in the producer's ongoing transaction`,
-      };
-    default:
-      return { errorCode: errorForVersion(ApiKey.Produce, version, verified.errorCode), message: null };
-  }
 }
 
 export const produceHandler = defineHandler({
@@ -124,6 +81,98 @@ export const produceHandler = defineHandler({
       }));
       return acks === 0 ? CLOSE_CONNECTION : { responses, throttleTimeMs: 0 };
     }
+    /** Remote verifications under way: each fills its partition's answer once settled. */
+    const verifying: Promise<void>[] = [];
+    /** The append of a batch that passed its checks; fills `answer` (kept in the response). */
+    const appendVerified = (answer: PartitionResponse, partition: Partition, batch: Uint8Array, nowMs: number): PartitionResponse => {
+      const index = partition.index;
+      const topicName = partition.topic.name;
+      const replicated = cluster !== null && partition.isReplicated;
+      const minIsr = replicated ? partition.topic.config.num('min.insync.replicas') : 1;
+      if (replicated && acks === -1 && cluster.replication.isr(partition).length < minIsr) {
+        return Object.assign(
+          answer,
+          failed(index, ErrorCode.NOT_ENOUGH_REPLICAS, `${cluster.replication.isr(partition).length} in-sync replicas, min.insync.replicas is ${minIsr}`),
+        );
+      }
+      try {
+        const started = performance.now();
+        const appended = partition.append(batch, nowMs);
+        if (replicated) cluster.replication.onLeaderAppend(partition);
+        // A retried batch of an idempotent producer wrote nothing, so there is nothing to
+        // announce; Kafka answers it NONE with the original offsets (acks and fsync-on-ack
+        // apply as to any append).
+        if (appended.duplicate)
+          broker.logger.debug({ topic: topicName, partition: index, baseOffset: appended.baseOffset }, 'duplicate batch answered with its original offsets');
+        // A retried duplicate (idempotent producer) appended nothing: not counted.
+        if (!appended.duplicate) {
+          broker.metrics.dataPath.appended(batch.byteLength, performance.now() - started);
+          broker.metrics.broker.produced(topicName, batch.byteLength, appended.recordCount);
+          if (appended.rolled) broker.metrics.log.segmentRolled();
+        }
+        const response: PartitionResponse = Object.assign(answer, {
+          index,
+          errorCode: 0,
+          baseOffset: appended.baseOffset,
+          logAppendTimeMs: appended.logAppendTime,
+          logStartOffset: appended.logStartOffset,
+          recordErrors: [],
+          errorMessage: null,
+        });
+        if (acks !== 0) {
+          toFlush.add(partition);
+          awaitingFlush.push({ partition, response });
+        }
+        if (replicated && acks === -1)
+          awaitingReplicas.push({ partition, response, nextOffset: appended.lastOffset + 1, minIsr, leaderEpoch: partition.leaderEpoch });
+        return response;
+      } catch (err) {
+        const failure = partitionFailure(err);
+        if (failure.unexpected) broker.logger.error({ topic: topicName, partition: index, err }, 'append failed unexpectedly');
+        if (leavesStorageUnknown(err)) partition.markOffline(err);
+        else broker.logger.debug({ topic: topicName, partition: index, err: failure.message }, 'append rejected');
+        Object.assign(answer, failed(index, failure.errorCode, failure.message));
+        // Keyless records in a compacted topic: name each one, as Kafka does (keyless-records.ts).
+        if (failure.errorCode === ErrorCode.INVALID_RECORD && partition.topic.config.isCompacted()) {
+          Object.assign(answer, keylessRecordErrors(batch, topicName, index) ?? {});
+        }
+        return answer;
+      }
+    };
+    /**
+     * Cluster mode, the transaction's coordinator elsewhere: after its answer, the partition is
+     * checked again (still led here in the same epoch, online) and the guard with it, in the same
+     * synchronous step as the append.
+     */
+    const appendAfterVerification = async (answer: PartitionResponse, partition: Partition, batch: Uint8Array, pending: PendingVerification) => {
+      const leaderEpoch = partition.leaderEpoch;
+      const verdict = await pending.answer;
+      const { index } = answer;
+      const topicName = partition.topic.name;
+      if (verdict.errorCode !== ErrorCode.NONE) {
+        pending.release();
+        Object.assign(answer, failed(index, verdict.errorCode, verdict.message));
+        return;
+      }
+      if (
+        cluster !== null &&
+        (!cluster.isLeader(topicName, index) || partition.leaderEpoch !== leaderEpoch || broker.topics.get(topicName)?.partitions[index] !== partition)
+      ) {
+        pending.release();
+        const currentLeader = cluster.currentLeader(topicName, index);
+        if (currentLeader.leaderId >= 0) movedTo.add(currentLeader.leaderId);
+        Object.assign(answer, { ...failed(index, ErrorCode.NOT_LEADER_OR_FOLLOWER), currentLeader });
+        return;
+      }
+      if (partition.offline) {
+        pending.release();
+        Object.assign(answer, failed(index, ErrorCode.KAFKA_STORAGE_ERROR, "the partition's storage failed; it is offline until the broker restarts"));
+        return;
+      }
+      const admitted = pending.admit();
+      if (admitted.errorCode !== ErrorCode.NONE) Object.assign(answer, failed(index, admitted.errorCode, admitted.message));
+      else appendVerified(answer, partition, batch, Date.now());
+    };
     const writable = new Map<string, boolean>();
     const responses = request.topicData.map((topicData) => {
       const topic = broker.topics.get(topicData.name);
@@ -154,88 +203,44 @@ export const produceHandler = defineHandler({
         if ('errorCode' in checked) return failed(index, checked.errorCode, checked.message);
         const batch = checked.batch;
         if (partition.offline) return failed(index, ErrorCode.KAFKA_STORAGE_ERROR, "the partition's storage failed; it is offline until the broker restarts");
-        // No await from here to the append: the verification holds when the batch lands.
-        const verified = verifyTransactional(broker, version, request.transactionalId ?? null, topicData.name, index, batch);
-        if (verified.errorCode !== ErrorCode.NONE) return failed(index, verified.errorCode, verified.message);
-        const replicated = cluster !== null && partition.isReplicated;
-        const minIsr = replicated ? partition.topic.config.num('min.insync.replicas') : 1;
-        if (replicated && acks === -1 && cluster.replication.isr(partition).length < minIsr) {
-          return failed(
-            index,
-            ErrorCode.NOT_ENOUGH_REPLICAS,
-            `${cluster.replication.isr(partition).length} in-sync replicas, min.insync.replicas is ${minIsr}`,
-          );
-        }
-        try {
-          const started = performance.now();
-          const appended = partition.append(batch, now);
-          if (replicated) cluster.replication.onLeaderAppend(partition);
-          // A retried batch of an idempotent producer wrote nothing, so there is nothing to
-          // announce; Kafka answers it NONE with the original offsets (acks and fsync-on-ack
-          // apply as to any append).
-          if (appended.duplicate)
-            broker.logger.debug(
-              { topic: topicData.name, partition: index, baseOffset: appended.baseOffset },
-              'duplicate batch answered with its original offsets',
-            );
-          // A retried duplicate (idempotent producer) appended nothing: not counted.
-          if (!appended.duplicate) {
-            broker.metrics.dataPath.appended(batch.byteLength, performance.now() - started);
-            broker.metrics.broker.produced(topicData.name, batch.byteLength, appended.recordCount);
-            if (appended.rolled) broker.metrics.log.segmentRolled();
-          }
-          const response: PartitionResponse = {
-            index,
-            errorCode: 0,
-            baseOffset: appended.baseOffset,
-            logAppendTimeMs: appended.logAppendTime,
-            logStartOffset: appended.logStartOffset,
-            recordErrors: [],
-            errorMessage: null,
-          };
-          if (acks !== 0) {
-            toFlush.add(partition);
-            awaitingFlush.push({ partition, response });
-          }
-          if (replicated && acks === -1)
-            awaitingReplicas.push({ partition, response, nextOffset: appended.lastOffset + 1, minIsr, leaderEpoch: partition.leaderEpoch });
-          return response;
-        } catch (err) {
-          const failure = partitionFailure(err);
-          if (failure.unexpected) broker.logger.error({ topic: topicData.name, partition: index, err }, 'append failed unexpectedly');
-          if (leavesStorageUnknown(err)) partition.markOffline(err);
-          else broker.logger.debug({ topic: topicData.name, partition: index, err: failure.message }, 'append rejected');
-          const answer = failed(index, failure.errorCode, failure.message);
-          // Keyless records in a compacted topic: name each one, as Kafka does (keyless-records.ts).
-          if (failure.errorCode === ErrorCode.INVALID_RECORD && partition.topic.config.isCompacted()) {
-            Object.assign(answer, keylessRecordErrors(batch, topicData.name, index) ?? {});
-          }
+        // Local coordinator: no await from here to the append, so the verification holds when the
+        // batch lands. Remote coordinator: the append waits for its answer (produce-verification.ts).
+        const verified = verifyTransactional(broker, version, transactionalId, partition, batch);
+        if (isPending(verified)) {
+          const answer = failed(index, ErrorCode.REQUEST_TIMED_OUT);
+          verifying.push(appendAfterVerification(answer, partition, batch, verified));
           return answer;
         }
+        if (verified.errorCode !== ErrorCode.NONE) return failed(index, verified.errorCode, verified.message);
+        return appendVerified(failed(index, ErrorCode.NONE), partition, batch, now);
       });
       return { name: topicData.name, partitionResponses };
     });
-    // Client quotas: the request's record bytes count against producer_byte_rate (Kafka records
-    // the request's size); over it, the answer carries the throttle time and the connection mutes.
-    const throttleTimeMs = produceThrottleMs(ctx, request.topicData);
-    if (acks === 0) {
-      if (throttleTimeMs > 0) ctx.throttle?.(throttleTimeMs);
-      // Kafka closes the connection of an acks=0 producer whose request failed anywhere: the
-      // only signal such a client gets (it reconnects and refreshes metadata).
-      const failedAny = responses.some((t) => t.partitionResponses.some((p) => p.errorCode !== 0));
-      return failedAny ? CLOSE_CONNECTION : NO_RESPONSE;
-    }
-    const nodeEndpoints = cluster === null ? [] : [...movedTo].flatMap((id) => cluster.endpointOf(id, ctx.connection.listenerName) ?? []);
-    const response = nodeEndpoints.length === 0 ? { responses, throttleTimeMs } : { responses, throttleTimeMs, nodeEndpoints };
-    if (awaitingReplicas.length > 0) {
-      const flushed = broker.config.bool('sluice.flush.on.ack.enable') && toFlush.size > 0 ? flushForAcks(toFlush, awaitingFlush) : Promise.resolve();
-      return Promise.all([
-        flushed,
-        waitForReplicas(broker.delayedProduces, awaitingReplicas, request.timeoutMs, (p) => cluster!.replication.isr(p).length),
-      ]).then(() => response);
-    }
-    if (!broker.config.bool('sluice.flush.on.ack.enable') || toFlush.size === 0) return response;
-    return flushForAcks(toFlush, awaitingFlush).then(() => response);
+    // The answer once every partition has its outcome (remote verifications settled).
+    const respond = () => {
+      // Client quotas: the request's record bytes count against producer_byte_rate (Kafka records
+      // the request's size); over it, the answer carries the throttle time and the connection mutes.
+      const throttleTimeMs = produceThrottleMs(ctx, request.topicData);
+      if (acks === 0) {
+        if (throttleTimeMs > 0) ctx.throttle?.(throttleTimeMs);
+        // Kafka closes the connection of an acks=0 producer whose request failed anywhere: the
+        // only signal such a client gets (it reconnects and refreshes metadata).
+        const failedAny = responses.some((t) => t.partitionResponses.some((p) => p.errorCode !== 0));
+        return failedAny ? CLOSE_CONNECTION : NO_RESPONSE;
+      }
+      const nodeEndpoints = cluster === null ? [] : [...movedTo].flatMap((id) => cluster.endpointOf(id, ctx.connection.listenerName) ?? []);
+      const response = nodeEndpoints.length === 0 ? { responses, throttleTimeMs } : { responses, throttleTimeMs, nodeEndpoints };
+      if (awaitingReplicas.length > 0) {
+        const flushed = broker.config.bool('sluice.flush.on.ack.enable') && toFlush.size > 0 ? flushForAcks(toFlush, awaitingFlush) : Promise.resolve();
+        return Promise.all([
+          flushed,
+          waitForReplicas(broker.delayedProduces, awaitingReplicas, request.timeoutMs, (p) => cluster!.replication.isr(p).length),
+        ]).then(() => response);
+      }
+      if (!broker.config.bool('sluice.flush.on.ack.enable') || toFlush.size === 0) return response;
+      return flushForAcks(toFlush, awaitingFlush).then(() => response);
+    };
+    return verifying.length === 0 ? respond() : Promise.all(verifying).then(respond);
   },
 });
 

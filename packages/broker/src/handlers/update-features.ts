@@ -5,7 +5,9 @@
 // version <n> for feature <f>. <reason>"). validateOnly checks without applying. v0's
 // allowDowngrade means a safe downgrade. A feature named twice is INVALID_REQUEST (Kafka keys the
 // request's updates by feature name, so its clients never send that). Applied levels persist in the first log dir and
-// show in ApiVersions at once, with a new finalized epoch.
+// show in ApiVersions at once, with a new finalized epoch. Cluster mode: the levels are the
+// cluster's (etcd, one compare-and-swap checked against the levels read), so every broker's
+// ApiVersions shows them, the epoch being the etcd key's mod revision.
 // Authorization as Kafka (the controller's ControllerApis, where brokers forward it): ALTER on the
 // cluster, else the request's error response: CLUSTER_AUTHORIZATION_FAILED with no per-feature
 // results.
@@ -21,7 +23,7 @@ export const updateFeaturesHandler = defineHandler({
   apiKey: 57,
   minVersion: 0,
   maxVersion: 2,
-  handle(ctx, request) {
+  async handle(ctx, request) {
     if (!authorize(ctx, AclOperation.ALTER, ResourceType.CLUSTER, CLUSTER_NAME)) {
       // Kafka's message names the request (ClusterAuthorizationException "Request … is not authorized.").
       return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Request is not authorized.', results: [] };
@@ -44,7 +46,7 @@ export const updateFeaturesHandler = defineHandler({
       names.add(u.feature);
     }
     try {
-      ctx.broker.features.update(updates, request.validateOnly ?? false);
+      await ctx.broker.features.update(updates, request.validateOnly ?? false);
     } catch (err) {
       if (err instanceof InvalidFeatureUpdate) return answer(ErrorCode.INVALID_UPDATE_VERSION, err.message);
       throw err;

@@ -18,6 +18,7 @@ import { LogProbe } from './log-probe.ts';
 import type { ScrapeSource } from './metrics-server.ts';
 import { ProcessProbe } from './process-probe.ts';
 import { QuotaProbe, type QuotaSensors } from './quota-probe.ts';
+import type { ReplicationQuotas } from '../quotas/replication-quota.ts';
 import { FetchSessionProbe } from './fetch-session-probe.ts';
 import { SecurityProbe } from './security-probe.ts';
 import { ShareProbe, type ShareStatsSource } from './share-probe.ts';
@@ -41,6 +42,8 @@ export interface ScrapeSources {
   readonly cluster?: () => ClusterStats;
   /** The client quota managers (per-client rates and throttles). */
   readonly quotas?: QuotaSensors;
+  /** The replication throttles (leader and follower side). */
+  readonly replicationQuotas?: ReplicationQuotas;
 }
 
 export interface BrokerMetricsOptions {
@@ -104,7 +107,7 @@ export class BrokerMetrics implements ScrapeSource {
       this.groups.refresh(sources.groups, sources.topics);
       this.cluster.refresh(sources.cluster?.() ?? null);
       this.transactions.refresh(sources.transactions ?? null, sources.topics);
-      this.quotas.refresh(sources.quotas ?? null);
+      this.quotas.refresh(sources.quotas ?? null, sources.replicationQuotas ?? null);
       this.share.refresh(sources.share ?? null);
     }
   }

@@ -1,6 +1,7 @@
 // The cluster probe (cluster mode): what this broker sees of the cluster and does in it — live
 // brokers, whether it is the controller, the partitions it leads without their full replica set
-// in sync, leader elections it wrote as controller, ISR changes it wrote as leader, bytes its
+// in sync, leader elections it wrote as controller (and the unclean ones among them, or written
+// for an unclean ElectLeaders), ISR changes it wrote as leader, bytes its
 // followers replicated, consumer bytes it served as follower (KIP-392), record bytes it sent to
 // each follower by transfer mode, each follower's lag (offsets and time) on the partitions it
 // leads, and the latency of its etcd requests. State is read at scrape time from
@@ -18,6 +19,8 @@ export interface ClusterStats {
   /** Controller only: partitions without a leader. */
   readonly offlinePartitions: number;
   readonly leaderElections: number;
+  /** Elections of a leader from outside the ISR this broker wrote (as controller, or for ElectLeaders); absent: 0. */
+  readonly uncleanLeaderElections?: number;
   readonly isrShrinks: number;
   readonly isrExpands: number;
   readonly replicaFetchedBytes: number;
@@ -40,6 +43,7 @@ export class ClusterProbe {
   private readonly underReplicated: Gauge;
   private readonly offline: Gauge;
   private readonly elections: Counter;
+  private readonly uncleanElections: Counter;
   private readonly isrChanges: Counter;
   private readonly fetchedBytes: Counter;
   private readonly followerReadBytes: Counter;
@@ -48,7 +52,7 @@ export class ClusterProbe {
   private readonly lagSeconds: Gauge;
   private readonly etcdLatency: Histogram;
   /** The cumulative values last turned into counter increments. */
-  private last = { leaderElections: 0, isrShrinks: 0, isrExpands: 0, replicaFetchedBytes: 0 };
+  private last = { leaderElections: 0, uncleanLeaderElections: 0, isrShrinks: 0, isrExpands: 0, replicaFetchedBytes: 0 };
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -61,6 +65,11 @@ export class ClusterProbe {
     });
     this.offline = new Gauge({ name: 'sluice_cluster_offline_partitions', help: 'Partitions without a leader (reported by the controller).', registers });
     this.elections = new Counter({ name: 'sluice_cluster_leader_elections_total', help: 'Leader changes this broker wrote as controller.', registers });
+    this.uncleanElections = new Counter({
+      name: 'sluice_cluster_unclean_leader_elections_total',
+      help: 'Leaders elected from outside the ISR (unclean.leader.election.enable, ElectLeaders UNCLEAN) this broker wrote: records may have been lost.',
+      registers,
+    });
     this.isrChanges = new Counter({
       name: 'sluice_cluster_isr_changes_total',
       help: 'ISR shrinks and expands this broker wrote as leader.',
@@ -128,6 +137,8 @@ export class ClusterProbe {
     this.underReplicated.set(stats.underReplicatedPartitions);
     this.offline.set(stats.offlinePartitions);
     this.elections.inc(Math.max(0, stats.leaderElections - this.last.leaderElections));
+    const unclean = stats.uncleanLeaderElections ?? 0;
+    this.uncleanElections.inc(Math.max(0, unclean - this.last.uncleanLeaderElections));
     this.isrChanges.inc({ change: 'shrink' }, Math.max(0, stats.isrShrinks - this.last.isrShrinks));
     this.isrChanges.inc({ change: 'expand' }, Math.max(0, stats.isrExpands - this.last.isrExpands));
     this.fetchedBytes.inc(Math.max(0, stats.replicaFetchedBytes - this.last.replicaFetchedBytes));
@@ -141,6 +152,7 @@ export class ClusterProbe {
     }
     this.last = {
       leaderElections: stats.leaderElections,
+      uncleanLeaderElections: unclean,
       isrShrinks: stats.isrShrinks,
       isrExpands: stats.isrExpands,
       replicaFetchedBytes: stats.replicaFetchedBytes,

@@ -2,10 +2,12 @@
 // applies, as Kafka's per-client quota metrics), the measured rate, the quota, and the throttles
 // applied — read from the quota managers at scrape time. Series exist only for clients measured
 // since quotas of that type were set (nothing is measured without a quota) and go away with their
-// sensor after an hour without requests.
+// sensor after an hour without requests. Also the replication throttles (Kafka's LeaderReplication
+// and FollowerReplication byte rates): bytes of throttled replicas and partitions held back, per side.
 
 import type { Registry } from 'prom-client';
 import type { QuotaSensorInfo } from '../quotas/client-quota-manager.ts';
+import type { ReplicationQuotas } from '../quotas/replication-quota.ts';
 import { CounterFamily, GaugeFamily } from './families.ts';
 
 export interface QuotaSensors {
@@ -17,6 +19,9 @@ export class QuotaProbe {
   private readonly limit: GaugeFamily;
   private readonly throttleTime: CounterFamily;
   private readonly throttled: CounterFamily;
+  private readonly replicationBytes: CounterFamily;
+  private readonly replicationHeldBack: CounterFamily;
+  private readonly replicationRate: GaugeFamily;
 
   constructor(registry: Registry) {
     const labelNames = ['quota_type', 'user', 'client_id'];
@@ -36,9 +41,35 @@ export class QuotaProbe {
       help: 'Responses that carried a throttle time, per quota entity.',
       labelNames,
     });
+    const side = ['side'];
+    this.replicationBytes = new CounterFamily(registry, {
+      name: 'sluice_replication_throttled_bytes_total',
+      help: 'Record bytes of throttled replicas: sent to followers (side=leader) or fetched from leaders (side=follower).',
+      labelNames: side,
+    });
+    this.replicationHeldBack = new CounterFamily(registry, {
+      name: 'sluice_replication_throttled_partitions_held_back_total',
+      help: 'Times a throttled partition was left out of a replica fetch because its side exceeded its replication throttled rate.',
+      labelNames: side,
+    });
+    this.replicationRate = new GaugeFamily(registry, {
+      name: 'sluice_replication_throttled_rate_bytes',
+      help: "Measured byte rate of throttled replicas per side, against leader/follower.replication.throttled.rate (Kafka's window arithmetic).",
+      labelNames: side,
+    });
   }
 
-  refresh(sensors: QuotaSensors | null): void {
+  refresh(sensors: QuotaSensors | null, replication: ReplicationQuotas | null = null): void {
+    if (replication !== null) {
+      const now = Date.now();
+      this.replicationRate.beginRefresh();
+      for (const quota of [replication.leader, replication.follower]) {
+        this.replicationBytes.child(quota.side).value = quota.bytesRecorded;
+        this.replicationHeldBack.child(quota.side).value = quota.partitionsHeldBack;
+        this.replicationRate.set(quota.measured(now), quota.side);
+      }
+      this.replicationRate.endRefresh();
+    }
     this.rate.beginRefresh();
     this.limit.beginRefresh();
     for (const s of sensors?.sensorInfos() ?? []) {

@@ -136,7 +136,7 @@ describe('PartitionMarkerWriter in cluster mode', () => {
           waited.push(p.logEndOffset);
           return replicatedCode;
         },
-        exists: (topic: string) => topic === 't',
+        exists: (topic: string) => topic === 't' || topic === 'moved',
         leaderOf: (_topic: string, index: number) => (index === 1 ? { nodeId: 2, host: '127.0.0.2', port: 9092 } : null),
         remote: {
           send: async (req: { coordinatorEpoch: number }, byLeader: Map<number, { partitions: Array<{ topic: string; partition: number }> }>) => {
@@ -177,5 +177,12 @@ describe('PartitionMarkerWriter in cluster mode', () => {
   test('a marker the in-sync replicas did not take in time answers the replication error (retried)', async () => {
     const { writer } = clusterWriter(ErrorCode.REQUEST_TIMED_OUT);
     expect(await writer.write(request([{ topic: 't', partition: 0 }]))).toEqual([{ topic: 't', partition: 0, errorCode: ErrorCode.REQUEST_TIMED_OUT }]);
+  });
+
+  test('WriteTxnMarkers for a partition the cluster has but this broker no longer hosts: NOT_LEADER_OR_FOLLOWER (retried at the leader), never UNKNOWN (counted done)', () => {
+    const { writer } = clusterWriter(ErrorCode.NONE);
+    const marker = { producerId: 7, producerEpoch: 0, coordinatorEpoch: 1, result: 'ABORT' as const, transactionVersion: 0 };
+    expect(writer.appendOne({ topic: 'moved', partition: 0 }, marker, 0).errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    expect(writer.appendOne({ topic: 'gone', partition: 0 }, marker, 0).errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   });
 });

@@ -13,7 +13,8 @@
 // (`sluice.flush.on.ack.enable`: fsync'd; in cluster mode also replicated to the ISR, as Kafka
 // appends markers with acks=-1 — a marker only the old leader had would leave the transaction open
 // on the new one). UNKNOWN_TOPIC_OR_PARTITION for a partition that does not exist (deleted: the
-// coordinator counts it done), KAFKA_STORAGE_ERROR for an offline one, and the native refusals
+// coordinator counts it done; in cluster mode one the cluster has but this broker does not host
+// is NOT_LEADER_OR_FOLLOWER), KAFKA_STORAGE_ERROR for an offline one, and the native refusals
 // (INVALID_PRODUCER_EPOCH for an older epoch, …) as their codes.
 //
 // Cluster mode: a marker goes only into the leader's log (followers copy it by replication).
@@ -115,7 +116,17 @@ export class PartitionMarkerWriter implements MarkerWriter {
    */
   appendOne(tp: TopicPartition, marker: MarkerAppend, nowMs: number): { errorCode: number; partition: Partition | null } {
     const partition = this.host.topics.get(tp.topic)?.partitions[tp.partition];
-    if (partition === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, partition: null };
+    if (partition === undefined) {
+      // Kafka's getPartitionOrError: a partition the cluster has but this broker does not host
+      // (moved away by a reassignment, its copy deleted) is NOT_LEADER_OR_FOLLOWER, which the
+      // coordinator retries at the current leader; UNKNOWN_TOPIC_OR_PARTITION — which the
+      // coordinator counts as done, the partition deleted — only when the cluster does not know
+      // it. (Answering UNKNOWN for a moved partition lost ABORT markers during reassignments: the
+      // transaction stayed open on the real leader, and the producer's next transaction joined
+      // and committed it. test/cluster-faults/README.md.)
+      const exists = this.host.replication?.()?.exists(tp.topic, tp.partition) ?? false;
+      return { errorCode: exists ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, partition: null };
+    }
     if (partition.offline) return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, partition: null };
     // Internal topics stay per broker in cluster mode (cluster/README.md), so they are always local.
     const clustered = this.host.replication?.() ?? null;

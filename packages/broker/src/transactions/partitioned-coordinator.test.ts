@@ -6,7 +6,7 @@
 // predecessor writes nothing more for them.
 import { ErrorCode } from '@sluice/protocol';
 import { describe, expect, test } from 'vitest';
-import { harness, type Harness, settle, writtenStates } from '../testing/transaction-harness.ts';
+import { drive, harness, type Harness, settle, writtenStates } from '../testing/transaction-harness.ts';
 import { MemoryMarkerWriter } from './memory-marker-writer.ts';
 import { transactionPartition } from './transaction-log.ts';
 
@@ -82,5 +82,30 @@ describe('partitioned transaction coordinator', () => {
     expect(h.coordinator.get('tx')?.producerId).toBe(p.producerId);
     await h.coordinator.loadPartition(partition, 4);
     expect(h.coordinator.get('tx')).toMatchObject({ state: 'Empty', producerId: p.producerId, producerEpoch: 0 });
+  });
+
+  test('a transaction inherited Ongoing is aborted by the new coordinator at its timeout (Kafka’s expiration), in its coordinator epoch', async () => {
+    const partition = transactionPartition('tx', 4);
+    const old = await harness({ partitioned: true });
+    await old.coordinator.loadPartition(partition, 1);
+    const p = await old.coordinator.initProducerId({ transactionalId: 'tx', transactionTimeoutMs: 15_000, producerId: -1, producerEpoch: -1 });
+    expect(await old.coordinator.addPartitions({ transactionalId: 'tx', producerId: p.producerId, producerEpoch: 0, partitions: [ORDERS_0] })).toBe(
+      ErrorCode.NONE,
+    );
+    // The old coordinator's broker goes away with the transaction open (no EndTxn ever comes).
+    old.coordinator.unloadPartition(partition);
+    old.coordinator.close();
+    const next = await harness({ partitioned: true, log: old.log, clock: old.clock });
+    await next.coordinator.loadPartition(partition, 2);
+    expect(next.coordinator.get('tx')).toMatchObject({ state: 'Ongoing', txnTimeoutMs: 15_000 });
+    old.clock.advance(10_000); // 10 s old: not yet
+    await drive(next);
+    expect(next.markers.markers(ORDERS_0)).toEqual([]);
+    old.clock.advance(10_000); // 20 s old: aborted, the producer fenced
+    await drive(next);
+    expect(next.markers.markers(ORDERS_0)).toEqual([
+      expect.objectContaining({ producerId: p.producerId, producerEpoch: 1, result: 'ABORT', coordinatorEpoch: 2 }),
+    ]);
+    expect(next.coordinator.get('tx')).toMatchObject({ state: 'CompleteAbort', producerEpoch: 1 });
   });
 });

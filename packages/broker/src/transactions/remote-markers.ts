@@ -11,39 +11,28 @@
 // after its backoff, and each retry looks the leader up again (Kafka's marker channel re-resolves
 // the leader on NOT_LEADER_OR_FOLLOWER the same way).
 //
-// Concurrency: event loop only; one connection per leader broker, shared by every transaction.
+// Concurrency: event loop only; one connection per leader broker (inter-broker-connections.ts),
+// shared by every transaction.
 
-import type { BrokerConnection, ConnectionOptions } from '@sluice/client';
+import type { BrokerConnection } from '@sluice/client';
 import { ErrorCode } from '@sluice/protocol';
 import type { Logger } from '../logger.ts';
+import type { BrokerEndpoint, InterBrokerConnections } from './inter-broker-connections.ts';
 import type { MarkerRequest, MarkerWriteResult, TopicPartition } from './marker-writer.ts';
+
+export type { BrokerEndpoint } from './inter-broker-connections.ts';
 
 const WRITE_TXN_MARKERS_API_KEY = 27;
 /** v1 is what every served version understands; v2's transactionVersion is not used (TV1). */
 const WRITE_TXN_MARKERS_VERSION = 1;
 
-export interface BrokerEndpoint {
-  readonly nodeId: number;
-  readonly host: string;
-  readonly port: number;
-}
-
-export interface RemoteMarkerSettings {
-  readonly nodeId: number;
-  /** How long a leader may take to answer (it waits for its in-sync replicas). */
-  readonly requestTimeoutMs: number;
-  /** TLS / SASL of the inter-broker listener, as the replica fetchers connect (cluster/inter-broker-security.ts). */
-  readonly security?: Pick<ConnectionOptions, 'tls' | 'sasl'>;
-}
-
 export class RemoteMarkerSender {
-  private readonly settings: RemoteMarkerSettings;
+  private readonly connections: InterBrokerConnections;
   private readonly logger: Logger;
-  private readonly connections = new Map<number, { endpoint: BrokerEndpoint; connection: Promise<BrokerConnection> }>();
-  private closed = false;
 
-  constructor(settings: RemoteMarkerSettings, logger: Logger) {
-    this.settings = settings;
+  /** `connections`: the pool's requestTimeoutMs is how long a leader may take (it waits for its ISR). */
+  constructor(connections: InterBrokerConnections, logger: Logger) {
+    this.connections = connections;
     this.logger = logger;
   }
 
@@ -55,12 +44,12 @@ export class RemoteMarkerSender {
 
   private async sendTo(leader: BrokerEndpoint, request: MarkerRequest, partitions: readonly TopicPartition[]): Promise<MarkerWriteResult[]> {
     const all = (errorCode: number) => partitions.map((tp) => ({ topic: tp.topic, partition: tp.partition, errorCode }));
-    if (this.closed) return all(ErrorCode.NETWORK_EXCEPTION);
+    if (this.connections.closed) return all(ErrorCode.NETWORK_EXCEPTION);
     const byTopic = new Map<string, number[]>();
     for (const tp of partitions) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
     let connection: BrokerConnection;
     try {
-      connection = await this.connect(leader);
+      connection = await this.connections.connect(leader);
       const response = await connection.request(
         WRITE_TXN_MARKERS_API_KEY,
         {
@@ -74,7 +63,7 @@ export class RemoteMarkerSender {
             },
           ],
         },
-        { version: WRITE_TXN_MARKERS_VERSION, timeoutMs: this.settings.requestTimeoutMs },
+        { version: WRITE_TXN_MARKERS_VERSION, timeoutMs: this.connections.settings.requestTimeoutMs },
       );
       const codes = new Map<string, number>();
       for (const m of response.markers) for (const t of m.topics) for (const p of t.partitions) codes.set(`${t.name}\u0000${p.partitionIndex}`, p.errorCode);
@@ -88,44 +77,8 @@ export class RemoteMarkerSender {
         { leader: leader.nodeId, transactionalId: request.transactionalId, err: err instanceof Error ? err.message : String(err) },
         'sending transaction markers to a partition leader failed; retrying',
       );
-      this.drop(leader.nodeId);
+      this.connections.drop(leader.nodeId);
       return all(ErrorCode.NETWORK_EXCEPTION);
     }
-  }
-
-  private connect(leader: BrokerEndpoint): Promise<BrokerConnection> {
-    const known = this.connections.get(leader.nodeId);
-    if (known !== undefined && known.endpoint.host === leader.host && known.endpoint.port === leader.port) return known.connection;
-    if (known !== undefined) this.drop(leader.nodeId);
-    // The client loads on first use: a single broker never sends markers to another (and its
-    // start does not load the client: test/startup-modules.test.ts).
-    const connection = import('@sluice/client').then(({ BrokerConnection }) =>
-      BrokerConnection.open(leader.host, leader.port, {
-        clientId: `sluice-txn-markers-${this.settings.nodeId}`,
-        connectTimeoutMs: this.settings.requestTimeoutMs,
-        requestTimeoutMs: this.settings.requestTimeoutMs,
-        ...this.settings.security,
-      }),
-    );
-    // A failed dial is forgotten so the next attempt dials again.
-    connection.catch(() => this.connections.get(leader.nodeId)?.connection === connection && this.connections.delete(leader.nodeId));
-    this.connections.set(leader.nodeId, { endpoint: leader, connection });
-    return connection;
-  }
-
-  private drop(nodeId: number): void {
-    const known = this.connections.get(nodeId);
-    if (known === undefined) return;
-    this.connections.delete(nodeId);
-    known.connection.then(
-      (c) => c.close(),
-      () => undefined,
-    );
-  }
-
-  /** Closes every connection; later sends answer NETWORK_EXCEPTION. */
-  close(): void {
-    this.closed = true;
-    for (const nodeId of [...this.connections.keys()]) this.drop(nodeId);
   }
 }

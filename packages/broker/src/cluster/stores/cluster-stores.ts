@@ -1,5 +1,5 @@
 // Cluster mode's shared security and quota metadata: the ACL, SCRAM credential and client quota
-// stores over etcd, opened before the broker accepts clients, and the one-time import of the
+// stores over etcd, and the dynamic broker configs, opened before the broker accepts clients, and the one-time import of the
 // first broker's local files.
 //
 // Import (how a single node becomes the first broker of a cluster, as its topics are published):
@@ -21,6 +21,8 @@ import { FileScramCredentialStore } from '../../security/sasl/scram-credential-s
 import type { KvStore, Op } from '../etcd/kv-store.ts';
 import type { ClusterKeys } from '../keys.ts';
 import { EtcdAclStore, recordOfBindings } from './etcd-acl-store.ts';
+import { EtcdDynamicBrokerConfigStore } from './etcd-dynamic-config-store.ts';
+import { EtcdFeatureLevels } from './etcd-feature-store.ts';
 import { EtcdClientQuotaStore } from './etcd-quota-store.ts';
 import { EtcdScramCredentialStore, recordOfCredentials } from './etcd-scram-store.ts';
 import { MAX_KEYS_PER_WRITE } from './prefix-mirror.ts';
@@ -30,6 +32,8 @@ export interface ClusterStores {
   readonly acls: EtcdAclStore;
   readonly scramCredentials: EtcdScramCredentialStore;
   readonly clientQuotas: EtcdClientQuotaStore;
+  readonly dynamicBrokerConfigs: EtcdDynamicBrokerConfigStore;
+  readonly features: EtcdFeatureLevels;
   close(): void;
 }
 
@@ -96,22 +100,32 @@ export async function importLocalFiles(store: KvStore, keys: ClusterKeys, nodeId
   return { imported: true, ...counts };
 }
 
-/** The import (once per cluster), then the three stores, read and following etcd. */
+/**
+ * The import (once per cluster), then the stores, read and following etcd. A single node's
+ * dynamic broker configs file and features.json are not imported: its throttles were set for the
+ * moves of its own past, and the cluster's feature levels are the cluster's to finalize.
+ */
 export async function openClusterStores(store: KvStore, keys: ClusterKeys, nodeId: number, dir: string, logger: Logger): Promise<ClusterStores> {
   await importLocalFiles(store, keys, nodeId, dir, logger);
-  const [acls, scramCredentials, clientQuotas] = await Promise.all([
+  const [acls, scramCredentials, clientQuotas, dynamicBrokerConfigs, features] = await Promise.all([
     EtcdAclStore.open(store, keys, logger),
     EtcdScramCredentialStore.open(store, keys, logger),
     EtcdClientQuotaStore.open(store, keys, logger),
+    EtcdDynamicBrokerConfigStore.open(store, keys, logger),
+    EtcdFeatureLevels.open(store, keys, nodeId, logger),
   ]);
   return {
     acls,
     scramCredentials,
     clientQuotas,
+    dynamicBrokerConfigs,
+    features,
     close: () => {
       acls.close();
       scramCredentials.close();
       clientQuotas.close();
+      dynamicBrokerConfigs.close();
+      features.close();
     },
   };
 }

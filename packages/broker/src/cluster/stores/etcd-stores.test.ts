@@ -1,4 +1,4 @@
-// The etcd-backed ACL, SCRAM credential and client quota stores against a real etcd server:
+// The etcd-backed ACL, SCRAM credential, client quota and dynamic broker config stores against a real etcd server:
 // several "brokers" (each its own client, store and consumer) over one prefix, changes made
 // through one seen by the others, concurrent read-modify-writes of one key that both land (the
 // compare-and-swap conflict is forced, then retried), and the one-time import of local files.
@@ -8,7 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type EtcdServer, startEtcd } from '../../../../../test/support/etcd-server.ts';
+import { BrokerConfig } from '../../config.ts';
+import { DynamicBrokerConfigs } from '../../dynamic-broker-configs.ts';
+import { InvalidFeatureUpdate, UpgradeType } from '../../features.ts';
 import { silentLogger } from '../../logger.ts';
+import { MemoryKvStore } from '../etcd/memory-store.ts';
 import { ClientQuotas } from '../../quotas/client-quota-manager.ts';
 import { FileClientQuotaStore } from '../../quotas/client-quota-store.ts';
 import { FileAclStore } from '../../security/acl/acl-store.ts';
@@ -23,6 +27,8 @@ import type { Compare, KeyValue, KvStore, Op, TxnResult } from '../etcd/kv-store
 import { ClusterKeys } from '../keys.ts';
 import { importLocalFiles, openClusterStores } from './cluster-stores.ts';
 import { EtcdAclStore } from './etcd-acl-store.ts';
+import { EtcdDynamicBrokerConfigStore } from './etcd-dynamic-config-store.ts';
+import { EtcdFeatureLevels } from './etcd-feature-store.ts';
 import { EtcdClientQuotaStore } from './etcd-quota-store.ts';
 import { EtcdScramCredentialStore } from './etcd-scram-store.ts';
 
@@ -267,6 +273,96 @@ describe('EtcdClientQuotaStore', () => {
     await two.apply([{ entity: alice, key: 'producer_byte_rate', value: undefined }]);
     await until(() => one.get(alice)?.size === 1);
     expect([...one.get(alice)!]).toEqual([['consumer_byte_rate', 2048]]);
+  });
+});
+
+describe('EtcdDynamicBrokerConfigStore', () => {
+  const LEADER = 'leader.replication.throttled.rate';
+  const FOLLOWER = 'follower.replication.throttled.rate';
+  const brokerConfig = (nodeId: number) => new BrokerConfig([['node.id', String(nodeId)]]);
+
+  test('a default set through one broker applies on the other, its own value over it; concurrent keys of one scope both land', async () => {
+    const keys = newKeys();
+    const inStep = lockstep(2);
+    const c1 = inStep(client());
+    const c2 = inStep(client());
+    const one = await EtcdDynamicBrokerConfigStore.open(c1, keys, silentLogger);
+    const two = await EtcdDynamicBrokerConfigStore.open(c2, keys, silentLogger);
+    const onTwo = new DynamicBrokerConfigs(brokerConfig(2), two);
+    await Promise.all([
+      one.alter(null, (current) => new Map([...current, [LEADER, '1000']])),
+      two.alter(null, (current) => new Map([...current, [FOLLOWER, '2000']])),
+    ]);
+    expect(c1.failedTxns + c2.failedTxns).toBe(1);
+    await until(() => onTwo.defaults.size === 2 && one.valuesOf(null).size === 2);
+    expect(onTwo.num(LEADER)).toBe(1000);
+    // Broker one sets broker two's own value (as any broker's handler could write it): two applies it.
+    await one.alter(2, () => new Map([[LEADER, '500']]));
+    await until(() => onTwo.num(LEADER) === 500);
+    expect(onTwo.num(FOLLOWER)).toBe(2000);
+    expect(new DynamicBrokerConfigs(brokerConfig(1), one).num(LEADER)).toBe(1000);
+    // Emptied scopes are deleted keys.
+    await two.alter(2, () => new Map());
+    await two.alter(null, () => new Map());
+    await until(() => one.all().length === 0);
+    expect((await c1.range(`${keys.prefix}/broker-configs/`)).kvs).toEqual([]);
+    expect(onTwo.num(LEADER)).toBe(Number.MAX_SAFE_INTEGER);
+    one.close();
+    two.close();
+  });
+
+  test('the same over the memory store (the KvStore seam); a store opened later reads what is there', async () => {
+    const store = new MemoryKvStore();
+    const keys = new ClusterKeys('/dyn');
+    const first = await EtcdDynamicBrokerConfigStore.open(store, keys, silentLogger);
+    await first.alter(3, (current) => new Map([...current, [FOLLOWER, '42']]));
+    const later = await EtcdDynamicBrokerConfigStore.open(store, keys, silentLogger);
+    expect(new DynamicBrokerConfigs(brokerConfig(3), later).num(FOLLOWER)).toBe(42);
+    expect((await store.get('/dyn/broker-configs/3'))?.value).toBe(JSON.stringify({ configs: { [FOLLOWER]: '42' } }));
+    first.close();
+    later.close();
+  });
+});
+
+describe('EtcdFeatureLevels', () => {
+  const downgrade = (feature: string, level: number) => ({ feature, maxVersionLevel: level, upgradeType: UpgradeType.SAFE_DOWNGRADE });
+
+  test('an update through one broker is every broker’s, its epoch the key’s mod revision; concurrent updates both land, each checked', async () => {
+    const keys = newKeys();
+    const inStep = lockstep(2);
+    const c1 = inStep(client());
+    const c2 = inStep(client());
+    const one = await EtcdFeatureLevels.open(c1, keys, 1, silentLogger);
+    const two = await EtcdFeatureLevels.open(c2, keys, 2, silentLogger);
+    expect([one.epoch, one.level('group.version'), one.level('share.version')]).toEqual([0, 1, 1]);
+    await Promise.all([one.update([downgrade('group.version', 0)], false), two.update([downgrade('share.version', 0)], false)]);
+    expect(c1.failedTxns + c2.failedTxns).toBe(1);
+    await until(() => one.level('share.version') === 0 && two.level('group.version') === 0);
+    const stored = await c1.get(`${keys.prefix}/features/finalized`);
+    expect(one.epoch).toBe(stored!.modRevision);
+    expect(two.epoch).toBe(stored!.modRevision);
+    expect(two.finalizedFeatures().map((f) => f.name)).toEqual(['metadata.version']);
+    // Checked against the cluster's levels: a downgrade to a newer version is refused everywhere.
+    await expect((async () => two.update([downgrade('group.version', 1)], false))()).rejects.toThrow(InvalidFeatureUpdate);
+    // validateOnly and no-op updates write nothing.
+    await one.update([{ feature: 'group.version', maxVersionLevel: 1, upgradeType: UpgradeType.UPGRADE }], true);
+    await one.update([downgrade('group.version', 0)], false);
+    expect((await c1.get(`${keys.prefix}/features/finalized`))!.modRevision).toBe(stored!.modRevision);
+    one.close();
+    two.close();
+  });
+
+  test('over the memory store: a broker opened later reads the levels and the epoch', async () => {
+    const store = new MemoryKvStore();
+    const keys = new ClusterKeys('/feat');
+    const first = await EtcdFeatureLevels.open(store, keys, 1, silentLogger);
+    await first.update([{ feature: 'share.version', maxVersionLevel: 0, upgradeType: UpgradeType.UNSAFE_DOWNGRADE }], false);
+    const later = await EtcdFeatureLevels.open(store, keys, 2, silentLogger);
+    expect(later.level('share.version')).toBe(0);
+    expect(later.epoch).toBe(first.epoch);
+    expect(later.epoch).toBeGreaterThan(0);
+    first.close();
+    later.close();
   });
 });
 

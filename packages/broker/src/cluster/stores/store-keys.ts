@@ -9,6 +9,8 @@
 //   <prefix>/acls/<RESOURCE_TYPE>/<PATTERN_TYPE>/<name>   AclPatternRecord
 //   <prefix>/scram-credentials/<user>                      ScramUserRecord
 //   <prefix>/client-quotas/<type>=<name>[,<type>=<name>]   QuotaRecord (client-quota-store.ts); name <default> for the default entity
+//   <prefix>/broker-configs/<node.id> | <default>           DynamicBrokerConfigRecord: dynamic broker configs of one broker, or the cluster-wide defaults
+//   <prefix>/features/finalized                            FeatureLevelsRecord: the finalized feature levels (its mod revision is the epoch)
 //   <prefix>/local-files-imported                          LocalFilesImportedRecord: the first broker's local files were carried in
 
 import type { ClientQuotaEntity } from '../../quotas/client-quota-entity.ts';
@@ -30,6 +32,16 @@ export interface AclPatternRecord {
 export interface ScramUserRecord {
   readonly user: string;
   readonly credentials: Record<string, ScramCredentialRecord>;
+}
+
+/** <prefix>/broker-configs/<scope>: the dynamic broker configs of one scope, as given (text). */
+export interface DynamicBrokerConfigRecord {
+  readonly configs: Record<string, string>;
+}
+
+/** <prefix>/features/finalized: the finalized level of each feature (features.ts). */
+export interface FeatureLevelsRecord {
+  readonly levels: Record<string, number>;
 }
 
 /** <prefix>/local-files-imported */
@@ -70,6 +82,23 @@ export class StoreKeys {
 
   clientQuota(entity: ClientQuotaEntity): string {
     return `${this.clientQuotas}${entity.map((p) => `${p.type}=${p.name === null ? '<default>' : encodeURIComponent(p.name)}`).join(',')}`;
+  }
+
+  get brokerConfigs(): string {
+    return `${this.prefix}/broker-configs/`;
+  }
+
+  /** `scope`: a node id, or `<default>` (dynamic-broker-configs.ts scopeKey). */
+  brokerConfig(scope: string): string {
+    return `${this.brokerConfigs}${encodeURIComponent(scope)}`;
+  }
+
+  get features(): string {
+    return `${this.prefix}/features/`;
+  }
+
+  get finalizedFeatures(): string {
+    return `${this.features}finalized`;
   }
 
   get localFilesImported(): string {
