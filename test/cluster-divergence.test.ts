@@ -1,8 +1,9 @@
 // A follower with a diverged log truncates (KIP-101/279) and never serves divergent data. The
 // leader takes an acks=1 write its followers never fetch (they are stopped), then dies; a follower
 // leads in a new epoch and takes other writes at the same offsets. The old leader restarts on its
-// data dir: it must drop its un-replicated record (asking the new leader where its epoch ends)
-// and end up with exactly the new leader's log.
+// data dir: it must drop its un-replicated record (told by the new leader's Fetch answers where
+// its epoch ends: the diverging epoch, no OffsetForLeaderEpoch) and end up with exactly the new
+// leader's log.
 
 import type { MetadataResponse } from '@sluice/protocol';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -135,6 +136,11 @@ test('the old leader truncates its un-replicated write and mirrors the new leade
   brokers.set(oldLeader, restarted);
   await eventually(async () => expect((await partitionZero(restarted)).isr).toEqual([1, 2, 3]));
   expect(restarted.output()).toMatch(/truncated to where the leader's log diverges/);
+  // Truncation on fetch (Fetch v12 lastFetchedEpoch -> divergingEpoch): no follower asked the new
+  // leader OffsetForLeaderEpoch.
+  const served = await (await fetch(newLeader.metricsUrl!)).text();
+  expect(served).toMatch(/^sluice_requests_total\{api="Fetch"/m);
+  expect(served).not.toMatch(/^sluice_requests_total\{api="OffsetForLeaderEpoch"/m);
   // Make it the leader: it must serve exactly the new leader's history, without 'lost'.
   for (const id of followers) await brokers.get(id)!.kill();
   for (const id of followers) {
