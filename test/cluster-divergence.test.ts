@@ -5,6 +5,8 @@
 // its epoch ends: the diverging epoch, no OffsetForLeaderEpoch) and end up with exactly the new
 // leader's log.
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { MetadataResponse } from '@sluice/protocol';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { type BrokerProcess, removeDir, startBroker } from './support/broker-process.ts';
@@ -152,4 +154,6 @@ test('the old leader truncates its un-replicated write and mirrors the new leade
     expect(p.leader).toBe(oldLeader);
   });
   await eventually(async () => expect(await values(restarted)).toEqual(expected));
+  // Its high watermark is checkpointed in Kafka's replication-offset-checkpoint (every 5 s).
+  await eventually(async () => expect(readFileSync(join(restarted.dataDir, 'replication-offset-checkpoint'), 'utf8')).toMatch(/^diverge 0 4$/m));
 });
