@@ -3,7 +3,8 @@
 // leads in a new epoch and takes other writes at the same offsets. The old leader restarts on its
 // data dir: it must drop its un-replicated record (told by the new leader's Fetch answers where
 // its epoch ends: the diverging epoch, no OffsetForLeaderEpoch) and end up with exactly the new
-// leader's log.
+// leader's log. A consumer positioned past the lost record gets the same diverging-epoch answer
+// (KIP-320), and the restarted broker checkpoints its high watermark.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { type BrokerProcess, removeDir, startBroker } from './support/broker-process.ts';
 import { type EtcdServer, startEtcd } from './support/etcd-server.ts';
 import { RawClient } from './support/raw-client.ts';
-import { produce, readPartition } from './support/requests.ts';
+import { fetchRequest, produce, readPartition } from './support/requests.ts';
 
 let etcd: EtcdServer;
 const brokers = new Map<number, BrokerProcess>();
@@ -131,6 +132,15 @@ test('the old leader truncates its un-replicated write and mirrors the new leade
   client.close();
   const expected = ['one', 'two', 'three', 'four'];
   await eventually(async () => expect(await values(newLeader)).toEqual(expected));
+  // KIP-320: a consumer that had read the lost record (position 3, its last fetched epoch the old
+  // leader's) is told by the new leader where that epoch ends there, with no records.
+  const consumer = await RawClient.connect(newLeader.port);
+  const base = fetchRequest('diverge', 0, 3);
+  const partition = { ...base.topics[0].partitions[0], lastFetchedEpoch: start.leaderEpoch };
+  const detected = await consumer.request(1, 12, { ...base, topics: [{ topic: 'diverge', partitions: [partition] }] });
+  consumer.close();
+  expect(detected.responses[0].partitions[0]).toMatchObject({ errorCode: 0, divergingEpoch: { epoch: start.leaderEpoch, endOffset: 2 } });
+  expect(detected.responses[0].partitions[0].records?.byteLength ?? 0).toBe(0);
 
   // The old leader restarts, truncates at the divergence, catches up and rejoins the ISR.
   const dead = brokers.get(oldLeader)!;
