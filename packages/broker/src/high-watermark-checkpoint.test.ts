@@ -1,13 +1,16 @@
 // replication-offset-checkpoint: Kafka's text format in each log dir, the replicated partitions
 // only, read back by partition dir name; an unreadable file is ignored with a warning.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildRecordBatch } from '@sluice/protocol';
 import { afterEach, expect, test } from 'vitest';
+import { BrokerConfig } from './config.ts';
 import { readHighWatermarks, REPLICATION_OFFSET_CHECKPOINT, writeHighWatermarks } from './high-watermark-checkpoint.ts';
-import type { Logger } from './logger.ts';
+import { type Logger, silentLogger } from './logger.ts';
 import type { Partition } from './partition.ts';
+import { TopicRegistry } from './topics.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -62,4 +65,31 @@ test('a missing file is empty; a corrupt one is skipped with a warning, the othe
   }
   expect(warnings).toHaveLength(4);
   expect(warnings[0]).toMatch(/replication-offset-checkpoint is unreadable/);
+});
+
+test('a clean shutdown checkpoints replicated high watermarks; the next run restarts from them; a single node writes none', () => {
+  const dir = fresh();
+  const config = new BrokerConfig([['log.dirs', dir]]);
+  const batch = () => buildRecordBatch({ records: [{ key: 'k', value: 'v', timestamp: 1 }] });
+  // A single node: no replicated partition, no file.
+  const single = new TopicRegistry(config, silentLogger);
+  single.load();
+  const p = single.create('t', 1, new Map()).partitions[0];
+  for (let i = 0; i < 5; i++) p.append(batch(), Date.now());
+  single.close();
+  expect(existsSync(join(dir, REPLICATION_OFFSET_CHECKPOINT))).toBe(false);
+  // Cluster mode: the ISR has committed 3 of the 5 records when the broker stops.
+  const first = new TopicRegistry(config, silentLogger);
+  first.load();
+  const replicated = first.get('t')!.partitions[0];
+  replicated.setReplicated();
+  replicated.advanceHighWatermark(3);
+  first.close();
+  expect(readFileSync(join(dir, REPLICATION_OFFSET_CHECKPOINT), 'utf8')).toBe('0\n1\nt 0 3\n');
+  const second = new TopicRegistry(config, silentLogger);
+  second.load();
+  const restarted = second.get('t')!.partitions[0];
+  restarted.setReplicated();
+  expect(restarted.highWatermark).toBe(3); // not the log end (5), not the log start (0)
+  second.close();
 });
