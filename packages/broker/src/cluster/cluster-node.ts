@@ -51,6 +51,8 @@ export interface ClusterSettings {
   readonly sessionTimeoutMs: number;
   /** replica.lag.time.max.ms */
   readonly replicaLagMs: number;
+  /** replica.high.watermark.checkpoint.interval.ms (default 5000). */
+  readonly highWatermarkCheckpointMs?: number;
   /**
    * `auto.leader.rebalance.enable`: the controller's periodic preferred elections
    * (`leader.imbalance.check.interval.seconds`, `leader.imbalance.per.broker.percentage`); off
@@ -96,6 +98,8 @@ export class ClusterNode {
   private uncleanElectionsRequested = 0;
   /** The follower replication quota every fetcher applies (set by the broker once its context exists). */
   private followerQuota: ReplicationQuota | null = null;
+  /** Writes the high watermarks to replication-offset-checkpoint (high-watermark-checkpoint.ts). */
+  private highWatermarkCheckpoints: NodeJS.Timeout | null = null;
   /** Called after every pass over the partitions' roles (leadership may have moved). */
   private readonly roleListeners: Array<() => void> = [];
 
@@ -121,6 +125,7 @@ export class ClusterNode {
       sessionTimeoutMs: config.int('broker.session.timeout.ms'),
       replicaLagMs: config.int('replica.lag.time.max.ms'),
       uncleanLeaderElection: config.bool('unclean.leader.election.enable'),
+      highWatermarkCheckpointMs: config.int('replica.high.watermark.checkpoint.interval.ms'),
       leaderRebalance: config.bool('auto.leader.rebalance.enable')
         ? {
             // setInterval takes at most 2^31-1 ms (about 24.8 days).
@@ -173,6 +178,17 @@ export class ClusterNode {
       this.logger,
     );
     this.replicationState.start();
+    this.highWatermarkCheckpoints = setInterval(
+      () => {
+        try {
+          registry.writeHighWatermarkCheckpoints();
+        } catch (err) {
+          this.logger.error({ err }, 'writing replication-offset-checkpoint failed');
+        }
+      },
+      Math.min(this.settings.highWatermarkCheckpointMs ?? 5000, 2 ** 31 - 1),
+    );
+    this.highWatermarkCheckpoints.unref();
     this.view.onChange(() => this.syncRoles());
     this.syncRoles();
     this.controller = new Controller(
@@ -587,6 +603,7 @@ export class ClusterNode {
    */
   async stop(timeoutMs = 3_000): Promise<void> {
     this.stopped = true;
+    if (this.highWatermarkCheckpoints !== null) clearInterval(this.highWatermarkCheckpoints);
     this.controller?.stop();
     this.projection?.stop();
     this.replicationState?.stop();
@@ -634,8 +651,8 @@ export class ClusterNode {
           return;
         }
         this.replicationState!.resigned(partition);
-        // The fetcher of the leader finds where this log diverges (OffsetForLeaderEpoch) and
-        // truncates before it fetches.
+        // The fetcher of the leader truncates this log where it diverges from the leader's (the
+        // diverging epoch of its Fetch answers).
         if (state.leader < 0 || !this.view.brokers.has(state.leader)) return;
         if (!follow.has(state.leader)) follow.set(state.leader, []);
         follow.get(state.leader)!.push({ partition, leaderEpoch: state.leaderEpoch });
