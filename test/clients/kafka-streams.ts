@@ -44,6 +44,8 @@ export interface WordCountOptions {
   readonly timeoutMs?: number;
   /** Run against a 3-broker cluster (replication factor 3) instead of one broker. */
   readonly cluster?: boolean;
+  /** Cluster: how long a killed broker stays down before its restart (default 5 s). */
+  readonly brokerDownMs?: number;
 }
 
 export interface WordCountReport {
@@ -158,7 +160,7 @@ export async function runWordCount(options: WordCountOptions): Promise<WordCount
   const say = options.progress ?? (() => undefined);
   const deadline = Date.now() + (options.timeoutMs ?? 600_000);
   const stateDir = mkdtempSync(join(tmpdir(), 'sluice-streams-state-'));
-  const brokers: WordCountBrokers = options.cluster ? await ClusterBrokers.start(partitions) : await SingleBroker.start(partitions);
+  const brokers: WordCountBrokers = options.cluster ? await ClusterBrokers.start(partitions, options.brokerDownMs) : await SingleBroker.start(partitions);
   let app: StreamsApp | null = null;
   let streamsKills = 0;
   let brokerKills = 0;
@@ -227,7 +229,7 @@ export async function runWordCount(options: WordCountOptions): Promise<WordCount
       // Not right after the commit that crossed the mark: somewhere in the next commit intervals,
       // so that the kill lands with records processed and not yet committed.
       await sleep(Math.random() * 400);
-      const share = `${Math.round((100 * processed) / options.records)}% of the input processed`;
+      const share = `${Math.round((100 * processed) / options.records)}% of the input processed (${Math.round((100 * written) / options.records)}% written)`;
       if (kill.what === 'streams') {
         say(`${share}: SIGKILL Streams`);
         await app.kill();
