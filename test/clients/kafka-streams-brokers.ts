@@ -4,7 +4,9 @@
 // the group coordinator (for the committed offsets), and one broker kill.
 //
 // One broker: a kill is SIGKILL and an immediate restart on the same port and data dir.
-// The cluster: the first kill takes the leader of the input's partition 0, the second the
+// The cluster: kills take in turn the leader of the input's partition 0, the coordinator of the
+// application's transaction (the leader of its `__transaction_state` partition, found by asking
+// every broker's ListTransactions, which lists the ids that broker coordinates), and the
 // application's group coordinator (the leader of its `__consumer_offsets` partition, which its
 // transactional offset commits go through); the victim stays down for `downMs` while leaders move
 // to the two others and the run goes on, then restarts on its data dir and port, and the kill
@@ -135,8 +137,12 @@ export class ClusterBrokers implements WordCountBrokers {
   }
 
   async killBroker(n: number, group: string, topics: readonly string[]): Promise<string> {
-    const victim = n % 2 === 0 ? await this.leaderId(topics[0], 0) : await this.coordinatorId(group);
-    const role = n % 2 === 0 ? `the leader of ${topics[0]}-0` : `the coordinator of group ${group}`;
+    const [victim, role] =
+      n % 3 === 0
+        ? [await this.leaderId(topics[0], 0), `the leader of ${topics[0]}-0`]
+        : n % 3 === 1
+          ? await this.transactionCoordinator(group)
+          : [await this.coordinatorId(group), `the coordinator of group ${group}`];
     await this.cluster.kill(victim);
     await sleep(this.downMs);
     await this.cluster.restart(victim);
@@ -170,6 +176,35 @@ export class ClusterBrokers implements WordCountBrokers {
       return answer.nodeId;
     } finally {
       client.close();
+    }
+  }
+
+  /**
+   * The broker coordinating a transaction of the application (Streams' transactional ids are
+   * `<application id>-<process id>-<thread>`), preferring one in state Ongoing; retried for up to
+   * 10 s, as the application begins one every commit interval.
+   */
+  private async transactionCoordinator(applicationId: string): Promise<[number, string]> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      let known: [number, string] | null = null;
+      for (const broker of this.cluster.liveIds) {
+        const client = await RawClient.connect(this.cluster.broker(broker).port);
+        try {
+          const answer = await client.request(ApiKey.ListTransactions, 0, { stateFilters: [], producerIdFilters: [] });
+          for (const t of answer.transactionStates as Array<{ transactionalId: string; transactionState: string }>) {
+            if (!t.transactionalId.startsWith(`${applicationId}-`)) continue;
+            const found: [number, string] = [broker, `the coordinator of transaction ${t.transactionalId}, ${t.transactionState}`];
+            if (t.transactionState === 'Ongoing') return found;
+            known ??= found;
+          }
+        } finally {
+          client.close();
+        }
+      }
+      if (known !== null && Date.now() > deadline) return known;
+      if (Date.now() > deadline) throw new Error(`no broker lists a transaction of ${applicationId}`);
+      await sleep(100);
     }
   }
 

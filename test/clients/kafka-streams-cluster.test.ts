@@ -1,10 +1,10 @@
 // Kafka Streams exactly_once_v2 against a 3-broker Sluice cluster, quick variant (kafka-streams.ts
-// with `cluster: true`): a word count over 5,000 input lines (written over 20 s) with input, output, repartition and
-// changelog topics at replication factor 3; the Streams process is SIGKILLed once, and two brokers
-// once each while it runs — the leader of the input's partition 0, then the application's group
-// coordinator — each down 3 s while leaders move, then restarted. The committed output counts are
-// exact and strictly increasing per word. The full run is `pnpm exec node
-// test/clients/kafka-streams-run.ts --cluster`.
+// with `cluster: true`): a word count over 5,000 input lines (written over 20 s) with input,
+// output, repartition and changelog topics at replication factor 3; the Streams process is
+// SIGKILLed once, and two brokers once each while it runs — the leader of the input's partition
+// 0, then the coordinator of the application's transaction — each down 3 s while leaders move,
+// then restarted. The committed output counts are exact and strictly increasing per word. The
+// full run is `pnpm exec node test/clients/kafka-streams-run.ts --cluster`.
 
 import { beforeAll, expect, test } from 'vitest';
 import { runWordCount } from './kafka-streams.ts';
@@ -12,7 +12,7 @@ import { ensureStreamsWordCount } from './support.ts';
 
 beforeAll(() => void ensureStreamsWordCount(), 600_000);
 
-test('word count with exactly_once_v2 on 3 brokers: Streams, the input leader and the group coordinator SIGKILLed, output counts exact', {
+test('word count with exactly_once_v2 on 3 brokers: Streams, the input leader and the transaction coordinator SIGKILLed, output counts exact', {
   timeout: 300_000,
 }, async () => {
   const report = await runWordCount({

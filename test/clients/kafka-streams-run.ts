@@ -3,8 +3,8 @@
 // input records with processing.guarantee=exactly_once_v2; the Streams process is SIGKILLed
 // twice and the broker once while it runs; the output counts must be exact. Exits 1 otherwise.
 // --cluster: etcd and 3 brokers, every topic with replication factor 3; Streams is SIGKILLed
-// twice and two brokers once each (the input partition's leader, then the group coordinator),
-// each down 5 s while the run goes on.
+// twice and brokers three times (the input partition's leader, then the application's
+// transaction coordinator, then its group coordinator), each down 5 s while the run goes on.
 
 import { parseArgs } from 'node:util';
 import { runWordCount } from './kafka-streams.ts';
@@ -22,8 +22,8 @@ const report = await runWordCount({
   ratePerSecond: Number(values.rate),
   guarantee: values.guarantee,
   cluster: values.cluster,
-  streamsKillsAt: values.cluster ? [0.2, 0.5] : [0.2, 0.45],
-  brokerKillsAt: values.cluster ? [0.35, 0.7] : [0.7],
+  streamsKillsAt: values.cluster ? [0.15, 0.45] : [0.2, 0.45],
+  brokerKillsAt: values.cluster ? [0.3, 0.6, 0.8] : [0.7],
   progress: (line) => process.stdout.write(`${line}\n`),
 });
 const exact = report.wrongCounts.length === 0 && report.notIncreasing.length === 0;
