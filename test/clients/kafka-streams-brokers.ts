@@ -182,7 +182,8 @@ export class ClusterBrokers implements WordCountBrokers {
   /**
    * The broker coordinating a transaction of the application (Streams' transactional ids are
    * `<application id>-<process id>-<thread>`), preferring one in state Ongoing; retried for up to
-   * 10 s, as the application begins one every commit interval.
+   * 10 s, as the application begins one every commit interval. None listed by then (at_least_once
+   * runs none): the group coordinator.
    */
   private async transactionCoordinator(applicationId: string): Promise<[number, string]> {
     const deadline = Date.now() + 10_000;
@@ -203,7 +204,8 @@ export class ClusterBrokers implements WordCountBrokers {
         }
       }
       if (known !== null && Date.now() > deadline) return known;
-      if (Date.now() > deadline) throw new Error(`no broker lists a transaction of ${applicationId}`);
+      // at_least_once runs no transactions: its group coordinator instead.
+      if (Date.now() > deadline) return [await this.coordinatorId(applicationId), `no transaction listed: the coordinator of group ${applicationId}`];
       await sleep(100);
     }
   }
