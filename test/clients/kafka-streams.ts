@@ -113,6 +113,18 @@ async function committedInput(brokers: WordCountBrokers, partitions: number): Pr
   }
 }
 
+/** `read` until it succeeds (a leader may move while the cluster settles after a restart) or the deadline passes. */
+async function retrying<T>(deadline: number, read: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      return await read();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await sleep(500);
+    }
+  }
+}
+
 /** Every word of the input topic as read back (all its records: the feeder writes no transactions), counted. */
 async function inputCounts(brokers: WordCountBrokers, partitions: number): Promise<{ counts: Map<string, number>; records: number }> {
   const counts = new Map<string, number>();
@@ -241,7 +253,7 @@ export async function runWordCount(options: WordCountOptions): Promise<WordCount
       }
     }
     await feeder;
-    const input = await inputCounts(brokers, partitions);
+    const input = await retrying(deadline, () => inputCounts(brokers, partitions));
     while (processed < input.records) {
       await poll();
       await sleep(200);
@@ -252,7 +264,7 @@ export async function runWordCount(options: WordCountOptions): Promise<WordCount
     // runs behind the first) or the deadline passes.
     let report: Omit<WordCountReport, 'seconds'>;
     for (;;) {
-      const { last, notIncreasing, outputRecords } = await outputCounts(brokers, partitions);
+      const { last, notIncreasing, outputRecords } = await retrying(deadline, () => outputCounts(brokers, partitions));
       const wrongCounts = [...input.counts]
         .filter(([word, n]) => last.get(word) !== n)
         .map(([word, n]) => ({ word, expected: n, got: last.get(word) ?? null }))
