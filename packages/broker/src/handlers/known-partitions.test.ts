@@ -2,74 +2,40 @@
 // it holds (librdkafka's 0129_fetch_aborted_msgs against three brokers: a replication-factor-1
 // topic on another broker than the transaction coordinator was UNKNOWN_TOPIC_OR_PARTITION to
 // AddPartitionsToTxn for ever, and the transaction's records timed out). One broker on the memory
-// store; a topic whose only replica is another broker is written to etcd as that broker would.
+// store; a topic whose only replica is another broker written to etcd as that broker would.
 
 import { ErrorCode } from '@sluice/protocol';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { ClusterNode } from '../cluster/cluster-node.ts';
-import { MemoryKvStore } from '../cluster/etcd/memory-store.ts';
-import { ClusterKeys, encode } from '../cluster/keys.ts';
-import { silentLogger } from '../logger.ts';
 import { callHandler } from '../testing/call-handler.ts';
 import { harness } from '../testing/group-harness.ts';
-import { startTestBroker, type TestBroker } from '../testing/test-broker.ts';
+import { type MemoryCluster, startMemoryCluster } from '../testing/memory-cluster.ts';
 import type { ApiHandler } from './handler.ts';
 import { createHandlerRegistry } from './index.ts';
 import { clusterPartitionCount, partitionExists } from './known-partitions.ts';
 
 const registry = createHandlerRegistry();
-const call = (key: number, version: number, body: object) => callHandler(registry.get(key) as ApiHandler, t.broker, version, body);
-let t: TestBroker;
-let node: ClusterNode;
-let store: MemoryKvStore;
-
-/** Writes a topic whose every partition has broker 2 (not this one) as its only replica. */
-async function remoteTopic(name: string, partitions: number): Promise<void> {
-  const keys = new ClusterKeys('/test');
-  await store.put(keys.topic(name), encode({ id: 'ab'.repeat(16), configs: {}, replicas: Array.from({ length: partitions }, () => [2]) }));
-  for (let p = 0; p < partitions; p++)
-    await store.put(keys.partition(name, p), encode({ leader: 2, leaderEpoch: 0, isr: [{ id: 2, brokerEpoch: 1 }], partitionEpoch: 0 }));
-  await node.view.waitForRevision(store.currentRevision);
-}
+const call = (key: number, version: number, body: object) => callHandler(registry.get(key) as ApiHandler, c.t.broker, version, body);
+let c: MemoryCluster;
 
 beforeEach(async () => {
-  t = startTestBroker();
-  store = new MemoryKvStore();
-  const settings = {
-    endpoints: ['memory'],
-    prefix: '/test',
-    nodeId: t.config.nodeId,
-    rack: null,
-    sessionTimeoutMs: 9000,
-    replicaLagMs: 3_600_000,
-    interBrokerListener: 'PLAINTEXT',
-    fetcher: { maxWaitMs: 500, maxBytes: 1 << 20, partitionMaxBytes: 1 << 20, requestTimeoutMs: 1000 },
-  };
-  node = new ClusterNode(settings, silentLogger, store);
-  await node.clusterId('the-cluster', null);
-  await node.join([{ name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', host: '127.0.0.1', port: 9092 }], 'dir-1', t.topics);
-  t.broker.useCluster(node);
-  await remoteTopic('elsewhere', 2);
+  c = await startMemoryCluster();
+  await c.remoteTopic('elsewhere', 2);
 });
-afterEach(async () => {
-  await node.stop();
-  t.close();
-});
+afterEach(() => c.close());
 
 describe('partitions as the cluster knows them', () => {
   test('a topic with no replica here exists, with its partition count; this broker holds no log of it', () => {
-    expect(t.topics.get('elsewhere')).toBeUndefined();
-    expect(clusterPartitionCount(t.broker, 'elsewhere')).toBe(2);
-    expect([0, 1, 2, -1].map((p) => partitionExists(t.broker, 'elsewhere', p))).toEqual([true, true, false, false]);
-    expect(clusterPartitionCount(t.broker, 'nowhere')).toBeUndefined();
+    expect(c.t.topics.get('elsewhere')).toBeUndefined();
+    expect(clusterPartitionCount(c.t.broker, 'elsewhere')).toBe(2);
+    expect([0, 1, 2, -1].map((p) => partitionExists(c.t.broker, 'elsewhere', p))).toEqual([true, true, false, false]);
+    expect(clusterPartitionCount(c.t.broker, 'nowhere')).toBeUndefined();
   });
 
   test('a topic gone from etcd is gone, even while a local log of it remains', async () => {
-    t.broker.topicCreator.create('stale', 1, 1, [], false);
-    const keys = new ClusterKeys('/test');
-    await store.delete(keys.topic('stale'));
-    await node.view.waitForRevision(store.currentRevision);
-    expect(partitionExists(t.broker, 'stale', 0)).toBe(false);
+    c.t.broker.topicCreator.create('stale', 1, 1, [], false);
+    await c.store.delete(c.keys.topic('stale'));
+    await c.settle();
+    expect(partitionExists(c.t.broker, 'stale', 0)).toBe(false);
   });
 
   test('AddPartitionsToTxn adds a partition led by another broker (Kafka checks its metadata cache)', async () => {
@@ -90,7 +56,7 @@ describe('partitions as the cluster knows them', () => {
   });
 
   test('OffsetCommit of a group without members commits offsets of a topic led by another broker', async () => {
-    t.broker.useGroupCoordinator(harness().coordinator);
+    c.t.broker.useGroupCoordinator(harness().coordinator);
     const commit = await call(8, 9, {
       groupId: 'g',
       generationIdOrMemberEpoch: -1,
@@ -99,6 +65,6 @@ describe('partitions as the cluster knows them', () => {
       topics: [{ name: 'elsewhere', partitions: [{ partitionIndex: 1, committedOffset: 7, committedLeaderEpoch: -1, committedMetadata: null }] }],
     });
     expect(commit.topics[0].partitions).toEqual([{ partitionIndex: 1, errorCode: ErrorCode.NONE }]);
-    expect(t.broker.groups.fetchOffsets('g', [{ name: 'elsewhere', partitionIndexes: [1] }]).topics[0].partitions[0]).toMatchObject({ committedOffset: 7 });
+    expect(c.t.broker.groups.fetchOffsets('g', [{ name: 'elsewhere', partitionIndexes: [1] }]).topics[0].partitions[0]).toMatchObject({ committedOffset: 7 });
   });
 });
