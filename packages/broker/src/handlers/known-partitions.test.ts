@@ -11,7 +11,7 @@ import { harness } from '../testing/group-harness.ts';
 import { type MemoryCluster, startMemoryCluster } from '../testing/memory-cluster.ts';
 import type { ApiHandler } from './handler.ts';
 import { createHandlerRegistry } from './index.ts';
-import { clusterPartitionCount, partitionExists } from './known-partitions.ts';
+import { clusterPartitionCount, partitionExists, topicImages } from './known-partitions.ts';
 
 const registry = createHandlerRegistry();
 const call = (key: number, version: number, body: object) => callHandler(registry.get(key) as ApiHandler, c.t.broker, version, body);
@@ -29,6 +29,17 @@ describe('partitions as the cluster knows them', () => {
     expect(clusterPartitionCount(c.t.broker, 'elsewhere')).toBe(2);
     expect([0, 1, 2, -1].map((p) => partitionExists(c.t.broker, 'elsewhere', p))).toEqual([true, true, false, false]);
     expect(clusterPartitionCount(c.t.broker, 'nowhere')).toBeUndefined();
+  });
+
+  test('KIP-848 consumer groups see the same topics: ids and partition counts from etcd, local internal topics too', () => {
+    c.t.broker.topicCreator.create('__transaction_state', 3, 1, [], false);
+    const images = topicImages(c.t.broker);
+    expect(images.byName('elsewhere')).toEqual({ id: 'ab'.repeat(16), name: 'elsewhere', partitionCount: 2 });
+    expect(images.byName('nowhere')).toBeUndefined();
+    expect([...images.all()].map((i) => [i.name, i.partitionCount])).toEqual([
+      ['elsewhere', 2],
+      ['__transaction_state', 3],
+    ]);
   });
 
   test('a topic gone from etcd is gone, even while a local log of it remains', async () => {
