@@ -338,9 +338,17 @@ export class ClusterNode {
    * Creates a topic in the cluster (validated by the caller): replicas placed over the live
    * brokers, each partition led by its first replica with every replica in sync (an empty log is
    * in sync), written in one transaction that requires the topic absent. Resolves once this
-   * broker's view has it (and, if it is a replica, its local logs are open).
+   * broker's view has it (and, if it is a replica, its local logs are open). `assignment`: the
+   * replicas of each partition as CreateTopics named them (checked with checkManualAssignment
+   * against the live brokers), instead of the placement.
    */
-  async createTopic(name: string, partitions: number, replicationFactor: number, overrides: ReadonlyMap<string, ConfigValue>): Promise<ClusterTopicCreation> {
+  async createTopic(
+    name: string,
+    partitions: number,
+    replicationFactor: number,
+    overrides: ReadonlyMap<string, ConfigValue>,
+    assignment?: readonly (readonly number[])[],
+  ): Promise<ClusterTopicCreation> {
     const brokers = this.view.liveBrokers();
     if (replicationFactor > brokers.length) {
       return {
@@ -348,7 +356,14 @@ export class ClusterNode {
         errorMessage: `Replication factor: ${replicationFactor} larger than available brokers: ${brokers.length}.`,
       };
     }
-    const replicas = assignReplicas(brokers, partitions, replicationFactor);
+    const replicas = assignment?.map((r) => [...r]) ?? assignReplicas(brokers, partitions, replicationFactor);
+    const dead = replicas.flat().find((id) => !brokers.some((b) => b.nodeId === id));
+    if (dead !== undefined) {
+      return {
+        errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+        errorMessage: `The manual partition assignment includes broker ${dead}, but no such broker is registered.`,
+      };
+    }
     const epochs = new Map(brokers.map((b) => [b.nodeId, b.epoch]));
     const id = newTopicId();
     const record: TopicRecord = { id, configs: Object.fromEntries(overrides), replicas };
