@@ -12,7 +12,7 @@ import type { BrokerConfig, ConfigValue } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Partition } from '../partition.ts';
 import { newTopicId, type TopicRegistry } from '../topics.ts';
-import { ClusterView } from './cluster-view.ts';
+import { ClusterView, type LiveBroker } from './cluster-view.ts';
 import { Controller } from './controller.ts';
 import { electPreferredLeader, electUncleanLeader, isUncleanElection } from './election.ts';
 import { EtcdClient } from './etcd/etcd-client.ts';
@@ -457,56 +457,61 @@ export class ClusterNode {
 
   /**
    * Preferred-leader election of one partition (ElectLeaders): its first replica leads in a new
-   * leader epoch when it is live and in sync (election.ts), by CAS on the partition key. NONE,
-   * ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE or UNKNOWN_TOPIC_OR_PARTITION.
+   * leader epoch when it is live and in sync (election.ts). NONE, ELECTION_NOT_NEEDED,
+   * PREFERRED_LEADER_NOT_AVAILABLE or UNKNOWN_TOPIC_OR_PARTITION.
    */
   async electPreferredLeader(name: string, index: number): Promise<ClusterTopicCreation> {
-    return this.casRetry(async () => {
-      const replicas = this.view.topics.get(name)?.record.replicas[index];
-      const current = this.view.partition(name, index);
-      if (replicas === undefined || current === undefined)
-        return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `No such partition as ${name}-${index}` };
-      const next = electPreferredLeader(current.record, replicas, this.view.brokers);
-      if (next === 'not needed') return { errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: null };
-      if (next === 'not available') {
-        return {
-          errorCode: ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE,
-          errorMessage: `Failed to elect leader for partition ${name}-${index} under strategy PreferredReplicaPartitionLeaderElectionStrategy`,
-        };
-      }
-      const key = this.keys.partition(name, index);
-      const written = await this.store.txn(
-        [{ key, target: 'modRevision', result: 'equal', value: current.modRevision }],
-        [{ put: { key, value: encode(next) } }],
-      );
-      if (!written.succeeded) return null;
-      await this.view.waitForRevision(written.revision);
-      this.logger.info({ topic: name, partition: index, leader: next.leader, leaderEpoch: next.leaderEpoch }, 'preferred leader elected');
-      return { errorCode: ErrorCode.NONE, errorMessage: null };
-    });
+    return this.electLeader(
+      name,
+      index,
+      electPreferredLeader,
+      ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE,
+      'PreferredReplicaPartitionLeaderElectionStrategy',
+      (_, next) => this.logger.info({ topic: name, partition: index, leader: next.leader, leaderEpoch: next.leaderEpoch }, 'preferred leader elected'),
+    );
   }
 
   /**
    * Unclean election of one partition (ElectLeaders type UNCLEAN; election.ts
    * electUncleanLeader): with no live leader, a live ISR member leads, else the first live replica
-   * with the ISR reset to it — records only the lost replicas had are gone. Written from this
-   * broker by CAS on the partition key (its mod revision), as a preferred election. NONE,
+   * with the ISR reset to it — records only the lost replicas had are gone. NONE,
    * ELECTION_NOT_NEEDED, ELIGIBLE_LEADERS_NOT_AVAILABLE or UNKNOWN_TOPIC_OR_PARTITION.
    */
   async electUncleanLeader(name: string, index: number): Promise<ClusterTopicCreation> {
+    return this.electLeader(name, index, electUncleanLeader, ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, 'UncleanLeaderElectionStrategy', (current, next) => {
+      const unclean = isUncleanElection(current, next);
+      if (unclean) this.uncleanElectionsRequested++;
+      this.logger[unclean ? 'warn' : 'info'](
+        { topic: name, partition: index, leader: next.leader, leaderEpoch: next.leaderEpoch, previousIsr: current.isr.map((m) => m.id) },
+        unclean
+          ? 'unclean leader election (ElectLeaders): an out-of-sync replica leads'
+          : 'leader elected (ElectLeaders, unclean type: an ISR member was live)',
+      );
+    });
+  }
+
+  /**
+   * An ElectLeaders election of one partition, written from this broker by CAS on the partition
+   * key (its mod revision), retried on a lost race: `decide` (election.ts) picks the next state;
+   * `elected` runs once the view has it.
+   */
+  private electLeader(
+    name: string,
+    index: number,
+    decide: (current: PartitionState, replicas: readonly number[], brokers: ReadonlyMap<number, LiveBroker>) => PartitionState | 'not needed' | 'not available',
+    notAvailable: number,
+    strategy: string,
+    elected: (current: PartitionState, next: PartitionState) => void,
+  ): Promise<ClusterTopicCreation> {
     return this.casRetry(async () => {
       const replicas = this.view.topics.get(name)?.record.replicas[index];
       const current = this.view.partition(name, index);
       if (replicas === undefined || current === undefined)
         return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `No such partition as ${name}-${index}` };
-      const next = electUncleanLeader(current.record, replicas, this.view.brokers);
+      const next = decide(current.record, replicas, this.view.brokers);
       if (next === 'not needed') return { errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: null };
-      if (next === 'not available') {
-        return {
-          errorCode: ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE,
-          errorMessage: `Failed to elect leader for partition ${name}-${index} under strategy UncleanLeaderElectionStrategy`,
-        };
-      }
+      if (next === 'not available')
+        return { errorCode: notAvailable, errorMessage: `Failed to elect leader for partition ${name}-${index} under strategy ${strategy}` };
       const key = this.keys.partition(name, index);
       const written = await this.store.txn(
         [{ key, target: 'modRevision', result: 'equal', value: current.modRevision }],
@@ -514,14 +519,7 @@ export class ClusterNode {
       );
       if (!written.succeeded) return null;
       await this.view.waitForRevision(written.revision);
-      const unclean = isUncleanElection(current.record, next);
-      if (unclean) this.uncleanElectionsRequested++;
-      this.logger[unclean ? 'warn' : 'info'](
-        { topic: name, partition: index, leader: next.leader, leaderEpoch: next.leaderEpoch, previousIsr: current.record.isr.map((m) => m.id) },
-        unclean
-          ? 'unclean leader election (ElectLeaders): an out-of-sync replica leads'
-          : 'leader elected (ElectLeaders, unclean type: an ISR member was live)',
-      );
+      elected(current.record, next);
       return { errorCode: ErrorCode.NONE, errorMessage: null };
     });
   }
