@@ -237,7 +237,7 @@ export function checkGroup(history: readonly WorkloadEvent[], report: Report, co
     }
   }
   // Within a session: strictly increasing, contiguous (the queue topic has no control records),
-  // except across a stale batch (staleBatch below), which restarts the comparison.
+  // except across a stale batch (staleBatch), which restarts the comparison.
   for (const [key, list] of groupBy(polls, (p) => `${p.consumer}/${p.session}/${p.partition}`)) {
     const join = joins.get(`${list[0].consumer}/${list[0].session}`);
     const before = join === undefined ? 0 : commits.filter((c) => c.partition === list[0].partition && c.t < join.t).reduce((m, c) => Math.max(m, c.offset), 0);
