@@ -1,7 +1,10 @@
 // Kafka Streams exactly-once, full run (kafka-streams.ts): `pnpm exec node
-// test/clients/kafka-streams-run.ts [--records 100000] [--rate 2500] [--guarantee at_least_once]`. A word count over 100k
+// test/clients/kafka-streams-run.ts [--records 100000] [--rate 2500] [--guarantee at_least_once] [--cluster]`. A word count over 100k
 // input records with processing.guarantee=exactly_once_v2; the Streams process is SIGKILLed
 // twice and the broker once while it runs; the output counts must be exact. Exits 1 otherwise.
+// --cluster: etcd and 3 brokers, every topic with replication factor 3; Streams is SIGKILLed
+// twice and brokers three times (the input partition's leader, then the application's
+// transaction coordinator, then its group coordinator), each down 5 s while the run goes on.
 
 import { parseArgs } from 'node:util';
 import { runWordCount } from './kafka-streams.ts';
@@ -11,14 +14,16 @@ const { values } = parseArgs({
     records: { type: 'string', default: '100000' },
     rate: { type: 'string', default: '2500' },
     guarantee: { type: 'string', default: 'exactly_once_v2' },
+    cluster: { type: 'boolean', default: false },
   },
 });
 const report = await runWordCount({
   records: Number(values.records),
   ratePerSecond: Number(values.rate),
   guarantee: values.guarantee,
-  streamsKillsAt: [0.2, 0.45],
-  brokerKillsAt: [0.7],
+  cluster: values.cluster,
+  streamsKillsAt: values.cluster ? [0.15, 0.45] : [0.2, 0.45],
+  brokerKillsAt: values.cluster ? [0.3, 0.6, 0.8] : [0.7],
   progress: (line) => process.stdout.write(`${line}\n`),
 });
 const exact = report.wrongCounts.length === 0 && report.notIncreasing.length === 0;

@@ -9,6 +9,15 @@ export interface JoinEvent {
   readonly consumer: number;
   readonly session: number;
 }
+/** A group consumer's kafkajs runner crashed (diagnosis; `restart`: kafkajs restarts it itself). */
+export interface GroupCrashEvent {
+  readonly f: 'gcrash';
+  readonly t: number;
+  readonly consumer: number;
+  readonly session: number;
+  readonly error: string;
+  readonly restart: boolean;
+}
 /** A group consumer's poll returned `value` at `offset` of the queue topic. */
 export interface GroupPollEvent {
   readonly f: 'gpoll';
@@ -18,6 +27,8 @@ export interface GroupPollEvent {
   readonly partition: number;
   readonly offset: number;
   readonly value: string;
+  /** The offset the consumer's Fetch asked for (kafkajs's `batch.fetchedOffset`). */
+  readonly fetched?: number;
 }
 /** A group consumer committed `offset` (the next one to read) for `partition`: sent at `sent`, answered at `t`. */
 export interface CommitEvent {
@@ -109,6 +120,7 @@ export interface AppendFinalEvent {
 
 export type WorkloadEvent =
   | JoinEvent
+  | GroupCrashEvent
   | GroupPollEvent
   | CommitEvent
   | CommittedEvent
@@ -147,6 +159,8 @@ export interface WorkloadCounts {
   openTransactionRecords: number;
   /** Aborted records a kafkajs read_committed consumer handed over (its filtering defect; not an anomaly of the broker). */
   kafkajsAbortedVisible: number;
+  /** Batches a kafkajs group consumer handed over from a Fetch sent at another position than its own (its defect; see staleBatch). */
+  kafkajsStaleBatches: number;
   appends: number;
   appendReads: number;
 }
@@ -164,8 +178,27 @@ function groupBy<T>(items: readonly T[], key: (x: T) => string): Map<string, T[]
   return out;
 }
 
+/**
+ * A batch kafkajs handed over although it was fetched from an offset other than the consumer's
+ * position: `cur` opens a batch (its first record is at the offset its Fetch asked for) whose
+ * fetch offset is at or below `prev` (a rewind; a gap is never excused), and no lower than where
+ * the session may legitimately (re)start, the highest commit acknowledged before it joined. The
+ * fetch offset is the client's own (kafkajs's `batch.fetchedOffset`), so a rewind of it is the
+ * client's doing. How kafkajs does it: one fetcher per broker, concurrently; a fetcher that meets
+ * stale metadata rejoins the group (kafkajs's recoverFromFetch) while the others keep fetching
+ * with the old generation's positions; once synced, its fresh offset manager fetches from the
+ * committed offset, and a Fetch sent before the sync, from the old position, still answers and is
+ * handed over in the new session: N (old position), then N-1 (committed) again. Kafka's Java
+ * client drops a fetch response whose offset is not the partition's position. The long run's two
+ * groupNonMonotonicPolls (right after disk-full episodes, where commits fail while the
+ * coordinator's disk is full, so the committed offset trails the position) have this shape.
+ */
+function staleBatch(prev: GroupPollEvent, cur: GroupPollEvent, sessionFloor: number): boolean {
+  return cur.fetched !== undefined && cur.offset === cur.fetched && cur.fetched <= prev.offset && cur.fetched >= sessionFloor;
+}
+
 /** Consumer group: commits never go back, polls within a session advance one offset at a time from the committed offset, every offset below the final commit was polled by some member. */
-export function checkGroup(history: readonly WorkloadEvent[], report: Report): void {
+export function checkGroup(history: readonly WorkloadEvent[], report: Report, counts: WorkloadCounts): void {
   const commits = history.filter((e): e is CommitEvent => e.f === 'commit' && e.ok);
   const observed = history.filter((e): e is CommittedEvent => e.f === 'committed');
   const polls = history.filter((e): e is GroupPollEvent => e.f === 'gpoll');
@@ -203,11 +236,18 @@ export function checkGroup(history: readonly WorkloadEvent[], report: Report): v
         );
     }
   }
-  // Within a session: strictly increasing, contiguous (the queue topic has no control records).
+  // Within a session: strictly increasing, contiguous (the queue topic has no control records),
+  // except across a stale batch (staleBatch), which restarts the comparison.
   for (const [key, list] of groupBy(polls, (p) => `${p.consumer}/${p.session}/${p.partition}`)) {
+    const join = joins.get(`${list[0].consumer}/${list[0].session}`);
+    const before = join === undefined ? 0 : commits.filter((c) => c.partition === list[0].partition && c.t < join.t).reduce((m, c) => Math.max(m, c.offset), 0);
     for (let i = 1; i < list.length; i++) {
       const prev = list[i - 1];
       const cur = list[i];
+      if (staleBatch(prev, cur, before)) {
+        counts.kafkajsStaleBatches++;
+        continue;
+      }
       if (cur.offset <= prev.offset)
         report('groupNonMonotonicPolls', `consumer/session/partition ${key}: offset ${cur.offset} (t=${cur.t}) after ${prev.offset}`);
       else if (cur.offset !== prev.offset + 1)
@@ -217,9 +257,7 @@ export function checkGroup(history: readonly WorkloadEvent[], report: Report): v
     // unless some commit (answered or not: its answer may have been lost) sent before the poll
     // names exactly that offset.
     const first = list[0];
-    const join = joins.get(`${first.consumer}/${first.session}`);
     if (join !== undefined) {
-      const before = commits.filter((c) => c.partition === first.partition && c.t < join.t).reduce((m, c) => Math.max(m, c.offset), 0);
       const sent = commitSent.get(`${first.partition}:${first.offset}`);
       if (first.offset > before && !(sent !== undefined && sent <= first.t))
         report('groupSkippedOffsets', `consumer/session/partition ${key}: started at ${first.offset}, the committed offset was ${before}`);
@@ -320,10 +358,11 @@ export function checkWorkloads(history: readonly WorkloadEvent[], report: Report
     transactions: { committed: 0, aborted: 0, indeterminate: 0 },
     openTransactionRecords: 0,
     kafkajsAbortedVisible: 0,
+    kafkajsStaleBatches: 0,
     appends: 0,
     appendReads: 0,
   };
-  checkGroup(history, report);
+  checkGroup(history, report, counts);
   checkTransactions(history, report, counts);
   checkAppend(history, report, counts);
   return counts;

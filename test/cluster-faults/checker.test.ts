@@ -156,6 +156,29 @@ describe('checker: consumer group', () => {
     only(two, 'inconsistentOffsets');
   });
 
+  test('a batch kafkajs fetched from a stale position after a rejoin is counted apart; a rewind without that evidence is not', () => {
+    // Consumer 1 rejoins (session 2) with 4 committed while it had read up to 5: a Fetch sent in
+    // session 1 from 5 answers first, then the new generation's Fetch from 4 (the committed offset).
+    const rejoin = (fetchedAgain: number | undefined, fiveAcknowledged = false) => {
+      const h = group().filter((e) => !(e.f === 'commit' && e.offset === 6) && !(e.f === 'committed'));
+      h.push({ f: 'commit', t: 106, sent: 105.5, consumer: 1, partition: 0, offset: 4, ok: true });
+      h.push({ f: 'commit', t: 109, sent: 107, consumer: 1, partition: 0, offset: 5, ok: fiveAcknowledged });
+      h.push({ f: 'join', t: 110, consumer: 1, session: 2 });
+      h.push({ f: 'gpoll', t: 111, consumer: 1, session: 2, partition: 0, offset: 5, value: 'p1-5', fetched: 5 });
+      h.push({ f: 'gpoll', t: 112, consumer: 1, session: 2, partition: 0, offset: 4, value: 'p1-4', fetched: fetchedAgain });
+      h.push({ f: 'gpoll', t: 112, consumer: 1, session: 2, partition: 0, offset: 5, value: 'p1-5', fetched: fetchedAgain });
+      h.push({ f: 'committed', t: 120, sent: 119, partition: 0, offset: 6, final: true });
+      return h;
+    };
+    const r = check(rejoin(4));
+    expect(r.anomalies).toBe(0);
+    expect(r.workloads.kafkajsStaleBatches).toBe(1);
+    // No fetch offset recorded: the rewind stays an anomaly.
+    only(rejoin(undefined), 'groupNonMonotonicPolls');
+    // The commit of 5 acknowledged before the rejoin: a Fetch from 4 is below where the session may start, an anomaly.
+    only(rejoin(4, true), 'groupNonMonotonicPolls');
+  });
+
   test('skipped offsets: a gap within a session, a session starting past the commit, an offset below the final commit nobody polled', () => {
     const gap = group().filter((e) => !(e.f === 'gpoll' && e.offset === 4));
     // the gap within the session, and offset 4 never polled by the group

@@ -73,7 +73,17 @@ export class GroupWorkload {
         this.sessions.set(id, session);
         history.push({ f: 'join', t: now(), consumer: id, session });
       });
+      // Diagnosis only (the checker ignores them): kafkajs restarts its runner itself on a retriable crash.
       consumer.on(consumer.events.CRASH, (e) => {
+        const error = e.payload.error as Error & { type?: string };
+        history.push({
+          f: 'gcrash',
+          t: now(),
+          consumer: id,
+          session: this.sessions.get(id) ?? 0,
+          error: `${error.name}${error.type === undefined ? '' : ` ${error.type}`}: ${error.message}`,
+          restart: e.payload.restart,
+        });
         if (!e.payload.restart) crashed = true;
       });
       try {
@@ -87,6 +97,9 @@ export class GroupWorkload {
             if (batch.messages.length === 0 || isStale() || !isRunning()) return;
             const session = this.sessions.get(id) ?? 0;
             const partition = batch.partition;
+            // The offset kafkajs's Fetch asked for (not in its types): the checker tells a batch fetched
+            // from a stale position (kafkajs hands those over; checker-workloads.ts staleBatch) by it.
+            const fetched = Number((batch as unknown as { fetchedOffset: string }).fetchedOffset);
             for (const m of batch.messages) {
               history.push({
                 f: 'gpoll',
@@ -96,6 +109,7 @@ export class GroupWorkload {
                 partition,
                 offset: Number(m.offset),
                 value: m.value === null ? '' : m.value.toString(),
+                fetched,
               });
             }
             const offset = Number(batch.lastOffset()) + 1;

@@ -3,6 +3,7 @@
 //
 //   pnpm exec node test/librdkafka/run.ts [--tests 0001,0012,...] [--full] [--keep-going]
 //   pnpm exec node test/librdkafka/run.ts --transactions   # 0055, 0061, 0129, 0137 in full
+//   pnpm exec node test/librdkafka/run.ts --cluster        # against etcd + 3 brokers in cluster mode
 //
 // Where the tests come from: the @confluentinc/kafka-javascript npm package ships librdkafka's
 // source tree, tests included (deps/librdkafka). `npm pack` fetches the pinned tarball into a
@@ -16,10 +17,15 @@
 // are passed as TESTS_SKIP. One broker process serves the whole run (test topics have unique
 // names), started like the end-to-end tests start theirs.
 //
+// `--cluster` runs the same suite against a real etcd and three brokers in cluster mode
+// (cluster.ts), every broker in `bootstrap.servers`, auto-created topics with replication factor 3;
+// the tests excluded only because they need several brokers or replication factor 3
+// (CLUSTER_ONLY) run there.
+//
 // Results: test/librdkafka/last-run.json (per test PASSED / FAILED / SKIPPED with librdkafka's
 // reason, and the run's settings) and the table in test/librdkafka/README.md between its
 // markers, both rewritten by every run that is not limited with --tests; --transactions writes
-// last-transactions-run.json and its own table.
+// last-transactions-run.json and its own table, --cluster last-cluster-run.json and its own.
 //
 // System packages the build needs (Debian names; installed with apt-get when missing and root):
 // build-essential, pkg-config, zlib1g-dev, libzstd-dev, liblz4-dev, libssl-dev, rapidjson-dev.
@@ -30,7 +36,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type BrokerProcess, removeDir, startBroker } from '../support/broker-process.ts';
+import { startCluster, startSingleBroker, type TestBrokers } from './cluster.ts';
 
 /** The npm package whose tarball carries librdkafka's source and tests (deps/librdkafka). */
 const PACKAGE = '@confluentinc/kafka-javascript';
@@ -71,7 +77,7 @@ export const EXCLUDED: Record<string, string> = {
   // Transactions not brought in yet (0055, 0061, 0129 and 0137 run: `--transactions`).
   '0098_consumer_txn': 'transactions (and a Java helper program)',
   '0103_transactions': 'transactions on topics with replication factor 3 (needs three brokers; run alone it passes its misuse sub-tests and stops there)',
-  // Several brokers.
+  // Several brokers (run with --cluster).
   '0101_fetch_from_follower': 'fetch from follower: several brokers with racks',
   // Message formats v0/v1 (removed in Kafka 4).
   '0092_mixed_msgver': 'message format v0/v1 producers (broker.version.fallback)',
@@ -79,11 +85,24 @@ export const EXCLUDED: Record<string, string> = {
   '0150_telemetry_mock': 'KIP-714 client telemetry (GetTelemetrySubscriptions / PushTelemetry) is not served',
 };
 
+/**
+ * Excluded from the single-broker run only because they need several brokers or topics with
+ * replication factor 3: `--cluster` runs them.
+ */
+export const CLUSTER_ONLY = ['0101_fetch_from_follower', '0103_transactions'];
+
+/** What a run leaves out: EXCLUDED, less CLUSTER_ONLY against the cluster. */
+function excludedFor(cluster: boolean): Record<string, string> {
+  return cluster ? Object.fromEntries(Object.entries(EXCLUDED).filter(([name]) => !CLUSTER_ONLY.includes(name))) : EXCLUDED;
+}
+
 interface Args {
   readonly tests: string | null;
   readonly full: boolean;
   /** The transaction tests alone (TRANSACTION_TESTS, without quick mode), recorded apart. */
   readonly transactions: boolean;
+  /** Against etcd + three brokers in cluster mode (cluster.ts), recorded apart. */
+  readonly cluster: boolean;
 }
 
 /**
@@ -99,13 +118,17 @@ function parseArgs(argv: string[]): Args {
   let tests: string | null = null;
   let full = false;
   let transactions = false;
+  let cluster = false;
+  const usage = 'usage: run.ts [--tests 0001,0012] [--full] [--transactions | --cluster]';
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--tests') tests = argv[++i] ?? null;
     else if (argv[i] === '--full') full = true;
     else if (argv[i] === '--transactions') transactions = true;
-    else throw new Error(`unknown argument ${argv[i]}; usage: run.ts [--tests 0001,0012] [--full] [--transactions]`);
+    else if (argv[i] === '--cluster') cluster = true;
+    else throw new Error(`unknown argument ${argv[i]}; ${usage}`);
   }
-  return transactions ? { tests: TRANSACTION_TESTS, full: true, transactions } : { tests, full, transactions };
+  if (transactions && cluster) throw new Error(`--transactions and --cluster are recorded apart: one at a time; ${usage}`);
+  return transactions ? { tests: TRANSACTION_TESTS, full: true, transactions, cluster } : { tests, full, transactions, cluster };
 }
 
 function log(line: string): void {
@@ -179,20 +202,22 @@ function parseSummary(output: string): Map<string, { state: string; reason: stri
   return out;
 }
 
-async function runTests(port: number, args: Args, reportFile: string, outputFile: string): Promise<number | null> {
-  const conf = join(CACHE, 'test.conf');
-  writeFileSync(conf, `bootstrap.servers=127.0.0.1:${port}\n# A shared 2-core machine: librdkafka's timeouts, doubled.\ntest.timeout.multiplier=2\n`);
+async function runTests(bootstrap: string, args: Args, reportFile: string, outputFile: string): Promise<number | null> {
+  const conf = join(CACHE, args.cluster ? 'test-cluster.conf' : 'test.conf');
+  writeFileSync(conf, `bootstrap.servers=${bootstrap}\n# A shared 2-core machine: librdkafka's timeouts, doubled.\ntest.timeout.multiplier=2\n`);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     RDKAFKA_TEST_CONF: conf,
     TEST_KAFKA_VERSION: KAFKA_VERSION,
     TEST_REPORT: reportFile,
-    TESTS_SKIP: skippableIds().join(','),
+    TESTS_SKIP: skippableIds(excludedFor(args.cluster)).join(','),
     LD_LIBRARY_PATH: `${join(LIBRDKAFKA, 'src')}:${join(LIBRDKAFKA, 'src-cpp')}`,
   };
   if (args.tests !== null) env.TESTS = args.tests;
   const runnerArgs = ['-L', '-p2', ...(args.full ? [] : ['-Q'])];
-  log(`test-runner ${runnerArgs.join(' ')} (TEST_KAFKA_VERSION=${KAFKA_VERSION}${args.tests ? `, TESTS=${args.tests}` : ''}); output: ${outputFile}`);
+  log(
+    `test-runner ${runnerArgs.join(' ')} (TEST_KAFKA_VERSION=${KAFKA_VERSION}${args.tests ? `, TESTS=${args.tests}` : ''}) against ${bootstrap}; output: ${outputFile}`,
+  );
   return new Promise((res) => {
     const child = spawn('./test-runner', runnerArgs, { cwd: TESTS_DIR, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
@@ -211,10 +236,10 @@ async function runTests(port: number, args: Args, reportFile: string, outputFile
  * and is reported EXCLUDED whatever it did.
  */
 let testNames: Array<{ name: string; local: boolean }> = [];
-function skippableIds(): string[] {
-  const ids = [...new Set(Object.keys(EXCLUDED).map((n) => n.slice(0, 4)))];
+function skippableIds(excluded: Record<string, string>): string[] {
+  const ids = [...new Set(Object.keys(excluded).map((n) => n.slice(0, 4)))];
   // Broker-less tests (TEST_F_LOCAL) do not run under -L anyway.
-  return ids.filter((id) => testNames.filter((t) => t.name.startsWith(id) && !t.local).every((t) => EXCLUDED[t.name] !== undefined));
+  return ids.filter((id) => testNames.filter((t) => t.name.startsWith(id) && !t.local).every((t) => excluded[t.name] !== undefined));
 }
 
 /** Every test test.c registers, in its order, and whether it is broker-less (TEST_F_LOCAL). */
@@ -224,32 +249,39 @@ function registeredTests(): Array<{ name: string; local: boolean }> {
   return [...table.matchAll(/^\s*_TEST\((\w+),\s*([^,)]*)/gm)].map((m) => ({ name: m[1], local: m[2].includes('TEST_F_LOCAL') }));
 }
 
-function table(results: Record<string, TestResult>): string {
+function table(results: Record<string, TestResult>, excluded: Record<string, string>): string {
   const lines = ['| test | result | seconds | note |', '|---|---|---|---|'];
   for (const [name, r] of Object.entries(results)) {
-    const note = (EXCLUDED[name] !== undefined ? `${EXCLUDED[name]}${r.reason ? `; ${r.reason}` : ''}` : r.reason).replace(/\|/g, '\\|');
+    const note = (excluded[name] !== undefined ? `${excluded[name]}${r.reason ? `; ${r.reason}` : ''}` : r.reason).replace(/\|/g, '\\|');
     lines.push(`| ${name} | ${r.state} | ${r.seconds.toFixed(1)} | ${note} |`);
   }
   return lines.join('\n');
 }
 
 /** The runner's report and summary, per test (EXCLUDED for the names in EXCLUDED). */
-function readResults(reportFile: string, outputFile: string, exitCode: number | null): Record<string, TestResult> {
+function readResults(reportFile: string, outputFile: string, exitCode: number | null, excluded: Record<string, string>): Record<string, TestResult> {
   if (!existsSync(reportFile)) throw new Error(`test-runner (exit ${exitCode}) wrote no report; see ${outputFile}`);
   const report = JSON.parse(readFileSync(reportFile, 'utf8')) as { tests: Record<string, { state: string; duration: number }> };
   const summary = parseSummary(readFileSync(outputFile, 'utf8'));
   const results: Record<string, TestResult> = {};
   for (const [name, t] of Object.entries(report.tests)) {
     if (name === '<MAIN>') continue;
-    const excluded = EXCLUDED[name] !== undefined;
+    const isExcluded = excluded[name] !== undefined;
     const ran = t.state === 'PASSED' || t.state === 'FAILED';
     results[name] = {
-      state: excluded ? 'EXCLUDED' : t.state,
+      state: isExcluded ? 'EXCLUDED' : t.state,
       seconds: t.duration,
-      reason: excluded && ran ? `ran anyway (shared id): ${t.state}` : (summary.get(name)?.reason ?? ''),
+      reason: isExcluded && ran ? `ran anyway (shared id): ${t.state}` : (summary.get(name)?.reason ?? ''),
     };
   }
   return results;
+}
+
+/** Where a run records its results: file, README markers, and the cache files it uses. */
+function recordOf(args: Args) {
+  if (args.cluster) return { file: 'last-cluster-run.json', marker: 'cluster', cacheSuffix: '-cluster' };
+  if (args.transactions) return { file: 'last-transactions-run.json', marker: 'transactions', cacheSuffix: '' };
+  return { file: 'last-run.json', marker: 'results', cacheSuffix: '' };
 }
 
 async function main(): Promise<void> {
@@ -259,41 +291,36 @@ async function main(): Promise<void> {
   testNames = registeredTests();
   log(`librdkafka ${librdkafkaVersion} from ${PACKAGE}@${PACKAGE_VERSION}, built in ${LIBRDKAFKA}`);
 
-  let broker: BrokerProcess | null = null;
-  const reportFile = join(CACHE, 'report.json');
-  const outputFile = join(CACHE, 'test-runner.log');
+  const record = recordOf(args);
+  const excluded = excludedFor(args.cluster);
+  let brokers: TestBrokers | null = null;
+  const reportFile = join(CACHE, `report${record.cacheSuffix}.json`);
+  const outputFile = join(CACHE, `test-runner${record.cacheSuffix}.log`);
   let exitCode: number | null;
   const results: Record<string, TestResult> = {};
   rmSync(reportFile, { force: true }); // never read a previous run's report
   try {
-    // librdkafka's "default" test scenario (tests/scenarios/default.json): auto-created topics
-    // with 4 partitions. (Its replication factor 3 needs three brokers; tests that insist on it
-    // are excluded.) Otherwise Kafka's defaults, which the tests assume: the end-to-end tests'
-    // group.initial.rebalance.delay.ms=0 is put back to Kafka's 3000 ms (0118_commit_rebalance
-    // needs both of its consumers in the first generation).
-    broker = await startBroker({
-      overrides: { 'sluice.log.level': 'warn', 'num.partitions': 4, 'auto.create.topics.enable': true, 'group.initial.rebalance.delay.ms': 3000 },
-    });
-    log(`Sluice broker on ${broker.bootstrap}`);
-    exitCode = await runTests(broker.port, args, reportFile, outputFile);
-    Object.assign(results, readResults(reportFile, outputFile, exitCode));
+    brokers = args.cluster ? await startCluster() : await startSingleBroker();
+    log(`Sluice ${args.cluster ? 'cluster (etcd + 3 brokers)' : 'broker'} on ${brokers.bootstrap}`);
+    exitCode = await runTests(brokers.bootstrap, args, reportFile, outputFile);
+    Object.assign(results, readResults(reportFile, outputFile, exitCode, excluded));
     // A failure in the full run is run again alone, once, so that a timing bound missed on a
     // loaded machine shows as such; the recorded state stays FAILED, with the rerun's outcome.
     if (args.tests === null || args.transactions) {
       for (const [name, r] of Object.entries(results)) {
         if (r.state !== 'FAILED') continue;
-        const alone = join(CACHE, `report-${name}.json`);
+        const alone = join(CACHE, `report${record.cacheSuffix}-${name}.json`);
+        const aloneLog = join(CACHE, `test-runner${record.cacheSuffix}-${name}.log`);
         rmSync(alone, { force: true });
-        const code = await runTests(broker.port, { ...args, tests: name.slice(0, 4) }, alone, join(CACHE, `test-runner-${name}.log`));
-        const again = readResults(alone, join(CACHE, `test-runner-${name}.log`), code)[name];
+        const code = await runTests(brokers.bootstrap, { ...args, tests: name.slice(0, 4) }, alone, aloneLog);
+        const again = readResults(alone, aloneLog, code, excluded)[name];
         r.reason = `${r.reason}; run again alone: ${again?.state ?? 'no result'}${again?.state === 'FAILED' && again.reason !== '' ? ` (${again.reason})` : ''}`;
       }
     }
   } finally {
-    if (broker !== null) {
-      writeFileSync(join(CACHE, 'broker.log'), broker.output());
-      await broker.stop();
-      removeDir(broker.dataDir);
+    if (brokers !== null) {
+      brokers.saveLogs(CACHE);
+      await brokers.stop();
     }
   }
 
@@ -313,23 +340,23 @@ async function main(): Promise<void> {
     package: `${PACKAGE}@${PACKAGE_VERSION}`,
     librdkafka: librdkafkaVersion,
     testKafkaVersion: KAFKA_VERSION,
+    ...(args.cluster ? { brokers: 'etcd + 3 brokers in cluster mode (test/librdkafka/cluster.ts)' } : {}),
     runnerArgs: ['-L', '-p2', ...(args.full ? [] : ['-Q'])],
     ...(args.transactions ? { tests: TRANSACTION_TESTS } : {}),
     seconds: Math.round((Date.now() - started) / 1000),
     counts: { passed: countOf('PASSED'), failed: countOf('FAILED'), skipped: countOf('SKIPPED'), excluded: countOf('EXCLUDED') },
-    excluded: EXCLUDED,
+    excluded,
     results: recorded,
   };
-  const file = args.transactions ? 'last-transactions-run.json' : 'last-run.json';
-  writeFileSync(join(HERE, file), `${JSON.stringify(run, null, 2)}\n`);
+  writeFileSync(join(HERE, record.file), `${JSON.stringify(run, null, 2)}\n`);
   const readme = join(HERE, 'README.md');
   const text = readFileSync(readme, 'utf8');
-  const begin = args.transactions ? '<!-- transactions:begin -->' : '<!-- results:begin -->';
-  const end = args.transactions ? '<!-- transactions:end -->' : '<!-- results:end -->';
-  const what = args.transactions ? `tests ${TRANSACTION_TESTS}` : `TEST_KAFKA_VERSION=${KAFKA_VERSION}`;
+  const begin = `<!-- ${record.marker}:begin -->`;
+  const end = `<!-- ${record.marker}:end -->`;
+  const what = args.transactions ? `tests ${TRANSACTION_TESTS}` : `TEST_KAFKA_VERSION=${KAFKA_VERSION}${args.cluster ? ', etcd + 3 brokers' : ''}`;
   const head = `Last run ${run.date.slice(0, 16).replace('T', ' ')} UTC: librdkafka ${librdkafkaVersion}, ${run.runnerArgs.join(' ')}, ${what}, ${run.seconds} s — ${run.counts.passed} PASSED, ${run.counts.failed} FAILED, ${run.counts.skipped} SKIPPED (by the test itself), ${run.counts.excluded} EXCLUDED.`;
-  writeFileSync(readme, `${text.slice(0, text.indexOf(begin) + begin.length)}\n${head}\n\n${table(recorded)}\n${text.slice(text.indexOf(end))}`);
-  log(`wrote ${join(HERE, file)} and the table in ${readme}`);
+  writeFileSync(readme, `${text.slice(0, text.indexOf(begin) + begin.length)}\n${head}\n\n${table(recorded, excluded)}\n${text.slice(text.indexOf(end))}`);
+  log(`wrote ${join(HERE, record.file)} and the table in ${readme}`);
 }
 
 await main();

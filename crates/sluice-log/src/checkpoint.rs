@@ -1,7 +1,8 @@
 //! Log-dir files shared by all partitions of a log directory, in Kafka's formats:
 //!
-//! `recovery-point-offset-checkpoint`, `log-start-offset-checkpoint` and
-//! `cleaner-offset-checkpoint` (where the last clean of each compacted partition ended) (Kafka's
+//! `recovery-point-offset-checkpoint`, `log-start-offset-checkpoint`,
+//! `cleaner-offset-checkpoint` (where the last clean of each compacted partition ended) and
+//! `replication-offset-checkpoint` (each partition's high watermark, cluster mode) (Kafka's
 //! `OffsetCheckpointFile`), set in stone as UTF-8 text, one item per line, `\n` endings:
 //!
 //! ```text
@@ -31,6 +32,7 @@ use crate::error::{Error, Result};
 pub const RECOVERY_POINT_CHECKPOINT: &str = "recovery-point-offset-checkpoint";
 pub const LOG_START_OFFSET_CHECKPOINT: &str = "log-start-offset-checkpoint";
 pub const CLEANER_OFFSET_CHECKPOINT: &str = "cleaner-offset-checkpoint";
+pub const REPLICATION_OFFSET_CHECKPOINT: &str = "replication-offset-checkpoint";
 pub const CLEAN_SHUTDOWN_MARKER: &str = ".kafka_cleanshutdown";
 pub const LOG_DIR_LOCK: &str = ".lock";
 
@@ -180,6 +182,17 @@ pub fn write_cleaner_offset_checkpoint(log_dir: &Path, entries: &[CheckpointEntr
     write_offset_checkpoint(&log_dir.join(CLEANER_OFFSET_CHECKPOINT), entries)
 }
 
+pub fn read_replication_offset_checkpoint(log_dir: &Path) -> Result<Vec<CheckpointEntry>> {
+    read_offset_checkpoint(&log_dir.join(REPLICATION_OFFSET_CHECKPOINT))
+}
+
+pub fn write_replication_offset_checkpoint(
+    log_dir: &Path,
+    entries: &[CheckpointEntry],
+) -> Result<()> {
+    write_offset_checkpoint(&log_dir.join(REPLICATION_OFFSET_CHECKPOINT), entries)
+}
+
 pub fn has_clean_shutdown_marker(log_dir: &Path) -> Result<bool> {
     let path = log_dir.join(CLEAN_SHUTDOWN_MARKER);
     path.try_exists()
@@ -312,6 +325,28 @@ mod tests {
             let err = read_log_start_offset_checkpoint(dir.path()).unwrap_err();
             assert_eq!(err.code(), "CORRUPT_CHECKPOINT", "{bad:?}");
         }
+    }
+
+    #[test]
+    fn replication_offsets_round_trip_in_their_own_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let entries = [CheckpointEntry {
+            topic: "orders".into(),
+            partition: 3,
+            offset: 42,
+        }];
+        write_replication_offset_checkpoint(dir.path(), &entries).unwrap();
+        let text = std::fs::read_to_string(dir.path().join(REPLICATION_OFFSET_CHECKPOINT)).unwrap();
+        assert_eq!(text, "0\n1\norders 3 42\n");
+        assert_eq!(
+            read_replication_offset_checkpoint(dir.path()).unwrap(),
+            entries
+        );
+        assert!(
+            read_recovery_point_checkpoint(dir.path())
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]

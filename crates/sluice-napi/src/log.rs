@@ -522,6 +522,25 @@ pub fn write_log_start_offset_checkpoint(
         .map_err(native_error)
 }
 
+/// `<logDir>/replication-offset-checkpoint` (high watermarks); empty when missing.
+#[napi]
+pub fn read_replication_offset_checkpoint(
+    log_dir: String,
+) -> napi::Result<Vec<NativeCheckpointEntry>, ErrorCode> {
+    checkpoint::read_replication_offset_checkpoint(Path::new(&log_dir))
+        .map(to_native)
+        .map_err(native_error)
+}
+
+#[napi]
+pub fn write_replication_offset_checkpoint(
+    log_dir: String,
+    entries: Vec<NativeCheckpointEntry>,
+) -> napi::Result<(), ErrorCode> {
+    checkpoint::write_replication_offset_checkpoint(Path::new(&log_dir), &from_native(entries)?)
+        .map_err(native_error)
+}
+
 /// Whether `<logDir>/.kafka_cleanshutdown` exists.
 #[napi]
 pub fn has_clean_shutdown_marker(log_dir: String) -> napi::Result<bool, ErrorCode> {

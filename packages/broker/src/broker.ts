@@ -33,6 +33,7 @@ import { SHARE_STATE_TOPIC } from './share/share-state-records.ts';
 import { ShareStateTopicLog } from './share/share-state-log.ts';
 import { OFFSETS_TOPIC } from './groups/partitioning.ts';
 import { advertisedApiVersions, createHandlerRegistry, type HandlerRegistry } from './handlers/index.ts';
+import { topicImages as clusterTopicImages } from './handlers/known-partitions.ts';
 import { LogCleaner } from './log-cleaner.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { loadOrFormatMetaProperties, newClusterId, readMetaProperties } from './meta-properties.ts';
@@ -171,14 +172,8 @@ export class Broker {
     // Auto-creation of __consumer_offsets (a Metadata request naming it) makes it the way the
     // coordinator does: its partition count and compact policy, never a default topic.
     context.topicCreator.registerInternalTopic(OFFSETS_TOPIC, () => offsetsGroupLog.topic());
-    // KIP-848 consumer groups assign the broker's topics, read live at each heartbeat.
-    const topicImages = {
-      byName: (name: string) => {
-        const t = topics.get(name);
-        return t === undefined ? undefined : { id: t.id, name: t.name, partitionCount: t.partitions.length };
-      },
-      all: () => [...topics.topics].map((t) => ({ id: t.id, name: t.name, partitionCount: t.partitions.length })),
-    };
+    // KIP-848 consumer groups assign the cluster's topics, read live at each heartbeat.
+    const topicImages = clusterTopicImages(context);
     // Cluster mode: the coordinator of a group is the leader of its __consumer_offsets partition.
     const groups = new GroupCoordinator({
       config: groupCoordinatorConfig(this.config),

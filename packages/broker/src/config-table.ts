@@ -628,6 +628,13 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
     validator: atLeast(0),
   },
   {
+    name: 'replica.high.watermark.checkpoint.interval.ms',
+    type: 'long',
+    default: 5000,
+    doc: "Cluster mode: how often each partition's high watermark is written to its log dir's replication-offset-checkpoint (also at clean shutdown).",
+    validator: atLeast(1),
+  },
+  {
     name: 'replica.socket.timeout.ms',
     type: 'int',
     default: 30000,

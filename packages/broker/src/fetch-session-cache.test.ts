@@ -10,6 +10,7 @@ function partitions(n: number, topic = 't'): SessionPartition[] {
     fetchOffset: 0,
     partitionMaxBytes: 1024,
     currentLeaderEpoch: -1,
+    lastFetchedEpoch: -1,
     fetcherLogStartOffset: -1,
     highWatermark: -1,
     lastStableOffset: -1,

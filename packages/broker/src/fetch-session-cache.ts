@@ -37,6 +37,8 @@ export interface SessionPartition {
   fetchOffset: number;
   partitionMaxBytes: number;
   currentLeaderEpoch: number;
+  /** Fetch v12+: the epoch of the last batch the fetcher has (-1: not said); KIP-320 truncation detection. */
+  lastFetchedEpoch: number;
   /** The fetcher's own log start offset (a follower's), -1 for consumers. */
   fetcherLogStartOffset: number;
   /** Last sent in an answer; -1 until the first answer or after an error (so it is sent again). */

@@ -52,3 +52,14 @@ test("a follower truncates to where its log diverges from the leader's (KIP-279)
   // The leader knows no such epoch: only the high watermark is certain.
   expect(divergenceOffset(follower, 15, 8, 0, { leaderEpoch: -1, endOffset: -1 })).toBe(8);
 });
+
+test("Kafka's endOffsetFor edges: older than every epoch, later than the latest, negative", () => {
+  const cache = new LeaderEpochCache(fresh());
+  cache.assign(2, 40);
+  cache.assign(5, 90);
+  // Older than the first known epoch: itself, ending where the first known one starts.
+  expect(cache.endOffsetFor(1, 120)).toEqual({ epoch: 1, endOffset: 40 });
+  // Later than the latest: unknown (the latest is always the largest epoch this log has).
+  expect(cache.endOffsetFor(6, 120)).toEqual({ epoch: -1, endOffset: -1 });
+  expect(cache.endOffsetFor(-1, 120)).toEqual({ epoch: -1, endOffset: -1 });
+});

@@ -2,7 +2,8 @@
 // offset its first batch got, ascending, persisted as `leader-epoch-checkpoint` in the partition
 // directory in Kafka's format ("0", the entry count, then "epoch startOffset" per line). It is
 // what lets a follower find where its log diverges from a new leader's (KIP-101/279): the leader
-// answers OffsetForLeaderEpoch from it, and the follower truncates to the answer.
+// answers the diverging epoch of a follower's Fetch (and OffsetForLeaderEpoch) from it, and the
+// follower truncates to the answer.
 //
 // Written only in cluster mode (a single node has one epoch, 0, for ever); absent file = empty.
 
@@ -46,15 +47,22 @@ export class LeaderEpochCache {
   }
 
   /**
-   * Kafka's endOffsetFor: the largest epoch <= `epoch` this log knows, and where it ends — the
-   * start of the next epoch, or `logEnd` for the latest. (-1, -1) when it knows no such epoch.
+   * Kafka's endOffsetFor (LeaderEpochFileCache): where epoch `epoch` ends in this log.
+   *   - the latest epoch ends at `logEnd` (it is still being written to);
+   *   - an epoch between two known ones: the largest known epoch <= it, ending where the next
+   *     known epoch starts;
+   *   - an epoch older than every known one: itself, ending where the first known epoch starts
+   *     (what preceded was written before this cache tracked epochs, or was deleted);
+   *   - an epoch later than the latest, a negative one, or any epoch of an empty cache: (-1, -1).
    */
   endOffsetFor(epoch: number, logEnd: number): { epoch: number; endOffset: number } {
-    let at = -1;
-    for (let i = 0; i < this.entries.length; i++) if (this.entries[i].epoch <= epoch) at = i;
-    if (at < 0) return { epoch: -1, endOffset: -1 };
-    const next = this.entries[at + 1];
-    return { epoch: this.entries[at].epoch, endOffset: next === undefined ? logEnd : next.startOffset };
+    const undefinedEpoch = { epoch: -1, endOffset: -1 };
+    if (epoch < 0 || this.entries.length === 0) return undefinedEpoch;
+    if (epoch === this.latestEpoch) return { epoch, endOffset: logEnd };
+    const higher = this.entries.findIndex((e) => e.epoch > epoch);
+    if (higher < 0) return undefinedEpoch;
+    if (higher === 0) return { epoch, endOffset: this.entries[0].startOffset };
+    return { epoch: this.entries[higher - 1].epoch, endOffset: this.entries[higher].startOffset };
   }
 
   /** The log was truncated to `offset`: epochs starting at or after it are gone. */

@@ -29,6 +29,11 @@ const BATCH_HEADER_BYTES = 61;
 export interface VerificationGuard {
   holders: number;
 }
+/** What a Fetch's last fetched epoch says about the fetcher's log (checkLastFetchedEpoch). */
+export type LastFetchedEpochCheck =
+  | { readonly kind: 'consistent' }
+  | { readonly kind: 'out-of-range' }
+  | { readonly kind: 'diverging'; readonly epoch: number; readonly endOffset: number };
 
 export class Partition {
   readonly topic: Topic;
@@ -62,14 +67,17 @@ export class Partition {
    * verification's await only goes ahead if its guard is still the current one.
    */
   private readonly verificationGuards = new Map<number, VerificationGuard>();
+  /** The high watermark the previous run checkpointed (replication-offset-checkpoint), if any. */
+  private readonly checkpointedHw: number | undefined;
 
-  constructor(topic: Topic, index: number, dir: string, logDir: string, log: PartitionLog) {
+  constructor(topic: Topic, index: number, dir: string, logDir: string, log: PartitionLog, checkpointedHighWatermark?: number) {
     this.topic = topic;
     this.index = index;
     this.dir = dir;
     this.logDir = logDir;
     this.log = log;
     this.epochs = new LeaderEpochCache(dir);
+    this.checkpointedHw = checkpointedHighWatermark;
     // What a single node opens with is all committed: it was acknowledged by this broker alone.
     this.hw = log.logEndOffset;
   }
@@ -95,18 +103,51 @@ export class Partition {
   /**
    * Cluster mode: from now on appends wait for the replicas to be committed. The high watermark
    * a log opened with (its log end) is not known to be committed across the ISR, so it restarts
-   * from the log start: a leader's moves up as soon as its ISR has fetched, a follower's with the
-   * leader's — never exposing what the ISR may not have. (Kafka keeps it in
-   * replication-offset-checkpoint; that file is the follow-up.)
+   * from what the previous run checkpointed (replication-offset-checkpoint, as Kafka), clamped to
+   * [log start, log end], else from the log start: a leader's moves up as soon as its ISR has
+   * fetched, a follower's with the leader's — never exposing what the ISR may not have.
    */
   setReplicated(): void {
     if (this.replicated) return;
     this.replicated = true;
-    this.hw = this.log.logStartOffset;
+    const start = this.log.logStartOffset;
+    this.hw = Math.max(start, Math.min(this.checkpointedHw ?? start, this.log.logEndOffset));
   }
 
   get isReplicated(): boolean {
     return this.replicated;
+  }
+
+  /**
+   * Where leader epoch `epoch` ends in this log, and the epoch that answer is about (Kafka's
+   * UnifiedLog.endOffsetForEpoch): cluster mode asks the epoch cache; a log that is not
+   * replicated has had one epoch, the current one, for its whole history (a later or negative
+   * epoch is unknown: -1, -1). What OffsetForLeaderEpoch and the Fetch diverging-epoch check use.
+   */
+  endOffsetForEpoch(epoch: number): { epoch: number; endOffset: number } {
+    if (this.replicated) return this.epochs.endOffsetFor(epoch, this.log.logEndOffset);
+    if (epoch < 0 || epoch > this.epoch) return { epoch: -1, endOffset: -1 };
+    return { epoch: this.epoch, endOffset: this.log.logEndOffset };
+  }
+
+  /**
+   * Fetch v12+ log-truncation detection (KIP-320 for consumers, KIP-595's truncation on fetch
+   * for followers; Kafka's Partition.validateFetchOffsetAndMaybeGetDivergingEpoch): the fetcher
+   * says which epoch its last fetched batch had, the caller has already checked its current
+   * leader epoch. Where that epoch ends here decides:
+   *   - unknown here (-1): the fetch is OFFSET_OUT_OF_RANGE;
+   *   - the fetch offset is below the log start: OFFSET_OUT_OF_RANGE, diverging or not;
+   *   - this log knows only an older epoch in its place, or the epoch ends here before the fetch
+   *     offset: the fetcher's log has what this one never had; the answer is that epoch and
+   *     its end (the fetcher truncates there) instead of records;
+   *   - otherwise the fetch reads as usual.
+   */
+  checkLastFetchedEpoch(lastFetchedEpoch: number, fetchOffset: number): LastFetchedEpochCheck {
+    const end = this.endOffsetForEpoch(lastFetchedEpoch);
+    if (end.epoch < 0 || end.endOffset < 0) return { kind: 'out-of-range' };
+    if (fetchOffset < this.log.logStartOffset) return { kind: 'out-of-range' };
+    if (end.epoch < lastFetchedEpoch || end.endOffset < fetchOffset) return { kind: 'diverging', epoch: end.epoch, endOffset: end.endOffset };
+    return { kind: 'consistent' };
   }
 
   /** Cluster mode: this broker leads the partition in `epoch`, which starts at the log end. */
@@ -249,10 +290,16 @@ export class Partition {
 
   /**
    * Follower: drops every batch at or past `offset` (where this log diverges from the leader's,
-   * KIP-101/279); the high watermark and the epoch cache follow.
+   * KIP-101/279); the high watermark and the epoch cache follow. With nothing to drop, an epoch
+   * starting at the log end is still dropped, as Kafka's truncateTo does: a leader that took an
+   * epoch and was deposed before appending in it would otherwise keep naming that epoch, which
+   * its new leader never had, as its last fetched one (and be told to diverge for ever).
    */
   truncateTo(offset: number): void {
-    if (this.log.logEndOffset <= offset) return;
+    if (this.log.logEndOffset <= offset) {
+      this.epochs.truncateFromEnd(this.log.logEndOffset);
+      return;
+    }
     this.log.truncateTo(offset);
     const end = this.log.logEndOffset;
     this.epochs.truncateFromEnd(end);

@@ -29,6 +29,7 @@ import {
   writeRecoveryPointCheckpoint,
 } from '@sluice/native';
 import type { BrokerConfig, ConfigValue } from './config.ts';
+import { readHighWatermarks, writeHighWatermarks } from './high-watermark-checkpoint.ts';
 import type { Logger } from './logger.ts';
 import { Partition } from './partition.ts';
 import { parseTestFaults } from './test-faults.ts';
@@ -106,6 +107,8 @@ export class TopicRegistry {
   private readonly logger: Logger;
   /** What the previous run left per partition dir name (`topic-N`), read once at load. */
   private previousRun = new Map<string, OpenOptions>();
+  /** The high watermarks the previous run checkpointed (cluster mode), read once at load. */
+  private previousHighWatermarks = new Map<string, number>();
   /** Counted while `load` opens partitions. */
   private loadStats: LoadStats | null = null;
   /** `sluice.test.fault.storage` (tests only), by partition dir name. */
@@ -168,9 +171,11 @@ export class TopicRegistry {
         this.previousRun.set(key, { cleanShutdown: clean, ...this.previousRun.get(key), firstDirtyOffset: e.offset });
       }
     }
+    this.previousHighWatermarks = readHighWatermarks(this.config.logDirs, this.logger);
     this.loadTopics();
     for (const dir of this.config.logDirs) clearCleanShutdown(dir);
     this.previousRun = new Map();
+    this.previousHighWatermarks = new Map();
     const stats = { ...this.loadStats, loadMs: Math.round(performance.now() - started) };
     this.loadStats = null;
     return stats;
@@ -256,6 +261,15 @@ export class TopicRegistry {
     }
   }
 
+  /** Each replicated partition's high watermark into its log dir's replication-offset-checkpoint. */
+  writeHighWatermarkCheckpoints(): void {
+    writeHighWatermarks(this.config.logDirs, this.allPartitions());
+  }
+
+  private *allPartitions(): Iterable<Partition> {
+    for (const topic of this.byName.values()) yield* topic.partitions;
+  }
+
   /**
    * Clean shutdown: close every log (flush + trim the active segment), checkpoints, then the
    * clean-shutdown marker in each log dir, last. A log that is offline or fails to close keeps
@@ -272,6 +286,8 @@ export class TopicRegistry {
       }
     }
     const failures: unknown[] = [];
+    // Cluster mode: the high watermarks too (JS state, readable after the logs closed).
+    const replicated = [...this.allPartitions()].some((p) => p.isReplicated);
     const byDir = new Map<string, { recovery: CheckpointEntry[]; start: CheckpointEntry[]; cleaner: CheckpointEntry[] }>();
     for (const dir of this.config.logDirs) byDir.set(dir, { recovery: [], start: [], cleaner: [] });
     for (const [p, { end, start, recoveryPoint, firstDirty }] of marks) {
@@ -292,6 +308,15 @@ export class TopicRegistry {
       entry.recovery.push({ topic: p.topic.name, partition: p.index, offset: closed ? end : recoveryPoint });
       entry.start.push({ topic: p.topic.name, partition: p.index, offset: start });
       if (p.topic.config.isCompacted()) entry.cleaner.push({ topic: p.topic.name, partition: p.index, offset: firstDirty });
+    }
+    // A failed write keeps the previous file (written atomically): older high watermarks, which
+    // expose nothing uncommitted; the shutdown stays clean.
+    if (replicated) {
+      try {
+        this.writeHighWatermarkCheckpoints();
+      } catch (err) {
+        this.logger.error({ err }, 'writing replication-offset-checkpoint at shutdown failed');
+      }
     }
     for (const [dir, { recovery, start, cleaner }] of byDir) {
       writeRecoveryPointCheckpoint(dir, recovery);
@@ -406,7 +431,7 @@ export class TopicRegistry {
       if (createdIn !== null) rmSync(dir, { recursive: true, force: true });
       throw err;
     }
-    topic.partitions[index] = new Partition(topic, index, dir, logDir, log);
+    topic.partitions[index] = new Partition(topic, index, dir, logDir, log, this.previousHighWatermarks.get(name));
     if (this.loadStats !== null) {
       this.loadStats.partitions++;
       if (options.cleanShutdown !== true) this.loadStats.partitionsRecovered++;

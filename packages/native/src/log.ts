@@ -374,8 +374,8 @@ function toBuffer(records: Uint8Array): Buffer {
   return Buffer.isBuffer(records) ? records : Buffer.from(records.buffer, records.byteOffset, records.byteLength);
 }
 
-// Log-dir files (Kafka formats): recovery-point-offset-checkpoint, log-start-offset-checkpoint
-// and the .kafka_cleanshutdown marker.
+// Log-dir files (Kafka formats): recovery-point-offset-checkpoint, log-start-offset-checkpoint,
+// cleaner-offset-checkpoint, replication-offset-checkpoint and the .kafka_cleanshutdown marker.
 
 export function readRecoveryPointCheckpoint(logDir: string): CheckpointEntry[] {
   return binding.readRecoveryPointCheckpoint(logDir);
@@ -399,6 +399,15 @@ export function readCleanerOffsetCheckpoint(logDir: string): CheckpointEntry[] {
 
 export function writeCleanerOffsetCheckpoint(logDir: string, entries: CheckpointEntry[]): void {
   binding.writeCleanerOffsetCheckpoint(logDir, entries);
+}
+
+/** Each partition's high watermark (cluster mode), Kafka's `replication-offset-checkpoint`. */
+export function readReplicationOffsetCheckpoint(logDir: string): CheckpointEntry[] {
+  return binding.readReplicationOffsetCheckpoint(logDir);
+}
+
+export function writeReplicationOffsetCheckpoint(logDir: string, entries: CheckpointEntry[]): void {
+  binding.writeReplicationOffsetCheckpoint(logDir, entries);
 }
 
 export function hasCleanShutdownMarker(logDir: string): boolean {

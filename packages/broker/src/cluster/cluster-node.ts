@@ -12,7 +12,7 @@ import type { BrokerConfig, ConfigValue } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Partition } from '../partition.ts';
 import { newTopicId, type TopicRegistry } from '../topics.ts';
-import { ClusterView } from './cluster-view.ts';
+import { ClusterView, type LiveBroker } from './cluster-view.ts';
 import { Controller } from './controller.ts';
 import { electPreferredLeader, electUncleanLeader, isUncleanElection } from './election.ts';
 import { EtcdClient } from './etcd/etcd-client.ts';
@@ -51,6 +51,8 @@ export interface ClusterSettings {
   readonly sessionTimeoutMs: number;
   /** replica.lag.time.max.ms */
   readonly replicaLagMs: number;
+  /** replica.high.watermark.checkpoint.interval.ms (default 5000). */
+  readonly highWatermarkCheckpointMs?: number;
   /**
    * `auto.leader.rebalance.enable`: the controller's periodic preferred elections
    * (`leader.imbalance.check.interval.seconds`, `leader.imbalance.per.broker.percentage`); off
@@ -96,6 +98,8 @@ export class ClusterNode {
   private uncleanElectionsRequested = 0;
   /** The follower replication quota every fetcher applies (set by the broker once its context exists). */
   private followerQuota: ReplicationQuota | null = null;
+  /** Writes the high watermarks to replication-offset-checkpoint (high-watermark-checkpoint.ts). */
+  private highWatermarkCheckpoints: NodeJS.Timeout | null = null;
   /** Called after every pass over the partitions' roles (leadership may have moved). */
   private readonly roleListeners: Array<() => void> = [];
 
@@ -121,6 +125,7 @@ export class ClusterNode {
       sessionTimeoutMs: config.int('broker.session.timeout.ms'),
       replicaLagMs: config.int('replica.lag.time.max.ms'),
       uncleanLeaderElection: config.bool('unclean.leader.election.enable'),
+      highWatermarkCheckpointMs: config.int('replica.high.watermark.checkpoint.interval.ms'),
       leaderRebalance: config.bool('auto.leader.rebalance.enable')
         ? {
             // setInterval takes at most 2^31-1 ms (about 24.8 days).
@@ -173,6 +178,17 @@ export class ClusterNode {
       this.logger,
     );
     this.replicationState.start();
+    this.highWatermarkCheckpoints = setInterval(
+      () => {
+        try {
+          registry.writeHighWatermarkCheckpoints();
+        } catch (err) {
+          this.logger.error({ err }, 'writing replication-offset-checkpoint failed');
+        }
+      },
+      Math.min(this.settings.highWatermarkCheckpointMs ?? 5000, 2 ** 31 - 1),
+    );
+    this.highWatermarkCheckpoints.unref();
     this.view.onChange(() => this.syncRoles());
     this.syncRoles();
     this.controller = new Controller(
@@ -322,9 +338,17 @@ export class ClusterNode {
    * Creates a topic in the cluster (validated by the caller): replicas placed over the live
    * brokers, each partition led by its first replica with every replica in sync (an empty log is
    * in sync), written in one transaction that requires the topic absent. Resolves once this
-   * broker's view has it (and, if it is a replica, its local logs are open).
+   * broker's view has it (and, if it is a replica, its local logs are open). `assignment`: the
+   * replicas of each partition as CreateTopics named them (checked with checkManualAssignment
+   * against the live brokers), instead of the placement.
    */
-  async createTopic(name: string, partitions: number, replicationFactor: number, overrides: ReadonlyMap<string, ConfigValue>): Promise<ClusterTopicCreation> {
+  async createTopic(
+    name: string,
+    partitions: number,
+    replicationFactor: number,
+    overrides: ReadonlyMap<string, ConfigValue>,
+    assignment?: readonly (readonly number[])[],
+  ): Promise<ClusterTopicCreation> {
     const brokers = this.view.liveBrokers();
     if (replicationFactor > brokers.length) {
       return {
@@ -332,7 +356,14 @@ export class ClusterNode {
         errorMessage: `Replication factor: ${replicationFactor} larger than available brokers: ${brokers.length}.`,
       };
     }
-    const replicas = assignReplicas(brokers, partitions, replicationFactor);
+    const replicas = assignment?.map((r) => [...r]) ?? assignReplicas(brokers, partitions, replicationFactor);
+    const dead = replicas.flat().find((id) => !brokers.some((b) => b.nodeId === id));
+    if (dead !== undefined) {
+      return {
+        errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+        errorMessage: `The manual partition assignment includes broker ${dead}, but no such broker is registered.`,
+      };
+    }
     const epochs = new Map(brokers.map((b) => [b.nodeId, b.epoch]));
     const id = newTopicId();
     const record: TopicRecord = { id, configs: Object.fromEntries(overrides), replicas };
@@ -426,56 +457,61 @@ export class ClusterNode {
 
   /**
    * Preferred-leader election of one partition (ElectLeaders): its first replica leads in a new
-   * leader epoch when it is live and in sync (election.ts), by CAS on the partition key. NONE,
-   * ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE or UNKNOWN_TOPIC_OR_PARTITION.
+   * leader epoch when it is live and in sync (election.ts). NONE, ELECTION_NOT_NEEDED,
+   * PREFERRED_LEADER_NOT_AVAILABLE or UNKNOWN_TOPIC_OR_PARTITION.
    */
   async electPreferredLeader(name: string, index: number): Promise<ClusterTopicCreation> {
-    return this.casRetry(async () => {
-      const replicas = this.view.topics.get(name)?.record.replicas[index];
-      const current = this.view.partition(name, index);
-      if (replicas === undefined || current === undefined)
-        return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `No such partition as ${name}-${index}` };
-      const next = electPreferredLeader(current.record, replicas, this.view.brokers);
-      if (next === 'not needed') return { errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: null };
-      if (next === 'not available') {
-        return {
-          errorCode: ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE,
-          errorMessage: `Failed to elect leader for partition ${name}-${index} under strategy PreferredReplicaPartitionLeaderElectionStrategy`,
-        };
-      }
-      const key = this.keys.partition(name, index);
-      const written = await this.store.txn(
-        [{ key, target: 'modRevision', result: 'equal', value: current.modRevision }],
-        [{ put: { key, value: encode(next) } }],
-      );
-      if (!written.succeeded) return null;
-      await this.view.waitForRevision(written.revision);
-      this.logger.info({ topic: name, partition: index, leader: next.leader, leaderEpoch: next.leaderEpoch }, 'preferred leader elected');
-      return { errorCode: ErrorCode.NONE, errorMessage: null };
-    });
+    return this.electLeader(
+      name,
+      index,
+      electPreferredLeader,
+      ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE,
+      'PreferredReplicaPartitionLeaderElectionStrategy',
+      (_, next) => this.logger.info({ topic: name, partition: index, leader: next.leader, leaderEpoch: next.leaderEpoch }, 'preferred leader elected'),
+    );
   }
 
   /**
    * Unclean election of one partition (ElectLeaders type UNCLEAN; election.ts
    * electUncleanLeader): with no live leader, a live ISR member leads, else the first live replica
-   * with the ISR reset to it — records only the lost replicas had are gone. Written from this
-   * broker by CAS on the partition key (its mod revision), as a preferred election. NONE,
+   * with the ISR reset to it — records only the lost replicas had are gone. NONE,
    * ELECTION_NOT_NEEDED, ELIGIBLE_LEADERS_NOT_AVAILABLE or UNKNOWN_TOPIC_OR_PARTITION.
    */
   async electUncleanLeader(name: string, index: number): Promise<ClusterTopicCreation> {
+    return this.electLeader(name, index, electUncleanLeader, ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, 'UncleanLeaderElectionStrategy', (current, next) => {
+      const unclean = isUncleanElection(current, next);
+      if (unclean) this.uncleanElectionsRequested++;
+      this.logger[unclean ? 'warn' : 'info'](
+        { topic: name, partition: index, leader: next.leader, leaderEpoch: next.leaderEpoch, previousIsr: current.isr.map((m) => m.id) },
+        unclean
+          ? 'unclean leader election (ElectLeaders): an out-of-sync replica leads'
+          : 'leader elected (ElectLeaders, unclean type: an ISR member was live)',
+      );
+    });
+  }
+
+  /**
+   * An ElectLeaders election of one partition, written from this broker by CAS on the partition
+   * key (its mod revision), retried on a lost race: `decide` (election.ts) picks the next state;
+   * `elected` runs once the view has it.
+   */
+  private electLeader(
+    name: string,
+    index: number,
+    decide: (current: PartitionState, replicas: readonly number[], brokers: ReadonlyMap<number, LiveBroker>) => PartitionState | 'not needed' | 'not available',
+    notAvailable: number,
+    strategy: string,
+    elected: (current: PartitionState, next: PartitionState) => void,
+  ): Promise<ClusterTopicCreation> {
     return this.casRetry(async () => {
       const replicas = this.view.topics.get(name)?.record.replicas[index];
       const current = this.view.partition(name, index);
       if (replicas === undefined || current === undefined)
         return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `No such partition as ${name}-${index}` };
-      const next = electUncleanLeader(current.record, replicas, this.view.brokers);
+      const next = decide(current.record, replicas, this.view.brokers);
       if (next === 'not needed') return { errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: null };
-      if (next === 'not available') {
-        return {
-          errorCode: ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE,
-          errorMessage: `Failed to elect leader for partition ${name}-${index} under strategy UncleanLeaderElectionStrategy`,
-        };
-      }
+      if (next === 'not available')
+        return { errorCode: notAvailable, errorMessage: `Failed to elect leader for partition ${name}-${index} under strategy ${strategy}` };
       const key = this.keys.partition(name, index);
       const written = await this.store.txn(
         [{ key, target: 'modRevision', result: 'equal', value: current.modRevision }],
@@ -483,14 +519,7 @@ export class ClusterNode {
       );
       if (!written.succeeded) return null;
       await this.view.waitForRevision(written.revision);
-      const unclean = isUncleanElection(current.record, next);
-      if (unclean) this.uncleanElectionsRequested++;
-      this.logger[unclean ? 'warn' : 'info'](
-        { topic: name, partition: index, leader: next.leader, leaderEpoch: next.leaderEpoch, previousIsr: current.record.isr.map((m) => m.id) },
-        unclean
-          ? 'unclean leader election (ElectLeaders): an out-of-sync replica leads'
-          : 'leader elected (ElectLeaders, unclean type: an ISR member was live)',
-      );
+      elected(current.record, next);
       return { errorCode: ErrorCode.NONE, errorMessage: null };
     });
   }
@@ -587,6 +616,7 @@ export class ClusterNode {
    */
   async stop(timeoutMs = 3_000): Promise<void> {
     this.stopped = true;
+    if (this.highWatermarkCheckpoints !== null) clearInterval(this.highWatermarkCheckpoints);
     this.controller?.stop();
     this.projection?.stop();
     this.replicationState?.stop();
@@ -634,8 +664,8 @@ export class ClusterNode {
           return;
         }
         this.replicationState!.resigned(partition);
-        // The fetcher of the leader finds where this log diverges (OffsetForLeaderEpoch) and
-        // truncates before it fetches.
+        // The fetcher of the leader truncates this log where it diverges from the leader's (the
+        // diverging epoch of its Fetch answers).
         if (state.leader < 0 || !this.view.brokers.has(state.leader)) return;
         if (!follow.has(state.leader)) follow.set(state.leader, []);
         follow.get(state.leader)!.push({ partition, leaderEpoch: state.leaderEpoch });

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { assignReplicas, rackAlternated } from './placement.ts';
+import { assignReplicas, checkManualAssignment, rackAlternated } from './placement.ts';
 
 const brokers = (...specs: Array<[number, string | null]>) => specs.map(([nodeId, rack]) => ({ nodeId, rack }));
 
@@ -28,4 +28,21 @@ test('with racks, consecutive replicas of a partition land in different racks', 
 
 test('a replication factor above the broker count is a bug of the caller', () => {
   expect(() => assignReplicas(brokers([1, null]), 1, 2)).toThrow(/BUG/);
+});
+
+test("explicit assignments checked as Kafka's controller: replica lists by partition index, or the refusal", () => {
+  const live = new Set([1, 2, 3]);
+  const manual = (...lists: Array<[number, number[]]>) => lists.map(([partitionIndex, brokerIds]) => ({ partitionIndex, brokerIds }));
+  expect(checkManualAssignment(manual([1, [3, 1]], [0, [1, 2]]), live)).toEqual([
+    [1, 2],
+    [3, 1],
+  ]);
+  expect(checkManualAssignment(manual([0, []]), live)).toBe('The manual partition assignment includes an empty replica list.');
+  expect(checkManualAssignment(manual([0, [1, 1]]), live)).toBe('The manual partition assignment includes the broker 1 more than once.');
+  expect(checkManualAssignment(manual([0, [4]]), live)).toBe('The manual partition assignment includes broker 4, but no such broker is registered.');
+  expect(checkManualAssignment(manual([0, [1, 2]], [1, [3]]), live)).toBe(
+    'The manual partition assignment includes a partition with 1 replica(s), but this is not consistent with previous partitions, which have 2 replica(s).',
+  );
+  expect(checkManualAssignment(manual([0, [1]], [0, [2]]), live)).toBe('Found multiple manual partition assignments for partition 0');
+  expect(checkManualAssignment(manual([1, [1]]), live)).toBe('partitions should be a consecutive 0-based integer sequence');
 });

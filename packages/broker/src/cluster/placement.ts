@@ -69,3 +69,42 @@ export function assignReplicas(
   }
   return out;
 }
+
+/** One partition of an explicit replica assignment (CreateTopics' `assignments`). */
+export interface ManualAssignment {
+  readonly partitionIndex: number;
+  readonly brokerIds: readonly number[];
+}
+
+/**
+ * An explicit replica assignment checked as Kafka's controller checks it
+ * (ReplicationControlManager.createTopic / validateManualPartitionAssignment): every replica
+ * list non-empty, without repeats, of registered brokers only, all of one length, one per
+ * partition from 0 without gaps. The replica lists by partition index, or the refusal's message
+ * (INVALID_REPLICA_ASSIGNMENT).
+ */
+export function checkManualAssignment(assignments: readonly ManualAssignment[], registered: ReadonlySet<number>): number[][] | string {
+  const byPartition = new Map<number, number[]>();
+  let replicationFactor: number | null = null;
+  for (const a of assignments) {
+    if (byPartition.has(a.partitionIndex)) return `Found multiple manual partition assignments for partition ${a.partitionIndex}`;
+    if (a.brokerIds.length === 0) return 'The manual partition assignment includes an empty replica list.';
+    const seen = new Set<number>();
+    for (const id of a.brokerIds) {
+      if (seen.has(id)) return `The manual partition assignment includes the broker ${id} more than once.`;
+      seen.add(id);
+      if (!registered.has(id)) return `The manual partition assignment includes broker ${id}, but no such broker is registered.`;
+    }
+    if (replicationFactor !== null && a.brokerIds.length !== replicationFactor)
+      return `The manual partition assignment includes a partition with ${a.brokerIds.length} replica(s), but this is not consistent with previous partitions, which have ${replicationFactor} replica(s).`;
+    replicationFactor = a.brokerIds.length;
+    byPartition.set(a.partitionIndex, [...a.brokerIds]);
+  }
+  const replicas: number[][] = [];
+  for (let p = 0; p < byPartition.size; p++) {
+    const r = byPartition.get(p);
+    if (r === undefined) return 'partitions should be a consecutive 0-based integer sequence';
+    replicas.push(r);
+  }
+  return replicas;
+}

@@ -13,8 +13,16 @@
 // measured rate is back under the bound.
 //
 // The set of followed partitions comes from the view (cluster-node.ts updates it); when a
-// partition's leader changes, the fetcher of the new leader takes it over after the partition
-// was truncated to its high watermark.
+// partition's leader changes, the fetcher of the new leader takes it over.
+//
+// Truncation on fetch (Kafka >= 2.7, KIP-595's scheme for the replica fetcher): every fetch names
+// the epoch of this log's last batch (lastFetchedEpoch, Fetch v12+); a leader whose log does not
+// continue that epoch where this one ends answers divergingEpoch {epoch, endOffset} instead of
+// records, and the follower truncates to where the two logs stop agreeing (divergenceOffset)
+// and fetches again, until the leader sends records. No OffsetForLeaderEpoch round trip, not
+// even after a leader change: only a log with no epoch history (nothing to name) truncates to
+// its high watermark first, as Kafka's fetcher does. This needs a leader that answers the
+// diverging epoch (every Sluice since this change; Kafka gates it on IBP 2.7).
 
 import { BrokerConnection, type ConnectionOptions } from '@sluice/client';
 import { ErrorCode, type FetchRequestTopics } from '@sluice/protocol';
@@ -25,10 +33,7 @@ import type { ReplicationQuota } from '../quotas/replication-quota.ts';
 import type { EndpointRecord } from './keys.ts';
 
 const FETCH_API_KEY = 1;
-const OFFSET_FOR_LEADER_EPOCH_API_KEY = 23;
-/** v3: the replica id; v4 flexible. */
-const OFFSET_FOR_LEADER_EPOCH_VERSION = 3;
-/** v12: topics by name, flexible, the diverging-epoch field exists (not used yet). */
+/** v12: topics by name, flexible, lastFetchedEpoch and the diverging epoch. */
 const FETCH_VERSION = 12;
 const RETRY_MS = 500;
 
@@ -66,10 +71,11 @@ export class LeaderFetcher {
   /** Partitions whose batches could not be mirrored: skipped until their epoch changes. */
   private readonly failed = new Map<Partition, number>();
   /**
-   * Partitions that must find where they diverge from this leader before fetching: newly
-   * followed here, or followed in a new leader epoch.
+   * Partitions newly followed here, or followed in a new leader epoch: one with no epoch history
+   * truncates to its high watermark before its first fetch (it cannot name a last fetched
+   * epoch, so the leader could not tell it where it diverges).
    */
-  private readonly divergenceUnknown = new Set<Partition>();
+  private readonly newlyFollowed = new Set<Partition>();
   /** Partitions whose log end reached the leader's high watermark at the last fetch (Kafka's isReplicaInSync: lag 0). */
   private readonly caughtUp = new Set<Partition>();
   private connection: BrokerConnection | null = null;
@@ -94,8 +100,8 @@ export class LeaderFetcher {
     }
     const before = this.partitions;
     this.partitions = new Map(partitions.map((p) => [p.partition, p]));
-    for (const [p, f] of this.partitions) if (before.get(p)?.leaderEpoch !== f.leaderEpoch) this.divergenceUnknown.add(p);
-    for (const p of [...this.divergenceUnknown]) if (!this.partitions.has(p)) this.divergenceUnknown.delete(p);
+    for (const [p, f] of this.partitions) if (before.get(p)?.leaderEpoch !== f.leaderEpoch) this.newlyFollowed.add(p);
+    for (const p of [...this.newlyFollowed]) if (!this.partitions.has(p)) this.newlyFollowed.delete(p);
     for (const p of [...this.resumeAt.keys()]) if (!this.partitions.has(p)) this.resumeAt.delete(p);
     for (const p of [...this.caughtUp]) if (!this.partitions.has(p)) this.caughtUp.delete(p);
     for (const [p, epoch] of this.failed) if (this.partitions.get(p)?.leaderEpoch !== epoch) this.failed.delete(p);
@@ -127,11 +133,7 @@ export class LeaderFetcher {
         continue;
       }
       try {
-        const unknown = followed.filter((f) => this.divergenceUnknown.has(f.partition));
-        if (unknown.length > 0) {
-          await this.truncateToLeader(unknown);
-          continue;
-        }
+        for (const f of followed) if (this.newlyFollowed.delete(f.partition) && f.partition.epochs.latestEpoch < 0) f.partition.truncateToHighWatermark();
         await this.fetchOnce(followed);
       } catch (err) {
         if (!this.running) return;
@@ -161,7 +163,10 @@ export class LeaderFetcher {
         partition: f.partition.index,
         currentLeaderEpoch: f.leaderEpoch,
         fetchOffset: Math.max(f.partition.logEndOffset, this.resumeAt.get(f.partition) ?? 0),
-        lastFetchedEpoch: -1,
+        // The leader checks that this log still continues its own (Partition.checkLastFetchedEpoch);
+        // a log restarting at the leader's log start has nothing to continue (Kafka clears the
+        // epochs at truncateFullyAndStartAt).
+        lastFetchedEpoch: this.resumeAt.has(f.partition) ? -1 : f.partition.epochs.latestEpoch,
         logStartOffset: f.partition.logStartOffset,
         partitionMaxBytes: this.settings.partitionMaxBytes,
       });
@@ -208,6 +213,14 @@ export class LeaderFetcher {
           this.logger.debug({ topic: t.topic, partition: p.partitionIndex, errorCode: p.errorCode }, 'replica fetch answered an error');
           continue;
         }
+        if (p.divergingEpoch !== undefined && p.divergingEpoch.endOffset >= 0) {
+          // This log has what the leader's never had: truncate, and let the next fetch (naming
+          // the epoch this log now ends with) confirm or narrow it. The answer's high watermark
+          // is not followed yet: it describes a log this one is not a prefix of.
+          this.truncateAtDivergence(f.partition, p.divergingEpoch.epoch, p.divergingEpoch.endOffset);
+          progressed = true;
+          continue;
+        }
         const records = p.records;
         if (records instanceof Uint8Array && records.byteLength > 0) {
           try {
@@ -249,57 +262,15 @@ export class LeaderFetcher {
     else if (!progressed && this.settings.maxWaitMs === 0) await this.sleep(50);
   }
 
-  /**
-   * KIP-279: asks the leader where this follower's latest epoch ends in the leader's log and
-   * truncates to that (never past its own end of that epoch); a follower with no epoch history,
-   * or a leader that does not know the epoch, falls back to the high watermark. Partitions the
-   * leader refuses (not leader yet, fenced epoch) stay pending and are asked again.
-   */
-  private async truncateToLeader(followed: readonly FollowedPartition[]): Promise<void> {
-    const connection = await this.connect();
-    const byTopic = new Map<string, Array<{ partition: number; currentLeaderEpoch: number; leaderEpoch: number }>>();
-    const noHistory: FollowedPartition[] = [];
-    for (const f of followed) {
-      const latest = f.partition.epochs.latestEpoch;
-      if (latest < 0) {
-        noHistory.push(f);
-        continue;
-      }
-      const name = f.partition.topic.name;
-      if (!byTopic.has(name)) byTopic.set(name, []);
-      byTopic.get(name)!.push({ partition: f.partition.index, currentLeaderEpoch: f.leaderEpoch, leaderEpoch: latest });
-    }
-    for (const f of noHistory) {
-      f.partition.truncateToHighWatermark();
-      this.divergenceUnknown.delete(f.partition);
-    }
-    if (byTopic.size === 0) return;
-    const response = await connection.request(
-      OFFSET_FOR_LEADER_EPOCH_API_KEY,
-      { replicaId: this.settings.nodeId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) },
-      { version: OFFSET_FOR_LEADER_EPOCH_VERSION },
-    );
-    let refused = false;
-    for (const t of response.topics) {
-      for (const p of t.partitions) {
-        const f = followed.find((x) => x.partition.topic.name === t.topic && x.partition.index === p.partition);
-        if (f === undefined || this.partitions.get(f.partition) !== f) continue;
-        if (p.errorCode !== ErrorCode.NONE) {
-          refused = true;
-          continue;
-        }
-        const partition = f.partition;
-        const before = partition.logEndOffset;
-        partition.truncateTo(divergenceOffset(partition.epochs, before, partition.highWatermark, partition.logStartOffset, p));
-        if (partition.logEndOffset < before)
-          this.logger.info(
-            { topic: t.topic, partition: p.partition, from: before, to: partition.logEndOffset, leaderEpoch: p.leaderEpoch },
-            "truncated to where the leader's log diverges",
-          );
-        this.divergenceUnknown.delete(partition);
-      }
-    }
-    if (refused) await this.sleep(RETRY_MS);
+  /** Truncates where the leader's diverging-epoch answer says this log stops agreeing with it. */
+  private truncateAtDivergence(partition: Partition, leaderEpoch: number, endOffset: number): void {
+    const before = partition.logEndOffset;
+    partition.truncateTo(divergenceOffset(partition.epochs, before, partition.highWatermark, partition.logStartOffset, { leaderEpoch, endOffset }));
+    if (partition.logEndOffset < before)
+      this.logger.info(
+        { topic: partition.topic.name, partition: partition.index, from: before, to: partition.logEndOffset, leaderEpoch },
+        "truncated to where the leader's log diverges",
+      );
   }
 
   private async connect(): Promise<BrokerConnection> {
@@ -329,8 +300,9 @@ export class LeaderFetcher {
 }
 
 /**
- * Where a follower's log stops agreeing with its leader's, from the leader's OffsetForLeaderEpoch
- * answer for the follower's latest epoch (KIP-279): the end the leader gives, never past the
+ * Where a follower's log stops agreeing with its leader's, from the leader's answer about the
+ * follower's latest epoch (its diverging epoch in Fetch v12+, or an OffsetForLeaderEpoch answer,
+ * KIP-279): the end the leader gives, never past the
  * follower's own end; when the leader answers about an older epoch, never past the follower's end
  * of that epoch either (what follows it in the follower's log is a history the leader never had).
  * A leader that knows no such epoch (-1) leaves only the high watermark as certain.

@@ -2,8 +2,8 @@
 // Behavior: v0–3 (clients): the partitions join the producer's transaction through the
 // transaction coordinator (one error for all of them). When any named partition does not exist,
 // those answer UNKNOWN_TOPIC_OR_PARTITION and the others OPERATION_NOT_ATTEMPTED, and the
-// coordinator is not asked, as Kafka. v4–5 (sent by partition leaders, batched per transaction,
-// KIP-890): a transaction with VerifyOnly is checked (each partition NONE, or
+// coordinator is not asked, as Kafka (existence in the cluster: known-partitions.ts). v4–5
+// (sent by partition leaders, batched per transaction, KIP-890): a transaction with VerifyOnly is checked (each partition NONE, or
 // TRANSACTION_ABORTABLE when it is not in the transaction), one without it is added as
 // transaction.version 2 does; the top-level error is NONE. Errors pass through errorForVersion.
 // Authorization (KafkaApis): v0–3 WRITE on the transactional id (every partition
@@ -21,6 +21,7 @@ import { errorForVersion } from '../transactions/versioned-errors.ts';
 import type { RequestContext } from './handler.ts';
 import { AclOperation, authorize, CLUSTER_NAME, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
+import { partitionExists } from './known-partitions.ts';
 
 interface Named {
   readonly name: string;
@@ -45,13 +46,8 @@ function byTopic(topics: readonly Named[], code: (tp: TopicPartition) => number)
  */
 function missing(broker: BrokerContext, topics: readonly Named[]): Set<string> | null {
   const absent = new Set<string>();
-  const cluster = broker.cluster;
   for (const t of topics) {
-    const topic = broker.topics.get(t.name);
-    for (const p of t.partitions) {
-      const exists = cluster === null ? topic?.partitions[p] !== undefined : cluster.view.partition(t.name, p) !== undefined;
-      if (!exists) absent.add(`${t.name}\u0000${p}`);
-    }
+    for (const p of t.partitions) if (!partitionExists(broker, t.name, p)) absent.add(`${t.name}\u0000${p}`);
   }
   return absent.size === 0 ? null : absent;
 }

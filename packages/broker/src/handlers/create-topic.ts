@@ -30,6 +30,8 @@ export async function createTopicInCluster(
   replicationFactor: number,
   configs: ReadonlyArray<{ name: string; value: string | null }>,
   validateOnly: boolean,
+  /** Cluster mode: explicit replicas per partition (checked by the caller), else placed. */
+  assignment?: readonly (readonly number[])[],
 ): Promise<CreatedTopic> {
   const cluster = broker.cluster;
   if (cluster !== null && name === OFFSETS_TOPIC && !validateOnly) return createOffsetsTopic(broker, cluster);
@@ -41,7 +43,7 @@ export async function createTopicInCluster(
   if (cluster.view.topics.has(name)) return { errorCode: ErrorCode.TOPIC_ALREADY_EXISTS, errorMessage: `Topic '${name}' already exists.`, topicId: null };
   const checked = broker.topicCreator.create(name, partitions, replicationFactor, configs, true);
   if (checked.errorCode !== ErrorCode.NONE || checked.created === undefined || validateOnly) return { ...checked, topicId: null };
-  const made = await cluster.createTopic(name, checked.created.partitions, checked.created.replicationFactor, checked.created.overrides);
+  const made = await cluster.createTopic(name, checked.created.partitions, checked.created.replicationFactor, checked.created.overrides, assignment);
   if (made.errorCode !== ErrorCode.NONE) return { errorCode: made.errorCode, errorMessage: made.errorMessage, topicId: null };
   return { errorCode: ErrorCode.NONE, errorMessage: null, topicId: made.topicId ?? null, created: checked.created };
 }

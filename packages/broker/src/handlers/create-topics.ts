@@ -7,11 +7,14 @@
 // INVALID_REQUEST, as Kafka does. The configs are Kafka's resolveEffectiveTopicConfigs: the
 // request's values, else the broker's (STATIC_BROKER_CONFIG), else the defaults, sorted by name.
 // Cluster mode: the topic is written to etcd with its replicas placed over the live brokers
-// (replication factor up to their count); explicit assignments are not served there yet.
+// (replication factor up to their count), or as explicit assignments name them, checked as
+// Kafka's controller checks them (cluster/placement.ts checkManualAssignment:
+// INVALID_REPLICA_ASSIGNMENT).
 // Version notes: served v2–7. v5 returns numPartitions/replicationFactor/configs (and may carry
 // a topic config error tagged); v5+ flexible; v7 topicId.
 
 import { ErrorCode, ZERO_UUID } from '@sluice/protocol';
+import { checkManualAssignment } from '../cluster/placement.ts';
 import { effectiveTopicConfigs } from '../topic-config.ts';
 import { newTopicId } from '../topics.ts';
 import { createTopicInCluster } from './create-topic.ts';
@@ -53,6 +56,7 @@ export const createTopicsHandler = defineHandler({
       if (refusal !== null) return result(refusal.errorCode, refusal.errorMessage);
       let partitions = t.numPartitions;
       let replicationFactor = t.replicationFactor;
+      let assignment: number[][] | undefined;
       if (t.assignments.length > 0) {
         if (partitions !== -1 || replicationFactor !== -1) {
           return result(
@@ -61,18 +65,20 @@ export const createTopicsHandler = defineHandler({
           );
         }
         if (broker.cluster !== null) {
-          return result(
-            ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-            'Explicit replica assignments are not supported in cluster mode yet; give numPartitions and replicationFactor.',
-          );
-        }
-        if (t.assignments.some((a) => a.brokerIds.length !== 1 || a.brokerIds[0] !== broker.nodeId)) {
+          const registered = new Set(broker.cluster.view.liveBrokers().map((b) => b.nodeId));
+          const checked = checkManualAssignment(t.assignments, registered);
+          if (typeof checked === 'string') return result(ErrorCode.INVALID_REPLICA_ASSIGNMENT, checked);
+          assignment = checked;
+          partitions = checked.length;
+          replicationFactor = checked[0].length;
+        } else if (t.assignments.some((a) => a.brokerIds.length !== 1 || a.brokerIds[0] !== broker.nodeId)) {
           return result(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Replica assignments must name only broker ${broker.nodeId} (single node).`);
+        } else {
+          partitions = t.assignments.length;
+          replicationFactor = 1;
         }
-        partitions = t.assignments.length;
-        replicationFactor = 1;
       }
-      const creation = await createTopicInCluster(broker, t.name, partitions, replicationFactor, t.configs, request.validateOnly === true);
+      const creation = await createTopicInCluster(broker, t.name, partitions, replicationFactor, t.configs, request.validateOnly === true, assignment);
       if (creation.errorCode !== 0 || creation.created === undefined) return result(creation.errorCode, creation.errorMessage);
       mutations.record(creation.created.partitions);
       // The request's own text for each value it sets (a later entry for a name wins), as Kafka echoes it.

@@ -14,8 +14,8 @@
 //   finishFetch   after the read (once, when the answer goes out, so a parked fetch's re-reads
 //                 change nothing): a full fetch opens its session with what the answer says; an
 //                 incremental one carries only the partitions with records, an error, or a
-//                 changed high watermark, last stable offset or log start offset, and remembers
-//                 what it sent. Records stay external (zero-copy): partitions are dropped, never
+//                 changed high watermark, last stable offset or log start offset, or a diverging
+//                 epoch, and remembers what it sent. Records stay external (zero-copy): partitions are dropped, never
 //                 re-encoded.
 //
 // Sessions are not tied to a connection, as in Kafka: the id and the epoch are the credentials.
@@ -72,6 +72,7 @@ function targetsOf(request: FetchRequest, byId: boolean): SessionPartition[] {
         fetchOffset: p.fetchOffset,
         partitionMaxBytes: p.partitionMaxBytes,
         currentLeaderEpoch: p.currentLeaderEpoch ?? -1,
+        lastFetchedEpoch: p.lastFetchedEpoch ?? -1,
         fetcherLogStartOffset: p.logStartOffset ?? -1,
         highWatermark: -1,
         lastStableOffset: -1,
@@ -109,6 +110,7 @@ export function planFetch(cache: FetchSessionCache, request: FetchRequest, versi
       cached.fetchOffset = changed.fetchOffset;
       cached.partitionMaxBytes = changed.partitionMaxBytes;
       cached.currentLeaderEpoch = changed.currentLeaderEpoch;
+      cached.lastFetchedEpoch = changed.lastFetchedEpoch;
       cached.fetcherLogStartOffset = changed.fetcherLogStartOffset;
     }
   }
@@ -151,6 +153,8 @@ function mustRespond(cached: SessionPartition, data: FetchResponseResponsesParti
     respond = true;
     cached.highWatermark = -1;
   }
+  // A diverging epoch (no records, no error) is always carried: the fetcher must truncate.
+  if (data.divergingEpoch !== undefined) respond = true;
   return respond;
 }
 

@@ -26,9 +26,14 @@
 // answered without records to a follower outside its ISR while the leader quota is exceeded, the
 // others served as usual (records still leave zero-copy); the bytes of throttled partitions each
 // answer carries are recorded against leader.replication.throttled.rate.
+// Log truncation detection (Fetch v12+, KIP-320 for consumers, truncation on fetch for
+// followers): a partition that names the epoch of the fetcher's last batch (lastFetchedEpoch >= 0)
+// is checked against this log's epochs (Partition.checkLastFetchedEpoch): when the fetcher's log
+// has what this one never had, the answer is divergingEpoch {epoch, endOffset} with no records,
+// at once; an epoch this log does not know is OFFSET_OUT_OF_RANGE. Same rule for both.
 // Version notes: served v4–13. v4 lastStableOffset/abortedTransactions; v5 logStartOffset; v7
-// sessions; v9 currentLeaderEpoch; v11 rackId/preferredReadReplica; v12+ flexible; v13 topic ids
-// instead of names.
+// sessions; v9 currentLeaderEpoch; v11 rackId/preferredReadReplica; v12+ flexible,
+// lastFetchedEpoch/divergingEpoch; v13 topic ids instead of names.
 
 import {
   ErrorCode,
@@ -59,6 +64,8 @@ interface Outcome {
   readonly hasError: boolean;
   /** A partition was answered with a preferred read replica (KIP-392): answered at once. */
   readonly redirected: boolean;
+  /** A partition was answered with a diverging epoch (KIP-320/595): answered at once, as Kafka. */
+  readonly diverged: boolean;
   /** Record bytes read for consumers from partitions this broker follows (KIP-392). */
   readonly followerReadBytes: number;
   /** A follower's fetch: record bytes of partitions throttled on this leader (leader replication quota). */
@@ -108,6 +115,7 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest, 
   let bytes = 0;
   let hasError = false;
   let redirected = false;
+  let diverged = false;
   let followerReadBytes = 0;
   let throttledBytes = 0;
   const partitions: Partition[] = [];
@@ -130,7 +138,7 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest, 
     const data = readPartition(req);
     return { topic: topic?.name ?? (byId ? undefined : req.topic), topicId: topic?.id ?? (byId ? req.topic : undefined), data };
   });
-  return { results, bytes, hasError, redirected, followerReadBytes, throttledBytes, partitions };
+  return { results, bytes, hasError, redirected, diverged, followerReadBytes, throttledBytes, partitions };
 
   function readPartition(req: SessionPartition): FetchResponseResponsesPartitions {
     const deniedName = byId ? topic?.name : req.topic;
@@ -179,6 +187,20 @@ function readAll(broker: BrokerContext, version: number, request: FetchRequest, 
       // Beyond 2^53 no log of ours has such an offset (int64 values arrive as JS numbers).
       hasError = true;
       return partitionError(req.partition, ErrorCode.OFFSET_OUT_OF_RANGE, partition);
+    }
+    // Fetch v12+ with the epoch of the fetcher's last batch: is its log still a prefix of this
+    // one (Partition.checkLastFetchedEpoch)? A diverged follower's fetch offset is no progress,
+    // so it does not move the high watermark or the ISR (Kafka skips updateFollowerFetchState).
+    if (req.lastFetchedEpoch >= 0) {
+      const check = partition.checkLastFetchedEpoch(req.lastFetchedEpoch, req.fetchOffset);
+      if (check.kind === 'out-of-range') {
+        hasError = true;
+        return partitionError(req.partition, ErrorCode.OFFSET_OUT_OF_RANGE, partition);
+      }
+      if (check.kind === 'diverging') {
+        diverged = true;
+        return { ...partitionError(req.partition, ErrorCode.NONE, partition), divergingEpoch: { epoch: check.epoch, endOffset: check.endOffset } };
+      }
     }
     let throttled = false;
     if (replicaId >= 0) {
@@ -281,7 +303,7 @@ export const fetchHandler = defineHandler({
     const denied = unreadableTopics(ctx, request, plan);
     const first = readAll(broker, header.apiVersion, request, plan, denied);
     const maxWaitMs = Math.max(0, request.maxWaitMs);
-    if (first.hasError || first.redirected || first.bytes >= request.minBytes || maxWaitMs === 0 || first.partitions.length === 0) {
+    if (first.hasError || first.redirected || first.diverged || first.bytes >= request.minBytes || maxWaitMs === 0 || first.partitions.length === 0) {
       return respond(first);
     }
     return parkUntilReady(broker, header.apiVersion, request, plan, denied, first, maxWaitMs, respond);
@@ -334,7 +356,7 @@ function parkUntilReady(
       {
         tryComplete() {
           const outcome = read();
-          if (outcome !== null && !outcome.hasError && !outcome.redirected && outcome.bytes < request.minBytes) return false;
+          if (outcome !== null && !outcome.hasError && !outcome.redirected && !outcome.diverged && outcome.bytes < request.minBytes) return false;
           ready = outcome;
           return true;
         },

@@ -1,6 +1,6 @@
 // OffsetCommit (key 8).
 // Behavior: partitions of topics that do not exist answer UNKNOWN_TOPIC_OR_PARTITION (as Kafka
-// checks against its metadata); the rest go to the group coordinator, which checks the member
+// checks against its metadata: in cluster mode the cluster's topics, known-partitions.ts); the rest go to the group coordinator, which checks the member
 // and generation (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID,
 // REBALANCE_IN_PROGRESS; generation -1 with no member id commits for a group without members),
 // appends the offsets to the offsets log as one batch and answers once that is durable. The
@@ -13,6 +13,7 @@ import { ErrorCode } from '@sluice/protocol';
 import type { OffsetToCommit } from '../groups/types.ts';
 import { AclOperation, authorize, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
+import { partitionExists } from './known-partitions.ts';
 
 /** Per response partition: a fixed error, or the index of its offset in the commit. */
 type Slot = { readonly errorCode: number } | { readonly index: number };
@@ -29,12 +30,11 @@ export const offsetCommitHandler = defineHandler({
     // existence).
     const mayReadGroup = authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId);
     const slots = topics.map((t) => {
-      const topic = broker.topics.get(t.name);
       const mayReadTopic = mayReadGroup && authorize(ctx, AclOperation.READ, ResourceType.TOPIC, t.name);
       return t.partitions.map((p): Slot => {
         if (!mayReadGroup) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
         if (!mayReadTopic) return { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
-        if (topic?.partitions[p.partitionIndex] === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+        if (!partitionExists(broker, t.name, p.partitionIndex)) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
         offsets.push({
           topic: t.name,
           partition: p.partitionIndex,

@@ -1,6 +1,6 @@
 // OffsetDelete (key 47).
 // Behavior: as Kafka's KafkaApis + GroupCoordinator. Partitions of unknown topics, or beyond a
-// topic's partition count, are UNKNOWN_TOPIC_OR_PARTITION; the rest go to the group coordinator,
+// topic's partition count (in the cluster: known-partitions.ts), are UNKNOWN_TOPIC_OR_PARTITION; the rest go to the group coordinator,
 // which refuses the whole request for an unknown group (GROUP_ID_NOT_FOUND) or a group with
 // members that is not a consumer group (NON_EMPTY_GROUP), answers GROUP_SUBSCRIBED_TO_TOPIC for
 // the partitions of topics a member of a consumer group subscribes to, and deletes the other
@@ -15,6 +15,7 @@
 import { ErrorCode } from '@sluice/protocol';
 import { AclOperation, authorize, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
+import { partitionExists } from './known-partitions.ts';
 
 type PartitionResult = { partitionIndex: number; errorCode: number };
 
@@ -38,9 +39,8 @@ export const offsetDeleteHandler = defineHandler({
         );
         continue;
       }
-      const topic = broker.topics.get(t.name);
       const indexes = t.partitions.map((p) => p.partitionIndex);
-      const exists = (i: number) => topic !== undefined && i >= 0 && i < topic.partitions.length;
+      const exists = (i: number) => partitionExists(broker, t.name, i);
       const unknown = indexes.filter((i) => !exists(i));
       if (unknown.length > 0)
         add(

@@ -1,11 +1,14 @@
 // OffsetForLeaderEpoch (key 23).
-// Behavior: a single node has only ever had leader epoch 0, so the end offset of any requested
-// epoch >= 0 is the log end offset (epoch 0); a client asking about an epoch above 0 gets
-// UNKNOWN_LEADER_EPOCH via currentLeaderEpoch, or epoch -1/offset -1 when the asked epoch is
-// later than ours (Kafka's answer for an epoch it does not know).
+// Behavior: the answer is Partition.endOffsetForEpoch, the rule the Fetch diverging-epoch check
+// uses too. A single node has only ever had leader epoch 0, so epoch 0 ends at the log end; a
+// client asking about an epoch above 0 gets UNKNOWN_LEADER_EPOCH via currentLeaderEpoch, or epoch
+// -1/offset -1 when the asked epoch is later than ours or negative (Kafka's answer for an epoch
+// it does not know).
 // Cluster mode: only the leader answers (NOT_LEADER_OR_FOLLOWER elsewhere), from the partition's
-// leader-epoch cache: the largest epoch <= the asked one and where it ends (the next epoch's
-// start, or the log end for the latest) — what a follower truncates to (KIP-101/279).
+// leader-epoch cache with Kafka's endOffsetFor rules (leader-epoch-cache.ts): the largest epoch
+// <= the asked one and where it ends (the next epoch's start, or the log end for the latest).
+// Sluice's own followers no longer ask (they truncate on Fetch's diverging epoch); consumers
+// validating their position after a leader change (KIP-320) do.
 // Version notes: served v2–4. v3 replicaId; v4+ flexible.
 
 import { ErrorCode } from '@sluice/protocol';
@@ -29,15 +32,10 @@ export const offsetForLeaderEpochHandler = defineHandler({
         if (partition === undefined) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, -1, -1);
         if (p.currentLeaderEpoch > partition.leaderEpoch) return answer(ErrorCode.UNKNOWN_LEADER_EPOCH, -1, -1);
         if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch < partition.leaderEpoch) return answer(ErrorCode.FENCED_LEADER_EPOCH, -1, -1);
-        if (broker.cluster !== null && partition.isReplicated) {
-          if (!broker.cluster.isLeader(t.topic, p.partition)) return answer(ErrorCode.NOT_LEADER_OR_FOLLOWER, -1, -1);
-          const end = partition.epochs.endOffsetFor(p.leaderEpoch, partition.logEndOffset);
-          return answer(0, end.epoch, end.endOffset);
-        }
-        // One epoch per partition so far (its whole history): a later epoch is unknown; the
-        // current one ends at the log end, as Kafka's leader answers for its latest epoch.
-        if (p.leaderEpoch > partition.leaderEpoch) return answer(0, -1, -1);
-        return answer(0, partition.leaderEpoch, partition.logEndOffset);
+        if (broker.cluster !== null && partition.isReplicated && !broker.cluster.isLeader(t.topic, p.partition))
+          return answer(ErrorCode.NOT_LEADER_OR_FOLLOWER, -1, -1);
+        const end = partition.endOffsetForEpoch(p.leaderEpoch);
+        return answer(0, end.epoch, end.endOffset);
       });
       return { topic: t.topic, partitions };
     });

@@ -61,7 +61,13 @@ beforeEach(async () => {
   leads = true;
   // This broker leads 't' but is not the coordinator of any transactional id: node 2 is.
   const cluster = {
-    view: { topics: new Map([['__transaction_state', { record: { replicas: [[COORDINATOR_NODE], [COORDINATOR_NODE]] } }]]) },
+    // The cluster's topics (coordinators check a request's partitions against them): 't' led here.
+    view: {
+      topics: new Map([
+        ['__transaction_state', { record: { replicas: [[COORDINATOR_NODE], [COORDINATOR_NODE]] } }],
+        ['t', { record: { replicas: [[t.broker.nodeId], [t.broker.nodeId]] } }],
+      ]),
+    },
     isLeader: () => leads,
     currentLeader: (topic: string) => ({ leaderId: topic === '__transaction_state' || !leads ? COORDINATOR_NODE : t.broker.nodeId, leaderEpoch: 0 }),
     endpointOf: (nodeId: number) => ({ nodeId, host: '127.0.0.1', port: 9092, rack: null }),

@@ -1,7 +1,7 @@
 // TxnOffsetCommit (key 28).
 // Behavior: offsets committed inside a transaction (a consume-transform-produce loop's
-// sendOffsetsToTransaction). Partitions of topics that do not exist answer
-// UNKNOWN_TOPIC_OR_PARTITION; the rest go to the group coordinator: the group checks of KIP-447
+// sendOffsetsToTransaction). Partitions of topics that do not exist (in the cluster:
+// known-partitions.ts) answer UNKNOWN_TOPIC_OR_PARTITION; the rest go to the group coordinator: the group checks of KIP-447
 // (a given member id must be a member: UNKNOWN_MEMBER_ID; a given generation must be current:
 // ILLEGAL_GENERATION; a static member of another instance: FENCED_INSTANCE_ID — unset fields
 // are not checked), then the transaction coordinator's verification that the group's
@@ -28,6 +28,7 @@ import type { OffsetToCommit } from '../groups/types.ts';
 import { errorForVersion } from '../transactions/versioned-errors.ts';
 import { AclOperation, authorize, ResourceType } from './authorization.ts';
 import { defineHandler } from './handler.ts';
+import { partitionExists } from './known-partitions.ts';
 import { isPending, type PendingVerification, type Verdict, verifyRemotely } from './produce-verification.ts';
 
 /** The coordinator's code for a TxnOffsetCommit (Kafka's group coordinator: retriable → COORDINATOR_NOT_AVAILABLE). */
@@ -63,10 +64,9 @@ export const txnOffsetCommitHandler = defineHandler({
     const offsets: OffsetToCommit[] = [];
     const slots = request.topics.map((t) => {
       const allowed = authorize(ctx, AclOperation.READ, ResourceType.TOPIC, t.name);
-      const topic = broker.topics.get(t.name);
       return t.partitions.map((p): Slot => {
         if (!allowed) return { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
-        if (topic?.partitions[p.partitionIndex] === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+        if (!partitionExists(broker, t.name, p.partitionIndex)) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
         offsets.push({
           topic: t.name,
           partition: p.partitionIndex,

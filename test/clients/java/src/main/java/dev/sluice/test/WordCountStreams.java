@@ -2,7 +2,7 @@
 // exactly-once test (test/clients/kafka-streams.ts): the classic word count with
 // processing.guarantee=exactly_once_v2.
 //
-//   WordCountStreams <bootstrap> <applicationId> <inputTopic> <outputTopic> <stateDir> [guarantee]
+//   WordCountStreams <bootstrap> <applicationId> <inputTopic> <outputTopic> <stateDir> [guarantee] [replicationFactor]
 //
 // Reads lines from <inputTopic>, splits them on spaces, counts per word in a persistent
 // (RocksDB) store, and writes every count update to <outputTopic> (key: the word, value: the
@@ -10,7 +10,9 @@
 // ({"event":"state","state":"RUNNING"}) on stdout. The test SIGKILLs it, and the broker, while
 // it runs: with exactly-once the last count per word in <outputTopic> (read_committed) is exact.
 // [guarantee] (default exactly_once_v2) is processing.guarantee: at_least_once shows what the
-// test catches (records processed again after a kill are counted twice).
+// test catches (records processed again after a kill are counted twice). [replicationFactor]
+// (default 1) is replication.factor, the replicas of the internal repartition and changelog
+// topics Streams creates: 3 for the run against a 3-broker cluster.
 package dev.sluice.test;
 
 import java.util.Arrays;
@@ -36,7 +38,7 @@ public final class WordCountStreams {
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, args[1]);
     props.put(StreamsConfig.STATE_DIR_CONFIG, args[4]);
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, args.length > 5 ? args[5] : StreamsConfig.EXACTLY_ONCE_V2);
-    props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
+    props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, args.length > 6 ? Integer.parseInt(args[6]) : 1);
     props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
     // exactly_once_v2's default commit interval, set for at_least_once too (its default is 30 s).
     props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
