@@ -27,6 +27,7 @@ import { type BrokerProcess, freePort } from './lib/broker.ts';
 import { measureFailover, percentile, type RestartableNode } from './lib/failover.ts';
 import { buildLoadgen, ROOT, runLoadgen } from './lib/loadgen.ts';
 import { describeMachine } from './lib/machine.ts';
+import type { ClusterCell } from './lib/report/cluster-block.ts';
 import { diffSamples, type ProcSample, sampleProcess } from './lib/proc.ts';
 
 const GB = 1e9;
@@ -89,15 +90,8 @@ async function startSluiceCluster(workDir: string, etcdEndpoint: string): Promis
   };
 }
 
-interface Cell {
-  target: 'sluice' | 'kafka';
-  scenario: string;
-  mbPerS: number;
-  /** CPU seconds of the three brokers together per GB moved. */
-  cpuSPerGB: number | null;
-  produceP99Us?: number;
-  /** Leader killed → first acknowledged produce on the new leader (lib/failover.ts). */
-  failoverMs?: { p50: number; p99: number; all: number[] };
+/** A cell of the JSON (its fields: report/cluster-block.ts, which makes the README block from it), with loadgen's output. */
+interface Cell extends ClusterCell {
   client: unknown;
 }
 

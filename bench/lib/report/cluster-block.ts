@@ -9,8 +9,10 @@ export interface ClusterCell {
   target: 'sluice' | 'kafka';
   scenario: string;
   mbPerS: number;
+  /** CPU seconds of the three brokers together per GB moved. */
   cpuSPerGB: number | null;
   produceP99Us?: number;
+  /** Leader killed → first acknowledged produce on the new leader (lib/failover.ts). */
   failoverMs?: { p50: number; p99: number; all: number[] };
 }
 
