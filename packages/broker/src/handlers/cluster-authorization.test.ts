@@ -5,40 +5,26 @@
 
 import { ErrorCode, ZERO_UUID } from '@sluice/protocol';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { ClusterNode } from '../cluster/cluster-node.ts';
-import { MemoryKvStore } from '../cluster/etcd/memory-store.ts';
-import { silentLogger } from '../logger.ts';
+import type { ClusterNode } from '../cluster/cluster-node.ts';
 import { AclOperation, AclPermissionType, PatternType, ResourceType } from '../security/acl/acl-types.ts';
 import { callHandler } from '../testing/call-handler.ts';
-import { startTestBroker, type TestBroker } from '../testing/test-broker.ts';
+import { type MemoryCluster, startMemoryCluster } from '../testing/memory-cluster.ts';
+import type { TestBroker } from '../testing/test-broker.ts';
 import { CLUSTER_NAME } from './authorization.ts';
 import type { ApiHandler } from './handler.ts';
 import { createHandlerRegistry } from './index.ts';
 
 const ALICE = { principal: 'User:alice', host: '127.0.0.1' };
 const registry = createHandlerRegistry();
+let cluster: MemoryCluster;
 let t: TestBroker;
 let node: ClusterNode;
 
 beforeEach(async () => {
-  t = startTestBroker([['authorizer.class.name', 'org.apache.kafka.metadata.authorizer.StandardAuthorizer']]);
-  const settings = {
-    endpoints: ['memory'],
-    prefix: '/test',
-    nodeId: t.config.nodeId,
-    rack: null,
-    sessionTimeoutMs: 9000,
-    replicaLagMs: 3_600_000,
-    interBrokerListener: 'PLAINTEXT',
-    fetcher: { maxWaitMs: 500, maxBytes: 1 << 20, partitionMaxBytes: 1 << 20, requestTimeoutMs: 1000 },
-  };
-  const store = new MemoryKvStore();
-  node = new ClusterNode(settings, silentLogger, store);
-  await node.clusterId('the-cluster', null);
-  await node.join([{ name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', host: '127.0.0.1', port: 9092 }], 'dir-1', t.topics);
-  t.broker.useCluster(node);
+  cluster = await startMemoryCluster([['authorizer.class.name', 'org.apache.kafka.metadata.authorizer.StandardAuthorizer']]);
+  ({ t, node } = cluster);
   for (const name of ['visible', 'hidden']) expect((await node.createTopic(name, 1, 1, new Map())).errorCode).toBe(0);
-  await node.view.waitForRevision(store.currentRevision);
+  await cluster.settle();
   await t.broker.authorizer!.createAcls([
     {
       pattern: { resourceType: ResourceType.TOPIC, name: 'visible', patternType: PatternType.LITERAL },
@@ -47,8 +33,7 @@ beforeEach(async () => {
   ]);
 });
 afterEach(async () => {
-  await node.stop();
-  t.close();
+  await cluster.close();
 });
 
 const call = (key: number, version: number, body: object) => callHandler(registry.get(key) as ApiHandler, t.broker, version, body, 'x', ALICE);

@@ -22,11 +22,12 @@ export interface MemoryCluster {
   close(): Promise<void>;
 }
 
-export async function startMemoryCluster(): Promise<MemoryCluster> {
-  const t = startTestBroker();
+/** `settings`: the test broker's config overrides (startTestBroker's). */
+export async function startMemoryCluster(settings: Array<[string, string]> = []): Promise<MemoryCluster> {
+  const t = startTestBroker(settings);
   const store = new MemoryKvStore();
   const keys = new ClusterKeys(PREFIX);
-  const settings = {
+  const clusterSettings = {
     endpoints: ['memory'],
     prefix: PREFIX,
     nodeId: t.config.nodeId,
@@ -36,7 +37,7 @@ export async function startMemoryCluster(): Promise<MemoryCluster> {
     interBrokerListener: 'PLAINTEXT',
     fetcher: { maxWaitMs: 500, maxBytes: 1 << 20, partitionMaxBytes: 1 << 20, requestTimeoutMs: 1000 },
   };
-  const node = new ClusterNode(settings, silentLogger, store);
+  const node = new ClusterNode(clusterSettings, silentLogger, store);
   await node.clusterId('the-cluster', null);
   await node.join([{ name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', host: '127.0.0.1', port: 9092 }], 'dir-1', t.topics);
   t.broker.useCluster(node);
